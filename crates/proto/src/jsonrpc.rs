@@ -1,0 +1,594 @@
+//! The JSON-RPC 2.0 envelope (checklist B-1..B-5).
+//!
+//! A message is parsed once into [`Message`]; `params` and `result` stay raw JSON until a handler
+//! decodes them into its own type with [`Request::params_as`] or [`Response::result_as`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::ser::SerializeStruct;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
+
+use crate::error_code;
+
+/// A JSON-RPC request id: a string or an integer, never null (B-2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RequestId {
+    /// An integer id.
+    Number(i64),
+    /// A string id.
+    String(Arc<str>),
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RequestId::Number(n) => write!(f, "{n}"),
+            RequestId::String(s) => f.write_str(s),
+        }
+    }
+}
+
+impl From<i64> for RequestId {
+    fn from(n: i64) -> Self {
+        RequestId::Number(n)
+    }
+}
+
+impl From<&str> for RequestId {
+    fn from(s: &str) -> Self {
+        RequestId::String(s.into())
+    }
+}
+
+impl From<String> for RequestId {
+    fn from(s: String) -> Self {
+        RequestId::String(s.into())
+    }
+}
+
+impl Serialize for RequestId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            RequestId::Number(n) => s.serialize_i64(*n),
+            RequestId::String(v) => s.serialize_str(v),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RequestId {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = RequestId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a string or an integer")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<RequestId, E> {
+                Ok(RequestId::Number(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<RequestId, E> {
+                i64::try_from(v)
+                    .map(RequestId::Number)
+                    .map_err(|_| E::custom("request id out of range"))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<RequestId, E> {
+                Ok(RequestId::String(v.into()))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// The `error` member of an error response.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ErrorObject {
+    /// The error code (see [`crate::error_code`]).
+    pub code: i32,
+    /// A short description a person can read.
+    pub message: String,
+    /// Additional information about the error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data: Option<serde_json::Value>,
+}
+
+impl ErrorObject {
+    /// An error with a code and a message.
+    pub fn new(code: i32, message: impl Into<String>) -> Self {
+        ErrorObject {
+            code,
+            message: message.into(),
+            data: None,
+        }
+    }
+
+    /// Adds `data`.
+    pub fn with_data(mut self, data: serde_json::Value) -> Self {
+        self.data = Some(data);
+        self
+    }
+
+    /// -32700 Parse error.
+    pub fn parse_error(message: impl Into<String>) -> Self {
+        Self::new(error_code::PARSE_ERROR, message)
+    }
+
+    /// -32600 Invalid Request.
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(error_code::INVALID_REQUEST, message)
+    }
+
+    /// -32601 Method not found, naming the method.
+    pub fn method_not_found(method: &str) -> Self {
+        Self::new(
+            error_code::METHOD_NOT_FOUND,
+            format!("Method not found: {method}"),
+        )
+    }
+
+    /// -32602 Invalid params.
+    pub fn invalid_params(message: impl Into<String>) -> Self {
+        Self::new(error_code::INVALID_PARAMS, message)
+    }
+
+    /// -32603 Internal error, with a message that leaks nothing internal.
+    pub fn internal() -> Self {
+        Self::new(error_code::INTERNAL_ERROR, "Internal error")
+    }
+}
+
+impl fmt::Display for ErrorObject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (code {})", self.message, self.code)
+    }
+}
+
+impl std::error::Error for ErrorObject {}
+
+/// A JSON-RPC request: it expects a response.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The request id.
+    pub id: RequestId,
+    /// The method name.
+    pub method: String,
+    /// The raw `params`, if any.
+    pub params: Option<Box<RawValue>>,
+}
+
+/// A JSON-RPC notification: no id, no response.
+#[derive(Debug, Clone)]
+pub struct Notification {
+    /// The method name.
+    pub method: String,
+    /// The raw `params`, if any.
+    pub params: Option<Box<RawValue>>,
+}
+
+/// A JSON-RPC response: a result or an error.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// The id of the request answered; `None` only for an error about an unreadable request.
+    pub id: Option<RequestId>,
+    /// The result or the error.
+    pub outcome: Result<Box<RawValue>, ErrorObject>,
+}
+
+/// Any JSON-RPC message.
+#[derive(Debug, Clone)]
+pub enum Message {
+    /// A request.
+    Request(Request),
+    /// A notification.
+    Notification(Notification),
+    /// A response (result or error).
+    Response(Response),
+}
+
+/// Why bytes could not be read as a JSON-RPC message: the JSON-RPC error to answer with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvalidMessage {
+    /// The id of the offending request, when it could be read (B-4).
+    pub id: Option<RequestId>,
+    /// The error to send back: -32700 for bad JSON, -32600 for bad JSON-RPC.
+    pub error: ErrorObject,
+}
+
+impl fmt::Display for InvalidMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for InvalidMessage {}
+
+/// A body that is a JSON array (a batch) rather than a single message.
+#[derive(Debug, Clone)]
+pub enum Parsed {
+    /// One message.
+    Single(Box<Message>),
+    /// A batch of raw elements, each to be parsed with [`Message::parse`].
+    Batch(Vec<Box<RawValue>>),
+}
+
+/// Keeps a present `null` distinct from an absent member.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>, D::Error> {
+    Box::<RawValue>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(default)]
+    jsonrpc: Option<Box<RawValue>>,
+    #[serde(default, deserialize_with = "present")]
+    id: Option<Box<RawValue>>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    params: Option<Box<RawValue>>,
+    #[serde(default, deserialize_with = "present")]
+    result: Option<Box<RawValue>>,
+    #[serde(default, deserialize_with = "present")]
+    error: Option<Box<RawValue>>,
+}
+
+fn invalid(id: Option<RequestId>, message: impl Into<String>) -> InvalidMessage {
+    InvalidMessage {
+        id,
+        error: ErrorObject::invalid_request(message),
+    }
+}
+
+fn first_byte(bytes: &[u8]) -> Option<u8> {
+    bytes.iter().copied().find(|b| !b.is_ascii_whitespace())
+}
+
+fn json_error(e: &serde_json::Error) -> InvalidMessage {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Data => invalid(None, "Invalid Request: not a JSON-RPC 2.0 message"),
+        _ => InvalidMessage {
+            id: None,
+            error: ErrorObject::parse_error(format!("Parse error: {e}")),
+        },
+    }
+}
+
+impl Parsed {
+    /// Parses a body that may be one message or a batch array.
+    pub fn parse(bytes: &[u8]) -> Result<Parsed, InvalidMessage> {
+        if first_byte(bytes) == Some(b'[') {
+            let items: Vec<Box<RawValue>> =
+                serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
+            if items.is_empty() {
+                return Err(invalid(None, "Invalid Request: empty batch"));
+            }
+            return Ok(Parsed::Batch(items));
+        }
+        Message::parse(bytes).map(|m| Parsed::Single(Box::new(m)))
+    }
+}
+
+impl Message {
+    /// Parses one JSON-RPC message. A batch array is rejected with -32600; use [`Parsed::parse`]
+    /// where batches are allowed.
+    pub fn parse(bytes: &[u8]) -> Result<Message, InvalidMessage> {
+        if first_byte(bytes) != Some(b'{') {
+            // Tell bad JSON (-32700) from JSON that is not an object (-32600).
+            return match serde_json::from_slice::<IgnoredAny>(bytes) {
+                Err(e) => Err(json_error(&e)),
+                Ok(_) if first_byte(bytes) == Some(b'[') => {
+                    Err(invalid(None, "Invalid Request: batches are not supported"))
+                }
+                Ok(_) => Err(invalid(
+                    None,
+                    "Invalid Request: a message must be a JSON object",
+                )),
+            };
+        }
+        let env: Envelope = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
+        Self::classify(env)
+    }
+
+    fn classify(env: Envelope) -> Result<Message, InvalidMessage> {
+        let id = match &env.id {
+            None => None,
+            Some(raw) if raw.get() == "null" => None,
+            Some(raw) => Some(serde_json::from_str::<RequestId>(raw.get()).map_err(|_| {
+                invalid(None, "Invalid Request: id must be a string or an integer")
+            })?),
+        };
+        if env.jsonrpc.as_ref().map(|v| v.get()) != Some("\"2.0\"") {
+            return Err(invalid(id, "Invalid Request: jsonrpc must be \"2.0\""));
+        }
+        if let Some(p) = &env.params {
+            if !matches!(first_byte(p.get().as_bytes()), Some(b'{') | Some(b'[')) {
+                return Err(invalid(id, "Invalid Request: params must be an object"));
+            }
+        }
+        if let Some(method) = env.method {
+            if env.result.is_some() || env.error.is_some() {
+                return Err(invalid(
+                    id,
+                    "Invalid Request: a request cannot carry result or error",
+                ));
+            }
+            return match (env.id, id) {
+                (None, _) => Ok(Message::Notification(Notification {
+                    method,
+                    params: env.params,
+                })),
+                (Some(_), None) => Err(invalid(None, "Invalid Request: id must not be null")),
+                (Some(_), Some(id)) => Ok(Message::Request(Request {
+                    id,
+                    method,
+                    params: env.params,
+                })),
+            };
+        }
+        match (env.result, env.error) {
+            (Some(result), None) => match id {
+                Some(id) => Ok(Message::Response(Response {
+                    id: Some(id),
+                    outcome: Ok(result),
+                })),
+                None => Err(invalid(None, "Invalid Request: a result needs an id")),
+            },
+            (None, Some(error)) => {
+                let error: ErrorObject = serde_json::from_str(error.get())
+                    .map_err(|_| invalid(id.clone(), "Invalid Request: malformed error object"))?;
+                Ok(Message::Response(Response {
+                    id,
+                    outcome: Err(error),
+                }))
+            }
+            (Some(_), Some(_)) => Err(invalid(id, "Invalid Request: both result and error")),
+            (None, None) => Err(invalid(
+                id,
+                "Invalid Request: a message needs a method, a result or an error",
+            )),
+        }
+    }
+
+    /// Serializes the message as one line of JSON.
+    pub fn to_json(&self) -> String {
+        // Serializing these types cannot fail: every field is a string, a number or valid raw JSON.
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// Decodes raw params into `T`, naming the offending field in the error (-32602).
+pub fn decode_params<T: DeserializeOwned>(params: Option<&RawValue>) -> Result<T, ErrorObject> {
+    let text = params.map_or("{}", RawValue::get);
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            ErrorObject::invalid_params(format!("Invalid params: {inner}"))
+        } else {
+            ErrorObject::invalid_params(format!("Invalid params: {path}: {inner}"))
+        }
+    })
+}
+
+impl Request {
+    /// A request with typed params.
+    pub fn new(
+        id: impl Into<RequestId>,
+        method: impl Into<String>,
+        params: Option<Box<RawValue>>,
+    ) -> Self {
+        Request {
+            id: id.into(),
+            method: method.into(),
+            params,
+        }
+    }
+
+    /// Decodes `params` into `T` (missing params decode from `{}`); -32602 when they do not fit.
+    pub fn params_as<T: DeserializeOwned>(&self) -> Result<T, ErrorObject> {
+        decode_params(self.params.as_deref())
+    }
+}
+
+impl Notification {
+    /// Decodes `params` into `T` (missing params decode from `{}`); -32602 when they do not fit.
+    pub fn params_as<T: DeserializeOwned>(&self) -> Result<T, ErrorObject> {
+        decode_params(self.params.as_deref())
+    }
+}
+
+impl Response {
+    /// Decodes the result into `T`, or returns the error response's error.
+    pub fn result_as<T: DeserializeOwned>(&self) -> Result<T, ErrorObject> {
+        match &self.outcome {
+            Ok(raw) => serde_json::from_str(raw.get())
+                .map_err(|e| ErrorObject::invalid_params(format!("Invalid result: {e}"))),
+            Err(e) => Err(e.clone()),
+        }
+    }
+}
+
+/// Serializes any value to raw JSON, for `params` and `result`.
+pub fn to_raw<T: Serialize + ?Sized>(value: &T) -> Result<Box<RawValue>, serde_json::Error> {
+    serde_json::value::to_raw_value(value)
+}
+
+impl Serialize for Message {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Message::Request(r) => {
+                let mut st = s.serialize_struct("Request", 4)?;
+                st.serialize_field("jsonrpc", "2.0")?;
+                st.serialize_field("id", &r.id)?;
+                st.serialize_field("method", &r.method)?;
+                if let Some(p) = &r.params {
+                    st.serialize_field("params", p)?;
+                }
+                st.end()
+            }
+            Message::Notification(n) => {
+                let mut st = s.serialize_struct("Notification", 3)?;
+                st.serialize_field("jsonrpc", "2.0")?;
+                st.serialize_field("method", &n.method)?;
+                if let Some(p) = &n.params {
+                    st.serialize_field("params", p)?;
+                }
+                st.end()
+            }
+            Message::Response(r) => {
+                let mut st = s.serialize_struct("Response", 3)?;
+                st.serialize_field("jsonrpc", "2.0")?;
+                match &r.outcome {
+                    Ok(result) => {
+                        st.serialize_field("id", &r.id)?;
+                        st.serialize_field("result", result)?;
+                    }
+                    Err(error) => {
+                        // B-4: an unreadable request's error carries `"id": null`.
+                        st.serialize_field("id", &r.id)?;
+                        st.serialize_field("error", error)?;
+                    }
+                }
+                st.end()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(bytes: &str) -> InvalidMessage {
+        Message::parse(bytes.as_bytes()).unwrap_err()
+    }
+
+    #[test]
+    fn parses_every_kind() {
+        let m =
+            Message::parse(br#"{"jsonrpc":"2.0","id":"a","method":"x","params":{"k":1}}"#).unwrap();
+        assert!(
+            matches!(&m, Message::Request(r) if r.id == RequestId::from("a") && r.params.as_ref().unwrap().get() == r#"{"k":1}"#)
+        );
+        let m = Message::parse(br#"{"jsonrpc":"2.0","method":"n"}"#).unwrap();
+        assert!(matches!(m, Message::Notification(n) if n.method == "n"));
+        let m = Message::parse(br#"{"jsonrpc":"2.0","id":7,"result":{}}"#).unwrap();
+        assert!(matches!(
+            m,
+            Message::Response(Response {
+                id: Some(RequestId::Number(7)),
+                outcome: Ok(_)
+            })
+        ));
+        let m =
+            Message::parse(br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"x"}}"#)
+                .unwrap();
+        assert!(
+            matches!(m, Message::Response(Response { id: None, outcome: Err(e) }) if e.code == -32700)
+        );
+    }
+
+    #[test]
+    fn bad_json_is_parse_error() {
+        assert_eq!(err("{not json").error.code, error_code::PARSE_ERROR);
+        assert_eq!(err("").error.code, error_code::PARSE_ERROR);
+        assert_eq!(err("\u{0}").error.code, error_code::PARSE_ERROR);
+        let deep = "[".repeat(10_000);
+        assert_eq!(err(&deep).error.code, error_code::PARSE_ERROR);
+        let deep_params = format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"x","params":{{"a":{}1{}}}}}"#,
+            "[".repeat(5000),
+            "]".repeat(5000)
+        );
+        // The envelope skips raw params without recursing; decoding them is where depth is refused.
+        let Message::Request(r) = Message::parse(deep_params.as_bytes()).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            r.params_as::<serde_json::Value>().unwrap_err().code,
+            error_code::INVALID_PARAMS
+        );
+    }
+
+    #[test]
+    fn invalid_jsonrpc_is_invalid_request() {
+        assert_eq!(err("42").error.code, error_code::INVALID_REQUEST);
+        assert_eq!(err("[1]").error.code, error_code::INVALID_REQUEST);
+        assert_eq!(
+            err(r#"{"id":1,"method":"x"}"#).error.code,
+            error_code::INVALID_REQUEST
+        );
+        assert_eq!(
+            err(r#"{"jsonrpc":"1.0","id":1,"method":"x"}"#).id,
+            Some(RequestId::Number(1))
+        );
+        assert_eq!(
+            err(r#"{"jsonrpc":"2.0","id":null,"method":"x"}"#)
+                .error
+                .code,
+            error_code::INVALID_REQUEST
+        );
+        assert_eq!(
+            err(r#"{"jsonrpc":"2.0","id":1.5,"method":"x"}"#).error.code,
+            error_code::INVALID_REQUEST
+        );
+        assert_eq!(
+            err(r#"{"jsonrpc":"2.0","id":{},"method":"x"}"#).error.code,
+            error_code::INVALID_REQUEST
+        );
+        assert_eq!(
+            err(r#"{"jsonrpc":"2.0","id":1,"method":5}"#).error.code,
+            error_code::INVALID_REQUEST
+        );
+        assert_eq!(
+            err(r#"{"jsonrpc":"2.0","id":1,"method":"x","params":3}"#)
+                .error
+                .code,
+            error_code::INVALID_REQUEST
+        );
+        assert_eq!(
+            err(r#"{"jsonrpc":"2.0","id":1}"#).error.code,
+            error_code::INVALID_REQUEST
+        );
+    }
+
+    #[test]
+    fn batches_parse_only_through_parsed() {
+        let p = Parsed::parse(
+            br#"[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","id":1,"method":"b"}]"#,
+        )
+        .unwrap();
+        assert!(matches!(p, Parsed::Batch(items) if items.len() == 2));
+        assert!(Parsed::parse(b"[]").is_err());
+    }
+
+    #[test]
+    fn serializes_round_trip() {
+        let text = r#"{"jsonrpc":"2.0","id":"x","method":"m","params":{"a":[1,2]}}"#;
+        assert_eq!(Message::parse(text.as_bytes()).unwrap().to_json(), text);
+        let e = Message::Response(Response {
+            id: None,
+            outcome: Err(ErrorObject::parse_error("bad")),
+        });
+        assert_eq!(
+            e.to_json(),
+            r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"bad"}}"#
+        );
+    }
+
+    #[test]
+    fn decode_params_names_the_field() {
+        #[derive(Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct P {
+            name: String,
+        }
+        let e = decode_params::<P>(Some(&RawValue::from_string("{}".into()).unwrap())).unwrap_err();
+        assert_eq!(e.code, error_code::INVALID_PARAMS);
+        assert!(e.message.contains("name"), "{}", e.message);
+    }
+}
