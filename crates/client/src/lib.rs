@@ -1,1 +1,22 @@
-//! placeholder
+//! Build MCP clients: connect over any transport, call every client-to-server method with typed
+//! results, and answer the server's sampling, elicitation and roots requests.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+//! use mcp_http_client::Client;
+//! let transport = mcp_http_transport::stdio::child(tokio::process::Command::new("my-server"))?;
+//! let client = Client::builder("my-app", "1.0.0")
+//!     .on_log(|log| eprintln!("{:?}: {}", log.level, log.data))
+//!     .connect(transport)
+//!     .await?;
+//! let tools = client.list_all_tools().await?;
+//! # Ok(()) }
+//! ```
+
+mod client;
+mod handler;
+
+pub use client::{Client, ClientBuilder};
+pub use handler::apply_schema_defaults;
+pub use mcp_http_core::{CancellationToken, ProgressUpdate, RequestContext, RequestError, RequestOptions};
+pub use mcp_http_proto as proto;

@@ -1,1 +1,27 @@
-//! placeholder
+//! The transport-agnostic MCP peer engine.
+//!
+//! A [`Peer`] is one side of a connection, client or server: it numbers and correlates requests,
+//! runs each inbound request concurrently, applies timeouts, carries cancellation and progress
+//! both ways and answers `ping`. What a side does with requests is its [`Handler`]; how bytes move
+//! is its [`Transport`]. The `mcp-http-server` and `mcp-http-client` crates build the two roles on
+//! top of this one.
+//!
+//! # Cancel safety
+//! Dropping the future of [`Peer::request`] cancels the request: it is forgotten locally and
+//! `notifications/cancelled` is sent (except for `initialize`, L-7).
+
+pub mod context;
+pub mod error;
+pub mod lifecycle;
+pub mod memory;
+pub mod options;
+pub mod peer;
+pub mod transport;
+
+pub use context::RequestContext;
+pub use error::RequestError;
+pub use lifecycle::SessionState;
+pub use options::{ProgressUpdate, RequestOptions};
+pub use peer::{Handler, Peer, PeerConfig};
+pub use transport::{MessageSink, MessageStream, Outbound, OutboundKind, Transport, TransportError, TransportErrorKind};
+pub use tokio_util::sync::CancellationToken;

@@ -1,1 +1,36 @@
-//! placeholder
+//! Build MCP servers: tools with typed arguments, resources and templates with subscriptions,
+//! prompts, completion and logging, served over any transport.
+//!
+//! ```
+//! use mcp_http_server::{RequestContext, Server, ToolDef};
+//!
+//! #[derive(serde::Deserialize, schemars::JsonSchema)]
+//! struct AddArgs {
+//!     /// The first number.
+//!     a: f64,
+//!     /// The second number.
+//!     b: f64,
+//! }
+//!
+//! let server = Server::builder("calculator", "1.0.0")
+//!     .tool(ToolDef::new("add", "Adds two numbers", |args: AddArgs, _ctx: RequestContext| async move {
+//!         format!("{}", args.a + args.b)
+//!     }))
+//!     .build();
+//! // Serve it: `server.serve(mcp_http_transport::stdio::server()).await`.
+//! # let _ = server;
+//! ```
+
+mod pagination;
+mod registry;
+mod server;
+mod session;
+mod tool;
+mod uri_template;
+
+pub use mcp_http_core::{RequestContext, RequestError};
+pub use mcp_http_proto as proto;
+pub use registry::{PromptDef, ResourceDef, TemplateDef};
+pub use server::{Server, ServerBuilder, WeakServer};
+pub use tool::{IntoToolResult, Json, NoArgs, ToolDef, ToolError, schema_of};
+pub use uri_template::UriTemplate;

@@ -1,0 +1,33 @@
+//! The built-in server that `mcp-http serve` runs: every tool, resource and prompt the official
+//! conformance suite expects (docs/conformance.md section 3), plus practical ones (`echo`, `add`,
+//! a long-running tool with progress and logs, a tool that samples, a tool that elicits).
+
+mod prompts;
+mod resources;
+mod tools;
+
+use mcp_http_server::Server;
+
+/// A 1x1 red PNG pixel.
+pub const TEST_IMAGE_BASE64: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
+/// A minimal WAV file.
+pub const TEST_AUDIO_BASE64: &str = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAACABAAZGF0YQIAAAA=";
+
+/// Builds the built-in server.
+///
+/// ```
+/// let server = mcp_http::builtin::server();
+/// assert!(server.tool_names().iter().any(|n| n == "echo"));
+/// ```
+pub fn server() -> Server {
+    let builder = Server::builder("mcp-http", env!("CARGO_PKG_VERSION")).instructions(
+        "The mcp-http built-in server: conformance test tools, resources and prompts, plus echo, add, \
+         a long-running operation with progress, and tools that sample and elicit.",
+    );
+    let builder = tools::register(builder);
+    let builder = resources::register(builder);
+    let server = prompts::register(builder).build();
+    server.add_tool(tools::resource_update_tool(server.downgrade()));
+    server
+}

@@ -1,0 +1,422 @@
+//! The client: connect, initialize, then a typed call for every client-to-server method.
+
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+
+use mcp_http_core::{Peer, PeerConfig, RequestContext, RequestError, RequestOptions, Transport};
+use mcp_http_proto::jsonrpc::Notification;
+use mcp_http_proto::{
+    CallToolResult, ClientCapabilities, CompleteRequestParams, CompleteResult, CreateMessageRequestParams,
+    CreateMessageResult, ElicitRequestParams, ElicitResult, ElicitationCapability, ErrorObject,
+    GetPromptResult, Implementation, InitializeRequestParams, InitializeResult, JsonObject,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    LoggingLevel, LoggingMessageNotificationParams, Prompt, ProtocolVersion, ReadResourceResult,
+    Resource, ResourceTemplate, Root, RootsCapability, SamplingCapability, ServerCapabilities, Tool,
+    method,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::handler::{ClientHandler, ElicitationFn, LogFn, NotificationFn, SamplingFn, elicitation_fn, sampling_fn};
+
+/// Builds a [`Client`]: its identity, what it can do for servers, and callbacks.
+#[must_use]
+pub struct ClientBuilder {
+    info: Implementation,
+    protocol_version: ProtocolVersion,
+    sampling: Option<Arc<SamplingFn>>,
+    sampling_tools: bool,
+    elicitation: Option<Arc<ElicitationFn>>,
+    elicitation_url: bool,
+    apply_defaults: bool,
+    roots: Option<Vec<Root>>,
+    on_log: Option<Arc<LogFn>>,
+    on_notification: Option<Arc<NotificationFn>>,
+    peer_config: PeerConfig,
+    strict_capabilities: bool,
+}
+
+impl ClientBuilder {
+    /// Answers `sampling/createMessage` with `f` and declares the `sampling` capability.
+    pub fn sampling<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(CreateMessageRequestParams, RequestContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CreateMessageResult, ErrorObject>> + Send + 'static,
+    {
+        self.sampling = Some(sampling_fn(f));
+        self
+    }
+
+    /// Declares `sampling.tools`: the sampling function handles tool use (SM-1).
+    pub fn sampling_tools(mut self) -> Self {
+        self.sampling_tools = true;
+        self
+    }
+
+    /// Answers `elicitation/create` with `f` and declares form-mode elicitation.
+    pub fn elicitation<F, Fut>(mut self, f: F) -> Self
+    where
+        F: Fn(ElicitRequestParams, RequestContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<ElicitResult, ErrorObject>> + Send + 'static,
+    {
+        self.elicitation = Some(elicitation_fn(f));
+        self
+    }
+
+    /// Also declares URL-mode elicitation (the elicitation function then gets URL requests).
+    pub fn elicitation_url(mut self) -> Self {
+        self.elicitation_url = true;
+        self
+    }
+
+    /// Fills fields the user left out of an accepted form with the schema's defaults (SEP-1034).
+    pub fn apply_elicitation_defaults(mut self, apply: bool) -> Self {
+        self.apply_defaults = apply;
+        self
+    }
+
+    /// Offers these roots (`roots/list`) and declares `roots` with `listChanged`.
+    pub fn roots(mut self, roots: Vec<Root>) -> Self {
+        self.roots = Some(roots);
+        self
+    }
+
+    /// Calls `f` with every log notification (`notifications/message`).
+    pub fn on_log(mut self, f: impl Fn(LoggingMessageNotificationParams) + Send + Sync + 'static) -> Self {
+        self.on_log = Some(Arc::new(f));
+        self
+    }
+
+    /// Calls `f` with every other notification from the server (list changes, resource updates).
+    pub fn on_notification(mut self, f: impl Fn(Notification) + Send + Sync + 'static) -> Self {
+        self.on_notification = Some(Arc::new(f));
+        self
+    }
+
+    /// The protocol version to ask for (default: the latest legacy version, 2025-11-25).
+    pub fn protocol_version(mut self, version: ProtocolVersion) -> Self {
+        self.protocol_version = version;
+        self
+    }
+
+    /// Peer-engine settings: request timeouts and their hard cap.
+    pub fn peer_config(mut self, config: PeerConfig) -> Self {
+        self.peer_config = config;
+        self
+    }
+
+    /// Whether calls for capabilities the server did not declare fail locally (default true, C-3).
+    pub fn strict_capabilities(mut self, strict: bool) -> Self {
+        self.strict_capabilities = strict;
+        self
+    }
+
+    fn capabilities(&self) -> ClientCapabilities {
+        ClientCapabilities {
+            roots: self.roots.as_ref().map(|_| RootsCapability { list_changed: Some(true) }),
+            sampling: self.sampling.as_ref().map(|_| SamplingCapability {
+                tools: self.sampling_tools.then(JsonObject::new),
+                ..Default::default()
+            }),
+            elicitation: self.elicitation.as_ref().map(|_| {
+                let mut form = JsonObject::new();
+                if self.apply_defaults {
+                    form.insert("applyDefaults".into(), true.into());
+                }
+                ElicitationCapability { form: Some(form), url: self.elicitation_url.then(JsonObject::new) }
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// Connects over `transport` and performs the initialize handshake (L-2..L-4, V-1..V-4).
+    pub async fn connect(self, transport: impl Transport) -> Result<Client, RequestError> {
+        let capabilities = self.capabilities();
+        let roots = self.roots.map(|r| Arc::new(RwLock::new(r)));
+        let handler = ClientHandler {
+            sampling: self.sampling,
+            elicitation: self.elicitation,
+            elicitation_url: self.elicitation_url,
+            apply_defaults: self.apply_defaults,
+            roots: roots.clone(),
+            on_log: self.on_log,
+            on_notification: self.on_notification,
+        };
+        let peer = Peer::connect(transport, Arc::new(handler), self.peer_config);
+        let params = InitializeRequestParams {
+            meta: None,
+            protocol_version: self.protocol_version.as_str().to_owned(),
+            capabilities,
+            client_info: self.info,
+        };
+        let result: InitializeResult = match peer.request(method::INITIALIZE, &params, RequestOptions::default()).await {
+            Ok(r) => r,
+            Err(e) => {
+                peer.close();
+                return Err(e);
+            }
+        };
+        // V-3: a version this client does not speak ends the connection.
+        let version = match ProtocolVersion::parse(&result.protocol_version).filter(|v| v.is_legacy()) {
+            Some(v) => v,
+            None => {
+                peer.close();
+                return Err(RequestError::InvalidResponse(format!(
+                    "the server chose protocol version {:?}, which this client does not support",
+                    result.protocol_version
+                )));
+            }
+        };
+        peer.state().set_server(version, result.server_info, result.capabilities);
+        peer.notify(method::NOTIFICATION_INITIALIZED, &serde_json::json!({}), None).await?;
+        peer.state().set_initialized();
+        Ok(Client { peer, roots, instructions: result.instructions, strict: self.strict_capabilities })
+    }
+}
+
+/// A connected MCP client session.
+///
+/// ```no_run
+/// # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+/// use mcp_http_client::Client;
+/// let transport = mcp_http_transport::stdio::child(tokio::process::Command::new("mcp-http"))?;
+/// let client = Client::builder("my-app", "1.0.0").connect(transport).await?;
+/// for tool in client.list_all_tools().await? {
+///     println!("{}", tool.name);
+/// }
+/// let result = client.call_tool("add", serde_json::json!({"a": 1, "b": 2})).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Client {
+    peer: Peer,
+    roots: Option<Arc<RwLock<Vec<Root>>>>,
+    instructions: Option<String>,
+    strict: bool,
+}
+
+impl Client {
+    /// Starts building a client named `name` at `version` (its `clientInfo`).
+    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ClientBuilder {
+        ClientBuilder {
+            info: Implementation::new(name, version),
+            protocol_version: ProtocolVersion::LATEST_LEGACY,
+            sampling: None,
+            sampling_tools: false,
+            elicitation: None,
+            elicitation_url: false,
+            apply_defaults: false,
+            roots: None,
+            on_log: None,
+            on_notification: None,
+            peer_config: PeerConfig::default(),
+            strict_capabilities: true,
+        }
+    }
+
+    /// The underlying peer, for raw requests and notifications.
+    pub fn peer(&self) -> &Peer {
+        &self.peer
+    }
+
+    /// The negotiated protocol version.
+    pub fn protocol_version(&self) -> ProtocolVersion {
+        self.peer.state().protocol_version().unwrap_or(ProtocolVersion::LATEST_LEGACY)
+    }
+
+    /// The server's `serverInfo`.
+    pub fn server_info(&self) -> Option<&Implementation> {
+        self.peer.state().server_info()
+    }
+
+    /// The server's capabilities.
+    pub fn server_capabilities(&self) -> Option<&ServerCapabilities> {
+        self.peer.state().server_capabilities()
+    }
+
+    /// The server's instructions for the model, if any.
+    pub fn instructions(&self) -> Option<&str> {
+        self.instructions.as_deref()
+    }
+
+    fn require(&self, path: &[&str], name: &'static str) -> Result<(), RequestError> {
+        if self.strict && !self.peer.state().server_declares(path) {
+            return Err(RequestError::CapabilityNotSupported(name));
+        }
+        Ok(())
+    }
+
+    /// Sends any request and decodes its result.
+    pub async fn request<P: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &P,
+        options: RequestOptions,
+    ) -> Result<R, RequestError> {
+        self.peer.request(method, params, options).await
+    }
+
+    /// `ping` (PG-1).
+    pub async fn ping(&self) -> Result<(), RequestError> {
+        let _: serde_json::Value = self.request(method::PING, &serde_json::json!({}), RequestOptions::default()).await?;
+        Ok(())
+    }
+
+    /// One page of `tools/list`.
+    pub async fn list_tools(&self, cursor: Option<&str>) -> Result<ListToolsResult, RequestError> {
+        self.require(&["tools"], "tools")?;
+        self.request(method::TOOLS_LIST, &cursor_params(cursor), RequestOptions::default()).await
+    }
+
+    /// Every tool, following `nextCursor` through all pages.
+    pub async fn list_all_tools(&self) -> Result<Vec<Tool>, RequestError> {
+        collect_pages(|c| async move { self.list_tools(c.as_deref()).await.map(|r| (r.tools, r.next_cursor)) }).await
+    }
+
+    /// `tools/call` with the given arguments (any value that serializes to a JSON object).
+    pub async fn call_tool<A: Serialize>(&self, name: &str, arguments: A) -> Result<CallToolResult, RequestError> {
+        self.call_tool_with(name, arguments, RequestOptions::default()).await
+    }
+
+    /// `tools/call` with options: a timeout, a progress callback, a cancellation token.
+    pub async fn call_tool_with<A: Serialize>(
+        &self,
+        name: &str,
+        arguments: A,
+        options: RequestOptions,
+    ) -> Result<CallToolResult, RequestError> {
+        self.require(&["tools"], "tools")?;
+        let arguments = serde_json::to_value(arguments).map_err(|e| RequestError::Encode(e.to_string()))?;
+        let params = serde_json::json!({ "name": name, "arguments": arguments });
+        self.request(method::TOOLS_CALL, &params, options).await
+    }
+
+    /// One page of `resources/list`.
+    pub async fn list_resources(&self, cursor: Option<&str>) -> Result<ListResourcesResult, RequestError> {
+        self.require(&["resources"], "resources")?;
+        self.request(method::RESOURCES_LIST, &cursor_params(cursor), RequestOptions::default()).await
+    }
+
+    /// Every resource, through all pages.
+    pub async fn list_all_resources(&self) -> Result<Vec<Resource>, RequestError> {
+        collect_pages(|c| async move { self.list_resources(c.as_deref()).await.map(|r| (r.resources, r.next_cursor)) })
+            .await
+    }
+
+    /// One page of `resources/templates/list`.
+    pub async fn list_resource_templates(&self, cursor: Option<&str>) -> Result<ListResourceTemplatesResult, RequestError> {
+        self.require(&["resources"], "resources")?;
+        self.request(method::RESOURCES_TEMPLATES_LIST, &cursor_params(cursor), RequestOptions::default()).await
+    }
+
+    /// Every resource template, through all pages.
+    pub async fn list_all_resource_templates(&self) -> Result<Vec<ResourceTemplate>, RequestError> {
+        collect_pages(|c| async move {
+            self.list_resource_templates(c.as_deref()).await.map(|r| (r.resource_templates, r.next_cursor))
+        })
+        .await
+    }
+
+    /// `resources/read`.
+    pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, RequestError> {
+        self.require(&["resources"], "resources")?;
+        self.request(method::RESOURCES_READ, &serde_json::json!({ "uri": uri }), RequestOptions::default()).await
+    }
+
+    /// `resources/subscribe`: `notifications/resources/updated` will arrive for `uri`.
+    pub async fn subscribe(&self, uri: &str) -> Result<(), RequestError> {
+        self.require(&["resources", "subscribe"], "resources.subscribe")?;
+        let _: serde_json::Value =
+            self.request(method::RESOURCES_SUBSCRIBE, &serde_json::json!({ "uri": uri }), RequestOptions::default()).await?;
+        Ok(())
+    }
+
+    /// `resources/unsubscribe`.
+    pub async fn unsubscribe(&self, uri: &str) -> Result<(), RequestError> {
+        self.require(&["resources", "subscribe"], "resources.subscribe")?;
+        let _: serde_json::Value =
+            self.request(method::RESOURCES_UNSUBSCRIBE, &serde_json::json!({ "uri": uri }), RequestOptions::default()).await?;
+        Ok(())
+    }
+
+    /// One page of `prompts/list`.
+    pub async fn list_prompts(&self, cursor: Option<&str>) -> Result<ListPromptsResult, RequestError> {
+        self.require(&["prompts"], "prompts")?;
+        self.request(method::PROMPTS_LIST, &cursor_params(cursor), RequestOptions::default()).await
+    }
+
+    /// Every prompt, through all pages.
+    pub async fn list_all_prompts(&self) -> Result<Vec<Prompt>, RequestError> {
+        collect_pages(|c| async move { self.list_prompts(c.as_deref()).await.map(|r| (r.prompts, r.next_cursor)) }).await
+    }
+
+    /// `prompts/get` with string arguments.
+    pub async fn get_prompt<I, K, V>(&self, name: &str, arguments: I) -> Result<GetPromptResult, RequestError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.require(&["prompts"], "prompts")?;
+        let arguments: serde_json::Map<String, serde_json::Value> =
+            arguments.into_iter().map(|(k, v)| (k.into(), serde_json::Value::String(v.into()))).collect();
+        let params = serde_json::json!({ "name": name, "arguments": arguments });
+        self.request(method::PROMPTS_GET, &params, RequestOptions::default()).await
+    }
+
+    /// `completion/complete`.
+    pub async fn complete(&self, params: &CompleteRequestParams) -> Result<CompleteResult, RequestError> {
+        self.require(&["completions"], "completions")?;
+        self.request(method::COMPLETION_COMPLETE, params, RequestOptions::default()).await
+    }
+
+    /// `logging/setLevel` (LG-2).
+    pub async fn set_logging_level(&self, level: LoggingLevel) -> Result<(), RequestError> {
+        self.require(&["logging"], "logging")?;
+        let _: serde_json::Value =
+            self.request(method::LOGGING_SET_LEVEL, &serde_json::json!({ "level": level }), RequestOptions::default()).await?;
+        Ok(())
+    }
+
+    /// Replaces the roots offered to the server and tells it (`notifications/roots/list_changed`,
+    /// R-1). Fails when the client was built without roots.
+    pub async fn set_roots(&self, roots: Vec<Root>) -> Result<(), RequestError> {
+        let Some(current) = &self.roots else {
+            return Err(RequestError::CapabilityNotSupported("roots"));
+        };
+        *current.write().unwrap_or_else(|e| e.into_inner()) = roots;
+        self.peer.notify(method::NOTIFICATION_ROOTS_LIST_CHANGED, &serde_json::json!({}), None).await?;
+        Ok(())
+    }
+
+    /// Closes the session: pending requests fail and the transport is released.
+    pub fn close(&self) {
+        self.peer.close();
+    }
+}
+
+fn cursor_params(cursor: Option<&str>) -> serde_json::Value {
+    match cursor {
+        Some(c) => serde_json::json!({ "cursor": c }),
+        None => serde_json::json!({}),
+    }
+}
+
+/// Follows `nextCursor` until the last page; stops on a repeated cursor rather than looping.
+async fn collect_pages<T, F, Fut>(mut fetch: F) -> Result<Vec<T>, RequestError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), RequestError>>,
+{
+    let mut all = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        let (items, next) = fetch(cursor.clone()).await?;
+        all.extend(items);
+        match next {
+            Some(c) if seen.insert(c.clone()) => cursor = Some(c),
+            _ => return Ok(all),
+        }
+    }
+}

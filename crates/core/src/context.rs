@@ -1,0 +1,223 @@
+//! The context a handler gets with each request: progress, logs, requests back to the other side
+//! and a cancellation signal.
+//!
+//! The same calls are meant to serve both protocol eras (design.md idea 8): in the legacy era
+//! `sample`, `elicit` and `roots` are real requests to the client, sent on the stream of the
+//! request being handled; in the 2026-07-28 era the engine will turn them into an input-required
+//! result and run the handler again with the client's answers. Handlers propagate the error of
+//! these calls with `?`, which is what lets the engine do that later without changing them.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use mcp_http_proto::{
+    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult,
+    ListRootsResult, LoggingLevel, RequestId, method,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::RequestError;
+use crate::options::RequestOptions;
+use crate::peer::Peer;
+use crate::transport::TransportError;
+
+/// What a request handler can do besides returning a result. Cheap to clone.
+#[derive(Clone)]
+pub struct RequestContext {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    peer: Peer,
+    id: RequestId,
+    progress_token: Option<RequestId>,
+    cancel: CancellationToken,
+    last_progress: Mutex<Option<f64>>,
+    finished: AtomicBool,
+}
+
+impl std::fmt::Debug for RequestContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestContext").field("id", &self.inner.id).finish_non_exhaustive()
+    }
+}
+
+impl RequestContext {
+    pub(crate) fn new(
+        peer: Peer,
+        id: RequestId,
+        progress_token: Option<RequestId>,
+        cancel: CancellationToken,
+    ) -> Self {
+        RequestContext {
+            inner: Arc::new(Inner {
+                peer,
+                id,
+                progress_token,
+                cancel,
+                last_progress: Mutex::new(None),
+                finished: AtomicBool::new(false),
+            }),
+        }
+    }
+
+    /// Marks the request finished: later progress is dropped (P-4).
+    pub(crate) fn finish(&self) {
+        self.inner.finished.store(true, Ordering::Release);
+    }
+
+    /// The id of the request being handled.
+    pub fn request_id(&self) -> &RequestId {
+        &self.inner.id
+    }
+
+    /// The connection this request came from.
+    pub fn peer(&self) -> &Peer {
+        &self.inner.peer
+    }
+
+    /// The progress token the requester sent, if it asked for progress (P-1).
+    pub fn progress_token(&self) -> Option<&RequestId> {
+        self.inner.progress_token.as_ref()
+    }
+
+    /// The token that is cancelled when the requester cancels the request or the connection
+    /// closes.
+    pub fn cancellation(&self) -> &CancellationToken {
+        &self.inner.cancel
+    }
+
+    /// Whether the request has been cancelled.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.cancel.is_cancelled()
+    }
+
+    /// Resolves when the request is cancelled.
+    pub async fn cancelled(&self) {
+        self.inner.cancel.cancelled().await
+    }
+
+    /// Reports progress (P-2). Does nothing when the requester asked for no progress, after the
+    /// request finished (P-4), or when `progress` does not increase (P-3).
+    pub async fn progress(
+        &self,
+        progress: f64,
+        total: Option<f64>,
+        message: Option<&str>,
+    ) -> Result<(), TransportError> {
+        let Some(token) = &self.inner.progress_token else { return Ok(()) };
+        if self.inner.finished.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        {
+            let mut last = self.inner.last_progress.lock().unwrap_or_else(|e| e.into_inner());
+            if last.is_some_and(|l| progress <= l) {
+                return Ok(());
+            }
+            *last = Some(progress);
+        }
+        #[derive(Serialize)]
+        struct Params<'a> {
+            #[serde(rename = "progressToken")]
+            token: &'a RequestId,
+            progress: f64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            total: Option<f64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            message: Option<&'a str>,
+        }
+        let params = Params { token, progress, total, message };
+        self.notify(method::NOTIFICATION_PROGRESS, &params).await
+    }
+
+    /// Sends a log message (`notifications/message`) on this request's stream, if the client's
+    /// `logging/setLevel` lets `level` through (LG-2). Never put secrets in `data` (LG-5).
+    pub async fn log<D: Serialize + ?Sized>(
+        &self,
+        level: LoggingLevel,
+        logger: Option<&str>,
+        data: &D,
+    ) -> Result<(), TransportError> {
+        if !self.inner.peer.state().log_enabled(level) {
+            return Ok(());
+        }
+        #[derive(Serialize)]
+        struct Params<'a, D: ?Sized> {
+            level: LoggingLevel,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            logger: Option<&'a str>,
+            data: &'a D,
+        }
+        self.notify(method::NOTIFICATION_MESSAGE, &Params { level, logger, data }).await
+    }
+
+    /// Sends a notification related to this request (it travels on this request's stream).
+    pub async fn notify<P: Serialize + ?Sized>(&self, method: &str, params: &P) -> Result<(), TransportError> {
+        self.inner.peer.notify(method, params, Some(self.inner.id.clone())).await
+    }
+
+    /// Sends a request to the other side on behalf of this request. It is cancelled when this
+    /// request is cancelled.
+    pub async fn request<P: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &P,
+        options: RequestOptions,
+    ) -> Result<R, RequestError> {
+        let options = options
+            .related_to(self.inner.id.clone())
+            .cancel_token(self.inner.cancel.child_token());
+        self.inner.peer.request(method, params, options).await
+    }
+
+    /// Asks the client's model for a message (`sampling/createMessage`). Fails with
+    /// [`RequestError::CapabilityNotSupported`] when the client did not declare `sampling`, or
+    /// `sampling.tools` for a request with tools (SM-1).
+    pub async fn sample(&self, params: CreateMessageRequestParams) -> Result<CreateMessageResult, RequestError> {
+        let state = self.inner.peer.state();
+        if !state.client_declares(&["sampling"]) {
+            return Err(RequestError::CapabilityNotSupported("sampling"));
+        }
+        let value = serde_json::to_value(&params).map_err(|e| RequestError::Encode(e.to_string()))?;
+        let uses_tools = value.get("tools").is_some() || value.get("toolChoice").is_some();
+        if uses_tools && !state.client_declares(&["sampling", "tools"]) {
+            return Err(RequestError::CapabilityNotSupported("sampling.tools"));
+        }
+        self.request(method::SAMPLING_CREATE_MESSAGE, &value, RequestOptions::default()).await
+    }
+
+    /// Asks the user for input through the client (`elicitation/create`), in form or URL mode.
+    /// Fails with [`RequestError::CapabilityNotSupported`] when the client did not declare the
+    /// mode (EL-1, EL-2).
+    pub async fn elicit(&self, params: ElicitRequestParams) -> Result<ElicitResult, RequestError> {
+        let state = self.inner.peer.state();
+        let value = serde_json::to_value(&params).map_err(|e| RequestError::Encode(e.to_string()))?;
+        let url_mode = value.get("mode").and_then(|m| m.as_str()) == Some("url");
+        let declared = if url_mode {
+            state.client_declares(&["elicitation", "url"])
+        } else {
+            // An empty `elicitation: {}` means form mode only (C-1).
+            state.client_declares(&["elicitation", "form"])
+                || (state.client_declares(&["elicitation"]) && !state.client_declares(&["elicitation", "url"]))
+        };
+        if !declared {
+            return Err(RequestError::CapabilityNotSupported(if url_mode {
+                "elicitation.url"
+            } else {
+                "elicitation"
+            }));
+        }
+        self.request(method::ELICITATION_CREATE, &value, RequestOptions::default()).await
+    }
+
+    /// Asks the client for its roots (`roots/list`). Fails with
+    /// [`RequestError::CapabilityNotSupported`] when the client did not declare `roots`.
+    pub async fn roots(&self) -> Result<ListRootsResult, RequestError> {
+        if !self.inner.peer.state().client_declares(&["roots"]) {
+            return Err(RequestError::CapabilityNotSupported("roots"));
+        }
+        self.request(method::ROOTS_LIST, &serde_json::json!({}), RequestOptions::default()).await
+    }
+}

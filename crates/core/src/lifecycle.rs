@@ -1,0 +1,130 @@
+//! What the initialize handshake negotiated (L-1..L-8, V-1..V-6, C-1..C-3).
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+
+use mcp_http_proto::{
+    ClientCapabilities, Implementation, LoggingLevel, ProtocolVersion, ServerCapabilities,
+};
+
+/// The negotiated state of one session, filled in by the initialize handshake.
+#[derive(Debug, Default)]
+pub struct SessionState {
+    protocol_version: OnceLock<ProtocolVersion>,
+    client_info: OnceLock<Implementation>,
+    client_capabilities: OnceLock<ClientCapabilities>,
+    server_info: OnceLock<Implementation>,
+    server_capabilities: OnceLock<ServerCapabilities>,
+    initialized: AtomicBool,
+    /// 0 = no `logging/setLevel` yet; otherwise 1 + the level's rank.
+    log_level: AtomicU8,
+}
+
+/// The severity rank of a level, debug = 0 .. emergency = 7 (RFC 5424 order, LG-2a).
+pub fn level_rank(level: LoggingLevel) -> u8 {
+    match serde_json::to_value(level).ok().as_ref().and_then(|v| v.as_str()) {
+        Some("debug") => 0,
+        Some("info") => 1,
+        Some("notice") => 2,
+        Some("warning") => 3,
+        Some("error") => 4,
+        Some("critical") => 5,
+        Some("alert") => 6,
+        _ => 7,
+    }
+}
+
+impl SessionState {
+    /// Records the outcome of `initialize` on the server side.
+    pub fn set_client(&self, version: ProtocolVersion, info: Implementation, capabilities: ClientCapabilities) {
+        let _ = self.protocol_version.set(version);
+        let _ = self.client_info.set(info);
+        let _ = self.client_capabilities.set(capabilities);
+    }
+
+    /// Records the outcome of `initialize` on the client side.
+    pub fn set_server(&self, version: ProtocolVersion, info: Implementation, capabilities: ServerCapabilities) {
+        let _ = self.protocol_version.set(version);
+        let _ = self.server_info.set(info);
+        let _ = self.server_capabilities.set(capabilities);
+    }
+
+    /// Marks the session operational (`notifications/initialized` sent or received, L-4).
+    pub fn set_initialized(&self) {
+        self.initialized.store(true, Ordering::Release);
+    }
+
+    /// Whether the session is operational.
+    pub fn is_initialized(&self) -> bool {
+        self.initialized.load(Ordering::Acquire)
+    }
+
+    /// The negotiated protocol version, once known.
+    pub fn protocol_version(&self) -> Option<ProtocolVersion> {
+        self.protocol_version.get().copied()
+    }
+
+    /// Whether `initialize` has been answered (the version is known).
+    pub fn is_negotiated(&self) -> bool {
+        self.protocol_version.get().is_some()
+    }
+
+    /// The client's `clientInfo` (on the server side).
+    pub fn client_info(&self) -> Option<&Implementation> {
+        self.client_info.get()
+    }
+
+    /// The client's capabilities (on the server side).
+    pub fn client_capabilities(&self) -> Option<&ClientCapabilities> {
+        self.client_capabilities.get()
+    }
+
+    /// The server's `serverInfo` (on the client side).
+    pub fn server_info(&self) -> Option<&Implementation> {
+        self.server_info.get()
+    }
+
+    /// The server's capabilities (on the client side).
+    pub fn server_capabilities(&self) -> Option<&ServerCapabilities> {
+        self.server_capabilities.get()
+    }
+
+    /// Sets the minimum level of log notifications sent to the client (LG-2).
+    pub fn set_log_level(&self, level: LoggingLevel) {
+        self.log_level.store(level_rank(level) + 1, Ordering::Relaxed);
+    }
+
+    /// Whether a log message at `level` passes the client's `logging/setLevel` filter. Before any
+    /// `setLevel`, every level passes (LG-6, as the official SDKs do).
+    pub fn log_enabled(&self, level: LoggingLevel) -> bool {
+        let min = self.log_level.load(Ordering::Relaxed);
+        min == 0 || level_rank(level) + 1 >= min
+    }
+
+    /// A client capability by its path, such as `["elicitation", "url"]` (C-1), read from the
+    /// capabilities the client declared.
+    pub fn client_declares(&self, path: &[&str]) -> bool {
+        let Some(caps) = self.client_capabilities.get() else { return false };
+        declares(serde_json::to_value(caps).ok(), path)
+    }
+
+    /// A server capability by its path, such as `["resources", "subscribe"]` (C-2).
+    pub fn server_declares(&self, path: &[&str]) -> bool {
+        let Some(caps) = self.server_capabilities.get() else { return false };
+        declares(serde_json::to_value(caps).ok(), path)
+    }
+}
+
+fn declares(value: Option<serde_json::Value>, path: &[&str]) -> bool {
+    let mut v = match value {
+        Some(v) => v,
+        None => return false,
+    };
+    for key in path {
+        match v.get_mut(*key).map(serde_json::Value::take) {
+            Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) | None => return false,
+            Some(next) => v = next,
+        }
+    }
+    true
+}

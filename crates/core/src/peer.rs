@@ -1,0 +1,583 @@
+//! The peer engine: one side of an MCP connection, in either role.
+//!
+//! It assigns request ids (B-2a), correlates responses, runs each inbound request in its own task
+//! (so a slow handler never blocks another), applies timeouts that reset on progress under a hard
+//! cap (TO-1..TO-3), cancels both ways with `notifications/cancelled` (X-1..X-8), routes progress
+//! (P-1..P-8) and answers `ping` (PG-1..PG-2). Role-specific behaviour lives in a [`Handler`].
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
+use mcp_http_proto::jsonrpc::{InvalidMessage, Message, Notification, Request, RequestId, Response};
+use mcp_http_proto::{ErrorObject, method};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use tokio::sync::{Notify, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::context::RequestContext;
+use crate::error::RequestError;
+use crate::lifecycle::SessionState;
+use crate::options::{ProgressUpdate, RequestOptions};
+use crate::transport::{MessageSink, Outbound, OutboundKind, Transport, TransportError};
+
+/// The role-specific part of a peer: what it does with requests and notifications it receives.
+///
+/// `ping`, `notifications/cancelled` and `notifications/progress` are handled by the engine and
+/// never reach the handler.
+pub trait Handler: Send + Sync + 'static {
+    /// Handles a request and returns its result as raw JSON, or a JSON-RPC error.
+    ///
+    /// The future runs in its own task. If the other side cancels the request, the future is
+    /// dropped and no response is sent (X-2).
+    fn handle_request(
+        &self,
+        request: Request,
+        ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>>;
+
+    /// Handles a notification. Notifications are handled in order, one at a time: keep it quick.
+    fn handle_notification(&self, notification: Notification, peer: Peer) -> BoxFuture<'static, ()> {
+        let _ = (notification, peer);
+        Box::pin(async {})
+    }
+}
+
+/// Settings of a peer.
+#[derive(Debug, Clone)]
+pub struct PeerConfig {
+    /// How long a request this side sends may wait without a response or progress (TO-1).
+    pub request_timeout: Duration,
+    /// The longest any request may take, progress or not (TO-3).
+    pub max_request_timeout: Duration,
+    /// When set, request ids are strings `"{prefix}{n}"` instead of integers, so that they are
+    /// globally unique (stateless HTTP routes a client's response by its id alone).
+    pub request_id_prefix: Option<Arc<str>>,
+}
+
+impl Default for PeerConfig {
+    fn default() -> Self {
+        PeerConfig {
+            request_timeout: Duration::from_secs(60),
+            max_request_timeout: Duration::from_secs(600),
+            request_id_prefix: None,
+        }
+    }
+}
+
+/// Type-erased progress callback.
+pub(crate) type ProgressCallback = Arc<dyn Fn(ProgressUpdate) + Send + Sync>;
+
+struct Pending {
+    tx: oneshot::Sender<Result<Box<RawValue>, ErrorObject>>,
+    on_progress: Option<ProgressCallback>,
+    progressed: Option<Arc<Notify>>,
+}
+
+struct Inner {
+    sink: Arc<dyn MessageSink>,
+    handler: Arc<dyn Handler>,
+    config: PeerConfig,
+    next_id: AtomicI64,
+    pending: Mutex<HashMap<RequestId, Pending>>,
+    inflight: Mutex<HashMap<RequestId, CancellationToken>>,
+    closed: CancellationToken,
+    state: SessionState,
+}
+
+/// One side of an MCP connection. Cheap to clone; all clones share the connection.
+#[derive(Clone)]
+pub struct Peer {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Peer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Peer").finish_non_exhaustive()
+    }
+}
+
+/// A reference to a peer that does not keep it alive.
+#[derive(Clone, Debug)]
+pub struct WeakPeer {
+    inner: std::sync::Weak<Inner>,
+}
+
+impl WeakPeer {
+    /// The peer, if it is still alive.
+    pub fn upgrade(&self) -> Option<Peer> {
+        self.inner.upgrade().map(|inner| Peer { inner })
+    }
+}
+
+/// A lock that survives a panicking holder: the maps stay usable.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[derive(serde::Deserialize)]
+struct ProgressProbe {
+    #[serde(rename = "_meta", default)]
+    meta: Option<ProgressMeta>,
+}
+
+#[derive(serde::Deserialize)]
+struct ProgressMeta {
+    #[serde(rename = "progressToken", default)]
+    progress_token: Option<RequestId>,
+}
+
+/// The progress token of a request's params (P-1), if any.
+fn progress_token(params: Option<&RawValue>) -> Option<RequestId> {
+    let raw = params?;
+    // Cheap pre-check: most requests carry no `_meta`.
+    if !raw.get().contains("progressToken") {
+        return None;
+    }
+    serde_json::from_str::<ProgressProbe>(raw.get())
+        .ok()?
+        .meta?
+        .progress_token
+}
+
+impl Peer {
+    /// A peer that sends through `sink` and dispatches to `handler`. Feed it received messages
+    /// with [`Peer::receive`]; transports with a message stream use [`Peer::connect`] instead.
+    pub fn new(sink: Arc<dyn MessageSink>, handler: Arc<dyn Handler>, config: PeerConfig) -> Peer {
+        Peer {
+            inner: Arc::new(Inner {
+                sink,
+                handler,
+                config,
+                next_id: AtomicI64::new(0),
+                pending: Mutex::new(HashMap::new()),
+                inflight: Mutex::new(HashMap::new()),
+                closed: CancellationToken::new(),
+                state: SessionState::default(),
+            }),
+        }
+    }
+
+    /// Connects a handler to a transport: spawns the task that reads messages until the
+    /// transport closes, then closes the peer.
+    pub fn connect(transport: impl Transport, handler: Arc<dyn Handler>, config: PeerConfig) -> Peer {
+        let (sink, mut stream) = transport.split();
+        let peer = Peer::new(sink, handler, config);
+        let reader = peer.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = reader.inner.closed.cancelled() => break,
+                    item = stream.next() => match item {
+                        Some(Ok(message)) => reader.receive(message).await,
+                        Some(Err(invalid)) => reader.reply_invalid(invalid).await,
+                        None => break,
+                    },
+                }
+            }
+            reader.close();
+        });
+        peer
+    }
+
+    /// A reference that does not keep the peer alive.
+    pub fn downgrade(&self) -> WeakPeer {
+        WeakPeer { inner: Arc::downgrade(&self.inner) }
+    }
+
+    /// The negotiated session state (version, the other side's capabilities and info).
+    pub fn state(&self) -> &SessionState {
+        &self.inner.state
+    }
+
+    /// The peer's settings.
+    pub fn config(&self) -> &PeerConfig {
+        &self.inner.config
+    }
+
+    /// Whether the peer is closed.
+    pub fn is_closed(&self) -> bool {
+        self.inner.closed.is_cancelled()
+    }
+
+    /// Resolves when the peer closes.
+    pub async fn closed(&self) {
+        self.inner.closed.cancelled().await
+    }
+
+    /// Closes the peer: pending requests fail with [`RequestError::Closed`] and running handlers
+    /// are cancelled.
+    pub fn close(&self) {
+        self.inner.closed.cancel();
+        lock(&self.inner.pending).clear();
+    }
+
+    /// How many inbound requests are being handled now.
+    pub fn inflight_count(&self) -> usize {
+        lock(&self.inner.inflight).len()
+    }
+
+    /// Whether an inbound request with this id is being handled now.
+    pub fn is_inflight(&self, id: &RequestId) -> bool {
+        lock(&self.inner.inflight).contains_key(id)
+    }
+
+    fn next_request_id(&self) -> RequestId {
+        let n = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        match &self.inner.config.request_id_prefix {
+            Some(prefix) => RequestId::String(format!("{prefix}{n}").into()),
+            None => RequestId::Number(n),
+        }
+    }
+
+    /// Handles one received message.
+    pub async fn receive(&self, message: Message) {
+        match message {
+            Message::Response(r) => self.resolve(r),
+            Message::Request(r) => self.dispatch_request(r).await,
+            Message::Notification(n) => self.dispatch_notification(n).await,
+        }
+    }
+
+    /// Answers bytes that were not a valid message with the matching JSON-RPC error.
+    pub async fn reply_invalid(&self, invalid: InvalidMessage) {
+        tracing::debug!(error = %invalid.error, "invalid message received");
+        let related = invalid.id.clone();
+        let response = Response {
+            id: invalid.id,
+            outcome: Err(invalid.error),
+        };
+        self.send_response(response, related).await;
+    }
+
+    fn resolve(&self, response: Response) {
+        let Some(id) = response.id else {
+            tracing::warn!(outcome = ?response.outcome.err(), "the other side reported an error about an unreadable message");
+            return;
+        };
+        match lock(&self.inner.pending).remove(&id) {
+            Some(pending) => {
+                let _ = pending.tx.send(response.outcome);
+            }
+            // X-4, X-5: a response to a request that timed out or was cancelled is ignored.
+            None => tracing::debug!(%id, "response to an unknown or finished request ignored"),
+        }
+    }
+
+    async fn dispatch_request(&self, request: Request) {
+        let id = request.id.clone();
+        if self.is_closed() {
+            return;
+        }
+        if request.method == method::PING {
+            // PG-2: answer promptly, whatever the handler is doing.
+            self.send_result(&id, RawValue::from_string("{}".into()).ok()).await;
+            return;
+        }
+        let token = self.inner.closed.child_token();
+        {
+            let mut inflight = lock(&self.inner.inflight);
+            if inflight.contains_key(&id) {
+                drop(inflight);
+                // Answer instead of hanging or clobbering the first request's state.
+                let error = ErrorObject::invalid_request(format!(
+                    "Invalid Request: request id {id} is already in progress"
+                ));
+                self.send_response(Response { id: Some(id.clone()), outcome: Err(error) }, Some(id)).await;
+                return;
+            }
+            inflight.insert(id.clone(), token.clone());
+        }
+        let ctx = RequestContext::new(
+            self.clone(),
+            id.clone(),
+            progress_token(request.params.as_deref()),
+            token.clone(),
+        );
+        let handler = self.inner.handler.clone();
+        let peer = self.clone();
+        let span = tracing::debug_span!("request", %id, method = %request.method);
+        tokio::spawn(async move {
+            let run = AssertUnwindSafe(handler.handle_request(request, ctx.clone())).catch_unwind();
+            let outcome = tokio::select! {
+                biased;
+                _ = token.cancelled() => None,
+                outcome = run => Some(outcome),
+            };
+            ctx.finish();
+            lock(&peer.inner.inflight).remove(&id);
+            let outcome = match outcome {
+                // X-2: a cancelled request gets no response.
+                None => return,
+                Some(Ok(outcome)) => outcome,
+                Some(Err(_panic)) => {
+                    tracing::error!(%id, "request handler panicked");
+                    Err(ErrorObject::internal())
+                }
+            };
+            peer.send_response(Response { id: Some(id.clone()), outcome }, Some(id)).await;
+        }.instrument(span));
+    }
+
+    async fn dispatch_notification(&self, notification: Notification) {
+        match notification.method.as_str() {
+            method::NOTIFICATION_CANCELLED => {
+                #[derive(serde::Deserialize)]
+                struct Cancelled {
+                    #[serde(rename = "requestId")]
+                    request_id: Option<RequestId>,
+                    reason: Option<String>,
+                }
+                // X-5: malformed or unknown cancellations are ignored.
+                let Ok(c) = notification.params_as::<Cancelled>() else { return };
+                let Some(id) = c.request_id else { return };
+                let token = lock(&self.inner.inflight).get(&id).cloned();
+                if let Some(token) = token {
+                    tracing::debug!(%id, reason = c.reason.as_deref().unwrap_or(""), "request cancelled by the other side");
+                    token.cancel();
+                }
+            }
+            method::NOTIFICATION_PROGRESS => {
+                #[derive(serde::Deserialize)]
+                struct Progress {
+                    #[serde(rename = "progressToken")]
+                    token: RequestId,
+                    progress: f64,
+                    total: Option<f64>,
+                    message: Option<String>,
+                }
+                let Ok(p) = notification.params_as::<Progress>() else { return };
+                let (callback, notify) = match lock(&self.inner.pending).get(&p.token) {
+                    Some(pending) => (pending.on_progress.clone(), pending.progressed.clone()),
+                    None => return,
+                };
+                if let Some(notify) = notify {
+                    notify.notify_one();
+                }
+                if let Some(callback) = callback {
+                    callback(ProgressUpdate { progress: p.progress, total: p.total, message: p.message });
+                }
+            }
+            _ => {
+                let handler = self.inner.handler.clone();
+                handler.handle_notification(notification, self.clone()).await;
+            }
+        }
+    }
+
+    async fn send_result(&self, id: &RequestId, result: Option<Box<RawValue>>) {
+        let outcome = result.ok_or_else(ErrorObject::internal);
+        self.send_response(Response { id: Some(id.clone()), outcome }, Some(id.clone())).await;
+    }
+
+    async fn send_response(&self, response: Response, related: Option<RequestId>) {
+        let json = Message::Response(response).to_json();
+        let outbound = Outbound {
+            json: Bytes::from(json),
+            kind: OutboundKind::Response,
+            id: related.clone(),
+            related,
+        };
+        if let Err(e) = self.inner.sink.send(outbound).await {
+            tracing::debug!(error = %e, "could not send a response");
+        }
+    }
+
+    /// Sends a notification, related to an inbound request when `related` is set.
+    pub async fn notify<P: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: &P,
+        related: Option<RequestId>,
+    ) -> Result<(), TransportError> {
+        let params = mcp_http_proto::jsonrpc::to_raw(params)
+            .map_err(|e| TransportError::new(crate::transport::TransportErrorKind::Protocol, e.to_string()))?;
+        self.notify_raw(method, Some(params), related).await
+    }
+
+    /// Sends a notification whose params are already raw JSON.
+    pub async fn notify_raw(
+        &self,
+        method: &str,
+        params: Option<Box<RawValue>>,
+        related: Option<RequestId>,
+    ) -> Result<(), TransportError> {
+        if self.is_closed() {
+            return Err(TransportError::closed());
+        }
+        let json = Message::Notification(Notification { method: method.to_owned(), params }).to_json();
+        self.inner
+            .sink
+            .send(Outbound { json: Bytes::from(json), kind: OutboundKind::Notification, related, id: None })
+            .await
+    }
+
+    /// Sends a request and decodes its result.
+    ///
+    /// ```no_run
+    /// # async fn f(peer: mcp_http_core::Peer) -> Result<(), mcp_http_core::RequestError> {
+    /// use mcp_http_core::RequestOptions;
+    /// let pong: serde_json::Value = peer.request("ping", &serde_json::json!({}), RequestOptions::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn request<P: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &P,
+        options: RequestOptions,
+    ) -> Result<R, RequestError> {
+        let params = mcp_http_proto::jsonrpc::to_raw(params).map_err(|e| RequestError::Encode(e.to_string()))?;
+        let raw = self.request_raw(method, Some(params), options).await?;
+        serde_json::from_str(raw.get()).map_err(|e| RequestError::InvalidResponse(e.to_string()))
+    }
+
+    /// Sends a request with raw params and returns its raw result.
+    pub async fn request_raw(
+        &self,
+        method: &str,
+        params: Option<Box<RawValue>>,
+        options: RequestOptions,
+    ) -> Result<Box<RawValue>, RequestError> {
+        if self.is_closed() {
+            return Err(RequestError::Closed);
+        }
+        let id = self.next_request_id();
+        let params = match &options.on_progress {
+            Some(_) => Some(with_progress_token(params, &id)?),
+            None => params,
+        };
+        let (tx, mut rx) = oneshot::channel();
+        let progressed = options.on_progress.as_ref().map(|_| Arc::new(Notify::new()));
+        lock(&self.inner.pending).insert(
+            id.clone(),
+            Pending { tx, on_progress: options.on_progress.clone(), progressed: progressed.clone() },
+        );
+        let mut guard = PendingGuard {
+            peer: self.clone(),
+            id: id.clone(),
+            armed: true,
+            sent: false,
+            // L-7: initialize is never cancelled.
+            may_cancel: method != method::INITIALIZE,
+        };
+        let json = Message::Request(Request { id: id.clone(), method: method.to_owned(), params }).to_json();
+        self.inner
+            .sink
+            .send(Outbound { json: Bytes::from(json), kind: OutboundKind::Request, related: options.related.clone(), id: Some(id.clone()) })
+            .await?;
+        guard.sent = true;
+
+        let timeout = options.timeout.unwrap_or(self.inner.config.request_timeout);
+        let hard_cap = options.max_total.unwrap_or(self.inner.config.max_request_timeout);
+        let start = Instant::now();
+        let hard_deadline = start + hard_cap;
+        let mut idle_deadline = start + timeout;
+        let caller_cancel = options.cancel.clone().unwrap_or_default();
+        loop {
+            let deadline = idle_deadline.min(hard_deadline);
+            tokio::select! {
+                biased;
+                outcome = &mut rx => {
+                    guard.armed = false;
+                    return match outcome {
+                        Ok(Ok(raw)) => Ok(raw),
+                        Ok(Err(e)) => Err(RequestError::Rpc(e)),
+                        Err(_) => Err(RequestError::Closed),
+                    };
+                }
+                _ = caller_cancel.cancelled() => {
+                    guard.cancel_now("cancelled by the caller").await;
+                    return Err(RequestError::Cancelled);
+                }
+                _ = self.inner.closed.cancelled() => {
+                    guard.armed = false;
+                    return Err(RequestError::Closed);
+                }
+                _ = wait_progress(progressed.as_deref()), if options.reset_on_progress => {
+                    // TO-3: progress restarts the clock, but never past the hard cap.
+                    idle_deadline = Instant::now() + timeout;
+                }
+                _ = tokio::time::sleep_until(deadline) => {
+                    guard.cancel_now("timed out").await;
+                    return Err(RequestError::Timeout(start.elapsed()));
+                }
+            }
+        }
+    }
+}
+
+async fn wait_progress(notify: Option<&Notify>) {
+    match notify {
+        Some(n) => n.notified().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Adds `_meta.progressToken` to params (P-1); the token is the request id, unique among active
+/// requests by construction.
+fn with_progress_token(params: Option<Box<RawValue>>, id: &RequestId) -> Result<Box<RawValue>, RequestError> {
+    let mut value: serde_json::Map<String, serde_json::Value> = match params {
+        Some(raw) => serde_json::from_str(raw.get()).map_err(|e| RequestError::Encode(e.to_string()))?,
+        None => serde_json::Map::new(),
+    };
+    let meta = value
+        .entry("_meta")
+        .or_insert_with(|| serde_json::Value::Object(Default::default()));
+    if let serde_json::Value::Object(meta) = meta {
+        meta.insert("progressToken".into(), serde_json::to_value(id).unwrap_or_default());
+    }
+    mcp_http_proto::jsonrpc::to_raw(&value).map_err(|e| RequestError::Encode(e.to_string()))
+}
+
+/// Removes a pending request when its waiter stops waiting, and tells the other side (X-1).
+struct PendingGuard {
+    peer: Peer,
+    id: RequestId,
+    armed: bool,
+    sent: bool,
+    may_cancel: bool,
+}
+
+impl PendingGuard {
+    async fn cancel_now(&mut self, reason: &str) {
+        self.armed = false;
+        lock(&self.peer.inner.pending).remove(&self.id);
+        if self.sent && self.may_cancel {
+            send_cancelled(&self.peer, &self.id, reason).await;
+        }
+    }
+}
+
+async fn send_cancelled(peer: &Peer, id: &RequestId, reason: &str) {
+    let params = serde_json::json!({ "requestId": id, "reason": reason });
+    if let Err(e) = peer.notify(method::NOTIFICATION_CANCELLED, &params, None).await {
+        tracing::debug!(error = %e, "could not send a cancellation");
+    }
+}
+
+impl Drop for PendingGuard {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        lock(&self.peer.inner.pending).remove(&self.id);
+        if self.sent && self.may_cancel && !self.peer.is_closed() {
+            // The caller dropped the request future: tell the other side to stop working on it.
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                let peer = self.peer.clone();
+                let id = self.id.clone();
+                rt.spawn(async move { send_cancelled(&peer, &id, "the caller stopped waiting").await });
+            }
+        }
+    }
+}
+

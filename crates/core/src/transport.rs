@@ -1,0 +1,122 @@
+//! The `Transport` trait: how the peer engine exchanges messages with the other side.
+//!
+//! A transport is split into a [`MessageSink`], which sends serialized messages, and a stream of
+//! received messages. Each outbound message says which inbound request it belongs to
+//! ([`Outbound::related`]), so a transport with several streams (Streamable HTTP) can route it to
+//! that request's stream (T-16, T-29b); a single-stream transport (stdio) ignores it.
+
+use std::fmt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use mcp_http_proto::jsonrpc::{InvalidMessage, Message, RequestId};
+
+/// What kind of JSON-RPC message an [`Outbound`] carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboundKind {
+    /// A request to the other side.
+    Request,
+    /// A notification.
+    Notification,
+    /// A response (result or error) to a request the other side sent.
+    Response,
+}
+
+/// A message ready to send: serialized once, with what a transport needs to route it.
+#[derive(Debug, Clone)]
+pub struct Outbound {
+    /// The JSON text of the message, without a trailing newline.
+    pub json: Bytes,
+    /// Request, notification or response.
+    pub kind: OutboundKind,
+    /// The inbound request this message belongs to: the request a response answers, or the
+    /// request whose handler sent a notification or a server-to-client request.
+    pub related: Option<RequestId>,
+    /// For a request: its id. For a response: the id it answers (same as `related`).
+    pub id: Option<RequestId>,
+}
+
+/// The sending half of a transport.
+pub trait MessageSink: Send + Sync + 'static {
+    /// Sends one message. Resolves once the message is queued or written.
+    fn send(&self, message: Outbound) -> BoxFuture<'_, Result<(), TransportError>>;
+}
+
+/// The stream of received messages. An item is a message, or the error to answer for bytes
+/// that were not a valid JSON-RPC message. The stream ends when the connection closes.
+pub type MessageStream = BoxStream<'static, Result<Message, InvalidMessage>>;
+
+/// A bidirectional message transport, such as stdio or an in-memory pair.
+pub trait Transport: Send + 'static {
+    /// Splits the transport into its sending half and its stream of received messages.
+    fn split(self) -> (Arc<dyn MessageSink>, MessageStream);
+}
+
+/// What went wrong in a transport.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportErrorKind {
+    /// The connection is closed.
+    Closed,
+    /// An I/O error.
+    Io,
+    /// The HTTP peer answered with an unexpected status.
+    HttpStatus(u16),
+    /// The session is gone (HTTP 404 on a request that carried a session id, T-41).
+    SessionExpired,
+    /// The peer broke the protocol (bad content type, bad framing).
+    Protocol,
+}
+
+/// A transport failure.
+#[derive(Debug, Clone)]
+pub struct TransportError {
+    kind: TransportErrorKind,
+    message: Arc<str>,
+}
+
+impl TransportError {
+    /// A new error of a kind, with a message.
+    pub fn new(kind: TransportErrorKind, message: impl Into<Arc<str>>) -> Self {
+        TransportError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The connection is closed.
+    pub fn closed() -> Self {
+        Self::new(TransportErrorKind::Closed, "connection closed")
+    }
+
+    /// The kind of failure.
+    pub fn kind(&self) -> TransportErrorKind {
+        self.kind
+    }
+
+    /// Whether the connection is closed.
+    pub fn is_closed(&self) -> bool {
+        self.kind == TransportErrorKind::Closed
+    }
+
+    /// Whether the session expired (T-41).
+    pub fn is_session_expired(&self) -> bool {
+        self.kind == TransportErrorKind::SessionExpired
+    }
+}
+
+impl fmt::Display for TransportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TransportError {}
+
+impl From<std::io::Error> for TransportError {
+    fn from(e: std::io::Error) -> Self {
+        Self::new(TransportErrorKind::Io, e.to_string())
+    }
+}

@@ -1,0 +1,359 @@
+//! The server: a registry of tools, resources and prompts shared by every session, and the
+//! notifications that go from it to the sessions (list changes, resource updates).
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use indexmap::IndexMap;
+use mcp_http_core::peer::WeakPeer;
+use mcp_http_core::{Handler, Peer, PeerConfig, RequestContext, Transport};
+use mcp_http_proto::{
+    CompleteRequestParams, CompleteResult, ErrorObject, Implementation, JsonObject, PromptsCapability,
+    ResourcesCapability, ServerCapabilities, ToolsCapability, method,
+};
+
+use crate::registry::{CompleteFn, PromptDef, ResourceDef, TemplateDef};
+use crate::session::SessionHandler;
+use crate::tool::ToolDef;
+
+pub(crate) fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    l.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    l.write().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(crate) struct SessionEntry {
+    pub(crate) peer: WeakPeer,
+    pub(crate) subscriptions: HashSet<String>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) info: Implementation,
+    pub(crate) instructions: Option<String>,
+    pub(crate) capabilities: ServerCapabilities,
+    pub(crate) tools: RwLock<IndexMap<String, ToolDef>>,
+    pub(crate) resources: RwLock<IndexMap<String, ResourceDef>>,
+    pub(crate) templates: RwLock<Vec<TemplateDef>>,
+    pub(crate) prompts: RwLock<IndexMap<String, PromptDef>>,
+    pub(crate) completion: Option<Arc<CompleteFn>>,
+    pub(crate) page_size: usize,
+    pub(crate) peer_config: PeerConfig,
+    pub(crate) sessions: Mutex<HashMap<u64, SessionEntry>>,
+    next_session: AtomicU64,
+}
+
+/// An MCP server: what it offers, shared by all its sessions. Cheap to clone.
+///
+/// ```
+/// use mcp_http_server::{Server, ToolDef, RequestContext};
+/// #[derive(serde::Deserialize, schemars::JsonSchema)]
+/// struct EchoArgs { message: String }
+/// let server = Server::builder("my-server", "1.0.0")
+///     .tool(ToolDef::new("echo", "Echoes the message", |a: EchoArgs, _: RequestContext| async move { a.message }))
+///     .build();
+/// assert_eq!(server.tool_names(), ["echo"]);
+/// ```
+#[derive(Clone)]
+pub struct Server {
+    pub(crate) inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server").field("info", &self.inner.info).finish_non_exhaustive()
+    }
+}
+
+/// A reference to a [`Server`] that does not keep it alive.
+#[derive(Clone, Debug)]
+pub struct WeakServer(std::sync::Weak<Inner>);
+
+impl WeakServer {
+    /// The server, if it is still alive.
+    pub fn upgrade(&self) -> Option<Server> {
+        self.0.upgrade().map(|inner| Server { inner })
+    }
+}
+
+/// Builds a [`Server`].
+#[must_use]
+pub struct ServerBuilder {
+    info: Implementation,
+    instructions: Option<String>,
+    tools: IndexMap<String, ToolDef>,
+    resources: IndexMap<String, ResourceDef>,
+    templates: Vec<TemplateDef>,
+    prompts: IndexMap<String, PromptDef>,
+    completion: Option<Arc<CompleteFn>>,
+    page_size: usize,
+    peer_config: PeerConfig,
+    enable: Offers,
+}
+
+#[derive(Default)]
+struct Offers {
+    tools: bool,
+    resources: bool,
+    prompts: bool,
+}
+
+impl ServerBuilder {
+    /// Sets instructions for the client's model, sent in the InitializeResult.
+    pub fn instructions(mut self, instructions: impl Into<String>) -> Self {
+        self.instructions = Some(instructions.into());
+        self
+    }
+
+    /// Sets the whole `serverInfo` (title, icons, website).
+    pub fn info(mut self, info: Implementation) -> Self {
+        self.info = info;
+        self
+    }
+
+    /// Adds a tool.
+    pub fn tool(mut self, tool: ToolDef) -> Self {
+        self.tools.insert(tool.tool.name.clone(), tool);
+        self
+    }
+
+    /// Adds a resource.
+    pub fn resource(mut self, resource: ResourceDef) -> Self {
+        self.resources.insert(resource.resource.uri.clone(), resource);
+        self
+    }
+
+    /// Adds a resource template.
+    pub fn resource_template(mut self, template: TemplateDef) -> Self {
+        self.templates.push(template);
+        self
+    }
+
+    /// Adds a prompt.
+    pub fn prompt(mut self, prompt: PromptDef) -> Self {
+        self.prompts.insert(prompt.prompt.name.clone(), prompt);
+        self
+    }
+
+    /// Answers `completion/complete`. Without it, completion answers an empty list.
+    pub fn completion<F, Fut>(mut self, complete: F) -> Self
+    where
+        F: Fn(CompleteRequestParams, RequestContext) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<CompleteResult, ErrorObject>> + Send + 'static,
+    {
+        self.completion = Some(Arc::new(move |p, ctx| Box::pin(complete(p, ctx))));
+        self
+    }
+
+    /// Declares the tools capability even while no tool is registered (tools added later).
+    pub fn enable_tools(mut self) -> Self {
+        self.enable.tools = true;
+        self
+    }
+
+    /// Declares the resources capability even while no resource is registered.
+    pub fn enable_resources(mut self) -> Self {
+        self.enable.resources = true;
+        self
+    }
+
+    /// Declares the prompts capability even while no prompt is registered.
+    pub fn enable_prompts(mut self) -> Self {
+        self.enable.prompts = true;
+        self
+    }
+
+    /// Items per page of the `*/list` methods (default 100).
+    pub fn page_size(mut self, page_size: usize) -> Self {
+        self.page_size = page_size.max(1);
+        self
+    }
+
+    /// Settings of each session's peer engine (timeouts of server-to-client requests).
+    pub fn peer_config(mut self, config: PeerConfig) -> Self {
+        self.peer_config = config;
+        self
+    }
+
+    /// Builds the server. Its capabilities follow what it offers (C-2).
+    pub fn build(self) -> Server {
+        let listed = Some(true);
+        let offers_resources = self.enable.resources || !self.resources.is_empty() || !self.templates.is_empty();
+        let capabilities = ServerCapabilities {
+            tools: (self.enable.tools || !self.tools.is_empty())
+                .then(|| ToolsCapability { list_changed: listed }),
+            resources: offers_resources
+                .then(|| ResourcesCapability { subscribe: Some(true), list_changed: listed }),
+            prompts: (self.enable.prompts || !self.prompts.is_empty())
+                .then(|| PromptsCapability { list_changed: listed }),
+            logging: Some(JsonObject::new()),
+            completions: (self.completion.is_some() || !self.prompts.is_empty() || !self.templates.is_empty())
+                .then(JsonObject::new),
+            ..Default::default()
+        };
+        Server {
+            inner: Arc::new(Inner {
+                info: self.info,
+                instructions: self.instructions,
+                capabilities,
+                tools: RwLock::new(self.tools),
+                resources: RwLock::new(self.resources),
+                templates: RwLock::new(self.templates),
+                prompts: RwLock::new(self.prompts),
+                completion: self.completion,
+                page_size: self.page_size,
+                peer_config: self.peer_config,
+                sessions: Mutex::new(HashMap::new()),
+                next_session: AtomicU64::new(0),
+            }),
+        }
+    }
+}
+
+impl Server {
+    /// Starts building a server named `name` at `version` (its `serverInfo`).
+    pub fn builder(name: impl Into<String>, version: impl Into<String>) -> ServerBuilder {
+        ServerBuilder {
+            info: Implementation::new(name, version),
+            instructions: None,
+            tools: IndexMap::new(),
+            resources: IndexMap::new(),
+            templates: Vec::new(),
+            prompts: IndexMap::new(),
+            completion: None,
+            page_size: 100,
+            peer_config: PeerConfig::default(),
+            enable: Offers::default(),
+        }
+    }
+
+    /// The capabilities the server declares.
+    pub fn capabilities(&self) -> &ServerCapabilities {
+        &self.inner.capabilities
+    }
+
+    /// The server's `serverInfo`.
+    pub fn info(&self) -> &Implementation {
+        &self.inner.info
+    }
+
+    /// The peer-engine settings sessions use.
+    pub fn peer_config(&self) -> &PeerConfig {
+        &self.inner.peer_config
+    }
+
+    /// The names of the registered tools, in order.
+    pub fn tool_names(&self) -> Vec<String> {
+        read(&self.inner.tools).keys().cloned().collect()
+    }
+
+    /// A handler for one new session. Transports that create peers themselves use this.
+    pub fn session_handler(&self) -> Arc<dyn Handler> {
+        let key = self.inner.next_session.fetch_add(1, Ordering::Relaxed);
+        Arc::new(SessionHandler { server: self.clone(), key, require_initialize: true })
+    }
+
+    /// A handler for a session that needs no `initialize` (stateless HTTP): requests are served
+    /// at once, with the given protocol version assumed.
+    pub fn stateless_handler(&self) -> Arc<dyn Handler> {
+        let key = self.inner.next_session.fetch_add(1, Ordering::Relaxed);
+        Arc::new(SessionHandler { server: self.clone(), key, require_initialize: false })
+    }
+
+    /// Connects a new session over `transport` and returns its peer.
+    pub fn connect(&self, transport: impl Transport) -> Peer {
+        Peer::connect(transport, self.session_handler(), self.inner.peer_config.clone())
+    }
+
+    /// Serves one session over `transport` until it closes.
+    pub async fn serve(&self, transport: impl Transport) {
+        self.connect(transport).closed().await
+    }
+
+    /// How many sessions are open.
+    pub fn session_count(&self) -> usize {
+        lock(&self.inner.sessions).len()
+    }
+
+    fn live_sessions(&self, filter: impl Fn(&SessionEntry) -> bool) -> Vec<Peer> {
+        lock(&self.inner.sessions)
+            .values()
+            .filter(|s| filter(s))
+            .filter_map(|s| s.peer.upgrade())
+            .collect()
+    }
+
+    async fn broadcast(&self, method: &str, params: serde_json::Value, peers: Vec<Peer>) {
+        for peer in peers {
+            if peer.state().is_initialized() {
+                // A session that cannot take the message is closing; the others still get it.
+                let _ = peer.notify(method, &params, None).await;
+            }
+        }
+    }
+
+    /// Adds or replaces a tool and tells every session (`notifications/tools/list_changed`,
+    /// sent in the background).
+    pub fn add_tool(&self, tool: ToolDef) {
+        write(&self.inner.tools).insert(tool.tool.name.clone(), tool);
+        self.spawn_list_changed(method::NOTIFICATION_TOOLS_LIST_CHANGED);
+    }
+
+    /// Removes a tool and tells every session. Returns whether it existed.
+    pub fn remove_tool(&self, name: &str) -> bool {
+        let removed = write(&self.inner.tools).shift_remove(name).is_some();
+        if removed {
+            self.spawn_list_changed(method::NOTIFICATION_TOOLS_LIST_CHANGED);
+        }
+        removed
+    }
+
+    /// Adds or replaces a resource and tells every session.
+    pub fn add_resource(&self, resource: ResourceDef) {
+        write(&self.inner.resources).insert(resource.resource.uri.clone(), resource);
+        self.spawn_list_changed(method::NOTIFICATION_RESOURCES_LIST_CHANGED);
+    }
+
+    /// Adds or replaces a prompt and tells every session.
+    pub fn add_prompt(&self, prompt: PromptDef) {
+        write(&self.inner.prompts).insert(prompt.prompt.name.clone(), prompt);
+        self.spawn_list_changed(method::NOTIFICATION_PROMPTS_LIST_CHANGED);
+    }
+
+    fn spawn_list_changed(&self, notification: &'static str) {
+        let peers = self.live_sessions(|_| true);
+        if peers.is_empty() {
+            return;
+        }
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            let server = self.clone();
+            rt.spawn(async move { server.broadcast(notification, serde_json::json!({}), peers).await });
+        }
+    }
+
+    /// A reference that does not keep the server alive (for tools that act on their server).
+    pub fn downgrade(&self) -> WeakServer {
+        WeakServer(Arc::downgrade(&self.inner))
+    }
+
+    /// Sends a list-changed notification (`notifications/{tools,resources,prompts}/list_changed`)
+    /// to every initialized session.
+    pub async fn notify_list_changed(&self, notification: &str) {
+        let peers = self.live_sessions(|_| true);
+        self.broadcast(notification, serde_json::json!({}), peers).await;
+    }
+
+    /// Tells the sessions subscribed to `uri` that it changed (`notifications/resources/updated`).
+    pub async fn notify_resource_updated(&self, uri: &str) {
+        let peers = self.live_sessions(|s| s.subscriptions.contains(uri));
+        self.broadcast(method::NOTIFICATION_RESOURCES_UPDATED, serde_json::json!({ "uri": uri }), peers)
+            .await;
+    }
+}

@@ -1,0 +1,212 @@
+//! One server session: the [`Handler`] that answers a client's requests from the server's
+//! registry, enforcing the lifecycle (L-1..L-6) and what was negotiated (C-3).
+
+use std::collections::HashMap;
+use std::collections::HashSet;
+
+use futures::future::BoxFuture;
+use mcp_http_core::{Handler, Peer, RequestContext};
+use mcp_http_proto::jsonrpc::{Notification, Request, to_raw};
+use mcp_http_proto::{
+    CallToolRequestParams, CompleteRequestParams, CompleteResult, ErrorObject, GetPromptRequestParams,
+    InitializeRequestParams, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
+    ReadResourceRequestParams, SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams,
+    error_code, method,
+};
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::pagination::page;
+use crate::server::{SessionEntry, Server, lock, read};
+
+pub(crate) struct SessionHandler {
+    pub(crate) server: Server,
+    pub(crate) key: u64,
+    pub(crate) require_initialize: bool,
+}
+
+impl Drop for SessionHandler {
+    fn drop(&mut self) {
+        lock(&self.server.inner.sessions).remove(&self.key);
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Box<RawValue>, ErrorObject> {
+    to_raw(value).map_err(|_| ErrorObject::internal())
+}
+
+fn empty() -> Result<Box<RawValue>, ErrorObject> {
+    RawValue::from_string("{}".to_owned()).map_err(|_| ErrorObject::internal())
+}
+
+impl Handler for SessionHandler {
+    fn handle_request(
+        &self,
+        request: Request,
+        ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
+        let server = self.server.clone();
+        let key = self.key;
+        let require_initialize = self.require_initialize;
+        Box::pin(async move { dispatch(server, key, require_initialize, request, ctx).await })
+    }
+
+    fn handle_notification(&self, notification: Notification, peer: Peer) -> BoxFuture<'static, ()> {
+        if notification.method == method::NOTIFICATION_INITIALIZED {
+            peer.state().set_initialized();
+        }
+        Box::pin(async {})
+    }
+}
+
+fn register(server: &Server, key: u64, peer: &Peer) {
+    lock(&server.inner.sessions)
+        .entry(key)
+        .or_insert_with(|| SessionEntry { peer: peer.downgrade(), subscriptions: HashSet::new() });
+}
+
+async fn dispatch(
+    server: Server,
+    key: u64,
+    require_initialize: bool,
+    request: Request,
+    ctx: RequestContext,
+) -> Result<Box<RawValue>, ErrorObject> {
+    let state = ctx.peer().state();
+    if request.method == method::INITIALIZE {
+        return initialize(&server, key, &request, &ctx);
+    }
+    if !state.is_negotiated() {
+        if require_initialize {
+            return Err(ErrorObject::invalid_request(
+                "Invalid Request: the session is not initialized; send initialize first",
+            ));
+        }
+        register(&server, key, ctx.peer());
+    }
+    let version = state.protocol_version().unwrap_or(ProtocolVersion::LATEST_LEGACY);
+    if !method::available_in(&request.method, version) {
+        // C-3: a method of another protocol version does not exist in this session.
+        return Err(ErrorObject::method_not_found(&request.method));
+    }
+    let inner = &server.inner;
+    let caps = &inner.capabilities;
+    match request.method.as_str() {
+        method::TOOLS_LIST if caps.tools.is_some() => {
+            let params: PaginatedRequestParams = request.params_as()?;
+            let tools: Vec<_> = read(&inner.tools).values().map(|t| t.tool.clone()).collect();
+            let (tools, next_cursor) = page(&tools, params.cursor.as_deref(), inner.page_size)?;
+            encode(&ListToolsResult { tools, next_cursor, ..Default::default() })
+        }
+        method::TOOLS_CALL if caps.tools.is_some() => {
+            let params: CallToolRequestParams = request.params_as()?;
+            let tool = read(&inner.tools).get(&params.name).cloned();
+            let Some(tool) = tool else {
+                // TL-4a: an unknown tool is a protocol error.
+                return Err(ErrorObject::invalid_params(format!("Invalid params: unknown tool `{}`", params.name)));
+            };
+            let result = (tool.call)(params.arguments, ctx).await?;
+            encode(&result)
+        }
+        method::RESOURCES_LIST if caps.resources.is_some() => {
+            let params: PaginatedRequestParams = request.params_as()?;
+            let all: Vec<_> = read(&inner.resources).values().map(|r| r.resource.clone()).collect();
+            let (resources, next_cursor) = page(&all, params.cursor.as_deref(), inner.page_size)?;
+            encode(&ListResourcesResult { resources, next_cursor, ..Default::default() })
+        }
+        method::RESOURCES_TEMPLATES_LIST if caps.resources.is_some() => {
+            let params: PaginatedRequestParams = request.params_as()?;
+            let all: Vec<_> = read(&inner.templates).iter().map(|t| t.template.clone()).collect();
+            let (resource_templates, next_cursor) = page(&all, params.cursor.as_deref(), inner.page_size)?;
+            encode(&ListResourceTemplatesResult { resource_templates, next_cursor, ..Default::default() })
+        }
+        method::RESOURCES_READ if caps.resources.is_some() => {
+            let params: ReadResourceRequestParams = request.params_as()?;
+            let fixed = read(&inner.resources).get(&params.uri).cloned();
+            if let Some(resource) = fixed {
+                return encode(&(resource.read)(params.uri, ctx).await?);
+            }
+            let matched = read(&inner.templates)
+                .iter()
+                .find_map(|t| t.matcher.matches(&params.uri).map(|vars| (t.clone(), vars)));
+            match matched {
+                Some((template, vars)) => encode(&(template.read)(params.uri, vars, ctx).await?),
+                None => Err(resource_not_found(&params.uri, version)),
+            }
+        }
+        method::RESOURCES_SUBSCRIBE if caps.resources.as_ref().and_then(|r| r.subscribe) == Some(true) => {
+            let params: SubscribeRequestParams = request.params_as()?;
+            register(&server, key, ctx.peer());
+            if let Some(entry) = lock(&inner.sessions).get_mut(&key) {
+                entry.subscriptions.insert(params.uri);
+            }
+            empty()
+        }
+        method::RESOURCES_UNSUBSCRIBE if caps.resources.as_ref().and_then(|r| r.subscribe) == Some(true) => {
+            let params: UnsubscribeRequestParams = request.params_as()?;
+            if let Some(entry) = lock(&inner.sessions).get_mut(&key) {
+                entry.subscriptions.remove(&params.uri);
+            }
+            empty()
+        }
+        method::PROMPTS_LIST if caps.prompts.is_some() => {
+            let params: PaginatedRequestParams = request.params_as()?;
+            let all: Vec<_> = read(&inner.prompts).values().map(|p| p.prompt.clone()).collect();
+            let (prompts, next_cursor) = page(&all, params.cursor.as_deref(), inner.page_size)?;
+            encode(&ListPromptsResult { prompts, next_cursor, ..Default::default() })
+        }
+        method::PROMPTS_GET if caps.prompts.is_some() => {
+            let params: GetPromptRequestParams = request.params_as()?;
+            let prompt = read(&inner.prompts).get(&params.name).cloned();
+            let Some(prompt) = prompt else {
+                return Err(ErrorObject::invalid_params(format!("Invalid params: unknown prompt `{}`", params.name)));
+            };
+            let args: HashMap<String, String> = params.arguments.unwrap_or_default().into_iter().collect();
+            prompt.check_arguments(&args)?;
+            encode(&(prompt.get)(args, ctx).await?)
+        }
+        method::COMPLETION_COMPLETE if caps.completions.is_some() => {
+            let params: CompleteRequestParams = request.params_as()?;
+            match &inner.completion {
+                Some(complete) => encode(&complete(params, ctx).await?),
+                None => encode(&CompleteResult::default()),
+            }
+        }
+        method::LOGGING_SET_LEVEL if caps.logging.is_some() => {
+            // LG-3: an unknown level fails to decode and gets -32602.
+            let params: SetLevelRequestParams = request.params_as()?;
+            state.set_log_level(params.level);
+            empty()
+        }
+        _ => Err(ErrorObject::method_not_found(&request.method)),
+    }
+}
+
+/// An unknown resource: -32002 up to 2025-11-25, -32602 from 2026-07-28 (checklist 3.2).
+fn resource_not_found(uri: &str, version: ProtocolVersion) -> ErrorObject {
+    let code = if version.is_legacy() { error_code::RESOURCE_NOT_FOUND } else { error_code::INVALID_PARAMS };
+    ErrorObject::new(code, format!("Resource not found: {uri}")).with_data(serde_json::json!({ "uri": uri }))
+}
+
+fn initialize(
+    server: &Server,
+    key: u64,
+    request: &Request,
+    ctx: &RequestContext,
+) -> Result<Box<RawValue>, ErrorObject> {
+    let state = ctx.peer().state();
+    if state.is_negotiated() {
+        return Err(ErrorObject::invalid_request("Invalid Request: the session is already initialized"));
+    }
+    let params: InitializeRequestParams = request.params_as()?;
+    // V-2: the requested version if supported, else our latest.
+    let version = ProtocolVersion::negotiate(&params.protocol_version);
+    state.set_client(version, params.client_info, params.capabilities);
+    register(server, key, ctx.peer());
+    let mut result =
+        InitializeResult::new(version.as_str(), server.inner.capabilities.clone(), server.inner.info.clone());
+    result.instructions = server.inner.instructions.clone();
+    tracing::debug!(%version, "session initialized");
+    encode(&result)
+}
