@@ -303,10 +303,10 @@ impl Message {
         if env.jsonrpc.as_ref().map(|v| v.get()) != Some("\"2.0\"") {
             return Err(invalid(id, "Invalid Request: jsonrpc must be \"2.0\""));
         }
-        if let Some(p) = &env.params {
-            if !matches!(first_byte(p.get().as_bytes()), Some(b'{') | Some(b'[')) {
-                return Err(invalid(id, "Invalid Request: params must be an object"));
-            }
+        if let Some(p) = &env.params
+            && !matches!(first_byte(p.get().as_bytes()), Some(b'{') | Some(b'['))
+        {
+            return Err(invalid(id, "Invalid Request: params must be an object"));
         }
         if let Some(method) = env.method {
             if env.result.is_some() || env.error.is_some() {

@@ -1,0 +1,153 @@
+//! Argument completion: `completion/complete` (2025-03-26+).
+//!
+//! `context` from 2025-06-18; `PromptReference.title` from 2025-06-18. The resource reference
+//! was named `ResourceReference` before 2025-06-18, with the same `"ref/resource"` tag.
+//! 2026-07-28 adds `resultType` to the result.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::meta::Meta;
+use crate::modern::ResultType;
+
+/// Identifies a prompt (`"type": "ref/prompt"`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PromptReference {
+    /// The prompt's name.
+    pub name: String,
+    /// Human-readable display name (2025-06-18+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+}
+
+/// Identifies a resource or resource template (`"type": "ref/resource"`).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ResourceTemplateReference {
+    /// The URI or URI template of the resource.
+    pub uri: String,
+}
+
+/// What a completion request is about: a prompt or a resource template, tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Reference {
+    /// `"ref/prompt"`.
+    #[serde(rename = "ref/prompt")]
+    Prompt(PromptReference),
+    /// `"ref/resource"`.
+    #[serde(rename = "ref/resource")]
+    Resource(ResourceTemplateReference),
+}
+
+/// The argument being completed.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CompletionArgument {
+    /// The name of the argument.
+    pub name: String,
+    /// The value typed so far, to match completions against.
+    pub value: String,
+}
+
+/// Additional context for a completion (2025-06-18+).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CompletionContext {
+    /// Previously-resolved variables of the URI template or prompt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arguments: Option<BTreeMap<String, String>>,
+}
+
+/// Parameters for a `completion/complete` request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompleteRequestParams {
+    /// Request metadata (required in 2026-07-28).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// The prompt or resource template being completed (`ref` on the wire).
+    #[serde(rename = "ref")]
+    pub reference: Reference,
+    /// The argument being completed.
+    pub argument: CompletionArgument,
+    /// Additional context (2025-06-18+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<CompletionContext>,
+}
+
+/// The completion values of a [`CompleteResult`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Completion {
+    /// The completion values, at most 100.
+    pub values: Vec<String>,
+    /// The total number of options available, possibly more than sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<u64>,
+    /// Whether there are more options than those sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_more: Option<bool>,
+}
+
+/// The result of `completion/complete`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CompleteResult {
+    /// Result metadata.
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// The completions.
+    pub completion: Completion,
+    /// 2026-07-28 (required there): the kind of result; absent means `"complete"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result_type: Option<ResultType>,
+}
+
+impl CompleteResult {
+    /// The maximum number of values one result may carry.
+    pub const MAX_VALUES: usize = 100;
+
+    /// A result from candidate values: keeps the first 100, and sets `total` and `hasMore`.
+    pub fn new(values: Vec<String>) -> Self {
+        let total = values.len();
+        let mut values = values;
+        values.truncate(Self::MAX_VALUES);
+        CompleteResult {
+            completion: Completion {
+                has_more: Some(total > values.len()),
+                total: u64::try_from(total).ok(),
+                values,
+            },
+            ..Self::default()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reference_tags() {
+        let p: CompleteRequestParams = serde_json::from_value(json!({
+            "ref": {"type": "ref/resource", "uri": "file:///{path}"},
+            "argument": {"name": "path", "value": "sr"}
+        }))
+        .unwrap();
+        assert!(matches!(p.reference, Reference::Resource(ref r) if r.uri == "file:///{path}"));
+        let v = serde_json::to_value(Reference::Prompt(PromptReference {
+            name: "p".into(),
+            title: None,
+        }))
+        .unwrap();
+        assert_eq!(v, json!({"type": "ref/prompt", "name": "p"}));
+    }
+
+    #[test]
+    fn result_truncates_to_100() {
+        let r = CompleteResult::new((0..150).map(|i| i.to_string()).collect());
+        assert_eq!(r.completion.values.len(), 100);
+        assert_eq!(r.completion.total, Some(150));
+        assert_eq!(r.completion.has_more, Some(true));
+    }
+}

@@ -1,0 +1,632 @@
+//! Elicitation: `elicitation/create` and `notifications/elicitation/complete`
+//! (checklist EL-1..EL-6; 2025-06-18+).
+//!
+//! Versions: form mode (no `mode` member) from 2025-06-18; URL mode, the `mode` member,
+//! `notifications/elicitation/complete`, titled and multi-select enums and defaults from
+//! 2025-11-25. In 2026-07-28 `elicitation/create` is only an input request of an
+//! `InputRequiredResult` (MRTR); `elicitationId` becomes optional there and the completion
+//! notification is removed.
+
+use std::collections::BTreeMap;
+
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value;
+
+use crate::meta::{JsonObject, Meta, const_tag};
+use crate::tasks::TaskMetadata;
+
+/// Parameters of a form-mode elicitation: a message and a flat schema of primitive fields.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ElicitRequestFormParams {
+    /// Request metadata.
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// The message describing what information is requested.
+    pub message: String,
+    /// A restricted JSON Schema: an object with top-level primitive `properties` only
+    /// (`{"type": "object", "properties": {..}, "required": [..]}`). Kept as raw JSON so that
+    /// every member survives; [`ElicitRequestFormParams::typed_properties`] gives a typed view.
+    pub requested_schema: JsonObject,
+    /// 2025-11-25 only: asks for task-augmented execution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskMetadata>,
+}
+
+impl ElicitRequestFormParams {
+    /// Form params from a message and a requested schema (non-objects become an empty form).
+    pub fn new(message: impl Into<String>, requested_schema: Value) -> Self {
+        let requested_schema = match requested_schema {
+            Value::Object(map) => map,
+            _ => {
+                let mut map = JsonObject::new();
+                map.insert("type".into(), "object".into());
+                map.insert("properties".into(), Value::Object(JsonObject::new()));
+                map
+            }
+        };
+        ElicitRequestFormParams {
+            meta: None,
+            message: message.into(),
+            requested_schema,
+            task: None,
+        }
+    }
+
+    /// The requested schema's `properties`, each decoded as a [`PrimitiveSchemaDefinition`].
+    pub fn typed_properties(
+        &self,
+    ) -> Result<BTreeMap<String, PrimitiveSchemaDefinition>, serde_json::Error> {
+        match self.requested_schema.get("properties") {
+            None => Ok(BTreeMap::new()),
+            Some(p) => serde_json::from_value(p.clone()),
+        }
+    }
+}
+
+/// Parameters of a URL-mode elicitation (2025-11-25+): the user is sent to a URL out of band.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ElicitRequestURLParams {
+    /// Request metadata.
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// The message explaining why the interaction is needed.
+    pub message: String,
+    /// The URL the user should navigate to.
+    pub url: String,
+    /// The id of the elicitation, unique within the server; opaque to the client. Required in
+    /// 2025-11-25, absent from the 2026-07-28 schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elicitation_id: Option<String>,
+    /// 2025-11-25 only: asks for task-augmented execution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskMetadata>,
+}
+
+/// Parameters of `elicitation/create`: form or URL mode, told apart by `mode`. A request
+/// without `mode` is a form request (EL-3). Serializing always writes `mode`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "mode")]
+pub enum ElicitRequestParams {
+    /// `"form"` (or no `mode`).
+    #[serde(rename = "form")]
+    Form(ElicitRequestFormParams),
+    /// `"url"` (2025-11-25+).
+    #[serde(rename = "url")]
+    Url(ElicitRequestURLParams),
+}
+
+impl<'de> Deserialize<'de> for ElicitRequestParams {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = JsonObject::deserialize(d)?;
+        let mode = match map.get("mode") {
+            None | Some(Value::Null) => "form".to_owned(),
+            Some(Value::String(s)) => s.clone(),
+            Some(_) => return Err(D::Error::custom("elicitation mode must be a string")),
+        };
+        let value = Value::Object(map);
+        match mode.as_str() {
+            "form" => serde_json::from_value(value)
+                .map(ElicitRequestParams::Form)
+                .map_err(D::Error::custom),
+            "url" => serde_json::from_value(value)
+                .map(ElicitRequestParams::Url)
+                .map_err(D::Error::custom),
+            other => Err(D::Error::custom(format!(
+                "unknown elicitation mode {other:?}"
+            ))),
+        }
+    }
+}
+
+impl ElicitRequestParams {
+    /// The message shown to the user.
+    pub fn message(&self) -> &str {
+        match self {
+            ElicitRequestParams::Form(f) => &f.message,
+            ElicitRequestParams::Url(u) => &u.message,
+        }
+    }
+}
+
+/// The user's action in answer to an elicitation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ElicitAction {
+    /// The user submitted the form or confirmed the action.
+    Accept,
+    /// The user explicitly declined.
+    Decline,
+    /// The user dismissed without an explicit choice.
+    Cancel,
+}
+
+/// The client's answer to `elicitation/create`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ElicitResult {
+    /// Result metadata (legacy versions; 2026-07-28 input responses carry none).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// What the user did.
+    pub action: ElicitAction,
+    /// The submitted form data, only with `accept` in form mode. Values are strings, integers,
+    /// booleans or (2025-11-25+) arrays of strings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<JsonObject>,
+}
+
+impl ElicitResult {
+    /// An accepted form with its content.
+    pub fn accept(content: JsonObject) -> Self {
+        ElicitResult {
+            meta: None,
+            action: ElicitAction::Accept,
+            content: Some(content),
+        }
+    }
+
+    /// A declined elicitation.
+    pub fn decline() -> Self {
+        ElicitResult {
+            meta: None,
+            action: ElicitAction::Decline,
+            content: None,
+        }
+    }
+
+    /// A cancelled elicitation.
+    pub fn cancel() -> Self {
+        ElicitResult {
+            meta: None,
+            action: ElicitAction::Cancel,
+            content: None,
+        }
+    }
+}
+
+/// Parameters of `notifications/elicitation/complete` (2025-11-25 only).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ElicitationCompleteNotificationParams {
+    /// The id of the URL-mode elicitation that completed.
+    pub elicitation_id: String,
+}
+
+/// The `data` of a -32042 `URLElicitationRequiredError` (2025-11-25 only).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UrlElicitationRequiredData {
+    /// The URL elicitations the client must complete before retrying.
+    pub elicitations: Vec<ElicitRequestURLParams>,
+}
+
+impl UrlElicitationRequiredData {
+    /// The JSON-RPC error carrying this data.
+    pub fn into_error(self, message: impl Into<String>) -> crate::ErrorObject {
+        let err = crate::ErrorObject::new(crate::error_code::URL_ELICITATION_REQUIRED, message);
+        match serde_json::to_value(self) {
+            Ok(data) => err.with_data(data),
+            Err(_) => err,
+        }
+    }
+}
+
+const_tag!(
+    /// The constant `"type": "string"` of a string or single-select schema.
+    StringTypeTag = "string"
+);
+const_tag!(
+    /// The constant `"type": "boolean"` of a boolean schema.
+    BooleanTypeTag = "boolean"
+);
+const_tag!(
+    /// The constant `"type": "array"` of a multi-select schema.
+    ArrayTypeTag = "array"
+);
+
+/// The `format` of a [`StringSchema`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StringFormat {
+    /// An email address.
+    Email,
+    /// A URI.
+    Uri,
+    /// A date.
+    Date,
+    /// A date and time.
+    DateTime,
+}
+
+/// A string field of an elicitation form.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StringSchema {
+    /// Always `"string"`.
+    #[serde(rename = "type")]
+    pub type_: StringTypeTag,
+    /// The field's title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The field's description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The minimum length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_length: Option<u64>,
+    /// The maximum length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_length: Option<u64>,
+    /// The expected format.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<StringFormat>,
+    /// The default value (2025-11-25+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+/// Whether a [`NumberSchema`] accepts any number or only integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NumberType {
+    /// Any number.
+    #[default]
+    Number,
+    /// Integers only.
+    Integer,
+}
+
+/// A number or integer field of an elicitation form.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct NumberSchema {
+    /// `"number"` or `"integer"`.
+    #[serde(rename = "type")]
+    pub type_: NumberType,
+    /// The field's title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The field's description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The minimum value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum: Option<serde_json::Number>,
+    /// The maximum value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maximum: Option<serde_json::Number>,
+    /// The default value (2025-11-25+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<serde_json::Number>,
+}
+
+/// A boolean field of an elicitation form.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct BooleanSchema {
+    /// Always `"boolean"`.
+    #[serde(rename = "type")]
+    pub type_: BooleanTypeTag,
+    /// The field's title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The field's description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The default value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<bool>,
+}
+
+/// One option of a titled enum: a value and its display label.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct EnumOption {
+    /// The value.
+    #[serde(rename = "const")]
+    pub value: String,
+    /// The display label.
+    pub title: String,
+}
+
+/// A single-select enum without display titles (2025-11-25+).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UntitledSingleSelectEnumSchema {
+    /// Always `"string"`.
+    #[serde(rename = "type")]
+    pub type_: StringTypeTag,
+    /// The field's title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The field's description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The values to choose from.
+    #[serde(rename = "enum")]
+    pub values: Vec<String>,
+    /// The default value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+/// A single-select enum with display titles (2025-11-25+).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TitledSingleSelectEnumSchema {
+    /// Always `"string"`.
+    #[serde(rename = "type")]
+    pub type_: StringTypeTag,
+    /// The field's title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The field's description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The options, each a value with a label.
+    pub one_of: Vec<EnumOption>,
+    /// The default value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+/// The `items` of an [`UntitledMultiSelectEnumSchema`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UntitledEnumItems {
+    /// Always `"string"`.
+    #[serde(rename = "type")]
+    pub type_: StringTypeTag,
+    /// The values to choose from.
+    #[serde(rename = "enum")]
+    pub values: Vec<String>,
+}
+
+/// The `items` of a [`TitledMultiSelectEnumSchema`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TitledEnumItems {
+    /// The options, each a value with a label.
+    pub any_of: Vec<EnumOption>,
+}
+
+/// A multi-select enum without display titles (2025-11-25+).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UntitledMultiSelectEnumSchema {
+    /// Always `"array"`.
+    #[serde(rename = "type")]
+    pub type_: ArrayTypeTag,
+    /// The field's title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The field's description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The minimum number of selections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_items: Option<u64>,
+    /// The maximum number of selections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_items: Option<u64>,
+    /// The item schema listing the values.
+    pub items: UntitledEnumItems,
+    /// The default selection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Vec<String>>,
+}
+
+/// A multi-select enum with display titles (2025-11-25+).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TitledMultiSelectEnumSchema {
+    /// Always `"array"`.
+    #[serde(rename = "type")]
+    pub type_: ArrayTypeTag,
+    /// The field's title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The field's description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The minimum number of selections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_items: Option<u64>,
+    /// The maximum number of selections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_items: Option<u64>,
+    /// The item schema listing the options.
+    pub items: TitledEnumItems,
+    /// The default selection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<Vec<String>>,
+}
+
+/// The 2025-06-18 enum with non-standard `enumNames` labels; deprecated in favour of
+/// [`TitledSingleSelectEnumSchema`].
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LegacyTitledEnumSchema {
+    /// Always `"string"`.
+    #[serde(rename = "type")]
+    pub type_: StringTypeTag,
+    /// The field's title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The field's description.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The values to choose from.
+    #[serde(rename = "enum")]
+    pub values: Vec<String>,
+    /// Display names for the values, in the same order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enum_names: Option<Vec<String>>,
+    /// The default value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+}
+
+/// Any enum field of an elicitation form (the schema's `EnumSchema`; its
+/// `SingleSelectEnumSchema` and `MultiSelectEnumSchema` are the obvious subsets).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum EnumSchema {
+    /// A single-select enum without titles.
+    UntitledSingleSelect(UntitledSingleSelectEnumSchema),
+    /// A single-select enum with titles.
+    TitledSingleSelect(TitledSingleSelectEnumSchema),
+    /// A multi-select enum without titles.
+    UntitledMultiSelect(UntitledMultiSelectEnumSchema),
+    /// A multi-select enum with titles.
+    TitledMultiSelect(TitledMultiSelectEnumSchema),
+    /// The legacy enum with `enumNames`.
+    LegacyTitled(LegacyTitledEnumSchema),
+}
+
+/// A field of an elicitation form: a primitive type without nesting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum PrimitiveSchemaDefinition {
+    /// A string field.
+    String(StringSchema),
+    /// A number or integer field.
+    Number(NumberSchema),
+    /// A boolean field.
+    Boolean(BooleanSchema),
+    /// An enum field.
+    Enum(EnumSchema),
+}
+
+fn decode<T: serde::de::DeserializeOwned, E: serde::de::Error>(map: JsonObject) -> Result<T, E> {
+    serde_json::from_value(Value::Object(map)).map_err(E::custom)
+}
+
+fn decode_enum<E: serde::de::Error>(map: JsonObject) -> Result<EnumSchema, E> {
+    let ty = map.get("type").and_then(Value::as_str).unwrap_or_default();
+    if ty == "array" {
+        let titled = map
+            .get("items")
+            .and_then(Value::as_object)
+            .is_some_and(|i| i.contains_key("anyOf"));
+        return if titled {
+            decode(map).map(EnumSchema::TitledMultiSelect)
+        } else {
+            decode(map).map(EnumSchema::UntitledMultiSelect)
+        };
+    }
+    if map.contains_key("oneOf") {
+        decode(map).map(EnumSchema::TitledSingleSelect)
+    } else if map.contains_key("enumNames") {
+        decode(map).map(EnumSchema::LegacyTitled)
+    } else {
+        decode(map).map(EnumSchema::UntitledSingleSelect)
+    }
+}
+
+impl<'de> Deserialize<'de> for EnumSchema {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        decode_enum(JsonObject::deserialize(d)?)
+    }
+}
+
+impl<'de> Deserialize<'de> for PrimitiveSchemaDefinition {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = JsonObject::deserialize(d)?;
+        let ty = map.get("type").and_then(Value::as_str).unwrap_or_default();
+        match ty {
+            "string" if !map.contains_key("enum") && !map.contains_key("oneOf") => {
+                decode(map).map(PrimitiveSchemaDefinition::String)
+            }
+            "number" | "integer" => decode(map).map(PrimitiveSchemaDefinition::Number),
+            "boolean" => decode(map).map(PrimitiveSchemaDefinition::Boolean),
+            "string" | "array" => decode_enum(map).map(PrimitiveSchemaDefinition::Enum),
+            other => Err(D::Error::custom(format!(
+                "unsupported elicitation field type {other:?}"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn missing_mode_is_form() {
+        let p: ElicitRequestParams = serde_json::from_value(json!({
+            "message": "Name?",
+            "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}}
+        }))
+        .unwrap();
+        let ElicitRequestParams::Form(form) = &p else {
+            panic!("expected form: {p:?}")
+        };
+        assert_eq!(form.message, "Name?");
+        // Serializing writes the mode explicitly.
+        assert_eq!(serde_json::to_value(&p).unwrap()["mode"], json!("form"));
+        let url: ElicitRequestParams = serde_json::from_value(json!({
+            "mode": "url", "message": "Log in", "url": "https://x.example/a",
+            "elicitationId": "e1"
+        }))
+        .unwrap();
+        assert!(
+            matches!(url, ElicitRequestParams::Url(ref u) if u.elicitation_id.as_deref() == Some("e1"))
+        );
+        assert!(
+            serde_json::from_value::<ElicitRequestParams>(json!({"mode": "voice", "message": "x"}))
+                .is_err()
+        );
+        // URL mode without a url is an error, not silently a form.
+        assert!(
+            serde_json::from_value::<ElicitRequestParams>(json!({"mode": "url", "message": "x"}))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn requested_schema_keeps_every_member() {
+        let schema = json!({"type": "object", "properties": {
+            "s": {"type": "string", "format": "email", "default": "a@b.c", "pattern": "x"},
+            "n": {"type": "integer", "minimum": 1, "default": 2},
+            "b": {"type": "boolean", "default": true},
+            "e": {"type": "string", "enum": ["a", "b"], "default": "a"},
+            "t": {"type": "string", "oneOf": [{"const": "a", "title": "A"}]},
+            "l": {"type": "string", "enum": ["a"], "enumNames": ["A"]},
+            "m": {"type": "array", "items": {"type": "string", "enum": ["a"]}, "default": ["a"]},
+            "mt": {"type": "array", "items": {"anyOf": [{"const": "a", "title": "A"}]}}
+        }, "required": ["s"]});
+        let p = ElicitRequestFormParams::new("m", schema.clone());
+        assert_eq!(Value::Object(p.requested_schema.clone()), schema);
+        let props = p.typed_properties().unwrap();
+        assert!(
+            matches!(props["s"], PrimitiveSchemaDefinition::String(ref s) if s.default.as_deref() == Some("a@b.c"))
+        );
+        assert!(
+            matches!(props["n"], PrimitiveSchemaDefinition::Number(ref n) if n.type_ == NumberType::Integer)
+        );
+        assert!(matches!(props["b"], PrimitiveSchemaDefinition::Boolean(_)));
+        assert!(matches!(
+            props["e"],
+            PrimitiveSchemaDefinition::Enum(EnumSchema::UntitledSingleSelect(_))
+        ));
+        assert!(matches!(
+            props["t"],
+            PrimitiveSchemaDefinition::Enum(EnumSchema::TitledSingleSelect(_))
+        ));
+        assert!(matches!(
+            props["l"],
+            PrimitiveSchemaDefinition::Enum(EnumSchema::LegacyTitled(_))
+        ));
+        assert!(matches!(
+            props["m"],
+            PrimitiveSchemaDefinition::Enum(EnumSchema::UntitledMultiSelect(_))
+        ));
+        assert!(matches!(
+            props["mt"],
+            PrimitiveSchemaDefinition::Enum(EnumSchema::TitledMultiSelect(_))
+        ));
+        // Typed values serialize back to the same JSON (apart from unknown members).
+        assert_eq!(
+            serde_json::to_value(&props["n"]).unwrap(),
+            json!({"type": "integer", "minimum": 1, "default": 2})
+        );
+    }
+}

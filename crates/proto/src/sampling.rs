@@ -1,0 +1,288 @@
+//! Sampling: `sampling/createMessage` (checklist SM-1..SM-5).
+//!
+//! A server-to-client request in the legacy versions; in 2026-07-28 only an input request of an
+//! `InputRequiredResult` (MRTR), and deprecated. Versions: audio content from 2025-03-26;
+//! `tools`, `toolChoice`, `tool_use`/`tool_result` blocks and arrays of content from 2025-11-25;
+//! the `task` param in 2025-11-25 only.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::content::{AudioContent, ContentBlock, ImageContent, Role, TextContent};
+use crate::meta::{JsonObject, Meta};
+use crate::tasks::TaskMetadata;
+use crate::tools::Tool;
+
+/// A request from the assistant to call a tool (`"type": "tool_use"`, 2025-11-25+).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct ToolUseContent {
+    /// Metadata about the tool use; clients SHOULD preserve it in later messages.
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// A unique id matching tool results to this use.
+    pub id: String,
+    /// The name of the tool to call.
+    pub name: String,
+    /// The arguments, conforming to the tool's input schema.
+    pub input: JsonObject,
+}
+
+/// The result of a tool use, from the user back to the assistant (`"type": "tool_result"`,
+/// 2025-11-25+).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ToolResultContent {
+    /// Metadata about the tool result; clients SHOULD preserve it in later messages.
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// The id of the tool use this answers.
+    pub tool_use_id: String,
+    /// The unstructured result, as in `CallToolResult.content`.
+    pub content: Vec<ContentBlock>,
+    /// The structured result: an object in 2025-11-25, any JSON value in 2026-07-28.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured_content: Option<Value>,
+    /// Whether the tool use resulted in an error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_error: Option<bool>,
+}
+
+/// A content block of a sampling message, tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum SamplingMessageContentBlock {
+    /// `"text"`.
+    #[serde(rename = "text")]
+    Text(TextContent),
+    /// `"image"`.
+    #[serde(rename = "image")]
+    Image(ImageContent),
+    /// `"audio"` (2025-03-26+).
+    #[serde(rename = "audio")]
+    Audio(AudioContent),
+    /// `"tool_use"` (2025-11-25+).
+    #[serde(rename = "tool_use")]
+    ToolUse(ToolUseContent),
+    /// `"tool_result"` (2025-11-25+).
+    #[serde(rename = "tool_result")]
+    ToolResult(ToolResultContent),
+}
+
+impl SamplingMessageContentBlock {
+    /// A text block.
+    pub fn text(text: impl Into<String>) -> Self {
+        SamplingMessageContentBlock::Text(TextContent::new(text))
+    }
+}
+
+/// The content of a sampling message: one block, or (2025-11-25+) a list of blocks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SamplingContent {
+    /// A single block.
+    Single(SamplingMessageContentBlock),
+    /// Several blocks (2025-11-25+).
+    Multiple(Vec<SamplingMessageContentBlock>),
+}
+
+impl SamplingContent {
+    /// The blocks, whichever the shape.
+    pub fn blocks(&self) -> &[SamplingMessageContentBlock] {
+        match self {
+            SamplingContent::Single(b) => std::slice::from_ref(b),
+            SamplingContent::Multiple(v) => v,
+        }
+    }
+}
+
+impl From<SamplingMessageContentBlock> for SamplingContent {
+    fn from(b: SamplingMessageContentBlock) -> Self {
+        SamplingContent::Single(b)
+    }
+}
+
+/// A message sent to or received from an LLM.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SamplingMessage {
+    /// Message metadata (2025-11-25+).
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// Who the message is from.
+    pub role: Role,
+    /// The message content.
+    pub content: SamplingContent,
+}
+
+impl SamplingMessage {
+    /// A user message with text content.
+    pub fn user_text(text: impl Into<String>) -> Self {
+        SamplingMessage {
+            meta: None,
+            role: Role::User,
+            content: SamplingMessageContentBlock::text(text).into(),
+        }
+    }
+}
+
+/// A hint for model selection.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ModelHint {
+    /// A model name or a substring of one, such as `"claude-3-5-sonnet"` or `"sonnet"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// The server's preferences for model selection; the client MAY ignore them.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelPreferences {
+    /// Model hints, evaluated in order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hints: Option<Vec<ModelHint>>,
+    /// How much to prioritize cost, 0 to 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_priority: Option<f64>,
+    /// How much to prioritize speed, 0 to 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speed_priority: Option<f64>,
+    /// How much to prioritize intelligence, 0 to 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intelligence_priority: Option<f64>,
+}
+
+/// Which MCP servers' context to include in the prompt (`thisServer` and `allServers` are
+/// soft-deprecated, SM-2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum IncludeContext {
+    /// No context.
+    None,
+    /// Context from the requesting server.
+    ThisServer,
+    /// Context from every connected server.
+    AllServers,
+}
+
+/// How the model may use tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ToolChoiceMode {
+    /// The model decides (the default).
+    Auto,
+    /// The model MUST use at least one tool.
+    Required,
+    /// The model MUST NOT use tools.
+    None,
+}
+
+/// Controls tool selection in sampling (2025-11-25+).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct ToolChoice {
+    /// How the model may use tools; absent means `auto`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<ToolChoiceMode>,
+}
+
+/// Parameters for a `sampling/createMessage` request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateMessageRequestParams {
+    /// Request metadata.
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// The conversation to sample from.
+    pub messages: Vec<SamplingMessage>,
+    /// The server's model preferences.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_preferences: Option<ModelPreferences>,
+    /// A system prompt the client MAY modify or omit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_prompt: Option<String>,
+    /// Which servers' context to include.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub include_context: Option<IncludeContext>,
+    /// The sampling temperature.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    /// The maximum number of tokens to sample.
+    pub max_tokens: u64,
+    /// Sequences that stop sampling.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_sequences: Option<Vec<String>>,
+    /// Provider-specific metadata to pass through to the LLM provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<JsonObject>,
+    /// Tools the model may use (2025-11-25+; requires the client's `sampling.tools`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tools: Option<Vec<Tool>>,
+    /// How the model may use the tools (2025-11-25+).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_choice: Option<ToolChoice>,
+    /// 2025-11-25 only: asks for task-augmented execution.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<TaskMetadata>,
+}
+
+impl CreateMessageRequestParams {
+    /// Params sampling from messages with a token limit.
+    pub fn new(messages: Vec<SamplingMessage>, max_tokens: u64) -> Self {
+        CreateMessageRequestParams {
+            meta: None,
+            messages,
+            model_preferences: None,
+            system_prompt: None,
+            include_context: None,
+            temperature: None,
+            max_tokens,
+            stop_sequences: None,
+            metadata: None,
+            tools: None,
+            tool_choice: None,
+            task: None,
+        }
+    }
+}
+
+/// The client's answer to `sampling/createMessage`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateMessageResult {
+    /// Result metadata.
+    #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<Meta>,
+    /// Who the sampled message is from (normally the assistant).
+    pub role: Role,
+    /// The sampled content.
+    pub content: SamplingContent,
+    /// The name of the model that generated the message.
+    pub model: String,
+    /// Why sampling stopped: `endTurn`, `stopSequence`, `maxTokens`, `toolUse` (2025-11-25+),
+    /// or another string.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn content_single_or_array() {
+        let m: SamplingMessage = serde_json::from_value(
+            json!({"role": "user", "content": {"type": "text", "text": "hi"}}),
+        )
+        .unwrap();
+        assert!(matches!(m.content, SamplingContent::Single(_)));
+        let m: SamplingMessage = serde_json::from_value(json!({"role": "assistant", "content": [
+            {"type": "tool_use", "id": "u1", "name": "t", "input": {}},
+            {"type": "text", "text": "x"}
+        ]}))
+        .unwrap();
+        assert_eq!(m.content.blocks().len(), 2);
+        assert!(matches!(
+            m.content.blocks()[0],
+            SamplingMessageContentBlock::ToolUse(_)
+        ));
+    }
+}
