@@ -42,7 +42,9 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Serve { stdio: false } => {
-            eprintln!("mcp-http: serving over Streamable HTTP is not available in this build yet; use `mcp-http serve --stdio`");
+            eprintln!(
+                "mcp-http: serving over Streamable HTTP is not available in this build yet; use `mcp-http serve --stdio`"
+            );
             ExitCode::from(2)
         }
     }

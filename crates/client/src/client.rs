@@ -5,19 +5,21 @@ use std::sync::{Arc, RwLock};
 
 use mcp_http_core::{Peer, PeerConfig, RequestContext, RequestError, RequestOptions, Transport};
 use mcp_http_proto::jsonrpc::Notification;
+use mcp_http_proto::lifecycle::{ElicitationCapability, RootsCapability, SamplingCapability};
 use mcp_http_proto::{
-    CallToolResult, ClientCapabilities, CompleteRequestParams, CompleteResult, CreateMessageRequestParams,
-    CreateMessageResult, ElicitRequestParams, ElicitResult, ElicitationCapability, ErrorObject,
-    GetPromptResult, Implementation, InitializeRequestParams, InitializeResult, JsonObject,
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    LoggingLevel, LoggingMessageNotificationParams, Prompt, ProtocolVersion, ReadResourceResult,
-    Resource, ResourceTemplate, Root, RootsCapability, SamplingCapability, ServerCapabilities, Tool,
-    method,
+    CallToolResult, ClientCapabilities, CompleteRequestParams, CompleteResult,
+    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult,
+    ErrorObject, GetPromptResult, Implementation, InitializeRequestParams, InitializeResult,
+    JsonObject, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
+    ListToolsResult, LoggingLevel, LoggingMessageNotificationParams, Prompt, ProtocolVersion,
+    ReadResourceResult, Resource, ResourceTemplate, Root, ServerCapabilities, Tool, method,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::handler::{ClientHandler, ElicitationFn, LogFn, NotificationFn, SamplingFn, elicitation_fn, sampling_fn};
+use crate::handler::{
+    ClientHandler, ElicitationFn, LogFn, NotificationFn, SamplingFn, elicitation_fn, sampling_fn,
+};
 
 /// Builds a [`Client`]: its identity, what it can do for servers, and callbacks.
 #[must_use]
@@ -82,7 +84,10 @@ impl ClientBuilder {
     }
 
     /// Calls `f` with every log notification (`notifications/message`).
-    pub fn on_log(mut self, f: impl Fn(LoggingMessageNotificationParams) + Send + Sync + 'static) -> Self {
+    pub fn on_log(
+        mut self,
+        f: impl Fn(LoggingMessageNotificationParams) + Send + Sync + 'static,
+    ) -> Self {
         self.on_log = Some(Arc::new(f));
         self
     }
@@ -113,7 +118,9 @@ impl ClientBuilder {
 
     fn capabilities(&self) -> ClientCapabilities {
         ClientCapabilities {
-            roots: self.roots.as_ref().map(|_| RootsCapability { list_changed: Some(true) }),
+            roots: self.roots.as_ref().map(|_| RootsCapability {
+                list_changed: Some(true),
+            }),
             sampling: self.sampling.as_ref().map(|_| SamplingCapability {
                 tools: self.sampling_tools.then(JsonObject::new),
                 ..Default::default()
@@ -123,7 +130,10 @@ impl ClientBuilder {
                 if self.apply_defaults {
                     form.insert("applyDefaults".into(), true.into());
                 }
-                ElicitationCapability { form: Some(form), url: self.elicitation_url.then(JsonObject::new) }
+                ElicitationCapability {
+                    form: Some(form),
+                    url: self.elicitation_url.then(JsonObject::new),
+                }
             }),
             ..Default::default()
         }
@@ -149,7 +159,10 @@ impl ClientBuilder {
             capabilities,
             client_info: self.info,
         };
-        let result: InitializeResult = match peer.request(method::INITIALIZE, &params, RequestOptions::default()).await {
+        let result: InitializeResult = match peer
+            .request(method::INITIALIZE, &params, RequestOptions::default())
+            .await
+        {
             Ok(r) => r,
             Err(e) => {
                 peer.close();
@@ -157,7 +170,9 @@ impl ClientBuilder {
             }
         };
         // V-3: a version this client does not speak ends the connection.
-        let version = match ProtocolVersion::parse(&result.protocol_version).filter(|v| v.is_legacy()) {
+        let version = match ProtocolVersion::parse(&result.protocol_version)
+            .filter(|v| v.is_legacy())
+        {
             Some(v) => v,
             None => {
                 peer.close();
@@ -167,10 +182,21 @@ impl ClientBuilder {
                 )));
             }
         };
-        peer.state().set_server(version, result.server_info, result.capabilities);
-        peer.notify(method::NOTIFICATION_INITIALIZED, &serde_json::json!({}), None).await?;
+        peer.state()
+            .set_server(version, result.server_info, result.capabilities);
+        peer.notify(
+            method::NOTIFICATION_INITIALIZED,
+            &serde_json::json!({}),
+            None,
+        )
+        .await?;
         peer.state().set_initialized();
-        Ok(Client { peer, roots, instructions: result.instructions, strict: self.strict_capabilities })
+        Ok(Client {
+            peer,
+            roots,
+            instructions: result.instructions,
+            strict: self.strict_capabilities,
+        })
     }
 }
 
@@ -221,7 +247,10 @@ impl Client {
 
     /// The negotiated protocol version.
     pub fn protocol_version(&self) -> ProtocolVersion {
-        self.peer.state().protocol_version().unwrap_or(ProtocolVersion::LATEST_LEGACY)
+        self.peer
+            .state()
+            .protocol_version()
+            .unwrap_or(ProtocolVersion::LATEST_LEGACY)
     }
 
     /// The server's `serverInfo`.
@@ -258,24 +287,45 @@ impl Client {
 
     /// `ping` (PG-1).
     pub async fn ping(&self) -> Result<(), RequestError> {
-        let _: serde_json::Value = self.request(method::PING, &serde_json::json!({}), RequestOptions::default()).await?;
+        let _: serde_json::Value = self
+            .request(
+                method::PING,
+                &serde_json::json!({}),
+                RequestOptions::default(),
+            )
+            .await?;
         Ok(())
     }
 
     /// One page of `tools/list`.
     pub async fn list_tools(&self, cursor: Option<&str>) -> Result<ListToolsResult, RequestError> {
         self.require(&["tools"], "tools")?;
-        self.request(method::TOOLS_LIST, &cursor_params(cursor), RequestOptions::default()).await
+        self.request(
+            method::TOOLS_LIST,
+            &cursor_params(cursor),
+            RequestOptions::default(),
+        )
+        .await
     }
 
     /// Every tool, following `nextCursor` through all pages.
     pub async fn list_all_tools(&self) -> Result<Vec<Tool>, RequestError> {
-        collect_pages(|c| async move { self.list_tools(c.as_deref()).await.map(|r| (r.tools, r.next_cursor)) }).await
+        collect_pages(|c| async move {
+            self.list_tools(c.as_deref())
+                .await
+                .map(|r| (r.tools, r.next_cursor))
+        })
+        .await
     }
 
     /// `tools/call` with the given arguments (any value that serializes to a JSON object).
-    pub async fn call_tool<A: Serialize>(&self, name: &str, arguments: A) -> Result<CallToolResult, RequestError> {
-        self.call_tool_with(name, arguments, RequestOptions::default()).await
+    pub async fn call_tool<A: Serialize>(
+        &self,
+        name: &str,
+        arguments: A,
+    ) -> Result<CallToolResult, RequestError> {
+        self.call_tool_with(name, arguments, RequestOptions::default())
+            .await
     }
 
     /// `tools/call` with options: a timeout, a progress callback, a cancellation token.
@@ -286,33 +336,56 @@ impl Client {
         options: RequestOptions,
     ) -> Result<CallToolResult, RequestError> {
         self.require(&["tools"], "tools")?;
-        let arguments = serde_json::to_value(arguments).map_err(|e| RequestError::Encode(e.to_string()))?;
+        let arguments =
+            serde_json::to_value(arguments).map_err(|e| RequestError::Encode(e.to_string()))?;
         let params = serde_json::json!({ "name": name, "arguments": arguments });
         self.request(method::TOOLS_CALL, &params, options).await
     }
 
     /// One page of `resources/list`.
-    pub async fn list_resources(&self, cursor: Option<&str>) -> Result<ListResourcesResult, RequestError> {
+    pub async fn list_resources(
+        &self,
+        cursor: Option<&str>,
+    ) -> Result<ListResourcesResult, RequestError> {
         self.require(&["resources"], "resources")?;
-        self.request(method::RESOURCES_LIST, &cursor_params(cursor), RequestOptions::default()).await
+        self.request(
+            method::RESOURCES_LIST,
+            &cursor_params(cursor),
+            RequestOptions::default(),
+        )
+        .await
     }
 
     /// Every resource, through all pages.
     pub async fn list_all_resources(&self) -> Result<Vec<Resource>, RequestError> {
-        collect_pages(|c| async move { self.list_resources(c.as_deref()).await.map(|r| (r.resources, r.next_cursor)) })
-            .await
+        collect_pages(|c| async move {
+            self.list_resources(c.as_deref())
+                .await
+                .map(|r| (r.resources, r.next_cursor))
+        })
+        .await
     }
 
     /// One page of `resources/templates/list`.
-    pub async fn list_resource_templates(&self, cursor: Option<&str>) -> Result<ListResourceTemplatesResult, RequestError> {
+    pub async fn list_resource_templates(
+        &self,
+        cursor: Option<&str>,
+    ) -> Result<ListResourceTemplatesResult, RequestError> {
         self.require(&["resources"], "resources")?;
-        self.request(method::RESOURCES_TEMPLATES_LIST, &cursor_params(cursor), RequestOptions::default()).await
+        self.request(
+            method::RESOURCES_TEMPLATES_LIST,
+            &cursor_params(cursor),
+            RequestOptions::default(),
+        )
+        .await
     }
 
     /// Every resource template, through all pages.
     pub async fn list_all_resource_templates(&self) -> Result<Vec<ResourceTemplate>, RequestError> {
         collect_pages(|c| async move {
-            self.list_resource_templates(c.as_deref()).await.map(|r| (r.resource_templates, r.next_cursor))
+            self.list_resource_templates(c.as_deref())
+                .await
+                .map(|r| (r.resource_templates, r.next_cursor))
         })
         .await
     }
@@ -320,61 +393,109 @@ impl Client {
     /// `resources/read`.
     pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, RequestError> {
         self.require(&["resources"], "resources")?;
-        self.request(method::RESOURCES_READ, &serde_json::json!({ "uri": uri }), RequestOptions::default()).await
+        self.request(
+            method::RESOURCES_READ,
+            &serde_json::json!({ "uri": uri }),
+            RequestOptions::default(),
+        )
+        .await
     }
 
     /// `resources/subscribe`: `notifications/resources/updated` will arrive for `uri`.
     pub async fn subscribe(&self, uri: &str) -> Result<(), RequestError> {
         self.require(&["resources", "subscribe"], "resources.subscribe")?;
-        let _: serde_json::Value =
-            self.request(method::RESOURCES_SUBSCRIBE, &serde_json::json!({ "uri": uri }), RequestOptions::default()).await?;
+        let _: serde_json::Value = self
+            .request(
+                method::RESOURCES_SUBSCRIBE,
+                &serde_json::json!({ "uri": uri }),
+                RequestOptions::default(),
+            )
+            .await?;
         Ok(())
     }
 
     /// `resources/unsubscribe`.
     pub async fn unsubscribe(&self, uri: &str) -> Result<(), RequestError> {
         self.require(&["resources", "subscribe"], "resources.subscribe")?;
-        let _: serde_json::Value =
-            self.request(method::RESOURCES_UNSUBSCRIBE, &serde_json::json!({ "uri": uri }), RequestOptions::default()).await?;
+        let _: serde_json::Value = self
+            .request(
+                method::RESOURCES_UNSUBSCRIBE,
+                &serde_json::json!({ "uri": uri }),
+                RequestOptions::default(),
+            )
+            .await?;
         Ok(())
     }
 
     /// One page of `prompts/list`.
-    pub async fn list_prompts(&self, cursor: Option<&str>) -> Result<ListPromptsResult, RequestError> {
+    pub async fn list_prompts(
+        &self,
+        cursor: Option<&str>,
+    ) -> Result<ListPromptsResult, RequestError> {
         self.require(&["prompts"], "prompts")?;
-        self.request(method::PROMPTS_LIST, &cursor_params(cursor), RequestOptions::default()).await
+        self.request(
+            method::PROMPTS_LIST,
+            &cursor_params(cursor),
+            RequestOptions::default(),
+        )
+        .await
     }
 
     /// Every prompt, through all pages.
     pub async fn list_all_prompts(&self) -> Result<Vec<Prompt>, RequestError> {
-        collect_pages(|c| async move { self.list_prompts(c.as_deref()).await.map(|r| (r.prompts, r.next_cursor)) }).await
+        collect_pages(|c| async move {
+            self.list_prompts(c.as_deref())
+                .await
+                .map(|r| (r.prompts, r.next_cursor))
+        })
+        .await
     }
 
     /// `prompts/get` with string arguments.
-    pub async fn get_prompt<I, K, V>(&self, name: &str, arguments: I) -> Result<GetPromptResult, RequestError>
+    pub async fn get_prompt<I, K, V>(
+        &self,
+        name: &str,
+        arguments: I,
+    ) -> Result<GetPromptResult, RequestError>
     where
         I: IntoIterator<Item = (K, V)>,
         K: Into<String>,
         V: Into<String>,
     {
         self.require(&["prompts"], "prompts")?;
-        let arguments: serde_json::Map<String, serde_json::Value> =
-            arguments.into_iter().map(|(k, v)| (k.into(), serde_json::Value::String(v.into()))).collect();
+        let arguments: serde_json::Map<String, serde_json::Value> = arguments
+            .into_iter()
+            .map(|(k, v)| (k.into(), serde_json::Value::String(v.into())))
+            .collect();
         let params = serde_json::json!({ "name": name, "arguments": arguments });
-        self.request(method::PROMPTS_GET, &params, RequestOptions::default()).await
+        self.request(method::PROMPTS_GET, &params, RequestOptions::default())
+            .await
     }
 
     /// `completion/complete`.
-    pub async fn complete(&self, params: &CompleteRequestParams) -> Result<CompleteResult, RequestError> {
+    pub async fn complete(
+        &self,
+        params: &CompleteRequestParams,
+    ) -> Result<CompleteResult, RequestError> {
         self.require(&["completions"], "completions")?;
-        self.request(method::COMPLETION_COMPLETE, params, RequestOptions::default()).await
+        self.request(
+            method::COMPLETION_COMPLETE,
+            params,
+            RequestOptions::default(),
+        )
+        .await
     }
 
     /// `logging/setLevel` (LG-2).
     pub async fn set_logging_level(&self, level: LoggingLevel) -> Result<(), RequestError> {
         self.require(&["logging"], "logging")?;
-        let _: serde_json::Value =
-            self.request(method::LOGGING_SET_LEVEL, &serde_json::json!({ "level": level }), RequestOptions::default()).await?;
+        let _: serde_json::Value = self
+            .request(
+                method::LOGGING_SET_LEVEL,
+                &serde_json::json!({ "level": level }),
+                RequestOptions::default(),
+            )
+            .await?;
         Ok(())
     }
 
@@ -385,7 +506,13 @@ impl Client {
             return Err(RequestError::CapabilityNotSupported("roots"));
         };
         *current.write().unwrap_or_else(|e| e.into_inner()) = roots;
-        self.peer.notify(method::NOTIFICATION_ROOTS_LIST_CHANGED, &serde_json::json!({}), None).await?;
+        self.peer
+            .notify(
+                method::NOTIFICATION_ROOTS_LIST_CHANGED,
+                &serde_json::json!({}),
+                None,
+            )
+            .await?;
         Ok(())
     }
 

@@ -8,15 +8,20 @@ use futures::future::BoxFuture;
 use mcp_http_core::{Handler, Peer, RequestContext};
 use mcp_http_proto::jsonrpc::{Notification, Request, to_raw};
 use mcp_http_proto::{
-    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult, ErrorObject,
-    ListRootsResult, LoggingMessageNotificationParams, Root, method,
+    CreateMessageRequestParams, CreateMessageResult, ElicitAction, ElicitRequestParams,
+    ElicitResult, ErrorObject, ListRootsResult, LoggingMessageNotificationParams, Root, method,
 };
 use serde_json::value::RawValue;
 
-pub(crate) type SamplingFn =
-    dyn Fn(CreateMessageRequestParams, RequestContext) -> BoxFuture<'static, Result<CreateMessageResult, ErrorObject>> + Send + Sync;
-pub(crate) type ElicitationFn =
-    dyn Fn(ElicitRequestParams, RequestContext) -> BoxFuture<'static, Result<ElicitResult, ErrorObject>> + Send + Sync;
+pub(crate) type SamplingFn = dyn Fn(
+        CreateMessageRequestParams,
+        RequestContext,
+    ) -> BoxFuture<'static, Result<CreateMessageResult, ErrorObject>>
+    + Send
+    + Sync;
+pub(crate) type ElicitationFn = dyn Fn(ElicitRequestParams, RequestContext) -> BoxFuture<'static, Result<ElicitResult, ErrorObject>>
+    + Send
+    + Sync;
 pub(crate) type LogFn = dyn Fn(LoggingMessageNotificationParams) + Send + Sync;
 pub(crate) type NotificationFn = dyn Fn(Notification) + Send + Sync;
 
@@ -53,21 +58,34 @@ fn encode<T: serde::Serialize>(value: &T) -> Result<Box<RawValue>, ErrorObject> 
 }
 
 /// EL-3a, SEP-1034: fills fields the user left out with the `default` of the requested schema.
-pub fn apply_schema_defaults(schema: &serde_json::Map<String, serde_json::Value>, content: &mut serde_json::Map<String, serde_json::Value>) {
-    let Some(properties) = schema.get("properties").and_then(|p| p.as_object()) else { return };
+pub fn apply_schema_defaults(
+    schema: &serde_json::Map<String, serde_json::Value>,
+    content: &mut serde_json::Map<String, serde_json::Value>,
+) {
+    let Some(properties) = schema.get("properties").and_then(|p| p.as_object()) else {
+        return;
+    };
     for (name, property) in properties {
         if let Some(default) = property.get("default") {
-            content.entry(name.clone()).or_insert_with(|| default.clone());
+            content
+                .entry(name.clone())
+                .or_insert_with(|| default.clone());
         }
     }
 }
 
 impl Handler for ClientHandler {
-    fn handle_request(&self, request: Request, ctx: RequestContext) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
+    fn handle_request(
+        &self,
+        request: Request,
+        ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
         match request.method.as_str() {
             method::SAMPLING_CREATE_MESSAGE => {
                 let Some(sample) = self.sampling.clone() else {
-                    return Box::pin(async move { Err(ErrorObject::method_not_found(&request.method)) });
+                    return Box::pin(
+                        async move { Err(ErrorObject::method_not_found(&request.method)) },
+                    );
                 };
                 Box::pin(async move {
                     let params: CreateMessageRequestParams = request.params_as()?;
@@ -76,7 +94,9 @@ impl Handler for ClientHandler {
             }
             method::ELICITATION_CREATE => {
                 let Some(elicit) = self.elicitation.clone() else {
-                    return Box::pin(async move { Err(ErrorObject::method_not_found(&request.method)) });
+                    return Box::pin(
+                        async move { Err(ErrorObject::method_not_found(&request.method)) },
+                    );
                 };
                 let (url_declared, apply_defaults) = (self.elicitation_url, self.apply_defaults);
                 Box::pin(async move {
@@ -88,11 +108,14 @@ impl Handler for ClientHandler {
                                 "Invalid params: this client did not declare URL-mode elicitation",
                             ));
                         }
-                        ElicitRequestParams::Form(form) => Some(form.requested_schema_object()),
+                        ElicitRequestParams::Form(form) => Some(form.requested_schema.clone()),
                         ElicitRequestParams::Url(_) => None,
                     };
                     let mut result = elicit(params, ctx).await?;
-                    if let (true, Some(schema)) = (apply_defaults && result.is_accept(), schema) {
+                    if let (true, Some(schema)) = (
+                        apply_defaults && result.action == ElicitAction::Accept,
+                        schema,
+                    ) {
                         let content = result.content.get_or_insert_with(Default::default);
                         apply_schema_defaults(&schema, content);
                     }
@@ -102,18 +125,24 @@ impl Handler for ClientHandler {
             method::ROOTS_LIST => {
                 let Some(roots) = self.roots.clone() else {
                     // a client without roots answers -32601.
-                    return Box::pin(async move { Err(ErrorObject::method_not_found(&request.method)) });
+                    return Box::pin(
+                        async move { Err(ErrorObject::method_not_found(&request.method)) },
+                    );
                 };
                 Box::pin(async move {
                     let roots = roots.read().unwrap_or_else(|e| e.into_inner()).clone();
-                    encode(&ListRootsResult::new(roots))
+                    encode(&ListRootsResult { meta: None, roots })
                 })
             }
             _ => Box::pin(async move { Err(ErrorObject::method_not_found(&request.method)) }),
         }
     }
 
-    fn handle_notification(&self, notification: Notification, _peer: Peer) -> BoxFuture<'static, ()> {
+    fn handle_notification(
+        &self,
+        notification: Notification,
+        _peer: Peer,
+    ) -> BoxFuture<'static, ()> {
         if notification.method == method::NOTIFICATION_MESSAGE {
             if let Some(on_log) = &self.on_log {
                 match notification.params_as::<LoggingMessageNotificationParams>() {

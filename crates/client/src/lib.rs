@@ -18,5 +18,7 @@ mod handler;
 
 pub use client::{Client, ClientBuilder};
 pub use handler::apply_schema_defaults;
-pub use mcp_http_core::{CancellationToken, ProgressUpdate, RequestContext, RequestError, RequestOptions};
+pub use mcp_http_core::{
+    CancellationToken, ProgressUpdate, RequestContext, RequestError, RequestOptions,
+};
 pub use mcp_http_proto as proto;

@@ -40,7 +40,9 @@ struct Inner {
 
 impl std::fmt::Debug for RequestContext {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RequestContext").field("id", &self.inner.id).finish_non_exhaustive()
+        f.debug_struct("RequestContext")
+            .field("id", &self.inner.id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -107,12 +109,18 @@ impl RequestContext {
         total: Option<f64>,
         message: Option<&str>,
     ) -> Result<(), TransportError> {
-        let Some(token) = &self.inner.progress_token else { return Ok(()) };
+        let Some(token) = &self.inner.progress_token else {
+            return Ok(());
+        };
         if self.inner.finished.load(Ordering::Acquire) {
             return Ok(());
         }
         {
-            let mut last = self.inner.last_progress.lock().unwrap_or_else(|e| e.into_inner());
+            let mut last = self
+                .inner
+                .last_progress
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
             if last.is_some_and(|l| progress <= l) {
                 return Ok(());
             }
@@ -128,7 +136,12 @@ impl RequestContext {
             #[serde(skip_serializing_if = "Option::is_none")]
             message: Option<&'a str>,
         }
-        let params = Params { token, progress, total, message };
+        let params = Params {
+            token,
+            progress,
+            total,
+            message,
+        };
         self.notify(method::NOTIFICATION_PROGRESS, &params).await
     }
 
@@ -150,12 +163,27 @@ impl RequestContext {
             logger: Option<&'a str>,
             data: &'a D,
         }
-        self.notify(method::NOTIFICATION_MESSAGE, &Params { level, logger, data }).await
+        self.notify(
+            method::NOTIFICATION_MESSAGE,
+            &Params {
+                level,
+                logger,
+                data,
+            },
+        )
+        .await
     }
 
     /// Sends a notification related to this request (it travels on this request's stream).
-    pub async fn notify<P: Serialize + ?Sized>(&self, method: &str, params: &P) -> Result<(), TransportError> {
-        self.inner.peer.notify(method, params, Some(self.inner.id.clone())).await
+    pub async fn notify<P: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: &P,
+    ) -> Result<(), TransportError> {
+        self.inner
+            .peer
+            .notify(method, params, Some(self.inner.id.clone()))
+            .await
     }
 
     /// Sends a request to the other side on behalf of this request. It is cancelled when this
@@ -175,17 +203,26 @@ impl RequestContext {
     /// Asks the client's model for a message (`sampling/createMessage`). Fails with
     /// [`RequestError::CapabilityNotSupported`] when the client did not declare `sampling`, or
     /// `sampling.tools` for a request with tools (SM-1).
-    pub async fn sample(&self, params: CreateMessageRequestParams) -> Result<CreateMessageResult, RequestError> {
+    pub async fn sample(
+        &self,
+        params: CreateMessageRequestParams,
+    ) -> Result<CreateMessageResult, RequestError> {
         let state = self.inner.peer.state();
         if !state.client_declares(&["sampling"]) {
             return Err(RequestError::CapabilityNotSupported("sampling"));
         }
-        let value = serde_json::to_value(&params).map_err(|e| RequestError::Encode(e.to_string()))?;
+        let value =
+            serde_json::to_value(&params).map_err(|e| RequestError::Encode(e.to_string()))?;
         let uses_tools = value.get("tools").is_some() || value.get("toolChoice").is_some();
         if uses_tools && !state.client_declares(&["sampling", "tools"]) {
             return Err(RequestError::CapabilityNotSupported("sampling.tools"));
         }
-        self.request(method::SAMPLING_CREATE_MESSAGE, &value, RequestOptions::default()).await
+        self.request(
+            method::SAMPLING_CREATE_MESSAGE,
+            &value,
+            RequestOptions::default(),
+        )
+        .await
     }
 
     /// Asks the user for input through the client (`elicitation/create`), in form or URL mode.
@@ -193,14 +230,16 @@ impl RequestContext {
     /// mode (EL-1, EL-2).
     pub async fn elicit(&self, params: ElicitRequestParams) -> Result<ElicitResult, RequestError> {
         let state = self.inner.peer.state();
-        let value = serde_json::to_value(&params).map_err(|e| RequestError::Encode(e.to_string()))?;
+        let value =
+            serde_json::to_value(&params).map_err(|e| RequestError::Encode(e.to_string()))?;
         let url_mode = value.get("mode").and_then(|m| m.as_str()) == Some("url");
         let declared = if url_mode {
             state.client_declares(&["elicitation", "url"])
         } else {
             // An empty `elicitation: {}` means form mode only (C-1).
             state.client_declares(&["elicitation", "form"])
-                || (state.client_declares(&["elicitation"]) && !state.client_declares(&["elicitation", "url"]))
+                || (state.client_declares(&["elicitation"])
+                    && !state.client_declares(&["elicitation", "url"]))
         };
         if !declared {
             return Err(RequestError::CapabilityNotSupported(if url_mode {
@@ -209,7 +248,12 @@ impl RequestContext {
                 "elicitation"
             }));
         }
-        self.request(method::ELICITATION_CREATE, &value, RequestOptions::default()).await
+        self.request(
+            method::ELICITATION_CREATE,
+            &value,
+            RequestOptions::default(),
+        )
+        .await
     }
 
     /// Asks the client for its roots (`roots/list`). Fails with
@@ -218,6 +262,11 @@ impl RequestContext {
         if !self.inner.peer.state().client_declares(&["roots"]) {
             return Err(RequestError::CapabilityNotSupported("roots"));
         }
-        self.request(method::ROOTS_LIST, &serde_json::json!({}), RequestOptions::default()).await
+        self.request(
+            method::ROOTS_LIST,
+            &serde_json::json!({}),
+            RequestOptions::default(),
+        )
+        .await
     }
 }

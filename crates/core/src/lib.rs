@@ -23,5 +23,8 @@ pub use error::RequestError;
 pub use lifecycle::SessionState;
 pub use options::{ProgressUpdate, RequestOptions};
 pub use peer::{Handler, Peer, PeerConfig};
-pub use transport::{MessageSink, MessageStream, Outbound, OutboundKind, Transport, TransportError, TransportErrorKind};
 pub use tokio_util::sync::CancellationToken;
+pub use transport::{
+    MessageSink, MessageStream, Outbound, OutboundKind, Transport, TransportError,
+    TransportErrorKind,
+};

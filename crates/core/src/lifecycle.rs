@@ -22,7 +22,11 @@ pub struct SessionState {
 
 /// The severity rank of a level, debug = 0 .. emergency = 7 (RFC 5424 order, LG-2a).
 pub fn level_rank(level: LoggingLevel) -> u8 {
-    match serde_json::to_value(level).ok().as_ref().and_then(|v| v.as_str()) {
+    match serde_json::to_value(level)
+        .ok()
+        .as_ref()
+        .and_then(|v| v.as_str())
+    {
         Some("debug") => 0,
         Some("info") => 1,
         Some("notice") => 2,
@@ -36,14 +40,24 @@ pub fn level_rank(level: LoggingLevel) -> u8 {
 
 impl SessionState {
     /// Records the outcome of `initialize` on the server side.
-    pub fn set_client(&self, version: ProtocolVersion, info: Implementation, capabilities: ClientCapabilities) {
+    pub fn set_client(
+        &self,
+        version: ProtocolVersion,
+        info: Implementation,
+        capabilities: ClientCapabilities,
+    ) {
         let _ = self.protocol_version.set(version);
         let _ = self.client_info.set(info);
         let _ = self.client_capabilities.set(capabilities);
     }
 
     /// Records the outcome of `initialize` on the client side.
-    pub fn set_server(&self, version: ProtocolVersion, info: Implementation, capabilities: ServerCapabilities) {
+    pub fn set_server(
+        &self,
+        version: ProtocolVersion,
+        info: Implementation,
+        capabilities: ServerCapabilities,
+    ) {
         let _ = self.protocol_version.set(version);
         let _ = self.server_info.set(info);
         let _ = self.server_capabilities.set(capabilities);
@@ -91,7 +105,8 @@ impl SessionState {
 
     /// Sets the minimum level of log notifications sent to the client (LG-2).
     pub fn set_log_level(&self, level: LoggingLevel) {
-        self.log_level.store(level_rank(level) + 1, Ordering::Relaxed);
+        self.log_level
+            .store(level_rank(level) + 1, Ordering::Relaxed);
     }
 
     /// Whether a log message at `level` passes the client's `logging/setLevel` filter. Before any
@@ -104,13 +119,17 @@ impl SessionState {
     /// A client capability by its path, such as `["elicitation", "url"]` (C-1), read from the
     /// capabilities the client declared.
     pub fn client_declares(&self, path: &[&str]) -> bool {
-        let Some(caps) = self.client_capabilities.get() else { return false };
+        let Some(caps) = self.client_capabilities.get() else {
+            return false;
+        };
         declares(serde_json::to_value(caps).ok(), path)
     }
 
     /// A server capability by its path, such as `["resources", "subscribe"]` (C-2).
     pub fn server_declares(&self, path: &[&str]) -> bool {
-        let Some(caps) = self.server_capabilities.get() else { return false };
+        let Some(caps) = self.server_capabilities.get() else {
+            return false;
+        };
         declares(serde_json::to_value(caps).ok(), path)
     }
 }
@@ -122,7 +141,9 @@ fn declares(value: Option<serde_json::Value>, path: &[&str]) -> bool {
     };
     for key in path {
         match v.get_mut(*key).map(serde_json::Value::take) {
-            Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) | None => return false,
+            Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false)) | None => {
+                return false;
+            }
             Some(next) => v = next,
         }
     }

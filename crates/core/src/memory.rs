@@ -26,14 +26,22 @@ pub struct MemoryTransport {
 pub fn pair() -> (MemoryTransport, MemoryTransport) {
     let (a_tx, b_rx) = mpsc::channel(256);
     let (b_tx, a_rx) = mpsc::channel(256);
-    (MemoryTransport { tx: a_tx, rx: a_rx }, MemoryTransport { tx: b_tx, rx: b_rx })
+    (
+        MemoryTransport { tx: a_tx, rx: a_rx },
+        MemoryTransport { tx: b_tx, rx: b_rx },
+    )
 }
 
 struct Sink(mpsc::Sender<bytes::Bytes>);
 
 impl MessageSink for Sink {
     fn send(&self, message: Outbound) -> BoxFuture<'_, Result<(), TransportError>> {
-        Box::pin(async move { self.0.send(message.json).await.map_err(|_| TransportError::closed()) })
+        Box::pin(async move {
+            self.0
+                .send(message.json)
+                .await
+                .map_err(|_| TransportError::closed())
+        })
     }
 }
 
@@ -44,6 +52,8 @@ impl Transport for MemoryTransport {
     }
 }
 
-fn tokio_stream_from(mut rx: mpsc::Receiver<bytes::Bytes>) -> impl futures::Stream<Item = bytes::Bytes> {
+fn tokio_stream_from(
+    mut rx: mpsc::Receiver<bytes::Bytes>,
+) -> impl futures::Stream<Item = bytes::Bytes> {
     futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }

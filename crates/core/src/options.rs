@@ -82,7 +82,10 @@ impl RequestOptions {
 
     /// Asks for progress (P-1): a progress token is added to the request and each
     /// `notifications/progress` for it calls `callback`.
-    pub fn on_progress(mut self, callback: impl Fn(ProgressUpdate) + Send + Sync + 'static) -> Self {
+    pub fn on_progress(
+        mut self,
+        callback: impl Fn(ProgressUpdate) + Send + Sync + 'static,
+    ) -> Self {
         self.on_progress = Some(Arc::new(callback));
         self
     }

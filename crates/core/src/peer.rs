@@ -14,7 +14,9 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
-use mcp_http_proto::jsonrpc::{InvalidMessage, Message, Notification, Request, RequestId, Response};
+use mcp_http_proto::jsonrpc::{
+    InvalidMessage, Message, Notification, Request, RequestId, Response,
+};
 use mcp_http_proto::{ErrorObject, method};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -46,7 +48,11 @@ pub trait Handler: Send + Sync + 'static {
     ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>>;
 
     /// Handles a notification. Notifications are handled in order, one at a time: keep it quick.
-    fn handle_notification(&self, notification: Notification, peer: Peer) -> BoxFuture<'static, ()> {
+    fn handle_notification(
+        &self,
+        notification: Notification,
+        peer: Peer,
+    ) -> BoxFuture<'static, ()> {
         let _ = (notification, peer);
         Box::pin(async {})
     }
@@ -169,7 +175,11 @@ impl Peer {
 
     /// Connects a handler to a transport: spawns the task that reads messages until the
     /// transport closes, then closes the peer.
-    pub fn connect(transport: impl Transport, handler: Arc<dyn Handler>, config: PeerConfig) -> Peer {
+    pub fn connect(
+        transport: impl Transport,
+        handler: Arc<dyn Handler>,
+        config: PeerConfig,
+    ) -> Peer {
         let (sink, mut stream) = transport.split();
         let peer = Peer::new(sink, handler, config);
         let reader = peer.clone();
@@ -191,7 +201,9 @@ impl Peer {
 
     /// A reference that does not keep the peer alive.
     pub fn downgrade(&self) -> WeakPeer {
-        WeakPeer { inner: Arc::downgrade(&self.inner) }
+        WeakPeer {
+            inner: Arc::downgrade(&self.inner),
+        }
     }
 
     /// The negotiated session state (version, the other side's capabilities and info).
@@ -280,22 +292,33 @@ impl Peer {
         }
         if request.method == method::PING {
             // PG-2: answer promptly, whatever the handler is doing.
-            self.send_result(&id, RawValue::from_string("{}".into()).ok()).await;
+            self.send_result(&id, RawValue::from_string("{}".into()).ok())
+                .await;
             return;
         }
         let token = self.inner.closed.child_token();
-        {
+        let duplicate = {
             let mut inflight = lock(&self.inner.inflight);
-            if inflight.contains_key(&id) {
-                drop(inflight);
-                // Answer instead of hanging or clobbering the first request's state.
-                let error = ErrorObject::invalid_request(format!(
-                    "Invalid Request: request id {id} is already in progress"
-                ));
-                self.send_response(Response { id: Some(id.clone()), outcome: Err(error) }, Some(id)).await;
-                return;
+            let duplicate = inflight.contains_key(&id);
+            if !duplicate {
+                inflight.insert(id.clone(), token.clone());
             }
-            inflight.insert(id.clone(), token.clone());
+            duplicate
+        };
+        if duplicate {
+            // Answer instead of hanging or clobbering the first request's state.
+            let error = ErrorObject::invalid_request(format!(
+                "Invalid Request: request id {id} is already in progress"
+            ));
+            self.send_response(
+                Response {
+                    id: Some(id.clone()),
+                    outcome: Err(error),
+                },
+                Some(id),
+            )
+            .await;
+            return;
         }
         let ctx = RequestContext::new(
             self.clone(),
@@ -306,26 +329,37 @@ impl Peer {
         let handler = self.inner.handler.clone();
         let peer = self.clone();
         let span = tracing::debug_span!("request", %id, method = %request.method);
-        tokio::spawn(async move {
-            let run = AssertUnwindSafe(handler.handle_request(request, ctx.clone())).catch_unwind();
-            let outcome = tokio::select! {
-                biased;
-                _ = token.cancelled() => None,
-                outcome = run => Some(outcome),
-            };
-            ctx.finish();
-            lock(&peer.inner.inflight).remove(&id);
-            let outcome = match outcome {
-                // a cancelled request gets no response.
-                None => return,
-                Some(Ok(outcome)) => outcome,
-                Some(Err(_panic)) => {
-                    tracing::error!(%id, "request handler panicked");
-                    Err(ErrorObject::internal())
-                }
-            };
-            peer.send_response(Response { id: Some(id.clone()), outcome }, Some(id)).await;
-        }.instrument(span));
+        tokio::spawn(
+            async move {
+                let run =
+                    AssertUnwindSafe(handler.handle_request(request, ctx.clone())).catch_unwind();
+                let outcome = tokio::select! {
+                    biased;
+                    _ = token.cancelled() => None,
+                    outcome = run => Some(outcome),
+                };
+                ctx.finish();
+                lock(&peer.inner.inflight).remove(&id);
+                let outcome = match outcome {
+                    // a cancelled request gets no response.
+                    None => return,
+                    Some(Ok(outcome)) => outcome,
+                    Some(Err(_panic)) => {
+                        tracing::error!(%id, "request handler panicked");
+                        Err(ErrorObject::internal())
+                    }
+                };
+                peer.send_response(
+                    Response {
+                        id: Some(id.clone()),
+                        outcome,
+                    },
+                    Some(id),
+                )
+                .await;
+            }
+            .instrument(span),
+        );
     }
 
     async fn dispatch_notification(&self, notification: Notification) {
@@ -338,7 +372,9 @@ impl Peer {
                     reason: Option<String>,
                 }
                 // malformed or unknown cancellations are ignored.
-                let Ok(c) = notification.params_as::<Cancelled>() else { return };
+                let Ok(c) = notification.params_as::<Cancelled>() else {
+                    return;
+                };
                 let Some(id) = c.request_id else { return };
                 let token = lock(&self.inner.inflight).get(&id).cloned();
                 if let Some(token) = token {
@@ -355,7 +391,9 @@ impl Peer {
                     total: Option<f64>,
                     message: Option<String>,
                 }
-                let Ok(p) = notification.params_as::<Progress>() else { return };
+                let Ok(p) = notification.params_as::<Progress>() else {
+                    return;
+                };
                 let (callback, notify) = match lock(&self.inner.pending).get(&p.token) {
                     Some(pending) => (pending.on_progress.clone(), pending.progressed.clone()),
                     None => return,
@@ -364,19 +402,32 @@ impl Peer {
                     notify.notify_one();
                 }
                 if let Some(callback) = callback {
-                    callback(ProgressUpdate { progress: p.progress, total: p.total, message: p.message });
+                    callback(ProgressUpdate {
+                        progress: p.progress,
+                        total: p.total,
+                        message: p.message,
+                    });
                 }
             }
             _ => {
                 let handler = self.inner.handler.clone();
-                handler.handle_notification(notification, self.clone()).await;
+                handler
+                    .handle_notification(notification, self.clone())
+                    .await;
             }
         }
     }
 
     async fn send_result(&self, id: &RequestId, result: Option<Box<RawValue>>) {
         let outcome = result.ok_or_else(ErrorObject::internal);
-        self.send_response(Response { id: Some(id.clone()), outcome }, Some(id.clone())).await;
+        self.send_response(
+            Response {
+                id: Some(id.clone()),
+                outcome,
+            },
+            Some(id.clone()),
+        )
+        .await;
     }
 
     async fn send_response(&self, response: Response, related: Option<RequestId>) {
@@ -399,8 +450,12 @@ impl Peer {
         params: &P,
         related: Option<RequestId>,
     ) -> Result<(), TransportError> {
-        let params = mcp_http_proto::jsonrpc::to_raw(params)
-            .map_err(|e| TransportError::new(crate::transport::TransportErrorKind::Protocol, e.to_string()))?;
+        let params = mcp_http_proto::jsonrpc::to_raw(params).map_err(|e| {
+            TransportError::new(
+                crate::transport::TransportErrorKind::Protocol,
+                e.to_string(),
+            )
+        })?;
         self.notify_raw(method, Some(params), related).await
     }
 
@@ -414,10 +469,19 @@ impl Peer {
         if self.is_closed() {
             return Err(TransportError::closed());
         }
-        let json = Message::Notification(Notification { method: method.to_owned(), params }).to_json();
+        let json = Message::Notification(Notification {
+            method: method.to_owned(),
+            params,
+        })
+        .to_json();
         self.inner
             .sink
-            .send(Outbound { json: Bytes::from(json), kind: OutboundKind::Notification, related, id: None })
+            .send(Outbound {
+                json: Bytes::from(json),
+                kind: OutboundKind::Notification,
+                related,
+                id: None,
+            })
             .await
     }
 
@@ -435,7 +499,8 @@ impl Peer {
         params: &P,
         options: RequestOptions,
     ) -> Result<R, RequestError> {
-        let params = mcp_http_proto::jsonrpc::to_raw(params).map_err(|e| RequestError::Encode(e.to_string()))?;
+        let params = mcp_http_proto::jsonrpc::to_raw(params)
+            .map_err(|e| RequestError::Encode(e.to_string()))?;
         let raw = self.request_raw(method, Some(params), options).await?;
         serde_json::from_str(raw.get()).map_err(|e| RequestError::InvalidResponse(e.to_string()))
     }
@@ -456,10 +521,17 @@ impl Peer {
             None => params,
         };
         let (tx, mut rx) = oneshot::channel();
-        let progressed = options.on_progress.as_ref().map(|_| Arc::new(Notify::new()));
+        let progressed = options
+            .on_progress
+            .as_ref()
+            .map(|_| Arc::new(Notify::new()));
         lock(&self.inner.pending).insert(
             id.clone(),
-            Pending { tx, on_progress: options.on_progress.clone(), progressed: progressed.clone() },
+            Pending {
+                tx,
+                on_progress: options.on_progress.clone(),
+                progressed: progressed.clone(),
+            },
         );
         let mut guard = PendingGuard {
             peer: self.clone(),
@@ -469,15 +541,27 @@ impl Peer {
             // L-7: initialize is never cancelled.
             may_cancel: method != method::INITIALIZE,
         };
-        let json = Message::Request(Request { id: id.clone(), method: method.to_owned(), params }).to_json();
+        let json = Message::Request(Request {
+            id: id.clone(),
+            method: method.to_owned(),
+            params,
+        })
+        .to_json();
         self.inner
             .sink
-            .send(Outbound { json: Bytes::from(json), kind: OutboundKind::Request, related: options.related.clone(), id: Some(id.clone()) })
+            .send(Outbound {
+                json: Bytes::from(json),
+                kind: OutboundKind::Request,
+                related: options.related.clone(),
+                id: Some(id.clone()),
+            })
             .await?;
         guard.sent = true;
 
         let timeout = options.timeout.unwrap_or(self.inner.config.request_timeout);
-        let hard_cap = options.max_total.unwrap_or(self.inner.config.max_request_timeout);
+        let hard_cap = options
+            .max_total
+            .unwrap_or(self.inner.config.max_request_timeout);
         let start = Instant::now();
         let hard_deadline = start + hard_cap;
         let mut idle_deadline = start + timeout;
@@ -524,16 +608,24 @@ async fn wait_progress(notify: Option<&Notify>) {
 
 /// Adds `_meta.progressToken` to params (P-1); the token is the request id, unique among active
 /// requests by construction.
-fn with_progress_token(params: Option<Box<RawValue>>, id: &RequestId) -> Result<Box<RawValue>, RequestError> {
+fn with_progress_token(
+    params: Option<Box<RawValue>>,
+    id: &RequestId,
+) -> Result<Box<RawValue>, RequestError> {
     let mut value: serde_json::Map<String, serde_json::Value> = match params {
-        Some(raw) => serde_json::from_str(raw.get()).map_err(|e| RequestError::Encode(e.to_string()))?,
+        Some(raw) => {
+            serde_json::from_str(raw.get()).map_err(|e| RequestError::Encode(e.to_string()))?
+        }
         None => serde_json::Map::new(),
     };
     let meta = value
         .entry("_meta")
         .or_insert_with(|| serde_json::Value::Object(Default::default()));
     if let serde_json::Value::Object(meta) = meta {
-        meta.insert("progressToken".into(), serde_json::to_value(id).unwrap_or_default());
+        meta.insert(
+            "progressToken".into(),
+            serde_json::to_value(id).unwrap_or_default(),
+        );
     }
     mcp_http_proto::jsonrpc::to_raw(&value).map_err(|e| RequestError::Encode(e.to_string()))
 }
@@ -559,7 +651,10 @@ impl PendingGuard {
 
 async fn send_cancelled(peer: &Peer, id: &RequestId, reason: &str) {
     let params = serde_json::json!({ "requestId": id, "reason": reason });
-    if let Err(e) = peer.notify(method::NOTIFICATION_CANCELLED, &params, None).await {
+    if let Err(e) = peer
+        .notify(method::NOTIFICATION_CANCELLED, &params, None)
+        .await
+    {
         tracing::debug!(error = %e, "could not send a cancellation");
     }
 }
@@ -575,9 +670,10 @@ impl Drop for PendingGuard {
             if let Ok(rt) = tokio::runtime::Handle::try_current() {
                 let peer = self.peer.clone();
                 let id = self.id.clone();
-                rt.spawn(async move { send_cancelled(&peer, &id, "the caller stopped waiting").await });
+                rt.spawn(
+                    async move { send_cancelled(&peer, &id, "the caller stopped waiting").await },
+                );
             }
         }
     }
 }
-

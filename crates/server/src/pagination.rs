@@ -13,7 +13,11 @@ fn encode(offset: usize) -> String {
 
 fn decode(cursor: &str) -> Option<usize> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    std::str::from_utf8(&bytes).ok()?.strip_prefix(PREFIX)?.parse().ok()
+    std::str::from_utf8(&bytes)
+        .ok()?
+        .strip_prefix(PREFIX)?
+        .parse()
+        .ok()
 }
 
 /// One page of `items` from `cursor`, and the cursor of the next page.
@@ -57,7 +61,11 @@ mod tests {
     fn rejects_bad_cursors() {
         let items = [1, 2];
         for bad in ["", "x", "!!", &encode(9)] {
-            assert_eq!(page(&items, Some(bad), 1).unwrap_err().code, -32602, "{bad}");
+            assert_eq!(
+                page(&items, Some(bad), 1).unwrap_err().code,
+                -32602,
+                "{bad}"
+            );
         }
     }
 }

@@ -8,21 +8,34 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use mcp_http_core::RequestContext;
 use mcp_http_proto::{
-    CompleteRequestParams, CompleteResult, ErrorObject, GetPromptResult, Prompt, ReadResourceResult,
-    Resource, ResourceTemplate,
+    CompleteRequestParams, CompleteResult, ErrorObject, GetPromptResult, Prompt,
+    ReadResourceResult, Resource, ResourceTemplate,
 };
 
 use crate::uri_template::UriTemplate;
 
-type ReadFn = dyn Fn(String, RequestContext) -> BoxFuture<'static, Result<ReadResourceResult, ErrorObject>> + Send + Sync;
-type ReadTemplateFn = dyn Fn(String, HashMap<String, String>, RequestContext) -> BoxFuture<'static, Result<ReadResourceResult, ErrorObject>>
+type ReadFn = dyn Fn(String, RequestContext) -> BoxFuture<'static, Result<ReadResourceResult, ErrorObject>>
     + Send
     + Sync;
-type GetPromptFn = dyn Fn(HashMap<String, String>, RequestContext) -> BoxFuture<'static, Result<GetPromptResult, ErrorObject>>
+type ReadTemplateFn = dyn Fn(
+        String,
+        HashMap<String, String>,
+        RequestContext,
+    ) -> BoxFuture<'static, Result<ReadResourceResult, ErrorObject>>
     + Send
     + Sync;
-pub(crate) type CompleteFn =
-    dyn Fn(CompleteRequestParams, RequestContext) -> BoxFuture<'static, Result<CompleteResult, ErrorObject>> + Send + Sync;
+type GetPromptFn = dyn Fn(
+        HashMap<String, String>,
+        RequestContext,
+    ) -> BoxFuture<'static, Result<GetPromptResult, ErrorObject>>
+    + Send
+    + Sync;
+pub(crate) type CompleteFn = dyn Fn(
+        CompleteRequestParams,
+        RequestContext,
+    ) -> BoxFuture<'static, Result<CompleteResult, ErrorObject>>
+    + Send
+    + Sync;
 
 /// A resource with a fixed URI and the function that reads it.
 #[derive(Clone)]
@@ -33,7 +46,9 @@ pub struct ResourceDef {
 
 impl fmt::Debug for ResourceDef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResourceDef").field("uri", &self.resource.uri).finish_non_exhaustive()
+        f.debug_struct("ResourceDef")
+            .field("uri", &self.resource.uri)
+            .finish_non_exhaustive()
     }
 }
 
@@ -44,7 +59,10 @@ impl ResourceDef {
         F: Fn(String, RequestContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<ReadResourceResult, ErrorObject>> + Send + 'static,
     {
-        ResourceDef { resource, read: Arc::new(move |uri, ctx| Box::pin(read(uri, ctx))) }
+        ResourceDef {
+            resource,
+            read: Arc::new(move |uri, ctx| Box::pin(read(uri, ctx))),
+        }
     }
 
     /// A resource whose content is a fixed text.
@@ -58,7 +76,7 @@ impl ResourceDef {
         let resource = Resource::new(uri, name).with_mime_type(mime_type);
         let (mime, text) = (mime_type.to_owned(), text.to_owned());
         Self::new(resource, move |uri, _ctx| {
-            let result = ReadResourceResult::text(uri, Some(mime.clone()), text.clone());
+            let result = ReadResourceResult::text(uri, mime.clone(), text.clone());
             async move { Ok(result) }
         })
     }
@@ -79,7 +97,9 @@ pub struct TemplateDef {
 
 impl fmt::Debug for TemplateDef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TemplateDef").field("uri_template", &self.template.uri_template).finish_non_exhaustive()
+        f.debug_struct("TemplateDef")
+            .field("uri_template", &self.template.uri_template)
+            .finish_non_exhaustive()
     }
 }
 
@@ -91,7 +111,11 @@ impl TemplateDef {
         Fut: Future<Output = Result<ReadResourceResult, ErrorObject>> + Send + 'static,
     {
         let matcher = UriTemplate::parse(&template.uri_template);
-        TemplateDef { template, matcher, read: Arc::new(move |uri, vars, ctx| Box::pin(read(uri, vars, ctx))) }
+        TemplateDef {
+            template,
+            matcher,
+            read: Arc::new(move |uri, vars, ctx| Box::pin(read(uri, vars, ctx))),
+        }
     }
 
     /// The template as listed by `resources/templates/list`.
@@ -109,7 +133,9 @@ pub struct PromptDef {
 
 impl fmt::Debug for PromptDef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PromptDef").field("name", &self.prompt.name).finish_non_exhaustive()
+        f.debug_struct("PromptDef")
+            .field("name", &self.prompt.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -121,7 +147,10 @@ impl PromptDef {
         F: Fn(HashMap<String, String>, RequestContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<GetPromptResult, ErrorObject>> + Send + 'static,
     {
-        PromptDef { prompt, get: Arc::new(move |args, ctx| Box::pin(get(args, ctx))) }
+        PromptDef {
+            prompt,
+            get: Arc::new(move |args, ctx| Box::pin(get(args, ctx))),
+        }
     }
 
     /// The prompt as listed by `prompts/list`.
@@ -129,7 +158,10 @@ impl PromptDef {
         &self.prompt
     }
 
-    pub(crate) fn check_arguments(&self, args: &HashMap<String, String>) -> Result<(), ErrorObject> {
+    pub(crate) fn check_arguments(
+        &self,
+        args: &HashMap<String, String>,
+    ) -> Result<(), ErrorObject> {
         for arg in self.prompt.arguments.iter().flatten() {
             if arg.required == Some(true) && !args.contains_key(&arg.name) {
                 return Err(ErrorObject::invalid_params(format!(

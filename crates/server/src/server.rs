@@ -9,9 +9,10 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuar
 use indexmap::IndexMap;
 use mcp_http_core::peer::WeakPeer;
 use mcp_http_core::{Handler, Peer, PeerConfig, RequestContext, Transport};
+use mcp_http_proto::lifecycle::{PromptsCapability, ResourcesCapability, ToolsCapability};
 use mcp_http_proto::{
-    CompleteRequestParams, CompleteResult, ErrorObject, Implementation, JsonObject, PromptsCapability,
-    ResourcesCapability, ServerCapabilities, ToolsCapability, method,
+    CompleteRequestParams, CompleteResult, ErrorObject, Implementation, JsonObject,
+    ServerCapabilities, method,
 };
 
 use crate::registry::{CompleteFn, PromptDef, ResourceDef, TemplateDef};
@@ -68,7 +69,9 @@ pub struct Server {
 
 impl std::fmt::Debug for Server {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Server").field("info", &self.inner.info).finish_non_exhaustive()
+        f.debug_struct("Server")
+            .field("info", &self.inner.info)
+            .finish_non_exhaustive()
     }
 }
 
@@ -126,7 +129,8 @@ impl ServerBuilder {
 
     /// Adds a resource.
     pub fn resource(mut self, resource: ResourceDef) -> Self {
-        self.resources.insert(resource.resource.uri.clone(), resource);
+        self.resources
+            .insert(resource.resource.uri.clone(), resource);
         self
     }
 
@@ -185,17 +189,24 @@ impl ServerBuilder {
     /// Builds the server. Its capabilities follow what it offers (C-2).
     pub fn build(self) -> Server {
         let listed = Some(true);
-        let offers_resources = self.enable.resources || !self.resources.is_empty() || !self.templates.is_empty();
+        let offers_resources =
+            self.enable.resources || !self.resources.is_empty() || !self.templates.is_empty();
         let capabilities = ServerCapabilities {
-            tools: (self.enable.tools || !self.tools.is_empty())
-                .then(|| ToolsCapability { list_changed: listed }),
-            resources: offers_resources
-                .then(|| ResourcesCapability { subscribe: Some(true), list_changed: listed }),
-            prompts: (self.enable.prompts || !self.prompts.is_empty())
-                .then(|| PromptsCapability { list_changed: listed }),
+            tools: (self.enable.tools || !self.tools.is_empty()).then(|| ToolsCapability {
+                list_changed: listed,
+            }),
+            resources: offers_resources.then(|| ResourcesCapability {
+                subscribe: Some(true),
+                list_changed: listed,
+            }),
+            prompts: (self.enable.prompts || !self.prompts.is_empty()).then(|| PromptsCapability {
+                list_changed: listed,
+            }),
             logging: Some(JsonObject::new()),
-            completions: (self.completion.is_some() || !self.prompts.is_empty() || !self.templates.is_empty())
-                .then(JsonObject::new),
+            completions: (self.completion.is_some()
+                || !self.prompts.is_empty()
+                || !self.templates.is_empty())
+            .then(JsonObject::new),
             ..Default::default()
         };
         Server {
@@ -257,19 +268,31 @@ impl Server {
     /// A handler for one new session. Transports that create peers themselves use this.
     pub fn session_handler(&self) -> Arc<dyn Handler> {
         let key = self.inner.next_session.fetch_add(1, Ordering::Relaxed);
-        Arc::new(SessionHandler { server: self.clone(), key, require_initialize: true })
+        Arc::new(SessionHandler {
+            server: self.clone(),
+            key,
+            require_initialize: true,
+        })
     }
 
     /// A handler for a session that needs no `initialize` (stateless HTTP): requests are served
     /// at once, with the given protocol version assumed.
     pub fn stateless_handler(&self) -> Arc<dyn Handler> {
         let key = self.inner.next_session.fetch_add(1, Ordering::Relaxed);
-        Arc::new(SessionHandler { server: self.clone(), key, require_initialize: false })
+        Arc::new(SessionHandler {
+            server: self.clone(),
+            key,
+            require_initialize: false,
+        })
     }
 
     /// Connects a new session over `transport` and returns its peer.
     pub fn connect(&self, transport: impl Transport) -> Peer {
-        Peer::connect(transport, self.session_handler(), self.inner.peer_config.clone())
+        Peer::connect(
+            transport,
+            self.session_handler(),
+            self.inner.peer_config.clone(),
+        )
     }
 
     /// Serves one session over `transport` until it closes.
@@ -334,7 +357,11 @@ impl Server {
         }
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             let server = self.clone();
-            rt.spawn(async move { server.broadcast(notification, serde_json::json!({}), peers).await });
+            rt.spawn(async move {
+                server
+                    .broadcast(notification, serde_json::json!({}), peers)
+                    .await
+            });
         }
     }
 
@@ -347,13 +374,18 @@ impl Server {
     /// to every initialized session.
     pub async fn notify_list_changed(&self, notification: &str) {
         let peers = self.live_sessions(|_| true);
-        self.broadcast(notification, serde_json::json!({}), peers).await;
+        self.broadcast(notification, serde_json::json!({}), peers)
+            .await;
     }
 
     /// Tells the sessions subscribed to `uri` that it changed (`notifications/resources/updated`).
     pub async fn notify_resource_updated(&self, uri: &str) {
         let peers = self.live_sessions(|s| s.subscriptions.contains(uri));
-        self.broadcast(method::NOTIFICATION_RESOURCES_UPDATED, serde_json::json!({ "uri": uri }), peers)
-            .await;
+        self.broadcast(
+            method::NOTIFICATION_RESOURCES_UPDATED,
+            serde_json::json!({ "uri": uri }),
+            peers,
+        )
+        .await;
     }
 }

@@ -8,17 +8,17 @@ use futures::future::BoxFuture;
 use mcp_http_core::{Handler, Peer, RequestContext};
 use mcp_http_proto::jsonrpc::{Notification, Request, to_raw};
 use mcp_http_proto::{
-    CallToolRequestParams, CompleteRequestParams, CompleteResult, ErrorObject, GetPromptRequestParams,
-    InitializeRequestParams, InitializeResult, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListToolsResult, PaginatedRequestParams, ProtocolVersion,
-    ReadResourceRequestParams, SetLevelRequestParams, SubscribeRequestParams, UnsubscribeRequestParams,
-    error_code, method,
+    CallToolRequestParams, CompleteRequestParams, CompleteResult, ErrorObject,
+    GetPromptRequestParams, InitializeRequestParams, InitializeResult, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
+    ProtocolVersion, ReadResourceRequestParams, SetLevelRequestParams, SubscribeRequestParams,
+    UnsubscribeRequestParams, error_code, method,
 };
 use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::pagination::page;
-use crate::server::{SessionEntry, Server, lock, read};
+use crate::server::{Server, SessionEntry, lock, read};
 
 pub(crate) struct SessionHandler {
     pub(crate) server: Server,
@@ -52,7 +52,11 @@ impl Handler for SessionHandler {
         Box::pin(async move { dispatch(server, key, require_initialize, request, ctx).await })
     }
 
-    fn handle_notification(&self, notification: Notification, peer: Peer) -> BoxFuture<'static, ()> {
+    fn handle_notification(
+        &self,
+        notification: Notification,
+        peer: Peer,
+    ) -> BoxFuture<'static, ()> {
         if notification.method == method::NOTIFICATION_INITIALIZED {
             peer.state().set_initialized();
         }
@@ -63,7 +67,10 @@ impl Handler for SessionHandler {
 fn register(server: &Server, key: u64, peer: &Peer) {
     lock(&server.inner.sessions)
         .entry(key)
-        .or_insert_with(|| SessionEntry { peer: peer.downgrade(), subscriptions: HashSet::new() });
+        .or_insert_with(|| SessionEntry {
+            peer: peer.downgrade(),
+            subscriptions: HashSet::new(),
+        });
 }
 
 async fn dispatch(
@@ -85,7 +92,9 @@ async fn dispatch(
         }
         register(&server, key, ctx.peer());
     }
-    let version = state.protocol_version().unwrap_or(ProtocolVersion::LATEST_LEGACY);
+    let version = state
+        .protocol_version()
+        .unwrap_or(ProtocolVersion::LATEST_LEGACY);
     if !method::available_in(&request.method, version) {
         // C-3: a method of another protocol version does not exist in this session.
         return Err(ErrorObject::method_not_found(&request.method));
@@ -95,31 +104,56 @@ async fn dispatch(
     match request.method.as_str() {
         method::TOOLS_LIST if caps.tools.is_some() => {
             let params: PaginatedRequestParams = request.params_as()?;
-            let tools: Vec<_> = read(&inner.tools).values().map(|t| t.tool.clone()).collect();
+            let tools: Vec<_> = read(&inner.tools)
+                .values()
+                .map(|t| t.tool.clone())
+                .collect();
             let (tools, next_cursor) = page(&tools, params.cursor.as_deref(), inner.page_size)?;
-            encode(&ListToolsResult { tools, next_cursor, ..Default::default() })
+            encode(&ListToolsResult {
+                tools,
+                next_cursor,
+                ..Default::default()
+            })
         }
         method::TOOLS_CALL if caps.tools.is_some() => {
             let params: CallToolRequestParams = request.params_as()?;
             let tool = read(&inner.tools).get(&params.name).cloned();
             let Some(tool) = tool else {
                 // TL-4a: an unknown tool is a protocol error.
-                return Err(ErrorObject::invalid_params(format!("Invalid params: unknown tool `{}`", params.name)));
+                return Err(ErrorObject::invalid_params(format!(
+                    "Invalid params: unknown tool `{}`",
+                    params.name
+                )));
             };
             let result = (tool.call)(params.arguments, ctx).await?;
             encode(&result)
         }
         method::RESOURCES_LIST if caps.resources.is_some() => {
             let params: PaginatedRequestParams = request.params_as()?;
-            let all: Vec<_> = read(&inner.resources).values().map(|r| r.resource.clone()).collect();
+            let all: Vec<_> = read(&inner.resources)
+                .values()
+                .map(|r| r.resource.clone())
+                .collect();
             let (resources, next_cursor) = page(&all, params.cursor.as_deref(), inner.page_size)?;
-            encode(&ListResourcesResult { resources, next_cursor, ..Default::default() })
+            encode(&ListResourcesResult {
+                resources,
+                next_cursor,
+                ..Default::default()
+            })
         }
         method::RESOURCES_TEMPLATES_LIST if caps.resources.is_some() => {
             let params: PaginatedRequestParams = request.params_as()?;
-            let all: Vec<_> = read(&inner.templates).iter().map(|t| t.template.clone()).collect();
-            let (resource_templates, next_cursor) = page(&all, params.cursor.as_deref(), inner.page_size)?;
-            encode(&ListResourceTemplatesResult { resource_templates, next_cursor, ..Default::default() })
+            let all: Vec<_> = read(&inner.templates)
+                .iter()
+                .map(|t| t.template.clone())
+                .collect();
+            let (resource_templates, next_cursor) =
+                page(&all, params.cursor.as_deref(), inner.page_size)?;
+            encode(&ListResourceTemplatesResult {
+                resource_templates,
+                next_cursor,
+                ..Default::default()
+            })
         }
         method::RESOURCES_READ if caps.resources.is_some() => {
             let params: ReadResourceRequestParams = request.params_as()?;
@@ -135,7 +169,9 @@ async fn dispatch(
                 None => Err(resource_not_found(&params.uri, version)),
             }
         }
-        method::RESOURCES_SUBSCRIBE if caps.resources.as_ref().and_then(|r| r.subscribe) == Some(true) => {
+        method::RESOURCES_SUBSCRIBE
+            if caps.resources.as_ref().and_then(|r| r.subscribe) == Some(true) =>
+        {
             let params: SubscribeRequestParams = request.params_as()?;
             register(&server, key, ctx.peer());
             if let Some(entry) = lock(&inner.sessions).get_mut(&key) {
@@ -143,7 +179,9 @@ async fn dispatch(
             }
             empty()
         }
-        method::RESOURCES_UNSUBSCRIBE if caps.resources.as_ref().and_then(|r| r.subscribe) == Some(true) => {
+        method::RESOURCES_UNSUBSCRIBE
+            if caps.resources.as_ref().and_then(|r| r.subscribe) == Some(true) =>
+        {
             let params: UnsubscribeRequestParams = request.params_as()?;
             if let Some(entry) = lock(&inner.sessions).get_mut(&key) {
                 entry.subscriptions.remove(&params.uri);
@@ -152,17 +190,28 @@ async fn dispatch(
         }
         method::PROMPTS_LIST if caps.prompts.is_some() => {
             let params: PaginatedRequestParams = request.params_as()?;
-            let all: Vec<_> = read(&inner.prompts).values().map(|p| p.prompt.clone()).collect();
+            let all: Vec<_> = read(&inner.prompts)
+                .values()
+                .map(|p| p.prompt.clone())
+                .collect();
             let (prompts, next_cursor) = page(&all, params.cursor.as_deref(), inner.page_size)?;
-            encode(&ListPromptsResult { prompts, next_cursor, ..Default::default() })
+            encode(&ListPromptsResult {
+                prompts,
+                next_cursor,
+                ..Default::default()
+            })
         }
         method::PROMPTS_GET if caps.prompts.is_some() => {
             let params: GetPromptRequestParams = request.params_as()?;
             let prompt = read(&inner.prompts).get(&params.name).cloned();
             let Some(prompt) = prompt else {
-                return Err(ErrorObject::invalid_params(format!("Invalid params: unknown prompt `{}`", params.name)));
+                return Err(ErrorObject::invalid_params(format!(
+                    "Invalid params: unknown prompt `{}`",
+                    params.name
+                )));
             };
-            let args: HashMap<String, String> = params.arguments.unwrap_or_default().into_iter().collect();
+            let args: HashMap<String, String> =
+                params.arguments.unwrap_or_default().into_iter().collect();
             prompt.check_arguments(&args)?;
             encode(&(prompt.get)(args, ctx).await?)
         }
@@ -185,8 +234,13 @@ async fn dispatch(
 
 /// An unknown resource: -32002 up to 2025-11-25, -32602 from 2026-07-28 (checklist 3.2).
 fn resource_not_found(uri: &str, version: ProtocolVersion) -> ErrorObject {
-    let code = if version.is_legacy() { error_code::RESOURCE_NOT_FOUND } else { error_code::INVALID_PARAMS };
-    ErrorObject::new(code, format!("Resource not found: {uri}")).with_data(serde_json::json!({ "uri": uri }))
+    let code = if version.is_legacy() {
+        error_code::RESOURCE_NOT_FOUND
+    } else {
+        error_code::INVALID_PARAMS
+    };
+    ErrorObject::new(code, format!("Resource not found: {uri}"))
+        .with_data(serde_json::json!({ "uri": uri }))
 }
 
 fn initialize(
@@ -197,15 +251,20 @@ fn initialize(
 ) -> Result<Box<RawValue>, ErrorObject> {
     let state = ctx.peer().state();
     if state.is_negotiated() {
-        return Err(ErrorObject::invalid_request("Invalid Request: the session is already initialized"));
+        return Err(ErrorObject::invalid_request(
+            "Invalid Request: the session is already initialized",
+        ));
     }
     let params: InitializeRequestParams = request.params_as()?;
     // V-2: the requested version if supported, else our latest.
     let version = ProtocolVersion::negotiate(&params.protocol_version);
     state.set_client(version, params.client_info, params.capabilities);
     register(server, key, ctx.peer());
-    let mut result =
-        InitializeResult::new(version.as_str(), server.inner.capabilities.clone(), server.inner.info.clone());
+    let mut result = InitializeResult::new(
+        version.as_str(),
+        server.inner.capabilities.clone(),
+        server.inner.info.clone(),
+    );
     result.instructions = server.inner.instructions.clone();
     tracing::debug!(%version, "session initialized");
     encode(&result)

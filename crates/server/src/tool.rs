@@ -68,6 +68,12 @@ impl From<RequestError> for ToolError {
     }
 }
 
+impl From<mcp_http_core::TransportError> for ToolError {
+    fn from(e: mcp_http_core::TransportError) -> Self {
+        ToolError::Failed(format!("the connection failed: {e}"))
+    }
+}
+
 impl From<serde_json::Error> for ToolError {
     fn from(e: serde_json::Error) -> Self {
         ToolError::Failed(e.to_string())
@@ -127,7 +133,10 @@ impl<T: Serialize> IntoToolResult for Json<T> {
     }
 }
 
-type CallFn = dyn Fn(Option<JsonObject>, RequestContext) -> BoxFuture<'static, Result<CallToolResult, ErrorObject>>
+type CallFn = dyn Fn(
+        Option<JsonObject>,
+        RequestContext,
+    ) -> BoxFuture<'static, Result<CallToolResult, ErrorObject>>
     + Send
     + Sync;
 
@@ -140,7 +149,9 @@ pub struct ToolDef {
 
 impl fmt::Debug for ToolDef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ToolDef").field("name", &self.tool.name).finish_non_exhaustive()
+        f.debug_struct("ToolDef")
+            .field("name", &self.tool.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -151,12 +162,19 @@ pub fn schema_of<T: JsonSchema>() -> JsonObject {
         Ok(serde_json::Value::Object(map)) => map,
         _ => JsonObject::new(),
     };
+    // The tool has its own name and description; the Rust type's are noise.
     object.remove("title");
+    object.remove("description");
     if !object.contains_key("type") {
         object.insert("type".into(), "object".into());
     }
-    if object.get("type").and_then(|t| t.as_str()) == Some("object") && !object.contains_key("properties") {
-        object.insert("properties".into(), serde_json::Value::Object(JsonObject::new()));
+    if object.get("type").and_then(|t| t.as_str()) == Some("object")
+        && !object.contains_key("properties")
+    {
+        object.insert(
+            "properties".into(),
+            serde_json::Value::Object(JsonObject::new()),
+        );
     }
     object
 }
@@ -194,7 +212,7 @@ impl ToolDef {
         R: IntoToolResult + 'static,
     {
         let f = Arc::new(f);
-        let mut tool = Tool::new(name, schema_of::<A>());
+        let mut tool = Tool::new(name, serde_json::Value::Object(schema_of::<A>()));
         tool.description = Some(description.into());
         ToolDef {
             tool,
@@ -213,7 +231,11 @@ impl ToolDef {
 
     /// A tool with typed arguments and typed structured output: `outputSchema` is generated from
     /// `O` and every result carries `structuredContent` (TL-5).
-    pub fn structured<A, O, E, F, Fut>(name: impl Into<String>, description: impl Into<String>, f: F) -> Self
+    pub fn structured<A, O, E, F, Fut>(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        f: F,
+    ) -> Self
     where
         A: DeserializeOwned + JsonSchema + Send + 'static,
         O: Serialize + JsonSchema + Send + 'static,

@@ -7,7 +7,10 @@ use std::collections::HashMap;
 enum Part {
     Literal(String),
     /// A variable; `reserved` (`{+var}`) values may contain `/`.
-    Var { name: String, reserved: bool },
+    Var {
+        name: String,
+        reserved: bool,
+    },
 }
 
 /// A parsed URI template.
@@ -29,7 +32,9 @@ impl UriTemplate {
         let mut parts = Vec::new();
         let mut rest = template;
         while let Some(open) = rest.find('{') {
-            let Some(close) = rest[open..].find('}') else { break };
+            let Some(close) = rest[open..].find('}') else {
+                break;
+            };
             if open > 0 {
                 parts.push(Part::Literal(rest[..open].to_owned()));
             }
@@ -38,7 +43,10 @@ impl UriTemplate {
                 Some(name) => (true, name),
                 None => (false, expr),
             };
-            parts.push(Part::Var { name: name.to_owned(), reserved });
+            parts.push(Part::Var {
+                name: name.to_owned(),
+                reserved,
+            });
             rest = &rest[open + close + 1..];
         }
         if !rest.is_empty() {
@@ -57,12 +65,16 @@ impl UriTemplate {
 fn match_parts(parts: &[Part], uri: &str, vars: &mut HashMap<String, String>) -> bool {
     match parts.split_first() {
         None => uri.is_empty(),
-        Some((Part::Literal(lit), rest)) => {
-            uri.strip_prefix(lit.as_str()).is_some_and(|tail| match_parts(rest, tail, vars))
-        }
+        Some((Part::Literal(lit), rest)) => uri
+            .strip_prefix(lit.as_str())
+            .is_some_and(|tail| match_parts(rest, tail, vars)),
         Some((Part::Var { name, reserved }, rest)) => {
             // Try each possible end of the value, shortest first; a value is never empty.
-            let limit = if *reserved { uri.len() } else { uri.find('/').unwrap_or(uri.len()) };
+            let limit = if *reserved {
+                uri.len()
+            } else {
+                uri.find('/').unwrap_or(uri.len())
+            };
             for end in (1..=limit).filter(|&i| uri.is_char_boundary(i)) {
                 if match_parts(rest, &uri[end..], vars) {
                     vars.insert(name.clone(), uri[..end].to_owned());

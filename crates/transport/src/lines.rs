@@ -25,7 +25,9 @@ pub struct LineTransport<R, W> {
 
 impl<R, W> std::fmt::Debug for LineTransport<R, W> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LineTransport").field("max_line", &self.max_line).finish_non_exhaustive()
+        f.debug_struct("LineTransport")
+            .field("max_line", &self.max_line)
+            .finish_non_exhaustive()
     }
 }
 
@@ -36,7 +38,12 @@ where
 {
     /// A transport reading messages from `reader` and writing them to `writer`.
     pub fn new(reader: R, writer: W) -> Self {
-        LineTransport { reader, writer, max_line: DEFAULT_MAX_LINE, keep_alive: None }
+        LineTransport {
+            reader,
+            writer,
+            max_line: DEFAULT_MAX_LINE,
+            keep_alive: None,
+        }
     }
 
     /// Sets the longest accepted line.
@@ -56,7 +63,12 @@ struct Sink(mpsc::Sender<Bytes>);
 
 impl MessageSink for Sink {
     fn send(&self, message: Outbound) -> BoxFuture<'_, Result<(), TransportError>> {
-        Box::pin(async move { self.0.send(message.json).await.map_err(|_| TransportError::closed()) })
+        Box::pin(async move {
+            self.0
+                .send(message.json)
+                .await
+                .map_err(|_| TransportError::closed())
+        })
     }
 }
 
@@ -83,7 +95,10 @@ enum Line {
 }
 
 /// Reads one line of at most `max` bytes; `None` at end of input.
-async fn read_line<R: AsyncRead + Unpin>(reader: &mut BufReader<R>, max: usize) -> std::io::Result<Option<Line>> {
+async fn read_line<R: AsyncRead + Unpin>(
+    reader: &mut BufReader<R>,
+    max: usize,
+) -> std::io::Result<Option<Line>> {
     let mut line = Vec::new();
     let mut too_long = false;
     loop {
@@ -106,7 +121,11 @@ async fn read_line<R: AsyncRead + Unpin>(reader: &mut BufReader<R>, max: usize) 
         }
         reader.consume(used);
         if done {
-            return Ok(Some(if too_long { Line::TooLong } else { Line::Complete(line) }));
+            return Ok(Some(if too_long {
+                Line::TooLong
+            } else {
+                Line::Complete(line)
+            }));
         }
     }
 }
@@ -132,7 +151,9 @@ where
                         )),
                     }),
                     // Blank lines between messages are tolerated.
-                    Ok(Some(Line::Complete(line))) if line.iter().all(u8::is_ascii_whitespace) => continue,
+                    Ok(Some(Line::Complete(line))) if line.iter().all(u8::is_ascii_whitespace) => {
+                        continue;
+                    }
                     Ok(Some(Line::Complete(line))) => Message::parse(&line),
                 };
                 return Some((item, (reader, keep)));

@@ -25,10 +25,15 @@ pub fn server() -> LineTransport<Stdin, Stdout> {
 /// let transport = mcp_http_transport::stdio::child(tokio::process::Command::new("my-mcp-server")).unwrap();
 /// ```
 pub fn child(mut command: Command) -> std::io::Result<LineTransport<ChildStdout, ChildStdin>> {
-    command.stdin(Stdio::piped()).stdout(Stdio::piped()).kill_on_drop(true);
+    command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true);
     let mut child = command.spawn()?;
     let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
-        return Err(std::io::Error::other("the child's stdin or stdout is not piped"));
+        return Err(std::io::Error::other(
+            "the child's stdin or stdout is not piped",
+        ));
     };
     Ok(LineTransport::new(stdout, stdin).keep_alive(child))
 }

@@ -13,11 +13,15 @@ fn messages(value: serde_json::Value) -> Result<GetPromptResult, mcp_http_proto:
 }
 
 fn prompt(name: &str, description: &str, arguments: &[(&str, &str)]) -> Prompt {
-    let mut p = Prompt::new(name).with_description(description);
+    let mut p = Prompt::new(name);
+    p.description = Some(description.into());
     if !arguments.is_empty() {
-        p.arguments = Some(
-            arguments.iter().map(|(n, d)| PromptArgument::new(*n).with_description(*d).required(true)).collect(),
-        );
+        let arguments = arguments.iter().map(|(n, d)| {
+            let mut a = PromptArgument::new(*n, true);
+            a.description = Some((*d).into());
+            a
+        });
+        p.arguments = Some(arguments.collect());
     }
     p
 }

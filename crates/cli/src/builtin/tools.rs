@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use mcp_http_proto::{
-    CallToolResult, ContentBlock, CreateMessageRequestParams, ElicitRequestParams, ElicitResult, JsonObject,
+    CallToolResult, ContentBlock, CreateMessageRequestParams, ElicitRequestParams, ElicitResult,
     LoggingLevel, Tool,
 };
 use mcp_http_server::{NoArgs, RequestContext, ServerBuilder, ToolDef, ToolError};
@@ -14,14 +14,8 @@ use serde_json::json;
 use super::{TEST_AUDIO_BASE64, TEST_IMAGE_BASE64};
 
 fn from_json<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ToolError> {
-    serde_json::from_value(value).map_err(|e| ToolError::failed(format!("internal schema error: {e}")))
-}
-
-fn object(value: serde_json::Value) -> JsonObject {
-    match value {
-        serde_json::Value::Object(map) => map,
-        _ => JsonObject::new(),
-    }
+    serde_json::from_value(value)
+        .map_err(|e| ToolError::failed(format!("internal schema error: {e}")))
 }
 
 #[derive(Deserialize, JsonSchema)]
@@ -84,11 +78,18 @@ async fn sample(ctx: RequestContext, prompt: String, max_tokens: u32) -> Result<
     }))?;
     let result = ctx.sample(params).await?;
     let value = serde_json::to_value(&result)?;
-    let text = value["content"]["text"].as_str().unwrap_or("(no text)").to_owned();
+    let text = value["content"]["text"]
+        .as_str()
+        .unwrap_or("(no text)")
+        .to_owned();
     Ok(text)
 }
 
-async fn elicit(ctx: &RequestContext, message: &str, schema: serde_json::Value) -> Result<ElicitResult, ToolError> {
+async fn elicit(
+    ctx: &RequestContext,
+    message: &str,
+    schema: serde_json::Value,
+) -> Result<ElicitResult, ToolError> {
     let params: ElicitRequestParams =
         from_json(json!({ "mode": "form", "message": message, "requestedSchema": schema }))?;
     Ok(ctx.elicit(params).await?)
@@ -97,7 +98,10 @@ async fn elicit(ctx: &RequestContext, message: &str, schema: serde_json::Value) 
 fn describe(label: &str, result: &ElicitResult) -> String {
     let value = serde_json::to_value(result).unwrap_or_default();
     let content = value.get("content").cloned().unwrap_or_else(|| json!({}));
-    format!("{label}: action={}, content={content}", value["action"].as_str().unwrap_or("?"))
+    format!(
+        "{label}: action={}, content={content}",
+        value["action"].as_str().unwrap_or("?")
+    )
 }
 
 fn conformance_tools(b: ServerBuilder) -> ServerBuilder {
@@ -229,14 +233,14 @@ fn conformance_tools(b: ServerBuilder) -> ServerBuilder {
     .tool(ToolDef::raw(
         Tool::new(
             "json_schema_2020_12_tool",
-            object(json!({
+            json!({
                 "$schema": "https://json-schema.org/draft/2020-12/schema",
                 "type": "object",
                 "$defs": { "address": { "type": "object",
                     "properties": { "street": { "type": "string" }, "city": { "type": "string" } } } },
                 "properties": { "name": { "type": "string" }, "address": { "$ref": "#/$defs/address" } },
                 "additionalProperties": false
-            })),
+            }),
         )
         .with_description("Tool with JSON Schema 2020-12 features for conformance testing (SEP-1613)"),
         |args, _| async move { format!("JSON Schema 2020-12 tool called with: {}", serde_json::Value::Object(args)) },
@@ -244,48 +248,59 @@ fn conformance_tools(b: ServerBuilder) -> ServerBuilder {
 }
 
 fn practical_tools(b: ServerBuilder) -> ServerBuilder {
-    b.tool(ToolDef::new("echo", "Echoes the message back", |a: EchoArgs, _| async move { a.message }))
-        .tool(ToolDef::new("add", "Adds two numbers and returns the sum", |a: AddArgs, _| async move {
-            format!("{}", a.a + a.b)
-        }))
-        .tool(ToolDef::new(
-            "long_running_operation",
-            "Runs for `duration` seconds in `steps` steps, reporting progress and logging each step",
-            |a: LongRunningArgs, ctx: RequestContext| async move {
-                let steps = a.steps.clamp(1, 1000);
-                let pause = Duration::from_secs_f64((a.duration.clamp(0.0, 3600.0)) / f64::from(steps));
-                for step in 1..=steps {
-                    tokio::select! {
-                        _ = tokio::time::sleep(pause) => {}
-                        _ = ctx.cancelled() => return Err(ToolError::failed("cancelled")),
-                    }
-                    let message = format!("step {step} of {steps}");
-                    ctx.progress(f64::from(step), Some(f64::from(steps)), Some(&message)).await?;
-                    ctx.log(LoggingLevel::Info, Some("long_running_operation"), &message).await?;
+    b.tool(ToolDef::new(
+        "echo",
+        "Echoes the message back",
+        |a: EchoArgs, _| async move { a.message },
+    ))
+    .tool(ToolDef::new(
+        "add",
+        "Adds two numbers and returns the sum",
+        |a: AddArgs, _| async move { format!("{}", a.a + a.b) },
+    ))
+    .tool(ToolDef::new(
+        "long_running_operation",
+        "Runs for `duration` seconds in `steps` steps, reporting progress and logging each step",
+        |a: LongRunningArgs, ctx: RequestContext| async move {
+            let steps = a.steps.clamp(1, 1000);
+            let pause = Duration::from_secs_f64((a.duration.clamp(0.0, 3600.0)) / f64::from(steps));
+            for step in 1..=steps {
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = ctx.cancelled() => return Err(ToolError::failed("cancelled")),
                 }
-                Ok(format!("Long running operation completed: {steps} steps in {} s", a.duration))
-            },
-        ))
-        .tool(ToolDef::new(
-            "sample_llm",
-            "Asks the client's model to answer a prompt (sampling/createMessage)",
-            |a: PromptArgs, ctx: RequestContext| async move {
-                let text = sample(ctx, a.prompt, a.max_tokens.unwrap_or(100)).await?;
-                Ok::<_, ToolError>(format!("LLM response: {text}"))
-            },
-        ))
-        .tool(ToolDef::new(
-            "ask_user",
-            "Asks the user for their name and whether to continue (elicitation/create)",
-            |a: MessageArgs, ctx: RequestContext| async move {
-                let schema = json!({ "type": "object", "properties": {
+                let message = format!("step {step} of {steps}");
+                ctx.progress(f64::from(step), Some(f64::from(steps)), Some(&message))
+                    .await?;
+                ctx.log(LoggingLevel::Info, Some("long_running_operation"), &message)
+                    .await?;
+            }
+            Ok(format!(
+                "Long running operation completed: {steps} steps in {} s",
+                a.duration
+            ))
+        },
+    ))
+    .tool(ToolDef::new(
+        "sample_llm",
+        "Asks the client's model to answer a prompt (sampling/createMessage)",
+        |a: PromptArgs, ctx: RequestContext| async move {
+            let text = sample(ctx, a.prompt, a.max_tokens.unwrap_or(100)).await?;
+            Ok::<_, ToolError>(format!("LLM response: {text}"))
+        },
+    ))
+    .tool(ToolDef::new(
+        "ask_user",
+        "Asks the user for their name and whether to continue (elicitation/create)",
+        |a: MessageArgs, ctx: RequestContext| async move {
+            let schema = json!({ "type": "object", "properties": {
                     "name": { "type": "string", "description": "Your name" },
                     "proceed": { "type": "boolean", "description": "Continue?", "default": true }
                 }, "required": ["name"] });
-                let result = elicit(&ctx, &a.message, schema).await?;
-                Ok::<_, ToolError>(describe("User answered", &result))
-            },
-        ))
+            let result = elicit(&ctx, &a.message, schema).await?;
+            Ok::<_, ToolError>(describe("User answered", &result))
+        },
+    ))
 }
 
 /// `update_resource` needs the server itself, so it is added once the server exists.
@@ -296,7 +311,9 @@ pub(super) fn resource_update_tool(server: mcp_http_server::WeakServer) -> ToolD
         move |a: UriArgs, _ctx: RequestContext| {
             let server = server.upgrade();
             async move {
-                let Some(server) = server else { return Err(ToolError::failed("the server is shutting down")) };
+                let Some(server) = server else {
+                    return Err(ToolError::failed("the server is shutting down"));
+                };
                 server.notify_resource_updated(&a.uri).await;
                 Ok(format!("Notified subscribers of {}", a.uri))
             }
