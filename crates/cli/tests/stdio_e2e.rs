@@ -2,6 +2,8 @@
 //! through initialize, every list method, progress and logs, sampling, elicitation,
 //! cancellation, a timeout and ping.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,38 +27,83 @@ async fn connect(builder: mcp_http_client::ClientBuilder) -> Client {
 }
 
 fn text_of(result: &mcp_http_proto::CallToolResult) -> String {
-    result.content.iter().filter_map(|c| c.as_text()).collect::<Vec<_>>().join("")
+    result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text())
+        .collect::<Vec<_>>()
+        .join("")
 }
 
 #[tokio::test]
 async fn initialize_lists_and_ping() {
     let client = connect(Client::builder("e2e", "1.0")).await;
     assert_eq!(client.protocol_version().as_str(), "2025-11-25");
-    assert_eq!(client.server_info().map(|i| i.name.as_str()), Some("mcp-http"));
-    assert!(client.instructions().is_some_and(|i| i.contains("built-in")));
+    assert_eq!(
+        client.server_info().map(|i| i.name.as_str()),
+        Some("mcp-http")
+    );
+    assert!(
+        client
+            .instructions()
+            .is_some_and(|i| i.contains("built-in"))
+    );
     client.ping().await.expect("ping");
 
     let tools = client.list_all_tools().await.unwrap();
     let names: Vec<_> = tools.iter().map(|t| t.name.as_str()).collect();
-    for expected in ["echo", "add", "test_tool_with_progress", "test_sampling", "json_schema_2020_12_tool"] {
-        assert!(names.contains(&expected), "{expected} missing from {names:?}");
+    for expected in [
+        "echo",
+        "add",
+        "test_tool_with_progress",
+        "test_sampling",
+        "json_schema_2020_12_tool",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} missing from {names:?}"
+        );
     }
-    let schema_tool = tools.iter().find(|t| t.name == "json_schema_2020_12_tool").unwrap();
-    assert!(schema_tool.input_schema.contains_key("$defs"), "2020-12 schema keeps $defs");
+    let schema_tool = tools
+        .iter()
+        .find(|t| t.name == "json_schema_2020_12_tool")
+        .unwrap();
+    assert!(
+        schema_tool.input_schema.contains_key("$defs"),
+        "2020-12 schema keeps $defs"
+    );
 
     let resources = client.list_all_resources().await.unwrap();
     assert!(resources.iter().any(|r| r.uri == "test://static-text"));
     let templates = client.list_all_resource_templates().await.unwrap();
     assert_eq!(templates[0].uri_template, "test://template/{id}/data");
     let prompts = client.list_all_prompts().await.unwrap();
-    assert!(prompts.iter().any(|p| p.name == "test_prompt_with_arguments"));
+    assert!(
+        prompts
+            .iter()
+            .any(|p| p.name == "test_prompt_with_arguments")
+    );
 
-    let read = client.read_resource("test://template/123/data").await.unwrap();
+    let read = client
+        .read_resource("test://template/123/data")
+        .await
+        .unwrap();
     let read = serde_json::to_value(&read).unwrap();
-    assert!(read["contents"][0]["text"].as_str().unwrap().contains("123"));
-    let prompt = client.get_prompt("test_prompt_with_arguments", [("arg1", "x"), ("arg2", "y")]).await.unwrap();
+    assert!(
+        read["contents"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("123")
+    );
+    let prompt = client
+        .get_prompt("test_prompt_with_arguments", [("arg1", "x"), ("arg2", "y")])
+        .await
+        .unwrap();
     let prompt = serde_json::to_string(&prompt).unwrap();
-    assert!(prompt.contains("arg1='x'") && prompt.contains("arg2='y'"), "{prompt}");
+    assert!(
+        prompt.contains("arg1='x'") && prompt.contains("arg2='y'"),
+        "{prompt}"
+    );
     let params: CompleteRequestParams = serde_json::from_value(json!({
         "ref": { "type": "ref/prompt", "name": "test_prompt_with_arguments" },
         "argument": { "name": "arg1", "value": "pa" }
@@ -65,17 +112,29 @@ async fn initialize_lists_and_ping() {
     let completion = client.complete(&params).await.unwrap();
     assert_eq!(completion.completion.values, ["paris", "park", "party"]);
 
-    let sum = client.call_tool("add", json!({"a": 2, "b": 40})).await.unwrap();
+    let sum = client
+        .call_tool("add", json!({"a": 2, "b": 40}))
+        .await
+        .unwrap();
     assert_eq!(text_of(&sum), "42");
-    let echo = client.call_tool("echo", json!({"message": "hi"})).await.unwrap();
+    let echo = client
+        .call_tool("echo", json!({"message": "hi"}))
+        .await
+        .unwrap();
     assert_eq!(text_of(&echo), "hi");
-    let failed = client.call_tool("test_error_handling", json!({})).await.unwrap();
+    let failed = client
+        .call_tool("test_error_handling", json!({}))
+        .await
+        .unwrap();
     assert_eq!(failed.is_error, Some(true));
     // An unknown tool is a protocol error (TL-4a).
     let unknown = client.call_tool("nope", json!({})).await.unwrap_err();
     assert!(matches!(unknown, RequestError::Rpc(e) if e.code == -32602));
     // A wrong argument type is a tool error that names the field (TL-4).
-    let bad = client.call_tool("add", json!({"a": "two", "b": 1})).await.unwrap();
+    let bad = client
+        .call_tool("add", json!({"a": "two", "b": 1}))
+        .await
+        .unwrap();
     assert_eq!(bad.is_error, Some(true));
     assert!(text_of(&bad).contains("a:"), "{}", text_of(&bad));
 }
@@ -84,18 +143,27 @@ async fn initialize_lists_and_ping() {
 async fn progress_and_logs_arrive_before_the_result() {
     let logs: Arc<Mutex<Vec<LoggingMessageNotificationParams>>> = Arc::default();
     let sink = logs.clone();
-    let client = connect(Client::builder("e2e", "1.0").on_log(move |l| sink.lock().unwrap().push(l))).await;
+    let client =
+        connect(Client::builder("e2e", "1.0").on_log(move |l| sink.lock().unwrap().push(l))).await;
     client.set_logging_level(LoggingLevel::Info).await.unwrap();
 
     let progress = Arc::new(Mutex::new(Vec::new()));
     let seen = progress.clone();
-    let options = RequestOptions::default().on_progress(move |p| seen.lock().unwrap().push((p.progress, p.total)));
+    let options = RequestOptions::default()
+        .on_progress(move |p| seen.lock().unwrap().push((p.progress, p.total)));
     let result = client
-        .call_tool_with("long_running_operation", json!({"duration": 0.3, "steps": 3}), options)
+        .call_tool_with(
+            "long_running_operation",
+            json!({"duration": 0.3, "steps": 3}),
+            options,
+        )
         .await
         .unwrap();
     assert!(text_of(&result).contains("3 steps"));
-    assert_eq!(*progress.lock().unwrap(), [(1.0, Some(3.0)), (2.0, Some(3.0)), (3.0, Some(3.0))]);
+    assert_eq!(
+        *progress.lock().unwrap(),
+        [(1.0, Some(3.0)), (2.0, Some(3.0)), (3.0, Some(3.0))]
+    );
     {
         let logs = logs.lock().unwrap();
         assert_eq!(logs.len(), 3, "{logs:?}");
@@ -104,10 +172,16 @@ async fn progress_and_logs_arrive_before_the_result() {
 
     // Log messages below the level set by logging/setLevel are not sent (LG-2).
     client.set_logging_level(LoggingLevel::Error).await.unwrap();
-    client.call_tool("test_tool_with_logging", json!({})).await.unwrap();
+    client
+        .call_tool("test_tool_with_logging", json!({}))
+        .await
+        .unwrap();
     assert_eq!(logs.lock().unwrap().len(), 3);
     client.set_logging_level(LoggingLevel::Debug).await.unwrap();
-    client.call_tool("test_tool_with_logging", json!({})).await.unwrap();
+    client
+        .call_tool("test_tool_with_logging", json!({}))
+        .await
+        .unwrap();
     assert_eq!(logs.lock().unwrap().len(), 6);
 }
 
@@ -123,16 +197,26 @@ async fn sampling_round_trip() {
         Ok(result)
     }))
     .await;
-    let result = client.call_tool("test_sampling", json!({"prompt": "the sky"})).await.unwrap();
+    let result = client
+        .call_tool("test_sampling", json!({"prompt": "the sky"}))
+        .await
+        .unwrap();
     assert_eq!(text_of(&result), "LLM response: echo of the sky");
 }
 
 #[tokio::test]
 async fn sampling_without_the_capability_is_a_tool_error() {
     let client = connect(Client::builder("e2e", "1.0")).await;
-    let result = client.call_tool("test_sampling", json!({"prompt": "x"})).await.unwrap();
+    let result = client
+        .call_tool("test_sampling", json!({"prompt": "x"}))
+        .await
+        .unwrap();
     assert_eq!(result.is_error, Some(true));
-    assert!(text_of(&result).contains("sampling"), "{}", text_of(&result));
+    assert!(
+        text_of(&result).contains("sampling"),
+        "{}",
+        text_of(&result)
+    );
 }
 
 #[tokio::test]
@@ -141,7 +225,9 @@ async fn elicitation_round_trip_applies_schema_defaults() {
         Client::builder("e2e", "1.0")
             .apply_elicitation_defaults(true)
             .elicitation(|params, _ctx| async move {
-                let ElicitRequestParams::Form(form) = params else { panic!("form mode expected") };
+                let ElicitRequestParams::Form(form) = params else {
+                    panic!("form mode expected")
+                };
                 assert!(form.requested_schema["properties"]["age"]["default"] == 30);
                 // The user fills in only the name; the rest comes from the schema's defaults.
                 let mut content = serde_json::Map::new();
@@ -150,19 +236,34 @@ async fn elicitation_round_trip_applies_schema_defaults() {
             }),
     )
     .await;
-    let result = client.call_tool("test_elicitation_sep1034_defaults", json!({})).await.unwrap();
+    let result = client
+        .call_tool("test_elicitation_sep1034_defaults", json!({}))
+        .await
+        .unwrap();
     let text = text_of(&result);
     assert!(text.contains("action=accept"), "{text}");
-    for part in ["\"name\":\"Ada\"", "\"age\":30", "\"score\":95.5", "\"status\":\"active\"", "\"verified\":true"] {
+    for part in [
+        "\"name\":\"Ada\"",
+        "\"age\":30",
+        "\"score\":95.5",
+        "\"status\":\"active\"",
+        "\"verified\":true",
+    ] {
         assert!(text.contains(part), "{part} missing in {text}");
     }
 
-    let declined = connect(Client::builder("e2e", "1.0").elicitation(|_, _| async move {
-        let result: ElicitResult = serde_json::from_value(json!({"action": "decline"})).unwrap();
-        Ok(result)
-    }))
+    let declined = connect(
+        Client::builder("e2e", "1.0").elicitation(|_, _| async move {
+            let result: ElicitResult =
+                serde_json::from_value(json!({"action": "decline"})).unwrap();
+            Ok(result)
+        }),
+    )
     .await;
-    let result = declined.call_tool("ask_user", json!({"message": "Who are you?"})).await.unwrap();
+    let result = declined
+        .call_tool("ask_user", json!({"message": "Who are you?"}))
+        .await
+        .unwrap();
     assert!(text_of(&result).contains("action=decline"));
 }
 
@@ -173,10 +274,16 @@ async fn cancellation_and_timeout_leave_the_session_serving() {
     // Cancel after the first progress notification: the call ends at once.
     let token = CancellationToken::new();
     let trigger = token.clone();
-    let options = RequestOptions::default().cancel_token(token).on_progress(move |_| trigger.cancel());
+    let options = RequestOptions::default()
+        .cancel_token(token)
+        .on_progress(move |_| trigger.cancel());
     let started = std::time::Instant::now();
     let err = client
-        .call_tool_with("long_running_operation", json!({"duration": 20, "steps": 100}), options)
+        .call_tool_with(
+            "long_running_operation",
+            json!({"duration": 20, "steps": 100}),
+            options,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, RequestError::Cancelled), "{err:?}");
@@ -185,7 +292,11 @@ async fn cancellation_and_timeout_leave_the_session_serving() {
     // A timeout with no progress (TO-1) ends the call and cancels it on the server.
     let options = RequestOptions::default().timeout(Duration::from_millis(300));
     let err = client
-        .call_tool_with("long_running_operation", json!({"duration": 20, "steps": 1}), options)
+        .call_tool_with(
+            "long_running_operation",
+            json!({"duration": 20, "steps": 1}),
+            options,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, RequestError::Timeout(_)), "{err:?}");
@@ -197,14 +308,25 @@ async fn cancellation_and_timeout_leave_the_session_serving() {
         .on_progress(|_| {});
     let started = std::time::Instant::now();
     let err = client
-        .call_tool_with("long_running_operation", json!({"duration": 20, "steps": 200}), options)
+        .call_tool_with(
+            "long_running_operation",
+            json!({"duration": 20, "steps": 200}),
+            options,
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, RequestError::Timeout(_)), "{err:?}");
-    assert!(started.elapsed() >= Duration::from_millis(850), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(850),
+        "{:?}",
+        started.elapsed()
+    );
 
     client.ping().await.expect("still serving");
-    let sum = client.call_tool("add", json!({"a": 1, "b": 1})).await.unwrap();
+    let sum = client
+        .call_tool("add", json!({"a": 1, "b": 1}))
+        .await
+        .unwrap();
     assert_eq!(text_of(&sum), "2");
 }
 
@@ -216,14 +338,23 @@ async fn subscriptions_deliver_resource_updates() {
     }))
     .await;
     client.subscribe("test://watched-resource").await.unwrap();
-    client.call_tool("update_resource", json!({"uri": "test://watched-resource"})).await.unwrap();
-    let (method, params) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await.unwrap().unwrap();
+    client
+        .call_tool("update_resource", json!({"uri": "test://watched-resource"}))
+        .await
+        .unwrap();
+    let (method, params) = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(method, "notifications/resources/updated");
     assert!(params.unwrap().contains("test://watched-resource"));
 
     // After unsubscribing, no update arrives.
     client.unsubscribe("test://watched-resource").await.unwrap();
-    client.call_tool("update_resource", json!({"uri": "test://watched-resource"})).await.unwrap();
+    client
+        .call_tool("update_resource", json!({"uri": "test://watched-resource"}))
+        .await
+        .unwrap();
     client.ping().await.unwrap();
     assert!(rx.try_recv().is_err());
 }

@@ -143,14 +143,14 @@ impl Handler for ClientHandler {
         notification: Notification,
         _peer: Peer,
     ) -> BoxFuture<'static, ()> {
-        if notification.method == method::NOTIFICATION_MESSAGE {
-            if let Some(on_log) = &self.on_log {
-                match notification.params_as::<LoggingMessageNotificationParams>() {
-                    Ok(params) => on_log(params),
-                    Err(e) => tracing::debug!(error = %e, "malformed log notification ignored"),
-                }
-                return Box::pin(async {});
+        if let (method::NOTIFICATION_MESSAGE, Some(on_log)) =
+            (notification.method.as_str(), &self.on_log)
+        {
+            match notification.params_as::<LoggingMessageNotificationParams>() {
+                Ok(params) => on_log(params),
+                Err(e) => tracing::debug!(error = %e, "malformed log notification ignored"),
             }
+            return Box::pin(async {});
         }
         if let Some(on_notification) = &self.on_notification {
             on_notification(notification);

@@ -192,16 +192,18 @@ impl ServerBuilder {
         let offers_resources =
             self.enable.resources || !self.resources.is_empty() || !self.templates.is_empty();
         let capabilities = ServerCapabilities {
-            tools: (self.enable.tools || !self.tools.is_empty()).then(|| ToolsCapability {
+            tools: (self.enable.tools || !self.tools.is_empty()).then_some(ToolsCapability {
                 list_changed: listed,
             }),
-            resources: offers_resources.then(|| ResourcesCapability {
+            resources: offers_resources.then_some(ResourcesCapability {
                 subscribe: Some(true),
                 list_changed: listed,
             }),
-            prompts: (self.enable.prompts || !self.prompts.is_empty()).then(|| PromptsCapability {
-                list_changed: listed,
-            }),
+            prompts: (self.enable.prompts || !self.prompts.is_empty()).then_some(
+                PromptsCapability {
+                    list_changed: listed,
+                },
+            ),
             logging: Some(JsonObject::new()),
             completions: (self.completion.is_some()
                 || !self.prompts.is_empty()
