@@ -68,6 +68,9 @@ pub struct PeerConfig {
     /// When set, request ids are strings `"{prefix}{n}"` instead of integers, so that they are
     /// globally unique (stateless HTTP routes a client's response by its id alone).
     pub request_id_prefix: Option<Arc<str>>,
+    /// When set, [`Peer::connect`] pings the other side at this interval and closes the
+    /// connection when a ping gets no answer within `request_timeout` (PG-3, PG-4).
+    pub ping_interval: Option<Duration>,
 }
 
 impl Default for PeerConfig {
@@ -76,6 +79,7 @@ impl Default for PeerConfig {
             request_timeout: Duration::from_secs(60),
             max_request_timeout: Duration::from_secs(600),
             request_id_prefix: None,
+            ping_interval: None,
         }
     }
 }
@@ -196,6 +200,9 @@ impl Peer {
             }
             reader.close();
         });
+        if let Some(interval) = peer.inner.config.ping_interval {
+            tokio::spawn(keep_alive(peer.downgrade(), interval));
+        }
         peer
     }
 
@@ -595,6 +602,25 @@ impl Peer {
                     return Err(RequestError::Timeout(start.elapsed()));
                 }
             }
+        }
+    }
+}
+
+/// PG-4: pings at `interval`; a ping that fails marks the connection dead and closes it.
+async fn keep_alive(peer: WeakPeer, interval: Duration) {
+    loop {
+        tokio::time::sleep(interval).await;
+        let Some(peer) = peer.upgrade() else { return };
+        if peer.is_closed() {
+            return;
+        }
+        let pong = peer
+            .request_raw(method::PING, None, RequestOptions::default())
+            .await;
+        if let Err(e) = pong {
+            tracing::warn!(error = %e, "ping failed; closing the connection");
+            peer.close();
+            return;
         }
     }
 }
