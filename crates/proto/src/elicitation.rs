@@ -23,6 +23,9 @@ pub struct ElicitRequestFormParams {
     /// Request metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,
+    /// `"form"` (2025-11-25+, optional); absent in 2025-06-18, where form was the only mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<FormModeTag>,
     /// The message describing what information is requested.
     pub message: String,
     /// A restricted JSON Schema: an object with top-level primitive `properties` only
@@ -48,6 +51,7 @@ impl ElicitRequestFormParams {
         };
         ElicitRequestFormParams {
             meta: None,
+            mode: None,
             message: message.into(),
             requested_schema,
             task: None,
@@ -72,6 +76,8 @@ pub struct ElicitRequestURLParams {
     /// Request metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
     pub meta: Option<Meta>,
+    /// Always `"url"` (required).
+    pub mode: UrlModeTag,
     /// The message explaining why the interaction is needed.
     pub message: String,
     /// The URL the user should navigate to.
@@ -85,16 +91,30 @@ pub struct ElicitRequestURLParams {
     pub task: Option<TaskMetadata>,
 }
 
+impl ElicitRequestURLParams {
+    /// URL params with a message, a URL and an elicitation id.
+    pub fn new(
+        message: impl Into<String>,
+        url: impl Into<String>,
+        elicitation_id: impl Into<String>,
+    ) -> Self {
+        ElicitRequestURLParams {
+            message: message.into(),
+            url: url.into(),
+            elicitation_id: Some(elicitation_id.into()),
+            ..Self::default()
+        }
+    }
+}
+
 /// Parameters of `elicitation/create`: form or URL mode, told apart by `mode`. A request
-/// without `mode` is a form request (EL-3). Serializing always writes `mode`.
+/// without `mode` is a form request (EL-3). Each variant's struct carries its own `mode`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "mode")]
+#[serde(untagged)]
 pub enum ElicitRequestParams {
     /// `"form"` (or no `mode`).
-    #[serde(rename = "form")]
     Form(ElicitRequestFormParams),
     /// `"url"` (2025-11-25+).
-    #[serde(rename = "url")]
     Url(ElicitRequestURLParams),
 }
 
@@ -212,6 +232,14 @@ impl UrlElicitationRequiredData {
     }
 }
 
+const_tag!(
+    /// The constant `"mode": "form"` of a form-mode elicitation.
+    FormModeTag = "form"
+);
+const_tag!(
+    /// The constant `"mode": "url"` of a URL-mode elicitation.
+    UrlModeTag = "url"
+);
 const_tag!(
     /// The constant `"type": "string"` of a string or single-select schema.
     StringTypeTag = "string"
@@ -560,8 +588,17 @@ mod tests {
             panic!("expected form: {p:?}")
         };
         assert_eq!(form.message, "Name?");
-        // Serializing writes the mode explicitly.
-        assert_eq!(serde_json::to_value(&p).unwrap()["mode"], json!("form"));
+        assert_eq!(form.mode, None);
+        // Serializing keeps the mode absent, as received.
+        assert!(serde_json::to_value(&p).unwrap().get("mode").is_none());
+        let explicit: ElicitRequestParams = serde_json::from_value(json!({
+            "mode": "form", "message": "m", "requestedSchema": {"type": "object", "properties": {}}
+        }))
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&explicit).unwrap()["mode"],
+            json!("form")
+        );
         let url: ElicitRequestParams = serde_json::from_value(json!({
             "mode": "url", "message": "Log in", "url": "https://x.example/a",
             "elicitationId": "e1"
