@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The project's test command: formatting, lints, then every test of the workspace.
+# Installs nothing beyond the Rust toolchain the machine has; later steps that need peers
+# (Node, the conformance suite, the Python SDK) install them pinned into .peers/ themselves.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --workspace --locked
