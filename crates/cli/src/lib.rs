@@ -4,3 +4,8 @@
 //! bridge and load-test MCP endpoints.
 
 pub mod builtin;
+
+/// The README's examples, compiled as doc-tests so they cannot drift from the API.
+#[doc = include_str!("../../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
