@@ -339,11 +339,16 @@ async fn keep_alive_pings_close_a_dead_connection() {
     };
     let peer = Peer::connect(a, Arc::new(TestHandler::default()), config);
     let (_sink, _stream) = b.split(); // held open, never answered
-    tokio::time::timeout(Duration::from_secs(3), peer.closed()).await.expect("closed after a failed ping");
+    tokio::time::timeout(Duration::from_secs(3), peer.closed())
+        .await
+        .expect("closed after a failed ping");
 
     // Against a live peer the pings are answered and the connection stays open.
     let (a, b) = memory::pair();
-    let config = PeerConfig { ping_interval: Some(Duration::from_millis(30)), ..PeerConfig::default() };
+    let config = PeerConfig {
+        ping_interval: Some(Duration::from_millis(30)),
+        ..PeerConfig::default()
+    };
     let peer = Peer::connect(a, Arc::new(TestHandler::default()), config);
     let _other = Peer::connect(b, Arc::new(TestHandler::default()), PeerConfig::default());
     tokio::time::sleep(Duration::from_millis(200)).await;
