@@ -358,3 +358,44 @@ async fn subscriptions_deliver_resource_updates() {
     client.ping().await.unwrap();
     assert!(rx.try_recv().is_err());
 }
+
+#[tokio::test]
+async fn bad_input_on_stdin_gets_errors_and_the_server_keeps_serving() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mut child = server_command()
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+    let mut input: Vec<u8> = Vec::new();
+    input.extend_from_slice(
+        b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\",\"params\":{\"x\":\"\xff\xfe\"}}\n",
+    );
+    input.extend_from_slice(b"\n   \n");
+    input.extend_from_slice(deep.as_bytes());
+    input.push(b'\n');
+    input.extend_from_slice(b"[{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}]\n");
+    input.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"ping\"}\n");
+    stdin.write_all(&input).await.unwrap();
+    stdin.flush().await.unwrap();
+    let mut replies = Vec::new();
+    while replies.len() < 4 {
+        let line = tokio::time::timeout(Duration::from_secs(5), lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        replies.push(serde_json::from_str::<serde_json::Value>(&line).unwrap());
+    }
+    // Invalid UTF-8 is a parse error; a 100,000-deep array is valid JSON but no message (and
+    // reading it overflows nothing); a batch is not allowed on stdio.
+    assert_eq!(replies[0]["error"]["code"], -32700, "{replies:?}");
+    assert_eq!(replies[1]["error"]["code"], -32600, "{replies:?}");
+    assert_eq!(replies[2]["error"]["code"], -32600, "{replies:?}");
+    assert_eq!(replies[3], json!({"jsonrpc": "2.0", "id": 3, "result": {}}));
+    assert!(replies[..3].iter().all(|r| r["id"].is_null()));
+}
