@@ -4,11 +4,10 @@
 use std::sync::Arc;
 
 use futures::StreamExt;
-use futures::future::BoxFuture;
 use mcp_http_proto::jsonrpc::Message;
 use tokio::sync::mpsc;
 
-use crate::transport::{MessageSink, MessageStream, Outbound, Transport, TransportError};
+use crate::transport::{ChannelSink, MessageSink, MessageStream, Transport};
 
 /// One end of an in-memory connection.
 #[derive(Debug)]
@@ -32,23 +31,10 @@ pub fn pair() -> (MemoryTransport, MemoryTransport) {
     )
 }
 
-struct Sink(mpsc::Sender<bytes::Bytes>);
-
-impl MessageSink for Sink {
-    fn send(&self, message: Outbound) -> BoxFuture<'_, Result<(), TransportError>> {
-        Box::pin(async move {
-            self.0
-                .send(message.json)
-                .await
-                .map_err(|_| TransportError::closed())
-        })
-    }
-}
-
 impl Transport for MemoryTransport {
     fn split(self) -> (Arc<dyn MessageSink>, MessageStream) {
         let stream = tokio_stream_from(self.rx).map(|bytes| Message::parse(&bytes));
-        (Arc::new(Sink(self.tx)), stream.boxed())
+        (Arc::new(ChannelSink(self.tx)), stream.boxed())
     }
 }
 

@@ -438,16 +438,35 @@ impl Peer {
     }
 
     async fn send_response(&self, response: Response, related: Option<RequestId>) {
-        let json = Message::Response(response).to_json();
-        let outbound = Outbound {
-            json: Bytes::from(json),
-            kind: OutboundKind::Response,
-            id: related.clone(),
-            related,
-        };
-        if let Err(e) = self.inner.sink.send(outbound).await {
+        if let Err(e) = self
+            .send_message(Message::Response(response), related)
+            .await
+        {
             tracing::debug!(error = %e, "could not send a response");
         }
+    }
+
+    /// Serializes a message once and hands it to the transport.
+    async fn send_message(
+        &self,
+        message: Message,
+        related: Option<RequestId>,
+    ) -> Result<(), TransportError> {
+        let (kind, id) = match &message {
+            Message::Request(r) => (OutboundKind::Request, Some(r.id.clone())),
+            Message::Notification(_) => (OutboundKind::Notification, None),
+            Message::Response(r) => (OutboundKind::Response, r.id.clone()),
+        };
+        let json = Bytes::from(message.to_json());
+        self.inner
+            .sink
+            .send(Outbound {
+                json,
+                kind,
+                related,
+                id,
+            })
+            .await
     }
 
     /// Sends a notification, related to an inbound request when `related` is set.
@@ -476,19 +495,11 @@ impl Peer {
         if self.is_closed() {
             return Err(TransportError::closed());
         }
-        let json = Message::Notification(Notification {
+        let notification = Notification {
             method: method.to_owned(),
             params,
-        })
-        .to_json();
-        self.inner
-            .sink
-            .send(Outbound {
-                json: Bytes::from(json),
-                kind: OutboundKind::Notification,
-                related,
-                id: None,
-            })
+        };
+        self.send_message(Message::Notification(notification), related)
             .await
     }
 
@@ -548,20 +559,12 @@ impl Peer {
             // L-7: initialize is never cancelled.
             may_cancel: method != method::INITIALIZE,
         };
-        let json = Message::Request(Request {
+        let request = Request {
             id: id.clone(),
             method: method.to_owned(),
             params,
-        })
-        .to_json();
-        self.inner
-            .sink
-            .send(Outbound {
-                json: Bytes::from(json),
-                kind: OutboundKind::Request,
-                related: options.related.clone(),
-                id: Some(id.clone()),
-            })
+        };
+        self.send_message(Message::Request(request), options.related.clone())
             .await?;
         guard.sent = true;
 

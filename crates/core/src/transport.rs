@@ -44,6 +44,21 @@ pub trait MessageSink: Send + Sync + 'static {
     fn send(&self, message: Outbound) -> BoxFuture<'_, Result<(), TransportError>>;
 }
 
+/// A sink that queues each message's JSON on a channel, for transports with a writer task.
+#[derive(Debug, Clone)]
+pub struct ChannelSink(pub tokio::sync::mpsc::Sender<Bytes>);
+
+impl MessageSink for ChannelSink {
+    fn send(&self, message: Outbound) -> BoxFuture<'_, Result<(), TransportError>> {
+        Box::pin(async move {
+            self.0
+                .send(message.json)
+                .await
+                .map_err(|_| TransportError::closed())
+        })
+    }
+}
+
 /// The stream of received messages. An item is a message, or the error to answer for bytes
 /// that were not a valid JSON-RPC message. The stream ends when the connection closes.
 pub type MessageStream = BoxStream<'static, Result<Message, InvalidMessage>>;

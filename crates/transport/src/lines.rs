@@ -4,9 +4,9 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::future::BoxFuture;
 use futures::stream;
-use mcp_http_core::{MessageSink, MessageStream, Outbound, Transport, TransportError};
+use mcp_http_core::transport::ChannelSink;
+use mcp_http_core::{MessageSink, MessageStream, Transport};
 use mcp_http_proto::ErrorObject;
 use mcp_http_proto::jsonrpc::{InvalidMessage, Message};
 use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
@@ -56,19 +56,6 @@ where
     pub fn keep_alive(mut self, value: impl std::any::Any + Send) -> Self {
         self.keep_alive = Some(Box::new(value));
         self
-    }
-}
-
-struct Sink(mpsc::Sender<Bytes>);
-
-impl MessageSink for Sink {
-    fn send(&self, message: Outbound) -> BoxFuture<'_, Result<(), TransportError>> {
-        Box::pin(async move {
-            self.0
-                .send(message.json)
-                .await
-                .map_err(|_| TransportError::closed())
-        })
     }
 }
 
@@ -159,6 +146,6 @@ where
                 return Some((item, (reader, keep)));
             }
         });
-        (Arc::new(Sink(tx)), Box::pin(messages))
+        (Arc::new(ChannelSink(tx)), Box::pin(messages))
     }
 }
