@@ -32,5 +32,5 @@ pub use mcp_http_core::{RequestContext, RequestError};
 pub use mcp_http_proto as proto;
 pub use registry::{PromptDef, ResourceDef, TemplateDef};
 pub use server::{Server, ServerBuilder, WeakServer};
-pub use tool::{IntoToolResult, Json, NoArgs, ToolDef, ToolError, schema_of};
+pub use tool::{IntoToolResult, Json, NoArgs, ToolDef, ToolError, is_valid_tool_name, schema_of};
 pub use uri_template::UriTemplate;

@@ -31,6 +31,12 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+fn warn_on_tool_name(tool: &ToolDef) {
+    if !crate::tool::is_valid_tool_name(&tool.tool.name) {
+        tracing::warn!(name = %tool.tool.name, "tool names should be 1-128 characters of [A-Za-z0-9_.-] (TL-6)");
+    }
+}
+
 pub(crate) struct SessionEntry {
     pub(crate) peer: WeakPeer,
     pub(crate) subscriptions: HashSet<String>,
@@ -121,8 +127,9 @@ impl ServerBuilder {
         self
     }
 
-    /// Adds a tool.
+    /// Adds a tool. A name outside TL-6's rules is logged as a warning.
     pub fn tool(mut self, tool: ToolDef) -> Self {
+        warn_on_tool_name(&tool);
         self.tools.insert(tool.tool.name.clone(), tool);
         self
     }
@@ -327,6 +334,7 @@ impl Server {
     /// Adds or replaces a tool and tells every session (`notifications/tools/list_changed`,
     /// sent in the background).
     pub fn add_tool(&self, tool: ToolDef) {
+        warn_on_tool_name(&tool);
         write(&self.inner.tools).insert(tool.tool.name.clone(), tool);
         self.spawn_list_changed(method::NOTIFICATION_TOOLS_LIST_CHANGED);
     }

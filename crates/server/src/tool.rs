@@ -192,6 +192,14 @@ fn decode_args<A: DeserializeOwned>(args: Option<JsonObject>) -> Result<A, Strin
     })
 }
 
+/// TL-6: tool names SHOULD be 1 to 128 characters of `[A-Za-z0-9_.-]`.
+pub fn is_valid_tool_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
 impl ToolDef {
     /// A tool with typed arguments; the `inputSchema` is generated from `A`.
     ///

@@ -101,4 +101,13 @@ mod tests {
         assert!(t.matches("users://ann/comments/1").is_none());
         assert!(UriTemplate::parse("x://{a}").matches("x://").is_none());
     }
+
+    #[test]
+    fn tool_names_follow_tl6() {
+        use crate::tool::is_valid_tool_name;
+        assert!(is_valid_tool_name("get_weather.v2-beta"));
+        assert!(!is_valid_tool_name(""));
+        assert!(!is_valid_tool_name("has space"));
+        assert!(!is_valid_tool_name(&"x".repeat(129)));
+    }
 }
