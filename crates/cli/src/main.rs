@@ -1,8 +1,10 @@
 //! The `mcp-http` command.
 
+use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use mcp_http_server_http::{HttpConfig, ResponseMode, StreamableHttpService};
 
 /// Serve, call, bridge and load-test Model Context Protocol endpoints.
 #[derive(Parser)]
@@ -12,14 +14,65 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum Response {
+    /// JSON when the handler finishes at once, SSE when it streams or runs long.
+    Adaptive,
+    /// Always SSE.
+    Sse,
+    /// Always JSON.
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the built-in MCP server.
+    /// Serve the built-in MCP server over Streamable HTTP (or stdio with --stdio).
     Serve {
-        /// Serve over this process's stdin and stdout (newline-delimited JSON-RPC).
+        /// The address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// The port to bind (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The MCP endpoint path.
+        #[arg(long, default_value = "/mcp")]
+        path: String,
+        /// No sessions: every POST stands alone.
+        #[arg(long)]
+        stateless: bool,
+        /// How requests are answered.
+        #[arg(long, value_enum, default_value = "adaptive")]
+        response: Response,
+        /// A Host header value to accept besides loopback names (behind a reverse proxy).
+        #[arg(long = "allowed-host", value_name = "HOST")]
+        allowed_hosts: Vec<String>,
+        /// An Origin to accept besides loopback origins.
+        #[arg(long = "allowed-origin", value_name = "ORIGIN")]
+        allowed_origins: Vec<String>,
+        /// Answer CORS preflights and expose Mcp-Session-Id to browsers.
+        #[arg(long)]
+        cors: bool,
+        /// Serve over this process's stdin and stdout instead (newline-delimited JSON-RPC).
         #[arg(long)]
         stdio: bool,
     },
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return std::future::pending().await,
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 #[tokio::main]
@@ -33,19 +86,58 @@ async fn main() -> ExitCode {
         )
         .init();
     match Cli::parse().command {
-        Command::Serve { stdio: true } => {
+        Command::Serve { stdio: true, .. } => {
             let server = mcp_http::builtin::server();
             tokio::select! {
                 _ = server.serve(mcp_http_transport::stdio::server()) => {}
-                _ = tokio::signal::ctrl_c() => {}
+                _ = shutdown_signal() => {}
             }
             ExitCode::SUCCESS
         }
-        Command::Serve { stdio: false } => {
-            eprintln!(
-                "mcp-http: serving over Streamable HTTP is not available in this build yet; use `mcp-http serve --stdio`"
-            );
-            ExitCode::from(2)
+        Command::Serve {
+            host,
+            port,
+            path,
+            stateless,
+            response,
+            allowed_hosts,
+            allowed_origins,
+            cors,
+            stdio: false,
+        } => {
+            let config = HttpConfig {
+                path,
+                stateless,
+                response_mode: match response {
+                    Response::Adaptive => ResponseMode::Adaptive,
+                    Response::Sse => ResponseMode::Sse,
+                    Response::Json => ResponseMode::Json,
+                },
+                allowed_hosts,
+                allowed_origins,
+                cors,
+                ..HttpConfig::default()
+            };
+            let listener = match tokio::net::TcpListener::bind(SocketAddr::new(host, port)).await {
+                Ok(listener) => listener,
+                Err(e) => {
+                    eprintln!("mcp-http: cannot listen on {host}:{port}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let url = match listener.local_addr() {
+                Ok(addr) => format!("http://{addr}{}", config.path),
+                Err(_) => format!("http://{host}:{port}{}", config.path),
+            };
+            let service = StreamableHttpService::new(mcp_http::builtin::server(), config);
+            eprintln!("mcp-http: serving MCP on {url}");
+            match mcp_http_server_http::serve(listener, service, shutdown_signal()).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("mcp-http: {e}");
+                    ExitCode::FAILURE
+                }
+            }
         }
     }
 }

@@ -91,6 +91,14 @@ impl RequestContext {
         &self.inner.cancel
     }
 
+    /// Closes the connection that carries this request's stream without ending the stream, so the
+    /// client reconnects and resumes it (SSE polling on Streamable HTTP, T-12). Later messages,
+    /// the result included, are replayed on the resumed stream. Returns whether the transport did
+    /// so (stdio and non-resumable streams do not).
+    pub fn close_stream(&self) -> bool {
+        self.inner.peer.close_stream(&self.inner.id)
+    }
+
     /// Whether the request has been cancelled.
     pub fn is_cancelled(&self) -> bool {
         self.inner.cancel.is_cancelled()

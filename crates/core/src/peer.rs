@@ -233,6 +233,12 @@ impl Peer {
         self.inner.closed.cancelled().await
     }
 
+    /// Asks the transport to close the connection of inbound request `id`'s stream, for polling
+    /// (see [`MessageSink::close_stream`]).
+    pub fn close_stream(&self, id: &RequestId) -> bool {
+        self.inner.sink.close_stream(id)
+    }
+
     /// Closes the peer: pending requests fail with [`RequestError::Closed`] and running handlers
     /// are cancelled.
     pub fn close(&self) {

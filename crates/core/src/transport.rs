@@ -42,6 +42,14 @@ pub struct Outbound {
 pub trait MessageSink: Send + Sync + 'static {
     /// Sends one message. Resolves once the message is queued or written.
     fn send(&self, message: Outbound) -> BoxFuture<'_, Result<(), TransportError>>;
+
+    /// Closes the connection carrying the stream of inbound request `related`, without ending the
+    /// stream: the client resumes it later (SSE polling, T-12, T-13). Returns whether the
+    /// transport did so; transports without such streams do nothing.
+    fn close_stream(&self, related: &RequestId) -> bool {
+        let _ = related;
+        false
+    }
 }
 
 /// A sink that queues each message's JSON on a channel, for transports with a writer task.

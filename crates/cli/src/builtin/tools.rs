@@ -165,8 +165,11 @@ fn conformance_tools(b: ServerBuilder) -> ServerBuilder {
         "test_reconnection",
         "Tests SSE stream disconnection and client reconnection (SEP-1699): over Streamable HTTP the \
          server closes the stream mid-call and the result arrives after the client reconnects.",
-        |_: NoArgs, _ctx: RequestContext| async move {
-            // Over stdio there is no stream to close; the call simply completes.
+        |_: NoArgs, ctx: RequestContext| async move {
+            // Over Streamable HTTP this ends the POST's connection (after a `retry` field); the
+            // client resumes with GET + Last-Event-ID and gets the result there. Over stdio there
+            // is no stream to close and the call simply completes.
+            ctx.close_stream();
             tokio::time::sleep(Duration::from_millis(100)).await;
             "Reconnection test completed successfully. If you received this, the client properly reconnected after stream closure."
         },

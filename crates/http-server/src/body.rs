@@ -1,0 +1,149 @@
+//! The response body: one JSON document, or an SSE stream fed by a channel. An SSE body writes
+//! everything that is ready in one frame (one write), and sends keep-alive comments when idle.
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http_body::{Body, Frame, SizeHint};
+use tokio::sync::mpsc;
+use tokio::time::{Interval, MissedTickBehavior};
+
+use crate::sse::KEEP_ALIVE;
+
+/// Counts a session's open SSE connections; decremented when the body is dropped.
+#[derive(Debug)]
+pub(crate) struct ConnectionGuard(Arc<AtomicUsize>);
+
+impl ConnectionGuard {
+    pub(crate) fn new(counter: &Arc<AtomicUsize>) -> Self {
+        counter.fetch_add(1, Ordering::Relaxed);
+        ConnectionGuard(counter.clone())
+    }
+}
+
+impl Drop for ConnectionGuard {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The body of every response of the service.
+#[derive(Debug)]
+pub struct ResponseBody {
+    kind: Kind,
+}
+
+#[derive(Debug)]
+enum Kind {
+    Full(Option<Bytes>),
+    Sse(SseBody),
+}
+
+#[derive(Debug)]
+struct SseBody {
+    prefix: Option<Bytes>,
+    rx: mpsc::Receiver<Bytes>,
+    keep_alive: Option<Interval>,
+    _guard: Option<ConnectionGuard>,
+}
+
+impl ResponseBody {
+    /// A body of fixed bytes.
+    pub fn full(bytes: impl Into<Bytes>) -> Self {
+        ResponseBody {
+            kind: Kind::Full(Some(bytes.into())),
+        }
+    }
+
+    /// An empty body.
+    pub fn empty() -> Self {
+        ResponseBody {
+            kind: Kind::Full(None),
+        }
+    }
+
+    pub(crate) fn sse(
+        prefix: Bytes,
+        rx: mpsc::Receiver<Bytes>,
+        keep_alive: Option<Duration>,
+        guard: Option<ConnectionGuard>,
+    ) -> Self {
+        let keep_alive = keep_alive.map(|period| {
+            let mut interval =
+                tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            interval
+        });
+        let prefix = (!prefix.is_empty()).then_some(prefix);
+        ResponseBody {
+            kind: Kind::Sse(SseBody {
+                prefix,
+                rx,
+                keep_alive,
+                _guard: guard,
+            }),
+        }
+    }
+}
+
+impl Body for ResponseBody {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        match &mut self.get_mut().kind {
+            Kind::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Kind::Sse(sse) => sse.poll_next(cx).map(|o| o.map(|b| Ok(Frame::data(b)))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        matches!(self.kind, Kind::Full(None))
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match &self.kind {
+            Kind::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
+            Kind::Full(None) => SizeHint::with_exact(0),
+            Kind::Sse(_) => SizeHint::default(),
+        }
+    }
+}
+
+impl SseBody {
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
+        let first = match self.prefix.take() {
+            Some(prefix) => Some(prefix),
+            None => match self.rx.poll_recv(cx) {
+                Poll::Ready(Some(bytes)) => Some(bytes),
+                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Pending => None,
+            },
+        };
+        if let Some(first) = first {
+            // Coalesce whatever else is ready: a short stream goes out in one write.
+            let mut buf: Option<BytesMut> = None;
+            while let Ok(more) = self.rx.try_recv() {
+                buf.get_or_insert_with(|| BytesMut::from(&first[..]))
+                    .extend_from_slice(&more);
+            }
+            if let Some(k) = &mut self.keep_alive {
+                k.reset();
+            }
+            return Poll::Ready(Some(buf.map_or(first, BytesMut::freeze)));
+        }
+        if let Some(k) = &mut self.keep_alive
+            && k.poll_tick(cx).is_ready()
+        {
+            return Poll::Ready(Some(Bytes::from_static(KEEP_ALIVE)));
+        }
+        Poll::Pending
+    }
+}

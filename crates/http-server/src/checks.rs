@@ -1,0 +1,197 @@
+//! Request checks: Host and Origin (SEC-1, SEC-2, SEC-5), Accept (406), Content-Type (415),
+//! and the protocol version header (T-44..T-47).
+
+use http::HeaderMap;
+use http::header::{ACCEPT, CONTENT_TYPE, HOST, ORIGIN};
+use mcp_http_proto::ProtocolVersion;
+
+/// Whether `host` (a Host header or authority, maybe with a port) is a loopback name.
+fn is_loopback_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                host
+            }
+        }),
+    };
+    matches!(
+        name.to_ascii_lowercase().as_str(),
+        "localhost" | "127.0.0.1" | "::1"
+    )
+}
+
+fn listed(value: &str, allowed: &[String]) -> bool {
+    allowed
+        .iter()
+        .any(|a| a == "*" || a.eq_ignore_ascii_case(value))
+}
+
+/// SEC-5: the Host (or HTTP/2 authority) must be loopback or allow-listed.
+pub(crate) fn host_allowed(uri: &http::Uri, headers: &HeaderMap, allowed: &[String]) -> bool {
+    let host = uri.authority().map(|a| a.as_str().to_owned()).or_else(|| {
+        headers
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(str::to_owned)
+    });
+    match host {
+        Some(host) => {
+            let bare = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
+            is_loopback_host(&host) || listed(&host, allowed) || listed(bare, allowed)
+        }
+        None => listed("", allowed),
+    }
+}
+
+/// SEC-1, SEC-2: an Origin, when present, must be a loopback origin or allow-listed.
+pub(crate) fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    if listed(origin, allowed) {
+        return true;
+    }
+    let host = origin.split_once("://").map_or("", |(_, rest)| rest);
+    matches!(
+        origin.split_once("://").map(|(s, _)| s),
+        Some("http" | "https")
+    ) && is_loopback_host(host)
+}
+
+/// Whether the Accept header admits `kind` (`application/json` or `text/event-stream`),
+/// directly, through `type/*` or `*/*`, with any parameters. No Accept header admits all.
+pub(crate) fn accepts(headers: &HeaderMap, kind: &str) -> bool {
+    let mut values = headers.get_all(ACCEPT).iter().peekable();
+    if values.peek().is_none() {
+        return true;
+    }
+    let major = kind.split('/').next().unwrap_or("");
+    values
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let media = item
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            media == kind || media == "*/*" || media.strip_suffix("/*") == Some(major)
+        })
+}
+
+/// Whether the body is declared as JSON (415 otherwise).
+pub(crate) fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The `MCP-Protocol-Version` header: `Ok(None)` when absent, `Err` when not a legacy version
+/// this server supports (T-46).
+pub(crate) fn protocol_version(headers: &HeaderMap) -> Result<Option<ProtocolVersion>, String> {
+    let Some(value) = headers.get("mcp-protocol-version") else {
+        return Ok(None);
+    };
+    let text = value.to_str().unwrap_or("");
+    match ProtocolVersion::parse(text) {
+        Some(v) if v.is_legacy() => Ok(Some(v)),
+        _ => Err(format!(
+            "Bad Request: unsupported MCP-Protocol-Version {text:?}"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, HeaderValue::from_static(v));
+        }
+        h
+    }
+
+    #[test]
+    fn hosts_and_origins() {
+        let uri: http::Uri = "/mcp".parse().unwrap();
+        for ok in [
+            "localhost",
+            "localhost:3000",
+            "127.0.0.1:8080",
+            "[::1]:1",
+            "[::1]",
+        ] {
+            assert!(host_allowed(&uri, &headers(&[("host", ok)]), &[]), "{ok}");
+        }
+        assert!(!host_allowed(
+            &uri,
+            &headers(&[("host", "evil.example.com")]),
+            &[]
+        ));
+        assert!(!host_allowed(
+            &uri,
+            &headers(&[("host", "localhost.evil.com")]),
+            &[]
+        ));
+        assert!(host_allowed(
+            &uri,
+            &headers(&[("host", "mcp.example.com:443")]),
+            &["mcp.example.com".into()]
+        ));
+        assert!(origin_allowed(&headers(&[]), &[]));
+        assert!(origin_allowed(
+            &headers(&[("origin", "http://localhost:5173")]),
+            &[]
+        ));
+        assert!(!origin_allowed(
+            &headers(&[("origin", "http://evil.example.com")]),
+            &[]
+        ));
+        assert!(!origin_allowed(&headers(&[("origin", "null")]), &[]));
+        assert!(origin_allowed(
+            &headers(&[("origin", "https://app.example.com")]),
+            &["https://app.example.com".into()]
+        ));
+    }
+
+    #[test]
+    fn accept_variants() {
+        assert!(accepts(
+            &headers(&[("accept", "application/json, text/event-stream")]),
+            "text/event-stream"
+        ));
+        assert!(accepts(&headers(&[("accept", "*/*")]), "application/json"));
+        assert!(accepts(
+            &headers(&[("accept", "application/json;q=0.9, text/*")]),
+            "text/event-stream"
+        ));
+        assert!(!accepts(
+            &headers(&[("accept", "text/html")]),
+            "application/json"
+        ));
+        assert!(accepts(&headers(&[]), "application/json"));
+        assert!(is_json(&headers(&[(
+            "content-type",
+            "application/json; charset=utf-8"
+        )])));
+        assert!(!is_json(&headers(&[("content-type", "text/plain")])));
+        assert!(
+            protocol_version(&headers(&[("mcp-protocol-version", "2025-03-26")]))
+                .unwrap()
+                .is_some()
+        );
+        assert!(protocol_version(&headers(&[("mcp-protocol-version", "1999")])).is_err());
+    }
+}

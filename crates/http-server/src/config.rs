@@ -1,0 +1,112 @@
+//! Settings of the Streamable HTTP server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::event_store::{EventStore, MemoryEventStore};
+
+/// How a POSTed request is answered (design.md idea 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResponseMode {
+    /// Plain JSON when the handler finishes before it sends anything else; SSE (with a priming
+    /// event when resumable) once it streams or runs longer than the adaptive delay.
+    #[default]
+    Adaptive,
+    /// Always an SSE stream.
+    Sse,
+    /// Always one JSON response. A handler's progress, logs and server-to-client requests then
+    /// travel on the session's GET stream (buffered until one is open); in stateless mode, where
+    /// there is no GET stream, notifications are dropped (logged at debug) and server-to-client
+    /// requests fail at once with a clear error.
+    Json,
+}
+
+/// Decides which principal (authenticated user) a request belongs to. A session answers 404 to
+/// any other principal (SEC-6).
+pub type PrincipalFn = Arc<dyn Fn(&http::request::Parts) -> Option<String> + Send + Sync>;
+
+/// Settings of a [`crate::StreamableHttpService`].
+///
+/// ```
+/// use mcp_http_server_http::{HttpConfig, ResponseMode};
+/// let config = HttpConfig { response_mode: ResponseMode::Sse, ..HttpConfig::default() };
+/// assert_eq!(config.path, "/mcp");
+/// ```
+#[derive(Clone)]
+pub struct HttpConfig {
+    /// The MCP endpoint path (T-1).
+    pub path: String,
+    /// No sessions: each POST stands alone (the Python SDK's `stateless_http`).
+    pub stateless: bool,
+    /// JSON, SSE or adaptive answers.
+    pub response_mode: ResponseMode,
+    /// How long an adaptive answer waits for the handler before switching to SSE.
+    pub adaptive_delay: Duration,
+    /// Host header values accepted besides loopback names (for reverse proxies), `host` or
+    /// `host:port`. `*` accepts any.
+    pub allowed_hosts: Vec<String>,
+    /// Origin values accepted besides loopback origins. `*` accepts any.
+    pub allowed_origins: Vec<String>,
+    /// Validate Host and Origin (SEC-1, SEC-2, SEC-5). On by default.
+    pub validate_host_and_origin: bool,
+    /// Answer CORS preflights and expose `Mcp-Session-Id` to browsers.
+    pub cors: bool,
+    /// The largest accepted body (413 above it).
+    pub max_body_bytes: usize,
+    /// The most sessions at once (503 with `Retry-After` above it).
+    pub max_sessions: usize,
+    /// The most SSE connections one session may hold open.
+    pub max_streams_per_session: usize,
+    /// A session with no activity, no open stream and no running request for this long is closed.
+    pub idle_timeout: Duration,
+    /// SSE keep-alive comment interval.
+    pub keep_alive: Option<Duration>,
+    /// Whether SSE events carry ids and can be resumed with `Last-Event-ID`.
+    pub resumable: bool,
+    /// The `retry` (ms) sent in priming events and before a server-side close.
+    pub retry: Duration,
+    /// Messages held for the GET stream while none is open.
+    pub get_buffer: usize,
+    /// Messages queued for one SSE connection before a slow reader is cut off (it can resume).
+    pub connection_queue: usize,
+    /// Where SSE events are kept for replay.
+    pub event_store: Arc<dyn EventStore>,
+    /// Names the principal of a request, when authentication is in front.
+    pub principal: Option<PrincipalFn>,
+}
+
+impl std::fmt::Debug for HttpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpConfig")
+            .field("path", &self.path)
+            .field("stateless", &self.stateless)
+            .field("response_mode", &self.response_mode)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            path: "/mcp".into(),
+            stateless: false,
+            response_mode: ResponseMode::Adaptive,
+            adaptive_delay: Duration::from_millis(100),
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            validate_host_and_origin: true,
+            cors: false,
+            max_body_bytes: 4 * 1024 * 1024,
+            max_sessions: 100_000,
+            max_streams_per_session: 32,
+            idle_timeout: Duration::from_secs(30 * 60),
+            keep_alive: Some(Duration::from_secs(15)),
+            resumable: true,
+            retry: Duration::from_millis(1000),
+            get_buffer: 256,
+            connection_queue: 1024,
+            event_store: Arc::new(MemoryEventStore::default()),
+            principal: None,
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! Streamable HTTP for MCP servers, legacy era (2025-03-26 to 2025-11-25): a tower `Service`
+//! that answers POST (JSON, SSE or adaptive), GET (the standalone SSE stream, resumable with
+//! `Last-Event-ID`) and DELETE on one endpoint, with sessions or stateless.
+//!
+//! ```no_run
+//! # async fn f() -> std::io::Result<()> {
+//! use mcp_http_server_http::{HttpConfig, StreamableHttpService, serve};
+//! let server = mcp_http_server::Server::builder("demo", "1.0").build();
+//! let service = StreamableHttpService::new(server, HttpConfig::default());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! serve(listener, service, std::future::pending()).await
+//! # }
+//! ```
+
+mod body;
+mod checks;
+mod config;
+pub mod event_store;
+mod router;
+mod serve;
+mod service;
+mod session;
+mod sse;
+
+pub use body::ResponseBody;
+pub use config::{HttpConfig, PrincipalFn, ResponseMode};
+pub use event_store::{EventStore, MemoryEventStore};
+pub use serve::serve;
+pub use service::StreamableHttpService;
+
+/// Mounts the endpoint in an axum router at the configured path.
+#[cfg(feature = "axum")]
+pub fn axum_router(service: StreamableHttpService) -> axum::Router {
+    let path = service.config().path.clone();
+    axum::Router::new().route_service(&path, service)
+}

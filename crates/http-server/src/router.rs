@@ -1,0 +1,522 @@
+//! One session's message router: every outbound message goes on exactly one stream (T-29b).
+//!
+//! A response, and the notifications and requests a handler sends while serving a request, go on
+//! that request's stream (T-16); everything else goes on the standalone GET stream, held in a
+//! bounded buffer until one is open. Each stream has a sequence of events whose ids
+//! (`{tag}.{stream}.{seq}`) name the session's random tag and the stream, so `Last-Event-ID`
+//! maps back to exactly one stream of exactly one session (T-31, T-32, T-36). Events are kept in
+//! the [`EventStore`] under the same lock that assigns their numbers, so a resumption never misses
+//! or repeats one.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+
+use bytes::{Bytes, BytesMut};
+use dashmap::DashMap;
+use futures::future::BoxFuture;
+use mcp_http_core::peer::WeakPeer;
+use mcp_http_core::{MessageSink, Outbound, OutboundKind, TransportError, TransportErrorKind};
+use mcp_http_proto::RequestId;
+use tokio::sync::{Notify, mpsc};
+
+use crate::body::{ConnectionGuard, ResponseBody};
+use crate::config::{HttpConfig, ResponseMode};
+use crate::event_store::ReplayError;
+use crate::sse;
+
+/// Server-to-client request ids of stateless requests, so a client's POSTed response reaches the
+/// waiting handler (design.md idea 7).
+pub(crate) type BackChannel = Arc<DashMap<RequestId, WeakPeer>>;
+
+/// What a POST waiting for its request's first message sees.
+#[derive(Debug)]
+pub(crate) enum Pending {
+    /// Nothing yet.
+    Empty,
+    /// The response came first and alone: answer with plain JSON.
+    Json(Bytes),
+    /// Something else came first, or the handler asked to close the stream: answer with SSE.
+    Stream,
+}
+
+/// Why a `Last-Event-ID` cannot be resumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResumeError {
+    /// Not an event id of this server's form.
+    Malformed,
+    /// An id of another session (T-36).
+    Foreign,
+    /// The stream is unknown, expired, or its events after that id were evicted.
+    Unknown,
+}
+
+struct Waiting {
+    messages: Vec<(OutboundKind, Bytes)>,
+    notify: Arc<Notify>,
+    close_requested: bool,
+}
+
+struct Stream {
+    next_seq: u64,
+    conn: Option<mpsc::Sender<Bytes>>,
+    /// Set while the POST has not yet chosen JSON or SSE.
+    waiting: Option<Waiting>,
+    request: Option<RequestId>,
+}
+
+impl Stream {
+    fn new(request: Option<RequestId>, waiting: Option<Waiting>) -> Self {
+        Stream {
+            next_seq: 0,
+            conn: None,
+            waiting,
+            request,
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    next_stream: u64,
+    requests: HashMap<RequestId, u64>,
+    streams: HashMap<u64, Stream>,
+    get_stream: Option<u64>,
+    get_buffer: VecDeque<Bytes>,
+    sent_requests: Vec<RequestId>,
+}
+
+pub(crate) struct Router {
+    session: Arc<str>,
+    tag: String,
+    resumable: bool,
+    stateless: bool,
+    mode: ResponseMode,
+    retry_ms: u128,
+    queue: usize,
+    get_buffer: usize,
+    keep_alive: Option<std::time::Duration>,
+    store: Arc<dyn crate::event_store::EventStore>,
+    /// Priming events and polling closes only where the session negotiated 2025-11-25 or later
+    /// (T-21b).
+    priming: AtomicBool,
+    pub(crate) connections: Arc<AtomicUsize>,
+    back_channel: Option<(BackChannel, OnceLock<WeakPeer>)>,
+    state: Mutex<State>,
+}
+
+fn random_tag() -> String {
+    let mut bytes = [0u8; 6];
+    // A failing system RNG leaves zeros: ids stay unique per stream, only less opaque.
+    let _ = getrandom::fill(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Router {
+    pub(crate) fn new(
+        session: Arc<str>,
+        config: &HttpConfig,
+        back_channel: Option<BackChannel>,
+    ) -> Self {
+        Router {
+            session,
+            tag: random_tag(),
+            resumable: config.resumable && !config.stateless,
+            stateless: config.stateless,
+            mode: config.response_mode,
+            retry_ms: config.retry.as_millis(),
+            queue: config.connection_queue.max(1),
+            get_buffer: config.get_buffer,
+            keep_alive: config.keep_alive,
+            store: config.event_store.clone(),
+            priming: AtomicBool::new(false),
+            connections: Arc::new(AtomicUsize::new(0)),
+            back_channel: back_channel.map(|b| (b, OnceLock::new())),
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The prefix server-to-client request ids get in stateless mode, unique across requests.
+    pub(crate) fn id_prefix(&self) -> String {
+        format!("{}-", self.tag)
+    }
+
+    /// Links the router to its peer, for stateless back-channel routing.
+    pub(crate) fn set_peer(&self, peer: WeakPeer) {
+        if let Some((_, slot)) = &self.back_channel {
+            let _ = slot.set(peer);
+        }
+    }
+
+    /// Turns priming events and polling on (the session negotiated 2025-11-25 or later).
+    pub(crate) fn enable_priming(&self) {
+        self.priming.store(true, Ordering::Relaxed);
+    }
+
+    fn priming(&self) -> bool {
+        self.resumable && self.priming.load(Ordering::Relaxed)
+    }
+
+    fn event_id(&self, stream: u64, seq: u64) -> String {
+        format!("{}.{stream}.{seq}", self.tag)
+    }
+
+    /// Registers an inbound request whose POST waits to choose JSON or SSE. `None` when a request
+    /// with that id is still in progress.
+    pub(crate) fn open_request(&self, id: &RequestId) -> Option<(u64, Arc<Notify>)> {
+        let mut st = self.lock();
+        if st.requests.contains_key(id) {
+            return None;
+        }
+        let sid = st.next_stream;
+        st.next_stream += 1;
+        let notify = Arc::new(Notify::new());
+        let waiting = Waiting {
+            messages: Vec::new(),
+            notify: notify.clone(),
+            close_requested: false,
+        };
+        st.streams
+            .insert(sid, Stream::new(Some(id.clone()), Some(waiting)));
+        st.requests.insert(id.clone(), sid);
+        Some((sid, notify))
+    }
+
+    /// What the POST of stream `sid` should do now.
+    pub(crate) fn pending(&self, sid: u64) -> Pending {
+        let mut st = self.lock();
+        let Some(stream) = st.streams.get_mut(&sid) else {
+            return Pending::Stream;
+        };
+        let Some(waiting) = &mut stream.waiting else {
+            return Pending::Stream;
+        };
+        if waiting.close_requested {
+            return Pending::Stream;
+        }
+        match waiting.messages.as_slice() {
+            [] => Pending::Empty,
+            [(OutboundKind::Response, json)] => {
+                let json = json.clone();
+                if let Some(request) = stream.request.take() {
+                    st.requests.remove(&request);
+                }
+                st.streams.remove(&sid);
+                Pending::Json(json)
+            }
+            _ => Pending::Stream,
+        }
+    }
+
+    /// Frames one message as the next event of a stream, keeping it for replay.
+    fn frame(&self, sid: u64, stream: &mut Stream, json: &Bytes, out: &mut BytesMut) {
+        let id = self.resumable.then(|| {
+            let seq = stream.next_seq;
+            stream.next_seq += 1;
+            self.store
+                .store(&self.session, sid, seq, Some(json.clone()));
+            self.event_id(sid, seq)
+        });
+        out.extend_from_slice(&sse::event(id.as_deref(), json));
+    }
+
+    fn prime(&self, sid: u64, stream: &mut Stream, out: &mut BytesMut) {
+        if self.priming() {
+            let seq = stream.next_seq;
+            stream.next_seq += 1;
+            self.store.store(&self.session, sid, seq, None);
+            out.extend_from_slice(&sse::priming(&self.event_id(sid, seq), self.retry_ms));
+        }
+    }
+
+    fn body(&self, prefix: BytesMut, rx: mpsc::Receiver<Bytes>) -> ResponseBody {
+        ResponseBody::sse(
+            prefix.freeze(),
+            rx,
+            self.keep_alive,
+            Some(ConnectionGuard::new(&self.connections)),
+        )
+    }
+
+    /// Answers stream `sid`'s POST with SSE: the priming event, what was waiting, then live events.
+    pub(crate) fn upgrade(&self, sid: u64) -> ResponseBody {
+        let (tx, rx) = mpsc::channel(self.queue);
+        let mut prefix = BytesMut::new();
+        let mut st = self.lock();
+        let mut finished = None;
+        if let Some(stream) = st.streams.get_mut(&sid) {
+            self.prime(sid, stream, &mut prefix);
+            let waiting = stream.waiting.take();
+            let mut close = false;
+            for (kind, json) in waiting.iter().flat_map(|w| w.messages.iter()) {
+                self.frame(sid, stream, json, &mut prefix);
+                if *kind == OutboundKind::Response {
+                    finished = stream.request.take();
+                }
+            }
+            if waiting.as_ref().is_some_and(|w| w.close_requested) && finished.is_none() {
+                prefix.extend_from_slice(&sse::retry(self.retry_ms));
+                close = true;
+            }
+            if finished.is_none() && !close {
+                stream.conn = Some(tx);
+            }
+        }
+        if let Some(request) = finished {
+            st.requests.remove(&request);
+            st.streams.remove(&sid);
+        }
+        drop(st);
+        self.body(prefix, rx)
+    }
+
+    /// The POST of stream `sid` went away before choosing: later messages are kept for replay.
+    pub(crate) fn abandon(&self, sid: u64) {
+        let mut st = self.lock();
+        let Some(stream) = st.streams.get_mut(&sid) else {
+            return;
+        };
+        let Some(waiting) = stream.waiting.take() else {
+            return;
+        };
+        let mut sink = BytesMut::new();
+        let mut finished = None;
+        for (kind, json) in &waiting.messages {
+            self.frame(sid, stream, json, &mut sink);
+            if *kind == OutboundKind::Response {
+                finished = stream.request.take();
+            }
+        }
+        if let Some(request) = finished {
+            st.requests.remove(&request);
+            st.streams.remove(&sid);
+        }
+    }
+
+    /// Opens the standalone GET stream, replacing an open one (its connection ends cleanly).
+    pub(crate) fn open_get(&self) -> ResponseBody {
+        let (tx, rx) = mpsc::channel(self.queue);
+        let mut prefix = BytesMut::new();
+        let mut st = self.lock();
+        let sid = match st.get_stream {
+            Some(sid) => sid,
+            None => {
+                let sid = st.next_stream;
+                st.next_stream += 1;
+                st.get_stream = Some(sid);
+                st.streams.insert(sid, Stream::new(None, None));
+                sid
+            }
+        };
+        let buffered: Vec<Bytes> = st.get_buffer.drain(..).collect();
+        if let Some(stream) = st.streams.get_mut(&sid) {
+            self.prime(sid, stream, &mut prefix);
+            for json in &buffered {
+                self.frame(sid, stream, json, &mut prefix);
+            }
+            stream.conn = Some(tx);
+        }
+        drop(st);
+        self.body(prefix, rx)
+    }
+
+    /// Resumes the stream named by `last_event_id` (T-33, T-34): the events after it, then the
+    /// live stream if it is still running.
+    pub(crate) fn resume(&self, last_event_id: &str) -> Result<ResponseBody, ResumeError> {
+        let mut parts = last_event_id.split('.');
+        let (Some(tag), Some(sid), Some(seq), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(ResumeError::Malformed);
+        };
+        let (Ok(sid), Ok(seq)) = (sid.parse::<u64>(), seq.parse::<u64>()) else {
+            return Err(ResumeError::Malformed);
+        };
+        if !self.resumable {
+            return Err(ResumeError::Unknown);
+        }
+        if tag != self.tag {
+            return Err(ResumeError::Foreign);
+        }
+        let (tx, rx) = mpsc::channel(self.queue);
+        let mut prefix = BytesMut::new();
+        let mut st = self.lock();
+        let events = self
+            .store
+            .replay(&self.session, sid, seq)
+            .map_err(|e| match e {
+                ReplayError::UnknownStream | ReplayError::Evicted => ResumeError::Unknown,
+            })?;
+        for (seq, json) in &events {
+            prefix.extend_from_slice(&sse::event(Some(&self.event_id(sid, *seq)), json));
+        }
+        if let Some(stream) = st.streams.get_mut(&sid) {
+            // A stream whose POST never chose: what waited is part of the replay above.
+            if let Some(waiting) = stream.waiting.take() {
+                for (_, json) in &waiting.messages {
+                    self.frame(sid, stream, json, &mut prefix);
+                }
+            }
+            stream.conn = Some(tx);
+        }
+        drop(st);
+        Ok(self.body(prefix, rx))
+    }
+
+    /// Closes request `id`'s connection for polling, after a `retry` field (T-12, T-13).
+    fn close_request_stream(&self, id: &RequestId) -> bool {
+        if !self.priming() || self.mode == ResponseMode::Json {
+            return false;
+        }
+        let mut st = self.lock();
+        let Some(sid) = st.requests.get(id).copied() else {
+            return false;
+        };
+        let Some(stream) = st.streams.get_mut(&sid) else {
+            return false;
+        };
+        if let Some(waiting) = &mut stream.waiting {
+            waiting.close_requested = true;
+            waiting.notify.notify_one();
+            return true;
+        }
+        if let Some(conn) = stream.conn.take() {
+            let _ = conn.try_send(sse::retry(self.retry_ms));
+        }
+        true
+    }
+
+    /// Ends every connection, after a `retry` field so clients reconnect (graceful shutdown), or
+    /// for good (the session ended).
+    pub(crate) fn close_all(&self, with_retry: bool) {
+        let mut st = self.lock();
+        for stream in st.streams.values_mut() {
+            if let Some(conn) = stream.conn.take()
+                && with_retry
+            {
+                let _ = conn.try_send(sse::retry(self.retry_ms));
+            }
+            if let Some(waiting) = &stream.waiting {
+                waiting.notify.notify_one();
+            }
+        }
+    }
+
+    /// How many requests are still waiting for their POST to choose a response kind.
+    pub(crate) fn open_requests(&self) -> usize {
+        self.lock().requests.len()
+    }
+
+    fn deliver(&self, st: &mut State, sid: u64, kind: OutboundKind, json: Bytes) {
+        let Some(stream) = st.streams.get_mut(&sid) else {
+            return;
+        };
+        if let Some(waiting) = &mut stream.waiting {
+            waiting.messages.push((kind, json));
+            waiting.notify.notify_one();
+            return;
+        }
+        let mut frame = BytesMut::new();
+        self.frame(sid, stream, &json, &mut frame);
+        if let Some(conn) = &stream.conn {
+            // A full queue means a slow reader: cut it off; it can resume from the store.
+            if conn.try_send(frame.freeze()).is_err() {
+                tracing::debug!(stream = sid, "SSE connection gone or too slow; detached");
+                stream.conn = None;
+            }
+        }
+        if kind == OutboundKind::Response {
+            // T-18: the stream ends with its response.
+            let request = stream.request.take();
+            st.streams.remove(&sid);
+            if let Some(request) = request {
+                st.requests.remove(&request);
+            }
+        }
+    }
+
+    fn route(&self, message: Outbound) -> Result<(), TransportError> {
+        let mut st = self.lock();
+        let own_stream = message
+            .related
+            .as_ref()
+            .and_then(|id| st.requests.get(id).copied());
+        // Forced JSON: only the response uses the request's own answer.
+        let own_stream = match (self.mode, message.kind) {
+            (ResponseMode::Json, OutboundKind::Notification | OutboundKind::Request) => None,
+            _ => own_stream,
+        };
+        if message.kind == OutboundKind::Request
+            && let (Some(id), Some((channel, peer))) = (&message.id, &self.back_channel)
+            && let Some(peer) = peer.get()
+        {
+            channel.insert(id.clone(), peer.clone());
+            st.sent_requests.push(id.clone());
+        }
+        if let Some(sid) = own_stream {
+            self.deliver(&mut st, sid, message.kind, message.json);
+            return Ok(());
+        }
+        match message.kind {
+            OutboundKind::Response => {
+                tracing::debug!(id = ?message.id, "response to a request with no open stream dropped");
+                Ok(())
+            }
+            _ if self.stateless => {
+                if message.kind == OutboundKind::Request {
+                    return Err(TransportError::new(
+                        TransportErrorKind::Protocol,
+                        "no stream to send a server-to-client request on (stateless JSON responses)",
+                    ));
+                }
+                tracing::debug!(
+                    "notification dropped: a stateless JSON response has no stream for it"
+                );
+                Ok(())
+            }
+            _ => {
+                match st.get_stream {
+                    Some(sid) => self.deliver(&mut st, sid, message.kind, message.json),
+                    None => {
+                        if st.get_buffer.len() >= self.get_buffer {
+                            tracing::warn!("GET stream buffer full; the oldest message is dropped");
+                            st.get_buffer.pop_front();
+                        }
+                        st.get_buffer.push_back(message.json);
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Drop for Router {
+    fn drop(&mut self) {
+        if let Some((channel, _)) = &self.back_channel {
+            for id in self
+                .state
+                .get_mut()
+                .map(|s| std::mem::take(&mut s.sent_requests))
+                .unwrap_or_default()
+            {
+                channel.remove(&id);
+            }
+        }
+    }
+}
+
+impl MessageSink for Router {
+    fn send(&self, message: Outbound) -> BoxFuture<'_, Result<(), TransportError>> {
+        let result = self.route(message);
+        Box::pin(async move { result })
+    }
+
+    fn close_stream(&self, related: &RequestId) -> bool {
+        self.close_request_stream(related)
+    }
+}

@@ -1,0 +1,113 @@
+//! Sessions: ids from the system CSPRNG (T-38a, T-38b), activity tracking, and the idle reaper
+//! that counts open streams and running requests as activity.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::Instant;
+
+use mcp_http_core::Peer;
+use mcp_http_proto::ProtocolVersion;
+
+use crate::router::Router;
+use crate::service::{Inner, reap_interval};
+
+/// A new session id: 128 random bits from the operating system's CSPRNG, as 32 hex characters
+/// (visible ASCII, T-38b).
+pub(crate) fn new_session_id() -> String {
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Without a system RNG no secure id can be made; refuse to make a guessable one.
+        panic!("the operating system's random number generator failed");
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn epoch() -> Instant {
+    static EPOCH: OnceLock<Instant> = OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+fn now_ms() -> u64 {
+    u64::try_from(epoch().elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
+/// One legacy-era session.
+pub(crate) struct Session {
+    pub(crate) id: Arc<str>,
+    pub(crate) peer: Peer,
+    pub(crate) router: Arc<Router>,
+    pub(crate) principal: Option<String>,
+    last_active_ms: AtomicU64,
+}
+
+impl Session {
+    pub(crate) fn new(
+        id: Arc<str>,
+        peer: Peer,
+        router: Arc<Router>,
+        principal: Option<String>,
+    ) -> Self {
+        Session {
+            id,
+            peer,
+            router,
+            principal,
+            last_active_ms: AtomicU64::new(now_ms()),
+        }
+    }
+
+    pub(crate) fn touch(&self) {
+        self.last_active_ms.store(now_ms(), Ordering::Relaxed);
+    }
+
+    pub(crate) fn open_connections(&self) -> usize {
+        self.router.connections.load(Ordering::Relaxed)
+    }
+
+    /// Priming and polling only from 2025-11-25 on (T-21b).
+    pub(crate) fn sync_priming(&self) {
+        if self
+            .peer
+            .state()
+            .protocol_version()
+            .is_some_and(ProtocolVersion::supports_priming)
+        {
+            self.router.enable_priming();
+        }
+    }
+
+    fn idle_ms(&self) -> Option<u64> {
+        let busy = self.open_connections() > 0
+            || self.peer.inflight_count() > 0
+            || self.router.open_requests() > 0;
+        (!busy).then(|| now_ms().saturating_sub(self.last_active_ms.load(Ordering::Relaxed)))
+    }
+}
+
+/// Closes sessions idle for longer than the configured timeout, until the service is dropped.
+pub(crate) async fn reap(service: Weak<Inner>) {
+    let Some(interval) = service
+        .upgrade()
+        .map(|s| reap_interval(s.config.idle_timeout))
+    else {
+        return;
+    };
+    loop {
+        tokio::time::sleep(interval).await;
+        let Some(inner) = service.upgrade() else {
+            return;
+        };
+        let limit = u64::try_from(inner.config.idle_timeout.as_millis()).unwrap_or(u64::MAX);
+        let idle: Vec<Arc<str>> = inner
+            .sessions
+            .iter()
+            .filter(|s| s.idle_ms().is_some_and(|ms| ms >= limit))
+            .map(|s| s.id.clone())
+            .collect();
+        for id in idle {
+            tracing::debug!(session = %id, "idle session reaped");
+            inner.end_session(&id);
+        }
+        inner.config.event_store.prune();
+    }
+}
