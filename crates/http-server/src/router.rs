@@ -406,6 +406,21 @@ impl Router {
         }
     }
 
+    /// In forced-JSON mode a request's notifications travel on the GET stream: waits (briefly)
+    /// until that connection's queue is written out, so they reach the client before the JSON
+    /// response that ends the request.
+    pub(crate) async fn drain_get(&self, limit: std::time::Duration) {
+        let conn = {
+            let st = self.lock();
+            st.get_stream.and_then(|sid| st.streams.get(&sid)).and_then(|s| s.conn.clone())
+        };
+        let Some(conn) = conn else { return };
+        let deadline = tokio::time::Instant::now() + limit;
+        while conn.capacity() < conn.max_capacity() && !conn.is_closed() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+
     /// How many requests are still waiting for their POST to choose a response kind.
     pub(crate) fn open_requests(&self) -> usize {
         self.lock().requests.len()

@@ -445,6 +445,9 @@ impl StreamableHttpService {
             match decision {
                 Pending::Json(bytes) => {
                     guard.armed = false;
+                    if config.response_mode == ResponseMode::Json {
+                        router.drain_get(Duration::from_millis(200)).await;
+                    }
                     return json(bytes);
                 }
                 Pending::Stream => {
