@@ -412,11 +412,16 @@ impl Router {
     pub(crate) async fn drain_get(&self, limit: std::time::Duration) {
         let conn = {
             let st = self.lock();
-            st.get_stream.and_then(|sid| st.streams.get(&sid)).and_then(|s| s.conn.clone())
+            st.get_stream
+                .and_then(|sid| st.streams.get(&sid))
+                .and_then(|s| s.conn.clone())
         };
         let Some(conn) = conn else { return };
         let deadline = tokio::time::Instant::now() + limit;
-        while conn.capacity() < conn.max_capacity() && !conn.is_closed() && tokio::time::Instant::now() < deadline {
+        while conn.capacity() < conn.max_capacity()
+            && !conn.is_closed()
+            && tokio::time::Instant::now() < deadline
+        {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
     }
