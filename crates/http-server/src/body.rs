@@ -3,7 +3,7 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -31,6 +31,23 @@ impl Drop for ConnectionGuard {
     }
 }
 
+/// Set by the router when a stream's response went into this connection; when the body then
+/// ends normally, the client has everything and the stream's stored events are dropped.
+pub(crate) struct Completion {
+    pub(crate) done: Arc<AtomicBool>,
+    pub(crate) store: Arc<dyn crate::event_store::EventStore>,
+    pub(crate) session: Arc<str>,
+    pub(crate) stream: u64,
+}
+
+impl std::fmt::Debug for Completion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Completion")
+            .field("stream", &self.stream)
+            .finish_non_exhaustive()
+    }
+}
+
 /// The body of every response of the service.
 #[derive(Debug)]
 pub struct ResponseBody {
@@ -49,6 +66,7 @@ struct SseBody {
     rx: mpsc::Receiver<Bytes>,
     keep_alive: Option<Interval>,
     _guard: Option<ConnectionGuard>,
+    completion: Option<Completion>,
 }
 
 impl ResponseBody {
@@ -71,6 +89,7 @@ impl ResponseBody {
         rx: mpsc::Receiver<Bytes>,
         keep_alive: Option<Duration>,
         guard: Option<ConnectionGuard>,
+        completion: Option<Completion>,
     ) -> Self {
         let keep_alive = keep_alive.map(|period| {
             let mut interval =
@@ -85,6 +104,7 @@ impl ResponseBody {
                 rx,
                 keep_alive,
                 _guard: guard,
+                completion,
             }),
         }
     }
@@ -123,7 +143,14 @@ impl SseBody {
             Some(prefix) => Some(prefix),
             None => match self.rx.poll_recv(cx) {
                 Poll::Ready(Some(bytes)) => Some(bytes),
-                Poll::Ready(None) => return Poll::Ready(None),
+                Poll::Ready(None) => {
+                    if let Some(c) = self.completion.take()
+                        && c.done.load(Ordering::Acquire)
+                    {
+                        c.store.forget_stream(&c.session, c.stream);
+                    }
+                    return Poll::Ready(None);
+                }
                 Poll::Pending => None,
             },
         };

@@ -30,6 +30,8 @@ pub trait EventStore: Send + Sync + 'static {
     ) -> Result<Vec<(u64, Bytes)>, ReplayError>;
     /// Forgets a session's events (the session ended).
     fn forget_session(&self, session: &str);
+    /// Forgets one stream's events: its client received all of them, response included.
+    fn forget_stream(&self, session: &str, stream: u64);
     /// Drops expired events; called periodically.
     fn prune(&self) {}
 }
@@ -122,6 +124,10 @@ impl EventStore for MemoryEventStore {
 
     fn forget_session(&self, session: &str) {
         self.logs.retain(|(s, _), _| &**s != session);
+    }
+
+    fn forget_stream(&self, session: &str, stream: u64) {
+        self.logs.remove(&(Box::<str>::from(session), stream));
     }
 
     fn prune(&self) {

@@ -20,7 +20,7 @@ use mcp_http_core::{MessageSink, Outbound, OutboundKind, TransportError, Transpo
 use mcp_http_proto::RequestId;
 use tokio::sync::{Notify, mpsc};
 
-use crate::body::{ConnectionGuard, ResponseBody};
+use crate::body::{Completion, ConnectionGuard, ResponseBody};
 use crate::config::{HttpConfig, ResponseMode};
 use crate::event_store::ReplayError;
 use crate::sse;
@@ -28,6 +28,10 @@ use crate::sse;
 /// Server-to-client request ids of stateless requests, so a client's POSTed response reaches the
 /// waiting handler (design.md idea 7).
 pub(crate) type BackChannel = Arc<DashMap<RequestId, WeakPeer>>;
+
+/// The running routers of stateless requests by tag, so GET + `Last-Event-ID` reaches a live
+/// stream without any session (T-31: ids unique across all streams with that client).
+pub(crate) type LiveStreams = Arc<DashMap<String, std::sync::Weak<Router>>>;
 
 /// What a POST waiting for its request's first message sees.
 #[derive(Debug)]
@@ -60,6 +64,8 @@ struct Waiting {
 struct Stream {
     next_seq: u64,
     conn: Option<mpsc::Sender<Bytes>>,
+    /// Set once the response went into `conn` (see [`crate::body::Completion`]).
+    completed: Option<Arc<AtomicBool>>,
     /// Set while the POST has not yet chosen JSON or SSE.
     waiting: Option<Waiting>,
     request: Option<RequestId>,
@@ -70,6 +76,7 @@ impl Stream {
         Stream {
             next_seq: 0,
             conn: None,
+            completed: None,
             waiting,
             request,
         }
@@ -102,26 +109,36 @@ pub(crate) struct Router {
     priming: AtomicBool,
     pub(crate) connections: Arc<AtomicUsize>,
     back_channel: Option<(BackChannel, OnceLock<WeakPeer>)>,
+    live: Option<LiveStreams>,
     state: Mutex<State>,
 }
 
-fn random_tag() -> String {
-    let mut bytes = [0u8; 6];
+fn random_tag(len: usize) -> String {
+    let mut bytes = vec![0u8; len];
     // A failing system RNG leaves zeros: ids stay unique per stream, only less opaque.
     let _ = getrandom::fill(&mut bytes);
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Router {
+    /// A session's router. A stateless request's router (with `stateless`) has no session: its
+    /// 128-bit random tag names its streams, unguessably.
     pub(crate) fn new(
         session: Arc<str>,
         config: &HttpConfig,
-        back_channel: Option<BackChannel>,
+        stateless: Option<(BackChannel, LiveStreams)>,
     ) -> Self {
+        let (session, tag, back_channel, live) = match stateless {
+            Some((back_channel, live)) => {
+                let tag = random_tag(16);
+                (Arc::from(tag.as_str()), tag, Some(back_channel), Some(live))
+            }
+            None => (session, random_tag(6), None, None),
+        };
         Router {
             session,
-            tag: random_tag(),
-            resumable: config.resumable && !config.stateless,
+            tag,
+            resumable: config.resumable,
             stateless: config.stateless,
             mode: config.response_mode,
             retry_ms: config.retry.as_millis(),
@@ -132,12 +149,18 @@ impl Router {
             priming: AtomicBool::new(false),
             connections: Arc::new(AtomicUsize::new(0)),
             back_channel: back_channel.map(|b| (b, OnceLock::new())),
+            live,
             state: Mutex::new(State::default()),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The tag that starts this router's event ids.
+    pub(crate) fn tag(&self) -> &str {
+        &self.tag
     }
 
     /// The prefix server-to-client request ids get in stateless mode, unique across requests.
@@ -233,18 +256,26 @@ impl Router {
         }
     }
 
-    fn body(&self, prefix: BytesMut, rx: mpsc::Receiver<Bytes>) -> ResponseBody {
-        ResponseBody::sse(
-            prefix.freeze(),
-            rx,
-            self.keep_alive,
-            Some(ConnectionGuard::new(&self.connections)),
-        )
+    fn body(
+        &self,
+        prefix: BytesMut,
+        rx: mpsc::Receiver<Bytes>,
+        completion: Option<(u64, Arc<AtomicBool>)>,
+    ) -> ResponseBody {
+        let completion = completion.map(|(stream, done)| Completion {
+            done,
+            store: self.store.clone(),
+            session: self.session.clone(),
+            stream,
+        });
+        let guard = Some(ConnectionGuard::new(&self.connections));
+        ResponseBody::sse(prefix.freeze(), rx, self.keep_alive, guard, completion)
     }
 
     /// Answers stream `sid`'s POST with SSE: the priming event, what was waiting, then live events.
     pub(crate) fn upgrade(&self, sid: u64) -> ResponseBody {
         let (tx, rx) = mpsc::channel(self.queue);
+        let done = Arc::new(AtomicBool::new(false));
         let mut prefix = BytesMut::new();
         let mut st = self.lock();
         let mut finished = None;
@@ -264,14 +295,16 @@ impl Router {
             }
             if finished.is_none() && !close {
                 stream.conn = Some(tx);
+                stream.completed = Some(done.clone());
             }
         }
         if let Some(request) = finished {
+            done.store(true, Ordering::Release);
             st.requests.remove(&request);
             st.streams.remove(&sid);
         }
         drop(st);
-        self.body(prefix, rx)
+        self.body(prefix, rx, Some((sid, done)))
     }
 
     /// The POST of stream `sid` went away before choosing: later messages are kept for replay.
@@ -321,7 +354,7 @@ impl Router {
             stream.conn = Some(tx);
         }
         drop(st);
-        self.body(prefix, rx)
+        self.body(prefix, rx, None)
     }
 
     /// Resumes the stream named by `last_event_id` (T-33, T-34): the events after it, then the
@@ -343,6 +376,7 @@ impl Router {
             return Err(ResumeError::Foreign);
         }
         let (tx, rx) = mpsc::channel(self.queue);
+        let done = Arc::new(AtomicBool::new(false));
         let mut prefix = BytesMut::new();
         let mut st = self.lock();
         let events = self
@@ -362,9 +396,53 @@ impl Router {
                 }
             }
             stream.conn = Some(tx);
+            stream.completed = Some(done.clone());
+        } else if st.get_stream != Some(sid) {
+            // A finished request stream: the replay holds its response.
+            done.store(true, Ordering::Release);
         }
+        let is_get = st.get_stream == Some(sid);
         drop(st);
-        Ok(self.body(prefix, rx))
+        Ok(self.body(prefix, rx, (!is_get).then_some((sid, done))))
+    }
+
+    /// Replays a finished stream of a stateless request whose router is gone, straight from the
+    /// store: `last_event_id` starts with the request's tag, which is also its store key.
+    pub(crate) fn replay_stored(
+        config: &HttpConfig,
+        last_event_id: &str,
+    ) -> Result<ResponseBody, ResumeError> {
+        let mut parts = last_event_id.split('.');
+        let (Some(tag), Some(sid), Some(seq), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(ResumeError::Malformed);
+        };
+        let (Ok(sid), Ok(seq)) = (sid.parse::<u64>(), seq.parse::<u64>()) else {
+            return Err(ResumeError::Malformed);
+        };
+        let events = config
+            .event_store
+            .replay(tag, sid, seq)
+            .map_err(|_| ResumeError::Unknown)?;
+        let mut prefix = BytesMut::new();
+        for (seq, json) in &events {
+            prefix.extend_from_slice(&sse::event(Some(&format!("{tag}.{sid}.{seq}")), json));
+        }
+        let (_, rx) = mpsc::channel(1);
+        let completion = Completion {
+            done: Arc::new(AtomicBool::new(true)),
+            store: config.event_store.clone(),
+            session: Arc::from(tag),
+            stream: sid,
+        };
+        Ok(ResponseBody::sse(
+            prefix.freeze(),
+            rx,
+            None,
+            None,
+            Some(completion),
+        ))
     }
 
     /// Closes request `id`'s connection for polling, after a `retry` field (T-12, T-13).
@@ -447,6 +525,10 @@ impl Router {
             if conn.try_send(frame.freeze()).is_err() {
                 tracing::debug!(stream = sid, "SSE connection gone or too slow; detached");
                 stream.conn = None;
+            } else if kind == OutboundKind::Response
+                && let Some(done) = &stream.completed
+            {
+                done.store(true, Ordering::Release);
             }
         }
         if kind == OutboundKind::Response {
@@ -517,6 +599,9 @@ impl Router {
 
 impl Drop for Router {
     fn drop(&mut self) {
+        if let Some(live) = &self.live {
+            live.remove(&self.tag);
+        }
         if let Some((channel, _)) = &self.back_channel {
             for id in self
                 .state

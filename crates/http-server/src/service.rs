@@ -25,7 +25,7 @@ use mcp_http_server::Server;
 use crate::body::ResponseBody;
 use crate::checks;
 use crate::config::{HttpConfig, ResponseMode};
-use crate::router::{BackChannel, Pending, ResumeError, Router};
+use crate::router::{BackChannel, LiveStreams, Pending, ResumeError, Router};
 use crate::session::{Session, new_session_id};
 
 pub(crate) const SESSION_HEADER: &str = "mcp-session-id";
@@ -36,6 +36,7 @@ pub(crate) struct Inner {
     pub(crate) config: HttpConfig,
     pub(crate) sessions: DashMap<Arc<str>, Arc<Session>>,
     back_channel: BackChannel,
+    live: LiveStreams,
     shutting_down: AtomicBool,
 }
 
@@ -195,6 +196,7 @@ impl StreamableHttpService {
                 config,
                 sessions: DashMap::new(),
                 back_channel: Arc::new(DashMap::new()),
+                live: Arc::new(DashMap::new()),
                 shutting_down: AtomicBool::new(false),
             }),
         };
@@ -275,6 +277,10 @@ impl StreamableHttpService {
         match parts.method {
             Method::POST => self.post(parts, body).await,
             Method::GET if !config.stateless => self.get(&parts),
+            // Stateless: no standalone stream, but a request's stream can be resumed (T-31).
+            Method::GET if config.resumable && parts.headers.contains_key("last-event-id") => {
+                self.resume_stateless(&parts)
+            }
             Method::DELETE if !config.stateless => self.delete(&parts),
             Method::OPTIONS if config.cors => {
                 let mut response = status(StatusCode::NO_CONTENT);
@@ -595,11 +601,13 @@ impl StreamableHttpService {
             }
             Message::Request(request) => {
                 let inner = &self.inner;
-                let router = Arc::new(Router::new(
-                    "".into(),
-                    &inner.config,
-                    Some(inner.back_channel.clone()),
-                ));
+                let stateless = (inner.back_channel.clone(), inner.live.clone());
+                let router = Arc::new(Router::new("".into(), &inner.config, Some(stateless)));
+                if inner.config.resumable {
+                    inner
+                        .live
+                        .insert(router.tag().to_owned(), Arc::downgrade(&router));
+                }
                 let config = PeerConfig {
                     request_id_prefix: Some(router.id_prefix().into()),
                     ..inner.server.peer_config().clone()
@@ -617,6 +625,10 @@ impl StreamableHttpService {
                         stateless_capabilities(),
                     );
                     peer.state().set_initialized();
+                    // T-21b: priming and polling from 2025-11-25 on.
+                    if version.supports_priming() {
+                        router.enable_priming();
+                    }
                 }
                 self.answer(&router, &peer, request).await
             }
@@ -636,6 +648,29 @@ impl StreamableHttpService {
                 status(StatusCode::ACCEPTED)
             }
             Message::Notification(_) => status(StatusCode::ACCEPTED),
+        }
+    }
+
+    fn resume_stateless(&self, parts: &http::request::Parts) -> HttpResponse {
+        if !checks::accepts(&parts.headers, "text/event-stream") {
+            return error(
+                StatusCode::NOT_ACCEPTABLE,
+                error_code::SERVER_ERROR,
+                "Not Acceptable: the client must accept text/event-stream",
+            );
+        }
+        let Some(Ok(last)) = parts.headers.get("last-event-id").map(|v| v.to_str()) else {
+            return bad_request("Bad Request: Last-Event-ID is not visible ASCII");
+        };
+        let tag = last.split('.').next().unwrap_or("");
+        let live = self.inner.live.get(tag).and_then(|r| r.upgrade());
+        let resumed = match live {
+            Some(router) => router.resume(last),
+            None => Router::replay_stored(&self.inner.config, last),
+        };
+        match resumed {
+            Ok(body) => sse(body),
+            Err(e) => resume_error(e),
         }
     }
 
@@ -662,15 +697,7 @@ impl StreamableHttpService {
             None => sse(session.router.open_get()),
             Some(Ok(last)) => match session.router.resume(last) {
                 Ok(body) => sse(body),
-                Err(ResumeError::Malformed) => {
-                    bad_request("Bad Request: Last-Event-ID is not an event id of this server")
-                }
-                Err(ResumeError::Foreign) => {
-                    bad_request("Bad Request: Last-Event-ID belongs to another session")
-                }
-                Err(ResumeError::Unknown) => {
-                    bad_request("Bad Request: Last-Event-ID names no stream that can be resumed")
-                }
+                Err(e) => resume_error(e),
             },
             Some(Err(_)) => bad_request("Bad Request: Last-Event-ID is not visible ASCII"),
         }
@@ -684,6 +711,14 @@ impl StreamableHttpService {
         self.inner.end_session(&session.id);
         status(StatusCode::OK)
     }
+}
+
+fn resume_error(error: ResumeError) -> HttpResponse {
+    bad_request(match error {
+        ResumeError::Malformed => "Bad Request: Last-Event-ID is not an event id of this server",
+        ResumeError::Foreign => "Bad Request: Last-Event-ID belongs to another session",
+        ResumeError::Unknown => "Bad Request: Last-Event-ID names no stream that can be resumed",
+    })
 }
 
 /// The one JSON message in a response body that may be SSE (a batch item answered on a stream).
