@@ -1,0 +1,191 @@
+//! Helpers for HTTP tests: a real server on a loopback port, and a small SSE reader.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use mcp_http_server_http::{HttpConfig, StreamableHttpService};
+use serde_json::{Value, json};
+
+/// A running server; stops when dropped.
+pub struct TestServer {
+    pub url: String,
+    pub service: StreamableHttpService,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub async fn start(config: HttpConfig) -> TestServer {
+    start_with(mcp_http::builtin::server(), config).await
+}
+
+pub async fn start_with(server: mcp_http_server::Server, config: HttpConfig) -> TestServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}{}", listener.local_addr().unwrap(), config.path);
+    let service = StreamableHttpService::new(server, config);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = service.clone();
+    tokio::spawn(async move {
+        let _ = mcp_http_server_http::serve(listener, serving, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    TestServer {
+        url,
+        service,
+        stop: Some(stop),
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
+
+pub const ACCEPT: &str = "application/json, text/event-stream";
+
+pub fn init_body(version: &str) -> Value {
+    json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": version,
+        "capabilities": {"sampling": {}, "elicitation": {}},
+        "clientInfo": {"name": "test", "version": "1"}}})
+}
+
+/// POSTs a JSON body with the usual headers (and a session when given).
+pub async fn post(
+    http: &reqwest::Client,
+    url: &str,
+    session: Option<&str>,
+    body: &Value,
+) -> reqwest::Response {
+    let mut request = http
+        .post(url)
+        .header("accept", ACCEPT)
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(session) = session {
+        request = request.header("mcp-session-id", session);
+    }
+    request.send().await.unwrap()
+}
+
+/// Initializes a session and sends `notifications/initialized`; returns the session id.
+pub async fn session(http: &reqwest::Client, url: &str, version: &str) -> String {
+    let response = post(http, url, None, &init_body(version)).await;
+    assert_eq!(response.status(), 200);
+    let id = response.headers()["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let _ = response.bytes().await.unwrap();
+    let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    assert_eq!(post(http, url, Some(&id), &note).await.status(), 202);
+    id
+}
+
+pub fn call(id: i64, tool: &str, arguments: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
+}
+
+pub fn call_with_progress(id: i64, tool: &str, arguments: Value) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+           "params": {"name": tool, "arguments": arguments, "_meta": {"progressToken": id}}})
+}
+
+/// One SSE event.
+#[derive(Debug, Clone, Default)]
+pub struct Event {
+    pub id: Option<String>,
+    pub retry: Option<u64>,
+    pub data: String,
+}
+
+impl Event {
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_str(&self.data).ok()
+    }
+}
+
+/// Reads SSE events from a streaming response.
+pub struct SseReader {
+    stream: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    buffer: String,
+}
+
+impl SseReader {
+    pub fn new(response: reqwest::Response) -> Self {
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/event-stream"),
+            "not SSE: {:?}",
+            response.headers()
+        );
+        SseReader {
+            stream: response.bytes_stream().boxed(),
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event (comments skipped), or `None` when the stream ends.
+    pub async fn next(&mut self) -> Option<Event> {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut event = Event::default();
+                let mut any = false;
+                for line in block.lines() {
+                    if line.starts_with(':') || line.is_empty() {
+                        continue;
+                    }
+                    any = true;
+                    let (field, value) = line.split_once(':').unwrap_or((line, ""));
+                    let value = value.strip_prefix(' ').unwrap_or(value);
+                    match field {
+                        "id" => event.id = Some(value.to_owned()),
+                        "retry" => event.retry = value.parse().ok(),
+                        "data" => event.data.push_str(value),
+                        _ => {}
+                    }
+                }
+                if any {
+                    return Some(event);
+                }
+                continue;
+            }
+            match tokio::time::timeout(Duration::from_secs(10), self.stream.next())
+                .await
+                .ok()?
+            {
+                Some(Ok(chunk)) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
+                _ => return None,
+            }
+        }
+    }
+
+    /// Every remaining event until the stream ends.
+    pub async fn rest(&mut self) -> Vec<Event> {
+        let mut events = Vec::new();
+        while let Some(e) = self.next().await {
+            events.push(e);
+        }
+        events
+    }
+}
+
+/// The JSON-RPC messages among events.
+pub fn messages(events: &[Event]) -> Vec<Value> {
+    events.iter().filter_map(Event::json).collect()
+}
