@@ -14,8 +14,16 @@ plus the conformance suite's server fixtures (test_simple_text, ..., resources t
 test_*), so scripts/conformance.sh can be exercised against it too.
 
 --legacy-only makes it behave like a 2025-11-25-only server: the 2026-07-28 `server/discover` probe of
-the Python client's auto mode gets a JSON-RPC "method not found" error, so auto mode falls back to
-the initialize handshake, which is what mcp-http is expected to do.
+the Python client's auto mode is refused (JSON-RPC -32601, which the SDK's HTTP layer sends with
+status 404), so auto mode falls back to the initialize handshake, as it must against mcp-http.
+Without it, auto mode negotiates 2026-07-28 with this server.
+
+Limitation: one event store serves all sessions and the SDK keys streams by request id, so two
+sessions resuming the same request id at the same moment could see each other's events. Fine for
+sequential test runs; mcp-http must scope replay to the session (spec-checklist T-36).
+
+--no-event-store: no priming events and no resumption (test_reconnection cannot close the stream);
+the suites then report warnings in server-sse-polling, which exercises scripts/conformance.sh.
 """
 
 from __future__ import annotations
@@ -27,10 +35,12 @@ import itertools
 import json
 import logging
 import sys
-from typing import Any
+from typing import Annotated, Any
 
 import mcp.types as types
-from mcp.server.mcpserver import Context, MCPServer
+from pydantic import BaseModel, Field
+from mcp.server.elicitation import AcceptedElicitation, ElicitationResult
+from mcp.server.mcpserver import Context, Elicit, MCPServer, Resolve, Sample
 from mcp.server.mcpserver.prompts.base import UserMessage
 from mcp.server.streamable_http import EventCallback, EventMessage, EventStore
 from mcp.server.transport_security import TransportSecuritySettings
@@ -75,6 +85,27 @@ class InMemoryEventStore(EventStore):
         return stream_id
 
 
+# sample_llm and ask_user use the SDK's resolvers (Resolve + Sample / Elicit): on 2025-11-25 the
+# SDK sends sampling/createMessage and elicitation/create mid-call on the POST stream (what
+# mcp-http does); on 2026-07-28 (the Python client's auto mode against this server) it returns an
+# InputRequiredResult and the client retries the call with the answers (no back-channel there,
+# so ctx.session.create_message would fail with "no back-channel").
+def _sample(prompt: str, maxTokens: int = 100) -> Sample:  # noqa: N803 (wire name)
+    return Sample(
+        [types.SamplingMessage(role="user", content=types.TextContent(type="text", text=prompt))],
+        max_tokens=maxTokens,
+    )
+
+
+class AskForm(BaseModel):
+    name: str = Field(description="Your name")
+    proceed: bool = Field(description="Proceed?")
+
+
+def _ask(message: str) -> Elicit[AskForm]:
+    return Elicit(message, AskForm)
+
+
 def build_server(legacy_only: bool) -> MCPServer:
     mcp = MCPServer(name="mcp-http-standin", version="0.0.1")
 
@@ -97,31 +128,19 @@ def build_server(legacy_only: bool) -> MCPServer:
         return f"Long running operation completed. Duration: {duration} seconds, Steps: {steps}."
 
     @mcp.tool(name="sample_llm", description="Asks the client's LLM (sampling/createMessage)")
-    async def sample_llm(ctx: Context, prompt: str, maxTokens: int = 100) -> str:  # noqa: N803 (wire name)
-        result = await ctx.session.create_message(
-            messages=[types.SamplingMessage(role="user", content=types.TextContent(type="text", text=prompt))],
-            max_tokens=maxTokens,
-            related_request_id=ctx.request_id,
-        )
-        content = result.content
+    async def sample_llm(
+        prompt: str,
+        sampled: Annotated[types.CreateMessageResult, Resolve(_sample)],
+        maxTokens: int = 100,  # noqa: N803 (wire name)
+    ) -> str:
+        content = sampled.content
         text = content.text if isinstance(content, types.TextContent) else json.dumps(content.model_dump())
         return f"LLM response: {text}"
 
     @mcp.tool(name="ask_user", description="Asks the user (elicitation/create, form mode)")
-    async def ask_user(ctx: Context, message: str) -> str:
-        result = await ctx.session.elicit_form(
-            message=message,
-            requested_schema={
-                "type": "object",
-                "properties": {
-                    "name": {"type": "string", "description": "Your name"},
-                    "proceed": {"type": "boolean", "description": "Proceed?"},
-                },
-                "required": ["name", "proceed"],
-            },
-            related_request_id=ctx.request_id,
-        )
-        return f"User answered: action={result.action}, content={json.dumps(result.content)}"
+    async def ask_user(message: str, answer: Annotated[ElicitationResult[AskForm], Resolve(_ask)]) -> str:
+        content = answer.data.model_dump() if isinstance(answer, AcceptedElicitation) else None
+        return f"User answered: action={answer.action}, content={json.dumps(content)}"
 
     @mcp.tool(name="test_reconnection", description="Closes the SSE stream mid-call; the client must resume")
     async def test_reconnection(ctx: Context) -> str:
@@ -183,7 +202,14 @@ def build_server(legacy_only: bool) -> MCPServer:
 
     @mcp.tool(description="Samples")
     async def test_sampling(ctx: Context, prompt: str) -> str:
-        return await sample_llm(ctx, prompt)
+        result = await ctx.session.create_message(
+            messages=[types.SamplingMessage(role="user", content=types.TextContent(type="text", text=prompt))],
+            max_tokens=100,
+            related_request_id=ctx.request_id,
+        )
+        content = result.content
+        text = content.text if isinstance(content, types.TextContent) else json.dumps(content.model_dump())
+        return f"LLM response: {text}"
 
     @mcp.tool(description="Elicits")
     async def test_elicitation(ctx: Context, message: str) -> str:
