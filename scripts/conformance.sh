@@ -50,7 +50,7 @@ peers_env=$("$REPO/scripts/peers.sh" --env)
 eval "$peers_env"
 
 OUT="$REPO/target/conformance/$LABEL"
-rm -rf "$OUT"
+rm -rf "$OUT/v0.1.16" "$OUT/v0.2.0-alpha.12" "$OUT/verdict.txt"
 mkdir -p "$OUT"
 
 # suite-name binary args...

@@ -13,9 +13,21 @@ eval "$peers_env"
 pids=()
 # shellcheck disable=SC2317  # called by the trap
 cleanup() {
-  local p
+  local p _
   for p in "${pids[@]}"; do
     kill "$p" 2>/dev/null || true
+  done
+  # uvicorn shuts down gracefully; give it 5 s, then SIGKILL.
+  for _ in $(seq 1 50); do
+    for p in "${pids[@]}"; do
+      kill -0 "$p" 2>/dev/null && break
+      p=""
+    done
+    [[ -z ${p:-} ]] && return 0
+    sleep 0.1
+  done
+  for p in "${pids[@]}"; do
+    kill -9 "$p" 2>/dev/null || true
   done
 }
 trap cleanup EXIT INT TERM
