@@ -10,3 +10,5 @@ echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== interop: official conformance suite and SDK clients against mcp-http serve"
+./scripts/interop.sh

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Runs the real peers against `mcp-http serve` in every mode:
+#   - the official conformance suite (0.1.16 --suite all and 0.2.0-alpha.12 --requirements
+#     2025-11-25): default (adaptive), --response sse, --stateless, --response json;
+#     no failure and no warning, except the baseline conformance/stateless.yml explains;
+#   - the official Python SDK client (legacy and auto mode) and TypeScript SDK client against
+#     the default, sse and stateless modes (JSON mode has no SSE stream to resume).
+# Installs the pinned peers into .peers/ first (scripts/peers.sh). Servers bind 127.0.0.1 on
+# free ports and are stopped on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+out=$(scripts/peers.sh --env)
+eval "$out"
+cargo build --locked -q -p mcp-http
+BIN=$REPO/target/debug/mcp-http
+LOGS=$REPO/target/interop
+mkdir -p "$LOGS"
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# Starts `mcp-http serve --port 0 ARGS...`; sets URL to the endpoint it prints.
+start() {
+  local label=$1
+  shift
+  "$BIN" serve --port 0 "$@" 2>"$LOGS/$label.log" &
+  PIDS+=($!)
+  URL=""
+  for _ in $(seq 1 100); do
+    URL=$(sed -n 's/^mcp-http: serving MCP on //p' "$LOGS/$label.log")
+    [[ -n $URL ]] && return 0
+    sleep 0.1
+  done
+  echo "interop: the $label server did not start" >&2
+  cat "$LOGS/$label.log" >&2
+  exit 1
+}
+
+passed=0
+failed=0
+run() {
+  local name=$1
+  shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name" >&2; fi
+}
+
+for mode in "adaptive" "sse:--response sse" "stateless:--stateless" "json:--response json"; do
+  label=${mode%%:*}
+  flags=()
+  [[ $mode == *:* ]] && read -r -a flags <<<"${mode#*:}"
+  start "$label" "${flags[@]}"
+  echo "== conformance: $label ($URL)"
+  baseline=()
+  [[ -f conformance/$label.yml ]] && baseline=(--expected-failures "conformance/$label.yml")
+  run "conformance $label" scripts/conformance.sh "$URL" "$label" "${baseline[@]}"
+  if [[ $label != json ]]; then
+    echo "== interop clients: $label"
+    run "interop clients $label" scripts/interop-clients.sh "$URL" --expect-auto-version 2025-11-25
+  fi
+done
+echo "interop: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
