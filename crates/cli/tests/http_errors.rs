@@ -179,13 +179,7 @@ async fn session_errors() {
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(post(&http, url, Some(&sid), &ping).await.status(), 404);
-    let r = http
-        .get(url)
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", &sid)
-        .send()
-        .await
-        .unwrap();
+    let r = get_stream(&http, url, &sid, None).await;
     assert_eq!(r.status(), 404);
     // Other methods: 405 with Allow.
     let r = http.put(url).send().await.unwrap();

@@ -109,13 +109,7 @@ async fn sse_mode_always_streams_and_json_mode_never_does() {
     .await;
     let url = json_server.url.as_str();
     let sid = session(&http, url, "2025-11-25").await;
-    let get = http
-        .get(url)
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", &sid)
-        .send()
-        .await
-        .unwrap();
+    let get = get_stream(&http, url, &sid, None).await;
     let mut get = SseReader::new(get);
     let r = post(
         &http,
@@ -238,14 +232,7 @@ async fn a_disconnected_call_keeps_running_and_is_replayed_with_last_event_id() 
     let last = priming.id.clone().unwrap();
     drop(reader); // the client goes away mid-call (T-19: not a cancellation)
     tokio::time::sleep(Duration::from_millis(900)).await;
-    let r = http
-        .get(url)
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", &sid)
-        .header("last-event-id", &last)
-        .send()
-        .await
-        .unwrap();
+    let r = get_stream(&http, url, &sid, Some(&last)).await;
     let msgs = messages(&SseReader::new(r).rest().await);
     // Everything after the priming event, the final response included (T-34), and nothing from
     // any other stream (T-35).
@@ -286,14 +273,7 @@ async fn test_reconnection_closes_the_stream_and_the_result_arrives_on_resume() 
     assert!(messages(&events).is_empty(), "{events:?}");
     let last = events.iter().rev().find_map(|e| e.id.clone()).unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let r = http
-        .get(url)
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", &sid)
-        .header("last-event-id", &last)
-        .send()
-        .await
-        .unwrap();
+    let r = get_stream(&http, url, &sid, Some(&last)).await;
     let msgs = messages(&SseReader::new(r).rest().await);
     assert_eq!(msgs.len(), 1, "{msgs:?}");
     assert!(
@@ -453,13 +433,7 @@ async fn idle_sessions_are_reaped_but_open_streams_count_as_activity() {
     let (http, url) = (client(), server.url.as_str());
     let idle = session(&http, url, "2025-11-25").await;
     let watched = session(&http, url, "2025-11-25").await;
-    let get = http
-        .get(url)
-        .header("accept", "text/event-stream")
-        .header("mcp-session-id", &watched)
-        .send()
-        .await
-        .unwrap();
+    let get = get_stream(&http, url, &watched, None).await;
     let _stream = SseReader::new(get);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});

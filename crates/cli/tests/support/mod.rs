@@ -94,6 +94,23 @@ pub async fn session(http: &reqwest::Client, url: &str, version: &str) -> String
     id
 }
 
+/// Opens a GET stream of a session, resuming after `last_event_id` when given.
+pub async fn get_stream(
+    http: &reqwest::Client,
+    url: &str,
+    session: &str,
+    last_event_id: Option<&str>,
+) -> reqwest::Response {
+    let mut request = http
+        .get(url)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", session);
+    if let Some(last) = last_event_id {
+        request = request.header("last-event-id", last);
+    }
+    request.send().await.unwrap()
+}
+
 pub fn call(id: i64, tool: &str, arguments: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
 }
