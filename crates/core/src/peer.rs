@@ -242,6 +242,9 @@ impl Peer {
     /// Closes the peer: pending requests fail with [`RequestError::Closed`] and running handlers
     /// are cancelled.
     pub fn close(&self) {
+        if !self.inner.closed.is_cancelled() {
+            self.inner.sink.close();
+        }
         self.inner.closed.cancel();
         lock(&self.inner.pending).clear();
     }
@@ -570,8 +573,13 @@ impl Peer {
             method: method.to_owned(),
             params,
         };
-        self.send_message(Message::Request(request), options.related.clone())
-            .await?;
+        // The send runs inside the timing loop: over HTTP it may not return until the server
+        // answers (a JSON response), and the timeout and cancellation must still apply. Once it
+        // has started, the other side may have the request, so giving up sends a cancellation
+        // (X-5 makes that harmless if it never arrived).
+        let mut send =
+            std::pin::pin!(self.send_message(Message::Request(request), options.related.clone()));
+        let mut sending = true;
         guard.sent = true;
 
         let timeout = options.timeout.unwrap_or(self.inner.config.request_timeout);
@@ -586,6 +594,13 @@ impl Peer {
             let deadline = idle_deadline.min(hard_deadline);
             tokio::select! {
                 biased;
+                sent = &mut send, if sending => {
+                    sending = false;
+                    if let Err(e) = sent {
+                        guard.sent = false;
+                        return Err(e.into());
+                    }
+                }
                 outcome = &mut rx => {
                     guard.armed = false;
                     return match outcome {

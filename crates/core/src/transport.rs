@@ -50,6 +50,9 @@ pub trait MessageSink: Send + Sync + 'static {
         let _ = related;
         false
     }
+
+    /// The peer is closing: release the connection (an HTTP client ends its session here).
+    fn close(&self) {}
 }
 
 /// A sink that queues each message's JSON on a channel, for transports with a writer task.

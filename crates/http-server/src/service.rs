@@ -216,6 +216,15 @@ impl StreamableHttpService {
         self.inner.sessions.len()
     }
 
+    /// Ends every session now: their streams close, running handlers are cancelled, and later
+    /// requests with their ids get 404.
+    pub fn end_all_sessions(&self) {
+        let ids: Vec<Arc<str>> = self.inner.sessions.iter().map(|s| s.id.clone()).collect();
+        for id in ids {
+            self.inner.end_session(&id);
+        }
+    }
+
     /// Starts a graceful shutdown: SSE connections end after a `retry` field so clients
     /// reconnect elsewhere, and new sessions are refused with 503.
     pub fn shutdown(&self) {

@@ -1,0 +1,197 @@
+//! Our client over Streamable HTTP against our server, in each response mode: the handshake,
+//! lists, progress and logs, sampling, elicitation, resumption of a stream the server closed,
+//! cancellation, typed errors, and DELETE on close.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mcp_http_client::{Client, RequestError, RequestOptions};
+use mcp_http_client_http::{HttpClientConfig, StreamableHttpClient, default_http_client};
+use mcp_http_core::TransportErrorKind;
+use mcp_http_proto::{CreateMessageResult, ElicitResult, LoggingLevel};
+use mcp_http_server_http::{HttpConfig, ResponseMode};
+use serde_json::json;
+use support::*;
+
+fn text(result: &mcp_http_proto::CallToolResult) -> String {
+    result.content.iter().filter_map(|c| c.as_text()).collect()
+}
+
+async fn connect(url: &str, config: HttpClientConfig, logs: Arc<Mutex<Vec<String>>>) -> Client {
+    let transport = StreamableHttpClient::with_client(url, default_http_client(), config).unwrap();
+    Client::builder("http-e2e", "1.0")
+        .on_log(move |l| logs.lock().unwrap().push(l.data.to_string()))
+        .sampling(|_, _| async {
+            Ok(serde_json::from_value::<CreateMessageResult>(json!({
+                "role": "assistant", "model": "m", "content": {"type": "text", "text": "from rust"}})).unwrap())
+        })
+        .elicitation(|_, _| async {
+            let mut content = serde_json::Map::new();
+            content.insert("name".into(), json!("Rusty"));
+            Ok(ElicitResult::accept(content))
+        })
+        .apply_elicitation_defaults(true)
+        .connect(transport)
+        .await
+        .unwrap()
+}
+
+async fn exercise(mode: ResponseMode, stateless: bool) {
+    let config = HttpConfig {
+        response_mode: mode,
+        stateless,
+        retry: Duration::from_millis(100),
+        ..HttpConfig::default()
+    };
+    let server = start(config).await;
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let client = connect(&server.url, HttpClientConfig::default(), logs.clone()).await;
+    assert_eq!(client.protocol_version().as_str(), "2025-11-25");
+    client.ping().await.unwrap();
+    assert!(client.list_all_tools().await.unwrap().len() >= 20);
+    assert_eq!(client.list_all_resources().await.unwrap().len(), 3);
+    assert_eq!(client.list_all_prompts().await.unwrap().len(), 4);
+    assert_eq!(
+        text(
+            &client
+                .call_tool("add", json!({"a": 20, "b": 22}))
+                .await
+                .unwrap()
+        ),
+        "42"
+    );
+
+    client.set_logging_level(LoggingLevel::Info).await.unwrap();
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    let options =
+        RequestOptions::default().on_progress(move |p| seen.lock().unwrap().push(p.progress));
+    let result = client
+        .call_tool_with(
+            "long_running_operation",
+            json!({"duration": 0.3, "steps": 3}),
+            options,
+        )
+        .await
+        .unwrap();
+    assert!(text(&result).contains("3 steps"));
+    if mode != ResponseMode::Json {
+        assert_eq!(*progress.lock().unwrap(), [1.0, 2.0, 3.0], "{mode:?}");
+        assert_eq!(logs.lock().unwrap().len(), 3, "{mode:?}");
+    }
+    if !(stateless && mode == ResponseMode::Json) {
+        let sampled = client
+            .call_tool("sample_llm", json!({"prompt": "hi"}))
+            .await
+            .unwrap();
+        assert_eq!(text(&sampled), "LLM response: from rust", "{mode:?}");
+        let asked = client
+            .call_tool("ask_user", json!({"message": "who?"}))
+            .await
+            .unwrap();
+        assert!(
+            text(&asked).contains("\"name\":\"Rusty\"")
+                && text(&asked).contains("\"proceed\":true"),
+            "{}",
+            text(&asked)
+        );
+    }
+    if mode != ResponseMode::Json {
+        // T-33, T-37: the server closes the stream; the client resumes with GET + Last-Event-ID.
+        let resumed = client
+            .call_tool("test_reconnection", json!({}))
+            .await
+            .unwrap();
+        assert!(
+            text(&resumed).contains("Reconnection test completed"),
+            "{mode:?}"
+        );
+    }
+    // A timeout cancels the call; the session keeps working.
+    let options = RequestOptions::default().timeout(Duration::from_millis(200));
+    let err = client
+        .call_tool_with(
+            "long_running_operation",
+            json!({"duration": 10, "steps": 1}),
+            options,
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(err, RequestError::Timeout(_)));
+    client.ping().await.unwrap();
+}
+
+#[tokio::test]
+async fn adaptive() {
+    exercise(ResponseMode::Adaptive, false).await;
+}
+
+#[tokio::test]
+async fn sse() {
+    exercise(ResponseMode::Sse, false).await;
+}
+
+#[tokio::test]
+async fn json() {
+    exercise(ResponseMode::Json, false).await;
+}
+
+#[tokio::test]
+async fn stateless() {
+    exercise(ResponseMode::Adaptive, true).await;
+}
+
+#[tokio::test]
+async fn resumption_tokens_and_delete_on_close() {
+    let server = start(HttpConfig {
+        retry: Duration::from_millis(100),
+        ..HttpConfig::default()
+    })
+    .await;
+    let tokens = Arc::new(Mutex::new(Vec::new()));
+    let sink = tokens.clone();
+    let config = HttpClientConfig {
+        on_resumption_token: Some(Arc::new(move |id, token| {
+            sink.lock().unwrap().push((id.clone(), token.to_owned()))
+        })),
+        ..HttpClientConfig::default()
+    };
+    let client = connect(&server.url, config, Arc::default()).await;
+    client
+        .call_tool("test_reconnection", json!({}))
+        .await
+        .unwrap();
+    assert!(
+        !tokens.lock().unwrap().is_empty(),
+        "resumption tokens are handed to the caller"
+    );
+    assert_eq!(server.service.session_count(), 1);
+
+    // DELETE on close (T-42).
+    client.close();
+    for _ in 0..50 {
+        if server.service.session_count() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.service.session_count(), 0);
+}
+
+#[tokio::test]
+async fn a_deleted_session_gives_session_expired() {
+    let server = start(HttpConfig::default()).await;
+    let client = connect(&server.url, HttpClientConfig::default(), Arc::default()).await;
+    assert_eq!(server.service.session_count(), 1);
+    // The server ends the session; the next request learns it from the 404.
+    server.service.end_all_sessions();
+    let err = client.ping().await.unwrap_err();
+    assert!(
+        matches!(&err, RequestError::Transport(t) if t.kind() == TransportErrorKind::SessionExpired),
+        "{err:?}"
+    );
+}

@@ -1,0 +1,17 @@
+//! Streamable HTTP for MCP clients, legacy era (2025-03-26 to 2025-11-25): a `Transport` for the
+//! peer engine, so `mcp_http_client::Client` talks to any Streamable HTTP server.
+//!
+//! ```no_run
+//! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
+//! let transport = mcp_http_client_http::StreamableHttpClient::new("http://127.0.0.1:8080/mcp")?;
+//! let client = mcp_http_client::Client::builder("app", "1.0").connect(transport).await?;
+//! println!("{:?}", client.list_all_tools().await?);
+//! # Ok(()) }
+//! ```
+
+pub mod sse;
+mod transport;
+
+pub use transport::{
+    HttpClientConfig, ResumptionCallback, StreamableHttpClient, default_http_client,
+};
