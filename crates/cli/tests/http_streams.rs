@@ -359,6 +359,27 @@ async fn stateless_server_to_client_requests_reach_the_handler() {
         !r.headers().contains_key("mcp-session-id"),
         "stateless: no session id"
     );
+    // T-47: the version header is not checked on initialize, stateless or not.
+    let r = http
+        .post(url)
+        .header("accept", ACCEPT)
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", "garbage")
+        .body(init_body("2025-11-25").to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = http
+        .post(url)
+        .header("accept", ACCEPT)
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", "garbage")
+        .body(json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
     assert_eq!(
         http.get(url)
             .header("accept", "text/event-stream")

@@ -113,6 +113,39 @@ pub(crate) struct Router {
     state: Mutex<State>,
 }
 
+/// An event id: the router's tag, the stream, the event's number on it.
+fn format_event_id(tag: &str, stream: u64, seq: u64) -> String {
+    format!("{tag}.{stream}.{seq}")
+}
+
+/// Splits an event id into tag, stream and number.
+pub(crate) fn parse_event_id(id: &str) -> Result<(&str, u64, u64), ResumeError> {
+    let mut parts = id.split('.');
+    let (Some(tag), Some(stream), Some(seq), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(ResumeError::Malformed);
+    };
+    match (stream.parse(), seq.parse()) {
+        (Ok(stream), Ok(seq)) => Ok((tag, stream, seq)),
+        _ => Err(ResumeError::Malformed),
+    }
+}
+
+/// Frames replayed events with their original ids.
+fn replayed(tag: &str, stream: u64, events: &[(u64, Bytes)], out: &mut BytesMut) {
+    for (seq, json) in events {
+        out.extend_from_slice(&sse::event(Some(&format_event_id(tag, stream, *seq)), json));
+    }
+}
+
+/// Forgets a request stream whose response went out, and its request id.
+fn finish(st: &mut State, sid: u64) {
+    if let Some(request) = st.streams.remove(&sid).and_then(|s| s.request) {
+        st.requests.remove(&request);
+    }
+}
+
 fn random_tag(len: usize) -> String {
     let mut bytes = vec![0u8; len];
     // A failing system RNG leaves zeros: ids stay unique per stream, only less opaque.
@@ -185,7 +218,7 @@ impl Router {
     }
 
     fn event_id(&self, stream: u64, seq: u64) -> String {
-        format!("{}.{stream}.{seq}", self.tag)
+        format_event_id(&self.tag, stream, seq)
     }
 
     /// Registers an inbound request whose POST waits to choose JSON or SSE. `None` when a request
@@ -225,10 +258,7 @@ impl Router {
             [] => Pending::Empty,
             [(OutboundKind::Response, json)] => {
                 let json = json.clone();
-                if let Some(request) = stream.request.take() {
-                    st.requests.remove(&request);
-                }
-                st.streams.remove(&sid);
+                finish(&mut st, sid);
                 Pending::Json(json)
             }
             _ => Pending::Stream,
@@ -245,6 +275,22 @@ impl Router {
             self.event_id(sid, seq)
         });
         out.extend_from_slice(&sse::event(id.as_deref(), json));
+    }
+
+    /// Frames what waited for the POST's choice; returns whether the response was among it.
+    fn flush_waiting(
+        &self,
+        sid: u64,
+        stream: &mut Stream,
+        waiting: &Waiting,
+        out: &mut BytesMut,
+    ) -> bool {
+        let mut answered = false;
+        for (kind, json) in &waiting.messages {
+            self.frame(sid, stream, json, out);
+            answered |= *kind == OutboundKind::Response;
+        }
+        answered
     }
 
     fn prime(&self, sid: u64, stream: &mut Stream, out: &mut BytesMut) {
@@ -278,30 +324,24 @@ impl Router {
         let done = Arc::new(AtomicBool::new(false));
         let mut prefix = BytesMut::new();
         let mut st = self.lock();
-        let mut finished = None;
+        let mut answered = false;
         if let Some(stream) = st.streams.get_mut(&sid) {
             self.prime(sid, stream, &mut prefix);
             let waiting = stream.waiting.take();
-            let mut close = false;
-            for (kind, json) in waiting.iter().flat_map(|w| w.messages.iter()) {
-                self.frame(sid, stream, json, &mut prefix);
-                if *kind == OutboundKind::Response {
-                    finished = stream.request.take();
-                }
+            if let Some(waiting) = &waiting {
+                answered = self.flush_waiting(sid, stream, waiting, &mut prefix);
             }
-            if waiting.as_ref().is_some_and(|w| w.close_requested) && finished.is_none() {
+            let close = waiting.is_some_and(|w| w.close_requested) && !answered;
+            if close {
                 prefix.extend_from_slice(&sse::retry(self.retry_ms));
-                close = true;
-            }
-            if finished.is_none() && !close {
+            } else if !answered {
                 stream.conn = Some(tx);
                 stream.completed = Some(done.clone());
             }
         }
-        if let Some(request) = finished {
+        if answered {
             done.store(true, Ordering::Release);
-            st.requests.remove(&request);
-            st.streams.remove(&sid);
+            finish(&mut st, sid);
         }
         drop(st);
         self.body(prefix, rx, Some((sid, done)))
@@ -316,17 +356,8 @@ impl Router {
         let Some(waiting) = stream.waiting.take() else {
             return;
         };
-        let mut sink = BytesMut::new();
-        let mut finished = None;
-        for (kind, json) in &waiting.messages {
-            self.frame(sid, stream, json, &mut sink);
-            if *kind == OutboundKind::Response {
-                finished = stream.request.take();
-            }
-        }
-        if let Some(request) = finished {
-            st.requests.remove(&request);
-            st.streams.remove(&sid);
+        if self.flush_waiting(sid, stream, &waiting, &mut BytesMut::new()) {
+            finish(&mut st, sid);
         }
     }
 
@@ -360,15 +391,7 @@ impl Router {
     /// Resumes the stream named by `last_event_id` (T-33, T-34): the events after it, then the
     /// live stream if it is still running.
     pub(crate) fn resume(&self, last_event_id: &str) -> Result<ResponseBody, ResumeError> {
-        let mut parts = last_event_id.split('.');
-        let (Some(tag), Some(sid), Some(seq), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(ResumeError::Malformed);
-        };
-        let (Ok(sid), Ok(seq)) = (sid.parse::<u64>(), seq.parse::<u64>()) else {
-            return Err(ResumeError::Malformed);
-        };
+        let (tag, sid, seq) = parse_event_id(last_event_id)?;
         if !self.resumable {
             return Err(ResumeError::Unknown);
         }
@@ -385,21 +408,22 @@ impl Router {
             .map_err(|e| match e {
                 ReplayError::UnknownStream | ReplayError::Evicted => ResumeError::Unknown,
             })?;
-        for (seq, json) in &events {
-            prefix.extend_from_slice(&sse::event(Some(&self.event_id(sid, *seq)), json));
-        }
+        replayed(&self.tag, sid, &events, &mut prefix);
+        let mut answered = st.get_stream != Some(sid) && !st.streams.contains_key(&sid);
         if let Some(stream) = st.streams.get_mut(&sid) {
-            // A stream whose POST never chose: what waited is part of the replay above.
+            // A stream whose POST never chose: what waited is part of the replay too.
             if let Some(waiting) = stream.waiting.take() {
-                for (_, json) in &waiting.messages {
-                    self.frame(sid, stream, json, &mut prefix);
-                }
+                answered = self.flush_waiting(sid, stream, &waiting, &mut prefix);
             }
-            stream.conn = Some(tx);
-            stream.completed = Some(done.clone());
-        } else if st.get_stream != Some(sid) {
+            if !answered {
+                stream.conn = Some(tx);
+                stream.completed = Some(done.clone());
+            }
+        }
+        if answered {
             // A finished request stream: the replay holds its response.
             done.store(true, Ordering::Release);
+            finish(&mut st, sid);
         }
         let is_get = st.get_stream == Some(sid);
         drop(st);
@@ -412,23 +436,13 @@ impl Router {
         config: &HttpConfig,
         last_event_id: &str,
     ) -> Result<ResponseBody, ResumeError> {
-        let mut parts = last_event_id.split('.');
-        let (Some(tag), Some(sid), Some(seq), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(ResumeError::Malformed);
-        };
-        let (Ok(sid), Ok(seq)) = (sid.parse::<u64>(), seq.parse::<u64>()) else {
-            return Err(ResumeError::Malformed);
-        };
+        let (tag, sid, seq) = parse_event_id(last_event_id)?;
         let events = config
             .event_store
             .replay(tag, sid, seq)
             .map_err(|_| ResumeError::Unknown)?;
         let mut prefix = BytesMut::new();
-        for (seq, json) in &events {
-            prefix.extend_from_slice(&sse::event(Some(&format!("{tag}.{sid}.{seq}")), json));
-        }
+        replayed(tag, sid, &events, &mut prefix);
         let (_, rx) = mpsc::channel(1);
         let completion = Completion {
             done: Arc::new(AtomicBool::new(true)),
@@ -533,11 +547,7 @@ impl Router {
         }
         if kind == OutboundKind::Response {
             // T-18: the stream ends with its response.
-            let request = stream.request.take();
-            st.streams.remove(&sid);
-            if let Some(request) = request {
-                st.requests.remove(&request);
-            }
+            finish(st, sid);
         }
     }
 

@@ -25,7 +25,7 @@ use mcp_http_server::Server;
 use crate::body::ResponseBody;
 use crate::checks;
 use crate::config::{HttpConfig, ResponseMode};
-use crate::router::{BackChannel, LiveStreams, Pending, ResumeError, Router};
+use crate::router::{BackChannel, LiveStreams, Pending, ResumeError, Router, parse_event_id};
 use crate::session::{Session, new_session_id};
 
 pub(crate) const SESSION_HEADER: &str = "mcp-session-id";
@@ -601,9 +601,14 @@ impl StreamableHttpService {
                 ErrorObject::invalid_request("Invalid Request: JSON-RPC batches are not supported");
             return rpc_error(StatusCode::BAD_REQUEST, None, error);
         };
-        if let Err(message) = checks::protocol_version(&parts.headers) {
-            return bad_request(&message);
-        }
+        let is_initialize =
+            matches!(&*message, Message::Request(r) if r.method == method::INITIALIZE);
+        // T-47: the header is never checked on initialize.
+        let header_version = match checks::protocol_version(&parts.headers) {
+            Ok(version) => version,
+            Err(_) if is_initialize => None,
+            Err(message) => return bad_request(&message),
+        };
         match *message {
             Message::Request(request) if is_modern_probe(&request) => {
                 modern_probe_response(request.id)
@@ -623,11 +628,8 @@ impl StreamableHttpService {
                 };
                 let peer = Peer::new(router.clone(), inner.server.stateless_handler(), config);
                 router.set_peer(peer.downgrade());
-                if request.method != method::INITIALIZE {
-                    let version = checks::protocol_version(&parts.headers)
-                        .ok()
-                        .flatten()
-                        .unwrap_or(ProtocolVersion::LATEST_LEGACY);
+                if !is_initialize {
+                    let version = header_version.unwrap_or(ProtocolVersion::LATEST_LEGACY);
                     peer.state().set_client(
                         version,
                         Implementation::new("unknown", "0"),
@@ -661,17 +663,16 @@ impl StreamableHttpService {
     }
 
     fn resume_stateless(&self, parts: &http::request::Parts) -> HttpResponse {
-        if !checks::accepts(&parts.headers, "text/event-stream") {
-            return error(
-                StatusCode::NOT_ACCEPTABLE,
-                error_code::SERVER_ERROR,
-                "Not Acceptable: the client must accept text/event-stream",
-            );
+        if let Some(refusal) = require_event_stream(parts) {
+            return refusal;
         }
         let Some(Ok(last)) = parts.headers.get("last-event-id").map(|v| v.to_str()) else {
             return bad_request("Bad Request: Last-Event-ID is not visible ASCII");
         };
-        let tag = last.split('.').next().unwrap_or("");
+        let tag = match parse_event_id(last) {
+            Ok((tag, _, _)) => tag,
+            Err(e) => return resume_error(e),
+        };
         let live = self.inner.live.get(tag).and_then(|r| r.upgrade());
         let resumed = match live {
             Some(router) => router.resume(last),
@@ -684,12 +685,8 @@ impl StreamableHttpService {
     }
 
     fn get(&self, parts: &http::request::Parts) -> HttpResponse {
-        if !checks::accepts(&parts.headers, "text/event-stream") {
-            return error(
-                StatusCode::NOT_ACCEPTABLE,
-                error_code::SERVER_ERROR,
-                "Not Acceptable: the client must accept text/event-stream",
-            );
+        if let Some(refusal) = require_event_stream(parts) {
+            return refusal;
         }
         let session = match self.session(parts) {
             Ok(session) => session,
@@ -720,6 +717,17 @@ impl StreamableHttpService {
         self.inner.end_session(&session.id);
         status(StatusCode::OK)
     }
+}
+
+/// A GET must accept `text/event-stream` (T-24): 406 otherwise.
+fn require_event_stream(parts: &http::request::Parts) -> Option<HttpResponse> {
+    (!checks::accepts(&parts.headers, "text/event-stream")).then(|| {
+        error(
+            StatusCode::NOT_ACCEPTABLE,
+            error_code::SERVER_ERROR,
+            "Not Acceptable: the client must accept text/event-stream",
+        )
+    })
 }
 
 fn resume_error(error: ResumeError) -> HttpResponse {
