@@ -56,6 +56,8 @@ enum Command {
         #[arg(long)]
         stdio: bool,
     },
+    /// Load-test an MCP endpoint: throughput, latency percentiles, errors by kind.
+    Bench(mcp_http::bench::BenchArgs),
 }
 
 async fn shutdown_signal() {
@@ -86,6 +88,7 @@ async fn main() -> ExitCode {
         )
         .init();
     match Cli::parse().command {
+        Command::Bench(args) => mcp_http::bench::run(args).await,
         Command::Serve { stdio: true, .. } => {
             let server = mcp_http::builtin::server();
             tokio::select! {
