@@ -117,7 +117,7 @@ hold() { # url -> RSS (KiB) of the server while the holder holds; extra flags af
   done
   local rss
   rss=$(rss_kib "$server_pid")
-  echo "$(cat "$fifo")" >&2
+  cat "$fifo" >&2
   kill "$holder" 2>/dev/null || true
   wait "$holder" 2>/dev/null || true
   echo "$rss"
