@@ -64,6 +64,8 @@ enum Kind {
 struct SseBody {
     prefix: Option<Bytes>,
     rx: mpsc::Receiver<Bytes>,
+    keep_alive_period: Option<Duration>,
+    /// Armed only while the stream is idle: a short stream never touches the timer.
     keep_alive: Option<Interval>,
     _guard: Option<ConnectionGuard>,
     completion: Option<Completion>,
@@ -91,18 +93,13 @@ impl ResponseBody {
         guard: Option<ConnectionGuard>,
         completion: Option<Completion>,
     ) -> Self {
-        let keep_alive = keep_alive.map(|period| {
-            let mut interval =
-                tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-            interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
-            interval
-        });
         let prefix = (!prefix.is_empty()).then_some(prefix);
         ResponseBody {
             kind: Kind::Sse(SseBody {
                 prefix,
                 rx,
-                keep_alive,
+                keep_alive_period: keep_alive,
+                keep_alive: None,
                 _guard: guard,
                 completion,
             }),
@@ -161,14 +158,20 @@ impl SseBody {
                 buf.get_or_insert_with(|| BytesMut::from(&first[..]))
                     .extend_from_slice(&more);
             }
-            if let Some(k) = &mut self.keep_alive {
-                k.reset();
-            }
+            // The next idle period starts now.
+            self.keep_alive = None;
             return Poll::Ready(Some(buf.map_or(first, BytesMut::freeze)));
         }
-        if let Some(k) = &mut self.keep_alive
-            && k.poll_tick(cx).is_ready()
-        {
+        let Some(period) = self.keep_alive_period else {
+            return Poll::Pending;
+        };
+        let keep_alive = self.keep_alive.get_or_insert_with(|| {
+            let mut interval =
+                tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            interval
+        });
+        if keep_alive.poll_tick(cx).is_ready() {
             return Poll::Ready(Some(Bytes::from_static(KEEP_ALIVE)));
         }
         Poll::Pending

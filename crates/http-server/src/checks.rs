@@ -72,17 +72,17 @@ pub(crate) fn accepts(headers: &HeaderMap, kind: &str) -> bool {
         return true;
     }
     let major = kind.split('/').next().unwrap_or("");
+    // Runs on every POST: no allocation, ASCII case folded in place of lowercased copies.
     values
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .any(|item| {
-            let media = item
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            media == kind || media == "*/*" || media.strip_suffix("/*") == Some(major)
+            let media = item.split(';').next().unwrap_or("").trim();
+            media.eq_ignore_ascii_case(kind)
+                || media == "*/*"
+                || media
+                    .strip_suffix("/*")
+                    .is_some_and(|m| m.eq_ignore_ascii_case(major))
         })
 }
 

@@ -146,11 +146,35 @@ fn finish(st: &mut State, sid: u64) {
     }
 }
 
+/// System randomness fetched 4 KiB at a time and handed out once: a stateless request needs 16
+/// bytes, and a `getrandom` call of its own was a measurable share of its cost.
+struct RandomPool {
+    bytes: [u8; 4096],
+    used: usize,
+}
+
+static RANDOM: Mutex<RandomPool> = Mutex::new(RandomPool {
+    bytes: [0; 4096],
+    used: 4096,
+});
+
 fn random_tag(len: usize) -> String {
-    let mut bytes = vec![0u8; len];
-    // A failing system RNG leaves zeros: ids stay unique per stream, only less opaque.
-    let _ = getrandom::fill(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut pool = RANDOM.lock().unwrap_or_else(|e| e.into_inner());
+    let mut tag = String::with_capacity(len * 2);
+    for _ in 0..len {
+        if pool.used == pool.bytes.len() {
+            // A failing system RNG leaves zeros: ids stay unique per stream, only less opaque.
+            pool.bytes = [0; 4096];
+            let _ = getrandom::fill(&mut pool.bytes);
+            pool.used = 0;
+        }
+        let b = pool.bytes[pool.used];
+        pool.used += 1;
+        tag.push(char::from(HEX[usize::from(b >> 4)]));
+        tag.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    tag
 }
 
 impl Router {
@@ -262,6 +286,15 @@ impl Router {
                 Pending::Json(json)
             }
             _ => Pending::Stream,
+        }
+    }
+
+    /// Whether the POST of stream `sid` has something to send (or must stop waiting).
+    pub(crate) fn has_waiting(&self, sid: u64) -> bool {
+        let st = self.lock();
+        match st.streams.get(&sid).and_then(|s| s.waiting.as_ref()) {
+            Some(waiting) => waiting.close_requested || !waiting.messages.is_empty(),
+            None => true,
         }
     }
 

@@ -452,9 +452,13 @@ impl StreamableHttpService {
         peer.receive(Message::Request(request)).await;
         let config = &self.inner.config;
         let deadline = tokio::time::Instant::now() + config.adaptive_delay;
+        let mut yielded = false;
         loop {
             let decision = match config.response_mode {
-                ResponseMode::Sse => Pending::Stream,
+                // SSE waits like adaptive for the first message, so that a handler that answers
+                // at once gets headers, priming event and response in one write.
+                ResponseMode::Sse if router.has_waiting(sid) => Pending::Stream,
+                ResponseMode::Sse => Pending::Empty,
                 _ => router.pending(sid),
             };
             match decision {
@@ -471,7 +475,14 @@ impl StreamableHttpService {
                 }
                 Pending::Empty => {}
             }
-            let adaptive = config.response_mode == ResponseMode::Adaptive;
+            if !yielded {
+                // The handler task was just spawned on this worker: one yield lets a fast handler
+                // answer before any timer is armed (arming one costs a driver wake-up per call).
+                yielded = true;
+                tokio::task::yield_now().await;
+                continue;
+            }
+            let adaptive = config.response_mode != ResponseMode::Json;
             tokio::select! {
                 _ = notify.notified() => {}
                 _ = tokio::time::sleep_until(deadline), if adaptive => {
