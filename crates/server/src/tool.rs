@@ -11,6 +11,7 @@ use mcp_http_proto::{CallToolResult, ErrorObject, JsonObject, Tool, ToolAnnotati
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 /// Arguments of a tool that takes none.
 #[derive(Debug, Default, Clone, serde::Deserialize, JsonSchema)]
@@ -134,7 +135,7 @@ impl<T: Serialize> IntoToolResult for Json<T> {
 }
 
 type CallFn = dyn Fn(
-        Option<JsonObject>,
+        Option<Box<RawValue>>,
         RequestContext,
     ) -> BoxFuture<'static, Result<CallToolResult, ErrorObject>>
     + Send
@@ -180,9 +181,14 @@ pub fn schema_of<T: JsonSchema>() -> JsonObject {
 }
 
 /// Decodes tool arguments, naming the offending field on failure.
-fn decode_args<A: DeserializeOwned>(args: Option<JsonObject>) -> Result<A, String> {
-    let value = serde_json::Value::Object(args.unwrap_or_default());
-    serde_path_to_error::deserialize(value).map_err(|e| {
+fn decode_args<A: DeserializeOwned>(args: Option<Box<RawValue>>) -> Result<A, String> {
+    let text = args.as_deref().map_or("{}", RawValue::get);
+    if let Ok(args) = serde_json::from_str(text) {
+        return Ok(args);
+    }
+    // Decoded again only to name the offending field.
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         if path == "." {
             format!("Invalid arguments: {}", e.into_inner())
@@ -272,7 +278,20 @@ impl ToolDef {
             tool,
             call: Arc::new(move |args, ctx| {
                 let f = f.clone();
-                Box::pin(async move { f(args.unwrap_or_default(), ctx).await.into_tool_result() })
+                Box::pin(async move {
+                    let args = match args {
+                        None => JsonObject::new(),
+                        Some(raw) => match serde_json::from_str(raw.get()) {
+                            Ok(args) => args,
+                            Err(e) => {
+                                return Ok(CallToolResult::error(format!(
+                                    "Invalid arguments: {e}"
+                                )));
+                            }
+                        },
+                    };
+                    f(args, ctx).await.into_tool_result()
+                })
             }),
         }
     }
