@@ -64,7 +64,7 @@ impl std::fmt::Debug for StreamableHttpService {
     }
 }
 
-type HttpResponse = Response<ResponseBody>;
+pub(crate) type HttpResponse = Response<ResponseBody>;
 
 fn rpc_error(status: StatusCode, id: Option<RequestId>, error: ErrorObject) -> HttpResponse {
     let body = Message::Response(RpcResponse {
