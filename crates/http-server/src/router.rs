@@ -144,6 +144,11 @@ fn finish(st: &mut State, sid: u64) {
     if let Some(request) = st.streams.remove(&sid).and_then(|s| s.request) {
         st.requests.remove(&request);
     }
+    if st.streams.is_empty() {
+        // An idle session keeps no tables: their capacity was most of its router's memory.
+        st.streams = HashMap::new();
+        st.requests = HashMap::new();
+    }
 }
 
 /// System randomness fetched 4 KiB at a time and handed out once: a stateless request needs 16
