@@ -6,7 +6,7 @@
 #   BENCH_DURATION=2 BENCH_RUNS=1 bench/compare.sh    # quick look
 #
 # Knobs (environment): BENCH_DURATION (s per run, 10), BENCH_RUNS (3), BENCH_WARMUP (s, 1),
-# BENCH_CONCURRENCY ("1 16 64"), BENCH_SERVERS (a subset of the names below), BENCH_MEM_SESSIONS
+# BENCH_CONCURRENCY ("1 16 64"; empty skips the load part), BENCH_SERVERS (a subset of the names below), BENCH_MEM_SESSIONS
 # (10000; 0 skips the memory part), BENCH_CLIENT_CALLS (5000; 0 skips the client part),
 # SERVER_CPU (0) and LOAD_CPU (1) for taskset, BENCH_OUT (where results go), BENCH_PORT (18400).
 #
@@ -20,7 +20,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 duration=${BENCH_DURATION:-10}
 runs=${BENCH_RUNS:-3}
 warmup=${BENCH_WARMUP:-1}
-concurrency=${BENCH_CONCURRENCY:-"1 16 64"}
+concurrency=${BENCH_CONCURRENCY-"1 16 64"}
 mem_sessions=${BENCH_MEM_SESSIONS:-10000}
 client_calls=${BENCH_CLIENT_CALLS:-5000}
 server_cpu=${SERVER_CPU:-0}
