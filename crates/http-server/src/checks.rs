@@ -71,19 +71,23 @@ pub(crate) fn accepts(headers: &HeaderMap, kind: &str) -> bool {
     if values.peek().is_none() {
         return true;
     }
-    let major = kind.split('/').next().unwrap_or("");
-    // Runs on every POST: no allocation, ASCII case folded in place of lowercased copies.
-    values
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|item| {
-            let media = item.split(';').next().unwrap_or("").trim();
+    // Runs twice on every POST: bytes, no allocation, no UTF-8 validation.
+    let kind = kind.as_bytes();
+    let major = kind.split(|&b| b == b'/').next().unwrap_or_default();
+    values.any(|value| {
+        value.as_bytes().split(|&b| b == b',').any(|item| {
+            let media = item
+                .split(|&b| b == b';')
+                .next()
+                .unwrap_or_default()
+                .trim_ascii();
             media.eq_ignore_ascii_case(kind)
-                || media == "*/*"
+                || media == b"*/*"
                 || media
-                    .strip_suffix("/*")
+                    .strip_suffix(b"/*")
                     .is_some_and(|m| m.eq_ignore_ascii_case(major))
         })
+    })
 }
 
 /// Whether the body is declared as JSON (415 otherwise).
