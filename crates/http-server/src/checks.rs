@@ -31,16 +31,14 @@ fn listed(value: &str, allowed: &[String]) -> bool {
 
 /// SEC-5: the Host (or HTTP/2 authority) must be loopback or allow-listed.
 pub(crate) fn host_allowed(uri: &http::Uri, headers: &HeaderMap, allowed: &[String]) -> bool {
-    let host = uri.authority().map(|a| a.as_str().to_owned()).or_else(|| {
-        headers
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
-            .map(str::to_owned)
-    });
+    let host = uri
+        .authority()
+        .map(|a| a.as_str())
+        .or_else(|| headers.get(HOST).and_then(|h| h.to_str().ok()));
     match host {
         Some(host) => {
-            let bare = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
-            is_loopback_host(&host) || listed(&host, allowed) || listed(bare, allowed)
+            let bare = host.rsplit_once(':').map_or(host, |(h, _)| h);
+            is_loopback_host(host) || listed(host, allowed) || listed(bare, allowed)
         }
         None => listed("", allowed),
     }

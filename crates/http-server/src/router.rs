@@ -188,12 +188,12 @@ impl Router {
     pub(crate) fn new(
         session: Arc<str>,
         config: &HttpConfig,
-        stateless: Option<(BackChannel, LiveStreams)>,
+        stateless: Option<(BackChannel, Option<LiveStreams>)>,
     ) -> Self {
         let (session, tag, back_channel, live) = match stateless {
             Some((back_channel, live)) => {
                 let tag = random_tag(16);
-                (Arc::from(tag.as_str()), tag, Some(back_channel), Some(live))
+                (Arc::from(tag.as_str()), tag, Some(back_channel), live)
             }
             None => (session, random_tag(6), None, None),
         };
@@ -227,7 +227,10 @@ impl Router {
 
     /// The prefix server-to-client request ids get in stateless mode, unique across requests.
     pub(crate) fn id_prefix(&self) -> String {
-        format!("{}-", self.tag)
+        let mut prefix = String::with_capacity(self.tag.len() + 1);
+        prefix.push_str(&self.tag);
+        prefix.push('-');
+        prefix
     }
 
     /// Links the router to its peer, for stateless back-channel routing.

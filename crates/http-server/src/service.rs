@@ -141,11 +141,11 @@ impl Rejection {
 
 /// A request of the 2026-07-28 era (a dual-era client's probe, item 10 of the HTTP issue).
 fn is_modern_probe(request: &RpcRequest) -> bool {
+    // The key holds a '/': params without one (most) skip the substring search.
     request.method == method::SERVER_DISCOVER
-        || request
-            .params
-            .as_ref()
-            .is_some_and(|p| p.get().contains(MODERN_VERSION_KEY))
+        || request.params.as_ref().is_some_and(|p| {
+            p.get().as_bytes().contains(&b'/') && p.get().contains(MODERN_VERSION_KEY)
+        })
 }
 
 fn modern_probe_response(id: RequestId) -> HttpResponse {
@@ -626,9 +626,13 @@ impl StreamableHttpService {
             }
             Message::Request(request) => {
                 let inner = &self.inner;
-                let stateless = (inner.back_channel.clone(), inner.live.clone());
+                // Only a stream can be resumed: in JSON mode no event id ever reaches the client.
+                let resumable =
+                    inner.config.resumable && inner.config.response_mode != ResponseMode::Json;
+                let live = resumable.then(|| inner.live.clone());
+                let stateless = (inner.back_channel.clone(), live);
                 let router = Arc::new(Router::new("".into(), &inner.config, Some(stateless)));
-                if inner.config.resumable {
+                if resumable {
                     inner
                         .live
                         .insert(router.tag().to_owned(), Arc::downgrade(&router));
