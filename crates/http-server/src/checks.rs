@@ -17,10 +17,9 @@ fn is_loopback_host(host: &str) -> bool {
             }
         }),
     };
-    matches!(
-        name.to_ascii_lowercase().as_str(),
-        "localhost" | "127.0.0.1" | "::1"
-    )
+    ["localhost", "127.0.0.1", "::1"]
+        .iter()
+        .any(|loopback| name.eq_ignore_ascii_case(loopback))
 }
 
 fn listed(value: &str, allowed: &[String]) -> bool {

@@ -40,10 +40,11 @@ fn encode<T: Serialize>(value: &T) -> Result<Box<RawValue>, ErrorObject> {
 /// tool's own type. The other fields are checked as [`CallToolRequestParams`] checks them.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CallParams {
-    name: String,
-    #[serde(default)]
-    arguments: Option<Box<RawValue>>,
+struct CallParams<'a> {
+    #[serde(borrow)]
+    name: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
     #[serde(rename = "_meta", default)]
     _meta: Option<mcp_http_proto::Meta>,
     #[serde(rename = "task", default)]
@@ -54,17 +55,10 @@ struct CallParams {
     _request_state: Option<String>,
 }
 
-fn call_params(request: &Request) -> Result<CallParams, ErrorObject> {
+fn call_params(request: &Request) -> Result<CallParams<'_>, ErrorObject> {
     let text = request.params.as_deref().map_or("{}", RawValue::get);
-    match serde_json::from_str::<CallParams>(text) {
-        Ok(params)
-            if params
-                .arguments
-                .as_deref()
-                .is_none_or(|a| a.get().starts_with('{')) =>
-        {
-            Ok(params)
-        }
+    match serde_json::from_str::<CallParams<'_>>(text) {
+        Ok(params) if params.arguments.is_none_or(|a| a.get().starts_with('{')) => Ok(params),
         // The slow path only names the offending field, exactly as every other method does.
         _ => match request.params_as::<CallToolRequestParams>() {
             Err(error) => Err(error),
@@ -157,7 +151,9 @@ async fn dispatch(
         method::TOOLS_CALL if caps.tools.is_some() => {
             let params = call_params(&request)?;
             // Only the function is cloned: the tool's description and schema stay put.
-            let call = read(&inner.tools).get(&params.name).map(|t| t.call.clone());
+            let call = read(&inner.tools)
+                .get(params.name.as_ref())
+                .map(|t| t.call.clone());
             let Some(call) = call else {
                 // TL-4a: an unknown tool is a protocol error.
                 return Err(ErrorObject::invalid_params(format!(

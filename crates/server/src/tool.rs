@@ -134,10 +134,7 @@ impl<T: Serialize> IntoToolResult for Json<T> {
     }
 }
 
-type CallFn = dyn Fn(
-        Option<Box<RawValue>>,
-        RequestContext,
-    ) -> BoxFuture<'static, Result<CallToolResult, ErrorObject>>
+type CallFn = dyn Fn(Option<&RawValue>, RequestContext) -> BoxFuture<'static, Result<CallToolResult, ErrorObject>>
     + Send
     + Sync;
 
@@ -181,8 +178,8 @@ pub fn schema_of<T: JsonSchema>() -> JsonObject {
 }
 
 /// Decodes tool arguments, naming the offending field on failure.
-fn decode_args<A: DeserializeOwned>(args: Option<Box<RawValue>>) -> Result<A, String> {
-    let text = args.as_deref().map_or("{}", RawValue::get);
+fn decode_args<A: DeserializeOwned>(args: Option<&RawValue>) -> Result<A, String> {
+    let text = args.map_or("{}", RawValue::get);
     if let Ok(args) = serde_json::from_str(text) {
         return Ok(args);
     }
@@ -231,9 +228,11 @@ impl ToolDef {
         ToolDef {
             tool,
             call: Arc::new(move |args, ctx| {
+                // Decoded here, from the request's own text: the future owns only the result.
+                let args = decode_args::<A>(args);
                 let f = f.clone();
                 Box::pin(async move {
-                    match decode_args::<A>(args) {
+                    match args {
                         // TL-4: argument validation failures are tool errors the model can see.
                         Err(message) => Ok(CallToolResult::error(message)),
                         Ok(args) => f(args, ctx).await.into_tool_result(),
@@ -277,20 +276,14 @@ impl ToolDef {
         ToolDef {
             tool,
             call: Arc::new(move |args, ctx| {
+                let args: Result<JsonObject, _> =
+                    args.map_or(Ok(JsonObject::new()), |raw| serde_json::from_str(raw.get()));
                 let f = f.clone();
                 Box::pin(async move {
-                    let args = match args {
-                        None => JsonObject::new(),
-                        Some(raw) => match serde_json::from_str(raw.get()) {
-                            Ok(args) => args,
-                            Err(e) => {
-                                return Ok(CallToolResult::error(format!(
-                                    "Invalid arguments: {e}"
-                                )));
-                            }
-                        },
-                    };
-                    f(args, ctx).await.into_tool_result()
+                    match args {
+                        Err(e) => Ok(CallToolResult::error(format!("Invalid arguments: {e}"))),
+                        Ok(args) => f(args, ctx).await.into_tool_result(),
+                    }
                 })
             }),
         }
