@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
-use tokio::sync::mpsc;
 use tokio::time::{Interval, MissedTickBehavior};
 
+use crate::queue::QueueRx;
 use crate::sse::KEEP_ALIVE;
 
 /// Counts a session's open SSE connections; decremented when the body is dropped.
@@ -63,7 +63,7 @@ enum Kind {
 #[derive(Debug)]
 struct SseBody {
     prefix: Option<Bytes>,
-    rx: mpsc::Receiver<Bytes>,
+    rx: QueueRx,
     keep_alive_period: Option<Duration>,
     /// Armed only while the stream is idle: a short stream never touches the timer.
     keep_alive: Option<Interval>,
@@ -88,7 +88,7 @@ impl ResponseBody {
 
     pub(crate) fn sse(
         prefix: Bytes,
-        rx: mpsc::Receiver<Bytes>,
+        rx: QueueRx,
         keep_alive: Option<Duration>,
         guard: Option<ConnectionGuard>,
         completion: Option<Completion>,
@@ -154,7 +154,7 @@ impl SseBody {
         if let Some(first) = first {
             // Coalesce whatever else is ready: a short stream goes out in one write.
             let mut buf: Option<BytesMut> = None;
-            while let Ok(more) = self.rx.try_recv() {
+            while let Some(more) = self.rx.try_recv() {
                 buf.get_or_insert_with(|| BytesMut::from(&first[..]))
                     .extend_from_slice(&more);
             }

@@ -18,11 +18,12 @@ use futures::future::BoxFuture;
 use mcp_http_core::peer::WeakPeer;
 use mcp_http_core::{MessageSink, Outbound, OutboundKind, TransportError, TransportErrorKind};
 use mcp_http_proto::RequestId;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 use crate::body::{Completion, ConnectionGuard, ResponseBody};
 use crate::config::{HttpConfig, ResponseMode};
 use crate::event_store::ReplayError;
+use crate::queue::{QueueRx, QueueTx, queue};
 use crate::sse;
 
 /// Server-to-client request ids of stateless requests, so a client's POSTed response reaches the
@@ -63,7 +64,7 @@ struct Waiting {
 
 struct Stream {
     next_seq: u64,
-    conn: Option<mpsc::Sender<Bytes>>,
+    conn: Option<QueueTx>,
     /// Set once the response went into `conn` (see [`crate::body::Completion`]).
     completed: Option<Arc<AtomicBool>>,
     /// Set while the POST has not yet chosen JSON or SSE.
@@ -346,7 +347,7 @@ impl Router {
     fn body(
         &self,
         prefix: BytesMut,
-        rx: mpsc::Receiver<Bytes>,
+        rx: QueueRx,
         completion: Option<(u64, Arc<AtomicBool>)>,
     ) -> ResponseBody {
         let completion = completion.map(|(stream, done)| Completion {
@@ -361,7 +362,7 @@ impl Router {
 
     /// Answers stream `sid`'s POST with SSE: the priming event, what was waiting, then live events.
     pub(crate) fn upgrade(&self, sid: u64) -> ResponseBody {
-        let (tx, rx) = mpsc::channel(self.queue);
+        let (tx, rx) = queue(self.queue);
         let done = Arc::new(AtomicBool::new(false));
         let mut prefix = BytesMut::new();
         let mut st = self.lock();
@@ -404,7 +405,7 @@ impl Router {
 
     /// Opens the standalone GET stream, replacing an open one (its connection ends cleanly).
     pub(crate) fn open_get(&self) -> ResponseBody {
-        let (tx, rx) = mpsc::channel(self.queue);
+        let (tx, rx) = queue(self.queue);
         let mut prefix = BytesMut::new();
         let mut st = self.lock();
         let sid = match st.get_stream {
@@ -439,7 +440,7 @@ impl Router {
         if tag != self.tag {
             return Err(ResumeError::Foreign);
         }
-        let (tx, rx) = mpsc::channel(self.queue);
+        let (tx, rx) = queue(self.queue);
         let done = Arc::new(AtomicBool::new(false));
         let mut prefix = BytesMut::new();
         let mut st = self.lock();
@@ -484,7 +485,6 @@ impl Router {
             .map_err(|_| ResumeError::Unknown)?;
         let mut prefix = BytesMut::new();
         replayed(tag, sid, &events, &mut prefix);
-        let (_, rx) = mpsc::channel(1);
         let completion = Completion {
             done: Arc::new(AtomicBool::new(true)),
             store: config.event_store.clone(),
@@ -493,7 +493,7 @@ impl Router {
         };
         Ok(ResponseBody::sse(
             prefix.freeze(),
-            rx,
+            QueueRx::closed(),
             None,
             None,
             Some(completion),
@@ -547,14 +547,11 @@ impl Router {
             let st = self.lock();
             st.get_stream
                 .and_then(|sid| st.streams.get(&sid))
-                .and_then(|s| s.conn.clone())
+                .and_then(|s| s.conn.as_ref().map(QueueTx::probe))
         };
         let Some(conn) = conn else { return };
         let deadline = tokio::time::Instant::now() + limit;
-        while conn.capacity() < conn.max_capacity()
-            && !conn.is_closed()
-            && tokio::time::Instant::now() < deadline
-        {
+        while !conn.drained_or_gone() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
     }
