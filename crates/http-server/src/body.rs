@@ -122,30 +122,48 @@ impl Body for ResponseBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self.kind, Kind::Full(None))
+        match &self.kind {
+            Kind::Full(bytes) => bytes.is_none(),
+            Kind::Sse(sse) => sse.prefix.is_none() && sse.rx.is_closed(),
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             Kind::Full(None) => SizeHint::with_exact(0),
+            // A stream whose whole content is known (answered at once, or a finished replay)
+            // goes out with a Content-Length, like any short response: no chunk framing.
+            Kind::Sse(sse) if sse.rx.is_closed() => {
+                SizeHint::with_exact(sse.prefix.as_ref().map_or(0, |p| p.len() as u64))
+            }
             Kind::Sse(_) => SizeHint::default(),
         }
     }
 }
 
 impl SseBody {
+    /// The body ended normally: a finished stream's stored events are no longer needed.
+    fn complete(&mut self) {
+        if let Some(c) = self.completion.take()
+            && c.done.load(Ordering::Acquire)
+        {
+            c.store.forget_stream(&c.session, c.stream);
+        }
+    }
+
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
         let first = match self.prefix.take() {
+            // With a known length the body may not be polled again after its last bytes.
+            Some(prefix) if self.rx.is_closed() => {
+                self.complete();
+                return Poll::Ready(Some(prefix));
+            }
             Some(prefix) => Some(prefix),
             None => match self.rx.poll_recv(cx) {
                 Poll::Ready(Some(bytes)) => Some(bytes),
                 Poll::Ready(None) => {
-                    if let Some(c) = self.completion.take()
-                        && c.done.load(Ordering::Acquire)
-                    {
-                        c.store.forget_stream(&c.session, c.stream);
-                    }
+                    self.complete();
                     return Poll::Ready(None);
                 }
                 Poll::Pending => None,

@@ -38,7 +38,9 @@ pub(crate) fn queue(capacity: usize) -> (QueueTx, QueueRx) {
             shared: shared.clone(),
             capacity: capacity.max(1),
         },
-        QueueRx { shared },
+        QueueRx {
+            shared: Some(shared),
+        },
     )
 }
 
@@ -104,18 +106,27 @@ impl QueueProbe {
 /// The body's end.
 #[derive(Debug)]
 pub(crate) struct QueueRx {
-    shared: Arc<Shared>,
+    /// `None`: a body whose whole content was known up front (nothing to receive).
+    shared: Option<Arc<Shared>>,
 }
 
 impl QueueRx {
-    /// A receiver whose sender is already gone: it yields nothing.
+    /// A receiver with no sender: it yields nothing (and allocates nothing).
     pub(crate) fn closed() -> QueueRx {
-        queue(1).1
+        QueueRx { shared: None }
+    }
+
+    /// Whether this receiver never had a sender (see [`QueueRx::closed`]).
+    pub(crate) fn is_closed(&self) -> bool {
+        self.shared.is_none()
     }
 
     /// The next frame; `None` once the sender is gone and the queue drained.
     pub(crate) fn poll_recv(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
-        let mut st = self.shared.lock();
+        let Some(shared) = &self.shared else {
+            return Poll::Ready(None);
+        };
+        let mut st = shared.lock();
         if let Some(frame) = st.items.pop_front() {
             return Poll::Ready(Some(frame));
         }
@@ -131,15 +142,17 @@ impl QueueRx {
 
     /// A frame that is ready now, if any.
     pub(crate) fn try_recv(&mut self) -> Option<Bytes> {
-        self.shared.lock().items.pop_front()
+        self.shared.as_ref()?.lock().items.pop_front()
     }
 }
 
 impl Drop for QueueRx {
     fn drop(&mut self) {
-        let mut st = self.shared.lock();
-        st.receiver_gone = true;
-        st.items.clear();
+        if let Some(shared) = &self.shared {
+            let mut st = shared.lock();
+            st.receiver_gone = true;
+            st.items.clear();
+        }
     }
 }
 

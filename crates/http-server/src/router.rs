@@ -115,8 +115,8 @@ pub(crate) struct Router {
 }
 
 /// An event id: the router's tag, the stream, the event's number on it.
-fn format_event_id(tag: &str, stream: u64, seq: u64) -> String {
-    format!("{tag}.{stream}.{seq}")
+fn event_id(tag: &str, stream: u64, seq: u64) -> sse::EventId<'_> {
+    sse::EventId { tag, stream, seq }
 }
 
 /// Splits an event id into tag, stream and number.
@@ -136,7 +136,7 @@ pub(crate) fn parse_event_id(id: &str) -> Result<(&str, u64, u64), ResumeError> 
 /// Frames replayed events with their original ids.
 fn replayed(tag: &str, stream: u64, events: &[(u64, Bytes)], out: &mut BytesMut) {
     for (seq, json) in events {
-        out.extend_from_slice(&sse::event(Some(&format_event_id(tag, stream, *seq)), json));
+        sse::put_event(out, Some(event_id(tag, stream, *seq)), json);
     }
 }
 
@@ -250,8 +250,8 @@ impl Router {
         self.resumable && self.priming.load(Ordering::Relaxed)
     }
 
-    fn event_id(&self, stream: u64, seq: u64) -> String {
-        format_event_id(&self.tag, stream, seq)
+    fn event_id(&self, stream: u64, seq: u64) -> sse::EventId<'_> {
+        event_id(&self.tag, stream, seq)
     }
 
     /// Registers an inbound request whose POST waits to choose JSON or SSE. `None` when a request
@@ -316,7 +316,7 @@ impl Router {
                 .store(&self.session, sid, seq, Some(json.clone()));
             self.event_id(sid, seq)
         });
-        out.extend_from_slice(&sse::event(id.as_deref(), json));
+        sse::put_event(out, id, json);
     }
 
     /// Frames what waited for the POST's choice; returns whether the response was among it.
@@ -340,7 +340,7 @@ impl Router {
             let seq = stream.next_seq;
             stream.next_seq += 1;
             self.store.store(&self.session, sid, seq, None);
-            out.extend_from_slice(&sse::priming(&self.event_id(sid, seq), self.retry_ms));
+            sse::put_priming(out, self.event_id(sid, seq), self.retry_ms);
         }
     }
 
@@ -362,9 +362,10 @@ impl Router {
 
     /// Answers stream `sid`'s POST with SSE: the priming event, what was waiting, then live events.
     pub(crate) fn upgrade(&self, sid: u64) -> ResponseBody {
-        let (tx, rx) = queue(self.queue);
         let done = Arc::new(AtomicBool::new(false));
         let mut prefix = BytesMut::new();
+        // A stream answered at once has nothing more to receive: no queue for it.
+        let mut rx = QueueRx::closed();
         let mut st = self.lock();
         let mut answered = false;
         if let Some(stream) = st.streams.get_mut(&sid) {
@@ -377,6 +378,8 @@ impl Router {
             if close {
                 prefix.extend_from_slice(&sse::retry(self.retry_ms));
             } else if !answered {
+                let (tx, live) = queue(self.queue);
+                rx = live;
                 stream.conn = Some(tx);
                 stream.completed = Some(done.clone());
             }
