@@ -59,5 +59,9 @@ for mode in "adaptive" "sse:--response sse" "stateless:--stateless" "json:--resp
     run "interop clients $label" scripts/interop-clients.sh "$URL" --expect-auto-version 2025-11-25
   fi
 done
+echo "== our client against the SDKs' servers"
+run "client vs 2024-11-05 HTTP+SSE (Python SDK)" \
+  env PEERS_PY="$PEERS_PY" cargo test --locked -q -p mcp-http --features interop --test peer_legacy_sse
+
 echo "interop: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

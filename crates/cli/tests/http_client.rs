@@ -185,7 +185,11 @@ async fn resumption_tokens_and_delete_on_close() {
 #[tokio::test]
 async fn a_deleted_session_gives_session_expired() {
     let server = start(HttpConfig::default()).await;
-    let client = connect(&server.url, HttpClientConfig::default(), Arc::default()).await;
+    let config = HttpClientConfig {
+        reinitialize: false,
+        ..HttpClientConfig::default()
+    };
+    let client = connect(&server.url, config, Arc::default()).await;
     assert_eq!(server.service.session_count(), 1);
     // The server ends the session; the next request learns it from the 404.
     server.service.end_all_sessions();

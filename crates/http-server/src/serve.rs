@@ -35,6 +35,7 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                service.inner.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let service = service.clone();
                 let handler = hyper::service::service_fn(move |request| {
                     let service = service.clone();
