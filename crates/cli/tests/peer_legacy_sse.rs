@@ -44,8 +44,12 @@ async fn start_python_sse_server() -> (Peer, String) {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let peer = Peer(child);
-    for _ in 0..200 {
+    let mut peer = Peer(child);
+    // Importing the SDK takes seconds on a loaded machine.
+    for _ in 0..600 {
+        if let Some(status) = peer.0.try_wait().unwrap() {
+            panic!("the Python SSE server exited with {status}");
+        }
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
