@@ -12,7 +12,7 @@ use mcp_http_proto::RequestId;
 use mcp_http_proto::jsonrpc::{InvalidMessage, Message, Parsed, Response};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, AUTHORIZATION};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::config::HttpClientConfig;
 use crate::sse::SseParser;
@@ -66,6 +66,8 @@ pub(crate) struct Shared {
     /// Cancelled when the client closes or the connection is lost for good; ends the inbound
     /// stream, which closes the peer.
     pub(crate) closed: CancellationToken,
+    /// Cancelled when closing has finished (the DELETE answered).
+    pub(crate) finished: CancellationToken,
 }
 
 impl Shared {
@@ -212,6 +214,7 @@ impl Shared {
         &self,
         request: Option<RequestId>,
         mut cursor: Cursor,
+        mut connected: Option<oneshot::Sender<()>>,
     ) -> Result<(), TransportError> {
         let generation = self.generation();
         let mut failures = 0;
@@ -251,6 +254,9 @@ impl Shared {
                     }
                 })
                 .await;
+            if let Some(connected) = connected.take() {
+                let _ = connected.send(());
+            }
             let response = match sent {
                 Ok(r) if r.status().is_success() => r,
                 Ok(r) if r.status() == StatusCode::METHOD_NOT_ALLOWED && request.is_none() => {

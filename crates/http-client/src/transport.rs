@@ -18,7 +18,7 @@ use mcp_http_proto::jsonrpc::Message;
 use mcp_http_proto::method;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{HttpClientConfig, default_http_client};
 use crate::connection::{Cursor, Ended, Session, Shared, lock};
@@ -100,6 +100,12 @@ async fn status_error(response: reqwest::Response) -> TransportError {
 }
 
 pub(crate) struct Sink(pub(crate) Arc<Shared>);
+
+/// How long opening the GET stream may hold up the handshake.
+const GET_STREAM_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How long [`MessageSink::closed`] waits for the DELETE.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What the handshake bookkeeping learned about an outgoing message.
 #[derive(PartialEq)]
@@ -187,7 +193,7 @@ impl Shared {
             if message.kind != OutboundKind::Request {
                 // A body on a 200 to a notification or response is tolerated and ignored.
                 if handshake == Handshake::Initialized && self.config.get_stream {
-                    self.open_get_stream();
+                    self.open_get_stream().await;
                 }
                 return Ok(());
             }
@@ -227,7 +233,7 @@ impl Shared {
                 ));
             }
             // T-33, T-37: the stream broke before the response: resume it with GET.
-            return self.resume(id.cloned(), cursor).await;
+            return self.resume(id.cloned(), cursor, None).await;
         }
         if content_type.starts_with("application/json") {
             let body = response
@@ -376,19 +382,25 @@ impl Shared {
                 return Err(status_error(response).await);
             }
             if self.config.get_stream {
-                self.open_get_stream();
+                self.open_get_stream().await;
             }
             Ok(())
         })
     }
 
-    /// Opens the standalone GET stream (T-9) in the background; when its session turns out to
-    /// be gone, starts a new one if allowed.
-    fn open_get_stream(self: &Arc<Self>) {
+    /// Opens the standalone GET stream (T-9), which then lives in the background; when its
+    /// session turns out to be gone, starts a new one if allowed. Waits (briefly) until the
+    /// server has answered the GET, so a server that sends its requests on that stream has it
+    /// before the client's first request arrives.
+    async fn open_get_stream(self: &Arc<Self>) {
         let shared = self.clone();
+        let (connected, answered) = oneshot::channel();
         tokio::spawn(async move {
             let session = shared.session_id();
-            match shared.resume(None, Cursor::default()).await {
+            match shared
+                .resume(None, Cursor::default(), Some(connected))
+                .await
+            {
                 Err(e) if e.is_session_expired() && shared.generation_of(&session) => {
                     if shared.config.reinitialize
                         && let Err(e) = shared.reinitialize(session).await
@@ -402,6 +414,7 @@ impl Shared {
                 _ => {}
             }
         });
+        let _ = tokio::time::timeout(GET_STREAM_WAIT, answered).await;
     }
 
     /// Whether `session` is still the current session.
@@ -450,8 +463,17 @@ impl MessageSink for Sink {
                 {
                     tracing::debug!(error = %e, "DELETE of the session failed");
                 }
+                shared.finished.cancel();
             });
+        } else {
+            shared.finished.cancel();
         }
+    }
+
+    fn closed(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {
+            let _ = tokio::time::timeout(CLOSE_WAIT, self.0.finished.cancelled()).await;
+        })
     }
 }
 
@@ -469,6 +491,7 @@ impl Transport for StreamableHttpClient {
             legacy_endpoint: Mutex::new(None),
             inbound: tx,
             closed: closed.clone(),
+            finished: CancellationToken::new(),
         });
         // The stream ends when the connection is lost for good (the 2024-11-05 stream broke),
         // which closes the peer.
