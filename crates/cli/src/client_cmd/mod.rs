@@ -66,8 +66,10 @@ pub(crate) enum ClientCommand {
         #[command(flatten)]
         opts: ClientOpts,
     },
-    /// Call a tool. Each KEY=VALUE is an argument: JSON when it parses as JSON (1, true, {..}),
-    /// a string otherwise, unless the tool's input schema gives the property's type.
+    /// Call a tool with KEY=VALUE arguments.
+    ///
+    /// Each value is JSON when it parses as JSON (1, true, {..}) and a string otherwise, unless
+    /// the tool's input schema gives the property's type.
     Call {
         /// The MCP endpoint.
         url: String,
