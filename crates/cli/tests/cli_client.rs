@@ -17,7 +17,7 @@ use mcp_http_server::{Json, ToolDef};
 use mcp_http_server_http::HttpConfig;
 use serde_json::{Value, json};
 use support::*;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mcp-http");
 
@@ -512,6 +512,89 @@ async fn failures_exit_non_zero_with_one_line() {
     assert!(
         run.one_line_error(2)
             .contains("the scheme must be http or https")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_cancels_the_call_in_flight() {
+    // The server sits behind a layer that keeps the POSTed `notifications/cancelled`.
+    let cancellations: Arc<Mutex<Vec<Value>>> = Arc::default();
+    let keep = cancellations.clone();
+    let service = mcp_http_server_http::StreamableHttpService::new(
+        mcp_http::builtin::server(),
+        HttpConfig::default(),
+    );
+    let app = mcp_http_server_http::axum_router(service).layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let keep = keep.clone();
+            async move {
+                let (parts, body) = request.into_parts();
+                let bytes = axum::body::to_bytes(body, 1 << 20)
+                    .await
+                    .unwrap_or_default();
+                if let Ok(message) = serde_json::from_slice::<Value>(&bytes)
+                    && message["method"] == "notifications/cancelled"
+                {
+                    keep.lock().unwrap().push(message);
+                }
+                let request =
+                    axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
+                next.run(request).await
+            }
+        },
+    ));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let mut child = tokio::process::Command::new(BIN)
+        .args([
+            "call",
+            &url,
+            "long_running_operation",
+            "duration=10",
+            "steps=20",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    // The first progress line says the call is in flight (and Ctrl-C is being watched).
+    let mut stderr = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(10), stderr.next_line())
+        .await
+        .expect("no progress within 10 s")
+        .unwrap();
+    assert_eq!(first.as_deref(), Some("progress 1/20 step 1 of 20"));
+    let pid = child.id().unwrap().to_string();
+    let kill = tokio::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .await
+        .unwrap();
+    assert!(kill.success());
+    let output = tokio::time::timeout(Duration::from_secs(10), child.wait_with_output())
+        .await
+        .expect("mcp-http did not stop after SIGINT")
+        .unwrap();
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    let mut rest = Vec::new();
+    while let Ok(Some(line)) = stderr.next_line().await {
+        rest.push(line);
+    }
+    assert_eq!(
+        rest.last().map(String::as_str),
+        Some("mcp-http: error: interrupted"),
+        "{rest:?}"
+    );
+    // The call was cancelled, not just abandoned: `notifications/cancelled` for its id.
+    let cancellations = cancellations.lock().unwrap().clone();
+    assert_eq!(cancellations.len(), 1, "{cancellations:?}");
+    assert!(
+        cancellations[0]["params"]["requestId"].is_number(),
+        "{cancellations:?}"
     );
 }
 
