@@ -503,6 +503,22 @@ async fn failures_exit_non_zero_with_one_line() {
         "{line}"
     );
 
+    // A server without prompts or resources: said plainly, not "method not found".
+    let tools_only = mcp_http_server::Server::builder("tools-only", "1.0")
+        .tool(show_args())
+        .build();
+    let tools_only = start_with(tools_only, HttpConfig::default()).await;
+    let run = mcp(&["list", &tools_only.url, "prompts"]).await;
+    assert_eq!(
+        run.one_line_error(1),
+        "mcp-http: error: tools-only 1.0 does not offer prompts (no prompts capability)"
+    );
+    let run = mcp(&["read", &tools_only.url, "test://static-text"]).await;
+    assert!(
+        run.one_line_error(1).ends_with("(no resources capability)"),
+        "{run:?}"
+    );
+
     let run = mcp(&["list", "not a url"]).await;
     assert!(
         run.one_line_error(2)

@@ -224,9 +224,13 @@ async fn execute(command: ClientCommand, cancel: CancellationToken) -> Result<()
         }
         ClientCommand::Read { url, uri, opts } => {
             let session = Session::connect(&url, Settings::from_opts(&opts)?, cancel).await?;
-            let result = session
-                .request("resources/read", json!({ "uri": uri }))
-                .await;
+            let result = async {
+                session.require("resources")?;
+                session
+                    .request("resources/read", json!({ "uri": uri }))
+                    .await
+            }
+            .await;
             session.close();
             let result = result?;
             emit(&if opts.json {
@@ -247,12 +251,12 @@ async fn execute(command: ClientCommand, cancel: CancellationToken) -> Result<()
                 .map(|(k, v)| (k, Value::String(v)))
                 .collect();
             let session = Session::connect(&url, Settings::from_opts(&opts)?, cancel).await?;
-            let result = session
-                .request(
-                    "prompts/get",
-                    json!({ "name": name, "arguments": arguments }),
-                )
-                .await;
+            let result = async {
+                session.require("prompts")?;
+                let params = json!({ "name": name, "arguments": arguments });
+                session.request("prompts/get", params).await
+            }
+            .await;
             session.close();
             let result = result?;
             emit(&if opts.json {
@@ -293,6 +297,7 @@ async fn call(
     pairs: &[(String, String)],
     args_json: Option<&str>,
 ) -> Result<Value, CliError> {
+    session.require("tools")?;
     let schema = if pairs.is_empty() {
         None
     } else {

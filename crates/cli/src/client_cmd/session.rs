@@ -166,9 +166,26 @@ impl Session {
         .await
     }
 
+    /// Fails with a clear reason when the server did not declare `capability` (C-2), rather
+    /// than sending a request it will answer "method not found".
+    pub(crate) fn require(&self, capability: &str) -> Result<(), CliError> {
+        if self.client.peer().state().server_declares(&[capability]) {
+            return Ok(());
+        }
+        Err(CliError::failed(format!(
+            "{} does not offer {capability} (no {capability} capability)",
+            self.server_name()
+        )))
+    }
+
     /// Every item of a listing, following `nextCursor`.
     pub(crate) async fn list_all(&self, kind: ListKind) -> Result<Vec<Value>, CliError> {
         let (method, key) = kind.method();
+        self.require(match kind {
+            ListKind::Tools => "tools",
+            ListKind::Resources | ListKind::Templates => "resources",
+            ListKind::Prompts => "prompts",
+        })?;
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
         let mut seen = std::collections::HashSet::new();
