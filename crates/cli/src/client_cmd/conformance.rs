@@ -23,12 +23,7 @@ enum Step {
 }
 
 /// The steps after `tools/list` (when the server offers tools), which every scenario starts
-/// with, as a client discovering a server would. The listing also gives the standalone GET
-/// stream, which the transport opens in the background after `notifications/initialized`, time
-/// to be in place before the first call: the elicitation mock sends its request on that stream
-/// (and drops it when none is open yet), and the sse-retry mock answers a pending call on any
-/// GET, so a late standalone GET would take the answer meant for the reconnection. It narrows
-/// that race without closing it; the transport waiting for the GET stream's answer would.
+/// with, as a client discovering a server would.
 fn plan(scenario: &str) -> Option<Vec<Step>> {
     Some(match scenario {
         "initialize" => vec![],
@@ -64,7 +59,7 @@ pub(crate) async fn run(
     };
     let session = Session::connect(url, settings, cancel).await?;
     let outcome = run_steps(&session, &steps).await;
-    session.close();
+    session.close().await;
     outcome
 }
 

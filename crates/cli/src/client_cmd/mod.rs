@@ -185,7 +185,7 @@ async fn execute(command: ClientCommand, cancel: CancellationToken) -> Result<()
         ClientCommand::List { url, what, opts } => {
             let session = Session::connect(&url, Settings::from_opts(&opts)?, cancel).await?;
             let items = session.list_all(what).await;
-            session.close();
+            session.close().await;
             let items = items?;
             if opts.json {
                 let (_, key) = what.method();
@@ -206,7 +206,7 @@ async fn execute(command: ClientCommand, cancel: CancellationToken) -> Result<()
             args::tool_arguments(&pairs, args_json.as_deref(), None)?;
             let session = Session::connect(&url, Settings::from_opts(&opts)?, cancel).await?;
             let result = call(&session, &tool, &pairs, args_json.as_deref()).await;
-            session.close();
+            session.close().await;
             let result = result?;
             let failed = result.get("isError") == Some(&Value::Bool(true));
             if opts.json {
@@ -231,7 +231,7 @@ async fn execute(command: ClientCommand, cancel: CancellationToken) -> Result<()
                     .await
             }
             .await;
-            session.close();
+            session.close().await;
             let result = result?;
             emit(&if opts.json {
                 output::json(&result)
@@ -257,7 +257,7 @@ async fn execute(command: ClientCommand, cancel: CancellationToken) -> Result<()
                 session.request("prompts/get", params).await
             }
             .await;
-            session.close();
+            session.close().await;
             let result = result?;
             emit(&if opts.json {
                 output::json(&result)
@@ -271,7 +271,7 @@ async fn execute(command: ClientCommand, cancel: CancellationToken) -> Result<()
             let result = session.request("ping", json!({})).await;
             let elapsed = started.elapsed();
             let server = session.server_name();
-            session.close();
+            session.close().await;
             let result = result?;
             emit(&if opts.json {
                 output::json(&result)

@@ -214,10 +214,10 @@ impl Session {
         }
     }
 
-    /// Ends the session (DELETE) and stops the transport.
-    pub(crate) fn close(&self) {
+    /// Ends the session (DELETE, waited for, T-42) and stops the transport.
+    pub(crate) async fn close(&self) {
         self.reporter.finish();
-        self.client.close();
+        self.client.shutdown().await;
     }
 }
 
