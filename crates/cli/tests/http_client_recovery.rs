@@ -269,3 +269,67 @@ async fn a_stream_that_cannot_be_resumed_fails_the_call_clearly() {
     // The server's `retry` doubled per failure: 20 + 40 + 80 ms of waiting, no long hang.
     assert!(started.elapsed() < Duration::from_secs(3));
 }
+
+#[tokio::test]
+async fn sse_answers_that_end_late_keep_the_connection_pooled() {
+    // The Python SDK's server ends its SSE answers just after the response, often in a later
+    // packet. The client must still read that end, or the connection is closed and every call
+    // opens a new one. The middleware ends each answer 5 ms late and notes the client port of
+    // each request. (The calls are 100 ms apart: a call made while
+    // the end is still on its way needs another connection, whatever the client does.)
+    use std::collections::HashSet;
+    use std::net::SocketAddr;
+
+    use axum::body::Body;
+    use axum::extract::{ConnectInfo, State};
+    use axum::http::Request;
+    use axum::middleware::{Next, from_fn_with_state};
+    use axum::response::Response;
+    use futures::StreamExt;
+
+    type Ports = Arc<Mutex<HashSet<u16>>>;
+    async fn end_late(
+        State(ports): State<Ports>,
+        ConnectInfo(peer): ConnectInfo<SocketAddr>,
+        request: Request<Body>,
+        next: Next,
+    ) -> Response {
+        ports.lock().unwrap().insert(peer.port());
+        let (parts, body) = next.run(request).await.into_parts();
+        let end = futures::stream::once(tokio::time::sleep(Duration::from_millis(5)))
+            .filter_map(|()| async { None::<Result<bytes::Bytes, axum::Error>> });
+        Response::from_parts(parts, Body::from_stream(body.into_data_stream().chain(end)))
+    }
+
+    let service = mcp_http_server_http::StreamableHttpService::new(
+        mcp_http::builtin::server(),
+        HttpConfig {
+            response_mode: mcp_http_server_http::ResponseMode::Sse,
+            ..HttpConfig::default()
+        },
+    );
+    let ports = Ports::default();
+    let app = mcp_http_server_http::axum_router(service)
+        .layer(from_fn_with_state(ports.clone(), end_late))
+        .into_make_service_with_connect_info::<SocketAddr>();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let config = HttpClientConfig {
+        get_stream: false,
+        ..HttpClientConfig::default()
+    };
+    let client = connect(&url, config).await.unwrap();
+    for i in 0..10 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(echo(&client, &i.to_string()).await.unwrap(), i.to_string());
+    }
+    // `initialize` and `notifications/initialized` go out back to back (two connections);
+    // then the ten calls reuse them. Dropping each answer before its end costs 12.
+    let ports = ports.lock().unwrap().clone();
+    assert!(
+        ports.len() <= 2,
+        "one client port per connection: {ports:?}"
+    );
+}

@@ -51,6 +51,24 @@ pub(crate) enum Ended {
     Broken,
 }
 
+/// How long the rest of an answered stream is read before its connection is given up.
+const FINISH_LIMIT: Duration = Duration::from_secs(5);
+
+/// Reads what is left of an answered SSE stream, in the background. A body dropped before its
+/// end closes its connection; one read to its end lets the connection go back to the pool.
+/// Servers end the stream right after the response: without this, calls to the Python SDK's
+/// server (SSE answers) opened a new connection almost every time.
+fn finish_in_background(
+    mut body: impl futures::Stream<Item = reqwest::Result<Bytes>> + Unpin + Send + 'static,
+) {
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(FINISH_LIMIT, async {
+            while let Some(Ok(_)) = body.next().await {}
+        })
+        .await;
+    });
+}
+
 pub(crate) struct Shared {
     pub(crate) url: reqwest::Url,
     pub(crate) http: reqwest::Client,
@@ -185,6 +203,7 @@ impl Shared {
                 }
                 match Message::parse(event.data.as_bytes()) {
                     Ok(Message::Response(r)) if request.is_some() && r.id.as_ref() == request => {
+                        finish_in_background(body);
                         if keep {
                             return Ended::Answered(Some(Box::new(r)));
                         }
