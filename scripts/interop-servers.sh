@@ -82,7 +82,7 @@ kill_server() {
 }
 
 declare -A RESULT
-CHECKS=(initialize list_tools list_resources list_prompts echo progress logs sampling elicitation resume restart_down restart_recover)
+CHECKS=(initialize list_tools list_resources list_prompts echo pooling progress logs sampling elicitation resume restart_down restart_recover)
 LABELS=()
 passed=0
 failed=0

@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use mcp_http_client::proto::{
@@ -34,7 +35,7 @@ use mcp_http_client::proto::{
     LoggingLevel, LoggingMessageNotificationParams,
 };
 use mcp_http_client::{Client, RequestError, RequestOptions};
-use mcp_http_client_http::{HttpClientConfig, StreamableHttpClient, default_http_client};
+use mcp_http_client_http::{HttpClientConfig, StreamableHttpClient};
 use serde_json::{Value, json};
 use tokio::io::AsyncBufReadExt;
 
@@ -51,6 +52,7 @@ const CHECKS: &[&str] = &[
     "list_resources",
     "list_prompts",
     "echo",
+    "pooling",
     "progress",
     "logs",
     "sampling",
@@ -159,6 +161,34 @@ impl Report {
     }
 }
 
+/// Counts the TCP connections the client opens: reqwest calls its connector once per new
+/// connection, so this layer around the connector sees each one.
+#[derive(Clone)]
+struct CountConnections(Arc<AtomicUsize>);
+
+impl<S> tower_layer::Layer<S> for CountConnections {
+    type Service = Counted<S>;
+    fn layer(&self, inner: S) -> Counted<S> {
+        Counted(inner, self.0.clone())
+    }
+}
+
+#[derive(Clone)]
+struct Counted<S>(S, Arc<AtomicUsize>);
+
+impl<S: tower_service::Service<R>, R> tower_service::Service<R> for Counted<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+    fn call(&mut self, request: R) -> S::Future {
+        self.1.fetch_add(1, Ordering::SeqCst);
+        self.0.call(request)
+    }
+}
+
 /// What the client's callbacks saw.
 #[derive(Default)]
 struct Seen {
@@ -166,6 +196,7 @@ struct Seen {
     samplings: AtomicUsize,
     elicitations: AtomicUsize,
     resumption_tokens: AtomicUsize,
+    connections: Arc<AtomicUsize>,
 }
 
 fn text(result: &CallToolResult) -> String {
@@ -206,8 +237,14 @@ async fn connect(url: &str, seen: &Arc<Seen>) -> Result<Client, String> {
         })),
         ..HttpClientConfig::default()
     };
-    let transport = StreamableHttpClient::with_client(url, default_http_client(), config)
-        .map_err(|e| e.to_string())?;
+    // Our own reqwest client (as a user may bring one), set up as default_http_client() is.
+    let http = reqwest::Client::builder()
+        .tcp_nodelay(true)
+        .connector_layer(CountConnections(seen.connections.clone()))
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    let transport =
+        StreamableHttpClient::with_client(url, http, config).map_err(|e| e.to_string())?;
     let (logs, samplings, elicitations) = (seen.clone(), seen.clone(), seen.clone());
     Client::builder("mcp-http-interop-check", env!("CARGO_PKG_VERSION"))
         .on_log(move |log| {
@@ -301,6 +338,30 @@ impl Checker {
             return Err(format!("got {got:?}, expected {want:?}"));
         }
         Ok(format!("{got:?}"))
+    }
+
+    /// Sequential calls reuse the pooled connection: the client reads each answer to its end,
+    /// JSON or SSE, so the connection can go back to the pool (issue 4, item 7).
+    async fn pooling(&self) -> Result<String, String> {
+        const CALLS: usize = 20;
+        let before = self.seen.connections.load(Ordering::SeqCst);
+        for i in 0..CALLS {
+            let message = format!("pooled {i}");
+            let got = self.call("echo", json!({ "message": message })).await?;
+            if !got.ends_with(&message) {
+                return Err(format!("call {i}: got {got:?}"));
+            }
+        }
+        let opened = self.seen.connections.load(Ordering::SeqCst) - before;
+        if opened > 1 {
+            return Err(format!(
+                "{CALLS} sequential calls opened {opened} new connections (at most 1 expected): \
+                 the pooled connection was not reused"
+            ));
+        }
+        Ok(format!(
+            "{CALLS} sequential calls opened {opened} new connection(s)"
+        ))
     }
 
     /// A call with a progress callback: three increasing notifications, in order, before the
@@ -568,6 +629,7 @@ async fn run(args: Args) -> Report {
         })
         .await;
     report.run("echo", checker.echo()).await;
+    report.run("pooling", checker.pooling()).await;
     let mut call_logs = None;
     report
         .run("progress", async {
