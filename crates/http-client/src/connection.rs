@@ -6,7 +6,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use mcp_http_core::{CancellationToken, TransportError, TransportErrorKind};
 use mcp_http_proto::RequestId;
 use mcp_http_proto::jsonrpc::{InvalidMessage, Message, Parsed, Response};
@@ -61,6 +61,11 @@ const FINISH_LIMIT: Duration = Duration::from_secs(5);
 fn finish_in_background(
     mut body: impl futures::Stream<Item = reqwest::Result<Bytes>> + Unpin + Send + 'static,
 ) {
+    // Usually the end is already here: read it before the response is delivered, so the
+    // connection is back in the pool before the caller's next request looks for one.
+    if let Some(None) = body.next().now_or_never() {
+        return;
+    }
     tokio::spawn(async move {
         let _ = tokio::time::timeout(FINISH_LIMIT, async {
             while let Some(Ok(_)) = body.next().await {}
