@@ -13,8 +13,9 @@
 #
 #   scripts/interop-servers.sh [LABEL...]     (labels: py-stateful py-stateless py-json ts-sdk everything)
 #
-# Prints one line per check (PASS/FAIL/SKIP), then a table; exits 1 on any FAIL. A SKIP names
-# what the server cannot do in that mode; it never counts as a pass. Logs: target/interop-servers/.
+# Prints one line per check (PASS/FAIL/SKIP/XFAIL), then a table; exits 1 on any FAIL. A SKIP
+# names what the server cannot do in that mode, an XFAIL a failure that is the server's doing
+# (EXPECTED_FAIL below); neither counts as a pass. Logs: target/interop-servers/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -83,14 +84,33 @@ kill_server() {
 
 declare -A RESULT
 CHECKS=(initialize list_tools list_resources list_prompts echo pooling progress logs sampling elicitation resume restart_down restart_recover)
+# Failures that are the peer's doing, not our client's: printed as XFAIL with the reason. A
+# listed check that passes fails the run, so a stale entry cannot linger.
+declare -A EXPECTED_FAIL=(
+  [everything,restart_recover]="server-everything answers a request with an unknown session id with 400 'Bad Request: No valid session ID provided', not 404 as the spec requires (T-41), so the client cannot tell that its session is gone (the official SDK clients start no new session at all, not even after a 404)"
+)
 LABELS=()
 passed=0
 failed=0
 skipped=0
+xfailed=0
 record() { # status check detail
-  RESULT[$label,$2]=$1
-  case $1 in PASS) passed=$((passed + 1)) ;; FAIL) failed=$((failed + 1)) ;; SKIP) skipped=$((skipped + 1)) ;; esac
-  echo "$1 $label $2: $3"
+  local status=$1 detail=$3 expected=${EXPECTED_FAIL[$label,$2]:-}
+  if [[ -n $expected && $status == FAIL ]]; then
+    status=XFAIL
+    detail="$detail (expected: $expected)"
+  elif [[ -n $expected && $status == PASS ]]; then
+    status=FAIL
+    detail="passed, but is listed in EXPECTED_FAIL of $0: remove the entry ($detail)"
+  fi
+  RESULT[$label,$2]=$status
+  case $status in
+    PASS) passed=$((passed + 1)) ;;
+    FAIL) failed=$((failed + 1)) ;;
+    SKIP) skipped=$((skipped + 1)) ;;
+    XFAIL) xfailed=$((xfailed + 1)) ;;
+  esac
+  echo "$status $label $2: $detail"
 }
 
 # run_peer LABEL FLAVOR [checker args...]; SERVER_CMD must be set.
@@ -187,5 +207,5 @@ for c in "${CHECKS[@]}"; do
   for l in "${LABELS[@]}"; do printf '%-14s' "${RESULT[$l,$c]:--}"; done
   echo
 done
-echo "interop-servers: $passed passed, $failed failed, $skipped skipped"
+echo "interop-servers: $passed passed, $failed failed, $skipped skipped, $xfailed expected failures"
 [[ $failed -eq 0 ]]

@@ -352,11 +352,14 @@ impl Checker {
                 return Err(format!("call {i}: got {got:?}"));
             }
         }
+        // One may be needed when a stream's end comes after the next call starts, rarely more;
+        // a client that drops answered streams before their end opens one per SSE answer.
+        const MAX_NEW: usize = 3;
         let opened = self.seen.connections.load(Ordering::SeqCst) - before;
-        if opened > 1 {
+        if opened > MAX_NEW {
             return Err(format!(
-                "{CALLS} sequential calls opened {opened} new connections (at most 1 expected): \
-                 the pooled connection was not reused"
+                "{CALLS} sequential calls opened {opened} new connections (at most {MAX_NEW} \
+                 expected): the pooled connection was not reused"
             ));
         }
         Ok(format!(
