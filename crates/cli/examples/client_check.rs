@@ -690,7 +690,8 @@ async fn run(args: Args) -> Report {
             .run("restart_recover", checker.restart_recover())
             .await;
     }
-    checker.client.peer().close();
+    // Ends the session with DELETE (T-42), bounded: a peer that never answers must not hang us.
+    let _ = tokio::time::timeout(Duration::from_secs(5), checker.client.shutdown()).await;
     report
 }
 
