@@ -87,7 +87,6 @@ CHECKS=(initialize list_tools list_resources list_prompts echo pooling progress 
 # Failures that are the peer's doing, not our client's: printed as XFAIL with the reason. A
 # listed check that passes fails the run, so a stale entry cannot linger.
 declare -A EXPECTED_FAIL=(
-  [everything,restart_recover]="server-everything answers a request with an unknown session id with 400 'Bad Request: No valid session ID provided', not 404 as the spec requires (T-41), so the client cannot tell that its session is gone (the official SDK clients start no new session at all, not even after a 404)"
 )
 LABELS=()
 passed=0

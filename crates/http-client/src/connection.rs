@@ -25,6 +25,33 @@ pub(crate) fn http_error(e: reqwest::Error) -> TransportError {
     TransportError::new(TransportErrorKind::Io, format!("HTTP request failed: {e}"))
 }
 
+pub(crate) async fn error_detail(response: reqwest::Response) -> String {
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_owned())
+}
+
+/// Whether an error answer to a request that carried a session id says the session is gone:
+/// 404 (T-41), or the 400 "No valid session ID provided" that servers built on the TypeScript
+/// SDK's examples send for a session they do not know (after a restart, say).
+pub(crate) async fn session_gone(response: reqwest::Response) -> Result<(), TransportError> {
+    let status = response.status();
+    if status == StatusCode::NOT_FOUND {
+        return Ok(());
+    }
+    let detail = error_detail(response).await;
+    if status == StatusCode::BAD_REQUEST && detail.to_ascii_lowercase().contains("session") {
+        return Ok(());
+    }
+    Err(TransportError::new(
+        TransportErrorKind::HttpStatus(status.as_u16()),
+        format!("HTTP {status}: {detail}"),
+    ))
+}
+
 /// The session as the server gave it.
 #[derive(Default)]
 pub(crate) struct Session {
@@ -287,11 +314,23 @@ impl Shared {
                     // T-10: the server offers no standalone stream.
                     return Ok(());
                 }
-                Ok(r) if r.status() == StatusCode::NOT_FOUND => {
-                    return Err(TransportError::new(
-                        TransportErrorKind::SessionExpired,
-                        "the server ended the session (404)",
-                    ));
+                Ok(r)
+                    if matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST)
+                        && self.session_id().is_some() =>
+                {
+                    match session_gone(r).await {
+                        Ok(()) => {
+                            return Err(TransportError::new(
+                                TransportErrorKind::SessionExpired,
+                                "the server ended the session",
+                            ));
+                        }
+                        Err(e) => {
+                            tracing::debug!(error = %e, "GET stream refused");
+                            failures += 1;
+                            continue;
+                        }
+                    }
                 }
                 Ok(r) => {
                     tracing::debug!(status = %r.status(), "GET stream refused");

@@ -21,7 +21,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{HttpClientConfig, default_http_client};
-use crate::connection::{Cursor, Ended, Session, Shared, lock};
+use crate::connection::{Cursor, Ended, Session, Shared, error_detail, lock, session_gone};
 
 /// A connection to a Streamable HTTP MCP endpoint.
 ///
@@ -88,11 +88,7 @@ fn session_expired() -> TransportError {
 /// A short reason from an error body: its JSON-RPC message, else the status's name.
 async fn status_error(response: reqwest::Response) -> TransportError {
     let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    let detail = serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
-        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
-        .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_owned());
+    let detail = error_detail(response).await;
     TransportError::new(
         TransportErrorKind::HttpStatus(status.as_u16()),
         format!("HTTP {status}: {detail}"),
@@ -166,9 +162,12 @@ impl Shared {
                     state.id = Some(id.to_owned());
                 }
             }
-            if status == StatusCode::NOT_FOUND && session.is_some() {
-                // T-41: the session is gone. A 404 means the server did not take the message,
-                // so sending it again in a new session cannot do anything twice.
+            if matches!(status, StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST)
+                && session.is_some()
+            {
+                session_gone(response).await?;
+                // T-41: the session is gone. The server did not take the message, so sending
+                // it again in a new session cannot do anything twice.
                 if self.config.reinitialize && !retried && retryable(&message) {
                     retried = true;
                     self.reinitialize(session).await?;
