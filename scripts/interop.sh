@@ -8,7 +8,8 @@
 #   - the official conformance suite in client mode against `mcp-http conformance-client`
 #     (scripts/conformance-client.sh: 0.1.16's initialize, tools_call,
 #     elicitation-sep1034-client-defaults, sse-retry; 0.2.0-alpha.12's
-#     json-schema-2020-12-preservation), no failure and no warning;
+#     json-schema-2020-12-preservation), no failure and no warning; the OAuth scenarios
+#     (--suite auth) against the baseline conformance/client.yml (no OAuth yet);
 #   - our client against other servers: the Python SDK's 2024-11-05 HTTP+SSE server
 #     (peer_legacy_sse), and the Python SDK, TypeScript SDK and server-everything Streamable
 #     HTTP servers (scripts/interop-servers.sh).
@@ -67,7 +68,8 @@ for mode in "adaptive" "sse:--response sse" "stateless:--stateless" "json:--resp
   fi
 done
 echo "== conformance, client mode: mcp-http conformance-client"
-run "conformance client mode" scripts/conformance-client.sh "$BIN conformance-client" mcp-http-client
+run "conformance client mode" scripts/conformance-client.sh "$BIN conformance-client" mcp-http-client \
+  conformance/client.yml
 echo "== our client against the SDKs' servers"
 run "client vs 2024-11-05 HTTP+SSE (Python SDK)" \
   env PEERS_PY="$PEERS_PY" cargo test --locked -q -p mcp-http --features interop --test peer_legacy_sse

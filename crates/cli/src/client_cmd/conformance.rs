@@ -27,6 +27,9 @@ enum Step {
 fn plan(scenario: &str) -> Option<Vec<Step>> {
     Some(match scenario {
         "initialize" => vec![],
+        // OAuth is not implemented yet: connect and list as any client would, so the suite sees
+        // what a user would (conformance/client.yml lists these as expected failures).
+        s if s.starts_with("auth/") => vec![],
         "tools_call" => vec![Step::Call("add_numbers", json!({"a": 5, "b": 3}))],
         "elicitation-sep1034-client-defaults" => {
             vec![Step::Call("test_client_elicitation_defaults", json!({}))]
