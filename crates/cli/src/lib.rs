@@ -3,6 +3,7 @@
 //! The binary serves the built-in server (`mcp-http serve --stdio`); later subcommands call,
 //! bridge and load-test MCP endpoints.
 
+pub mod bench;
 pub mod builtin;
 
 /// The README's examples, compiled as doc-tests so they cannot drift from the API.

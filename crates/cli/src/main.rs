@@ -61,6 +61,8 @@ enum Command {
     },
     #[command(flatten)]
     Client(client_cmd::ClientCommand),
+    /// Load-test an MCP endpoint: throughput, latency percentiles, errors by kind.
+    Bench(mcp_http::bench::BenchArgs),
 }
 
 async fn shutdown_signal() {
@@ -85,7 +87,7 @@ fn main() -> ExitCode {
     // stdout carries the protocol over stdio, and results for the client commands: logs go to
     // stderr. The client commands say what went wrong themselves, so their default is silence.
     let default_filter = match command {
-        Command::Serve { .. } => "warn",
+        Command::Serve { .. } | Command::Bench(_) => "warn",
         Command::Client(_) => "off",
     };
     tracing_subscriber::fmt()
@@ -115,6 +117,7 @@ fn main() -> ExitCode {
 async fn run(command: Command) -> ExitCode {
     match command {
         Command::Client(command) => client_cmd::run(command).await,
+        Command::Bench(args) => mcp_http::bench::run(args).await,
         Command::Serve { stdio: true, .. } => {
             let server = mcp_http::builtin::server();
             tokio::select! {

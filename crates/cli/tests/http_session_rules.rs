@@ -1,5 +1,6 @@
 //! Session rules of the Streamable HTTP server: principals (SEC-6), the stream cap, keep-alive
-//! comments, graceful shutdown, the dual-era probe, and the axum helper.
+//! comments, graceful shutdown, HTTP/1.1 and HTTP/2 on one port, the dual-era probe, and the axum
+//! helper.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -124,6 +125,34 @@ async fn graceful_shutdown_ends_streams_with_retry_and_refuses_new_sessions() {
         .unwrap();
     assert_eq!(again.status(), 503);
     assert_eq!(again.headers()["retry-after"], "5");
+}
+
+#[tokio::test]
+async fn serve_speaks_http1_and_http2_with_prior_knowledge_on_one_port() {
+    let server = start(HttpConfig::default()).await;
+    let h2 = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    for (http, version) in [
+        (client(), reqwest::Version::HTTP_11),
+        (h2, reqwest::Version::HTTP_2),
+    ] {
+        let sid = session(&http, &server.url, "2025-11-25").await;
+        let response = post(
+            &http,
+            &server.url,
+            Some(&sid),
+            &call(1, "echo", json!({"message": "hi"})),
+        )
+        .await;
+        assert_eq!(response.version(), version);
+        assert_eq!(response.status(), 200);
+        let body: serde_json::Value =
+            serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+        assert_eq!(body["result"]["content"][0]["text"], "hi", "{body}");
+    }
 }
 
 #[tokio::test]

@@ -98,8 +98,30 @@ async fn sse_mode_always_streams_and_json_mode_never_does() {
         &call(1, "add", json!({"a": 1, "b": 2})),
     )
     .await;
-    let msgs = messages(&SseReader::new(r).rest().await);
+    // Answered at once: priming event and response are the whole, known-length body.
+    assert!(r.headers().contains_key("content-length"), "{r:?}");
+    let events = SseReader::new(r).rest().await;
+    assert!(
+        events[0].id.is_some() && events[0].data.is_empty(),
+        "{events:?}"
+    );
+    let msgs = messages(&events);
     assert_eq!(msgs[0]["result"]["content"][0]["text"], "3");
+    // A handler that streams keeps the chunked stream open until its response.
+    let r = post(
+        &http,
+        &sse_server.url,
+        Some(&sid),
+        &call_with_progress(
+            2,
+            "long_running_operation",
+            json!({"duration": 0.2, "steps": 2}),
+        ),
+    )
+    .await;
+    assert!(!r.headers().contains_key("content-length"), "{r:?}");
+    let msgs = messages(&SseReader::new(r).rest().await);
+    assert_eq!(msgs.last().unwrap()["id"], 2, "{msgs:?}");
 
     // Forced JSON: progress and logs travel on the GET stream, before the JSON response.
     let json_server = start(HttpConfig {

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use http_body::{Body, Frame, SizeHint};
-use tokio::sync::mpsc;
 use tokio::time::{Interval, MissedTickBehavior};
 
+use crate::queue::QueueRx;
 use crate::sse::KEEP_ALIVE;
 
 /// Counts a session's open SSE connections; decremented when the body is dropped.
@@ -63,7 +63,9 @@ enum Kind {
 #[derive(Debug)]
 struct SseBody {
     prefix: Option<Bytes>,
-    rx: mpsc::Receiver<Bytes>,
+    rx: QueueRx,
+    keep_alive_period: Option<Duration>,
+    /// Armed only while the stream is idle: a short stream never touches the timer.
     keep_alive: Option<Interval>,
     _guard: Option<ConnectionGuard>,
     completion: Option<Completion>,
@@ -86,23 +88,18 @@ impl ResponseBody {
 
     pub(crate) fn sse(
         prefix: Bytes,
-        rx: mpsc::Receiver<Bytes>,
+        rx: QueueRx,
         keep_alive: Option<Duration>,
         guard: Option<ConnectionGuard>,
         completion: Option<Completion>,
     ) -> Self {
-        let keep_alive = keep_alive.map(|period| {
-            let mut interval =
-                tokio::time::interval_at(tokio::time::Instant::now() + period, period);
-            interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
-            interval
-        });
         let prefix = (!prefix.is_empty()).then_some(prefix);
         ResponseBody {
             kind: Kind::Sse(SseBody {
                 prefix,
                 rx,
-                keep_alive,
+                keep_alive_period: keep_alive,
+                keep_alive: None,
                 _guard: guard,
                 completion,
             }),
@@ -125,30 +122,48 @@ impl Body for ResponseBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        matches!(self.kind, Kind::Full(None))
+        match &self.kind {
+            Kind::Full(bytes) => bytes.is_none(),
+            Kind::Sse(sse) => sse.prefix.is_none() && sse.rx.is_closed(),
+        }
     }
 
     fn size_hint(&self) -> SizeHint {
         match &self.kind {
             Kind::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             Kind::Full(None) => SizeHint::with_exact(0),
+            // A stream whose whole content is known (answered at once, or a finished replay)
+            // goes out with a Content-Length, like any short response: no chunk framing.
+            Kind::Sse(sse) if sse.rx.is_closed() => {
+                SizeHint::with_exact(sse.prefix.as_ref().map_or(0, |p| p.len() as u64))
+            }
             Kind::Sse(_) => SizeHint::default(),
         }
     }
 }
 
 impl SseBody {
+    /// The body ended normally: a finished stream's stored events are no longer needed.
+    fn complete(&mut self) {
+        if let Some(c) = self.completion.take()
+            && c.done.load(Ordering::Acquire)
+        {
+            c.store.forget_stream(&c.session, c.stream);
+        }
+    }
+
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Bytes>> {
         let first = match self.prefix.take() {
+            // With a known length the body may not be polled again after its last bytes.
+            Some(prefix) if self.rx.is_closed() => {
+                self.complete();
+                return Poll::Ready(Some(prefix));
+            }
             Some(prefix) => Some(prefix),
             None => match self.rx.poll_recv(cx) {
                 Poll::Ready(Some(bytes)) => Some(bytes),
                 Poll::Ready(None) => {
-                    if let Some(c) = self.completion.take()
-                        && c.done.load(Ordering::Acquire)
-                    {
-                        c.store.forget_stream(&c.session, c.stream);
-                    }
+                    self.complete();
                     return Poll::Ready(None);
                 }
                 Poll::Pending => None,
@@ -157,18 +172,24 @@ impl SseBody {
         if let Some(first) = first {
             // Coalesce whatever else is ready: a short stream goes out in one write.
             let mut buf: Option<BytesMut> = None;
-            while let Ok(more) = self.rx.try_recv() {
+            while let Some(more) = self.rx.try_recv() {
                 buf.get_or_insert_with(|| BytesMut::from(&first[..]))
                     .extend_from_slice(&more);
             }
-            if let Some(k) = &mut self.keep_alive {
-                k.reset();
-            }
+            // The next idle period starts now.
+            self.keep_alive = None;
             return Poll::Ready(Some(buf.map_or(first, BytesMut::freeze)));
         }
-        if let Some(k) = &mut self.keep_alive
-            && k.poll_tick(cx).is_ready()
-        {
+        let Some(period) = self.keep_alive_period else {
+            return Poll::Pending;
+        };
+        let keep_alive = self.keep_alive.get_or_insert_with(|| {
+            let mut interval =
+                tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+            interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
+            interval
+        });
+        if keep_alive.poll_tick(cx).is_ready() {
             return Poll::Ready(Some(Bytes::from_static(KEEP_ALIVE)));
         }
         Poll::Pending

@@ -1,7 +1,6 @@
 //! Where SSE events are kept so a client can resume a stream with `Last-Event-ID` (T-30..T-36).
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -46,7 +45,9 @@ struct Log {
 /// The default store: in memory, bounded per stream, with a time to live.
 #[derive(Debug)]
 pub struct MemoryEventStore {
-    logs: DashMap<(Box<str>, u64), Mutex<Log>>,
+    /// Each session's streams. Keyed by session, so storing an event borrows its `&str` (no key
+    /// allocated per event) and a session ends with one removal, not a scan of every stream.
+    sessions: DashMap<Box<str>, HashMap<u64, Log>>,
     max_per_stream: usize,
     ttl: Duration,
 }
@@ -70,7 +71,7 @@ impl MemoryEventStore {
     /// last event.
     pub fn new(max_per_stream: usize, ttl: Duration) -> Self {
         MemoryEventStore {
-            logs: DashMap::new(),
+            sessions: DashMap::new(),
             max_per_stream: max_per_stream.max(1),
             ttl,
         }
@@ -79,18 +80,17 @@ impl MemoryEventStore {
 
 impl EventStore for MemoryEventStore {
     fn store(&self, session: &str, stream: u64, seq: u64, json: Option<Bytes>) {
-        let entry = self
-            .logs
-            .entry((session.into(), stream))
-            .or_insert_with(|| {
-                Mutex::new(Log {
-                    events: VecDeque::new(),
-                    evicted_upto: None,
-                    touched: Instant::now(),
-                })
-            });
-        let mut log = entry.lock().unwrap_or_else(|e| e.into_inner());
-        log.touched = Instant::now();
+        let mut logs = match self.sessions.get_mut(session) {
+            Some(logs) => logs,
+            None => self.sessions.entry(session.into()).or_default(),
+        };
+        let now = Instant::now();
+        let log = logs.entry(stream).or_insert_with(|| Log {
+            events: VecDeque::new(),
+            evicted_upto: None,
+            touched: now,
+        });
+        log.touched = now;
         log.events.push_back((seq, json));
         while log.events.len() > self.max_per_stream {
             if let Some((evicted, _)) = log.events.pop_front() {
@@ -105,9 +105,11 @@ impl EventStore for MemoryEventStore {
         stream: u64,
         after: u64,
     ) -> Result<Vec<(u64, Bytes)>, ReplayError> {
-        let key = (Box::<str>::from(session), stream);
-        let entry = self.logs.get(&key).ok_or(ReplayError::UnknownStream)?;
-        let log = entry.lock().unwrap_or_else(|e| e.into_inner());
+        let logs = self
+            .sessions
+            .get(session)
+            .ok_or(ReplayError::UnknownStream)?;
+        let log = logs.get(&stream).ok_or(ReplayError::UnknownStream)?;
         if log.touched.elapsed() >= self.ttl {
             return Err(ReplayError::UnknownStream);
         }
@@ -123,19 +125,28 @@ impl EventStore for MemoryEventStore {
     }
 
     fn forget_session(&self, session: &str) {
-        self.logs.retain(|(s, _), _| &**s != session);
+        self.sessions.remove(session);
     }
 
     fn forget_stream(&self, session: &str, stream: u64) {
-        self.logs.remove(&(Box::<str>::from(session), stream));
+        let now_empty = match self.sessions.get_mut(session) {
+            Some(mut logs) => {
+                logs.remove(&stream);
+                logs.is_empty()
+            }
+            None => false,
+        };
+        if now_empty {
+            // An idle session keeps nothing here.
+            self.sessions.remove_if(session, |_, logs| logs.is_empty());
+        }
     }
 
     fn prune(&self) {
         let ttl = self.ttl;
-        self.logs.retain(|_, log| {
-            log.get_mut()
-                .map(|l| l.touched.elapsed() < ttl)
-                .unwrap_or(false)
+        self.sessions.retain(|_, logs| {
+            logs.retain(|_, log| log.touched.elapsed() < ttl);
+            !logs.is_empty()
         });
     }
 }
@@ -161,5 +172,26 @@ mod tests {
         assert_eq!(store.replay("s", 1, 2).unwrap().len(), 2);
         store.forget_session("s");
         assert_eq!(store.replay("s", 1, 2), Err(ReplayError::UnknownStream));
+    }
+
+    #[test]
+    fn forgetting_streams_leaves_nothing_behind() {
+        let store = MemoryEventStore::new(8, Duration::from_secs(60));
+        store.store("s", 1, 0, Some(Bytes::from("a")));
+        store.store("s", 2, 0, Some(Bytes::from("b")));
+        store.store("t", 1, 0, Some(Bytes::from("c")));
+        store.forget_stream("s", 1);
+        assert_eq!(store.replay("s", 1, 0), Err(ReplayError::UnknownStream));
+        assert_eq!(store.replay("s", 2, 0).unwrap().len(), 0);
+        store.forget_stream("s", 2);
+        assert!(
+            !store.sessions.contains_key("s"),
+            "an idle session keeps no entry"
+        );
+        assert_eq!(store.replay("t", 1, 0).unwrap().len(), 0);
+        let expired = MemoryEventStore::new(8, Duration::ZERO);
+        expired.store("s", 1, 0, None);
+        expired.prune();
+        assert!(expired.sessions.is_empty());
     }
 }

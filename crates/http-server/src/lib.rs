@@ -16,6 +16,7 @@ mod body;
 mod checks;
 mod config;
 pub mod event_store;
+mod queue;
 mod router;
 mod serve;
 mod service;

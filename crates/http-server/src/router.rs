@@ -18,11 +18,12 @@ use futures::future::BoxFuture;
 use mcp_http_core::peer::WeakPeer;
 use mcp_http_core::{MessageSink, Outbound, OutboundKind, TransportError, TransportErrorKind};
 use mcp_http_proto::RequestId;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 
 use crate::body::{Completion, ConnectionGuard, ResponseBody};
 use crate::config::{HttpConfig, ResponseMode};
 use crate::event_store::ReplayError;
+use crate::queue::{QueueRx, QueueTx, queue};
 use crate::sse;
 
 /// Server-to-client request ids of stateless requests, so a client's POSTed response reaches the
@@ -63,7 +64,7 @@ struct Waiting {
 
 struct Stream {
     next_seq: u64,
-    conn: Option<mpsc::Sender<Bytes>>,
+    conn: Option<QueueTx>,
     /// Set once the response went into `conn` (see [`crate::body::Completion`]).
     completed: Option<Arc<AtomicBool>>,
     /// Set while the POST has not yet chosen JSON or SSE.
@@ -114,8 +115,8 @@ pub(crate) struct Router {
 }
 
 /// An event id: the router's tag, the stream, the event's number on it.
-fn format_event_id(tag: &str, stream: u64, seq: u64) -> String {
-    format!("{tag}.{stream}.{seq}")
+fn event_id(tag: &str, stream: u64, seq: u64) -> sse::EventId<'_> {
+    sse::EventId { tag, stream, seq }
 }
 
 /// Splits an event id into tag, stream and number.
@@ -135,7 +136,7 @@ pub(crate) fn parse_event_id(id: &str) -> Result<(&str, u64, u64), ResumeError> 
 /// Frames replayed events with their original ids.
 fn replayed(tag: &str, stream: u64, events: &[(u64, Bytes)], out: &mut BytesMut) {
     for (seq, json) in events {
-        out.extend_from_slice(&sse::event(Some(&format_event_id(tag, stream, *seq)), json));
+        sse::put_event(out, Some(event_id(tag, stream, *seq)), json);
     }
 }
 
@@ -144,13 +145,42 @@ fn finish(st: &mut State, sid: u64) {
     if let Some(request) = st.streams.remove(&sid).and_then(|s| s.request) {
         st.requests.remove(&request);
     }
+    if st.streams.is_empty() {
+        // An idle session keeps no tables: their capacity was most of its router's memory.
+        st.streams = HashMap::new();
+        st.requests = HashMap::new();
+    }
 }
 
+/// System randomness fetched 4 KiB at a time and handed out once: a stateless request needs 16
+/// bytes, and a `getrandom` call of its own was a measurable share of its cost.
+struct RandomPool {
+    bytes: [u8; 4096],
+    used: usize,
+}
+
+static RANDOM: Mutex<RandomPool> = Mutex::new(RandomPool {
+    bytes: [0; 4096],
+    used: 4096,
+});
+
 fn random_tag(len: usize) -> String {
-    let mut bytes = vec![0u8; len];
-    // A failing system RNG leaves zeros: ids stay unique per stream, only less opaque.
-    let _ = getrandom::fill(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut pool = RANDOM.lock().unwrap_or_else(|e| e.into_inner());
+    let mut tag = String::with_capacity(len * 2);
+    for _ in 0..len {
+        if pool.used == pool.bytes.len() {
+            // A failing system RNG leaves zeros: ids stay unique per stream, only less opaque.
+            pool.bytes = [0; 4096];
+            let _ = getrandom::fill(&mut pool.bytes);
+            pool.used = 0;
+        }
+        let b = pool.bytes[pool.used];
+        pool.used += 1;
+        tag.push(char::from(HEX[usize::from(b >> 4)]));
+        tag.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    tag
 }
 
 impl Router {
@@ -159,12 +189,12 @@ impl Router {
     pub(crate) fn new(
         session: Arc<str>,
         config: &HttpConfig,
-        stateless: Option<(BackChannel, LiveStreams)>,
+        stateless: Option<(BackChannel, Option<LiveStreams>)>,
     ) -> Self {
         let (session, tag, back_channel, live) = match stateless {
             Some((back_channel, live)) => {
                 let tag = random_tag(16);
-                (Arc::from(tag.as_str()), tag, Some(back_channel), Some(live))
+                (Arc::from(tag.as_str()), tag, Some(back_channel), live)
             }
             None => (session, random_tag(6), None, None),
         };
@@ -198,7 +228,10 @@ impl Router {
 
     /// The prefix server-to-client request ids get in stateless mode, unique across requests.
     pub(crate) fn id_prefix(&self) -> String {
-        format!("{}-", self.tag)
+        let mut prefix = String::with_capacity(self.tag.len() + 1);
+        prefix.push_str(&self.tag);
+        prefix.push('-');
+        prefix
     }
 
     /// Links the router to its peer, for stateless back-channel routing.
@@ -217,8 +250,8 @@ impl Router {
         self.resumable && self.priming.load(Ordering::Relaxed)
     }
 
-    fn event_id(&self, stream: u64, seq: u64) -> String {
-        format_event_id(&self.tag, stream, seq)
+    fn event_id(&self, stream: u64, seq: u64) -> sse::EventId<'_> {
+        event_id(&self.tag, stream, seq)
     }
 
     /// Registers an inbound request whose POST waits to choose JSON or SSE. `None` when a request
@@ -265,6 +298,15 @@ impl Router {
         }
     }
 
+    /// Whether the POST of stream `sid` has something to send (or must stop waiting).
+    pub(crate) fn has_waiting(&self, sid: u64) -> bool {
+        let st = self.lock();
+        match st.streams.get(&sid).and_then(|s| s.waiting.as_ref()) {
+            Some(waiting) => waiting.close_requested || !waiting.messages.is_empty(),
+            None => true,
+        }
+    }
+
     /// Frames one message as the next event of a stream, keeping it for replay.
     fn frame(&self, sid: u64, stream: &mut Stream, json: &Bytes, out: &mut BytesMut) {
         let id = self.resumable.then(|| {
@@ -274,7 +316,7 @@ impl Router {
                 .store(&self.session, sid, seq, Some(json.clone()));
             self.event_id(sid, seq)
         });
-        out.extend_from_slice(&sse::event(id.as_deref(), json));
+        sse::put_event(out, id, json);
     }
 
     /// Frames what waited for the POST's choice; returns whether the response was among it.
@@ -298,14 +340,14 @@ impl Router {
             let seq = stream.next_seq;
             stream.next_seq += 1;
             self.store.store(&self.session, sid, seq, None);
-            out.extend_from_slice(&sse::priming(&self.event_id(sid, seq), self.retry_ms));
+            sse::put_priming(out, self.event_id(sid, seq), self.retry_ms);
         }
     }
 
     fn body(
         &self,
         prefix: BytesMut,
-        rx: mpsc::Receiver<Bytes>,
+        rx: QueueRx,
         completion: Option<(u64, Arc<AtomicBool>)>,
     ) -> ResponseBody {
         let completion = completion.map(|(stream, done)| Completion {
@@ -320,9 +362,10 @@ impl Router {
 
     /// Answers stream `sid`'s POST with SSE: the priming event, what was waiting, then live events.
     pub(crate) fn upgrade(&self, sid: u64) -> ResponseBody {
-        let (tx, rx) = mpsc::channel(self.queue);
         let done = Arc::new(AtomicBool::new(false));
         let mut prefix = BytesMut::new();
+        // A stream answered at once has nothing more to receive: no queue for it.
+        let mut rx = QueueRx::closed();
         let mut st = self.lock();
         let mut answered = false;
         if let Some(stream) = st.streams.get_mut(&sid) {
@@ -335,6 +378,8 @@ impl Router {
             if close {
                 prefix.extend_from_slice(&sse::retry(self.retry_ms));
             } else if !answered {
+                let (tx, live) = queue(self.queue);
+                rx = live;
                 stream.conn = Some(tx);
                 stream.completed = Some(done.clone());
             }
@@ -363,7 +408,7 @@ impl Router {
 
     /// Opens the standalone GET stream, replacing an open one (its connection ends cleanly).
     pub(crate) fn open_get(&self) -> ResponseBody {
-        let (tx, rx) = mpsc::channel(self.queue);
+        let (tx, rx) = queue(self.queue);
         let mut prefix = BytesMut::new();
         let mut st = self.lock();
         let sid = match st.get_stream {
@@ -398,7 +443,7 @@ impl Router {
         if tag != self.tag {
             return Err(ResumeError::Foreign);
         }
-        let (tx, rx) = mpsc::channel(self.queue);
+        let (tx, rx) = queue(self.queue);
         let done = Arc::new(AtomicBool::new(false));
         let mut prefix = BytesMut::new();
         let mut st = self.lock();
@@ -443,7 +488,6 @@ impl Router {
             .map_err(|_| ResumeError::Unknown)?;
         let mut prefix = BytesMut::new();
         replayed(tag, sid, &events, &mut prefix);
-        let (_, rx) = mpsc::channel(1);
         let completion = Completion {
             done: Arc::new(AtomicBool::new(true)),
             store: config.event_store.clone(),
@@ -452,7 +496,7 @@ impl Router {
         };
         Ok(ResponseBody::sse(
             prefix.freeze(),
-            rx,
+            QueueRx::closed(),
             None,
             None,
             Some(completion),
@@ -506,14 +550,11 @@ impl Router {
             let st = self.lock();
             st.get_stream
                 .and_then(|sid| st.streams.get(&sid))
-                .and_then(|s| s.conn.clone())
+                .and_then(|s| s.conn.as_ref().map(QueueTx::probe))
         };
         let Some(conn) = conn else { return };
         let deadline = tokio::time::Instant::now() + limit;
-        while conn.capacity() < conn.max_capacity()
-            && !conn.is_closed()
-            && tokio::time::Instant::now() < deadline
-        {
+        while !conn.drained_or_gone() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
     }

@@ -65,7 +65,7 @@ impl std::fmt::Debug for StreamableHttpService {
     }
 }
 
-type HttpResponse = Response<ResponseBody>;
+pub(crate) type HttpResponse = Response<ResponseBody>;
 
 fn rpc_error(status: StatusCode, id: Option<RequestId>, error: ErrorObject) -> HttpResponse {
     let body = Message::Response(RpcResponse {
@@ -142,11 +142,11 @@ impl Rejection {
 
 /// A request of the 2026-07-28 era (a dual-era client's probe, item 10 of the HTTP issue).
 fn is_modern_probe(request: &RpcRequest) -> bool {
+    // The key holds a '/': params without one (most) skip the substring search.
     request.method == method::SERVER_DISCOVER
-        || request
-            .params
-            .as_ref()
-            .is_some_and(|p| p.get().contains(MODERN_VERSION_KEY))
+        || request.params.as_ref().is_some_and(|p| {
+            p.get().as_bytes().contains(&b'/') && p.get().contains(MODERN_VERSION_KEY)
+        })
 }
 
 fn modern_probe_response(id: RequestId) -> HttpResponse {
@@ -464,9 +464,13 @@ impl StreamableHttpService {
         peer.receive(Message::Request(request)).await;
         let config = &self.inner.config;
         let deadline = tokio::time::Instant::now() + config.adaptive_delay;
+        let mut yielded = false;
         loop {
             let decision = match config.response_mode {
-                ResponseMode::Sse => Pending::Stream,
+                // SSE waits like adaptive for the first message, so that a handler that answers
+                // at once gets headers, priming event and response in one write.
+                ResponseMode::Sse if router.has_waiting(sid) => Pending::Stream,
+                ResponseMode::Sse => Pending::Empty,
                 _ => router.pending(sid),
             };
             match decision {
@@ -483,7 +487,14 @@ impl StreamableHttpService {
                 }
                 Pending::Empty => {}
             }
-            let adaptive = config.response_mode == ResponseMode::Adaptive;
+            if !yielded {
+                // The handler task was just spawned on this worker: one yield lets a fast handler
+                // answer before any timer is armed (arming one costs a driver wake-up per call).
+                yielded = true;
+                tokio::task::yield_now().await;
+                continue;
+            }
+            let adaptive = config.response_mode != ResponseMode::Json;
             tokio::select! {
                 _ = notify.notified() => {}
                 _ = tokio::time::sleep_until(deadline), if adaptive => {
@@ -620,9 +631,13 @@ impl StreamableHttpService {
             }
             Message::Request(request) => {
                 let inner = &self.inner;
-                let stateless = (inner.back_channel.clone(), inner.live.clone());
+                // Only a stream can be resumed: in JSON mode no event id ever reaches the client.
+                let resumable =
+                    inner.config.resumable && inner.config.response_mode != ResponseMode::Json;
+                let live = resumable.then(|| inner.live.clone());
+                let stateless = (inner.back_channel.clone(), live);
                 let router = Arc::new(Router::new("".into(), &inner.config, Some(stateless)));
-                if inner.config.resumable {
+                if resumable {
                     inner
                         .live
                         .insert(router.tag().to_owned(), Arc::downgrade(&router));

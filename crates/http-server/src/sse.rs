@@ -1,29 +1,42 @@
-//! Server-Sent Events framing. JSON text from serde never holds a raw newline, so a message is
-//! always one `data:` line.
+//! Server-Sent Events framing, appended straight into the buffer a response is written from.
+//! JSON text from serde never holds a raw newline, so a message is always one `data:` line.
+
+use std::fmt::{self, Write as _};
 
 use bytes::{BufMut, Bytes, BytesMut};
 
 /// A keep-alive comment (ignored by clients, T-22).
 pub(crate) const KEEP_ALIVE: &[u8] = b": keep-alive\n\n";
 
-/// One `message` event, with an id when resumable.
-pub(crate) fn event(id: Option<&str>, json: &[u8]) -> Bytes {
-    let mut buf = BytesMut::with_capacity(json.len() + id.map_or(0, str::len) + 32);
-    buf.put_slice(b"event: message\n");
-    if let Some(id) = id {
-        buf.put_slice(b"id: ");
-        buf.put_slice(id.as_bytes());
-        buf.put_u8(b'\n');
-    }
-    buf.put_slice(b"data: ");
-    buf.put_slice(json);
-    buf.put_slice(b"\n\n");
-    buf.freeze()
+/// An event id: `{tag}.{stream}.{seq}` (see the router).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EventId<'a> {
+    pub(crate) tag: &'a str,
+    pub(crate) stream: u64,
+    pub(crate) seq: u64,
 }
 
-/// A priming event: an id, a `retry`, and empty data (T-11, T-13).
-pub(crate) fn priming(id: &str, retry_ms: u128) -> Bytes {
-    Bytes::from(format!("id: {id}\nretry: {retry_ms}\ndata: \n\n"))
+impl fmt::Display for EventId<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.tag, self.stream, self.seq)
+    }
+}
+
+/// Appends one `message` event, with an id when resumable.
+pub(crate) fn put_event(out: &mut BytesMut, id: Option<EventId<'_>>, json: &[u8]) {
+    out.reserve(json.len() + id.map_or(0, |id| id.tag.len() + 48) + 24);
+    out.put_slice(b"event: message\n");
+    if let Some(id) = id {
+        let _ = writeln!(out, "id: {id}");
+    }
+    out.put_slice(b"data: ");
+    out.put_slice(json);
+    out.put_slice(b"\n\n");
+}
+
+/// Appends a priming event: an id, a `retry`, and empty data (T-11, T-13).
+pub(crate) fn put_priming(out: &mut BytesMut, id: EventId<'_>, retry_ms: u128) {
+    let _ = write!(out, "id: {id}\nretry: {retry_ms}\ndata: \n\n");
 }
 
 /// Just a `retry` field, sent before the server closes a connection for polling (T-13).
@@ -37,11 +50,28 @@ mod tests {
 
     #[test]
     fn frames() {
-        assert_eq!(
-            &event(Some("a.1.2"), b"{}")[..],
-            b"event: message\nid: a.1.2\ndata: {}\n\n"
+        let id = EventId {
+            tag: "a",
+            stream: 1,
+            seq: 2,
+        };
+        let mut out = BytesMut::new();
+        put_event(&mut out, Some(id), b"{}");
+        assert_eq!(&out[..], b"event: message\nid: a.1.2\ndata: {}\n\n");
+        let mut out = BytesMut::new();
+        put_event(&mut out, None, b"{}");
+        assert_eq!(&out[..], b"event: message\ndata: {}\n\n");
+        let mut out = BytesMut::new();
+        put_priming(
+            &mut out,
+            EventId {
+                tag: "x",
+                stream: 0,
+                seq: 0,
+            },
+            500,
         );
-        assert_eq!(&event(None, b"{}")[..], b"event: message\ndata: {}\n\n");
-        assert_eq!(&priming("x", 500)[..], b"id: x\nretry: 500\ndata: \n\n");
+        assert_eq!(&out[..], b"id: x.0.0\nretry: 500\ndata: \n\n");
+        assert_eq!(&retry(500)[..], b"retry: 500\n\n");
     }
 }

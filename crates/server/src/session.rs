@@ -36,6 +36,39 @@ fn encode<T: Serialize>(value: &T) -> Result<Box<RawValue>, ErrorObject> {
     to_raw(value).map_err(|_| ErrorObject::internal())
 }
 
+/// `tools/call` params with the arguments left raw, so they are parsed once, straight into the
+/// tool's own type. The other fields are checked as [`CallToolRequestParams`] checks them.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CallParams<'a> {
+    #[serde(borrow)]
+    name: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
+    #[serde(rename = "_meta", default)]
+    _meta: Option<mcp_http_proto::Meta>,
+    #[serde(rename = "task", default)]
+    _task: Option<mcp_http_proto::TaskMetadata>,
+    #[serde(rename = "inputResponses", default)]
+    _input_responses: Option<mcp_http_proto::InputResponses>,
+    #[serde(rename = "requestState", default)]
+    _request_state: Option<String>,
+}
+
+fn call_params(request: &Request) -> Result<CallParams<'_>, ErrorObject> {
+    let text = request.params.as_deref().map_or("{}", RawValue::get);
+    match serde_json::from_str::<CallParams<'_>>(text) {
+        Ok(params) if params.arguments.is_none_or(|a| a.get().starts_with('{')) => Ok(params),
+        // The slow path only names the offending field, exactly as every other method does.
+        _ => match request.params_as::<CallToolRequestParams>() {
+            Err(error) => Err(error),
+            Ok(_) => Err(ErrorObject::invalid_params(
+                "Invalid params: arguments must be a JSON object",
+            )),
+        },
+    }
+}
+
 fn empty() -> Result<Box<RawValue>, ErrorObject> {
     RawValue::from_string("{}".to_owned()).map_err(|_| ErrorObject::internal())
 }
@@ -116,16 +149,19 @@ async fn dispatch(
             })
         }
         method::TOOLS_CALL if caps.tools.is_some() => {
-            let params: CallToolRequestParams = request.params_as()?;
-            let tool = read(&inner.tools).get(&params.name).cloned();
-            let Some(tool) = tool else {
+            let params = call_params(&request)?;
+            // Only the function is cloned: the tool's description and schema stay put.
+            let call = read(&inner.tools)
+                .get(params.name.as_ref())
+                .map(|t| t.call.clone());
+            let Some(call) = call else {
                 // TL-4a: an unknown tool is a protocol error.
                 return Err(ErrorObject::invalid_params(format!(
                     "Invalid params: unknown tool `{}`",
                     params.name
                 )));
             };
-            let result = (tool.call)(params.arguments, ctx).await?;
+            let result = call(params.arguments, ctx).await?;
             encode(&result)
         }
         method::RESOURCES_LIST if caps.resources.is_some() => {

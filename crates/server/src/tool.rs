@@ -11,6 +11,7 @@ use mcp_http_proto::{CallToolResult, ErrorObject, JsonObject, Tool, ToolAnnotati
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 /// Arguments of a tool that takes none.
 #[derive(Debug, Default, Clone, serde::Deserialize, JsonSchema)]
@@ -133,10 +134,7 @@ impl<T: Serialize> IntoToolResult for Json<T> {
     }
 }
 
-type CallFn = dyn Fn(
-        Option<JsonObject>,
-        RequestContext,
-    ) -> BoxFuture<'static, Result<CallToolResult, ErrorObject>>
+type CallFn = dyn Fn(Option<&RawValue>, RequestContext) -> BoxFuture<'static, Result<CallToolResult, ErrorObject>>
     + Send
     + Sync;
 
@@ -180,9 +178,14 @@ pub fn schema_of<T: JsonSchema>() -> JsonObject {
 }
 
 /// Decodes tool arguments, naming the offending field on failure.
-fn decode_args<A: DeserializeOwned>(args: Option<JsonObject>) -> Result<A, String> {
-    let value = serde_json::Value::Object(args.unwrap_or_default());
-    serde_path_to_error::deserialize(value).map_err(|e| {
+fn decode_args<A: DeserializeOwned>(args: Option<&RawValue>) -> Result<A, String> {
+    let text = args.map_or("{}", RawValue::get);
+    if let Ok(args) = serde_json::from_str(text) {
+        return Ok(args);
+    }
+    // Decoded again only to name the offending field.
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         if path == "." {
             format!("Invalid arguments: {}", e.into_inner())
@@ -225,9 +228,11 @@ impl ToolDef {
         ToolDef {
             tool,
             call: Arc::new(move |args, ctx| {
+                // Decoded here, from the request's own text: the future owns only the result.
+                let args = decode_args::<A>(args);
                 let f = f.clone();
                 Box::pin(async move {
-                    match decode_args::<A>(args) {
+                    match args {
                         // TL-4: argument validation failures are tool errors the model can see.
                         Err(message) => Ok(CallToolResult::error(message)),
                         Ok(args) => f(args, ctx).await.into_tool_result(),
@@ -271,8 +276,15 @@ impl ToolDef {
         ToolDef {
             tool,
             call: Arc::new(move |args, ctx| {
+                let args: Result<JsonObject, _> =
+                    args.map_or(Ok(JsonObject::new()), |raw| serde_json::from_str(raw.get()));
                 let f = f.clone();
-                Box::pin(async move { f(args.unwrap_or_default(), ctx).await.into_tool_result() })
+                Box::pin(async move {
+                    match args {
+                        Err(e) => Ok(CallToolResult::error(format!("Invalid arguments: {e}"))),
+                        Ok(args) => f(args, ctx).await.into_tool_result(),
+                    }
+                })
             }),
         }
     }

@@ -268,6 +268,16 @@ impl Raw {
         Raw { sink, stream }
     }
 
+    async fn notify(&mut self, json: serde_json::Value) {
+        let outbound = Outbound {
+            json: json.to_string().into(),
+            kind: OutboundKind::Notification,
+            related: None,
+            id: None,
+        };
+        self.sink.send(outbound).await.unwrap();
+    }
+
     async fn call(&mut self, json: serde_json::Value) -> Response {
         let outbound = Outbound {
             json: json.to_string().into(),
@@ -286,6 +296,55 @@ impl Raw {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn tool_arguments_are_decoded_once_and_checked() {
+    let server = test_server();
+    let mut raw = Raw::connect(&server);
+    raw.call(init(1, "2025-11-25")).await.outcome.unwrap();
+    raw.notify(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        .await;
+    let call = |id: i64, params: serde_json::Value| json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params});
+    let result = |r: Response| r.result_as::<serde_json::Value>().unwrap();
+    // Typed arguments reach the tool.
+    let r = raw
+        .call(call(
+            2,
+            json!({"name": "sum", "arguments": {"x": 1, "y": 2}}),
+        ))
+        .await;
+    assert_eq!(result(r)["structuredContent"]["total"], 3);
+    // TL-4: a bad field is an isError result that names it.
+    let r = raw
+        .call(call(
+            3,
+            json!({"name": "sum", "arguments": {"x": 1, "y": "two"}}),
+        ))
+        .await;
+    let r = result(r);
+    assert_eq!(r["isError"], true);
+    let text = r["content"][0]["text"].as_str().unwrap();
+    assert!(text.starts_with("Invalid arguments: y:"), "{text}");
+    // Missing or null arguments are an empty object.
+    for (id, params) in [
+        (4, json!({"name": "t0"})),
+        (5, json!({"name": "t0", "arguments": null})),
+    ] {
+        let r = raw.call(call(id, params)).await;
+        assert_eq!(result(r)["content"][0]["text"], "ok");
+    }
+    // Arguments that are not an object, or a malformed `_meta`: -32602 naming the field.
+    let r = raw
+        .call(call(6, json!({"name": "sum", "arguments": [1, 2]})))
+        .await;
+    let e = r.outcome.unwrap_err();
+    assert_eq!(e.code, -32602);
+    assert!(e.message.contains("arguments"), "{}", e.message);
+    let r = raw.call(call(7, json!({"name": "t0", "_meta": 5}))).await;
+    let e = r.outcome.unwrap_err();
+    assert_eq!(e.code, -32602);
+    assert!(e.message.contains("_meta"), "{}", e.message);
 }
 
 fn init(id: i64, version: &str) -> serde_json::Value {

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Turns the raw results of bench/compare.sh (a results folder) into markdown tables."""
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+# Our modes, the floor flavour with the same wire format, and rmcp's nearest mode.
+PAIRS = {
+    "ours-stateless-json": ("floor-json", "rmcp-stateless-json"),
+    "ours-stateful-sse": ("floor-sse", "rmcp-stateful-sse"),
+    "ours-stateful-adaptive": ("floor-json", "rmcp-stateful-sse"),
+}
+
+
+def lines(path):
+    if not path.exists():
+        return []
+    return [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(v, digits=0):
+    if v is None:
+        return "-"
+    if digits == 0 and abs(v) >= 1000:
+        return f"{v / 1000:.1f}k"
+    return f"{v:.{digits}f}"
+
+
+def ratio(a, b):
+    return None if a is None or not b else a / b
+
+
+def main(folder):
+    folder = Path(folder)
+    runs = lines(folder / "runs.jsonl")
+    stats = {}  # (name, c) -> medians
+    for r in runs:
+        stats.setdefault((r["name"], r["c"]), []).append(r)
+    names = list(dict.fromkeys(r["name"] for r in runs))
+    cs = sorted({r["c"] for r in runs})
+    m = {
+        k: {
+            "rps": med([r["rps"] for r in v]),
+            "cpu": med([r["cpu_us"] for r in v]),
+            "p50": med([r["p50"] for r in v]),
+            "p99": med([r["p99"] for r in v]),
+            "errors": sum(r["errors"] for r in v),
+            "n": len(v),
+        }
+        for k, v in stats.items()
+    }
+    get = lambda name, c, key: m.get((name, c), {}).get(key)
+    out = []
+    cols = " / ".join(f"c={c}" for c in cs)
+    out.append(f"### Throughput and server CPU (medians of {max((x['n'] for x in m.values()), default=0)} runs)\n")
+    out.append(f"| server | calls/s {cols} | server CPU us/call {cols} | p50 / p99 latency us {cols} | errors |")
+    out.append("|---|---|---|---|---|")
+    for name in names:
+        rps = " / ".join(fmt(get(name, c, "rps")) for c in cs)
+        cpu = " / ".join(fmt(get(name, c, "cpu"), 1) for c in cs)
+        lat = " / ".join(f"{fmt(get(name, c, 'p50'))} / {fmt(get(name, c, 'p99'))}" for c in cs)
+        errors = sum(get(name, c, "errors") or 0 for c in cs)
+        out.append(f"| {name} | {rps} | {cpu} | {lat} | {errors} |")
+
+    targets = []
+    if any(n in PAIRS for n in names):
+        out.append("\n### Ours as ratios (same-run medians)\n")
+        out.append(f"| our mode | vs | throughput {cols} | server CPU per call {cols} |")
+        out.append("|---|---|---|---|")
+        for ours, (floor, rmcp) in PAIRS.items():
+            if ours not in names:
+                continue
+            for ref in (floor, rmcp):
+                if ref not in names:
+                    continue
+                tp = [ratio(get(ours, c, "rps"), get(ref, c, "rps")) for c in cs]
+                cpu = [ratio(get(ours, c, "cpu"), get(ref, c, "cpu")) for c in cs]
+                out.append(
+                    f"| {ours} | {ref} | "
+                    + " / ".join(fmt(x, 2) + "x" if x else "-" for x in tp)
+                    + " | "
+                    + " / ".join(fmt(x, 2) + "x" if x else "-" for x in cpu)
+                    + " |"
+                )
+                hi = [x for c, x in zip(cs, tp) if c >= 16 and x]
+                if ref == floor:
+                    worst_cpu = max((x for x in cpu if x), default=None)
+                    if worst_cpu:
+                        targets.append((f"{ours}: server CPU per call <= 1.25x {floor}", worst_cpu <= 1.25, f"worst {worst_cpu:.2f}x"))
+                    if hi:
+                        targets.append((f"{ours}: throughput >= 0.8x {floor} at c>=16", min(hi) >= 0.8, f"lowest {min(hi):.2f}x"))
+                elif hi:
+                    targets.append((f"{ours}: throughput >= 3x {rmcp} at c>=16", min(hi) >= 3, f"lowest {min(hi):.2f}x"))
+
+    memory = lines(folder / "memory.jsonl")
+    if memory:
+        out.append(f"\n### Memory ({memory[0]['sessions']} sessions; KiB of RSS over the baseline)\n")
+        out.append("| server | baseline RSS KiB | KiB per idle session | KiB per open GET stream |")
+        out.append("|---|---|---|---|")
+        by = {x["name"]: x for x in memory}
+        for x in memory:
+            out.append(f"| {x['name']} | {x['base_kib']} | {x['kib_per_session']:.2f} | {x['kib_per_stream']:.2f} |")
+        floor_stream = by.get("floor-sse", {}).get("kib_per_stream")
+        for name in ("ours-stateful-sse", "ours-stateful-adaptive"):
+            if name in by:
+                x = by[name]
+                targets.append((f"{name}: <= 2 KiB per idle session", x["kib_per_session"] <= 2, f"{x['kib_per_session']:.2f} KiB"))
+                if floor_stream:
+                    r = x["kib_per_stream"] / floor_stream
+                    targets.append((f"{name}: <= 1.2x the floor's KiB per GET stream", r <= 1.2, f"{r:.2f}x"))
+
+    client = lines(folder / "client.jsonl")
+    if client:
+        o, r, q = (med([c[k] for c in client]) for k in ("ours_rps", "raw_hyper_rps", "ratio"))
+        out.append(f"\n### Our client, sequential calls over one connection (medians of {len(client)} runs)\n")
+        out.append("| our Client + StreamableHttpClient | raw hyper client | ratio |")
+        out.append("|---|---|---|")
+        out.append(f"| {fmt(o)} calls/s | {fmt(r)} calls/s | {q:.2f}x |")
+        targets.append(("our client >= 0.9x the raw hyper client", q >= 0.9, f"{q:.2f}x"))
+
+    if targets:
+        out.append("\n### Targets\n")
+        out.append("| target | met | measured |")
+        out.append("|---|---|---|")
+        for what, ok, measured in targets:
+            out.append(f"| {what} | {'yes' if ok else '**no**'} | {measured} |")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else ".")

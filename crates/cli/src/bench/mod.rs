@@ -1,0 +1,160 @@
+//! `mcp-http bench URL`: a load generator for MCP endpoints over Streamable HTTP.
+//!
+//! Each worker owns one keep-alive HTTP/1.1 connection (hyper's low-level client, `TCP_NODELAY`)
+//! and sends prebuilt `tools/call` bodies with a unique id each; an answer counts as a success
+//! only when the response with that id arrived (JSON or SSE) and is neither a JSON-RPC error nor
+//! an `isError` result. Runs are always bounded (a duration or a count) and every request has a
+//! timeout. Two more modes serve `bench/compare.sh`: `--hold-sessions` (memory per session or
+//! per GET stream) and `--client-compare` (our client against a raw hyper client).
+
+mod client_compare;
+mod conn;
+mod hold;
+mod load;
+mod report;
+mod rpc;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+
+/// The options of `mcp-http bench`.
+#[derive(Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// The MCP endpoint, e.g. http://127.0.0.1:8080/mcp.
+    pub url: String,
+    /// Sessions to initialize (the workers are spread across them); ignored with --stateless.
+    #[arg(long, default_value_t = 1)]
+    pub sessions: usize,
+    /// Concurrent workers, each with its own keep-alive connection.
+    #[arg(long, short = 'c', default_value_t = 1)]
+    pub concurrency: usize,
+    /// Seconds to run (the default when --requests is not given: 10).
+    #[arg(long, conflicts_with = "requests")]
+    pub duration: Option<f64>,
+    /// Calls to make, in total.
+    #[arg(long, short = 'n')]
+    pub requests: Option<u64>,
+    /// Seconds of unmeasured load before measuring.
+    #[arg(long, default_value_t = 0.0)]
+    pub warmup: f64,
+    /// The tool to call.
+    #[arg(long, default_value = "echo")]
+    pub tool: String,
+    /// The tool's arguments, a JSON object.
+    #[arg(long, default_value = r#"{"message":"hello"}"#)]
+    pub args: String,
+    /// No session: no initialize, every POST carries MCP-Protocol-Version.
+    #[arg(long)]
+    pub stateless: bool,
+    /// The protocol version to ask for (and to send when stateless).
+    #[arg(long, default_value = "2025-11-25")]
+    pub protocol_version: String,
+    /// Seconds before a request counts as timed out.
+    #[arg(long, default_value_t = 10.0)]
+    pub timeout: f64,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Instead of load: initialize this many sessions, print `ready`, and hold them for
+    /// --duration seconds (for memory measurements).
+    #[arg(long, value_name = "N", conflicts_with_all = ["requests", "stateless"])]
+    pub hold_sessions: Option<usize>,
+    /// With --hold-sessions: also open one standalone GET stream per session.
+    #[arg(long, requires = "hold_sessions")]
+    pub get_streams: bool,
+    /// Instead of load: --requests sequential calls with our client (Client +
+    /// StreamableHttpClient) and then with a raw hyper client, and the ratio of their rates.
+    #[arg(long, conflicts_with_all = ["hold_sessions", "stateless", "duration"])]
+    pub client_compare: bool,
+}
+
+fn seconds(value: f64, what: &str) -> Result<Duration, String> {
+    Duration::try_from_secs_f64(value).map_err(|_| format!("--{what} must be seconds >= 0"))
+}
+
+/// Runs `mcp-http bench`; prints the report and says whether every call succeeded.
+pub async fn run(args: BenchArgs) -> ExitCode {
+    match run_inner(args).await {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(message) => {
+            eprintln!("mcp-http bench: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run_inner(args: BenchArgs) -> Result<bool, String> {
+    if args.concurrency == 0 {
+        return Err("--concurrency must be at least 1".to_owned());
+    }
+    if args.sessions == 0 {
+        return Err("--sessions must be at least 1".to_owned());
+    }
+    let arguments: serde_json::Value =
+        serde_json::from_str(&args.args).map_err(|e| format!("--args is not JSON: {e}"))?;
+    if !arguments.is_object() {
+        return Err("--args must be a JSON object".to_owned());
+    }
+    let timeout = seconds(args.timeout, "timeout")?;
+    let target = conn::Target::resolve(&args.url).await?;
+    if let Some(sessions) = args.hold_sessions {
+        return hold::run(hold::HoldPlan {
+            target,
+            sessions,
+            get_streams: args.get_streams,
+            concurrency: args.concurrency,
+            hold: seconds(args.duration.unwrap_or(10.0), "duration")?,
+            version: args.protocol_version,
+            timeout,
+            json: args.json,
+        })
+        .await;
+    }
+    if args.client_compare {
+        let comparison = client_compare::run(client_compare::ComparePlan {
+            target,
+            calls: args.requests.unwrap_or(2_000).max(1),
+            tool: args.tool,
+            arguments,
+            version: args.protocol_version,
+            timeout,
+        })
+        .await?;
+        print(args.json, &comparison, client_compare::Comparison::text)?;
+        return Ok(true);
+    }
+    let stop = match (args.requests, args.duration) {
+        (Some(n), _) => load::Stop::Count(n),
+        (None, Some(s)) => load::Stop::After(seconds(s, "duration")?),
+        (None, None) => load::Stop::After(Duration::from_secs(10)),
+    };
+    let report = load::run(load::Plan {
+        target,
+        stateless: args.stateless,
+        sessions: args.sessions,
+        concurrency: args.concurrency,
+        stop,
+        warmup: seconds(args.warmup, "warmup")?,
+        timeout,
+        version: args.protocol_version,
+        body: rpc::CallBody::new(&args.tool, &arguments),
+        tool: args.tool,
+        progress: true,
+    })
+    .await?;
+    print(args.json, &report, report::Report::text)?;
+    Ok(report.errors.total == 0)
+}
+
+fn print<T: serde::Serialize>(json: bool, value: &T, text: fn(&T) -> String) -> Result<(), String> {
+    if json {
+        let line = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
+        println!("{line}");
+    } else {
+        print!("{}", text(value));
+    }
+    Ok(())
+}
