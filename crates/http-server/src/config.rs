@@ -40,7 +40,9 @@ pub struct HttpConfig {
     pub stateless: bool,
     /// JSON, SSE or adaptive answers.
     pub response_mode: ResponseMode,
-    /// How long an adaptive answer waits for the handler before switching to SSE.
+    /// How long an adaptive answer waits for the handler before switching to SSE; an SSE answer
+    /// waits as long for its first message before sending headers (so a quick answer is one
+    /// write).
     pub adaptive_delay: Duration,
     /// Host header values accepted besides loopback names (for reverse proxies), `host` or
     /// `host:port`. `*` accepts any.

@@ -363,7 +363,8 @@ impl Router {
     /// Answers stream `sid`'s POST with SSE: the priming event, what was waiting, then live events.
     pub(crate) fn upgrade(&self, sid: u64) -> ResponseBody {
         let done = Arc::new(AtomicBool::new(false));
-        let mut prefix = BytesMut::new();
+        // Room for a priming event and a short response: most streams are built without a copy.
+        let mut prefix = BytesMut::with_capacity(512);
         // A stream answered at once has nothing more to receive: no queue for it.
         let mut rx = QueueRx::closed();
         let mut st = self.lock();

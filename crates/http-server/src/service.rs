@@ -494,10 +494,11 @@ impl StreamableHttpService {
                 tokio::task::yield_now().await;
                 continue;
             }
-            let adaptive = config.response_mode != ResponseMode::Json;
+            // Adaptive and SSE answers stop waiting after `adaptive_delay`; JSON waits for the response.
+            let bounded = config.response_mode != ResponseMode::Json;
             tokio::select! {
                 _ = notify.notified() => {}
-                _ = tokio::time::sleep_until(deadline), if adaptive => {
+                _ = tokio::time::sleep_until(deadline), if bounded => {
                     guard.armed = false;
                     return sse(router.upgrade(sid));
                 }

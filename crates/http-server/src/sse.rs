@@ -1,8 +1,6 @@
 //! Server-Sent Events framing, appended straight into the buffer a response is written from.
 //! JSON text from serde never holds a raw newline, so a message is always one `data:` line.
 
-use std::fmt::{self, Write as _};
-
 use bytes::{BufMut, Bytes, BytesMut};
 
 /// A keep-alive comment (ignored by clients, T-22).
@@ -16,9 +14,17 @@ pub(crate) struct EventId<'a> {
     pub(crate) seq: u64,
 }
 
-impl fmt::Display for EventId<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.tag, self.stream, self.seq)
+impl EventId<'_> {
+    /// `id: {tag}.{stream}.{seq}\n`, without the formatting machinery (this runs per event).
+    fn put_line(&self, out: &mut BytesMut) {
+        let mut number = itoa::Buffer::new();
+        out.put_slice(b"id: ");
+        out.put_slice(self.tag.as_bytes());
+        out.put_u8(b'.');
+        out.put_slice(number.format(self.stream).as_bytes());
+        out.put_u8(b'.');
+        out.put_slice(number.format(self.seq).as_bytes());
+        out.put_u8(b'\n');
     }
 }
 
@@ -27,7 +33,7 @@ pub(crate) fn put_event(out: &mut BytesMut, id: Option<EventId<'_>>, json: &[u8]
     out.reserve(json.len() + id.map_or(0, |id| id.tag.len() + 48) + 24);
     out.put_slice(b"event: message\n");
     if let Some(id) = id {
-        let _ = writeln!(out, "id: {id}");
+        id.put_line(out);
     }
     out.put_slice(b"data: ");
     out.put_slice(json);
@@ -36,7 +42,11 @@ pub(crate) fn put_event(out: &mut BytesMut, id: Option<EventId<'_>>, json: &[u8]
 
 /// Appends a priming event: an id, a `retry`, and empty data (T-11, T-13).
 pub(crate) fn put_priming(out: &mut BytesMut, id: EventId<'_>, retry_ms: u128) {
-    let _ = write!(out, "id: {id}\nretry: {retry_ms}\ndata: \n\n");
+    out.reserve(id.tag.len() + 96);
+    id.put_line(out);
+    out.put_slice(b"retry: ");
+    out.put_slice(itoa::Buffer::new().format(retry_ms).as_bytes());
+    out.put_slice(b"\ndata: \n\n");
 }
 
 /// Just a `retry` field, sent before the server closes a connection for polling (T-13).
