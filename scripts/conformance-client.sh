@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite in client mode against a client command.
 #
-#   scripts/conformance-client.sh "<client-command>" <label>
+#   scripts/conformance-client.sh "<client-command>" <label> [<auth-baseline.yml>]
 #
 # For each scenario the suite starts a mock server and runs `<client-command> <server-url>`
 # (URL appended as the last argument, env MCP_CONFORMANCE_SCENARIO=<scenario>); the client must do
@@ -9,18 +9,21 @@
 # in paths. Scenarios:
 #   conformance@0.1.16:         initialize, tools_call, elicitation-sep1034-client-defaults, sse-retry
 #   conformance@0.2.0-alpha.12: json-schema-2020-12-preservation
+#   conformance@0.1.16 --suite auth: OAuth, only with <auth-baseline.yml>, judged by the suite
+#                               against it (mcp-http: conformance/client.yml, no OAuth yet)
 # Each scenario runs under `timeout` ($CONFORMANCE_TIMEOUT s, default 120; the suite's own per-client
 # timeout is 30 s). Output in target/conformance/<label>/client-<scenario>/ (stdout.txt, stderr.txt,
 # rc, results/). Prints one line per scenario; exits 1 if any scenario failed or warned.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [[ $# -ne 2 ]]; then
-  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+if [[ $# -lt 2 || $# -gt 3 ]]; then
+  sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 CMD=$1
 LABEL=$2
+AUTH_BASELINE=${3:-}
 [[ $LABEL =~ ^[A-Za-z0-9._-]+$ ]] || { echo "conformance-client.sh: label must match [A-Za-z0-9._-]+" >&2; exit 2; }
 TIMEOUT=${CONFORMANCE_TIMEOUT:-120}
 
@@ -71,6 +74,26 @@ for s in initialize tools_call elicitation-sep1034-client-defaults sse-retry; do
   run_scenario "$CONF" "$s"
 done
 run_scenario "$CONF2" json-schema-2020-12-preservation
+
+# The OAuth scenarios (0.1.16 --suite auth), judged by the suite against the given baseline: it
+# fails on an unexpected failure and on a listed scenario that passes.
+if [[ -n $AUTH_BASELINE ]]; then
+  dir="$OUT/client-auth-suite"
+  rm -rf "$dir"
+  mkdir -p "$dir/results"
+  rc=0
+  timeout -k 5 "$TIMEOUT" "$CONF" client --command "$CMD" --suite auth \
+    --expected-failures "$AUTH_BASELINE" -o "$dir/results" \
+    </dev/null >"$dir/stdout.txt" 2>"$dir/stderr.txt" || rc=$?
+  if [[ $rc -eq 0 ]] && grep -q "Baseline check passed" "$dir/stdout.txt"; then
+    echo "PASS    client --suite auth (as $AUTH_BASELINE expects)"
+    passed=$((passed + 1))
+  else
+    echo "FAILED  client --suite auth (suite exit $rc): not as $AUTH_BASELINE expects"
+    grep -Ei 'unexpected|stale' "$dir/stdout.txt" | head -n 10 | sed 's/^/          /' || true
+    failed=$((failed + 1))
+  fi
+fi
 
 echo "results in $OUT"
 echo "conformance-client: $passed passed, $failed failed"

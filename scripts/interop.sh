@@ -4,7 +4,15 @@
 #     2025-11-25): default (adaptive), --response sse, --stateless, --response json;
 #     no failure and no warning, except the baseline conformance/stateless.yml explains;
 #   - the official Python SDK client (legacy and auto mode) and TypeScript SDK client against
-#     the default, sse and stateless modes (JSON mode has no SSE stream to resume).
+#     the default, sse and stateless modes (JSON mode has no SSE stream to resume);
+#   - the official conformance suite in client mode against `mcp-http conformance-client`
+#     (scripts/conformance-client.sh: 0.1.16's initialize, tools_call,
+#     elicitation-sep1034-client-defaults, sse-retry; 0.2.0-alpha.12's
+#     json-schema-2020-12-preservation), no failure and no warning; the OAuth scenarios
+#     (--suite auth) against the baseline conformance/client.yml (no OAuth yet);
+#   - our client against other servers: the Python SDK's 2024-11-05 HTTP+SSE server
+#     (peer_legacy_sse), and the Python SDK, TypeScript SDK and server-everything Streamable
+#     HTTP servers (scripts/interop-servers.sh).
 # Installs the pinned peers into .peers/ first (scripts/peers.sh). Servers bind 127.0.0.1 on
 # free ports and are stopped on exit.
 set -euo pipefail
@@ -59,5 +67,13 @@ for mode in "adaptive" "sse:--response sse" "stateless:--stateless" "json:--resp
     run "interop clients $label" scripts/interop-clients.sh "$URL" --expect-auto-version 2025-11-25
   fi
 done
+echo "== conformance, client mode: mcp-http conformance-client"
+run "conformance client mode" scripts/conformance-client.sh "$BIN conformance-client" mcp-http-client \
+  conformance/client.yml
+echo "== our client against the SDKs' servers"
+run "client vs 2024-11-05 HTTP+SSE (Python SDK)" \
+  env PEERS_PY="$PEERS_PY" cargo test --locked -q -p mcp-http --features interop --test peer_legacy_sse
+run "client vs Python SDK (3 modes), TS SDK and server-everything servers" scripts/interop-servers.sh
+
 echo "interop: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

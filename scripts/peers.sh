@@ -50,8 +50,9 @@ if ! flock -w 600 9; then
   exit 1
 fi
 
-pin_hash() { # files... -> one sha256 over their contents and names
-  sha256sum "$@" | sha256sum | cut -d' ' -f1
+pin_hash() { # files... -> one sha256 over their contents and repo-relative names
+  # Relative names: a clone or worktree elsewhere must not look out of date.
+  (cd "$REPO" && sha256sum "${@#"$REPO/"}") | sha256sum | cut -d' ' -f1
 }
 
 stamp_ok() { # component wanted-hash must-exist-path

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Stand-in for the mcp-http built-in server, written with the official Python SDK (mcp==2.3.0).
 
-    $PEERS_PY interop/python/standin_server.py PORT [--legacy-only]
+    $PEERS_PY interop/python/standin_server.py PORT [--legacy-only] [--no-event-store] [--stateless] [--json-response]
 
 Serves Streamable HTTP at http://127.0.0.1:PORT/mcp (stateful sessions, SSE responses, an in-memory
 event store so that streams can be resumed with GET + Last-Event-ID). It exposes the same tools
@@ -24,6 +24,13 @@ sequential test runs; mcp-http must scope replay to the session (spec-checklist 
 
 --no-event-store: no priming events and no resumption (test_reconnection cannot close the stream);
 the suites then report warnings in server-sse-polling, which exercises scripts/conformance.sh.
+
+--stateless (the SDK's `stateless_http=True`): no sessions, a fresh transport per request and no
+event store (the SDK drops it in that mode), so streams cannot be resumed.
+--json-response (the SDK's `json_response=True`): every answer is one JSON document. The SDK then
+drops every message related to a request (progress, logs, sampling and elicitation requests; see
+the message router in mcp/server/streamable_http.py), so only unrelated messages reach the client,
+on the GET stream.
 """
 
 from __future__ import annotations
@@ -145,9 +152,13 @@ def build_server(legacy_only: bool) -> MCPServer:
     @mcp.tool(name="test_reconnection", description="Closes the SSE stream mid-call; the client must resume")
     async def test_reconnection(ctx: Context) -> str:
         await asyncio.sleep(0.1)
-        await ctx.close_sse_stream()  # needs the event store; the result is replayed on GET + Last-Event-ID
+        # The SDK offers the callback only with an event store and a 2025-11-25 client; otherwise
+        # close_sse_stream() is a no-op, and the result says so (checks must not pass on that).
+        closes = getattr(ctx.request_context, "close_sse_stream", None) is not None
+        await ctx.close_sse_stream()  # the result is replayed on GET + Last-Event-ID
         await asyncio.sleep(0.2)
-        return "Reconnection test completed successfully"
+        how = "the server closed the stream mid-call" if closes else "the stream was not closed: no event store"
+        return f"Reconnection test completed successfully ({how})"
 
     # ---- conformance suite fixtures ----------------------------------------------------------
     @mcp.tool(description="Returns simple text")
@@ -373,6 +384,8 @@ def main() -> int:
         action="store_true",
         help="no event store: no priming events, test_reconnection cannot close the stream (suite warnings)",
     )
+    parser.add_argument("--stateless", action="store_true", help="stateless_http=True: no sessions")
+    parser.add_argument("--json-response", action="store_true", help="json_response=True: JSON answers, no SSE")
     parser.add_argument("--retry-ms", type=int, default=500, help="SSE retry hint sent in priming events")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
@@ -382,6 +395,8 @@ def main() -> int:
         host="127.0.0.1",
         port=args.port,
         streamable_http_path="/mcp",
+        stateless_http=args.stateless,
+        json_response=args.json_response,
         event_store=None if args.no_event_store else InMemoryEventStore(),
         retry_interval=args.retry_ms,
         transport_security=TransportSecuritySettings(

@@ -1,7 +1,10 @@
 //! The `mcp-http` command.
 
+mod client_cmd;
+
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use mcp_http_server_http::{HttpConfig, ResponseMode, StreamableHttpService};
@@ -56,6 +59,8 @@ enum Command {
         #[arg(long)]
         stdio: bool,
     },
+    #[command(flatten)]
+    Client(client_cmd::ClientCommand),
     /// Load-test an MCP endpoint: throughput, latency percentiles, errors by kind.
     Bench(mcp_http::bench::BenchArgs),
 }
@@ -77,17 +82,41 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
-    // stdout carries the protocol over stdio: logs go to stderr.
+fn main() -> ExitCode {
+    let command = Cli::parse().command;
+    // stdout carries the protocol over stdio, and results for the client commands: logs go to
+    // stderr. The client commands say what went wrong themselves, so their default is silence.
+    let default_filter = match command {
+        Command::Serve { .. } | Command::Bench(_) => "warn",
+        Command::Client(_) => "off",
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("MCP_HTTP_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .init();
-    match Cli::parse().command {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("mcp-http: error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let code = runtime.block_on(run(command));
+    // A terminal prompt still waiting for a line (the request it answered is gone) must not keep
+    // the process alive.
+    runtime.shutdown_timeout(Duration::from_millis(100));
+    code
+}
+
+async fn run(command: Command) -> ExitCode {
+    match command {
+        Command::Client(command) => client_cmd::run(command).await,
         Command::Bench(args) => mcp_http::bench::run(args).await,
         Command::Serve { stdio: true, .. } => {
             let server = mcp_http::builtin::server();

@@ -115,6 +115,16 @@ async fn graceful_shutdown_ends_streams_with_retry_and_refuses_new_sessions() {
             .status(),
         503
     );
+    // A reconnecting GET is not given a stream that would be cut again.
+    let again = http
+        .get(url)
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &sid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 503);
+    assert_eq!(again.headers()["retry-after"], "5");
 }
 
 #[tokio::test]

@@ -520,6 +520,12 @@ impl Client {
     pub fn close(&self) {
         self.peer.close();
     }
+
+    /// Closes the session and waits until the transport has finished (over HTTP, the DELETE
+    /// that ends the session has been answered, T-42). Use it before a process exits.
+    pub async fn shutdown(&self) {
+        self.peer.close_and_wait().await;
+    }
 }
 
 fn cursor_params(cursor: Option<&str>) -> serde_json::Value {

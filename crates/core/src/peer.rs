@@ -249,6 +249,13 @@ impl Peer {
         lock(&self.inner.pending).clear();
     }
 
+    /// Closes the peer, then waits until the transport has finished closing (an HTTP
+    /// client's DELETE of the session has been answered).
+    pub async fn close_and_wait(&self) {
+        self.close();
+        self.inner.sink.closed().await;
+    }
+
     /// How many inbound requests are being handled now.
     pub fn inflight_count(&self) -> usize {
         lock(&self.inner.inflight).len()

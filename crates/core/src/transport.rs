@@ -53,6 +53,13 @@ pub trait MessageSink: Send + Sync + 'static {
 
     /// The peer is closing: release the connection (an HTTP client ends its session here).
     fn close(&self) {}
+
+    /// Resolves when what [`MessageSink::close`] started has finished (an HTTP client's DELETE
+    /// answered), so a short-lived process can wait for it before it exits. Bounded by the
+    /// transport.
+    fn closed(&self) -> BoxFuture<'_, ()> {
+        Box::pin(std::future::ready(()))
+    }
 }
 
 /// A sink that queues each message's JSON on a channel, for transports with a writer task.

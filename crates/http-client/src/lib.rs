@@ -9,9 +9,11 @@
 //! # Ok(()) }
 //! ```
 
+mod config;
+mod connection;
+mod legacy;
 pub mod sse;
 mod transport;
 
-pub use transport::{
-    HttpClientConfig, ResumptionCallback, StreamableHttpClient, default_http_client,
-};
+pub use config::{HttpClientConfig, ResumptionCallback, TokenProvider, default_http_client};
+pub use transport::StreamableHttpClient;

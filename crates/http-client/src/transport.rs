@@ -1,65 +1,27 @@
 //! The Streamable HTTP client transport (legacy era): each message its own POST (T-2), JSON and
 //! SSE answers (T-8), the session id and protocol version on every later request (T-39, T-44),
 //! resumption with GET + `Last-Event-ID` after `retry` (T-14, T-33), the standalone GET stream
-//! with capped reconnects, and DELETE on close (T-42).
+//! with capped reconnects, a new session when the old one is gone (T-41), and DELETE on close
+//! (T-42).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
+use bytes::Bytes;
 use futures::StreamExt;
 use futures::future::BoxFuture;
 use mcp_http_core::{
     CancellationToken, MessageSink, MessageStream, Outbound, OutboundKind, Transport,
     TransportError, TransportErrorKind,
 };
-use mcp_http_proto::RequestId;
-use mcp_http_proto::jsonrpc::{InvalidMessage, Message, Parsed};
-use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap};
-use tokio::sync::mpsc;
+use mcp_http_proto::jsonrpc::Message;
+use mcp_http_proto::method;
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use tokio::sync::{mpsc, oneshot};
 
-use crate::sse::SseParser;
-
-/// Called with each event id seen on a request's stream: a resumption token a later process can
-/// resume the request with.
-pub type ResumptionCallback = Arc<dyn Fn(&RequestId, &str) + Send + Sync>;
-
-/// Settings of the HTTP client transport.
-#[derive(Clone)]
-pub struct HttpClientConfig {
-    /// Headers sent on every request (an `Authorization` header, say).
-    pub headers: HeaderMap,
-    /// Open the standalone GET stream once the session is initialized.
-    pub get_stream: bool,
-    /// Failed reconnection attempts in a row before giving up on a stream.
-    pub max_reconnect_attempts: u32,
-    /// The reconnection delay when the server sent no `retry`.
-    pub default_retry: Duration,
-    /// Send DELETE when the client closes (T-42).
-    pub delete_on_close: bool,
-    /// Receives resumption tokens (event ids) of request streams.
-    pub on_resumption_token: Option<ResumptionCallback>,
-}
-
-impl std::fmt::Debug for HttpClientConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("HttpClientConfig")
-            .field("get_stream", &self.get_stream)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Default for HttpClientConfig {
-    fn default() -> Self {
-        HttpClientConfig {
-            headers: HeaderMap::new(),
-            get_stream: true,
-            max_reconnect_attempts: 5,
-            default_retry: Duration::from_secs(1),
-            delete_on_close: true,
-            on_resumption_token: None,
-        }
-    }
-}
+use crate::config::{HttpClientConfig, default_http_client};
+use crate::connection::{Cursor, Ended, Session, Shared, error_detail, lock, session_gone};
 
 /// A connection to a Streamable HTTP MCP endpoint.
 ///
@@ -75,15 +37,6 @@ pub struct StreamableHttpClient {
     url: reqwest::Url,
     http: reqwest::Client,
     config: HttpClientConfig,
-}
-
-/// A `reqwest` client as this transport wants it: pooled, `TCP_NODELAY`, no overall timeout
-/// (streams are long-lived; requests have their own timeouts).
-pub fn default_http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .build()
-        .unwrap_or_default()
 }
 
 impl StreamableHttpClient {
@@ -104,266 +57,398 @@ impl StreamableHttpClient {
                 format!("invalid URL {url:?}: {e}"),
             )
         })?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(TransportError::new(
+                TransportErrorKind::Protocol,
+                format!("invalid URL {url:?}: the scheme must be http or https"),
+            ));
+        }
         Ok(StreamableHttpClient { url, http, config })
     }
 }
 
-struct Shared {
-    url: reqwest::Url,
-    http: reqwest::Client,
-    config: HttpClientConfig,
-    session_id: Mutex<Option<String>>,
-    protocol_version: Mutex<Option<String>>,
-    inbound: mpsc::Sender<Result<Message, InvalidMessage>>,
-    closed: CancellationToken,
+/// The method of an outgoing request or notification, read only where it matters.
+fn method_of(message: &Outbound) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        method: Option<String>,
+    }
+    serde_json::from_slice::<Head>(&message.json)
+        .ok()
+        .and_then(|h| h.method)
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+fn session_expired() -> TransportError {
+    TransportError::new(
+        TransportErrorKind::SessionExpired,
+        "the server ended the session (404)",
+    )
 }
 
-fn http_error(e: reqwest::Error) -> TransportError {
-    TransportError::new(TransportErrorKind::Io, format!("HTTP request failed: {e}"))
+/// A short reason from an error body: its JSON-RPC message, else the status's name.
+async fn status_error(response: reqwest::Response) -> TransportError {
+    let status = response.status();
+    let detail = error_detail(response).await;
+    TransportError::new(
+        TransportErrorKind::HttpStatus(status.as_u16()),
+        format!("HTTP {status}: {detail}"),
+    )
+}
+
+pub(crate) struct Sink(pub(crate) Arc<Shared>);
+
+/// How long opening the GET stream may hold up the handshake.
+const GET_STREAM_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// How long [`MessageSink::closed`] waits for the DELETE.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What the handshake bookkeeping learned about an outgoing message.
+#[derive(PartialEq)]
+enum Handshake {
+    Initialize,
+    Initialized,
+    Other,
 }
 
 impl Shared {
-    fn headers(&self, mut request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        request = request.headers(self.config.headers.clone());
-        if let Some(id) = lock(&self.session_id).clone() {
-            request = request.header("mcp-session-id", id);
+    /// Remembers `initialize` (to replay it) and sees `notifications/initialized` go out.
+    fn note_handshake(&self, message: &Outbound) -> Handshake {
+        if lock(&self.session).initialized || message.kind == OutboundKind::Response {
+            return Handshake::Other;
         }
-        if let Some(version) = lock(&self.protocol_version).clone() {
-            request = request.header("mcp-protocol-version", version);
+        match method_of(message).as_deref() {
+            Some(method::INITIALIZE) if message.kind == OutboundKind::Request => {
+                lock(&self.session).initialize = Some(message.json.clone());
+                Handshake::Initialize
+            }
+            Some(method::NOTIFICATION_INITIALIZED) => {
+                lock(&self.session).initialized = true;
+                Handshake::Initialized
+            }
+            _ => Handshake::Other,
         }
-        request
     }
 
-    async fn deliver(&self, message: Message) {
-        if lock(&self.protocol_version).is_none()
-            && let Message::Response(r) = &message
-            && let Ok(result) = &r.outcome
-            && let Ok(init) = serde_json::from_str::<serde_json::Value>(result.get())
-            && let (Some(version), true) = (
-                init["protocolVersion"].as_str(),
-                init.get("serverInfo").is_some(),
-            )
-        {
-            // T-44: the negotiated version goes on every later request.
-            *lock(&self.protocol_version) = Some(version.to_owned());
-        }
-        let _ = self.inbound.send(Ok(message)).await;
+    /// POSTs one JSON-RPC message to the endpoint, accepting both answer types (T-2).
+    async fn post_json(&self, json: &Bytes) -> Result<reqwest::Response, TransportError> {
+        self.send(true, |http| {
+            http.post(self.url.clone())
+                .header(ACCEPT, "application/json, text/event-stream")
+                .header(CONTENT_TYPE, "application/json")
+                .body(json.clone())
+        })
+        .await
     }
 
-    async fn deliver_bytes(&self, bytes: &[u8]) {
-        match Parsed::parse(bytes) {
-            Ok(Parsed::Single(message)) => self.deliver(*message).await,
-            Ok(Parsed::Batch(items)) => {
-                for item in items {
-                    if let Ok(message) = Message::parse(item.get().as_bytes()) {
-                        self.deliver(message).await;
-                    }
+    async fn post(self: &Arc<Self>, message: Outbound) -> Result<(), TransportError> {
+        let legacy = lock(&self.legacy_endpoint).clone();
+        if let Some(endpoint) = legacy {
+            return self.legacy_post(endpoint, &message).await;
+        }
+        let handshake = self.note_handshake(&message);
+        let mut retried = false;
+        loop {
+            let session = self.session_id();
+            let response = self.post_json(&message.json).await?;
+            let status = response.status();
+            if let Some(id) = response
+                .headers()
+                .get("mcp-session-id")
+                .and_then(|v| v.to_str().ok())
+            {
+                let mut state = lock(&self.session);
+                if state.id.is_none() {
+                    state.id = Some(id.to_owned());
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "the server sent a message that is not JSON-RPC"),
+            if matches!(status, StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST)
+                && session.is_some()
+            {
+                session_gone(response).await?;
+                // T-41: the session is gone. The server did not take the message, so sending
+                // it again in a new session cannot do anything twice.
+                if self.config.reinitialize && !retried && retryable(&message) {
+                    retried = true;
+                    self.reinitialize(session).await?;
+                    continue;
+                }
+                return Err(session_expired());
+            }
+            if !status.is_success() {
+                let refused_initialize = handshake == Handshake::Initialize
+                    && matches!(
+                        status,
+                        StatusCode::BAD_REQUEST
+                            | StatusCode::NOT_FOUND
+                            | StatusCode::METHOD_NOT_ALLOWED
+                    );
+                if refused_initialize && self.config.legacy_sse_fallback {
+                    // T-49: perhaps a 2024-11-05 HTTP+SSE server.
+                    return self.legacy_connect(&message, status).await;
+                }
+                return Err(status_error(response).await);
+            }
+            if message.kind != OutboundKind::Request {
+                // A body on a 200 to a notification or response is tolerated and ignored.
+                if handshake == Handshake::Initialized && self.config.get_stream {
+                    self.open_get_stream().await;
+                }
+                return Ok(());
+            }
+            if handshake == Handshake::Initialize {
+                return self.read_initialize(response, &message).await;
+            }
+            return self.read_answer(response, &message).await;
         }
     }
 
-    /// Reads an SSE response; returns whether it carried the response to `request`, the last
-    /// event id and the last `retry`.
-    async fn read_sse(
+    /// Reads the answer to a request: a JSON body, or an SSE stream resumed when it breaks.
+    async fn read_answer(
         &self,
         response: reqwest::Response,
-        request: Option<&RequestId>,
-        last_id: &mut Option<String>,
-        retry: &mut Option<Duration>,
-    ) -> bool {
-        let mut parser = SseParser::default();
-        let mut body = response.bytes_stream();
-        loop {
-            let chunk = tokio::select! {
-                _ = self.closed.cancelled() => return false,
-                chunk = body.next() => chunk,
-            };
-            let Some(Ok(chunk)) = chunk else { return false };
-            for event in parser.feed(&chunk) {
-                if let Some(ms) = event.retry {
-                    *retry = Some(Duration::from_millis(ms));
-                }
-                if let Some(id) = &event.id {
-                    *last_id = Some(id.clone());
-                    if let (Some(request), Some(callback)) =
-                        (request, &self.config.on_resumption_token)
-                    {
-                        callback(request, id);
-                    }
-                }
-                // T-21: a priming event has empty data: only its id matters.
-                if event.data.is_empty() || event.event.as_deref().is_some_and(|e| e != "message") {
-                    continue;
-                }
-                let done = match Message::parse(event.data.as_bytes()) {
-                    Ok(Message::Response(r)) => {
-                        let answers = request.is_some() && r.id.as_ref() == request;
-                        self.deliver(Message::Response(r)).await;
-                        answers
-                    }
-                    Ok(message) => {
-                        self.deliver(message).await;
-                        false
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "unreadable SSE event ignored");
-                        false
-                    }
-                };
-                if done {
-                    return true;
-                }
-            }
-        }
-    }
-
-    /// GET with `Last-Event-ID` until the stream delivers the response to `request` (or, for the
-    /// standalone stream, forever), waiting `retry` between attempts (T-14).
-    async fn resume(
-        &self,
-        request: Option<RequestId>,
-        mut last_id: Option<String>,
-        mut retry: Option<Duration>,
-    ) {
-        let mut failures = 0;
-        while failures < self.config.max_reconnect_attempts && !self.closed.is_cancelled() {
-            let delay = retry.unwrap_or(self.config.default_retry);
-            tokio::select! {
-                _ = self.closed.cancelled() => return,
-                _ = tokio::time::sleep(delay) => {}
-            }
-            let mut get = self
-                .headers(self.http.get(self.url.clone()))
-                .header(ACCEPT, "text/event-stream");
-            if let Some(id) = &last_id {
-                get = get.header("last-event-id", id);
-            }
-            let response = match get.send().await {
-                Ok(r) if r.status().is_success() => r,
-                Ok(r)
-                    if r.status() == reqwest::StatusCode::METHOD_NOT_ALLOWED
-                        && request.is_none() =>
-                {
-                    return;
-                }
-                Ok(r) => {
-                    tracing::debug!(status = %r.status(), "GET stream refused");
-                    failures += 1;
-                    continue;
-                }
-                Err(e) => {
-                    tracing::debug!(error = %e, "GET stream failed");
-                    failures += 1;
-                    continue;
-                }
-            };
-            failures = 0;
-            if self
-                .read_sse(response, request.as_ref(), &mut last_id, &mut retry)
-                .await
-            {
-                return;
-            }
-        }
-        if !self.closed.is_cancelled() {
-            tracing::warn!(attempts = failures, "gave up reconnecting a stream");
-        }
-    }
-}
-
-struct Sink(Arc<Shared>);
-
-impl Sink {
-    async fn post(&self, message: Outbound) -> Result<(), TransportError> {
-        let shared = &self.0;
-        let had_session = lock(&shared.session_id).is_some();
-        let request = shared
-            .headers(shared.http.post(shared.url.clone()))
-            .header(ACCEPT, "application/json, text/event-stream")
-            .header(CONTENT_TYPE, "application/json")
-            .body(message.json.clone());
-        let response = request.send().await.map_err(http_error)?;
-        let status = response.status();
-        if let Some(id) = response
+        message: &Outbound,
+    ) -> Result<(), TransportError> {
+        let id = message.id.as_ref();
+        let content_type = response
             .headers()
-            .get("mcp-session-id")
+            .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
-            && lock(&shared.session_id).is_none()
-        {
-            *lock(&shared.session_id) = Some(id.to_owned());
-        }
-        if status == reqwest::StatusCode::NOT_FOUND && had_session {
-            // T-41: the session is gone.
-            return Err(TransportError::new(
-                TransportErrorKind::SessionExpired,
-                "the server ended the session (404)",
-            ));
-        }
-        if !status.is_success() {
-            let text = response.text().await.unwrap_or_default();
-            let detail = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
-                .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_owned());
-            return Err(TransportError::new(
-                TransportErrorKind::HttpStatus(status.as_u16()),
-                format!("HTTP {status}: {detail}"),
-            ));
-        }
-        if message.kind != OutboundKind::Request {
-            if is_initialized(&message) && shared.config.get_stream {
-                let shared = shared.clone();
-                tokio::spawn(async move { shared.resume(None, None, Some(Duration::ZERO)).await });
+            .unwrap_or("")
+            .to_owned();
+        if content_type.starts_with("text/event-stream") {
+            let mut cursor = Cursor::default();
+            if let Ended::Answered(_) = self.read_sse(response, id, false, &mut cursor).await {
+                return Ok(());
             }
-            return Ok(());
+            if self.closed.is_cancelled() {
+                return Err(TransportError::closed());
+            }
+            if cursor.last_id.is_none() {
+                return Err(TransportError::new(
+                    TransportErrorKind::Io,
+                    "the server closed the response stream before answering, and gave no event \
+                     id to resume it with",
+                ));
+            }
+            // T-33, T-37: the stream broke before the response: resume it with GET.
+            return self.resume(id.cloned(), cursor, None).await;
         }
+        if content_type.starts_with("application/json") {
+            let body = response
+                .bytes()
+                .await
+                .map_err(crate::connection::http_error)?;
+            if self.deliver_body(&body, id).await {
+                return Ok(());
+            }
+            return Err(TransportError::new(
+                TransportErrorKind::Protocol,
+                "the server's JSON answer held no response to the request",
+            ));
+        }
+        Err(TransportError::new(
+            TransportErrorKind::Protocol,
+            format!(
+                "the server answered a request with {status} and content type {content_type:?}, \
+                 neither JSON nor an SSE stream",
+                status = response.status()
+            ),
+        ))
+    }
+
+    /// Reads the answer to `initialize`, taking the negotiated version from it (T-44).
+    async fn read_initialize(
+        &self,
+        response: reqwest::Response,
+        message: &Outbound,
+    ) -> Result<(), TransportError> {
+        let reply = self.initialize_reply(response, message).await?;
+        if let Ok(result) = &reply.outcome
+            && let Ok(init) = serde_json::from_str::<InitVersion>(result.get())
+        {
+            lock(&self.session).protocol_version = Some(init.protocol_version);
+        }
+        self.deliver(Message::Response(reply)).await;
+        Ok(())
+    }
+
+    /// The response to an `initialize` POST, JSON or SSE, kept rather than delivered.
+    async fn initialize_reply(
+        &self,
+        response: reqwest::Response,
+        message: &Outbound,
+    ) -> Result<mcp_http_proto::jsonrpc::Response, TransportError> {
+        let id = message.id.as_ref();
         let is_sse = response
             .headers()
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/event-stream"));
-        let shared = shared.clone();
-        let id = message.id.clone();
+        if is_sse {
+            if let Ended::Answered(Some(reply)) = self
+                .read_sse(response, id, true, &mut Cursor::default())
+                .await
+            {
+                return Ok(*reply);
+            }
+        } else {
+            let body = response
+                .bytes()
+                .await
+                .map_err(crate::connection::http_error)?;
+            if let Ok(Message::Response(reply)) = Message::parse(&body)
+                && reply.id.as_ref() == id
+            {
+                return Ok(reply);
+            }
+        }
+        Err(TransportError::new(
+            TransportErrorKind::Protocol,
+            "the server's answer to initialize held no initialize response",
+        ))
+    }
+
+    /// Starts a new session in place of `expired`: replays `initialize` and
+    /// `notifications/initialized` (T-41). Concurrent callers wait for one replay.
+    fn reinitialize(
+        self: &Arc<Self>,
+        expired: Option<String>,
+    ) -> BoxFuture<'_, Result<(), TransportError>> {
+        Box::pin(async move {
+            let _one_at_a_time = self.reinitializing.lock().await;
+            if self.session_id() != expired {
+                return Ok(()); // another request has done it
+            }
+            let (initialize, version) = {
+                let session = lock(&self.session);
+                (session.initialize.clone(), session.protocol_version.clone())
+            };
+            let Some(initialize) = initialize else {
+                return Err(session_expired());
+            };
+            tracing::info!("the session expired; starting a new one");
+            self.generation.fetch_add(1, Ordering::AcqRel);
+            {
+                let mut session = lock(&self.session);
+                session.id = None;
+                session.protocol_version = None;
+            }
+            let replay = Outbound {
+                json: initialize.clone(),
+                kind: OutboundKind::Request,
+                related: None,
+                id: Message::parse(&initialize).ok().and_then(|m| match m {
+                    Message::Request(r) => Some(r.id),
+                    _ => None,
+                }),
+            };
+            let response = self.post_json(&initialize).await?;
+            if !response.status().is_success() {
+                return Err(status_error(response).await);
+            }
+            let new_id = response
+                .headers()
+                .get("mcp-session-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let reply = self.initialize_reply(response, &replay).await?;
+            let negotiated = reply
+                .outcome
+                .as_ref()
+                .ok()
+                .and_then(|r| serde_json::from_str::<InitVersion>(r.get()).ok())
+                .map(|i| i.protocol_version);
+            if negotiated.is_none() || negotiated != version {
+                return Err(TransportError::new(
+                    TransportErrorKind::SessionExpired,
+                    format!(
+                        "the session expired, and the server no longer agrees to protocol \
+                         version {}",
+                        version.unwrap_or_default()
+                    ),
+                ));
+            }
+            {
+                let mut session = lock(&self.session);
+                session.id = new_id;
+                session.protocol_version = negotiated;
+            }
+            let initialized =
+                Bytes::from_static(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+            let response = self.post_json(&initialized).await?;
+            if !response.status().is_success() {
+                return Err(status_error(response).await);
+            }
+            if self.config.get_stream {
+                self.open_get_stream().await;
+            }
+            Ok(())
+        })
+    }
+
+    /// Opens the standalone GET stream (T-9), which then lives in the background; when its
+    /// session turns out to be gone, starts a new one if allowed. Waits (briefly) until the
+    /// server has answered the GET, so a server that sends its requests on that stream has it
+    /// before the client's first request arrives.
+    async fn open_get_stream(self: &Arc<Self>) {
+        let shared = self.clone();
+        let (connected, answered) = oneshot::channel();
         tokio::spawn(async move {
-            if is_sse {
-                let (mut last_id, mut retry) = (None, None);
-                if !shared
-                    .read_sse(response, id.as_ref(), &mut last_id, &mut retry)
-                    .await
-                    && last_id.is_some()
-                {
-                    // T-33, T-37: the stream broke before the response: resume it with GET.
-                    shared.resume(id, last_id, retry).await;
+            let session = shared.session_id();
+            match shared
+                .resume(None, Cursor::default(), Some(connected))
+                .await
+            {
+                Err(e) if e.is_session_expired() && shared.generation_of(&session) => {
+                    if shared.config.reinitialize
+                        && let Err(e) = shared.reinitialize(session).await
+                    {
+                        tracing::warn!(error = %e, "could not start a new session");
+                    }
                 }
-            } else if let Ok(bytes) = response.bytes().await {
-                shared.deliver_bytes(&bytes).await;
+                Err(e) if !e.is_closed() && !e.is_session_expired() => {
+                    tracing::warn!(error = %e, "gave up on the GET stream");
+                }
+                _ => {}
             }
         });
-        Ok(())
+        let _ = tokio::time::timeout(GET_STREAM_WAIT, answered).await;
+    }
+
+    /// Whether `session` is still the current session.
+    fn generation_of(&self, session: &Option<String>) -> bool {
+        self.session_id() == *session
     }
 }
 
-fn is_initialized(message: &Outbound) -> bool {
-    message.kind == OutboundKind::Notification
-        && serde_json::from_slice::<serde_json::Value>(&message.json)
-            .is_ok_and(|v| v["method"] == mcp_http_proto::method::NOTIFICATION_INITIALIZED)
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InitVersion {
+    protocol_version: String,
+}
+
+/// Whether a message refused with 404 may be sent again in a new session: requests and
+/// notifications may; a cancellation or a response belongs to the old session.
+fn retryable(message: &Outbound) -> bool {
+    match message.kind {
+        OutboundKind::Request => true,
+        OutboundKind::Response => false,
+        OutboundKind::Notification => {
+            method_of(message).as_deref() != Some(method::NOTIFICATION_CANCELLED)
+        }
+    }
 }
 
 impl MessageSink for Sink {
     fn send(&self, message: Outbound) -> BoxFuture<'_, Result<(), TransportError>> {
-        Box::pin(self.post(message))
+        Box::pin(self.0.post(message))
     }
 
     fn close(&self) {
         let shared = self.0.clone();
         shared.closed.cancel();
-        let session = lock(&shared.session_id).clone();
+        let session = shared.session_id();
         if let (true, Some(_), Ok(rt)) = (
             shared.config.delete_on_close,
             session,
@@ -372,31 +457,49 @@ impl MessageSink for Sink {
             rt.spawn(async move {
                 // T-42; 405 means the server does not let clients end sessions (T-42a).
                 if let Err(e) = shared
-                    .headers(shared.http.delete(shared.url.clone()))
-                    .send()
+                    .send(true, |http| http.delete(shared.url.clone()))
                     .await
                 {
                     tracing::debug!(error = %e, "DELETE of the session failed");
                 }
+                shared.finished.cancel();
             });
+        } else {
+            shared.finished.cancel();
         }
+    }
+
+    fn closed(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {
+            let _ = tokio::time::timeout(CLOSE_WAIT, self.0.finished.cancelled()).await;
+        })
     }
 }
 
 impl Transport for StreamableHttpClient {
     fn split(self) -> (Arc<dyn MessageSink>, MessageStream) {
         let (tx, rx) = mpsc::channel(1024);
+        let closed = CancellationToken::new();
         let shared = Arc::new(Shared {
             url: self.url,
             http: self.http,
             config: self.config,
-            session_id: Mutex::new(None),
-            protocol_version: Mutex::new(None),
+            session: Mutex::new(Session::default()),
+            generation: AtomicU64::new(0),
+            reinitializing: tokio::sync::Mutex::new(()),
+            legacy_endpoint: Mutex::new(None),
             inbound: tx,
-            closed: CancellationToken::new(),
+            closed: closed.clone(),
+            finished: CancellationToken::new(),
         });
-        let stream =
-            futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|m| (m, rx)) });
+        // The stream ends when the connection is lost for good (the 2024-11-05 stream broke),
+        // which closes the peer.
+        let stream = futures::stream::unfold((rx, closed), |(mut rx, closed)| async move {
+            tokio::select! {
+                message = rx.recv() => message.map(|m| (m, (rx, closed))),
+                _ = closed.cancelled() => None,
+            }
+        });
         (Arc::new(Sink(shared)), stream.boxed())
     }
 }

@@ -63,6 +63,7 @@ pub async fn serve(
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                service.inner.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let service = service.clone();
                 // Boxed: hyper keeps one slot of the handler's future type per connection, and
                 // `handle`'s is several KiB that an open SSE stream would hold for nothing.

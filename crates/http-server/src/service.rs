@@ -2,7 +2,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -38,6 +38,7 @@ pub(crate) struct Inner {
     back_channel: BackChannel,
     live: LiveStreams,
     shutting_down: AtomicBool,
+    pub(crate) connections: AtomicU64,
 }
 
 /// The MCP endpoint: answers POST, GET and DELETE on [`HttpConfig::path`] for a [`Server`].
@@ -198,6 +199,7 @@ impl StreamableHttpService {
                 back_channel: Arc::new(DashMap::new()),
                 live: Arc::new(DashMap::new()),
                 shutting_down: AtomicBool::new(false),
+                connections: AtomicU64::new(0),
             }),
         };
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -214,6 +216,12 @@ impl StreamableHttpService {
     /// How many sessions are open.
     pub fn session_count(&self) -> usize {
         self.inner.sessions.len()
+    }
+
+    /// How many TCP connections [`crate::serve`] has accepted for this service (a client that
+    /// pools its connections keeps this low).
+    pub fn connections_accepted(&self) -> u64 {
+        self.inner.connections.load(Ordering::Relaxed)
     }
 
     /// Ends every session now: their streams close, running handlers are cancelled, and later
@@ -282,6 +290,10 @@ impl StreamableHttpService {
                     "Forbidden: Host not allowed",
                 );
             }
+        }
+        if parts.method == Method::GET && self.inner.shutting_down.load(Ordering::Relaxed) {
+            // A stream opened now would only be cut again: send the client elsewhere.
+            return unavailable("Service Unavailable: the server is shutting down");
         }
         match parts.method {
             Method::POST => self.post(parts, body).await,
@@ -506,18 +518,11 @@ impl StreamableHttpService {
                 ErrorObject::invalid_request("Invalid Request: the session is already initialized");
             return rpc_error(StatusCode::BAD_REQUEST, Some(request.id), error);
         }
-        if inner.shutting_down.load(Ordering::Relaxed)
-            || inner.sessions.len() >= inner.config.max_sessions
-        {
-            let mut response = error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                error_code::SERVER_ERROR,
-                "Service Unavailable: too many sessions, retry later",
-            );
-            response
-                .headers_mut()
-                .insert(RETRY_AFTER, HeaderValue::from_static("5"));
-            return response;
+        if inner.shutting_down.load(Ordering::Relaxed) {
+            return unavailable("Service Unavailable: the server is shutting down");
+        }
+        if inner.sessions.len() >= inner.config.max_sessions {
+            return unavailable("Service Unavailable: too many sessions, retry later");
         }
         let principal = inner.config.principal.as_ref().and_then(|p| p(parts));
         let id: Arc<str> = new_session_id().into();
@@ -804,4 +809,17 @@ where
 /// How often the reaper looks for idle sessions.
 pub(crate) fn reap_interval(idle: Duration) -> Duration {
     (idle / 4).clamp(Duration::from_millis(50), Duration::from_secs(30))
+}
+
+/// 503 with `Retry-After`: the client may try again later (or elsewhere).
+fn unavailable(message: &'static str) -> HttpResponse {
+    let mut response = error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        error_code::SERVER_ERROR,
+        message,
+    );
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("5"));
+    response
 }

@@ -29,6 +29,25 @@ pub async fn start(config: HttpConfig) -> TestServer {
 
 pub async fn start_with(server: mcp_http_server::Server, config: HttpConfig) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve_on(listener, server, config)
+}
+
+/// Starts the built-in server on `addr` (a port a stopped server used), waiting for the port.
+pub async fn start_at(addr: std::net::SocketAddr, config: HttpConfig) -> TestServer {
+    for _ in 0..100 {
+        if let Ok(listener) = tokio::net::TcpListener::bind(addr).await {
+            return serve_on(listener, mcp_http::builtin::server(), config);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{addr} did not become free");
+}
+
+fn serve_on(
+    listener: tokio::net::TcpListener,
+    server: mcp_http_server::Server,
+    config: HttpConfig,
+) -> TestServer {
     let url = format!("http://{}{}", listener.local_addr().unwrap(), config.path);
     let service = StreamableHttpService::new(server, config);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -1,0 +1,355 @@
+//! What every request of one client shares: the endpoint, the session, authorization, and the
+//! reading of answers (JSON bodies and SSE streams, resumed with GET + `Last-Event-ID`).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{FutureExt, StreamExt};
+use mcp_http_core::{CancellationToken, TransportError, TransportErrorKind};
+use mcp_http_proto::RequestId;
+use mcp_http_proto::jsonrpc::{InvalidMessage, Message, Parsed, Response};
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, AUTHORIZATION};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::HttpClientConfig;
+use crate::sse::SseParser;
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(crate) fn http_error(e: reqwest::Error) -> TransportError {
+    TransportError::new(TransportErrorKind::Io, format!("HTTP request failed: {e}"))
+}
+
+pub(crate) async fn error_detail(response: reqwest::Response) -> String {
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_owned())
+}
+
+/// Whether an error answer to a request that carried a session id says the session is gone:
+/// 404 (T-41), or the 400 "No valid session ID provided" that servers built on the TypeScript
+/// SDK's examples send for a session they do not know (after a restart, say).
+pub(crate) async fn session_gone(response: reqwest::Response) -> Result<(), TransportError> {
+    let status = response.status();
+    if status == StatusCode::NOT_FOUND {
+        return Ok(());
+    }
+    let detail = error_detail(response).await;
+    if status == StatusCode::BAD_REQUEST && detail.to_ascii_lowercase().contains("session") {
+        return Ok(());
+    }
+    Err(TransportError::new(
+        TransportErrorKind::HttpStatus(status.as_u16()),
+        format!("HTTP {status}: {detail}"),
+    ))
+}
+
+/// The session as the server gave it.
+#[derive(Default)]
+pub(crate) struct Session {
+    pub(crate) id: Option<String>,
+    pub(crate) protocol_version: Option<String>,
+    /// The `initialize` request as the client sent it, replayed to start a new session.
+    pub(crate) initialize: Option<Bytes>,
+    /// Whether `notifications/initialized` has gone out.
+    pub(crate) initialized: bool,
+}
+
+/// Where a response stream stands: the last event id and the server's `retry`.
+#[derive(Default)]
+pub(crate) struct Cursor {
+    pub(crate) last_id: Option<String>,
+    pub(crate) retry: Option<Duration>,
+}
+
+/// How reading a stream ended.
+pub(crate) enum Ended {
+    /// The response arrived; it is here when the caller asked to keep it.
+    Answered(Option<Box<Response>>),
+    /// The stream ended or broke first.
+    Broken,
+}
+
+/// How long the rest of an answered stream is read before its connection is given up.
+const FINISH_LIMIT: Duration = Duration::from_secs(5);
+
+/// Reads what is left of an answered SSE stream, in the background. A body dropped before its
+/// end closes its connection; one read to its end lets the connection go back to the pool.
+/// Servers end the stream right after the response: without this, calls to the Python SDK's
+/// server (SSE answers) opened a new connection almost every time.
+fn finish_in_background(
+    mut body: impl futures::Stream<Item = reqwest::Result<Bytes>> + Unpin + Send + 'static,
+) {
+    // Usually the end is already here: read it before the response is delivered, so the
+    // connection is back in the pool before the caller's next request looks for one.
+    if let Some(None) = body.next().now_or_never() {
+        return;
+    }
+    tokio::spawn(async move {
+        let _ = tokio::time::timeout(FINISH_LIMIT, async {
+            while let Some(Ok(_)) = body.next().await {}
+        })
+        .await;
+    });
+}
+
+pub(crate) struct Shared {
+    pub(crate) url: reqwest::Url,
+    pub(crate) http: reqwest::Client,
+    pub(crate) config: HttpClientConfig,
+    pub(crate) session: Mutex<Session>,
+    /// Counts sessions: a stream of an older session stops instead of competing with the new one.
+    pub(crate) generation: AtomicU64,
+    /// One re-initialization at a time.
+    pub(crate) reinitializing: tokio::sync::Mutex<()>,
+    /// Set when the server speaks the 2024-11-05 HTTP+SSE transport: where messages are POSTed.
+    pub(crate) legacy_endpoint: Mutex<Option<reqwest::Url>>,
+    pub(crate) inbound: mpsc::Sender<Result<Message, InvalidMessage>>,
+    /// Cancelled when the client closes or the connection is lost for good; ends the inbound
+    /// stream, which closes the peer.
+    pub(crate) closed: CancellationToken,
+    /// Cancelled when closing has finished (the DELETE answered).
+    pub(crate) finished: CancellationToken,
+}
+
+impl Shared {
+    pub(crate) fn session_id(&self) -> Option<String> {
+        lock(&self.session).id.clone()
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Sends a request built by `build`, with the fixed headers, the session headers when
+    /// `with_session`, and a bearer token from the auth hook, refreshed once after a 401.
+    pub(crate) async fn send(
+        &self,
+        with_session: bool,
+        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, TransportError> {
+        let mut rejected: Option<String> = None;
+        loop {
+            let mut request = build(&self.http).headers(self.config.headers.clone());
+            if with_session {
+                let session = lock(&self.session);
+                if let Some(id) = &session.id {
+                    request = request.header("mcp-session-id", id);
+                }
+                // T-44: the negotiated version on every request after initialization.
+                if let Some(version) = &session.protocol_version {
+                    request = request.header("mcp-protocol-version", version);
+                }
+            }
+            let mut token = None;
+            if let Some(auth) = &self.config.auth {
+                token = auth.token(rejected.as_deref()).await?;
+                if let Some(token) = &token {
+                    request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+                }
+            }
+            let response = request.send().await.map_err(http_error)?;
+            if response.status() == StatusCode::UNAUTHORIZED
+                && rejected.is_none()
+                && let Some(token) = token
+            {
+                rejected = Some(token);
+                continue;
+            }
+            return Ok(response);
+        }
+    }
+
+    pub(crate) async fn deliver(&self, message: Message) {
+        let _ = self.inbound.send(Ok(message)).await;
+    }
+
+    /// Delivers a JSON body; returns whether it held the response to `request`.
+    pub(crate) async fn deliver_body(&self, bytes: &[u8], request: Option<&RequestId>) -> bool {
+        let mut answered = false;
+        let mut one = |message: &Message| {
+            if let (Message::Response(r), Some(request)) = (message, request) {
+                answered |= r.id.as_ref() == Some(request);
+            }
+        };
+        match Parsed::parse(bytes) {
+            Ok(Parsed::Single(message)) => {
+                one(&message);
+                self.deliver(*message).await;
+            }
+            Ok(Parsed::Batch(items)) => {
+                for item in items {
+                    if let Ok(message) = Message::parse(item.get().as_bytes()) {
+                        one(&message);
+                        self.deliver(message).await;
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "the server sent a message that is not JSON-RPC"),
+        }
+        answered
+    }
+
+    /// Reads an SSE response until the response to `request` (kept, not delivered, when `keep`),
+    /// delivering every other message and tracking the cursor.
+    pub(crate) async fn read_sse(
+        &self,
+        response: reqwest::Response,
+        request: Option<&RequestId>,
+        keep: bool,
+        cursor: &mut Cursor,
+    ) -> Ended {
+        let mut parser = SseParser::default();
+        let mut body = response.bytes_stream();
+        loop {
+            let chunk = tokio::select! {
+                _ = self.closed.cancelled() => return Ended::Broken,
+                chunk = body.next() => chunk,
+            };
+            let Some(Ok(chunk)) = chunk else {
+                return Ended::Broken;
+            };
+            for event in parser.feed(&chunk) {
+                if let Some(ms) = event.retry {
+                    cursor.retry = Some(Duration::from_millis(ms));
+                }
+                if let Some(id) = &event.id {
+                    cursor.last_id = Some(id.clone());
+                    if let (Some(request), Some(callback)) =
+                        (request, &self.config.on_resumption_token)
+                    {
+                        callback(request, id);
+                    }
+                }
+                // T-21: a priming event has empty data: only its id matters.
+                if event.data.is_empty() || event.event.as_deref().is_some_and(|e| e != "message") {
+                    continue;
+                }
+                match Message::parse(event.data.as_bytes()) {
+                    Ok(Message::Response(r)) if request.is_some() && r.id.as_ref() == request => {
+                        finish_in_background(body);
+                        if keep {
+                            return Ended::Answered(Some(Box::new(r)));
+                        }
+                        self.deliver(Message::Response(r)).await;
+                        return Ended::Answered(None);
+                    }
+                    Ok(message) => self.deliver(message).await,
+                    Err(e) => tracing::warn!(error = %e, "unreadable SSE event ignored"),
+                }
+            }
+        }
+    }
+
+    /// The wait before reconnection attempt `failures + 1`: the server's `retry` (or the
+    /// default), doubled for each failure in a row, capped.
+    fn backoff(&self, retry: Option<Duration>, failures: u32) -> Duration {
+        let base = retry.unwrap_or(self.config.default_retry);
+        base.saturating_mul(1 << failures.min(16))
+            .min(self.config.max_retry.max(base))
+    }
+
+    /// GET with `Last-Event-ID` until the stream delivers the response to `request` (for the
+    /// standalone stream, until the client closes), waiting `retry` between attempts (T-14).
+    /// Gives up after `max_reconnect_attempts` failures in a row, or at once when the session
+    /// is gone.
+    pub(crate) async fn resume(
+        &self,
+        request: Option<RequestId>,
+        mut cursor: Cursor,
+        mut connected: Option<oneshot::Sender<()>>,
+    ) -> Result<(), TransportError> {
+        let generation = self.generation();
+        let mut failures = 0;
+        let mut first = true;
+        loop {
+            if failures > 0 && failures >= self.config.max_reconnect_attempts {
+                return Err(TransportError::new(
+                    TransportErrorKind::Io,
+                    format!("the stream broke and {failures} attempts to resume it failed"),
+                ));
+            }
+            let delay = if first && request.is_none() {
+                Duration::ZERO
+            } else {
+                self.backoff(cursor.retry, failures)
+            };
+            first = false;
+            tokio::select! {
+                _ = self.closed.cancelled() => return Err(TransportError::closed()),
+                _ = tokio::time::sleep(delay) => {}
+            }
+            if self.generation() != generation {
+                return Err(TransportError::new(
+                    TransportErrorKind::SessionExpired,
+                    "the session this stream belonged to has ended",
+                ));
+            }
+            let last_id = cursor.last_id.clone();
+            let sent = self
+                .send(true, |http| {
+                    let get = http
+                        .get(self.url.clone())
+                        .header(ACCEPT, "text/event-stream");
+                    match &last_id {
+                        Some(id) => get.header("last-event-id", id),
+                        None => get,
+                    }
+                })
+                .await;
+            if let Some(connected) = connected.take() {
+                let _ = connected.send(());
+            }
+            let response = match sent {
+                Ok(r) if r.status().is_success() => r,
+                Ok(r) if r.status() == StatusCode::METHOD_NOT_ALLOWED && request.is_none() => {
+                    // T-10: the server offers no standalone stream.
+                    return Ok(());
+                }
+                Ok(r)
+                    if matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST)
+                        && self.session_id().is_some() =>
+                {
+                    match session_gone(r).await {
+                        Ok(()) => {
+                            return Err(TransportError::new(
+                                TransportErrorKind::SessionExpired,
+                                "the server ended the session",
+                            ));
+                        }
+                        Err(e) => {
+                            tracing::debug!(error = %e, "GET stream refused");
+                            failures += 1;
+                            continue;
+                        }
+                    }
+                }
+                Ok(r) => {
+                    tracing::debug!(status = %r.status(), "GET stream refused");
+                    failures += 1;
+                    continue;
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "GET stream failed");
+                    failures += 1;
+                    continue;
+                }
+            };
+            failures = 0;
+            if let Ended::Answered(_) = self
+                .read_sse(response, request.as_ref(), false, &mut cursor)
+                .await
+            {
+                return Ok(());
+            }
+        }
+    }
+}
