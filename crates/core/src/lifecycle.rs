@@ -6,15 +6,20 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use mcp_http_proto::{
     ClientCapabilities, Implementation, LoggingLevel, ProtocolVersion, ServerCapabilities,
 };
+use serde_json::value::RawValue;
 
 /// The negotiated state of one session, filled in by the initialize handshake.
+///
+/// A session fills only the other side's half, so each half is boxed: an empty slot costs a
+/// pointer, not the struct (a server holds thousands of idle sessions). The client's
+/// capabilities are kept as their JSON text, a few dozen bytes instead of the 300-byte struct.
 #[derive(Debug, Default)]
 pub struct SessionState {
     protocol_version: OnceLock<ProtocolVersion>,
-    client_info: OnceLock<Implementation>,
-    client_capabilities: OnceLock<ClientCapabilities>,
-    server_info: OnceLock<Implementation>,
-    server_capabilities: OnceLock<ServerCapabilities>,
+    client_info: OnceLock<Box<Implementation>>,
+    client_capabilities: OnceLock<Box<RawValue>>,
+    server_info: OnceLock<Box<Implementation>>,
+    server_capabilities: OnceLock<Box<ServerCapabilities>>,
     initialized: AtomicBool,
     /// 0 = no `logging/setLevel` yet; otherwise 1 + the level's rank.
     log_level: AtomicU8,
@@ -47,8 +52,10 @@ impl SessionState {
         capabilities: ClientCapabilities,
     ) {
         let _ = self.protocol_version.set(version);
-        let _ = self.client_info.set(info);
-        let _ = self.client_capabilities.set(capabilities);
+        let _ = self.client_info.set(Box::new(info));
+        if let Ok(raw) = serde_json::value::to_raw_value(&capabilities) {
+            let _ = self.client_capabilities.set(raw);
+        }
     }
 
     /// Records the outcome of `initialize` on the client side.
@@ -59,8 +66,8 @@ impl SessionState {
         capabilities: ServerCapabilities,
     ) {
         let _ = self.protocol_version.set(version);
-        let _ = self.server_info.set(info);
-        let _ = self.server_capabilities.set(capabilities);
+        let _ = self.server_info.set(Box::new(info));
+        let _ = self.server_capabilities.set(Box::new(capabilities));
     }
 
     /// Marks the session operational (`notifications/initialized` sent or received, L-4).
@@ -85,22 +92,22 @@ impl SessionState {
 
     /// The client's `clientInfo` (on the server side).
     pub fn client_info(&self) -> Option<&Implementation> {
-        self.client_info.get()
+        self.client_info.get().map(|b| &**b)
     }
 
-    /// The client's capabilities (on the server side).
-    pub fn client_capabilities(&self) -> Option<&ClientCapabilities> {
-        self.client_capabilities.get()
+    /// The client's capabilities (on the server side), decoded from their stored JSON.
+    pub fn client_capabilities(&self) -> Option<ClientCapabilities> {
+        serde_json::from_str(self.client_capabilities.get()?.get()).ok()
     }
 
     /// The server's `serverInfo` (on the client side).
     pub fn server_info(&self) -> Option<&Implementation> {
-        self.server_info.get()
+        self.server_info.get().map(|b| &**b)
     }
 
     /// The server's capabilities (on the client side).
     pub fn server_capabilities(&self) -> Option<&ServerCapabilities> {
-        self.server_capabilities.get()
+        self.server_capabilities.get().map(|b| &**b)
     }
 
     /// Sets the minimum level of log notifications sent to the client (LG-2).
@@ -122,7 +129,7 @@ impl SessionState {
         let Some(caps) = self.client_capabilities.get() else {
             return false;
         };
-        declares(serde_json::to_value(caps).ok(), path)
+        declares(serde_json::from_str(caps.get()).ok(), path)
     }
 
     /// A server capability by its path, such as `["resources", "subscribe"]` (C-2).
@@ -148,4 +155,27 @@ fn declares(value: Option<serde_json::Value>, path: &[&str]) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_client_side_is_kept_compact_and_answers_capability_questions() {
+        let state = SessionState::default();
+        let caps: ClientCapabilities =
+            serde_json::from_value(serde_json::json!({"sampling": {}, "elicitation": {"form": {}}}))
+                .unwrap_or_default();
+        let info: Implementation =
+            serde_json::from_value(serde_json::json!({"name": "c", "version": "1"}))
+                .unwrap_or_else(|_| Implementation::new("x", "0"));
+        state.set_client(ProtocolVersion::LATEST, info, caps.clone());
+        assert!(state.client_declares(&["sampling"]));
+        assert!(state.client_declares(&["elicitation", "form"]));
+        assert!(!state.client_declares(&["roots"]));
+        assert_eq!(state.client_capabilities(), Some(caps));
+        assert_eq!(state.client_info().map(|i| i.name.as_str()), Some("c"));
+        assert!(state.server_info().is_none());
+    }
 }
