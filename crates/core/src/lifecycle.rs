@@ -164,9 +164,10 @@ mod tests {
     #[test]
     fn the_client_side_is_kept_compact_and_answers_capability_questions() {
         let state = SessionState::default();
-        let caps: ClientCapabilities =
-            serde_json::from_value(serde_json::json!({"sampling": {}, "elicitation": {"form": {}}}))
-                .unwrap_or_default();
+        let caps: ClientCapabilities = serde_json::from_value(
+            serde_json::json!({"sampling": {}, "elicitation": {"form": {}}}),
+        )
+        .unwrap_or_default();
         let info: Implementation =
             serde_json::from_value(serde_json::json!({"name": "c", "version": "1"}))
                 .unwrap_or_else(|_| Implementation::new("x", "0"));
