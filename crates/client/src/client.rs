@@ -505,7 +505,7 @@ impl Client {
         let Some(current) = &self.roots else {
             return Err(RequestError::CapabilityNotSupported("roots"));
         };
-        *current.write().unwrap_or_else(|e| e.into_inner()) = roots;
+        *mcp_http_core::sync::write(current) = roots;
         self.peer
             .notify(
                 method::NOTIFICATION_ROOTS_LIST_CHANGED,

@@ -130,7 +130,7 @@ impl Handler for ClientHandler {
                     );
                 };
                 Box::pin(async move {
-                    let roots = roots.read().unwrap_or_else(|e| e.into_inner()).clone();
+                    let roots = mcp_http_core::sync::read(&roots).clone();
                     encode(&ListRootsResult { meta: None, roots })
                 })
             }

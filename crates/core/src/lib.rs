@@ -16,6 +16,7 @@ pub mod lifecycle;
 pub mod memory;
 pub mod options;
 pub mod peer;
+pub mod sync;
 pub mod transport;
 
 pub use context::RequestContext;

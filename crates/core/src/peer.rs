@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -30,6 +30,7 @@ use crate::context::RequestContext;
 use crate::error::RequestError;
 use crate::lifecycle::SessionState;
 use crate::options::{ProgressUpdate, RequestOptions};
+use crate::sync::lock;
 use crate::transport::{MessageSink, Outbound, OutboundKind, Transport, TransportError};
 
 /// The role-specific part of a peer: what it does with requests and notifications it receives.
@@ -127,11 +128,6 @@ impl WeakPeer {
     pub fn upgrade(&self) -> Option<Peer> {
         self.inner.upgrade().map(|inner| Peer { inner })
     }
-}
-
-/// A lock that survives a panicking holder: the maps stay usable.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[derive(serde::Deserialize)]

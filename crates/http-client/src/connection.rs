@@ -1,8 +1,8 @@
 //! What every request of one client shares: the endpoint, the session, authorization, and the
 //! reading of answers (JSON bodies and SSE streams, resumed with GET + `Last-Event-ID`).
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,15 +11,13 @@ use mcp_http_core::{CancellationToken, TransportError, TransportErrorKind};
 use mcp_http_proto::RequestId;
 use mcp_http_proto::jsonrpc::{InvalidMessage, Message, Parsed, Response};
 use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, AUTHORIZATION};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::HttpClientConfig;
 use crate::sse::SseParser;
 
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+pub(crate) use mcp_http_core::sync::lock;
 
 pub(crate) fn http_error(e: reqwest::Error) -> TransportError {
     TransportError::new(TransportErrorKind::Io, format!("HTTP request failed: {e}"))
@@ -34,6 +32,36 @@ pub(crate) async fn error_detail(response: reqwest::Response) -> String {
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_owned())
 }
 
+/// An HTTP status error with the server's reason.
+pub(crate) fn status_error(status: StatusCode, detail: &str) -> TransportError {
+    TransportError::new(
+        TransportErrorKind::HttpStatus(status.as_u16()),
+        format!("HTTP {status}: {detail}"),
+    )
+}
+
+/// The response's content type, or "" when it has none.
+pub(crate) fn content_type(response: &reqwest::Response) -> &str {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// Whether the response is an SSE stream.
+pub(crate) fn is_event_stream(response: &reqwest::Response) -> bool {
+    content_type(response).starts_with("text/event-stream")
+}
+
+/// The session id the server issued with this response (T-38).
+pub(crate) fn issued_session_id(response: &reqwest::Response) -> Option<&str> {
+    response
+        .headers()
+        .get("mcp-session-id")
+        .and_then(|v| v.to_str().ok())
+}
+
 /// Whether an error answer to a request that carried a session id says the session is gone:
 /// 404 (T-41), or the 400 "No valid session ID provided" that servers built on the TypeScript
 /// SDK's examples send for a session they do not know (after a restart, say).
@@ -46,10 +74,7 @@ pub(crate) async fn session_gone(response: reqwest::Response) -> Result<(), Tran
     if status == StatusCode::BAD_REQUEST && detail.to_ascii_lowercase().contains("session") {
         return Ok(());
     }
-    Err(TransportError::new(
-        TransportErrorKind::HttpStatus(status.as_u16()),
-        format!("HTTP {status}: {detail}"),
-    ))
+    Err(status_error(status, &detail))
 }
 
 /// The session as the server gave it.

@@ -11,7 +11,7 @@ use mcp_http_proto::jsonrpc::Message;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 
-use crate::connection::{Shared, lock};
+use crate::connection::{Shared, is_event_stream, lock};
 use crate::sse::{SseEvent, SseParser};
 
 /// How long the server may take to name its message endpoint.
@@ -41,12 +41,7 @@ impl Shared {
                     .header(ACCEPT, "text/event-stream")
             })
             .await?;
-        let is_sse = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/event-stream"));
-        if !response.status().is_success() || !is_sse {
+        if !response.status().is_success() || !is_event_stream(&response) {
             return Err(neither());
         }
         let mut body = response.bytes_stream();

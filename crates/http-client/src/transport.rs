@@ -21,7 +21,10 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{HttpClientConfig, default_http_client};
-use crate::connection::{Cursor, Ended, Session, Shared, error_detail, lock, session_gone};
+use crate::connection::{
+    Cursor, Ended, Session, Shared, content_type, error_detail, is_event_stream, issued_session_id,
+    lock, session_gone, status_error,
+};
 
 /// A connection to a Streamable HTTP MCP endpoint.
 ///
@@ -85,14 +88,10 @@ fn session_expired() -> TransportError {
     )
 }
 
-/// A short reason from an error body: its JSON-RPC message, else the status's name.
-async fn status_error(response: reqwest::Response) -> TransportError {
+/// An error answer as a typed error, with the server's reason.
+async fn refused(response: reqwest::Response) -> TransportError {
     let status = response.status();
-    let detail = error_detail(response).await;
-    TransportError::new(
-        TransportErrorKind::HttpStatus(status.as_u16()),
-        format!("HTTP {status}: {detail}"),
-    )
+    status_error(status, &error_detail(response).await)
 }
 
 pub(crate) struct Sink(pub(crate) Arc<Shared>);
@@ -152,11 +151,7 @@ impl Shared {
             let session = self.session_id();
             let response = self.post_json(&message.json).await?;
             let status = response.status();
-            if let Some(id) = response
-                .headers()
-                .get("mcp-session-id")
-                .and_then(|v| v.to_str().ok())
-            {
+            if let Some(id) = issued_session_id(&response) {
                 let mut state = lock(&self.session);
                 if state.id.is_none() {
                     state.id = Some(id.to_owned());
@@ -187,7 +182,7 @@ impl Shared {
                     // T-49: perhaps a 2024-11-05 HTTP+SSE server.
                     return self.legacy_connect(&message, status).await;
                 }
-                return Err(status_error(response).await);
+                return Err(refused(response).await);
             }
             if message.kind != OutboundKind::Request {
                 // A body on a 200 to a notification or response is tolerated and ignored.
@@ -210,13 +205,8 @@ impl Shared {
         message: &Outbound,
     ) -> Result<(), TransportError> {
         let id = message.id.as_ref();
-        let content_type = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        if content_type.starts_with("text/event-stream") {
+        let content_type = content_type(&response).to_owned();
+        if is_event_stream(&response) {
             let mut cursor = Cursor::default();
             if let Ended::Answered(_) = self.read_sse(response, id, false, &mut cursor).await {
                 return Ok(());
@@ -264,10 +254,8 @@ impl Shared {
         message: &Outbound,
     ) -> Result<(), TransportError> {
         let reply = self.initialize_reply(response, message).await?;
-        if let Ok(result) = &reply.outcome
-            && let Ok(init) = serde_json::from_str::<InitVersion>(result.get())
-        {
-            lock(&self.session).protocol_version = Some(init.protocol_version);
+        if let Some(version) = negotiated_version(&reply) {
+            lock(&self.session).protocol_version = Some(version);
         }
         self.deliver(Message::Response(reply)).await;
         Ok(())
@@ -280,12 +268,7 @@ impl Shared {
         message: &Outbound,
     ) -> Result<mcp_http_proto::jsonrpc::Response, TransportError> {
         let id = message.id.as_ref();
-        let is_sse = response
-            .headers()
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("text/event-stream"));
-        if is_sse {
+        if is_event_stream(&response) {
             if let Ended::Answered(Some(reply)) = self
                 .read_sse(response, id, true, &mut Cursor::default())
                 .await
@@ -345,20 +328,11 @@ impl Shared {
             };
             let response = self.post_json(&initialize).await?;
             if !response.status().is_success() {
-                return Err(status_error(response).await);
+                return Err(refused(response).await);
             }
-            let new_id = response
-                .headers()
-                .get("mcp-session-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
+            let new_id = issued_session_id(&response).map(str::to_owned);
             let reply = self.initialize_reply(response, &replay).await?;
-            let negotiated = reply
-                .outcome
-                .as_ref()
-                .ok()
-                .and_then(|r| serde_json::from_str::<InitVersion>(r.get()).ok())
-                .map(|i| i.protocol_version);
+            let negotiated = negotiated_version(&reply);
             if negotiated.is_none() || negotiated != version {
                 return Err(TransportError::new(
                     TransportErrorKind::SessionExpired,
@@ -378,7 +352,7 @@ impl Shared {
                 Bytes::from_static(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
             let response = self.post_json(&initialized).await?;
             if !response.status().is_success() {
-                return Err(status_error(response).await);
+                return Err(refused(response).await);
             }
             if self.config.get_stream {
                 self.open_get_stream().await;
@@ -422,10 +396,17 @@ impl Shared {
     }
 }
 
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct InitVersion {
-    protocol_version: String,
+/// The protocol version an `initialize` result agreed to.
+fn negotiated_version(reply: &mcp_http_proto::jsonrpc::Response) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct InitVersion {
+        protocol_version: String,
+    }
+    let result = reply.outcome.as_ref().ok()?;
+    serde_json::from_str::<InitVersion>(result.get())
+        .ok()
+        .map(|i| i.protocol_version)
 }
 
 /// Whether a message refused with 404 may be sent again in a new session: requests and

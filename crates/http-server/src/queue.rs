@@ -26,7 +26,7 @@ struct Shared {
 
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        mcp_http_core::sync::lock(&self.state)
     }
 }
 

@@ -166,7 +166,7 @@ static RANDOM: Mutex<RandomPool> = Mutex::new(RandomPool {
 
 fn random_tag(len: usize) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut pool = RANDOM.lock().unwrap_or_else(|e| e.into_inner());
+    let mut pool = mcp_http_core::sync::lock(&RANDOM);
     let mut tag = String::with_capacity(len * 2);
     for _ in 0..len {
         if pool.used == pool.bytes.len() {
@@ -218,7 +218,7 @@ impl Router {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        mcp_http_core::sync::lock(&self.state)
     }
 
     /// The tag that starts this router's event ids.

@@ -361,15 +361,28 @@ impl Message {
 
 /// Decodes raw params into `T`, naming the offending field in the error (-32602).
 pub fn decode_params<T: DeserializeOwned>(params: Option<&RawValue>) -> Result<T, ErrorObject> {
-    let text = params.map_or("{}", RawValue::get);
+    decode_naming_field(params.map_or("{}", RawValue::get))
+        .map_err(|e| ErrorObject::invalid_params(format!("Invalid params: {e}")))
+}
+
+/// Decodes JSON text into `T`; the error names the offending field (`a.b: invalid type ...`),
+/// or only the reason when the whole value is wrong.
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct Add { a: f64 }
+/// let e = mcp_http_proto::jsonrpc::decode_naming_field::<Add>(r#"{"a":"x"}"#).err().unwrap();
+/// assert!(e.starts_with("a: invalid type"), "{e}");
+/// ```
+pub fn decode_naming_field<T: DeserializeOwned>(text: &str) -> Result<T, String> {
     let mut de = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if path == "." {
-            ErrorObject::invalid_params(format!("Invalid params: {inner}"))
+            inner.to_string()
         } else {
-            ErrorObject::invalid_params(format!("Invalid params: {path}: {inner}"))
+            format!("{path}: {inner}")
         }
     })
 }

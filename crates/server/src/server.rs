@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock};
 
 use indexmap::IndexMap;
 use mcp_http_core::peer::WeakPeer;
@@ -19,17 +19,7 @@ use crate::registry::{CompleteFn, PromptDef, ResourceDef, TemplateDef};
 use crate::session::SessionHandler;
 use crate::tool::ToolDef;
 
-pub(crate) fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    l.read().unwrap_or_else(|e| e.into_inner())
-}
-
-fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    l.write().unwrap_or_else(|e| e.into_inner())
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
-}
+pub(crate) use mcp_http_core::sync::{lock, read, write};
 
 fn warn_on_tool_name(tool: &ToolDef) {
     if !crate::tool::is_valid_tool_name(&tool.tool.name) {

@@ -184,15 +184,8 @@ fn decode_args<A: DeserializeOwned>(args: Option<&RawValue>) -> Result<A, String
         return Ok(args);
     }
     // Decoded again only to name the offending field.
-    let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        if path == "." {
-            format!("Invalid arguments: {}", e.into_inner())
-        } else {
-            format!("Invalid arguments: {path}: {}", e.into_inner())
-        }
-    })
+    mcp_http_proto::jsonrpc::decode_naming_field(text)
+        .map_err(|e| format!("Invalid arguments: {e}"))
 }
 
 /// TL-6: tool names SHOULD be 1 to 128 characters of `[A-Za-z0-9_.-]`.

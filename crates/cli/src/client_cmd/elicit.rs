@@ -83,7 +83,7 @@ pub(crate) async fn answer(
         Elicit::Ask => {
             let schema = form.requested_schema;
             let asked = tokio::task::spawn_blocking(move || {
-                let _turn = TERMINAL.lock().unwrap_or_else(|e| e.into_inner());
+                let _turn = mcp_http_core::sync::lock(&TERMINAL);
                 reporter.suspend(|| {
                     let stdin = std::io::stdin();
                     let mut input = stdin.lock();

@@ -28,7 +28,7 @@ impl Reporter {
     }
 
     fn bar(&self) -> std::sync::MutexGuard<'_, Option<ProgressBar>> {
-        self.bar.lock().unwrap_or_else(|e| e.into_inner())
+        mcp_http_core::sync::lock(&self.bar)
     }
 
     /// One progress notification.
