@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{FutureExt, StreamExt};
-use mcp_http_core::{CancellationToken, TransportError, TransportErrorKind};
+use mcp_http_core::{CancellationToken, Outbound, TransportError, TransportErrorKind};
 use mcp_http_proto::RequestId;
 use mcp_http_proto::jsonrpc::{InvalidMessage, Message, Parsed, Response};
 use reqwest::StatusCode;
@@ -83,7 +83,7 @@ pub(crate) struct Session {
     pub(crate) id: Option<String>,
     pub(crate) protocol_version: Option<String>,
     /// The `initialize` request as the client sent it, replayed to start a new session.
-    pub(crate) initialize: Option<Bytes>,
+    pub(crate) initialize: Option<Outbound>,
     /// Whether `notifications/initialized` has gone out.
     pub(crate) initialized: bool,
 }
@@ -146,10 +146,11 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
-    pub(crate) fn session_id(&self) -> Option<String> {
-        lock(&self.session).id.clone()
+    pub(crate) fn has_session(&self) -> bool {
+        lock(&self.session).id.is_some()
     }
 
+    /// Which session this is: it changes when a new session replaces an expired one.
     pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
     }
@@ -341,7 +342,7 @@ impl Shared {
                 }
                 Ok(r)
                     if matches!(r.status(), StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST)
-                        && self.session_id().is_some() =>
+                        && self.has_session() =>
                 {
                     match session_gone(r).await {
                         Ok(()) => {

@@ -118,7 +118,7 @@ impl Shared {
         }
         match method_of(message).as_deref() {
             Some(method::INITIALIZE) if message.kind == OutboundKind::Request => {
-                lock(&self.session).initialize = Some(message.json.clone());
+                lock(&self.session).initialize = Some(message.clone());
                 Handshake::Initialize
             }
             Some(method::NOTIFICATION_INITIALIZED) => {
@@ -129,9 +129,14 @@ impl Shared {
         }
     }
 
-    /// POSTs one JSON-RPC message to the endpoint, accepting both answer types (T-2).
-    async fn post_json(&self, json: &Bytes) -> Result<reqwest::Response, TransportError> {
-        self.send(true, |http| {
+    /// POSTs one JSON-RPC message to the endpoint, accepting both answer types (T-2), in the
+    /// current session or (for `initialize`) in none.
+    async fn post_json(
+        &self,
+        json: &Bytes,
+        with_session: bool,
+    ) -> Result<reqwest::Response, TransportError> {
+        self.send(with_session, |http| {
             http.post(self.url.clone())
                 .header(ACCEPT, "application/json, text/event-stream")
                 .header(CONTENT_TYPE, "application/json")
@@ -148,8 +153,8 @@ impl Shared {
         let handshake = self.note_handshake(&message);
         let mut retried = false;
         loop {
-            let session = self.session_id();
-            let response = self.post_json(&message.json).await?;
+            let (generation, had_session) = (self.generation(), self.has_session());
+            let response = self.post_json(&message.json, true).await?;
             let status = response.status();
             if let Some(id) = issued_session_id(&response) {
                 let mut state = lock(&self.session);
@@ -157,15 +162,13 @@ impl Shared {
                     state.id = Some(id.to_owned());
                 }
             }
-            if matches!(status, StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST)
-                && session.is_some()
-            {
+            if matches!(status, StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST) && had_session {
                 session_gone(response).await?;
                 // T-41: the session is gone. The server did not take the message, so sending
                 // it again in a new session cannot do anything twice.
                 if self.config.reinitialize && !retried && retryable(&message) {
                     retried = true;
-                    self.reinitialize(session).await?;
+                    self.reinitialize(generation).await?;
                     continue;
                 }
                 return Err(session_expired());
@@ -292,15 +295,14 @@ impl Shared {
         ))
     }
 
-    /// Starts a new session in place of `expired`: replays `initialize` and
-    /// `notifications/initialized` (T-41). Concurrent callers wait for one replay.
-    fn reinitialize(
-        self: &Arc<Self>,
-        expired: Option<String>,
-    ) -> BoxFuture<'_, Result<(), TransportError>> {
+    /// Starts a new session in place of session generation `expired`: replays `initialize`
+    /// (with no session header) and `notifications/initialized` (T-41). Concurrent callers wait
+    /// for one replay; until it is done, requests still go out in the old session and come back
+    /// here.
+    fn reinitialize(self: &Arc<Self>, expired: u64) -> BoxFuture<'_, Result<(), TransportError>> {
         Box::pin(async move {
             let _one_at_a_time = self.reinitializing.lock().await;
-            if self.session_id() != expired {
+            if self.generation() != expired {
                 return Ok(()); // another request has done it
             }
             let (initialize, version) = {
@@ -311,27 +313,12 @@ impl Shared {
                 return Err(session_expired());
             };
             tracing::info!("the session expired; starting a new one");
-            self.generation.fetch_add(1, Ordering::AcqRel);
-            {
-                let mut session = lock(&self.session);
-                session.id = None;
-                session.protocol_version = None;
-            }
-            let replay = Outbound {
-                json: initialize.clone(),
-                kind: OutboundKind::Request,
-                related: None,
-                id: Message::parse(&initialize).ok().and_then(|m| match m {
-                    Message::Request(r) => Some(r.id),
-                    _ => None,
-                }),
-            };
-            let response = self.post_json(&initialize).await?;
+            let response = self.post_json(&initialize.json, false).await?;
             if !response.status().is_success() {
                 return Err(refused(response).await);
             }
             let new_id = issued_session_id(&response).map(str::to_owned);
-            let reply = self.initialize_reply(response, &replay).await?;
+            let reply = self.initialize_reply(response, &initialize).await?;
             let negotiated = negotiated_version(&reply);
             if negotiated.is_none() || negotiated != version {
                 return Err(TransportError::new(
@@ -343,14 +330,12 @@ impl Shared {
                     ),
                 ));
             }
-            {
-                let mut session = lock(&self.session);
-                session.id = new_id;
-                session.protocol_version = negotiated;
-            }
+            lock(&self.session).id = new_id;
+            // Streams of the old session stop now.
+            self.generation.fetch_add(1, Ordering::AcqRel);
             let initialized =
                 Bytes::from_static(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
-            let response = self.post_json(&initialized).await?;
+            let response = self.post_json(&initialized, true).await?;
             if !response.status().is_success() {
                 return Err(refused(response).await);
             }
@@ -369,14 +354,15 @@ impl Shared {
         let shared = self.clone();
         let (connected, answered) = oneshot::channel();
         tokio::spawn(async move {
-            let session = shared.session_id();
+            let generation = shared.generation();
             match shared
                 .resume(None, Cursor::default(), Some(connected))
                 .await
             {
-                Err(e) if e.is_session_expired() && shared.generation_of(&session) => {
+                // When a new session has already replaced this one, reinitialize does nothing.
+                Err(e) if e.is_session_expired() => {
                     if shared.config.reinitialize
-                        && let Err(e) = shared.reinitialize(session).await
+                        && let Err(e) = shared.reinitialize(generation).await
                     {
                         tracing::warn!(error = %e, "could not start a new session");
                     }
@@ -388,11 +374,6 @@ impl Shared {
             }
         });
         let _ = tokio::time::timeout(GET_STREAM_WAIT, answered).await;
-    }
-
-    /// Whether `session` is still the current session.
-    fn generation_of(&self, session: &Option<String>) -> bool {
-        self.session_id() == *session
     }
 }
 
@@ -429,10 +410,9 @@ impl MessageSink for Sink {
     fn close(&self) {
         let shared = self.0.clone();
         shared.closed.cancel();
-        let session = shared.session_id();
-        if let (true, Some(_), Ok(rt)) = (
+        if let (true, true, Ok(rt)) = (
             shared.config.delete_on_close,
-            session,
+            shared.has_session(),
             tokio::runtime::Handle::try_current(),
         ) {
             rt.spawn(async move {
