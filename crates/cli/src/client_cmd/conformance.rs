@@ -60,10 +60,10 @@ pub(crate) async fn run(
         elicit: Elicit::AcceptDefaults,
         sampling_reply: None,
     };
-    let session = Session::connect(url, settings, cancel).await?;
-    let outcome = run_steps(&session, &steps).await;
-    session.close().await;
-    outcome
+    Session::run(url, settings, cancel, async |session| {
+        run_steps(session, &steps).await
+    })
+    .await
 }
 
 async fn run_steps(session: &Session, steps: &[Step]) -> Result<(), CliError> {

@@ -183,10 +183,7 @@ pub(crate) async fn run(command: ClientCommand) -> ExitCode {
 async fn execute(command: ClientCommand, cancel: CancellationToken) -> Result<(), CliError> {
     match command {
         ClientCommand::List { url, what, opts } => {
-            let session = Session::connect(&url, Settings::from_opts(&opts)?, cancel).await?;
-            let items = session.list_all(what).await;
-            session.close().await;
-            let items = items?;
+            let items = in_session(&url, &opts, cancel, async |s| s.list_all(what).await).await?;
             if opts.json {
                 let (_, key) = what.method();
                 emit(&output::json(&json!({ key: items })))
@@ -204,10 +201,10 @@ async fn execute(command: ClientCommand, cancel: CancellationToken) -> Result<()
             let pairs = args::pairs(&arguments)?;
             // Bad --args is a usage error before anything is sent.
             args::tool_arguments(&pairs, args_json.as_deref(), None)?;
-            let session = Session::connect(&url, Settings::from_opts(&opts)?, cancel).await?;
-            let result = call(&session, &tool, &pairs, args_json.as_deref()).await;
-            session.close().await;
-            let result = result?;
+            let result = in_session(&url, &opts, cancel, async |s| {
+                call(s, &tool, &pairs, args_json.as_deref()).await
+            })
+            .await?;
             let failed = result.get("isError") == Some(&Value::Bool(true));
             if opts.json {
                 emit(&output::json(&result))?;
@@ -223,21 +220,12 @@ async fn execute(command: ClientCommand, cancel: CancellationToken) -> Result<()
             Ok(())
         }
         ClientCommand::Read { url, uri, opts } => {
-            let session = Session::connect(&url, Settings::from_opts(&opts)?, cancel).await?;
-            let result = async {
-                session.require("resources")?;
-                session
-                    .request("resources/read", json!({ "uri": uri }))
-                    .await
-            }
-            .await;
-            session.close().await;
-            let result = result?;
-            emit(&if opts.json {
-                output::json(&result)
-            } else {
-                output::read_result(&result)
+            let result = in_session(&url, &opts, cancel, async |s| {
+                s.require("resources")?;
+                s.request("resources/read", json!({ "uri": uri })).await
             })
+            .await?;
+            emit_result(&opts, &result, output::read_result)
         }
         ClientCommand::Prompt {
             url,
@@ -250,32 +238,22 @@ async fn execute(command: ClientCommand, cancel: CancellationToken) -> Result<()
                 .into_iter()
                 .map(|(k, v)| (k, Value::String(v)))
                 .collect();
-            let session = Session::connect(&url, Settings::from_opts(&opts)?, cancel).await?;
-            let result = async {
-                session.require("prompts")?;
+            let result = in_session(&url, &opts, cancel, async |s| {
+                s.require("prompts")?;
                 let params = json!({ "name": name, "arguments": arguments });
-                session.request("prompts/get", params).await
-            }
-            .await;
-            session.close().await;
-            let result = result?;
-            emit(&if opts.json {
-                output::json(&result)
-            } else {
-                output::prompt_result(&result)
+                s.request("prompts/get", params).await
             })
+            .await?;
+            emit_result(&opts, &result, output::prompt_result)
         }
         ClientCommand::Ping { url, opts } => {
-            let session = Session::connect(&url, Settings::from_opts(&opts)?, cancel).await?;
-            let started = std::time::Instant::now();
-            let result = session.request("ping", json!({})).await;
-            let elapsed = started.elapsed();
-            let server = session.server_name();
-            session.close().await;
-            let result = result?;
-            emit(&if opts.json {
-                output::json(&result)
-            } else {
+            let (result, server, elapsed) = in_session(&url, &opts, cancel, async |s| {
+                let started = std::time::Instant::now();
+                let result = s.request("ping", json!({})).await?;
+                Ok((result, s.server_name(), started.elapsed()))
+            })
+            .await?;
+            emit_result(&opts, &result, |_| {
                 format!(
                     "pong from {server} in {:.1} ms\n",
                     elapsed.as_secs_f64() * 1000.0
@@ -287,6 +265,29 @@ async fn execute(command: ClientCommand, cancel: CancellationToken) -> Result<()
             conformance::run(&url, &scenario, cancel).await
         }
     }
+}
+
+/// Connects with the command's options, does `work`, then ends the session.
+async fn in_session<T>(
+    url: &str,
+    opts: &ClientOpts,
+    cancel: CancellationToken,
+    work: impl AsyncFnOnce(&Session) -> Result<T, CliError>,
+) -> Result<T, CliError> {
+    Session::run(url, Settings::from_opts(opts)?, cancel, work).await
+}
+
+/// Prints a result as JSON with `--json`, else as `render` writes it for people.
+fn emit_result(
+    opts: &ClientOpts,
+    result: &Value,
+    render: impl FnOnce(&Value) -> String,
+) -> Result<(), CliError> {
+    emit(&if opts.json {
+        output::json(result)
+    } else {
+        render(result)
+    })
 }
 
 /// `tools/call` with `key=value` pairs coerced by the tool's input schema (looked up with

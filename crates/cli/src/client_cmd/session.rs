@@ -214,8 +214,21 @@ impl Session {
         }
     }
 
+    /// Connects, does `work`, then ends the session (DELETE) whatever the outcome.
+    pub(crate) async fn run<T>(
+        url: &str,
+        settings: Settings,
+        cancel: CancellationToken,
+        work: impl AsyncFnOnce(&Session) -> Result<T, CliError>,
+    ) -> Result<T, CliError> {
+        let session = Session::connect(url, settings, cancel).await?;
+        let outcome = work(&session).await;
+        session.close().await;
+        outcome
+    }
+
     /// Ends the session (DELETE, waited for, T-42) and stops the transport.
-    pub(crate) async fn close(&self) {
+    async fn close(&self) {
         self.reporter.finish();
         self.client.shutdown().await;
     }
