@@ -1,14 +1,16 @@
 //! The peer engine: one side of an MCP connection, in either role.
 //!
-//! It assigns request ids (B-2a), correlates responses, runs each inbound request in its own task
-//! (so a slow handler never blocks another), applies timeouts that reset on progress under a hard
+//! It assigns request ids (B-2a), correlates responses, runs each inbound request (its first poll
+//! where it arrived, then in its own task if it has to wait, so a slow handler never blocks
+//! another), applies timeouts that reset on progress under a hard
 //! cap (TO-1..TO-3), cancels both ways with `notifications/cancelled` (X-1..X-8), routes progress
 //! (P-1..P-8) and answers `ping` (PG-1..PG-2). Role-specific behaviour lives in a [`Handler`].
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -40,8 +42,9 @@ use crate::transport::{MessageSink, Outbound, OutboundKind, Transport, Transport
 pub trait Handler: Send + Sync + 'static {
     /// Handles a request and returns its result as raw JSON, or a JSON-RPC error.
     ///
-    /// The future runs in its own task. If the other side cancels the request, the future is
-    /// dropped and no response is sent.
+    /// The future is polled once where the request arrived and, if it has to wait, runs on in
+    /// its own task; like any async code it must not block (use `spawn_blocking` for that). If
+    /// the other side cancels the request, the future is dropped and no response is sent.
     fn handle_request(
         &self,
         request: Request,
@@ -345,40 +348,59 @@ impl Peer {
             progress_token(request.params.as_deref()),
             token.clone(),
         );
-        let handler = self.inner.handler.clone();
-        let peer = self.clone();
         let span = tracing::debug_span!("request", %id, method = %request.method);
-        tokio::spawn(
-            async move {
-                let run =
-                    AssertUnwindSafe(handler.handle_request(request, ctx.clone())).catch_unwind();
-                let outcome = tokio::select! {
-                    biased;
-                    _ = token.cancelled() => None,
-                    outcome = run => Some(outcome),
-                };
-                ctx.finish();
-                lock(&peer.inner.inflight).remove(&id);
-                let outcome = match outcome {
-                    // a cancelled request gets no response.
-                    None => return,
-                    Some(Ok(outcome)) => outcome,
-                    Some(Err(_panic)) => {
-                        tracing::error!(%id, "request handler panicked");
-                        Err(ErrorObject::internal())
+        let mut run = span.in_scope(|| self.inner.handler.handle_request(request, ctx.clone()));
+        // Most handlers answer in their first poll: run it here, where the request arrived, and
+        // spawn a task only for a handler that has to wait (no task, no wake-up, no hand-off).
+        let first = poll_once_catching(&mut run, &span).await;
+        let outcome = match first {
+            Poll::Ready(outcome) => outcome,
+            Poll::Pending => {
+                let peer = self.clone();
+                tokio::spawn(
+                    async move {
+                        let outcome = tokio::select! {
+                            biased;
+                            _ = token.cancelled() => None,
+                            outcome = AssertUnwindSafe(run).catch_unwind() => Some(outcome),
+                        };
+                        // a cancelled request gets no response.
+                        if let Some(outcome) = outcome {
+                            peer.finish_request(&ctx, id, outcome).await;
+                        } else {
+                            ctx.finish();
+                            lock(&peer.inner.inflight).remove(&id);
+                        }
                     }
-                };
-                peer.send_response(
-                    Response {
-                        id: Some(id.clone()),
-                        outcome,
-                    },
-                    Some(id),
-                )
-                .await;
+                    .instrument(span),
+                );
+                return;
             }
-            .instrument(span),
-        );
+        };
+        self.finish_request(&ctx, id, outcome).await;
+    }
+
+    /// Ends a handled request: no more progress (P-4), out of the in-flight table, response sent.
+    async fn finish_request(
+        &self,
+        ctx: &RequestContext,
+        id: RequestId,
+        outcome: std::thread::Result<Result<Box<RawValue>, ErrorObject>>,
+    ) {
+        ctx.finish();
+        lock(&self.inner.inflight).remove(&id);
+        let outcome = outcome.unwrap_or_else(|_panic| {
+            tracing::error!(%id, "request handler panicked");
+            Err(ErrorObject::internal())
+        });
+        self.send_response(
+            Response {
+                id: Some(id.clone()),
+                outcome,
+            },
+            Some(id),
+        )
+        .await;
     }
 
     async fn dispatch_notification(&self, notification: Notification) {
@@ -634,6 +656,23 @@ impl Peer {
 }
 
 /// PG-4: pings at `interval`; a ping that fails marks the connection dead and closes it.
+/// Polls a handler's future once, turning a panic into an error outcome.
+fn poll_once_catching<'a>(
+    run: &'a mut BoxFuture<'static, Result<Box<RawValue>, ErrorObject>>,
+    span: &'a tracing::Span,
+) -> impl Future<Output = Poll<std::thread::Result<Result<Box<RawValue>, ErrorObject>>>> + 'a {
+    std::future::poll_fn(move |cx| {
+        let _entered = span.enter();
+        Poll::Ready(
+            match std::panic::catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(cx))) {
+                Ok(Poll::Ready(outcome)) => Poll::Ready(Ok(outcome)),
+                Ok(Poll::Pending) => Poll::Pending,
+                Err(panic) => Poll::Ready(Err(panic)),
+            },
+        )
+    })
+}
+
 async fn keep_alive(peer: WeakPeer, interval: Duration) {
     loop {
         tokio::time::sleep(interval).await;

@@ -1,6 +1,8 @@
 //! Where SSE events are kept so a client can resume a stream with `Last-Event-ID` (T-30..T-36).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::HashMap;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -47,7 +49,7 @@ struct Log {
 pub struct MemoryEventStore {
     /// Each session's streams. Keyed by session, so storing an event borrows its `&str` (no key
     /// allocated per event) and a session ends with one removal, not a scan of every stream.
-    sessions: DashMap<Box<str>, HashMap<u64, Log>>,
+    sessions: DashMap<Box<str>, HashMap<u64, Log>, foldhash::fast::RandomState>,
     max_per_stream: usize,
     ttl: Duration,
 }
@@ -71,7 +73,7 @@ impl MemoryEventStore {
     /// last event.
     pub fn new(max_per_stream: usize, ttl: Duration) -> Self {
         MemoryEventStore {
-            sessions: DashMap::new(),
+            sessions: DashMap::default(),
             max_per_stream: max_per_stream.max(1),
             ttl,
         }

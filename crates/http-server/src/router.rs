@@ -8,7 +8,9 @@
 //! the [`EventStore`] under the same lock that assigns their numbers, so a resumption never misses
 //! or repeats one.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
+
+use foldhash::{HashMap, HashMapExt};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
@@ -28,11 +30,12 @@ use crate::sse;
 
 /// Server-to-client request ids of stateless requests, so a client's POSTed response reaches the
 /// waiting handler (design.md idea 7).
-pub(crate) type BackChannel = Arc<DashMap<RequestId, WeakPeer>>;
+pub(crate) type BackChannel = Arc<DashMap<RequestId, WeakPeer, foldhash::fast::RandomState>>;
 
 /// The running routers of stateless requests by tag, so GET + `Last-Event-ID` reaches a live
 /// stream without any session (T-31: ids unique across all streams with that client).
-pub(crate) type LiveStreams = Arc<DashMap<String, std::sync::Weak<Router>>>;
+pub(crate) type LiveStreams =
+    Arc<DashMap<String, std::sync::Weak<Router>, foldhash::fast::RandomState>>;
 
 /// What a POST waiting for its request's first message sees.
 #[derive(Debug)]

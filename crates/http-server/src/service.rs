@@ -34,7 +34,7 @@ const MODERN_VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
 pub(crate) struct Inner {
     pub(crate) server: Server,
     pub(crate) config: HttpConfig,
-    pub(crate) sessions: DashMap<Arc<str>, Arc<Session>>,
+    pub(crate) sessions: DashMap<Arc<str>, Arc<Session>, foldhash::fast::RandomState>,
     back_channel: BackChannel,
     live: LiveStreams,
     shutting_down: AtomicBool,
@@ -195,9 +195,9 @@ impl StreamableHttpService {
             inner: Arc::new(Inner {
                 server,
                 config,
-                sessions: DashMap::new(),
-                back_channel: Arc::new(DashMap::new()),
-                live: Arc::new(DashMap::new()),
+                sessions: DashMap::default(),
+                back_channel: Arc::default(),
+                live: Arc::default(),
                 shutting_down: AtomicBool::new(false),
                 connections: AtomicU64::new(0),
             }),

@@ -214,24 +214,26 @@ pub enum Parsed {
 }
 
 /// Keeps a present `null` distinct from an absent member.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>, D::Error> {
-    Box::<RawValue>::deserialize(d).map(Some)
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+    <&RawValue>::deserialize(d).map(Some)
 }
 
+/// The members of a message, borrowed from the body: only `method` and `params` (or `result`)
+/// are copied out, once the message is known to be valid.
 #[derive(Deserialize)]
-struct Envelope {
-    #[serde(default)]
-    jsonrpc: Option<Box<RawValue>>,
-    #[serde(default, deserialize_with = "present")]
-    id: Option<Box<RawValue>>,
-    #[serde(default)]
-    method: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    params: Option<Box<RawValue>>,
-    #[serde(default, deserialize_with = "present")]
-    result: Option<Box<RawValue>>,
-    #[serde(default, deserialize_with = "present")]
-    error: Option<Box<RawValue>>,
+struct Envelope<'a> {
+    #[serde(default, borrow)]
+    jsonrpc: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    id: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    method: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    params: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    result: Option<&'a RawValue>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    error: Option<&'a RawValue>,
 }
 
 fn invalid(id: Option<RequestId>, message: impl Into<String>) -> InvalidMessage {
@@ -292,18 +294,18 @@ impl Message {
         Self::classify(env)
     }
 
-    fn classify(env: Envelope) -> Result<Message, InvalidMessage> {
-        let id = match &env.id {
+    fn classify(env: Envelope<'_>) -> Result<Message, InvalidMessage> {
+        let id = match env.id {
             None => None,
             Some(raw) if raw.get() == "null" => None,
             Some(raw) => Some(serde_json::from_str::<RequestId>(raw.get()).map_err(|_| {
                 invalid(None, "Invalid Request: id must be a string or an integer")
             })?),
         };
-        if env.jsonrpc.as_ref().map(|v| v.get()) != Some("\"2.0\"") {
+        if env.jsonrpc.map(RawValue::get) != Some("\"2.0\"") {
             return Err(invalid(id, "Invalid Request: jsonrpc must be \"2.0\""));
         }
-        if let Some(p) = &env.params
+        if let Some(p) = env.params
             && !matches!(first_byte(p.get().as_bytes()), Some(b'{') | Some(b'['))
         {
             return Err(invalid(id, "Invalid Request: params must be an object"));
@@ -317,14 +319,14 @@ impl Message {
             }
             return match (env.id, id) {
                 (None, _) => Ok(Message::Notification(Notification {
-                    method,
-                    params: env.params,
+                    method: method.into_owned(),
+                    params: env.params.map(RawValue::to_owned),
                 })),
                 (Some(_), None) => Err(invalid(None, "Invalid Request: id must not be null")),
                 (Some(_), Some(id)) => Ok(Message::Request(Request {
                     id,
-                    method,
-                    params: env.params,
+                    method: method.into_owned(),
+                    params: env.params.map(RawValue::to_owned),
                 })),
             };
         }
@@ -332,7 +334,7 @@ impl Message {
             (Some(result), None) => match id {
                 Some(id) => Ok(Message::Response(Response {
                     id: Some(id),
-                    outcome: Ok(result),
+                    outcome: Ok(result.to_owned()),
                 })),
                 None => Err(invalid(None, "Invalid Request: a result needs an id")),
             },

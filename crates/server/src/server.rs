@@ -7,6 +7,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use indexmap::IndexMap;
+
+/// Tools, resources or prompts by name, in registration order (names are looked up per call).
+type ByName<V> = IndexMap<String, V, foldhash::fast::RandomState>;
 use mcp_http_core::peer::WeakPeer;
 use mcp_http_core::{Handler, Peer, PeerConfig, RequestContext, Transport};
 use mcp_http_proto::lifecycle::{PromptsCapability, ResourcesCapability, ToolsCapability};
@@ -36,10 +39,10 @@ pub(crate) struct Inner {
     pub(crate) info: Implementation,
     pub(crate) instructions: Option<String>,
     pub(crate) capabilities: ServerCapabilities,
-    pub(crate) tools: RwLock<IndexMap<String, ToolDef>>,
-    pub(crate) resources: RwLock<IndexMap<String, ResourceDef>>,
+    pub(crate) tools: RwLock<ByName<ToolDef>>,
+    pub(crate) resources: RwLock<ByName<ResourceDef>>,
     pub(crate) templates: RwLock<Vec<TemplateDef>>,
-    pub(crate) prompts: RwLock<IndexMap<String, PromptDef>>,
+    pub(crate) prompts: RwLock<ByName<PromptDef>>,
     pub(crate) completion: Option<Arc<CompleteFn>>,
     pub(crate) page_size: usize,
     pub(crate) peer_config: PeerConfig,
@@ -87,10 +90,10 @@ impl WeakServer {
 pub struct ServerBuilder {
     info: Implementation,
     instructions: Option<String>,
-    tools: IndexMap<String, ToolDef>,
-    resources: IndexMap<String, ResourceDef>,
+    tools: ByName<ToolDef>,
+    resources: ByName<ResourceDef>,
     templates: Vec<TemplateDef>,
-    prompts: IndexMap<String, PromptDef>,
+    prompts: ByName<PromptDef>,
     completion: Option<Arc<CompleteFn>>,
     page_size: usize,
     peer_config: PeerConfig,
@@ -233,10 +236,10 @@ impl Server {
         ServerBuilder {
             info: Implementation::new(name, version),
             instructions: None,
-            tools: IndexMap::new(),
-            resources: IndexMap::new(),
+            tools: ByName::default(),
+            resources: ByName::default(),
             templates: Vec::new(),
-            prompts: IndexMap::new(),
+            prompts: ByName::default(),
             completion: None,
             page_size: 100,
             peer_config: PeerConfig::default(),
