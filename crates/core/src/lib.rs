@@ -21,7 +21,7 @@ pub mod transport;
 
 pub use context::RequestContext;
 pub use error::RequestError;
-pub use lifecycle::SessionState;
+pub use lifecycle::{SessionState, SharedClient};
 pub use options::{ProgressUpdate, RequestOptions};
 pub use peer::{Handler, Peer, PeerConfig};
 pub use tokio_util::sync::CancellationToken;

@@ -1,7 +1,7 @@
 //! What the initialize handshake negotiated (L-1..L-8, V-1..V-6, C-1..C-3).
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use mcp_http_proto::{
     ClientCapabilities, Implementation, LoggingLevel, ProtocolVersion, ServerCapabilities,
@@ -16,13 +16,42 @@ use serde_json::value::RawValue;
 #[derive(Debug, Default)]
 pub struct SessionState {
     protocol_version: OnceLock<ProtocolVersion>,
-    client_info: OnceLock<Box<Implementation>>,
-    client_capabilities: OnceLock<Box<RawValue>>,
+    client_info: OnceLock<Arc<Implementation>>,
+    client_capabilities: OnceLock<Arc<RawValue>>,
     server_info: OnceLock<Box<Implementation>>,
     server_capabilities: OnceLock<Box<ServerCapabilities>>,
     initialized: AtomicBool,
     /// 0 = no `logging/setLevel` yet; otherwise 1 + the level's rank.
     log_level: AtomicU8,
+}
+
+/// A client's half of the handshake, built once and shared by many sessions: a stateless server
+/// assumes the same client for every request.
+///
+/// ```
+/// use mcp_http_core::{SessionState, SharedClient};
+/// use mcp_http_proto::{ClientCapabilities, Implementation, ProtocolVersion};
+/// let client = SharedClient::new(Implementation::new("unknown", "0"), &ClientCapabilities::default());
+/// let state = SessionState::default();
+/// state.set_shared_client(ProtocolVersion::LATEST, &client);
+/// assert_eq!(state.client_info().map(|i| i.name.as_str()), Some("unknown"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct SharedClient {
+    info: Arc<Implementation>,
+    capabilities: Option<Arc<RawValue>>,
+}
+
+impl SharedClient {
+    /// The client half of `info` and `capabilities`.
+    pub fn new(info: Implementation, capabilities: &ClientCapabilities) -> Self {
+        SharedClient {
+            info: Arc::new(info),
+            capabilities: serde_json::value::to_raw_value(capabilities)
+                .ok()
+                .map(Arc::from),
+        }
+    }
 }
 
 /// The severity rank of a level, debug = 0 .. emergency = 7 (RFC 5424 order, LG-2a).
@@ -51,10 +80,15 @@ impl SessionState {
         info: Implementation,
         capabilities: ClientCapabilities,
     ) {
+        self.set_shared_client(version, &SharedClient::new(info, &capabilities));
+    }
+
+    /// Records a client half shared with other sessions (no copy of it is made).
+    pub fn set_shared_client(&self, version: ProtocolVersion, client: &SharedClient) {
         let _ = self.protocol_version.set(version);
-        let _ = self.client_info.set(Box::new(info));
-        if let Ok(raw) = serde_json::value::to_raw_value(&capabilities) {
-            let _ = self.client_capabilities.set(raw);
+        let _ = self.client_info.set(client.info.clone());
+        if let Some(raw) = &client.capabilities {
+            let _ = self.client_capabilities.set(raw.clone());
         }
     }
 
@@ -92,7 +126,7 @@ impl SessionState {
 
     /// The client's `clientInfo` (on the server side).
     pub fn client_info(&self) -> Option<&Implementation> {
-        self.client_info.get().map(|b| &**b)
+        self.client_info.get().map(|a| &**a)
     }
 
     /// The client's capabilities (on the server side), decoded from their stored JSON.

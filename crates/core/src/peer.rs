@@ -246,6 +246,9 @@ impl Peer {
         }
         self.inner.closed.cancel();
         lock(&self.inner.pending).clear();
+        for token in lock(&self.inner.inflight).values() {
+            token.cancel();
+        }
     }
 
     /// Closes the peer, then waits until the transport has finished closing (an HTTP
@@ -318,15 +321,20 @@ impl Peer {
                 .await;
             return;
         }
-        let token = self.inner.closed.child_token();
-        let duplicate = {
-            let mut inflight = lock(&self.inner.inflight);
-            let duplicate = inflight.contains_key(&id);
-            if !duplicate {
-                inflight.insert(id.clone(), token.clone());
+        // A token of its own rather than a child of `closed`: children share their parent's lock,
+        // which every request of a busy session would contend on. `close` cancels the in-flight.
+        let token = CancellationToken::new();
+        let duplicate = match lock(&self.inner.inflight).entry(id.clone()) {
+            std::collections::hash_map::Entry::Occupied(_) => true,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(token.clone());
+                false
             }
-            duplicate
         };
+        if !duplicate && self.is_closed() {
+            // Closed between the check above and the insert: `close` may have missed it.
+            token.cancel();
+        }
         if duplicate {
             // Answer instead of hanging or clobbering the first request's state.
             let error = ErrorObject::invalid_request(format!(

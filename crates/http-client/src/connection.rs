@@ -209,7 +209,7 @@ impl Shared {
         match Parsed::parse(bytes) {
             Ok(Parsed::Single(message)) => {
                 one(&message);
-                self.deliver(*message).await;
+                self.deliver(message).await;
             }
             Ok(Parsed::Batch(items)) => {
                 for item in items {

@@ -35,7 +35,7 @@ pub(crate) type BackChannel = Arc<DashMap<RequestId, WeakPeer, foldhash::fast::R
 /// The running routers of stateless requests by tag, so GET + `Last-Event-ID` reaches a live
 /// stream without any session (T-31: ids unique across all streams with that client).
 pub(crate) type LiveStreams =
-    Arc<DashMap<String, std::sync::Weak<Router>, foldhash::fast::RandomState>>;
+    Arc<DashMap<Arc<str>, std::sync::Weak<Router>, foldhash::fast::RandomState>>;
 
 /// What a POST waiting for its request's first message sees.
 #[derive(Debug)]
@@ -99,7 +99,7 @@ struct State {
 
 pub(crate) struct Router {
     session: Arc<str>,
-    tag: String,
+    tag: Arc<str>,
     resumable: bool,
     stateless: bool,
     mode: ResponseMode,
@@ -167,11 +167,12 @@ static RANDOM: Mutex<RandomPool> = Mutex::new(RandomPool {
     used: 4096,
 });
 
-fn random_tag(len: usize) -> String {
+/// `BYTES` random bytes as lowercase hex.
+fn random_tag<const BYTES: usize>() -> Arc<str> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = [[0u8; 2]; BYTES];
     let mut pool = mcp_http_core::sync::lock(&RANDOM);
-    let mut tag = String::with_capacity(len * 2);
-    for _ in 0..len {
+    for pair in &mut out {
         if pool.used == pool.bytes.len() {
             // A failing system RNG leaves zeros: ids stay unique per stream, only less opaque.
             pool.bytes = [0; 4096];
@@ -180,10 +181,12 @@ fn random_tag(len: usize) -> String {
         }
         let b = pool.bytes[pool.used];
         pool.used += 1;
-        tag.push(char::from(HEX[usize::from(b >> 4)]));
-        tag.push(char::from(HEX[usize::from(b & 15)]));
+        *pair = [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
     }
-    tag
+    drop(pool);
+    std::str::from_utf8(out.as_flattened())
+        .unwrap_or_default()
+        .into()
 }
 
 impl Router {
@@ -196,10 +199,11 @@ impl Router {
     ) -> Self {
         let (session, tag, back_channel, live) = match stateless {
             Some((back_channel, live)) => {
-                let tag = random_tag(16);
-                (Arc::from(tag.as_str()), tag, Some(back_channel), live)
+                // A stateless request's stream is its own session: one random tag names both.
+                let tag = random_tag::<16>();
+                (tag.clone(), tag, Some(back_channel), live)
             }
-            None => (session, random_tag(6), None, None),
+            None => (session, random_tag::<6>(), None, None),
         };
         Router {
             session,
@@ -225,16 +229,14 @@ impl Router {
     }
 
     /// The tag that starts this router's event ids.
-    pub(crate) fn tag(&self) -> &str {
+    pub(crate) fn tag(&self) -> &Arc<str> {
         &self.tag
     }
 
-    /// The prefix server-to-client request ids get in stateless mode, unique across requests.
-    pub(crate) fn id_prefix(&self) -> String {
-        let mut prefix = String::with_capacity(self.tag.len() + 1);
-        prefix.push_str(&self.tag);
-        prefix.push('-');
-        prefix
+    /// The prefix server-to-client request ids get in stateless mode, unique across requests:
+    /// the tag itself (fixed length, so `{tag}{n}` is unambiguous).
+    pub(crate) fn id_prefix(&self) -> Arc<str> {
+        self.tag.clone()
     }
 
     /// Links the router to its peer, for stateless back-channel routing.
@@ -312,11 +314,25 @@ impl Router {
 
     /// Frames one message as the next event of a stream, keeping it for replay.
     fn frame(&self, sid: u64, stream: &mut Stream, json: &Bytes, out: &mut BytesMut) {
+        self.frame_kept(sid, stream, json, out, true);
+    }
+
+    /// Frames an event; `keep` says whether it goes into the event store for replay.
+    fn frame_kept(
+        &self,
+        sid: u64,
+        stream: &mut Stream,
+        json: &Bytes,
+        out: &mut BytesMut,
+        keep: bool,
+    ) {
         let id = self.resumable.then(|| {
             let seq = stream.next_seq;
             stream.next_seq += 1;
-            self.store
-                .store(&self.session, sid, seq, Some(json.clone()));
+            if keep {
+                self.store
+                    .store(&self.session, sid, seq, Some(json.clone()));
+            }
             self.event_id(sid, seq)
         });
         sse::put_event(out, id, json);
@@ -329,20 +345,23 @@ impl Router {
         stream: &mut Stream,
         waiting: &Waiting,
         out: &mut BytesMut,
+        keep: bool,
     ) -> bool {
         let mut answered = false;
         for (kind, json) in &waiting.messages {
-            self.frame(sid, stream, json, out);
+            self.frame_kept(sid, stream, json, out, keep);
             answered |= *kind == OutboundKind::Response;
         }
         answered
     }
 
-    fn prime(&self, sid: u64, stream: &mut Stream, out: &mut BytesMut) {
+    fn prime(&self, sid: u64, stream: &mut Stream, out: &mut BytesMut, keep: bool) {
         if self.priming() {
             let seq = stream.next_seq;
             stream.next_seq += 1;
-            self.store.store(&self.session, sid, seq, None);
+            if keep {
+                self.store.store(&self.session, sid, seq, None);
+            }
             sse::put_priming(out, self.event_id(sid, seq), self.retry_ms);
         }
     }
@@ -365,32 +384,45 @@ impl Router {
 
     /// Answers stream `sid`'s POST with SSE: the priming event, what was waiting, then live events.
     pub(crate) fn upgrade(&self, sid: u64) -> ResponseBody {
-        let done = Arc::new(AtomicBool::new(false));
         // Room for a priming event and a short response: most streams are built without a copy.
         let mut prefix = BytesMut::with_capacity(512);
-        // A stream answered at once has nothing more to receive: no queue for it.
-        let mut rx = QueueRx::closed();
         let mut st = self.lock();
-        let mut answered = false;
-        if let Some(stream) = st.streams.get_mut(&sid) {
-            self.prime(sid, stream, &mut prefix);
-            let waiting = stream.waiting.take();
-            if let Some(waiting) = &waiting {
-                answered = self.flush_waiting(sid, stream, waiting, &mut prefix);
-            }
-            let close = waiting.is_some_and(|w| w.close_requested) && !answered;
-            if close {
-                prefix.extend_from_slice(&sse::retry(self.retry_ms));
-            } else if !answered {
-                let (tx, live) = queue(self.queue);
-                rx = live;
-                stream.conn = Some(tx);
-                stream.completed = Some(done.clone());
-            }
-        }
+        let Some(stream) = st.streams.get_mut(&sid) else {
+            drop(st);
+            return self.body(prefix, QueueRx::closed(), None);
+        };
+        let waiting = stream.waiting.take();
+        let answered = waiting.as_ref().is_some_and(|w| {
+            w.messages
+                .iter()
+                .any(|(kind, _)| *kind == OutboundKind::Response)
+        });
         if answered {
-            done.store(true, Ordering::Release);
+            // Answered at once: the whole stream is this one body, nothing follows. Its events
+            // are not stored: a client that got none of them cannot name the stream, and one
+            // that got the body needs no replay.
+            self.prime(sid, stream, &mut prefix, false);
+            if let Some(waiting) = &waiting {
+                self.flush_waiting(sid, stream, waiting, &mut prefix, false);
+            }
             finish(&mut st, sid);
+            drop(st);
+            // No queue: the stream has nothing more to receive.
+            return self.body(prefix, QueueRx::closed(), None);
+        }
+        self.prime(sid, stream, &mut prefix, true);
+        if let Some(waiting) = &waiting {
+            self.flush_waiting(sid, stream, waiting, &mut prefix, true);
+        }
+        let done = Arc::new(AtomicBool::new(false));
+        let mut rx = QueueRx::closed();
+        if waiting.is_some_and(|w| w.close_requested) {
+            prefix.extend_from_slice(&sse::retry(self.retry_ms));
+        } else {
+            let (tx, live) = queue(self.queue);
+            rx = live;
+            stream.conn = Some(tx);
+            stream.completed = Some(done.clone());
         }
         drop(st);
         self.body(prefix, rx, Some((sid, done)))
@@ -405,7 +437,7 @@ impl Router {
         let Some(waiting) = stream.waiting.take() else {
             return;
         };
-        if self.flush_waiting(sid, stream, &waiting, &mut BytesMut::new()) {
+        if self.flush_waiting(sid, stream, &waiting, &mut BytesMut::new(), true) {
             finish(&mut st, sid);
         }
     }
@@ -427,7 +459,7 @@ impl Router {
         };
         let buffered: Vec<Bytes> = st.get_buffer.drain(..).collect();
         if let Some(stream) = st.streams.get_mut(&sid) {
-            self.prime(sid, stream, &mut prefix);
+            self.prime(sid, stream, &mut prefix, true);
             for json in &buffered {
                 self.frame(sid, stream, json, &mut prefix);
             }
@@ -444,7 +476,7 @@ impl Router {
         if !self.resumable {
             return Err(ResumeError::Unknown);
         }
-        if tag != self.tag {
+        if tag != &*self.tag {
             return Err(ResumeError::Foreign);
         }
         let (tx, rx) = queue(self.queue);
@@ -462,7 +494,7 @@ impl Router {
         if let Some(stream) = st.streams.get_mut(&sid) {
             // A stream whose POST never chose: what waited is part of the replay too.
             if let Some(waiting) = stream.waiting.take() {
-                answered = self.flush_waiting(sid, stream, &waiting, &mut prefix);
+                answered = self.flush_waiting(sid, stream, &waiting, &mut prefix, true);
             }
             if !answered {
                 stream.conn = Some(tx);
@@ -655,7 +687,7 @@ impl Router {
 impl Drop for Router {
     fn drop(&mut self) {
         if let Some(live) = &self.live {
-            live.remove(&self.tag);
+            live.remove(&*self.tag);
         }
         if let Some((channel, _)) = &self.back_channel {
             for id in self

@@ -13,7 +13,7 @@ use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
-use mcp_http_core::{Peer, PeerConfig};
+use mcp_http_core::{Peer, PeerConfig, SharedClient};
 use mcp_http_proto::jsonrpc::{Message, Parsed, Request as RpcRequest, Response as RpcResponse};
 use mcp_http_proto::lifecycle::{ElicitationCapability, RootsCapability, SamplingCapability};
 use mcp_http_proto::{
@@ -37,6 +37,8 @@ pub(crate) struct Inner {
     pub(crate) sessions: DashMap<Arc<str>, Arc<Session>, foldhash::fast::RandomState>,
     back_channel: BackChannel,
     live: LiveStreams,
+    /// The client every stateless request is assumed to come from.
+    stateless_client: SharedClient,
     shutting_down: AtomicBool,
     pub(crate) connections: AtomicU64,
 }
@@ -198,6 +200,10 @@ impl StreamableHttpService {
                 sessions: DashMap::default(),
                 back_channel: Arc::default(),
                 live: Arc::default(),
+                stateless_client: SharedClient::new(
+                    Implementation::new("unknown", "0"),
+                    &stateless_capabilities(),
+                ),
                 shutting_down: AtomicBool::new(false),
                 connections: AtomicU64::new(0),
             }),
@@ -408,7 +414,7 @@ impl StreamableHttpService {
             return self.post_stateless(&parts, parsed).await;
         }
         match parsed {
-            Parsed::Single(message) => match *message {
+            Parsed::Single(message) => match message {
                 Message::Request(request) if request.method == method::INITIALIZE => {
                     self.initialize(&parts, request).await
                 }
@@ -619,14 +625,14 @@ impl StreamableHttpService {
             return rpc_error(StatusCode::BAD_REQUEST, None, error);
         };
         let is_initialize =
-            matches!(&*message, Message::Request(r) if r.method == method::INITIALIZE);
+            matches!(&message, Message::Request(r) if r.method == method::INITIALIZE);
         // T-47: the header is never checked on initialize.
         let header_version = match checks::protocol_version(&parts.headers) {
             Ok(version) => version,
             Err(_) if is_initialize => None,
             Err(message) => return bad_request(&message),
         };
-        match *message {
+        match message {
             Message::Request(request) if is_modern_probe(&request) => {
                 modern_probe_response(request.id)
             }
@@ -641,21 +647,18 @@ impl StreamableHttpService {
                 if resumable {
                     inner
                         .live
-                        .insert(router.tag().to_owned(), Arc::downgrade(&router));
+                        .insert(router.tag().clone(), Arc::downgrade(&router));
                 }
                 let config = PeerConfig {
-                    request_id_prefix: Some(router.id_prefix().into()),
+                    request_id_prefix: Some(router.id_prefix()),
                     ..inner.server.peer_config().clone()
                 };
                 let peer = Peer::new(router.clone(), inner.server.stateless_handler(), config);
                 router.set_peer(peer.downgrade());
                 if !is_initialize {
                     let version = header_version.unwrap_or(ProtocolVersion::LATEST_LEGACY);
-                    peer.state().set_client(
-                        version,
-                        Implementation::new("unknown", "0"),
-                        stateless_capabilities(),
-                    );
+                    peer.state()
+                        .set_shared_client(version, &inner.stateless_client);
                     peer.state().set_initialized();
                     // T-21b: priming and polling from 2025-11-25 on.
                     if version.supports_priming() {

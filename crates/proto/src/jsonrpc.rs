@@ -208,7 +208,7 @@ impl std::error::Error for InvalidMessage {}
 #[derive(Debug, Clone)]
 pub enum Parsed {
     /// One message.
-    Single(Box<Message>),
+    Single(Message),
     /// A batch of raw elements, each to be parsed with [`Message::parse`].
     Batch(Vec<Box<RawValue>>),
 }
@@ -269,7 +269,7 @@ impl Parsed {
             }
             return Ok(Parsed::Batch(items));
         }
-        Message::parse(bytes).map(|m| Parsed::Single(Box::new(m)))
+        Message::parse(bytes).map(Parsed::Single)
     }
 }
 
@@ -356,8 +356,19 @@ impl Message {
 
     /// Serializes the message as one line of JSON.
     pub fn to_json(&self) -> String {
+        // Sized up front: the raw params or result are most of the message, and growing the
+        // buffer would copy them again.
+        let raw = match self {
+            Message::Request(r) => r.params.as_ref().map_or(0, |p| p.get().len()),
+            Message::Notification(n) => n.params.as_ref().map_or(0, |p| p.get().len()),
+            Message::Response(r) => r.outcome.as_ref().map_or(64, |v| v.get().len()),
+        };
+        let mut out = Vec::with_capacity(raw + 96);
         // Serializing these types cannot fail: every field is a string, a number or valid raw JSON.
-        serde_json::to_string(self).unwrap_or_default()
+        if serde_json::to_writer(&mut out, self).is_err() {
+            return String::new();
+        }
+        String::from_utf8(out).unwrap_or_default()
     }
 }
 
