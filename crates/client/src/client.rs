@@ -17,6 +17,7 @@ use mcp_http_proto::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::capability::Needs;
 use crate::handler::{
     ClientHandler, ElicitationFn, LogFn, NotificationFn, SamplingFn, elicitation_fn, sampling_fn,
 };
@@ -268,9 +269,13 @@ impl Client {
         self.instructions.as_deref()
     }
 
-    fn require(&self, path: &[&str], name: &'static str) -> Result<(), RequestError> {
-        if self.strict && !self.peer.state().server_declares(path) {
-            return Err(RequestError::CapabilityNotSupported(name));
+    fn require(&self, needs: Needs) -> Result<(), RequestError> {
+        if self.strict
+            && !self
+                .server_capabilities()
+                .is_some_and(|caps| needs.declared_in(caps))
+        {
+            return Err(RequestError::CapabilityNotSupported(needs.name()));
         }
         Ok(())
     }
@@ -299,7 +304,7 @@ impl Client {
 
     /// One page of `tools/list`.
     pub async fn list_tools(&self, cursor: Option<&str>) -> Result<ListToolsResult, RequestError> {
-        self.require(&["tools"], "tools")?;
+        self.require(Needs::Tools)?;
         self.request(
             method::TOOLS_LIST,
             &cursor_params(cursor),
@@ -335,10 +340,14 @@ impl Client {
         arguments: A,
         options: RequestOptions,
     ) -> Result<CallToolResult, RequestError> {
-        self.require(&["tools"], "tools")?;
-        let arguments =
-            serde_json::to_value(arguments).map_err(|e| RequestError::Encode(e.to_string()))?;
-        let params = serde_json::json!({ "name": name, "arguments": arguments });
+        /// The params, encoded straight from the caller's arguments (no `Value` in between).
+        #[derive(Serialize)]
+        struct CallParams<'a, A> {
+            name: &'a str,
+            arguments: A,
+        }
+        self.require(Needs::Tools)?;
+        let params = CallParams { name, arguments };
         self.request(method::TOOLS_CALL, &params, options).await
     }
 
@@ -347,7 +356,7 @@ impl Client {
         &self,
         cursor: Option<&str>,
     ) -> Result<ListResourcesResult, RequestError> {
-        self.require(&["resources"], "resources")?;
+        self.require(Needs::Resources)?;
         self.request(
             method::RESOURCES_LIST,
             &cursor_params(cursor),
@@ -371,7 +380,7 @@ impl Client {
         &self,
         cursor: Option<&str>,
     ) -> Result<ListResourceTemplatesResult, RequestError> {
-        self.require(&["resources"], "resources")?;
+        self.require(Needs::Resources)?;
         self.request(
             method::RESOURCES_TEMPLATES_LIST,
             &cursor_params(cursor),
@@ -392,7 +401,7 @@ impl Client {
 
     /// `resources/read`.
     pub async fn read_resource(&self, uri: &str) -> Result<ReadResourceResult, RequestError> {
-        self.require(&["resources"], "resources")?;
+        self.require(Needs::Resources)?;
         self.request(
             method::RESOURCES_READ,
             &serde_json::json!({ "uri": uri }),
@@ -403,7 +412,7 @@ impl Client {
 
     /// `resources/subscribe`: `notifications/resources/updated` will arrive for `uri`.
     pub async fn subscribe(&self, uri: &str) -> Result<(), RequestError> {
-        self.require(&["resources", "subscribe"], "resources.subscribe")?;
+        self.require(Needs::ResourceSubscriptions)?;
         let _: serde_json::Value = self
             .request(
                 method::RESOURCES_SUBSCRIBE,
@@ -416,7 +425,7 @@ impl Client {
 
     /// `resources/unsubscribe`.
     pub async fn unsubscribe(&self, uri: &str) -> Result<(), RequestError> {
-        self.require(&["resources", "subscribe"], "resources.subscribe")?;
+        self.require(Needs::ResourceSubscriptions)?;
         let _: serde_json::Value = self
             .request(
                 method::RESOURCES_UNSUBSCRIBE,
@@ -432,7 +441,7 @@ impl Client {
         &self,
         cursor: Option<&str>,
     ) -> Result<ListPromptsResult, RequestError> {
-        self.require(&["prompts"], "prompts")?;
+        self.require(Needs::Prompts)?;
         self.request(
             method::PROMPTS_LIST,
             &cursor_params(cursor),
@@ -462,7 +471,7 @@ impl Client {
         K: Into<String>,
         V: Into<String>,
     {
-        self.require(&["prompts"], "prompts")?;
+        self.require(Needs::Prompts)?;
         let arguments: serde_json::Map<String, serde_json::Value> = arguments
             .into_iter()
             .map(|(k, v)| (k.into(), serde_json::Value::String(v.into())))
@@ -477,7 +486,7 @@ impl Client {
         &self,
         params: &CompleteRequestParams,
     ) -> Result<CompleteResult, RequestError> {
-        self.require(&["completions"], "completions")?;
+        self.require(Needs::Completions)?;
         self.request(
             method::COMPLETION_COMPLETE,
             params,
@@ -488,7 +497,7 @@ impl Client {
 
     /// `logging/setLevel` (LG-2).
     pub async fn set_logging_level(&self, level: LoggingLevel) -> Result<(), RequestError> {
-        self.require(&["logging"], "logging")?;
+        self.require(Needs::Logging)?;
         let _: serde_json::Value = self
             .request(
                 method::LOGGING_SET_LEVEL,

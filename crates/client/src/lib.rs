@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+mod capability;
 mod client;
 mod handler;
 

@@ -10,8 +10,8 @@ use futures::{FutureExt, StreamExt};
 use mcp_http_core::{CancellationToken, Outbound, TransportError, TransportErrorKind};
 use mcp_http_proto::RequestId;
 use mcp_http_proto::jsonrpc::{InvalidMessage, Message, Parsed, Response};
-use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode, Url};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::HttpClientConfig;
@@ -54,12 +54,53 @@ pub(crate) fn is_event_stream(response: &reqwest::Response) -> bool {
     content_type(response).starts_with("text/event-stream")
 }
 
-/// The session id the server issued with this response (T-38).
-pub(crate) fn issued_session_id(response: &reqwest::Response) -> Option<&str> {
+/// `Last-Event-ID` (T-14).
+const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
+/// `text/event-stream`, the Accept of a GET.
+pub(crate) const EVENT_STREAM: HeaderValue = HeaderValue::from_static("text/event-stream");
+/// `application/json`, the Content-Type of a POST.
+pub(crate) const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// The Accept of a POST: both answer types (T-2).
+const JSON_OR_EVENT_STREAM: HeaderValue =
+    HeaderValue::from_static("application/json, text/event-stream");
+
+/// Sets a protocol header, unless the configured headers already set it.
+pub(crate) fn default_header(request: &mut reqwest::Request, name: HeaderName, value: HeaderValue) {
+    request.headers_mut().entry(name).or_insert(value);
+}
+
+/// `headers` with the Accept and Content-Type of a POST of a message, unless set already.
+fn with_post_headers(mut headers: HeaderMap) -> HeaderMap {
+    headers.entry(ACCEPT).or_insert(JSON_OR_EVENT_STREAM);
+    headers.entry(CONTENT_TYPE).or_insert(JSON);
+    headers
+}
+
+/// The headers a request starts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Base {
+    /// The configured headers only: no session (yet), or the 2024-11-05 transport.
+    Configured,
+    /// The configured headers and the session's (T-39, T-44).
+    Session,
+    /// A POST of a message: the headers of `Session`, with Accept and Content-Type. Without
+    /// a session yet, the configured headers with them.
+    Post { in_session: bool },
+}
+
+/// `Mcp-Session-Id` (T-38).
+pub(crate) const MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
+/// `MCP-Protocol-Version` (T-44).
+const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
+
+/// The session id the server issued with this response (T-38): visible ASCII, as the spec
+/// requires, or none.
+pub(crate) fn issued_session_id(response: &reqwest::Response) -> Option<&HeaderValue> {
     response
         .headers()
-        .get("mcp-session-id")
-        .and_then(|v| v.to_str().ok())
+        .get(MCP_SESSION_ID)
+        .filter(|v| v.to_str().is_ok())
 }
 
 /// Whether an error answer to a request that carried a session id says the session is gone:
@@ -78,14 +119,61 @@ pub(crate) async fn session_gone(response: reqwest::Response) -> Result<(), Tran
 }
 
 /// The session as the server gave it.
-#[derive(Default)]
 pub(crate) struct Session {
-    pub(crate) id: Option<String>,
-    pub(crate) protocol_version: Option<String>,
+    id: Option<HeaderValue>,
+    protocol_version: Option<String>,
+    /// The headers of every request in the session: the configured ones, the session id and
+    /// the negotiated version. Built when the session changes rather than per request.
+    headers: HeaderMap,
+    /// `headers` with the Accept and Content-Type of a POST.
+    post_headers: HeaderMap,
     /// The `initialize` request as the client sent it, replayed to start a new session.
     pub(crate) initialize: Option<Outbound>,
     /// Whether `notifications/initialized` has gone out.
     pub(crate) initialized: bool,
+}
+
+impl Session {
+    /// No session yet; requests carry the configured `headers`.
+    pub(crate) fn new(headers: HeaderMap) -> Self {
+        Session {
+            id: None,
+            protocol_version: None,
+            post_headers: with_post_headers(headers.clone()),
+            headers,
+            initialize: None,
+            initialized: false,
+        }
+    }
+
+    pub(crate) fn has_id(&self) -> bool {
+        self.id.is_some()
+    }
+
+    pub(crate) fn protocol_version(&self) -> Option<&str> {
+        self.protocol_version.as_deref()
+    }
+
+    /// Takes the session id the server issued (T-38), or drops it.
+    pub(crate) fn set_id(&mut self, id: Option<HeaderValue>) {
+        match &id {
+            Some(id) => self.headers.insert(MCP_SESSION_ID, id.clone()),
+            None => self.headers.remove(MCP_SESSION_ID),
+        };
+        self.id = id;
+        self.post_headers = with_post_headers(self.headers.clone());
+    }
+
+    /// Takes the negotiated version, sent on every later request (T-44). A version that is not
+    /// a valid header value is not sent.
+    pub(crate) fn set_protocol_version(&mut self, version: String) {
+        match HeaderValue::from_str(&version) {
+            Ok(value) => self.headers.insert(MCP_PROTOCOL_VERSION, value),
+            Err(_) => self.headers.remove(MCP_PROTOCOL_VERSION),
+        };
+        self.protocol_version = Some(version);
+        self.post_headers = with_post_headers(self.headers.clone());
+    }
 }
 
 /// Where a response stream stands: the last event id and the server's `retry`.
@@ -147,7 +235,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn has_session(&self) -> bool {
-        lock(&self.session).id.is_some()
+        lock(&self.session).has_id()
     }
 
     /// Which session this is: it changes when a new session replaces an expired one.
@@ -155,34 +243,40 @@ impl Shared {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// Sends a request built by `build`, with the fixed headers, the session headers when
-    /// `with_session`, and a bearer token from the auth hook, refreshed once after a 401.
+    /// Sends a `method` request to `url` with the `base` headers, what `fill` adds (protocol
+    /// headers give way to configured ones of the same name), and a bearer token from the auth
+    /// hook, refreshed once after a 401.
     pub(crate) async fn send(
         &self,
-        with_session: bool,
-        build: impl Fn(&reqwest::Client) -> reqwest::RequestBuilder,
+        method: Method,
+        url: &Url,
+        base: Base,
+        fill: impl Fn(&mut reqwest::Request),
     ) -> Result<reqwest::Response, TransportError> {
         let mut rejected: Option<String> = None;
         loop {
-            let mut request = build(&self.http).headers(self.config.headers.clone());
-            if with_session {
-                let session = lock(&self.session);
-                if let Some(id) = &session.id {
-                    request = request.header("mcp-session-id", id);
-                }
-                // T-44: the negotiated version on every request after initialization.
-                if let Some(version) = &session.protocol_version {
-                    request = request.header("mcp-protocol-version", version);
-                }
-            }
+            let mut request = reqwest::Request::new(method.clone(), url.clone());
+            *request.headers_mut() = match base {
+                Base::Configured => self.config.headers.clone(),
+                Base::Session => lock(&self.session).headers.clone(),
+                Base::Post { in_session: true } => lock(&self.session).post_headers.clone(),
+                Base::Post { in_session: false } => with_post_headers(self.config.headers.clone()),
+            };
+            fill(&mut request);
             let mut token = None;
             if let Some(auth) = &self.config.auth {
                 token = auth.token(rejected.as_deref()).await?;
                 if let Some(token) = &token {
-                    request = request.header(AUTHORIZATION, format!("Bearer {token}"));
+                    let value = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {
+                        TransportError::new(
+                            TransportErrorKind::Protocol,
+                            "the auth hook gave a token that cannot be sent in a header",
+                        )
+                    })?;
+                    request.headers_mut().insert(AUTHORIZATION, value);
                 }
             }
-            let response = request.send().await.map_err(http_error)?;
+            let response = self.http.execute(request).await.map_err(http_error)?;
             if response.status() == StatusCode::UNAUTHORIZED
                 && rejected.is_none()
                 && let Some(token) = token
@@ -319,15 +413,21 @@ impl Shared {
                     "the session this stream belonged to has ended",
                 ));
             }
-            let last_id = cursor.last_id.clone();
+            let last_id = match cursor.last_id.as_deref().map(HeaderValue::from_str) {
+                None => None,
+                Some(Ok(id)) => Some(id),
+                Some(Err(_)) => {
+                    return Err(TransportError::new(
+                        TransportErrorKind::Protocol,
+                        "the server's event id cannot be sent back in Last-Event-ID",
+                    ));
+                }
+            };
             let sent = self
-                .send(true, |http| {
-                    let get = http
-                        .get(self.url.clone())
-                        .header(ACCEPT, "text/event-stream");
-                    match &last_id {
-                        Some(id) => get.header("last-event-id", id),
-                        None => get,
+                .send(Method::GET, &self.url, Base::Session, |request| {
+                    default_header(request, ACCEPT, EVENT_STREAM);
+                    if let Some(id) = &last_id {
+                        request.headers_mut().insert(LAST_EVENT_ID, id.clone());
                     }
                 })
                 .await;

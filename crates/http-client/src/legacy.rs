@@ -8,10 +8,10 @@ use std::time::Duration;
 use futures::StreamExt;
 use mcp_http_core::{Outbound, TransportError, TransportErrorKind};
 use mcp_http_proto::jsonrpc::Message;
-use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
 
-use crate::connection::{Shared, is_event_stream, lock};
+use crate::connection::{Base, EVENT_STREAM, JSON, Shared, default_header, is_event_stream, lock};
 use crate::sse::{SseEvent, SseParser};
 
 /// How long the server may take to name its message endpoint.
@@ -36,9 +36,8 @@ impl Shared {
             ))
         };
         let response = self
-            .send(false, |http| {
-                http.get(self.url.clone())
-                    .header(ACCEPT, "text/event-stream")
+            .send(Method::GET, &self.url, Base::Configured, |request| {
+                default_header(request, ACCEPT, EVENT_STREAM);
             })
             .await?;
         if !response.status().is_success() || !is_event_stream(&response) {
@@ -115,10 +114,9 @@ impl Shared {
         message: &Outbound,
     ) -> Result<(), TransportError> {
         let response = self
-            .send(false, |http| {
-                http.post(endpoint.clone())
-                    .header(CONTENT_TYPE, "application/json")
-                    .body(message.json.clone())
+            .send(Method::POST, &endpoint, Base::Configured, |request| {
+                default_header(request, CONTENT_TYPE, JSON);
+                *request.body_mut() = Some(message.json.clone().into());
             })
             .await?;
         let status = response.status();

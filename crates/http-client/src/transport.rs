@@ -16,14 +16,13 @@ use mcp_http_core::{
 };
 use mcp_http_proto::jsonrpc::Message;
 use mcp_http_proto::method;
-use reqwest::StatusCode;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{HttpClientConfig, default_http_client};
 use crate::connection::{
-    Cursor, Ended, Session, Shared, content_type, error_detail, is_event_stream, issued_session_id,
-    lock, session_gone, status_error,
+    Base, Cursor, Ended, Session, Shared, content_type, error_detail, is_event_stream,
+    issued_session_id, lock, session_gone, status_error,
 };
 
 /// A connection to a Streamable HTTP MCP endpoint.
@@ -134,14 +133,16 @@ impl Shared {
     async fn post_json(
         &self,
         json: &Bytes,
-        with_session: bool,
+        in_session: bool,
     ) -> Result<reqwest::Response, TransportError> {
-        self.send(with_session, |http| {
-            http.post(self.url.clone())
-                .header(ACCEPT, "application/json, text/event-stream")
-                .header(CONTENT_TYPE, "application/json")
-                .body(json.clone())
-        })
+        self.send(
+            Method::POST,
+            &self.url,
+            Base::Post { in_session },
+            |request| {
+                *request.body_mut() = Some(json.clone().into());
+            },
+        )
         .await
     }
 
@@ -158,8 +159,8 @@ impl Shared {
             let status = response.status();
             if let Some(id) = issued_session_id(&response) {
                 let mut state = lock(&self.session);
-                if state.id.is_none() {
-                    state.id = Some(id.to_owned());
+                if !state.has_id() {
+                    state.set_id(Some(id.clone()));
                 }
             }
             if matches!(status, StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST) && had_session {
@@ -208,7 +209,6 @@ impl Shared {
         message: &Outbound,
     ) -> Result<(), TransportError> {
         let id = message.id.as_ref();
-        let content_type = content_type(&response).to_owned();
         if is_event_stream(&response) {
             let mut cursor = Cursor::default();
             if let Ended::Answered(_) = self.read_sse(response, id, false, &mut cursor).await {
@@ -227,7 +227,7 @@ impl Shared {
             // T-33, T-37: the stream broke before the response: resume it with GET.
             return self.resume(id.cloned(), cursor, None).await;
         }
-        if content_type.starts_with("application/json") {
+        if content_type(&response).starts_with("application/json") {
             let body = response
                 .bytes()
                 .await
@@ -245,7 +245,8 @@ impl Shared {
             format!(
                 "the server answered a request with {status} and content type {content_type:?}, \
                  neither JSON nor an SSE stream",
-                status = response.status()
+                status = response.status(),
+                content_type = content_type(&response),
             ),
         ))
     }
@@ -258,7 +259,7 @@ impl Shared {
     ) -> Result<(), TransportError> {
         let reply = self.initialize_reply(response, message).await?;
         if let Some(version) = negotiated_version(&reply) {
-            lock(&self.session).protocol_version = Some(version);
+            lock(&self.session).set_protocol_version(version);
         }
         self.deliver(Message::Response(reply)).await;
         Ok(())
@@ -307,7 +308,8 @@ impl Shared {
             }
             let (initialize, version) = {
                 let session = lock(&self.session);
-                (session.initialize.clone(), session.protocol_version.clone())
+                let version = session.protocol_version().map(str::to_owned);
+                (session.initialize.clone(), version)
             };
             let Some(initialize) = initialize else {
                 return Err(session_expired());
@@ -317,7 +319,7 @@ impl Shared {
             if !response.status().is_success() {
                 return Err(refused(response).await);
             }
-            let new_id = issued_session_id(&response).map(str::to_owned);
+            let new_id = issued_session_id(&response).cloned();
             let reply = self.initialize_reply(response, &initialize).await?;
             let negotiated = negotiated_version(&reply);
             if negotiated.is_none() || negotiated != version {
@@ -330,7 +332,7 @@ impl Shared {
                     ),
                 ));
             }
-            lock(&self.session).id = new_id;
+            lock(&self.session).set_id(new_id);
             // Streams of the old session stop now.
             self.generation.fetch_add(1, Ordering::AcqRel);
             let initialized =
@@ -418,7 +420,7 @@ impl MessageSink for Sink {
             rt.spawn(async move {
                 // T-42; 405 means the server does not let clients end sessions (T-42a).
                 if let Err(e) = shared
-                    .send(true, |http| http.delete(shared.url.clone()))
+                    .send(Method::DELETE, &shared.url, Base::Session, |_| {})
                     .await
                 {
                     tracing::debug!(error = %e, "DELETE of the session failed");
@@ -441,11 +443,12 @@ impl Transport for StreamableHttpClient {
     fn split(self) -> (Arc<dyn MessageSink>, MessageStream) {
         let (tx, rx) = mpsc::channel(1024);
         let closed = CancellationToken::new();
+        let headers = self.config.headers.clone();
         let shared = Arc::new(Shared {
             url: self.url,
             http: self.http,
             config: self.config,
-            session: Mutex::new(Session::default()),
+            session: Mutex::new(Session::new(headers)),
             generation: AtomicU64::new(0),
             reinitializing: tokio::sync::Mutex::new(()),
             legacy_endpoint: Mutex::new(None),
