@@ -499,16 +499,19 @@ impl Peer {
             Message::Notification(_) => (OutboundKind::Notification, None),
             Message::Response(r) => (OutboundKind::Response, r.id.clone()),
         };
-        let json = Bytes::from(message.to_json());
-        self.inner
-            .sink
-            .send(Outbound {
-                json,
-                kind,
-                related,
-                id,
-            })
-            .await
+        let outbound = Outbound {
+            json: Bytes::from(message.to_json()),
+            kind,
+            related,
+            id,
+        };
+        if kind != OutboundKind::Request {
+            return self.inner.sink.send(outbound).await;
+        }
+        if let Some(response) = self.inner.sink.send_request(outbound).await? {
+            self.resolve(response);
+        }
+        Ok(())
     }
 
     /// Sends a notification, related to an inbound request when `related` is set.
@@ -621,10 +624,17 @@ impl Peer {
             .unwrap_or(self.inner.config.max_request_timeout);
         let start = Instant::now();
         let hard_deadline = start + hard_cap;
-        let mut idle_deadline = start + timeout;
-        let caller_cancel = options.cancel.clone().unwrap_or_default();
+        // One timer for the whole request, moved on progress (not one armed per wake-up).
+        let mut sleep = std::pin::pin!(tokio::time::sleep_until(
+            (start + timeout).min(hard_deadline)
+        ));
+        let mut caller_cancel = std::pin::pin!(async {
+            match &options.cancel {
+                Some(token) => token.cancelled().await,
+                None => std::future::pending().await,
+            }
+        });
         loop {
-            let deadline = idle_deadline.min(hard_deadline);
             tokio::select! {
                 biased;
                 sent = &mut send, if sending => {
@@ -642,7 +652,7 @@ impl Peer {
                         Err(_) => Err(RequestError::Closed),
                     };
                 }
-                _ = caller_cancel.cancelled() => {
+                _ = &mut caller_cancel => {
                     guard.cancel_now("cancelled by the caller").await;
                     return Err(RequestError::Cancelled);
                 }
@@ -652,9 +662,9 @@ impl Peer {
                 }
                 _ = wait_progress(progressed.as_deref()), if options.reset_on_progress => {
                     // TO-3: progress restarts the clock, but never past the hard cap.
-                    idle_deadline = Instant::now() + timeout;
+                    sleep.as_mut().reset((Instant::now() + timeout).min(hard_deadline));
                 }
-                _ = tokio::time::sleep_until(deadline) => {
+                _ = &mut sleep => {
                     guard.cancel_now("timed out").await;
                     return Err(RequestError::Timeout(start.elapsed()));
                 }

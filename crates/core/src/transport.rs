@@ -11,7 +11,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use futures::stream::BoxStream;
-use mcp_http_proto::jsonrpc::{InvalidMessage, Message, RequestId};
+use mcp_http_proto::jsonrpc::{InvalidMessage, Message, RequestId, Response};
 
 /// What kind of JSON-RPC message an [`Outbound`] carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +42,17 @@ pub struct Outbound {
 pub trait MessageSink: Send + Sync + 'static {
     /// Sends one message. Resolves once the message is queued or written.
     fn send(&self, message: Outbound) -> BoxFuture<'_, Result<(), TransportError>>;
+
+    /// Sends a request. A transport that reads the response in the same exchange (an HTTP POST
+    /// answered with the response alone) may return it here instead of passing it through the
+    /// message stream: the peer then completes the request in the sending task, with no hand-off
+    /// between tasks. The default sends and returns `None`.
+    fn send_request(
+        &self,
+        message: Outbound,
+    ) -> BoxFuture<'_, Result<Option<Response>, TransportError>> {
+        Box::pin(async move { self.send(message).await.map(|()| None) })
+    }
 
     /// Closes the connection carrying the stream of inbound request `related`, without ending the
     /// stream: the client resumes it later (SSE polling, T-12, T-13). Returns whether the

@@ -183,6 +183,18 @@ pub(crate) struct Cursor {
     pub(crate) retry: Option<Duration>,
 }
 
+/// What [`Shared::read_sse`] does with the response it waits for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Keep {
+    /// Returns it.
+    Always,
+    /// Returns it when nothing else came on the stream before it (nothing it could overtake on
+    /// the message stream); delivers it otherwise.
+    IfFirst,
+    /// Delivers it.
+    Never,
+}
+
 /// How reading a stream ended.
 pub(crate) enum Ended {
     /// The response arrived; it is here when the caller asked to keep it.
@@ -324,10 +336,11 @@ impl Shared {
         &self,
         response: reqwest::Response,
         request: Option<&RequestId>,
-        keep: bool,
+        keep: Keep,
         cursor: &mut Cursor,
     ) -> Ended {
         let mut parser = SseParser::default();
+        let mut first = true;
         let mut body = response.bytes_stream();
         loop {
             let chunk = tokio::select! {
@@ -356,13 +369,16 @@ impl Shared {
                 match Message::parse(event.data.as_bytes()) {
                     Ok(Message::Response(r)) if request.is_some() && r.id.as_ref() == request => {
                         finish_in_background(body);
-                        if keep {
+                        if keep == Keep::Always || (keep == Keep::IfFirst && first) {
                             return Ended::Answered(Some(Box::new(r)));
                         }
                         self.deliver(Message::Response(r)).await;
                         return Ended::Answered(None);
                     }
-                    Ok(message) => self.deliver(message).await,
+                    Ok(message) => {
+                        first = false;
+                        self.deliver(message).await;
+                    }
                     Err(e) => tracing::warn!(error = %e, "unreadable SSE event ignored"),
                 }
             }
@@ -471,7 +487,7 @@ impl Shared {
             };
             failures = 0;
             if let Ended::Answered(_) = self
-                .read_sse(response, request.as_ref(), false, &mut cursor)
+                .read_sse(response, request.as_ref(), Keep::Never, &mut cursor)
                 .await
             {
                 return Ok(());

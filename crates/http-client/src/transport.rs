@@ -14,14 +14,14 @@ use mcp_http_core::{
     CancellationToken, MessageSink, MessageStream, Outbound, OutboundKind, Transport,
     TransportError, TransportErrorKind,
 };
-use mcp_http_proto::jsonrpc::Message;
+use mcp_http_proto::jsonrpc::{Message, Parsed, Response};
 use mcp_http_proto::method;
 use reqwest::{Method, StatusCode};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{HttpClientConfig, default_http_client};
 use crate::connection::{
-    Base, Cursor, Ended, Session, Shared, content_type, error_detail, is_event_stream,
+    Base, Cursor, Ended, Keep, Session, Shared, content_type, error_detail, is_event_stream,
     issued_session_id, lock, session_gone, status_error,
 };
 
@@ -146,10 +146,12 @@ impl Shared {
         .await
     }
 
-    async fn post(self: &Arc<Self>, message: Outbound) -> Result<(), TransportError> {
+    /// POSTs a message. The response to a request comes back when the answer held it first
+    /// (see [`MessageSink::send_request`]); anything else is delivered to the message stream.
+    async fn post(self: &Arc<Self>, message: Outbound) -> Result<Option<Response>, TransportError> {
         let legacy = lock(&self.legacy_endpoint).clone();
         if let Some(endpoint) = legacy {
-            return self.legacy_post(endpoint, &message).await;
+            return self.legacy_post(endpoint, &message).await.map(|()| None);
         }
         let handshake = self.note_handshake(&message);
         let mut retried = false;
@@ -184,7 +186,7 @@ impl Shared {
                     );
                 if refused_initialize && self.config.legacy_sse_fallback {
                     // T-49: perhaps a 2024-11-05 HTTP+SSE server.
-                    return self.legacy_connect(&message, status).await;
+                    return self.legacy_connect(&message, status).await.map(|()| None);
                 }
                 return Err(refused(response).await);
             }
@@ -193,10 +195,13 @@ impl Shared {
                 if handshake == Handshake::Initialized && self.config.get_stream {
                     self.open_get_stream().await;
                 }
-                return Ok(());
+                return Ok(None);
             }
             if handshake == Handshake::Initialize {
-                return self.read_initialize(response, &message).await;
+                return self
+                    .read_initialize(response, &message)
+                    .await
+                    .map(|()| None);
             }
             return self.read_answer(response, &message).await;
         }
@@ -207,12 +212,15 @@ impl Shared {
         &self,
         response: reqwest::Response,
         message: &Outbound,
-    ) -> Result<(), TransportError> {
+    ) -> Result<Option<Response>, TransportError> {
         let id = message.id.as_ref();
         if is_event_stream(&response) {
             let mut cursor = Cursor::default();
-            if let Ended::Answered(_) = self.read_sse(response, id, false, &mut cursor).await {
-                return Ok(());
+            if let Ended::Answered(reply) = self
+                .read_sse(response, id, Keep::IfFirst, &mut cursor)
+                .await
+            {
+                return Ok(reply.map(|r| *r));
             }
             if self.closed.is_cancelled() {
                 return Err(TransportError::closed());
@@ -225,15 +233,21 @@ impl Shared {
                 ));
             }
             // T-33, T-37: the stream broke before the response: resume it with GET.
-            return self.resume(id.cloned(), cursor, None).await;
+            return self.resume(id.cloned(), cursor, None).await.map(|()| None);
         }
         if content_type(&response).starts_with("application/json") {
             let body = response
                 .bytes()
                 .await
                 .map_err(crate::connection::http_error)?;
+            // The usual answer, the response alone, goes straight back to the caller.
+            if let Ok(Parsed::Single(Message::Response(reply))) = Parsed::parse(&body)
+                && reply.id.as_ref() == id
+            {
+                return Ok(Some(reply));
+            }
             if self.deliver_body(&body, id).await {
-                return Ok(());
+                return Ok(None);
             }
             return Err(TransportError::new(
                 TransportErrorKind::Protocol,
@@ -274,7 +288,7 @@ impl Shared {
         let id = message.id.as_ref();
         if is_event_stream(&response) {
             if let Ended::Answered(Some(reply)) = self
-                .read_sse(response, id, true, &mut Cursor::default())
+                .read_sse(response, id, Keep::Always, &mut Cursor::default())
                 .await
             {
                 return Ok(*reply);
@@ -406,6 +420,19 @@ fn retryable(message: &Outbound) -> bool {
 
 impl MessageSink for Sink {
     fn send(&self, message: Outbound) -> BoxFuture<'_, Result<(), TransportError>> {
+        Box::pin(async move {
+            // Only a request has a response to hand back; if one came, it goes the usual way.
+            if let Some(reply) = self.0.post(message).await? {
+                self.0.deliver(Message::Response(reply)).await;
+            }
+            Ok(())
+        })
+    }
+
+    fn send_request(
+        &self,
+        message: Outbound,
+    ) -> BoxFuture<'_, Result<Option<Response>, TransportError>> {
         Box::pin(self.0.post(message))
     }
 
