@@ -61,30 +61,39 @@ pub(crate) fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
     ) && is_loopback_host(host)
 }
 
-/// Whether the Accept header admits `kind` (`application/json` or `text/event-stream`),
-/// directly, through `type/*` or `*/*`, with any parameters. No Accept header admits all.
-pub(crate) fn accepts(headers: &HeaderMap, kind: &str) -> bool {
+/// What the Accept header admits, directly, through `type/*` or `*/*`, with any parameters.
+/// No Accept header admits all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Accepted {
+    /// `application/json`.
+    pub(crate) json: bool,
+    /// `text/event-stream`.
+    pub(crate) event_stream: bool,
+}
+
+/// Reads the Accept header once for both media types (every POST checks both): bytes, no
+/// allocation, no UTF-8 validation.
+pub(crate) fn accepted(headers: &HeaderMap) -> Accepted {
     let mut values = headers.get_all(ACCEPT).iter().peekable();
-    if values.peek().is_none() {
-        return true;
+    let mut out = Accepted {
+        json: values.peek().is_none(),
+        event_stream: values.peek().is_none(),
+    };
+    for item in values.flat_map(|value| value.as_bytes().split(|&b| b == b',')) {
+        let media = item
+            .split(|&b| b == b';')
+            .next()
+            .unwrap_or_default()
+            .trim_ascii();
+        let all = media == b"*/*";
+        out.json |= all
+            || media.eq_ignore_ascii_case(b"application/json")
+            || media.eq_ignore_ascii_case(b"application/*");
+        out.event_stream |= all
+            || media.eq_ignore_ascii_case(b"text/event-stream")
+            || media.eq_ignore_ascii_case(b"text/*");
     }
-    // Runs twice on every POST: bytes, no allocation, no UTF-8 validation.
-    let kind = kind.as_bytes();
-    let major = kind.split(|&b| b == b'/').next().unwrap_or_default();
-    values.any(|value| {
-        value.as_bytes().split(|&b| b == b',').any(|item| {
-            let media = item
-                .split(|&b| b == b';')
-                .next()
-                .unwrap_or_default()
-                .trim_ascii();
-            media.eq_ignore_ascii_case(kind)
-                || media == b"*/*"
-                || media
-                    .strip_suffix(b"/*")
-                    .is_some_and(|m| m.eq_ignore_ascii_case(major))
-        })
-    })
+    out
 }
 
 /// Whether the body is declared as JSON (415 otherwise).
@@ -99,7 +108,8 @@ pub(crate) fn is_json(headers: &HeaderMap) -> bool {
 /// The `MCP-Protocol-Version` header: `Ok(None)` when absent, `Err` when not a legacy version
 /// this server supports (T-46).
 pub(crate) fn protocol_version(headers: &HeaderMap) -> Result<Option<ProtocolVersion>, String> {
-    let Some(value) = headers.get("mcp-protocol-version") else {
+    const NAME: http::HeaderName = http::HeaderName::from_static("mcp-protocol-version");
+    let Some(value) = headers.get(NAME) else {
         return Ok(None);
     };
     let text = value.to_str().unwrap_or("");
@@ -169,20 +179,15 @@ mod tests {
 
     #[test]
     fn accept_variants() {
-        assert!(accepts(
-            &headers(&[("accept", "application/json, text/event-stream")]),
-            "text/event-stream"
-        ));
-        assert!(accepts(&headers(&[("accept", "*/*")]), "application/json"));
-        assert!(accepts(
-            &headers(&[("accept", "application/json;q=0.9, text/*")]),
-            "text/event-stream"
-        ));
-        assert!(!accepts(
-            &headers(&[("accept", "text/html")]),
-            "application/json"
-        ));
-        assert!(accepts(&headers(&[]), "application/json"));
+        let both = |json, event_stream| Accepted { json, event_stream };
+        let accept = |value: &'static str| accepted(&headers(&[("accept", value)]));
+        assert_eq!(accept("application/json, text/event-stream"), both(true, true));
+        assert_eq!(accept("*/*"), both(true, true));
+        assert_eq!(accept("application/json;q=0.9, text/*"), both(true, true));
+        assert_eq!(accept("text/html"), both(false, false));
+        assert_eq!(accept("Application/JSON"), both(true, false));
+        assert_eq!(accept("application/*"), both(true, false));
+        assert_eq!(accepted(&headers(&[])), both(true, true));
         assert!(is_json(&headers(&[(
             "content-type",
             "application/json; charset=utf-8"

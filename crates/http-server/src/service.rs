@@ -10,7 +10,7 @@ use bytes::Bytes;
 use dashmap::DashMap;
 use futures::future::BoxFuture;
 use http::header::{ALLOW, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
-use http::{HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
 use mcp_http_core::{Peer, PeerConfig, SharedClient};
@@ -28,7 +28,9 @@ use crate::config::{HttpConfig, ResponseMode};
 use crate::router::{BackChannel, LiveStreams, Pending, ResumeError, Router, parse_event_id};
 use crate::session::{Session, new_session_id};
 
-pub(crate) const SESSION_HEADER: &str = "mcp-session-id";
+/// Header names as constants: a lookup by `&str` parses the name on every request.
+pub(crate) const SESSION_HEADER: HeaderName = HeaderName::from_static("mcp-session-id");
+const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 const MODERN_VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
 
 pub(crate) struct Inner {
@@ -305,7 +307,7 @@ impl StreamableHttpService {
             Method::POST => self.post(parts, body).await,
             Method::GET if !config.stateless => self.get(&parts),
             // Stateless: no standalone stream, but a request's stream can be resumed (T-31).
-            Method::GET if config.resumable && parts.headers.contains_key("last-event-id") => {
+            Method::GET if config.resumable && parts.headers.contains_key(LAST_EVENT_ID) => {
                 self.resume_stateless(&parts)
             }
             Method::DELETE if !config.stateless => self.delete(&parts),
@@ -376,8 +378,8 @@ impl StreamableHttpService {
     {
         let config = &self.inner.config;
         let needs_sse = config.response_mode != ResponseMode::Json;
-        if !checks::accepts(&parts.headers, "application/json")
-            || (needs_sse && !checks::accepts(&parts.headers, "text/event-stream"))
+        let accepted = checks::accepted(&parts.headers);
+        if !accepted.json || (needs_sse && !accepted.event_stream)
         {
             return error(
                 StatusCode::NOT_ACCEPTABLE,
@@ -555,7 +557,7 @@ impl StreamableHttpService {
         }
         session.sync_priming();
         if let Ok(value) = HeaderValue::from_str(&id) {
-            response.headers_mut().insert(SESSION_HEADER, value);
+            response.headers_mut().insert(SESSION_HEADER.clone(), value);
         }
         response
     }
@@ -690,7 +692,7 @@ impl StreamableHttpService {
         if let Some(refusal) = require_event_stream(parts) {
             return refusal;
         }
-        let Some(Ok(last)) = parts.headers.get("last-event-id").map(|v| v.to_str()) else {
+        let Some(Ok(last)) = parts.headers.get(LAST_EVENT_ID).map(|v| v.to_str()) else {
             return bad_request("Bad Request: Last-Event-ID is not visible ASCII");
         };
         let tag = match parse_event_id(last) {
@@ -723,7 +725,7 @@ impl StreamableHttpService {
                 "Too Many Requests: too many open streams in this session",
             );
         }
-        match parts.headers.get("last-event-id").map(|v| v.to_str()) {
+        match parts.headers.get(LAST_EVENT_ID).map(|v| v.to_str()) {
             None => sse(session.router.open_get()),
             Some(Ok(last)) => match session.router.resume(last) {
                 Ok(body) => sse(body),
@@ -745,7 +747,7 @@ impl StreamableHttpService {
 
 /// A GET must accept `text/event-stream` (T-24): 406 otherwise.
 fn require_event_stream(parts: &http::request::Parts) -> Option<HttpResponse> {
-    (!checks::accepts(&parts.headers, "text/event-stream")).then(|| {
+    (!checks::accepted(&parts.headers).event_stream).then(|| {
         error(
             StatusCode::NOT_ACCEPTABLE,
             error_code::SERVER_ERROR,

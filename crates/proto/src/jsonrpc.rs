@@ -218,16 +218,67 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::
     <&RawValue>::deserialize(d).map(Some)
 }
 
+/// The `id` member as read in one pass: any JSON value is accepted here and judged later, so a
+/// bad id gets its own error (and a null one is told from an absent one).
+enum IdField {
+    Null,
+    Id(RequestId),
+    Invalid,
+}
+
+impl<'de> Deserialize<'de> for IdField {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = IdField;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_unit<E>(self) -> Result<IdField, E> {
+                Ok(IdField::Null)
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<IdField, E> {
+                Ok(IdField::Id(RequestId::Number(v)))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<IdField, E> {
+                Ok(i64::try_from(v).map_or(IdField::Invalid, |v| IdField::Id(RequestId::Number(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<IdField, E> {
+                Ok(IdField::Id(RequestId::String(v.into())))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<IdField, E> {
+                Ok(IdField::Invalid)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<IdField, E> {
+                Ok(IdField::Invalid)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<IdField, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(IdField::Invalid)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<IdField, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(IdField::Invalid)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+fn present_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IdField>, D::Error> {
+    IdField::deserialize(d).map(Some)
+}
+
 /// The members of a message, borrowed from the body: only `method` and `params` (or `result`)
 /// are copied out, once the message is known to be valid.
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(default, borrow)]
     jsonrpc: Option<&'a RawValue>,
-    #[serde(default, borrow, deserialize_with = "present")]
-    id: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    method: Option<std::borrow::Cow<'a, str>>,
+    #[serde(default, deserialize_with = "present_id")]
+    id: Option<IdField>,
+    #[serde(default)]
+    method: Option<String>,
     #[serde(default, borrow, deserialize_with = "present")]
     params: Option<&'a RawValue>,
     #[serde(default, borrow, deserialize_with = "present")]
@@ -295,12 +346,15 @@ impl Message {
     }
 
     fn classify(env: Envelope<'_>) -> Result<Message, InvalidMessage> {
-        let id = match env.id {
-            None => None,
-            Some(raw) if raw.get() == "null" => None,
-            Some(raw) => Some(serde_json::from_str::<RequestId>(raw.get()).map_err(|_| {
-                invalid(None, "Invalid Request: id must be a string or an integer")
-            })?),
+        let id = match &env.id {
+            None | Some(IdField::Null) => None,
+            Some(IdField::Id(id)) => Some(id.clone()),
+            Some(IdField::Invalid) => {
+                return Err(invalid(
+                    None,
+                    "Invalid Request: id must be a string or an integer",
+                ));
+            }
         };
         if env.jsonrpc.map(RawValue::get) != Some("\"2.0\"") {
             return Err(invalid(id, "Invalid Request: jsonrpc must be \"2.0\""));
@@ -319,13 +373,13 @@ impl Message {
             }
             return match (env.id, id) {
                 (None, _) => Ok(Message::Notification(Notification {
-                    method: method.into_owned(),
+                    method,
                     params: env.params.map(RawValue::to_owned),
                 })),
                 (Some(_), None) => Err(invalid(None, "Invalid Request: id must not be null")),
                 (Some(_), Some(id)) => Ok(Message::Request(Request {
                     id,
-                    method: method.into_owned(),
+                    method,
                     params: env.params.map(RawValue::to_owned),
                 })),
             };
