@@ -21,6 +21,10 @@ use hyper_util::rt::TokioIo;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
+/// The allocator `mcp-http`'s binary uses, so the comparison measures the code, not the allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Deserialize)]
 struct Rpc<'a> {
     #[serde(borrow, default)]

@@ -18,6 +18,10 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::{ServerHandler, schemars, tool, tool_handler, tool_router};
 
+/// The allocator `mcp-http`'s binary uses, so the comparison measures the code, not the allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Debug, serde::Deserialize, schemars::JsonSchema)]
 struct EchoArgs {
     /// The text to echo back.

@@ -9,6 +9,11 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use mcp_http_server_http::{HttpConfig, ResponseMode, StreamableHttpService};
 
+/// mimalloc: a request allocates a few dozen small blocks, and glibc's malloc spent about 15% of
+/// the server's instructions on them (BENCHMARKS.md measures every server with the same one).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Serve, call, bridge and load-test Model Context Protocol endpoints.
 #[derive(Parser)]
 #[command(name = "mcp-http", version, about)]

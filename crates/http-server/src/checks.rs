@@ -181,7 +181,10 @@ mod tests {
     fn accept_variants() {
         let both = |json, event_stream| Accepted { json, event_stream };
         let accept = |value: &'static str| accepted(&headers(&[("accept", value)]));
-        assert_eq!(accept("application/json, text/event-stream"), both(true, true));
+        assert_eq!(
+            accept("application/json, text/event-stream"),
+            both(true, true)
+        );
         assert_eq!(accept("*/*"), both(true, true));
         assert_eq!(accept("application/json;q=0.9, text/*"), both(true, true));
         assert_eq!(accept("text/html"), both(false, false));

@@ -379,8 +379,7 @@ impl StreamableHttpService {
         let config = &self.inner.config;
         let needs_sse = config.response_mode != ResponseMode::Json;
         let accepted = checks::accepted(&parts.headers);
-        if !accepted.json || (needs_sse && !accepted.event_stream)
-        {
+        if !accepted.json || (needs_sse && !accepted.event_stream) {
             return error(
                 StatusCode::NOT_ACCEPTABLE,
                 error_code::SERVER_ERROR,

@@ -241,7 +241,10 @@ impl<'de> Deserialize<'de> for IdField {
                 Ok(IdField::Id(RequestId::Number(v)))
             }
             fn visit_u64<E>(self, v: u64) -> Result<IdField, E> {
-                Ok(i64::try_from(v).map_or(IdField::Invalid, |v| IdField::Id(RequestId::Number(v))))
+                Ok(
+                    i64::try_from(v)
+                        .map_or(IdField::Invalid, |v| IdField::Id(RequestId::Number(v))),
+                )
             }
             fn visit_str<E>(self, v: &str) -> Result<IdField, E> {
                 Ok(IdField::Id(RequestId::String(v.into())))
@@ -252,11 +255,17 @@ impl<'de> Deserialize<'de> for IdField {
             fn visit_bool<E>(self, _: bool) -> Result<IdField, E> {
                 Ok(IdField::Invalid)
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<IdField, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<IdField, A::Error> {
                 while a.next_element::<IgnoredAny>()?.is_some() {}
                 Ok(IdField::Invalid)
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<IdField, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<IdField, A::Error> {
                 while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
                 Ok(IdField::Invalid)
             }
