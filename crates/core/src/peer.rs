@@ -88,6 +88,40 @@ impl Default for PeerConfig {
     }
 }
 
+/// Whether the peer is closed, and a way to wait for it: a flag and a notifier inline (every
+/// session has one, and a cancellation token would be a heap node of its own).
+#[derive(Default)]
+struct Closed {
+    flag: std::sync::atomic::AtomicBool,
+    notify: Notify,
+}
+
+impl Closed {
+    /// Closes; returns whether it was open.
+    fn close(&self) -> bool {
+        let was_open = !self.flag.swap(true, Ordering::AcqRel);
+        if was_open {
+            self.notify.notify_waiters();
+        }
+        was_open
+    }
+
+    fn is_closed(&self) -> bool {
+        self.flag.load(Ordering::Acquire)
+    }
+
+    async fn wait(&self) {
+        let notified = self.notify.notified();
+        let mut notified = std::pin::pin!(notified);
+        // Registered before the check, so a close in between still wakes it.
+        notified.as_mut().enable();
+        if self.is_closed() {
+            return;
+        }
+        notified.await;
+    }
+}
+
 /// Type-erased progress callback.
 pub(crate) type ProgressCallback = Arc<dyn Fn(ProgressUpdate) + Send + Sync>;
 
@@ -104,7 +138,7 @@ struct Inner {
     next_id: AtomicI64,
     pending: Mutex<HashMap<RequestId, Pending>>,
     inflight: Mutex<HashMap<RequestId, CancellationToken>>,
-    closed: CancellationToken,
+    closed: Closed,
     state: SessionState,
 }
 
@@ -170,7 +204,7 @@ impl Peer {
                 next_id: AtomicI64::new(0),
                 pending: Mutex::new(HashMap::new()),
                 inflight: Mutex::new(HashMap::new()),
-                closed: CancellationToken::new(),
+                closed: Closed::default(),
                 state: SessionState::default(),
             }),
         }
@@ -189,7 +223,7 @@ impl Peer {
         tokio::spawn(async move {
             loop {
                 tokio::select! {
-                    _ = reader.inner.closed.cancelled() => break,
+                    _ = reader.inner.closed.wait() => break,
                     item = stream.next() => match item {
                         Some(Ok(message)) => reader.receive(message).await,
                         Some(Err(invalid)) => reader.reply_invalid(invalid).await,
@@ -224,12 +258,12 @@ impl Peer {
 
     /// Whether the peer is closed.
     pub fn is_closed(&self) -> bool {
-        self.inner.closed.is_cancelled()
+        self.inner.closed.is_closed()
     }
 
     /// Resolves when the peer closes.
     pub async fn closed(&self) {
-        self.inner.closed.cancelled().await
+        self.inner.closed.wait().await
     }
 
     /// Asks the transport to close the connection of inbound request `id`'s stream, for polling
@@ -241,10 +275,9 @@ impl Peer {
     /// Closes the peer: pending requests fail with [`RequestError::Closed`] and running handlers
     /// are cancelled.
     pub fn close(&self) {
-        if !self.inner.closed.is_cancelled() {
+        if self.inner.closed.close() {
             self.inner.sink.close();
         }
-        self.inner.closed.cancel();
         lock(&self.inner.pending).clear();
         for token in lock(&self.inner.inflight).values() {
             token.cancel();
@@ -321,8 +354,7 @@ impl Peer {
                 .await;
             return;
         }
-        // A token of its own rather than a child of `closed`: children share their parent's lock,
-        // which every request of a busy session would contend on. `close` cancels the in-flight.
+        // A token of its own, cancelled by `close` through the in-flight table.
         let token = CancellationToken::new();
         let duplicate = match lock(&self.inner.inflight).entry(id.clone()) {
             std::collections::hash_map::Entry::Occupied(_) => true,
@@ -656,7 +688,7 @@ impl Peer {
                     guard.cancel_now("cancelled by the caller").await;
                     return Err(RequestError::Cancelled);
                 }
-                _ = self.inner.closed.cancelled() => {
+                _ = self.inner.closed.wait() => {
                     guard.armed = false;
                     return Err(RequestError::Closed);
                 }

@@ -1,7 +1,6 @@
 //! The server: a registry of tools, resources and prompts shared by every session, and the
 //! notifications that go from it to the sessions (list changes, resource updates).
 
-use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -32,7 +31,9 @@ fn warn_on_tool_name(tool: &ToolDef) {
 
 pub(crate) struct SessionEntry {
     pub(crate) peer: WeakPeer,
-    pub(crate) subscriptions: HashSet<String>,
+    /// Subscribed resource URIs, without repeats. A list: a session has few, and it is part of
+    /// every session's memory.
+    pub(crate) subscriptions: Vec<String>,
 }
 
 pub(crate) struct Inner {
@@ -46,7 +47,7 @@ pub(crate) struct Inner {
     pub(crate) completion: Option<Arc<CompleteFn>>,
     pub(crate) page_size: usize,
     pub(crate) peer_config: PeerConfig,
-    pub(crate) sessions: Mutex<HashMap<u64, SessionEntry>>,
+    pub(crate) sessions: Mutex<foldhash::HashMap<u64, SessionEntry>>,
     next_session: AtomicU64,
 }
 
@@ -223,7 +224,7 @@ impl ServerBuilder {
                 completion: self.completion,
                 page_size: self.page_size,
                 peer_config: self.peer_config,
-                sessions: Mutex::new(HashMap::new()),
+                sessions: Mutex::default(),
                 next_session: AtomicU64::new(0),
             }),
         }
@@ -383,7 +384,7 @@ impl Server {
 
     /// Tells the sessions subscribed to `uri` that it changed (`notifications/resources/updated`).
     pub async fn notify_resource_updated(&self, uri: &str) {
-        let peers = self.live_sessions(|s| s.subscriptions.contains(uri));
+        let peers = self.live_sessions(|s| s.subscriptions.iter().any(|u| u == uri));
         self.broadcast(
             method::NOTIFICATION_RESOURCES_UPDATED,
             serde_json::json!({ "uri": uri }),

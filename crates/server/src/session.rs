@@ -2,7 +2,6 @@
 //! registry, enforcing the lifecycle (L-1..L-6) and what was negotiated (C-3).
 
 use std::collections::HashMap;
-use std::collections::HashSet;
 
 use futures::future::BoxFuture;
 use mcp_http_core::{Handler, Peer, RequestContext};
@@ -102,7 +101,7 @@ fn register(server: &Server, key: u64, peer: &Peer) {
         .entry(key)
         .or_insert_with(|| SessionEntry {
             peer: peer.downgrade(),
-            subscriptions: HashSet::new(),
+            subscriptions: Vec::new(),
         });
 }
 
@@ -210,8 +209,10 @@ async fn dispatch(
         {
             let params: SubscribeRequestParams = request.params_as()?;
             register(&server, key, ctx.peer());
-            if let Some(entry) = lock(&inner.sessions).get_mut(&key) {
-                entry.subscriptions.insert(params.uri);
+            if let Some(entry) = lock(&inner.sessions).get_mut(&key)
+                && !entry.subscriptions.contains(&params.uri)
+            {
+                entry.subscriptions.push(params.uri);
             }
             empty()
         }
@@ -220,7 +221,7 @@ async fn dispatch(
         {
             let params: UnsubscribeRequestParams = request.params_as()?;
             if let Some(entry) = lock(&inner.sessions).get_mut(&key) {
-                entry.subscriptions.remove(&params.uri);
+                entry.subscriptions.retain(|u| *u != params.uri);
             }
             empty()
         }
