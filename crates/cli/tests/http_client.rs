@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mcp_http_client::{Client, RequestError, RequestOptions};
-use mcp_http_client_http::{HttpClientConfig, StreamableHttpClient, default_http_client};
+use mcp_http_client_http::{HttpClient, HttpClientConfig, StreamableHttpClient};
 use mcp_http_core::TransportErrorKind;
 use mcp_http_proto::{CreateMessageResult, ElicitResult, LoggingLevel};
 use mcp_http_server_http::{HttpConfig, ResponseMode};
@@ -22,7 +22,8 @@ fn text(result: &mcp_http_proto::CallToolResult) -> String {
 }
 
 async fn connect(url: &str, config: HttpClientConfig, logs: Arc<Mutex<Vec<String>>>) -> Client {
-    let transport = StreamableHttpClient::with_client(url, default_http_client(), config).unwrap();
+    let transport =
+        StreamableHttpClient::with_client(url, HttpClient::new().unwrap(), config).unwrap();
     Client::builder("http-e2e", "1.0")
         .on_log(move |l| logs.lock().unwrap().push(l.data.to_string()))
         .sampling(|_, _| async {

@@ -9,11 +9,13 @@
 //! # Ok(()) }
 //! ```
 
+mod client;
 mod config;
 mod connection;
 mod legacy;
 pub mod sse;
 mod transport;
 
-pub use config::{HttpClientConfig, ResumptionCallback, TokenProvider, default_http_client};
+pub use client::{ConnectHook, HttpClient, HttpClientBuilder};
+pub use config::{HttpClientConfig, ResumptionCallback, TokenProvider};
 pub use transport::StreamableHttpClient;
