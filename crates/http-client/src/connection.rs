@@ -239,6 +239,26 @@ fn finish_in_background(mut body: Incoming) {
     });
 }
 
+/// The most redirects one request follows.
+const MAX_REDIRECTS: u32 = 5;
+
+/// Where a redirect points, when that is on the same origin as `from` (the session id and
+/// credentials must not go to another server).
+fn same_origin_location(from: &Uri, response: &Answer) -> Option<Uri> {
+    let location = response
+        .headers()
+        .get(http::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    let base = url::Url::parse(&from.to_string()).ok()?;
+    let next = base.join(location).ok()?;
+    if next.origin() != base.origin() {
+        tracing::debug!(%next, "a redirect to another origin is not followed");
+        return None;
+    }
+    crate::transport::endpoint_uri(&next).ok()
+}
+
 pub(crate) struct Shared {
     /// The endpoint as the user named it (the 2024-11-05 endpoint is resolved against it).
     pub(crate) url: url::Url,
@@ -275,7 +295,8 @@ impl Shared {
 
     /// Sends a `method` request to `uri` with the `base` headers, what `fill` adds (protocol
     /// headers give way to configured ones of the same name), and a bearer token from the auth
-    /// hook, refreshed once after a 401.
+    /// hook, refreshed once after a 401. A 307 or 308 to the same origin is followed (method,
+    /// body and headers kept), up to [`MAX_REDIRECTS`] times.
     pub(crate) async fn send(
         &self,
         method: Method,
@@ -284,10 +305,12 @@ impl Shared {
         fill: impl Fn(&mut Outgoing),
     ) -> Result<Answer, TransportError> {
         let mut rejected: Option<String> = None;
+        let mut target = uri.clone();
+        let mut redirects = 0;
         loop {
             let mut request = Request::new(Full::new(Bytes::new()));
             *request.method_mut() = method.clone();
-            *request.uri_mut() = uri.clone();
+            *request.uri_mut() = target.clone();
             *request.headers_mut() = match base {
                 Base::Configured => self.config.headers.clone(),
                 Base::Session => lock(&self.session).headers.clone(),
@@ -321,6 +344,16 @@ impl Shared {
                 && let Some(token) = token
             {
                 rejected = Some(token);
+                continue;
+            }
+            if matches!(
+                response.status(),
+                StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+            ) && redirects < MAX_REDIRECTS
+                && let Some(next) = same_origin_location(&target, &response)
+            {
+                redirects += 1;
+                target = next;
                 continue;
             }
             return Ok(response);
