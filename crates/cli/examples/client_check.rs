@@ -27,7 +27,6 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use mcp_http_client::proto::{
@@ -35,7 +34,7 @@ use mcp_http_client::proto::{
     LoggingLevel, LoggingMessageNotificationParams,
 };
 use mcp_http_client::{Client, RequestError, RequestOptions};
-use mcp_http_client_http::{HttpClientConfig, StreamableHttpClient};
+use mcp_http_client_http::{HttpClient, HttpClientConfig, StreamableHttpClient};
 use serde_json::{Value, json};
 use tokio::io::AsyncBufReadExt;
 
@@ -161,34 +160,6 @@ impl Report {
     }
 }
 
-/// Counts the TCP connections the client opens: reqwest calls its connector once per new
-/// connection, so this layer around the connector sees each one.
-#[derive(Clone)]
-struct CountConnections(Arc<AtomicUsize>);
-
-impl<S> tower_layer::Layer<S> for CountConnections {
-    type Service = Counted<S>;
-    fn layer(&self, inner: S) -> Counted<S> {
-        Counted(inner, self.0.clone())
-    }
-}
-
-#[derive(Clone)]
-struct Counted<S>(S, Arc<AtomicUsize>);
-
-impl<S: tower_service::Service<R>, R> tower_service::Service<R> for Counted<S> {
-    type Response = S::Response;
-    type Error = S::Error;
-    type Future = S::Future;
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
-        self.0.poll_ready(cx)
-    }
-    fn call(&mut self, request: R) -> S::Future {
-        self.1.fetch_add(1, Ordering::SeqCst);
-        self.0.call(request)
-    }
-}
-
 /// What the client's callbacks saw.
 #[derive(Default)]
 struct Seen {
@@ -237,10 +208,13 @@ async fn connect(url: &str, seen: &Arc<Seen>) -> Result<Client, String> {
         })),
         ..HttpClientConfig::default()
     };
-    // Our own reqwest client (as a user may bring one), set up as default_http_client() is.
-    let http = reqwest::Client::builder()
-        .tcp_nodelay(true)
-        .connector_layer(CountConnections(seen.connections.clone()))
+    // Our own HTTP client (as a user may bring one), counting the TCP connections it opens:
+    // the hook runs once per new connection.
+    let connections = seen.connections.clone();
+    let http = HttpClient::builder()
+        .on_connect(move |_| {
+            connections.fetch_add(1, Ordering::SeqCst);
+        })
         .build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
     let transport =

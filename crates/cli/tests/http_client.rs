@@ -1,6 +1,6 @@
 //! Our client over Streamable HTTP against our server, in each response mode: the handshake,
 //! lists, progress and logs, sampling, elicitation, resumption of a stream the server closed,
-//! cancellation, typed errors, and DELETE on close.
+//! cancellation, typed errors, DELETE on close, and redirects (same origin only).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use mcp_http_client::{Client, RequestError, RequestOptions};
-use mcp_http_client_http::{HttpClientConfig, StreamableHttpClient, default_http_client};
+use mcp_http_client_http::{HttpClient, HttpClientConfig, StreamableHttpClient};
 use mcp_http_core::TransportErrorKind;
 use mcp_http_proto::{CreateMessageResult, ElicitResult, LoggingLevel};
 use mcp_http_server_http::{HttpConfig, ResponseMode};
@@ -22,7 +22,8 @@ fn text(result: &mcp_http_proto::CallToolResult) -> String {
 }
 
 async fn connect(url: &str, config: HttpClientConfig, logs: Arc<Mutex<Vec<String>>>) -> Client {
-    let transport = StreamableHttpClient::with_client(url, default_http_client(), config).unwrap();
+    let transport =
+        StreamableHttpClient::with_client(url, HttpClient::new().unwrap(), config).unwrap();
     Client::builder("http-e2e", "1.0")
         .on_log(move |l| logs.lock().unwrap().push(l.data.to_string()))
         .sampling(|_, _| async {
@@ -191,6 +192,67 @@ async fn a_deleted_session_gives_session_expired() {
     let err = client.ping().await.unwrap_err();
     assert!(
         matches!(&err, RequestError::Transport(t) if t.kind() == TransportErrorKind::SessionExpired),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn redirects_are_followed_on_the_same_origin_only() {
+    let service = mcp_http_server_http::StreamableHttpService::new(
+        mcp_http::builtin::server(),
+        HttpConfig::default(),
+    );
+    let app = mcp_http_server_http::axum_router(service.clone())
+        .route(
+            "/old",
+            axum::routing::any(|| async { axum::response::Redirect::permanent("/mcp") }),
+        )
+        .route(
+            "/away",
+            axum::routing::any(|| async {
+                axum::response::Redirect::temporary("http://localhost:9/mcp")
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    // 308 on the same origin: every request (POST, GET stream, DELETE) follows it.
+    let client = connect(
+        &format!("{base}/old"),
+        HttpClientConfig::default(),
+        Arc::default(),
+    )
+    .await;
+    let echoed = client
+        .call_tool("echo", &json!({"message": "moved"}))
+        .await
+        .unwrap();
+    assert_eq!(text(&echoed), "moved");
+    assert_eq!(service.session_count(), 1);
+    client.shutdown().await;
+    assert_eq!(
+        service.session_count(),
+        0,
+        "the DELETE followed the redirect"
+    );
+
+    // Another origin: not followed, the 307 is the answer.
+    let transport = StreamableHttpClient::with_client(
+        &format!("{base}/away"),
+        HttpClient::new().unwrap(),
+        HttpClientConfig {
+            legacy_sse_fallback: false,
+            ..HttpClientConfig::default()
+        },
+    )
+    .unwrap();
+    let err = Client::builder("http-e2e", "1.0")
+        .connect(transport)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, RequestError::Transport(t) if t.kind() == TransportErrorKind::HttpStatus(307)),
         "{err:?}"
     );
 }

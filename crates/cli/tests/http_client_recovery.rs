@@ -12,16 +12,15 @@ use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
 use mcp_http_client::{Client, RequestError};
-use mcp_http_client_http::{
-    HttpClientConfig, StreamableHttpClient, TokenProvider, default_http_client,
-};
+use mcp_http_client_http::{HttpClient, HttpClientConfig, StreamableHttpClient, TokenProvider};
 use mcp_http_core::{TransportError, TransportErrorKind};
 use mcp_http_server_http::HttpConfig;
 use serde_json::json;
 use support::*;
 
 async fn connect(url: &str, config: HttpClientConfig) -> Result<Client, RequestError> {
-    let transport = StreamableHttpClient::with_client(url, default_http_client(), config).unwrap();
+    let transport =
+        StreamableHttpClient::with_client(url, HttpClient::new().unwrap(), config).unwrap();
     Client::builder("recovery", "1.0").connect(transport).await
 }
 

@@ -4,9 +4,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use http::HeaderMap;
 use mcp_http_core::TransportError;
 use mcp_http_proto::RequestId;
-use reqwest::header::HeaderMap;
 
 /// Called with each event id seen on a request's stream: a resumption token a later process can
 /// resume the request with.
@@ -98,34 +98,4 @@ impl Default for HttpClientConfig {
             on_resumption_token: None,
         }
     }
-}
-
-/// A `reqwest` client as this transport wants it: pooled, `TCP_NODELAY`, no overall timeout
-/// (streams are long-lived; requests have their own timeouts), proxies from the environment
-/// (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`).
-pub fn default_http_client() -> reqwest::Client {
-    let builder = reqwest::Client::builder().tcp_nodelay(true);
-    // With no proxy in the environment there is nothing for reqwest's proxy matcher to find, yet
-    // it would be asked on every request (three times). Its other sources (the system settings
-    // of macOS and Windows) are left to it.
-    let builder = if cfg!(any(target_os = "macos", windows)) || proxy_in_env() {
-        builder
-    } else {
-        builder.no_proxy()
-    };
-    builder.build().unwrap_or_default()
-}
-
-/// Whether the environment names a proxy, as reqwest reads it.
-fn proxy_in_env() -> bool {
-    [
-        "ALL_PROXY",
-        "all_proxy",
-        "HTTP_PROXY",
-        "http_proxy",
-        "HTTPS_PROXY",
-        "https_proxy",
-    ]
-    .iter()
-    .any(|name| std::env::var_os(name).is_some_and(|v| !v.is_empty()))
 }

@@ -6,27 +6,42 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::{FutureExt, StreamExt};
+use futures::FutureExt;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
 use mcp_http_core::{CancellationToken, Outbound, TransportError, TransportErrorKind};
 use mcp_http_proto::RequestId;
 use mcp_http_proto::jsonrpc::{InvalidMessage, Message, Parsed, Response};
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Method, StatusCode, Url};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::client::HttpClient;
 use crate::config::HttpClientConfig;
 use crate::sse::SseParser;
 
 pub(crate) use mcp_http_core::sync::lock;
 
-pub(crate) fn http_error(e: reqwest::Error) -> TransportError {
-    TransportError::new(TransportErrorKind::Io, format!("HTTP request failed: {e}"))
+/// A request as the transport builds it.
+pub(crate) type Outgoing = Request<Full<Bytes>>;
+/// A response as hyper hands it over: the body still to read.
+pub(crate) type Answer = http::Response<Incoming>;
+
+/// The whole body of a response.
+pub(crate) async fn body_bytes(response: Answer) -> Result<Bytes, TransportError> {
+    match response.into_body().collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) => Err(TransportError::new(
+            TransportErrorKind::Io,
+            format!("reading the HTTP response failed: {e}"),
+        )),
+    }
 }
 
-pub(crate) async fn error_detail(response: reqwest::Response) -> String {
+pub(crate) async fn error_detail(response: Answer) -> String {
     let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    serde_json::from_str::<serde_json::Value>(&text)
+    let body = body_bytes(response).await.unwrap_or_default();
+    serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_owned())
@@ -41,7 +56,7 @@ pub(crate) fn status_error(status: StatusCode, detail: &str) -> TransportError {
 }
 
 /// The response's content type, or "" when it has none.
-pub(crate) fn content_type(response: &reqwest::Response) -> &str {
+pub(crate) fn content_type(response: &Answer) -> &str {
     response
         .headers()
         .get(CONTENT_TYPE)
@@ -50,7 +65,7 @@ pub(crate) fn content_type(response: &reqwest::Response) -> &str {
 }
 
 /// Whether the response is an SSE stream.
-pub(crate) fn is_event_stream(response: &reqwest::Response) -> bool {
+pub(crate) fn is_event_stream(response: &Answer) -> bool {
     content_type(response).starts_with("text/event-stream")
 }
 
@@ -66,7 +81,7 @@ const JSON_OR_EVENT_STREAM: HeaderValue =
     HeaderValue::from_static("application/json, text/event-stream");
 
 /// Sets a protocol header, unless the configured headers already set it.
-pub(crate) fn default_header(request: &mut reqwest::Request, name: HeaderName, value: HeaderValue) {
+pub(crate) fn default_header(request: &mut Outgoing, name: HeaderName, value: HeaderValue) {
     request.headers_mut().entry(name).or_insert(value);
 }
 
@@ -96,7 +111,7 @@ const MCP_PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-v
 
 /// The session id the server issued with this response (T-38): visible ASCII, as the spec
 /// requires, or none.
-pub(crate) fn issued_session_id(response: &reqwest::Response) -> Option<&HeaderValue> {
+pub(crate) fn issued_session_id(response: &Answer) -> Option<&HeaderValue> {
     response
         .headers()
         .get(MCP_SESSION_ID)
@@ -106,7 +121,7 @@ pub(crate) fn issued_session_id(response: &reqwest::Response) -> Option<&HeaderV
 /// Whether an error answer to a request that carried a session id says the session is gone:
 /// 404 (T-41), or the 400 "No valid session ID provided" that servers built on the TypeScript
 /// SDK's examples send for a session they do not know (after a restart, say).
-pub(crate) async fn session_gone(response: reqwest::Response) -> Result<(), TransportError> {
+pub(crate) async fn session_gone(response: Answer) -> Result<(), TransportError> {
     let status = response.status();
     if status == StatusCode::NOT_FOUND {
         return Ok(());
@@ -210,25 +225,48 @@ const FINISH_LIMIT: Duration = Duration::from_secs(5);
 /// end closes its connection; one read to its end lets the connection go back to the pool.
 /// Servers end the stream right after the response: without this, calls to the Python SDK's
 /// server (SSE answers) opened a new connection almost every time.
-fn finish_in_background(
-    mut body: impl futures::Stream<Item = reqwest::Result<Bytes>> + Unpin + Send + 'static,
-) {
+fn finish_in_background(mut body: Incoming) {
     // Usually the end is already here: read it before the response is delivered, so the
     // connection is back in the pool before the caller's next request looks for one.
-    if let Some(None) = body.next().now_or_never() {
+    if let Some(None) = body.frame().now_or_never() {
         return;
     }
     tokio::spawn(async move {
         let _ = tokio::time::timeout(FINISH_LIMIT, async {
-            while let Some(Ok(_)) = body.next().await {}
+            while let Some(Ok(_)) = body.frame().await {}
         })
         .await;
     });
 }
 
+/// The most redirects one request follows.
+const MAX_REDIRECTS: u32 = 5;
+
+/// Where a redirect points, when that is on the same origin as `from` (the session id and
+/// credentials must not go to another server).
+fn same_origin_location(from: &Uri, response: &Answer) -> Option<Uri> {
+    let location = response
+        .headers()
+        .get(http::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    let base = url::Url::parse(&from.to_string()).ok()?;
+    let next = base.join(location).ok()?;
+    if next.origin() != base.origin() {
+        tracing::debug!(%next, "a redirect to another origin is not followed");
+        return None;
+    }
+    crate::transport::endpoint_uri(&next).ok()
+}
+
 pub(crate) struct Shared {
-    pub(crate) url: reqwest::Url,
-    pub(crate) http: reqwest::Client,
+    /// The endpoint as the user named it (the 2024-11-05 endpoint is resolved against it).
+    pub(crate) url: url::Url,
+    /// The endpoint as requests carry it, built once.
+    pub(crate) uri: Uri,
+    pub(crate) http: HttpClient,
+    /// The `Proxy-Authorization` of a plain-HTTP proxy the endpoint is reached through.
+    pub(crate) proxy_authorization: Option<HeaderValue>,
     pub(crate) config: HttpClientConfig,
     pub(crate) session: Mutex<Session>,
     /// Counts sessions: a stream of an older session stops instead of competing with the new one.
@@ -236,7 +274,7 @@ pub(crate) struct Shared {
     /// One re-initialization at a time.
     pub(crate) reinitializing: tokio::sync::Mutex<()>,
     /// Set when the server speaks the 2024-11-05 HTTP+SSE transport: where messages are POSTed.
-    pub(crate) legacy_endpoint: Mutex<Option<reqwest::Url>>,
+    pub(crate) legacy_endpoint: Mutex<Option<Uri>>,
     pub(crate) inbound: mpsc::Sender<Result<Message, InvalidMessage>>,
     /// Cancelled when the client closes or the connection is lost for good; ends the inbound
     /// stream, which closes the peer.
@@ -255,19 +293,24 @@ impl Shared {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// Sends a `method` request to `url` with the `base` headers, what `fill` adds (protocol
+    /// Sends a `method` request to `uri` with the `base` headers, what `fill` adds (protocol
     /// headers give way to configured ones of the same name), and a bearer token from the auth
-    /// hook, refreshed once after a 401.
+    /// hook, refreshed once after a 401. A 307 or 308 to the same origin is followed (method,
+    /// body and headers kept), up to [`MAX_REDIRECTS`] times.
     pub(crate) async fn send(
         &self,
         method: Method,
-        url: &Url,
+        uri: &Uri,
         base: Base,
-        fill: impl Fn(&mut reqwest::Request),
-    ) -> Result<reqwest::Response, TransportError> {
+        fill: impl Fn(&mut Outgoing),
+    ) -> Result<Answer, TransportError> {
         let mut rejected: Option<String> = None;
+        let mut target = uri.clone();
+        let mut redirects = 0;
         loop {
-            let mut request = reqwest::Request::new(method.clone(), url.clone());
+            let mut request = Request::new(Full::new(Bytes::new()));
+            *request.method_mut() = method.clone();
+            *request.uri_mut() = target.clone();
             *request.headers_mut() = match base {
                 Base::Configured => self.config.headers.clone(),
                 Base::Session => lock(&self.session).headers.clone(),
@@ -275,6 +318,13 @@ impl Shared {
                 Base::Post { in_session: false } => with_post_headers(self.config.headers.clone()),
             };
             fill(&mut request);
+            if let Some(value) = &self.proxy_authorization {
+                default_header(
+                    &mut request,
+                    http::header::PROXY_AUTHORIZATION,
+                    value.clone(),
+                );
+            }
             let mut token = None;
             if let Some(auth) = &self.config.auth {
                 token = auth.token(rejected.as_deref()).await?;
@@ -288,12 +338,22 @@ impl Shared {
                     request.headers_mut().insert(AUTHORIZATION, value);
                 }
             }
-            let response = self.http.execute(request).await.map_err(http_error)?;
+            let response = self.http.send(request).await?;
             if response.status() == StatusCode::UNAUTHORIZED
                 && rejected.is_none()
                 && let Some(token) = token
             {
                 rejected = Some(token);
+                continue;
+            }
+            if matches!(
+                response.status(),
+                StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+            ) && redirects < MAX_REDIRECTS
+                && let Some(next) = same_origin_location(&target, &response)
+            {
+                redirects += 1;
+                target = next;
                 continue;
             }
             return Ok(response);
@@ -334,21 +394,24 @@ impl Shared {
     /// delivering every other message and tracking the cursor.
     pub(crate) async fn read_sse(
         &self,
-        response: reqwest::Response,
+        response: Answer,
         request: Option<&RequestId>,
         keep: Keep,
         cursor: &mut Cursor,
     ) -> Ended {
         let mut parser = SseParser::default();
         let mut first = true;
-        let mut body = response.bytes_stream();
+        let mut body = response.into_body();
         loop {
-            let chunk = tokio::select! {
+            let frame = tokio::select! {
                 _ = self.closed.cancelled() => return Ended::Broken,
-                chunk = body.next() => chunk,
+                frame = body.frame() => frame,
             };
-            let Some(Ok(chunk)) = chunk else {
+            let Some(Ok(frame)) = frame else {
                 return Ended::Broken;
+            };
+            let Ok(chunk) = frame.into_data() else {
+                continue; // trailers
             };
             for event in parser.feed(&chunk) {
                 if let Some(ms) = event.retry {
@@ -440,7 +503,7 @@ impl Shared {
                 }
             };
             let sent = self
-                .send(Method::GET, &self.url, Base::Session, |request| {
+                .send(Method::GET, &self.uri, Base::Session, |request| {
                     default_header(request, ACCEPT, EVENT_STREAM);
                     if let Some(id) = &last_id {
                         request.headers_mut().insert(LAST_EVENT_ID, id.clone());

@@ -5,11 +5,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use http::header::{ACCEPT, CONTENT_TYPE};
+use http::{Method, StatusCode, Uri};
+use http_body_util::BodyExt;
 use mcp_http_core::{Outbound, TransportError, TransportErrorKind};
 use mcp_http_proto::jsonrpc::Message;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
-use reqwest::{Method, StatusCode};
 
 use crate::connection::{Base, EVENT_STREAM, JSON, Shared, default_header, is_event_stream, lock};
 use crate::sse::{SseEvent, SseParser};
@@ -36,18 +36,21 @@ impl Shared {
             ))
         };
         let response = self
-            .send(Method::GET, &self.url, Base::Configured, |request| {
+            .send(Method::GET, &self.uri, Base::Configured, |request| {
                 default_header(request, ACCEPT, EVENT_STREAM);
             })
             .await?;
         if !response.status().is_success() || !is_event_stream(&response) {
             return Err(neither());
         }
-        let mut body = response.bytes_stream();
+        let mut body = response.into_body();
         let mut parser = SseParser::default();
         let mut early = Vec::new();
         let endpoint = tokio::time::timeout(ENDPOINT_WAIT, async {
-            while let Some(Ok(chunk)) = body.next().await {
+            while let Some(Ok(frame)) = body.frame().await {
+                let Ok(chunk) = frame.into_data() else {
+                    continue;
+                };
                 for event in parser.feed(&chunk) {
                     if event.event.as_deref() == Some("endpoint") {
                         return Some(event.data);
@@ -73,6 +76,7 @@ impl Shared {
             )));
         }
         tracing::info!(%endpoint, "the server speaks the 2024-11-05 HTTP+SSE transport");
+        let endpoint = crate::transport::endpoint_uri(&endpoint)?;
         *lock(&self.legacy_endpoint) = Some(endpoint.clone());
 
         let shared = self.clone();
@@ -81,11 +85,14 @@ impl Shared {
                 shared.legacy_event(event).await;
             }
             loop {
-                let chunk = tokio::select! {
+                let frame = tokio::select! {
                     _ = shared.closed.cancelled() => return,
-                    chunk = body.next() => chunk,
+                    frame = body.frame() => frame,
                 };
-                let Some(Ok(chunk)) = chunk else { break };
+                let Some(Ok(frame)) = frame else { break };
+                let Ok(chunk) = frame.into_data() else {
+                    continue;
+                };
                 for event in parser.feed(&chunk) {
                     shared.legacy_event(event).await;
                 }
@@ -110,13 +117,13 @@ impl Shared {
     /// POSTs a message to the 2024-11-05 endpoint; its answer comes on the stream.
     pub(crate) async fn legacy_post(
         &self,
-        endpoint: reqwest::Url,
+        endpoint: Uri,
         message: &Outbound,
     ) -> Result<(), TransportError> {
         let response = self
             .send(Method::POST, &endpoint, Base::Configured, |request| {
                 default_header(request, CONTENT_TYPE, JSON);
-                *request.body_mut() = Some(message.json.clone().into());
+                *request.body_mut() = message.json.clone().into();
             })
             .await?;
         let status = response.status();

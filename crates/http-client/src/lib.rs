@@ -1,6 +1,9 @@
 //! Streamable HTTP for MCP clients, legacy era (2025-03-26 to 2025-11-25): a `Transport` for the
 //! peer engine, so `mcp_http_client::Client` talks to any Streamable HTTP server.
 //!
+//! Requests go out through an [`HttpClient`]: hyper-util's pooled client, with the proxies the
+//! environment names and, with the `rustls` feature, https.
+//!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
 //! let transport = mcp_http_client_http::StreamableHttpClient::new("http://127.0.0.1:8080/mcp")?;
@@ -9,11 +12,13 @@
 //! # Ok(()) }
 //! ```
 
+mod client;
 mod config;
 mod connection;
 mod legacy;
 pub mod sse;
 mod transport;
 
-pub use config::{HttpClientConfig, ResumptionCallback, TokenProvider, default_http_client};
+pub use client::{ConnectHook, HttpClient, HttpClientBuilder};
+pub use config::{HttpClientConfig, ResumptionCallback, TokenProvider};
 pub use transport::StreamableHttpClient;

@@ -10,19 +10,20 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use futures::StreamExt;
 use futures::future::BoxFuture;
+use http::{Method, StatusCode, Uri};
 use mcp_http_core::{
     CancellationToken, MessageSink, MessageStream, Outbound, OutboundKind, Transport,
     TransportError, TransportErrorKind,
 };
 use mcp_http_proto::jsonrpc::{Message, Parsed, Response};
 use mcp_http_proto::method;
-use reqwest::{Method, StatusCode};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::config::{HttpClientConfig, default_http_client};
+use crate::client::HttpClient;
+use crate::config::HttpClientConfig;
 use crate::connection::{
-    Base, Cursor, Ended, Keep, Session, Shared, content_type, error_detail, is_event_stream,
-    issued_session_id, lock, session_gone, status_error,
+    Answer, Base, Cursor, Ended, Keep, Session, Shared, body_bytes, content_type, error_detail,
+    is_event_stream, issued_session_id, lock, session_gone, status_error,
 };
 
 /// A connection to a Streamable HTTP MCP endpoint.
@@ -36,24 +37,26 @@ use crate::connection::{
 /// ```
 #[derive(Debug)]
 pub struct StreamableHttpClient {
-    url: reqwest::Url,
-    http: reqwest::Client,
+    url: url::Url,
+    uri: Uri,
+    http: HttpClient,
     config: HttpClientConfig,
 }
 
 impl StreamableHttpClient {
     /// A transport for the endpoint `url`, with a pooled client of its own.
     pub fn new(url: &str) -> Result<Self, TransportError> {
-        Self::with_client(url, default_http_client(), HttpClientConfig::default())
+        Self::with_client(url, HttpClient::new()?, HttpClientConfig::default())
     }
 
-    /// A transport using your own `reqwest::Client` and settings.
+    /// A transport using your own [`HttpClient`] (clones share their connections) and
+    /// settings.
     pub fn with_client(
         url: &str,
-        http: reqwest::Client,
+        http: HttpClient,
         config: HttpClientConfig,
     ) -> Result<Self, TransportError> {
-        let url = reqwest::Url::parse(url).map_err(|e| {
+        let url = url::Url::parse(url).map_err(|e| {
             TransportError::new(
                 TransportErrorKind::Protocol,
                 format!("invalid URL {url:?}: {e}"),
@@ -65,8 +68,35 @@ impl StreamableHttpClient {
                 format!("invalid URL {url:?}: the scheme must be http or https"),
             ));
         }
-        Ok(StreamableHttpClient { url, http, config })
+        if url.scheme() == "https" && !cfg!(feature = "rustls") {
+            return Err(TransportError::new(
+                TransportErrorKind::Protocol,
+                format!(
+                    "invalid URL {:?}: https needs the rustls feature of mcp-http-client-http",
+                    url.as_str()
+                ),
+            ));
+        }
+        let uri = endpoint_uri(&url)?;
+        Ok(StreamableHttpClient {
+            url,
+            uri,
+            http,
+            config,
+        })
     }
+}
+
+/// The URL as requests carry it: parsed once here, cloned (cheaply) per request.
+pub(crate) fn endpoint_uri(url: &url::Url) -> Result<Uri, TransportError> {
+    // Only the parts a request line and Host carry: a fragment is never sent.
+    let without_fragment = &url[..url::Position::AfterQuery];
+    Uri::try_from(without_fragment).map_err(|e| {
+        TransportError::new(
+            TransportErrorKind::Protocol,
+            format!("invalid URL {without_fragment:?}: {e}"),
+        )
+    })
 }
 
 /// The method of an outgoing request or notification, read only where it matters.
@@ -88,7 +118,7 @@ fn session_expired() -> TransportError {
 }
 
 /// An error answer as a typed error, with the server's reason.
-async fn refused(response: reqwest::Response) -> TransportError {
+async fn refused(response: Answer) -> TransportError {
     let status = response.status();
     status_error(status, &error_detail(response).await)
 }
@@ -130,17 +160,13 @@ impl Shared {
 
     /// POSTs one JSON-RPC message to the endpoint, accepting both answer types (T-2), in the
     /// current session or (for `initialize`) in none.
-    async fn post_json(
-        &self,
-        json: &Bytes,
-        in_session: bool,
-    ) -> Result<reqwest::Response, TransportError> {
+    async fn post_json(&self, json: &Bytes, in_session: bool) -> Result<Answer, TransportError> {
         self.send(
             Method::POST,
-            &self.url,
+            &self.uri,
             Base::Post { in_session },
             |request| {
-                *request.body_mut() = Some(json.clone().into());
+                *request.body_mut() = json.clone().into();
             },
         )
         .await
@@ -210,7 +236,7 @@ impl Shared {
     /// Reads the answer to a request: a JSON body, or an SSE stream resumed when it breaks.
     async fn read_answer(
         &self,
-        response: reqwest::Response,
+        response: Answer,
         message: &Outbound,
     ) -> Result<Option<Response>, TransportError> {
         let id = message.id.as_ref();
@@ -236,10 +262,7 @@ impl Shared {
             return self.resume(id.cloned(), cursor, None).await.map(|()| None);
         }
         if content_type(&response).starts_with("application/json") {
-            let body = response
-                .bytes()
-                .await
-                .map_err(crate::connection::http_error)?;
+            let body = body_bytes(response).await?;
             // The usual answer, the response alone, goes straight back to the caller.
             if let Ok(Parsed::Single(Message::Response(reply))) = Parsed::parse(&body)
                 && reply.id.as_ref() == id
@@ -268,7 +291,7 @@ impl Shared {
     /// Reads the answer to `initialize`, taking the negotiated version from it (T-44).
     async fn read_initialize(
         &self,
-        response: reqwest::Response,
+        response: Answer,
         message: &Outbound,
     ) -> Result<(), TransportError> {
         let reply = self.initialize_reply(response, message).await?;
@@ -282,7 +305,7 @@ impl Shared {
     /// The response to an `initialize` POST, JSON or SSE, kept rather than delivered.
     async fn initialize_reply(
         &self,
-        response: reqwest::Response,
+        response: Answer,
         message: &Outbound,
     ) -> Result<mcp_http_proto::jsonrpc::Response, TransportError> {
         let id = message.id.as_ref();
@@ -294,10 +317,7 @@ impl Shared {
                 return Ok(*reply);
             }
         } else {
-            let body = response
-                .bytes()
-                .await
-                .map_err(crate::connection::http_error)?;
+            let body = body_bytes(response).await?;
             if let Ok(Message::Response(reply)) = Message::parse(&body)
                 && reply.id.as_ref() == id
             {
@@ -447,7 +467,7 @@ impl MessageSink for Sink {
             rt.spawn(async move {
                 // T-42; 405 means the server does not let clients end sessions (T-42a).
                 if let Err(e) = shared
-                    .send(Method::DELETE, &shared.url, Base::Session, |_| {})
+                    .send(Method::DELETE, &shared.uri, Base::Session, |_| {})
                     .await
                 {
                     tracing::debug!(error = %e, "DELETE of the session failed");
@@ -471,9 +491,12 @@ impl Transport for StreamableHttpClient {
         let (tx, rx) = mpsc::channel(1024);
         let closed = CancellationToken::new();
         let headers = self.config.headers.clone();
+        let proxy_authorization = self.http.proxy_authorization(&self.uri);
         let shared = Arc::new(Shared {
             url: self.url,
+            uri: self.uri,
             http: self.http,
+            proxy_authorization,
             config: self.config,
             session: Mutex::new(Session::new(headers)),
             generation: AtomicU64::new(0),

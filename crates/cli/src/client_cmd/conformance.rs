@@ -2,8 +2,8 @@
 //! URL` with `MCP_CONFORMANCE_SCENARIO` set, and each scenario is a short plan of the same list
 //! and call steps the `list` and `call` commands take (see scripts/conformance-client.sh).
 
+use http::header::HeaderMap;
 use mcp_http_client::CancellationToken;
-use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 
 use super::CliError;

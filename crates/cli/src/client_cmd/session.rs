@@ -5,11 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use http::Uri;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
 use mcp_http_client::proto::{CreateMessageResult, ErrorObject};
 use mcp_http_client::{CancellationToken, Client, RequestError, RequestOptions};
-use mcp_http_client_http::{HttpClientConfig, StreamableHttpClient, default_http_client};
+use mcp_http_client_http::{HttpClient, HttpClientConfig, StreamableHttpClient};
 use mcp_http_core::{PeerConfig, TransportErrorKind};
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::{Value, json};
 
 use super::elicit::{self, Elicit};
@@ -72,9 +73,10 @@ impl Session {
         settings: Settings,
         cancel: CancellationToken,
     ) -> Result<Session, CliError> {
-        let parsed = reqwest::Url::parse(url)
+        let parsed = url
+            .parse::<Uri>()
             .map_err(|e| CliError::usage(format!("invalid URL {url:?}: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
+        if !matches!(parsed.scheme_str(), Some("http" | "https")) {
             return Err(CliError::usage(format!(
                 "invalid URL {url:?}: the scheme must be http or https"
             )));
@@ -83,7 +85,8 @@ impl Session {
             headers: settings.headers,
             ..HttpClientConfig::default()
         };
-        let transport = StreamableHttpClient::with_client(url, default_http_client(), config)
+        let http = HttpClient::new().map_err(|e| CliError::failed(e.to_string()))?;
+        let transport = StreamableHttpClient::with_client(url, http, config)
             .map_err(|e| CliError::usage(e.to_string()))?;
         let reporter = Arc::new(Reporter::new());
         let timeout = settings.timeout;
@@ -266,8 +269,12 @@ fn request_error(what: &str, error: RequestError, timeout: Duration) -> CliError
 
 /// Why the endpoint cannot be reached. The transport's message names the URL only, so a plain
 /// TCP connection finds the reason (refused, unknown host, ...).
-async fn unreachable(url: &reqwest::Url, transport_message: &str) -> String {
-    let (Some(host), Some(port)) = (url.host_str(), url.port_or_known_default()) else {
+async fn unreachable(url: &Uri, transport_message: &str) -> String {
+    let default_port = match url.scheme_str() {
+        Some("https") => 443,
+        _ => 80,
+    };
+    let (Some(host), port) = (url.host(), url.port_u16().unwrap_or(default_port)) else {
         return format!("cannot connect to {url}: {transport_message}");
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');

@@ -1,0 +1,148 @@
+//! Proxies from the environment, as the `mcp-http` client commands use them (the variables are
+//! read by the real binary, run as a child process): plain HTTP goes to the proxy with the full
+//! URL in the request line, https through a `CONNECT` tunnel with the proxy's credentials, and
+//! `NO_PROXY` hosts directly.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use mcp_http_server_http::HttpConfig;
+use support::*;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const BIN: &str = env!("CARGO_BIN_EXE_mcp-http");
+
+/// The proxy variables a run sets; every other spelling is cleared so the test environment
+/// cannot interfere.
+const PROXY_VARS: [&str; 8] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
+/// Runs `mcp-http ARGS...` with the given proxy variables, within 30 s: exit code and stderr.
+async fn mcp(args: &[&str], vars: &[(&str, &str)]) -> (i32, String) {
+    let mut command = tokio::process::Command::new(BIN);
+    for name in PROXY_VARS {
+        command.env_remove(name);
+    }
+    let child = command
+        .envs(vars.iter().copied())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("mcp-http did not finish within 30 s")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code().unwrap_or(-1), stderr)
+}
+
+/// A minimal forward proxy on loopback: records the head of each request it gets, forwards
+/// plain requests to `upstream`, and refuses `CONNECT` with 502 (the server behind it speaks
+/// no TLS, so a tunnel could go no further).
+async fn proxy(upstream: String) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let heads = Arc::new(Mutex::new(Vec::new()));
+    let seen = heads.clone();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let (seen, upstream) = (seen.clone(), upstream.clone());
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match client.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&buf).into_owned();
+                seen.lock().unwrap().push(head.clone());
+                if head.starts_with("CONNECT ") {
+                    let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
+                    return;
+                }
+                let mut server = TcpStream::connect(&upstream).await.unwrap();
+                server.write_all(&buf).await.unwrap();
+                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+            });
+        }
+    });
+    (url, heads)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn proxies_from_the_environment() {
+    let server = start(HttpConfig::default()).await;
+    let upstream = server.url["http://".len()..]
+        .trim_end_matches("/mcp")
+        .to_owned();
+    let port = upstream.rsplit(':').next().unwrap().to_owned();
+    let (proxy_url, heads) = proxy(upstream).await;
+    // A name the server accepts as Host, reached only through the proxy.
+    let target = format!("http://localhost:{port}/mcp");
+
+    let with_credentials = proxy_url.replace("http://", "http://user:pw@");
+    let (code, stderr) = mcp(&["ping", &target], &[("HTTP_PROXY", &with_credentials)]).await;
+    assert_eq!(code, 0, "{stderr}");
+    let seen = heads.lock().unwrap().clone();
+    assert!(!seen.is_empty(), "the proxy saw no request");
+    for head in &seen {
+        let line = head.lines().next().unwrap();
+        assert!(
+            line.ends_with(&format!(" {target} HTTP/1.1")),
+            "a request to a proxy names the full URL: {line}"
+        );
+        // base64("user:pw")
+        assert!(
+            head.contains("proxy-authorization: Basic dXNlcjpwdw==\r\n"),
+            "{head}"
+        );
+    }
+
+    // NO_PROXY: straight to the server.
+    heads.lock().unwrap().clear();
+    let vars = [
+        ("HTTP_PROXY", proxy_url.as_str()),
+        ("NO_PROXY", "localhost"),
+    ];
+    let (code, stderr) = mcp(&["ping", &target], &vars).await;
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        heads.lock().unwrap().is_empty(),
+        "NO_PROXY was not honoured"
+    );
+
+    // https: a CONNECT tunnel, with the credentials of the proxy URL.
+    let https = format!("https://localhost:{port}/mcp");
+    let (code, stderr) = mcp(&["ping", &https], &[("HTTPS_PROXY", &with_credentials)]).await;
+    assert_eq!(code, 1, "the proxy refused the tunnel: {stderr}");
+    let seen = heads.lock().unwrap().clone();
+    let head = seen.first().expect("the proxy saw no CONNECT");
+    assert!(
+        head.starts_with(&format!("CONNECT localhost:{port} HTTP/1.1\r\n")),
+        "{head}"
+    );
+    assert!(
+        head.contains("Proxy-Authorization: Basic dXNlcjpwdw==\r\n"),
+        "{head}"
+    );
+}

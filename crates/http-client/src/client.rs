@@ -1,0 +1,287 @@
+//! The HTTP stack the transport sends with: hyper-util's pooled client, a TCP connector that
+//! goes through the proxies the environment names, and (with the `rustls` feature) TLS.
+
+use std::error::Error as StdError;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use http::{HeaderValue, Request, Response, Uri};
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use mcp_http_core::{TransportError, TransportErrorKind};
+use tokio::net::TcpStream;
+
+type BoxError = Box<dyn StdError + Send + Sync>;
+
+/// Called with the destination of each new connection the client opens.
+pub type ConnectHook = Arc<dyn Fn(&Uri) + Send + Sync>;
+
+#[cfg(feature = "rustls")]
+type Stack = hyper_rustls::HttpsConnector<Connector>;
+#[cfg(not(feature = "rustls"))]
+type Stack = Connector;
+
+/// A pooled HTTP client for the transport: keep-alive connections shared by every clone,
+/// `TCP_NODELAY`, no overall timeout (streams are long-lived; requests have their own
+/// timeouts), proxies from the environment (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`,
+/// `NO_PROXY`), and with the `rustls` feature https (HTTP/2 when the server offers it).
+///
+/// ```
+/// use std::time::Duration;
+/// let http = mcp_http_client_http::HttpClient::builder()
+///     .connect_timeout(Duration::from_secs(5))
+///     .build()?;
+/// # let _ = http;
+/// # Ok::<(), mcp_http_core::TransportError>(())
+/// ```
+#[derive(Clone)]
+pub struct HttpClient {
+    client: Client<Stack, Full<Bytes>>,
+    proxies: Option<Arc<Matcher>>,
+}
+
+impl std::fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("proxies_from_env", &self.proxies.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpClient {
+    /// A client with the default settings.
+    pub fn new() -> Result<Self, TransportError> {
+        HttpClient::builder().build()
+    }
+
+    /// Settings for a client.
+    pub fn builder() -> HttpClientBuilder {
+        HttpClientBuilder {
+            connect_timeout: None,
+            proxies_from_env: true,
+            pool_idle_timeout: Some(Duration::from_secs(90)),
+            on_connect: None,
+        }
+    }
+
+    /// Sends one request.
+    pub(crate) async fn send(
+        &self,
+        request: Request<Full<Bytes>>,
+    ) -> Result<Response<Incoming>, TransportError> {
+        self.client.request(request).await.map_err(http_error)
+    }
+
+    /// The `Proxy-Authorization` a plain-HTTP request to `uri` carries: requests to a proxy
+    /// (not tunnelled) name their credentials themselves.
+    pub(crate) fn proxy_authorization(&self, uri: &Uri) -> Option<HeaderValue> {
+        if uri.scheme() != Some(&http::uri::Scheme::HTTP) {
+            return None;
+        }
+        let intercept = self.proxies.as_ref()?.intercept(uri)?;
+        intercept.basic_auth().cloned()
+    }
+}
+
+/// The error of a failed exchange, with its causes (hyper's own message is only the kind).
+fn http_error(e: hyper_util::client::legacy::Error) -> TransportError {
+    let mut message = format!("HTTP request failed: {e}");
+    let mut source = e.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    TransportError::new(TransportErrorKind::Io, message)
+}
+
+/// Settings of an [`HttpClient`].
+pub struct HttpClientBuilder {
+    connect_timeout: Option<Duration>,
+    proxies_from_env: bool,
+    pool_idle_timeout: Option<Duration>,
+    on_connect: Option<ConnectHook>,
+}
+
+impl std::fmt::Debug for HttpClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpClientBuilder")
+            .field("connect_timeout", &self.connect_timeout)
+            .field("proxies_from_env", &self.proxies_from_env)
+            .field("pool_idle_timeout", &self.pool_idle_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpClientBuilder {
+    /// How long opening a TCP connection may take (default: no limit of its own).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// Whether to use the proxies the environment names (default: yes).
+    pub fn proxies_from_env(mut self, enabled: bool) -> Self {
+        self.proxies_from_env = enabled;
+        self
+    }
+
+    /// How long an idle connection stays in the pool (default: 90 s; `None`: no limit).
+    pub fn pool_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.pool_idle_timeout = timeout;
+        self
+    }
+
+    /// Calls `hook` with the destination of each new connection (to count them, say).
+    pub fn on_connect(mut self, hook: impl Fn(&Uri) + Send + Sync + 'static) -> Self {
+        self.on_connect = Some(Arc::new(hook));
+        self
+    }
+
+    /// The client. Fails only when TLS cannot be set up.
+    pub fn build(self) -> Result<HttpClient, TransportError> {
+        let mut tcp = HttpConnector::new();
+        tcp.set_nodelay(true);
+        tcp.enforce_http(false);
+        tcp.set_connect_timeout(self.connect_timeout);
+        // Asked once per new connection, not per request.
+        let proxies = self.proxies_from_env.then(|| Arc::new(Matcher::from_env()));
+        let connector = Connector {
+            tcp,
+            proxies: proxies.clone(),
+            on_connect: self.on_connect,
+        };
+        let mut builder = Client::builder(TokioExecutor::new());
+        builder
+            .pool_timer(TokioTimer::new())
+            .pool_idle_timeout(self.pool_idle_timeout);
+        Ok(HttpClient {
+            client: builder.build(stack(connector)?),
+            proxies,
+        })
+    }
+}
+
+#[cfg(feature = "rustls")]
+fn stack(connector: Connector) -> Result<Stack, TransportError> {
+    // The provider is named rather than taken from the process default, which panics when
+    // more than one is compiled in.
+    let builder = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+        .map_err(|e| {
+            TransportError::new(TransportErrorKind::Io, format!("cannot set up TLS: {e}"))
+        })?;
+    Ok(builder
+        .https_or_http()
+        .enable_all_versions()
+        .wrap_connector(connector))
+}
+
+#[cfg(not(feature = "rustls"))]
+fn stack(connector: Connector) -> Result<Stack, TransportError> {
+    Ok(connector)
+}
+
+/// Opens TCP connections, directly or through the environment's proxy: a tunnel (`CONNECT`)
+/// for https, the proxy itself for plain HTTP (the request then names the full URL).
+#[derive(Clone)]
+pub(crate) struct Connector {
+    tcp: HttpConnector,
+    proxies: Option<Arc<Matcher>>,
+    on_connect: Option<ConnectHook>,
+}
+
+impl tower_service::Service<Uri> for Connector {
+    type Response = Stream;
+    type Error = BoxError;
+    type Future = BoxFuture<'static, Result<Stream, BoxError>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, dst: Uri) -> Self::Future {
+        if let Some(hook) = &self.on_connect {
+            hook(&dst);
+        }
+        let mut tcp = self.tcp.clone();
+        let intercept = self.proxies.as_ref().and_then(|m| m.intercept(&dst));
+        Box::pin(async move {
+            let Some(proxy) = intercept else {
+                let io = tcp.call(dst).await?;
+                return Ok(Stream { io, proxied: false });
+            };
+            if dst.scheme() == Some(&http::uri::Scheme::HTTPS) {
+                let mut tunnel = Tunnel::new(proxy.uri().clone(), tcp);
+                if let Some(auth) = proxy.basic_auth() {
+                    tunnel = tunnel.with_auth(auth.clone());
+                }
+                let io = tunnel.call(dst).await?;
+                return Ok(Stream { io, proxied: false });
+            }
+            let io = tcp.call(proxy.uri().clone()).await?;
+            Ok(Stream { io, proxied: true })
+        })
+    }
+}
+
+/// A TCP connection, marked when it leads to a proxy (its requests then carry the full URL).
+pub(crate) struct Stream {
+    io: TokioIo<TcpStream>,
+    proxied: bool,
+}
+
+impl Connection for Stream {
+    fn connected(&self) -> Connected {
+        self.io.connected().proxy(self.proxied)
+    }
+}
+
+impl hyper::rt::Read for Stream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: hyper::rt::ReadBufCursor<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl hyper::rt::Write for Stream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+}
