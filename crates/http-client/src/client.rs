@@ -20,6 +20,9 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use mcp_http_core::{TransportError, TransportErrorKind};
 use tokio::net::TcpStream;
 
+#[cfg(feature = "rustls")]
+use crate::tls::CertificateError;
+
 type BoxError = Box<dyn StdError + Send + Sync>;
 
 /// Called with the destination of each new connection the client opens.
@@ -70,6 +73,8 @@ impl HttpClient {
             proxies_from_env: true,
             pool_idle_timeout: Some(Duration::from_secs(90)),
             on_connect: None,
+            #[cfg(feature = "rustls")]
+            extra_roots: rustls::RootCertStore::empty(),
         }
     }
 
@@ -99,6 +104,10 @@ fn http_error(e: hyper_util::client::legacy::Error) -> TransportError {
     while let Some(cause) = source {
         message.push_str(": ");
         message.push_str(&cause.to_string());
+        #[cfg(feature = "rustls")]
+        if crate::tls::is_unknown_issuer(cause) {
+            message.push_str(crate::tls::UNKNOWN_ISSUER_HINT);
+        }
         source = cause.source();
     }
     TransportError::new(TransportErrorKind::Io, message)
@@ -110,6 +119,8 @@ pub struct HttpClientBuilder {
     proxies_from_env: bool,
     pool_idle_timeout: Option<Duration>,
     on_connect: Option<ConnectHook>,
+    #[cfg(feature = "rustls")]
+    extra_roots: rustls::RootCertStore,
 }
 
 impl std::fmt::Debug for HttpClientBuilder {
@@ -147,6 +158,36 @@ impl HttpClientBuilder {
         self
     }
 
+    /// Trusts the root certificates of `pem` (every `CERTIFICATE` block) besides the webpki
+    /// roots: a private CA, or a server's self-signed certificate. With the `rustls` feature.
+    ///
+    /// ```no_run
+    /// let pem = std::fs::read("ca.pem")?;
+    /// let http = mcp_http_client_http::HttpClient::builder()
+    ///     .add_root_certificate_pem(&pem)?
+    ///     .build()?;
+    /// let transport = mcp_http_client_http::StreamableHttpClient::with_client(
+    ///     "https://mcp.internal:8443/mcp",
+    ///     http,
+    ///     Default::default(),
+    /// )?;
+    /// # let _ = transport;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "rustls")]
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, CertificateError> {
+        crate::tls::add_pem(&mut self.extra_roots, pem)?;
+        Ok(self)
+    }
+
+    /// Trusts one DER-encoded root certificate besides the webpki roots. With the `rustls`
+    /// feature.
+    #[cfg(feature = "rustls")]
+    pub fn add_root_certificate_der(mut self, der: &[u8]) -> Result<Self, CertificateError> {
+        crate::tls::add_der(&mut self.extra_roots, der)?;
+        Ok(self)
+    }
+
     /// The client. Fails only when TLS cannot be set up.
     pub fn build(self) -> Result<HttpClient, TransportError> {
         let mut tcp = HttpConnector::new();
@@ -164,23 +205,33 @@ impl HttpClientBuilder {
         builder
             .pool_timer(TokioTimer::new())
             .pool_idle_timeout(self.pool_idle_timeout);
+        #[cfg(feature = "rustls")]
+        let stack = stack(connector, self.extra_roots)?;
+        #[cfg(not(feature = "rustls"))]
+        let stack = stack(connector)?;
         Ok(HttpClient {
-            client: builder.build(stack(connector)?),
+            client: builder.build(stack),
             proxies,
         })
     }
 }
 
 #[cfg(feature = "rustls")]
-fn stack(connector: Connector) -> Result<Stack, TransportError> {
+fn stack(
+    connector: Connector,
+    extra_roots: rustls::RootCertStore,
+) -> Result<Stack, TransportError> {
     // The provider is named rather than taken from the process default, which panics when
     // more than one is compiled in.
-    let builder = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-        .map_err(|e| {
-            TransportError::new(TransportErrorKind::Io, format!("cannot set up TLS: {e}"))
-        })?;
-    Ok(builder
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| TransportError::new(TransportErrorKind::Io, format!("cannot set up TLS: {e}")))?
+    .with_root_certificates(crate::tls::roots(extra_roots))
+    .with_no_client_auth();
+    Ok(hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(config)
         .https_or_http()
         .enable_all_versions()
         .wrap_connector(connector))

@@ -2,7 +2,8 @@
 //! peer engine, so `mcp_http_client::Client` talks to any Streamable HTTP server.
 //!
 //! Requests go out through an [`HttpClient`]: hyper-util's pooled client, with the proxies the
-//! environment names and, with the `rustls` feature, https.
+//! environment names and, with the `rustls` feature, https (the webpki roots, plus any added with
+//! `HttpClientBuilder::add_root_certificate_pem`).
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -17,8 +18,12 @@ mod config;
 mod connection;
 mod legacy;
 pub mod sse;
+#[cfg(feature = "rustls")]
+mod tls;
 mod transport;
 
 pub use client::{ConnectHook, HttpClient, HttpClientBuilder};
 pub use config::{HttpClientConfig, ResumptionCallback, TokenProvider};
+#[cfg(feature = "rustls")]
+pub use tls::CertificateError;
 pub use transport::StreamableHttpClient;
