@@ -31,6 +31,8 @@ use crate::session::{Session, new_session_id};
 /// Header names as constants: a lookup by `&str` parses the name on every request.
 pub(crate) const SESSION_HEADER: HeaderName = HeaderName::from_static("mcp-session-id");
 const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
+/// Tells nginx not to buffer the stream.
+const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
 const MODERN_VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
 
 pub(crate) struct Inner {
@@ -120,7 +122,7 @@ fn sse(body: ResponseBody) -> HttpResponse {
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    headers.insert(X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
     response
 }
 

@@ -41,7 +41,7 @@ pub(crate) fn put_event(out: &mut BytesMut, id: Option<EventId<'_>>, json: &[u8]
 }
 
 /// Appends a priming event: an id, a `retry`, and empty data (T-11, T-13).
-pub(crate) fn put_priming(out: &mut BytesMut, id: EventId<'_>, retry_ms: u128) {
+pub(crate) fn put_priming(out: &mut BytesMut, id: EventId<'_>, retry_ms: u64) {
     out.reserve(id.tag.len() + 96);
     id.put_line(out);
     out.put_slice(b"retry: ");
@@ -50,7 +50,7 @@ pub(crate) fn put_priming(out: &mut BytesMut, id: EventId<'_>, retry_ms: u128) {
 }
 
 /// Just a `retry` field, sent before the server closes a connection for polling (T-13).
-pub(crate) fn retry(retry_ms: u128) -> Bytes {
+pub(crate) fn retry(retry_ms: u64) -> Bytes {
     Bytes::from(format!("retry: {retry_ms}\n\n"))
 }
 
