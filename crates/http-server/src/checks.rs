@@ -74,7 +74,18 @@ pub(crate) struct Accepted {
 /// Reads the Accept header once for both media types (every POST checks both): bytes, no
 /// allocation, no UTF-8 validation.
 pub(crate) fn accepted(headers: &HeaderMap) -> Accepted {
-    let mut values = headers.get_all(ACCEPT).iter().peekable();
+    let all = headers.get_all(ACCEPT);
+    let mut values = all.iter();
+    // What the official SDKs (and ours) send, checked whole before any parsing.
+    if let (Some(value), None) = (values.next(), values.next())
+        && value.as_bytes() == b"application/json, text/event-stream"
+    {
+        return Accepted {
+            json: true,
+            event_stream: true,
+        };
+    }
+    let mut values = all.iter().peekable();
     let mut out = Accepted {
         json: values.peek().is_none(),
         event_stream: values.peek().is_none(),
@@ -98,8 +109,11 @@ pub(crate) fn accepted(headers: &HeaderMap) -> Accepted {
 
 /// Whether the body is declared as JSON (415 otherwise).
 pub(crate) fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
+    let value = headers.get(CONTENT_TYPE);
+    if value.is_some_and(|v| v.as_bytes() == b"application/json") {
+        return true;
+    }
+    value
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
