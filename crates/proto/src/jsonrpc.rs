@@ -350,7 +350,13 @@ impl Message {
                 )),
             };
         }
-        let env: Envelope = serde_json::from_slice(bytes).map_err(|e| json_error(&e))?;
+        // UTF-8 checked once for the whole body: reading from a `str`, serde_json checks no string
+        // or raw value again (from bytes it validates each of them).
+        let text = std::str::from_utf8(bytes).map_err(|_| InvalidMessage {
+            id: None,
+            error: ErrorObject::parse_error("Parse error: the body is not UTF-8"),
+        })?;
+        let env: Envelope = serde_json::from_str(text).map_err(|e| json_error(&e))?;
         Self::classify(env)
     }
 
