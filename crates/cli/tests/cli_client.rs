@@ -19,52 +19,9 @@ use serde_json::{Value, json};
 use support::*;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
-const BIN: &str = env!("CARGO_BIN_EXE_mcp-http");
-
-/// What a run of the binary left.
-#[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
-    }
-
-    /// Asserts a failure with exactly one line on stderr, `mcp-http: error: ...`, and returns it.
-    fn one_line_error(&self, code: i32) -> &str {
-        assert_eq!(self.code, code, "{self:?}");
-        let lines: Vec<&str> = self.stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "one line expected: {self:?}");
-        assert!(lines[0].starts_with("mcp-http: error: "), "{self:?}");
-        assert!(!self.stderr.contains("panicked"), "{self:?}");
-        lines[0]
-    }
-}
-
 /// Runs `mcp-http ARGS...` with stdin empty (no terminal), within 30 s.
 async fn mcp(args: &[&str]) -> Run {
-    let child = tokio::process::Command::new(BIN)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .expect("mcp-http did not finish within 30 s")
-        .unwrap();
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
+    run_cli(args, &[]).await
 }
 
 /// A tool that returns its arguments as structured content, to see exactly what was sent.

@@ -7,16 +7,12 @@
 
 mod support;
 
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use mcp_http_server_http::HttpConfig;
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-
-const BIN: &str = env!("CARGO_BIN_EXE_mcp-http");
 
 /// The proxy variables a run sets; every other spelling is cleared so the test environment
 /// cannot interfere.
@@ -33,25 +29,10 @@ const PROXY_VARS: [&str; 8] = [
 
 /// Runs `mcp-http ARGS...` with the given proxy variables, within 30 s: exit code and stderr.
 async fn mcp(args: &[&str], vars: &[(&str, &str)]) -> (i32, String) {
-    let mut command = tokio::process::Command::new(BIN);
-    for name in PROXY_VARS {
-        command.env_remove(name);
-    }
-    let child = command
-        .envs(vars.iter().copied())
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .expect("mcp-http did not finish within 30 s")
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    (output.status.code().unwrap_or(-1), stderr)
+    let mut env: Vec<(&str, Option<&str>)> = PROXY_VARS.iter().map(|name| (*name, None)).collect();
+    env.extend(vars.iter().map(|(name, value)| (*name, Some(*value))));
+    let run = run_cli(args, &env).await;
+    (run.code, run.stderr)
 }
 
 /// A minimal forward proxy on loopback: records the head of each request it gets, forwards

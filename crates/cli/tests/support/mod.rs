@@ -225,3 +225,60 @@ impl SseReader {
 pub fn messages(events: &[Event]) -> Vec<Value> {
     events.iter().filter_map(Event::json).collect()
 }
+
+/// The `mcp-http` binary these tests run.
+pub const BIN: &str = env!("CARGO_BIN_EXE_mcp-http");
+
+/// What a run of the binary left.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {self:?}"))
+    }
+
+    /// Asserts a failure with exactly one line on stderr, `mcp-http: error: ...`, and returns it.
+    pub fn one_line_error(&self, code: i32) -> &str {
+        assert_eq!(self.code, code, "{self:?}");
+        let lines: Vec<&str> = self.stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "one line expected: {self:?}");
+        assert!(lines[0].starts_with("mcp-http: error: "), "{self:?}");
+        assert!(!self.stderr.contains("panicked"), "{self:?}");
+        lines[0]
+    }
+}
+
+/// Runs `mcp-http ARGS...` with stdin empty (no terminal), within 30 s. `env` sets variables
+/// (`Some`) or removes them (`None`) for this run.
+pub async fn run_cli(args: &[&str], env: &[(&str, Option<&str>)]) -> Run {
+    let mut command = tokio::process::Command::new(BIN);
+    for (name, value) in env {
+        match value {
+            Some(value) => command.env(name, value),
+            None => command.env_remove(name),
+        };
+    }
+    let child = command
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .expect("mcp-http did not finish within 30 s")
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
