@@ -6,7 +6,6 @@
 //! cap (TO-1..TO-3), cancels both ways with `notifications/cancelled` (X-1..X-8), routes progress
 //! (P-1..P-8) and answers `ping` (PG-1..PG-2). Role-specific behaviour lives in a [`Handler`].
 
-use foldhash::{HashMap, HashMapExt};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,6 +13,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
+use foldhash::{HashMap, HashMapExt};
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 use mcp_http_proto::jsonrpc::{
@@ -404,12 +404,10 @@ impl Peer {
                             _ = token.cancelled() => None,
                             outcome = AssertUnwindSafe(run).catch_unwind() => Some(outcome),
                         };
-                        // a cancelled request gets no response.
-                        if let Some(outcome) = outcome {
-                            peer.finish_request(&ctx, id, outcome).await;
-                        } else {
-                            ctx.finish();
-                            lock(&peer.inner.inflight).remove(&id);
+                        match outcome {
+                            Some(outcome) => peer.finish_request(&ctx, id, outcome).await,
+                            // a cancelled request gets no response.
+                            None => peer.forget_request(&ctx, &id),
                         }
                     }
                     .instrument(span),
@@ -420,15 +418,20 @@ impl Peer {
         self.finish_request(&ctx, id, outcome).await;
     }
 
-    /// Ends a handled request: no more progress (P-4), out of the in-flight table, response sent.
+    /// Ends an inbound request: no more progress (P-4), out of the in-flight table.
+    fn forget_request(&self, ctx: &RequestContext, id: &RequestId) {
+        ctx.finish();
+        lock(&self.inner.inflight).remove(id);
+    }
+
+    /// Ends a handled request and sends its response.
     async fn finish_request(
         &self,
         ctx: &RequestContext,
         id: RequestId,
         outcome: std::thread::Result<Result<Box<RawValue>, ErrorObject>>,
     ) {
-        ctx.finish();
-        lock(&self.inner.inflight).remove(&id);
+        self.forget_request(ctx, &id);
         let outcome = outcome.unwrap_or_else(|_panic| {
             tracing::error!(%id, "request handler panicked");
             Err(ErrorObject::internal())
@@ -532,7 +535,7 @@ impl Peer {
             Message::Response(r) => (OutboundKind::Response, r.id.clone()),
         };
         let outbound = Outbound {
-            json: Bytes::from(message.to_json()),
+            json: Bytes::from(message.to_json_bytes()),
             kind,
             related,
             id,
@@ -705,7 +708,6 @@ impl Peer {
     }
 }
 
-/// PG-4: pings at `interval`; a ping that fails marks the connection dead and closes it.
 /// Polls a handler's future once, turning a panic into an error outcome.
 fn poll_once_catching<'a>(
     run: &'a mut BoxFuture<'static, Result<Box<RawValue>, ErrorObject>>,
@@ -723,6 +725,7 @@ fn poll_once_catching<'a>(
     })
 }
 
+/// PG-4: pings at `interval`; a ping that fails marks the connection dead and closes it.
 async fn keep_alive(peer: WeakPeer, interval: Duration) {
     loop {
         tokio::time::sleep(interval).await;

@@ -96,11 +96,11 @@ pub(crate) fn accepted(headers: &HeaderMap) -> Accepted {
             .next()
             .unwrap_or_default()
             .trim_ascii();
-        let all = media == b"*/*";
-        out.json |= all
+        let anything = media == b"*/*";
+        out.json |= anything
             || media.eq_ignore_ascii_case(b"application/json")
             || media.eq_ignore_ascii_case(b"application/*");
-        out.event_stream |= all
+        out.event_stream |= anything
             || media.eq_ignore_ascii_case(b"text/event-stream")
             || media.eq_ignore_ascii_case(b"text/*");
     }

@@ -1,12 +1,11 @@
 //! Where SSE events are kept so a client can resume a stream with `Last-Event-ID` (T-30..T-36).
 
 use std::collections::VecDeque;
-
-use foldhash::HashMap;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use dashmap::DashMap;
+use foldhash::HashMap;
 
 /// Why a replay is impossible.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,13 +9,12 @@
 //! or repeats one.
 
 use std::collections::VecDeque;
-
-use foldhash::{HashMap, HashMapExt};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use bytes::{Bytes, BytesMut};
 use dashmap::DashMap;
+use foldhash::{HashMap, HashMapExt};
 use futures::future::BoxFuture;
 use mcp_http_core::peer::WeakPeer;
 use mcp_http_core::{MessageSink, Outbound, OutboundKind, TransportError, TransportErrorKind};

@@ -425,6 +425,12 @@ impl Message {
 
     /// Serializes the message as one line of JSON.
     pub fn to_json(&self) -> String {
+        String::from_utf8(self.to_json_bytes()).unwrap_or_default()
+    }
+
+    /// The same JSON as [`Message::to_json`], as bytes (what transports send: no UTF-8 check of
+    /// what serde_json just wrote).
+    pub fn to_json_bytes(&self) -> Vec<u8> {
         // Sized up front: the raw params or result are most of the message, and growing the
         // buffer would copy them again.
         let raw = match self {
@@ -435,9 +441,9 @@ impl Message {
         let mut out = Vec::with_capacity(raw + 96);
         // Serializing these types cannot fail: every field is a string, a number or valid raw JSON.
         if serde_json::to_writer(&mut out, self).is_err() {
-            return String::new();
+            out.clear();
         }
-        String::from_utf8(out).unwrap_or_default()
+        out
     }
 }
 

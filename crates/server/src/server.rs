@@ -6,9 +6,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use indexmap::IndexMap;
-
-/// Tools, resources or prompts by name, in registration order (names are looked up per call).
-type ByName<V> = IndexMap<String, V, foldhash::fast::RandomState>;
 use mcp_http_core::peer::WeakPeer;
 use mcp_http_core::{Handler, Peer, PeerConfig, RequestContext, Transport};
 use mcp_http_proto::lifecycle::{PromptsCapability, ResourcesCapability, ToolsCapability};
@@ -22,6 +19,9 @@ use crate::session::SessionHandler;
 use crate::tool::ToolDef;
 
 pub(crate) use mcp_http_core::sync::{lock, read, write};
+
+/// Tools, resources or prompts by name, in registration order (names are looked up per call).
+type ByName<V> = IndexMap<String, V, foldhash::fast::RandomState>;
 
 fn warn_on_tool_name(tool: &ToolDef) {
     if !crate::tool::is_valid_tool_name(&tool.tool.name) {
