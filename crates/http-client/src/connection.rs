@@ -364,15 +364,19 @@ impl Shared {
         let _ = self.inbound.send(Ok(message)).await;
     }
 
-    /// Delivers a JSON body; returns whether it held the response to `request`.
-    pub(crate) async fn deliver_body(&self, bytes: &[u8], request: Option<&RequestId>) -> bool {
+    /// Delivers a parsed JSON body; returns whether it held the response to `request`.
+    pub(crate) async fn deliver_body(
+        &self,
+        parsed: Result<Parsed, InvalidMessage>,
+        request: Option<&RequestId>,
+    ) -> bool {
         let mut answered = false;
         let mut one = |message: &Message| {
             if let (Message::Response(r), Some(request)) = (message, request) {
                 answered |= r.id.as_ref() == Some(request);
             }
         };
-        match Parsed::parse(bytes) {
+        match parsed {
             Ok(Parsed::Single(message)) => {
                 one(&message);
                 self.deliver(message).await;

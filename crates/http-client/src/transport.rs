@@ -263,14 +263,16 @@ impl Shared {
         }
         if content_type(&response).starts_with("application/json") {
             let body = body_bytes(response).await?;
-            // The usual answer, the response alone, goes straight back to the caller.
-            if let Ok(Parsed::Single(Message::Response(reply))) = Parsed::parse(&body)
-                && reply.id.as_ref() == id
-            {
-                return Ok(Some(reply));
-            }
-            if self.deliver_body(&body, id).await {
-                return Ok(None);
+            match Parsed::parse(&body) {
+                // The usual answer, the response alone, goes straight back to the caller.
+                Ok(Parsed::Single(Message::Response(reply))) if reply.id.as_ref() == id => {
+                    return Ok(Some(reply));
+                }
+                parsed => {
+                    if self.deliver_body(parsed, id).await {
+                        return Ok(None);
+                    }
+                }
             }
             return Err(TransportError::new(
                 TransportErrorKind::Protocol,
