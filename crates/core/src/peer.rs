@@ -425,12 +425,12 @@ impl Peer {
     }
 
     /// Ends a handled request and sends its response.
-    async fn finish_request(
+    fn finish_request(
         &self,
         ctx: &RequestContext,
         id: RequestId,
         outcome: std::thread::Result<Result<Box<RawValue>, ErrorObject>>,
-    ) {
+    ) -> impl Future<Output = ()> + Send + '_ {
         self.forget_request(ctx, &id);
         let outcome = outcome.unwrap_or_else(|_panic| {
             tracing::error!(%id, "request handler panicked");
@@ -443,7 +443,6 @@ impl Peer {
             },
             Some(id),
         )
-        .await;
     }
 
     async fn dispatch_notification(&self, notification: Notification) {
@@ -502,7 +501,11 @@ impl Peer {
         }
     }
 
-    async fn send_result(&self, id: &RequestId, result: Option<Box<RawValue>>) {
+    fn send_result(
+        &self,
+        id: &RequestId,
+        result: Option<Box<RawValue>>,
+    ) -> impl Future<Output = ()> + Send + '_ {
         let outcome = result.ok_or_else(ErrorObject::internal);
         self.send_response(
             Response {
@@ -511,15 +514,24 @@ impl Peer {
             },
             Some(id.clone()),
         )
-        .await;
     }
 
-    async fn send_response(&self, response: Response, related: Option<RequestId>) {
-        if let Err(e) = self
-            .send_message(Message::Response(response), related)
-            .await
-        {
-            tracing::debug!(error = %e, "could not send a response");
+    /// Sends a response; a failure is only logged (the other side is gone). Serialized before
+    /// the returned future, which holds only the transport's: the request paths that await it
+    /// stay small.
+    fn send_response(
+        &self,
+        response: Response,
+        related: Option<RequestId>,
+    ) -> impl Future<Output = ()> + Send + '_ {
+        let sent = self
+            .inner
+            .sink
+            .send(outbound(Message::Response(response), related));
+        async move {
+            if let Err(e) = sent.await {
+                tracing::debug!(error = %e, "could not send a response");
+            }
         }
     }
 
@@ -529,18 +541,8 @@ impl Peer {
         message: Message,
         related: Option<RequestId>,
     ) -> Result<(), TransportError> {
-        let (kind, id) = match &message {
-            Message::Request(r) => (OutboundKind::Request, Some(r.id.clone())),
-            Message::Notification(_) => (OutboundKind::Notification, None),
-            Message::Response(r) => (OutboundKind::Response, r.id.clone()),
-        };
-        let outbound = Outbound {
-            json: Bytes::from(message.to_json_bytes()),
-            kind,
-            related,
-            id,
-        };
-        if kind != OutboundKind::Request {
+        let outbound = outbound(message, related);
+        if outbound.kind != OutboundKind::Request {
             return self.inner.sink.send(outbound).await;
         }
         if let Some(response) = self.inner.sink.send_request(outbound).await? {
@@ -705,6 +707,21 @@ impl Peer {
                 }
             }
         }
+    }
+}
+
+/// A message serialized for the transport.
+fn outbound(message: Message, related: Option<RequestId>) -> Outbound {
+    let (kind, id) = match &message {
+        Message::Request(r) => (OutboundKind::Request, Some(r.id.clone())),
+        Message::Notification(_) => (OutboundKind::Notification, None),
+        Message::Response(r) => (OutboundKind::Response, r.id.clone()),
+    };
+    Outbound {
+        json: Bytes::from(message.to_json_bytes()),
+        kind,
+        related,
+        id,
     }
 }
 

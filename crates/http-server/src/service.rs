@@ -258,18 +258,22 @@ impl StreamableHttpService {
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
+        // One async level with the request's parts held once: every level and every by-value
+        // argument adds to the future that is moved into its box per request.
         let (parts, body) = request.into_parts();
-        let config = &self.inner.config;
-        if parts.uri.path() != config.path {
-            return status(StatusCode::NOT_FOUND);
-        }
-        let origin = parts.headers.get(http::header::ORIGIN).cloned();
-        let mut response = self.route(parts, body).await;
-        if config.cors {
+        let mut response = match self.answer_now(&parts) {
+            Some(response) => response,
+            None => self.post(&parts, body).await,
+        };
+        if self.inner.config.cors {
             let headers = response.headers_mut();
             headers.insert(
                 "access-control-allow-origin",
-                origin.unwrap_or(HeaderValue::from_static("*")),
+                parts
+                    .headers
+                    .get(http::header::ORIGIN)
+                    .cloned()
+                    .unwrap_or(HeaderValue::from_static("*")),
             );
             headers.insert(
                 "access-control-expose-headers",
@@ -279,40 +283,42 @@ impl StreamableHttpService {
         response
     }
 
-    async fn route<B>(&self, parts: http::request::Parts, body: B) -> HttpResponse
-    where
-        B: Body<Data = Bytes> + Send + 'static,
-        B::Error: std::error::Error + Send + Sync + 'static,
-    {
+    /// Answers everything but a valid POST, without waiting; `None` for a POST to read and run.
+    fn answer_now(&self, parts: &http::request::Parts) -> Option<HttpResponse> {
         let config = &self.inner.config;
+        if parts.uri.path() != config.path {
+            return Some(status(StatusCode::NOT_FOUND));
+        }
         if config.validate_host_and_origin {
             if !checks::origin_allowed(&parts.headers, &config.allowed_origins) {
-                return error(
+                return Some(error(
                     StatusCode::FORBIDDEN,
                     error_code::SERVER_ERROR,
                     "Forbidden: Origin not allowed",
-                );
+                ));
             }
             if !checks::host_allowed(&parts.uri, &parts.headers, &config.allowed_hosts) {
-                return error(
+                return Some(error(
                     StatusCode::FORBIDDEN,
                     error_code::SERVER_ERROR,
                     "Forbidden: Host not allowed",
-                );
+                ));
             }
         }
         if parts.method == Method::GET && self.inner.shutting_down.load(Ordering::Relaxed) {
             // A stream opened now would only be cut again: send the client elsewhere.
-            return unavailable("Service Unavailable: the server is shutting down");
+            return Some(unavailable(
+                "Service Unavailable: the server is shutting down",
+            ));
         }
-        match parts.method {
-            Method::POST => self.post(parts, body).await,
-            Method::GET if !config.stateless => self.get(&parts),
+        Some(match parts.method {
+            Method::POST => return None,
+            Method::GET if !config.stateless => self.get(parts),
             // Stateless: no standalone stream, but a request's stream can be resumed (T-31).
             Method::GET if config.resumable && parts.headers.contains_key(LAST_EVENT_ID) => {
-                self.resume_stateless(&parts)
+                self.resume_stateless(parts)
             }
-            Method::DELETE if !config.stateless => self.delete(&parts),
+            Method::DELETE if !config.stateless => self.delete(parts),
             Method::OPTIONS if config.cors => {
                 let mut response = status(StatusCode::NO_CONTENT);
                 let h = response.headers_mut();
@@ -345,7 +351,7 @@ impl StreamableHttpService {
                     .insert(ALLOW, HeaderValue::from_static(allow));
                 response
             }
-        }
+        })
     }
 
     /// The session named by the request's header (T-39a, T-40).
@@ -373,7 +379,7 @@ impl StreamableHttpService {
         Ok(session)
     }
 
-    async fn post<B>(&self, parts: http::request::Parts, body: B) -> HttpResponse
+    async fn post<B>(&self, parts: &http::request::Parts, body: B) -> HttpResponse
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
@@ -414,12 +420,13 @@ impl StreamableHttpService {
             Err(invalid) => return rpc_error(StatusCode::BAD_REQUEST, invalid.id, invalid.error),
         };
         if config.stateless {
-            return self.post_stateless(&parts, parsed).await;
+            return self.post_stateless(parts, parsed).await;
         }
         match parsed {
             Parsed::Single(message) => match message {
+                // Once per session: boxed, so that its future does not size every POST's.
                 Message::Request(request) if request.method == method::INITIALIZE => {
-                    self.initialize(&parts, request).await
+                    Box::pin(self.initialize(parts, request)).await
                 }
                 Message::Request(request)
                     if parts.headers.get(SESSION_HEADER).is_none() && is_modern_probe(&request) =>
@@ -427,7 +434,7 @@ impl StreamableHttpService {
                     modern_probe_response(request.id)
                 }
                 message => {
-                    let session = match self.session(&parts) {
+                    let session = match self.session(parts) {
                         Ok(session) => session,
                         Err(rejection) => return rejection.into_response(),
                     };
@@ -436,7 +443,7 @@ impl StreamableHttpService {
                     self.dispatch(&session.router, &session.peer, message).await
                 }
             },
-            Parsed::Batch(items) => self.batch(&parts, items).await,
+            Parsed::Batch(items) => Box::pin(self.batch(parts, items)).await,
         }
     }
 
