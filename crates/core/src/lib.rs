@@ -26,6 +26,6 @@ pub use options::{ProgressUpdate, RequestOptions};
 pub use peer::{Handler, Peer, PeerConfig};
 pub use tokio_util::sync::CancellationToken;
 pub use transport::{
-    MessageSink, MessageStream, Outbound, OutboundKind, Transport, TransportError,
+    MessageSink, MessageStream, Outbound, OutboundKind, Sending, Transport, TransportError,
     TransportErrorKind,
 };

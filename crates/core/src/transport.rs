@@ -6,7 +6,10 @@
 //! that request's stream (T-16, T-29b); a single-stream transport (stdio) ignores it.
 
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -41,7 +44,7 @@ pub struct Outbound {
 /// The sending half of a transport.
 pub trait MessageSink: Send + Sync + 'static {
     /// Sends one message. Resolves once the message is queued or written.
-    fn send(&self, message: Outbound) -> BoxFuture<'_, Result<(), TransportError>>;
+    fn send(&self, message: Outbound) -> Sending<'_>;
 
     /// Sends a request. A transport that reads the response in the same exchange (an HTTP POST
     /// answered with the response alone) may return it here instead of passing it through the
@@ -78,13 +81,71 @@ pub trait MessageSink: Send + Sync + 'static {
 pub struct ChannelSink(pub tokio::sync::mpsc::Sender<Bytes>);
 
 impl MessageSink for ChannelSink {
-    fn send(&self, message: Outbound) -> BoxFuture<'_, Result<(), TransportError>> {
-        Box::pin(async move {
-            self.0
-                .send(message.json)
-                .await
-                .map_err(|_| TransportError::closed())
-        })
+    fn send(&self, message: Outbound) -> Sending<'_> {
+        use tokio::sync::mpsc::error::TrySendError;
+        match self.0.try_send(message.json) {
+            Ok(()) => Sending::done(Ok(())),
+            Err(TrySendError::Closed(_)) => Sending::done(Err(TransportError::closed())),
+            // Only a full queue makes the sender wait.
+            Err(TrySendError::Full(json)) => Sending::waiting(async move {
+                self.0
+                    .send(json)
+                    .await
+                    .map_err(|_| TransportError::closed())
+            }),
+        }
+    }
+}
+
+/// What [`MessageSink::send`] returns: a send that finished at once (the message is queued),
+/// which costs no allocation, or one still to wait for.
+///
+/// ```
+/// use mcp_http_core::transport::Sending;
+/// # async fn f() {
+/// assert!(Sending::done(Ok(())).await.is_ok());
+/// assert!(Sending::waiting(async { Ok(()) }).await.is_ok());
+/// # }
+/// ```
+#[must_use = "a send that is not awaited may not happen"]
+pub struct Sending<'a>(SendingState<'a>);
+
+enum SendingState<'a> {
+    Done(Option<Result<(), TransportError>>),
+    Waiting(BoxFuture<'a, Result<(), TransportError>>),
+}
+
+impl<'a> Sending<'a> {
+    /// A send that has already finished with `result`.
+    pub fn done(result: Result<(), TransportError>) -> Self {
+        Sending(SendingState::Done(Some(result)))
+    }
+
+    /// A send that finishes when `future` does.
+    pub fn waiting(future: impl Future<Output = Result<(), TransportError>> + Send + 'a) -> Self {
+        Sending(SendingState::Waiting(Box::pin(future)))
+    }
+}
+
+impl fmt::Debug for Sending<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = match self.0 {
+            SendingState::Done(_) => "done",
+            SendingState::Waiting(_) => "waiting",
+        };
+        f.debug_tuple("Sending").field(&state).finish()
+    }
+}
+
+impl Future for Sending<'_> {
+    type Output = Result<(), TransportError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match &mut self.0 {
+            // Polled again after it finished: the message went already.
+            SendingState::Done(result) => Poll::Ready(result.take().unwrap_or(Ok(()))),
+            SendingState::Waiting(future) => future.as_mut().poll(cx),
+        }
     }
 }
 

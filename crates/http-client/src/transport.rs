@@ -12,7 +12,7 @@ use futures::StreamExt;
 use futures::future::BoxFuture;
 use http::{Method, StatusCode, Uri};
 use mcp_http_core::{
-    CancellationToken, MessageSink, MessageStream, Outbound, OutboundKind, Transport,
+    CancellationToken, MessageSink, MessageStream, Outbound, OutboundKind, Sending, Transport,
     TransportError, TransportErrorKind,
 };
 use mcp_http_proto::jsonrpc::{Message, Parsed, Response};
@@ -441,8 +441,8 @@ fn retryable(message: &Outbound) -> bool {
 }
 
 impl MessageSink for Sink {
-    fn send(&self, message: Outbound) -> BoxFuture<'_, Result<(), TransportError>> {
-        Box::pin(async move {
+    fn send(&self, message: Outbound) -> Sending<'_> {
+        Sending::waiting(async move {
             // Only a request has a response to hand back; if one came, it goes the usual way.
             if let Some(reply) = self.0.post(message).await? {
                 self.0.deliver(Message::Response(reply)).await;

@@ -15,9 +15,10 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use bytes::{Bytes, BytesMut};
 use dashmap::DashMap;
 use foldhash::{HashMap, HashMapExt};
-use futures::future::BoxFuture;
 use mcp_http_core::peer::WeakPeer;
-use mcp_http_core::{MessageSink, Outbound, OutboundKind, TransportError, TransportErrorKind};
+use mcp_http_core::{
+    MessageSink, Outbound, OutboundKind, Sending, TransportError, TransportErrorKind,
+};
 use mcp_http_proto::RequestId;
 use tokio::sync::Notify;
 
@@ -702,9 +703,9 @@ impl Drop for Router {
 }
 
 impl MessageSink for Router {
-    fn send(&self, message: Outbound) -> BoxFuture<'_, Result<(), TransportError>> {
-        let result = self.route(message);
-        Box::pin(async move { result })
+    fn send(&self, message: Outbound) -> Sending<'_> {
+        // Routing only queues: the send is done here.
+        Sending::done(self.route(message))
     }
 
     fn close_stream(&self, related: &RequestId) -> bool {
