@@ -429,7 +429,7 @@ impl StreamableHttpService {
                     Box::pin(self.initialize(parts, request)).await
                 }
                 Message::Request(request)
-                    if parts.headers.get(SESSION_HEADER).is_none() && is_modern_probe(&request) =>
+                    if is_modern_probe(&request) && parts.headers.get(SESSION_HEADER).is_none() =>
                 {
                     modern_probe_response(request.id)
                 }
