@@ -26,6 +26,9 @@ async fn within<T>(what: impl Future<Output = T>) -> T {
         .expect("the test did not finish in time")
 }
 
+/// The request target (as the request line had it) and the `Host` of a request.
+type Target = (String, Option<String>);
+
 /// The built-in server on loopback, counting the connections it accepted and those still
 /// open, noting each request's target and `Host`; `close_idle` makes every connection close once its current answer is done (what a
 /// server's keep-alive timeout does).
@@ -34,8 +37,7 @@ struct PoolServer {
     service: StreamableHttpService,
     accepted: Arc<AtomicUsize>,
     open: Arc<AtomicUsize>,
-    /// The request target (as the request line had it) and the `Host` of every request.
-    targets: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    targets: Arc<Mutex<Vec<Target>>>,
     close_idle: tokio::sync::watch::Sender<u32>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
