@@ -1,5 +1,6 @@
-//! The HTTP stack the transport sends with: hyper-util's pooled client, a TCP connector that
-//! goes through the proxies the environment names, and (with the `rustls` feature) TLS.
+//! The HTTP stack the transport sends with: our connection pool (crate::pool) on hyper's client
+//! connections, a TCP connector that goes through the proxies the environment names, and (with
+//! the `rustls` feature) TLS.
 
 use std::error::Error as StdError;
 use std::pin::Pin;
@@ -11,14 +12,14 @@ use bytes::Bytes;
 use futures::future::BoxFuture;
 use http::{HeaderValue, Request, Response, Uri};
 use http_body_util::Full;
-use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::proxy::matcher::Matcher;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use mcp_http_core::{TransportError, TransportErrorKind};
+use hyper_util::rt::TokioIo;
+use mcp_http_core::TransportError;
 use tokio::net::TcpStream;
+
+use crate::pool::{Pool, ResponseBody};
 
 #[cfg(feature = "rustls")]
 use crate::tls::CertificateError;
@@ -28,13 +29,16 @@ type BoxError = Box<dyn StdError + Send + Sync>;
 /// Called with the destination of each new connection the client opens.
 pub type ConnectHook = Arc<dyn Fn(&Uri) + Send + Sync>;
 
+/// What opens connections.
 #[cfg(feature = "rustls")]
-type Stack = hyper_rustls::HttpsConnector<Connector>;
+pub(crate) type Stack = hyper_rustls::HttpsConnector<Connector>;
+/// What opens connections.
 #[cfg(not(feature = "rustls"))]
-type Stack = Connector;
+pub(crate) type Stack = Connector;
 
-/// A pooled HTTP client for the transport: keep-alive connections shared by every clone,
-/// `TCP_NODELAY`, no overall timeout (streams are long-lived; requests have their own
+/// A pooled HTTP client for the transport: keep-alive connections shared by every clone (per
+/// origin, an HTTP/1 connection carries one request at a time and is reused once its answer
+/// was read to the end; an HTTP/2 connection carries them all), `TCP_NODELAY`, no overall timeout (streams are long-lived; requests have their own
 /// timeouts), proxies from the environment (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`,
 /// `NO_PROXY`), and with the `rustls` feature https (HTTP/2 when the server offers it).
 ///
@@ -48,7 +52,7 @@ type Stack = Connector;
 /// ```
 #[derive(Clone)]
 pub struct HttpClient {
-    client: Client<Stack, Full<Bytes>>,
+    pool: Pool,
     proxies: Option<Arc<Matcher>>,
 }
 
@@ -82,8 +86,8 @@ impl HttpClient {
     pub(crate) async fn send(
         &self,
         request: Request<Full<Bytes>>,
-    ) -> Result<Response<Incoming>, TransportError> {
-        self.client.request(request).await.map_err(http_error)
+    ) -> Result<Response<ResponseBody>, TransportError> {
+        self.pool.send(request).await
     }
 
     /// The `Proxy-Authorization` a plain-HTTP request to `uri` carries: requests to a proxy
@@ -95,22 +99,6 @@ impl HttpClient {
         let intercept = self.proxies.as_ref()?.intercept(uri)?;
         intercept.basic_auth().cloned()
     }
-}
-
-/// The error of a failed exchange, with its causes (hyper's own message is only the kind).
-fn http_error(e: hyper_util::client::legacy::Error) -> TransportError {
-    let mut message = format!("HTTP request failed: {e}");
-    let mut source = e.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        #[cfg(feature = "rustls")]
-        if crate::tls::is_unknown_issuer(cause) {
-            message.push_str(crate::tls::UNKNOWN_ISSUER_HINT);
-        }
-        source = cause.source();
-    }
-    TransportError::new(TransportErrorKind::Io, message)
 }
 
 /// Settings of an [`HttpClient`].
@@ -146,7 +134,8 @@ impl HttpClientBuilder {
         self
     }
 
-    /// How long an idle connection stays in the pool (default: 90 s; `None`: no limit).
+    /// How long an idle connection stays in the pool (default: 90 s; `None`: no limit). An
+    /// HTTP/2 connection counts as idle from the last request sent on it.
     pub fn pool_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.pool_idle_timeout = timeout;
         self
@@ -201,16 +190,12 @@ impl HttpClientBuilder {
             proxies: proxies.clone(),
             on_connect: self.on_connect,
         };
-        let mut builder = Client::builder(TokioExecutor::new());
-        builder
-            .pool_timer(TokioTimer::new())
-            .pool_idle_timeout(self.pool_idle_timeout);
         #[cfg(feature = "rustls")]
         let stack = stack(connector, self.extra_roots)?;
         #[cfg(not(feature = "rustls"))]
         let stack = stack(connector)?;
         Ok(HttpClient {
-            client: builder.build(stack),
+            pool: Pool::new(stack, self.pool_idle_timeout),
             proxies,
         })
     }
@@ -227,7 +212,12 @@ fn stack(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .map_err(|e| TransportError::new(TransportErrorKind::Io, format!("cannot set up TLS: {e}")))?
+    .map_err(|e| {
+        TransportError::new(
+            mcp_http_core::TransportErrorKind::Io,
+            format!("cannot set up TLS: {e}"),
+        )
+    })?
     .with_root_certificates(crate::tls::roots(extra_roots))
     .with_no_client_auth();
     Ok(hyper_rustls::HttpsConnectorBuilder::new()

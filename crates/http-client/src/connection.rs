@@ -10,7 +10,6 @@ use futures::FutureExt;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 use http::{Method, Request, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
 use mcp_http_core::{CancellationToken, Outbound, TransportError, TransportErrorKind};
 use mcp_http_proto::RequestId;
 use mcp_http_proto::jsonrpc::{InvalidMessage, Message, Parsed, Response};
@@ -18,14 +17,15 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::client::HttpClient;
 use crate::config::HttpClientConfig;
+use crate::pool::ResponseBody;
 use crate::sse::SseParser;
 
 pub(crate) use mcp_http_core::sync::lock;
 
 /// A request as the transport builds it.
 pub(crate) type Outgoing = Request<Full<Bytes>>;
-/// A response as hyper hands it over: the body still to read.
-pub(crate) type Answer = http::Response<Incoming>;
+/// A response as the pool hands it over: the body still to read.
+pub(crate) type Answer = http::Response<ResponseBody>;
 
 /// The whole body of a response.
 pub(crate) async fn body_bytes(response: Answer) -> Result<Bytes, TransportError> {
@@ -225,7 +225,7 @@ const FINISH_LIMIT: Duration = Duration::from_secs(5);
 /// end closes its connection; one read to its end lets the connection go back to the pool.
 /// Servers end the stream right after the response: without this, calls to the Python SDK's
 /// server (SSE answers) opened a new connection almost every time.
-fn finish_in_background(mut body: Incoming) {
+fn finish_in_background(mut body: ResponseBody) {
     // Usually the end is already here: read it before the response is delivered, so the
     // connection is back in the pool before the caller's next request looks for one.
     if let Some(None) = body.frame().now_or_never() {

@@ -1,7 +1,7 @@
 //! Streamable HTTP for MCP clients, legacy era (2025-03-26 to 2025-11-25): a `Transport` for the
 //! peer engine, so `mcp_http_client::Client` talks to any Streamable HTTP server.
 //!
-//! Requests go out through an [`HttpClient`]: hyper-util's pooled client, with the proxies the
+//! Requests go out through an [`HttpClient`]: pooled connections on hyper, with the proxies the
 //! environment names and, with the `rustls` feature, https (the webpki roots, plus any added with
 //! `HttpClientBuilder::add_root_certificate_pem`).
 //!
@@ -17,6 +17,7 @@ mod client;
 mod config;
 mod connection;
 mod legacy;
+mod pool;
 pub mod sse;
 #[cfg(feature = "rustls")]
 mod tls;
