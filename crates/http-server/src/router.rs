@@ -95,6 +95,8 @@ struct State {
     get_stream: Option<u64>,
     get_buffer: VecDeque<Bytes>,
     sent_requests: Vec<RequestId>,
+    /// Streams finished since the session reaper's last pass (see [`finish`]).
+    finished: u32,
 }
 
 pub(crate) struct Router {
@@ -148,11 +150,19 @@ fn finish(st: &mut State, sid: u64) {
     if let Some(request) = st.streams.remove(&sid).and_then(|s| s.request) {
         st.requests.remove(&request);
     }
-    if st.streams.is_empty() {
-        // An idle session keeps no tables: their capacity was most of its router's memory.
-        st.streams = HashMap::new();
-        st.requests = HashMap::new();
+    st.finished = st.finished.saturating_add(1);
+    // An idle session keeps no tables: their capacity was most of its router's memory. A
+    // session that answered only one request since the reaper's last pass (often just its
+    // initialize) lets them go at once; a busy one keeps them for its next call, which would
+    // otherwise allocate and grow both again, until the reaper's pass.
+    if st.streams.is_empty() && st.finished <= 1 {
+        release_tables(st);
     }
+}
+
+fn release_tables(st: &mut State) {
+    st.streams = HashMap::new();
+    st.requests = HashMap::new();
 }
 
 /// System randomness fetched 4 KiB at a time and handed out once: a stateless request needs 16
@@ -596,6 +606,16 @@ impl Router {
     }
 
     /// How many requests are still waiting for their POST to choose a response kind.
+    /// The session reaper's pass: tables with nothing in them are released, and the count that
+    /// decides whether [`finish`] keeps them starts again.
+    pub(crate) fn release_idle_tables(&self) {
+        let mut st = self.lock();
+        st.finished = 0;
+        if st.streams.is_empty() {
+            release_tables(&mut st);
+        }
+    }
+
     pub(crate) fn open_requests(&self) -> usize {
         self.lock().requests.len()
     }
@@ -710,5 +730,48 @@ impl MessageSink for Router {
 
     fn close_stream(&self, related: &RequestId) -> bool {
         self.close_request_stream(related)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    /// One request through the router: opened, answered, and its JSON taken by the POST.
+    fn call(router: &Router, n: i64) {
+        let id = RequestId::Number(n);
+        let (sid, _notify) = router.open_request(&id).unwrap();
+        let sent = router.route(Outbound {
+            json: Bytes::from_static(b"{}"),
+            kind: OutboundKind::Response,
+            related: Some(id.clone()),
+            id: Some(id),
+        });
+        assert!(sent.is_ok());
+        assert!(matches!(router.pending(sid), Pending::Json(_)));
+    }
+
+    fn has_tables(router: &Router) -> bool {
+        let st = router.lock();
+        st.streams.capacity() > 0 || st.requests.capacity() > 0
+    }
+
+    #[test]
+    fn tables_go_with_the_first_call_stay_for_a_busy_session_and_go_at_the_reapers_pass() {
+        let router = Router::new("s".into(), &HttpConfig::default(), None);
+        call(&router, 1);
+        assert!(
+            !has_tables(&router),
+            "after one call (an initialize) the tables are released"
+        );
+        call(&router, 2);
+        assert!(has_tables(&router), "a session making calls keeps them");
+        call(&router, 3);
+        assert!(has_tables(&router));
+        router.release_idle_tables();
+        assert!(!has_tables(&router), "the reaper's pass releases them");
+        call(&router, 4);
+        assert!(!has_tables(&router), "and the count starts again");
     }
 }

@@ -101,7 +101,10 @@ pub(crate) async fn reap(service: Weak<Inner>) {
         let idle: Vec<Arc<str>> = inner
             .sessions
             .iter()
-            .filter(|s| s.idle_ms().is_some_and(|ms| ms >= limit))
+            .filter(|s| {
+                s.router.release_idle_tables();
+                s.idle_ms().is_some_and(|ms| ms >= limit)
+            })
             .map(|s| s.id.clone())
             .collect();
         for id in idle {
