@@ -222,7 +222,7 @@ impl Pool {
                 let (parts, inner) = response.into_parts();
                 let mut body = ResponseBody { inner, back: None };
                 if body.inner.is_end_stream() {
-                    self.put(conn);
+                    self.shared.put(conn);
                 } else {
                     body.back = Some(Back {
                         conn,
@@ -357,10 +357,6 @@ impl Pool {
         }))
     }
 
-    fn put(&self, conn: H1) {
-        self.shared.put(conn);
-    }
-
     /// Starts the task that closes idle connections, unless it runs.
     fn start_reaper(&self) {
         let Some(limit) = self.shared.idle_timeout else {
@@ -434,7 +430,7 @@ fn origin_form(uri: &Uri) -> Uri {
 
 /// A one-line error: `context`, then `e` and its causes (hyper's own message is only the
 /// kind).
-pub(crate) fn http_error(context: &str, e: &(dyn StdError + 'static)) -> TransportError {
+fn http_error(context: &str, e: &(dyn StdError + 'static)) -> TransportError {
     let mut message = context.to_owned();
     let mut cause = Some(e);
     #[cfg(feature = "rustls")]

@@ -605,7 +605,6 @@ impl Router {
         }
     }
 
-    /// How many requests are still waiting for their POST to choose a response kind.
     /// The session reaper's pass: tables with nothing in them are released, and the count that
     /// decides whether [`finish`] keeps them starts again.
     pub(crate) fn release_idle_tables(&self) {
@@ -616,6 +615,7 @@ impl Router {
         }
     }
 
+    /// How many requests are still waiting for their POST to choose a response kind.
     pub(crate) fn open_requests(&self) -> usize {
         self.lock().requests.len()
     }

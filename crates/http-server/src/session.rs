@@ -98,15 +98,13 @@ pub(crate) async fn reap(service: Weak<Inner>) {
             return;
         };
         let limit = u64::try_from(inner.config.idle_timeout.as_millis()).unwrap_or(u64::MAX);
-        let idle: Vec<Arc<str>> = inner
-            .sessions
-            .iter()
-            .filter(|s| {
-                s.router.release_idle_tables();
-                s.idle_ms().is_some_and(|ms| ms >= limit)
-            })
-            .map(|s| s.id.clone())
-            .collect();
+        let mut idle: Vec<Arc<str>> = Vec::new();
+        for session in inner.sessions.iter() {
+            session.router.release_idle_tables();
+            if session.idle_ms().is_some_and(|ms| ms >= limit) {
+                idle.push(session.id.clone());
+            }
+        }
         for id in idle {
             tracing::debug!(session = %id, "idle session reaped");
             inner.end_session(&id);
