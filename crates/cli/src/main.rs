@@ -142,19 +142,17 @@ async fn run(command: Command) -> ExitCode {
             cors,
             stdio: false,
         } => {
-            let config = HttpConfig {
-                path,
-                stateless,
-                response_mode: match response {
+            let config = HttpConfig::default()
+                .path(path)
+                .stateless(stateless)
+                .response_mode(match response {
                     Response::Adaptive => ResponseMode::Adaptive,
                     Response::Sse => ResponseMode::Sse,
                     Response::Json => ResponseMode::Json,
-                },
-                allowed_hosts,
-                allowed_origins,
-                cors,
-                ..HttpConfig::default()
-            };
+                })
+                .allowed_hosts(allowed_hosts)
+                .allowed_origins(allowed_origins)
+                .cors(cors);
             let listener = match tokio::net::TcpListener::bind(SocketAddr::new(host, port)).await {
                 Ok(listener) => listener,
                 Err(e) => {

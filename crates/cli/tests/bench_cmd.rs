@@ -55,11 +55,7 @@ fn assert_clean(report: &Value, requests: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stateless_json_run_counts_every_call() {
-    let server = start(HttpConfig {
-        stateless: true,
-        response_mode: ResponseMode::Json,
-        ..HttpConfig::default()
-    })
+    let server = start(HttpConfig::default().stateless(true).response_mode(ResponseMode::Json))
     .await;
     let (code, report) = bench(&[&server.url, "--stateless", "-n", "300", "-c", "8"]).await;
     assert_eq!(code, 0, "{report:#}");
@@ -69,10 +65,7 @@ async fn stateless_json_run_counts_every_call() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stateful_sse_run_spreads_workers_over_sessions() {
-    let server = start(HttpConfig {
-        response_mode: ResponseMode::Sse,
-        ..HttpConfig::default()
-    })
+    let server = start(HttpConfig::default().response_mode(ResponseMode::Sse))
     .await;
     let (code, report) = bench(&[
         &server.url,

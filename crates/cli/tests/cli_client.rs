@@ -265,7 +265,7 @@ async fn headers_reach_the_server_on_every_request() {
     let record = seen.clone();
     // The principal hook sees every request's headers; a session is also bound to the
     // principal, so a request without the header would be refused (SEC-6).
-    let principal: mcp_http_server_http::PrincipalFn = Arc::new(move |parts| {
+    let principal = move |parts: &http::request::Parts| {
         let get = |name: &str| {
             parts
                 .headers
@@ -279,13 +279,12 @@ async fn headers_reach_the_server_on_every_request() {
             .lock()
             .unwrap()
             .push((authorization.clone(), get("x-trace")));
-        Some(authorization)
-    });
-    let server = start(HttpConfig {
-        principal: Some(principal),
-        ..HttpConfig::default()
-    })
-    .await;
+        Some(mcp_http_server_http::Principal::new(authorization))
+    };
+    let service = mcp_http_server_http::StreamableHttpService::builder(mcp_http::builtin::server())
+        .principal(principal)
+        .build();
+    let server = start_service(service).await;
     let run = mcp(&[
         "call",
         &server.url,

@@ -235,11 +235,7 @@ async fn a_thousand_sequential_calls_use_one_connection() {
 
 #[tokio::test]
 async fn a_stream_that_cannot_be_resumed_fails_the_call_clearly() {
-    let server = start(HttpConfig {
-        response_mode: mcp_http_server_http::ResponseMode::Sse,
-        retry: Duration::from_millis(20),
-        ..HttpConfig::default()
-    })
+    let server = start(HttpConfig::default().response_mode(mcp_http_server_http::ResponseMode::Sse).retry(Duration::from_millis(20)))
     .await;
     let config = HttpClientConfig {
         max_reconnect_attempts: 3,
@@ -302,10 +298,7 @@ async fn sse_answers_that_end_late_keep_the_connection_pooled() {
 
     let service = mcp_http_server_http::StreamableHttpService::new(
         mcp_http::builtin::server(),
-        HttpConfig {
-            response_mode: mcp_http_server_http::ResponseMode::Sse,
-            ..HttpConfig::default()
-        },
+        HttpConfig::default().response_mode(mcp_http_server_http::ResponseMode::Sse),
     );
     let ports = Ports::default();
     let app = mcp_http_server_http::axum_router(service)

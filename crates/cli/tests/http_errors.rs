@@ -23,10 +23,7 @@ async fn error_of(response: reqwest::Response) -> (u16, Value) {
 
 #[tokio::test]
 async fn header_and_body_checks() {
-    let server = start(HttpConfig {
-        max_body_bytes: 64 * 1024,
-        ..HttpConfig::default()
-    })
+    let server = start(HttpConfig::default().max_body_bytes(64 * 1024))
     .await;
     let (http, url) = (client(), server.url.as_str());
     let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}).to_string();
@@ -277,12 +274,7 @@ async fn origin_and_host_validation() {
     assert!(body.contains("Origin not allowed") && !body.contains("panick"));
 
     // Allow-lists for reverse proxies.
-    let proxied = start(HttpConfig {
-        allowed_hosts: vec!["mcp.example.com".into()],
-        allowed_origins: vec!["https://app.example.com".into()],
-        cors: true,
-        ..HttpConfig::default()
-    })
+    let proxied = start(HttpConfig::default().allowed_hosts(vec!["mcp.example.com".into()]).allowed_origins(vec!["https://app.example.com".into()]).cors(true))
     .await;
     let r = http
         .post(&proxied.url)
@@ -316,10 +308,7 @@ async fn origin_and_host_validation() {
 
 #[tokio::test]
 async fn session_cap_answers_503_with_retry_after() {
-    let server = start(HttpConfig {
-        max_sessions: 1,
-        ..HttpConfig::default()
-    })
+    let server = start(HttpConfig::default().max_sessions(1))
     .await;
     let (http, url) = (client(), server.url.as_str());
     let sid = session(&http, url, "2025-11-25").await;

@@ -46,10 +46,7 @@ impl PoolServer {
     async fn start(mode: ResponseMode) -> PoolServer {
         let service = StreamableHttpService::new(
             mcp_http::builtin::server(),
-            HttpConfig {
-                response_mode: mode,
-                ..HttpConfig::default()
-            },
+            HttpConfig::default().response_mode(mode),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/mcp", listener.local_addr().unwrap());

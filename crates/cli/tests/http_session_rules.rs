@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -16,18 +15,17 @@ use support::*;
 
 #[tokio::test]
 async fn a_session_answers_404_to_another_principal() {
-    let principal: mcp_http_server_http::PrincipalFn = Arc::new(|parts: &http::request::Parts| {
+    let principal = |parts: &http::request::Parts| {
         parts
             .headers
             .get("authorization")
             .and_then(|v| v.to_str().ok())
-            .map(str::to_owned)
-    });
-    let server = start(HttpConfig {
-        principal: Some(principal),
-        ..HttpConfig::default()
-    })
-    .await;
+            .map(mcp_http_server_http::Principal::new)
+    };
+    let service = StreamableHttpService::builder(mcp_http::builtin::server())
+        .principal(principal)
+        .build();
+    let server = start_service(service).await;
     let (http, url) = (client(), server.url.as_str());
     let r = http
         .post(url)
@@ -55,10 +53,7 @@ async fn a_session_answers_404_to_another_principal() {
 
 #[tokio::test]
 async fn streams_per_session_are_capped() {
-    let server = start(HttpConfig {
-        max_streams_per_session: 1,
-        ..HttpConfig::default()
-    })
+    let server = start(HttpConfig::default().max_streams_per_session(1))
     .await;
     let (http, url) = (client(), server.url.as_str());
     let sid = session(&http, url, "2025-11-25").await;
@@ -78,10 +73,7 @@ async fn streams_per_session_are_capped() {
 
 #[tokio::test]
 async fn idle_streams_get_keep_alive_comments() {
-    let server = start(HttpConfig {
-        keep_alive: Some(Duration::from_millis(100)),
-        ..HttpConfig::default()
-    })
+    let server = start(HttpConfig::default().keep_alive(Some(Duration::from_millis(100))))
     .await;
     let (http, url) = (client(), server.url.as_str());
     let sid = session(&http, url, "2025-11-25").await;

@@ -72,11 +72,8 @@ async fn start_tls(alpn: &[&[u8]]) -> TlsServer {
 
     let service = StreamableHttpService::new(
         mcp_http::builtin::server(),
-        HttpConfig {
-            // Every POST answer is an SSE stream, so progress arrives on one.
-            response_mode: ResponseMode::Sse,
-            ..HttpConfig::default()
-        },
+        // Every POST answer is an SSE stream, so progress arrives on one.
+        HttpConfig::default().response_mode(ResponseMode::Sse),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();

@@ -18,6 +18,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
+pub use http::Extensions;
+
 use crate::error::RequestError;
 use crate::options::RequestOptions;
 use crate::peer::Peer;
@@ -36,6 +38,25 @@ struct Inner {
     cancel: CancellationToken,
     last_progress: Mutex<Option<f64>>,
     finished: AtomicBool,
+    extensions: Extensions,
+}
+
+/// Who made a request, as authentication in front of the server established it: a tower layer
+/// (an auth layer) inserts it into the HTTP request's extensions, a session belongs to the
+/// principal that created it (SEC-6), and handlers read it with [`RequestContext::principal`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Principal(Arc<str>);
+
+impl Principal {
+    /// A principal named `id` (a user or client identifier: a token's `sub`, say).
+    pub fn new(id: impl Into<Arc<str>>) -> Self {
+        Principal(id.into())
+    }
+
+    /// The principal's identifier.
+    pub fn id(&self) -> &str {
+        &self.0
+    }
 }
 
 impl std::fmt::Debug for RequestContext {
@@ -52,6 +73,7 @@ impl RequestContext {
         id: RequestId,
         progress_token: Option<RequestId>,
         cancel: CancellationToken,
+        extensions: Extensions,
     ) -> Self {
         RequestContext {
             inner: Arc::new(Inner {
@@ -61,6 +83,7 @@ impl RequestContext {
                 cancel,
                 last_progress: Mutex::new(None),
                 finished: AtomicBool::new(false),
+                extensions,
             }),
         }
     }
@@ -78,6 +101,18 @@ impl RequestContext {
     /// The connection this request came from.
     pub fn peer(&self) -> &Peer {
         &self.inner.peer
+    }
+
+    /// What the transport knew of the request: over HTTP, the request's extensions (set by tower
+    /// layers in front of the server); empty over stdio.
+    pub fn extensions(&self) -> &Extensions {
+        &self.inner.extensions
+    }
+
+    /// Who made the request, when authentication in front of the server said so (see
+    /// [`Principal`]).
+    pub fn principal(&self) -> Option<&Principal> {
+        self.inner.extensions.get::<Principal>()
     }
 
     /// The progress token the requester sent, if it asked for progress (P-1).

@@ -12,6 +12,7 @@
 
 pub mod context;
 pub mod error;
+pub mod factory;
 pub mod lifecycle;
 pub mod memory;
 pub mod options;
@@ -19,8 +20,9 @@ pub mod peer;
 pub mod sync;
 pub mod transport;
 
-pub use context::RequestContext;
+pub use context::{Extensions, Principal, RequestContext};
 pub use error::RequestError;
+pub use factory::HandlerFactory;
 pub use lifecycle::{SessionState, SharedClient};
 pub use options::{ProgressUpdate, RequestOptions};
 pub use peer::{Handler, Peer, PeerConfig};

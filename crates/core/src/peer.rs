@@ -28,7 +28,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use crate::context::RequestContext;
+use crate::context::{Extensions, RequestContext};
 use crate::error::RequestError;
 use crate::lifecycle::SessionState;
 use crate::options::{ProgressUpdate, RequestOptions};
@@ -62,8 +62,17 @@ pub trait Handler: Send + Sync + 'static {
     }
 }
 
-/// Settings of a peer.
+/// Settings of a peer. Start from [`PeerConfig::default`] and change what you need with its
+/// setters; fields can be added without breaking users.
+///
+/// ```
+/// use std::time::Duration;
+/// use mcp_http_core::PeerConfig;
+/// let config = PeerConfig::default().request_timeout(Duration::from_secs(5));
+/// assert_eq!(config.request_timeout, Duration::from_secs(5));
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct PeerConfig {
     /// How long a request this side sends may wait without a response or progress (TO-1).
     pub request_timeout: Duration,
@@ -85,6 +94,32 @@ impl Default for PeerConfig {
             request_id_prefix: None,
             ping_interval: None,
         }
+    }
+}
+
+impl PeerConfig {
+    /// How long a request this side sends may wait without a response or progress (TO-1).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The longest any request may take, progress or not (TO-3).
+    pub fn max_request_timeout(mut self, timeout: Duration) -> Self {
+        self.max_request_timeout = timeout;
+        self
+    }
+
+    /// Makes request ids strings `"{prefix}{n}"`, globally unique when the prefix is.
+    pub fn request_id_prefix(mut self, prefix: Option<Arc<str>>) -> Self {
+        self.request_id_prefix = prefix;
+        self
+    }
+
+    /// Pings the other side at this interval (PG-3, PG-4); `None` turns pings off.
+    pub fn ping_interval(mut self, interval: Option<Duration>) -> Self {
+        self.ping_interval = interval;
+        self
     }
 }
 
@@ -313,9 +348,16 @@ impl Peer {
     pub async fn receive(&self, message: Message) {
         match message {
             Message::Response(r) => self.resolve(r),
-            Message::Request(r) => self.dispatch_request(r).await,
+            Message::Request(r) => self.dispatch_request(r, Extensions::new()).await,
             Message::Notification(n) => self.dispatch_notification(n).await,
         }
+    }
+
+    /// Handles one received request with what its transport knows of it (an HTTP request's
+    /// extensions: the principal an auth layer set, anything a tower layer added), which the
+    /// handler reads from its [`RequestContext`].
+    pub async fn receive_request(&self, request: Request, extensions: Extensions) {
+        self.dispatch_request(request, extensions).await
     }
 
     /// Answers bytes that were not a valid message with the matching JSON-RPC error.
@@ -343,7 +385,7 @@ impl Peer {
         }
     }
 
-    async fn dispatch_request(&self, request: Request) {
+    async fn dispatch_request(&self, request: Request, extensions: Extensions) {
         let id = request.id.clone();
         if self.is_closed() {
             return;
@@ -387,6 +429,7 @@ impl Peer {
             id.clone(),
             progress_token(request.params.as_deref()),
             token.clone(),
+            extensions,
         );
         let span = tracing::debug_span!("request", %id, method = %request.method);
         let mut run = span.in_scope(|| self.inner.handler.handle_request(request, ctx.clone()));

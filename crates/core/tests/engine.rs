@@ -332,11 +332,9 @@ async fn bad_messages_get_the_right_codes_and_the_peer_keeps_serving() {
 async fn keep_alive_pings_close_a_dead_connection() {
     // A peer whose other side never answers: the keep-alive ping times out and closes it.
     let (a, b) = memory::pair();
-    let config = PeerConfig {
-        ping_interval: Some(Duration::from_millis(50)),
-        request_timeout: Duration::from_millis(100),
-        ..PeerConfig::default()
-    };
+    let config = PeerConfig::default()
+        .ping_interval(Some(Duration::from_millis(50)))
+        .request_timeout(Duration::from_millis(100));
     let peer = Peer::connect(a, Arc::new(TestHandler::default()), config);
     let (_sink, _stream) = b.split(); // held open, never answered
     tokio::time::timeout(Duration::from_secs(3), peer.closed())
@@ -345,10 +343,7 @@ async fn keep_alive_pings_close_a_dead_connection() {
 
     // Against a live peer the pings are answered and the connection stays open.
     let (a, b) = memory::pair();
-    let config = PeerConfig {
-        ping_interval: Some(Duration::from_millis(30)),
-        ..PeerConfig::default()
-    };
+    let config = PeerConfig::default().ping_interval(Some(Duration::from_millis(30)));
     let peer = Peer::connect(a, Arc::new(TestHandler::default()), config);
     let _other = Peer::connect(b, Arc::new(TestHandler::default()), PeerConfig::default());
     tokio::time::sleep(Duration::from_millis(200)).await;

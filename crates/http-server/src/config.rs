@@ -3,10 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::event_store::{EventStore, MemoryEventStore};
+use mcp_http_core::Principal;
 
 /// How a POSTed request is answered (design.md idea 2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum ResponseMode {
     /// Plain JSON when the handler finishes before it sends anything else; SSE (with a priming
     /// event when resumable) once it streams or runs longer than the adaptive delay.
@@ -21,18 +22,23 @@ pub enum ResponseMode {
     Json,
 }
 
-/// Decides which principal (authenticated user) a request belongs to. A session answers 404 to
-/// any other principal (SEC-6).
-pub type PrincipalFn = Arc<dyn Fn(&http::request::Parts) -> Option<String> + Send + Sync>;
+/// Decides which principal (authenticated user) a request belongs to, when it is not simply the
+/// [`Principal`] extension an auth layer set. A session answers 404 to any other principal
+/// (SEC-6).
+pub type PrincipalFn = Arc<dyn Fn(&http::request::Parts) -> Option<Principal> + Send + Sync>;
 
-/// Settings of a [`crate::StreamableHttpService`].
+/// Settings of a [`crate::StreamableHttpService`]: plain values with safe defaults, changed with
+/// the setters of the same names. Fields can be added without breaking users; components (the
+/// event store, the principal hook) are set on [`crate::StreamableHttpServiceBuilder`].
 ///
 /// ```
 /// use mcp_http_server_http::{HttpConfig, ResponseMode};
-/// let config = HttpConfig { response_mode: ResponseMode::Sse, ..HttpConfig::default() };
+/// let config = HttpConfig::default().response_mode(ResponseMode::Sse).stateless(true);
 /// assert_eq!(config.path, "/mcp");
+/// assert_eq!(config.response_mode, ResponseMode::Sse);
 /// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct HttpConfig {
     /// The MCP endpoint path (T-1).
     pub path: String,
@@ -71,10 +77,6 @@ pub struct HttpConfig {
     pub get_buffer: usize,
     /// Messages queued for one SSE connection before a slow reader is cut off (it can resume).
     pub connection_queue: usize,
-    /// Where SSE events are kept for replay.
-    pub event_store: Arc<dyn EventStore>,
-    /// Names the principal of a request, when authentication is in front.
-    pub principal: Option<PrincipalFn>,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -107,8 +109,76 @@ impl Default for HttpConfig {
             retry: Duration::from_millis(1000),
             get_buffer: 256,
             connection_queue: 1024,
-            event_store: Arc::new(MemoryEventStore::default()),
-            principal: None,
         }
+    }
+}
+
+/// A setter per field, each taking and returning the settings.
+macro_rules! setters {
+    ($($(#[$doc:meta])* $name:ident: $ty:ty),* $(,)?) => {
+        impl HttpConfig {
+            $(
+                $(#[$doc])*
+                pub fn $name(mut self, value: $ty) -> Self {
+                    self.$name = value;
+                    self
+                }
+            )*
+        }
+    };
+}
+
+setters! {
+    /// Sets [`HttpConfig::stateless`].
+    stateless: bool,
+    /// Sets [`HttpConfig::response_mode`].
+    response_mode: ResponseMode,
+    /// Sets [`HttpConfig::adaptive_delay`].
+    adaptive_delay: Duration,
+    /// Sets [`HttpConfig::validate_host_and_origin`].
+    validate_host_and_origin: bool,
+    /// Sets [`HttpConfig::cors`].
+    cors: bool,
+    /// Sets [`HttpConfig::max_body_bytes`].
+    max_body_bytes: usize,
+    /// Sets [`HttpConfig::max_sessions`].
+    max_sessions: usize,
+    /// Sets [`HttpConfig::max_streams_per_session`].
+    max_streams_per_session: usize,
+    /// Sets [`HttpConfig::idle_timeout`].
+    idle_timeout: Duration,
+    /// Sets [`HttpConfig::keep_alive`].
+    keep_alive: Option<Duration>,
+    /// Sets [`HttpConfig::resumable`].
+    resumable: bool,
+    /// Sets [`HttpConfig::retry`].
+    retry: Duration,
+    /// Sets [`HttpConfig::get_buffer`].
+    get_buffer: usize,
+    /// Sets [`HttpConfig::connection_queue`].
+    connection_queue: usize,
+    /// Sets [`HttpConfig::allowed_hosts`].
+    allowed_hosts: Vec<String>,
+    /// Sets [`HttpConfig::allowed_origins`].
+    allowed_origins: Vec<String>,
+}
+
+impl HttpConfig {
+    /// Sets [`HttpConfig::path`].
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// Adds a `Host` value accepted besides loopback names ([`HttpConfig::allowed_hosts`]).
+    pub fn allowed_host(mut self, host: impl Into<String>) -> Self {
+        self.allowed_hosts.push(host.into());
+        self
+    }
+
+    /// Adds an `Origin` accepted besides loopback origins ([`HttpConfig::allowed_origins`]).
+    pub fn allowed_origin(mut self, origin: impl Into<String>) -> Self {
+        self.allowed_origins.push(origin.into());
+        self
     }
 }

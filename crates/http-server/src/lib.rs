@@ -2,10 +2,14 @@
 //! that answers POST (JSON, SSE or adaptive), GET (the standalone SSE stream, resumable with
 //! `Last-Event-ID`) and DELETE on one endpoint, with sessions or stateless.
 //!
+//! The endpoint fronts any [`HandlerFactory`]: the `mcp-http-server` crate's `Server`, or a
+//! handler of your own (a proxy, a bridged stdio child). Handlers see the HTTP request's
+//! extensions, and its [`Principal`], through their `RequestContext`.
+//!
 //! ```no_run
-//! # async fn f() -> std::io::Result<()> {
+//! # async fn f(server: impl mcp_http_server_http::HandlerFactory) -> std::io::Result<()> {
 //! use mcp_http_server_http::{HttpConfig, StreamableHttpService, serve};
-//! let server = mcp_http_server::Server::builder("demo", "1.0").build();
+//! // `server`: an `mcp_http_server::Server`, or any other `HandlerFactory`.
 //! let service = StreamableHttpService::new(server, HttpConfig::default());
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
 //! serve(listener, service, std::future::pending()).await
@@ -16,7 +20,10 @@ mod body;
 mod checks;
 mod config;
 pub mod event_store;
+mod post;
 mod queue;
+mod random;
+mod rejection;
 mod router;
 mod serve;
 mod service;
@@ -27,7 +34,8 @@ pub use body::ResponseBody;
 pub use config::{HttpConfig, PrincipalFn, ResponseMode};
 pub use event_store::{EventStore, MemoryEventStore};
 pub use serve::serve;
-pub use service::StreamableHttpService;
+pub use mcp_http_core::{HandlerFactory, Principal};
+pub use service::{StreamableHttpService, StreamableHttpServiceBuilder};
 
 /// Mounts the endpoint in an axum router at the configured path.
 #[cfg(feature = "axum")]

@@ -24,7 +24,8 @@ use tokio::sync::Notify;
 
 use crate::body::{Completion, ConnectionGuard, ResponseBody};
 use crate::config::{HttpConfig, ResponseMode};
-use crate::event_store::ReplayError;
+use crate::event_store::{EventStore, ReplayError};
+use crate::random::{self, RandomUnavailable};
 use crate::queue::{QueueRx, QueueTx, queue};
 use crate::sse;
 
@@ -73,6 +74,9 @@ struct Stream {
     /// Set while the POST has not yet chosen JSON or SSE.
     waiting: Option<Waiting>,
     request: Option<RequestId>,
+    /// Answered only by its response as JSON (a batch item): what the handler sends besides
+    /// goes on the GET stream.
+    json_only: bool,
 }
 
 impl Stream {
@@ -83,6 +87,7 @@ impl Stream {
             completed: None,
             waiting,
             request,
+            json_only: false,
         }
     }
 }
@@ -165,57 +170,24 @@ fn release_tables(st: &mut State) {
     st.requests = HashMap::new();
 }
 
-/// System randomness fetched 4 KiB at a time and handed out once: a stateless request needs 16
-/// bytes, and a `getrandom` call of its own was a measurable share of its cost.
-struct RandomPool {
-    bytes: [u8; 4096],
-    used: usize,
-}
-
-static RANDOM: Mutex<RandomPool> = Mutex::new(RandomPool {
-    bytes: [0; 4096],
-    used: 4096,
-});
-
-/// `BYTES` random bytes as lowercase hex.
-fn random_tag<const BYTES: usize>() -> Arc<str> {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [[0u8; 2]; BYTES];
-    let mut pool = mcp_http_core::sync::lock(&RANDOM);
-    for pair in &mut out {
-        if pool.used == pool.bytes.len() {
-            // A failing system RNG leaves zeros: ids stay unique per stream, only less opaque.
-            pool.bytes = [0; 4096];
-            let _ = getrandom::fill(&mut pool.bytes);
-            pool.used = 0;
-        }
-        let b = pool.bytes[pool.used];
-        pool.used += 1;
-        *pair = [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
-    }
-    drop(pool);
-    std::str::from_utf8(out.as_flattened())
-        .unwrap_or_default()
-        .into()
-}
-
 impl Router {
     /// A session's router. A stateless request's router (with `stateless`) has no session: its
     /// 128-bit random tag names its streams, unguessably.
     pub(crate) fn new(
         session: Arc<str>,
         config: &HttpConfig,
+        store: &Arc<dyn EventStore>,
         stateless: Option<(BackChannel, Option<LiveStreams>)>,
-    ) -> Self {
+    ) -> Result<Self, RandomUnavailable> {
         let (session, tag, back_channel, live) = match stateless {
             Some((back_channel, live)) => {
                 // A stateless request's stream is its own session: one random tag names both.
-                let tag = random_tag::<16>();
+                let tag = random::hex::<16>()?;
                 (tag.clone(), tag, Some(back_channel), live)
             }
-            None => (session, random_tag::<6>(), None, None),
+            None => (session, random::hex::<6>()?, None, None),
         };
-        Router {
+        Ok(Router {
             session,
             tag,
             resumable: config.resumable,
@@ -225,13 +197,13 @@ impl Router {
             queue: config.connection_queue.max(1),
             get_buffer: config.get_buffer,
             keep_alive: config.keep_alive,
-            store: config.event_store.clone(),
+            store: store.clone(),
             priming: AtomicBool::new(false),
             connections: Arc::new(AtomicUsize::new(0)),
             back_channel: back_channel.map(|b| (b, OnceLock::new())),
             live,
             state: Mutex::new(State::default()),
-        }
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -269,9 +241,13 @@ impl Router {
         event_id(&self.tag, stream, seq)
     }
 
-    /// Registers an inbound request whose POST waits to choose JSON or SSE. `None` when a request
-    /// with that id is still in progress.
-    pub(crate) fn open_request(&self, id: &RequestId) -> Option<(u64, Arc<Notify>)> {
+    /// Registers an inbound request whose POST waits to choose JSON or SSE (`json_only`: whose
+    /// POST takes only its response). `None` when a request with that id is still in progress.
+    pub(crate) fn open_request(
+        &self,
+        id: &RequestId,
+        json_only: bool,
+    ) -> Option<(u64, Arc<Notify>)> {
         let mut st = self.lock();
         if st.requests.contains_key(id) {
             return None;
@@ -284,10 +260,48 @@ impl Router {
             notify: notify.clone(),
             close_requested: false,
         };
-        st.streams
-            .insert(sid, Stream::new(Some(id.clone()), Some(waiting)));
+        let mut stream = Stream::new(Some(id.clone()), Some(waiting));
+        stream.json_only = json_only;
+        st.streams.insert(sid, stream);
         st.requests.insert(id.clone(), sid);
         Some((sid, notify))
+    }
+
+    /// Whether the response of stream `sid` is there (or the stream no longer waits).
+    pub(crate) fn answered(&self, sid: u64) -> bool {
+        let st = self.lock();
+        match st.streams.get(&sid).and_then(|s| s.waiting.as_ref()) {
+            Some(waiting) => {
+                waiting.close_requested
+                    || waiting
+                        .messages
+                        .iter()
+                        .any(|(kind, _)| *kind == OutboundKind::Response)
+            }
+            None => true,
+        }
+    }
+
+    /// The response of a JSON-only stream, once it came; the stream is then finished.
+    pub(crate) fn take_response(&self, sid: u64) -> Option<Bytes> {
+        let mut st = self.lock();
+        let waiting = st.streams.get_mut(&sid)?.waiting.as_mut()?;
+        let at = waiting
+            .messages
+            .iter()
+            .position(|(kind, _)| *kind == OutboundKind::Response)?;
+        let (_, json) = waiting.messages.swap_remove(at);
+        finish(&mut st, sid);
+        Some(json)
+    }
+
+    /// Forgets stream `sid` without keeping anything of it (its POST went away and no event id
+    /// of it was ever sent).
+    pub(crate) fn discard(&self, sid: u64) {
+        let mut st = self.lock();
+        if st.streams.contains_key(&sid) {
+            finish(&mut st, sid);
+        }
     }
 
     /// What the POST of stream `sid` should do now.
@@ -524,19 +538,18 @@ impl Router {
     /// Replays a finished stream of a stateless request whose router is gone, straight from the
     /// store: `last_event_id` starts with the request's tag, which is also its store key.
     pub(crate) fn replay_stored(
-        config: &HttpConfig,
+        store: &Arc<dyn EventStore>,
         last_event_id: &str,
     ) -> Result<ResponseBody, ResumeError> {
         let (tag, sid, seq) = parse_event_id(last_event_id)?;
-        let events = config
-            .event_store
+        let events = store
             .replay(tag, sid, seq)
             .map_err(|_| ResumeError::Unknown)?;
         let mut prefix = BytesMut::new();
         replayed(tag, sid, &events, &mut prefix);
         let completion = Completion {
             done: Arc::new(AtomicBool::new(true)),
-            store: config.event_store.clone(),
+            store: store.clone(),
             session: Arc::from(tag),
             stream: sid,
         };
@@ -654,10 +667,11 @@ impl Router {
             .related
             .as_ref()
             .and_then(|id| st.requests.get(id).copied());
-        // Forced JSON: only the response uses the request's own answer.
+        // Forced JSON (and a batch item): only the response uses the request's own answer.
         let own_stream = match (self.mode, message.kind) {
-            (ResponseMode::Json, OutboundKind::Notification | OutboundKind::Request) => None,
-            _ => own_stream,
+            (_, OutboundKind::Response) => own_stream,
+            (ResponseMode::Json, _) => None,
+            _ => own_stream.filter(|sid| st.streams.get(sid).is_some_and(|s| !s.json_only)),
         };
         if message.kind == OutboundKind::Request
             && let (Some(id), Some((channel, peer))) = (&message.id, &self.back_channel)
@@ -741,7 +755,7 @@ mod tests {
     /// One request through the router: opened, answered, and its JSON taken by the POST.
     fn call(router: &Router, n: i64) {
         let id = RequestId::Number(n);
-        let (sid, _notify) = router.open_request(&id).unwrap();
+        let (sid, _notify) = router.open_request(&id, false).unwrap();
         let sent = router.route(Outbound {
             json: Bytes::from_static(b"{}"),
             kind: OutboundKind::Response,
@@ -759,7 +773,8 @@ mod tests {
 
     #[test]
     fn tables_go_with_the_first_call_stay_for_a_busy_session_and_go_at_the_reapers_pass() {
-        let router = Router::new("s".into(), &HttpConfig::default(), None);
+        let store: Arc<dyn EventStore> = Arc::new(crate::event_store::MemoryEventStore::default());
+        let router = Router::new("s".into(), &HttpConfig::default(), &store, None).unwrap();
         call(&router, 1);
         assert!(
             !has_tables(&router),

@@ -1,25 +1,27 @@
-//! Sessions: ids from the system CSPRNG (T-38a, T-38b), activity tracking, and the idle reaper
-//! that counts open streams and running requests as activity.
+//! Sessions: activity tracking, the end of a session, and the idle reaper that counts open
+//! streams and running requests as activity.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::Instant;
 
-use mcp_http_core::Peer;
+use mcp_http_core::{Peer, Principal};
 use mcp_http_proto::ProtocolVersion;
 
 use crate::router::Router;
 use crate::service::{Inner, reap_interval};
 
-/// A new session id: 128 random bits from the operating system's CSPRNG, as 32 hex characters
-/// (visible ASCII, T-38b).
-pub(crate) fn new_session_id() -> String {
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
-        // Without a system RNG no secure id can be made; refuse to make a guessable one.
-        panic!("the operating system's random number generator failed");
+impl Inner {
+    /// Ends a session: its streams close, its peer closes (cancelling running handlers), and later
+    /// requests with its id get 404 (T-40).
+    pub(crate) fn end_session(&self, id: &str) {
+        if let Some((_, session)) = self.sessions.remove(id) {
+            session.router.close_all(false);
+            session.peer.close();
+            self.event_store.forget_session(id);
+            tracing::debug!(session = %id, "session ended");
+        }
     }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn epoch() -> Instant {
@@ -36,7 +38,7 @@ pub(crate) struct Session {
     pub(crate) id: Arc<str>,
     pub(crate) peer: Peer,
     pub(crate) router: Arc<Router>,
-    pub(crate) principal: Option<String>,
+    pub(crate) principal: Option<Principal>,
     last_active_ms: AtomicU64,
 }
 
@@ -45,7 +47,7 @@ impl Session {
         id: Arc<str>,
         peer: Peer,
         router: Arc<Router>,
-        principal: Option<String>,
+        principal: Option<Principal>,
     ) -> Self {
         Session {
             id,
@@ -109,6 +111,6 @@ pub(crate) async fn reap(service: Weak<Inner>) {
             tracing::debug!(session = %id, "idle session reaped");
             inner.end_session(&id);
         }
-        inner.config.event_store.prune();
+        inner.event_store.prune();
     }
 }

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use indexmap::IndexMap;
 use mcp_http_core::peer::WeakPeer;
-use mcp_http_core::{Handler, Peer, PeerConfig, RequestContext, Transport};
+use mcp_http_core::{Handler, HandlerFactory, Peer, PeerConfig, RequestContext, Transport};
 use mcp_http_proto::lifecycle::{PromptsCapability, ResourcesCapability, ToolsCapability};
 use mcp_http_proto::{
     CompleteRequestParams, CompleteResult, ErrorObject, Implementation, JsonObject,
@@ -391,5 +391,20 @@ impl Server {
             peers,
         )
         .await;
+    }
+}
+
+/// A server fronted by a multi-session transport (the Streamable HTTP endpoint).
+impl HandlerFactory for Server {
+    fn session_handler(&self) -> Arc<dyn Handler> {
+        Server::session_handler(self)
+    }
+
+    fn stateless_handler(&self) -> Arc<dyn Handler> {
+        Server::stateless_handler(self)
+    }
+
+    fn peer_config(&self) -> PeerConfig {
+        self.inner.peer_config.clone()
     }
 }

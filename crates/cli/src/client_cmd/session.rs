@@ -94,10 +94,10 @@ impl Session {
         let asks = reporter.clone();
         let mode = settings.elicit;
         let mut builder = Client::builder("mcp-http", env!("CARGO_PKG_VERSION"))
-            .peer_config(PeerConfig {
-                request_timeout: timeout,
-                max_request_timeout: timeout.max(PeerConfig::default().max_request_timeout),
-                ..PeerConfig::default()
+            .peer_config({
+                let config = PeerConfig::default().request_timeout(timeout);
+                let cap = timeout.max(config.max_request_timeout);
+                config.max_request_timeout(cap)
             })
             .strict_capabilities(false)
             .on_log(move |log| logs.log(&log))

@@ -43,13 +43,27 @@ pub async fn start_at(addr: std::net::SocketAddr, config: HttpConfig) -> TestSer
     panic!("{addr} did not become free");
 }
 
+/// Serves a service built by the test (with components such as a principal hook).
+#[allow(dead_code)]
+pub async fn start_service(service: StreamableHttpService) -> TestServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve_service(listener, service)
+}
+
 fn serve_on(
     listener: tokio::net::TcpListener,
     server: mcp_http_server::Server,
     config: HttpConfig,
 ) -> TestServer {
-    let url = format!("http://{}{}", listener.local_addr().unwrap(), config.path);
-    let service = StreamableHttpService::new(server, config);
+    serve_service(listener, StreamableHttpService::new(server, config))
+}
+
+fn serve_service(listener: tokio::net::TcpListener, service: StreamableHttpService) -> TestServer {
+    let url = format!(
+        "http://{}{}",
+        listener.local_addr().unwrap(),
+        service.config().path
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let serving = service.clone();
     tokio::spawn(async move {

@@ -1,0 +1,417 @@
+//! POST: a request, notification or response from the client, answered with JSON or SSE (T-5,
+//! T-7); `initialize` creating a session; batches (2025-03-26 only); stateless exchanges.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode};
+use http_body::Body;
+use http_body_util::{BodyExt, Limited};
+use mcp_http_core::{Extensions, Peer, Principal};
+use mcp_http_proto::jsonrpc::{Message, Parsed, Request as RpcRequest, Response as RpcResponse};
+use mcp_http_proto::{ErrorObject, ProtocolVersion, method};
+use serde_json::value::RawValue;
+
+use crate::checks;
+use crate::config::ResponseMode;
+use crate::random;
+use crate::rejection::Rejection;
+use crate::router::{Pending, Router};
+use crate::service::{HttpResponse, SESSION_HEADER, StreamableHttpService, json, sse, status};
+use crate::session::Session;
+
+const MODERN_VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
+
+/// A request of the 2026-07-28 era (a dual-era client's probe).
+fn is_modern_probe(request: &RpcRequest) -> bool {
+    // The key holds a '/': params without one (most) skip the substring search.
+    request.method == method::SERVER_DISCOVER
+        || request.params.as_ref().is_some_and(|p| {
+            p.get().as_bytes().contains(&b'/') && p.get().contains(MODERN_VERSION_KEY)
+        })
+}
+
+/// When the POST future is dropped before its request chose JSON or SSE (the client went away),
+/// the request keeps running and its messages are kept for replay (T-19).
+struct AbandonGuard<'a> {
+    router: &'a Router,
+    sid: u64,
+    armed: bool,
+}
+
+impl Drop for AbandonGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.router.abandon(self.sid);
+        }
+    }
+}
+
+/// A batch item whose POST went away: its stream is forgotten (no event id of it was sent).
+struct DiscardGuard<'a> {
+    router: &'a Router,
+    sid: u64,
+}
+
+impl Drop for DiscardGuard<'_> {
+    fn drop(&mut self) {
+        self.router.discard(self.sid);
+    }
+}
+
+/// A JSON-RPC error response to one batch item.
+fn item_error(id: Option<mcp_http_proto::RequestId>, error: ErrorObject) -> Bytes {
+    Message::Response(RpcResponse {
+        id,
+        outcome: Err(error),
+    })
+    .to_json_bytes()
+    .into()
+}
+
+impl StreamableHttpService {
+    pub(crate) async fn post<B>(
+        &self,
+        parts: &mut http::request::Parts,
+        body: B,
+    ) -> Result<HttpResponse, Rejection>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        let config = &self.inner.config;
+        let needs_sse = config.response_mode != ResponseMode::Json;
+        let accepted = checks::accepted(&parts.headers);
+        if !accepted.json || (needs_sse && !accepted.event_stream) {
+            return Err(Rejection::NotAcceptablePost);
+        }
+        if !checks::is_json(&parts.headers) {
+            return Err(Rejection::UnsupportedMediaType);
+        }
+        let bytes = match Limited::new(body, config.max_body_bytes).collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(e)
+                if e.downcast_ref::<http_body_util::LengthLimitError>()
+                    .is_some() =>
+            {
+                return Err(Rejection::PayloadTooLarge);
+            }
+            Err(_) => return Err(Rejection::BodyUnreadable),
+        };
+        let parsed = Parsed::parse(&bytes).map_err(Rejection::InvalidMessage)?;
+        let principal = self.principal(parts);
+        // Handlers see the request's extensions through their context.
+        let extensions = std::mem::take(&mut parts.extensions);
+        if config.stateless {
+            return self.post_stateless(parts, parsed, extensions).await;
+        }
+        match parsed {
+            // Once per session: boxed, so that its future does not size every POST's.
+            Parsed::Single(Message::Request(request)) if request.method == method::INITIALIZE => {
+                Box::pin(self.initialize(parts, principal, request, extensions)).await
+            }
+            Parsed::Single(Message::Request(request))
+                if is_modern_probe(&request) && parts.headers.get(SESSION_HEADER).is_none() =>
+            {
+                Err(Rejection::ModernRequest(request.id))
+            }
+            Parsed::Single(message) => {
+                let session = self.session(parts, principal.as_ref())?;
+                let span = tracing::debug_span!("mcp", session = %session.id);
+                let _enter = span.enter();
+                match message {
+                    Message::Request(request) if request.method == method::INITIALIZE => {
+                        Err(Rejection::AlreadyInitialized(request.id))
+                    }
+                    Message::Request(request) => {
+                        let (router, peer) = (&session.router, &session.peer);
+                        self.answer(router, peer, request, extensions, false).await
+                    }
+                    other => {
+                        // T-5: notifications and responses are accepted with 202 and no body.
+                        session.peer.receive(other).await;
+                        Ok(status(StatusCode::ACCEPTED))
+                    }
+                }
+            }
+            Parsed::Batch(items) => Box::pin(self.batch(parts, principal, items, extensions)).await,
+        }
+    }
+
+    /// Runs a request and answers its POST with JSON or SSE, as the response mode says. With
+    /// `until_response` the choice waits for the response itself, whatever came before it.
+    async fn answer(
+        &self,
+        router: &Router,
+        peer: &Peer,
+        request: RpcRequest,
+        extensions: Extensions,
+        until_response: bool,
+    ) -> Result<HttpResponse, Rejection> {
+        let id = request.id.clone();
+        let Some((sid, notify)) = router.open_request(&id, false) else {
+            return Err(Rejection::DuplicateRequest(id));
+        };
+        let mut guard = AbandonGuard {
+            router,
+            sid,
+            armed: true,
+        };
+        peer.receive_request(request, extensions).await;
+        let config = &self.inner.config;
+        let deadline = tokio::time::Instant::now() + config.adaptive_delay;
+        let mut yielded = false;
+        loop {
+            let decision = match config.response_mode {
+                _ if until_response && !router.answered(sid) => Pending::Empty,
+                // SSE waits like adaptive for the first message, so that a handler that answers
+                // at once gets headers, priming event and response in one write.
+                ResponseMode::Sse if router.has_waiting(sid) => Pending::Stream,
+                ResponseMode::Sse => Pending::Empty,
+                _ => router.pending(sid),
+            };
+            match decision {
+                Pending::Json(bytes) => {
+                    guard.armed = false;
+                    if config.response_mode == ResponseMode::Json {
+                        router.drain_get(Duration::from_millis(200)).await;
+                    }
+                    return Ok(json(bytes));
+                }
+                Pending::Stream => {
+                    guard.armed = false;
+                    return Ok(sse(router.upgrade(sid)));
+                }
+                Pending::Empty => {}
+            }
+            if !yielded {
+                // The handler task was just spawned on this worker: one yield lets a fast handler
+                // answer before any timer is armed (arming one costs a driver wake-up per call).
+                yielded = true;
+                tokio::task::yield_now().await;
+                continue;
+            }
+            // Adaptive and SSE answers stop waiting after `adaptive_delay`; JSON waits for the
+            // response, and so does a request answered `until_response`.
+            let bounded = config.response_mode != ResponseMode::Json && !until_response;
+            tokio::select! {
+                _ = notify.notified() => {}
+                _ = tokio::time::sleep_until(deadline), if bounded => {
+                    guard.armed = false;
+                    return Ok(sse(router.upgrade(sid)));
+                }
+            }
+        }
+    }
+
+    async fn initialize(
+        &self,
+        parts: &http::request::Parts,
+        principal: Option<Principal>,
+        request: RpcRequest,
+        extensions: Extensions,
+    ) -> Result<HttpResponse, Rejection> {
+        let inner = &self.inner;
+        if let Some(existing) = parts
+            .headers
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            && inner.sessions.contains_key(existing)
+        {
+            return Err(Rejection::AlreadyInitialized(request.id));
+        }
+        if inner.shutting_down.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Rejection::ShuttingDown);
+        }
+        if inner.sessions.len() >= inner.config.max_sessions {
+            return Err(Rejection::TooManySessions);
+        }
+        let id = random::session_id().map_err(|_| Rejection::RandomUnavailable)?;
+        let router = Router::new(id.clone(), &inner.config, &inner.event_store, None)
+            .map_err(|_| Rejection::RandomUnavailable)?;
+        let router = Arc::new(router);
+        let peer = Peer::new(
+            router.clone(),
+            inner.handlers.session_handler(),
+            inner.peer_config.clone(),
+        );
+        let session = Arc::new(Session::new(id.clone(), peer, router, principal));
+        inner.sessions.insert(id.clone(), session.clone());
+        tracing::debug!(session = %id, "session created");
+        // The POST waits for the initialize's response in every mode: only a successful one
+        // creates the session and sends its id (T-38).
+        let answered = self
+            .answer(&session.router, &session.peer, request, extensions, true)
+            .await;
+        if !session.peer.state().is_negotiated() {
+            // The initialize failed: no session is created, and no id is sent.
+            inner.sessions.remove(&id);
+            session.router.close_all(false);
+            session.peer.close();
+            tracing::debug!(session = %id, "initialize failed; session discarded");
+            return answered;
+        }
+        let mut response = answered?;
+        session.sync_priming();
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert(SESSION_HEADER, value);
+        }
+        Ok(response)
+    }
+
+    async fn batch(
+        &self,
+        parts: &http::request::Parts,
+        principal: Option<Principal>,
+        items: Vec<Box<RawValue>>,
+        extensions: Extensions,
+    ) -> Result<HttpResponse, Rejection> {
+        let session = self.session(parts, principal.as_ref())?;
+        // T-4, T-10: batches only in a session that negotiated 2025-03-26.
+        if session.peer.state().protocol_version() != Some(ProtocolVersion::V2025_03_26) {
+            return Err(Rejection::BatchNotSupported);
+        }
+        // The items run concurrently: one may be the answer another's handler waits for.
+        let answers = futures::future::join_all(
+            items
+                .iter()
+                .map(|item| self.batch_item(&session, item, extensions.clone())),
+        )
+        .await;
+        let answers: Vec<Bytes> = answers.into_iter().flatten().collect();
+        if answers.is_empty() {
+            return Ok(status(StatusCode::ACCEPTED));
+        }
+        let mut body = Vec::with_capacity(answers.iter().map(|a| a.len() + 1).sum::<usize>() + 1);
+        body.push(b'[');
+        for (n, answer) in answers.iter().enumerate() {
+            if n > 0 {
+                body.push(b',');
+            }
+            body.extend_from_slice(answer);
+        }
+        body.push(b']');
+        Ok(json(Bytes::from(body)))
+    }
+
+    /// One item of a batch: its response as JSON, `None` for a notification or a response. The
+    /// item's notifications and requests travel on the GET stream, since a batch is answered
+    /// with one JSON array.
+    async fn batch_item(
+        &self,
+        session: &Session,
+        item: &RawValue,
+        extensions: Extensions,
+    ) -> Option<Bytes> {
+        let request = match Message::parse(item.get().as_bytes()) {
+            Err(invalid) => return Some(item_error(invalid.id, invalid.error)),
+            Ok(Message::Request(r)) if r.method == method::INITIALIZE => {
+                let e = ErrorObject::invalid_request(
+                    "Invalid Request: initialize must not be part of a batch",
+                );
+                return Some(item_error(Some(r.id), e));
+            }
+            Ok(Message::Request(request)) => request,
+            Ok(other) => {
+                session.peer.receive(other).await;
+                return None;
+            }
+        };
+        let router = &session.router;
+        let id = request.id.clone();
+        let Some((sid, notify)) = router.open_request(&id, true) else {
+            let error = ErrorObject::invalid_request(format!(
+                "Invalid Request: request id {id} is already in progress"
+            ));
+            return Some(item_error(Some(id), error));
+        };
+        let _guard = DiscardGuard { router, sid };
+        session.peer.receive_request(request, extensions).await;
+        loop {
+            if let Some(response) = router.take_response(sid) {
+                return Some(response);
+            }
+            notify.notified().await;
+        }
+    }
+
+    async fn post_stateless(
+        &self,
+        parts: &http::request::Parts,
+        parsed: Parsed,
+        extensions: Extensions,
+    ) -> Result<HttpResponse, Rejection> {
+        let Parsed::Single(message) = parsed else {
+            return Err(Rejection::BatchNotSupported);
+        };
+        let is_initialize =
+            matches!(&message, Message::Request(r) if r.method == method::INITIALIZE);
+        // T-47: the header is never checked on initialize.
+        let header_version = match checks::protocol_version(&parts.headers) {
+            Ok(version) => version,
+            Err(_) if is_initialize => None,
+            Err(message) => return Err(Rejection::UnsupportedVersion(message)),
+        };
+        match message {
+            Message::Request(request) if is_modern_probe(&request) => {
+                Err(Rejection::ModernRequest(request.id))
+            }
+            Message::Request(request) => {
+                let inner = &self.inner;
+                // Only a stream can be resumed: in JSON mode no event id ever reaches the client.
+                let resumable =
+                    inner.config.resumable && inner.config.response_mode != ResponseMode::Json;
+                let live = resumable.then(|| inner.live.clone());
+                let stateless = (inner.back_channel.clone(), live);
+                let router = Router::new(
+                    "".into(),
+                    &inner.config,
+                    &inner.event_store,
+                    Some(stateless),
+                )
+                .map_err(|_| Rejection::RandomUnavailable)?;
+                let router = Arc::new(router);
+                if resumable {
+                    inner
+                        .live
+                        .insert(router.tag().clone(), Arc::downgrade(&router));
+                }
+                let config = inner
+                    .peer_config
+                    .clone()
+                    .request_id_prefix(Some(router.id_prefix()));
+                let peer = Peer::new(router.clone(), inner.handlers.stateless_handler(), config);
+                router.set_peer(peer.downgrade());
+                if !is_initialize {
+                    let version = header_version.unwrap_or(ProtocolVersion::LATEST_LEGACY);
+                    peer.state()
+                        .set_shared_client(version, &inner.stateless_client);
+                    peer.state().set_initialized();
+                    // T-21b: priming and polling from 2025-11-25 on.
+                    if version.supports_priming() {
+                        router.enable_priming();
+                    }
+                }
+                self.answer(&router, &peer, request, extensions, false)
+                    .await
+            }
+            Message::Response(response) => {
+                // Design idea 7: a client's answer to a server-to-client request finds its handler
+                // by the request's globally unique id.
+                let waiting = response
+                    .id
+                    .as_ref()
+                    .and_then(|id| self.inner.back_channel.remove(id));
+                match waiting.and_then(|(_, peer)| peer.upgrade()) {
+                    Some(peer) => peer.receive(Message::Response(response)).await,
+                    None => {
+                        tracing::debug!(id = ?response.id, "stateless response for no waiting request")
+                    }
+                }
+                Ok(status(StatusCode::ACCEPTED))
+            }
+            Message::Notification(_) => Ok(status(StatusCode::ACCEPTED)),
+        }
+    }
+}

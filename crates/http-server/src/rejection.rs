@@ -1,0 +1,246 @@
+//! Every way the endpoint refuses an HTTP request, each with its fixed status, JSON-RPC code and
+//! message, mapped to a response in one place (axum's typed rejections are the model). A message
+//! says what is wrong in words a person understands and never carries internal detail.
+
+use http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER};
+use http::{HeaderValue, Response, StatusCode};
+use mcp_http_proto::jsonrpc::{InvalidMessage, Message, Response as RpcResponse};
+use mcp_http_proto::{ErrorObject, RequestId, error_code};
+
+use crate::body::ResponseBody;
+use crate::router::ResumeError;
+
+/// Why a request was refused.
+#[derive(Debug)]
+pub(crate) enum Rejection {
+    /// Not the endpoint's path (404, no body).
+    UnknownPath,
+    /// An `Origin` the server does not accept (403, SEC-2).
+    OriginNotAllowed,
+    /// A `Host` the server does not accept (403, SEC-1).
+    HostNotAllowed,
+    /// A method the endpoint does not answer (405 with `Allow`, T-9).
+    MethodNotAllowed {
+        /// Stateless endpoints answer POST only.
+        stateless: bool,
+    },
+    /// A POST that does not accept JSON, or SSE where the answer may be a stream (406, T-3, T-9).
+    NotAcceptablePost,
+    /// A GET that does not accept `text/event-stream` (406, T-24).
+    NotAcceptableGet,
+    /// A body that is not `application/json` (415, T-9).
+    UnsupportedMediaType,
+    /// A body over the configured limit (413).
+    PayloadTooLarge,
+    /// The body could not be read (the connection failed mid-body).
+    BodyUnreadable,
+    /// Bytes that are not a JSON-RPC message (400 with -32700 or -32600, B-4).
+    InvalidMessage(InvalidMessage),
+    /// No `Mcp-Session-Id` on a request that needs one (400, T-39a).
+    SessionRequired,
+    /// An unknown, ended or foreign session (404, T-40, SEC-6).
+    SessionNotFound,
+    /// An `MCP-Protocol-Version` the server does not support (400, T-46).
+    UnsupportedVersion(String),
+    /// An `initialize` in a session that is already initialized (400, L-1).
+    AlreadyInitialized(RequestId),
+    /// A request id that is still in progress in this session (400, B-2a).
+    DuplicateRequest(RequestId),
+    /// A JSON-RPC batch where the protocol version has none (400, T-4, T-10).
+    BatchNotSupported,
+    /// A request of the 2026-07-28 era, which this endpoint does not serve yet (400, -32601).
+    ModernRequest(RequestId),
+    /// Too many SSE connections open in one session (429).
+    TooManyStreams,
+    /// A `Last-Event-ID` that is not visible ASCII (400).
+    LastEventIdNotAscii,
+    /// A `Last-Event-ID` that names nothing this session can resume (400, T-36).
+    Resume(ResumeError),
+    /// The server is shutting down (503 with `Retry-After`).
+    ShuttingDown,
+    /// The session limit is reached (503 with `Retry-After`).
+    TooManySessions,
+    /// The system's random number generator failed, so no unguessable id can be made (503 with
+    /// `Retry-After`, T-38a): nothing guessable is ever handed out instead.
+    RandomUnavailable,
+}
+
+impl Rejection {
+    /// The HTTP status of this rejection.
+    pub(crate) fn status(&self) -> StatusCode {
+        use Rejection::*;
+        match self {
+            UnknownPath | SessionNotFound => StatusCode::NOT_FOUND,
+            OriginNotAllowed | HostNotAllowed => StatusCode::FORBIDDEN,
+            MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            NotAcceptablePost | NotAcceptableGet => StatusCode::NOT_ACCEPTABLE,
+            UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            TooManyStreams => StatusCode::TOO_MANY_REQUESTS,
+            ShuttingDown | TooManySessions | RandomUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            BodyUnreadable
+            | InvalidMessage(_)
+            | SessionRequired
+            | UnsupportedVersion(_)
+            | AlreadyInitialized(_)
+            | DuplicateRequest(_)
+            | BatchNotSupported
+            | ModernRequest(_)
+            | LastEventIdNotAscii
+            | Resume(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The JSON-RPC error of this rejection, with the id of the request when it was read.
+    fn error(self) -> (Option<RequestId>, ErrorObject) {
+        use Rejection::*;
+        let server = |message: &str| ErrorObject::new(error_code::SERVER_ERROR, message);
+        match self {
+            InvalidMessage(invalid) => (invalid.id, invalid.error),
+            AlreadyInitialized(id) => (
+                Some(id),
+                ErrorObject::invalid_request("Invalid Request: the session is already initialized"),
+            ),
+            DuplicateRequest(id) => {
+                let error = ErrorObject::invalid_request(format!(
+                    "Invalid Request: request id {id} is already in progress"
+                ));
+                (Some(id), error)
+            }
+            ModernRequest(id) => (
+                Some(id),
+                ErrorObject::new(
+                    error_code::METHOD_NOT_FOUND,
+                    "This server speaks MCP 2025-11-25 and earlier: start a session with initialize",
+                ),
+            ),
+            BatchNotSupported => (
+                None,
+                ErrorObject::invalid_request(
+                    "Invalid Request: JSON-RPC batches are not supported in this protocol version",
+                ),
+            ),
+            SessionNotFound => (
+                None,
+                ErrorObject::new(error_code::SESSION_NOT_FOUND, "Session not found"),
+            ),
+            UnsupportedVersion(message) => (None, server(&message)),
+            other => (None, server(other.message())),
+        }
+    }
+
+    /// The fixed message of a rejection whose message takes nothing from the request.
+    fn message(&self) -> &'static str {
+        use Rejection::*;
+        match self {
+            UnknownPath => "Not Found",
+            OriginNotAllowed => "Forbidden: Origin not allowed",
+            HostNotAllowed => "Forbidden: Host not allowed",
+            MethodNotAllowed { .. } => "Method not allowed",
+            NotAcceptablePost => {
+                "Not Acceptable: the client must accept both application/json and text/event-stream"
+            }
+            NotAcceptableGet => "Not Acceptable: the client must accept text/event-stream",
+            UnsupportedMediaType => "Unsupported Media Type: Content-Type must be application/json",
+            PayloadTooLarge => "Payload Too Large",
+            BodyUnreadable => "Bad Request: could not read the body",
+            SessionRequired => "Bad Request: Mcp-Session-Id header is required",
+            TooManyStreams => "Too Many Requests: too many open streams in this session",
+            LastEventIdNotAscii => "Bad Request: Last-Event-ID is not visible ASCII",
+            Resume(ResumeError::Malformed) => {
+                "Bad Request: Last-Event-ID is not an event id of this server"
+            }
+            Resume(ResumeError::Foreign) => "Bad Request: Last-Event-ID belongs to another session",
+            Resume(ResumeError::Unknown) => {
+                "Bad Request: Last-Event-ID names no stream that can be resumed"
+            }
+            ShuttingDown => "Service Unavailable: the server is shutting down",
+            TooManySessions => "Service Unavailable: too many sessions, retry later",
+            RandomUnavailable => {
+                "Service Unavailable: the server cannot make a secure identifier right now"
+            }
+            InvalidMessage(_)
+            | SessionNotFound
+            | UnsupportedVersion(_)
+            | AlreadyInitialized(_)
+            | DuplicateRequest(_)
+            | BatchNotSupported
+            | ModernRequest(_) => "Bad Request",
+        }
+    }
+
+    /// The response: the status, a JSON-RPC error body (none for an unknown path), and the
+    /// headers the status calls for (`Allow`, `Retry-After`).
+    pub(crate) fn into_response(self) -> Response<ResponseBody> {
+        let status = self.status();
+        let allow = match &self {
+            Rejection::MethodNotAllowed { stateless: true } => Some("POST"),
+            Rejection::MethodNotAllowed { stateless: false } => Some("GET, POST, DELETE"),
+            _ => None,
+        };
+        if matches!(self, Rejection::UnknownPath) {
+            let mut response = Response::new(ResponseBody::empty());
+            *response.status_mut() = status;
+            return response;
+        }
+        let (id, error) = self.error();
+        let mut response = error_response(status, id, error);
+        let headers = response.headers_mut();
+        if let Some(allow) = allow {
+            headers.insert(ALLOW, HeaderValue::from_static(allow));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        response
+    }
+}
+
+/// A JSON-RPC error response with `status`.
+pub(crate) fn error_response(
+    status: StatusCode,
+    id: Option<RequestId>,
+    error: ErrorObject,
+) -> Response<ResponseBody> {
+    let body = Message::Response(RpcResponse {
+        id,
+        outcome: Err(error),
+    })
+    .to_json();
+    let mut response = Response::new(ResponseBody::full(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
+
+impl From<ResumeError> for Rejection {
+    fn from(error: ResumeError) -> Self {
+        Rejection::Resume(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn statuses_and_headers_come_from_the_rejection() {
+        let r = Rejection::MethodNotAllowed { stateless: true }.into_response();
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(r.headers()[ALLOW], "POST");
+        let r = Rejection::TooManySessions.into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[RETRY_AFTER], "5");
+        let r = Rejection::UnknownPath.into_response();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert!(r.headers().get(CONTENT_TYPE).is_none());
+        assert_eq!(
+            Rejection::SessionNotFound.status(),
+            StatusCode::NOT_FOUND,
+            "T-40"
+        );
+    }
+}
