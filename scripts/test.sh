@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The project's test command: formatting, lints, then every test of the workspace.
+# The project's test command: formatting, requirement ids (docs/requirements.md), lints, then
+# every test of the workspace.
 # Installs nothing beyond the Rust toolchain the machine has; later steps that need peers
 # (Node, the conformance suite, the Python SDK) install them pinned into .peers/ themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== cargo fmt --check"
 cargo fmt --all --check
+echo "== requirement ids"
+./scripts/check-requirements.sh
 echo "== cargo clippy"
 # The interop feature only adds test targets (run by interop.sh); lint them in the same pass.
 cargo clippy --workspace --all-targets --features mcp-http/interop --locked -- -D warnings
