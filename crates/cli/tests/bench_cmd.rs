@@ -55,7 +55,11 @@ fn assert_clean(report: &Value, requests: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stateless_json_run_counts_every_call() {
-    let server = start(HttpConfig::default().stateless(true).response_mode(ResponseMode::Json))
+    let server = start(
+        HttpConfig::default()
+            .stateless(true)
+            .response_mode(ResponseMode::Json),
+    )
     .await;
     let (code, report) = bench(&[&server.url, "--stateless", "-n", "300", "-c", "8"]).await;
     assert_eq!(code, 0, "{report:#}");
@@ -65,8 +69,7 @@ async fn stateless_json_run_counts_every_call() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stateful_sse_run_spreads_workers_over_sessions() {
-    let server = start(HttpConfig::default().response_mode(ResponseMode::Sse))
-    .await;
+    let server = start(HttpConfig::default().response_mode(ResponseMode::Sse)).await;
     let (code, report) = bench(&[
         &server.url,
         "--sessions",

@@ -42,7 +42,10 @@ async fn connect(url: &str, config: HttpClientConfig, logs: Arc<Mutex<Vec<String
 }
 
 async fn exercise(mode: ResponseMode, stateless: bool) {
-    let config = HttpConfig::default().response_mode(mode).stateless(stateless).retry(Duration::from_millis(100));
+    let config = HttpConfig::default()
+        .response_mode(mode)
+        .stateless(stateless)
+        .retry(Duration::from_millis(100));
     let server = start(config).await;
     let logs = Arc::new(Mutex::new(Vec::new()));
     let client = connect(&server.url, HttpClientConfig::default(), logs.clone()).await;
@@ -143,8 +146,7 @@ async fn stateless() {
 
 #[tokio::test]
 async fn resumption_tokens_and_delete_on_close() {
-    let server = start(HttpConfig::default().retry(Duration::from_millis(100)))
-    .await;
+    let server = start(HttpConfig::default().retry(Duration::from_millis(100))).await;
     let tokens = Arc::new(Mutex::new(Vec::new()));
     let sink = tokens.clone();
     let config = HttpClientConfig {

@@ -235,7 +235,11 @@ async fn a_thousand_sequential_calls_use_one_connection() {
 
 #[tokio::test]
 async fn a_stream_that_cannot_be_resumed_fails_the_call_clearly() {
-    let server = start(HttpConfig::default().response_mode(mcp_http_server_http::ResponseMode::Sse).retry(Duration::from_millis(20)))
+    let server = start(
+        HttpConfig::default()
+            .response_mode(mcp_http_server_http::ResponseMode::Sse)
+            .retry(Duration::from_millis(20)),
+    )
     .await;
     let config = HttpClientConfig {
         max_reconnect_attempts: 3,

@@ -23,8 +23,7 @@ async fn error_of(response: reqwest::Response) -> (u16, Value) {
 
 #[tokio::test]
 async fn header_and_body_checks() {
-    let server = start(HttpConfig::default().max_body_bytes(64 * 1024))
-    .await;
+    let server = start(HttpConfig::default().max_body_bytes(64 * 1024)).await;
     let (http, url) = (client(), server.url.as_str());
     let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"}).to_string();
 
@@ -274,7 +273,12 @@ async fn origin_and_host_validation() {
     assert!(body.contains("Origin not allowed") && !body.contains("panick"));
 
     // Allow-lists for reverse proxies.
-    let proxied = start(HttpConfig::default().allowed_hosts(vec!["mcp.example.com".into()]).allowed_origins(vec!["https://app.example.com".into()]).cors(true))
+    let proxied = start(
+        HttpConfig::default()
+            .allowed_hosts(vec!["mcp.example.com".into()])
+            .allowed_origins(vec!["https://app.example.com".into()])
+            .cors(true),
+    )
     .await;
     let r = http
         .post(&proxied.url)
@@ -308,8 +312,7 @@ async fn origin_and_host_validation() {
 
 #[tokio::test]
 async fn session_cap_answers_503_with_retry_after() {
-    let server = start(HttpConfig::default().max_sessions(1))
-    .await;
+    let server = start(HttpConfig::default().max_sessions(1)).await;
     let (http, url) = (client(), server.url.as_str());
     let sid = session(&http, url, "2025-11-25").await;
     let r = post(&http, url, None, &init_body("2025-11-25")).await;

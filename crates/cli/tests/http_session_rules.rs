@@ -53,8 +53,7 @@ async fn a_session_answers_404_to_another_principal() {
 
 #[tokio::test]
 async fn streams_per_session_are_capped() {
-    let server = start(HttpConfig::default().max_streams_per_session(1))
-    .await;
+    let server = start(HttpConfig::default().max_streams_per_session(1)).await;
     let (http, url) = (client(), server.url.as_str());
     let sid = session(&http, url, "2025-11-25").await;
     let open = || {
@@ -73,8 +72,7 @@ async fn streams_per_session_are_capped() {
 
 #[tokio::test]
 async fn idle_streams_get_keep_alive_comments() {
-    let server = start(HttpConfig::default().keep_alive(Some(Duration::from_millis(100))))
-    .await;
+    let server = start(HttpConfig::default().keep_alive(Some(Duration::from_millis(100)))).await;
     let (http, url) = (client(), server.url.as_str());
     let sid = session(&http, url, "2025-11-25").await;
     let r = get_stream(&http, url, &sid, None).await;

@@ -84,8 +84,7 @@ impl JsonLossy for reqwest::Response {
 
 #[tokio::test]
 async fn sse_mode_always_streams_and_json_mode_never_does() {
-    let sse_server = start(HttpConfig::default().response_mode(ResponseMode::Sse))
-    .await;
+    let sse_server = start(HttpConfig::default().response_mode(ResponseMode::Sse)).await;
     let http = client();
     let sid = session(&http, &sse_server.url, "2025-11-25").await;
     let r = post(
@@ -121,8 +120,7 @@ async fn sse_mode_always_streams_and_json_mode_never_does() {
     assert_eq!(msgs.last().unwrap()["id"], 2, "{msgs:?}");
 
     // Forced JSON: progress and logs travel on the GET stream, before the JSON response.
-    let json_server = start(HttpConfig::default().response_mode(ResponseMode::Json))
-    .await;
+    let json_server = start(HttpConfig::default().response_mode(ResponseMode::Json)).await;
     let url = json_server.url.as_str();
     let sid = session(&http, url, "2025-11-25").await;
     let get = get_stream(&http, url, &sid, None).await;
@@ -269,8 +267,7 @@ async fn a_disconnected_call_keeps_running_and_is_replayed_with_last_event_id() 
 
 #[tokio::test]
 async fn test_reconnection_closes_the_stream_and_the_result_arrives_on_resume() {
-    let server = start(HttpConfig::default().retry(Duration::from_millis(200)))
-    .await;
+    let server = start(HttpConfig::default().retry(Duration::from_millis(200))).await;
     let (http, url) = (client(), server.url.as_str());
     let sid = session(&http, url, "2025-11-25").await;
     let r = post(
@@ -360,8 +357,7 @@ async fn answer_sampling(
 
 #[tokio::test]
 async fn stateless_server_to_client_requests_reach_the_handler() {
-    let server = start(HttpConfig::default().stateless(true))
-    .await;
+    let server = start(HttpConfig::default().stateless(true)).await;
     let (http, url) = (client(), server.url.as_str());
     let r = post(&http, url, None, &init_body("2025-11-25")).await;
     assert_eq!(r.status(), 200);
@@ -416,7 +412,11 @@ async fn stateless_server_to_client_requests_reach_the_handler() {
     );
 
     // JSON mode has no stream for it: the tool fails at once with a clear error, no hang.
-    let json_server = start(HttpConfig::default().stateless(true).response_mode(ResponseMode::Json))
+    let json_server = start(
+        HttpConfig::default()
+            .stateless(true)
+            .response_mode(ResponseMode::Json),
+    )
     .await;
     let started = std::time::Instant::now();
     let r = post(
@@ -452,8 +452,7 @@ async fn stateful_sampling_on_the_post_stream() {
 
 #[tokio::test]
 async fn idle_sessions_are_reaped_but_open_streams_count_as_activity() {
-    let server = start(HttpConfig::default().idle_timeout(Duration::from_millis(300)))
-    .await;
+    let server = start(HttpConfig::default().idle_timeout(Duration::from_millis(300))).await;
     let (http, url) = (client(), server.url.as_str());
     let idle = session(&http, url, "2025-11-25").await;
     let watched = session(&http, url, "2025-11-25").await;

@@ -33,8 +33,8 @@ mod sse;
 pub use body::ResponseBody;
 pub use config::{HttpConfig, PrincipalFn, ResponseMode};
 pub use event_store::{EventStore, MemoryEventStore};
-pub use serve::serve;
 pub use mcp_http_core::{HandlerFactory, Principal};
+pub use serve::serve;
 pub use service::{StreamableHttpService, StreamableHttpServiceBuilder};
 
 /// Mounts the endpoint in an axum router at the configured path.

@@ -25,8 +25,8 @@ use tokio::sync::Notify;
 use crate::body::{Completion, ConnectionGuard, ResponseBody};
 use crate::config::{HttpConfig, ResponseMode};
 use crate::event_store::{EventStore, ReplayError};
-use crate::random::{self, RandomUnavailable};
 use crate::queue::{QueueRx, QueueTx, queue};
+use crate::random::{self, RandomUnavailable};
 use crate::sse;
 
 /// Server-to-client request ids of stateless requests, so a client's POSTed response reaches the
