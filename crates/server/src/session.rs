@@ -7,7 +7,7 @@ use futures::future::BoxFuture;
 use mcp_http_core::{Handler, Peer, RequestContext};
 use mcp_http_proto::jsonrpc::{Notification, Request, to_raw};
 use mcp_http_proto::{
-    CallToolRequestParams, CompleteRequestParams, CompleteResult, ErrorObject,
+    CallToolRequestParams, CallToolResult, CompleteRequestParams, CompleteResult, ErrorObject,
     GetPromptRequestParams, InitializeRequestParams, InitializeResult, ListPromptsResult,
     ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
     ProtocolVersion, ReadResourceRequestParams, SetLevelRequestParams, SubscribeRequestParams,
@@ -18,6 +18,7 @@ use serde_json::value::RawValue;
 
 use crate::pagination::page;
 use crate::server::{Server, SessionEntry, lock, read};
+use crate::tool::ToolError;
 
 pub(crate) struct SessionHandler {
     pub(crate) server: Server,
@@ -160,7 +161,14 @@ async fn dispatch(
                     params.name
                 )));
             };
-            let result = call(params.arguments, ctx).await?;
+            let result = match call(params.arguments, ctx).await {
+                Ok(result) => result,
+                Err(ToolError::Rpc(error)) => return Err(error),
+                // Legacy era: a request to the client that failed is the tool's failure, told
+                // to the model (TL-4).
+                Err(ToolError::Request(error)) => CallToolResult::error(error.to_string()),
+                Err(other) => CallToolResult::error(other.to_string()),
+            };
             encode(&result)
         }
         method::RESOURCES_LIST if caps.resources.is_some() => {

@@ -20,13 +20,20 @@ pub struct NoArgs {}
 /// The failure of a tool call.
 ///
 /// A [`ToolError::Failed`] becomes a result with `isError: true` that the model can read (TL-4);
-/// a [`ToolError::Rpc`] becomes a JSON-RPC error (for protocol-level failures such as -32042).
+/// a [`ToolError::Rpc`] becomes a JSON-RPC error (for protocol-level failures such as -32042); a
+/// [`ToolError::Request`] is a request to the client (`ctx.sample(..)?`, `ctx.elicit(..)?`,
+/// `ctx.roots()?`) that did not produce an answer, kept intact so the session can tell what
+/// happened: in the legacy era it becomes an `isError` result naming the failure.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum ToolError {
     /// The tool ran and failed: reported to the model as an `isError` result.
     Failed(String),
     /// A protocol error: reported as a JSON-RPC error response.
     Rpc(ErrorObject),
+    /// A request to the client failed (declined capability, timeout, cancellation, an error
+    /// answer).
+    Request(RequestError),
 }
 
 impl ToolError {
@@ -41,6 +48,16 @@ impl fmt::Display for ToolError {
         match self {
             ToolError::Failed(m) => f.write_str(m),
             ToolError::Rpc(e) => e.fmt(f),
+            ToolError::Request(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ToolError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ToolError::Request(e) => Some(e),
+            _ => None,
         }
     }
 }
@@ -65,7 +82,7 @@ impl From<ErrorObject> for ToolError {
 
 impl From<RequestError> for ToolError {
     fn from(e: RequestError) -> Self {
-        ToolError::Failed(e.to_string())
+        ToolError::Request(e)
     }
 }
 
@@ -89,35 +106,36 @@ impl From<std::io::Error> for ToolError {
 
 /// What a tool function may return.
 pub trait IntoToolResult {
-    /// Converts into a `tools/call` result or a JSON-RPC error.
-    fn into_tool_result(self) -> Result<CallToolResult, ErrorObject>;
+    /// Converts into a `tools/call` result, or the error the session answers for (a
+    /// [`ToolError::Failed`] is already an `isError` result here).
+    fn into_tool_result(self) -> Result<CallToolResult, ToolError>;
 }
 
 impl IntoToolResult for CallToolResult {
-    fn into_tool_result(self) -> Result<CallToolResult, ErrorObject> {
+    fn into_tool_result(self) -> Result<CallToolResult, ToolError> {
         Ok(self)
     }
 }
 
 impl IntoToolResult for String {
-    fn into_tool_result(self) -> Result<CallToolResult, ErrorObject> {
+    fn into_tool_result(self) -> Result<CallToolResult, ToolError> {
         Ok(CallToolResult::text(self))
     }
 }
 
 impl IntoToolResult for &'static str {
-    fn into_tool_result(self) -> Result<CallToolResult, ErrorObject> {
+    fn into_tool_result(self) -> Result<CallToolResult, ToolError> {
         Ok(CallToolResult::text(self))
     }
 }
 
 impl<T: IntoToolResult, E: Into<ToolError>> IntoToolResult for Result<T, E> {
-    fn into_tool_result(self) -> Result<CallToolResult, ErrorObject> {
+    fn into_tool_result(self) -> Result<CallToolResult, ToolError> {
         match self {
             Ok(v) => v.into_tool_result(),
             Err(e) => match e.into() {
                 ToolError::Failed(message) => Ok(CallToolResult::error(message)),
-                ToolError::Rpc(e) => Err(e),
+                other => Err(other),
             },
         }
     }
@@ -128,13 +146,13 @@ impl<T: IntoToolResult, E: Into<ToolError>> IntoToolResult for Result<T, E> {
 pub struct Json<T>(pub T);
 
 impl<T: Serialize> IntoToolResult for Json<T> {
-    fn into_tool_result(self) -> Result<CallToolResult, ErrorObject> {
+    fn into_tool_result(self) -> Result<CallToolResult, ToolError> {
         let value = serde_json::to_value(&self.0).map_err(|_| ErrorObject::internal())?;
         Ok(CallToolResult::structured(value))
     }
 }
 
-type CallFn = dyn Fn(Option<&RawValue>, RequestContext) -> BoxFuture<'static, Result<CallToolResult, ErrorObject>>
+type CallFn = dyn Fn(Option<&RawValue>, RequestContext) -> BoxFuture<'static, Result<CallToolResult, ToolError>>
     + Send
     + Sync;
 
@@ -297,5 +315,36 @@ impl ToolDef {
     /// The tool as listed by `tools/list`.
     pub fn tool(&self) -> &Tool {
         &self.tool
+    }
+}
+
+#[cfg(test)]
+mod request_error_tests {
+    use std::error::Error as _;
+    use std::time::Duration;
+
+    use super::*;
+
+    fn sample_failed() -> Result<String, ToolError> {
+        // What `ctx.sample(..)?` does when the client never answers.
+        Err(RequestError::Timeout(Duration::from_secs(1)))?
+    }
+
+    /// Regression: a failed request to the client was turned into a string, so the session
+    /// could not tell a declined capability or a timeout from any other failure.
+    #[test]
+    fn a_failed_request_to_the_client_reaches_the_session_intact() {
+        match sample_failed().into_tool_result() {
+            Err(ToolError::Request(RequestError::Timeout(d))) => {
+                assert_eq!(d, Duration::from_secs(1))
+            }
+            other => panic!("expected the request error, got {other:?}"),
+        }
+        let error = ToolError::from(RequestError::CapabilityNotSupported("roots"));
+        assert!(error.source().is_some(), "the cause is kept");
+        // A plain failure is still an isError result for the model (TL-4).
+        let failed: Result<String, ToolError> = Err(ToolError::failed("no"));
+        let result = failed.into_tool_result();
+        assert!(matches!(result, Ok(r) if r.is_error == Some(true)));
     }
 }
