@@ -13,7 +13,7 @@ use schemars::{JsonSchema, Schema};
 use serde_json::Value;
 
 /// The JSON Schema (2020-12) of the arguments `T` takes, as an object, without the Rust type's
-/// name as `title`: used as a tool's `inputSchema`.
+/// name as `title`: used as a tool's `inputSchema` (TL-6: always an object schema).
 ///
 /// A field that may be left out (an `Option`, or a field with `#[serde(default)]`) is not in
 /// `required`, and its schema is that of the inner type, without `null`.
@@ -35,9 +35,10 @@ pub fn schema_of<T: JsonSchema>() -> JsonObject {
 /// The JSON Schema (2020-12) of the values `T` serializes to, as an object, without the Rust
 /// type's name as `title`: used as a tool's `outputSchema`.
 ///
-/// It describes `structuredContent` as sent: an `Option` field that is always serialized
-/// (`null` when `None`) is required and nullable; one skipped when `None`
-/// (`#[serde(skip_serializing_if = "Option::is_none")]`) is not required and not nullable.
+/// It describes `structuredContent` as sent, so that what the tool returns conforms to it (TL-5):
+/// an `Option` field that is always serialized (`null` when `None`) is required and nullable; one
+/// skipped when `None` (`#[serde(skip_serializing_if = "Option::is_none")]`) is not required and
+/// not nullable.
 pub fn output_schema_of<T: JsonSchema>() -> JsonObject {
     generate::<T>(SchemaSettings::draft2020_12().for_serialize())
 }
