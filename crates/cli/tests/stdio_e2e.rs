@@ -1,6 +1,6 @@
 //! End to end over stdio: our client spawns the real `mcp-http serve --stdio` binary and drives it
 //! through initialize, every list method, progress and logs, sampling, elicitation,
-//! cancellation, a timeout and ping.
+//! cancellation, a timeout and ping; and checks the built-in tools' input schemas as listed.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -137,6 +137,116 @@ async fn initialize_lists_and_ping() {
         .unwrap();
     assert_eq!(bad.is_error, Some(true));
     assert!(text_of(&bad).contains("a:"), "{}", text_of(&bad));
+}
+
+/// The built-in server's tools as `tools/list` gives them, by name, with each `inputSchema`
+/// checked as a JSON Schema 2020-12 document whose root is an object schema (Tool.inputSchema).
+async fn listed_input_schemas() -> std::collections::HashMap<String, serde_json::Value> {
+    let client = connect(Client::builder("e2e", "1.0")).await;
+    let tools = client.list_all_tools().await.unwrap();
+    let mut schemas = std::collections::HashMap::new();
+    for tool in tools {
+        let schema = serde_json::Value::Object(tool.input_schema);
+        let name = tool.name;
+        if let Err(e) = jsonschema::meta::validate(&schema) {
+            panic!("{name}: not a valid JSON Schema: {e}\n{schema:#}");
+        }
+        assert_eq!(schema["type"], "object", "{name}");
+        let properties = schema["properties"].as_object().unwrap();
+        for required in schema["required"].as_array().into_iter().flatten() {
+            assert!(
+                properties.contains_key(required.as_str().unwrap()),
+                "{name}: required {required} is not a property"
+            );
+        }
+        schemas.insert(name, schema);
+    }
+    schemas
+}
+
+#[tokio::test]
+async fn optional_tool_arguments_are_not_nullable() {
+    let schemas = listed_input_schemas().await;
+    let sample = &schemas["sample_llm"];
+    assert_eq!(
+        sample["properties"]["maxTokens"]["type"], "integer",
+        "{sample:#}"
+    );
+    assert_eq!(sample["required"], json!(["prompt"]), "{sample:#}");
+    // No built-in tool offers `null` for an argument it can do without (the MCP Inspector flags
+    // `"type": [T, "null"]` as less portable).
+    for (name, schema) in &schemas {
+        for (field, property) in schema["properties"].as_object().unwrap() {
+            let text = property.to_string();
+            assert!(
+                !text.contains("\"null\"") && !text.contains(":null") && !text.contains("nullable"),
+                "{name}.{field} is nullable: {text}"
+            );
+        }
+    }
+    let validator = jsonschema::validator_for(sample).unwrap();
+    assert!(validator.is_valid(&json!({ "prompt": "hi" })));
+    assert!(validator.is_valid(&json!({ "prompt": "hi", "maxTokens": 10 })));
+    assert!(!validator.is_valid(&json!({ "maxTokens": 10 })));
+    assert!(!validator.is_valid(&json!({ "prompt": "hi", "maxTokens": "ten" })));
+}
+
+#[tokio::test]
+async fn json_schema_2020_12_tool_lists_the_2020_12_vocabulary() {
+    let schemas = listed_input_schemas().await;
+    let schema = &schemas["json_schema_2020_12_tool"];
+    // What the conformance suite's json-schema-2020-12 scenario looks for (SEP-1613, SEP-2106).
+    assert_eq!(
+        schema["$schema"],
+        "https://json-schema.org/draft/2020-12/schema"
+    );
+    assert_eq!(schema["additionalProperties"], false);
+    assert_eq!(schema["$defs"]["address"]["$anchor"], "addressDef");
+    assert_eq!(schema["properties"]["address"]["$ref"], "#/$defs/address");
+    assert!(
+        schema["allOf"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["anyOf"].is_array()),
+        "{schema:#}"
+    );
+    for keyword in ["if", "then", "else"] {
+        assert!(schema[keyword].is_object(), "{keyword} missing: {schema:#}");
+    }
+
+    // The keywords work as a client's validator reads them.
+    let validator = jsonschema::validator_for(schema).unwrap();
+    let valid = [
+        json!({ "name": "Ada", "email": "ada@example.com" }),
+        json!({ "contactMethod": "phone", "phone": "555-0100",
+                "address": { "street": "1 Main St", "city": "Springfield" } }),
+        json!({ "contactMethod": "email", "email": "ada@example.com" }),
+    ];
+    for args in valid {
+        assert!(validator.is_valid(&args), "{args} should be valid");
+    }
+    let invalid = [
+        // allOf/anyOf: a phone number or an email address is required.
+        json!({ "name": "Ada" }),
+        // if/then: contactMethod phone needs a phone number.
+        json!({ "contactMethod": "phone", "email": "ada@example.com" }),
+        // else: any other contact method needs an email address.
+        json!({ "contactMethod": "email", "phone": "555-0100" }),
+        // $ref into $defs.
+        json!({ "email": "ada@example.com", "address": { "city": 1 } }),
+        // additionalProperties: false.
+        json!({ "email": "ada@example.com", "age": 36 }),
+    ];
+    for args in invalid {
+        assert!(!validator.is_valid(&args), "{args} should be invalid");
+    }
+    // The anchor names the address definition: `#addressDef` resolves to it.
+    let mut by_anchor = schema.clone();
+    by_anchor["properties"]["address"] = json!({ "$ref": "#addressDef" });
+    let by_anchor = jsonschema::validator_for(&by_anchor).unwrap();
+    assert!(!by_anchor.is_valid(&json!({ "email": "a@b.c", "address": { "city": 1 } })));
+    assert!(by_anchor.is_valid(&json!({ "email": "a@b.c", "address": { "city": "Oslo" } })));
 }
 
 #[tokio::test]

@@ -23,6 +23,7 @@
 
 mod pagination;
 mod registry;
+mod schema;
 mod server;
 mod session;
 mod tool;
@@ -31,6 +32,7 @@ mod uri_template;
 pub use mcp_http_core::{RequestContext, RequestError};
 pub use mcp_http_proto as proto;
 pub use registry::{PromptDef, ResourceDef, TemplateDef};
+pub use schema::{output_schema_of, schema_of};
 pub use server::{Server, ServerBuilder, WeakServer};
-pub use tool::{IntoToolResult, Json, NoArgs, ToolDef, ToolError, is_valid_tool_name, schema_of};
+pub use tool::{IntoToolResult, Json, NoArgs, ToolDef, ToolError, is_valid_tool_name};
 pub use uri_template::UriTemplate;

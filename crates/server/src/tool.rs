@@ -13,6 +13,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
+use crate::schema::{output_schema_of, schema_of};
+
 /// Arguments of a tool that takes none.
 #[derive(Debug, Default, Clone, serde::Deserialize, JsonSchema)]
 pub struct NoArgs {}
@@ -171,30 +173,6 @@ impl fmt::Debug for ToolDef {
     }
 }
 
-/// The JSON Schema (2020-12) of `T`, as an object, without the Rust type's name as `title`.
-pub fn schema_of<T: JsonSchema>() -> JsonObject {
-    let schema = schemars::schema_for!(T);
-    let mut object = match serde_json::to_value(schema) {
-        Ok(serde_json::Value::Object(map)) => map,
-        _ => JsonObject::new(),
-    };
-    // The tool has its own name and description; the Rust type's are noise.
-    object.remove("title");
-    object.remove("description");
-    if !object.contains_key("type") {
-        object.insert("type".into(), "object".into());
-    }
-    if object.get("type").and_then(|t| t.as_str()) == Some("object")
-        && !object.contains_key("properties")
-    {
-        object.insert(
-            "properties".into(),
-            serde_json::Value::Object(JsonObject::new()),
-        );
-    }
-    object
-}
-
 /// Decodes tool arguments, naming the offending field on failure.
 fn decode_args<A: DeserializeOwned>(args: Option<&RawValue>) -> Result<A, String> {
     let text = args.map_or("{}", RawValue::get);
@@ -215,7 +193,8 @@ pub fn is_valid_tool_name(name: &str) -> bool {
 }
 
 impl ToolDef {
-    /// A tool with typed arguments; the `inputSchema` is generated from `A`.
+    /// A tool with typed arguments; the `inputSchema` is generated from `A` by [`schema_of`]
+    /// (an `Option` or `#[serde(default)]` field is optional, not nullable).
     ///
     /// ```
     /// use mcp_http_server::{ToolDef, RequestContext};
@@ -254,7 +233,7 @@ impl ToolDef {
     }
 
     /// A tool with typed arguments and typed structured output: `outputSchema` is generated from
-    /// `O` and every result carries `structuredContent` (TL-5).
+    /// `O` by [`output_schema_of`] and every result carries `structuredContent` (TL-5).
     pub fn structured<A, O, E, F, Fut>(
         name: impl Into<String>,
         description: impl Into<String>,
@@ -272,7 +251,7 @@ impl ToolDef {
             let f = f.clone();
             async move { f(args, ctx).await.map(Json) }
         });
-        def.tool.output_schema = Some(schema_of::<O>());
+        def.tool.output_schema = Some(output_schema_of::<O>());
         def
     }
 

@@ -234,20 +234,42 @@ fn conformance_tools(b: ServerBuilder) -> ServerBuilder {
         },
     ))
     .tool(ToolDef::raw(
-        Tool::new(
-            "json_schema_2020_12_tool",
-            json!({
-                "$schema": "https://json-schema.org/draft/2020-12/schema",
-                "type": "object",
-                "$defs": { "address": { "type": "object",
-                    "properties": { "street": { "type": "string" }, "city": { "type": "string" } } } },
-                "properties": { "name": { "type": "string" }, "address": { "$ref": "#/$defs/address" } },
-                "additionalProperties": false
-            }),
-        )
-        .with_description("Tool with JSON Schema 2020-12 features for conformance testing (SEP-1613)"),
+        Tool::new("json_schema_2020_12_tool", json_schema_2020_12_input())
+            .with_description("Tool with JSON Schema 2020-12 features for conformance testing (SEP-1613, SEP-2106)"),
         |args, _| async move { format!("JSON Schema 2020-12 tool called with: {}", serde_json::Value::Object(args)) },
     ))
+}
+
+/// The input schema of `json_schema_2020_12_tool`: the one the conformance suite's
+/// `json-schema-2020-12` scenario describes. Besides `$schema`, `$defs`, `$ref` and
+/// `additionalProperties` (SEP-1613) it uses the rest of the 2020-12 vocabulary that SEP-2106
+/// allows in `inputSchema`: an `$anchor` inside `$defs`, composition (`allOf` holding an `anyOf`:
+/// a phone number or an email address is required) and a conditional (`if` the contact method is
+/// `phone` `then` `phone` is required, `else` `email` is).
+fn json_schema_2020_12_input() -> serde_json::Value {
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "$defs": {
+            "address": {
+                "$anchor": "addressDef",
+                "type": "object",
+                "properties": { "street": { "type": "string" }, "city": { "type": "string" } }
+            }
+        },
+        "properties": {
+            "name": { "type": "string" },
+            "address": { "$ref": "#/$defs/address" },
+            "contactMethod": { "type": "string", "enum": ["phone", "email"] },
+            "phone": { "type": "string" },
+            "email": { "type": "string" }
+        },
+        "allOf": [{ "anyOf": [{ "required": ["phone"] }, { "required": ["email"] }] }],
+        "if": { "properties": { "contactMethod": { "const": "phone" } }, "required": ["contactMethod"] },
+        "then": { "required": ["phone"] },
+        "else": { "required": ["email"] },
+        "additionalProperties": false
+    })
 }
 
 fn practical_tools(b: ServerBuilder) -> ServerBuilder {
