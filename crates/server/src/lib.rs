@@ -31,7 +31,7 @@ mod uri_template;
 
 pub use mcp_http_core::{RequestContext, RequestError};
 pub use mcp_http_proto as proto;
-pub use registry::{PromptDef, ResourceDef, TemplateDef};
+pub use registry::{HandlerError, PromptDef, ResourceDef, TemplateDef};
 pub use schema::{output_schema_of, schema_of};
 pub use server::{Server, ServerBuilder, WeakServer};
 pub use tool::{IntoToolResult, Json, NoArgs, ToolDef, ToolError, is_valid_tool_name};

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use mcp_http_core::RequestContext;
+use mcp_http_core::{RequestContext, RequestError};
 use mcp_http_proto::{
     CompleteRequestParams, CompleteResult, ErrorObject, GetPromptResult, Prompt,
     ReadResourceResult, Resource, ResourceTemplate,
@@ -14,20 +14,73 @@ use mcp_http_proto::{
 
 use crate::uri_template::UriTemplate;
 
-type ReadFn = dyn Fn(String, RequestContext) -> BoxFuture<'static, Result<ReadResourceResult, ErrorObject>>
+/// The failure of a resource read, a template read or a prompt: a JSON-RPC error, or a request
+/// to the client that failed (`ctx.sample(..)?`, `ctx.elicit(..)?`, `ctx.roots()?`), kept intact
+/// so the session can tell what happened. In the legacy era the latter is answered with the
+/// JSON-RPC error [`RequestError::to_error_object`] gives.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum HandlerError {
+    /// Answered as this JSON-RPC error.
+    Rpc(ErrorObject),
+    /// A request to the client failed.
+    Request(RequestError),
+}
+
+impl fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HandlerError::Rpc(e) => e.fmt(f),
+            HandlerError::Request(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for HandlerError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            HandlerError::Request(e) => Some(e),
+            HandlerError::Rpc(_) => None,
+        }
+    }
+}
+
+impl From<ErrorObject> for HandlerError {
+    fn from(e: ErrorObject) -> Self {
+        HandlerError::Rpc(e)
+    }
+}
+
+impl From<RequestError> for HandlerError {
+    fn from(e: RequestError) -> Self {
+        HandlerError::Request(e)
+    }
+}
+
+/// The legacy era's answer to a failed handler.
+impl From<HandlerError> for ErrorObject {
+    fn from(e: HandlerError) -> Self {
+        match e {
+            HandlerError::Rpc(e) => e,
+            HandlerError::Request(e) => e.to_error_object(),
+        }
+    }
+}
+
+type ReadFn = dyn Fn(String, RequestContext) -> BoxFuture<'static, Result<ReadResourceResult, HandlerError>>
     + Send
     + Sync;
 type ReadTemplateFn = dyn Fn(
         String,
         HashMap<String, String>,
         RequestContext,
-    ) -> BoxFuture<'static, Result<ReadResourceResult, ErrorObject>>
+    ) -> BoxFuture<'static, Result<ReadResourceResult, HandlerError>>
     + Send
     + Sync;
 type GetPromptFn = dyn Fn(
         HashMap<String, String>,
         RequestContext,
-    ) -> BoxFuture<'static, Result<GetPromptResult, ErrorObject>>
+    ) -> BoxFuture<'static, Result<GetPromptResult, HandlerError>>
     + Send
     + Sync;
 pub(crate) type CompleteFn = dyn Fn(
@@ -57,7 +110,7 @@ impl ResourceDef {
     pub fn new<F, Fut>(resource: Resource, read: F) -> Self
     where
         F: Fn(String, RequestContext) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<ReadResourceResult, ErrorObject>> + Send + 'static,
+        Fut: Future<Output = Result<ReadResourceResult, HandlerError>> + Send + 'static,
     {
         ResourceDef {
             resource,
@@ -108,7 +161,7 @@ impl TemplateDef {
     pub fn new<F, Fut>(template: ResourceTemplate, read: F) -> Self
     where
         F: Fn(String, HashMap<String, String>, RequestContext) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<ReadResourceResult, ErrorObject>> + Send + 'static,
+        Fut: Future<Output = Result<ReadResourceResult, HandlerError>> + Send + 'static,
     {
         let matcher = UriTemplate::parse(&template.uri_template);
         TemplateDef {
@@ -145,7 +198,7 @@ impl PromptDef {
     pub fn new<F, Fut>(prompt: Prompt, get: F) -> Self
     where
         F: Fn(HashMap<String, String>, RequestContext) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<GetPromptResult, ErrorObject>> + Send + 'static,
+        Fut: Future<Output = Result<GetPromptResult, HandlerError>> + Send + 'static,
     {
         PromptDef {
             prompt,
@@ -171,5 +224,34 @@ impl PromptDef {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    fn read_with_roots() -> Result<ReadResourceResult, HandlerError> {
+        // What `ctx.roots().await?` does in a resource read when the client has no roots.
+        Err(RequestError::CapabilityNotSupported("roots"))?
+    }
+
+    #[test]
+    fn a_failed_request_to_the_client_is_kept_and_answered_as_its_error() {
+        let error = read_with_roots().err();
+        assert!(matches!(
+            &error,
+            Some(HandlerError::Request(RequestError::CapabilityNotSupported(
+                "roots"
+            )))
+        ));
+        assert!(error.as_ref().and_then(|e| e.source()).is_some());
+        let answered = error.map(ErrorObject::from);
+        assert_eq!(
+            answered.map(|e| e.message),
+            Some("the client did not declare the roots capability".to_owned())
+        );
     }
 }

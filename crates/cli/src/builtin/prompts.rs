@@ -1,15 +1,15 @@
 //! The built-in server's prompts and completion.
 
 use mcp_http_proto::{CompleteResult, GetPromptResult, Prompt, PromptArgument, PromptMessage};
-use mcp_http_server::{PromptDef, ServerBuilder};
+use mcp_http_server::{HandlerError, PromptDef, ServerBuilder};
 use serde_json::json;
 
 use super::TEST_IMAGE_BASE64;
 
-fn messages(value: serde_json::Value) -> Result<GetPromptResult, mcp_http_proto::ErrorObject> {
+fn messages(value: serde_json::Value) -> Result<GetPromptResult, HandlerError> {
     serde_json::from_value::<Vec<PromptMessage>>(value)
         .map(GetPromptResult::new)
-        .map_err(|_| mcp_http_proto::ErrorObject::internal())
+        .map_err(|_| mcp_http_proto::ErrorObject::internal().into())
 }
 
 fn prompt(name: &str, description: &str, arguments: &[(&str, &str)]) -> Prompt {
