@@ -182,7 +182,7 @@ async fn a_deleted_session_gives_session_expired() {
     let client = connect(&server.url, config, Arc::default()).await;
     assert_eq!(server.service.session_count(), 1);
     // The server ends the session; the next request learns it from the 404.
-    server.service.end_all_sessions();
+    server.service.end_all_sessions().await;
     let err = client.ping().await.unwrap_err();
     assert!(
         matches!(&err, RequestError::Transport(t) if t.kind() == TransportErrorKind::SessionExpired),

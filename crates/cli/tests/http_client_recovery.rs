@@ -40,7 +40,7 @@ async fn an_expired_session_is_replaced_and_the_request_retried() {
     assert_eq!(echo(&client, "one").await.unwrap(), "one");
     // T-41: the server forgets the session; the next call gets 404, and the client starts a new
     // session and sends the call again, without the caller seeing anything.
-    server.service.end_all_sessions();
+    server.service.end_all_sessions().await;
     assert_eq!(server.service.session_count(), 0);
     assert_eq!(echo(&client, "two").await.unwrap(), "two");
     assert_eq!(server.service.session_count(), 1);
@@ -55,7 +55,7 @@ async fn concurrent_requests_share_one_new_session() {
             .await
             .unwrap(),
     );
-    server.service.end_all_sessions();
+    server.service.end_all_sessions().await;
     let calls: Vec<_> = (0..8)
         .map(|i| {
             let client = client.clone();

@@ -43,6 +43,14 @@ pub struct SharedClient {
 }
 
 impl SharedClient {
+    /// The client half of `info` and capabilities kept as their JSON text (a stored session's).
+    pub fn from_raw(info: Implementation, capabilities: Option<Arc<RawValue>>) -> Self {
+        SharedClient {
+            info: Arc::new(info),
+            capabilities,
+        }
+    }
+
     /// The client half of `info` and `capabilities`.
     pub fn new(info: Implementation, capabilities: &ClientCapabilities) -> Self {
         SharedClient {
@@ -53,6 +61,18 @@ impl SharedClient {
         }
     }
 }
+
+/// The levels by rank.
+const LEVELS: [LoggingLevel; 8] = [
+    LoggingLevel::Debug,
+    LoggingLevel::Info,
+    LoggingLevel::Notice,
+    LoggingLevel::Warning,
+    LoggingLevel::Error,
+    LoggingLevel::Critical,
+    LoggingLevel::Alert,
+    LoggingLevel::Emergency,
+];
 
 /// The severity rank of a level, debug = 0 .. emergency = 7 (RFC 5424 order, LG-2a).
 pub fn level_rank(level: LoggingLevel) -> u8 {
@@ -150,6 +170,19 @@ impl SessionState {
             .store(level_rank(level) + 1, Ordering::Relaxed);
     }
 
+    /// The level the client set with `logging/setLevel`, if it did.
+    pub fn log_level(&self) -> Option<LoggingLevel> {
+        match self.log_level.load(Ordering::Relaxed) {
+            0 => None,
+            n => LEVELS.get(usize::from(n - 1)).copied(),
+        }
+    }
+
+    /// The client's capabilities as the JSON text it sent (what a session store keeps).
+    pub fn client_capabilities_raw(&self) -> Option<&Arc<RawValue>> {
+        self.client_capabilities.get()
+    }
+
     /// Whether a log message at `level` passes the client's `logging/setLevel` filter. Before any
     /// `setLevel`, every level passes (LG-6, as the official SDKs do).
     pub fn log_enabled(&self, level: LoggingLevel) -> bool {
@@ -212,5 +245,8 @@ mod tests {
         assert_eq!(state.client_capabilities(), Some(caps));
         assert_eq!(state.client_info().map(|i| i.name.as_str()), Some("c"));
         assert!(state.server_info().is_none());
+        assert_eq!(state.log_level(), None);
+        state.set_log_level(LoggingLevel::Warning);
+        assert_eq!(state.log_level(), Some(LoggingLevel::Warning));
     }
 }

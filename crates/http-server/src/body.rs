@@ -35,8 +35,9 @@ impl Drop for ConnectionGuard {
 /// ends normally, the client has everything and the stream's stored events are dropped.
 pub(crate) struct Completion {
     pub(crate) done: Arc<AtomicBool>,
-    pub(crate) store: Arc<dyn crate::event_store::EventStore>,
+    pub(crate) log: Arc<dyn crate::sessions::EventLog>,
     pub(crate) session: Arc<str>,
+    pub(crate) tag: Arc<str>,
     pub(crate) stream: u64,
 }
 
@@ -148,7 +149,11 @@ impl SseBody {
         if let Some(c) = self.completion.take()
             && c.done.load(Ordering::Acquire)
         {
-            c.store.forget_stream(&c.session, c.stream);
+            let key = crate::sessions::StreamKey {
+                tag: &c.tag,
+                stream: c.stream,
+            };
+            c.log.forget_stream(&c.session, key);
         }
     }
 

@@ -19,7 +19,6 @@
 mod body;
 mod checks;
 mod config;
-pub mod event_store;
 mod post;
 mod queue;
 mod random;
@@ -27,15 +26,18 @@ mod rejection;
 mod router;
 mod serve;
 mod service;
-mod session;
+pub mod sessions;
 mod sse;
 
 pub use body::ResponseBody;
 pub use config::{HttpConfig, PrincipalFn, ResponseMode};
-pub use event_store::{EventStore, MemoryEventStore};
 pub use mcp_http_core::{HandlerFactory, Principal};
 pub use serve::serve;
 pub use service::{StreamableHttpService, StreamableHttpServiceBuilder};
+pub use sessions::{
+    EventLog, MemoryBus, MemoryEventLog, MemorySessionStore, MessageBus, SessionRecord,
+    SessionStore,
+};
 
 /// Mounts the endpoint in an axum router at the configured path.
 #[cfg(feature = "axum")]

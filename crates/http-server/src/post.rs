@@ -15,11 +15,10 @@ use serde_json::value::RawValue;
 
 use crate::checks;
 use crate::config::ResponseMode;
-use crate::random;
 use crate::rejection::Rejection;
 use crate::router::{Pending, Router};
 use crate::service::{HttpResponse, SESSION_HEADER, StreamableHttpService, json, sse, status};
-use crate::session::Session;
+use crate::sessions::Session;
 
 const MODERN_VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
 
@@ -117,26 +116,65 @@ impl StreamableHttpService {
                 Err(Rejection::ModernRequest(request.id))
             }
             Parsed::Single(message) => {
-                let session = self.session(parts, principal.as_ref())?;
+                let session = self.session(parts, principal.as_ref()).await?;
                 let span = tracing::debug_span!("mcp", session = %session.id);
                 let _enter = span.enter();
                 match message {
                     Message::Request(request) if request.method == method::INITIALIZE => {
                         Err(Rejection::AlreadyInitialized(request.id))
                     }
+                    Message::Request(request) if request.method == method::LOGGING_SET_LEVEL => {
+                        // The level is part of the session's record: every instance applies it.
+                        let (router, peer) = (&session.router, &session.peer);
+                        let answered = self.answer(router, peer, request, extensions, false).await;
+                        self.inner.sessions.sync(&session).await;
+                        answered
+                    }
                     Message::Request(request) => {
                         let (router, peer) = (&session.router, &session.peer);
                         self.answer(router, peer, request, extensions, false).await
                     }
-                    other => {
-                        // T-5: notifications and responses are accepted with 202 and no body.
-                        session.peer.receive(other).await;
-                        Ok(status(StatusCode::ACCEPTED))
-                    }
+                    // T-5: notifications and responses are accepted with 202 and no body.
+                    other => Box::pin(self.accept(&session, other)).await,
                 }
             }
             Parsed::Batch(items) => Box::pin(self.batch(parts, principal, items, extensions)).await,
         }
+    }
+
+    /// A client's notification or response in a session: for this instance's peer, or passed on
+    /// to the instance that waits for it (an answer whose id names another instance, a
+    /// cancellation of a request that may run anywhere).
+    async fn accept(&self, session: &Session, message: Message) -> Result<HttpResponse, Rejection> {
+        let sessions = &self.inner.sessions;
+        match &message {
+            Message::Response(response) => {
+                if let Some(owner) = response
+                    .id
+                    .as_ref()
+                    .and_then(|id| sessions.owner_elsewhere(id))
+                {
+                    let json = Bytes::from(message.to_json_bytes());
+                    sessions
+                        .forward(owner, Some(session.id.clone()), json)
+                        .await?;
+                    return Ok(status(StatusCode::ACCEPTED));
+                }
+            }
+            Message::Notification(n)
+                if sessions.clustered() && n.method == method::NOTIFICATION_CANCELLED =>
+            {
+                let json = Bytes::from(message.to_json_bytes());
+                sessions.notify_all(&session.id, json).await;
+            }
+            _ => {}
+        }
+        let initialized = matches!(&message, Message::Notification(n) if n.method == method::NOTIFICATION_INITIALIZED);
+        session.peer.receive(message).await;
+        if initialized {
+            sessions.sync(session).await;
+        }
+        Ok(status(StatusCode::ACCEPTED))
     }
 
     /// Runs a request and answers its POST with JSON or SSE, as the response mode says. With
@@ -212,36 +250,16 @@ impl StreamableHttpService {
         request: RpcRequest,
         extensions: Extensions,
     ) -> Result<HttpResponse, Rejection> {
-        let inner = &self.inner;
+        let sessions = &self.inner.sessions;
         if let Some(existing) = parts
             .headers
             .get(SESSION_HEADER)
             .and_then(|v| v.to_str().ok())
-            && inner.sessions.contains_key(existing)
+            && sessions.local.contains_key(existing)
         {
             return Err(Rejection::AlreadyInitialized(request.id));
         }
-        if inner
-            .shutting_down
-            .load(std::sync::atomic::Ordering::Relaxed)
-        {
-            return Err(Rejection::ShuttingDown);
-        }
-        if inner.sessions.len() >= inner.config.max_sessions {
-            return Err(Rejection::TooManySessions);
-        }
-        let id = random::session_id().map_err(|_| Rejection::RandomUnavailable)?;
-        let router = Router::new(id.clone(), &inner.config, &inner.event_store, None)
-            .map_err(|_| Rejection::RandomUnavailable)?;
-        let router = Arc::new(router);
-        let peer = Peer::new(
-            router.clone(),
-            inner.handlers.session_handler(),
-            inner.peer_config.clone(),
-        );
-        let session = Arc::new(Session::new(id.clone(), peer, router, principal));
-        inner.sessions.insert(id.clone(), session.clone());
-        tracing::debug!(session = %id, "session created");
+        let session = sessions.create(principal)?;
         // The POST waits for the initialize's response in every mode: only a successful one
         // creates the session and sends its id (T-38).
         let answered = self
@@ -249,15 +267,16 @@ impl StreamableHttpService {
             .await;
         if !session.peer.state().is_negotiated() {
             // The initialize failed: no session is created, and no id is sent.
-            inner.sessions.remove(&id);
-            session.router.close_all(false);
-            session.peer.close();
-            tracing::debug!(session = %id, "initialize failed; session discarded");
+            sessions.discard(&session);
             return answered;
         }
         let mut response = answered?;
+        if let Err(rejection) = sessions.commit(&session).await {
+            sessions.discard(&session);
+            return Err(rejection);
+        }
         session.sync_priming();
-        if let Ok(value) = HeaderValue::from_str(&id) {
+        if let Ok(value) = HeaderValue::from_str(&session.id) {
             response.headers_mut().insert(SESSION_HEADER, value);
         }
         Ok(response)
@@ -270,7 +289,7 @@ impl StreamableHttpService {
         items: Vec<Box<RawValue>>,
         extensions: Extensions,
     ) -> Result<HttpResponse, Rejection> {
-        let session = self.session(parts, principal.as_ref())?;
+        let session = self.session(parts, principal.as_ref()).await?;
         // T-4, T-10: batches only in a session that negotiated 2025-03-26.
         if session.peer.state().protocol_version() != Some(ProtocolVersion::V2025_03_26) {
             return Err(Rejection::BatchNotSupported);
@@ -362,28 +381,26 @@ impl StreamableHttpService {
             }
             Message::Request(request) => {
                 let inner = &self.inner;
+                let sessions = &inner.sessions;
                 // Only a stream can be resumed: in JSON mode no event id ever reaches the client.
                 let resumable =
                     inner.config.resumable && inner.config.response_mode != ResponseMode::Json;
-                let live = resumable.then(|| inner.live.clone());
-                let stateless = (inner.back_channel.clone(), live);
-                let router = Router::new(
-                    "".into(),
-                    &inner.config,
-                    &inner.event_store,
-                    Some(stateless),
-                )
-                .map_err(|_| Rejection::RandomUnavailable)?;
+                let live = resumable.then(|| sessions.live.clone());
+                let stateless = (sessions.back_channel.clone(), live);
+                let router = Router::new("".into(), &inner.config, sessions.log(), Some(stateless))
+                    .map_err(|_| Rejection::RandomUnavailable)?;
                 let router = Arc::new(router);
                 if resumable {
-                    inner
+                    sessions
                         .live
                         .insert(router.tag().clone(), Arc::downgrade(&router));
                 }
-                let config = inner
-                    .peer_config
-                    .clone()
-                    .request_id_prefix(Some(router.id_prefix()));
+                // Globally unique server-to-client ids; in a cluster they name this instance.
+                let prefix = match sessions.clustered() {
+                    true => format!("{}.{}", sessions.backends.instance, router.id_prefix()).into(),
+                    false => router.id_prefix(),
+                };
+                let config = sessions.peer_config.clone().request_id_prefix(Some(prefix));
                 let peer = Peer::new(router.clone(), inner.handlers.stateless_handler(), config);
                 router.set_peer(peer.downgrade());
                 if !is_initialize {
@@ -402,10 +419,21 @@ impl StreamableHttpService {
             Message::Response(response) => {
                 // Design idea 7: a client's answer to a server-to-client request finds its handler
                 // by the request's globally unique id.
+                let sessions = &self.inner.sessions;
+                let owner = response
+                    .id
+                    .as_ref()
+                    .and_then(|id| sessions.owner_elsewhere(id))
+                    .map(str::to_owned);
+                if let Some(owner) = owner {
+                    let json = Bytes::from(Message::Response(response).to_json_bytes());
+                    sessions.forward(&owner, None, json).await?;
+                    return Ok(status(StatusCode::ACCEPTED));
+                }
                 let waiting = response
                     .id
                     .as_ref()
-                    .and_then(|id| self.inner.back_channel.remove(id));
+                    .and_then(|id| sessions.back_channel.remove(id));
                 match waiting.and_then(|(_, peer)| peer.upgrade()) {
                     Some(peer) => peer.receive(Message::Response(response)).await,
                     None => {
@@ -460,12 +488,12 @@ mod tests {
         let handler: Arc<dyn Handler> = Arc::new(Nothing);
         let sessions = StreamableHttpService::new(handler.clone(), HttpConfig::default());
         let stateless = StreamableHttpService::new(handler, HttpConfig::default().stateless(true));
-        random::FAIL.with(|f| f.set(true));
+        crate::random::FAIL.with(|f| f.set(true));
         let refused = [
             sessions.handle(post(init)).await,
             stateless.handle(post(call)).await,
         ];
-        random::FAIL.with(|f| f.set(false));
+        crate::random::FAIL.with(|f| f.set(false));
         for response in refused {
             assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
             assert_eq!(response.headers()["retry-after"], "5");

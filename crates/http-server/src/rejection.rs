@@ -60,6 +60,9 @@ pub(crate) enum Rejection {
     ShuttingDown,
     /// The session limit is reached (503 with `Retry-After`).
     TooManySessions,
+    /// The session store or message bus shared with other instances is unreachable (503 with
+    /// `Retry-After`): not 404, since the session may well exist.
+    StoreUnavailable,
     /// The system's random number generator failed, so no unguessable id can be made (503 with
     /// `Retry-After`, T-38a): nothing guessable is ever handed out instead.
     RandomUnavailable,
@@ -77,7 +80,9 @@ impl Rejection {
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             TooManyStreams => StatusCode::TOO_MANY_REQUESTS,
-            ShuttingDown | TooManySessions | RandomUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ShuttingDown | TooManySessions | RandomUnavailable | StoreUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             BodyUnreadable
             | InvalidMessage(_)
             | SessionRequired
@@ -156,6 +161,7 @@ impl Rejection {
             }
             ShuttingDown => "Service Unavailable: the server is shutting down",
             TooManySessions => "Service Unavailable: too many sessions, retry later",
+            StoreUnavailable => "Service Unavailable: session storage is unreachable, retry later",
             RandomUnavailable => {
                 "Service Unavailable: the server cannot make a secure identifier right now"
             }

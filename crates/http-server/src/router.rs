@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use bytes::{Bytes, BytesMut};
 use dashmap::DashMap;
 use foldhash::{HashMap, HashMapExt};
+use futures::TryStreamExt;
 use mcp_http_core::peer::WeakPeer;
 use mcp_http_core::{
     MessageSink, Outbound, OutboundKind, Sending, TransportError, TransportErrorKind,
@@ -24,9 +25,9 @@ use tokio::sync::Notify;
 
 use crate::body::{Completion, ConnectionGuard, ResponseBody};
 use crate::config::{HttpConfig, ResponseMode};
-use crate::event_store::{EventStore, ReplayError};
 use crate::queue::{QueueRx, QueueTx, queue};
 use crate::random::{self, RandomUnavailable};
+use crate::sessions::{EventLog, StreamKey};
 use crate::sse;
 
 /// Server-to-client request ids of stateless requests, so a client's POSTed response reaches the
@@ -114,7 +115,7 @@ pub(crate) struct Router {
     queue: usize,
     get_buffer: usize,
     keep_alive: Option<std::time::Duration>,
-    store: Arc<dyn crate::event_store::EventStore>,
+    log: Arc<dyn EventLog>,
     /// Priming events and polling closes only where the session negotiated 2025-11-25 or later
     /// (T-21b).
     priming: AtomicBool,
@@ -141,6 +142,20 @@ pub(crate) fn parse_event_id(id: &str) -> Result<(&str, u64, u64), ResumeError> 
         (Ok(stream), Ok(seq)) => Ok((tag, stream, seq)),
         _ => Err(ResumeError::Malformed),
     }
+}
+
+/// Whether replayed frames hold a JSON-RPC response (a message with a `result` or an `error`
+/// and no `method`), which ends a request stream.
+fn contains_response(frames: &[u8]) -> bool {
+    frames
+        .split(|&b| b == b'\n')
+        .filter_map(|line| line.strip_prefix(b"data: "))
+        .any(|data| {
+            matches!(
+                mcp_http_proto::jsonrpc::Message::parse(data),
+                Ok(mcp_http_proto::jsonrpc::Message::Response(_))
+            )
+        })
 }
 
 /// Frames replayed events with their original ids.
@@ -176,7 +191,7 @@ impl Router {
     pub(crate) fn new(
         session: Arc<str>,
         config: &HttpConfig,
-        store: &Arc<dyn EventStore>,
+        log: &Arc<dyn EventLog>,
         stateless: Option<(BackChannel, Option<LiveStreams>)>,
     ) -> Result<Self, RandomUnavailable> {
         let (session, tag, back_channel, live) = match stateless {
@@ -197,7 +212,7 @@ impl Router {
             queue: config.connection_queue.max(1),
             get_buffer: config.get_buffer,
             keep_alive: config.keep_alive,
-            store: store.clone(),
+            log: log.clone(),
             priming: AtomicBool::new(false),
             connections: Arc::new(AtomicUsize::new(0)),
             back_channel: back_channel.map(|b| (b, OnceLock::new())),
@@ -235,6 +250,14 @@ impl Router {
 
     fn priming(&self) -> bool {
         self.resumable && self.priming.load(Ordering::Relaxed)
+    }
+
+    /// The log of stream `sid` of this router.
+    fn key(&self, sid: u64) -> StreamKey<'_> {
+        StreamKey {
+            tag: &self.tag,
+            stream: sid,
+        }
     }
 
     fn event_id(&self, stream: u64, seq: u64) -> sse::EventId<'_> {
@@ -354,8 +377,8 @@ impl Router {
             let seq = stream.next_seq;
             stream.next_seq += 1;
             if keep {
-                self.store
-                    .store(&self.session, sid, seq, Some(json.clone()));
+                self.log
+                    .append(&self.session, self.key(sid), seq, Some(json.clone()));
             }
             self.event_id(sid, seq)
         });
@@ -384,7 +407,7 @@ impl Router {
             let seq = stream.next_seq;
             stream.next_seq += 1;
             if keep {
-                self.store.store(&self.session, sid, seq, None);
+                self.log.append(&self.session, self.key(sid), seq, None);
             }
             sse::put_priming(out, self.event_id(sid, seq), self.retry_ms);
         }
@@ -398,8 +421,9 @@ impl Router {
     ) -> ResponseBody {
         let completion = completion.map(|(stream, done)| Completion {
             done,
-            store: self.store.clone(),
+            log: self.log.clone(),
             session: self.session.clone(),
+            tag: self.tag.clone(),
             stream,
         });
         let guard = Some(ConnectionGuard::new(&self.connections));
@@ -493,64 +517,125 @@ impl Router {
         self.body(prefix, rx, None)
     }
 
-    /// Resumes the stream named by `last_event_id` (T-33, T-34): the events after it, then the
-    /// live stream if it is still running.
-    pub(crate) fn resume(&self, last_event_id: &str) -> Result<ResponseBody, ResumeError> {
+    /// Resumes the stream named by `last_event_id` (T-33, T-34): the events after it from the
+    /// log, then the live stream if it is still running here. A stream another router of the
+    /// same session numbered (another instance's) is replayed from the log; if its response is
+    /// not there yet, the connection ends after a `retry` field and the client polls again.
+    pub(crate) async fn resume(&self, last_event_id: &str) -> Result<ResponseBody, ResumeError> {
         let (tag, sid, seq) = parse_event_id(last_event_id)?;
         if !self.resumable {
             return Err(ResumeError::Unknown);
         }
         if tag != &*self.tag {
-            return Err(ResumeError::Foreign);
+            return self.resume_elsewhere(tag, sid, seq).await;
         }
         let (tx, rx) = queue(self.queue);
         let done = Arc::new(AtomicBool::new(false));
-        let mut prefix = BytesMut::new();
-        let mut st = self.lock();
-        let events = self
-            .store
-            .replay(&self.session, sid, seq)
-            .map_err(|e| match e {
-                ReplayError::UnknownStream | ReplayError::Evicted => ResumeError::Unknown,
-            })?;
-        replayed(&self.tag, sid, &events, &mut prefix);
-        let mut answered = st.get_stream != Some(sid) && !st.streams.contains_key(&sid);
-        if let Some(stream) = st.streams.get_mut(&sid) {
-            // A stream whose POST never chose: what waited is part of the replay too.
-            if let Some(waiting) = stream.waiting.take() {
-                answered = self.flush_waiting(sid, stream, &waiting, &mut prefix, true);
+        // Under the lock: what waited goes to the log, the live connection is attached, and the
+        // events the replay must cover are those numbered before `upto`.
+        let (answered, upto, is_get) = {
+            let mut st = self.lock();
+            let mut answered = st.get_stream != Some(sid) && !st.streams.contains_key(&sid);
+            let mut upto = u64::MAX;
+            if let Some(stream) = st.streams.get_mut(&sid) {
+                // A stream whose POST never chose: what waited is part of the replay too.
+                if let Some(waiting) = stream.waiting.take() {
+                    answered =
+                        self.flush_waiting(sid, stream, &waiting, &mut BytesMut::new(), true);
+                }
+                upto = stream.next_seq;
+                if !answered {
+                    stream.conn = Some(tx);
+                    stream.completed = Some(done.clone());
+                }
             }
-            if !answered {
-                stream.conn = Some(tx);
-                stream.completed = Some(done.clone());
-            }
-        }
+            (answered, upto, st.get_stream == Some(sid))
+        };
+        // No lock across the replay's await.
+        let prefix = self.replay(&self.tag, sid, seq, upto).await?;
         if answered {
             // A finished request stream: the replay holds its response.
             done.store(true, Ordering::Release);
-            finish(&mut st, sid);
+            let mut st = self.lock();
+            if st.streams.contains_key(&sid) {
+                finish(&mut st, sid);
+            }
         }
-        let is_get = st.get_stream == Some(sid);
-        drop(st);
         Ok(self.body(prefix, rx, (!is_get).then_some((sid, done))))
     }
 
+    /// The events of stream `sid` numbered by router `tag` after `after` and before `upto`,
+    /// framed with their original ids.
+    async fn replay(
+        &self,
+        tag: &str,
+        sid: u64,
+        after: u64,
+        upto: u64,
+    ) -> Result<BytesMut, ResumeError> {
+        let key = StreamKey { tag, stream: sid };
+        let events: Vec<(u64, Bytes)> = self
+            .log
+            .replay(&self.session, key, after)
+            .try_collect()
+            .await
+            .map_err(|_| ResumeError::Unknown)?;
+        let mut prefix = BytesMut::new();
+        for (seq, json) in events.iter().filter(|(seq, _)| *seq < upto) {
+            sse::put_event(&mut prefix, Some(event_id(tag, sid, *seq)), json);
+        }
+        Ok(prefix)
+    }
+
+    /// Resumes a stream of this session that another router numbered (T-36: the log is looked
+    /// up within this session only, so another session's id finds nothing).
+    async fn resume_elsewhere(
+        &self,
+        tag: &str,
+        sid: u64,
+        after: u64,
+    ) -> Result<ResponseBody, ResumeError> {
+        if !self
+            .log
+            .contains(&self.session, StreamKey { tag, stream: sid })
+        {
+            return Err(ResumeError::Foreign);
+        }
+        let mut prefix = self.replay(tag, sid, after, u64::MAX).await?;
+        // The response ends a request stream; until it is there, the client polls (T-12).
+        if !contains_response(&prefix) {
+            prefix.extend_from_slice(&sse::retry(self.retry_ms));
+        }
+        let guard = Some(ConnectionGuard::new(&self.connections));
+        Ok(ResponseBody::sse(
+            prefix.freeze(),
+            QueueRx::closed(),
+            self.keep_alive,
+            guard,
+            None,
+        ))
+    }
+
     /// Replays a finished stream of a stateless request whose router is gone, straight from the
-    /// store: `last_event_id` starts with the request's tag, which is also its store key.
-    pub(crate) fn replay_stored(
-        store: &Arc<dyn EventStore>,
+    /// log: `last_event_id` starts with the request's tag, which is also its session key.
+    pub(crate) async fn replay_stored(
+        log: &Arc<dyn EventLog>,
         last_event_id: &str,
     ) -> Result<ResponseBody, ResumeError> {
         let (tag, sid, seq) = parse_event_id(last_event_id)?;
-        let events = store
-            .replay(tag, sid, seq)
+        let key = StreamKey { tag, stream: sid };
+        let events: Vec<(u64, Bytes)> = log
+            .replay(tag, key, seq)
+            .try_collect()
+            .await
             .map_err(|_| ResumeError::Unknown)?;
         let mut prefix = BytesMut::new();
         replayed(tag, sid, &events, &mut prefix);
         let completion = Completion {
             done: Arc::new(AtomicBool::new(true)),
-            store: store.clone(),
+            log: log.clone(),
             session: Arc::from(tag),
+            tag: Arc::from(tag),
             stream: sid,
         };
         Ok(ResponseBody::sse(
@@ -773,8 +858,8 @@ mod tests {
 
     #[test]
     fn tables_go_with_the_first_call_stay_for_a_busy_session_and_go_at_the_reapers_pass() {
-        let store: Arc<dyn EventStore> = Arc::new(crate::event_store::MemoryEventStore::default());
-        let router = Router::new("s".into(), &HttpConfig::default(), &store, None).unwrap();
+        let log: Arc<dyn EventLog> = Arc::new(crate::sessions::MemoryEventLog::default());
+        let router = Router::new("s".into(), &HttpConfig::default(), &log, None).unwrap();
         call(&router, 1);
         assert!(
             !has_tables(&router),

@@ -4,27 +4,28 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
-use dashmap::DashMap;
 use futures::future::BoxFuture;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
-use mcp_http_core::{HandlerFactory, PeerConfig, Principal, SharedClient};
+use mcp_http_core::{HandlerFactory, Principal, SharedClient};
 use mcp_http_proto::lifecycle::{ElicitationCapability, RootsCapability, SamplingCapability};
 use mcp_http_proto::{ClientCapabilities, Implementation, JsonObject};
 
 use crate::body::ResponseBody;
 use crate::checks;
 use crate::config::{HttpConfig, PrincipalFn};
-use crate::event_store::{EventStore, MemoryEventStore};
 use crate::rejection::Rejection;
-use crate::router::{BackChannel, LiveStreams, Router, parse_event_id};
-use crate::session::Session;
+use crate::router::{Router, parse_event_id};
+use crate::sessions::{
+    Backends, EventLog, MemoryEventLog, MemorySessionStore, MessageBus, Session, SessionStore,
+    Sessions,
+};
 
 /// Header names as constants: a lookup by `&str` parses the name on every request.
 pub(crate) const SESSION_HEADER: HeaderName = HeaderName::from_static("mcp-session-id");
@@ -34,16 +35,13 @@ const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering
 
 pub(crate) struct Inner {
     pub(crate) handlers: Arc<dyn HandlerFactory>,
-    pub(crate) peer_config: PeerConfig,
     pub(crate) config: HttpConfig,
-    pub(crate) event_store: Arc<dyn EventStore>,
     principal: Option<PrincipalFn>,
-    pub(crate) sessions: DashMap<Arc<str>, Arc<Session>, foldhash::fast::RandomState>,
-    pub(crate) back_channel: BackChannel,
-    pub(crate) live: LiveStreams,
+    /// The session layer: the sessions, where their records and events are kept, and how the
+    /// instances that share them reach each other.
+    pub(crate) sessions: Arc<Sessions>,
     /// The client every stateless request is assumed to come from.
     pub(crate) stateless_client: SharedClient,
-    pub(crate) shutting_down: AtomicBool,
     pub(crate) connections: AtomicU64,
 }
 
@@ -79,7 +77,10 @@ impl std::fmt::Debug for StreamableHttpService {
 pub struct StreamableHttpServiceBuilder {
     handlers: Arc<dyn HandlerFactory>,
     config: HttpConfig,
-    event_store: Option<Arc<dyn EventStore>>,
+    event_log: Option<Arc<dyn EventLog>>,
+    session_store: Option<Arc<dyn SessionStore>>,
+    bus: Option<Arc<dyn MessageBus>>,
+    instance: Option<Arc<str>>,
     principal: Option<PrincipalFn>,
 }
 
@@ -98,9 +99,30 @@ impl StreamableHttpServiceBuilder {
         self
     }
 
-    /// Where SSE events are kept for replay (default: a [`MemoryEventStore`]).
-    pub fn event_store(mut self, store: Arc<dyn EventStore>) -> Self {
-        self.event_store = Some(store);
+    /// Where SSE events are kept for replay (default: a [`MemoryEventLog`]).
+    pub fn event_log(mut self, log: Arc<dyn EventLog>) -> Self {
+        self.event_log = Some(log);
+        self
+    }
+
+    /// Where session records are kept (default: a [`MemorySessionStore`] with the idle
+    /// timeout).
+    pub fn session_store(mut self, store: Arc<dyn SessionStore>) -> Self {
+        self.session_store = Some(store);
+        self
+    }
+
+    /// Shares the sessions with other instances through `bus` (with a session store and an
+    /// event log they share too): any of them then serves any request of any session.
+    pub fn message_bus(mut self, bus: Arc<dyn MessageBus>) -> Self {
+        self.bus = Some(bus);
+        self
+    }
+
+    /// This instance's name on the message bus (default: 12 random hex digits). It must not
+    /// contain a `.`.
+    pub fn instance_id(mut self, id: impl Into<Arc<str>>) -> Self {
+        self.instance = Some(id.into());
         self
     }
 
@@ -117,29 +139,44 @@ impl StreamableHttpServiceBuilder {
     /// Builds the service. Inside a tokio runtime it also starts the idle reaper, which stops
     /// when the service is dropped.
     pub fn build(self) -> StreamableHttpService {
-        let peer_config = self.handlers.peer_config();
+        let idle = self.config.idle_timeout;
+        let instance = self.instance.unwrap_or_else(|| {
+            crate::random::hex::<6>()
+                .unwrap_or_else(|_| Arc::from(format!("{:x}", std::process::id())))
+        });
+        let backends = Backends {
+            store: self
+                .session_store
+                .unwrap_or_else(|| Arc::new(MemorySessionStore::new(idle))),
+            log: self
+                .event_log
+                .unwrap_or_else(|| Arc::new(MemoryEventLog::default())),
+            bus: self.bus,
+            instance,
+        };
+        let sessions = Arc::new(Sessions::new(
+            backends,
+            self.config.clone(),
+            self.handlers.clone(),
+        ));
         let service = StreamableHttpService {
             inner: Arc::new(Inner {
                 handlers: self.handlers,
-                peer_config,
                 config: self.config,
-                event_store: self
-                    .event_store
-                    .unwrap_or_else(|| Arc::new(MemoryEventStore::default())),
                 principal: self.principal,
-                sessions: DashMap::default(),
-                back_channel: Arc::default(),
-                live: Arc::default(),
+                sessions,
                 stateless_client: SharedClient::new(
                     Implementation::new("unknown", "0"),
                     &stateless_capabilities(),
                 ),
-                shutting_down: AtomicBool::new(false),
                 connections: AtomicU64::new(0),
             }),
         };
         if tokio::runtime::Handle::try_current().is_ok() {
-            tokio::spawn(crate::session::reap(Arc::downgrade(&service.inner)));
+            tokio::spawn(reap(Arc::downgrade(&service.inner.sessions)));
+            if service.inner.sessions.clustered() {
+                tokio::spawn(Sessions::listen(Arc::downgrade(&service.inner.sessions)));
+            }
         }
         service
     }
@@ -208,7 +245,10 @@ impl StreamableHttpService {
         StreamableHttpServiceBuilder {
             handlers: Arc::new(handlers),
             config: HttpConfig::default(),
-            event_store: None,
+            event_log: None,
+            session_store: None,
+            bus: None,
+            instance: None,
             principal: None,
         }
     }
@@ -224,9 +264,9 @@ impl StreamableHttpService {
         &self.inner.config
     }
 
-    /// How many sessions are open.
+    /// How many sessions this instance serves.
     pub fn session_count(&self) -> usize {
-        self.inner.sessions.len()
+        self.inner.sessions.local.len()
     }
 
     /// How many TCP connections [`crate::serve`] has accepted for this service (a client that
@@ -237,18 +277,25 @@ impl StreamableHttpService {
 
     /// Ends every session now: their streams close, running handlers are cancelled, and later
     /// requests with their ids get 404.
-    pub fn end_all_sessions(&self) {
-        let ids: Vec<Arc<str>> = self.inner.sessions.iter().map(|s| s.id.clone()).collect();
+    pub async fn end_all_sessions(&self) {
+        let ids: Vec<Arc<str>> = self
+            .inner
+            .sessions
+            .local
+            .iter()
+            .map(|s| s.id.clone())
+            .collect();
         for id in ids {
-            self.inner.end_session(&id);
+            self.inner.sessions.end(&id).await;
         }
     }
 
     /// Starts a graceful shutdown: SSE connections end after a `retry` field so clients
     /// reconnect elsewhere, and new sessions are refused with 503.
     pub fn shutdown(&self) {
-        self.inner.shutting_down.store(true, Ordering::Relaxed);
-        for session in self.inner.sessions.iter() {
+        let sessions = &self.inner.sessions;
+        sessions.shutting_down.store(true, Ordering::Relaxed);
+        for session in sessions.local.iter() {
             session.router.close_all(true);
         }
     }
@@ -264,7 +311,10 @@ impl StreamableHttpService {
         let (mut parts, body) = request.into_parts();
         let answered = match self.answer_now(&parts) {
             Ok(Some(response)) => Ok(response),
-            Ok(None) => self.post(&mut parts, body).await,
+            Ok(None) if parts.method == Method::POST => self.post(&mut parts, body).await,
+            // GET and DELETE may wait for the session layer: boxed, so that their futures do
+            // not size every POST's.
+            Ok(None) => Box::pin(self.get_or_delete(&parts)).await,
             Err(rejection) => Err(rejection),
         };
         let mut response = answered.unwrap_or_else(Rejection::into_response);
@@ -301,18 +351,18 @@ impl StreamableHttpService {
                 return Err(Rejection::HostNotAllowed);
             }
         }
-        if parts.method == Method::GET && self.inner.shutting_down.load(Ordering::Relaxed) {
+        if parts.method == Method::GET && self.inner.sessions.is_shutting_down() {
             // A stream opened now would only be cut again: send the client elsewhere.
             return Err(Rejection::ShuttingDown);
         }
         Ok(Some(match parts.method {
             Method::POST => return Ok(None),
-            Method::GET if !config.stateless => self.get(parts)?,
+            Method::GET if !config.stateless => return Ok(None),
             // Stateless: no standalone stream, but a request's stream can be resumed (T-31).
             Method::GET if config.resumable && parts.headers.contains_key(LAST_EVENT_ID) => {
-                self.resume_stateless(parts)?
+                return Ok(None);
             }
-            Method::DELETE if !config.stateless => self.delete(parts)?,
+            Method::DELETE if !config.stateless => return Ok(None),
             Method::OPTIONS if config.cors => preflight(),
             _ => {
                 return Err(Rejection::MethodNotAllowed {
@@ -331,8 +381,9 @@ impl StreamableHttpService {
         }
     }
 
-    /// The session named by the request's header (T-39a, T-40), if it belongs to `principal`.
-    pub(crate) fn session(
+    /// The session named by the request's header (T-39a, T-40), if it belongs to `principal`:
+    /// one this instance serves, or one another instance created (from the session store).
+    pub(crate) async fn session(
         &self,
         parts: &http::request::Parts,
         principal: Option<&Principal>,
@@ -340,54 +391,56 @@ impl StreamableHttpService {
         let Some(id) = parts.headers.get(SESSION_HEADER) else {
             return Err(Rejection::SessionRequired);
         };
-        let Some(session) = id
-            .to_str()
-            .ok()
-            .and_then(|id| self.inner.sessions.get(id).map(|s| s.clone()))
-        else {
+        let Ok(id) = id.to_str() else {
             return Err(Rejection::SessionNotFound);
         };
-        // SEC-6: a session belongs to the principal that created it.
-        if session.principal.as_ref() != principal {
-            return Err(Rejection::SessionNotFound);
-        }
+        let sessions = &self.inner.sessions;
+        let session = match sessions.local(id, principal) {
+            Some(found) => found?,
+            // Rare (the first request on this instance): boxed, so that it does not size the
+            // future of every request.
+            None => Box::pin(sessions.load(id, principal)).await?,
+        };
         checks::protocol_version(&parts.headers).map_err(Rejection::UnsupportedVersion)?;
         session.touch();
         session.sync_priming();
         Ok(session)
     }
 
-    fn resume_stateless(&self, parts: &http::request::Parts) -> Result<HttpResponse, Rejection> {
+    async fn get_or_delete(&self, parts: &http::request::Parts) -> Result<HttpResponse, Rejection> {
+        if parts.method == Method::DELETE {
+            let session = self.session(parts, self.principal(parts).as_ref()).await?;
+            self.inner.sessions.end(&session.id).await;
+            return Ok(status(StatusCode::OK));
+        }
         require_event_stream(parts)?;
-        let Some(Ok(last)) = parts.headers.get(LAST_EVENT_ID).map(|v| v.to_str()) else {
-            return Err(Rejection::LastEventIdNotAscii);
+        let last = match parts.headers.get(LAST_EVENT_ID).map(|v| v.to_str()) {
+            None => None,
+            Some(Ok(last)) => Some(last),
+            Some(Err(_)) => return Err(Rejection::LastEventIdNotAscii),
         };
-        let (tag, _, _) = parse_event_id(last)?;
-        let live = self.inner.live.get(tag).and_then(|r| r.upgrade());
-        let resumed = match live {
-            Some(router) => router.resume(last),
-            None => Router::replay_stored(&self.inner.event_store, last),
-        };
-        Ok(sse(resumed?))
-    }
-
-    fn get(&self, parts: &http::request::Parts) -> Result<HttpResponse, Rejection> {
-        require_event_stream(parts)?;
-        let session = self.session(parts, self.principal(parts).as_ref())?;
+        if self.inner.config.stateless {
+            // Only a resumption reaches here in stateless mode.
+            return self.resume_stateless(last.unwrap_or_default()).await;
+        }
+        let session = self.session(parts, self.principal(parts).as_ref()).await?;
         if session.open_connections() >= self.inner.config.max_streams_per_session {
             return Err(Rejection::TooManyStreams);
         }
-        match parts.headers.get(LAST_EVENT_ID).map(|v| v.to_str()) {
+        match last {
             None => Ok(sse(session.router.open_get())),
-            Some(Ok(last)) => Ok(sse(session.router.resume(last)?)),
-            Some(Err(_)) => Err(Rejection::LastEventIdNotAscii),
+            Some(last) => Ok(sse(session.router.resume(last).await?)),
         }
     }
 
-    fn delete(&self, parts: &http::request::Parts) -> Result<HttpResponse, Rejection> {
-        let session = self.session(parts, self.principal(parts).as_ref())?;
-        self.inner.end_session(&session.id);
-        Ok(status(StatusCode::OK))
+    async fn resume_stateless(&self, last: &str) -> Result<HttpResponse, Rejection> {
+        let (tag, _, _) = parse_event_id(last)?;
+        let live = self.inner.sessions.live.get(tag).and_then(|r| r.upgrade());
+        let resumed = match live {
+            Some(router) => router.resume(last).await,
+            None => Router::replay_stored(self.inner.sessions.log(), last).await,
+        };
+        Ok(sse(resumed?))
     }
 }
 
@@ -420,6 +473,23 @@ where
 }
 
 /// How often the reaper looks for idle sessions.
-pub(crate) fn reap_interval(idle: Duration) -> Duration {
+fn reap_interval(idle: Duration) -> Duration {
     (idle / 4).clamp(Duration::from_millis(50), Duration::from_secs(30))
+}
+
+/// Ends sessions idle for longer than the configured timeout, until the service is dropped.
+async fn reap(sessions: std::sync::Weak<Sessions>) {
+    let Some(interval) = sessions
+        .upgrade()
+        .map(|s| reap_interval(s.config.idle_timeout))
+    else {
+        return;
+    };
+    loop {
+        tokio::time::sleep(interval).await;
+        let Some(sessions) = sessions.upgrade() else {
+            return;
+        };
+        sessions.reap().await;
+    }
 }

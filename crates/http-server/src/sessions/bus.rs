@@ -1,0 +1,130 @@
+//! How instances serving the same sessions reach each other: a message to the instance that
+//! waits for it (a client's answer to a server-to-client request, whose id names the instance),
+//! and broadcasts to all (a cancellation, the end of a session, a changed session record).
+
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use tokio::sync::mpsc;
+
+/// What one instance tells another.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum BusMessage {
+    /// A client's message for the peer of `session` on the receiving instance: an answer to a
+    /// server-to-client request that instance sent (`session` is `None` for a stateless one).
+    Deliver {
+        /// The session, or `None` in stateless mode.
+        session: Option<Arc<str>>,
+        /// The JSON-RPC message.
+        message: Bytes,
+    },
+    /// A client's notification that every instance serving `session` must see
+    /// (`notifications/cancelled`: the request may run anywhere).
+    Notify {
+        /// The session.
+        session: Arc<str>,
+        /// The JSON-RPC notification.
+        message: Bytes,
+    },
+    /// The session ended: its streams close and its handlers are cancelled everywhere.
+    SessionEnded {
+        /// The session.
+        session: Arc<str>,
+    },
+    /// The session's record changed (its log level, say): instances that hold it reload it.
+    SessionChanged {
+        /// The session.
+        session: Arc<str>,
+    },
+}
+
+/// Why the bus could not take a message.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("message bus unavailable: {0}")]
+#[non_exhaustive]
+pub struct BusError(pub String);
+
+/// Carries messages between instances. The memory bus connects instances in one process (tests,
+/// and the proof of the design); a shared one (Redis) connects processes.
+pub trait MessageBus: Send + Sync + 'static {
+    /// Sends `message` to instance `to`. A message for an instance that is gone is dropped.
+    fn send(&self, to: &str, message: BusMessage) -> BoxFuture<'_, Result<(), BusError>>;
+    /// Sends `message` to every instance but `from`.
+    fn broadcast(&self, from: &str, message: BusMessage) -> BoxFuture<'_, Result<(), BusError>>;
+    /// The messages for `instance`, sent to it or broadcast, from now on.
+    fn subscribe(&self, instance: &str) -> BoxStream<'static, BusMessage>;
+}
+
+/// Messages queued for one instance before the oldest are dropped (a stalled receiver must not
+/// grow without bound).
+const INBOX: usize = 4096;
+
+/// Instances in one process: an inbox each.
+#[derive(Debug, Default)]
+pub struct MemoryBus {
+    inboxes: Mutex<Vec<(Arc<str>, mpsc::Sender<BusMessage>)>>,
+}
+
+impl MemoryBus {
+    /// A bus with no instance yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn deliver(&self, to: impl Fn(&str) -> bool, message: &BusMessage) {
+        let mut inboxes = mcp_http_core::sync::lock(&self.inboxes);
+        // Instances that are gone drop out here.
+        inboxes.retain(|(_, tx)| !tx.is_closed());
+        for (id, tx) in inboxes.iter() {
+            if to(id) && tx.try_send(message.clone()).is_err() {
+                tracing::warn!(instance = %id, "bus inbox full; a message was dropped");
+            }
+        }
+    }
+}
+
+impl MessageBus for MemoryBus {
+    fn send(&self, to: &str, message: BusMessage) -> BoxFuture<'_, Result<(), BusError>> {
+        self.deliver(|id| id == to, &message);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn broadcast(&self, from: &str, message: BusMessage) -> BoxFuture<'_, Result<(), BusError>> {
+        self.deliver(|id| id != from, &message);
+        Box::pin(std::future::ready(Ok(())))
+    }
+
+    fn subscribe(&self, instance: &str) -> BoxStream<'static, BusMessage> {
+        let (tx, mut rx) = mpsc::channel(INBOX);
+        mcp_http_core::sync::lock(&self.inboxes).push((instance.into(), tx));
+        Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::StreamExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn sends_reach_one_instance_and_broadcasts_all_others() {
+        let bus = MemoryBus::new();
+        let (mut a, mut b) = (bus.subscribe("a"), bus.subscribe("b"));
+        let ended = |s: &str| BusMessage::SessionEnded { session: s.into() };
+        assert!(bus.send("b", ended("1")).await.is_ok());
+        assert!(bus.broadcast("b", ended("2")).await.is_ok());
+        assert!(
+            matches!(b.next().await, Some(BusMessage::SessionEnded { session }) if &*session == "1")
+        );
+        assert!(
+            matches!(a.next().await, Some(BusMessage::SessionEnded { session }) if &*session == "2")
+        );
+        drop(a);
+        // A gone instance is dropped, not an error.
+        assert!(bus.send("a", ended("3")).await.is_ok());
+    }
+}

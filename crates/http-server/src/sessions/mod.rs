@@ -1,0 +1,373 @@
+//! The session layer: the lifecycle of legacy-era sessions (create, resolve with the principal
+//! check, end, reap), the back channel for answers to server-to-client requests, and where
+//! events are kept, behind three traits, each a concept of its own:
+//!
+//! - [`SessionStore`]: the serializable [`SessionRecord`] of each session;
+//! - [`EventLog`]: the events of each stream, scoped by session, replayed asynchronously;
+//! - [`MessageBus`]: delivery to the instance that waits for a message, and broadcasts.
+//!
+//! Each instance keeps a local table of the sessions it has served: a session's peer and router
+//! live where its requests arrive, built on first sight from the record. With a shared store, log
+//! and bus, any instance serves any request of any session: the handshake, calls, the answer to a
+//! server-to-client request (its id names the instance that waits), cancellations, resumption
+//! from the log and the end of a session reach the instance that needs them.
+
+mod bus;
+mod event_log;
+mod session;
+mod store;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::Bytes;
+use dashmap::DashMap;
+use futures::StreamExt;
+use mcp_http_core::{HandlerFactory, Peer, PeerConfig, Principal, SharedClient};
+use mcp_http_proto::RequestId;
+use mcp_http_proto::jsonrpc::Message;
+
+pub use bus::{BusError, BusMessage, MemoryBus, MessageBus};
+pub use event_log::{EventLog, MemoryEventLog, ReplayError, StreamKey};
+pub(crate) use session::Session;
+pub use store::{MemorySessionStore, SessionRecord, SessionStore, StoreError};
+
+use crate::config::HttpConfig;
+use crate::random;
+use crate::rejection::Rejection;
+use crate::router::{BackChannel, LiveStreams, Router};
+
+/// The components of the session layer, shared by the instances that serve the same sessions.
+#[derive(Clone)]
+pub(crate) struct Backends {
+    pub(crate) store: Arc<dyn SessionStore>,
+    pub(crate) log: Arc<dyn EventLog>,
+    /// `None`: this instance serves its sessions alone.
+    pub(crate) bus: Option<Arc<dyn MessageBus>>,
+    pub(crate) instance: Arc<str>,
+}
+
+/// One instance's view of the sessions.
+pub(crate) struct Sessions {
+    pub(crate) backends: Backends,
+    pub(crate) config: HttpConfig,
+    handlers: Arc<dyn HandlerFactory>,
+    pub(crate) peer_config: PeerConfig,
+    /// The sessions this instance has served, by id.
+    pub(crate) local: DashMap<Arc<str>, Arc<Session>, foldhash::fast::RandomState>,
+    /// Stateless requests' server-to-client request ids, so a client's answer reaches the
+    /// waiting handler (design idea 7).
+    pub(crate) back_channel: BackChannel,
+    /// The running routers of stateless requests by tag (T-31).
+    pub(crate) live: LiveStreams,
+    pub(crate) shutting_down: AtomicBool,
+}
+
+impl Sessions {
+    pub(crate) fn new(
+        backends: Backends,
+        config: HttpConfig,
+        handlers: Arc<dyn HandlerFactory>,
+    ) -> Self {
+        let mut peer_config = handlers.peer_config();
+        if backends.bus.is_some() {
+            // Server-to-client request ids name this instance, so an answer that lands on
+            // another instance is sent here.
+            peer_config =
+                peer_config.request_id_prefix(Some(format!("{}.", backends.instance).into()));
+        }
+        Sessions {
+            backends,
+            config,
+            handlers,
+            peer_config,
+            local: DashMap::default(),
+            back_channel: Arc::default(),
+            live: Arc::default(),
+            shutting_down: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn log(&self) -> &Arc<dyn EventLog> {
+        &self.backends.log
+    }
+
+    pub(crate) fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Relaxed)
+    }
+
+    fn build(&self, id: Arc<str>, principal: Option<Principal>) -> Result<Arc<Session>, Rejection> {
+        let router = Router::new(id.clone(), &self.config, &self.backends.log, None)
+            .map_err(|_| Rejection::RandomUnavailable)?;
+        let router = Arc::new(router);
+        let peer = Peer::new(
+            router.clone(),
+            self.handlers.session_handler(),
+            self.peer_config.clone(),
+        );
+        Ok(Arc::new(Session::new(id, peer, router, principal)))
+    }
+
+    /// A new session for an `initialize`, known to this instance only until [`Sessions::commit`]
+    /// stores it.
+    pub(crate) fn create(&self, principal: Option<Principal>) -> Result<Arc<Session>, Rejection> {
+        if self.is_shutting_down() {
+            return Err(Rejection::ShuttingDown);
+        }
+        if self.local.len() >= self.config.max_sessions {
+            return Err(Rejection::TooManySessions);
+        }
+        let id = random::session_id().map_err(|_| Rejection::RandomUnavailable)?;
+        let session = self.build(id.clone(), principal)?;
+        self.local.insert(id.clone(), session.clone());
+        tracing::debug!(session = %id, "session created");
+        Ok(session)
+    }
+
+    /// Stores a session whose `initialize` succeeded: awaited before its id is sent, so the
+    /// client's next request finds it on any instance.
+    pub(crate) async fn commit(&self, session: &Session) -> Result<(), Rejection> {
+        let Some(record) = session.record() else {
+            return Err(Rejection::SessionNotFound);
+        };
+        self.backends.store.save(&record).await.map_err(|e| {
+            tracing::warn!(error = %e, "a new session could not be stored");
+            Rejection::StoreUnavailable
+        })
+    }
+
+    /// Saves a session's changed record (`notifications/initialized`, `logging/setLevel`) and
+    /// tells the other instances.
+    pub(crate) async fn sync(&self, session: &Session) {
+        let Some(record) = session.record() else {
+            return;
+        };
+        if let Err(e) = self.backends.store.save(&record).await {
+            tracing::warn!(error = %e, session = %session.id, "a session's record could not be saved");
+        }
+        self.broadcast(BusMessage::SessionChanged {
+            session: session.id.clone(),
+        })
+        .await;
+    }
+
+    /// Forgets a session whose `initialize` failed.
+    pub(crate) fn discard(&self, session: &Session) {
+        self.local.remove(&session.id);
+        session.router.close_all(false);
+        session.peer.close();
+        tracing::debug!(session = %session.id, "initialize failed; session discarded");
+    }
+
+    /// The session this instance already serves, checked against `principal` (SEC-6). `None`
+    /// when it has none by that id: [`Sessions::load`] asks the store.
+    pub(crate) fn local(
+        &self,
+        id: &str,
+        principal: Option<&Principal>,
+    ) -> Option<Result<Arc<Session>, Rejection>> {
+        let session = self.local.get(id).map(|s| s.clone())?;
+        Some(if session.principal.as_ref() == principal {
+            Ok(session)
+        } else {
+            Err(Rejection::SessionNotFound)
+        })
+    }
+
+    /// A session this instance has not served yet, rebuilt from its record (a request of a
+    /// session another instance created).
+    pub(crate) async fn load(
+        &self,
+        id: &str,
+        principal: Option<&Principal>,
+    ) -> Result<Arc<Session>, Rejection> {
+        let record = match self.backends.store.load(id).await {
+            Ok(Some(record)) => record,
+            Ok(None) => return Err(Rejection::SessionNotFound),
+            Err(e) => {
+                // Not 404: the session may well exist, and a client drops one it gets 404 for.
+                tracing::warn!(error = %e, "the session store is unreachable");
+                return Err(Rejection::StoreUnavailable);
+            }
+        };
+        if record.principal.as_deref() != principal.map(Principal::id) {
+            return Err(Rejection::SessionNotFound);
+        }
+        if self.local.len() >= self.config.max_sessions {
+            return Err(Rejection::TooManySessions);
+        }
+        let session = self.build(record.id.clone(), principal.cloned())?;
+        session.restore(&record);
+        // Two requests may rebuild it at once: the first one in wins.
+        let session = self
+            .local
+            .entry(record.id.clone())
+            .or_insert(session)
+            .clone();
+        tracing::debug!(session = %id, "session loaded from the store");
+        Ok(session)
+    }
+
+    /// Ends a session here and everywhere: its streams close, its peers close (cancelling
+    /// running handlers), its record and events go, and later requests get 404 (T-40).
+    pub(crate) async fn end(&self, id: &str) {
+        self.drop_local(id);
+        if let Err(e) = self.backends.store.delete(id).await {
+            tracing::warn!(error = %e, session = %id, "an ended session could not be deleted");
+        }
+        self.backends.log.forget_session(id);
+        self.broadcast(BusMessage::SessionEnded { session: id.into() })
+            .await;
+    }
+
+    /// Forgets a session on this instance only.
+    pub(crate) fn drop_local(&self, id: &str) {
+        if let Some((_, session)) = self.local.remove(id) {
+            session.router.close_all(false);
+            session.peer.close();
+            tracing::debug!(session = %id, "session ended");
+        }
+    }
+
+    async fn broadcast(&self, message: BusMessage) {
+        if let Some(bus) = &self.backends.bus
+            && let Err(e) = bus.broadcast(&self.backends.instance, message).await
+        {
+            tracing::warn!(error = %e, "a broadcast to the other instances failed");
+        }
+    }
+
+    /// The instance that sent server-to-client request `id`, when it is another one.
+    pub(crate) fn owner_elsewhere<'a>(&self, id: &'a RequestId) -> Option<&'a str> {
+        self.backends.bus.as_ref()?;
+        let RequestId::String(id) = id else {
+            return None;
+        };
+        let (owner, _) = id.split_once('.')?;
+        (owner != &*self.backends.instance).then_some(owner)
+    }
+
+    /// Passes a client's answer to a server-to-client request on to the instance that waits for
+    /// it (its id names it).
+    pub(crate) async fn forward(
+        &self,
+        owner: &str,
+        session: Option<Arc<str>>,
+        message: Bytes,
+    ) -> Result<(), Rejection> {
+        let Some(bus) = &self.backends.bus else {
+            return Ok(());
+        };
+        bus.send(owner, BusMessage::Deliver { session, message })
+            .await
+            .map_err(|e| {
+                tracing::warn!(error = %e, "an answer could not be passed to its instance");
+                Rejection::StoreUnavailable
+            })
+    }
+
+    /// A client notification every instance serving the session must see.
+    pub(crate) async fn notify_all(&self, session: &Arc<str>, message: Bytes) {
+        self.broadcast(BusMessage::Notify {
+            session: session.clone(),
+            message,
+        })
+        .await;
+    }
+
+    /// Whether other instances may serve this instance's sessions.
+    pub(crate) fn clustered(&self) -> bool {
+        self.backends.bus.is_some()
+    }
+
+    /// Acts on what another instance said, until the bus or the layer is gone.
+    pub(crate) async fn listen(sessions: std::sync::Weak<Sessions>) {
+        let Some(mut messages) = sessions
+            .upgrade()
+            .and_then(|s| Some(s.backends.bus.as_ref()?.subscribe(&s.backends.instance)))
+        else {
+            return;
+        };
+        while let Some(message) = messages.next().await {
+            let Some(sessions) = sessions.upgrade() else {
+                return;
+            };
+            sessions.receive(message).await;
+        }
+    }
+
+    async fn receive(&self, message: BusMessage) {
+        match message {
+            BusMessage::Deliver {
+                session: Some(session),
+                message,
+            }
+            | BusMessage::Notify { session, message } => {
+                let Some(local) = self.local.get(&session).map(|s| s.clone()) else {
+                    return;
+                };
+                match Message::parse(&message) {
+                    Ok(message) => local.peer.receive(message).await,
+                    Err(e) => tracing::debug!(error = %e.error, "an unreadable bus message"),
+                }
+            }
+            BusMessage::Deliver {
+                session: None,
+                message,
+            } => {
+                let Ok(Message::Response(response)) = Message::parse(&message) else {
+                    return;
+                };
+                let waiting = response
+                    .id
+                    .as_ref()
+                    .and_then(|id| self.back_channel.remove(id));
+                if let Some(peer) = waiting.and_then(|(_, peer)| peer.upgrade()) {
+                    peer.receive(Message::Response(response)).await;
+                }
+            }
+            BusMessage::SessionEnded { session } => self.drop_local(&session),
+            BusMessage::SessionChanged { session } => {
+                let Some(local) = self.local.get(&session).map(|s| s.clone()) else {
+                    return;
+                };
+                if let Ok(Some(record)) = self.backends.store.load(&session).await {
+                    local.restore(&record);
+                }
+            }
+        }
+    }
+
+    /// The reaper's pass: sessions idle past the timeout end, busy ones are kept alive in the
+    /// store, empty router tables are released.
+    pub(crate) async fn reap(&self) {
+        let limit = u64::try_from(self.config.idle_timeout.as_millis()).unwrap_or(u64::MAX);
+        let mut idle: Vec<Arc<str>> = Vec::new();
+        let mut busy: Vec<Arc<str>> = Vec::new();
+        for session in self.local.iter() {
+            session.router.release_idle_tables();
+            match session.idle_ms() {
+                Some(ms) if ms >= limit => idle.push(session.id.clone()),
+                Some(_) => {}
+                None => busy.push(session.id.clone()),
+            }
+        }
+        for id in idle {
+            tracing::debug!(session = %id, "idle session reaped");
+            self.end(&id).await;
+        }
+        if let Err(e) = self.backends.store.touch(&busy).await {
+            tracing::warn!(error = %e, "busy sessions could not be kept alive in the store");
+        }
+        self.backends.log.prune();
+    }
+}
+
+/// The client every stateless request is assumed to come from, and how a stored session's
+/// client is rebuilt.
+pub(crate) fn shared_client(record: &SessionRecord) -> SharedClient {
+    SharedClient::from_raw(
+        record.client_info.clone(),
+        record.client_capabilities.clone(),
+    )
+}
