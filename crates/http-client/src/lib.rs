@@ -16,15 +16,20 @@
 mod client;
 mod config;
 mod connection;
+mod endpoint;
+mod exchange;
+mod inbound;
 mod legacy;
 mod pool;
+mod session;
 pub mod sse;
+mod stream;
 #[cfg(feature = "rustls")]
 mod tls;
 mod transport;
 
 pub use client::{ConnectHook, HttpClient, HttpClientBuilder};
-pub use config::{HttpClientConfig, ResumptionCallback, TokenProvider};
+pub use config::{HttpClientConfig, HttpClientConfigBuilder, ResumptionCallback, TokenProvider};
 #[cfg(feature = "rustls")]
 pub use tls::CertificateError;
 pub use transport::StreamableHttpClient;
