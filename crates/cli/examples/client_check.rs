@@ -202,12 +202,11 @@ fn fill_form(params: &ElicitRequestParams) -> JsonObject {
 
 async fn connect(url: &str, seen: &Arc<Seen>) -> Result<Client, String> {
     let tokens = seen.clone();
-    let config = HttpClientConfig {
-        on_resumption_token: Some(Arc::new(move |_, _| {
+    let config = HttpClientConfig::builder()
+        .on_resumption_token(move |_, _| {
             tokens.resumption_tokens.fetch_add(1, Ordering::SeqCst);
-        })),
-        ..HttpClientConfig::default()
-    };
+        })
+        .build();
     // Our own HTTP client (as a user may bring one), counting the TCP connections it opens:
     // the hook runs once per new connection.
     let connections = seen.connections.clone();

@@ -149,12 +149,11 @@ async fn resumption_tokens_and_delete_on_close() {
     let server = start(HttpConfig::default().retry(Duration::from_millis(100))).await;
     let tokens = Arc::new(Mutex::new(Vec::new()));
     let sink = tokens.clone();
-    let config = HttpClientConfig {
-        on_resumption_token: Some(Arc::new(move |id, token| {
+    let config = HttpClientConfig::builder()
+        .on_resumption_token(move |id, token| {
             sink.lock().unwrap().push((id.clone(), token.to_owned()))
-        })),
-        ..HttpClientConfig::default()
-    };
+        })
+        .build();
     let client = connect(&server.url, config, Arc::default()).await;
     client
         .call_tool("test_reconnection", json!({}))
@@ -175,10 +174,7 @@ async fn resumption_tokens_and_delete_on_close() {
 #[tokio::test]
 async fn a_deleted_session_gives_session_expired() {
     let server = start(HttpConfig::default()).await;
-    let config = HttpClientConfig {
-        reinitialize: false,
-        ..HttpClientConfig::default()
-    };
+    let config = HttpClientConfig::builder().reinitialize(false).build();
     let client = connect(&server.url, config, Arc::default()).await;
     assert_eq!(server.service.session_count(), 1);
     // The server ends the session; the next request learns it from the 404.
@@ -235,10 +231,9 @@ async fn redirects_are_followed_on_the_same_origin_only() {
     let transport = StreamableHttpClient::with_client(
         &format!("{base}/away"),
         HttpClient::new().unwrap(),
-        HttpClientConfig {
-            legacy_sse_fallback: false,
-            ..HttpClientConfig::default()
-        },
+        HttpClientConfig::builder()
+            .legacy_sse_fallback(false)
+            .build(),
     )
     .unwrap();
     let err = Client::builder("http-e2e", "1.0")

@@ -75,10 +75,9 @@ async fn the_client_recovers_after_the_server_restarts() {
         .trim_end_matches("/mcp")
         .parse()
         .unwrap();
-    let config = HttpClientConfig {
-        default_retry: Duration::from_millis(100),
-        ..HttpClientConfig::default()
-    };
+    let config = HttpClientConfig::builder()
+        .default_retry(Duration::from_millis(100))
+        .build();
     let client = connect(&server.url, config).await.unwrap();
     assert_eq!(echo(&client, "before").await.unwrap(), "before");
 
@@ -159,10 +158,7 @@ async fn a_refused_bearer_token_is_refreshed_once() {
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let provider = Arc::new(Refreshing::default());
-    let config = HttpClientConfig {
-        auth: Some(provider.clone()),
-        ..HttpClientConfig::default()
-    };
+    let config = HttpClientConfig::builder().auth(provider.clone()).build();
     let client = connect(&url, config).await.unwrap();
     assert_eq!(echo(&client, "authorized").await.unwrap(), "authorized");
     // Refused once, refreshed once; every later request carried the fresh token.
@@ -197,10 +193,9 @@ async fn no_mcp_transport_at_the_url_is_a_clear_error() {
         "{t}"
     );
     // Without the fallback, the status itself.
-    let config = HttpClientConfig {
-        legacy_sse_fallback: false,
-        ..HttpClientConfig::default()
-    };
+    let config = HttpClientConfig::builder()
+        .legacy_sse_fallback(false)
+        .build();
     let err = connect(&url, config).await.unwrap_err();
     assert!(
         matches!(&err, RequestError::Transport(t) if t.kind() == TransportErrorKind::HttpStatus(404)),
@@ -211,10 +206,7 @@ async fn no_mcp_transport_at_the_url_is_a_clear_error() {
 #[tokio::test]
 async fn a_thousand_sequential_calls_use_one_connection() {
     let server = start(HttpConfig::default()).await;
-    let config = HttpClientConfig {
-        get_stream: false,
-        ..HttpClientConfig::default()
-    };
+    let config = HttpClientConfig::builder().get_stream(false).build();
     let client = connect(&server.url, config).await.unwrap();
     let mut latencies = Vec::with_capacity(1000);
     for i in 0..1000 {
@@ -241,10 +233,9 @@ async fn a_stream_that_cannot_be_resumed_fails_the_call_clearly() {
             .retry(Duration::from_millis(20)),
     )
     .await;
-    let config = HttpClientConfig {
-        max_reconnect_attempts: 3,
-        ..HttpClientConfig::default()
-    };
+    let config = HttpClientConfig::builder()
+        .max_reconnect_attempts(3)
+        .build();
     let client = Arc::new(connect(&server.url, config).await.unwrap());
     let caller = client.clone();
     let call = tokio::spawn(async move {
@@ -312,10 +303,7 @@ async fn sse_answers_that_end_late_keep_the_connection_pooled() {
     let url = format!("http://{}/mcp", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let config = HttpClientConfig {
-        get_stream: false,
-        ..HttpClientConfig::default()
-    };
+    let config = HttpClientConfig::builder().get_stream(false).build();
     let client = connect(&url, config).await.unwrap();
     for i in 0..10 {
         tokio::time::sleep(Duration::from_millis(100)).await;

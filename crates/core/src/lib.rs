@@ -17,6 +17,7 @@ pub mod lifecycle;
 pub mod memory;
 pub mod options;
 pub mod peer;
+mod request_name;
 pub mod sync;
 pub mod transport;
 

@@ -6,6 +6,7 @@
 //! cap (TO-1..TO-3), cancels both ways with `notifications/cancelled` (X-1..X-8), routes progress
 //! (P-1..P-8) and answers `ping` (PG-1..PG-2). Role-specific behaviour lives in a [`Handler`].
 
+use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -578,13 +579,8 @@ impl Peer {
         }
     }
 
-    /// Serializes a message once and hands it to the transport.
-    async fn send_message(
-        &self,
-        message: Message,
-        related: Option<RequestId>,
-    ) -> Result<(), TransportError> {
-        let outbound = outbound(message, related);
+    /// Hands a serialized message to the transport.
+    async fn send_message(&self, outbound: Outbound) -> Result<(), TransportError> {
         if outbound.kind != OutboundKind::Request {
             return self.inner.sink.send(outbound).await;
         }
@@ -624,7 +620,7 @@ impl Peer {
             method: method.to_owned(),
             params,
         };
-        self.send_message(Message::Notification(notification), related)
+        self.send_message(outbound(Message::Notification(notification), related))
             .await
     }
 
@@ -642,9 +638,13 @@ impl Peer {
         params: &P,
         options: RequestOptions,
     ) -> Result<R, RequestError> {
+        // Taken from the typed params, so no transport parses the JSON for it.
+        let name = crate::request_name::of_params(method, params);
         let params = mcp_http_proto::jsonrpc::to_raw(params)
             .map_err(|e| RequestError::Encode(e.to_string()))?;
-        let raw = self.request_raw(method, Some(params), options).await?;
+        let raw = self
+            .send_request(method, Some(params), name, options)
+            .await?;
         serde_json::from_str(raw.get()).map_err(|e| RequestError::InvalidResponse(e.to_string()))
     }
 
@@ -653,6 +653,18 @@ impl Peer {
         &self,
         method: &str,
         params: Option<Box<RawValue>>,
+        options: RequestOptions,
+    ) -> Result<Box<RawValue>, RequestError> {
+        let name = crate::request_name::of_raw(method, params.as_deref());
+        self.send_request(method, params, name, options).await
+    }
+
+    /// Sends a request about `name` (see [`Outbound::name`]) and returns its raw result.
+    async fn send_request(
+        &self,
+        method: &str,
+        params: Option<Box<RawValue>>,
+        name: Option<Cow<'static, str>>,
         options: RequestOptions,
     ) -> Result<Box<RawValue>, RequestError> {
         if self.is_closed() {
@@ -693,8 +705,9 @@ impl Peer {
         // answers (a JSON response), and the timeout and cancellation must still apply. Once it
         // has started, the other side may have the request, so giving up sends a cancellation
         // (X-5 makes that harmless if it never arrived).
-        let mut send =
-            std::pin::pin!(self.send_message(Message::Request(request), options.related.clone()));
+        let mut message = outbound(Message::Request(request), options.related.clone());
+        message.name = name;
+        let mut send = std::pin::pin!(self.send_message(message));
         let mut sending = true;
         guard.sent = true;
 
@@ -753,19 +766,24 @@ impl Peer {
     }
 }
 
-/// A message serialized for the transport.
+/// A message serialized once for the transport, with its id and method moved along (no copy).
 fn outbound(message: Message, related: Option<RequestId>) -> Outbound {
-    let (kind, id) = match &message {
-        Message::Request(r) => (OutboundKind::Request, Some(r.id.clone())),
-        Message::Notification(_) => (OutboundKind::Notification, None),
-        Message::Response(r) => (OutboundKind::Response, r.id.clone()),
+    let json = Bytes::from(message.to_json_bytes());
+    let mut outbound = match message {
+        Message::Request(r) => Outbound::new(json, OutboundKind::Request)
+            .id(r.id)
+            .method(r.method),
+        Message::Notification(n) => {
+            Outbound::new(json, OutboundKind::Notification).method(n.method)
+        }
+        Message::Response(r) => {
+            let mut response = Outbound::new(json, OutboundKind::Response);
+            response.id = r.id;
+            response
+        }
     };
-    Outbound {
-        json: Bytes::from(message.to_json_bytes()),
-        kind,
-        related,
-        id,
-    }
+    outbound.related = related;
+    outbound
 }
 
 /// Polls a handler's future once, turning a panic into an error outcome.

@@ -5,6 +5,8 @@
 //! ([`Outbound::related`]), so a transport with several streams (Streamable HTTP) can route it to
 //! that request's stream (T-16, T-29b); a single-stream transport (stdio) ignores it.
 
+use std::borrow::Cow;
+use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -28,7 +30,26 @@ pub enum OutboundKind {
 }
 
 /// A message ready to send: serialized once, with what a transport needs to route it.
+///
+/// Besides the JSON, it carries what a transport may have to send beside the message (the
+/// 2026-07-28 revision's `Mcp-Method` and `Mcp-Name` headers), so no transport parses the JSON
+/// again to learn them.
+///
+/// ```
+/// use bytes::Bytes;
+/// use mcp_http_core::{Outbound, OutboundKind};
+/// use mcp_http_proto::RequestId;
+/// let call = Outbound::new(
+///     Bytes::from_static(br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"add"}}"#),
+///     OutboundKind::Request,
+/// )
+/// .id(RequestId::Number(1))
+/// .method("tools/call")
+/// .name("add");
+/// assert_eq!(call.name.as_deref(), Some("add"));
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Outbound {
     /// The JSON text of the message, without a trailing newline.
     pub json: Bytes,
@@ -39,6 +60,49 @@ pub struct Outbound {
     pub related: Option<RequestId>,
     /// For a request: its id. For a response: the id it answers (same as `related`).
     pub id: Option<RequestId>,
+    /// For a request or a notification: its JSON-RPC method.
+    pub method: Option<Cow<'static, str>>,
+    /// What a `tools/call`, `resources/read` or `prompts/get` request is about: the tool name,
+    /// the resource URI or the prompt name. `None` for every other message.
+    pub name: Option<Cow<'static, str>>,
+}
+
+impl Outbound {
+    /// A serialized message of `kind`, with nothing else known about it yet.
+    pub fn new(json: Bytes, kind: OutboundKind) -> Self {
+        Outbound {
+            json,
+            kind,
+            related: None,
+            id: None,
+            method: None,
+            name: None,
+        }
+    }
+
+    /// Marks the message as belonging to the inbound request `related`.
+    pub fn related(mut self, related: RequestId) -> Self {
+        self.related = Some(related);
+        self
+    }
+
+    /// Sets the id: a request's own, or the one a response answers.
+    pub fn id(mut self, id: RequestId) -> Self {
+        self.id = Some(id);
+        self
+    }
+
+    /// Sets the JSON-RPC method of a request or notification.
+    pub fn method(mut self, method: impl Into<Cow<'static, str>>) -> Self {
+        self.method = Some(method.into());
+        self
+    }
+
+    /// Sets the name a request is about (tool name, resource URI, prompt name).
+    pub fn name(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
 }
 
 /// The sending half of a transport.
@@ -175,11 +239,38 @@ pub enum TransportErrorKind {
     Protocol,
 }
 
-/// A transport failure.
+/// The cause of a [`TransportError`], shared by its clones.
+type Source = Arc<dyn StdError + Send + Sync + 'static>;
+
+/// A transport failure: a kind, a message, and the error that caused it when there is one.
+///
+/// The predicates answer the questions a caller asks, in hyper's style: [`is_connect`]
+/// (the connection could not be opened), [`is_timeout`], [`is_closed`],
+/// [`is_session_expired`], [`is_status`] (with [`status`]) and [`is_protocol`].
+///
+/// [`is_connect`]: TransportError::is_connect
+/// [`is_timeout`]: TransportError::is_timeout
+/// [`is_closed`]: TransportError::is_closed
+/// [`is_session_expired`]: TransportError::is_session_expired
+/// [`is_status`]: TransportError::is_status
+/// [`status`]: TransportError::status
+/// [`is_protocol`]: TransportError::is_protocol
+///
+/// ```
+/// use std::error::Error;
+/// use mcp_http_core::TransportError;
+/// let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+/// let e = TransportError::connect("cannot connect to 127.0.0.1:1").with_source(refused);
+/// assert!(e.is_connect());
+/// assert!(e.source().is_some());
+/// ```
 #[derive(Debug, Clone)]
 pub struct TransportError {
     kind: TransportErrorKind,
     message: Arc<str>,
+    /// Set when opening the connection failed: the kind stays `Io`, which callers match on.
+    connect: bool,
+    source: Option<Source>,
 }
 
 impl TransportError {
@@ -188,12 +279,29 @@ impl TransportError {
         TransportError {
             kind,
             message: message.into(),
+            connect: false,
+            source: None,
+        }
+    }
+
+    /// The connection could not be opened: an [`TransportErrorKind::Io`] error for which
+    /// [`TransportError::is_connect`] holds.
+    pub fn connect(message: impl Into<Arc<str>>) -> Self {
+        TransportError {
+            connect: true,
+            ..Self::new(TransportErrorKind::Io, message)
         }
     }
 
     /// The connection is closed.
     pub fn closed() -> Self {
         Self::new(TransportErrorKind::Closed, "connection closed")
+    }
+
+    /// The same error, caused by `source` (what [`std::error::Error::source`] returns).
+    pub fn with_source(mut self, source: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        self.source = Some(Arc::from(source.into()));
+        self
     }
 
     /// The kind of failure.
@@ -210,6 +318,53 @@ impl TransportError {
     pub fn is_session_expired(&self) -> bool {
         self.kind == TransportErrorKind::SessionExpired
     }
+
+    /// Whether the connection to the other side could not be opened (refused, unreachable,
+    /// name not resolved, TLS handshake failed).
+    pub fn is_connect(&self) -> bool {
+        self.connect
+    }
+
+    /// Whether something took too long: an I/O timeout among the causes (a connect timeout,
+    /// say).
+    pub fn is_timeout(&self) -> bool {
+        let mut cause = self
+            .source
+            .as_deref()
+            .map(|s| s as &(dyn StdError + 'static));
+        while let Some(c) = cause {
+            if let Some(io) = c.downcast_ref::<std::io::Error>() {
+                if io.kind() == std::io::ErrorKind::TimedOut {
+                    return true;
+                }
+                // An io::Error's source skips the error it wraps: look at that one too.
+                if let Some(inner) = io.get_ref() {
+                    cause = Some(inner);
+                    continue;
+                }
+            }
+            cause = c.source();
+        }
+        false
+    }
+
+    /// Whether the other side answered with an unexpected HTTP status.
+    pub fn is_status(&self) -> bool {
+        self.status().is_some()
+    }
+
+    /// The HTTP status the other side answered with, when that is the failure.
+    pub fn status(&self) -> Option<u16> {
+        match self.kind {
+            TransportErrorKind::HttpStatus(status) => Some(status),
+            _ => None,
+        }
+    }
+
+    /// Whether the other side broke the protocol (or a setting made the message unsendable).
+    pub fn is_protocol(&self) -> bool {
+        self.kind == TransportErrorKind::Protocol
+    }
 }
 
 impl fmt::Display for TransportError {
@@ -218,10 +373,16 @@ impl fmt::Display for TransportError {
     }
 }
 
-impl std::error::Error for TransportError {}
+impl StdError for TransportError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn StdError + 'static))
+    }
+}
 
 impl From<std::io::Error> for TransportError {
     fn from(e: std::io::Error) -> Self {
-        Self::new(TransportErrorKind::Io, e.to_string())
+        Self::new(TransportErrorKind::Io, e.to_string()).with_source(e)
     }
 }

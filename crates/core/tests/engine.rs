@@ -243,12 +243,7 @@ async fn raw_server() -> (
 }
 
 async fn send(sink: &Arc<dyn mcp_http_core::MessageSink>, json: &str) {
-    let outbound = Outbound {
-        json: json.to_owned().into(),
-        kind: OutboundKind::Request,
-        related: None,
-        id: None,
-    };
+    let outbound = Outbound::new(json.to_owned().into(), OutboundKind::Request);
     sink.send(outbound).await.unwrap();
 }
 

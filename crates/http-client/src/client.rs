@@ -11,12 +11,12 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use http::{HeaderValue, Request, Response, Uri};
-use http_body_util::Full;
+use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::TokioIo;
-use mcp_http_core::TransportError;
+use mcp_http_core::{TransportError, TransportErrorKind};
 use tokio::net::TcpStream;
 
 use crate::pool::{Pool, ResponseBody};
@@ -88,6 +88,51 @@ impl HttpClient {
         request: Request<Full<Bytes>>,
     ) -> Result<Response<ResponseBody>, TransportError> {
         self.pool.send(request).await
+    }
+
+    /// Sends one request that is not an MCP message (an OAuth discovery document, a token
+    /// request, a client registration) over the same connections, proxies and TLS as the
+    /// transport, and reads its whole answer, at most `max_body` bytes of body.
+    ///
+    /// The request's URI must be absolute (`http` or `https`). The answer comes back whatever
+    /// its status; redirects are not followed. An answer over `max_body` fails with a protocol
+    /// error ([`TransportError::is_protocol`]).
+    ///
+    /// ```no_run
+    /// # async fn f(http: mcp_http_client_http::HttpClient) -> Result<(), mcp_http_core::TransportError> {
+    /// use bytes::Bytes;
+    /// use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
+    /// let request = http::Request::get("https://auth.example.com/.well-known/oauth-authorization-server")
+    ///     .body(Full::new(Bytes::new()))
+    ///     .expect("a valid request");
+    /// let response = http.fetch(request, 64 * 1024).await?;
+    /// println!("{}: {:?}", response.status(), response.body());
+    /// # Ok(()) }
+    /// ```
+    pub async fn fetch(
+        &self,
+        mut request: Request<Full<Bytes>>,
+        max_body: usize,
+    ) -> Result<Response<Bytes>, TransportError> {
+        if let Some(value) = self.proxy_authorization(request.uri()) {
+            request
+                .headers_mut()
+                .entry(http::header::PROXY_AUTHORIZATION)
+                .or_insert(value);
+        }
+        let (parts, body) = self.send(request).await?.into_parts();
+        match Limited::new(body, max_body).collect().await {
+            Ok(collected) => Ok(Response::from_parts(parts, collected.to_bytes())),
+            Err(e) if e.is::<LengthLimitError>() => Err(TransportError::new(
+                TransportErrorKind::Protocol,
+                format!("the answer is larger than {max_body} bytes"),
+            )),
+            Err(e) => Err(TransportError::new(
+                TransportErrorKind::Io,
+                format!("reading the HTTP response failed: {e}"),
+            )
+            .with_source(e)),
+        }
     }
 
     /// The `Proxy-Authorization` a plain-HTTP request to `uri` carries: requests to a proxy
@@ -213,10 +258,8 @@ fn stack(
     ))
     .with_safe_default_protocol_versions()
     .map_err(|e| {
-        TransportError::new(
-            mcp_http_core::TransportErrorKind::Io,
-            format!("cannot set up TLS: {e}"),
-        )
+        TransportError::new(TransportErrorKind::Io, format!("cannot set up TLS: {e}"))
+            .with_source(e)
     })?
     .with_root_certificates(crate::tls::roots(extra_roots))
     .with_no_client_auth();

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName, HeaderValue};
 use mcp_http_core::TransportError;
 use mcp_http_proto::RequestId;
 
@@ -39,37 +39,32 @@ pub trait TokenProvider: Send + Sync + 'static {
     ) -> BoxFuture<'_, Result<Option<String>, TransportError>>;
 }
 
-/// Settings of the HTTP client transport.
+/// Settings of the HTTP client transport, built with [`HttpClientConfig::builder`].
+///
+/// ```
+/// use std::time::Duration;
+/// use http::{HeaderName, HeaderValue};
+/// use mcp_http_client_http::HttpClientConfig;
+/// let config = HttpClientConfig::builder()
+///     .header(HeaderName::from_static("x-team"), HeaderValue::from_static("search"))
+///     .get_stream(false)
+///     .default_retry(Duration::from_millis(500))
+///     .build();
+/// assert!(!config.get_stream());
+/// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct HttpClientConfig {
-    /// Headers sent on every request (an `Authorization` header, say).
-    pub headers: HeaderMap,
-    /// Supplies (and refreshes) a bearer token per request; it overrides an `Authorization`
-    /// header in `headers`.
-    pub auth: Option<Arc<dyn TokenProvider>>,
-    /// Open the standalone GET stream once the session is initialized.
-    pub get_stream: bool,
-    /// Failed reconnection attempts in a row before giving up on a stream.
-    pub max_reconnect_attempts: u32,
-    /// The reconnection delay when the server sent no `retry`. Each failed attempt in a row
-    /// doubles the delay, up to `max_retry`.
-    pub default_retry: Duration,
-    /// The longest wait between reconnection attempts.
-    pub max_retry: Duration,
-    /// Send DELETE when the client closes (T-42).
-    pub delete_on_close: bool,
-    /// When the server answers 404 to a request of an expired session (it restarted, or reaped
-    /// the session), start a new session by replaying `initialize` and retry the request once
-    /// (T-41). Off: the request fails with `SessionExpired`.
-    ///
-    /// What the old session held on the server is not restored: resource subscriptions and the
-    /// logging level must be set again.
-    pub reinitialize: bool,
-    /// When the server refuses the `initialize` POST with 400, 404 or 405, try the
-    /// 2024-11-05 HTTP+SSE transport on the same URL (T-49).
-    pub legacy_sse_fallback: bool,
-    /// Receives resumption tokens (event ids) of request streams.
-    pub on_resumption_token: Option<ResumptionCallback>,
+    pub(crate) headers: HeaderMap,
+    pub(crate) auth: Option<Arc<dyn TokenProvider>>,
+    pub(crate) get_stream: bool,
+    pub(crate) max_reconnect_attempts: u32,
+    pub(crate) default_retry: Duration,
+    pub(crate) max_retry: Duration,
+    pub(crate) delete_on_close: bool,
+    pub(crate) reinitialize: bool,
+    pub(crate) legacy_sse_fallback: bool,
+    pub(crate) on_resumption_token: Option<ResumptionCallback>,
 }
 
 impl std::fmt::Debug for HttpClientConfig {
@@ -97,5 +92,156 @@ impl Default for HttpClientConfig {
             legacy_sse_fallback: true,
             on_resumption_token: None,
         }
+    }
+}
+
+impl HttpClientConfig {
+    /// The default settings, to change.
+    pub fn builder() -> HttpClientConfigBuilder {
+        HttpClientConfigBuilder {
+            config: HttpClientConfig::default(),
+        }
+    }
+
+    /// Headers sent on every request.
+    pub fn headers(&self) -> &HeaderMap {
+        &self.headers
+    }
+
+    /// The hook that supplies bearer tokens, if any.
+    pub fn auth(&self) -> Option<&Arc<dyn TokenProvider>> {
+        self.auth.as_ref()
+    }
+
+    /// Whether the standalone GET stream is opened once the session is initialized.
+    pub fn get_stream(&self) -> bool {
+        self.get_stream
+    }
+
+    /// Failed reconnection attempts in a row before a stream is given up.
+    pub fn max_reconnect_attempts(&self) -> u32 {
+        self.max_reconnect_attempts
+    }
+
+    /// The reconnection delay when the server sent no `retry`.
+    pub fn default_retry(&self) -> Duration {
+        self.default_retry
+    }
+
+    /// The longest wait between reconnection attempts.
+    pub fn max_retry(&self) -> Duration {
+        self.max_retry
+    }
+
+    /// Whether DELETE is sent when the client closes (T-42).
+    pub fn delete_on_close(&self) -> bool {
+        self.delete_on_close
+    }
+
+    /// Whether a new session is started when the server says the old one is gone (T-41).
+    pub fn reinitialize(&self) -> bool {
+        self.reinitialize
+    }
+
+    /// Whether the 2024-11-05 HTTP+SSE transport is tried when `initialize` is refused (T-49).
+    pub fn legacy_sse_fallback(&self) -> bool {
+        self.legacy_sse_fallback
+    }
+
+    /// The hook that receives resumption tokens, if any.
+    pub fn on_resumption_token(&self) -> Option<&ResumptionCallback> {
+        self.on_resumption_token.as_ref()
+    }
+}
+
+/// Builds an [`HttpClientConfig`]; every setting starts at its default.
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until built"]
+pub struct HttpClientConfigBuilder {
+    config: HttpClientConfig,
+}
+
+impl HttpClientConfigBuilder {
+    /// Adds a header sent on every request (an `Authorization` header, say), in place of an
+    /// earlier one of the same name.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.config.headers.insert(name, value);
+        self
+    }
+
+    /// The headers sent on every request, in place of those set so far.
+    pub fn headers(mut self, headers: HeaderMap) -> Self {
+        self.config.headers = headers;
+        self
+    }
+
+    /// Supplies (and refreshes) a bearer token per request; it overrides an `Authorization`
+    /// header.
+    pub fn auth(mut self, provider: Arc<dyn TokenProvider>) -> Self {
+        self.config.auth = Some(provider);
+        self
+    }
+
+    /// Open the standalone GET stream once the session is initialized (default: yes).
+    pub fn get_stream(mut self, enabled: bool) -> Self {
+        self.config.get_stream = enabled;
+        self
+    }
+
+    /// Failed reconnection attempts in a row before giving up on a stream (default: 5).
+    pub fn max_reconnect_attempts(mut self, attempts: u32) -> Self {
+        self.config.max_reconnect_attempts = attempts;
+        self
+    }
+
+    /// The reconnection delay when the server sent no `retry` (default: 1 s). Each failed
+    /// attempt in a row doubles the delay, up to [`max_retry`](Self::max_retry).
+    pub fn default_retry(mut self, delay: Duration) -> Self {
+        self.config.default_retry = delay;
+        self
+    }
+
+    /// The longest wait between reconnection attempts (default: 30 s).
+    pub fn max_retry(mut self, delay: Duration) -> Self {
+        self.config.max_retry = delay;
+        self
+    }
+
+    /// Send DELETE when the client closes (T-42; default: yes).
+    pub fn delete_on_close(mut self, enabled: bool) -> Self {
+        self.config.delete_on_close = enabled;
+        self
+    }
+
+    /// When the server answers 404 to a request of an expired session (it restarted, or
+    /// reaped the session), start a new session by replaying `initialize` and retry the
+    /// request once (T-41; default: yes). Off: the request fails with `SessionExpired`.
+    ///
+    /// What the old session held on the server is not restored: resource subscriptions and
+    /// the logging level must be set again.
+    pub fn reinitialize(mut self, enabled: bool) -> Self {
+        self.config.reinitialize = enabled;
+        self
+    }
+
+    /// When the server refuses the `initialize` POST with 400, 404 or 405, try the
+    /// 2024-11-05 HTTP+SSE transport on the same URL (T-49; default: yes).
+    pub fn legacy_sse_fallback(mut self, enabled: bool) -> Self {
+        self.config.legacy_sse_fallback = enabled;
+        self
+    }
+
+    /// Receives resumption tokens (event ids) of request streams.
+    pub fn on_resumption_token(
+        mut self,
+        callback: impl Fn(&RequestId, &str) + Send + Sync + 'static,
+    ) -> Self {
+        self.config.on_resumption_token = Some(Arc::new(callback));
+        self
+    }
+
+    /// The settings.
+    pub fn build(self) -> HttpClientConfig {
+        self.config
     }
 }

@@ -2,16 +2,19 @@
 //! (T-49): a GET opens an SSE stream whose first `endpoint` event names the URL to POST
 //! messages to; every message from the server arrives on that one stream.
 
-use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 
-use http::header::{ACCEPT, CONTENT_TYPE};
+use http::header::{ACCEPT, CONTENT_TYPE, HeaderMap};
 use http::{Method, StatusCode, Uri};
 use http_body_util::BodyExt;
+use mcp_http_core::sync::lock;
 use mcp_http_core::{Outbound, TransportError, TransportErrorKind};
 use mcp_http_proto::jsonrpc::Message;
 
-use crate::connection::{Base, EVENT_STREAM, JSON, Shared, default_header, is_event_stream, lock};
+use crate::endpoint::{Endpoint, request_uri};
+use crate::exchange::{EVENT_STREAM, Exchange, JSON, default_header, is_event_stream};
+use crate::inbound::Inbound;
 use crate::sse::{SseEvent, SseParser};
 
 /// How long the server may take to name its message endpoint.
@@ -21,11 +24,28 @@ fn legacy_error(message: String) -> TransportError {
     TransportError::new(TransportErrorKind::Protocol, message)
 }
 
-impl Shared {
-    /// Opens the 2024-11-05 stream, learns the endpoint, then sends `initialize` there. The
-    /// Streamable HTTP `refused` status is reported if the server speaks neither.
-    pub(crate) async fn legacy_connect(
-        self: &Arc<Self>,
+/// Whether, and where, the server speaks the 2024-11-05 transport.
+#[derive(Default)]
+pub(crate) struct Legacy {
+    /// Where messages are POSTed, once the server has named it.
+    endpoint: Mutex<Option<Uri>>,
+}
+
+impl Legacy {
+    /// The message endpoint, when the server speaks the 2024-11-05 transport.
+    pub(crate) fn endpoint(&self) -> Option<Uri> {
+        lock(&self.endpoint).clone()
+    }
+
+    /// Opens the 2024-11-05 stream on `endpoint`, learns the message endpoint, then sends
+    /// `initialize` there. The Streamable HTTP `refused` status is reported if the server
+    /// speaks neither. Requests carry the configured `headers` only.
+    pub(crate) async fn connect(
+        &self,
+        exchange: &Exchange,
+        endpoint: &Endpoint,
+        headers: &HeaderMap,
+        inbound: &Inbound,
         initialize: &Outbound,
         refused: StatusCode,
     ) -> Result<(), TransportError> {
@@ -35,10 +55,13 @@ impl Shared {
                  the 2024-11-05 HTTP+SSE transport either"
             ))
         };
-        let response = self
-            .send(Method::GET, &self.uri, Base::Configured, |request| {
-                default_header(request, ACCEPT, EVENT_STREAM);
-            })
+        let response = exchange
+            .send(
+                Method::GET,
+                endpoint.uri(),
+                || headers.clone(),
+                |request| default_header(request, ACCEPT, EVENT_STREAM),
+            )
             .await?;
         if !response.status().is_success() || !is_event_stream(&response) {
             return Err(neither());
@@ -46,7 +69,7 @@ impl Shared {
         let mut body = response.into_body();
         let mut parser = SseParser::default();
         let mut early = Vec::new();
-        let endpoint = tokio::time::timeout(ENDPOINT_WAIT, async {
+        let named = tokio::time::timeout(ENDPOINT_WAIT, async {
             while let Some(Ok(frame)) = body.frame().await {
                 let Ok(chunk) = frame.into_data() else {
                     continue;
@@ -64,29 +87,30 @@ impl Shared {
         .ok()
         .flatten()
         .ok_or_else(neither)?;
-        let endpoint = self.url.join(endpoint.trim()).map_err(|e| {
+        let base = endpoint.url();
+        let messages = base.join(named.trim()).map_err(|e| {
             legacy_error(format!("the server named an invalid message endpoint: {e}"))
         })?;
         // The endpoint must stay on the server the user named: a stream must not redirect
         // the client's messages elsewhere.
-        if endpoint.origin() != self.url.origin() {
+        if messages.origin() != base.origin() {
             return Err(legacy_error(format!(
                 "the server named a message endpoint on another origin ({})",
-                endpoint.origin().ascii_serialization()
+                messages.origin().ascii_serialization()
             )));
         }
-        tracing::info!(%endpoint, "the server speaks the 2024-11-05 HTTP+SSE transport");
-        let endpoint = crate::transport::endpoint_uri(&endpoint)?;
-        *lock(&self.legacy_endpoint) = Some(endpoint.clone());
+        tracing::info!(endpoint = %messages, "the server speaks the 2024-11-05 HTTP+SSE transport");
+        let messages = request_uri(&messages)?;
+        *lock(&self.endpoint) = Some(messages.clone());
 
-        let shared = self.clone();
+        let inbound = inbound.clone();
         tokio::spawn(async move {
             for event in early {
-                shared.legacy_event(event).await;
+                deliver(&inbound, event).await;
             }
             loop {
                 let frame = tokio::select! {
-                    _ = shared.closed.cancelled() => return,
+                    _ = inbound.closed() => return,
                     frame = body.frame() => frame,
                 };
                 let Some(Ok(frame)) = frame else { break };
@@ -94,51 +118,53 @@ impl Shared {
                     continue;
                 };
                 for event in parser.feed(&chunk) {
-                    shared.legacy_event(event).await;
+                    deliver(&inbound, event).await;
                 }
             }
             // 2024-11-05 streams cannot be resumed: the connection is over.
             tracing::warn!("the server closed the HTTP+SSE stream; the connection is closed");
-            shared.closed.cancel();
+            inbound.close();
         });
-        self.legacy_post(endpoint, initialize).await
+        post(exchange, &messages, headers, initialize).await
     }
+}
 
-    async fn legacy_event(&self, event: SseEvent) {
-        if event.data.is_empty() || event.event.as_deref().is_some_and(|e| e != "message") {
-            return;
-        }
-        match Message::parse(event.data.as_bytes()) {
-            Ok(message) => self.deliver(message).await,
-            Err(e) => tracing::warn!(error = %e, "unreadable SSE event ignored"),
-        }
+/// Passes a message event of the stream on to the peer.
+async fn deliver(inbound: &Inbound, event: SseEvent) {
+    if event.data.is_empty() || event.event.as_deref().is_some_and(|e| e != "message") {
+        return;
     }
+    match Message::parse(event.data.as_bytes()) {
+        Ok(message) => inbound.deliver(message).await,
+        Err(e) => tracing::warn!(error = %e, "unreadable SSE event ignored"),
+    }
+}
 
-    /// POSTs a message to the 2024-11-05 endpoint; its answer comes on the stream.
-    pub(crate) async fn legacy_post(
-        &self,
-        endpoint: Uri,
-        message: &Outbound,
-    ) -> Result<(), TransportError> {
-        let response = self
-            .send(Method::POST, &endpoint, Base::Configured, |request| {
-                default_header(request, CONTENT_TYPE, JSON);
-                *request.body_mut() = message.json.clone().into();
-            })
-            .await?;
-        let status = response.status();
-        if status == StatusCode::NOT_FOUND {
-            return Err(TransportError::new(
-                TransportErrorKind::SessionExpired,
-                "the server ended the HTTP+SSE session (404)",
-            ));
-        }
-        if !status.is_success() {
-            return Err(TransportError::new(
-                TransportErrorKind::HttpStatus(status.as_u16()),
-                format!("HTTP {status} from the message endpoint"),
-            ));
-        }
-        Ok(())
+/// POSTs a message to the 2024-11-05 message `endpoint`; its answer comes on the stream.
+pub(crate) async fn post(
+    exchange: &Exchange,
+    endpoint: &Uri,
+    headers: &HeaderMap,
+    message: &Outbound,
+) -> Result<(), TransportError> {
+    let with_content_type = || {
+        let mut headers = headers.clone();
+        headers.entry(CONTENT_TYPE).or_insert(JSON);
+        headers
+    };
+    let response = exchange.post(endpoint, message, with_content_type).await?;
+    let status = response.status();
+    if status == StatusCode::NOT_FOUND {
+        return Err(TransportError::new(
+            TransportErrorKind::SessionExpired,
+            "the server ended the HTTP+SSE session (404)",
+        ));
     }
+    if !status.is_success() {
+        return Err(TransportError::new(
+            TransportErrorKind::HttpStatus(status.as_u16()),
+            format!("HTTP {status} from the message endpoint"),
+        ));
+    }
+    Ok(())
 }

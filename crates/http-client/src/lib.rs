@@ -3,7 +3,9 @@
 //!
 //! Requests go out through an [`HttpClient`]: pooled connections on hyper, with the proxies the
 //! environment names and, with the `rustls` feature, https (the webpki roots, plus any added with
-//! `HttpClientBuilder::add_root_certificate_pem`).
+//! `HttpClientBuilder::add_root_certificate_pem`). The same client sends requests that are not
+//! MCP messages (OAuth discovery, token requests) with [`HttpClient::fetch`]. The transport's
+//! settings are an [`HttpClientConfig`], built with [`HttpClientConfig::builder`].
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -12,19 +14,43 @@
 //! println!("{:?}", client.list_all_tools().await?);
 //! # Ok(()) }
 //! ```
+//!
+//! # Layout
+//!
+//! - `transport`: [`StreamableHttpClient`], split into the sink the peer sends through and the
+//!   stream of what the server sends.
+//! - `connection`: what the sink and the background tasks share, and the path of one message:
+//!   POST, answer, new session on 404, GET stream once initialized, DELETE on close.
+//! - `session`: the session as the transport sees it: id, negotiated version, the
+//!   `initialize` kept to replay, and the renewal rules and generation counter (T-41).
+//! - `exchange`: one HTTP exchange: headers, the auth hook and its refresh after a 401,
+//!   same-origin redirects, failures turned into typed errors.
+//! - `stream`: SSE answers and the GET stream, resumed with GET + `Last-Event-ID` after
+//!   `retry`, with backoff.
+//! - `inbound`: the channel of received messages to the peer.
+//! - `legacy`: the 2024-11-05 HTTP+SSE fallback (T-49).
+//! - `endpoint`: the endpoint URL, parsed once, and URLs resolved against it.
+//! - `config`: the settings and the hooks ([`TokenProvider`], [`ResumptionCallback`]).
+//! - `client` and `pool`: the HTTP stack and its connection reuse; `tls`: the trusted roots;
+//!   [`sse`]: the incremental SSE parser.
 
 mod client;
 mod config;
 mod connection;
+mod endpoint;
+mod exchange;
+mod inbound;
 mod legacy;
 mod pool;
+mod session;
 pub mod sse;
+mod stream;
 #[cfg(feature = "rustls")]
 mod tls;
 mod transport;
 
 pub use client::{ConnectHook, HttpClient, HttpClientBuilder};
-pub use config::{HttpClientConfig, ResumptionCallback, TokenProvider};
+pub use config::{HttpClientConfig, HttpClientConfigBuilder, ResumptionCallback, TokenProvider};
 #[cfg(feature = "rustls")]
 pub use tls::CertificateError;
 pub use transport::StreamableHttpClient;

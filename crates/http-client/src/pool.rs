@@ -27,6 +27,7 @@ use tower_service::Service as _;
 use crate::client::Stack;
 
 type Outgoing = Request<Full<Bytes>>;
+type BoxError = Box<dyn StdError + Send + Sync>;
 
 /// The connections of an [`HttpClient`](crate::HttpClient), shared by its clones.
 #[derive(Clone)]
@@ -240,7 +241,7 @@ impl Pool {
                 }
                 None => Err(Failed::Error(http_error(
                     "HTTP request failed",
-                    &e.into_error(),
+                    e.into_error(),
                 ))),
             },
         }
@@ -262,7 +263,7 @@ impl Pool {
                 }
                 None => Err(Failed::Error(http_error(
                     "HTTP request failed",
-                    &e.into_error(),
+                    e.into_error(),
                 ))),
             },
         }
@@ -308,7 +309,7 @@ impl Pool {
             .await
             .map_err(|e| {
                 let context = format!("HTTP request failed: cannot connect to {uri}");
-                http_error(&context, &*e)
+                connect_error(&context, e)
             })?;
         let connected = io.connected();
         self.start_reaper();
@@ -317,7 +318,7 @@ impl Pool {
             let (tx, conn) = http2::Builder::new(hyper_util::rt::TokioExecutor::new())
                 .handshake(io)
                 .await
-                .map_err(|e| http_error("HTTP/2 handshake failed", &e))?;
+                .map_err(|e| connect_error("HTTP/2 handshake failed", e))?;
             tokio::spawn(async move {
                 if let Err(e) = conn.await {
                     tracing::debug!(error = %e, "HTTP/2 connection ended");
@@ -343,7 +344,7 @@ impl Pool {
             .http1
             .handshake(io)
             .await
-            .map_err(|e| http_error("HTTP handshake failed", &e))?;
+            .map_err(|e| connect_error("HTTP handshake failed", e))?;
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 tracing::debug!(error = %e, "HTTP/1 connection ended");
@@ -429,8 +430,20 @@ fn origin_form(uri: &Uri) -> Uri {
 }
 
 /// A one-line error: `context`, then `e` and its causes (hyper's own message is only the
-/// kind).
-fn http_error(context: &str, e: &(dyn StdError + 'static)) -> TransportError {
+/// kind); `e` is kept as the error's source.
+fn http_error(context: &str, e: impl Into<BoxError>) -> TransportError {
+    let e = e.into();
+    TransportError::new(TransportErrorKind::Io, describe(context, &*e)).with_source(e)
+}
+
+/// The same for a connection that could not be opened ([`TransportError::is_connect`]).
+fn connect_error(context: &str, e: impl Into<BoxError>) -> TransportError {
+    let e = e.into();
+    TransportError::connect(describe(context, &*e)).with_source(e)
+}
+
+/// `context`, then `e` and its causes, on one line.
+fn describe(context: &str, e: &(dyn StdError + 'static)) -> String {
     let mut message = context.to_owned();
     let mut cause = Some(e);
     #[cfg(feature = "rustls")]
@@ -445,7 +458,7 @@ fn http_error(context: &str, e: &(dyn StdError + 'static)) -> TransportError {
         }
         cause = c.source();
     }
-    TransportError::new(TransportErrorKind::Io, message)
+    message
 }
 
 /// The body of a response. An HTTP/1 connection goes back to the pool when its body has been

@@ -841,12 +841,11 @@ mod tests {
     fn call(router: &Router, n: i64) {
         let id = RequestId::Number(n);
         let (sid, _notify) = router.open_request(&id, false).unwrap();
-        let sent = router.route(Outbound {
-            json: Bytes::from_static(b"{}"),
-            kind: OutboundKind::Response,
-            related: Some(id.clone()),
-            id: Some(id),
-        });
+        let sent = router.route(
+            Outbound::new(Bytes::from_static(b"{}"), OutboundKind::Response)
+                .related(id.clone())
+                .id(id),
+        );
         assert!(sent.is_ok());
         assert!(matches!(router.pending(sid), Pending::Json(_)));
     }

@@ -269,22 +269,12 @@ impl Raw {
     }
 
     async fn notify(&mut self, json: serde_json::Value) {
-        let outbound = Outbound {
-            json: json.to_string().into(),
-            kind: OutboundKind::Notification,
-            related: None,
-            id: None,
-        };
+        let outbound = Outbound::new(json.to_string().into(), OutboundKind::Notification);
         self.sink.send(outbound).await.unwrap();
     }
 
     async fn call(&mut self, json: serde_json::Value) -> Response {
-        let outbound = Outbound {
-            json: json.to_string().into(),
-            kind: OutboundKind::Request,
-            related: None,
-            id: None,
-        };
+        let outbound = Outbound::new(json.to_string().into(), OutboundKind::Request);
         self.sink.send(outbound).await.unwrap();
         loop {
             let next = tokio::time::timeout(Duration::from_secs(2), self.stream.next())

@@ -81,10 +81,9 @@ impl Session {
                 "invalid URL {url:?}: the scheme must be http or https"
             )));
         }
-        let config = HttpClientConfig {
-            headers: settings.headers,
-            ..HttpClientConfig::default()
-        };
+        let config = HttpClientConfig::builder()
+            .headers(settings.headers)
+            .build();
         let http = HttpClient::new().map_err(|e| CliError::failed(e.to_string()))?;
         let transport = StreamableHttpClient::with_client(url, http, config)
             .map_err(|e| CliError::usage(e.to_string()))?;

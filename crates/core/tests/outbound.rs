@@ -1,0 +1,150 @@
+//! What the peer hands its transport: each `Outbound` carries the method, and for `tools/call`,
+//! `resources/read` and `prompts/get` the name, so a transport that sends them as headers
+//! (`Mcp-Method`, `Mcp-Name`) never parses the JSON.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Mutex};
+
+use futures::future::BoxFuture;
+use mcp_http_core::transport::{MessageSink, Outbound, OutboundKind, Sending};
+use mcp_http_core::{Handler, Peer, PeerConfig, RequestContext, RequestOptions, TransportError};
+use mcp_http_proto::ErrorObject;
+use mcp_http_proto::jsonrpc::{Request, Response};
+use serde_json::json;
+use serde_json::value::RawValue;
+
+/// Keeps every message sent, and answers each request at once with `{}`.
+#[derive(Default)]
+struct Recorder(Mutex<Vec<Outbound>>);
+
+impl MessageSink for Recorder {
+    fn send(&self, message: Outbound) -> Sending<'_> {
+        self.0.lock().unwrap().push(message);
+        Sending::done(Ok(()))
+    }
+
+    fn send_request(
+        &self,
+        message: Outbound,
+    ) -> BoxFuture<'_, Result<Option<Response>, TransportError>> {
+        let id = message.id.clone();
+        self.0.lock().unwrap().push(message);
+        Box::pin(async move {
+            Ok(Some(Response {
+                id,
+                outcome: Ok(serde_json::value::to_raw_value(&json!({})).unwrap()),
+            }))
+        })
+    }
+}
+
+struct NoHandler;
+
+impl Handler for NoHandler {
+    fn handle_request(
+        &self,
+        _request: Request,
+        _ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
+        Box::pin(async { Err(ErrorObject::internal()) })
+    }
+}
+
+fn peer() -> (Peer, Arc<Recorder>) {
+    let recorder = Arc::new(Recorder::default());
+    let peer = Peer::new(recorder.clone(), Arc::new(NoHandler), PeerConfig::default());
+    (peer, recorder)
+}
+
+fn last(recorder: &Recorder) -> Outbound {
+    recorder
+        .0
+        .lock()
+        .unwrap()
+        .pop()
+        .expect("a message was sent")
+}
+
+#[tokio::test]
+async fn a_tools_call_carries_its_method_and_the_tool_name() {
+    let (peer, recorder) = peer();
+    let _: serde_json::Value = peer
+        .request(
+            "tools/call",
+            &json!({"name": "add", "arguments": {"name": "not this"}}),
+            RequestOptions::default(),
+        )
+        .await
+        .unwrap();
+    let sent = last(&recorder);
+    assert_eq!(sent.kind, OutboundKind::Request);
+    assert_eq!(sent.method.as_deref(), Some("tools/call"));
+    assert_eq!(sent.name.as_deref(), Some("add"));
+    assert!(sent.id.is_some());
+}
+
+#[tokio::test]
+async fn raw_reads_and_prompts_carry_their_names() {
+    let (peer, recorder) = peer();
+    let params = serde_json::value::to_raw_value(&json!({"uri": "file:///notes.txt"})).unwrap();
+    peer.request_raw("resources/read", Some(params), RequestOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(last(&recorder).name.as_deref(), Some("file:///notes.txt"));
+    let _: serde_json::Value = peer
+        .request(
+            "prompts/get",
+            &json!({"name": "greet"}),
+            RequestOptions::default(),
+        )
+        .await
+        .unwrap();
+    let sent = last(&recorder);
+    assert_eq!(sent.method.as_deref(), Some("prompts/get"));
+    assert_eq!(sent.name.as_deref(), Some("greet"));
+}
+
+#[tokio::test]
+async fn other_requests_carry_no_name() {
+    let (peer, recorder) = peer();
+    let _: serde_json::Value = peer
+        .request(
+            "tools/list",
+            &json!({"name": "x"}),
+            RequestOptions::default(),
+        )
+        .await
+        .unwrap();
+    let sent = last(&recorder);
+    assert_eq!(sent.method.as_deref(), Some("tools/list"));
+    assert_eq!(sent.name, None);
+}
+
+#[tokio::test]
+async fn a_notification_carries_its_method_and_no_name() {
+    let (peer, recorder) = peer();
+    peer.notify("notifications/initialized", &json!({}), None)
+        .await
+        .unwrap();
+    let sent = last(&recorder);
+    assert_eq!(sent.kind, OutboundKind::Notification);
+    assert_eq!(sent.method.as_deref(), Some("notifications/initialized"));
+    assert_eq!(sent.name, None);
+    assert_eq!(sent.id, None);
+}
+
+#[test]
+fn a_connect_error_keeps_its_cause() {
+    use std::error::Error;
+    let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+    let e = TransportError::connect("cannot connect").with_source(refused);
+    assert!(e.is_connect() && !e.is_timeout() && !e.is_status());
+    let cause = e.source().expect("a source");
+    assert!(cause.downcast_ref::<std::io::Error>().is_some());
+    let timed_out = TransportError::from(std::io::Error::from(std::io::ErrorKind::TimedOut));
+    assert!(timed_out.is_timeout() && !timed_out.is_connect());
+    let status = TransportError::new(mcp_http_core::TransportErrorKind::HttpStatus(503), "503");
+    assert_eq!(status.status(), Some(503));
+    assert!(status.is_status() && !status.is_protocol());
+}

@@ -1,0 +1,216 @@
+//! One HTTP exchange with the server: the request built from the headers its caller starts
+//! from, the bearer token of the auth hook (refreshed once after a 401), same-origin 307/308
+//! redirects followed, and the answer's failures turned into typed errors.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use http::{Method, Request, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use mcp_http_core::{Outbound, TransportError, TransportErrorKind};
+
+use crate::client::HttpClient;
+use crate::config::TokenProvider;
+use crate::endpoint::same_origin_redirect;
+use crate::pool::ResponseBody;
+
+/// A request as the transport builds it.
+pub(crate) type Outgoing = Request<Full<Bytes>>;
+/// A response as the pool hands it over: the body still to read.
+pub(crate) type Answer = http::Response<ResponseBody>;
+
+/// `text/event-stream`, the Accept of a GET.
+pub(crate) const EVENT_STREAM: HeaderValue = HeaderValue::from_static("text/event-stream");
+/// `application/json`, the Content-Type of a POST.
+pub(crate) const JSON: HeaderValue = HeaderValue::from_static("application/json");
+/// The Accept of a POST: both answer types (T-2).
+const JSON_OR_EVENT_STREAM: HeaderValue =
+    HeaderValue::from_static("application/json, text/event-stream");
+
+/// The most redirects one request follows.
+const MAX_REDIRECTS: u32 = 5;
+
+/// Sets a protocol header, unless the configured headers already set it.
+pub(crate) fn default_header(request: &mut Outgoing, name: HeaderName, value: HeaderValue) {
+    request.headers_mut().entry(name).or_insert(value);
+}
+
+/// `headers` with the Accept and Content-Type of a POST of a message, unless set already.
+pub(crate) fn with_post_headers(mut headers: HeaderMap) -> HeaderMap {
+    headers.entry(ACCEPT).or_insert(JSON_OR_EVENT_STREAM);
+    headers.entry(CONTENT_TYPE).or_insert(JSON);
+    headers
+}
+
+/// The response's content type, or "" when it has none.
+pub(crate) fn content_type(response: &Answer) -> &str {
+    response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// Whether the response is an SSE stream.
+pub(crate) fn is_event_stream(response: &Answer) -> bool {
+    content_type(response).starts_with("text/event-stream")
+}
+
+/// The whole body of a response.
+pub(crate) async fn body_bytes(response: Answer) -> Result<Bytes, TransportError> {
+    match response.into_body().collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) => Err(TransportError::new(
+            TransportErrorKind::Io,
+            format!("reading the HTTP response failed: {e}"),
+        )
+        .with_source(e)),
+    }
+}
+
+/// The server's reason for an error answer: the JSON-RPC error message of its body, or the
+/// status's canonical reason.
+pub(crate) async fn error_detail(response: Answer) -> String {
+    let status = response.status();
+    let body = body_bytes(response).await.unwrap_or_default();
+    serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_owned())
+}
+
+/// An HTTP status error with the server's reason.
+pub(crate) fn status_error(status: StatusCode, detail: &str) -> TransportError {
+    TransportError::new(
+        TransportErrorKind::HttpStatus(status.as_u16()),
+        format!("HTTP {status}: {detail}"),
+    )
+}
+
+/// An error answer as a typed error, with the server's reason.
+pub(crate) async fn refused(response: Answer) -> TransportError {
+    let status = response.status();
+    status_error(status, &error_detail(response).await)
+}
+
+/// Sends the requests of one transport: what every exchange with its server shares.
+pub(crate) struct Exchange {
+    http: HttpClient,
+    /// The `Proxy-Authorization` of a plain-HTTP proxy the endpoint is reached through.
+    proxy_authorization: Option<HeaderValue>,
+    auth: Option<Arc<dyn TokenProvider>>,
+}
+
+impl Exchange {
+    /// Exchanges with the server of `endpoint` over `http`, with the bearer tokens of `auth`.
+    pub(crate) fn new(
+        http: HttpClient,
+        endpoint: &Uri,
+        auth: Option<Arc<dyn TokenProvider>>,
+    ) -> Exchange {
+        let proxy_authorization = http.proxy_authorization(endpoint);
+        Exchange {
+            http,
+            proxy_authorization,
+            auth,
+        }
+    }
+
+    /// POSTs one JSON-RPC message to `uri`, its request starting from `headers()`.
+    pub(crate) async fn post(
+        &self,
+        uri: &Uri,
+        message: &Outbound,
+        headers: impl Fn() -> HeaderMap,
+    ) -> Result<Answer, TransportError> {
+        self.send(Method::POST, uri, headers, |request| {
+            // The 2026-07-28 revision's `Mcp-Method` and `Mcp-Name` headers go here, from
+            // `message.method` and `message.name`: known without parsing `message.json`.
+            *request.body_mut() = message.json.clone().into();
+        })
+        .await
+    }
+
+    /// Sends a `method` request to `uri` with the headers `headers()` starts it from, what
+    /// `fill` adds (protocol headers give way to configured ones of the same name), and a
+    /// bearer token from the auth hook, refreshed once after a 401. A 307 or 308 to the same
+    /// origin is followed (method, body and headers kept), up to [`MAX_REDIRECTS`] times.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        uri: &Uri,
+        headers: impl Fn() -> HeaderMap,
+        fill: impl Fn(&mut Outgoing),
+    ) -> Result<Answer, TransportError> {
+        let mut rejected: Option<String> = None;
+        let mut target = uri.clone();
+        let mut redirects = 0;
+        loop {
+            let mut request = Request::new(Full::new(Bytes::new()));
+            *request.method_mut() = method.clone();
+            *request.uri_mut() = target.clone();
+            *request.headers_mut() = headers();
+            fill(&mut request);
+            if let Some(value) = &self.proxy_authorization {
+                default_header(
+                    &mut request,
+                    http::header::PROXY_AUTHORIZATION,
+                    value.clone(),
+                );
+            }
+            let token = self.authorize(&mut request, rejected.as_deref()).await?;
+            let response = self.http.send(request).await?;
+            if response.status() == StatusCode::UNAUTHORIZED
+                && rejected.is_none()
+                && let Some(token) = token
+            {
+                rejected = Some(token);
+                continue;
+            }
+            if matches!(
+                response.status(),
+                StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
+            ) && redirects < MAX_REDIRECTS
+                && let Some(next) = redirect_target(&target, &response)
+            {
+                redirects += 1;
+                target = next;
+                continue;
+            }
+            return Ok(response);
+        }
+    }
+
+    /// Puts the auth hook's bearer token on `request`; returns the token sent.
+    async fn authorize(
+        &self,
+        request: &mut Outgoing,
+        rejected: Option<&str>,
+    ) -> Result<Option<String>, TransportError> {
+        let Some(auth) = &self.auth else {
+            return Ok(None);
+        };
+        let token = auth.token(rejected).await?;
+        if let Some(token) = &token {
+            let value = HeaderValue::try_from(format!("Bearer {token}")).map_err(|_| {
+                TransportError::new(
+                    TransportErrorKind::Protocol,
+                    "the auth hook gave a token that cannot be sent in a header",
+                )
+            })?;
+            request.headers_mut().insert(AUTHORIZATION, value);
+        }
+        Ok(token)
+    }
+}
+
+/// Where a redirect answer points, when it may be followed.
+fn redirect_target(from: &Uri, response: &Answer) -> Option<Uri> {
+    let location = response
+        .headers()
+        .get(http::header::LOCATION)?
+        .to_str()
+        .ok()?;
+    same_origin_redirect(from, location)
+}
