@@ -174,8 +174,10 @@ impl StreamableHttpServiceBuilder {
         };
         if tokio::runtime::Handle::try_current().is_ok() {
             tokio::spawn(reap(Arc::downgrade(&service.inner.sessions)));
-            if service.inner.sessions.clustered() {
-                tokio::spawn(Sessions::listen(Arc::downgrade(&service.inner.sessions)));
+            // Subscribed before the service answers anything, so no message is missed.
+            if let Some(messages) = service.inner.sessions.subscribe() {
+                let sessions = Arc::downgrade(&service.inner.sessions);
+                tokio::spawn(Sessions::listen(sessions, messages));
             }
         }
         service

@@ -3,117 +3,21 @@
 //! batches answered from their items' responses.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures::future::BoxFuture;
 use http::{Request, StatusCode};
 use http_body_util::{BodyExt, Full};
-use mcp_http_core::{Handler, RequestContext};
-use mcp_http_proto::jsonrpc::{Request as RpcRequest, to_raw};
-use mcp_http_proto::{ErrorObject, InitializeRequestParams, ProtocolVersion};
-use mcp_http_server_http::{
-    HttpConfig, Principal, ResponseBody, ResponseMode, StreamableHttpService,
-};
-use serde_json::value::RawValue;
-use serde_json::{Value, json};
-
-/// Something a tower layer in front of the endpoint put into the request.
-#[derive(Clone)]
-struct TraceId(&'static str);
-
-/// A hand-written handler: negotiates `initialize` itself, answers `whoami` with what it sees of
-/// the HTTP request, and `chatty` with a log message before its result.
-struct Custom;
-
-impl Handler for Custom {
-    fn handle_request(
-        &self,
-        request: RpcRequest,
-        ctx: RequestContext,
-    ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
-        Box::pin(async move {
-            let result = match request.method.as_str() {
-                "initialize" => {
-                    let params: InitializeRequestParams = request.params_as()?;
-                    let version = ProtocolVersion::parse(&params.protocol_version)
-                        .ok_or_else(|| ErrorObject::invalid_params("unsupported version"))?;
-                    ctx.peer()
-                        .state()
-                        .set_client(version, params.client_info, params.capabilities);
-                    json!({
-                        "protocolVersion": params.protocol_version,
-                        "capabilities": {},
-                        "serverInfo": {"name": "custom", "version": "1"}
-                    })
-                }
-                "whoami" => json!({
-                    "principal": ctx.principal().map(Principal::id),
-                    "trace": ctx.extensions().get::<TraceId>().map(|t| t.0),
-                }),
-                "chatty" => {
-                    let log = json!({"level": "info", "data": "working"});
-                    ctx.notify("notifications/message", &log)
-                        .await
-                        .map_err(|_| ErrorObject::internal())?;
-                    json!({"done": true})
-                }
-                _ => return Err(ErrorObject::method_not_found(&request.method)),
-            };
-            to_raw(&result).map_err(|_| ErrorObject::internal())
-        })
-    }
-}
+use mcp_http_core::Handler;
+use mcp_http_server_http::{HttpConfig, Principal, ResponseMode, StreamableHttpService};
+use serde_json::json;
+use support::{Custom, TraceId, initialize, messages, open_session, post};
 
 fn service(config: HttpConfig) -> StreamableHttpService {
-    let handler: Arc<dyn Handler> = Arc::new(Custom);
+    let handler: Arc<dyn Handler> = Arc::new(Custom::default());
     StreamableHttpService::new(handler, config)
-}
-
-fn post(body: Value, session: Option<&str>) -> Request<Full<Bytes>> {
-    let mut request = Request::post("/mcp")
-        .header("host", "127.0.0.1")
-        .header("accept", "application/json, text/event-stream")
-        .header("content-type", "application/json");
-    if let Some(session) = session {
-        request = request.header("mcp-session-id", session);
-    }
-    request
-        .body(Full::new(Bytes::from(body.to_string())))
-        .unwrap()
-}
-
-fn initialize(version: &str) -> Value {
-    json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-        "protocolVersion": version, "capabilities": {},
-        "clientInfo": {"name": "test", "version": "1"}}})
-}
-
-/// The JSON-RPC messages of a body, JSON or SSE.
-async fn messages(body: ResponseBody) -> Vec<Value> {
-    let bytes = body.collect().await.unwrap().to_bytes();
-    let text = String::from_utf8(bytes.to_vec()).unwrap();
-    if text.starts_with('{') || text.starts_with('[') {
-        return vec![serde_json::from_str(&text).unwrap()];
-    }
-    text.lines()
-        .filter_map(|line| line.strip_prefix("data: "))
-        .filter(|data| !data.is_empty())
-        .map(|data| serde_json::from_str(data).unwrap())
-        .collect()
-}
-
-async fn open_session(service: &StreamableHttpService, version: &str) -> String {
-    let response = service.handle(post(initialize(version), None)).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let id = response.headers()["mcp-session-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-    let response = service.handle(post(initialized, Some(&id))).await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    id
 }
 
 #[tokio::test]

@@ -280,14 +280,21 @@ impl Sessions {
         self.backends.bus.is_some()
     }
 
-    /// Acts on what another instance said, until the bus or the layer is gone.
-    pub(crate) async fn listen(sessions: std::sync::Weak<Sessions>) {
-        let Some(mut messages) = sessions
-            .upgrade()
-            .and_then(|s| Some(s.backends.bus.as_ref()?.subscribe(&s.backends.instance)))
-        else {
-            return;
-        };
+    /// This instance's messages on the bus, from now on (`None` without a bus).
+    pub(crate) fn subscribe(&self) -> Option<futures::stream::BoxStream<'static, BusMessage>> {
+        Some(
+            self.backends
+                .bus
+                .as_ref()?
+                .subscribe(&self.backends.instance),
+        )
+    }
+
+    /// Acts on what other instances said, until the bus or the layer is gone.
+    pub(crate) async fn listen(
+        sessions: std::sync::Weak<Sessions>,
+        mut messages: futures::stream::BoxStream<'static, BusMessage>,
+    ) {
         while let Some(message) = messages.next().await {
             let Some(sessions) = sessions.upgrade() else {
                 return;

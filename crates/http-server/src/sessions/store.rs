@@ -190,7 +190,10 @@ mod tests {
         store.save(&record).await.unwrap();
         let loaded = store.load("s1").await.unwrap().unwrap();
         assert_eq!(loaded.principal.as_deref(), Some("alice"));
-        assert_eq!(loaded.client_capabilities.as_ref().unwrap().get(), r#"{"roots":{}}"#);
+        assert_eq!(
+            loaded.client_capabilities.as_ref().unwrap().get(),
+            r#"{"roots":{}}"#
+        );
         // Serializable: what a shared store keeps.
         let text = serde_json::to_string(&loaded.clone()).unwrap();
         let back: SessionRecord = serde_json::from_str(&text).unwrap();
