@@ -122,8 +122,14 @@ pub(crate) struct Router {
     pub(crate) connections: Arc<AtomicUsize>,
     back_channel: Option<(BackChannel, OnceLock<WeakPeer>)>,
     live: Option<LiveStreams>,
+    /// Where messages for the GET stream go while another instance holds it (set in a cluster).
+    remote_get: OnceLock<RemoteGet>,
     state: Mutex<State>,
 }
+
+/// Hands a message for the session's GET stream to the instance that holds it; gives it back
+/// when no other instance does.
+pub(crate) type RemoteGet = Box<dyn Fn(Bytes) -> Result<(), Bytes> + Send + Sync>;
 
 /// An event id: the router's tag, the stream, the event's number on it.
 fn event_id(tag: &str, stream: u64, seq: u64) -> sse::EventId<'_> {
@@ -217,6 +223,7 @@ impl Router {
             connections: Arc::new(AtomicUsize::new(0)),
             back_channel: back_channel.map(|b| (b, OnceLock::new())),
             live,
+            remote_get: OnceLock::new(),
             state: Mutex::new(State::default()),
         })
     }
@@ -241,6 +248,49 @@ impl Router {
         if let Some((_, slot)) = &self.back_channel {
             let _ = slot.set(peer);
         }
+    }
+
+    /// Sends messages for the GET stream to another instance while it holds the stream.
+    pub(crate) fn set_remote_get(&self, remote: RemoteGet) {
+        let _ = self.remote_get.set(remote);
+    }
+
+    /// Another instance took the GET stream: this one's connection ends (the stream stays in
+    /// the log for resumption) and what waited for a GET stream is returned, to send there.
+    pub(crate) fn release_get(&self) -> Vec<Bytes> {
+        let mut st = self.lock();
+        if let Some(sid) = st.get_stream.take() {
+            st.streams.remove(&sid);
+        }
+        st.get_buffer.drain(..).collect()
+    }
+
+    /// A message for the GET stream that another instance produced: delivered here, or held
+    /// until a GET stream opens.
+    pub(crate) fn deliver_to_get(&self, json: Bytes) {
+        let mut st = self.lock();
+        self.to_get(&mut st, OutboundKind::Notification, json, false);
+    }
+
+    /// The GET stream's share of routing: the open stream here, else the instance that holds it,
+    /// else a bounded buffer until one opens.
+    fn to_get(&self, st: &mut State, kind: OutboundKind, json: Bytes, may_forward: bool) {
+        if let Some(sid) = st.get_stream {
+            self.deliver(st, sid, kind, json);
+            return;
+        }
+        let json = match self.remote_get.get() {
+            Some(remote) if may_forward => match remote(json) {
+                Ok(()) => return,
+                Err(json) => json,
+            },
+            _ => json,
+        };
+        if st.get_buffer.len() >= self.get_buffer {
+            tracing::warn!("GET stream buffer full; the oldest message is dropped");
+            st.get_buffer.pop_front();
+        }
+        st.get_buffer.push_back(json);
     }
 
     /// Turns priming events and polling on (the session negotiated 2025-11-25 or later).
@@ -787,16 +837,7 @@ impl Router {
                 Ok(())
             }
             _ => {
-                match st.get_stream {
-                    Some(sid) => self.deliver(&mut st, sid, message.kind, message.json),
-                    None => {
-                        if st.get_buffer.len() >= self.get_buffer {
-                            tracing::warn!("GET stream buffer full; the oldest message is dropped");
-                            st.get_buffer.pop_front();
-                        }
-                        st.get_buffer.push_back(message.json);
-                    }
-                }
+                self.to_get(&mut st, message.kind, message.json, true);
                 Ok(())
             }
         }

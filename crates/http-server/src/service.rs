@@ -177,7 +177,8 @@ impl StreamableHttpServiceBuilder {
             // Subscribed before the service answers anything, so no message is missed.
             if let Some(messages) = service.inner.sessions.subscribe() {
                 let sessions = Arc::downgrade(&service.inner.sessions);
-                tokio::spawn(Sessions::listen(sessions, messages));
+                tokio::spawn(Sessions::listen(sessions.clone(), messages));
+                tokio::spawn(Sessions::forward_get(sessions));
             }
         }
         service
@@ -430,7 +431,11 @@ impl StreamableHttpService {
             return Err(Rejection::TooManyStreams);
         }
         match last {
-            None => Ok(sse(session.router.open_get())),
+            None => {
+                let body = session.router.open_get();
+                self.inner.sessions.claim_get(&session).await;
+                Ok(sse(body))
+            }
             Some(last) => Ok(sse(session.router.resume(last).await?)),
         }
     }

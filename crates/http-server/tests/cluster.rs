@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use http::StatusCode;
+use http_body_util::BodyExt;
 use mcp_http_core::Handler;
 use mcp_http_server_http::{
     EventLog, HttpConfig, MemoryBus, MemoryEventLog, MemorySessionStore, MessageBus, SessionStore,
@@ -230,4 +231,51 @@ async fn a_stream_cut_on_one_instance_is_resumed_on_another_from_the_log() {
     let other = open_session_on(cluster.c(), cluster.a(), "2025-11-25").await;
     let foreign = cluster.b().handle(get(&other, Some(&last_id))).await;
     assert_eq!(foreign.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn messages_for_the_get_stream_reach_the_instance_that_holds_it() {
+    let cluster = Cluster::new(HttpConfig::default());
+    let session = open_session_on(cluster.a(), cluster.b(), "2025-11-25").await;
+    // Before any GET stream is open, C holds what it produced for one.
+    let early = result(cluster.c(), &session, call(1, "announce")).await;
+    assert_eq!(early["result"], json!({}));
+
+    let response = cluster.a().handle(get(&session, None)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut stream = response.into_body();
+    let mut seen = Vec::new();
+    // C's held message arrives once A holds the stream; then one B produces now.
+    let later = result(cluster.b(), &session, call(2, "announce")).await;
+    assert_eq!(later["result"], json!({}));
+    while seen
+        .iter()
+        .filter(|m: &&Value| m["method"] == "notifications/tools/list_changed")
+        .count()
+        < 2
+    {
+        seen.extend(parse(&next_frame(&mut stream).await));
+    }
+
+    // A second GET on C takes the stream over (the first ends); A's messages now go to C.
+    let response = cluster.c().handle(get(&session, None)).await;
+    let mut moved = response.into_body();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let third = result(cluster.a(), &session, call(3, "announce")).await;
+    assert_eq!(third["result"], json!({}));
+    let frame = next_frame(&mut moved).await;
+    let frame = if frame.contains("list_changed") {
+        frame
+    } else {
+        next_frame(&mut moved).await
+    };
+    assert!(
+        frame.contains("notifications/tools/list_changed"),
+        "{frame}"
+    );
+    let ended = tokio::time::timeout(Duration::from_secs(5), stream.collect()).await;
+    assert!(
+        ended.is_ok(),
+        "the first GET stream ends once another took over"
+    );
 }

@@ -29,6 +29,14 @@ pub enum BusMessage {
         /// The JSON-RPC notification.
         message: Bytes,
     },
+    /// A message for the GET stream of `session`, which the receiving instance holds (a
+    /// notification or request that belongs to no client request, produced elsewhere).
+    ToGetStream {
+        /// The session.
+        session: Arc<str>,
+        /// The JSON-RPC message.
+        message: Bytes,
+    },
     /// The session ended: its streams close and its handlers are cancelled everywhere.
     SessionEnded {
         /// The session.

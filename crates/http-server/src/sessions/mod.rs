@@ -17,8 +17,8 @@ mod event_log;
 mod session;
 mod store;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use dashmap::DashMap;
@@ -61,7 +61,17 @@ pub(crate) struct Sessions {
     /// The running routers of stateless requests by tag (T-31).
     pub(crate) live: LiveStreams,
     pub(crate) shutting_down: AtomicBool,
+    /// Messages for GET streams other instances hold: (instance, session, message), sent by
+    /// [`Sessions::forward_get`] (routing runs under a lock and cannot await the bus).
+    to_get: tokio::sync::mpsc::Sender<ForGet>,
+    to_get_rx: Mutex<Option<tokio::sync::mpsc::Receiver<ForGet>>>,
 }
+
+/// A message for another instance's GET stream: (that instance, the session, the message).
+type ForGet = (Arc<str>, Arc<str>, Bytes);
+
+/// Messages for other instances' GET streams queued before the oldest are dropped.
+const TO_GET_QUEUE: usize = 4096;
 
 impl Sessions {
     pub(crate) fn new(
@@ -76,6 +86,7 @@ impl Sessions {
             peer_config =
                 peer_config.request_id_prefix(Some(format!("{}.", backends.instance).into()));
         }
+        let (to_get, to_get_rx) = tokio::sync::mpsc::channel(TO_GET_QUEUE);
         Sessions {
             backends,
             config,
@@ -85,6 +96,8 @@ impl Sessions {
             back_channel: Arc::default(),
             live: Arc::default(),
             shutting_down: AtomicBool::new(false),
+            to_get,
+            to_get_rx: Mutex::new(Some(to_get_rx)),
         }
     }
 
@@ -105,7 +118,88 @@ impl Sessions {
             self.handlers.session_handler(),
             self.peer_config.clone(),
         );
-        Ok(Arc::new(Session::new(id, peer, router, principal)))
+        let get_owner: Arc<Mutex<Option<Arc<str>>>> = Arc::default();
+        if self.clustered() {
+            let (owner, me, session) = (
+                get_owner.clone(),
+                self.backends.instance.clone(),
+                id.clone(),
+            );
+            let queue = self.to_get.clone();
+            router.set_remote_get(Box::new(move |json| {
+                let owner = mcp_http_core::sync::lock(&owner).clone();
+                match owner {
+                    Some(owner) if owner != me => {
+                        if queue.try_send((owner, session.clone(), json)).is_err() {
+                            tracing::warn!("the queue to other instances' GET streams is full; a message was dropped");
+                        }
+                        Ok(())
+                    }
+                    _ => Err(json),
+                }
+            }));
+        }
+        Ok(Arc::new(Session::new(
+            id, peer, router, principal, get_owner,
+        )))
+    }
+
+    /// Sends what routers queued for other instances' GET streams, until the layer is gone.
+    pub(crate) async fn forward_get(sessions: std::sync::Weak<Sessions>) {
+        let Some(mut queue) = sessions
+            .upgrade()
+            .and_then(|s| mcp_http_core::sync::lock(&s.to_get_rx).take())
+        else {
+            return;
+        };
+        while let Some((owner, session, message)) = queue.recv().await {
+            let Some(sessions) = sessions.upgrade() else {
+                return;
+            };
+            let Some(bus) = &sessions.backends.bus else {
+                return;
+            };
+            if let Err(e) = bus
+                .send(&owner, BusMessage::ToGetStream { session, message })
+                .await
+            {
+                tracing::warn!(error = %e, "a message for another instance's GET stream was lost");
+            }
+        }
+    }
+
+    /// A GET stream opened here: this instance holds it now, and the others send what they
+    /// have for it here (a second GET replaces the first, wherever that one is).
+    pub(crate) async fn claim_get(&self, session: &Session) {
+        if !self.clustered() {
+            return;
+        }
+        *mcp_http_core::sync::lock(&session.get_owner) = Some(self.backends.instance.clone());
+        self.sync(session).await;
+    }
+
+    /// Applies a changed record to this instance's copy of a session; if another instance now
+    /// holds its GET stream, this one's ends and what waited for it goes there.
+    async fn apply(&self, session: &Session, record: &SessionRecord) {
+        session.restore(record);
+        let Some(owner) = session.get_owner() else {
+            return;
+        };
+        if owner == self.backends.instance {
+            return;
+        }
+        let Some(bus) = &self.backends.bus else {
+            return;
+        };
+        for message in session.router.release_get() {
+            let message = BusMessage::ToGetStream {
+                session: session.id.clone(),
+                message,
+            };
+            if let Err(e) = bus.send(&owner, message).await {
+                tracing::warn!(error = %e, "a message for another instance's GET stream was lost");
+            }
+        }
     }
 
     /// A new session for an `initialize`, known to this instance only until [`Sessions::commit`]
@@ -333,13 +427,18 @@ impl Sessions {
                     peer.receive(Message::Response(response)).await;
                 }
             }
+            BusMessage::ToGetStream { session, message } => {
+                if let Some(local) = self.local.get(&session).map(|s| s.clone()) {
+                    local.router.deliver_to_get(message);
+                }
+            }
             BusMessage::SessionEnded { session } => self.drop_local(&session),
             BusMessage::SessionChanged { session } => {
                 let Some(local) = self.local.get(&session).map(|s| s.clone()) else {
                     return;
                 };
                 if let Ok(Some(record)) = self.backends.store.load(&session).await {
-                    local.restore(&record);
+                    self.apply(&local, &record).await;
                 }
             }
         }

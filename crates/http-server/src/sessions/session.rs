@@ -2,7 +2,7 @@
 //! and its activity, which the idle reaper reads (open streams and running requests count).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use mcp_http_core::{Peer, Principal};
@@ -28,6 +28,9 @@ pub(crate) struct Session {
     pub(crate) principal: Option<Principal>,
     last_active_ms: AtomicU64,
     created_ms: AtomicU64,
+    /// The instance that holds the GET stream (in a cluster), shared with the router's
+    /// forwarder.
+    pub(crate) get_owner: Arc<Mutex<Option<Arc<str>>>>,
 }
 
 impl Session {
@@ -36,6 +39,7 @@ impl Session {
         peer: Peer,
         router: Arc<Router>,
         principal: Option<Principal>,
+        get_owner: Arc<Mutex<Option<Arc<str>>>>,
     ) -> Self {
         Session {
             id,
@@ -44,7 +48,13 @@ impl Session {
             principal,
             last_active_ms: AtomicU64::new(now_ms()),
             created_ms: AtomicU64::new(unix_ms()),
+            get_owner,
         }
+    }
+
+    /// The instance that holds the GET stream.
+    pub(crate) fn get_owner(&self) -> Option<Arc<str>> {
+        mcp_http_core::sync::lock(&self.get_owner).clone()
     }
 
     pub(crate) fn touch(&self) {
@@ -90,6 +100,7 @@ impl Session {
         record.initialized = state.is_initialized();
         record.log_level = state.log_level();
         record.created_ms = self.created_ms.load(Ordering::Relaxed);
+        record.get_owner = self.get_owner().map(|o| o.to_string());
         Some(record)
     }
 
@@ -107,6 +118,7 @@ impl Session {
             state.set_log_level(level);
         }
         self.created_ms.store(record.created_ms, Ordering::Relaxed);
+        *mcp_http_core::sync::lock(&self.get_owner) = record.get_owner.as_deref().map(Arc::from);
         self.sync_priming();
     }
 }

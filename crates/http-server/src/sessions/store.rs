@@ -31,6 +31,8 @@ pub struct SessionRecord {
     pub principal: Option<String>,
     /// The resources the client subscribed to.
     pub subscriptions: Vec<String>,
+    /// The instance that holds the session's GET stream, if one was opened.
+    pub get_owner: Option<String>,
     /// When the session was created, in milliseconds since the Unix epoch.
     pub created_ms: u64,
     /// When a request last touched the session, in milliseconds since the Unix epoch.
@@ -63,6 +65,7 @@ impl SessionRecord {
             log_level: None,
             principal,
             subscriptions: Vec::new(),
+            get_owner: None,
             created_ms: now,
             last_active_ms: now,
         }

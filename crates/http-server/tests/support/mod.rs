@@ -25,7 +25,8 @@ pub struct TraceId(pub &'static str);
 
 /// A hand-written handler: negotiates `initialize` itself; `whoami` answers with what it sees
 /// of the HTTP request, `chatty` logs at info before its result, `ask` samples the client's
-/// model, `wait` waits until it is cancelled (and counts that), `slow` logs, then answers
+/// model, `wait` waits until it is cancelled (and counts that), `announce` sends a notification
+/// that belongs to no request (it goes to the GET stream), `slow` logs, then answers
 /// after 300 ms.
 #[derive(Default)]
 pub struct Custom {
@@ -83,6 +84,14 @@ impl Handler for Custom {
                     // A cancelled handler is dropped where it waits: count that.
                     let _count = CountOnDrop(cancelled);
                     std::future::pending::<()>().await;
+                    json!({})
+                }
+                "announce" => {
+                    // Belongs to no request: it travels on the session's GET stream.
+                    let peer = ctx.peer().clone();
+                    peer.notify("notifications/tools/list_changed", &json!({}), None)
+                        .await
+                        .map_err(internal)?;
                     json!({})
                 }
                 "slow" => {
