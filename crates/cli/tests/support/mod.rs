@@ -55,7 +55,83 @@ fn serve_on(
     server: mcp_http_server::Server,
     config: HttpConfig,
 ) -> TestServer {
-    serve_service(listener, StreamableHttpService::new(server, config))
+    match instances() {
+        n if n > 1 => serve_cluster(listener, server, config, n),
+        _ => serve_service(listener, StreamableHttpService::new(server, config)),
+    }
+}
+
+/// `MCP_HTTP_TEST_INSTANCES=N` (N > 1) serves each test's endpoint from N instances sharing one
+/// memory session store, event log and message bus, each request going to the next instance
+/// in turn, as behind a round-robin balancer.
+fn instances() -> usize {
+    std::env::var("MCP_HTTP_TEST_INSTANCES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+}
+
+fn serve_cluster(
+    listener: tokio::net::TcpListener,
+    server: mcp_http_server::Server,
+    config: HttpConfig,
+    n: usize,
+) -> TestServer {
+    use mcp_http_server_http::{
+        EventLog, MemoryBus, MemoryEventLog, MemorySessionStore, MessageBus, SessionStore,
+    };
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let store: Arc<dyn SessionStore> = Arc::new(MemorySessionStore::new(config.idle_timeout));
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::default());
+    let bus: Arc<dyn MessageBus> = Arc::new(MemoryBus::new());
+    let url = format!("http://{}{}", listener.local_addr().unwrap(), config.path);
+    let instances: Arc<Vec<StreamableHttpService>> = Arc::new(
+        (0..n)
+            .map(|i| {
+                StreamableHttpService::builder(server.clone())
+                    .config(config.clone())
+                    .session_store(store.clone())
+                    .event_log(log.clone())
+                    .message_bus(bus.clone())
+                    .instance_id(format!("i{i}"))
+                    .build()
+            })
+            .collect(),
+    );
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let next = Arc::new(AtomicUsize::new(0));
+    let serving = instances.clone();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(_) => continue,
+                },
+                _ = &mut stopped => break,
+            };
+            let _ = tcp.set_nodelay(true);
+            let (instances, next) = (serving.clone(), next.clone());
+            let handler = hyper::service::service_fn(move |request| {
+                let instance = instances[next.fetch_add(1, Ordering::Relaxed) % instances.len()].clone();
+                async move { Ok::<_, std::convert::Infallible>(instance.handle(request).await) }
+            });
+            tokio::spawn(async move {
+                let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
+                    .serve_connection(hyper_util::rt::TokioIo::new(tcp), handler)
+                    .await;
+            });
+        }
+        for instance in serving.iter() {
+            instance.shutdown();
+        }
+    });
+    TestServer {
+        url,
+        service: instances[0].clone(),
+        stop: Some(stop),
+    }
 }
 
 fn serve_service(listener: tokio::net::TcpListener, service: StreamableHttpService) -> TestServer {
