@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::meta::Meta;
+use crate::meta::{Meta, setters};
 use crate::modern::ResultType;
 
 /// Identifies a prompt (`"type": "ref/prompt"`).
@@ -121,6 +121,90 @@ impl CompleteResult {
         }
     }
 }
+
+impl PromptReference {
+    /// A reference to the prompt with this name.
+    pub fn new(name: impl Into<String>) -> Self {
+        PromptReference {
+            name: name.into(),
+            title: None,
+        }
+    }
+}
+
+setters!(PromptReference {
+    with_title => title: String,
+});
+
+impl ResourceTemplateReference {
+    /// A reference to the resource or resource template with this URI (template).
+    pub fn new(uri: impl Into<String>) -> Self {
+        ResourceTemplateReference { uri: uri.into() }
+    }
+}
+
+impl Reference {
+    /// A reference to the prompt with this name.
+    pub fn prompt(name: impl Into<String>) -> Self {
+        Reference::Prompt(PromptReference::new(name))
+    }
+
+    /// A reference to the resource or resource template with this URI (template).
+    pub fn resource(uri: impl Into<String>) -> Self {
+        Reference::Resource(ResourceTemplateReference::new(uri))
+    }
+}
+
+impl CompletionArgument {
+    /// The argument with this name, and the value typed so far.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        CompletionArgument {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+setters!(CompletionContext {
+    with_arguments => arguments: BTreeMap<String, String>,
+});
+
+impl CompleteRequestParams {
+    /// Params completing an argument of a prompt or resource template.
+    pub fn new(reference: Reference, argument: CompletionArgument) -> Self {
+        CompleteRequestParams {
+            meta: None,
+            reference,
+            argument,
+            context: None,
+        }
+    }
+}
+
+setters!(CompleteRequestParams {
+    with_meta => meta: Meta,
+    with_context => context: CompletionContext,
+});
+
+impl Completion {
+    /// Completion values as given (no truncation; see [`CompleteResult::new`]).
+    pub fn new(values: Vec<String>) -> Self {
+        Completion {
+            values,
+            ..Self::default()
+        }
+    }
+}
+
+setters!(Completion {
+    with_total => total = u64,
+    with_has_more => has_more = bool,
+});
+
+setters!(CompleteResult {
+    with_meta => meta: Meta,
+    with_result_type => result_type: ResultType,
+});
 
 #[cfg(test)]
 mod tests {

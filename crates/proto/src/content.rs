@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::meta::Meta;
+use crate::meta::{Meta, setters};
 use crate::resources::{
     BlobResourceContents, ResourceContents, ResourceLink, TextResourceContents,
 };
@@ -237,6 +237,32 @@ impl From<BlobResourceContents> for ContentBlock {
         ContentBlock::embedded(c)
     }
 }
+
+setters!(Annotations {
+    with_audience => audience: Vec<Role>,
+    with_priority => priority = f64,
+    with_last_modified => last_modified: String,
+});
+
+setters!(TextContent {
+    with_meta => meta: Meta,
+    with_annotations => annotations: Annotations,
+});
+
+setters!(ImageContent {
+    with_meta => meta: Meta,
+    with_annotations => annotations: Annotations,
+});
+
+setters!(AudioContent {
+    with_meta => meta: Meta,
+    with_annotations => annotations: Annotations,
+});
+
+setters!(EmbeddedResource {
+    with_meta => meta: Meta,
+    with_annotations => annotations: Annotations,
+});
 
 #[cfg(test)]
 mod tests {

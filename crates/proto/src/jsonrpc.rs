@@ -196,6 +196,13 @@ pub struct InvalidMessage {
     pub error: ErrorObject,
 }
 
+impl InvalidMessage {
+    /// The error to answer an unreadable message with, and the offending request's id if known.
+    pub fn new(id: Option<RequestId>, error: ErrorObject) -> Self {
+        InvalidMessage { id, error }
+    }
+}
+
 impl fmt::Display for InvalidMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.error.fmt(f)

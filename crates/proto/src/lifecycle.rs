@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::meta::{JsonObject, Meta};
+use crate::meta::{JsonObject, Meta, setters};
 use crate::modern::ResultType;
 use crate::tasks::{ClientTasksCapability, ServerTasksCapability};
 
@@ -302,6 +302,103 @@ pub struct EmptyResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_type: Option<ResultType>,
 }
+
+setters!(Icon {
+    with_mime_type => mime_type: String,
+    with_sizes => sizes: Vec<String>,
+    with_theme => theme: IconTheme,
+});
+
+setters!(Implementation {
+    with_description => description: String,
+    with_icons => icons: Vec<Icon>,
+    with_website_url => website_url: String,
+});
+
+setters!(RootsCapability {
+    with_list_changed => list_changed = bool,
+});
+
+setters!(SamplingCapability {
+    with_context => context: JsonObject,
+    with_tools => tools: JsonObject,
+});
+
+setters!(ElicitationCapability {
+    with_form => form: JsonObject,
+    with_url => url: JsonObject,
+});
+
+setters!(ClientCapabilities {
+    with_experimental => experimental: BTreeMap<String, JsonObject>,
+    with_extensions => extensions: BTreeMap<String, JsonObject>,
+    with_roots => roots: RootsCapability,
+    with_sampling => sampling: SamplingCapability,
+    with_elicitation => elicitation: ElicitationCapability,
+    with_tasks => tasks: ClientTasksCapability,
+});
+
+setters!(PromptsCapability {
+    with_list_changed => list_changed = bool,
+});
+
+setters!(ResourcesCapability {
+    with_subscribe => subscribe = bool,
+    with_list_changed => list_changed = bool,
+});
+
+setters!(ToolsCapability {
+    with_list_changed => list_changed = bool,
+});
+
+setters!(ServerCapabilities {
+    with_experimental => experimental: BTreeMap<String, JsonObject>,
+    with_extensions => extensions: BTreeMap<String, JsonObject>,
+    with_logging => logging: JsonObject,
+    with_completions => completions: JsonObject,
+    with_prompts => prompts: PromptsCapability,
+    with_resources => resources: ResourcesCapability,
+    with_tools => tools: ToolsCapability,
+    with_tasks => tasks: ServerTasksCapability,
+});
+
+impl InitializeRequestParams {
+    /// Params with the client's version, capabilities and implementation info.
+    pub fn new(
+        protocol_version: impl Into<String>,
+        capabilities: ClientCapabilities,
+        client_info: Implementation,
+    ) -> Self {
+        InitializeRequestParams {
+            meta: None,
+            protocol_version: protocol_version.into(),
+            capabilities,
+            client_info,
+        }
+    }
+}
+
+setters!(InitializeRequestParams {
+    with_meta => meta: Meta,
+});
+
+setters!(InitializeResult {
+    with_meta => meta: Meta,
+    with_instructions => instructions: String,
+});
+
+setters!(RequestParams {
+    with_meta => meta: Meta,
+});
+
+setters!(NotificationParams {
+    with_meta => meta: Meta,
+});
+
+setters!(EmptyResult {
+    with_meta => meta: Meta,
+    with_result_type => result_type: ResultType,
+});
 
 #[cfg(test)]
 mod tests {

@@ -9,7 +9,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::meta::Meta;
+use crate::meta::{Meta, setters};
 
 /// The severity of a log message (RFC 5424 syslog levels), ordered from least to most severe.
 ///
@@ -131,6 +131,22 @@ impl LoggingMessageNotificationParams {
         }
     }
 }
+
+impl SetLevelRequestParams {
+    /// Params asking for messages at `level` and above.
+    pub fn new(level: LoggingLevel) -> Self {
+        SetLevelRequestParams { meta: None, level }
+    }
+}
+
+setters!(SetLevelRequestParams {
+    with_meta => meta: Meta,
+});
+
+setters!(LoggingMessageNotificationParams {
+    with_meta => meta: Meta,
+    with_logger => logger: String,
+});
 
 #[cfg(test)]
 mod tests {

@@ -14,7 +14,7 @@ use crate::elicitation::{ElicitRequestParams, ElicitResult};
 use crate::jsonrpc::RequestId;
 use crate::lifecycle::{ClientCapabilities, Implementation, RequestParams, ServerCapabilities};
 use crate::logging::LoggingLevel;
-use crate::meta::Meta;
+use crate::meta::{Meta, setters};
 use crate::progress::ProgressToken;
 use crate::roots::ListRootsResult;
 use crate::sampling::{CreateMessageRequestParams, CreateMessageResult};
@@ -495,6 +495,122 @@ fn with_data<T: Serialize>(err: crate::ErrorObject, data: &T) -> crate::ErrorObj
     match serde_json::to_value(data) {
         Ok(v) => err.with_data(v),
         Err(_) => err,
+    }
+}
+
+impl DiscoverResult {
+    /// A result with the supported versions and the server's capabilities.
+    pub fn new(supported_versions: Vec<String>, capabilities: ServerCapabilities) -> Self {
+        DiscoverResult {
+            meta: None,
+            supported_versions,
+            capabilities,
+            instructions: None,
+            result_type: None,
+            ttl_ms: None,
+            cache_scope: None,
+        }
+    }
+}
+
+setters!(DiscoverResult {
+    with_meta => meta: Meta,
+    with_instructions => instructions: String,
+    with_result_type => result_type: ResultType,
+    with_ttl_ms => ttl_ms = u64,
+    with_cache_scope => cache_scope: CacheScope,
+});
+
+setters!(InputRequiredResult {
+    with_meta => meta: Meta,
+});
+
+setters!(InputResponseRequestParams {
+    with_meta => meta: Meta,
+    with_input_responses => input_responses: InputResponses,
+    with_request_state => request_state: String,
+});
+
+setters!(SubscriptionFilter {
+    with_tools_list_changed => tools_list_changed = bool,
+    with_prompts_list_changed => prompts_list_changed = bool,
+    with_resources_list_changed => resources_list_changed = bool,
+    with_resource_subscriptions => resource_subscriptions: Vec<String>,
+});
+
+impl SubscriptionsListenRequestParams {
+    /// Params opting in to these notifications.
+    pub fn new(notifications: SubscriptionFilter) -> Self {
+        SubscriptionsListenRequestParams {
+            meta: None,
+            notifications,
+        }
+    }
+}
+
+setters!(SubscriptionsListenRequestParams {
+    with_meta => meta: Meta,
+});
+
+impl SubscriptionsAcknowledgedNotificationParams {
+    /// Params acknowledging these notifications.
+    pub fn new(notifications: SubscriptionFilter) -> Self {
+        SubscriptionsAcknowledgedNotificationParams {
+            meta: None,
+            notifications,
+        }
+    }
+}
+
+setters!(SubscriptionsAcknowledgedNotificationParams {
+    with_meta => meta: Meta,
+});
+
+setters!(RequestMetaObject {
+    with_client_info => client_info: Implementation,
+    with_log_level => log_level: LoggingLevel,
+    with_progress_token => progress_token: ProgressToken,
+});
+
+setters!(ResultMetaObject {
+    with_server_info => server_info: Implementation,
+});
+
+setters!(NotificationMetaObject {
+    with_subscription_id => subscription_id: RequestId,
+});
+
+impl SubscriptionsListenResultMetaObject {
+    /// The `_meta` of the result closing the listen stream of this request id.
+    pub fn new(subscription_id: RequestId) -> Self {
+        SubscriptionsListenResultMetaObject {
+            server_info: None,
+            subscription_id,
+            other: Meta::new(),
+        }
+    }
+}
+
+setters!(SubscriptionsListenResultMetaObject {
+    with_server_info => server_info: Implementation,
+});
+
+impl MissingRequiredClientCapabilityData {
+    /// Data naming the capabilities the request needs.
+    pub fn new(required_capabilities: ClientCapabilities) -> Self {
+        MissingRequiredClientCapabilityData {
+            required_capabilities,
+        }
+    }
+}
+
+impl UnsupportedProtocolVersionData {
+    /// Data with the supported versions and the requested one.
+    pub fn new(supported: Vec<String>, requested: impl Into<String>) -> Self {
+        UnsupportedProtocolVersionData {
+            supported,
+            requested: requested.into(),
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::jsonrpc::RequestId;
-use crate::meta::Meta;
+use crate::meta::{Meta, setters};
 
 /// A progress token: a string or an integer chosen by the requester (`_meta.progressToken`).
 pub type ProgressToken = RequestId;
@@ -77,3 +77,11 @@ impl CancelledNotificationParams {
         }
     }
 }
+
+setters!(ProgressNotificationParams {
+    with_meta => meta: Meta,
+});
+
+setters!(CancelledNotificationParams {
+    with_meta => meta: Meta,
+});

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::content::{ContentBlock, Role};
 use crate::lifecycle::Icon;
-use crate::meta::Meta;
+use crate::meta::{Meta, setters};
 use crate::modern::{CacheScope, InputResponses, ResultType};
 use crate::pagination::Cursor;
 
@@ -188,6 +188,49 @@ impl GetPromptResult {
         self
     }
 }
+
+setters!(PromptArgument {
+    with_title => title: String,
+    with_description => description: String,
+});
+
+setters!(Prompt {
+    with_meta => meta: Meta,
+    with_title => title: String,
+    with_description => description: String,
+    with_arguments => arguments: Vec<PromptArgument>,
+    with_icons => icons: Vec<Icon>,
+});
+
+impl ListPromptsResult {
+    /// A result listing these prompts.
+    pub fn new(prompts: Vec<Prompt>) -> Self {
+        ListPromptsResult {
+            prompts,
+            ..Self::default()
+        }
+    }
+}
+
+setters!(ListPromptsResult {
+    with_meta => meta: Meta,
+    with_next_cursor => next_cursor: Cursor,
+    with_result_type => result_type: ResultType,
+    with_ttl_ms => ttl_ms = u64,
+    with_cache_scope => cache_scope: CacheScope,
+});
+
+setters!(GetPromptRequestParams {
+    with_meta => meta: Meta,
+    with_arguments => arguments: BTreeMap<String, String>,
+    with_input_responses => input_responses: InputResponses,
+    with_request_state => request_state: String,
+});
+
+setters!(GetPromptResult {
+    with_meta => meta: Meta,
+    with_result_type => result_type: ResultType,
+});
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::content::Annotations;
 use crate::lifecycle::Icon;
-use crate::meta::Meta;
+use crate::meta::{Meta, setters};
 use crate::modern::{CacheScope, InputResponses, ResultType};
 use crate::pagination::Cursor;
 
@@ -385,6 +385,137 @@ pub struct ResourceUpdatedNotificationParams {
     /// The URI of the updated resource (possibly a sub-resource of the one subscribed to).
     pub uri: String,
 }
+
+setters!(Resource {
+    with_meta => meta: Meta,
+    with_title => title: String,
+    with_description => description: String,
+    with_size => size = u64,
+    with_annotations => annotations: Annotations,
+    with_icons => icons: Vec<Icon>,
+});
+
+setters!(ResourceTemplate {
+    with_meta => meta: Meta,
+    with_title => title: String,
+    with_description => description: String,
+    with_mime_type => mime_type: String,
+    with_annotations => annotations: Annotations,
+    with_icons => icons: Vec<Icon>,
+});
+
+setters!(TextResourceContents {
+    with_meta => meta: Meta,
+});
+
+setters!(BlobResourceContents {
+    with_meta => meta: Meta,
+});
+
+impl ListResourcesResult {
+    /// A result listing these resources.
+    pub fn new(resources: Vec<Resource>) -> Self {
+        ListResourcesResult {
+            resources,
+            ..Self::default()
+        }
+    }
+}
+
+setters!(ListResourcesResult {
+    with_meta => meta: Meta,
+    with_next_cursor => next_cursor: Cursor,
+    with_result_type => result_type: ResultType,
+    with_ttl_ms => ttl_ms = u64,
+    with_cache_scope => cache_scope: CacheScope,
+});
+
+impl ListResourceTemplatesResult {
+    /// A result listing these templates.
+    pub fn new(resource_templates: Vec<ResourceTemplate>) -> Self {
+        ListResourceTemplatesResult {
+            resource_templates,
+            ..Self::default()
+        }
+    }
+}
+
+setters!(ListResourceTemplatesResult {
+    with_meta => meta: Meta,
+    with_next_cursor => next_cursor: Cursor,
+    with_result_type => result_type: ResultType,
+    with_ttl_ms => ttl_ms = u64,
+    with_cache_scope => cache_scope: CacheScope,
+});
+
+impl ResourceRequestParams {
+    /// Params about a URI.
+    pub fn new(uri: impl Into<String>) -> Self {
+        ResourceRequestParams {
+            meta: None,
+            uri: uri.into(),
+        }
+    }
+}
+
+setters!(ResourceRequestParams {
+    with_meta => meta: Meta,
+});
+
+setters!(ReadResourceRequestParams {
+    with_meta => meta: Meta,
+    with_input_responses => input_responses: InputResponses,
+    with_request_state => request_state: String,
+});
+
+setters!(ReadResourceResult {
+    with_meta => meta: Meta,
+    with_result_type => result_type: ResultType,
+    with_ttl_ms => ttl_ms = u64,
+    with_cache_scope => cache_scope: CacheScope,
+});
+
+impl SubscribeRequestParams {
+    /// Params watching a URI.
+    pub fn new(uri: impl Into<String>) -> Self {
+        SubscribeRequestParams {
+            meta: None,
+            uri: uri.into(),
+        }
+    }
+}
+
+setters!(SubscribeRequestParams {
+    with_meta => meta: Meta,
+});
+
+impl UnsubscribeRequestParams {
+    /// Params no longer watching a URI.
+    pub fn new(uri: impl Into<String>) -> Self {
+        UnsubscribeRequestParams {
+            meta: None,
+            uri: uri.into(),
+        }
+    }
+}
+
+setters!(UnsubscribeRequestParams {
+    with_meta => meta: Meta,
+});
+
+impl ResourceUpdatedNotificationParams {
+    /// Params telling that the resource at a URI changed.
+    pub fn new(uri: impl Into<String>) -> Self {
+        ResourceUpdatedNotificationParams {
+            meta: None,
+            uri: uri.into(),
+        }
+    }
+}
+
+setters!(ResourceUpdatedNotificationParams {
+    with_meta => meta: Meta,
+});
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::meta::Meta;
+use crate::meta::{Meta, setters};
 
 /// A root directory or file the server may operate on.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -30,7 +30,20 @@ impl Root {
             name: Some(name.into()),
         }
     }
+
+    /// A root with only a URI (no name).
+    pub fn unnamed(uri: impl Into<String>) -> Self {
+        Root {
+            meta: None,
+            uri: uri.into(),
+            name: None,
+        }
+    }
 }
+
+setters!(Root {
+    with_meta => meta: Meta,
+});
 
 /// The client's answer to `roots/list`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -41,3 +54,14 @@ pub struct ListRootsResult {
     /// The roots.
     pub roots: Vec<Root>,
 }
+
+impl ListRootsResult {
+    /// A result listing these roots.
+    pub fn new(roots: Vec<Root>) -> Self {
+        ListRootsResult { meta: None, roots }
+    }
+}
+
+setters!(ListRootsResult {
+    with_meta => meta: Meta,
+});

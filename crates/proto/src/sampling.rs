@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::content::{AudioContent, ContentBlock, ImageContent, Role, TextContent};
-use crate::meta::{JsonObject, Meta};
+use crate::meta::{JsonObject, Meta, setters};
 use crate::tasks::TaskMetadata;
 use crate::tools::Tool;
 
@@ -114,6 +114,15 @@ pub struct SamplingMessage {
 }
 
 impl SamplingMessage {
+    /// A message with a role and content.
+    pub fn new(role: Role, content: impl Into<SamplingContent>) -> Self {
+        SamplingMessage {
+            meta: None,
+            role,
+            content: content.into(),
+        }
+    }
+
     /// A user message with text content.
     pub fn user_text(text: impl Into<String>) -> Self {
         SamplingMessage {
@@ -261,6 +270,100 @@ pub struct CreateMessageResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_reason: Option<String>,
 }
+
+impl ToolUseContent {
+    /// A tool use with its id, the tool's name and the arguments.
+    pub fn new(id: impl Into<String>, name: impl Into<String>, input: JsonObject) -> Self {
+        ToolUseContent {
+            meta: None,
+            id: id.into(),
+            name: name.into(),
+            input,
+        }
+    }
+}
+
+setters!(ToolUseContent {
+    with_meta => meta: Meta,
+});
+
+impl ToolResultContent {
+    /// The result of the tool use with this id.
+    pub fn new(tool_use_id: impl Into<String>, content: Vec<ContentBlock>) -> Self {
+        ToolResultContent {
+            tool_use_id: tool_use_id.into(),
+            content,
+            ..Self::default()
+        }
+    }
+}
+
+setters!(ToolResultContent {
+    with_meta => meta: Meta,
+    with_structured_content => structured_content: Value,
+    with_is_error => is_error = bool,
+});
+
+impl From<Vec<SamplingMessageContentBlock>> for SamplingContent {
+    fn from(blocks: Vec<SamplingMessageContentBlock>) -> Self {
+        SamplingContent::Multiple(blocks)
+    }
+}
+
+setters!(SamplingMessage {
+    with_meta => meta: Meta,
+});
+
+impl ModelHint {
+    /// A hint naming a model (or a substring of its name).
+    pub fn new(name: impl Into<String>) -> Self {
+        ModelHint {
+            name: Some(name.into()),
+        }
+    }
+}
+
+setters!(ModelPreferences {
+    with_hints => hints: Vec<ModelHint>,
+    with_cost_priority => cost_priority = f64,
+    with_speed_priority => speed_priority = f64,
+    with_intelligence_priority => intelligence_priority = f64,
+});
+
+setters!(ToolChoice {
+    with_mode => mode: ToolChoiceMode,
+});
+
+setters!(CreateMessageRequestParams {
+    with_meta => meta: Meta,
+    with_model_preferences => model_preferences: ModelPreferences,
+    with_system_prompt => system_prompt: String,
+    with_include_context => include_context: IncludeContext,
+    with_temperature => temperature = f64,
+    with_stop_sequences => stop_sequences: Vec<String>,
+    with_metadata => metadata: JsonObject,
+    with_tools => tools: Vec<Tool>,
+    with_tool_choice => tool_choice: ToolChoice,
+    with_task => task: TaskMetadata,
+});
+
+impl CreateMessageResult {
+    /// A sampled message with its role, content and the model that generated it.
+    pub fn new(role: Role, content: impl Into<SamplingContent>, model: impl Into<String>) -> Self {
+        CreateMessageResult {
+            meta: None,
+            role,
+            content: content.into(),
+            model: model.into(),
+            stop_reason: None,
+        }
+    }
+}
+
+setters!(CreateMessageResult {
+    with_meta => meta: Meta,
+    with_stop_reason => stop_reason: String,
+});
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::meta::{JsonObject, Meta};
+use crate::meta::{JsonObject, Meta, setters};
 use crate::pagination::Cursor;
 
 /// The `_meta` key associating a message with a task ([`RelatedTaskMetadata`]).
@@ -254,6 +254,158 @@ pub struct ServerTasksCapability {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests: Option<ServerTaskRequests>,
 }
+
+setters!(TaskMetadata {
+    with_ttl => ttl = u64,
+});
+
+impl RelatedTaskMetadata {
+    /// Metadata relating a message to this task.
+    pub fn new(task_id: impl Into<String>) -> Self {
+        RelatedTaskMetadata {
+            task_id: task_id.into(),
+        }
+    }
+}
+
+impl Task {
+    /// A task with its id, state and timestamps (ISO 8601); no TTL (unlimited).
+    pub fn new(
+        task_id: impl Into<String>,
+        status: TaskStatus,
+        created_at: impl Into<String>,
+        last_updated_at: impl Into<String>,
+    ) -> Self {
+        Task {
+            task_id: task_id.into(),
+            status,
+            status_message: None,
+            created_at: created_at.into(),
+            last_updated_at: last_updated_at.into(),
+            ttl: None,
+            poll_interval: None,
+        }
+    }
+}
+
+setters!(Task {
+    with_status_message => status_message: String,
+    with_ttl => ttl = u64,
+    with_poll_interval => poll_interval = u64,
+});
+
+setters!(ToolExecution {
+    with_task_support => task_support: TaskSupport,
+});
+
+setters!(TaskAugmentedRequestParams {
+    with_meta => meta: Meta,
+    with_task => task: TaskMetadata,
+});
+
+impl CreateTaskResult {
+    /// The result announcing a created task.
+    pub fn new(task: Task) -> Self {
+        CreateTaskResult { meta: None, task }
+    }
+}
+
+setters!(CreateTaskResult {
+    with_meta => meta: Meta,
+});
+
+impl TaskIdParams {
+    /// Params naming a task.
+    pub fn new(task_id: impl Into<String>) -> Self {
+        TaskIdParams {
+            task_id: task_id.into(),
+        }
+    }
+}
+
+impl GetTaskResult {
+    /// The result carrying a task's data.
+    pub fn new(task: Task) -> Self {
+        GetTaskResult { meta: None, task }
+    }
+}
+
+setters!(GetTaskResult {
+    with_meta => meta: Meta,
+});
+
+impl GetTaskPayloadResult {
+    /// The result carrying the members of the original request's result.
+    pub fn new(payload: JsonObject) -> Self {
+        GetTaskPayloadResult {
+            meta: None,
+            payload,
+        }
+    }
+}
+
+setters!(GetTaskPayloadResult {
+    with_meta => meta: Meta,
+});
+
+impl ListTasksResult {
+    /// A result listing these tasks.
+    pub fn new(tasks: Vec<Task>) -> Self {
+        ListTasksResult {
+            tasks,
+            ..Self::default()
+        }
+    }
+}
+
+setters!(ListTasksResult {
+    with_meta => meta: Meta,
+    with_next_cursor => next_cursor: Cursor,
+});
+
+impl TaskStatusNotificationParams {
+    /// Params carrying a task's new data.
+    pub fn new(task: Task) -> Self {
+        TaskStatusNotificationParams { meta: None, task }
+    }
+}
+
+setters!(TaskStatusNotificationParams {
+    with_meta => meta: Meta,
+});
+
+setters!(ClientTaskElicitationRequests {
+    with_create => create: JsonObject,
+});
+
+setters!(ClientTaskSamplingRequests {
+    with_create_message => create_message: JsonObject,
+});
+
+setters!(ClientTaskRequests {
+    with_elicitation => elicitation: ClientTaskElicitationRequests,
+    with_sampling => sampling: ClientTaskSamplingRequests,
+});
+
+setters!(ClientTasksCapability {
+    with_list => list: JsonObject,
+    with_cancel => cancel: JsonObject,
+    with_requests => requests: ClientTaskRequests,
+});
+
+setters!(ServerTaskToolsRequests {
+    with_call => call: JsonObject,
+});
+
+setters!(ServerTaskRequests {
+    with_tools => tools: ServerTaskToolsRequests,
+});
+
+setters!(ServerTasksCapability {
+    with_list => list: JsonObject,
+    with_cancel => cancel: JsonObject,
+    with_requests => requests: ServerTaskRequests,
+});
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::content::ContentBlock;
 use crate::lifecycle::Icon;
-use crate::meta::{JsonObject, Meta};
+use crate::meta::{JsonObject, Meta, setters};
 use crate::modern::{CacheScope, InputResponses, ResultType};
 use crate::pagination::Cursor;
 use crate::tasks::{TaskMetadata, ToolExecution};
@@ -110,6 +110,13 @@ impl Tool {
         self
     }
 }
+
+setters!(Tool {
+    with_meta => meta: Meta,
+    with_title => title: String,
+    with_icons => icons: Vec<Icon>,
+    with_execution => execution: ToolExecution,
+});
 
 /// `{"type": "object"}`: the schema of a tool that takes no arguments.
 pub fn empty_object_schema() -> JsonObject {
@@ -236,6 +243,46 @@ impl CallToolResult {
         self.is_error == Some(true)
     }
 }
+
+setters!(ToolAnnotations {
+    with_title => title: String,
+    with_read_only_hint => read_only_hint = bool,
+    with_destructive_hint => destructive_hint = bool,
+    with_idempotent_hint => idempotent_hint = bool,
+    with_open_world_hint => open_world_hint = bool,
+});
+
+impl ListToolsResult {
+    /// A result listing these tools.
+    pub fn new(tools: Vec<Tool>) -> Self {
+        ListToolsResult {
+            tools,
+            ..Self::default()
+        }
+    }
+}
+
+setters!(ListToolsResult {
+    with_meta => meta: Meta,
+    with_next_cursor => next_cursor: Cursor,
+    with_result_type => result_type: ResultType,
+    with_ttl_ms => ttl_ms = u64,
+    with_cache_scope => cache_scope: CacheScope,
+});
+
+setters!(CallToolRequestParams {
+    with_meta => meta: Meta,
+    with_task => task: TaskMetadata,
+    with_input_responses => input_responses: InputResponses,
+    with_request_state => request_state: String,
+});
+
+setters!(CallToolResult {
+    with_meta => meta: Meta,
+    with_structured_content => structured_content: Value,
+    with_is_error => is_error = bool,
+    with_result_type => result_type: ResultType,
+});
 
 #[cfg(test)]
 mod tests {
