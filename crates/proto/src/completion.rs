@@ -14,6 +14,7 @@ use crate::modern::ResultType;
 /// Identifies a prompt (`"type": "ref/prompt"`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PromptReference {
     /// The prompt's name.
     pub name: String,
@@ -24,6 +25,7 @@ pub struct PromptReference {
 
 /// Identifies a resource or resource template (`"type": "ref/resource"`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResourceTemplateReference {
     /// The URI or URI template of the resource.
     pub uri: String,
@@ -32,6 +34,7 @@ pub struct ResourceTemplateReference {
 /// What a completion request is about: a prompt or a resource template, tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
+#[non_exhaustive]
 pub enum Reference {
     /// `"ref/prompt"`.
     #[serde(rename = "ref/prompt")]
@@ -43,6 +46,7 @@ pub enum Reference {
 
 /// The argument being completed.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CompletionArgument {
     /// The name of the argument.
     pub name: String,
@@ -52,6 +56,7 @@ pub struct CompletionArgument {
 
 /// Additional context for a completion (2025-06-18+).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CompletionContext {
     /// Previously-resolved variables of the URI template or prompt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,6 +65,7 @@ pub struct CompletionContext {
 
 /// Parameters for a `completion/complete` request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CompleteRequestParams {
     /// Request metadata (required in 2026-07-28).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -77,6 +83,7 @@ pub struct CompleteRequestParams {
 /// The completion values of a [`CompleteResult`].
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Completion {
     /// The completion values, at most 100.
     pub values: Vec<String>,
@@ -91,6 +98,7 @@ pub struct Completion {
 /// The result of `completion/complete`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CompleteResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]

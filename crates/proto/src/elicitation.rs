@@ -22,6 +22,7 @@ pub use schema::*;
 /// Parameters of a form-mode elicitation: a message and a flat schema of primitive fields.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ElicitRequestFormParams {
     /// Request metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -75,6 +76,7 @@ impl ElicitRequestFormParams {
 /// Parameters of a URL-mode elicitation (2025-11-25+): the user is sent to a URL out of band.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ElicitRequestURLParams {
     /// Request metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -120,6 +122,7 @@ setters!(ElicitRequestFormParams {
 /// without `mode` is a form request (EL-3). Each variant's struct carries its own `mode`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum ElicitRequestParams {
     /// `"form"` (or no `mode`).
     Form(ElicitRequestFormParams),
@@ -180,6 +183,7 @@ impl From<ElicitRequestURLParams> for ElicitRequestParams {
 /// The user's action in answer to an elicitation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ElicitAction {
     /// The user submitted the form or confirmed the action.
     Accept,
@@ -191,6 +195,7 @@ pub enum ElicitAction {
 
 /// The client's answer to `elicitation/create`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ElicitResult {
     /// Result metadata (legacy versions; 2026-07-28 input responses carry none).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -244,6 +249,7 @@ impl ElicitResult {
 /// Parameters of `notifications/elicitation/complete` (2025-11-25 only).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ElicitationCompleteNotificationParams {
     /// The id of the URL-mode elicitation that completed.
     pub elicitation_id: String,
@@ -251,6 +257,7 @@ pub struct ElicitationCompleteNotificationParams {
 
 /// The `data` of a -32042 `URLElicitationRequiredError` (2025-11-25 only).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UrlElicitationRequiredData {
     /// The URL elicitations the client must complete before retrying.
     pub elicitations: Vec<ElicitRequestURLParams>,

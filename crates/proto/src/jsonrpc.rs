@@ -189,6 +189,7 @@ pub enum Message {
 
 /// Why bytes could not be read as a JSON-RPC message: the JSON-RPC error to answer with.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct InvalidMessage {
     /// The id of the offending request, when it could be read (B-4).
     pub id: Option<RequestId>,

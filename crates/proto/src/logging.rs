@@ -75,6 +75,7 @@ impl fmt::Display for LoggingLevel {
 
 /// The error of parsing an unknown logging level (answer it with -32602, LG-3).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UnknownLoggingLevel(pub String);
 
 impl fmt::Display for UnknownLoggingLevel {
@@ -97,6 +98,7 @@ impl FromStr for LoggingLevel {
 
 /// Parameters for a `logging/setLevel` request (legacy versions only).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SetLevelRequestParams {
     /// Request metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -107,6 +109,7 @@ pub struct SetLevelRequestParams {
 
 /// Parameters for a `notifications/message` notification.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LoggingMessageNotificationParams {
     /// Notification metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]

@@ -16,6 +16,7 @@ use crate::pagination::Cursor;
 /// An argument a prompt template accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PromptArgument {
     /// Programmatic name, also the display fallback when `title` is absent.
     pub name: String,
@@ -44,6 +45,7 @@ impl PromptArgument {
 /// A prompt or prompt template the server offers.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Prompt {
     /// Prompt metadata (2025-06-18+).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -76,6 +78,7 @@ impl Prompt {
 
 /// A message returned as part of a prompt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PromptMessage {
     /// Who the message is from.
     pub role: Role,
@@ -106,6 +109,7 @@ impl PromptMessage {
 /// The result of `prompts/list`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ListPromptsResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -129,6 +133,7 @@ pub struct ListPromptsResult {
 /// Parameters for a `prompts/get` request.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct GetPromptRequestParams {
     /// Request metadata (required in 2026-07-28).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -159,6 +164,7 @@ impl GetPromptRequestParams {
 /// The result of `prompts/get`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct GetPromptResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]

@@ -19,6 +19,7 @@ use crate::pagination::Cursor;
 /// `title` from 2025-06-18, `size` from 2025-03-26 in the schema, `icons` from 2025-11-25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Resource {
     /// Resource metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -73,6 +74,7 @@ pub type ResourceLink = Resource;
 /// A template for resources available on the server (`resources/templates/list`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ResourceTemplate {
     /// Template metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -112,6 +114,7 @@ impl ResourceTemplate {
 /// The text contents of a resource.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TextResourceContents {
     /// Contents metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -146,6 +149,7 @@ impl TextResourceContents {
 /// The binary contents of a resource, base64-encoded.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct BlobResourceContents {
     /// Contents metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -180,6 +184,7 @@ impl BlobResourceContents {
 /// The contents of a resource: text or blob, told apart by which member is present.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum ResourceContents {
     /// Contents with `text`.
     Text(TextResourceContents),
@@ -220,6 +225,7 @@ impl From<BlobResourceContents> for ResourceContents {
 /// The result of `resources/list`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ListResourcesResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -243,6 +249,7 @@ pub struct ListResourcesResult {
 /// The result of `resources/templates/list`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ListResourceTemplatesResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -265,6 +272,7 @@ pub struct ListResourceTemplatesResult {
 
 /// Common params of requests about one resource (the schema's `ResourceRequestParams`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResourceRequestParams {
     /// Request metadata (required in 2026-07-28).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -276,6 +284,7 @@ pub struct ResourceRequestParams {
 /// Parameters for a `resources/read` request.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ReadResourceRequestParams {
     /// Request metadata (required in 2026-07-28).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -303,6 +312,7 @@ impl ReadResourceRequestParams {
 /// The result of `resources/read`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ReadResourceResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -358,6 +368,7 @@ impl ReadResourceResult {
 
 /// Parameters for a `resources/subscribe` request (legacy versions only).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SubscribeRequestParams {
     /// Request metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -368,6 +379,7 @@ pub struct SubscribeRequestParams {
 
 /// Parameters for a `resources/unsubscribe` request (legacy versions only).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UnsubscribeRequestParams {
     /// Request metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -378,6 +390,7 @@ pub struct UnsubscribeRequestParams {
 
 /// Parameters for a `notifications/resources/updated` notification.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResourceUpdatedNotificationParams {
     /// Notification metadata (2026-07-28: carries the subscription id on a listen stream).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]

@@ -10,6 +10,7 @@ use crate::meta::{Meta, setters};
 
 /// A root directory or file the server may operate on.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Root {
     /// Root metadata (2025-06-18+).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -47,6 +48,7 @@ setters!(Root {
 
 /// The client's answer to `roots/list`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ListRootsResult {
     /// Result metadata (legacy versions; 2026-07-28 input responses carry none).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]

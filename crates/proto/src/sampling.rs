@@ -15,6 +15,7 @@ use crate::tools::Tool;
 
 /// A request from the assistant to call a tool (`"type": "tool_use"`, 2025-11-25+).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ToolUseContent {
     /// Metadata about the tool use; clients SHOULD preserve it in later messages.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -31,6 +32,7 @@ pub struct ToolUseContent {
 /// 2025-11-25+).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ToolResultContent {
     /// Metadata about the tool result; clients SHOULD preserve it in later messages.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -50,6 +52,7 @@ pub struct ToolResultContent {
 /// A content block of a sampling message, tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
+#[non_exhaustive]
 pub enum SamplingMessageContentBlock {
     /// `"text"`.
     #[serde(rename = "text")]
@@ -103,6 +106,7 @@ impl From<SamplingMessageContentBlock> for SamplingContent {
 
 /// A message sent to or received from an LLM.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SamplingMessage {
     /// Message metadata (2025-11-25+).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -135,6 +139,7 @@ impl SamplingMessage {
 
 /// A hint for model selection.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelHint {
     /// A model name or a substring of one, such as `"claude-3-5-sonnet"` or `"sonnet"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -144,6 +149,7 @@ pub struct ModelHint {
 /// The server's preferences for model selection; the client MAY ignore them.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ModelPreferences {
     /// Model hints, evaluated in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -163,6 +169,7 @@ pub struct ModelPreferences {
 /// soft-deprecated, SM-2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub enum IncludeContext {
     /// No context.
     None,
@@ -175,6 +182,7 @@ pub enum IncludeContext {
 /// How the model may use tools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ToolChoiceMode {
     /// The model decides (the default).
     Auto,
@@ -186,6 +194,7 @@ pub enum ToolChoiceMode {
 
 /// Controls tool selection in sampling (2025-11-25+).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ToolChoice {
     /// How the model may use tools; absent means `auto`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -195,6 +204,7 @@ pub struct ToolChoice {
 /// Parameters for a `sampling/createMessage` request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CreateMessageRequestParams {
     /// Request metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -255,6 +265,7 @@ impl CreateMessageRequestParams {
 /// The client's answer to `sampling/createMessage`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CreateMessageResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]

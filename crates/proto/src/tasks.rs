@@ -14,6 +14,7 @@ pub const RELATED_TASK_META_KEY: &str = "io.modelcontextprotocol/related-task";
 
 /// Asks for task-augmented execution: the `task` param of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TaskMetadata {
     /// How long to keep the task after creation, in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -23,6 +24,7 @@ pub struct TaskMetadata {
 /// Associates a message with a task, under `_meta["io.modelcontextprotocol/related-task"]`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct RelatedTaskMetadata {
     /// The task the message is about.
     pub task_id: String,
@@ -31,6 +33,7 @@ pub struct RelatedTaskMetadata {
 /// The state of a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TaskStatus {
     /// The request is being processed.
     Working,
@@ -54,6 +57,7 @@ impl TaskStatus {
 /// The data of a task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Task {
     /// The task identifier.
     pub task_id: String,
@@ -78,6 +82,7 @@ pub struct Task {
 /// Whether a tool supports task-augmented execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum TaskSupport {
     /// The tool cannot be called as a task (the default).
     Forbidden,
@@ -90,6 +95,7 @@ pub enum TaskSupport {
 /// Execution-related properties of a tool (2025-11-25 only).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ToolExecution {
     /// Whether the tool supports task-augmented execution; absent means forbidden.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,6 +104,7 @@ pub struct ToolExecution {
 
 /// Common params of a task-augmentable request (the schema's `TaskAugmentedRequestParams`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TaskAugmentedRequestParams {
     /// Request metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -109,6 +116,7 @@ pub struct TaskAugmentedRequestParams {
 
 /// The answer to a task-augmented request: the task that was created.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateTaskResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -120,6 +128,7 @@ pub struct CreateTaskResult {
 /// The params of `tasks/get`, `tasks/result` and `tasks/cancel`: a task id.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TaskIdParams {
     /// The task identifier.
     pub task_id: String,
@@ -134,6 +143,7 @@ pub type CancelTaskRequestParams = TaskIdParams;
 
 /// The result of `tasks/get`: the task's current data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetTaskResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -149,6 +159,7 @@ pub type CancelTaskResult = GetTaskResult;
 /// The result of `tasks/result`: the result of the original request (for example a
 /// `CallToolResult`), kept as a JSON object; decode it with `serde_json::from_value`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetTaskPayloadResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -161,6 +172,7 @@ pub struct GetTaskPayloadResult {
 /// The result of `tasks/list`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ListTasksResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -174,6 +186,7 @@ pub struct ListTasksResult {
 
 /// Parameters for `notifications/tasks/status`: the task's new data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TaskStatusNotificationParams {
     /// Notification metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -185,6 +198,7 @@ pub struct TaskStatusNotificationParams {
 
 /// The client's `tasks.requests.elicitation` capability.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClientTaskElicitationRequests {
     /// Present if the client supports task-augmented `elicitation/create`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -194,6 +208,7 @@ pub struct ClientTaskElicitationRequests {
 /// The client's `tasks.requests.sampling` capability.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ClientTaskSamplingRequests {
     /// Present if the client supports task-augmented `sampling/createMessage`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -202,6 +217,7 @@ pub struct ClientTaskSamplingRequests {
 
 /// Which requests a client accepts as tasks.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClientTaskRequests {
     /// Task support for elicitation requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -213,6 +229,7 @@ pub struct ClientTaskRequests {
 
 /// The client's `tasks` capability (2025-11-25 only).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClientTasksCapability {
     /// Present if the client supports `tasks/list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -227,6 +244,7 @@ pub struct ClientTasksCapability {
 
 /// The server's `tasks.requests.tools` capability.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServerTaskToolsRequests {
     /// Present if the server supports task-augmented `tools/call`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -235,6 +253,7 @@ pub struct ServerTaskToolsRequests {
 
 /// Which requests a server accepts as tasks.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServerTaskRequests {
     /// Task support for tool requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -243,6 +262,7 @@ pub struct ServerTaskRequests {
 
 /// The server's `tasks` capability (2025-11-25 only).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServerTasksCapability {
     /// Present if the server supports `tasks/list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -22,6 +22,7 @@ const_tag!(
 /// The `format` of a [`StringSchema`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum StringFormat {
     /// An email address.
     Email,
@@ -36,6 +37,7 @@ pub enum StringFormat {
 /// A string field of an elicitation form.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct StringSchema {
     /// Always `"string"`.
     #[serde(rename = "type")]
@@ -73,6 +75,7 @@ pub enum NumberType {
 
 /// A number or integer field of an elicitation form.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NumberSchema {
     /// `"number"` or `"integer"`.
     #[serde(rename = "type")]
@@ -96,6 +99,7 @@ pub struct NumberSchema {
 
 /// A boolean field of an elicitation form.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct BooleanSchema {
     /// Always `"boolean"`.
     #[serde(rename = "type")]
@@ -113,6 +117,7 @@ pub struct BooleanSchema {
 
 /// One option of a titled enum: a value and its display label.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct EnumOption {
     /// The value.
     #[serde(rename = "const")]
@@ -123,6 +128,7 @@ pub struct EnumOption {
 
 /// A single-select enum without display titles (2025-11-25+).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UntitledSingleSelectEnumSchema {
     /// Always `"string"`.
     #[serde(rename = "type")]
@@ -144,6 +150,7 @@ pub struct UntitledSingleSelectEnumSchema {
 /// A single-select enum with display titles (2025-11-25+).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TitledSingleSelectEnumSchema {
     /// Always `"string"`.
     #[serde(rename = "type")]
@@ -163,6 +170,7 @@ pub struct TitledSingleSelectEnumSchema {
 
 /// The `items` of an [`UntitledMultiSelectEnumSchema`].
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UntitledEnumItems {
     /// Always `"string"`.
     #[serde(rename = "type")]
@@ -175,6 +183,7 @@ pub struct UntitledEnumItems {
 /// The `items` of a [`TitledMultiSelectEnumSchema`].
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TitledEnumItems {
     /// The options, each a value with a label.
     pub any_of: Vec<EnumOption>,
@@ -183,6 +192,7 @@ pub struct TitledEnumItems {
 /// A multi-select enum without display titles (2025-11-25+).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct UntitledMultiSelectEnumSchema {
     /// Always `"array"`.
     #[serde(rename = "type")]
@@ -209,6 +219,7 @@ pub struct UntitledMultiSelectEnumSchema {
 /// A multi-select enum with display titles (2025-11-25+).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TitledMultiSelectEnumSchema {
     /// Always `"array"`.
     #[serde(rename = "type")]
@@ -236,6 +247,7 @@ pub struct TitledMultiSelectEnumSchema {
 /// [`TitledSingleSelectEnumSchema`].
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct LegacyTitledEnumSchema {
     /// Always `"string"`.
     #[serde(rename = "type")]
@@ -261,6 +273,7 @@ pub struct LegacyTitledEnumSchema {
 /// `SingleSelectEnumSchema` and `MultiSelectEnumSchema` are the obvious subsets).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum EnumSchema {
     /// A single-select enum without titles.
     UntitledSingleSelect(UntitledSingleSelectEnumSchema),
@@ -277,6 +290,7 @@ pub enum EnumSchema {
 /// A field of an elicitation form: a primitive type without nesting.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum PrimitiveSchemaDefinition {
     /// A string field.
     String(StringSchema),
