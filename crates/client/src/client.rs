@@ -118,26 +118,26 @@ impl ClientBuilder {
     }
 
     fn capabilities(&self) -> ClientCapabilities {
-        ClientCapabilities {
-            roots: self.roots.as_ref().map(|_| RootsCapability {
-                list_changed: Some(true),
-            }),
-            sampling: self.sampling.as_ref().map(|_| SamplingCapability {
-                tools: self.sampling_tools.then(JsonObject::new),
-                ..Default::default()
-            }),
-            elicitation: self.elicitation.as_ref().map(|_| {
-                let mut form = JsonObject::new();
-                if self.apply_defaults {
-                    form.insert("applyDefaults".into(), true.into());
-                }
-                ElicitationCapability {
-                    form: Some(form),
-                    url: self.elicitation_url.then(JsonObject::new),
-                }
-            }),
-            ..Default::default()
-        }
+        let mut caps = ClientCapabilities::default();
+        caps.roots = self
+            .roots
+            .as_ref()
+            .map(|_| RootsCapability::default().with_list_changed(true));
+        caps.sampling = self.sampling.as_ref().map(|_| {
+            let mut sampling = SamplingCapability::default();
+            sampling.tools = self.sampling_tools.then(JsonObject::new);
+            sampling
+        });
+        caps.elicitation = self.elicitation.as_ref().map(|_| {
+            let mut form = JsonObject::new();
+            if self.apply_defaults {
+                form.insert("applyDefaults".into(), true.into());
+            }
+            let mut elicitation = ElicitationCapability::default().with_form(form);
+            elicitation.url = self.elicitation_url.then(JsonObject::new);
+            elicitation
+        });
+        caps
     }
 
     /// Connects over `transport` and performs the initialize handshake (L-2..L-4, V-1..V-4).
@@ -154,12 +154,8 @@ impl ClientBuilder {
             on_notification: self.on_notification,
         };
         let peer = Peer::connect(transport, Arc::new(handler), self.peer_config);
-        let params = InitializeRequestParams {
-            meta: None,
-            protocol_version: self.protocol_version.as_str().to_owned(),
-            capabilities,
-            client_info: self.info,
-        };
+        let params =
+            InitializeRequestParams::new(self.protocol_version.as_str(), capabilities, self.info);
         let result: InitializeResult = match peer
             .request(method::INITIALIZE, &params, RequestOptions::default())
             .await

@@ -109,7 +109,8 @@ impl Handler for ClientHandler {
                             ));
                         }
                         ElicitRequestParams::Form(form) => Some(form.requested_schema.clone()),
-                        ElicitRequestParams::Url(_) => None,
+                        // URL mode (or a mode of a later revision): no form defaults to fill.
+                        _ => None,
                     };
                     let mut result = elicit(params, ctx).await?;
                     if let (true, Some(schema)) = (
@@ -131,7 +132,7 @@ impl Handler for ClientHandler {
                 };
                 Box::pin(async move {
                     let roots = mcp_http_core::sync::read(&roots).clone();
-                    encode(&ListRootsResult { meta: None, roots })
+                    encode(&ListRootsResult::new(roots))
                 })
             }
             _ => Box::pin(async move { Err(ErrorObject::method_not_found(&request.method)) }),

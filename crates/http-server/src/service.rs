@@ -230,15 +230,14 @@ fn preflight() -> HttpResponse {
 /// The client capabilities assumed in stateless mode, where no initialize is remembered: the
 /// client's own answer tells whether it supports a server-to-client request.
 fn stateless_capabilities() -> ClientCapabilities {
-    ClientCapabilities {
-        roots: Some(RootsCapability::default()),
-        sampling: Some(SamplingCapability::default()),
-        elicitation: Some(ElicitationCapability {
-            form: Some(JsonObject::new()),
-            url: Some(JsonObject::new()),
-        }),
-        ..Default::default()
-    }
+    ClientCapabilities::default()
+        .with_roots(RootsCapability::default())
+        .with_sampling(SamplingCapability::default())
+        .with_elicitation(
+            ElicitationCapability::default()
+                .with_form(JsonObject::new())
+                .with_url(JsonObject::new()),
+        )
 }
 
 impl StreamableHttpService {

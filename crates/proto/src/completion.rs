@@ -8,12 +8,13 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::meta::Meta;
+use crate::meta::{Meta, setters};
 use crate::modern::ResultType;
 
 /// Identifies a prompt (`"type": "ref/prompt"`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PromptReference {
     /// The prompt's name.
     pub name: String,
@@ -24,6 +25,7 @@ pub struct PromptReference {
 
 /// Identifies a resource or resource template (`"type": "ref/resource"`).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResourceTemplateReference {
     /// The URI or URI template of the resource.
     pub uri: String,
@@ -32,6 +34,7 @@ pub struct ResourceTemplateReference {
 /// What a completion request is about: a prompt or a resource template, tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type")]
+#[non_exhaustive]
 pub enum Reference {
     /// `"ref/prompt"`.
     #[serde(rename = "ref/prompt")]
@@ -43,6 +46,7 @@ pub enum Reference {
 
 /// The argument being completed.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CompletionArgument {
     /// The name of the argument.
     pub name: String,
@@ -52,6 +56,7 @@ pub struct CompletionArgument {
 
 /// Additional context for a completion (2025-06-18+).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CompletionContext {
     /// Previously-resolved variables of the URI template or prompt.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,6 +65,7 @@ pub struct CompletionContext {
 
 /// Parameters for a `completion/complete` request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CompleteRequestParams {
     /// Request metadata (required in 2026-07-28).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -77,6 +83,7 @@ pub struct CompleteRequestParams {
 /// The completion values of a [`CompleteResult`].
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Completion {
     /// The completion values, at most 100.
     pub values: Vec<String>,
@@ -91,6 +98,7 @@ pub struct Completion {
 /// The result of `completion/complete`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CompleteResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -121,6 +129,90 @@ impl CompleteResult {
         }
     }
 }
+
+impl PromptReference {
+    /// A reference to the prompt with this name.
+    pub fn new(name: impl Into<String>) -> Self {
+        PromptReference {
+            name: name.into(),
+            title: None,
+        }
+    }
+}
+
+setters!(PromptReference {
+    with_title => title: String,
+});
+
+impl ResourceTemplateReference {
+    /// A reference to the resource or resource template with this URI (template).
+    pub fn new(uri: impl Into<String>) -> Self {
+        ResourceTemplateReference { uri: uri.into() }
+    }
+}
+
+impl Reference {
+    /// A reference to the prompt with this name.
+    pub fn prompt(name: impl Into<String>) -> Self {
+        Reference::Prompt(PromptReference::new(name))
+    }
+
+    /// A reference to the resource or resource template with this URI (template).
+    pub fn resource(uri: impl Into<String>) -> Self {
+        Reference::Resource(ResourceTemplateReference::new(uri))
+    }
+}
+
+impl CompletionArgument {
+    /// The argument with this name, and the value typed so far.
+    pub fn new(name: impl Into<String>, value: impl Into<String>) -> Self {
+        CompletionArgument {
+            name: name.into(),
+            value: value.into(),
+        }
+    }
+}
+
+setters!(CompletionContext {
+    with_arguments => arguments: BTreeMap<String, String>,
+});
+
+impl CompleteRequestParams {
+    /// Params completing an argument of a prompt or resource template.
+    pub fn new(reference: Reference, argument: CompletionArgument) -> Self {
+        CompleteRequestParams {
+            meta: None,
+            reference,
+            argument,
+            context: None,
+        }
+    }
+}
+
+setters!(CompleteRequestParams {
+    with_meta => meta: Meta,
+    with_context => context: CompletionContext,
+});
+
+impl Completion {
+    /// Completion values as given (no truncation; see [`CompleteResult::new`]).
+    pub fn new(values: Vec<String>) -> Self {
+        Completion {
+            values,
+            ..Self::default()
+        }
+    }
+}
+
+setters!(Completion {
+    with_total => total = u64,
+    with_has_more => has_more = bool,
+});
+
+setters!(CompleteResult {
+    with_meta => meta: Meta,
+    with_result_type => result_type: ResultType,
+});
 
 #[cfg(test)]
 mod tests {

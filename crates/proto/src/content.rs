@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::meta::Meta;
+use crate::meta::{Meta, setters};
 use crate::resources::{
     BlobResourceContents, ResourceContents, ResourceLink, TextResourceContents,
 };
@@ -18,6 +18,7 @@ use crate::resources::{
 /// The sender or recipient of messages and data in a conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Role {
     /// The user.
     User,
@@ -28,6 +29,7 @@ pub enum Role {
 /// Optional hints telling the client how to use or display an object.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Annotations {
     /// Who the object is intended for: the user, the assistant, or both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -43,6 +45,7 @@ pub struct Annotations {
 /// Text provided to or from an LLM (`"type": "text"`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TextContent {
     /// Block metadata (2025-06-18+).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -68,6 +71,7 @@ impl TextContent {
 /// An image provided to or from an LLM (`"type": "image"`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ImageContent {
     /// Block metadata (2025-06-18+).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -96,6 +100,7 @@ impl ImageContent {
 /// Audio provided to or from an LLM (`"type": "audio"`, 2025-03-26+).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct AudioContent {
     /// Block metadata (2025-06-18+).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -124,6 +129,7 @@ impl AudioContent {
 /// The contents of a resource embedded into a prompt or tool result (`"type": "resource"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct EmbeddedResource {
     /// Block metadata (2025-06-18+).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -149,6 +155,7 @@ impl EmbeddedResource {
 /// A content block of a tool result or prompt message, tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
+#[non_exhaustive]
 pub enum ContentBlock {
     /// `"text"`.
     #[serde(rename = "text")]
@@ -237,6 +244,32 @@ impl From<BlobResourceContents> for ContentBlock {
         ContentBlock::embedded(c)
     }
 }
+
+setters!(Annotations {
+    with_audience => audience: Vec<Role>,
+    with_priority => priority = f64,
+    with_last_modified => last_modified: String,
+});
+
+setters!(TextContent {
+    with_meta => meta: Meta,
+    with_annotations => annotations: Annotations,
+});
+
+setters!(ImageContent {
+    with_meta => meta: Meta,
+    with_annotations => annotations: Annotations,
+});
+
+setters!(AudioContent {
+    with_meta => meta: Meta,
+    with_annotations => annotations: Annotations,
+});
+
+setters!(EmbeddedResource {
+    with_meta => meta: Meta,
+    with_annotations => annotations: Annotations,
+});
 
 #[cfg(test)]
 mod tests {

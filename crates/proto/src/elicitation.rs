@@ -13,12 +13,16 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 
-use crate::meta::{JsonObject, Meta, const_tag};
+use crate::meta::{JsonObject, Meta, const_tag, setters};
 use crate::tasks::TaskMetadata;
+
+mod schema;
+pub use schema::*;
 
 /// Parameters of a form-mode elicitation: a message and a flat schema of primitive fields.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ElicitRequestFormParams {
     /// Request metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -72,6 +76,7 @@ impl ElicitRequestFormParams {
 /// Parameters of a URL-mode elicitation (2025-11-25+): the user is sent to a URL out of band.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ElicitRequestURLParams {
     /// Request metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -107,10 +112,17 @@ impl ElicitRequestURLParams {
     }
 }
 
+setters!(ElicitRequestFormParams {
+    with_meta => meta: Meta,
+    with_mode => mode: FormModeTag,
+    with_task => task: TaskMetadata,
+});
+
 /// Parameters of `elicitation/create`: form or URL mode, told apart by `mode`. A request
 /// without `mode` is a form request (EL-3). Each variant's struct carries its own `mode`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum ElicitRequestParams {
     /// `"form"` (or no `mode`).
     Form(ElicitRequestFormParams),
@@ -151,9 +163,27 @@ impl ElicitRequestParams {
     }
 }
 
+setters!(ElicitRequestURLParams {
+    with_meta => meta: Meta,
+    with_task => task: TaskMetadata,
+});
+
+impl From<ElicitRequestFormParams> for ElicitRequestParams {
+    fn from(p: ElicitRequestFormParams) -> Self {
+        ElicitRequestParams::Form(p)
+    }
+}
+
+impl From<ElicitRequestURLParams> for ElicitRequestParams {
+    fn from(p: ElicitRequestURLParams) -> Self {
+        ElicitRequestParams::Url(p)
+    }
+}
+
 /// The user's action in answer to an elicitation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ElicitAction {
     /// The user submitted the form or confirmed the action.
     Accept,
@@ -165,6 +195,7 @@ pub enum ElicitAction {
 
 /// The client's answer to `elicitation/create`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ElicitResult {
     /// Result metadata (legacy versions; 2026-07-28 input responses carry none).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -178,6 +209,15 @@ pub struct ElicitResult {
 }
 
 impl ElicitResult {
+    /// A result with an action and no content.
+    pub fn new(action: ElicitAction) -> Self {
+        ElicitResult {
+            meta: None,
+            action,
+            content: None,
+        }
+    }
+
     /// An accepted form with its content.
     pub fn accept(content: JsonObject) -> Self {
         ElicitResult {
@@ -209,6 +249,7 @@ impl ElicitResult {
 /// Parameters of `notifications/elicitation/complete` (2025-11-25 only).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ElicitationCompleteNotificationParams {
     /// The id of the URL-mode elicitation that completed.
     pub elicitation_id: String,
@@ -216,12 +257,18 @@ pub struct ElicitationCompleteNotificationParams {
 
 /// The `data` of a -32042 `URLElicitationRequiredError` (2025-11-25 only).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UrlElicitationRequiredData {
     /// The URL elicitations the client must complete before retrying.
     pub elicitations: Vec<ElicitRequestURLParams>,
 }
 
 impl UrlElicitationRequiredData {
+    /// Data listing the URL elicitations to complete.
+    pub fn new(elicitations: Vec<ElicitRequestURLParams>) -> Self {
+        UrlElicitationRequiredData { elicitations }
+    }
+
     /// The JSON-RPC error carrying this data.
     pub fn into_error(self, message: impl Into<String>) -> crate::ErrorObject {
         let err = crate::ErrorObject::new(crate::error_code::URL_ELICITATION_REQUIRED, message);
@@ -240,334 +287,17 @@ const_tag!(
     /// The constant `"mode": "url"` of a URL-mode elicitation.
     UrlModeTag = "url"
 );
-const_tag!(
-    /// The constant `"type": "string"` of a string or single-select schema.
-    StringTypeTag = "string"
-);
-const_tag!(
-    /// The constant `"type": "boolean"` of a boolean schema.
-    BooleanTypeTag = "boolean"
-);
-const_tag!(
-    /// The constant `"type": "array"` of a multi-select schema.
-    ArrayTypeTag = "array"
-);
 
-/// The `format` of a [`StringSchema`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum StringFormat {
-    /// An email address.
-    Email,
-    /// A URI.
-    Uri,
-    /// A date.
-    Date,
-    /// A date and time.
-    DateTime,
-}
+setters!(ElicitResult {
+    with_meta => meta: Meta,
+    with_content => content: JsonObject,
+});
 
-/// A string field of an elicitation form.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StringSchema {
-    /// Always `"string"`.
-    #[serde(rename = "type")]
-    pub type_: StringTypeTag,
-    /// The field's title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// The field's description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The minimum length.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_length: Option<u64>,
-    /// The maximum length.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_length: Option<u64>,
-    /// The expected format.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub format: Option<StringFormat>,
-    /// The default value (2025-11-25+).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<String>,
-}
-
-/// Whether a [`NumberSchema`] accepts any number or only integers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum NumberType {
-    /// Any number.
-    #[default]
-    Number,
-    /// Integers only.
-    Integer,
-}
-
-/// A number or integer field of an elicitation form.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct NumberSchema {
-    /// `"number"` or `"integer"`.
-    #[serde(rename = "type")]
-    pub type_: NumberType,
-    /// The field's title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// The field's description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The minimum value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub minimum: Option<serde_json::Number>,
-    /// The maximum value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub maximum: Option<serde_json::Number>,
-    /// The default value (2025-11-25+).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<serde_json::Number>,
-}
-
-/// A boolean field of an elicitation form.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct BooleanSchema {
-    /// Always `"boolean"`.
-    #[serde(rename = "type")]
-    pub type_: BooleanTypeTag,
-    /// The field's title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// The field's description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The default value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<bool>,
-}
-
-/// One option of a titled enum: a value and its display label.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct EnumOption {
-    /// The value.
-    #[serde(rename = "const")]
-    pub value: String,
-    /// The display label.
-    pub title: String,
-}
-
-/// A single-select enum without display titles (2025-11-25+).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct UntitledSingleSelectEnumSchema {
-    /// Always `"string"`.
-    #[serde(rename = "type")]
-    pub type_: StringTypeTag,
-    /// The field's title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// The field's description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The values to choose from.
-    #[serde(rename = "enum")]
-    pub values: Vec<String>,
-    /// The default value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<String>,
-}
-
-/// A single-select enum with display titles (2025-11-25+).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TitledSingleSelectEnumSchema {
-    /// Always `"string"`.
-    #[serde(rename = "type")]
-    pub type_: StringTypeTag,
-    /// The field's title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// The field's description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The options, each a value with a label.
-    pub one_of: Vec<EnumOption>,
-    /// The default value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<String>,
-}
-
-/// The `items` of an [`UntitledMultiSelectEnumSchema`].
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-pub struct UntitledEnumItems {
-    /// Always `"string"`.
-    #[serde(rename = "type")]
-    pub type_: StringTypeTag,
-    /// The values to choose from.
-    #[serde(rename = "enum")]
-    pub values: Vec<String>,
-}
-
-/// The `items` of a [`TitledMultiSelectEnumSchema`].
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TitledEnumItems {
-    /// The options, each a value with a label.
-    pub any_of: Vec<EnumOption>,
-}
-
-/// A multi-select enum without display titles (2025-11-25+).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UntitledMultiSelectEnumSchema {
-    /// Always `"array"`.
-    #[serde(rename = "type")]
-    pub type_: ArrayTypeTag,
-    /// The field's title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// The field's description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The minimum number of selections.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_items: Option<u64>,
-    /// The maximum number of selections.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_items: Option<u64>,
-    /// The item schema listing the values.
-    pub items: UntitledEnumItems,
-    /// The default selection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<Vec<String>>,
-}
-
-/// A multi-select enum with display titles (2025-11-25+).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TitledMultiSelectEnumSchema {
-    /// Always `"array"`.
-    #[serde(rename = "type")]
-    pub type_: ArrayTypeTag,
-    /// The field's title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// The field's description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The minimum number of selections.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_items: Option<u64>,
-    /// The maximum number of selections.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_items: Option<u64>,
-    /// The item schema listing the options.
-    pub items: TitledEnumItems,
-    /// The default selection.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<Vec<String>>,
-}
-
-/// The 2025-06-18 enum with non-standard `enumNames` labels; deprecated in favour of
-/// [`TitledSingleSelectEnumSchema`].
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct LegacyTitledEnumSchema {
-    /// Always `"string"`.
-    #[serde(rename = "type")]
-    pub type_: StringTypeTag,
-    /// The field's title.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<String>,
-    /// The field's description.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// The values to choose from.
-    #[serde(rename = "enum")]
-    pub values: Vec<String>,
-    /// Display names for the values, in the same order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub enum_names: Option<Vec<String>>,
-    /// The default value.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default: Option<String>,
-}
-
-/// Any enum field of an elicitation form (the schema's `EnumSchema`; its
-/// `SingleSelectEnumSchema` and `MultiSelectEnumSchema` are the obvious subsets).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum EnumSchema {
-    /// A single-select enum without titles.
-    UntitledSingleSelect(UntitledSingleSelectEnumSchema),
-    /// A single-select enum with titles.
-    TitledSingleSelect(TitledSingleSelectEnumSchema),
-    /// A multi-select enum without titles.
-    UntitledMultiSelect(UntitledMultiSelectEnumSchema),
-    /// A multi-select enum with titles.
-    TitledMultiSelect(TitledMultiSelectEnumSchema),
-    /// The legacy enum with `enumNames`.
-    LegacyTitled(LegacyTitledEnumSchema),
-}
-
-/// A field of an elicitation form: a primitive type without nesting.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
-pub enum PrimitiveSchemaDefinition {
-    /// A string field.
-    String(StringSchema),
-    /// A number or integer field.
-    Number(NumberSchema),
-    /// A boolean field.
-    Boolean(BooleanSchema),
-    /// An enum field.
-    Enum(EnumSchema),
-}
-
-fn decode<T: serde::de::DeserializeOwned, E: serde::de::Error>(map: JsonObject) -> Result<T, E> {
-    serde_json::from_value(Value::Object(map)).map_err(E::custom)
-}
-
-fn decode_enum<E: serde::de::Error>(map: JsonObject) -> Result<EnumSchema, E> {
-    let ty = map.get("type").and_then(Value::as_str).unwrap_or_default();
-    if ty == "array" {
-        let titled = map
-            .get("items")
-            .and_then(Value::as_object)
-            .is_some_and(|i| i.contains_key("anyOf"));
-        return if titled {
-            decode(map).map(EnumSchema::TitledMultiSelect)
-        } else {
-            decode(map).map(EnumSchema::UntitledMultiSelect)
-        };
-    }
-    if map.contains_key("oneOf") {
-        decode(map).map(EnumSchema::TitledSingleSelect)
-    } else if map.contains_key("enumNames") {
-        decode(map).map(EnumSchema::LegacyTitled)
-    } else {
-        decode(map).map(EnumSchema::UntitledSingleSelect)
-    }
-}
-
-impl<'de> Deserialize<'de> for EnumSchema {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        decode_enum(JsonObject::deserialize(d)?)
-    }
-}
-
-impl<'de> Deserialize<'de> for PrimitiveSchemaDefinition {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let map = JsonObject::deserialize(d)?;
-        let ty = map.get("type").and_then(Value::as_str).unwrap_or_default();
-        match ty {
-            "string" if !map.contains_key("enum") && !map.contains_key("oneOf") => {
-                decode(map).map(PrimitiveSchemaDefinition::String)
-            }
-            "number" | "integer" => decode(map).map(PrimitiveSchemaDefinition::Number),
-            "boolean" => decode(map).map(PrimitiveSchemaDefinition::Boolean),
-            "string" | "array" => decode_enum(map).map(PrimitiveSchemaDefinition::Enum),
-            other => Err(D::Error::custom(format!(
-                "unsupported elicitation field type {other:?}"
-            ))),
+impl ElicitationCompleteNotificationParams {
+    /// Params telling that the URL-mode elicitation with this id completed.
+    pub fn new(elicitation_id: impl Into<String>) -> Self {
+        ElicitationCompleteNotificationParams {
+            elicitation_id: elicitation_id.into(),
         }
     }
 }

@@ -189,11 +189,19 @@ pub enum Message {
 
 /// Why bytes could not be read as a JSON-RPC message: the JSON-RPC error to answer with.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct InvalidMessage {
     /// The id of the offending request, when it could be read (B-4).
     pub id: Option<RequestId>,
     /// The error to send back: -32700 for bad JSON, -32600 for bad JSON-RPC.
     pub error: ErrorObject,
+}
+
+impl InvalidMessage {
+    /// The error to answer an unreadable message with, and the offending request's id if known.
+    pub fn new(id: Option<RequestId>, error: ErrorObject) -> Self {
+        InvalidMessage { id, error }
+    }
 }
 
 impl fmt::Display for InvalidMessage {

@@ -10,6 +10,38 @@
 //! let msg = Message::parse(br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#).unwrap();
 //! assert!(matches!(msg, Message::Request(r) if r.method == "ping"));
 //! ```
+//!
+//! # Types that can grow
+//!
+//! The rule: a type is `#[non_exhaustive]` when a later MCP revision may add a member or a
+//! variant to it — every type that mirrors an MCP schema definition (params, results, content,
+//! capabilities, tools, resources, prompts, sampling, elicitation and its form schema, tasks, the
+//! 2026-07-28 types, and closed-looking enums such as [`Role`] or [`ElicitAction`]), the version
+//! ([`ProtocolVersion`]) and this crate's error types. Left exhaustive are the types whose shape
+//! is fixed outside MCP: the JSON-RPC 2.0 envelope ([`Message`], [`Request`], [`Notification`],
+//! [`Response`], [`ErrorObject`], [`RequestId`], [`jsonrpc::Parsed`]), [`LoggingLevel`] (the RFC
+//! 5424 severities), the two JSON shapes of [`SamplingContent`] (one block or an array),
+//! [`elicitation::NumberType`] (JSON Schema's `number` and `integer`), and the single-valued tags
+//! such as [`elicitation::FormModeTag`].
+//!
+//! Build the non-exhaustive structs with `new` (the required members) and chainable `with_*`
+//! setters for optional members, or from `Default` with field assignment; fields stay public for
+//! reading and assignment. A `match` on a non-exhaustive enum needs a wildcard arm.
+//!
+//! ```
+//! use mcp_http_proto::lifecycle::ToolsCapability;
+//! use mcp_http_proto::{Implementation, InitializeResult, ServerCapabilities, Tool, ToolAnnotations};
+//!
+//! let caps = ServerCapabilities::default()
+//!     .with_tools(ToolsCapability::default().with_list_changed(true));
+//! let info = Implementation::new("calc", "1.0.0").with_title("Calculator");
+//! let result = InitializeResult::new("2025-11-25", caps, info).with_instructions("Adds numbers.");
+//! let tool = Tool::new("add", serde_json::json!({"type": "object"}))
+//!     .with_description("Adds two numbers")
+//!     .with_annotations(ToolAnnotations::default().with_read_only_hint(true));
+//! assert_eq!(result.server_info.title.as_deref(), Some("Calculator"));
+//! assert_eq!(tool.annotations.and_then(|a| a.read_only_hint), Some(true));
+//! ```
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 

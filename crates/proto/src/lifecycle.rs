@@ -9,13 +9,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::meta::{JsonObject, Meta};
+use crate::meta::{JsonObject, Meta, setters};
 use crate::modern::ResultType;
 use crate::tasks::{ClientTasksCapability, ServerTasksCapability};
 
 /// The theme an icon is designed for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum IconTheme {
     /// For a light background.
     Light,
@@ -26,6 +27,7 @@ pub enum IconTheme {
 /// An optionally-sized icon that can be displayed in a user interface (2025-11-25+).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Icon {
     /// A URI pointing to the icon: an HTTP(S) URL or a `data:` URI with Base64 image data.
     pub src: String,
@@ -55,6 +57,7 @@ impl Icon {
 /// `title` from 2025-06-18; `description`, `icons` and `websiteUrl` from 2025-11-25.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Implementation {
     /// Programmatic name, also the display fallback when `title` is absent.
     pub name: String,
@@ -94,6 +97,7 @@ impl Implementation {
 /// The client's `roots` capability.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct RootsCapability {
     /// Whether the client sends `notifications/roots/list_changed` (legacy versions only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -103,6 +107,7 @@ pub struct RootsCapability {
 /// The client's `sampling` capability.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct SamplingCapability {
     /// Present if the client supports `includeContext` other than `"none"` (2025-11-25+,
     /// soft-deprecated).
@@ -116,6 +121,7 @@ pub struct SamplingCapability {
 /// The client's `elicitation` capability; an empty object means form mode only (EL-1).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ElicitationCapability {
     /// Present if the client supports form-mode elicitation (2025-11-25+).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -140,6 +146,7 @@ impl ElicitationCapability {
 /// Capabilities a client may support. Not a closed set; unknown members are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ClientCapabilities {
     /// Experimental, non-standard capabilities.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -164,6 +171,7 @@ pub struct ClientCapabilities {
 /// The server's `prompts` capability.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PromptsCapability {
     /// Whether the server sends `notifications/prompts/list_changed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -173,6 +181,7 @@ pub struct PromptsCapability {
 /// The server's `resources` capability.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ResourcesCapability {
     /// Whether the server supports subscribing to resource updates.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -185,6 +194,7 @@ pub struct ResourcesCapability {
 /// The server's `tools` capability.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ToolsCapability {
     /// Whether the server sends `notifications/tools/list_changed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -194,6 +204,7 @@ pub struct ToolsCapability {
 /// Capabilities a server may support. Not a closed set; unknown members are ignored.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ServerCapabilities {
     /// Experimental, non-standard capabilities.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -224,6 +235,7 @@ pub struct ServerCapabilities {
 /// Parameters for an `initialize` request (legacy versions only).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct InitializeRequestParams {
     /// Request metadata (such as `progressToken`).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -240,6 +252,7 @@ pub struct InitializeRequestParams {
 /// The server's answer to `initialize` (legacy versions only).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct InitializeResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -275,6 +288,7 @@ impl InitializeResult {
 /// Params of a request that has no parameters of its own (`ping`, `roots/list`,
 /// `server/discover`): only `_meta`, which 2026-07-28 requires on every client request.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RequestParams {
     /// Request metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -284,6 +298,7 @@ pub struct RequestParams {
 /// Params of a notification that has no parameters of its own (`notifications/initialized`,
 /// the `list_changed` notifications): only `_meta`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NotificationParams {
     /// Notification metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -294,6 +309,7 @@ pub struct NotificationParams {
 /// `resources/subscribe` and `resources/unsubscribe` (the schema's `EmptyResult`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct EmptyResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -302,6 +318,103 @@ pub struct EmptyResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result_type: Option<ResultType>,
 }
+
+setters!(Icon {
+    with_mime_type => mime_type: String,
+    with_sizes => sizes: Vec<String>,
+    with_theme => theme: IconTheme,
+});
+
+setters!(Implementation {
+    with_description => description: String,
+    with_icons => icons: Vec<Icon>,
+    with_website_url => website_url: String,
+});
+
+setters!(RootsCapability {
+    with_list_changed => list_changed = bool,
+});
+
+setters!(SamplingCapability {
+    with_context => context: JsonObject,
+    with_tools => tools: JsonObject,
+});
+
+setters!(ElicitationCapability {
+    with_form => form: JsonObject,
+    with_url => url: JsonObject,
+});
+
+setters!(ClientCapabilities {
+    with_experimental => experimental: BTreeMap<String, JsonObject>,
+    with_extensions => extensions: BTreeMap<String, JsonObject>,
+    with_roots => roots: RootsCapability,
+    with_sampling => sampling: SamplingCapability,
+    with_elicitation => elicitation: ElicitationCapability,
+    with_tasks => tasks: ClientTasksCapability,
+});
+
+setters!(PromptsCapability {
+    with_list_changed => list_changed = bool,
+});
+
+setters!(ResourcesCapability {
+    with_subscribe => subscribe = bool,
+    with_list_changed => list_changed = bool,
+});
+
+setters!(ToolsCapability {
+    with_list_changed => list_changed = bool,
+});
+
+setters!(ServerCapabilities {
+    with_experimental => experimental: BTreeMap<String, JsonObject>,
+    with_extensions => extensions: BTreeMap<String, JsonObject>,
+    with_logging => logging: JsonObject,
+    with_completions => completions: JsonObject,
+    with_prompts => prompts: PromptsCapability,
+    with_resources => resources: ResourcesCapability,
+    with_tools => tools: ToolsCapability,
+    with_tasks => tasks: ServerTasksCapability,
+});
+
+impl InitializeRequestParams {
+    /// Params with the client's version, capabilities and implementation info.
+    pub fn new(
+        protocol_version: impl Into<String>,
+        capabilities: ClientCapabilities,
+        client_info: Implementation,
+    ) -> Self {
+        InitializeRequestParams {
+            meta: None,
+            protocol_version: protocol_version.into(),
+            capabilities,
+            client_info,
+        }
+    }
+}
+
+setters!(InitializeRequestParams {
+    with_meta => meta: Meta,
+});
+
+setters!(InitializeResult {
+    with_meta => meta: Meta,
+    with_instructions => instructions: String,
+});
+
+setters!(RequestParams {
+    with_meta => meta: Meta,
+});
+
+setters!(NotificationParams {
+    with_meta => meta: Meta,
+});
+
+setters!(EmptyResult {
+    with_meta => meta: Meta,
+    with_result_type => result_type: ResultType,
+});
 
 #[cfg(test)]
 mod tests {

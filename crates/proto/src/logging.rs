@@ -9,7 +9,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::meta::Meta;
+use crate::meta::{Meta, setters};
 
 /// The severity of a log message (RFC 5424 syslog levels), ordered from least to most severe.
 ///
@@ -75,6 +75,7 @@ impl fmt::Display for LoggingLevel {
 
 /// The error of parsing an unknown logging level (answer it with -32602, LG-3).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UnknownLoggingLevel(pub String);
 
 impl fmt::Display for UnknownLoggingLevel {
@@ -97,6 +98,7 @@ impl FromStr for LoggingLevel {
 
 /// Parameters for a `logging/setLevel` request (legacy versions only).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SetLevelRequestParams {
     /// Request metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -107,6 +109,7 @@ pub struct SetLevelRequestParams {
 
 /// Parameters for a `notifications/message` notification.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LoggingMessageNotificationParams {
     /// Notification metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -131,6 +134,22 @@ impl LoggingMessageNotificationParams {
         }
     }
 }
+
+impl SetLevelRequestParams {
+    /// Params asking for messages at `level` and above.
+    pub fn new(level: LoggingLevel) -> Self {
+        SetLevelRequestParams { meta: None, level }
+    }
+}
+
+setters!(SetLevelRequestParams {
+    with_meta => meta: Meta,
+});
+
+setters!(LoggingMessageNotificationParams {
+    with_meta => meta: Meta,
+    with_logger => logger: String,
+});
 
 #[cfg(test)]
 mod tests {

@@ -37,6 +37,32 @@ macro_rules! const_tag {
 }
 pub(crate) use const_tag;
 
+/// Implements chainable setters for optional fields. `$method => $field: T` takes any
+/// `impl Into<T>`; `$method => $field = T` takes a `T` (for numbers and booleans, so that a
+/// literal needs no suffix). Either sets the `Option` field to `Some(value)` and returns `self`.
+macro_rules! setters {
+    ($ty:ty { $($method:ident => $field:ident $sep:tt $t:ty),* $(,)? }) => {
+        impl $ty {
+            $( $crate::meta::setters!(@one $method $field $sep $t); )*
+        }
+    };
+    (@one $method:ident $field:ident : $t:ty) => {
+        #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
+        pub fn $method(mut self, $field: impl Into<$t>) -> Self {
+            self.$field = Some($field.into());
+            self
+        }
+    };
+    (@one $method:ident $field:ident = $t:ty) => {
+        #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
+        pub fn $method(mut self, $field: $t) -> Self {
+            self.$field = Some($field);
+            self
+        }
+    };
+}
+pub(crate) use setters;
+
 #[cfg(test)]
 mod tests {
     use super::*;

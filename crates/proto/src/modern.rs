@@ -14,7 +14,7 @@ use crate::elicitation::{ElicitRequestParams, ElicitResult};
 use crate::jsonrpc::RequestId;
 use crate::lifecycle::{ClientCapabilities, Implementation, RequestParams, ServerCapabilities};
 use crate::logging::LoggingLevel;
-use crate::meta::Meta;
+use crate::meta::{Meta, setters};
 use crate::progress::ProgressToken;
 use crate::roots::ListRootsResult;
 use crate::sampling::{CreateMessageRequestParams, CreateMessageResult};
@@ -37,6 +37,7 @@ pub const META_SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
 /// extensions may define more values, kept as [`ResultType::Other`] (a client MUST treat an
 /// unrecognized one as invalid).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ResultType {
     /// `"complete"`: the request finished and the result holds its final content.
     Complete,
@@ -89,6 +90,7 @@ impl<'de> Deserialize<'de> for ResultType {
 /// Who may share a cached response (CA-1), like HTTP `Cache-Control: public/private`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum CacheScope {
     /// Any client or intermediary may share it.
     Public,
@@ -99,6 +101,7 @@ pub enum CacheScope {
 /// The result of `server/discover` (M-7).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct DiscoverResult {
     /// Result metadata; SHOULD carry [`META_SERVER_INFO`].
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -124,6 +127,7 @@ pub struct DiscoverResult {
 /// A request the server needs the client to fulfil before it can answer (MRTR): the
 /// `{method, params}` of `sampling/createMessage`, `roots/list` or `elicitation/create`.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum InputRequest {
     /// `sampling/createMessage`.
     CreateMessage(CreateMessageRequestParams),
@@ -209,6 +213,7 @@ impl<'de> Deserialize<'de> for InputRequest {
 /// The client's answer to one [`InputRequest`], told apart by its members.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum InputResponse {
     /// The answer to `sampling/createMessage`.
     CreateMessage(CreateMessageResult),
@@ -227,6 +232,7 @@ pub type InputResponses = BTreeMap<String, InputResponse>;
 /// At least one of `inputRequests` and `requestState` MUST be present.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct InputRequiredResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -256,6 +262,7 @@ impl InputRequiredResult {
 /// The MRTR members of a retried request (the schema's `InputResponseRequestParams`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct InputResponseRequestParams {
     /// Request metadata (required).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -271,6 +278,7 @@ pub struct InputResponseRequestParams {
 /// The notification types a client opts in to on a `subscriptions/listen` stream (SB-1).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct SubscriptionFilter {
     /// Receive `notifications/tools/list_changed`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -288,6 +296,7 @@ pub struct SubscriptionFilter {
 
 /// Parameters for a `subscriptions/listen` request.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SubscriptionsListenRequestParams {
     /// Request metadata (required).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -299,6 +308,7 @@ pub struct SubscriptionsListenRequestParams {
 /// Parameters for `notifications/subscriptions/acknowledged`, the first message on a listen
 /// stream.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SubscriptionsAcknowledgedNotificationParams {
     /// Notification metadata, with [`META_SUBSCRIPTION_ID`].
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -310,6 +320,7 @@ pub struct SubscriptionsAcknowledgedNotificationParams {
 /// The result ending a `subscriptions/listen` stream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct SubscriptionsListenResult {
     /// Result metadata; MUST carry [`META_SUBSCRIPTION_ID`].
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -335,6 +346,7 @@ impl SubscriptionsListenResult {
 
 /// A typed view of a 2026-07-28 request's `_meta` (the schema's `RequestMetaObject`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct RequestMetaObject {
     /// The protocol version of this request (required).
     #[serde(rename = "io.modelcontextprotocol/protocolVersion")]
@@ -400,6 +412,7 @@ impl RequestMetaObject {
 
 /// A typed view of a 2026-07-28 result's `_meta` (the schema's `ResultMetaObject`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResultMetaObject {
     /// The server's implementation info, for display and logging only.
     #[serde(
@@ -415,6 +428,7 @@ pub struct ResultMetaObject {
 
 /// A typed view of a 2026-07-28 notification's `_meta` (the schema's `NotificationMetaObject`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct NotificationMetaObject {
     /// The listen stream the notification was delivered on (required on listen streams).
     #[serde(
@@ -430,6 +444,7 @@ pub struct NotificationMetaObject {
 
 /// A typed view of the `_meta` of a [`SubscriptionsListenResult`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SubscriptionsListenResultMetaObject {
     /// The server's implementation info.
     #[serde(
@@ -449,6 +464,7 @@ pub struct SubscriptionsListenResultMetaObject {
 /// The `data` of a -32021 `MissingRequiredClientCapabilityError` (M-3; HTTP 400).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct MissingRequiredClientCapabilityData {
     /// The capabilities the request needs from the client.
     pub required_capabilities: ClientCapabilities,
@@ -469,6 +485,7 @@ impl MissingRequiredClientCapabilityData {
 
 /// The `data` of a -32022 `UnsupportedProtocolVersionError` (M-6; HTTP 400).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UnsupportedProtocolVersionData {
     /// The versions the server supports; the client should retry with one of them.
     pub supported: Vec<String>,
@@ -495,6 +512,122 @@ fn with_data<T: Serialize>(err: crate::ErrorObject, data: &T) -> crate::ErrorObj
     match serde_json::to_value(data) {
         Ok(v) => err.with_data(v),
         Err(_) => err,
+    }
+}
+
+impl DiscoverResult {
+    /// A result with the supported versions and the server's capabilities.
+    pub fn new(supported_versions: Vec<String>, capabilities: ServerCapabilities) -> Self {
+        DiscoverResult {
+            meta: None,
+            supported_versions,
+            capabilities,
+            instructions: None,
+            result_type: None,
+            ttl_ms: None,
+            cache_scope: None,
+        }
+    }
+}
+
+setters!(DiscoverResult {
+    with_meta => meta: Meta,
+    with_instructions => instructions: String,
+    with_result_type => result_type: ResultType,
+    with_ttl_ms => ttl_ms = u64,
+    with_cache_scope => cache_scope: CacheScope,
+});
+
+setters!(InputRequiredResult {
+    with_meta => meta: Meta,
+});
+
+setters!(InputResponseRequestParams {
+    with_meta => meta: Meta,
+    with_input_responses => input_responses: InputResponses,
+    with_request_state => request_state: String,
+});
+
+setters!(SubscriptionFilter {
+    with_tools_list_changed => tools_list_changed = bool,
+    with_prompts_list_changed => prompts_list_changed = bool,
+    with_resources_list_changed => resources_list_changed = bool,
+    with_resource_subscriptions => resource_subscriptions: Vec<String>,
+});
+
+impl SubscriptionsListenRequestParams {
+    /// Params opting in to these notifications.
+    pub fn new(notifications: SubscriptionFilter) -> Self {
+        SubscriptionsListenRequestParams {
+            meta: None,
+            notifications,
+        }
+    }
+}
+
+setters!(SubscriptionsListenRequestParams {
+    with_meta => meta: Meta,
+});
+
+impl SubscriptionsAcknowledgedNotificationParams {
+    /// Params acknowledging these notifications.
+    pub fn new(notifications: SubscriptionFilter) -> Self {
+        SubscriptionsAcknowledgedNotificationParams {
+            meta: None,
+            notifications,
+        }
+    }
+}
+
+setters!(SubscriptionsAcknowledgedNotificationParams {
+    with_meta => meta: Meta,
+});
+
+setters!(RequestMetaObject {
+    with_client_info => client_info: Implementation,
+    with_log_level => log_level: LoggingLevel,
+    with_progress_token => progress_token: ProgressToken,
+});
+
+setters!(ResultMetaObject {
+    with_server_info => server_info: Implementation,
+});
+
+setters!(NotificationMetaObject {
+    with_subscription_id => subscription_id: RequestId,
+});
+
+impl SubscriptionsListenResultMetaObject {
+    /// The `_meta` of the result closing the listen stream of this request id.
+    pub fn new(subscription_id: RequestId) -> Self {
+        SubscriptionsListenResultMetaObject {
+            server_info: None,
+            subscription_id,
+            other: Meta::new(),
+        }
+    }
+}
+
+setters!(SubscriptionsListenResultMetaObject {
+    with_server_info => server_info: Implementation,
+});
+
+impl MissingRequiredClientCapabilityData {
+    /// Data naming the capabilities the request needs.
+    pub fn new(required_capabilities: ClientCapabilities) -> Self {
+        MissingRequiredClientCapabilityData {
+            required_capabilities,
+        }
+    }
+}
+
+impl UnsupportedProtocolVersionData {
+    /// Data with the supported versions and the requested one.
+    pub fn new(supported: Vec<String>, requested: impl Into<String>) -> Self {
+        UnsupportedProtocolVersionData {
+            supported,
+            requested: requested.into(),
+        }
     }
 }
 

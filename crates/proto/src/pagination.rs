@@ -10,6 +10,7 @@ pub type Cursor = String;
 /// Params of a paginated request (`tools/list`, `prompts/list`, `resources/list`,
 /// `resources/templates/list`, `tasks/list`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PaginatedRequestParams {
     /// Request metadata (required in 2026-07-28).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::jsonrpc::RequestId;
-use crate::meta::Meta;
+use crate::meta::{Meta, setters};
 
 /// A progress token: a string or an integer chosen by the requester (`_meta.progressToken`).
 pub type ProgressToken = RequestId;
@@ -16,6 +16,7 @@ pub type ProgressToken = RequestId;
 /// Parameters for a `notifications/progress` notification.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ProgressNotificationParams {
     /// Notification metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -54,6 +55,7 @@ impl ProgressNotificationParams {
 /// Parameters for a `notifications/cancelled` notification.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CancelledNotificationParams {
     /// Notification metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -77,3 +79,11 @@ impl CancelledNotificationParams {
         }
     }
 }
+
+setters!(ProgressNotificationParams {
+    with_meta => meta: Meta,
+});
+
+setters!(CancelledNotificationParams {
+    with_meta => meta: Meta,
+});

@@ -9,13 +9,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::content::{ContentBlock, Role};
 use crate::lifecycle::Icon;
-use crate::meta::Meta;
+use crate::meta::{Meta, setters};
 use crate::modern::{CacheScope, InputResponses, ResultType};
 use crate::pagination::Cursor;
 
 /// An argument a prompt template accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct PromptArgument {
     /// Programmatic name, also the display fallback when `title` is absent.
     pub name: String,
@@ -44,6 +45,7 @@ impl PromptArgument {
 /// A prompt or prompt template the server offers.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Prompt {
     /// Prompt metadata (2025-06-18+).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -76,6 +78,7 @@ impl Prompt {
 
 /// A message returned as part of a prompt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PromptMessage {
     /// Who the message is from.
     pub role: Role,
@@ -106,6 +109,7 @@ impl PromptMessage {
 /// The result of `prompts/list`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ListPromptsResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -129,6 +133,7 @@ pub struct ListPromptsResult {
 /// Parameters for a `prompts/get` request.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct GetPromptRequestParams {
     /// Request metadata (required in 2026-07-28).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -159,6 +164,7 @@ impl GetPromptRequestParams {
 /// The result of `prompts/get`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct GetPromptResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -188,6 +194,49 @@ impl GetPromptResult {
         self
     }
 }
+
+setters!(PromptArgument {
+    with_title => title: String,
+    with_description => description: String,
+});
+
+setters!(Prompt {
+    with_meta => meta: Meta,
+    with_title => title: String,
+    with_description => description: String,
+    with_arguments => arguments: Vec<PromptArgument>,
+    with_icons => icons: Vec<Icon>,
+});
+
+impl ListPromptsResult {
+    /// A result listing these prompts.
+    pub fn new(prompts: Vec<Prompt>) -> Self {
+        ListPromptsResult {
+            prompts,
+            ..Self::default()
+        }
+    }
+}
+
+setters!(ListPromptsResult {
+    with_meta => meta: Meta,
+    with_next_cursor => next_cursor: Cursor,
+    with_result_type => result_type: ResultType,
+    with_ttl_ms => ttl_ms = u64,
+    with_cache_scope => cache_scope: CacheScope,
+});
+
+setters!(GetPromptRequestParams {
+    with_meta => meta: Meta,
+    with_arguments => arguments: BTreeMap<String, String>,
+    with_input_responses => input_responses: InputResponses,
+    with_request_state => request_state: String,
+});
+
+setters!(GetPromptResult {
+    with_meta => meta: Meta,
+    with_result_type => result_type: ResultType,
+});
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::content::Annotations;
 use crate::lifecycle::Icon;
-use crate::meta::Meta;
+use crate::meta::{Meta, setters};
 use crate::modern::{CacheScope, InputResponses, ResultType};
 use crate::pagination::Cursor;
 
@@ -19,6 +19,7 @@ use crate::pagination::Cursor;
 /// `title` from 2025-06-18, `size` from 2025-03-26 in the schema, `icons` from 2025-11-25.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Resource {
     /// Resource metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -73,6 +74,7 @@ pub type ResourceLink = Resource;
 /// A template for resources available on the server (`resources/templates/list`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ResourceTemplate {
     /// Template metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -112,6 +114,7 @@ impl ResourceTemplate {
 /// The text contents of a resource.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TextResourceContents {
     /// Contents metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -146,6 +149,7 @@ impl TextResourceContents {
 /// The binary contents of a resource, base64-encoded.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct BlobResourceContents {
     /// Contents metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -180,6 +184,7 @@ impl BlobResourceContents {
 /// The contents of a resource: text or blob, told apart by which member is present.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
+#[non_exhaustive]
 pub enum ResourceContents {
     /// Contents with `text`.
     Text(TextResourceContents),
@@ -220,6 +225,7 @@ impl From<BlobResourceContents> for ResourceContents {
 /// The result of `resources/list`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ListResourcesResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -243,6 +249,7 @@ pub struct ListResourcesResult {
 /// The result of `resources/templates/list`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ListResourceTemplatesResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -265,6 +272,7 @@ pub struct ListResourceTemplatesResult {
 
 /// Common params of requests about one resource (the schema's `ResourceRequestParams`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResourceRequestParams {
     /// Request metadata (required in 2026-07-28).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -276,6 +284,7 @@ pub struct ResourceRequestParams {
 /// Parameters for a `resources/read` request.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ReadResourceRequestParams {
     /// Request metadata (required in 2026-07-28).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -303,6 +312,7 @@ impl ReadResourceRequestParams {
 /// The result of `resources/read`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ReadResourceResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -358,6 +368,7 @@ impl ReadResourceResult {
 
 /// Parameters for a `resources/subscribe` request (legacy versions only).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SubscribeRequestParams {
     /// Request metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -368,6 +379,7 @@ pub struct SubscribeRequestParams {
 
 /// Parameters for a `resources/unsubscribe` request (legacy versions only).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct UnsubscribeRequestParams {
     /// Request metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -378,6 +390,7 @@ pub struct UnsubscribeRequestParams {
 
 /// Parameters for a `notifications/resources/updated` notification.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ResourceUpdatedNotificationParams {
     /// Notification metadata (2026-07-28: carries the subscription id on a listen stream).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -385,6 +398,137 @@ pub struct ResourceUpdatedNotificationParams {
     /// The URI of the updated resource (possibly a sub-resource of the one subscribed to).
     pub uri: String,
 }
+
+setters!(Resource {
+    with_meta => meta: Meta,
+    with_title => title: String,
+    with_description => description: String,
+    with_size => size = u64,
+    with_annotations => annotations: Annotations,
+    with_icons => icons: Vec<Icon>,
+});
+
+setters!(ResourceTemplate {
+    with_meta => meta: Meta,
+    with_title => title: String,
+    with_description => description: String,
+    with_mime_type => mime_type: String,
+    with_annotations => annotations: Annotations,
+    with_icons => icons: Vec<Icon>,
+});
+
+setters!(TextResourceContents {
+    with_meta => meta: Meta,
+});
+
+setters!(BlobResourceContents {
+    with_meta => meta: Meta,
+});
+
+impl ListResourcesResult {
+    /// A result listing these resources.
+    pub fn new(resources: Vec<Resource>) -> Self {
+        ListResourcesResult {
+            resources,
+            ..Self::default()
+        }
+    }
+}
+
+setters!(ListResourcesResult {
+    with_meta => meta: Meta,
+    with_next_cursor => next_cursor: Cursor,
+    with_result_type => result_type: ResultType,
+    with_ttl_ms => ttl_ms = u64,
+    with_cache_scope => cache_scope: CacheScope,
+});
+
+impl ListResourceTemplatesResult {
+    /// A result listing these templates.
+    pub fn new(resource_templates: Vec<ResourceTemplate>) -> Self {
+        ListResourceTemplatesResult {
+            resource_templates,
+            ..Self::default()
+        }
+    }
+}
+
+setters!(ListResourceTemplatesResult {
+    with_meta => meta: Meta,
+    with_next_cursor => next_cursor: Cursor,
+    with_result_type => result_type: ResultType,
+    with_ttl_ms => ttl_ms = u64,
+    with_cache_scope => cache_scope: CacheScope,
+});
+
+impl ResourceRequestParams {
+    /// Params about a URI.
+    pub fn new(uri: impl Into<String>) -> Self {
+        ResourceRequestParams {
+            meta: None,
+            uri: uri.into(),
+        }
+    }
+}
+
+setters!(ResourceRequestParams {
+    with_meta => meta: Meta,
+});
+
+setters!(ReadResourceRequestParams {
+    with_meta => meta: Meta,
+    with_input_responses => input_responses: InputResponses,
+    with_request_state => request_state: String,
+});
+
+setters!(ReadResourceResult {
+    with_meta => meta: Meta,
+    with_result_type => result_type: ResultType,
+    with_ttl_ms => ttl_ms = u64,
+    with_cache_scope => cache_scope: CacheScope,
+});
+
+impl SubscribeRequestParams {
+    /// Params watching a URI.
+    pub fn new(uri: impl Into<String>) -> Self {
+        SubscribeRequestParams {
+            meta: None,
+            uri: uri.into(),
+        }
+    }
+}
+
+setters!(SubscribeRequestParams {
+    with_meta => meta: Meta,
+});
+
+impl UnsubscribeRequestParams {
+    /// Params no longer watching a URI.
+    pub fn new(uri: impl Into<String>) -> Self {
+        UnsubscribeRequestParams {
+            meta: None,
+            uri: uri.into(),
+        }
+    }
+}
+
+setters!(UnsubscribeRequestParams {
+    with_meta => meta: Meta,
+});
+
+impl ResourceUpdatedNotificationParams {
+    /// Params telling that the resource at a URI changed.
+    pub fn new(uri: impl Into<String>) -> Self {
+        ResourceUpdatedNotificationParams {
+            meta: None,
+            uri: uri.into(),
+        }
+    }
+}
+
+setters!(ResourceUpdatedNotificationParams {
+    with_meta => meta: Meta,
+});
 
 #[cfg(test)]
 mod tests {

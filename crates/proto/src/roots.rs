@@ -6,10 +6,11 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::meta::Meta;
+use crate::meta::{Meta, setters};
 
 /// A root directory or file the server may operate on.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Root {
     /// Root metadata (2025-06-18+).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -30,10 +31,24 @@ impl Root {
             name: Some(name.into()),
         }
     }
+
+    /// A root with only a URI (no name).
+    pub fn unnamed(uri: impl Into<String>) -> Self {
+        Root {
+            meta: None,
+            uri: uri.into(),
+            name: None,
+        }
+    }
 }
+
+setters!(Root {
+    with_meta => meta: Meta,
+});
 
 /// The client's answer to `roots/list`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ListRootsResult {
     /// Result metadata (legacy versions; 2026-07-28 input responses carry none).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -41,3 +56,14 @@ pub struct ListRootsResult {
     /// The roots.
     pub roots: Vec<Root>,
 }
+
+impl ListRootsResult {
+    /// A result listing these roots.
+    pub fn new(roots: Vec<Root>) -> Self {
+        ListRootsResult { meta: None, roots }
+    }
+}
+
+setters!(ListRootsResult {
+    with_meta => meta: Meta,
+});

@@ -9,12 +9,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::content::{AudioContent, ContentBlock, ImageContent, Role, TextContent};
-use crate::meta::{JsonObject, Meta};
+use crate::meta::{JsonObject, Meta, setters};
 use crate::tasks::TaskMetadata;
 use crate::tools::Tool;
 
 /// A request from the assistant to call a tool (`"type": "tool_use"`, 2025-11-25+).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ToolUseContent {
     /// Metadata about the tool use; clients SHOULD preserve it in later messages.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -31,6 +32,7 @@ pub struct ToolUseContent {
 /// 2025-11-25+).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ToolResultContent {
     /// Metadata about the tool result; clients SHOULD preserve it in later messages.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -50,6 +52,7 @@ pub struct ToolResultContent {
 /// A content block of a sampling message, tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type")]
+#[non_exhaustive]
 pub enum SamplingMessageContentBlock {
     /// `"text"`.
     #[serde(rename = "text")]
@@ -103,6 +106,7 @@ impl From<SamplingMessageContentBlock> for SamplingContent {
 
 /// A message sent to or received from an LLM.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct SamplingMessage {
     /// Message metadata (2025-11-25+).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -114,6 +118,15 @@ pub struct SamplingMessage {
 }
 
 impl SamplingMessage {
+    /// A message with a role and content.
+    pub fn new(role: Role, content: impl Into<SamplingContent>) -> Self {
+        SamplingMessage {
+            meta: None,
+            role,
+            content: content.into(),
+        }
+    }
+
     /// A user message with text content.
     pub fn user_text(text: impl Into<String>) -> Self {
         SamplingMessage {
@@ -126,6 +139,7 @@ impl SamplingMessage {
 
 /// A hint for model selection.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ModelHint {
     /// A model name or a substring of one, such as `"claude-3-5-sonnet"` or `"sonnet"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -135,6 +149,7 @@ pub struct ModelHint {
 /// The server's preferences for model selection; the client MAY ignore them.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ModelPreferences {
     /// Model hints, evaluated in order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -154,6 +169,7 @@ pub struct ModelPreferences {
 /// soft-deprecated, SM-2).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub enum IncludeContext {
     /// No context.
     None,
@@ -166,6 +182,7 @@ pub enum IncludeContext {
 /// How the model may use tools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ToolChoiceMode {
     /// The model decides (the default).
     Auto,
@@ -177,6 +194,7 @@ pub enum ToolChoiceMode {
 
 /// Controls tool selection in sampling (2025-11-25+).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ToolChoice {
     /// How the model may use tools; absent means `auto`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -186,6 +204,7 @@ pub struct ToolChoice {
 /// Parameters for a `sampling/createMessage` request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CreateMessageRequestParams {
     /// Request metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -246,6 +265,7 @@ impl CreateMessageRequestParams {
 /// The client's answer to `sampling/createMessage`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CreateMessageResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -261,6 +281,100 @@ pub struct CreateMessageResult {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_reason: Option<String>,
 }
+
+impl ToolUseContent {
+    /// A tool use with its id, the tool's name and the arguments.
+    pub fn new(id: impl Into<String>, name: impl Into<String>, input: JsonObject) -> Self {
+        ToolUseContent {
+            meta: None,
+            id: id.into(),
+            name: name.into(),
+            input,
+        }
+    }
+}
+
+setters!(ToolUseContent {
+    with_meta => meta: Meta,
+});
+
+impl ToolResultContent {
+    /// The result of the tool use with this id.
+    pub fn new(tool_use_id: impl Into<String>, content: Vec<ContentBlock>) -> Self {
+        ToolResultContent {
+            tool_use_id: tool_use_id.into(),
+            content,
+            ..Self::default()
+        }
+    }
+}
+
+setters!(ToolResultContent {
+    with_meta => meta: Meta,
+    with_structured_content => structured_content: Value,
+    with_is_error => is_error = bool,
+});
+
+impl From<Vec<SamplingMessageContentBlock>> for SamplingContent {
+    fn from(blocks: Vec<SamplingMessageContentBlock>) -> Self {
+        SamplingContent::Multiple(blocks)
+    }
+}
+
+setters!(SamplingMessage {
+    with_meta => meta: Meta,
+});
+
+impl ModelHint {
+    /// A hint naming a model (or a substring of its name).
+    pub fn new(name: impl Into<String>) -> Self {
+        ModelHint {
+            name: Some(name.into()),
+        }
+    }
+}
+
+setters!(ModelPreferences {
+    with_hints => hints: Vec<ModelHint>,
+    with_cost_priority => cost_priority = f64,
+    with_speed_priority => speed_priority = f64,
+    with_intelligence_priority => intelligence_priority = f64,
+});
+
+setters!(ToolChoice {
+    with_mode => mode: ToolChoiceMode,
+});
+
+setters!(CreateMessageRequestParams {
+    with_meta => meta: Meta,
+    with_model_preferences => model_preferences: ModelPreferences,
+    with_system_prompt => system_prompt: String,
+    with_include_context => include_context: IncludeContext,
+    with_temperature => temperature = f64,
+    with_stop_sequences => stop_sequences: Vec<String>,
+    with_metadata => metadata: JsonObject,
+    with_tools => tools: Vec<Tool>,
+    with_tool_choice => tool_choice: ToolChoice,
+    with_task => task: TaskMetadata,
+});
+
+impl CreateMessageResult {
+    /// A sampled message with its role, content and the model that generated it.
+    pub fn new(role: Role, content: impl Into<SamplingContent>, model: impl Into<String>) -> Self {
+        CreateMessageResult {
+            meta: None,
+            role,
+            content: content.into(),
+            model: model.into(),
+            stop_reason: None,
+        }
+    }
+}
+
+setters!(CreateMessageResult {
+    with_meta => meta: Meta,
+    with_stop_reason => stop_reason: String,
+});
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::meta::{JsonObject, Meta};
+use crate::meta::{JsonObject, Meta, setters};
 use crate::pagination::Cursor;
 
 /// The `_meta` key associating a message with a task ([`RelatedTaskMetadata`]).
@@ -14,6 +14,7 @@ pub const RELATED_TASK_META_KEY: &str = "io.modelcontextprotocol/related-task";
 
 /// Asks for task-augmented execution: the `task` param of a request.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TaskMetadata {
     /// How long to keep the task after creation, in milliseconds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -23,6 +24,7 @@ pub struct TaskMetadata {
 /// Associates a message with a task, under `_meta["io.modelcontextprotocol/related-task"]`.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct RelatedTaskMetadata {
     /// The task the message is about.
     pub task_id: String,
@@ -31,6 +33,7 @@ pub struct RelatedTaskMetadata {
 /// The state of a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum TaskStatus {
     /// The request is being processed.
     Working,
@@ -54,6 +57,7 @@ impl TaskStatus {
 /// The data of a task.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Task {
     /// The task identifier.
     pub task_id: String,
@@ -78,6 +82,7 @@ pub struct Task {
 /// Whether a tool supports task-augmented execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum TaskSupport {
     /// The tool cannot be called as a task (the default).
     Forbidden,
@@ -90,6 +95,7 @@ pub enum TaskSupport {
 /// Execution-related properties of a tool (2025-11-25 only).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ToolExecution {
     /// Whether the tool supports task-augmented execution; absent means forbidden.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -98,6 +104,7 @@ pub struct ToolExecution {
 
 /// Common params of a task-augmentable request (the schema's `TaskAugmentedRequestParams`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TaskAugmentedRequestParams {
     /// Request metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -109,6 +116,7 @@ pub struct TaskAugmentedRequestParams {
 
 /// The answer to a task-augmented request: the task that was created.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CreateTaskResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -120,6 +128,7 @@ pub struct CreateTaskResult {
 /// The params of `tasks/get`, `tasks/result` and `tasks/cancel`: a task id.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct TaskIdParams {
     /// The task identifier.
     pub task_id: String,
@@ -134,6 +143,7 @@ pub type CancelTaskRequestParams = TaskIdParams;
 
 /// The result of `tasks/get`: the task's current data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetTaskResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -149,6 +159,7 @@ pub type CancelTaskResult = GetTaskResult;
 /// The result of `tasks/result`: the result of the original request (for example a
 /// `CallToolResult`), kept as a JSON object; decode it with `serde_json::from_value`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct GetTaskPayloadResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -161,6 +172,7 @@ pub struct GetTaskPayloadResult {
 /// The result of `tasks/list`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ListTasksResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -174,6 +186,7 @@ pub struct ListTasksResult {
 
 /// Parameters for `notifications/tasks/status`: the task's new data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct TaskStatusNotificationParams {
     /// Notification metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -185,6 +198,7 @@ pub struct TaskStatusNotificationParams {
 
 /// The client's `tasks.requests.elicitation` capability.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClientTaskElicitationRequests {
     /// Present if the client supports task-augmented `elicitation/create`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -194,6 +208,7 @@ pub struct ClientTaskElicitationRequests {
 /// The client's `tasks.requests.sampling` capability.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ClientTaskSamplingRequests {
     /// Present if the client supports task-augmented `sampling/createMessage`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -202,6 +217,7 @@ pub struct ClientTaskSamplingRequests {
 
 /// Which requests a client accepts as tasks.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClientTaskRequests {
     /// Task support for elicitation requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -213,6 +229,7 @@ pub struct ClientTaskRequests {
 
 /// The client's `tasks` capability (2025-11-25 only).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ClientTasksCapability {
     /// Present if the client supports `tasks/list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -227,6 +244,7 @@ pub struct ClientTasksCapability {
 
 /// The server's `tasks.requests.tools` capability.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServerTaskToolsRequests {
     /// Present if the server supports task-augmented `tools/call`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -235,6 +253,7 @@ pub struct ServerTaskToolsRequests {
 
 /// Which requests a server accepts as tasks.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServerTaskRequests {
     /// Task support for tool requests.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -243,6 +262,7 @@ pub struct ServerTaskRequests {
 
 /// The server's `tasks` capability (2025-11-25 only).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ServerTasksCapability {
     /// Present if the server supports `tasks/list`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -254,6 +274,158 @@ pub struct ServerTasksCapability {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests: Option<ServerTaskRequests>,
 }
+
+setters!(TaskMetadata {
+    with_ttl => ttl = u64,
+});
+
+impl RelatedTaskMetadata {
+    /// Metadata relating a message to this task.
+    pub fn new(task_id: impl Into<String>) -> Self {
+        RelatedTaskMetadata {
+            task_id: task_id.into(),
+        }
+    }
+}
+
+impl Task {
+    /// A task with its id, state and timestamps (ISO 8601); no TTL (unlimited).
+    pub fn new(
+        task_id: impl Into<String>,
+        status: TaskStatus,
+        created_at: impl Into<String>,
+        last_updated_at: impl Into<String>,
+    ) -> Self {
+        Task {
+            task_id: task_id.into(),
+            status,
+            status_message: None,
+            created_at: created_at.into(),
+            last_updated_at: last_updated_at.into(),
+            ttl: None,
+            poll_interval: None,
+        }
+    }
+}
+
+setters!(Task {
+    with_status_message => status_message: String,
+    with_ttl => ttl = u64,
+    with_poll_interval => poll_interval = u64,
+});
+
+setters!(ToolExecution {
+    with_task_support => task_support: TaskSupport,
+});
+
+setters!(TaskAugmentedRequestParams {
+    with_meta => meta: Meta,
+    with_task => task: TaskMetadata,
+});
+
+impl CreateTaskResult {
+    /// The result announcing a created task.
+    pub fn new(task: Task) -> Self {
+        CreateTaskResult { meta: None, task }
+    }
+}
+
+setters!(CreateTaskResult {
+    with_meta => meta: Meta,
+});
+
+impl TaskIdParams {
+    /// Params naming a task.
+    pub fn new(task_id: impl Into<String>) -> Self {
+        TaskIdParams {
+            task_id: task_id.into(),
+        }
+    }
+}
+
+impl GetTaskResult {
+    /// The result carrying a task's data.
+    pub fn new(task: Task) -> Self {
+        GetTaskResult { meta: None, task }
+    }
+}
+
+setters!(GetTaskResult {
+    with_meta => meta: Meta,
+});
+
+impl GetTaskPayloadResult {
+    /// The result carrying the members of the original request's result.
+    pub fn new(payload: JsonObject) -> Self {
+        GetTaskPayloadResult {
+            meta: None,
+            payload,
+        }
+    }
+}
+
+setters!(GetTaskPayloadResult {
+    with_meta => meta: Meta,
+});
+
+impl ListTasksResult {
+    /// A result listing these tasks.
+    pub fn new(tasks: Vec<Task>) -> Self {
+        ListTasksResult {
+            tasks,
+            ..Self::default()
+        }
+    }
+}
+
+setters!(ListTasksResult {
+    with_meta => meta: Meta,
+    with_next_cursor => next_cursor: Cursor,
+});
+
+impl TaskStatusNotificationParams {
+    /// Params carrying a task's new data.
+    pub fn new(task: Task) -> Self {
+        TaskStatusNotificationParams { meta: None, task }
+    }
+}
+
+setters!(TaskStatusNotificationParams {
+    with_meta => meta: Meta,
+});
+
+setters!(ClientTaskElicitationRequests {
+    with_create => create: JsonObject,
+});
+
+setters!(ClientTaskSamplingRequests {
+    with_create_message => create_message: JsonObject,
+});
+
+setters!(ClientTaskRequests {
+    with_elicitation => elicitation: ClientTaskElicitationRequests,
+    with_sampling => sampling: ClientTaskSamplingRequests,
+});
+
+setters!(ClientTasksCapability {
+    with_list => list: JsonObject,
+    with_cancel => cancel: JsonObject,
+    with_requests => requests: ClientTaskRequests,
+});
+
+setters!(ServerTaskToolsRequests {
+    with_call => call: JsonObject,
+});
+
+setters!(ServerTaskRequests {
+    with_tools => tools: ServerTaskToolsRequests,
+});
+
+setters!(ServerTasksCapability {
+    with_list => list: JsonObject,
+    with_cancel => cancel: JsonObject,
+    with_requests => requests: ServerTaskRequests,
+});
 
 #[cfg(test)]
 mod tests {

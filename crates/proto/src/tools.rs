@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::content::ContentBlock;
 use crate::lifecycle::Icon;
-use crate::meta::{JsonObject, Meta};
+use crate::meta::{JsonObject, Meta, setters};
 use crate::modern::{CacheScope, InputResponses, ResultType};
 use crate::pagination::Cursor;
 use crate::tasks::{TaskMetadata, ToolExecution};
@@ -19,6 +19,7 @@ use crate::tasks::{TaskMetadata, ToolExecution};
 /// is trusted (TL-8).
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ToolAnnotations {
     /// A human-readable title for the tool.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -41,6 +42,7 @@ pub struct ToolAnnotations {
 /// The definition of a tool the client can call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct Tool {
     /// Tool metadata (2025-06-18+).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -111,6 +113,13 @@ impl Tool {
     }
 }
 
+setters!(Tool {
+    with_meta => meta: Meta,
+    with_title => title: String,
+    with_icons => icons: Vec<Icon>,
+    with_execution => execution: ToolExecution,
+});
+
 /// `{"type": "object"}`: the schema of a tool that takes no arguments.
 pub fn empty_object_schema() -> JsonObject {
     let mut map = JsonObject::new();
@@ -121,6 +130,7 @@ pub fn empty_object_schema() -> JsonObject {
 /// The result of `tools/list`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct ListToolsResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -144,6 +154,7 @@ pub struct ListToolsResult {
 /// Parameters for a `tools/call` request.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CallToolRequestParams {
     /// Request metadata (required in 2026-07-28).
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -181,6 +192,7 @@ impl CallToolRequestParams {
 /// The result of `tools/call`. Tool failures are results with `isError: true` (TL-4).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct CallToolResult {
     /// Result metadata.
     #[serde(rename = "_meta", default, skip_serializing_if = "Option::is_none")]
@@ -236,6 +248,46 @@ impl CallToolResult {
         self.is_error == Some(true)
     }
 }
+
+setters!(ToolAnnotations {
+    with_title => title: String,
+    with_read_only_hint => read_only_hint = bool,
+    with_destructive_hint => destructive_hint = bool,
+    with_idempotent_hint => idempotent_hint = bool,
+    with_open_world_hint => open_world_hint = bool,
+});
+
+impl ListToolsResult {
+    /// A result listing these tools.
+    pub fn new(tools: Vec<Tool>) -> Self {
+        ListToolsResult {
+            tools,
+            ..Self::default()
+        }
+    }
+}
+
+setters!(ListToolsResult {
+    with_meta => meta: Meta,
+    with_next_cursor => next_cursor: Cursor,
+    with_result_type => result_type: ResultType,
+    with_ttl_ms => ttl_ms = u64,
+    with_cache_scope => cache_scope: CacheScope,
+});
+
+setters!(CallToolRequestParams {
+    with_meta => meta: Meta,
+    with_task => task: TaskMetadata,
+    with_input_responses => input_responses: InputResponses,
+    with_request_state => request_state: String,
+});
+
+setters!(CallToolResult {
+    with_meta => meta: Meta,
+    with_structured_content => structured_content: Value,
+    with_is_error => is_error = bool,
+    with_result_type => result_type: ResultType,
+});
 
 #[cfg(test)]
 mod tests {

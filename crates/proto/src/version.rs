@@ -14,6 +14,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// assert_eq!(ProtocolVersion::negotiate("2025-06-18"), ProtocolVersion::V2025_06_18);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum ProtocolVersion {
     /// 2024-11-05: HTTP+SSE transport.
     V2024_11_05,
@@ -99,6 +100,7 @@ impl fmt::Display for ProtocolVersion {
 
 /// The error of parsing an unknown version string.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct UnknownVersion(pub String);
 
 impl fmt::Display for UnknownVersion {

@@ -16,9 +16,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use mcp_http_proto::completion::{CompletionArgument, CompletionContext};
 use mcp_http_proto::elicitation::{
     BooleanSchema, ElicitationCompleteNotificationParams, EnumOption, EnumSchema, FormModeTag,
-    LegacyTitledEnumSchema, NumberSchema, NumberType, StringFormat, StringSchema, TitledEnumItems,
-    TitledMultiSelectEnumSchema, TitledSingleSelectEnumSchema, UntitledEnumItems,
-    UntitledMultiSelectEnumSchema, UntitledSingleSelectEnumSchema, UrlElicitationRequiredData,
+    LegacyTitledEnumSchema, NumberSchema, NumberType, StringFormat, StringSchema,
+    TitledMultiSelectEnumSchema, TitledSingleSelectEnumSchema, UntitledMultiSelectEnumSchema,
+    UntitledSingleSelectEnumSchema, UrlElicitationRequiredData,
 };
 use mcp_http_proto::jsonrpc::{Message, Notification, Request, Response, to_raw};
 use mcp_http_proto::lifecycle::{

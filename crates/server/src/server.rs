@@ -189,29 +189,21 @@ impl ServerBuilder {
 
     /// Builds the server. Its capabilities follow what it offers (C-2).
     pub fn build(self) -> Server {
-        let listed = Some(true);
         let offers_resources =
             self.enable.resources || !self.resources.is_empty() || !self.templates.is_empty();
-        let capabilities = ServerCapabilities {
-            tools: (self.enable.tools || !self.tools.is_empty()).then_some(ToolsCapability {
-                list_changed: listed,
-            }),
-            resources: offers_resources.then_some(ResourcesCapability {
-                subscribe: Some(true),
-                list_changed: listed,
-            }),
-            prompts: (self.enable.prompts || !self.prompts.is_empty()).then_some(
-                PromptsCapability {
-                    list_changed: listed,
-                },
-            ),
-            logging: Some(JsonObject::new()),
-            completions: (self.completion.is_some()
-                || !self.prompts.is_empty()
-                || !self.templates.is_empty())
-            .then(JsonObject::new),
-            ..Default::default()
-        };
+        let mut capabilities = ServerCapabilities::default().with_logging(JsonObject::new());
+        capabilities.tools = (self.enable.tools || !self.tools.is_empty())
+            .then(|| ToolsCapability::default().with_list_changed(true));
+        capabilities.resources = offers_resources.then(|| {
+            ResourcesCapability::default()
+                .with_subscribe(true)
+                .with_list_changed(true)
+        });
+        capabilities.prompts = (self.enable.prompts || !self.prompts.is_empty())
+            .then(|| PromptsCapability::default().with_list_changed(true));
+        capabilities.completions =
+            (self.completion.is_some() || !self.prompts.is_empty() || !self.templates.is_empty())
+                .then(JsonObject::new);
         Server {
             inner: Arc::new(Inner {
                 info: self.info,

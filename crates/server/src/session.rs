@@ -142,11 +142,9 @@ async fn dispatch(
                 .map(|t| t.tool.clone())
                 .collect();
             let (tools, next_cursor) = page(&tools, params.cursor.as_deref(), inner.page_size)?;
-            encode(&ListToolsResult {
-                tools,
-                next_cursor,
-                ..Default::default()
-            })
+            let mut result = ListToolsResult::new(tools);
+            result.next_cursor = next_cursor;
+            encode(&result)
         }
         method::TOOLS_CALL if caps.tools.is_some() => {
             let params = call_params(&request)?;
@@ -178,11 +176,9 @@ async fn dispatch(
                 .map(|r| r.resource.clone())
                 .collect();
             let (resources, next_cursor) = page(&all, params.cursor.as_deref(), inner.page_size)?;
-            encode(&ListResourcesResult {
-                resources,
-                next_cursor,
-                ..Default::default()
-            })
+            let mut result = ListResourcesResult::new(resources);
+            result.next_cursor = next_cursor;
+            encode(&result)
         }
         method::RESOURCES_TEMPLATES_LIST if caps.resources.is_some() => {
             let params: PaginatedRequestParams = request.params_as()?;
@@ -192,11 +188,9 @@ async fn dispatch(
                 .collect();
             let (resource_templates, next_cursor) =
                 page(&all, params.cursor.as_deref(), inner.page_size)?;
-            encode(&ListResourceTemplatesResult {
-                resource_templates,
-                next_cursor,
-                ..Default::default()
-            })
+            let mut result = ListResourceTemplatesResult::new(resource_templates);
+            result.next_cursor = next_cursor;
+            encode(&result)
         }
         method::RESOURCES_READ if caps.resources.is_some() => {
             let params: ReadResourceRequestParams = request.params_as()?;
@@ -240,11 +234,9 @@ async fn dispatch(
                 .map(|p| p.prompt.clone())
                 .collect();
             let (prompts, next_cursor) = page(&all, params.cursor.as_deref(), inner.page_size)?;
-            encode(&ListPromptsResult {
-                prompts,
-                next_cursor,
-                ..Default::default()
-            })
+            let mut result = ListPromptsResult::new(prompts);
+            result.next_cursor = next_cursor;
+            encode(&result)
         }
         method::PROMPTS_GET if caps.prompts.is_some() => {
             let params: GetPromptRequestParams = request.params_as()?;

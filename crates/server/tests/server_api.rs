@@ -38,10 +38,7 @@ fn test_server() -> Server {
             |_: NoArgs, _| async { "ok" },
         ));
     }
-    let prompt = Prompt {
-        arguments: Some(vec![PromptArgument::new("topic", true)]),
-        ..Prompt::new("greet")
-    };
+    let prompt = Prompt::new("greet").with_arguments(vec![PromptArgument::new("topic", true)]);
     builder
         .tool(ToolDef::structured(
             "sum",

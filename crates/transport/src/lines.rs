@@ -131,12 +131,12 @@ where
             loop {
                 let item = match read_line(&mut reader, max).await {
                     Ok(None) | Err(_) => return None,
-                    Ok(Some(Line::TooLong)) => Err(InvalidMessage {
-                        id: None,
-                        error: ErrorObject::invalid_request(format!(
+                    Ok(Some(Line::TooLong)) => Err(InvalidMessage::new(
+                        None,
+                        ErrorObject::invalid_request(format!(
                             "Invalid Request: message longer than {max} bytes"
                         )),
-                    }),
+                    )),
                     // Blank lines between messages are tolerated.
                     Ok(Some(Line::Complete(line))) if line.iter().all(u8::is_ascii_whitespace) => {
                         continue;

@@ -32,98 +32,95 @@ impl Fx {
     }
 
     pub(crate) fn icon(&self) -> Icon {
-        Icon {
-            src: "https://example.com/icon.png".into(),
-            mime_type: Some("image/png".into()),
-            sizes: Some(vec!["48x48".into(), "any".into()]),
-            theme: Some(IconTheme::Dark),
-        }
+        Icon::new("https://example.com/icon.png")
+            .with_mime_type("image/png")
+            .with_sizes(vec!["48x48".into(), "any".into()])
+            .with_theme(IconTheme::Dark)
     }
 
     pub(crate) fn implementation(&self, name: &str) -> Implementation {
-        Implementation {
-            name: name.into(),
-            title: Some(format!("{name} title")),
-            version: "1.2.3".into(),
-            description: Some("An implementation".into()),
-            icons: Some(vec![self.icon()]),
-            website_url: Some("https://example.com/".into()),
-        }
+        Implementation::new(name, "1.2.3")
+            .with_title(format!("{name} title"))
+            .with_description("An implementation")
+            .with_icons(vec![self.icon()])
+            .with_website_url("https://example.com/")
     }
 
     pub(crate) fn client_caps(&self) -> ClientCapabilities {
         let o = || Self::obj(json!({"flag": true, "n": 1}));
-        ClientCapabilities {
-            experimental: Some(BTreeMap::from([("com.example/x".into(), o())])),
-            extensions: self
-                .modern()
-                .then(|| BTreeMap::from([("io.modelcontextprotocol/ui".into(), o())])),
-            roots: Some(RootsCapability {
-                list_changed: (!self.modern()).then_some(true),
-            }),
-            sampling: Some(SamplingCapability {
-                context: Some(JsonObject::new()),
-                tools: Some(o()),
-            }),
-            elicitation: Some(ElicitationCapability {
-                form: Some(JsonObject::new()),
-                url: Some(JsonObject::new()),
-            }),
-            tasks: (!self.modern()).then(|| ClientTasksCapability {
-                list: Some(JsonObject::new()),
-                cancel: Some(JsonObject::new()),
-                requests: Some(ClientTaskRequests {
-                    elicitation: Some(ClientTaskElicitationRequests {
-                        create: Some(JsonObject::new()),
-                    }),
-                    sampling: Some(ClientTaskSamplingRequests {
-                        create_message: Some(JsonObject::new()),
-                    }),
-                }),
-            }),
-        }
+        let mut roots = RootsCapability::default();
+        roots.list_changed = (!self.modern()).then_some(true);
+        let mut caps = ClientCapabilities::default()
+            .with_experimental(BTreeMap::from([("com.example/x".into(), o())]))
+            .with_roots(roots)
+            .with_sampling(
+                SamplingCapability::default()
+                    .with_context(JsonObject::new())
+                    .with_tools(o()),
+            )
+            .with_elicitation(
+                ElicitationCapability::default()
+                    .with_form(JsonObject::new())
+                    .with_url(JsonObject::new()),
+            );
+        caps.extensions = self
+            .modern()
+            .then(|| BTreeMap::from([("io.modelcontextprotocol/ui".into(), o())]));
+        caps.tasks = (!self.modern()).then(|| {
+            ClientTasksCapability::default()
+                .with_list(JsonObject::new())
+                .with_cancel(JsonObject::new())
+                .with_requests(
+                    ClientTaskRequests::default()
+                        .with_elicitation(
+                            ClientTaskElicitationRequests::default().with_create(JsonObject::new()),
+                        )
+                        .with_sampling(
+                            ClientTaskSamplingRequests::default()
+                                .with_create_message(JsonObject::new()),
+                        ),
+                )
+        });
+        caps
     }
 
     pub(crate) fn server_caps(&self) -> ServerCapabilities {
-        ServerCapabilities {
-            experimental: Some(BTreeMap::from([(
+        let mut caps = ServerCapabilities::default()
+            .with_experimental(BTreeMap::from([(
                 "com.example/y".into(),
                 Self::obj(json!({"level": 2})),
-            )])),
-            extensions: self.modern().then(|| {
-                BTreeMap::from([("io.modelcontextprotocol/ui".into(), JsonObject::new())])
-            }),
-            logging: Some(JsonObject::new()),
-            completions: Some(JsonObject::new()),
-            prompts: Some(PromptsCapability {
-                list_changed: Some(true),
-            }),
-            resources: Some(ResourcesCapability {
-                subscribe: Some(true),
-                list_changed: Some(true),
-            }),
-            tools: Some(ToolsCapability {
-                list_changed: Some(false),
-            }),
-            tasks: (!self.modern()).then(|| ServerTasksCapability {
-                list: Some(JsonObject::new()),
-                cancel: Some(JsonObject::new()),
-                requests: Some(ServerTaskRequests {
-                    tools: Some(ServerTaskToolsRequests {
-                        call: Some(JsonObject::new()),
-                    }),
-                }),
-            }),
-        }
+            )]))
+            .with_logging(JsonObject::new())
+            .with_completions(JsonObject::new())
+            .with_prompts(PromptsCapability::default().with_list_changed(true))
+            .with_resources(
+                ResourcesCapability::default()
+                    .with_subscribe(true)
+                    .with_list_changed(true),
+            )
+            .with_tools(ToolsCapability::default().with_list_changed(false));
+        caps.extensions = self
+            .modern()
+            .then(|| BTreeMap::from([("io.modelcontextprotocol/ui".into(), JsonObject::new())]));
+        caps.tasks =
+            (!self.modern()).then(|| {
+                ServerTasksCapability::default()
+                    .with_list(JsonObject::new())
+                    .with_cancel(JsonObject::new())
+                    .with_requests(ServerTaskRequests::default().with_tools(
+                        ServerTaskToolsRequests::default().with_call(JsonObject::new()),
+                    ))
+            });
+        caps
     }
 
     /// `_meta` of a request: in 2026-07-28 the required per-request keys.
     pub(crate) fn req_meta(&self) -> Option<Meta> {
         if self.modern() {
-            let mut m = RequestMetaObject::new("2026-07-28", self.client_caps());
-            m.client_info = Some(self.implementation("client"));
-            m.log_level = Some(LoggingLevel::Notice);
-            m.progress_token = Some(RequestId::from("tok-1"));
+            let mut m = RequestMetaObject::new("2026-07-28", self.client_caps())
+                .with_client_info(self.implementation("client"))
+                .with_log_level(LoggingLevel::Notice)
+                .with_progress_token("tok-1");
             m.other.insert("com.example/trace".into(), json!("t"));
             Some(m.to_meta())
         } else {
@@ -172,71 +169,63 @@ impl Fx {
     }
 
     pub(crate) fn annotations(&self) -> Annotations {
-        Annotations {
-            audience: Some(vec![Role::User, Role::Assistant]),
-            priority: Some(0.5),
-            last_modified: Some("2025-01-12T15:00:58Z".into()),
-        }
+        Annotations::default()
+            .with_audience(vec![Role::User, Role::Assistant])
+            .with_priority(0.5)
+            .with_last_modified("2025-01-12T15:00:58Z")
     }
 
     pub(crate) fn text_contents(&self) -> TextResourceContents {
-        TextResourceContents {
-            meta: self.data_meta(),
-            uri: "file:///project/readme.md".into(),
-            mime_type: Some("text/markdown".into()),
-            text: "# Readme".into(),
-        }
+        let mut c = TextResourceContents::new("file:///project/readme.md", "# Readme")
+            .with_mime_type("text/markdown");
+        c.meta = self.data_meta();
+        c
     }
 
     pub(crate) fn blob_contents(&self) -> BlobResourceContents {
-        BlobResourceContents {
-            meta: self.data_meta(),
-            uri: "file:///project/logo.png".into(),
-            mime_type: Some("image/png".into()),
-            blob: "iVBORw0KGgo=".into(),
-        }
+        let mut c = BlobResourceContents::new("file:///project/logo.png", "iVBORw0KGgo=")
+            .with_mime_type("image/png");
+        c.meta = self.data_meta();
+        c
     }
 
     pub(crate) fn resource(&self) -> Resource {
-        Resource {
-            meta: self.data_meta(),
-            uri: "file:///project/readme.md".into(),
-            name: "readme".into(),
-            title: Some("Read me".into()),
-            description: Some("The readme".into()),
-            mime_type: Some("text/markdown".into()),
-            size: Some(1024),
-            annotations: Some(self.annotations()),
-            icons: Some(vec![self.icon()]),
-        }
+        let mut r = Resource::new("file:///project/readme.md", "readme")
+            .with_title("Read me")
+            .with_description("The readme")
+            .with_mime_type("text/markdown")
+            .with_size(1024)
+            .with_annotations(self.annotations())
+            .with_icons(vec![self.icon()]);
+        r.meta = self.data_meta();
+        r
     }
 
     pub(crate) fn template(&self) -> ResourceTemplate {
-        ResourceTemplate {
-            meta: self.data_meta(),
-            uri_template: "file:///project/{path}".into(),
-            name: "project-file".into(),
-            title: Some("Project file".into()),
-            description: Some("Any file of the project".into()),
-            mime_type: Some("text/plain".into()),
-            annotations: Some(self.annotations()),
-            icons: Some(vec![self.icon()]),
-        }
+        let mut t = ResourceTemplate::new("file:///project/{path}", "project-file")
+            .with_title("Project file")
+            .with_description("Any file of the project")
+            .with_mime_type("text/plain")
+            .with_annotations(self.annotations())
+            .with_icons(vec![self.icon()]);
+        t.meta = self.data_meta();
+        t
     }
 
     pub(crate) fn content_blocks(&self) -> Vec<ContentBlock> {
-        let mut text = TextContent::new("hello");
-        text.meta = self.data_meta();
-        text.annotations = Some(self.annotations());
-        let mut image = ImageContent::new("iVBORw0KGgo=", "image/png");
-        image.meta = self.data_meta();
-        image.annotations = Some(self.annotations());
-        let mut audio = AudioContent::new("UklGRg==", "audio/wav");
-        audio.meta = self.data_meta();
-        audio.annotations = Some(self.annotations());
-        let mut embedded_text = EmbeddedResource::new(self.text_contents());
-        embedded_text.meta = self.data_meta();
-        embedded_text.annotations = Some(self.annotations());
+        let meta = || self.data_meta().unwrap();
+        let text = TextContent::new("hello")
+            .with_meta(meta())
+            .with_annotations(self.annotations());
+        let image = ImageContent::new("iVBORw0KGgo=", "image/png")
+            .with_meta(meta())
+            .with_annotations(self.annotations());
+        let audio = AudioContent::new("UklGRg==", "audio/wav")
+            .with_meta(meta())
+            .with_annotations(self.annotations());
+        let embedded_text = EmbeddedResource::new(self.text_contents())
+            .with_meta(meta())
+            .with_annotations(self.annotations());
         vec![
             text.into(),
             image.into(),
@@ -248,173 +237,144 @@ impl Fx {
     }
 
     pub(crate) fn tool(&self) -> Tool {
-        Tool {
-            meta: self.data_meta(),
-            name: "get_weather".into(),
-            title: Some("Get weather".into()),
-            description: Some("Current weather for a city".into()),
-            input_schema: Self::obj(json!({
+        let mut tool = Tool::new(
+            "get_weather",
+            json!({
                 "$schema": "https://json-schema.org/draft/2020-12/schema",
                 "type": "object",
                 "properties": {"city": {"type": "string"}},
                 "required": ["city"]
-            })),
-            output_schema: Some(Self::obj(json!({
-                "type": "object",
-                "properties": {"temperature": {"type": "number"}},
-                "required": ["temperature"]
-            }))),
-            annotations: Some(ToolAnnotations {
-                title: Some("Weather".into()),
-                read_only_hint: Some(true),
-                destructive_hint: Some(false),
-                idempotent_hint: Some(true),
-                open_world_hint: Some(true),
             }),
-            icons: Some(vec![self.icon()]),
-            execution: (!self.modern()).then_some(ToolExecution {
-                task_support: Some(TaskSupport::Optional),
-            }),
-        }
+        )
+        .with_title("Get weather")
+        .with_description("Current weather for a city")
+        .with_output_schema(json!({
+            "type": "object",
+            "properties": {"temperature": {"type": "number"}},
+            "required": ["temperature"]
+        }))
+        .with_annotations(
+            ToolAnnotations::default()
+                .with_title("Weather")
+                .with_read_only_hint(true)
+                .with_destructive_hint(false)
+                .with_idempotent_hint(true)
+                .with_open_world_hint(true),
+        )
+        .with_icons(vec![self.icon()]);
+        tool.meta = self.data_meta();
+        tool.execution = (!self.modern())
+            .then(|| ToolExecution::default().with_task_support(TaskSupport::Optional));
+        tool
     }
 
     pub(crate) fn task_metadata(&self) -> Option<TaskMetadata> {
-        (!self.modern()).then_some(TaskMetadata { ttl: Some(60_000) })
+        (!self.modern()).then(|| TaskMetadata::default().with_ttl(60_000))
     }
 
     pub(crate) fn task(&self) -> Task {
-        Task {
-            task_id: "task-1".into(),
-            status: TaskStatus::Working,
-            status_message: Some("Working on it".into()),
-            created_at: "2025-11-25T10:00:00Z".into(),
-            last_updated_at: "2025-11-25T10:00:05Z".into(),
-            ttl: None,
-            poll_interval: Some(1000),
-        }
+        Task::new(
+            "task-1",
+            TaskStatus::Working,
+            "2025-11-25T10:00:00Z",
+            "2025-11-25T10:00:05Z",
+        )
+        .with_status_message("Working on it")
+        .with_poll_interval(1000)
     }
 
     pub(crate) fn sampling_blocks(&self) -> Vec<SamplingMessageContentBlock> {
-        let mut tool_use = ToolUseContent {
-            meta: self.data_meta(),
-            id: "use-1".into(),
-            name: "get_weather".into(),
-            input: Self::obj(json!({"city": "Paris"})),
-        };
+        let mut tool_use =
+            ToolUseContent::new("use-1", "get_weather", Self::obj(json!({"city": "Paris"})));
         tool_use.meta = self.data_meta();
+        let mut tool_result = ToolResultContent::new("use-1", vec![ContentBlock::text("18 C")])
+            .with_structured_content(json!({"temperature": 18}))
+            .with_is_error(false);
+        tool_result.meta = self.data_meta();
         vec![
             SamplingMessageContentBlock::text("hi"),
             SamplingMessageContentBlock::Image(ImageContent::new("iVBORw0KGgo=", "image/png")),
             SamplingMessageContentBlock::Audio(AudioContent::new("UklGRg==", "audio/wav")),
             SamplingMessageContentBlock::ToolUse(tool_use),
-            SamplingMessageContentBlock::ToolResult(ToolResultContent {
-                meta: self.data_meta(),
-                tool_use_id: "use-1".into(),
-                content: vec![ContentBlock::text("18 C")],
-                structured_content: Some(json!({"temperature": 18})),
-                is_error: Some(false),
-            }),
+            SamplingMessageContentBlock::ToolResult(tool_result),
         ]
     }
 
     pub(crate) fn create_message_params(&self) -> CreateMessageRequestParams {
         let blocks = self.sampling_blocks();
-        CreateMessageRequestParams {
-            meta: Some(Fx::obj(json!({"com.example/s": 1}))),
-            messages: vec![
-                SamplingMessage::user_text("What is the weather?"),
-                SamplingMessage {
-                    meta: self.data_meta(),
-                    role: Role::Assistant,
-                    content: SamplingContent::Multiple(blocks[3..4].to_vec()),
-                },
-                SamplingMessage {
-                    meta: None,
-                    role: Role::User,
-                    content: SamplingContent::Multiple(blocks[4..].to_vec()),
-                },
-            ],
-            model_preferences: Some(ModelPreferences {
-                hints: Some(vec![ModelHint {
-                    name: Some("sonnet".into()),
-                }]),
-                cost_priority: Some(0.3),
-                speed_priority: Some(0.5),
-                intelligence_priority: Some(0.9),
-            }),
-            system_prompt: Some("You are helpful.".into()),
-            include_context: Some(IncludeContext::ThisServer),
-            temperature: Some(0.7),
-            max_tokens: 500,
-            stop_sequences: Some(vec!["STOP".into()]),
-            metadata: Some(Fx::obj(json!({"provider": "x", "n": 2}))),
-            tools: Some(vec![self.tool()]),
-            tool_choice: Some(ToolChoice {
-                mode: Some(ToolChoiceMode::Auto),
-            }),
-            task: self.task_metadata(),
-        }
+        let mut assistant = SamplingMessage::new(
+            Role::Assistant,
+            SamplingContent::Multiple(blocks[3..4].to_vec()),
+        );
+        assistant.meta = self.data_meta();
+        let messages = vec![
+            SamplingMessage::user_text("What is the weather?"),
+            assistant,
+            SamplingMessage::new(Role::User, SamplingContent::Multiple(blocks[4..].to_vec())),
+        ];
+        let mut params = CreateMessageRequestParams::new(messages, 500)
+            .with_meta(Fx::obj(json!({"com.example/s": 1})))
+            .with_model_preferences(
+                ModelPreferences::default()
+                    .with_hints(vec![ModelHint::new("sonnet")])
+                    .with_cost_priority(0.3)
+                    .with_speed_priority(0.5)
+                    .with_intelligence_priority(0.9),
+            )
+            .with_system_prompt("You are helpful.")
+            .with_include_context(IncludeContext::ThisServer)
+            .with_temperature(0.7)
+            .with_stop_sequences(vec!["STOP".into()])
+            .with_metadata(Fx::obj(json!({"provider": "x", "n": 2})))
+            .with_tools(vec![self.tool()])
+            .with_tool_choice(ToolChoice::default().with_mode(ToolChoiceMode::Auto));
+        params.task = self.task_metadata();
+        params
     }
 
     pub(crate) fn create_message_result(&self) -> CreateMessageResult {
-        CreateMessageResult {
-            meta: (!self.modern()).then(|| Fx::obj(json!({"com.example/c": true}))),
-            role: Role::Assistant,
-            content: SamplingContent::Multiple(self.sampling_blocks()),
-            model: "claude-sonnet".into(),
-            stop_reason: Some("toolUse".into()),
-        }
+        let mut r = CreateMessageResult::new(
+            Role::Assistant,
+            SamplingContent::Multiple(self.sampling_blocks()),
+            "claude-sonnet",
+        )
+        .with_stop_reason("toolUse");
+        r.meta = (!self.modern()).then(|| Fx::obj(json!({"com.example/c": true})));
+        r
     }
 
     pub(crate) fn requested_schema(&self) -> Value {
         let s = |v: PrimitiveSchemaDefinition| rt(&v);
         let props = json!({
-            "email": s(PrimitiveSchemaDefinition::String(StringSchema {
-                title: Some("Email".into()), description: Some("Your email".into()),
-                min_length: Some(3), max_length: Some(100), format: Some(StringFormat::Email),
-                default: Some("a@example.com".into()), ..Default::default()
-            })),
-            "age": s(PrimitiveSchemaDefinition::Number(NumberSchema {
-                type_: NumberType::Integer, title: Some("Age".into()),
-                description: Some("Years".into()), minimum: Some(0.into()),
-                maximum: Some(150.into()), default: Some(30.into()),
-            })),
-            "ok": s(PrimitiveSchemaDefinition::Boolean(BooleanSchema {
-                title: Some("OK".into()), description: Some("Agree?".into()),
-                default: Some(true), ..Default::default()
-            })),
+            "email": s(PrimitiveSchemaDefinition::String(StringSchema::default()
+                .with_title("Email").with_description("Your email")
+                .with_min_length(3).with_max_length(100).with_format(StringFormat::Email)
+                .with_default("a@example.com"))),
+            "age": s(PrimitiveSchemaDefinition::Number(NumberSchema::new(NumberType::Integer)
+                .with_title("Age").with_description("Years")
+                .with_minimum(0).with_maximum(150).with_default(30))),
+            "ok": s(PrimitiveSchemaDefinition::Boolean(BooleanSchema::default()
+                .with_title("OK").with_description("Agree?").with_default(true))),
             "color": s(PrimitiveSchemaDefinition::Enum(EnumSchema::UntitledSingleSelect(
-                UntitledSingleSelectEnumSchema {
-                    title: Some("Color".into()), description: Some("Pick".into()),
-                    values: vec!["red".into(), "green".into()], default: Some("red".into()),
-                    ..Default::default()
-                }))),
+                UntitledSingleSelectEnumSchema::new(vec!["red".into(), "green".into()])
+                    .with_title("Color").with_description("Pick").with_default("red")))),
             "size": s(PrimitiveSchemaDefinition::Enum(EnumSchema::TitledSingleSelect(
-                TitledSingleSelectEnumSchema {
-                    title: Some("Size".into()), description: Some("Pick".into()),
-                    one_of: vec![EnumOption { value: "s".into(), title: "Small".into() }],
-                    default: Some("s".into()), ..Default::default()
-                }))),
+                TitledSingleSelectEnumSchema::new(vec![EnumOption::new("s", "Small")])
+                    .with_title("Size").with_description("Pick").with_default("s")))),
             "tags": s(PrimitiveSchemaDefinition::Enum(EnumSchema::UntitledMultiSelect(
-                UntitledMultiSelectEnumSchema {
-                    title: Some("Tags".into()), description: Some("Pick".into()),
-                    min_items: Some(1), max_items: Some(2),
-                    items: UntitledEnumItems { values: vec!["a".into(), "b".into()], ..Default::default() },
-                    default: Some(vec!["a".into()]), ..Default::default()
-                }))),
+                UntitledMultiSelectEnumSchema::new(vec!["a".into(), "b".into()])
+                    .with_title("Tags").with_description("Pick")
+                    .with_min_items(1).with_max_items(2)
+                    .with_default(vec!["a".into()])))),
             "flavours": s(PrimitiveSchemaDefinition::Enum(EnumSchema::TitledMultiSelect(
-                TitledMultiSelectEnumSchema {
-                    title: Some("Flavours".into()), description: Some("Pick".into()),
-                    min_items: Some(0), max_items: Some(3),
-                    items: TitledEnumItems { any_of: vec![EnumOption { value: "v".into(), title: "Vanilla".into() }] },
-                    default: Some(vec!["v".into()]), ..Default::default()
-                }))),
+                TitledMultiSelectEnumSchema::new(vec![EnumOption::new("v", "Vanilla")])
+                    .with_title("Flavours").with_description("Pick")
+                    .with_min_items(0).with_max_items(3)
+                    .with_default(vec!["v".into()])))),
             "legacy": s(PrimitiveSchemaDefinition::Enum(EnumSchema::LegacyTitled(
-                LegacyTitledEnumSchema {
-                    title: Some("Legacy".into()), description: Some("Pick".into()),
-                    values: vec!["x".into()], enum_names: Some(vec!["X".into()]),
-                    default: Some("x".into()), ..Default::default()
-                }))),
+                LegacyTitledEnumSchema::new(vec!["x".into()])
+                    .with_title("Legacy").with_description("Pick")
+                    .with_enum_names(vec!["X".into()]).with_default("x")))),
         });
         json!({
             "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -425,24 +385,24 @@ impl Fx {
     }
 
     pub(crate) fn elicit_form(&self) -> ElicitRequestParams {
-        let mut form = ElicitRequestFormParams::new("Please fill in", self.requested_schema());
+        let mut form = ElicitRequestFormParams::new("Please fill in", self.requested_schema())
+            .with_mode(FormModeTag::Value);
         form.meta = self.data_meta();
         form.task = self.task_metadata();
-        form.mode = Some(FormModeTag::Value);
         // The typed view reads back every field.
         assert_eq!(form.typed_properties().unwrap().len(), 8);
         ElicitRequestParams::Form(form)
     }
 
     pub(crate) fn url_params(&self) -> ElicitRequestURLParams {
-        ElicitRequestURLParams {
-            meta: self.data_meta(),
-            mode: Default::default(),
-            message: "Please sign in".into(),
-            url: "https://auth.example.com/start?x=1".into(),
-            elicitation_id: Some("el-1".into()),
-            task: self.task_metadata(),
-        }
+        let mut p = ElicitRequestURLParams::new(
+            "Please sign in",
+            "https://auth.example.com/start?x=1",
+            "el-1",
+        );
+        p.meta = self.data_meta();
+        p.task = self.task_metadata();
+        p
     }
 
     pub(crate) fn elicit_results(&self) -> Vec<ElicitResult> {
@@ -454,32 +414,20 @@ impl Fx {
     }
 
     pub(crate) fn list_roots_result(&self) -> ListRootsResult {
-        ListRootsResult {
-            meta: (!self.modern()).then(|| Fx::obj(json!({"com.example/r": 1}))),
-            roots: vec![
-                Root {
-                    meta: self.data_meta(),
-                    uri: "file:///home/user/project".into(),
-                    name: Some("project".into()),
-                },
-                Root {
-                    meta: None,
-                    uri: "file:///tmp".into(),
-                    name: None,
-                },
-            ],
-        }
+        let mut project = Root::new("file:///home/user/project", "project");
+        project.meta = self.data_meta();
+        let mut r = ListRootsResult::new(vec![project, Root::unnamed("file:///tmp")]);
+        r.meta = (!self.modern()).then(|| Fx::obj(json!({"com.example/r": 1})));
+        r
     }
 
     pub(crate) fn call_tool_params(&self) -> CallToolRequestParams {
-        CallToolRequestParams {
-            meta: self.req_meta(),
-            name: "get_weather".into(),
-            arguments: Some(Fx::obj(json!({"city": "Paris", "days": 2}))),
-            task: self.task_metadata(),
-            input_responses: self.input_responses(),
-            request_state: self.modern().then(|| "opaque-state".into()),
-        }
+        let mut p = CallToolRequestParams::new("get_weather", json!({"city": "Paris", "days": 2}));
+        p.meta = self.req_meta();
+        p.task = self.task_metadata();
+        p.input_responses = self.input_responses();
+        p.request_state = self.modern().then(|| "opaque-state".into());
+        p
     }
 
     pub(crate) fn input_responses(&self) -> Option<InputResponses> {
@@ -510,9 +458,9 @@ impl Fx {
         r.insert("roots".into(), InputRequest::ListRoots(None));
         r.insert(
             "roots-meta".into(),
-            InputRequest::ListRoots(Some(RequestParams {
-                meta: self.data_meta(),
-            })),
+            InputRequest::ListRoots(Some(
+                RequestParams::default().with_meta(self.data_meta().unwrap()),
+            )),
         );
         r.insert("form".into(), InputRequest::Elicit(self.elicit_form()));
         r.insert(
@@ -530,9 +478,8 @@ impl Fx {
     }
 
     pub(crate) fn input_required(&self) -> InputRequiredResult {
-        let mut r = InputRequiredResult::new(self.input_requests(), Some("state-1".into()));
-        r.meta = self.result_meta();
-        r
+        InputRequiredResult::new(self.input_requests(), Some("state-1".into()))
+            .with_meta(self.result_meta().unwrap())
     }
 
     pub(crate) fn call_tool_results(&self) -> Vec<CallToolResult> {
@@ -556,26 +503,24 @@ impl Fx {
     }
 
     pub(crate) fn paginated(&self) -> PaginatedRequestParams {
-        PaginatedRequestParams {
-            meta: self.req_meta(),
-            cursor: self.cursor(),
-        }
+        let mut p = PaginatedRequestParams::default();
+        p.meta = self.req_meta();
+        p.cursor = self.cursor();
+        p
     }
 
     pub(crate) fn prompt(&self) -> Prompt {
-        Prompt {
-            meta: self.data_meta(),
-            name: "code_review".into(),
-            title: Some("Code review".into()),
-            description: Some("Reviews code".into()),
-            arguments: Some(vec![PromptArgument {
-                name: "code".into(),
-                title: Some("Code".into()),
-                description: Some("The code".into()),
-                required: Some(true),
-            }]),
-            icons: Some(vec![self.icon()]),
-        }
+        let mut p = Prompt::new("code_review")
+            .with_title("Code review")
+            .with_description("Reviews code")
+            .with_arguments(vec![
+                PromptArgument::new("code", true)
+                    .with_title("Code")
+                    .with_description("The code"),
+            ])
+            .with_icons(vec![self.icon()]);
+        p.meta = self.data_meta();
+        p
     }
 
     pub(crate) fn get_prompt_result(&self) -> GetPromptResult {
@@ -604,33 +549,20 @@ impl Fx {
     }
 
     pub(crate) fn complete_params(&self) -> Vec<CompleteRequestParams> {
-        let context = Some(CompletionContext {
-            arguments: Some(BTreeMap::from([("owner".into(), "me".into())])),
-        });
-        vec![
-            CompleteRequestParams {
-                meta: self.req_meta(),
-                reference: Reference::Prompt(PromptReference {
-                    name: "code_review".into(),
-                    title: Some("Code review".into()),
-                }),
-                argument: CompletionArgument {
-                    name: "language".into(),
-                    value: "py".into(),
-                },
-                context: context.clone(),
-            },
-            CompleteRequestParams {
-                meta: self.req_meta(),
-                reference: Reference::Resource(ResourceTemplateReference {
-                    uri: "file:///project/{path}".into(),
-                }),
-                argument: CompletionArgument {
-                    name: "path".into(),
-                    value: "sr".into(),
-                },
-                context,
-            },
-        ]
+        let context = CompletionContext::default()
+            .with_arguments(BTreeMap::from([("owner".into(), "me".into())]));
+        let mut prompt = CompleteRequestParams::new(
+            Reference::Prompt(PromptReference::new("code_review").with_title("Code review")),
+            CompletionArgument::new("language", "py"),
+        )
+        .with_context(context.clone());
+        prompt.meta = self.req_meta();
+        let mut resource = CompleteRequestParams::new(
+            Reference::resource("file:///project/{path}"),
+            CompletionArgument::new("path", "sr"),
+        )
+        .with_context(context);
+        resource.meta = self.req_meta();
+        vec![prompt, resource]
     }
 }

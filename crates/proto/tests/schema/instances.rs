@@ -26,14 +26,12 @@ pub(crate) fn common(fx: &Fx, m: &mut Instances) {
         "ListToolsRequest",
         request(method::TOOLS_LIST, Some(&fx.paginated())),
     );
-    let list_tools = ListToolsResult {
-        meta: fx.result_meta(),
-        tools: vec![fx.tool(), Tool::new("no_args", Value::Null)],
-        next_cursor: fx.cursor(),
-        result_type: fx.result_type(),
-        ttl_ms: fx.ttl(),
-        cache_scope: fx.cache_scope(),
-    };
+    let mut list_tools = ListToolsResult::new(vec![fx.tool(), Tool::new("no_args", Value::Null)]);
+    list_tools.meta = fx.result_meta();
+    list_tools.next_cursor = fx.cursor();
+    list_tools.result_type = fx.result_type();
+    list_tools.ttl_ms = fx.ttl();
+    list_tools.cache_scope = fx.cache_scope();
     add(m, "ListToolsResult", rt(&list_tools));
     add(
         m,
@@ -48,9 +46,7 @@ pub(crate) fn common(fx: &Fx, m: &mut Instances) {
         "ToolListChangedNotification",
         notification(
             method::NOTIFICATION_TOOLS_LIST_CHANGED,
-            Some(&NotificationParams {
-                meta: fx.notif_meta(),
-            }),
+            Some(&NotificationParams::default().with_meta(fx.notif_meta().unwrap())),
         ),
     );
     add(
@@ -65,35 +61,30 @@ pub(crate) fn common(fx: &Fx, m: &mut Instances) {
         "ListResourcesRequest",
         request(method::RESOURCES_LIST, Some(&fx.paginated())),
     );
-    let list_resources = ListResourcesResult {
-        meta: fx.result_meta(),
-        resources: vec![fx.resource(), Resource::new("file:///a", "a")],
-        next_cursor: fx.cursor(),
-        result_type: fx.result_type(),
-        ttl_ms: fx.ttl(),
-        cache_scope: fx.cache_scope(),
-    };
+    let mut list_resources =
+        ListResourcesResult::new(vec![fx.resource(), Resource::new("file:///a", "a")]);
+    list_resources.meta = fx.result_meta();
+    list_resources.next_cursor = fx.cursor();
+    list_resources.result_type = fx.result_type();
+    list_resources.ttl_ms = fx.ttl();
+    list_resources.cache_scope = fx.cache_scope();
     add(m, "ListResourcesResult", rt(&list_resources));
     add(
         m,
         "ListResourceTemplatesRequest",
         request(method::RESOURCES_TEMPLATES_LIST, Some(&fx.paginated())),
     );
-    let list_templates = ListResourceTemplatesResult {
-        meta: fx.result_meta(),
-        resource_templates: vec![fx.template()],
-        next_cursor: fx.cursor(),
-        result_type: fx.result_type(),
-        ttl_ms: fx.ttl(),
-        cache_scope: fx.cache_scope(),
-    };
+    let mut list_templates = ListResourceTemplatesResult::new(vec![fx.template()]);
+    list_templates.meta = fx.result_meta();
+    list_templates.next_cursor = fx.cursor();
+    list_templates.result_type = fx.result_type();
+    list_templates.ttl_ms = fx.ttl();
+    list_templates.cache_scope = fx.cache_scope();
     add(m, "ListResourceTemplatesResult", rt(&list_templates));
-    let read = ReadResourceRequestParams {
-        meta: fx.req_meta(),
-        uri: "file:///project/readme.md".into(),
-        input_responses: fx.input_responses(),
-        request_state: fx.modern().then(|| "s".into()),
-    };
+    let mut read = ReadResourceRequestParams::new("file:///project/readme.md");
+    read.meta = fx.req_meta();
+    read.input_responses = fx.input_responses();
+    read.request_state = fx.modern().then(|| "s".into());
     add(
         m,
         "ReadResourceRequest",
@@ -105,10 +96,10 @@ pub(crate) fn common(fx: &Fx, m: &mut Instances) {
         "ResourceUpdatedNotification",
         notification(
             method::NOTIFICATION_RESOURCES_UPDATED,
-            Some(&ResourceUpdatedNotificationParams {
-                meta: fx.notif_meta(),
-                uri: "file:///project/readme.md".into(),
-            }),
+            Some(
+                &ResourceUpdatedNotificationParams::new("file:///project/readme.md")
+                    .with_meta(fx.notif_meta().unwrap()),
+            ),
         ),
     );
     add(
@@ -116,9 +107,7 @@ pub(crate) fn common(fx: &Fx, m: &mut Instances) {
         "ResourceListChangedNotification",
         notification(
             method::NOTIFICATION_RESOURCES_LIST_CHANGED,
-            Some(&NotificationParams {
-                meta: fx.notif_meta(),
-            }),
+            Some(&NotificationParams::default().with_meta(fx.notif_meta().unwrap())),
         ),
     );
 
@@ -128,22 +117,18 @@ pub(crate) fn common(fx: &Fx, m: &mut Instances) {
         "ListPromptsRequest",
         request(method::PROMPTS_LIST, Some(&fx.paginated())),
     );
-    let list_prompts = ListPromptsResult {
-        meta: fx.result_meta(),
-        prompts: vec![fx.prompt(), Prompt::new("bare")],
-        next_cursor: fx.cursor(),
-        result_type: fx.result_type(),
-        ttl_ms: fx.ttl(),
-        cache_scope: fx.cache_scope(),
-    };
+    let mut list_prompts = ListPromptsResult::new(vec![fx.prompt(), Prompt::new("bare")]);
+    list_prompts.meta = fx.result_meta();
+    list_prompts.next_cursor = fx.cursor();
+    list_prompts.result_type = fx.result_type();
+    list_prompts.ttl_ms = fx.ttl();
+    list_prompts.cache_scope = fx.cache_scope();
     add(m, "ListPromptsResult", rt(&list_prompts));
-    let get = GetPromptRequestParams {
-        meta: fx.req_meta(),
-        name: "code_review".into(),
-        arguments: Some(BTreeMap::from([("code".into(), "fn main() {}".into())])),
-        input_responses: fx.input_responses(),
-        request_state: fx.modern().then(|| "s".into()),
-    };
+    let mut get = GetPromptRequestParams::new("code_review")
+        .with_arguments(BTreeMap::from([("code".into(), "fn main() {}".into())]));
+    get.meta = fx.req_meta();
+    get.input_responses = fx.input_responses();
+    get.request_state = fx.modern().then(|| "s".into());
     add(
         m,
         "GetPromptRequest",
@@ -155,9 +140,7 @@ pub(crate) fn common(fx: &Fx, m: &mut Instances) {
         "PromptListChangedNotification",
         notification(
             method::NOTIFICATION_PROMPTS_LIST_CHANGED,
-            Some(&NotificationParams {
-                meta: fx.notif_meta(),
-            }),
+            Some(&NotificationParams::default().with_meta(fx.notif_meta().unwrap())),
         ),
     );
 
@@ -231,22 +214,18 @@ pub(crate) fn common(fx: &Fx, m: &mut Instances) {
     for r in fx.elicit_results() {
         add(m, "ElicitResult", rt(&r));
     }
-    let empty = EmptyResult {
-        meta: fx.result_meta(),
-        result_type: fx.result_type(),
-    };
+    let mut empty = EmptyResult::default();
+    empty.meta = fx.result_meta();
+    empty.result_type = fx.result_type();
     add(m, "EmptyResult", rt(&empty));
     // The abstract base, as a member of the ClientResult/ServerResult unions.
     add(m, "Result", rt(&empty));
 }
 
 pub(crate) fn legacy_only(fx: &Fx, m: &mut Instances) {
-    let init = InitializeRequestParams {
-        meta: fx.req_meta(),
-        protocol_version: "2025-11-25".into(),
-        capabilities: fx.client_caps(),
-        client_info: fx.implementation("client"),
-    };
+    let init =
+        InitializeRequestParams::new("2025-11-25", fx.client_caps(), fx.implementation("client"))
+            .with_meta(fx.req_meta().unwrap());
     add(
         m,
         "InitializeRequest",
@@ -262,9 +241,7 @@ pub(crate) fn legacy_only(fx: &Fx, m: &mut Instances) {
         "InitializedNotification",
         notification(
             method::NOTIFICATION_INITIALIZED,
-            Some(&NotificationParams {
-                meta: fx.notif_meta(),
-            }),
+            Some(&NotificationParams::default().with_meta(fx.notif_meta().unwrap())),
         ),
     );
     add(
@@ -277,9 +254,7 @@ pub(crate) fn legacy_only(fx: &Fx, m: &mut Instances) {
         "PingRequest",
         request(
             method::PING,
-            Some(&RequestParams {
-                meta: fx.req_meta(),
-            }),
+            Some(&RequestParams::default().with_meta(fx.req_meta().unwrap())),
         ),
     );
     add(
@@ -287,10 +262,10 @@ pub(crate) fn legacy_only(fx: &Fx, m: &mut Instances) {
         "SetLevelRequest",
         request(
             method::LOGGING_SET_LEVEL,
-            Some(&SetLevelRequestParams {
-                meta: fx.req_meta(),
-                level: LoggingLevel::Warning,
-            }),
+            Some(
+                &SetLevelRequestParams::new(LoggingLevel::Warning)
+                    .with_meta(fx.req_meta().unwrap()),
+            ),
         ),
     );
     add(
@@ -298,10 +273,10 @@ pub(crate) fn legacy_only(fx: &Fx, m: &mut Instances) {
         "SubscribeRequest",
         request(
             method::RESOURCES_SUBSCRIBE,
-            Some(&SubscribeRequestParams {
-                meta: fx.req_meta(),
-                uri: "file:///project/readme.md".into(),
-            }),
+            Some(
+                &SubscribeRequestParams::new("file:///project/readme.md")
+                    .with_meta(fx.req_meta().unwrap()),
+            ),
         ),
     );
     add(
@@ -309,10 +284,10 @@ pub(crate) fn legacy_only(fx: &Fx, m: &mut Instances) {
         "UnsubscribeRequest",
         request(
             method::RESOURCES_UNSUBSCRIBE,
-            Some(&UnsubscribeRequestParams {
-                meta: fx.req_meta(),
-                uri: "file:///project/readme.md".into(),
-            }),
+            Some(
+                &UnsubscribeRequestParams::new("file:///project/readme.md")
+                    .with_meta(fx.req_meta().unwrap()),
+            ),
         ),
     );
     add(
@@ -320,9 +295,7 @@ pub(crate) fn legacy_only(fx: &Fx, m: &mut Instances) {
         "RootsListChangedNotification",
         notification(
             method::NOTIFICATION_ROOTS_LIST_CHANGED,
-            Some(&NotificationParams {
-                meta: fx.notif_meta(),
-            }),
+            Some(&NotificationParams::default().with_meta(fx.notif_meta().unwrap())),
         ),
     );
     // server-to-client requests, as JSON-RPC requests
@@ -344,9 +317,7 @@ pub(crate) fn legacy_only(fx: &Fx, m: &mut Instances) {
         "ListRootsRequest",
         request(
             method::ROOTS_LIST,
-            Some(&RequestParams {
-                meta: fx.req_meta(),
-            }),
+            Some(&RequestParams::default().with_meta(fx.req_meta().unwrap())),
         ),
     );
     add(
@@ -367,16 +338,12 @@ pub(crate) fn legacy_only(fx: &Fx, m: &mut Instances) {
         "ElicitationCompleteNotification",
         notification(
             method::NOTIFICATION_ELICITATION_COMPLETE,
-            Some(&ElicitationCompleteNotificationParams {
-                elicitation_id: "el-1".into(),
-            }),
+            Some(&ElicitationCompleteNotificationParams::new("el-1")),
         ),
     );
 
     // tasks
-    let id = TaskIdParams {
-        task_id: "task-1".into(),
-    };
+    let id = TaskIdParams::new("task-1");
     add(m, "GetTaskRequest", request(method::TASKS_GET, Some(&id)));
     add(
         m,
@@ -393,10 +360,7 @@ pub(crate) fn legacy_only(fx: &Fx, m: &mut Instances) {
         "ListTasksRequest",
         request(method::TASKS_LIST, Some(&fx.paginated())),
     );
-    let task_result = GetTaskResult {
-        meta: fx.result_meta(),
-        task: fx.task(),
-    };
+    let task_result = GetTaskResult::new(fx.task()).with_meta(fx.result_meta().unwrap());
     add(m, "GetTaskResult", rt(&task_result));
     let mut cancelled = fx.task();
     cancelled.status = TaskStatus::Cancelled;
@@ -404,18 +368,12 @@ pub(crate) fn legacy_only(fx: &Fx, m: &mut Instances) {
     add(
         m,
         "CancelTaskResult",
-        rt(&CancelTaskResult {
-            meta: fx.result_meta(),
-            task: cancelled,
-        }),
+        rt(&CancelTaskResult::new(cancelled).with_meta(fx.result_meta().unwrap())),
     );
     add(
         m,
         "CreateTaskResult",
-        rt(&CreateTaskResult {
-            meta: fx.result_meta(),
-            task: fx.task(),
-        }),
+        rt(&CreateTaskResult::new(fx.task()).with_meta(fx.result_meta().unwrap())),
     );
     let payload = rt(&fx.call_tool_results()[0]);
     let payload: GetTaskPayloadResult = serde_json::from_value(payload).unwrap();
@@ -424,11 +382,9 @@ pub(crate) fn legacy_only(fx: &Fx, m: &mut Instances) {
     add(
         m,
         "ListTasksResult",
-        rt(&ListTasksResult {
-            meta: fx.result_meta(),
-            tasks: vec![fx.task()],
-            next_cursor: fx.cursor(),
-        }),
+        rt(&ListTasksResult::new(vec![fx.task()])
+            .with_meta(fx.result_meta().unwrap())
+            .with_next_cursor(fx.cursor().unwrap())),
     );
     let mut status = fx.task();
     status.status = TaskStatus::InputRequired;
@@ -437,10 +393,7 @@ pub(crate) fn legacy_only(fx: &Fx, m: &mut Instances) {
         "TaskStatusNotification",
         notification(
             method::NOTIFICATION_TASKS_STATUS,
-            Some(&TaskStatusNotificationParams {
-                meta: fx.notif_meta(),
-                task: status,
-            }),
+            Some(&TaskStatusNotificationParams::new(status).with_meta(fx.notif_meta().unwrap())),
         ),
     );
     // A task-augmented call, and the corresponding results.
@@ -449,10 +402,7 @@ pub(crate) fn legacy_only(fx: &Fx, m: &mut Instances) {
         "CallToolRequest",
         request(
             method::TOOLS_CALL,
-            Some(&CallToolRequestParams {
-                task: Some(TaskMetadata { ttl: None }),
-                ..CallToolRequestParams::new("slow", json!({}))
-            }),
+            Some(&CallToolRequestParams::new("slow", json!({})).with_task(TaskMetadata::default())),
         ),
     );
 }
@@ -463,50 +413,46 @@ pub(crate) fn modern_only(fx: &Fx, m: &mut Instances) {
         "DiscoverRequest",
         request(
             method::SERVER_DISCOVER,
-            Some(&RequestParams {
-                meta: fx.req_meta(),
-            }),
+            Some(&RequestParams::default().with_meta(fx.req_meta().unwrap())),
         ),
     );
-    let discover = DiscoverResult {
-        meta: fx.result_meta(),
-        supported_versions: vec!["2025-11-25".into(), "2026-07-28".into()],
-        capabilities: fx.server_caps(),
-        instructions: Some("Use the weather tool.".into()),
-        result_type: fx.result_type(),
-        ttl_ms: fx.ttl(),
-        cache_scope: Some(CacheScope::Public),
-    };
+    let mut discover = DiscoverResult::new(
+        vec!["2025-11-25".into(), "2026-07-28".into()],
+        fx.server_caps(),
+    )
+    .with_instructions("Use the weather tool.")
+    .with_cache_scope(CacheScope::Public);
+    discover.meta = fx.result_meta();
+    discover.result_type = fx.result_type();
+    discover.ttl_ms = fx.ttl();
     add(m, "DiscoverResult", rt(&discover));
-    let filter = SubscriptionFilter {
-        tools_list_changed: Some(true),
-        prompts_list_changed: Some(false),
-        resources_list_changed: Some(true),
-        resource_subscriptions: Some(vec!["file:///project/readme.md".into()]),
-    };
+    let filter = SubscriptionFilter::default()
+        .with_tools_list_changed(true)
+        .with_prompts_list_changed(false)
+        .with_resources_list_changed(true)
+        .with_resource_subscriptions(vec!["file:///project/readme.md".into()]);
     add(
         m,
         "SubscriptionsListenRequest",
         request(
             method::SUBSCRIPTIONS_LISTEN,
-            Some(&SubscriptionsListenRequestParams {
-                meta: fx.req_meta(),
-                notifications: filter.clone(),
-            }),
+            Some(
+                &SubscriptionsListenRequestParams::new(filter.clone())
+                    .with_meta(fx.req_meta().unwrap()),
+            ),
         ),
     );
+    let mut acknowledged = filter;
+    acknowledged.prompts_list_changed = None;
     add(
         m,
         "SubscriptionsAcknowledgedNotification",
         notification(
             method::NOTIFICATION_SUBSCRIPTIONS_ACKNOWLEDGED,
-            Some(&SubscriptionsAcknowledgedNotificationParams {
-                meta: fx.notif_meta(),
-                notifications: SubscriptionFilter {
-                    prompts_list_changed: None,
-                    ..filter
-                },
-            }),
+            Some(
+                &SubscriptionsAcknowledgedNotificationParams::new(acknowledged)
+                    .with_meta(fx.notif_meta().unwrap()),
+            ),
         ),
     );
     let mut listen = SubscriptionsListenResult::new(&RequestId::Number(3));
@@ -539,11 +485,11 @@ pub(crate) fn modern_only(fx: &Fx, m: &mut Instances) {
     add(
         m,
         "InputRequiredResult",
-        rt(&InputRequiredResult {
-            meta: None,
-            input_requests: None,
-            request_state: Some("only-state".into()),
-            result_type: ResultType::InputRequired,
+        rt(&{
+            let mut only_state = InputRequiredResult::new(InputRequests::new(), None);
+            only_state.input_requests = None;
+            only_state.request_state = Some("only-state".into());
+            only_state
         }),
     );
     // Input requests are `{method, params}` without a JSON-RPC envelope in 2026-07-28.
@@ -552,16 +498,14 @@ pub(crate) fn modern_only(fx: &Fx, m: &mut Instances) {
             InputRequest::CreateMessage(_) => "CreateMessageRequest",
             InputRequest::ListRoots(_) => "ListRootsRequest",
             InputRequest::Elicit(_) => "ElicitRequest",
+            other => panic!("no fixture for input request {other:?}"),
         };
         add(m, name, rt(r));
     }
     add(
         m,
         "ClientResult",
-        rt(&EmptyResult {
-            meta: None,
-            result_type: Some(ResultType::Complete),
-        }),
+        rt(&EmptyResult::default().with_result_type(ResultType::Complete)),
     );
     // ClientNotification is the cancellation notification itself in 2026-07-28.
     add(
@@ -621,10 +565,9 @@ pub(crate) fn envelopes(fx: &Fx, m: &mut Instances) {
     let req = request(method::TOOLS_CALL, Some(&fx.call_tool_params()));
     let bare = envelope(&Message::Request(Request::new("abc", "x/y", None)));
     let note = notification::<NotificationParams>(method::NOTIFICATION_TOOLS_LIST_CHANGED, None);
-    let ok = response(&EmptyResult {
-        meta: None,
-        result_type: fx.result_type(),
-    });
+    let mut empty = EmptyResult::default();
+    empty.result_type = fx.result_type();
+    let ok = response(&empty);
     let err = error_response(
         Some(RequestId::Number(1)),
         ErrorObject::invalid_params("Unknown tool: x").with_data(json!({"tool": "x"})),
@@ -657,26 +600,19 @@ pub(crate) fn envelopes(fx: &Fx, m: &mut Instances) {
             "UnsupportedProtocolVersionError",
             error_response(
                 Some(RequestId::Number(1)),
-                UnsupportedProtocolVersionData {
-                    supported: vec!["2026-07-28".into()],
-                    requested: "2099-01-01".into(),
-                }
-                .into_error("Unsupported protocol version"),
+                UnsupportedProtocolVersionData::new(vec!["2026-07-28".into()], "2099-01-01")
+                    .into_error("Unsupported protocol version"),
             ),
         );
-        let required = ClientCapabilities {
-            elicitation: Some(ElicitationCapability::default()),
-            ..Default::default()
-        };
+        let required =
+            ClientCapabilities::default().with_elicitation(ElicitationCapability::default());
         add(
             m,
             "MissingRequiredClientCapabilityError",
             error_response(
                 Some(RequestId::Number(1)),
-                MissingRequiredClientCapabilityData {
-                    required_capabilities: required,
-                }
-                .into_error("Missing client capability: elicitation"),
+                MissingRequiredClientCapabilityData::new(required)
+                    .into_error("Missing client capability: elicitation"),
             ),
         );
         let mut mismatch = error_response(None, header_mismatch_error("Mcp-Method does not match"));
@@ -703,10 +639,8 @@ pub(crate) fn envelopes(fx: &Fx, m: &mut Instances) {
             "URLElicitationRequiredError",
             error_response(
                 Some(RequestId::Number(1)),
-                UrlElicitationRequiredData {
-                    elicitations: vec![fx.url_params()],
-                }
-                .into_error("This request requires more information."),
+                UrlElicitationRequiredData::new(vec![fx.url_params()])
+                    .into_error("This request requires more information."),
             ),
         );
     }
@@ -754,20 +688,16 @@ pub(crate) fn data(fx: &Fx, m: &mut Instances) {
         for r in fx.input_responses().unwrap().values() {
             add(m, "InputResponse", rt(r));
         }
-        let params = InputResponseRequestParams {
-            meta: fx.req_meta(),
-            input_responses: fx.input_responses(),
-            request_state: Some("s".into()),
-        };
+        let mut params = InputResponseRequestParams::default().with_request_state("s");
+        params.meta = fx.req_meta();
+        params.input_responses = fx.input_responses();
         add(m, "InputResponseRequestParams", rt(&params));
     } else {
         add(m, "Task", rt(&fx.task()));
         add(
             m,
             "RelatedTaskMetadata",
-            rt(&mcp_http_proto::tasks::RelatedTaskMetadata {
-                task_id: "task-1".into(),
-            }),
+            rt(&mcp_http_proto::tasks::RelatedTaskMetadata::new("task-1")),
         );
     }
 }
