@@ -87,7 +87,7 @@ async fn stateful_sse_run_spreads_workers_over_sessions() {
     assert_eq!(report["sessions"], 3);
     assert_clean(&report, 300);
     // The sessions were really initialized on the server.
-    assert_eq!(server.service.session_count(), 3);
+    assert_eq!(server.session_count(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -169,7 +169,7 @@ async fn held_sessions_and_streams_stay_open() {
     assert_eq!(ready["sessions"], 20, "{ready}");
     assert_eq!(ready["streams"], 20, "{ready}");
     assert_eq!(ready["errors"], 0, "{ready}");
-    assert_eq!(server.service.session_count(), 20);
+    assert_eq!(server.session_count(), 20);
     child.kill().await.unwrap();
 }
 

@@ -163,12 +163,12 @@ async fn resumption_tokens_and_delete_on_close() {
         !tokens.lock().unwrap().is_empty(),
         "resumption tokens are handed to the caller"
     );
-    assert_eq!(server.service.session_count(), 1);
+    assert_eq!(server.session_count(), 1);
 
     // DELETE on close (T-42); shutdown() returns once it has been answered, so a process
     // that exits right after has still ended its session.
     client.shutdown().await;
-    assert_eq!(server.service.session_count(), 0);
+    assert_eq!(server.session_count(), 0);
 }
 
 #[tokio::test]
@@ -176,9 +176,9 @@ async fn a_deleted_session_gives_session_expired() {
     let server = start(HttpConfig::default()).await;
     let config = HttpClientConfig::builder().reinitialize(false).build();
     let client = connect(&server.url, config, Arc::default()).await;
-    assert_eq!(server.service.session_count(), 1);
+    assert_eq!(server.session_count(), 1);
     // The server ends the session; the next request learns it from the 404.
-    server.service.end_all_sessions().await;
+    server.end_all_sessions().await;
     let err = client.ping().await.unwrap_err();
     assert!(
         matches!(&err, RequestError::Transport(t) if t.kind() == TransportErrorKind::SessionExpired),

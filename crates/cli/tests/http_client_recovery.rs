@@ -40,10 +40,10 @@ async fn an_expired_session_is_replaced_and_the_request_retried() {
     assert_eq!(echo(&client, "one").await.unwrap(), "one");
     // T-41: the server forgets the session; the next call gets 404, and the client starts a new
     // session and sends the call again, without the caller seeing anything.
-    server.service.end_all_sessions().await;
-    assert_eq!(server.service.session_count(), 0);
+    server.end_all_sessions().await;
+    assert_eq!(server.session_count(), 0);
     assert_eq!(echo(&client, "two").await.unwrap(), "two");
-    assert_eq!(server.service.session_count(), 1);
+    assert_eq!(server.session_count(), 1);
     assert_eq!(client.protocol_version().as_str(), "2025-11-25");
 }
 
@@ -55,7 +55,7 @@ async fn concurrent_requests_share_one_new_session() {
             .await
             .unwrap(),
     );
-    server.service.end_all_sessions().await;
+    server.end_all_sessions().await;
     let calls: Vec<_> = (0..8)
         .map(|i| {
             let client = client.clone();
@@ -65,7 +65,7 @@ async fn concurrent_requests_share_one_new_session() {
     for (i, call) in calls.into_iter().enumerate() {
         assert_eq!(call.await.unwrap().unwrap(), format!("m{i}"));
     }
-    assert_eq!(server.service.session_count(), 1);
+    assert_eq!(server.session_count(), 1);
 }
 
 #[tokio::test]
@@ -98,7 +98,7 @@ async fn the_client_recovers_after_the_server_restarts() {
     // 404, and the client starts a new session with no call from the user.
     let restarted = start_at(addr, HttpConfig::default()).await;
     let deadline = Instant::now() + Duration::from_secs(10);
-    while restarted.service.session_count() == 0 {
+    while restarted.session_count() == 0 {
         assert!(
             Instant::now() < deadline,
             "no new session after the restart"
@@ -106,7 +106,7 @@ async fn the_client_recovers_after_the_server_restarts() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(echo(&client, "after").await.unwrap(), "after");
-    assert_eq!(restarted.service.session_count(), 1);
+    assert_eq!(restarted.session_count(), 1);
 }
 
 /// Hands out `stale` until the server refuses it, then `fresh`.
@@ -218,7 +218,7 @@ async fn a_thousand_sequential_calls_use_one_connection() {
     // The pool kept the one connection alive: no reconnects, no 40 ms Nagle stall either
     // (a stall would show as a connection per call or a median near 40 ms; the figure is
     // printed, not asserted, since timings on shared machines are noise).
-    assert_eq!(server.service.connections_accepted(), 1);
+    assert_eq!(server.connections_accepted(), 1);
     println!(
         "1000 sequential calls over one connection: median {:?}, p99 {:?}",
         latencies[500], latencies[990]

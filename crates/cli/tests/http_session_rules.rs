@@ -96,7 +96,7 @@ async fn graceful_shutdown_ends_streams_with_retry_and_refuses_new_sessions() {
     let r = get_stream(&http, url, &sid, None).await;
     let mut stream = SseReader::new(r);
     let _priming = stream.next().await.unwrap();
-    server.service.shutdown();
+    server.shutdown();
     let rest = stream.rest().await;
     assert_eq!(rest.last().and_then(|e| e.retry), Some(1000), "{rest:?}");
     assert_eq!(

@@ -462,7 +462,7 @@ async fn idle_sessions_are_reaped_but_open_streams_count_as_activity() {
     let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
     assert_eq!(post(&http, url, Some(&idle), &ping).await.status(), 404);
     assert_eq!(post(&http, url, Some(&watched), &ping).await.status(), 200);
-    assert_eq!(server.service.session_count(), 1);
+    assert_eq!(server.session_count(), 1);
 }
 
 #[tokio::test]

@@ -8,11 +8,58 @@ use futures::StreamExt;
 use mcp_http_server_http::{HttpConfig, StreamableHttpService};
 use serde_json::{Value, json};
 
-/// A running server; stops when dropped.
+/// A running server; stops when dropped. With `MCP_HTTP_TEST_INSTANCES=N`, N instances behind
+/// one address; `service` is the first, and the methods below speak for all of them.
 pub struct TestServer {
     pub url: String,
     pub service: StreamableHttpService,
+    cluster: Option<Cluster>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// The instances of a clustered test server and what they share.
+struct Cluster {
+    instances: Vec<StreamableHttpService>,
+    store: std::sync::Arc<mcp_http_server_http::MemorySessionStore>,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl TestServer {
+    /// How many sessions are open (in a cluster: the shared store's live records).
+    pub fn session_count(&self) -> usize {
+        match &self.cluster {
+            Some(cluster) => cluster.store.len(),
+            None => self.service.session_count(),
+        }
+    }
+
+    /// Ends every session.
+    pub async fn end_all_sessions(&self) {
+        match &self.cluster {
+            Some(cluster) => {
+                for instance in &cluster.instances {
+                    instance.end_all_sessions().await;
+                }
+            }
+            None => self.service.end_all_sessions().await,
+        }
+    }
+
+    /// Starts a graceful shutdown of every instance.
+    pub fn shutdown(&self) {
+        match &self.cluster {
+            Some(cluster) => cluster.instances.iter().for_each(|i| i.shutdown()),
+            None => self.service.shutdown(),
+        }
+    }
+
+    /// How many TCP connections were accepted.
+    pub fn connections_accepted(&self) -> u64 {
+        match &self.cluster {
+            Some(cluster) => cluster.accepted.load(std::sync::atomic::Ordering::Relaxed),
+            None => self.service.connections_accepted(),
+        }
+    }
 }
 
 impl Drop for TestServer {
@@ -82,7 +129,10 @@ fn serve_cluster(
     };
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    let store: Arc<dyn SessionStore> = Arc::new(MemorySessionStore::new(config.idle_timeout));
+    let memory = Arc::new(MemorySessionStore::new(config.idle_timeout));
+    let store: Arc<dyn SessionStore> = memory.clone();
+    let accepted = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = accepted.clone();
     let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::default());
     let bus: Arc<dyn MessageBus> = Arc::new(MemoryBus::new());
     let url = format!("http://{}{}", listener.local_addr().unwrap(), config.path);
@@ -112,15 +162,19 @@ fn serve_cluster(
                 _ = &mut stopped => break,
             };
             let _ = tcp.set_nodelay(true);
+            counted.fetch_add(1, Ordering::Relaxed);
             let (instances, next) = (serving.clone(), next.clone());
             let handler = hyper::service::service_fn(move |request| {
-                let instance = instances[next.fetch_add(1, Ordering::Relaxed) % instances.len()].clone();
+                let instance =
+                    instances[next.fetch_add(1, Ordering::Relaxed) % instances.len()].clone();
                 async move { Ok::<_, std::convert::Infallible>(instance.handle(request).await) }
             });
             tokio::spawn(async move {
-                let _ = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new())
-                    .serve_connection(hyper_util::rt::TokioIo::new(tcp), handler)
-                    .await;
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection(hyper_util::rt::TokioIo::new(tcp), handler)
+                .await;
             });
         }
         for instance in serving.iter() {
@@ -130,6 +184,11 @@ fn serve_cluster(
     TestServer {
         url,
         service: instances[0].clone(),
+        cluster: Some(Cluster {
+            instances: instances.to_vec(),
+            store: memory,
+            accepted,
+        }),
         stop: Some(stop),
     }
 }
@@ -151,6 +210,7 @@ fn serve_service(listener: tokio::net::TcpListener, service: StreamableHttpServi
     TestServer {
         url,
         service,
+        cluster: None,
         stop: Some(stop),
     }
 }

@@ -444,28 +444,42 @@ impl Sessions {
         }
     }
 
-    /// The reaper's pass: sessions idle past the timeout end, busy ones are kept alive in the
-    /// store, empty router tables are released.
+    /// The reaper's pass: sessions idle past the timeout end, the others are kept alive in the
+    /// store, empty router tables are released. In a cluster a copy idle here ends only this
+    /// instance's copy while another instance keeps the session alive in the store.
     pub(crate) async fn reap(&self) {
         let limit = u64::try_from(self.config.idle_timeout.as_millis()).unwrap_or(u64::MAX);
         let mut idle: Vec<Arc<str>> = Vec::new();
-        let mut busy: Vec<Arc<str>> = Vec::new();
+        let mut alive: Vec<Arc<str>> = Vec::new();
         for session in self.local.iter() {
             session.router.release_idle_tables();
             match session.idle_ms() {
                 Some(ms) if ms >= limit => idle.push(session.id.clone()),
-                Some(_) => {}
-                None => busy.push(session.id.clone()),
+                _ => alive.push(session.id.clone()),
             }
         }
+        if let Err(e) = self.backends.store.touch(&alive).await {
+            tracing::warn!(error = %e, "active sessions could not be kept alive in the store");
+        }
         for id in idle {
+            if self.clustered() && self.alive_elsewhere(&id, limit).await {
+                self.drop_local(&id);
+                continue;
+            }
             tracing::debug!(session = %id, "idle session reaped");
             self.end(&id).await;
         }
-        if let Err(e) = self.backends.store.touch(&busy).await {
-            tracing::warn!(error = %e, "busy sessions could not be kept alive in the store");
-        }
         self.backends.log.prune();
+    }
+
+    /// Whether another instance kept the session alive within the idle timeout.
+    async fn alive_elsewhere(&self, id: &str, limit: u64) -> bool {
+        match self.backends.store.load(id).await {
+            Ok(Some(record)) => store::unix_ms().saturating_sub(record.last_active_ms) < limit,
+            Ok(None) => false,
+            // Unknown: keep the session rather than end it for everyone.
+            Err(_) => true,
+        }
     }
 }
 

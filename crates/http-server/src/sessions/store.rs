@@ -113,14 +113,18 @@ impl MemorySessionStore {
         }
     }
 
-    /// How many records it holds.
+    /// How many live records it holds.
     pub fn len(&self) -> usize {
-        self.records.len()
+        let now = unix_ms();
+        self.records
+            .iter()
+            .filter(|r| !self.expired(r, now))
+            .count()
     }
 
-    /// Whether it holds none.
+    /// Whether it holds no live record.
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.len() == 0
     }
 
     fn expired(&self, record: &SessionRecord, now: u64) -> bool {
