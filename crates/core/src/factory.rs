@@ -5,7 +5,33 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use crate::peer::{Handler, PeerConfig};
+
+/// A notification a role sends to every session (a list changed, a resource updated).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Broadcast {
+    /// The whole JSON-RPC notification.
+    pub message: Bytes,
+    /// When set, only sessions subscribed to this resource get it.
+    pub subscribers_of: Option<String>,
+}
+
+impl Broadcast {
+    /// A notification for every session, or (with `subscribers_of`) for the subscribers of a
+    /// resource.
+    pub fn new(message: Bytes, subscribers_of: Option<String>) -> Self {
+        Broadcast {
+            message,
+            subscribers_of,
+        }
+    }
+}
+
+/// Delivers a [`Broadcast`] to every session, wherever it is served.
+pub type Broadcaster = Arc<dyn Fn(Broadcast) + Send + Sync>;
 
 /// Makes the handlers of the peers a multi-session transport creates.
 pub trait HandlerFactory: Send + Sync + 'static {
@@ -19,6 +45,14 @@ pub trait HandlerFactory: Send + Sync + 'static {
     /// Settings of each peer the transport creates (timeouts of requests to the client).
     fn peer_config(&self) -> PeerConfig {
         PeerConfig::default()
+    }
+
+    /// A transport whose sessions are served by several instances hands the role a
+    /// broadcaster: the role then sends its notifications for every session through it (the
+    /// transport delivers them to each session, on whichever instance holds its stream),
+    /// instead of to the sessions it serves itself. The default ignores it.
+    fn set_broadcaster(&self, broadcaster: Broadcaster) {
+        let _ = broadcaster;
     }
 }
 

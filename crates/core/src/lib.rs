@@ -23,7 +23,7 @@ pub mod transport;
 
 pub use context::{Extensions, Principal, RequestContext};
 pub use error::RequestError;
-pub use factory::HandlerFactory;
+pub use factory::{Broadcast, Broadcaster, HandlerFactory};
 pub use lifecycle::{SessionState, SharedClient};
 pub use options::{ProgressUpdate, RequestOptions};
 pub use peer::{Handler, Peer, PeerConfig};

@@ -1,7 +1,7 @@
 //! What the initialize handshake negotiated (L-1..L-8, V-1..V-6, C-1..C-3).
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use mcp_http_proto::{
     ClientCapabilities, Implementation, LoggingLevel, ProtocolVersion, ServerCapabilities,
@@ -23,6 +23,8 @@ pub struct SessionState {
     initialized: AtomicBool,
     /// 0 = no `logging/setLevel` yet; otherwise 1 + the level's rank.
     log_level: AtomicU8,
+    /// The resources the client subscribed to, without repeats (a session has few).
+    subscriptions: Mutex<Vec<String>>,
 }
 
 /// A client's half of the handshake, built once and shared by many sessions: a stateless server
@@ -176,6 +178,36 @@ impl SessionState {
             0 => None,
             n => LEVELS.get(usize::from(n - 1)).copied(),
         }
+    }
+
+    /// Records a subscription to `uri` (`resources/subscribe`).
+    pub fn subscribe(&self, uri: &str) {
+        let mut subscriptions = crate::sync::lock(&self.subscriptions);
+        if !subscriptions.iter().any(|u| u == uri) {
+            subscriptions.push(uri.to_owned());
+        }
+    }
+
+    /// Drops a subscription to `uri` (`resources/unsubscribe`).
+    pub fn unsubscribe(&self, uri: &str) {
+        crate::sync::lock(&self.subscriptions).retain(|u| u != uri);
+    }
+
+    /// Whether the client subscribed to `uri`.
+    pub fn is_subscribed(&self, uri: &str) -> bool {
+        crate::sync::lock(&self.subscriptions)
+            .iter()
+            .any(|u| u == uri)
+    }
+
+    /// The resources the client subscribed to.
+    pub fn subscriptions(&self) -> Vec<String> {
+        crate::sync::lock(&self.subscriptions).clone()
+    }
+
+    /// Replaces the subscriptions (a session restored from a stored record).
+    pub fn set_subscriptions(&self, uris: Vec<String>) {
+        *crate::sync::lock(&self.subscriptions) = uris;
     }
 
     /// The client's capabilities as the JSON text it sent (what a session store keeps).

@@ -31,6 +31,14 @@ fn is_modern_probe(request: &RpcRequest) -> bool {
         })
 }
 
+/// Whether a request changes what the session's record holds.
+fn changes_record(name: &str) -> bool {
+    matches!(
+        name,
+        method::LOGGING_SET_LEVEL | method::RESOURCES_SUBSCRIBE | method::RESOURCES_UNSUBSCRIBE
+    )
+}
+
 /// When the POST future is dropped before its request chose JSON or SSE (the client went away),
 /// the request keeps running and its messages are kept for replay (T-19).
 struct AbandonGuard<'a> {
@@ -123,8 +131,9 @@ impl StreamableHttpService {
                     Message::Request(request) if request.method == method::INITIALIZE => {
                         Err(Rejection::AlreadyInitialized(request.id))
                     }
-                    Message::Request(request) if request.method == method::LOGGING_SET_LEVEL => {
-                        // The level is part of the session's record: every instance applies it.
+                    Message::Request(request) if changes_record(&request.method) => {
+                        // The level and the subscriptions are part of the session's record:
+                        // every instance applies them.
                         let (router, peer) = (&session.router, &session.peer);
                         let answered = self.answer(router, peer, request, extensions, false).await;
                         self.inner.sessions.sync(&session).await;

@@ -177,6 +177,8 @@ impl StreamableHttpServiceBuilder {
             // Subscribed before the service answers anything, so no message is missed.
             if let Some(messages) = service.inner.sessions.subscribe() {
                 let sessions = Arc::downgrade(&service.inner.sessions);
+                let broadcaster = Sessions::broadcaster(sessions.clone());
+                service.inner.handlers.set_broadcaster(broadcaster);
                 tokio::spawn(Sessions::listen(sessions.clone(), messages));
                 tokio::spawn(Sessions::forward_get(sessions));
             }

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use indexmap::IndexMap;
 use mcp_http_core::peer::WeakPeer;
-use mcp_http_core::{Handler, HandlerFactory, Peer, PeerConfig, RequestContext, Transport};
+use mcp_http_core::{
+    Broadcast, Broadcaster, Handler, HandlerFactory, Peer, PeerConfig, RequestContext, Transport,
+};
 use mcp_http_proto::lifecycle::{PromptsCapability, ResourcesCapability, ToolsCapability};
 use mcp_http_proto::{
     CompleteRequestParams, CompleteResult, ErrorObject, Implementation, JsonObject,
@@ -31,9 +33,6 @@ fn warn_on_tool_name(tool: &ToolDef) {
 
 pub(crate) struct SessionEntry {
     pub(crate) peer: WeakPeer,
-    /// Subscribed resource URIs, without repeats. A list: a session has few, and it is part of
-    /// every session's memory.
-    pub(crate) subscriptions: Vec<String>,
 }
 
 pub(crate) struct Inner {
@@ -49,6 +48,9 @@ pub(crate) struct Inner {
     pub(crate) peer_config: PeerConfig,
     pub(crate) sessions: Mutex<foldhash::HashMap<u64, SessionEntry>>,
     next_session: AtomicU64,
+    /// Set by a transport whose sessions several instances serve (see
+    /// [`HandlerFactory::set_broadcaster`]).
+    broadcaster: std::sync::OnceLock<Broadcaster>,
 }
 
 /// An MCP server: what it offers, shared by all its sessions. Cheap to clone.
@@ -218,6 +220,7 @@ impl ServerBuilder {
                 peer_config: self.peer_config,
                 sessions: Mutex::default(),
                 next_session: AtomicU64::new(0),
+                broadcaster: std::sync::OnceLock::new(),
             }),
         }
     }
@@ -300,11 +303,11 @@ impl Server {
         lock(&self.inner.sessions).len()
     }
 
-    fn live_sessions(&self, filter: impl Fn(&SessionEntry) -> bool) -> Vec<Peer> {
+    fn live_sessions(&self, filter: impl Fn(&Peer) -> bool) -> Vec<Peer> {
         lock(&self.inner.sessions)
             .values()
-            .filter(|s| filter(s))
             .filter_map(|s| s.peer.upgrade())
+            .filter(|peer| filter(peer))
             .collect()
     }
 
@@ -346,7 +349,29 @@ impl Server {
         self.spawn_list_changed(method::NOTIFICATION_PROMPTS_LIST_CHANGED);
     }
 
+    /// Hands a notification for every session (or a resource's subscribers) to the transport's
+    /// broadcaster, when there is one. Returns whether it did.
+    fn broadcast_through_transport(
+        &self,
+        method: &str,
+        params: serde_json::Value,
+        uri: Option<&str>,
+    ) -> bool {
+        let Some(broadcaster) = self.inner.broadcaster.get() else {
+            return false;
+        };
+        let message = serde_json::json!({"jsonrpc": "2.0", "method": method, "params": params});
+        match serde_json::to_vec(&message) {
+            Ok(bytes) => broadcaster(Broadcast::new(bytes.into(), uri.map(str::to_owned))),
+            Err(e) => tracing::warn!(error = %e, "a notification could not be encoded"),
+        }
+        true
+    }
+
     fn spawn_list_changed(&self, notification: &'static str) {
+        if self.broadcast_through_transport(notification, serde_json::json!({}), None) {
+            return;
+        }
         let peers = self.live_sessions(|_| true);
         if peers.is_empty() {
             return;
@@ -369,6 +394,9 @@ impl Server {
     /// Sends a list-changed notification (`notifications/{tools,resources,prompts}/list_changed`)
     /// to every initialized session.
     pub async fn notify_list_changed(&self, notification: &str) {
+        if self.broadcast_through_transport(notification, serde_json::json!({}), None) {
+            return;
+        }
         let peers = self.live_sessions(|_| true);
         self.broadcast(notification, serde_json::json!({}), peers)
             .await;
@@ -376,7 +404,17 @@ impl Server {
 
     /// Tells the sessions subscribed to `uri` that it changed (`notifications/resources/updated`).
     pub async fn notify_resource_updated(&self, uri: &str) {
-        let peers = self.live_sessions(|s| s.subscriptions.iter().any(|u| u == uri));
+        let params = serde_json::json!({ "uri": uri });
+        if self.broadcast_through_transport(
+            method::NOTIFICATION_RESOURCES_UPDATED,
+            params,
+            Some(uri),
+        ) {
+            return;
+        }
+        // The subscriptions are part of the negotiated state: a transport can store and restore
+        // them (a session served by several instances).
+        let peers = self.live_sessions(|peer| peer.state().is_subscribed(uri));
         self.broadcast(
             method::NOTIFICATION_RESOURCES_UPDATED,
             serde_json::json!({ "uri": uri }),
@@ -398,5 +436,11 @@ impl HandlerFactory for Server {
 
     fn peer_config(&self) -> PeerConfig {
         self.inner.peer_config.clone()
+    }
+
+    fn set_broadcaster(&self, broadcaster: Broadcaster) {
+        // One server may front several instances (in one process): the first one's wins, and
+        // it reaches the others through their bus.
+        let _ = self.inner.broadcaster.set(broadcaster);
     }
 }

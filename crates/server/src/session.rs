@@ -102,7 +102,6 @@ fn register(server: &Server, key: u64, peer: &Peer) {
         .entry(key)
         .or_insert_with(|| SessionEntry {
             peer: peer.downgrade(),
-            subscriptions: Vec::new(),
         });
 }
 
@@ -211,20 +210,14 @@ async fn dispatch(
         {
             let params: SubscribeRequestParams = request.params_as()?;
             register(&server, key, ctx.peer());
-            if let Some(entry) = lock(&inner.sessions).get_mut(&key)
-                && !entry.subscriptions.contains(&params.uri)
-            {
-                entry.subscriptions.push(params.uri);
-            }
+            ctx.peer().state().subscribe(&params.uri);
             empty()
         }
         method::RESOURCES_UNSUBSCRIBE
             if caps.resources.as_ref().and_then(|r| r.subscribe) == Some(true) =>
         {
             let params: UnsubscribeRequestParams = request.params_as()?;
-            if let Some(entry) = lock(&inner.sessions).get_mut(&key) {
-                entry.subscriptions.retain(|u| *u != params.uri);
-            }
+            ctx.peer().state().unsubscribe(&params.uri);
             empty()
         }
         method::PROMPTS_LIST if caps.prompts.is_some() => {

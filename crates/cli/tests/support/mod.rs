@@ -8,8 +8,9 @@ use futures::StreamExt;
 use mcp_http_server_http::{HttpConfig, StreamableHttpService};
 use serde_json::{Value, json};
 
-/// A running server; stops when dropped. With `MCP_HTTP_TEST_INSTANCES=N`, N instances behind
-/// one address; `service` is the first, and the methods below speak for all of them.
+/// A running server; stops when dropped. With `MCP_HTTP_TEST_INSTANCES=N` (or
+/// [`start_cluster`]), several instances behind one address; `service` is the first, and the
+/// methods below speak for all of them.
 pub struct TestServer {
     pub url: String,
     pub service: StreamableHttpService,
@@ -25,6 +26,14 @@ struct Cluster {
 }
 
 impl TestServer {
+    /// The instances behind the address (one unless clustered).
+    pub fn instances(&self) -> Vec<StreamableHttpService> {
+        match &self.cluster {
+            Some(cluster) => cluster.instances.clone(),
+            None => vec![self.service.clone()],
+        }
+    }
+
     /// How many sessions are open (in a cluster: the shared store's live records).
     pub fn session_count(&self) -> usize {
         match &self.cluster {
@@ -103,7 +112,7 @@ fn serve_on(
     config: HttpConfig,
 ) -> TestServer {
     match instances() {
-        n if n > 1 => serve_cluster(listener, server, config, n),
+        n if n > 1 => serve_cluster(listener, vec![server; n], config),
         _ => serve_service(listener, StreamableHttpService::new(server, config)),
     }
 }
@@ -118,11 +127,20 @@ fn instances() -> usize {
         .unwrap_or(1)
 }
 
+/// Serves one endpoint from one instance per server (each with its own registry, as separate
+/// processes have), over one memory store, log and bus, round-robin per request.
+pub async fn start_cluster(
+    servers: Vec<mcp_http_server::Server>,
+    config: HttpConfig,
+) -> TestServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    serve_cluster(listener, servers, config)
+}
+
 fn serve_cluster(
     listener: tokio::net::TcpListener,
-    server: mcp_http_server::Server,
+    servers: Vec<mcp_http_server::Server>,
     config: HttpConfig,
-    n: usize,
 ) -> TestServer {
     use mcp_http_server_http::{
         EventLog, MemoryBus, MemoryEventLog, MemorySessionStore, MessageBus, SessionStore,
@@ -137,9 +155,11 @@ fn serve_cluster(
     let bus: Arc<dyn MessageBus> = Arc::new(MemoryBus::new());
     let url = format!("http://{}{}", listener.local_addr().unwrap(), config.path);
     let instances: Arc<Vec<StreamableHttpService>> = Arc::new(
-        (0..n)
-            .map(|i| {
-                StreamableHttpService::builder(server.clone())
+        servers
+            .into_iter()
+            .enumerate()
+            .map(|(i, server)| {
+                StreamableHttpService::builder(server)
                     .config(config.clone())
                     .session_store(store.clone())
                     .event_log(log.clone())

@@ -37,6 +37,14 @@ pub enum BusMessage {
         /// The JSON-RPC message.
         message: Bytes,
     },
+    /// A notification for every session (a list changed), or for the subscribers of a
+    /// resource: each instance delivers it to the GET streams it holds.
+    Broadcast {
+        /// The JSON-RPC notification.
+        message: Bytes,
+        /// When set, only the subscribers of this resource get it.
+        subscribers_of: Option<String>,
+    },
     /// The session ended: its streams close and its handlers are cancelled everywhere.
     SessionEnded {
         /// The session.

@@ -23,7 +23,9 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use dashmap::DashMap;
 use futures::StreamExt;
-use mcp_http_core::{HandlerFactory, Peer, PeerConfig, Principal, SharedClient};
+use mcp_http_core::{
+    Broadcast, Broadcaster, HandlerFactory, Peer, PeerConfig, Principal, SharedClient,
+};
 use mcp_http_proto::RequestId;
 use mcp_http_proto::jsonrpc::Message;
 
@@ -51,7 +53,7 @@ pub(crate) struct Backends {
 pub(crate) struct Sessions {
     pub(crate) backends: Backends,
     pub(crate) config: HttpConfig,
-    handlers: Arc<dyn HandlerFactory>,
+    pub(crate) handlers: Arc<dyn HandlerFactory>,
     pub(crate) peer_config: PeerConfig,
     /// The sessions this instance has served, by id.
     pub(crate) local: DashMap<Arc<str>, Arc<Session>, foldhash::fast::RandomState>,
@@ -168,6 +170,44 @@ impl Sessions {
         }
     }
 
+    /// What the role uses, in a cluster, to notify every session: each instance delivers to the
+    /// GET streams it holds (a session with no GET stream open anywhere has nowhere to get it).
+    pub(crate) fn broadcaster(sessions: std::sync::Weak<Sessions>) -> Broadcaster {
+        Arc::new(move |broadcast: Broadcast| {
+            let Some(this) = sessions.upgrade() else {
+                return;
+            };
+            this.deliver_broadcast(&broadcast.message, broadcast.subscribers_of.as_deref());
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                tracing::warn!("no runtime to tell the other instances of a notification");
+                return;
+            };
+            runtime.spawn(async move {
+                let message = BusMessage::Broadcast {
+                    message: broadcast.message,
+                    subscribers_of: broadcast.subscribers_of,
+                };
+                this.broadcast(message).await;
+            });
+        })
+    }
+
+    /// Delivers a notification for every session to the GET streams this instance holds, and
+    /// holds it for the sessions it created that have no GET stream open anywhere yet.
+    fn deliver_broadcast(&self, message: &Bytes, subscribers_of: Option<&str>) {
+        for session in self.local.iter() {
+            let state = session.peer.state();
+            let holds_get = match session.get_owner() {
+                Some(owner) => owner == self.backends.instance,
+                None => session.origin.load(Ordering::Relaxed),
+            };
+            let wanted = subscribers_of.is_none_or(|uri| state.is_subscribed(uri));
+            if holds_get && wanted && state.is_initialized() {
+                session.router.deliver_to_get(message.clone());
+            }
+        }
+    }
+
     /// A GET stream opened here: this instance holds it now, and the others send what they
     /// have for it here (a second GET replaces the first, wherever that one is).
     pub(crate) async fn claim_get(&self, session: &Session) {
@@ -213,6 +253,7 @@ impl Sessions {
         }
         let id = random::session_id().map_err(|_| Rejection::RandomUnavailable)?;
         let session = self.build(id.clone(), principal)?;
+        session.origin.store(true, Ordering::Relaxed);
         self.local.insert(id.clone(), session.clone());
         tracing::debug!(session = %id, "session created");
         Ok(session)
@@ -432,6 +473,10 @@ impl Sessions {
                     local.router.deliver_to_get(message);
                 }
             }
+            BusMessage::Broadcast {
+                message,
+                subscribers_of,
+            } => self.deliver_broadcast(&message, subscribers_of.as_deref()),
             BusMessage::SessionEnded { session } => self.drop_local(&session),
             BusMessage::SessionChanged { session } => {
                 let Some(local) = self.local.get(&session).map(|s| s.clone()) else {

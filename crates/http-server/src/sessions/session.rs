@@ -31,6 +31,9 @@ pub(crate) struct Session {
     /// The instance that holds the GET stream (in a cluster), shared with the router's
     /// forwarder.
     pub(crate) get_owner: Arc<Mutex<Option<Arc<str>>>>,
+    /// Whether this instance created the session (ran its `initialize`): in a cluster, the
+    /// instance that holds what waits for a GET stream until one opens somewhere.
+    pub(crate) origin: std::sync::atomic::AtomicBool,
 }
 
 impl Session {
@@ -49,6 +52,7 @@ impl Session {
             last_active_ms: AtomicU64::new(now_ms()),
             created_ms: AtomicU64::new(unix_ms()),
             get_owner,
+            origin: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -99,6 +103,7 @@ impl Session {
         );
         record.initialized = state.is_initialized();
         record.log_level = state.log_level();
+        record.subscriptions = state.subscriptions();
         record.created_ms = self.created_ms.load(Ordering::Relaxed);
         record.get_owner = self.get_owner().map(|o| o.to_string());
         Some(record)
@@ -117,6 +122,7 @@ impl Session {
         if let Some(level) = record.log_level {
             state.set_log_level(level);
         }
+        state.set_subscriptions(record.subscriptions.clone());
         self.created_ms.store(record.created_ms, Ordering::Relaxed);
         *mcp_http_core::sync::lock(&self.get_owner) = record.get_owner.as_deref().map(Arc::from);
         self.sync_priming();
