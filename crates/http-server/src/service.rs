@@ -105,8 +105,9 @@ impl StreamableHttpServiceBuilder {
         self
     }
 
-    /// Where session records are kept (default: a [`MemorySessionStore`] with the idle
-    /// timeout).
+    /// Where session records are kept. By default a lone instance keeps none beyond its own
+    /// table of sessions (a second copy of each would cost memory for nothing), and instances
+    /// sharing a [`message_bus`](Self::message_bus) get a [`MemorySessionStore`].
     pub fn session_store(mut self, store: Arc<dyn SessionStore>) -> Self {
         self.session_store = Some(store);
         self
@@ -144,10 +145,17 @@ impl StreamableHttpServiceBuilder {
             crate::random::hex::<6>()
                 .unwrap_or_else(|_| Arc::from(format!("{:x}", std::process::id())))
         });
+        // Instances sharing a bus need a store of records; a lone instance needs none unless
+        // one is given (a persistent one lets a restarted instance serve its sessions on).
+        let store = match (self.session_store, &self.bus) {
+            (Some(store), _) => Some(store),
+            (None, Some(_)) => {
+                Some(Arc::new(MemorySessionStore::new(idle)) as Arc<dyn SessionStore>)
+            }
+            (None, None) => None,
+        };
         let backends = Backends {
-            store: self
-                .session_store
-                .unwrap_or_else(|| Arc::new(MemorySessionStore::new(idle))),
+            store,
             log: self
                 .event_log
                 .unwrap_or_else(|| Arc::new(MemoryEventLog::default())),

@@ -42,7 +42,9 @@ use crate::router::{BackChannel, LiveStreams, Router};
 /// The components of the session layer, shared by the instances that serve the same sessions.
 #[derive(Clone)]
 pub(crate) struct Backends {
-    pub(crate) store: Arc<dyn SessionStore>,
+    /// `None`: this instance's table of sessions is the only record of them (one instance, in
+    /// memory: a second copy of every session would cost memory for nothing).
+    pub(crate) store: Option<Arc<dyn SessionStore>>,
     pub(crate) log: Arc<dyn EventLog>,
     /// `None`: this instance serves its sessions alone.
     pub(crate) bus: Option<Arc<dyn MessageBus>>,
@@ -262,10 +264,13 @@ impl Sessions {
     /// Stores a session whose `initialize` succeeded: awaited before its id is sent, so the
     /// client's next request finds it on any instance.
     pub(crate) async fn commit(&self, session: &Session) -> Result<(), Rejection> {
+        let Some(store) = &self.backends.store else {
+            return Ok(());
+        };
         let Some(record) = session.record() else {
             return Err(Rejection::SessionNotFound);
         };
-        self.backends.store.save(&record).await.map_err(|e| {
+        store.save(&record).await.map_err(|e| {
             tracing::warn!(error = %e, "a new session could not be stored");
             Rejection::StoreUnavailable
         })
@@ -274,10 +279,13 @@ impl Sessions {
     /// Saves a session's changed record (`notifications/initialized`, `logging/setLevel`) and
     /// tells the other instances.
     pub(crate) async fn sync(&self, session: &Session) {
+        let Some(store) = &self.backends.store else {
+            return;
+        };
         let Some(record) = session.record() else {
             return;
         };
-        if let Err(e) = self.backends.store.save(&record).await {
+        if let Err(e) = store.save(&record).await {
             tracing::warn!(error = %e, session = %session.id, "a session's record could not be saved");
         }
         self.broadcast(BusMessage::SessionChanged {
@@ -316,7 +324,10 @@ impl Sessions {
         id: &str,
         principal: Option<&Principal>,
     ) -> Result<Arc<Session>, Rejection> {
-        let record = match self.backends.store.load(id).await {
+        let Some(store) = &self.backends.store else {
+            return Err(Rejection::SessionNotFound);
+        };
+        let record = match store.load(id).await {
             Ok(Some(record)) => record,
             Ok(None) => return Err(Rejection::SessionNotFound),
             Err(e) => {
@@ -347,7 +358,9 @@ impl Sessions {
     /// running handlers), its record and events go, and later requests get 404 (T-40).
     pub(crate) async fn end(&self, id: &str) {
         self.drop_local(id);
-        if let Err(e) = self.backends.store.delete(id).await {
+        if let Some(store) = &self.backends.store
+            && let Err(e) = store.delete(id).await
+        {
             tracing::warn!(error = %e, session = %id, "an ended session could not be deleted");
         }
         self.backends.log.forget_session(id);
@@ -482,7 +495,10 @@ impl Sessions {
                 let Some(local) = self.local.get(&session).map(|s| s.clone()) else {
                     return;
                 };
-                if let Ok(Some(record)) = self.backends.store.load(&session).await {
+                let Some(store) = &self.backends.store else {
+                    return;
+                };
+                if let Ok(Some(record)) = store.load(&session).await {
                     self.apply(&local, &record).await;
                 }
             }
@@ -503,7 +519,9 @@ impl Sessions {
                 _ => alive.push(session.id.clone()),
             }
         }
-        if let Err(e) = self.backends.store.touch(&alive).await {
+        if let Some(store) = &self.backends.store
+            && let Err(e) = store.touch(&alive).await
+        {
             tracing::warn!(error = %e, "active sessions could not be kept alive in the store");
         }
         for id in idle {
@@ -519,7 +537,10 @@ impl Sessions {
 
     /// Whether another instance kept the session alive within the idle timeout.
     async fn alive_elsewhere(&self, id: &str, limit: u64) -> bool {
-        match self.backends.store.load(id).await {
+        let Some(store) = &self.backends.store else {
+            return false;
+        };
+        match store.load(id).await {
             Ok(Some(record)) => store::unix_ms().saturating_sub(record.last_active_ms) < limit,
             Ok(None) => false,
             // Unknown: keep the session rather than end it for everyone.
