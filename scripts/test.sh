@@ -15,14 +15,17 @@ cargo clippy --workspace --all-targets --features mcp-http/interop --locked -- -
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== the HTTP tests again, each endpoint three instances over one memory store, log and bus"
-# Round-robin per request (crates/cli/tests/support). Three tests check limits that are per
+# Round-robin per request (crates/test-support/src/server.rs). Three tests check limits that are per
 # instance by design, so they are left out here: the session cap and the stream cap bound one
 # process's memory, and a duplicate in-flight request id is detected within one instance only.
 MCP_HTTP_TEST_INSTANCES=3 cargo test --locked -p mcp-http \
   --test http_errors --test http_session_rules --test http_streams --test http_client \
-  --test http_client_recovery --test cli_client --test bench_cmd -- \
+  --test cli_client --test bench_cmd -- \
   --skip session_cap_answers_503_with_retry_after \
   --skip duplicate_inflight_id_gets_an_error_not_a_hang \
   --skip streams_per_session_are_capped
+# The HTTP client's recovery tests live with the client transport (their server comes from
+# mcp-http-test-support, which reads the same variable).
+MCP_HTTP_TEST_INSTANCES=3 cargo test --locked -p mcp-http-client-http --test http_client_recovery
 echo "== interop: official conformance suite and SDK clients against mcp-http serve"
 ./scripts/interop.sh

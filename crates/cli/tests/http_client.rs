@@ -17,10 +17,6 @@ use mcp_http_server_http::{HttpConfig, ResponseMode};
 use serde_json::json;
 use support::*;
 
-fn text(result: &mcp_http_proto::CallToolResult) -> String {
-    result.content.iter().filter_map(|c| c.as_text()).collect()
-}
-
 async fn connect(url: &str, config: HttpClientConfig, logs: Arc<Mutex<Vec<String>>>) -> Client {
     let transport =
         StreamableHttpClient::with_client(url, HttpClient::new().unwrap(), config).unwrap();

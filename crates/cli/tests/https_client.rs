@@ -19,6 +19,7 @@ use mcp_http_client_http::{
 };
 use mcp_http_core::TransportErrorKind;
 use mcp_http_server_http::{HttpConfig, ResponseMode, StreamableHttpService};
+use mcp_http_test_support::text;
 use serde_json::json;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::rustls;
@@ -133,10 +134,6 @@ async fn start_tls(alpn: &[&[u8]]) -> TlsServer {
         requests,
         _stop: stop,
     }
-}
-
-fn text(result: &mcp_http_proto::CallToolResult) -> String {
-    result.content.iter().filter_map(|c| c.as_text()).collect()
 }
 
 fn builder() -> HttpClientBuilder {
@@ -264,12 +261,7 @@ async fn a_client_that_does_not_trust_the_certificate_fails_to_connect() {
         assert_eq!(server.service.session_count(), 0);
         // The server sees the handshake fail (the client refused the certificate), as soon as
         // the client's alert arrives.
-        for _ in 0..100 {
-            if !server.handshakes.lock().unwrap().is_empty() {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        mcp_http_test_support::eventually(|| !server.handshakes.lock().unwrap().is_empty()).await;
         let handshakes = server.handshakes.lock().unwrap().clone();
         assert!(
             !handshakes.is_empty() && handshakes.iter().all(Result::is_err),

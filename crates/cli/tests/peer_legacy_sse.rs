@@ -14,6 +14,7 @@ use std::time::Duration;
 use mcp_http_client::{Client, RequestOptions};
 use mcp_http_client_http::StreamableHttpClient;
 use mcp_http_proto::CreateMessageResult;
+use mcp_http_test_support::text;
 use serde_json::json;
 
 struct Peer(Child);
@@ -59,10 +60,6 @@ async fn start_python_sse_server() -> (Peer, String) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("the Python SSE server did not start on port {port}");
-}
-
-fn text(result: &mcp_http_proto::CallToolResult) -> String {
-    result.content.iter().filter_map(|c| c.as_text()).collect()
 }
 
 #[tokio::test]

@@ -86,13 +86,7 @@ fn pair() -> (Peer, Peer, Arc<AtomicBool>, Arc<AtomicBool>) {
 }
 
 async fn eventually(flag: &AtomicBool) -> bool {
-    for _ in 0..100 {
-        if flag.load(Ordering::SeqCst) {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    false
+    mcp_http_test_support::eventually(|| flag.load(Ordering::SeqCst)).await
 }
 
 #[tokio::test]
@@ -117,7 +111,8 @@ async fn a_slow_handler_does_not_block_another() {
     slow.abort();
 }
 
-#[tokio::test]
+// Paused clock: everything here is in memory and only timers are waited for.
+#[tokio::test(start_paused = true)]
 async fn client_cancellation_stops_the_server_handler() {
     let (client, server, _, server_cancelled) = pair();
     let token = mcp_http_core::CancellationToken::new();
@@ -144,7 +139,8 @@ async fn client_cancellation_stops_the_server_handler() {
     assert_eq!(server.inflight_count(), 0);
 }
 
-#[tokio::test]
+// Paused clock: everything here is in memory and only timers are waited for.
+#[tokio::test(start_paused = true)]
 async fn dropping_a_request_future_cancels_it() {
     let (client, server, _, server_cancelled) = pair();
     let params = json!({});
@@ -158,7 +154,8 @@ async fn dropping_a_request_future_cancels_it() {
     assert_eq!(server.inflight_count(), 0);
 }
 
-#[tokio::test]
+// Paused clock: everything here is in memory and only timers are waited for.
+#[tokio::test(start_paused = true)]
 async fn server_to_client_request_times_out_and_is_cancelled_on_the_client() {
     let (client, _server, client_cancelled, _) = pair();
     // The client asks the server to `ask`; the server's handler asks the client `slow`, times out
@@ -205,7 +202,8 @@ async fn progress_only_increases() {
     assert_eq!(*seen.lock().unwrap(), [1.0, 3.0, 4.0]);
 }
 
-#[tokio::test]
+// Paused clock: everything here is in memory and only timers are waited for.
+#[tokio::test(start_paused = true)]
 async fn closing_fails_pending_requests() {
     let (client, _server, _, _) = pair();
     let call = {
@@ -323,7 +321,8 @@ async fn bad_messages_get_the_right_codes_and_the_peer_keeps_serving() {
     assert_eq!(r.outcome.unwrap().get(), "{}");
 }
 
-#[tokio::test]
+// Paused clock: everything here is in memory and only timers are waited for.
+#[tokio::test(start_paused = true)]
 async fn keep_alive_pings_close_a_dead_connection() {
     // A peer whose other side never answers: the keep-alive ping times out and closes it.
     let (a, b) = memory::pair();
@@ -332,9 +331,16 @@ async fn keep_alive_pings_close_a_dead_connection() {
         .request_timeout(Duration::from_millis(100));
     let peer = Peer::connect(a, Arc::new(TestHandler::default()), config);
     let (_sink, _stream) = b.split(); // held open, never answered
+    let started = tokio::time::Instant::now();
     tokio::time::timeout(Duration::from_secs(3), peer.closed())
         .await
         .expect("closed after a failed ping");
+    // Not before a ping was sent and its answer waited for (the clock is simulated, so exact).
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "{:?}",
+        started.elapsed()
+    );
 
     // Against a live peer the pings are answered and the connection stays open.
     let (a, b) = memory::pair();

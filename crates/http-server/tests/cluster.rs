@@ -132,7 +132,8 @@ async fn a_sampling_answer_posted_to_another_instance_reaches_the_waiting_handle
     assert_eq!(rest["result"], json!({"sampled": "from b"}));
 }
 
-#[tokio::test]
+// Paused clock: everything here is in memory and only timers are waited for.
+#[tokio::test(start_paused = true)]
 async fn a_cancellation_posted_to_another_instance_stops_the_handler() {
     let cluster = Cluster::new(HttpConfig::default());
     let session = open_session_on(cluster.a(), cluster.b(), "2025-11-25").await;
@@ -149,12 +150,7 @@ async fn a_cancellation_posted_to_another_instance_stops_the_handler() {
     assert_eq!(accepted.status(), StatusCode::ACCEPTED);
     // The handler on A sees the cancellation; no response follows, and the client,
     // which cancelled, stops reading.
-    for _ in 0..100 {
-        if cluster.cancelled.load(Ordering::SeqCst) > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    mcp_http_test_support::eventually(|| cluster.cancelled.load(Ordering::SeqCst) > 0).await;
     call.abort();
     assert_eq!(cluster.cancelled.load(Ordering::SeqCst), 1);
 }
@@ -188,7 +184,8 @@ async fn the_log_level_set_on_one_instance_applies_on_the_others() {
     }
 }
 
-#[tokio::test]
+// Paused clock: everything here is in memory and only timers are waited for.
+#[tokio::test(start_paused = true)]
 async fn a_stream_cut_on_one_instance_is_resumed_on_another_from_the_log() {
     let cluster =
         Cluster::new(HttpConfig::default().response_mode(mcp_http_server_http::ResponseMode::Sse));

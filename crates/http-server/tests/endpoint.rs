@@ -60,7 +60,7 @@ async fn a_custom_handler_sees_the_principal_and_extensions_a_layer_set() {
 /// Regression: a failed `initialize` in `--response sse` mode left its session behind and sent
 /// its id, because only a JSON answer was checked for failure.
 #[tokio::test]
-async fn a_failed_initialize_creates_no_session_in_any_mode() {
+async fn a_failed_initialize_in_sse_mode_left_its_session_behind() {
     for mode in [
         ResponseMode::Adaptive,
         ResponseMode::Sse,
@@ -94,7 +94,7 @@ async fn a_failed_initialize_creates_no_session_in_any_mode() {
 /// Regression: batch items were answered as if alone and their answers scraped back out of
 /// their own SSE bodies, dropping what the handlers sent besides.
 #[tokio::test]
-async fn a_batch_is_answered_from_its_items_and_their_notifications_go_to_the_get_stream() {
+async fn batch_items_answered_as_if_alone_lost_what_their_handlers_sent() {
     let service = service(HttpConfig::default());
     let session = open_session(&service, "2025-03-26").await;
     let batch = json!([

@@ -16,6 +16,7 @@ use mcp_http_proto::{
     PromptArgument, Root,
 };
 use mcp_http_server::{Json, NoArgs, PromptDef, RequestContext, Server, ToolDef, ToolError};
+use mcp_http_test_support::text;
 use serde_json::json;
 
 #[derive(serde::Deserialize, schemars::JsonSchema)]
@@ -93,10 +94,6 @@ async fn connect(server: &Server, builder: ClientBuilder) -> Client {
     let (a, b) = memory::pair();
     server.connect(b);
     builder.connect(a).await.unwrap()
-}
-
-fn text(result: &mcp_http_proto::CallToolResult) -> String {
-    result.content.iter().filter_map(|c| c.as_text()).collect()
 }
 
 #[tokio::test]

@@ -19,6 +19,9 @@ use mcp_http_server_http::{Principal, ResponseBody, StreamableHttpService};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+pub use mcp_http_test_support::initialize_request as initialize;
+pub use mcp_http_test_support::sse::body_messages as parse;
+
 /// Something a tower layer in front of the endpoint put into the request.
 #[derive(Clone)]
 pub struct TraceId(pub &'static str);
@@ -156,28 +159,10 @@ pub fn call(id: i64, method: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": method})
 }
 
-pub fn initialize(version: &str) -> Value {
-    json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-        "protocolVersion": version, "capabilities": {"sampling": {}},
-        "clientInfo": {"name": "test", "version": "1"}}})
-}
-
 /// The JSON-RPC messages of a whole body, JSON or SSE.
 pub async fn messages(body: ResponseBody) -> Vec<Value> {
     let bytes = body.collect().await.unwrap().to_bytes();
     parse(std::str::from_utf8(&bytes).unwrap())
-}
-
-/// The JSON-RPC messages of JSON or SSE text.
-pub fn parse(text: &str) -> Vec<Value> {
-    if text.starts_with('{') || text.starts_with('[') {
-        return vec![serde_json::from_str(text).unwrap()];
-    }
-    text.lines()
-        .filter_map(|line| line.strip_prefix("data: "))
-        .filter(|data| !data.is_empty())
-        .map(|data| serde_json::from_str(data).unwrap())
-        .collect()
 }
 
 /// The next frame of a streaming body, as text.

@@ -15,6 +15,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use mcp_http_client::Client;
 use mcp_http_client_http::{HttpClient, HttpClientConfig, StreamableHttpClient};
 use mcp_http_server_http::{HttpConfig, ResponseMode, StreamableHttpService};
+use mcp_http_test_support::{eventually, text};
 use serde_json::json;
 
 /// Every test ends within this, whatever hangs.
@@ -29,7 +30,7 @@ async fn within<T>(what: impl Future<Output = T>) -> T {
 /// The request target (as the request line had it) and the `Host` of a request.
 type Target = (String, Option<String>);
 
-/// The built-in server on loopback, counting the connections it accepted and those still
+/// The test-support tool set served on loopback, counting the connections it accepted and those still
 /// open, noting each request's target and `Host`; `close_idle` makes every connection close once its current answer is done (what a
 /// server's keep-alive timeout does).
 struct PoolServer {
@@ -45,7 +46,7 @@ struct PoolServer {
 impl PoolServer {
     async fn start(mode: ResponseMode) -> PoolServer {
         let service = StreamableHttpService::new(
-            mcp_http::builtin::server(),
+            mcp_http_test_support::server::tools(),
             HttpConfig::default().response_mode(mode),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -149,18 +150,12 @@ async fn echo(client: &Client, message: &str) {
         .call_tool("echo", json!({ "message": message }))
         .await
         .unwrap();
-    let text: String = result.content.iter().filter_map(|c| c.as_text()).collect();
-    assert_eq!(text, message);
+    assert_eq!(text(&result), message);
 }
 
 /// Waits until `count` reads `want` (the other side of a socket sees a close a moment later).
 async fn settles(count: &AtomicUsize, want: usize) -> usize {
-    for _ in 0..100 {
-        if count.load(Ordering::SeqCst) == want {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    eventually(|| count.load(Ordering::SeqCst) == want).await;
     count.load(Ordering::SeqCst)
 }
 

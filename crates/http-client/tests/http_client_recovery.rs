@@ -4,8 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,8 +13,9 @@ use mcp_http_client::{Client, RequestError};
 use mcp_http_client_http::{HttpClient, HttpClientConfig, StreamableHttpClient, TokenProvider};
 use mcp_http_core::{TransportError, TransportErrorKind};
 use mcp_http_server_http::HttpConfig;
+use mcp_http_test_support::server::{TestServer, tools};
+use mcp_http_test_support::text;
 use serde_json::json;
-use support::*;
 
 async fn connect(url: &str, config: HttpClientConfig) -> Result<Client, RequestError> {
     let transport =
@@ -28,12 +27,12 @@ async fn echo(client: &Client, message: &str) -> Result<String, RequestError> {
     let result = client
         .call_tool("echo", json!({ "message": message }))
         .await?;
-    Ok(result.content.iter().filter_map(|c| c.as_text()).collect())
+    Ok(text(&result))
 }
 
 #[tokio::test]
 async fn an_expired_session_is_replaced_and_the_request_retried() {
-    let server = start(HttpConfig::default()).await;
+    let server = TestServer::start(tools(), HttpConfig::default()).await;
     let client = connect(&server.url, HttpClientConfig::default())
         .await
         .unwrap();
@@ -49,7 +48,7 @@ async fn an_expired_session_is_replaced_and_the_request_retried() {
 
 #[tokio::test]
 async fn concurrent_requests_share_one_new_session() {
-    let server = start(HttpConfig::default()).await;
+    let server = TestServer::start(tools(), HttpConfig::default()).await;
     let client = Arc::new(
         connect(&server.url, HttpClientConfig::default())
             .await
@@ -70,7 +69,7 @@ async fn concurrent_requests_share_one_new_session() {
 
 #[tokio::test]
 async fn the_client_recovers_after_the_server_restarts() {
-    let server = start(HttpConfig::default()).await;
+    let server = TestServer::start(tools(), HttpConfig::default()).await;
     let addr: std::net::SocketAddr = server.url["http://".len()..]
         .trim_end_matches("/mcp")
         .parse()
@@ -96,7 +95,7 @@ async fn the_client_recovers_after_the_server_restarts() {
 
     // A new server process knows nothing of the old session. The GET stream reconnects, gets
     // 404, and the client starts a new session with no call from the user.
-    let restarted = start_at(addr, HttpConfig::default()).await;
+    let restarted = TestServer::start_at(addr, tools(), HttpConfig::default()).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     while restarted.session_count() == 0 {
         assert!(
@@ -148,10 +147,7 @@ async fn a_refused_bearer_token_is_refreshed_once() {
         }
     }
 
-    let service = mcp_http_server_http::StreamableHttpService::new(
-        mcp_http::builtin::server(),
-        HttpConfig::default(),
-    );
+    let service = mcp_http_server_http::StreamableHttpService::new(tools(), HttpConfig::default());
     let app = mcp_http_server_http::axum_router(service).layer(from_fn(require_fresh));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/mcp", listener.local_addr().unwrap());
@@ -178,7 +174,7 @@ async fn a_refused_bearer_token_is_refreshed_once() {
 #[tokio::test]
 async fn no_mcp_transport_at_the_url_is_a_clear_error() {
     // T-49: the POST is refused (404 at this path), the 2024-11-05 GET is refused too.
-    let server = start(HttpConfig::default()).await;
+    let server = TestServer::start(tools(), HttpConfig::default()).await;
     let url = server.url.replace("/mcp", "/elsewhere");
     let err = connect(&url, HttpClientConfig::default())
         .await
@@ -205,7 +201,7 @@ async fn no_mcp_transport_at_the_url_is_a_clear_error() {
 
 #[tokio::test]
 async fn a_thousand_sequential_calls_use_one_connection() {
-    let server = start(HttpConfig::default()).await;
+    let server = TestServer::start(tools(), HttpConfig::default()).await;
     let config = HttpClientConfig::builder().get_stream(false).build();
     let client = connect(&server.url, config).await.unwrap();
     let mut latencies = Vec::with_capacity(1000);
@@ -227,7 +223,8 @@ async fn a_thousand_sequential_calls_use_one_connection() {
 
 #[tokio::test]
 async fn a_stream_that_cannot_be_resumed_fails_the_call_clearly() {
-    let server = start(
+    let server = TestServer::start(
+        tools(),
         HttpConfig::default()
             .response_mode(mcp_http_server_http::ResponseMode::Sse)
             .retry(Duration::from_millis(20)),
@@ -292,7 +289,7 @@ async fn sse_answers_that_end_late_keep_the_connection_pooled() {
     }
 
     let service = mcp_http_server_http::StreamableHttpService::new(
-        mcp_http::builtin::server(),
+        tools(),
         HttpConfig::default().response_mode(mcp_http_server_http::ResponseMode::Sse),
     );
     let ports = Ports::default();

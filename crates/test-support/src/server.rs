@@ -1,0 +1,302 @@
+//! A real Streamable HTTP server on a loopback port for tests that need one, and a small tool
+//! set to serve when a test needs no more than echo, add and a long operation.
+//!
+//! `MCP_HTTP_TEST_INSTANCES=N` (N > 1) serves each endpoint started here from N instances over
+//! one memory session store, event log and message bus, each request going to the next instance
+//! in turn, as behind a round-robin balancer (scripts/test.sh runs some test files so).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use mcp_http_proto::LoggingLevel;
+use mcp_http_server::{RequestContext, Server, ToolDef, ToolError};
+use mcp_http_server_http::{
+    EventLog, HttpConfig, MemoryBus, MemoryEventLog, MemorySessionStore, MessageBus, SessionStore,
+    StreamableHttpService,
+};
+use serde::Deserialize;
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct EchoArgs {
+    /// The message to echo back.
+    message: String,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct AddArgs {
+    /// The first number.
+    a: f64,
+    /// The second number.
+    b: f64,
+}
+
+#[derive(Deserialize, schemars::JsonSchema)]
+struct LongRunningArgs {
+    /// Total duration in seconds.
+    duration: f64,
+    /// Number of progress steps.
+    steps: u32,
+}
+
+/// A server with three tools, named and behaving as the `mcp-http` built-in server's:
+/// `echo` (`{"message"}` back as text), `add` (`{"a", "b"}`, their sum as text) and
+/// `long_running_operation` (`{"duration", "steps"}`: sleeps `duration` seconds in `steps`
+/// steps, with a progress notification and an info log after each, and stops when cancelled).
+pub fn tools() -> Server {
+    Server::builder("test-support", "1")
+        .tool(ToolDef::new(
+            "echo",
+            "Echoes the message back",
+            |a: EchoArgs, _| async move { a.message },
+        ))
+        .tool(ToolDef::new(
+            "add",
+            "Adds two numbers",
+            |a: AddArgs, _| async move { format!("{}", a.a + a.b) },
+        ))
+        .tool(ToolDef::new(
+            "long_running_operation",
+            "Runs for `duration` seconds in `steps` steps, reporting progress and logging each",
+            |a: LongRunningArgs, ctx: RequestContext| async move {
+                let steps = a.steps.clamp(1, 1000);
+                let pause =
+                    Duration::from_secs_f64(a.duration.clamp(0.0, 3600.0) / f64::from(steps));
+                for step in 1..=steps {
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = ctx.cancelled() => return Err(ToolError::failed("cancelled")),
+                    }
+                    let message = format!("step {step} of {steps}");
+                    ctx.progress(f64::from(step), Some(f64::from(steps)), Some(&message))
+                        .await?;
+                    ctx.log(LoggingLevel::Info, Some("long_running_operation"), &message)
+                        .await?;
+                }
+                Ok(format!("{steps} steps in {} s", a.duration))
+            },
+        ))
+        .build()
+}
+
+/// A running server; stops when dropped. With `MCP_HTTP_TEST_INSTANCES=N` (or
+/// [`TestServer::start_cluster`]), several instances behind one address; `service` is the first,
+/// and the methods below speak for all of them.
+pub struct TestServer {
+    /// The endpoint's URL (`http://127.0.0.1:PORT/mcp` by default).
+    pub url: String,
+    /// The (first) instance's service.
+    pub service: StreamableHttpService,
+    cluster: Option<Cluster>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// The instances of a clustered test server and what they share.
+struct Cluster {
+    instances: Vec<StreamableHttpService>,
+    store: Arc<MemorySessionStore>,
+    accepted: Arc<AtomicU64>,
+}
+
+impl TestServer {
+    /// Serves `server` with `config` on a free loopback port.
+    pub async fn start(server: Server, config: HttpConfig) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        serve_on(listener, server, config)
+    }
+
+    /// Serves `server` on `addr` (a port a stopped server used), waiting for the port.
+    pub async fn start_at(
+        addr: std::net::SocketAddr,
+        server: Server,
+        config: HttpConfig,
+    ) -> TestServer {
+        for _ in 0..100 {
+            if let Ok(listener) = tokio::net::TcpListener::bind(addr).await {
+                return serve_on(listener, server, config);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("{addr} did not become free");
+    }
+
+    /// Serves a service built by the test (with components such as a principal hook); one
+    /// instance, whatever `MCP_HTTP_TEST_INSTANCES` says.
+    pub async fn start_service(service: StreamableHttpService) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        serve_service(listener, service)
+    }
+
+    /// One instance per server (each with its own registry, as separate processes have) over
+    /// one memory store, log and bus, behind one round-robin address.
+    pub async fn start_cluster(servers: Vec<Server>, config: HttpConfig) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        serve_cluster(listener, servers, config)
+    }
+
+    /// The instances behind the address (one unless clustered).
+    pub fn instances(&self) -> Vec<StreamableHttpService> {
+        match &self.cluster {
+            Some(cluster) => cluster.instances.clone(),
+            None => vec![self.service.clone()],
+        }
+    }
+
+    /// The address the server listens on.
+    pub fn addr(&self) -> std::net::SocketAddr {
+        let authority = self.url["http://".len()..].split('/').next().unwrap_or("");
+        authority.parse().unwrap()
+    }
+
+    /// How many sessions are open (in a cluster: the shared store's live records).
+    pub fn session_count(&self) -> usize {
+        match &self.cluster {
+            Some(cluster) => cluster.store.len(),
+            None => self.service.session_count(),
+        }
+    }
+
+    /// Ends every session.
+    pub async fn end_all_sessions(&self) {
+        match &self.cluster {
+            Some(cluster) => {
+                for instance in &cluster.instances {
+                    instance.end_all_sessions().await;
+                }
+            }
+            None => self.service.end_all_sessions().await,
+        }
+    }
+
+    /// Starts a graceful shutdown of every instance.
+    pub fn shutdown(&self) {
+        match &self.cluster {
+            Some(cluster) => cluster.instances.iter().for_each(|i| i.shutdown()),
+            None => self.service.shutdown(),
+        }
+    }
+
+    /// How many TCP connections were accepted.
+    pub fn connections_accepted(&self) -> u64 {
+        match &self.cluster {
+            Some(cluster) => cluster.accepted.load(Ordering::Relaxed),
+            None => self.service.connections_accepted(),
+        }
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+fn serve_on(listener: tokio::net::TcpListener, server: Server, config: HttpConfig) -> TestServer {
+    match instances() {
+        n if n > 1 => serve_cluster(listener, vec![server; n], config),
+        _ => serve_service(listener, StreamableHttpService::new(server, config)),
+    }
+}
+
+/// `MCP_HTTP_TEST_INSTANCES`, 1 when unset.
+fn instances() -> usize {
+    std::env::var("MCP_HTTP_TEST_INSTANCES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+}
+
+fn serve_cluster(
+    listener: tokio::net::TcpListener,
+    servers: Vec<Server>,
+    config: HttpConfig,
+) -> TestServer {
+    let memory = Arc::new(MemorySessionStore::new(config.idle_timeout));
+    let store: Arc<dyn SessionStore> = memory.clone();
+    let accepted = Arc::new(AtomicU64::new(0));
+    let counted = accepted.clone();
+    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::default());
+    let bus: Arc<dyn MessageBus> = Arc::new(MemoryBus::new());
+    let url = format!("http://{}{}", listener.local_addr().unwrap(), config.path);
+    let instances: Arc<Vec<StreamableHttpService>> = Arc::new(
+        servers
+            .into_iter()
+            .enumerate()
+            .map(|(i, server)| {
+                StreamableHttpService::builder(server)
+                    .config(config.clone())
+                    .session_store(store.clone())
+                    .event_log(log.clone())
+                    .message_bus(bus.clone())
+                    .instance_id(format!("i{i}"))
+                    .build()
+            })
+            .collect(),
+    );
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let next = Arc::new(AtomicUsize::new(0));
+    let serving = instances.clone();
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(_) => continue,
+                },
+                _ = &mut stopped => break,
+            };
+            let _ = tcp.set_nodelay(true);
+            counted.fetch_add(1, Ordering::Relaxed);
+            let (instances, next) = (serving.clone(), next.clone());
+            let handler = hyper::service::service_fn(move |request| {
+                let instance =
+                    instances[next.fetch_add(1, Ordering::Relaxed) % instances.len()].clone();
+                async move { Ok::<_, std::convert::Infallible>(instance.handle(request).await) }
+            });
+            tokio::spawn(async move {
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection(hyper_util::rt::TokioIo::new(tcp), handler)
+                .await;
+            });
+        }
+        for instance in serving.iter() {
+            instance.shutdown();
+        }
+    });
+    TestServer {
+        url,
+        service: instances[0].clone(),
+        cluster: Some(Cluster {
+            instances: instances.to_vec(),
+            store: memory,
+            accepted,
+        }),
+        stop: Some(stop),
+    }
+}
+
+fn serve_service(listener: tokio::net::TcpListener, service: StreamableHttpService) -> TestServer {
+    let url = format!(
+        "http://{}{}",
+        listener.local_addr().unwrap(),
+        service.config().path
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = service.clone();
+    tokio::spawn(async move {
+        let _ = mcp_http_server_http::serve(listener, serving, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    TestServer {
+        url,
+        service,
+        cluster: None,
+        stop: Some(stop),
+    }
+}
