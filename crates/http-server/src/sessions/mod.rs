@@ -31,7 +31,7 @@ use mcp_http_proto::jsonrpc::Message;
 
 pub use bus::{BusError, BusMessage, MemoryBus, MessageBus};
 pub use event_log::{EventLog, MemoryEventLog, ReplayError, StreamKey};
-pub(crate) use session::Session;
+pub(crate) use session::{GetOwner, Session};
 pub use store::{MemorySessionStore, SessionRecord, SessionStore, StoreError};
 
 use crate::config::HttpConfig;
@@ -122,8 +122,9 @@ impl Sessions {
             self.handlers.session_handler(),
             self.peer_config.clone(),
         );
-        let get_owner: Arc<Mutex<Option<Arc<str>>>> = Arc::default();
-        if self.clustered() {
+        // Only instances that share sessions need to know who holds a GET stream.
+        let get_owner: Option<GetOwner> = self.clustered().then(Arc::default);
+        if let Some(get_owner) = &get_owner {
             let (owner, me, session) = (
                 get_owner.clone(),
                 self.backends.instance.clone(),
@@ -216,7 +217,9 @@ impl Sessions {
         if !self.clustered() {
             return;
         }
-        *mcp_http_core::sync::lock(&session.get_owner) = Some(self.backends.instance.clone());
+        if let Some(owner) = &session.get_owner {
+            *mcp_http_core::sync::lock(owner) = Some(self.backends.instance.clone());
+        }
         self.sync(session).await;
     }
 

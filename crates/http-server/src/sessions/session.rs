@@ -20,6 +20,9 @@ fn now_ms() -> u64 {
     u64::try_from(epoch().elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
+/// Who holds a session's GET stream, when instances share sessions.
+pub(crate) type GetOwner = Arc<Mutex<Option<Arc<str>>>>;
+
 /// One legacy-era session.
 pub(crate) struct Session {
     pub(crate) id: Arc<str>,
@@ -28,9 +31,9 @@ pub(crate) struct Session {
     pub(crate) principal: Option<Principal>,
     last_active_ms: AtomicU64,
     created_ms: AtomicU64,
-    /// The instance that holds the GET stream (in a cluster), shared with the router's
-    /// forwarder.
-    pub(crate) get_owner: Arc<Mutex<Option<Arc<str>>>>,
+    /// The instance that holds the GET stream, shared with the router's forwarder (only when
+    /// instances share sessions).
+    pub(crate) get_owner: Option<GetOwner>,
     /// Whether this instance created the session (ran its `initialize`): in a cluster, the
     /// instance that holds what waits for a GET stream until one opens somewhere.
     pub(crate) origin: std::sync::atomic::AtomicBool,
@@ -42,7 +45,7 @@ impl Session {
         peer: Peer,
         router: Arc<Router>,
         principal: Option<Principal>,
-        get_owner: Arc<Mutex<Option<Arc<str>>>>,
+        get_owner: Option<GetOwner>,
     ) -> Self {
         Session {
             id,
@@ -58,7 +61,7 @@ impl Session {
 
     /// The instance that holds the GET stream.
     pub(crate) fn get_owner(&self) -> Option<Arc<str>> {
-        mcp_http_core::sync::lock(&self.get_owner).clone()
+        mcp_http_core::sync::lock(self.get_owner.as_ref()?).clone()
     }
 
     pub(crate) fn touch(&self) {
@@ -124,7 +127,9 @@ impl Session {
         }
         state.set_subscriptions(record.subscriptions.clone());
         self.created_ms.store(record.created_ms, Ordering::Relaxed);
-        *mcp_http_core::sync::lock(&self.get_owner) = record.get_owner.as_deref().map(Arc::from);
+        if let Some(owner) = &self.get_owner {
+            *mcp_http_core::sync::lock(owner) = record.get_owner.as_deref().map(Arc::from);
+        }
         self.sync_priming();
     }
 }
