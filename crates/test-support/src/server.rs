@@ -239,6 +239,9 @@ fn serve_cluster(
     let next = Arc::new(AtomicUsize::new(0));
     let serving = instances.clone();
     tokio::spawn(async move {
+        // Every connection ends with the server, as `serve`'s graceful shutdown ends them: a
+        // client's pooled connection must not outlive a stopped server.
+        let mut connections = tokio::task::JoinSet::new();
         loop {
             let (tcp, _) = tokio::select! {
                 accepted = listener.accept() => match accepted {
@@ -255,7 +258,7 @@ fn serve_cluster(
                     instances[next.fetch_add(1, Ordering::Relaxed) % instances.len()].clone();
                 async move { Ok::<_, std::convert::Infallible>(instance.handle(request).await) }
             });
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 let _ = hyper_util::server::conn::auto::Builder::new(
                     hyper_util::rt::TokioExecutor::new(),
                 )
@@ -266,6 +269,9 @@ fn serve_cluster(
         for instance in serving.iter() {
             instance.shutdown();
         }
+        // A moment for the `retry` fields of closing streams, then the connections go.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        connections.abort_all();
     });
     TestServer {
         url,
