@@ -27,5 +27,7 @@ MCP_HTTP_TEST_INSTANCES=3 cargo test --locked -p mcp-http \
 # The HTTP client's recovery tests live with the client transport (their server comes from
 # mcp-http-test-support, which reads the same variable).
 MCP_HTTP_TEST_INSTANCES=3 cargo test --locked -p mcp-http-client-http --test http_client_recovery
+echo "== fuzz smoke: every target for 15 s (scripts/fuzz.sh SECONDS for a real run)"
+./scripts/fuzz.sh 15
 echo "== interop: official conformance suite and SDK clients against mcp-http serve"
 ./scripts/interop.sh
