@@ -90,7 +90,9 @@ fn pattern(parts: &[Part]) -> Option<regex::Regex> {
     for part in parts {
         match part {
             Part::Literal(lit) => pattern.push_str(&regex::escape(lit)),
-            Part::Var { reserved: false, .. } => pattern.push_str("([^/]+?)"),
+            Part::Var {
+                reserved: false, ..
+            } => pattern.push_str("([^/]+?)"),
             Part::Var { reserved: true, .. } => pattern.push_str("(.+?)"),
         }
     }
@@ -128,7 +130,10 @@ mod tests {
         assert_eq!((v["a"].as_str(), v["h"].as_str()), ("a", "h"));
         let reserved = UriTemplate::parse(&"{+a}".repeat(12));
         assert!(reserved.matches(&"y".repeat(4000)).is_some());
-        assert!(reserved.matches(&"y".repeat(11)).is_none(), "a value is never empty");
+        assert!(
+            reserved.matches(&"y".repeat(11)).is_none(),
+            "a value is never empty"
+        );
     }
 
     #[test]
