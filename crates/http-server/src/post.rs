@@ -87,7 +87,7 @@ impl StreamableHttpService {
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        let config = &self.inner.config;
+        let config = &self.inner.config();
         let needs_sse = config.response_mode != ResponseMode::Json;
         let accepted = checks::accepted(&parts.headers);
         if !accepted.json || (needs_sse && !accepted.event_stream) {
@@ -107,12 +107,14 @@ impl StreamableHttpService {
             Err(_) => return Err(Rejection::BodyUnreadable),
         };
         let parsed = Parsed::parse(&bytes).map_err(Rejection::InvalidMessage)?;
+        if config.stateless {
+            // No session to bind to a principal; handlers still see the extensions.
+            let extensions = std::mem::take(&mut parts.extensions);
+            return self.post_stateless(parts, parsed, extensions).await;
+        }
         let principal = self.principal(parts);
         // Handlers see the request's extensions through their context.
         let extensions = std::mem::take(&mut parts.extensions);
-        if config.stateless {
-            return self.post_stateless(parts, parsed, extensions).await;
-        }
         match parsed {
             // Once per session: boxed, so that its future does not size every POST's.
             Parsed::Single(Message::Request(request)) if request.method == method::INITIALIZE => {
@@ -206,7 +208,7 @@ impl StreamableHttpService {
             armed: true,
         };
         peer.receive_request(request, extensions).await;
-        let config = &self.inner.config;
+        let config = &self.inner.config();
         let deadline = tokio::time::Instant::now() + config.adaptive_delay;
         let mut yielded = false;
         loop {
@@ -352,10 +354,8 @@ impl StreamableHttpService {
         let router = &session.router;
         let id = request.id.clone();
         let Some((sid, notify)) = router.open_request(&id, true) else {
-            let error = ErrorObject::invalid_request(format!(
-                "Invalid Request: request id {id} is already in progress"
-            ));
-            return Some(item_error(Some(id), error));
+            let (id, error) = Rejection::DuplicateRequest(id).error();
+            return Some(item_error(id, error));
         };
         let _guard = DiscardGuard { router, sid };
         session.peer.receive_request(request, extensions).await;
@@ -393,11 +393,12 @@ impl StreamableHttpService {
                 let sessions = &inner.sessions;
                 // Only a stream can be resumed: in JSON mode no event id ever reaches the client.
                 let resumable =
-                    inner.config.resumable && inner.config.response_mode != ResponseMode::Json;
+                    inner.config().resumable && inner.config().response_mode != ResponseMode::Json;
                 let live = resumable.then(|| sessions.live.clone());
                 let stateless = (sessions.back_channel.clone(), live);
-                let router = Router::new("".into(), &inner.config, sessions.log(), Some(stateless))
-                    .map_err(|_| Rejection::RandomUnavailable)?;
+                let router =
+                    Router::new("".into(), inner.config(), sessions.log(), Some(stateless))
+                        .map_err(|_| Rejection::RandomUnavailable)?;
                 let router = Arc::new(router);
                 if resumable {
                     sessions

@@ -97,7 +97,7 @@ impl Rejection {
     }
 
     /// The JSON-RPC error of this rejection, with the id of the request when it was read.
-    fn error(self) -> (Option<RequestId>, ErrorObject) {
+    pub(crate) fn error(self) -> (Option<RequestId>, ErrorObject) {
         use Rejection::*;
         let server = |message: &str| ErrorObject::new(error_code::SERVER_ERROR, message);
         match self {

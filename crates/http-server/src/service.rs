@@ -33,9 +33,15 @@ pub(crate) const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event
 /// Tells nginx not to buffer the stream.
 const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
 
+impl Inner {
+    /// The settings (kept once, by the session layer).
+    pub(crate) fn config(&self) -> &HttpConfig {
+        &self.sessions.config
+    }
+}
+
 pub(crate) struct Inner {
     pub(crate) handlers: Arc<dyn HandlerFactory>,
-    pub(crate) config: HttpConfig,
     principal: Option<PrincipalFn>,
     /// The session layer: the sessions, where their records and events are kept, and how the
     /// instances that share them reach each other.
@@ -67,7 +73,7 @@ pub struct StreamableHttpService {
 impl std::fmt::Debug for StreamableHttpService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("StreamableHttpService")
-            .field("config", &self.inner.config)
+            .field("config", &self.inner.config())
             .finish_non_exhaustive()
     }
 }
@@ -162,15 +168,10 @@ impl StreamableHttpServiceBuilder {
             bus: self.bus,
             instance,
         };
-        let sessions = Arc::new(Sessions::new(
-            backends,
-            self.config.clone(),
-            self.handlers.clone(),
-        ));
+        let sessions = Arc::new(Sessions::new(backends, self.config, self.handlers.clone()));
         let service = StreamableHttpService {
             inner: Arc::new(Inner {
                 handlers: self.handlers,
-                config: self.config,
                 principal: self.principal,
                 sessions,
                 stateless_client: SharedClient::new(
@@ -273,7 +274,7 @@ impl StreamableHttpService {
 
     /// The settings.
     pub fn config(&self) -> &HttpConfig {
-        &self.inner.config
+        self.inner.config()
     }
 
     /// How many sessions this instance serves.
@@ -330,7 +331,7 @@ impl StreamableHttpService {
             Err(rejection) => Err(rejection),
         };
         let mut response = answered.unwrap_or_else(Rejection::into_response);
-        if self.inner.config.cors {
+        if self.inner.config().cors {
             let headers = response.headers_mut();
             headers.insert(
                 "access-control-allow-origin",
@@ -351,7 +352,7 @@ impl StreamableHttpService {
     /// Answers everything but a valid POST, without waiting; `Ok(None)` for a POST to read and
     /// run.
     fn answer_now(&self, parts: &http::request::Parts) -> Result<Option<HttpResponse>, Rejection> {
-        let config = &self.inner.config;
+        let config = &self.inner.config();
         if parts.uri.path() != config.path {
             return Err(Rejection::UnknownPath);
         }
@@ -431,12 +432,12 @@ impl StreamableHttpService {
             Some(Ok(last)) => Some(last),
             Some(Err(_)) => return Err(Rejection::LastEventIdNotAscii),
         };
-        if self.inner.config.stateless {
+        if self.inner.config().stateless {
             // Only a resumption reaches here in stateless mode.
             return self.resume_stateless(last.unwrap_or_default()).await;
         }
         let session = self.session(parts, self.principal(parts).as_ref()).await?;
-        if session.open_connections() >= self.inner.config.max_streams_per_session {
+        if session.open_connections() >= self.inner.config().max_streams_per_session {
             return Err(Rejection::TooManyStreams);
         }
         match last {

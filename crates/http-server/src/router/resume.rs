@@ -17,11 +17,26 @@ fn contains_response(frames: &[u8]) -> bool {
         })
 }
 
-/// Frames replayed events with their original ids.
-fn replayed(tag: &str, stream: u64, events: &[(u64, Bytes)], out: &mut BytesMut) {
-    for (seq, json) in events {
-        sse::put_event(out, Some(event_id(tag, stream, *seq)), json);
+/// The events of stream `sid` of `session` numbered by router `tag`, after `after` and before
+/// `upto`, framed with their original ids.
+async fn replay_framed(
+    log: &Arc<dyn EventLog>,
+    session: &str,
+    (tag, sid): (&str, u64),
+    after: u64,
+    upto: u64,
+) -> Result<BytesMut, ResumeError> {
+    let key = StreamKey { tag, stream: sid };
+    let events: Vec<(u64, Bytes)> = log
+        .replay(session, key, after)
+        .try_collect()
+        .await
+        .map_err(|_| ResumeError::Unknown)?;
+    let mut prefix = BytesMut::new();
+    for (seq, json) in events.iter().filter(|(seq, _)| *seq < upto) {
+        sse::put_event(&mut prefix, Some(event_id(tag, sid, *seq)), json);
     }
+    Ok(prefix)
 }
 
 impl Router {
@@ -72,8 +87,8 @@ impl Router {
         Ok(self.body(prefix, rx, (!is_get).then_some((sid, done))))
     }
 
-    /// The events of stream `sid` numbered by router `tag` after `after` and before `upto`,
-    /// framed with their original ids.
+    /// The events of stream `sid` of this session numbered by router `tag`, after `after` and
+    /// before `upto`, framed.
     async fn replay(
         &self,
         tag: &str,
@@ -81,18 +96,7 @@ impl Router {
         after: u64,
         upto: u64,
     ) -> Result<BytesMut, ResumeError> {
-        let key = StreamKey { tag, stream: sid };
-        let events: Vec<(u64, Bytes)> = self
-            .log
-            .replay(&self.session, key, after)
-            .try_collect()
-            .await
-            .map_err(|_| ResumeError::Unknown)?;
-        let mut prefix = BytesMut::new();
-        for (seq, json) in events.iter().filter(|(seq, _)| *seq < upto) {
-            sse::put_event(&mut prefix, Some(event_id(tag, sid, *seq)), json);
-        }
-        Ok(prefix)
+        replay_framed(&self.log, &self.session, (tag, sid), after, upto).await
     }
 
     /// Resumes a stream of this session that another router numbered (T-36: the log is looked
@@ -131,14 +135,8 @@ impl Router {
         last_event_id: &str,
     ) -> Result<ResponseBody, ResumeError> {
         let (tag, sid, seq) = parse_event_id(last_event_id)?;
-        let key = StreamKey { tag, stream: sid };
-        let events: Vec<(u64, Bytes)> = log
-            .replay(tag, key, seq)
-            .try_collect()
-            .await
-            .map_err(|_| ResumeError::Unknown)?;
-        let mut prefix = BytesMut::new();
-        replayed(tag, sid, &events, &mut prefix);
+        // The request's tag is also its session key.
+        let prefix = replay_framed(log, tag, (tag, sid), seq, u64::MAX).await?;
         let completion = Completion {
             done: Arc::new(AtomicBool::new(true)),
             log: log.clone(),

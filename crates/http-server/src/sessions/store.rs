@@ -128,8 +128,7 @@ impl MemorySessionStore {
     }
 
     fn expired(&self, record: &SessionRecord, now: u64) -> bool {
-        let idle = u64::try_from(self.idle.as_millis()).unwrap_or(u64::MAX);
-        now.saturating_sub(record.last_active_ms) > idle
+        now.saturating_sub(record.last_active_ms) > self.idle_ms()
     }
 }
 
