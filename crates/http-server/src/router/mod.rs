@@ -2,11 +2,12 @@
 //!
 //! A response, and the notifications and requests a handler sends while serving a request, go on
 //! that request's stream (T-16); everything else goes on the standalone GET stream, held in a
-//! bounded buffer until one is open. Each stream has a sequence of events whose ids
-//! (`{tag}.{stream}.{seq}`) name the session's random tag and the stream, so `Last-Event-ID`
-//! maps back to exactly one stream of exactly one session (T-31, T-32, T-36). Events are kept in
-//! the [`EventStore`] under the same lock that assigns their numbers, so a resumption never misses
-//! or repeats one.
+//! bounded buffer until one is open (or handed to the instance that holds it). Each stream has a
+//! sequence of events whose ids (`{tag}.{stream}.{seq}`) name the router's random tag and the
+//! stream, so `Last-Event-ID` maps back to exactly one stream of exactly one session (T-31, T-32,
+//! T-36). Events are appended to the [`EventLog`] under the same lock that assigns their numbers,
+//! and a resumption replays everything numbered before the first event its live connection
+//! carries, so it never misses or repeats one.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
