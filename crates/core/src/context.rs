@@ -1,19 +1,16 @@
 //! The context a handler gets with each request: progress, logs, requests back to the other side
 //! and a cancellation signal.
 //!
-//! The same calls are meant to serve both protocol eras (design.md idea 8): in the legacy era
-//! `sample`, `elicit` and `roots` are real requests to the client, sent on the stream of the
-//! request being handled; in the 2026-07-28 era the engine will turn them into an input-required
-//! result and run the handler again with the client's answers. Handlers propagate the error of
-//! these calls with `?`, which is what lets the engine do that later without changing them.
+//! The same calls serve both protocol eras (design.md idea 8): in the legacy era `sample`,
+//! `elicit` and `roots` are real requests to the client, sent on the stream of the request being
+//! handled; in the 2026-07-28 era they become an input-required result and the handler runs
+//! again with the client's answers. Handlers propagate the error of these calls with `?`. Those
+//! calls and the rest of the input API live in [`crate::input`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use mcp_http_proto::{
-    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult,
-    ListRootsResult, LoggingLevel, RequestId, method,
-};
+use mcp_http_proto::{LoggingLevel, RequestId, method};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
@@ -21,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 pub use http::Extensions;
 
 use crate::error::RequestError;
+use crate::input::Round;
 use crate::options::RequestOptions;
 use crate::peer::Peer;
 use crate::transport::TransportError;
@@ -39,6 +37,8 @@ struct Inner {
     last_progress: Mutex<Option<f64>>,
     finished: AtomicBool,
     extensions: Extensions,
+    /// What this run asked for and was given (MR-1); boxed on first use.
+    input: Mutex<Option<Box<Round>>>,
 }
 
 /// Who made a request, as authentication in front of the server established it: a tower layer
@@ -84,6 +84,7 @@ impl RequestContext {
                 last_progress: Mutex::new(None),
                 finished: AtomicBool::new(false),
                 extensions,
+                input: Mutex::new(None),
             }),
         }
     }
@@ -239,73 +240,9 @@ impl RequestContext {
         self.inner.peer.request(method, params, options).await
     }
 
-    /// Asks the client's model for a message (`sampling/createMessage`). Fails with
-    /// [`RequestError::CapabilityNotSupported`] when the client did not declare `sampling`, or
-    /// `sampling.tools` for a request with tools (SM-1).
-    pub async fn sample(
-        &self,
-        params: CreateMessageRequestParams,
-    ) -> Result<CreateMessageResult, RequestError> {
-        let state = self.inner.peer.state();
-        if !state.client_declares(&["sampling"]) {
-            return Err(RequestError::CapabilityNotSupported("sampling"));
-        }
-        let value =
-            serde_json::to_value(&params).map_err(|e| RequestError::Encode(e.to_string()))?;
-        let uses_tools = value.get("tools").is_some() || value.get("toolChoice").is_some();
-        if uses_tools && !state.client_declares(&["sampling", "tools"]) {
-            return Err(RequestError::CapabilityNotSupported("sampling.tools"));
-        }
-        self.request(
-            method::SAMPLING_CREATE_MESSAGE,
-            &value,
-            RequestOptions::default(),
-        )
-        .await
-    }
-
-    /// Asks the user for input through the client (`elicitation/create`), in form or URL mode.
-    /// Fails with [`RequestError::CapabilityNotSupported`] when the client did not declare the
-    /// mode (EL-1, EL-2).
-    pub async fn elicit(&self, params: ElicitRequestParams) -> Result<ElicitResult, RequestError> {
-        let state = self.inner.peer.state();
-        let value =
-            serde_json::to_value(&params).map_err(|e| RequestError::Encode(e.to_string()))?;
-        let url_mode = value.get("mode").and_then(|m| m.as_str()) == Some("url");
-        let declared = if url_mode {
-            state.client_declares(&["elicitation", "url"])
-        } else {
-            // An empty `elicitation: {}` means form mode only (C-1).
-            state.client_declares(&["elicitation", "form"])
-                || (state.client_declares(&["elicitation"])
-                    && !state.client_declares(&["elicitation", "url"]))
-        };
-        if !declared {
-            return Err(RequestError::CapabilityNotSupported(if url_mode {
-                "elicitation.url"
-            } else {
-                "elicitation"
-            }));
-        }
-        self.request(
-            method::ELICITATION_CREATE,
-            &value,
-            RequestOptions::default(),
-        )
-        .await
-    }
-
-    /// Asks the client for its roots (`roots/list`). Fails with
-    /// [`RequestError::CapabilityNotSupported`] when the client did not declare `roots`.
-    pub async fn roots(&self) -> Result<ListRootsResult, RequestError> {
-        if !self.inner.peer.state().client_declares(&["roots"]) {
-            return Err(RequestError::CapabilityNotSupported("roots"));
-        }
-        self.request(
-            method::ROOTS_LIST,
-            &serde_json::json!({}),
-            RequestOptions::default(),
-        )
-        .await
+    /// The input state of this run (see [`crate::input`]): `None` until the handler asks for
+    /// input or a retry brings answers.
+    pub(crate) fn round(&self) -> std::sync::MutexGuard<'_, Option<Box<Round>>> {
+        crate::sync::lock(&self.inner.input)
     }
 }

@@ -34,6 +34,12 @@ pub enum RequestError {
     /// The request could not be encoded.
     #[error("could not encode the request: {0}")]
     Encode(String),
+    /// The handler needs input from the client first (2026-07-28, MR-1): the input requests are
+    /// recorded in the request's context, and the engine answers an `InputRequiredResult` (or,
+    /// in a legacy session, asks the client with real requests and runs the handler again).
+    /// Propagate it with `?`; see [`crate::input`].
+    #[error("input from the client is required")]
+    InputRequired,
 }
 
 impl RequestError {
@@ -49,6 +55,8 @@ impl RequestError {
                 mcp_http_proto::error_code::INTERNAL_ERROR,
                 format!("a request to the client timed out after {d:?}"),
             ),
+            // Only tools/call, resources/read and prompts/get may answer with an input-required
+            // result (MR-1); anywhere else it is the server's fault, told without detail.
             _ => ErrorObject::internal(),
         }
     }

@@ -13,20 +13,24 @@
 pub mod context;
 pub mod error;
 pub mod factory;
+pub mod input;
 pub mod lifecycle;
 pub mod memory;
 pub mod options;
 pub mod peer;
 mod request_name;
+pub mod request_state;
 pub mod sync;
 pub mod transport;
 
 pub use context::{Extensions, Principal, RequestContext};
 pub use error::RequestError;
 pub use factory::{Broadcast, Broadcaster, HandlerFactory};
+pub use input::{InputScope, run_with_input};
 pub use lifecycle::{SessionState, SharedClient};
 pub use options::{ProgressUpdate, RequestOptions};
 pub use peer::{Handler, Peer, PeerConfig};
+pub use request_state::{RequestStateKeys, RequestStates, UsedStates};
 pub use tokio_util::sync::CancellationToken;
 pub use transport::{
     MessageSink, MessageStream, Outbound, OutboundKind, Sending, Transport, TransportError,

@@ -141,6 +141,12 @@ impl SessionState {
         self.protocol_version.get().copied()
     }
 
+    /// Whether the request is served in the 2026-07-28 era or later (a version is known and it
+    /// is not a legacy one): no sessions, input requests become input-required results (MR-1).
+    pub fn is_modern(&self) -> bool {
+        self.protocol_version().is_some_and(|v| !v.is_legacy())
+    }
+
     /// Whether `initialize` has been answered (the version is known).
     pub fn is_negotiated(&self) -> bool {
         self.protocol_version.get().is_some()

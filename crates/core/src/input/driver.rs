@@ -1,0 +1,277 @@
+//! The engine of input-required results: runs the handler of `tools/call`, `resources/read` or
+//! `prompts/get` (MR-1) in either era.
+//!
+//! - 2026-07-28: opens the retry's `requestState` (sealed, bound, unexpired, single use: MR-1,
+//!   MR-2), gives the handler the answers of earlier rounds and of this retry, runs it once, and
+//!   when it asked for input answers an `InputRequiredResult` with a freshly sealed state instead
+//!   of whatever the handler returned.
+//! - Legacy sessions: when the handler answered an explicit input-required result, asks the
+//!   client with real requests on the request's stream and runs the handler again with the
+//!   answers, at most [`MAX_LEGACY_ROUNDS`] times (MR-3).
+
+use std::future::Future;
+
+use mcp_http_proto::{ErrorObject, InputRequiredResult, error_code, method};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::Round;
+use crate::context::RequestContext;
+use crate::error::RequestError;
+use crate::request_state::{Binding, RequestStates, StateNonce, UsedStates, invalid_state};
+
+/// How many times a legacy session's handler may answer input-required before the request
+/// fails (the TypeScript SDK's shim has the same bound).
+pub const MAX_LEGACY_ROUNDS: usize = 8;
+
+/// The request a handler runs for: its method, its target (the tool or prompt name, or the
+/// resource URI) and its params as received (they carry the retry's `inputResponses` and
+/// `requestState`, and are what a sealed state is bound to).
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct InputScope<'a> {
+    /// `tools/call`, `resources/read` or `prompts/get`.
+    pub method: &'a str,
+    /// The tool or prompt name, or the resource URI.
+    pub target: &'a str,
+    /// The request's params.
+    pub params: Option<&'a RawValue>,
+}
+
+impl<'a> InputScope<'a> {
+    /// The scope of a request.
+    pub fn new(method: &'a str, target: &'a str, params: Option<&'a RawValue>) -> Self {
+        InputScope {
+            method,
+            target,
+            params,
+        }
+    }
+
+    fn binding(&self, ctx: &RequestContext) -> Binding {
+        Binding::new(
+            self.method,
+            self.target,
+            self.params.map(RawValue::get),
+            ctx.principal().map(|p| p.id()),
+        )
+    }
+}
+
+/// The MRTR members of a retry.
+#[derive(Deserialize, Default)]
+struct Retry {
+    #[serde(rename = "inputResponses", default)]
+    input_responses: Option<Map<String, Value>>,
+    #[serde(rename = "requestState", default)]
+    request_state: Option<String>,
+}
+
+impl Retry {
+    /// The retry members of `params`; a first call (most requests) is told by a scan, not a
+    /// parse.
+    fn of(params: Option<&RawValue>) -> Result<Option<Retry>, ErrorObject> {
+        let Some(text) = params.map(RawValue::get) else {
+            return Ok(None);
+        };
+        if !text.contains("inputResponses") && !text.contains("requestState") {
+            return Ok(None);
+        }
+        let retry: Retry = serde_json::from_str(text).map_err(|_| {
+            ErrorObject::invalid_params(
+                "Invalid params: inputResponses must be an object and requestState a string",
+            )
+        })?;
+        Ok((retry.input_responses.is_some() || retry.request_state.is_some()).then_some(retry))
+    }
+}
+
+/// Runs `run` (the handler, one run per call) for the request `scope` names, in the era of
+/// `ctx`, and returns what to answer: `Ok` with the handler's own outcome (or an
+/// `InputRequiredResult` in its place), or `Err` with a protocol error of the engine: -32602 for
+/// a refused `requestState`, -32021 for an input the client did not declare a capability for
+/// (M-3), -32603 when a legacy handler still asks after [`MAX_LEGACY_ROUNDS`] rounds. A legacy
+/// input request that fails comes back as the handler's error (`E::from`), as a failed
+/// `ctx.elicit(..)?` would.
+///
+/// Requests of other methods run once, untouched. A request that asks for nothing costs one
+/// scan of its params and one uncontended lock.
+pub async fn run_with_input<E, F, Fut>(
+    ctx: &RequestContext,
+    scope: InputScope<'_>,
+    states: &RequestStates,
+    mut run: F,
+) -> Result<Result<Box<RawValue>, E>, ErrorObject>
+where
+    E: From<RequestError>,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Box<RawValue>, E>>,
+{
+    if !method::allows_input_required(scope.method) {
+        return Ok(run().await);
+    }
+    if ctx.is_modern() {
+        modern(ctx, scope, states, run).await
+    } else {
+        legacy(ctx, run).await
+    }
+}
+
+async fn modern<E, F, Fut>(
+    ctx: &RequestContext,
+    scope: InputScope<'_>,
+    states: &RequestStates,
+    mut run: F,
+) -> Result<Result<Box<RawValue>, E>, ErrorObject>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Box<RawValue>, E>>,
+{
+    let mut binding = None;
+    let mut release = None;
+    if let Some(retry) = Retry::of(scope.params)? {
+        let mut round = Round::default();
+        if let Some(text) = &retry.request_state {
+            let bound = binding.insert(scope.binding(ctx));
+            let claims = states.open(text, bound).map_err(|reason| {
+                tracing::debug!(?reason, "requestState refused");
+                invalid_state()
+            })?;
+            let Some((nonce, expires_at)) = claims.nonce() else {
+                tracing::debug!("requestState refused: no nonce");
+                return Err(invalid_state());
+            };
+            // MR-2: each state is accepted once.
+            if !states.used_states().first_use(nonce, expires_at).await {
+                tracing::debug!(%nonce, "requestState refused: already used");
+                return Err(invalid_state());
+            }
+            release = Some(Release {
+                used: states.used_states().clone(),
+                nonce,
+                armed: true,
+            });
+            round.answers = claims.r;
+            round.state_in = claims.s;
+        }
+        // This retry's answers win over earlier rounds' under the same key; answers nobody
+        // asks for are never read (MR-1).
+        round
+            .answers
+            .extend(retry.input_responses.unwrap_or_default());
+        *ctx.round() = Some(Box::new(round));
+    }
+    let outcome = run().await;
+    // Answered: the use of the state stands.
+    if let Some(release) = release.as_mut() {
+        release.armed = false;
+    }
+    let Some(mut round) = ctx.round().take() else {
+        return Ok(outcome);
+    };
+    if let Some(missing) = round.missing.take()
+        && outcome.is_err()
+    {
+        return Err(missing_capability(missing));
+    }
+    if !round.asked {
+        return Ok(outcome);
+    }
+    let kept = round.kept_answers();
+    let state = match (kept.is_empty(), round.state_out.take()) {
+        (true, None) => None,
+        (_, handler_state) => {
+            let bound = binding.get_or_insert_with(|| scope.binding(ctx));
+            let sealed = states
+                .seal(bound.claims(kept, handler_state))
+                .map_err(|reason| {
+                    tracing::warn!(?reason, "a requestState could not be sealed");
+                    ErrorObject::internal()
+                })?;
+            Some(sealed)
+        }
+    };
+    let mut result = InputRequiredResult::new(std::mem::take(&mut round.requests), state);
+    if result.input_requests.as_ref().is_some_and(|r| r.is_empty()) {
+        result.input_requests = None;
+    }
+    mcp_http_proto::jsonrpc::to_raw(&result)
+        .map(Ok)
+        .map_err(|_| ErrorObject::internal())
+}
+
+async fn legacy<E, F, Fut>(
+    ctx: &RequestContext,
+    mut run: F,
+) -> Result<Result<Box<RawValue>, E>, ErrorObject>
+where
+    E: From<RequestError>,
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Box<RawValue>, E>>,
+{
+    let mut answers = Map::new();
+    for rounds in 0..=MAX_LEGACY_ROUNDS {
+        let outcome = run().await;
+        let Some(mut round) = ctx.round().take() else {
+            return Ok(outcome);
+        };
+        if !round.asked {
+            return Ok(outcome);
+        }
+        if rounds == MAX_LEGACY_ROUNDS {
+            break;
+        }
+        // MR-3: the handler's input-required answer becomes real requests to the client.
+        let given = match ctx.send_inputs(std::mem::take(&mut round.requests)).await {
+            Ok(given) => given,
+            Err(error) => return Ok(Err(E::from(error))),
+        };
+        for (key, answer) in given {
+            answers.insert(key, serde_json::to_value(answer).unwrap_or(Value::Null));
+        }
+        *ctx.round() = Some(Box::new(Round {
+            answers: answers.clone(),
+            state_in: round.state_out.take(),
+            ..Round::default()
+        }));
+    }
+    tracing::warn!(
+        rounds = MAX_LEGACY_ROUNDS,
+        "a handler still asked for input after the last round"
+    );
+    Err(ErrorObject::new(
+        error_code::INTERNAL_ERROR,
+        format!("the request still needed input after {MAX_LEGACY_ROUNDS} rounds"),
+    ))
+}
+
+/// -32021 with the capabilities the request needed (M-3).
+fn missing_capability(required: Map<String, Value>) -> ErrorObject {
+    ErrorObject::new(
+        error_code::MISSING_REQUIRED_CLIENT_CAPABILITY,
+        "Missing required client capability",
+    )
+    .with_data(serde_json::json!({ "requiredCapabilities": required }))
+}
+
+/// Gives a used state back when the retry that used it is dropped before it answered (its
+/// client got nothing and may send the same state again).
+struct Release {
+    used: std::sync::Arc<dyn UsedStates>,
+    nonce: StateNonce,
+    armed: bool,
+}
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        let used = self.used.clone();
+        let nonce = self.nonce;
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { used.release(nonce).await });
+        }
+    }
+}
