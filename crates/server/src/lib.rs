@@ -21,6 +21,7 @@
 //! # let _ = server;
 //! ```
 
+mod input;
 mod pagination;
 mod registry;
 mod schema;

@@ -8,7 +8,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use indexmap::IndexMap;
 use mcp_http_core::peer::WeakPeer;
 use mcp_http_core::{
-    Broadcast, Broadcaster, Handler, HandlerFactory, Peer, PeerConfig, RequestContext, Transport,
+    Broadcast, Broadcaster, Handler, HandlerFactory, Peer, PeerConfig, RequestContext,
+    RequestStates, Transport,
 };
 use mcp_http_proto::lifecycle::{PromptsCapability, ResourcesCapability, ToolsCapability};
 use mcp_http_proto::{
@@ -46,6 +47,8 @@ pub(crate) struct Inner {
     pub(crate) completion: Option<Arc<CompleteFn>>,
     pub(crate) page_size: usize,
     pub(crate) peer_config: PeerConfig,
+    /// Seals and opens the `requestState` of input-required results (MR-1).
+    pub(crate) request_states: RequestStates,
     pub(crate) sessions: Mutex<foldhash::HashMap<u64, SessionEntry>>,
     next_session: AtomicU64,
     /// Set by a transport whose sessions several instances serve (see
@@ -100,6 +103,7 @@ pub struct ServerBuilder {
     completion: Option<Arc<CompleteFn>>,
     page_size: usize,
     peer_config: PeerConfig,
+    request_states: RequestStates,
     enable: Offers,
 }
 
@@ -189,6 +193,15 @@ impl ServerBuilder {
         self
     }
 
+    /// How the `requestState` of input-required results is sealed and checked (MR-1, MR-2): the
+    /// key ring, the lifetime, the record of used states. The default is an ephemeral key of this
+    /// process and a memory record: several instances behind one endpoint must share a key ring
+    /// (and, for single use across them, a shared [`mcp_http_core::UsedStates`]).
+    pub fn request_states(mut self, states: RequestStates) -> Self {
+        self.request_states = states;
+        self
+    }
+
     /// Builds the server. Its capabilities follow what it offers (C-2).
     pub fn build(self) -> Server {
         let offers_resources =
@@ -218,6 +231,7 @@ impl ServerBuilder {
                 completion: self.completion,
                 page_size: self.page_size,
                 peer_config: self.peer_config,
+                request_states: self.request_states,
                 sessions: Mutex::default(),
                 next_session: AtomicU64::new(0),
                 broadcaster: std::sync::OnceLock::new(),
@@ -239,6 +253,7 @@ impl Server {
             completion: None,
             page_size: 100,
             peer_config: PeerConfig::default(),
+            request_states: RequestStates::default(),
             enable: Offers::default(),
         }
     }
@@ -251,6 +266,11 @@ impl Server {
     /// The server's `serverInfo`.
     pub fn info(&self) -> &Implementation {
         &self.inner.info
+    }
+
+    /// How the server seals and checks `requestState` (see [`ServerBuilder::request_states`]).
+    pub fn request_states(&self) -> &RequestStates {
+        &self.inner.request_states
     }
 
     /// The peer-engine settings sessions use.

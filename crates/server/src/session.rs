@@ -1,16 +1,13 @@
 //! One server session: the [`Handler`] that answers a client's requests from the server's
 //! registry, enforcing the lifecycle (L-1..L-6) and what was negotiated (C-3).
 
-use std::collections::HashMap;
-
 use futures::future::BoxFuture;
 use mcp_http_core::{Handler, Peer, RequestContext};
 use mcp_http_proto::jsonrpc::{Notification, Request, to_raw};
 use mcp_http_proto::{
-    CallToolRequestParams, CallToolResult, CompleteRequestParams, CompleteResult, ErrorObject,
-    GetPromptRequestParams, InitializeRequestParams, InitializeResult, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, PaginatedRequestParams,
-    ProtocolVersion, ReadResourceRequestParams, SetLevelRequestParams, SubscribeRequestParams,
+    CompleteRequestParams, CompleteResult, ErrorObject, InitializeRequestParams, InitializeResult,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ProtocolVersion, SetLevelRequestParams, SubscribeRequestParams,
     UnsubscribeRequestParams, error_code, method,
 };
 use serde::Serialize;
@@ -18,7 +15,6 @@ use serde_json::value::RawValue;
 
 use crate::pagination::page;
 use crate::server::{Server, SessionEntry, lock, read};
-use crate::tool::ToolError;
 
 pub(crate) struct SessionHandler {
     pub(crate) server: Server,
@@ -34,39 +30,6 @@ impl Drop for SessionHandler {
 
 fn encode<T: Serialize>(value: &T) -> Result<Box<RawValue>, ErrorObject> {
     to_raw(value).map_err(|_| ErrorObject::internal())
-}
-
-/// `tools/call` params with the arguments left raw, so they are parsed once, straight into the
-/// tool's own type. The other fields are checked as [`CallToolRequestParams`] checks them.
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct CallParams<'a> {
-    #[serde(borrow)]
-    name: std::borrow::Cow<'a, str>,
-    #[serde(borrow, default)]
-    arguments: Option<&'a RawValue>,
-    #[serde(rename = "_meta", default)]
-    _meta: Option<mcp_http_proto::Meta>,
-    #[serde(rename = "task", default)]
-    _task: Option<mcp_http_proto::TaskMetadata>,
-    #[serde(rename = "inputResponses", default)]
-    _input_responses: Option<mcp_http_proto::InputResponses>,
-    #[serde(rename = "requestState", default)]
-    _request_state: Option<String>,
-}
-
-fn call_params(request: &Request) -> Result<CallParams<'_>, ErrorObject> {
-    let text = request.params.as_deref().map_or("{}", RawValue::get);
-    match serde_json::from_str::<CallParams<'_>>(text) {
-        Ok(params) if params.arguments.is_none_or(|a| a.get().starts_with('{')) => Ok(params),
-        // The slow path only names the offending field, exactly as every other method does.
-        _ => match request.params_as::<CallToolRequestParams>() {
-            Err(error) => Err(error),
-            Ok(_) => Err(ErrorObject::invalid_params(
-                "Invalid params: arguments must be a JSON object",
-            )),
-        },
-    }
 }
 
 fn empty() -> Result<Box<RawValue>, ErrorObject> {
@@ -145,28 +108,9 @@ async fn dispatch(
             result.next_cursor = next_cursor;
             encode(&result)
         }
+        // MR-1: the three methods whose handlers may need input from the client.
         method::TOOLS_CALL if caps.tools.is_some() => {
-            let params = call_params(&request)?;
-            // Only the function is cloned: the tool's description and schema stay put.
-            let call = read(&inner.tools)
-                .get(params.name.as_ref())
-                .map(|t| t.call.clone());
-            let Some(call) = call else {
-                // TL-4a: an unknown tool is a protocol error.
-                return Err(ErrorObject::invalid_params(format!(
-                    "Invalid params: unknown tool `{}`",
-                    params.name
-                )));
-            };
-            let result = match call(params.arguments, ctx).await {
-                Ok(result) => result,
-                Err(ToolError::Rpc(error)) => return Err(error),
-                // Legacy era: a request to the client that failed is the tool's failure, told
-                // to the model (TL-4).
-                Err(ToolError::Request(error)) => CallToolResult::error(error.to_string()),
-                Err(other) => CallToolResult::error(other.to_string()),
-            };
-            encode(&result)
+            crate::input::call_tool(&server, &request, ctx).await
         }
         method::RESOURCES_LIST if caps.resources.is_some() => {
             let params: PaginatedRequestParams = request.params_as()?;
@@ -192,18 +136,7 @@ async fn dispatch(
             encode(&result)
         }
         method::RESOURCES_READ if caps.resources.is_some() => {
-            let params: ReadResourceRequestParams = request.params_as()?;
-            let fixed = read(&inner.resources).get(&params.uri).cloned();
-            if let Some(resource) = fixed {
-                return encode(&(resource.read)(params.uri, ctx).await?);
-            }
-            let matched = read(&inner.templates)
-                .iter()
-                .find_map(|t| t.matcher.matches(&params.uri).map(|vars| (t.clone(), vars)));
-            match matched {
-                Some((template, vars)) => encode(&(template.read)(params.uri, vars, ctx).await?),
-                None => Err(resource_not_found(&params.uri, version)),
-            }
+            crate::input::read_resource(&server, &request, ctx, version).await
         }
         method::RESOURCES_SUBSCRIBE
             if caps.resources.as_ref().and_then(|r| r.subscribe) == Some(true) =>
@@ -232,18 +165,7 @@ async fn dispatch(
             encode(&result)
         }
         method::PROMPTS_GET if caps.prompts.is_some() => {
-            let params: GetPromptRequestParams = request.params_as()?;
-            let prompt = read(&inner.prompts).get(&params.name).cloned();
-            let Some(prompt) = prompt else {
-                return Err(ErrorObject::invalid_params(format!(
-                    "Invalid params: unknown prompt `{}`",
-                    params.name
-                )));
-            };
-            let args: HashMap<String, String> =
-                params.arguments.unwrap_or_default().into_iter().collect();
-            prompt.check_arguments(&args)?;
-            encode(&(prompt.get)(args, ctx).await?)
+            crate::input::get_prompt(&server, &request, ctx).await
         }
         method::COMPLETION_COMPLETE if caps.completions.is_some() => {
             let params: CompleteRequestParams = request.params_as()?;
@@ -263,7 +185,7 @@ async fn dispatch(
 }
 
 /// An unknown resource: -32002 up to 2025-11-25, -32602 from 2026-07-28 (checklist 3.2).
-fn resource_not_found(uri: &str, version: ProtocolVersion) -> ErrorObject {
+pub(crate) fn resource_not_found(uri: &str, version: ProtocolVersion) -> ErrorObject {
     let code = if version.is_legacy() {
         error_code::RESOURCE_NOT_FOUND
     } else {

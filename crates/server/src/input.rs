@@ -1,0 +1,169 @@
+//! `tools/call`, `prompts/get` and `resources/read`: the methods whose handlers may need input
+//! from the client (MR-1). Each runs its handler through the core engine
+//! ([`mcp_http_core::run_with_input`]), so a handler written once serves both eras: in a legacy
+//! session `ctx.elicit(..)` and its kin are real requests and an explicit input-required answer
+//! becomes real requests (MR-3); in 2026-07-28 they become `InputRequiredResult`s with a sealed
+//! `requestState` (the server's [`RequestStates`]).
+
+use std::collections::{BTreeMap, HashMap};
+
+use mcp_http_core::{InputScope, RequestContext, RequestError, RequestStates, run_with_input};
+use mcp_http_proto::jsonrpc::{Request, to_raw};
+use mcp_http_proto::{CallToolRequestParams, CallToolResult, ErrorObject, ProtocolVersion, method};
+use serde::Serialize;
+use serde_json::value::RawValue;
+
+use crate::registry::HandlerError;
+use crate::server::{Server, read};
+use crate::tool::ToolError;
+
+fn encode<T: Serialize>(value: &T) -> Result<Box<RawValue>, ErrorObject> {
+    to_raw(value).map_err(|_| ErrorObject::internal())
+}
+
+/// `tools/call` params with the arguments left raw, so they are parsed once, straight into the
+/// tool's own type. The other fields are checked as [`CallToolRequestParams`] checks them,
+/// except the MRTR members: a malformed answer is asked for again, not refused (MR-1).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CallParams<'a> {
+    #[serde(borrow)]
+    name: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
+    #[serde(rename = "_meta", default)]
+    _meta: Option<mcp_http_proto::Meta>,
+    #[serde(rename = "task", default)]
+    _task: Option<mcp_http_proto::TaskMetadata>,
+}
+
+fn call_params(request: &Request) -> Result<CallParams<'_>, ErrorObject> {
+    let text = request.params.as_deref().map_or("{}", RawValue::get);
+    match serde_json::from_str::<CallParams<'_>>(text) {
+        Ok(params) if params.arguments.is_none_or(|a| a.get().starts_with('{')) => Ok(params),
+        // The slow path only names the offending field, exactly as every other method does.
+        _ => match request.params_as::<CallToolRequestParams>() {
+            Err(error) => Err(error),
+            Ok(_) => Err(ErrorObject::invalid_params(
+                "Invalid params: arguments must be a JSON object",
+            )),
+        },
+    }
+}
+
+/// `tools/call`.
+pub(crate) async fn call_tool(
+    server: &Server,
+    request: &Request,
+    ctx: RequestContext,
+) -> Result<Box<RawValue>, ErrorObject> {
+    let inner = &server.inner;
+    let params = call_params(request)?;
+    // Only the function is cloned: the tool's description and schema stay put.
+    let call = read(&inner.tools)
+        .get(params.name.as_ref())
+        .map(|t| t.call.clone());
+    let Some(call) = call else {
+        // TL-4a: an unknown tool is a protocol error.
+        return Err(ErrorObject::invalid_params(format!(
+            "Invalid params: unknown tool `{}`",
+            params.name
+        )));
+    };
+    let scope = InputScope::new(method::TOOLS_CALL, &params.name, request.params.as_deref());
+    let run = || {
+        let result = call(params.arguments, ctx.clone());
+        async move {
+            result
+                .await
+                .and_then(|r| encode(&r).map_err(ToolError::Rpc))
+        }
+    };
+    match run_with_input(&ctx, scope, &inner.request_states, run).await? {
+        Ok(result) => Ok(result),
+        Err(ToolError::Rpc(error)) => Err(error),
+        // Asked for input outside the engine's reach (a context of another request): the
+        // server's fault, never an isError result (MR-1).
+        Err(ToolError::Request(RequestError::InputRequired)) => Err(ErrorObject::internal()),
+        // A request to the client that failed is the tool's failure, told to the model (TL-4).
+        Err(ToolError::Request(error)) => encode(&CallToolResult::error(error.to_string())),
+        Err(other) => encode(&CallToolResult::error(other.to_string())),
+    }
+}
+
+/// The failure of a prompt or resource handler as answered: its JSON-RPC error, or for a
+/// request to the client that failed, [`RequestError::to_error_object`].
+fn answer(outcome: Result<Box<RawValue>, HandlerError>) -> Result<Box<RawValue>, ErrorObject> {
+    outcome.map_err(ErrorObject::from)
+}
+
+/// `prompts/get` params, without the MRTR members (read by the engine, leniently).
+#[derive(serde::Deserialize)]
+struct PromptParams {
+    name: String,
+    #[serde(default)]
+    arguments: Option<BTreeMap<String, String>>,
+}
+
+/// `prompts/get`.
+pub(crate) async fn get_prompt(
+    server: &Server,
+    request: &Request,
+    ctx: RequestContext,
+) -> Result<Box<RawValue>, ErrorObject> {
+    let params: PromptParams = request.params_as()?;
+    let prompt = read(&server.inner.prompts).get(&params.name).cloned();
+    let Some(prompt) = prompt else {
+        return Err(ErrorObject::invalid_params(format!(
+            "Invalid params: unknown prompt `{}`",
+            params.name
+        )));
+    };
+    let args: HashMap<String, String> = params.arguments.unwrap_or_default().into_iter().collect();
+    prompt.check_arguments(&args)?;
+    let scope = InputScope::new(method::PROMPTS_GET, &params.name, request.params.as_deref());
+    let run = || {
+        let result = (prompt.get)(args.clone(), ctx.clone());
+        async move { result.await.and_then(|r| Ok(encode(&r)?)) }
+    };
+    answer(run_with_input(&ctx, scope, &server.inner.request_states, run).await?)
+}
+
+/// `resources/read` params, without the MRTR members (read by the engine, leniently).
+#[derive(serde::Deserialize)]
+struct ReadParams {
+    uri: String,
+}
+
+/// `resources/read`: a fixed resource, else the first template that matches the URI.
+pub(crate) async fn read_resource(
+    server: &Server,
+    request: &Request,
+    ctx: RequestContext,
+    version: ProtocolVersion,
+) -> Result<Box<RawValue>, ErrorObject> {
+    let inner = &server.inner;
+    let params: ReadParams = request.params_as()?;
+    let uri = params.uri.as_str();
+    let scope = InputScope::new(method::RESOURCES_READ, uri, request.params.as_deref());
+    let states: &RequestStates = &inner.request_states;
+    let fixed = read(&inner.resources).get(uri).map(|r| r.read.clone());
+    if let Some(read_fn) = fixed {
+        let run = || {
+            let result = read_fn(params.uri.clone(), ctx.clone());
+            async move { result.await.and_then(|r| Ok(encode(&r)?)) }
+        };
+        return answer(run_with_input(&ctx, scope, states, run).await?);
+    }
+    let matched = read(&inner.templates)
+        .iter()
+        .find_map(|t| t.matcher.matches(uri).map(|vars| (t.read.clone(), vars)));
+    let Some((read_fn, vars)) = matched else {
+        return Err(crate::session::resource_not_found(uri, version));
+    };
+    let run = || {
+        let result = read_fn(params.uri.clone(), vars.clone(), ctx.clone());
+        async move { result.await.and_then(|r| Ok(encode(&r)?)) }
+    };
+    answer(run_with_input(&ctx, scope, states, run).await?)
+}
