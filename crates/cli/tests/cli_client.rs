@@ -104,7 +104,7 @@ async fn list_shows_each_kind_readably_and_as_json() {
         "{prompts:?}"
     );
     let json = mcp(&["list", url, "prompts", "--json"]).await.json();
-    assert_eq!(json["prompts"].as_array().unwrap().len(), 4);
+    assert_eq!(json["prompts"].as_array().unwrap().len(), 5);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -49,7 +49,7 @@ async fn exercise(mode: ResponseMode, stateless: bool) {
     client.ping().await.unwrap();
     assert!(client.list_all_tools().await.unwrap().len() >= 20);
     assert_eq!(client.list_all_resources().await.unwrap().len(), 3);
-    assert_eq!(client.list_all_prompts().await.unwrap().len(), 4);
+    assert_eq!(client.list_all_prompts().await.unwrap().len(), 5);
     assert_eq!(
         text(
             &client

@@ -346,6 +346,9 @@ pub(super) fn resource_update_tool(server: mcp_http_server::WeakServer) -> ToolD
     )
 }
 
+#[path = "mrtr.rs"]
+mod mrtr;
+
 pub(super) fn register(b: ServerBuilder) -> ServerBuilder {
-    practical_tools(conformance_tools(b))
+    mrtr::register(practical_tools(conformance_tools(b)))
 }

@@ -316,8 +316,19 @@ impl RequestContext {
         }
         round.asked = true;
         round.requests.extend(requests);
-        round.state_out = state;
+        if state.is_some() {
+            round.state_out = state;
+        }
         RequestError::InputRequired
+    }
+
+    /// Sets the handler's own state for the next round: if this run ends with an input-required
+    /// result (of any call: implicit, [`RequestContext::ask_all`] or
+    /// [`RequestContext::input_required`]), the state is sealed into its `requestState` and
+    /// comes back on the retry as [`RequestContext::request_state`]. Unused when the run
+    /// completes.
+    pub fn set_request_state(&self, state: impl Into<String>) {
+        self.round().get_or_insert_with(Box::default).state_out = Some(state.into());
     }
 
     /// Every answer this run was given (in 2026-07-28: earlier rounds' and this retry's), each
