@@ -179,14 +179,12 @@ impl Modern {
             json!({"jsonrpc": "2.0", "id": self.next, "method": method, "params": params});
         let outbound = Outbound::new(request.to_string().into(), OutboundKind::Request);
         self.sink.send(outbound).await.unwrap();
-        loop {
-            let next = tokio::time::timeout(Duration::from_secs(2), self.stream.next());
-            match next.await.unwrap().unwrap() {
-                Ok(Message::Response(Response { outcome, .. })) => {
-                    return outcome.map(|raw| serde_json::from_str(raw.get()).unwrap());
-                }
-                other => panic!("a modern request sends no request or notification: {other:?}"),
+        let next = tokio::time::timeout(Duration::from_secs(2), self.stream.next());
+        match next.await.unwrap().unwrap() {
+            Ok(Message::Response(Response { outcome, .. })) => {
+                outcome.map(|raw| serde_json::from_str(raw.get()).unwrap())
             }
+            other => panic!("a modern request sends no request or notification: {other:?}"),
         }
     }
 }
