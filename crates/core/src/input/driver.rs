@@ -179,7 +179,9 @@ where
         return Ok(outcome);
     }
     let kept = round.kept_answers();
-    let state = match (kept.is_empty(), round.state_out.take()) {
+    // The handler's state stays until it sets another.
+    let handler_state = round.state_out.take().or(round.state_in.take());
+    let state = match (kept.is_empty(), handler_state) {
         (true, None) => None,
         (_, handler_state) => {
             let bound = binding.get_or_insert_with(|| scope.binding(ctx));
@@ -232,7 +234,7 @@ where
         }
         *ctx.round() = Some(Box::new(Round {
             answers: answers.clone(),
-            state_in: round.state_out.take(),
+            state_in: round.state_out.take().or(round.state_in.take()),
             ..Round::default()
         }));
     }

@@ -325,8 +325,8 @@ impl RequestContext {
     /// Sets the handler's own state for the next round: if this run ends with an input-required
     /// result (of any call: implicit, [`RequestContext::ask_all`] or
     /// [`RequestContext::input_required`]), the state is sealed into its `requestState` and
-    /// comes back on the retry as [`RequestContext::request_state`]. Unused when the run
-    /// completes.
+    /// comes back on the retry as [`RequestContext::request_state`], and on later rounds until the
+    /// handler sets another. Unused when the run completes.
     pub fn set_request_state(&self, state: impl Into<String>) {
         self.round().get_or_insert_with(Box::default).state_out = Some(state.into());
     }

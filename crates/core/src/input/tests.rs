@@ -488,3 +488,46 @@ async fn ask_all_is_one_round_in_modern_and_concurrent_requests_in_legacy() {
     let round = ctx.round().take().unwrap();
     assert_eq!(round.requests.len(), 3);
 }
+
+#[tokio::test]
+async fn the_handlers_state_stays_until_it_sets_another() {
+    let (peer, _client) = peers(
+        ProtocolVersion::V2026_07_28,
+        serde_json::from_str(ALL).unwrap(),
+    );
+    let states = keys();
+    // Sets its state in the first round only, then asks twice.
+    let handler = |ctx: RequestContext| async move {
+        if ctx.request_state().is_none() {
+            ctx.set_request_state("first");
+        }
+        let a = ctx.roots().await?;
+        let b = ctx.roots().await?;
+        let text = format!(
+            "{:?} {} {}",
+            ctx.request_state(),
+            a.roots.len(),
+            b.roots.len()
+        );
+        Ok::<_, RequestError>(serde_json::value::to_raw_value(&text).unwrap())
+    };
+    let mut params = json!({"name": "s"});
+    let mut last = Value::Null;
+    for key in ["roots-0", "roots-1", ""] {
+        let raw = serde_json::value::to_raw_value(&params).unwrap();
+        let ctx = new_ctx(&peer, None);
+        let scope = InputScope::new("tools/call", "s", Some(&raw));
+        let answer = run_with_input(&ctx, scope, &states, || handler(ctx.clone())).await;
+        last = serde_json::from_str(answer.unwrap().unwrap().get()).unwrap();
+        if key.is_empty() {
+            break;
+        }
+        assert!(last["requestState"].is_string(), "{last}");
+        params = json!({
+            "name": "s",
+            "requestState": last["requestState"],
+            "inputResponses": {key: {"roots": []}},
+        });
+    }
+    assert_eq!(last, json!("Some(\"first\") 0 0"));
+}
