@@ -79,7 +79,7 @@ pub(crate) async fn call_tool(
                 .and_then(|r| encode(&r).map_err(ToolError::Rpc))
         }
     };
-    match run_with_input(&ctx, scope, &inner.request_states, run).await? {
+    match run_with_input(&ctx, &scope, &inner.request_states, run).await? {
         Ok(result) => Ok(result),
         Err(ToolError::Rpc(error)) => Err(error),
         // Asked for input outside the engine's reach (a context of another request): the
@@ -126,7 +126,7 @@ pub(crate) async fn get_prompt(
         let result = (prompt.get)(args.clone(), ctx.clone());
         async move { result.await.and_then(|r| Ok(encode(&r)?)) }
     };
-    answer(run_with_input(&ctx, scope, &server.inner.request_states, run).await?)
+    answer(run_with_input(&ctx, &scope, &server.inner.request_states, run).await?)
 }
 
 /// `resources/read` params, without the MRTR members (read by the engine, leniently).
@@ -153,7 +153,7 @@ pub(crate) async fn read_resource(
             let result = read_fn(params.uri.clone(), ctx.clone());
             async move { result.await.and_then(|r| Ok(encode(&r)?)) }
         };
-        return answer(run_with_input(&ctx, scope, states, run).await?);
+        return answer(run_with_input(&ctx, &scope, states, run).await?);
     }
     let matched = read(&inner.templates)
         .iter()
@@ -165,5 +165,5 @@ pub(crate) async fn read_resource(
         let result = read_fn(params.uri.clone(), vars.clone(), ctx.clone());
         async move { result.await.and_then(|r| Ok(encode(&r)?)) }
     };
-    answer(run_with_input(&ctx, scope, states, run).await?)
+    answer(run_with_input(&ctx, &scope, states, run).await?)
 }

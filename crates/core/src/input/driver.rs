@@ -99,7 +99,7 @@ impl Retry {
 /// scan of its params and one uncontended lock.
 pub async fn run_with_input<E, F, Fut>(
     ctx: &RequestContext,
-    scope: InputScope<'_>,
+    scope: &InputScope<'_>,
     states: &RequestStates,
     mut run: F,
 ) -> Result<Result<Box<RawValue>, E>, ErrorObject>
@@ -111,65 +111,48 @@ where
     if !method::allows_input_required(scope.method) {
         return Ok(run().await);
     }
-    if ctx.is_modern() {
-        modern(ctx, scope, states, run).await
-    } else {
-        legacy(ctx, run).await
-    }
-}
-
-async fn modern<E, F, Fut>(
-    ctx: &RequestContext,
-    scope: InputScope<'_>,
-    states: &RequestStates,
-    mut run: F,
-) -> Result<Result<Box<RawValue>, E>, ErrorObject>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Box<RawValue>, E>>,
-{
-    let mut binding = None;
-    let mut release = None;
-    if let Some(retry) = Retry::of(scope.params)? {
-        let mut round = Round::default();
-        if let Some(text) = &retry.request_state {
-            let bound = binding.insert(scope.binding(ctx));
-            let claims = states.open(text, bound).map_err(|reason| {
-                tracing::debug!(?reason, "requestState refused");
-                invalid_state()
-            })?;
-            let Some((nonce, expires_at)) = claims.nonce() else {
-                tracing::debug!("requestState refused: no nonce");
-                return Err(invalid_state());
-            };
-            // MR-2: each state is accepted once.
-            if !states.used_states().first_use(nonce, expires_at).await {
-                tracing::debug!(%nonce, "requestState refused: already used");
-                return Err(invalid_state());
-            }
-            release = Some(Release {
-                used: states.used_states().clone(),
-                nonce,
-                armed: true,
-            });
-            round.answers = claims.r;
-            round.state_in = claims.s;
-        }
-        // This retry's answers win over earlier rounds' under the same key; answers nobody
-        // asks for are never read (MR-1).
-        round
-            .answers
-            .extend(retry.input_responses.unwrap_or_default());
-        *ctx.round() = Some(Box::new(round));
-    }
+    let modern = ctx.is_modern();
+    // A retry is rare next to a first call: its opening is boxed, so that the future of every
+    // request does not carry its state.
+    let opening = match modern {
+        true => Retry::of(scope.params)?.map(|retry| Box::pin(open(ctx, scope, states, retry))),
+        false => None,
+    };
+    let mut opened = match opening {
+        Some(opening) => Some(opening.await?),
+        None => None,
+    };
     let outcome = run().await;
     // Answered: the use of the state stands.
-    if let Some(release) = release.as_mut() {
+    if let Some(release) = opened.as_mut().and_then(|o| o.release.as_mut()) {
         release.armed = false;
     }
-    let Some(mut round) = ctx.round().take() else {
+    let Some(round) = ctx.round().take() else {
         return Ok(outcome);
     };
+    if modern {
+        return finish_modern(ctx, scope, states, opened, round, outcome);
+    }
+    if !round.asked {
+        return Ok(outcome);
+    }
+    // Not kept in this future across the shim's.
+    drop(outcome);
+    // MR-3: rare, and its future is large: boxed.
+    Box::pin(legacy(ctx, &mut run, round)).await
+}
+
+/// The answer of a 2026-07-28 run that asked for input or was given some: -32021 when it failed
+/// for want of a capability (M-3), an `InputRequiredResult` with a freshly sealed state when it
+/// asked, else its own outcome.
+fn finish_modern<E>(
+    ctx: &RequestContext,
+    scope: &InputScope<'_>,
+    states: &RequestStates,
+    opened: Option<Box<Opened>>,
+    mut round: Box<Round>,
+    outcome: Result<Box<RawValue>, E>,
+) -> Result<Result<Box<RawValue>, E>, ErrorObject> {
     if let Some(missing) = round.missing.take()
         && outcome.is_err()
     {
@@ -184,9 +167,12 @@ where
     let state = match (kept.is_empty(), handler_state) {
         (true, None) => None,
         (_, handler_state) => {
-            let bound = binding.get_or_insert_with(|| scope.binding(ctx));
+            let binding = match opened.and_then(|o| o.binding) {
+                Some(binding) => binding,
+                None => scope.binding(ctx),
+            };
             let sealed = states
-                .seal(bound.claims(kept, handler_state))
+                .seal(binding.claims(kept, handler_state))
                 .map_err(|reason| {
                     tracing::warn!(?reason, "a requestState could not be sealed");
                     ErrorObject::internal()
@@ -203,9 +189,63 @@ where
         .map_err(|_| ErrorObject::internal())
 }
 
+/// What opening a retry left for after the run: the binding (to seal the next state) and the
+/// use of the state (given back if the run is dropped before it answers).
+#[derive(Default)]
+struct Opened {
+    binding: Option<Binding>,
+    release: Option<Release>,
+}
+
+/// Opens a retry: checks its `requestState` (MR-1, MR-2) and hands the handler the answers of
+/// earlier rounds and of this retry.
+async fn open(
+    ctx: &RequestContext,
+    scope: &InputScope<'_>,
+    states: &RequestStates,
+    retry: Retry,
+) -> Result<Box<Opened>, ErrorObject> {
+    let mut opened = Box::<Opened>::default();
+    let mut round = Round::default();
+    if let Some(text) = &retry.request_state {
+        let bound = opened.binding.insert(scope.binding(ctx));
+        let claims = states.open(text, bound).map_err(|reason| {
+            tracing::debug!(?reason, "requestState refused");
+            invalid_state()
+        })?;
+        let Some((nonce, expires_at)) = claims.nonce() else {
+            tracing::debug!("requestState refused: no nonce");
+            return Err(invalid_state());
+        };
+        // MR-2: each state is accepted once.
+        if !states.used_states().first_use(nonce, expires_at).await {
+            tracing::debug!(%nonce, "requestState refused: already used");
+            return Err(invalid_state());
+        }
+        opened.release = Some(Release {
+            used: states.used_states().clone(),
+            nonce,
+            armed: true,
+        });
+        round.answers = claims.r;
+        round.state_in = claims.s;
+    }
+    // This retry's answers win over earlier rounds' under the same key; answers nobody asks for
+    // are never read (MR-1).
+    round
+        .answers
+        .extend(retry.input_responses.unwrap_or_default());
+    *ctx.round() = Some(Box::new(round));
+    Ok(opened)
+}
+
+/// The legacy shim (MR-3): the handler answered input-required (`round`); its inputs become real
+/// requests to the client and the handler runs again with the answers, until it answers
+/// otherwise or [`MAX_LEGACY_ROUNDS`] rounds have passed.
 async fn legacy<E, F, Fut>(
     ctx: &RequestContext,
-    mut run: F,
+    run: &mut F,
+    mut round: Box<Round>,
 ) -> Result<Result<Box<RawValue>, E>, ErrorObject>
 where
     E: From<RequestError>,
@@ -213,18 +253,7 @@ where
     Fut: Future<Output = Result<Box<RawValue>, E>>,
 {
     let mut answers = Map::new();
-    for rounds in 0..=MAX_LEGACY_ROUNDS {
-        let outcome = run().await;
-        let Some(mut round) = ctx.round().take() else {
-            return Ok(outcome);
-        };
-        if !round.asked {
-            return Ok(outcome);
-        }
-        if rounds == MAX_LEGACY_ROUNDS {
-            break;
-        }
-        // MR-3: the handler's input-required answer becomes real requests to the client.
+    for _ in 0..MAX_LEGACY_ROUNDS {
         let given = match ctx.send_inputs(std::mem::take(&mut round.requests)).await {
             Ok(given) => given,
             Err(error) => return Ok(Err(E::from(error))),
@@ -237,6 +266,11 @@ where
             state_in: round.state_out.take().or(round.state_in.take()),
             ..Round::default()
         }));
+        let outcome = run().await;
+        round = match ctx.round().take() {
+            Some(next) if next.asked => next,
+            _ => return Ok(outcome),
+        };
     }
     tracing::warn!(
         rounds = MAX_LEGACY_ROUNDS,

@@ -110,7 +110,7 @@ async fn call(
     let raw = serde_json::value::to_raw_value(&params).unwrap();
     let ctx = new_ctx(peer, principal);
     let scope = InputScope::new("tools/call", "three", Some(&raw));
-    let outcome = run_with_input(&ctx, scope, states, || three(ctx.clone())).await?;
+    let outcome = run_with_input(&ctx, &scope, states, || three(ctx.clone())).await?;
     let answer = outcome.map_err(|e| e.to_error_object())?;
     assert!(ctx.round().is_none(), "nothing is left for a later run");
     Ok(serde_json::from_str(answer.get()).unwrap())
@@ -272,7 +272,7 @@ async fn a_state_whose_retry_was_cancelled_can_be_sent_again() {
     let ctx = new_ctx(&peer, None);
     let scope = InputScope::new("tools/call", "three", Some(&params));
     let never = || async { std::future::pending::<Result<Box<RawValue>, RequestError>>().await };
-    let run = run_with_input(&ctx, scope, &states, never);
+    let run = run_with_input(&ctx, &scope, &states, never);
     assert!(
         tokio::time::timeout(std::time::Duration::from_millis(20), run)
             .await
@@ -316,7 +316,9 @@ async fn an_undeclared_capability_is_answered_minus_32021_whatever_asked_for_it(
             Err::<Box<RawValue>, _>(ctx.input_required(asks, Some("s".into())))
         }
     };
-    let error = run_with_input(&ctx, scope, &states, run).await.unwrap_err();
+    let error = run_with_input(&ctx, &scope, &states, run)
+        .await
+        .unwrap_err();
     assert_eq!(
         error.data,
         Some(json!({"requiredCapabilities": {"roots": {}}}))
@@ -334,7 +336,7 @@ async fn an_undeclared_capability_is_answered_minus_32021_whatever_asked_for_it(
             }
         }
     };
-    let answer = run_with_input(&ctx, scope, &states, fallback)
+    let answer = run_with_input(&ctx, &scope, &states, fallback)
         .await
         .unwrap();
     assert_eq!(answer.unwrap().get(), "{\"fallback\":true}");
@@ -353,7 +355,7 @@ async fn a_request_that_asks_for_nothing_allocates_no_round() {
             Ok::<_, RequestError>(RawValue::from_string("{}".into()).unwrap())
         }
     };
-    let answer = run_with_input(&ctx, scope, &RequestStates::default(), run).await;
+    let answer = run_with_input(&ctx, &scope, &RequestStates::default(), run).await;
     assert_eq!(answer.unwrap().unwrap().get(), "{}");
     assert!(ctx.round().is_none());
 }
@@ -392,7 +394,7 @@ async fn an_explicit_input_required_result_serves_both_eras() {
     );
     let ctx = new_ctx(&legacy, None);
     let run = || explicit(ctx.clone(), runs.clone());
-    let answer = run_with_input(&ctx, scope, &states, run)
+    let answer = run_with_input(&ctx, &scope, &states, run)
         .await
         .unwrap()
         .unwrap();
@@ -406,7 +408,7 @@ async fn an_explicit_input_required_result_serves_both_eras() {
     );
     let ctx = new_ctx(&modern, None);
     let run = || explicit(ctx.clone(), runs.clone());
-    let answer = run_with_input(&ctx, scope, &states, run)
+    let answer = run_with_input(&ctx, &scope, &states, run)
         .await
         .unwrap()
         .unwrap();
@@ -418,7 +420,7 @@ async fn an_explicit_input_required_result_serves_both_eras() {
     let scope = InputScope::new("tools/call", "x", Some(&raw));
     let ctx = new_ctx(&modern, None);
     let run = || explicit(ctx.clone(), runs.clone());
-    let answer = run_with_input(&ctx, scope, &states, run)
+    let answer = run_with_input(&ctx, &scope, &states, run)
         .await
         .unwrap()
         .unwrap();
@@ -445,7 +447,9 @@ async fn a_legacy_handler_that_keeps_asking_stops_after_eight_rounds() {
             Err::<Box<RawValue>, _>(ctx.input_required(asks, None))
         }
     };
-    let error = run_with_input(&ctx, scope, &keys(), run).await.unwrap_err();
+    let error = run_with_input(&ctx, &scope, &keys(), run)
+        .await
+        .unwrap_err();
     assert_eq!(error.code, -32603);
     assert_eq!(runs.load(Ordering::SeqCst), MAX_LEGACY_ROUNDS + 1);
 }
@@ -517,7 +521,7 @@ async fn the_handlers_state_stays_until_it_sets_another() {
         let raw = serde_json::value::to_raw_value(&params).unwrap();
         let ctx = new_ctx(&peer, None);
         let scope = InputScope::new("tools/call", "s", Some(&raw));
-        let answer = run_with_input(&ctx, scope, &states, || handler(ctx.clone())).await;
+        let answer = run_with_input(&ctx, &scope, &states, || handler(ctx.clone())).await;
         last = serde_json::from_str(answer.unwrap().unwrap().get()).unwrap();
         if key.is_empty() {
             break;
@@ -530,4 +534,31 @@ async fn the_handlers_state_stays_until_it_sets_another() {
         });
     }
     assert_eq!(last, json!("Some(\"first\") 0 0"));
+}
+
+/// The quick path stays small: a request future is moved once per request (ARCHITECTURE.md,
+/// "Small request futures"); the retry's opening and the legacy shim are boxed.
+#[test]
+fn the_engine_adds_little_to_a_request_future() {
+    let (a, _b) = crate::memory::pair();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let _guard = runtime.enter();
+    let peer = Peer::connect(a, Arc::new(Client), PeerConfig::default());
+    let ctx = new_ctx(&peer, None);
+    let states = RequestStates::default();
+    let run = || async { Ok::<_, RequestError>(RawValue::from_string("{}".into()).unwrap()) };
+    let alone = std::mem::size_of_val(&run());
+    let driven = std::mem::size_of_val(&run_with_input(
+        &ctx,
+        &InputScope::new("tools/call", "t", None),
+        &states,
+        run,
+    ));
+    assert!(
+        driven <= alone + 80,
+        "the engine adds {} bytes",
+        driven - alone
+    );
 }
