@@ -127,11 +127,11 @@ where
     if let Some(release) = opened.as_mut().and_then(|o| o.release.as_mut()) {
         release.armed = false;
     }
-    let Some(round) = ctx.round().take() else {
+    let Some(mut round) = ctx.round().take() else {
         return Ok(outcome);
     };
     if modern {
-        return finish_modern(ctx, scope, states, opened, round, outcome);
+        return finish_modern(ctx, scope, states, opened, &mut round, outcome);
     }
     if !round.asked {
         return Ok(outcome);
@@ -150,7 +150,7 @@ fn finish_modern<E>(
     scope: &InputScope<'_>,
     states: &RequestStates,
     opened: Option<Box<Opened>>,
-    mut round: Box<Round>,
+    round: &mut Round,
     outcome: Result<Box<RawValue>, E>,
 ) -> Result<Result<Box<RawValue>, E>, ErrorObject> {
     if let Some(missing) = round.missing.take()
