@@ -30,6 +30,7 @@ mod session;
 mod tool;
 mod uri_template;
 
+pub use mcp_http_core::request_state::{RequestStateKeys, RequestStates};
 pub use mcp_http_core::{RequestContext, RequestError};
 pub use mcp_http_proto as proto;
 pub use registry::{HandlerError, PromptDef, ResourceDef, TemplateDef};
