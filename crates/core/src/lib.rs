@@ -16,6 +16,7 @@ pub mod factory;
 pub mod lifecycle;
 pub mod memory;
 pub mod options;
+pub mod param_headers;
 pub mod peer;
 mod request_name;
 pub mod sync;
@@ -26,6 +27,7 @@ pub use error::RequestError;
 pub use factory::{Broadcast, Broadcaster, HandlerFactory};
 pub use lifecycle::{SessionState, SharedClient};
 pub use options::{ProgressUpdate, RequestOptions};
+pub use param_headers::ParamHeaders;
 pub use peer::{Handler, Peer, PeerConfig};
 pub use tokio_util::sync::CancellationToken;
 pub use transport::{

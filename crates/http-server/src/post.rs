@@ -107,6 +107,13 @@ impl StreamableHttpService {
             Err(_) => return Err(Rejection::BodyUnreadable),
         };
         let parsed = Parsed::parse(&bytes).map_err(Rejection::InvalidMessage)?;
+        if config.eras.modern() && crate::modern::route(&parts.headers, &parsed, config.eras)? {
+            let extensions = std::mem::take(&mut parts.extensions);
+            let Parsed::Single(message) = parsed else {
+                return Err(Rejection::ModernBatch);
+            };
+            return Box::pin(self.post_modern(parts, message, extensions)).await;
+        }
         if config.stateless {
             // No session to bind to a principal; handlers still see the extensions.
             let extensions = std::mem::take(&mut parts.extensions);
@@ -190,7 +197,7 @@ impl StreamableHttpService {
 
     /// Runs a request and answers its POST with JSON or SSE, as the response mode says. With
     /// `until_response` the choice waits for the response itself, whatever came before it.
-    async fn answer(
+    pub(crate) async fn answer(
         &self,
         router: &Router,
         peer: &Peer,

@@ -21,7 +21,9 @@
 //! # let _ = server;
 //! ```
 
+mod modern;
 mod pagination;
+mod param_headers;
 mod registry;
 mod schema;
 mod server;
@@ -31,6 +33,8 @@ mod uri_template;
 
 pub use mcp_http_core::{RequestContext, RequestError};
 pub use mcp_http_proto as proto;
+pub use modern::CacheHint;
+pub use param_headers::HeaderAnnotationError;
 pub use registry::{HandlerError, PromptDef, ResourceDef, TemplateDef};
 pub use schema::{output_schema_of, schema_of};
 pub use server::{Server, ServerBuilder, WeakServer};

@@ -82,6 +82,9 @@ impl Handler for SessionHandler {
         let server = self.server.clone();
         let key = self.key;
         let require_initialize = self.require_initialize;
+        if ctx.peer().state().is_modern() {
+            return Box::pin(dispatch_modern(server, key, request, ctx));
+        }
         Box::pin(async move { dispatch(server, key, require_initialize, request, ctx).await })
     }
 
@@ -95,6 +98,27 @@ impl Handler for SessionHandler {
         }
         Box::pin(async {})
     }
+}
+
+/// A 2026-07-28 request: `server/discover`, else the legacy answer completed for the era
+/// (`resultType`, `serverInfo`, caching fields).
+async fn dispatch_modern(
+    server: Server,
+    key: u64,
+    request: Request,
+    ctx: RequestContext,
+) -> Result<Box<RawValue>, ErrorObject> {
+    let modern = &server.inner.modern;
+    if request.method == method::SERVER_DISCOVER {
+        return modern.discover(&server.inner);
+    }
+    let cacheable = crate::modern::CACHEABLE
+        .iter()
+        .find(|m| **m == request.method)
+        .copied()
+        .unwrap_or("");
+    let result = dispatch(server.clone(), key, false, request, ctx).await?;
+    Ok(server.inner.modern.complete(cacheable, result))
 }
 
 fn register(server: &Server, key: u64, peer: &Peer) {
@@ -150,14 +174,18 @@ async fn dispatch(
             // Only the function is cloned: the tool's description and schema stay put.
             let call = read(&inner.tools)
                 .get(params.name.as_ref())
-                .map(|t| t.call.clone());
-            let Some(call) = call else {
+                .map(|t| (t.call.clone(), t.headers.clone()));
+            let Some((call, headers)) = call else {
                 // TL-4a: an unknown tool is a protocol error.
                 return Err(ErrorObject::invalid_params(format!(
                     "Invalid params: unknown tool `{}`",
                     params.name
                 )));
             };
+            // H-10: in 2026-07-28 the transport hands over the Mcp-Param-* headers.
+            if let Some(sent) = ctx.extensions().get::<mcp_http_core::ParamHeaders>() {
+                crate::param_headers::check(&headers, sent, params.arguments)?;
+            }
             let result = match call(params.arguments, ctx).await {
                 Ok(result) => result,
                 Err(ToolError::Rpc(error)) => return Err(error),
