@@ -19,14 +19,14 @@ impl ParamHeaders {
 
     /// The raw value of `Mcp-Param-{name}` (names compare case-insensitively, H-7). `Err` when
     /// the header came more than once.
-    pub fn get(&self, name: &str) -> Result<Option<&str>, ()> {
+    pub fn get(&self, name: &str) -> Result<Option<&str>, RepeatedHeader> {
         let mut found = self
             .headers
             .iter()
             .filter(|(n, _)| n.eq_ignore_ascii_case(name));
         let first = found.next().map(|(_, v)| v.as_str());
         match found.next() {
-            Some(_) => Err(()),
+            Some(_) => Err(RepeatedHeader),
             None => Ok(first),
         }
     }
@@ -36,3 +36,15 @@ impl ParamHeaders {
         self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
 }
+
+/// An `Mcp-Param-*` header that came more than once: which value counts is unknowable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RepeatedHeader;
+
+impl std::fmt::Display for RepeatedHeader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the header appears more than once")
+    }
+}
+
+impl std::error::Error for RepeatedHeader {}

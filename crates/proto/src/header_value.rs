@@ -41,12 +41,12 @@ impl std::error::Error for HeaderValueError {}
 /// The value a header carries for `value`: itself, or the Base64 sentinel when it is not
 /// plain ASCII, has control characters or surrounding whitespace, or looks like the sentinel.
 pub fn encode(value: &str) -> Cow<'_, str> {
-    let plain = value
+    let visible = value
         .bytes()
-        .all(|b| b == b' ' || b == b'\t' || (0x21..0x7f).contains(&b))
-        && !value.starts_with([' ', '\t'])
-        && !value.ends_with([' ', '\t'])
-        && !(value.starts_with(PREFIX) && value.ends_with(SUFFIX));
+        .all(|b| b == b' ' || b == b'\t' || (0x21..0x7f).contains(&b));
+    let padded = value.starts_with([' ', '\t']) || value.ends_with([' ', '\t']);
+    let sentinel_like = value.starts_with(PREFIX) && value.ends_with(SUFFIX);
+    let plain = visible && !padded && !sentinel_like;
     if plain {
         Cow::Borrowed(value)
     } else {

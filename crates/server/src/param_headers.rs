@@ -156,7 +156,7 @@ pub(crate) fn check(
     for param in declared {
         let header = headers
             .get(&param.header)
-            .map_err(|()| mismatch(&param.header, "appears more than once"))?;
+            .map_err(|e| mismatch(&param.header, &e.to_string()))?;
         let body = arguments.get(&param.property).filter(|v| !v.is_null());
         match (header, body) {
             (None, None) => {}

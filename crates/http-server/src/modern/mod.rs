@@ -4,8 +4,9 @@
 //! **The body decides** ([`route`]). A request is modern when its `params._meta` names a
 //! protocol version, or when its method exists only in 2026-07-28 (`server/discover`,
 //! `subscriptions/listen`). A message that carries no such claim (a notification, a response,
-//! a request without `_meta`) is modern when its `MCP-Protocol-Version` header names a version
-//! that is not a legacy one and it names no session. Everything else is legacy, served exactly
+//! a request without `_meta`) is modern when its `MCP-Protocol-Version` header names a
+//! 2026-07-28-era version and it names no session (a header that names no version at all
+//! decides nothing: T-47 lets a legacy `initialize` carry anything there). Everything else is legacy, served exactly
 //! as before. The edge cases, each tested in `tests/modern.rs`:
 //!
 //! - a modern request with an `Mcp-Session-Id` (stale or live): the header is ignored (H-12);
@@ -43,13 +44,14 @@ use crate::rejection::Rejection;
 use crate::router::Router;
 use crate::service::{HttpResponse, SESSION_HEADER, StreamableHttpService, sse, status};
 
-/// Whether the `MCP-Protocol-Version` header names something other than a legacy version.
+/// Whether the `MCP-Protocol-Version` header names a 2026-07-28-era version. A value that is
+/// no version at all decides nothing (a legacy `initialize` may carry anything, T-47).
 fn modern_header(headers: &HeaderMap) -> bool {
     headers.get(ladder::VERSION_HEADER).is_some_and(|v| {
         v.to_str()
             .ok()
             .and_then(|v| ProtocolVersion::parse(v.trim()))
-            .is_none_or(|v| !v.is_legacy())
+            .is_some_and(|v| !v.is_legacy())
     })
 }
 
