@@ -550,3 +550,29 @@ async fn the_era_setting() {
     let (status, _) = modern(&http, url, &body(1, "tools/list", json!({}))).await;
     assert_eq!(status, 200);
 }
+
+#[tokio::test]
+async fn in_sse_mode_errors_keep_their_status_and_results_stream() {
+    let config = HttpConfig::default().response_mode(mcp_http_server_http::ResponseMode::Sse);
+    let server = start(config).await;
+    let (http, url) = (client(), server.url.as_str());
+    // The role's errors: an unknown method (404) and a missing Mcp-Param header (400).
+    let (status, a) = modern(&http, url, &body(1, "nope/nothing", json!({}))).await;
+    assert_eq!((status, code(&a)), (404, Some(-32601)), "{a}");
+    let call = body(
+        2,
+        "tools/call",
+        json!({"name": "test_x_mcp_header", "arguments": {"region": "eu"}}),
+    );
+    let response = send(&http, url, &call, &headers_for(&call)).await;
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let (status, a) = answer(response).await;
+    assert_eq!((status, code(&a)), (400, Some(-32020)), "{a}");
+    // A result is a stream of one event, without an event id (H-6).
+    let list = body(3, "tools/list", json!({}));
+    let response = send(&http, url, &list, &headers_for(&list)).await;
+    let mut events = SseReader::new(response);
+    let event = events.next().await.unwrap();
+    assert!(event.id.is_none());
+    assert!(event.json().unwrap()["result"]["tools"].is_array());
+}

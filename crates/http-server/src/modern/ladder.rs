@@ -7,7 +7,7 @@
 //! | envelope | `params._meta` is an object with `protocolVersion` (a string) and `clientCapabilities` (an object); `clientInfo` and `logLevel`, when present, are well formed (M-1, M-2) | 400 | -32602 |
 //! | headers | `MCP-Protocol-Version` and `Mcp-Method` present and equal to the body, `Mcp-Name` where the method names a target, values compared after removing optional whitespace and decoding the Base64 sentinel (H-7, H-8, H-9) | 400 | -32020 |
 //! | version | the version named is one this endpoint serves in this era (M-6) | 400 | -32022 with `data.supported` and `data.requested` |
-//! | method | the method exists in 2026-07-28 (H-11: removed ones such as `ping` and `initialize` too) | 404 | -32601 |
+//! | method | the method was not removed in 2026-07-28 (H-11: `ping`, `initialize`, `logging/setLevel`, ...); a method no version knows goes to the role, whose -32601 is 404 too | 404 | -32601 |
 //!
 //! Headers come before the version, as in the Python SDK and unlike the TypeScript SDK: a
 //! header that contradicts the body says the request was built wrong, whatever version it
@@ -98,6 +98,8 @@ struct Envelope<'a> {
     name: Option<&'a RawValue>,
     #[serde(borrow, default)]
     uri: Option<&'a RawValue>,
+    #[serde(rename = "taskId", borrow, default)]
+    task_id: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -180,8 +182,7 @@ pub(crate) fn check(request: &RpcRequest, headers: &HeaderMap) -> Result<Checked
                 }
             }
             Rung::Method => {
-                let known = method::available_in(&request.method, ProtocolVersion::V2026_07_28);
-                if !known {
+                if removed(&request.method) {
                     return Err(refuse(
                         rung,
                         format!("Method not found: {}", request.method),
@@ -235,6 +236,7 @@ fn envelope(text: &str) -> Result<EnvelopeFields<'_>, String> {
     let target = envelope
         .name
         .or(envelope.uri)
+        .or(envelope.task_id)
         .and_then(|t| serde_json::from_str::<Cow<'_, str>>(t.get()).ok());
     let checked = Checked {
         client_info,
@@ -244,12 +246,32 @@ fn envelope(text: &str) -> Result<EnvelopeFields<'_>, String> {
     Ok(((version, checked), target))
 }
 
-/// Whether `method` names a target that `Mcp-Name` must carry (H-7).
+/// Whether `method` names a target that `Mcp-Name` must carry (H-7; the tasks extension adds
+/// its task methods, whose target is `params.taskId`).
 fn names_target(method: &str) -> bool {
     matches!(
         method,
-        method::TOOLS_CALL | method::PROMPTS_GET | method::RESOURCES_READ
+        method::TOOLS_CALL
+            | method::PROMPTS_GET
+            | method::RESOURCES_READ
+            | method::TASKS_GET
+            | method::TASKS_CANCEL
+            | TASKS_UPDATE
     )
+}
+
+/// `tasks/update` (the tasks extension of 2026-07-28).
+const TASKS_UPDATE: &str = "tasks/update";
+
+/// Whether `method` is one 2026-07-28 removed (`initialize`, `ping`, `logging/setLevel`, ...).
+/// Methods no version knows go on to the role, which may serve them (an extension's) or answer
+/// -32601 itself (which is 404 too); the tasks namespace belongs to the tasks extension.
+fn removed(name: &str) -> bool {
+    !method::available_in(name, ProtocolVersion::V2026_07_28)
+        && !name.starts_with("tasks/")
+        && ProtocolVersion::LEGACY
+            .iter()
+            .any(|v| method::available_in(name, *v))
 }
 
 /// The headers rung (H-7, H-8).

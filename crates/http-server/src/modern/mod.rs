@@ -154,6 +154,25 @@ fn error_code(json: &[u8]) -> Option<i64> {
         .map(|e| e.code)
 }
 
+/// Whether a JSON answer is an error.
+pub(crate) fn is_error(json: &[u8]) -> bool {
+    error_code(json).is_some()
+}
+
+/// An SSE body of one event and nothing more (a modern answer in SSE mode: no event id, since
+/// a modern stream is never resumed).
+pub(crate) fn one_event(json: bytes::Bytes, config: &crate::HttpConfig) -> crate::ResponseBody {
+    let mut out = bytes::BytesMut::with_capacity(json.len() + 16);
+    crate::sse::put_event(&mut out, None, &json);
+    crate::ResponseBody::sse(
+        out.freeze(),
+        crate::queue::QueueRx::closed(),
+        config.keep_alive,
+        None,
+        None,
+    )
+}
+
 /// The HTTP status of a modern JSON answer: the method is unknown (404, H-11), a header or the
 /// version was wrong or a capability was missing (400, H-8, M-3, M-6), else 200.
 fn status_of(json: &[u8]) -> StatusCode {
@@ -230,7 +249,7 @@ impl StreamableHttpService {
         }
         let cancel = CancelOnClose(peer.downgrade());
         let mut response = self
-            .answer(&router, &peer, request, extensions, false)
+            .answer_as(&router, &peer, request, extensions, false, true)
             .await?;
         if response.headers().get(http::header::CONTENT_TYPE)
             == Some(&http::HeaderValue::from_static("application/json"))
