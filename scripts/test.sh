@@ -19,7 +19,7 @@ echo "== the HTTP tests again, each endpoint three instances over one memory sto
 # instance by design, so they are left out here: the session cap and the stream cap bound one
 # process's memory, and a duplicate in-flight request id is detected within one instance only.
 MCP_HTTP_TEST_INSTANCES=3 cargo test --locked -p mcp-http \
-  --test http_errors --test http_session_rules --test http_streams --test http_client \
+  --test http_errors --test http_session_rules --test http_streams --test http_client --test http_modern \
   --test cli_client --test bench_cmd -- \
   --skip session_cap_answers_503_with_retry_after \
   --skip duplicate_inflight_id_gets_an_error_not_a_hang \

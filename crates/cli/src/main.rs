@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use mcp_http_server_http::{HttpConfig, ResponseMode, StreamableHttpService};
+use mcp_http_server_http::{Eras, HttpConfig, ResponseMode, StreamableHttpService};
 
 /// mimalloc: a request allocates a few dozen small blocks, and glibc's malloc spent about 15% of
 /// the server's instructions on them (BENCHMARKS.md measures every server with the same one).
@@ -32,6 +32,16 @@ enum Response {
     Json,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum Era {
+    /// Legacy sessions (initialize) and 2026-07-28 requests, told apart per request.
+    Both,
+    /// Only legacy sessions (2025-11-25 and earlier).
+    Legacy,
+    /// Only 2026-07-28 requests (stateless, _meta on every request).
+    Modern,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the built-in MCP server over Streamable HTTP (or stdio with --stdio).
@@ -51,6 +61,9 @@ enum Command {
         /// How requests are answered.
         #[arg(long, value_enum, default_value = "adaptive")]
         response: Response,
+        /// Which protocol eras to serve on the endpoint.
+        #[arg(long, value_enum, default_value = "both")]
+        era: Era,
         /// A Host header value to accept besides loopback names (behind a reverse proxy).
         #[arg(long = "allowed-host", value_name = "HOST")]
         allowed_hosts: Vec<String>,
@@ -137,6 +150,7 @@ async fn run(command: Command) -> ExitCode {
             path,
             stateless,
             response,
+            era,
             allowed_hosts,
             allowed_origins,
             cors,
@@ -149,6 +163,11 @@ async fn run(command: Command) -> ExitCode {
                     Response::Adaptive => ResponseMode::Adaptive,
                     Response::Sse => ResponseMode::Sse,
                     Response::Json => ResponseMode::Json,
+                })
+                .eras(match era {
+                    Era::Both => Eras::Both,
+                    Era::Legacy => Eras::Legacy,
+                    Era::Modern => Eras::Modern,
                 })
                 .allowed_hosts(allowed_hosts)
                 .allowed_origins(allowed_origins)

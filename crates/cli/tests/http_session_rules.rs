@@ -146,8 +146,9 @@ async fn serve_speaks_http1_and_http2_with_prior_knowledge_on_one_port() {
 }
 
 #[tokio::test]
-async fn a_modern_probe_gets_an_immediate_error_that_makes_clients_fall_back() {
-    let server = start(HttpConfig::default()).await;
+async fn a_legacy_only_endpoint_answers_a_modern_probe_with_an_error_that_makes_clients_fall_back()
+{
+    let server = start(HttpConfig::default().eras(mcp_http_server_http::Eras::Legacy)).await;
     let (http, url) = (client(), server.url.as_str());
     let probe = json!({"jsonrpc": "2.0", "id": 1, "method": "server/discover", "params": {
         "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28"}}});

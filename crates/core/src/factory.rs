@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use mcp_http_proto::SubscriptionFilter;
 
 use crate::peer::{Handler, PeerConfig};
 
@@ -53,6 +54,12 @@ pub trait HandlerFactory: Send + Sync + 'static {
     /// instead of to the sessions it serves itself. The default ignores it.
     fn set_broadcaster(&self, broadcaster: Broadcaster) {
         let _ = broadcaster;
+    }
+
+    /// The part of a 2026-07-28 `subscriptions/listen` filter the role can deliver (SB-1): what
+    /// its capabilities say it notifies. The default honours the whole request.
+    fn listen_filter(&self, requested: &SubscriptionFilter) -> SubscriptionFilter {
+        requested.clone()
     }
 }
 

@@ -141,12 +141,6 @@ impl SessionState {
         self.protocol_version.get().copied()
     }
 
-    /// Whether the request is served in the 2026-07-28 era or later (a version is known and it
-    /// is not a legacy one): no sessions, input requests become input-required results (MR-1).
-    pub fn is_modern(&self) -> bool {
-        self.protocol_version().is_some_and(|v| !v.is_legacy())
-    }
-
     /// Whether `initialize` has been answered (the version is known).
     pub fn is_negotiated(&self) -> bool {
         self.protocol_version.get().is_some()
@@ -221,11 +215,22 @@ impl SessionState {
         self.client_capabilities.get()
     }
 
-    /// Whether a log message at `level` passes the client's `logging/setLevel` filter. Before any
-    /// `setLevel`, every level passes (LG-6, as the official SDKs do).
+    /// Whether a log message at `level` passes the client's filter. In a legacy session that is
+    /// `logging/setLevel`, and before any, every level passes (LG-6, as the official SDKs do).
+    /// A 2026-07-28 request names its level in its `_meta`, and without one gets no log
+    /// message at all (LGm-1).
     pub fn log_enabled(&self, level: LoggingLevel) -> bool {
         let min = self.log_level.load(Ordering::Relaxed);
-        min == 0 || level_rank(level) + 1 >= min
+        if min == 0 {
+            return !self.is_modern();
+        }
+        level_rank(level) + 1 >= min
+    }
+
+    /// Whether this is a request of the 2026-07-28 era (stateless, its state taken from its
+    /// own `_meta`) rather than a legacy session.
+    pub fn is_modern(&self) -> bool {
+        self.protocol_version().is_some_and(|v| !v.is_legacy())
     }
 
     /// A client capability by its path, such as `["elicitation", "url"]` (C-1), read from the

@@ -70,6 +70,9 @@ struct SseBody {
     keep_alive: Option<Interval>,
     _guard: Option<ConnectionGuard>,
     completion: Option<Completion>,
+    /// Dropped with the body: what must happen when the client closes the stream (a 2026-07-28
+    /// request is cancelled, a listener leaves).
+    _on_close: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl ResponseBody {
@@ -77,6 +80,14 @@ impl ResponseBody {
     pub fn full(bytes: impl Into<Bytes>) -> Self {
         ResponseBody {
             kind: Kind::Full(Some(bytes.into())),
+        }
+    }
+
+    /// The bytes of a body of fixed bytes (`None` for a stream).
+    pub(crate) fn full_bytes(&self) -> Option<&Bytes> {
+        match &self.kind {
+            Kind::Full(bytes) => bytes.as_ref(),
+            Kind::Sse(_) => None,
         }
     }
 
@@ -103,8 +114,18 @@ impl ResponseBody {
                 keep_alive: None,
                 _guard: guard,
                 completion,
+                _on_close: None,
             }),
         }
+    }
+
+    /// Keeps `guard` until the stream ends or its client goes away (a JSON body drops it at
+    /// once: its answer is complete).
+    pub(crate) fn on_close(mut self, guard: impl Send + Sync + 'static) -> Self {
+        if let Kind::Sse(sse) = &mut self.kind {
+            sse._on_close = Some(Box::new(guard));
+        }
+        self
     }
 }
 

@@ -22,6 +22,33 @@ pub enum ResponseMode {
     Json,
 }
 
+/// Which protocol eras the endpoint serves (design.md: both on one endpoint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Eras {
+    /// The legacy era (sessions, 2025-03-26 to 2025-11-25) and the 2026-07-28 era, told apart
+    /// per request.
+    #[default]
+    Both,
+    /// Only the legacy era: a 2026-07-28 request is refused with 400 and -32601.
+    Legacy,
+    /// Only the 2026-07-28 era: `initialize` is refused with -32022 naming the supported
+    /// versions, GET and DELETE get 405, and session ids are ignored (H-12).
+    Modern,
+}
+
+impl Eras {
+    /// Whether legacy sessions are served.
+    pub fn legacy(self) -> bool {
+        self != Eras::Modern
+    }
+
+    /// Whether 2026-07-28 requests are served.
+    pub fn modern(self) -> bool {
+        self != Eras::Legacy
+    }
+}
+
 /// Decides which principal (authenticated user) a request belongs to, when it is not simply the
 /// [`Principal`] extension an auth layer set. A session answers 404 to any other principal
 /// (SEC-6).
@@ -42,6 +69,10 @@ pub type PrincipalFn = Arc<dyn Fn(&http::request::Parts) -> Option<Principal> + 
 pub struct HttpConfig {
     /// The MCP endpoint path (T-1).
     pub path: String,
+    /// The protocol eras served (both by default).
+    pub eras: Eras,
+    /// Open `subscriptions/listen` streams at most (2026-07-28); more are refused with 503.
+    pub max_listeners: usize,
     /// No sessions: each POST stands alone (the Python SDK's `stateless_http`).
     pub stateless: bool,
     /// JSON, SSE or adaptive answers.
@@ -83,6 +114,7 @@ impl std::fmt::Debug for HttpConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HttpConfig")
             .field("path", &self.path)
+            .field("eras", &self.eras)
             .field("stateless", &self.stateless)
             .field("response_mode", &self.response_mode)
             .finish_non_exhaustive()
@@ -93,6 +125,8 @@ impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
             path: "/mcp".into(),
+            eras: Eras::Both,
+            max_listeners: 1024,
             stateless: false,
             response_mode: ResponseMode::Adaptive,
             adaptive_delay: Duration::from_millis(100),
@@ -129,6 +163,10 @@ macro_rules! setters {
 }
 
 setters! {
+    /// Sets [`HttpConfig::eras`].
+    eras: Eras,
+    /// Sets [`HttpConfig::max_listeners`].
+    max_listeners: usize,
     /// Sets [`HttpConfig::stateless`].
     stateless: bool,
     /// Sets [`HttpConfig::response_mode`].

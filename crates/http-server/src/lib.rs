@@ -19,6 +19,7 @@
 mod body;
 mod checks;
 mod config;
+mod modern;
 mod post;
 mod queue;
 mod random;
@@ -30,7 +31,7 @@ pub mod sessions;
 mod sse;
 
 pub use body::ResponseBody;
-pub use config::{HttpConfig, PrincipalFn, ResponseMode};
+pub use config::{Eras, HttpConfig, PrincipalFn, ResponseMode};
 pub use mcp_http_core::{HandlerFactory, Principal};
 pub use serve::serve;
 pub use service::{StreamableHttpService, StreamableHttpServiceBuilder};

@@ -107,6 +107,13 @@ impl StreamableHttpService {
             Err(_) => return Err(Rejection::BodyUnreadable),
         };
         let parsed = Parsed::parse(&bytes).map_err(Rejection::InvalidMessage)?;
+        if config.eras.modern() && crate::modern::route(&parts.headers, &parsed, config.eras)? {
+            let extensions = std::mem::take(&mut parts.extensions);
+            let Parsed::Single(message) = parsed else {
+                return Err(Rejection::ModernBatch);
+            };
+            return Box::pin(self.post_modern(parts, message, extensions)).await;
+        }
         if config.stateless {
             // No session to bind to a principal; handlers still see the extensions.
             let extensions = std::mem::take(&mut parts.extensions);
@@ -190,13 +197,29 @@ impl StreamableHttpService {
 
     /// Runs a request and answers its POST with JSON or SSE, as the response mode says. With
     /// `until_response` the choice waits for the response itself, whatever came before it.
-    async fn answer(
+    pub(crate) async fn answer(
         &self,
         router: &Router,
         peer: &Peer,
         request: RpcRequest,
         extensions: Extensions,
         until_response: bool,
+    ) -> Result<HttpResponse, Rejection> {
+        self.answer_as(router, peer, request, extensions, until_response, false)
+            .await
+    }
+
+    /// [`answer`](Self::answer); with `errors_as_json`, an error that comes before anything
+    /// else is answered as JSON even in SSE mode, so it keeps its HTTP status (a 2026-07-28
+    /// request's 400 or 404).
+    pub(crate) async fn answer_as(
+        &self,
+        router: &Router,
+        peer: &Peer,
+        request: RpcRequest,
+        extensions: Extensions,
+        until_response: bool,
+        errors_as_json: bool,
     ) -> Result<HttpResponse, Rejection> {
         let id = request.id.clone();
         let Some((sid, notify)) = router.open_request(&id, false) else {
@@ -214,6 +237,18 @@ impl StreamableHttpService {
         loop {
             let decision = match config.response_mode {
                 _ if until_response && !router.answered(sid) => Pending::Empty,
+                ResponseMode::Sse if errors_as_json && router.has_waiting(sid) => {
+                    match router.pending(sid) {
+                        Pending::Json(bytes) if crate::modern::is_error(&bytes) => {
+                            Pending::Json(bytes)
+                        }
+                        Pending::Json(bytes) => {
+                            guard.armed = false;
+                            return Ok(sse(crate::modern::one_event(bytes, config)));
+                        }
+                        other => other,
+                    }
+                }
                 // SSE waits like adaptive for the first message, so that a handler that answers
                 // at once gets headers, priming event and response in one write.
                 ResponseMode::Sse if router.has_waiting(sid) => Pending::Stream,

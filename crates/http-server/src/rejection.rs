@@ -8,6 +8,7 @@ use mcp_http_proto::jsonrpc::{InvalidMessage, Message, Response as RpcResponse};
 use mcp_http_proto::{ErrorObject, RequestId, error_code};
 
 use crate::body::ResponseBody;
+use crate::modern::ladder::{MODERN_VERSIONS, Refusal};
 use crate::router::ResumeError;
 
 /// Why a request was refused.
@@ -48,8 +49,21 @@ pub(crate) enum Rejection {
     DuplicateRequest(RequestId),
     /// A JSON-RPC batch where the protocol version has none (400, T-4, T-10).
     BatchNotSupported,
-    /// A request of the 2026-07-28 era, which this endpoint does not serve yet (400, -32601).
+    /// A request of the 2026-07-28 era on an endpoint that serves only the legacy era (400,
+    /// -32601).
     ModernRequest(RequestId),
+    /// A 2026-07-28 request refused on a rung of the validation ladder (its status and code).
+    Modern(Refusal),
+    /// A JSON-RPC batch carrying a 2026-07-28 message (400, -32600): the era has no batches.
+    ModernBatch,
+    /// A JSON-RPC response POSTed in the 2026-07-28 era, where the server sends no requests
+    /// (400, -32600, M-9).
+    ModernResponse,
+    /// An `initialize` on an endpoint that serves only 2026-07-28 (400, -32022 naming the
+    /// versions served, H-12): the request's id and the version it asked for.
+    LegacyRefused(RequestId, String),
+    /// Too many `subscriptions/listen` streams open (503 with `Retry-After`).
+    TooManyListeners(RequestId),
     /// Too many SSE connections open in one session (429).
     TooManyStreams,
     /// A `Last-Event-ID` that is not visible ASCII (400).
@@ -80,9 +94,9 @@ impl Rejection {
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             TooManyStreams => StatusCode::TOO_MANY_REQUESTS,
-            ShuttingDown | TooManySessions | RandomUnavailable | StoreUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            Modern(refusal) => refusal.rung.status(),
+            ShuttingDown | TooManySessions | RandomUnavailable | StoreUnavailable
+            | TooManyListeners(_) => StatusCode::SERVICE_UNAVAILABLE,
             BodyUnreadable
             | InvalidMessage(_)
             | SessionRequired
@@ -91,6 +105,9 @@ impl Rejection {
             | DuplicateRequest(_)
             | BatchNotSupported
             | ModernRequest(_)
+            | ModernBatch
+            | ModernResponse
+            | LegacyRefused(..)
             | LastEventIdNotAscii
             | Resume(_) => StatusCode::BAD_REQUEST,
         }
@@ -117,6 +134,36 @@ impl Rejection {
                 ErrorObject::new(
                     error_code::METHOD_NOT_FOUND,
                     "This server speaks MCP 2025-11-25 and earlier: start a session with initialize",
+                ),
+            ),
+            Modern(refusal) => (Some(refusal.id), refusal.error),
+            ModernBatch => (
+                None,
+                ErrorObject::invalid_request(
+                    "Invalid Request: 2026-07-28 messages cannot be sent in a JSON-RPC batch",
+                ),
+            ),
+            ModernResponse => (
+                None,
+                ErrorObject::invalid_request(
+                    "Invalid Request: in 2026-07-28 the server sends no requests, so clients send no responses",
+                ),
+            ),
+            LegacyRefused(id, requested) => {
+                let data = mcp_http_proto::modern::UnsupportedProtocolVersionData::new(
+                    MODERN_VERSIONS.iter().map(|v| v.as_str().into()).collect(),
+                    requested,
+                );
+                let error = data.into_error(
+                    "Unsupported protocol version: this server speaks 2026-07-28 only (no initialize; send _meta with every request)",
+                );
+                (Some(id), error)
+            }
+            TooManyListeners(id) => (
+                Some(id),
+                ErrorObject::new(
+                    error_code::INTERNAL_ERROR,
+                    "Service Unavailable: too many open subscriptions, retry later",
                 ),
             ),
             BatchNotSupported => (
@@ -171,7 +218,12 @@ impl Rejection {
             | AlreadyInitialized(_)
             | DuplicateRequest(_)
             | BatchNotSupported
-            | ModernRequest(_) => "Bad Request",
+            | ModernRequest(_)
+            | Modern(_)
+            | ModernBatch
+            | ModernResponse
+            | LegacyRefused(..)
+            | TooManyListeners(_) => "Bad Request",
         }
     }
 

@@ -184,12 +184,19 @@ impl StreamableHttpServiceBuilder {
         if tokio::runtime::Handle::try_current().is_ok() {
             tokio::spawn(reap(Arc::downgrade(&service.inner.sessions)));
             // Subscribed before the service answers anything, so no message is missed.
+            let sessions = Arc::downgrade(&service.inner.sessions);
             if let Some(messages) = service.inner.sessions.subscribe() {
-                let sessions = Arc::downgrade(&service.inner.sessions);
                 let broadcaster = Sessions::broadcaster(sessions.clone());
                 service.inner.handlers.set_broadcaster(broadcaster);
                 tokio::spawn(Sessions::listen(sessions.clone(), messages));
                 tokio::spawn(Sessions::forward_get(sessions));
+            } else if service.inner.config().eras.modern() {
+                // The role's notifications reach `subscriptions/listen` streams as well as
+                // the sessions: through the session layer.
+                service
+                    .inner
+                    .handlers
+                    .set_broadcaster(Sessions::broadcaster(sessions));
             }
         }
         service
@@ -282,6 +289,11 @@ impl StreamableHttpService {
         self.inner.sessions.local.len()
     }
 
+    /// How many 2026-07-28 `subscriptions/listen` streams are open on this instance.
+    pub fn listener_count(&self) -> usize {
+        self.inner.sessions.listeners.count()
+    }
+
     /// How many TCP connections [`crate::serve`] has accepted for this service (a client that
     /// pools its connections keeps this low).
     pub fn connections_accepted(&self) -> u64 {
@@ -311,6 +323,7 @@ impl StreamableHttpService {
         for session in sessions.local.iter() {
             session.router.close_all(true);
         }
+        sessions.listeners.end_all();
     }
 
     /// Answers one HTTP request.
@@ -368,8 +381,14 @@ impl StreamableHttpService {
             // A stream opened now would only be cut again: send the client elsewhere.
             return Err(Rejection::ShuttingDown);
         }
+        let modern = matches!(parts.method, Method::GET | Method::DELETE)
+            && crate::modern::modern_get_or_delete(&parts.headers, config.eras);
         Ok(Some(match parts.method {
             Method::POST => return Ok(None),
+            // H-12: the 2026-07-28 era has no GET stream and no sessions to delete.
+            Method::GET | Method::DELETE if modern => {
+                return Err(Rejection::MethodNotAllowed { stateless: true });
+            }
             Method::GET if !config.stateless => return Ok(None),
             // Stateless: no standalone stream, but a request's stream can be resumed (T-31).
             Method::GET if config.resumable && parts.headers.contains_key(LAST_EVENT_ID) => {

@@ -49,6 +49,7 @@ pub mod completion;
 pub mod content;
 pub mod elicitation;
 pub mod error_code;
+pub mod header_value;
 pub mod jsonrpc;
 pub mod lifecycle;
 pub mod logging;

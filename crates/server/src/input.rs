@@ -60,16 +60,20 @@ pub(crate) async fn call_tool(
     let inner = &server.inner;
     let params = call_params(request)?;
     // Only the function is cloned: the tool's description and schema stay put.
-    let call = read(&inner.tools)
+    let found = read(&inner.tools)
         .get(params.name.as_ref())
-        .map(|t| t.call.clone());
-    let Some(call) = call else {
+        .map(|t| (t.call.clone(), t.headers.clone()));
+    let Some((call, headers)) = found else {
         // TL-4a: an unknown tool is a protocol error.
         return Err(ErrorObject::invalid_params(format!(
             "Invalid params: unknown tool `{}`",
             params.name
         )));
     };
+    // H-10: in 2026-07-28 the transport hands over the Mcp-Param-* headers.
+    if let Some(sent) = ctx.extensions().get::<mcp_http_core::ParamHeaders>() {
+        crate::param_headers::check(&headers, sent, params.arguments)?;
+    }
     let scope = InputScope::new(method::TOOLS_CALL, &params.name, request.params.as_deref());
     let run = || {
         let result = call(params.arguments, ctx.clone());

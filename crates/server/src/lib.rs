@@ -22,7 +22,9 @@
 //! ```
 
 mod input;
+mod modern;
 mod pagination;
+mod param_headers;
 mod registry;
 mod schema;
 mod server;
@@ -33,6 +35,8 @@ mod uri_template;
 pub use mcp_http_core::request_state::{RequestStateKeys, RequestStates};
 pub use mcp_http_core::{RequestContext, RequestError};
 pub use mcp_http_proto as proto;
+pub use modern::CacheHint;
+pub use param_headers::HeaderAnnotationError;
 pub use registry::{HandlerError, PromptDef, ResourceDef, TemplateDef};
 pub use schema::{output_schema_of, schema_of};
 pub use server::{Server, ServerBuilder, WeakServer};

@@ -17,6 +17,8 @@ use mcp_http_proto::{
     ServerCapabilities, method,
 };
 
+use crate::modern::{CACHEABLE, CacheHint};
+use crate::param_headers::HeaderAnnotationError;
 use crate::registry::{CompleteFn, PromptDef, ResourceDef, TemplateDef};
 use crate::session::SessionHandler;
 use crate::tool::ToolDef;
@@ -50,6 +52,8 @@ pub(crate) struct Inner {
     /// Seals and opens the `requestState` of input-required results (MR-1).
     pub(crate) request_states: RequestStates,
     pub(crate) sessions: Mutex<foldhash::HashMap<u64, SessionEntry>>,
+    /// The 2026-07-28 era's additions to results (discover, `resultType`, caching).
+    pub(crate) modern: crate::modern::Modern,
     next_session: AtomicU64,
     /// Set by a transport whose sessions several instances serve (see
     /// [`HandlerFactory::set_broadcaster`]).
@@ -105,6 +109,7 @@ pub struct ServerBuilder {
     peer_config: PeerConfig,
     request_states: RequestStates,
     enable: Offers,
+    cache_hints: [CacheHint; 6],
 }
 
 #[derive(Default)]
@@ -128,9 +133,33 @@ impl ServerBuilder {
     }
 
     /// Adds a tool. A name outside TL-6's rules is logged as a warning.
-    pub fn tool(mut self, tool: ToolDef) -> Self {
+    ///
+    /// # Panics
+    /// When the tool's `x-mcp-header` annotations are invalid (H-10), as a route conflict
+    /// panics when an axum router is built: [`try_tool`](Self::try_tool) returns the error.
+    pub fn tool(self, tool: ToolDef) -> Self {
+        match self.try_tool(tool) {
+            Ok(builder) => builder,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// Adds a tool, or says why its `x-mcp-header` annotations are refused (H-10).
+    pub fn try_tool(mut self, tool: ToolDef) -> Result<Self, HeaderAnnotationError> {
         warn_on_tool_name(&tool);
+        let tool = tool.checked()?;
         self.tools.insert(tool.tool.name.clone(), tool);
+        Ok(self)
+    }
+
+    /// How long the results of `method` may be cached in the 2026-07-28 era (CA-1):
+    /// `tools/list`, `prompts/list`, `resources/list`, `resources/templates/list`,
+    /// `resources/read` or `server/discover`; other methods are ignored. The default is
+    /// [`CacheHint::NONE`].
+    pub fn cache_hint(mut self, method: &str, hint: CacheHint) -> Self {
+        if let Some(i) = CACHEABLE.iter().position(|m| *m == method) {
+            self.cache_hints[i] = hint;
+        }
         self
     }
 
@@ -219,6 +248,7 @@ impl ServerBuilder {
         capabilities.completions =
             (self.completion.is_some() || !self.prompts.is_empty() || !self.templates.is_empty())
                 .then(JsonObject::new);
+        let modern = crate::modern::Modern::new(&self.info, self.cache_hints);
         Server {
             inner: Arc::new(Inner {
                 info: self.info,
@@ -233,6 +263,7 @@ impl ServerBuilder {
                 peer_config: self.peer_config,
                 request_states: self.request_states,
                 sessions: Mutex::default(),
+                modern,
                 next_session: AtomicU64::new(0),
                 broadcaster: std::sync::OnceLock::new(),
             }),
@@ -255,6 +286,7 @@ impl Server {
             peer_config: PeerConfig::default(),
             request_states: RequestStates::default(),
             enable: Offers::default(),
+            cache_hints: [CacheHint::NONE; 6],
         }
     }
 
@@ -342,10 +374,22 @@ impl Server {
 
     /// Adds or replaces a tool and tells every session (`notifications/tools/list_changed`,
     /// sent in the background).
+    /// A tool with invalid `x-mcp-header` annotations is not added (logged as an error; see
+    /// [`try_add_tool`](Self::try_add_tool)).
     pub fn add_tool(&self, tool: ToolDef) {
+        if let Err(e) = self.try_add_tool(tool) {
+            tracing::error!(error = %e, "tool not added");
+        }
+    }
+
+    /// Adds or replaces a tool and tells every session, or says why its `x-mcp-header`
+    /// annotations are refused (H-10).
+    pub fn try_add_tool(&self, tool: ToolDef) -> Result<(), HeaderAnnotationError> {
         warn_on_tool_name(&tool);
+        let tool = tool.checked()?;
         write(&self.inner.tools).insert(tool.tool.name.clone(), tool);
         self.spawn_list_changed(method::NOTIFICATION_TOOLS_LIST_CHANGED);
+        Ok(())
     }
 
     /// Removes a tool and tells every session. Returns whether it existed.
@@ -361,6 +405,15 @@ impl Server {
     pub fn add_resource(&self, resource: ResourceDef) {
         write(&self.inner.resources).insert(resource.resource.uri.clone(), resource);
         self.spawn_list_changed(method::NOTIFICATION_RESOURCES_LIST_CHANGED);
+    }
+
+    /// Removes a prompt and tells every session. Returns whether it existed.
+    pub fn remove_prompt(&self, name: &str) -> bool {
+        let removed = write(&self.inner.prompts).shift_remove(name).is_some();
+        if removed {
+            self.spawn_list_changed(method::NOTIFICATION_PROMPTS_LIST_CHANGED);
+        }
+        removed
     }
 
     /// Adds or replaces a prompt and tells every session.
@@ -456,6 +509,13 @@ impl HandlerFactory for Server {
 
     fn peer_config(&self) -> PeerConfig {
         self.inner.peer_config.clone()
+    }
+
+    fn listen_filter(
+        &self,
+        requested: &mcp_http_proto::SubscriptionFilter,
+    ) -> mcp_http_proto::SubscriptionFilter {
+        crate::modern::honoured(&self.inner, requested)
     }
 
     fn set_broadcaster(&self, broadcaster: Broadcaster) {

@@ -45,6 +45,9 @@ impl Handler for SessionHandler {
         let server = self.server.clone();
         let key = self.key;
         let require_initialize = self.require_initialize;
+        if ctx.peer().state().is_modern() {
+            return Box::pin(dispatch_modern(server, key, request, ctx));
+        }
         Box::pin(async move { dispatch(server, key, require_initialize, request, ctx).await })
     }
 
@@ -58,6 +61,27 @@ impl Handler for SessionHandler {
         }
         Box::pin(async {})
     }
+}
+
+/// A 2026-07-28 request: `server/discover`, else the legacy answer completed for the era
+/// (`resultType`, `serverInfo`, caching fields).
+async fn dispatch_modern(
+    server: Server,
+    key: u64,
+    request: Request,
+    ctx: RequestContext,
+) -> Result<Box<RawValue>, ErrorObject> {
+    let modern = &server.inner.modern;
+    if request.method == method::SERVER_DISCOVER {
+        return modern.discover(&server.inner);
+    }
+    let cacheable = crate::modern::CACHEABLE
+        .iter()
+        .find(|m| **m == request.method)
+        .copied()
+        .unwrap_or("");
+    let result = dispatch(server.clone(), key, false, request, ctx).await?;
+    Ok(server.inner.modern.complete(cacheable, result))
 }
 
 fn register(server: &Server, key: u64, peer: &Peer) {

@@ -163,6 +163,8 @@ type CallFn = dyn Fn(Option<&RawValue>, RequestContext) -> BoxFuture<'static, Re
 pub struct ToolDef {
     pub(crate) tool: Tool,
     pub(crate) call: Arc<CallFn>,
+    /// The `x-mcp-header` arguments, read from the schema when the tool is registered (H-10).
+    pub(crate) headers: Arc<[crate::param_headers::ParamHeader]>,
 }
 
 impl fmt::Debug for ToolDef {
@@ -217,6 +219,7 @@ impl ToolDef {
         tool.description = Some(description.into());
         ToolDef {
             tool,
+            headers: Arc::new([]),
             call: Arc::new(move |args, ctx| {
                 // Decoded here, from the request's own text: the future owns only the result.
                 let args = decode_args::<A>(args);
@@ -265,6 +268,7 @@ impl ToolDef {
         let f = Arc::new(f);
         ToolDef {
             tool,
+            headers: Arc::new([]),
             call: Arc::new(move |args, ctx| {
                 let args: Result<JsonObject, _> =
                     args.map_or(Ok(JsonObject::new()), |raw| serde_json::from_str(raw.get()));
@@ -289,6 +293,45 @@ impl ToolDef {
     pub fn annotations(mut self, annotations: ToolAnnotations) -> Self {
         self.tool.annotations = Some(annotations);
         self
+    }
+
+    /// Mirrors argument `property` into the `Mcp-Param-{header}` HTTP header of 2026-07-28
+    /// calls (`x-mcp-header`, H-10), so gateways can route on it. Only string, integer and
+    /// boolean arguments qualify and header names must be unique tokens: registering a tool
+    /// checks that ([`crate::ServerBuilder::try_tool`]).
+    pub fn mcp_header(mut self, property: &str, header: impl Into<String>) -> Self {
+        if let Some(serde_json::Value::Object(spec)) = self
+            .tool
+            .input_schema
+            .get_mut("properties")
+            .and_then(|p| p.get_mut(property))
+        {
+            spec.insert(
+                "x-mcp-header".into(),
+                serde_json::Value::String(header.into()),
+            );
+        } else {
+            // Registration refuses it: an annotation on a property the schema does not have.
+            let properties = self
+                .tool
+                .input_schema
+                .entry("properties")
+                .or_insert_with(|| serde_json::json!({}));
+            if let serde_json::Value::Object(p) = properties {
+                p.insert(
+                    property.to_owned(),
+                    serde_json::json!({ "x-mcp-header": header.into() }),
+                );
+            }
+        }
+        self
+    }
+
+    /// Reads and checks the tool's `x-mcp-header` annotations (H-10).
+    pub(crate) fn checked(mut self) -> Result<Self, crate::HeaderAnnotationError> {
+        let headers = crate::param_headers::annotations(&self.tool.name, &self.tool.input_schema)?;
+        self.headers = headers.into();
+        Ok(self)
     }
 
     /// The tool as listed by `tools/list`.

@@ -156,6 +156,11 @@ impl TestServer {
         }
     }
 
+    /// How many 2026-07-28 listen streams are open, on every instance.
+    pub fn listener_count(&self) -> usize {
+        self.instances().iter().map(|i| i.listener_count()).sum()
+    }
+
     /// Ends every session.
     pub async fn end_all_sessions(&self) {
         match &self.cluster {

@@ -62,6 +62,9 @@ impl Target {
 pub(crate) struct McpHeaders {
     pub(crate) session: Option<HeaderValue>,
     pub(crate) version: Option<HeaderValue>,
+    /// `Mcp-Method` and `Mcp-Name` (2026-07-28).
+    pub(crate) method: Option<HeaderValue>,
+    pub(crate) name: Option<HeaderValue>,
 }
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
@@ -146,6 +149,12 @@ fn with_mcp(mut request: http::request::Builder, headers: &McpHeaders) -> http::
     }
     if let Some(version) = &headers.version {
         request = request.header("mcp-protocol-version", version.clone());
+    }
+    if let Some(method) = &headers.method {
+        request = request.header("mcp-method", method.clone());
+    }
+    if let Some(name) = &headers.name {
+        request = request.header("mcp-name", name.clone());
     }
     request
 }

@@ -27,6 +27,8 @@ pub(crate) enum Stop {
 pub(crate) struct Plan {
     pub(crate) target: Target,
     pub(crate) stateless: bool,
+    /// 2026-07-28 requests (stateless too).
+    pub(crate) modern: bool,
     pub(crate) sessions: usize,
     pub(crate) concurrency: usize,
     pub(crate) stop: Stop,
@@ -106,9 +108,23 @@ pub(crate) async fn run(plan: Plan) -> Result<Report, String> {
     let sessions: Vec<McpHeaders> = if plan.stateless {
         let version = HeaderValue::from_str(&plan.version)
             .map_err(|_| format!("bad protocol version {:?}", plan.version))?;
+        let modern_header = |value: &str| {
+            HeaderValue::from_str(value).map_err(|_| format!("{value:?} cannot be a header"))
+        };
+        let (method, name) = match plan.modern {
+            true => (
+                Some(modern_header("tools/call")?),
+                Some(modern_header(&mcp_http_proto::header_value::encode(
+                    &plan.tool,
+                ))?),
+            ),
+            false => (None, None),
+        };
         vec![McpHeaders {
             session: None,
             version: Some(version),
+            method,
+            name,
         }]
     } else {
         init_sessions(
@@ -174,10 +190,10 @@ pub(crate) async fn run(plan: Plan) -> Result<Report, String> {
     let errors = total.error_count();
     Ok(Report {
         url: plan.target.url.clone(),
-        mode: if plan.stateless {
-            "stateless"
-        } else {
-            "stateful"
+        mode: match (plan.modern, plan.stateless) {
+            (true, _) => "modern",
+            (false, true) => "stateless",
+            (false, false) => "stateful",
         },
         sessions: if plan.stateless { 0 } else { sessions.len() },
         concurrency: plan.concurrency,

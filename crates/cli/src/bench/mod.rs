@@ -17,7 +17,16 @@ mod rpc;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
+
+/// The protocol era the load speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BenchEra {
+    /// Sessions (initialize), or with --stateless no session but the legacy headers.
+    Legacy,
+    /// 2026-07-28: no session, `_meta` in every request, `Mcp-Method` and `Mcp-Name` headers.
+    Modern,
+}
 
 /// The options of `mcp-http bench`.
 #[derive(Args, Debug, Clone)]
@@ -48,6 +57,9 @@ pub struct BenchArgs {
     /// No session: no initialize, every POST carries MCP-Protocol-Version.
     #[arg(long)]
     pub stateless: bool,
+    /// The protocol era to speak (modern: stateless 2026-07-28 requests).
+    #[arg(long, value_enum, default_value = "legacy", conflicts_with_all = ["hold_sessions", "client_compare"])]
+    pub era: BenchEra,
     /// The protocol version to ask for (and to send when stateless).
     #[arg(long, default_value = "2025-11-25")]
     pub protocol_version: String,
@@ -131,16 +143,25 @@ async fn run_inner(args: BenchArgs) -> Result<bool, String> {
         (None, Some(s)) => load::Stop::After(seconds(s, "duration")?),
         (None, None) => load::Stop::After(Duration::from_secs(10)),
     };
+    let modern = args.era == BenchEra::Modern;
+    let body = match modern {
+        true => rpc::CallBody::modern(&args.tool, &arguments),
+        false => rpc::CallBody::new(&args.tool, &arguments),
+    };
     let report = load::run(load::Plan {
         target,
-        stateless: args.stateless,
+        stateless: args.stateless || modern,
+        modern,
         sessions: args.sessions,
         concurrency: args.concurrency,
         stop,
         warmup: seconds(args.warmup, "warmup")?,
         timeout,
-        version: args.protocol_version,
-        body: rpc::CallBody::new(&args.tool, &arguments),
+        version: match modern {
+            true => "2026-07-28".to_owned(),
+            false => args.protocol_version,
+        },
+        body,
         tool: args.tool,
         progress: true,
     })

@@ -80,6 +80,24 @@ impl CallBody {
         }
     }
 
+    /// Bodies for a 2026-07-28 `tools/call`: the same, with the `_meta` envelope.
+    pub(crate) fn modern(tool: &str, arguments: &serde_json::Value) -> CallBody {
+        let meta = serde_json::json!({
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+            "io.modelcontextprotocol/clientInfo": {"name": "mcp-http-bench", "version": env!("CARGO_PKG_VERSION")},
+        });
+        let suffix = format!(
+            r#","method":"tools/call","params":{{"name":{},"arguments":{},"_meta":{}}}}}"#,
+            serde_json::Value::from(tool),
+            arguments,
+            meta
+        );
+        CallBody {
+            suffix: suffix.into_bytes(),
+        }
+    }
+
     /// The body with this id.
     pub(crate) fn with_id(&self, id: u64) -> Bytes {
         let mut digits = itoa::Buffer::new();
@@ -223,6 +241,7 @@ pub(crate) async fn initialize(
             HeaderValue::from_str(&version)
                 .map_err(|_| Failure::Invalid(format!("protocol version {version:?}")))?,
         ),
+        ..McpHeaders::default()
     };
     let note = br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#;
     let reply = within(

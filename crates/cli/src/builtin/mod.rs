@@ -2,6 +2,7 @@
 //! conformance suite expects (docs/conformance.md section 3), plus practical ones (`echo`, `add`,
 //! a long-running tool with progress and logs, a tool that samples, a tool that elicits).
 
+mod modern;
 mod prompts;
 mod resources;
 mod tools;
@@ -24,9 +25,12 @@ pub fn server() -> Server {
         "The mcp-http built-in server: conformance test tools, resources and prompts, plus echo, add, \
          a long-running operation with progress, and tools that sample and elicit.",
     );
-    let builder = tools::register(builder);
+    let builder = modern::register(tools::register(builder));
     let builder = resources::register(builder);
     let server = prompts::register(builder).build();
     server.add_tool(tools::resource_update_tool(server.downgrade()));
+    for tool in modern::list_changers(&server.downgrade()) {
+        server.add_tool(tool);
+    }
     server
 }

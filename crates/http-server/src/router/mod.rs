@@ -214,6 +214,13 @@ impl Router {
         mcp_http_core::sync::lock(&self.state)
     }
 
+    /// A router whose streams carry no event ids and keep nothing for replay: a 2026-07-28
+    /// request's stream cannot be resumed (H-6).
+    pub(crate) fn without_resumption(mut self) -> Self {
+        self.resumable = false;
+        self
+    }
+
     /// The tag that starts this router's event ids.
     pub(crate) fn tag(&self) -> &Arc<str> {
         &self.tag

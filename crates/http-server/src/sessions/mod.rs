@@ -65,6 +65,8 @@ pub(crate) struct Sessions {
     /// The running routers of stateless requests by tag (T-31).
     pub(crate) live: LiveStreams,
     pub(crate) shutting_down: AtomicBool,
+    /// The open 2026-07-28 `subscriptions/listen` streams.
+    pub(crate) listeners: Arc<crate::modern::listen::Listeners>,
     /// Messages for GET streams other instances hold: (instance, session, message), sent by
     /// [`Sessions::forward_get`] (routing runs under a lock and cannot await the bus).
     to_get: tokio::sync::mpsc::Sender<ForGet>,
@@ -100,6 +102,7 @@ impl Sessions {
             back_channel: Arc::default(),
             live: Arc::default(),
             shutting_down: AtomicBool::new(false),
+            listeners: Arc::default(),
             to_get,
             to_get_rx: Mutex::new(Some(to_get_rx)),
         }
@@ -198,6 +201,7 @@ impl Sessions {
     /// Delivers a notification for every session to the GET streams this instance holds, and
     /// holds it for the sessions it created that have no GET stream open anywhere yet.
     fn deliver_broadcast(&self, message: &Bytes, subscribers_of: Option<&str>) {
+        self.listeners.deliver(message, subscribers_of);
         for session in self.local.iter() {
             let state = session.peer.state();
             let holds_get = match session.get_owner() {

@@ -1,0 +1,578 @@
+//! The 2026-07-28 era on the same endpoint as the legacy sessions, on a real loopback socket:
+//! every rung of the validation ladder with its status and code, each edge case of telling the
+//! eras apart, `server/discover` and the fields every result carries, per-request logging,
+//! `Mcp-Param-*` headers, `subscriptions/listen`, and closing a stream as cancellation.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use mcp_http_server::{NoArgs, RequestContext, Server, ToolDef};
+use mcp_http_server_http::{Eras, HttpConfig};
+use serde_json::{Value, json};
+use support::*;
+
+const V: &str = "2026-07-28";
+const SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
+
+fn meta() -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": V,
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "test", "version": "1"},
+    })
+}
+
+/// A modern request body: `params` gets the `_meta` envelope unless it has one.
+fn body(id: i64, method: &str, mut params: Value) -> Value {
+    if params.get("_meta").is_none() {
+        params["_meta"] = meta();
+    }
+    json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+}
+
+/// The headers a modern client sends for `body` (H-7).
+fn headers_for(body: &Value) -> Vec<(&'static str, String)> {
+    let method = body["method"].as_str().unwrap_or_default().to_owned();
+    let mut headers = vec![
+        ("mcp-protocol-version", V.to_owned()),
+        ("mcp-method", method),
+    ];
+    let target = body["params"]["name"]
+        .as_str()
+        .or(body["params"]["uri"].as_str());
+    if let Some(target) = target {
+        headers.push(("mcp-name", target.to_owned()));
+    }
+    headers
+}
+
+async fn send(
+    http: &reqwest::Client,
+    url: &str,
+    body: &Value,
+    headers: &[(&'static str, String)],
+) -> reqwest::Response {
+    let mut request = http
+        .post(url)
+        .header("accept", ACCEPT)
+        .header("content-type", "application/json");
+    for (name, value) in headers {
+        request = request.header(*name, value);
+    }
+    request.body(body.to_string()).send().await.unwrap()
+}
+
+/// Sends a well-formed modern request and returns the status and the JSON-RPC answer (read
+/// from JSON or from the SSE stream).
+async fn modern(http: &reqwest::Client, url: &str, body: &Value) -> (u16, Value) {
+    answer(send(http, url, body, &headers_for(body)).await).await
+}
+
+async fn answer(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let sse = response.headers()["content-type"] == "text/event-stream";
+    let text = response.text().await.unwrap();
+    let value = if sse {
+        mcp_http_test_support::sse::body_messages(&text)
+            .into_iter()
+            .find(|m| m.get("id").is_some())
+            .unwrap_or(Value::Null)
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    };
+    (status, value)
+}
+
+fn code(answer: &Value) -> Option<i64> {
+    answer["error"]["code"].as_i64()
+}
+
+#[tokio::test]
+async fn every_rung_of_the_ladder_has_its_status_and_code() {
+    let server = start(HttpConfig::default()).await;
+    let (http, url) = (client(), server.url.as_str());
+    let list = body(1, "tools/list", json!({}));
+
+    // Envelope: no _meta, or one without the version or the capabilities (M-2).
+    for bad_meta in [
+        None,
+        Some(json!({"io.modelcontextprotocol/clientCapabilities": {}})),
+        Some(json!({"io.modelcontextprotocol/protocolVersion": V})),
+        Some(json!({"io.modelcontextprotocol/protocolVersion": V,
+                    "io.modelcontextprotocol/clientCapabilities": {},
+                    "io.modelcontextprotocol/logLevel": "very-loud"})),
+    ] {
+        let mut b = json!({"jsonrpc": "2.0", "id": 2, "method": "server/discover", "params": {}});
+        if let Some(m) = bad_meta {
+            b["params"]["_meta"] = m;
+        }
+        let (status, a) = answer(send(&http, url, &b, &headers_for(&b)).await).await;
+        assert_eq!(
+            (status, code(&a), a["id"].as_i64()),
+            (400, Some(-32602), Some(2)),
+            "{a}"
+        );
+    }
+    // Headers: missing, different from the body, different case of the value (H-7, H-8).
+    for headers in [
+        vec![("mcp-method", "tools/list".to_owned())],
+        vec![("mcp-protocol-version", V.to_owned())],
+        vec![
+            ("mcp-protocol-version", V.to_owned()),
+            ("mcp-method", "prompts/list".to_owned()),
+        ],
+        vec![
+            ("mcp-protocol-version", V.to_owned()),
+            ("mcp-method", "TOOLS/LIST".to_owned()),
+        ],
+    ] {
+        let (status, a) = answer(send(&http, url, &list, &headers).await).await;
+        assert_eq!((status, code(&a)), (400, Some(-32020)), "{headers:?}: {a}");
+    }
+    // A body naming an unknown version behind a 2026-07-28 header: the headers rung first.
+    let mut v999 = list.clone();
+    v999["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!("v999");
+    let (status, a) = answer(send(&http, url, &v999, &headers_for(&list)).await).await;
+    assert_eq!((status, code(&a)), (400, Some(-32020)), "{a}");
+    // Version (M-6): the data names what is supported and echoes what was asked.
+    let mut headers = headers_for(&list);
+    headers[0].1 = "v999".into();
+    let (status, a) = answer(send(&http, url, &v999, &headers).await).await;
+    assert_eq!((status, code(&a)), (400, Some(-32022)), "{a}");
+    assert_eq!(a["error"]["data"]["supported"], json!([V]));
+    assert_eq!(a["error"]["data"]["requested"], "v999");
+    // A full envelope naming a legacy version is not a way into a session.
+    let mut old = list.clone();
+    old["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!("2025-11-25");
+    let mut headers = headers_for(&list);
+    headers[0].1 = "2025-11-25".into();
+    let (status, a) = answer(send(&http, url, &old, &headers).await).await;
+    assert_eq!((status, code(&a)), (400, Some(-32022)), "{a}");
+    // Method (H-11): removed and unknown methods are 404 -32601, with the request's id.
+    for method in [
+        "ping",
+        "initialize",
+        "logging/setLevel",
+        "resources/subscribe",
+        "nope/nothing",
+    ] {
+        let b = body(5, method, json!({}));
+        let (status, a) = modern(&http, url, &b).await;
+        assert_eq!(
+            (status, code(&a), a["id"].as_i64()),
+            (404, Some(-32601), Some(5)),
+            "{method}"
+        );
+    }
+    // The endpoint still serves both eras.
+    let (status, a) = modern(&http, url, &list).await;
+    assert_eq!(status, 200);
+    assert!(a["result"]["tools"].is_array(), "{a}");
+    session(&http, url, "2025-11-25").await;
+}
+
+#[tokio::test]
+async fn a_modern_request_never_touches_a_legacy_session() {
+    let server = start(HttpConfig::default()).await;
+    let (http, url) = (client(), server.url.as_str());
+    let sid = session(&http, url, "2025-11-25").await;
+    let call = body(
+        1,
+        "tools/call",
+        json!({"name": "echo", "arguments": {"message": "hi"}}),
+    );
+    for session_id in [sid.as_str(), "stale-or-made-up"] {
+        let mut headers = headers_for(&call);
+        headers.push(("mcp-session-id", session_id.to_owned()));
+        let response = send(&http, url, &call, &headers).await;
+        assert!(
+            response.headers().get("mcp-session-id").is_none(),
+            "no session minted or echoed"
+        );
+        let (status, a) = answer(response).await;
+        assert_eq!(status, 200, "{a}");
+        assert_eq!(a["result"]["content"][0]["text"], "hi");
+    }
+    // The legacy session is as it was, and modern requests created none.
+    assert_eq!(server.session_count(), 1);
+    let r = post(
+        &http,
+        url,
+        Some(&sid),
+        &support::call(2, "echo", json!({"message": "still"})),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    // `initialize` claiming 2026-07-28 does not open one either.
+    let init = body(3, "initialize", init_body("2025-11-25")["params"].clone());
+    let (status, a) = modern(&http, url, &init).await;
+    assert_eq!((status, code(&a)), (404, Some(-32601)), "{a}");
+    assert_eq!(server.session_count(), 1);
+}
+
+#[tokio::test]
+async fn messages_that_are_not_modern_requests() {
+    let server = start(HttpConfig::default()).await;
+    let (http, url) = (client(), server.url.as_str());
+    let modern_header = vec![("mcp-protocol-version", V.to_owned())];
+    // A modern notification is accepted and ignored, a cancellation included (H-3, H-5).
+    for method in ["notifications/cancelled", "notifications/whatever"] {
+        let n = json!({"jsonrpc": "2.0", "method": method, "params": {"requestId": 1}});
+        assert_eq!(send(&http, url, &n, &modern_header).await.status(), 202);
+    }
+    // Clients send no responses in 2026-07-28 (M-9).
+    let response = json!({"jsonrpc": "2.0", "id": "s1", "result": {}});
+    let (status, a) = answer(send(&http, url, &response, &modern_header).await).await;
+    assert_eq!((status, code(&a)), (400, Some(-32600)));
+    // No batches with modern elements.
+    let batch =
+        json!([body(1, "tools/list", json!({})), {"jsonrpc": "2.0", "id": 2, "method": "ping"}]);
+    let (status, a) = answer(send(&http, url, &batch, &[]).await).await;
+    assert_eq!((status, code(&a)), (400, Some(-32600)));
+    // A modern body without the header is refused on the headers rung.
+    let (status, a) = answer(send(&http, url, &body(1, "tools/list", json!({})), &[]).await).await;
+    assert_eq!((status, code(&a)), (400, Some(-32020)));
+    // `initialize` under a 2026-07-28 header has no envelope; T-47 still lets any other
+    // header value through to a legacy session.
+    let init = init_body("2025-11-25");
+    let (status, a) = answer(send(&http, url, &init, &modern_header).await).await;
+    assert_eq!((status, code(&a)), (400, Some(-32602)));
+    let garbage = vec![("mcp-protocol-version", "garbage".to_owned())];
+    assert_eq!(send(&http, url, &init, &garbage).await.status(), 200);
+    // GET and DELETE do not exist in 2026-07-28 (H-12).
+    for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
+        let r = http
+            .request(method, url)
+            .header("accept", "text/event-stream")
+            .header("mcp-protocol-version", V)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 405);
+    }
+}
+
+#[tokio::test]
+async fn discover_and_the_fields_every_result_carries() {
+    let server = start(HttpConfig::default()).await;
+    let (http, url) = (client(), server.url.as_str());
+    let (status, a) = modern(&http, url, &body(1, "server/discover", json!({}))).await;
+    assert_eq!(status, 200);
+    let r = &a["result"];
+    assert_eq!(r["supportedVersions"], json!([V]));
+    assert_eq!(r["capabilities"]["prompts"]["listChanged"], true);
+    assert_eq!(r["_meta"][SERVER_INFO]["name"], "mcp-http");
+    assert_eq!(
+        (r["resultType"].as_str(), r["ttlMs"].as_u64()),
+        (Some("complete"), Some(0))
+    );
+    assert_eq!(r["cacheScope"], "private");
+    // clientInfo is optional (M-1a).
+    let mut no_info = body(2, "tools/list", json!({}));
+    no_info["params"]["_meta"]
+        .as_object_mut()
+        .unwrap()
+        .remove("io.modelcontextprotocol/clientInfo");
+    for method in [
+        "tools/list",
+        "prompts/list",
+        "resources/list",
+        "resources/templates/list",
+    ] {
+        let mut b = no_info.clone();
+        b["method"] = json!(method);
+        let (status, a) = modern(&http, url, &b).await;
+        let r = &a["result"];
+        assert_eq!(status, 200, "{method}: {a}");
+        assert_eq!(r["resultType"], "complete", "{method}");
+        assert!(
+            r["ttlMs"].is_u64() && r["cacheScope"].is_string(),
+            "{method}: {r}"
+        );
+        assert_eq!(
+            r["_meta"][SERVER_INFO]["version"],
+            env!("CARGO_PKG_VERSION")
+        );
+    }
+    // A call's result is complete but not cacheable; an unknown resource is -32602 with its uri.
+    let (_, a) = modern(
+        &http,
+        url,
+        &body(
+            3,
+            "tools/call",
+            json!({"name": "add", "arguments": {"a": 1, "b": 2}}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (
+            a["result"]["resultType"].as_str(),
+            a["result"]["ttlMs"].as_u64()
+        ),
+        (Some("complete"), None)
+    );
+    let (_, a) = modern(
+        &http,
+        url,
+        &body(4, "resources/read", json!({"uri": "test://nope"})),
+    )
+    .await;
+    assert_eq!(
+        (code(&a), a["error"]["data"]["uri"].as_str()),
+        (Some(-32602), Some("test://nope"))
+    );
+}
+
+#[tokio::test]
+async fn log_messages_only_at_the_level_the_request_names() {
+    let server = start(HttpConfig::default()).await;
+    let (http, url) = (client(), server.url.as_str());
+    let call = body(
+        1,
+        "tools/call",
+        json!({"name": "test_logging_tool", "arguments": {}}),
+    );
+    // No logLevel: no notifications/message at all (LGm-1), so a plain JSON answer.
+    let response = send(&http, url, &call, &headers_for(&call)).await;
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(
+        answer(response).await.1["result"]["content"][0]["text"],
+        "logged"
+    );
+    // With one: the messages at or above it, on this request's stream.
+    let mut with_level = call.clone();
+    with_level["params"]["_meta"]["io.modelcontextprotocol/logLevel"] = json!("info");
+    let response = send(&http, url, &with_level, &headers_for(&with_level)).await;
+    let text = response.text().await.unwrap();
+    let messages = mcp_http_test_support::sse::body_messages(&text);
+    let levels: Vec<_> = messages
+        .iter()
+        .filter(|m| m["method"] == "notifications/message")
+        .map(|m| m["params"]["level"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(levels, ["info", "warning"]);
+    // Nothing is taken from the earlier request on the same connection (M-5).
+    let response = send(&http, url, &call, &headers_for(&call)).await;
+    assert_eq!(response.headers()["content-type"], "application/json");
+}
+
+#[tokio::test]
+async fn mcp_param_headers_mirror_the_annotated_arguments() {
+    let server = start(HttpConfig::default()).await;
+    let (http, url) = (client(), server.url.as_str());
+    let (_, tools) = modern(&http, url, &body(1, "tools/list", json!({}))).await;
+    let tool = tools["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "test_x_mcp_header")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        tool["inputSchema"]["properties"]["region"]["x-mcp-header"],
+        "Region"
+    );
+    let call = body(
+        2,
+        "tools/call",
+        json!({"name": "test_x_mcp_header", "arguments": {"region": "Zürich"}}),
+    );
+    let with = |value: Option<&str>| {
+        let mut headers = headers_for(&call);
+        if let Some(v) = value {
+            headers.push(("mcp-param-region", v.to_owned()));
+        }
+        headers
+    };
+    let (status, a) =
+        answer(send(&http, url, &call, &with(Some("=?base64?WsO8cmljaA==?="))).await).await;
+    assert_eq!(status, 200, "{a}");
+    assert!(
+        a["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Zürich")
+    );
+    for bad in [
+        None,
+        Some("Zurich"),
+        Some("=?base64?WsO8cmljaA?="),
+        Some("=?base64?!!!?="),
+    ] {
+        let (status, a) = answer(send(&http, url, &call, &with(bad)).await).await;
+        assert_eq!((status, code(&a)), (400, Some(-32020)), "{bad:?}: {a}");
+    }
+}
+
+#[tokio::test]
+async fn listen_streams_get_only_what_they_asked_for() {
+    let server = start(HttpConfig::default()).await;
+    let (http, url) = (client(), server.url.as_str());
+    let listen =
+        |id: i64, filter: Value| body(id, "subscriptions/listen", json!({"notifications": filter}));
+    let tools_listen = listen(
+        7,
+        json!({"toolsListChanged": true, "resourcesListChanged": true}),
+    );
+    let mut tools =
+        SseReader::new(send(&http, url, &tools_listen, &headers_for(&tools_listen)).await);
+    let prompts_listen = listen(8, json!({"promptsListChanged": true}));
+    let mut prompts =
+        SseReader::new(send(&http, url, &prompts_listen, &headers_for(&prompts_listen)).await);
+    // The acknowledgement comes first, with the honoured filter and the subscription id.
+    let ack = tools.next().await.unwrap().json().unwrap();
+    assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
+    assert_eq!(
+        ack["params"]["notifications"],
+        json!({"toolsListChanged": true, "resourcesListChanged": true})
+    );
+    assert_eq!(
+        ack["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        7
+    );
+    prompts.next().await.unwrap();
+    // A tool list change reaches the tools listener only, tagged with its id.
+    let (status, _) = modern(
+        &http,
+        url,
+        &body(
+            1,
+            "tools/call",
+            json!({"name": "test_trigger_tool_change", "arguments": {}}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let changed = tools.next().await.unwrap().json().unwrap();
+    assert_eq!(changed["method"], "notifications/tools/list_changed");
+    assert_eq!(
+        changed["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
+        7
+    );
+    let (_, _) = modern(
+        &http,
+        url,
+        &body(
+            2,
+            "tools/call",
+            json!({"name": "test_trigger_prompt_change", "arguments": {}}),
+        ),
+    )
+    .await;
+    let changed = prompts.next().await.unwrap().json().unwrap();
+    assert_eq!(changed["method"], "notifications/prompts/list_changed");
+    assert_eq!(server.listener_count(), 2);
+    drop(tools);
+    drop(prompts);
+    for _ in 0..100 {
+        if server.listener_count() == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(server.listener_count(), 0, "closed streams are forgotten");
+}
+
+/// Sets its flag when dropped.
+struct Dropped(Arc<AtomicBool>);
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test]
+async fn closing_the_stream_cancels_the_request() {
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let seen = cancelled.clone();
+    let server = Server::builder("t", "1")
+        .tool(ToolDef::new(
+            "wait",
+            "Waits to be cancelled",
+            move |_: NoArgs, ctx: RequestContext| {
+                // A cancelled handler is dropped where it waits: the guard sees it go.
+                let seen = Dropped(seen.clone());
+                async move {
+                    ctx.progress(1.0, None, Some("started")).await.ok();
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    std::mem::forget(seen);
+                    "done"
+                }
+            },
+        ))
+        .build();
+    let server = start_with(server, HttpConfig::default()).await;
+    let (http, url) = (client(), server.url.as_str());
+    let mut call = body(1, "tools/call", json!({"name": "wait", "arguments": {}}));
+    call["params"]["_meta"]["progressToken"] = json!("p");
+    let mut stream = SseReader::new(send(&http, url, &call, &headers_for(&call)).await);
+    let progress = stream.next().await.unwrap().json().unwrap();
+    assert_eq!(progress["method"], "notifications/progress");
+    assert!(
+        progress.get("id").is_none(),
+        "no server-to-client requests on the stream (M-9)"
+    );
+    drop(stream);
+    for _ in 0..100 {
+        if cancelled.load(Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(
+        cancelled.load(Ordering::SeqCst),
+        "closing the stream cancels the handler (H-5)"
+    );
+}
+
+#[tokio::test]
+async fn the_era_setting() {
+    let server = start(HttpConfig::default().eras(Eras::Modern)).await;
+    let (http, url) = (client(), server.url.as_str());
+    // H-12: an initialize hears which versions are served.
+    let (status, a) = answer(post(&http, url, None, &init_body("2025-11-25")).await).await;
+    assert_eq!((status, code(&a)), (400, Some(-32022)), "{a}");
+    assert_eq!(a["error"]["data"]["supported"], json!([V]));
+    let r = http
+        .get(url)
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    let (status, _) = modern(&http, url, &body(1, "tools/list", json!({}))).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn in_sse_mode_errors_keep_their_status_and_results_stream() {
+    let config = HttpConfig::default().response_mode(mcp_http_server_http::ResponseMode::Sse);
+    let server = start(config).await;
+    let (http, url) = (client(), server.url.as_str());
+    // The role's errors: an unknown method (404) and a missing Mcp-Param header (400).
+    let (status, a) = modern(&http, url, &body(1, "nope/nothing", json!({}))).await;
+    assert_eq!((status, code(&a)), (404, Some(-32601)), "{a}");
+    let call = body(
+        2,
+        "tools/call",
+        json!({"name": "test_x_mcp_header", "arguments": {"region": "eu"}}),
+    );
+    let response = send(&http, url, &call, &headers_for(&call)).await;
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let (status, a) = answer(response).await;
+    assert_eq!((status, code(&a)), (400, Some(-32020)), "{a}");
+    // A result is a stream of one event, without an event id (H-6).
+    let list = body(3, "tools/list", json!({}));
+    let response = send(&http, url, &list, &headers_for(&list)).await;
+    let mut events = SseReader::new(response);
+    let event = events.next().await.unwrap();
+    assert!(event.id.is_none());
+    assert!(event.json().unwrap()["result"]["tools"].is_array());
+}

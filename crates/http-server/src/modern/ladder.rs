@@ -1,0 +1,471 @@
+//! The validation ladder of a 2026-07-28 request: what is checked, in which order, and what each
+//! failure is answered with. The order is data ([`LADDER`]), checked top to bottom; the first
+//! rung that fails answers the request.
+//!
+//! | rung | checks | HTTP | JSON-RPC |
+//! |---|---|---|---|
+//! | envelope | `params._meta` is an object with `protocolVersion` (a string) and `clientCapabilities` (an object); `clientInfo` and `logLevel`, when present, are well formed (M-1, M-2) | 400 | -32602 |
+//! | headers | `MCP-Protocol-Version` and `Mcp-Method` present and equal to the body, `Mcp-Name` where the method names a target, values compared after removing optional whitespace and decoding the Base64 sentinel (H-7, H-8, H-9) | 400 | -32020 |
+//! | version | the version named is one this endpoint serves in this era (M-6) | 400 | -32022 with `data.supported` and `data.requested` |
+//! | method | the method was not removed in 2026-07-28 (H-11: `ping`, `initialize`, `logging/setLevel`, ...); a method no version knows goes to the role, whose -32601 is 404 too | 404 | -32601 |
+//!
+//! Headers come before the version, as in the Python SDK and unlike the TypeScript SDK: a
+//! header that contradicts the body says the request was built wrong, whatever version it
+//! names, and the conformance suite's `server-stateless` expects -32020 for a body naming an
+//! unknown version behind a 2026-07-28 header. Two rungs follow inside the role: `Mcp-Param-*`
+//! headers against the called tool's `x-mcp-header` arguments (-32020, H-10), and an input the
+//! client did not declare the capability for (-32021, M-3).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use http::{HeaderMap, HeaderName, StatusCode};
+use mcp_http_proto::jsonrpc::Request as RpcRequest;
+use mcp_http_proto::{
+    ErrorObject, Implementation, LoggingLevel, ProtocolVersion, RequestId, error_code,
+    header_value, method,
+};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// `MCP-Protocol-Version`.
+pub(crate) const VERSION_HEADER: HeaderName = HeaderName::from_static("mcp-protocol-version");
+/// `Mcp-Method`.
+pub(crate) const METHOD_HEADER: HeaderName = HeaderName::from_static("mcp-method");
+/// `Mcp-Name`.
+pub(crate) const NAME_HEADER: HeaderName = HeaderName::from_static("mcp-name");
+
+/// The `_meta` key that makes a request modern.
+pub(crate) const VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
+
+/// One rung of the ladder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rung {
+    Envelope,
+    Headers,
+    Version,
+    Method,
+}
+
+/// The rungs in the order they are checked.
+pub(crate) const LADDER: [Rung; 4] = [Rung::Envelope, Rung::Headers, Rung::Version, Rung::Method];
+
+impl Rung {
+    /// The HTTP status of a failure at this rung.
+    pub(crate) fn status(self) -> StatusCode {
+        match self {
+            Rung::Method => StatusCode::NOT_FOUND,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    /// The JSON-RPC code of a failure at this rung.
+    pub(crate) fn code(self) -> i32 {
+        match self {
+            Rung::Envelope => error_code::INVALID_PARAMS,
+            Rung::Headers => error_code::HEADER_MISMATCH,
+            Rung::Version => error_code::UNSUPPORTED_PROTOCOL_VERSION,
+            Rung::Method => error_code::METHOD_NOT_FOUND,
+        }
+    }
+}
+
+/// A request refused on a rung: its id, the rung, and the error to answer with.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    pub(crate) id: RequestId,
+    pub(crate) rung: Rung,
+    pub(crate) error: ErrorObject,
+}
+
+/// What a request that passed the ladder carries into its exchange.
+#[derive(Debug)]
+pub(crate) struct Checked {
+    pub(crate) client_info: Option<Implementation>,
+    pub(crate) capabilities: Arc<RawValue>,
+    pub(crate) log_level: Option<LoggingLevel>,
+}
+
+/// The versions a modern request may name.
+pub(crate) const MODERN_VERSIONS: [ProtocolVersion; 1] = [ProtocolVersion::V2026_07_28];
+
+/// The parts of `params` the ladder reads; everything else is left to the handler.
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "_meta", borrow, default)]
+    meta: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    uri: Option<&'a RawValue>,
+    #[serde(rename = "taskId", borrow, default)]
+    task_id: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct MetaFields<'a> {
+    #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow, default)]
+    version: Option<&'a RawValue>,
+    #[serde(rename = "io.modelcontextprotocol/clientCapabilities", borrow, default)]
+    capabilities: Option<&'a RawValue>,
+    #[serde(rename = "io.modelcontextprotocol/clientInfo", borrow, default)]
+    info: Option<&'a RawValue>,
+    #[serde(rename = "io.modelcontextprotocol/logLevel", borrow, default)]
+    log_level: Option<&'a RawValue>,
+}
+
+/// Whether a request's body claims the 2026-07-28 era: its `params._meta` names a protocol
+/// version. A cheap byte search first, since most legacy params never contain the key.
+pub(crate) fn claims_modern(params: Option<&RawValue>) -> bool {
+    let Some(params) = params else { return false };
+    if !params.get().contains(VERSION_KEY) {
+        return false;
+    }
+    serde_json::from_str::<Envelope<'_>>(params.get())
+        .ok()
+        .and_then(|e| e.meta)
+        .and_then(|m| serde_json::from_str::<MetaFields<'_>>(m.get()).ok())
+        .is_some_and(|m| m.version.is_some())
+}
+
+/// The header's value as text with optional whitespace removed; `None` when absent, `Err`
+/// when it is not visible ASCII or comes twice.
+fn header<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h str>, String> {
+    let mut values = headers.get_all(name).iter();
+    let Some(first) = values.next() else {
+        return Ok(None);
+    };
+    if values.next().is_some() {
+        return Err(format!("the {name} header must appear once"));
+    }
+    first
+        .to_str()
+        .map(|v| Some(v.trim_matches([' ', '\t'])))
+        .map_err(|_| format!("the {name} header is not visible ASCII"))
+}
+
+/// Runs the ladder over `request` and its HTTP headers.
+pub(crate) fn check(request: &RpcRequest, headers: &HeaderMap) -> Result<Checked, Refusal> {
+    let refuse = |rung: Rung, message: String| Refusal {
+        id: request.id.clone(),
+        rung,
+        error: ErrorObject::new(rung.code(), message),
+    };
+    let text = request.params.as_deref().map_or("{}", RawValue::get);
+    let mut checked = None;
+    let mut version_named = "";
+    for rung in LADDER {
+        match rung {
+            Rung::Envelope => {
+                let (fields, envelope) = envelope(text).map_err(|m| refuse(rung, m))?;
+                version_named = fields.0;
+                checked = Some((fields.1, envelope));
+            }
+            Rung::Headers => {
+                let target = checked.as_ref().and_then(|(_, t)| t.as_deref());
+                check_headers(request, headers, version_named, target)
+                    .map_err(|m| refuse(rung, m))?;
+            }
+            Rung::Version => {
+                if !MODERN_VERSIONS.iter().any(|v| v.as_str() == version_named) {
+                    let data = mcp_http_proto::modern::UnsupportedProtocolVersionData::new(
+                        MODERN_VERSIONS.iter().map(|v| v.as_str().into()).collect(),
+                        version_named,
+                    );
+                    return Err(Refusal {
+                        id: request.id.clone(),
+                        rung,
+                        error: data.into_error(format!(
+                            "Unsupported protocol version {version_named:?}: this server serves 2026-07-28 per request, and 2025-11-25 and earlier through initialize"
+                        )),
+                    });
+                }
+            }
+            Rung::Method => {
+                if removed(&request.method) {
+                    return Err(refuse(
+                        rung,
+                        format!("Method not found: {}", request.method),
+                    ));
+                }
+            }
+        }
+    }
+    checked
+        .map(|(checked, _)| checked)
+        .ok_or_else(|| refuse(Rung::Envelope, "Invalid params".into()))
+}
+
+type EnvelopeFields<'a> = ((&'a str, Checked), Option<Cow<'a, str>>);
+
+/// The envelope rung: the version named, what the exchange needs, and the request's target
+/// (`params.name` or `params.uri`, when a string).
+fn envelope(text: &str) -> Result<EnvelopeFields<'_>, String> {
+    let missing = |what: &str| format!("Invalid params: _meta must carry {what} (2026-07-28)");
+    let envelope: Envelope<'_> = serde_json::from_str(text)
+        .map_err(|_| "Invalid params: params must be a JSON object".to_owned())?;
+    let meta = envelope
+        .meta
+        .ok_or_else(|| "Invalid params: params._meta is required in 2026-07-28".to_owned())?;
+    let fields: MetaFields<'_> = serde_json::from_str(meta.get())
+        .map_err(|_| "Invalid params: params._meta must be a JSON object".to_owned())?;
+    let version = fields
+        .version
+        .and_then(|v| serde_json::from_str::<&str>(v.get()).ok())
+        .ok_or_else(|| missing("io.modelcontextprotocol/protocolVersion as a string"))?;
+    let capabilities = fields
+        .capabilities
+        .filter(|c| c.get().starts_with('{'))
+        .ok_or_else(|| missing("io.modelcontextprotocol/clientCapabilities as an object"))?;
+    let capabilities: Arc<RawValue> = Arc::from(capabilities.to_owned());
+    let client_info = match fields.info {
+        None => None,
+        Some(info) => Some(serde_json::from_str::<Implementation>(info.get()).map_err(|_| {
+            "Invalid params: io.modelcontextprotocol/clientInfo must be an Implementation (name and version)".to_owned()
+        })?),
+    };
+    let log_level = match fields.log_level {
+        None => None,
+        Some(level) => Some(
+            serde_json::from_str::<LoggingLevel>(level.get()).map_err(|_| {
+                "Invalid params: io.modelcontextprotocol/logLevel must be a logging level"
+                    .to_owned()
+            })?,
+        ),
+    };
+    let target = envelope
+        .name
+        .or(envelope.uri)
+        .or(envelope.task_id)
+        .and_then(|t| serde_json::from_str::<Cow<'_, str>>(t.get()).ok());
+    let checked = Checked {
+        client_info,
+        capabilities,
+        log_level,
+    };
+    Ok(((version, checked), target))
+}
+
+/// Whether `method` names a target that `Mcp-Name` must carry (H-7; the tasks extension adds
+/// its task methods, whose target is `params.taskId`).
+fn names_target(method: &str) -> bool {
+    matches!(
+        method,
+        method::TOOLS_CALL
+            | method::PROMPTS_GET
+            | method::RESOURCES_READ
+            | method::TASKS_GET
+            | method::TASKS_CANCEL
+            | TASKS_UPDATE
+    )
+}
+
+/// `tasks/update` (the tasks extension of 2026-07-28).
+const TASKS_UPDATE: &str = "tasks/update";
+
+/// Whether `method` is one 2026-07-28 removed (`initialize`, `ping`, `logging/setLevel`, ...).
+/// Methods no version knows go on to the role, which may serve them (an extension's) or answer
+/// -32601 itself (which is 404 too); the tasks namespace belongs to the tasks extension.
+fn removed(name: &str) -> bool {
+    !method::available_in(name, ProtocolVersion::V2026_07_28)
+        && !name.starts_with("tasks/")
+        && ProtocolVersion::LEGACY
+            .iter()
+            .any(|v| method::available_in(name, *v))
+}
+
+/// The headers rung (H-7, H-8).
+fn check_headers(
+    request: &RpcRequest,
+    headers: &HeaderMap,
+    version: &str,
+    target: Option<&str>,
+) -> Result<(), String> {
+    match header(headers, &VERSION_HEADER)? {
+        None => {
+            return Err(
+                "Header mismatch: the MCP-Protocol-Version header is required in 2026-07-28".into(),
+            );
+        }
+        Some(v) if v != version => {
+            return Err(format!(
+                "Header mismatch: MCP-Protocol-Version {v:?} differs from _meta's {version:?}"
+            ));
+        }
+        Some(_) => {}
+    }
+    match header(headers, &METHOD_HEADER)? {
+        None => return Err("Header mismatch: the Mcp-Method header is required".into()),
+        Some(m) if m != request.method => {
+            return Err(format!(
+                "Header mismatch: Mcp-Method {m:?} differs from the body's method {:?}",
+                request.method
+            ));
+        }
+        Some(_) => {}
+    }
+    let name = header(headers, &NAME_HEADER)?;
+    if !names_target(&request.method) {
+        return Ok(());
+    }
+    match (name, target) {
+        (None, Some(_)) => Err(format!(
+            "Header mismatch: the Mcp-Name header is required on {}",
+            request.method
+        )),
+        (Some(raw), target) => {
+            let decoded =
+                header_value::decode(raw).map_err(|e| format!("Header mismatch: Mcp-Name: {e}"))?;
+            if Some(decoded.as_ref()) == target {
+                Ok(())
+            } else {
+                Err("Header mismatch: Mcp-Name differs from the body's name or uri".into())
+            }
+        }
+        // No target in the body: the handler answers the missing parameter.
+        (None, None) => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use mcp_http_proto::jsonrpc::Message;
+
+    fn request(body: &str) -> RpcRequest {
+        match Message::parse(body.as_bytes()).unwrap() {
+            Message::Request(r) => r,
+            _ => panic!("not a request"),
+        }
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.append(*k, v.parse().unwrap());
+        }
+        h
+    }
+
+    const META: &str = r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
+
+    fn call(name: &str) -> RpcRequest {
+        request(&format!(
+            r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"{name}","_meta":{META}}}}}"#
+        ))
+    }
+
+    fn ok_headers(name: &str) -> HeaderMap {
+        headers(&[
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "tools/call"),
+            ("mcp-name", name),
+        ])
+    }
+
+    #[test]
+    fn every_rung_in_order() {
+        let refused = |r: &RpcRequest, h: &HeaderMap| check(r, h).unwrap_err().rung;
+        // No _meta at all: the envelope rung, whatever the headers say.
+        let bare = request(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#);
+        assert_eq!(refused(&bare, &HeaderMap::new()), Rung::Envelope);
+        // The headers come before the version.
+        let v999 = request(&format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{"_meta":{}}}}}"#,
+            META.replace("2026-07-28", "v999")
+        ));
+        let h = headers(&[
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "tools/list"),
+        ]);
+        assert_eq!(refused(&v999, &h), Rung::Headers);
+        let h = headers(&[
+            ("mcp-protocol-version", "v999"),
+            ("mcp-method", "tools/list"),
+        ]);
+        let refusal = check(&v999, &h).unwrap_err();
+        assert_eq!(refusal.rung, Rung::Version);
+        let data = refusal.error.data.unwrap();
+        assert_eq!(data["supported"], serde_json::json!(["2026-07-28"]));
+        assert_eq!(data["requested"], "v999");
+        // Removed methods last.
+        let ping = request(&format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"_meta":{META}}}}}"#
+        ));
+        let h = headers(&[
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "ping"),
+        ]);
+        let refusal = check(&ping, &h).unwrap_err();
+        assert_eq!(
+            (refusal.rung.status(), refusal.rung.code()),
+            (StatusCode::NOT_FOUND, -32601)
+        );
+        assert!(check(&call("echo"), &ok_headers("echo")).is_ok());
+    }
+
+    #[test]
+    fn mcp_name_is_compared_after_trimming_and_decoding() {
+        assert!(check(&call("echo"), &ok_headers("  echo\t")).is_ok());
+        assert!(check(&call("Zürich"), &ok_headers("=?base64?WsO8cmljaA==?=")).is_ok());
+        assert_eq!(
+            check(&call("echo"), &ok_headers("Echo")).unwrap_err().rung,
+            Rung::Headers
+        );
+        assert_eq!(
+            check(&call("echo"), &ok_headers("=?base64?ZWNobw?="))
+                .unwrap_err()
+                .rung,
+            Rung::Headers
+        );
+        let missing = headers(&[
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "tools/call"),
+        ]);
+        assert_eq!(
+            check(&call("echo"), &missing).unwrap_err().rung,
+            Rung::Headers
+        );
+    }
+
+    #[test]
+    fn method_values_are_case_sensitive() {
+        let h = headers(&[
+            ("mcp-protocol-version", "2026-07-28"),
+            ("mcp-method", "TOOLS/CALL"),
+            ("mcp-name", "echo"),
+        ]);
+        assert_eq!(check(&call("echo"), &h).unwrap_err().rung, Rung::Headers);
+    }
+
+    #[test]
+    fn the_claim_needs_the_key_inside_meta() {
+        let inside = request(&format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{"_meta":{META}}}}}"#
+        ));
+        assert!(claims_modern(inside.params.as_deref()));
+        let in_arguments = request(
+            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#,
+        );
+        assert!(!claims_modern(in_arguments.params.as_deref()));
+    }
+
+    #[test]
+    fn malformed_meta_fields_are_invalid_params() {
+        for meta in [
+            r#"{"io.modelcontextprotocol/protocolVersion":7,"io.modelcontextprotocol/clientCapabilities":{}}"#,
+            r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":[]}"#,
+            r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/logLevel":"loud"}"#,
+            r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":1}}"#,
+            r#"[]"#,
+        ] {
+            let r = request(&format!(
+                r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{"_meta":{meta}}}}}"#
+            ));
+            let refusal = check(&r, &HeaderMap::new()).unwrap_err();
+            assert_eq!(refusal.rung, Rung::Envelope, "{meta}");
+            assert_eq!(refusal.error.code, -32602);
+        }
+    }
+}

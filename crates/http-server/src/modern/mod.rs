@@ -1,0 +1,294 @@
+//! The 2026-07-28 era on the same endpoint as the legacy sessions: which era a POST belongs to,
+//! and how a modern request is served.
+//!
+//! **The body decides** ([`route`]). A request is modern when its `params._meta` names a
+//! protocol version, or when its method exists only in 2026-07-28 (`server/discover`,
+//! `subscriptions/listen`). A message that carries no such claim (a notification, a response,
+//! a request without `_meta`) is modern when its `MCP-Protocol-Version` header names a
+//! 2026-07-28-era version and it names no session (a header that names no version at all
+//! decides nothing: T-47 lets a legacy `initialize` carry anything there). Everything else is legacy, served exactly
+//! as before. The edge cases, each tested in `tests/modern.rs`:
+//!
+//! - a modern request with an `Mcp-Session-Id` (stale or live): the header is ignored (H-12);
+//! - `initialize` with a modern claim: modern, so 404 -32601 (it does not exist there); with a
+//!   2026-07-28 header but no claim: modern, so 400 -32602 (no `_meta` envelope);
+//! - `ping`, `logging/setLevel`, `resources/(un)subscribe` with a claim: 404 -32601;
+//! - a batch with any modern element (or under a modern header): 400 -32600;
+//! - a modern notification: 202, ignored, `notifications/cancelled` included: closing the
+//!   stream is how a modern request is cancelled (H-5), and a client-chosen id must not let
+//!   one caller cancel another's work;
+//! - a POSTed response under a modern header: 400 -32600 (M-9);
+//! - GET or DELETE with a modern header and no session: 405 (H-12);
+//! - a modern body without the header: 400 -32020 (the headers rung);
+//! - a full envelope naming a legacy version: 400 -32022 (versions before 2026-07-28 are
+//!   negotiated through `initialize`).
+//!
+//! A modern request passes the [`ladder`], then runs on a fresh peer of its own (the factory's
+//! stateless handler) whose state comes from its `_meta` alone (M-5): the client's
+//! capabilities and info, the log level. It is answered like any request (JSON, or SSE once it
+//! streams) with no event ids (no resumption, H-6), and closing its stream cancels it (H-5).
+
+pub(crate) mod ladder;
+pub(crate) mod listen;
+
+use std::sync::Arc;
+
+use http::{HeaderMap, StatusCode};
+use mcp_http_core::peer::WeakPeer;
+use mcp_http_core::{Extensions, ParamHeaders, Peer, SharedClient};
+use mcp_http_proto::jsonrpc::{Message, Parsed, Request as RpcRequest};
+use mcp_http_proto::{Implementation, ProtocolVersion, SubscriptionsListenRequestParams, method};
+
+use crate::config::Eras;
+use crate::rejection::Rejection;
+use crate::router::Router;
+use crate::service::{HttpResponse, SESSION_HEADER, StreamableHttpService, sse, status};
+
+/// Whether the `MCP-Protocol-Version` header names a 2026-07-28-era version. A value that is
+/// no version at all decides nothing (a legacy `initialize` may carry anything, T-47).
+fn modern_header(headers: &HeaderMap) -> bool {
+    headers.get(ladder::VERSION_HEADER).is_some_and(|v| {
+        v.to_str()
+            .ok()
+            .and_then(|v| ProtocolVersion::parse(v.trim()))
+            .is_some_and(|v| !v.is_legacy())
+    })
+}
+
+/// Whether a GET or DELETE belongs to the 2026-07-28 era, which has neither (405, H-12).
+pub(crate) fn modern_get_or_delete(headers: &HeaderMap, eras: Eras) -> bool {
+    match eras {
+        Eras::Modern => true,
+        Eras::Legacy => false,
+        _ => modern_header(headers) && headers.get(SESSION_HEADER).is_none(),
+    }
+}
+
+/// Which era a POST belongs to: `Ok(true)` for 2026-07-28 (see the module docs).
+pub(crate) fn route(headers: &HeaderMap, parsed: &Parsed, eras: Eras) -> Result<bool, Rejection> {
+    let sessionless_modern_header =
+        || modern_header(headers) && headers.get(SESSION_HEADER).is_none();
+    let modern = match parsed {
+        Parsed::Single(Message::Request(request)) => {
+            ladder::claims_modern(request.params.as_deref())
+                || matches!(
+                    request.method.as_str(),
+                    method::SERVER_DISCOVER | method::SUBSCRIPTIONS_LISTEN
+                )
+                || sessionless_modern_header()
+        }
+        Parsed::Single(Message::Notification(_)) => sessionless_modern_header(),
+        Parsed::Single(Message::Response(_)) => {
+            if sessionless_modern_header() || eras == Eras::Modern {
+                return Err(Rejection::ModernResponse);
+            }
+            false
+        }
+        Parsed::Batch(items) => {
+            let claims = items.iter().any(|item| {
+                item.get().contains(ladder::VERSION_KEY)
+                    && matches!(Message::parse(item.get().as_bytes()),
+                        Ok(Message::Request(r)) if ladder::claims_modern(r.params.as_deref()))
+            });
+            if claims || sessionless_modern_header() || eras == Eras::Modern {
+                return Err(Rejection::ModernBatch);
+            }
+            false
+        }
+    };
+    match (modern, eras) {
+        (true, Eras::Legacy) => Ok(false),
+        (false, Eras::Modern) => match parsed {
+            // H-12: the versions this endpoint serves, named to a legacy client.
+            Parsed::Single(Message::Request(r)) if r.method == method::INITIALIZE => {
+                Err(Rejection::LegacyRefused(r.id.clone(), requested_version(r)))
+            }
+            _ => Ok(true),
+        },
+        (modern, _) => Ok(modern),
+    }
+}
+
+/// The version an `initialize` asks for.
+fn requested_version(request: &RpcRequest) -> String {
+    #[derive(serde::Deserialize)]
+    struct Params {
+        #[serde(rename = "protocolVersion")]
+        version: String,
+    }
+    request
+        .params_as::<Params>()
+        .map(|p| p.version)
+        .unwrap_or_default()
+}
+
+/// Closes a modern request's peer when dropped, which cancels its handler (H-5): held by the
+/// POST until it answers, then by its SSE body.
+struct CancelOnClose(WeakPeer);
+
+impl Drop for CancelOnClose {
+    fn drop(&mut self) {
+        if let Some(peer) = self.0.upgrade() {
+            peer.close();
+        }
+    }
+}
+
+/// The JSON-RPC error code of a JSON answer, if it is an error.
+fn error_code(json: &[u8]) -> Option<i64> {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        error: Option<Code>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Code {
+        code: i64,
+    }
+    // Most answers are results: skip the parse unless an error member can be there.
+    if !json.windows(8).any(|w| w == b"\"error\":") {
+        return None;
+    }
+    serde_json::from_slice::<Answer>(json)
+        .ok()
+        .and_then(|a| a.error)
+        .map(|e| e.code)
+}
+
+/// Whether a JSON answer is an error.
+pub(crate) fn is_error(json: &[u8]) -> bool {
+    error_code(json).is_some()
+}
+
+/// An SSE body of one event and nothing more (a modern answer in SSE mode: no event id, since
+/// a modern stream is never resumed).
+pub(crate) fn one_event(json: bytes::Bytes, config: &crate::HttpConfig) -> crate::ResponseBody {
+    let mut out = bytes::BytesMut::with_capacity(json.len() + 16);
+    crate::sse::put_event(&mut out, None, &json);
+    crate::ResponseBody::sse(
+        out.freeze(),
+        crate::queue::QueueRx::closed(),
+        config.keep_alive,
+        None,
+        None,
+    )
+}
+
+/// The HTTP status of a modern JSON answer: the method is unknown (404, H-11), a header or the
+/// version was wrong or a capability was missing (400, H-8, M-3, M-6), else 200.
+fn status_of(json: &[u8]) -> StatusCode {
+    use mcp_http_proto::error_code as code;
+    match error_code(json).and_then(|c| i32::try_from(c).ok()) {
+        Some(code::METHOD_NOT_FOUND) => StatusCode::NOT_FOUND,
+        Some(
+            code::HEADER_MISMATCH
+            | code::MISSING_REQUIRED_CLIENT_CAPABILITY
+            | code::UNSUPPORTED_PROTOCOL_VERSION,
+        ) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    }
+}
+
+/// The `Mcp-Param-*` headers of a request.
+fn param_headers(headers: &HeaderMap) -> ParamHeaders {
+    let mut params = ParamHeaders::default();
+    for (name, value) in headers {
+        if let Some(suffix) = name.as_str().strip_prefix("mcp-param-") {
+            // A value that is not visible ASCII is kept as nothing a tool can match (H-8).
+            params.push(suffix, value.to_str().unwrap_or("\u{0}"));
+        }
+    }
+    params
+}
+
+impl StreamableHttpService {
+    /// Serves a POST of the 2026-07-28 era.
+    pub(crate) async fn post_modern(
+        &self,
+        parts: &http::request::Parts,
+        message: Message,
+        mut extensions: Extensions,
+    ) -> Result<HttpResponse, Rejection> {
+        let request = match message {
+            Message::Request(request) => request,
+            // H-3; see the module docs for why a cancellation is ignored.
+            Message::Notification(_) => return Ok(status(StatusCode::ACCEPTED)),
+            Message::Response(_) => return Err(Rejection::ModernResponse),
+        };
+        let checked = ladder::check(&request, &parts.headers).map_err(Rejection::Modern)?;
+        let client = SharedClient::from_raw(
+            checked
+                .client_info
+                .unwrap_or_else(|| Implementation::new("unknown", "0")),
+            Some(checked.capabilities),
+        );
+        if request.method == method::SUBSCRIPTIONS_LISTEN {
+            return self.listen(request);
+        }
+        let inner = &self.inner;
+        let sessions = &inner.sessions;
+        let router = Router::new(
+            "".into(),
+            inner.config(),
+            sessions.log(),
+            Some((sessions.back_channel.clone(), None)),
+        )
+        .map_err(|_| Rejection::RandomUnavailable)?
+        .without_resumption();
+        let router = Arc::new(router);
+        let config = sessions.peer_config.clone();
+        let peer = Peer::new(router.clone(), inner.handlers.stateless_handler(), config);
+        router.set_peer(peer.downgrade());
+        let state = peer.state();
+        state.set_shared_client(ProtocolVersion::V2026_07_28, &client);
+        state.set_initialized();
+        if let Some(level) = checked.log_level {
+            state.set_log_level(level);
+        }
+        if request.method == method::TOOLS_CALL {
+            extensions.insert(param_headers(&parts.headers));
+        }
+        let cancel = CancelOnClose(peer.downgrade());
+        let mut response = self
+            .answer_as(&router, &peer, request, extensions, false, true)
+            .await?;
+        if response.headers().get(http::header::CONTENT_TYPE)
+            == Some(&http::HeaderValue::from_static("application/json"))
+        {
+            if let Some(bytes) = response.body().full_bytes() {
+                *response.status_mut() = status_of(bytes);
+            }
+            return Ok(response);
+        }
+        Ok(response.map(|body| body.on_close(cancel)))
+    }
+
+    /// Opens a `subscriptions/listen` stream (see [`listen`]).
+    fn listen(&self, request: RpcRequest) -> Result<HttpResponse, Rejection> {
+        let params: SubscriptionsListenRequestParams = request
+            .params_as()
+            .map_err(|error| Rejection::Modern(invalid_params(&request, error)))?;
+        let inner = &self.inner;
+        let honoured = inner.handlers.listen_filter(&params.notifications);
+        let config = inner.config();
+        let Some((first, rx, leave)) = inner.sessions.listeners.open(
+            request.id.clone(),
+            honoured,
+            config.connection_queue,
+            config.max_listeners,
+        ) else {
+            return Err(Rejection::TooManyListeners(request.id));
+        };
+        let body = crate::body::ResponseBody::sse(first, rx, config.keep_alive, None, None)
+            .on_close(leave);
+        Ok(sse(body))
+    }
+}
+
+/// A listen request whose params are malformed, refused on the envelope rung.
+fn invalid_params(request: &RpcRequest, error: mcp_http_proto::ErrorObject) -> ladder::Refusal {
+    ladder::Refusal {
+        id: request.id.clone(),
+        rung: ladder::Rung::Envelope,
+        error,
+    }
+}

@@ -1,0 +1,229 @@
+//! What a 2026-07-28 request gets from the server beyond the legacy answer: `server/discover`
+//! (M-7), `resultType` and `serverInfo` on every result (M-8, M-4), the caching fields on
+//! lists, reads and discover (CA-1), and the part of a `subscriptions/listen` filter the
+//! server can deliver (SB-1).
+
+use std::time::Duration;
+
+use mcp_http_proto::modern::{CacheScope, DiscoverResult, META_SERVER_INFO};
+use mcp_http_proto::{ErrorObject, Meta, ProtocolVersion, SubscriptionFilter, method};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::server::Inner;
+
+/// How long a result may be cached, and by whom (CA-1): `ttlMs` and `cacheScope`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CacheHint {
+    /// How long the client may reuse the result.
+    pub ttl: Duration,
+    /// Who may share it.
+    pub scope: CacheScope,
+}
+
+impl CacheHint {
+    /// Not to be reused (`ttlMs: 0`, private): the default, since a server's lists can change
+    /// at any time and may depend on who asks.
+    pub const NONE: CacheHint = CacheHint {
+        ttl: Duration::ZERO,
+        scope: CacheScope::Private,
+    };
+
+    /// Reusable for `ttl` by any client or intermediary.
+    pub fn public(ttl: Duration) -> Self {
+        CacheHint {
+            ttl,
+            scope: CacheScope::Public,
+        }
+    }
+
+    /// Reusable for `ttl` within one authorization context.
+    pub fn private(ttl: Duration) -> Self {
+        CacheHint {
+            ttl,
+            scope: CacheScope::Private,
+        }
+    }
+
+    fn ttl_ms(&self) -> u64 {
+        u64::try_from(self.ttl.as_millis()).unwrap_or(u64::MAX)
+    }
+}
+
+/// The methods whose results carry caching fields (CA-1).
+pub(crate) const CACHEABLE: [&str; 6] = [
+    method::TOOLS_LIST,
+    method::PROMPTS_LIST,
+    method::RESOURCES_LIST,
+    method::RESOURCES_TEMPLATES_LIST,
+    method::RESOURCES_READ,
+    method::SERVER_DISCOVER,
+];
+
+/// The server's answers to the modern era's own questions, prepared once.
+pub(crate) struct Modern {
+    /// `"_meta":{"io.modelcontextprotocol/serverInfo":{...}}`, ready to splice into a result.
+    meta_member: String,
+    server_info: Value,
+    /// The hint of each method in [`CACHEABLE`], in that order.
+    hints: [CacheHint; 6],
+}
+
+impl Modern {
+    pub(crate) fn new(info: &mcp_http_proto::Implementation, hints: [CacheHint; 6]) -> Self {
+        let server_info = serde_json::to_value(info).unwrap_or(Value::Null);
+        let mut meta = Map::new();
+        meta.insert(META_SERVER_INFO.into(), server_info.clone());
+        let meta_member = format!("\"_meta\":{}", Value::Object(meta));
+        Modern {
+            meta_member,
+            server_info,
+            hints,
+        }
+    }
+
+    fn hint(&self, method: &str) -> Option<&CacheHint> {
+        CACHEABLE
+            .iter()
+            .position(|m| *m == method)
+            .and_then(|i| self.hints.get(i))
+    }
+
+    /// The `server/discover` result (M-7): the versions served per request (legacy ones are
+    /// negotiated through `initialize`, as the TypeScript SDK answers), the capabilities and
+    /// instructions.
+    pub(crate) fn discover(&self, inner: &Inner) -> Result<Box<RawValue>, ErrorObject> {
+        let mut result = DiscoverResult::new(
+            vec![ProtocolVersion::V2026_07_28.as_str().to_owned()],
+            inner.capabilities.clone(),
+        );
+        result.instructions = inner.instructions.clone();
+        mcp_http_proto::jsonrpc::to_raw(&result)
+            .map(|raw| self.complete(method::SERVER_DISCOVER, raw))
+            .map_err(|_| ErrorObject::internal())
+    }
+
+    /// A result as the modern era sends it: `resultType` (`complete` unless the result says
+    /// otherwise), `serverInfo` in `_meta`, and the caching fields where the method has them.
+    pub(crate) fn complete(&self, method: &str, result: Box<RawValue>) -> Box<RawValue> {
+        let hint = self.hint(method);
+        let text = result.get();
+        let simple = text.starts_with('{')
+            && !text.contains("\"_meta\"")
+            && !text.contains("\"resultType\"")
+            && !text.contains("\"ttlMs\"");
+        if simple {
+            // The common case: splice the members in front, no parse.
+            let mut out = String::with_capacity(text.len() + self.meta_member.len() + 64);
+            out.push_str("{\"resultType\":\"complete\",");
+            out.push_str(&self.meta_member);
+            if let Some(hint) = hint {
+                out.push_str(&format!(
+                    ",\"ttlMs\":{},\"cacheScope\":\"{}\"",
+                    hint.ttl_ms(),
+                    scope_name(hint.scope)
+                ));
+            }
+            let rest = &text[1..];
+            if !rest.trim_start().starts_with('}') {
+                out.push(',');
+            }
+            out.push_str(rest);
+            return RawValue::from_string(out).unwrap_or(result);
+        }
+        let Ok(mut object) = serde_json::from_str::<Map<String, Value>>(text) else {
+            return result;
+        };
+        object
+            .entry("resultType")
+            .or_insert_with(|| Value::String("complete".into()));
+        let meta = object
+            .entry("_meta")
+            .or_insert_with(|| Value::Object(Meta::new()));
+        if let Value::Object(meta) = meta {
+            meta.entry(META_SERVER_INFO)
+                .or_insert_with(|| self.server_info.clone());
+        }
+        let input_required =
+            object.get("resultType").and_then(Value::as_str) == Some("input_required");
+        // CA-1: an input-required answer is never cached.
+        if let (Some(hint), false) = (hint, input_required) {
+            object
+                .entry("ttlMs")
+                .or_insert_with(|| Value::from(hint.ttl_ms()));
+            object
+                .entry("cacheScope")
+                .or_insert_with(|| Value::String(scope_name(hint.scope).into()));
+        }
+        mcp_http_proto::jsonrpc::to_raw(&object).unwrap_or(result)
+    }
+}
+
+fn scope_name(scope: CacheScope) -> &'static str {
+    match scope {
+        CacheScope::Public => "public",
+        _ => "private",
+    }
+}
+
+/// The part of `requested` the server's capabilities let it deliver (SB-1).
+pub(crate) fn honoured(inner: &Inner, requested: &SubscriptionFilter) -> SubscriptionFilter {
+    let caps = &inner.capabilities;
+    let tools = caps.tools.as_ref().and_then(|t| t.list_changed) == Some(true);
+    let prompts = caps.prompts.as_ref().and_then(|p| p.list_changed) == Some(true);
+    let resources = caps.resources.as_ref();
+    let resources_list = resources.and_then(|r| r.list_changed) == Some(true);
+    let subscribe = resources.and_then(|r| r.subscribe) == Some(true);
+    let mut out = SubscriptionFilter::default();
+    out.tools_list_changed = (tools && requested.tools_list_changed == Some(true)).then_some(true);
+    out.prompts_list_changed =
+        (prompts && requested.prompts_list_changed == Some(true)).then_some(true);
+    out.resources_list_changed =
+        (resources_list && requested.resources_list_changed == Some(true)).then_some(true);
+    out.resource_subscriptions = requested
+        .resource_subscriptions
+        .clone()
+        .filter(|uris| subscribe && !uris.is_empty());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn modern() -> Modern {
+        let mut hints = [CacheHint::NONE; 6];
+        hints[0] = CacheHint::public(Duration::from_secs(60));
+        Modern::new(&mcp_http_proto::Implementation::new("s", "1"), hints)
+    }
+
+    fn decorate(method: &str, json: &str) -> Value {
+        let raw = RawValue::from_string(json.into()).unwrap();
+        serde_json::from_str(modern().complete(method, raw).get()).unwrap()
+    }
+
+    #[test]
+    fn results_get_result_type_server_info_and_cache_fields() {
+        let v = decorate(method::TOOLS_LIST, r#"{"tools":[]}"#);
+        assert_eq!(v["resultType"], "complete");
+        assert_eq!(v["_meta"][META_SERVER_INFO]["name"], "s");
+        assert_eq!(
+            (v["ttlMs"].as_u64(), v["cacheScope"].as_str()),
+            (Some(60_000), Some("public"))
+        );
+        let v = decorate(method::TOOLS_CALL, r#"{}"#);
+        assert_eq!(v["resultType"], "complete");
+        assert!(v.get("ttlMs").is_none());
+        // A result with its own _meta keeps it, and an input-required one stays so, uncached.
+        let v = decorate(
+            method::RESOURCES_READ,
+            r#"{"_meta":{"k":1},"resultType":"input_required","inputRequests":{}}"#,
+        );
+        assert_eq!(v["_meta"]["k"], 1);
+        assert_eq!(v["_meta"][META_SERVER_INFO]["version"], "1");
+        assert_eq!(v["resultType"], "input_required");
+        assert!(v.get("ttlMs").is_none());
+    }
+}

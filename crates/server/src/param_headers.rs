@@ -1,0 +1,260 @@
+//! `x-mcp-header` (H-10): a tool argument mirrored into an `Mcp-Param-{Name}` HTTP header, so
+//! that gateways can route on it without reading the body. Annotations are checked when a tool
+//! is registered; in a 2026-07-28 `tools/call` the headers are checked against the arguments.
+
+use std::fmt;
+
+use mcp_http_core::ParamHeaders;
+use mcp_http_proto::{ErrorObject, JsonObject, header_value, modern::header_mismatch_error};
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+/// The JSON type of an annotated argument: the only ones a header can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    String,
+    Integer,
+    Boolean,
+}
+
+/// One annotated argument: the property and its header name (after `Mcp-Param-`).
+#[derive(Debug, Clone)]
+pub(crate) struct ParamHeader {
+    pub(crate) property: String,
+    pub(crate) header: String,
+    pub(crate) kind: Kind,
+}
+
+/// Why a tool's `x-mcp-header` annotations were refused at registration (H-10).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HeaderAnnotationError {
+    /// The tool.
+    pub tool: String,
+    /// What is wrong, in words.
+    pub reason: String,
+}
+
+impl fmt::Display for HeaderAnnotationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "tool `{}`: invalid x-mcp-header: {}",
+            self.tool, self.reason
+        )
+    }
+}
+
+impl std::error::Error for HeaderAnnotationError {}
+
+/// RFC 9110 `token`: what a header name may be made of.
+fn is_token(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// The largest integer a JSON number holds exactly in every client (JavaScript's).
+const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// The annotated arguments of an input schema, checked (H-10): each annotation a token,
+/// unique without regard to case, on a string, integer or boolean property reached directly
+/// through `properties`. Annotations deeper in the schema are refused too.
+pub(crate) fn annotations(
+    tool: &str,
+    schema: &JsonObject,
+) -> Result<Vec<ParamHeader>, HeaderAnnotationError> {
+    let refuse = |reason: String| HeaderAnnotationError {
+        tool: tool.to_owned(),
+        reason,
+    };
+    let mut found: Vec<ParamHeader> = Vec::new();
+    let properties = schema.get("properties").and_then(Value::as_object);
+    for (property, spec) in properties.into_iter().flatten() {
+        let Some(annotation) = spec.get("x-mcp-header") else {
+            continue;
+        };
+        let Some(header) = annotation.as_str().filter(|h| is_token(h)) else {
+            return Err(refuse(format!(
+                "property `{property}`: the header name must be a non-empty token (letters, digits and !#$%&'*+-.^_`|~)"
+            )));
+        };
+        let kind = match spec.get("type").and_then(Value::as_str) {
+            Some("string") => Kind::String,
+            Some("integer") => Kind::Integer,
+            Some("boolean") => Kind::Boolean,
+            other => {
+                return Err(refuse(format!(
+                    "property `{property}` is {}: only string, integer and boolean arguments can be headers",
+                    other.unwrap_or("untyped")
+                )));
+            }
+        };
+        if found.iter().any(|f| f.header.eq_ignore_ascii_case(header)) {
+            return Err(refuse(format!(
+                "header name `{header}` is used twice (names are compared without regard to case)"
+            )));
+        }
+        found.push(ParamHeader {
+            property: property.clone(),
+            header: header.to_owned(),
+            kind,
+        });
+    }
+    // Anywhere else the annotation cannot be mirrored: refuse it rather than ignore it.
+    let total = count_annotations(&Value::Object(schema.clone()));
+    if total != found.len() {
+        return Err(refuse(
+            "x-mcp-header is only allowed on properties directly under the input schema's `properties`".into(),
+        ));
+    }
+    Ok(found)
+}
+
+fn count_annotations(value: &Value) -> usize {
+    match value {
+        Value::Object(map) => {
+            usize::from(map.contains_key("x-mcp-header"))
+                + map.values().map(count_annotations).sum::<usize>()
+        }
+        Value::Array(items) => items.iter().map(count_annotations).sum(),
+        _ => 0,
+    }
+}
+
+fn mismatch(header: &str, why: &str) -> ErrorObject {
+    header_mismatch_error(format!("Header mismatch: Mcp-Param-{header} {why}"))
+}
+
+/// Whether the header value stands for the argument's value (integers compared as numbers).
+fn same(kind: Kind, header: &str, body: &Value) -> bool {
+    match (kind, body) {
+        (Kind::String, Value::String(s)) => header == s,
+        (Kind::Integer, Value::Number(n)) => match (header.trim().parse::<i64>(), n.as_i64()) {
+            (Ok(h), Some(b)) => h == b && b.abs() <= MAX_SAFE_INTEGER,
+            _ => false,
+        },
+        (Kind::Boolean, Value::Bool(b)) => header == if *b { "true" } else { "false" },
+        _ => false,
+    }
+}
+
+/// Checks a call's `Mcp-Param-*` headers against its arguments (H-10): an argument with a
+/// value needs its header with the same value; an absent or null one, no header.
+pub(crate) fn check(
+    declared: &[ParamHeader],
+    headers: &ParamHeaders,
+    arguments: Option<&RawValue>,
+) -> Result<(), ErrorObject> {
+    if declared.is_empty() {
+        return Ok(());
+    }
+    let arguments: JsonObject = arguments
+        .and_then(|a| serde_json::from_str(a.get()).ok())
+        .unwrap_or_default();
+    for param in declared {
+        let header = headers
+            .get(&param.header)
+            .map_err(|e| mismatch(&param.header, &e.to_string()))?;
+        let body = arguments.get(&param.property).filter(|v| !v.is_null());
+        match (header, body) {
+            (None, None) => {}
+            (None, Some(_)) => {
+                return Err(mismatch(
+                    &param.header,
+                    "is required: the argument has a value",
+                ));
+            }
+            (Some(_), None) => {
+                return Err(mismatch(
+                    &param.header,
+                    "is set but the argument has no value",
+                ));
+            }
+            (Some(raw), Some(body)) => {
+                let decoded = header_value::decode(raw)
+                    .map_err(|e| mismatch(&param.header, &e.to_string()))?;
+                if !same(param.kind, &decoded, body) {
+                    return Err(mismatch(&param.header, "differs from the argument"));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    fn schema(v: Value) -> JsonObject {
+        v.as_object().unwrap().clone()
+    }
+
+    fn region_schema() -> JsonObject {
+        schema(json!({"type":"object","properties":{
+            "region":{"type":"string","x-mcp-header":"Region"},
+            "count":{"type":"integer","x-mcp-header":"Count"},
+            "dry":{"type":"boolean","x-mcp-header":"Dry"},
+            "note":{"type":"string"}}}))
+    }
+
+    #[test]
+    fn registration_refuses_what_a_header_cannot_carry() {
+        assert_eq!(annotations("t", &region_schema()).unwrap().len(), 3);
+        for bad in [
+            json!({"properties":{"n":{"type":"number","x-mcp-header":"N"}}}),
+            json!({"properties":{"o":{"type":"object","x-mcp-header":"O"}}}),
+            json!({"properties":{"s":{"type":"string","x-mcp-header":""}}}),
+            json!({"properties":{"s":{"type":"string","x-mcp-header":"Has Space"}}}),
+            json!({"properties":{"a":{"type":"string","x-mcp-header":"X"},"b":{"type":"string","x-mcp-header":"x"}}}),
+            json!({"properties":{"o":{"type":"object","properties":{"s":{"type":"string","x-mcp-header":"Deep"}}}}}),
+        ] {
+            assert!(annotations("t", &schema(bad.clone())).is_err(), "{bad}");
+        }
+    }
+
+    fn headers(pairs: &[(&str, &str)]) -> ParamHeaders {
+        let mut h = ParamHeaders::default();
+        for (n, v) in pairs {
+            h.push(*n, *v);
+        }
+        h
+    }
+
+    fn args(v: Value) -> Box<RawValue> {
+        RawValue::from_string(v.to_string()).unwrap()
+    }
+
+    #[test]
+    fn headers_must_mirror_the_arguments() {
+        let declared = annotations("t", &region_schema()).unwrap();
+        let a = args(json!({"region":"Zürich","count":42,"dry":true,"note":"x"}));
+        let ok = headers(&[
+            ("region", "=?base64?WsO8cmljaA==?="),
+            ("COUNT", " 042 "),
+            ("Dry", "true"),
+        ]);
+        assert!(check(&declared, &ok, Some(&a)).is_ok());
+        let missing = headers(&[("Count", "42"), ("Dry", "true")]);
+        assert_eq!(
+            check(&declared, &missing, Some(&a)).unwrap_err().code,
+            -32020
+        );
+        let wrong = headers(&[("Region", "Zurich"), ("Count", "42"), ("Dry", "true")]);
+        assert!(check(&declared, &wrong, Some(&a)).is_err());
+        let bad_b64 = headers(&[
+            ("Region", "=?base64?SGVsbG8?="),
+            ("Count", "42"),
+            ("Dry", "true"),
+        ]);
+        assert!(check(&declared, &bad_b64, Some(&a)).is_err());
+        // Null or absent arguments mean no header.
+        let nothing = args(json!({"region":null}));
+        assert!(check(&declared, &headers(&[]), Some(&nothing)).is_ok());
+        assert!(check(&declared, &headers(&[("Region", "x")]), Some(&nothing)).is_err());
+    }
+}
