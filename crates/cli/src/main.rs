@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use mcp_http_server::{RequestStateKeys, RequestStates};
 use mcp_http_server_http::{Eras, HttpConfig, ResponseMode, StreamableHttpService};
 
 /// mimalloc: a request allocates a few dozen small blocks, and glibc's malloc spent about 15% of
@@ -64,6 +65,16 @@ enum Command {
         /// Which protocol eras to serve on the endpoint.
         #[arg(long, value_enum, default_value = "both")]
         era: Era,
+        /// A secret (32 bytes or more) that seals 2026-07-28 `requestState`; repeat it to rotate
+        /// keys (the first seals, all open). Instances behind one endpoint need the same keys.
+        /// Default: a random key of this process.
+        #[arg(
+            long = "state-key",
+            value_name = "SECRET",
+            env = "MCP_HTTP_STATE_KEY",
+            hide_env_values = true
+        )]
+        state_keys: Vec<String>,
         /// A Host header value to accept besides loopback names (behind a reverse proxy).
         #[arg(long = "allowed-host", value_name = "HOST")]
         allowed_hosts: Vec<String>,
@@ -151,6 +162,7 @@ async fn run(command: Command) -> ExitCode {
             stateless,
             response,
             era,
+            state_keys,
             allowed_hosts,
             allowed_origins,
             cors,
@@ -183,7 +195,20 @@ async fn run(command: Command) -> ExitCode {
                 Ok(addr) => format!("http://{addr}{}", config.path),
                 Err(_) => format!("http://{host}:{port}{}", config.path),
             };
-            let service = StreamableHttpService::new(mcp_http::builtin::server(), config);
+            let states = match state_keys.is_empty() {
+                true => RequestStates::default(),
+                false => {
+                    match RequestStateKeys::from_secrets(state_keys.iter().map(String::as_bytes)) {
+                        Ok(keys) => RequestStates::new(keys),
+                        Err(e) => {
+                            eprintln!("mcp-http: --state-key: {e}");
+                            return ExitCode::FAILURE;
+                        }
+                    }
+                }
+            };
+            let service =
+                StreamableHttpService::new(mcp_http::builtin::server_with(states), config);
             eprintln!("mcp-http: serving MCP on {url}");
             match mcp_http_server_http::serve(listener, service, shutdown_signal()).await {
                 Ok(()) => ExitCode::SUCCESS,

@@ -576,3 +576,57 @@ async fn in_sse_mode_errors_keep_their_status_and_results_stream() {
     assert!(event.id.is_none());
     assert!(event.json().unwrap()["result"]["tools"].is_array());
 }
+
+#[tokio::test]
+async fn instances_sharing_state_keys_continue_each_others_rounds() {
+    use mcp_http_server::{RequestStateKeys, RequestStates};
+    let shared = || RequestStates::new(RequestStateKeys::from_secrets([[7u8; 32]]).unwrap());
+    let a = start_with(
+        mcp_http::builtin::server_with(shared()),
+        HttpConfig::default(),
+    )
+    .await;
+    let b = start_with(
+        mcp_http::builtin::server_with(shared()),
+        HttpConfig::default(),
+    )
+    .await;
+    let other = start_with(mcp_http::builtin::server(), HttpConfig::default()).await;
+    let http = client();
+    let tool = "test_input_required_result_multi_round";
+    let mut with_caps = meta();
+    with_caps["io.modelcontextprotocol/clientCapabilities"] = json!({"elicitation": {}});
+    let round1 = body(
+        1,
+        "tools/call",
+        json!({"name": tool, "arguments": {}, "_meta": with_caps}),
+    );
+    let (status, first) = modern(&http, &a.url, &round1).await;
+    assert_eq!(status, 200, "{first}");
+    let first = &first["result"];
+    assert_eq!(first["resultType"], "input_required", "{first}");
+    let key = first["inputRequests"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    let retry = body(
+        2,
+        "tools/call",
+        json!({"name": tool, "arguments": {}, "_meta": with_caps,
+        "inputResponses": {key: {"action": "accept", "content": {"name": "Alice"}}},
+        "requestState": first["requestState"]}),
+    );
+    // Another instance with the same keys opens the state; one with its own key refuses it.
+    let (status, second) = modern(&http, &b.url, &retry).await;
+    assert_eq!(status, 200, "{second}");
+    assert_eq!(second["result"]["resultType"], "input_required", "{second}");
+    assert_ne!(second["result"]["requestState"], first["requestState"]);
+    let mut again = retry.clone();
+    again["id"] = json!(3);
+    let (_, refused) = modern(&http, &other.url, &again).await;
+    assert_eq!(code(&refused), Some(-32602), "{refused}");
+    assert!(refused["error"].get("data").is_none(), "no detail leaked");
+}

@@ -75,9 +75,14 @@ async fn dispatch_modern(
     if request.method == method::SERVER_DISCOVER {
         return modern.discover(&server.inner);
     }
+    // CA-1: the answer to a retried input-required request is never cacheable.
+    let retry = request.params.as_deref().is_some_and(|p| {
+        let p = p.get();
+        p.contains("\"inputResponses\"") || p.contains("\"requestState\"")
+    });
     let cacheable = crate::modern::CACHEABLE
         .iter()
-        .find(|m| **m == request.method)
+        .find(|m| **m == request.method && !retry)
         .copied()
         .unwrap_or("");
     let result = dispatch(server.clone(), key, false, request, ctx).await?;

@@ -7,7 +7,7 @@ mod prompts;
 mod resources;
 mod tools;
 
-use mcp_http_server::Server;
+use mcp_http_server::{RequestStates, Server};
 
 /// A 1x1 red PNG pixel.
 pub const TEST_IMAGE_BASE64: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8DwHwAFBQIAX8jx0gAAAABJRU5ErkJggg==";
@@ -21,7 +21,13 @@ pub const TEST_AUDIO_BASE64: &str = "UklGRiYAAABXQVZFZm10IBAAAAABAAEAQB8AAAB9AAA
 /// assert!(server.tool_names().iter().any(|n| n == "echo"));
 /// ```
 pub fn server() -> Server {
-    let builder = Server::builder("mcp-http", env!("CARGO_PKG_VERSION")).instructions(
+    server_with(RequestStates::default())
+}
+
+/// The built-in server, sealing `requestState` with `states` (keys shared by every instance
+/// behind one endpoint, so a retry may land on any of them).
+pub fn server_with(states: RequestStates) -> Server {
+    let builder = Server::builder("mcp-http", env!("CARGO_PKG_VERSION")).request_states(states).instructions(
         "The mcp-http built-in server: conformance test tools, resources and prompts, plus echo, add, \
          a long-running operation with progress, and tools that sample and elicit.",
     );
