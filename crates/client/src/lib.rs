@@ -15,9 +15,15 @@
 
 mod capability;
 mod client;
+mod era;
 mod handler;
+mod listen;
+mod modern;
+mod param_headers;
 
 pub use client::{Client, ClientBuilder};
+pub use era::Era;
+pub use listen::ListenEvent;
 pub use handler::apply_schema_defaults;
 pub use mcp_http_core::{
     CancellationToken, ProgressUpdate, RequestContext, RequestError, RequestOptions,

@@ -34,6 +34,10 @@ pub enum RequestError {
     /// The request could not be encoded.
     #[error("could not encode the request: {0}")]
     Encode(String),
+    /// The method does not exist in the protocol version in use (`ping`, `logging/setLevel`,
+    /// `resources/subscribe` were removed in 2026-07-28; `subscriptions/listen` is new there).
+    #[error("{0} does not exist in protocol version {1}")]
+    NotInVersion(&'static str, &'static str),
 }
 
 impl RequestError {

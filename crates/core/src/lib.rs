@@ -29,6 +29,7 @@ pub use options::{ProgressUpdate, RequestOptions};
 pub use peer::{Handler, Peer, PeerConfig};
 pub use tokio_util::sync::CancellationToken;
 pub use transport::{
-    MessageSink, MessageStream, Outbound, OutboundKind, Sending, Transport, TransportError,
+    MessageSink, MessageStream, ModernRequest, Outbound, OutboundKind, Sending, Transport,
+    TransportError,
     TransportErrorKind,
 };

@@ -29,6 +29,8 @@
 //!   `retry`, with backoff.
 //! - `inbound`: the channel of received messages to the peer.
 //! - `legacy`: the 2024-11-05 HTTP+SSE fallback (T-49).
+//! - `modern`: a request of the 2026-07-28 era: its own POST outside any session, with the
+//!   per-request headers (H-7, H-9, H-10), and JSON-RPC errors of 4xx answers handed back.
 //! - `endpoint`: the endpoint URL, parsed once, and URLs resolved against it.
 //! - `config`: the settings and the hooks ([`TokenProvider`], [`ResumptionCallback`]).
 //! - `client` and `pool`: the HTTP stack and its connection reuse; `tls`: the trusted roots;
@@ -41,6 +43,7 @@ mod endpoint;
 mod exchange;
 mod inbound;
 mod legacy;
+mod modern;
 mod pool;
 mod session;
 pub mod sse;
@@ -53,4 +56,5 @@ pub use client::{ConnectHook, HttpClient, HttpClientBuilder};
 pub use config::{HttpClientConfig, HttpClientConfigBuilder, ResumptionCallback, TokenProvider};
 #[cfg(feature = "rustls")]
 pub use tls::CertificateError;
+pub use modern::{encode_header_value, needs_sentinel};
 pub use transport::StreamableHttpClient;

@@ -55,6 +55,17 @@ impl StreamableHttpClient {
 }
 
 impl Transport for StreamableHttpClient {
+    fn origin(&self) -> Option<String> {
+        let url = self.endpoint.url();
+        Some(format!(
+            "{}://{}:{}{}",
+            url.scheme(),
+            url.host_str().unwrap_or(""),
+            url.port_or_known_default().unwrap_or(0),
+            url.path()
+        ))
+    }
+
     fn split(self) -> (Arc<dyn MessageSink>, MessageStream) {
         // The stream ends when the connection is lost for good (the 2024-11-05 stream broke),
         // which closes the peer.
