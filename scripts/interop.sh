@@ -74,6 +74,7 @@ echo "== our client against the SDKs' servers"
 run "client vs 2024-11-05 HTTP+SSE (Python SDK)" \
   env PEERS_PY="$PEERS_PY" cargo test --locked -q -p mcp-http --features interop --test peer_legacy_sse
 run "client vs Python SDK (3 modes), TS SDK and server-everything servers" scripts/interop-servers.sh
+run "CLI vs the TS SDK v2 and Python SDK servers, 2026-07-28 era" scripts/interop-modern.sh
 
 echo "interop: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
