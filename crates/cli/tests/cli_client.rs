@@ -257,7 +257,9 @@ async fn read_prompt_and_ping() {
     assert_eq!(run.code, 0);
     assert!(run.stdout.starts_with("pong from mcp-http "), "{run:?}");
     assert_eq!(
-        mcp(&["ping", url, "--json", "--era", "legacy"]).await.json(),
+        mcp(&["ping", url, "--json", "--era", "legacy"])
+            .await
+            .json(),
         json!({})
     );
 }

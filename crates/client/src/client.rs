@@ -19,11 +19,11 @@ use serde::de::DeserializeOwned;
 
 use crate::capability::Needs;
 use crate::era::{self, Era};
-use crate::listen::{ListenEvent, Listeners};
-use crate::modern::{Context, Modern};
 use crate::handler::{
     ClientHandler, ElicitationFn, LogFn, NotificationFn, SamplingFn, elicitation_fn, sampling_fn,
 };
+use crate::listen::{ListenEvent, Listeners};
+use crate::modern::{Context, Modern};
 
 /// Builds a [`Client`]: its identity, what it can do for servers, and callbacks.
 #[must_use]
@@ -415,7 +415,11 @@ impl Client {
                 self.protocol_version().as_str(),
             ));
         };
-        Ok(crate::listen::stream(context, filter, self.listeners.clone()))
+        Ok(crate::listen::stream(
+            context,
+            filter,
+            self.listeners.clone(),
+        ))
     }
 
     /// `ping` (PG-1). In the 2026-07-28 era, which removed `ping`, a `server/discover` round

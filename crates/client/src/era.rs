@@ -97,7 +97,11 @@ pub(crate) struct Discovered {
 /// means legacy, an error for a failure that says nothing about the era.
 pub(crate) async fn probe(context: &Context) -> Result<Option<Discovered>, RequestError> {
     let raw = match context
-        .request(method::SERVER_DISCOVER, serde_json::json!({}), RequestOptions::default())
+        .request(
+            method::SERVER_DISCOVER,
+            serde_json::json!({}),
+            RequestOptions::default(),
+        )
         .await
     {
         Ok(raw) => raw,
@@ -195,9 +199,7 @@ mod tests {
             assert!(classify(status(code)).is_err(), "{code}");
         }
         assert!(classify(RequestError::Timeout(std::time::Duration::from_secs(1))).is_err());
-        assert!(
-            classify(RequestError::Transport(TransportError::connect("refused"))).is_err()
-        );
+        assert!(classify(RequestError::Transport(TransportError::connect("refused"))).is_err());
     }
 
     #[test]

@@ -90,7 +90,9 @@ impl Listeners {
                 && let Some(waiting) = state.waiting.pop_front()
             {
                 let _ = waiting.acknowledged.send(());
-                state.open.insert(id.clone(), (waiting.token, waiting.events));
+                state
+                    .open
+                    .insert(id.clone(), (waiting.token, waiting.events));
             }
             if let Some((_, events)) = state.open.get(&id) {
                 let _ = events.send(Ok(ListenEvent::Acknowledged(filter)));

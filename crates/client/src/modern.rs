@@ -29,13 +29,16 @@ use crate::param_headers;
 /// The most `input_required` rounds one request goes through before it fails.
 pub(crate) const MAX_INPUT_ROUNDS: usize = 8;
 
+/// `(property, header name)` of each annotated parameter, by tool name.
+type ToolHeaders = HashMap<String, Vec<(String, String)>>;
+
 /// What every modern request of a client shares.
 pub(crate) struct Modern {
     version: Mutex<ProtocolVersion>,
     capabilities: Value,
     info: Value,
     /// The `x-mcp-header` annotations of each listed tool; `None` until a `tools/list`.
-    tools: Mutex<Option<HashMap<String, Vec<(String, String)>>>>,
+    tools: Mutex<Option<ToolHeaders>>,
 }
 
 impl Modern {
@@ -318,7 +321,8 @@ impl Context {
                 None => None,
             };
             let id = RequestId::String(format!("input:{key}").into());
-            let ctx = RequestContext::detached(self.peer.clone(), id.clone(), CancellationToken::new());
+            let ctx =
+                RequestContext::detached(self.peer.clone(), id.clone(), CancellationToken::new());
             let answer = self
                 .handler
                 .handle_request(

@@ -30,6 +30,5 @@ pub use peer::{Handler, Peer, PeerConfig};
 pub use tokio_util::sync::CancellationToken;
 pub use transport::{
     MessageSink, MessageStream, ModernRequest, Outbound, OutboundKind, Sending, Transport,
-    TransportError,
-    TransportErrorKind,
+    TransportError, TransportErrorKind,
 };

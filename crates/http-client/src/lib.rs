@@ -1,5 +1,6 @@
-//! Streamable HTTP for MCP clients, legacy era (2025-03-26 to 2025-11-25): a `Transport` for the
-//! peer engine, so `mcp_http_client::Client` talks to any Streamable HTTP server.
+//! Streamable HTTP for MCP clients, both eras: sessions of 2025-03-26 to 2025-11-25, and the
+//! stand-alone requests of 2026-07-28 (a request whose `Outbound::modern` is set): a `Transport`
+//! for the peer engine, so `mcp_http_client::Client` talks to any Streamable HTTP server.
 //!
 //! Requests go out through an [`HttpClient`]: pooled connections on hyper, with the proxies the
 //! environment names and, with the `rustls` feature, https (the webpki roots, plus any added with
@@ -54,7 +55,7 @@ mod transport;
 
 pub use client::{ConnectHook, HttpClient, HttpClientBuilder};
 pub use config::{HttpClientConfig, HttpClientConfigBuilder, ResumptionCallback, TokenProvider};
+pub use modern::{encode_header_value, needs_sentinel};
 #[cfg(feature = "rustls")]
 pub use tls::CertificateError;
-pub use modern::{encode_header_value, needs_sentinel};
 pub use transport::StreamableHttpClient;

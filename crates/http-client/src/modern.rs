@@ -27,9 +27,7 @@ const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
 /// Whether `value` must travel in the base64 sentinel (H-9): non-ASCII or control characters,
 /// leading or trailing whitespace, or a value that itself looks like the sentinel.
 pub fn needs_sentinel(value: &str) -> bool {
-    value
-        .chars()
-        .any(|c| !(' '..='~').contains(&c))
+    value.chars().any(|c| !(' '..='~').contains(&c))
         || value != value.trim_matches([' ', '\t'])
         || (value.starts_with("=?base64?") && value.ends_with("?="))
 }
@@ -54,7 +52,9 @@ fn headers(configured: &HeaderMap, message: &Outbound, modern: &ModernRequest) -
         headers.entry(PROTOCOL_VERSION).or_insert(v);
     }
     if let Some(method) = &message.method {
-        headers.entry(MCP_METHOD).or_insert(encode_header_value(method));
+        headers
+            .entry(MCP_METHOD)
+            .or_insert(encode_header_value(method));
     }
     if let Some(name) = &message.name {
         headers.entry(MCP_NAME).or_insert(encode_header_value(name));
@@ -164,7 +164,14 @@ mod tests {
 
     #[test]
     fn plain_values_stay_plain() {
-        for v in ["us-west1", "42", "true", "", "us west 1", "file:///a%20b.txt"] {
+        for v in [
+            "us-west1",
+            "42",
+            "true",
+            "",
+            "us west 1",
+            "file:///a%20b.txt",
+        ] {
             assert_eq!(encode_header_value(v), v, "{v:?}");
         }
     }

@@ -1,4 +1,4 @@
-//! The Streamable HTTP client transport (legacy era), as the peer engine sees it: the
+//! The Streamable HTTP client transport, as the peer engine sees it: the
 //! [`StreamableHttpClient`] a caller builds, split into a sink that sends through a
 //! [`Connection`] and the stream of what the server sends.
 

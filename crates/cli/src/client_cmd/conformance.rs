@@ -78,8 +78,8 @@ pub(crate) async fn run(
         )));
     };
     // The suite names the revision it runs at; the legacy mocks know no `server/discover`.
-    let modern = std::env::var("MCP_CONFORMANCE_PROTOCOL_VERSION")
-        .is_ok_and(|v| v.as_str() >= "2026-07-28");
+    let modern =
+        std::env::var("MCP_CONFORMANCE_PROTOCOL_VERSION").is_ok_and(|v| v.as_str() >= "2026-07-28");
     let settings = Settings {
         headers: HeaderMap::new(),
         timeout: std::time::Duration::from_secs(20),
@@ -87,7 +87,10 @@ pub(crate) async fn run(
         sampling_reply: modern.then(|| "conformance".to_owned()),
         // The modern scenarios check each declared capability's shape.
         roots: if modern {
-            vec![mcp_http_client::proto::Root::new("file:///conformance", "conformance")]
+            vec![mcp_http_client::proto::Root::new(
+                "file:///conformance",
+                "conformance",
+            )]
         } else {
             Vec::new()
         },
