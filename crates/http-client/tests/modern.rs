@@ -38,6 +38,10 @@ struct Mock {
     seen: Mutex<Vec<(HeaderMap, Value)>>,
     /// Set when the body of a `slow` answer was dropped (the client closed the stream).
     slow_closed: AtomicBool,
+    /// When set, the first listen stream breaks right after its acknowledgement.
+    break_first_listen: AtomicBool,
+    /// Set once `fussy` refused a call with -32020.
+    fussy_refused: AtomicBool,
 }
 
 impl Mock {
@@ -125,6 +129,11 @@ async fn handle(State(mock): State<Arc<Mock>>, headers: HeaderMap, body: Bytes) 
                     {"type": "text", "text": format!("hello {} (state echoed: {state_ok})", name.as_str().unwrap_or("?"))}]}))
             }
             "weird" => ok(json!({"resultType": "future_kind", "content": []})),
+            "needy" => ok(json!({"resultType": "input_required", "requestState": "again"})),
+            "fussy" if !mock.fussy_refused.swap(true, Ordering::SeqCst) => json_answer(
+                StatusCode::BAD_REQUEST,
+                json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32020, "message": "header mismatch"}}),
+            ),
             "slow" => {
                 let guard = OnDrop(mock.clone());
                 let stream = futures::stream::once(async {
@@ -148,7 +157,15 @@ async fn handle(State(mock): State<Arc<Mock>>, headers: HeaderMap, body: Bytes) 
                        "params": {"_meta": tag}}),
                 json!({"jsonrpc": "2.0", "id": id, "result": {"resultType": "complete", "_meta": tag}}),
             ];
-            let text: String = events.iter().map(|e| format!("data: {e}\n\n")).collect();
+            let keep = if mock.break_first_listen.swap(false, Ordering::SeqCst) {
+                1 // an abrupt close: no notification, no final result
+            } else {
+                events.len()
+            };
+            let text: String = events[..keep]
+                .iter()
+                .map(|e| format!("data: {e}\n\n"))
+                .collect();
             sse_answer(Body::from(text))
         }
         other => json_answer(
@@ -275,6 +292,61 @@ async fn tools_with_invalid_header_annotations_are_dropped() {
 }
 
 #[tokio::test]
+async fn a_header_mismatch_lists_the_tools_again_and_retries_once() {
+    within(async {
+        let (url, mock) = scripted().await;
+        let client = builder()
+            .connect(StreamableHttpClient::new(&url).unwrap())
+            .await
+            .unwrap();
+        client.list_all_tools().await.unwrap();
+        let result = client.call_tool("fussy", json!({})).await.unwrap();
+        assert_eq!(text(&result), "fussy");
+        let methods: Vec<String> = mock
+            .seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, b)| b["method"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(
+            methods,
+            [
+                "server/discover",
+                "tools/list",
+                "tools/call",
+                "tools/list",
+                "tools/call"
+            ]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn input_rounds_are_bounded() {
+    within(async {
+        let (url, mock) = scripted().await;
+        let client = builder()
+            .connect(StreamableHttpClient::new(&url).unwrap())
+            .await
+            .unwrap();
+        let error = client.call_tool("needy", json!({})).await.unwrap_err();
+        assert!(
+            matches!(&error, RequestError::InvalidResponse(m) if m.contains("8 rounds")),
+            "{error:?}"
+        );
+        let needy = mock
+            .calls("tools/call")
+            .into_iter()
+            .filter(|(_, b)| b["params"]["name"] == "needy")
+            .count();
+        assert_eq!(needy, 9, "the first try and 8 retries");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn an_unknown_result_type_is_an_error() {
     within(async {
         let (url, _mock) = scripted().await;
@@ -344,6 +416,34 @@ async fn listen_yields_the_acknowledgement_then_the_notifications() {
         }
         let (_, request) = mock.calls("subscriptions/listen").pop().unwrap();
         assert_eq!(request["params"]["notifications"]["toolsListChanged"], true);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn listen_listens_again_after_an_abrupt_close() {
+    within(async {
+        let (url, mock) = scripted().await;
+        mock.break_first_listen.store(true, Ordering::SeqCst);
+        let client = builder()
+            .connect(StreamableHttpClient::new(&url).unwrap())
+            .await
+            .unwrap();
+        let filter = SubscriptionFilter::default().with_tools_list_changed(true);
+        let events: Vec<_> = client.listen(filter).unwrap().collect().await;
+        let kinds: Vec<&str> = events
+            .iter()
+            .map(|e| match e {
+                Ok(ListenEvent::Acknowledged(_)) => "ack",
+                Ok(ListenEvent::Notification(_)) => "notification",
+                _ => "other",
+            })
+            .collect();
+        // The broken stream's acknowledgement may or may not come first (it travels apart from
+        // the failure); the new listen's does, then its notification.
+        assert!(kinds.ends_with(&["ack", "notification"]), "{events:?}");
+        assert!(!kinds.contains(&"other"), "{events:?}");
+        assert_eq!(mock.calls("subscriptions/listen").len(), 2);
     })
     .await;
 }
