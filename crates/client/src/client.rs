@@ -163,6 +163,9 @@ impl ClientBuilder {
         let capabilities = self.capabilities();
         let roots = self.roots.map(|r| Arc::new(RwLock::new(r)));
         let listeners = Arc::new(Listeners::default());
+        // LGm-1: in the 2026-07-28 era logs come only when a request asks; a client with a log
+        // callback asks for everything, as a legacy server sends everything (LG-6).
+        let log_level = self.on_log.as_ref().map(|_| LoggingLevel::Debug);
         let handler = Arc::new(ClientHandler {
             sampling: self.sampling,
             elicitation: self.elicitation,
@@ -188,6 +191,7 @@ impl ClientBuilder {
                 ProtocolVersion::LATEST,
                 &capabilities,
                 &self.info,
+                log_level,
             ));
             client.modern = Some(modern);
             let probed = match client.context() {
@@ -640,9 +644,13 @@ impl Client {
         .await
     }
 
-    /// `logging/setLevel` (LG-2).
+    /// `logging/setLevel` (LG-2). In the 2026-07-28 era, which removed it, the level is sent
+    /// in the `_meta` of every later request instead (LGm-1), with no request of its own.
     pub async fn set_logging_level(&self, level: LoggingLevel) -> Result<(), RequestError> {
-        self.legacy_only(method::LOGGING_SET_LEVEL)?;
+        if let Some(modern) = &self.modern {
+            modern.set_log_level(Some(level));
+            return Ok(());
+        }
         self.require(Needs::Logging)?;
         let _: serde_json::Value = self
             .request(

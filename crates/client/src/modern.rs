@@ -16,9 +16,11 @@ use mcp_http_core::{
 };
 use mcp_http_proto::jsonrpc::{Request, RequestId, to_raw};
 use mcp_http_proto::modern::{
-    META_CLIENT_CAPABILITIES, META_CLIENT_INFO, META_PROTOCOL_VERSION, ResultType,
+    META_CLIENT_CAPABILITIES, META_CLIENT_INFO, META_LOG_LEVEL, META_PROTOCOL_VERSION, ResultType,
 };
-use mcp_http_proto::{ClientCapabilities, Implementation, ProtocolVersion, error_code, method};
+use mcp_http_proto::{
+    ClientCapabilities, Implementation, LoggingLevel, ProtocolVersion, error_code, method,
+};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -37,6 +39,8 @@ pub(crate) struct Modern {
     version: Mutex<ProtocolVersion>,
     capabilities: Value,
     info: Value,
+    /// The log level asked for in every request's `_meta` (LGm-1); `None` asks for no logs.
+    log_level: Mutex<Option<LoggingLevel>>,
     /// The `x-mcp-header` annotations of each listed tool; `None` until a `tools/list`.
     tools: Mutex<Option<ToolHeaders>>,
 }
@@ -47,11 +51,13 @@ impl Modern {
         version: ProtocolVersion,
         capabilities: &ClientCapabilities,
         info: &Implementation,
+        log_level: Option<LoggingLevel>,
     ) -> Modern {
         Modern {
             version: Mutex::new(version),
             capabilities: serde_json::to_value(capabilities).unwrap_or_default(),
             info: serde_json::to_value(info).unwrap_or_default(),
+            log_level: Mutex::new(log_level),
             tools: Mutex::new(None),
         }
     }
@@ -66,7 +72,12 @@ impl Modern {
         *lock(&self.version) = version;
     }
 
-    /// `params` with the `_meta` envelope (M-1, M-1a) and, on an MRTR retry, the answers and
+    /// Changes the log level later requests ask for (LGm-1).
+    pub(crate) fn set_log_level(&self, level: Option<LoggingLevel>) {
+        *lock(&self.log_level) = level;
+    }
+
+    /// `params` with the `_meta` envelope (M-1, M-1a, M-1b) and, on an MRTR retry, the answers and
     /// the state (MR-1). Keys the caller put in `_meta` stay.
     fn envelope(
         &self,
@@ -86,6 +97,12 @@ impl Modern {
             meta.insert(META_PROTOCOL_VERSION.into(), version.as_str().into());
             meta.insert(META_CLIENT_CAPABILITIES.into(), self.capabilities.clone());
             meta.insert(META_CLIENT_INFO.into(), self.info.clone());
+            if let Some(level) = *lock(&self.log_level) {
+                meta.insert(
+                    META_LOG_LEVEL.into(),
+                    serde_json::to_value(level).unwrap_or_default(),
+                );
+            }
         }
         if let Some(retry) = retry {
             object.insert(

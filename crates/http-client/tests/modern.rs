@@ -229,8 +229,40 @@ async fn a_modern_server_is_found_and_called_without_a_session() {
             );
             assert!(meta["io.modelcontextprotocol/clientCapabilities"]["elicitation"].is_object());
         }
-        let (headers, _) = mock.calls("tools/call").pop().unwrap();
+        let (headers, body) = mock.calls("tools/call").pop().unwrap();
         assert_eq!(headers["mcp-name"], "other");
+        // LGm-1: no log callback, no logs asked for.
+        assert!(
+            body["params"]["_meta"]
+                .get("io.modelcontextprotocol/logLevel")
+                .is_none()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_log_callback_asks_for_logs_and_set_logging_level_changes_the_level() {
+    within(async {
+        let (url, mock) = scripted().await;
+        let client = builder()
+            .on_log(|_| {})
+            .connect(StreamableHttpClient::new(&url).unwrap())
+            .await
+            .unwrap();
+        let level = |mock: &Mock| {
+            let (_, body) = mock.calls("tools/call").pop().unwrap();
+            body["params"]["_meta"]["io.modelcontextprotocol/logLevel"].clone()
+        };
+        client.call_tool("other", json!({})).await.unwrap();
+        assert_eq!(level(&mock), "debug");
+        client
+            .set_logging_level(mcp_http_client::proto::LoggingLevel::Warning)
+            .await
+            .unwrap();
+        client.call_tool("other", json!({})).await.unwrap();
+        assert_eq!(level(&mock), "warning");
+        assert!(mock.calls("logging/setLevel").is_empty());
     })
     .await;
 }
