@@ -8,11 +8,13 @@
 #   - the official conformance suite in client mode against `mcp-http conformance-client`
 #     (scripts/conformance-client.sh: 0.1.16's initialize, tools_call,
 #     elicitation-sep1034-client-defaults, sse-retry; 0.2.0-alpha.12's
-#     json-schema-2020-12-preservation), no failure and no warning; the OAuth scenarios
+#     json-schema-2020-12-preservation; and the seven 2026-07-28 client scenarios at
+#     --spec-version 2026-07-28), no failure and no warning; the OAuth scenarios
 #     (--suite auth) against the baseline conformance/client.yml (no OAuth yet);
 #   - our client against other servers: the Python SDK's 2024-11-05 HTTP+SSE server
 #     (peer_legacy_sse), and the Python SDK, TypeScript SDK and server-everything Streamable
-#     HTTP servers (scripts/interop-servers.sh).
+#     HTTP servers (scripts/interop-servers.sh); our CLI against the TypeScript SDK v2 and
+#     Python SDK servers in the 2026-07-28 era (scripts/interop-modern.sh).
 # Installs the pinned peers into .peers/ first (scripts/peers.sh). Servers bind 127.0.0.1 on
 # free ports and are stopped on exit.
 set -euo pipefail
@@ -74,6 +76,7 @@ echo "== our client against the SDKs' servers"
 run "client vs 2024-11-05 HTTP+SSE (Python SDK)" \
   env PEERS_PY="$PEERS_PY" cargo test --locked -q -p mcp-http --features interop --test peer_legacy_sse
 run "client vs Python SDK (3 modes), TS SDK and server-everything servers" scripts/interop-servers.sh
+run "CLI vs the TS SDK v2 and Python SDK servers, 2026-07-28 era" scripts/interop-modern.sh
 
 echo "interop: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

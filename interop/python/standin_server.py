@@ -10,6 +10,11 @@ as the mcp-http built-in server, so the interop clients can be developed before 
     echo{message}  add{a,b}  long_running_operation{duration, steps}  sample_llm{prompt, maxTokens?}
     ask_user{message}  test_reconnection
 
+and, for the 2026-07-28 checks of scripts/interop-modern.sh, ask_name (elicitation with a
+default), trigger_tool_change (publishes
+tools/list_changed to subscriptions/listen streams), slow{seconds} and last_cancelled (whether the
+last slow call was cancelled, by the client closing its stream)
+
 plus the conformance suite's server fixtures (test_simple_text, ..., resources test://..., prompts
 test_*), so scripts/conformance.sh can be exercised against it too.
 
@@ -109,6 +114,14 @@ class AskForm(BaseModel):
     proceed: bool = Field(description="Proceed?")
 
 
+class NameForm(BaseModel):
+    name: str = Field(default="Ada", description="Your name")
+
+
+def _ask_name() -> Elicit[NameForm]:
+    return Elicit("Your name?", NameForm)
+
+
 def _ask(message: str) -> Elicit[AskForm]:
     return Elicit(message, AskForm)
 
@@ -159,6 +172,33 @@ def build_server(legacy_only: bool) -> MCPServer:
         await asyncio.sleep(0.2)
         how = "the server closed the stream mid-call" if closes else "the stream was not closed: no event store"
         return f"Reconnection test completed successfully ({how})"
+
+    # ---- the 2026-07-28 checks of scripts/interop-modern.sh ------------------------------------
+    cancelled = {"last": False}
+
+    @mcp.tool(name="ask_name", description="Asks the user for a name (elicitation, a default given)")
+    async def ask_name(answer: Annotated[ElicitationResult[NameForm], Resolve(_ask_name)]) -> str:
+        name = answer.data.name if isinstance(answer, AcceptedElicitation) else None
+        return f"Hello, {name}"
+
+    @mcp.tool(description="Publishes tools/list_changed to subscriptions/listen streams")
+    async def trigger_tool_change(ctx: Context) -> str:
+        await ctx.notify_tools_changed()
+        return "ok"
+
+    @mcp.tool(description="Waits `seconds`; closing the stream cancels it")
+    async def slow(seconds: float) -> str:
+        cancelled["last"] = False
+        try:
+            await asyncio.sleep(seconds)
+        except asyncio.CancelledError:
+            cancelled["last"] = True
+            raise
+        return "done"
+
+    @mcp.tool(description="Whether the last `slow` call was cancelled")
+    def last_cancelled() -> str:
+        return "cancelled" if cancelled["last"] else "not cancelled"
 
     # ---- conformance suite fixtures ----------------------------------------------------------
     @mcp.tool(description="Returns simple text")

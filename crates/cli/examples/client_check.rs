@@ -220,6 +220,9 @@ async fn connect(url: &str, seen: &Arc<Seen>) -> Result<Client, String> {
         StreamableHttpClient::with_client(url, http, config).map_err(|e| e.to_string())?;
     let (logs, samplings, elicitations) = (seen.clone(), seen.clone(), seen.clone());
     Client::builder("mcp-http-interop-check", env!("CARGO_PKG_VERSION"))
+        // These checks are about the legacy transport (sessions, resumption, a restarted
+        // server); scripts/interop-modern.sh checks the 2026-07-28 era.
+        .era(mcp_http_client::Era::Legacy)
         .on_log(move |log| {
             logs.logs
                 .lock()

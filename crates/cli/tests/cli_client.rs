@@ -256,7 +256,12 @@ async fn read_prompt_and_ping() {
     let run = mcp(&["ping", url]).await;
     assert_eq!(run.code, 0);
     assert!(run.stdout.starts_with("pong from mcp-http "), "{run:?}");
-    assert_eq!(mcp(&["ping", url, "--json"]).await.json(), json!({}));
+    assert_eq!(
+        mcp(&["ping", url, "--json", "--era", "legacy"])
+            .await
+            .json(),
+        json!({})
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -18,9 +18,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::capability::Needs;
+use crate::era::{self, Era};
 use crate::handler::{
     ClientHandler, ElicitationFn, LogFn, NotificationFn, SamplingFn, elicitation_fn, sampling_fn,
 };
+use crate::listen::{ListenEvent, Listeners};
+use crate::modern::{Context, Modern};
 
 /// Builds a [`Client`]: its identity, what it can do for servers, and callbacks.
 #[must_use]
@@ -37,9 +40,17 @@ pub struct ClientBuilder {
     on_notification: Option<Arc<NotificationFn>>,
     peer_config: PeerConfig,
     strict_capabilities: bool,
+    era: Era,
 }
 
 impl ClientBuilder {
+    /// Which era to speak (default [`Era::Auto`]: probe with `server/discover`, fall back to
+    /// `initialize`; the outcome is remembered per server for this process, H-13).
+    pub fn era(mut self, era: Era) -> Self {
+        self.era = era;
+        self
+    }
+
     /// Answers `sampling/createMessage` with `f` and declares the `sampling` capability.
     pub fn sampling<F, Fut>(mut self, f: F) -> Self
     where
@@ -140,11 +151,22 @@ impl ClientBuilder {
         caps
     }
 
-    /// Connects over `transport` and performs the initialize handshake (L-2..L-4, V-1..V-4).
+    /// Connects over `transport`: in the 2026-07-28 era a `server/discover` round trip, in the
+    /// legacy era the initialize handshake (L-2..L-4, V-1..V-4); [`Era::Auto`] probes first
+    /// (H-13).
     pub async fn connect(self, transport: impl Transport) -> Result<Client, RequestError> {
+        let origin = transport.origin();
+        let era = match self.era {
+            Era::Auto => era::remembered(origin.as_deref()).unwrap_or(Era::Auto),
+            pinned => pinned,
+        };
         let capabilities = self.capabilities();
         let roots = self.roots.map(|r| Arc::new(RwLock::new(r)));
-        let handler = ClientHandler {
+        let listeners = Arc::new(Listeners::default());
+        // LGm-1: in the 2026-07-28 era logs come only when a request asks; a client with a log
+        // callback asks for everything, as a legacy server sends everything (LG-6).
+        let log_level = self.on_log.as_ref().map(|_| LoggingLevel::Debug);
+        let handler = Arc::new(ClientHandler {
             sampling: self.sampling,
             elicitation: self.elicitation,
             elicitation_url: self.elicitation_url,
@@ -152,8 +174,56 @@ impl ClientBuilder {
             roots: roots.clone(),
             on_log: self.on_log,
             on_notification: self.on_notification,
+            listeners: listeners.clone(),
+        });
+        let peer = Peer::connect(transport, handler.clone(), self.peer_config);
+        let mut client = Client {
+            peer,
+            roots,
+            instructions: None,
+            strict: self.strict_capabilities,
+            modern: None,
+            handler,
+            listeners,
         };
-        let peer = Peer::connect(transport, Arc::new(handler), self.peer_config);
+        if era != Era::Legacy {
+            let modern = Arc::new(Modern::new(
+                ProtocolVersion::LATEST,
+                &capabilities,
+                &self.info,
+                log_level,
+            ));
+            client.modern = Some(modern);
+            let probed = match client.context() {
+                Some(context) => era::probe(&context).await,
+                None => Ok(None),
+            };
+            match probed {
+                Ok(Some(found)) => {
+                    era::remember(origin.as_deref(), Era::Modern);
+                    let state = client.peer.state();
+                    state.set_server(found.version, found.info, found.capabilities);
+                    state.set_initialized();
+                    client.instructions = found.instructions;
+                    return Ok(client);
+                }
+                Ok(None) if era == Era::Auto => {
+                    era::remember(origin.as_deref(), Era::Legacy);
+                    client.modern = None;
+                }
+                Ok(None) => {
+                    client.peer.close();
+                    return Err(RequestError::InvalidResponse(
+                        "the server does not speak protocol version 2026-07-28".into(),
+                    ));
+                }
+                Err(e) => {
+                    client.peer.close();
+                    return Err(e);
+                }
+            }
+        }
+        let peer = &client.peer;
         let params =
             InitializeRequestParams::new(self.protocol_version.as_str(), capabilities, self.info);
         let result: InitializeResult = match peer
@@ -188,12 +258,8 @@ impl ClientBuilder {
         )
         .await?;
         peer.state().set_initialized();
-        Ok(Client {
-            peer,
-            roots,
-            instructions: result.instructions,
-            strict: self.strict_capabilities,
-        })
+        client.instructions = result.instructions;
+        Ok(client)
     }
 }
 
@@ -210,12 +276,25 @@ impl ClientBuilder {
 /// let result = client.call_tool("add", serde_json::json!({"a": 1, "b": 2})).await?;
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Client {
     peer: Peer,
     roots: Option<Arc<RwLock<Vec<Root>>>>,
     instructions: Option<String>,
     strict: bool,
+    /// Set in the 2026-07-28 era.
+    modern: Option<Arc<Modern>>,
+    handler: Arc<ClientHandler>,
+    listeners: Arc<Listeners>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("peer", &self.peer)
+            .field("era", &self.era())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
@@ -234,6 +313,34 @@ impl Client {
             on_notification: None,
             peer_config: PeerConfig::default(),
             strict_capabilities: true,
+            era: Era::Auto,
+        }
+    }
+
+    /// The era in use: [`Era::Modern`] (2026-07-28) or [`Era::Legacy`].
+    pub fn era(&self) -> Era {
+        match self.modern {
+            Some(_) => Era::Modern,
+            None => Era::Legacy,
+        }
+    }
+
+    fn context(&self) -> Option<Context> {
+        Some(Context {
+            peer: self.peer.clone(),
+            modern: self.modern.clone()?,
+            handler: self.handler.clone(),
+        })
+    }
+
+    /// Fails in the 2026-07-28 era, which removed `method`.
+    fn legacy_only(&self, method: &'static str) -> Result<(), RequestError> {
+        match self.modern {
+            Some(_) => Err(RequestError::NotInVersion(
+                method,
+                ProtocolVersion::V2026_07_28.as_str(),
+            )),
+            None => Ok(()),
         }
     }
 
@@ -276,18 +383,62 @@ impl Client {
         Ok(())
     }
 
-    /// Sends any request and decodes its result.
+    /// Sends any request and decodes its result. In the 2026-07-28 era the request carries
+    /// the `_meta` envelope and headers, and an input-required result is answered and the
+    /// request sent again (MR-1) until it completes.
     pub async fn request<P: Serialize + ?Sized, R: DeserializeOwned>(
         &self,
         method: &str,
         params: &P,
         options: RequestOptions,
     ) -> Result<R, RequestError> {
-        self.peer.request(method, params, options).await
+        let Some(context) = self.context() else {
+            return self.peer.request(method, params, options).await;
+        };
+        let params =
+            serde_json::to_value(params).map_err(|e| RequestError::Encode(e.to_string()))?;
+        let raw = context.request(method, params, options).await?;
+        serde_json::from_str(raw.get()).map_err(|e| RequestError::InvalidResponse(e.to_string()))
     }
 
-    /// `ping` (PG-1).
+    /// Listens for the notifications `filter` asks for (`subscriptions/listen`, SB-1, 2026-07-28
+    /// era only): the stream yields the server's acknowledgement (the part of the filter it
+    /// honours), then each notification as it comes, and ends with the server's final result.
+    /// After an abrupt close it listens again, with a bounded backoff. Dropping the stream
+    /// closes the listen (H-5).
+    pub fn listen(
+        &self,
+        filter: mcp_http_proto::SubscriptionFilter,
+    ) -> Result<
+        impl futures::Stream<Item = Result<ListenEvent, RequestError>> + Send + 'static,
+        RequestError,
+    > {
+        let Some(context) = self.context() else {
+            return Err(RequestError::NotInVersion(
+                method::SUBSCRIPTIONS_LISTEN,
+                self.protocol_version().as_str(),
+            ));
+        };
+        Ok(crate::listen::stream(
+            context,
+            filter,
+            self.listeners.clone(),
+        ))
+    }
+
+    /// `ping` (PG-1). In the 2026-07-28 era, which removed `ping`, a `server/discover` round
+    /// trip.
     pub async fn ping(&self) -> Result<(), RequestError> {
+        if self.modern.is_some() {
+            let _: serde_json::Value = self
+                .request(
+                    method::SERVER_DISCOVER,
+                    &serde_json::json!({}),
+                    RequestOptions::default(),
+                )
+                .await?;
+            return Ok(());
+        }
         let _: serde_json::Value = self
             .request(
                 method::PING,
@@ -408,6 +559,7 @@ impl Client {
 
     /// `resources/subscribe`: `notifications/resources/updated` will arrive for `uri`.
     pub async fn subscribe(&self, uri: &str) -> Result<(), RequestError> {
+        self.legacy_only(method::RESOURCES_SUBSCRIBE)?;
         self.require(Needs::ResourceSubscriptions)?;
         let _: serde_json::Value = self
             .request(
@@ -421,6 +573,7 @@ impl Client {
 
     /// `resources/unsubscribe`.
     pub async fn unsubscribe(&self, uri: &str) -> Result<(), RequestError> {
+        self.legacy_only(method::RESOURCES_UNSUBSCRIBE)?;
         self.require(Needs::ResourceSubscriptions)?;
         let _: serde_json::Value = self
             .request(
@@ -491,8 +644,13 @@ impl Client {
         .await
     }
 
-    /// `logging/setLevel` (LG-2).
+    /// `logging/setLevel` (LG-2). In the 2026-07-28 era, which removed it, the level is sent
+    /// in the `_meta` of every later request instead (LGm-1), with no request of its own.
     pub async fn set_logging_level(&self, level: LoggingLevel) -> Result<(), RequestError> {
+        if let Some(modern) = &self.modern {
+            modern.set_log_level(Some(level));
+            return Ok(());
+        }
         self.require(Needs::Logging)?;
         let _: serde_json::Value = self
             .request(
@@ -511,6 +669,10 @@ impl Client {
             return Err(RequestError::CapabilityNotSupported("roots"));
         };
         *mcp_http_core::sync::write(current) = roots;
+        if self.modern.is_some() {
+            // Each request carries what the client offers; there is no session to tell.
+            return Ok(());
+        }
         self.peer
             .notify(
                 method::NOTIFICATION_ROOTS_LIST_CHANGED,

@@ -51,6 +51,8 @@ pub(crate) struct ClientHandler {
     pub(crate) roots: Option<Arc<RwLock<Vec<Root>>>>,
     pub(crate) on_log: Option<Arc<LogFn>>,
     pub(crate) on_notification: Option<Arc<NotificationFn>>,
+    /// The open `subscriptions/listen` streams, which get their notifications first.
+    pub(crate) listeners: Arc<crate::listen::Listeners>,
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> Result<Box<RawValue>, ErrorObject> {
@@ -153,6 +155,9 @@ impl Handler for ClientHandler {
             }
             return Box::pin(async {});
         }
+        let Some(notification) = self.listeners.route(notification) else {
+            return Box::pin(async {});
+        };
         if let Some(on_notification) = &self.on_notification {
             on_notification(notification);
         }

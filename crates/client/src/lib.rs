@@ -1,5 +1,8 @@
 //! Build MCP clients: connect over any transport, call every client-to-server method with typed
-//! results, and answer the server's sampling, elicitation and roots requests.
+//! results, and answer the server's sampling, elicitation and roots requests. The client speaks
+//! both eras: it probes with `server/discover` and falls back to `initialize` ([`Era`]), and in
+//! the 2026-07-28 era answers input-required results through the same handlers and listens
+//! with [`Client::listen`].
 //!
 //! ```no_run
 //! # async fn f() -> Result<(), Box<dyn std::error::Error>> {
@@ -15,10 +18,16 @@
 
 mod capability;
 mod client;
+mod era;
 mod handler;
+mod listen;
+mod modern;
+mod param_headers;
 
 pub use client::{Client, ClientBuilder};
+pub use era::Era;
 pub use handler::apply_schema_defaults;
+pub use listen::ListenEvent;
 pub use mcp_http_core::{
     CancellationToken, ProgressUpdate, RequestContext, RequestError, RequestOptions,
 };

@@ -89,6 +89,14 @@ impl RequestContext {
         }
     }
 
+    /// A context for work this side does for one of its own requests rather than for an
+    /// inbound one: a client answering the input requests of a 2026-07-28
+    /// `InputRequiredResult` (MR-1) through the same sampling, elicitation and roots handlers
+    /// as server-to-client requests. `id` names the input request; it has no progress token.
+    pub fn detached(peer: Peer, id: RequestId, cancel: CancellationToken) -> Self {
+        Self::new(peer, id, None, cancel, Extensions::new())
+    }
+
     /// Marks the request finished: later progress is dropped (P-4).
     pub(crate) fn finish(&self) {
         self.inner.finished.store(true, Ordering::Release);

@@ -40,6 +40,10 @@ pub enum RequestError {
     /// Propagate it with `?`; see [`crate::input`].
     #[error("input from the client is required")]
     InputRequired,
+    /// The method does not exist in the protocol version in use (`ping`, `logging/setLevel`,
+    /// `resources/subscribe` were removed in 2026-07-28; `subscriptions/listen` is new there).
+    #[error("{0} does not exist in protocol version {1}")]
+    NotInVersion(&'static str, &'static str),
 }
 
 impl RequestError {

@@ -35,6 +35,6 @@ pub use peer::{Handler, Peer, PeerConfig};
 pub use request_state::{RequestStateKeys, RequestStates, UsedStates};
 pub use tokio_util::sync::CancellationToken;
 pub use transport::{
-    MessageSink, MessageStream, Outbound, OutboundKind, Sending, Transport, TransportError,
-    TransportErrorKind,
+    MessageSink, MessageStream, ModernRequest, Outbound, OutboundKind, Sending, Transport,
+    TransportError, TransportErrorKind,
 };

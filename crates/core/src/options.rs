@@ -34,6 +34,7 @@ pub struct RequestOptions {
     pub(crate) on_progress: Option<crate::peer::ProgressCallback>,
     pub(crate) cancel: Option<CancellationToken>,
     pub(crate) related: Option<RequestId>,
+    pub(crate) modern: Option<Arc<crate::transport::ModernRequest>>,
 }
 
 impl Default for RequestOptions {
@@ -45,6 +46,7 @@ impl Default for RequestOptions {
             on_progress: None,
             cancel: None,
             related: None,
+            modern: None,
         }
     }
 }
@@ -57,6 +59,7 @@ impl std::fmt::Debug for RequestOptions {
             .field("reset_on_progress", &self.reset_on_progress)
             .field("on_progress", &self.on_progress.is_some())
             .field("related", &self.related)
+            .field("modern", &self.modern)
             .finish()
     }
 }
@@ -101,6 +104,14 @@ impl RequestOptions {
     /// while handling a client request travel on that request's stream, T-16).
     pub fn related_to(mut self, id: RequestId) -> Self {
         self.related = Some(id);
+        self
+    }
+
+    /// Sends the request in the 2026-07-28 era (see [`crate::ModernRequest`]): outside any
+    /// session, and cancelled or timed out by closing its stream, with no
+    /// `notifications/cancelled` (H-5).
+    pub fn modern(mut self, modern: crate::transport::ModernRequest) -> Self {
+        self.modern = Some(Arc::new(modern));
         self
     }
 }

@@ -65,6 +65,44 @@ pub struct Outbound {
     /// What a `tools/call`, `resources/read` or `prompts/get` request is about: the tool name,
     /// the resource URI or the prompt name. `None` for every other message.
     pub name: Option<Cow<'static, str>>,
+    /// Set on a request of the 2026-07-28 era: what it carries beside its JSON (H-7, H-10).
+    /// `None` for a message of a legacy session.
+    pub modern: Option<Arc<ModernRequest>>,
+}
+
+/// What a request of the 2026-07-28 era carries beside its JSON: the protocol version it is
+/// sent under (the `MCP-Protocol-Version` header, H-7) and the values of its tool's
+/// `x-mcp-header` parameters (the `Mcp-Param-{Name}` headers, H-10), unencoded. A transport
+/// that sees it sends the message on its own, outside any session (H-6, H-12).
+///
+/// ```
+/// use mcp_http_core::ModernRequest;
+/// let modern = ModernRequest::new("2026-07-28").param("Region", "us-west1");
+/// assert_eq!(modern.params[0].1, "us-west1");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ModernRequest {
+    /// The protocol version of the request (the `_meta` one).
+    pub protocol_version: Cow<'static, str>,
+    /// `(Name, value)` of each `Mcp-Param-{Name}` header, in the tool's order.
+    pub params: Vec<(String, String)>,
+}
+
+impl ModernRequest {
+    /// A request sent under `protocol_version`, with no parameter headers.
+    pub fn new(protocol_version: impl Into<Cow<'static, str>>) -> Self {
+        ModernRequest {
+            protocol_version: protocol_version.into(),
+            params: Vec::new(),
+        }
+    }
+
+    /// Adds an `Mcp-Param-{name}` header with `value` (encoded by the transport, H-9).
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.params.push((name.into(), value.into()));
+        self
+    }
 }
 
 impl Outbound {
@@ -77,6 +115,7 @@ impl Outbound {
             id: None,
             method: None,
             name: None,
+            modern: None,
         }
     }
 
@@ -221,6 +260,13 @@ pub type MessageStream = BoxStream<'static, Result<Message, InvalidMessage>>;
 pub trait Transport: Send + 'static {
     /// Splits the transport into its sending half and its stream of received messages.
     fn split(self) -> (Arc<dyn MessageSink>, MessageStream);
+
+    /// Where the transport connects, as a key for what a client remembers per server (the era
+    /// a server speaks, H-13): an HTTP endpoint's `scheme://host:port/path`. `None` (the
+    /// default) for transports with no such address.
+    fn origin(&self) -> Option<String> {
+        None
+    }
 }
 
 /// What went wrong in a transport.

@@ -32,12 +32,12 @@ const GET_STREAM_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What the sink of a Streamable HTTP transport and its background tasks share.
 pub(crate) struct Connection {
-    endpoint: Endpoint,
-    exchange: Exchange,
+    pub(crate) endpoint: Endpoint,
+    pub(crate) exchange: Exchange,
     session: Session,
-    config: HttpClientConfig,
+    pub(crate) config: HttpClientConfig,
     legacy: Legacy,
-    inbound: Inbound,
+    pub(crate) inbound: Inbound,
     /// Cancelled when closing has finished (the DELETE answered).
     finished: CancellationToken,
 }
@@ -62,7 +62,7 @@ impl Connection {
     }
 
     /// The SSE reading and resumption of this connection.
-    fn streams(&self) -> Streams<'_> {
+    pub(crate) fn streams(&self) -> Streams<'_> {
         Streams {
             exchange: &self.exchange,
             session: &self.session,
@@ -85,6 +85,9 @@ impl Connection {
         self: &Arc<Self>,
         message: Outbound,
     ) -> Result<Option<Response>, TransportError> {
+        if let Some(modern) = message.modern.clone() {
+            return self.post_modern(&message, &modern).await;
+        }
         if let Some(endpoint) = self.legacy.endpoint() {
             return legacy::post(&self.exchange, &endpoint, &self.config.headers, &message)
                 .await

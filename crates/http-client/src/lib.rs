@@ -1,5 +1,6 @@
-//! Streamable HTTP for MCP clients, legacy era (2025-03-26 to 2025-11-25): a `Transport` for the
-//! peer engine, so `mcp_http_client::Client` talks to any Streamable HTTP server.
+//! Streamable HTTP for MCP clients, both eras: sessions of 2025-03-26 to 2025-11-25, and the
+//! stand-alone requests of 2026-07-28 (a request whose `Outbound::modern` is set): a `Transport`
+//! for the peer engine, so `mcp_http_client::Client` talks to any Streamable HTTP server.
 //!
 //! Requests go out through an [`HttpClient`]: pooled connections on hyper, with the proxies the
 //! environment names and, with the `rustls` feature, https (the webpki roots, plus any added with
@@ -29,6 +30,8 @@
 //!   `retry`, with backoff.
 //! - `inbound`: the channel of received messages to the peer.
 //! - `legacy`: the 2024-11-05 HTTP+SSE fallback (T-49).
+//! - `modern`: a request of the 2026-07-28 era: its own POST outside any session, with the
+//!   per-request headers (H-7, H-9, H-10), and JSON-RPC errors of 4xx answers handed back.
 //! - `endpoint`: the endpoint URL, parsed once, and URLs resolved against it.
 //! - `config`: the settings and the hooks ([`TokenProvider`], [`ResumptionCallback`]).
 //! - `client` and `pool`: the HTTP stack and its connection reuse; `tls`: the trusted roots;
@@ -41,6 +44,7 @@ mod endpoint;
 mod exchange;
 mod inbound;
 mod legacy;
+mod modern;
 mod pool;
 mod session;
 pub mod sse;
@@ -51,6 +55,7 @@ mod transport;
 
 pub use client::{ConnectHook, HttpClient, HttpClientBuilder};
 pub use config::{HttpClientConfig, HttpClientConfigBuilder, ResumptionCallback, TokenProvider};
+pub use modern::{encode_header_value, needs_sentinel};
 #[cfg(feature = "rustls")]
 pub use tls::CertificateError;
 pub use transport::StreamableHttpClient;

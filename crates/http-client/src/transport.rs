@@ -1,4 +1,4 @@
-//! The Streamable HTTP client transport (legacy era), as the peer engine sees it: the
+//! The Streamable HTTP client transport, as the peer engine sees it: the
 //! [`StreamableHttpClient`] a caller builds, split into a sink that sends through a
 //! [`Connection`] and the stream of what the server sends.
 
@@ -55,6 +55,17 @@ impl StreamableHttpClient {
 }
 
 impl Transport for StreamableHttpClient {
+    fn origin(&self) -> Option<String> {
+        let url = self.endpoint.url();
+        Some(format!(
+            "{}://{}:{}{}",
+            url.scheme(),
+            url.host_str().unwrap_or(""),
+            url.port_or_known_default().unwrap_or(0),
+            url.path()
+        ))
+    }
+
     fn split(self) -> (Arc<dyn MessageSink>, MessageStream) {
         // The stream ends when the connection is lost for good (the 2024-11-05 stream broke),
         // which closes the peer.

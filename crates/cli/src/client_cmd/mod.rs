@@ -1,5 +1,6 @@
-//! The client commands: `list`, `call`, `read`, `prompt` and `ping` against a Streamable HTTP
-//! endpoint, and the hidden `conformance-client` for the official suite's client mode.
+//! The client commands: `list`, `call`, `read`, `prompt`, `ping` and `listen` against a
+//! Streamable HTTP endpoint of either era (`--era`), and the hidden `conformance-client` for
+//! the official suite's client mode.
 //!
 //! Results go to stdout (readable, or the raw result with `--json`); progress, logs and notes go
 //! to stderr; any failure is one line `mcp-http: error: ...` and a non-zero exit code.
@@ -7,6 +8,7 @@
 mod args;
 mod conformance;
 mod elicit;
+mod listen;
 mod output;
 mod progress;
 mod session;
@@ -44,6 +46,32 @@ pub(crate) struct ClientOpts {
     /// "mcp-http-cli"). Without it the sampling capability is not declared.
     #[arg(long, value_name = "TEXT")]
     sampling_reply: Option<String>,
+    /// Which protocol era to speak: auto (probe with server/discover, fall back to initialize),
+    /// legacy (initialize and a session) or modern (2026-07-28, every request on its own).
+    #[arg(long, value_enum, value_name = "ERA", default_value = "auto")]
+    era: EraChoice,
+}
+
+/// `--era`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum EraChoice {
+    /// Probe, then remember.
+    Auto,
+    /// 2024-11-05 to 2025-11-25.
+    Legacy,
+    /// 2026-07-28.
+    Modern,
+}
+
+impl EraChoice {
+    /// The client library's setting.
+    pub(crate) fn era(self) -> mcp_http_client::Era {
+        match self {
+            EraChoice::Auto => mcp_http_client::Era::Auto,
+            EraChoice::Legacy => mcp_http_client::Era::Legacy,
+            EraChoice::Modern => mcp_http_client::Era::Modern,
+        }
+    }
 }
 
 fn parse_seconds(text: &str) -> Result<Duration, String> {
@@ -105,10 +133,31 @@ pub(crate) enum ClientCommand {
         #[command(flatten)]
         opts: ClientOpts,
     },
-    /// Check that a server answers (initialize, then ping).
+    /// Check that a server answers: initialize, then ping; in the 2026-07-28 era (which has no
+    /// ping), a server/discover round trip. Says which era it used.
     Ping {
         /// The MCP endpoint.
         url: String,
+        #[command(flatten)]
+        opts: ClientOpts,
+    },
+    /// Listen for notifications (subscriptions/listen, 2026-07-28 servers) and print each as
+    /// one JSON line on stdout, until Ctrl-C or the server ends the subscription.
+    Listen {
+        /// The MCP endpoint.
+        url: String,
+        /// Tool list changes.
+        #[arg(long)]
+        tools: bool,
+        /// Prompt list changes.
+        #[arg(long)]
+        prompts: bool,
+        /// Resource list changes.
+        #[arg(long)]
+        resources: bool,
+        /// Updates of this resource (repeatable).
+        #[arg(long = "resource", value_name = "URI")]
+        resource: Vec<String>,
         #[command(flatten)]
         opts: ClientOpts,
     },
@@ -247,18 +296,41 @@ async fn execute(command: ClientCommand, cancel: CancellationToken) -> Result<()
             emit_result(&opts, &result, output::prompt_result)
         }
         ClientCommand::Ping { url, opts } => {
-            let (result, server, elapsed) = in_session(&url, &opts, cancel, async |s| {
+            let (result, server, era, elapsed) = in_session(&url, &opts, cancel, async |s| {
                 let started = std::time::Instant::now();
-                let result = s.request("ping", json!({})).await?;
-                Ok((result, s.server_name(), started.elapsed()))
+                let result = s.ping().await?;
+                Ok((result, s.server_name(), s.era(), started.elapsed()))
             })
             .await?;
             emit_result(&opts, &result, |_| {
                 format!(
-                    "pong from {server} in {:.1} ms\n",
+                    "pong from {server} in {:.1} ms ({era})\n",
                     elapsed.as_secs_f64() * 1000.0
                 )
             })
+        }
+        ClientCommand::Listen {
+            url,
+            tools,
+            prompts,
+            resources,
+            resource,
+            opts,
+        } => {
+            let mut filter = mcp_http_client::proto::SubscriptionFilter::default();
+            filter.tools_list_changed = tools.then_some(true);
+            filter.prompts_list_changed = prompts.then_some(true);
+            filter.resources_list_changed = resources.then_some(true);
+            filter.resource_subscriptions = (!resource.is_empty()).then_some(resource);
+            if filter == Default::default() {
+                return Err(CliError::usage(
+                    "say what to listen for: --tools, --prompts, --resources or --resource URI",
+                ));
+            }
+            in_session(&url, &opts, cancel.clone(), async |s| {
+                listen::run(s, filter, cancel).await
+            })
+            .await
         }
         ClientCommand::ConformanceClient { url } => {
             let scenario = std::env::var("MCP_CONFORMANCE_SCENARIO").unwrap_or_default();
@@ -319,7 +391,7 @@ async fn call(
 }
 
 /// Writes a result to stdout; a reader that went away (`| head`) is not an error.
-fn emit(text: &str) -> Result<(), CliError> {
+pub(crate) fn emit(text: &str) -> Result<(), CliError> {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())

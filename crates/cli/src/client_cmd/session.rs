@@ -27,6 +27,9 @@ pub(crate) struct Settings {
     pub(crate) timeout: Duration,
     pub(crate) elicit: Elicit,
     pub(crate) sampling_reply: Option<String>,
+    pub(crate) era: mcp_http_client::Era,
+    /// Roots offered to the server (`roots/list`); none declares no `roots` capability.
+    pub(crate) roots: Vec<mcp_http_client::proto::Root>,
 }
 
 impl Settings {
@@ -37,6 +40,8 @@ impl Settings {
             timeout: opts.timeout,
             elicit: Elicit::new(opts.elicit),
             sampling_reply: opts.sampling_reply.clone(),
+            era: opts.era.era(),
+            roots: Vec::new(),
         })
     }
 }
@@ -99,9 +104,13 @@ impl Session {
                 config.max_request_timeout(cap)
             })
             .strict_capabilities(false)
+            .era(settings.era)
             .on_log(move |log| logs.log(&log))
             .elicitation(move |params, _ctx| elicit::answer(mode, params, asks.clone()))
             .apply_elicitation_defaults(true);
+        if !settings.roots.is_empty() {
+            builder = builder.roots(settings.roots);
+        }
         if let Some(text) = settings.sampling_reply {
             let notes = reporter.clone();
             builder = builder.sampling(move |_params, _ctx| {
@@ -166,6 +175,29 @@ impl Session {
             true,
         )
         .await
+    }
+
+    /// A liveness check: `ping`, or in the 2026-07-28 era a `server/discover` round trip (the
+    /// era has no `ping`); the raw result.
+    pub(crate) async fn ping(&self) -> Result<Value, CliError> {
+        match self.client.era() {
+            mcp_http_client::Era::Modern => self.request("server/discover", json!({})).await,
+            _ => self.request("ping", json!({})).await,
+        }
+    }
+
+    /// The era in use and its protocol version, for people.
+    pub(crate) fn era(&self) -> String {
+        format!(
+            "{} era, protocol {}",
+            self.client.era(),
+            self.client.protocol_version().as_str()
+        )
+    }
+
+    /// The connected client.
+    pub(crate) fn client(&self) -> &Client {
+        &self.client
     }
 
     /// Fails with a clear reason when the server did not declare `capability` (C-2), rather

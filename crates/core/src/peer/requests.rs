@@ -73,8 +73,9 @@ impl Peer {
             id: id.clone(),
             armed: true,
             sent: false,
-            // L-7: initialize is never cancelled.
-            may_cancel: method != method::INITIALIZE,
+            // L-7: initialize is never cancelled. H-5: a modern request is cancelled by
+            // closing its stream, which dropping the send does.
+            may_cancel: method != method::INITIALIZE && options.modern.is_none(),
         };
         let request = Request {
             id: id.clone(),
@@ -87,6 +88,7 @@ impl Peer {
         // (X-5 makes that harmless if it never arrived).
         let mut message = outbound(Message::Request(request), options.related.clone());
         message.name = name;
+        message.modern = options.modern.clone();
         let mut send = std::pin::pin!(self.send_message(message));
         let mut sending = true;
         guard.sent = true;

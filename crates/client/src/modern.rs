@@ -1,0 +1,361 @@
+//! Requests in the 2026-07-28 era: each one stands alone, with the `_meta` envelope (M-1,
+//! M-1a) and the per-request headers (set on [`ModernRequest`] for the transport: H-7, H-10);
+//! one retry after -32022 with a version the server names (M-6) and one after -32020 with a
+//! fresh `tools/list` (H-10); `resultType` checked (M-8); and the MRTR loop (MR-1): the inputs
+//! of an `input_required` result collected through the same sampling, elicitation and roots
+//! handlers as the legacy era's server-to-client requests, then the request sent again with a
+//! new id, the answers and the exact `requestState`, for a bounded number of rounds.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use futures::future::BoxFuture;
+use mcp_http_core::sync::lock;
+use mcp_http_core::{
+    CancellationToken, Handler, ModernRequest, Peer, RequestContext, RequestError, RequestOptions,
+};
+use mcp_http_proto::jsonrpc::{Request, RequestId, to_raw};
+use mcp_http_proto::modern::{
+    META_CLIENT_CAPABILITIES, META_CLIENT_INFO, META_LOG_LEVEL, META_PROTOCOL_VERSION, ResultType,
+};
+use mcp_http_proto::{
+    ClientCapabilities, Implementation, LoggingLevel, ProtocolVersion, error_code, method,
+};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use crate::era::{Verdict, classify};
+use crate::handler::ClientHandler;
+use crate::param_headers;
+
+/// The most `input_required` rounds one request goes through before it fails.
+pub(crate) const MAX_INPUT_ROUNDS: usize = 8;
+
+/// `(property, header name)` of each annotated parameter, by tool name.
+type ToolHeaders = HashMap<String, Vec<(String, String)>>;
+
+/// What every modern request of a client shares.
+pub(crate) struct Modern {
+    version: Mutex<ProtocolVersion>,
+    capabilities: Value,
+    info: Value,
+    /// The log level asked for in every request's `_meta` (LGm-1); `None` asks for no logs.
+    log_level: Mutex<Option<LoggingLevel>>,
+    /// The `x-mcp-header` annotations of each listed tool; `None` until a `tools/list`.
+    tools: Mutex<Option<ToolHeaders>>,
+}
+
+impl Modern {
+    /// A client declaring `capabilities` and `info`, speaking `version`.
+    pub(crate) fn new(
+        version: ProtocolVersion,
+        capabilities: &ClientCapabilities,
+        info: &Implementation,
+        log_level: Option<LoggingLevel>,
+    ) -> Modern {
+        Modern {
+            version: Mutex::new(version),
+            capabilities: serde_json::to_value(capabilities).unwrap_or_default(),
+            info: serde_json::to_value(info).unwrap_or_default(),
+            log_level: Mutex::new(log_level),
+            tools: Mutex::new(None),
+        }
+    }
+
+    /// The version requests are sent under.
+    pub(crate) fn version(&self) -> ProtocolVersion {
+        *lock(&self.version)
+    }
+
+    /// Changes the version requests are sent under (after -32022, M-6).
+    pub(crate) fn set_version(&self, version: ProtocolVersion) {
+        *lock(&self.version) = version;
+    }
+
+    /// Changes the log level later requests ask for (LGm-1).
+    pub(crate) fn set_log_level(&self, level: Option<LoggingLevel>) {
+        *lock(&self.log_level) = level;
+    }
+
+    /// `params` with the `_meta` envelope (M-1, M-1a, M-1b) and, on an MRTR retry, the answers and
+    /// the state (MR-1). Keys the caller put in `_meta` stay.
+    fn envelope(
+        &self,
+        params: &Value,
+        version: ProtocolVersion,
+        retry: Option<&Retry>,
+    ) -> Result<Box<RawValue>, RequestError> {
+        let mut object = match params {
+            Value::Object(o) => o.clone(),
+            Value::Null => Map::new(),
+            _ => return Err(RequestError::Encode("params must be a JSON object".into())),
+        };
+        let meta = object
+            .entry("_meta")
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Value::Object(meta) = meta {
+            meta.insert(META_PROTOCOL_VERSION.into(), version.as_str().into());
+            meta.insert(META_CLIENT_CAPABILITIES.into(), self.capabilities.clone());
+            meta.insert(META_CLIENT_INFO.into(), self.info.clone());
+            if let Some(level) = *lock(&self.log_level) {
+                meta.insert(
+                    META_LOG_LEVEL.into(),
+                    serde_json::to_value(level).unwrap_or_default(),
+                );
+            }
+        }
+        if let Some(retry) = retry {
+            object.insert(
+                "inputResponses".into(),
+                Value::Object(retry.responses.clone()),
+            );
+            // MR-1: echoed exactly, and absent when the server gave none.
+            if let Some(state) = &retry.state {
+                object.insert("requestState".into(), Value::String(state.clone()));
+            }
+        }
+        to_raw(&object).map_err(|e| RequestError::Encode(e.to_string()))
+    }
+
+    /// The `Mcp-Param-*` headers of a `tools/call` with `params` (H-10).
+    fn param_headers(&self, params: &Value) -> Vec<(String, String)> {
+        let tools = lock(&self.tools);
+        let (Some(tools), Some(name)) = (tools.as_ref(), params["name"].as_str()) else {
+            return Vec::new();
+        };
+        match tools.get(name) {
+            Some(annotations) => {
+                param_headers::values(annotations, params["arguments"].as_object())
+            }
+            None => Vec::new(),
+        }
+    }
+
+    fn knows_tools(&self) -> bool {
+        lock(&self.tools).is_some()
+    }
+
+    /// Drops the tools whose annotations are invalid from a `tools/list` result (H-10, with a
+    /// warning) and remembers the annotations of the others.
+    fn filter_tools(&self, raw: Box<RawValue>) -> Result<Box<RawValue>, RequestError> {
+        let mut result: Map<String, Value> = serde_json::from_str(raw.get())
+            .map_err(|e| RequestError::InvalidResponse(e.to_string()))?;
+        let Some(Value::Array(tools)) = result.get_mut("tools") else {
+            return Ok(raw);
+        };
+        let mut known = lock(&self.tools);
+        let known = known.get_or_insert_with(HashMap::new);
+        let before = tools.len();
+        tools.retain(|tool| {
+            let name = tool["name"].as_str().unwrap_or_default().to_owned();
+            let Some(schema) = tool["inputSchema"].as_object() else {
+                return true;
+            };
+            match param_headers::annotations(schema) {
+                Ok(annotations) => {
+                    known.insert(name, annotations);
+                    true
+                }
+                Err(why) => {
+                    tracing::warn!(tool = %name, reason = %why.0, "tool dropped from tools/list: invalid x-mcp-header (H-10)");
+                    known.remove(&name);
+                    false
+                }
+            }
+        });
+        if tools.len() == before {
+            return Ok(raw);
+        }
+        to_raw(&result).map_err(|e| RequestError::Encode(e.to_string()))
+    }
+}
+
+/// The MRTR members of the next try of a request.
+struct Retry {
+    responses: Map<String, Value>,
+    state: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Kind {
+    #[serde(default)]
+    result_type: Option<ResultType>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InputRequired {
+    #[serde(default)]
+    input_requests: Option<Map<String, Value>>,
+    #[serde(default)]
+    request_state: Option<String>,
+}
+
+/// What a modern request needs from its client (cheap to clone).
+#[derive(Clone)]
+pub(crate) struct Context {
+    pub(crate) peer: Peer,
+    pub(crate) modern: Arc<Modern>,
+    pub(crate) handler: Arc<ClientHandler>,
+}
+
+impl Context {
+    /// Sends `method` with `params` in the modern era and returns the complete result.
+    pub(crate) fn request<'a>(
+        &'a self,
+        method: &'a str,
+        params: Value,
+        options: RequestOptions,
+    ) -> BoxFuture<'a, Result<Box<RawValue>, RequestError>> {
+        Box::pin(async move {
+            if method == method::TOOLS_CALL && !self.modern.knows_tools() {
+                // H-10: the headers come from the tool's schema; learn it once.
+                self.refresh_tools(&options).await;
+            }
+            let (mut version_retried, mut headers_retried) = (false, false);
+            let mut retry: Option<Retry> = None;
+            let mut rounds = 0;
+            loop {
+                let version = self.modern.version();
+                let mut request = ModernRequest::new(version.as_str());
+                if method == method::TOOLS_CALL {
+                    request.params = self.modern.param_headers(&params);
+                }
+                let raw = self.modern.envelope(&params, version, retry.as_ref())?;
+                let outcome = self
+                    .peer
+                    .request_raw(method, Some(raw), options.clone().modern(request))
+                    .await;
+                let result = match outcome {
+                    Ok(result) => result,
+                    Err(RequestError::Rpc(e))
+                        if e.code == error_code::UNSUPPORTED_PROTOCOL_VERSION
+                            && !version_retried =>
+                    {
+                        // M-6: once, with a version from the server's list that we speak.
+                        version_retried = true;
+                        match classify(RequestError::Rpc(e.clone())) {
+                            Ok(Verdict::RetryWith(v)) => {
+                                self.modern.set_version(v);
+                                continue;
+                            }
+                            _ => return Err(RequestError::Rpc(e)),
+                        }
+                    }
+                    Err(RequestError::Rpc(e))
+                        if e.code == error_code::HEADER_MISMATCH
+                            && method == method::TOOLS_CALL
+                            && !headers_retried =>
+                    {
+                        // H-10: the tool may have changed; list again, then once more.
+                        headers_retried = true;
+                        self.refresh_tools(&options).await;
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                let kind: Kind = serde_json::from_str(result.get())
+                    .map_err(|e| RequestError::InvalidResponse(e.to_string()))?;
+                match kind.result_type {
+                    // M-8: absent means complete.
+                    None | Some(ResultType::Complete) if method == method::TOOLS_LIST => {
+                        return self.modern.filter_tools(result);
+                    }
+                    None | Some(ResultType::Complete) => return Ok(result),
+                    Some(ResultType::InputRequired) => {
+                        rounds += 1;
+                        if rounds > MAX_INPUT_ROUNDS {
+                            return Err(RequestError::InvalidResponse(format!(
+                                "the server still asked for input after {MAX_INPUT_ROUNDS} \
+                                 rounds of {method}"
+                            )));
+                        }
+                        let asked: InputRequired = serde_json::from_str(result.get())
+                            .map_err(|e| RequestError::InvalidResponse(e.to_string()))?;
+                        let responses = self
+                            .answer_inputs(asked.input_requests.unwrap_or_default())
+                            .await?;
+                        retry = Some(Retry {
+                            responses,
+                            state: asked.request_state,
+                        });
+                    }
+                    Some(other) => {
+                        return Err(RequestError::InvalidResponse(format!(
+                            "unknown resultType {other:?} (M-8)"
+                        )));
+                    }
+                }
+            }
+        })
+    }
+
+    /// Lists every tool again, to learn their `x-mcp-header` annotations. A failure leaves
+    /// the call without parameter headers; the server will say if it needed them.
+    async fn refresh_tools(&self, options: &RequestOptions) {
+        let mut cursor: Option<String> = None;
+        for _ in 0..100 {
+            let params = match &cursor {
+                Some(c) => serde_json::json!({ "cursor": c }),
+                None => serde_json::json!({}),
+            };
+            let page = match self
+                .request(method::TOOLS_LIST, params, options.clone())
+                .await
+            {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::debug!(error = %e, "tools/list for the parameter headers failed");
+                    return;
+                }
+            };
+            let next = serde_json::from_str::<Value>(page.get())
+                .ok()
+                .and_then(|v| v["nextCursor"].as_str().map(str::to_owned));
+            match next {
+                Some(next) if Some(&next) != cursor.as_ref() => cursor = Some(next),
+                _ => return,
+            }
+        }
+    }
+
+    /// Answers each input request through the client's handlers, as it would answer the
+    /// same request sent by a server in a legacy session.
+    async fn answer_inputs(
+        &self,
+        requests: Map<String, Value>,
+    ) -> Result<Map<String, Value>, RequestError> {
+        let mut responses = Map::new();
+        for (key, request) in requests {
+            let Some(method) = request["method"].as_str() else {
+                return Err(RequestError::InvalidResponse(format!(
+                    "input request {key:?} has no method"
+                )));
+            };
+            let params = match request.get("params") {
+                Some(p) => Some(to_raw(p).map_err(|e| RequestError::Encode(e.to_string()))?),
+                None => None,
+            };
+            let id = RequestId::String(format!("input:{key}").into());
+            let ctx =
+                RequestContext::detached(self.peer.clone(), id.clone(), CancellationToken::new());
+            let answer = self
+                .handler
+                .handle_request(
+                    Request {
+                        id,
+                        method: method.to_owned(),
+                        params,
+                    },
+                    ctx,
+                )
+                .await
+                .map_err(RequestError::Rpc)?;
+            let answer: Value = serde_json::from_str(answer.get())
+                .map_err(|e| RequestError::Encode(e.to_string()))?;
+            responses.insert(key, answer);
+        }
+        Ok(responses)
+    }
+}

@@ -1,0 +1,191 @@
+//! A request of the 2026-07-28 era over HTTP: its own POST outside any session (no
+//! `Mcp-Session-Id`, no GET stream, no DELETE, no resumption: H-6, H-12), with the
+//! `MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` and `Mcp-Param-{Name}` headers (H-7, H-10),
+//! values that need it in the base64 sentinel (H-9). An error answer that holds a JSON-RPC error
+//! (-32020, -32022, ... on HTTP 4xx) comes back as that error, so the client can act on its code;
+//! 401 and 403 stay typed HTTP errors.
+
+use base64::Engine as _;
+use http::StatusCode;
+use http::header::{HeaderMap, HeaderName, HeaderValue};
+use mcp_http_core::{ModernRequest, Outbound, OutboundKind, TransportError, TransportErrorKind};
+use mcp_http_proto::jsonrpc::{Message, Parsed, Response};
+
+use crate::connection::Connection;
+use crate::exchange::{
+    Answer, body_bytes, content_type, is_event_stream, status_error, with_post_headers,
+};
+use crate::stream::{Cursor, Ended, Keep};
+
+/// `MCP-Protocol-Version`.
+const PROTOCOL_VERSION: HeaderName = HeaderName::from_static("mcp-protocol-version");
+/// `Mcp-Method` (H-7).
+const MCP_METHOD: HeaderName = HeaderName::from_static("mcp-method");
+/// `Mcp-Name` (H-7).
+const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
+
+/// Whether `value` must travel in the base64 sentinel (H-9): non-ASCII or control characters,
+/// leading or trailing whitespace, or a value that itself looks like the sentinel.
+pub fn needs_sentinel(value: &str) -> bool {
+    value.chars().any(|c| !(' '..='~').contains(&c))
+        || value != value.trim_matches([' ', '\t'])
+        || (value.starts_with("=?base64?") && value.ends_with("?="))
+}
+
+/// The header value for `value`: as is, or `=?base64?{b64 of UTF-8}?=` when it needs it (H-9).
+pub fn encode_header_value(value: &str) -> HeaderValue {
+    if !needs_sentinel(value)
+        && let Ok(plain) = HeaderValue::from_str(value)
+    {
+        return plain;
+    }
+    let encoded = base64::engine::general_purpose::STANDARD.encode(value.as_bytes());
+    // Base64 and the markers are visible ASCII: always a valid header value.
+    HeaderValue::from_str(&format!("=?base64?{encoded}?=")).unwrap_or(HeaderValue::from_static(""))
+}
+
+/// The headers of a modern POST: the configured ones, Accept and Content-Type, and the
+/// per-request ones (protocol headers give way to configured ones of the same name).
+fn headers(configured: &HeaderMap, message: &Outbound, modern: &ModernRequest) -> HeaderMap {
+    let mut headers = with_post_headers(configured.clone());
+    if let Ok(v) = HeaderValue::from_str(&modern.protocol_version) {
+        headers.entry(PROTOCOL_VERSION).or_insert(v);
+    }
+    if let Some(method) = &message.method {
+        headers
+            .entry(MCP_METHOD)
+            .or_insert(encode_header_value(method));
+    }
+    if let Some(name) = &message.name {
+        headers.entry(MCP_NAME).or_insert(encode_header_value(name));
+    }
+    for (name, value) in &modern.params {
+        // The client checked the names (H-10); one that is not a token is left out.
+        if let Ok(header) = HeaderName::try_from(format!("mcp-param-{name}")) {
+            headers.insert(header, encode_header_value(value));
+        }
+    }
+    headers
+}
+
+impl Connection {
+    /// Sends a message of the 2026-07-28 era; for a request, returns its response.
+    pub(crate) async fn post_modern(
+        &self,
+        message: &Outbound,
+        modern: &ModernRequest,
+    ) -> Result<Option<Response>, TransportError> {
+        let configured = &self.config.headers;
+        let response = self
+            .exchange
+            .post(self.endpoint.uri(), message, || {
+                headers(configured, message, modern)
+            })
+            .await?;
+        let status = response.status();
+        if !status.is_success() {
+            return error_answer(response, message).await;
+        }
+        if message.kind != OutboundKind::Request {
+            return Ok(None);
+        }
+        let id = message.id.as_ref();
+        if is_event_stream(&response) {
+            // H-6: no resumption. A stream that ends before its response loses the request.
+            return match self
+                .streams()
+                .read(response, id, Keep::IfFirst, &mut Cursor::default())
+                .await
+            {
+                Ended::Answered(reply) => Ok(reply.map(|r| *r)),
+                Ended::Broken if self.inbound.is_closed() => Err(TransportError::closed()),
+                Ended::Broken => Err(TransportError::new(
+                    TransportErrorKind::Io,
+                    "the server closed the response stream before answering (the request is \
+                     lost; a 2026-07-28 stream is not resumed)",
+                )),
+            };
+        }
+        let kind = content_type(&response).to_owned();
+        if kind.starts_with("application/json") {
+            let body = body_bytes(response).await?;
+            match Parsed::parse(&body) {
+                Ok(Parsed::Single(Message::Response(reply))) if reply.id.as_ref() == id => {
+                    return Ok(Some(reply));
+                }
+                parsed => {
+                    if self.inbound.deliver_body(parsed, id).await {
+                        return Ok(None);
+                    }
+                }
+            }
+        }
+        Err(TransportError::new(
+            TransportErrorKind::Protocol,
+            format!(
+                "the server answered a request with {status} and content type {kind:?}, without \
+                 its response"
+            ),
+        ))
+    }
+}
+
+/// An error answer: the JSON-RPC error it holds as the request's response, or a typed HTTP
+/// error (always for 401 and 403, which are about authorization, not the message).
+async fn error_answer(
+    response: Answer,
+    message: &Outbound,
+) -> Result<Option<Response>, TransportError> {
+    let status = response.status();
+    let json = content_type(&response).starts_with("application/json");
+    let body = body_bytes(response).await.unwrap_or_default();
+    let auth = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
+    if json
+        && !auth
+        && message.kind == OutboundKind::Request
+        && let Ok(Message::Response(mut reply)) = Message::parse(&body)
+        && reply.outcome.is_err()
+        && (reply.id.is_none() || reply.id == message.id)
+    {
+        // An error about an unreadable request may carry a null id: it is still this one's.
+        reply.id = message.id.clone();
+        return Ok(Some(reply));
+    }
+    let detail = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_owned());
+    Err(status_error(status, &detail))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_values_stay_plain() {
+        for v in [
+            "us-west1",
+            "42",
+            "true",
+            "",
+            "us west 1",
+            "file:///a%20b.txt",
+        ] {
+            assert_eq!(encode_header_value(v), v, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn unsafe_values_use_the_sentinel() {
+        for (v, b64) in [
+            ("Hello, 世界", "SGVsbG8sIOS4lueVjA=="),
+            (" padded ", "IHBhZGRlZCA="),
+            ("line1\nline2", "bGluZTEKbGluZTI="),
+            ("\tindented", "CWluZGVudGVk"),
+            ("=?base64?eA==?=", "PT9iYXNlNjQ/ZUE9PT89"),
+        ] {
+            assert_eq!(encode_header_value(v), format!("=?base64?{b64}?="), "{v:?}");
+        }
+    }
+}
