@@ -118,6 +118,19 @@ async fn call_prints_the_text_or_the_raw_result() {
     );
     let run = mcp(&["call", url, "add", "a=20", "b=22", "--json"]).await;
     assert_eq!(run.code, 0);
+    // Exactly what the server sent: in the 2026-07-28 era (the default against our server)
+    // that includes `resultType` and the server's info in `_meta`.
+    let raw = run.json();
+    assert_eq!(raw["content"], json!([{"type": "text", "text": "42"}]));
+    assert_eq!(raw["resultType"], "complete");
+    assert_eq!(
+        raw["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
+        "mcp-http"
+    );
+    let run = mcp(&[
+        "call", url, "add", "a=20", "b=22", "--json", "--era", "legacy",
+    ])
+    .await;
     assert_eq!(
         run.json(),
         json!({"content": [{"type": "text", "text": "42"}]})
@@ -303,8 +316,8 @@ async fn headers_reach_the_server_on_every_request() {
     .await;
     assert_eq!((run.code, run.stdout.as_str()), (0, "hi\n"), "{run:?}");
     let seen = seen.lock().unwrap().clone();
-    // initialize, initialized, tools/list (for the schema), tools/call; GET and DELETE may follow.
-    assert!(seen.len() >= 4, "{seen:?}");
+    // server/discover, tools/list (for the schema), tools/call (2026-07-28, the default here).
+    assert!(seen.len() >= 3, "{seen:?}");
     for (authorization, trace) in &seen {
         assert_eq!(
             (authorization.as_str(), trace.as_str()),
@@ -408,8 +421,15 @@ async fn sampling_is_answered_with_the_reply_given() {
         "{run:?}"
     );
     assert_eq!(run.stderr, "sampling: answered with --sampling-reply\n");
-    // Without a reply the capability is not declared, and the tool says so.
+    // Without a reply the capability is not declared: in the 2026-07-28 era the server refuses
+    // the call with -32021 naming it (M-3); in a legacy session the tool reports it.
     let run = mcp(&["call", url, "sample_llm", "prompt=Hi"]).await;
+    let line = run.one_line_error(1);
+    assert!(
+        line.contains("-32021") && line.contains("sampling"),
+        "{line}"
+    );
+    let run = mcp(&["call", url, "sample_llm", "prompt=Hi", "--era", "legacy"]).await;
     let line = run.one_line_error(1);
     assert!(
         line.starts_with("mcp-http: error: tool sample_llm reported an error: "),
@@ -524,6 +544,8 @@ async fn ctrl_c_cancels_the_call_in_flight() {
     let url = format!("http://{}/mcp", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
 
+    // A legacy session: there, cancelling is a notification (a 2026-07-28 call is cancelled by
+    // closing its stream, which crates/cli/tests/http_modern.rs and interop-modern.sh check).
     let mut child = tokio::process::Command::new(BIN)
         .args([
             "call",
@@ -531,6 +553,8 @@ async fn ctrl_c_cancels_the_call_in_flight() {
             "long_running_operation",
             "duration=10",
             "steps=20",
+            "--era",
+            "legacy",
         ])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

@@ -9,7 +9,7 @@ mod support;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use mcp_http_client::{Client, RequestError, RequestOptions};
+use mcp_http_client::{Client, Era, RequestError, RequestOptions};
 use mcp_http_client_http::{HttpClient, HttpClientConfig, StreamableHttpClient};
 use mcp_http_core::TransportErrorKind;
 use mcp_http_proto::{CreateMessageResult, ElicitResult, LoggingLevel};
@@ -17,10 +17,22 @@ use mcp_http_server_http::{HttpConfig, ResponseMode};
 use serde_json::json;
 use support::*;
 
+/// A legacy session: most tests here are about sessions (resumption, DELETE, a session that
+/// expires); `exercise` runs in both eras.
 async fn connect(url: &str, config: HttpClientConfig, logs: Arc<Mutex<Vec<String>>>) -> Client {
+    connect_in(url, config, logs, Era::Legacy).await
+}
+
+async fn connect_in(
+    url: &str,
+    config: HttpClientConfig,
+    logs: Arc<Mutex<Vec<String>>>,
+    era: Era,
+) -> Client {
     let transport =
         StreamableHttpClient::with_client(url, HttpClient::new().unwrap(), config).unwrap();
     Client::builder("http-e2e", "1.0")
+        .era(era)
         .on_log(move |l| logs.lock().unwrap().push(l.data.to_string()))
         .sampling(|_, _| async {
             Ok(serde_json::from_value::<CreateMessageResult>(json!({
@@ -37,15 +49,19 @@ async fn connect(url: &str, config: HttpClientConfig, logs: Arc<Mutex<Vec<String
         .unwrap()
 }
 
-async fn exercise(mode: ResponseMode, stateless: bool) {
+async fn exercise(mode: ResponseMode, stateless: bool, era: Era) {
     let config = HttpConfig::default()
         .response_mode(mode)
         .stateless(stateless)
         .retry(Duration::from_millis(100));
     let server = start(config).await;
     let logs = Arc::new(Mutex::new(Vec::new()));
-    let client = connect(&server.url, HttpClientConfig::default(), logs.clone()).await;
-    assert_eq!(client.protocol_version().as_str(), "2025-11-25");
+    let client = connect_in(&server.url, HttpClientConfig::default(), logs.clone(), era).await;
+    let version = match era {
+        Era::Modern => "2026-07-28",
+        _ => "2025-11-25",
+    };
+    assert_eq!(client.protocol_version().as_str(), version);
     client.ping().await.unwrap();
     assert!(client.list_all_tools().await.unwrap().len() >= 20);
     assert_eq!(client.list_all_resources().await.unwrap().len(), 3);
@@ -78,7 +94,9 @@ async fn exercise(mode: ResponseMode, stateless: bool) {
         assert_eq!(*progress.lock().unwrap(), [1.0, 2.0, 3.0], "{mode:?}");
         assert_eq!(logs.lock().unwrap().len(), 3, "{mode:?}");
     }
-    if !(stateless && mode == ResponseMode::Json) {
+    // In 2026-07-28 sampling and elicitation are input-required results, so they work in every
+    // mode; a legacy stateless JSON answer has no stream to carry the server's request.
+    if !(stateless && mode == ResponseMode::Json) || era == Era::Modern {
         let sampled = client
             .call_tool("sample_llm", json!({"prompt": "hi"}))
             .await
@@ -122,22 +140,37 @@ async fn exercise(mode: ResponseMode, stateless: bool) {
 
 #[tokio::test]
 async fn adaptive() {
-    exercise(ResponseMode::Adaptive, false).await;
+    exercise(ResponseMode::Adaptive, false, Era::Legacy).await;
 }
 
 #[tokio::test]
 async fn sse() {
-    exercise(ResponseMode::Sse, false).await;
+    exercise(ResponseMode::Sse, false, Era::Legacy).await;
 }
 
 #[tokio::test]
 async fn json() {
-    exercise(ResponseMode::Json, false).await;
+    exercise(ResponseMode::Json, false, Era::Legacy).await;
 }
 
 #[tokio::test]
 async fn stateless() {
-    exercise(ResponseMode::Adaptive, true).await;
+    exercise(ResponseMode::Adaptive, true, Era::Legacy).await;
+}
+
+#[tokio::test]
+async fn modern_adaptive() {
+    exercise(ResponseMode::Adaptive, false, Era::Modern).await;
+}
+
+#[tokio::test]
+async fn modern_sse() {
+    exercise(ResponseMode::Sse, false, Era::Modern).await;
+}
+
+#[tokio::test]
+async fn modern_json() {
+    exercise(ResponseMode::Json, false, Era::Modern).await;
 }
 
 #[tokio::test]

@@ -145,7 +145,11 @@ fn builder() -> HttpClientBuilder {
 
 async fn connect(url: &str, http: HttpClient) -> Result<Client, RequestError> {
     let transport = StreamableHttpClient::with_client(url, http, HttpClientConfig::default())?;
-    Client::builder("https-e2e", "1.0").connect(transport).await
+    // A legacy session: the exchange below counts the session the server holds.
+    Client::builder("https-e2e", "1.0")
+        .era(mcp_http_client::Era::Legacy)
+        .connect(transport)
+        .await
 }
 
 /// The whole exchange over https; returns what the server saw.

@@ -108,7 +108,13 @@ impl StreamableHttpService {
         };
         let parsed = Parsed::parse(&bytes).map_err(Rejection::InvalidMessage)?;
         if config.eras.modern() && crate::modern::route(&parts.headers, &parsed, config.eras)? {
-            let extensions = std::mem::take(&mut parts.extensions);
+            // No session to bind, but the principal goes to the handler (a sealed requestState
+            // is bound to it), from the hook when there is one.
+            let principal = self.principal(parts);
+            let mut extensions = std::mem::take(&mut parts.extensions);
+            if let Some(principal) = principal {
+                extensions.insert(principal);
+            }
             let Parsed::Single(message) = parsed else {
                 return Err(Rejection::ModernBatch);
             };

@@ -284,9 +284,13 @@ where
 
 /// -32021 with the capabilities the request needed (M-3).
 fn missing_capability(required: Map<String, Value>) -> ErrorObject {
+    let names: Vec<&str> = required.keys().map(String::as_str).collect();
     ErrorObject::new(
         error_code::MISSING_REQUIRED_CLIENT_CAPABILITY,
-        "Missing required client capability",
+        format!(
+            "Missing required client capability: {} (declare it in _meta's clientCapabilities)",
+            names.join(", ")
+        ),
     )
     .with_data(serde_json::json!({ "requiredCapabilities": required }))
 }
