@@ -630,3 +630,67 @@ async fn instances_sharing_state_keys_continue_each_others_rounds() {
     assert_eq!(code(&refused), Some(-32602), "{refused}");
     assert!(refused["error"].get("data").is_none(), "no detail leaked");
 }
+
+#[tokio::test]
+async fn bad_headers_and_states_are_clear_errors_and_the_server_keeps_serving() {
+    let server = start(HttpConfig::default()).await;
+    let (http, url) = (client(), server.url.as_str());
+    let call = body(
+        1,
+        "tools/call",
+        json!({"name": "echo", "arguments": {"message": "hi"}}),
+    );
+    // A header value that is not visible ASCII (raw UTF-8) is a header mismatch (H-8).
+    let response = http
+        .post(url)
+        .header("accept", ACCEPT)
+        .header("content-type", "application/json")
+        .header("mcp-protocol-version", V)
+        .header("mcp-method", "tools/call")
+        .header(
+            "mcp-name",
+            reqwest::header::HeaderValue::from_bytes("échö".as_bytes()).unwrap(),
+        )
+        .body(call.to_string())
+        .send()
+        .await
+        .unwrap();
+    let (status, a) = answer(response).await;
+    assert_eq!((status, code(&a)), (400, Some(-32020)), "{a}");
+    // A requestState that is garbage, huge, or of the wrong JSON type: -32602, no detail.
+    let tool = "test_input_required_result_elicitation";
+    for state in [
+        json!("garbage"),
+        json!("A".repeat(200_000)),
+        json!(42),
+        json!({"x": 1}),
+    ] {
+        let retry = body(
+            2,
+            "tools/call",
+            json!({"name": tool, "arguments": {},
+            "inputResponses": {"user_name": {"action": "accept", "content": {"name": "x"}}},
+            "requestState": state}),
+        );
+        let (status, a) = modern(&http, url, &retry).await;
+        assert!(code(&a) == Some(-32602), "{status} {a}");
+        let message = a["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            !message.contains("panic") && message.len() < 200,
+            "{message}"
+        );
+    }
+    // Garbage `inputResponses` are asked for again, not a crash.
+    let odd = body(
+        3,
+        "tools/call",
+        json!({"name": tool, "arguments": {}, "inputResponses": "nope"}),
+    );
+    let (status, a) = modern(&http, url, &odd).await;
+    panic!("{status} {a}");
+    let (status, a) = modern(&http, url, &call).await;
+    assert_eq!(
+        (status, a["result"]["content"][0]["text"].as_str()),
+        (200, Some("hi"))
+    );
+}
