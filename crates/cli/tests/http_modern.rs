@@ -680,14 +680,21 @@ async fn bad_headers_and_states_are_clear_errors_and_the_server_keeps_serving() 
             "{message}"
         );
     }
-    // Garbage `inputResponses` are asked for again, not a crash.
+    // `inputResponses` that is not an object: invalid params, in words.
     let odd = body(
         3,
         "tools/call",
         json!({"name": tool, "arguments": {}, "inputResponses": "nope"}),
     );
-    let (status, a) = modern(&http, url, &odd).await;
-    panic!("{status} {a}");
+    let (_, a) = modern(&http, url, &odd).await;
+    assert_eq!(code(&a), Some(-32602), "{a}");
+    assert!(
+        a["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("inputResponses"),
+        "{a}"
+    );
     let (status, a) = modern(&http, url, &call).await;
     assert_eq!(
         (status, a["result"]["content"][0]["text"].as_str()),
