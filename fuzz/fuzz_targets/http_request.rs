@@ -1,8 +1,11 @@
 //! Whole HTTP requests through the tower service of a server with sessions: sequences of up to
 //! eight requests whose method, path, headers (Accept, Content-Type, session id, Last-Event-ID,
-//! protocol version) and bodies are generated from the shapes that reach deep code, with real
-//! session and event ids carried from one answer to the next. Nothing panics, every status is
-//! one the endpoint documents, and every JSON answer is JSON.
+//! protocol version, and the 2026-07-28 `Mcp-Method`, `Mcp-Name`, `Mcp-Param-Region`) and
+//! bodies are generated from the shapes that reach deep code, with real session ids, event ids
+//! and sealed `requestState`s carried from one answer to the next. Both eras: legacy sessions and
+//! modern requests (the `_meta` envelope, the validation ladder, input-required rounds, the
+//! `x-mcp-header` check). Nothing panics, every status is one the endpoint documents, and every
+//! JSON answer is JSON.
 #![no_main]
 
 use std::time::Duration;
@@ -42,6 +45,16 @@ enum Body {
     Batch(Vec<u8>),
     Raw(Vec<u8>),
     Text(String),
+    /// A 2026-07-28 request: its method, whether its `_meta` is whole, the tool's argument, and
+    /// the `requestState` (the last one the server sealed, or any text).
+    Modern {
+        id: i64,
+        method: u8,
+        meta: u8,
+        region: Option<String>,
+        state: Value,
+        answer: bool,
+    },
 }
 
 #[derive(Arbitrary, Debug)]
@@ -53,6 +66,10 @@ struct Step {
     session: Value,
     last_event_id: Value,
     version: u8,
+    /// `Mcp-Method` and `Mcp-Name` (the body's own when `Carried`), `Mcp-Param-Region`.
+    mcp_method: Value,
+    mcp_name: Value,
+    mcp_param: Option<String>,
     body: Body,
 }
 
@@ -94,10 +111,87 @@ fn server() -> Server {
                 Ok::<_, ToolError>("done")
             },
         ))
+        .tool(
+            ToolDef::new("region", "x-mcp-header", |a: Region, _| async move { a.region })
+                .mcp_header("region", "Region"),
+        )
+        .tool(ToolDef::new("ask", "elicits twice", |_: serde_json::Value, ctx: RequestContext| async move {
+            let params = serde_json::from_value(serde_json::json!({
+                "mode": "form", "message": "name?",
+                "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}}}))?;
+            let first = ctx.elicit(params).await?;
+            let params = serde_json::from_value(serde_json::json!({
+                "mode": "form", "message": "again?",
+                "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}}}))?;
+            let second = ctx.elicit(params).await?;
+            Ok::<_, ToolError>(format!("{first:?} {second:?}"))
+        }))
         .build()
 }
 
-fn body(body: &Body) -> Vec<u8> {
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Region {
+    region: String,
+}
+
+/// The modern methods a request may name (removed and unknown ones included).
+const MODERN_METHODS: [&str; 7] = [
+    "tools/call",
+    "tools/list",
+    "server/discover",
+    "subscriptions/listen",
+    "ping",
+    "initialize",
+    "nope/nothing",
+];
+
+/// The body's method and name, for headers that copy them.
+fn modern_target(body: &Body) -> (Option<&'static str>, Option<&'static str>) {
+    match body {
+        Body::Modern { method, region, .. } => {
+            let m = MODERN_METHODS[usize::from(*method) % MODERN_METHODS.len()];
+            let name = (m == "tools/call").then_some(if region.is_some() { "region" } else { "ask" });
+            (Some(m), name)
+        }
+        _ => (None, None),
+    }
+}
+
+fn modern(body: &Body, state: &Option<String>) -> serde_json::Value {
+    let Body::Modern { id, meta, region, state: state_choice, answer, .. } = body else {
+        return serde_json::Value::Null;
+    };
+    let (method, name) = modern_target(body);
+    let envelope = match meta % 4 {
+        0 => serde_json::json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+            "io.modelcontextprotocol/logLevel": "debug"}),
+        1 => serde_json::json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {}}),
+        2 => serde_json::json!({"io.modelcontextprotocol/protocolVersion": "v9"}),
+        _ => serde_json::json!([1, 2]),
+    };
+    let mut params = serde_json::json!({"_meta": envelope,
+        "notifications": {"toolsListChanged": true}});
+    if let Some(name) = name {
+        params["name"] = name.into();
+        params["arguments"] = match region {
+            Some(r) => serde_json::json!({"region": r}),
+            None => serde_json::json!({}),
+        };
+    }
+    if let Some(state) = pick(state_choice, state) {
+        params["requestState"] = state.into();
+    }
+    if *answer {
+        params["inputResponses"] = serde_json::json!({
+            "elicitation-0": {"action": "accept", "content": {"name": "a"}},
+            "elicitation-1": {"action": "decline"}});
+    }
+    serde_json::json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
+}
+
+fn body(body: &Body, state: &Option<String>) -> Vec<u8> {
     let call = |id: i64, tool: u8, steps: u8| {
         let name = ["echo", "progress", "nope"][usize::from(tool % 3)];
         serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {
@@ -125,6 +219,7 @@ fn body(body: &Body) -> Vec<u8> {
                 .map(|i| call(i64::from(*i), *i, 0))
                 .collect(),
         ),
+        Body::Modern { .. } => modern(body, state),
         Body::Raw(bytes) => return bytes.clone(),
         Body::Text(text) => return text.as_bytes().to_vec(),
     };
@@ -158,6 +253,7 @@ fuzz_target!(|input: Input| {
             .stateless(input.stateless);
         let service = StreamableHttpService::new(server(), config);
         let (mut session, mut event): (Option<String>, Option<String>) = (None, None);
+        let mut state: Option<String> = None;
         for step in input.steps.iter().take(8) {
             let method = match step.method {
                 Method::Get => http::Method::GET,
@@ -190,8 +286,19 @@ fuzz_target!(|input: Input| {
             if let Some(version) = VERSIONS.get(usize::from(step.version)) {
                 request = request.header("mcp-protocol-version", *version);
             }
+            let (method_of_body, name_of_body) = modern_target(&step.body);
+            let own = |v: Option<&str>| v.map(str::to_owned);
+            if let Some(m) = pick(&step.mcp_method, &own(method_of_body)) {
+                request = request.header("mcp-method", m);
+            }
+            if let Some(n) = pick(&step.mcp_name, &own(name_of_body)) {
+                request = request.header("mcp-name", n);
+            }
+            if let Some(p) = &step.mcp_param {
+                request = request.header("mcp-param-region", p.as_str());
+            }
             // Header values the `http` crate refuses never reach a server.
-            let Ok(request) = request.body(Full::new(Bytes::from(body(&step.body)))) else {
+            let Ok(request) = request.body(Full::new(Bytes::from(body(&step.body, &state)))) else {
                 continue;
             };
             let response = service.handle(request).await;
@@ -227,6 +334,11 @@ fuzz_target!(|input: Input| {
             }
             if let Some(id) = text.lines().filter_map(|l| l.strip_prefix("id: ")).last() {
                 event = Some(id.to_owned());
+            }
+            // A sealed state to send back (or to tamper with) next time.
+            if let Some(at) = text.find("\"requestState\":\"") {
+                let rest = &text[at + 16..];
+                state = rest.split('"').next().map(str::to_owned);
             }
         }
     });

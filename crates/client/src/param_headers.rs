@@ -5,54 +5,30 @@
 
 use serde_json::{Map, Value};
 
-/// The schema keyword naming a parameter's header.
-const KEYWORD: &str = "x-mcp-header";
+use mcp_http_proto::x_mcp_header::{self, ParamHeader};
 
 /// Why a tool's annotations are invalid (H-10).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct InvalidAnnotation(pub(crate) String);
 
 /// `(property, header name)` of each annotated top-level property, in schema order; an error
-/// when any annotation breaks a rule of H-10: a non-empty RFC 9110 token (visible ASCII, no
-/// separators), only on `string`, `integer` or `boolean` properties, unique regardless of case.
+/// when any annotation breaks a rule of H-10 (the rules are `mcp_http_proto::x_mcp_header`'s,
+/// the same the server applies).
 pub(crate) fn annotations(
     input_schema: &Map<String, Value>,
 ) -> Result<Vec<(String, String)>, InvalidAnnotation> {
-    let Some(properties) = input_schema.get("properties").and_then(Value::as_object) else {
-        return Ok(Vec::new());
-    };
-    let mut found: Vec<(String, String)> = Vec::new();
-    for (property, schema) in properties {
-        let Some(annotation) = schema.get(KEYWORD) else {
-            continue;
-        };
-        let bad = |why: &str| Err(InvalidAnnotation(format!("property {property:?}: {why}")));
-        let Some(name) = annotation.as_str() else {
-            return bad("the x-mcp-header value is not a string");
-        };
-        if name.is_empty() {
-            return bad("the x-mcp-header value is empty");
-        }
-        if !name.bytes().all(is_tchar) {
-            return bad("the x-mcp-header value is not an HTTP token");
-        }
-        if !matches!(
-            schema.get("type").and_then(Value::as_str),
-            Some("string" | "integer" | "boolean")
-        ) {
-            return bad("x-mcp-header is only allowed on string, integer and boolean properties");
-        }
-        if found.iter().any(|(_, n)| n.eq_ignore_ascii_case(name)) {
-            return bad("the x-mcp-header name is used twice");
-        }
-        found.push((property.clone(), name.to_owned()));
-    }
-    Ok(found)
-}
-
-/// RFC 9110 `tchar`.
-fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    x_mcp_header::annotations(input_schema)
+        .map(|found| {
+            found
+                .into_iter()
+                .map(
+                    |ParamHeader {
+                         property, header, ..
+                     }| (property, header),
+                )
+                .collect()
+        })
+        .map_err(|e| InvalidAnnotation(e.0))
 }
 
 /// The `(Name, value)` of each header of a call with `arguments`: strings as they are,
@@ -67,12 +43,7 @@ pub(crate) fn values(
     annotations
         .iter()
         .filter_map(|(property, name)| {
-            let value = match arguments.get(property)? {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
-                _ => return None,
-            };
+            let value = x_mcp_header::header_text(arguments.get(property)?)?;
             Some((name.clone(), value))
         })
         .collect()

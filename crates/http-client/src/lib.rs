@@ -55,7 +55,7 @@ mod transport;
 
 pub use client::{ConnectHook, HttpClient, HttpClientBuilder};
 pub use config::{HttpClientConfig, HttpClientConfigBuilder, ResumptionCallback, TokenProvider};
-pub use modern::{encode_header_value, needs_sentinel};
+pub use modern::encode_header_value;
 #[cfg(feature = "rustls")]
 pub use tls::CertificateError;
 pub use transport::StreamableHttpClient;

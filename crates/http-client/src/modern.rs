@@ -5,7 +5,6 @@
 //! (-32020, -32022, ... on HTTP 4xx) comes back as that error, so the client can act on its code;
 //! 401 and 403 stay typed HTTP errors.
 
-use base64::Engine as _;
 use http::StatusCode;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use mcp_http_core::{ModernRequest, Outbound, OutboundKind, TransportError, TransportErrorKind};
@@ -24,24 +23,12 @@ const MCP_METHOD: HeaderName = HeaderName::from_static("mcp-method");
 /// `Mcp-Name` (H-7).
 const MCP_NAME: HeaderName = HeaderName::from_static("mcp-name");
 
-/// Whether `value` must travel in the base64 sentinel (H-9): non-ASCII or control characters,
-/// leading or trailing whitespace, or a value that itself looks like the sentinel.
-pub fn needs_sentinel(value: &str) -> bool {
-    value.chars().any(|c| !(' '..='~').contains(&c))
-        || value != value.trim_matches([' ', '\t'])
-        || (value.starts_with("=?base64?") && value.ends_with("?="))
-}
-
-/// The header value for `value`: as is, or `=?base64?{b64 of UTF-8}?=` when it needs it (H-9).
+/// The header value for `value`: as is, or `=?base64?{b64 of UTF-8}?=` when it needs it (H-9;
+/// `mcp_http_proto::header_value::encode`).
 pub fn encode_header_value(value: &str) -> HeaderValue {
-    if !needs_sentinel(value)
-        && let Ok(plain) = HeaderValue::from_str(value)
-    {
-        return plain;
-    }
-    let encoded = base64::engine::general_purpose::STANDARD.encode(value.as_bytes());
-    // Base64 and the markers are visible ASCII: always a valid header value.
-    HeaderValue::from_str(&format!("=?base64?{encoded}?=")).unwrap_or(HeaderValue::from_static(""))
+    let encoded = mcp_http_proto::header_value::encode(value);
+    // Plain values are visible ASCII, spaces and tabs, and Base64 is too: always valid.
+    HeaderValue::from_str(&encoded).unwrap_or(HeaderValue::from_static(""))
 }
 
 /// The headers of a modern POST: the configured ones, Accept and Content-Type, and the

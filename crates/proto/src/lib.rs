@@ -65,6 +65,7 @@ pub mod sampling;
 pub mod tasks;
 pub mod tools;
 pub mod version;
+pub mod x_mcp_header;
 
 pub use completion::{
     CompleteRequestParams, CompleteResult, Completion, CompletionArgument, CompletionContext,

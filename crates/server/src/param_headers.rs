@@ -5,25 +5,12 @@
 use std::fmt;
 
 use mcp_http_core::ParamHeaders;
-use mcp_http_proto::{ErrorObject, JsonObject, header_value, modern::header_mismatch_error};
-use serde_json::Value;
+use mcp_http_proto::{
+    ErrorObject, JsonObject, header_value, modern::header_mismatch_error, x_mcp_header,
+};
 use serde_json::value::RawValue;
 
-/// The JSON type of an annotated argument: the only ones a header can carry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    String,
-    Integer,
-    Boolean,
-}
-
-/// One annotated argument: the property and its header name (after `Mcp-Param-`).
-#[derive(Debug, Clone)]
-pub(crate) struct ParamHeader {
-    pub(crate) property: String,
-    pub(crate) header: String,
-    pub(crate) kind: Kind,
-}
+pub(crate) use mcp_http_proto::x_mcp_header::ParamHeader;
 
 /// Why a tool's `x-mcp-header` annotations were refused at registration (H-10).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,97 +34,20 @@ impl fmt::Display for HeaderAnnotationError {
 
 impl std::error::Error for HeaderAnnotationError {}
 
-/// RFC 9110 `token`: what a header name may be made of.
-fn is_token(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-}
-
-/// The largest integer a JSON number holds exactly in every client (JavaScript's).
-const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
-
-/// The annotated arguments of an input schema, checked (H-10): each annotation a token,
-/// unique without regard to case, on a string, integer or boolean property reached directly
-/// through `properties`. Annotations deeper in the schema are refused too.
+/// The annotated arguments of a tool's input schema, checked (H-10; the rules are
+/// `mcp_http_proto::x_mcp_header`'s).
 pub(crate) fn annotations(
     tool: &str,
     schema: &JsonObject,
 ) -> Result<Vec<ParamHeader>, HeaderAnnotationError> {
-    let refuse = |reason: String| HeaderAnnotationError {
+    x_mcp_header::annotations(schema).map_err(|e| HeaderAnnotationError {
         tool: tool.to_owned(),
-        reason,
-    };
-    let mut found: Vec<ParamHeader> = Vec::new();
-    let properties = schema.get("properties").and_then(Value::as_object);
-    for (property, spec) in properties.into_iter().flatten() {
-        let Some(annotation) = spec.get("x-mcp-header") else {
-            continue;
-        };
-        let Some(header) = annotation.as_str().filter(|h| is_token(h)) else {
-            return Err(refuse(format!(
-                "property `{property}`: the header name must be a non-empty token (letters, digits and !#$%&'*+-.^_`|~)"
-            )));
-        };
-        let kind = match spec.get("type").and_then(Value::as_str) {
-            Some("string") => Kind::String,
-            Some("integer") => Kind::Integer,
-            Some("boolean") => Kind::Boolean,
-            other => {
-                return Err(refuse(format!(
-                    "property `{property}` is {}: only string, integer and boolean arguments can be headers",
-                    other.unwrap_or("untyped")
-                )));
-            }
-        };
-        if found.iter().any(|f| f.header.eq_ignore_ascii_case(header)) {
-            return Err(refuse(format!(
-                "header name `{header}` is used twice (names are compared without regard to case)"
-            )));
-        }
-        found.push(ParamHeader {
-            property: property.clone(),
-            header: header.to_owned(),
-            kind,
-        });
-    }
-    // Anywhere else the annotation cannot be mirrored: refuse it rather than ignore it.
-    let total = count_annotations(&Value::Object(schema.clone()));
-    if total != found.len() {
-        return Err(refuse(
-            "x-mcp-header is only allowed on properties directly under the input schema's `properties`".into(),
-        ));
-    }
-    Ok(found)
-}
-
-fn count_annotations(value: &Value) -> usize {
-    match value {
-        Value::Object(map) => {
-            usize::from(map.contains_key("x-mcp-header"))
-                + map.values().map(count_annotations).sum::<usize>()
-        }
-        Value::Array(items) => items.iter().map(count_annotations).sum(),
-        _ => 0,
-    }
+        reason: e.0,
+    })
 }
 
 fn mismatch(header: &str, why: &str) -> ErrorObject {
     header_mismatch_error(format!("Header mismatch: Mcp-Param-{header} {why}"))
-}
-
-/// Whether the header value stands for the argument's value (integers compared as numbers).
-fn same(kind: Kind, header: &str, body: &Value) -> bool {
-    match (kind, body) {
-        (Kind::String, Value::String(s)) => header == s,
-        (Kind::Integer, Value::Number(n)) => match (header.trim().parse::<i64>(), n.as_i64()) {
-            (Ok(h), Some(b)) => h == b && b.abs() <= MAX_SAFE_INTEGER,
-            _ => false,
-        },
-        (Kind::Boolean, Value::Bool(b)) => header == if *b { "true" } else { "false" },
-        _ => false,
-    }
 }
 
 /// Checks a call's `Mcp-Param-*` headers against its arguments (H-10): an argument with a
@@ -175,7 +85,7 @@ pub(crate) fn check(
             (Some(raw), Some(body)) => {
                 let decoded = header_value::decode(raw)
                     .map_err(|e| mismatch(&param.header, &e.to_string()))?;
-                if !same(param.kind, &decoded, body) {
+                if !x_mcp_header::matches(param.kind, &decoded, body) {
                     return Err(mismatch(&param.header, "differs from the argument"));
                 }
             }
@@ -188,7 +98,7 @@ pub(crate) fn check(
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn schema(v: Value) -> JsonObject {
         v.as_object().unwrap().clone()
