@@ -210,7 +210,11 @@ mod tests {
         let mut out = Vec::new();
         while let Some(frame) = rx.try_recv() {
             let text = String::from_utf8(frame.to_vec()).unwrap();
-            let data = text.trim().strip_prefix("data: ").unwrap().to_owned();
+            let data = text
+                .lines()
+                .find_map(|l| l.strip_prefix("data: "))
+                .unwrap()
+                .to_owned();
             out.push(serde_json::from_str(&data).unwrap());
         }
         out
