@@ -283,7 +283,7 @@ where
 }
 
 /// -32021 with the capabilities the request needed (M-3).
-fn missing_capability(required: Map<String, Value>) -> ErrorObject {
+pub(super) fn missing_capability(required: Map<String, Value>) -> ErrorObject {
     ErrorObject::new(
         error_code::MISSING_REQUIRED_CLIENT_CAPABILITY,
         "Missing required client capability",
