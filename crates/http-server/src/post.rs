@@ -108,7 +108,7 @@ impl StreamableHttpService {
         };
         let parsed = Parsed::parse(&bytes).map_err(Rejection::InvalidMessage)?;
         if config.eras.modern() && crate::modern::route(&parts.headers, &parsed, config.eras)? {
-            let extensions = std::mem::take(&mut parts.extensions);
+            let extensions = self.handler_extensions(parts);
             let Parsed::Single(message) = parsed else {
                 return Err(Rejection::ModernBatch);
             };
@@ -116,7 +116,7 @@ impl StreamableHttpService {
         }
         if config.stateless {
             // No session to bind to a principal; handlers still see the extensions.
-            let extensions = std::mem::take(&mut parts.extensions);
+            let extensions = self.handler_extensions(parts);
             return self.post_stateless(parts, parsed, extensions).await;
         }
         let principal = self.principal(parts);
