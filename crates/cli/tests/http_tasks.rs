@@ -384,3 +384,56 @@ async fn another_principal_cannot_see_a_task() {
     assert_eq!(alice.get(&id).await["status"], "working");
     alice.ok("tasks/cancel", json!({"taskId": id})).await;
 }
+
+#[tokio::test]
+async fn instances_sharing_a_store_serve_each_others_tasks() {
+    use std::sync::Arc;
+
+    use mcp_http_server::{MemoryTaskStore, RequestContext, Server, TaskStore, TaskSupport};
+    use mcp_http_server::{NoArgs, ToolDef, ToolError};
+
+    // TK-8: three instances over one store, requests round-robin between them.
+    let store: Arc<dyn TaskStore> = Arc::new(MemoryTaskStore::default());
+    let instance = |store: Arc<dyn TaskStore>| {
+        let tool = ToolDef::new(
+            "ask",
+            "asks for a name",
+            |_: NoArgs, ctx: RequestContext| async move {
+                let params = serde_json::from_value(json!({
+                    "message": "Name?",
+                    "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}},
+                }))?;
+                let answer = ctx.elicit(params).await?;
+                Ok::<_, ToolError>(format!("hi {}", answer.content.unwrap_or_default()["name"]))
+            },
+        );
+        Server::builder("fleet", "1")
+            .task_store(store)
+            .tool(tool.task_support(TaskSupport::Optional))
+            .build()
+    };
+    let servers = (0..3).map(|_| instance(store.clone())).collect();
+    let server = start_cluster(servers, mcp_http_server_http::HttpConfig::default()).await;
+    let c = Client::new(&server, None, true);
+    let id = c.call("ask", json!({})).await["taskId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let parked = c.wait_for(&id, "input_required").await;
+    let key = parked["inputRequests"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    // The answer may reach another instance: the running one finds it in the store.
+    let answer = json!({"action": "accept", "content": {"name": "Zoe"}});
+    c.ok(
+        "tasks/update",
+        json!({"taskId": id, "inputResponses": {key: answer}}),
+    )
+    .await;
+    let done = c.wait_for(&id, "completed").await;
+    assert_eq!(done["result"]["content"][0]["text"], "hi \"Zoe\"", "{done}");
+}
