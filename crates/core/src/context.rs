@@ -97,6 +97,22 @@ impl RequestContext {
         Self::new(peer, id, None, cancel, Extensions::new())
     }
 
+    /// A context for work that outlives the request (a task of the tasks extension, TK-3): the
+    /// same connection, id and request extensions plus `extensions`, but its own cancellation
+    /// (`cancel`), no progress token and no input state yet. Closing the request's stream does
+    /// not cancel it.
+    pub fn outliving(&self, cancel: CancellationToken, extensions: Extensions) -> RequestContext {
+        let mut all = self.inner.extensions.clone();
+        all.extend(extensions);
+        RequestContext::new(
+            self.inner.peer.clone(),
+            self.inner.id.clone(),
+            None,
+            cancel,
+            all,
+        )
+    }
+
     /// Marks the request finished: later progress is dropped (P-4).
     pub(crate) fn finish(&self) {
         self.inner.finished.store(true, Ordering::Release);

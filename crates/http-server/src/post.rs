@@ -110,11 +110,7 @@ impl StreamableHttpService {
         if config.eras.modern() && crate::modern::route(&parts.headers, &parsed, config.eras)? {
             // No session to bind, but the principal goes to the handler (a sealed requestState
             // is bound to it), from the hook when there is one.
-            let principal = self.principal(parts);
-            let mut extensions = std::mem::take(&mut parts.extensions);
-            if let Some(principal) = principal {
-                extensions.insert(principal);
-            }
+            let extensions = self.handler_extensions(parts);
             let Parsed::Single(message) = parsed else {
                 return Err(Rejection::ModernBatch);
             };
@@ -122,7 +118,7 @@ impl StreamableHttpService {
         }
         if config.stateless {
             // No session to bind to a principal; handlers still see the extensions.
-            let extensions = std::mem::take(&mut parts.extensions);
+            let extensions = self.handler_extensions(parts);
             return self.post_stateless(parts, parsed, extensions).await;
         }
         let principal = self.principal(parts);

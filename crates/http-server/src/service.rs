@@ -413,6 +413,24 @@ impl StreamableHttpService {
         }
     }
 
+    /// The extensions a handler sees: the request's, with the hook's principal (if a hook is
+    /// set) in place of any [`Principal`] extension, so that a request without a session (the
+    /// 2026-07-28 era, stateless mode) is bound to the same principal (SEC-6, MR-1, TK-9).
+    pub(crate) fn handler_extensions(
+        &self,
+        parts: &mut http::request::Parts,
+    ) -> mcp_http_core::Extensions {
+        let hooked = self.inner.principal.as_ref().map(|hook| hook(parts));
+        let mut extensions = std::mem::take(&mut parts.extensions);
+        if let Some(principal) = hooked {
+            extensions.remove::<Principal>();
+            if let Some(principal) = principal {
+                extensions.insert(principal);
+            }
+        }
+        extensions
+    }
+
     /// The session named by the request's header (T-39a, T-40), if it belongs to `principal`:
     /// one this instance serves, or one another instance created (from the session store).
     pub(crate) async fn session(

@@ -62,6 +62,7 @@ pub mod prompts;
 pub mod resources;
 pub mod roots;
 pub mod sampling;
+pub mod task_extension;
 pub mod tasks;
 pub mod tools;
 pub mod version;

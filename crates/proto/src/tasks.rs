@@ -2,7 +2,7 @@
 //! `tasks/list`, `tasks/cancel` and `notifications/tasks/status`.
 //!
 //! In 2026-07-28 tasks leave the core protocol for the `io.modelcontextprotocol/tasks`
-//! extension; none of these methods exist there.
+//! extension ([`crate::task_extension`]); none of these methods exist there as they are here.
 
 use serde::{Deserialize, Serialize};
 

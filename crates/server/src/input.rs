@@ -15,7 +15,10 @@ use serde_json::value::RawValue;
 
 use crate::registry::HandlerError;
 use crate::server::{Server, read};
+use crate::tasks::Work;
 use crate::tool::ToolError;
+use mcp_http_proto::tasks::TaskSupport;
+use serde_json::Map;
 
 fn encode<T: Serialize>(value: &T) -> Result<Box<RawValue>, ErrorObject> {
     to_raw(value).map_err(|_| ErrorObject::internal())
@@ -60,10 +63,11 @@ pub(crate) async fn call_tool(
     let inner = &server.inner;
     let params = call_params(request)?;
     // Only the function is cloned: the tool's description and schema stay put.
-    let found = read(&inner.tools)
-        .get(params.name.as_ref())
-        .map(|t| (t.call.clone(), t.headers.clone()));
-    let Some((call, headers)) = found else {
+    let found = read(&inner.tools).get(params.name.as_ref()).map(|t| {
+        let tasks = (t.task_support, t.input_before_task);
+        (t.call.clone(), t.headers.clone(), tasks)
+    });
+    let Some((call, headers, (support, input_before_task))) = found else {
         // TL-4a: an unknown tool is a protocol error.
         return Err(ErrorObject::invalid_params(format!(
             "Invalid params: unknown tool `{}`",
@@ -74,6 +78,22 @@ pub(crate) async fn call_tool(
     if let Some(sent) = ctx.extensions().get::<mcp_http_core::ParamHeaders>() {
         crate::param_headers::check(&headers, sent, params.arguments)?;
     }
+    // TK-1, TK-2: a task-supporting tool on a request that declared the tasks extension.
+    let as_task = match support {
+        TaskSupport::Forbidden => false,
+        _ if !ctx.is_modern() => false,
+        TaskSupport::Required if !crate::tasks::declared(&ctx) => {
+            return Err(crate::tasks::extension_required());
+        }
+        _ => crate::tasks::declared(&ctx),
+    };
+    let work = || Work {
+        call: call.clone(),
+        arguments: params.arguments.map(ToOwned::to_owned),
+    };
+    if as_task && !input_before_task {
+        return inner.tasks.create(&ctx, work(), Map::new()).await;
+    }
     let scope = InputScope::new(method::TOOLS_CALL, &params.name, request.params.as_deref());
     let run = || {
         let result = call(params.arguments, ctx.clone());
@@ -83,8 +103,18 @@ pub(crate) async fn call_tool(
                 .and_then(|r| encode(&r).map_err(ToolError::Rpc))
         }
     };
-    match run_with_input(&ctx, &scope, &inner.request_states, run).await? {
+    let outcome = run_with_input(&ctx, &scope, &inner.request_states, run);
+    let outcome = match as_task {
+        // TK-6: the call gathers its input here and continues as a task.
+        true => crate::tasks::escalatable(outcome).await?,
+        false => outcome.await?,
+    };
+    match outcome {
         Ok(result) => Ok(result),
+        Err(ToolError::ContinueAsTask(gathered)) if as_task => {
+            inner.tasks.create(&ctx, work(), gathered.0).await
+        }
+        Err(ToolError::ContinueAsTask(_)) => Err(ErrorObject::internal()),
         Err(ToolError::Rpc(error)) => Err(error),
         // Asked for input outside the engine's reach (a context of another request): the
         // server's fault, never an isError result (MR-1).

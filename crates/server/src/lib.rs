@@ -29,16 +29,22 @@ mod registry;
 mod schema;
 mod server;
 mod session;
+mod tasks;
 mod tool;
 mod uri_template;
 
 pub use mcp_http_core::request_state::{RequestStateKeys, RequestStates};
 pub use mcp_http_core::{RequestContext, RequestError};
 pub use mcp_http_proto as proto;
+pub use mcp_http_proto::tasks::TaskSupport;
 pub use modern::CacheHint;
 pub use param_headers::HeaderAnnotationError;
 pub use registry::{HandlerError, PromptDef, ResourceDef, TemplateDef};
 pub use schema::{output_schema_of, schema_of};
 pub use server::{Server, ServerBuilder, WeakServer};
+pub use tasks::{
+    MemoryTaskStore, StoreFuture, TaskChange, TaskEscalation, TaskRecord, TaskSettings, TaskStore,
+    TaskStoreError, continue_as_task,
+};
 pub use tool::{IntoToolResult, Json, NoArgs, ToolDef, ToolError, is_valid_tool_name};
 pub use uri_template::UriTemplate;

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use mcp_http_proto::modern::{CacheScope, DiscoverResult, META_SERVER_INFO};
+use mcp_http_proto::task_extension::TASKS_EXTENSION;
 use mcp_http_proto::{ErrorObject, Meta, ProtocolVersion, SubscriptionFilter, method};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -94,9 +95,20 @@ impl Modern {
     /// negotiated through `initialize`, as the TypeScript SDK answers), the capabilities and
     /// instructions.
     pub(crate) fn discover(&self, inner: &Inner) -> Result<Box<RawValue>, ErrorObject> {
+        let mut capabilities = inner.capabilities.clone();
+        if inner.offers_tasks {
+            // TK-1: under `extensions`, never a `tasks` capability of the 2025-11-25 kind.
+            capabilities
+                .extensions
+                .get_or_insert_with(Default::default)
+                .insert(
+                    TASKS_EXTENSION.to_owned(),
+                    mcp_http_proto::JsonObject::new(),
+                );
+        }
         let mut result = DiscoverResult::new(
             vec![ProtocolVersion::V2026_07_28.as_str().to_owned()],
-            inner.capabilities.clone(),
+            capabilities,
         );
         result.instructions = inner.instructions.clone();
         mcp_http_proto::jsonrpc::to_raw(&result)

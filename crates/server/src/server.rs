@@ -21,7 +21,9 @@ use crate::modern::{CACHEABLE, CacheHint};
 use crate::param_headers::HeaderAnnotationError;
 use crate::registry::{CompleteFn, PromptDef, ResourceDef, TemplateDef};
 use crate::session::SessionHandler;
+use crate::tasks::{TaskSettings, TaskStore, Tasks};
 use crate::tool::ToolDef;
+use mcp_http_proto::tasks::TaskSupport;
 
 pub(crate) use mcp_http_core::sync::{lock, read, write};
 
@@ -54,6 +56,10 @@ pub(crate) struct Inner {
     pub(crate) sessions: Mutex<foldhash::HashMap<u64, SessionEntry>>,
     /// The 2026-07-28 era's additions to results (discover, `resultType`, caching).
     pub(crate) modern: crate::modern::Modern,
+    /// The tasks extension's tasks (TK-1..TK-9).
+    pub(crate) tasks: Arc<Tasks>,
+    /// Whether `server/discover` offers the tasks extension.
+    pub(crate) offers_tasks: bool,
     next_session: AtomicU64,
     /// Set by a transport whose sessions several instances serve (see
     /// [`HandlerFactory::set_broadcaster`]).
@@ -110,6 +116,8 @@ pub struct ServerBuilder {
     request_states: RequestStates,
     enable: Offers,
     cache_hints: [CacheHint; 6],
+    task_store: Option<Arc<dyn TaskStore>>,
+    task_settings: TaskSettings,
 }
 
 #[derive(Default)]
@@ -231,6 +239,19 @@ impl ServerBuilder {
         self
     }
 
+    /// Where the state of tasks lives (TK-8); default: a [`crate::MemoryTaskStore`] of 10,000
+    /// tasks. Instances behind one endpoint share one.
+    pub fn task_store(mut self, store: Arc<dyn TaskStore>) -> Self {
+        self.task_store = Some(store);
+        self
+    }
+
+    /// The TTL of tasks and the polling interval suggested to clients (TK-7).
+    pub fn task_settings(mut self, settings: TaskSettings) -> Self {
+        self.task_settings = settings;
+        self
+    }
+
     /// Builds the server. Its capabilities follow what it offers (C-2).
     pub fn build(self) -> Server {
         let offers_resources =
@@ -249,6 +270,14 @@ impl ServerBuilder {
             (self.completion.is_some() || !self.prompts.is_empty() || !self.templates.is_empty())
                 .then(JsonObject::new);
         let modern = crate::modern::Modern::new(&self.info, self.cache_hints);
+        // TK-1: the extension is offered when a tool registered here supports tasks.
+        let offers_tasks = self
+            .tools
+            .values()
+            .any(|t| t.task_support != TaskSupport::Forbidden);
+        let store = self
+            .task_store
+            .unwrap_or_else(|| Arc::new(crate::tasks::MemoryTaskStore::default()));
         Server {
             inner: Arc::new(Inner {
                 info: self.info,
@@ -264,6 +293,8 @@ impl ServerBuilder {
                 request_states: self.request_states,
                 sessions: Mutex::default(),
                 modern,
+                tasks: Arc::new(Tasks::new(store, self.task_settings)),
+                offers_tasks,
                 next_session: AtomicU64::new(0),
                 broadcaster: std::sync::OnceLock::new(),
             }),
@@ -287,6 +318,8 @@ impl Server {
             request_states: RequestStates::default(),
             enable: Offers::default(),
             cache_hints: [CacheHint::NONE; 6],
+            task_store: None,
+            task_settings: TaskSettings::default(),
         }
     }
 

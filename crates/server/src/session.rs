@@ -75,6 +75,11 @@ async fn dispatch_modern(
     if request.method == method::SERVER_DISCOVER {
         return modern.discover(&server.inner);
     }
+    if crate::tasks::is_task_method(&request.method) {
+        // TK-4: the tasks extension's methods (and the removed ones, -32601).
+        let result = crate::tasks::handle(&server.inner.tasks, &request, &ctx).await?;
+        return Ok(modern.complete("", result));
+    }
     // CA-1: the answer to a retried input-required request is never cacheable.
     let retry = request.params.as_deref().is_some_and(|p| {
         let p = p.get();
@@ -128,9 +133,18 @@ async fn dispatch(
     match request.method.as_str() {
         method::TOOLS_LIST if caps.tools.is_some() => {
             let params: PaginatedRequestParams = request.params_as()?;
+            let modern = state.is_modern();
             let tools: Vec<_> = read(&inner.tools)
                 .values()
-                .map(|t| t.tool.clone())
+                .map(|t| {
+                    let mut tool = t.tool.clone();
+                    // TK-1: task support is the 2026-07-28 extension's; legacy sessions call
+                    // every tool synchronously.
+                    if !modern && t.task_support != mcp_http_proto::tasks::TaskSupport::Forbidden {
+                        tool.execution = None;
+                    }
+                    tool
+                })
                 .collect();
             let (tools, next_cursor) = page(&tools, params.cursor.as_deref(), inner.page_size)?;
             let mut result = ListToolsResult::new(tools);

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use mcp_http_core::{RequestContext, RequestError};
+use mcp_http_proto::tasks::{TaskSupport, ToolExecution};
 use mcp_http_proto::{CallToolResult, ErrorObject, JsonObject, Tool, ToolAnnotations};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -36,6 +37,8 @@ pub enum ToolError {
     /// A request to the client failed (declined capability, timeout, cancellation, an error
     /// answer).
     Request(RequestError),
+    /// The call continues as a task: returned by [`crate::continue_as_task`], to propagate.
+    ContinueAsTask(crate::tasks::TaskEscalation),
 }
 
 impl ToolError {
@@ -51,6 +54,7 @@ impl fmt::Display for ToolError {
             ToolError::Failed(m) => f.write_str(m),
             ToolError::Rpc(e) => e.fmt(f),
             ToolError::Request(e) => e.fmt(f),
+            ToolError::ContinueAsTask(_) => f.write_str("the call continues as a task"),
         }
     }
 }
@@ -154,7 +158,7 @@ impl<T: Serialize> IntoToolResult for Json<T> {
     }
 }
 
-type CallFn = dyn Fn(Option<&RawValue>, RequestContext) -> BoxFuture<'static, Result<CallToolResult, ToolError>>
+pub(crate) type CallFn = dyn Fn(Option<&RawValue>, RequestContext) -> BoxFuture<'static, Result<CallToolResult, ToolError>>
     + Send
     + Sync;
 
@@ -165,6 +169,10 @@ pub struct ToolDef {
     pub(crate) call: Arc<CallFn>,
     /// The `x-mcp-header` arguments, read from the schema when the tool is registered (H-10).
     pub(crate) headers: Arc<[crate::param_headers::ParamHeader]>,
+    /// Whether a call may become a task of the tasks extension (TK-1).
+    pub(crate) task_support: TaskSupport,
+    /// Whether the call gathers its input before it becomes a task (TK-6).
+    pub(crate) input_before_task: bool,
 }
 
 impl fmt::Debug for ToolDef {
@@ -220,6 +228,8 @@ impl ToolDef {
         ToolDef {
             tool,
             headers: Arc::new([]),
+            task_support: TaskSupport::Forbidden,
+            input_before_task: false,
             call: Arc::new(move |args, ctx| {
                 // Decoded here, from the request's own text: the future owns only the result.
                 let args = decode_args::<A>(args);
@@ -269,6 +279,8 @@ impl ToolDef {
         ToolDef {
             tool,
             headers: Arc::new([]),
+            task_support: TaskSupport::Forbidden,
+            input_before_task: false,
             call: Arc::new(move |args, ctx| {
                 let args: Result<JsonObject, _> =
                     args.map_or(Ok(JsonObject::new()), |raw| serde_json::from_str(raw.get()));
@@ -332,6 +344,27 @@ impl ToolDef {
         let headers = crate::param_headers::annotations(&self.tool.name, &self.tool.input_schema)?;
         self.headers = headers.into();
         Ok(self)
+    }
+
+    /// Declares whether a call may run as a task of the tasks extension (TK-1), listed as the
+    /// tool's `execution.taskSupport` to 2026-07-28 clients. `Optional`: a task when the request
+    /// declares the extension, else a synchronous call; `Required`: a request without the
+    /// extension is refused with -32021. Legacy sessions always call it synchronously.
+    pub fn task_support(mut self, support: TaskSupport) -> Self {
+        self.task_support = support;
+        self.tool.execution = match support {
+            TaskSupport::Forbidden => None,
+            support => Some(ToolExecution::default().with_task_support(support)),
+        };
+        self
+    }
+
+    /// The call gathers its input on the request (input-required results) and becomes a task
+    /// only where it calls [`crate::continue_as_task`] (TK-6); without this, a task-supporting
+    /// call becomes a task at once and asks for its input through `tasks/get`.
+    pub fn input_before_task(mut self) -> Self {
+        self.input_before_task = true;
+        self
     }
 
     /// The tool as listed by `tools/list`.

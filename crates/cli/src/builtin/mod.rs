@@ -5,6 +5,7 @@
 mod modern;
 mod prompts;
 mod resources;
+mod tasks;
 mod tools;
 
 use mcp_http_server::{RequestStates, Server};
@@ -32,7 +33,7 @@ pub fn server_with(states: RequestStates) -> Server {
          a long-running operation with progress, and tools that sample and elicit.",
     );
     let builder = modern::register(tools::register(builder));
-    let builder = resources::register(builder);
+    let builder = tasks::register(resources::register(builder));
     let server = prompts::register(builder).build();
     server.add_tool(tools::resource_update_tool(server.downgrade()));
     for tool in modern::list_changers(&server.downgrade()) {

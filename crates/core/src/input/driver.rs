@@ -283,7 +283,7 @@ where
 }
 
 /// -32021 with the capabilities the request needed (M-3).
-fn missing_capability(required: Map<String, Value>) -> ErrorObject {
+pub(super) fn missing_capability(required: Map<String, Value>) -> ErrorObject {
     let names: Vec<&str> = required.keys().map(String::as_str).collect();
     ErrorObject::new(
         error_code::MISSING_REQUIRED_CLIENT_CAPABILITY,

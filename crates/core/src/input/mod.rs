@@ -54,8 +54,10 @@ use crate::lifecycle::SessionState;
 use crate::options::RequestOptions;
 
 mod driver;
+mod parked;
 
 pub use driver::{InputScope, MAX_LEGACY_ROUNDS, run_with_input};
+pub use parked::{Parked, run_parked};
 
 /// What one run of a handler asked for and was given. Made only when a handler asks for input
 /// or a retry brings answers: a request that needs none never allocates it.

@@ -294,6 +294,8 @@ mod tests {
         assert_eq!(got[0]["id"], 9);
         assert_eq!(got[0]["result"]["resultType"], "complete");
         assert_eq!(got[0]["result"]["_meta"][META_SUBSCRIPTION_ID], 9);
-        assert!(rx.is_closed());
+        // The sender is gone: the stream ends after the result.
+        let next = futures::executor::block_on(std::future::poll_fn(|cx| rx.poll_recv(cx)));
+        assert!(next.is_none());
     }
 }
