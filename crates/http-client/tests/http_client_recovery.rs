@@ -20,7 +20,11 @@ use serde_json::json;
 async fn connect(url: &str, config: HttpClientConfig) -> Result<Client, RequestError> {
     let transport =
         StreamableHttpClient::with_client(url, HttpClient::new().unwrap(), config).unwrap();
-    Client::builder("recovery", "1.0").connect(transport).await
+    // Sessions are what these tests recover: the legacy era.
+    Client::builder("recovery", "1.0")
+        .era(mcp_http_client::Era::Legacy)
+        .connect(transport)
+        .await
 }
 
 async fn echo(client: &Client, message: &str) -> Result<String, RequestError> {
