@@ -146,12 +146,11 @@ async def main_async(args: argparse.Namespace) -> int:
         return f"mode={args.mode}, protocol {version}, server {info.name if info else '?'} {info.version if info else ''}, no session"
 
     try:
-        if not await chk.run("era", era):
+        if not await chk.run("era", era) or connected is None or connected.protocol_version != MODERN:
             for n in ["tools", "mrtr_elicit", "mrtr_sample", "listen", "cancel"]:
-                chk.record(n, False, "not run: the connection failed")
-            return 1
+                chk.record(n, False, "not run: no 2026-07-28 connection (see era)")
+            return summary(chk, args)
         c = connected
-        assert c is not None
 
         async def run_counts() -> dict[str, int]:
             r = await c.call_tool("test_cancellation_count", {})
@@ -260,6 +259,10 @@ async def main_async(args: argparse.Namespace) -> int:
         with contextlib.suppress(Exception):
             await http_client.aclose()
 
+    return summary(chk, args)
+
+
+def summary(chk: Checker, args: argparse.Namespace) -> int:
     failed = [n for n, ok, _ in chk.results if not ok]
     print(f"modern_client_check.py ({args.mode}): {len(chk.results) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0

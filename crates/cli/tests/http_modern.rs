@@ -550,8 +550,9 @@ async fn run_counts(http: &reqwest::Client, url: &str) -> Value {
 
 #[tokio::test]
 async fn the_builtin_server_counts_runs_cancelled_by_a_closed_stream() {
-    // One instance: the counts live in the server the request reached.
-    let server = start_with(mcp_http::builtin::server(), HttpConfig::default()).await;
+    // The counts live in the built-in server's tools, which the instances of a test cluster
+    // (MCP_HTTP_TEST_INSTANCES) share: they are clones of one server.
+    let server = start(HttpConfig::default()).await;
     let (http, url) = (client(), server.url.as_str());
     let counts = |started: u64, completed: u64, cancelled: u64| json!({"started": started, "completed": completed, "cancelled": cancelled});
     assert_eq!(run_counts(&http, url).await, counts(0, 0, 0));
