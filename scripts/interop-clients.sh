@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
 # Runs the interop client checks against an already running server:
-#   Python SDK client --mode legacy, Python SDK client --mode auto, TypeScript SDK client.
+#   Python SDK client --mode legacy, Python SDK client --mode auto, TypeScript SDK client (1.x,
+#   legacy only); with --modern also the 2026-07-28 checks of the Python SDK client (auto mode)
+#   and the TypeScript SDK v2 client (versionNegotiation auto).
 #
-#   scripts/interop-clients.sh <server-url> [--expect-auto-version V]
+#   scripts/interop-clients.sh <server-url> [--expect-auto-version V] [--modern]
 #
-# --expect-auto-version: the protocol version auto mode must negotiate (2025-11-25 for mcp-http;
-# the Python stand-in without --legacy-only negotiates 2026-07-28). Each client runs under
-# `timeout` ($INTEROP_TIMEOUT s, default 120). Exits 1 if any check of any client failed.
+# --expect-auto-version: the protocol version the Python client's auto mode must negotiate
+#   (2026-07-28 for mcp-http, which answers server/discover, and for the Python stand-in;
+#   2025-11-25 for the stand-in with --legacy-only). The `python legacy` run is always pinned to
+#   the initialize handshake (2025-11-25).
+# --modern: also runs interop/python/modern_client_check.py and interop/node/modern_client_check.mjs
+#   (tools, MRTR elicitation and sampling, subscriptions/listen, cancel by closing the stream).
+#   They use mcp-http's built-in tools (ask_user, sample_llm, test_trigger_tool_change,
+#   long_running_operation, test_cancellation_count), so they are for `mcp-http serve` only.
+# Each client runs under `timeout` ($INTEROP_TIMEOUT s, default 120). Exits 1 if any check of
+# any client failed.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [[ $# -lt 1 ]]; then
-  sed -n '2,9p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 URL=$1
 shift
 auto_args=()
+modern=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --expect-auto-version)
@@ -24,6 +34,7 @@ while [[ $# -gt 0 ]]; do
       auto_args+=(--expect-version "$2")
       shift 2
       ;;
+    --modern) modern=1; shift ;;
     *) echo "interop-clients.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -47,8 +58,12 @@ run() { # label command...
   fi
 }
 
-run "python legacy" "$PEERS_PY" "$REPO/interop/python/client_check.py" "$URL" --mode legacy
+run "python legacy" "$PEERS_PY" "$REPO/interop/python/client_check.py" "$URL" --mode legacy --expect-version 2025-11-25
 run "python auto" "$PEERS_PY" "$REPO/interop/python/client_check.py" "$URL" --mode auto "${auto_args[@]}"
 run "node (TS SDK)" "$NODE" "$REPO/interop/node/client_check.mjs" "$URL"
+if [[ $modern -eq 1 ]]; then
+  run "python modern (auto)" "$PEERS_PY" "$REPO/interop/python/modern_client_check.py" "$URL" --mode auto
+  run "node modern (TS SDK v2, auto)" "$NODE" "$REPO/interop/node/modern_client_check.mjs" "$URL"
+fi
 echo "interop-clients: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

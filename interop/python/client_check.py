@@ -10,10 +10,10 @@ that cannot run (e.g. the connection failed) is a FAIL with the reason, never sk
 Modes:
   --mode legacy  the initialize handshake (2025-11-25).
   --mode auto    (the SDK default) the client first POSTs the 2026-07-28 `server/discover` probe
-                 and falls back to initialize when the server answers with an error. mcp-http is a
-                 2025-11-25 server, so there auto mode must fall back to 2025-11-25: pass
-                 `--expect-version 2025-11-25` to check that. Against the Python SDK server (the
-                 stand-in without --legacy-only) auto mode negotiates 2026-07-28 instead: no session,
+                 and falls back to initialize when the server answers with an error. mcp-http
+                 and the Python SDK server (the stand-in without --legacy-only) answer the probe,
+                 so auto mode negotiates 2026-07-28 there (`--expect-version 2026-07-28`); against
+                 the stand-in with --legacy-only it falls back to 2025-11-25. In 2026-07-28: no session,
                  every request carries the `_meta` envelope, `logging/setLevel` no longer exists
                  (log delivery is opted into per request with `_meta` logLevel, which this script
                  sets through `Client(log_level="info")`), and sampling / elicitation still reach the

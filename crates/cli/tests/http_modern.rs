@@ -532,6 +532,72 @@ async fn closing_the_stream_cancels_the_request() {
     );
 }
 
+/// What the built-in `test_cancellation_count` says about `long_running_operation`'s runs.
+async fn run_counts(http: &reqwest::Client, url: &str) -> Value {
+    let (status, a) = modern(
+        http,
+        url,
+        &body(
+            90,
+            "tools/call",
+            json!({"name": "test_cancellation_count", "arguments": {}}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200, "{a}");
+    serde_json::from_str(a["result"]["content"][0]["text"].as_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn the_builtin_server_counts_runs_cancelled_by_a_closed_stream() {
+    // The counts live in the built-in server's tools, which the instances of a test cluster
+    // (MCP_HTTP_TEST_INSTANCES) share: they are clones of one server.
+    let server = start(HttpConfig::default()).await;
+    let (http, url) = (client(), server.url.as_str());
+    let counts = |started: u64, completed: u64, cancelled: u64| json!({"started": started, "completed": completed, "cancelled": cancelled});
+    assert_eq!(run_counts(&http, url).await, counts(0, 0, 0));
+    // A run that finishes counts as completed.
+    let quick =
+        json!({"name": "long_running_operation", "arguments": {"duration": 0.01, "steps": 1}});
+    let (status, a) = modern(&http, url, &body(1, "tools/call", quick)).await;
+    assert_eq!(
+        (status, a["result"]["isError"].as_bool()),
+        (200, None),
+        "{a}"
+    );
+    assert_eq!(run_counts(&http, url).await, counts(1, 1, 0));
+    // A run whose stream the client closes counts as cancelled, long before its 10 s are up.
+    let slow = body(
+        2,
+        "tools/call",
+        json!({"name": "long_running_operation", "arguments": {"duration": 10, "steps": 10}}),
+    );
+    let response = send(&http, url, &slow, &headers_for(&slow)).await;
+    assert_eq!(response.status(), 200);
+    let mut seen = Value::Null;
+    for _ in 0..100 {
+        seen = run_counts(&http, url).await;
+        if seen == counts(2, 1, 0) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(seen, counts(2, 1, 0), "the second run started");
+    drop(response);
+    for _ in 0..100 {
+        seen = run_counts(&http, url).await;
+        if seen == counts(2, 1, 1) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        seen,
+        counts(2, 1, 1),
+        "closing the stream cancelled the run (H-5)"
+    );
+}
+
 #[tokio::test]
 async fn the_era_setting() {
     let server = start(HttpConfig::default().eras(Eras::Modern)).await;

@@ -1,5 +1,7 @@
 //! The built-in server's tools.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use mcp_http_proto::{
@@ -272,7 +274,57 @@ fn json_schema_2020_12_input() -> serde_json::Value {
     })
 }
 
+/// How the runs of `long_running_operation` ended, read with `test_cancellation_count`: the
+/// observable a client needs to check that closing its stream (2026-07-28) or sending
+/// `notifications/cancelled` (legacy) really stopped the work on the server.
+#[derive(Default)]
+struct Runs {
+    started: AtomicU64,
+    completed: AtomicU64,
+    cancelled: AtomicU64,
+}
+
+impl Runs {
+    fn snapshot(&self) -> serde_json::Value {
+        json!({
+            "started": self.started.load(Ordering::SeqCst),
+            "completed": self.completed.load(Ordering::SeqCst),
+            "cancelled": self.cancelled.load(Ordering::SeqCst),
+        })
+    }
+}
+
+/// Counts one run; its drop counts how the run ended. A handler cancelled by a closed stream is
+/// dropped where it waits, so the drop is the one place that sees every way a run can end.
+struct RunGuard {
+    runs: Arc<Runs>,
+    completed: bool,
+}
+
+impl RunGuard {
+    fn start(runs: Arc<Runs>) -> Self {
+        runs.started.fetch_add(1, Ordering::SeqCst);
+        Self {
+            runs,
+            completed: false,
+        }
+    }
+}
+
+impl Drop for RunGuard {
+    fn drop(&mut self) {
+        let counter = if self.completed {
+            &self.runs.completed
+        } else {
+            &self.runs.cancelled
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 fn practical_tools(b: ServerBuilder) -> ServerBuilder {
+    let runs = Arc::new(Runs::default());
+    let counted = runs.clone();
     b.tool(ToolDef::new(
         "echo",
         "Echoes the message back",
@@ -286,24 +338,40 @@ fn practical_tools(b: ServerBuilder) -> ServerBuilder {
     .tool(ToolDef::new(
         "long_running_operation",
         "Runs for `duration` seconds in `steps` steps, reporting progress and logging each step",
-        |a: LongRunningArgs, ctx: RequestContext| async move {
-            let steps = a.steps.clamp(1, 1000);
-            let pause = Duration::from_secs_f64((a.duration.clamp(0.0, 3600.0)) / f64::from(steps));
-            for step in 1..=steps {
-                tokio::select! {
-                    _ = tokio::time::sleep(pause) => {}
-                    _ = ctx.cancelled() => return Err(ToolError::failed("cancelled")),
+        move |a: LongRunningArgs, ctx: RequestContext| {
+            let runs = runs.clone();
+            async move {
+                let mut run = RunGuard::start(runs);
+                let steps = a.steps.clamp(1, 1000);
+                let pause =
+                    Duration::from_secs_f64((a.duration.clamp(0.0, 3600.0)) / f64::from(steps));
+                for step in 1..=steps {
+                    tokio::select! {
+                        _ = tokio::time::sleep(pause) => {}
+                        _ = ctx.cancelled() => return Err(ToolError::failed("cancelled")),
+                    }
+                    let message = format!("step {step} of {steps}");
+                    ctx.progress(f64::from(step), Some(f64::from(steps)), Some(&message))
+                        .await?;
+                    ctx.log(LoggingLevel::Info, Some("long_running_operation"), &message)
+                        .await?;
                 }
-                let message = format!("step {step} of {steps}");
-                ctx.progress(f64::from(step), Some(f64::from(steps)), Some(&message))
-                    .await?;
-                ctx.log(LoggingLevel::Info, Some("long_running_operation"), &message)
-                    .await?;
+                run.completed = true;
+                Ok(format!(
+                    "Long running operation completed: {steps} steps in {} s",
+                    a.duration
+                ))
             }
-            Ok(format!(
-                "Long running operation completed: {steps} steps in {} s",
-                a.duration
-            ))
+        },
+    ))
+    .tool(ToolDef::new(
+        "test_cancellation_count",
+        "How many long_running_operation runs started, completed and were cancelled (ended \
+         before their last step: the client closed the stream or sent notifications/cancelled), \
+         as JSON",
+        move |_: NoArgs, _ctx: RequestContext| {
+            let text = counted.snapshot().to_string();
+            async move { text }
         },
     ))
     .tool(ToolDef::new(
