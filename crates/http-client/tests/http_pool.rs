@@ -138,7 +138,9 @@ async fn connect(
         .unwrap();
     let transport =
         StreamableHttpClient::with_client(&server.url, http, HttpClientConfig::default()).unwrap();
+    // A legacy session: its GET stream holds a connection of its own, which these tests count.
     let client = Client::builder("pool-e2e", "1.0")
+        .era(mcp_http_client::Era::Legacy)
         .connect(transport)
         .await
         .unwrap();
