@@ -5,53 +5,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-use std::time::Duration;
+use mcp_http_test_support::modern::ModernPeer;
 
-use futures::StreamExt;
-use mcp_http_core::transport::{Outbound, OutboundKind};
-use mcp_http_core::{MessageSink, MessageStream, Peer, SharedClient, Transport, memory};
-use mcp_http_proto::jsonrpc::{Message, Response};
-use mcp_http_proto::{ErrorObject, Implementation, ProtocolVersion};
+use mcp_http_core::memory;
+use mcp_http_proto::ErrorObject;
 use serde_json::{Value, json};
 
-struct Modern {
-    _peer: Peer,
-    sink: Arc<dyn MessageSink>,
-    stream: MessageStream,
+/// `tools/call` of `name` with no arguments and `extra` params (inputResponses, requestState).
+trait CallTool {
+    async fn tool(&mut self, name: &str, extra: Value) -> Result<Value, ErrorObject>;
 }
 
-impl Modern {
-    fn connect(capabilities: Value) -> Modern {
-        let server = mcp_http::builtin::server();
-        let (a, b) = memory::pair();
-        let peer = Peer::connect(b, server.stateless_handler(), server.peer_config().clone());
-        let raw = serde_json::value::to_raw_value(&capabilities).unwrap();
-        let client = SharedClient::from_raw(Implementation::new("c", "1"), Some(Arc::from(raw)));
-        peer.state()
-            .set_shared_client(ProtocolVersion::V2026_07_28, &client);
-        peer.state().set_initialized();
-        let (sink, stream) = a.split();
-        Modern {
-            _peer: peer,
-            sink,
-            stream,
-        }
-    }
-
-    async fn call(&mut self, method: &str, params: Value) -> Result<Value, ErrorObject> {
-        let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-        let outbound = Outbound::new(request.to_string().into(), OutboundKind::Request);
-        self.sink.send(outbound).await.unwrap();
-        let next = tokio::time::timeout(Duration::from_secs(5), self.stream.next());
-        match next.await.unwrap().unwrap() {
-            Ok(Message::Response(Response { outcome, .. })) => {
-                outcome.map(|raw| serde_json::from_str(raw.get()).unwrap())
-            }
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-
+impl CallTool for ModernPeer {
     async fn tool(&mut self, name: &str, extra: Value) -> Result<Value, ErrorObject> {
         let mut params = json!({"name": name, "arguments": {}});
         for (k, v) in extra.as_object().unwrap() {
@@ -92,7 +57,7 @@ fn text(result: &Value) -> &str {
 
 #[tokio::test]
 async fn basic_elicitation_sampling_and_roots() {
-    let mut m = Modern::connect(all());
+    let mut m = modern_peer(all());
     let r1 = m
         .tool("test_input_required_result_elicitation", json!({}))
         .await
@@ -144,7 +109,7 @@ async fn basic_elicitation_sampling_and_roots() {
 
 #[tokio::test]
 async fn request_state_multiple_inputs_and_multi_round() {
-    let mut m = Modern::connect(all());
+    let mut m = modern_peer(all());
     let name = "test_input_required_result_request_state";
     let r1 = m.tool(name, json!({})).await.unwrap();
     assert!(r1["requestState"].is_string() && r1["inputRequests"]["confirm"].is_object());
@@ -199,7 +164,7 @@ async fn request_state_multiple_inputs_and_multi_round() {
 
 #[tokio::test]
 async fn missing_extra_invalid_and_tampered_inputs() {
-    let mut m = Modern::connect(all());
+    let mut m = modern_peer(all());
     let name = "test_input_required_result_elicitation";
     let wrong = json!({"inputResponses": {"wrong_key": accept(json!({"data": "wrong"}))}});
     assert_eq!(
@@ -234,7 +199,7 @@ async fn missing_extra_invalid_and_tampered_inputs() {
 
 #[tokio::test]
 async fn capabilities_and_the_prompt() {
-    let mut m = Modern::connect(json!({"sampling": {}}));
+    let mut m = modern_peer(json!({"sampling": {}}));
     let r1 = m
         .tool("test_input_required_result_capabilities", json!({}))
         .await
@@ -246,7 +211,7 @@ async fn capabilities_and_the_prompt() {
             .values()
             .all(|r| r["method"] == "sampling/createMessage")
     );
-    let mut none = Modern::connect(json!({}));
+    let mut none = modern_peer(json!({}));
     let error = none
         .tool("test_input_required_result_capabilities", json!({}))
         .await;
@@ -257,7 +222,7 @@ async fn capabilities_and_the_prompt() {
         Some(json!({"requiredCapabilities": {"sampling": {}}}))
     );
 
-    let mut m = Modern::connect(all());
+    let mut m = modern_peer(all());
     let get = json!({"name": "test_input_required_result_prompt"});
     let r1 = m.call("prompts/get", get.clone()).await.unwrap();
     assert_eq!(
@@ -316,4 +281,14 @@ async fn in_a_legacy_session_the_fixtures_ask_with_real_requests() {
         let result = client.call_tool(tool, json!({})).await.unwrap();
         assert_eq!(mcp_http_test_support::text(&result), expected, "{tool}");
     }
+}
+
+/// A 2026-07-28 request stream to the built-in server whose requests declare `capabilities`.
+fn modern_peer(capabilities: Value) -> ModernPeer {
+    let server = mcp_http::builtin::server();
+    ModernPeer::connect(
+        server.stateless_handler(),
+        server.peer_config().clone(),
+        capabilities,
+    )
 }

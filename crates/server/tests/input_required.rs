@@ -4,21 +4,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use futures::StreamExt;
 use mcp_http_client::Client;
-use mcp_http_core::transport::{Outbound, OutboundKind};
-use mcp_http_core::{MessageSink, MessageStream, Peer, SharedClient, Transport, memory};
-use mcp_http_proto::jsonrpc::{Message, Response};
+use mcp_http_core::memory;
 use mcp_http_proto::{
     CreateMessageRequestParams, CreateMessageResult, ElicitRequestFormParams, ElicitRequestParams,
-    ElicitResult, ErrorObject, GetPromptResult, Implementation, InputRequest, InputRequests,
-    InputResponse, Prompt, PromptMessage, ProtocolVersion, ReadResourceResult, Resource, Root,
-    SamplingMessage,
+    ElicitResult, GetPromptResult, InputRequest, InputRequests, InputResponse, Prompt,
+    PromptMessage, ReadResourceResult, Resource, Root, SamplingMessage,
 };
 use mcp_http_server::{NoArgs, PromptDef, RequestContext, ResourceDef, Server, ToolDef, ToolError};
+use mcp_http_test_support::modern::ModernPeer;
 use mcp_http_test_support::text;
 use serde_json::{Value, json};
 
@@ -146,49 +141,6 @@ async fn in_a_legacy_session_the_handler_asks_with_real_requests() {
     );
 }
 
-/// A 2026-07-28 request path as the HTTP layer sets it up: a stateless peer whose state holds
-/// the request's client capabilities.
-struct Modern {
-    _peer: Peer,
-    sink: Arc<dyn MessageSink>,
-    stream: MessageStream,
-    next: i64,
-}
-
-impl Modern {
-    fn connect(server: &Server, capabilities: Value) -> Modern {
-        let (a, b) = memory::pair();
-        let peer = Peer::connect(b, server.stateless_handler(), server.peer_config().clone());
-        let raw = serde_json::value::to_raw_value(&capabilities).unwrap();
-        let client = SharedClient::from_raw(Implementation::new("c", "1"), Some(Arc::from(raw)));
-        peer.state()
-            .set_shared_client(ProtocolVersion::V2026_07_28, &client);
-        peer.state().set_initialized();
-        let (sink, stream) = a.split();
-        Modern {
-            _peer: peer,
-            sink,
-            stream,
-            next: 0,
-        }
-    }
-
-    async fn call(&mut self, method: &str, params: Value) -> Result<Value, ErrorObject> {
-        self.next += 1;
-        let request =
-            json!({"jsonrpc": "2.0", "id": self.next, "method": method, "params": params});
-        let outbound = Outbound::new(request.to_string().into(), OutboundKind::Request);
-        self.sink.send(outbound).await.unwrap();
-        let next = tokio::time::timeout(Duration::from_secs(2), self.stream.next());
-        match next.await.unwrap().unwrap() {
-            Ok(Message::Response(Response { outcome, .. })) => {
-                outcome.map(|raw| serde_json::from_str(raw.get()).unwrap())
-            }
-            other => panic!("a modern request sends no request or notification: {other:?}"),
-        }
-    }
-}
-
 const ALL: &str = r#"{"elicitation": {}, "sampling": {}, "roots": {}}"#;
 
 fn with(mut params: Value, previous: &Value, responses: Value) -> Value {
@@ -206,7 +158,7 @@ fn accepted() -> Value {
 #[tokio::test]
 async fn in_a_modern_request_the_same_tool_yields_input_required_results_round_by_round() {
     let server = server();
-    let mut modern = Modern::connect(&server, serde_json::from_str(ALL).unwrap());
+    let mut modern = modern_peer(&server, serde_json::from_str(ALL).unwrap());
     let call = json!({"name": "trip", "arguments": {}});
     let r1 = modern.call("tools/call", call.clone()).await.unwrap();
     assert_eq!(r1["resultType"], "input_required");
@@ -256,7 +208,7 @@ async fn in_a_modern_request_the_same_tool_yields_input_required_results_round_b
 #[tokio::test]
 async fn an_explicit_input_required_tool_a_prompt_and_a_resource_in_a_modern_request() {
     let server = server();
-    let mut modern = Modern::connect(&server, serde_json::from_str(ALL).unwrap());
+    let mut modern = modern_peer(&server, serde_json::from_str(ALL).unwrap());
     let call = json!({"name": "confirm", "arguments": {}});
     let r1 = modern.call("tools/call", call.clone()).await.unwrap();
     assert_eq!(
@@ -305,7 +257,7 @@ async fn an_explicit_input_required_tool_a_prompt_and_a_resource_in_a_modern_req
 #[tokio::test]
 async fn a_missing_capability_is_minus_32021_in_modern_and_an_is_error_result_in_legacy() {
     let server = server();
-    let mut modern = Modern::connect(&server, json!({"elicitation": {}}));
+    let mut modern = modern_peer(&server, json!({"elicitation": {}}));
     let call = json!({"name": "trip", "arguments": {}});
     let r1 = modern.call("tools/call", call.clone()).await.unwrap();
     let error = modern
@@ -326,7 +278,7 @@ async fn a_missing_capability_is_minus_32021_in_modern_and_an_is_error_result_in
         .await
         .map(|_| ());
     assert!(error.is_ok(), "elicitation is declared");
-    let mut none = Modern::connect(&server, json!({}));
+    let mut none = modern_peer(&server, json!({}));
     let error = none
         .call("tools/call", json!({"name": "confirm"}))
         .await
@@ -347,7 +299,7 @@ async fn a_missing_capability_is_minus_32021_in_modern_and_an_is_error_result_in
 #[tokio::test]
 async fn wrong_or_malformed_answers_are_asked_for_again() {
     let server = server();
-    let mut modern = Modern::connect(&server, serde_json::from_str(ALL).unwrap());
+    let mut modern = modern_peer(&server, serde_json::from_str(ALL).unwrap());
     for responses in [
         json!({"wrong_key": accepted()}),
         json!({"elicitation-0": 12345}),
@@ -361,4 +313,13 @@ async fn wrong_or_malformed_answers_are_asked_for_again() {
     let params = json!({"name": "trip", "arguments": {}, "inputResponses": extra});
     let answer = modern.call("tools/call", params).await.unwrap();
     assert!(answer["inputRequests"]["sampling-1"].is_object());
+}
+
+/// A 2026-07-28 request stream to `server` whose requests declare `capabilities`.
+fn modern_peer(server: &Server, capabilities: Value) -> ModernPeer {
+    ModernPeer::connect(
+        server.stateless_handler(),
+        server.peer_config().clone(),
+        capabilities,
+    )
 }

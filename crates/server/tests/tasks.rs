@@ -4,65 +4,27 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use mcp_http_test_support::modern::ModernPeer;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
-use mcp_http_core::transport::{Outbound, OutboundKind};
-use mcp_http_core::{MessageSink, MessageStream, Peer, SharedClient, Transport, memory};
-use mcp_http_proto::jsonrpc::{Message, Response};
-use mcp_http_proto::{
-    ElicitRequestFormParams, ElicitRequestParams, ErrorObject, Implementation, ProtocolVersion,
-};
+use mcp_http_proto::{ElicitRequestFormParams, ElicitRequestParams, ErrorObject};
 use mcp_http_server::{
     MemoryTaskStore, NoArgs, RequestContext, Server, StoreFuture, TaskChange, TaskRecord,
     TaskSettings, TaskStore, TaskSupport, ToolDef, ToolError,
 };
 use serde_json::{Value, json};
 
-/// A 2026-07-28 request path: a stateless peer whose state holds the request's capabilities.
-struct Modern {
-    _peer: Peer,
-    sink: Arc<dyn MessageSink>,
-    stream: MessageStream,
-    next: i64,
+/// The task calls of these tests, on a modern request stream.
+trait Tasks {
+    async fn create(&mut self, tool: &str) -> String;
+    async fn get(&mut self, id: &str) -> Result<Value, ErrorObject>;
+    async fn wait_for(&mut self, id: &str, status: &str) -> Value;
 }
 
-impl Modern {
-    fn connect(server: &Server) -> Modern {
-        let (a, b) = memory::pair();
-        let peer = Peer::connect(b, server.stateless_handler(), server.peer_config().clone());
-        let caps = json!({"elicitation": {}, "extensions": {"io.modelcontextprotocol/tasks": {}}});
-        let raw = serde_json::value::to_raw_value(&caps).unwrap();
-        let client = SharedClient::from_raw(Implementation::new("c", "1"), Some(Arc::from(raw)));
-        peer.state()
-            .set_shared_client(ProtocolVersion::V2026_07_28, &client);
-        peer.state().set_initialized();
-        let (sink, stream) = a.split();
-        Modern {
-            _peer: peer,
-            sink,
-            stream,
-            next: 0,
-        }
-    }
-
-    async fn call(&mut self, method: &str, params: Value) -> Result<Value, ErrorObject> {
-        self.next += 1;
-        let request =
-            json!({"jsonrpc": "2.0", "id": self.next, "method": method, "params": params});
-        let outbound = Outbound::new(request.to_string().into(), OutboundKind::Request);
-        self.sink.send(outbound).await.unwrap();
-        let next = tokio::time::timeout(Duration::from_secs(2), self.stream.next());
-        match next.await.unwrap().unwrap() {
-            Ok(Message::Response(Response { outcome, .. })) => {
-                outcome.map(|raw| serde_json::from_str(raw.get()).unwrap())
-            }
-            other => panic!("unexpected: {other:?}"),
-        }
-    }
-
+impl Tasks for ModernPeer {
     async fn create(&mut self, tool: &str) -> String {
         let created = self
             .call("tools/call", json!({"name": tool, "arguments": {}}))
@@ -137,7 +99,7 @@ fn server(settings: TaskSettings, store: Option<Arc<dyn TaskStore>>) -> Server {
 #[tokio::test]
 async fn a_task_parks_on_each_input_and_resumes_with_every_answer() {
     let server = server(TaskSettings::default(), None);
-    let mut m = Modern::connect(&server);
+    let mut m = modern_peer(&server);
     let id = m.create("ask").await;
     // One round per call (MR-1), each a parked task (TK-5).
     for (key, name) in [("elicitation-0", "ann"), ("elicitation-1", "bob")] {
@@ -164,7 +126,7 @@ async fn a_task_parks_on_each_input_and_resumes_with_every_answer() {
 #[tokio::test]
 async fn a_cancellation_stands_and_a_panic_fails_the_task() {
     let server = server(TaskSettings::default(), None);
-    let mut m = Modern::connect(&server);
+    let mut m = modern_peer(&server);
     let id = m.create("sleepy").await;
     m.call("tasks/cancel", json!({"taskId": id})).await.unwrap();
     tokio::time::sleep(Duration::from_millis(400)).await;
@@ -182,7 +144,7 @@ async fn a_cancellation_stands_and_a_panic_fails_the_task() {
 async fn a_task_lives_its_ttl_and_no_longer() {
     let settings = TaskSettings::default().ttl(Some(Duration::from_millis(800)));
     let server = server(settings, None);
-    let mut m = Modern::connect(&server);
+    let mut m = modern_peer(&server);
     let id = m.create("sleepy").await;
     let done = m.wait_for(&id, "completed").await;
     assert_eq!(done["ttlMs"], 800);
@@ -218,10 +180,22 @@ impl TaskStore for Counting {
 async fn task_state_lives_in_the_store_given() {
     let store = Arc::new(Counting(MemoryTaskStore::new(8), AtomicUsize::new(0)));
     let server = server(TaskSettings::default(), Some(store.clone()));
-    let mut m = Modern::connect(&server);
+    let mut m = modern_peer(&server);
     let id = m.create("sleepy").await;
     m.wait_for(&id, "completed").await;
     // TK-8: created, read and finished through the trait.
     assert!(store.1.load(Ordering::Relaxed) >= 3);
     assert_eq!(store.0.len(), 1);
+}
+
+/// A 2026-07-28 request stream to `server` whose requests declare elicitation and the tasks
+/// extension.
+fn modern_peer(server: &Server) -> ModernPeer {
+    let capabilities =
+        json!({"elicitation": {}, "extensions": {"io.modelcontextprotocol/tasks": {}}});
+    ModernPeer::connect(
+        server.stateless_handler(),
+        server.peer_config().clone(),
+        capabilities,
+    )
 }

@@ -17,6 +17,8 @@ use std::time::Duration;
 use mcp_http_proto::CallToolResult;
 use serde_json::{Value, json};
 
+#[cfg(feature = "peer")]
+pub mod modern;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod sse;
