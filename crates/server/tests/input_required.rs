@@ -4,7 +4,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use futures::StreamExt;
 use mcp_http_client::Client;
 use mcp_http_core::memory;
 use mcp_http_proto::{

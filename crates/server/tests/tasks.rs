@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use futures::StreamExt;
 use mcp_http_proto::{ElicitRequestFormParams, ElicitRequestParams, ErrorObject};
 use mcp_http_server::{
     MemoryTaskStore, NoArgs, RequestContext, Server, StoreFuture, TaskChange, TaskRecord,
