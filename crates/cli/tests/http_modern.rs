@@ -244,6 +244,22 @@ async fn messages_that_are_not_modern_requests() {
     assert_eq!((status, code(&a)), (400, Some(-32602)));
     let garbage = vec![("mcp-protocol-version", "garbage".to_owned())];
     assert_eq!(send(&http, url, &init, &garbage).await.status(), 200);
+    // A legacy request whose arguments only mention the `_meta` key stays legacy.
+    let sid = session(&http, url, "2025-11-25").await;
+    let key = "io.modelcontextprotocol/protocolVersion";
+    let r = post(
+        &http,
+        url,
+        Some(&sid),
+        &support::call(9, "echo", json!({"message": key})),
+    )
+    .await;
+    let (status, a) = answer(r).await;
+    assert_eq!(
+        (status, a["result"]["content"][0]["text"].as_str()),
+        (200, Some(key)),
+        "{a}"
+    );
     // GET and DELETE do not exist in 2026-07-28 (H-12).
     for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
         let r = http

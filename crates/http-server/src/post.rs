@@ -106,15 +106,15 @@ impl StreamableHttpService {
             }
             Err(_) => return Err(Rejection::BodyUnreadable),
         };
-        let parsed = Parsed::parse(&bytes).map_err(Rejection::InvalidMessage)?;
+        let mut parsed = Parsed::parse(&bytes).map_err(Rejection::InvalidMessage)?;
         if config.eras.modern() && crate::modern::route(&parts.headers, &parsed, config.eras)? {
-            // No session to bind, but the principal goes to the handler (a sealed requestState
-            // is bound to it), from the hook when there is one.
-            let extensions = self.handler_extensions(parts);
             let Parsed::Single(message) = parsed else {
                 return Err(Rejection::ModernBatch);
             };
-            return Box::pin(self.post_modern(parts, message, extensions)).await;
+            match Box::pin(self.post_modern(parts, message)).await? {
+                crate::modern::Served::Answered(response) => return Ok(response),
+                crate::modern::Served::NotModern(message) => parsed = Parsed::Single(message),
+            }
         }
         if config.stateless {
             // No session to bind to a principal; handlers still see the extensions.

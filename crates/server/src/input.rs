@@ -34,8 +34,9 @@ struct CallParams<'a> {
     name: std::borrow::Cow<'a, str>,
     #[serde(borrow, default)]
     arguments: Option<&'a RawValue>,
-    #[serde(rename = "_meta", default)]
-    _meta: Option<mcp_http_proto::Meta>,
+    /// Kept raw: only its shape is checked here (an object), the engine reads what it needs.
+    #[serde(rename = "_meta", borrow, default)]
+    meta: Option<&'a RawValue>,
     #[serde(rename = "task", default)]
     _task: Option<mcp_http_proto::TaskMetadata>,
 }
@@ -43,7 +44,12 @@ struct CallParams<'a> {
 fn call_params(request: &Request) -> Result<CallParams<'_>, ErrorObject> {
     let text = request.params.as_deref().map_or("{}", RawValue::get);
     match serde_json::from_str::<CallParams<'_>>(text) {
-        Ok(params) if params.arguments.is_none_or(|a| a.get().starts_with('{')) => Ok(params),
+        Ok(params)
+            if params.arguments.is_none_or(|a| a.get().starts_with('{'))
+                && params.meta.is_none_or(|m| m.get().starts_with('{')) =>
+        {
+            Ok(params)
+        }
         // The slow path only names the offending field, exactly as every other method does.
         _ => match request.params_as::<CallToolRequestParams>() {
             Err(error) => Err(error),

@@ -121,21 +121,22 @@ impl Modern {
     pub(crate) fn complete(&self, method: &str, result: Box<RawValue>) -> Box<RawValue> {
         let hint = self.hint(method);
         let text = result.get();
+        let has = |member: &[u8]| memchr::memmem::find(text.as_bytes(), member).is_some();
         let simple = text.starts_with('{')
-            && !text.contains("\"_meta\"")
-            && !text.contains("\"resultType\"")
-            && !text.contains("\"ttlMs\"");
+            && !has(b"\"_meta\"")
+            && !has(b"\"resultType\"")
+            && !has(b"\"ttlMs\"");
         if simple {
             // The common case: splice the members in front, no parse.
             let mut out = String::with_capacity(text.len() + self.meta_member.len() + 64);
             out.push_str("{\"resultType\":\"complete\",");
             out.push_str(&self.meta_member);
             if let Some(hint) = hint {
-                out.push_str(&format!(
-                    ",\"ttlMs\":{},\"cacheScope\":\"{}\"",
-                    hint.ttl_ms(),
-                    scope_name(hint.scope)
-                ));
+                out.push_str(",\"ttlMs\":");
+                out.push_str(itoa::Buffer::new().format(hint.ttl_ms()));
+                out.push_str(",\"cacheScope\":\"");
+                out.push_str(scope_name(hint.scope));
+                out.push('"');
             }
             let rest = &text[1..];
             if !rest.trim_start().starts_with('}') {

@@ -76,6 +76,9 @@ pub(crate) struct Refusal {
     pub(crate) id: RequestId,
     pub(crate) rung: Rung,
     pub(crate) error: ErrorObject,
+    /// Whether the body claimed the era (its `_meta` names a version): a body that did not may
+    /// still be a legacy request that only looked modern.
+    pub(crate) claimed: bool,
 }
 
 /// What a request that passed the ladder carries into its exchange.
@@ -114,14 +117,22 @@ struct MetaFields<'a> {
     log_level: Option<&'a RawValue>,
 }
 
-/// Whether a request's body claims the 2026-07-28 era: its `params._meta` names a protocol
-/// version. A cheap byte search first, since most legacy params never contain the key.
+/// Whether a request's body may claim the 2026-07-28 era: its params contain the `_meta` key
+/// that names a version. A byte search, not a parse; the ladder's one parse of the envelope
+/// tells a real claim from the key elsewhere (a tool argument), and such a request goes back
+/// to the legacy path ([`Refusal::claimed`]).
+pub(crate) fn may_claim_modern(params: Option<&RawValue>) -> bool {
+    params
+        .is_some_and(|p| memchr::memmem::find(p.get().as_bytes(), VERSION_KEY.as_bytes()).is_some())
+}
+
+/// Whether a request's body claims the 2026-07-28 era: its `params._meta` names a version.
 pub(crate) fn claims_modern(params: Option<&RawValue>) -> bool {
-    let Some(params) = params else { return false };
-    if !params.get().contains(VERSION_KEY) {
+    if !may_claim_modern(params) {
         return false;
     }
-    serde_json::from_str::<Envelope<'_>>(params.get())
+    let text = params.map_or("{}", RawValue::get);
+    serde_json::from_str::<Envelope<'_>>(text)
         .ok()
         .and_then(|e| e.meta)
         .and_then(|m| serde_json::from_str::<MetaFields<'_>>(m.get()).ok())
@@ -150,6 +161,7 @@ pub(crate) fn check(request: &RpcRequest, headers: &HeaderMap) -> Result<Checked
         id: request.id.clone(),
         rung,
         error: ErrorObject::new(rung.code(), message),
+        claimed: true,
     };
     let text = request.params.as_deref().map_or("{}", RawValue::get);
     let mut checked = None;
@@ -157,7 +169,10 @@ pub(crate) fn check(request: &RpcRequest, headers: &HeaderMap) -> Result<Checked
     for rung in LADDER {
         match rung {
             Rung::Envelope => {
-                let (fields, envelope) = envelope(text).map_err(|m| refuse(rung, m))?;
+                let (fields, envelope) = envelope(text).map_err(|(m, claimed)| Refusal {
+                    claimed,
+                    ..refuse(rung, m)
+                })?;
                 version_named = fields.0;
                 checked = Some((fields.1, envelope));
             }
@@ -174,6 +189,7 @@ pub(crate) fn check(request: &RpcRequest, headers: &HeaderMap) -> Result<Checked
                     );
                     return Err(Refusal {
                         id: request.id.clone(),
+                        claimed: true,
                         rung,
                         error: data.into_error(format!(
                             "Unsupported protocol version {version_named:?}: this server serves 2026-07-28 per request, and 2025-11-25 and earlier through initialize"
@@ -200,36 +216,59 @@ type EnvelopeFields<'a> = ((&'a str, Checked), Option<Cow<'a, str>>);
 
 /// The envelope rung: the version named, what the exchange needs, and the request's target
 /// (`params.name` or `params.uri`, when a string).
-fn envelope(text: &str) -> Result<EnvelopeFields<'_>, String> {
+fn envelope(text: &str) -> Result<EnvelopeFields<'_>, (String, bool)> {
     let missing = |what: &str| format!("Invalid params: _meta must carry {what} (2026-07-28)");
-    let envelope: Envelope<'_> = serde_json::from_str(text)
-        .map_err(|_| "Invalid params: params must be a JSON object".to_owned())?;
-    let meta = envelope
-        .meta
-        .ok_or_else(|| "Invalid params: params._meta is required in 2026-07-28".to_owned())?;
-    let fields: MetaFields<'_> = serde_json::from_str(meta.get())
-        .map_err(|_| "Invalid params: params._meta must be a JSON object".to_owned())?;
+    let envelope: Envelope<'_> = serde_json::from_str(text).map_err(|_| {
+        (
+            "Invalid params: params must be a JSON object".to_owned(),
+            false,
+        )
+    })?;
+    let meta = envelope.meta.ok_or_else(|| {
+        (
+            "Invalid params: params._meta is required in 2026-07-28".to_owned(),
+            false,
+        )
+    })?;
+    let fields: MetaFields<'_> = serde_json::from_str(meta.get()).map_err(|_| {
+        (
+            "Invalid params: params._meta must be a JSON object".to_owned(),
+            false,
+        )
+    })?;
+    let claimed = fields.version.is_some();
+    let invalid = |message: String| (message, claimed);
     let version = fields
         .version
         .and_then(|v| serde_json::from_str::<&str>(v.get()).ok())
-        .ok_or_else(|| missing("io.modelcontextprotocol/protocolVersion as a string"))?;
+        .ok_or_else(|| {
+            invalid(missing(
+                "io.modelcontextprotocol/protocolVersion as a string",
+            ))
+        })?;
     let capabilities = fields
         .capabilities
         .filter(|c| c.get().starts_with('{'))
-        .ok_or_else(|| missing("io.modelcontextprotocol/clientCapabilities as an object"))?;
+        .ok_or_else(|| {
+            invalid(missing(
+                "io.modelcontextprotocol/clientCapabilities as an object",
+            ))
+        })?;
     let capabilities: Arc<RawValue> = Arc::from(capabilities.to_owned());
     let client_info = match fields.info {
         None => None,
         Some(info) => Some(serde_json::from_str::<Implementation>(info.get()).map_err(|_| {
-            "Invalid params: io.modelcontextprotocol/clientInfo must be an Implementation (name and version)".to_owned()
+            invalid("Invalid params: io.modelcontextprotocol/clientInfo must be an Implementation (name and version)".to_owned())
         })?),
     };
     let log_level = match fields.log_level {
         None => None,
         Some(level) => Some(
             serde_json::from_str::<LoggingLevel>(level.get()).map_err(|_| {
-                "Invalid params: io.modelcontextprotocol/logLevel must be a logging level"
-                    .to_owned()
+                invalid(
+                    "Invalid params: io.modelcontextprotocol/logLevel must be a logging level"
+                        .to_owned(),
+                )
             })?,
         ),
     };

@@ -35,7 +35,7 @@ use std::sync::Arc;
 
 use http::{HeaderMap, StatusCode};
 use mcp_http_core::peer::WeakPeer;
-use mcp_http_core::{Extensions, ParamHeaders, Peer, SharedClient};
+use mcp_http_core::{ParamHeaders, Peer, SharedClient};
 use mcp_http_proto::jsonrpc::{Message, Parsed, Request as RpcRequest};
 use mcp_http_proto::{Implementation, ProtocolVersion, SubscriptionsListenRequestParams, method};
 
@@ -70,7 +70,7 @@ pub(crate) fn route(headers: &HeaderMap, parsed: &Parsed, eras: Eras) -> Result<
         || modern_header(headers) && headers.get(SESSION_HEADER).is_none();
     let modern = match parsed {
         Parsed::Single(Message::Request(request)) => {
-            ladder::claims_modern(request.params.as_deref())
+            ladder::may_claim_modern(request.params.as_deref())
                 || matches!(
                     request.method.as_str(),
                     method::SERVER_DISCOVER | method::SUBSCRIPTIONS_LISTEN
@@ -122,6 +122,14 @@ fn requested_version(request: &RpcRequest) -> String {
         .unwrap_or_default()
 }
 
+/// What [`StreamableHttpService::post_modern`] did with a POST.
+pub(crate) enum Served {
+    /// It was a 2026-07-28 message and has its answer.
+    Answered(HttpResponse),
+    /// It was not: the legacy path serves it.
+    NotModern(Message),
+}
+
 /// Closes a modern request's peer when dropped, which cancels its handler (H-5): held by the
 /// POST until it answers, then by its SSE body.
 struct CancelOnClose(WeakPeer);
@@ -145,9 +153,7 @@ fn error_code(json: &[u8]) -> Option<i64> {
         code: i64,
     }
     // Most answers are results: skip the parse unless an error member can be there.
-    if !json.windows(8).any(|w| w == b"\"error\":") {
-        return None;
-    }
+    memchr::memmem::find(json, b"\"error\":")?;
     serde_json::from_slice::<Answer>(json)
         .ok()
         .and_then(|a| a.error)
@@ -201,20 +207,37 @@ fn param_headers(headers: &HeaderMap) -> ParamHeaders {
 }
 
 impl StreamableHttpService {
-    /// Serves a POST of the 2026-07-28 era.
+    /// Serves a POST that looks like the 2026-07-28 era ([`route`]); gives the message back
+    /// when the envelope shows it is not (a legacy request that only mentions the `_meta` key).
     pub(crate) async fn post_modern(
         &self,
-        parts: &http::request::Parts,
+        parts: &mut http::request::Parts,
         message: Message,
-        mut extensions: Extensions,
-    ) -> Result<HttpResponse, Rejection> {
+    ) -> Result<Served, Rejection> {
         let request = match message {
             Message::Request(request) => request,
             // H-3; see the module docs for why a cancellation is ignored.
-            Message::Notification(_) => return Ok(status(StatusCode::ACCEPTED)),
+            Message::Notification(_) => return Ok(Served::Answered(status(StatusCode::ACCEPTED))),
             Message::Response(_) => return Err(Rejection::ModernResponse),
         };
-        let checked = ladder::check(&request, &parts.headers).map_err(Rejection::Modern)?;
+        let checked = match ladder::check(&request, &parts.headers) {
+            Ok(checked) => checked,
+            Err(refusal)
+                if !refusal.claimed
+                    && self.inner.config().eras.legacy()
+                    && !modern_header(&parts.headers)
+                    && !matches!(
+                        request.method.as_str(),
+                        method::SERVER_DISCOVER | method::SUBSCRIPTIONS_LISTEN
+                    ) =>
+            {
+                return Ok(Served::NotModern(Message::Request(request)));
+            }
+            Err(refusal) => return Err(Rejection::Modern(refusal)),
+        };
+        // No session to bind, but the principal goes to the handler (a sealed requestState is
+        // bound to it), from the hook when there is one.
+        let mut extensions = self.handler_extensions(parts);
         let client = SharedClient::from_raw(
             checked
                 .client_info
@@ -222,7 +245,7 @@ impl StreamableHttpService {
             Some(checked.capabilities),
         );
         if request.method == method::SUBSCRIPTIONS_LISTEN {
-            return self.listen(request);
+            return self.listen(request).map(Served::Answered);
         }
         let inner = &self.inner;
         let sessions = &inner.sessions;
@@ -257,9 +280,9 @@ impl StreamableHttpService {
             if let Some(bytes) = response.body().full_bytes() {
                 *response.status_mut() = status_of(bytes);
             }
-            return Ok(response);
+            return Ok(Served::Answered(response));
         }
-        Ok(response.map(|body| body.on_close(cancel)))
+        Ok(Served::Answered(response.map(|body| body.on_close(cancel))))
     }
 
     /// Opens a `subscriptions/listen` stream (see [`listen`]).
@@ -287,6 +310,7 @@ impl StreamableHttpService {
 /// A listen request whose params are malformed, refused on the envelope rung.
 fn invalid_params(request: &RpcRequest, error: mcp_http_proto::ErrorObject) -> ladder::Refusal {
     ladder::Refusal {
+        claimed: true,
         id: request.id.clone(),
         rung: ladder::Rung::Envelope,
         error,
