@@ -481,9 +481,31 @@ async fn listen_listens_again_after_an_abrupt_close() {
 }
 
 #[tokio::test]
-async fn a_legacy_server_gets_initialize_after_the_probe() {
+async fn our_server_is_found_modern_by_default() {
     within(async {
         let server = TestServer::start(tools(), HttpConfig::default()).await;
+        let client = Client::builder("modern-test", "1")
+            .connect(StreamableHttpClient::new(&server.url).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(client.era(), Era::Modern);
+        assert_eq!(client.protocol_version().as_str(), "2026-07-28");
+        let result = client
+            .call_tool("echo", json!({"message": "hi"}))
+            .await
+            .unwrap();
+        assert_eq!(text(&result), "hi");
+        assert_eq!(server.session_count(), 0, "no session in 2026-07-28");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_legacy_server_gets_initialize_after_the_probe() {
+    within(async {
+        // Our server with the 2026-07-28 era turned off: a legacy-only server.
+        let config = HttpConfig::default().eras(mcp_http_server_http::Eras::Legacy);
+        let server = TestServer::start(tools(), config).await;
         let client = Client::builder("modern-test", "1")
             .connect(StreamableHttpClient::new(&server.url).unwrap())
             .await
