@@ -48,8 +48,10 @@ servers_all=(
   "ours-stateless-json|$ours serve --port PORT --stateless --response json|--stateless"
   "ours-stateful-sse|$ours serve --port PORT --response sse|"
   "ours-stateful-adaptive|$ours serve --port PORT|"
+  "floor-modern|$floor PORT|--era modern"
+  "ours-modern|$ours serve --port PORT|--era modern"
 )
-selected=${BENCH_SERVERS:-floor-json floor-sse rmcp-stateless-json rmcp-stateful-sse ours-stateless-json ours-stateful-sse ours-stateful-adaptive}
+selected=${BENCH_SERVERS:-floor-json floor-sse rmcp-stateless-json rmcp-stateful-sse ours-stateless-json ours-stateful-sse ours-stateful-adaptive floor-modern ours-modern}
 
 server_pid=
 start_server() { # command
@@ -128,7 +130,7 @@ if [ "$mem_sessions" -gt 0 ]; then
   for entry in "${servers_all[@]}"; do
     IFS='|' read -r name cmd flags <<<"$entry"
     case " $selected " in *" $name "*) ;; *) continue ;; esac
-    case "$flags" in *--stateless*) continue ;; esac
+    case "$flags" in *--stateless* | *--era*) continue ;; esac
     start_server "$cmd"
     base_idle=$(rss_kib "$server_pid")
     idle=$(hold "$url")

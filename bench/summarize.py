@@ -11,6 +11,8 @@ PAIRS = {
     "ours-stateless-json": ("floor-json", "rmcp-stateless-json"),
     "ours-stateful-sse": ("floor-sse", "rmcp-stateful-sse"),
     "ours-stateful-adaptive": ("floor-json", "rmcp-stateful-sse"),
+    # The same body with the 2026-07-28 envelope and headers, against the floor parsing it.
+    "ours-modern": ("floor-modern", "rmcp-stateless-json"),
 }
 
 
