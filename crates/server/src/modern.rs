@@ -121,11 +121,14 @@ impl Modern {
     pub(crate) fn complete(&self, method: &str, result: Box<RawValue>) -> Box<RawValue> {
         let hint = self.hint(method);
         let text = result.get();
-        let has = |member: &[u8]| memchr::memmem::find(text.as_bytes(), member).is_some();
-        let simple = text.starts_with('{')
-            && !has(b"\"_meta\"")
-            && !has(b"\"resultType\"")
-            && !has(b"\"ttlMs\"");
+        // Searchers built once: making one costs more than searching a short result.
+        static MEMBERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 3]> =
+            std::sync::LazyLock::new(|| {
+                [b"\"_meta\"".as_slice(), b"\"resultType\"", b"\"ttlMs\""]
+                    .map(memchr::memmem::Finder::new)
+            });
+        let simple =
+            text.starts_with('{') && MEMBERS.iter().all(|m| m.find(text.as_bytes()).is_none());
         if simple {
             // The common case: splice the members in front, no parse.
             let mut out = String::with_capacity(text.len() + self.meta_member.len() + 64);

@@ -122,8 +122,10 @@ struct MetaFields<'a> {
 /// tells a real claim from the key elsewhere (a tool argument), and such a request goes back
 /// to the legacy path ([`Refusal::claimed`]).
 pub(crate) fn may_claim_modern(params: Option<&RawValue>) -> bool {
-    params
-        .is_some_and(|p| memchr::memmem::find(p.get().as_bytes(), VERSION_KEY.as_bytes()).is_some())
+    // Built once: making a searcher costs more than searching a request's params.
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(VERSION_KEY.as_bytes()));
+    params.is_some_and(|p| FINDER.find(p.get().as_bytes()).is_some())
 }
 
 /// Whether a request's body claims the 2026-07-28 era: its `params._meta` names a version.

@@ -153,7 +153,9 @@ fn error_code(json: &[u8]) -> Option<i64> {
         code: i64,
     }
     // Most answers are results: skip the parse unless an error member can be there.
-    memchr::memmem::find(json, b"\"error\":")?;
+    static ERROR: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"error\":"));
+    ERROR.find(json)?;
     serde_json::from_slice::<Answer>(json)
         .ok()
         .and_then(|a| a.error)
