@@ -101,12 +101,16 @@ pub(crate) async fn call_tool(
         return inner.tasks.create(&ctx, work(), Map::new()).await;
     }
     let scope = InputScope::new(method::TOOLS_CALL, &params.name, request.params.as_deref());
+    let modern = ctx.is_modern().then_some(&inner.modern);
     let run = || {
         let result = call(params.arguments, ctx.clone());
         async move {
-            result
-                .await
-                .and_then(|r| encode(&r).map_err(ToolError::Rpc))
+            result.await.and_then(|mut r| {
+                if let Some(modern) = modern {
+                    modern.complete_call(&mut r);
+                }
+                encode(&r).map_err(ToolError::Rpc)
+            })
         }
     };
     let outcome = run_with_input(&ctx, &scope, &inner.request_states, run);

@@ -116,19 +116,41 @@ impl Modern {
             .map_err(|_| ErrorObject::internal())
     }
 
+    /// Completes a typed `tools/call` result for the modern era where it is built, so that it is
+    /// serialized once with `resultType` and `serverInfo` (and [`Modern::complete`] then finds
+    /// nothing to add).
+    pub(crate) fn complete_call(&self, result: &mut mcp_http_proto::CallToolResult) {
+        result.result_type = Some(mcp_http_proto::ResultType::Complete);
+        result
+            .meta
+            .get_or_insert_with(Meta::new)
+            .entry(META_SERVER_INFO)
+            .or_insert_with(|| self.server_info.clone());
+    }
+
     /// A result as the modern era sends it: `resultType` (`complete` unless the result says
     /// otherwise), `serverInfo` in `_meta`, and the caching fields where the method has them.
     pub(crate) fn complete(&self, method: &str, result: Box<RawValue>) -> Box<RawValue> {
         let hint = self.hint(method);
         let text = result.get();
         // Searchers built once: making one costs more than searching a short result.
-        static MEMBERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 3]> =
+        static MEMBERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 4]> =
             std::sync::LazyLock::new(|| {
-                [b"\"_meta\"".as_slice(), b"\"resultType\"", b"\"ttlMs\""]
-                    .map(memchr::memmem::Finder::new)
+                [
+                    b"\"_meta\"".as_slice(),
+                    b"\"resultType\"",
+                    b"\"ttlMs\"",
+                    b"\"io.modelcontextprotocol/serverInfo\"",
+                ]
+                .map(memchr::memmem::Finder::new)
             });
-        let simple =
-            text.starts_with('{') && MEMBERS.iter().all(|m| m.find(text.as_bytes()).is_none());
+        let [meta, result_type, ttl, info] =
+            [0, 1, 2, 3].map(|i| MEMBERS[i].find(text.as_bytes()).is_some());
+        if result_type && info && (ttl || hint.is_none()) {
+            // Completed where it was built (a typed tools/call result, complete_call).
+            return result;
+        }
+        let simple = text.starts_with('{') && !meta && !result_type && !ttl;
         if simple {
             // The common case: splice the members in front, no parse.
             let mut out = String::with_capacity(text.len() + self.meta_member.len() + 64);

@@ -17,9 +17,10 @@
 //! client did not declare the capability for (-32021, M-3).
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use http::{HeaderMap, HeaderName, StatusCode};
+use mcp_http_core::SharedClient;
 use mcp_http_proto::jsonrpc::Request as RpcRequest;
 use mcp_http_proto::{
     ErrorObject, Implementation, LoggingLevel, ProtocolVersion, RequestId, error_code,
@@ -84,19 +85,56 @@ pub(crate) struct Refusal {
 /// What a request that passed the ladder carries into its exchange.
 #[derive(Debug)]
 pub(crate) struct Checked {
-    pub(crate) client_info: Option<Implementation>,
-    pub(crate) capabilities: Arc<RawValue>,
+    /// The client as its `_meta` describes it (info and capabilities).
+    pub(crate) client: SharedClient,
     pub(crate) log_level: Option<LoggingLevel>,
+}
+
+/// The last client a modern request described, kept with the text it was read from: a client
+/// sends the same `clientInfo` and `clientCapabilities` with every request, so most requests
+/// compare two short strings instead of parsing and copying them again.
+#[derive(Default)]
+pub(crate) struct LastClient(Mutex<Option<Described>>);
+
+/// A client and the `clientInfo` and `clientCapabilities` text it was read from.
+type Described = (Box<str>, Box<str>, SharedClient);
+
+impl LastClient {
+    fn get(
+        &self,
+        info: Option<&RawValue>,
+        capabilities: &RawValue,
+    ) -> Result<SharedClient, String> {
+        let info_text = info.map_or("", RawValue::get);
+        if let Some((i, c, client)) = &*mcp_http_core::sync::lock(&self.0)
+            && **i == *info_text
+            && **c == *capabilities.get()
+        {
+            return Ok(client.clone());
+        }
+        let implementation = match info {
+            None => Implementation::new("unknown", "0"),
+            Some(info) => serde_json::from_str::<Implementation>(info.get()).map_err(|_| {
+                "Invalid params: io.modelcontextprotocol/clientInfo must be an Implementation (name and version)".to_owned()
+            })?,
+        };
+        let client =
+            SharedClient::from_raw(implementation, Some(Arc::from(capabilities.to_owned())));
+        *mcp_http_core::sync::lock(&self.0) =
+            Some((info_text.into(), capabilities.get().into(), client.clone()));
+        Ok(client)
+    }
 }
 
 /// The versions a modern request may name.
 pub(crate) const MODERN_VERSIONS: [ProtocolVersion; 1] = [ProtocolVersion::V2026_07_28];
 
-/// The parts of `params` the ladder reads; everything else is left to the handler.
+/// The parts of `params` the ladder reads, `_meta`'s fields included, in one pass; everything
+/// else is left to the handler.
 #[derive(Deserialize)]
 struct Envelope<'a> {
     #[serde(rename = "_meta", borrow, default)]
-    meta: Option<&'a RawValue>,
+    meta: Option<MetaFields<'a>>,
     #[serde(borrow, default)]
     name: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -137,7 +175,6 @@ pub(crate) fn claims_modern(params: Option<&RawValue>) -> bool {
     serde_json::from_str::<Envelope<'_>>(text)
         .ok()
         .and_then(|e| e.meta)
-        .and_then(|m| serde_json::from_str::<MetaFields<'_>>(m.get()).ok())
         .is_some_and(|m| m.version.is_some())
 }
 
@@ -158,7 +195,11 @@ fn header<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h st
 }
 
 /// Runs the ladder over `request` and its HTTP headers.
-pub(crate) fn check(request: &RpcRequest, headers: &HeaderMap) -> Result<Checked, Refusal> {
+pub(crate) fn check(
+    request: &RpcRequest,
+    headers: &HeaderMap,
+    last: &LastClient,
+) -> Result<Checked, Refusal> {
     let refuse = |rung: Rung, message: String| Refusal {
         id: request.id.clone(),
         rung,
@@ -171,7 +212,7 @@ pub(crate) fn check(request: &RpcRequest, headers: &HeaderMap) -> Result<Checked
     for rung in LADDER {
         match rung {
             Rung::Envelope => {
-                let (fields, envelope) = envelope(text).map_err(|(m, claimed)| Refusal {
+                let (fields, envelope) = envelope(text, last).map_err(|(m, claimed)| Refusal {
                     claimed,
                     ..refuse(rung, m)
                 })?;
@@ -218,23 +259,17 @@ type EnvelopeFields<'a> = ((&'a str, Checked), Option<Cow<'a, str>>);
 
 /// The envelope rung: the version named, what the exchange needs, and the request's target
 /// (`params.name` or `params.uri`, when a string).
-fn envelope(text: &str) -> Result<EnvelopeFields<'_>, (String, bool)> {
+fn envelope<'t>(text: &'t str, last: &LastClient) -> Result<EnvelopeFields<'t>, (String, bool)> {
     let missing = |what: &str| format!("Invalid params: _meta must carry {what} (2026-07-28)");
     let envelope: Envelope<'_> = serde_json::from_str(text).map_err(|_| {
         (
-            "Invalid params: params must be a JSON object".to_owned(),
+            "Invalid params: params must be a JSON object, and its _meta one too".to_owned(),
             false,
         )
     })?;
-    let meta = envelope.meta.ok_or_else(|| {
+    let fields = envelope.meta.ok_or_else(|| {
         (
             "Invalid params: params._meta is required in 2026-07-28".to_owned(),
-            false,
-        )
-    })?;
-    let fields: MetaFields<'_> = serde_json::from_str(meta.get()).map_err(|_| {
-        (
-            "Invalid params: params._meta must be a JSON object".to_owned(),
             false,
         )
     })?;
@@ -256,13 +291,7 @@ fn envelope(text: &str) -> Result<EnvelopeFields<'_>, (String, bool)> {
                 "io.modelcontextprotocol/clientCapabilities as an object",
             ))
         })?;
-    let capabilities: Arc<RawValue> = Arc::from(capabilities.to_owned());
-    let client_info = match fields.info {
-        None => None,
-        Some(info) => Some(serde_json::from_str::<Implementation>(info.get()).map_err(|_| {
-            invalid("Invalid params: io.modelcontextprotocol/clientInfo must be an Implementation (name and version)".to_owned())
-        })?),
-    };
+    let client = last.get(fields.info, capabilities).map_err(invalid)?;
     let log_level = match fields.log_level {
         None => None,
         Some(level) => Some(
@@ -279,12 +308,7 @@ fn envelope(text: &str) -> Result<EnvelopeFields<'_>, (String, bool)> {
         .or(envelope.uri)
         .or(envelope.task_id)
         .and_then(|t| serde_json::from_str::<Cow<'_, str>>(t.get()).ok());
-    let checked = Checked {
-        client_info,
-        capabilities,
-        log_level,
-    };
-    Ok(((version, checked), target))
+    Ok(((version, Checked { client, log_level }), target))
 }
 
 /// Whether `method` names a target that `Mcp-Name` must carry (H-7; the tasks extension adds
@@ -407,7 +431,8 @@ mod tests {
 
     #[test]
     fn every_rung_in_order() {
-        let refused = |r: &RpcRequest, h: &HeaderMap| check(r, h).unwrap_err().rung;
+        let refused =
+            |r: &RpcRequest, h: &HeaderMap| check(r, h, &LastClient::default()).unwrap_err().rung;
         // No _meta at all: the envelope rung, whatever the headers say.
         let bare = request(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#);
         assert_eq!(refused(&bare, &HeaderMap::new()), Rung::Envelope);
@@ -425,7 +450,7 @@ mod tests {
             ("mcp-protocol-version", "v999"),
             ("mcp-method", "tools/list"),
         ]);
-        let refusal = check(&v999, &h).unwrap_err();
+        let refusal = check(&v999, &h, &LastClient::default()).unwrap_err();
         assert_eq!(refusal.rung, Rung::Version);
         let data = refusal.error.data.unwrap();
         assert_eq!(data["supported"], serde_json::json!(["2026-07-28"]));
@@ -438,26 +463,46 @@ mod tests {
             ("mcp-protocol-version", "2026-07-28"),
             ("mcp-method", "ping"),
         ]);
-        let refusal = check(&ping, &h).unwrap_err();
+        let refusal = check(&ping, &h, &LastClient::default()).unwrap_err();
         assert_eq!(
             (refusal.rung.status(), refusal.rung.code()),
             (StatusCode::NOT_FOUND, -32601)
         );
-        assert!(check(&call("echo"), &ok_headers("echo")).is_ok());
+        assert!(check(&call("echo"), &ok_headers("echo"), &LastClient::default()).is_ok());
     }
 
     #[test]
     fn mcp_name_is_compared_after_trimming_and_decoding() {
-        assert!(check(&call("echo"), &ok_headers("  echo\t")).is_ok());
-        assert!(check(&call("Zürich"), &ok_headers("=?base64?WsO8cmljaA==?=")).is_ok());
+        assert!(
+            check(
+                &call("echo"),
+                &ok_headers("  echo\t"),
+                &LastClient::default()
+            )
+            .is_ok()
+        );
+        assert!(
+            check(
+                &call("Zürich"),
+                &ok_headers("=?base64?WsO8cmljaA==?="),
+                &LastClient::default()
+            )
+            .is_ok()
+        );
         assert_eq!(
-            check(&call("echo"), &ok_headers("Echo")).unwrap_err().rung,
+            check(&call("echo"), &ok_headers("Echo"), &LastClient::default())
+                .unwrap_err()
+                .rung,
             Rung::Headers
         );
         assert_eq!(
-            check(&call("echo"), &ok_headers("=?base64?ZWNobw?="))
-                .unwrap_err()
-                .rung,
+            check(
+                &call("echo"),
+                &ok_headers("=?base64?ZWNobw?="),
+                &LastClient::default()
+            )
+            .unwrap_err()
+            .rung,
             Rung::Headers
         );
         let missing = headers(&[
@@ -465,7 +510,9 @@ mod tests {
             ("mcp-method", "tools/call"),
         ]);
         assert_eq!(
-            check(&call("echo"), &missing).unwrap_err().rung,
+            check(&call("echo"), &missing, &LastClient::default())
+                .unwrap_err()
+                .rung,
             Rung::Headers
         );
     }
@@ -477,7 +524,12 @@ mod tests {
             ("mcp-method", "TOOLS/CALL"),
             ("mcp-name", "echo"),
         ]);
-        assert_eq!(check(&call("echo"), &h).unwrap_err().rung, Rung::Headers);
+        assert_eq!(
+            check(&call("echo"), &h, &LastClient::default())
+                .unwrap_err()
+                .rung,
+            Rung::Headers
+        );
     }
 
     #[test]
@@ -504,7 +556,7 @@ mod tests {
             let r = request(&format!(
                 r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{"_meta":{meta}}}}}"#
             ));
-            let refusal = check(&r, &HeaderMap::new()).unwrap_err();
+            let refusal = check(&r, &HeaderMap::new(), &LastClient::default()).unwrap_err();
             assert_eq!(refusal.rung, Rung::Envelope, "{meta}");
             assert_eq!(refusal.error.code, -32602);
         }

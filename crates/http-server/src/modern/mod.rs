@@ -35,9 +35,9 @@ use std::sync::Arc;
 
 use http::{HeaderMap, StatusCode};
 use mcp_http_core::peer::WeakPeer;
-use mcp_http_core::{ParamHeaders, Peer, SharedClient};
+use mcp_http_core::{ParamHeaders, Peer};
 use mcp_http_proto::jsonrpc::{Message, Parsed, Request as RpcRequest};
-use mcp_http_proto::{Implementation, ProtocolVersion, SubscriptionsListenRequestParams, method};
+use mcp_http_proto::{ProtocolVersion, SubscriptionsListenRequestParams, method};
 
 use crate::config::Eras;
 use crate::rejection::Rejection;
@@ -222,30 +222,26 @@ impl StreamableHttpService {
             Message::Notification(_) => return Ok(Served::Answered(status(StatusCode::ACCEPTED))),
             Message::Response(_) => return Err(Rejection::ModernResponse),
         };
-        let checked = match ladder::check(&request, &parts.headers) {
-            Ok(checked) => checked,
-            Err(refusal)
-                if !refusal.claimed
-                    && self.inner.config().eras.legacy()
-                    && !modern_header(&parts.headers)
-                    && !matches!(
-                        request.method.as_str(),
-                        method::SERVER_DISCOVER | method::SUBSCRIPTIONS_LISTEN
-                    ) =>
-            {
-                return Ok(Served::NotModern(Message::Request(request)));
-            }
-            Err(refusal) => return Err(Rejection::Modern(refusal)),
-        };
+        let checked =
+            match ladder::check(&request, &parts.headers, &self.inner.sessions.last_client) {
+                Ok(checked) => checked,
+                Err(refusal)
+                    if !refusal.claimed
+                        && self.inner.config().eras.legacy()
+                        && !modern_header(&parts.headers)
+                        && !matches!(
+                            request.method.as_str(),
+                            method::SERVER_DISCOVER | method::SUBSCRIPTIONS_LISTEN
+                        ) =>
+                {
+                    return Ok(Served::NotModern(Message::Request(request)));
+                }
+                Err(refusal) => return Err(Rejection::Modern(refusal)),
+            };
         // No session to bind, but the principal goes to the handler (a sealed requestState is
         // bound to it), from the hook when there is one.
         let mut extensions = self.handler_extensions(parts);
-        let client = SharedClient::from_raw(
-            checked
-                .client_info
-                .unwrap_or_else(|| Implementation::new("unknown", "0")),
-            Some(checked.capabilities),
-        );
+        let client = checked.client;
         if request.method == method::SUBSCRIPTIONS_LISTEN {
             return self.listen(request).map(Served::Answered);
         }

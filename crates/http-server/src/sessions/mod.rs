@@ -67,6 +67,8 @@ pub(crate) struct Sessions {
     pub(crate) shutting_down: AtomicBool,
     /// The open 2026-07-28 `subscriptions/listen` streams.
     pub(crate) listeners: Arc<crate::modern::listen::Listeners>,
+    /// The client the last 2026-07-28 request described.
+    pub(crate) last_client: crate::modern::ladder::LastClient,
     /// Messages for GET streams other instances hold: (instance, session, message), sent by
     /// [`Sessions::forward_get`] (routing runs under a lock and cannot await the bus).
     to_get: tokio::sync::mpsc::Sender<ForGet>,
@@ -103,6 +105,7 @@ impl Sessions {
             live: Arc::default(),
             shutting_down: AtomicBool::new(false),
             listeners: Arc::default(),
+            last_client: Default::default(),
             to_get,
             to_get_rx: Mutex::new(Some(to_get_rx)),
         }
