@@ -22,6 +22,7 @@ pub mod peer;
 mod request_name;
 pub mod request_state;
 pub mod sync;
+pub mod tool_call;
 pub mod transport;
 
 pub use context::{Extensions, Principal, RequestContext};
@@ -34,6 +35,7 @@ pub use param_headers::ParamHeaders;
 pub use peer::{Handler, Peer, PeerConfig};
 pub use request_state::{RequestStateKeys, RequestStates, UsedStates};
 pub use tokio_util::sync::CancellationToken;
+pub use tool_call::ToolCallView;
 pub use transport::{
     MessageSink, MessageStream, ModernRequest, Outbound, OutboundKind, Sending, Transport,
     TransportError, TransportErrorKind,

@@ -67,7 +67,16 @@ pub(crate) async fn call_tool(
     ctx: RequestContext,
 ) -> Result<Box<RawValue>, ErrorObject> {
     let inner = &server.inner;
-    let params = call_params(request)?;
+    // The transport may have read the params already (2026-07-28 over HTTP): one parse.
+    let params = match ctx.extensions().get::<mcp_http_core::ToolCallView>() {
+        Some(view) => CallParams {
+            name: std::borrow::Cow::Borrowed(&view.name),
+            arguments: view.arguments.as_deref(),
+            meta: None,
+            _task: None,
+        },
+        None => call_params(request)?,
+    };
     // Only the function is cloned: the tool's description and schema stay put.
     let found = read(&inner.tools).get(params.name.as_ref()).map(|t| {
         let tasks = (t.task_support, t.input_before_task);

@@ -144,10 +144,14 @@ impl Modern {
                 ]
                 .map(memchr::memmem::Finder::new)
             });
-        let [meta, result_type, ttl, info] =
-            [0, 1, 2, 3].map(|i| MEMBERS[i].find(text.as_bytes()).is_some());
-        if result_type && info && (ttl || hint.is_none()) {
+        let has = |i: usize| MEMBERS[i].find(text.as_bytes()).is_some();
+        let result_type = has(1);
+        if result_type && hint.is_none() && has(3) {
             // Completed where it was built (a typed tools/call result, complete_call).
+            return result;
+        }
+        let (meta, ttl) = (has(0), has(2));
+        if result_type && has(3) && ttl {
             return result;
         }
         let simple = text.starts_with('{') && !meta && !result_type && !ttl;

@@ -81,10 +81,16 @@ async fn dispatch_modern(
         return Ok(modern.complete("", result));
     }
     // CA-1: the answer to a retried input-required request is never cacheable.
-    let retry = request.params.as_deref().is_some_and(|p| {
-        let p = p.get();
-        p.contains("\"inputResponses\"") || p.contains("\"requestState\"")
-    });
+    static RETRY: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
+        std::sync::LazyLock::new(|| {
+            [b"\"inputResponses\"".as_slice(), b"\"requestState\""].map(memchr::memmem::Finder::new)
+        });
+    let cacheable_method = crate::modern::CACHEABLE.contains(&request.method.as_str());
+    let retry = cacheable_method
+        && request
+            .params
+            .as_deref()
+            .is_some_and(|p| RETRY.iter().any(|m| m.find(p.get().as_bytes()).is_some()));
     let cacheable = crate::modern::CACHEABLE
         .iter()
         .find(|m| **m == request.method && !retry)

@@ -75,7 +75,12 @@ impl Retry {
         let Some(text) = params.map(RawValue::get) else {
             return Ok(None);
         };
-        if !text.contains("inputResponses") && !text.contains("requestState") {
+        // Searchers built once: making one costs more than searching a request's params.
+        static MEMBERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
+            std::sync::LazyLock::new(|| {
+                [b"inputResponses".as_slice(), b"requestState"].map(memchr::memmem::Finder::new)
+            });
+        if MEMBERS.iter().all(|m| m.find(text.as_bytes()).is_none()) {
             return Ok(None);
         }
         let retry: Retry = serde_json::from_str(text).map_err(|_| {

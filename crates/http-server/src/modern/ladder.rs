@@ -88,6 +88,8 @@ pub(crate) struct Checked {
     /// The client as its `_meta` describes it (info and capabilities).
     pub(crate) client: SharedClient,
     pub(crate) log_level: Option<LoggingLevel>,
+    /// A `tools/call`'s name and arguments, read in the same pass (handed to the role).
+    pub(crate) tool_call: Option<mcp_http_core::ToolCallView>,
 }
 
 /// The last client a modern request described, kept with the text it was read from: a client
@@ -141,6 +143,8 @@ struct Envelope<'a> {
     uri: Option<&'a RawValue>,
     #[serde(rename = "taskId", borrow, default)]
     task_id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -308,7 +312,30 @@ fn envelope<'t>(text: &'t str, last: &LastClient) -> Result<EnvelopeFields<'t>, 
         .or(envelope.uri)
         .or(envelope.task_id)
         .and_then(|t| serde_json::from_str::<Cow<'_, str>>(t.get()).ok());
-    Ok(((version, Checked { client, log_level }), target))
+    // A name and object arguments the role can take as they are; anything else it reads (and
+    // refuses) itself.
+    let tool_call = match (&target, envelope.arguments) {
+        (Some(name), arguments)
+            if envelope.name.is_some() && arguments.is_none_or(|a| a.get().starts_with('{')) =>
+        {
+            Some(mcp_http_core::ToolCallView {
+                name: name.as_ref().into(),
+                arguments: arguments.map(ToOwned::to_owned),
+            })
+        }
+        _ => None,
+    };
+    Ok((
+        (
+            version,
+            Checked {
+                client,
+                log_level,
+                tool_call,
+            },
+        ),
+        target,
+    ))
 }
 
 /// Whether `method` names a target that `Mcp-Name` must carry (H-7; the tasks extension adds

@@ -267,6 +267,9 @@ impl StreamableHttpService {
         }
         if request.method == method::TOOLS_CALL {
             extensions.insert(param_headers(&parts.headers));
+            if let Some(view) = checked.tool_call {
+                extensions.insert(view);
+            }
         }
         let cancel = CancelOnClose(peer.downgrade());
         let mut response = self
