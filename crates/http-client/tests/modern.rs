@@ -187,6 +187,16 @@ async fn scripted() -> (String, Arc<Mock>) {
     (url, mock)
 }
 
+/// The scripted server and a client connected to it with [`builder`].
+async fn connected() -> (String, Arc<Mock>, Client) {
+    let (url, mock) = scripted().await;
+    let client = builder()
+        .connect(StreamableHttpClient::new(&url).unwrap())
+        .await
+        .unwrap();
+    (url, mock, client)
+}
+
 fn builder() -> mcp_http_client::ClientBuilder {
     Client::builder("modern-test", "1").elicitation(|_params, _ctx| async {
         Ok(ElicitResult::accept(
@@ -201,11 +211,7 @@ fn builder() -> mcp_http_client::ClientBuilder {
 #[tokio::test]
 async fn a_modern_server_is_found_and_called_without_a_session() {
     within(async {
-        let (url, mock) = scripted().await;
-        let client = builder()
-            .connect(StreamableHttpClient::new(&url).unwrap())
-            .await
-            .unwrap();
+        let (_, mock, client) = connected().await;
         assert_eq!(client.era(), Era::Modern);
         assert_eq!(client.server_info().unwrap().name, "scripted");
         let result = client.call_tool("other", json!({})).await.unwrap();
@@ -270,11 +276,7 @@ async fn a_log_callback_asks_for_logs_and_set_logging_level_changes_the_level() 
 #[tokio::test]
 async fn an_input_required_result_is_answered_and_retried() {
     within(async {
-        let (url, mock) = scripted().await;
-        let client = builder()
-            .connect(StreamableHttpClient::new(&url).unwrap())
-            .await
-            .unwrap();
+        let (_, mock, client) = connected().await;
         let result = client
             .call_tool("greet", json!({"region": "Zürich"}))
             .await
@@ -306,11 +308,7 @@ async fn an_input_required_result_is_answered_and_retried() {
 #[tokio::test]
 async fn tools_with_invalid_header_annotations_are_dropped() {
     within(async {
-        let (url, _mock) = scripted().await;
-        let client = builder()
-            .connect(StreamableHttpClient::new(&url).unwrap())
-            .await
-            .unwrap();
+        let (_, _mock, client) = connected().await;
         let names: Vec<String> = client
             .list_all_tools()
             .await
@@ -326,11 +324,7 @@ async fn tools_with_invalid_header_annotations_are_dropped() {
 #[tokio::test]
 async fn a_header_mismatch_lists_the_tools_again_and_retries_once() {
     within(async {
-        let (url, mock) = scripted().await;
-        let client = builder()
-            .connect(StreamableHttpClient::new(&url).unwrap())
-            .await
-            .unwrap();
+        let (_, mock, client) = connected().await;
         client.list_all_tools().await.unwrap();
         let result = client.call_tool("fussy", json!({})).await.unwrap();
         assert_eq!(text(&result), "fussy");
@@ -358,11 +352,7 @@ async fn a_header_mismatch_lists_the_tools_again_and_retries_once() {
 #[tokio::test]
 async fn input_rounds_are_bounded() {
     within(async {
-        let (url, mock) = scripted().await;
-        let client = builder()
-            .connect(StreamableHttpClient::new(&url).unwrap())
-            .await
-            .unwrap();
+        let (_, mock, client) = connected().await;
         let error = client.call_tool("needy", json!({})).await.unwrap_err();
         assert!(
             matches!(&error, RequestError::InvalidResponse(m) if m.contains("8 rounds")),
@@ -381,11 +371,7 @@ async fn input_rounds_are_bounded() {
 #[tokio::test]
 async fn an_unknown_result_type_is_an_error() {
     within(async {
-        let (url, _mock) = scripted().await;
-        let client = builder()
-            .connect(StreamableHttpClient::new(&url).unwrap())
-            .await
-            .unwrap();
+        let (_, _mock, client) = connected().await;
         let error = client.call_tool("weird", json!({})).await.unwrap_err();
         assert!(
             matches!(&error, RequestError::InvalidResponse(m) if m.contains("future_kind")),
@@ -398,11 +384,7 @@ async fn an_unknown_result_type_is_an_error() {
 #[tokio::test]
 async fn a_timeout_closes_the_stream_and_sends_no_cancellation() {
     within(async {
-        let (url, mock) = scripted().await;
-        let client = builder()
-            .connect(StreamableHttpClient::new(&url).unwrap())
-            .await
-            .unwrap();
+        let (_, mock, client) = connected().await;
         let options = RequestOptions::default().timeout(Duration::from_millis(300));
         let outcome: Result<Value, _> = client
             .request(
@@ -428,11 +410,7 @@ async fn a_timeout_closes_the_stream_and_sends_no_cancellation() {
 #[tokio::test]
 async fn listen_yields_the_acknowledgement_then_the_notifications() {
     within(async {
-        let (url, mock) = scripted().await;
-        let client = builder()
-            .connect(StreamableHttpClient::new(&url).unwrap())
-            .await
-            .unwrap();
+        let (_, mock, client) = connected().await;
         let filter = SubscriptionFilter::default().with_tools_list_changed(true);
         let events: Vec<_> = client.listen(filter).unwrap().collect().await;
         assert_eq!(events.len(), 2, "{events:?}");
