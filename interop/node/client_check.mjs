@@ -11,6 +11,7 @@
 // createRequire (the SDK's CommonJS build). The TS SDK 1.32 always uses the initialize handshake
 // (newest version 2025-11-25; it has no 2026-07-28 probe).
 import { createRequire } from 'node:module';
+import { assert, checker, textOf } from './checks.mjs';
 
 const require = createRequire(import.meta.url);
 let sdk;
@@ -49,29 +50,7 @@ const overall = setTimeout(() => {
 }, timeoutS * 12 * 1000);
 overall.unref();
 
-const results = [];
-function record(name, ok, detail) {
-  results.push({ name, ok });
-  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: ${detail}`);
-  return ok;
-}
-async function check(name, fn) {
-  let timer;
-  try {
-    const timeout = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutS} s`)), timeoutS * 1000);
-    });
-    return record(name, true, await Promise.race([fn(), timeout]));
-  } catch (e) {
-    return record(name, false, e && e.message ? `${e.name || 'Error'}: ${e.message}` : String(e));
-  } finally {
-    clearTimeout(timer);
-  }
-}
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-const textOf = (r) => (r.content || []).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
+const { results, record, check } = checker(timeoutS);
 
 // Every HTTP request the transport makes, to see GET + Last-Event-ID resumptions.
 const httpLog = [];

@@ -26,6 +26,7 @@
 // Exits 0 only if every check passed; a check that cannot run is a FAIL with its reason. The SDK
 // is loaded with createRequire from $TS2_MODULES (ESM `import` ignores NODE_PATH).
 import { createRequire } from 'node:module';
+import { assert, checker, textOf } from './checks.mjs';
 
 const args = process.argv.slice(2);
 const url = args.find((a) => !a.startsWith('--') && !/^\d+(\.\d+)?$/.test(a));
@@ -57,29 +58,7 @@ const overall = setTimeout(() => {
 }, timeoutS * 10 * 1000);
 overall.unref();
 
-const results = [];
-function record(name, ok, detail) {
-  results.push({ name, ok });
-  console.log(`${ok ? 'PASS' : 'FAIL'} ${name}: ${detail}`);
-  return ok;
-}
-async function check(name, fn) {
-  let timer;
-  try {
-    const timeout = new Promise((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${timeoutS} s`)), timeoutS * 1000);
-    });
-    return record(name, true, await Promise.race([fn(), timeout]));
-  } catch (e) {
-    return record(name, false, e && e.message ? `${e.name || 'Error'}: ${e.message}` : String(e));
-  } finally {
-    clearTimeout(timer);
-  }
-}
-function assert(cond, msg) {
-  if (!cond) throw new Error(msg);
-}
-const textOf = (r) => (r.content || []).filter((c) => c.type === 'text').map((c) => c.text).join('\n');
+const { results, record, check } = checker(timeoutS);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // Every POST body the transport sends (parsed), and every response's session header.

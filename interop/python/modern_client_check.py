@@ -34,7 +34,7 @@ import contextlib
 import json
 import sys
 import time
-from collections.abc import Awaitable, Callable
+
 from typing import Any
 
 import httpx2
@@ -43,43 +43,11 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.client.subscriptions import ToolsListChanged
 
+from checks import Checker, describe, text_of
+
 MODERN = "2026-07-28"
 SAMPLED_TEXT = "hello from the python client"
 ELICITED_NAME = "Py modern"
-
-
-class Checker:
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self.results: list[tuple[str, bool, str]] = []
-
-    def record(self, name: str, ok: bool, detail: str) -> bool:
-        self.results.append((name, ok, detail))
-        print(f"{'PASS' if ok else 'FAIL'} {name}: {detail}", flush=True)
-        return ok
-
-    async def run(self, name: str, fn: Callable[[], Awaitable[str]]) -> bool:
-        """Runs one check; it passes when fn returns a detail string, fails on any exception."""
-        try:
-            async with asyncio.timeout(self.timeout):
-                detail = await fn()
-        except AssertionError as e:
-            return self.record(name, False, str(e) or "assertion failed")
-        except TimeoutError:
-            return self.record(name, False, f"timed out after {self.timeout:.0f} s")
-        except Exception as e:  # noqa: BLE001 (any error fails the check, with its reason)
-            return self.record(name, False, describe(e))
-        return self.record(name, True, detail)
-
-
-def describe(e: BaseException) -> str:
-    if isinstance(e, BaseExceptionGroup):
-        return "; ".join(describe(x) for x in e.exceptions)
-    return f"{type(e).__name__}: {e}"
-
-
-def text_of(result: types.CallToolResult) -> str:
-    return "\n".join(c.text for c in result.content if isinstance(c, types.TextContent))
 
 
 async def main_async(args: argparse.Namespace) -> int:
