@@ -4,7 +4,8 @@
 #     2025-11-25): default (adaptive), --response sse, --stateless, --response json;
 #     no failure and no warning, except the baseline conformance/stateless.yml explains;
 #   - the official conformance suite's 2026-07-28 server scenarios (scripts/modern-conformance.sh:
-#     0.2.0-alpha.12 --requirements 2026-07-28, the 37 scored scenarios and the 3 pending ones),
+#     0.2.0-alpha.12 --requirements 2026-07-28, the 37 scored scenarios, the 3 pending ones and
+#     the 10 tasks-* scenarios of the tasks extension),
 #     default (adaptive), --response sse and --stateless: 0 failed, 0 warnings. Not --response
 #     json: JSON answers drop a request's notifications, so tools-call-with-progress cannot pass
 #     there by design;
@@ -79,7 +80,8 @@ for mode in "adaptive" "sse:--response sse" "stateless:--stateless" "json:--resp
     # script from installing anything, and it wants a localhost URL (dns-rebinding-protection).
     echo "== modern conformance (2026-07-28): $label"
     run "modern conformance $label" env CONF2="$CONF2" MODERN_PEERS="$PEERS" \
-      scripts/modern-conformance.sh "${URL/127.0.0.1/localhost}" -o "$LOGS/modern-conformance-$label"
+      scripts/modern-conformance.sh "${URL/127.0.0.1/localhost}" --with-tasks \
+      -o "$LOGS/modern-conformance-$label"
     echo "== interop clients: $label"
     run "interop clients $label" scripts/interop-clients.sh "$URL" --expect-auto-version 2026-07-28 --modern
   fi
