@@ -35,22 +35,6 @@ fn body(id: i64, method: &str, mut params: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params})
 }
 
-/// The headers a modern client sends for `body` (H-7).
-fn headers_for(body: &Value) -> Vec<(&'static str, String)> {
-    let method = body["method"].as_str().unwrap_or_default().to_owned();
-    let mut headers = vec![
-        ("mcp-protocol-version", V.to_owned()),
-        ("mcp-method", method),
-    ];
-    let target = body["params"]["name"]
-        .as_str()
-        .or(body["params"]["uri"].as_str());
-    if let Some(target) = target {
-        headers.push(("mcp-name", target.to_owned()));
-    }
-    headers
-}
-
 async fn send(
     http: &reqwest::Client,
     url: &str,
@@ -70,22 +54,7 @@ async fn send(
 /// Sends a well-formed modern request and returns the status and the JSON-RPC answer (read
 /// from JSON or from the SSE stream).
 async fn modern(http: &reqwest::Client, url: &str, body: &Value) -> (u16, Value) {
-    answer(send(http, url, body, &headers_for(body)).await).await
-}
-
-async fn answer(response: reqwest::Response) -> (u16, Value) {
-    let status = response.status().as_u16();
-    let sse = response.headers()["content-type"] == "text/event-stream";
-    let text = response.text().await.unwrap();
-    let value = if sse {
-        mcp_http_test_support::sse::body_messages(&text)
-            .into_iter()
-            .find(|m| m.get("id").is_some())
-            .unwrap_or(Value::Null)
-    } else {
-        serde_json::from_str(&text).unwrap_or(Value::Null)
-    };
-    (status, value)
+    read_answer(send(http, url, body, &modern_headers(body)).await).await
 }
 
 fn code(answer: &Value) -> Option<i64> {
@@ -111,7 +80,7 @@ async fn every_rung_of_the_ladder_has_its_status_and_code() {
         if let Some(m) = bad_meta {
             b["params"]["_meta"] = m;
         }
-        let (status, a) = answer(send(&http, url, &b, &headers_for(&b)).await).await;
+        let (status, a) = read_answer(send(&http, url, &b, &modern_headers(&b)).await).await;
         assert_eq!(
             (status, code(&a), a["id"].as_i64()),
             (400, Some(-32602), Some(2)),
@@ -131,27 +100,27 @@ async fn every_rung_of_the_ladder_has_its_status_and_code() {
             ("mcp-method", "TOOLS/LIST".to_owned()),
         ],
     ] {
-        let (status, a) = answer(send(&http, url, &list, &headers).await).await;
+        let (status, a) = read_answer(send(&http, url, &list, &headers).await).await;
         assert_eq!((status, code(&a)), (400, Some(-32020)), "{headers:?}: {a}");
     }
     // A body naming an unknown version behind a 2026-07-28 header: the headers rung first.
     let mut v999 = list.clone();
     v999["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!("v999");
-    let (status, a) = answer(send(&http, url, &v999, &headers_for(&list)).await).await;
+    let (status, a) = read_answer(send(&http, url, &v999, &modern_headers(&list)).await).await;
     assert_eq!((status, code(&a)), (400, Some(-32020)), "{a}");
     // Version (M-6): the data names what is supported and echoes what was asked.
-    let mut headers = headers_for(&list);
+    let mut headers = modern_headers(&list);
     headers[0].1 = "v999".into();
-    let (status, a) = answer(send(&http, url, &v999, &headers).await).await;
+    let (status, a) = read_answer(send(&http, url, &v999, &headers).await).await;
     assert_eq!((status, code(&a)), (400, Some(-32022)), "{a}");
     assert_eq!(a["error"]["data"]["supported"], json!([V]));
     assert_eq!(a["error"]["data"]["requested"], "v999");
     // A full envelope naming a legacy version is not a way into a session.
     let mut old = list.clone();
     old["params"]["_meta"]["io.modelcontextprotocol/protocolVersion"] = json!("2025-11-25");
-    let mut headers = headers_for(&list);
+    let mut headers = modern_headers(&list);
     headers[0].1 = "2025-11-25".into();
-    let (status, a) = answer(send(&http, url, &old, &headers).await).await;
+    let (status, a) = read_answer(send(&http, url, &old, &headers).await).await;
     assert_eq!((status, code(&a)), (400, Some(-32022)), "{a}");
     // Method (H-11): removed and unknown methods are 404 -32601, with the request's id.
     for method in [
@@ -187,14 +156,14 @@ async fn a_modern_request_never_touches_a_legacy_session() {
         json!({"name": "echo", "arguments": {"message": "hi"}}),
     );
     for session_id in [sid.as_str(), "stale-or-made-up"] {
-        let mut headers = headers_for(&call);
+        let mut headers = modern_headers(&call);
         headers.push(("mcp-session-id", session_id.to_owned()));
         let response = send(&http, url, &call, &headers).await;
         assert!(
             response.headers().get("mcp-session-id").is_none(),
             "no session minted or echoed"
         );
-        let (status, a) = answer(response).await;
+        let (status, a) = read_answer(response).await;
         assert_eq!(status, 200, "{a}");
         assert_eq!(a["result"]["content"][0]["text"], "hi");
     }
@@ -227,20 +196,21 @@ async fn messages_that_are_not_modern_requests() {
     }
     // Clients send no responses in 2026-07-28 (M-9).
     let response = json!({"jsonrpc": "2.0", "id": "s1", "result": {}});
-    let (status, a) = answer(send(&http, url, &response, &modern_header).await).await;
+    let (status, a) = read_answer(send(&http, url, &response, &modern_header).await).await;
     assert_eq!((status, code(&a)), (400, Some(-32600)));
     // No batches with modern elements.
     let batch =
         json!([body(1, "tools/list", json!({})), {"jsonrpc": "2.0", "id": 2, "method": "ping"}]);
-    let (status, a) = answer(send(&http, url, &batch, &[]).await).await;
+    let (status, a) = read_answer(send(&http, url, &batch, &[]).await).await;
     assert_eq!((status, code(&a)), (400, Some(-32600)));
     // A modern body without the header is refused on the headers rung.
-    let (status, a) = answer(send(&http, url, &body(1, "tools/list", json!({})), &[]).await).await;
+    let (status, a) =
+        read_answer(send(&http, url, &body(1, "tools/list", json!({})), &[]).await).await;
     assert_eq!((status, code(&a)), (400, Some(-32020)));
     // `initialize` under a 2026-07-28 header has no envelope; T-47 still lets any other
     // header value through to a legacy session.
     let init = init_body("2025-11-25");
-    let (status, a) = answer(send(&http, url, &init, &modern_header).await).await;
+    let (status, a) = read_answer(send(&http, url, &init, &modern_header).await).await;
     assert_eq!((status, code(&a)), (400, Some(-32602)));
     let garbage = vec![("mcp-protocol-version", "garbage".to_owned())];
     assert_eq!(send(&http, url, &init, &garbage).await.status(), 200);
@@ -254,7 +224,7 @@ async fn messages_that_are_not_modern_requests() {
         &support::call(9, "echo", json!({"message": key})),
     )
     .await;
-    let (status, a) = answer(r).await;
+    let (status, a) = read_answer(r).await;
     assert_eq!(
         (status, a["result"]["content"][0]["text"].as_str()),
         (200, Some(key)),
@@ -355,16 +325,16 @@ async fn log_messages_only_at_the_level_the_request_names() {
         json!({"name": "test_logging_tool", "arguments": {}}),
     );
     // No logLevel: no notifications/message at all (LGm-1), so a plain JSON answer.
-    let response = send(&http, url, &call, &headers_for(&call)).await;
+    let response = send(&http, url, &call, &modern_headers(&call)).await;
     assert_eq!(response.headers()["content-type"], "application/json");
     assert_eq!(
-        answer(response).await.1["result"]["content"][0]["text"],
+        read_answer(response).await.1["result"]["content"][0]["text"],
         "logged"
     );
     // With one: the messages at or above it, on this request's stream.
     let mut with_level = call.clone();
     with_level["params"]["_meta"]["io.modelcontextprotocol/logLevel"] = json!("info");
-    let response = send(&http, url, &with_level, &headers_for(&with_level)).await;
+    let response = send(&http, url, &with_level, &modern_headers(&with_level)).await;
     let text = response.text().await.unwrap();
     let messages = mcp_http_test_support::sse::body_messages(&text);
     let levels: Vec<_> = messages
@@ -374,7 +344,7 @@ async fn log_messages_only_at_the_level_the_request_names() {
         .collect();
     assert_eq!(levels, ["info", "warning"]);
     // Nothing is taken from the earlier request on the same connection (M-5).
-    let response = send(&http, url, &call, &headers_for(&call)).await;
+    let response = send(&http, url, &call, &modern_headers(&call)).await;
     assert_eq!(response.headers()["content-type"], "application/json");
 }
 
@@ -400,14 +370,14 @@ async fn mcp_param_headers_mirror_the_annotated_arguments() {
         json!({"name": "test_x_mcp_header", "arguments": {"region": "Zürich"}}),
     );
     let with = |value: Option<&str>| {
-        let mut headers = headers_for(&call);
+        let mut headers = modern_headers(&call);
         if let Some(v) = value {
             headers.push(("mcp-param-region", v.to_owned()));
         }
         headers
     };
     let (status, a) =
-        answer(send(&http, url, &call, &with(Some("=?base64?WsO8cmljaA==?="))).await).await;
+        read_answer(send(&http, url, &call, &with(Some("=?base64?WsO8cmljaA==?="))).await).await;
     assert_eq!(status, 200, "{a}");
     assert!(
         a["result"]["content"][0]["text"]
@@ -421,7 +391,7 @@ async fn mcp_param_headers_mirror_the_annotated_arguments() {
         Some("=?base64?WsO8cmljaA?="),
         Some("=?base64?!!!?="),
     ] {
-        let (status, a) = answer(send(&http, url, &call, &with(bad)).await).await;
+        let (status, a) = read_answer(send(&http, url, &call, &with(bad)).await).await;
         assert_eq!((status, code(&a)), (400, Some(-32020)), "{bad:?}: {a}");
     }
 }
@@ -437,10 +407,17 @@ async fn listen_streams_get_only_what_they_asked_for() {
         json!({"toolsListChanged": true, "resourcesListChanged": true}),
     );
     let mut tools =
-        SseReader::new(send(&http, url, &tools_listen, &headers_for(&tools_listen)).await);
+        SseReader::new(send(&http, url, &tools_listen, &modern_headers(&tools_listen)).await);
     let prompts_listen = listen(8, json!({"promptsListChanged": true}));
-    let mut prompts =
-        SseReader::new(send(&http, url, &prompts_listen, &headers_for(&prompts_listen)).await);
+    let mut prompts = SseReader::new(
+        send(
+            &http,
+            url,
+            &prompts_listen,
+            &modern_headers(&prompts_listen),
+        )
+        .await,
+    );
     // The acknowledgement comes first, with the honoured filter and the subscription id.
     let ack = tools.next().await.unwrap().json().unwrap();
     assert_eq!(ack["method"], "notifications/subscriptions/acknowledged");
@@ -528,7 +505,7 @@ async fn closing_the_stream_cancels_the_request() {
     let (http, url) = (client(), server.url.as_str());
     let mut call = body(1, "tools/call", json!({"name": "wait", "arguments": {}}));
     call["params"]["_meta"]["progressToken"] = json!("p");
-    let mut stream = SseReader::new(send(&http, url, &call, &headers_for(&call)).await);
+    let mut stream = SseReader::new(send(&http, url, &call, &modern_headers(&call)).await);
     let progress = stream.next().await.unwrap().json().unwrap();
     assert_eq!(progress["method"], "notifications/progress");
     assert!(
@@ -588,7 +565,7 @@ async fn the_builtin_server_counts_runs_cancelled_by_a_closed_stream() {
         "tools/call",
         json!({"name": "long_running_operation", "arguments": {"duration": 10, "steps": 10}}),
     );
-    let response = send(&http, url, &slow, &headers_for(&slow)).await;
+    let response = send(&http, url, &slow, &modern_headers(&slow)).await;
     assert_eq!(response.status(), 200);
     let mut seen = Value::Null;
     for _ in 0..100 {
@@ -619,7 +596,7 @@ async fn the_era_setting() {
     let server = start(HttpConfig::default().eras(Eras::Modern)).await;
     let (http, url) = (client(), server.url.as_str());
     // H-12: an initialize hears which versions are served.
-    let (status, a) = answer(post(&http, url, None, &init_body("2025-11-25")).await).await;
+    let (status, a) = read_answer(post(&http, url, None, &init_body("2025-11-25")).await).await;
     assert_eq!((status, code(&a)), (400, Some(-32022)), "{a}");
     assert_eq!(a["error"]["data"]["supported"], json!([V]));
     let r = http
@@ -646,13 +623,13 @@ async fn in_sse_mode_errors_keep_their_status_and_results_stream() {
         "tools/call",
         json!({"name": "test_x_mcp_header", "arguments": {"region": "eu"}}),
     );
-    let response = send(&http, url, &call, &headers_for(&call)).await;
+    let response = send(&http, url, &call, &modern_headers(&call)).await;
     assert_eq!(response.headers()["content-type"], "application/json");
-    let (status, a) = answer(response).await;
+    let (status, a) = read_answer(response).await;
     assert_eq!((status, code(&a)), (400, Some(-32020)), "{a}");
     // A result is a stream of one event, without an event id (H-6).
     let list = body(3, "tools/list", json!({}));
-    let response = send(&http, url, &list, &headers_for(&list)).await;
+    let response = send(&http, url, &list, &modern_headers(&list)).await;
     let mut events = SseReader::new(response);
     let event = events.next().await.unwrap();
     assert!(event.id.is_none());
@@ -737,7 +714,7 @@ async fn bad_headers_and_states_are_clear_errors_and_the_server_keeps_serving() 
         .send()
         .await
         .unwrap();
-    let (status, a) = answer(response).await;
+    let (status, a) = read_answer(response).await;
     assert_eq!((status, code(&a)), (400, Some(-32020)), "{a}");
     // A requestState that is garbage, huge, or of the wrong JSON type: -32602, no detail.
     let tool = "test_input_required_result_elicitation";

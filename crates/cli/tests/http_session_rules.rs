@@ -15,17 +15,7 @@ use support::*;
 
 #[tokio::test]
 async fn a_session_answers_404_to_another_principal() {
-    let principal = |parts: &http::request::Parts| {
-        parts
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .map(mcp_http_server_http::Principal::new)
-    };
-    let service = StreamableHttpService::builder(mcp_http::builtin::server())
-        .principal(principal)
-        .build();
-    let server = start_service(service).await;
+    let server = start_with_authorization_principal().await;
     let (http, url) = (client(), server.url.as_str());
     let r = http
         .post(url)

@@ -9,7 +9,6 @@ mod support;
 
 use std::time::Duration;
 
-use mcp_http_server_http::StreamableHttpService;
 use serde_json::{Value, json};
 use support::*;
 
@@ -47,36 +46,19 @@ impl Client {
             "io.modelcontextprotocol/clientCapabilities": caps,
             "io.modelcontextprotocol/clientInfo": {"name": "test", "version": "1"},
         });
-        let target = params["name"]
-            .as_str()
-            .or(params["taskId"].as_str())
-            .map(str::to_owned);
         let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
         let mut request = self
             .http
             .post(&self.url)
             .header("accept", ACCEPT)
-            .header("content-type", "application/json")
-            .header("mcp-protocol-version", V)
-            .header("mcp-method", method);
-        if let Some(target) = target {
-            request = request.header("mcp-name", target);
+            .header("content-type", "application/json");
+        for (name, value) in modern_headers(&body) {
+            request = request.header(name, value);
         }
         if let Some(who) = self.who {
             request = request.header("authorization", who);
         }
-        let response = request.body(body.to_string()).send().await.unwrap();
-        let status = response.status().as_u16();
-        let sse = response.headers()["content-type"] == "text/event-stream";
-        let text = response.text().await.unwrap();
-        let value = match sse {
-            true => mcp_http_test_support::sse::body_messages(&text)
-                .into_iter()
-                .find(|m| m.get("id").is_some())
-                .unwrap_or(Value::Null),
-            false => serde_json::from_str(&text).unwrap_or(Value::Null),
-        };
-        (status, value)
+        read_answer(request.body(body.to_string()).send().await.unwrap()).await
     }
 
     /// The result of a request that must succeed.
@@ -109,28 +91,13 @@ impl Client {
     }
 }
 
-/// The built-in server behind one service whose principal is the `Authorization` header.
-async fn serve() -> TestServer {
-    let principal = |parts: &http::request::Parts| {
-        parts
-            .headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .map(mcp_http_server_http::Principal::new)
-    };
-    let service = StreamableHttpService::builder(mcp_http::builtin::server())
-        .principal(principal)
-        .build();
-    start_service(service).await
-}
-
 fn code(answer: &Value) -> Option<i64> {
     answer["error"]["code"].as_i64()
 }
 
 #[tokio::test]
 async fn a_task_is_created_then_polled_until_its_result_is_inlined() {
-    let server = serve().await;
+    let server = start_with_authorization_principal().await;
     let c = Client::new(&server, None, true);
     // TK-1: offered under capabilities.extensions, and listed per tool.
     let discover = c.ok("server/discover", json!({})).await;
@@ -192,7 +159,7 @@ async fn a_task_is_created_then_polled_until_its_result_is_inlined() {
 
 #[tokio::test]
 async fn a_tool_error_completes_and_a_protocol_error_fails() {
-    let server = serve().await;
+    let server = start_with_authorization_principal().await;
     let c = Client::new(&server, None, true);
     let id = c.call("failing_job", json!({})).await["taskId"]
         .as_str()
@@ -215,7 +182,7 @@ async fn a_tool_error_completes_and_a_protocol_error_fails() {
 
 #[tokio::test]
 async fn cancel_is_an_idempotent_empty_ack_and_unknown_ids_are_invalid_params() {
-    let server = serve().await;
+    let server = start_with_authorization_principal().await;
     let c = Client::new(&server, None, true);
     let id = c.call("slow_compute", json!({"seconds": 60})).await["taskId"]
         .as_str()
@@ -249,7 +216,7 @@ async fn cancel_is_an_idempotent_empty_ack_and_unknown_ids_are_invalid_params() 
 
 #[tokio::test]
 async fn without_the_extension_calls_are_sync_and_task_methods_are_refused() {
-    let server = serve().await;
+    let server = start_with_authorization_principal().await;
     let c = Client::new(&server, None, false);
     let sync = c.call("slow_compute", json!({"seconds": 0})).await;
     assert_eq!(sync["resultType"], "complete");
@@ -295,7 +262,7 @@ async fn without_the_extension_calls_are_sync_and_task_methods_are_refused() {
 
 #[tokio::test]
 async fn a_task_waits_for_input_takes_partial_answers_and_resumes() {
-    let server = serve().await;
+    let server = start_with_authorization_principal().await;
     let c = Client::new(&server, None, true);
     let id = c.call("multi_input", json!({})).await["taskId"]
         .as_str()
@@ -340,7 +307,7 @@ async fn a_task_waits_for_input_takes_partial_answers_and_resumes() {
 
 #[tokio::test]
 async fn input_gathered_before_the_task_reaches_the_task() {
-    let server = serve().await;
+    let server = start_with_authorization_principal().await;
     let c = Client::new(&server, None, true);
     // TK-6: round 1 is an input-required result, no task yet.
     let first = c.call("test_tool_with_task", json!({})).await;
@@ -365,7 +332,7 @@ async fn input_gathered_before_the_task_reaches_the_task() {
 
 #[tokio::test]
 async fn another_principal_cannot_see_a_task() {
-    let server = serve().await;
+    let server = start_with_authorization_principal().await;
     let alice = Client::new(&server, Some("Bearer alice"), true);
     let bob = Client::new(&server, Some("Bearer bob"), true);
     let id = alice.call("slow_compute", json!({"seconds": 60})).await["taskId"]

@@ -111,6 +111,58 @@ pub fn call_with_progress(id: i64, tool: &str, arguments: Value) -> Value {
            "params": {"name": tool, "arguments": arguments, "_meta": {"progressToken": id}}})
 }
 
+/// The headers a 2026-07-28 client sends for the JSON-RPC request `body` (H-7): the version,
+/// `Mcp-Method`, and `Mcp-Name` from `params.name`, `params.uri` or `params.taskId`.
+pub fn modern_headers(body: &Value) -> Vec<(&'static str, String)> {
+    let method = body["method"].as_str().unwrap_or_default().to_owned();
+    let mut headers = vec![
+        ("mcp-protocol-version", "2026-07-28".to_owned()),
+        ("mcp-method", method),
+    ];
+    let params = &body["params"];
+    let target = params["name"]
+        .as_str()
+        .or(params["uri"].as_str())
+        .or(params["taskId"].as_str());
+    if let Some(target) = target {
+        headers.push(("mcp-name", target.to_owned()));
+    }
+    headers
+}
+
+/// The status and the JSON-RPC answer of a response, read from its JSON body or, on an SSE
+/// stream, the message with an id (`Null` when there is none).
+pub async fn read_answer(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let sse = response.headers()["content-type"] == "text/event-stream";
+    let text = response.text().await.unwrap();
+    let value = if sse {
+        mcp_http_test_support::sse::body_messages(&text)
+            .into_iter()
+            .find(|m| m.get("id").is_some())
+            .unwrap_or(Value::Null)
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::Null)
+    };
+    (status, value)
+}
+
+/// The built-in server behind one service whose principal is the request's `Authorization`
+/// header.
+pub async fn start_with_authorization_principal() -> TestServer {
+    let principal = |parts: &http::request::Parts| {
+        parts
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .map(mcp_http_server_http::Principal::new)
+    };
+    let service = StreamableHttpService::builder(mcp_http::builtin::server())
+        .principal(principal)
+        .build();
+    start_service(service).await
+}
+
 /// Reads SSE events from a streaming response.
 pub struct SseReader {
     stream: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
