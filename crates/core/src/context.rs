@@ -33,7 +33,9 @@ struct Inner {
     peer: Peer,
     id: RequestId,
     progress_token: Option<RequestId>,
-    cancel: CancellationToken,
+    /// Made on first use: a handler that answers in its first poll and never asks needs none
+    /// (the peer makes it when the handler has to wait, to register it as in flight).
+    cancel: std::sync::OnceLock<CancellationToken>,
     last_progress: Mutex<Option<f64>>,
     finished: AtomicBool,
     extensions: Extensions,
@@ -72,15 +74,19 @@ impl RequestContext {
         peer: Peer,
         id: RequestId,
         progress_token: Option<RequestId>,
-        cancel: CancellationToken,
+        cancel: Option<CancellationToken>,
         extensions: Extensions,
     ) -> Self {
+        let once = std::sync::OnceLock::new();
+        if let Some(cancel) = cancel {
+            let _ = once.set(cancel);
+        }
         RequestContext {
             inner: Arc::new(Inner {
                 peer,
                 id,
                 progress_token,
-                cancel,
+                cancel: once,
                 last_progress: Mutex::new(None),
                 finished: AtomicBool::new(false),
                 extensions,
@@ -94,7 +100,7 @@ impl RequestContext {
     /// `InputRequiredResult` (MR-1) through the same sampling, elicitation and roots handlers
     /// as server-to-client requests. `id` names the input request; it has no progress token.
     pub fn detached(peer: Peer, id: RequestId, cancel: CancellationToken) -> Self {
-        Self::new(peer, id, None, cancel, Extensions::new())
+        Self::new(peer, id, None, Some(cancel), Extensions::new())
     }
 
     /// A context for work that outlives the request (a task of the tasks extension, TK-3): the
@@ -108,7 +114,7 @@ impl RequestContext {
             self.inner.peer.clone(),
             self.inner.id.clone(),
             None,
-            cancel,
+            Some(cancel),
             all,
         )
     }
@@ -148,7 +154,7 @@ impl RequestContext {
     /// The token that is cancelled when the requester cancels the request or the connection
     /// closes.
     pub fn cancellation(&self) -> &CancellationToken {
-        &self.inner.cancel
+        self.inner.cancel.get_or_init(CancellationToken::new)
     }
 
     /// Closes the connection that carries this request's stream without ending the stream, so the
@@ -161,12 +167,15 @@ impl RequestContext {
 
     /// Whether the request has been cancelled.
     pub fn is_cancelled(&self) -> bool {
-        self.inner.cancel.is_cancelled()
+        self.inner
+            .cancel
+            .get()
+            .is_some_and(CancellationToken::is_cancelled)
     }
 
     /// Resolves when the request is cancelled.
     pub async fn cancelled(&self) {
-        self.inner.cancel.cancelled().await
+        self.cancellation().cancelled().await
     }
 
     /// Reports progress (P-2). Does nothing when the requester asked for no progress, after the
@@ -260,7 +269,7 @@ impl RequestContext {
     ) -> Result<R, RequestError> {
         let options = options
             .related_to(self.inner.id.clone())
-            .cancel_token(self.inner.cancel.child_token());
+            .cancel_token(self.cancellation().child_token());
         self.inner.peer.request(method, params, options).await
     }
 

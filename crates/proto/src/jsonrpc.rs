@@ -447,6 +447,28 @@ impl Message {
             Message::Response(r) => r.outcome.as_ref().map_or(64, |v| v.get().len()),
         };
         let mut out = Vec::with_capacity(raw + 96);
+        if let Message::Response(Response {
+            id: Some(id),
+            outcome: Ok(result),
+        }) = self
+        {
+            // The most common message, written without the serializer's state machine: the
+            // envelope's constant parts as they are, the id, then the result copied once.
+            out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
+            match id {
+                RequestId::Number(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+                RequestId::String(text) => {
+                    if serde_json::to_writer(&mut out, &**text).is_err() {
+                        out.clear();
+                        return out;
+                    }
+                }
+            }
+            out.extend_from_slice(b",\"result\":");
+            out.extend_from_slice(result.get().as_bytes());
+            out.push(b'}');
+            return out;
+        }
         // Serializing these types cannot fail: every field is a string, a number or valid raw JSON.
         if serde_json::to_writer(&mut out, self).is_err() {
             out.clear();
@@ -687,6 +709,24 @@ mod tests {
             e.to_json(),
             r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"bad"}}"#
         );
+    }
+
+    #[test]
+    fn a_result_is_written_as_the_serializer_writes_it() {
+        let result = || RawValue::from_string(r#"{"content":[]}"#.into()).unwrap();
+        for id in [
+            RequestId::Number(-7),
+            RequestId::Number(i64::MAX),
+            RequestId::String("a \"quoted\" \u{e9} id\n".into()),
+        ] {
+            let message = Message::Response(Response {
+                id: Some(id),
+                outcome: Ok(result()),
+            });
+            let direct = message.to_json_bytes();
+            assert_eq!(direct, serde_json::to_vec(&message).unwrap());
+            assert!(matches!(Message::parse(&direct), Ok(Message::Response(_))));
+        }
     }
 
     #[test]

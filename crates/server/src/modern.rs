@@ -116,15 +116,17 @@ impl Modern {
             .map_err(|_| ErrorObject::internal())
     }
 
-    /// Completes a typed `tools/call` result for the modern era where it is built, so that it is
-    /// serialized once with `resultType` and `serverInfo` (and [`Modern::complete`] then finds
-    /// nothing to add).
+    /// Completes a typed `tools/call` result that carries its own `_meta` where it is built, so
+    /// that it is serialized once with `resultType` and `serverInfo` (and [`Modern::complete`]
+    /// then finds nothing to add). A result without `_meta` (the usual one) is left alone:
+    /// [`Modern::complete`] splices the prebuilt members into its text, which costs a copy
+    /// instead of a clone and a serialization of the server's info.
     pub(crate) fn complete_call(&self, result: &mut mcp_http_proto::CallToolResult) {
+        let Some(meta) = result.meta.as_mut() else {
+            return;
+        };
         result.result_type = Some(mcp_http_proto::ResultType::Complete);
-        result
-            .meta
-            .get_or_insert_with(Meta::new)
-            .entry(META_SERVER_INFO)
+        meta.entry(META_SERVER_INFO)
             .or_insert_with(|| self.server_info.clone());
     }
 

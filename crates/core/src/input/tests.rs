@@ -65,7 +65,7 @@ fn new_ctx(peer: &Peer, principal: Option<&str>) -> RequestContext {
         peer.clone(),
         RequestId::Number(1),
         None,
-        CancellationToken::new(),
+        Some(CancellationToken::new()),
         extensions,
     )
 }

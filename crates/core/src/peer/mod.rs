@@ -399,49 +399,47 @@ impl Peer {
                 .await;
             return;
         }
-        // A token of its own, cancelled by `close` through the in-flight table.
-        let token = CancellationToken::new();
-        let duplicate = match lock(&self.inner.inflight).entry(id.clone()) {
-            std::collections::hash_map::Entry::Occupied(_) => true,
-            std::collections::hash_map::Entry::Vacant(slot) => {
-                slot.insert(token.clone());
-                false
-            }
-        };
-        if !duplicate && self.is_closed() {
-            // Closed between the check above and the insert: `close` may have missed it.
-            token.cancel();
-        }
-        if duplicate {
-            // Answer instead of hanging or clobbering the first request's state.
-            let error = ErrorObject::invalid_request(format!(
-                "Invalid Request: request id {id} is already in progress"
-            ));
-            self.send_response(
-                Response {
-                    id: Some(id.clone()),
-                    outcome: Err(error),
-                },
-                Some(id),
-            )
-            .await;
+        // A request whose id is in flight is answered, not run: its state is the first one's.
+        if lock(&self.inner.inflight).contains_key(&id) {
+            self.answer_duplicate(id).await;
             return;
         }
         let ctx = RequestContext::new(
             self.clone(),
             id.clone(),
             progress_token(request.params.as_deref()),
-            token.clone(),
+            None,
             extensions,
         );
         let span = tracing::debug_span!("request", %id, method = %request.method);
         let mut run = span.in_scope(|| self.inner.handler.handle_request(request, ctx.clone()));
         // Most handlers answer in their first poll: run it here, where the request arrived, and
         // spawn a task only for a handler that has to wait (no task, no wake-up, no hand-off).
+        // Only such a handler is registered as in flight, with a cancellation token (made now
+        // unless the handler asked for it already): a quick one needs neither.
         let first = poll_once_catching(&mut run, &span).await;
         let outcome = match first {
             Poll::Ready(outcome) => outcome,
             Poll::Pending => {
+                let token = ctx.cancellation().clone();
+                let duplicate = match lock(&self.inner.inflight).entry(id.clone()) {
+                    std::collections::hash_map::Entry::Occupied(_) => true,
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        slot.insert(token.clone());
+                        false
+                    }
+                };
+                if duplicate {
+                    // The same id arrived twice at once: the later one stops here.
+                    drop(run);
+                    ctx.finish();
+                    self.answer_duplicate(id).await;
+                    return;
+                }
+                if self.is_closed() {
+                    // Closed before the insert: `close` may have missed it.
+                    token.cancel();
+                }
                 let peer = self.clone();
                 tokio::spawn(
                     async move {
@@ -461,7 +459,36 @@ impl Peer {
                 return;
             }
         };
-        self.finish_request(&ctx, id, outcome).await;
+        // Answered in the first poll: never registered, nothing to remove.
+        ctx.finish();
+        let outcome = outcome.unwrap_or_else(|_panic| {
+            tracing::error!(%id, "request handler panicked");
+            Err(ErrorObject::internal())
+        });
+        self.send_response(
+            Response {
+                id: Some(id.clone()),
+                outcome,
+            },
+            Some(id),
+        )
+        .await;
+    }
+
+    /// Answers a request whose id is already in progress, instead of hanging or clobbering the
+    /// first request's state.
+    async fn answer_duplicate(&self, id: RequestId) {
+        let error = ErrorObject::invalid_request(format!(
+            "Invalid Request: request id {id} is already in progress"
+        ));
+        self.send_response(
+            Response {
+                id: Some(id.clone()),
+                outcome: Err(error),
+            },
+            Some(id),
+        )
+        .await;
     }
 
     /// Ends an inbound request: no more progress (P-4), out of the in-flight table.
