@@ -114,11 +114,11 @@ pub(crate) async fn call_tool(
     let run = || {
         let result = call(params.arguments, ctx.clone());
         async move {
-            result.await.and_then(|mut r| {
-                if let Some(modern) = modern {
-                    modern.complete_call(&mut r);
-                }
-                encode(&r).map_err(ToolError::Rpc)
+            result.await.and_then(|mut r| match modern {
+                Some(modern) => modern
+                    .encode_call(&mut r)
+                    .map_err(|_| ToolError::Rpc(ErrorObject::internal())),
+                None => encode(&r).map_err(ToolError::Rpc),
             })
         }
     };

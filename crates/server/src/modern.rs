@@ -66,6 +66,8 @@ pub(crate) const CACHEABLE: [&str; 6] = [
 pub(crate) struct Modern {
     /// `"_meta":{"io.modelcontextprotocol/serverInfo":{...}}`, ready to splice into a result.
     meta_member: String,
+    /// `{"io.modelcontextprotocol/serverInfo":{...}}`, ready to serialize as a result's `_meta`.
+    meta_object: Box<RawValue>,
     server_info: Value,
     /// The hint of each method in [`CACHEABLE`], in that order.
     hints: [CacheHint; 6],
@@ -76,9 +78,13 @@ impl Modern {
         let server_info = serde_json::to_value(info).unwrap_or(Value::Null);
         let mut meta = Map::new();
         meta.insert(META_SERVER_INFO.into(), server_info.clone());
-        let meta_member = format!("\"_meta\":{}", Value::Object(meta));
+        let meta = Value::Object(meta);
+        let meta_member = format!("\"_meta\":{meta}");
+        // Serializing a JSON value cannot fail.
+        let meta_object = mcp_http_proto::jsonrpc::to_raw(&meta).unwrap_or_default();
         Modern {
             meta_member,
+            meta_object,
             server_info,
             hints,
         }
@@ -116,18 +122,38 @@ impl Modern {
             .map_err(|_| ErrorObject::internal())
     }
 
-    /// Completes a typed `tools/call` result that carries its own `_meta` where it is built, so
-    /// that it is serialized once with `resultType` and `serverInfo` (and [`Modern::complete`]
-    /// then finds nothing to add). A result without `_meta` (the usual one) is left alone:
-    /// [`Modern::complete`] splices the prebuilt members into its text, which costs a copy
-    /// instead of a clone and a serialization of the server's info.
-    pub(crate) fn complete_call(&self, result: &mut mcp_http_proto::CallToolResult) {
-        let Some(meta) = result.meta.as_mut() else {
-            return;
+    /// A typed `tools/call` result serialized for the modern era, completed where it is built:
+    /// `resultType` and `serverInfo` written in the same pass (the server's info as prebuilt
+    /// JSON), so that [`Modern::complete`] then finds nothing to add.
+    pub(crate) fn encode_call(
+        &self,
+        result: &mut mcp_http_proto::CallToolResult,
+    ) -> Result<Box<RawValue>, serde_json::Error> {
+        if let Some(meta) = result.meta.as_mut() {
+            // The tool's own `_meta`: the server's info joins it.
+            result.result_type.get_or_insert(mcp_http_proto::ResultType::Complete);
+            meta.entry(META_SERVER_INFO)
+                .or_insert_with(|| self.server_info.clone());
+            return mcp_http_proto::jsonrpc::to_raw(result);
+        }
+        #[derive(serde::Serialize)]
+        struct Completed<'a> {
+            #[serde(rename = "resultType", skip_serializing_if = "Option::is_none")]
+            result_type: Option<mcp_http_proto::ResultType>,
+            #[serde(rename = "_meta")]
+            meta: &'a RawValue,
+            #[serde(flatten)]
+            result: &'a mcp_http_proto::CallToolResult,
+        }
+        let result_type = match result.result_type {
+            None => Some(mcp_http_proto::ResultType::Complete),
+            Some(_) => None,
         };
-        result.result_type = Some(mcp_http_proto::ResultType::Complete);
-        meta.entry(META_SERVER_INFO)
-            .or_insert_with(|| self.server_info.clone());
+        mcp_http_proto::jsonrpc::to_raw(&Completed {
+            result_type,
+            meta: &self.meta_object,
+            result,
+        })
     }
 
     /// A result as the modern era sends it: `resultType` (`complete` unless the result says
