@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Instructions and allocations per call of every server of compare.sh's table, counted by
-# valgrind's callgrind on the same `mcp-http bench` workload. Close to deterministic (two runs of
-# one server agree within about 0.2%) where compare.sh's timings move by 10-20%: use it to judge
+# valgrind's callgrind on the same `mcp-http bench` workload. Close to deterministic (repeated runs
+# of a server agreed within 0.2% where tried) where compare.sh's timings move by 10-20%: use it to judge
 # a change to the request path. Not run by CI: run it by hand.
 #
-#   bench/callgrind.sh                                       # the whole table (about 10 min)
+#   bench/callgrind.sh                                       # the whole table (about 6 min)
 #   CG_SERVERS="floor-modern ours-modern" bench/callgrind.sh # a subset
 #   CG_PROFILE=ours-modern CG_TOP=40 bench/callgrind.sh      # + where ours-modern's go
 #
@@ -22,8 +22,8 @@
 # warm-up and shutdown are outside it. Every run is a fresh `mcp-http bench -n N -c
 # CG_CONCURRENCY` with the server's flags from compare.sh's table, pinned to LOAD_CPU, and must
 # get every answer. What a run pays once (accepting and closing its connections; initialize and
-# the session's end in stateful modes) stays in the dump: about 0.1M Ir, under 5 Ir per call at
-# 20000 calls, less than the 0.2% two runs of one server differ by. CG_SHORT=N removes it
+# the session's end in stateful modes) stays in the dump: about 0.1M Ir, under 3 Ir per call at
+# 40000 calls, less than repeated runs of a server differ by. CG_SHORT=N removes it
 # anyway: the same server then also runs N calls (zeroed and dumped the same way) before the
 # CG_CALLS, and per call = (Ir of CG_CALLS - Ir of N) / (CG_CALLS - N).
 #
