@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Instructions and allocations per call of every server of compare.sh's table, counted by
-# valgrind's callgrind on the same `mcp-http bench` workload. Close to deterministic (repeated runs
-# of a server agreed within 0.2% where tried) where compare.sh's timings move by 10-20%: use it to judge
-# a change to the request path. Not run by CI: run it by hand.
+# valgrind's callgrind on the same `mcp-http bench` workload. Close to deterministic (repeated
+# runs of a server agreed within 0.2% where tried) where compare.sh's timings move by 10-20%:
+# use it to judge a change to the request path. Not run by CI: run it by hand.
 #
 #   bench/callgrind.sh                                       # the whole table (about 6 min)
 #   CG_SERVERS="floor-modern ours-modern" bench/callgrind.sh # a subset
@@ -59,6 +59,14 @@ build=${CG_BUILD:-1}
 target=${CG_TARGET_DIR:-$root/target}
 bench_target=${CG_BENCH_TARGET_DIR:-$root/bench/target}
 out=${CG_OUT:-$root/bench/results/callgrind-$(date +%Y%m%d-%H%M%S)}
+selected=${CG_SERVERS:-floor-json floor-sse rmcp-stateless-json rmcp-stateful-sse ours-stateless-json ours-stateful-sse ours-stateful-adaptive floor-modern ours-modern}
+if [ -n "$profile" ]; then
+  case " $selected " in *" $profile "*) ;; *)
+    echo "CG_PROFILE=$profile is not among the servers measured: $selected" >&2
+    exit 2
+    ;;
+  esac
+fi
 if [ "$short" -ge "$calls" ]; then
   echo "CG_SHORT ($short) must be below CG_CALLS ($calls)" >&2
   exit 2
@@ -86,18 +94,14 @@ servers_all=(
   "floor-modern|$floor PORT|--era modern"
   "ours-modern|$ours serve --port PORT|--era modern"
 )
-selected=${CG_SERVERS:-floor-json floor-sse rmcp-stateless-json rmcp-stateful-sse ours-stateless-json ours-stateful-sse ours-stateful-adaptive floor-modern ours-modern}
-if [ -n "$profile" ]; then
-  case " $selected " in *" $profile "*) ;; *)
-    echo "CG_PROFILE=$profile is not among the servers measured: $selected" >&2
-    exit 2
-    ;;
-  esac
-fi
 
 server_pid=
 start_server() { # name command
   local name=$1 cmd=${2//PORT/$port}
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port is already in use (CG_PORT picks another)" >&2
+    return 1
+  fi
   rm -f "$out/cg-$name.out" "$out/cg-$name.out".*
   # shellcheck disable=SC2086
   taskset -c "$server_cpu" valgrind --tool=callgrind --callgrind-out-file="$out/cg-$name.out" \
@@ -123,7 +127,6 @@ trap stop_server EXIT
 load() { # calls flags... -> the bench's JSON report; fails unless every call succeeded
   local n=$1 report
   shift
-  # shellcheck disable=SC2086
   report=$(taskset -c "$load_cpu" "$ours" bench "$url" --json -n "$n" -c "$concurrency" "$@")
   if ! jq -e --argjson n "$n" '.ok == $n and .errors.total == 0' <<<"$report" >/dev/null; then
     echo "load run failed ($n calls, flags: $*):" >&2
@@ -150,7 +153,7 @@ measure() { # name command flags
   start_server "$name" "$cmd"
   # shellcheck disable=SC2086
   load "$warmup" $flags
-  for n in $short $calls; do
+  for n in "$short" "$calls"; do
     [ "$n" -gt 0 ] || continue
     callgrind_control --zero "$server_pid" >/dev/null 2>&1
     # shellcheck disable=SC2086
