@@ -1,9 +1,95 @@
 //! Request checks: Host and Origin (SEC-1, SEC-2, SEC-5), Accept (406), Content-Type (415),
 //! and the protocol version header (T-44..T-47).
 
-use http::HeaderMap;
-use http::header::{ACCEPT, CONTENT_TYPE, HOST, ORIGIN};
+use http::{HeaderMap, HeaderValue};
 use mcp_http_proto::ProtocolVersion;
+
+/// The request headers the endpoint reads, found in one pass over the header map: a hashed
+/// lookup of each (five to eight per request) cost more than reading them all once. Each field
+/// is the header's first value, as [`HeaderMap::get`] gives it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Headers<'h> {
+    pub(crate) host: Option<&'h HeaderValue>,
+    pub(crate) origin: Option<&'h HeaderValue>,
+    pub(crate) content_type: Option<&'h HeaderValue>,
+    /// `Mcp-Session-Id`.
+    pub(crate) session: Option<&'h HeaderValue>,
+    /// `MCP-Protocol-Version`.
+    pub(crate) version: Option<&'h HeaderValue>,
+    pub(crate) last_event_id: Option<&'h HeaderValue>,
+    /// `Mcp-Method`.
+    pub(crate) method: Option<&'h HeaderValue>,
+    /// `Mcp-Name`.
+    pub(crate) name: Option<&'h HeaderValue>,
+    accept: Option<&'h HeaderValue>,
+    /// Which of the headers above came more than once ([`Repeated`] bits).
+    repeated: u8,
+    /// Whether any `Mcp-Param-*` header came (they are collected only then).
+    pub(crate) has_param_headers: bool,
+    map: &'h HeaderMap,
+}
+
+/// Bits of [`Headers::repeated`].
+#[derive(Debug, Clone, Copy)]
+#[repr(u8)]
+pub(crate) enum Repeated {
+    Accept = 1,
+    Version = 2,
+    Method = 4,
+    Name = 8,
+}
+
+impl<'h> Headers<'h> {
+    /// Reads `map` once.
+    pub(crate) fn read(map: &'h HeaderMap) -> Self {
+        let mut h = Headers {
+            host: None,
+            origin: None,
+            content_type: None,
+            session: None,
+            version: None,
+            last_event_id: None,
+            method: None,
+            name: None,
+            accept: None,
+            repeated: 0,
+            has_param_headers: false,
+            map,
+        };
+        for (name, value) in map {
+            let (slot, bit) = match name.as_str() {
+                "host" => (&mut h.host, 0),
+                "accept" => (&mut h.accept, Repeated::Accept as u8),
+                "content-type" => (&mut h.content_type, 0),
+                "origin" => (&mut h.origin, 0),
+                "mcp-protocol-version" => (&mut h.version, Repeated::Version as u8),
+                "mcp-session-id" => (&mut h.session, 0),
+                "mcp-method" => (&mut h.method, Repeated::Method as u8),
+                "mcp-name" => (&mut h.name, Repeated::Name as u8),
+                "last-event-id" => (&mut h.last_event_id, 0),
+                other => {
+                    h.has_param_headers |= other.starts_with("mcp-param-");
+                    continue;
+                }
+            };
+            match slot {
+                None => *slot = Some(value),
+                Some(_) => h.repeated |= bit,
+            }
+        }
+        h
+    }
+
+    /// Whether the header of `bit` came more than once.
+    pub(crate) fn is_repeated(&self, bit: Repeated) -> bool {
+        self.repeated & bit as u8 != 0
+    }
+
+    /// The whole map, for what the fields above do not cover.
+    pub(crate) fn map(&self) -> &'h HeaderMap {
+        self.map
+    }
+}
 
 /// Whether `host` (a Host header or authority, maybe with a port) is a loopback name.
 fn is_loopback_host(host: &str) -> bool {
@@ -29,11 +115,11 @@ fn listed(value: &str, allowed: &[String]) -> bool {
 }
 
 /// SEC-5: the Host (or HTTP/2 authority) must be loopback or allow-listed.
-pub(crate) fn host_allowed(uri: &http::Uri, headers: &HeaderMap, allowed: &[String]) -> bool {
+pub(crate) fn host_allowed(uri: &http::Uri, headers: &Headers<'_>, allowed: &[String]) -> bool {
     let host = uri
         .authority()
         .map(|a| a.as_str())
-        .or_else(|| headers.get(HOST).and_then(|h| h.to_str().ok()));
+        .or_else(|| headers.host.and_then(|h| h.to_str().ok()));
     match host {
         Some(host) => {
             let bare = host.rsplit_once(':').map_or(host, |(h, _)| h);
@@ -44,8 +130,8 @@ pub(crate) fn host_allowed(uri: &http::Uri, headers: &HeaderMap, allowed: &[Stri
 }
 
 /// SEC-1, SEC-2: an Origin, when present, must be a loopback origin or allow-listed.
-pub(crate) fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
-    let Some(origin) = headers.get(ORIGIN) else {
+pub(crate) fn origin_allowed(headers: &Headers<'_>, allowed: &[String]) -> bool {
+    let Some(origin) = headers.origin else {
         return true;
     };
     let Ok(origin) = origin.to_str() else {
@@ -73,11 +159,10 @@ pub(crate) struct Accepted {
 
 /// Reads the Accept header once for both media types (every POST checks both): bytes, no
 /// allocation, no UTF-8 validation.
-pub(crate) fn accepted(headers: &HeaderMap) -> Accepted {
-    let all = headers.get_all(ACCEPT);
-    let mut values = all.iter();
+pub(crate) fn accepted(headers: &Headers<'_>) -> Accepted {
     // What the official SDKs (and ours) send, checked whole before any parsing.
-    if let (Some(value), None) = (values.next(), values.next())
+    if let Some(value) = headers.accept
+        && !headers.is_repeated(Repeated::Accept)
         && value.as_bytes() == b"application/json, text/event-stream"
     {
         return Accepted {
@@ -85,7 +170,7 @@ pub(crate) fn accepted(headers: &HeaderMap) -> Accepted {
             event_stream: true,
         };
     }
-    let mut values = all.iter().peekable();
+    let mut values = headers.map.get_all(http::header::ACCEPT).iter().peekable();
     let mut out = Accepted {
         json: values.peek().is_none(),
         event_stream: values.peek().is_none(),
@@ -108,8 +193,8 @@ pub(crate) fn accepted(headers: &HeaderMap) -> Accepted {
 }
 
 /// Whether the body is declared as JSON (415 otherwise).
-pub(crate) fn is_json(headers: &HeaderMap) -> bool {
-    let value = headers.get(CONTENT_TYPE);
+pub(crate) fn is_json(headers: &Headers<'_>) -> bool {
+    let value = headers.content_type;
     if value.is_some_and(|v| v.as_bytes() == b"application/json") {
         return true;
     }
@@ -121,9 +206,8 @@ pub(crate) fn is_json(headers: &HeaderMap) -> bool {
 
 /// The `MCP-Protocol-Version` header: `Ok(None)` when absent, `Err` when not a legacy version
 /// this server supports (T-46).
-pub(crate) fn protocol_version(headers: &HeaderMap) -> Result<Option<ProtocolVersion>, String> {
-    const NAME: http::HeaderName = http::HeaderName::from_static("mcp-protocol-version");
-    let Some(value) = headers.get(NAME) else {
+pub(crate) fn protocol_version(headers: &Headers<'_>) -> Result<Option<ProtocolVersion>, String> {
+    let Some(value) = headers.version else {
         return Ok(None);
     };
     let text = value.to_str().unwrap_or("");
@@ -138,14 +222,33 @@ pub(crate) fn protocol_version(headers: &HeaderMap) -> Result<Option<ProtocolVer
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http::HeaderValue;
 
-    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+    fn headers(pairs: &[(&'static str, &'static str)]) -> Headers<'static> {
         let mut h = HeaderMap::new();
         for (k, v) in pairs {
             h.append(*k, HeaderValue::from_static(v));
         }
-        h
+        Headers::read(Box::leak(Box::new(h)))
+    }
+
+    #[test]
+    fn one_pass_reads_first_values_and_notes_repeats() {
+        let h = headers(&[
+            ("host", "localhost"),
+            ("mcp-method", "tools/call"),
+            ("mcp-method", "tools/list"),
+            ("mcp-session-id", "abc"),
+            ("mcp-param-region", "eu"),
+            ("x-other", "1"),
+        ]);
+        assert_eq!(h.host.unwrap(), "localhost");
+        assert_eq!(h.method.unwrap(), "tools/call");
+        assert!(h.is_repeated(Repeated::Method));
+        assert!(!h.is_repeated(Repeated::Version));
+        assert_eq!(h.session.unwrap(), "abc");
+        assert!(h.has_param_headers);
+        assert!(h.version.is_none() && h.name.is_none() && h.origin.is_none());
+        assert!(!headers(&[("x-mcp-param-a", "1")]).has_param_headers);
     }
 
     #[test]

@@ -80,8 +80,9 @@ fn item_error(id: Option<mcp_http_proto::RequestId>, error: ErrorObject) -> Byte
 impl StreamableHttpService {
     pub(crate) async fn post<B>(
         &self,
-        parts: &mut http::request::Parts,
+        headers: &checks::Headers<'_>,
         body: B,
+        (extensions, principal): (Extensions, Option<Principal>),
     ) -> Result<HttpResponse, Rejection>
     where
         B: Body<Data = Bytes> + Send + 'static,
@@ -89,11 +90,11 @@ impl StreamableHttpService {
     {
         let config = &self.inner.config();
         let needs_sse = config.response_mode != ResponseMode::Json;
-        let accepted = checks::accepted(&parts.headers);
+        let accepted = checks::accepted(headers);
         if !accepted.json || (needs_sse && !accepted.event_stream) {
             return Err(Rejection::NotAcceptablePost);
         }
-        if !checks::is_json(&parts.headers) {
+        if !checks::is_json(headers) {
             return Err(Rejection::UnsupportedMediaType);
         }
         let bytes = match Limited::new(body, config.max_body_bytes).collect().await {
@@ -107,35 +108,36 @@ impl StreamableHttpService {
             Err(_) => return Err(Rejection::BodyUnreadable),
         };
         let mut parsed = Parsed::parse(&bytes).map_err(Rejection::InvalidMessage)?;
-        if config.eras.modern() && crate::modern::route(&parts.headers, &parsed, config.eras)? {
+        let mut extensions = extensions;
+        if config.eras.modern() && crate::modern::route(headers, &parsed, config.eras)? {
             let Parsed::Single(message) = parsed else {
                 return Err(Rejection::ModernBatch);
             };
-            match Box::pin(self.post_modern(parts, message)).await? {
+            match Box::pin(self.post_modern(headers, message, extensions)).await? {
                 crate::modern::Served::Answered(response) => return Ok(response),
-                crate::modern::Served::NotModern(message) => parsed = Parsed::Single(message),
+                crate::modern::Served::NotModern(message, given_back) => {
+                    parsed = Parsed::Single(message);
+                    extensions = given_back;
+                }
             }
         }
         if config.stateless {
             // No session to bind to a principal; handlers still see the extensions.
-            let extensions = self.handler_extensions(parts);
-            return self.post_stateless(parts, parsed, extensions).await;
+            return self.post_stateless(headers, parsed, extensions).await;
         }
-        let principal = self.principal(parts);
         // Handlers see the request's extensions through their context.
-        let extensions = std::mem::take(&mut parts.extensions);
         match parsed {
             // Once per session: boxed, so that its future does not size every POST's.
             Parsed::Single(Message::Request(request)) if request.method == method::INITIALIZE => {
-                Box::pin(self.initialize(parts, principal, request, extensions)).await
+                Box::pin(self.initialize(headers, principal, request, extensions)).await
             }
             Parsed::Single(Message::Request(request))
-                if is_modern_probe(&request) && parts.headers.get(SESSION_HEADER).is_none() =>
+                if is_modern_probe(&request) && headers.session.is_none() =>
             {
                 Err(Rejection::ModernRequest(request.id))
             }
             Parsed::Single(message) => {
-                let session = self.session(parts, principal.as_ref()).await?;
+                let session = self.session(headers, principal.as_ref()).await?;
                 let span = tracing::debug_span!("mcp", session = %session.id);
                 let _enter = span.enter();
                 match message {
@@ -158,7 +160,9 @@ impl StreamableHttpService {
                     other => Box::pin(self.accept(&session, other)).await,
                 }
             }
-            Parsed::Batch(items) => Box::pin(self.batch(parts, principal, items, extensions)).await,
+            Parsed::Batch(items) => {
+                Box::pin(self.batch(headers, principal, items, extensions)).await
+            }
         }
     }
 
@@ -293,16 +297,13 @@ impl StreamableHttpService {
 
     async fn initialize(
         &self,
-        parts: &http::request::Parts,
+        headers: &checks::Headers<'_>,
         principal: Option<Principal>,
         request: RpcRequest,
         extensions: Extensions,
     ) -> Result<HttpResponse, Rejection> {
         let sessions = &self.inner.sessions;
-        if let Some(existing) = parts
-            .headers
-            .get(SESSION_HEADER)
-            .and_then(|v| v.to_str().ok())
+        if let Some(existing) = headers.session.and_then(|v| v.to_str().ok())
             && sessions.local.contains_key(existing)
         {
             return Err(Rejection::AlreadyInitialized(request.id));
@@ -332,12 +333,12 @@ impl StreamableHttpService {
 
     async fn batch(
         &self,
-        parts: &http::request::Parts,
+        headers: &checks::Headers<'_>,
         principal: Option<Principal>,
         items: Vec<Box<RawValue>>,
         extensions: Extensions,
     ) -> Result<HttpResponse, Rejection> {
-        let session = self.session(parts, principal.as_ref()).await?;
+        let session = self.session(headers, principal.as_ref()).await?;
         // T-4, T-10: batches only in a session that negotiated 2025-03-26.
         if session.peer.state().protocol_version() != Some(ProtocolVersion::V2025_03_26) {
             return Err(Rejection::BatchNotSupported);
@@ -406,7 +407,7 @@ impl StreamableHttpService {
 
     async fn post_stateless(
         &self,
-        parts: &http::request::Parts,
+        headers: &checks::Headers<'_>,
         parsed: Parsed,
         extensions: Extensions,
     ) -> Result<HttpResponse, Rejection> {
@@ -416,7 +417,7 @@ impl StreamableHttpService {
         let is_initialize =
             matches!(&message, Message::Request(r) if r.method == method::INITIALIZE);
         // T-47: the header is never checked on initialize.
-        let header_version = match checks::protocol_version(&parts.headers) {
+        let header_version = match checks::protocol_version(headers) {
             Ok(version) => version,
             Err(_) if is_initialize => None,
             Err(message) => return Err(Rejection::UnsupportedVersion(message)),

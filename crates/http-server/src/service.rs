@@ -29,7 +29,6 @@ use crate::sessions::{
 
 /// Header names as constants: a lookup by `&str` parses the name on every request.
 pub(crate) const SESSION_HEADER: HeaderName = HeaderName::from_static("mcp-session-id");
-pub(crate) const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 /// Tells nginx not to buffer the stream.
 const X_ACCEL_BUFFERING: HeaderName = HeaderName::from_static("x-accel-buffering");
 
@@ -335,24 +334,25 @@ impl StreamableHttpService {
         // One async level with the request's parts held once: every level and every by-value
         // argument adds to the future that is moved into its box per request.
         let (mut parts, body) = request.into_parts();
-        let answered = match self.answer_now(&parts) {
-            Ok(Some(response)) => Ok(response),
-            Ok(None) if parts.method == Method::POST => self.post(&mut parts, body).await,
+        // A POST's extensions go to its handler, with the principal it acts for.
+        let identity = (parts.method == Method::POST).then(|| self.identity(&mut parts));
+        let parts = parts;
+        let headers = checks::Headers::read(&parts.headers);
+        let answered = match (self.answer_now(&parts, &headers), identity) {
+            (Ok(Some(response)), _) => Ok(response),
+            (Ok(None), Some(identity)) => self.post(&headers, body, identity).await,
             // GET and DELETE may wait for the session layer: boxed, so that their futures do
             // not size every POST's.
-            Ok(None) => Box::pin(self.get_or_delete(&parts)).await,
-            Err(rejection) => Err(rejection),
+            (Ok(None), None) => Box::pin(self.get_or_delete(&parts, &headers)).await,
+            (Err(rejection), _) => Err(rejection),
         };
         let mut response = answered.unwrap_or_else(Rejection::into_response);
         if self.inner.config().cors {
+            let origin = headers.origin.cloned();
             let headers = response.headers_mut();
             headers.insert(
                 "access-control-allow-origin",
-                parts
-                    .headers
-                    .get(http::header::ORIGIN)
-                    .cloned()
-                    .unwrap_or(HeaderValue::from_static("*")),
+                origin.unwrap_or(HeaderValue::from_static("*")),
             );
             headers.insert(
                 "access-control-expose-headers",
@@ -364,16 +364,20 @@ impl StreamableHttpService {
 
     /// Answers everything but a valid POST, without waiting; `Ok(None)` for a POST to read and
     /// run.
-    fn answer_now(&self, parts: &http::request::Parts) -> Result<Option<HttpResponse>, Rejection> {
+    fn answer_now(
+        &self,
+        parts: &http::request::Parts,
+        headers: &checks::Headers<'_>,
+    ) -> Result<Option<HttpResponse>, Rejection> {
         let config = &self.inner.config();
         if parts.uri.path() != config.path {
             return Err(Rejection::UnknownPath);
         }
         if config.validate_host_and_origin {
-            if !checks::origin_allowed(&parts.headers, &config.allowed_origins) {
+            if !checks::origin_allowed(headers, &config.allowed_origins) {
                 return Err(Rejection::OriginNotAllowed);
             }
-            if !checks::host_allowed(&parts.uri, &parts.headers, &config.allowed_hosts) {
+            if !checks::host_allowed(&parts.uri, headers, &config.allowed_hosts) {
                 return Err(Rejection::HostNotAllowed);
             }
         }
@@ -382,7 +386,7 @@ impl StreamableHttpService {
             return Err(Rejection::ShuttingDown);
         }
         let modern = matches!(parts.method, Method::GET | Method::DELETE)
-            && crate::modern::modern_get_or_delete(&parts.headers, config.eras);
+            && crate::modern::modern_get_or_delete(headers, config.eras);
         Ok(Some(match parts.method {
             Method::POST => return Ok(None),
             // H-12: the 2026-07-28 era has no GET stream and no sessions to delete.
@@ -391,7 +395,7 @@ impl StreamableHttpService {
             }
             Method::GET if !config.stateless => return Ok(None),
             // Stateless: no standalone stream, but a request's stream can be resumed (T-31).
-            Method::GET if config.resumable && parts.headers.contains_key(LAST_EVENT_ID) => {
+            Method::GET if config.resumable && headers.last_event_id.is_some() => {
                 return Ok(None);
             }
             Method::DELETE if !config.stateless => return Ok(None),
@@ -413,32 +417,36 @@ impl StreamableHttpService {
         }
     }
 
-    /// The extensions a handler sees: the request's, with the hook's principal (if a hook is
-    /// set) in place of any [`Principal`] extension, so that a request without a session (the
-    /// 2026-07-28 era, stateless mode) is bound to the same principal (SEC-6, MR-1, TK-9).
-    pub(crate) fn handler_extensions(
+    /// A POST's extensions for its handler, and the principal it acts for: the principal hook's
+    /// when there is one (put into the extensions too, so the handler sees it, SEC-6), else
+    /// the one a tower layer inserted.
+    pub(crate) fn identity(
         &self,
         parts: &mut http::request::Parts,
-    ) -> mcp_http_core::Extensions {
+    ) -> (mcp_http_core::Extensions, Option<Principal>) {
         let hooked = self.inner.principal.as_ref().map(|hook| hook(parts));
         let mut extensions = std::mem::take(&mut parts.extensions);
-        if let Some(principal) = hooked {
-            extensions.remove::<Principal>();
-            if let Some(principal) = principal {
-                extensions.insert(principal);
+        let principal = match hooked {
+            Some(principal) => {
+                extensions.remove::<Principal>();
+                if let Some(principal) = &principal {
+                    extensions.insert(principal.clone());
+                }
+                principal
             }
-        }
-        extensions
+            None => extensions.get::<Principal>().cloned(),
+        };
+        (extensions, principal)
     }
 
     /// The session named by the request's header (T-39a, T-40), if it belongs to `principal`:
     /// one this instance serves, or one another instance created (from the session store).
     pub(crate) async fn session(
         &self,
-        parts: &http::request::Parts,
+        headers: &checks::Headers<'_>,
         principal: Option<&Principal>,
     ) -> Result<Arc<Session>, Rejection> {
-        let Some(id) = parts.headers.get(SESSION_HEADER) else {
+        let Some(id) = headers.session else {
             return Err(Rejection::SessionRequired);
         };
         let Ok(id) = id.to_str() else {
@@ -451,20 +459,26 @@ impl StreamableHttpService {
             // future of every request.
             None => Box::pin(sessions.load(id, principal)).await?,
         };
-        checks::protocol_version(&parts.headers).map_err(Rejection::UnsupportedVersion)?;
+        checks::protocol_version(headers).map_err(Rejection::UnsupportedVersion)?;
         session.touch();
         session.sync_priming();
         Ok(session)
     }
 
-    async fn get_or_delete(&self, parts: &http::request::Parts) -> Result<HttpResponse, Rejection> {
+    async fn get_or_delete(
+        &self,
+        parts: &http::request::Parts,
+        headers: &checks::Headers<'_>,
+    ) -> Result<HttpResponse, Rejection> {
         if parts.method == Method::DELETE {
-            let session = self.session(parts, self.principal(parts).as_ref()).await?;
+            let session = self
+                .session(headers, self.principal(parts).as_ref())
+                .await?;
             self.inner.sessions.end(&session.id).await;
             return Ok(status(StatusCode::OK));
         }
-        require_event_stream(parts)?;
-        let last = match parts.headers.get(LAST_EVENT_ID).map(|v| v.to_str()) {
+        require_event_stream(headers)?;
+        let last = match headers.last_event_id.map(|v| v.to_str()) {
             None => None,
             Some(Ok(last)) => Some(last),
             Some(Err(_)) => return Err(Rejection::LastEventIdNotAscii),
@@ -473,7 +487,9 @@ impl StreamableHttpService {
             // Only a resumption reaches here in stateless mode.
             return self.resume_stateless(last.unwrap_or_default()).await;
         }
-        let session = self.session(parts, self.principal(parts).as_ref()).await?;
+        let session = self
+            .session(headers, self.principal(parts).as_ref())
+            .await?;
         if session.open_connections() >= self.inner.config().max_streams_per_session {
             return Err(Rejection::TooManyStreams);
         }
@@ -499,8 +515,8 @@ impl StreamableHttpService {
 }
 
 /// A GET must accept `text/event-stream` (T-24).
-fn require_event_stream(parts: &http::request::Parts) -> Result<(), Rejection> {
-    if checks::accepted(&parts.headers).event_stream {
+fn require_event_stream(headers: &checks::Headers<'_>) -> Result<(), Rejection> {
+    if checks::accepted(headers).event_stream {
         Ok(())
     } else {
         Err(Rejection::NotAcceptableGet)

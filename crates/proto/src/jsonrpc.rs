@@ -456,7 +456,9 @@ impl Message {
             // envelope's constant parts as they are, the id, then the result copied once.
             out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
             match id {
-                RequestId::Number(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+                RequestId::Number(n) => {
+                    out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes())
+                }
                 RequestId::String(text) => {
                     if serde_json::to_writer(&mut out, &**text).is_err() {
                         out.clear();

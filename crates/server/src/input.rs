@@ -90,8 +90,14 @@ pub(crate) async fn call_tool(
         )));
     };
     // H-10: in 2026-07-28 the transport hands over the Mcp-Param-* headers.
-    if let Some(sent) = ctx.extensions().get::<mcp_http_core::ParamHeaders>() {
-        crate::param_headers::check(&headers, sent, params.arguments)?;
+    // (None came when the request had no such header at all.)
+    match ctx.extensions().get::<mcp_http_core::ParamHeaders>() {
+        Some(sent) => crate::param_headers::check(&headers, sent, params.arguments)?,
+        None if ctx.is_modern() => {
+            let none = mcp_http_core::ParamHeaders::default();
+            crate::param_headers::check(&headers, &none, params.arguments)?;
+        }
+        None => {}
     }
     // TK-1, TK-2: a task-supporting tool on a request that declared the tasks extension.
     let as_task = match support {

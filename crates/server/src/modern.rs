@@ -131,7 +131,9 @@ impl Modern {
     ) -> Result<Box<RawValue>, serde_json::Error> {
         if let Some(meta) = result.meta.as_mut() {
             // The tool's own `_meta`: the server's info joins it.
-            result.result_type.get_or_insert(mcp_http_proto::ResultType::Complete);
+            result
+                .result_type
+                .get_or_insert(mcp_http_proto::ResultType::Complete);
             meta.entry(META_SERVER_INFO)
                 .or_insert_with(|| self.server_info.clone());
             return mcp_http_proto::jsonrpc::to_raw(result);

@@ -19,7 +19,7 @@
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
-use http::{HeaderMap, HeaderName, StatusCode};
+use http::{HeaderName, HeaderValue, StatusCode};
 use mcp_http_core::SharedClient;
 use mcp_http_proto::jsonrpc::Request as RpcRequest;
 use mcp_http_proto::{
@@ -27,6 +27,8 @@ use mcp_http_proto::{
     header_value, method,
 };
 use serde::Deserialize;
+
+use crate::checks::{Headers, Repeated};
 use serde_json::value::RawValue;
 
 /// `MCP-Protocol-Version`.
@@ -184,12 +186,15 @@ pub(crate) fn claims_modern(params: Option<&RawValue>) -> bool {
 
 /// The header's value as text with optional whitespace removed; `None` when absent, `Err`
 /// when it is not visible ASCII or comes twice.
-fn header<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h str>, String> {
-    let mut values = headers.get_all(name).iter();
-    let Some(first) = values.next() else {
+fn header<'h>(
+    headers: &Headers<'h>,
+    name: &HeaderName,
+    (value, bit): (Option<&'h HeaderValue>, Repeated),
+) -> Result<Option<&'h str>, String> {
+    let Some(first) = value else {
         return Ok(None);
     };
-    if values.next().is_some() {
+    if headers.is_repeated(bit) {
         return Err(format!("the {name} header must appear once"));
     }
     first
@@ -201,7 +206,7 @@ fn header<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Result<Option<&'h st
 /// Runs the ladder over `request` and its HTTP headers.
 pub(crate) fn check(
     request: &RpcRequest,
-    headers: &HeaderMap,
+    headers: &Headers<'_>,
     last: &LastClient,
 ) -> Result<Checked, Refusal> {
     let refuse = |rung: Rung, message: String| Refusal {
@@ -369,11 +374,15 @@ fn removed(name: &str) -> bool {
 /// The headers rung (H-7, H-8).
 fn check_headers(
     request: &RpcRequest,
-    headers: &HeaderMap,
+    headers: &Headers<'_>,
     version: &str,
     target: Option<&str>,
 ) -> Result<(), String> {
-    match header(headers, &VERSION_HEADER)? {
+    match header(
+        headers,
+        &VERSION_HEADER,
+        (headers.version, Repeated::Version),
+    )? {
         None => {
             return Err(
                 "Header mismatch: the MCP-Protocol-Version header is required in 2026-07-28".into(),
@@ -386,7 +395,7 @@ fn check_headers(
         }
         Some(_) => {}
     }
-    match header(headers, &METHOD_HEADER)? {
+    match header(headers, &METHOD_HEADER, (headers.method, Repeated::Method))? {
         None => return Err("Header mismatch: the Mcp-Method header is required".into()),
         Some(m) if m != request.method => {
             return Err(format!(
@@ -396,7 +405,7 @@ fn check_headers(
         }
         Some(_) => {}
     }
-    let name = header(headers, &NAME_HEADER)?;
+    let name = header(headers, &NAME_HEADER, (headers.name, Repeated::Name))?;
     if !names_target(&request.method) {
         return Ok(());
     }
@@ -432,12 +441,12 @@ mod tests {
         }
     }
 
-    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
-        let mut h = HeaderMap::new();
+    fn headers(pairs: &[(&'static str, &str)]) -> Headers<'static> {
+        let mut h = http::HeaderMap::new();
         for (k, v) in pairs {
             h.append(*k, v.parse().unwrap());
         }
-        h
+        Headers::read(Box::leak(Box::new(h)))
     }
 
     const META: &str = r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
@@ -448,7 +457,7 @@ mod tests {
         ))
     }
 
-    fn ok_headers(name: &str) -> HeaderMap {
+    fn ok_headers(name: &str) -> Headers<'static> {
         headers(&[
             ("mcp-protocol-version", "2026-07-28"),
             ("mcp-method", "tools/call"),
@@ -459,10 +468,10 @@ mod tests {
     #[test]
     fn every_rung_in_order() {
         let refused =
-            |r: &RpcRequest, h: &HeaderMap| check(r, h, &LastClient::default()).unwrap_err().rung;
+            |r: &RpcRequest, h: &Headers<'_>| check(r, h, &LastClient::default()).unwrap_err().rung;
         // No _meta at all: the envelope rung, whatever the headers say.
         let bare = request(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#);
-        assert_eq!(refused(&bare, &HeaderMap::new()), Rung::Envelope);
+        assert_eq!(refused(&bare, &headers(&[])), Rung::Envelope);
         // The headers come before the version.
         let v999 = request(&format!(
             r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{"_meta":{}}}}}"#,
@@ -583,7 +592,7 @@ mod tests {
             let r = request(&format!(
                 r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{"_meta":{meta}}}}}"#
             ));
-            let refusal = check(&r, &HeaderMap::new(), &LastClient::default()).unwrap_err();
+            let refusal = check(&r, &headers(&[]), &LastClient::default()).unwrap_err();
             assert_eq!(refusal.rung, Rung::Envelope, "{meta}");
             assert_eq!(refusal.error.code, -32602);
         }

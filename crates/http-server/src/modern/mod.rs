@@ -39,15 +39,16 @@ use mcp_http_core::{ParamHeaders, Peer};
 use mcp_http_proto::jsonrpc::{Message, Parsed, Request as RpcRequest};
 use mcp_http_proto::{ProtocolVersion, SubscriptionsListenRequestParams, method};
 
+use crate::checks::Headers;
 use crate::config::Eras;
 use crate::rejection::Rejection;
 use crate::router::Router;
-use crate::service::{HttpResponse, SESSION_HEADER, StreamableHttpService, sse, status};
+use crate::service::{HttpResponse, StreamableHttpService, sse, status};
 
 /// Whether the `MCP-Protocol-Version` header names a 2026-07-28-era version. A value that is
 /// no version at all decides nothing (a legacy `initialize` may carry anything, T-47).
-fn modern_header(headers: &HeaderMap) -> bool {
-    headers.get(ladder::VERSION_HEADER).is_some_and(|v| {
+fn modern_header(headers: &Headers<'_>) -> bool {
+    headers.version.is_some_and(|v| {
         v.to_str()
             .ok()
             .and_then(|v| ProtocolVersion::parse(v.trim()))
@@ -56,18 +57,17 @@ fn modern_header(headers: &HeaderMap) -> bool {
 }
 
 /// Whether a GET or DELETE belongs to the 2026-07-28 era, which has neither (405, H-12).
-pub(crate) fn modern_get_or_delete(headers: &HeaderMap, eras: Eras) -> bool {
+pub(crate) fn modern_get_or_delete(headers: &Headers<'_>, eras: Eras) -> bool {
     match eras {
         Eras::Modern => true,
         Eras::Legacy => false,
-        _ => modern_header(headers) && headers.get(SESSION_HEADER).is_none(),
+        _ => modern_header(headers) && headers.session.is_none(),
     }
 }
 
 /// Which era a POST belongs to: `Ok(true)` for 2026-07-28 (see the module docs).
-pub(crate) fn route(headers: &HeaderMap, parsed: &Parsed, eras: Eras) -> Result<bool, Rejection> {
-    let sessionless_modern_header =
-        || modern_header(headers) && headers.get(SESSION_HEADER).is_none();
+pub(crate) fn route(headers: &Headers<'_>, parsed: &Parsed, eras: Eras) -> Result<bool, Rejection> {
+    let sessionless_modern_header = || modern_header(headers) && headers.session.is_none();
     let modern = match parsed {
         Parsed::Single(Message::Request(request)) => {
             ladder::may_claim_modern(request.params.as_deref())
@@ -126,8 +126,8 @@ fn requested_version(request: &RpcRequest) -> String {
 pub(crate) enum Served {
     /// It was a 2026-07-28 message and has its answer.
     Answered(HttpResponse),
-    /// It was not: the legacy path serves it.
-    NotModern(Message),
+    /// It was not: the legacy path serves it (with the extensions given back).
+    NotModern(Message, mcp_http_core::Extensions),
 }
 
 /// Closes a modern request's peer when dropped, which cancels its handler (H-5): held by the
@@ -213,8 +213,9 @@ impl StreamableHttpService {
     /// when the envelope shows it is not (a legacy request that only mentions the `_meta` key).
     pub(crate) async fn post_modern(
         &self,
-        parts: &mut http::request::Parts,
+        headers: &Headers<'_>,
         message: Message,
+        mut extensions: mcp_http_core::Extensions,
     ) -> Result<Served, Rejection> {
         let request = match message {
             Message::Request(request) => request,
@@ -222,25 +223,23 @@ impl StreamableHttpService {
             Message::Notification(_) => return Ok(Served::Answered(status(StatusCode::ACCEPTED))),
             Message::Response(_) => return Err(Rejection::ModernResponse),
         };
-        let checked =
-            match ladder::check(&request, &parts.headers, &self.inner.sessions.last_client) {
-                Ok(checked) => checked,
-                Err(refusal)
-                    if !refusal.claimed
-                        && self.inner.config().eras.legacy()
-                        && !modern_header(&parts.headers)
-                        && !matches!(
-                            request.method.as_str(),
-                            method::SERVER_DISCOVER | method::SUBSCRIPTIONS_LISTEN
-                        ) =>
-                {
-                    return Ok(Served::NotModern(Message::Request(request)));
-                }
-                Err(refusal) => return Err(Rejection::Modern(refusal)),
-            };
-        // No session to bind, but the principal goes to the handler (a sealed requestState is
-        // bound to it), from the hook when there is one.
-        let mut extensions = self.handler_extensions(parts);
+        let checked = match ladder::check(&request, headers, &self.inner.sessions.last_client) {
+            Ok(checked) => checked,
+            Err(refusal)
+                if !refusal.claimed
+                    && self.inner.config().eras.legacy()
+                    && !modern_header(headers)
+                    && !matches!(
+                        request.method.as_str(),
+                        method::SERVER_DISCOVER | method::SUBSCRIPTIONS_LISTEN
+                    ) =>
+            {
+                return Ok(Served::NotModern(Message::Request(request), extensions));
+            }
+            Err(refusal) => return Err(Rejection::Modern(refusal)),
+        };
+        // No session to bind, but the principal goes to the handler in the extensions (a sealed
+        // requestState is bound to it).
         let client = checked.client;
         if request.method == method::SUBSCRIPTIONS_LISTEN {
             return self.listen(request).map(Served::Answered);
@@ -266,7 +265,9 @@ impl StreamableHttpService {
             state.set_log_level(level);
         }
         if request.method == method::TOOLS_CALL {
-            extensions.insert(param_headers(&parts.headers));
+            if headers.has_param_headers {
+                extensions.insert(param_headers(headers.map()));
+            }
             if let Some(view) = checked.tool_call {
                 extensions.insert(view);
             }
