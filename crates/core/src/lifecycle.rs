@@ -16,8 +16,8 @@ use serde_json::value::RawValue;
 #[derive(Debug, Default)]
 pub struct SessionState {
     protocol_version: OnceLock<ProtocolVersion>,
-    client_info: OnceLock<Arc<Implementation>>,
-    client_capabilities: OnceLock<Arc<RawValue>>,
+    /// The client's info and capabilities, set once together.
+    client: OnceLock<SharedClient>,
     server_info: OnceLock<Box<Implementation>>,
     server_capabilities: OnceLock<Box<ServerCapabilities>>,
     initialized: AtomicBool,
@@ -108,10 +108,7 @@ impl SessionState {
     /// Records a client half shared with other sessions (no copy of it is made).
     pub fn set_shared_client(&self, version: ProtocolVersion, client: &SharedClient) {
         let _ = self.protocol_version.set(version);
-        let _ = self.client_info.set(client.info.clone());
-        if let Some(raw) = &client.capabilities {
-            let _ = self.client_capabilities.set(raw.clone());
-        }
+        let _ = self.client.set(client.clone());
     }
 
     /// Records the outcome of `initialize` on the client side.
@@ -148,12 +145,12 @@ impl SessionState {
 
     /// The client's `clientInfo` (on the server side).
     pub fn client_info(&self) -> Option<&Implementation> {
-        self.client_info.get().map(|a| &**a)
+        self.client.get().map(|c| &*c.info)
     }
 
     /// The client's capabilities (on the server side), decoded from their stored JSON.
     pub fn client_capabilities(&self) -> Option<ClientCapabilities> {
-        serde_json::from_str(self.client_capabilities.get()?.get()).ok()
+        serde_json::from_str(self.client_capabilities_raw()?.get()).ok()
     }
 
     /// The server's `serverInfo` (on the client side).
@@ -212,7 +209,7 @@ impl SessionState {
 
     /// The client's capabilities as the JSON text it sent (what a session store keeps).
     pub fn client_capabilities_raw(&self) -> Option<&Arc<RawValue>> {
-        self.client_capabilities.get()
+        self.client.get()?.capabilities.as_ref()
     }
 
     /// Whether a log message at `level` passes the client's filter. In a legacy session that is
@@ -236,7 +233,7 @@ impl SessionState {
     /// A client capability by its path, such as `["elicitation", "url"]` (C-1), read from the
     /// capabilities the client declared.
     pub fn client_declares(&self, path: &[&str]) -> bool {
-        let Some(caps) = self.client_capabilities.get() else {
+        let Some(caps) = self.client_capabilities_raw() else {
             return false;
         };
         declares(serde_json::from_str(caps.get()).ok(), path)

@@ -20,15 +20,10 @@ use crate::router::{Pending, Router};
 use crate::service::{HttpResponse, SESSION_HEADER, StreamableHttpService, json, sse, status};
 use crate::sessions::Session;
 
-const MODERN_VERSION_KEY: &str = "io.modelcontextprotocol/protocolVersion";
-
 /// A request of the 2026-07-28 era (a dual-era client's probe).
 fn is_modern_probe(request: &RpcRequest) -> bool {
-    // The key holds a '/': params without one (most) skip the substring search.
     request.method == method::SERVER_DISCOVER
-        || request.params.as_ref().is_some_and(|p| {
-            p.get().as_bytes().contains(&b'/') && p.get().contains(MODERN_VERSION_KEY)
-        })
+        || crate::modern::ladder::may_claim_modern(request.params.as_deref())
 }
 
 /// Whether a request changes what the session's record holds.

@@ -41,21 +41,25 @@ fn refill(pool: &mut RandomPool) -> Result<(), RandomUnavailable> {
 /// `BYTES` random bytes as lowercase hex.
 pub(crate) fn hex<const BYTES: usize>() -> Result<Arc<str>, RandomUnavailable> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = [[0u8; 2]; BYTES];
-    let mut pool = mcp_http_core::sync::lock(&RANDOM);
-    #[cfg(test)]
-    if FAIL.with(std::cell::Cell::get) {
-        return Err(RandomUnavailable);
-    }
-    for pair in &mut out {
-        if pool.used == pool.bytes.len() {
+    let mut raw = [0u8; BYTES];
+    {
+        let mut pool = mcp_http_core::sync::lock(&RANDOM);
+        #[cfg(test)]
+        if FAIL.with(std::cell::Cell::get) {
+            return Err(RandomUnavailable);
+        }
+        // Taken whole: a remainder too short for this id is dropped with the refill.
+        if pool.bytes.len() - pool.used < BYTES {
             refill(&mut pool)?;
         }
-        let b = pool.bytes[pool.used];
-        pool.used += 1;
+        let at = pool.used;
+        raw.copy_from_slice(&pool.bytes[at..at + BYTES]);
+        pool.used += BYTES;
+    }
+    let mut out = [[0u8; 2]; BYTES];
+    for (pair, b) in out.iter_mut().zip(raw) {
         *pair = [HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]];
     }
-    drop(pool);
     // Hex digits are ASCII: this cannot fail.
     Ok(std::str::from_utf8(out.as_flattened())
         .unwrap_or_default()
