@@ -223,16 +223,50 @@ impl StreamableHttpService {
         errors_as_json: bool,
     ) -> Result<HttpResponse, Rejection> {
         let id = request.id.clone();
-        let Some((sid, notify)) = router.open_request(&id, false) else {
-            return Err(Rejection::DuplicateRequest(id));
+        let config = &self.inner.config();
+        // A stateless request's stream is opened only when needed; a session's before the
+        // handler runs, so that what it sends in its first poll has a stream to go to.
+        let opened = match router.is_solo() {
+            true => {
+                router.expect(&id);
+                None
+            }
+            false => match router.open_request(&id, false) {
+                Some(opened) => Some(opened),
+                None => return Err(Rejection::DuplicateRequest(id)),
+            },
+        };
+        let quick = peer.answer_request(request, extensions);
+        // A response that came at once, with nothing sent before it, goes back as it is: no
+        // stream carries it (in SSE mode, except for the 2026-07-28 era, the stream frames it
+        // with its priming event).
+        let direct = config.response_mode != ResponseMode::Sse || errors_as_json;
+        let stream = match opened {
+            Some(opened) => Some(opened),
+            None => router.solo_stream(quick.is_none() || !direct),
+        };
+        let (sid, notify) = match (stream, quick) {
+            (None, Some(response)) => return Ok(self.direct(router, response.json).await),
+            (Some((sid, _)), Some(response)) if direct && router.end_quiet(sid) => {
+                return Ok(self.direct(router, response.json).await);
+            }
+            (Some(stream), Some(response)) => {
+                // After what the handler sent: through the stream, in order (routing only
+                // queues).
+                if let Err(e) = router.route(response) {
+                    tracing::debug!(error = %e, "could not route a response");
+                }
+                stream
+            }
+            (Some(stream), None) => stream,
+            // A closed connection: nothing will come.
+            (None, None) => return Err(Rejection::ShuttingDown),
         };
         let mut guard = AbandonGuard {
             router,
             sid,
             armed: true,
         };
-        peer.receive_request(request, extensions).await;
-        let config = &self.inner.config();
         let deadline = tokio::time::Instant::now() + config.adaptive_delay;
         let mut yielded = false;
         loop {
@@ -287,6 +321,21 @@ impl StreamableHttpService {
                     return Ok(sse(router.upgrade(sid)));
                 }
             }
+        }
+    }
+
+    /// The answer to a request whose response came at once and alone.
+    async fn direct(&self, router: &Router, bytes: Bytes) -> HttpResponse {
+        let config = self.inner.config();
+        match config.response_mode {
+            ResponseMode::Sse if !crate::modern::is_error(&bytes) => {
+                sse(crate::modern::one_event(bytes, config))
+            }
+            ResponseMode::Json => {
+                router.drain_get(Duration::from_millis(200)).await;
+                json(bytes)
+            }
+            _ => json(bytes),
         }
     }
 

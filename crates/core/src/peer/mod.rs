@@ -390,20 +390,44 @@ impl Peer {
     }
 
     async fn dispatch_request(&self, request: Request, extensions: Extensions) {
+        if let Some(response) = self.run_request(request, extensions) {
+            let related = response.id.clone();
+            self.send_response(response, related).await;
+        }
+    }
+
+    /// Handles one received request and gives back its response, serialized, when it is there
+    /// at once (the handler answered in its first poll, a ping, a duplicate id): the transport
+    /// sends it itself, as an HTTP POST answers with it directly, no stream needed. `None`: the
+    /// handler waits, and its response will come through the transport's sink (or there is
+    /// none: a closed connection, a cancelled request).
+    pub fn answer_request(&self, request: Request, extensions: Extensions) -> Option<Outbound> {
+        let response = self.run_request(request, extensions)?;
+        let related = response.id.clone();
+        Some(outbound(Message::Response(response), related))
+    }
+
+    /// Runs a request: its response when there is one at once; else the handler continues on a
+    /// task of its own, which sends the response when it comes.
+    fn run_request(&self, request: Request, extensions: Extensions) -> Option<Response> {
         let id = request.id.clone();
         if self.is_closed() {
-            return;
+            return None;
         }
+        let respond = |outcome| {
+            Some(Response {
+                id: Some(id.clone()),
+                outcome,
+            })
+        };
         if request.method == method::PING {
             // PG-2: answer promptly, whatever the handler is doing.
-            self.send_result(&id, RawValue::from_string("{}".into()).ok())
-                .await;
-            return;
+            let empty = RawValue::from_string("{}".into()).map_err(|_| ErrorObject::internal());
+            return respond(empty);
         }
         // A request whose id is in flight is answered, not run: its state is the first one's.
         if lock(&self.inner.inflight).contains_key(&id) {
-            self.answer_duplicate(id).await;
-            return;
+            return respond(Err(duplicate(&id)));
         }
         let ctx = RequestContext::new(
             self.clone(),
@@ -418,30 +442,29 @@ impl Peer {
         // spawn a task only for a handler that has to wait (no task, no wake-up, no hand-off).
         // Only such a handler is registered as in flight, with a cancellation token (made now
         // unless the handler asked for it already): a quick one needs neither.
-        let first = poll_once_catching(&mut run, &span).await;
-        let outcome = match first {
+        let outcome = match poll_once_catching(&mut run, &span) {
             Poll::Ready(outcome) => outcome,
             Poll::Pending => {
                 let token = ctx.cancellation().clone();
-                let duplicate = match lock(&self.inner.inflight).entry(id.clone()) {
+                let repeated = match lock(&self.inner.inflight).entry(id.clone()) {
                     std::collections::hash_map::Entry::Occupied(_) => true,
                     std::collections::hash_map::Entry::Vacant(slot) => {
                         slot.insert(token.clone());
                         false
                     }
                 };
-                if duplicate {
+                if repeated {
                     // The same id arrived twice at once: the later one stops here.
                     drop(run);
                     ctx.finish();
-                    self.answer_duplicate(id).await;
-                    return;
+                    return respond(Err(duplicate(&id)));
                 }
                 if self.is_closed() {
                     // Closed before the insert: `close` may have missed it.
                     token.cancel();
                 }
                 let peer = self.clone();
+                let id = id.clone();
                 tokio::spawn(
                     async move {
                         let outcome = tokio::select! {
@@ -457,39 +480,15 @@ impl Peer {
                     }
                     .instrument(span),
                 );
-                return;
+                return None;
             }
         };
         // Answered in the first poll: never registered, nothing to remove.
         ctx.finish();
-        let outcome = outcome.unwrap_or_else(|_panic| {
+        respond(outcome.unwrap_or_else(|_panic| {
             tracing::error!(%id, "request handler panicked");
             Err(ErrorObject::internal())
-        });
-        self.send_response(
-            Response {
-                id: Some(id.clone()),
-                outcome,
-            },
-            Some(id),
-        )
-        .await;
-    }
-
-    /// Answers a request whose id is already in progress, instead of hanging or clobbering the
-    /// first request's state.
-    async fn answer_duplicate(&self, id: RequestId) {
-        let error = ErrorObject::invalid_request(format!(
-            "Invalid Request: request id {id} is already in progress"
-        ));
-        self.send_response(
-            Response {
-                id: Some(id.clone()),
-                outcome: Err(error),
-            },
-            Some(id),
-        )
-        .await;
+        }))
     }
 
     /// Ends an inbound request: no more progress (P-4), out of the in-flight table.
@@ -575,21 +574,6 @@ impl Peer {
         }
     }
 
-    fn send_result(
-        &self,
-        id: &RequestId,
-        result: Option<Box<RawValue>>,
-    ) -> impl Future<Output = ()> + Send + '_ {
-        let outcome = result.ok_or_else(ErrorObject::internal);
-        self.send_response(
-            Response {
-                id: Some(id.clone()),
-                outcome,
-            },
-            Some(id.clone()),
-        )
-    }
-
     /// Sends a response; a failure is only logged (the other side is gone). Serialized before
     /// the returned future, which holds only the transport's: the request paths that await it
     /// stay small.
@@ -655,6 +639,13 @@ impl Peer {
     }
 }
 
+/// The error of a request whose id is already in progress.
+fn duplicate(id: &RequestId) -> ErrorObject {
+    ErrorObject::invalid_request(format!(
+        "Invalid Request: request id {id} is already in progress"
+    ))
+}
+
 /// A message serialized once for the transport, with its id and method moved along (no copy).
 fn outbound(message: Message, related: Option<RequestId>) -> Outbound {
     let json = Bytes::from(message.to_json_bytes());
@@ -675,21 +666,20 @@ fn outbound(message: Message, related: Option<RequestId>) -> Outbound {
     outbound
 }
 
-/// Polls a handler's future once, turning a panic into an error outcome.
-fn poll_once_catching<'a>(
-    run: &'a mut BoxFuture<'static, Result<Box<RawValue>, ErrorObject>>,
-    span: &'a tracing::Span,
-) -> impl Future<Output = Poll<std::thread::Result<Result<Box<RawValue>, ErrorObject>>>> + 'a {
-    std::future::poll_fn(move |cx| {
-        let _entered = span.enter();
-        Poll::Ready(
-            match std::panic::catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(cx))) {
-                Ok(Poll::Ready(outcome)) => Poll::Ready(Ok(outcome)),
-                Ok(Poll::Pending) => Poll::Pending,
-                Err(panic) => Poll::Ready(Err(panic)),
-            },
-        )
-    })
+/// Polls a handler's future once, turning a panic into an error outcome. The waker does
+/// nothing: a handler that has to wait is polled again on its own task, which registers that
+/// task's waker (a future must accept a new waker on every poll).
+fn poll_once_catching(
+    run: &mut BoxFuture<'static, Result<Box<RawValue>, ErrorObject>>,
+    span: &tracing::Span,
+) -> Poll<std::thread::Result<Result<Box<RawValue>, ErrorObject>>> {
+    let _entered = span.enter();
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match std::panic::catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(&mut cx))) {
+        Ok(Poll::Ready(outcome)) => Poll::Ready(Ok(outcome)),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(panic) => Poll::Ready(Err(panic)),
+    }
 }
 
 /// PG-4: pings at `interval`; a ping that fails marks the connection dead and closes it.

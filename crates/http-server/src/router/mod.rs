@@ -106,6 +106,26 @@ struct State {
     sent_requests: Vec<RequestId>,
     /// Streams finished since the session reaper's last pass (see [`finish`]).
     finished: u32,
+    /// A stateless request's router carries one request: this one, whose stream is opened
+    /// only when a message for it comes or its POST has to wait (a quick answer needs none).
+    solo: Option<RequestId>,
+}
+
+/// Opens the stream of request `id` (see [`Router::open_request`]).
+fn open_stream(st: &mut State, id: &RequestId, json_only: bool) -> (u64, Arc<Notify>) {
+    let sid = st.next_stream;
+    st.next_stream += 1;
+    let notify = Arc::new(Notify::new());
+    let waiting = Waiting {
+        messages: Vec::new(),
+        notify: notify.clone(),
+        close_requested: false,
+    };
+    let mut stream = Stream::new(Some(id.clone()), Some(waiting));
+    stream.json_only = json_only;
+    st.streams.insert(sid, stream);
+    st.requests.insert(id.clone(), sid);
+    (sid, notify)
 }
 
 pub(crate) struct Router {
@@ -314,19 +334,30 @@ impl Router {
         if st.requests.contains_key(id) {
             return None;
         }
-        let sid = st.next_stream;
-        st.next_stream += 1;
-        let notify = Arc::new(Notify::new());
-        let waiting = Waiting {
-            messages: Vec::new(),
-            notify: notify.clone(),
-            close_requested: false,
-        };
-        let mut stream = Stream::new(Some(id.clone()), Some(waiting));
-        stream.json_only = json_only;
-        st.streams.insert(sid, stream);
-        st.requests.insert(id.clone(), sid);
-        Some((sid, notify))
+        Some(open_stream(&mut st, id, json_only))
+    }
+
+    /// Whether this router carries one stateless request (see [`State::solo`]).
+    pub(crate) fn is_solo(&self) -> bool {
+        self.back_channel.is_some()
+    }
+
+    /// Names the one request of a stateless router, before it runs: its stream is opened when
+    /// needed ([`Router::solo_stream`]).
+    pub(crate) fn expect(&self, id: &RequestId) {
+        self.lock().solo = Some(id.clone());
+    }
+
+    /// The stream of the one request of a stateless router: the one a message opened, else a
+    /// new one when `open`.
+    pub(crate) fn solo_stream(&self, open: bool) -> Option<(u64, Arc<Notify>)> {
+        let mut st = self.lock();
+        let id = st.solo.clone()?;
+        if let Some(&sid) = st.requests.get(&id) {
+            let notify = st.streams.get(&sid)?.waiting.as_ref()?.notify.clone();
+            return Some((sid, notify));
+        }
+        open.then(|| open_stream(&mut st, &id, false))
     }
 
     /// Whether the response of stream `sid` is there (or the stream no longer waits).
@@ -387,6 +418,22 @@ impl Router {
             }
             _ => Pending::Stream,
         }
+    }
+
+    /// Ends stream `sid` when nothing was sent on it and its POST may still answer as it likes:
+    /// the response that came at once then goes back as it is, without passing through the
+    /// stream. Returns whether it did.
+    pub(crate) fn end_quiet(&self, sid: u64) -> bool {
+        let mut st = self.lock();
+        let quiet = st
+            .streams
+            .get(&sid)
+            .and_then(|s| s.waiting.as_ref())
+            .is_some_and(|w| w.messages.is_empty() && !w.close_requested);
+        if quiet {
+            finish(&mut st, sid);
+        }
+        quiet
     }
 
     /// Whether the POST of stream `sid` has something to send (or must stop waiting).
@@ -655,12 +702,14 @@ impl Router {
         }
     }
 
-    fn route(&self, message: Outbound) -> Result<(), TransportError> {
+    pub(crate) fn route(&self, message: Outbound) -> Result<(), TransportError> {
         let mut st = self.lock();
-        let own_stream = message
-            .related
-            .as_ref()
-            .and_then(|id| st.requests.get(id).copied());
+        let own_stream = message.related.as_ref().and_then(|id| {
+            st.requests.get(id).copied().or_else(|| {
+                // The first message of a stateless request opens its stream.
+                (st.solo.as_ref() == Some(id)).then(|| open_stream(&mut st, id, false).0)
+            })
+        });
         // Forced JSON (and a batch item): only the response uses the request's own answer.
         let own_stream = match (self.mode, message.kind) {
             (_, OutboundKind::Response) => own_stream,
