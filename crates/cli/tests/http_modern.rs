@@ -230,6 +230,15 @@ async fn messages_that_are_not_modern_requests() {
         (200, Some(key)),
         "{a}"
     );
+    // Regression: the same request to a stateless endpoint was refused as a modern probe.
+    let stateless = start(HttpConfig::default().stateless(true)).await;
+    let call = support::call(9, "echo", json!({"message": key}));
+    let (status, a) = read_answer(post(&http, &stateless.url, None, &call).await).await;
+    assert_eq!(
+        (status, a["result"]["content"][0]["text"].as_str()),
+        (200, Some(key)),
+        "{a}"
+    );
     // GET and DELETE do not exist in 2026-07-28 (H-12).
     for method in [reqwest::Method::GET, reqwest::Method::DELETE] {
         let r = http

@@ -20,7 +20,9 @@ use crate::router::{Pending, Router};
 use crate::service::{HttpResponse, SESSION_HEADER, StreamableHttpService, json, sse, status};
 use crate::sessions::Session;
 
-/// A request of the 2026-07-28 era (a dual-era client's probe).
+/// A request of the 2026-07-28 era (a dual-era client's probe), to an endpoint that serves only
+/// the legacy era. (Where the modern era is served, [`crate::modern::route`] decided already: a
+/// request that only mentions the version key is legacy.)
 fn is_modern_probe(request: &RpcRequest) -> bool {
     request.method == method::SERVER_DISCOVER
         || crate::modern::ladder::may_claim_modern(request.params.as_deref())
@@ -127,7 +129,9 @@ impl StreamableHttpService {
                 Box::pin(self.initialize(headers, principal, request, extensions)).await
             }
             Parsed::Single(Message::Request(request))
-                if is_modern_probe(&request) && headers.session.is_none() =>
+                if !config.eras.modern()
+                    && is_modern_probe(&request)
+                    && headers.session.is_none() =>
             {
                 Err(Rejection::ModernRequest(request.id))
             }
@@ -467,7 +471,9 @@ impl StreamableHttpService {
             Err(message) => return Err(Rejection::UnsupportedVersion(message)),
         };
         match message {
-            Message::Request(request) if is_modern_probe(&request) => {
+            Message::Request(request)
+                if !self.inner.config().eras.modern() && is_modern_probe(&request) =>
+            {
                 Err(Rejection::ModernRequest(request.id))
             }
             Message::Request(request) => {
