@@ -254,6 +254,16 @@ impl StreamableHttpService {
             (Some((sid, _)), Some(response)) if direct && router.end_quiet(sid) => {
                 return Ok(self.direct(router, response.json).await);
             }
+            (Some((sid, notify)), Some(response)) if !direct && !until_response => {
+                if let Some(body) = router.answer_at_once(sid, &response.json) {
+                    return Ok(sse(body));
+                }
+                // After what the handler sent: through the stream, in order.
+                if let Err(e) = router.route(response) {
+                    tracing::debug!(error = %e, "could not route a response");
+                }
+                (sid, notify)
+            }
             (Some(stream), Some(response)) => {
                 // After what the handler sent: through the stream, in order (routing only
                 // queues).

@@ -516,6 +516,28 @@ impl Router {
         ResponseBody::sse(prefix.freeze(), rx, self.keep_alive, guard, completion)
     }
 
+    /// Answers stream `sid`'s POST with SSE when its response came at once and alone: the
+    /// priming event and the response, framed straight into the body (not stored: see
+    /// [`Router::upgrade`]). `None` when something else was sent on the stream first.
+    pub(crate) fn answer_at_once(&self, sid: u64, json: &Bytes) -> Option<ResponseBody> {
+        let mut prefix = BytesMut::with_capacity(json.len() + 128);
+        let mut st = self.lock();
+        let stream = st.streams.get_mut(&sid)?;
+        let quiet = stream
+            .waiting
+            .as_ref()
+            .is_some_and(|w| w.messages.is_empty() && !w.close_requested);
+        if !quiet {
+            return None;
+        }
+        stream.waiting = None;
+        self.prime(sid, stream, &mut prefix, false);
+        self.frame_kept(sid, stream, json, &mut prefix, false);
+        finish(&mut st, sid);
+        drop(st);
+        Some(self.body(prefix, QueueRx::closed(), None))
+    }
+
     /// Answers stream `sid`'s POST with SSE: the priming event, what was waiting, then live events.
     pub(crate) fn upgrade(&self, sid: u64) -> ResponseBody {
         // Room for a priming event and a short response: most streams are built without a copy.
