@@ -395,8 +395,8 @@ impl Client {
         let Some(context) = self.context() else {
             return self.peer.request(method, params, options).await;
         };
-        let params =
-            serde_json::to_value(params).map_err(|e| RequestError::Encode(e.to_string()))?;
+        let params = mcp_http_proto::jsonrpc::to_raw(params)
+            .map_err(|e| RequestError::Encode(e.to_string()))?;
         let raw = context.request(method, params, options).await?;
         serde_json::from_str(raw.get()).map_err(|e| RequestError::InvalidResponse(e.to_string()))
     }
