@@ -38,6 +38,8 @@ pub(crate) struct Connection {
     pub(crate) config: HttpClientConfig,
     legacy: Legacy,
     pub(crate) inbound: Inbound,
+    /// What the headers of 2026-07-28 POSTs start from.
+    pub(crate) modern_headers: crate::modern::ModernHeaders,
     /// Cancelled when closing has finished (the DELETE answered).
     finished: CancellationToken,
 }
@@ -53,6 +55,7 @@ impl Connection {
         Connection {
             exchange: Exchange::new(http, endpoint.uri(), config.auth.clone()),
             session: Session::new(config.headers.clone()),
+            modern_headers: crate::modern::ModernHeaders::new(&config.headers),
             endpoint,
             config,
             legacy: Legacy::default(),

@@ -5,8 +5,11 @@
 //! (-32020, -32022, ... on HTTP 4xx) comes back as that error, so the client can act on its code;
 //! 401 and 403 stay typed HTTP errors.
 
+use std::sync::Mutex;
+
 use http::StatusCode;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
+use mcp_http_core::sync::lock;
 use mcp_http_core::{ModernRequest, Outbound, OutboundKind, TransportError, TransportErrorKind};
 use mcp_http_proto::jsonrpc::{Message, Parsed, Response};
 
@@ -31,28 +34,67 @@ pub fn encode_header_value(value: &str) -> HeaderValue {
     HeaderValue::from_str(&encoded).unwrap_or(HeaderValue::from_static(""))
 }
 
-/// The headers of a modern POST: the configured ones, Accept and Content-Type, and the
-/// per-request ones (protocol headers give way to configured ones of the same name).
-fn headers(configured: &HeaderMap, message: &Outbound, modern: &ModernRequest) -> HeaderMap {
-    let mut headers = with_post_headers(configured.clone());
-    if let Ok(v) = HeaderValue::from_str(&modern.protocol_version) {
-        headers.entry(PROTOCOL_VERSION).or_insert(v);
-    }
-    if let Some(method) = &message.method {
-        headers
-            .entry(MCP_METHOD)
-            .or_insert(encode_header_value(method));
-    }
-    if let Some(name) = &message.name {
-        headers.entry(MCP_NAME).or_insert(encode_header_value(name));
-    }
-    for (name, value) in &modern.params {
-        // The client checked the names (H-10); one that is not a token is left out.
-        if let Ok(header) = HeaderName::try_from(format!("mcp-param-{name}")) {
-            headers.insert(header, encode_header_value(value));
+/// How many encoded values [`ModernHeaders`] keeps.
+const KEPT_VALUES: usize = 32;
+
+/// What the headers of every modern POST of a connection start from, built once: the
+/// configured headers with Accept and Content-Type, and the encoded values of the versions,
+/// methods and names requests were sent with (a client calls the same few tools again and
+/// again).
+pub(crate) struct ModernHeaders {
+    base: HeaderMap,
+    values: Mutex<Vec<(Box<str>, HeaderValue)>>,
+}
+
+impl ModernHeaders {
+    /// The headers of modern POSTs with the `configured` ones.
+    pub(crate) fn new(configured: &HeaderMap) -> ModernHeaders {
+        ModernHeaders {
+            base: with_post_headers(configured.clone()),
+            values: Mutex::new(Vec::new()),
         }
     }
-    headers
+
+    /// `value` as a header value (H-9), from the kept ones when it was sent before.
+    fn value(&self, value: &str) -> HeaderValue {
+        let mut kept = lock(&self.values);
+        if let Some((_, header)) = kept.iter().find(|(text, _)| **text == *value) {
+            return header.clone();
+        }
+        let header = encode_header_value(value);
+        if kept.len() == KEPT_VALUES {
+            kept.clear();
+        }
+        kept.push((value.into(), header.clone()));
+        header
+    }
+
+    /// The headers of a modern POST: the configured ones, Accept and Content-Type, and the
+    /// per-request ones (protocol headers give way to configured ones of the same name).
+    fn of(&self, message: &Outbound, modern: &ModernRequest) -> HeaderMap {
+        let mut headers = self.base.clone();
+        if let http::header::Entry::Vacant(entry) = headers.entry(PROTOCOL_VERSION) {
+            // A version is visible ASCII, which the encoding keeps as it is.
+            entry.insert(self.value(&modern.protocol_version));
+        }
+        if let Some(method) = &message.method
+            && let http::header::Entry::Vacant(entry) = headers.entry(MCP_METHOD)
+        {
+            entry.insert(self.value(method));
+        }
+        if let Some(name) = &message.name
+            && let http::header::Entry::Vacant(entry) = headers.entry(MCP_NAME)
+        {
+            entry.insert(self.value(name));
+        }
+        for (name, value) in &modern.params {
+            // The client checked the names (H-10); one that is not a token is left out.
+            if let Ok(header) = HeaderName::try_from(format!("mcp-param-{name}")) {
+                headers.insert(header, encode_header_value(value));
+            }
+        }
+        headers
+    }
 }
 
 impl Connection {
@@ -62,11 +104,10 @@ impl Connection {
         message: &Outbound,
         modern: &ModernRequest,
     ) -> Result<Option<Response>, TransportError> {
-        let configured = &self.config.headers;
         let response = self
             .exchange
             .post(self.endpoint.uri(), message, || {
-                headers(configured, message, modern)
+                self.modern_headers.of(message, modern)
             })
             .await?;
         let status = response.status();
@@ -93,25 +134,32 @@ impl Connection {
                 )),
             };
         }
-        let kind = content_type(&response).to_owned();
-        if kind.starts_with("application/json") {
-            let body = body_bytes(response).await?;
-            match Parsed::parse(&body) {
-                Ok(Parsed::Single(Message::Response(reply))) if reply.id.as_ref() == id => {
-                    return Ok(Some(reply));
-                }
-                parsed => {
-                    if self.inbound.deliver_body(parsed, id).await {
-                        return Ok(None);
-                    }
+        if !content_type(&response).starts_with("application/json") {
+            return Err(TransportError::new(
+                TransportErrorKind::Protocol,
+                format!(
+                    "the server answered a request with {status} and content type {kind:?}, \
+                     without its response",
+                    kind = content_type(&response)
+                ),
+            ));
+        }
+        let body = body_bytes(response).await?;
+        match Parsed::parse(&body) {
+            Ok(Parsed::Single(Message::Response(reply))) if reply.id.as_ref() == id => {
+                return Ok(Some(reply));
+            }
+            parsed => {
+                if self.inbound.deliver_body(parsed, id).await {
+                    return Ok(None);
                 }
             }
         }
         Err(TransportError::new(
             TransportErrorKind::Protocol,
             format!(
-                "the server answered a request with {status} and content type {kind:?}, without \
-                 its response"
+                "the server answered a request with {status} and content type \"application/json\", \
+                 without its response"
             ),
         ))
     }
