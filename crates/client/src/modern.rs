@@ -211,12 +211,16 @@ impl Modern {
         to_raw(&object).map_err(|e| RequestError::Encode(e.to_string()))
     }
 
-    /// The `Mcp-Param-*` headers of a `tools/call` with `params` (H-10): none, without
-    /// reading the params, when no listed tool has annotations.
-    fn param_headers(&self, params: &RawValue) -> Vec<(String, String)> {
+    /// The `Mcp-Param-*` headers of a `tools/call` of tool `name` (read from the params when
+    /// not given) with `params` (H-10). The params are read only for a tool with annotations.
+    fn param_headers(&self, name: Option<&str>, params: &RawValue) -> Vec<(String, String)> {
         #[derive(serde::Deserialize)]
-        struct Call {
-            name: String,
+        struct Name<'a> {
+            #[serde(borrow)]
+            name: std::borrow::Cow<'a, str>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Arguments {
             #[serde(default)]
             arguments: Option<Map<String, Value>>,
         }
@@ -224,12 +228,19 @@ impl Modern {
         let Some(tools) = tools.as_ref().filter(|t| !t.is_empty()) else {
             return Vec::new();
         };
-        let Ok(call) = serde_json::from_str::<Call>(params.get()) else {
+        let annotations = match name {
+            Some(name) => tools.get(name),
+            None => match serde_json::from_str::<Name<'_>>(params.get()) {
+                Ok(call) => tools.get(call.name.as_ref()),
+                Err(_) => None,
+            },
+        };
+        let Some(annotations) = annotations else {
             return Vec::new();
         };
-        match tools.get(&call.name) {
-            Some(annotations) => param_headers::values(annotations, call.arguments.as_ref()),
-            None => Vec::new(),
+        match serde_json::from_str::<Arguments>(params.get()) {
+            Ok(call) => param_headers::values(annotations, call.arguments.as_ref()),
+            Err(_) => Vec::new(),
         }
     }
 
@@ -289,15 +300,25 @@ struct Kind {
     result_type: Option<ResultType>,
 }
 
-/// The `resultType` of a result (M-8). A result whose text names no `resultType` (not even
-/// behind a `\u` escape) has none, which is read without a parse.
+/// The `resultType` of a result (M-8), read without a parse in the two usual cases: a result
+/// whose text names no `resultType` (not even behind a `\u` escape) has none, and one whose
+/// last member is `"resultType":"complete"`, as compact serializers write it, is complete.
 fn result_type(result: &RawValue) -> Result<Option<ResultType>, RequestError> {
+    const LAST_COMPLETE: &[u8] = b"\"resultType\":\"complete\"}";
     let text = result.get().as_bytes();
-    if text.first() == Some(&b'{')
-        && memchr::memmem::find(text, b"\"resultType\"").is_none()
-        && memchr::memmem::find(text, b"\\u").is_none()
-    {
-        return Ok(None);
+    if text.first() == Some(&b'{') {
+        if memchr::memmem::find(text, b"\"resultType\"").is_none()
+            && memchr::memmem::find(text, b"\\u").is_none()
+        {
+            return Ok(None);
+        }
+        // In valid JSON, a value right before the closing brace belongs to the object's last
+        // member, and a quote after `,` or `{` opens that member's name.
+        if let Some(before) = text.strip_suffix(LAST_COMPLETE)
+            && matches!(before.last(), Some(b',' | b'{'))
+        {
+            return Ok(Some(ResultType::Complete));
+        }
     }
     let kind: Kind = serde_json::from_str(result.get())
         .map_err(|e| RequestError::InvalidResponse(e.to_string()))?;
@@ -329,6 +350,18 @@ impl Context {
         params: Box<RawValue>,
         options: RequestOptions,
     ) -> BoxFuture<'a, Result<Box<RawValue>, RequestError>> {
+        self.request_about(method, params, None, options)
+    }
+
+    /// [`Context::request`] for a request about `name` (the tool of a `tools/call`), when the
+    /// caller knows it.
+    pub(crate) fn request_about<'a>(
+        &'a self,
+        method: &'a str,
+        params: Box<RawValue>,
+        name: Option<&'a str>,
+        options: RequestOptions,
+    ) -> BoxFuture<'a, Result<Box<RawValue>, RequestError>> {
         Box::pin(async move {
             if method == method::TOOLS_CALL && !self.modern.knows_tools() {
                 // H-10: the headers come from the tool's schema; learn it once.
@@ -341,7 +374,7 @@ impl Context {
                 let version = self.modern.version();
                 let mut request = ModernRequest::new(version.as_str());
                 if method == method::TOOLS_CALL {
-                    request.params = self.modern.param_headers(&params);
+                    request.params = self.modern.param_headers(name, &params);
                 }
                 let raw = self.modern.envelope(&params, version, retry.as_ref())?;
                 let outcome = self
@@ -479,5 +512,80 @@ impl Context {
             responses.insert(key, answer);
         }
         Ok(responses)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(text: &str) -> Option<ResultType> {
+        result_type(&RawValue::from_string(text.to_owned()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn result_types_are_read_with_and_without_a_parse() {
+        assert_eq!(kind(r#"{"content":[]}"#), None);
+        assert_eq!(
+            kind(r#"{"content":[],"resultType":"complete"}"#),
+            Some(ResultType::Complete)
+        );
+        assert_eq!(
+            kind(r#"{"resultType":"complete"}"#),
+            Some(ResultType::Complete)
+        );
+        assert_eq!(
+            kind(r#"{"resultType":"input_required","inputRequests":{}}"#),
+            Some(ResultType::InputRequired)
+        );
+        // Not the object's own member: the parse decides.
+        assert_eq!(
+            kind(r#"{"structuredContent":{"resultType":"complete"}}"#),
+            None
+        );
+        assert_eq!(
+            kind(r#"{"resultType":"input_required","x":{"a":"\"resultType\":\"complete"}}"#),
+            Some(ResultType::InputRequired)
+        );
+        assert_eq!(
+            kind(r#"{"result\u0054ype":"input_required"}"#),
+            Some(ResultType::InputRequired)
+        );
+    }
+
+    #[test]
+    fn the_envelope_is_added_as_text_or_through_a_tree() {
+        let modern = Modern::new(
+            ProtocolVersion::V2026_07_28,
+            &ClientCapabilities::default(),
+            &Implementation::new("c", "1"),
+            Some(LoggingLevel::Debug),
+        );
+        let v = ProtocolVersion::V2026_07_28;
+        let with = |params: &str| -> Value {
+            let raw = RawValue::from_string(params.to_owned()).unwrap();
+            serde_json::from_str(modern.envelope(&raw, v, None).unwrap().get()).unwrap()
+        };
+        for params in [
+            r#"{"name":"echo","arguments":{"m":"x"}}"#,
+            r#"{ }"#,
+            "null",
+            r#"{"name":"a\u0062"}"#,
+        ] {
+            let out = with(params);
+            assert_eq!(
+                out["_meta"][META_PROTOCOL_VERSION], "2026-07-28",
+                "{params}"
+            );
+            assert_eq!(out["_meta"][META_CLIENT_INFO]["name"], "c", "{params}");
+            assert_eq!(out["_meta"][META_LOG_LEVEL], "debug", "{params}");
+        }
+        assert_eq!(with(r#"{"name":"echo"}"#)["name"], "echo");
+        // The caller's own `_meta` keys stay.
+        let out = with(r#"{"_meta":{"k":1},"name":"echo"}"#);
+        assert_eq!(out["_meta"]["k"], 1);
+        assert_eq!(out["_meta"][META_PROTOCOL_VERSION], "2026-07-28");
+        let raw = RawValue::from_string("[1]".to_owned()).unwrap();
+        assert!(modern.envelope(&raw, v, None).is_err());
     }
 }

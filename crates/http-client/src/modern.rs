@@ -34,16 +34,31 @@ pub fn encode_header_value(value: &str) -> HeaderValue {
     HeaderValue::from_str(&encoded).unwrap_or(HeaderValue::from_static(""))
 }
 
-/// How many encoded values [`ModernHeaders`] keeps.
-const KEPT_VALUES: usize = 32;
+/// How many header sets [`ModernHeaders`] keeps.
+const KEPT: usize = 32;
 
-/// What the headers of every modern POST of a connection start from, built once: the
-/// configured headers with Accept and Content-Type, and the encoded values of the versions,
-/// methods and names requests were sent with (a client calls the same few tools again and
-/// again).
+/// The headers of the modern POSTs of a connection, built once per protocol version, method
+/// and name and then copied: a client calls the same few tools again and again.
 pub(crate) struct ModernHeaders {
+    /// The configured headers with Accept and Content-Type.
     base: HeaderMap,
-    values: Mutex<Vec<(Box<str>, HeaderValue)>>,
+    kept: Mutex<Vec<Kept>>,
+}
+
+/// The headers of requests with this version, method and name.
+struct Kept {
+    version: Box<str>,
+    method: Option<Box<str>>,
+    name: Option<Box<str>>,
+    headers: HeaderMap,
+}
+
+impl Kept {
+    fn is_for(&self, version: &str, method: Option<&str>, name: Option<&str>) -> bool {
+        *self.version == *version
+            && self.method.as_deref() == method
+            && self.name.as_deref() == name
+    }
 }
 
 impl ModernHeaders {
@@ -51,47 +66,58 @@ impl ModernHeaders {
     pub(crate) fn new(configured: &HeaderMap) -> ModernHeaders {
         ModernHeaders {
             base: with_post_headers(configured.clone()),
-            values: Mutex::new(Vec::new()),
+            kept: Mutex::new(Vec::new()),
         }
-    }
-
-    /// `value` as a header value (H-9), from the kept ones when it was sent before.
-    fn value(&self, value: &str) -> HeaderValue {
-        let mut kept = lock(&self.values);
-        if let Some((_, header)) = kept.iter().find(|(text, _)| **text == *value) {
-            return header.clone();
-        }
-        let header = encode_header_value(value);
-        if kept.len() == KEPT_VALUES {
-            kept.clear();
-        }
-        kept.push((value.into(), header.clone()));
-        header
     }
 
     /// The headers of a modern POST: the configured ones, Accept and Content-Type, and the
     /// per-request ones (protocol headers give way to configured ones of the same name).
     fn of(&self, message: &Outbound, modern: &ModernRequest) -> HeaderMap {
-        let mut headers = self.base.clone();
-        if let http::header::Entry::Vacant(entry) = headers.entry(PROTOCOL_VERSION) {
-            // A version is visible ASCII, which the encoding keeps as it is.
-            entry.insert(self.value(&modern.protocol_version));
-        }
-        if let Some(method) = &message.method
-            && let http::header::Entry::Vacant(entry) = headers.entry(MCP_METHOD)
-        {
-            entry.insert(self.value(method));
-        }
-        if let Some(name) = &message.name
-            && let http::header::Entry::Vacant(entry) = headers.entry(MCP_NAME)
-        {
-            entry.insert(self.value(name));
-        }
+        let (version, method, name) = (
+            &*modern.protocol_version,
+            message.method.as_deref(),
+            message.name.as_deref(),
+        );
+        let mut headers = {
+            let mut kept = lock(&self.kept);
+            match kept.iter().find(|k| k.is_for(version, method, name)) {
+                Some(k) => k.headers.clone(),
+                None => {
+                    let headers = self.build(version, method, name);
+                    if kept.len() == KEPT {
+                        kept.clear();
+                    }
+                    kept.push(Kept {
+                        version: version.into(),
+                        method: method.map(Into::into),
+                        name: name.map(Into::into),
+                        headers: headers.clone(),
+                    });
+                    headers
+                }
+            }
+        };
         for (name, value) in &modern.params {
             // The client checked the names (H-10); one that is not a token is left out.
             if let Ok(header) = HeaderName::try_from(format!("mcp-param-{name}")) {
                 headers.insert(header, encode_header_value(value));
             }
+        }
+        headers
+    }
+
+    fn build(&self, version: &str, method: Option<&str>, name: Option<&str>) -> HeaderMap {
+        let mut headers = self.base.clone();
+        if let Ok(v) = HeaderValue::from_str(version) {
+            headers.entry(PROTOCOL_VERSION).or_insert(v);
+        }
+        if let Some(method) = method {
+            headers
+                .entry(MCP_METHOD)
+                .or_insert(encode_header_value(method));
+        }
+        if let Some(name) = name {
+            headers.entry(MCP_NAME).or_insert(encode_header_value(name));
         }
         headers
     }
