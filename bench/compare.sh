@@ -152,8 +152,11 @@ fi
 if [ "$client_calls" -gt 0 ]; then
   start_server "$ours serve --port PORT"
   for run in $(seq 1 "$runs"); do
-    taskset -c "$load_cpu" "$ours" bench "$url" --client-compare -n "$client_calls" --json \
-      | jq -c '{ours_rps, raw_hyper_rps, ratio}' | tee -a "$out/client.jsonl" >&2
+    for era in legacy modern; do
+      taskset -c "$load_cpu" "$ours" bench "$url" --client-compare --era "$era" \
+        -n "$client_calls" --json \
+        | jq -c '{era, ours_rps, raw_hyper_rps, ratio}' | tee -a "$out/client.jsonl" >&2
+    done
   done
   stop_server
 fi

@@ -178,6 +178,7 @@ async fn client_compare_reports_both_rates() {
     let server = start(HttpConfig::default()).await;
     let (code, report) = bench(&[&server.url, "--client-compare", "-n", "50"]).await;
     assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["era"], "legacy", "{report:#}");
     assert_eq!(report["calls"], 50);
     assert!(report["ours_rps"].as_f64().unwrap() > 0.0, "{report:#}");
     assert!(
@@ -185,4 +186,28 @@ async fn client_compare_reports_both_rates() {
         "{report:#}"
     );
     assert!(report["ratio"].as_f64().unwrap() > 0.0, "{report:#}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_compare_speaks_the_modern_era() {
+    let server = start(HttpConfig::default()).await;
+    let (code, report) = bench(&[
+        &server.url,
+        "--client-compare",
+        "--era",
+        "modern",
+        "-n",
+        "50",
+    ])
+    .await;
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["era"], "modern", "{report:#}");
+    assert_eq!(report["calls"], 50);
+    assert!(report["ours_rps"].as_f64().unwrap() > 0.0, "{report:#}");
+    assert!(
+        report["raw_hyper_rps"].as_f64().unwrap() > 0.0,
+        "{report:#}"
+    );
+    // Neither side opened a session: every call stood alone.
+    assert_eq!(server.session_count(), 0, "{report:#}");
 }

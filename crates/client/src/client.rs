@@ -392,12 +392,24 @@ impl Client {
         params: &P,
         options: RequestOptions,
     ) -> Result<R, RequestError> {
+        self.request_about(method, params, None, options).await
+    }
+
+    /// [`Client::request`] of a request about `name` (a `tools/call`'s tool), which the
+    /// 2026-07-28 era then need not read from the params.
+    async fn request_about<P: Serialize + ?Sized, R: DeserializeOwned>(
+        &self,
+        method: &str,
+        params: &P,
+        name: Option<&str>,
+        options: RequestOptions,
+    ) -> Result<R, RequestError> {
         let Some(context) = self.context() else {
             return self.peer.request(method, params, options).await;
         };
-        let params =
-            serde_json::to_value(params).map_err(|e| RequestError::Encode(e.to_string()))?;
-        let raw = context.request(method, params, options).await?;
+        let params = mcp_http_proto::jsonrpc::to_raw(params)
+            .map_err(|e| RequestError::Encode(e.to_string()))?;
+        let raw = context.request_about(method, params, name, options).await?;
         serde_json::from_str(raw.get()).map_err(|e| RequestError::InvalidResponse(e.to_string()))
     }
 
@@ -495,7 +507,8 @@ impl Client {
         }
         self.require(Needs::Tools)?;
         let params = CallParams { name, arguments };
-        self.request(method::TOOLS_CALL, &params, options).await
+        self.request_about(method::TOOLS_CALL, &params, Some(name), options)
+            .await
     }
 
     /// One page of `resources/list`.

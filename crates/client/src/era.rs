@@ -99,7 +99,8 @@ pub(crate) async fn probe(context: &Context) -> Result<Option<Discovered>, Reque
     let raw = match context
         .request(
             method::SERVER_DISCOVER,
-            serde_json::json!({}),
+            mcp_http_proto::jsonrpc::to_raw(&serde_json::json!({}))
+                .map_err(|e| RequestError::Encode(e.to_string()))?,
             RequestOptions::default(),
         )
         .await

@@ -134,6 +134,14 @@ async fn run(
     listeners: std::sync::Arc<Listeners>,
     events: Events,
 ) {
+    let params =
+        match mcp_http_proto::jsonrpc::to_raw(&serde_json::json!({ "notifications": filter })) {
+            Ok(params) => params,
+            Err(e) => {
+                let _ = events.send(Err(RequestError::Encode(e.to_string())));
+                return;
+            }
+        };
     let token = listeners.next_token.fetch_add(1, Ordering::Relaxed);
     let mut failures = 0u32;
     loop {
@@ -144,12 +152,11 @@ async fn run(
             events: events.clone(),
             acknowledged,
         });
-        let params = serde_json::json!({ "notifications": filter });
         let options = RequestOptions::default()
             .timeout(LISTEN_TIMEOUT)
             .max_total(LISTEN_TIMEOUT);
         let mut request =
-            std::pin::pin!(context.request(method::SUBSCRIPTIONS_LISTEN, params, options));
+            std::pin::pin!(context.request(method::SUBSCRIPTIONS_LISTEN, params.clone(), options));
         let mut starting = Some(starting);
         let mut on_ack = std::pin::pin!(on_ack);
         let mut acked = false;

@@ -36,13 +36,61 @@ type ToolHeaders = HashMap<String, Vec<(String, String)>>;
 
 /// What every modern request of a client shares.
 pub(crate) struct Modern {
-    version: Mutex<ProtocolVersion>,
+    /// The version requests are sent under, the log level they ask for, and the `_meta`
+    /// members that follow from them, as JSON text.
+    envelope: Mutex<Envelope>,
     capabilities: Value,
     info: Value,
-    /// The log level asked for in every request's `_meta` (LGm-1); `None` asks for no logs.
-    log_level: Mutex<Option<LoggingLevel>>,
-    /// The `x-mcp-header` annotations of each listed tool; `None` until a `tools/list`.
+    /// The `x-mcp-header` annotations of each listed tool that has any; `None` until a
+    /// `tools/list`.
     tools: Mutex<Option<ToolHeaders>>,
+}
+
+/// The per-client part of every request's `_meta` (M-1, M-1a, M-1b).
+struct Envelope {
+    version: ProtocolVersion,
+    /// The log level asked for in every request's `_meta` (LGm-1); `None` asks for no logs.
+    log_level: Option<LoggingLevel>,
+    /// `"key":value,...` of the members below, built when one of them changes, so a request
+    /// copies text instead of building and serializing a JSON tree.
+    members: String,
+}
+
+impl Envelope {
+    fn new(
+        version: ProtocolVersion,
+        log_level: Option<LoggingLevel>,
+        capabilities: &Value,
+        info: &Value,
+    ) -> Envelope {
+        let mut envelope = Envelope {
+            version,
+            log_level,
+            members: String::new(),
+        };
+        envelope.rebuild(capabilities, info);
+        envelope
+    }
+
+    /// The members in the order [`Modern::members`] inserts them.
+    fn rebuild(&mut self, capabilities: &Value, info: &Value) {
+        let mut meta = Map::new();
+        meta.insert(META_PROTOCOL_VERSION.into(), self.version.as_str().into());
+        meta.insert(META_CLIENT_CAPABILITIES.into(), capabilities.clone());
+        meta.insert(META_CLIENT_INFO.into(), info.clone());
+        if let Some(level) = self.log_level {
+            meta.insert(
+                META_LOG_LEVEL.into(),
+                serde_json::to_value(level).unwrap_or_default(),
+            );
+        }
+        let text = Value::Object(meta).to_string();
+        // `{...}` without its braces.
+        self.members = text
+            .get(1..text.len().saturating_sub(1))
+            .unwrap_or_default()
+            .to_owned();
+    }
 }
 
 impl Modern {
@@ -53,40 +101,94 @@ impl Modern {
         info: &Implementation,
         log_level: Option<LoggingLevel>,
     ) -> Modern {
+        let capabilities = serde_json::to_value(capabilities).unwrap_or_default();
+        let info = serde_json::to_value(info).unwrap_or_default();
         Modern {
-            version: Mutex::new(version),
-            capabilities: serde_json::to_value(capabilities).unwrap_or_default(),
-            info: serde_json::to_value(info).unwrap_or_default(),
-            log_level: Mutex::new(log_level),
+            envelope: Mutex::new(Envelope::new(version, log_level, &capabilities, &info)),
+            capabilities,
+            info,
             tools: Mutex::new(None),
         }
     }
 
     /// The version requests are sent under.
     pub(crate) fn version(&self) -> ProtocolVersion {
-        *lock(&self.version)
+        lock(&self.envelope).version
     }
 
     /// Changes the version requests are sent under (after -32022, M-6).
     pub(crate) fn set_version(&self, version: ProtocolVersion) {
-        *lock(&self.version) = version;
+        let mut envelope = lock(&self.envelope);
+        envelope.version = version;
+        envelope.rebuild(&self.capabilities, &self.info);
     }
 
     /// Changes the log level later requests ask for (LGm-1).
     pub(crate) fn set_log_level(&self, level: Option<LoggingLevel>) {
-        *lock(&self.log_level) = level;
+        let mut envelope = lock(&self.envelope);
+        envelope.log_level = level;
+        envelope.rebuild(&self.capabilities, &self.info);
     }
 
-    /// `params` with the `_meta` envelope (M-1, M-1a, M-1b) and, on an MRTR retry, the answers and
-    /// the state (MR-1). Keys the caller put in `_meta` stay.
+    /// The `_meta` members of a request sent under `version` (M-1, M-1a, M-1b).
+    fn members(&self, version: ProtocolVersion, meta: &mut Map<String, Value>) {
+        meta.insert(META_PROTOCOL_VERSION.into(), version.as_str().into());
+        meta.insert(META_CLIENT_CAPABILITIES.into(), self.capabilities.clone());
+        meta.insert(META_CLIENT_INFO.into(), self.info.clone());
+        if let Some(level) = lock(&self.envelope).log_level {
+            meta.insert(
+                META_LOG_LEVEL.into(),
+                serde_json::to_value(level).unwrap_or_default(),
+            );
+        }
+    }
+
+    /// `params` (JSON text) with the `_meta` envelope (M-1, M-1a, M-1b) and, on an MRTR
+    /// retry, the answers and the state (MR-1). Keys the caller put in `_meta` stay.
     fn envelope(
         &self,
-        params: &Value,
+        params: &RawValue,
         version: ProtocolVersion,
         retry: Option<&Retry>,
     ) -> Result<Box<RawValue>, RequestError> {
+        let text = params.get().trim();
+        // The usual request: an object without `_meta` of its own (its text does not even
+        // name one) and no MRTR members: the members are written after its own, as text.
+        // serde_json writes keys unescaped; text with a `\u` escape takes the long way.
+        if retry.is_none()
+            && memchr::memmem::find(text.as_bytes(), b"\"_meta\"").is_none()
+            && memchr::memmem::find(text.as_bytes(), b"\\u").is_none()
+        {
+            let envelope = lock(&self.envelope);
+            if envelope.version == version {
+                let inner = match text {
+                    "null" => Some(""),
+                    _ => text
+                        .strip_prefix('{')
+                        .and_then(|t| t.strip_suffix('}'))
+                        .map(str::trim),
+                };
+                if let Some(inner) = inner {
+                    let mut out = String::with_capacity(
+                        inner.len() + envelope.members.len() + "{,\"_meta\":{}}".len(),
+                    );
+                    out.push('{');
+                    out.push_str(inner);
+                    if !inner.is_empty() {
+                        out.push(',');
+                    }
+                    out.push_str("\"_meta\":{");
+                    out.push_str(&envelope.members);
+                    out.push_str("}}");
+                    return RawValue::from_string(out)
+                        .map_err(|e| RequestError::Encode(e.to_string()));
+                }
+            }
+        }
+        let params: Value =
+            serde_json::from_str(text).map_err(|e| RequestError::Encode(e.to_string()))?;
         let mut object = match params {
-            Value::Object(o) => o.clone(),
+            Value::Object(o) => o,
             Value::Null => Map::new(),
             _ => return Err(RequestError::Encode("params must be a JSON object".into())),
         };
@@ -94,15 +196,7 @@ impl Modern {
             .entry("_meta")
             .or_insert_with(|| Value::Object(Map::new()));
         if let Value::Object(meta) = meta {
-            meta.insert(META_PROTOCOL_VERSION.into(), version.as_str().into());
-            meta.insert(META_CLIENT_CAPABILITIES.into(), self.capabilities.clone());
-            meta.insert(META_CLIENT_INFO.into(), self.info.clone());
-            if let Some(level) = *lock(&self.log_level) {
-                meta.insert(
-                    META_LOG_LEVEL.into(),
-                    serde_json::to_value(level).unwrap_or_default(),
-                );
-            }
+            self.members(version, meta);
         }
         if let Some(retry) = retry {
             object.insert(
@@ -117,17 +211,36 @@ impl Modern {
         to_raw(&object).map_err(|e| RequestError::Encode(e.to_string()))
     }
 
-    /// The `Mcp-Param-*` headers of a `tools/call` with `params` (H-10).
-    fn param_headers(&self, params: &Value) -> Vec<(String, String)> {
+    /// The `Mcp-Param-*` headers of a `tools/call` of tool `name` (read from the params when
+    /// not given) with `params` (H-10). The params are read only for a tool with annotations.
+    fn param_headers(&self, name: Option<&str>, params: &RawValue) -> Vec<(String, String)> {
+        #[derive(serde::Deserialize)]
+        struct Name<'a> {
+            #[serde(borrow)]
+            name: std::borrow::Cow<'a, str>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Arguments {
+            #[serde(default)]
+            arguments: Option<Map<String, Value>>,
+        }
         let tools = lock(&self.tools);
-        let (Some(tools), Some(name)) = (tools.as_ref(), params["name"].as_str()) else {
+        let Some(tools) = tools.as_ref().filter(|t| !t.is_empty()) else {
             return Vec::new();
         };
-        match tools.get(name) {
-            Some(annotations) => {
-                param_headers::values(annotations, params["arguments"].as_object())
-            }
-            None => Vec::new(),
+        let annotations = match name {
+            Some(name) => tools.get(name),
+            None => match serde_json::from_str::<Name<'_>>(params.get()) {
+                Ok(call) => tools.get(call.name.as_ref()),
+                Err(_) => None,
+            },
+        };
+        let Some(annotations) = annotations else {
+            return Vec::new();
+        };
+        match serde_json::from_str::<Arguments>(params.get()) {
+            Ok(call) => param_headers::values(annotations, call.arguments.as_ref()),
+            Err(_) => Vec::new(),
         }
     }
 
@@ -152,6 +265,10 @@ impl Modern {
                 return true;
             };
             match param_headers::annotations(schema) {
+                Ok(annotations) if annotations.is_empty() => {
+                    known.remove(&name);
+                    true
+                }
                 Ok(annotations) => {
                     known.insert(name, annotations);
                     true
@@ -183,6 +300,31 @@ struct Kind {
     result_type: Option<ResultType>,
 }
 
+/// The `resultType` of a result (M-8), read without a parse in the two usual cases: a result
+/// whose text names no `resultType` (not even behind a `\u` escape) has none, and one whose
+/// last member is `"resultType":"complete"`, as compact serializers write it, is complete.
+fn result_type(result: &RawValue) -> Result<Option<ResultType>, RequestError> {
+    const LAST_COMPLETE: &[u8] = b"\"resultType\":\"complete\"}";
+    let text = result.get().as_bytes();
+    if text.first() == Some(&b'{') {
+        if memchr::memmem::find(text, b"\"resultType\"").is_none()
+            && memchr::memmem::find(text, b"\\u").is_none()
+        {
+            return Ok(None);
+        }
+        // In valid JSON, a value right before the closing brace belongs to the object's last
+        // member, and a quote after `,` or `{` opens that member's name.
+        if let Some(before) = text.strip_suffix(LAST_COMPLETE)
+            && matches!(before.last(), Some(b',' | b'{'))
+        {
+            return Ok(Some(ResultType::Complete));
+        }
+    }
+    let kind: Kind = serde_json::from_str(result.get())
+        .map_err(|e| RequestError::InvalidResponse(e.to_string()))?;
+    Ok(kind.result_type)
+}
+
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct InputRequired {
@@ -205,7 +347,19 @@ impl Context {
     pub(crate) fn request<'a>(
         &'a self,
         method: &'a str,
-        params: Value,
+        params: Box<RawValue>,
+        options: RequestOptions,
+    ) -> BoxFuture<'a, Result<Box<RawValue>, RequestError>> {
+        self.request_about(method, params, None, options)
+    }
+
+    /// [`Context::request`] for a request about `name` (the tool of a `tools/call`), when the
+    /// caller knows it.
+    pub(crate) fn request_about<'a>(
+        &'a self,
+        method: &'a str,
+        params: Box<RawValue>,
+        name: Option<&'a str>,
         options: RequestOptions,
     ) -> BoxFuture<'a, Result<Box<RawValue>, RequestError>> {
         Box::pin(async move {
@@ -220,7 +374,7 @@ impl Context {
                 let version = self.modern.version();
                 let mut request = ModernRequest::new(version.as_str());
                 if method == method::TOOLS_CALL {
-                    request.params = self.modern.param_headers(&params);
+                    request.params = self.modern.param_headers(name, &params);
                 }
                 let raw = self.modern.envelope(&params, version, retry.as_ref())?;
                 let outcome = self
@@ -255,9 +409,7 @@ impl Context {
                     }
                     Err(e) => return Err(e),
                 };
-                let kind: Kind = serde_json::from_str(result.get())
-                    .map_err(|e| RequestError::InvalidResponse(e.to_string()))?;
-                match kind.result_type {
+                match result_type(&result)? {
                     // M-8: absent means complete.
                     None | Some(ResultType::Complete) if method == method::TOOLS_LIST => {
                         return self.modern.filter_tools(result);
@@ -297,8 +449,11 @@ impl Context {
         let mut cursor: Option<String> = None;
         for _ in 0..100 {
             let params = match &cursor {
-                Some(c) => serde_json::json!({ "cursor": c }),
-                None => serde_json::json!({}),
+                Some(c) => to_raw(&serde_json::json!({ "cursor": c })),
+                None => to_raw(&serde_json::json!({})),
+            };
+            let Ok(params) = params else {
+                return;
             };
             let page = match self
                 .request(method::TOOLS_LIST, params, options.clone())
@@ -357,5 +512,80 @@ impl Context {
             responses.insert(key, answer);
         }
         Ok(responses)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(text: &str) -> Option<ResultType> {
+        result_type(&RawValue::from_string(text.to_owned()).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn result_types_are_read_with_and_without_a_parse() {
+        assert_eq!(kind(r#"{"content":[]}"#), None);
+        assert_eq!(
+            kind(r#"{"content":[],"resultType":"complete"}"#),
+            Some(ResultType::Complete)
+        );
+        assert_eq!(
+            kind(r#"{"resultType":"complete"}"#),
+            Some(ResultType::Complete)
+        );
+        assert_eq!(
+            kind(r#"{"resultType":"input_required","inputRequests":{}}"#),
+            Some(ResultType::InputRequired)
+        );
+        // Not the object's own member: the parse decides.
+        assert_eq!(
+            kind(r#"{"structuredContent":{"resultType":"complete"}}"#),
+            None
+        );
+        assert_eq!(
+            kind(r#"{"resultType":"input_required","x":{"a":"\"resultType\":\"complete"}}"#),
+            Some(ResultType::InputRequired)
+        );
+        assert_eq!(
+            kind(r#"{"result\u0054ype":"input_required"}"#),
+            Some(ResultType::InputRequired)
+        );
+    }
+
+    #[test]
+    fn the_envelope_is_added_as_text_or_through_a_tree() {
+        let modern = Modern::new(
+            ProtocolVersion::V2026_07_28,
+            &ClientCapabilities::default(),
+            &Implementation::new("c", "1"),
+            Some(LoggingLevel::Debug),
+        );
+        let v = ProtocolVersion::V2026_07_28;
+        let with = |params: &str| -> Value {
+            let raw = RawValue::from_string(params.to_owned()).unwrap();
+            serde_json::from_str(modern.envelope(&raw, v, None).unwrap().get()).unwrap()
+        };
+        for params in [
+            r#"{"name":"echo","arguments":{"m":"x"}}"#,
+            r#"{ }"#,
+            "null",
+            r#"{"name":"a\u0062"}"#,
+        ] {
+            let out = with(params);
+            assert_eq!(
+                out["_meta"][META_PROTOCOL_VERSION], "2026-07-28",
+                "{params}"
+            );
+            assert_eq!(out["_meta"][META_CLIENT_INFO]["name"], "c", "{params}");
+            assert_eq!(out["_meta"][META_LOG_LEVEL], "debug", "{params}");
+        }
+        assert_eq!(with(r#"{"name":"echo"}"#)["name"], "echo");
+        // The caller's own `_meta` keys stay.
+        let out = with(r#"{"_meta":{"k":1},"name":"echo"}"#);
+        assert_eq!(out["_meta"]["k"], 1);
+        assert_eq!(out["_meta"][META_PROTOCOL_VERSION], "2026-07-28");
+        let raw = RawValue::from_string("[1]".to_owned()).unwrap();
+        assert!(modern.envelope(&raw, v, None).is_err());
     }
 }

@@ -36,23 +36,71 @@ pub(crate) fn of_params<P: Serialize + ?Sized>(
 }
 
 /// The same for params that are already JSON: read from them, for callers that bypassed the
-/// typed path (`Peer::request_raw`).
+/// typed path (`Peer::request_raw`). Reading stops at the wanted member: what follows it (the
+/// arguments, `_meta`) is not read.
 pub(crate) fn of_raw(method: &str, params: Option<&RawValue>) -> Option<Cow<'static, str>> {
-    #[derive(serde::Deserialize)]
-    struct Fields<'a> {
-        #[serde(borrow)]
-        name: Option<Cow<'a, str>>,
-        #[serde(borrow)]
-        uri: Option<Cow<'a, str>>,
-    }
     let field = name_field(method)?;
-    let fields: Fields<'_> = serde_json::from_str(params?.get()).ok()?;
-    let name = if field == "uri" {
-        fields.uri
-    } else {
-        fields.name
-    };
-    name.map(|n| Cow::Owned(n.into_owned()))
+    let mut found = None;
+    let mut reader = serde_json::Deserializer::from_str(params?.get());
+    // Stopping early leaves the object unfinished, which the reader reports: that error says
+    // nothing about the member found before it.
+    let _ = serde::Deserializer::deserialize_map(
+        &mut reader,
+        MemberVisitor {
+            field,
+            found: &mut found,
+        },
+    );
+    found.map(Cow::Owned)
+}
+
+/// Looks through an object's members for the string value of `field`; stops there.
+struct MemberVisitor<'a> {
+    field: &'static str,
+    found: &'a mut Option<String>,
+}
+
+impl<'de> serde::de::Visitor<'de> for MemberVisitor<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(wanted) = map.next_key_seed(IsMember(self.field))? {
+            if wanted {
+                // A value that is not a string names nothing.
+                *self.found = map.next_value::<String>().ok();
+                return Ok(());
+            }
+            map.next_value::<serde::de::IgnoredAny>()?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether a member's name is the wanted one (read without a copy).
+struct IsMember(&'static str);
+
+impl<'de> serde::de::DeserializeSeed<'de> for IsMember {
+    type Value = bool;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl serde::de::Visitor<'_> for IsMember {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<bool, E> {
+        Ok(v == self.0)
+    }
 }
 
 /// What a [`Finder`] came back with.
@@ -336,5 +384,19 @@ mod tests {
         );
         assert_eq!(of_raw(method::TOOLS_LIST, Some(&raw)), None);
         assert_eq!(of_raw(method::TOOLS_CALL, None), None);
+        // Members before it are passed over, nested names are not taken for it.
+        let raw = serde_json::value::RawValue::from_string(
+            r#"{"arguments":{"name":"x","uri":"y"},"_meta":{},"name":"echo"}"#.to_owned(),
+        )
+        .unwrap();
+        assert_eq!(
+            of_raw(method::TOOLS_CALL, Some(&raw)).as_deref(),
+            Some("echo")
+        );
+        assert_eq!(of_raw(method::RESOURCES_READ, Some(&raw)), None);
+        for no_name in [r#"{"name":1}"#, r#"[]"#, r#""echo""#, r#"{}"#] {
+            let raw = serde_json::value::RawValue::from_string(no_name.to_owned()).unwrap();
+            assert_eq!(of_raw(method::TOOLS_CALL, Some(&raw)), None, "{no_name}");
+        }
     }
 }

@@ -38,6 +38,8 @@ pub(crate) struct Connection {
     pub(crate) config: HttpClientConfig,
     legacy: Legacy,
     pub(crate) inbound: Inbound,
+    /// What the headers of 2026-07-28 POSTs start from.
+    pub(crate) modern_headers: crate::modern::ModernHeaders,
     /// Cancelled when closing has finished (the DELETE answered).
     finished: CancellationToken,
 }
@@ -53,6 +55,7 @@ impl Connection {
         Connection {
             exchange: Exchange::new(http, endpoint.uri(), config.auth.clone()),
             session: Session::new(config.headers.clone()),
+            modern_headers: crate::modern::ModernHeaders::new(&config.headers),
             endpoint,
             config,
             legacy: Legacy::default(),
@@ -99,7 +102,10 @@ impl Connection {
             let (generation, had_session) = (self.session.generation(), self.session.has_id());
             let response = self.post_json(&message).await?;
             let status = response.status();
-            self.session.adopt_issued_id(&response);
+            // A session's id, once taken, stays: only a request sent without one looks.
+            if !had_session {
+                self.session.adopt_issued_id(&response);
+            }
             if matches!(status, StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST) && had_session {
                 session_gone(response).await?;
                 // T-41: the session is gone. The server did not take the message, so sending
@@ -160,7 +166,8 @@ impl Connection {
         message: &Outbound,
     ) -> Result<Option<Response>, TransportError> {
         let id = message.id.as_ref();
-        if is_event_stream(&response) {
+        let kind = content_type(&response);
+        if kind.starts_with("text/event-stream") {
             let mut cursor = Cursor::default();
             let streams = self.streams();
             if let Ended::Answered(reply) =
@@ -184,7 +191,7 @@ impl Connection {
                 .await
                 .map(|()| None);
         }
-        if content_type(&response).starts_with("application/json") {
+        if kind.starts_with("application/json") {
             let body = body_bytes(response).await?;
             match Parsed::parse(&body) {
                 // The usual answer, the response alone, goes straight back to the caller.

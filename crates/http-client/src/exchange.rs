@@ -57,16 +57,37 @@ pub(crate) fn is_event_stream(response: &Answer) -> bool {
     content_type(response).starts_with("text/event-stream")
 }
 
-/// The whole body of a response.
+/// The whole body of a response. A body that came in one piece (the usual answer) is that
+/// piece, with no copy and no list of pieces.
 pub(crate) async fn body_bytes(response: Answer) -> Result<Bytes, TransportError> {
-    match response.into_body().collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) => Err(TransportError::new(
-            TransportErrorKind::Io,
-            format!("reading the HTTP response failed: {e}"),
-        )
-        .with_source(e)),
+    let mut body = response.into_body();
+    let mut first: Option<Bytes> = None;
+    let mut more: Vec<u8> = Vec::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            TransportError::new(
+                TransportErrorKind::Io,
+                format!("reading the HTTP response failed: {e}"),
+            )
+            .with_source(e)
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        if data.is_empty() {
+            continue;
+        }
+        match first.take() {
+            None if more.is_empty() => first = Some(data),
+            earlier => {
+                if let Some(earlier) = earlier {
+                    more.extend_from_slice(&earlier);
+                }
+                more.extend_from_slice(&data);
+            }
+        }
     }
+    Ok(first.unwrap_or_else(|| Bytes::from(more)))
 }
 
 /// The server's reason for an error answer: the JSON-RPC error message of its body, or the

@@ -5,8 +5,11 @@
 //! (-32020, -32022, ... on HTTP 4xx) comes back as that error, so the client can act on its code;
 //! 401 and 403 stay typed HTTP errors.
 
+use std::sync::Mutex;
+
 use http::StatusCode;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
+use mcp_http_core::sync::lock;
 use mcp_http_core::{ModernRequest, Outbound, OutboundKind, TransportError, TransportErrorKind};
 use mcp_http_proto::jsonrpc::{Message, Parsed, Response};
 
@@ -31,28 +34,93 @@ pub fn encode_header_value(value: &str) -> HeaderValue {
     HeaderValue::from_str(&encoded).unwrap_or(HeaderValue::from_static(""))
 }
 
-/// The headers of a modern POST: the configured ones, Accept and Content-Type, and the
-/// per-request ones (protocol headers give way to configured ones of the same name).
-fn headers(configured: &HeaderMap, message: &Outbound, modern: &ModernRequest) -> HeaderMap {
-    let mut headers = with_post_headers(configured.clone());
-    if let Ok(v) = HeaderValue::from_str(&modern.protocol_version) {
-        headers.entry(PROTOCOL_VERSION).or_insert(v);
+/// How many header sets [`ModernHeaders`] keeps.
+const KEPT: usize = 32;
+
+/// The headers of the modern POSTs of a connection, built once per protocol version, method
+/// and name and then copied: a client calls the same few tools again and again.
+pub(crate) struct ModernHeaders {
+    /// The configured headers with Accept and Content-Type.
+    base: HeaderMap,
+    kept: Mutex<Vec<Kept>>,
+}
+
+/// The headers of requests with this version, method and name.
+struct Kept {
+    version: Box<str>,
+    method: Option<Box<str>>,
+    name: Option<Box<str>>,
+    headers: HeaderMap,
+}
+
+impl Kept {
+    fn is_for(&self, version: &str, method: Option<&str>, name: Option<&str>) -> bool {
+        *self.version == *version
+            && self.method.as_deref() == method
+            && self.name.as_deref() == name
     }
-    if let Some(method) = &message.method {
-        headers
-            .entry(MCP_METHOD)
-            .or_insert(encode_header_value(method));
-    }
-    if let Some(name) = &message.name {
-        headers.entry(MCP_NAME).or_insert(encode_header_value(name));
-    }
-    for (name, value) in &modern.params {
-        // The client checked the names (H-10); one that is not a token is left out.
-        if let Ok(header) = HeaderName::try_from(format!("mcp-param-{name}")) {
-            headers.insert(header, encode_header_value(value));
+}
+
+impl ModernHeaders {
+    /// The headers of modern POSTs with the `configured` ones.
+    pub(crate) fn new(configured: &HeaderMap) -> ModernHeaders {
+        ModernHeaders {
+            base: with_post_headers(configured.clone()),
+            kept: Mutex::new(Vec::new()),
         }
     }
-    headers
+
+    /// The headers of a modern POST: the configured ones, Accept and Content-Type, and the
+    /// per-request ones (protocol headers give way to configured ones of the same name).
+    fn of(&self, message: &Outbound, modern: &ModernRequest) -> HeaderMap {
+        let (version, method, name) = (
+            &*modern.protocol_version,
+            message.method.as_deref(),
+            message.name.as_deref(),
+        );
+        let mut headers = {
+            let mut kept = lock(&self.kept);
+            match kept.iter().find(|k| k.is_for(version, method, name)) {
+                Some(k) => k.headers.clone(),
+                None => {
+                    let headers = self.build(version, method, name);
+                    if kept.len() == KEPT {
+                        kept.clear();
+                    }
+                    kept.push(Kept {
+                        version: version.into(),
+                        method: method.map(Into::into),
+                        name: name.map(Into::into),
+                        headers: headers.clone(),
+                    });
+                    headers
+                }
+            }
+        };
+        for (name, value) in &modern.params {
+            // The client checked the names (H-10); one that is not a token is left out.
+            if let Ok(header) = HeaderName::try_from(format!("mcp-param-{name}")) {
+                headers.insert(header, encode_header_value(value));
+            }
+        }
+        headers
+    }
+
+    fn build(&self, version: &str, method: Option<&str>, name: Option<&str>) -> HeaderMap {
+        let mut headers = self.base.clone();
+        if let Ok(v) = HeaderValue::from_str(version) {
+            headers.entry(PROTOCOL_VERSION).or_insert(v);
+        }
+        if let Some(method) = method {
+            headers
+                .entry(MCP_METHOD)
+                .or_insert(encode_header_value(method));
+        }
+        if let Some(name) = name {
+            headers.entry(MCP_NAME).or_insert(encode_header_value(name));
+        }
+        headers
+    }
 }
 
 impl Connection {
@@ -62,11 +130,10 @@ impl Connection {
         message: &Outbound,
         modern: &ModernRequest,
     ) -> Result<Option<Response>, TransportError> {
-        let configured = &self.config.headers;
         let response = self
             .exchange
             .post(self.endpoint.uri(), message, || {
-                headers(configured, message, modern)
+                self.modern_headers.of(message, modern)
             })
             .await?;
         let status = response.status();
@@ -93,25 +160,32 @@ impl Connection {
                 )),
             };
         }
-        let kind = content_type(&response).to_owned();
-        if kind.starts_with("application/json") {
-            let body = body_bytes(response).await?;
-            match Parsed::parse(&body) {
-                Ok(Parsed::Single(Message::Response(reply))) if reply.id.as_ref() == id => {
-                    return Ok(Some(reply));
-                }
-                parsed => {
-                    if self.inbound.deliver_body(parsed, id).await {
-                        return Ok(None);
-                    }
+        if !content_type(&response).starts_with("application/json") {
+            return Err(TransportError::new(
+                TransportErrorKind::Protocol,
+                format!(
+                    "the server answered a request with {status} and content type {kind:?}, \
+                     without its response",
+                    kind = content_type(&response)
+                ),
+            ));
+        }
+        let body = body_bytes(response).await?;
+        match Parsed::parse(&body) {
+            Ok(Parsed::Single(Message::Response(reply))) if reply.id.as_ref() == id => {
+                return Ok(Some(reply));
+            }
+            parsed => {
+                if self.inbound.deliver_body(parsed, id).await {
+                    return Ok(None);
                 }
             }
         }
         Err(TransportError::new(
             TransportErrorKind::Protocol,
             format!(
-                "the server answered a request with {status} and content type {kind:?}, without \
-                 its response"
+                "the server answered a request with {status} and content type \"application/json\", \
+                 without its response"
             ),
         ))
     }

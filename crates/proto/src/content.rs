@@ -8,7 +8,7 @@
 //! ([`ContentBlock`], [`crate::sampling::SamplingMessageContentBlock`]): the block structs
 //! themselves carry no `type` field.
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, de};
 
 use crate::meta::{Meta, setters};
 use crate::resources::{
@@ -153,7 +153,10 @@ impl EmbeddedResource {
 }
 
 /// A content block of a tool result or prompt message, tagged by `type`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Read without buffering when `type` comes first, as every SDK writes it (see
+/// [`ContentBlock`]'s `Deserialize`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type")]
 #[non_exhaustive]
 pub enum ContentBlock {
@@ -172,6 +175,134 @@ pub enum ContentBlock {
     /// `"resource"`: embedded resource contents.
     #[serde(rename = "resource")]
     Resource(EmbeddedResource),
+}
+
+/// The `type` values of [`ContentBlock`].
+const BLOCK_TYPES: &[&str] = &["text", "image", "audio", "resource_link", "resource"];
+
+/// A `type` of [`ContentBlock`].
+#[derive(Clone, Copy)]
+enum BlockType {
+    Text,
+    Image,
+    Audio,
+    ResourceLink,
+    Resource,
+}
+
+impl BlockType {
+    fn of<E: de::Error>(tag: &str) -> Result<BlockType, E> {
+        Ok(match tag {
+            "text" => BlockType::Text,
+            "image" => BlockType::Image,
+            "audio" => BlockType::Audio,
+            "resource_link" => BlockType::ResourceLink,
+            "resource" => BlockType::Resource,
+            other => return Err(E::unknown_variant(other, BLOCK_TYPES)),
+        })
+    }
+
+    /// The block of this type whose other members `fields` holds.
+    fn read<'de, D: Deserializer<'de>>(self, fields: D) -> Result<ContentBlock, D::Error> {
+        Ok(match self {
+            BlockType::Text => ContentBlock::Text(TextContent::deserialize(fields)?),
+            BlockType::Image => ContentBlock::Image(ImageContent::deserialize(fields)?),
+            BlockType::Audio => ContentBlock::Audio(AudioContent::deserialize(fields)?),
+            BlockType::ResourceLink => {
+                ContentBlock::ResourceLink(ResourceLink::deserialize(fields)?)
+            }
+            BlockType::Resource => ContentBlock::Resource(EmbeddedResource::deserialize(fields)?),
+        })
+    }
+}
+
+/// A key of a block: `type`, or another one (kept, for a `type` that comes later).
+enum BlockKey {
+    Type,
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for BlockKey {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl de::Visitor<'_> for KeyVisitor {
+            type Value = BlockKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<BlockKey, E> {
+                Ok(match v {
+                    "type" => BlockKey::Type,
+                    other => BlockKey::Other(other.to_owned()),
+                })
+            }
+        }
+        d.deserialize_identifier(KeyVisitor)
+    }
+}
+
+/// The `type` value: a string, borrowed when it can be.
+struct Tag(BlockType);
+
+impl<'de> Deserialize<'de> for Tag {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct TagVisitor;
+        impl de::Visitor<'_> for TagVisitor {
+            type Value = Tag;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a content block type")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Tag, E> {
+                BlockType::of(v).map(Tag)
+            }
+        }
+        d.deserialize_str(TagVisitor)
+    }
+}
+
+/// The same blocks serde's internally tagged enums read, without first copying every block
+/// into a buffer: when `type` is the first member (as serializers of tagged enums write it),
+/// the rest of the object is read straight into the block's struct; a `type` further on
+/// takes the buffered way, through a JSON object of the members before it.
+impl<'de> Deserialize<'de> for ContentBlock {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct BlockVisitor;
+        impl<'de> de::Visitor<'de> for BlockVisitor {
+            type Value = ContentBlock;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a content block")
+            }
+            fn visit_map<A: de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ContentBlock, A::Error> {
+                let mut before = serde_json::Map::new();
+                while let Some(key) = map.next_key::<BlockKey>()? {
+                    match key {
+                        BlockKey::Type => {
+                            let Tag(kind) = map.next_value()?;
+                            let rest = de::value::MapAccessDeserializer::new(map);
+                            if before.is_empty() {
+                                return kind.read(rest);
+                            }
+                            let rest =
+                                serde_json::Map::<String, serde_json::Value>::deserialize(rest)?;
+                            before.extend(rest);
+                            return kind
+                                .read(serde_json::Value::Object(before))
+                                .map_err(de::Error::custom);
+                        }
+                        BlockKey::Other(key) => {
+                            let value: serde_json::Value = map.next_value()?;
+                            before.insert(key, value);
+                        }
+                    }
+                }
+                Err(de::Error::missing_field("type"))
+            }
+        }
+        d.deserialize_map(BlockVisitor)
+    }
 }
 
 impl ContentBlock {
@@ -318,5 +449,31 @@ mod tests {
         let b: ContentBlock =
             serde_json::from_value(json!({"type": "text", "text": "x", "extra": 1})).unwrap();
         assert_eq!(b.as_text(), Some("x"));
+    }
+
+    #[test]
+    fn reads_the_tag_first_or_later() {
+        let first: ContentBlock =
+            serde_json::from_str(r#"{"type":"text","text":"x","annotations":{"priority":1}}"#)
+                .unwrap();
+        let later: ContentBlock =
+            serde_json::from_str(r#"{"text":"x","annotations":{"priority":1},"type":"text"}"#)
+                .unwrap();
+        assert_eq!(first, later);
+        assert_eq!(first.as_text(), Some("x"));
+        let image: ContentBlock =
+            serde_json::from_str(r#"{"data":"AAA=","type":"image","mimeType":"image/png"}"#)
+                .unwrap();
+        assert_eq!(image, ContentBlock::image("AAA=", "image/png"));
+        for bad in [
+            r#"{"type":"video","text":"x"}"#,
+            r#"{"text":"x","type":"video"}"#,
+            r#"{"text":"x"}"#,
+            r#"{"type":"text"}"#,
+            r#"{"type":1,"text":"x"}"#,
+            r#"["text","x"]"#,
+        ] {
+            assert!(serde_json::from_str::<ContentBlock>(bad).is_err(), "{bad}");
+        }
     }
 }

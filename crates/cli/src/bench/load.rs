@@ -102,30 +102,36 @@ pub(crate) async fn init_sessions(
     Ok(sessions)
 }
 
+/// The headers of a request outside any session: `MCP-Protocol-Version`, and for a 2026-07-28
+/// `tools/call` of `tool` its `Mcp-Method` and `Mcp-Name`.
+pub(crate) fn stateless_headers(
+    version: &str,
+    modern: bool,
+    tool: &str,
+) -> Result<McpHeaders, String> {
+    let header = |value: &str| {
+        HeaderValue::from_str(value).map_err(|_| format!("{value:?} cannot be a header"))
+    };
+    let (method, name) = match modern {
+        true => (
+            Some(header("tools/call")?),
+            Some(header(&mcp_http_proto::header_value::encode(tool))?),
+        ),
+        false => (None, None),
+    };
+    Ok(McpHeaders {
+        session: None,
+        version: Some(header(version)?),
+        method,
+        name,
+    })
+}
+
 /// Runs the load and returns the report.
 pub(crate) async fn run(plan: Plan) -> Result<Report, String> {
     let next_id = AtomicU64::new(1);
     let sessions: Vec<McpHeaders> = if plan.stateless {
-        let version = HeaderValue::from_str(&plan.version)
-            .map_err(|_| format!("bad protocol version {:?}", plan.version))?;
-        let modern_header = |value: &str| {
-            HeaderValue::from_str(value).map_err(|_| format!("{value:?} cannot be a header"))
-        };
-        let (method, name) = match plan.modern {
-            true => (
-                Some(modern_header("tools/call")?),
-                Some(modern_header(&mcp_http_proto::header_value::encode(
-                    &plan.tool,
-                ))?),
-            ),
-            false => (None, None),
-        };
-        vec![McpHeaders {
-            session: None,
-            version: Some(version),
-            method,
-            name,
-        }]
+        vec![stateless_headers(&plan.version, plan.modern, &plan.tool)?]
     } else {
         init_sessions(
             &plan.target,

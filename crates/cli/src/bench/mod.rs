@@ -57,8 +57,14 @@ pub struct BenchArgs {
     /// No session: no initialize, every POST carries MCP-Protocol-Version.
     #[arg(long)]
     pub stateless: bool,
-    /// The protocol era to speak (modern: stateless 2026-07-28 requests).
-    #[arg(long, value_enum, default_value = "legacy", conflicts_with_all = ["hold_sessions", "client_compare"])]
+    /// The protocol era to speak (modern: stateless 2026-07-28 requests). With
+    /// --client-compare, the era both clients speak (our client pinned to it).
+    #[arg(
+        long,
+        value_enum,
+        default_value = "legacy",
+        conflicts_with = "hold_sessions"
+    )]
     pub era: BenchEra,
     /// The protocol version to ask for (and to send when stateless).
     #[arg(long, default_value = "2025-11-25")]
@@ -77,7 +83,8 @@ pub struct BenchArgs {
     #[arg(long, requires = "hold_sessions")]
     pub get_streams: bool,
     /// Instead of load: --requests sequential calls with our client (Client +
-    /// StreamableHttpClient) and then with a raw hyper client, and the ratio of their rates.
+    /// StreamableHttpClient, pinned to --era) and then with a raw hyper client sending the
+    /// same requests as the load does in that era, and the ratio of their rates.
     #[arg(long, conflicts_with_all = ["hold_sessions", "stateless", "duration"])]
     pub client_compare: bool,
 }
@@ -132,6 +139,7 @@ async fn run_inner(args: BenchArgs) -> Result<bool, String> {
             tool: args.tool,
             arguments,
             version: args.protocol_version,
+            era: args.era,
             timeout,
         })
         .await?;
