@@ -193,16 +193,8 @@ impl Connection {
         }
         if kind.starts_with("application/json") {
             let body = body_bytes(response).await?;
-            match Parsed::parse(&body) {
-                // The usual answer, the response alone, goes straight back to the caller.
-                Ok(Parsed::Single(Message::Response(reply))) if reply.id.as_ref() == id => {
-                    return Ok(Some(reply));
-                }
-                parsed => {
-                    if self.inbound.deliver_body(parsed, id).await {
-                        return Ok(None);
-                    }
-                }
+            if let Some(answer) = self.json_answer(&body, id).await {
+                return Ok(answer);
             }
             return Err(TransportError::new(
                 TransportErrorKind::Protocol,
@@ -218,6 +210,22 @@ impl Connection {
                 content_type = content_type(&response),
             ),
         ))
+    }
+
+    /// A JSON answer to request `id`: its response when the body is that alone (the usual
+    /// answer, straight back to the caller), `None` inside when the messages the body holds were
+    /// delivered and answered it, `None` when they did not.
+    pub(crate) async fn json_answer(
+        &self,
+        body: &[u8],
+        id: Option<&mcp_http_proto::RequestId>,
+    ) -> Option<Option<Response>> {
+        match Parsed::parse(body) {
+            Ok(Parsed::Single(Message::Response(reply))) if reply.id.as_ref() == id => {
+                Some(Some(reply))
+            }
+            parsed => self.inbound.deliver_body(parsed, id).await.then_some(None),
+        }
     }
 
     /// Reads the answer to `initialize`, taking the negotiated version from it (T-44).

@@ -11,7 +11,7 @@ use http::StatusCode;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
 use mcp_http_core::sync::lock;
 use mcp_http_core::{ModernRequest, Outbound, OutboundKind, TransportError, TransportErrorKind};
-use mcp_http_proto::jsonrpc::{Message, Parsed, Response};
+use mcp_http_proto::jsonrpc::{Message, Response};
 
 use crate::connection::Connection;
 use crate::exchange::{
@@ -171,15 +171,8 @@ impl Connection {
             ));
         }
         let body = body_bytes(response).await?;
-        match Parsed::parse(&body) {
-            Ok(Parsed::Single(Message::Response(reply))) if reply.id.as_ref() == id => {
-                return Ok(Some(reply));
-            }
-            parsed => {
-                if self.inbound.deliver_body(parsed, id).await {
-                    return Ok(None);
-                }
-            }
+        if let Some(answer) = self.json_answer(&body, id).await {
+            return Ok(answer);
         }
         Err(TransportError::new(
             TransportErrorKind::Protocol,
