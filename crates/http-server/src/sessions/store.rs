@@ -78,6 +78,13 @@ impl SessionRecord {
 #[non_exhaustive]
 pub struct StoreError(pub String);
 
+impl StoreError {
+    /// An error with this reason (a store outside this crate makes its errors so).
+    pub fn new(reason: impl Into<String>) -> Self {
+        StoreError(reason.into())
+    }
+}
+
 /// Where session records live. The memory store serves one process; a shared one (Redis) lets
 /// every instance behind a balancer serve every session.
 pub trait SessionStore: Send + Sync + 'static {
