@@ -492,3 +492,87 @@ async fn quick_calls_on_a_cached_session_cost_no_redis_round_trip() {
     let _ = fresh.child.kill();
     let _ = fresh.child.wait();
 }
+
+/// RB-13: with Redis stopped, a new session gets 503 with `Retry-After` quickly (never a hang,
+/// never a false 404) while a session cached on its instance keeps answering quick calls;
+/// once Redis is back (empty), new sessions work again.
+#[tokio::test]
+async fn redis_down_means_503_for_what_needs_it_and_recovery_when_it_returns() {
+    let mut fleet = Fleet::start(2).await;
+    let http = client();
+    let sid = session_across(&http, &fleet, 0).await;
+    let echo = call(1, "echo", json!({"message": "still here"}));
+    let r = post(&http, fleet.url(0), Some(&sid), &echo).await;
+    assert_eq!(tool_text(r).await, "still here");
+
+    fleet.redis.kill();
+    let started = Instant::now();
+    let r = post(&http, fleet.url(1), None, &init_body("2025-11-25")).await;
+    let waited = started.elapsed();
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().contains_key("retry-after"), "{:?}", r.headers());
+    assert!(waited < Duration::from_secs(8), "answered in {waited:?}");
+    let r = post(&http, fleet.url(0), Some(&sid), &echo).await;
+    assert_eq!(tool_text(r).await, "still here", "cached: no Redis needed");
+
+    fleet.redis.restart();
+    let mut recovered = false;
+    for _ in 0..50 {
+        let r = post(&http, fleet.url(1), None, &init_body("2025-11-25")).await;
+        if r.status() == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(recovered, "initialize works again once Redis is back");
+}
+
+/// RB-4: settings `serve` cannot use stop it with one clear line, quickly.
+#[tokio::test]
+async fn serve_refuses_bad_redis_settings() {
+    let run = run_cli(&["serve", "--port", "0", "--redis", "not a url"], &[]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("--redis: invalid Redis URL"), "{run:?}");
+
+    let redis = RedisServer::start();
+    let url = redis.url();
+    let run = run_cli(
+        &[
+            "serve",
+            "--port",
+            "0",
+            "--redis",
+            &url,
+            "--instance-id",
+            "a.b",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("invalid instance id"), "{run:?}");
+
+    // Nothing listens there any more.
+    drop(redis);
+    let started = Instant::now();
+    let run = run_cli(
+        &[
+            "serve",
+            "--port",
+            "0",
+            "--redis",
+            &url,
+            "--redis-connect-timeout-ms",
+            "500",
+        ],
+        &[],
+    )
+    .await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("cannot connect to Redis"), "{run:?}");
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    let run = run_cli(&["serve", "--instance-id", "a"], &[]).await;
+    assert_eq!(run.code, 2, "--instance-id needs --redis: {run:?}");
+}

@@ -167,6 +167,41 @@ impl RedisServer {
             .collect()
     }
 
+    /// Starts the server again on the same port after [`RedisServer::kill`], empty (nothing is
+    /// persisted), as a Redis restarted after losing its data.
+    pub fn restart(&mut self) {
+        self.kill();
+        let conf = self.dir.join("redis.conf");
+        for _ in 0..100 {
+            let child = Command::new("redis-server")
+                .arg(&conf)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("redis-server runs");
+            self.child = Some(child);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Some(child) = self.child.as_mut()
+                    && let Ok(Some(_)) = child.try_wait()
+                {
+                    break; // the port is not free yet
+                }
+                if self
+                    .try_command(&["PING"])
+                    .is_ok_and(|r| r == Reply::Text("PONG".into()))
+                {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            self.child = None;
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("redis-server did not start again on {}", self.addr);
+    }
+
     /// Stops the server now (kill), as a crash would.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {

@@ -48,7 +48,10 @@ pub trait EventLog: Send + Sync + 'static {
         key: StreamKey<'_>,
         after: u64,
     ) -> BoxStream<'static, Result<(u64, Bytes), ReplayError>>;
-    /// Whether `session` has a log for this stream.
+    /// Whether `session` has a log for this stream. Called under the routing lock: a remote
+    /// log that cannot tell without a round trip answers `true`, and the replay then says
+    /// [`ReplayError::UnknownStream`] (the client gets the same 400, with a less specific
+    /// message).
     fn contains(&self, session: &str, key: StreamKey<'_>) -> bool;
     /// Forgets a session's events (the session ended).
     fn forget_session(&self, session: &str);
