@@ -576,3 +576,28 @@ async fn serve_refuses_bad_redis_settings() {
     let run = run_cli(&["serve", "--instance-id", "a"], &[]).await;
     assert_eq!(run.code, 2, "--instance-id needs --redis: {run:?}");
 }
+
+/// RB-5: a record that does not parse is a logged error and a 500 for the request that needs
+/// it, never a panic; the instance that has the session cached goes on serving it.
+#[tokio::test]
+async fn a_stored_record_that_does_not_parse_is_a_500_not_a_panic() {
+    let fleet = Fleet::start(2).await;
+    let http = client();
+    let r = post(&http, fleet.url(0), None, &init_body("2025-11-25")).await;
+    assert_eq!(r.status(), 200);
+    let sid = r.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let _ = r.bytes().await.unwrap();
+    fleet
+        .redis
+        .command(&["HSET", &format!("mcp:{{{sid}}}"), "ci", "{not json"]);
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    let r = post(&http, fleet.url(1), Some(&sid), &ping).await;
+    assert_eq!(r.status(), 500);
+    let r = post(&http, fleet.url(0), Some(&sid), &ping).await;
+    assert_eq!(r.status(), 200, "cached where it was created");
+    // Both instances are alive and well.
+    for i in 0..2 {
+        let r = post(&http, fleet.url(i), None, &init_body("2025-11-25")).await;
+        assert_eq!(r.status(), 200);
+    }
+}

@@ -150,7 +150,7 @@ impl SessionStore for RedisSessionStore {
                 Ok(record) => Ok(Some(record)),
                 Err(reason) => {
                     tracing::error!(session = %id, %reason, "a stored session record does not parse");
-                    Err(StoreError::new(format!(
+                    Err(StoreError::corrupt(format!(
                         "the record of a session does not parse: {reason}"
                     )))
                 }

@@ -102,9 +102,12 @@ async fn a_record_that_does_not_parse_is_an_error() {
     let store = backend(&redis, |c| c).await.store();
     store.save(&record("s1")).await.unwrap();
     redis.command(&["HSET", "t:{s1}", "v", "not json"]);
-    assert!(store.load("s1").await.is_err());
+    assert!(store.load("s1").await.unwrap_err().is_corrupt());
     redis.command(&["HSET", "t:{s1}", "v", "\"1999-01-01\""]);
-    assert!(store.load("s1").await.is_err(), "an unknown version");
+    assert!(
+        store.load("s1").await.unwrap_err().is_corrupt(),
+        "an unknown version"
+    );
 }
 
 /// RB-2: events are kept per (session, tag, stream), replayed after an id, priming events are

@@ -340,6 +340,10 @@ impl Sessions {
         let record = match store.load(id).await {
             Ok(Some(record)) => record,
             Ok(None) => return Err(Rejection::SessionNotFound),
+            Err(e) if e.is_corrupt() => {
+                tracing::error!(error = %e, "a stored session does not parse");
+                return Err(Rejection::StoreCorrupt);
+            }
             Err(e) => {
                 // Not 404: the session may well exist, and a client drops one it gets 404 for.
                 tracing::warn!(error = %e, "the session store is unreachable");

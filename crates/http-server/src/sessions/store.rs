@@ -72,16 +72,28 @@ impl SessionRecord {
     }
 }
 
-/// Why a store could not answer.
+/// Why a store could not answer: it is unreachable (the request gets 503, as the session may
+/// well exist), or what it holds does not parse ([`StoreError::corrupt`]: 500).
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("session store unavailable: {0}")]
+#[error("session store {kind}: {reason}", kind = if *.1 { "value unreadable" } else { "unavailable" }, reason = .0)]
 #[non_exhaustive]
-pub struct StoreError(pub String);
+pub struct StoreError(pub String, bool);
 
 impl StoreError {
-    /// An error with this reason (a store outside this crate makes its errors so).
+    /// The store is unreachable, for this reason (a store outside this crate makes its errors
+    /// so).
     pub fn new(reason: impl Into<String>) -> Self {
-        StoreError(reason.into())
+        StoreError(reason.into(), false)
+    }
+
+    /// A stored value does not parse, for this reason.
+    pub fn corrupt(reason: impl Into<String>) -> Self {
+        StoreError(reason.into(), true)
+    }
+
+    /// Whether a stored value did not parse (rather than the store being unreachable).
+    pub fn is_corrupt(&self) -> bool {
+        self.1
     }
 }
 
