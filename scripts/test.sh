@@ -34,6 +34,13 @@ MCP_HTTP_TEST_INSTANCES=3 cargo test --locked -p mcp-http \
   --skip session_cap_answers_503_with_retry_after \
   --skip duplicate_inflight_id_gets_an_error_not_a_hang \
   --skip streams_per_session_are_capped
+echo "== the same HTTP tests, the three instances sharing a Redis backend (a redis-server per endpoint)"
+MCP_HTTP_TEST_INSTANCES=3 MCP_HTTP_TEST_REDIS=1 cargo test --locked -p mcp-http \
+  --test http_errors --test http_session_rules --test http_streams --test http_client --test http_modern \
+  --test cli_client --test bench_cmd --test http_cluster -- \
+  --skip session_cap_answers_503_with_retry_after \
+  --skip duplicate_inflight_id_gets_an_error_not_a_hang \
+  --skip streams_per_session_are_capped
 # The HTTP client's recovery tests live with the client transport (their server comes from
 # mcp-http-test-support, which reads the same variable).
 MCP_HTTP_TEST_INSTANCES=3 cargo test --locked -p mcp-http-client-http --test http_client_recovery

@@ -253,13 +253,6 @@ impl EventLog for RedisEventLog {
         Box::pin(futures::stream::once(read).flat_map(futures::stream::iter))
     }
 
-    /// Always `true`: a remote log cannot tell without a round trip, and the router's lock
-    /// is held here. A stream that is not there is found by the replay
-    /// ([`ReplayError::UnknownStream`]).
-    fn contains(&self, _session: &str, _key: StreamKey<'_>) -> bool {
-        true
-    }
-
     fn forget_session(&self, session: &str) {
         self.enqueue(Op::ForgetSession {
             session: session.into(),
