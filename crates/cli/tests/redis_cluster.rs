@@ -601,3 +601,130 @@ async fn a_stored_record_that_does_not_parse_is_a_500_not_a_panic() {
         assert_eq!(r.status(), 200);
     }
 }
+
+/// The Redis commands one operation ran (all of them: background work is quiet in the short
+/// window, and the test's own `CONFIG`/`INFO` are left out), by name.
+fn commands_of(redis: &RedisServer) -> std::collections::BTreeMap<String, u64> {
+    let mut counts = redis.command_counts();
+    counts.retain(|name, _| !name.starts_with("config") && name != "info");
+    redis.command(&["CONFIG", "RESETSTAT"]);
+    counts
+}
+
+/// RB-12: what each operation costs in Redis, printed (`--nocapture`) for BENCHMARKS-style
+/// figures, and bounded by the design's table.
+#[tokio::test]
+async fn redis_commands_per_operation() {
+    let fleet = Fleet::start(3).await;
+    let http = client();
+    let total = |c: &std::collections::BTreeMap<String, u64>| -> u64 {
+        c.iter()
+            .filter(|(n, _)| !matches!(n.as_str(), "set" | "xread"))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let mut table = Vec::new();
+    fleet.redis.command(&["CONFIG", "RESETSTAT"]);
+
+    let r = post(&http, fleet.url(0), None, &init_body("2025-11-25")).await;
+    let sid = r.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let _ = r.bytes().await.unwrap();
+    let init = commands_of(&fleet.redis);
+    assert_eq!(init.get("hset"), Some(&1), "{init:?}");
+    table.push(("initialize", init));
+
+    let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    assert_eq!(
+        post(&http, fleet.url(0), Some(&sid), &note).await.status(),
+        202
+    );
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    table.push(("notifications/initialized", commands_of(&fleet.redis)));
+
+    let echo = call(1, "echo", json!({"message": "x"}));
+    let _ = tool_text(post(&http, fleet.url(1), Some(&sid), &echo).await).await;
+    let miss = commands_of(&fleet.redis);
+    assert_eq!(total(&miss), 2, "HGETALL + PTTL: {miss:?}");
+    table.push(("first request on another instance (cache miss)", miss));
+
+    let _ = tool_text(post(&http, fleet.url(1), Some(&sid), &echo).await).await;
+    let quick = commands_of(&fleet.redis);
+    assert_eq!(total(&quick), 0, "{quick:?}");
+    table.push(("quick call, session cached", quick));
+
+    let long = call_with_progress(
+        2,
+        "long_running_operation",
+        json!({"duration": 0.3, "steps": 3}),
+    );
+    let r = post(&http, fleet.url(0), Some(&sid), &long).await;
+    let _ = SseReader::new(r).rest().await;
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    table.push((
+        "streamed call, 3 progress + 3 logs",
+        commands_of(&fleet.redis),
+    ));
+
+    let r = post(
+        &http,
+        fleet.url(0),
+        Some(&sid),
+        &call(3, "sample_llm", json!({"prompt": "hi"})),
+    )
+    .await;
+    let mut stream = SseReader::new(r);
+    let request = next_message(&mut stream).await.unwrap();
+    fleet.redis.command(&["CONFIG", "RESETSTAT"]);
+    let reply = json!({"jsonrpc": "2.0", "id": request["id"], "result": {
+        "role": "assistant", "model": "m", "content": {"type": "text", "text": "ok"}}});
+    assert_eq!(
+        post(&http, fleet.url(2), Some(&sid), &reply).await.status(),
+        202
+    );
+    let answer = commands_of(&fleet.redis);
+    assert_eq!(answer.get("evalsha"), Some(&1), "one script: {answer:?}");
+    table.push(("sampling answer posted to another instance", answer));
+    let _ = next_message(&mut stream).await;
+    drop(stream);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    fleet.redis.command(&["CONFIG", "RESETSTAT"]);
+
+    // A stream whose connection broke, resumed elsewhere.
+    let long = call_with_progress(
+        4,
+        "long_running_operation",
+        json!({"duration": 0.2, "steps": 2}),
+    );
+    let mut reader = SseReader::new(post(&http, fleet.url(0), Some(&sid), &long).await);
+    let first = reader.next().await.unwrap().id.unwrap();
+    drop(reader);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    fleet.redis.command(&["CONFIG", "RESETSTAT"]);
+    let r = get_stream(&http, fleet.url(1), &sid, Some(&first)).await;
+    let _ = SseReader::new(r).rest().await;
+    let resume = commands_of(&fleet.redis);
+    assert_eq!(resume.get("evalsha"), Some(&1), "one script: {resume:?}");
+    table.push(("resume on another instance", resume));
+
+    let memory = fleet
+        .redis
+        .command(&["MEMORY", "USAGE", &format!("mcp:{{{sid}}}")])
+        .int();
+    fleet.redis.command(&["CONFIG", "RESETSTAT"]);
+    let r = http
+        .delete(fleet.url(2))
+        .header("mcp-session-id", &sid)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    table.push(("DELETE", commands_of(&fleet.redis)));
+
+    eprintln!("Redis commands per operation (3 instances; heartbeats `set`, blocking `xread`):");
+    for (operation, counts) in &table {
+        eprintln!("  {operation}: {} {counts:?}", total(counts));
+    }
+    eprintln!("  memory of one session record: {memory} bytes");
+    assert!(memory <= 1024, "{memory}");
+}

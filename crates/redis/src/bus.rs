@@ -24,7 +24,7 @@ use crate::keys::Keys;
 
 /// Adds a message to a stream trimmed to the retention (ARGV[1], ms) by the server's clock. With
 /// a second key (an instance's heartbeat), only while that instance is alive: 0 when it is gone.
-const ADD: &str = r"
+pub(crate) const ADD: &str = r"
 if #KEYS == 2 and redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
 local now = redis.call('TIME')
 local minid = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[1])

@@ -28,7 +28,7 @@ use crate::keys::Keys;
 /// Replays one log: nil when the stream is unknown, else the id of its first entry if older
 /// entries were trimmed away (more entries added than it holds: Redis 7; `0-0` otherwise) and
 /// the entries in the range.
-const REPLAY: &str = r"
+pub(crate) const REPLAY: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return false end
 local info = redis.call('XINFO', 'STREAM', KEYS[1])
 local length, added, first = 0, nil, '0-0'
@@ -42,7 +42,7 @@ return {first, redis.call('XRANGE', KEYS[1], ARGV[1], '+')}
 ";
 
 /// Removes every log of a session and the set that names them.
-const FORGET_SESSION: &str = r"
+pub(crate) const FORGET_SESSION: &str = r"
 local logs = redis.call('SMEMBERS', KEYS[1])
 for i = 1, #logs do redis.call('UNLINK', logs[i]) end
 redis.call('UNLINK', KEYS[1])

@@ -102,9 +102,19 @@ impl RedisBackend {
             .set_connection_timeout(Some(config.connect_timeout))
             .set_number_of_retries(2)
             .set_max_delay(std::time::Duration::from_secs(1));
-        let conn = ConnectionManager::new_with_config(client.clone(), manager)
+        let mut conn = ConnectionManager::new_with_config(client.clone(), manager)
             .await
             .map_err(RedisBackendError::Connect)?;
+        // Loaded now, so that the first use of each script is one round trip (redis-rs loads a
+        // script the server does not know, after a restart say, and runs it again).
+        for script in [event_log::REPLAY, event_log::FORGET_SESSION, bus::ADD] {
+            redis::cmd("SCRIPT")
+                .arg("LOAD")
+                .arg(script)
+                .query_async::<()>(&mut conn)
+                .await
+                .map_err(RedisBackendError::Connect)?;
+        }
         let keys = Keys::new(&config.prefix);
         Ok(RedisBackend {
             store: Arc::new(RedisSessionStore::new(

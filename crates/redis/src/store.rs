@@ -118,7 +118,9 @@ impl SessionStore for RedisSessionStore {
         Box::pin(async move {
             let fields = fields?;
             redis::pipe()
-                .hset_multiple(&key, &fields)
+                .cmd("HSET")
+                .arg(&key)
+                .arg(&fields)
                 .ignore()
                 .pexpire(&key, ttl as i64)
                 .ignore()
