@@ -51,7 +51,10 @@ async fn start_instance(redis: &RedisServer, id: &str) -> Instance {
                 &redis.url(),
             ])
             .args(["--instance-id", id])
-            .env("MCP_HTTP_LOG", "warn")
+            .env(
+                "MCP_HTTP_LOG",
+                std::env::var("MCP_HTTP_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .spawn()
@@ -331,7 +334,13 @@ async fn a_get_stream_receives_notifications_produced_on_another_instance() {
     );
     let r = post(&http, fleet.url(2), Some(&sid), &update).await;
     let _ = tool_text(r).await;
-    let updated = next_message(&mut stream).await.expect("a notification");
+    let updated = match next_message(&mut stream).await {
+        Some(message) => message,
+        None => panic!(
+            "no notification; the record: {:?}",
+            fleet.redis.command(&["HGETALL", &format!("mcp:{{{sid}}}")])
+        ),
+    };
     assert_eq!(updated["method"], "notifications/resources/updated");
     assert_eq!(updated["params"]["uri"], "test://watched-resource");
 }
@@ -463,6 +472,9 @@ async fn quick_calls_on_a_cached_session_cost_no_redis_round_trip() {
         let r = post(&http, fleet.url(i), Some(&sid), &body).await;
         assert_eq!(tool_text(r).await, "x");
     }
+    // What the instances do in the background after a change (a reload on `SessionChanged`)
+    // settles first.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     fleet.redis.command(&["CONFIG", "RESETSTAT"]);
     const N: usize = 60;
     for i in 0..N {
@@ -638,7 +650,7 @@ async fn redis_commands_per_operation() {
         post(&http, fleet.url(0), Some(&sid), &note).await.status(),
         202
     );
-    tokio::time::sleep(Duration::from_millis(50)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     table.push(("notifications/initialized", commands_of(&fleet.redis)));
 
     let echo = call(1, "echo", json!({"message": "x"}));

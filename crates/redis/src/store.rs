@@ -18,7 +18,7 @@ use crate::unix_ms;
 
 /// The record's fields and their short names in the hash. The id is the key's, the last
 /// activity comes from the key's time to live.
-const FIELDS: [(&str, &str); 9] = [
+const FIELDS: [(&str, &str); 10] = [
     ("protocol_version", "v"),
     ("client_info", "ci"),
     ("client_capabilities", "cc"),
@@ -28,6 +28,7 @@ const FIELDS: [(&str, &str); 9] = [
     ("subscriptions", "subs"),
     ("get_owner", "go"),
     ("created_ms", "t0"),
+    ("version", "n"),
 ];
 
 /// Session records in Redis hashes with a key expiry.

@@ -37,6 +37,10 @@ pub struct SessionRecord {
     pub created_ms: u64,
     /// When a request last touched the session, in milliseconds since the Unix epoch.
     pub last_active_ms: u64,
+    /// How many times the record was changed since `initialize`: an instance ignores a copy
+    /// older than the one it has (a reload that raced with a change made here).
+    #[serde(default)]
+    pub version: u64,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -68,6 +72,7 @@ impl SessionRecord {
             get_owner: None,
             created_ms: now,
             last_active_ms: now,
+            version: 0,
         }
     }
 }
