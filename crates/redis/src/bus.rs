@@ -46,6 +46,9 @@ pub struct RedisBus {
     heartbeat: Duration,
     block: Duration,
     response_timeout: Duration,
+    /// Where subscriptions start reading: the server's clock when the backend connected, so
+    /// that nothing sent to an instance after that is missed, however late its reader starts.
+    start: String,
 }
 
 impl std::fmt::Debug for RedisBus {
@@ -147,8 +150,10 @@ impl RedisBus {
         client: Client,
         keys: Keys,
         config: &RedisConfig,
+        start: String,
     ) -> Self {
         RedisBus {
+            start,
             conn,
             client,
             keys,
@@ -217,7 +222,7 @@ impl MessageBus for RedisBus {
             block: self.block,
             response_timeout: self.response_timeout,
         };
-        tokio::spawn(reader.run(tx.clone()));
+        tokio::spawn(reader.run(tx.clone(), self.start.clone()));
         tokio::spawn(heartbeat(
             self.conn.clone(),
             self.keys.instance(instance),
@@ -278,9 +283,9 @@ struct Reader {
 }
 
 impl Reader {
-    async fn run(self, tx: mpsc::Sender<BusMessage>) {
+    async fn run(self, tx: mpsc::Sender<BusMessage>, start: String) {
         // The ids read last: (inbox, broadcasts).
-        let mut last: Option<(String, String)> = None;
+        let mut last = Some((start.clone(), start));
         let mut backoff = Duration::from_millis(50);
         while !tx.is_closed() {
             let config = AsyncConnectionConfig::new()
@@ -299,23 +304,6 @@ impl Reader {
                     continue;
                 }
             };
-            if last.is_none() {
-                // From now on, by the server's clock.
-                match redis::cmd("TIME")
-                    .query_async::<(u64, u64)>(&mut conn)
-                    .await
-                {
-                    Ok((s, us)) => {
-                        let now = format!("{}-0", s * 1000 + us / 1000);
-                        last = Some((now.clone(), now));
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "the bus cannot read Redis's clock; retrying");
-                        tokio::time::sleep(backoff).await;
-                        continue;
-                    }
-                }
-            }
             backoff = Duration::from_millis(50);
             if let Err(e) = self.read(&mut conn, &mut last, &tx).await {
                 tracing::warn!(error = %e, "the bus's connection to Redis failed; reconnecting");

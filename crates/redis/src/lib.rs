@@ -115,6 +115,12 @@ impl RedisBackend {
                 .await
                 .map_err(RedisBackendError::Connect)?;
         }
+        // The bus reads what is sent to this instance from now on, by the server's clock.
+        let (seconds, micros): (u64, u64) = redis::cmd("TIME")
+            .query_async(&mut conn)
+            .await
+            .map_err(RedisBackendError::Connect)?;
+        let start = format!("{}-0", seconds * 1000 + micros / 1000);
         let keys = Keys::new(&config.prefix);
         Ok(RedisBackend {
             store: Arc::new(RedisSessionStore::new(
@@ -123,7 +129,7 @@ impl RedisBackend {
                 config.session_ttl,
             )),
             log: Arc::new(RedisEventLog::new(conn.clone(), keys.clone(), &config)),
-            bus: Arc::new(RedisBus::new(conn, client, keys, &config)),
+            bus: Arc::new(RedisBus::new(conn, client, keys, &config, start)),
             instance_id: config.instance_id,
         })
     }
