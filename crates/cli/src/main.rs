@@ -43,6 +43,56 @@ enum Era {
     Modern,
 }
 
+/// Sharing sessions with other instances through Redis.
+#[derive(clap::Args)]
+struct RedisArgs {
+    /// Share sessions, event logs and messages with the other instances that use this Redis
+    /// (`redis://[user:password@]host[:port][/db]`), so any of them serves any request of any
+    /// session (behind a round-robin balancer). Without it, everything stays in this process.
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MCP_HTTP_REDIS",
+        hide_env_values = true
+    )]
+    redis: Option<String>,
+    /// This instance's name among those sharing the Redis (default: random). ASCII letters,
+    /// digits, '-' and '_'; unique per instance.
+    #[arg(long, value_name = "ID", requires = "redis")]
+    instance_id: Option<String>,
+    /// Put before every Redis key (deployments sharing one Redis need different ones).
+    #[arg(
+        long,
+        value_name = "PREFIX",
+        default_value = "mcp:",
+        requires = "redis"
+    )]
+    redis_prefix: String,
+    /// How long one Redis command may take, in milliseconds, before the request that needs it
+    /// fails (503) instead of waiting.
+    #[arg(long, value_name = "MS", default_value_t = 500, requires = "redis")]
+    redis_timeout_ms: u64,
+    /// How long connecting to Redis may take, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 2000, requires = "redis")]
+    redis_connect_timeout_ms: u64,
+}
+
+impl RedisArgs {
+    /// The backend's settings, when `--redis` was given.
+    fn config(&self, http: &HttpConfig) -> Option<mcp_http_redis::RedisConfig> {
+        let url = self.redis.as_ref()?;
+        let mut config = mcp_http_redis::RedisConfig::new(url.as_str())
+            .prefix(self.redis_prefix.as_str())
+            .response_timeout(Duration::from_millis(self.redis_timeout_ms.max(1)))
+            .connect_timeout(Duration::from_millis(self.redis_connect_timeout_ms.max(1)))
+            .session_ttl(http.idle_timeout);
+        if let Some(id) = &self.instance_id {
+            config = config.instance_id(id.as_str());
+        }
+        Some(config)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the built-in MCP server over Streamable HTTP (or stdio with --stdio).
@@ -87,6 +137,8 @@ enum Command {
         /// Serve over this process's stdin and stdout instead (newline-delimited JSON-RPC).
         #[arg(long)]
         stdio: bool,
+        #[command(flatten)]
+        redis: RedisArgs,
     },
     #[command(flatten)]
     Client(client_cmd::ClientCommand),
@@ -167,6 +219,7 @@ async fn run(command: Command) -> ExitCode {
             allowed_origins,
             cors,
             stdio: false,
+            redis,
         } => {
             let config = HttpConfig::default()
                 .path(path)
@@ -207,8 +260,25 @@ async fn run(command: Command) -> ExitCode {
                     }
                 }
             };
-            let service =
-                StreamableHttpService::new(mcp_http::builtin::server_with(states), config);
+            let redis = match redis.config(&config) {
+                Some(redis) => match mcp_http_redis::RedisBackend::connect(redis).await {
+                    Ok(backend) => Some(backend),
+                    Err(e) => {
+                        eprintln!("mcp-http: --redis: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+                None => None,
+            };
+            let builder = StreamableHttpService::builder(mcp_http::builtin::server_with(states))
+                .config(config);
+            let service = match &redis {
+                Some(backend) => {
+                    use mcp_http_redis::WithRedis;
+                    builder.redis(backend).build()
+                }
+                None => builder.build(),
+            };
             eprintln!("mcp-http: serving MCP on {url}");
             match mcp_http_server_http::serve(listener, service, shutdown_signal()).await {
                 Ok(()) => ExitCode::SUCCESS,

@@ -77,6 +77,8 @@ pub(crate) enum Rejection {
     /// The session store or message bus shared with other instances is unreachable (503 with
     /// `Retry-After`): not 404, since the session may well exist.
     StoreUnavailable,
+    /// The session's stored record does not parse (500; the cause is logged).
+    StoreCorrupt,
     /// The system's random number generator failed, so no unguessable id can be made (503 with
     /// `Retry-After`, T-38a): nothing guessable is ever handed out instead.
     RandomUnavailable,
@@ -94,6 +96,7 @@ impl Rejection {
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             TooManyStreams => StatusCode::TOO_MANY_REQUESTS,
+            StoreCorrupt => StatusCode::INTERNAL_SERVER_ERROR,
             Modern(refusal) => refusal.rung.status(),
             ShuttingDown | TooManySessions | RandomUnavailable | StoreUnavailable
             | TooManyListeners(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -209,6 +212,7 @@ impl Rejection {
             ShuttingDown => "Service Unavailable: the server is shutting down",
             TooManySessions => "Service Unavailable: too many sessions, retry later",
             StoreUnavailable => "Service Unavailable: session storage is unreachable, retry later",
+            StoreCorrupt => "Internal Server Error: the session's stored state is unreadable",
             RandomUnavailable => {
                 "Service Unavailable: the server cannot make a secure identifier right now"
             }

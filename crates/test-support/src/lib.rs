@@ -3,6 +3,7 @@
 //! - [`text`]: the text of a tool result;
 //! - [`initialize_request`]: a JSON-RPC `initialize` request as a client sends it;
 //! - [`eventually`]: waits (polling) until a condition holds;
+//! - [`redis`]: a real `redis-server` on a loopback port, and a small RESP client for checks;
 //! - [`sse`]: Server-Sent Events parsed from text (events, and the JSON-RPC messages they carry);
 //! - with the `server` feature, [`server`]: a real Streamable HTTP server on a loopback port
 //!   (optionally several instances over one store, log and bus) and a small tool set for it.
@@ -19,6 +20,7 @@ use serde_json::{Value, json};
 
 #[cfg(feature = "peer")]
 pub mod modern;
+pub mod redis;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod sse;

@@ -3,7 +3,9 @@
 //!
 //! `MCP_HTTP_TEST_INSTANCES=N` (N > 1) serves each endpoint started here from N instances over
 //! one memory session store, event log and message bus, each request going to the next instance
-//! in turn, as behind a round-robin balancer (scripts/test.sh runs some test files so).
+//! in turn, as behind a round-robin balancer (scripts/test.sh runs some test files so). With
+//! `MCP_HTTP_TEST_REDIS=1` as well (and the `redis` feature), the instances share a Redis
+//! backend instead, over a `redis-server` of their own started for the endpoint.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -94,15 +96,37 @@ pub struct TestServer {
 /// The instances of a clustered test server and what they share.
 struct Cluster {
     instances: Vec<StreamableHttpService>,
-    store: Arc<MemorySessionStore>,
+    store: Shared,
     accepted: Arc<AtomicU64>,
+}
+
+/// What the instances of a cluster share.
+enum Shared {
+    Memory(Arc<MemorySessionStore>),
+    /// A redis-server of the endpoint's own (stopped with it); the backend's keys start `mcp:`.
+    #[cfg(feature = "redis")]
+    Redis(crate::redis::RedisServer),
+}
+
+impl Shared {
+    /// How many live session records there are.
+    fn sessions(&self) -> usize {
+        match self {
+            Shared::Memory(store) => store.len(),
+            #[cfg(feature = "redis")]
+            Shared::Redis(redis) => match redis.command(&["KEYS", "mcp:{*}"]) {
+                crate::redis::Reply::Array(keys) => keys.len(),
+                other => panic!("KEYS: {other:?}"),
+            },
+        }
+    }
 }
 
 impl TestServer {
     /// Serves `server` with `config` on a free loopback port.
     pub async fn start(server: Server, config: HttpConfig) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        serve_on(listener, server, config)
+        serve_on(listener, server, config).await
     }
 
     /// Serves `server` on `addr` (a port a stopped server used), waiting for the port.
@@ -113,7 +137,7 @@ impl TestServer {
     ) -> TestServer {
         for _ in 0..100 {
             if let Ok(listener) = tokio::net::TcpListener::bind(addr).await {
-                return serve_on(listener, server, config);
+                return serve_on(listener, server, config).await;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -131,7 +155,7 @@ impl TestServer {
     /// one memory store, log and bus, behind one round-robin address.
     pub async fn start_cluster(servers: Vec<Server>, config: HttpConfig) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        serve_cluster(listener, servers, config)
+        serve_cluster(listener, servers, config).await
     }
 
     /// The instances behind the address (one unless clustered).
@@ -151,7 +175,7 @@ impl TestServer {
     /// How many sessions are open (in a cluster: the shared store's live records).
     pub fn session_count(&self) -> usize {
         match &self.cluster {
-            Some(cluster) => cluster.store.len(),
+            Some(cluster) => cluster.store.sessions(),
             None => self.service.session_count(),
         }
     }
@@ -198,9 +222,13 @@ impl Drop for TestServer {
     }
 }
 
-fn serve_on(listener: tokio::net::TcpListener, server: Server, config: HttpConfig) -> TestServer {
+async fn serve_on(
+    listener: tokio::net::TcpListener,
+    server: Server,
+    config: HttpConfig,
+) -> TestServer {
     match instances() {
-        n if n > 1 => serve_cluster(listener, vec![server; n], config),
+        n if n > 1 => serve_cluster(listener, vec![server; n], config).await,
         _ => serve_service(listener, StreamableHttpService::new(server, config)),
     }
 }
@@ -213,28 +241,44 @@ fn instances() -> usize {
         .unwrap_or(1)
 }
 
-fn serve_cluster(
+/// Whether clusters share a Redis backend (`MCP_HTTP_TEST_REDIS=1`).
+fn over_redis() -> bool {
+    std::env::var("MCP_HTTP_TEST_REDIS").is_ok_and(|v| v == "1")
+}
+
+async fn serve_cluster(
     listener: tokio::net::TcpListener,
     servers: Vec<Server>,
     config: HttpConfig,
 ) -> TestServer {
-    let memory = Arc::new(MemorySessionStore::new(config.idle_timeout));
-    let store: Arc<dyn SessionStore> = memory.clone();
     let accepted = Arc::new(AtomicU64::new(0));
     let counted = accepted.clone();
-    let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::default());
-    let bus: Arc<dyn MessageBus> = Arc::new(MemoryBus::new());
     let url = format!("http://{}{}", listener.local_addr().unwrap(), config.path);
-    let instances: Arc<Vec<StreamableHttpService>> = Arc::new(
-        servers
+    let (shared, builders) = if over_redis() {
+        redis_builders(servers, &config).await
+    } else {
+        let memory = Arc::new(MemorySessionStore::new(config.idle_timeout));
+        let store: Arc<dyn SessionStore> = memory.clone();
+        let log: Arc<dyn EventLog> = Arc::new(MemoryEventLog::default());
+        let bus: Arc<dyn MessageBus> = Arc::new(MemoryBus::new());
+        let builders = servers
             .into_iter()
-            .enumerate()
-            .map(|(i, server)| {
+            .map(|server| {
                 StreamableHttpService::builder(server)
-                    .config(config.clone())
                     .session_store(store.clone())
                     .event_log(log.clone())
                     .message_bus(bus.clone())
+            })
+            .collect::<Vec<_>>();
+        (Shared::Memory(memory), builders)
+    };
+    let instances: Arc<Vec<StreamableHttpService>> = Arc::new(
+        builders
+            .into_iter()
+            .enumerate()
+            .map(|(i, builder)| {
+                builder
+                    .config(config.clone())
                     .instance_id(format!("i{i}"))
                     .build()
             })
@@ -283,11 +327,42 @@ fn serve_cluster(
         service: instances[0].clone(),
         cluster: Some(Cluster {
             instances: instances.to_vec(),
-            store: memory,
+            store: shared,
             accepted,
         }),
         stop: Some(stop),
     }
+}
+
+/// The instances' builders over one Redis backend each, sharing a redis-server started here.
+#[cfg(feature = "redis")]
+async fn redis_builders(
+    servers: Vec<Server>,
+    config: &HttpConfig,
+) -> (
+    Shared,
+    Vec<mcp_http_server_http::StreamableHttpServiceBuilder>,
+) {
+    use mcp_http_redis::{RedisBackend, RedisConfig, WithRedis};
+    let redis = crate::redis::RedisServer::start();
+    let mut builders = Vec::new();
+    for server in servers {
+        let settings = RedisConfig::new(redis.url()).session_ttl(config.idle_timeout);
+        let backend = RedisBackend::connect(settings).await.unwrap();
+        builders.push(StreamableHttpService::builder(server).redis(&backend));
+    }
+    (Shared::Redis(redis), builders)
+}
+
+#[cfg(not(feature = "redis"))]
+async fn redis_builders(
+    _: Vec<Server>,
+    _: &HttpConfig,
+) -> (
+    Shared,
+    Vec<mcp_http_server_http::StreamableHttpServiceBuilder>,
+) {
+    panic!("MCP_HTTP_TEST_REDIS=1 needs mcp-http-test-support's `redis` feature");
 }
 
 fn serve_service(listener: tokio::net::TcpListener, service: StreamableHttpService) -> TestServer {

@@ -2,6 +2,7 @@
 //! with no routing lock held across the await, then the live stream if it runs here.
 
 use super::*;
+use crate::sessions::ReplayError;
 
 /// Whether replayed frames hold a JSON-RPC response (a message with a `result` or an `error`
 /// and no `method`), which ends a request stream.
@@ -25,13 +26,9 @@ async fn replay_framed(
     (tag, sid): (&str, u64),
     after: u64,
     upto: u64,
-) -> Result<BytesMut, ResumeError> {
+) -> Result<BytesMut, ReplayError> {
     let key = StreamKey { tag, stream: sid };
-    let events: Vec<(u64, Bytes)> = log
-        .replay(session, key, after)
-        .try_collect()
-        .await
-        .map_err(|_| ResumeError::Unknown)?;
+    let events: Vec<(u64, Bytes)> = log.replay(session, key, after).try_collect().await?;
     let mut prefix = BytesMut::new();
     for (seq, json) in events.iter().filter(|(seq, _)| *seq < upto) {
         sse::put_event(&mut prefix, Some(event_id(tag, sid, *seq)), json);
@@ -75,7 +72,10 @@ impl Router {
             (answered, upto, st.get_stream == Some(sid))
         };
         // No lock across the replay's await.
-        let prefix = self.replay(&self.tag, sid, seq, upto).await?;
+        let prefix = self
+            .replay(&self.tag, sid, seq, upto)
+            .await
+            .map_err(|_| ResumeError::Unknown)?;
         if answered {
             // A finished request stream: the replay holds its response.
             done.store(true, Ordering::Release);
@@ -95,7 +95,7 @@ impl Router {
         sid: u64,
         after: u64,
         upto: u64,
-    ) -> Result<BytesMut, ResumeError> {
+    ) -> Result<BytesMut, ReplayError> {
         replay_framed(&self.log, &self.session, (tag, sid), after, upto).await
     }
 
@@ -107,13 +107,15 @@ impl Router {
         sid: u64,
         after: u64,
     ) -> Result<ResponseBody, ResumeError> {
-        if !self
-            .log
-            .contains(&self.session, StreamKey { tag, stream: sid })
-        {
-            return Err(ResumeError::Foreign);
-        }
-        let mut prefix = self.replay(tag, sid, after, u64::MAX).await?;
+        // A log this session does not have: the id is another session's (or made up). The
+        // replay says so, so a remote log needs no second round trip to tell.
+        let mut prefix = self
+            .replay(tag, sid, after, u64::MAX)
+            .await
+            .map_err(|e| match e {
+                ReplayError::UnknownStream => ResumeError::Foreign,
+                _ => ResumeError::Unknown,
+            })?;
         // The response ends a request stream; until it is there, the client polls (T-12).
         if !contains_response(&prefix) {
             prefix.extend_from_slice(&sse::retry(self.retry_ms));
@@ -136,7 +138,9 @@ impl Router {
     ) -> Result<ResponseBody, ResumeError> {
         let (tag, sid, seq) = parse_event_id(last_event_id)?;
         // The request's tag is also its session key.
-        let prefix = replay_framed(log, tag, (tag, sid), seq, u64::MAX).await?;
+        let prefix = replay_framed(log, tag, (tag, sid), seq, u64::MAX)
+            .await
+            .map_err(|_| ResumeError::Unknown)?;
         let completion = Completion {
             done: Arc::new(AtomicBool::new(true)),
             log: log.clone(),

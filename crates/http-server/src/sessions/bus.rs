@@ -63,6 +63,13 @@ pub enum BusMessage {
 #[non_exhaustive]
 pub struct BusError(pub String);
 
+impl BusError {
+    /// An error with this reason (a bus outside this crate makes its errors so).
+    pub fn new(reason: impl Into<String>) -> Self {
+        BusError(reason.into())
+    }
+}
+
 /// Carries messages between instances. The memory bus connects instances in one process (tests,
 /// and the proof of the design); a shared one (Redis) connects processes.
 pub trait MessageBus: Send + Sync + 'static {

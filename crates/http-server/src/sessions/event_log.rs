@@ -17,9 +17,11 @@ use futures::stream::BoxStream;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ReplayError {
-    /// The stream is unknown in this session, or its events expired.
+    /// The stream is unknown in this session (a resume naming another router's stream takes
+    /// it for another session's).
     UnknownStream,
-    /// Events after the given one were already evicted: replay would lose messages.
+    /// Events after the given one were already evicted, or the stream's log expired: replay
+    /// would lose messages.
     Evicted,
     /// The log could not be read (a remote log is unreachable).
     Unavailable,
@@ -48,8 +50,6 @@ pub trait EventLog: Send + Sync + 'static {
         key: StreamKey<'_>,
         after: u64,
     ) -> BoxStream<'static, Result<(u64, Bytes), ReplayError>>;
-    /// Whether `session` has a log for this stream.
-    fn contains(&self, session: &str, key: StreamKey<'_>) -> bool;
     /// Forgets a session's events (the session ended).
     fn forget_session(&self, session: &str);
     /// Forgets one stream's events: its client received all of them, response included.
@@ -104,6 +104,14 @@ impl MemoryEventLog {
         }
     }
 
+    /// Whether `session` has a log for this stream.
+    pub fn contains(&self, session: &str, key: StreamKey<'_>) -> bool {
+        self.sessions.get(session).is_some_and(|logs| {
+            logs.get(&key.stream)
+                .is_some_and(|logs| logs.iter().any(|l| &*l.tag == key.tag))
+        })
+    }
+
     fn read(
         &self,
         session: &str,
@@ -119,7 +127,8 @@ impl MemoryEventLog {
             .and_then(|logs| logs.iter().find(|l| &*l.tag == key.tag))
             .ok_or(ReplayError::UnknownStream)?;
         if log.touched.elapsed() >= self.ttl {
-            return Err(ReplayError::UnknownStream);
+            // Known but expired (not pruned yet): not another session's.
+            return Err(ReplayError::Evicted);
         }
         if log.evicted_upto.is_some_and(|e| e > after) {
             return Err(ReplayError::Evicted);
@@ -174,13 +183,6 @@ impl EventLog for MemoryEventLog {
             Err(e) => vec![Err(e)],
         };
         Box::pin(futures::stream::iter(items))
-    }
-
-    fn contains(&self, session: &str, key: StreamKey<'_>) -> bool {
-        self.sessions.get(session).is_some_and(|logs| {
-            logs.get(&key.stream)
-                .is_some_and(|logs| logs.iter().any(|l| &*l.tag == key.tag))
-        })
     }
 
     fn forget_session(&self, session: &str) {

@@ -233,6 +233,13 @@ impl Sessions {
     /// Applies a changed record to this instance's copy of a session; if another instance now
     /// holds its GET stream, this one's ends and what waited for it goes there.
     async fn apply(&self, session: &Session, record: &SessionRecord) {
+        if session
+            .synced()
+            .is_some_and(|known| known.version > record.version)
+        {
+            // Read before a change this instance made since: stale.
+            return;
+        }
         session.restore(record);
         let Some(owner) = session.get_owner() else {
             return;
@@ -283,18 +290,42 @@ impl Sessions {
         store.save(&record).await.map_err(|e| {
             tracing::warn!(error = %e, "a new session could not be stored");
             Rejection::StoreUnavailable
-        })
+        })?;
+        session.set_synced(&record);
+        Ok(())
     }
 
     /// Saves a session's changed record (`notifications/initialized`, `logging/setLevel`) and
-    /// tells the other instances.
+    /// tells the other instances. In a cluster the change is merged into the stored record, so
+    /// that a change another instance made, which this one may not have applied yet, is kept
+    /// (one more round trip, on these rare requests only).
     pub(crate) async fn sync(&self, session: &Session) {
         let Some(store) = &self.backends.store else {
             return;
         };
-        let Some(record) = session.record() else {
+        // What this instance last saw, read before its state: a reload applied in between then
+        // looks like a change made here, which the stored record already has.
+        let base = session.synced();
+        let Some(mut record) = session.record() else {
             return;
         };
+        if self.clustered() {
+            match store.load(&session.id).await {
+                Ok(Some(stored)) => {
+                    record = session::merge(base.as_ref(), &record, stored);
+                    session.restore(&record);
+                }
+                // Ended elsewhere: not brought back.
+                Ok(None) => return,
+                Err(e) => {
+                    record.version += 1;
+                    tracing::warn!(error = %e, session = %session.id, "a session's stored record could not be read; saving this instance's");
+                }
+            }
+        } else {
+            record.version += 1;
+        }
+        session.set_synced(&record);
         if let Err(e) = store.save(&record).await {
             tracing::warn!(error = %e, session = %session.id, "a session's record could not be saved");
         }
@@ -340,6 +371,10 @@ impl Sessions {
         let record = match store.load(id).await {
             Ok(Some(record)) => record,
             Ok(None) => return Err(Rejection::SessionNotFound),
+            Err(e) if e.is_corrupt() => {
+                tracing::error!(error = %e, "a stored session does not parse");
+                return Err(Rejection::StoreCorrupt);
+            }
             Err(e) => {
                 // Not 404: the session may well exist, and a client drops one it gets 404 for.
                 tracing::warn!(error = %e, "the session store is unreachable");

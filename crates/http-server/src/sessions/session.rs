@@ -37,6 +37,38 @@ pub(crate) struct Session {
     /// Whether this instance created the session (ran its `initialize`): in a cluster, the
     /// instance that holds what waits for a GET stream until one opens somewhere.
     pub(crate) origin: std::sync::atomic::AtomicBool,
+    /// The record as this instance last saved or loaded it: what a change made here is told
+    /// apart from the stored record by (see [`merge`]).
+    synced: Mutex<Option<SessionRecord>>,
+}
+
+/// The record to save for a change made on this instance: the stored record (which other
+/// instances may have changed since this one last saw it), with the fields this instance
+/// changed since `base` taken from `local`. Subscriptions merge as a set: what was added here
+/// is added, what was removed here is removed, the others' changes stay.
+pub(crate) fn merge(
+    base: Option<&SessionRecord>,
+    local: &SessionRecord,
+    mut stored: SessionRecord,
+) -> SessionRecord {
+    stored.version = stored.version.max(local.version) + 1;
+    stored.initialized |= local.initialized;
+    if base.is_none_or(|b| b.log_level != local.log_level) {
+        stored.log_level = local.log_level;
+    }
+    if base.is_none_or(|b| b.get_owner != local.get_owner) {
+        stored.get_owner.clone_from(&local.get_owner);
+    }
+    let before: &[String] = base.map_or(&[], |b| &b.subscriptions);
+    stored
+        .subscriptions
+        .retain(|uri| local.subscriptions.contains(uri) || !before.contains(uri));
+    for uri in &local.subscriptions {
+        if !before.contains(uri) && !stored.subscriptions.contains(uri) {
+            stored.subscriptions.push(uri.clone());
+        }
+    }
+    stored
 }
 
 impl Session {
@@ -56,7 +88,18 @@ impl Session {
             created_ms: AtomicU64::new(unix_ms()),
             get_owner,
             origin: std::sync::atomic::AtomicBool::new(false),
+            synced: Mutex::new(None),
         }
+    }
+
+    /// The record as this instance last saved or loaded it.
+    pub(crate) fn synced(&self) -> Option<SessionRecord> {
+        mcp_http_core::sync::lock(&self.synced).clone()
+    }
+
+    /// Notes the record as saved or loaded now.
+    pub(crate) fn set_synced(&self, record: &SessionRecord) {
+        *mcp_http_core::sync::lock(&self.synced) = Some(record.clone());
     }
 
     /// The instance that holds the GET stream.
@@ -109,6 +152,7 @@ impl Session {
         record.subscriptions = state.subscriptions();
         record.created_ms = self.created_ms.load(Ordering::Relaxed);
         record.get_owner = self.get_owner().map(|o| o.to_string());
+        record.version = self.synced().map_or(0, |r| r.version);
         Some(record)
     }
 
@@ -131,5 +175,43 @@ impl Session {
             *mcp_http_core::sync::lock(owner) = record.get_owner.as_deref().map(Arc::from);
         }
         self.sync_priming();
+        self.set_synced(record);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use mcp_http_proto::{Implementation, LoggingLevel};
+
+    use super::*;
+
+    fn record(subscriptions: &[&str]) -> SessionRecord {
+        let mut record = SessionRecord::new(
+            "s".into(),
+            ProtocolVersion::LATEST_LEGACY,
+            Implementation::new("c", "1"),
+            None,
+            None,
+        );
+        record.subscriptions = subscriptions.iter().map(|s| s.to_string()).collect();
+        record
+    }
+
+    /// RB-14: a change made here is merged into the stored record, keeping the others'.
+    #[test]
+    fn a_change_here_keeps_the_changes_made_elsewhere() {
+        // Seen here: subscribed to a. Elsewhere since: b subscribed, level set.
+        let base = record(&["a"]);
+        let mut stored = record(&["a", "b"]);
+        stored.log_level = Some(LoggingLevel::Debug);
+        // Here: a GET opened, c subscribed, a unsubscribed.
+        let mut local = record(&["c"]);
+        local.get_owner = Some("i0".into());
+        let merged = merge(Some(&base), &local, stored);
+        assert_eq!(merged.subscriptions, ["b", "c"]);
+        assert_eq!(merged.log_level, Some(LoggingLevel::Debug), "kept");
+        assert_eq!(merged.get_owner.as_deref(), Some("i0"), "taken");
+        assert_eq!(merged.version, 1, "a new version");
     }
 }

@@ -37,6 +37,10 @@ pub struct SessionRecord {
     pub created_ms: u64,
     /// When a request last touched the session, in milliseconds since the Unix epoch.
     pub last_active_ms: u64,
+    /// How many times the record was changed since `initialize`: an instance ignores a copy
+    /// older than the one it has (a reload that raced with a change made here).
+    #[serde(default)]
+    pub version: u64,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -68,15 +72,35 @@ impl SessionRecord {
             get_owner: None,
             created_ms: now,
             last_active_ms: now,
+            version: 0,
         }
     }
 }
 
-/// Why a store could not answer.
+/// Why a store could not answer: it is unreachable (the request gets 503, as the session may
+/// well exist), or what it holds does not parse ([`StoreError::corrupt`]: 500).
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("session store unavailable: {0}")]
+#[error("session store {kind}: {reason}", kind = if *.1 { "value unreadable" } else { "unavailable" }, reason = .0)]
 #[non_exhaustive]
-pub struct StoreError(pub String);
+pub struct StoreError(pub String, bool);
+
+impl StoreError {
+    /// The store is unreachable, for this reason (a store outside this crate makes its errors
+    /// so).
+    pub fn new(reason: impl Into<String>) -> Self {
+        StoreError(reason.into(), false)
+    }
+
+    /// A stored value does not parse, for this reason.
+    pub fn corrupt(reason: impl Into<String>) -> Self {
+        StoreError(reason.into(), true)
+    }
+
+    /// Whether a stored value did not parse (rather than the store being unreachable).
+    pub fn is_corrupt(&self) -> bool {
+        self.1
+    }
+}
 
 /// Where session records live. The memory store serves one process; a shared one (Redis) lets
 /// every instance behind a balancer serve every session.

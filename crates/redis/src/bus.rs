@@ -1,0 +1,409 @@
+//! The message bus in Redis Streams: an inbox per instance, `{p}inbox:{iid}`, and one broadcast
+//! stream, `{p}bcast`, both trimmed to the last `bus_retention` (`MINID ~`, by the server's
+//! clock), and a heartbeat per instance, `{p}inst:{iid}`. Each instance reads its inbox and the
+//! broadcasts with one blocking `XREAD` on a connection of its own (a blocking command on the
+//! shared connection would stall every command queued behind it); after a reconnect it reads on
+//! from the last ids it saw, so nothing within the retention is lost. Streams rather than
+//! pub/sub for that reason.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::future::BoxFuture;
+use futures::stream::BoxStream;
+use mcp_http_server_http::sessions::{BusError, BusMessage, MessageBus};
+use redis::aio::ConnectionManager;
+use redis::streams::StreamReadReply;
+use redis::{AsyncConnectionConfig, Client, Script, Value};
+use tokio::sync::mpsc;
+
+use crate::config::{RedisConfig, ms};
+use crate::keys::Keys;
+
+/// Adds a message to a stream trimmed to the retention (ARGV[1], ms) by the server's clock. With
+/// a second key (an instance's heartbeat), only while that instance is alive: 0 when it is gone.
+pub(crate) const ADD: &str = r"
+if #KEYS == 2 and redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
+local now = redis.call('TIME')
+local minid = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[1])
+if minid < 0 then minid = 0 end
+redis.call('XADD', KEYS[1], 'MINID', '~', minid, '*', unpack(ARGV, 2))
+return 1
+";
+
+/// Messages received and not yet taken by the session layer before reading pauses.
+const RECEIVED: usize = 4096;
+
+/// The message bus over Redis Streams.
+pub struct RedisBus {
+    conn: ConnectionManager,
+    client: Client,
+    keys: Keys,
+    add: Arc<Script>,
+    retention: u64,
+    heartbeat: Duration,
+    block: Duration,
+    response_timeout: Duration,
+    /// Where subscriptions start reading: the server's clock when the backend connected, so
+    /// that nothing sent to an instance after that is missed, however late its reader starts.
+    start: String,
+}
+
+impl std::fmt::Debug for RedisBus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisBus").finish_non_exhaustive()
+    }
+}
+
+/// A message's fields in its stream entry: `k` its kind, `s` the session, `m` the JSON-RPC
+/// message, `u` a resource URI, `f` the sending instance (broadcasts).
+fn encode(message: BusMessage) -> Result<Vec<(&'static str, Vec<u8>)>, BusError> {
+    let session = |s: &str| ("s", s.as_bytes().to_vec());
+    let body = |m: &Bytes| ("m", m.to_vec());
+    Ok(match message {
+        BusMessage::Deliver {
+            session: s,
+            message,
+        } => {
+            let mut fields = vec![("k", b"d".to_vec()), body(&message)];
+            fields.extend(s.as_deref().map(session));
+            fields
+        }
+        BusMessage::Notify {
+            session: s,
+            message,
+        } => {
+            vec![("k", b"n".to_vec()), session(&s), body(&message)]
+        }
+        BusMessage::ToGetStream {
+            session: s,
+            message,
+        } => {
+            vec![("k", b"g".to_vec()), session(&s), body(&message)]
+        }
+        BusMessage::Broadcast {
+            message,
+            subscribers_of,
+        } => {
+            let mut fields = vec![("k", b"b".to_vec()), body(&message)];
+            fields.extend(subscribers_of.map(|u| ("u", u.into_bytes())));
+            fields
+        }
+        BusMessage::SessionEnded { session: s } => vec![("k", b"e".to_vec()), session(&s)],
+        BusMessage::SessionChanged { session: s } => vec![("k", b"c".to_vec()), session(&s)],
+        other => {
+            return Err(BusError::new(format!(
+                "a message the Redis bus cannot carry: {other:?}"
+            )));
+        }
+    })
+}
+
+fn field<'a>(fields: &'a HashMap<String, Value>, name: &str) -> Option<&'a [u8]> {
+    match fields.get(name)? {
+        Value::BulkString(b) => Some(b),
+        Value::SimpleString(s) => Some(s.as_bytes()),
+        _ => None,
+    }
+}
+
+fn text(fields: &HashMap<String, Value>, name: &str) -> Option<Arc<str>> {
+    Some(std::str::from_utf8(field(fields, name)?).ok()?.into())
+}
+
+/// A stream entry as a message; `None` when it does not parse (logged by the caller).
+fn decode(fields: &HashMap<String, Value>) -> Option<BusMessage> {
+    let message = || field(fields, "m").map(Bytes::copy_from_slice);
+    let session = || text(fields, "s");
+    Some(match field(fields, "k")? {
+        b"d" => BusMessage::Deliver {
+            session: session(),
+            message: message()?,
+        },
+        b"n" => BusMessage::Notify {
+            session: session()?,
+            message: message()?,
+        },
+        b"g" => BusMessage::ToGetStream {
+            session: session()?,
+            message: message()?,
+        },
+        b"b" => BusMessage::Broadcast {
+            message: message()?,
+            subscribers_of: text(fields, "u").map(|u| u.to_string()),
+        },
+        b"e" => BusMessage::SessionEnded {
+            session: session()?,
+        },
+        b"c" => BusMessage::SessionChanged {
+            session: session()?,
+        },
+        _ => return None,
+    })
+}
+
+impl RedisBus {
+    pub(crate) fn new(
+        conn: ConnectionManager,
+        client: Client,
+        keys: Keys,
+        config: &RedisConfig,
+        start: String,
+    ) -> Self {
+        RedisBus {
+            start,
+            conn,
+            client,
+            keys,
+            add: Arc::new(Script::new(ADD)),
+            retention: ms(config.bus_retention),
+            heartbeat: config.heartbeat,
+            block: config.block,
+            response_timeout: config.response_timeout,
+        }
+    }
+
+    async fn add(
+        &self,
+        stream: String,
+        alive: Option<String>,
+        fields: Vec<(&'static str, Vec<u8>)>,
+    ) -> Result<i64, BusError> {
+        let mut invocation = self.add.key(stream);
+        if let Some(alive) = alive {
+            invocation.key(alive);
+        }
+        invocation.arg(self.retention);
+        for (name, value) in fields {
+            invocation.arg(name).arg(value);
+        }
+        let mut conn = self.conn.clone();
+        invocation
+            .invoke_async(&mut conn)
+            .await
+            .map_err(|e| BusError::new(format!("XADD: {e}")))
+    }
+}
+
+impl MessageBus for RedisBus {
+    fn send(&self, to: &str, message: BusMessage) -> BoxFuture<'_, Result<(), BusError>> {
+        let (inbox, alive) = (self.keys.inbox(to), self.keys.instance(to));
+        let to = to.to_owned();
+        Box::pin(async move {
+            let added = self.add(inbox, Some(alive), encode(message)?).await?;
+            if added == 0 {
+                // Reported, not silently lost: the poster of an answer learns its handler is
+                // gone with its instance.
+                return Err(BusError::new(format!("instance {to} is gone")));
+            }
+            Ok(())
+        })
+    }
+
+    fn broadcast(&self, from: &str, message: BusMessage) -> BoxFuture<'_, Result<(), BusError>> {
+        let stream = self.keys.broadcast();
+        let from = from.as_bytes().to_vec();
+        Box::pin(async move {
+            let mut fields = encode(message)?;
+            fields.push(("f", from));
+            self.add(stream, None, fields).await.map(|_| ())
+        })
+    }
+
+    fn subscribe(&self, instance: &str) -> BoxStream<'static, BusMessage> {
+        let (tx, mut rx) = mpsc::channel(RECEIVED);
+        let reader = Reader {
+            client: self.client.clone(),
+            instance: instance.into(),
+            inbox: self.keys.inbox(instance),
+            broadcast: self.keys.broadcast(),
+            block: self.block,
+            response_timeout: self.response_timeout,
+        };
+        tokio::spawn(reader.run(tx.clone(), self.start.clone()));
+        tokio::spawn(heartbeat(
+            self.conn.clone(),
+            self.keys.instance(instance),
+            self.keys.inbox(instance),
+            self.heartbeat,
+            self.retention,
+            tx,
+        ));
+        Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+    }
+}
+
+/// Says the instance is alive every `interval` (the key lives three intervals) and keeps its
+/// inbox, until the subscription is dropped; then says it is gone.
+async fn heartbeat(
+    mut conn: ConnectionManager,
+    key: String,
+    inbox: String,
+    interval: Duration,
+    retention: u64,
+    subscribed: mpsc::Sender<BusMessage>,
+) {
+    let life = ms(interval * 3);
+    while !subscribed.is_closed() {
+        let beat = redis::pipe()
+            .cmd("SET")
+            .arg(&key)
+            .arg("1")
+            .arg("PX")
+            .arg(life)
+            .ignore()
+            .pexpire(&inbox, (retention + life) as i64)
+            .ignore()
+            .query_async::<()>(&mut conn)
+            .await;
+        if let Err(e) = beat {
+            tracing::warn!(error = %e, "the instance's heartbeat could not be written");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = subscribed.closed() => break,
+        }
+    }
+    let _ = redis::cmd("DEL")
+        .arg(&key)
+        .query_async::<()>(&mut conn)
+        .await;
+}
+
+/// Reads the instance's inbox and the broadcasts on a connection of its own.
+struct Reader {
+    client: Client,
+    instance: Arc<str>,
+    inbox: String,
+    broadcast: String,
+    block: Duration,
+    response_timeout: Duration,
+}
+
+impl Reader {
+    async fn run(self, tx: mpsc::Sender<BusMessage>, start: String) {
+        // The ids read last: (inbox, broadcasts).
+        let mut last = Some((start.clone(), start));
+        let mut backoff = Duration::from_millis(50);
+        while !tx.is_closed() {
+            let config = AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(self.response_timeout.max(Duration::from_secs(1))))
+                .set_response_timeout(Some(self.block + self.response_timeout * 2));
+            let mut conn = match self
+                .client
+                .get_multiplexed_async_connection_with_config(&config)
+                .await
+            {
+                Ok(conn) => conn,
+                Err(e) => {
+                    tracing::warn!(error = %e, "the bus cannot reach Redis; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                    continue;
+                }
+            };
+            backoff = Duration::from_millis(50);
+            if let Err(e) = self.read(&mut conn, &mut last, &tx).await {
+                tracing::warn!(error = %e, "the bus's connection to Redis failed; reconnecting");
+            }
+        }
+    }
+
+    /// Reads until the connection fails or the subscription is dropped.
+    async fn read(
+        &self,
+        conn: &mut redis::aio::MultiplexedConnection,
+        last: &mut Option<(String, String)>,
+        tx: &mpsc::Sender<BusMessage>,
+    ) -> redis::RedisResult<()> {
+        let block = ms(self.block);
+        while let Some((inbox_id, bcast_id)) = last.clone() {
+            let reply: Option<StreamReadReply> = redis::cmd("XREAD")
+                .arg("COUNT")
+                .arg(256)
+                .arg("BLOCK")
+                .arg(block)
+                .arg("STREAMS")
+                .arg(&self.inbox)
+                .arg(&self.broadcast)
+                .arg(&inbox_id)
+                .arg(&bcast_id)
+                .query_async(conn)
+                .await?;
+            if tx.is_closed() {
+                return Ok(());
+            }
+            let Some(reply) = reply else { continue };
+            let (mut inbox_id, mut bcast_id) = (inbox_id, bcast_id);
+            for stream in reply.keys {
+                let from_broadcast = stream.key == self.broadcast;
+                for entry in stream.ids {
+                    if from_broadcast {
+                        bcast_id.clone_from(&entry.id);
+                        if text(&entry.map, "f").as_deref() == Some(&*self.instance) {
+                            continue;
+                        }
+                    } else {
+                        inbox_id.clone_from(&entry.id);
+                    }
+                    match decode(&entry.map) {
+                        Some(message) => {
+                            if tx.send(message).await.is_err() {
+                                return Ok(());
+                            }
+                        }
+                        None => tracing::error!(
+                            stream = %stream.key,
+                            id = %entry.id,
+                            "a bus message does not parse; skipped"
+                        ),
+                    }
+                }
+            }
+            *last = Some((inbox_id, bcast_id));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn as_map(fields: Vec<(&'static str, Vec<u8>)>) -> HashMap<String, Value> {
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), Value::BulkString(v)))
+            .collect()
+    }
+
+    #[test]
+    fn messages_round_trip_and_unknown_kinds_do_not_parse() {
+        let messages = [
+            BusMessage::Deliver {
+                session: None,
+                message: Bytes::from("{}"),
+            },
+            BusMessage::Broadcast {
+                message: Bytes::from("{}"),
+                subscribers_of: Some("file:///x".into()),
+            },
+            BusMessage::SessionEnded {
+                session: "s".into(),
+            },
+        ];
+        for message in messages {
+            let text = format!("{message:?}");
+            let back = decode(&as_map(encode(message).unwrap())).unwrap();
+            assert_eq!(format!("{back:?}"), text);
+        }
+        assert!(decode(&as_map(vec![("k", b"?".to_vec())])).is_none());
+        assert!(
+            decode(&as_map(vec![("k", b"n".to_vec())])).is_none(),
+            "no session"
+        );
+    }
+}
