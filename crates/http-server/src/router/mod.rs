@@ -631,8 +631,12 @@ impl Router {
             return false;
         }
         let mut st = self.lock();
-        let Some(sid) = st.requests.get(id).copied() else {
-            return false;
+        let sid = match st.requests.get(id).copied() {
+            Some(sid) => sid,
+            // A stateless request's handler may close its stream before sending anything on
+            // it: that opens it, closed (the POST then answers with the priming event only).
+            None if st.solo.as_ref() == Some(id) => open_stream(&mut st, id, false).0,
+            None => return false,
         };
         let Some(stream) = st.streams.get_mut(&sid) else {
             return false;
@@ -824,6 +828,27 @@ mod tests {
     fn has_tables(router: &Router) -> bool {
         let st = router.lock();
         st.streams.capacity() > 0 || st.requests.capacity() > 0
+    }
+
+    /// Regression: a stateless request's stream is opened lazily, and a handler that closed it
+    /// before sending anything (to make the client resume, T-12) found no stream to close.
+    #[test]
+    fn a_stateless_stream_closed_before_any_message_is_opened_closed() {
+        let log: Arc<dyn EventLog> = Arc::new(crate::sessions::MemoryEventLog::default());
+        let config = HttpConfig::default().stateless(true);
+        let back_channel = BackChannel::default();
+        let router = Router::new("".into(), &config, &log, Some((back_channel, None))).unwrap();
+        router.enable_priming();
+        let id = RequestId::Number(1);
+        router.expect(&id);
+        assert!(
+            router.solo_stream(false).is_none(),
+            "no stream before it is needed"
+        );
+        assert!(router.close_request_stream(&id));
+        let (sid, _notify) = router.solo_stream(false).unwrap();
+        assert!(matches!(router.pending(sid), Pending::Stream));
+        assert!(!router.close_request_stream(&RequestId::Number(2)));
     }
 
     #[test]
