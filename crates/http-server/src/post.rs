@@ -23,9 +23,10 @@ use crate::sessions::Session;
 /// A request of the 2026-07-28 era (a dual-era client's probe), to an endpoint that serves only
 /// the legacy era. (Where the modern era is served, [`crate::modern::route`] decided already: a
 /// request that only mentions the version key is legacy.)
-fn is_modern_probe(request: &RpcRequest) -> bool {
-    request.method == method::SERVER_DISCOVER
-        || crate::modern::ladder::may_claim_modern(request.params.as_deref())
+fn is_modern_probe(request: &RpcRequest, eras: crate::config::Eras) -> bool {
+    !eras.modern()
+        && (request.method == method::SERVER_DISCOVER
+            || crate::modern::ladder::may_claim_modern(request.params.as_deref()))
 }
 
 /// Whether a request changes what the session's record holds.
@@ -129,9 +130,7 @@ impl StreamableHttpService {
                 Box::pin(self.initialize(headers, principal, request, extensions)).await
             }
             Parsed::Single(Message::Request(request))
-                if !config.eras.modern()
-                    && is_modern_probe(&request)
-                    && headers.session.is_none() =>
+                if is_modern_probe(&request, config.eras) && headers.session.is_none() =>
             {
                 Err(Rejection::ModernRequest(request.id))
             }
@@ -254,23 +253,19 @@ impl StreamableHttpService {
             (Some((sid, _)), Some(response)) if direct && router.end_quiet(sid) => {
                 return Ok(self.direct(router, response.json).await);
             }
-            (Some((sid, notify)), Some(response)) if !direct && !until_response => {
-                if let Some(body) = router.answer_at_once(sid, &response.json) {
+            (Some((sid, notify)), Some(response)) => {
+                if !direct
+                    && !until_response
+                    && let Some(body) = router.answer_at_once(sid, &response.json)
+                {
                     return Ok(sse(body));
                 }
-                // After what the handler sent: through the stream, in order.
-                if let Err(e) = router.route(response) {
-                    tracing::debug!(error = %e, "could not route a response");
-                }
-                (sid, notify)
-            }
-            (Some(stream), Some(response)) => {
                 // After what the handler sent: through the stream, in order (routing only
                 // queues).
                 if let Err(e) = router.route(response) {
                     tracing::debug!(error = %e, "could not route a response");
                 }
-                stream
+                (sid, notify)
             }
             (Some(stream), None) => stream,
             // A closed connection: nothing will come.
@@ -286,17 +281,9 @@ impl StreamableHttpService {
         loop {
             let decision = match config.response_mode {
                 _ if until_response && !router.answered(sid) => Pending::Empty,
+                // A response alone: `direct` streams it as one event unless it is an error.
                 ResponseMode::Sse if errors_as_json && router.has_waiting(sid) => {
-                    match router.pending(sid) {
-                        Pending::Json(bytes) if crate::modern::is_error(&bytes) => {
-                            Pending::Json(bytes)
-                        }
-                        Pending::Json(bytes) => {
-                            guard.armed = false;
-                            return Ok(sse(crate::modern::one_event(bytes, config)));
-                        }
-                        other => other,
-                    }
+                    router.pending(sid)
                 }
                 // SSE waits like adaptive for the first message, so that a handler that answers
                 // at once gets headers, priming event and response in one write.
@@ -307,10 +294,7 @@ impl StreamableHttpService {
             match decision {
                 Pending::Json(bytes) => {
                     guard.armed = false;
-                    if config.response_mode == ResponseMode::Json {
-                        router.drain_get(Duration::from_millis(200)).await;
-                    }
-                    return Ok(json(bytes));
+                    return Ok(self.direct(router, bytes).await);
                 }
                 Pending::Stream => {
                     guard.armed = false;
@@ -338,7 +322,9 @@ impl StreamableHttpService {
         }
     }
 
-    /// The answer to a request whose response came at once and alone.
+    /// The answer to a request whose response came alone: JSON (after the GET stream's pending
+    /// messages in JSON mode), or in SSE mode (reached only for the 2026-07-28 era, whose errors
+    /// keep their status as JSON) one event.
     async fn direct(&self, router: &Router, bytes: Bytes) -> HttpResponse {
         let config = self.inner.config();
         match config.response_mode {
@@ -481,9 +467,7 @@ impl StreamableHttpService {
             Err(message) => return Err(Rejection::UnsupportedVersion(message)),
         };
         match message {
-            Message::Request(request)
-                if !self.inner.config().eras.modern() && is_modern_probe(&request) =>
-            {
+            Message::Request(request) if is_modern_probe(&request, self.inner.config().eras) => {
                 Err(Rejection::ModernRequest(request.id))
             }
             Message::Request(request) => {

@@ -90,14 +90,11 @@ pub(crate) async fn call_tool(
         )));
     };
     // H-10: in 2026-07-28 the transport hands over the Mcp-Param-* headers.
-    // (None came when the request had no such header at all.)
-    match ctx.extensions().get::<mcp_http_core::ParamHeaders>() {
-        Some(sent) => crate::param_headers::check(&headers, sent, params.arguments)?,
-        None if ctx.is_modern() => {
-            let none = mcp_http_core::ParamHeaders::default();
-            crate::param_headers::check(&headers, &none, params.arguments)?;
-        }
-        None => {}
+    // None are handed over when the request had no such header at all.
+    let none = mcp_http_core::ParamHeaders::default();
+    let sent = ctx.extensions().get::<mcp_http_core::ParamHeaders>();
+    if let Some(sent) = sent.or(ctx.is_modern().then_some(&none)) {
+        crate::param_headers::check(&headers, sent, params.arguments)?;
     }
     // TK-1, TK-2: a task-supporting tool on a request that declared the tasks extension.
     let as_task = match support {

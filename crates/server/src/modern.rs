@@ -64,9 +64,8 @@ pub(crate) const CACHEABLE: [&str; 6] = [
 
 /// The server's answers to the modern era's own questions, prepared once.
 pub(crate) struct Modern {
-    /// `"_meta":{"io.modelcontextprotocol/serverInfo":{...}}`, ready to splice into a result.
-    meta_member: String,
-    /// `{"io.modelcontextprotocol/serverInfo":{...}}`, ready to serialize as a result's `_meta`.
+    /// `{"io.modelcontextprotocol/serverInfo":{...}}`, ready to serialize or splice as a
+    /// result's `_meta`.
     meta_object: Box<RawValue>,
     server_info: Value,
     /// The hint of each method in [`CACHEABLE`], in that order.
@@ -78,12 +77,9 @@ impl Modern {
         let server_info = serde_json::to_value(info).unwrap_or(Value::Null);
         let mut meta = Map::new();
         meta.insert(META_SERVER_INFO.into(), server_info.clone());
-        let meta = Value::Object(meta);
-        let meta_member = format!("\"_meta\":{meta}");
         // Serializing a JSON value cannot fail.
         let meta_object = mcp_http_proto::jsonrpc::to_raw(&meta).unwrap_or_default();
         Modern {
-            meta_member,
             meta_object,
             server_info,
             hints,
@@ -177,7 +173,7 @@ impl Modern {
         let has = |i: usize| MEMBERS[i].find(text.as_bytes()).is_some();
         let result_type = has(1);
         if result_type && hint.is_none() && has(3) {
-            // Completed where it was built (a typed tools/call result, complete_call).
+            // Completed where it was built (a typed tools/call result, encode_call).
             return result;
         }
         let (meta, ttl) = (has(0), has(2));
@@ -187,9 +183,11 @@ impl Modern {
         let simple = text.starts_with('{') && !meta && !result_type && !ttl;
         if simple {
             // The common case: splice the members in front, no parse.
-            let mut out = String::with_capacity(text.len() + self.meta_member.len() + 64);
+            let meta = self.meta_object.get();
+            let mut out = String::with_capacity(text.len() + meta.len() + 72);
             out.push_str("{\"resultType\":\"complete\",");
-            out.push_str(&self.meta_member);
+            out.push_str("\"_meta\":");
+            out.push_str(meta);
             if let Some(hint) = hint {
                 out.push_str(",\"ttlMs\":");
                 out.push_str(itoa::Buffer::new().format(hint.ttl_ms()));

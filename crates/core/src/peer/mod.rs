@@ -485,10 +485,7 @@ impl Peer {
         };
         // Answered in the first poll: never registered, nothing to remove.
         ctx.finish();
-        respond(outcome.unwrap_or_else(|_panic| {
-            tracing::error!(%id, "request handler panicked");
-            Err(ErrorObject::internal())
-        }))
+        Some(response_of(id, outcome))
     }
 
     /// Ends an inbound request: no more progress (P-4), out of the in-flight table.
@@ -505,17 +502,8 @@ impl Peer {
         outcome: std::thread::Result<Result<Box<RawValue>, ErrorObject>>,
     ) -> impl Future<Output = ()> + Send + '_ {
         self.forget_request(ctx, &id);
-        let outcome = outcome.unwrap_or_else(|_panic| {
-            tracing::error!(%id, "request handler panicked");
-            Err(ErrorObject::internal())
-        });
-        self.send_response(
-            Response {
-                id: Some(id.clone()),
-                outcome,
-            },
-            Some(id),
-        )
+        let related = Some(id.clone());
+        self.send_response(response_of(id, outcome), related)
     }
 
     async fn dispatch_notification(&self, notification: Notification) {
@@ -636,6 +624,21 @@ impl Peer {
         };
         self.send_message(outbound(Message::Notification(notification), related))
             .await
+    }
+}
+
+/// The response to a handled request; a panicking handler's is -32603, without internal detail.
+fn response_of(
+    id: RequestId,
+    outcome: std::thread::Result<Result<Box<RawValue>, ErrorObject>>,
+) -> Response {
+    let outcome = outcome.unwrap_or_else(|_panic| {
+        tracing::error!(%id, "request handler panicked");
+        Err(ErrorObject::internal())
+    });
+    Response {
+        id: Some(id),
+        outcome,
     }
 }
 

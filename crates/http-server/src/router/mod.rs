@@ -111,6 +111,15 @@ struct State {
     solo: Option<RequestId>,
 }
 
+/// Whether a request's stream still waits for its POST to choose, with nothing sent on it and no
+/// close asked: its response may then go back without it.
+fn is_quiet(stream: &Stream) -> bool {
+    stream
+        .waiting
+        .as_ref()
+        .is_some_and(|w| w.messages.is_empty() && !w.close_requested)
+}
+
 /// Opens the stream of request `id` (see [`Router::open_request`]).
 fn open_stream(st: &mut State, id: &RequestId, json_only: bool) -> (u64, Arc<Notify>) {
     let sid = st.next_stream;
@@ -425,11 +434,7 @@ impl Router {
     /// stream. Returns whether it did.
     pub(crate) fn end_quiet(&self, sid: u64) -> bool {
         let mut st = self.lock();
-        let quiet = st
-            .streams
-            .get(&sid)
-            .and_then(|s| s.waiting.as_ref())
-            .is_some_and(|w| w.messages.is_empty() && !w.close_requested);
+        let quiet = st.streams.get(&sid).is_some_and(is_quiet);
         if quiet {
             finish(&mut st, sid);
         }
@@ -523,11 +528,7 @@ impl Router {
         let mut prefix = BytesMut::with_capacity(json.len() + 128);
         let mut st = self.lock();
         let stream = st.streams.get_mut(&sid)?;
-        let quiet = stream
-            .waiting
-            .as_ref()
-            .is_some_and(|w| w.messages.is_empty() && !w.close_requested);
-        if !quiet {
+        if !is_quiet(stream) {
             return None;
         }
         stream.waiting = None;
