@@ -27,7 +27,7 @@ import sys
 # The prefixes of the spec checklist's ids (docs/requirements.md explains each area). SEP-NNNN
 # (spec enhancement proposals) and RFC numbers are not requirement ids.
 PREFIXES = ["A", "B", "C", "CA", "EL", "H", "L", "LG", "LGm", "M", "MR", "P", "PG", "PR", "R",
-            "RB", "SB", "SEC", "SM", "T", "TK", "TL", "TO", "V", "X"]
+            "RB", "RL", "SB", "SEC", "SM", "T", "TK", "TL", "TO", "V", "X"]
 DOC = "docs/requirements.md"
 SELF = "scripts/check-requirements.sh"
 PROJECT_HEADING = "## Project ids"
