@@ -134,6 +134,9 @@ enum Command {
         /// Answer CORS preflights and expose Mcp-Session-Id to browsers.
         #[arg(long)]
         cors: bool,
+        /// Seconds a session may stay idle (no request, no open stream) before it is closed.
+        #[arg(long, value_name = "SECONDS", default_value_t = 1800.0)]
+        idle_timeout: f64,
         /// Serve over this process's stdin and stdout instead (newline-delimited JSON-RPC).
         #[arg(long)]
         stdio: bool,
@@ -218,10 +221,16 @@ async fn run(command: Command) -> ExitCode {
             allowed_hosts,
             allowed_origins,
             cors,
+            idle_timeout,
             stdio: false,
             redis,
         } => {
+            let Ok(idle_timeout) = Duration::try_from_secs_f64(idle_timeout) else {
+                eprintln!("mcp-http: --idle-timeout must be seconds >= 0");
+                return ExitCode::FAILURE;
+            };
             let config = HttpConfig::default()
+                .idle_timeout(idle_timeout)
                 .path(path)
                 .stateless(stateless)
                 .response_mode(match response {

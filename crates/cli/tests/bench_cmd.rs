@@ -211,3 +211,50 @@ async fn client_compare_speaks_the_modern_era() {
     // Neither side opened a session: every call stood alone.
     assert_eq!(server.session_count(), 0, "{report:#}");
 }
+
+/// The soak's mixed workload (RL-52): every kind of operation ran and was checked, per window,
+/// with no error; the abandoned sessions are then ended by the idle reaper, the deleted ones
+/// are already gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mixed_workload_runs_every_operation_without_error() {
+    let server = start(
+        HttpConfig::default()
+            .retry(Duration::from_millis(50))
+            .idle_timeout(Duration::from_millis(1500)),
+    )
+    .await;
+    let (code, report) = bench(&[
+        &server.url,
+        "--mix",
+        "--duration",
+        "3",
+        "--window",
+        "1",
+        "-c",
+        "2",
+    ])
+    .await;
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["errors"], serde_json::json!({}), "{report:#}");
+    for (op, n) in report["ops"].as_object().unwrap() {
+        assert!(n.as_u64().unwrap() > 0, "no {op}: {report:#}");
+    }
+    let ops = &report["ops"];
+    assert_eq!(
+        ops["quick call"],
+        ops["progress call"].as_u64().unwrap() * 16
+    );
+    let windows = report["windows"].as_array().unwrap();
+    assert!(windows.len() >= 3, "{report:#}");
+    assert!(windows[0]["quick_latency_us"]["p50"].as_f64().unwrap() > 0.0);
+    // Abandoned sessions are reaped once idle; nothing else is left open.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while server.session_count() > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{} sessions left after the run",
+            server.session_count()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

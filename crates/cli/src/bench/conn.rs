@@ -104,6 +104,17 @@ impl Conn {
         headers: &McpHeaders,
         body: Bytes,
     ) -> Result<Reply, Failure> {
+        let response = self.post_unread(target, headers, body).await?;
+        read(response).await
+    }
+
+    /// Sends a POST of a JSON body and returns the response unread.
+    pub(crate) async fn post_unread(
+        &mut self,
+        target: &Target,
+        headers: &McpHeaders,
+        body: Bytes,
+    ) -> Result<Response<Incoming>, Failure> {
         let mut request = Request::post(target.path.as_str())
             .header(HOST, target.host.clone())
             .header(CONTENT_TYPE, JSON)
@@ -112,8 +123,7 @@ impl Conn {
         let request = request
             .body(Full::new(body))
             .map_err(|e| Failure::Invalid(format!("request: {e}")))?;
-        let response = self.send(request).await?;
-        read(response).await
+        self.send(request).await
     }
 
     /// Sends a GET for the session's standalone SSE stream and returns the response unread.
@@ -129,6 +139,37 @@ impl Conn {
             .body(Full::new(Bytes::new()))
             .map_err(|e| Failure::Invalid(format!("request: {e}")))?;
         self.send(request).await
+    }
+
+    /// Resumes a stream with `Last-Event-ID` (a GET) and returns the response unread.
+    pub(crate) async fn resume(
+        &mut self,
+        target: &Target,
+        headers: &McpHeaders,
+        last_event_id: HeaderValue,
+    ) -> Result<Response<Incoming>, Failure> {
+        let request = Request::get(target.path.as_str())
+            .header(HOST, target.host.clone())
+            .header(ACCEPT, SSE)
+            .header("last-event-id", last_event_id);
+        let request = with_mcp(request, headers)
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| Failure::Invalid(format!("request: {e}")))?;
+        self.send(request).await
+    }
+
+    /// Ends the session with DELETE; the status it got.
+    pub(crate) async fn delete(
+        &mut self,
+        target: &Target,
+        headers: &McpHeaders,
+    ) -> Result<StatusCode, Failure> {
+        let request = Request::delete(target.path.as_str()).header(HOST, target.host.clone());
+        let request = with_mcp(request, headers)
+            .body(Full::new(Bytes::new()))
+            .map_err(|e| Failure::Invalid(format!("request: {e}")))?;
+        let response = self.send(request).await?;
+        Ok(read(response).await?.status)
     }
 
     async fn send(&mut self, request: Request<Full<Bytes>>) -> Result<Response<Incoming>, Failure> {

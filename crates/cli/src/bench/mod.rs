@@ -5,12 +5,14 @@
 //! only when the response with that id arrived (JSON or SSE) and is neither a JSON-RPC error nor
 //! an `isError` result. Runs are always bounded (a duration or a count) and every request has a
 //! timeout. Two more modes serve `bench/compare.sh`: `--hold-sessions` (memory per session or
-//! per GET stream) and `--client-compare` (our client against a raw hyper client).
+//! per GET stream) and `--client-compare` (our client against a raw hyper client); `--mix` is
+//! the mixed workload of a soak (`scripts/soak.sh`), against `mcp-http serve`'s built-in tools.
 
 mod client_compare;
 mod conn;
 mod hold;
 mod load;
+mod mix;
 mod report;
 mod rpc;
 
@@ -87,6 +89,15 @@ pub struct BenchArgs {
     /// same requests as the load does in that era, and the ratio of their rates.
     #[arg(long, conflicts_with_all = ["hold_sessions", "stateless", "duration"])]
     pub client_compare: bool,
+    /// Instead of one tool: the mixed workload of a soak against `mcp-http serve`'s built-in
+    /// tools (quick calls, progress, sampling, streams broken and resumed, GET streams opened and
+    /// dropped, sessions deleted and abandoned), each outcome checked, for --duration seconds
+    /// with --concurrency workers; reported per --window.
+    #[arg(long, conflicts_with_all = ["hold_sessions", "client_compare", "stateless", "requests"])]
+    pub mix: bool,
+    /// With --mix: seconds per reported window.
+    #[arg(long, default_value_t = 60.0, requires = "mix")]
+    pub window: f64,
 }
 
 fn seconds(value: f64, what: &str) -> Result<Duration, String> {
@@ -131,6 +142,19 @@ async fn run_inner(args: BenchArgs) -> Result<bool, String> {
             json: args.json,
         })
         .await;
+    }
+    if args.mix {
+        let report = mix::run(mix::MixPlan {
+            target,
+            workers: args.concurrency,
+            duration: seconds(args.duration.unwrap_or(10.0), "duration")?,
+            window: seconds(args.window, "window")?,
+            timeout,
+            version: args.protocol_version,
+        })
+        .await?;
+        print(args.json, &report, mix::MixReport::text)?;
+        return Ok(report.error_count() == 0);
     }
     if args.client_compare {
         let comparison = client_compare::run(client_compare::ComparePlan {
