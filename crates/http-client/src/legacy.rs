@@ -48,6 +48,7 @@ impl Legacy {
         inbound: &Inbound,
         initialize: &Outbound,
         refused: StatusCode,
+        max_event_size: usize,
     ) -> Result<(), TransportError> {
         let neither = || {
             legacy_error(format!(
@@ -67,14 +68,15 @@ impl Legacy {
             return Err(neither());
         }
         let mut body = response.into_body();
-        let mut parser = SseParser::default();
+        let mut parser = SseParser::with_max_event_size(max_event_size);
         let mut early = Vec::new();
         let named = tokio::time::timeout(ENDPOINT_WAIT, async {
             while let Some(Ok(frame)) = body.frame().await {
                 let Ok(chunk) = frame.into_data() else {
                     continue;
                 };
-                for event in parser.feed(&chunk) {
+                // RL-21: an event over the limit ends the wait (the parser stays failed).
+                for event in parser.try_feed(&chunk).ok()? {
                     if event.event.as_deref() == Some("endpoint") {
                         return Some(event.data);
                     }
@@ -117,7 +119,11 @@ impl Legacy {
                 let Ok(chunk) = frame.into_data() else {
                     continue;
                 };
-                for event in parser.feed(&chunk) {
+                let Ok(events) = parser.try_feed(&chunk) else {
+                    tracing::warn!("the server sent an SSE event over the size limit");
+                    break;
+                };
+                for event in events {
                     deliver(&inbound, event).await;
                 }
             }
