@@ -19,6 +19,9 @@ use crate::sse::{SseEvent, SseParser};
 
 /// How long the server may take to name its message endpoint.
 const ENDPOINT_WAIT: Duration = Duration::from_secs(10);
+/// How many events may come before the endpoint is named (they wait to be delivered): a
+/// server that floods events instead cannot grow the client's memory with them (RL-21).
+const MAX_EARLY_EVENTS: usize = 1024;
 
 fn legacy_error(message: String) -> TransportError {
     TransportError::new(TransportErrorKind::Protocol, message)
@@ -76,9 +79,15 @@ impl Legacy {
                     continue;
                 };
                 // RL-21: an event over the limit ends the wait (the parser stays failed).
-                for event in parser.try_feed(&chunk).ok()? {
+                let mut events = parser.try_feed(&chunk).ok()?.into_iter();
+                while let Some(event) = events.next() {
                     if event.event.as_deref() == Some("endpoint") {
+                        // What came after it in the same chunk is delivered with the rest.
+                        early.extend(events);
                         return Some(event.data);
+                    }
+                    if early.len() == MAX_EARLY_EVENTS {
+                        return None;
                     }
                     early.push(event);
                 }
