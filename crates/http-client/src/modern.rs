@@ -15,8 +15,7 @@ use mcp_http_proto::jsonrpc::{Message, Response};
 
 use crate::connection::Connection;
 use crate::exchange::{
-    Answer, body_bytes, content_type, error_body, is_event_stream, status_error,
-    with_post_headers,
+    Answer, body_bytes, content_type, error_body, is_event_stream, status_error, with_post_headers,
 };
 use crate::stream::{Cursor, Ended, Keep};
 

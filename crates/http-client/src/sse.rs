@@ -214,7 +214,11 @@ mod tests {
         assert!(parser.try_feed(b"\n\n").is_err());
         // Many short data lines of one event.
         let mut parser = SseParser::with_max_event_size(16);
-        assert!(parser.try_feed(b"data: 0123\ndata: 4567\ndata: 89ab\ndata: cdef\n").is_err());
+        assert!(
+            parser
+                .try_feed(b"data: 0123\ndata: 4567\ndata: 89ab\ndata: cdef\n")
+                .is_err()
+        );
         // Invalid UTF-8 becomes U+FFFD.
         let events = SseParser::default().feed(b"data: a\xffb\n\n");
         assert_eq!(events[0].data, "a\u{fffd}b");

@@ -270,7 +270,8 @@ fn backoff(config: &HttpClientConfig, retry: Option<Duration>, failures: u32) ->
         Some(asked) => asked.clamp(config.min_retry.min(cap), cap),
         None => config.default_retry,
     };
-    base.saturating_mul(1 << failures.min(16)).min(cap.max(base))
+    base.saturating_mul(1 << failures.min(16))
+        .min(cap.max(base))
 }
 
 /// Reads what is left of an answered SSE stream, in the background. A body dropped before its
@@ -303,9 +304,15 @@ mod tests {
             .default_retry(Duration::from_millis(10))
             .build();
         let year = Duration::from_secs(365 * 24 * 3600);
-        assert_eq!(backoff(&config, Some(Duration::ZERO), 0), Duration::from_millis(100));
+        assert_eq!(
+            backoff(&config, Some(Duration::ZERO), 0),
+            Duration::from_millis(100)
+        );
         assert_eq!(backoff(&config, Some(year), 0), Duration::from_secs(30));
-        assert_eq!(backoff(&config, Some(Duration::from_millis(u64::MAX)), 40), Duration::from_secs(30));
+        assert_eq!(
+            backoff(&config, Some(Duration::from_millis(u64::MAX)), 40),
+            Duration::from_secs(30)
+        );
         // The caller's own default is not raised to the floor.
         assert_eq!(backoff(&config, None, 0), Duration::from_millis(10));
         assert_eq!(backoff(&config, None, 2), Duration::from_millis(40));
@@ -314,6 +321,9 @@ mod tests {
             .min_retry(Duration::from_secs(60))
             .max_retry(Duration::from_secs(1))
             .build();
-        assert_eq!(backoff(&odd, Some(Duration::ZERO), 0), Duration::from_secs(1));
+        assert_eq!(
+            backoff(&odd, Some(Duration::ZERO), 0),
+            Duration::from_secs(1)
+        );
     }
 }
