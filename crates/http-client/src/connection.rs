@@ -158,11 +158,10 @@ impl Connection {
                         .connect(
                             &self.exchange,
                             &self.endpoint,
-                            &self.config.headers,
+                            &self.config,
                             &self.inbound,
                             &message,
                             status,
-                            self.config.max_event_size,
                         )
                         .await
                         .map(|()| None);

@@ -69,13 +69,8 @@ pub(crate) async fn body_bytes(response: Answer, limit: usize) -> Result<Bytes, 
             format!("the server's answer is larger than {limit} bytes"),
         )
     };
-    if let Some(length) = response
-        .headers()
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        && length > limit as u64
-    {
+    // A length announced up front (hyper has parsed `Content-Length` already) fails at once.
+    if hyper::body::Body::size_hint(response.body()).lower() > limit as u64 {
         return Err(too_large());
     }
     let mut body = response.into_body();

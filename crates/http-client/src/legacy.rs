@@ -12,6 +12,7 @@ use mcp_http_core::sync::lock;
 use mcp_http_core::{Outbound, TransportError, TransportErrorKind};
 use mcp_http_proto::jsonrpc::Message;
 
+use crate::config::HttpClientConfig;
 use crate::endpoint::{Endpoint, request_uri};
 use crate::exchange::{EVENT_STREAM, Exchange, JSON, default_header, is_event_stream};
 use crate::inbound::Inbound;
@@ -42,17 +43,17 @@ impl Legacy {
 
     /// Opens the 2024-11-05 stream on `endpoint`, learns the message endpoint, then sends
     /// `initialize` there. The Streamable HTTP `refused` status is reported if the server
-    /// speaks neither. Requests carry the configured `headers` only.
+    /// speaks neither. Requests carry the configured headers only.
     pub(crate) async fn connect(
         &self,
         exchange: &Exchange,
         endpoint: &Endpoint,
-        headers: &HeaderMap,
+        config: &HttpClientConfig,
         inbound: &Inbound,
         initialize: &Outbound,
         refused: StatusCode,
-        max_event_size: usize,
     ) -> Result<(), TransportError> {
+        let headers = &config.headers;
         let neither = || {
             legacy_error(format!(
                 "the server refused the initialize POST with HTTP {refused}, and does not offer \
@@ -71,7 +72,7 @@ impl Legacy {
             return Err(neither());
         }
         let mut body = response.into_body();
-        let mut parser = SseParser::with_max_event_size(max_event_size);
+        let mut parser = SseParser::with_max_event_size(config.max_event_size);
         let mut early = Vec::new();
         let named = tokio::time::timeout(ENDPOINT_WAIT, async {
             while let Some(Ok(frame)) = body.frame().await {
