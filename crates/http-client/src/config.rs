@@ -65,6 +65,11 @@ pub struct HttpClientConfig {
     pub(crate) reinitialize: bool,
     pub(crate) legacy_sse_fallback: bool,
     pub(crate) on_resumption_token: Option<ResumptionCallback>,
+    pub(crate) min_retry: Duration,
+    pub(crate) max_event_size: usize,
+    pub(crate) max_body_size: usize,
+    pub(crate) max_redirects: u32,
+    pub(crate) send_timeout: Duration,
 }
 
 impl std::fmt::Debug for HttpClientConfig {
@@ -74,6 +79,12 @@ impl std::fmt::Debug for HttpClientConfig {
             .field("max_reconnect_attempts", &self.max_reconnect_attempts)
             .field("reinitialize", &self.reinitialize)
             .field("legacy_sse_fallback", &self.legacy_sse_fallback)
+            .field("min_retry", &self.min_retry)
+            .field("max_retry", &self.max_retry)
+            .field("max_event_size", &self.max_event_size)
+            .field("max_body_size", &self.max_body_size)
+            .field("max_redirects", &self.max_redirects)
+            .field("send_timeout", &self.send_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -91,6 +102,11 @@ impl Default for HttpClientConfig {
             reinitialize: true,
             legacy_sse_fallback: true,
             on_resumption_token: None,
+            min_retry: Duration::from_millis(100),
+            max_event_size: crate::sse::DEFAULT_MAX_EVENT_SIZE,
+            max_body_size: 16 * 1024 * 1024,
+            max_redirects: 5,
+            send_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -152,6 +168,31 @@ impl HttpClientConfig {
     pub fn on_resumption_token(&self) -> Option<&ResumptionCallback> {
         self.on_resumption_token.as_ref()
     }
+
+    /// The shortest wait between reconnection attempts that a server's `retry` can ask for.
+    pub fn min_retry(&self) -> Duration {
+        self.min_retry
+    }
+
+    /// The most bytes one SSE event may hold.
+    pub fn max_event_size(&self) -> usize {
+        self.max_event_size
+    }
+
+    /// The most bytes the body of a JSON answer may hold.
+    pub fn max_body_size(&self) -> usize {
+        self.max_body_size
+    }
+
+    /// The most redirects one request follows.
+    pub fn max_redirects(&self) -> u32 {
+        self.max_redirects
+    }
+
+    /// How long the POST of a notification or a response may wait for the server's answer.
+    pub fn send_timeout(&self) -> Duration {
+        self.send_timeout
+    }
 }
 
 /// Builds an [`HttpClientConfig`]; every setting starts at its default.
@@ -201,7 +242,8 @@ impl HttpClientConfigBuilder {
         self
     }
 
-    /// The longest wait between reconnection attempts (default: 30 s).
+    /// The longest wait between reconnection attempts (default: 30 s). A server's `retry`
+    /// longer than this (years, say) is cut to it (RL-22).
     pub fn max_retry(mut self, delay: Duration) -> Self {
         self.config.max_retry = delay;
         self
@@ -237,6 +279,47 @@ impl HttpClientConfigBuilder {
         callback: impl Fn(&RequestId, &str) + Send + Sync + 'static,
     ) -> Self {
         self.config.on_resumption_token = Some(Arc::new(callback));
+        self
+    }
+
+    /// The shortest wait before a reconnection that a server's `retry` can ask for (default:
+    /// 100 ms): a `retry` of 0 does not make the client reconnect in a tight loop (RL-22). It
+    /// does not apply to [`default_retry`](Self::default_retry), which is yours.
+    pub fn min_retry(mut self, delay: Duration) -> Self {
+        self.config.min_retry = delay;
+        self
+    }
+
+    /// The most bytes one SSE event may hold: its data lines together, or a line not yet ended
+    /// (default: 16 MiB). A larger event fails the request it was for with a protocol error
+    /// and closes the stream, rather than growing the client's buffer (RL-21).
+    pub fn max_event_size(mut self, bytes: usize) -> Self {
+        self.config.max_event_size = bytes;
+        self
+    }
+
+    /// The most bytes the body of a JSON answer may hold (default: 16 MiB). A larger body fails
+    /// the request with a protocol error once the limit is reached, rather than being buffered
+    /// whole (RL-21).
+    pub fn max_body_size(mut self, bytes: usize) -> Self {
+        self.config.max_body_size = bytes;
+        self
+    }
+
+    /// The most same-origin 307/308 redirects one request follows (default: 5; 0 follows
+    /// none). One more fails the request with an HTTP status error, so a redirect loop ends
+    /// (RL-23).
+    pub fn max_redirects(mut self, redirects: u32) -> Self {
+        self.config.max_redirects = redirects;
+        self
+    }
+
+    /// How long the POST of a notification or of a response to the server's request may wait
+    /// for the server's answer (default: 30 s); past it the send fails with an error for which
+    /// `is_timeout()` holds. Requests are bounded by the peer's request timeout instead. A
+    /// server that never answers cannot hold the client's sends forever (RL-25).
+    pub fn send_timeout(mut self, timeout: Duration) -> Self {
+        self.config.send_timeout = timeout;
         self
     }
 

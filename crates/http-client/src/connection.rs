@@ -53,7 +53,12 @@ impl Connection {
         inbound: Inbound,
     ) -> Connection {
         Connection {
-            exchange: Exchange::new(http, endpoint.uri(), config.auth.clone()),
+            exchange: Exchange::new(
+                http,
+                endpoint.uri(),
+                config.auth.clone(),
+                config.max_redirects,
+            ),
             session: Session::new(config.headers.clone()),
             modern_headers: crate::modern::ModernHeaders::new(&config.headers),
             endpoint,
@@ -84,7 +89,28 @@ impl Connection {
 
     /// Sends a message. The response to a request comes back when the answer held it first
     /// (see `MessageSink::send_request`); anything else is delivered to the message stream.
+    /// A request is bounded by the peer's timeout; a notification or a response, which no
+    /// timer of the peer's waits on, by `send_timeout` (RL-25).
     pub(crate) async fn post(
+        self: &Arc<Self>,
+        message: Outbound,
+    ) -> Result<Option<Response>, TransportError> {
+        if message.kind == OutboundKind::Request {
+            return self.post_unbounded(message).await;
+        }
+        let limit = self.config.send_timeout;
+        match tokio::time::timeout(limit, self.post_unbounded(message)).await {
+            Ok(sent) => sent,
+            Err(elapsed) => Err(TransportError::new(
+                TransportErrorKind::Io,
+                format!("the server did not take the message within {limit:?}"),
+            )
+            .with_source(std::io::Error::new(std::io::ErrorKind::TimedOut, elapsed))),
+        }
+    }
+
+    /// [`Connection::post`] without the bound on notifications and responses.
+    async fn post_unbounded(
         self: &Arc<Self>,
         message: Outbound,
     ) -> Result<Option<Response>, TransportError> {
@@ -132,7 +158,7 @@ impl Connection {
                         .connect(
                             &self.exchange,
                             &self.endpoint,
-                            &self.config.headers,
+                            &self.config,
                             &self.inbound,
                             &message,
                             status,
@@ -170,10 +196,10 @@ impl Connection {
         if kind.starts_with("text/event-stream") {
             let mut cursor = Cursor::default();
             let streams = self.streams();
-            if let Ended::Answered(reply) =
-                streams.read(response, id, Keep::IfFirst, &mut cursor).await
-            {
-                return Ok(reply.map(|r| *r));
+            match streams.read(response, id, Keep::IfFirst, &mut cursor).await {
+                Ended::Answered(reply) => return Ok(reply.map(|r| *r)),
+                Ended::Failed(e) => return Err(e),
+                Ended::Broken => {}
             }
             if self.inbound.is_closed() {
                 return Err(TransportError::closed());
@@ -192,7 +218,7 @@ impl Connection {
                 .map(|()| None);
         }
         if kind.starts_with("application/json") {
-            let body = body_bytes(response).await?;
+            let body = body_bytes(response, self.config.max_body_size).await?;
             if let Some(answer) = self.json_answer(&body, id).await {
                 return Ok(answer);
             }
@@ -250,20 +276,33 @@ impl Connection {
     ) -> Result<Response, TransportError> {
         let id = message.id.as_ref();
         if is_event_stream(&response) {
-            if let Ended::Answered(Some(reply)) = self
+            match self
                 .streams()
                 .read(response, id, Keep::Always, &mut Cursor::default())
                 .await
             {
-                return Ok(*reply);
+                Ended::Answered(Some(reply)) => return Ok(*reply),
+                Ended::Failed(e) => return Err(e),
+                _ => {}
             }
-        } else {
-            let body = body_bytes(response).await?;
+        } else if content_type(&response).starts_with("application/json") {
+            let body = body_bytes(response, self.config.max_body_size).await?;
             if let Ok(Message::Response(reply)) = Message::parse(&body)
                 && reply.id.as_ref() == id
             {
                 return Ok(reply);
             }
+        } else {
+            // RL-26: an HTML page (a login page, a proxy's error) is not read at all.
+            return Err(TransportError::new(
+                TransportErrorKind::Protocol,
+                format!(
+                    "the server answered initialize with {status} and content type \
+                     {content_type:?}, neither JSON nor an SSE stream",
+                    status = response.status(),
+                    content_type = content_type(&response),
+                ),
+            ));
         }
         Err(TransportError::new(
             TransportErrorKind::Protocol,

@@ -28,8 +28,10 @@ pub(crate) const JSON: HeaderValue = HeaderValue::from_static("application/json"
 const JSON_OR_EVENT_STREAM: HeaderValue =
     HeaderValue::from_static("application/json, text/event-stream");
 
-/// The most redirects one request follows.
-const MAX_REDIRECTS: u32 = 5;
+/// The most of an error answer's body read for its reason, and how long it may take: the
+/// reason is a courtesy, and a server must not make the client wait or buffer for it (RL-25).
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+const ERROR_BODY_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Sets a protocol header, unless the configured headers already set it.
 pub(crate) fn default_header(request: &mut Outgoing, name: HeaderName, value: HeaderValue) {
@@ -57,10 +59,22 @@ pub(crate) fn is_event_stream(response: &Answer) -> bool {
     content_type(response).starts_with("text/event-stream")
 }
 
-/// The whole body of a response. A body that came in one piece (the usual answer) is that
-/// piece, with no copy and no list of pieces.
-pub(crate) async fn body_bytes(response: Answer) -> Result<Bytes, TransportError> {
+/// The whole body of a response, at most `limit` bytes: a larger one is a protocol error as
+/// soon as it passes the limit (RL-21). A body that came in one piece (the usual answer) is
+/// that piece, with no copy and no list of pieces.
+pub(crate) async fn body_bytes(response: Answer, limit: usize) -> Result<Bytes, TransportError> {
+    let too_large = || {
+        TransportError::new(
+            TransportErrorKind::Protocol,
+            format!("the server's answer is larger than {limit} bytes"),
+        )
+    };
+    // A length announced up front (hyper has parsed `Content-Length` already) fails at once.
+    if hyper::body::Body::size_hint(response.body()).lower() > limit as u64 {
+        return Err(too_large());
+    }
     let mut body = response.into_body();
+    let mut read = 0usize;
     let mut first: Option<Bytes> = None;
     let mut more: Vec<u8> = Vec::new();
     while let Some(frame) = body.frame().await {
@@ -76,6 +90,10 @@ pub(crate) async fn body_bytes(response: Answer) -> Result<Bytes, TransportError
         };
         if data.is_empty() {
             continue;
+        }
+        read = read.saturating_add(data.len());
+        if read > limit {
+            return Err(too_large());
         }
         match first.take() {
             None if more.is_empty() => first = Some(data),
@@ -94,11 +112,21 @@ pub(crate) async fn body_bytes(response: Answer) -> Result<Bytes, TransportError
 /// status's canonical reason.
 pub(crate) async fn error_detail(response: Answer) -> String {
     let status = response.status();
-    let body = body_bytes(response).await.unwrap_or_default();
+    let body = error_body(response).await;
     serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("").to_owned())
+}
+
+/// The body of an error answer, for its reason: empty when it is larger than
+/// [`ERROR_BODY_LIMIT`] or slower than [`ERROR_BODY_WAIT`].
+pub(crate) async fn error_body(response: Answer) -> Bytes {
+    tokio::time::timeout(ERROR_BODY_WAIT, body_bytes(response, ERROR_BODY_LIMIT))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default()
 }
 
 /// An HTTP status error with the server's reason.
@@ -121,20 +149,24 @@ pub(crate) struct Exchange {
     /// The `Proxy-Authorization` of a plain-HTTP proxy the endpoint is reached through.
     proxy_authorization: Option<HeaderValue>,
     auth: Option<Arc<dyn TokenProvider>>,
+    max_redirects: u32,
 }
 
 impl Exchange {
-    /// Exchanges with the server of `endpoint` over `http`, with the bearer tokens of `auth`.
+    /// Exchanges with the server of `endpoint` over `http`, with the bearer tokens of `auth`,
+    /// following at most `max_redirects` redirects per request.
     pub(crate) fn new(
         http: HttpClient,
         endpoint: &Uri,
         auth: Option<Arc<dyn TokenProvider>>,
+        max_redirects: u32,
     ) -> Exchange {
         let proxy_authorization = http.proxy_authorization(endpoint);
         Exchange {
             http,
             proxy_authorization,
             auth,
+            max_redirects,
         }
     }
 
@@ -156,7 +188,8 @@ impl Exchange {
     /// Sends a `method` request to `uri` with the headers `headers()` starts it from, what
     /// `fill` adds (protocol headers give way to configured ones of the same name), and a
     /// bearer token from the auth hook, refreshed once after a 401. A 307 or 308 to the same
-    /// origin is followed (method, body and headers kept), up to [`MAX_REDIRECTS`] times.
+    /// origin is followed (method, body and headers kept), up to `max_redirects` times; one more
+    /// is an HTTP status error (RL-23).
     pub(crate) async fn send(
         &self,
         method: Method,
@@ -192,9 +225,15 @@ impl Exchange {
             if matches!(
                 response.status(),
                 StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
-            ) && redirects < MAX_REDIRECTS
-                && let Some(next) = redirect_target(&target, &response)
+            ) && let Some(next) = redirect_target(&target, &response)
             {
+                if redirects >= self.max_redirects {
+                    // RL-23: a redirect loop ends here.
+                    return Err(status_error(
+                        response.status(),
+                        &format!("too many redirects ({redirects} followed)"),
+                    ));
+                }
                 redirects += 1;
                 target = next;
                 continue;

@@ -12,6 +12,7 @@ use mcp_http_core::sync::lock;
 use mcp_http_core::{Outbound, TransportError, TransportErrorKind};
 use mcp_http_proto::jsonrpc::Message;
 
+use crate::config::HttpClientConfig;
 use crate::endpoint::{Endpoint, request_uri};
 use crate::exchange::{EVENT_STREAM, Exchange, JSON, default_header, is_event_stream};
 use crate::inbound::Inbound;
@@ -19,6 +20,9 @@ use crate::sse::{SseEvent, SseParser};
 
 /// How long the server may take to name its message endpoint.
 const ENDPOINT_WAIT: Duration = Duration::from_secs(10);
+/// How many events may come before the endpoint is named (they wait to be delivered): a
+/// server that floods events instead cannot grow the client's memory with them (RL-21).
+const MAX_EARLY_EVENTS: usize = 1024;
 
 fn legacy_error(message: String) -> TransportError {
     TransportError::new(TransportErrorKind::Protocol, message)
@@ -39,16 +43,17 @@ impl Legacy {
 
     /// Opens the 2024-11-05 stream on `endpoint`, learns the message endpoint, then sends
     /// `initialize` there. The Streamable HTTP `refused` status is reported if the server
-    /// speaks neither. Requests carry the configured `headers` only.
+    /// speaks neither. Requests carry the configured headers only.
     pub(crate) async fn connect(
         &self,
         exchange: &Exchange,
         endpoint: &Endpoint,
-        headers: &HeaderMap,
+        config: &HttpClientConfig,
         inbound: &Inbound,
         initialize: &Outbound,
         refused: StatusCode,
     ) -> Result<(), TransportError> {
+        let headers = &config.headers;
         let neither = || {
             legacy_error(format!(
                 "the server refused the initialize POST with HTTP {refused}, and does not offer \
@@ -67,16 +72,23 @@ impl Legacy {
             return Err(neither());
         }
         let mut body = response.into_body();
-        let mut parser = SseParser::default();
+        let mut parser = SseParser::with_max_event_size(config.max_event_size);
         let mut early = Vec::new();
         let named = tokio::time::timeout(ENDPOINT_WAIT, async {
             while let Some(Ok(frame)) = body.frame().await {
                 let Ok(chunk) = frame.into_data() else {
                     continue;
                 };
-                for event in parser.feed(&chunk) {
+                // RL-21: an event over the limit ends the wait (the parser stays failed).
+                let mut events = parser.try_feed(&chunk).ok()?.into_iter();
+                while let Some(event) = events.next() {
                     if event.event.as_deref() == Some("endpoint") {
+                        // What came after it in the same chunk is delivered with the rest.
+                        early.extend(events);
                         return Some(event.data);
+                    }
+                    if early.len() == MAX_EARLY_EVENTS {
+                        return None;
                     }
                     early.push(event);
                 }
@@ -117,7 +129,11 @@ impl Legacy {
                 let Ok(chunk) = frame.into_data() else {
                     continue;
                 };
-                for event in parser.feed(&chunk) {
+                let Ok(events) = parser.try_feed(&chunk) else {
+                    tracing::warn!("the server sent an SSE event over the size limit");
+                    break;
+                };
+                for event in events {
                     deliver(&inbound, event).await;
                 }
             }

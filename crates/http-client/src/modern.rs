@@ -15,7 +15,7 @@ use mcp_http_proto::jsonrpc::{Message, Response};
 
 use crate::connection::Connection;
 use crate::exchange::{
-    Answer, body_bytes, content_type, is_event_stream, status_error, with_post_headers,
+    Answer, body_bytes, content_type, error_body, is_event_stream, status_error, with_post_headers,
 };
 use crate::stream::{Cursor, Ended, Keep};
 
@@ -152,6 +152,7 @@ impl Connection {
                 .await
             {
                 Ended::Answered(reply) => Ok(reply.map(|r| *r)),
+                Ended::Failed(e) => Err(e),
                 Ended::Broken if self.inbound.is_closed() => Err(TransportError::closed()),
                 Ended::Broken => Err(TransportError::new(
                     TransportErrorKind::Io,
@@ -170,7 +171,7 @@ impl Connection {
                 ),
             ));
         }
-        let body = body_bytes(response).await?;
+        let body = body_bytes(response, self.config.max_body_size).await?;
         if let Some(answer) = self.json_answer(&body, id).await {
             return Ok(answer);
         }
@@ -192,7 +193,7 @@ async fn error_answer(
 ) -> Result<Option<Response>, TransportError> {
     let status = response.status();
     let json = content_type(&response).starts_with("application/json");
-    let body = body_bytes(response).await.unwrap_or_default();
+    let body = error_body(response).await;
     let auth = matches!(status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
     if json
         && !auth

@@ -26,11 +26,13 @@ const LAST_EVENT_ID: HeaderName = HeaderName::from_static("last-event-id");
 /// How long the rest of an answered stream is read before its connection is given up.
 const FINISH_LIMIT: Duration = Duration::from_secs(5);
 
-/// Where a response stream stands: the last event id and the server's `retry`.
+/// Where a response stream stands: the last event id, the server's `retry`, and how many
+/// events came (a reconnection that brings none is a failed one).
 #[derive(Debug, Default)]
 pub(crate) struct Cursor {
     pub(crate) last_id: Option<String>,
     pub(crate) retry: Option<Duration>,
+    pub(crate) events: u64,
 }
 
 /// What [`Streams::read`] does with the response it waits for.
@@ -51,6 +53,9 @@ pub(crate) enum Ended {
     Answered(Option<Box<Response>>),
     /// The stream ended or broke first.
     Broken,
+    /// The server broke the SSE framing (an event over the size limit): the stream is closed
+    /// and not resumed, since a resumed one would bring the same event again.
+    Failed(TransportError),
 }
 
 /// Reads and resumes the SSE streams of one transport: a view of what they need from it.
@@ -73,7 +78,7 @@ impl Streams<'_> {
         keep: Keep,
         cursor: &mut Cursor,
     ) -> Ended {
-        let mut parser = SseParser::default();
+        let mut parser = SseParser::with_max_event_size(self.config.max_event_size);
         let mut first = true;
         let mut body = response.into_body();
         loop {
@@ -87,7 +92,18 @@ impl Streams<'_> {
             let Ok(chunk) = frame.into_data() else {
                 continue; // trailers
             };
-            for event in parser.feed(&chunk) {
+            let events = match parser.try_feed(&chunk) {
+                Ok(events) => events,
+                // RL-21: dropping the body closes the connection.
+                Err(e) => {
+                    return Ended::Failed(
+                        TransportError::new(TransportErrorKind::Protocol, e.to_string())
+                            .with_source(e),
+                    );
+                }
+            };
+            for event in events {
+                cursor.events += 1;
                 if let Some(ms) = event.retry {
                     cursor.retry = Some(Duration::from_millis(ms));
                 }
@@ -125,9 +141,7 @@ impl Streams<'_> {
     /// The wait before reconnection attempt `failures + 1`: the server's `retry` (or the
     /// default), doubled for each failure in a row, capped.
     fn backoff(&self, retry: Option<Duration>, failures: u32) -> Duration {
-        let base = retry.unwrap_or(self.config.default_retry);
-        base.saturating_mul(1 << failures.min(16))
-            .min(self.config.max_retry.max(base))
+        backoff(self.config, retry, failures)
     }
 
     /// GET with `Last-Event-ID` until the stream delivers the response to `request` (for the
@@ -228,15 +242,36 @@ impl Streams<'_> {
                     continue;
                 }
             };
-            failures = 0;
-            if let Ended::Answered(_) = self
+            let before = cursor.events;
+            match self
                 .read(response, request.as_ref(), Keep::Never, &mut cursor)
                 .await
             {
-                return Ok(());
+                Ended::Answered(_) => return Ok(()),
+                Ended::Failed(e) => return Err(e),
+                // A stream that brought events is a success, however it ended (a server closes
+                // streams to make the client poll); one that brought none is a failed attempt,
+                // so a server that answers each GET with an empty stream is given up on.
+                Ended::Broken if cursor.events > before => failures = 0,
+                Ended::Broken => failures += 1,
             }
         }
     }
+}
+
+/// The wait before reconnection attempt `failures + 1` under `config`: the server's `retry`
+/// (or the default), doubled for each failure in a row, capped at `max_retry`. RL-22: the
+/// server's `retry` is first clamped to `min_retry..=max_retry`, so 0 does not spin and years
+/// do not stall the stream.
+fn backoff(config: &HttpClientConfig, retry: Option<Duration>, failures: u32) -> Duration {
+    let cap = config.max_retry;
+    let base = match retry {
+        // `min` first: `clamp` needs its bounds in order.
+        Some(asked) => asked.clamp(config.min_retry.min(cap), cap),
+        None => config.default_retry,
+    };
+    base.saturating_mul(1 << failures.min(16))
+        .min(cap.max(base))
 }
 
 /// Reads what is left of an answered SSE stream, in the background. A body dropped before its
@@ -255,4 +290,40 @@ fn finish_in_background(mut body: ResponseBody) {
         })
         .await;
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_servers_retry_is_clamped() {
+        let config = HttpClientConfig::builder()
+            .min_retry(Duration::from_millis(100))
+            .max_retry(Duration::from_secs(30))
+            .default_retry(Duration::from_millis(10))
+            .build();
+        let year = Duration::from_secs(365 * 24 * 3600);
+        assert_eq!(
+            backoff(&config, Some(Duration::ZERO), 0),
+            Duration::from_millis(100)
+        );
+        assert_eq!(backoff(&config, Some(year), 0), Duration::from_secs(30));
+        assert_eq!(
+            backoff(&config, Some(Duration::from_millis(u64::MAX)), 40),
+            Duration::from_secs(30)
+        );
+        // The caller's own default is not raised to the floor.
+        assert_eq!(backoff(&config, None, 0), Duration::from_millis(10));
+        assert_eq!(backoff(&config, None, 2), Duration::from_millis(40));
+        // Bounds out of order do not panic.
+        let odd = HttpClientConfig::builder()
+            .min_retry(Duration::from_secs(60))
+            .max_retry(Duration::from_secs(1))
+            .build();
+        assert_eq!(
+            backoff(&odd, Some(Duration::ZERO), 0),
+            Duration::from_secs(1)
+        );
+    }
 }

@@ -87,6 +87,12 @@ pub struct PeerConfig {
     /// When set, [`Peer::connect`] pings the other side at this interval and closes the
     /// connection when a ping gets no answer within `request_timeout` (PG-3, PG-4).
     pub ping_interval: Option<Duration>,
+    /// How many requests from the other side may be in progress at once (those that wait on
+    /// something, each in a task of its own: a sampling or elicitation callback, a slow
+    /// tool). While that many are, another request is answered at once with -32603 and not
+    /// run (pings excepted), so a flood of requests cannot grow this side's memory without
+    /// bound (RL-29).
+    pub max_inbound_requests: usize,
 }
 
 impl Default for PeerConfig {
@@ -96,6 +102,7 @@ impl Default for PeerConfig {
             max_request_timeout: Duration::from_secs(600),
             request_id_prefix: None,
             ping_interval: None,
+            max_inbound_requests: 1024,
         }
     }
 }
@@ -122,6 +129,13 @@ impl PeerConfig {
     /// Pings the other side at this interval (PG-3, PG-4); `None` turns pings off.
     pub fn ping_interval(mut self, interval: Option<Duration>) -> Self {
         self.ping_interval = interval;
+        self
+    }
+
+    /// How many requests from the other side may be in progress at once (default: 1024); one
+    /// more is answered with -32603 without running (RL-29).
+    pub fn max_inbound_requests(mut self, max: usize) -> Self {
+        self.max_inbound_requests = max;
         self
     }
 }
@@ -425,9 +439,24 @@ impl Peer {
             let empty = RawValue::from_string("{}".into()).map_err(|_| ErrorObject::internal());
             return respond(empty);
         }
-        // A request whose id is in flight is answered, not run: its state is the first one's.
-        if lock(&self.inner.inflight).contains_key(&id) {
-            return respond(Err(duplicate(&id)));
+        {
+            let inflight = lock(&self.inner.inflight);
+            // A request whose id is in flight is answered, not run: its state is the first one's.
+            if inflight.contains_key(&id) {
+                return respond(Err(duplicate(&id)));
+            }
+            // RL-29: past the limit a request is refused before it runs (a half-run handler,
+            // a prompt shown then dropped, would be worse than a clear error).
+            if inflight.len() >= self.inner.config.max_inbound_requests {
+                tracing::debug!(%id, method = %request.method, "too many requests in progress; refused");
+                return respond(Err(ErrorObject::new(
+                    mcp_http_proto::error_code::INTERNAL_ERROR,
+                    format!(
+                        "too many requests in progress (at most {})",
+                        self.inner.config.max_inbound_requests
+                    ),
+                )));
+            }
         }
         let ctx = RequestContext::new(
             self.clone(),

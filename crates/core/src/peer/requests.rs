@@ -188,12 +188,19 @@ struct PendingGuard {
     may_cancel: bool,
 }
 
+/// How long a caller whose request timed out or was cancelled waits for the cancellation to
+/// go out. It is best effort and goes on in the background after that: an other side
+/// that takes no messages must not hold the caller past its own timeout (RL-25).
+const CANCEL_WAIT: Duration = Duration::from_secs(1);
+
 impl PendingGuard {
-    async fn cancel_now(&mut self, reason: &str) {
+    async fn cancel_now(&mut self, reason: &'static str) {
         self.armed = false;
         lock(&self.peer.inner.pending).remove(&self.id);
         if self.sent && self.may_cancel {
-            send_cancelled(&self.peer, &self.id, reason).await;
+            let (peer, id) = (self.peer.clone(), self.id.clone());
+            let sending = tokio::spawn(async move { send_cancelled(&peer, &id, reason).await });
+            let _ = tokio::time::timeout(CANCEL_WAIT, sending).await;
         }
     }
 }
