@@ -51,5 +51,7 @@ MCP_HTTP_TEST_INSTANCES=3 MCP_HTTP_TEST_REDIS=1 cargo test --locked -p mcp-http 
 MCP_HTTP_TEST_INSTANCES=3 cargo test --locked -p mcp-http-client-http --test http_client_recovery
 echo "== fuzz smoke: every target for 15 s (scripts/fuzz.sh SECONDS for a real run)"
 ./scripts/fuzz.sh 15
+echo "== soak smoke: the mixed workload for 20 s beside 200 sessions holding GET streams (scripts/soak.sh for a real run)"
+SOAK_PROFILE=debug SOAK_WORKERS=4 ./scripts/soak.sh 20 200
 echo "== interop: official conformance suite and SDK clients against mcp-http serve"
 ./scripts/interop.sh

@@ -30,6 +30,10 @@ enum Method {
 enum Value {
     /// The one the last answer gave (a session id, an event id), when there was one.
     Carried,
+    /// The carried one with one character replaced (or cut short there): a sealed
+    /// `requestState`, session id or event id that is nearly right reaches the deep checks
+    /// (base64, the key id, the AEAD tag, the binding) that random text does not.
+    Tampered { at: u16, with: u8, cut: bool },
     None,
     Text(String),
 }
@@ -229,6 +233,18 @@ fn body(body: &Body, state: &Option<String>) -> Vec<u8> {
 fn pick(value: &Value, carried: &Option<String>) -> Option<String> {
     match value {
         Value::Carried => carried.clone(),
+        Value::Tampered { at, with, cut } => carried.as_ref().map(|text| {
+            let mut chars: Vec<char> = text.chars().collect();
+            if !chars.is_empty() {
+                let at = usize::from(*at) % chars.len();
+                match cut {
+                    true => chars.truncate(at),
+                    // A printable ASCII character, as a real header or JSON string holds.
+                    false => chars[at] = char::from(0x20 + with % 0x5f),
+                }
+            }
+            chars.into_iter().collect()
+        }),
         Value::None => None,
         Value::Text(text) => Some(text.clone()),
     }

@@ -137,6 +137,10 @@ enum Command {
         /// Seconds a session may stay idle (no request, no open stream) before it is closed.
         #[arg(long, value_name = "SECONDS", default_value_t = 1800.0)]
         idle_timeout: f64,
+        /// On SIGTERM or Ctrl-C, seconds running requests get to finish before their streams
+        /// are ended (with `retry`, so clients resume elsewhere) and the server exits.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
+        drain_timeout: f64,
         /// Serve over this process's stdin and stdout instead (newline-delimited JSON-RPC).
         #[arg(long)]
         stdio: bool,
@@ -222,6 +226,7 @@ async fn run(command: Command) -> ExitCode {
             allowed_origins,
             cors,
             idle_timeout,
+            drain_timeout,
             stdio: false,
             redis,
         } => {
@@ -229,8 +234,13 @@ async fn run(command: Command) -> ExitCode {
                 eprintln!("mcp-http: --idle-timeout must be seconds >= 0");
                 return ExitCode::FAILURE;
             };
+            let Ok(drain_timeout) = Duration::try_from_secs_f64(drain_timeout) else {
+                eprintln!("mcp-http: --drain-timeout must be seconds >= 0");
+                return ExitCode::FAILURE;
+            };
             let config = HttpConfig::default()
                 .idle_timeout(idle_timeout)
+                .drain_timeout(drain_timeout)
                 .path(path)
                 .stateless(stateless)
                 .response_mode(match response {

@@ -108,6 +108,9 @@ pub struct HttpConfig {
     pub get_buffer: usize,
     /// Messages queued for one SSE connection before a slow reader is cut off (it can resume).
     pub connection_queue: usize,
+    /// How long [`crate::serve`] lets running requests finish once shutdown begins, before it
+    /// ends their streams (with `retry`) and returns (RL-50).
+    pub drain_timeout: Duration,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -143,6 +146,7 @@ impl Default for HttpConfig {
             retry: Duration::from_millis(1000),
             get_buffer: 256,
             connection_queue: 1024,
+            drain_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -195,6 +199,8 @@ setters! {
     get_buffer: usize,
     /// Sets [`HttpConfig::connection_queue`].
     connection_queue: usize,
+    /// Sets [`HttpConfig::drain_timeout`].
+    drain_timeout: Duration,
     /// Sets [`HttpConfig::allowed_hosts`].
     allowed_hosts: Vec<String>,
     /// Sets [`HttpConfig::allowed_origins`].

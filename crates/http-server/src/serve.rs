@@ -41,8 +41,9 @@ async fn opens_with_h2_preface(stream: &TcpStream) -> bool {
 
 type HandleFuture = Pin<Box<dyn Future<Output = Result<HttpResponse, Infallible>> + Send>>;
 
-/// Serves `service` on `listener` until `shutdown` resolves, then stops accepting, ends SSE
-/// streams with a `retry` field so clients reconnect, and waits up to 5 s for connections.
+/// Serves `service` on `listener` until `shutdown` resolves, then drains: stops accepting, ends
+/// GET streams with a `retry` field so clients reconnect elsewhere, lets running requests finish
+/// for up to [`crate::HttpConfig::drain_timeout`], then ends what is left with `retry`.
 pub async fn serve(
     listener: TcpListener,
     service: StreamableHttpService,
@@ -87,11 +88,17 @@ pub async fn serve(
             _ = &mut shutdown => break,
         }
     }
+    // The drain (RL-50): no new connection; idle keep-alive connections close; GET streams end
+    // with `retry`; running requests finish on their connections until the deadline, then their
+    // streams end with `retry` too, and a moment is left to write that out.
     drop(listener);
     service.shutdown();
-    tokio::select! {
-        _ = graceful.shutdown() => {}
-        _ = tokio::time::sleep(Duration::from_secs(5)) => {}
+    let closed = graceful.shutdown();
+    tokio::pin!(closed);
+    let deadline = service.inner.config().drain_timeout;
+    if tokio::time::timeout(deadline, &mut closed).await.is_err() {
+        service.close_streams();
+        let _ = tokio::time::timeout(Duration::from_secs(1), closed).await;
     }
     Ok(())
 }

@@ -314,15 +314,26 @@ impl StreamableHttpService {
         }
     }
 
-    /// Starts a graceful shutdown: SSE connections end after a `retry` field so clients
-    /// reconnect elsewhere, and new sessions are refused with 503.
+    /// Starts a drain (RL-50): new sessions and GET streams are refused with 503, standalone
+    /// GET streams and `subscriptions/listen` streams end after a `retry` field so clients
+    /// reconnect elsewhere, and the streams of running requests stay open so their handlers
+    /// can still answer. [`StreamableHttpService::close_streams`] ends those too (the drain's
+    /// deadline); [`crate::serve`] does both.
     pub fn shutdown(&self) {
         let sessions = &self.inner.sessions;
         sessions.shutting_down.store(true, Ordering::Relaxed);
         for session in sessions.local.iter() {
-            session.router.close_all(true);
+            session.router.close_get();
         }
         sessions.listeners.end_all();
+    }
+
+    /// Ends every SSE connection still open after a `retry` field, so its client resumes the
+    /// stream elsewhere (another instance of a shared backend) or later.
+    pub fn close_streams(&self) {
+        for session in self.inner.sessions.local.iter() {
+            session.router.close_all(true);
+        }
     }
 
     /// Answers one HTTP request.

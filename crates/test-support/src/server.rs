@@ -317,6 +317,7 @@ async fn serve_cluster(
         }
         for instance in serving.iter() {
             instance.shutdown();
+            instance.close_streams();
         }
         // A moment for the `retry` fields of closing streams, then the connections go.
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -655,6 +655,22 @@ impl Router {
 
     /// Ends every connection, after a `retry` field so clients reconnect (graceful shutdown), or
     /// for good (the session ended).
+    /// Ends the standalone GET stream's connection with a `retry` field (a drain: the stream
+    /// never ends on its own, and its client reconnects elsewhere); request streams stay open
+    /// so their handlers can still answer on them.
+    pub(crate) fn close_get(&self) {
+        let mut st = self.lock();
+        let Some(sid) = st.get_stream else { return };
+        if let Some(stream) = st.streams.get_mut(&sid) {
+            if let Some(conn) = stream.conn.take() {
+                let _ = conn.try_send(sse::retry(self.retry_ms));
+            }
+            if let Some(waiting) = &stream.waiting {
+                waiting.notify.notify_one();
+            }
+        }
+    }
+
     pub(crate) fn close_all(&self, with_retry: bool) {
         let mut st = self.lock();
         for stream in st.streams.values_mut() {
