@@ -19,6 +19,7 @@
 mod body;
 mod checks;
 mod config;
+mod limits;
 mod modern;
 mod post;
 mod queue;
@@ -26,6 +27,7 @@ mod random;
 mod rejection;
 mod router;
 mod serve;
+mod stall;
 mod service;
 pub mod sessions;
 mod sse;
