@@ -147,8 +147,11 @@ impl StreamableHttpService {
                         answered
                     }
                     Message::Request(request) => {
-                        self.session_slot(&session, &request.id)?
-                            .hold(&mut extensions);
+                        // PG-2: a ping is answered at once, however busy the session is.
+                        if request.method != method::PING {
+                            self.session_slot(&session, &request.id)?
+                                .hold(&mut extensions);
+                        }
                         let (router, peer) = (&session.router, &session.peer);
                         self.answer(router, peer, request, extensions, false).await
                     }
