@@ -9,8 +9,8 @@ mod support;
 use std::time::{Duration, Instant};
 
 use mcp_http_server_http::{HttpConfig, StreamableHttpService};
-use serde_json::{Value, json};
 use mcp_http_test_support::eventually;
+use serde_json::{Value, json};
 use support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -115,7 +115,9 @@ async fn slow_or_silent_clients_are_cut_off_after_the_header_timeout() {
 
 #[tokio::test]
 async fn headers_too_large_or_too_many_get_431() {
-    let config = HttpConfig::default().max_header_bytes(8 * 1024).max_headers(20);
+    let config = HttpConfig::default()
+        .max_header_bytes(8 * 1024)
+        .max_headers(20);
     let server = serve(config).await;
     let body = init_body("2025-11-25").to_string();
 
@@ -297,7 +299,11 @@ async fn connections_over_the_limit_get_503_and_are_closed() {
     );
     assert!(ended.is_ok(), "{ended:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
-    assert_eq!(service.open_connections(), 4, "the refused one is not counted");
+    assert_eq!(
+        service.open_connections(),
+        4,
+        "the refused one is not counted"
+    );
 
     // A place freed is a place for the next client.
     idle.pop();

@@ -27,10 +27,10 @@ mod random;
 mod rejection;
 mod router;
 mod serve;
-mod stall;
 mod service;
 pub mod sessions;
 mod sse;
+mod stall;
 
 pub use body::ResponseBody;
 pub use config::{Eras, HttpConfig, PrincipalFn, ResponseMode};

@@ -42,7 +42,10 @@ where
     };
     match collected {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
             Err(Rejection::PayloadTooLarge)
         }
         Err(_) => Err(Rejection::BodyUnreadable),

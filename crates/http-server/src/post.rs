@@ -13,8 +13,8 @@ use mcp_http_proto::{ErrorObject, ProtocolVersion, RequestId as RpcRequestId, me
 use serde_json::value::RawValue;
 
 use crate::checks;
-use crate::limits::{InFlight, SessionSlot, read_body};
 use crate::config::ResponseMode;
+use crate::limits::{InFlight, SessionSlot, read_body};
 use crate::rejection::Rejection;
 use crate::router::{Pending, Router};
 use crate::service::{HttpResponse, SESSION_HEADER, StreamableHttpService, json, sse, status};

@@ -149,14 +149,20 @@ struct OpenConnection(StreamableHttpService);
 
 impl OpenConnection {
     fn new(service: &StreamableHttpService) -> Self {
-        service.inner.open_connections.fetch_add(1, Ordering::Relaxed);
+        service
+            .inner
+            .open_connections
+            .fetch_add(1, Ordering::Relaxed);
         OpenConnection(service.clone())
     }
 }
 
 impl Drop for OpenConnection {
     fn drop(&mut self) {
-        self.0.inner.open_connections.fetch_sub(1, Ordering::Relaxed);
+        self.0
+            .inner
+            .open_connections
+            .fetch_sub(1, Ordering::Relaxed);
     }
 }
 
@@ -169,8 +175,8 @@ async fn connection(
     _open: OpenConnection,
 ) {
     // RL-1: a connection that sends nothing at all is closed after the header timeout too.
-    let Ok(h2) = tokio::time::timeout(limits.header_read_timeout, opens_with_h2_preface(&stream))
-        .await
+    let Ok(h2) =
+        tokio::time::timeout(limits.header_read_timeout, opens_with_h2_preface(&stream)).await
     else {
         return;
     };
@@ -183,9 +189,9 @@ async fn connection(
     let io = TokioIo::new(StallGuard::new(stream, limits.write_stall_timeout));
     if h2 {
         let mut builder = http2::Builder::new(TokioExecutor::new());
-        builder.timer(TokioTimer::new()).max_header_list_size(
-            u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX),
-        );
+        builder
+            .timer(TokioTimer::new())
+            .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
         let connection = builder.serve_connection(io, handler);
         tokio::pin!(connection);
         tokio::select! {
