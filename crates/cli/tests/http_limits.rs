@@ -12,7 +12,7 @@ use mcp_http_server_http::{HttpConfig, StreamableHttpService};
 use mcp_http_test_support::eventually;
 use serde_json::{Value, json};
 use support::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// The built-in server behind `serve` (one instance, whatever `MCP_HTTP_TEST_INSTANCES` says:
@@ -338,4 +338,63 @@ async fn idle_connections_do_not_keep_a_new_client_waiting() {
     eprintln!("a new client was served in {waited:?} with 300 idle connections open");
     assert!(waited < Duration::from_secs(2), "{waited:?}");
     drop(idle);
+}
+
+#[tokio::test]
+async fn serve_flags_set_the_limits_and_help_shows_their_defaults() {
+    let help = run_cli(&["serve", "--help"], &[]).await;
+    assert_eq!(help.code, 0, "{}", help.stderr);
+    let text = help.stdout.replace('\n', " ");
+    for (flag, default) in [
+        ("--header-read-timeout-ms", "30000"),
+        ("--max-header-bytes", "65536"),
+        ("--max-headers", "100"),
+        ("--max-body-bytes", "4194304"),
+        ("--body-read-timeout-ms", "60000"),
+        ("--lingering-time-ms", "5000"),
+        ("--max-connections", "16384"),
+        ("--max-in-flight", "4096"),
+        ("--max-in-flight-per-session", "128"),
+        ("--write-stall-timeout-ms", "30000"),
+        ("--max-queued-events", "1024"),
+        ("--max-sessions", "100000"),
+        ("--max-streams-per-session", "32"),
+    ] {
+        let at = text
+            .find(&format!("{flag} <"))
+            .unwrap_or_else(|| panic!("{flag} is not in --help"));
+        let shown = text[at..].find("[default: ").map(|i| &text[at + i + 10..]);
+        assert!(
+            shown.is_some_and(|s| s.starts_with(&format!("{default}]"))),
+            "{flag} does not show its default {default}"
+        );
+    }
+
+    // A flag reaches the server: a body over --max-body-bytes is refused.
+    let mut child = tokio::process::Command::new(BIN)
+        .args(["serve", "--port", "0", "--max-body-bytes", "1024"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let url = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(at) = line.find("http://") {
+                return line[at..].to_owned();
+            }
+        }
+        panic!("mcp-http serve ended without serving");
+    })
+    .await
+    .unwrap();
+    let http = client();
+    let r = post(&http, &url, None, &json!({"jsonrpc": "2.0", "id": 1, "method": "ping",
+        "params": {"pad": "x".repeat(2000)}}))
+    .await;
+    assert_eq!(r.status(), 413);
+    still_serves(&url).await;
+    child.kill().await.unwrap();
 }

@@ -338,4 +338,21 @@ mod tests {
             "T-40"
         );
     }
+
+    #[test]
+    fn limit_refusals_carry_their_status_and_headers() {
+        let r = Rejection::PayloadTooLarge.into_response();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(r.headers()[CONNECTION], "close");
+        let r = Rejection::BodyTimeout.into_response();
+        assert_eq!(r.status(), StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(r.headers()[CONNECTION], "close");
+        let r = Rejection::Overloaded.into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[RETRY_AFTER], "5");
+        let r = Rejection::SessionBusy(RequestId::Number(7)).into_response();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers()[RETRY_AFTER], "1");
+        assert!(r.headers().get(CONNECTION).is_none());
+    }
 }
