@@ -391,8 +391,13 @@ async fn serve_flags_set_the_limits_and_help_shows_their_defaults() {
     .await
     .unwrap();
     let http = client();
-    let r = post(&http, &url, None, &json!({"jsonrpc": "2.0", "id": 1, "method": "ping",
-        "params": {"pad": "x".repeat(2000)}}))
+    let r = post(
+        &http,
+        &url,
+        None,
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "ping",
+        "params": {"pad": "x".repeat(2000)}}),
+    )
     .await;
     assert_eq!(r.status(), 413);
     still_serves(&url).await;
