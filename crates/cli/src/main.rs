@@ -93,6 +93,83 @@ impl RedisArgs {
     }
 }
 
+/// Milliseconds, for a default shown in `--help`.
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The limits a peer cannot get around (docs/reliability.md lists them). Each default is
+/// `HttpConfig`'s.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Limits")]
+struct LimitArgs {
+    /// How long a client may take to send a request's headers, and a connection may stay idle
+    /// between requests, in milliseconds; then the connection is closed (slowloris).
+    #[arg(long, value_name = "MS", default_value_t = millis(HttpConfig::default().header_read_timeout))]
+    header_read_timeout_ms: u64,
+    /// The largest request head (request line and headers), in bytes: 431 above it.
+    #[arg(long, value_name = "BYTES", default_value_t = HttpConfig::default().max_header_bytes)]
+    max_header_bytes: usize,
+    /// The most header fields in one request: 431 above it.
+    #[arg(long, value_name = "N", default_value_t = HttpConfig::default().max_headers)]
+    max_headers: usize,
+    /// The largest request body, in bytes: 413 above it.
+    #[arg(long, value_name = "BYTES", default_value_t = HttpConfig::default().max_body_bytes)]
+    max_body_bytes: usize,
+    /// How long reading a whole request body may take, in milliseconds: 408 after it.
+    #[arg(long, value_name = "MS", default_value_t = millis(HttpConfig::default().body_read_timeout))]
+    body_read_timeout_ms: u64,
+    /// After a 413, how long the rest of the body is still read and discarded before the
+    /// connection closes, in milliseconds (so the client reads the 413, not a reset).
+    #[arg(long, value_name = "MS", default_value_t = millis(HttpConfig::default().lingering_time))]
+    lingering_time_ms: u64,
+    /// The most open connections: one more gets 503 with Retry-After and is closed. Kept under
+    /// the open-file limit (`ulimit -n`).
+    #[arg(long, value_name = "N", default_value_t = HttpConfig::default().max_connections)]
+    max_connections: usize,
+    /// The most requests in progress in all: one more gets 503 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = HttpConfig::default().max_in_flight)]
+    max_in_flight: usize,
+    /// The most requests in progress in one session: one more gets 429 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = HttpConfig::default().max_in_flight_per_session)]
+    max_in_flight_per_session: usize,
+    /// How long a write may make no progress (a client that stopped reading), in milliseconds,
+    /// before its connection is dropped; the client can resume its streams with Last-Event-ID.
+    #[arg(long, value_name = "MS", default_value_t = millis(HttpConfig::default().write_stall_timeout))]
+    write_stall_timeout_ms: u64,
+    /// The most events queued for one SSE connection: a reader that falls further behind is cut
+    /// off (it can resume with Last-Event-ID).
+    #[arg(long, value_name = "N", default_value_t = HttpConfig::default().connection_queue)]
+    max_queued_events: usize,
+    /// The most sessions at once: one more gets 503 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = HttpConfig::default().max_sessions)]
+    max_sessions: usize,
+    /// The most SSE streams one session may hold open: one more gets 429.
+    #[arg(long, value_name = "N", default_value_t = HttpConfig::default().max_streams_per_session)]
+    max_streams_per_session: usize,
+}
+
+impl LimitArgs {
+    /// `config` with these limits.
+    fn apply(&self, config: HttpConfig) -> HttpConfig {
+        let ms = Duration::from_millis;
+        config
+            .header_read_timeout(ms(self.header_read_timeout_ms))
+            .max_header_bytes(self.max_header_bytes)
+            .max_headers(self.max_headers)
+            .max_body_bytes(self.max_body_bytes)
+            .body_read_timeout(ms(self.body_read_timeout_ms))
+            .lingering_time(ms(self.lingering_time_ms))
+            .max_connections(self.max_connections)
+            .max_in_flight(self.max_in_flight)
+            .max_in_flight_per_session(self.max_in_flight_per_session)
+            .write_stall_timeout(ms(self.write_stall_timeout_ms))
+            .connection_queue(self.max_queued_events)
+            .max_sessions(self.max_sessions)
+            .max_streams_per_session(self.max_streams_per_session)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve the built-in MCP server over Streamable HTTP (or stdio with --stdio).
@@ -146,6 +223,8 @@ enum Command {
         stdio: bool,
         #[command(flatten)]
         redis: RedisArgs,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     #[command(flatten)]
     Client(client_cmd::ClientCommand),
@@ -229,6 +308,7 @@ async fn run(command: Command) -> ExitCode {
             drain_timeout,
             stdio: false,
             redis,
+            limits,
         } => {
             let Ok(idle_timeout) = Duration::try_from_secs_f64(idle_timeout) else {
                 eprintln!("mcp-http: --idle-timeout must be seconds >= 0");
@@ -256,6 +336,7 @@ async fn run(command: Command) -> ExitCode {
                 .allowed_hosts(allowed_hosts)
                 .allowed_origins(allowed_origins)
                 .cors(cors);
+            let config = limits.apply(config);
             let listener = match tokio::net::TcpListener::bind(SocketAddr::new(host, port)).await {
                 Ok(listener) => listener,
                 Err(e) => {

@@ -75,7 +75,9 @@ impl HttpClient {
         HttpClientBuilder {
             connect_timeout: None,
             proxies_from_env: true,
-            pool_idle_timeout: Some(Duration::from_secs(90)),
+            // Under the 30 s after which our server (and many others) closes an idle
+            // keep-alive connection, so a request is rarely sent on one being closed.
+            pool_idle_timeout: Some(Duration::from_secs(20)),
             on_connect: None,
             #[cfg(feature = "rustls")]
             extra_roots: rustls::RootCertStore::empty(),
@@ -179,7 +181,7 @@ impl HttpClientBuilder {
         self
     }
 
-    /// How long an idle connection stays in the pool (default: 90 s; `None`: no limit). An
+    /// How long an idle connection stays in the pool (default: 20 s; `None`: no limit). An
     /// HTTP/2 connection counts as idle from the last request sent on it.
     pub fn pool_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.pool_idle_timeout = timeout;

@@ -90,7 +90,7 @@ pub struct HttpConfig {
     pub validate_host_and_origin: bool,
     /// Answer CORS preflights and expose `Mcp-Session-Id` to browsers.
     pub cors: bool,
-    /// The largest accepted body (413 above it).
+    /// The largest accepted body: 413 above it, with a lingering read of the rest (RL-4).
     pub max_body_bytes: usize,
     /// The most sessions at once (503 with `Retry-After` above it).
     pub max_sessions: usize,
@@ -106,11 +106,45 @@ pub struct HttpConfig {
     pub retry: Duration,
     /// Messages held for the GET stream while none is open.
     pub get_buffer: usize,
-    /// Messages queued for one SSE connection before a slow reader is cut off (it can resume).
+    /// Messages queued for one SSE connection before a slow reader is cut off (it can resume
+    /// with `Last-Event-ID`; RL-9).
     pub connection_queue: usize,
     /// How long [`crate::serve`] lets running requests finish once shutdown begins, before it
     /// ends their streams (with `retry`) and returns (RL-50).
     pub drain_timeout: Duration,
+    /// How long a client may take to send a request's headers, and how long a connection may
+    /// sit idle between requests, before it is closed (slowloris, RL-1). Applies with
+    /// [`crate::serve`], to HTTP/1.1 (and to a new connection that sends nothing at all).
+    pub header_read_timeout: Duration,
+    /// The largest request head (request line and headers) in bytes: 431 above it over
+    /// HTTP/1.1, the same bound on the header list over HTTP/2 (RL-2). Applies with
+    /// [`crate::serve`].
+    pub max_header_bytes: usize,
+    /// The most header fields in one request: 431 above it (RL-2). Applies with
+    /// [`crate::serve`], to HTTP/1.1.
+    pub max_headers: usize,
+    /// How long reading a POST's whole body may take: 408 and the connection closed after it
+    /// (RL-3).
+    pub body_read_timeout: Duration,
+    /// After a 413, how long the rest of the body is still read (and discarded) before the
+    /// connection is closed, so that a client that writes its whole body before it reads gets
+    /// the 413 and not a reset (as nginx's lingering close; RL-4).
+    pub lingering_time: Duration,
+    /// The most open connections: one more is answered 503 with `Retry-After` and
+    /// `Connection: close`, then closed (RL-5). Applies with [`crate::serve`], which also keeps
+    /// it under the process's open-file limit.
+    pub max_connections: usize,
+    /// The most POSTs in progress at once, in all (RL-6): one more is refused with 503 and
+    /// `Retry-After`, or, through the tower `Service`, waits in `poll_ready`. A request counts
+    /// from the start of its body until its handler is done (even if its client went away).
+    pub max_in_flight: usize,
+    /// The most requests one session may have in progress: one more is refused with 429 and
+    /// `Retry-After` (RL-7).
+    pub max_in_flight_per_session: usize,
+    /// How long a write to a connection may make no progress (a client that stopped reading)
+    /// before the connection is dropped; the session's other streams go on, and the dropped
+    /// one can be resumed with `Last-Event-ID` (RL-8). Applies with [`crate::serve`].
+    pub write_stall_timeout: Duration,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -147,6 +181,15 @@ impl Default for HttpConfig {
             get_buffer: 256,
             connection_queue: 1024,
             drain_timeout: Duration::from_secs(10),
+            header_read_timeout: Duration::from_secs(30),
+            max_header_bytes: 64 * 1024,
+            max_headers: 100,
+            body_read_timeout: Duration::from_secs(60),
+            lingering_time: Duration::from_secs(5),
+            max_connections: 16_384,
+            max_in_flight: 4096,
+            max_in_flight_per_session: 128,
+            write_stall_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -201,6 +244,24 @@ setters! {
     connection_queue: usize,
     /// Sets [`HttpConfig::drain_timeout`].
     drain_timeout: Duration,
+    /// Sets [`HttpConfig::header_read_timeout`].
+    header_read_timeout: Duration,
+    /// Sets [`HttpConfig::max_header_bytes`].
+    max_header_bytes: usize,
+    /// Sets [`HttpConfig::max_headers`].
+    max_headers: usize,
+    /// Sets [`HttpConfig::body_read_timeout`].
+    body_read_timeout: Duration,
+    /// Sets [`HttpConfig::lingering_time`].
+    lingering_time: Duration,
+    /// Sets [`HttpConfig::max_connections`].
+    max_connections: usize,
+    /// Sets [`HttpConfig::max_in_flight`].
+    max_in_flight: usize,
+    /// Sets [`HttpConfig::max_in_flight_per_session`].
+    max_in_flight_per_session: usize,
+    /// Sets [`HttpConfig::write_stall_timeout`].
+    write_stall_timeout: Duration,
     /// Sets [`HttpConfig::allowed_hosts`].
     allowed_hosts: Vec<String>,
     /// Sets [`HttpConfig::allowed_origins`].

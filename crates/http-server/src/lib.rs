@@ -19,6 +19,7 @@
 mod body;
 mod checks;
 mod config;
+mod limits;
 mod modern;
 mod post;
 mod queue;
@@ -29,6 +30,7 @@ mod serve;
 mod service;
 pub mod sessions;
 mod sse;
+mod stall;
 
 pub use body::ResponseBody;
 pub use config::{Eras, HttpConfig, PrincipalFn, ResponseMode};

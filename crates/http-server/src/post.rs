@@ -7,14 +7,14 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
 use http_body::Body;
-use http_body_util::{BodyExt, Limited};
 use mcp_http_core::{Extensions, Peer, Principal};
 use mcp_http_proto::jsonrpc::{Message, Parsed, Request as RpcRequest, Response as RpcResponse};
-use mcp_http_proto::{ErrorObject, ProtocolVersion, method};
+use mcp_http_proto::{ErrorObject, ProtocolVersion, RequestId as RpcRequestId, method};
 use serde_json::value::RawValue;
 
 use crate::checks;
 use crate::config::ResponseMode;
+use crate::limits::{InFlight, SessionSlot, read_body};
 use crate::rejection::Rejection;
 use crate::router::{Pending, Router};
 use crate::service::{HttpResponse, SESSION_HEADER, StreamableHttpService, json, sse, status};
@@ -81,6 +81,7 @@ impl StreamableHttpService {
         headers: &checks::Headers<'_>,
         body: B,
         (extensions, principal): (Extensions, Option<Principal>),
+        permit: tokio::sync::OwnedSemaphorePermit,
     ) -> Result<HttpResponse, Rejection>
     where
         B: Body<Data = Bytes> + Send + 'static,
@@ -95,18 +96,11 @@ impl StreamableHttpService {
         if !checks::is_json(headers) {
             return Err(Rejection::UnsupportedMediaType);
         }
-        let bytes = match Limited::new(body, config.max_body_bytes).collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(e)
-                if e.downcast_ref::<http_body_util::LengthLimitError>()
-                    .is_some() =>
-            {
-                return Err(Rejection::PayloadTooLarge);
-            }
-            Err(_) => return Err(Rejection::BodyUnreadable),
-        };
+        let bytes = read_body(body, config.max_body_bytes, config.body_read_timeout).await?;
         let mut parsed = Parsed::parse(&bytes).map_err(Rejection::InvalidMessage)?;
         let mut extensions = extensions;
+        // The handler's context holds the permit until the handler is done (RL-6).
+        InFlight::hold(&mut extensions, permit);
         if config.eras.modern() && crate::modern::route(headers, &parsed, config.eras)? {
             let Parsed::Single(message) = parsed else {
                 return Err(Rejection::ModernBatch);
@@ -143,6 +137,8 @@ impl StreamableHttpService {
                         Err(Rejection::AlreadyInitialized(request.id))
                     }
                     Message::Request(request) if changes_record(&request.method) => {
+                        self.session_slot(&session, &request.id)?
+                            .hold(&mut extensions);
                         // The level and the subscriptions are part of the session's record:
                         // every instance applies them.
                         let (router, peer) = (&session.router, &session.peer);
@@ -151,6 +147,11 @@ impl StreamableHttpService {
                         answered
                     }
                     Message::Request(request) => {
+                        // PG-2: a ping is answered at once, however busy the session is.
+                        if request.method != method::PING {
+                            self.session_slot(&session, &request.id)?
+                                .hold(&mut extensions);
+                        }
                         let (router, peer) = (&session.router, &session.peer);
                         self.answer(router, peer, request, extensions, false).await
                     }
@@ -162,6 +163,12 @@ impl StreamableHttpService {
                 Box::pin(self.batch(headers, principal, items, extensions)).await
             }
         }
+    }
+
+    /// A place among the session's requests in progress for request `id`, or 429 (RL-7).
+    fn session_slot(&self, session: &Session, id: &RpcRequestId) -> Result<SessionSlot, Rejection> {
+        let max = self.inner.config().max_in_flight_per_session;
+        SessionSlot::take(&session.in_flight, max, id)
     }
 
     /// A client's notification or response in a session: for this instance's peer, or passed on
@@ -435,6 +442,14 @@ impl StreamableHttpService {
         };
         let router = &session.router;
         let id = request.id.clone();
+        let mut extensions = extensions;
+        match self.session_slot(session, &id) {
+            Ok(slot) => slot.hold(&mut extensions),
+            Err(rejection) => {
+                let (id, error) = rejection.error();
+                return Some(item_error(id, error));
+            }
+        }
         let Some((sid, notify)) = router.open_request(&id, true) else {
             let (id, error) = Rejection::DuplicateRequest(id).error();
             return Some(item_error(id, error));

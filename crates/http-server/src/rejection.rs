@@ -2,7 +2,7 @@
 //! message, mapped to a response in one place (axum's typed rejections are the model). A message
 //! says what is wrong in words a person understands and never carries internal detail.
 
-use http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{ALLOW, CONNECTION, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderValue, Response, StatusCode};
 use mcp_http_proto::jsonrpc::{InvalidMessage, Message, Response as RpcResponse};
 use mcp_http_proto::{ErrorObject, RequestId, error_code};
@@ -31,8 +31,18 @@ pub(crate) enum Rejection {
     NotAcceptableGet,
     /// A body that is not `application/json` (415, T-9).
     UnsupportedMediaType,
-    /// A body over the configured limit (413).
+    /// A body over the configured limit (413 and `Connection: close`, after which the rest of
+    /// the body is read for a while, RL-4).
     PayloadTooLarge,
+    /// A body that did not arrive within the configured time (408 and `Connection: close`,
+    /// RL-3).
+    BodyTimeout,
+    /// Too many requests in progress on the server (503 with `Retry-After`, RL-6).
+    Overloaded,
+    /// Too many requests in progress in this session (429 with `Retry-After`, RL-7).
+    SessionBusy(RequestId),
+    /// Too many open connections (503 with `Retry-After`, written by [`crate::serve`], RL-5).
+    TooManyConnections,
     /// The body could not be read (the connection failed mid-body).
     BodyUnreadable,
     /// Bytes that are not a JSON-RPC message (400 with -32700 or -32600, B-4).
@@ -95,11 +105,14 @@ impl Rejection {
             NotAcceptablePost | NotAcceptableGet => StatusCode::NOT_ACCEPTABLE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            TooManyStreams => StatusCode::TOO_MANY_REQUESTS,
+            BodyTimeout => StatusCode::REQUEST_TIMEOUT,
+            TooManyStreams | SessionBusy(_) => StatusCode::TOO_MANY_REQUESTS,
             StoreCorrupt => StatusCode::INTERNAL_SERVER_ERROR,
             Modern(refusal) => refusal.rung.status(),
             ShuttingDown | TooManySessions | RandomUnavailable | StoreUnavailable
-            | TooManyListeners(_) => StatusCode::SERVICE_UNAVAILABLE,
+            | TooManyListeners(_) | Overloaded | TooManyConnections => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             BodyUnreadable
             | InvalidMessage(_)
             | SessionRequired
@@ -169,6 +182,12 @@ impl Rejection {
                     "Service Unavailable: too many open subscriptions, retry later",
                 ),
             ),
+            SessionBusy(id) => (
+                Some(id),
+                server(
+                    "Too Many Requests: this session has too many requests in progress; retry when some have finished",
+                ),
+            ),
             BatchNotSupported => (
                 None,
                 ErrorObject::invalid_request(
@@ -197,7 +216,10 @@ impl Rejection {
             }
             NotAcceptableGet => "Not Acceptable: the client must accept text/event-stream",
             UnsupportedMediaType => "Unsupported Media Type: Content-Type must be application/json",
-            PayloadTooLarge => "Payload Too Large",
+            PayloadTooLarge => "Payload Too Large: the request body is over the server's limit",
+            BodyTimeout => "Request Timeout: the request body did not arrive in time",
+            Overloaded => "Service Unavailable: too many requests in progress, retry later",
+            TooManyConnections => "Service Unavailable: too many open connections, retry later",
             BodyUnreadable => "Bad Request: could not read the body",
             SessionRequired => "Bad Request: Mcp-Session-Id header is required",
             TooManyStreams => "Too Many Requests: too many open streams in this session",
@@ -227,6 +249,7 @@ impl Rejection {
             | ModernBatch
             | ModernResponse
             | LegacyRefused(..)
+            | SessionBusy(_)
             | TooManyListeners(_) => "Bad Request",
         }
     }
@@ -240,6 +263,13 @@ impl Rejection {
             Rejection::MethodNotAllowed { stateless: false } => Some("GET, POST, DELETE"),
             _ => None,
         };
+        // The rest of the body is not read: this connection cannot carry another request.
+        let close = matches!(self, Rejection::PayloadTooLarge | Rejection::BodyTimeout);
+        let retry_after = match &self {
+            Rejection::SessionBusy(_) => Some("1"),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some("5"),
+            _ => None,
+        };
         if matches!(self, Rejection::UnknownPath) {
             let mut response = Response::new(ResponseBody::empty());
             *response.status_mut() = status;
@@ -251,8 +281,11 @@ impl Rejection {
         if let Some(allow) = allow {
             headers.insert(ALLOW, HeaderValue::from_static(allow));
         }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
-            headers.insert(RETRY_AFTER, HeaderValue::from_static("5"));
+        if let Some(seconds) = retry_after {
+            headers.insert(RETRY_AFTER, HeaderValue::from_static(seconds));
+        }
+        if close {
+            headers.insert(CONNECTION, HeaderValue::from_static("close"));
         }
         response
     }
@@ -304,5 +337,22 @@ mod tests {
             StatusCode::NOT_FOUND,
             "T-40"
         );
+    }
+
+    #[test]
+    fn limit_refusals_carry_their_status_and_headers() {
+        let r = Rejection::PayloadTooLarge.into_response();
+        assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(r.headers()[CONNECTION], "close");
+        let r = Rejection::BodyTimeout.into_response();
+        assert_eq!(r.status(), StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(r.headers()[CONNECTION], "close");
+        let r = Rejection::Overloaded.into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[RETRY_AFTER], "5");
+        let r = Rejection::SessionBusy(RequestId::Number(7)).into_response();
+        assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(r.headers()[RETRY_AFTER], "1");
+        assert!(r.headers().get(CONNECTION).is_none());
     }
 }

@@ -4,7 +4,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -16,6 +16,8 @@ use http_body::Body;
 use mcp_http_core::{HandlerFactory, Principal, SharedClient};
 use mcp_http_proto::lifecycle::{ElicitationCapability, RootsCapability, SamplingCapability};
 use mcp_http_proto::{ClientCapabilities, Implementation, JsonObject};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::PollSemaphore;
 
 use crate::body::ResponseBody;
 use crate::checks;
@@ -48,6 +50,10 @@ pub(crate) struct Inner {
     /// The client every stateless request is assumed to come from.
     pub(crate) stateless_client: SharedClient,
     pub(crate) connections: AtomicU64,
+    /// Connections open now (RL-5), counted by [`crate::serve`].
+    pub(crate) open_connections: AtomicUsize,
+    /// A permit per POST in progress (RL-6).
+    pub(crate) in_flight: Arc<Semaphore>,
 }
 
 /// The MCP endpoint: answers POST, GET and DELETE on [`HttpConfig::path`] for the handlers a
@@ -64,9 +70,28 @@ pub(crate) struct Inner {
 /// serve(listener, service, async { let _ = tokio::signal::ctrl_c().await; }).await
 /// # }
 /// ```
-#[derive(Clone)]
 pub struct StreamableHttpService {
     pub(crate) inner: Arc<Inner>,
+    /// Through the tower `Service`: the permit `poll_ready` reserved for the next `call` (RL-6).
+    /// Made on the first `poll_ready` only, so a clone per request (as `serve` makes) costs
+    /// nothing.
+    ready: Option<Box<Readiness>>,
+}
+
+/// What `poll_ready` waits on and what it got.
+struct Readiness {
+    semaphore: PollSemaphore,
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Clone for StreamableHttpService {
+    /// Another handle to the same endpoint (no reserved permit goes with it).
+    fn clone(&self) -> Self {
+        StreamableHttpService {
+            inner: self.inner.clone(),
+            ready: None,
+        }
+    }
 }
 
 impl std::fmt::Debug for StreamableHttpService {
@@ -167,8 +192,12 @@ impl StreamableHttpServiceBuilder {
             bus: self.bus,
             instance,
         };
+        let in_flight = Arc::new(Semaphore::new(crate::limits::permits(
+            self.config.max_in_flight,
+        )));
         let sessions = Arc::new(Sessions::new(backends, self.config, self.handlers.clone()));
         let service = StreamableHttpService {
+            ready: None,
             inner: Arc::new(Inner {
                 handlers: self.handlers,
                 principal: self.principal,
@@ -178,6 +207,8 @@ impl StreamableHttpServiceBuilder {
                     &stateless_capabilities(),
                 ),
                 connections: AtomicU64::new(0),
+                open_connections: AtomicUsize::new(0),
+                in_flight,
             }),
         };
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -299,6 +330,18 @@ impl StreamableHttpService {
         self.inner.connections.load(Ordering::Relaxed)
     }
 
+    /// How many connections [`crate::serve`] has open for this service now (RL-5).
+    pub fn open_connections(&self) -> usize {
+        self.inner.open_connections.load(Ordering::Relaxed)
+    }
+
+    /// How many POSTs are in progress now, from their body being read until their handler is
+    /// done (RL-6).
+    pub fn requests_in_flight(&self) -> usize {
+        let max = crate::limits::permits(self.inner.config().max_in_flight);
+        max.saturating_sub(self.inner.in_flight.available_permits())
+    }
+
     /// Ends every session now: their streams close, running handlers are cancelled, and later
     /// requests with their ids get 404.
     pub async fn end_all_sessions(&self) {
@@ -336,8 +379,22 @@ impl StreamableHttpService {
         }
     }
 
-    /// Answers one HTTP request.
+    /// Answers one HTTP request. A POST over [`HttpConfig::max_in_flight`] is refused with
+    /// 503 (through the tower `Service`, it waits in `poll_ready` instead).
     pub async fn handle<B>(&self, request: Request<B>) -> HttpResponse
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: std::error::Error + Send + Sync + 'static,
+    {
+        self.handle_with(request, None).await
+    }
+
+    /// [`handle`](Self::handle), with the in-flight permit `poll_ready` reserved, if any.
+    async fn handle_with<B>(
+        &self,
+        request: Request<B>,
+        reserved: Option<OwnedSemaphorePermit>,
+    ) -> HttpResponse
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
@@ -351,7 +408,17 @@ impl StreamableHttpService {
         let headers = checks::Headers::read(&parts.headers);
         let answered = match (self.answer_now(&parts, &headers), identity) {
             (Ok(Some(response)), _) => Ok(response),
-            (Ok(None), Some(identity)) => self.post(&headers, body, identity).await,
+            (Ok(None), Some(identity)) => {
+                // RL-6: a place among the requests in progress, taken before the body is read.
+                let permit = match reserved {
+                    Some(permit) => Some(permit),
+                    None => self.inner.in_flight.clone().try_acquire_owned().ok(),
+                };
+                match permit {
+                    Some(permit) => self.post(&headers, body, identity, permit).await,
+                    None => Err(Rejection::Overloaded),
+                }
+            }
             // GET and DELETE may wait for the session layer: boxed, so that their futures do
             // not size every POST's.
             (Ok(None), None) => Box::pin(self.get_or_delete(&parts, &headers)).await,
@@ -543,13 +610,36 @@ where
     type Error = Infallible;
     type Future = BoxFuture<'static, Result<HttpResponse, Infallible>>;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+    /// Ready once a place among the requests in progress is free (RL-6): backpressure for the
+    /// layers in front (a `tower::buffer` queues, a `load_shed` refuses).
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        let inner = &self.inner;
+        let ready = self.ready.get_or_insert_with(|| {
+            Box::new(Readiness {
+                semaphore: PollSemaphore::new(inner.in_flight.clone()),
+                permit: None,
+            })
+        });
+        if ready.permit.is_none() {
+            match ready.semaphore.poll_acquire(cx) {
+                Poll::Ready(permit) => ready.permit = permit,
+                Poll::Pending => return Poll::Pending,
+            }
+        }
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let service = self.clone();
-        Box::pin(async move { Ok(service.handle(request).await) })
+        // Only a POST keeps the permit; another request gives it back at once.
+        let permit = match request.method() == Method::POST {
+            true => self.ready.as_mut().and_then(|ready| ready.permit.take()),
+            false => None,
+        };
+        if let Some(ready) = self.ready.as_mut() {
+            ready.permit = None;
+        }
+        Box::pin(async move { Ok(service.handle_with(request, permit).await) })
     }
 }
 

@@ -5,12 +5,15 @@
 //! only when the response with that id arrived (JSON or SSE) and is neither a JSON-RPC error nor
 //! an `isError` result. Runs are always bounded (a duration or a count) and every request has a
 //! timeout. Two more modes serve `bench/compare.sh`: `--hold-sessions` (memory per session or
-//! per GET stream) and `--client-compare` (our client against a raw hyper client); `--mix` is
-//! the mixed workload of a soak (`scripts/soak.sh`), against `mcp-http serve`'s built-in tools.
+//! per GET stream) and `--client-compare` (our client against a raw hyper client);
+//! `--idle-connections` measures how long a new client waits while many connections sit idle
+//! (`scripts/idle-connections.sh` runs it with 10,000); `--mix` is the mixed workload of a soak
+//! (`scripts/soak.sh`), against `mcp-http serve`'s built-in tools.
 
 mod client_compare;
 mod conn;
 mod hold;
+mod idle;
 mod load;
 mod mix;
 mod report;
@@ -98,6 +101,16 @@ pub struct BenchArgs {
     /// With --mix: seconds per reported window.
     #[arg(long, default_value_t = 60.0, requires = "mix")]
     pub window: f64,
+    /// Instead of load: open this many idle connections (half never send a byte, half after
+    /// one request), then time --requests new clients (default 20), each from connect to its
+    /// initialize answer, one after another. Opens --concurrency connections at a time. Needs
+    /// `ulimit -n` above N here and in the server.
+    #[arg(
+        long,
+        value_name = "N",
+        conflicts_with_all = ["hold_sessions", "client_compare", "stateless", "duration"]
+    )]
+    pub idle_connections: Option<usize>,
 }
 
 fn seconds(value: f64, what: &str) -> Result<Duration, String> {
@@ -155,6 +168,19 @@ async fn run_inner(args: BenchArgs) -> Result<bool, String> {
         .await?;
         print(args.json, &report, mix::MixReport::text)?;
         return Ok(report.error_count() == 0);
+    }
+    if let Some(idle) = args.idle_connections {
+        let report = idle::run(idle::IdlePlan {
+            target,
+            idle,
+            probes: usize::try_from(args.requests.unwrap_or(20).max(1)).unwrap_or(20),
+            concurrency: args.concurrency,
+            version: args.protocol_version,
+            timeout,
+        })
+        .await?;
+        print(args.json, &report, idle::IdleReport::text)?;
+        return Ok(report.ok());
     }
     if args.client_compare {
         let comparison = client_compare::run(client_compare::ComparePlan {

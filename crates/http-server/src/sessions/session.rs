@@ -40,6 +40,9 @@ pub(crate) struct Session {
     /// The record as this instance last saved or loaded it: what a change made here is told
     /// apart from the stored record by (see [`merge`]).
     synced: Mutex<Option<SessionRecord>>,
+    /// The session's requests in progress on this instance (RL-7): a place is taken per request
+    /// and given back when its handler is done.
+    pub(crate) in_flight: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// The record to save for a change made on this instance: the stored record (which other
@@ -89,6 +92,7 @@ impl Session {
             get_owner,
             origin: std::sync::atomic::AtomicBool::new(false),
             synced: Mutex::new(None),
+            in_flight: Arc::default(),
         }
     }
 
