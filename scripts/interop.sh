@@ -95,5 +95,32 @@ run "client vs 2024-11-05 HTTP+SSE (Python SDK)" \
 run "client vs Python SDK (3 modes), TS SDK and server-everything servers" scripts/interop-servers.sh
 run "CLI vs the TS SDK v2 and Python SDK servers, 2026-07-28 era" scripts/interop-modern.sh
 
+# Three `serve --redis` instances behind nginx round-robin (scripts/nginx-cluster.sh): every
+# request of a session may land on any instance. The legacy suites in every mode, the SDK clients
+# (the 2026-07-28 checks of --modern are left out: subscriptions/listen, tasks and the fixtures'
+# run counters are per instance so far), and our client through the soak's mixed workload
+# (sessions only: not in stateless mode; JSON mode has no stream to resume).
+CLUSTER=$REPO/target/interop/nginx-cluster
+for mode in "adaptive" "sse:--response sse" "stateless:--stateless" "json:--response json"; do
+  label=${mode%%:*}
+  flags=()
+  [[ $mode == *:* ]] && read -r -a flags <<<"${mode#*:}"
+  URL=$(MCP_HTTP_BIN=$BIN scripts/nginx-cluster.sh start "$CLUSTER" "${flags[@]}")
+  echo "== through nginx, three instances over Redis: conformance $label ($URL)"
+  baseline=()
+  [[ -f conformance/$label.yml ]] && baseline=(--expected-failures "conformance/$label.yml")
+  run "nginx conformance $label" scripts/conformance.sh "$URL" "nginx-$label" "${baseline[@]}"
+  if [[ $label != json ]]; then
+    echo "== through nginx: interop clients $label"
+    run "nginx interop clients $label" scripts/interop-clients.sh "$URL" --expect-auto-version 2026-07-28
+  fi
+  if [[ $label == adaptive || $label == sse ]]; then
+    # Sessions, streams resumed across instances, sampling answers posted to another instance.
+    echo "== through nginx: our client, the mixed workload $label"
+    run "nginx mixed workload $label" "$BIN" bench "$URL" --mix --duration 5 -c 2 --window 5
+  fi
+  scripts/nginx-cluster.sh stop "$CLUSTER"
+done
+
 echo "interop: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

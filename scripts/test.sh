@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command: formatting, requirement ids (docs/requirements.md), lints, then
 # every test of the workspace.
-# Installs redis-server from Debian's packages when it is missing (the Redis backend's tests start
-# their own on loopback, with their own config and directory: nothing system-wide); later steps
+# Installs redis-server and nginx from Debian's packages when they are missing (the Redis backend's
+# tests and scripts/nginx-cluster.sh start their own on loopback, with their own config and
+# directory: nothing system-wide); later steps
 # that need peers (Node, the conformance suite, the Python SDK) install them pinned into .peers/
 # themselves.
 set -euo pipefail
@@ -16,14 +17,19 @@ echo "== requirement ids"
 echo "== cargo clippy"
 # The interop feature only adds test targets (run by interop.sh); lint them in the same pass.
 cargo clippy --workspace --all-targets --features mcp-http/interop --locked -- -D warnings
-echo "== redis-server"
-if ! command -v redis-server >/dev/null 2>&1; then
+echo "== redis-server and nginx"
+PATH=$PATH:/usr/sbin
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
+if [[ ${#missing[@]} -gt 0 ]]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 redis-server --version
+nginx -v
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== the HTTP tests again, each endpoint three instances over one memory store, log and bus"

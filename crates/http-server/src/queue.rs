@@ -68,6 +68,11 @@ impl QueueTx {
         Ok(())
     }
 
+    /// Whether the body is gone (its client disconnected).
+    pub(crate) fn receiver_gone(&self) -> bool {
+        self.shared.lock().receiver_gone
+    }
+
     /// A view of the queue that does not keep the body open.
     pub(crate) fn probe(&self) -> QueueProbe {
         QueueProbe {

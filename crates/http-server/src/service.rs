@@ -553,6 +553,7 @@ impl StreamableHttpService {
                 .session(headers, self.principal(parts).as_ref())
                 .await?;
             self.inner.sessions.end(&session.id).await;
+            self.inner.sessions.after_end_broadcast().await;
             return Ok(status(StatusCode::OK));
         }
         require_event_stream(headers)?;

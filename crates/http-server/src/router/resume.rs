@@ -100,7 +100,8 @@ impl Router {
     }
 
     /// Resumes a stream of this session that another router numbered (T-36: the log is looked
-    /// up within this session only, so another session's id finds nothing).
+    /// up within this session only, so another session's id finds nothing): what the log holds,
+    /// then what the other instance goes on appending, until the response (RB-7).
     async fn resume_elsewhere(
         &self,
         tag: &str,
@@ -109,21 +110,49 @@ impl Router {
     ) -> Result<ResponseBody, ResumeError> {
         // A log this session does not have: the id is another session's (or made up). The
         // replay says so, so a remote log needs no second round trip to tell.
-        let mut prefix = self
-            .replay(tag, sid, after, u64::MAX)
-            .await
-            .map_err(|e| match e {
-                ReplayError::UnknownStream => ResumeError::Foreign,
-                _ => ResumeError::Unknown,
-            })?;
-        // The response ends a request stream; until it is there, the client polls (T-12).
-        if !contains_response(&prefix) {
-            prefix.extend_from_slice(&sse::retry(self.retry_ms));
-        }
+        let key = StreamKey { tag, stream: sid };
+        // A shared log is written behind: a client that resumes on another instance right after
+        // its connection broke can arrive before the stream's first events are stored. An
+        // unknown stream is asked again for a moment before it counts as another session's.
+        let mut pause = FOLLOW_PAUSE.0;
+        let unknown_until = tokio::time::Instant::now() + UNKNOWN_FOR;
+        let events: Vec<(u64, Bytes)> = loop {
+            match self.log.replay(&self.session, key, after).try_collect().await {
+                Ok(events) => break events,
+                Err(ReplayError::UnknownStream) if tokio::time::Instant::now() < unknown_until => {
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(FOLLOW_PAUSE.1);
+                }
+                Err(ReplayError::UnknownStream) => return Err(ResumeError::Foreign),
+                Err(_) => return Err(ResumeError::Unknown),
+            }
+        };
+        let mut follow = Follow {
+            log: self.log.clone(),
+            session: self.session.clone(),
+            tag: tag.to_owned(),
+            sid,
+            after,
+            retry_ms: self.retry_ms,
+        };
+        let mut prefix = BytesMut::new();
+        let answered = follow.frame(events, &mut prefix);
         let guard = Some(ConnectionGuard::new(&self.connections));
+        if answered {
+            return Ok(ResponseBody::sse(
+                prefix.freeze(),
+                QueueRx::closed(),
+                self.keep_alive,
+                guard,
+                None,
+            ));
+        }
+        // The other instance is still at work: follow its log, live, on this connection.
+        let (tx, rx) = queue(self.queue);
+        tokio::spawn(follow.run(tx));
         Ok(ResponseBody::sse(
             prefix.freeze(),
-            QueueRx::closed(),
+            rx,
             self.keep_alive,
             guard,
             None,
@@ -155,5 +184,70 @@ impl Router {
             None,
             Some(completion),
         ))
+    }
+}
+
+/// How long a stream another instance writes is followed from the log before the connection
+/// ends with a `retry` field (the client then resumes again, T-12).
+const FOLLOW_FOR: std::time::Duration = std::time::Duration::from_secs(300);
+/// How long a stream another instance numbered may be missing from the log (written behind)
+/// before a resume of it is refused as another session's.
+const UNKNOWN_FOR: std::time::Duration = std::time::Duration::from_millis(500);
+/// The first and the longest pause between two reads of a followed log.
+const FOLLOW_PAUSE: (std::time::Duration, std::time::Duration) = (
+    std::time::Duration::from_millis(10),
+    std::time::Duration::from_millis(200),
+);
+
+/// A stream that another instance of the session writes, read from the shared log as it grows.
+struct Follow {
+    log: Arc<dyn EventLog>,
+    session: Arc<str>,
+    tag: String,
+    sid: u64,
+    /// The last event delivered.
+    after: u64,
+    retry_ms: u64,
+}
+
+impl Follow {
+    /// Frames `events` with their ids into `out`; whether the response was among them.
+    fn frame(&mut self, events: Vec<(u64, Bytes)>, out: &mut BytesMut) -> bool {
+        let start = out.len();
+        for (seq, json) in events {
+            sse::put_event(out, Some(event_id(&self.tag, self.sid, seq)), &json);
+            self.after = self.after.max(seq);
+        }
+        contains_response(&out[start..])
+    }
+
+    /// Reads the log after the last event until the response (which ends the stream), the
+    /// client leaving, an unreadable log or [`FOLLOW_FOR`] (both end it with `retry`).
+    async fn run(mut self, tx: QueueTx) {
+        let deadline = tokio::time::Instant::now() + FOLLOW_FOR;
+        let mut pause = FOLLOW_PAUSE.0;
+        while tokio::time::Instant::now() < deadline && !tx.receiver_gone() {
+            tokio::time::sleep(pause).await;
+            let key = StreamKey {
+                tag: &self.tag,
+                stream: self.sid,
+            };
+            let events: Vec<(u64, Bytes)> =
+                match self.log.replay(&self.session, key, self.after).try_collect().await {
+                    Ok(events) => events,
+                    Err(_) => break,
+                };
+            if events.is_empty() {
+                pause = (pause * 2).min(FOLLOW_PAUSE.1);
+                continue;
+            }
+            pause = FOLLOW_PAUSE.0;
+            let mut frames = BytesMut::new();
+            let answered = self.frame(events, &mut frames);
+            if tx.try_send(frames.freeze()).is_err() || answered {
+                return;
+            }
+        }
+        let _ = tx.try_send(sse::retry(self.retry_ms));
     }
 }

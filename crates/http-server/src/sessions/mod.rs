@@ -413,6 +413,17 @@ impl Sessions {
             .await;
     }
 
+    /// With instances sharing a bus, a DELETE is answered a moment after its end was broadcast:
+    /// the others hold the session in their caches until they read that, and a client's next
+    /// request, sent as soon as the DELETE is answered, must find it gone everywhere (T-40,
+    /// RB-11). The other instances' readers are blocked on the bus, so a few milliseconds
+    /// cover them but for one that is stalled; DELETE is rare enough to pay for it.
+    pub(crate) async fn after_end_broadcast(&self) {
+        if self.backends.bus.is_some() {
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+    }
+
     /// Forgets a session on this instance only.
     pub(crate) fn drop_local(&self, id: &str) {
         if let Some((_, session)) = self.local.remove(id) {

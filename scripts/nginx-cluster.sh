@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Three `mcp-http serve --redis` instances behind nginx round-robin (no stickiness), with a
+# redis-server of their own: the deployment of docs/deploying.md on loopback, for tests and to
+# try by hand. Everything runs under DIR (configs, logs, pid files); nothing system-wide.
+#
+#   scripts/nginx-cluster.sh start DIR [SERVE FLAGS...]   prints the endpoint URL (through nginx)
+#   scripts/nginx-cluster.sh stop DIR
+#
+# Needs redis-server and nginx on PATH (Debian: redis-server, nginx-light) and the mcp-http
+# binary ($MCP_HTTP_BIN, default target/debug/mcp-http).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmd=${1:-}
+dir=${2:-}
+[[ -n $cmd && -n $dir ]] || { sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+shift 2
+bin=${MCP_HTTP_BIN:-$(pwd)/target/debug/mcp-http}
+PATH=$PATH:/usr/sbin:/sbin
+
+stop() {
+  for pidfile in "$dir"/*.pid; do
+    [[ -f $pidfile ]] || continue
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
+  done
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Waits until 127.0.0.1:PORT accepts connections.
+wait_port() {
+  for _ in $(seq 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "nginx-cluster: nothing listens on port $1 (logs in $dir)" >&2
+  return 1
+}
+
+case $cmd in
+  stop) stop; exit 0 ;;
+  start) ;;
+  *) echo "nginx-cluster: start or stop" >&2; exit 2 ;;
+esac
+
+stop
+mkdir -p "$dir/redis" "$dir/nginx/logs" "$dir/nginx/tmp"
+dir=$(cd "$dir" && pwd)
+
+redis_port=$(free_port)
+cat >"$dir/redis.conf" <<EOF
+bind 127.0.0.1
+port $redis_port
+protected-mode yes
+daemonize no
+save ""
+appendonly no
+dir $dir/redis
+EOF
+redis-server "$dir/redis.conf" >"$dir/redis.log" 2>&1 &
+echo $! >"$dir/redis.pid"
+wait_port "$redis_port"
+
+upstreams=""
+for id in a b c; do
+  port=$(free_port)
+  "$bin" serve --port "$port" --redis "redis://127.0.0.1:$redis_port" --instance-id "$id" \
+    --redis-prefix "cluster:" "$@" >"$dir/$id.log" 2>&1 &
+  echo $! >"$dir/$id.pid"
+  wait_port "$port"
+  upstreams+="    server 127.0.0.1:$port;"$'\n'
+done
+
+nginx_port=$(free_port)
+# SSE through a proxy: no buffering, HTTP/1.1 keep-alive to the upstreams, long reads; the
+# client's Host (a loopback name here) passes through for the DNS-rebinding check.
+cat >"$dir/nginx/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $dir/nginx/nginx.pid;
+error_log $dir/nginx/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log $dir/nginx/logs/access.log;
+  client_body_temp_path $dir/nginx/tmp/body;
+  proxy_temp_path $dir/nginx/tmp/proxy;
+  fastcgi_temp_path $dir/nginx/tmp/fastcgi;
+  uwsgi_temp_path $dir/nginx/tmp/uwsgi;
+  scgi_temp_path $dir/nginx/tmp/scgi;
+  upstream mcp {
+$upstreams    keepalive 32;
+  }
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / {
+      proxy_pass http://mcp;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host \$http_host;
+      proxy_buffering off;
+      proxy_cache off;
+      proxy_read_timeout 1h;
+      proxy_send_timeout 1h;
+      client_max_body_size 8m;
+    }
+  }
+}
+EOF
+nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" >"$dir/nginx/stdout.log" 2>&1 &
+echo $! >"$dir/nginx.pid.keep"
+mv "$dir/nginx.pid.keep" "$dir/nginx-master.pid"
+wait_port "$nginx_port"
+echo "http://127.0.0.1:$nginx_port/mcp"
