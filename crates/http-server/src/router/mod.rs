@@ -31,6 +31,8 @@ use crate::random::{self, RandomUnavailable};
 use crate::sessions::{EventLog, StreamKey};
 use crate::sse;
 
+#[cfg(test)]
+mod props;
 mod resume;
 
 /// Server-to-client request ids of stateless requests, so a client's POSTed response reaches the
