@@ -38,7 +38,8 @@ fn changes_record(name: &str) -> bool {
 }
 
 /// When the POST future is dropped before its request chose JSON or SSE (the client went away),
-/// the request keeps running and its messages are kept for replay (T-19).
+/// the request keeps running (T-19); no event id of its stream was sent, so nothing of it is kept
+/// for replay (RL-44).
 struct AbandonGuard<'a> {
     router: &'a Router,
     sid: u64,

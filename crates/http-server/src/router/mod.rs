@@ -83,6 +83,9 @@ struct Stream {
     /// Answered only by its response as JSON (a batch item): what the handler sends besides
     /// goes on the GET stream.
     json_only: bool,
+    /// Its POST went away before choosing, so no event id of it ever reached the client, and no
+    /// client can name it to resume: what is sent on it is dropped, not kept (RL-44).
+    unnamed: bool,
 }
 
 impl Stream {
@@ -94,6 +97,7 @@ impl Stream {
             waiting,
             request,
             json_only: false,
+            unnamed: false,
         }
     }
 }
@@ -587,7 +591,10 @@ impl Router {
         self.body(prefix, rx, Some((sid, done)))
     }
 
-    /// The POST of stream `sid` went away before choosing: later messages are kept for replay.
+    /// The POST of stream `sid` went away before choosing. The request keeps running (T-19),
+    /// but no event id of its stream was sent, so nothing of it can be resumed: nothing is kept
+    /// (RL-44). Its stream stays until the response, so that what the handler sends for it
+    /// goes nowhere else (T-16).
     pub(crate) fn abandon(&self, sid: u64) {
         let mut st = self.lock();
         let Some(stream) = st.streams.get_mut(&sid) else {
@@ -596,7 +603,12 @@ impl Router {
         let Some(waiting) = stream.waiting.take() else {
             return;
         };
-        if self.flush_waiting(sid, stream, &waiting, &mut BytesMut::new(), true) {
+        stream.unnamed = true;
+        let answered = waiting
+            .messages
+            .iter()
+            .any(|(kind, _)| *kind == OutboundKind::Response);
+        if answered {
             finish(&mut st, sid);
         }
     }
@@ -753,6 +765,9 @@ impl Router {
             st.sent_requests.push(id.clone());
         }
         if let Some(sid) = own_stream {
+            if st.streams.get(&sid).is_some_and(|s| s.unnamed) {
+                return unnamed(&mut st, sid, message.kind);
+            }
             self.deliver(&mut st, sid, message.kind, message.json);
             return Ok(());
         }
@@ -777,6 +792,26 @@ impl Router {
                 self.to_get(&mut st, message.kind, message.json, true);
                 Ok(())
             }
+        }
+    }
+}
+
+/// A message for a stream that no client can name ([`Router::abandon`]): dropped, and the stream
+/// ends with its response. A server-to-client request fails at once rather than waiting for an
+/// answer that cannot come.
+fn unnamed(st: &mut State, sid: u64, kind: OutboundKind) -> Result<(), TransportError> {
+    match kind {
+        OutboundKind::Response => {
+            finish(st, sid);
+            Ok(())
+        }
+        OutboundKind::Request => Err(TransportError::new(
+            TransportErrorKind::Protocol,
+            "the request's client went away before its stream began: nothing can reach it",
+        )),
+        OutboundKind::Notification => {
+            tracing::debug!(stream = sid, "notification dropped: its client went away");
+            Ok(())
         }
     }
 }

@@ -55,6 +55,10 @@ impl Router {
         // events the replay must cover are those numbered before `upto`.
         let (answered, upto, is_get) = {
             let mut st = self.lock();
+            if st.streams.get(&sid).is_some_and(|s| s.unnamed) {
+                // No event id of it was ever sent (see `Router::abandon`): a made-up id.
+                return Err(ResumeError::Unknown);
+            }
             let mut answered = st.get_stream != Some(sid) && !st.streams.contains_key(&sid);
             let mut upto = u64::MAX;
             if let Some(stream) = st.streams.get_mut(&sid) {

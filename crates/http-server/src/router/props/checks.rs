@@ -93,10 +93,13 @@ impl World {
             prop_assert_eq!(st.streams.len(), usize::from(session.get_exists));
             prop_assert!(st.get_buffer.is_empty());
         }
+        // A stream an event id of which was sent, and whose client did not read it to its end,
+        // may still be resumed: its events stay until the TTL or the session's end. One whose
+        // POST went away before choosing was never named to the client: nothing of it stays.
         let mut allowed: HashSet<u64> = session.client.get_sid.into_iter().collect();
-        for t in &session.orphaned {
-            if let Target::Request(k) = t {
-                allowed.extend(session.reqs[*k].sid());
+        for k in (0..REQUESTS).filter(|k| !session.client.complete.contains(k)) {
+            if session.answered_sse[k] {
+                allowed.extend(session.reqs[k].sid());
             }
         }
         if !self.setup.priming {

@@ -220,12 +220,13 @@ fn evicted_case(max: usize, n: u64, after: u64) -> Check {
     }
     let mut body = resumed.map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
     let (text, _) = drain(&mut body);
-    let got: Vec<String> = events(&mut text.clone())
-        .into_iter()
-        .filter_map(|(id, _)| id)
-        .collect();
-    let want: Vec<String> = (after + 1..=n)
-        .map(|seq| format!("{tag}.{sid}.{seq}"))
+    // Event `seq` carries message `seq`: ids and contents both.
+    let got: Vec<(Option<String>, Option<String>)> = events(&mut text.clone());
+    let want: Vec<(Option<String>, Option<String>)> = (after + 1..=n)
+        .map(|seq| {
+            let json = format!(r#"{{"jsonrpc":"2.0","method":"m","params":{{"n":{seq}}}}}"#);
+            (Some(format!("{tag}.{sid}.{seq}")), Some(json))
+        })
         .collect();
     prop_assert_eq!(got, want);
     Ok(())
@@ -254,4 +255,65 @@ proptest! {
         prop_assume!(after <= n);
         evicted_case(max, n, after)?;
     }
+}
+
+/// Regression (RL-44), found by the first property (`Post`, `Abandon`): the events of a stream
+/// whose POST went away before choosing JSON or SSE were kept in the log, though no event id of
+/// it had reached the client, so no resume could ever read them; they stayed until the TTL
+/// after the stream ended, and a server-to-client request sent there waited for its timeout.
+#[test]
+fn a_stream_whose_post_went_away_before_choosing_keeps_nothing_in_the_log() {
+    let log = Arc::new(MemoryEventLog::default());
+    let dyn_log: Arc<dyn EventLog> = log.clone();
+    let config = HttpConfig::default().keep_alive(None);
+    let router = Router::new("s".into(), &config, &dyn_log, None).unwrap();
+    router.enable_priming();
+    let id = RequestId::Number(7);
+    let (sid, _notify) = router.open_request(&id, false).unwrap();
+    let message =
+        |kind, json: &str| Outbound::new(Bytes::from(json.to_string()), kind).related(id.clone());
+    let progress = |n| {
+        let json = format!(
+            r#"{{"jsonrpc":"2.0","method":"notifications/progress","params":{{"n":{n}}}}}"#
+        );
+        message(OutboundKind::Notification, &json)
+    };
+    router.route(progress(1)).unwrap();
+    router.abandon(sid);
+    let mut get = router.open_get();
+    router.route(progress(2)).unwrap();
+    let sampling = message(
+        OutboundKind::Request,
+        r#"{"jsonrpc":"2.0","id":"s1","method":"sampling/createMessage","params":{}}"#,
+    )
+    .id(RequestId::String("s1".into()));
+    assert!(
+        router.route(sampling).is_err(),
+        "a request that cannot reach the client fails at once"
+    );
+    let tag = router.tag().clone();
+    let made_up = futures::executor::block_on(router.resume(&format!("{tag}.{sid}.0")));
+    assert!(matches!(made_up, Err(ResumeError::Unknown)), "{made_up:?}");
+    let response = message(
+        OutboundKind::Response,
+        r#"{"jsonrpc":"2.0","id":7,"result":{}}"#,
+    );
+    router.route(response.id(id.clone())).unwrap();
+    assert_eq!(
+        router.open_requests(),
+        0,
+        "the stream ended with its response"
+    );
+    assert!(
+        log.held("s").iter().all(|(_, stream, _)| *stream != sid),
+        "nothing of the abandoned stream is kept: {:?}",
+        log.held("s")
+    );
+    // Nor did its messages go to the GET stream (T-16): it has its priming event only.
+    let (text, _) = drain(&mut get);
+    let data: Vec<_> = events(&mut text.clone())
+        .into_iter()
+        .filter_map(|(_, data)| data.filter(|d| !d.is_empty()))
+        .collect();
+    assert!(data.is_empty(), "{data:?}");
 }

@@ -91,6 +91,10 @@ pub(super) struct Session {
     pub(super) responded: Vec<bool>,
     /// Whether the router has a GET stream (once opened, it stays).
     pub(super) get_exists: bool,
+    /// Requests whose POST answered with SSE: the client may hold event ids of their streams.
+    pub(super) answered_sse: Vec<bool>,
+    /// Requests whose POST went away before choosing.
+    pub(super) abandoned: Vec<bool>,
     /// Messages waiting for a GET stream to open.
     pub(super) buffer: VecDeque<usize>,
     /// Streams the client can no longer name: no event id of them reached it.
@@ -131,6 +135,8 @@ impl World {
                     router,
                     reqs: vec![Req::Idle; REQUESTS],
                     responded: vec![false; REQUESTS],
+                    answered_sse: vec![false; REQUESTS],
+                    abandoned: vec![false; REQUESTS],
                     get_exists: false,
                     buffer: VecDeque::new(),
                     orphaned: HashSet::new(),
@@ -244,7 +250,14 @@ impl World {
             (OutboundKind::Request, _) => out = out.id(RequestId::String(format!("s{n}").into())),
             _ => {}
         }
-        prop_assert!(session.router.route(out).is_ok());
+        let routed = session.router.route(out);
+        // A server-to-client request for a stream no client can name fails at once (RL-44).
+        let refused = kind == OutboundKind::Request
+            && matches!(target, Target::Request(k) if session.abandoned[k]);
+        prop_assert_eq!(routed.is_err(), refused, "{:?}", routed);
+        if refused {
+            return Ok(());
+        }
         let mut may_be_lost = session.orphaned.contains(&target);
         match target {
             Target::Request(k) => match &mut session.reqs[k] {
@@ -299,6 +312,7 @@ impl World {
         }
         // SSE, or the POST's wait ended (adaptive mode).
         let body = session.router.upgrade(sid);
+        session.answered_sse[k] = true;
         session.reqs[k] = match session.responded[k] {
             true => Req::Done { sid },
             false => Req::Live { sid },
@@ -312,6 +326,7 @@ impl World {
             return Ok(());
         };
         session.router.abandon(sid);
+        session.abandoned[k] = true;
         session.reqs[k] = match session.responded[k] {
             true => Req::Done { sid },
             false => Req::Live { sid },
