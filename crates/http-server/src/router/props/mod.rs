@@ -26,6 +26,7 @@ use crate::config::HttpConfig;
 use crate::sessions::{EventLog, MemoryEventLog};
 
 mod checks;
+mod inflight;
 mod model;
 
 use model::World;
@@ -163,6 +164,14 @@ fn events(buf: &mut String) -> Vec<(Option<String>, Option<String>)> {
     out
 }
 
+/// The number of cases: `default`, or `PROPTEST_CASES` for a longer run.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(default)
+}
+
 /// Runs one case: the operations, then every session to rest, checked, and ended.
 fn run_case(setup: Setup, ops: &[Op]) -> Check {
     let mut world = World::new(setup, 1024);
@@ -233,7 +242,7 @@ fn evicted_case(max: usize, n: u64, after: u64) -> Check {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: cases(512), ..ProptestConfig::default() })]
 
     /// RL-40, RL-41, RL-42: any interleaving of the operations above, for two sessions.
     #[test]
