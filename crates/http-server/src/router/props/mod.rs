@@ -1,12 +1,17 @@
-//! Model-based property tests of the router and the memory event log (RL-40..RL-43).
+//! Model-based property tests of the router and the memory event log (RL-40..RL-44).
 //!
 //! A case is a random interleaving of what happens to two sessions sharing one event log: POSTs
-//! opening request streams, handlers sending notifications, server-to-client requests and
-//! responses, POSTs choosing JSON or SSE or going away, handlers closing streams for polling,
-//! messages for the GET stream, GET streams opening, a client reading, disconnecting and resuming
-//! with the last event id it saw, sessions ending. The real `Router` and `MemoryEventLog` run it;
-//! a small model says where each message must go. At the end every stream the client can still
-//! name is resumed until its response arrives, and the tables must be back to idle.
+//! opening request streams (batch items among them), handlers sending notifications,
+//! server-to-client requests and responses, POSTs choosing JSON or SSE or going away, handlers
+//! closing streams for polling, messages for the GET stream, GET streams opening, a client
+//! reading, disconnecting and resuming with the last event id it saw, sessions ending; with or
+//! without priming events, adaptive or forced-JSON answers, tiny or default queues and GET
+//! buffer. The real `Router` and `MemoryEventLog` run it (`model.rs` says where each message must
+//! go). At the end every stream the client can still name is resumed until its response
+//! arrives, and the tables must be back to idle (`checks.rs`). `inflight.rs` interleaves messages
+//! with a resume's replay.
+//!
+//! `PROPTEST_CASES=N` runs N cases of each property instead of the default few hundred.
 
 #![allow(clippy::unwrap_used)]
 
@@ -48,8 +53,9 @@ enum Target {
 /// One step of a case; each names its session.
 #[derive(Debug, Clone)]
 enum Op {
-    /// A POST of request `k`: its stream opens, the POST waits to choose JSON or SSE.
-    Post(usize, usize),
+    /// A POST of request `k`: its stream opens, the POST waits to choose JSON or SSE. With
+    /// `true`, an item of a batch: answered only by its response as JSON.
+    Post(usize, usize, bool),
     /// Request `k`'s handler sends a notification (or, with `true`, a server-to-client request).
     Related(usize, usize, bool),
     /// Request `k`'s handler answers.
@@ -84,7 +90,7 @@ fn op() -> impl Strategy<Value = Op> {
     let s = || 0..SESSIONS;
     let k = || 0..REQUESTS;
     prop_oneof![
-        12 => (s(), k()).prop_map(|(s, k)| Op::Post(s, k)),
+        12 => (s(), k(), prop::bool::weighted(0.2)).prop_map(|(s, k, b)| Op::Post(s, k, b)),
         18 => (s(), k(), any::<bool>()).prop_map(|(s, k, r)| Op::Related(s, k, r)),
         9 => (s(), k()).prop_map(|(s, k)| Op::Respond(s, k)),
         9 => (s(), k()).prop_map(|(s, k)| Op::Decide(s, k)),
@@ -100,11 +106,14 @@ fn op() -> impl Strategy<Value = Op> {
     ]
 }
 
-/// The settings a case runs with: priming events (2025-11-25 and later) or not, and small or
-/// default bounds for a connection's queue and the buffer of messages waiting for a GET stream.
+/// The settings a case runs with: priming events (2025-11-25 and later) or not, adaptive or
+/// forced JSON responses, and small or default bounds for a connection's queue and the buffer of messages waiting for a GET stream.
 #[derive(Debug, Clone)]
 struct Setup {
     priming: bool,
+    /// Forced JSON responses: only a response uses its request's answer, everything else
+    /// goes on the GET stream.
+    json: bool,
     queue: usize,
     get_buffer: usize,
 }
@@ -112,11 +121,13 @@ struct Setup {
 fn setup() -> impl Strategy<Value = Setup> {
     (
         any::<bool>(),
+        prop::bool::weighted(0.25),
         prop_oneof![1..4usize, Just(1024)],
         prop_oneof![1..4usize, Just(256)],
     )
-        .prop_map(|(priming, queue, get_buffer)| Setup {
+        .prop_map(|(priming, json, queue, get_buffer)| Setup {
             priming,
+            json,
             queue,
             get_buffer,
         })

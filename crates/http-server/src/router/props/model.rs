@@ -13,7 +13,7 @@ use proptest::test_runner::TestCaseError;
 
 use super::{Check, Op, REQUESTS, SESSIONS, Setup, Target, drain, events};
 use crate::body::ResponseBody;
-use crate::config::HttpConfig;
+use crate::config::{HttpConfig, ResponseMode};
 use crate::router::{Pending, ResumeError, Router, parse_event_id};
 use crate::sessions::{EventLog, MemoryEventLog};
 
@@ -93,6 +93,8 @@ pub(super) struct Session {
     pub(super) get_exists: bool,
     /// Requests whose POST answered with SSE: the client may hold event ids of their streams.
     pub(super) answered_sse: Vec<bool>,
+    /// Requests that are items of a batch: answered by their response alone, as JSON.
+    pub(super) batch: Vec<bool>,
     /// Requests whose POST went away before choosing.
     pub(super) abandoned: Vec<bool>,
     /// Messages waiting for a GET stream to open.
@@ -122,7 +124,11 @@ impl World {
         let config = HttpConfig::default()
             .keep_alive(None)
             .connection_queue(setup.queue)
-            .get_buffer(setup.get_buffer);
+            .get_buffer(setup.get_buffer)
+            .response_mode(match setup.json {
+                true => ResponseMode::Json,
+                false => ResponseMode::Adaptive,
+            });
         let sessions = (0..SESSIONS)
             .map(|n| {
                 let id: Arc<str> = format!("session-{n}").into();
@@ -137,6 +143,7 @@ impl World {
                     responded: vec![false; REQUESTS],
                     answered_sse: vec![false; REQUESTS],
                     abandoned: vec![false; REQUESTS],
+                    batch: vec![false; REQUESTS],
                     get_exists: false,
                     buffer: VecDeque::new(),
                     orphaned: HashSet::new(),
@@ -156,7 +163,7 @@ impl World {
 
     pub(super) fn run(&mut self, op: &Op) -> Check {
         let s = match op {
-            Op::Post(s, _)
+            Op::Post(s, _, _)
             | Op::Related(s, _, _)
             | Op::Respond(s, _)
             | Op::Decide(s, _)
@@ -174,7 +181,7 @@ impl World {
             return Ok(());
         }
         match *op {
-            Op::Post(s, k) => self.post(s, k),
+            Op::Post(s, k, batch) => self.post(s, k, batch),
             Op::Related(s, k, request) => {
                 let kind = match request {
                     true => OutboundKind::Request,
@@ -196,14 +203,15 @@ impl World {
         }
     }
 
-    pub(super) fn post(&mut self, s: usize, k: usize) -> Check {
+    pub(super) fn post(&mut self, s: usize, k: usize, batch: bool) -> Check {
         let session = &mut self.sessions[s];
         if session.reqs[k] != Req::Idle {
             return Ok(());
         }
+        session.batch[k] = batch;
         let (sid, _notify) = session
             .router
-            .open_request(&RequestId::Number(k as i64), false)
+            .open_request(&RequestId::Number(k as i64), batch)
             .ok_or_else(|| TestCaseError::fail("a new request id was refused"))?;
         session.reqs[k] = Req::Waiting {
             sid,
@@ -237,8 +245,12 @@ impl World {
             ),
         };
         let session = &mut self.sessions[s];
+        // In forced-JSON mode, and for a batch item, only the response uses the request's own
+        // answer.
+        let own =
+            |k: usize| kind == OutboundKind::Response || !(self.setup.json || session.batch[k]);
         let target = match related {
-            Some(k) if session.reqs[k].open() => Target::Request(k),
+            Some(k) if session.reqs[k].open() && own(k) => Target::Request(k),
             _ => Target::Get,
         };
         let mut out = Outbound::new(Bytes::from(json.clone()), kind);
@@ -295,6 +307,20 @@ impl World {
         let Req::Waiting { sid, kinds, closed } = session.reqs[k].clone() else {
             return Ok(());
         };
+        if session.batch[k] {
+            // A batch waits for each item's response.
+            let Some(json) = session.router.take_response(sid) else {
+                prop_assert!(!session.responded[k], "a batch item's response not taken");
+                return Ok(());
+            };
+            session.reqs[k] = Req::Done { sid };
+            let json = String::from_utf8(json.to_vec()).unwrap();
+            let m = *self
+                .by_payload
+                .get(&json)
+                .ok_or_else(|| TestCaseError::fail("a JSON answer never sent"))?;
+            return self.got(s, Target::Request(k), m, None);
+        }
         let pending = session.router.pending(sid);
         match pending {
             Pending::Json(json) => {
@@ -309,6 +335,11 @@ impl World {
             }
             Pending::Empty => prop_assert!(!closed && kinds.is_empty()),
             Pending::Stream => prop_assert!(closed || !kinds.is_empty()),
+        }
+        if self.setup.json {
+            // A JSON POST waits for its response, however long it takes.
+            prop_assert!(matches!(pending, Pending::Empty));
+            return Ok(());
         }
         // SSE, or the POST's wait ended (adaptive mode).
         let body = session.router.upgrade(sid);
@@ -325,6 +356,14 @@ impl World {
         let Req::Waiting { sid, .. } = session.reqs[k] else {
             return Ok(());
         };
+        if session.batch[k] {
+            // A batch whose POST went away forgets its items' streams: what comes for one
+            // later is another request's business (the GET stream), its response dropped.
+            session.router.discard(sid);
+            session.reqs[k] = Req::Done { sid };
+            self.orphan(s, Target::Request(k));
+            return Ok(());
+        }
         session.router.abandon(sid);
         session.abandoned[k] = true;
         session.reqs[k] = match session.responded[k] {
@@ -340,7 +379,7 @@ impl World {
         let closed = session.router.close_stream(&RequestId::Number(k as i64));
         prop_assert_eq!(
             closed,
-            self.setup.priming && session.reqs[k].open(),
+            self.setup.priming && !self.setup.json && session.reqs[k].open(),
             "close_stream's answer"
         );
         if let Req::Waiting { closed: asked, .. } = &mut session.reqs[k] {
