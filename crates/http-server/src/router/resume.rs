@@ -121,16 +121,28 @@ impl Router {
                 _ => ResumeError::Unknown,
             })?;
         // The response ends a request stream; until it is there, the client polls (T-12).
-        if !contains_response(&prefix) {
-            prefix.extend_from_slice(&sse::retry(self.retry_ms));
-        }
+        // Once it is, and the client has read it all, the stream's events go, as they do on
+        // the instance that numbered it (RL-46).
+        let completion = match contains_response(&prefix) {
+            true => Some(Completion {
+                done: Arc::new(AtomicBool::new(true)),
+                log: self.log.clone(),
+                session: self.session.clone(),
+                tag: Arc::from(tag),
+                stream: sid,
+            }),
+            false => {
+                prefix.extend_from_slice(&sse::retry(self.retry_ms));
+                None
+            }
+        };
         let guard = Some(ConnectionGuard::new(&self.connections));
         Ok(ResponseBody::sse(
             prefix.freeze(),
             QueueRx::closed(),
             self.keep_alive,
             guard,
-            None,
+            completion,
         ))
     }
 

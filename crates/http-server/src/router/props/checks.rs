@@ -83,6 +83,7 @@ impl World {
         session.client.conns.clear();
         let router = &session.router;
         prop_assert_eq!(router.connections.load(Ordering::Relaxed), 0);
+        prop_assert_eq!(session.elsewhere.connections.load(Ordering::Relaxed), 0);
         {
             let st = router.lock();
             prop_assert!(

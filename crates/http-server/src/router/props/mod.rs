@@ -1,10 +1,11 @@
-//! Model-based property tests of the router and the memory event log (RL-40..RL-44).
+//! Model-based property tests of the router and the memory event log (RL-40..RL-46).
 //!
 //! A case is a random interleaving of what happens to two sessions sharing one event log: POSTs
 //! opening request streams (batch items among them), handlers sending notifications,
 //! server-to-client requests and responses, POSTs choosing JSON or SSE or going away, handlers
 //! closing streams for polling, messages for the GET stream, GET streams opening, a client
-//! reading, disconnecting and resuming with the last event id it saw, sessions ending; with or
+//! reading, disconnecting and resuming with the last event id it saw (on the instance that
+//! numbered the stream or, from the shared log, on another), sessions ending; with or
 //! without priming events, adaptive or forced-JSON answers, tiny or default queues and GET
 //! buffer. The real `Router` and `MemoryEventLog` run it (`model.rs` says where each message must
 //! go). At the end every stream the client can still name is resumed until its response
@@ -76,6 +77,9 @@ enum Op {
     Disconnect(usize, Target),
     /// The client resumes a stream with the last event id it saw there.
     Resume(usize, Target),
+    /// The same, reaching the session's other instance: it replays from the shared log, and
+    /// ends the connection for the client to poll again until the response is there.
+    ResumeElsewhere(usize, Target),
     /// An event id of this session presented to the other one, and made-up ids to this one.
     ForeignResume(usize),
     /// The session ends (DELETE, or expiry).
@@ -101,6 +105,7 @@ fn op() -> impl Strategy<Value = Op> {
         15 => (s(), target()).prop_map(|(s, t)| Op::Read(s, t)),
         6 => (s(), target()).prop_map(|(s, t)| Op::Disconnect(s, t)),
         9 => (s(), target()).prop_map(|(s, t)| Op::Resume(s, t)),
+        4 => (s(), target()).prop_map(|(s, t)| Op::ResumeElsewhere(s, t)),
         3 => s().prop_map(Op::ForeignResume),
         1 => s().prop_map(Op::End),
     ]
@@ -334,4 +339,45 @@ fn a_stream_whose_post_went_away_before_choosing_keeps_nothing_in_the_log() {
         .filter_map(|(_, data)| data.filter(|d| !d.is_empty()))
         .collect();
     assert!(data.is_empty(), "{data:?}");
+}
+
+/// Regression (RL-46), found by the first property (`Post`, `Decide`, `Respond`,
+/// `ResumeElsewhere`): a stream whose response the client read through another instance's
+/// resume, from the shared log, kept its events until the TTL, since only the instance that
+/// numbered a stream forgot it, and only when its own connection carried the response.
+#[test]
+fn a_stream_finished_through_another_instance_keeps_nothing_in_the_log() {
+    let log = Arc::new(MemoryEventLog::default());
+    let dyn_log: Arc<dyn EventLog> = log.clone();
+    let config = HttpConfig::default().keep_alive(None);
+    let here = Router::new("s".into(), &config, &dyn_log, None).unwrap();
+    let there = Router::new("s".into(), &config, &dyn_log, None).unwrap();
+    here.enable_priming();
+    let id = RequestId::Number(3);
+    let (sid, _notify) = here.open_request(&id, false).unwrap();
+    let mut body = here.upgrade(sid);
+    let (text, _) = drain(&mut body);
+    let primed = events(&mut text.clone())[0].0.clone().unwrap();
+    // The client goes away; it polls the other instance before the response is there.
+    drop(body);
+    let mut early = futures::executor::block_on(there.resume(&primed)).unwrap();
+    let (text, ended) = drain(&mut early);
+    assert!(ended && text.starts_with("retry: "), "{text:?}");
+    drop(early);
+    let response = r#"{"jsonrpc":"2.0","id":3,"result":{}}"#;
+    let out = Outbound::new(
+        Bytes::from_static(response.as_bytes()),
+        OutboundKind::Response,
+    );
+    here.route(out.related(id.clone()).id(id)).unwrap();
+    assert_eq!(log.held("s").len(), 1, "kept for the client to resume");
+    let mut late = futures::executor::block_on(there.resume(&primed)).unwrap();
+    let (text, ended) = drain(&mut late);
+    assert!(ended && text.contains(response), "{text:?}");
+    drop(late);
+    assert_eq!(
+        log.held("s"),
+        [],
+        "the client has read the stream to its end"
+    );
 }

@@ -87,6 +87,9 @@ pub(super) struct Client {
 pub(super) struct Session {
     pub(super) id: Arc<str>,
     pub(super) router: Router,
+    /// The same session's router on another instance: it resumes this one's streams from the
+    /// shared log.
+    pub(super) elsewhere: Router,
     pub(super) reqs: Vec<Req>,
     pub(super) responded: Vec<bool>,
     /// Whether the router has a GET stream (once opened, it stays).
@@ -136,9 +139,11 @@ impl World {
                 if setup.priming {
                     router.enable_priming();
                 }
+                let elsewhere = Router::new(id.clone(), &config, &dyn_log, None).unwrap();
                 Session {
                     id,
                     router,
+                    elsewhere,
                     reqs: vec![Req::Idle; REQUESTS],
                     responded: vec![false; REQUESTS],
                     answered_sse: vec![false; REQUESTS],
@@ -174,6 +179,7 @@ impl World {
             | Op::Read(s, _)
             | Op::Disconnect(s, _)
             | Op::Resume(s, _)
+            | Op::ResumeElsewhere(s, _)
             | Op::ForeignResume(s)
             | Op::End(s) => *s,
         };
@@ -198,6 +204,7 @@ impl World {
             Op::Read(s, t) => self.read(s, t),
             Op::Disconnect(s, t) => self.disconnect(s, t),
             Op::Resume(s, t) => self.resume(s, t),
+            Op::ResumeElsewhere(s, t) => self.resume_at(s, t, true),
             Op::ForeignResume(s) => self.foreign_resume(s),
             Op::End(s) => self.end(s),
         }
@@ -539,7 +546,8 @@ impl World {
         }
     }
 
-    pub(super) fn resume(&mut self, s: usize, t: Target) -> Check {
+    /// Resumes stream `t` here, or (`elsewhere`) through the session's other instance.
+    pub(super) fn resume_at(&mut self, s: usize, t: Target, elsewhere: bool) -> Check {
         let session = &mut self.sessions[s];
         let Some(last) = session.client.last.get(&t).cloned() else {
             return Ok(());
@@ -551,10 +559,18 @@ impl World {
         }
         // A client resumes once its connection is gone.
         session.client.conns.remove(&t);
-        let resumed = futures::executor::block_on(session.router.resume(&last));
+        let router = match elsewhere {
+            true => &session.elsewhere,
+            false => &session.router,
+        };
+        let resumed = futures::executor::block_on(router.resume(&last));
         let body = resumed.map_err(|e| TestCaseError::fail(format!("resume of {last}: {e:?}")))?;
         let (_, _, seq) = parse_event_id(&last).unwrap();
         self.connect(s, t, body, Some(seq))
+    }
+
+    pub(super) fn resume(&mut self, s: usize, t: Target) -> Check {
+        self.resume_at(s, t, false)
     }
 
     pub(super) fn foreign_resume(&mut self, s: usize) -> Check {
