@@ -250,7 +250,10 @@ impl StreamableHttpService {
             None => router.solo_stream(quick.is_none() || !direct),
         };
         let (sid, notify) = match (stream, quick) {
-            (None, Some(response)) => return Ok(self.direct(router, response.json).await),
+            (None, Some(response)) => {
+                router.solo_answered();
+                return Ok(self.direct(router, response.json).await);
+            }
             (Some((sid, _)), Some(response)) if direct && router.end_quiet(sid) => {
                 return Ok(self.direct(router, response.json).await);
             }

@@ -115,6 +115,15 @@ struct State {
     /// A stateless request's router carries one request: this one, whose stream is opened
     /// only when a message for it comes or its POST has to wait (a quick answer needs none).
     solo: Option<RequestId>,
+    /// That request was answered: what comes for it later has no stream to go to (RL-47).
+    solo_answered: bool,
+}
+
+impl State {
+    /// Whether `id` is the stateless request whose stream may still be opened.
+    fn solo_may_open(&self, id: &RequestId) -> bool {
+        !self.solo_answered && self.solo.as_ref() == Some(id)
+    }
 }
 
 /// Whether a request's stream still waits for its POST to choose, with nothing sent on it and no
@@ -191,6 +200,7 @@ pub(crate) fn parse_event_id(id: &str) -> Result<(&str, u64, u64), ResumeError> 
 /// Forgets a request stream whose response went out, and its request id.
 fn finish(st: &mut State, sid: u64) {
     if let Some(request) = st.streams.remove(&sid).and_then(|s| s.request) {
+        st.solo_answered |= st.solo.as_ref() == Some(&request);
         st.requests.remove(&request);
     }
     st.finished = st.finished.saturating_add(1);
@@ -372,7 +382,13 @@ impl Router {
             let notify = st.streams.get(&sid)?.waiting.as_ref()?.notify.clone();
             return Some((sid, notify));
         }
-        open.then(|| open_stream(&mut st, &id, false))
+        (open && !st.solo_answered).then(|| open_stream(&mut st, &id, false))
+    }
+
+    /// The one request of a stateless router was answered without its stream (the response
+    /// came at once): nothing opens one later (RL-47).
+    pub(crate) fn solo_answered(&self) {
+        self.lock().solo_answered = true;
     }
 
     /// Whether the response of stream `sid` is there (or the stream no longer waits).
@@ -650,7 +666,7 @@ impl Router {
             Some(sid) => sid,
             // A stateless request's handler may close its stream before sending anything on
             // it: that opens it, closed (the POST then answers with the priming event only).
-            None if st.solo.as_ref() == Some(id) => open_stream(&mut st, id, false).0,
+            None if st.solo_may_open(id) => open_stream(&mut st, id, false).0,
             None => return false,
         };
         let Some(stream) = st.streams.get_mut(&sid) else {
@@ -748,7 +764,9 @@ impl Router {
         let own_stream = message.related.as_ref().and_then(|id| {
             st.requests.get(id).copied().or_else(|| {
                 // The first message of a stateless request opens its stream.
-                (st.solo.as_ref() == Some(id)).then(|| open_stream(&mut st, id, false).0)
+                // Once answered, a straggler opens none (RL-47).
+                st.solo_may_open(id)
+                    .then(|| open_stream(&mut st, id, false).0)
             })
         });
         // Forced JSON (and a batch item): only the response uses the request's own answer.

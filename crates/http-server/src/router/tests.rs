@@ -61,3 +61,43 @@ fn tables_go_with_the_first_call_stay_for_a_busy_session_and_go_at_the_reapers_p
     call(&router, 4);
     assert!(!has_tables(&router), "and the count starts again");
 }
+
+/// Regression (RL-47): a message related to a stateless request after its response (from a task
+/// the handler left running) opened a new stream for the request, which nothing would ever read:
+/// such messages piled up in it, unbounded, for as long as the request's router lived.
+#[test]
+fn a_stateless_request_once_answered_opens_no_stream_for_later_messages() {
+    let log: Arc<dyn EventLog> = Arc::new(crate::sessions::MemoryEventLog::default());
+    let config = HttpConfig::default().stateless(true);
+    let stateless = Some((BackChannel::default(), None));
+    let id = RequestId::Number(1);
+    let later = |kind| {
+        let json = Bytes::from_static(br#"{"jsonrpc":"2.0","method":"m"}"#);
+        Outbound::new(json, kind).related(id.clone())
+    };
+    // Answered through its stream (the response went back as JSON).
+    let router = Router::new("".into(), &config, &log, stateless.clone()).unwrap();
+    router.expect(&id);
+    let (sid, _notify) = router.solo_stream(true).unwrap();
+    let response = Outbound::new(Bytes::from_static(b"{}"), OutboundKind::Response);
+    router
+        .route(response.related(id.clone()).id(id.clone()))
+        .unwrap();
+    assert!(matches!(router.pending(sid), Pending::Json(_)));
+    for _ in 0..3 {
+        router.route(later(OutboundKind::Notification)).unwrap();
+    }
+    assert_eq!(router.open_requests(), 0, "no stream for what comes after");
+    assert!(router.route(later(OutboundKind::Request)).is_err());
+    assert!(router.solo_stream(false).is_none());
+    // Answered at once, without a stream (the POST says so).
+    let router = Router::new("".into(), &config, &log, stateless).unwrap();
+    router.expect(&id);
+    router.solo_answered();
+    router.route(later(OutboundKind::Notification)).unwrap();
+    assert_eq!(router.open_requests(), 0);
+    assert!(
+        router.solo_stream(true).is_none(),
+        "nor for a late POST decision"
+    );
+}
