@@ -1,4 +1,4 @@
-//! Model-based property tests of the router and the memory event log (RL-40..RL-46).
+//! Model-based property tests of the router and the memory event log (RL-40..RL-47).
 //!
 //! A case is a random interleaving of what happens to two sessions sharing one event log: POSTs
 //! opening request streams (batch items among them), handlers sending notifications,
@@ -10,7 +10,7 @@
 //! buffer. The real `Router` and `MemoryEventLog` run it (`model.rs` says where each message must
 //! go). At the end every stream the client can still name is resumed until its response
 //! arrives, and the tables must be back to idle (`checks.rs`). `inflight.rs` interleaves messages
-//! with a resume's replay.
+//! with a resume's replay; `stateless.rs` runs one stateless request.
 //!
 //! `PROPTEST_CASES=N` runs N cases of each property instead of the default few hundred.
 
@@ -34,6 +34,7 @@ use crate::sessions::{EventLog, MemoryEventLog};
 mod checks;
 mod inflight;
 mod model;
+mod stateless;
 
 use model::World;
 
@@ -112,7 +113,8 @@ fn op() -> impl Strategy<Value = Op> {
 }
 
 /// The settings a case runs with: priming events (2025-11-25 and later) or not, adaptive or
-/// forced JSON responses, and small or default bounds for a connection's queue and the buffer of messages waiting for a GET stream.
+/// forced JSON responses, and small or default bounds for a connection's queue and the buffer
+/// of messages waiting for a GET stream.
 #[derive(Debug, Clone)]
 struct Setup {
     priming: bool,
