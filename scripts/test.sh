@@ -17,6 +17,10 @@ echo "== requirement ids"
 echo "== cargo clippy"
 # The interop feature only adds test targets (run by interop.sh); lint them in the same pass.
 cargo clippy --workspace --all-targets --features mcp-http/interop --locked -- -D warnings
+echo "== cargo deny"
+# Licenses, duplicate versions and sources of the main workspace (deny.toml); advisories when the
+# RustSec database can be fetched. Installs cargo-deny, pinned, on a machine without it.
+./scripts/deny.sh
 echo "== redis-server and nginx"
 PATH=$PATH:/usr/sbin
 missing=()

@@ -112,6 +112,10 @@ pub struct HttpConfig {
     /// How long [`crate::serve`] lets running requests finish once shutdown begins, before it
     /// ends their streams (with `retry`) and returns (RL-50).
     pub drain_timeout: Duration,
+    /// How long a resume on an instance that does not run the stream follows the shared event
+    /// log for what the other instance goes on writing, until the response (RB-7). Zero: it
+    /// replays what is stored and ends with `retry`, and the client polls.
+    pub follow_elsewhere: Duration,
     /// How long a client may take to send a request's headers, and how long a connection may
     /// sit idle between requests, before it is closed (slowloris, RL-1). Applies with
     /// [`crate::serve`], to HTTP/1.1 (and to a new connection that sends nothing at all).
@@ -181,6 +185,7 @@ impl Default for HttpConfig {
             get_buffer: 256,
             connection_queue: 1024,
             drain_timeout: Duration::from_secs(10),
+            follow_elsewhere: Duration::from_secs(300),
             header_read_timeout: Duration::from_secs(30),
             max_header_bytes: 64 * 1024,
             max_headers: 100,
@@ -244,6 +249,8 @@ setters! {
     connection_queue: usize,
     /// Sets [`HttpConfig::drain_timeout`].
     drain_timeout: Duration,
+    /// Sets [`HttpConfig::follow_elsewhere`].
+    follow_elsewhere: Duration,
     /// Sets [`HttpConfig::header_read_timeout`].
     header_read_timeout: Duration,
     /// Sets [`HttpConfig::max_header_bytes`].

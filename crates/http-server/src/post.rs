@@ -38,7 +38,8 @@ fn changes_record(name: &str) -> bool {
 }
 
 /// When the POST future is dropped before its request chose JSON or SSE (the client went away),
-/// the request keeps running and its messages are kept for replay (T-19).
+/// the request keeps running (T-19); no event id of its stream was sent, so nothing of it is kept
+/// for replay (RL-44).
 struct AbandonGuard<'a> {
     router: &'a Router,
     sid: u64,
@@ -256,7 +257,10 @@ impl StreamableHttpService {
             None => router.solo_stream(quick.is_none() || !direct),
         };
         let (sid, notify) = match (stream, quick) {
-            (None, Some(response)) => return Ok(self.direct(router, response.json).await),
+            (None, Some(response)) => {
+                router.solo_answered();
+                return Ok(self.direct(router, response.json).await);
+            }
             (Some((sid, _)), Some(response)) if direct && router.end_quiet(sid) => {
                 return Ok(self.direct(router, response.json).await);
             }

@@ -143,7 +143,10 @@ pub async fn serve(
     let _ = stop.send(true);
     let closed = stop.closed();
     tokio::pin!(closed);
-    if tokio::time::timeout(config.drain_timeout, &mut closed).await.is_err() {
+    if tokio::time::timeout(config.drain_timeout, &mut closed)
+        .await
+        .is_err()
+    {
         service.close_streams();
         let _ = tokio::time::timeout(Duration::from_secs(1), closed).await;
     }

@@ -184,30 +184,61 @@ async fn the_log_level_set_on_one_instance_applies_on_the_others() {
     }
 }
 
+/// A `slow` call on A whose connection breaks after its first message; the last event id seen.
+async fn cut_on_a(cluster: &Cluster, session: &str) -> String {
+    let response = cluster
+        .a()
+        .handle(post(call(3, "slow"), Some(session)))
+        .await;
+    let mut body = response.into_body();
+    let first = next_frame(&mut body).await;
+    // The priming event and the log message, each with an id; then the connection breaks.
+    assert!(first.contains("notifications/message"), "{first}");
+    first
+        .lines()
+        .filter_map(|l| l.strip_prefix("id: "))
+        .next_back()
+        .unwrap()
+        .to_owned()
+}
+
 // Paused clock: everything here is in memory and only timers are waited for.
 #[tokio::test(start_paused = true)]
 async fn a_stream_cut_on_one_instance_is_resumed_on_another_from_the_log() {
     let cluster =
         Cluster::new(HttpConfig::default().response_mode(mcp_http_server_http::ResponseMode::Sse));
     let session = open_session_on(cluster.a(), cluster.b(), "2025-11-25").await;
-    let response = cluster
-        .a()
-        .handle(post(call(3, "slow"), Some(&session)))
-        .await;
-    let mut body = response.into_body();
-    let first = next_frame(&mut body).await;
-    // The priming event and the log message, each with an id; then the connection breaks.
-    let last_id = first
-        .lines()
-        .filter_map(|l| l.strip_prefix("id: "))
-        .next_back()
-        .unwrap()
-        .to_owned();
-    assert!(first.contains("notifications/message"), "{first}");
-    drop(body);
+    let last_id = cut_on_a(&cluster, &session).await;
 
-    // Resumed on B before the handler finished: what is stored, then `retry`, and the client
-    // polls (T-12).
+    // Resumed on B before the handler finished: what is stored, then what A goes on writing,
+    // followed from the log until the response (RB-7).
+    let resumed = cluster.b().handle(get(&session, Some(&last_id))).await;
+    assert_eq!(resumed.status(), StatusCode::OK);
+    let followed = messages(resumed.into_body()).await;
+    assert_eq!(
+        followed.len(),
+        1,
+        "only what came after {last_id}: {followed:?}"
+    );
+    assert_eq!(followed[0]["result"], json!({"slow": true}));
+
+    // T-36: another session's event id finds nothing in this one.
+    let other = open_session_on(cluster.c(), cluster.a(), "2025-11-25").await;
+    let foreign = cluster.b().handle(get(&other, Some(&last_id))).await;
+    assert_eq!(foreign.status(), StatusCode::BAD_REQUEST);
+}
+
+/// With `follow_elsewhere` zero, a resume elsewhere replays what is stored and ends with
+/// `retry`; the client polls until the response is there (T-12).
+#[tokio::test(start_paused = true)]
+async fn without_following_a_resume_elsewhere_replays_and_the_client_polls() {
+    let cluster = Cluster::new(
+        HttpConfig::default()
+            .response_mode(mcp_http_server_http::ResponseMode::Sse)
+            .follow_elsewhere(Duration::ZERO),
+    );
+    let session = open_session_on(cluster.a(), cluster.b(), "2025-11-25").await;
+    let last_id = cut_on_a(&cluster, &session).await;
     let resumed = cluster.b().handle(get(&session, Some(&last_id))).await;
     assert_eq!(resumed.status(), StatusCode::OK);
     let early = messages(resumed.into_body()).await;
@@ -223,11 +254,6 @@ async fn a_stream_cut_on_one_instance_is_resumed_on_another_from_the_log() {
         "only what came after {last_id}: {replayed:?}"
     );
     assert_eq!(replayed[0]["result"], json!({"slow": true}));
-
-    // T-36: another session's event id finds nothing in this one.
-    let other = open_session_on(cluster.c(), cluster.a(), "2025-11-25").await;
-    let foreign = cluster.b().handle(get(&other, Some(&last_id))).await;
-    assert_eq!(foreign.status(), StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]

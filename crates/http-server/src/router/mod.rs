@@ -31,6 +31,8 @@ use crate::random::{self, RandomUnavailable};
 use crate::sessions::{EventLog, StreamKey};
 use crate::sse;
 
+#[cfg(test)]
+mod props;
 mod resume;
 
 /// Server-to-client request ids of stateless requests, so a client's POSTed response reaches the
@@ -81,6 +83,9 @@ struct Stream {
     /// Answered only by its response as JSON (a batch item): what the handler sends besides
     /// goes on the GET stream.
     json_only: bool,
+    /// Its POST went away before choosing, so no event id of it ever reached the client, and no
+    /// client can name it to resume: what is sent on it is dropped, not kept (RL-44).
+    unnamed: bool,
 }
 
 impl Stream {
@@ -92,6 +97,7 @@ impl Stream {
             waiting,
             request,
             json_only: false,
+            unnamed: false,
         }
     }
 }
@@ -109,6 +115,15 @@ struct State {
     /// A stateless request's router carries one request: this one, whose stream is opened
     /// only when a message for it comes or its POST has to wait (a quick answer needs none).
     solo: Option<RequestId>,
+    /// That request was answered: what comes for it later has no stream to go to (RL-47).
+    solo_answered: bool,
+}
+
+impl State {
+    /// Whether `id` is the stateless request whose stream may still be opened.
+    fn solo_may_open(&self, id: &RequestId) -> bool {
+        !self.solo_answered && self.solo.as_ref() == Some(id)
+    }
 }
 
 /// Whether a request's stream still waits for its POST to choose, with nothing sent on it and no
@@ -144,6 +159,8 @@ pub(crate) struct Router {
     stateless: bool,
     mode: ResponseMode,
     retry_ms: u64,
+    /// How long a resume of another instance's stream follows the log (zero: not at all).
+    follow_elsewhere: std::time::Duration,
     queue: usize,
     get_buffer: usize,
     keep_alive: Option<std::time::Duration>,
@@ -185,6 +202,7 @@ pub(crate) fn parse_event_id(id: &str) -> Result<(&str, u64, u64), ResumeError> 
 /// Forgets a request stream whose response went out, and its request id.
 fn finish(st: &mut State, sid: u64) {
     if let Some(request) = st.streams.remove(&sid).and_then(|s| s.request) {
+        st.solo_answered |= st.solo.as_ref() == Some(&request);
         st.requests.remove(&request);
     }
     st.finished = st.finished.saturating_add(1);
@@ -226,6 +244,7 @@ impl Router {
             stateless: config.stateless,
             mode: config.response_mode,
             retry_ms: u64::try_from(config.retry.as_millis()).unwrap_or(u64::MAX),
+            follow_elsewhere: config.follow_elsewhere,
             queue: config.connection_queue.max(1),
             get_buffer: config.get_buffer,
             keep_alive: config.keep_alive,
@@ -366,7 +385,13 @@ impl Router {
             let notify = st.streams.get(&sid)?.waiting.as_ref()?.notify.clone();
             return Some((sid, notify));
         }
-        open.then(|| open_stream(&mut st, &id, false))
+        (open && !st.solo_answered).then(|| open_stream(&mut st, &id, false))
+    }
+
+    /// The one request of a stateless router was answered without its stream (the response
+    /// came at once): nothing opens one later (RL-47).
+    pub(crate) fn solo_answered(&self) {
+        self.lock().solo_answered = true;
     }
 
     /// Whether the response of stream `sid` is there (or the stream no longer waits).
@@ -585,7 +610,10 @@ impl Router {
         self.body(prefix, rx, Some((sid, done)))
     }
 
-    /// The POST of stream `sid` went away before choosing: later messages are kept for replay.
+    /// The POST of stream `sid` went away before choosing. The request keeps running (T-19),
+    /// but no event id of its stream was sent, so nothing of it can be resumed: nothing is kept
+    /// (RL-44). Its stream stays until the response, so that what the handler sends for it
+    /// goes nowhere else (T-16).
     pub(crate) fn abandon(&self, sid: u64) {
         let mut st = self.lock();
         let Some(stream) = st.streams.get_mut(&sid) else {
@@ -594,7 +622,12 @@ impl Router {
         let Some(waiting) = stream.waiting.take() else {
             return;
         };
-        if self.flush_waiting(sid, stream, &waiting, &mut BytesMut::new(), true) {
+        stream.unnamed = true;
+        let answered = waiting
+            .messages
+            .iter()
+            .any(|(kind, _)| *kind == OutboundKind::Response);
+        if answered {
             finish(&mut st, sid);
         }
     }
@@ -636,7 +669,7 @@ impl Router {
             Some(sid) => sid,
             // A stateless request's handler may close its stream before sending anything on
             // it: that opens it, closed (the POST then answers with the priming event only).
-            None if st.solo.as_ref() == Some(id) => open_stream(&mut st, id, false).0,
+            None if st.solo_may_open(id) => open_stream(&mut st, id, false).0,
             None => return false,
         };
         let Some(stream) = st.streams.get_mut(&sid) else {
@@ -750,7 +783,9 @@ impl Router {
         let own_stream = message.related.as_ref().and_then(|id| {
             st.requests.get(id).copied().or_else(|| {
                 // The first message of a stateless request opens its stream.
-                (st.solo.as_ref() == Some(id)).then(|| open_stream(&mut st, id, false).0)
+                // Once answered, a straggler opens none (RL-47).
+                st.solo_may_open(id)
+                    .then(|| open_stream(&mut st, id, false).0)
             })
         });
         // Forced JSON (and a batch item): only the response uses the request's own answer.
@@ -767,6 +802,9 @@ impl Router {
             st.sent_requests.push(id.clone());
         }
         if let Some(sid) = own_stream {
+            if st.streams.get(&sid).is_some_and(|s| s.unnamed) {
+                return unnamed(&mut st, sid, message.kind);
+            }
             self.deliver(&mut st, sid, message.kind, message.json);
             return Ok(());
         }
@@ -791,6 +829,26 @@ impl Router {
                 self.to_get(&mut st, message.kind, message.json, true);
                 Ok(())
             }
+        }
+    }
+}
+
+/// A message for a stream that no client can name ([`Router::abandon`]): dropped, and the stream
+/// ends with its response. A server-to-client request fails at once rather than waiting for an
+/// answer that cannot come.
+fn unnamed(st: &mut State, sid: u64, kind: OutboundKind) -> Result<(), TransportError> {
+    match kind {
+        OutboundKind::Response => {
+            finish(st, sid);
+            Ok(())
+        }
+        OutboundKind::Request => Err(TransportError::new(
+            TransportErrorKind::Protocol,
+            "the request's client went away before its stream began: nothing can reach it",
+        )),
+        OutboundKind::Notification => {
+            tracing::debug!(stream = sid, "notification dropped: its client went away");
+            Ok(())
         }
     }
 }
@@ -825,65 +883,4 @@ impl MessageSink for Router {
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-
-    /// One request through the router: opened, answered, and its JSON taken by the POST.
-    fn call(router: &Router, n: i64) {
-        let id = RequestId::Number(n);
-        let (sid, _notify) = router.open_request(&id, false).unwrap();
-        let sent = router.route(
-            Outbound::new(Bytes::from_static(b"{}"), OutboundKind::Response)
-                .related(id.clone())
-                .id(id),
-        );
-        assert!(sent.is_ok());
-        assert!(matches!(router.pending(sid), Pending::Json(_)));
-    }
-
-    fn has_tables(router: &Router) -> bool {
-        let st = router.lock();
-        st.streams.capacity() > 0 || st.requests.capacity() > 0
-    }
-
-    /// Regression: a stateless request's stream is opened lazily, and a handler that closed it
-    /// before sending anything (to make the client resume, T-12) found no stream to close.
-    #[test]
-    fn a_stateless_stream_closed_before_any_message_is_opened_closed() {
-        let log: Arc<dyn EventLog> = Arc::new(crate::sessions::MemoryEventLog::default());
-        let config = HttpConfig::default().stateless(true);
-        let back_channel = BackChannel::default();
-        let router = Router::new("".into(), &config, &log, Some((back_channel, None))).unwrap();
-        router.enable_priming();
-        let id = RequestId::Number(1);
-        router.expect(&id);
-        assert!(
-            router.solo_stream(false).is_none(),
-            "no stream before it is needed"
-        );
-        assert!(router.close_request_stream(&id));
-        let (sid, _notify) = router.solo_stream(false).unwrap();
-        assert!(matches!(router.pending(sid), Pending::Stream));
-        assert!(!router.close_request_stream(&RequestId::Number(2)));
-    }
-
-    #[test]
-    fn tables_go_with_the_first_call_stay_for_a_busy_session_and_go_at_the_reapers_pass() {
-        let log: Arc<dyn EventLog> = Arc::new(crate::sessions::MemoryEventLog::default());
-        let router = Router::new("s".into(), &HttpConfig::default(), &log, None).unwrap();
-        call(&router, 1);
-        assert!(
-            !has_tables(&router),
-            "after one call (an initialize) the tables are released"
-        );
-        call(&router, 2);
-        assert!(has_tables(&router), "a session making calls keeps them");
-        call(&router, 3);
-        assert!(has_tables(&router));
-        router.release_idle_tables();
-        assert!(!has_tables(&router), "the reaper's pass releases them");
-        call(&router, 4);
-        assert!(!has_tables(&router), "and the count starts again");
-    }
-}
+mod tests;

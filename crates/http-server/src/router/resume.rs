@@ -55,6 +55,10 @@ impl Router {
         // events the replay must cover are those numbered before `upto`.
         let (answered, upto, is_get) = {
             let mut st = self.lock();
+            if st.streams.get(&sid).is_some_and(|s| s.unnamed) {
+                // No event id of it was ever sent (see `Router::abandon`): a made-up id.
+                return Err(ResumeError::Unknown);
+            }
             let mut answered = st.get_stream != Some(sid) && !st.streams.contains_key(&sid);
             let mut upto = u64::MAX;
             if let Some(stream) = st.streams.get_mut(&sid) {
@@ -114,12 +118,20 @@ impl Router {
         // A shared log is written behind: a client that resumes on another instance right after
         // its connection broke can arrive before the stream's first events are stored. An
         // unknown stream is asked again for a moment before it counts as another session's.
+        let following = !self.follow_elsewhere.is_zero();
         let mut pause = FOLLOW_PAUSE.0;
-        let unknown_until = tokio::time::Instant::now() + UNKNOWN_FOR;
+        let unknown_until = following.then(|| tokio::time::Instant::now() + UNKNOWN_FOR);
         let events: Vec<(u64, Bytes)> = loop {
-            match self.log.replay(&self.session, key, after).try_collect().await {
+            match self
+                .log
+                .replay(&self.session, key, after)
+                .try_collect()
+                .await
+            {
                 Ok(events) => break events,
-                Err(ReplayError::UnknownStream) if tokio::time::Instant::now() < unknown_until => {
+                Err(ReplayError::UnknownStream)
+                    if unknown_until.is_some_and(|until| tokio::time::Instant::now() < until) =>
+                {
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(FOLLOW_PAUSE.1);
                 }
@@ -134,28 +146,42 @@ impl Router {
             sid,
             after,
             retry_ms: self.retry_ms,
+            done: Arc::new(AtomicBool::new(false)),
         };
         let mut prefix = BytesMut::new();
         let answered = follow.frame(events, &mut prefix);
+        // Once the response is sent and the client has read it all, the stream's events go,
+        // as they do on the instance that numbered it (RL-46).
+        let completion = Some(Completion {
+            done: follow.done.clone(),
+            log: self.log.clone(),
+            session: self.session.clone(),
+            tag: Arc::from(tag),
+            stream: sid,
+        });
         let guard = Some(ConnectionGuard::new(&self.connections));
-        if answered {
+        if answered || !following {
+            // Not answered yet and not followed: the client polls again (T-12).
+            if !answered {
+                prefix.extend_from_slice(&sse::retry(self.retry_ms));
+            }
             return Ok(ResponseBody::sse(
                 prefix.freeze(),
                 QueueRx::closed(),
                 self.keep_alive,
                 guard,
-                None,
+                completion,
             ));
         }
         // The other instance is still at work: follow its log, live, on this connection.
         let (tx, rx) = queue(self.queue);
-        tokio::spawn(follow.run(tx));
+        tokio::spawn(follow.run(tx, self.follow_elsewhere));
         Ok(ResponseBody::sse(
             prefix.freeze(),
             rx,
             self.keep_alive,
             guard,
-            None,
+            completion,
         ))
     }
 
@@ -187,9 +213,6 @@ impl Router {
     }
 }
 
-/// How long a stream another instance writes is followed from the log before the connection
-/// ends with a `retry` field (the client then resumes again, T-12).
-const FOLLOW_FOR: std::time::Duration = std::time::Duration::from_secs(300);
 /// How long a stream another instance numbered may be missing from the log (written behind)
 /// before a resume of it is refused as another session's.
 const UNKNOWN_FOR: std::time::Duration = std::time::Duration::from_millis(500);
@@ -208,6 +231,8 @@ struct Follow {
     /// The last event delivered.
     after: u64,
     retry_ms: u64,
+    /// Set once the response was framed: the stream is finished.
+    done: Arc<AtomicBool>,
 }
 
 impl Follow {
@@ -218,13 +243,17 @@ impl Follow {
             sse::put_event(out, Some(event_id(&self.tag, self.sid, seq)), &json);
             self.after = self.after.max(seq);
         }
-        contains_response(&out[start..])
+        let answered = contains_response(&out[start..]);
+        if answered {
+            self.done.store(true, Ordering::Release);
+        }
+        answered
     }
 
     /// Reads the log after the last event until the response (which ends the stream), the
-    /// client leaving, an unreadable log or [`FOLLOW_FOR`] (both end it with `retry`).
-    async fn run(mut self, tx: QueueTx) {
-        let deadline = tokio::time::Instant::now() + FOLLOW_FOR;
+    /// client leaving, an unreadable log or `follow_for` (both end it with `retry`).
+    async fn run(mut self, tx: QueueTx, follow_for: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + follow_for;
         let mut pause = FOLLOW_PAUSE.0;
         while tokio::time::Instant::now() < deadline && !tx.receiver_gone() {
             tokio::time::sleep(pause).await;
@@ -232,11 +261,15 @@ impl Follow {
                 tag: &self.tag,
                 stream: self.sid,
             };
-            let events: Vec<(u64, Bytes)> =
-                match self.log.replay(&self.session, key, self.after).try_collect().await {
-                    Ok(events) => events,
-                    Err(_) => break,
-                };
+            let events: Vec<(u64, Bytes)> = match self
+                .log
+                .replay(&self.session, key, self.after)
+                .try_collect()
+                .await
+            {
+                Ok(events) => events,
+                Err(_) => break,
+            };
             if events.is_empty() {
                 pause = (pause * 2).min(FOLLOW_PAUSE.1);
                 continue;

@@ -112,6 +112,33 @@ impl MemoryEventLog {
         })
     }
 
+    /// What the log holds for `session`: each stream's key and its number of entries (priming
+    /// events included), sorted. For tests that check memory returns to idle (RL-42).
+    #[cfg(test)]
+    pub(crate) fn held(&self, session: &str) -> Vec<(String, u64, usize)> {
+        let mut held: Vec<(String, u64, usize)> = self
+            .sessions
+            .get(session)
+            .map(|logs| {
+                logs.iter()
+                    .flat_map(|(stream, tagged)| {
+                        tagged
+                            .iter()
+                            .map(|l| (l.tag.to_string(), *stream, l.events.len()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        held.sort();
+        held
+    }
+
+    /// How many sessions have an entry at all (an idle log has none).
+    #[cfg(test)]
+    pub(crate) fn session_entries(&self) -> usize {
+        self.sessions.len()
+    }
+
     fn read(
         &self,
         session: &str,

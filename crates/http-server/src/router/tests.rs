@@ -1,0 +1,103 @@
+//! Unit tests of the router: lazily opened stateless streams, and its tables' release.
+
+#![allow(clippy::unwrap_used)]
+
+use super::*;
+
+/// One request through the router: opened, answered, and its JSON taken by the POST.
+fn call(router: &Router, n: i64) {
+    let id = RequestId::Number(n);
+    let (sid, _notify) = router.open_request(&id, false).unwrap();
+    let sent = router.route(
+        Outbound::new(Bytes::from_static(b"{}"), OutboundKind::Response)
+            .related(id.clone())
+            .id(id),
+    );
+    assert!(sent.is_ok());
+    assert!(matches!(router.pending(sid), Pending::Json(_)));
+}
+
+fn has_tables(router: &Router) -> bool {
+    let st = router.lock();
+    st.streams.capacity() > 0 || st.requests.capacity() > 0
+}
+
+/// Regression: a stateless request's stream is opened lazily, and a handler that closed it
+/// before sending anything (to make the client resume, T-12) found no stream to close.
+#[test]
+fn a_stateless_stream_closed_before_any_message_is_opened_closed() {
+    let log: Arc<dyn EventLog> = Arc::new(crate::sessions::MemoryEventLog::default());
+    let config = HttpConfig::default().stateless(true);
+    let back_channel = BackChannel::default();
+    let router = Router::new("".into(), &config, &log, Some((back_channel, None))).unwrap();
+    router.enable_priming();
+    let id = RequestId::Number(1);
+    router.expect(&id);
+    assert!(
+        router.solo_stream(false).is_none(),
+        "no stream before it is needed"
+    );
+    assert!(router.close_request_stream(&id));
+    let (sid, _notify) = router.solo_stream(false).unwrap();
+    assert!(matches!(router.pending(sid), Pending::Stream));
+    assert!(!router.close_request_stream(&RequestId::Number(2)));
+}
+
+#[test]
+fn tables_go_with_the_first_call_stay_for_a_busy_session_and_go_at_the_reapers_pass() {
+    let log: Arc<dyn EventLog> = Arc::new(crate::sessions::MemoryEventLog::default());
+    let router = Router::new("s".into(), &HttpConfig::default(), &log, None).unwrap();
+    call(&router, 1);
+    assert!(
+        !has_tables(&router),
+        "after one call (an initialize) the tables are released"
+    );
+    call(&router, 2);
+    assert!(has_tables(&router), "a session making calls keeps them");
+    call(&router, 3);
+    assert!(has_tables(&router));
+    router.release_idle_tables();
+    assert!(!has_tables(&router), "the reaper's pass releases them");
+    call(&router, 4);
+    assert!(!has_tables(&router), "and the count starts again");
+}
+
+/// Regression (RL-47): a message related to a stateless request after its response (from a task
+/// the handler left running) opened a new stream for the request, which nothing would ever read:
+/// such messages piled up in it, unbounded, for as long as the request's router lived.
+#[test]
+fn a_stateless_request_once_answered_opens_no_stream_for_later_messages() {
+    let log: Arc<dyn EventLog> = Arc::new(crate::sessions::MemoryEventLog::default());
+    let config = HttpConfig::default().stateless(true);
+    let stateless = Some((BackChannel::default(), None));
+    let id = RequestId::Number(1);
+    let later = |kind| {
+        let json = Bytes::from_static(br#"{"jsonrpc":"2.0","method":"m"}"#);
+        Outbound::new(json, kind).related(id.clone())
+    };
+    // Answered through its stream (the response went back as JSON).
+    let router = Router::new("".into(), &config, &log, stateless.clone()).unwrap();
+    router.expect(&id);
+    let (sid, _notify) = router.solo_stream(true).unwrap();
+    let response = Outbound::new(Bytes::from_static(b"{}"), OutboundKind::Response);
+    router
+        .route(response.related(id.clone()).id(id.clone()))
+        .unwrap();
+    assert!(matches!(router.pending(sid), Pending::Json(_)));
+    for _ in 0..3 {
+        router.route(later(OutboundKind::Notification)).unwrap();
+    }
+    assert_eq!(router.open_requests(), 0, "no stream for what comes after");
+    assert!(router.route(later(OutboundKind::Request)).is_err());
+    assert!(router.solo_stream(false).is_none());
+    // Answered at once, without a stream (the POST says so).
+    let router = Router::new("".into(), &config, &log, stateless).unwrap();
+    router.expect(&id);
+    router.solo_answered();
+    router.route(later(OutboundKind::Notification)).unwrap();
+    assert_eq!(router.open_requests(), 0);
+    assert!(
+        router.solo_stream(true).is_none(),
+        "nor for a late POST decision"
+    );
+}
