@@ -215,7 +215,13 @@ impl TestServer {
 }
 
 impl Drop for TestServer {
+    /// The server goes away at once: its streams end now, not after the drain that `serve`
+    /// gives running requests (tests of the drain run the real binary).
     fn drop(&mut self) {
+        match &self.cluster {
+            Some(cluster) => cluster.instances.iter().for_each(|i| i.close_streams()),
+            None => self.service.close_streams(),
+        }
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
