@@ -94,6 +94,15 @@ servers_all=(
   "floor-modern|$floor PORT|--era modern"
   "ours-modern|$ours serve --port PORT|--era modern"
 )
+# With CG_REDIS_URL (a redis-server of your own), the stateful modes once more over the Redis
+# backend: `CG_SERVERS="ours-stateful-sse ours-stateful-sse-redis"`. Only our process is counted,
+# not redis-server's.
+if [ -n "${CG_REDIS_URL:-}" ]; then
+  servers_all+=(
+    "ours-stateful-sse-redis|$ours serve --port PORT --response sse --redis $CG_REDIS_URL|"
+    "ours-stateful-adaptive-redis|$ours serve --port PORT --redis $CG_REDIS_URL|"
+  )
+fi
 
 server_pid=
 start_server() { # name command
