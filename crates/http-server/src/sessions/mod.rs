@@ -424,13 +424,15 @@ impl Sessions {
         }
     }
 
-    /// Forgets a session on this instance only.
-    pub(crate) fn drop_local(&self, id: &str) {
-        if let Some((_, session)) = self.local.remove(id) {
-            session.router.close_all(false);
-            session.peer.close();
-            tracing::debug!(session = %id, "session ended");
-        }
+    /// Forgets a session on this instance only; whether it was held here.
+    pub(crate) fn drop_local(&self, id: &str) -> bool {
+        let Some((_, session)) = self.local.remove(id) else {
+            return false;
+        };
+        session.router.close_all(false);
+        session.peer.close();
+        tracing::debug!(session = %id, "session ended");
+        true
     }
 
     async fn broadcast(&self, message: BusMessage) {
@@ -546,7 +548,14 @@ impl Sessions {
                 message,
                 subscribers_of,
             } => self.deliver_broadcast(&message, subscribers_of.as_deref()),
-            BusMessage::SessionEnded { session } => self.drop_local(&session),
+            BusMessage::SessionEnded { session } => {
+                // Events this instance queued for the session's streams (a shared log is written
+                // behind) may land after the ending instance removed the session's logs: forget
+                // them again here, behind them (RB-11).
+                if self.drop_local(&session) {
+                    self.backends.log.forget_session(&session);
+                }
+            }
             BusMessage::SessionChanged { session } => {
                 let Some(local) = self.local.get(&session).map(|s| s.clone()) else {
                     return;
