@@ -311,17 +311,9 @@ impl Shared {
     ) -> Result<(), (usize, Failure)> {
         for _ in 0..QUICK_PER_CYCLE {
             let started = Instant::now();
-            let result = within(self.timeout, async {
-                client
-                    .call_tool("echo", serde_json::json!({"message": "soak"}))
-                    .await
-                    .map_err(request_failure)
-            })
-            .await
-            .map_err(|f| (QUICK, f))?;
-            if result.is_error == Some(true) {
-                return Err((QUICK, Failure::ToolError));
-            }
+            let quick = serde_json::json!({"message": "soak"});
+            self.call(client, "echo", quick, RequestOptions::default(), QUICK)
+                .await?;
             let elapsed = started.elapsed();
             let window = windows
                 .current()
@@ -368,15 +360,15 @@ impl Shared {
         tally(windows, SERVER_BREAK)
     }
 
-    /// Calls a tool; its first text content, or the failure tallied as `op`.
-    async fn tool(
+    /// Calls a tool; its result, or the failure (an error, a timeout, `isError`) tallied as `op`.
+    async fn call(
         &self,
         client: &Client,
         name: &str,
         arguments: serde_json::Value,
         options: RequestOptions,
         op: usize,
-    ) -> Result<String, (usize, Failure)> {
+    ) -> Result<mcp_http_proto::CallToolResult, (usize, Failure)> {
         let result = within(self.timeout, async {
             client
                 .call_tool_with(name, arguments, options)
@@ -388,6 +380,19 @@ impl Shared {
         if result.is_error == Some(true) {
             return Err((op, Failure::ToolError));
         }
+        Ok(result)
+    }
+
+    /// Calls a tool; its first text content, or the failure tallied as `op`.
+    async fn tool(
+        &self,
+        client: &Client,
+        name: &str,
+        arguments: serde_json::Value,
+        options: RequestOptions,
+        op: usize,
+    ) -> Result<String, (usize, Failure)> {
+        let result = self.call(client, name, arguments, options, op).await?;
         let value = serde_json::to_value(&result.content).unwrap_or_default();
         Ok(value
             .pointer("/0/text")
