@@ -113,6 +113,17 @@ impl PendingCallback for NonFollowing {
 pub struct PasteBack {
     input: Arc<Mutex<Box<dyn AsyncBufRead + Send + Unpin>>>,
     redirect_uri: String,
+    show: Show,
+}
+
+/// Shows the authorization URL to the user.
+type Show = Arc<dyn Fn(&str, &str) + Send + Sync>;
+
+fn print_to_stderr(authorization_url: &str, redirect_uri: &str) {
+    eprintln!(
+        "Open this URL in a browser and sign in:\n\n  {authorization_url}\n\n\
+         Then paste the address the browser was sent to (it starts with {redirect_uri}):"
+    );
 }
 
 impl std::fmt::Debug for PasteBack {
@@ -132,7 +143,15 @@ impl PasteBack {
         PasteBack {
             input: Arc::new(Mutex::new(Box::new(input))),
             redirect_uri: "http://127.0.0.1/callback".to_owned(),
+            show: Arc::new(print_to_stderr),
         }
+    }
+
+    /// Shows the URL with `show(authorization_url, redirect_uri)` instead of printing it on
+    /// standard error.
+    pub fn show(mut self, show: impl Fn(&str, &str) + Send + Sync + 'static) -> Self {
+        self.show = Arc::new(show);
+        self
     }
 
     /// Another redirect URI.
@@ -145,6 +164,7 @@ impl PasteBack {
 struct PastePending {
     input: Arc<Mutex<Box<dyn AsyncBufRead + Send + Unpin>>>,
     redirect_uri: String,
+    show: Show,
 }
 
 impl UserAgent for PasteBack {
@@ -152,6 +172,7 @@ impl UserAgent for PasteBack {
         let pending: Box<dyn PendingCallback> = Box::new(PastePending {
             input: self.input.clone(),
             redirect_uri: self.redirect_uri.clone(),
+            show: self.show.clone(),
         });
         Box::pin(async move { Ok(pending) })
     }
@@ -165,11 +186,7 @@ impl PendingCallback for PastePending {
     fn finish(self: Box<Self>, authorization_url: String) -> BoxFuture<'static, Result<url::Url, OAuthError>> {
         Box::pin(async move {
             check_openable(&authorization_url)?;
-            eprintln!(
-                "Open this URL in a browser and sign in:\n\n  {authorization_url}\n\n\
-                 Then paste the address the browser was sent to (it starts with {}):",
-                self.redirect_uri
-            );
+            (self.show)(&authorization_url, &self.redirect_uri);
             let mut line = String::new();
             let mut input = self.input.lock().await;
             // One line, at most 16 KiB.

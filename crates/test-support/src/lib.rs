@@ -21,6 +21,8 @@ use serde_json::{Value, json};
 #[cfg(feature = "peer")]
 pub mod modern;
 pub mod redis;
+#[cfg(feature = "oauth")]
+pub mod oauth;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod sse;
