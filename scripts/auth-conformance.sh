@@ -2,7 +2,7 @@
 # Runs the official MCP conformance suite's authorization scenarios (client mode) against a
 # client command, one scenario at a time (the strict single-scenario verdict: no FAILURE, no
 # WARNING, no client timeout, a zero exit unless the scenario expects the client to give up),
-# and prints "auth conformance: P passed, F failed". Adapted from the project's study runner:
+# and prints "auth conformance: P passed, F failed" (AC-2). Adapted from the project's study runner:
 # the suite comes from the pinned peers (scripts/peers.sh), not from npm at run time.
 #
 #   scripts/auth-conformance.sh [options] "<client command>"

@@ -61,7 +61,7 @@ pub struct AuthRefusal<'a> {
 /// `DPoP`), and what to do when the server refuses one (obtain or refresh a token, step up the
 /// scopes, take a DPoP nonce). The OAuth client of `mcp-http-oauth-client` implements it; it
 /// applies to every request of the transport, in both eras: POST, the GET stream and DELETE
-///
+/// (A-19, AC-1).
 pub trait Authorizer: Send + Sync + 'static {
     /// The headers to put on a request with `method` to `uri` (none: send it as it is).
     fn headers<'a>(
@@ -73,8 +73,10 @@ pub trait Authorizer: Send + Sync + 'static {
     /// The server refused a request with 401 or 403. `Ok(true)`: send it again (with the
     /// headers [`Authorizer::headers`] then gives); `Ok(false)`: the refusal is the caller's
     /// answer; an error fails the request with it.
-    fn refused<'a>(&'a self, refusal: AuthRefusal<'a>)
-    -> BoxFuture<'a, Result<bool, TransportError>>;
+    fn refused<'a>(
+        &'a self,
+        refusal: AuthRefusal<'a>,
+    ) -> BoxFuture<'a, Result<bool, TransportError>>;
 }
 
 /// Settings of the HTTP client transport, built with [`HttpClientConfig::builder`].

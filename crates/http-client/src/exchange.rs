@@ -278,9 +278,7 @@ impl Exchange {
         rejected: Option<&str>,
     ) -> Result<Option<String>, TransportError> {
         if let Some(authorizer) = &self.authorizer {
-            let headers = authorizer
-                .headers(request.method(), request.uri())
-                .await?;
+            let headers = authorizer.headers(request.method(), request.uri()).await?;
             for (name, value) in &headers {
                 request.headers_mut().insert(name, value.clone());
             }

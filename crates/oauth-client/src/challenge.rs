@@ -44,7 +44,8 @@ impl ChallengeInfo {
             let Ok(text) = value.to_str() else { continue };
             for challenge in parse(text) {
                 if info.resource_metadata.is_none() {
-                    info.resource_metadata = challenge.param("resource_metadata").map(str::to_owned);
+                    info.resource_metadata =
+                        challenge.param("resource_metadata").map(str::to_owned);
                 }
                 if info.scope.is_none() {
                     info.scope = challenge.param("scope").map(str::to_owned);
@@ -175,7 +176,9 @@ mod tests {
 
     #[test]
     fn bearer_and_dpop_challenges_parse() {
-        let c = parse(r#"Bearer resource_metadata="http://a/.well-known/oauth-protected-resource/mcp", scope="mcp:basic mcp:write", error="insufficient_scope", DPoP algs="ES256", error=use_dpop_nonce"#);
+        let c = parse(
+            r#"Bearer resource_metadata="http://a/.well-known/oauth-protected-resource/mcp", scope="mcp:basic mcp:write", error="insufficient_scope", DPoP algs="ES256", error=use_dpop_nonce"#,
+        );
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].scheme, "bearer");
         assert_eq!(c[0].param("scope"), Some("mcp:basic mcp:write"));

@@ -147,7 +147,9 @@ pub struct OAuthClient {
 
 impl std::fmt::Debug for OAuthClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OAuthClient").field("server", &self.server.as_str()).finish_non_exhaustive()
+        f.debug_struct("OAuthClient")
+            .field("server", &self.server.as_str())
+            .finish_non_exhaustive()
     }
 }
 
@@ -234,22 +236,36 @@ impl OAuthClient {
     fn current(&self) -> Option<(Tokens, ServerMetadata, Option<String>)> {
         let record = self.record()?;
         let issuer = record.issuers.get(record.current.as_ref()?)?;
-        Some((issuer.tokens.clone()?, issuer.metadata.clone(), issuer.resource.clone()))
+        Some((
+            issuer.tokens.clone()?,
+            issuer.metadata.clone(),
+            issuer.resource.clone(),
+        ))
     }
 
     /// The headers of a request with `tokens`.
-    fn headers_for(&self, tokens: &Tokens, method: &Method, uri: &Uri) -> Result<HeaderMap, OAuthError> {
+    fn headers_for(
+        &self,
+        tokens: &Tokens,
+        method: &Method,
+        uri: &Uri,
+    ) -> Result<HeaderMap, OAuthError> {
         let mut headers = HeaderMap::new();
         let scheme = if tokens.is_dpop() { "DPoP" } else { "Bearer" };
-        let value = HeaderValue::from_str(&format!("{scheme} {}", tokens.access_token)).map_err(|_| {
-            OAuthError::BadTokenResponse {
-                url: String::new(),
-                reason: "the access token cannot be sent in a header".to_owned(),
-            }
-        })?;
+        let value =
+            HeaderValue::from_str(&format!("{scheme} {}", tokens.access_token)).map_err(|_| {
+                OAuthError::BadTokenResponse {
+                    url: String::new(),
+                    reason: "the access token cannot be sent in a header".to_owned(),
+                }
+            })?;
         headers.insert(AUTHORIZATION, value);
         if tokens.is_dpop() {
-            let proof = self.dpop.proof(method.as_str(), &uri.to_string(), Some(&tokens.access_token))?;
+            let proof = self.dpop.proof(
+                method.as_str(),
+                &uri.to_string(),
+                Some(&tokens.access_token),
+            )?;
             if let Ok(value) = HeaderValue::from_str(&proof) {
                 headers.insert("dpop", value);
             }
@@ -260,12 +276,17 @@ impl OAuthClient {
     /// Refreshes the tokens in use with their refresh token, under the store's lock: the record
     /// is read again first, and if another process already replaced the tokens, those are
     /// taken instead (a rotating refresh token is spent once, AC-8). `Ok(false)`: no refresh
-    /// token, or the server refused it.
+    /// token, or the server refused it. Before expiry and on a 401, before any new
+    /// authorization (AC-4).
     pub(crate) async fn refresh(&self, stale: &Tokens) -> Result<bool, OAuthError> {
         let _lock = self.store.lock(self.key()).await?;
         let fresh = self.store.load(self.key()).await?;
         if let Some(fresh) = fresh {
-            let cur = fresh.current.as_ref().and_then(|i| fresh.issuers.get(i)).and_then(|i| i.tokens.clone());
+            let cur = fresh
+                .current
+                .as_ref()
+                .and_then(|i| fresh.issuers.get(i))
+                .and_then(|i| i.tokens.clone());
             self.set_record(Some(fresh));
             if let Some(cur) = cur
                 && cur.access_token != stale.access_token
@@ -275,13 +296,21 @@ impl OAuthClient {
                 return Ok(true);
             }
         }
-        let Some(mut record) = self.record() else { return Ok(false) };
-        let Some(issuer) = record.current.clone() else { return Ok(false) };
-        let Some(entry) = record.issuers.get_mut(&issuer) else { return Ok(false) };
+        let Some(mut record) = self.record() else {
+            return Ok(false);
+        };
+        let Some(issuer) = record.current.clone() else {
+            return Ok(false);
+        };
+        let Some(entry) = record.issuers.get_mut(&issuer) else {
+            return Ok(false);
+        };
         let (Some(tokens), Some(client)) = (entry.tokens.clone(), entry.client.clone()) else {
             return Ok(false);
         };
-        let Some(refresh_token) = tokens.refresh_token.clone() else { return Ok(false) };
+        let Some(refresh_token) = tokens.refresh_token.clone() else {
+            return Ok(false);
+        };
         let auth = self.client_auth(&client.auth_method, client.client_secret.as_deref());
         let request = TokenRequest {
             http: &self.http,
@@ -289,11 +318,20 @@ impl OAuthClient {
             issuer: &entry.metadata.issuer,
             client_id: &client.client_id,
             auth: &auth,
-            resource: entry.resource.as_deref().filter(|_| self.config.resource_parameter),
+            resource: entry
+                .resource
+                .as_deref()
+                .filter(|_| self.config.resource_parameter),
             dpop: self.dpop_for(&entry.metadata),
         };
         match request
-            .send(&[("grant_type", "refresh_token"), ("refresh_token", &refresh_token)], tokens.scope.as_deref())
+            .send(
+                &[
+                    ("grant_type", "refresh_token"),
+                    ("refresh_token", &refresh_token),
+                ],
+                tokens.scope.as_deref(),
+            )
             .await
         {
             Ok(mut new) => {
@@ -305,7 +343,9 @@ impl OAuthClient {
                 self.keep(record).await?;
                 Ok(true)
             }
-            Err(OAuthError::TokenError { error, .. }) if error == "invalid_grant" || error == "invalid_client" => {
+            Err(OAuthError::TokenError { error, .. })
+                if error == "invalid_grant" || error == "invalid_client" =>
+            {
                 tracing::info!(%error, "the refresh token was refused; authorizing again");
                 entry.tokens = None;
                 if error == "invalid_client" && client.kind == "dynamic" {
@@ -380,8 +420,12 @@ impl OAuthClient {
                 });
             }
             // a new authorization (never a refresh) with the union of scopes.
-            self.authorize(info.resource_metadata.as_deref(), info.scope.as_deref(), Some(()))
-                .await?;
+            self.authorize(
+                info.resource_metadata.as_deref(),
+                info.scope.as_deref(),
+                Some(()),
+            )
+            .await?;
             return Ok(true);
         }
         if refusal.retries >= MAX_AUTHORIZATIONS {
@@ -398,7 +442,13 @@ impl OAuthClient {
         if let Some(sent) = &sent
             && sent.refresh_token.is_some()
         {
-            let issuer_now = match discovery::discover_resource(&self.http, &self.server, info.resource_metadata.as_deref()).await {
+            let issuer_now = match discovery::discover_resource(
+                &self.http,
+                &self.server,
+                info.resource_metadata.as_deref(),
+            )
+            .await
+            {
                 Ok(Some(prm)) => prm.authorization_servers.first().cloned(),
                 _ => None,
             };
@@ -407,8 +457,12 @@ impl OAuthClient {
                 return Ok(true);
             }
         }
-        self.authorize(info.resource_metadata.as_deref(), info.scope.as_deref(), None)
-            .await?;
+        self.authorize(
+            info.resource_metadata.as_deref(),
+            info.scope.as_deref(),
+            None,
+        )
+        .await?;
         Ok(true)
     }
 
@@ -439,11 +493,18 @@ impl OAuthClient {
 }
 
 impl Authorizer for OAuthClient {
-    fn headers<'a>(&'a self, method: &'a Method, uri: &'a Uri) -> BoxFuture<'a, Result<HeaderMap, TransportError>> {
+    fn headers<'a>(
+        &'a self,
+        method: &'a Method,
+        uri: &'a Uri,
+    ) -> BoxFuture<'a, Result<HeaderMap, TransportError>> {
         Box::pin(async move { self.headers_now(method, uri).await.map_err(Into::into) })
     }
 
-    fn refused<'a>(&'a self, refusal: AuthRefusal<'a>) -> BoxFuture<'a, Result<bool, TransportError>> {
+    fn refused<'a>(
+        &'a self,
+        refusal: AuthRefusal<'a>,
+    ) -> BoxFuture<'a, Result<bool, TransportError>> {
         Box::pin(async move { self.on_refused(&refusal).await.map_err(Into::into) })
     }
 }

@@ -134,7 +134,9 @@ fn parse_resource(json: &Map<String, Value>, url: &str) -> Result<ResourceMetada
     let authorization_servers = strings(json, "authorization_servers")
         .map_err(&bad)?
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| bad("no \"authorization_servers\" (A-2 requires at least one)".to_owned()))?;
+        .ok_or_else(
+            || bad("no \"authorization_servers\" (A-2 requires at least one)".to_owned()),
+        )?;
     Ok(ResourceMetadata {
         resource,
         authorization_servers,
@@ -265,8 +267,11 @@ fn parse_server(json: &Map<String, Value>, url: &str) -> Result<ServerMetadata, 
             .get("authorization_response_iss_parameter_supported")
             .and_then(Value::as_bool)
             .unwrap_or(false),
-        token_endpoint_auth_methods_supported: strings(json, "token_endpoint_auth_methods_supported")
-            .map_err(&bad)?,
+        token_endpoint_auth_methods_supported: strings(
+            json,
+            "token_endpoint_auth_methods_supported",
+        )
+        .map_err(&bad)?,
         scopes_supported: strings(json, "scopes_supported").map_err(&bad)?,
         client_id_metadata_document_supported: json
             .get("client_id_metadata_document_supported")
@@ -341,7 +346,11 @@ mod tests {
     #[test]
     fn the_resource_must_cover_the_server_url() {
         let server = u("http://localhost:3000/mcp");
-        for ok in ["http://localhost:3000/mcp", "http://localhost:3000", "http://localhost:3000/"] {
+        for ok in [
+            "http://localhost:3000/mcp",
+            "http://localhost:3000",
+            "http://localhost:3000/",
+        ] {
             assert!(check_resource(&server, ok).is_ok(), "{ok}");
         }
         for bad in [
@@ -351,7 +360,13 @@ mod tests {
             "http://localhost:3000/other",
             "not a url",
         ] {
-            assert!(matches!(check_resource(&server, bad), Err(OAuthError::ResourceMismatch { .. })), "{bad}");
+            assert!(
+                matches!(
+                    check_resource(&server, bad),
+                    Err(OAuthError::ResourceMismatch { .. })
+                ),
+                "{bad}"
+            );
         }
     }
 }

@@ -37,7 +37,12 @@ impl Dpop {
 
     /// A proof for `method` `url` (its query and fragment left out of `htu`), with the nonce
     /// the origin gave last, and `ath` when it goes with an access token.
-    pub fn proof(&self, method: &str, url: &str, access_token: Option<&str>) -> Result<String, OAuthError> {
+    pub fn proof(
+        &self,
+        method: &str,
+        url: &str,
+        access_token: Option<&str>,
+    ) -> Result<String, OAuthError> {
         let (htu, origin) = match url::Url::parse(url) {
             Ok(mut parsed) => {
                 parsed.set_query(None);
@@ -58,7 +63,10 @@ impl Dpop {
         if let Some(token) = access_token {
             claims["ath"] = json!(s256(token));
         }
-        self.key.sign(json!({"typ": "dpop+jwt", "jwk": self.key.public_jwk()}), &claims)
+        self.key.sign(
+            json!({"typ": "dpop+jwt", "jwk": self.key.public_jwk()}),
+            &claims,
+        )
     }
 
     fn nonce(&self, origin: &str) -> Option<String> {

@@ -29,7 +29,9 @@ pub enum OAuthError {
     },
     /// The protected resource metadata names a resource that does not cover the server's URL
     /// (another origin, or a path that is not a prefix of it): no authorization request is made.
-    #[error("the protected resource metadata names resource {found:?}, which is not {server} or a prefix of it on its origin")]
+    #[error(
+        "the protected resource metadata names resource {found:?}, which is not {server} or a prefix of it on its origin"
+    )]
     ResourceMismatch {
         /// The server URL connected to.
         server: String,
@@ -38,7 +40,9 @@ pub enum OAuthError {
     },
     /// The authorization server metadata names another issuer than the one its URL was built
     /// from: none of its endpoints is used.
-    #[error("the authorization server metadata at {url} names issuer {found:?}, expected exactly {expected:?}")]
+    #[error(
+        "the authorization server metadata at {url} names issuer {found:?}, expected exactly {expected:?}"
+    )]
     IssuerMismatch {
         /// The metadata's URL.
         url: String,
@@ -48,7 +52,9 @@ pub enum OAuthError {
         found: String,
     },
     /// The authorization server does not advertise PKCE with S256.
-    #[error("the authorization server {issuer} does not advertise PKCE S256 (code_challenge_methods_supported: {found}); refusing to authorize (set assume_pkce / --assume-pkce if you know it supports S256)")]
+    #[error(
+        "the authorization server {issuer} does not advertise PKCE S256 (code_challenge_methods_supported: {found}); refusing to authorize (set assume_pkce / --assume-pkce if you know it supports S256)"
+    )]
     PkceUnsupported {
         /// The issuer.
         issuer: String,
@@ -114,7 +120,9 @@ pub enum OAuthError {
     },
     /// Step-up gave up: the server still refused with `insufficient_scope` after the
     /// authorizations allowed.
-    #[error("the server still asks for scopes {scopes:?} after {attempts} authorizations; giving up")]
+    #[error(
+        "the server still asks for scopes {scopes:?} after {attempts} authorizations; giving up"
+    )]
     StepUpLimit {
         /// The scopes last asked for.
         scopes: String,
@@ -142,7 +150,9 @@ pub enum OAuthError {
     },
     /// An interactive authorization would be needed, but this client is not allowed to start
     /// one (no user agent).
-    #[error("authorization required by {server}, and no way to ask the user (run `mcp-http login {server}`)")]
+    #[error(
+        "authorization required by {server}, and no way to ask the user (run `mcp-http login {server}`)"
+    )]
     InteractionRequired {
         /// The MCP server.
         server: String,

@@ -32,7 +32,10 @@ pub(crate) struct Answer {
 impl Answer {
     /// The body as a JSON object, when the answer says it is JSON (AC-9: an HTML page is an
     /// error that says so).
-    pub(crate) fn json(&self, what: &'static str) -> Result<serde_json::Map<String, Value>, OAuthError> {
+    pub(crate) fn json(
+        &self,
+        what: &'static str,
+    ) -> Result<serde_json::Map<String, Value>, OAuthError> {
         let bad = |reason: String| OAuthError::BadDocument {
             what,
             url: self.url.clone(),
@@ -43,7 +46,12 @@ impl Answer {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        let essence = kind.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let essence = kind
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         if !essence.is_empty() && essence != "application/json" && !essence.ends_with("+json") {
             return Err(bad(format!(
                 "the answer is {essence:?}, not JSON (HTTP {})",
@@ -85,11 +93,13 @@ pub(crate) async fn send(
         }
         None => Bytes::new(),
     };
-    let request = builder.body(Full::new(content)).map_err(|e| OAuthError::InsecureUrl {
-        what,
-        url: url.to_owned(),
-        reason: format!("not a valid request URL: {e}"),
-    })?;
+    let request = builder
+        .body(Full::new(content))
+        .map_err(|e| OAuthError::InsecureUrl {
+            what,
+            url: url.to_owned(),
+            reason: format!("not a valid request URL: {e}"),
+        })?;
     let response = match tokio::time::timeout(TIMEOUT, http.fetch(request, MAX_BODY)).await {
         Ok(Ok(response)) => response,
         Ok(Err(e)) if e.is_protocol() => {
@@ -173,7 +183,9 @@ pub(crate) fn check_endpoint(what: &'static str, url: &str) -> Result<url::Url, 
     match parsed.scheme() {
         "https" => Ok(parsed),
         "http" if is_loopback(&parsed) => Ok(parsed),
-        "http" => Err(bad("plain http is allowed only for loopback hosts; use https")),
+        "http" => Err(bad(
+            "plain http is allowed only for loopback hosts; use https",
+        )),
         _ => Err(bad("only http and https URLs are allowed")),
     }
 }
@@ -181,7 +193,9 @@ pub(crate) fn check_endpoint(what: &'static str, url: &str) -> Result<url::Url, 
 /// Whether the URL's host is a loopback address or `localhost`.
 pub(crate) fn is_loopback(url: &url::Url) -> bool {
     match url.host() {
-        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost"),
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost")
+        }
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         None => false,

@@ -1,6 +1,6 @@
 //! One new authorization: discovery, registration, scope selection, then the authorization
 //! code grant with PKCE S256, `state` and the RFC 9207 `iss` check (A-13..A-16), or the client
-//! credentials grant; the tokens stored under the issuer.
+//! credentials grant (AC-3); the tokens stored under the issuer.
 
 use std::collections::HashMap;
 
@@ -20,7 +20,10 @@ struct Target {
     scopes_supported: Option<Vec<String>>,
 }
 
-async fn discover(client: &OAuthClient, resource_metadata: Option<&str>) -> Result<Target, OAuthError> {
+async fn discover(
+    client: &OAuthClient,
+    resource_metadata: Option<&str>,
+) -> Result<Target, OAuthError> {
     let http = &client.http;
     match discovery::discover_resource(http, &client.server, resource_metadata).await? {
         Some(prm) => {
@@ -111,7 +114,10 @@ pub(crate) async fn authorize(
         server: client.key().to_owned(),
         ..Default::default()
     });
-    let kept = record.issuers.get(&md.issuer).and_then(|i| i.client.clone());
+    let kept = record
+        .issuers
+        .get(&md.issuer)
+        .and_then(|i| i.client.clone());
     let mut registered_again = false;
     let mut kept = kept;
     loop {
@@ -136,7 +142,7 @@ pub(crate) async fn authorize(
                 client.keep(record).await?;
                 return Ok(tokens);
             }
-            // A registration the server no longer knows: register again, once.
+            // A registration the server no longer knows: register again, once (AC-10).
             Err(OAuthError::TokenError { ref error, .. })
                 if error == "invalid_client"
                     && !registered_again
@@ -161,7 +167,10 @@ fn identity(client: &OAuthClient) -> ClientIdentity<'_> {
 }
 
 fn resource_param<'a>(client: &OAuthClient, target: &'a Target) -> Option<&'a str> {
-    client.config.resource_parameter.then_some(target.resource.as_str())
+    client
+        .config
+        .resource_parameter
+        .then_some(target.resource.as_str())
 }
 
 async fn grant_client_credentials(
@@ -171,8 +180,12 @@ async fn grant_client_credentials(
     kept: Option<&ClientRecord>,
 ) -> Result<(Tokens, ClientRecord), OAuthError> {
     let md = &target.metadata;
-    let registration = registration::obtain(&client.http, &identity(client), md, None, kept).await?;
-    let auth = client.client_auth(&registration.auth_method, registration.client_secret.as_deref());
+    let registration =
+        registration::obtain(&client.http, &identity(client), md, None, kept).await?;
+    let auth = client.client_auth(
+        &registration.auth_method,
+        registration.client_secret.as_deref(),
+    );
     let request = TokenRequest {
         http: &client.http,
         endpoint: &md.token_endpoint,
@@ -204,11 +217,18 @@ async fn grant_code(
     };
     let pending = user_agent.begin().await?;
     let redirect_uri = pending.redirect_uri();
-    let registration =
-        registration::obtain(&client.http, &identity(client), md, Some(&redirect_uri), kept).await?;
+    let registration = registration::obtain(
+        &client.http,
+        &identity(client),
+        md,
+        Some(&redirect_uri),
+        kept,
+    )
+    .await?;
     let verifier = random_token()?;
     let state = random_token()?;
-    let mut url = crate::fetch::check_endpoint("authorization endpoint", &md.authorization_endpoint)?;
+    let mut url =
+        crate::fetch::check_endpoint("authorization endpoint", &md.authorization_endpoint)?;
     {
         let mut query = url.query_pairs_mut();
         query
@@ -227,7 +247,10 @@ async fn grant_code(
     }
     let callback = pending.finish(url.to_string()).await?;
     let code = check_callback(&callback, &state, md)?;
-    let auth = client.client_auth(&registration.auth_method, registration.client_secret.as_deref());
+    let auth = client.client_auth(
+        &registration.auth_method,
+        registration.client_secret.as_deref(),
+    );
     let request = TokenRequest {
         http: &client.http,
         endpoint: &md.token_endpoint,
@@ -253,7 +276,11 @@ async fn grant_code(
 
 /// The code of a callback, after the RFC 9207 `iss` check (A-16, before anything else of the
 /// callback is looked at, its `error` included) and the `state` check.
-pub(crate) fn check_callback(callback: &url::Url, state: &str, md: &ServerMetadata) -> Result<String, OAuthError> {
+pub(crate) fn check_callback(
+    callback: &url::Url,
+    state: &str,
+    md: &ServerMetadata,
+) -> Result<String, OAuthError> {
     let params: HashMap<String, String> = callback.query_pairs().into_owned().collect();
     match params.get("iss") {
         Some(iss) if *iss != md.issuer => {
@@ -271,11 +298,18 @@ pub(crate) fn check_callback(callback: &url::Url, state: &str, md: &ServerMetada
         _ => {}
     }
     if params.get("state").map(String::as_str) != Some(state) {
-        return Err(OAuthError::Callback("the callback's state does not match the request's".to_owned()));
+        return Err(OAuthError::Callback(
+            "the callback's state does not match the request's".to_owned(),
+        ));
     }
     if let Some(error) = params.get("error") {
-        let description = params.get("error_description").map(|d| format!(" ({d})")).unwrap_or_default();
-        return Err(OAuthError::Callback(format!("the authorization server refused: {error}{description}")));
+        let description = params
+            .get("error_description")
+            .map(|d| format!(" ({d})"))
+            .unwrap_or_default();
+        return Err(OAuthError::Callback(format!(
+            "the authorization server refused: {error}{description}"
+        )));
     }
     params
         .get("code")

@@ -54,6 +54,8 @@ pub use discovery::{
 pub use dpop::Dpop;
 pub use error::OAuthError;
 pub use jws::SigningKey;
-pub use store::{ClientRecord, FileStore, IssuerRecord, MemoryStore, ServerRecord, StoreLock, TokenStore};
+pub use store::{
+    ClientRecord, FileStore, IssuerRecord, MemoryStore, ServerRecord, StoreLock, TokenStore,
+};
 pub use token::{ClientAuth, Tokens};
 pub use user_agent::{Browser, NonFollowing, PasteBack, PendingCallback, UserAgent};

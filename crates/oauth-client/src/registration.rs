@@ -2,7 +2,7 @@
 //! Client ID Metadata Document URL when the server supports it, else Dynamic Client
 //! Registration (A-11, with `application_type: native` and `refresh_token` among the grant
 //! types), else a clear error. A registration is bound to its issuer and made again when
-//! the redirect URI it was made with is no longer the one in use.
+//! the redirect URI it was made with is no longer the one in use (AC-10).
 
 use http::Method;
 use http::header::HeaderMap;
@@ -149,7 +149,10 @@ async fn register(
         .get("client_secret")
         .and_then(Value::as_str)
         .map(str::to_owned);
-    let auth_method = match json.get("token_endpoint_auth_method").and_then(Value::as_str) {
+    let auth_method = match json
+        .get("token_endpoint_auth_method")
+        .and_then(Value::as_str)
+    {
         Some(m) => m.to_owned(),
         // The server did not say: what was asked, unless a secret came back for a client that
         // asked for none at a server that cannot take none.

@@ -104,7 +104,11 @@ fn poisoned() -> OAuthError {
 
 impl TokenStore for MemoryStore {
     fn load(&self, server: &str) -> BoxFuture<'_, Result<Option<ServerRecord>, OAuthError>> {
-        let found = self.records.lock().map(|r| r.get(server).cloned()).map_err(|_| poisoned());
+        let found = self
+            .records
+            .lock()
+            .map(|r| r.get(server).cloned())
+            .map_err(|_| poisoned());
         Box::pin(async move { found })
     }
     fn save(&self, record: ServerRecord) -> BoxFuture<'_, Result<(), OAuthError>> {
@@ -118,7 +122,11 @@ impl TokenStore for MemoryStore {
         Box::pin(async move { done })
     }
     fn forget(&self, server: &str) -> BoxFuture<'_, Result<bool, OAuthError>> {
-        let done = self.records.lock().map(|mut r| r.remove(server).is_some()).map_err(|_| poisoned());
+        let done = self
+            .records
+            .lock()
+            .map(|mut r| r.remove(server).is_some())
+            .map_err(|_| poisoned());
         Box::pin(async move { done })
     }
     fn lock(&self, _server: &str) -> BoxFuture<'_, Result<StoreLock, OAuthError>> {
@@ -174,7 +182,9 @@ impl FileStore {
     }
 
     fn ensure_dir(&self) -> Result<(), OAuthError> {
-        let err = |e: std::io::Error| OAuthError::Store(format!("cannot create {}: {e}", self.dir.display()));
+        let err = |e: std::io::Error| {
+            OAuthError::Store(format!("cannot create {}: {e}", self.dir.display()))
+        };
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);
         #[cfg(unix)]
@@ -196,9 +206,12 @@ impl TokenStore for FileStore {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
                 Err(e) => return Err(io_error(&path, e)),
             };
-            serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| OAuthError::Store(format!("{} does not parse ({e}); `mcp-http logout` forgets it", path.display())))
+            serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+                OAuthError::Store(format!(
+                    "{} does not parse ({e}); `mcp-http logout` forgets it",
+                    path.display()
+                ))
+            })
         })
     }
 
@@ -206,8 +219,8 @@ impl TokenStore for FileStore {
         let path = self.file(&record.server, "json");
         Box::pin(async move {
             self.ensure_dir()?;
-            let bytes = serde_json::to_vec_pretty(&record)
-                .map_err(|e| OAuthError::Store(e.to_string()))?;
+            let bytes =
+                serde_json::to_vec_pretty(&record).map_err(|e| OAuthError::Store(e.to_string()))?;
             let tmp = path.with_extension(format!("tmp{}", std::process::id()));
             let write = {
                 let tmp = tmp.clone();
@@ -226,7 +239,9 @@ impl TokenStore for FileStore {
                 .await
                 .map_err(|e| OAuthError::Store(e.to_string()))?
                 .map_err(|e| io_error(&tmp, e))?;
-            tokio::fs::rename(&tmp, &path).await.map_err(|e| io_error(&path, e))
+            tokio::fs::rename(&tmp, &path)
+                .await
+                .map_err(|e| io_error(&path, e))
         })
     }
 
@@ -245,17 +260,18 @@ impl TokenStore for FileStore {
         let path = self.file(server, "lock");
         Box::pin(async move {
             self.ensure_dir()?;
-            let locked = tokio::task::spawn_blocking(move || -> Result<std::fs::File, OAuthError> {
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create(true).truncate(false);
-                #[cfg(unix)]
-                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                let file = options.open(&path).map_err(|e| io_error(&path, e))?;
-                file.lock().map_err(|e| io_error(&path, e))?;
-                Ok(file)
-            })
-            .await
-            .map_err(|e| OAuthError::Store(e.to_string()))??;
+            let locked =
+                tokio::task::spawn_blocking(move || -> Result<std::fs::File, OAuthError> {
+                    let mut options = std::fs::OpenOptions::new();
+                    options.write(true).create(true).truncate(false);
+                    #[cfg(unix)]
+                    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                    let file = options.open(&path).map_err(|e| io_error(&path, e))?;
+                    file.lock().map_err(|e| io_error(&path, e))?;
+                    Ok(file)
+                })
+                .await
+                .map_err(|e| OAuthError::Store(e.to_string()))??;
             let guard: StoreLock = Box::new(locked);
             Ok(guard)
         })

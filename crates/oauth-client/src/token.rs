@@ -5,8 +5,8 @@
 //! §5.2 errors, `expires_in` as a number or a numeric string, made an absolute expiry.
 
 use base64::Engine;
-use http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use http::Method;
+use http::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use mcp_http_client_http::HttpClient;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -34,7 +34,7 @@ pub struct Tokens {
 
 impl std::fmt::Debug for Tokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Secrets never reach a log.
+        // Secrets never reach a log (AC-11).
         f.debug_struct("Tokens")
             .field("token_type", &self.token_type)
             .field("refresh_token", &self.refresh_token.as_ref().map(|_| "…"))
@@ -47,7 +47,8 @@ impl std::fmt::Debug for Tokens {
 impl Tokens {
     /// Whether the access token expires within `margin` seconds.
     pub fn expires_within(&self, margin: u64) -> bool {
-        self.expires_at.is_some_and(|at| at <= now().saturating_add(margin))
+        self.expires_at
+            .is_some_and(|at| at <= now().saturating_add(margin))
     }
 
     /// Whether the token is DPoP-bound.
@@ -94,7 +95,11 @@ pub(crate) struct TokenRequest<'a> {
 impl TokenRequest<'_> {
     /// Sends the grant `params` (with `resource`, and the client's authentication); reads the
     /// tokens. A `use_dpop_nonce` answer is retried once with the nonce it gave.
-    pub(crate) async fn send(&self, params: &[(&str, &str)], asked_scope: Option<&str>) -> Result<Tokens, OAuthError> {
+    pub(crate) async fn send(
+        &self,
+        params: &[(&str, &str)],
+        asked_scope: Option<&str>,
+    ) -> Result<Tokens, OAuthError> {
         for attempt in 0..2 {
             let mut pairs: Vec<(&str, String)> =
                 params.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
@@ -105,9 +110,14 @@ impl TokenRequest<'_> {
             match self.auth {
                 ClientAuth::None => pairs.push(("client_id", self.client_id.to_owned())),
                 ClientAuth::Basic(secret) => {
-                    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+                    let enc = |s: &str| {
+                        url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>()
+                    };
                     let raw = format!("{}:{}", enc(self.client_id), enc(secret));
-                    let value = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw));
+                    let value = format!(
+                        "Basic {}",
+                        base64::engine::general_purpose::STANDARD.encode(raw)
+                    );
                     if let Ok(value) = HeaderValue::from_str(&value) {
                         headers.insert(AUTHORIZATION, value);
                     }
@@ -143,7 +153,13 @@ impl TokenRequest<'_> {
             )
             .await?;
             if answer.status.is_success() {
-                return parse_tokens(&answer.json("token response").map_err(|e| self.bad(e.to_string()))?, self.endpoint, asked_scope);
+                return parse_tokens(
+                    &answer
+                        .json("token response")
+                        .map_err(|e| self.bad(e.to_string()))?,
+                    self.endpoint,
+                    asked_scope,
+                );
             }
             let error = token_error(&answer, self.endpoint);
             if attempt == 0
@@ -219,15 +235,33 @@ pub(crate) fn parse_tokens(
     let token_type = match json.get("token_type").and_then(Value::as_str) {
         Some(t) if t.eq_ignore_ascii_case("bearer") => "Bearer".to_owned(),
         Some(t) if t.eq_ignore_ascii_case("dpop") => "DPoP".to_owned(),
-        Some(t) => return Err(bad(format!("unsupported token_type {:?}", t.chars().take(40).collect::<String>()))),
+        Some(t) => {
+            return Err(bad(format!(
+                "unsupported token_type {:?}",
+                t.chars().take(40).collect::<String>()
+            )));
+        }
         None => return Err(bad("no \"token_type\"".to_owned())),
     };
     // Some servers (Entra v1) send expires_in as a string of digits.
     let expires_in = match json.get("expires_in") {
         None | Some(Value::Null) => None,
-        Some(Value::Number(n)) => Some(n.as_u64().ok_or_else(|| bad(format!("\"expires_in\" {n} is not a whole number of seconds")))?),
-        Some(Value::String(s)) => Some(s.trim().parse::<u64>().map_err(|_| bad(format!("\"expires_in\" {:?} is not a number", s.chars().take(40).collect::<String>())))?),
-        Some(_) => return Err(bad("\"expires_in\" is neither a number nor a string".to_owned())),
+        Some(Value::Number(n)) => Some(n.as_u64().ok_or_else(|| {
+            bad(format!(
+                "\"expires_in\" {n} is not a whole number of seconds"
+            ))
+        })?),
+        Some(Value::String(s)) => Some(s.trim().parse::<u64>().map_err(|_| {
+            bad(format!(
+                "\"expires_in\" {:?} is not a number",
+                s.chars().take(40).collect::<String>()
+            ))
+        })?),
+        Some(_) => {
+            return Err(bad(
+                "\"expires_in\" is neither a number nor a string".to_owned()
+            ));
+        }
     };
     let refresh_token = match json.get("refresh_token") {
         None | Some(Value::Null) => None,
@@ -257,22 +291,42 @@ mod tests {
 
     #[test]
     fn expires_in_as_a_number_or_a_string_of_digits() {
-        let t = parse(json!({"access_token": "a", "token_type": "bearer", "expires_in": "3600"})).unwrap();
+        let t = parse(json!({"access_token": "a", "token_type": "bearer", "expires_in": "3600"}))
+            .unwrap();
         assert!(t.expires_at.unwrap() >= now() + 3599);
-        assert!(parse(json!({"access_token": "a", "token_type": "Bearer", "expires_in": 60})).is_ok());
-        let e = parse(json!({"access_token": "a", "token_type": "Bearer", "expires_in": "soon"})).unwrap_err();
-        assert!(e.to_string().contains("\"expires_in\" \"soon\" is not a number"), "{e}");
+        assert!(
+            parse(json!({"access_token": "a", "token_type": "Bearer", "expires_in": 60})).is_ok()
+        );
+        let e = parse(json!({"access_token": "a", "token_type": "Bearer", "expires_in": "soon"}))
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("\"expires_in\" \"soon\" is not a number"),
+            "{e}"
+        );
     }
 
     #[test]
     fn unusable_answers_name_the_problem() {
         for (v, says) in [
             (json!({"token_type": "Bearer"}), "no \"access_token\""),
-            (json!({"access_token": 5, "token_type": "Bearer"}), "not a non-empty string"),
+            (
+                json!({"access_token": 5, "token_type": "Bearer"}),
+                "not a non-empty string",
+            ),
             (json!({"access_token": "a"}), "no \"token_type\""),
-            (json!({"access_token": "a", "token_type": "mac"}), "unsupported token_type"),
-            (json!({"access_token": "a\nb", "token_type": "Bearer"}), "cannot be sent in a header"),
-            (json!({"access_token": "a", "token_type": "Bearer", "expires_in": -5}), "not a whole number"),
+            (
+                json!({"access_token": "a", "token_type": "mac"}),
+                "unsupported token_type",
+            ),
+            (
+                json!({"access_token": "a\nb", "token_type": "Bearer"}),
+                "cannot be sent in a header",
+            ),
+            (
+                json!({"access_token": "a", "token_type": "Bearer", "expires_in": -5}),
+                "not a whole number",
+            ),
         ] {
             let e = parse(v).unwrap_err();
             assert!(e.to_string().contains(says), "{e} should say {says}");

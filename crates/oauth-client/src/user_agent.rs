@@ -30,7 +30,10 @@ pub trait PendingCallback: Send {
     fn redirect_uri(&self) -> String;
     /// Opens `authorization_url` and waits for the callback; returns the callback URL (with
     /// `code`, `state`, `iss` or `error` in its query).
-    fn finish(self: Box<Self>, authorization_url: String) -> BoxFuture<'static, Result<url::Url, OAuthError>>;
+    fn finish(
+        self: Box<Self>,
+        authorization_url: String,
+    ) -> BoxFuture<'static, Result<url::Url, OAuthError>>;
 }
 
 /// Refuses to open anything but an http(s) URL.
@@ -76,7 +79,10 @@ impl PendingCallback for NonFollowing {
         self.redirect_uri.clone()
     }
 
-    fn finish(self: Box<Self>, authorization_url: String) -> BoxFuture<'static, Result<url::Url, OAuthError>> {
+    fn finish(
+        self: Box<Self>,
+        authorization_url: String,
+    ) -> BoxFuture<'static, Result<url::Url, OAuthError>> {
         Box::pin(async move {
             check_openable(&authorization_url)?;
             let answer = fetch::send(
@@ -128,7 +134,9 @@ fn print_to_stderr(authorization_url: &str, redirect_uri: &str) {
 
 impl std::fmt::Debug for PasteBack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PasteBack").field("redirect_uri", &self.redirect_uri).finish()
+        f.debug_struct("PasteBack")
+            .field("redirect_uri", &self.redirect_uri)
+            .finish()
     }
 }
 
@@ -183,7 +191,10 @@ impl PendingCallback for PastePending {
         self.redirect_uri.clone()
     }
 
-    fn finish(self: Box<Self>, authorization_url: String) -> BoxFuture<'static, Result<url::Url, OAuthError>> {
+    fn finish(
+        self: Box<Self>,
+        authorization_url: String,
+    ) -> BoxFuture<'static, Result<url::Url, OAuthError>> {
         Box::pin(async move {
             check_openable(&authorization_url)?;
             (self.show)(&authorization_url, &self.redirect_uri);
@@ -192,9 +203,17 @@ impl PendingCallback for PastePending {
             // One line, at most 16 KiB.
             let read = (&mut *input).take(16 * 1024).read_line(&mut line).await;
             match read {
-                Ok(0) => return Err(OAuthError::UserAgent("no callback URL was pasted (end of input)".to_owned())),
+                Ok(0) => {
+                    return Err(OAuthError::UserAgent(
+                        "no callback URL was pasted (end of input)".to_owned(),
+                    ));
+                }
                 Ok(_) => {}
-                Err(e) => return Err(OAuthError::UserAgent(format!("reading the pasted URL: {e}"))),
+                Err(e) => {
+                    return Err(OAuthError::UserAgent(format!(
+                        "reading the pasted URL: {e}"
+                    )));
+                }
             }
             let text = line.trim();
             let base = url::Url::parse(&self.redirect_uri)
@@ -265,7 +284,11 @@ impl UserAgent for Browser {
         Box::pin(async move {
             let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
                 .await
-                .map_err(|e| OAuthError::UserAgent(format!("cannot listen on 127.0.0.1 for the callback: {e}")))?;
+                .map_err(|e| {
+                    OAuthError::UserAgent(format!(
+                        "cannot listen on 127.0.0.1 for the callback: {e}"
+                    ))
+                })?;
             let port = listener
                 .local_addr()
                 .map_err(|e| OAuthError::UserAgent(e.to_string()))?
@@ -286,10 +309,15 @@ impl PendingCallback for Listening {
         format!("http://127.0.0.1:{}/callback", self.port)
     }
 
-    fn finish(self: Box<Self>, authorization_url: String) -> BoxFuture<'static, Result<url::Url, OAuthError>> {
+    fn finish(
+        self: Box<Self>,
+        authorization_url: String,
+    ) -> BoxFuture<'static, Result<url::Url, OAuthError>> {
         Box::pin(async move {
             check_openable(&authorization_url)?;
-            eprintln!("Opening the browser to sign in. If it does not open, visit:\n\n  {authorization_url}\n");
+            eprintln!(
+                "Opening the browser to sign in. If it does not open, visit:\n\n  {authorization_url}\n"
+            );
             if std::env::var_os("SSH_CONNECTION").is_some() {
                 eprintln!(
                     "(over SSH: forward the callback port with `ssh -L {0}:127.0.0.1:{0} ...`, or use --no-browser)",
@@ -310,7 +338,10 @@ impl PendingCallback for Listening {
                 .spawn();
             if let Err(e) = spawned {
                 // Still wait: the user can open the printed URL (A-28: no shell fallback).
-                eprintln!("could not run {:?} ({e}); open the URL above yourself", argv[0]);
+                eprintln!(
+                    "could not run {:?} ({e}); open the URL above yourself",
+                    argv[0]
+                );
             }
             let base = self.redirect_uri();
             match tokio::time::timeout(self.timeout, receive(&self.listener, &base)).await {
@@ -354,7 +385,9 @@ async fn receive(listener: &tokio::net::TcpListener, base: &str) -> Result<url::
             .unwrap_or("");
         if !target.starts_with("/callback") {
             let _ = stream
-                .write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .write_all(
+                    b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                )
                 .await;
             continue;
         }
@@ -369,5 +402,7 @@ async fn receive(listener: &tokio::net::TcpListener, base: &str) -> Result<url::
             .and_then(|b| b.join(target))
             .map_err(|_| OAuthError::UserAgent("the callback is not a valid URL".to_owned()));
     }
-    Err(OAuthError::UserAgent("no callback among the requests the listener received".to_owned()))
+    Err(OAuthError::UserAgent(
+        "no callback among the requests the listener received".to_owned(),
+    ))
 }

@@ -2,6 +2,8 @@
 //! (crates/test-support/src/oauth.rs): the token on every request of both eras, refresh before
 //! expiry, the user agents.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,19 +16,39 @@ use mcp_http_test_support::oauth::{AsOptions, OAuthHarness};
 use mcp_http_test_support::server::tools;
 use serde_json::json;
 
-fn oauth(h: &OAuthHarness, http: &HttpClient, store: Arc<dyn TokenStore>, ua: Arc<dyn UserAgent>) -> Arc<OAuthClient> {
-    OAuthClient::new(&h.mcp_url, http.clone(), OAuthConfig::default(), store, Some(ua)).unwrap()
+fn oauth(
+    h: &OAuthHarness,
+    http: &HttpClient,
+    store: Arc<dyn TokenStore>,
+    ua: Arc<dyn UserAgent>,
+) -> Arc<OAuthClient> {
+    OAuthClient::new(
+        &h.mcp_url,
+        http.clone(),
+        OAuthConfig::default(),
+        store,
+        Some(ua),
+    )
+    .unwrap()
 }
 
 async fn connect(h: &OAuthHarness, http: &HttpClient, auth: Arc<OAuthClient>, era: Era) -> Client {
     let config = HttpClientConfig::builder().authorizer(auth).build();
     let transport = StreamableHttpClient::with_client(&h.mcp_url, http.clone(), config).unwrap();
-    Client::builder("t", "1").era(era).connect(transport).await.unwrap()
+    Client::builder("t", "1")
+        .era(era)
+        .connect(transport)
+        .await
+        .unwrap()
 }
 
 async fn echo(client: &Client) -> String {
     let result: serde_json::Value = client
-        .request("tools/call", &json!({"name": "echo", "arguments": {"message": "hi"}}), Default::default())
+        .request(
+            "tools/call",
+            &json!({"name": "echo", "arguments": {"message": "hi"}}),
+            Default::default(),
+        )
         .await
         .unwrap();
     result["content"][0]["text"].as_str().unwrap().to_owned()
@@ -36,7 +58,10 @@ async fn echo(client: &Client) -> String {
 async fn a_token_goes_on_every_request_of_both_eras() {
     let h = OAuthHarness::start(tools(), AsOptions::default()).await;
     let http = HttpClient::new().unwrap();
-    let ua = Arc::new(NonFollowing::new(http.clone(), "http://127.0.0.1:9/callback"));
+    let ua = Arc::new(NonFollowing::new(
+        http.clone(),
+        "http://127.0.0.1:9/callback",
+    ));
     let auth = oauth(&h, &http, Arc::new(MemoryStore::new()), ua);
 
     let client = connect(&h, &http, auth.clone(), Era::Legacy).await;
@@ -44,38 +69,56 @@ async fn a_token_goes_on_every_request_of_both_eras() {
     client.shutdown().await;
     // after the first refusal, every request (POSTs, the GET stream, the DELETE) carried
     // the token, and the refused one was sent again with it.
-    let seen = h.seen.lock().unwrap();
-    let (first, rest) = seen.mcp_requests.split_first().unwrap();
-    assert_eq!(first, &("POST".to_owned(), None));
-    assert!(rest.iter().all(|(_, a)| a.as_deref() == Some("Bearer at-1")), "{rest:?}");
-    for method in ["POST", "GET", "DELETE"] {
-        assert!(rest.iter().any(|(m, _)| m == method), "no {method} in {rest:?}");
-    }
-    // the resource verbatim in both requests; PKCE S256.
-    let authz = &seen.authorization_requests[0];
-    assert_eq!(authz["resource"], h.mcp_url);
-    assert_eq!(authz["code_challenge_method"], "S256");
-    assert_eq!(seen.token_requests[0]["resource"], h.mcp_url);
-    assert_eq!(seen.registrations[0]["application_type"], "native");
-    let asked = seen.mcp_requests.len();
-    drop(seen);
+    let asked = {
+        let seen = h.seen.lock().unwrap();
+        let (first, rest) = seen.mcp_requests.split_first().unwrap();
+        assert_eq!(first, &("POST".to_owned(), None));
+        assert!(
+            rest.iter()
+                .all(|(_, a)| a.as_deref() == Some("Bearer at-1")),
+            "{rest:?}"
+        );
+        for method in ["POST", "GET", "DELETE"] {
+            assert!(
+                rest.iter().any(|(m, _)| m == method),
+                "no {method} in {rest:?}"
+            );
+        }
+        // the resource verbatim in both requests; PKCE S256.
+        let authz = &seen.authorization_requests[0];
+        assert_eq!(authz["resource"], h.mcp_url);
+        assert_eq!(authz["code_challenge_method"], "S256");
+        assert_eq!(seen.token_requests[0]["resource"], h.mcp_url);
+        assert_eq!(seen.registrations[0]["application_type"], "native");
+        seen.mcp_requests.len()
+    };
 
     // The 2026-07-28 era with the same authorization: no new one, the token on each request.
     let client = connect(&h, &http, auth, Era::Modern).await;
     assert_eq!(echo(&client).await, "hi");
     let seen = h.seen.lock().unwrap();
     assert_eq!(seen.token_requests.len(), 1);
-    assert!(seen.mcp_requests[asked..].iter().all(|(_, a)| a.as_deref() == Some("Bearer at-1")));
+    assert!(
+        seen.mcp_requests[asked..]
+            .iter()
+            .all(|(_, a)| a.as_deref() == Some("Bearer at-1"))
+    );
 }
 
 #[tokio::test]
 async fn an_expiring_token_is_refreshed_before_use_with_the_resource() {
     // expires_in as a string of digits (as Entra v1 sends it), 61 s: one second past the
     // refresh margin.
-    let options = AsOptions { expires_in: json!("61"), ..Default::default() };
+    let options = AsOptions {
+        expires_in: json!("61"),
+        ..Default::default()
+    };
     let h = OAuthHarness::start(tools(), options).await;
     let http = HttpClient::new().unwrap();
-    let ua = Arc::new(NonFollowing::new(http.clone(), "http://127.0.0.1:9/callback"));
+    let ua = Arc::new(NonFollowing::new(
+        http.clone(),
+        "http://127.0.0.1:9/callback",
+    ));
     let store = Arc::new(MemoryStore::new());
     let auth = oauth(&h, &http, store.clone(), ua);
     let client = connect(&h, &http, auth.clone(), Era::Modern).await;
@@ -83,16 +126,27 @@ async fn an_expiring_token_is_refreshed_before_use_with_the_resource() {
     h.set(|o| o.expires_in = json!(3600));
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(echo(&client).await, "hi");
-    let seen = h.seen.lock().unwrap();
-    let grants: Vec<&str> = seen.token_requests.iter().map(|r| r["grant_type"].as_str()).collect();
-    assert_eq!(grants, ["authorization_code", "refresh_token"]);
-    // the resource on the refresh too; the refreshed token went out, before any 401.
-    assert_eq!(seen.token_requests[1]["resource"], h.mcp_url);
-    assert_eq!(seen.token_requests[1]["refresh_token"], "rt-1");
-    let last = seen.mcp_requests.last().unwrap();
-    assert_eq!(last.1.as_deref(), Some("Bearer at-2"));
-    assert_eq!(seen.mcp_requests.iter().filter(|(_, a)| a.is_none()).count(), 1);
-    drop(seen);
+    {
+        let seen = h.seen.lock().unwrap();
+        let grants: Vec<&str> = seen
+            .token_requests
+            .iter()
+            .map(|r| r["grant_type"].as_str())
+            .collect();
+        assert_eq!(grants, ["authorization_code", "refresh_token"]);
+        // the resource on the refresh too; the refreshed token went out, before any 401.
+        assert_eq!(seen.token_requests[1]["resource"], h.mcp_url);
+        assert_eq!(seen.token_requests[1]["refresh_token"], "rt-1");
+        let last = seen.mcp_requests.last().unwrap();
+        assert_eq!(last.1.as_deref(), Some("Bearer at-2"));
+        assert_eq!(
+            seen.mcp_requests
+                .iter()
+                .filter(|(_, a)| a.is_none())
+                .count(),
+            1
+        );
+    }
     // The store has the rotated tokens, with an absolute expiry.
     let record = store.load(&h.mcp_url).await.unwrap().unwrap();
     let tokens = record.issuers[&h.issuer].tokens.clone().unwrap();
@@ -105,13 +159,20 @@ async fn the_browser_opens_the_url_and_the_loopback_listener_takes_the_callback(
     let h = OAuthHarness::start(tools(), AsOptions::default()).await;
     let http = HttpClient::new().unwrap();
     // A headless "browser": curl follows the authorization server's redirect to our listener.
-    let ua = Arc::new(Browser::new().command("curl -s -L -o /dev/null").timeout(Duration::from_secs(20)));
+    let ua = Arc::new(
+        Browser::new()
+            .command("curl -s -L -o /dev/null")
+            .timeout(Duration::from_secs(20)),
+    );
     let auth = oauth(&h, &http, Arc::new(MemoryStore::new()), ua);
     let tokens = auth.login().await.unwrap();
     assert_eq!(tokens.access_token, "at-1");
     let seen = h.seen.lock().unwrap();
     let redirect = &seen.authorization_requests[0]["redirect_uri"];
-    assert!(redirect.starts_with("http://127.0.0.1:") && redirect.ends_with("/callback"), "{redirect}");
+    assert!(
+        redirect.starts_with("http://127.0.0.1:") && redirect.ends_with("/callback"),
+        "{redirect}"
+    );
     // The listener is closed once the callback came.
     let port = url::Url::parse(redirect).unwrap().port().unwrap();
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
@@ -121,7 +182,12 @@ async fn the_browser_opens_the_url_and_the_loopback_listener_takes_the_callback(
 
 /// The user of a paste-back login: opens the URL shown (a browser that stops at the redirect),
 /// and pastes where the browser was sent, its `state` replaced when `forge` is set.
-async fn paste_back_login(forge: bool) -> (OAuthHarness, Result<mcp_http_oauth_client::Tokens, mcp_http_oauth_client::OAuthError>) {
+async fn paste_back_login(
+    forge: bool,
+) -> (
+    OAuthHarness,
+    Result<mcp_http_oauth_client::Tokens, mcp_http_oauth_client::OAuthError>,
+) {
     use tokio::io::AsyncWriteExt;
     let h = OAuthHarness::start(tools(), AsOptions::default()).await;
     let http = HttpClient::new().unwrap();
@@ -140,18 +206,33 @@ async fn paste_back_login(forge: bool) -> (OAuthHarness, Result<mcp_http_oauth_c
     if forge {
         let pairs: Vec<(String, String)> = landed
             .query_pairs()
-            .map(|(k, v)| { let forged = k == "state"; (k.into_owned(), if forged { "forged".to_owned() } else { v.into_owned() }) })
+            .map(|(k, v)| {
+                let forged = k == "state";
+                (
+                    k.into_owned(),
+                    if forged {
+                        "forged".to_owned()
+                    } else {
+                        v.into_owned()
+                    },
+                )
+            })
             .collect();
         landed.query_pairs_mut().clear().extend_pairs(pairs);
     }
-    typing.write_all(format!("{landed}\n").as_bytes()).await.unwrap();
+    typing
+        .write_all(format!("{landed}\n").as_bytes())
+        .await
+        .unwrap();
     (h, login.await.unwrap())
 }
 
 /// Where the authorization server sends the browser: its redirect's `Location`.
 async fn reqwest_free_get(url: &str) -> String {
     let http = HttpClient::new().unwrap();
-    let request = http::Request::get(url).body(http_body_util::Full::new(bytes::Bytes::new())).unwrap();
+    let request = http::Request::get(url)
+        .body(http_body_util::Full::new(bytes::Bytes::new()))
+        .unwrap();
     let answer = http.fetch(request, 4096).await.unwrap();
     answer.headers()["location"].to_str().unwrap().to_owned()
 }
@@ -161,8 +242,14 @@ async fn paste_back_takes_the_callback_url_the_user_pastes() {
     let (h, tokens) = paste_back_login(false).await;
     assert_eq!(tokens.unwrap().access_token, "at-1");
     let seen = h.seen.lock().unwrap();
-    assert_eq!(seen.authorization_requests[0]["redirect_uri"], "http://127.0.0.1/callback");
-    assert_eq!(seen.token_requests[0]["redirect_uri"], "http://127.0.0.1/callback");
+    assert_eq!(
+        seen.authorization_requests[0]["redirect_uri"],
+        "http://127.0.0.1/callback"
+    );
+    assert_eq!(
+        seen.token_requests[0]["redirect_uri"],
+        "http://127.0.0.1/callback"
+    );
 }
 
 #[tokio::test]

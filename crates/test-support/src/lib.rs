@@ -20,9 +20,9 @@ use serde_json::{Value, json};
 
 #[cfg(feature = "peer")]
 pub mod modern;
-pub mod redis;
 #[cfg(feature = "oauth")]
 pub mod oauth;
+pub mod redis;
 #[cfg(feature = "server")]
 pub mod server;
 pub mod sse;

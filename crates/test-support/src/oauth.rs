@@ -104,8 +104,12 @@ struct Shared {
 impl OAuthHarness {
     /// Starts both servers (the MCP server serves `server`).
     pub async fn start(server: mcp_http_server::Server, options: AsOptions) -> OAuthHarness {
-        let as_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let rs_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let as_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let rs_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
         let issuer = format!("http://{}", as_listener.local_addr().expect("addr"));
         let mcp_origin = format!("http://{}", rs_listener.local_addr().expect("addr"));
         let shared = Shared {
@@ -160,7 +164,11 @@ fn issue_pair(seen: &mut Seen) -> (String, String) {
     (access, refresh)
 }
 
-async fn protect(State(s): State<Shared>, request: Request<axum::body::Body>, next: Next) -> Response {
+async fn protect(
+    State(s): State<Shared>,
+    request: Request<axum::body::Body>,
+    next: Next,
+) -> Response {
     let header = request
         .headers()
         .get("authorization")
@@ -168,7 +176,8 @@ async fn protect(State(s): State<Shared>, request: Request<axum::body::Body>, ne
         .map(str::to_owned);
     let ok = {
         let mut seen = s.seen.lock().expect("lock");
-        seen.mcp_requests.push((request.method().to_string(), header.clone()));
+        seen.mcp_requests
+            .push((request.method().to_string(), header.clone()));
         header
             .as_deref()
             .and_then(|h| h.strip_prefix("Bearer "))
@@ -178,9 +187,8 @@ async fn protect(State(s): State<Shared>, request: Request<axum::body::Body>, ne
         return next.run(request).await;
     }
     let origin = s.mcp_url.trim_end_matches("/mcp");
-    let challenge = format!(
-        "Bearer resource_metadata=\"{origin}/.well-known/oauth-protected-resource/mcp\""
-    );
+    let challenge =
+        format!("Bearer resource_metadata=\"{origin}/.well-known/oauth-protected-resource/mcp\"");
     let mut response = StatusCode::UNAUTHORIZED.into_response();
     if let Ok(v) = HeaderValue::from_str(&challenge) {
         response.headers_mut().insert("www-authenticate", v);
@@ -201,7 +209,8 @@ async fn prm(s: Shared) -> Response {
 }
 
 fn raw(status: u16, kind: &str, body: Vec<u8>) -> Response {
-    let mut response = (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
+    let mut response =
+        (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
     if let Ok(v) = HeaderValue::from_str(kind) {
         response.headers_mut().insert("content-type", v);
     }
@@ -245,8 +254,15 @@ async fn elsewhere() -> Response {
     axum::Json(json!({"issuer": "elsewhere"})).into_response()
 }
 
-async fn authorize(State(s): State<Shared>, Query(query): Query<HashMap<String, String>>) -> Response {
-    s.seen.lock().expect("lock").authorization_requests.push(query.clone());
+async fn authorize(
+    State(s): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    s.seen
+        .lock()
+        .expect("lock")
+        .authorization_requests
+        .push(query.clone());
     let Some(redirect) = query.get("redirect_uri") else {
         return StatusCode::BAD_REQUEST.into_response();
     };
@@ -257,7 +273,10 @@ async fn authorize(State(s): State<Shared>, Query(query): Query<HashMap<String, 
     target
         .query_pairs_mut()
         .append_pair("code", "code-1")
-        .append_pair("state", query.get("state").map(String::as_str).unwrap_or(""))
+        .append_pair(
+            "state",
+            query.get("state").map(String::as_str).unwrap_or(""),
+        )
         .append_pair("iss", &s.issuer);
     let mut response = StatusCode::FOUND.into_response();
     if let Ok(v) = HeaderValue::from_str(target.as_str()) {
@@ -266,7 +285,11 @@ async fn authorize(State(s): State<Shared>, Query(query): Query<HashMap<String, 
     response
 }
 
-async fn token(State(s): State<Shared>, _headers: HeaderMap, Form(form): Form<HashMap<String, String>>) -> Response {
+async fn token(
+    State(s): State<Shared>,
+    _headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
     let options = s.options.lock().expect("lock").clone();
     tokio::time::sleep(options.token_delay).await;
     let mut seen = s.seen.lock().expect("lock");
@@ -274,9 +297,8 @@ async fn token(State(s): State<Shared>, _headers: HeaderMap, Form(form): Form<Ha
     if let Some((status, kind, body)) = options.token_override {
         return raw(status, &kind, body);
     }
-    let error = |code: &str| {
-        (StatusCode::BAD_REQUEST, axum::Json(json!({"error": code}))).into_response()
-    };
+    let error =
+        |code: &str| (StatusCode::BAD_REQUEST, axum::Json(json!({"error": code}))).into_response();
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => {}
         Some("refresh_token") => {
@@ -292,7 +314,8 @@ async fn token(State(s): State<Shared>, _headers: HeaderMap, Form(form): Form<Ha
         _ => return error("unsupported_grant_type"),
     }
     let (access, refresh) = issue_pair(&mut seen);
-    let mut body = json!({"access_token": access, "token_type": "Bearer", "expires_in": options.expires_in});
+    let mut body =
+        json!({"access_token": access, "token_type": "Bearer", "expires_in": options.expires_in});
     if options.refresh {
         body["refresh_token"] = json!(refresh);
     } else {
@@ -307,7 +330,9 @@ async fn register(State(s): State<Shared>, axum::Json(body): axum::Json<Value>) 
     let n = seen.registrations.len();
     (
         StatusCode::CREATED,
-        axum::Json(json!({"client_id": format!("client-{n}"), "redirect_uris": body["redirect_uris"]})),
+        axum::Json(
+            json!({"client_id": format!("client-{n}"), "redirect_uris": body["redirect_uris"]}),
+        ),
     )
         .into_response()
 }

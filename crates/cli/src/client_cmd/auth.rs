@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use mcp_http_client_http::HttpClient;
 use mcp_http_oauth_client::{
-    Browser, FileStore, MemoryStore, NonFollowing, OAuthClient, OAuthConfig, PasteBack,
-    SigningKey, TokenStore, UserAgent,
+    Browser, FileStore, MemoryStore, NonFollowing, OAuthClient, OAuthConfig, PasteBack, SigningKey,
+    TokenStore, UserAgent,
 };
 
 use super::CliError;
@@ -21,9 +21,15 @@ pub(crate) struct AuthOpts {
     #[arg(long, value_name = "ID", env = "MCP_HTTP_CLIENT_ID")]
     client_id: Option<String>,
     /// The pre-registered client's secret.
-    #[arg(long, value_name = "SECRET", env = "MCP_HTTP_CLIENT_SECRET", hide_env_values = true, requires = "client_id")]
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "MCP_HTTP_CLIENT_SECRET",
+        hide_env_values = true,
+        requires = "client_id"
+    )]
     client_secret: Option<String>,
-    /// A PEM PKCS#8 P-256 private key: authenticate the client with a private-key JWT (ES256).
+    /// A PEM PKCS#8 secp256r1 private key: authenticate the client with a private-key JWT (ES256).
     #[arg(long, value_name = "FILE", requires = "client_id")]
     client_key: Option<std::path::PathBuf>,
     /// Use the client credentials grant (a machine client: no user, no browser).
@@ -65,7 +71,11 @@ pub(crate) struct AuthSetup {
 
 impl AuthSetup {
     /// The authorizer of `url`, sending through `http`.
-    pub(crate) fn client(&self, url: &str, http: &HttpClient) -> Result<Arc<OAuthClient>, CliError> {
+    pub(crate) fn client(
+        &self,
+        url: &str,
+        http: &HttpClient,
+    ) -> Result<Arc<OAuthClient>, CliError> {
         let agent: Option<Arc<dyn UserAgent>> = match &self.agent {
             None => None,
             Some(Agent::Browser(command)) => {
@@ -76,10 +86,18 @@ impl AuthSetup {
                 Some(Arc::new(browser))
             }
             Some(Agent::Paste) => Some(Arc::new(PasteBack::stdin())),
-            Some(Agent::NonFollowing(redirect)) => Some(Arc::new(NonFollowing::new(http.clone(), redirect.clone()))),
+            Some(Agent::NonFollowing(redirect)) => {
+                Some(Arc::new(NonFollowing::new(http.clone(), redirect.clone())))
+            }
         };
-        OAuthClient::new(url, http.clone(), self.config.clone(), self.store.clone(), agent)
-            .map_err(|e| CliError::failed(e.to_string()))
+        OAuthClient::new(
+            url,
+            http.clone(),
+            self.config.clone(),
+            self.store.clone(),
+            agent,
+        )
+        .map_err(|e| CliError::failed(e.to_string()))
     }
 }
 
@@ -110,8 +128,9 @@ impl AuthOpts {
             config = config.client_secret(secret);
         }
         if let Some(path) = &self.client_key {
-            let pem = std::fs::read_to_string(path)
-                .map_err(|e| CliError::usage(format!("cannot read --client-key {}: {e}", path.display())))?;
+            let pem = std::fs::read_to_string(path).map_err(|e| {
+                CliError::usage(format!("cannot read --client-key {}: {e}", path.display()))
+            })?;
             let key = SigningKey::from_pkcs8_pem(&pem)
                 .map_err(|e| CliError::usage(format!("--client-key {}: {e}", path.display())))?;
             config = config.private_key(key);
@@ -158,7 +177,8 @@ pub(crate) fn conformance_setup(scenario: &str) -> Result<AuthSetup, CliError> {
     let client_credentials = scenario.starts_with("auth/client-credentials");
     Ok(AuthSetup {
         config: config.client_credentials(client_credentials).build(),
-        agent: (!client_credentials).then(|| Agent::NonFollowing("http://localhost:3000/callback".to_owned())),
+        agent: (!client_credentials)
+            .then(|| Agent::NonFollowing("http://localhost:3000/callback".to_owned())),
         store: Arc::new(MemoryStore::new()),
     })
 }
@@ -170,16 +190,29 @@ pub(crate) async fn login(url: &str, opts: &AuthOpts) -> Result<String, CliError
     };
     let http = HttpClient::new().map_err(|e| CliError::failed(e.to_string()))?;
     let client = setup.client(url, &http)?;
-    let tokens = client.login().await.map_err(|e| CliError::failed(e.to_string()))?;
+    let tokens = client
+        .login()
+        .await
+        .map_err(|e| CliError::failed(e.to_string()))?;
     let scope = tokens.scope.as_deref().unwrap_or("(none named)");
-    let refresh = if tokens.refresh_token.is_some() { ", with a refresh token" } else { "" };
-    Ok(format!("logged in to {url}: {} token, scopes {scope}{refresh}\n", tokens.token_type))
+    let refresh = if tokens.refresh_token.is_some() {
+        ", with a refresh token"
+    } else {
+        ""
+    };
+    Ok(format!(
+        "logged in to {url}: {} token, scopes {scope}{refresh}\n",
+        tokens.token_type
+    ))
 }
 
 /// `mcp-http logout URL`: forgets what is stored for the server.
 pub(crate) async fn logout(url: &str) -> Result<String, CliError> {
     let store = FileStore::default_location().map_err(|e| CliError::failed(e.to_string()))?;
-    let forgot = store.forget(url).await.map_err(|e| CliError::failed(e.to_string()))?;
+    let forgot = store
+        .forget(url)
+        .await
+        .map_err(|e| CliError::failed(e.to_string()))?;
     Ok(if forgot {
         format!("forgot the authorization of {url}\n")
     } else {
