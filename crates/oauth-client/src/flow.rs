@@ -97,6 +97,27 @@ pub(crate) async fn authorize(
     step_up: bool,
 ) -> Result<Tokens, OAuthError> {
     let target = discover(client, resource_metadata).await?;
+    let outcome = authorize_at(client, &target, challenge_scope, step_up).await;
+    match outcome {
+        // Nothing says this server uses OAuth: say that rather than the fallback's failure.
+        Err(OAuthError::Registration { reason, .. }) if target.metadata.fallback => {
+            Err(OAuthError::NoMetadata {
+                server: client.server.to_string(),
+                reason: format!(
+                    "the server refused the request (401) but publishes no protected resource or authorization server metadata, and its 2025-03-26 default endpoints failed ({reason})"
+                ),
+            })
+        }
+        other => other,
+    }
+}
+
+async fn authorize_at(
+    client: &OAuthClient,
+    target: &Target,
+    challenge_scope: Option<&str>,
+    step_up: bool,
+) -> Result<Tokens, OAuthError> {
     let md = &target.metadata;
     if !client.config.client_credentials && !md.supports_s256() && !client.config.assume_pkce {
         // refuse an authorization server that does not advertise S256.
@@ -108,7 +129,7 @@ pub(crate) async fn authorize(
             },
         });
     }
-    let scope = select_scope(client, &target, challenge_scope, step_up);
+    let scope = select_scope(client, target, challenge_scope, step_up);
     client.set_requested(scope.clone());
     let mut record = client.record().unwrap_or_else(|| ServerRecord {
         server: client.key().to_owned(),
@@ -122,9 +143,9 @@ pub(crate) async fn authorize(
     let mut kept = kept;
     loop {
         let outcome = if client.config.client_credentials {
-            grant_client_credentials(client, &target, scope.as_deref(), kept.as_ref()).await
+            grant_client_credentials(client, target, scope.as_deref(), kept.as_ref()).await
         } else {
-            grant_code(client, &target, scope.as_deref(), kept.as_ref()).await
+            grant_code(client, target, scope.as_deref(), kept.as_ref()).await
         };
         match outcome {
             Ok((tokens, registration)) => {
@@ -173,15 +194,15 @@ fn resource_param<'a>(client: &OAuthClient, target: &'a Target) -> Option<&'a st
         .then_some(target.resource.as_str())
 }
 
-async fn grant_client_credentials(
+/// Sends the grant `params` to the token endpoint as `registration` authenticates there.
+async fn grant(
     client: &OAuthClient,
     target: &Target,
+    registration: &ClientRecord,
+    params: &[(&str, &str)],
     scope: Option<&str>,
-    kept: Option<&ClientRecord>,
-) -> Result<(Tokens, ClientRecord), OAuthError> {
+) -> Result<Tokens, OAuthError> {
     let md = &target.metadata;
-    let registration =
-        registration::obtain(&client.http, &identity(client), md, None, kept).await?;
     let auth = client.client_auth(
         &registration.auth_method,
         registration.client_secret.as_deref(),
@@ -195,11 +216,23 @@ async fn grant_client_credentials(
         resource: resource_param(client, target),
         dpop: client.dpop_for(md),
     };
+    request.send(params, scope).await
+}
+
+async fn grant_client_credentials(
+    client: &OAuthClient,
+    target: &Target,
+    scope: Option<&str>,
+    kept: Option<&ClientRecord>,
+) -> Result<(Tokens, ClientRecord), OAuthError> {
+    let md = &target.metadata;
+    let registration =
+        registration::obtain(&client.http, &identity(client), md, None, kept).await?;
     let mut params = vec![("grant_type", "client_credentials")];
     if let Some(scope) = scope {
         params.push(("scope", scope));
     }
-    let tokens = request.send(&params, scope).await?;
+    let tokens = grant(client, target, &registration, &params, scope).await?;
     Ok((tokens, registration))
 }
 
@@ -247,30 +280,13 @@ async fn grant_code(
     }
     let callback = pending.finish(url.to_string()).await?;
     let code = check_callback(&callback, &state, md)?;
-    let auth = client.client_auth(
-        &registration.auth_method,
-        registration.client_secret.as_deref(),
-    );
-    let request = TokenRequest {
-        http: &client.http,
-        endpoint: &md.token_endpoint,
-        issuer: &md.issuer,
-        client_id: &registration.client_id,
-        auth: &auth,
-        resource: resource_param(client, target),
-        dpop: client.dpop_for(md),
-    };
-    let tokens = request
-        .send(
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", &redirect_uri),
-                ("code_verifier", &verifier),
-            ],
-            scope,
-        )
-        .await?;
+    let params = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", redirect_uri.as_str()),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let tokens = grant(client, target, &registration, &params, scope).await?;
     Ok((tokens, registration))
 }
 
