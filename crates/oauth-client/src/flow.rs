@@ -333,3 +333,49 @@ pub(crate) fn check_callback(
         .cloned()
         .ok_or_else(|| OAuthError::Callback("the callback carries no code".to_owned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn md(iss_supported: bool) -> ServerMetadata {
+        let mut md = discovery::fallback_server("https://as.example");
+        md.iss_parameter_supported = iss_supported;
+        md
+    }
+
+    fn callback(query: &str) -> url::Url {
+        url::Url::parse(&format!("http://127.0.0.1/callback?{query}")).unwrap()
+    }
+
+    #[test]
+    fn the_rfc_9207_table_and_state_decide_the_callback() {
+        let ok = "code=c&state=s&iss=https%3A%2F%2Fas.example";
+        assert_eq!(check_callback(&callback(ok), "s", &md(true)).unwrap(), "c");
+        // Present: a plain string comparison, no normalization.
+        for iss in ["https%3A%2F%2Fas.example%2F", "https%3A%2F%2Fevil.example"] {
+            let q = format!("code=c&state=s&iss={iss}");
+            let e = check_callback(&callback(&q), "s", &md(false)).unwrap_err();
+            assert!(e.to_string().contains("RFC 9207"), "{e}");
+        }
+        // Absent: refused only when advertised.
+        assert!(check_callback(&callback("code=c&state=s"), "s", &md(true)).is_err());
+        assert_eq!(
+            check_callback(&callback("code=c&state=s"), "s", &md(false)).unwrap(),
+            "c"
+        );
+        // A wrong iss is refused before its error is looked at.
+        let e = check_callback(
+            &callback("error=access_denied&state=s&iss=x"),
+            "s",
+            &md(true),
+        )
+        .unwrap_err();
+        assert!(!e.to_string().contains("access_denied"), "{e}");
+        let e =
+            check_callback(&callback("error=access_denied&state=s"), "s", &md(false)).unwrap_err();
+        assert!(e.to_string().contains("refused: access_denied"), "{e}");
+        assert!(check_callback(&callback("code=c&state=t"), "s", &md(false)).is_err());
+        assert!(check_callback(&callback("state=s"), "s", &md(false)).is_err());
+    }
+}

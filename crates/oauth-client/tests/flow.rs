@@ -260,3 +260,57 @@ async fn a_pasted_callback_with_another_state_is_refused() {
     // Its code was not spent.
     assert!(h.seen.lock().unwrap().token_requests.is_empty());
 }
+
+#[tokio::test]
+async fn a_refused_token_is_refreshed_before_any_new_authorization() {
+    let h = OAuthHarness::start(tools(), AsOptions::default()).await;
+    let http = HttpClient::new().unwrap();
+    let ua = Arc::new(NonFollowing::new(
+        http.clone(),
+        "http://127.0.0.1:9/callback",
+    ));
+    let auth = oauth(&h, &http, Arc::new(MemoryStore::new()), ua);
+    let client = connect(&h, &http, auth, Era::Modern).await;
+    assert_eq!(echo(&client).await, "hi");
+    // AC-4: the server stops taking the token before its expiry: a 401, then a refresh (not a
+    // new authorization), and the call goes through.
+    h.revoke("at-1");
+    assert_eq!(echo(&client).await, "hi");
+    let seen = h.seen.lock().unwrap();
+    let grants: Vec<&str> = seen
+        .token_requests
+        .iter()
+        .map(|r| r["grant_type"].as_str())
+        .collect();
+    assert_eq!(grants, ["authorization_code", "refresh_token"]);
+    assert_eq!(seen.authorization_requests.len(), 1);
+    assert_eq!(
+        seen.mcp_requests.last().unwrap().1.as_deref(),
+        Some("Bearer at-2")
+    );
+}
+
+#[tokio::test]
+async fn a_registration_the_server_forgot_is_made_again_once() {
+    let h = OAuthHarness::start(tools(), AsOptions::default()).await;
+    let http = HttpClient::new().unwrap();
+    let ua = Arc::new(NonFollowing::new(
+        http.clone(),
+        "http://127.0.0.1:9/callback",
+    ));
+    let auth = oauth(&h, &http, Arc::new(MemoryStore::new()), ua);
+    auth.login().await.unwrap();
+    // AC-10: the server purged client-1; the next authorization's token request gets
+    // invalid_client, and the client registers again and authorizes as client-2.
+    h.set(|o| o.forgotten_client = Some("client-1".to_owned()));
+    let tokens = auth.login().await.unwrap();
+    assert_eq!(tokens.access_token, "at-2");
+    let seen = h.seen.lock().unwrap();
+    let clients: Vec<&str> = seen
+        .token_requests
+        .iter()
+        .map(|r| r["client_id"].as_str())
+        .collect();
+    assert_eq!(clients, ["client-1", "client-1", "client-2"]);
+    assert_eq!(seen.registrations.len(), 2);
+}

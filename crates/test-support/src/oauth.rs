@@ -39,6 +39,8 @@ pub struct AsOptions {
     pub prm_scopes: Option<Vec<String>>,
     /// The PRM's `resource`, when not the MCP URL.
     pub prm_resource: Option<String>,
+    /// A client id the token endpoint answers `invalid_client` to (a registration it forgot).
+    pub forgotten_client: Option<String>,
 }
 
 impl Default for AsOptions {
@@ -54,6 +56,7 @@ impl Default for AsOptions {
             metadata_redirect: None,
             prm_scopes: None,
             prm_resource: None,
+            forgotten_client: None,
         }
     }
 }
@@ -145,6 +148,15 @@ impl OAuthHarness {
     /// Changes the options.
     pub fn set(&self, change: impl FnOnce(&mut AsOptions)) {
         change(&mut self.options.lock().expect("lock"));
+    }
+
+    /// Makes the MCP server refuse `access_token` from now on (revoked, or expired early).
+    pub fn revoke(&self, access_token: &str) {
+        self.seen
+            .lock()
+            .expect("lock")
+            .valid_access
+            .remove(access_token);
     }
 
     /// Issues a token pair directly (as a past authorization did): the access token, valid,
@@ -299,6 +311,15 @@ async fn token(
     }
     let error =
         |code: &str| (StatusCode::BAD_REQUEST, axum::Json(json!({"error": code}))).into_response();
+    if options.forgotten_client.is_some()
+        && form.get("client_id") == options.forgotten_client.as_ref()
+    {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"error": "invalid_client"})),
+        )
+            .into_response();
+    }
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => {}
         Some("refresh_token") => {
