@@ -256,3 +256,48 @@ async fn secrets_stay_out_of_debug_output() {
         "{shown}"
     );
 }
+
+#[tokio::test]
+async fn endpoints_that_are_not_https_or_loopback_are_refused() {
+    let h = OAuthHarness::start(tools(), AsOptions::default()).await;
+    let http = HttpClient::new().unwrap();
+    for (authorize, says) in [
+        (
+            "http://as.example.com/authorize",
+            "plain http is allowed only for loopback hosts",
+        ),
+        (
+            "javascript:alert(1)",
+            "only http and https URLs are allowed",
+        ),
+    ] {
+        let doc = json!({
+            "issuer": h.issuer,
+            "authorization_endpoint": authorize,
+            "token_endpoint": format!("{}/token", h.issuer),
+            "code_challenge_methods_supported": ["S256"],
+        });
+        h.set(|o| {
+            o.metadata_override =
+                Some((200, "application/json".into(), doc.to_string().into_bytes()))
+        });
+        let ua = Arc::new(NonFollowing::new(
+            http.clone(),
+            "http://127.0.0.1:9/callback",
+        ));
+        let client = OAuthClient::new(
+            &h.mcp_url,
+            http.clone(),
+            OAuthConfig::default(),
+            Arc::new(MemoryStore::new()),
+            Some(ua),
+        )
+        .unwrap();
+        let err = client.login().await.unwrap_err();
+        assert!(
+            matches!(&err, OAuthError::InsecureUrl { .. }) && err.to_string().contains(says),
+            "{err}"
+        );
+    }
+    no_authorization_request(&h);
+}
