@@ -55,6 +55,8 @@ pub struct AuthRefusal<'a> {
     pub headers: &'a HeaderMap,
     /// How many times this request was already sent again after a refusal (0 the first time).
     pub retries: u32,
+    /// The `Authorization` header the refused request carried, if any.
+    pub sent_authorization: Option<&'a str>,
 }
 
 /// Authorizes the transport's requests: the headers each request carries (`Authorization`,

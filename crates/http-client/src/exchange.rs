@@ -222,6 +222,10 @@ impl Exchange {
                 );
             }
             let token = self.authorize(&mut request, rejected.as_deref()).await?;
+            let sent_authorization = self
+                .authorizer
+                .as_ref()
+                .and_then(|_| request.headers().get(AUTHORIZATION).cloned());
             let response = self.http.send(request).await?;
             if let Some(authorizer) = &self.authorizer
                 && matches!(
@@ -236,6 +240,7 @@ impl Exchange {
                     status: response.status(),
                     headers: response.headers(),
                     retries: auth_retries,
+                    sent_authorization: sent_authorization.as_ref().and_then(|v| v.to_str().ok()),
                 };
                 if authorizer.refused(refusal).await? {
                     auth_retries += 1;

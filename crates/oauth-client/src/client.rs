@@ -407,7 +407,15 @@ impl OAuthClient {
             return Ok(self.dpop.take_nonce(&uri, refusal.headers));
         }
         self.dpop.take_nonce(&uri, refusal.headers);
-        let sent = self.current().map(|(t, _, _)| t);
+        // The token the refused request carried (none: it went out before any was obtained).
+        let sent_token = refusal
+            .sent_authorization
+            .and_then(|h| h.split_once(' '))
+            .map(|(_, token)| token.to_owned());
+        let sent = self
+            .current()
+            .map(|(t, _, _)| t)
+            .filter(|t| sent_token.as_deref() == Some(t.access_token.as_str()));
         let _one = self.flight.lock().await;
         if refusal.status == StatusCode::FORBIDDEN {
             if info.error.as_deref() != Some("insufficient_scope") {
@@ -431,9 +439,10 @@ impl OAuthClient {
         if refusal.retries >= MAX_AUTHORIZATIONS {
             return Ok(false);
         }
-        // Another task may have replaced the token while this one waited.
-        if let (Some(sent), Some((now, _, _))) = (&sent, self.current())
-            && now.access_token != sent.access_token
+        // Another task may have obtained or replaced the token while this one waited (the POST
+        // and the GET stream refused at once): one authorization serves both.
+        if let Some((now, _, _)) = self.current()
+            && sent_token.as_deref() != Some(now.access_token.as_str())
         {
             return Ok(true);
         }

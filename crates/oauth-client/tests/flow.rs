@@ -314,3 +314,34 @@ async fn a_registration_the_server_forgot_is_made_again_once() {
     assert_eq!(clients, ["client-1", "client-1", "client-2"]);
     assert_eq!(seen.registrations.len(), 2);
 }
+
+#[tokio::test]
+async fn requests_refused_together_share_one_refresh() {
+    let h = OAuthHarness::start(
+        tools(),
+        AsOptions {
+            token_delay: Duration::from_millis(200),
+            ..Default::default()
+        },
+    )
+    .await;
+    let http = HttpClient::new().unwrap();
+    let ua = Arc::new(NonFollowing::new(
+        http.clone(),
+        "http://127.0.0.1:9/callback",
+    ));
+    let auth = oauth(&h, &http, Arc::new(MemoryStore::new()), ua);
+    let client = connect(&h, &http, auth, Era::Modern).await;
+    h.revoke("at-1");
+    // AC-8: four calls refused at once; one refresh serves them all.
+    let (a, b, c, d) = tokio::join!(echo(&client), echo(&client), echo(&client), echo(&client));
+    assert_eq!([a, b, c, d], ["hi", "hi", "hi", "hi"]);
+    let seen = h.seen.lock().unwrap();
+    let grants: Vec<&str> = seen
+        .token_requests
+        .iter()
+        .map(|r| r["grant_type"].as_str())
+        .collect();
+    assert_eq!(grants, ["authorization_code", "refresh_token"]);
+    assert!(seen.reused_refresh_tokens.is_empty());
+}
