@@ -345,3 +345,32 @@ async fn requests_refused_together_share_one_refresh() {
     assert_eq!(grants, ["authorization_code", "refresh_token"]);
     assert!(seen.reused_refresh_tokens.is_empty());
 }
+
+#[tokio::test]
+async fn the_loopback_listener_closes_when_no_callback_comes() {
+    // An opener that does not exist: the URL was printed, the wait ends at its timeout, and
+    // the listener is gone afterwards (its port refuses connections).
+    let browser = Browser::new()
+        .command("/nonexistent/opener")
+        .timeout(Duration::from_millis(300));
+    let pending = browser.begin().await.unwrap();
+    let redirect = pending.redirect_uri();
+    let port = url::Url::parse(&redirect).unwrap().port().unwrap();
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let err = pending
+        .finish("http://127.0.0.1:9/authorize".to_owned())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("no callback within"), "{err}");
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+    // A URL that is not http(s) is never opened.
+    let pending = browser.begin().await.unwrap();
+    let err = pending
+        .finish("file:///etc/passwd".to_owned())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, mcp_http_oauth_client::OAuthError::InsecureUrl { .. }),
+        "{err}"
+    );
+}
