@@ -70,7 +70,11 @@ fn select_scope(
         }
     }
     let mut scopes: Vec<String> = Vec::new();
-    if step_up && let Some(previous) = client.requested() {
+    // What was asked before: in this process, else what the stored tokens were granted.
+    let previous = client
+        .requested()
+        .or_else(|| client.tokens().and_then(|t| t.scope));
+    if step_up && let Some(previous) = previous {
         add(&mut scopes, &previous);
     }
     if let Some(explicit) = &client.config.scope {
