@@ -83,11 +83,7 @@ async fn login_then_two_processes_refresh_at_once_and_spend_one_refresh_token() 
     assert!(ra.stdout.contains("first") && rb.stdout.contains("second"));
     {
         let seen = h.seen.lock().unwrap();
-        let grants: Vec<&str> = seen
-            .token_requests
-            .iter()
-            .map(|r| r["grant_type"].as_str())
-            .collect();
+        let grants = seen.grants();
         // AC-8: exactly one refresh, and no refresh token presented twice.
         assert_eq!(
             grants,

@@ -41,6 +41,22 @@ async fn login(options: AsOptions) -> (OAuthHarness, Result<Tokens, OAuthError>)
     login_with(options, OAuthConfig::default()).await
 }
 
+/// A server whose metadata URL answers `status`, `kind` and `body`.
+fn metadata_answer(status: u16, kind: &str, body: Vec<u8>) -> AsOptions {
+    AsOptions {
+        metadata_override: Some((status, kind.to_owned(), body)),
+        ..Default::default()
+    }
+}
+
+/// A server whose token endpoint answers `status`, `kind` and `body`.
+fn token_answer(status: u16, kind: &str, body: Vec<u8>) -> AsOptions {
+    AsOptions {
+        token_override: Some((status, kind.to_owned(), body)),
+        ..Default::default()
+    }
+}
+
 fn no_authorization_request(h: &OAuthHarness) {
     let seen = h.seen.lock().unwrap();
     assert!(seen.authorization_requests.is_empty() && seen.token_requests.is_empty());
@@ -118,11 +134,7 @@ async fn a_server_without_s256_is_refused_unless_overridden() {
 #[tokio::test]
 async fn html_instead_of_metadata_is_named() {
     let page = b"<html><body>Sign in</body></html>".to_vec();
-    let (h, out) = login(AsOptions {
-        metadata_override: Some((200, "text/html".into(), page)),
-        ..Default::default()
-    })
-    .await;
+    let (h, out) = login(metadata_answer(200, "text/html", page)).await;
     let err = out.unwrap_err();
     assert!(
         matches!(
@@ -144,11 +156,7 @@ async fn an_oversized_metadata_document_is_refused() {
         .to_string()
         .into_bytes();
     big.shrink_to_fit();
-    let (_, out) = login(AsOptions {
-        metadata_override: Some((200, "application/json".into(), big)),
-        ..Default::default()
-    })
-    .await;
+    let (_, out) = login(metadata_answer(200, "application/json", big)).await;
     let err = out.unwrap_err();
     assert!(
         err.to_string().contains("larger than 262144 bytes"),
@@ -212,22 +220,14 @@ async fn expires_in_as_a_word_is_a_bad_token_response() {
 #[tokio::test]
 async fn html_or_an_oauth_error_from_the_token_endpoint_is_named() {
     let page = b"<html>Oops</html>".to_vec();
-    let (_, out) = login(AsOptions {
-        token_override: Some((200, "text/html".into(), page)),
-        ..Default::default()
-    })
-    .await;
+    let (_, out) = login(token_answer(200, "text/html", page)).await;
     let err = out.unwrap_err();
     assert!(
         matches!(&err, OAuthError::BadTokenResponse { .. }) && err.to_string().contains("not JSON"),
         "{err}"
     );
     let body = br#"{"error":"invalid_grant","error_description":"code expired"}"#.to_vec();
-    let (_, out) = login(AsOptions {
-        token_override: Some((400, "application/json".into(), body)),
-        ..Default::default()
-    })
-    .await;
+    let (_, out) = login(token_answer(400, "application/json", body)).await;
     let err = out.unwrap_err();
     assert!(
         matches!(&err, OAuthError::TokenError { error, status: 400, .. } if error == "invalid_grant"),

@@ -32,6 +32,19 @@ fn oauth(
     .unwrap()
 }
 
+/// The servers, and an OAuth client of theirs whose user agent reads the callback from the
+/// redirect, with its tokens in memory.
+async fn started(options: AsOptions) -> (OAuthHarness, HttpClient, Arc<OAuthClient>) {
+    let h = OAuthHarness::start(tools(), options).await;
+    let http = HttpClient::new().unwrap();
+    let ua = Arc::new(NonFollowing::new(
+        http.clone(),
+        "http://127.0.0.1:9/callback",
+    ));
+    let auth = oauth(&h, &http, Arc::new(MemoryStore::new()), ua);
+    (h, http, auth)
+}
+
 async fn connect(h: &OAuthHarness, http: &HttpClient, auth: Arc<OAuthClient>, era: Era) -> Client {
     let config = HttpClientConfig::builder().authorizer(auth).build();
     let transport = StreamableHttpClient::with_client(&h.mcp_url, http.clone(), config).unwrap();
@@ -56,13 +69,7 @@ async fn echo(client: &Client) -> String {
 
 #[tokio::test]
 async fn a_token_goes_on_every_request_of_both_eras() {
-    let h = OAuthHarness::start(tools(), AsOptions::default()).await;
-    let http = HttpClient::new().unwrap();
-    let ua = Arc::new(NonFollowing::new(
-        http.clone(),
-        "http://127.0.0.1:9/callback",
-    ));
-    let auth = oauth(&h, &http, Arc::new(MemoryStore::new()), ua);
+    let (h, http, auth) = started(AsOptions::default()).await;
 
     let client = connect(&h, &http, auth.clone(), Era::Legacy).await;
     assert_eq!(echo(&client).await, "hi");
@@ -128,11 +135,7 @@ async fn an_expiring_token_is_refreshed_before_use_with_the_resource() {
     assert_eq!(echo(&client).await, "hi");
     {
         let seen = h.seen.lock().unwrap();
-        let grants: Vec<&str> = seen
-            .token_requests
-            .iter()
-            .map(|r| r["grant_type"].as_str())
-            .collect();
+        let grants = seen.grants();
         assert_eq!(grants, ["authorization_code", "refresh_token"]);
         // the resource on the refresh too; the refreshed token went out, before any 401.
         assert_eq!(seen.token_requests[1]["resource"], h.mcp_url);
@@ -263,13 +266,7 @@ async fn a_pasted_callback_with_another_state_is_refused() {
 
 #[tokio::test]
 async fn a_refused_token_is_refreshed_before_any_new_authorization() {
-    let h = OAuthHarness::start(tools(), AsOptions::default()).await;
-    let http = HttpClient::new().unwrap();
-    let ua = Arc::new(NonFollowing::new(
-        http.clone(),
-        "http://127.0.0.1:9/callback",
-    ));
-    let auth = oauth(&h, &http, Arc::new(MemoryStore::new()), ua);
+    let (h, http, auth) = started(AsOptions::default()).await;
     let client = connect(&h, &http, auth, Era::Modern).await;
     assert_eq!(echo(&client).await, "hi");
     // AC-4: the server stops taking the token before its expiry: a 401, then a refresh (not a
@@ -277,11 +274,7 @@ async fn a_refused_token_is_refreshed_before_any_new_authorization() {
     h.revoke("at-1");
     assert_eq!(echo(&client).await, "hi");
     let seen = h.seen.lock().unwrap();
-    let grants: Vec<&str> = seen
-        .token_requests
-        .iter()
-        .map(|r| r["grant_type"].as_str())
-        .collect();
+    let grants = seen.grants();
     assert_eq!(grants, ["authorization_code", "refresh_token"]);
     assert_eq!(seen.authorization_requests.len(), 1);
     assert_eq!(
@@ -292,13 +285,7 @@ async fn a_refused_token_is_refreshed_before_any_new_authorization() {
 
 #[tokio::test]
 async fn a_registration_the_server_forgot_is_made_again_once() {
-    let h = OAuthHarness::start(tools(), AsOptions::default()).await;
-    let http = HttpClient::new().unwrap();
-    let ua = Arc::new(NonFollowing::new(
-        http.clone(),
-        "http://127.0.0.1:9/callback",
-    ));
-    let auth = oauth(&h, &http, Arc::new(MemoryStore::new()), ua);
+    let (h, _, auth) = started(AsOptions::default()).await;
     auth.login().await.unwrap();
     // AC-10: the server purged client-1; the next authorization's token request gets
     // invalid_client, and the client registers again and authorizes as client-2.
@@ -317,31 +304,18 @@ async fn a_registration_the_server_forgot_is_made_again_once() {
 
 #[tokio::test]
 async fn requests_refused_together_share_one_refresh() {
-    let h = OAuthHarness::start(
-        tools(),
-        AsOptions {
-            token_delay: Duration::from_millis(200),
-            ..Default::default()
-        },
-    )
+    let (h, http, auth) = started(AsOptions {
+        token_delay: Duration::from_millis(200),
+        ..Default::default()
+    })
     .await;
-    let http = HttpClient::new().unwrap();
-    let ua = Arc::new(NonFollowing::new(
-        http.clone(),
-        "http://127.0.0.1:9/callback",
-    ));
-    let auth = oauth(&h, &http, Arc::new(MemoryStore::new()), ua);
     let client = connect(&h, &http, auth, Era::Modern).await;
     h.revoke("at-1");
     // AC-8: four calls refused at once; one refresh serves them all.
     let (a, b, c, d) = tokio::join!(echo(&client), echo(&client), echo(&client), echo(&client));
     assert_eq!([a, b, c, d], ["hi", "hi", "hi", "hi"]);
     let seen = h.seen.lock().unwrap();
-    let grants: Vec<&str> = seen
-        .token_requests
-        .iter()
-        .map(|r| r["grant_type"].as_str())
-        .collect();
+    let grants = seen.grants();
     assert_eq!(grants, ["authorization_code", "refresh_token"]);
     assert!(seen.reused_refresh_tokens.is_empty());
 }

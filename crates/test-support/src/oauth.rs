@@ -85,6 +85,16 @@ pub struct Seen {
     counter: u64,
 }
 
+impl Seen {
+    /// The grant type of each token request, in order.
+    pub fn grants(&self) -> Vec<&str> {
+        self.token_requests
+            .iter()
+            .map(|r| r.get("grant_type").map(String::as_str).unwrap_or(""))
+            .collect()
+    }
+}
+
 /// An authorization server and a protected MCP server on loopback ports.
 pub struct OAuthHarness {
     /// The MCP endpoint.
