@@ -67,6 +67,10 @@ impl std::fmt::Debug for ClientRecord {
     }
 }
 
+/// How often, and how many times, a locked store file is tried again (30 s in all).
+const LOCK_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+const LOCK_ATTEMPTS: u32 = 600;
+
 /// A held lock on one server's record; released when dropped.
 pub type StoreLock = Box<dyn Send + Sync>;
 
@@ -260,20 +264,27 @@ impl TokenStore for FileStore {
         let path = self.file(server, "lock");
         Box::pin(async move {
             self.ensure_dir()?;
-            let locked =
-                tokio::task::spawn_blocking(move || -> Result<std::fs::File, OAuthError> {
-                    let mut options = std::fs::OpenOptions::new();
-                    options.write(true).create(true).truncate(false);
-                    #[cfg(unix)]
-                    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-                    let file = options.open(&path).map_err(|e| io_error(&path, e))?;
-                    file.lock().map_err(|e| io_error(&path, e))?;
-                    Ok(file)
-                })
-                .await
-                .map_err(|e| OAuthError::Store(e.to_string()))??;
-            let guard: StoreLock = Box::new(locked);
-            Ok(guard)
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create(true).truncate(false);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let file = options.open(&path).map_err(|e| io_error(&path, e))?;
+            // Polled, so a process that holds the lock and hangs costs a clear error, not a hang.
+            for _ in 0..LOCK_ATTEMPTS {
+                match file.try_lock() {
+                    Ok(()) => {
+                        let guard: StoreLock = Box::new(file);
+                        return Ok(guard);
+                    }
+                    Err(std::fs::TryLockError::WouldBlock) => tokio::time::sleep(LOCK_POLL).await,
+                    Err(std::fs::TryLockError::Error(e)) => return Err(io_error(&path, e)),
+                }
+            }
+            Err(OAuthError::Store(format!(
+                "{} is still locked by another process after {} s",
+                path.display(),
+                (LOCK_POLL * LOCK_ATTEMPTS).as_secs()
+            )))
         })
     }
 }
