@@ -1,6 +1,6 @@
 //! OAuth for the client commands: the options (`--client-id`, `--client-secret`,
 //! `--client-key`, `--client-credentials`, `--scope`, `--no-browser`, `--browser-command`,
-//! `--assume-pkce`, `--no-auth`), the authorizer built from them for a session, and `login` /
+//! `--assume-pkce`, `--no-resource-parameter`, `--no-auth`), the authorizer built from them for a session, and `login` /
 //! `logout` (AC-7). Tokens go in the per-user file store, shared by concurrent invocations.
 
 use std::sync::Arc;
@@ -49,6 +49,10 @@ pub(crate) struct AuthOpts {
     /// Proceed with PKCE S256 although the authorization server does not advertise it.
     #[arg(long)]
     assume_pkce: bool,
+    /// Do not send the RFC 8707 `resource` parameter (only for authorization servers that
+    /// refuse it).
+    #[arg(long)]
+    no_resource_parameter: bool,
     /// Never authorize: a 401 is an error.
     #[arg(long)]
     no_auth: bool,
@@ -120,7 +124,8 @@ impl AuthOpts {
         }
         let mut config = OAuthConfig::builder()
             .client_credentials(self.client_credentials)
-            .assume_pkce(self.assume_pkce);
+            .assume_pkce(self.assume_pkce)
+            .resource_parameter(!self.no_resource_parameter);
         if let Some(id) = &self.client_id {
             config = config.client_id(id);
         }
