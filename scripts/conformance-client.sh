@@ -14,7 +14,8 @@
 #                               http-custom-headers, http-invalid-tool-headers,
 #                               json-schema-ref-no-deref
 #   conformance@0.1.16 --suite auth: OAuth, only with <auth-baseline.yml>, judged by the suite
-#                               against it (mcp-http: conformance/client.yml, no OAuth yet)
+#                               against it (mcp-http passes them all now: interop.sh runs the
+#                               stricter scripts/auth-conformance.sh instead)
 # CONFORMANCE_CLIENT_MODERN=0 skips the 2026-07-28 ones.
 # Each scenario runs under `timeout` ($CONFORMANCE_TIMEOUT s, default 120; the suite's own per-client
 # timeout is 30 s). Output in target/conformance/<label>/client-<scenario>/ (stdout.txt, stderr.txt,

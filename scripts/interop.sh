@@ -20,8 +20,10 @@
 #     (scripts/conformance-client.sh: 0.1.16's initialize, tools_call,
 #     elicitation-sep1034-client-defaults, sse-retry; 0.2.0-alpha.12's
 #     json-schema-2020-12-preservation; and the seven 2026-07-28 client scenarios at
-#     --spec-version 2026-07-28), no failure and no warning; the OAuth scenarios
-#     (--suite auth) against the baseline conformance/client.yml (no OAuth yet);
+#     --spec-version 2026-07-28), no failure and no warning;
+#   - the suite's authorization scenarios in client mode (scripts/auth-conformance.sh,
+#     0.2.0-alpha.12, one at a time on each scenario's default wire): the 29 scored,
+#     back-compat and client-credentials ones plus dpop and dpop-nonce (31, about 50 s);
 #   - our client against other servers: the Python SDK's 2024-11-05 HTTP+SSE server
 #     (peer_legacy_sse), and the Python SDK, TypeScript SDK and server-everything Streamable
 #     HTTP servers (scripts/interop-servers.sh); our CLI against the TypeScript SDK v2 and
@@ -87,8 +89,11 @@ for mode in "adaptive" "sse:--response sse" "stateless:--stateless" "json:--resp
   fi
 done
 echo "== conformance, client mode: mcp-http conformance-client"
-run "conformance client mode" scripts/conformance-client.sh "$BIN conformance-client" mcp-http-client \
-  conformance/client.yml
+run "conformance client mode" scripts/conformance-client.sh "$BIN conformance-client" mcp-http-client
+echo "== conformance, client mode: authorization (OAuth)"
+run "auth conformance" scripts/auth-conformance.sh --set all \
+  --exclude auth/enterprise-managed-authorization --exclude auth/wif-jwt-bearer \
+  --out "$REPO/target/auth-conformance" "$BIN conformance-client"
 echo "== our client against the SDKs' servers"
 run "client vs 2024-11-05 HTTP+SSE (Python SDK)" \
   env PEERS_PY="$PEERS_PY" cargo test --locked -q -p mcp-http --features interop --test peer_legacy_sse

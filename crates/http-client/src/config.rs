@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use http::{HeaderMap, HeaderName, HeaderValue};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use mcp_http_core::TransportError;
 use mcp_http_proto::RequestId;
 
@@ -39,6 +39,48 @@ pub trait TokenProvider: Send + Sync + 'static {
     ) -> BoxFuture<'_, Result<Option<String>, TransportError>>;
 }
 
+/// An answer of the MCP server that may ask for (other) credentials: a 401, or a 403 (a
+/// `WWW-Authenticate` with `error="insufficient_scope"` asks for more scopes), as the
+/// [`Authorizer`] sees it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct AuthRefusal<'a> {
+    /// The refused request's method.
+    pub method: &'a Method,
+    /// The refused request's URL.
+    pub uri: &'a Uri,
+    /// 401 or 403.
+    pub status: StatusCode,
+    /// The answer's headers (`WWW-Authenticate`, `DPoP-Nonce`).
+    pub headers: &'a HeaderMap,
+    /// How many times this request was already sent again after a refusal (0 the first time).
+    pub retries: u32,
+    /// The `Authorization` header the refused request carried, if any.
+    pub sent_authorization: Option<&'a str>,
+}
+
+/// Authorizes the transport's requests: the headers each request carries (`Authorization`,
+/// `DPoP`), and what to do when the server refuses one (obtain or refresh a token, step up the
+/// scopes, take a DPoP nonce). The OAuth client of `mcp-http-oauth-client` implements it; it
+/// applies to every request of the transport, in both eras: POST, the GET stream and DELETE
+/// (A-19, AC-1).
+pub trait Authorizer: Send + Sync + 'static {
+    /// The headers to put on a request with `method` to `uri` (none: send it as it is).
+    fn headers<'a>(
+        &'a self,
+        method: &'a Method,
+        uri: &'a Uri,
+    ) -> BoxFuture<'a, Result<HeaderMap, TransportError>>;
+
+    /// The server refused a request with 401 or 403. `Ok(true)`: send it again (with the
+    /// headers [`Authorizer::headers`] then gives); `Ok(false)`: the refusal is the caller's
+    /// answer; an error fails the request with it.
+    fn refused<'a>(
+        &'a self,
+        refusal: AuthRefusal<'a>,
+    ) -> BoxFuture<'a, Result<bool, TransportError>>;
+}
+
 /// Settings of the HTTP client transport, built with [`HttpClientConfig::builder`].
 ///
 /// ```
@@ -57,6 +99,7 @@ pub trait TokenProvider: Send + Sync + 'static {
 pub struct HttpClientConfig {
     pub(crate) headers: HeaderMap,
     pub(crate) auth: Option<Arc<dyn TokenProvider>>,
+    pub(crate) authorizer: Option<Arc<dyn Authorizer>>,
     pub(crate) get_stream: bool,
     pub(crate) max_reconnect_attempts: u32,
     pub(crate) default_retry: Duration,
@@ -94,6 +137,7 @@ impl Default for HttpClientConfig {
         HttpClientConfig {
             headers: HeaderMap::new(),
             auth: None,
+            authorizer: None,
             get_stream: true,
             max_reconnect_attempts: 5,
             default_retry: Duration::from_secs(1),
@@ -127,6 +171,11 @@ impl HttpClientConfig {
     /// The hook that supplies bearer tokens, if any.
     pub fn auth(&self) -> Option<&Arc<dyn TokenProvider>> {
         self.auth.as_ref()
+    }
+
+    /// The authorizer (OAuth), if any.
+    pub fn authorizer(&self) -> Option<&Arc<dyn Authorizer>> {
+        self.authorizer.as_ref()
     }
 
     /// Whether the standalone GET stream is opened once the session is initialized.
@@ -220,6 +269,14 @@ impl HttpClientConfigBuilder {
     /// header.
     pub fn auth(mut self, provider: Arc<dyn TokenProvider>) -> Self {
         self.config.auth = Some(provider);
+        self
+    }
+
+    /// Authorizes every request (OAuth: `mcp_http_oauth_client::OAuthClient`): its headers go
+    /// on each request, and a 401 or 403 is handed to it before the caller sees it. It takes
+    /// the place of [`auth`](Self::auth) when both are set.
+    pub fn authorizer(mut self, authorizer: Arc<dyn Authorizer>) -> Self {
+        self.config.authorizer = Some(authorizer);
         self
     }
 

@@ -57,6 +57,7 @@ impl Connection {
                 http,
                 endpoint.uri(),
                 config.auth.clone(),
+                config.authorizer.clone(),
                 config.max_redirects,
             ),
             session: Session::new(config.headers.clone()),

@@ -11,7 +11,7 @@ use http_body_util::{BodyExt, Full};
 use mcp_http_core::{Outbound, TransportError, TransportErrorKind};
 
 use crate::client::HttpClient;
-use crate::config::TokenProvider;
+use crate::config::{AuthRefusal, Authorizer, TokenProvider};
 use crate::endpoint::same_origin_redirect;
 use crate::pool::ResponseBody;
 
@@ -149,8 +149,13 @@ pub(crate) struct Exchange {
     /// The `Proxy-Authorization` of a plain-HTTP proxy the endpoint is reached through.
     proxy_authorization: Option<HeaderValue>,
     auth: Option<Arc<dyn TokenProvider>>,
+    authorizer: Option<Arc<dyn Authorizer>>,
     max_redirects: u32,
 }
+
+/// The most times one request is sent again after a refusal its authorizer handled: a token
+/// obtained, then up to three step-ups, and a DPoP nonce taken.
+const MAX_AUTH_RETRIES: u32 = 5;
 
 impl Exchange {
     /// Exchanges with the server of `endpoint` over `http`, with the bearer tokens of `auth`,
@@ -159,6 +164,7 @@ impl Exchange {
         http: HttpClient,
         endpoint: &Uri,
         auth: Option<Arc<dyn TokenProvider>>,
+        authorizer: Option<Arc<dyn Authorizer>>,
         max_redirects: u32,
     ) -> Exchange {
         let proxy_authorization = http.proxy_authorization(endpoint);
@@ -166,6 +172,7 @@ impl Exchange {
             http,
             proxy_authorization,
             auth,
+            authorizer,
             max_redirects,
         }
     }
@@ -200,6 +207,7 @@ impl Exchange {
         let mut rejected: Option<String> = None;
         let mut target = uri.clone();
         let mut redirects = 0;
+        let mut auth_retries = 0;
         loop {
             let mut request = Request::new(Full::new(Bytes::new()));
             *request.method_mut() = method.clone();
@@ -214,7 +222,32 @@ impl Exchange {
                 );
             }
             let token = self.authorize(&mut request, rejected.as_deref()).await?;
+            let sent_authorization = self
+                .authorizer
+                .as_ref()
+                .and_then(|_| request.headers().get(AUTHORIZATION).cloned());
             let response = self.http.send(request).await?;
+            if let Some(authorizer) = &self.authorizer
+                && matches!(
+                    response.status(),
+                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+                )
+                && auth_retries < MAX_AUTH_RETRIES
+            {
+                let refusal = AuthRefusal {
+                    method: &method,
+                    uri: &target,
+                    status: response.status(),
+                    headers: response.headers(),
+                    retries: auth_retries,
+                    sent_authorization: sent_authorization.as_ref().and_then(|v| v.to_str().ok()),
+                };
+                if authorizer.refused(refusal).await? {
+                    auth_retries += 1;
+                    continue;
+                }
+                return Ok(response);
+            }
             if response.status() == StatusCode::UNAUTHORIZED
                 && rejected.is_none()
                 && let Some(token) = token
@@ -242,12 +275,20 @@ impl Exchange {
         }
     }
 
-    /// Puts the auth hook's bearer token on `request`; returns the token sent.
+    /// Puts the authorizer's headers, or the auth hook's bearer token, on `request`; returns
+    /// the hook's token sent.
     async fn authorize(
         &self,
         request: &mut Outgoing,
         rejected: Option<&str>,
     ) -> Result<Option<String>, TransportError> {
+        if let Some(authorizer) = &self.authorizer {
+            let headers = authorizer.headers(request.method(), request.uri()).await?;
+            for (name, value) in &headers {
+                request.headers_mut().insert(name, value.clone());
+            }
+            return Ok(None);
+        }
         let Some(auth) = &self.auth else {
             return Ok(None);
         };

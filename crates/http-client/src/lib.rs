@@ -54,7 +54,10 @@ mod tls;
 mod transport;
 
 pub use client::{ConnectHook, HttpClient, HttpClientBuilder};
-pub use config::{HttpClientConfig, HttpClientConfigBuilder, ResumptionCallback, TokenProvider};
+pub use config::{
+    AuthRefusal, Authorizer, HttpClientConfig, HttpClientConfigBuilder, ResumptionCallback,
+    TokenProvider,
+};
 pub use modern::encode_header_value;
 #[cfg(feature = "rustls")]
 pub use tls::CertificateError;

@@ -35,9 +35,9 @@ enum Step {
 fn plan(scenario: &str) -> Option<Vec<Step>> {
     Some(match scenario {
         "initialize" => vec![],
-        // OAuth is not implemented yet: connect and list as any client would, so the suite sees
-        // what a user would (conformance/client.yml lists these as expected failures).
-        s if s.starts_with("auth/") => vec![],
+        // Authorization: list, then call the tool (step-up and migration need a second
+        // authenticated request after the listing).
+        s if s.starts_with("auth/") => vec![Step::Call("test-tool", json!({}))],
         "tools_call" => vec![Step::Call("add_numbers", json!({"a": 5, "b": 3}))],
         "elicitation-sep1034-client-defaults" => {
             vec![Step::Call("test_client_elicitation_defaults", json!({}))]
@@ -98,6 +98,11 @@ pub(crate) async fn run(
             mcp_http_client::Era::Auto
         } else {
             mcp_http_client::Era::Legacy
+        },
+        auth: if scenario.starts_with("auth/") {
+            Some(super::auth::conformance_setup(scenario)?)
+        } else {
+            None
         },
     };
     Session::run(url, settings, cancel, async |session| {

@@ -6,6 +6,7 @@
 //! to stderr; any failure is one line `mcp-http: error: ...` and a non-zero exit code.
 
 mod args;
+mod auth;
 mod conformance;
 mod elicit;
 mod listen;
@@ -50,6 +51,8 @@ pub(crate) struct ClientOpts {
     /// legacy (initialize and a session) or modern (2026-07-28, every request on its own).
     #[arg(long, value_enum, value_name = "ERA", default_value = "auto")]
     era: EraChoice,
+    #[command(flatten)]
+    auth: auth::AuthOpts,
 }
 
 /// `--era`.
@@ -160,6 +163,19 @@ pub(crate) enum ClientCommand {
         resource: Vec<String>,
         #[command(flatten)]
         opts: ClientOpts,
+    },
+    /// Authorize with an MCP server now (OAuth 2.1: discovery, registration, the browser or
+    /// paste-back) and keep the tokens for the other commands.
+    Login {
+        /// The MCP endpoint.
+        url: String,
+        #[command(flatten)]
+        auth: auth::AuthOpts,
+    },
+    /// Forget the tokens and client registration kept for an MCP server.
+    Logout {
+        /// The MCP endpoint.
+        url: String,
     },
     /// The official conformance suite's client mode: runs the scenario named by the
     /// MCP_CONFORMANCE_SCENARIO variable against URL.
@@ -332,6 +348,14 @@ async fn execute(command: ClientCommand, cancel: CancellationToken) -> Result<()
             })
             .await
         }
+        ClientCommand::Login { url, auth } => {
+            let text = tokio::select! {
+                text = auth::login(&url, &auth) => text?,
+                _ = cancel.cancelled() => return Err(CliError::interrupted()),
+            };
+            emit(&text)
+        }
+        ClientCommand::Logout { url } => emit(&auth::logout(&url).await?),
         ClientCommand::ConformanceClient { url } => {
             let scenario = std::env::var("MCP_CONFORMANCE_SCENARIO").unwrap_or_default();
             conformance::run(&url, &scenario, cancel).await

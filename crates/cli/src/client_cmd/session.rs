@@ -30,13 +30,23 @@ pub(crate) struct Settings {
     pub(crate) era: mcp_http_client::Era,
     /// Roots offered to the server (`roots/list`); none declares no `roots` capability.
     pub(crate) roots: Vec<mcp_http_client::proto::Root>,
+    /// OAuth, run when the server asks for it (none: a 401 is an error).
+    pub(crate) auth: Option<super::auth::AuthSetup>,
 }
 
 impl Settings {
     /// Checks and converts the common options.
     pub(crate) fn from_opts(opts: &ClientOpts) -> Result<Self, CliError> {
+        let headers = headers(&opts.headers)?;
+        // A static Authorization header is the user's choice: no OAuth then.
+        let auth = if headers.contains_key(http::header::AUTHORIZATION) {
+            None
+        } else {
+            opts.auth.setup()?
+        };
         Ok(Settings {
-            headers: headers(&opts.headers)?,
+            auth,
+            headers,
             timeout: opts.timeout,
             elicit: Elicit::new(opts.elicit),
             sampling_reply: opts.sampling_reply.clone(),
@@ -86,10 +96,12 @@ impl Session {
                 "invalid URL {url:?}: the scheme must be http or https"
             )));
         }
-        let config = HttpClientConfig::builder()
-            .headers(settings.headers)
-            .build();
         let http = HttpClient::new().map_err(|e| CliError::failed(e.to_string()))?;
+        let mut config = HttpClientConfig::builder().headers(settings.headers);
+        if let Some(auth) = &settings.auth {
+            config = config.authorizer(auth.client(url, &http)?);
+        }
+        let config = config.build();
         let transport = StreamableHttpClient::with_client(url, http, config)
             .map_err(|e| CliError::usage(e.to_string()))?;
         let reporter = Arc::new(Reporter::new());
