@@ -20,6 +20,8 @@ use serde_json::{Value, json};
 
 #[cfg(feature = "peer")]
 pub mod modern;
+#[cfg(feature = "oauth")]
+pub mod oauth;
 pub mod redis;
 #[cfg(feature = "server")]
 pub mod server;
