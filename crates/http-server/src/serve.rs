@@ -194,7 +194,9 @@ async fn connection(
     let handler = hyper::service::service_fn(move |request| -> HandleFuture {
         let service = service.clone();
         match service.inner.front.clone() {
-            Some(front) => Box::pin(async move { Ok::<_, Infallible>(front(request, service).await) }),
+            Some(front) => {
+                Box::pin(async move { Ok::<_, Infallible>(front(request, service).await) })
+            }
             None => Box::pin(async move { Ok::<_, Infallible>(service.handle(request).await) }),
         }
     });

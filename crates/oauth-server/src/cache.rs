@@ -47,7 +47,10 @@ impl TokenCache {
         }
         let left = verified
             .expires_at
-            .map(|exp| exp.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO))
+            .map(|exp| {
+                exp.duration_since(SystemTime::now())
+                    .unwrap_or(Duration::ZERO)
+            })
             .unwrap_or(ttl);
         let ttl = ttl.min(left);
         if ttl.is_zero() {

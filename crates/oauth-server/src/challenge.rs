@@ -67,7 +67,10 @@ pub(crate) fn refuse(status: StatusCode, challenges: &[Challenge<'_>]) -> Respon
     let mut response = Response::new(body(error, description));
     *response.status_mut() = status;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     for challenge in challenges {
         if let Ok(value) = HeaderValue::from_str(&challenge.header()) {
             headers.append(header::WWW_AUTHENTICATE, value);
@@ -81,7 +84,10 @@ pub(crate) fn unavailable(description: &str) -> Response<ResponseBody> {
     let mut response = Response::new(body("temporarily_unavailable", description));
     *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     headers.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     response
 }

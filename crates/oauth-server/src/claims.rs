@@ -15,11 +15,20 @@ pub(crate) fn read(claims: &Value) -> Result<VerifiedToken, VerifyError> {
         .ok_or_else(|| VerifyError::Invalid("the token names no subject".into()))?;
     let mut token = VerifiedToken::new(subject, client_id);
     token.scopes = text("scope")
-        .map(|s| s.split(' ').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+        .map(|s| {
+            s.split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default();
     token.audience = match claims.get("aud") {
         Some(Value::String(aud)) => vec![aud.clone()],
-        Some(Value::Array(auds)) => auds.iter().filter_map(Value::as_str).map(str::to_owned).collect(),
+        Some(Value::Array(auds)) => auds
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
         _ => Vec::new(),
     };
     token.issuer = text("iss");

@@ -63,8 +63,11 @@ impl DpopChecker {
         if !ASYMMETRIC.contains(&header.alg) {
             return Err("the DPoP proof's algorithm is not asymmetric".into());
         }
-        let jwk_json = header_json.get("jwk").ok_or("the DPoP proof carries no jwk")?;
-        if jwk_json.get("d").is_some() || jwk_json.get("kty").and_then(Value::as_str) == Some("oct") {
+        let jwk_json = header_json
+            .get("jwk")
+            .ok_or("the DPoP proof carries no jwk")?;
+        if jwk_json.get("d").is_some() || jwk_json.get("kty").and_then(Value::as_str) == Some("oct")
+        {
             return Err("the DPoP proof's jwk is not a public key".into());
         }
         let jwk: Jwk = serde_json::from_value(jwk_json.clone())
@@ -108,7 +111,10 @@ impl DpopChecker {
 
     /// Records `jti`; a second use is a replay.
     fn remember(&self, jti: &str, iat: u64, now: u64) -> Result<(), String> {
-        let mut seen = self.seen.lock().map_err(|_| "the DPoP replay cache failed")?;
+        let mut seen = self
+            .seen
+            .lock()
+            .map_err(|_| "the DPoP replay cache failed")?;
         if seen.len() >= self.max_jtis {
             // Proofs older than the window can no longer be replayed: forget them.
             seen.retain(|_, at| at.abs_diff(now) <= self.window);

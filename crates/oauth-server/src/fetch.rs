@@ -48,7 +48,10 @@ impl AsClient {
         }
     }
 
-    pub(crate) async fn get_json(&self, url: &str) -> Result<(http::StatusCode, Value), VerifyError> {
+    pub(crate) async fn get_json(
+        &self,
+        url: &str,
+    ) -> Result<(http::StatusCode, Value), VerifyError> {
         let request = http::Request::get(url)
             .header(http::header::ACCEPT, "application/json")
             .body(Full::new(Bytes::new()))
@@ -111,6 +114,9 @@ mod tests {
                 "https://a.example/t1/.well-known/openid-configuration".to_owned(),
             ])
         );
-        assert_eq!(metadata_urls("http://127.0.0.1:9/").ok().map(|v| v.len()), Some(2));
+        assert_eq!(
+            metadata_urls("http://127.0.0.1:9/").ok().map(|v| v.len()),
+            Some(2)
+        );
     }
 }

@@ -127,7 +127,8 @@ impl ResourceServerBuilder {
 
     /// Scopes listed in the metadata's `scopes_supported` (the scopes of the policy are added).
     pub fn scopes_supported(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
-        self.scopes_supported.extend(scopes.into_iter().map(Into::into));
+        self.scopes_supported
+            .extend(scopes.into_iter().map(Into::into));
         self
     }
 
@@ -233,7 +234,8 @@ impl ResourceServerBuilder {
             doc["resource_name"] = Value::String(name);
         }
         if self.dpop {
-            doc["dpop_signing_alg_values_supported"] = json!(DPOP_ALGS.split(' ').collect::<Vec<_>>());
+            doc["dpop_signing_alg_values_supported"] =
+                json!(DPOP_ALGS.split(' ').collect::<Vec<_>>());
         }
         Ok(ResourceServer {
             inner: Arc::new(Inner {
@@ -245,7 +247,9 @@ impl ResourceServerBuilder {
                 policy: self.policy,
                 verifier,
                 cache: TokenCache::new(self.cache_entries),
-                dpop: self.dpop.then(|| DpopChecker::new(self.dpop_window.as_secs(), 100_000)),
+                dpop: self
+                    .dpop
+                    .then(|| DpopChecker::new(self.dpop_window.as_secs(), 100_000)),
                 max_body: self.max_body,
             }),
         })
@@ -278,8 +282,14 @@ impl ResourceServer {
             }
         };
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
-        headers.insert(header::CACHE_CONTROL, http::HeaderValue::from_static("max-age=300"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        headers.insert(
+            header::CACHE_CONTROL,
+            http::HeaderValue::from_static("max-age=300"),
+        );
         headers.insert(
             header::ACCESS_CONTROL_ALLOW_ORIGIN,
             http::HeaderValue::from_static("*"),
@@ -305,7 +315,13 @@ impl ResourceServer {
             dpop_algs,
         };
         match self.inner.dpop.is_some() {
-            true => refuse(status, &[challenge("Bearer", None), challenge("DPoP", Some(DPOP_ALGS))]),
+            true => refuse(
+                status,
+                &[
+                    challenge("Bearer", None),
+                    challenge("DPoP", Some(DPOP_ALGS)),
+                ],
+            ),
             false => refuse(status, &[challenge("Bearer", None)]),
         }
     }
@@ -328,7 +344,9 @@ impl ResourceServer {
                     Some("invalid_request"),
                     Some("send one Authorization header"),
                 )),
-                false => Verdict::Answer(self.refusal(StatusCode::UNAUTHORIZED, needed, None, None)),
+                false => {
+                    Verdict::Answer(self.refusal(StatusCode::UNAUTHORIZED, needed, None, None))
+                }
             };
         };
         if value.len() > MAX_AUTHORIZATION {
@@ -384,7 +402,9 @@ impl ResourceServer {
             }
         };
         // DPoP (AR-6): a bound token needs the DPoP scheme and a proof by its key.
-        if let Some(answer) = self.dpop_check(method, url, headers, token, dpop_scheme, &verified, needed) {
+        if let Some(answer) =
+            self.dpop_check(method, url, headers, token, dpop_scheme, &verified, needed)
+        {
             return Verdict::Answer(answer);
         }
         if !verified.has_scopes(needed) {
@@ -410,11 +430,18 @@ impl ResourceServer {
         needed: &[String],
     ) -> Option<Response<ResponseBody>> {
         let refuse = |reason: &str| {
-            Some(self.refusal(StatusCode::UNAUTHORIZED, needed, Some("invalid_dpop_proof"), Some(reason)))
+            Some(self.refusal(
+                StatusCode::UNAUTHORIZED,
+                needed,
+                Some("invalid_dpop_proof"),
+                Some(reason),
+            ))
         };
         match (&verified.jkt, dpop_scheme, &self.inner.dpop) {
             (None, false, _) => None,
-            (Some(_), false, _) => refuse("this token is DPoP-bound: use the DPoP scheme with a proof"),
+            (Some(_), false, _) => {
+                refuse("this token is DPoP-bound: use the DPoP scheme with a proof")
+            }
             (None, true, _) => refuse("this token is not DPoP-bound: use the Bearer scheme"),
             (Some(_), true, None) => refuse("DPoP is not accepted here"),
             (Some(jkt), true, Some(checker)) => {
@@ -426,7 +453,12 @@ impl ResourceServer {
                 let Some(proof) = proof else {
                     return refuse("send exactly one DPoP proof header");
                 };
-                let target = ProofTarget { method: method.as_str(), url, token, jkt };
+                let target = ProofTarget {
+                    method: method.as_str(),
+                    url,
+                    token,
+                    jkt,
+                };
                 match checker.check(proof, &target) {
                     Ok(()) => None,
                     Err(reason) => refuse(&reason),
@@ -443,9 +475,13 @@ impl ResourceServer {
         }
         let verified = inner.verifier.verify(token).await?;
         if !verified.audience.iter().any(|aud| *aud == inner.resource) {
-            return Err(VerifyError::Invalid("the token was issued for another resource".into()));
+            return Err(VerifyError::Invalid(
+                "the token was issued for another resource".into(),
+            ));
         }
-        inner.cache.put(token, &verified, inner.verifier.cache_for());
+        inner
+            .cache
+            .put(token, &verified, inner.verifier.cache_for());
         Ok(verified)
     }
 }

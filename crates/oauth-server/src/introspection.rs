@@ -101,12 +101,21 @@ impl IntrospectionVerifier {
             enc(&self.client_secret)
         ));
         let request = http::Request::post(endpoint)
-            .header(http::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
             .header(http::header::ACCEPT, "application/json")
             .header(http::header::AUTHORIZATION, format!("Basic {basic}"))
             .body(Full::new(Bytes::from(form)))
             .map_err(|e| VerifyError::Unavailable(format!("bad introspection URL: {e}")))?;
         let (status, answer) = self.client.json(request).await?;
+        if answer.get("error").and_then(Value::as_str) == Some("unsupported_token_type") {
+            // oidc-provider will not introspect a JWT: not a token of this kind, so not valid here.
+            return Err(VerifyError::Invalid(
+                "the token is not an introspectable access token".into(),
+            ));
+        }
         if !status.is_success() {
             return Err(VerifyError::Unavailable(format!(
                 "introspection answered {status} (are the resource server's client credentials right?)"
@@ -116,8 +125,14 @@ impl IntrospectionVerifier {
             return Err(VerifyError::Invalid("the token is not active".into()));
         }
         let token = crate::claims::read(&answer)?;
-        if token.issuer.as_deref().is_some_and(|iss| iss != self.issuer) {
-            return Err(VerifyError::Invalid("the token is from another issuer".into()));
+        if token
+            .issuer
+            .as_deref()
+            .is_some_and(|iss| iss != self.issuer)
+        {
+            return Err(VerifyError::Invalid(
+                "the token is from another issuer".into(),
+            ));
         }
         if token
             .expires_at

@@ -97,7 +97,10 @@ impl JwtVerifier {
         if let Some(key) = keys.by_kid.get(kid) {
             return Ok(key.clone());
         }
-        if keys.fetched.is_some_and(|at| at.elapsed() < self.refetch_after) {
+        if keys
+            .fetched
+            .is_some_and(|at| at.elapsed() < self.refetch_after)
+        {
             return Err(VerifyError::Invalid(format!("unknown signing key {kid:?}")));
         }
         let uri = match (&self.jwks_uri, &keys.jwks_uri) {
@@ -120,7 +123,9 @@ impl JwtVerifier {
             return Err(VerifyError::Unavailable(format!("{uri} answered {status}")));
         }
         let Some(list) = jwks.get("keys").and_then(Value::as_array) else {
-            return Err(VerifyError::Unavailable(format!("{uri} holds no \"keys\" array")));
+            return Err(VerifyError::Unavailable(format!(
+                "{uri} holds no \"keys\" array"
+            )));
         };
         keys.by_kid.clear();
         for jwk in list {
@@ -155,16 +160,27 @@ impl JwtVerifier {
                 header.alg
             )));
         }
-        match header.typ.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        match header
+            .typ
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             Some("at+jwt" | "application/at+jwt") => {}
-            _ => return Err(VerifyError::Invalid("not an access token (typ must be at+jwt)".into())),
+            _ => {
+                return Err(VerifyError::Invalid(
+                    "not an access token (typ must be at+jwt)".into(),
+                ));
+            }
         }
         let kid = header
             .kid
             .ok_or_else(|| VerifyError::Invalid("the token names no key (kid)".into()))?;
         let (key, key_alg) = self.key(&kid).await?;
         if key_alg.is_some_and(|alg| format!("{:?}", header.alg) != alg) {
-            return Err(VerifyError::Invalid("the algorithm does not match the key".into()));
+            return Err(VerifyError::Invalid(
+                "the algorithm does not match the key".into(),
+            ));
         }
         let mut validation = Validation::new(header.alg);
         validation.leeway = self.leeway.as_secs();

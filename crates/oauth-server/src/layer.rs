@@ -52,7 +52,9 @@ where
 
     fn size_hint(&self) -> SizeHint {
         match self {
-            GateBody::Whole(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
+            GateBody::Whole(bytes) => {
+                SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64))
+            }
             GateBody::Stream(body) => body.size_hint(),
         }
     }
@@ -79,7 +81,10 @@ enum Probes {
 /// A header value, with the `=?base64?...?=` sentinel decoded (H-9).
 fn header_text(value: &http::HeaderValue) -> Option<String> {
     let text = value.to_str().ok()?.trim();
-    match text.strip_prefix("=?base64?").and_then(|t| t.strip_suffix("?=")) {
+    match text
+        .strip_prefix("=?base64?")
+        .and_then(|t| t.strip_suffix("?="))
+    {
         Some(b64) => {
             let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
             String::from_utf8(bytes).ok()
@@ -136,7 +141,10 @@ impl ResourceServer {
                         Err(_) => Vec::new(),
                     };
                     for p in probes {
-                        let name = p.params.and_then(|p| p.name).and_then(|n| n.as_str().map(str::to_owned));
+                        let name = p
+                            .params
+                            .and_then(|p| p.name)
+                            .and_then(|n| n.as_str().map(str::to_owned));
                         ops.push((p.method.unwrap_or_default(), name));
                     }
                     body = GateBody::Whole(Some(bytes));
@@ -165,7 +173,10 @@ impl ResourceServer {
     /// serves the endpoint behind this resource server.
     pub fn front(
         &self,
-    ) -> impl Fn(Request<hyper::body::Incoming>, StreamableHttpService) -> BoxFuture<'static, Response<ResponseBody>>
+    ) -> impl Fn(
+        Request<hyper::body::Incoming>,
+        StreamableHttpService,
+    ) -> BoxFuture<'static, Response<ResponseBody>>
     + Send
     + Sync
     + 'static {

@@ -23,7 +23,10 @@ impl ScopePolicy {
     }
 
     /// The scopes needed by the operations `ops` (method, tool name), sorted and unique.
-    pub(crate) fn needed<'a>(&self, ops: impl IntoIterator<Item = (&'a str, Option<&'a str>)>) -> Vec<String> {
+    pub(crate) fn needed<'a>(
+        &self,
+        ops: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+    ) -> Vec<String> {
         let mut needed: Vec<String> = self.always.clone();
         for (method, name) in ops {
             needed.extend(self.methods.get(method).into_iter().flatten().cloned());

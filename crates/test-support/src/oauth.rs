@@ -36,6 +36,11 @@ impl AuthServer {
 
     /// Starts one whose access tokens live `ttl_secs` seconds.
     pub fn start_with_ttl(ttl_secs: u64) -> AuthServer {
+        Self::start_on(0, ttl_secs)
+    }
+
+    /// Starts one on `port` (0: any free port) whose access tokens live `ttl_secs` seconds.
+    pub fn start_on(port: u16, ttl_secs: u64) -> AuthServer {
         let peers = std::env::var_os("PEERS")
             .map(PathBuf::from)
             .unwrap_or_else(|| repo().join(".peers"));
@@ -52,7 +57,7 @@ impl AuthServer {
         );
         let mut child = Command::new(node)
             .arg(repo().join("interop/node/oauth-as.mjs"))
-            .arg("0")
+            .arg(port.to_string())
             .env("OIDC_MODULES", &modules)
             .env("OAUTH_AS_ACCESS_TTL", ttl_secs.to_string())
             .stdin(Stdio::null())
@@ -78,7 +83,12 @@ impl AuthServer {
     }
 
     /// A form POST to `path` with HTTP Basic client authentication; the status and JSON answer.
-    pub fn post_form(&self, path: &str, basic: (&str, &str), form: &[(&str, &str)]) -> (u16, Value) {
+    pub fn post_form(
+        &self,
+        path: &str,
+        basic: (&str, &str),
+        form: &[(&str, &str)],
+    ) -> (u16, Value) {
         let url = format!("{}{path}", self.issuer);
         let mut body = String::new();
         for (i, (k, v)) in form.iter().enumerate() {
@@ -97,7 +107,9 @@ impl AuthServer {
         );
         let host = self.issuer.trim_start_matches("http://");
         let mut stream = TcpStream::connect(host).expect("connect to the authorization server");
-        stream.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
         stream.write_all(request.as_bytes()).unwrap();
         let mut answer = String::new();
         stream.read_to_string(&mut answer).unwrap();
@@ -114,7 +126,13 @@ impl AuthServer {
     }
 
     /// An access token from the `client_credentials` grant for `resource` with `scope`.
-    pub fn client_credentials(&self, client: &str, secret: &str, scope: &str, resource: &str) -> String {
+    pub fn client_credentials(
+        &self,
+        client: &str,
+        secret: &str,
+        scope: &str,
+        resource: &str,
+    ) -> String {
         let (status, json) = self.post_form(
             "/token",
             (client, secret),
@@ -141,7 +159,9 @@ fn encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(b as char),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
             _ => out.push_str(&format!("%{b:02X}")),
         }
     }
@@ -153,7 +173,10 @@ fn base64_encode(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let n = chunk.iter().enumerate().fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | (u32::from(*b) << (16 - 8 * i)));
         for i in 0..4 {
             if i <= chunk.len() {
                 out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
