@@ -226,7 +226,7 @@ enum Command {
         #[command(flatten)]
         limits: LimitArgs,
         #[command(flatten)]
-        auth: mcp_http::auth_args::AuthArgs,
+        auth: Box<mcp_http::auth_args::AuthArgs>,
     },
     #[command(flatten)]
     Client(client_cmd::ClientCommand),

@@ -2,6 +2,8 @@
 //! authorization server (oidc-provider, `mcp_http_test_support::oauth`): JWTs checked against its
 //! JWKS, opaque tokens by introspection, scopes, challenges, session binding, hostile input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod support;
 
 use std::process::Stdio;
@@ -148,7 +150,7 @@ async fn jwt_resource_server_accepts_real_tokens_and_refuses_the_rest() {
         assert_eq!(prm["scopes_supported"], json!(["mcp:read", "mcp:write"]));
     }
 
-    // A-3a, A-23: no token, 401 naming the metadata and the scope.
+    // no token, 401 naming the metadata and the scope.
     let response = post(url, None, None, &initialize()).await;
     assert_eq!(response.status(), 401);
     let header = challenge(&response);

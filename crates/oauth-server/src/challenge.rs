@@ -1,5 +1,5 @@
 //! The answers of a refused request: 401 with a `WWW-Authenticate` challenge naming the
-//! metadata and the scopes (A-3a, A-22, A-23), 403 `insufficient_scope` with every scope the
+//! metadata and the scopes, 403 `insufficient_scope` with every scope the
 //! operation needs, 400 for a malformed request, 503 when the authorization server is
 //! unreachable (AR-7).
 

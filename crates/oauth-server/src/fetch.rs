@@ -1,5 +1,5 @@
 //! Requests to the authorization server: bounded in time and size, errors a person reads
-//! (AR-7), and RFC 8414 / OIDC discovery of its metadata.
+//! (AR-7), and RFC 8414 / OIDC discovery of its metadata (AR-4).
 
 use std::time::Duration;
 
@@ -60,7 +60,7 @@ impl AsClient {
     }
 }
 
-/// The metadata URLs to try for `issuer`, in the order of A-5a/A-5b.
+/// The metadata URLs to try for `issuer`: RFC 8414, then OIDC, path-inserted first.
 fn metadata_urls(issuer: &str) -> Result<Vec<String>, String> {
     let url = url::Url::parse(issuer).map_err(|e| format!("bad issuer URL {issuer}: {e}"))?;
     let origin = url.origin().ascii_serialization();
@@ -79,7 +79,7 @@ fn metadata_urls(issuer: &str) -> Result<Vec<String>, String> {
 }
 
 /// The authorization server's metadata: the first document found whose `issuer` is exactly
-/// `issuer`.
+/// `issuer` exactly (AR-4).
 pub(crate) async fn discover(client: &AsClient, issuer: &str) -> Result<Value, VerifyError> {
     let urls = metadata_urls(issuer).map_err(VerifyError::Unavailable)?;
     let mut last = String::new();

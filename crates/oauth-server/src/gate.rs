@@ -265,7 +265,7 @@ pub(crate) enum Verdict {
 }
 
 impl ResourceServer {
-    /// The metadata document, if `path` asks for it (path-inserted or root, A-3b).
+    /// The metadata document, if `path` asks for it (path-inserted or root, A-3).
     pub(crate) fn metadata(&self, method: &Method, path: &str) -> Option<Response<ResponseBody>> {
         let inner = &self.inner;
         if path != inner.metadata_path && path != "/.well-known/oauth-protected-resource" {
