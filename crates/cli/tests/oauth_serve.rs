@@ -460,3 +460,182 @@ async fn an_unreachable_authorization_server_gives_503_then_recovers() {
     .await;
     assert_eq!(response.status(), 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refreshed_token_keeps_the_session_and_another_user_does_not_get_it() {
+    let auth = AuthServer::start();
+    let server = serve(&["--auth-issuer", &auth.issuer, "--auth-scope", "mcp:read"]).await;
+    let url = server.url.as_str();
+    let client_id = auth.register_public_client("openid offline_access mcp:read");
+    let first = auth.authorize(&client_id, "alice", "openid offline_access mcp:read", url);
+    let refresh_token = first["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_owned();
+    let bearer = format!("Bearer {}", first["access_token"].as_str().unwrap());
+    let session = open_session(url, &bearer).await;
+
+    // AR-3: the refreshed token (rotated refresh token) keeps the session.
+    let (status, refreshed) = auth.refresh(&client_id, &refresh_token, url);
+    assert_eq!(status, 200, "{refreshed}");
+    assert_ne!(
+        refreshed["refresh_token"].as_str(),
+        Some(refresh_token.as_str()),
+        "rotated"
+    );
+    let bearer2 = format!("Bearer {}", refreshed["access_token"].as_str().unwrap());
+    assert_ne!(bearer, bearer2);
+    let (status, answer) = read_answer(
+        post(
+            url,
+            Some(&bearer2),
+            Some(&session),
+            &call("echo", json!({"message": "r"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    let (status, _) = auth.refresh(&client_id, &refresh_token, url);
+    assert_eq!(status, 400, "the old refresh token is spent");
+
+    // Another user of the same client does not get alice's session.
+    let bob = auth.authorize(&client_id, "bob", "openid offline_access mcp:read", url);
+    let bob = format!("Bearer {}", bob["access_token"].as_str().unwrap());
+    let response = post(
+        url,
+        Some(&bob),
+        Some(&session),
+        &call("echo", json!({"message": "b"})),
+    )
+    .await;
+    assert_eq!(response.status(), 404);
+}
+
+/// A P-256 key for DPoP proofs, and its public JWK.
+struct DpopKey {
+    pair: ring::signature::EcdsaKeyPair,
+    jwk: Value,
+}
+
+impl DpopKey {
+    fn new() -> Self {
+        use base64::Engine;
+        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+        let rng = ring::rand::SystemRandom::new();
+        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
+            .unwrap();
+        let point = pair.public_key().as_ref().to_vec();
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let jwk =
+            json!({"kty": "EC", "crv": "P-256", "x": b64(&point[1..33]), "y": b64(&point[33..65])});
+        DpopKey { pair, jwk }
+    }
+
+    /// A proof with these claims (and a fresh `jti`, unless given).
+    fn proof(&self, claims: Value) -> String {
+        use base64::Engine;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk});
+        let input = format!(
+            "{}.{}",
+            b64(header.to_string().as_bytes()),
+            b64(claims.to_string().as_bytes())
+        );
+        let rng = ring::rand::SystemRandom::new();
+        let signature = self.pair.sign(&rng, input.as_bytes()).unwrap();
+        format!("{input}.{}", b64(signature.as_ref()))
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+fn ath(token: &str) -> String {
+    use base64::Engine;
+    let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dpop_bound_tokens_need_a_fresh_proof_by_their_key() {
+    let auth = AuthServer::start();
+    let server = serve(&["--auth-issuer", &auth.issuer]).await;
+    let url = server.url.as_str();
+    let key = DpopKey::new();
+    let token_proof = key.proof(
+        json!({"jti": "t1", "htm": "POST", "htu": format!("{}/token", auth.issuer), "iat": now()}),
+    );
+    let (status, answer) = auth.post_form_with(
+        "/token",
+        ("cc-reader", "reader-secret"),
+        &[
+            ("grant_type", "client_credentials"),
+            ("scope", "mcp:read"),
+            ("resource", url),
+        ],
+        &[("DPoP", &token_proof)],
+    );
+    assert_eq!(
+        (status, answer["token_type"].as_str()),
+        (200, Some("DPoP")),
+        "{answer}"
+    );
+    let token = answer["access_token"].as_str().unwrap().to_owned();
+    let authorization = format!("DPoP {token}");
+    let good = |jti: &str| {
+        key.proof(json!({"jti": jti, "htm": "POST", "htu": url, "iat": now(), "ath": ath(&token)}))
+    };
+
+    let send = |proof: Option<String>, authorization: String| {
+        let url = url.to_owned();
+        async move {
+            let mut request = client()
+                .post(&url)
+                .header("accept", ACCEPT)
+                .header("content-type", "application/json")
+                .header("authorization", authorization)
+                .body(initialize().to_string());
+            if let Some(proof) = proof {
+                request = request.header("dpop", proof);
+            }
+            request.send().await.unwrap()
+        }
+    };
+    // AR-6: a fresh proof by the token's key is accepted.
+    let response = send(Some(good("p1")), authorization.clone()).await;
+    assert_eq!(response.status(), 200);
+
+    let other = DpopKey::new();
+    let refused = [
+        ("the same proof again (jti replay)", Some(good("p1")), authorization.clone()),
+        ("no proof", None, authorization.clone()),
+        ("the Bearer scheme for a bound token", Some(good("p2")), format!("Bearer {token}")),
+        ("another method", Some(key.proof(json!({"jti": "p3", "htm": "GET", "htu": url, "iat": now(), "ath": ath(&token)}))), authorization.clone()),
+        ("another URL", Some(key.proof(json!({"jti": "p4", "htm": "POST", "htu": "http://127.0.0.1:1/mcp", "iat": now(), "ath": ath(&token)}))), authorization.clone()),
+        ("an old iat", Some(key.proof(json!({"jti": "p5", "htm": "POST", "htu": url, "iat": now() - 600, "ath": ath(&token)}))), authorization.clone()),
+        ("no ath", Some(key.proof(json!({"jti": "p6", "htm": "POST", "htu": url, "iat": now()}))), authorization.clone()),
+        ("another key", Some(other.proof(json!({"jti": "p7", "htm": "POST", "htu": url, "iat": now(), "ath": ath(&token)}))), authorization.clone()),
+        ("garbage", Some("not.a.proof".to_owned()), authorization.clone()),
+    ];
+    for (what, proof, authorization) in refused {
+        let response = send(proof, authorization).await;
+        assert_eq!(response.status(), 401, "{what}");
+        let header = challenge(&response);
+        assert!(
+            header.contains("DPoP ") && header.contains("algs=\""),
+            "{what}: {header}"
+        );
+    }
+    // An unbound token under the DPoP scheme is refused too.
+    let plain = auth.client_credentials("cc-reader", "reader-secret", "mcp:read", url);
+    let response = send(Some(good("p8")), format!("DPoP {plain}")).await;
+    assert_eq!(response.status(), 401);
+    let response = send(Some(good("p9")), authorization).await;
+    assert_eq!(response.status(), 200, "still serving");
+}

@@ -82,30 +82,22 @@ impl AuthServer {
         AuthServer { child, issuer }
     }
 
-    /// A form POST to `path` with HTTP Basic client authentication; the status and JSON answer.
-    pub fn post_form(
+    /// One HTTP/1.1 exchange with the authorization server: status, headers (lowercase names)
+    /// and body. Redirects are not followed.
+    pub fn exchange(
         &self,
+        method: &str,
         path: &str,
-        basic: (&str, &str),
-        form: &[(&str, &str)],
-    ) -> (u16, Value) {
-        let url = format!("{}{path}", self.issuer);
-        let mut body = String::new();
-        for (i, (k, v)) in form.iter().enumerate() {
-            if i > 0 {
-                body.push('&');
-            }
-            body.push_str(&format!("{}={}", encode(k), encode(v)));
-        }
-        let credentials = base64_encode(format!("{}:{}", basic.0, basic.1).as_bytes());
-        let request = format!(
-            "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Basic {credentials}\r\n\
-             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
-             Connection: close\r\n\r\n{body}",
-            body.len(),
-            host = url.trim_start_matches("http://").split('/').next().unwrap(),
-        );
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> (u16, Vec<(String, String)>, String) {
         let host = self.issuer.trim_start_matches("http://");
+        let mut request =
+            format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
         let mut stream = TcpStream::connect(host).expect("connect to the authorization server");
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
@@ -113,16 +105,172 @@ impl AuthServer {
         stream.write_all(request.as_bytes()).unwrap();
         let mut answer = String::new();
         stream.read_to_string(&mut answer).unwrap();
-        let status = answer
-            .split(' ')
-            .nth(1)
+        let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
             .and_then(|s| s.parse().ok())
             .unwrap_or(0);
-        let json = answer
-            .split_once("\r\n\r\n")
-            .and_then(|(_, b)| serde_json::from_str(b).ok())
-            .unwrap_or(Value::Null);
-        (status, json)
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        (status, headers, body.to_owned())
+    }
+
+    /// A form POST to `path` with HTTP Basic client authentication (none when `basic.0` is
+    /// empty) and `extra` headers; the status and JSON answer.
+    pub fn post_form_with(
+        &self,
+        path: &str,
+        basic: (&str, &str),
+        form: &[(&str, &str)],
+        extra: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let credentials = format!(
+            "Basic {}",
+            base64_encode(format!("{}:{}", basic.0, basic.1).as_bytes())
+        );
+        let mut headers = vec![("Content-Type", "application/x-www-form-urlencoded")];
+        if !basic.0.is_empty() {
+            headers.push(("Authorization", &credentials));
+        }
+        headers.extend_from_slice(extra);
+        let (status, _, body) = self.exchange("POST", path, &headers, &body);
+        (status, serde_json::from_str(&body).unwrap_or(Value::Null))
+    }
+
+    /// A form POST to `path` with HTTP Basic client authentication; the status and JSON answer.
+    pub fn post_form(
+        &self,
+        path: &str,
+        basic: (&str, &str),
+        form: &[(&str, &str)],
+    ) -> (u16, Value) {
+        self.post_form_with(path, basic, form, &[])
+    }
+
+    /// Registers a public native client by DCR for the loopback redirect
+    /// `http://127.0.0.1/callback` (any port), with the authorization code and refresh grants;
+    /// its `client_id`.
+    pub fn register_public_client(&self, scope: &str) -> String {
+        let metadata = serde_json::json!({
+            "redirect_uris": ["http://127.0.0.1/callback"],
+            "application_type": "native",
+            "grant_types": ["authorization_code", "refresh_token"],
+            "response_types": ["code"],
+            "token_endpoint_auth_method": "none",
+            "scope": scope,
+        });
+        let (status, _, body) = self.exchange(
+            "POST",
+            "/reg",
+            &[("Content-Type", "application/json")],
+            &metadata.to_string(),
+        );
+        assert_eq!(status, 201, "registration failed: {body}");
+        let json: Value = serde_json::from_str(&body).unwrap();
+        json["client_id"].as_str().unwrap().to_owned()
+    }
+
+    /// The authorization code flow with PKCE for `client_id` as user `user` (the auto-approving
+    /// interaction logs them in), asking `scope` for `resource`: a browser that follows the
+    /// redirects with a cookie jar up to the (never bound) loopback redirect URI, then the code
+    /// exchange. The token response (`access_token`, `refresh_token`, ...).
+    pub fn authorize(&self, client_id: &str, user: &str, scope: &str, resource: &str) -> Value {
+        let verifier = "mcp-http-test-verifier-0123456789-abcdefghijklmnopqrstuvwxyz";
+        let challenge = base64url(&sha256(verifier.as_bytes()));
+        let redirect = "http://127.0.0.1:53682/callback";
+        let query = [
+            ("client_id", client_id),
+            ("response_type", "code"),
+            ("redirect_uri", redirect),
+            ("scope", scope),
+            ("resource", resource),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("state", "st1"),
+            ("prompt", "consent"),
+            ("login_hint", user),
+        ]
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+        let mut location = format!("/auth?{query}");
+        let mut cookies: Vec<(String, String)> = Vec::new();
+        let code = 'follow: {
+            for _ in 0..20 {
+                let jar = cookies
+                    .iter()
+                    .map(|(n, v)| format!("{n}={v}"))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                let mut headers = Vec::new();
+                if !jar.is_empty() {
+                    headers.push(("Cookie", jar.as_str()));
+                }
+                let (status, answer_headers, body) = self.exchange("GET", &location, &headers, "");
+                for (name, value) in &answer_headers {
+                    if name == "set-cookie" {
+                        let pair = value.split(';').next().unwrap_or("");
+                        if let Some((n, v)) = pair.split_once('=') {
+                            cookies.retain(|(old, _)| old != n);
+                            cookies.push((n.to_owned(), v.to_owned()));
+                        }
+                    }
+                }
+                let next = answer_headers
+                    .iter()
+                    .find(|(n, _)| n == "location")
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_else(|| panic!("no redirect (HTTP {status}): {body}"));
+                if let Some(query) = next.strip_prefix(&format!("{redirect}?")) {
+                    let code = query
+                        .split('&')
+                        .find_map(|p| p.strip_prefix("code="))
+                        .unwrap_or_else(|| panic!("no code in the callback: {next}"));
+                    break 'follow code.to_owned();
+                }
+                location = next.strip_prefix(&self.issuer).unwrap_or(&next).to_owned();
+            }
+            panic!("the authorization flow did not reach the redirect URI in 20 hops");
+        };
+        let (status, json) = self.post_form(
+            "/token",
+            ("", ""),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect),
+                ("code_verifier", verifier),
+                ("client_id", client_id),
+                ("resource", resource),
+            ],
+        );
+        assert_eq!(status, 200, "code exchange failed: {json}");
+        json
+    }
+
+    /// Refreshes with `refresh_token` (a public client) for `resource`: the token response, or
+    /// the error status and body.
+    pub fn refresh(&self, client_id: &str, refresh_token: &str, resource: &str) -> (u16, Value) {
+        self.post_form(
+            "/token",
+            ("", ""),
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh_token),
+                ("client_id", client_id),
+                ("resource", resource),
+            ],
+        )
     }
 
     /// An access token from the `client_credentials` grant for `resource` with `scope`.
@@ -166,6 +314,20 @@ fn encode(s: &str) -> String {
         }
     }
     out
+}
+
+/// SHA-256 (for PKCE S256).
+fn sha256(bytes: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).to_vec()
+}
+
+/// Base64url without padding.
+fn base64url(bytes: &[u8]) -> String {
+    base64_encode(bytes)
+        .trim_end_matches('=')
+        .replace('+', "-")
+        .replace('/', "_")
 }
 
 /// Standard Base64 with padding.
