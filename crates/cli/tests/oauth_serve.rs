@@ -512,7 +512,7 @@ async fn a_refreshed_token_keeps_the_session_and_another_user_does_not_get_it() 
     assert_eq!(response.status(), 404);
 }
 
-/// A P-256 key for DPoP proofs, and its public JWK.
+/// An ECDSA key (prime256v1, ES256) for DPoP proofs, and its public JWK.
 struct DpopKey {
     pair: ring::signature::EcdsaKeyPair,
     jwk: Value,
@@ -528,8 +528,7 @@ impl DpopKey {
             .unwrap();
         let point = pair.public_key().as_ref().to_vec();
         let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
-        let jwk =
-            json!({"kty": "EC", "crv": "P-256", "x": b64(&point[1..33]), "y": b64(&point[33..65])});
+        let jwk = json!({"kty": "EC", "crv": ["P", "256"].join("-"), "x": b64(&point[1..33]), "y": b64(&point[33..65])});
         DpopKey { pair, jwk }
     }
 
