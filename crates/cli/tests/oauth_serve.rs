@@ -528,7 +528,9 @@ impl DpopKey {
             .unwrap();
         let point = pair.public_key().as_ref().to_vec();
         let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
-        let jwk = json!({"kty": "EC", "crv": ["P", "256"].join("-"), "x": b64(&point[1..33]), "y": b64(&point[33..65])});
+        let curve = ["P", "256"].join("-");
+        let jwk =
+            json!({"kty": "EC", "crv": curve, "x": b64(&point[1..33]), "y": b64(&point[33..65])});
         DpopKey { pair, jwk }
     }
 
