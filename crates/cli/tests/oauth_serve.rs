@@ -640,3 +640,154 @@ async fn dpop_bound_tokens_need_a_fresh_proof_by_their_key() {
     let response = send(Some(good("p9")), authorization).await;
     assert_eq!(response.status(), 200, "still serving");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tower_layer_checks_modern_requests_by_their_headers() {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use mcp_http_oauth_server::{JwtVerifier, OAuthLayer, ResourceServer};
+    use tower_layer::Layer;
+    use tower_service::Service;
+
+    let auth = AuthServer::start();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+    let gate = ResourceServer::builder(url.clone())
+        .authorization_server(auth.issuer.clone())
+        .method_scopes("tools/list", ["mcp:read"])
+        .tool_scopes("add", ["mcp:write"])
+        .verifier(JwtVerifier::new(auth.issuer.clone()).unwrap())
+        .build()
+        .unwrap();
+    let endpoint =
+        mcp_http_server_http::StreamableHttpService::builder(mcp_http::builtin::server()).build();
+    let service = OAuthLayer::new(gate).layer(endpoint);
+    tokio::spawn(async move {
+        loop {
+            let (tcp, _) = listener.accept().await.unwrap();
+            let service = service.clone();
+            tokio::spawn(async move {
+                let handler = hyper::service::service_fn(move |request| {
+                    let mut service = service.clone();
+                    async move { service.call(request).await }
+                });
+                let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tcp), handler)
+                    .await;
+            });
+        }
+    });
+
+    let reader = format!(
+        "Bearer {}",
+        auth.client_credentials("cc-reader", "reader-secret", "mcp:read", &url)
+    );
+    let modern = |body: Value, auth: Option<String>| {
+        let url = url.clone();
+        async move {
+            let mut request = client()
+                .post(&url)
+                .header("accept", ACCEPT)
+                .header("content-type", "application/json");
+            for (name, value) in support::modern_headers(&body) {
+                request = request.header(name, value);
+            }
+            if let Some(auth) = auth {
+                request = request.header("authorization", auth);
+            }
+            request.body(body.to_string()).send().await.unwrap()
+        }
+    };
+    let meta = json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {}});
+    let list =
+        json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": meta}});
+    let add = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call",
+        "params": {"name": "add", "arguments": {"a": 2, "b": 3}, "_meta": meta}});
+    let echo = json!({"jsonrpc": "2.0", "id": 3, "method": "tools/call",
+        "params": {"name": "echo", "arguments": {"message": "m"}, "_meta": meta}});
+
+    // Unauthenticated: the 401 names the method's scope.
+    let response = modern(list.clone(), None).await;
+    assert_eq!(response.status(), 401);
+    assert!(
+        challenge(&response).contains("scope=\"mcp:read\""),
+        "{}",
+        challenge(&response)
+    );
+    let (status, answer) = read_answer(modern(list, Some(reader.clone())).await).await;
+    assert_eq!(status, 200, "{answer}");
+    assert!(
+        answer["result"]["tools"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty()),
+        "{answer}"
+    );
+    // echo needs nothing beyond a valid token; add needs mcp:write (from Mcp-Name).
+    let (status, answer) = read_answer(modern(echo, Some(reader.clone())).await).await;
+    assert_eq!(
+        (status, &answer["result"]["content"][0]["text"]),
+        (200, &json!("m")),
+        "{answer}"
+    );
+    let response = modern(add.clone(), Some(reader)).await;
+    assert_eq!(response.status(), 403);
+    assert!(
+        challenge(&response).contains("scope=\"mcp:write\""),
+        "{}",
+        challenge(&response)
+    );
+    let writer = format!(
+        "Bearer {}",
+        auth.client_credentials("cc-client", "cc-secret", "mcp:write", &url)
+    );
+    let (status, answer) = read_answer(modern(add, Some(writer)).await).await;
+    assert_eq!(
+        (status, &answer["result"]["content"][0]["text"]),
+        (200, &json!("5")),
+        "{answer}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn garbage_or_silent_key_endpoints_give_503_within_the_deadline() {
+    let auth = AuthServer::start();
+    // A JWKS URL that answers JSON without keys, one that answers HTML, one that never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_url = format!("http://{}/jwks", silent.local_addr().unwrap());
+    let held = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        if let Ok((tcp, _)) = silent.accept() {
+            held.push(tcp);
+            std::thread::sleep(Duration::from_secs(8));
+        }
+    });
+    let token = forged(
+        &json!({"alg": "ES256", "typ": "at+jwt", "kid": "as-key-1"}),
+        &json!({}),
+        "AAAA",
+    );
+    for jwks in [
+        format!("{}/.well-known/openid-configuration", auth.issuer),
+        format!("{}/no-such-page", auth.issuer),
+        silent_url,
+    ] {
+        let server = serve(&["--auth-issuer", &auth.issuer, "--auth-jwks", &jwks]).await;
+        let started = Instant::now();
+        let response = post(
+            &server.url,
+            Some(&format!("Bearer {token}")),
+            None,
+            &initialize(),
+        )
+        .await;
+        assert_eq!(response.status(), 503, "{jwks}");
+        assert!(response.headers().contains_key("retry-after"));
+        assert!(
+            started.elapsed() < Duration::from_secs(7),
+            "{jwks}: {:?}",
+            started.elapsed()
+        );
+    }
+    let _ = held.join();
+}
