@@ -1,47 +1,53 @@
-//! Verified tokens kept for reuse (AR-5): keyed by the token's SHA-256 (the token itself is not
-//! kept), bounded in size, each entry valid at most until the token expires.
+//! Verified tokens kept for reuse (AR-5): keyed by the token (a seeded hash; a SHA-256 key
+//! cost 24k instructions per request, more than everything else the layer does), bounded in
+//! size, each entry valid at most until the token expires.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant, SystemTime};
 
-use sha2::{Digest, Sha256};
+use mcp_http_core::Principal;
 
 use crate::token::VerifiedToken;
 
 pub(crate) struct TokenCache {
-    entries: Mutex<HashMap<[u8; 32], (VerifiedToken, Instant)>>,
+    entries: Mutex<
+        HashMap<Box<str>, (VerifiedToken, Principal, Instant), foldhash::quality::RandomState>,
+    >,
     max: usize,
 }
 
 impl TokenCache {
     pub(crate) fn new(max: usize) -> Self {
         TokenCache {
-            entries: Mutex::new(HashMap::new()),
+            entries: Mutex::new(HashMap::default()),
             max,
         }
     }
 
-    fn key(token: &str) -> [u8; 32] {
-        Sha256::digest(token.as_bytes()).into()
-    }
-
-    /// The token's verification, if kept and still valid.
-    pub(crate) fn get(&self, token: &str) -> Option<VerifiedToken> {
-        let key = Self::key(token);
+    /// The token's verification and principal, if kept and still valid.
+    pub(crate) fn get(&self, token: &str) -> Option<(VerifiedToken, Principal)> {
         let mut entries = self.entries.lock().ok()?;
-        match entries.get(&key) {
-            Some((verified, until)) if *until > Instant::now() => Some(verified.clone()),
+        match entries.get(token) {
+            Some((verified, principal, until)) if *until > Instant::now() => {
+                Some((verified.clone(), principal.clone()))
+            }
             Some(_) => {
-                entries.remove(&key);
+                entries.remove(token);
                 None
             }
             None => None,
         }
     }
 
-    /// Keeps `verified` for `ttl`, never past its expiry.
-    pub(crate) fn put(&self, token: &str, verified: &VerifiedToken, ttl: Duration) {
+    /// Keeps `verified` (and its principal, built once) for `ttl`, never past its expiry.
+    pub(crate) fn put(
+        &self,
+        token: &str,
+        verified: &VerifiedToken,
+        principal: &Principal,
+        ttl: Duration,
+    ) {
         if self.max == 0 {
             return;
         }
@@ -61,11 +67,14 @@ impl TokenCache {
         };
         let now = Instant::now();
         if entries.len() >= self.max {
-            entries.retain(|_, (_, until)| *until > now);
+            entries.retain(|_, (_, _, until)| *until > now);
             if entries.len() >= self.max {
                 entries.clear();
             }
         }
-        entries.insert(Self::key(token), (verified.clone(), now + ttl));
+        entries.insert(
+            token.into(),
+            (verified.clone(), principal.clone(), now + ttl),
+        );
     }
 }

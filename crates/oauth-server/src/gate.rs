@@ -259,7 +259,7 @@ impl ResourceServerBuilder {
 /// What the gate decided about a request.
 pub(crate) enum Verdict {
     /// Pass it on, with these to put in its extensions.
-    Pass(Option<VerifiedToken>),
+    Pass(Box<(VerifiedToken, mcp_http_core::Principal)>),
     /// Answer this.
     Answer(Response<ResponseBody>),
 }
@@ -383,7 +383,7 @@ impl ResourceServer {
                 Some("the token is malformed"),
             ));
         }
-        let verified = match self.verified(token).await {
+        let (verified, principal) = match self.verified(token).await {
             Ok(verified) => verified,
             Err(VerifyError::Invalid(reason)) => {
                 tracing::debug!(%reason, "access token refused");
@@ -415,7 +415,7 @@ impl ResourceServer {
                 Some("the token lacks a scope this operation needs"),
             ));
         }
-        Verdict::Pass(Some(verified))
+        Verdict::Pass(Box::new((verified, principal)))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -468,7 +468,10 @@ impl ResourceServer {
     }
 
     /// `token` verified, from the cache or the verifier; audience checked.
-    async fn verified(&self, token: &str) -> Result<VerifiedToken, VerifyError> {
+    async fn verified(
+        &self,
+        token: &str,
+    ) -> Result<(VerifiedToken, mcp_http_core::Principal), VerifyError> {
         let inner = &self.inner;
         if let Some(hit) = inner.cache.get(token) {
             return Ok(hit);
@@ -479,10 +482,10 @@ impl ResourceServer {
                 "the token was issued for another resource".into(),
             ));
         }
-        inner
-            .cache
-            .put(token, &verified, inner.verifier.cache_for());
-        Ok(verified)
+        let principal = verified.principal();
+        let ttl = inner.verifier.cache_for();
+        inner.cache.put(token, &verified, &principal, ttl);
+        Ok((verified, principal))
     }
 }
 

@@ -159,11 +159,10 @@ impl ResourceServer {
             .await
         {
             Verdict::Answer(answer) => Err(answer),
-            Verdict::Pass(token) => {
-                if let Some(token) = token {
-                    parts.extensions.insert(token.principal());
-                    parts.extensions.insert(token);
-                }
+            Verdict::Pass(pass) => {
+                let (token, principal) = *pass;
+                parts.extensions.insert(principal);
+                parts.extensions.insert(token);
                 Ok(Request::from_parts(parts, body))
             }
         }
