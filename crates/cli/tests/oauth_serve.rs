@@ -292,6 +292,14 @@ async fn jwt_resource_server_accepts_real_tokens_and_refuses_the_rest() {
             ),
         ),
         ("an unknown kid", unknown_kid),
+        (
+            "a kid with quotes and non-ASCII",
+            forged(
+                &json!({"alg": "ES256", "typ": "at+jwt", "kid": "x\"\u{e9}\\"}),
+                &claims,
+                "AAAA",
+            ),
+        ),
         ("garbage", "not-a-token".to_owned()),
     ];
     for (what, token) in refused {

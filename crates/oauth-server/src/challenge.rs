@@ -17,12 +17,14 @@ pub(crate) struct Challenge<'a> {
     pub(crate) dpop_algs: Option<&'a str>,
 }
 
-/// A parameter value as an RFC 9110 quoted string: `"` and `\` escaped, control characters
-/// dropped.
+/// A parameter value as an RFC 9110 quoted string: `"` and `\` escaped, anything but printable
+/// ASCII dropped (a header value must stay valid whatever a token's `kid` says), at most 300
+/// characters.
 fn quoted(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
+    let mut out = String::with_capacity(value.len().min(300) + 2);
     out.push('"');
-    for c in value.chars().filter(|c| !c.is_control()) {
+    let printable = |c: &char| c.is_ascii() && !c.is_ascii_control();
+    for c in value.chars().filter(printable).take(300) {
         if c == '"' || c == '\\' {
             out.push('\\');
         }
@@ -99,5 +101,7 @@ mod tests {
     #[test]
     fn quoted_escapes_quotes_and_drops_controls() {
         assert_eq!(quoted("a\"b\\c\r\n"), "\"a\\\"b\\\\c\"");
+        assert_eq!(quoted("k\u{e9}y"), "\"ky\"");
+        assert_eq!(quoted(&"x".repeat(1000)).len(), 302);
     }
 }
