@@ -73,6 +73,11 @@ async fn post(
     request.send().await.unwrap()
 }
 
+/// POSTs `initialize` with `Authorization: Bearer <token>`.
+async fn initialize_as(url: &str, token: &str) -> reqwest::Response {
+    post(url, Some(&format!("Bearer {token}")), None, &initialize()).await
+}
+
 fn initialize() -> Value {
     mcp_http_test_support::initialize_request("2025-11-25")
 }
@@ -134,17 +139,8 @@ async fn jwt_resource_server_accepts_real_tokens_and_refuses_the_rest() {
         prm_url.clone(),
         format!("{origin}/.well-known/oauth-protected-resource"),
     ] {
-        let prm: Value = serde_json::from_str(
-            &client()
-                .get(&path)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap(),
-        )
-        .unwrap();
+        let prm = client().get(&path).send().await.unwrap().text().await;
+        let prm: Value = serde_json::from_str(&prm.unwrap()).unwrap();
         assert_eq!(prm["resource"], url, "{path}");
         assert_eq!(prm["authorization_servers"], json!([auth.issuer]));
         assert_eq!(prm["scopes_supported"], json!(["mcp:read", "mcp:write"]));
@@ -352,13 +348,7 @@ async fn an_expired_jwt_gets_401() {
     let server = serve(&["--auth-issuer", &auth.issuer, "--auth-leeway", "0"]).await;
     let token = auth.client_credentials("cc-reader", "reader-secret", "mcp:read", &server.url);
     tokio::time::sleep(Duration::from_millis(2500)).await;
-    let response = post(
-        &server.url,
-        Some(&format!("Bearer {token}")),
-        None,
-        &initialize(),
-    )
-    .await;
+    let response = initialize_as(&server.url, &token).await;
     assert_eq!(response.status(), 401);
     assert!(
         challenge(&response).contains("expired"),
@@ -413,13 +403,7 @@ async fn opaque_tokens_are_checked_by_introspection() {
         "mcp:read",
         "http://127.0.0.1:1/mcp",
     );
-    let response = post(
-        &server.url,
-        Some(&format!("Bearer {jwt}")),
-        None,
-        &initialize(),
-    )
-    .await;
+    let response = initialize_as(&server.url, &jwt).await;
     assert_eq!(response.status(), 401);
 }
 
@@ -441,13 +425,7 @@ async fn an_unreachable_authorization_server_gives_503_then_recovers() {
         &json!({}),
         "AAAA",
     );
-    let response = post(
-        &server.url,
-        Some(&format!("Bearer {token}")),
-        None,
-        &initialize(),
-    )
-    .await;
+    let response = initialize_as(&server.url, &token).await;
     assert_eq!(response.status(), 503);
     assert!(
         started.elapsed() < Duration::from_secs(12),
@@ -459,13 +437,7 @@ async fn an_unreachable_authorization_server_gives_503_then_recovers() {
     // The authorization server comes up on that port: real tokens are accepted.
     let auth = AuthServer::start_on(port, 300);
     let token = auth.client_credentials("cc-reader", "reader-secret", "mcp:read", &server.url);
-    let response = post(
-        &server.url,
-        Some(&format!("Bearer {token}")),
-        None,
-        &initialize(),
-    )
-    .await;
+    let response = initialize_as(&server.url, &token).await;
     assert_eq!(response.status(), 200);
 }
 
@@ -782,13 +754,7 @@ async fn garbage_or_silent_key_endpoints_give_503_within_the_deadline() {
     ] {
         let server = serve(&["--auth-issuer", &auth.issuer, "--auth-jwks", &jwks]).await;
         let started = Instant::now();
-        let response = post(
-            &server.url,
-            Some(&format!("Bearer {token}")),
-            None,
-            &initialize(),
-        )
-        .await;
+        let response = initialize_as(&server.url, &token).await;
         assert_eq!(response.status(), 503, "{jwks}");
         assert!(response.headers().contains_key("retry-after"));
         assert!(
