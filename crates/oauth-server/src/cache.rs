@@ -10,10 +10,12 @@ use mcp_http_core::Principal;
 
 use crate::token::VerifiedToken;
 
+/// Token -> its verification, principal and the end of its validity here.
+type Entries =
+    HashMap<Box<str>, (VerifiedToken, Principal, Instant), foldhash::quality::RandomState>;
+
 pub(crate) struct TokenCache {
-    entries: Mutex<
-        HashMap<Box<str>, (VerifiedToken, Principal, Instant), foldhash::quality::RandomState>,
-    >,
+    entries: Mutex<Entries>,
     max: usize,
 }
 

@@ -256,12 +256,17 @@ impl ResourceServerBuilder {
     }
 }
 
+/// A refusal as a verdict.
+fn answer(response: Response<ResponseBody>) -> Verdict {
+    Verdict::Answer(Box::new(response))
+}
+
 /// What the gate decided about a request.
 pub(crate) enum Verdict {
     /// Pass it on, with these to put in its extensions.
     Pass(Box<(VerifiedToken, mcp_http_core::Principal)>),
     /// Answer this.
-    Answer(Response<ResponseBody>),
+    Answer(Box<Response<ResponseBody>>),
 }
 
 impl ResourceServer {
@@ -338,19 +343,17 @@ impl ResourceServer {
         let mut values = headers.get_all(header::AUTHORIZATION).iter();
         let (Some(value), None) = (values.next(), values.next()) else {
             return match headers.contains_key(header::AUTHORIZATION) {
-                true => Verdict::Answer(self.refusal(
+                true => answer(self.refusal(
                     StatusCode::BAD_REQUEST,
                     needed,
                     Some("invalid_request"),
                     Some("send one Authorization header"),
                 )),
-                false => {
-                    Verdict::Answer(self.refusal(StatusCode::UNAUTHORIZED, needed, None, None))
-                }
+                false => answer(self.refusal(StatusCode::UNAUTHORIZED, needed, None, None)),
             };
         };
         if value.len() > MAX_AUTHORIZATION {
-            return Verdict::Answer(self.refusal(
+            return answer(self.refusal(
                 StatusCode::BAD_REQUEST,
                 needed,
                 Some("invalid_request"),
@@ -358,7 +361,7 @@ impl ResourceServer {
             ));
         }
         let Some((scheme, token)) = value.to_str().ok().and_then(|v| v.split_once(' ')) else {
-            return Verdict::Answer(self.refusal(
+            return answer(self.refusal(
                 StatusCode::UNAUTHORIZED,
                 needed,
                 Some("invalid_token"),
@@ -368,7 +371,7 @@ impl ResourceServer {
         let token = token.trim();
         let dpop_scheme = scheme.eq_ignore_ascii_case("dpop");
         if !(scheme.eq_ignore_ascii_case("bearer") || dpop_scheme && self.inner.dpop.is_some()) {
-            return Verdict::Answer(self.refusal(
+            return answer(self.refusal(
                 StatusCode::UNAUTHORIZED,
                 needed,
                 Some("invalid_token"),
@@ -376,7 +379,7 @@ impl ResourceServer {
             ));
         }
         if token.is_empty() || !token.bytes().all(is_b64token) {
-            return Verdict::Answer(self.refusal(
+            return answer(self.refusal(
                 StatusCode::UNAUTHORIZED,
                 needed,
                 Some("invalid_token"),
@@ -387,7 +390,7 @@ impl ResourceServer {
             Ok(verified) => verified,
             Err(VerifyError::Invalid(reason)) => {
                 tracing::debug!(%reason, "access token refused");
-                return Verdict::Answer(self.refusal(
+                return answer(self.refusal(
                     StatusCode::UNAUTHORIZED,
                     needed,
                     Some("invalid_token"),
@@ -396,19 +399,19 @@ impl ResourceServer {
             }
             Err(VerifyError::Unavailable(reason)) => {
                 tracing::warn!(%reason, "cannot verify access tokens");
-                return Verdict::Answer(unavailable(
+                return answer(unavailable(
                     "the authorization server cannot be reached to verify the token; retry later",
                 ));
             }
         };
         // DPoP (AR-6): a bound token needs the DPoP scheme and a proof by its key.
-        if let Some(answer) =
+        if let Some(refusal) =
             self.dpop_check(method, url, headers, token, dpop_scheme, &verified, needed)
         {
-            return Verdict::Answer(answer);
+            return answer(refusal);
         }
         if !verified.has_scopes(needed) {
-            return Verdict::Answer(self.refusal(
+            return answer(self.refusal(
                 StatusCode::FORBIDDEN,
                 needed,
                 Some("insufficient_scope"),

@@ -158,7 +158,7 @@ impl ResourceServer {
             .check(&parts.method, self.resource(), &parts.headers, &needed)
             .await
         {
-            Verdict::Answer(answer) => Err(answer),
+            Verdict::Answer(answer) => Err(*answer),
             Verdict::Pass(pass) => {
                 let (token, principal) = *pass;
                 parts.extensions.insert(principal);
