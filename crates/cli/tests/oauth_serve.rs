@@ -765,3 +765,46 @@ async fn garbage_or_silent_key_endpoints_give_503_within_the_deadline() {
     }
     let _ = held.join();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_introspection_endpoint_gives_503_and_no_token_passes() {
+    let auth = AuthServer::start();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let endpoint = format!("http://{closed}/token/introspection");
+    let server = serve(&[
+        "--path",
+        "/opaque",
+        "--auth-issuer",
+        &auth.issuer,
+        "--introspect",
+        &endpoint,
+        "--introspect-client-id",
+        "rs-introspector",
+        "--introspect-client-secret",
+        "rs-secret",
+    ])
+    .await;
+    let token = auth.client_credentials("cc-reader", "reader-secret", "mcp:read", &server.url);
+    let response = initialize_as(&server.url, &token).await;
+    assert_eq!(response.status(), 503);
+    // Wrong credentials for introspection: the server says it cannot check, it does not let in.
+    let wrong = serve(&[
+        "--path",
+        "/opaque",
+        "--auth-issuer",
+        &auth.issuer,
+        "--introspect",
+        "discover",
+        "--introspect-client-id",
+        "rs-introspector",
+        "--introspect-client-secret",
+        "wrong",
+    ])
+    .await;
+    let token = auth.client_credentials("cc-reader", "reader-secret", "mcp:read", &wrong.url);
+    let response = initialize_as(&wrong.url, &token).await;
+    assert_eq!(response.status(), 503);
+}
