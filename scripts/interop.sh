@@ -27,7 +27,9 @@
 #   - our client against other servers: the Python SDK's 2024-11-05 HTTP+SSE server
 #     (peer_legacy_sse), and the Python SDK, TypeScript SDK and server-everything Streamable
 #     HTTP servers (scripts/interop-servers.sh); our CLI against the TypeScript SDK v2 and
-#     Python SDK servers in the 2026-07-28 era (scripts/interop-modern.sh).
+#     Python SDK servers in the 2026-07-28 era (scripts/interop-modern.sh);
+#   - the Python SDK (legacy and auto) and TypeScript SDK clients authorizing through a real
+#     authorization server (oidc-provider) against `serve --auth-issuer` (scripts/interop-oauth.sh).
 # Installs the pinned peers into .peers/ first (scripts/peers.sh). Servers bind 127.0.0.1 on
 # free ports and are stopped on exit.
 set -euo pipefail
@@ -99,6 +101,8 @@ run "client vs 2024-11-05 HTTP+SSE (Python SDK)" \
   env PEERS_PY="$PEERS_PY" cargo test --locked -q -p mcp-http --features interop --test peer_legacy_sse
 run "client vs Python SDK (3 modes), TS SDK and server-everything servers" scripts/interop-servers.sh
 run "CLI vs the TS SDK v2 and Python SDK servers, 2026-07-28 era" scripts/interop-modern.sh
+echo "== OAuth: the SDK clients through oidc-provider against serve --auth-issuer"
+run "SDK clients vs the OAuth resource server" scripts/interop-oauth.sh "$BIN"
 
 # Three `serve --redis` instances behind nginx round-robin (scripts/nginx-cluster.sh): every
 # request of a session may land on any instance. The legacy suites in every mode, the SDK clients

@@ -36,6 +36,9 @@ if [[ ${#missing[@]} -gt 0 ]]; then
 fi
 redis-server --version
 nginx -v
+echo "== peers for the cargo tests"
+# The resource-server tests (crates/cli/tests/oauth_serve.rs) start the pinned oidc-provider.
+./scripts/peers.sh
 echo "== cargo test"
 cargo test --workspace --locked
 echo "== the HTTP tests again, each endpoint three instances over one memory store, log and bus"

@@ -3,6 +3,7 @@
 //! The binary serves the built-in server (`mcp-http serve --stdio`); later subcommands call,
 //! bridge and load-test MCP endpoints.
 
+pub mod auth_args;
 pub mod bench;
 pub mod builtin;
 

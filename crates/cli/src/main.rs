@@ -225,6 +225,8 @@ enum Command {
         redis: RedisArgs,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        auth: Box<mcp_http::auth_args::AuthArgs>,
     },
     #[command(flatten)]
     Client(client_cmd::ClientCommand),
@@ -309,6 +311,7 @@ async fn run(command: Command) -> ExitCode {
             stdio: false,
             redis,
             limits,
+            auth,
         } => {
             let Ok(idle_timeout) = Duration::try_from_secs_f64(idle_timeout) else {
                 eprintln!("mcp-http: --idle-timeout must be seconds >= 0");
@@ -370,8 +373,23 @@ async fn run(command: Command) -> ExitCode {
                 },
                 None => None,
             };
-            let builder = StreamableHttpService::builder(mcp_http::builtin::server_with(states))
-                .config(config);
+            let mut builder =
+                StreamableHttpService::builder(mcp_http::builtin::server_with(states))
+                    .config(config);
+            match auth.resource_server(&url) {
+                Ok(Some(gate)) => {
+                    eprintln!(
+                        "mcp-http: OAuth resource server; metadata at {}",
+                        gate.metadata_url()
+                    );
+                    builder = builder.front(gate.front());
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    eprintln!("mcp-http: {e}");
+                    return ExitCode::FAILURE;
+                }
+            }
             let service = match &redis {
                 Some(backend) => {
                     use mcp_http_redis::WithRedis;

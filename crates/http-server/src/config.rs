@@ -54,6 +54,17 @@ impl Eras {
 /// (SEC-6).
 pub type PrincipalFn = Arc<dyn Fn(&http::request::Parts) -> Option<Principal> + Send + Sync>;
 
+/// What [`crate::serve`] calls for each request in place of the endpoint, with the endpoint to
+/// pass it on to (see [`crate::StreamableHttpServiceBuilder::front`]).
+pub type FrontFn = Arc<
+    dyn Fn(
+            http::Request<hyper::body::Incoming>,
+            crate::StreamableHttpService,
+        ) -> futures::future::BoxFuture<'static, http::Response<crate::ResponseBody>>
+        + Send
+        + Sync,
+>;
+
 /// Settings of a [`crate::StreamableHttpService`]: plain values with safe defaults, changed with
 /// the setters of the same names. Fields can be added without breaking users; components (the
 /// event store, the principal hook) are set on [`crate::StreamableHttpServiceBuilder`].

@@ -33,7 +33,7 @@ mod sse;
 mod stall;
 
 pub use body::ResponseBody;
-pub use config::{Eras, HttpConfig, PrincipalFn, ResponseMode};
+pub use config::{Eras, FrontFn, HttpConfig, PrincipalFn, ResponseMode};
 pub use mcp_http_core::{HandlerFactory, Principal};
 pub use serve::serve;
 pub use service::{StreamableHttpService, StreamableHttpServiceBuilder};

@@ -193,7 +193,12 @@ async fn connection(
     // several KiB that an open SSE stream would hold for nothing.
     let handler = hyper::service::service_fn(move |request| -> HandleFuture {
         let service = service.clone();
-        Box::pin(async move { Ok::<_, Infallible>(service.handle(request).await) })
+        match service.inner.front.clone() {
+            Some(front) => {
+                Box::pin(async move { Ok::<_, Infallible>(front(request, service).await) })
+            }
+            None => Box::pin(async move { Ok::<_, Infallible>(service.handle(request).await) }),
+        }
     });
     let io = TokioIo::new(StallGuard::new(stream, limits.write_stall_timeout));
     if h2 {

@@ -44,6 +44,8 @@ impl Inner {
 pub(crate) struct Inner {
     pub(crate) handlers: Arc<dyn HandlerFactory>,
     principal: Option<PrincipalFn>,
+    /// What [`crate::serve`] puts in front of the endpoint (an auth layer, AR-1).
+    pub(crate) front: Option<crate::config::FrontFn>,
     /// The session layer: the sessions, where their records and events are kept, and how the
     /// instances that share them reach each other.
     pub(crate) sessions: Arc<Sessions>,
@@ -112,6 +114,7 @@ pub struct StreamableHttpServiceBuilder {
     bus: Option<Arc<dyn MessageBus>>,
     instance: Option<Arc<str>>,
     principal: Option<PrincipalFn>,
+    front: Option<crate::config::FrontFn>,
 }
 
 impl std::fmt::Debug for StreamableHttpServiceBuilder {
@@ -167,6 +170,24 @@ impl StreamableHttpServiceBuilder {
         self
     }
 
+    /// Puts `front` before the endpoint in [`crate::serve`]: every request on the served
+    /// connections goes to it with the service, and it answers by itself (a 401, say) or calls
+    /// [`StreamableHttpService::handle`]. An auth layer (the `mcp-http-oauth-server` crate) plugs in
+    /// here (AR-1); users of the tower `Service` compose layers themselves instead.
+    pub fn front(
+        mut self,
+        front: impl Fn(
+            Request<hyper::body::Incoming>,
+            StreamableHttpService,
+        ) -> BoxFuture<'static, Response<ResponseBody>>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        self.front = Some(Arc::new(front));
+        self
+    }
+
     /// Builds the service. Inside a tokio runtime it also starts the idle reaper, which stops
     /// when the service is dropped.
     pub fn build(self) -> StreamableHttpService {
@@ -201,6 +222,7 @@ impl StreamableHttpServiceBuilder {
             inner: Arc::new(Inner {
                 handlers: self.handlers,
                 principal: self.principal,
+                front: self.front,
                 sessions,
                 stateless_client: SharedClient::new(
                     Implementation::new("unknown", "0"),
@@ -300,6 +322,7 @@ impl StreamableHttpService {
             bus: None,
             instance: None,
             principal: None,
+            front: None,
         }
     }
 

@@ -22,6 +22,8 @@ use serde_json::{Value, json};
 pub mod modern;
 #[cfg(feature = "oauth")]
 pub mod oauth;
+#[cfg(feature = "oidc")]
+pub mod oidc;
 pub mod redis;
 #[cfg(feature = "server")]
 pub mod server;
