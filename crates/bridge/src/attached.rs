@@ -92,23 +92,43 @@ impl Attached {
             .min_by_key(|l| mcp_http_core::lifecycle::level_rank(*l))
     }
 
-    /// The session a request of the child goes to: the one whose call started last among
-    /// those waiting on the child, else the last attached.
-    fn target(&self) -> Option<(Peer, Option<RequestId>)> {
+    /// The session a request of the child goes to (BR-3): the one session whose calls wait
+    /// on the child, or, while none waits, the one session attached. A request of a shared
+    /// child while several sessions wait on it cannot be told apart (stdio carries no hint of
+    /// the call it belongs to), so it is refused rather than risk asking another user's client.
+    fn target(&self) -> Result<(Peer, Option<RequestId>), &'static str> {
         let slots = lock(&self.slots);
-        let waiting = slots
+        let live = |s: &&Slot| s.peer.upgrade().is_some_and(|p| !p.is_closed());
+        let mut waiting = slots.iter().filter(live).filter(|s| !s.calls.is_empty());
+        let pick = match (waiting.next(), waiting.next()) {
+            (Some(one), None) => one,
+            (Some(_), Some(_)) => {
+                return Err(
+                    "several sessions are waiting on the shared server, and its request cannot be told to belong to one of them (serve it with --child-per-session)",
+                );
+            }
+            (None, _) => {
+                let mut attached = slots.iter().filter(live);
+                match (attached.next(), attached.next()) {
+                    (Some(one), None) => one,
+                    (Some(_), Some(_)) => {
+                        return Err(
+                            "no call is waiting on the shared server and several sessions use it (serve it with --child-per-session)",
+                        );
+                    }
+                    (None, _) => return Err("no client session is connected"),
+                }
+            }
+        };
+        let latest = pick
+            .calls
             .iter()
-            .flat_map(|s| s.calls.iter().map(move |(seq, id)| (*seq, s, id)))
-            .filter(|(_, s, _)| s.peer.upgrade().is_some_and(|p| !p.is_closed()))
-            .max_by_key(|(seq, _, _)| *seq);
-        if let Some((_, slot, id)) = waiting {
-            return Some((slot.peer.upgrade()?, Some(id.clone())));
-        }
-        slots
-            .iter()
-            .rev()
-            .find_map(|s| s.peer.upgrade().filter(|p| !p.is_closed()))
-            .map(|p| (p, None))
+            .max_by_key(|(seq, _)| *seq)
+            .map(|(_, id)| id.clone());
+        pick.peer
+            .upgrade()
+            .map(|p| (p, latest))
+            .ok_or("no client session is connected")
     }
 
     /// Every live session, with its latest call (a notification goes on that call's stream,
@@ -165,15 +185,12 @@ impl Handler for ChildHandler {
         let target = self.attached.target();
         let timeout = self.client_timeout;
         Box::pin(async move {
-            let Some((peer, related)) = target else {
-                return Err(ErrorObject::new(
+            let (peer, related) = target.map_err(|why| {
+                ErrorObject::new(
                     error_code::INTERNAL_ERROR,
-                    format!(
-                        "no client is connected to answer {} (the bridge has no session)",
-                        request.method
-                    ),
-                ));
-            };
+                    format!("the bridge cannot pass {} on: {why}", request.method),
+                )
+            })?;
             let mut options = RequestOptions::default()
                 .timeout(timeout)
                 .max_total(timeout);

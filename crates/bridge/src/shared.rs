@@ -15,6 +15,9 @@ use crate::child::ChildSpec;
 use crate::settings::BridgeSettings;
 use crate::upstream::Upstream;
 
+/// How long a request waits for a failed child's restart before it gets the failure.
+const FAILED_GRACE: Duration = Duration::from_secs(2);
+
 /// A child that lived this long is healthy again: the backoff starts over.
 const HEALTHY_AFTER: Duration = Duration::from_secs(30);
 
@@ -109,11 +112,25 @@ impl SharedChild {
         let mut current = self.current.subscribe();
         let wait = self.settings.init_timeout + Duration::from_secs(1);
         let found = tokio::time::timeout(wait, async {
+            // A failed child may be about to restart: its sessions' clients re-initialize at
+            // once, so they get a moment before the failure is theirs.
+            let mut failed_since: Option<Instant> = None;
             loop {
                 let now = current.borrow_and_update().clone();
                 match now {
                     Current::Ready(upstream) if !upstream.child.is_gone() => return Ok(upstream),
-                    Current::Failed(reason) => return Err(reason),
+                    Current::Failed(reason) => {
+                        let since = *failed_since.get_or_insert_with(Instant::now);
+                        let left = FAILED_GRACE.saturating_sub(since.elapsed());
+                        if left.is_zero() {
+                            return Err(reason);
+                        }
+                        match tokio::time::timeout(left, current.changed()).await {
+                            Ok(Ok(())) => continue,
+                            Ok(Err(_)) => return Err("the bridge is stopping".to_owned()),
+                            Err(_) => return Err(reason),
+                        }
+                    }
                     _ => {}
                 }
                 if current.changed().await.is_err() {
