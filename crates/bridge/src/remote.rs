@@ -153,8 +153,12 @@ pub async fn run(local: impl Transport, remote: impl Transport, settings: Remote
     let config = PeerConfig::default()
         .request_timeout(settings.request_timeout)
         .max_request_timeout(settings.request_timeout * 6);
-    let remote_peer = Peer::connect(
-        remote,
+    // Both peers exist before either reads: the first message of one side is relayed to a
+    // peer that is already there.
+    let (remote_sink, remote_stream) = remote.split();
+    let (local_sink, local_stream) = local.split();
+    let remote_peer = Peer::new(
+        remote_sink,
         Arc::new(Forward {
             to: to_local.clone(),
             timeout: settings.request_timeout,
@@ -162,8 +166,8 @@ pub async fn run(local: impl Transport, remote: impl Transport, settings: Remote
         }),
         config.clone(),
     );
-    let local_peer = Peer::connect(
-        local,
+    let local_peer = Peer::new(
+        local_sink,
         Arc::new(Forward {
             to: to_remote.clone(),
             timeout: settings.request_timeout,
@@ -173,6 +177,8 @@ pub async fn run(local: impl Transport, remote: impl Transport, settings: Remote
     );
     let _ = to_local.set(local_peer.clone());
     let _ = to_remote.set(remote_peer.clone());
+    tokio::spawn(read(remote_peer.clone(), remote_stream));
+    tokio::spawn(read(local_peer.clone(), local_stream));
     if let Some(interval) = settings.ping_interval {
         tokio::spawn(keep_alive(remote_peer.downgrade(), interval));
     }
@@ -184,6 +190,22 @@ pub async fn run(local: impl Transport, remote: impl Transport, settings: Remote
     }
     local_peer.close();
     remote_peer.close_and_wait().await;
+}
+
+/// Feeds a peer what its transport receives until it ends, then closes the peer.
+async fn read(peer: Peer, mut stream: mcp_http_core::MessageStream) {
+    use futures::StreamExt;
+    loop {
+        tokio::select! {
+            _ = peer.closed() => break,
+            item = stream.next() => match item {
+                Some(Ok(message)) => peer.receive(message).await,
+                Some(Err(invalid)) => peer.reply_invalid(invalid).await,
+                None => break,
+            },
+        }
+    }
+    peer.close();
 }
 
 /// Pings the remote at `interval` while it lives; a failure is only logged (the next request
