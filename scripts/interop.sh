@@ -94,6 +94,8 @@ run "client vs 2024-11-05 HTTP+SSE (Python SDK)" \
   env PEERS_PY="$PEERS_PY" cargo test --locked -q -p mcp-http --features interop --test peer_legacy_sse
 run "client vs Python SDK (3 modes), TS SDK and server-everything servers" scripts/interop-servers.sh
 run "CLI vs the TS SDK v2 and Python SDK servers, 2026-07-28 era" scripts/interop-modern.sh
+echo "== mcp-http bridge with real peers (both directions)"
+run "bridge: conformance and SDK clients through it, SDK stdio client through bridge URL" scripts/bridge-interop.sh
 
 # Three `serve --redis` instances behind nginx round-robin (scripts/nginx-cluster.sh): every
 # request of a session may land on any instance. The legacy suites in every mode, the SDK clients
