@@ -9,11 +9,10 @@ mod bridge_support;
 
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use bridge_support::*;
 use mcp_http_core::RequestOptions;
-use mcp_http_proto::{CreateMessageResult, ElicitResult, LoggingLevel};
+use mcp_http_proto::LoggingLevel;
 use serde_json::json;
 
 async fn serve(port: u16) -> Child {
@@ -23,12 +22,7 @@ async fn serve(port: u16) -> Child {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(child.try_wait().unwrap().is_none(), "serve exited");
-        assert!(Instant::now() < deadline, "serve did not start");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    listening(&mut child, port).await;
     child
 }
 
@@ -38,63 +32,85 @@ async fn a_stdio_client_reaches_a_remote_server_through_the_bridge() {
     let mut upstream = serve(port).await;
     let mut bridge = tokio::process::Command::new(BIN);
     bridge
-        .args(["bridge", &format!("http://127.0.0.1:{port}/mcp"), "--ping-interval", "0.5"])
+        .args([
+            "bridge",
+            &format!("http://127.0.0.1:{port}/mcp"),
+            "--ping-interval",
+            "0.5",
+        ])
         .args(["--header", "X-Bridge-Test: ${PATH}"]);
     let transport = mcp_http_transport::stdio::child(bridge).unwrap();
     let logs = Arc::new(Mutex::new(Vec::new()));
-    let seen_logs = logs.clone();
-    let client = mcp_http_client::Client::builder("stdio-client", "1.0")
-        .on_log(move |l| seen_logs.lock().unwrap().push(l.data.to_string()))
-        .sampling(|_, _| async {
-            Ok(serde_json::from_value::<CreateMessageResult>(json!({
-                "role": "assistant", "model": "m", "content": {"type": "text", "text": "from stdio"}}))
-            .unwrap())
-        })
-        .elicitation(|_, _| async {
-            let mut content = serde_json::Map::new();
-            content.insert("name".into(), json!("Stdio"));
-            Ok(ElicitResult::accept(content))
-        })
+    let client = client_builder("stdio", logs.clone())
         .connect(transport)
         .await
         .unwrap();
     assert_eq!(client.server_info().unwrap().name, "mcp-http");
-    assert_eq!(text(&client.call_tool("echo", json!({"message": "hi"})).await.unwrap()), "hi");
+    assert_eq!(
+        text(
+            &client
+                .call_tool("echo", json!({"message": "hi"}))
+                .await
+                .unwrap()
+        ),
+        "hi"
+    );
     client.set_logging_level(LoggingLevel::Debug).await.unwrap();
     let progress = Arc::new(Mutex::new(Vec::new()));
     let seen = progress.clone();
-    let options = RequestOptions::default().on_progress(move |p| seen.lock().unwrap().push(p.progress));
+    let options =
+        RequestOptions::default().on_progress(move |p| seen.lock().unwrap().push(p.progress));
     let done = client
-        .call_tool_with("long_running_operation", json!({"duration": 0.3, "steps": 3}), options)
+        .call_tool_with(
+            "long_running_operation",
+            json!({"duration": 0.3, "steps": 3}),
+            options,
+        )
         .await
         .unwrap();
     assert!(text(&done).contains("3 steps"));
     assert_eq!(*progress.lock().unwrap(), [1.0, 2.0, 3.0]);
     let got = logs.lock().unwrap().clone();
     assert!(got.iter().any(|l| l.contains("step 3 of 3")), "{got:?}");
-    let sampled = client.call_tool("sample_llm", json!({"prompt": "hi"})).await.unwrap();
-    assert_eq!(text(&sampled), "LLM response: from stdio");
-    let elicited = client.call_tool("ask_user", json!({"message": "name?"})).await.unwrap();
-    assert!(text(&elicited).contains("Stdio"), "{}", text(&elicited));
+    let sampled = client
+        .call_tool("sample_llm", json!({"prompt": "hi"}))
+        .await
+        .unwrap();
+    assert_eq!(text(&sampled), "LLM response: stdio");
+    let elicited = client
+        .call_tool("ask_user", json!({"message": "name?"}))
+        .await
+        .unwrap();
+    assert!(text(&elicited).contains("stdio"), "{}", text(&elicited));
 
     // The upstream is killed and started again on the same port: its sessions are gone, and
     // the bridge's transport starts a new one (replaying the client's initialize) by itself.
     upstream.kill().unwrap();
     upstream.wait().unwrap();
     let mut failures = 0;
-    if client.call_tool("echo", json!({"message": "while down"})).await.is_err() {
+    if client
+        .call_tool("echo", json!({"message": "while down"}))
+        .await
+        .is_err()
+    {
         failures += 1;
     }
     let mut upstream = serve(port).await;
     for i in 0..5 {
-        match client.call_tool("echo", json!({"message": format!("after {i}")})).await {
+        match client
+            .call_tool("echo", json!({"message": format!("after {i}")}))
+            .await
+        {
             Ok(r) => assert_eq!(text(&r), format!("after {i}")),
             Err(_) => failures += 1,
         }
     }
     assert!(failures <= 1, "{failures} calls failed across the restart");
-    let sampled = client.call_tool("sample_llm", json!({"prompt": "again"})).await.unwrap();
-    assert_eq!(text(&sampled), "LLM response: from stdio");
+    let sampled = client
+        .call_tool("sample_llm", json!({"prompt": "again"}))
+        .await
+        .unwrap();
+    assert_eq!(text(&sampled), "LLM response: stdio");
     client.shutdown().await;
     upstream.kill().unwrap();
     upstream.wait().unwrap();

@@ -164,15 +164,16 @@ async fn named_servers_from_a_file_and_the_health_endpoint() {
     let canonical = std::fs::canonicalize(&dir).unwrap();
     assert_eq!(text(&reported), format!("from-env {}", canonical.display()));
 
-    let broken = mcp_http_client::Client::builder("c", "1")
+    let refused = mcp_http_client::Client::builder("c", "1")
         .connect(
             mcp_http_client_http::StreamableHttpClient::new(&bridge.url("/servers/broken/mcp"))
                 .unwrap(),
         )
-        .await
-        .err()
-        .expect("the broken server cannot be initialized");
-    let message = broken.to_string();
+        .await;
+    let Err(error) = refused else {
+        panic!("the broken server cannot be initialized");
+    };
+    let message = error.to_string();
     assert!(
         message.contains("broken") && message.contains("could not be started"),
         "{message}"
@@ -247,4 +248,35 @@ async fn the_security_flags_and_404_for_unknown_sessions() {
         .await
         .unwrap();
     assert_eq!(unknown.status(), 404);
+}
+
+/// `--stateless`: no sessions, every POST relayed to the shared child on its own.
+#[tokio::test]
+async fn stateless_posts_are_relayed_to_the_shared_child() {
+    let mut args = vec!["--stateless"];
+    args.extend(serve_stdio());
+    let bridge = Bridged::start(&args).await;
+    let http = reqwest::Client::new();
+    for id in 1..=3 {
+        let call = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {"name": "echo", "arguments": {"message": format!("call {id}")}}});
+        let answer = http
+            .post(bridge.url("/mcp"))
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2025-06-18")
+            .body(call.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 200);
+        assert!(answer.headers().get("mcp-session-id").is_none());
+        let body = answer.text().await.unwrap();
+        assert!(body.contains(&format!("call {id}")), "{body}");
+    }
+    assert_eq!(
+        children(bridge.pid()).len(),
+        1,
+        "one child for every stateless POST"
+    );
 }

@@ -30,6 +30,22 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// Waits (up to 10 s) until `process` accepts connections on `port`.
+pub async fn listening(process: &mut Child, port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(process.try_wait().unwrap().is_none(), "the process exited");
+        assert!(
+            Instant::now() < deadline,
+            "the process did not start listening"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// A running `mcp-http bridge`; SIGTERM and reaped when dropped.
 pub struct Bridged {
     pub process: Child,
@@ -154,6 +170,14 @@ pub async fn eventually(within: Duration, what: &str, mut check: impl FnMut() ->
 
 /// A client that answers sampling and elicitation with `name`, and keeps the logs it gets.
 pub async fn client(url: &str, name: &str, logs: Arc<Mutex<Vec<String>>>) -> Client {
+    client_builder(name, logs)
+        .connect(StreamableHttpClient::new(url).unwrap())
+        .await
+        .unwrap()
+}
+
+/// The builder of [`client`], for any transport.
+pub fn client_builder(name: &str, logs: Arc<Mutex<Vec<String>>>) -> mcp_http_client::ClientBuilder {
     let (sampled, elicited) = (name.to_owned(), name.to_owned());
     Client::builder(name, "1.0")
         .on_log(move |l| logs.lock().unwrap().push(l.data.to_string()))
@@ -174,9 +198,6 @@ pub async fn client(url: &str, name: &str, logs: Arc<Mutex<Vec<String>>>) -> Cli
                 Ok(ElicitResult::accept(content))
             }
         })
-        .connect(StreamableHttpClient::new(url).unwrap())
-        .await
-        .unwrap()
 }
 
 /// The text of a tool result's first content block.
