@@ -151,16 +151,16 @@ impl Attached {
             let mut slots = lock(&self.slots);
             slots.drain(..).filter_map(|s| s.peer.upgrade()).collect()
         };
-        for peer in peers {
-            // Bounded: the calls fail at once when the child's pipe closes.
-            for _ in 0..100 {
-                if peer.inflight_count() == 0 {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
+        // Bounded: the calls fail at once when the child's pipe closes.
+        for _ in 0..100 {
+            if peers.iter().all(|p| p.inflight_count() == 0) {
+                break;
             }
-            // The responses just sent reach their streams before the session closes.
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // The responses just sent reach their streams before the sessions close.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        for peer in peers {
             peer.close();
         }
     }

@@ -216,7 +216,10 @@ async fn initialize_session(
             let upstream =
                 Upstream::start(&bridge.name, &bridge.spec, &bridge.settings, request.params)
                     .await?;
-            lock(&bridge.per_session).push(Arc::downgrade(&upstream));
+            let mut children = lock(&bridge.per_session);
+            children.retain(|c| c.strong_count() > 0);
+            children.push(Arc::downgrade(&upstream));
+            drop(children);
             upstream
         }
         ChildMode::Shared => bridge.shared.running().await?,
