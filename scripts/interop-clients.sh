@@ -4,8 +4,10 @@
 #   legacy only); with --modern also the 2026-07-28 checks of the Python SDK client (auto mode)
 #   and the TypeScript SDK v2 client (versionNegotiation auto).
 #
-#   scripts/interop-clients.sh <server-url> [--expect-auto-version V] [--modern]
+#   scripts/interop-clients.sh <server-url> [--expect-auto-version V] [--modern] [--no-resume-check]
 #
+# --no-resume-check: test_reconnection checks the result only, not that the client resumed with
+#   GET + Last-Event-ID (a stdio server behind `mcp-http bridge` cannot close the HTTP stream).
 # --expect-auto-version: the protocol version the Python client's auto mode must negotiate
 #   (2026-07-28 for mcp-http, which answers server/discover, and for the Python stand-in;
 #   2025-11-25 for the stand-in with --legacy-only). The `python legacy` run is always pinned to
@@ -20,12 +22,13 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [[ $# -lt 1 ]]; then
-  sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 URL=$1
 shift
 auto_args=()
+resume_args=()
 modern=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -35,6 +38,7 @@ while [[ $# -gt 0 ]]; do
       shift 2
       ;;
     --modern) modern=1; shift ;;
+    --no-resume-check) resume_args+=(--no-resume-check); shift ;;
     *) echo "interop-clients.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -58,9 +62,11 @@ run() { # label command...
   fi
 }
 
-run "python legacy" "$PEERS_PY" "$REPO/interop/python/client_check.py" "$URL" --mode legacy --expect-version 2025-11-25
-run "python auto" "$PEERS_PY" "$REPO/interop/python/client_check.py" "$URL" --mode auto "${auto_args[@]}"
-run "node (TS SDK)" "$NODE" "$REPO/interop/node/client_check.mjs" "$URL"
+run "python legacy" "$PEERS_PY" "$REPO/interop/python/client_check.py" "$URL" --mode legacy --expect-version 2025-11-25 \
+  "${resume_args[@]}"
+run "python auto" "$PEERS_PY" "$REPO/interop/python/client_check.py" "$URL" --mode auto "${auto_args[@]}" \
+  "${resume_args[@]}"
+run "node (TS SDK)" "$NODE" "$REPO/interop/node/client_check.mjs" "$URL" "${resume_args[@]}"
 if [[ $modern -eq 1 ]]; then
   run "python modern (auto)" "$PEERS_PY" "$REPO/interop/python/modern_client_check.py" "$URL" --mode auto
   run "node modern (TS SDK v2, auto)" "$NODE" "$REPO/interop/node/modern_client_check.mjs" "$URL"

@@ -103,6 +103,8 @@ run "client vs Python SDK (3 modes), TS SDK and server-everything servers" scrip
 run "CLI vs the TS SDK v2 and Python SDK servers, 2026-07-28 era" scripts/interop-modern.sh
 echo "== OAuth: the SDK clients through oidc-provider against serve --auth-issuer"
 run "SDK clients vs the OAuth resource server" scripts/interop-oauth.sh "$BIN"
+echo "== mcp-http bridge with real peers (both directions)"
+run "bridge: conformance and SDK clients through it, SDK stdio client through bridge URL" scripts/bridge-interop.sh
 
 # Three `serve --redis` instances behind nginx round-robin (scripts/nginx-cluster.sh): every
 # request of a session may land on any instance. The legacy suites in every mode, the SDK clients

@@ -21,13 +21,15 @@ echo "== cargo deny"
 # Licenses, duplicate versions and sources of the main workspace (deny.toml); advisories when the
 # RustSec database can be fetched. Installs cargo-deny, pinned, on a machine without it.
 ./scripts/deny.sh
-echo "== redis-server, nginx and curl"
+echo "== redis-server, nginx, curl and python3"
 PATH=$PATH:/usr/sbin
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
 # The OAuth tests' headless "browser" (crates/cli/tests/oauth_cli.rs, --browser-command).
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The bridge's fault tests run a misbehaving stdio server written in Python (no packages).
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if [[ ${#missing[@]} -gt 0 ]]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"

@@ -417,7 +417,8 @@ def build_server(legacy_only: bool) -> MCPServer:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("port", type=int)
+    parser.add_argument("port", type=int, nargs="?", default=0)
+    parser.add_argument("--stdio", action="store_true", help="serve over stdin/stdout (behind mcp-http bridge)")
     parser.add_argument("--legacy-only", action="store_true", help="refuse server/discover (2025-11-25 only)")
     parser.add_argument(
         "--no-event-store",
@@ -430,6 +431,9 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     mcp = build_server(args.legacy_only)
+    if args.stdio:
+        mcp.run(transport="stdio")
+        return 0
     mcp.run(
         transport="streamable-http",
         host="127.0.0.1",

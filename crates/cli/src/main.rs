@@ -1,5 +1,7 @@
 //! The `mcp-http` command.
 
+mod bridge_cmd;
+mod bridge_connect;
 mod client_cmd;
 
 use std::net::SocketAddr;
@@ -232,6 +234,9 @@ enum Command {
     Client(client_cmd::ClientCommand),
     /// Load-test an MCP endpoint: throughput, latency percentiles, errors by kind.
     Bench(mcp_http::bench::BenchArgs),
+    /// Serve a stdio MCP server over Streamable HTTP (`bridge --port 8080 -- CMD ARGS`), or
+    /// connect a stdio client to a remote endpoint (`bridge URL`).
+    Bridge(Box<bridge_cmd::BridgeArgs>),
 }
 
 async fn shutdown_signal() {
@@ -256,7 +261,7 @@ fn main() -> ExitCode {
     // stdout carries the protocol over stdio, and results for the client commands: logs go to
     // stderr. The client commands say what went wrong themselves, so their default is silence.
     let default_filter = match command {
-        Command::Serve { .. } | Command::Bench(_) => "warn",
+        Command::Serve { .. } | Command::Bench(_) | Command::Bridge(_) => "warn",
         Command::Client(_) => "off",
     };
     tracing_subscriber::fmt()
@@ -287,6 +292,7 @@ async fn run(command: Command) -> ExitCode {
     match command {
         Command::Client(command) => client_cmd::run(command).await,
         Command::Bench(args) => mcp_http::bench::run(args).await,
+        Command::Bridge(args) => bridge_cmd::run(*args).await,
         Command::Serve { stdio: true, .. } => {
             let server = mcp_http::builtin::server();
             tokio::select! {

@@ -36,7 +36,7 @@ pub use body::ResponseBody;
 pub use config::{Eras, FrontFn, HttpConfig, PrincipalFn, ResponseMode};
 pub use mcp_http_core::{HandlerFactory, Principal};
 pub use serve::serve;
-pub use service::{StreamableHttpService, StreamableHttpServiceBuilder};
+pub use service::{HealthFn, StreamableHttpService, StreamableHttpServiceBuilder};
 pub use sessions::{
     EventLog, MemoryBus, MemoryEventLog, MemorySessionStore, MessageBus, SessionRecord,
     SessionStore,

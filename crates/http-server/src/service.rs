@@ -56,7 +56,14 @@ pub(crate) struct Inner {
     pub(crate) open_connections: AtomicUsize,
     /// A permit per POST in progress (RL-6).
     pub(crate) in_flight: Arc<Semaphore>,
+    /// Other endpoints served on the same listener, each at its own path (BR-9).
+    mounts: Vec<StreamableHttpService>,
+    /// A `GET` path answered with 200 and a JSON status (BR-9).
+    health: Option<(String, HealthFn)>,
 }
+
+/// Makes the JSON body of a health check (see [`StreamableHttpServiceBuilder::health`]).
+pub type HealthFn = Arc<dyn Fn() -> Bytes + Send + Sync>;
 
 /// The MCP endpoint: answers POST, GET and DELETE on [`HttpConfig::path`] for the handlers a
 /// [`HandlerFactory`] makes (an `mcp_http_server::Server`, or any custom handler).
@@ -115,6 +122,8 @@ pub struct StreamableHttpServiceBuilder {
     instance: Option<Arc<str>>,
     principal: Option<PrincipalFn>,
     front: Option<crate::config::FrontFn>,
+    mounts: Vec<StreamableHttpService>,
+    health: Option<(String, HealthFn)>,
 }
 
 impl std::fmt::Debug for StreamableHttpServiceBuilder {
@@ -188,6 +197,25 @@ impl StreamableHttpServiceBuilder {
         self
     }
 
+    /// Serves another endpoint on the same listener, at its own configured path (several
+    /// bridged servers on one port, BR-9). Its own settings apply to its requests; a drain
+    /// or an end of all sessions reaches it too.
+    pub fn mount(mut self, other: StreamableHttpService) -> Self {
+        self.mounts.push(other);
+        self
+    }
+
+    /// Answers `GET path` with 200 and the JSON `status` makes (a health check for load
+    /// balancers and supervisors, BR-9). Host and Origin are not checked on it.
+    pub fn health(
+        mut self,
+        path: impl Into<String>,
+        status: impl Fn() -> Bytes + Send + Sync + 'static,
+    ) -> Self {
+        self.health = Some((path.into(), Arc::new(status)));
+        self
+    }
+
     /// Builds the service. Inside a tokio runtime it also starts the idle reaper, which stops
     /// when the service is dropped.
     pub fn build(self) -> StreamableHttpService {
@@ -231,6 +259,8 @@ impl StreamableHttpServiceBuilder {
                 connections: AtomicU64::new(0),
                 open_connections: AtomicUsize::new(0),
                 in_flight,
+                mounts: self.mounts,
+                health: self.health,
             }),
         };
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -323,6 +353,8 @@ impl StreamableHttpService {
             instance: None,
             principal: None,
             front: None,
+            mounts: Vec::new(),
+            health: None,
         }
     }
 
@@ -378,6 +410,9 @@ impl StreamableHttpService {
         for id in ids {
             self.inner.sessions.end(&id).await;
         }
+        for mount in &self.inner.mounts {
+            Box::pin(mount.end_all_sessions()).await;
+        }
     }
 
     /// Starts a drain (RL-50): new sessions and GET streams are refused with 503, standalone
@@ -392,6 +427,9 @@ impl StreamableHttpService {
             session.router.close_get();
         }
         sessions.listeners.end_all();
+        for mount in &self.inner.mounts {
+            mount.shutdown();
+        }
     }
 
     /// Ends every SSE connection still open after a `retry` field, so its client resumes the
@@ -399,6 +437,9 @@ impl StreamableHttpService {
     pub fn close_streams(&self) {
         for session in self.inner.sessions.local.iter() {
             session.router.close_all(true);
+        }
+        for mount in &self.inner.mounts {
+            mount.close_streams();
         }
     }
 
@@ -422,6 +463,18 @@ impl StreamableHttpService {
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
+        let path = request.uri().path();
+        if path != self.inner.config().path {
+            if let Some(mount) = self.inner.mounts.iter().find(|m| m.config().path == path) {
+                return Box::pin(mount.handle_with(request, reserved)).await;
+            }
+            if let Some((health, status)) = &self.inner.health
+                && health == path
+                && request.method() == Method::GET
+            {
+                return json(status());
+            }
+        }
         // One async level with the request's parts held once: every level and every by-value
         // argument adds to the future that is moved into its box per request.
         let (mut parts, body) = request.into_parts();

@@ -351,6 +351,12 @@ impl Sessions {
         principal: Option<&Principal>,
     ) -> Option<Result<Arc<Session>, Rejection>> {
         let session = self.local.get(id).map(|s| s.clone())?;
+        if session.peer.is_closed() {
+            // Its handler ended it (a bridged child that exited, BR-6): 404, so the client
+            // starts a new session (T-40).
+            self.drop_local(id);
+            return Some(Err(Rejection::SessionNotFound));
+        }
         Some(if session.principal.as_ref() == principal {
             Ok(session)
         } else {
@@ -580,6 +586,8 @@ impl Sessions {
         for session in self.local.iter() {
             session.router.release_idle_tables();
             match session.idle_ms() {
+                // A session whose handler closed it is over, idle or not (BR-6).
+                _ if session.peer.is_closed() => idle.push(session.id.clone()),
                 Some(ms) if ms >= limit => idle.push(session.id.clone()),
                 _ => alive.push(session.id.clone()),
             }

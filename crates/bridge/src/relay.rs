@@ -1,0 +1,48 @@
+//! One request relayed to another peer, both directions' common step (BR-1, BR-2): the
+//! params go as they came; the receiving peer numbers the request (so ids from many senders
+//! never collide) and, when the sender asked for progress, puts a token of its own in
+//! `_meta.progressToken`; the progress that comes back under that token goes out again under
+//! the sender's, in order and before the result. Dropping the future (the sender cancelled)
+//! sends `notifications/cancelled` on.
+
+use std::time::Duration;
+
+use mcp_http_core::{Peer, RequestContext, RequestError, RequestOptions};
+use mcp_http_proto::jsonrpc::Request;
+use serde_json::value::RawValue;
+
+/// Relays `request`, received with `ctx`, to `target`; `timeout` without progress.
+pub(crate) async fn relay_request(
+    target: &Peer,
+    request: Request,
+    ctx: &RequestContext,
+    timeout: Duration,
+) -> Result<Box<RawValue>, RequestError> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut options = RequestOptions::default()
+        .timeout(timeout)
+        .max_total(timeout * 6);
+    if ctx.progress_token().is_some() {
+        options = options.on_progress(move |update| {
+            let _ = tx.send(update);
+        });
+    }
+    let call = target.request_raw(&request.method, request.params, options);
+    tokio::pin!(call);
+    let outcome = loop {
+        tokio::select! {
+            biased;
+            Some(update) = rx.recv() => {
+                let _ = ctx.progress(update.progress, update.total, update.message.as_deref()).await;
+            }
+            outcome = &mut call => break outcome,
+        }
+    };
+    // Progress that came just before the result still goes first.
+    while let Ok(update) = rx.try_recv() {
+        let _ = ctx
+            .progress(update.progress, update.total, update.message.as_deref())
+            .await;
+    }
+    outcome
+}

@@ -1,0 +1,117 @@
+//! `mcp-http bridge URL`: a stdio client (ours, speaking over the bridge process's stdin and
+//! stdout) relayed to `mcp-http serve` (BR-13, BR-14): calls, progress, logs, sampling and
+//! elicitation round trips, and the upstream killed and restarted on the same port, which
+//! the stdio client notices as one failed call at most.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bridge_support;
+
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+
+use bridge_support::*;
+use mcp_http_core::RequestOptions;
+use mcp_http_proto::LoggingLevel;
+use serde_json::json;
+
+async fn serve(port: u16) -> Child {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--port", &port.to_string(), "--drain-timeout", "0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    listening(&mut child, port).await;
+    child
+}
+
+#[tokio::test]
+async fn a_stdio_client_reaches_a_remote_server_through_the_bridge() {
+    let port = free_port();
+    let mut upstream = serve(port).await;
+    let mut bridge = tokio::process::Command::new(BIN);
+    bridge
+        .args([
+            "bridge",
+            &format!("http://127.0.0.1:{port}/mcp"),
+            "--ping-interval",
+            "0.5",
+        ])
+        .args(["--header", "X-Bridge-Test: ${PATH}"]);
+    let transport = mcp_http_transport::stdio::child(bridge).unwrap();
+    let logs = Arc::new(Mutex::new(Vec::new()));
+    let client = client_builder("stdio", logs.clone())
+        .connect(transport)
+        .await
+        .unwrap();
+    assert_eq!(client.server_info().unwrap().name, "mcp-http");
+    assert_eq!(
+        text(
+            &client
+                .call_tool("echo", json!({"message": "hi"}))
+                .await
+                .unwrap()
+        ),
+        "hi"
+    );
+    client.set_logging_level(LoggingLevel::Debug).await.unwrap();
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    let options =
+        RequestOptions::default().on_progress(move |p| seen.lock().unwrap().push(p.progress));
+    let done = client
+        .call_tool_with(
+            "long_running_operation",
+            json!({"duration": 0.3, "steps": 3}),
+            options,
+        )
+        .await
+        .unwrap();
+    assert!(text(&done).contains("3 steps"));
+    assert_eq!(*progress.lock().unwrap(), [1.0, 2.0, 3.0]);
+    let got = logs.lock().unwrap().clone();
+    assert!(got.iter().any(|l| l.contains("step 3 of 3")), "{got:?}");
+    let sampled = client
+        .call_tool("sample_llm", json!({"prompt": "hi"}))
+        .await
+        .unwrap();
+    assert_eq!(text(&sampled), "LLM response: stdio");
+    let elicited = client
+        .call_tool("ask_user", json!({"message": "name?"}))
+        .await
+        .unwrap();
+    assert!(text(&elicited).contains("stdio"), "{}", text(&elicited));
+
+    // The upstream is killed and started again on the same port: its sessions are gone, and
+    // the bridge's transport starts a new one (replaying the client's initialize) by itself.
+    upstream.kill().unwrap();
+    upstream.wait().unwrap();
+    let mut failures = 0;
+    if client
+        .call_tool("echo", json!({"message": "while down"}))
+        .await
+        .is_err()
+    {
+        failures += 1;
+    }
+    let mut upstream = serve(port).await;
+    for i in 0..5 {
+        match client
+            .call_tool("echo", json!({"message": format!("after {i}")}))
+            .await
+        {
+            Ok(r) => assert_eq!(text(&r), format!("after {i}")),
+            Err(_) => failures += 1,
+        }
+    }
+    assert!(failures <= 1, "{failures} calls failed across the restart");
+    let sampled = client
+        .call_tool("sample_llm", json!({"prompt": "again"}))
+        .await
+        .unwrap();
+    assert_eq!(text(&sampled), "LLM response: stdio");
+    client.shutdown().await;
+    upstream.kill().unwrap();
+    upstream.wait().unwrap();
+}

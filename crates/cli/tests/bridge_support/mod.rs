@@ -1,0 +1,209 @@
+//! What the bridge's tests share: the real `mcp-http bridge` started as a process on a free
+//! port, its process tree read from /proc (children, zombies), and a client of ours that
+//! answers sampling and elicitation with its own name.
+
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mcp_http_client::Client;
+use mcp_http_client_http::StreamableHttpClient;
+use mcp_http_proto::{CreateMessageResult, ElicitResult};
+use serde_json::json;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_mcp-http");
+
+pub fn fixture() -> String {
+    format!(
+        "{}/tests/fixtures/misbehaving_server.py",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits (up to 10 s) until `process` accepts connections on `port`.
+pub async fn listening(process: &mut Child, port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(process.try_wait().unwrap().is_none(), "the process exited");
+        assert!(
+            Instant::now() < deadline,
+            "the process did not start listening"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A running `mcp-http bridge`; SIGTERM and reaped when dropped.
+pub struct Bridged {
+    pub process: Child,
+    pub port: u16,
+}
+
+impl Bridged {
+    /// `mcp-http bridge --port P ARGS...`, once it accepts connections.
+    pub async fn start(args: &[&str]) -> Bridged {
+        let port = free_port();
+        let mut process = Command::new(BIN)
+            .args(["bridge", "--port", &port.to_string()])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(process.try_wait().unwrap().is_none(), "the bridge exited");
+            assert!(Instant::now() < deadline, "the bridge did not start");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Bridged { process, port }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.process.id()
+    }
+
+    /// SIGTERM, then waits for the exit (within 15 s); the exit code.
+    pub fn terminate(&mut self) -> i32 {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.process.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the bridge did not exit after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Bridged {
+    fn drop(&mut self) {
+        if self.process.try_wait().ok().flatten().is_none() {
+            self.terminate();
+        }
+    }
+}
+
+/// (pid, parent pid, state) of every process.
+fn processes() -> Vec<(u32, u32, char)> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid ...": the command may hold spaces, so read after the last ')'.
+        let Some(rest) = stat
+            .rsplit_once(')')
+            .map(|(_, r)| r.trim_start().to_owned())
+        else {
+            continue;
+        };
+        let mut fields = rest.split_whitespace();
+        let state = fields.next().and_then(|s| s.chars().next()).unwrap_or('?');
+        let ppid = fields.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        all.push((pid, ppid, state));
+    }
+    all
+}
+
+/// The live (not zombie) children of `pid`.
+pub fn children(pid: u32) -> Vec<u32> {
+    processes()
+        .into_iter()
+        .filter(|(_, ppid, state)| *ppid == pid && *state != 'Z')
+        .map(|(p, _, _)| p)
+        .collect()
+}
+
+/// The zombie children of `pid` (exited, never reaped).
+pub fn zombies(pid: u32) -> usize {
+    processes()
+        .into_iter()
+        .filter(|(_, ppid, state)| *ppid == pid && *state == 'Z')
+        .count()
+}
+
+/// Whether process `pid` is alive (and not a zombie).
+pub fn alive(pid: u32) -> bool {
+    processes()
+        .iter()
+        .any(|(p, _, state)| *p == pid && *state != 'Z')
+}
+
+/// Waits (up to `within`) until `check` holds.
+pub async fn eventually(within: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !check() {
+        assert!(Instant::now() < deadline, "not within {within:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A client that answers sampling and elicitation with `name`, and keeps the logs it gets.
+pub async fn client(url: &str, name: &str, logs: Arc<Mutex<Vec<String>>>) -> Client {
+    client_builder(name, logs)
+        .connect(StreamableHttpClient::new(url).unwrap())
+        .await
+        .unwrap()
+}
+
+/// The builder of [`client`], for any transport.
+pub fn client_builder(name: &str, logs: Arc<Mutex<Vec<String>>>) -> mcp_http_client::ClientBuilder {
+    let (sampled, elicited) = (name.to_owned(), name.to_owned());
+    Client::builder(name, "1.0")
+        .on_log(move |l| logs.lock().unwrap().push(l.data.to_string()))
+        .sampling(move |_, _| {
+            let text = sampled.clone();
+            async move {
+                Ok(serde_json::from_value::<CreateMessageResult>(json!({
+                    "role": "assistant", "model": "m", "content": {"type": "text", "text": text}}))
+                .unwrap())
+            }
+        })
+        .elicitation(move |_, _| {
+            let name = elicited.clone();
+            async move {
+                let mut content = serde_json::Map::new();
+                content.insert("name".into(), json!(name));
+                content.insert("proceed".into(), json!(true));
+                Ok(ElicitResult::accept(content))
+            }
+        })
+}
+
+/// The text of a tool result's first content block.
+pub fn text(result: &mcp_http_proto::CallToolResult) -> String {
+    serde_json::to_value(&result.content[0]).unwrap()["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# The bridge with real peers (BR-1, BR-13; docs/bridge.md lists what each run shows):
+#   serve side  `mcp-http bridge --port 0 -- CMD`:
+#     - our own server over stdio (`mcp-http serve --stdio`), shared child and child per session:
+#       the official conformance suites (legacy, both versions, as scripts/conformance.sh runs them
+#       against `serve` directly, with the same baseline) and the SDK HTTP clients
+#       (scripts/interop-clients.sh: Python SDK legacy and auto, TypeScript SDK);
+#     - the Python SDK's stdio server (interop/python/standin_server.py --stdio, mcp pinned in
+#       interop/python/requirements.txt): the SDK HTTP clients;
+#     - server-everything over stdio (pinned in interop/peers/ts): the Python SDK HTTP client
+#       lists its tools and calls echo;
+#   connect side `mcp-http bridge URL`: the Python SDK's stdio client (interop/python/client_check.py
+#     --via-bridge) against `mcp-http serve` and against the TypeScript SDK server
+#     (interop/node/sdk_server.mjs).
+# Installs the pinned peers first (scripts/peers.sh). Everything binds 127.0.0.1 on free ports and
+# is stopped on exit. Exits 1 if any run failed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+out=$(scripts/peers.sh --env)
+eval "$out"
+cargo build --locked -q -p mcp-http
+BIN=$REPO/target/debug/mcp-http
+LOGS=$REPO/target/interop/bridge
+mkdir -p "$LOGS"
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# Waits until the log names the URL: sets URL.
+wait_url() {
+  local log=$1 pattern=$2
+  URL=""
+  for _ in $(seq 1 150); do
+    URL=$(sed -n "s/$pattern//p" "$log" | head -n1)
+    [[ -n $URL ]] && return 0
+    sleep 0.1
+  done
+  echo "bridge-interop: nothing listened (see $log)" >&2
+  cat "$log" >&2
+  exit 1
+}
+
+# `mcp-http bridge --port 0 ARGS...`; sets URL.
+bridge() {
+  local label=$1
+  shift
+  "$BIN" bridge --port 0 "$@" 2>"$LOGS/$label.log" &
+  PIDS+=($!)
+  wait_url "$LOGS/$label.log" '^mcp-http: bridging `[^`]*` on '
+}
+
+passed=0
+failed=0
+run() {
+  local name=$1
+  shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name" >&2; fi
+}
+
+baseline=()
+[[ -f conformance/adaptive.yml ]] && baseline=(--expected-failures conformance/adaptive.yml)
+for mode in "shared" "per-session:--child-per-session"; do
+  label=${mode%%:*}
+  flags=()
+  [[ $mode == *:* ]] && read -r -a flags <<<"${mode#*:}"
+  bridge "bridge-$label" "${flags[@]}" -- "$BIN" serve --stdio
+  echo "== bridge ($label child) in front of mcp-http serve --stdio: conformance ($URL)"
+  run "bridge $label conformance" scripts/conformance.sh "$URL" "bridge-$label" "${baseline[@]}"
+  echo "== bridge ($label child): the SDK HTTP clients"
+  run "bridge $label SDK clients" scripts/interop-clients.sh "$URL" --expect-auto-version 2025-11-25 --no-resume-check
+done
+
+bridge bridge-python-sdk -- "$PEERS_PY" "$REPO/interop/python/standin_server.py" --stdio
+echo "== bridge in front of the Python SDK's stdio server: the SDK HTTP clients ($URL)"
+run "bridge python-sdk SDK clients" scripts/interop-clients.sh "$URL" --expect-auto-version 2025-11-25 --no-resume-check
+
+bridge bridge-everything --child-per-session -- "$NODE" "$(readlink -f "$EVERYTHING")" stdio
+echo "== bridge in front of server-everything (stdio): the Python SDK HTTP client ($URL)"
+run "bridge server-everything" timeout 120 "$PEERS_PY" - "$URL" <<'PY'
+import asyncio, sys
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+
+async def main() -> None:
+    async with Client(streamable_http_client(sys.argv[1]), mode="legacy") as c:
+        names = {t.name for t in (await c.list_tools()).tools}
+        assert "echo" in names, f"no echo tool in {sorted(names)}"
+        r = await c.call_tool("echo", {"message": "through the bridge"})
+        text = r.content[0].text
+        assert "through the bridge" in text, text
+        print(f"PASS server-everything: {len(names)} tools, echo answered {text!r}")
+
+asyncio.run(main())
+PY
+
+"$BIN" serve --port 0 2>"$LOGS/upstream-serve.log" &
+PIDS+=($!)
+wait_url "$LOGS/upstream-serve.log" '^mcp-http: serving MCP on '
+echo "== the Python SDK's stdio client through mcp-http bridge URL to mcp-http serve ($URL)"
+run "stdio client via bridge to serve" timeout 180 "$PEERS_PY" interop/python/client_check.py "$URL" \
+  --mode legacy --via-bridge "$BIN"
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$NODE" "$REPO/interop/node/sdk_server.mjs" "$port" >"$LOGS/upstream-ts.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 100); do
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+  sleep 0.1
+done
+echo "== the Python SDK's stdio client through mcp-http bridge URL to the TypeScript SDK server"
+run "stdio client via bridge to the TS SDK server" timeout 180 "$PEERS_PY" interop/python/client_check.py \
+  "http://127.0.0.1:$port/mcp" --mode legacy --via-bridge "$BIN"
+
+echo "bridge-interop: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
