@@ -5,6 +5,7 @@
 
 pub mod bench;
 pub mod builtin;
+pub mod metrics;
 
 /// The README's examples, compiled as doc-tests so they cannot drift from the API.
 #[doc = include_str!("../../../README.md")]

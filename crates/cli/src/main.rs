@@ -218,6 +218,11 @@ enum Command {
         /// are ended (with `retry`, so clients resume elsewhere) and the server exits.
         #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
         drain_timeout: f64,
+        /// Serve Prometheus metrics at http://ADDR/metrics, on a listener of its own (e.g.
+        /// 127.0.0.1:9090): requests by method and status, latency, sessions, open streams,
+        /// events stored, bytes, Redis round trips. Off by default.
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<SocketAddr>,
         /// Serve over this process's stdin and stdout instead (newline-delimited JSON-RPC).
         #[arg(long)]
         stdio: bool,
@@ -306,6 +311,7 @@ async fn run(command: Command) -> ExitCode {
             cors,
             idle_timeout,
             drain_timeout,
+            metrics,
             stdio: false,
             redis,
             limits,
@@ -336,7 +342,21 @@ async fn run(command: Command) -> ExitCode {
                 .allowed_hosts(allowed_hosts)
                 .allowed_origins(allowed_origins)
                 .cors(cors);
-            let config = limits.apply(config);
+            let config = limits.apply(config).metrics(metrics.is_some());
+            // Before anything records (the service, the Redis backend): their handles come
+            // from the recorder in place when they are made (MT-1).
+            if let Some(addr) = metrics {
+                match mcp_http::metrics::install(addr).await {
+                    Ok(endpoint) => eprintln!(
+                        "mcp-http: metrics on http://{}/metrics",
+                        endpoint.local_addr()
+                    ),
+                    Err(e) => {
+                        eprintln!("mcp-http: --metrics: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
             let listener = match tokio::net::TcpListener::bind(SocketAddr::new(host, port)).await {
                 Ok(listener) => listener,
                 Err(e) => {

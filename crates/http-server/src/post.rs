@@ -83,6 +83,7 @@ impl StreamableHttpService {
         body: B,
         (extensions, principal): (Extensions, Option<Principal>),
         permit: tokio::sync::OwnedSemaphorePermit,
+        label: Option<&mut crate::metrics::MethodLabel>,
     ) -> Result<HttpResponse, Rejection>
     where
         B: Body<Data = Bytes> + Send + 'static,
@@ -99,6 +100,9 @@ impl StreamableHttpService {
         }
         let bytes = read_body(body, config.max_body_bytes, config.body_read_timeout).await?;
         let mut parsed = Parsed::parse(&bytes).map_err(Rejection::InvalidMessage)?;
+        if let (Some(label), Some(metrics)) = (label, &self.inner.sessions.metrics) {
+            *label = metrics.classify(&bytes, &parsed);
+        }
         let mut extensions = extensions;
         // The handler's context holds the permit until the handler is done (RL-6).
         InFlight::hold(&mut extensions, permit);

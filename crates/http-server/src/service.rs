@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -184,18 +184,32 @@ impl StreamableHttpServiceBuilder {
             }
             (None, None) => None,
         };
+        // MT-1: handles made now, from the recorder installed now; none when metrics are off.
+        let metrics = self
+            .config
+            .metrics
+            .then(|| Arc::new(crate::metrics::Metrics::new()));
+        let log = self
+            .event_log
+            .unwrap_or_else(|| Arc::new(MemoryEventLog::default()));
         let backends = Backends {
             store,
-            log: self
-                .event_log
-                .unwrap_or_else(|| Arc::new(MemoryEventLog::default())),
+            log: match &metrics {
+                Some(metrics) => metrics.counting(log),
+                None => log,
+            },
             bus: self.bus,
             instance,
         };
         let in_flight = Arc::new(Semaphore::new(crate::limits::permits(
             self.config.max_in_flight,
         )));
-        let sessions = Arc::new(Sessions::new(backends, self.config, self.handlers.clone()));
+        let sessions = Arc::new(Sessions::new(
+            backends,
+            self.config,
+            self.handlers.clone(),
+            metrics,
+        ));
         let service = StreamableHttpService {
             ready: None,
             inner: Arc::new(Inner {
@@ -402,6 +416,9 @@ impl StreamableHttpService {
         // One async level with the request's parts held once: every level and every by-value
         // argument adds to the future that is moved into its box per request.
         let (mut parts, body) = request.into_parts();
+        // MT-1: the clock and the label only when metrics are on.
+        let metrics = self.inner.sessions.metrics.as_deref();
+        let mut label = metrics.map(|m| (m.label_http(&parts.method), Instant::now()));
         // A POST's extensions go to its handler, with the principal it acts for.
         let identity = (parts.method == Method::POST).then(|| self.identity(&mut parts));
         let parts = parts;
@@ -415,7 +432,10 @@ impl StreamableHttpService {
                     None => self.inner.in_flight.clone().try_acquire_owned().ok(),
                 };
                 match permit {
-                    Some(permit) => self.post(&headers, body, identity, permit).await,
+                    Some(permit) => {
+                        let label = label.as_mut().map(|(label, _)| label);
+                        self.post(&headers, body, identity, permit, label).await
+                    }
                     None => Err(Rejection::Overloaded),
                 }
             }
@@ -436,6 +456,13 @@ impl StreamableHttpService {
                 "access-control-expose-headers",
                 HeaderValue::from_static("mcp-session-id"),
             );
+        }
+        if let (Some(metrics), Some((label, start))) = (metrics, label) {
+            let get = parts.method == Method::GET;
+            let status = response.status();
+            if let Some(stream) = metrics.answered(label, status, start, response.body(), get) {
+                response.body_mut().with_metrics(stream);
+            }
         }
         response
     }
