@@ -22,6 +22,8 @@
 #     json-schema-2020-12-preservation; and the seven 2026-07-28 client scenarios at
 #     --spec-version 2026-07-28), no failure and no warning; the OAuth scenarios
 #     (--suite auth) against the baseline conformance/client.yml (no OAuth yet);
+#   - the MCP Inspector 2.12.0 web UI in headless Chromium against `serve` (scripts/inspector.sh:
+#     connect, tools without schema warnings, echo, progress, a resource, a prompt);
 #   - our client against other servers: the Python SDK's 2024-11-05 HTTP+SSE server
 #     (peer_legacy_sse), and the Python SDK, TypeScript SDK and server-everything Streamable
 #     HTTP servers (scripts/interop-servers.sh); our CLI against the TypeScript SDK v2 and
@@ -94,6 +96,8 @@ run "client vs 2024-11-05 HTTP+SSE (Python SDK)" \
   env PEERS_PY="$PEERS_PY" cargo test --locked -q -p mcp-http --features interop --test peer_legacy_sse
 run "client vs Python SDK (3 modes), TS SDK and server-everything servers" scripts/interop-servers.sh
 run "CLI vs the TS SDK v2 and Python SDK servers, 2026-07-28 era" scripts/interop-modern.sh
+echo "== the MCP Inspector in Chromium (screenshots in target/inspector/)"
+run "MCP Inspector vs serve" env MCP_HTTP_BIN="$BIN" scripts/inspector.sh
 
 # Three `serve --redis` instances behind nginx round-robin (scripts/nginx-cluster.sh): every
 # request of a session may land on any instance. The legacy suites in every mode, the SDK clients
