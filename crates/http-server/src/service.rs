@@ -18,6 +18,7 @@ use mcp_http_proto::lifecycle::{ElicitationCapability, RootsCapability, Sampling
 use mcp_http_proto::{ClientCapabilities, Implementation, JsonObject};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::PollSemaphore;
+use tracing::Instrument;
 
 use crate::body::ResponseBody;
 use crate::checks;
@@ -423,6 +424,22 @@ impl StreamableHttpService {
         let identity = (parts.method == Method::POST).then(|| self.identity(&mut parts));
         let parts = parts;
         let headers = checks::Headers::read(&parts.headers);
+        // MT-4: one span per request; its fields are filled in as the request is read.
+        let span = tracing::info_span!(
+            "mcp.request",
+            otel.kind = "server",
+            http.method = %parts.method,
+            method = tracing::field::Empty,
+            id = tracing::field::Empty,
+            session = tracing::field::Empty,
+            era = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        if !span.is_disabled()
+            && let Some(session) = headers.session.and_then(|v| v.to_str().ok())
+        {
+            span.record("session", session);
+        }
         let answered = match (self.answer_now(&parts, &headers), identity) {
             (Ok(Some(response)), _) => Ok(response),
             (Ok(None), Some(identity)) => {
@@ -434,14 +451,18 @@ impl StreamableHttpService {
                 match permit {
                     Some(permit) => {
                         let label = label.as_mut().map(|(label, _)| label);
-                        self.post(&headers, body, identity, permit, label).await
+                        self.post(&headers, body, identity, permit, label, &span)
+                            .instrument(span.clone())
+                            .await
                     }
                     None => Err(Rejection::Overloaded),
                 }
             }
             // GET and DELETE may wait for the session layer: boxed, so that their futures do
             // not size every POST's.
-            (Ok(None), None) => Box::pin(self.get_or_delete(&parts, &headers)).await,
+            (Ok(None), None) => {
+                Box::pin(self.get_or_delete(&parts, &headers).instrument(span.clone())).await
+            }
             (Err(rejection), _) => Err(rejection),
         };
         let mut response = answered.unwrap_or_else(Rejection::into_response);
@@ -456,6 +477,9 @@ impl StreamableHttpService {
                 "access-control-expose-headers",
                 HeaderValue::from_static("mcp-session-id"),
             );
+        }
+        if !span.is_disabled() {
+            span.record("status", response.status().as_u16());
         }
         if let (Some(metrics), Some((label, start))) = (metrics, label) {
             let get = parts.method == Method::GET;
