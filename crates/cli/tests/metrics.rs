@@ -9,15 +9,11 @@
 
 mod support;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{call, call_with_progress, client, get_stream, post, session};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-const BIN: &str = env!("CARGO_BIN_EXE_mcp-http");
+use support::{call, call_with_progress, client, get_stream, post, session, spawn_until};
+use tokio::process::Child;
 
 /// A `serve --metrics 127.0.0.1:0` process and its two URLs; killed when dropped.
 struct Served {
@@ -27,37 +23,15 @@ struct Served {
 }
 
 async fn serve(extra: &[&str]) -> Served {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--port", "0", "--metrics", "127.0.0.1:0"])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let (mut url, mut metrics) = (None, None);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while url.is_none() || metrics.is_none() {
-        let line = tokio::time::timeout_at(deadline.into(), lines.next_line())
-            .await
-            .expect("serve did not start in time")
-            .unwrap()
-            .expect("serve exited before it started");
-        if let Some(u) = line.strip_prefix("mcp-http: serving MCP on ") {
-            url = Some(u.to_owned());
-        }
-        if let Some(m) = line.strip_prefix("mcp-http: metrics on ") {
-            metrics = Some(m.to_owned());
-        }
-    }
-    // The rest of stderr is drained so the server never blocks on it.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let mut args = vec!["serve", "--port", "0", "--metrics", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let prefixes = ["mcp-http: serving MCP on ", "mcp-http: metrics on "];
+    let (child, mut found) = spawn_until(&args, &[], &prefixes).await;
+    let metrics = found.pop().unwrap();
     Served {
         _child: child,
-        url: url.unwrap(),
-        metrics: metrics.unwrap(),
+        url: found.pop().unwrap(),
+        metrics,
     }
 }
 

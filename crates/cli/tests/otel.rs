@@ -7,15 +7,12 @@
 
 mod support;
 
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use serde_json::json;
-use support::{call, client, post, session};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::Command;
+use support::{call, client, post, session, spawn_until};
 
 /// Whether `needle` occurs in what the collector received (protobuf keeps strings as they are).
 fn received(bodies: &Mutex<Vec<Bytes>>, needle: &str) -> bool {
@@ -60,30 +57,13 @@ async fn spans_reach_an_otlp_collector() {
     let collector = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mcp-http"))
-        .args(["serve", "--port", "0", "--otlp-endpoint", &collector])
-        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            let line = lines.next_line().await.unwrap().expect("serve exited");
-            if let Some(url) = line.strip_prefix("mcp-http: serving MCP on ") {
-                return url.to_owned();
-            }
-        }
-    })
-    .await
-    .expect("serve did not start");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let args = ["serve", "--port", "0", "--otlp-endpoint", &collector];
+    let env = [("OTEL_BSP_SCHEDULE_DELAY", "100")];
+    let (_child, found) = spawn_until(&args, &env, &["mcp-http: serving MCP on "]).await;
+    let url = &found[0];
 
     let http = client();
-    let id = session(&http, &url, "2025-11-25").await;
+    let id = session(&http, url, "2025-11-25").await;
     let r = post(
         &http,
         &url,
@@ -108,7 +88,7 @@ async fn spans_reach_an_otlp_collector() {
 
     // The session's span is exported once the session ends.
     let r = http
-        .delete(&url)
+        .delete(url)
         .header("mcp-session-id", &id)
         .send()
         .await
