@@ -12,7 +12,9 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{call, call_with_progress, client, get_stream, post, session, spawn_until};
+use support::{
+    call, call_with_progress, client, delete_session, get_stream, post, session, spawn_until,
+};
 use tokio::process::Child;
 
 /// A `serve --metrics 127.0.0.1:0` process and its two URLs; killed when dropped.
@@ -156,12 +158,7 @@ async fn scrape_after_real_calls() {
     drop(stream);
     wait_for(&http, metrics, get, 0.0).await;
 
-    let r = http
-        .delete(url)
-        .header("mcp-session-id", &id)
-        .send()
-        .await
-        .unwrap();
+    let r = delete_session(&http, url, &id).await;
     assert_eq!(r.status(), 200);
     let text = scrape(&http, metrics).await;
     assert_eq!(value(&text, "mcp_http_sessions"), 0.0, "{text}");

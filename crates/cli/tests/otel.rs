@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use serde_json::json;
-use support::{call, client, post, session, spawn_until};
+use support::{call, client, delete_session, post, session, spawn_until};
 
 /// Whether `needle` occurs in what the collector received (protobuf keeps strings as they are).
 fn received(bodies: &Mutex<Vec<Bytes>>, needle: &str) -> bool {
@@ -87,12 +87,7 @@ async fn spans_reach_an_otlp_collector() {
     .await;
 
     // The session's span is exported once the session ends.
-    let r = http
-        .delete(url)
-        .header("mcp-session-id", &id)
-        .send()
-        .await
-        .unwrap();
+    let r = delete_session(&http, url, &id).await;
     assert_eq!(r.status(), 200);
     wait_received(&bodies, &["mcp.session"]).await;
 }

@@ -102,6 +102,15 @@ pub async fn get_stream(
     request.send().await.unwrap()
 }
 
+/// Ends a session with DELETE.
+pub async fn delete_session(http: &reqwest::Client, url: &str, session: &str) -> reqwest::Response {
+    http.delete(url)
+        .header("mcp-session-id", session)
+        .send()
+        .await
+        .unwrap()
+}
+
 pub fn call(id: i64, tool: &str, arguments: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
 }
@@ -280,7 +289,7 @@ pub async fn spawn_until(
     prefixes: &[&str],
 ) -> (tokio::process::Child, Vec<String>) {
     use tokio::io::{AsyncBufReadExt, BufReader};
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_mcp-http"))
+    let mut child = tokio::process::Command::new(BIN)
         .args(args)
         .envs(env.iter().copied())
         .stdin(std::process::Stdio::null())
