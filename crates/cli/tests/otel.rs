@@ -66,7 +66,7 @@ async fn spans_reach_an_otlp_collector() {
     let id = session(&http, url, "2025-11-25").await;
     let r = post(
         &http,
-        &url,
+        url,
         Some(&id),
         &call(7, "echo", json!({"message": "m"})),
     )
