@@ -303,27 +303,36 @@ fn init_tracing(
     default_filter: &str,
     otlp: Option<&str>,
 ) -> Result<Option<Box<dyn std::any::Any>>, String> {
-    use tracing_subscriber::layer::SubscriberExt;
-    use tracing_subscriber::util::SubscriberInitExt;
-    use tracing_subscriber::{EnvFilter, Layer};
-    let logs = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_filter(
-            EnvFilter::try_from_env("MCP_HTTP_LOG")
-                .unwrap_or_else(|_| EnvFilter::new(default_filter)),
-        );
-    let registry = tracing_subscriber::registry().with(logs);
+    use tracing_subscriber::EnvFilter;
+    let log_filter = || {
+        EnvFilter::try_from_env("MCP_HTTP_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter))
+    };
     match otlp {
         None => {
-            registry.init();
+            // One global filter: a disabled span or event is decided once per call site, so
+            // the request spans cost nothing measurable (MT-4); per-layer filters, needed only
+            // with a second layer, ask the filter on every call.
+            tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_env_filter(log_filter())
+                .init();
             Ok(None)
         }
         #[cfg(feature = "otel")]
         Some(endpoint) => {
+            use tracing_subscriber::Layer;
+            use tracing_subscriber::layer::SubscriberExt;
+            use tracing_subscriber::util::SubscriberInitExt;
+            let logs = tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(log_filter());
             let (layer, guard) = mcp_http::otel::layer(endpoint).map_err(|e| e.to_string())?;
             let filter = EnvFilter::try_from_env("MCP_HTTP_OTEL")
                 .unwrap_or_else(|_| EnvFilter::new(mcp_http::otel::DEFAULT_FILTER));
-            registry.with(layer.with_filter(filter)).init();
+            tracing_subscriber::registry()
+                .with(logs)
+                .with(layer.with_filter(filter))
+                .init();
             Ok(Some(Box::new(guard)))
         }
         #[cfg(not(feature = "otel"))]
