@@ -461,7 +461,11 @@ impl StreamableHttpService {
             // GET and DELETE may wait for the session layer: boxed, so that their futures do
             // not size every POST's.
             (Ok(None), None) => {
-                Box::pin(self.get_or_delete(&parts, &headers).instrument(span.clone())).await
+                Box::pin(
+                    self.get_or_delete(&parts, &headers)
+                        .instrument(span.clone()),
+                )
+                .await
             }
             (Err(rejection), _) => Err(rejection),
         };
