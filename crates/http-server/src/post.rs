@@ -156,7 +156,7 @@ impl StreamableHttpService {
         match parsed {
             // Once per session: boxed, so that its future does not size every POST's.
             Parsed::Single(Message::Request(request)) if request.method == method::INITIALIZE => {
-                Box::pin(self.initialize(headers, principal, request, extensions)).await
+                Box::pin(self.initialize(headers, principal, request, extensions, span)).await
             }
             Parsed::Single(Message::Request(request))
                 if is_modern_probe(&request, config.eras) && headers.session.is_none() =>
@@ -389,6 +389,7 @@ impl StreamableHttpService {
         principal: Option<Principal>,
         request: RpcRequest,
         extensions: Extensions,
+        span: &tracing::Span,
     ) -> Result<HttpResponse, Rejection> {
         let sessions = &self.inner.sessions;
         if let Some(existing) = headers.session.and_then(|v| v.to_str().ok())
@@ -397,7 +398,6 @@ impl StreamableHttpService {
             return Err(Rejection::AlreadyInitialized(request.id));
         }
         let session = sessions.create(principal)?;
-        let span = tracing::Span::current();
         if !span.is_disabled() {
             span.record("session", &*session.id);
             span.follows_from(&session.span);

@@ -18,7 +18,6 @@ use mcp_http_proto::lifecycle::{ElicitationCapability, RootsCapability, Sampling
 use mcp_http_proto::{ClientCapabilities, Implementation, JsonObject};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::PollSemaphore;
-use tracing::Instrument;
 
 use crate::body::ResponseBody;
 use crate::checks;
@@ -451,8 +450,9 @@ impl StreamableHttpService {
                 match permit {
                     Some(permit) => {
                         let label = label.as_mut().map(|(label, _)| label);
+                        // The span is passed, not entered: an instrumented future is a move
+                        // of the whole POST future per request (MT-2).
                         self.post(&headers, body, identity, permit, label, &span)
-                            .instrument(span.clone())
                             .await
                     }
                     None => Err(Rejection::Overloaded),
@@ -460,13 +460,7 @@ impl StreamableHttpService {
             }
             // GET and DELETE may wait for the session layer: boxed, so that their futures do
             // not size every POST's.
-            (Ok(None), None) => {
-                Box::pin(
-                    self.get_or_delete(&parts, &headers)
-                        .instrument(span.clone()),
-                )
-                .await
-            }
+            (Ok(None), None) => Box::pin(self.get_or_delete(&parts, &headers)).await,
             (Err(rejection), _) => Err(rejection),
         };
         let mut response = answered.unwrap_or_else(Rejection::into_response);
