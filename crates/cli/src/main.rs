@@ -309,9 +309,8 @@ fn init_tracing(
     };
     match otlp {
         None => {
-            // One global filter: a disabled span or event is decided once per call site, so
-            // the request spans cost nothing measurable (MT-4); per-layer filters, needed only
-            // with a second layer, ask the filter on every call.
+            // One global filter, as before the OTLP layer existed: the log layer alone needs
+            // no per-layer filtering (MT-4).
             tracing_subscriber::fmt()
                 .with_writer(std::io::stderr)
                 .with_env_filter(log_filter())
