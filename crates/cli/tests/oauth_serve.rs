@@ -6,51 +6,12 @@
 
 mod support;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use mcp_http_test_support::oidc::AuthServer;
 use serde_json::{Value, json};
-use support::{ACCEPT, BIN, client, read_answer};
-use tokio::io::{AsyncBufReadExt, BufReader};
-
-/// A running `mcp-http serve`; killed when dropped.
-struct Serve {
-    child: tokio::process::Child,
-    url: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
-    }
-}
-
-/// Starts `mcp-http serve --port 0 ARGS` and waits for its URL.
-async fn serve(args: &[&str]) -> Serve {
-    let mut child = tokio::process::Command::new(BIN)
-        .args(["serve", "--port", "0"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(url) = line.strip_prefix("mcp-http: serving MCP on ") {
-                return url.to_owned();
-            }
-        }
-        panic!("mcp-http serve exited before serving");
-    })
-    .await
-    .expect("mcp-http serve did not start in 20 s");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Serve { child, url }
-}
+use support::dpop::{DpopKey, ath, now};
+use support::{ACCEPT, client, read_answer, serve};
 
 /// POSTs `body` with `token` (a full Authorization value) and an optional session.
 async fn post(
@@ -490,57 +451,6 @@ async fn a_refreshed_token_keeps_the_session_and_another_user_does_not_get_it() 
     )
     .await;
     assert_eq!(response.status(), 404);
-}
-
-/// An ECDSA key (prime256v1, ES256) for DPoP proofs, and its public JWK.
-struct DpopKey {
-    pair: ring::signature::EcdsaKeyPair,
-    jwk: Value,
-}
-
-impl DpopKey {
-    fn new() -> Self {
-        use base64::Engine;
-        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
-        let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-            .unwrap();
-        let point = pair.public_key().as_ref().to_vec();
-        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
-        let curve = ["P", "256"].join("-");
-        let jwk =
-            json!({"kty": "EC", "crv": curve, "x": b64(&point[1..33]), "y": b64(&point[33..65])});
-        DpopKey { pair, jwk }
-    }
-
-    /// A proof with these claims (and a fresh `jti`, unless given).
-    fn proof(&self, claims: Value) -> String {
-        use base64::Engine;
-        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
-        let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk});
-        let input = format!(
-            "{}.{}",
-            b64(header.to_string().as_bytes()),
-            b64(claims.to_string().as_bytes())
-        );
-        let rng = ring::rand::SystemRandom::new();
-        let signature = self.pair.sign(&rng, input.as_bytes()).unwrap();
-        format!("{input}.{}", b64(signature.as_ref()))
-    }
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn ath(token: &str) -> String {
-    use base64::Engine;
-    let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -261,6 +261,9 @@ impl OAuthClient {
             })?;
         headers.insert(AUTHORIZATION, value);
         if tokens.is_dpop() {
+            if let Some(key) = &tokens.dpop_key {
+                self.dpop.adopt(key)?;
+            }
             let proof = self.dpop.proof(
                 method.as_str(),
                 &uri.to_string(),
@@ -290,7 +293,7 @@ impl OAuthClient {
             self.set_record(Some(fresh));
             if let Some(cur) = cur
                 && cur.access_token != stale.access_token
-                && !cur.expires_within(REFRESH_MARGIN)
+                && !cur.is_stale(REFRESH_MARGIN)
             {
                 tracing::debug!("tokens were refreshed elsewhere; using those");
                 return Ok(true);
@@ -311,6 +314,10 @@ impl OAuthClient {
         let Some(refresh_token) = tokens.refresh_token.clone() else {
             return Ok(false);
         };
+        // A DPoP-bound refresh token is refreshed with the key it is bound to (AC-14).
+        if let Some(key) = &tokens.dpop_key {
+            self.dpop.adopt(key)?;
+        }
         let auth = self.client_auth(&client.auth_method, client.client_secret.as_deref());
         let request = TokenRequest {
             http: &self.http,
@@ -480,7 +487,7 @@ impl OAuthClient {
         let Some((tokens, _, _)) = self.current() else {
             return Ok(HeaderMap::new());
         };
-        let tokens = if tokens.expires_within(REFRESH_MARGIN) && tokens.refresh_token.is_some() {
+        let tokens = if tokens.is_stale(REFRESH_MARGIN) && tokens.refresh_token.is_some() {
             let _one = self.flight.lock().await;
             match self.current() {
                 Some((now, _, _)) if now.access_token != tokens.access_token => now,

@@ -6,6 +6,8 @@
 // Each test file uses some of the re-exports below.
 #![allow(unused_imports)]
 
+pub mod dpop;
+
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -269,4 +271,43 @@ pub async fn run_cli(args: &[&str], env: &[(&str, Option<&str>)]) -> Run {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// A running `mcp-http serve`; killed when dropped.
+pub struct Serve {
+    pub child: tokio::process::Child,
+    pub url: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+/// Starts `mcp-http serve --port 0 ARGS` and waits for its URL.
+pub async fn serve(args: &[&str]) -> Serve {
+    let mut child = tokio::process::Command::new(BIN)
+        .args(["serve", "--port", "0"])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines =
+        tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(child.stderr.take().unwrap()));
+    let url = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("mcp-http: serving MCP on ") {
+                return url.to_owned();
+            }
+        }
+        panic!("mcp-http serve exited before serving");
+    })
+    .await
+    .expect("mcp-http serve did not start in 20 s");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Serve { child, url }
 }
