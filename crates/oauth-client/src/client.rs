@@ -143,6 +143,9 @@ pub struct OAuthClient {
     /// The scopes asked for last (step-up unions with them, A-25).
     requested: Mutex<Option<String>>,
     pub(crate) dpop: Dpop,
+    /// The MCP server refused a DPoP-bound token and challenges only `Bearer`: it cannot take
+    /// DPoP, so tokens are asked for unbound from then on (AC-15).
+    bearer_only: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for OAuthClient {
@@ -180,6 +183,7 @@ impl OAuthClient {
             flight: tokio::sync::Mutex::new(()),
             requested: Mutex::new(None),
             dpop: Dpop::new()?,
+            bearer_only: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -329,7 +333,10 @@ impl OAuthClient {
                 .resource
                 .as_deref()
                 .filter(|_| self.config.resource_parameter),
-            dpop: self.dpop_for(&entry.metadata),
+            // A token issued unbound stays unbound when refreshed (AC-15).
+            dpop: self
+                .dpop_for(&entry.metadata)
+                .filter(|_| tokens.is_dpop()),
         };
         match request
             .send(
@@ -381,7 +388,8 @@ impl OAuthClient {
             .dpop_signing_alg_values_supported
             .as_ref()
             .is_some_and(|algs| algs.iter().any(|a| a == "ES256"));
-        (self.config.dpop && offered).then_some(&self.dpop)
+        let bearer_only = self.bearer_only.load(std::sync::atomic::Ordering::Relaxed);
+        (self.config.dpop && offered && !bearer_only).then_some(&self.dpop)
     }
 
     /// Scopes asked for last.
@@ -453,10 +461,22 @@ impl OAuthClient {
         {
             return Ok(true);
         }
+        // AC-15: a DPoP-bound token refused by a server that challenges only Bearer (one that
+        // cannot take DPoP, such as the TypeScript SDK's bearer middleware): authorize again
+        // for an unbound token; refreshing would only bind the new one to the key again.
+        let bearer_only = sent.as_ref().is_some_and(Tokens::is_dpop)
+            && !info.schemes.is_empty()
+            && !info.schemes.iter().any(|s| s == "dpop");
+        if bearer_only {
+            tracing::info!("the server takes no DPoP-bound tokens; asking for a Bearer token");
+            self.bearer_only
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         // The metadata may have moved to another authorization server: look again, and
         // refresh only when the issuer is still the one that issued the tokens.
         if let Some(sent) = &sent
             && sent.refresh_token.is_some()
+            && !bearer_only
         {
             let issuer_now = match discovery::discover_resource(
                 &self.http,
