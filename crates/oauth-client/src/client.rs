@@ -334,9 +334,7 @@ impl OAuthClient {
                 .as_deref()
                 .filter(|_| self.config.resource_parameter),
             // A token issued unbound stays unbound when refreshed (AC-15).
-            dpop: self
-                .dpop_for(&entry.metadata)
-                .filter(|_| tokens.is_dpop()),
+            dpop: self.dpop_for(&entry.metadata).filter(|_| tokens.is_dpop()),
         };
         match request
             .send(
