@@ -14,18 +14,7 @@ use mcp_http_server_http::StreamableHttpService;
 use mcp_http_test_support::oidc::AuthServer;
 use serde_json::{Value, json};
 use support::dpop::{DpopKey, ath, now};
-use support::{ACCEPT, client, read_answer, run_cli, serve};
-
-/// The `WWW-Authenticate` values of a response, joined.
-fn challenge(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get_all("www-authenticate")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect::<Vec<_>>()
-        .join(" | ")
-}
+use support::{ACCEPT, challenge, client, read_answer, run_cli, serve};
 
 fn header(response: &reqwest::Response, name: &str) -> Option<String> {
     response
@@ -72,21 +61,7 @@ async fn dpop_nonces_are_required_handed_out_and_rotated() {
     let server = serve(&["--auth-issuer", &auth.issuer, "--auth-dpop-nonce", "2"]).await;
     let url = server.url.as_str();
     let key = DpopKey::new();
-    let token_proof = key.proof(
-        json!({"jti": "t1", "htm": "POST", "htu": format!("{}/token", auth.issuer), "iat": now()}),
-    );
-    let (status, answer) = auth.post_form_with(
-        "/token",
-        ("cc-reader", "reader-secret"),
-        &[
-            ("grant_type", "client_credentials"),
-            ("scope", "mcp:read"),
-            ("resource", url),
-        ],
-        &[("DPoP", &token_proof)],
-    );
-    assert_eq!(status, 200, "{answer}");
-    let token = answer["access_token"].as_str().unwrap().to_owned();
+    let token = key.bound_token(&auth, url);
     let authorization = format!("DPoP {token}");
     let proof = |jti: &str, nonce: Option<&str>| {
         let mut claims =

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use mcp_http_test_support::oidc::AuthServer;
 use serde_json::{Value, json};
 use support::dpop::{DpopKey, ath, now};
-use support::{ACCEPT, client, read_answer, serve};
+use support::{ACCEPT, challenge, client, read_answer, serve};
 
 /// POSTs `body` with `token` (a full Authorization value) and an optional session.
 async fn post(
@@ -45,17 +45,6 @@ fn initialize() -> Value {
 
 fn call(tool: &str, arguments: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
-}
-
-/// The `WWW-Authenticate` values of a response, joined.
-fn challenge(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get_all("www-authenticate")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect::<Vec<_>>()
-        .join(" | ")
 }
 
 /// Opens a session with `auth`; its id.
@@ -459,25 +448,7 @@ async fn dpop_bound_tokens_need_a_fresh_proof_by_their_key() {
     let server = serve(&["--auth-issuer", &auth.issuer]).await;
     let url = server.url.as_str();
     let key = DpopKey::new();
-    let token_proof = key.proof(
-        json!({"jti": "t1", "htm": "POST", "htu": format!("{}/token", auth.issuer), "iat": now()}),
-    );
-    let (status, answer) = auth.post_form_with(
-        "/token",
-        ("cc-reader", "reader-secret"),
-        &[
-            ("grant_type", "client_credentials"),
-            ("scope", "mcp:read"),
-            ("resource", url),
-        ],
-        &[("DPoP", &token_proof)],
-    );
-    assert_eq!(
-        (status, answer["token_type"].as_str()),
-        (200, Some("DPoP")),
-        "{answer}"
-    );
-    let token = answer["access_token"].as_str().unwrap().to_owned();
+    let token = key.bound_token(&auth, url);
     let authorization = format!("DPoP {token}");
     let good = |jti: &str| {
         key.proof(json!({"jti": jti, "htm": "POST", "htu": url, "iat": now(), "ath": ath(&token)}))

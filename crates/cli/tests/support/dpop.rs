@@ -25,6 +25,34 @@ impl DpopKey {
         DpopKey { pair, jwk }
     }
 
+    /// A DPoP-bound access token for `resource` (`cc-reader`, scope `mcp:read`) from the test
+    /// authorization server, bound to this key.
+    pub fn bound_token(
+        &self,
+        auth: &mcp_http_test_support::oidc::AuthServer,
+        resource: &str,
+    ) -> String {
+        let token_proof = self.proof(
+            json!({"jti": "t1", "htm": "POST", "htu": format!("{}/token", auth.issuer), "iat": now()}),
+        );
+        let (status, answer) = auth.post_form_with(
+            "/token",
+            ("cc-reader", "reader-secret"),
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", "mcp:read"),
+                ("resource", resource),
+            ],
+            &[("DPoP", &token_proof)],
+        );
+        assert_eq!(
+            (status, answer["token_type"].as_str()),
+            (200, Some("DPoP")),
+            "{answer}"
+        );
+        answer["access_token"].as_str().unwrap().to_owned()
+    }
+
     /// A proof with these claims (and a fresh `jti`, unless given).
     pub fn proof(&self, claims: Value) -> String {
         use base64::Engine;

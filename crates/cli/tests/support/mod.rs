@@ -311,3 +311,14 @@ pub async fn serve(args: &[&str]) -> Serve {
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     Serve { child, url }
 }
+
+/// The `WWW-Authenticate` values of a response, joined.
+pub fn challenge(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
