@@ -31,19 +31,7 @@ async fn post(
     session: Option<&str>,
     body: &Value,
 ) -> reqwest::Response {
-    let mut request = client()
-        .post(url)
-        .header("accept", ACCEPT)
-        .header("content-type", "application/json")
-        .header("authorization", authorization)
-        .body(body.to_string());
-    if let Some(proof) = proof {
-        request = request.header("dpop", proof);
-    }
-    if let Some(session) = session {
-        request = request.header("mcp-session-id", session);
-    }
-    request.send().await.unwrap()
+    support::post_auth(url, Some(authorization), proof, session, body).await
 }
 
 fn initialize() -> Value {

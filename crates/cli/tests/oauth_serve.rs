@@ -13,25 +13,14 @@ use serde_json::{Value, json};
 use support::dpop::{DpopKey, ath, now};
 use support::{ACCEPT, challenge, client, read_answer, serve};
 
-/// POSTs `body` with `token` (a full Authorization value) and an optional session.
+/// POSTs `body` with `auth` (a full Authorization value) and an optional session.
 async fn post(
     url: &str,
     auth: Option<&str>,
     session: Option<&str>,
     body: &Value,
 ) -> reqwest::Response {
-    let mut request = client()
-        .post(url)
-        .header("accept", ACCEPT)
-        .header("content-type", "application/json")
-        .body(body.to_string());
-    if let Some(auth) = auth {
-        request = request.header("authorization", auth);
-    }
-    if let Some(session) = session {
-        request = request.header("mcp-session-id", session);
-    }
-    request.send().await.unwrap()
+    support::post_auth(url, auth, None, session, body).await
 }
 
 /// POSTs `initialize` with `Authorization: Bearer <token>`.

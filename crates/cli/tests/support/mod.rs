@@ -322,3 +322,28 @@ pub fn challenge(response: &reqwest::Response) -> String {
         .collect::<Vec<_>>()
         .join(" | ")
 }
+
+/// POSTs `body` with an optional `Authorization` value, DPoP proof and session.
+pub async fn post_auth(
+    url: &str,
+    auth: Option<&str>,
+    proof: Option<&str>,
+    session: Option<&str>,
+    body: &Value,
+) -> reqwest::Response {
+    let mut request = client()
+        .post(url)
+        .header("accept", ACCEPT)
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    for (name, value) in [
+        ("authorization", auth),
+        ("dpop", proof),
+        ("mcp-session-id", session),
+    ] {
+        if let Some(value) = value {
+            request = request.header(name, value);
+        }
+    }
+    request.send().await.unwrap()
+}
