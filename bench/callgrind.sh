@@ -8,6 +8,7 @@
 #   CG_SERVERS="floor-modern ours-modern" bench/callgrind.sh # a subset
 #   CG_PROFILE=ours-modern CG_TOP=40 bench/callgrind.sh      # + where ours-modern's go
 #   CG_METRICS=1 bench/callgrind.sh                          # our modes with --metrics off and on
+#   CG_SERVERS="ours-modern ours-modern-oauth" bench/callgrind.sh   # + behind OAuth
 #
 # Knobs (environment): CG_SERVERS (a subset of the names below; all by default), CG_CALLS
 # (calls measured, 40000), CG_WARMUP (calls before measuring, 2000), CG_SHORT (0; N > 0 adds a
@@ -104,6 +105,33 @@ servers_all=(
   "ours-stateful-adaptive-metrics|$ours serve --port PORT --metrics 127.0.0.1:0|"
   "ours-modern-metrics|$ours serve --port PORT --metrics 127.0.0.1:0|--era modern"
 )
+# Behind the OAuth resource server (not in the default selection: they need the pinned peers
+# for the authorization server, scripts/peers.sh). The server checks a JWT from oidc-provider
+# (interop/node/oauth-as.mjs) against its JWKS once, then finds it in its cache: the rows count
+# the gate with a cached verified token (AR-13) against the same rows without auth.
+servers_all+=(
+  "ours-stateless-json-oauth|$ours serve --port PORT --stateless --response json --auth-issuer ISSUER --auth-scope mcp:read|--stateless"
+  "ours-modern-oauth|$ours serve --port PORT --auth-issuer ISSUER --auth-scope mcp:read --auth-tool-scope echo=mcp:read|--era modern"
+)
+issuer=
+auth_args=()
+as_pid=
+start_issuer() { # oidc-provider and a token for the endpoint (aud = $url), once
+  [ -z "$issuer" ] || return 0
+  local env_out token_json
+  env_out=$("$root/scripts/peers.sh" --env) && eval "$env_out"
+  OIDC_MODULES=$OIDC_MODULES OAUTH_AS_ACCESS_TTL=86400 "$NODE" "$root/interop/node/oauth-as.mjs" 0 >"$out/as.out" 2>"$out/as.err" &
+  as_pid=$!
+  for _ in $(seq 1 300); do
+    issuer=$(sed -n 's/.*"issuer":"\([^"]*\)".*/\1/p' "$out/as.out" 2>/dev/null | head -n1)
+    [ -z "$issuer" ] || break
+    sleep 0.1
+  done
+  [ -n "$issuer" ] || { echo "the authorization server did not start (see $out/as.err)" >&2; return 1; }
+  token_json=$(curl -s -u cc-reader:reader-secret -d grant_type=client_credentials -d scope=mcp:read \
+    --data-urlencode "resource=$url" "$issuer/token")
+  auth_args=(-H "Authorization: Bearer $(jq -r .access_token <<<"$token_json")")
+}
 # With CG_REDIS_URL (a redis-server of your own), the stateful modes once more over the Redis
 # backend: `CG_SERVERS="ours-stateful-sse ours-stateful-sse-redis"`. Only our process is counted,
 # not redis-server's.
@@ -141,12 +169,16 @@ stop_server() {
     server_pid=
   fi
 }
-trap stop_server EXIT
+stop_all() {
+  stop_server
+  if [ -n "${as_pid:-}" ]; then kill "$as_pid" 2>/dev/null || true; fi
+}
+trap stop_all EXIT
 
 load() { # calls flags... -> the bench's JSON report; fails unless every call succeeded
   local n=$1 report
   shift
-  report=$(taskset -c "$load_cpu" "$ours" bench "$url" --json -n "$n" -c "$concurrency" "$@")
+  report=$(taskset -c "$load_cpu" "$ours" bench "$url" --json -n "$n" -c "$concurrency" "$@" ${bench_auth[@]+"${bench_auth[@]}"})
   if ! jq -e --argjson n "$n" '.ok == $n and .errors.total == 0' <<<"$report" >/dev/null; then
     echo "load run failed ($n calls, flags: $*):" >&2
     jq -c '{requests, ok, errors}' <<<"$report" >&2 || echo "$report" >&2
@@ -169,6 +201,12 @@ dump() { # name part-number label: dump the counters since the last zero to cg-N
 measure() { # name command flags
   local name=$1 cmd=$2 flags=$3 part=0 files=()
   echo "== $name" >&2
+  bench_auth=()
+  if [[ $name == *-oauth ]]; then
+    start_issuer
+    cmd=${cmd//ISSUER/$issuer}
+    bench_auth=("${auth_args[@]}")
+  fi
   start_server "$name" "$cmd"
   # shellcheck disable=SC2086
   load "$warmup" $flags

@@ -27,7 +27,7 @@ PATH=$PATH:/usr/sbin
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
-# The OAuth tests' headless "browser" (crates/cli/tests/oauth_cli.rs, --browser-command).
+# The OAuth tests' headless "browser" (crates/cli/tests/oauth_cli.rs, oauth_e2e.rs: --browser-command).
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 # The bridge's fault tests run a misbehaving stdio server written in Python (no packages).
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
@@ -40,7 +40,8 @@ fi
 redis-server --version
 nginx -v
 echo "== peers for the cargo tests"
-# The resource-server tests (crates/cli/tests/oauth_serve.rs) start the pinned oidc-provider.
+# The OAuth tests (crates/cli/tests/oauth_serve.rs, oauth_e2e.rs, oauth_gate_rules.rs) start the
+# pinned oidc-provider.
 ./scripts/peers.sh
 echo "== cargo test"
 cargo test --workspace --locked

@@ -93,6 +93,22 @@ provider.use(async (ctx, next) => {
   ctx.redirect(to);
 });
 
-server.on('request', provider.callback());
+// Counters for tests (GET /test/counters): token grants by grant type, successes and errors,
+// and registrations, so a test can check on the authorization server's side, e.g. that two
+// clients refreshing at once spent exactly one refresh token.
+const counters = { registrations: 0 };
+const bump = (name) => { counters[name] = (counters[name] || 0) + 1; };
+provider.on('grant.success', (ctx) => bump(`${ctx.oidc.params.grant_type}`));
+provider.on('grant.error', (ctx) => bump(`${ctx.oidc?.params?.grant_type || 'unknown'}_error`));
+provider.on('registration_create.success', () => bump('registrations'));
+const handle = provider.callback();
+server.on('request', (req, res) => {
+  if (req.method === 'GET' && req.url === '/test/counters') {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(counters));
+    return;
+  }
+  handle(req, res);
+});
 process.stdout.write(JSON.stringify({ issuer }) + '\n');
 process.on('SIGTERM', () => process.exit(0));

@@ -55,6 +55,14 @@ pub struct AuthArgs {
     /// Refuse DPoP (RFC 9449); accepted by default.
     #[arg(long, requires = "auth_issuer")]
     pub auth_no_dpop: bool,
+    /// Require server-provided DPoP nonces (RFC 9449 §9), rotating every SECONDS (AR-10).
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        requires = "auth_issuer",
+        conflicts_with = "auth_no_dpop"
+    )]
+    pub auth_dpop_nonce: Option<u64>,
 }
 
 /// Splits `KEY=VALUE`.
@@ -67,17 +75,33 @@ fn pair<'a>(flag: &str, text: &'a str) -> Result<(&'a str, &'a str), String> {
 impl AuthArgs {
     /// The resource server these flags describe, for the endpoint served at `url`; `None`
     /// without `--auth-issuer`.
-    pub fn resource_server(&self, url: &str) -> Result<Option<ResourceServer>, String> {
+    ///
+    /// The scopes the `server`'s tools declare (`ToolDef::scopes`) are required too (AR-11).
+    pub fn resource_server(
+        &self,
+        url: &str,
+        server: &mcp_http_server::Server,
+    ) -> Result<Option<ResourceServer>, String> {
         let Some(issuer) = &self.auth_issuer else {
             return Ok(None);
         };
         let audience = self.auth_audience.clone().unwrap_or_else(|| url.to_owned());
         let mut builder = ResourceServer::builder(audience)
             .authorization_server(issuer.clone())
-            .dpop(!self.auth_no_dpop);
+            .dpop(!self.auth_no_dpop)
+            .dpop_nonce(self.auth_dpop_nonce.map(std::time::Duration::from_secs));
         for scope in &self.auth_scopes {
             builder = builder.require_scope(scope.clone());
         }
+        let tools = server.downgrade();
+        builder = builder
+            .scopes_supported(server.declared_scopes())
+            .tool_scopes_from(move |name| {
+                tools
+                    .upgrade()
+                    .map(|server| server.tool_scopes(name))
+                    .unwrap_or_default()
+            });
         for text in &self.auth_tool_scopes {
             let (tool, scope) = pair("--auth-tool-scope", text)?;
             builder = builder.tool_scopes(tool, [scope]);

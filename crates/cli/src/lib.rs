@@ -6,6 +6,7 @@
 pub mod auth_args;
 pub mod bench;
 pub mod builtin;
+pub mod header_arg;
 pub mod metrics;
 #[cfg(feature = "otel")]
 pub mod otel;

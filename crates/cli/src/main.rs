@@ -455,10 +455,10 @@ async fn run(command: Command) -> ExitCode {
                 },
                 None => None,
             };
-            let mut builder =
-                StreamableHttpService::builder(mcp_http::builtin::server_with(states))
-                    .config(config);
-            match auth.resource_server(&url) {
+            let server = mcp_http::builtin::server_with(states);
+            let gate = auth.resource_server(&url, &server);
+            let mut builder = StreamableHttpService::builder(server).config(config);
+            match gate {
                 Ok(Some(gate)) => {
                     eprintln!(
                         "mcp-http: OAuth resource server; metadata at {}",

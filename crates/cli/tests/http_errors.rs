@@ -291,9 +291,10 @@ async fn origin_and_host_validation() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
+    // AR-12: the auth challenge and DPoP nonces are readable too.
     assert_eq!(
         r.headers()["access-control-expose-headers"],
-        "mcp-session-id"
+        "mcp-session-id, www-authenticate, dpop-nonce"
     );
     let r = http
         .request(reqwest::Method::OPTIONS, &proxied.url)

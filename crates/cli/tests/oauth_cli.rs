@@ -74,6 +74,9 @@ async fn login_then_two_processes_refresh_at_once_and_spend_one_refresh_token() 
         assert_eq!(mode(json), 0o600);
     }
     h.set(|o| o.expires_in = json!(3600));
+    // A 1 s token is used for its life (AC-13: a short-lived token is refreshed at half its
+    // life, not before every request): wait until it is stale.
+    tokio::time::sleep(Duration::from_millis(2100)).await;
 
     // Two processes at once; neither may ask the user (stdin is empty, --no-browser).
     let a = ["call", &h.mcp_url, "echo", "message=first", "--no-browser"];

@@ -6,71 +6,21 @@
 
 mod support;
 
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use mcp_http_test_support::oidc::AuthServer;
 use serde_json::{Value, json};
-use support::{ACCEPT, BIN, client, read_answer};
-use tokio::io::{AsyncBufReadExt, BufReader};
+use support::dpop::{DpopKey, ath, now};
+use support::{ACCEPT, challenge, client, read_answer, serve};
 
-/// A running `mcp-http serve`; killed when dropped.
-struct Serve {
-    child: tokio::process::Child,
-    url: String,
-}
-
-impl Drop for Serve {
-    fn drop(&mut self) {
-        let _ = self.child.start_kill();
-    }
-}
-
-/// Starts `mcp-http serve --port 0 ARGS` and waits for its URL.
-async fn serve(args: &[&str]) -> Serve {
-    let mut child = tokio::process::Command::new(BIN)
-        .args(["serve", "--port", "0"])
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(url) = line.strip_prefix("mcp-http: serving MCP on ") {
-                return url.to_owned();
-            }
-        }
-        panic!("mcp-http serve exited before serving");
-    })
-    .await
-    .expect("mcp-http serve did not start in 20 s");
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-    Serve { child, url }
-}
-
-/// POSTs `body` with `token` (a full Authorization value) and an optional session.
+/// POSTs `body` with `auth` (a full Authorization value) and an optional session.
 async fn post(
     url: &str,
     auth: Option<&str>,
     session: Option<&str>,
     body: &Value,
 ) -> reqwest::Response {
-    let mut request = client()
-        .post(url)
-        .header("accept", ACCEPT)
-        .header("content-type", "application/json")
-        .body(body.to_string());
-    if let Some(auth) = auth {
-        request = request.header("authorization", auth);
-    }
-    if let Some(session) = session {
-        request = request.header("mcp-session-id", session);
-    }
-    request.send().await.unwrap()
+    support::post_auth(url, auth, None, session, body).await
 }
 
 /// POSTs `initialize` with `Authorization: Bearer <token>`.
@@ -84,17 +34,6 @@ fn initialize() -> Value {
 
 fn call(tool: &str, arguments: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
-}
-
-/// The `WWW-Authenticate` values of a response, joined.
-fn challenge(response: &reqwest::Response) -> String {
-    response
-        .headers()
-        .get_all("www-authenticate")
-        .iter()
-        .map(|v| v.to_str().unwrap().to_owned())
-        .collect::<Vec<_>>()
-        .join(" | ")
 }
 
 /// Opens a session with `auth`; its id.
@@ -492,82 +431,13 @@ async fn a_refreshed_token_keeps_the_session_and_another_user_does_not_get_it() 
     assert_eq!(response.status(), 404);
 }
 
-/// An ECDSA key (prime256v1, ES256) for DPoP proofs, and its public JWK.
-struct DpopKey {
-    pair: ring::signature::EcdsaKeyPair,
-    jwk: Value,
-}
-
-impl DpopKey {
-    fn new() -> Self {
-        use base64::Engine;
-        use ring::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
-        let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
-        let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref(), &rng)
-            .unwrap();
-        let point = pair.public_key().as_ref().to_vec();
-        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
-        let curve = ["P", "256"].join("-");
-        let jwk =
-            json!({"kty": "EC", "crv": curve, "x": b64(&point[1..33]), "y": b64(&point[33..65])});
-        DpopKey { pair, jwk }
-    }
-
-    /// A proof with these claims (and a fresh `jti`, unless given).
-    fn proof(&self, claims: Value) -> String {
-        use base64::Engine;
-        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
-        let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk});
-        let input = format!(
-            "{}.{}",
-            b64(header.to_string().as_bytes()),
-            b64(claims.to_string().as_bytes())
-        );
-        let rng = ring::rand::SystemRandom::new();
-        let signature = self.pair.sign(&rng, input.as_bytes()).unwrap();
-        format!("{input}.{}", b64(signature.as_ref()))
-    }
-}
-
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-fn ath(token: &str) -> String {
-    use base64::Engine;
-    let digest = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dpop_bound_tokens_need_a_fresh_proof_by_their_key() {
     let auth = AuthServer::start();
     let server = serve(&["--auth-issuer", &auth.issuer]).await;
     let url = server.url.as_str();
     let key = DpopKey::new();
-    let token_proof = key.proof(
-        json!({"jti": "t1", "htm": "POST", "htu": format!("{}/token", auth.issuer), "iat": now()}),
-    );
-    let (status, answer) = auth.post_form_with(
-        "/token",
-        ("cc-reader", "reader-secret"),
-        &[
-            ("grant_type", "client_credentials"),
-            ("scope", "mcp:read"),
-            ("resource", url),
-        ],
-        &[("DPoP", &token_proof)],
-    );
-    assert_eq!(
-        (status, answer["token_type"].as_str()),
-        (200, Some("DPoP")),
-        "{answer}"
-    );
-    let token = answer["access_token"].as_str().unwrap().to_owned();
+    let token = key.bound_token(&auth, url);
     let authorization = format!("DPoP {token}");
     let good = |jti: &str| {
         key.proof(json!({"jti": jti, "htm": "POST", "htu": url, "iat": now(), "ath": ath(&token)}))

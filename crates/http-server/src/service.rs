@@ -334,7 +334,7 @@ fn preflight() -> HttpResponse {
     h.insert(
         "access-control-allow-headers",
         HeaderValue::from_static(
-            "content-type, accept, authorization, mcp-session-id, mcp-protocol-version, last-event-id, mcp-method, mcp-name",
+            "content-type, accept, authorization, dpop, mcp-session-id, mcp-protocol-version, last-event-id, mcp-method, mcp-name",
         ),
     );
     h.insert("access-control-max-age", HeaderValue::from_static("86400"));
@@ -540,18 +540,8 @@ impl StreamableHttpService {
             (Err(rejection), _) => Err(rejection),
         };
         let mut response = answered.unwrap_or_else(Rejection::into_response);
-        if self.inner.config().cors {
-            let origin = headers.origin.cloned();
-            let headers = response.headers_mut();
-            headers.insert(
-                "access-control-allow-origin",
-                origin.unwrap_or(HeaderValue::from_static("*")),
-            );
-            headers.insert(
-                "access-control-expose-headers",
-                HeaderValue::from_static("mcp-session-id"),
-            );
-        }
+        let origin = headers.origin.cloned();
+        self.add_cors(origin.as_ref(), &mut response);
         if !span.is_disabled() {
             span.record("status", response.status().as_u16());
         }
@@ -563,6 +553,25 @@ impl StreamableHttpService {
             }
         }
         response
+    }
+
+    /// With [`HttpConfig::cors`] on, makes `response` readable by a browser page from `origin`
+    /// (the request's `Origin`, else `*`): `Access-Control-Allow-Origin`, and exposes
+    /// `Mcp-Session-Id`, `WWW-Authenticate` and `DPoP-Nonce`. A front that answers by itself
+    /// (an auth layer's 401 or 403, AR-12) calls it so the challenge is readable too.
+    pub fn add_cors(&self, origin: Option<&HeaderValue>, response: &mut Response<ResponseBody>) {
+        if !self.inner.config().cors {
+            return;
+        }
+        let headers = response.headers_mut();
+        headers.insert(
+            "access-control-allow-origin",
+            origin.cloned().unwrap_or(HeaderValue::from_static("*")),
+        );
+        headers.insert(
+            "access-control-expose-headers",
+            HeaderValue::from_static("mcp-session-id, www-authenticate, dpop-nonce"),
+        );
     }
 
     /// Answers everything but a valid POST, without waiting; `Ok(None)` for a POST to read and

@@ -32,6 +32,8 @@ pub struct ChallengeInfo {
     pub scope: Option<String>,
     /// `error` (`invalid_token`, `insufficient_scope`, `use_dpop_nonce`).
     pub error: Option<String>,
+    /// The schemes challenged, lowercased (`bearer`, `dpop`), in order.
+    pub schemes: Vec<String>,
 }
 
 impl ChallengeInfo {
@@ -43,6 +45,9 @@ impl ChallengeInfo {
         for value in headers.get_all(WWW_AUTHENTICATE) {
             let Ok(text) = value.to_str() else { continue };
             for challenge in parse(text) {
+                if !info.schemes.contains(&challenge.scheme) {
+                    info.schemes.push(challenge.scheme.clone());
+                }
                 if info.resource_metadata.is_none() {
                     info.resource_metadata =
                         challenge.param("resource_metadata").map(str::to_owned);

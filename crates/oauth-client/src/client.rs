@@ -143,6 +143,9 @@ pub struct OAuthClient {
     /// The scopes asked for last (step-up unions with them, A-25).
     requested: Mutex<Option<String>>,
     pub(crate) dpop: Dpop,
+    /// The MCP server refused a DPoP-bound token and challenges only `Bearer`: it cannot take
+    /// DPoP, so tokens are asked for unbound from then on (AC-15).
+    bearer_only: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for OAuthClient {
@@ -180,6 +183,7 @@ impl OAuthClient {
             flight: tokio::sync::Mutex::new(()),
             requested: Mutex::new(None),
             dpop: Dpop::new()?,
+            bearer_only: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -261,6 +265,9 @@ impl OAuthClient {
             })?;
         headers.insert(AUTHORIZATION, value);
         if tokens.is_dpop() {
+            if let Some(key) = &tokens.dpop_key {
+                self.dpop.adopt(key)?;
+            }
             let proof = self.dpop.proof(
                 method.as_str(),
                 &uri.to_string(),
@@ -290,7 +297,7 @@ impl OAuthClient {
             self.set_record(Some(fresh));
             if let Some(cur) = cur
                 && cur.access_token != stale.access_token
-                && !cur.expires_within(REFRESH_MARGIN)
+                && !cur.is_stale(REFRESH_MARGIN)
             {
                 tracing::debug!("tokens were refreshed elsewhere; using those");
                 return Ok(true);
@@ -311,6 +318,10 @@ impl OAuthClient {
         let Some(refresh_token) = tokens.refresh_token.clone() else {
             return Ok(false);
         };
+        // A DPoP-bound refresh token is refreshed with the key it is bound to (AC-14).
+        if let Some(key) = &tokens.dpop_key {
+            self.dpop.adopt(key)?;
+        }
         let auth = self.client_auth(&client.auth_method, client.client_secret.as_deref());
         let request = TokenRequest {
             http: &self.http,
@@ -322,7 +333,8 @@ impl OAuthClient {
                 .resource
                 .as_deref()
                 .filter(|_| self.config.resource_parameter),
-            dpop: self.dpop_for(&entry.metadata),
+            // A token issued unbound stays unbound when refreshed (AC-15).
+            dpop: self.dpop_for(&entry.metadata).filter(|_| tokens.is_dpop()),
         };
         match request
             .send(
@@ -374,7 +386,8 @@ impl OAuthClient {
             .dpop_signing_alg_values_supported
             .as_ref()
             .is_some_and(|algs| algs.iter().any(|a| a == "ES256"));
-        (self.config.dpop && offered).then_some(&self.dpop)
+        let bearer_only = self.bearer_only.load(std::sync::atomic::Ordering::Relaxed);
+        (self.config.dpop && offered && !bearer_only).then_some(&self.dpop)
     }
 
     /// Scopes asked for last.
@@ -446,10 +459,22 @@ impl OAuthClient {
         {
             return Ok(true);
         }
+        // AC-15: a DPoP-bound token refused by a server that challenges only Bearer (one that
+        // cannot take DPoP, such as the TypeScript SDK's bearer middleware): authorize again
+        // for an unbound token; refreshing would only bind the new one to the key again.
+        let bearer_only = sent.as_ref().is_some_and(Tokens::is_dpop)
+            && !info.schemes.is_empty()
+            && !info.schemes.iter().any(|s| s == "dpop");
+        if bearer_only {
+            tracing::info!("the server takes no DPoP-bound tokens; asking for a Bearer token");
+            self.bearer_only
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         // The metadata may have moved to another authorization server: look again, and
         // refresh only when the issuer is still the one that issued the tokens.
         if let Some(sent) = &sent
             && sent.refresh_token.is_some()
+            && !bearer_only
         {
             let issuer_now = match discovery::discover_resource(
                 &self.http,
@@ -480,7 +505,7 @@ impl OAuthClient {
         let Some((tokens, _, _)) = self.current() else {
             return Ok(HeaderMap::new());
         };
-        let tokens = if tokens.expires_within(REFRESH_MARGIN) && tokens.refresh_token.is_some() {
+        let tokens = if tokens.is_stale(REFRESH_MARGIN) && tokens.refresh_token.is_some() {
             let _one = self.flight.lock().await;
             match self.current() {
                 Some((now, _, _)) if now.access_token != tokens.access_token => now,

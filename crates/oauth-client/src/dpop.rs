@@ -3,7 +3,10 @@
 //! origin and put in later proofs (AC-12).
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use http::header::HeaderMap;
 use serde_json::json;
@@ -17,7 +20,8 @@ pub(crate) const DPOP_NONCE: &str = "dpop-nonce";
 /// The DPoP key of a client and the nonces servers gave it.
 #[derive(Debug)]
 pub struct Dpop {
-    key: SigningKey,
+    /// The key in use: a fresh one, or the one the stored tokens are bound to (AC-14).
+    key: RwLock<SigningKey>,
     nonces: Mutex<HashMap<String, String>>,
 }
 
@@ -25,14 +29,37 @@ impl Dpop {
     /// A fresh key.
     pub fn new() -> Result<Dpop, OAuthError> {
         Ok(Dpop {
-            key: SigningKey::generate()?,
+            key: RwLock::new(SigningKey::generate()?),
             nonces: Mutex::new(HashMap::new()),
         })
     }
 
     /// The key's JWK thumbprint (the `jkt` a DPoP-bound token names).
     pub fn thumbprint(&self) -> String {
-        self.key.thumbprint()
+        self.key.read().map(|k| k.thumbprint()).unwrap_or_default()
+    }
+
+    /// The key in use, PKCS#8 DER in base64url, to be kept with the tokens bound to it, so
+    /// that another process (the next `mcp-http` command) can use and refresh them (AC-14).
+    pub(crate) fn export(&self) -> Option<String> {
+        let key = self.key.read().ok()?;
+        Some(URL_SAFE_NO_PAD.encode(key.pkcs8_der()))
+    }
+
+    /// Uses the key `exported` (from [`Dpop::export`]) from now on, unless it is the one in
+    /// use.
+    pub(crate) fn adopt(&self, exported: &str) -> Result<(), OAuthError> {
+        if self.export().as_deref() == Some(exported) {
+            return Ok(());
+        }
+        let der = URL_SAFE_NO_PAD
+            .decode(exported)
+            .map_err(|_| OAuthError::Key("the stored DPoP key is not base64url".to_owned()))?;
+        let key = SigningKey::from_pkcs8_der(&der)?;
+        if let Ok(mut slot) = self.key.write() {
+            *slot = key;
+        }
+        Ok(())
     }
 
     /// A proof for `method` `url` (its query and fragment left out of `htu`), with the nonce
@@ -63,10 +90,11 @@ impl Dpop {
         if let Some(token) = access_token {
             claims["ath"] = json!(s256(token));
         }
-        self.key.sign(
-            json!({"typ": "dpop+jwt", "jwk": self.key.public_jwk()}),
-            &claims,
-        )
+        let key = self
+            .key
+            .read()
+            .map_err(|_| OAuthError::Key("the DPoP key is unavailable".to_owned()))?;
+        key.sign(json!({"typ": "dpop+jwt", "jwk": key.public_jwk()}), &claims)
     }
 
     fn nonce(&self, origin: &str) -> Option<String> {

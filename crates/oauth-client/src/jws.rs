@@ -19,6 +19,8 @@ const CRV: &str = concat!("P", "-", "256");
 pub struct SigningKey {
     pair: EcdsaKeyPair,
     rng: SystemRandom,
+    /// The PKCS#8 document, to keep a DPoP key with the tokens bound to it (AC-14).
+    der: Vec<u8>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -44,7 +46,16 @@ impl SigningKey {
         let rng = SystemRandom::new();
         let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der, &rng)
             .map_err(|e| OAuthError::Key(format!("not a secp256r1 PKCS#8 private key ({e})")))?;
-        Ok(SigningKey { pair, rng })
+        Ok(SigningKey {
+            pair,
+            rng,
+            der: der.to_vec(),
+        })
+    }
+
+    /// The private key as PKCS#8 DER (a secret: kept only where tokens are kept).
+    pub(crate) fn pkcs8_der(&self) -> &[u8] {
+        &self.der
     }
 
     /// A secp256r1 key from a PEM `PRIVATE KEY` (PKCS#8) block.

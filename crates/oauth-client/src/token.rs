@@ -28,8 +28,17 @@ pub struct Tokens {
     /// When the access token expires, in seconds since the epoch (absolute, so a token read
     /// back later is known to be expired).
     pub expires_at: Option<u64>,
+    /// When the access token was issued, in seconds since the epoch: a short-lived token is
+    /// refreshed at half its life rather than a fixed margin before expiry (AC-13).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issued_at: Option<u64>,
     /// The scopes granted (or asked for, when the answer does not say).
     pub scope: Option<String>,
+    /// For DPoP-bound tokens: the private key they are bound to (PKCS#8 DER, base64url), kept
+    /// with them so a later process can prove possession and refresh (AC-14). A secret, like
+    /// the tokens: never printed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dpop_key: Option<String>,
 }
 
 impl std::fmt::Debug for Tokens {
@@ -49,6 +58,17 @@ impl Tokens {
     pub fn expires_within(&self, margin: u64) -> bool {
         self.expires_at
             .is_some_and(|at| at <= now().saturating_add(margin))
+    }
+
+    /// Whether the access token should be refreshed now: `margin` seconds before it expires, or
+    /// past half its life when it lives less than twice `margin` (AC-13: a 30 s token is not
+    /// refreshed before every request).
+    pub fn is_stale(&self, margin: u64) -> bool {
+        let margin = match (self.issued_at, self.expires_at) {
+            (Some(issued), Some(expires)) => margin.min(expires.saturating_sub(issued) / 2),
+            _ => margin,
+        };
+        self.expires_within(margin)
     }
 
     /// Whether the token is DPoP-bound.
@@ -153,13 +173,19 @@ impl TokenRequest<'_> {
             )
             .await?;
             if answer.status.is_success() {
-                return parse_tokens(
+                let mut tokens = parse_tokens(
                     &answer
                         .json("token response")
                         .map_err(|e| self.bad(e.to_string()))?,
                     self.endpoint,
                     asked_scope,
-                );
+                )?;
+                if let Some(dpop) = self.dpop
+                    && tokens.is_dpop()
+                {
+                    tokens.dpop_key = dpop.export();
+                }
+                return Ok(tokens);
             }
             let error = token_error(&answer, self.endpoint);
             if attempt == 0
@@ -277,7 +303,9 @@ pub(crate) fn parse_tokens(
         token_type,
         refresh_token,
         expires_at: expires_in.map(|s| now().saturating_add(s.min(10 * 365 * 86_400))),
+        issued_at: Some(now()),
         scope,
+        dpop_key: None,
     })
 }
 
@@ -287,6 +315,35 @@ mod tests {
 
     fn parse(v: Value) -> Result<Tokens, OAuthError> {
         parse_tokens(v.as_object().unwrap(), "http://as/token", None)
+    }
+
+    #[test]
+    fn short_lived_tokens_are_stale_at_half_their_life_long_lived_ones_60_s_before() {
+        let t = |life: u64, age: u64| Tokens {
+            access_token: "a".into(),
+            token_type: "Bearer".into(),
+            refresh_token: None,
+            expires_at: Some(now() + life - age),
+            issued_at: Some(now() - age),
+            scope: None,
+            dpop_key: None,
+        };
+        assert!(!t(3600, 0).is_stale(60));
+        assert!(t(3600, 3541).is_stale(60));
+        assert!(
+            !t(10, 0).is_stale(60),
+            "a 10 s token is usable when it arrives"
+        );
+        assert!(!t(10, 4).is_stale(60));
+        assert!(t(10, 6).is_stale(60));
+        let legacy = Tokens {
+            issued_at: None,
+            ..t(3600, 3541)
+        };
+        assert!(
+            legacy.is_stale(60),
+            "tokens stored before issued_at: the fixed margin"
+        );
     }
 
     #[test]

@@ -114,10 +114,10 @@ async fn a_token_goes_on_every_request_of_both_eras() {
 
 #[tokio::test]
 async fn an_expiring_token_is_refreshed_before_use_with_the_resource() {
-    // expires_in as a string of digits (as Entra v1 sends it), 61 s: one second past the
-    // refresh margin.
+    // expires_in as a string of digits (as Entra v1 sends it), 3 s: a short-lived token is
+    // refreshed past half its life (AC-13), so after 2 s.
     let options = AsOptions {
-        expires_in: json!("61"),
+        expires_in: json!("3"),
         ..Default::default()
     };
     let h = OAuthHarness::start(tools(), options).await;
@@ -131,7 +131,7 @@ async fn an_expiring_token_is_refreshed_before_use_with_the_resource() {
     let client = connect(&h, &http, auth.clone(), Era::Modern).await;
     assert_eq!(echo(&client).await, "hi");
     h.set(|o| o.expires_in = json!(3600));
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(2100)).await;
     assert_eq!(echo(&client).await, "hi");
     {
         let seen = h.seen.lock().unwrap();

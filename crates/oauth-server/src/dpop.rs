@@ -1,6 +1,8 @@
 //! DPoP proofs (RFC 9449) on the resource server (AR-6): the proof's signature by the key in its
 //! header, `htm`, `htu`, `iat` within a window, `jti` seen once (a bounded cache), `ath` = the
-//! token's hash, and the key's thumbprint = the token's `cnf.jkt`.
+//! token's hash, and the key's thumbprint = the token's `cnf.jkt`; with server-provided nonces
+//! (AR-10, RFC 9449 §8-9) also a `nonce` this server issued in the current or the previous
+//! period.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -25,6 +27,88 @@ pub(crate) struct DpopChecker {
     /// The `jti`s seen, with their `iat`, at most `max_jtis`.
     seen: Mutex<HashMap<String, u64>>,
     max_jtis: usize,
+    /// Server-provided nonces, when required.
+    nonces: Option<Nonces>,
+}
+
+/// Stateless nonces (AR-10): `<period>.<HMAC-SHA256(secret, period)>`, where the period is
+/// the time divided by `every` seconds. A nonce is good in its period and the next, so each
+/// one lives between `every` and twice that; then it rotates.
+pub(crate) struct Nonces {
+    key: ring::hmac::Key,
+    every: u64,
+}
+
+impl std::fmt::Debug for Nonces {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Nonces")
+            .field("every", &self.every)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Nonces {
+    /// Nonces with a fresh random key, rotating every `every` seconds (at least 1).
+    pub(crate) fn new(every: u64) -> Result<Self, String> {
+        let rng = ring::rand::SystemRandom::new();
+        let key = ring::hmac::Key::generate(ring::hmac::HMAC_SHA256, &rng)
+            .map_err(|_| "no randomness for DPoP nonces".to_owned())?;
+        Ok(Nonces {
+            key,
+            every: every.max(1),
+        })
+    }
+
+    fn for_period(&self, period: u64) -> String {
+        let tag = ring::hmac::sign(&self.key, &period.to_be_bytes());
+        format!("{period}.{}", URL_SAFE_NO_PAD.encode(&tag.as_ref()[..16]))
+    }
+
+    /// The nonce to hand out now.
+    pub(crate) fn fresh(&self) -> String {
+        self.for_period(now_secs() / self.every)
+    }
+
+    /// Whether `nonce` was issued by this server in this period or the previous one.
+    fn accepts(&self, nonce: &str) -> bool {
+        let now = now_secs() / self.every;
+        let Some(period) = nonce
+            .split_once('.')
+            .and_then(|(p, _)| p.parse::<u64>().ok())
+        else {
+            return false;
+        };
+        let expected = self.for_period(period);
+        // Compared in constant time: the MAC is the secret part.
+        (period == now || period.saturating_add(1) == now)
+            && expected.len() == nonce.len()
+            && expected
+                .bytes()
+                .zip(nonce.bytes())
+                .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+                == 0
+    }
+}
+
+/// Why a proof was refused.
+#[derive(Debug)]
+pub(crate) enum ProofError {
+    /// The proof is wrong; the reason.
+    Invalid(String),
+    /// The proof lacks a current nonce: answer `use_dpop_nonce` with a fresh one.
+    UseNonce,
+}
+
+impl From<String> for ProofError {
+    fn from(reason: String) -> Self {
+        ProofError::Invalid(reason)
+    }
+}
+
+impl From<&str> for ProofError {
+    fn from(reason: &str) -> Self {
+        ProofError::Invalid(reason.to_owned())
+    }
 }
 
 /// The request a proof must match.
@@ -36,16 +120,22 @@ pub(crate) struct ProofTarget<'a> {
 }
 
 impl DpopChecker {
-    pub(crate) fn new(window: u64, max_jtis: usize) -> Self {
+    pub(crate) fn new(window: u64, max_jtis: usize, nonces: Option<Nonces>) -> Self {
         DpopChecker {
             window,
             seen: Mutex::new(HashMap::new()),
             max_jtis,
+            nonces,
         }
     }
 
+    /// A fresh nonce, when this server requires them.
+    pub(crate) fn fresh_nonce(&self) -> Option<String> {
+        self.nonces.as_ref().map(Nonces::fresh)
+    }
+
     /// Checks `proof` for `target`; the error says what is wrong with it.
-    pub(crate) fn check(&self, proof: &str, target: &ProofTarget<'_>) -> Result<(), String> {
+    pub(crate) fn check(&self, proof: &str, target: &ProofTarget<'_>) -> Result<(), ProofError> {
         if proof.len() > MAX_PROOF {
             return Err("the DPoP proof is too large".into());
         }
@@ -106,7 +196,12 @@ impl DpopChecker {
         }
         let jti = text("jti").filter(|j| !j.is_empty() && j.len() <= 256);
         let jti = jti.ok_or("the DPoP proof has no usable jti")?;
-        self.remember(jti, iat, now)
+        if let Some(nonces) = &self.nonces
+            && !text("nonce").is_some_and(|n| nonces.accepts(n))
+        {
+            return Err(ProofError::UseNonce);
+        }
+        Ok(self.remember(jti, iat, now)?)
     }
 
     /// Records `jti`; a second use is a replay.
@@ -144,7 +239,28 @@ pub(crate) fn thumbprint(jwk: &Value) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::thumbprint;
+    use super::{Nonces, thumbprint};
+
+    #[test]
+    fn nonces_are_accepted_for_two_periods_and_only_when_issued_here() {
+        let nonces = Nonces::new(1000).unwrap();
+        let fresh = nonces.fresh();
+        assert!(nonces.accepts(&fresh));
+        let period = crate::claims::now_secs() / 1000;
+        assert!(
+            nonces.accepts(&nonces.for_period(period - 1)),
+            "the previous period"
+        );
+        assert!(
+            !nonces.accepts(&nonces.for_period(period - 2)),
+            "rotated out"
+        );
+        assert!(!nonces.accepts(&nonces.for_period(period + 1)));
+        let other = Nonces::new(1000).unwrap();
+        assert!(!nonces.accepts(&other.fresh()), "another server's key");
+        assert!(!nonces.accepts("garbage"));
+        assert!(!nonces.accepts(&format!("{period}.")));
+    }
 
     #[test]
     fn thumbprint_matches_rfc7638_example() {

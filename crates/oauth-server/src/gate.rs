@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use crate::cache::TokenCache;
 use crate::challenge::{Challenge, refuse, unavailable};
-use crate::dpop::{DpopChecker, ProofTarget};
+use crate::dpop::{DpopChecker, Nonces, ProofError, ProofTarget};
 use crate::policy::ScopePolicy;
 use crate::token::{TokenVerifier, VerifiedToken, VerifyError};
 
@@ -62,6 +62,7 @@ pub struct ResourceServerBuilder {
     resource_name: Option<String>,
     dpop: bool,
     dpop_window: Duration,
+    dpop_nonce: Option<Duration>,
     cache_entries: usize,
     max_body: usize,
 }
@@ -87,6 +88,9 @@ pub enum BuildError {
     /// No token verifier was set.
     #[error("set a token verifier (JWT or introspection)")]
     NoVerifier,
+    /// The system gave no randomness for the DPoP nonce key.
+    #[error("{0}")]
+    Random(String),
 }
 
 impl ResourceServer {
@@ -102,6 +106,7 @@ impl ResourceServer {
             resource_name: None,
             dpop: true,
             dpop_window: Duration::from_secs(60),
+            dpop_nonce: None,
             cache_entries: 10_000,
             max_body: 4 * 1024 * 1024,
         }
@@ -184,6 +189,29 @@ impl ResourceServerBuilder {
         self
     }
 
+    /// Reads the scopes a tool call needs from where tools are registered (AR-11), in addition
+    /// to [`tool_scopes`](Self::tool_scopes): `scopes_of(tool_name)` is asked at each call,
+    /// e.g. `move |name| server.tool_scopes(name)` with an `mcp_http_server::Server` whose
+    /// tools declare `ToolDef::scopes`. Give the declared scopes to
+    /// [`scopes_supported`](Self::scopes_supported) too, for the metadata.
+    pub fn tool_scopes_from(
+        mut self,
+        scopes_of: impl Fn(&str) -> Vec<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.policy.declared = Some(crate::policy::Declared(Arc::new(scopes_of)));
+        self
+    }
+
+    /// Requires server-provided nonces in DPoP proofs (AR-10, RFC 9449 §9): a proof without
+    /// a current one is answered 401 `use_dpop_nonce` with a fresh nonce in `DPoP-Nonce`.
+    /// Nonces rotate every `every` (rounded to whole seconds, at least 1 s) and are accepted
+    /// for two periods. They are stateless (an HMAC under a key made at build), so instances
+    /// behind a balancer each issue their own: keep a client on one instance. Default: off.
+    pub fn dpop_nonce(mut self, every: Option<Duration>) -> Self {
+        self.dpop_nonce = every;
+        self
+    }
+
     /// The most verified tokens kept in the cache (default 10 000).
     pub fn cache_entries(mut self, entries: usize) -> Self {
         self.cache_entries = entries;
@@ -237,6 +265,10 @@ impl ResourceServerBuilder {
             doc["dpop_signing_alg_values_supported"] =
                 json!(DPOP_ALGS.split(' ').collect::<Vec<_>>());
         }
+        let nonces = match self.dpop_nonce {
+            Some(every) => Some(Nonces::new(every.as_secs()).map_err(BuildError::Random)?),
+            None => None,
+        };
         Ok(ResourceServer {
             inner: Arc::new(Inner {
                 resource: self.resource,
@@ -249,7 +281,7 @@ impl ResourceServerBuilder {
                 cache: TokenCache::new(self.cache_entries),
                 dpop: self
                     .dpop
-                    .then(|| DpopChecker::new(self.dpop_window.as_secs(), 100_000)),
+                    .then(|| DpopChecker::new(self.dpop_window.as_secs(), 100_000, nonces)),
                 max_body: self.max_body,
             }),
         })
@@ -464,7 +496,23 @@ impl ResourceServer {
                 };
                 match checker.check(proof, &target) {
                     Ok(()) => None,
-                    Err(reason) => refuse(&reason),
+                    Err(ProofError::Invalid(reason)) => refuse(&reason),
+                    Err(ProofError::UseNonce) => {
+                        // AR-10: RFC 9449 §9, a fresh nonce to sign the next proof with.
+                        let mut answer = self.refusal(
+                            StatusCode::UNAUTHORIZED,
+                            needed,
+                            Some("use_dpop_nonce"),
+                            Some("the DPoP proof needs the nonce this server provides"),
+                        );
+                        if let Some(nonce) = checker
+                            .fresh_nonce()
+                            .and_then(|n| http::HeaderValue::from_str(&n).ok())
+                        {
+                            answer.headers_mut().insert("dpop-nonce", nonce);
+                        }
+                        Some(answer)
+                    }
                 }
             }
         }

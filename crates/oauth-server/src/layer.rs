@@ -183,9 +183,14 @@ impl ResourceServer {
         move |request, service| {
             let gate = gate.clone();
             Box::pin(async move {
+                let origin = request.headers().get(http::header::ORIGIN).cloned();
                 match gate.admit(request).await {
                     Ok(request) => service.handle(request).await,
-                    Err(answer) => answer,
+                    Err(mut answer) => {
+                        // AR-12: with CORS on, a browser can read the challenge.
+                        service.add_cors(origin.as_ref(), &mut answer);
+                        answer
+                    }
                 }
             })
         }

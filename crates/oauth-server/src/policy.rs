@@ -2,6 +2,10 @@
 //! per tool, as the server author declares them.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Scopes declared where tools are registered: tool name -> the scopes its calls need (AR-11).
+pub(crate) type DeclaredFn = dyn Fn(&str) -> Vec<String> + Send + Sync;
 
 /// The scopes each operation needs. An operation needs the union of the scopes for every
 /// request, those of its method, and, for `tools/call`, those of the tool.
@@ -14,12 +18,24 @@ pub struct ScopePolicy {
     pub methods: HashMap<String, Vec<String>>,
     /// Needed to call a tool, by tool name.
     pub tools: HashMap<String, Vec<String>>,
+    /// Needed to call a tool, as declared with the tool (read at each call).
+    pub(crate) declared: Option<Declared>,
+}
+
+/// [`DeclaredFn`], shareable and printable.
+#[derive(Clone)]
+pub(crate) struct Declared(pub(crate) Arc<DeclaredFn>);
+
+impl std::fmt::Debug for Declared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Declared(..)")
+    }
 }
 
 impl ScopePolicy {
     /// Whether any rule depends on the request's method or tool.
     pub(crate) fn per_operation(&self) -> bool {
-        !self.methods.is_empty() || !self.tools.is_empty()
+        !self.methods.is_empty() || !self.tools.is_empty() || self.declared.is_some()
     }
 
     /// The scopes needed by the operations `ops` (method, tool name), sorted and unique.
@@ -33,6 +49,9 @@ impl ScopePolicy {
             if method == "tools/call" {
                 let tool = name.and_then(|n| self.tools.get(n));
                 needed.extend(tool.into_iter().flatten().cloned());
+                if let (Some(declared), Some(name)) = (&self.declared, name) {
+                    needed.extend((declared.0)(name));
+                }
             }
         }
         needed.sort();

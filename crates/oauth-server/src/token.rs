@@ -46,7 +46,8 @@ impl VerifiedToken {
         Principal::new(format!("{} (client {})", self.subject, self.client_id))
     }
 
-    /// Whether every scope of `needed` was granted.
+    /// Whether every scope of `needed` was granted, compared exactly: no scope implies another
+    /// (AR-15, A-24: the authorization servers define no hierarchy).
     pub fn has_scopes<'a>(&self, needed: impl IntoIterator<Item = &'a String>) -> bool {
         needed.into_iter().all(|s| self.scopes.contains(s))
     }

@@ -348,6 +348,28 @@ impl Server {
         read(&self.inner.tools).keys().cloned().collect()
     }
 
+    /// The OAuth scopes a call of tool `name` needs, as declared with
+    /// [`crate::ToolDef::scopes`] (AR-11); none for an unknown tool. Read at each call, so
+    /// tools added or replaced later count.
+    pub fn tool_scopes(&self, name: &str) -> Vec<String> {
+        read(&self.inner.tools)
+            .get(name)
+            .map(|tool| tool.scopes.to_vec())
+            .unwrap_or_default()
+    }
+
+    /// Every scope declared by the registered tools, sorted, once each (for the protected
+    /// resource metadata's `scopes_supported`).
+    pub fn declared_scopes(&self) -> Vec<String> {
+        let mut scopes: Vec<String> = read(&self.inner.tools)
+            .values()
+            .flat_map(|tool| tool.scopes.iter().cloned())
+            .collect();
+        scopes.sort();
+        scopes.dedup();
+        scopes
+    }
+
     /// A handler for one new session. Transports that create peers themselves use this.
     pub fn session_handler(&self) -> Arc<dyn Handler> {
         let key = self.inner.next_session.fetch_add(1, Ordering::Relaxed);

@@ -173,6 +173,8 @@ pub struct ToolDef {
     pub(crate) task_support: TaskSupport,
     /// Whether the call gathers its input before it becomes a task (TK-6).
     pub(crate) input_before_task: bool,
+    /// The OAuth scopes a call needs, for a resource server in front (AR-11).
+    pub(crate) scopes: Arc<[String]>,
 }
 
 impl fmt::Debug for ToolDef {
@@ -230,6 +232,7 @@ impl ToolDef {
             headers: Arc::new([]),
             task_support: TaskSupport::Forbidden,
             input_before_task: false,
+            scopes: Arc::new([]),
             call: Arc::new(move |args, ctx| {
                 // Decoded here, from the request's own text: the future owns only the result.
                 let args = decode_args::<A>(args);
@@ -281,6 +284,7 @@ impl ToolDef {
             headers: Arc::new([]),
             task_support: TaskSupport::Forbidden,
             input_before_task: false,
+            scopes: Arc::new([]),
             call: Arc::new(move |args, ctx| {
                 let args: Result<JsonObject, _> =
                     args.map_or(Ok(JsonObject::new()), |raw| serde_json::from_str(raw.get()));
@@ -365,6 +369,20 @@ impl ToolDef {
     pub fn input_before_task(mut self) -> Self {
         self.input_before_task = true;
         self
+    }
+
+    /// Declares the OAuth scopes a call of this tool needs (AR-11). The server does not check
+    /// them itself: an OAuth resource server in front reads them with
+    /// [`crate::Server::tool_scopes`] and answers 403 `insufficient_scope` to a token without
+    /// them (`mcp_http_oauth_server::ResourceServerBuilder::tool_scopes_from`).
+    pub fn scopes(mut self, scopes: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The OAuth scopes declared with [`ToolDef::scopes`].
+    pub fn declared_scopes(&self) -> &[String] {
+        &self.scopes
     }
 
     /// The tool as listed by `tools/list`.

@@ -273,6 +273,20 @@ impl AuthServer {
         )
     }
 
+    /// The authorization server's counters (`GET /test/counters`): successful token grants by
+    /// grant type (`authorization_code`, `refresh_token`, ...), failures as `<grant>_error`, and
+    /// `registrations`. A missing name is 0.
+    pub fn counters(&self) -> Value {
+        let (status, _, body) = self.exchange("GET", "/test/counters", &[], "");
+        assert_eq!(status, 200, "counters: {body}");
+        serde_json::from_str(&body).unwrap_or(Value::Null)
+    }
+
+    /// One counter of [`AuthServer::counters`].
+    pub fn counter(&self, name: &str) -> u64 {
+        self.counters()[name].as_u64().unwrap_or(0)
+    }
+
     /// An access token from the `client_credentials` grant for `resource` with `scope`.
     pub fn client_credentials(
         &self,

@@ -23,6 +23,8 @@ pub(crate) struct Target {
     pub(crate) path: String,
     /// The URL as given, for reports.
     pub(crate) url: String,
+    /// Headers sent with every request (`-H`, e.g. `Authorization`).
+    pub(crate) extra: std::sync::Arc<[(http::HeaderName, HeaderValue)]>,
 }
 
 impl Target {
@@ -53,6 +55,7 @@ impl Target {
             host,
             path,
             url: url.to_owned(),
+            extra: std::sync::Arc::new([]),
         })
     }
 }
@@ -119,7 +122,7 @@ impl Conn {
             .header(HOST, target.host.clone())
             .header(CONTENT_TYPE, JSON)
             .header(ACCEPT, BOTH);
-        request = with_mcp(request, headers);
+        request = with_mcp(request, target, headers);
         let request = request
             .body(Full::new(body))
             .map_err(|e| Failure::Invalid(format!("request: {e}")))?;
@@ -135,7 +138,7 @@ impl Conn {
         let request = Request::get(target.path.as_str())
             .header(HOST, target.host.clone())
             .header(ACCEPT, SSE);
-        let request = with_mcp(request, headers)
+        let request = with_mcp(request, target, headers)
             .body(Full::new(Bytes::new()))
             .map_err(|e| Failure::Invalid(format!("request: {e}")))?;
         self.send(request).await
@@ -152,7 +155,7 @@ impl Conn {
             .header(HOST, target.host.clone())
             .header(ACCEPT, SSE)
             .header("last-event-id", last_event_id);
-        let request = with_mcp(request, headers)
+        let request = with_mcp(request, target, headers)
             .body(Full::new(Bytes::new()))
             .map_err(|e| Failure::Invalid(format!("request: {e}")))?;
         self.send(request).await
@@ -165,7 +168,7 @@ impl Conn {
         headers: &McpHeaders,
     ) -> Result<StatusCode, Failure> {
         let request = Request::delete(target.path.as_str()).header(HOST, target.host.clone());
-        let request = with_mcp(request, headers)
+        let request = with_mcp(request, target, headers)
             .body(Full::new(Bytes::new()))
             .map_err(|e| Failure::Invalid(format!("request: {e}")))?;
         let response = self.send(request).await?;
@@ -184,7 +187,14 @@ impl Conn {
     }
 }
 
-fn with_mcp(mut request: http::request::Builder, headers: &McpHeaders) -> http::request::Builder {
+fn with_mcp(
+    mut request: http::request::Builder,
+    target: &Target,
+    headers: &McpHeaders,
+) -> http::request::Builder {
+    for (name, value) in target.extra.iter() {
+        request = request.header(name, value.clone());
+    }
     if let Some(session) = &headers.session {
         request = request.header("mcp-session-id", session.clone());
     }

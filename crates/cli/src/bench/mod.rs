@@ -111,6 +111,10 @@ pub struct BenchArgs {
         conflicts_with_all = ["hold_sessions", "client_compare", "stateless", "duration"]
     )]
     pub idle_connections: Option<usize>,
+    /// Sends this header with every request (repeatable), e.g.
+    /// `-H 'Authorization: Bearer TOKEN'` against a server behind OAuth.
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    pub headers: Vec<String>,
 }
 
 fn seconds(value: f64, what: &str) -> Result<Duration, String> {
@@ -142,7 +146,13 @@ async fn run_inner(args: BenchArgs) -> Result<bool, String> {
         return Err("--args must be a JSON object".to_owned());
     }
     let timeout = seconds(args.timeout, "timeout")?;
-    let target = conn::Target::resolve(&args.url).await?;
+    let mut target = conn::Target::resolve(&args.url).await?;
+    target.extra = args
+        .headers
+        .iter()
+        .map(|line| crate::header_arg::parse(line))
+        .collect::<Result<Vec<_>, _>>()?
+        .into();
     if let Some(sessions) = args.hold_sessions {
         return hold::run(hold::HoldPlan {
             target,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use http::Uri;
-use http::header::{HeaderMap, HeaderName, HeaderValue};
+use http::header::HeaderMap;
 use mcp_http_client::proto::{CreateMessageResult, ErrorObject};
 use mcp_http_client::{CancellationToken, Client, RequestError, RequestOptions};
 use mcp_http_client_http::{HttpClient, HttpClientConfig, StreamableHttpClient};
@@ -60,14 +60,7 @@ impl Settings {
 fn headers(lines: &[String]) -> Result<HeaderMap, CliError> {
     let mut map = HeaderMap::new();
     for line in lines {
-        let bad = |why: &str| CliError::usage(format!("invalid --header {line:?}: {why}"));
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| bad("expected 'Name: value'"))?;
-        let name = HeaderName::from_bytes(name.trim().as_bytes())
-            .map_err(|_| bad("not a valid header name"))?;
-        let value =
-            HeaderValue::from_str(value.trim()).map_err(|_| bad("not a valid header value"))?;
+        let (name, value) = mcp_http::header_arg::parse(line).map_err(CliError::usage)?;
         map.append(name, value);
     }
     Ok(map)

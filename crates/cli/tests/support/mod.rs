@@ -6,6 +6,8 @@
 // Each test file uses some of the re-exports below.
 #![allow(unused_imports)]
 
+pub mod dpop;
+
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -315,4 +317,79 @@ pub async fn spawn_until(
     }
     tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
     (child, found.into_iter().map(Option::unwrap).collect())
+}
+
+/// A running `mcp-http serve`; killed when dropped.
+pub struct Serve {
+    pub child: tokio::process::Child,
+    pub url: String,
+}
+
+impl Drop for Serve {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+/// Starts `mcp-http serve --port 0 ARGS` and waits for its URL.
+pub async fn serve(args: &[&str]) -> Serve {
+    let mut child = tokio::process::Command::new(BIN)
+        .args(["serve", "--port", "0"])
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines =
+        tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(child.stderr.take().unwrap()));
+    let url = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(url) = line.strip_prefix("mcp-http: serving MCP on ") {
+                return url.to_owned();
+            }
+        }
+        panic!("mcp-http serve exited before serving");
+    })
+    .await
+    .expect("mcp-http serve did not start in 20 s");
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Serve { child, url }
+}
+
+/// The `WWW-Authenticate` values of a response, joined.
+pub fn challenge(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get_all("www-authenticate")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+/// POSTs `body` with an optional `Authorization` value, DPoP proof and session.
+pub async fn post_auth(
+    url: &str,
+    auth: Option<&str>,
+    proof: Option<&str>,
+    session: Option<&str>,
+    body: &Value,
+) -> reqwest::Response {
+    let mut request = client()
+        .post(url)
+        .header("accept", ACCEPT)
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    for (name, value) in [
+        ("authorization", auth),
+        ("dpop", proof),
+        ("mcp-session-id", session),
+    ] {
+        if let Some(value) = value {
+            request = request.header(name, value);
+        }
+    }
+    request.send().await.unwrap()
 }
