@@ -109,6 +109,9 @@ pub(crate) struct BridgeArgs {
     cors: bool,
     #[command(flatten)]
     limits: LimitArgs,
+    /// `serve`'s authorization flags (BR-19): the endpoints become an OAuth resource server.
+    #[command(flatten)]
+    auth: mcp_http::auth_args::AuthArgs,
 
     #[command(flatten)]
     connect: crate::bridge_connect::ConnectArgs,
@@ -216,19 +219,31 @@ async fn serve(args: BridgeArgs) -> Result<(), String> {
             )
         }
     };
-    let mut builder = StreamableHttpService::builder(first.clone())
-        .config(base.clone().path(first_path.clone()))
-        .health(args.health_path.clone(), health);
-    for service in services {
-        builder = builder.mount(service);
-    }
-    let service = builder.build();
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.host, args.port))
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
     let addr = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    let mut builder = StreamableHttpService::builder(first.clone())
+        .config(base.clone().path(first_path.clone()))
+        .health(args.health_path.clone(), health);
+    for service in services {
+        builder = builder.mount(service);
+    }
+    // BR-19: the resource server in front of every endpoint; its default audience is the first
+    // endpoint's URL (--auth-audience names another, e.g. with --config).
+    if let Some(gate) = args
+        .auth
+        .resource_server(&format!("http://{addr}{first_path}"))?
+    {
+        eprintln!(
+            "mcp-http: OAuth resource server; metadata at {}",
+            gate.metadata_url()
+        );
+        builder = builder.front(gate.front());
+    }
+    let service = builder.build();
     for (path, bridge) in &servers {
         eprintln!(
             "mcp-http: bridging `{}` on http://{addr}{path}",

@@ -47,7 +47,10 @@ async fn a_stdio_client_reaches_a_2024_11_05_sse_server_through_the_bridge() {
     );
     // Importing the SDK takes seconds on a loaded machine.
     for i in 0..=600 {
-        assert!(peer.0.try_wait().unwrap().is_none(), "the SSE server exited");
+        assert!(
+            peer.0.try_wait().unwrap().is_none(),
+            "the SSE server exited"
+        );
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
@@ -94,9 +97,6 @@ async fn a_stdio_client_reaches_a_2024_11_05_sse_server_through_the_bridge() {
         .call_tool("sample_llm", json!({"prompt": "hi"}))
         .await
         .unwrap();
-    assert_eq!(
-        text(&sampled),
-        "LLM sampling result: through-the-bridge"
-    );
+    assert_eq!(text(&sampled), "LLM sampling result: through-the-bridge");
     client.shutdown().await;
 }
