@@ -7,6 +7,7 @@
 #   bench/callgrind.sh                                       # the whole table (about 6 min)
 #   CG_SERVERS="floor-modern ours-modern" bench/callgrind.sh # a subset
 #   CG_PROFILE=ours-modern CG_TOP=40 bench/callgrind.sh      # + where ours-modern's go
+#   CG_METRICS=1 bench/callgrind.sh                          # our modes with --metrics off and on
 #
 # Knobs (environment): CG_SERVERS (a subset of the names below; all by default), CG_CALLS
 # (calls measured, 40000), CG_WARMUP (calls before measuring, 2000), CG_SHORT (0; N > 0 adds a
@@ -59,6 +60,11 @@ build=${CG_BUILD:-1}
 target=${CG_TARGET_DIR:-$root/target}
 bench_target=${CG_BENCH_TARGET_DIR:-$root/bench/target}
 out=${CG_OUT:-$root/bench/results/callgrind-$(date +%Y%m%d-%H%M%S)}
+# CG_METRICS=1: each of our modes twice, without and with `--metrics` (a Prometheus recorder
+# installed, every metric recorded; nobody scrapes), the cost of MT-2 in one run.
+if [ "${CG_METRICS:-0}" = 1 ] && [ -z "${CG_SERVERS:-}" ]; then
+  CG_SERVERS="ours-stateless-json ours-stateless-json-metrics ours-stateful-sse ours-stateful-sse-metrics ours-stateful-adaptive ours-stateful-adaptive-metrics ours-modern ours-modern-metrics"
+fi
 selected=${CG_SERVERS:-floor-json floor-sse rmcp-stateless-json rmcp-stateful-sse ours-stateless-json ours-stateful-sse ours-stateful-adaptive floor-modern ours-modern}
 if [ -n "$profile" ]; then
   case " $selected " in *" $profile "*) ;; *)
@@ -93,6 +99,10 @@ servers_all=(
   "ours-stateful-adaptive|$ours serve --port PORT|"
   "floor-modern|$floor PORT|--era modern"
   "ours-modern|$ours serve --port PORT|--era modern"
+  "ours-stateless-json-metrics|$ours serve --port PORT --stateless --response json --metrics 127.0.0.1:0|--stateless"
+  "ours-stateful-sse-metrics|$ours serve --port PORT --response sse --metrics 127.0.0.1:0|"
+  "ours-stateful-adaptive-metrics|$ours serve --port PORT --metrics 127.0.0.1:0|"
+  "ours-modern-metrics|$ours serve --port PORT --metrics 127.0.0.1:0|--era modern"
 )
 # With CG_REDIS_URL (a redis-server of your own), the stateful modes once more over the Redis
 # backend: `CG_SERVERS="ours-stateful-sse ours-stateful-sse-redis"`. Only our process is counted,

@@ -24,6 +24,9 @@
 #   - the suite's authorization scenarios in client mode (scripts/auth-conformance.sh,
 #     0.2.0-alpha.12, one at a time on each scenario's default wire): the 29 scored,
 #     back-compat and client-credentials ones plus dpop and dpop-nonce (31, about 50 s);
+#   - the MCP Inspector 2.12.0 web UI in headless Chromium against `serve`, then against
+#     `bridge` in front of `serve --stdio` (scripts/inspector.sh: connect, tools without schema
+#     warnings, echo, progress, a resource, a prompt);
 #   - our client against other servers: the Python SDK's 2024-11-05 HTTP+SSE server
 #     (peer_legacy_sse), and the Python SDK, TypeScript SDK and server-everything Streamable
 #     HTTP servers (scripts/interop-servers.sh); our CLI against the TypeScript SDK v2 and
@@ -105,6 +108,10 @@ echo "== OAuth: the SDK clients through oidc-provider against serve --auth-issue
 run "SDK clients vs the OAuth resource server" scripts/interop-oauth.sh "$BIN"
 echo "== mcp-http bridge with real peers (both directions)"
 run "bridge: conformance and SDK clients through it, SDK stdio client through bridge URL" scripts/bridge-interop.sh
+echo "== the MCP Inspector in Chromium (screenshots in target/inspector/)"
+run "MCP Inspector vs serve" env MCP_HTTP_BIN="$BIN" scripts/inspector.sh
+run "MCP Inspector vs bridge in front of serve --stdio" \
+  scripts/inspector.sh --label bridge -- "$BIN" bridge --port {port} -- "$BIN" serve --stdio
 
 # Three `serve --redis` instances behind nginx round-robin (scripts/nginx-cluster.sh): every
 # request of a session may land on any instance. The legacy suites in every mode, the SDK clients

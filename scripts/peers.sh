@@ -19,7 +19,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PEERS=${PEERS:-$REPO/.peers}
 PYTHON=${PYTHON:-python3}
 NPM=${NPM:-npm}
-NODE_COMPONENTS=(node22 conf conf2 ts ts2 oidc)
+NODE_COMPONENTS=(node22 conf conf2 ts ts2 oidc inspector)
 
 MODE=install
 FORCE=0
@@ -162,6 +162,8 @@ if [[ $MODE == env ]]; then
   echo "export TS2_MODULES=$(q "$PEERS/ts2/node_modules")"
   # oidc-provider (the real authorization server of the resource-server tests).
   echo "export OIDC_MODULES=$(q "$PEERS/oidc/node_modules")"
+  # The MCP Inspector's web UI and playwright-core (scripts/inspector.sh).
+  echo "export INSPECTOR_MODULES=$(q "$PEERS/inspector/node_modules")"
   echo "export INSPECTOR_DIR=$(q "$PEERS/ts/node_modules/@modelcontextprotocol/inspector-cli/build")"
 else
   log "all peers ready in $PEERS (node $("$NODE_BIN/node" --version))"

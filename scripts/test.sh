@@ -15,8 +15,9 @@ cargo fmt --all --check
 echo "== requirement ids"
 ./scripts/check-requirements.sh
 echo "== cargo clippy"
-# The interop feature only adds test targets (run by interop.sh); lint them in the same pass.
-cargo clippy --workspace --all-targets --features mcp-http/interop --locked -- -D warnings
+# The interop feature only adds test targets (run by interop.sh), and otel the OpenTelemetry
+# exporter (tested below); lint them in the same pass.
+cargo clippy --workspace --all-targets --features mcp-http/interop,mcp-http/otel --locked -- -D warnings
 echo "== cargo deny"
 # Licenses, duplicate versions and sources of the main workspace (deny.toml); advisories when the
 # RustSec database can be fetched. Installs cargo-deny, pinned, on a machine without it.
@@ -43,6 +44,8 @@ echo "== peers for the cargo tests"
 ./scripts/peers.sh
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== OpenTelemetry export (the otel feature, off by default): spans reach a loopback collector"
+cargo test --locked -p mcp-http --features otel --test otel
 echo "== the HTTP tests again, each endpoint three instances over one memory store, log and bus"
 # Round-robin per request (crates/test-support/src/server.rs). Three tests check limits that are per
 # instance by design, so they are left out here: the session cap and the stream cap bound one

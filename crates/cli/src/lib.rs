@@ -6,6 +6,9 @@
 pub mod auth_args;
 pub mod bench;
 pub mod builtin;
+pub mod metrics;
+#[cfg(feature = "otel")]
+pub mod otel;
 
 /// The README's examples, compiled as doc-tests so they cannot drift from the API.
 #[doc = include_str!("../../../README.md")]

@@ -220,6 +220,17 @@ enum Command {
         /// are ended (with `retry`, so clients resume elsewhere) and the server exits.
         #[arg(long, value_name = "SECONDS", default_value_t = 10.0)]
         drain_timeout: f64,
+        /// Serve Prometheus metrics at http://ADDR/metrics, on a listener of its own (e.g.
+        /// 127.0.0.1:9090): requests by method and status, latency, sessions, open streams,
+        /// events stored, bytes, Redis round trips. Off by default.
+        #[arg(long, value_name = "ADDR")]
+        metrics: Option<SocketAddr>,
+        /// Export the request and session spans to this OpenTelemetry collector over OTLP/HTTP
+        /// (e.g. http://127.0.0.1:4318; `/v1/traces` is added to a URL without a path).
+        /// `MCP_HTTP_OTEL` filters the spans (default: info). Needs a build with the `otel`
+        /// feature.
+        #[arg(long, value_name = "URL", env = "MCP_HTTP_OTLP_ENDPOINT")]
+        otlp_endpoint: Option<String>,
         /// Serve over this process's stdin and stdout instead (newline-delimited JSON-RPC).
         #[arg(long)]
         stdio: bool,
@@ -264,13 +275,18 @@ fn main() -> ExitCode {
         Command::Serve { .. } | Command::Bench(_) | Command::Bridge(_) => "warn",
         Command::Client(_) => "off",
     };
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MCP_HTTP_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
-        )
-        .init();
+    let otlp = match &command {
+        Command::Serve { otlp_endpoint, .. } => otlp_endpoint.clone(),
+        _ => None,
+    };
+    // Dropped last, after the runtime: it flushes the spans not exported yet.
+    let _traces = match init_tracing(default_filter, otlp.as_deref()) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("mcp-http: --otlp-endpoint: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -286,6 +302,50 @@ fn main() -> ExitCode {
     // the process alive.
     runtime.shutdown_timeout(Duration::from_millis(100));
     code
+}
+
+/// Logs to stderr (`MCP_HTTP_LOG`, else `default_filter`), and with `otlp` the spans to an
+/// OpenTelemetry collector (MT-5); what must live until exit.
+fn init_tracing(
+    default_filter: &str,
+    otlp: Option<&str>,
+) -> Result<Option<Box<dyn std::any::Any>>, String> {
+    use tracing_subscriber::EnvFilter;
+    let log_filter = || {
+        EnvFilter::try_from_env("MCP_HTTP_LOG").unwrap_or_else(|_| EnvFilter::new(default_filter))
+    };
+    match otlp {
+        None => {
+            // One global filter, as before the OTLP layer existed: the log layer alone needs
+            // no per-layer filtering (MT-4).
+            tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_env_filter(log_filter())
+                .init();
+            Ok(None)
+        }
+        #[cfg(feature = "otel")]
+        Some(endpoint) => {
+            use tracing_subscriber::Layer;
+            use tracing_subscriber::layer::SubscriberExt;
+            use tracing_subscriber::util::SubscriberInitExt;
+            let logs = tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(log_filter());
+            let (layer, guard) = mcp_http::otel::layer(endpoint).map_err(|e| e.to_string())?;
+            let filter = EnvFilter::try_from_env("MCP_HTTP_OTEL")
+                .unwrap_or_else(|_| EnvFilter::new(mcp_http::otel::DEFAULT_FILTER));
+            tracing_subscriber::registry()
+                .with(logs)
+                .with(layer.with_filter(filter))
+                .init();
+            Ok(Some(Box::new(guard)))
+        }
+        #[cfg(not(feature = "otel"))]
+        Some(_) => {
+            Err("this build cannot export spans: build mcp-http with `--features otel`".into())
+        }
+    }
 }
 
 async fn run(command: Command) -> ExitCode {
@@ -314,6 +374,8 @@ async fn run(command: Command) -> ExitCode {
             cors,
             idle_timeout,
             drain_timeout,
+            metrics,
+            otlp_endpoint: _,
             stdio: false,
             redis,
             limits,
@@ -345,7 +407,21 @@ async fn run(command: Command) -> ExitCode {
                 .allowed_hosts(allowed_hosts)
                 .allowed_origins(allowed_origins)
                 .cors(cors);
-            let config = limits.apply(config);
+            let config = limits.apply(config).metrics(metrics.is_some());
+            // Before anything records (the service, the Redis backend): their handles come
+            // from the recorder in place when they are made (MT-1).
+            if let Some(addr) = metrics {
+                match mcp_http::metrics::install(addr).await {
+                    Ok(endpoint) => eprintln!(
+                        "mcp-http: metrics on http://{}/metrics",
+                        endpoint.local_addr()
+                    ),
+                    Err(e) => {
+                        eprintln!("mcp-http: --metrics: {e}");
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
             let listener = match tokio::net::TcpListener::bind(SocketAddr::new(host, port)).await {
                 Ok(listener) => listener,
                 Err(e) => {

@@ -12,7 +12,7 @@ use mcp_http_server_http::{HttpConfig, StreamableHttpService};
 use mcp_http_test_support::eventually;
 use serde_json::{Value, json};
 use support::*;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// The built-in server behind `serve` (one instance, whatever `MCP_HTTP_TEST_INSTANCES` says:
@@ -371,25 +371,9 @@ async fn serve_flags_set_the_limits_and_help_shows_their_defaults() {
     }
 
     // A flag reaches the server: a body over --max-body-bytes is refused.
-    let mut child = tokio::process::Command::new(BIN)
-        .args(["serve", "--port", "0", "--max-body-bytes", "1024"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let url = tokio::time::timeout(Duration::from_secs(10), async {
-        while let Some(line) = lines.next_line().await.unwrap() {
-            if let Some(at) = line.find("http://") {
-                return line[at..].to_owned();
-            }
-        }
-        panic!("mcp-http serve ended without serving");
-    })
-    .await
-    .unwrap();
+    let args = ["serve", "--port", "0", "--max-body-bytes", "1024"];
+    let (mut child, found) = spawn_until(&args, &[], &["mcp-http: serving MCP on "]).await;
+    let url = found[0].clone();
     let http = client();
     let r = post(
         &http,

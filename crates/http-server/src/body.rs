@@ -73,6 +73,8 @@ struct SseBody {
     /// Dropped with the body: what must happen when the client closes the stream (a 2026-07-28
     /// request is cancelled, a listener leaves).
     _on_close: Option<Box<dyn std::any::Any + Send + Sync>>,
+    /// The stream's metrics, when they are on (MT-1): bytes as they go, the rest when dropped.
+    metrics: Option<Box<crate::metrics::StreamMetrics>>,
 }
 
 impl ResponseBody {
@@ -88,6 +90,18 @@ impl ResponseBody {
         match &self.kind {
             Kind::Full(bytes) => bytes.as_ref(),
             Kind::Sse(_) => None,
+        }
+    }
+
+    /// Whether this is an SSE stream (not a body of fixed bytes).
+    pub(crate) fn is_stream(&self) -> bool {
+        matches!(self.kind, Kind::Sse(_))
+    }
+
+    /// Keeps a stream's metrics until the stream ends.
+    pub(crate) fn with_metrics(&mut self, metrics: crate::metrics::StreamMetrics) {
+        if let Kind::Sse(sse) = &mut self.kind {
+            sse.metrics = Some(Box::new(metrics));
         }
     }
 
@@ -115,6 +129,7 @@ impl ResponseBody {
                 _guard: guard,
                 completion,
                 _on_close: None,
+                metrics: None,
             }),
         }
     }
@@ -139,7 +154,13 @@ impl Body for ResponseBody {
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         match &mut self.get_mut().kind {
             Kind::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
-            Kind::Sse(sse) => sse.poll_next(cx).map(|o| o.map(|b| Ok(Frame::data(b)))),
+            Kind::Sse(sse) => {
+                let polled = sse.poll_next(cx);
+                if let (Some(metrics), Poll::Ready(Some(bytes))) = (&sse.metrics, &polled) {
+                    metrics.sent(bytes.len());
+                }
+                polled.map(|o| o.map(|b| Ok(Frame::data(b))))
+            }
         }
     }
 

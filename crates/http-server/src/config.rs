@@ -160,6 +160,11 @@ pub struct HttpConfig {
     /// before the connection is dropped; the session's other streams go on, and the dropped
     /// one can be resumed with `Last-Event-ID` (RL-8). Applies with [`crate::serve`].
     pub write_stall_timeout: Duration,
+    /// Records metrics through the `metrics` facade (MT-1): requests by method and status,
+    /// latency, sessions, open streams, events stored, bytes in and out. Off by default, when
+    /// the service costs nothing for them; install a recorder (a Prometheus exporter, say)
+    /// before building the service, since the metric handles are made then.
+    pub metrics: bool,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -206,6 +211,7 @@ impl Default for HttpConfig {
             max_in_flight: 4096,
             max_in_flight_per_session: 128,
             write_stall_timeout: Duration::from_secs(30),
+            metrics: false,
         }
     }
 }
@@ -280,6 +286,8 @@ setters! {
     max_in_flight_per_session: usize,
     /// Sets [`HttpConfig::write_stall_timeout`].
     write_stall_timeout: Duration,
+    /// Sets [`HttpConfig::metrics`].
+    metrics: bool,
     /// Sets [`HttpConfig::allowed_hosts`].
     allowed_hosts: Vec<String>,
     /// Sets [`HttpConfig::allowed_origins`].

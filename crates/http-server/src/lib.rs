@@ -20,6 +20,7 @@ mod body;
 mod checks;
 mod config;
 mod limits;
+pub mod metrics;
 mod modern;
 mod post;
 mod queue;

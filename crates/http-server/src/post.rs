@@ -66,6 +66,28 @@ impl Drop for DiscardGuard<'_> {
     }
 }
 
+/// Fills a request span's `method` and `id` fields from the POSTed message (MT-4).
+fn record_message(span: &tracing::Span, parsed: &Parsed) {
+    match parsed {
+        Parsed::Single(Message::Request(r)) => {
+            span.record("method", r.method.as_str());
+            span.record("id", tracing::field::display(&r.id));
+        }
+        Parsed::Single(Message::Notification(n)) => {
+            span.record("method", n.method.as_str());
+        }
+        Parsed::Single(Message::Response(r)) => {
+            span.record("method", "response");
+            if let Some(id) = &r.id {
+                span.record("id", tracing::field::display(id));
+            }
+        }
+        Parsed::Batch(_) => {
+            span.record("method", "batch");
+        }
+    }
+}
+
 /// A JSON-RPC error response to one batch item.
 fn item_error(id: Option<mcp_http_proto::RequestId>, error: ErrorObject) -> Bytes {
     Message::Response(RpcResponse {
@@ -83,6 +105,8 @@ impl StreamableHttpService {
         body: B,
         (extensions, principal): (Extensions, Option<Principal>),
         permit: tokio::sync::OwnedSemaphorePermit,
+        label: Option<&mut crate::metrics::MethodLabel>,
+        span: &tracing::Span,
     ) -> Result<HttpResponse, Rejection>
     where
         B: Body<Data = Bytes> + Send + 'static,
@@ -99,6 +123,12 @@ impl StreamableHttpService {
         }
         let bytes = read_body(body, config.max_body_bytes, config.body_read_timeout).await?;
         let mut parsed = Parsed::parse(&bytes).map_err(Rejection::InvalidMessage)?;
+        if let (Some(label), Some(metrics)) = (label, &self.inner.sessions.metrics) {
+            *label = metrics.classify(&bytes, &parsed);
+        }
+        if !span.is_disabled() {
+            record_message(span, &parsed);
+        }
         let mut extensions = extensions;
         // The handler's context holds the permit until the handler is done (RL-6).
         InFlight::hold(&mut extensions, permit);
@@ -107,13 +137,17 @@ impl StreamableHttpService {
                 return Err(Rejection::ModernBatch);
             };
             match Box::pin(self.post_modern(headers, message, extensions)).await? {
-                crate::modern::Served::Answered(response) => return Ok(response),
+                crate::modern::Served::Answered(response) => {
+                    span.record("era", "2026-07-28");
+                    return Ok(response);
+                }
                 crate::modern::Served::NotModern(message, given_back) => {
                     parsed = Parsed::Single(message);
                     extensions = given_back;
                 }
             }
         }
+        span.record("era", "legacy");
         if config.stateless {
             // No session to bind to a principal; handlers still see the extensions.
             return self.post_stateless(headers, parsed, extensions).await;
@@ -122,7 +156,7 @@ impl StreamableHttpService {
         match parsed {
             // Once per session: boxed, so that its future does not size every POST's.
             Parsed::Single(Message::Request(request)) if request.method == method::INITIALIZE => {
-                Box::pin(self.initialize(headers, principal, request, extensions)).await
+                Box::pin(self.initialize(headers, principal, request, extensions, span)).await
             }
             Parsed::Single(Message::Request(request))
                 if is_modern_probe(&request, config.eras) && headers.session.is_none() =>
@@ -131,8 +165,7 @@ impl StreamableHttpService {
             }
             Parsed::Single(message) => {
                 let session = self.session(headers, principal.as_ref()).await?;
-                let span = tracing::debug_span!("mcp", session = %session.id);
-                let _enter = span.enter();
+                span.follows_from(&session.span);
                 match message {
                     Message::Request(request) if request.method == method::INITIALIZE => {
                         Err(Rejection::AlreadyInitialized(request.id))
@@ -356,6 +389,7 @@ impl StreamableHttpService {
         principal: Option<Principal>,
         request: RpcRequest,
         extensions: Extensions,
+        span: &tracing::Span,
     ) -> Result<HttpResponse, Rejection> {
         let sessions = &self.inner.sessions;
         if let Some(existing) = headers.session.and_then(|v| v.to_str().ok())
@@ -364,6 +398,10 @@ impl StreamableHttpService {
             return Err(Rejection::AlreadyInitialized(request.id));
         }
         let session = sessions.create(principal)?;
+        if !span.is_disabled() {
+            span.record("session", &*session.id);
+            span.follows_from(&session.span);
+        }
         // The POST waits for the initialize's response in every mode: only a successful one
         // creates the session and sends its id (T-38).
         let answered = self

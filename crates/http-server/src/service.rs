@@ -6,7 +6,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
@@ -233,18 +233,32 @@ impl StreamableHttpServiceBuilder {
             }
             (None, None) => None,
         };
+        // MT-1: handles made now, from the recorder installed now; none when metrics are off.
+        let metrics = self
+            .config
+            .metrics
+            .then(|| Arc::new(crate::metrics::Metrics::new()));
+        let log = self
+            .event_log
+            .unwrap_or_else(|| Arc::new(MemoryEventLog::default()));
         let backends = Backends {
             store,
-            log: self
-                .event_log
-                .unwrap_or_else(|| Arc::new(MemoryEventLog::default())),
+            log: match &metrics {
+                Some(metrics) => metrics.counting(log),
+                None => log,
+            },
             bus: self.bus,
             instance,
         };
         let in_flight = Arc::new(Semaphore::new(crate::limits::permits(
             self.config.max_in_flight,
         )));
-        let sessions = Arc::new(Sessions::new(backends, self.config, self.handlers.clone()));
+        let sessions = Arc::new(Sessions::new(
+            backends,
+            self.config,
+            self.handlers.clone(),
+            metrics,
+        ));
         let service = StreamableHttpService {
             ready: None,
             inner: Arc::new(Inner {
@@ -478,10 +492,29 @@ impl StreamableHttpService {
         // One async level with the request's parts held once: every level and every by-value
         // argument adds to the future that is moved into its box per request.
         let (mut parts, body) = request.into_parts();
+        // MT-1: the clock and the label only when metrics are on.
+        let metrics = self.inner.sessions.metrics.as_deref();
+        let mut label = metrics.map(|m| (m.label_http(&parts.method), Instant::now()));
         // A POST's extensions go to its handler, with the principal it acts for.
         let identity = (parts.method == Method::POST).then(|| self.identity(&mut parts));
         let parts = parts;
         let headers = checks::Headers::read(&parts.headers);
+        // MT-4: one span per request; its fields are filled in as the request is read.
+        let span = tracing::info_span!(
+            "mcp.request",
+            otel.kind = "server",
+            http.method = %parts.method,
+            method = tracing::field::Empty,
+            id = tracing::field::Empty,
+            session = tracing::field::Empty,
+            era = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        if !span.is_disabled()
+            && let Some(session) = headers.session.and_then(|v| v.to_str().ok())
+        {
+            span.record("session", session);
+        }
         let answered = match (self.answer_now(&parts, &headers), identity) {
             (Ok(Some(response)), _) => Ok(response),
             (Ok(None), Some(identity)) => {
@@ -491,7 +524,13 @@ impl StreamableHttpService {
                     None => self.inner.in_flight.clone().try_acquire_owned().ok(),
                 };
                 match permit {
-                    Some(permit) => self.post(&headers, body, identity, permit).await,
+                    Some(permit) => {
+                        let label = label.as_mut().map(|(label, _)| label);
+                        // The span is passed, not entered: an instrumented future is a move
+                        // of the whole POST future per request (MT-2).
+                        self.post(&headers, body, identity, permit, label, &span)
+                            .await
+                    }
                     None => Err(Rejection::Overloaded),
                 }
             }
@@ -512,6 +551,16 @@ impl StreamableHttpService {
                 "access-control-expose-headers",
                 HeaderValue::from_static("mcp-session-id"),
             );
+        }
+        if !span.is_disabled() {
+            span.record("status", response.status().as_u16());
+        }
+        if let (Some(metrics), Some((label, start))) = (metrics, label) {
+            let get = parts.method == Method::GET;
+            let status = response.status();
+            if let Some(stream) = metrics.answered(label, status, start, response.body(), get) {
+                response.body_mut().with_metrics(stream);
+            }
         }
         response
     }

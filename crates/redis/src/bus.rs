@@ -6,6 +6,7 @@
 //! from the last ids it saw, so nothing within the retention is lost. Streams rather than
 //! pub/sub for that reason.
 
+use crate::metrics::{Component, counted};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -181,7 +182,7 @@ impl RedisBus {
         }
         let mut conn = self.conn.clone();
         invocation
-            .invoke_async(&mut conn)
+            .invoke_async(counted(&mut conn, Component::Bus))
             .await
             .map_err(|e| BusError::new(format!("XADD: {e}")))
     }
@@ -256,7 +257,7 @@ async fn heartbeat(
             .ignore()
             .pexpire(&inbox, (retention + life) as i64)
             .ignore()
-            .query_async::<()>(&mut conn)
+            .query_async::<()>(counted(&mut conn, Component::Bus))
             .await;
         if let Err(e) = beat {
             tracing::warn!(error = %e, "the instance's heartbeat could not be written");
@@ -268,7 +269,7 @@ async fn heartbeat(
     }
     let _ = redis::cmd("DEL")
         .arg(&key)
-        .query_async::<()>(&mut conn)
+        .query_async::<()>(counted(&mut conn, Component::Bus))
         .await;
 }
 
@@ -330,7 +331,7 @@ impl Reader {
                 .arg(&self.broadcast)
                 .arg(&inbox_id)
                 .arg(&bcast_id)
-                .query_async(conn)
+                .query_async(counted(conn, Component::Bus))
                 .await?;
             if tx.is_closed() {
                 return Ok(());

@@ -9,6 +9,7 @@
 //! it has been written, so a resume here never misses an event numbered before it; a resume on
 //! another instance may see a shorter prefix and polls again.
 
+use crate::metrics::{Component, counted};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -237,7 +238,7 @@ impl EventLog for RedisEventLog {
             let answer: Result<Value, _> = script
                 .key(&stream_key)
                 .arg(&start)
-                .invoke_async(&mut conn)
+                .invoke_async(counted(&mut conn, Component::EventLog))
                 .await;
             match answer {
                 Ok(value) => match parse_replay(&value, after) {
@@ -349,7 +350,9 @@ impl Writer {
             }
         }
         if commands > 0
-            && let Err(e) = pipe.query_async::<()>(&mut self.conn).await
+            && let Err(e) = pipe
+                .query_async::<()>(counted(&mut self.conn, Component::EventLog))
+                .await
         {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(error = %e, "events could not be written to Redis");
@@ -361,7 +364,7 @@ impl Writer {
             let answer: Result<i64, _> = self
                 .forget_session
                 .key(self.keys.logs(&session))
-                .invoke_async(&mut self.conn)
+                .invoke_async(counted(&mut self.conn, Component::EventLog))
                 .await;
             if let Err(e) = answer {
                 tracing::warn!(error = %e, "an ended session's events could not be removed");

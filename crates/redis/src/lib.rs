@@ -31,8 +31,10 @@ mod bus;
 mod config;
 mod event_log;
 mod keys;
+pub mod metrics;
 mod store;
 
+use crate::metrics::{Component, counted};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -111,13 +113,13 @@ impl RedisBackend {
             redis::cmd("SCRIPT")
                 .arg("LOAD")
                 .arg(script)
-                .query_async::<()>(&mut conn)
+                .query_async::<()>(counted(&mut conn, Component::Connect))
                 .await
                 .map_err(RedisBackendError::Connect)?;
         }
         // The bus reads what is sent to this instance from now on, by the server's clock.
         let (seconds, micros): (u64, u64) = redis::cmd("TIME")
-            .query_async(&mut conn)
+            .query_async(counted(&mut conn, Component::Connect))
             .await
             .map_err(RedisBackendError::Connect)?;
         let start = format!("{}-0", seconds * 1000 + micros / 1000);

@@ -3,6 +3,7 @@
 //! only (`PEXPIRE`, which does nothing to a key that is gone, so a touch never brings back an
 //! ended session); the last activity is read back from the remaining time to live.
 
+use crate::metrics::{Component, counted};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -125,7 +126,7 @@ impl SessionStore for RedisSessionStore {
                 .ignore()
                 .pexpire(&key, ttl as i64)
                 .ignore()
-                .query_async::<()>(&mut conn)
+                .query_async::<()>(counted(&mut conn, Component::Store))
                 .await
                 .map_err(|e| store_error("HSET", &e))
         })
@@ -140,7 +141,7 @@ impl SessionStore for RedisSessionStore {
             let (hash, pttl): (HashMap<String, Vec<u8>>, i64) = redis::pipe()
                 .hgetall(&key)
                 .pttl(&key)
-                .query_async(&mut conn)
+                .query_async(counted(&mut conn, Component::Store))
                 .await
                 .map_err(|e| store_error("HGETALL", &e))?;
             if hash.is_empty() {
@@ -172,7 +173,7 @@ impl SessionStore for RedisSessionStore {
         }
         let mut conn = self.conn.clone();
         Box::pin(async move {
-            pipe.query_async::<()>(&mut conn)
+            pipe.query_async::<()>(counted(&mut conn, Component::Store))
                 .await
                 .map_err(|e| store_error("PEXPIRE", &e))
         })
@@ -184,7 +185,7 @@ impl SessionStore for RedisSessionStore {
         Box::pin(async move {
             redis::cmd("UNLINK")
                 .arg(&key)
-                .query_async::<()>(&mut conn)
+                .query_async::<()>(counted(&mut conn, Component::Store))
                 .await
                 .map_err(|e| store_error("UNLINK", &e))
         })

@@ -102,6 +102,15 @@ pub async fn get_stream(
     request.send().await.unwrap()
 }
 
+/// Ends a session with DELETE.
+pub async fn delete_session(http: &reqwest::Client, url: &str, session: &str) -> reqwest::Response {
+    http.delete(url)
+        .header("mcp-session-id", session)
+        .send()
+        .await
+        .unwrap()
+}
+
 pub fn call(id: i64, tool: &str, arguments: Value) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": arguments}})
 }
@@ -269,4 +278,41 @@ pub async fn run_cli(args: &[&str], env: &[(&str, Option<&str>)]) -> Run {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// Starts `mcp-http ARGS` with `env` and waits until it printed a stderr line starting with each
+/// of `prefixes`; returns the child (killed when dropped) and the rest of each such line, in the
+/// order of `prefixes`. The rest of stderr is drained, so the child never blocks on it.
+pub async fn spawn_until(
+    args: &[&str],
+    env: &[(&str, &str)],
+    prefixes: &[&str],
+) -> (tokio::process::Child, Vec<String>) {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+    let mut child = tokio::process::Command::new(BIN)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let mut found: Vec<Option<String>> = vec![None; prefixes.len()];
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while found.iter().any(Option::is_none) {
+        let line = tokio::time::timeout_at(deadline, lines.next_line())
+            .await
+            .expect("mcp-http did not print what was expected in time")
+            .unwrap()
+            .expect("mcp-http exited early");
+        for (prefix, slot) in prefixes.iter().zip(found.iter_mut()) {
+            if let Some(rest) = line.strip_prefix(prefix) {
+                *slot = Some(rest.to_owned());
+            }
+        }
+    }
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    (child, found.into_iter().map(Option::unwrap).collect())
 }

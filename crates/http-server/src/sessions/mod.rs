@@ -73,6 +73,8 @@ pub(crate) struct Sessions {
     /// [`Sessions::forward_get`] (routing runs under a lock and cannot await the bus).
     to_get: tokio::sync::mpsc::Sender<ForGet>,
     to_get_rx: Mutex<Option<tokio::sync::mpsc::Receiver<ForGet>>>,
+    /// The endpoint's metrics, when they are on (MT-1).
+    pub(crate) metrics: Option<Arc<crate::metrics::Metrics>>,
 }
 
 /// A message for another instance's GET stream: (that instance, the session, the message).
@@ -86,6 +88,7 @@ impl Sessions {
         backends: Backends,
         config: HttpConfig,
         handlers: Arc<dyn HandlerFactory>,
+        metrics: Option<Arc<crate::metrics::Metrics>>,
     ) -> Self {
         let mut peer_config = handlers.peer_config();
         if backends.bus.is_some() {
@@ -108,6 +111,14 @@ impl Sessions {
             last_client: Default::default(),
             to_get,
             to_get_rx: Mutex::new(Some(to_get_rx)),
+            metrics,
+        }
+    }
+
+    /// Sets the sessions gauge (MT-1) after the table changed.
+    fn count_sessions(&self) {
+        if let Some(metrics) = &self.metrics {
+            metrics.sessions(self.local.len());
         }
     }
 
@@ -274,6 +285,7 @@ impl Sessions {
         let session = self.build(id.clone(), principal)?;
         session.origin.store(true, Ordering::Relaxed);
         self.local.insert(id.clone(), session.clone());
+        self.count_sessions();
         tracing::debug!(session = %id, "session created");
         Ok(session)
     }
@@ -338,6 +350,7 @@ impl Sessions {
     /// Forgets a session whose `initialize` failed.
     pub(crate) fn discard(&self, session: &Session) {
         self.local.remove(&session.id);
+        self.count_sessions();
         session.router.close_all(false);
         session.peer.close();
         tracing::debug!(session = %session.id, "initialize failed; session discarded");
@@ -401,6 +414,7 @@ impl Sessions {
             .entry(record.id.clone())
             .or_insert(session)
             .clone();
+        self.count_sessions();
         tracing::debug!(session = %id, "session loaded from the store");
         Ok(session)
     }
@@ -435,6 +449,7 @@ impl Sessions {
         let Some((_, session)) = self.local.remove(id) else {
             return false;
         };
+        self.count_sessions();
         session.router.close_all(false);
         session.peer.close();
         tracing::debug!(session = %id, "session ended");

@@ -43,6 +43,9 @@ pub(crate) struct Session {
     /// The session's requests in progress on this instance (RL-7): a place is taken per request
     /// and given back when its handler is done.
     pub(crate) in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    /// The session's tracing span (MT-4), open while this instance serves it; each request
+    /// span of the session follows from it.
+    pub(crate) span: tracing::Span,
 }
 
 /// The record to save for a change made on this instance: the stored record (which other
@@ -83,6 +86,7 @@ impl Session {
         get_owner: Option<GetOwner>,
     ) -> Self {
         Session {
+            span: tracing::info_span!("mcp.session", session = %id),
             id,
             peer,
             router,
