@@ -109,6 +109,10 @@ pub(crate) struct BridgeArgs {
     cors: bool,
     #[command(flatten)]
     limits: LimitArgs,
+    /// Serve Prometheus metrics at http://ADDR/metrics, on a listener of its own (children,
+    /// restarts, relayed messages, and the endpoint's own; BR-12).
+    #[arg(long, value_name = "ADDR", help_heading = "Serving")]
+    metrics: Option<SocketAddr>,
     /// `serve`'s authorization flags (BR-19): the endpoints become an OAuth resource server.
     #[command(flatten)]
     auth: mcp_http::auth_args::AuthArgs,
@@ -141,6 +145,16 @@ async fn serve(args: BridgeArgs) -> Result<(), String> {
                 .into(),
         );
     }
+    // Before any child or endpoint records: handles come from the recorder in place (MT-1).
+    if let Some(addr) = args.metrics {
+        let endpoint = mcp_http::metrics::install(addr)
+            .await
+            .map_err(|e| format!("--metrics: {e}"))?;
+        eprintln!(
+            "mcp-http: metrics on http://{}/metrics",
+            endpoint.local_addr()
+        );
+    }
     let settings = BridgeSettings::default()
         .mode(match args.child_per_session {
             true => ChildMode::PerSession,
@@ -153,6 +167,7 @@ async fn serve(args: BridgeArgs) -> Result<(), String> {
             .idle_timeout(seconds("idle-timeout", args.idle_timeout)?)
             .keep_alive(Some(seconds("keep-alive", args.keep_alive)?))
             .stateless(args.stateless)
+            .metrics(args.metrics.is_some())
             // The children speak the legacy era; 2026-07-28 requests are refused clearly.
             .eras(mcp_http_server_http::Eras::Legacy)
             .response_mode(match args.response {
