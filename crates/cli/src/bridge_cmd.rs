@@ -168,8 +168,8 @@ async fn serve(args: BridgeArgs) -> Result<(), String> {
             .keep_alive(Some(seconds("keep-alive", args.keep_alive)?))
             .stateless(args.stateless)
             .metrics(args.metrics.is_some())
-            // The children speak the legacy era; 2026-07-28 requests are refused clearly.
-            .eras(mcp_http_server_http::Eras::Legacy)
+            // BR-20: 2026-07-28 requests are relayed over the shared child's legacy session.
+            .eras(mcp_http_server_http::Eras::Both)
             .response_mode(match args.response {
                 Response::Adaptive => ResponseMode::Adaptive,
                 Response::Sse => ResponseMode::Sse,
