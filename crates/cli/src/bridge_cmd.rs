@@ -45,6 +45,12 @@ pub(crate) struct BridgeArgs {
     /// No sessions: every POST stands alone (relayed to the shared child).
     #[arg(long, help_heading = "Serving")]
     stateless: bool,
+    /// Which protocol eras to serve. `both` adds 2026-07-28 requests, relayed over the shared
+    /// child's legacy session; a child's sampling, elicitation or roots request during one is
+    /// refused, so auto-mode clients (which find the modern era first) lose those: hence
+    /// `legacy` by default (BR-20).
+    #[arg(long, value_enum, default_value = "legacy", help_heading = "Serving")]
+    era: crate::Era,
     /// How requests are answered.
     #[arg(long, value_enum, default_value = "adaptive", help_heading = "Serving")]
     response: Response,
@@ -169,7 +175,11 @@ async fn serve(args: BridgeArgs) -> Result<(), String> {
             .stateless(args.stateless)
             .metrics(args.metrics.is_some())
             // BR-20: 2026-07-28 requests are relayed over the shared child's legacy session.
-            .eras(mcp_http_server_http::Eras::Both)
+            .eras(match args.era {
+                crate::Era::Both => mcp_http_server_http::Eras::Both,
+                crate::Era::Legacy => mcp_http_server_http::Eras::Legacy,
+                crate::Era::Modern => mcp_http_server_http::Eras::Modern,
+            })
             .response_mode(match args.response {
                 Response::Adaptive => ResponseMode::Adaptive,
                 Response::Sse => ResponseMode::Sse,

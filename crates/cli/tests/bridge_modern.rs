@@ -1,4 +1,4 @@
-//! 2026-07-28 clients through `mcp-http bridge -- mcp-http serve --stdio` (BR-20): the
+//! 2026-07-28 clients through `mcp-http bridge --era both -- mcp-http serve --stdio` (BR-20): the
 //! bridge answers `server/discover` from the child's handshake, relays each request over the
 //! child's legacy session with the request's own log level, completes the results as the era
 //! sends them, and serves legacy sessions on the same endpoint at the same time. A request of
@@ -19,7 +19,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn modern_requests_are_relayed_over_the_childs_legacy_session() {
-    let bridge = Bridged::start(&["--", BIN, "serve", "--stdio"]).await;
+    let bridge = Bridged::start(&["--era", "both", "--", BIN, "serve", "--stdio"]).await;
     let url = bridge.url("/mcp");
     let logs = Arc::new(Mutex::new(Vec::new()));
     let modern = client_builder("modern", logs.clone())
