@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bridge_support::*;
-use mcp_http_core::RequestOptions;
 use serde_json::json;
 
 struct Peer(Child);
@@ -76,20 +75,9 @@ async fn a_stdio_client_reaches_a_2024_11_05_sse_server_through_the_bridge() {
         .unwrap();
     assert_eq!(text(&echoed), "over sse");
 
-    let progress = Arc::new(Mutex::new(Vec::new()));
-    let seen = progress.clone();
-    let options =
-        RequestOptions::default().on_progress(move |p| seen.lock().unwrap().push(p.progress));
-    let done = client
-        .call_tool_with(
-            "long_running_operation",
-            json!({"duration": 0.3, "steps": 3}),
-            options,
-        )
-        .await
-        .unwrap();
-    assert!(text(&done).contains("completed"), "{done:?}");
-    assert_eq!(*progress.lock().unwrap(), [1.0, 2.0, 3.0]);
+    let (done, steps) = three_steps(&client).await;
+    assert!(done.contains("completed"), "{done}");
+    assert_eq!(steps, [1.0, 2.0, 3.0]);
     assert_eq!(logs.lock().unwrap().len(), 3, "{:?}", logs.lock().unwrap());
 
     // The server's sampling request travels the event stream, the bridge, and stdio.

@@ -13,7 +13,6 @@ use std::sync::{Arc, Mutex};
 use bridge_support::*;
 use mcp_http_client::Era;
 use mcp_http_client_http::StreamableHttpClient;
-use mcp_http_core::RequestOptions;
 use mcp_http_proto::LoggingLevel;
 use serde_json::json;
 
@@ -41,20 +40,9 @@ async fn modern_requests_are_relayed_over_the_childs_legacy_session() {
 
     // Logs at the level the request names, and progress, on the call's own stream.
     modern.set_logging_level(LoggingLevel::Info).await.unwrap();
-    let progress = Arc::new(Mutex::new(Vec::new()));
-    let seen = progress.clone();
-    let options =
-        RequestOptions::default().on_progress(move |p| seen.lock().unwrap().push(p.progress));
-    let done = modern
-        .call_tool_with(
-            "long_running_operation",
-            json!({"duration": 0.3, "steps": 3}),
-            options,
-        )
-        .await
-        .unwrap();
-    assert!(text(&done).contains("3 steps"), "{done:?}");
-    assert_eq!(*progress.lock().unwrap(), [1.0, 2.0, 3.0]);
+    let (done, steps) = three_steps(&modern).await;
+    assert!(done.contains("3 steps"), "{done}");
+    assert_eq!(steps, [1.0, 2.0, 3.0]);
     let got = logs.lock().unwrap().clone();
     assert!(got.iter().any(|l| l.contains("step 3 of 3")), "{got:?}");
 
