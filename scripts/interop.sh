@@ -101,7 +101,7 @@ run "auth conformance" scripts/auth-conformance.sh --set all \
   --out "$REPO/target/auth-conformance" "$BIN conformance-client"
 echo "== our client against the SDKs' servers"
 run "client vs 2024-11-05 HTTP+SSE (Python SDK)" \
-  env PEERS_PY="$PEERS_PY" cargo test --locked -q -p mcp-http --features interop --test peer_legacy_sse
+  env PEERS_PY="$PEERS_PY" cargo test --locked -q -p mcp-http --features interop --test peer_legacy_sse --test bridge_legacy_sse
 run "client vs Python SDK (3 modes), TS SDK and server-everything servers" scripts/interop-servers.sh
 run "CLI vs the TS SDK v2 and Python SDK servers, 2026-07-28 era" scripts/interop-modern.sh
 echo "== OAuth: the SDK clients through oidc-provider against serve --auth-issuer"

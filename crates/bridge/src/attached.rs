@@ -191,6 +191,17 @@ impl Handler for ChildHandler {
                     format!("the bridge cannot pass {} on: {why}", request.method),
                 )
             })?;
+            if peer.state().is_modern() {
+                // BR-20: a 2026-07-28 request has no channel for a server's request, and the
+                // bridge does not turn one into an input-required result yet.
+                return Err(ErrorObject::new(
+                    error_code::INTERNAL_ERROR,
+                    format!(
+                        "the bridge cannot pass {} on to a 2026-07-28 client (use the legacy era for servers that ask the client)",
+                        request.method
+                    ),
+                ));
+            }
             let mut options = RequestOptions::default()
                 .timeout(timeout)
                 .max_total(timeout);

@@ -310,7 +310,8 @@ async fn relay(
     upstream.forward(key, request, &ctx).await
 }
 
-/// The handler of one stateless exchange: relayed to the shared child (BR-8).
+/// The handler of one stateless exchange, and of every 2026-07-28 request: relayed to the
+/// shared child (BR-8, BR-20).
 struct StatelessRelay {
     bridge: Arc<BridgeInner>,
 }
@@ -327,10 +328,31 @@ impl Handler for StatelessRelay {
             if request.method == method::INITIALIZE {
                 return Ok(upstream.init.clone());
             }
+            let modern = ctx.peer().state().is_modern();
+            if modern && request.method == method::SERVER_DISCOVER {
+                return crate::modern::discover(&upstream.init);
+            }
             let key = upstream.attached.attach(ctx.peer());
-            let answered = upstream.forward(key, request, &ctx).await;
+            let method = request.method.clone();
+            // BR-20: a modern request's own log level (from its `_meta`) joins the child's.
+            let leveled = match modern {
+                true => upstream.sync_level().await,
+                false => Ok(()),
+            };
+            let answered = match leveled {
+                Ok(()) => upstream.forward(key, request, &ctx).await,
+                Err(e) => Err(e),
+            };
             upstream.attached.detach(key);
-            answered
+            match (modern, answered) {
+                (true, Ok(result)) => {
+                    let info = serde_json::from_str::<serde_json::Value>(upstream.init.get())
+                        .map(|init| init["serverInfo"].clone())
+                        .unwrap_or_default();
+                    crate::modern::complete(&method, &info, result)
+                }
+                (_, answered) => answered,
+            }
         })
     }
 }

@@ -20,6 +20,7 @@ mod attached;
 mod bridge;
 mod child;
 pub mod config;
+pub(crate) mod modern;
 mod relay;
 pub mod remote;
 mod settings;

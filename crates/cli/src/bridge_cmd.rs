@@ -45,6 +45,12 @@ pub(crate) struct BridgeArgs {
     /// No sessions: every POST stands alone (relayed to the shared child).
     #[arg(long, help_heading = "Serving")]
     stateless: bool,
+    /// Which protocol eras to serve. `both` adds 2026-07-28 requests, relayed over the shared
+    /// child's legacy session; a child's sampling, elicitation or roots request during one is
+    /// refused, so auto-mode clients (which find the modern era first) lose those: hence
+    /// `legacy` by default (BR-20).
+    #[arg(long, value_enum, default_value = "legacy", help_heading = "Serving")]
+    era: crate::Era,
     /// How requests are answered.
     #[arg(long, value_enum, default_value = "adaptive", help_heading = "Serving")]
     response: Response,
@@ -109,6 +115,13 @@ pub(crate) struct BridgeArgs {
     cors: bool,
     #[command(flatten)]
     limits: LimitArgs,
+    /// Serve Prometheus metrics at http://ADDR/metrics, on a listener of its own (children,
+    /// restarts, relayed messages, and the endpoint's own; BR-12).
+    #[arg(long, value_name = "ADDR", help_heading = "Serving")]
+    metrics: Option<SocketAddr>,
+    /// `serve`'s authorization flags (BR-19): the endpoints become an OAuth resource server.
+    #[command(flatten)]
+    auth: mcp_http::auth_args::AuthArgs,
 
     #[command(flatten)]
     connect: crate::bridge_connect::ConnectArgs,
@@ -138,6 +151,16 @@ async fn serve(args: BridgeArgs) -> Result<(), String> {
                 .into(),
         );
     }
+    // Before any child or endpoint records: handles come from the recorder in place (MT-1).
+    if let Some(addr) = args.metrics {
+        let endpoint = mcp_http::metrics::install(addr)
+            .await
+            .map_err(|e| format!("--metrics: {e}"))?;
+        eprintln!(
+            "mcp-http: metrics on http://{}/metrics",
+            endpoint.local_addr()
+        );
+    }
     let settings = BridgeSettings::default()
         .mode(match args.child_per_session {
             true => ChildMode::PerSession,
@@ -150,8 +173,13 @@ async fn serve(args: BridgeArgs) -> Result<(), String> {
             .idle_timeout(seconds("idle-timeout", args.idle_timeout)?)
             .keep_alive(Some(seconds("keep-alive", args.keep_alive)?))
             .stateless(args.stateless)
-            // The children speak the legacy era; 2026-07-28 requests are refused clearly.
-            .eras(mcp_http_server_http::Eras::Legacy)
+            .metrics(args.metrics.is_some())
+            // BR-20: 2026-07-28 requests are relayed over the shared child's legacy session.
+            .eras(match args.era {
+                crate::Era::Both => mcp_http_server_http::Eras::Both,
+                crate::Era::Legacy => mcp_http_server_http::Eras::Legacy,
+                crate::Era::Modern => mcp_http_server_http::Eras::Modern,
+            })
             .response_mode(match args.response {
                 Response::Adaptive => ResponseMode::Adaptive,
                 Response::Sse => ResponseMode::Sse,
@@ -216,19 +244,31 @@ async fn serve(args: BridgeArgs) -> Result<(), String> {
             )
         }
     };
-    let mut builder = StreamableHttpService::builder(first.clone())
-        .config(base.clone().path(first_path.clone()))
-        .health(args.health_path.clone(), health);
-    for service in services {
-        builder = builder.mount(service);
-    }
-    let service = builder.build();
     let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.host, args.port))
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
     let addr = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    let mut builder = StreamableHttpService::builder(first.clone())
+        .config(base.clone().path(first_path.clone()))
+        .health(args.health_path.clone(), health);
+    for service in services {
+        builder = builder.mount(service);
+    }
+    // BR-19: the resource server in front of every endpoint; its default audience is the first
+    // endpoint's URL (--auth-audience names another, e.g. with --config).
+    if let Some(gate) = args
+        .auth
+        .resource_server(&format!("http://{addr}{first_path}"))?
+    {
+        eprintln!(
+            "mcp-http: OAuth resource server; metadata at {}",
+            gate.metadata_url()
+        );
+        builder = builder.front(gate.front());
+    }
+    let service = builder.build();
     for (path, bridge) in &servers {
         eprintln!(
             "mcp-http: bridging `{}` on http://{addr}{path}",

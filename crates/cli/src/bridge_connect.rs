@@ -1,5 +1,6 @@
 //! `mcp-http bridge URL`: this process's stdin and stdout relayed to a remote MCP endpoint
-//! (BR-13), with headers from flags, the environment or a file (BR-15).
+//! (BR-13), with headers from flags, the environment or a file (BR-15), and OAuth as `call`
+//! does it (BR-18).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,7 +8,7 @@ use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use mcp_http_bridge::remote::{self, RemoteSettings};
-use mcp_http_client_http::HttpClientConfig;
+use mcp_http_client_http::{HttpClient, HttpClientConfig};
 
 /// The connect direction's settings.
 #[derive(clap::Args)]
@@ -27,6 +28,9 @@ pub(crate) struct ConnectArgs {
     /// Seconds a request may wait without progress, either way.
     #[arg(long, value_name = "SECONDS", default_value_t = 600.0)]
     remote_request_timeout: f64,
+    /// OAuth, as for `call` (BR-18): the same options and the same per-user token store.
+    #[command(flatten)]
+    auth: crate::client_cmd::auth::AuthOpts,
 }
 
 /// `${VAR}` replaced by the variable's value; an unset variable is an error.
@@ -82,7 +86,7 @@ fn headers(args: &ConnectArgs) -> Result<HeaderMap, String> {
 }
 
 pub(crate) async fn run(url: &str, args: &ConnectArgs) -> ExitCode {
-    let settings = match settings(args) {
+    let settings = match settings(url, args) {
         Ok(settings) => settings,
         Err(message) => {
             eprintln!("mcp-http: {message}");
@@ -102,12 +106,22 @@ pub(crate) async fn run(url: &str, args: &ConnectArgs) -> ExitCode {
     }
 }
 
-fn settings(args: &ConnectArgs) -> Result<RemoteSettings, String> {
+fn settings(url: &str, args: &ConnectArgs) -> Result<RemoteSettings, String> {
     let ping = Duration::try_from_secs_f64(args.ping_interval)
         .map_err(|_| "--ping-interval must be seconds >= 0".to_owned())?;
     let timeout = Duration::try_from_secs_f64(args.remote_request_timeout)
         .map_err(|_| "--remote-request-timeout must be seconds >= 0".to_owned())?;
-    let http = HttpClientConfig::builder().headers(headers(args)?).build();
+    let mut http = HttpClientConfig::builder().headers(headers(args)?);
+    // BR-18: authorization on demand (a 401 from the remote), prompts and URLs on stderr.
+    if let Some(setup) = args.auth.setup().map_err(|e| e.to_string())? {
+        let client = HttpClient::new().map_err(|e| e.to_string())?;
+        let authorizer = setup
+            .beside_stdio()
+            .client(url, &client)
+            .map_err(|e| e.to_string())?;
+        http = http.authorizer(authorizer);
+    }
+    let http = http.build();
     Ok(RemoteSettings::default()
         .http(http)
         .ping_interval((!ping.is_zero()).then_some(ping))
@@ -127,6 +141,7 @@ mod tests {
             header_file: Some(dir.clone()),
             ping_interval: 30.0,
             remote_request_timeout: 600.0,
+            auth: Default::default(),
         };
         let map = headers(&args).expect("headers");
         let _ = std::fs::remove_file(&dir);

@@ -11,7 +11,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
 use bridge_support::*;
-use mcp_http_core::RequestOptions;
 use mcp_http_proto::LoggingLevel;
 use serde_json::json;
 
@@ -56,20 +55,9 @@ async fn a_stdio_client_reaches_a_remote_server_through_the_bridge() {
         "hi"
     );
     client.set_logging_level(LoggingLevel::Debug).await.unwrap();
-    let progress = Arc::new(Mutex::new(Vec::new()));
-    let seen = progress.clone();
-    let options =
-        RequestOptions::default().on_progress(move |p| seen.lock().unwrap().push(p.progress));
-    let done = client
-        .call_tool_with(
-            "long_running_operation",
-            json!({"duration": 0.3, "steps": 3}),
-            options,
-        )
-        .await
-        .unwrap();
-    assert!(text(&done).contains("3 steps"));
-    assert_eq!(*progress.lock().unwrap(), [1.0, 2.0, 3.0]);
+    let (done, steps) = three_steps(&client).await;
+    assert!(done.contains("3 steps"), "{done}");
+    assert_eq!(steps, [1.0, 2.0, 3.0]);
     let got = logs.lock().unwrap().clone();
     assert!(got.iter().any(|l| l.contains("step 3 of 3")), "{got:?}");
     let sampled = client

@@ -62,6 +62,10 @@ pub(crate) struct AuthOpts {
 pub(crate) enum Agent {
     Browser(Option<String>),
     Paste,
+    /// Paste-back from the terminal (/dev/tty), not stdin: `bridge URL`, whose stdin is the
+    /// JSON-RPC channel (BR-18). Without a terminal nothing can be pasted, and a needed
+    /// authorization fails with paste-back's own error.
+    PasteTty,
     /// The conformance suite's: a GET that reads the callback from `Location`.
     NonFollowing(String),
 }
@@ -74,6 +78,15 @@ pub(crate) struct AuthSetup {
 }
 
 impl AuthSetup {
+    /// The same setup for a process whose stdin and stdout carry JSON-RPC (`bridge URL`):
+    /// paste-back reads the terminal instead of stdin (prompts go to stderr either way).
+    pub(crate) fn beside_stdio(mut self) -> Self {
+        if matches!(self.agent, Some(Agent::Paste)) {
+            self.agent = Some(Agent::PasteTty);
+        }
+        self
+    }
+
     /// The authorizer of `url`, sending through `http`.
     pub(crate) fn client(
         &self,
@@ -90,6 +103,12 @@ impl AuthSetup {
                 Some(Arc::new(browser))
             }
             Some(Agent::Paste) => Some(Arc::new(PasteBack::stdin())),
+            Some(Agent::PasteTty) => Some(Arc::new(match std::fs::File::open("/dev/tty") {
+                Ok(tty) => PasteBack::from_reader(tokio::io::BufReader::new(
+                    tokio::fs::File::from_std(tty),
+                )),
+                Err(_) => PasteBack::from_reader(tokio::io::BufReader::new(tokio::io::empty())),
+            })),
             Some(Agent::NonFollowing(redirect)) => {
                 Some(Arc::new(NonFollowing::new(http.clone(), redirect.clone())))
             }

@@ -6,7 +6,7 @@
 //! to stderr; any failure is one line `mcp-http: error: ...` and a non-zero exit code.
 
 mod args;
-mod auth;
+pub(crate) mod auth;
 mod conformance;
 mod elicit;
 mod listen;

@@ -207,3 +207,22 @@ pub fn text(result: &mcp_http_proto::CallToolResult) -> String {
         .unwrap_or_default()
         .to_owned()
 }
+
+/// `long_running_operation` (0.3 s, 3 steps) called with a progress callback: its text and
+/// the progress values seen.
+pub async fn three_steps(client: &Client) -> (String, Vec<f64>) {
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    let options = mcp_http_core::RequestOptions::default()
+        .on_progress(move |p| seen.lock().unwrap().push(p.progress));
+    let done = client
+        .call_tool_with(
+            "long_running_operation",
+            json!({"duration": 0.3, "steps": 3}),
+            options,
+        )
+        .await
+        .unwrap();
+    let steps = progress.lock().unwrap().clone();
+    (text(&done), steps)
+}
