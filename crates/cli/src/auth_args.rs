@@ -76,11 +76,12 @@ impl AuthArgs {
     /// The resource server these flags describe, for the endpoint served at `url`; `None`
     /// without `--auth-issuer`.
     ///
-    /// The scopes the `server`'s tools declare (`ToolDef::scopes`) are required too (AR-11).
+    /// The scopes the `server`'s tools declare (`ToolDef::scopes`) are required too (AR-11);
+    /// a bridge, whose tools are its child's, passes `None`.
     pub fn resource_server(
         &self,
         url: &str,
-        server: &mcp_http_server::Server,
+        server: Option<&mcp_http_server::Server>,
     ) -> Result<Option<ResourceServer>, String> {
         let Some(issuer) = &self.auth_issuer else {
             return Ok(None);
@@ -93,15 +94,17 @@ impl AuthArgs {
         for scope in &self.auth_scopes {
             builder = builder.require_scope(scope.clone());
         }
-        let tools = server.downgrade();
-        builder = builder
-            .scopes_supported(server.declared_scopes())
-            .tool_scopes_from(move |name| {
-                tools
-                    .upgrade()
-                    .map(|server| server.tool_scopes(name))
-                    .unwrap_or_default()
-            });
+        if let Some(server) = server {
+            let tools = server.downgrade();
+            builder = builder
+                .scopes_supported(server.declared_scopes())
+                .tool_scopes_from(move |name| {
+                    tools
+                        .upgrade()
+                        .map(|server| server.tool_scopes(name))
+                        .unwrap_or_default()
+                });
+        }
         for text in &self.auth_tool_scopes {
             let (tool, scope) = pair("--auth-tool-scope", text)?;
             builder = builder.tool_scopes(tool, [scope]);

@@ -260,7 +260,7 @@ async fn serve(args: BridgeArgs) -> Result<(), String> {
     // endpoint's URL (--auth-audience names another, e.g. with --config).
     if let Some(gate) = args
         .auth
-        .resource_server(&format!("http://{addr}{first_path}"))?
+        .resource_server(&format!("http://{addr}{first_path}"), None)?
     {
         eprintln!(
             "mcp-http: OAuth resource server; metadata at {}",

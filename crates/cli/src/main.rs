@@ -456,7 +456,7 @@ async fn run(command: Command) -> ExitCode {
                 None => None,
             };
             let server = mcp_http::builtin::server_with(states);
-            let gate = auth.resource_server(&url, &server);
+            let gate = auth.resource_server(&url, Some(&server));
             let mut builder = StreamableHttpService::builder(server).config(config);
             match gate {
                 Ok(Some(gate)) => {

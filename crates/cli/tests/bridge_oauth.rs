@@ -63,28 +63,52 @@ async fn bridge_url_authorizes_with_the_cli_flow_and_keeps_stdout_for_json_rpc()
     let dir = std::env::temp_dir().join(format!("mcp-bridge-oauth-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let jar = dir.with_extension("cookies");
-    let browser = format!("curl -s -L -c {0} -b {0} -o /dev/null", jar.display());
+    // A headless "browser" that logs each use, so the second process can be shown not to need it.
+    let uses = dir.with_extension("uses");
+    let script = dir.with_extension("browser.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho used >> {uses}\nexec curl -s -L -c {jar} -b {jar} -o /dev/null \"$1\"\n",
+            uses = uses.display(),
+            jar = jar.display()
+        ),
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o700)).unwrap();
+    }
+    let browser = script.display().to_string();
 
-    let mut bridge = tokio::process::Command::new(BIN);
-    bridge
-        .args(["bridge", &url, "--browser-command", &browser])
-        .env("MCP_HTTP_AUTH_DIR", &dir)
-        .env_remove("BROWSER");
-    let transport = mcp_http_transport::stdio::child(bridge).unwrap();
-    let logs = Arc::new(Mutex::new(Vec::new()));
-    // The first POST gets 401; the bridge registers, sends the "browser", takes the code and
-    // retries, all before the stdio client's initialize is answered.
-    let client = client_builder("stdio", logs)
-        .connect(transport)
-        .await
-        .unwrap();
-    assert_eq!(client.server_info().unwrap().name, "mcp-http");
-    let echoed = client
-        .call_tool("echo", json!({"message": "authorized"}))
-        .await
-        .unwrap();
-    assert_eq!(text(&echoed), "authorized");
-    client.shutdown().await;
+    for (round, message) in ["authorized", "from the store"].into_iter().enumerate() {
+        let mut bridge = tokio::process::Command::new(BIN);
+        bridge
+            .args(["bridge", &url, "--browser-command", &browser])
+            .env("MCP_HTTP_AUTH_DIR", &dir)
+            .env_remove("BROWSER");
+        let transport = mcp_http_transport::stdio::child(bridge).unwrap();
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        // The first POST gets 401; the bridge registers, sends the "browser", takes the code and
+        // retries, all before the stdio client's initialize is answered. A second bridge process
+        // uses the tokens the first one stored (and their DPoP key, AC-14): no browser again.
+        let client = client_builder("stdio", logs)
+            .connect(transport)
+            .await
+            .unwrap();
+        assert_eq!(client.server_info().unwrap().name, "mcp-http");
+        let echoed = client
+            .call_tool("echo", json!({"message": message}))
+            .await
+            .unwrap();
+        assert_eq!(text(&echoed), message);
+        client.shutdown().await;
+        let used = std::fs::read_to_string(&uses)
+            .unwrap_or_default()
+            .lines()
+            .count();
+        assert_eq!(used, 1, "browser uses after bridge process {}", round + 1);
+    }
     // The tokens went to the CLI's per-user store (the directory given), not to stdout.
     let stored = std::fs::read_dir(&dir)
         .unwrap()
@@ -93,6 +117,8 @@ async fn bridge_url_authorizes_with_the_cli_flow_and_keeps_stdout_for_json_rpc()
     assert!(stored, "no token file in {}", dir.display());
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(&jar);
+    let _ = std::fs::remove_file(&uses);
+    let _ = std::fs::remove_file(&script);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
