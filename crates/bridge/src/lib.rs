@@ -25,6 +25,7 @@ mod relay;
 pub mod remote;
 mod settings;
 mod shared;
+pub mod tool_filter;
 mod upstream;
 
 pub use bridge::Bridge;

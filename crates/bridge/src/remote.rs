@@ -19,6 +19,8 @@ use mcp_http_proto::jsonrpc::{Notification, Request};
 use mcp_http_proto::{ErrorObject, error_code, method};
 use serde_json::value::RawValue;
 
+use crate::tool_filter::ToolFilter;
+
 /// Settings of the connect direction. Start from [`RemoteSettings::default`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
@@ -30,6 +32,8 @@ pub struct RemoteSettings {
     pub ping_interval: Option<Duration>,
     /// How long a request may wait without progress, either way.
     pub request_timeout: Duration,
+    /// Tools hidden from the local client (BR-21).
+    pub ignore_tools: ToolFilter,
 }
 
 impl Default for RemoteSettings {
@@ -38,6 +42,7 @@ impl Default for RemoteSettings {
             http: HttpClientConfig::default(),
             ping_interval: Some(Duration::from_secs(30)),
             request_timeout: Duration::from_secs(600),
+            ignore_tools: ToolFilter::default(),
         }
     }
 }
@@ -60,6 +65,12 @@ impl RemoteSettings {
         self.request_timeout = timeout;
         self
     }
+
+    /// Hides the remote's tools whose names match these patterns from the local client.
+    pub fn ignore_tools(mut self, filter: ToolFilter) -> Self {
+        self.ignore_tools = filter;
+        self
+    }
 }
 
 /// Relays what one peer receives to the other.
@@ -68,6 +79,8 @@ struct Forward {
     timeout: Duration,
     /// Which way, for metrics and messages.
     toward: &'static str,
+    /// Tools the local client must not see (only on the way to the remote).
+    filter: ToolFilter,
 }
 
 impl Handler for Forward {
@@ -79,13 +92,28 @@ impl Handler for Forward {
         metrics::counter!("mcp_http_bridge_relayed_messages_total", "direction" => self.toward)
             .increment(1);
         let (to, timeout, toward) = (self.to.get().cloned(), self.timeout, self.toward);
+        let filter = (!self.filter.is_empty()).then(|| self.filter.clone());
         Box::pin(async move {
             let Some(to) = to else {
                 return Err(ErrorObject::internal());
             };
-            crate::relay::relay_request(&to, request, &ctx, timeout)
+            let listing = match &filter {
+                Some(filter) if request.method == method::TOOLS_CALL => {
+                    if let Some(refusal) = filter.refuse_call(request.params.as_deref()) {
+                        return Err(refusal);
+                    }
+                    None
+                }
+                Some(filter) if request.method == method::TOOLS_LIST => Some(filter.clone()),
+                _ => None,
+            };
+            let result = crate::relay::relay_request(&to, request, &ctx, timeout)
                 .await
-                .map_err(|e| relay_error(&e, toward))
+                .map_err(|e| relay_error(&e, toward))?;
+            Ok(match listing {
+                Some(filter) => filter.filter_list(result),
+                None => result,
+            })
         })
     }
 
@@ -163,6 +191,7 @@ pub async fn run(local: impl Transport, remote: impl Transport, settings: Remote
             to: to_local.clone(),
             timeout: settings.request_timeout,
             toward: "to_local",
+            filter: ToolFilter::default(),
         }),
         config.clone(),
     );
@@ -172,6 +201,7 @@ pub async fn run(local: impl Transport, remote: impl Transport, settings: Remote
             to: to_remote.clone(),
             timeout: settings.request_timeout,
             toward: "to_remote",
+            filter: settings.ignore_tools.clone(),
         }),
         config,
     );

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use http::{HeaderMap, HeaderName, HeaderValue};
 use mcp_http_bridge::remote::{self, RemoteSettings};
+use mcp_http_bridge::tool_filter::ToolFilter;
 use mcp_http_client_http::{HttpClient, HttpClientConfig};
 
 /// The connect direction's settings.
@@ -28,6 +29,10 @@ pub(crate) struct ConnectArgs {
     /// Seconds a request may wait without progress, either way.
     #[arg(long, value_name = "SECONDS", default_value_t = 600.0)]
     remote_request_timeout: f64,
+    /// Hides the remote's tools whose names match PATTERN (`*` matches anything; repeatable):
+    /// they are left out of `tools/list`, and calling one is refused (BR-21).
+    #[arg(long = "ignore-tool", value_name = "PATTERN")]
+    ignore_tools: Vec<String>,
     /// OAuth, as for `call` (BR-18): the same options and the same per-user token store.
     #[command(flatten)]
     auth: crate::client_cmd::auth::AuthOpts,
@@ -125,7 +130,8 @@ fn settings(url: &str, args: &ConnectArgs) -> Result<RemoteSettings, String> {
     Ok(RemoteSettings::default()
         .http(http)
         .ping_interval((!ping.is_zero()).then_some(ping))
-        .request_timeout(timeout))
+        .request_timeout(timeout)
+        .ignore_tools(ToolFilter::new(args.ignore_tools.iter().cloned())))
 }
 
 #[cfg(test)]
@@ -141,6 +147,7 @@ mod tests {
             header_file: Some(dir.clone()),
             ping_interval: 30.0,
             remote_request_timeout: 600.0,
+            ignore_tools: Vec::new(),
             auth: Default::default(),
         };
         let map = headers(&args).expect("headers");

@@ -103,3 +103,60 @@ async fn a_stdio_client_reaches_a_remote_server_through_the_bridge() {
     upstream.kill().unwrap();
     upstream.wait().unwrap();
 }
+
+/// `--ignore-tool` (BR-21): the hidden tools are not listed, and calling one is refused as an
+/// unknown tool; the others work as before.
+#[tokio::test]
+async fn ignored_tools_are_neither_listed_nor_callable() {
+    let port = free_port();
+    let mut upstream = serve(port).await;
+    let mut bridge = tokio::process::Command::new(BIN);
+    bridge.args([
+        "bridge",
+        &format!("http://127.0.0.1:{port}/mcp"),
+        "--ignore-tool",
+        "test_*",
+        "--ignore-tool",
+        "add",
+    ]);
+    let transport = mcp_http_transport::stdio::child(bridge).unwrap();
+    let client = client_builder("stdio", Arc::new(Mutex::new(Vec::new())))
+        .connect(transport)
+        .await
+        .unwrap();
+    let names: Vec<String> = client
+        .list_tools(None)
+        .await
+        .unwrap()
+        .tools
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert!(names.iter().any(|n| n == "echo"), "{names:?}");
+    assert!(
+        names.iter().any(|n| n == "long_running_operation"),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n == "add" || n.starts_with("test_")),
+        "{names:?}"
+    );
+    let refused = client
+        .call_tool("add", json!({"a": 1, "b": 2}))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("unknown tool: add"), "{refused}");
+    assert_eq!(
+        text(
+            &client
+                .call_tool("echo", json!({"message": "still here"}))
+                .await
+                .unwrap()
+        ),
+        "still here"
+    );
+    client.shutdown().await;
+    upstream.kill().unwrap();
+    upstream.wait().unwrap();
+}
