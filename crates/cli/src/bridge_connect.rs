@@ -33,6 +33,10 @@ pub(crate) struct ConnectArgs {
     /// they are left out of `tools/list`, and calling one is refused (BR-21).
     #[arg(long = "ignore-tool", value_name = "PATTERN")]
     ignore_tools: Vec<String>,
+    /// Do not send back the cookies the remote sets (by default they are, so a load balancer
+    /// that keeps a session on one instance by a cookie sees it; BR-22).
+    #[arg(long)]
+    no_cookies: bool,
     /// OAuth, as for `call` (BR-18): the same options and the same per-user token store.
     #[command(flatten)]
     auth: crate::client_cmd::auth::AuthOpts,
@@ -116,7 +120,9 @@ fn settings(url: &str, args: &ConnectArgs) -> Result<RemoteSettings, String> {
         .map_err(|_| "--ping-interval must be seconds >= 0".to_owned())?;
     let timeout = Duration::try_from_secs_f64(args.remote_request_timeout)
         .map_err(|_| "--remote-request-timeout must be seconds >= 0".to_owned())?;
-    let mut http = HttpClientConfig::builder().headers(headers(args)?);
+    let mut http = HttpClientConfig::builder()
+        .headers(headers(args)?)
+        .cookies(!args.no_cookies);
     // BR-18: authorization on demand (a 401 from the remote), prompts and URLs on stderr.
     if let Some(setup) = args.auth.setup().map_err(|e| e.to_string())? {
         let client = HttpClient::new().map_err(|e| e.to_string())?;
@@ -148,6 +154,7 @@ mod tests {
             ping_interval: 30.0,
             remote_request_timeout: 600.0,
             ignore_tools: Vec::new(),
+            no_cookies: false,
             auth: Default::default(),
         };
         let map = headers(&args).expect("headers");

@@ -113,6 +113,7 @@ pub struct HttpClientConfig {
     pub(crate) max_body_size: usize,
     pub(crate) max_redirects: u32,
     pub(crate) send_timeout: Duration,
+    pub(crate) cookies: bool,
 }
 
 impl std::fmt::Debug for HttpClientConfig {
@@ -128,6 +129,7 @@ impl std::fmt::Debug for HttpClientConfig {
             .field("max_body_size", &self.max_body_size)
             .field("max_redirects", &self.max_redirects)
             .field("send_timeout", &self.send_timeout)
+            .field("cookies", &self.cookies)
             .finish_non_exhaustive()
     }
 }
@@ -151,6 +153,7 @@ impl Default for HttpClientConfig {
             max_body_size: 16 * 1024 * 1024,
             max_redirects: 5,
             send_timeout: Duration::from_secs(30),
+            cookies: false,
         }
     }
 }
@@ -241,6 +244,11 @@ impl HttpClientConfig {
     /// How long the POST of a notification or a response may wait for the server's answer.
     pub fn send_timeout(&self) -> Duration {
         self.send_timeout
+    }
+
+    /// Whether cookies the server sets are sent back.
+    pub fn cookies(&self) -> bool {
+        self.cookies
     }
 }
 
@@ -377,6 +385,14 @@ impl HttpClientConfigBuilder {
     /// server that never answers cannot hold the client's sends forever (RL-25).
     pub fn send_timeout(mut self, timeout: Duration) -> Self {
         self.config.send_timeout = timeout;
+        self
+    }
+
+    /// Sends the cookies the server sets back on later requests (default: off), so a load
+    /// balancer that keeps a session on one instance by a cookie sees it (BR-22). A `Cookie`
+    /// header among the configured ones takes precedence.
+    pub fn cookies(mut self, enabled: bool) -> Self {
+        self.config.cookies = enabled;
         self
     }
 

@@ -59,6 +59,7 @@ impl Connection {
                 config.auth.clone(),
                 config.authorizer.clone(),
                 config.max_redirects,
+                config.cookies,
             ),
             session: Session::new(config.headers.clone()),
             modern_headers: crate::modern::ModernHeaders::new(&config.headers),

@@ -151,6 +151,8 @@ pub(crate) struct Exchange {
     auth: Option<Arc<dyn TokenProvider>>,
     authorizer: Option<Arc<dyn Authorizer>>,
     max_redirects: u32,
+    /// The server's cookies, sent back (BR-22); `None` when off.
+    cookies: Option<crate::cookies::CookieJar>,
 }
 
 /// The most times one request is sent again after a refusal its authorizer handled: a token
@@ -166,6 +168,7 @@ impl Exchange {
         auth: Option<Arc<dyn TokenProvider>>,
         authorizer: Option<Arc<dyn Authorizer>>,
         max_redirects: u32,
+        cookies: bool,
     ) -> Exchange {
         let proxy_authorization = http.proxy_authorization(endpoint);
         Exchange {
@@ -174,6 +177,7 @@ impl Exchange {
             auth,
             authorizer,
             max_redirects,
+            cookies: cookies.then(crate::cookies::CookieJar::default),
         }
     }
 
@@ -214,6 +218,9 @@ impl Exchange {
             *request.uri_mut() = target.clone();
             *request.headers_mut() = headers();
             fill(&mut request);
+            if let Some(jar) = &self.cookies {
+                jar.apply(request.headers_mut());
+            }
             if let Some(value) = &self.proxy_authorization {
                 default_header(
                     &mut request,
@@ -227,6 +234,9 @@ impl Exchange {
                 .as_ref()
                 .and_then(|_| request.headers().get(AUTHORIZATION).cloned());
             let response = self.http.send(request).await?;
+            if let Some(jar) = &self.cookies {
+                jar.store(response.headers());
+            }
             if let Some(authorizer) = &self.authorizer
                 && matches!(
                     response.status(),

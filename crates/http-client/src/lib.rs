@@ -40,6 +40,7 @@
 mod client;
 mod config;
 mod connection;
+mod cookies;
 mod endpoint;
 mod exchange;
 mod inbound;

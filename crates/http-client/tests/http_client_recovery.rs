@@ -318,3 +318,63 @@ async fn sse_answers_that_end_late_keep_the_connection_pooled() {
         "one client port per connection: {ports:?}"
     );
 }
+
+#[tokio::test]
+async fn cookies_the_server_sets_are_sent_back_only_when_enabled() {
+    // A balancer that keeps a session on one instance by a cookie (BR-22): the server sets
+    // `lb` on its answers; with cookies on, every later request carries it, with the default
+    // (off) none does.
+    use axum::body::Body;
+    use axum::extract::State;
+    use axum::http::{HeaderValue, Request};
+    use axum::middleware::{Next, from_fn_with_state};
+    use axum::response::Response;
+
+    type Seen = Arc<Mutex<Vec<Option<String>>>>;
+    async fn sticky(State(seen): State<Seen>, request: Request<Body>, next: Next) -> Response {
+        let cookie = request
+            .headers()
+            .get("cookie")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        seen.lock().unwrap().push(cookie);
+        let mut response = next.run(request).await;
+        response.headers_mut().append(
+            "set-cookie",
+            HeaderValue::from_static("lb=instance-1; Path=/; HttpOnly"),
+        );
+        response
+    }
+
+    for enabled in [true, false] {
+        let service =
+            mcp_http_server_http::StreamableHttpService::new(tools(), HttpConfig::default());
+        let seen = Seen::default();
+        let app = mcp_http_server_http::axum_router(service)
+            .layer(from_fn_with_state(seen.clone(), sticky));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/mcp", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let config = HttpClientConfig::builder()
+            .get_stream(false)
+            .cookies(enabled)
+            .build();
+        let client = connect(&url, config).await.unwrap();
+        assert_eq!(echo(&client, "one").await.unwrap(), "one");
+        assert_eq!(echo(&client, "two").await.unwrap(), "two");
+        client.shutdown().await;
+        let seen = seen.lock().unwrap().clone();
+        // initialize, notifications/initialized, two calls, DELETE.
+        assert!(seen.len() >= 5, "{seen:?}");
+        assert_eq!(seen[0], None, "the first request has no cookie yet");
+        let later = &seen[1..];
+        if enabled {
+            assert!(
+                later.iter().all(|c| c.as_deref() == Some("lb=instance-1")),
+                "{seen:?}"
+            );
+        } else {
+            assert!(later.iter().all(Option::is_none), "{seen:?}");
+        }
+    }
+}
