@@ -34,6 +34,9 @@ pub struct RemoteSettings {
     pub request_timeout: Duration,
     /// Tools hidden from the local client (BR-21).
     pub ignore_tools: ToolFilter,
+    /// The HTTP client to reach the remote with (its trusted roots, proxies, timeouts);
+    /// `None`: a default one.
+    pub client: Option<HttpClient>,
 }
 
 impl Default for RemoteSettings {
@@ -43,6 +46,7 @@ impl Default for RemoteSettings {
             ping_interval: Some(Duration::from_secs(30)),
             request_timeout: Duration::from_secs(600),
             ignore_tools: ToolFilter::default(),
+            client: None,
         }
     }
 }
@@ -63,6 +67,12 @@ impl RemoteSettings {
     /// How long a request may wait without progress.
     pub fn request_timeout(mut self, timeout: Duration) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// The HTTP client to reach the remote with (a root certificate added, say: BR-23).
+    pub fn client(mut self, client: HttpClient) -> Self {
+        self.client = Some(client);
         self
     }
 
@@ -170,7 +180,11 @@ pub async fn connect(
     url: &str,
     settings: RemoteSettings,
 ) -> Result<(), TransportError> {
-    let remote = StreamableHttpClient::with_client(url, HttpClient::new()?, settings.http.clone())?;
+    let client = match &settings.client {
+        Some(client) => client.clone(),
+        None => HttpClient::new()?,
+    };
+    let remote = StreamableHttpClient::with_client(url, client, settings.http.clone())?;
     run(local, remote, settings).await;
     Ok(())
 }

@@ -37,6 +37,11 @@ pub(crate) struct ConnectArgs {
     /// that keeps a session on one instance by a cookie sees it; BR-22).
     #[arg(long)]
     no_cookies: bool,
+    /// Also trust the root certificates of this PEM file for https (repeatable), e.g. a
+    /// private CA's; the system's web roots stay trusted. Verification cannot be turned off
+    /// (BR-23).
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    ca_certs: Vec<PathBuf>,
     /// OAuth, as for `call` (BR-18): the same options and the same per-user token store.
     #[command(flatten)]
     auth: crate::client_cmd::auth::AuthOpts,
@@ -123,9 +128,17 @@ fn settings(url: &str, args: &ConnectArgs) -> Result<RemoteSettings, String> {
     let mut http = HttpClientConfig::builder()
         .headers(headers(args)?)
         .cookies(!args.no_cookies);
+    let mut builder = HttpClient::builder();
+    for path in &args.ca_certs {
+        let pem = std::fs::read(path)
+            .map_err(|e| format!("--ca-cert {}: cannot read it: {e}", path.display()))?;
+        builder = builder
+            .add_root_certificate_pem(&pem)
+            .map_err(|e| format!("--ca-cert {}: {e}", path.display()))?;
+    }
+    let client = builder.build().map_err(|e| e.to_string())?;
     // BR-18: authorization on demand (a 401 from the remote), prompts and URLs on stderr.
     if let Some(setup) = args.auth.setup().map_err(|e| e.to_string())? {
-        let client = HttpClient::new().map_err(|e| e.to_string())?;
         let authorizer = setup
             .beside_stdio()
             .client(url, &client)
@@ -137,6 +150,7 @@ fn settings(url: &str, args: &ConnectArgs) -> Result<RemoteSettings, String> {
         .http(http)
         .ping_interval((!ping.is_zero()).then_some(ping))
         .request_timeout(timeout)
+        .client(client)
         .ignore_tools(ToolFilter::new(args.ignore_tools.iter().cloned())))
 }
 
@@ -155,6 +169,7 @@ mod tests {
             remote_request_timeout: 600.0,
             ignore_tools: Vec::new(),
             no_cookies: false,
+            ca_certs: Vec::new(),
             auth: Default::default(),
         };
         let map = headers(&args).expect("headers");

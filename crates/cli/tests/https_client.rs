@@ -297,3 +297,41 @@ fn root_certificates_that_cannot_be_parsed_are_typed_errors() {
         "{err}"
     );
 }
+
+/// `bridge URL --ca-cert FILE` (BR-23): the real bridge process trusts a server whose
+/// certificate only that file vouches for; without it, the stdio client's handshake fails with
+/// a plain error and nothing hangs.
+#[tokio::test]
+async fn the_bridge_trusts_a_private_root_given_with_ca_cert() {
+    let server = start_tls(&[b"h2", b"http/1.1"]).await;
+    let pem = std::env::temp_dir().join(format!("mcp-bridge-ca-{}.pem", std::process::id()));
+    std::fs::write(&pem, &server.cert_pem).unwrap();
+    for trusted in [true, false] {
+        let mut bridge = tokio::process::Command::new(env!("CARGO_BIN_EXE_mcp-http"));
+        bridge
+            .args(["bridge", &server.url, "--ping-interval", "0"])
+            .env_remove("HTTPS_PROXY")
+            .env_remove("https_proxy")
+            .env_remove("ALL_PROXY")
+            .env_remove("all_proxy");
+        if trusted {
+            bridge.arg("--ca-cert").arg(&pem);
+        }
+        let transport = mcp_http_transport::stdio::child(bridge).unwrap();
+        let connected = within(Client::builder("bridge-tls", "1.0").connect(transport)).await;
+        if trusted {
+            let client = connected.unwrap();
+            let echoed = within(client.call_tool("echo", json!({"message": "over tls"})))
+                .await
+                .unwrap();
+            assert_eq!(text(&echoed), "over tls");
+            client.shutdown().await;
+        } else {
+            let error = connected
+                .err()
+                .expect("an untrusted certificate must not connect");
+            assert!(!error.to_string().is_empty());
+        }
+    }
+    let _ = std::fs::remove_file(&pem);
+}
