@@ -327,9 +327,7 @@ async fn the_bridge_trusts_a_private_root_given_with_ca_cert() {
             assert_eq!(text(&echoed), "over tls");
             client.shutdown().await;
         } else {
-            let error = connected
-                .err()
-                .expect("an untrusted certificate must not connect");
+            let error = connected.expect_err("an untrusted certificate must not connect");
             assert!(!error.to_string().is_empty());
         }
     }
