@@ -296,22 +296,28 @@ async fn an_expired_jwt_gets_401() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn opaque_tokens_are_checked_by_introspection() {
-    let auth = AuthServer::start();
-    let server = serve(&[
+/// `serve` at `/opaque`, checking tokens by introspection at `endpoint` ("discover": from the
+/// issuer's metadata) as client `rs-introspector` with `secret`.
+async fn serve_introspecting(issuer: &str, endpoint: &str, secret: &str) -> support::Serve {
+    serve(&[
         "--path",
         "/opaque",
         "--auth-issuer",
-        &auth.issuer,
+        issuer,
         "--introspect",
-        "discover",
+        endpoint,
         "--introspect-client-id",
         "rs-introspector",
         "--introspect-client-secret",
-        "rs-secret",
+        secret,
     ])
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn opaque_tokens_are_checked_by_introspection() {
+    let auth = AuthServer::start();
+    let server = serve_introspecting(&auth.issuer, "discover", "rs-secret").await;
     let token = auth.client_credentials("cc-reader", "reader-secret", "mcp:read", &server.url);
     assert_eq!(token.split('.').count(), 1, "an opaque token, not a JWT");
     let bearer = format!("Bearer {token}");
@@ -644,36 +650,12 @@ async fn an_unreachable_introspection_endpoint_gives_503_and_no_token_passes() {
         .local_addr()
         .unwrap();
     let endpoint = format!("http://{closed}/token/introspection");
-    let server = serve(&[
-        "--path",
-        "/opaque",
-        "--auth-issuer",
-        &auth.issuer,
-        "--introspect",
-        &endpoint,
-        "--introspect-client-id",
-        "rs-introspector",
-        "--introspect-client-secret",
-        "rs-secret",
-    ])
-    .await;
+    let server = serve_introspecting(&auth.issuer, &endpoint, "rs-secret").await;
     let token = auth.client_credentials("cc-reader", "reader-secret", "mcp:read", &server.url);
     let response = initialize_as(&server.url, &token).await;
     assert_eq!(response.status(), 503);
     // Wrong credentials for introspection: the server says it cannot check, it does not let in.
-    let wrong = serve(&[
-        "--path",
-        "/opaque",
-        "--auth-issuer",
-        &auth.issuer,
-        "--introspect",
-        "discover",
-        "--introspect-client-id",
-        "rs-introspector",
-        "--introspect-client-secret",
-        "wrong",
-    ])
-    .await;
+    let wrong = serve_introspecting(&auth.issuer, "discover", "wrong").await;
     let token = auth.client_credentials("cc-reader", "reader-secret", "mcp:read", &wrong.url);
     let response = initialize_as(&wrong.url, &token).await;
     assert_eq!(response.status(), 503);
