@@ -68,12 +68,7 @@ async fn a_child_that_crashes_mid_call() {
     .await;
     let listed = client.list_all_tools().await.unwrap();
     assert_eq!(listed[0].name, "report");
-    eventually(
-        Duration::from_secs(5),
-        "every exited child reaped (no zombie)",
-        || zombies(bridge.pid()) == 0,
-    )
-    .await;
+    all_reaped(bridge.pid()).await;
     drop(client);
     drop(bridge);
     for pid in grandchildren(&pids) {
@@ -120,12 +115,7 @@ async fn a_child_that_writes_garbage() {
         children(bridge.pid()).is_empty()
     })
     .await;
-    eventually(
-        Duration::from_secs(5),
-        "every exited child reaped (no zombie)",
-        || zombies(bridge.pid()) == 0,
-    )
-    .await;
+    all_reaped(bridge.pid()).await;
 }
 
 /// A child that never answers `initialize`: the client's initialize fails with an error that
@@ -169,12 +159,7 @@ async fn a_child_that_never_answers_initialize() {
             assert!(!alive(pid), "grandchild {pid} outlived its child");
         }
     }
-    eventually(
-        Duration::from_secs(5),
-        "every exited child reaped (no zombie)",
-        || zombies(bridge.pid()) == 0,
-    )
-    .await;
+    all_reaped(bridge.pid()).await;
 }
 
 /// SIGTERM to the bridge: every child's process group goes, and the bridge exits 0.
@@ -286,10 +271,5 @@ async fn a_vanished_get_stream_does_not_pin_its_child() {
         || children(bridge.pid()).is_empty(),
     )
     .await;
-    eventually(
-        Duration::from_secs(5),
-        "every exited child reaped (no zombie)",
-        || zombies(bridge.pid()) == 0,
-    )
-    .await;
+    all_reaped(bridge.pid()).await;
 }

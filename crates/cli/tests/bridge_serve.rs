@@ -133,12 +133,7 @@ async fn a_child_per_session_is_isolated_and_ends_with_its_session() {
         children(bridge.pid()).is_empty()
     })
     .await;
-    eventually(
-        Duration::from_secs(5),
-        "every exited child reaped (no zombie)",
-        || zombies(bridge.pid()) == 0,
-    )
-    .await;
+    all_reaped(bridge.pid()).await;
 }
 
 /// Named servers from an mcpServers file, each at /servers/NAME/mcp with its env and cwd; one

@@ -160,6 +160,17 @@ pub fn alive(pid: u32) -> bool {
 }
 
 /// Waits (up to `within`) until `check` holds.
+/// Waits until every child of `pid` that exited has been reaped (a child that just exited is a
+/// zombie for a moment, until the bridge waits for it); fails after 5 s.
+pub async fn all_reaped(pid: u32) {
+    eventually(
+        Duration::from_secs(5),
+        "every exited child reaped (no zombie)",
+        || zombies(pid) == 0,
+    )
+    .await;
+}
+
 pub async fn eventually(within: Duration, what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + within;
     while !check() {
