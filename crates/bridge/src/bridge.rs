@@ -15,6 +15,7 @@ use mcp_http_proto::{
 use serde_json::value::RawValue;
 
 use crate::child::ChildSpec;
+use crate::parked::ParkedCalls;
 use crate::settings::{BridgeSettings, ChildMode};
 use crate::shared::SharedChild;
 use crate::upstream::Upstream;
@@ -27,6 +28,8 @@ struct BridgeInner {
     shared: Arc<SharedChild>,
     /// The children of sessions (child-per-session mode), to stop them at shutdown.
     per_session: Mutex<Vec<Weak<Upstream>>>,
+    /// 2026-07-28 calls waiting for the client's retry (BR-21).
+    parked: Arc<ParkedCalls>,
 }
 
 /// One bridged stdio server, served through any multi-session transport.
@@ -72,6 +75,7 @@ impl Bridge {
                 settings,
                 shared,
                 per_session: Mutex::new(Vec::new()),
+                parked: Arc::default(),
             }),
         }
     }
@@ -323,6 +327,7 @@ impl Handler for StatelessRelay {
         ctx: RequestContext,
     ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
         let shared = self.bridge.shared.clone();
+        let parked = self.bridge.parked.clone();
         Box::pin(async move {
             let upstream = shared.running().await?;
             if request.method == method::INITIALIZE {
@@ -340,6 +345,10 @@ impl Handler for StatelessRelay {
                 false => Ok(()),
             };
             let answered = match leveled {
+                // BR-21: the child's requests during the call become input-required rounds.
+                Ok(()) if modern && method::allows_input_required(&method) => {
+                    parked.serve(upstream.clone(), request, ctx).await
+                }
                 Ok(()) => upstream.forward(key, request, &ctx).await,
                 Err(e) => Err(e),
             };

@@ -2,7 +2,8 @@
 //! bridge answers `server/discover` from the child's handshake, relays each request over the
 //! child's legacy session with the request's own log level, completes the results as the era
 //! sends them, and serves legacy sessions on the same endpoint at the same time. A request of
-//! the child during a modern call (elicitation) is refused with an error naming the era.
+//! the child during a modern call (elicitation, sampling) becomes an input-required round
+//! (BR-21).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -60,14 +61,24 @@ async fn modern_requests_are_relayed_over_the_childs_legacy_session() {
     assert_eq!(text(&echoed), "legacy");
     legacy.shutdown().await;
 
-    // The child asks the client (elicitation) during a modern call: refused, named.
-    let asked = modern
+    // The child asks the client during a modern call (BR-21): an input-required result, whose
+    // retry (our client answers it with its own handlers) delivers the answer to the child's
+    // waiting request; the child's call then completes and its result is the retry's.
+    let elicited = modern
         .call_tool("ask_user", json!({"message": "name?"}))
-        .await;
-    let message = match asked {
-        Ok(result) => text(&result),
-        Err(e) => e.to_string(),
-    };
-    assert!(message.contains("2026-07-28"), "{message}");
+        .await
+        .unwrap();
+    assert!(text(&elicited).contains("modern"), "{}", text(&elicited));
+    let sampled = modern
+        .call_tool("sample_llm", json!({"prompt": "hi"}))
+        .await
+        .unwrap();
+    assert_eq!(text(&sampled), "LLM response: modern");
+    // The child's session still serves plain calls afterwards.
+    let echoed = modern
+        .call_tool("echo", json!({"message": "after"}))
+        .await
+        .unwrap();
+    assert_eq!(text(&echoed), "after");
     modern.shutdown().await;
 }
