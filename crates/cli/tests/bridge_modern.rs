@@ -8,6 +8,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bridge_support;
+#[allow(dead_code)]
+mod support;
 
 use std::sync::{Arc, Mutex};
 
@@ -81,4 +83,78 @@ async fn modern_requests_are_relayed_over_the_childs_legacy_session() {
         .unwrap();
     assert_eq!(text(&echoed), "after");
     modern.shutdown().await;
+}
+
+/// A `tools/call` of the built-in `ask_user` in the 2026-07-28 wire, with `extra` params.
+fn ask_user(id: i64, extra: serde_json::Value) -> serde_json::Value {
+    let mut params = json!({
+        "name": "ask_user",
+        "arguments": {"message": "name?"},
+        "_meta": {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {"elicitation": {}},
+            "io.modelcontextprotocol/clientInfo": {"name": "raw", "version": "1"},
+        },
+    });
+    if let (Some(params), Some(extra)) = (params.as_object_mut(), extra.as_object()) {
+        params.extend(extra.clone());
+    }
+    json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params})
+}
+
+#[tokio::test]
+async fn a_childs_request_is_an_input_required_round_whose_state_is_single_use() {
+    let bridge = Bridged::start(&["--era", "both", "--", BIN, "serve", "--stdio"]).await;
+    let url = bridge.url("/mcp");
+    let http = support::client();
+    let post = |body: serde_json::Value| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let mut request = http
+                .post(&url)
+                .header("accept", support::ACCEPT)
+                .header("content-type", "application/json");
+            for (name, value) in support::modern_headers(&body) {
+                request = request.header(name, value);
+            }
+            support::read_answer(request.body(body.to_string()).send().await.unwrap()).await
+        }
+    };
+
+    // The child's elicitation comes back as the one input request, with a sealed state.
+    let (status, first) = post(ask_user(1, json!({}))).await;
+    assert_eq!(status, 200, "{first}");
+    let result = &first["result"];
+    assert_eq!(result["resultType"], "input_required", "{first}");
+    let state = result["requestState"].as_str().unwrap().to_owned();
+    let requests = result["inputRequests"].as_object().unwrap();
+    assert_eq!(requests.len(), 1, "{first}");
+    let (key, asked) = requests.iter().next().unwrap();
+    assert_eq!(asked["method"], "elicitation/create");
+    assert_eq!(asked["params"]["message"], "name?");
+
+    // A retry without the answer is asked again, the call still parked.
+    let (_, again) = post(ask_user(2, json!({"requestState": state}))).await;
+    let again = &again["result"];
+    assert_eq!(again["resultType"], "input_required", "{again}");
+    let state = again["requestState"].as_str().unwrap().to_owned();
+    let key = again["inputRequests"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .cloned()
+        .unwrap_or(key.clone());
+
+    // The answer reaches the child's waiting request; its result is the retry's.
+    let answer = json!({"action": "accept", "content": {"name": "Raw", "proceed": true}});
+    let retry = json!({"requestState": state, "inputResponses": {key.clone(): answer.clone()}});
+    let (_, done) = post(ask_user(3, retry.clone())).await;
+    assert_eq!(done["result"]["resultType"], "complete", "{done}");
+    let text = done["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("Raw"), "{text}");
+
+    // The same state again: refused (single use), -32602.
+    let (_, replayed) = post(ask_user(4, retry)).await;
+    assert_eq!(replayed["error"]["code"], -32602, "{replayed}");
 }
