@@ -328,6 +328,7 @@ impl Handler for StatelessRelay {
     ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
         let shared = self.bridge.shared.clone();
         let parked = self.bridge.parked.clone();
+        let bridge = self.bridge.clone();
         Box::pin(async move {
             let upstream = shared.running().await?;
             if request.method == method::INITIALIZE {
@@ -347,7 +348,18 @@ impl Handler for StatelessRelay {
             let answered = match leveled {
                 // BR-21: the child's requests during the call become input-required rounds.
                 Ok(()) if modern && method::allows_input_required(&method) => {
-                    parked.serve(upstream.clone(), request, ctx).await
+                    match bridge.settings.mode {
+                        // BR-22: a call of its own child, initialized with the request's
+                        // capabilities, so a child's request is never another call's.
+                        // A retry resumes its parked call and starts none.
+                        ChildMode::PerSession if !is_retry(&request) => {
+                            match call_child(&bridge, &ctx).await {
+                                Ok(own) => parked.serve(own, request, ctx, true).await,
+                                Err(e) => Err(e),
+                            }
+                        }
+                        _ => parked.serve(upstream.clone(), request, ctx, false).await,
+                    }
                 }
                 Ok(()) => upstream.forward(key, request, &ctx).await,
                 Err(e) => Err(e),
@@ -364,4 +376,45 @@ impl Handler for StatelessRelay {
             }
         })
     }
+}
+
+/// A child for one 2026-07-28 call (`--child-per-session`, BR-22), initialized with the
+/// request's client info and capabilities (its `_meta`).
+async fn call_child(
+    bridge: &Arc<BridgeInner>,
+    ctx: &RequestContext,
+) -> Result<Arc<Upstream>, ErrorObject> {
+    let state = ctx.peer().state();
+    let info = match state.client_info() {
+        Some(info) => serde_json::to_value(info).map_err(|_| ErrorObject::internal())?,
+        None => {
+            serde_json::json!({"name": "mcp-http-bridge", "version": env!("CARGO_PKG_VERSION")})
+        }
+    };
+    let initialize = serde_json::json!({
+        "protocolVersion": ProtocolVersion::LATEST_LEGACY.as_str(),
+        "capabilities": state.client_capabilities().unwrap_or_default(),
+        "clientInfo": info,
+    });
+    let initialize =
+        serde_json::value::to_raw_value(&initialize).map_err(|_| ErrorObject::internal())?;
+    Upstream::start(
+        &bridge.name,
+        &bridge.spec,
+        &bridge.settings,
+        Some(initialize),
+    )
+    .await
+}
+
+/// Whether `request` retries an input-required result (it carries a `requestState`).
+fn is_retry(request: &Request) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Params {
+        #[serde(rename = "requestState")]
+        request_state: Option<serde_json::Value>,
+    }
+    request
+        .params_as::<Params>()
+        .is_ok_and(|p| p.request_state.is_some())
 }

@@ -74,6 +74,7 @@ impl ParkedCalls {
         upstream: Arc<Upstream>,
         request: Request,
         ctx: RequestContext,
+        own_child: bool,
     ) -> Result<Box<RawValue>, ErrorObject> {
         let target = target_of(&request);
         let (name, params) = (request.method.clone(), request.params.clone());
@@ -83,7 +84,7 @@ impl ParkedCalls {
         let run = || {
             let (calls, upstream, ctx, request) =
                 (calls.clone(), upstream.clone(), ctx.clone(), first.take());
-            async move { calls.round(upstream, request, ctx).await }
+            async move { calls.round(upstream, request, ctx, own_child).await }
         };
         let outcome = run_with_input(&ctx, &scope, &self.states, run).await?;
         outcome.map_err(|e| match e {
@@ -99,6 +100,7 @@ impl ParkedCalls {
         upstream: Arc<Upstream>,
         request: Option<Request>,
         ctx: RequestContext,
+        own_child: bool,
     ) -> Result<Box<RawValue>, RequestError> {
         let (mut events, cancel) = match ctx.request_state() {
             Some(state) => {
@@ -129,7 +131,7 @@ impl ParkedCalls {
             }
             None => {
                 let request = request.ok_or_else(|| RequestError::Rpc(ErrorObject::internal()))?;
-                start(upstream, request, &ctx)
+                start(upstream, request, &ctx, own_child)
             }
         };
         match events.recv().await {
@@ -196,6 +198,7 @@ fn start(
     upstream: Arc<Upstream>,
     request: Request,
     ctx: &RequestContext,
+    own_child: bool,
 ) -> (mpsc::UnboundedReceiver<Event>, CancellationToken) {
     let (tx, rx) = mpsc::unbounded_channel();
     let cancel = CancellationToken::new();
@@ -204,12 +207,19 @@ fn start(
     let call_ctx = ctx.clone();
     tokio::spawn(async move {
         let key = upstream.attached.attach_modern(call_ctx.peer(), tx.clone());
+        if own_child {
+            // The request's log level is its own child's (BR-22).
+            let _ = upstream.sync_level().await;
+        }
         let result = tokio::select! {
             result = upstream.forward(key, request, &call_ctx) => result,
             () = stop.cancelled() => Err(error("the client did not answer the bridged server's request in time")),
         };
         upstream.attached.detach(key);
         let _ = tx.send(Event::Done(result));
+        if own_child {
+            upstream.child.stop().await;
+        }
     });
     (rx, cancel)
 }

@@ -8,7 +8,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bridge_support;
-#[allow(dead_code)]
 mod support;
 
 use std::sync::{Arc, Mutex};
