@@ -157,3 +157,39 @@ async fn a_childs_request_is_an_input_required_round_whose_state_is_single_use()
     let (_, replayed) = post(ask_user(4, retry)).await;
     assert_eq!(replayed["error"]["code"], -32602, "{replayed}");
 }
+
+#[tokio::test]
+async fn with_a_child_per_session_concurrent_modern_calls_each_get_their_own_answers() {
+    let bridge = Bridged::start(&[
+        "--era",
+        "both",
+        "--child-per-session",
+        "--",
+        BIN,
+        "serve",
+        "--stdio",
+    ])
+    .await;
+    let url = bridge.url("/mcp");
+    let connect = |name: &'static str| {
+        let url = url.clone();
+        async move {
+            client_builder(name, Arc::new(Mutex::new(Vec::new())))
+                .era(Era::Modern)
+                .connect(StreamableHttpClient::new(&url).unwrap())
+                .await
+                .unwrap()
+        }
+    };
+    let (alice, bob) = (connect("alice").await, connect("bob").await);
+    // Both calls wait on a child at the same time: each child's request is its own call's.
+    let (a, b) = tokio::join!(
+        alice.call_tool("sample_llm", json!({"prompt": "a"})),
+        bob.call_tool("ask_user", json!({"message": "name?"})),
+    );
+    assert_eq!(text(&a.unwrap()), "LLM response: alice");
+    let b = text(&b.unwrap());
+    assert!(b.contains("bob"), "{b}");
+    alice.shutdown().await;
+    bob.shutdown().await;
+}
