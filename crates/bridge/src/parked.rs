@@ -134,6 +134,9 @@ impl ParkedCalls {
                 start(upstream, request, &ctx, own_child)
             }
         };
+        // The client gone before the next event (the request dropped): the call is cancelled
+        // at the child; a parked call is kept.
+        let guard = cancel.clone().drop_guard();
         match events.recv().await {
             Some(Event::Done(result)) => result.map_err(RequestError::Rpc),
             Some(Event::Asked(asked, reply)) => {
@@ -149,7 +152,7 @@ impl ParkedCalls {
                     events,
                     asked: input.clone(),
                     reply,
-                    cancel,
+                    cancel: guard.disarm(),
                 };
                 Err(self.park(parked, input, &ctx))
             }
