@@ -15,6 +15,10 @@ use mcp_http_core::{Handler, Peer, RequestContext, RequestError, RequestOptions}
 use mcp_http_proto::jsonrpc::{Notification, Request, RequestId};
 use mcp_http_proto::{ErrorObject, LoggingLevel, error_code, method};
 use serde_json::value::RawValue;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::oneshot;
+
+use crate::parked::Event;
 
 /// One attached session (or one stateless exchange) and its calls waiting on the child.
 struct Slot {
@@ -22,6 +26,16 @@ struct Slot {
     peer: WeakPeer,
     /// (order started, the client's request id) of each call in progress.
     calls: Vec<(u64, RequestId)>,
+    /// A 2026-07-28 call's events: the child's requests become input-required rounds (BR-24).
+    asks: Option<UnboundedSender<Event>>,
+}
+
+/// Where a request of the child goes.
+enum Target {
+    /// A legacy session, on the stream of its latest call.
+    Session(Peer, Option<RequestId>),
+    /// A 2026-07-28 call, as an input-required round.
+    Modern(UnboundedSender<Event>),
 }
 
 /// The sessions attached to one child.
@@ -55,6 +69,19 @@ impl Attached {
             key,
             peer: peer.downgrade(),
             calls: Vec::new(),
+            asks: None,
+        });
+        key
+    }
+
+    /// Attaches a 2026-07-28 call, whose child's requests go to `asks` (BR-24); its key.
+    pub(crate) fn attach_modern(&self, peer: &Peer, asks: UnboundedSender<Event>) -> u64 {
+        let key = self.next.fetch_add(1, Ordering::Relaxed);
+        lock(&self.slots).push(Slot {
+            key,
+            peer: peer.downgrade(),
+            calls: Vec::new(),
+            asks: Some(asks),
         });
         key
     }
@@ -96,9 +123,13 @@ impl Attached {
     /// on the child, or, while none waits, the one session attached. A request of a shared
     /// child while several sessions wait on it cannot be told apart (stdio carries no hint of
     /// the call it belongs to), so it is refused rather than risk asking another user's client.
-    fn target(&self) -> Result<(Peer, Option<RequestId>), &'static str> {
+    fn target(&self) -> Result<Target, &'static str> {
         let slots = lock(&self.slots);
-        let live = |s: &&Slot| s.peer.upgrade().is_some_and(|p| !p.is_closed());
+        // A parked 2026-07-28 call outlives its first request's exchange.
+        let live = |s: &&Slot| {
+            s.asks.as_ref().is_some_and(|a| !a.is_closed())
+                || s.peer.upgrade().is_some_and(|p| !p.is_closed())
+        };
         let mut waiting = slots.iter().filter(live).filter(|s| !s.calls.is_empty());
         let pick = match (waiting.next(), waiting.next()) {
             (Some(one), None) => one,
@@ -120,6 +151,9 @@ impl Attached {
                 }
             }
         };
+        if let Some(asks) = &pick.asks {
+            return Ok(Target::Modern(asks.clone()));
+        }
         let latest = pick
             .calls
             .iter()
@@ -127,7 +161,7 @@ impl Attached {
             .map(|(_, id)| id.clone());
         pick.peer
             .upgrade()
-            .map(|p| (p, latest))
+            .map(|p| Target::Session(p, latest))
             .ok_or("no client session is connected")
     }
 
@@ -185,23 +219,29 @@ impl Handler for ChildHandler {
         let target = self.attached.target();
         let timeout = self.client_timeout;
         Box::pin(async move {
-            let (peer, related) = target.map_err(|why| {
+            let asked = request.method.clone();
+            let cannot = |why: &str| {
                 ErrorObject::new(
                     error_code::INTERNAL_ERROR,
-                    format!("the bridge cannot pass {} on: {why}", request.method),
+                    format!("the bridge cannot pass {asked} on: {why}"),
                 )
-            })?;
-            if peer.state().is_modern() {
-                // BR-20: a 2026-07-28 request has no channel for a server's request, and the
-                // bridge does not turn one into an input-required result yet.
-                return Err(ErrorObject::new(
-                    error_code::INTERNAL_ERROR,
-                    format!(
-                        "the bridge cannot pass {} on to a 2026-07-28 client (use the legacy era for servers that ask the client)",
-                        request.method
-                    ),
-                ));
-            }
+            };
+            let (peer, related) = match target.map_err(cannot)? {
+                Target::Session(peer, related) => (peer, related),
+                Target::Modern(asks) => {
+                    // BR-24: the call's request answers input-required; the retry's answer
+                    // comes back here.
+                    let (reply, answer) = oneshot::channel();
+                    asks.send(Event::Asked(request, reply))
+                        .map_err(|_| cannot("the call it belongs to ended"))?;
+                    return answer.await.unwrap_or_else(|_| {
+                        Err(ErrorObject::new(
+                            error_code::INTERNAL_ERROR,
+                            "the client did not answer in time",
+                        ))
+                    });
+                }
+            };
             let mut options = RequestOptions::default()
                 .timeout(timeout)
                 .max_total(timeout);

@@ -15,6 +15,7 @@ use mcp_http_proto::{
 use serde_json::value::RawValue;
 
 use crate::child::ChildSpec;
+use crate::parked::ParkedCalls;
 use crate::settings::{BridgeSettings, ChildMode};
 use crate::shared::SharedChild;
 use crate::upstream::Upstream;
@@ -27,6 +28,8 @@ struct BridgeInner {
     shared: Arc<SharedChild>,
     /// The children of sessions (child-per-session mode), to stop them at shutdown.
     per_session: Mutex<Vec<Weak<Upstream>>>,
+    /// 2026-07-28 calls waiting for the client's retry (BR-24).
+    parked: Arc<ParkedCalls>,
 }
 
 /// One bridged stdio server, served through any multi-session transport.
@@ -72,6 +75,7 @@ impl Bridge {
                 settings,
                 shared,
                 per_session: Mutex::new(Vec::new()),
+                parked: Arc::default(),
             }),
         }
     }
@@ -323,6 +327,8 @@ impl Handler for StatelessRelay {
         ctx: RequestContext,
     ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
         let shared = self.bridge.shared.clone();
+        let parked = self.bridge.parked.clone();
+        let bridge = self.bridge.clone();
         Box::pin(async move {
             let upstream = shared.running().await?;
             if request.method == method::INITIALIZE {
@@ -340,6 +346,21 @@ impl Handler for StatelessRelay {
                 false => Ok(()),
             };
             let answered = match leveled {
+                // BR-24: the child's requests during the call become input-required rounds.
+                Ok(()) if modern && method::allows_input_required(&method) => {
+                    match bridge.settings.mode {
+                        // BR-25: a call of its own child, initialized with the request's
+                        // capabilities, so a child's request is never another call's.
+                        // A retry resumes its parked call and starts none.
+                        ChildMode::PerSession if !is_retry(&request) => {
+                            match call_child(&bridge, &ctx).await {
+                                Ok(own) => parked.serve(own, request, ctx, true).await,
+                                Err(e) => Err(e),
+                            }
+                        }
+                        _ => parked.serve(upstream.clone(), request, ctx, false).await,
+                    }
+                }
                 Ok(()) => upstream.forward(key, request, &ctx).await,
                 Err(e) => Err(e),
             };
@@ -355,4 +376,45 @@ impl Handler for StatelessRelay {
             }
         })
     }
+}
+
+/// A child for one 2026-07-28 call (`--child-per-session`, BR-25), initialized with the
+/// request's client info and capabilities (its `_meta`).
+async fn call_child(
+    bridge: &Arc<BridgeInner>,
+    ctx: &RequestContext,
+) -> Result<Arc<Upstream>, ErrorObject> {
+    let state = ctx.peer().state();
+    let info = match state.client_info() {
+        Some(info) => serde_json::to_value(info).map_err(|_| ErrorObject::internal())?,
+        None => {
+            serde_json::json!({"name": "mcp-http-bridge", "version": env!("CARGO_PKG_VERSION")})
+        }
+    };
+    let initialize = serde_json::json!({
+        "protocolVersion": ProtocolVersion::LATEST_LEGACY.as_str(),
+        "capabilities": state.client_capabilities().unwrap_or_default(),
+        "clientInfo": info,
+    });
+    let initialize =
+        serde_json::value::to_raw_value(&initialize).map_err(|_| ErrorObject::internal())?;
+    Upstream::start(
+        &bridge.name,
+        &bridge.spec,
+        &bridge.settings,
+        Some(initialize),
+    )
+    .await
+}
+
+/// Whether `request` retries an input-required result (it carries a `requestState`).
+fn is_retry(request: &Request) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Params {
+        #[serde(rename = "requestState")]
+        request_state: Option<serde_json::Value>,
+    }
+    request
+        .params_as::<Params>()
+        .is_ok_and(|p| p.request_state.is_some())
 }

@@ -21,6 +21,7 @@ mod bridge;
 mod child;
 pub mod config;
 pub(crate) mod modern;
+mod parked;
 mod relay;
 pub mod remote;
 mod settings;
