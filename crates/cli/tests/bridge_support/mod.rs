@@ -63,15 +63,7 @@ impl Bridged {
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
-            assert!(process.try_wait().unwrap().is_none(), "the bridge exited");
-            assert!(Instant::now() < deadline, "the bridge did not start");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        listening(&mut process, port).await;
         Bridged { process, port }
     }
 
