@@ -9,59 +9,20 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod bridge_support;
+mod python_sse;
 
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bridge_support::*;
+use python_sse::start_python_sse_server;
 use serde_json::json;
-
-struct Peer(Child);
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 #[tokio::test]
 async fn a_stdio_client_reaches_a_2024_11_05_sse_server_through_the_bridge() {
-    let python = std::env::var("PEERS_PY")
-        .expect("PEERS_PY must name the Python of scripts/peers.sh (run via scripts/interop.sh)");
-    let port = free_port();
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../interop/python/sse_server.py"
-    );
-    let mut peer = Peer(
-        Command::new(python)
-            .arg(script)
-            .arg(port.to_string())
-            .env("PYTHONWARNINGS", "ignore")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    // Importing the SDK takes seconds on a loaded machine.
-    for i in 0..=600 {
-        assert!(
-            peer.0.try_wait().unwrap().is_none(),
-            "the SSE server exited"
-        );
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        assert!(i < 600, "the Python SSE server did not start");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (_peer, url) = start_python_sse_server().await;
 
     let mut bridge = tokio::process::Command::new(BIN);
-    bridge.args(["bridge", &format!("http://127.0.0.1:{port}/sse")]);
+    bridge.args(["bridge", &url]);
     let transport = mcp_http_transport::stdio::child(bridge).unwrap();
     let logs = Arc::new(Mutex::new(Vec::new()));
     let client = client_builder("through-the-bridge", logs.clone())

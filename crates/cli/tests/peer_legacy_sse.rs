@@ -7,60 +7,16 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+
+mod python_sse;
 
 use mcp_http_client::{Client, RequestOptions};
 use mcp_http_client_http::StreamableHttpClient;
 use mcp_http_proto::CreateMessageResult;
 use mcp_http_test_support::text;
+use python_sse::start_python_sse_server;
 use serde_json::json;
-
-struct Peer(Child);
-
-impl Drop for Peer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-async fn start_python_sse_server() -> (Peer, String) {
-    let python = std::env::var("PEERS_PY")
-        .expect("PEERS_PY must name the Python of scripts/peers.sh (run via scripts/test.sh)");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let script = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../interop/python/sse_server.py"
-    );
-    let child = Command::new(python)
-        .arg(script)
-        .arg(port.to_string())
-        .env("PYTHONWARNINGS", "ignore")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut peer = Peer(child);
-    // Importing the SDK takes seconds on a loaded machine.
-    for _ in 0..600 {
-        if let Some(status) = peer.0.try_wait().unwrap() {
-            panic!("the Python SSE server exited with {status}");
-        }
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return (peer, format!("http://127.0.0.1:{port}/sse"));
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the Python SSE server did not start on port {port}");
-}
 
 #[tokio::test]
 async fn falls_back_to_the_2024_11_05_transport() {
