@@ -200,7 +200,7 @@ impl ModernSide {
         to_raw(&result).map_err(|_| ErrorObject::internal())
     }
 
-    /// Relays a request (BR-52, BR-54..BR-56): progress under the stdio client's token,
+    /// Relays a request (BR-52, BR-54, BR-55): progress under the stdio client's token,
     /// the call's logs before its result, cancellation by the stdio client closing the
     /// remote request's stream.
     async fn relay(
@@ -268,7 +268,7 @@ impl ModernSide {
         }
     }
 
-    /// `resources/subscribe`: a listen stream for the one resource (BR-57), answered once the
+    /// `resources/subscribe`: a listen stream for the one resource (BR-56), answered once the
     /// remote acknowledged it.
     async fn subscribe(&self, request: &Request) -> Result<Box<RawValue>, ErrorObject> {
         let uri = uri_of(request)?;
@@ -285,7 +285,7 @@ impl ModernSide {
         Ok(empty())
     }
 
-    /// The listen stream for the list changes the remote declares (BR-57), started before
+    /// The listen stream for the list changes the remote declares (BR-56), started before
     /// the stdio client's `initialize` is answered so that no change is missed after it.
     async fn listen_to_lists(&self) {
         let declared = |kind: &str| self.capabilities[kind]["listChanged"] == Value::Bool(true);
@@ -400,7 +400,7 @@ fn untagged(params: Box<RawValue>) -> Box<RawValue> {
     to_raw(&object).unwrap_or(params)
 }
 
-/// A result as a legacy client expects it: without `resultType` (BR-58).
+/// A result as a legacy client expects it: without `resultType` (BR-57).
 fn legacy_shaped(result: Box<RawValue>) -> Box<RawValue> {
     if !result.get().contains("\"resultType\"") {
         return result;
@@ -413,7 +413,7 @@ fn legacy_shaped(result: Box<RawValue>) -> Box<RawValue> {
 }
 
 /// The error the stdio client gets for a request the remote did not complete: the remote's
-/// own JSON-RPC error unchanged (BR-58), or one that says what went wrong.
+/// own JSON-RPC error unchanged (BR-57), or one that says what went wrong.
 fn remote_error(error: &RequestError) -> ErrorObject {
     match error {
         RequestError::InvalidResponse(why) => ErrorObject::new(

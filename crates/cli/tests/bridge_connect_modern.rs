@@ -203,7 +203,7 @@ async fn a_cancelled_call_closes_its_remote_stream() {
 }
 
 /// List changes and resource updates come from listen streams as legacy notifications
-/// (BR-57), and the listens come back after the remote restarts (an abrupt close).
+/// (BR-56), and the listens come back after the remote restarts (an abrupt close).
 #[tokio::test]
 async fn list_changes_and_resource_updates_arrive_through_listen_streams() {
     let port = free_port();
@@ -477,11 +477,24 @@ async fn an_unsupported_version_error_without_a_common_version_is_relayed() {
     })
     .await;
     let client = Client::builder("c", "1")
-        .connect(bridge(&remote.url(), &[]))
+        .connect(bridge(&remote.url(), &["--header", "X-Bridge-Test: yes"]))
         .await
         .unwrap();
     let error = rpc_error(client.call_tool("anything", json!({})).await.unwrap_err());
     assert_eq!(error.code, -32022);
+    // What the call carried (BR-52): the era's headers, the configured one, and the stdio
+    // client's info in `_meta`.
+    let bodies = remote.bodies();
+    let call = bodies.iter().find(|b| b["method"] == "tools/call").unwrap();
+    let headers = &call["__headers"];
+    assert_eq!(headers["mcp-method"], "tools/call", "{headers}");
+    assert_eq!(headers["mcp-name"], "anything", "{headers}");
+    assert_eq!(headers["mcp-protocol-version"], "2026-07-28", "{headers}");
+    assert_eq!(headers["x-bridge-test"], "yes", "{headers}");
+    assert!(headers.get("mcp-session-id").is_none(), "{headers}");
+    let meta = &call["params"]["_meta"];
+    assert_eq!(meta["io.modelcontextprotocol/clientInfo"]["name"], "c", "{meta}");
+    assert_eq!(meta["io.modelcontextprotocol/protocolVersion"], "2026-07-28", "{meta}");
     assert_eq!(error.data.unwrap()["supported"], json!(["2099-01-01"]));
     let calls = remote
         .methods()

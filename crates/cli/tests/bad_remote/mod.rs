@@ -51,7 +51,8 @@ impl Remote {
             .collect()
     }
 
-    /// Every JSON-RPC message received, in order.
+    /// Every JSON-RPC message received, in order, with its HTTP headers (lowercase names) in
+    /// `__headers`.
     pub fn bodies(&self) -> Vec<Value> {
         self.seen.lock().unwrap().clone()
     }
@@ -78,6 +79,7 @@ pub async fn start(answer: impl Fn(&str, &Value) -> Answer + Send + Sync + 'stat
                     }
                     let post = line.starts_with("POST ");
                     let mut length = 0usize;
+                    let mut headers = serde_json::Map::new();
                     loop {
                         let mut header = String::new();
                         if read.read_line(&mut header).await.unwrap_or(0) == 0 {
@@ -87,10 +89,11 @@ pub async fn start(answer: impl Fn(&str, &Value) -> Answer + Send + Sync + 'stat
                         if header.is_empty() {
                             break;
                         }
-                        if let Some((name, value)) = header.split_once(':')
-                            && name.eq_ignore_ascii_case("content-length")
-                        {
-                            length = value.trim().parse().unwrap_or(0);
+                        if let Some((name, value)) = header.split_once(':') {
+                            if name.eq_ignore_ascii_case("content-length") {
+                                length = value.trim().parse().unwrap_or(0);
+                            }
+                            headers.insert(name.to_ascii_lowercase(), json!(value.trim()));
                         }
                     }
                     let mut body = vec![0; length];
@@ -99,7 +102,9 @@ pub async fn start(answer: impl Fn(&str, &Value) -> Answer + Send + Sync + 'stat
                     }
                     let (status, reply) = match serde_json::from_slice::<Value>(&body) {
                         Ok(message) if post => {
-                            record.lock().unwrap().push(message.clone());
+                            let mut kept = message.clone();
+                            kept["__headers"] = Value::Object(headers);
+                            record.lock().unwrap().push(kept);
                             let method = message["method"].as_str().unwrap_or_default();
                             match message.get("id") {
                                 None => (202, None),
