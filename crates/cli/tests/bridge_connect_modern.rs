@@ -493,8 +493,14 @@ async fn an_unsupported_version_error_without_a_common_version_is_relayed() {
     assert_eq!(headers["x-bridge-test"], "yes", "{headers}");
     assert!(headers.get("mcp-session-id").is_none(), "{headers}");
     let meta = &call["params"]["_meta"];
-    assert_eq!(meta["io.modelcontextprotocol/clientInfo"]["name"], "c", "{meta}");
-    assert_eq!(meta["io.modelcontextprotocol/protocolVersion"], "2026-07-28", "{meta}");
+    assert_eq!(
+        meta["io.modelcontextprotocol/clientInfo"]["name"], "c",
+        "{meta}"
+    );
+    assert_eq!(
+        meta["io.modelcontextprotocol/protocolVersion"], "2026-07-28",
+        "{meta}"
+    );
     assert_eq!(error.data.unwrap()["supported"], json!(["2099-01-01"]));
     let calls = remote
         .methods()
