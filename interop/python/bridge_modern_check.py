@@ -20,7 +20,7 @@ from typing import Any
 import mcp.types as types
 from mcp import Client, StdioServerParameters
 
-from checks import Checker, text_of
+from checks import answering_elicitation, answering_sampling, Checker, text_of
 
 SAMPLED_TEXT = "hello from python"
 
@@ -36,18 +36,8 @@ async def main_async(args: argparse.Namespace) -> int:
     async def on_log(params: types.LoggingMessageNotificationParams) -> None:
         logs.append(params)
 
-    async def on_sampling(context: Any, params: types.CreateMessageRequestParams) -> types.CreateMessageResult:
-        sampled.append(params)
-        return types.CreateMessageResult(
-            role="assistant",
-            content=types.TextContent(type="text", text=SAMPLED_TEXT),
-            model="interop-check-model",
-            stop_reason="endTurn",
-        )
-
-    async def on_elicit(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
-        elicited.append(params)
-        return types.ElicitResult(action="accept", content={"name": "Py", "proceed": True})
+    on_sampling = answering_sampling(sampled, SAMPLED_TEXT)
+    on_elicit = answering_elicitation(elicited, "Py")
 
     client = Client(
         StdioServerParameters(command=args.bin, args=["bridge", args.url, "--era", "modern"]),

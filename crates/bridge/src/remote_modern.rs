@@ -218,40 +218,21 @@ impl ModernSide {
             method::TOOLS_LIST => !self.filter.is_empty(),
             _ => false,
         };
-        let (progressed, mut progress) = mpsc::unbounded_channel();
-        let mut options = RequestOptions::default()
+        let options = RequestOptions::default()
             .timeout(self.timeout)
             .max_total(self.timeout * 6)
             .cancel_token(ctx.cancellation().clone());
-        if ctx.progress_token().is_some() {
-            options = options.on_progress(move |update| {
-                let _ = progressed.send(update);
-            });
-        }
         let params = request.params.unwrap_or_else(empty);
-        let call =
-            self.client
-                .request::<RawValue, Box<RawValue>>(&request.method, &params, options);
-        tokio::pin!(call);
-        let outcome = loop {
+        let client = &self.client;
+        let outcome = crate::relay::with_progress(&ctx, options, |options| async {
             tokio::select! {
-                biased;
-                Some(update) = progress.recv() => {
-                    let _ = ctx.progress(update.progress, update.total, update.message.as_deref()).await;
-                }
-                outcome = &mut call => break outcome,
+                outcome = client.request::<RawValue, Box<RawValue>>(&request.method, &params, options) => outcome,
                 // The stdio client cancelled: dropping the call closes its stream (H-5), or
                 // gives up the input round it was waiting on.
-                () = ctx.cancelled() => {
-                    return Err(ErrorObject::new(error_code::INTERNAL_ERROR, "cancelled by the client"));
-                }
+                () = ctx.cancelled() => Err(RequestError::Cancelled),
             }
-        };
-        while let Ok(update) = progress.try_recv() {
-            let _ = ctx
-                .progress(update.progress, update.total, update.message.as_deref())
-                .await;
-        }
+        })
+        .await;
         self.flush().await;
         let result = legacy_shaped(outcome.map_err(|e| remote_error(&e))?);
         Ok(match listing {

@@ -11,25 +11,17 @@
 mod bad_remote;
 mod bridge_support;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bridge_support::*;
 use mcp_http_client::{Client, Era, RequestError};
-use mcp_http_proto::{LoggingLevel, ProtocolVersion};
+use mcp_http_proto::ProtocolVersion;
 use serde_json::{Value, json};
 
 async fn serve_modern(port: u16) -> Child {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--port", &port.to_string(), "--drain-timeout", "0"])
-        .args(["--era", "modern"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    listening(&mut child, port).await;
-    child
+    serve_on(port, &["--era", "modern"]).await
 }
 
 /// The bridge to `url` with `args`, as a stdio transport.
@@ -37,6 +29,13 @@ fn bridge(url: &str, args: &[&str]) -> impl mcp_http_core::Transport {
     let mut bridge = tokio::process::Command::new(BIN);
     bridge.args(["bridge", url]).args(args);
     mcp_http_transport::stdio::child(bridge).unwrap()
+}
+
+/// `serve --era modern` on a free port, and its URL.
+async fn modern_upstream() -> (Child, String) {
+    let port = free_port();
+    let upstream = serve_modern(port).await;
+    (upstream, format!("http://127.0.0.1:{port}/mcp"))
 }
 
 fn stop(mut child: Child) {
@@ -53,9 +52,7 @@ fn rpc_error(e: RequestError) -> mcp_http_proto::ErrorObject {
 
 #[tokio::test]
 async fn a_legacy_stdio_client_reaches_a_2026_server_through_the_bridge() {
-    let port = free_port();
-    let upstream = serve_modern(port).await;
-    let url = format!("http://127.0.0.1:{port}/mcp");
+    let (upstream, url) = modern_upstream().await;
 
     // The server really is modern-only: the legacy era pinned on the bridge gets nowhere.
     let refused = client_builder("legacy", Arc::new(Mutex::new(Vec::new())))
@@ -107,25 +104,9 @@ async fn a_legacy_stdio_client_reaches_a_2026_server_through_the_bridge() {
         .unwrap();
     assert_eq!(text(&region), "ran in us-west1 (n)");
 
-    // Progress under the stdio client's token; logs once it set a level (in `_meta`).
-    client.set_logging_level(LoggingLevel::Debug).await.unwrap();
-    let (done, steps) = three_steps(&client).await;
-    assert!(done.contains("3 steps"), "{done}");
-    assert_eq!(steps, [1.0, 2.0, 3.0]);
-    let got = logs.lock().unwrap().clone();
-    assert!(got.iter().any(|l| l.contains("step 3 of 3")), "{got:?}");
-
-    // ctx.sample / ctx.elicit become input-required results; the bridge asks the stdio client.
-    let sampled = client
-        .call_tool("sample_llm", json!({"prompt": "hi"}))
-        .await
-        .unwrap();
-    assert_eq!(text(&sampled), "LLM response: stdio");
-    let elicited = client
-        .call_tool("ask_user", json!({"message": "name?"}))
-        .await
-        .unwrap();
-    assert!(text(&elicited).contains("stdio"), "{}", text(&elicited));
+    // Progress under the stdio client's token; logs once it set a level (in `_meta`);
+    // ctx.sample / ctx.elicit become input-required results, the bridge asks the stdio client.
+    progress_logs_sampling_and_elicitation(&client, &logs).await;
     let two_rounds = client
         .call_tool("test_input_required_result_multi_round", json!({}))
         .await
@@ -152,9 +133,7 @@ async fn a_legacy_stdio_client_reaches_a_2026_server_through_the_bridge() {
 /// the server's run ends before its last step.
 #[tokio::test]
 async fn a_cancelled_call_closes_its_remote_stream() {
-    let port = free_port();
-    let upstream = serve_modern(port).await;
-    let url = format!("http://127.0.0.1:{port}/mcp");
+    let (upstream, url) = modern_upstream().await;
     let client = client_builder("stdio", Arc::new(Mutex::new(Vec::new())))
         .connect(bridge(&url, &[]))
         .await
@@ -292,9 +271,7 @@ async fn list_changes_and_resource_updates_arrive_through_listen_streams() {
 /// after `--remote-request-timeout` (BR-53).
 #[tokio::test]
 async fn an_unanswered_elicitation_times_out_with_a_clear_error() {
-    let port = free_port();
-    let upstream = serve_modern(port).await;
-    let url = format!("http://127.0.0.1:{port}/mcp");
+    let (upstream, url) = modern_upstream().await;
     let client = Client::builder("silent", "1")
         .elicitation(|_, _| async {
             tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -377,17 +354,14 @@ async fn an_unauthorized_probe_is_an_error_not_a_fallback() {
 /// clear error; each round's question reached the stdio client (BR-53).
 #[tokio::test]
 async fn an_endless_input_required_loop_is_bounded() {
-    let remote = bad_remote::start(|method, params| match method {
-        "server/discover" => bad_remote::discover(),
-        "tools/list" => bad_remote::result(json!({"tools": [{"name": "ask", "inputSchema": {"type": "object"}}], "resultType": "complete"})),
-        "tools/call" => bad_remote::result(json!({
+    let remote = bad_remote::modern(|params| {
+        bad_remote::result(json!({
             "resultType": "input_required",
             "inputRequests": {"again": {"method": "elicitation/create", "params": {
                 "mode": "form", "message": "once more?",
                 "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}}}}},
             "requestState": format!("round-{}", params["inputResponses"].as_object().map_or(0, |_| 1)),
-        })),
-        _ => bad_remote::result(json!({})),
+        }))
     })
     .await;
     let asked = Arc::new(Mutex::new(0));
@@ -411,12 +385,7 @@ async fn an_endless_input_required_loop_is_bounded() {
         "{message}"
     );
     assert_eq!(*asked.lock().unwrap(), 8);
-    let calls = remote
-        .methods()
-        .iter()
-        .filter(|m| *m == "tools/call")
-        .count();
-    assert_eq!(calls, 9);
+    assert_eq!(remote.count("tools/call"), 9);
     // Each retry echoed the state exactly.
     assert!(
         remote
@@ -431,13 +400,11 @@ async fn an_endless_input_required_loop_is_bounded() {
 /// call fails with -32021 naming the capability (BR-53).
 #[tokio::test]
 async fn an_input_request_the_stdio_client_cannot_answer_is_refused() {
-    let remote = bad_remote::start(|method, _| match method {
-        "server/discover" => bad_remote::discover(),
-        "tools/list" => bad_remote::result(json!({"tools": [], "resultType": "complete"})),
-        _ => bad_remote::result(json!({
+    let remote = bad_remote::modern(|_| {
+        bad_remote::result(json!({
             "resultType": "input_required",
             "inputRequests": {"roots": {"method": "roots/list"}},
-        })),
+        }))
     })
     .await;
     let client = Client::builder("c", "1")
@@ -453,27 +420,20 @@ async fn an_input_request_the_stdio_client_cannot_answer_is_refused() {
         "{}",
         error.message
     );
-    let calls = remote
-        .methods()
-        .iter()
-        .filter(|m| *m == "tools/call")
-        .count();
-    assert_eq!(calls, 1);
+    assert_eq!(remote.count("tools/call"), 1);
     client.shutdown().await;
 }
 
 /// -32022 naming no version the bridge speaks: relayed unchanged, not retried in a loop.
 #[tokio::test]
 async fn an_unsupported_version_error_without_a_common_version_is_relayed() {
-    let remote = bad_remote::start(|method, _| match method {
-        "server/discover" => bad_remote::discover(),
-        "tools/list" => bad_remote::result(json!({"tools": [], "resultType": "complete"})),
-        _ => (
+    let remote = bad_remote::modern(|_| {
+        (
             400,
             json!({"jsonrpc": "2.0", "id": null, "error": {
             "code": -32022, "message": "Unsupported protocol version",
             "data": {"supported": ["2099-01-01"], "requested": "2026-07-28"}}}),
-        ),
+        )
     })
     .await;
     let client = Client::builder("c", "1")
@@ -502,11 +462,6 @@ async fn an_unsupported_version_error_without_a_common_version_is_relayed() {
         "{meta}"
     );
     assert_eq!(error.data.unwrap()["supported"], json!(["2099-01-01"]));
-    let calls = remote
-        .methods()
-        .iter()
-        .filter(|m| *m == "tools/call")
-        .count();
-    assert_eq!(calls, 1);
+    assert_eq!(remote.count("tools/call"), 1);
     client.shutdown().await;
 }

@@ -51,11 +51,27 @@ impl Remote {
             .collect()
     }
 
+    /// How many messages of `method` were received.
+    pub fn count(&self, method: &str) -> usize {
+        self.methods().iter().filter(|m| *m == method).count()
+    }
+
     /// Every JSON-RPC message received, in order, with its HTTP headers (lowercase names) in
     /// `__headers`.
     pub fn bodies(&self) -> Vec<Value> {
         self.seen.lock().unwrap().clone()
     }
+}
+
+/// A 2026-07-28 remote with no tools: `server/discover` and `tools/list` answered, every other
+/// request with `answer(params)`.
+pub async fn modern(answer: impl Fn(&Value) -> Answer + Send + Sync + 'static) -> Remote {
+    start(move |method, params| match method {
+        "server/discover" => discover(),
+        "tools/list" => result(json!({"tools": [], "resultType": "complete"})),
+        _ => answer(params),
+    })
+    .await
 }
 
 /// Starts a remote that answers each request with `answer(method, params)`; notifications
