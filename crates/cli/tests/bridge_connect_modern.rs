@@ -465,3 +465,45 @@ async fn an_unsupported_version_error_without_a_common_version_is_relayed() {
     assert_eq!(remote.count("tools/call"), 1);
     client.shutdown().await;
 }
+
+/// -32020 (a header that does not match) is answered by one fresh `tools/list` and one retry,
+/// whose `Mcp-Param-Region` comes from the tool's `x-mcp-header` as listed (BR-52).
+#[tokio::test]
+async fn a_header_mismatch_is_retried_once_after_a_fresh_tools_list() {
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = calls.clone();
+    let remote = bad_remote::start(move |method, _| match method {
+        "server/discover" => bad_remote::discover(),
+        "tools/list" => bad_remote::result(json!({"resultType": "complete", "tools": [{
+            "name": "where", "inputSchema": {"type": "object", "properties": {
+                "region": {"type": "string", "x-mcp-header": "Region"}}}}]})),
+        "tools/call" if seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 => (
+            400,
+            json!({"jsonrpc": "2.0", "id": "__ID__", "error": {
+                "code": -32020, "message": "Mcp-Param-Region does not match"}}),
+        ),
+        _ => bad_remote::result(json!({"resultType": "complete",
+            "content": [{"type": "text", "text": "ran"}]})),
+    })
+    .await;
+    let client = Client::builder("c", "1")
+        .connect(bridge(&remote.url(), &[]))
+        .await
+        .unwrap();
+    let ran = client
+        .call_tool("where", json!({"region": "eu"}))
+        .await
+        .unwrap();
+    assert_eq!(text(&ran), "ran");
+    assert_eq!(remote.count("tools/call"), 2);
+    let methods = remote.methods();
+    let first = methods.iter().position(|m| m == "tools/call").unwrap();
+    let retry = methods.iter().rposition(|m| m == "tools/call").unwrap();
+    assert!(
+        methods[first..retry].iter().any(|m| m == "tools/list"),
+        "no tools/list between the call and its retry: {methods:?}"
+    );
+    let bodies = remote.bodies();
+    assert_eq!(bodies[retry]["__headers"]["mcp-param-region"], "eu");
+    client.shutdown().await;
+}
