@@ -11,7 +11,9 @@
 #       lists its tools and calls echo;
 #   connect side `mcp-http bridge URL`: the Python SDK's stdio client (interop/python/client_check.py
 #     --via-bridge) against `mcp-http serve` and against the TypeScript SDK server
-#     (interop/node/sdk_server.mjs).
+#     (interop/node/sdk_server.mjs); and, with `--era modern` (BR-59), the same stdio client to the
+#     2026-07-28 servers (interop/node/modern_server.mjs, interop/python/standin_server.py):
+#     calls, MRTR sampling and elicitation turned into stdio requests, progress and logs.
 # Installs the pinned peers first (scripts/peers.sh). Everything binds 127.0.0.1 on free ports and
 # is stopped on exit. Exits 1 if any run failed.
 set -euo pipefail
@@ -111,6 +113,25 @@ done
 echo "== the Python SDK's stdio client through mcp-http bridge URL to the TypeScript SDK server"
 run "stdio client via bridge to the TS SDK server" timeout 180 "$PEERS_PY" interop/python/client_check.py \
   "http://127.0.0.1:$port/mcp" --mode legacy --via-bridge "$BIN"
+
+# BR-59: the Python SDK's stdio client through `bridge URL --era modern` to the 2026-07-28 servers
+# of scripts/interop-modern.sh (the TypeScript SDK v2 server and the Python SDK server).
+for peer in "ts-v2:$NODE $REPO/interop/node/modern_server.mjs" "py:$PEERS_PY $REPO/interop/python/standin_server.py"; do
+  label=${peer%%:*}
+  read -r -a cmd <<<"${peer#*:}"
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  "${cmd[@]}" "$port" >"$LOGS/upstream-modern-$label.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+  done
+  extra=()
+  [[ $label == py ]] && extra=(--progress)
+  echo "== the Python SDK's stdio client through mcp-http bridge URL --era modern to the $label 2026-07-28 server"
+  run "stdio client via bridge to the $label 2026-07-28 server" timeout 180 "$PEERS_PY" \
+    interop/python/bridge_modern_check.py "http://127.0.0.1:$port/mcp" --bin "$BIN" "${extra[@]}"
+done
 
 echo "bridge-interop: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import mcp.types as types
 
@@ -45,3 +46,28 @@ def describe(e: BaseException) -> str:
 
 def text_of(result: types.CallToolResult) -> str:
     return "\n".join(c.text for c in result.content if isinstance(c, types.TextContent))
+
+
+def answering_sampling(seen: list[types.CreateMessageRequestParams], text: str) -> Callable[..., Awaitable[types.CreateMessageResult]]:
+    """A sampling callback that records each request in `seen` and answers `text`."""
+
+    async def on_sampling(context: Any, params: types.CreateMessageRequestParams) -> types.CreateMessageResult:
+        seen.append(params)
+        return types.CreateMessageResult(
+            role="assistant",
+            content=types.TextContent(type="text", text=text),
+            model="interop-check-model",
+            stop_reason="endTurn",
+        )
+
+    return on_sampling
+
+
+def answering_elicitation(seen: list[types.ElicitRequestParams], name: str) -> Callable[..., Awaitable[types.ElicitResult]]:
+    """An elicitation callback that records each request in `seen` and accepts with `name`."""
+
+    async def on_elicit(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        seen.append(params)
+        return types.ElicitResult(action="accept", content={"name": name, "proceed": True})
+
+    return on_elicit

@@ -35,7 +35,7 @@ import mcp.types as types
 from mcp import Client, StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
-from checks import Checker, text_of
+from checks import answering_elicitation, answering_sampling, Checker, text_of
 
 SAMPLED_TEXT = "hello from python"
 
@@ -53,18 +53,8 @@ async def main_async(args: argparse.Namespace) -> int:
     async def on_log(params: types.LoggingMessageNotificationParams) -> None:
         logs.append(params)
 
-    async def on_sampling(context: Any, params: types.CreateMessageRequestParams) -> types.CreateMessageResult:
-        sampling_requests.append(params)
-        return types.CreateMessageResult(
-            role="assistant",
-            content=types.TextContent(type="text", text=SAMPLED_TEXT),
-            model="interop-check-model",
-            stop_reason="endTurn",
-        )
-
-    async def on_elicit(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
-        elicitations.append(params)
-        return types.ElicitResult(action="accept", content={"name": "Py", "proceed": True})
+    on_sampling = answering_sampling(sampling_requests, SAMPLED_TEXT)
+    on_elicit = answering_elicitation(elicitations, "Py")
 
     async def on_request(request: httpx2.Request) -> None:
         http_log.append((time.monotonic(), request.method, request.headers.get("last-event-id")))

@@ -43,7 +43,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.client.subscriptions import ToolsListChanged
 
-from checks import Checker, describe, text_of
+from checks import answering_elicitation, answering_sampling, Checker, describe, text_of
 
 MODERN = "2026-07-28"
 SAMPLED_TEXT = "hello from the python client"
@@ -75,18 +75,8 @@ async def main_async(args: argparse.Namespace) -> int:
     def tool_calls(tool: str) -> list[dict[str, Any]]:
         return [p for p in posted("tools/call") if p.get("params", {}).get("name") == tool]
 
-    async def on_sampling(context: Any, params: types.CreateMessageRequestParams) -> types.CreateMessageResult:
-        samplings.append(params)
-        return types.CreateMessageResult(
-            role="assistant",
-            content=types.TextContent(type="text", text=SAMPLED_TEXT),
-            model="interop-check-model",
-            stop_reason="endTurn",
-        )
-
-    async def on_elicit(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
-        elicitations.append(params)
-        return types.ElicitResult(action="accept", content={"name": ELICITED_NAME, "proceed": True})
+    on_sampling = answering_sampling(samplings, SAMPLED_TEXT)
+    on_elicit = answering_elicitation(elicitations, ELICITED_NAME)
 
     http_client = httpx2.AsyncClient(
         timeout=httpx2.Timeout(30.0, read=60.0),

@@ -24,6 +24,8 @@ pub(crate) mod modern;
 mod parked;
 mod relay;
 pub mod remote;
+mod remote_era;
+mod remote_modern;
 mod settings;
 mod shared;
 pub mod tool_filter;

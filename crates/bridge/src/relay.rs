@@ -5,6 +5,7 @@
 //! the sender's, in order and before the result. Dropping the future (the sender cancelled)
 //! sends `notifications/cancelled` on.
 
+use std::future::Future;
 use std::time::Duration;
 
 use mcp_http_core::{Peer, RequestContext, RequestError, RequestOptions};
@@ -18,16 +19,33 @@ pub(crate) async fn relay_request(
     ctx: &RequestContext,
     timeout: Duration,
 ) -> Result<Box<RawValue>, RequestError> {
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut options = RequestOptions::default()
+    let options = RequestOptions::default()
         .timeout(timeout)
         .max_total(timeout * 6);
+    with_progress(ctx, options, |options| {
+        target.request_raw(&request.method, request.params, options)
+    })
+    .await
+}
+
+/// Runs `call` with `options` plus, when the sender asked for progress, a callback whose
+/// updates go out to the sender under its own token, in order and before the result.
+pub(crate) async fn with_progress<F, Fut>(
+    ctx: &RequestContext,
+    mut options: RequestOptions,
+    call: F,
+) -> Result<Box<RawValue>, RequestError>
+where
+    F: FnOnce(RequestOptions) -> Fut,
+    Fut: Future<Output = Result<Box<RawValue>, RequestError>>,
+{
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     if ctx.progress_token().is_some() {
         options = options.on_progress(move |update| {
             let _ = tx.send(update);
         });
     }
-    let call = target.request_raw(&request.method, request.params, options);
+    let call = call(options);
     tokio::pin!(call);
     let outcome = loop {
         tokio::select! {

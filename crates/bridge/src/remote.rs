@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+pub use mcp_http_client::Era;
 use mcp_http_client_http::{HttpClient, HttpClientConfig, StreamableHttpClient};
 use mcp_http_core::{
     Handler, Peer, PeerConfig, RequestContext, RequestError, RequestOptions, Transport,
@@ -37,6 +38,9 @@ pub struct RemoteSettings {
     /// The HTTP client to reach the remote with (its trusted roots, proxies, timeouts);
     /// `None`: a default one.
     pub client: Option<HttpClient>,
+    /// Which era to speak to the remote (BR-50): found out with `server/discover`
+    /// ([`Era::Auto`], the default), or pinned. The stdio side stays legacy either way.
+    pub era: Era,
 }
 
 impl Default for RemoteSettings {
@@ -47,6 +51,7 @@ impl Default for RemoteSettings {
             request_timeout: Duration::from_secs(600),
             ignore_tools: ToolFilter::default(),
             client: None,
+            era: Era::Auto,
         }
     }
 }
@@ -81,16 +86,22 @@ impl RemoteSettings {
         self.ignore_tools = filter;
         self
     }
+
+    /// Which era to speak to the remote (BR-50).
+    pub fn era(mut self, era: Era) -> Self {
+        self.era = era;
+        self
+    }
 }
 
 /// Relays what one peer receives to the other.
-struct Forward {
-    to: Arc<OnceLock<Peer>>,
-    timeout: Duration,
+pub(crate) struct Forward {
+    pub(crate) to: Arc<OnceLock<Peer>>,
+    pub(crate) timeout: Duration,
     /// Which way, for metrics and messages.
-    toward: &'static str,
+    pub(crate) toward: &'static str,
     /// Tools the local client must not see (only on the way to the remote).
-    filter: ToolFilter,
+    pub(crate) filter: ToolFilter,
 }
 
 impl Handler for Forward {
@@ -150,7 +161,7 @@ impl Handler for Forward {
 }
 
 /// The error the requester gets when the other side could not answer.
-fn relay_error(error: &RequestError, toward: &str) -> ErrorObject {
+pub(crate) fn relay_error(error: &RequestError, toward: &str) -> ErrorObject {
     let side = match toward {
         "to_remote" => "the remote server",
         _ => "the local client",
@@ -184,6 +195,10 @@ pub async fn connect(
         Some(client) => client.clone(),
         None => HttpClient::new()?,
     };
+    if settings.era != Era::Legacy {
+        // BR-50: the era is found out (or checked) at the stdio client's `initialize`.
+        return crate::remote_era::run(local, url, client, settings).await;
+    }
     let remote = StreamableHttpClient::with_client(url, client, settings.http.clone())?;
     run(local, remote, settings).await;
     Ok(())
@@ -237,7 +252,7 @@ pub async fn run(local: impl Transport, remote: impl Transport, settings: Remote
 }
 
 /// Feeds a peer what its transport receives until it ends, then closes the peer.
-async fn read(peer: Peer, mut stream: mcp_http_core::MessageStream) {
+pub(crate) async fn read(peer: Peer, mut stream: mcp_http_core::MessageStream) {
     use futures::StreamExt;
     loop {
         tokio::select! {
@@ -254,7 +269,7 @@ async fn read(peer: Peer, mut stream: mcp_http_core::MessageStream) {
 
 /// Pings the remote at `interval` while it lives; a failure is only logged (the next request
 /// starts a new session if the old one is gone).
-async fn keep_alive(remote: mcp_http_core::peer::WeakPeer, interval: Duration) {
+pub(crate) async fn keep_alive(remote: mcp_http_core::peer::WeakPeer, interval: Duration) {
     loop {
         tokio::time::sleep(interval).await;
         let Some(peer) = remote.upgrade() else { return };

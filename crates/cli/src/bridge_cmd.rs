@@ -48,9 +48,10 @@ pub(crate) struct BridgeArgs {
     /// Which protocol eras to serve. `both` adds 2026-07-28 requests, relayed over the shared
     /// child's legacy session; a child's sampling, elicitation or roots request during one is
     /// refused, so auto-mode clients (which find the modern era first) lose those: hence
-    /// `legacy` by default (BR-20).
-    #[arg(long, value_enum, default_value = "legacy", help_heading = "Serving")]
-    era: crate::Era,
+    /// `legacy` by default (BR-20). With URL: which era to speak to the remote, `auto` (the
+    /// default: `server/discover`, falling back to `initialize`), `legacy` or `modern` (BR-50).
+    #[arg(long, value_enum, help_heading = "Serving")]
+    era: Option<crate::bridge_connect::BridgeEra>,
     /// How requests are answered.
     #[arg(long, value_enum, default_value = "adaptive", help_heading = "Serving")]
     response: Response,
@@ -133,7 +134,7 @@ fn seconds(name: &str, value: f64) -> Result<Duration, String> {
 
 pub(crate) async fn run(args: BridgeArgs) -> ExitCode {
     if let Some(url) = &args.url {
-        return crate::bridge_connect::run(url, &args.connect).await;
+        return crate::bridge_connect::run(url, &args.connect, args.era).await;
     }
     match serve(args).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -175,11 +176,7 @@ async fn serve(args: BridgeArgs) -> Result<(), String> {
             .stateless(args.stateless)
             .metrics(args.metrics.is_some())
             // BR-20: 2026-07-28 requests are relayed over the shared child's legacy session.
-            .eras(match args.era {
-                crate::Era::Both => mcp_http_server_http::Eras::Both,
-                crate::Era::Legacy => mcp_http_server_http::Eras::Legacy,
-                crate::Era::Modern => mcp_http_server_http::Eras::Modern,
-            })
+            .eras(crate::bridge_connect::BridgeEra::served(args.era)?)
             .response_mode(match args.response {
                 Response::Adaptive => ResponseMode::Adaptive,
                 Response::Sse => ResponseMode::Sse,

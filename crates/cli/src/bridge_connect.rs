@@ -11,6 +11,45 @@ use mcp_http_bridge::remote::{self, RemoteSettings};
 use mcp_http_bridge::tool_filter::ToolFilter;
 use mcp_http_client_http::{HttpClient, HttpClientConfig};
 
+/// `--era` of `bridge`: which eras to serve, or (with URL) which era to speak to the remote.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum BridgeEra {
+    /// With URL only (its default): probe with `server/discover`, fall back to `initialize`.
+    Auto,
+    /// Legacy sessions only (serving: the default).
+    Legacy,
+    /// Serving only: legacy sessions and 2026-07-28 requests.
+    Both,
+    /// 2026-07-28 only.
+    Modern,
+}
+
+impl BridgeEra {
+    /// The eras to serve (BR-20; `legacy` when not given).
+    pub(crate) fn served(era: Option<BridgeEra>) -> Result<mcp_http_server_http::Eras, String> {
+        match era.unwrap_or(BridgeEra::Legacy) {
+            BridgeEra::Both => Ok(mcp_http_server_http::Eras::Both),
+            BridgeEra::Legacy => Ok(mcp_http_server_http::Eras::Legacy),
+            BridgeEra::Modern => Ok(mcp_http_server_http::Eras::Modern),
+            BridgeEra::Auto => {
+                Err("--era auto is for `bridge URL`; serving takes legacy, both or modern".into())
+            }
+        }
+    }
+
+    /// The era to speak to a remote (BR-50; `auto` when not given).
+    fn remote(era: Option<BridgeEra>) -> Result<remote::Era, String> {
+        match era.unwrap_or(BridgeEra::Auto) {
+            BridgeEra::Auto => Ok(remote::Era::Auto),
+            BridgeEra::Legacy => Ok(remote::Era::Legacy),
+            BridgeEra::Modern => Ok(remote::Era::Modern),
+            BridgeEra::Both => {
+                Err("--era both is for serving; `bridge URL` takes auto, legacy or modern".into())
+            }
+        }
+    }
+}
+
 /// The connect direction's settings.
 #[derive(clap::Args)]
 #[command(next_help_heading = "Connecting")]
@@ -99,8 +138,8 @@ fn headers(args: &ConnectArgs) -> Result<HeaderMap, String> {
     Ok(map)
 }
 
-pub(crate) async fn run(url: &str, args: &ConnectArgs) -> ExitCode {
-    let settings = match settings(url, args) {
+pub(crate) async fn run(url: &str, args: &ConnectArgs, era: Option<BridgeEra>) -> ExitCode {
+    let settings = match BridgeEra::remote(era).and_then(|era| Ok(settings(url, args)?.era(era))) {
         Ok(settings) => settings,
         Err(message) => {
             eprintln!("mcp-http: {message}");

@@ -7,22 +7,14 @@
 
 mod bridge_support;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 
 use bridge_support::*;
-use mcp_http_proto::LoggingLevel;
 use serde_json::json;
 
 async fn serve(port: u16) -> Child {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--port", &port.to_string(), "--drain-timeout", "0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    listening(&mut child, port).await;
-    child
+    serve_on(port, &[]).await
 }
 
 #[tokio::test]
@@ -54,22 +46,7 @@ async fn a_stdio_client_reaches_a_remote_server_through_the_bridge() {
         ),
         "hi"
     );
-    client.set_logging_level(LoggingLevel::Debug).await.unwrap();
-    let (done, steps) = three_steps(&client).await;
-    assert!(done.contains("3 steps"), "{done}");
-    assert_eq!(steps, [1.0, 2.0, 3.0]);
-    let got = logs.lock().unwrap().clone();
-    assert!(got.iter().any(|l| l.contains("step 3 of 3")), "{got:?}");
-    let sampled = client
-        .call_tool("sample_llm", json!({"prompt": "hi"}))
-        .await
-        .unwrap();
-    assert_eq!(text(&sampled), "LLM response: stdio");
-    let elicited = client
-        .call_tool("ask_user", json!({"message": "name?"}))
-        .await
-        .unwrap();
-    assert!(text(&elicited).contains("stdio"), "{}", text(&elicited));
+    progress_logs_sampling_and_elicitation(&client, &logs).await;
 
     // The upstream is killed and started again on the same port: its sessions are gone, and
     // the bridge's transport starts a new one (replaying the client's initialize) by itself.

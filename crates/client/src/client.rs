@@ -41,6 +41,9 @@ pub struct ClientBuilder {
     peer_config: PeerConfig,
     strict_capabilities: bool,
     era: Era,
+    /// Declared as they are, instead of what the handlers imply.
+    declared: Option<ClientCapabilities>,
+    requests: Option<Arc<dyn mcp_http_core::Handler>>,
 }
 
 impl ClientBuilder {
@@ -128,7 +131,31 @@ impl ClientBuilder {
         self
     }
 
+    /// The `clientInfo` to send, whole (a title, a description, icons...).
+    pub fn info(mut self, info: Implementation) -> Self {
+        self.info = info;
+        self
+    }
+
+    /// Declares exactly these capabilities, whatever handlers are set: for a relay that
+    /// speaks for another client (with [`ClientBuilder::request_handler`]).
+    pub fn declare_capabilities(mut self, capabilities: ClientCapabilities) -> Self {
+        self.declared = Some(capabilities);
+        self
+    }
+
+    /// Answers every request of the server (sampling, elicitation, roots, anything else) and,
+    /// in the 2026-07-28 era, every input request of an input-required result (MR-1) with
+    /// `handler`, raw, instead of the typed functions: for a relay that passes them on.
+    pub fn request_handler(mut self, handler: Arc<dyn mcp_http_core::Handler>) -> Self {
+        self.requests = Some(handler);
+        self
+    }
+
     fn capabilities(&self) -> ClientCapabilities {
+        if let Some(declared) = &self.declared {
+            return declared.clone();
+        }
         let mut caps = ClientCapabilities::default();
         caps.roots = self
             .roots
@@ -155,6 +182,30 @@ impl ClientBuilder {
     /// legacy era the initialize handshake (L-2..L-4, V-1..V-4); [`Era::Auto`] probes first
     /// (H-13).
     pub async fn connect(self, transport: impl Transport) -> Result<Client, RequestError> {
+        self.open(transport).await?.ok_or_else(|| {
+            RequestError::InvalidResponse(
+                "the server does not speak protocol version 2026-07-28".into(),
+            )
+        })
+    }
+
+    /// Connects in the 2026-07-28 era only (whatever [`ClientBuilder::era`] says): `Some` for
+    /// a server that answered `server/discover` as a modern one, `None` for an answer that
+    /// means the server speaks only the legacy era (H-13: an error code, HTTP 400/404/405, or
+    /// a result that is not a 2026-07-28 discover result), with no `initialize` sent. A
+    /// failure that says nothing about the era (a timeout, no connection, 401, 403, another
+    /// status) is an error.
+    pub async fn connect_if_modern(
+        mut self,
+        transport: impl Transport,
+    ) -> Result<Option<Client>, RequestError> {
+        self.era = Era::Modern;
+        self.open(transport).await
+    }
+
+    /// [`ClientBuilder::connect`]; `None` when the era is pinned to modern and the server is
+    /// a legacy one.
+    async fn open(self, transport: impl Transport) -> Result<Option<Client>, RequestError> {
         let origin = transport.origin();
         let era = match self.era {
             Era::Auto => era::remembered(origin.as_deref()).unwrap_or(Era::Auto),
@@ -175,6 +226,7 @@ impl ClientBuilder {
             on_log: self.on_log,
             on_notification: self.on_notification,
             listeners: listeners.clone(),
+            requests: self.requests.clone(),
         });
         let peer = Peer::connect(transport, handler.clone(), self.peer_config);
         let mut client = Client {
@@ -205,7 +257,7 @@ impl ClientBuilder {
                     state.set_server(found.version, found.info, found.capabilities);
                     state.set_initialized();
                     client.instructions = found.instructions;
-                    return Ok(client);
+                    return Ok(Some(client));
                 }
                 Ok(None) if era == Era::Auto => {
                     era::remember(origin.as_deref(), Era::Legacy);
@@ -213,9 +265,7 @@ impl ClientBuilder {
                 }
                 Ok(None) => {
                     client.peer.close();
-                    return Err(RequestError::InvalidResponse(
-                        "the server does not speak protocol version 2026-07-28".into(),
-                    ));
+                    return Ok(None);
                 }
                 Err(e) => {
                     client.peer.close();
@@ -259,7 +309,7 @@ impl ClientBuilder {
         .await?;
         peer.state().set_initialized();
         client.instructions = result.instructions;
-        Ok(client)
+        Ok(Some(client))
     }
 }
 
@@ -314,6 +364,8 @@ impl Client {
             peer_config: PeerConfig::default(),
             strict_capabilities: true,
             era: Era::Auto,
+            declared: None,
+            requests: None,
         }
     }
 

@@ -53,6 +53,9 @@ pub(crate) struct ClientHandler {
     pub(crate) on_notification: Option<Arc<NotificationFn>>,
     /// The open `subscriptions/listen` streams, which get their notifications first.
     pub(crate) listeners: Arc<crate::listen::Listeners>,
+    /// Answers every server-to-client request (and 2026-07-28 input request) as it comes,
+    /// instead of the typed functions above (a relay's).
+    pub(crate) requests: Option<Arc<dyn Handler>>,
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> Result<Box<RawValue>, ErrorObject> {
@@ -82,6 +85,9 @@ impl Handler for ClientHandler {
         request: Request,
         ctx: RequestContext,
     ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
+        if let Some(requests) = &self.requests {
+            return requests.handle_request(request, ctx);
+        }
         match request.method.as_str() {
             method::SAMPLING_CREATE_MESSAGE => {
                 let Some(sample) = self.sampling.clone() else {

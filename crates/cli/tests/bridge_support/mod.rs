@@ -46,6 +46,19 @@ pub async fn listening(process: &mut Child, port: u16) {
     }
 }
 
+/// `mcp-http serve --port PORT ARGS...` (no drain on exit), once it accepts connections.
+pub async fn serve_on(port: u16, args: &[&str]) -> Child {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--port", &port.to_string(), "--drain-timeout", "0"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    listening(&mut child, port).await;
+    child
+}
+
 /// A running `mcp-http bridge`; SIGTERM and reaped when dropped.
 pub struct Bridged {
     pub process: Child,
@@ -228,4 +241,32 @@ pub async fn three_steps(client: &Client) -> (String, Vec<f64>) {
         .unwrap();
     let steps = progress.lock().unwrap().clone();
     (text(&done), steps)
+}
+
+/// Through a client built by [`client_builder`] named `stdio`: the debug level set, then
+/// `long_running_operation` with its progress and logs, and a sampling and an elicitation round
+/// trip answered by the client.
+pub async fn progress_logs_sampling_and_elicitation(
+    client: &Client,
+    logs: &Arc<Mutex<Vec<String>>>,
+) {
+    client
+        .set_logging_level(mcp_http_proto::LoggingLevel::Debug)
+        .await
+        .unwrap();
+    let (done, steps) = three_steps(client).await;
+    assert!(done.contains("3 steps"), "{done}");
+    assert_eq!(steps, [1.0, 2.0, 3.0]);
+    let got = logs.lock().unwrap().clone();
+    assert!(got.iter().any(|l| l.contains("step 3 of 3")), "{got:?}");
+    let sampled = client
+        .call_tool("sample_llm", json!({"prompt": "hi"}))
+        .await
+        .unwrap();
+    assert_eq!(text(&sampled), "LLM response: stdio");
+    let elicited = client
+        .call_tool("ask_user", json!({"message": "name?"}))
+        .await
+        .unwrap();
+    assert!(text(&elicited).contains("stdio"), "{}", text(&elicited));
 }
