@@ -27,6 +27,7 @@ pub mod remote;
 mod settings;
 mod shared;
 pub mod tool_filter;
+mod tool_headers;
 mod upstream;
 
 pub use bridge::Bridge;
