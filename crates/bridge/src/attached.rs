@@ -5,7 +5,7 @@
 //! the sessions subscribed to it, anything else to every session.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -250,6 +250,10 @@ impl Attached {
     }
 }
 
+/// Where the endpoint's broadcaster is kept once it hands one; the latest wins (a service built
+/// and dropped before the served one leaves a broadcaster that reaches nothing).
+pub(crate) type BroadcastSlot = Arc<Mutex<Option<Broadcaster>>>;
+
 /// The handler of the child's peer: what the child sends on its own, routed to the sessions.
 pub(crate) struct ChildHandler {
     pub(crate) attached: Arc<Attached>,
@@ -262,7 +266,7 @@ pub(crate) struct ChildHandler {
     /// The shared child's: the endpoint's broadcaster, once it handed one (with the 2026-07-28
     /// era on), through which its list changes and resource updates reach every session and
     /// every `subscriptions/listen` stream (BR-77).
-    pub(crate) broadcast: Option<Arc<OnceLock<Broadcaster>>>,
+    pub(crate) broadcast: Option<BroadcastSlot>,
 }
 
 impl Handler for ChildHandler {
@@ -322,9 +326,9 @@ impl Handler for ChildHandler {
             && let Some(headers) = self.tool_headers.clone()
         {
             let child = child.clone();
-            tokio::spawn(async move { headers.learn(&child).await });
+            tokio::spawn(async move { headers.relearn(&child).await });
         }
-        let broadcaster = self.broadcast.as_ref().and_then(|b| b.get().cloned());
+        let broadcaster = self.broadcast.as_ref().and_then(|b| lock(b).clone());
         if let Some(broadcaster) = broadcaster
             && let Some(broadcast) = as_broadcast(&notification)
         {

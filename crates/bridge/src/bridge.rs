@@ -14,6 +14,7 @@ use mcp_http_proto::{
 };
 use serde_json::value::RawValue;
 
+use crate::attached::BroadcastSlot;
 use crate::child::ChildSpec;
 use crate::parked::ParkedCalls;
 use crate::settings::{BridgeSettings, ChildMode};
@@ -32,7 +33,7 @@ struct BridgeInner {
     parked: Arc<ParkedCalls>,
     /// The endpoint's broadcaster (with the 2026-07-28 era on): the shared child's list
     /// changes and updates reach `subscriptions/listen` streams through it (BR-77).
-    broadcast: Arc<OnceLock<Broadcaster>>,
+    broadcast: BroadcastSlot,
 }
 
 /// One bridged stdio server, served through any multi-session transport.
@@ -67,7 +68,7 @@ impl Bridge {
     /// mode the child starts at once (inside a tokio runtime).
     pub fn new(name: impl Into<Arc<str>>, spec: ChildSpec, settings: BridgeSettings) -> Self {
         let name = name.into();
-        let broadcast = Arc::new(OnceLock::new());
+        let broadcast = BroadcastSlot::default();
         let shared = SharedChild::new(
             name.clone(),
             spec.clone(),
@@ -144,7 +145,7 @@ impl HandlerFactory for Bridge {
     }
 
     fn set_broadcaster(&self, broadcaster: Broadcaster) {
-        let _ = self.inner.broadcast.set(broadcaster);
+        *lock(&self.inner.broadcast) = Some(broadcaster);
     }
 
     fn peer_config(&self) -> PeerConfig {
@@ -385,7 +386,8 @@ async fn modern(
     }
     if request.method == method::TOOLS_CALL {
         // BR-76: the child's `x-mcp-header` annotations, checked as `serve` does.
-        upstream.tool_headers.check(&request, &ctx)?;
+        let child = upstream.peer();
+        upstream.tool_headers.check(&request, &ctx, child).await?;
     }
     // BR-20: a modern request's own log level (from its `_meta`) joins the child's.
     if !method::allows_input_required(&request.method) {

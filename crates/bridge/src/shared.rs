@@ -4,14 +4,14 @@
 //! that cannot start leaves the bridge serving: its sessions get an error naming the cause
 //! until a restart works.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mcp_http_core::Broadcaster;
 use mcp_http_proto::{ErrorObject, error_code};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::attached::BroadcastSlot;
 use crate::child::ChildSpec;
 use crate::settings::BridgeSettings;
 use crate::upstream::Upstream;
@@ -36,7 +36,7 @@ pub(crate) struct SharedChild {
     settings: BridgeSettings,
     current: watch::Sender<Current>,
     /// The endpoint's broadcaster, once it hands one (BR-77).
-    broadcast: Arc<OnceLock<Broadcaster>>,
+    broadcast: BroadcastSlot,
     started: std::sync::Once,
     stop: CancellationToken,
     stopped: CancellationToken,
@@ -47,7 +47,7 @@ impl SharedChild {
         name: Arc<str>,
         spec: ChildSpec,
         settings: BridgeSettings,
-        broadcast: Arc<OnceLock<Broadcaster>>,
+        broadcast: BroadcastSlot,
     ) -> Arc<Self> {
         Arc::new(SharedChild {
             name,

@@ -1,7 +1,8 @@
 //! The `x-mcp-header` annotations of the shared child's tools (BR-76): learned from the child's
-//! `tools/list` when it starts and again on its `notifications/tools/list_changed`, so that a
-//! 2026-07-28 `tools/call` through the bridge gets its `Mcp-Param-*` headers checked as
-//! `serve` checks them (H-10, -32020 and HTTP 400 on a mismatch) before it reaches the child.
+//! `tools/list` before its first 2026-07-28 `tools/call` and again on its
+//! `notifications/tools/list_changed`, so that such a call through the bridge gets its
+//! `Mcp-Param-*` headers checked as `serve` checks them (H-10, -32020 and HTTP 400 on a
+//! mismatch) before it reaches the child. A bridge serving only legacy sessions never lists.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -23,6 +24,8 @@ const PAGE_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Default)]
 pub(crate) struct ToolHeaders {
     tools: RwLock<HashMap<String, Vec<ParamHeader>>>,
+    /// Set once the first listing is done.
+    learned: tokio::sync::OnceCell<()>,
 }
 
 #[derive(serde::Deserialize)]
@@ -45,7 +48,7 @@ impl ToolHeaders {
     /// annotations break a rule of H-10 is kept with none (its calls go unchecked, as a client
     /// drops such a tool) and a warning is logged. When the child cannot list, what was known
     /// stays.
-    pub(crate) async fn learn(&self, child: &Peer) {
+    async fn learn(&self, child: &Peer) {
         let mut found = HashMap::new();
         let mut cursor: Option<String> = None;
         for _ in 0..MAX_PAGES {
@@ -81,9 +84,23 @@ impl ToolHeaders {
         *self.tools.write().unwrap_or_else(|e| e.into_inner()) = found;
     }
 
+    /// Lists the child's tools again when they were listed before (its list changed).
+    pub(crate) async fn relearn(&self, child: &Peer) {
+        if self.learned.initialized() {
+            self.learn(child).await;
+        }
+    }
+
     /// Checks the `Mcp-Param-*` headers of a 2026-07-28 `tools/call` (H-10; the rules are
-    /// [`ParamHeaders::check`]'s, shared with `serve`).
-    pub(crate) fn check(&self, request: &Request, ctx: &RequestContext) -> Result<(), ErrorObject> {
+    /// [`ParamHeaders::check`]'s, shared with `serve`), listing the child's tools first if
+    /// that was not done yet.
+    pub(crate) async fn check(
+        &self,
+        request: &Request,
+        ctx: &RequestContext,
+        child: &Peer,
+    ) -> Result<(), ErrorObject> {
+        self.learned.get_or_init(|| self.learn(child)).await;
         #[derive(serde::Deserialize)]
         struct Call {
             name: String,

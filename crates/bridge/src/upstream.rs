@@ -4,14 +4,14 @@
 //! token (BR-2), a cancellation passed on when the client gives up, and a clear error when
 //! the child fails (BR-6).
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use mcp_http_core::{Broadcaster, Peer, PeerConfig, RequestContext, RequestError, RequestOptions};
+use mcp_http_core::{Peer, PeerConfig, RequestContext, RequestError, RequestOptions};
 use mcp_http_proto::jsonrpc::Request;
 use mcp_http_proto::{ErrorObject, InitializeResult, error_code, method};
 use serde_json::value::RawValue;
 
-use crate::attached::{Attached, ChildHandler};
+use crate::attached::{Attached, BroadcastSlot, ChildHandler};
 use crate::child::{Child, ChildSpec};
 use crate::relay::{Reporter, relay_reporting};
 use crate::settings::BridgeSettings;
@@ -65,7 +65,7 @@ impl Upstream {
         spec: &ChildSpec,
         settings: &BridgeSettings,
         initialize: Option<Box<RawValue>>,
-        shared: Option<Arc<OnceLock<Broadcaster>>>,
+        shared: Option<BroadcastSlot>,
     ) -> Result<Arc<Upstream>, ErrorObject> {
         let attached = Arc::new(Attached::default());
         let tool_headers = Arc::new(ToolHeaders::default());
@@ -125,10 +125,6 @@ impl Upstream {
                 .peer
                 .notify_raw(method::NOTIFICATION_INITIALIZED, None, None)
                 .await;
-        }
-        if is_shared && has_tools(&init) {
-            // BR-76: before the first request, so every call is checked.
-            tool_headers.learn(&child.peer).await;
         }
         let upstream = Arc::new(Upstream {
             child,
@@ -223,12 +219,6 @@ impl Upstream {
         *level = wanted;
         Ok(())
     }
-}
-
-/// Whether the child's `initialize` result declares tools.
-fn has_tools(init: &RawValue) -> bool {
-    serde_json::from_str::<InitializeResult>(init.get())
-        .is_ok_and(|i| i.capabilities.tools.is_some())
 }
 
 /// The error of a request the child could not answer because it is gone.
