@@ -433,14 +433,21 @@ async fn call_child(
     });
     let initialize =
         serde_json::value::to_raw_value(&initialize).map_err(|_| ErrorObject::internal())?;
-    Upstream::start(
+    let child = Upstream::start(
         &bridge.name,
         &bridge.spec,
         &bridge.settings,
         Some(initialize),
-        None,
+        // A call has no session: its child's list changes are the listeners' (BR-77).
+        Some(bridge.broadcast.clone()),
     )
-    .await
+    .await?;
+    // The handshake is the bridge's, so is its end.
+    let _ = child
+        .peer()
+        .notify_raw(method::NOTIFICATION_INITIALIZED, None, None)
+        .await;
+    Ok(child)
 }
 
 /// Whether `request` retries an input-required result (it carries a `requestState`).

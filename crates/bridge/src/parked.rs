@@ -64,6 +64,9 @@ const GATHER_QUIET: Duration = Duration::from_millis(100);
 /// How long one round gathers the child's requests at most.
 const GATHER_MAX: Duration = Duration::from_secs(1);
 
+/// How long a call's own child lives on after its answer (BR-25).
+const CALL_CHILD_GRACE: Duration = Duration::from_millis(200);
+
 /// How many of the child's requests one round carries at most.
 const MAX_ASKS: usize = 32;
 
@@ -400,6 +403,9 @@ fn start(upstream: Arc<Upstream>, request: Request, ctx: &RequestContext, own_ch
         upstream.attached.detach(slot);
         let _ = tx.send(Event::Done(result));
         if own_child {
+            // What the child tells after its answer (a list change it made, sent in the
+            // background) still reaches the listeners (BR-77).
+            tokio::time::sleep(CALL_CHILD_GRACE).await;
             upstream.child.stop().await;
         }
     });

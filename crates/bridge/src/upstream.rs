@@ -58,23 +58,24 @@ fn own_initialize() -> Box<RawValue> {
 
 impl Upstream {
     /// Spawns a child and runs its handshake: with the client's own `initialize` params
-    /// (a child per session), or with the bridge's (a shared child, which gets `shared`: the
-    /// endpoint's broadcaster once it hands one, BR-77).
+    /// (a child per session or per 2026-07-28 call), or with the bridge's (a shared child).
+    /// The shared child and a call's child get `broadcast`: their list changes and updates go
+    /// through the endpoint's broadcaster once it hands one (BR-77).
     pub(crate) async fn start(
         name: &Arc<str>,
         spec: &ChildSpec,
         settings: &BridgeSettings,
         initialize: Option<Box<RawValue>>,
-        shared: Option<BroadcastSlot>,
+        broadcast: Option<BroadcastSlot>,
     ) -> Result<Arc<Upstream>, ErrorObject> {
         let attached = Arc::new(Attached::default());
         let tool_headers = Arc::new(ToolHeaders::default());
-        let is_shared = shared.is_some();
+        let is_shared = initialize.is_none();
         let handler = Arc::new(ChildHandler {
             attached: attached.clone(),
             client_timeout: settings.request_timeout,
             tool_headers: is_shared.then(|| tool_headers.clone()),
-            broadcast: shared,
+            broadcast,
         });
         let config = PeerConfig::default()
             .request_timeout(settings.request_timeout)
