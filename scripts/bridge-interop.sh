@@ -10,7 +10,7 @@
 #     - server-everything over stdio (pinned in interop/peers/ts): the Python SDK HTTP client
 #       lists its tools and calls echo;
 #     - `--era both` in front of our server over stdio, shared child and child per call: the
-#       official suite's 2026-07-28 server scenarios, the counts asserted (BR-79);
+#       official suite's 2026-07-28 server scenarios, the counts asserted (BR-78);
 #   connect side `mcp-http bridge URL`: the Python SDK's stdio client (interop/python/client_check.py
 #     --via-bridge) against `mcp-http serve` and against the TypeScript SDK server
 #     (interop/node/sdk_server.mjs).
@@ -73,7 +73,7 @@ for mode in "shared" "per-session:--child-per-session"; do
   run "bridge $label SDK clients" scripts/interop-clients.sh "$URL" --expect-auto-version 2025-11-25 --no-resume-check
 done
 
-# The 2026-07-28 scenarios through the bridge (BR-79), as scripts/modern-conformance.sh counts
+# The 2026-07-28 scenarios through the bridge (BR-78), as scripts/modern-conformance.sh counts
 # them from checks.json (40 scenarios; `mcp-http serve` itself passes 152). Expected, both modes:
 # every check but one, sep-2322-respect-client-capabilities (the child cannot see which
 # capabilities one 2026-07-28 request declares, docs/bridge.md). The counts and the failing

@@ -261,11 +261,11 @@ pub(crate) struct ChildHandler {
     /// elicitation).
     pub(crate) client_timeout: Duration,
     /// The shared child's: its tools' `x-mcp-header` annotations, learned again when its tool
-    /// list changes (BR-76).
+    /// list changes (BR-75).
     pub(crate) tool_headers: Option<Arc<ToolHeaders>>,
     /// The shared child's: the endpoint's broadcaster, once it handed one (with the 2026-07-28
     /// era on), through which its list changes and resource updates reach every session and
-    /// every `subscriptions/listen` stream (BR-77).
+    /// every `subscriptions/listen` stream (BR-76).
     pub(crate) broadcast: Option<BroadcastSlot>,
 }
 
@@ -332,7 +332,7 @@ impl Handler for ChildHandler {
         if let Some(broadcaster) = broadcaster
             && let Some(broadcast) = as_broadcast(&notification)
         {
-            // BR-77: every session (its GET stream) and every listen stream, once.
+            // BR-76: every session (its GET stream) and every listen stream, once.
             broadcaster(broadcast);
             return Box::pin(async {});
         }

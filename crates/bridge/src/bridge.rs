@@ -32,7 +32,7 @@ struct BridgeInner {
     /// 2026-07-28 calls waiting for the client's retry (BR-24).
     parked: Arc<ParkedCalls>,
     /// The endpoint's broadcaster (with the 2026-07-28 era on): the shared child's list
-    /// changes and updates reach `subscriptions/listen` streams through it (BR-77).
+    /// changes and updates reach `subscriptions/listen` streams through it (BR-76).
     broadcast: BroadcastSlot,
 }
 
@@ -385,7 +385,7 @@ async fn modern(
         return crate::modern::discover(&upstream.init);
     }
     if request.method == method::TOOLS_CALL {
-        // BR-76: the child's `x-mcp-header` annotations, checked as `serve` does.
+        // BR-75: the child's `x-mcp-header` annotations, checked as `serve` does.
         let child = upstream.peer();
         upstream.tool_headers.check(&request, &ctx, child).await?;
     }
@@ -414,7 +414,7 @@ async fn modern(
 
 /// A child for one 2026-07-28 call (`--child-per-session`, BR-25), initialized with the
 /// request's client info and every client capability, as a shared child is: the bridge, not the
-/// child, refuses what the request did not declare (-32021, BR-75).
+/// child, refuses what the request did not declare (-32021, BR-74).
 async fn call_child(
     bridge: &Arc<BridgeInner>,
     ctx: &RequestContext,
@@ -438,7 +438,7 @@ async fn call_child(
         &bridge.spec,
         &bridge.settings,
         Some(initialize),
-        // A call has no session: its child's list changes are the listeners' (BR-77).
+        // A call has no session: its child's list changes are the listeners' (BR-76).
         Some(bridge.broadcast.clone()),
     )
     .await?;

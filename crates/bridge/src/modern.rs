@@ -65,7 +65,7 @@ pub(crate) fn complete(
     serde_json::value::to_raw_value(&object).map_err(|_| ErrorObject::internal())
 }
 
-/// An error of the child as the era sends it (BR-78): the legacy "resource not found"
+/// An error of the child as the era sends it (BR-77): the legacy "resource not found"
 /// (-32002) becomes -32602 (Invalid Params), as SEP-2164 standardizes; message and data are
 /// kept.
 pub(crate) fn error(mut error: ErrorObject) -> ErrorObject {

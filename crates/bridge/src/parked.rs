@@ -9,7 +9,7 @@
 //!   request the bridge gathers more until the child has been quiet for [`GATHER_QUIET`]
 //!   (at most [`GATHER_MAX`], [`MAX_ASKS`] requests, BR-71). Each is keyed by the key the
 //!   child's handler chose when the child says it (`_meta` `dev.mcp-http/inputKey`, sent by
-//!   `mcp-http serve`), else `elicitation-N`, `sampling-N`, `roots-N` (BR-74). An answer the
+//!   `mcp-http serve`), else `elicitation-N`, `sampling-N`, `roots-N` (BR-73). An answer the
 //!   request already carries under that key (`inputResponses` of a first call) answers the
 //!   child's request at once, without a round.
 //! - Calls that may ask run one at a time on a shared child (BR-70): a call holds the child's
@@ -18,7 +18,7 @@
 //! - The call's progress and logs go to the request that carries it now: the first, then each
 //!   retry (BR-72).
 //! - A request of the child that the call's client did not declare the capability for ends the
-//!   call with -32021 (`data.requiredCapabilities`), and the child's request fails (BR-75).
+//!   call with -32021 (`data.requiredCapabilities`), and the child's request fails (BR-74).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -212,7 +212,7 @@ impl ParkedCalls {
             match event {
                 Some(Event::Asked(request, reply)) => {
                     if let Some(one) = accept(&mut call, request, reply, &given) {
-                        // BR-75: an undeclared capability ends the call at once (-32021).
+                        // BR-74: an undeclared capability ends the call at once (-32021).
                         if ctx.check_declared(&one.input).is_err() {
                             let single =
                                 InputRequests::from([(one.key.clone(), one.input.clone())]);
@@ -241,7 +241,7 @@ impl ParkedCalls {
 
     /// Parks `call` with the child's requests `asked` under a new number; the input-required
     /// answer naming it (or -32021 when the request did not declare what the child asks, and
-    /// the call ends: BR-75). The asking lock is let go once the call is parked.
+    /// the call ends: BR-74). The asking lock is let go once the call is parked.
     fn park(
         self: &Arc<Self>,
         call: Call,
@@ -404,7 +404,7 @@ fn start(upstream: Arc<Upstream>, request: Request, ctx: &RequestContext, own_ch
         let _ = tx.send(Event::Done(result));
         if own_child {
             // What the child tells after its answer (a list change it made, sent in the
-            // background) still reaches the listeners (BR-77).
+            // background) still reaches the listeners (BR-76).
             tokio::time::sleep(CALL_CHILD_GRACE).await;
             upstream.child.stop().await;
         }

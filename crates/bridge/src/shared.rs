@@ -35,7 +35,7 @@ pub(crate) struct SharedChild {
     spec: ChildSpec,
     settings: BridgeSettings,
     current: watch::Sender<Current>,
-    /// The endpoint's broadcaster, once it hands one (BR-77).
+    /// The endpoint's broadcaster, once it hands one (BR-76).
     broadcast: BroadcastSlot,
     started: std::sync::Once,
     stop: CancellationToken,

@@ -1,4 +1,4 @@
-//! The `x-mcp-header` annotations of the shared child's tools (BR-76): learned from the child's
+//! The `x-mcp-header` annotations of the shared child's tools (BR-75): learned from the child's
 //! `tools/list` before its first 2026-07-28 `tools/call` and again on its
 //! `notifications/tools/list_changed`, so that such a call through the bridge gets its
 //! `Mcp-Param-*` headers checked as `serve` checks them (H-10, -32020 and HTTP 400 on a

@@ -31,7 +31,7 @@ pub(crate) struct Upstream {
     /// (BR-70): such calls of a shared child run one at a time, so a request of the child is
     /// known to be that call's.
     pub(crate) asking: Arc<tokio::sync::Mutex<()>>,
-    /// The `x-mcp-header` annotations of the child's tools (the shared child's, BR-76).
+    /// The `x-mcp-header` annotations of the child's tools (the shared child's, BR-75).
     pub(crate) tool_headers: Arc<ToolHeaders>,
 }
 
@@ -60,7 +60,7 @@ impl Upstream {
     /// Spawns a child and runs its handshake: with the client's own `initialize` params
     /// (a child per session or per 2026-07-28 call), or with the bridge's (a shared child).
     /// The shared child and a call's child get `broadcast`: their list changes and updates go
-    /// through the endpoint's broadcaster once it hands one (BR-77).
+    /// through the endpoint's broadcaster once it hands one (BR-76).
     pub(crate) async fn start(
         name: &Arc<str>,
         spec: &ChildSpec,

@@ -305,7 +305,7 @@ async fn on_a_shared_child_concurrent_modern_calls_each_get_their_own_answers() 
 async fn one_round_carries_every_request_of_the_child_under_its_keys() {
     let bridge = Bridged::start(&["--era", "both", "--", BIN, "serve", "--stdio"]).await;
     let url = bridge.url("/mcp");
-    // BR-71, BR-74: our server's handler asks three things at once, keyed; one round carries
+    // BR-71, BR-73: our server's handler asks three things at once, keyed; one round carries
     // the three under the handler's own keys.
     let call = |id, extra: serde_json::Value| {
         let mut params =
@@ -445,8 +445,8 @@ async fn progress_and_logs_after_the_first_round_reach_the_retrys_stream() {
 
 #[tokio::test]
 async fn an_undeclared_capability_is_minus_32021_in_both_modes() {
-    // BR-75: the child asks for sampling, which the request did not declare: -32021 with the
-    // capability named, HTTP 400 (BR-80: an adaptive answer stays JSON for 1 s), whether the
+    // BR-74: the child asks for sampling, which the request did not declare: -32021 with the
+    // capability named, HTTP 400 (BR-79: an adaptive answer stays JSON for 1 s), whether the
     // child is shared or the call's own (started for the call).
     for mode in [&[][..], &["--child-per-session"][..]] {
         let mut args = vec!["--era", "both"];
@@ -485,7 +485,7 @@ async fn an_undeclared_capability_is_minus_32021_in_both_modes() {
 
 #[tokio::test]
 async fn mcp_param_headers_are_checked_against_the_childs_annotations() {
-    // BR-76: the child's test_x_mcp_header mirrors `region` into Mcp-Param-Region.
+    // BR-75: the child's test_x_mcp_header mirrors `region` into Mcp-Param-Region.
     let bridge = Bridged::start(&["--era", "both", "--", BIN, "serve", "--stdio"]).await;
     let url = bridge.url("/mcp");
     let call = body(
@@ -516,7 +516,7 @@ async fn mcp_param_headers_are_checked_against_the_childs_annotations() {
 
 #[tokio::test]
 async fn list_changes_of_the_child_reach_subscriptions_listen_streams() {
-    // BR-77: the shared child's notifications/tools/list_changed goes out on a listen stream,
+    // BR-76: the shared child's notifications/tools/list_changed goes out on a listen stream,
     // tagged with its subscription.
     let bridge = Bridged::start(&["--era", "both", "--", BIN, "serve", "--stdio"]).await;
     let url = bridge.url("/mcp");
@@ -567,7 +567,7 @@ async fn list_changes_of_the_child_reach_subscriptions_listen_streams() {
 
 #[tokio::test]
 async fn an_unknown_resource_is_invalid_params_in_the_modern_era() {
-    // BR-78: the child's legacy -32002 becomes -32602 for a 2026-07-28 client.
+    // BR-77: the child's legacy -32002 becomes -32602 for a 2026-07-28 client.
     let bridge = Bridged::start(&["--era", "both", "--", BIN, "serve", "--stdio"]).await;
     let (_, answer) = post(
         &bridge.url("/mcp"),

@@ -36,7 +36,7 @@ pub const META_SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
 /// `_meta` key of a legacy server-to-client request (sampling, elicitation, roots) that
 /// `mcp-http`'s input engine sends for a handler's input: the handler's key of that input, so
 /// that a bridge can put the request under the same key in a 2026-07-28 `InputRequiredResult`
-/// (BR-74). A vendor key: other servers do not send it.
+/// (BR-73). A vendor key: other servers do not send it.
 pub const META_INPUT_KEY: &str = "dev.mcp-http/inputKey";
 
 /// The kind of a result (M-8). An absent `resultType` means [`ResultType::Complete`];

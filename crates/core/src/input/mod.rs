@@ -421,7 +421,7 @@ impl RequestContext {
 
     /// Sends one input as a real request on this request's stream; `key`, the handler's key
     /// of the input, goes along in `_meta` (`META_INPUT_KEY`), so that a bridge serving this
-    /// server to a 2026-07-28 client can name the input request as the handler did (BR-74).
+    /// server to a 2026-07-28 client can name the input request as the handler did (BR-73).
     async fn send_input(
         &self,
         request: &InputRequest,
