@@ -3,7 +3,12 @@
 //! child's legacy session with the request's own log level, completes the results as the era
 //! sends them, and serves legacy sessions on the same endpoint at the same time. A request of
 //! the child during a modern call (elicitation, sampling) becomes an input-required round
-//! (BR-24).
+//! (BR-24): concurrent calls on a shared child each get their own (BR-70), one round carries a
+//! burst of requests under the child's keys (BR-71, BR-73), progress and logs follow the retries
+//! (BR-72), an undeclared capability is -32021 with its 400 (BR-74, BR-79), `Mcp-Param-*` is
+//! checked against the child's annotations (BR-75), list changes reach listen streams (BR-76),
+//! and -32002 becomes -32602 (BR-77). The child is `mcp-http serve --stdio`, or a plain Python
+//! server that gives no input keys (`fixtures/asking_server.py`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -160,38 +165,8 @@ async fn a_childs_request_is_an_input_required_round_whose_state_is_single_use()
 
 #[tokio::test]
 async fn with_a_child_per_session_concurrent_modern_calls_each_get_their_own_answers() {
-    let bridge = Bridged::start(&[
-        "--era",
-        "both",
-        "--child-per-session",
-        "--",
-        BIN,
-        "serve",
-        "--stdio",
-    ])
-    .await;
-    let url = bridge.url("/mcp");
-    let connect = |name: &'static str| {
-        let url = url.clone();
-        async move {
-            client_builder(name, Arc::new(Mutex::new(Vec::new())))
-                .era(Era::Modern)
-                .connect(StreamableHttpClient::new(&url).unwrap())
-                .await
-                .unwrap()
-        }
-    };
-    let (alice, bob) = (connect("alice").await, connect("bob").await);
-    // Both calls wait on a child at the same time: each child's request is its own call's.
-    let (a, b) = tokio::join!(
-        alice.call_tool("sample_llm", json!({"prompt": "a"})),
-        bob.call_tool("ask_user", json!({"message": "name?"})),
-    );
-    assert_eq!(text(&a.unwrap()), "LLM response: alice");
-    let b = text(&b.unwrap());
-    assert!(b.contains("bob"), "{b}");
-    alice.shutdown().await;
-    bob.shutdown().await;
+    // BR-25: each call on a child of its own.
+    concurrent_askers_get_their_own_answers(&["--child-per-session"]).await;
 }
 
 const V: &str = "2026-07-28";
@@ -270,7 +245,17 @@ fn accept(field: &str, value: &str) -> serde_json::Value {
 async fn on_a_shared_child_concurrent_modern_calls_each_get_their_own_answers() {
     // BR-70: the calls that may ask run one at a time on the shared child, so each child's
     // request is known to be its call's; none is refused as ambiguous.
-    let bridge = Bridged::start(&["--era", "both", "--", BIN, "serve", "--stdio"]).await;
+    concurrent_askers_get_their_own_answers(&[]).await;
+}
+
+/// Three 2026-07-28 clients call at the same time tools whose child asks the client
+/// (sampling, elicitation, sampling) through `bridge --era both MODE -- serve --stdio`: each
+/// client is asked and gets its own answer (our client answers with its name).
+async fn concurrent_askers_get_their_own_answers(mode: &[&str]) {
+    let mut args = vec!["--era", "both"];
+    args.extend_from_slice(mode);
+    args.extend_from_slice(&["--", BIN, "serve", "--stdio"]);
+    let bridge = Bridged::start(&args).await;
     let url = bridge.url("/mcp");
     let connect = |name: &'static str| {
         let url = url.clone();
