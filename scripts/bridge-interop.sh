@@ -9,6 +9,8 @@
 #       interop/python/requirements.txt): the SDK HTTP clients;
 #     - server-everything over stdio (pinned in interop/peers/ts): the Python SDK HTTP client
 #       lists its tools and calls echo;
+#     - `--era both` in front of our server over stdio, shared child and child per call: the
+#       official suite's 2026-07-28 server scenarios, the counts asserted (BR-78);
 #   connect side `mcp-http bridge URL`: the Python SDK's stdio client (interop/python/client_check.py
 #     --via-bridge) against `mcp-http serve` and against the TypeScript SDK server
 #     (interop/node/sdk_server.mjs); and, with `--era modern` (BR-59), the same stdio client to the
@@ -71,6 +73,36 @@ for mode in "shared" "per-session:--child-per-session"; do
   run "bridge $label conformance" scripts/conformance.sh "$URL" "bridge-$label" "${baseline[@]}"
   echo "== bridge ($label child): the SDK HTTP clients"
   run "bridge $label SDK clients" scripts/interop-clients.sh "$URL" --expect-auto-version 2025-11-25 --no-resume-check
+done
+
+# The 2026-07-28 scenarios through the bridge (BR-78), as scripts/modern-conformance.sh counts
+# them from checks.json (40 scenarios; `mcp-http serve` itself passes 152). Expected, both modes:
+# every check but one, sep-2322-respect-client-capabilities (the child cannot see which
+# capabilities one 2026-07-28 request declares, docs/bridge.md). The counts and the failing
+# check's id are asserted, so a regression and an improvement both show.
+MODERN_EXPECTED="151 passed, 1 failed, 0 warnings"
+MODERN_KNOWN="FAILURE sep-2322-respect-client-capabilities"
+modern_conformance() {
+  local label=$1 out="$LOGS/modern-conformance-$1"
+  env CONF2="$CONF2" MODERN_PEERS="$PEERS" scripts/modern-conformance.sh \
+    "${URL/127.0.0.1/localhost}" -o "$out" >"$out.txt" 2>&1 || true
+  cat "$out.txt"
+  local summary bad
+  summary=$(sed -n 's/^modern conformance: //p' "$out.txt")
+  bad=$(sed -n 's/^    \(FAILURE\|WARNING\) *\([^:]*\):.*/\1 \2/p' "$out.txt" | sort -u | paste -sd, -)
+  if [[ $summary != "$MODERN_EXPECTED" || $bad != "$MODERN_KNOWN" ]]; then
+    echo "bridge-interop: modern conformance ($label): got '$summary' [$bad]," \
+      "expected '$MODERN_EXPECTED' [$MODERN_KNOWN]" >&2
+    return 1
+  fi
+}
+for mode in "shared" "per-call:--child-per-session"; do
+  label=${mode%%:*}
+  flags=()
+  [[ $mode == *:* ]] && read -r -a flags <<<"${mode#*:}"
+  bridge "bridge-modern-$label" --era both "${flags[@]}" -- "$BIN" serve --stdio
+  echo "== bridge --era both ($label child) in front of mcp-http serve --stdio: 2026-07-28 conformance"
+  run "bridge $label modern conformance" modern_conformance "$label"
 done
 
 bridge bridge-python-sdk -- "$PEERS_PY" "$REPO/interop/python/standin_server.py" --stdio

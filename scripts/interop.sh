@@ -107,7 +107,7 @@ run "CLI vs the TS SDK v2 and Python SDK servers, 2026-07-28 era" scripts/intero
 echo "== OAuth: the SDK clients through oidc-provider against serve --auth-issuer"
 run "SDK clients vs the OAuth resource server" scripts/interop-oauth.sh "$BIN"
 echo "== mcp-http bridge with real peers (both directions)"
-run "bridge: conformance and SDK clients through it, SDK stdio client through bridge URL" scripts/bridge-interop.sh
+run "bridge: conformance (legacy, and 2026-07-28 with --era both) and SDK clients through it, SDK stdio client through bridge URL" scripts/bridge-interop.sh
 echo "== the MCP Inspector in Chromium (screenshots in target/inspector/)"
 run "MCP Inspector vs serve" env MCP_HTTP_BIN="$BIN" scripts/inspector.sh
 run "MCP Inspector vs bridge in front of serve --stdio" \

@@ -11,14 +11,17 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use mcp_http_core::peer::WeakPeer;
 use mcp_http_core::sync::lock;
-use mcp_http_core::{Handler, Peer, RequestContext, RequestError, RequestOptions};
-use mcp_http_proto::jsonrpc::{Notification, Request, RequestId};
+use mcp_http_core::{
+    Broadcast, Broadcaster, Handler, Peer, RequestContext, RequestError, RequestOptions,
+};
+use mcp_http_proto::jsonrpc::{Message, Notification, Request, RequestId};
 use mcp_http_proto::{ErrorObject, LoggingLevel, error_code, method};
 use serde_json::value::RawValue;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
 use crate::parked::Event;
+use crate::tool_headers::ToolHeaders;
 
 /// One attached session (or one stateless exchange) and its calls waiting on the child.
 struct Slot {
@@ -26,8 +29,23 @@ struct Slot {
     peer: WeakPeer,
     /// (order started, the client's request id) of each call in progress.
     calls: Vec<(u64, RequestId)>,
-    /// A 2026-07-28 call's events: the child's requests become input-required rounds (BR-24).
-    asks: Option<UnboundedSender<Event>>,
+    /// What a 2026-07-28 request may be asked.
+    modern: Modern,
+}
+
+/// The part a 2026-07-28 request plays in routing the child's requests.
+enum Modern {
+    /// A legacy session or exchange.
+    No,
+    /// A call that may be asked (`tools/call`, `prompts/get`, `resources/read`): the child's
+    /// requests become input-required rounds (BR-24); none while it is parked, waiting for the
+    /// client's retry (BR-70).
+    Call {
+        asks: UnboundedSender<Event>,
+        parked: bool,
+    },
+    /// Any other 2026-07-28 request: never asked (the era has no server-to-client requests).
+    Quiet,
 }
 
 /// Where a request of the child goes.
@@ -62,28 +80,58 @@ impl Drop for CallGuard {
 }
 
 impl Attached {
-    /// Attaches a session; its key.
-    pub(crate) fn attach(&self, peer: &Peer) -> u64 {
+    fn push(&self, peer: &Peer, modern: Modern) -> u64 {
         let key = self.next.fetch_add(1, Ordering::Relaxed);
         lock(&self.slots).push(Slot {
             key,
             peer: peer.downgrade(),
             calls: Vec::new(),
-            asks: None,
+            modern,
         });
         key
     }
 
+    /// Attaches a session (or a legacy stateless exchange); its key.
+    pub(crate) fn attach(&self, peer: &Peer) -> u64 {
+        self.push(peer, Modern::No)
+    }
+
+    /// Attaches a 2026-07-28 request that cannot be asked anything: it gets its logs and
+    /// progress, and is never taken for the asker of a child's request; its key.
+    pub(crate) fn attach_quiet(&self, peer: &Peer) -> u64 {
+        self.push(peer, Modern::Quiet)
+    }
+
     /// Attaches a 2026-07-28 call, whose child's requests go to `asks` (BR-24); its key.
     pub(crate) fn attach_modern(&self, peer: &Peer, asks: UnboundedSender<Event>) -> u64 {
-        let key = self.next.fetch_add(1, Ordering::Relaxed);
-        lock(&self.slots).push(Slot {
-            key,
-            peer: peer.downgrade(),
-            calls: Vec::new(),
-            asks: Some(asks),
-        });
-        key
+        self.push(
+            peer,
+            Modern::Call {
+                asks,
+                parked: false,
+            },
+        )
+    }
+
+    /// Marks the 2026-07-28 call `key` parked (waiting for the client's retry: none of the
+    /// child's requests are its) or running again (BR-70).
+    pub(crate) fn set_parked(&self, key: u64, now: bool) {
+        if let Some(slot) = lock(&self.slots).iter_mut().find(|s| s.key == key)
+            && let Modern::Call { parked, .. } = &mut slot.modern
+        {
+            *parked = now;
+        }
+    }
+
+    /// The 2026-07-28 call `key` continues on a retry: its logs go to the retry's peer and its
+    /// calls carry the retry's id (BR-72).
+    pub(crate) fn rebind(&self, key: u64, peer: &Peer, id: &RequestId) {
+        if let Some(slot) = lock(&self.slots).iter_mut().find(|s| s.key == key) {
+            slot.peer = peer.downgrade();
+            for (_, call) in &mut slot.calls {
+                *call = id.clone();
+            }
+        }
     }
 
     /// Detaches a session (it ended).
@@ -125,10 +173,12 @@ impl Attached {
     /// the call it belongs to), so it is refused rather than risk asking another user's client.
     fn target(&self) -> Result<Target, &'static str> {
         let slots = lock(&self.slots);
-        // A parked 2026-07-28 call outlives its first request's exchange.
-        let live = |s: &&Slot| {
-            s.asks.as_ref().is_some_and(|a| !a.is_closed())
-                || s.peer.upgrade().is_some_and(|p| !p.is_closed())
+        // A 2026-07-28 call outlives its first request's exchange; a parked one and any other
+        // 2026-07-28 request are never the asker (BR-70).
+        let live = |s: &&Slot| match &s.modern {
+            Modern::Call { asks, parked } => !parked && !asks.is_closed(),
+            Modern::Quiet => false,
+            Modern::No => s.peer.upgrade().is_some_and(|p| !p.is_closed()),
         };
         let mut waiting = slots.iter().filter(live).filter(|s| !s.calls.is_empty());
         let pick = match (waiting.next(), waiting.next()) {
@@ -151,7 +201,7 @@ impl Attached {
                 }
             }
         };
-        if let Some(asks) = &pick.asks {
+        if let Modern::Call { asks, .. } = &pick.modern {
             return Ok(Target::Modern(asks.clone()));
         }
         let latest = pick
@@ -200,12 +250,23 @@ impl Attached {
     }
 }
 
+/// Where the endpoint's broadcaster is kept once it hands one; the latest wins (a service built
+/// and dropped before the served one leaves a broadcaster that reaches nothing).
+pub(crate) type BroadcastSlot = Arc<Mutex<Option<Broadcaster>>>;
+
 /// The handler of the child's peer: what the child sends on its own, routed to the sessions.
 pub(crate) struct ChildHandler {
     pub(crate) attached: Arc<Attached>,
     /// How long a request of the child may wait for the client (a person answering an
     /// elicitation).
     pub(crate) client_timeout: Duration,
+    /// The shared child's: its tools' `x-mcp-header` annotations, learned again when its tool
+    /// list changes (BR-75).
+    pub(crate) tool_headers: Option<Arc<ToolHeaders>>,
+    /// The shared child's: the endpoint's broadcaster, once it handed one (with the 2026-07-28
+    /// era on), through which its list changes and resource updates reach every session and
+    /// every `subscriptions/listen` stream (BR-76).
+    pub(crate) broadcast: Option<BroadcastSlot>,
 }
 
 impl Handler for ChildHandler {
@@ -257,10 +318,24 @@ impl Handler for ChildHandler {
     fn handle_notification(
         &self,
         notification: Notification,
-        _peer: Peer,
+        child: Peer,
     ) -> BoxFuture<'static, ()> {
         metrics::counter!("mcp_http_bridge_relayed_messages_total", "direction" => "from_child")
             .increment(1);
+        if notification.method == method::NOTIFICATION_TOOLS_LIST_CHANGED
+            && let Some(headers) = self.tool_headers.clone()
+        {
+            let child = child.clone();
+            tokio::spawn(async move { headers.relearn(&child).await });
+        }
+        let broadcaster = self.broadcast.as_ref().and_then(|b| lock(b).clone());
+        if let Some(broadcaster) = broadcaster
+            && let Some(broadcast) = as_broadcast(&notification)
+        {
+            // BR-76: every session (its GET stream) and every listen stream, once.
+            broadcaster(broadcast);
+            return Box::pin(async {});
+        }
         let targets = self.attached.each();
         Box::pin(async move {
             let level = (notification.method == method::NOTIFICATION_MESSAGE)
@@ -306,6 +381,20 @@ fn client_error(error: &RequestError) -> ErrorObject {
         ),
         other => other.to_error_object(),
     }
+}
+
+/// A list change or a resource update of the child, as the endpoint broadcasts it; `None` for
+/// any other notification.
+fn as_broadcast(notification: &Notification) -> Option<Broadcast> {
+    let subscribers_of = match notification.method.as_str() {
+        method::NOTIFICATION_TOOLS_LIST_CHANGED
+        | method::NOTIFICATION_PROMPTS_LIST_CHANGED
+        | method::NOTIFICATION_RESOURCES_LIST_CHANGED => None,
+        method::NOTIFICATION_RESOURCES_UPDATED => Some(uri_of(notification)?),
+        _ => return None,
+    };
+    let message = serde_json::to_vec(&Message::Notification(notification.clone())).ok()?;
+    Some(Broadcast::new(message.into(), subscribers_of))
 }
 
 fn level_of(notification: &Notification) -> Option<LoggingLevel> {

@@ -7,13 +7,14 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use futures::future::BoxFuture;
 use mcp_http_core::sync::lock;
-use mcp_http_core::{Handler, HandlerFactory, Peer, PeerConfig, RequestContext};
+use mcp_http_core::{Broadcaster, Handler, HandlerFactory, Peer, PeerConfig, RequestContext};
 use mcp_http_proto::jsonrpc::{Notification, Request};
 use mcp_http_proto::{
     ErrorObject, InitializeRequestParams, InitializeResult, LoggingLevel, ProtocolVersion, method,
 };
 use serde_json::value::RawValue;
 
+use crate::attached::BroadcastSlot;
 use crate::child::ChildSpec;
 use crate::parked::ParkedCalls;
 use crate::settings::{BridgeSettings, ChildMode};
@@ -30,6 +31,9 @@ struct BridgeInner {
     per_session: Mutex<Vec<Weak<Upstream>>>,
     /// 2026-07-28 calls waiting for the client's retry (BR-24).
     parked: Arc<ParkedCalls>,
+    /// The endpoint's broadcaster (with the 2026-07-28 era on): the shared child's list
+    /// changes and updates reach `subscriptions/listen` streams through it (BR-76).
+    broadcast: BroadcastSlot,
 }
 
 /// One bridged stdio server, served through any multi-session transport.
@@ -64,7 +68,13 @@ impl Bridge {
     /// mode the child starts at once (inside a tokio runtime).
     pub fn new(name: impl Into<Arc<str>>, spec: ChildSpec, settings: BridgeSettings) -> Self {
         let name = name.into();
-        let shared = SharedChild::new(name.clone(), spec.clone(), settings.clone());
+        let broadcast = BroadcastSlot::default();
+        let shared = SharedChild::new(
+            name.clone(),
+            spec.clone(),
+            settings.clone(),
+            broadcast.clone(),
+        );
         if settings.mode == ChildMode::Shared && tokio::runtime::Handle::try_current().is_ok() {
             shared.ensure_started();
         }
@@ -76,6 +86,7 @@ impl Bridge {
                 shared,
                 per_session: Mutex::new(Vec::new()),
                 parked: Arc::default(),
+                broadcast,
             }),
         }
     }
@@ -131,6 +142,10 @@ impl HandlerFactory for Bridge {
         Arc::new(StatelessRelay {
             bridge: self.inner.clone(),
         })
+    }
+
+    fn set_broadcaster(&self, broadcaster: Broadcaster) {
+        *lock(&self.inner.broadcast) = Some(broadcaster);
     }
 
     fn peer_config(&self) -> PeerConfig {
@@ -217,9 +232,14 @@ async fn initialize_session(
     let params: InitializeRequestParams = request.params_as()?;
     let upstream = match bridge.settings.mode {
         ChildMode::PerSession => {
-            let upstream =
-                Upstream::start(&bridge.name, &bridge.spec, &bridge.settings, request.params)
-                    .await?;
+            let upstream = Upstream::start(
+                &bridge.name,
+                &bridge.spec,
+                &bridge.settings,
+                request.params,
+                None,
+            )
+            .await?;
             let mut children = lock(&bridge.per_session);
             children.retain(|c| c.strong_count() > 0);
             children.push(Arc::downgrade(&upstream));
@@ -334,52 +354,67 @@ impl Handler for StatelessRelay {
             if request.method == method::INITIALIZE {
                 return Ok(upstream.init.clone());
             }
-            let modern = ctx.peer().state().is_modern();
-            if modern && request.method == method::SERVER_DISCOVER {
-                return crate::modern::discover(&upstream.init);
+            if !ctx.peer().state().is_modern() {
+                let key = upstream.attached.attach(ctx.peer());
+                let answered = upstream.forward(key, request, &ctx).await;
+                upstream.attached.detach(key);
+                return answered;
             }
-            let key = upstream.attached.attach(ctx.peer());
             let method = request.method.clone();
-            // BR-20: a modern request's own log level (from its `_meta`) joins the child's.
-            let leveled = match modern {
-                true => upstream.sync_level().await,
-                false => Ok(()),
-            };
-            let answered = match leveled {
-                // BR-24: the child's requests during the call become input-required rounds.
-                Ok(()) if modern && method::allows_input_required(&method) => {
-                    match bridge.settings.mode {
-                        // BR-25: a call of its own child, initialized with the request's
-                        // capabilities, so a child's request is never another call's.
-                        // A retry resumes its parked call and starts none.
-                        ChildMode::PerSession if !is_retry(&request) => {
-                            match call_child(&bridge, &ctx).await {
-                                Ok(own) => parked.serve(own, request, ctx, true).await,
-                                Err(e) => Err(e),
-                            }
-                        }
-                        _ => parked.serve(upstream.clone(), request, ctx, false).await,
-                    }
-                }
-                Ok(()) => upstream.forward(key, request, &ctx).await,
-                Err(e) => Err(e),
-            };
-            upstream.attached.detach(key);
-            match (modern, answered) {
-                (true, Ok(result)) => {
-                    let info = serde_json::from_str::<serde_json::Value>(upstream.init.get())
-                        .map(|init| init["serverInfo"].clone())
-                        .unwrap_or_default();
-                    crate::modern::complete(&method, &info, result)
-                }
-                (_, answered) => answered,
+            let answered = modern(&bridge, &upstream, &parked, request, ctx).await;
+            let info = serde_json::from_str::<serde_json::Value>(upstream.init.get())
+                .map(|init| init["serverInfo"].clone())
+                .unwrap_or_default();
+            match answered {
+                Ok(result) => crate::modern::complete(&method, &info, result),
+                Err(e) => Err(crate::modern::error(e)),
             }
         })
     }
 }
 
+/// A 2026-07-28 request (BR-20).
+async fn modern(
+    bridge: &Arc<BridgeInner>,
+    upstream: &Arc<Upstream>,
+    parked: &Arc<ParkedCalls>,
+    request: Request,
+    ctx: RequestContext,
+) -> Result<Box<RawValue>, ErrorObject> {
+    if request.method == method::SERVER_DISCOVER {
+        return crate::modern::discover(&upstream.init);
+    }
+    if request.method == method::TOOLS_CALL {
+        // BR-75: the child's `x-mcp-header` annotations, checked as `serve` does.
+        let child = upstream.peer();
+        upstream.tool_headers.check(&request, &ctx, child).await?;
+    }
+    // BR-20: a modern request's own log level (from its `_meta`) joins the child's.
+    if !method::allows_input_required(&request.method) {
+        let key = upstream.attached.attach_quiet(ctx.peer());
+        let leveled = upstream.sync_level().await;
+        let answered = match leveled {
+            Ok(()) => upstream.forward(key, request, &ctx).await,
+            Err(e) => Err(e),
+        };
+        upstream.attached.detach(key);
+        return answered;
+    }
+    // BR-24: the child's requests during the call become input-required rounds.
+    match bridge.settings.mode {
+        // BR-25: a call of its own child, so a child's request is never another call's.
+        // A retry resumes its parked call and starts none.
+        ChildMode::PerSession if !is_retry(&request) => {
+            let own = call_child(bridge, &ctx).await?;
+            parked.serve(own, request, ctx, true).await
+        }
+        _ => parked.serve(upstream.clone(), request, ctx, false).await,
+    }
+}
+
 /// A child for one 2026-07-28 call (`--child-per-session`, BR-25), initialized with the
-/// request's client info and capabilities (its `_meta`).
+/// request's client info and every client capability, as a shared child is: the bridge, not the
+/// child, refuses what the request did not declare (-32021, BR-74).
 async fn call_child(
     bridge: &Arc<BridgeInner>,
     ctx: &RequestContext,
@@ -393,18 +428,26 @@ async fn call_child(
     };
     let initialize = serde_json::json!({
         "protocolVersion": ProtocolVersion::LATEST_LEGACY.as_str(),
-        "capabilities": state.client_capabilities().unwrap_or_default(),
+        "capabilities": crate::upstream::every_client_capability(),
         "clientInfo": info,
     });
     let initialize =
         serde_json::value::to_raw_value(&initialize).map_err(|_| ErrorObject::internal())?;
-    Upstream::start(
+    let child = Upstream::start(
         &bridge.name,
         &bridge.spec,
         &bridge.settings,
         Some(initialize),
+        // A call has no session: its child's list changes are the listeners' (BR-76).
+        Some(bridge.broadcast.clone()),
     )
-    .await
+    .await?;
+    // The handshake is the bridge's, so is its end.
+    let _ = child
+        .peer()
+        .notify_raw(method::NOTIFICATION_INITIALIZED, None, None)
+        .await;
+    Ok(child)
 }
 
 /// Whether `request` retries an input-required result (it carries a `requestState`).

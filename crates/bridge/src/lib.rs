@@ -29,6 +29,7 @@ mod remote_modern;
 mod settings;
 mod shared;
 pub mod tool_filter;
+mod tool_headers;
 mod upstream;
 
 pub use bridge::Bridge;

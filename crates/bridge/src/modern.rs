@@ -7,7 +7,7 @@
 //! since the bridge cannot know how long the child's lists stay valid).
 
 use mcp_http_proto::modern::{CacheScope, DiscoverResult, META_SERVER_INFO, ResultType};
-use mcp_http_proto::{ErrorObject, InitializeResult, ProtocolVersion, method};
+use mcp_http_proto::{ErrorObject, InitializeResult, ProtocolVersion, error_code, method};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -63,6 +63,16 @@ pub(crate) fn complete(
             .or_insert_with(|| serde_json::to_value(CacheScope::Private).unwrap_or(Value::Null));
     }
     serde_json::value::to_raw_value(&object).map_err(|_| ErrorObject::internal())
+}
+
+/// An error of the child as the era sends it (BR-77): the legacy "resource not found"
+/// (-32002) becomes -32602 (Invalid Params), as SEP-2164 standardizes; message and data are
+/// kept.
+pub(crate) fn error(mut error: ErrorObject) -> ErrorObject {
+    if error.code == error_code::RESOURCE_NOT_FOUND {
+        error.code = error_code::INVALID_PARAMS;
+    }
+    error
 }
 
 #[cfg(test)]

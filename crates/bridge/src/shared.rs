@@ -11,6 +11,7 @@ use mcp_http_proto::{ErrorObject, error_code};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
+use crate::attached::BroadcastSlot;
 use crate::child::ChildSpec;
 use crate::settings::BridgeSettings;
 use crate::upstream::Upstream;
@@ -34,17 +35,25 @@ pub(crate) struct SharedChild {
     spec: ChildSpec,
     settings: BridgeSettings,
     current: watch::Sender<Current>,
+    /// The endpoint's broadcaster, once it hands one (BR-76).
+    broadcast: BroadcastSlot,
     started: std::sync::Once,
     stop: CancellationToken,
     stopped: CancellationToken,
 }
 
 impl SharedChild {
-    pub(crate) fn new(name: Arc<str>, spec: ChildSpec, settings: BridgeSettings) -> Arc<Self> {
+    pub(crate) fn new(
+        name: Arc<str>,
+        spec: ChildSpec,
+        settings: BridgeSettings,
+        broadcast: BroadcastSlot,
+    ) -> Arc<Self> {
         Arc::new(SharedChild {
             name,
             spec,
             settings,
+            broadcast,
             current: watch::Sender::new(Current::Starting),
             started: std::sync::Once::new(),
             stop: CancellationToken::new(),
@@ -71,7 +80,15 @@ impl SharedChild {
             first = false;
             self.current.send_replace(Current::Starting);
             let begun = Instant::now();
-            match Upstream::start(&self.name, &self.spec, &self.settings, None).await {
+            match Upstream::start(
+                &self.name,
+                &self.spec,
+                &self.settings,
+                None,
+                Some(self.broadcast.clone()),
+            )
+            .await
+            {
                 Ok(upstream) => {
                     self.current.send_replace(Current::Ready(upstream.clone()));
                     tokio::select! {

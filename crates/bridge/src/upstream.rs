@@ -11,9 +11,11 @@ use mcp_http_proto::jsonrpc::Request;
 use mcp_http_proto::{ErrorObject, InitializeResult, error_code, method};
 use serde_json::value::RawValue;
 
-use crate::attached::{Attached, ChildHandler};
+use crate::attached::{Attached, BroadcastSlot, ChildHandler};
 use crate::child::{Child, ChildSpec};
+use crate::relay::{Reporter, relay_reporting};
 use crate::settings::BridgeSettings;
+use crate::tool_headers::ToolHeaders;
 
 /// A running child and the sessions attached to it.
 pub(crate) struct Upstream {
@@ -24,7 +26,22 @@ pub(crate) struct Upstream {
     /// The level last asked of the child with `logging/setLevel`.
     level: tokio::sync::Mutex<Option<mcp_http_proto::LoggingLevel>>,
     /// How long a request may wait on the child without progress.
-    request_timeout: std::time::Duration,
+    pub(crate) request_timeout: std::time::Duration,
+    /// Held by the one 2026-07-28 call that may ask the client while it runs at the child
+    /// (BR-70): such calls of a shared child run one at a time, so a request of the child is
+    /// known to be that call's.
+    pub(crate) asking: Arc<tokio::sync::Mutex<()>>,
+    /// The `x-mcp-header` annotations of the child's tools (the shared child's, BR-75).
+    pub(crate) tool_headers: Arc<ToolHeaders>,
+}
+
+/// Every client capability a child may use: roots, sampling, elicitation (both modes).
+pub(crate) fn every_client_capability() -> serde_json::Value {
+    serde_json::json!({
+        "roots": { "listChanged": true },
+        "sampling": {},
+        "elicitation": { "form": {}, "url": {} }
+    })
 }
 
 /// The `initialize` the bridge sends a shared child itself: the latest legacy version, and
@@ -32,11 +49,7 @@ pub(crate) struct Upstream {
 fn own_initialize() -> Box<RawValue> {
     let params = serde_json::json!({
         "protocolVersion": mcp_http_proto::ProtocolVersion::LATEST_LEGACY.as_str(),
-        "capabilities": {
-            "roots": { "listChanged": true },
-            "sampling": {},
-            "elicitation": { "form": {}, "url": {} }
-        },
+        "capabilities": every_client_capability(),
         "clientInfo": { "name": "mcp-http-bridge", "version": env!("CARGO_PKG_VERSION") }
     });
     serde_json::value::to_raw_value(&params)
@@ -45,17 +58,24 @@ fn own_initialize() -> Box<RawValue> {
 
 impl Upstream {
     /// Spawns a child and runs its handshake: with the client's own `initialize` params
-    /// (a child per session), or with the bridge's (a shared child).
+    /// (a child per session or per 2026-07-28 call), or with the bridge's (a shared child).
+    /// The shared child and a call's child get `broadcast`: their list changes and updates go
+    /// through the endpoint's broadcaster once it hands one (BR-76).
     pub(crate) async fn start(
         name: &Arc<str>,
         spec: &ChildSpec,
         settings: &BridgeSettings,
         initialize: Option<Box<RawValue>>,
+        broadcast: Option<BroadcastSlot>,
     ) -> Result<Arc<Upstream>, ErrorObject> {
         let attached = Arc::new(Attached::default());
+        let tool_headers = Arc::new(ToolHeaders::default());
+        let is_shared = initialize.is_none();
         let handler = Arc::new(ChildHandler {
             attached: attached.clone(),
             client_timeout: settings.request_timeout,
+            tool_headers: is_shared.then(|| tool_headers.clone()),
+            broadcast,
         });
         let config = PeerConfig::default()
             .request_timeout(settings.request_timeout)
@@ -113,6 +133,8 @@ impl Upstream {
             init,
             level: tokio::sync::Mutex::new(None),
             request_timeout: settings.request_timeout,
+            asking: Arc::default(),
+            tool_headers,
         });
         // When the child goes, so do its sessions (404 afterwards, BR-6).
         let watched = Arc::downgrade(&upstream);
@@ -139,6 +161,18 @@ impl Upstream {
         request: Request,
         ctx: &RequestContext,
     ) -> Result<Box<RawValue>, ErrorObject> {
+        self.forward_reporting(key, request, ctx, Reporter::Request(ctx))
+            .await
+    }
+
+    /// [`Upstream::forward`], with the progress going where `report` says (BR-72).
+    pub(crate) async fn forward_reporting(
+        &self,
+        key: u64,
+        request: Request,
+        ctx: &RequestContext,
+        report: Reporter<'_>,
+    ) -> Result<Box<RawValue>, ErrorObject> {
         metrics::counter!("mcp_http_bridge_relayed_messages_total", "direction" => "to_child")
             .increment(1);
         if self.child.is_gone() {
@@ -146,7 +180,7 @@ impl Upstream {
         }
         let _call = self.attached.call(key, ctx.request_id().clone());
         let outcome =
-            crate::relay::relay_request(&self.child.peer, request, ctx, self.request_timeout).await;
+            relay_reporting(&self.child.peer, request, ctx, self.request_timeout, report).await;
         outcome.map_err(|e| match e {
             RequestError::Rpc(e) => e,
             RequestError::Timeout(d) => ErrorObject::new(

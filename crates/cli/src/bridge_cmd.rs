@@ -175,6 +175,10 @@ async fn serve(args: BridgeArgs) -> Result<(), String> {
             .keep_alive(Some(seconds("keep-alive", args.keep_alive)?))
             .stateless(args.stateless)
             .metrics(args.metrics.is_some())
+            // BR-79: a child's answer (and a call's own child's start) takes longer than an
+            // in-process handler's; an adaptive answer stays JSON (with its status) that long,
+            // and still streams as soon as the child sends progress or a log.
+            .adaptive_delay(std::time::Duration::from_secs(1))
             // BR-20: 2026-07-28 requests are relayed over the shared child's legacy session.
             .eras(crate::bridge_connect::BridgeEra::served(args.era)?)
             .response_mode(match args.response {

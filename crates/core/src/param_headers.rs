@@ -2,6 +2,10 @@
 //! the role in the request's extensions, and the role, which knows the tool's `x-mcp-header`
 //! annotations, checks them against the arguments.
 
+use mcp_http_proto::x_mcp_header::{self, ParamHeader};
+use mcp_http_proto::{ErrorObject, JsonObject, header_value, modern::header_mismatch_error};
+use serde_json::value::RawValue;
+
 /// The `Mcp-Param-{Name}` headers of one request, as received (values not yet decoded; see
 /// `mcp_http_proto::header_value`). Present in a modern request's extensions even when empty,
 /// so a missing header can be told from a transport that has none.
@@ -35,6 +39,55 @@ impl ParamHeaders {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()))
     }
+
+    /// Checks these headers against a call's arguments, for a tool whose annotated arguments
+    /// are `declared` (H-10): an argument with a value needs its header with the same value; an
+    /// absent or null one, no header. The error is -32020 (`HeaderMismatch`).
+    pub fn check(
+        &self,
+        declared: &[ParamHeader],
+        arguments: Option<&RawValue>,
+    ) -> Result<(), ErrorObject> {
+        if declared.is_empty() {
+            return Ok(());
+        }
+        let arguments: JsonObject = arguments
+            .and_then(|a| serde_json::from_str(a.get()).ok())
+            .unwrap_or_default();
+        for param in declared {
+            let header = self
+                .get(&param.header)
+                .map_err(|e| mismatch(&param.header, &e.to_string()))?;
+            let body = arguments.get(&param.property).filter(|v| !v.is_null());
+            match (header, body) {
+                (None, None) => {}
+                (None, Some(_)) => {
+                    return Err(mismatch(
+                        &param.header,
+                        "is required: the argument has a value",
+                    ));
+                }
+                (Some(_), None) => {
+                    return Err(mismatch(
+                        &param.header,
+                        "is set but the argument has no value",
+                    ));
+                }
+                (Some(raw), Some(body)) => {
+                    let decoded = header_value::decode(raw)
+                        .map_err(|e| mismatch(&param.header, &e.to_string()))?;
+                    if !x_mcp_header::matches(param.kind, &decoded, body) {
+                        return Err(mismatch(&param.header, "differs from the argument"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn mismatch(header: &str, why: &str) -> ErrorObject {
+    header_mismatch_error(format!("Header mismatch: Mcp-Param-{header} {why}"))
 }
 
 /// An `Mcp-Param-*` header that came more than once: which value counts is unknowable.

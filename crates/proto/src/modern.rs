@@ -33,6 +33,12 @@ pub const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
 /// `subscriptions/listen` request id (SB-1).
 pub const META_SUBSCRIPTION_ID: &str = "io.modelcontextprotocol/subscriptionId";
 
+/// `_meta` key of a legacy server-to-client request (sampling, elicitation, roots) that
+/// `mcp-http`'s input engine sends for a handler's input: the handler's key of that input, so
+/// that a bridge can put the request under the same key in a 2026-07-28 `InputRequiredResult`
+/// (BR-73). A vendor key: other servers do not send it.
+pub const META_INPUT_KEY: &str = "dev.mcp-http/inputKey";
+
 /// The kind of a result (M-8). An absent `resultType` means [`ResultType::Complete`];
 /// extensions may define more values, kept as [`ResultType::Other`] (a client MUST treat an
 /// unrecognized one as invalid).

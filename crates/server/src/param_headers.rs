@@ -5,9 +5,7 @@
 use std::fmt;
 
 use mcp_http_core::ParamHeaders;
-use mcp_http_proto::{
-    ErrorObject, JsonObject, header_value, modern::header_mismatch_error, x_mcp_header,
-};
+use mcp_http_proto::{ErrorObject, JsonObject, x_mcp_header};
 use serde_json::value::RawValue;
 
 pub(crate) use mcp_http_proto::x_mcp_header::ParamHeader;
@@ -46,52 +44,14 @@ pub(crate) fn annotations(
     })
 }
 
-fn mismatch(header: &str, why: &str) -> ErrorObject {
-    header_mismatch_error(format!("Header mismatch: Mcp-Param-{header} {why}"))
-}
-
-/// Checks a call's `Mcp-Param-*` headers against its arguments (H-10): an argument with a
-/// value needs its header with the same value; an absent or null one, no header.
+/// Checks a call's `Mcp-Param-*` headers against its arguments (H-10; the rules are
+/// [`ParamHeaders::check`]'s).
 pub(crate) fn check(
     declared: &[ParamHeader],
     headers: &ParamHeaders,
     arguments: Option<&RawValue>,
 ) -> Result<(), ErrorObject> {
-    if declared.is_empty() {
-        return Ok(());
-    }
-    let arguments: JsonObject = arguments
-        .and_then(|a| serde_json::from_str(a.get()).ok())
-        .unwrap_or_default();
-    for param in declared {
-        let header = headers
-            .get(&param.header)
-            .map_err(|e| mismatch(&param.header, &e.to_string()))?;
-        let body = arguments.get(&param.property).filter(|v| !v.is_null());
-        match (header, body) {
-            (None, None) => {}
-            (None, Some(_)) => {
-                return Err(mismatch(
-                    &param.header,
-                    "is required: the argument has a value",
-                ));
-            }
-            (Some(_), None) => {
-                return Err(mismatch(
-                    &param.header,
-                    "is set but the argument has no value",
-                ));
-            }
-            (Some(raw), Some(body)) => {
-                let decoded = header_value::decode(raw)
-                    .map_err(|e| mismatch(&param.header, &e.to_string()))?;
-                if !x_mcp_header::matches(param.kind, &decoded, body) {
-                    return Err(mismatch(&param.header, "differs from the argument"));
-                }
-            }
-        }
-    }
-    Ok(())
+    headers.check(declared, arguments)
 }
 
 #[cfg(test)]

@@ -41,6 +41,7 @@
 
 use std::collections::BTreeSet;
 
+use mcp_http_proto::modern::META_INPUT_KEY;
 use mcp_http_proto::{
     CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult,
     InputRequest, InputRequests, InputResponse, InputResponses, ListRootsResult, RequestParams,
@@ -324,6 +325,13 @@ impl RequestContext {
         RequestError::InputRequired
     }
 
+    /// Whether the client declared the capability `request` needs (SM-1, EL-1, EL-2, C-3,
+    /// M-3); `Err` names the one missing. Nothing is recorded: see
+    /// [`RequestContext::input_required`] for the refusal.
+    pub fn check_declared(&self, request: &InputRequest) -> Result<(), &'static str> {
+        check_capability(self.peer().state(), request).map_err(|missing| missing.name)
+    }
+
     /// Sets the handler's own state for the next round: if this run ends with an input-required
     /// result (of any call: implicit, [`RequestContext::ask_all`] or
     /// [`RequestContext::input_required`]), the state is sealed into its `requestState` and
@@ -371,7 +379,7 @@ impl RequestContext {
         if !state.is_modern() {
             check_capability(state, &request)
                 .map_err(|missing| RequestError::CapabilityNotSupported(missing.name))?;
-            return self.send_input(&request).await;
+            return self.send_input(&request, None).await;
         }
         let mut slot = self.round();
         let round = slot.get_or_insert_with(Box::default);
@@ -401,7 +409,9 @@ impl RequestContext {
                 .map_err(|missing| RequestError::CapabilityNotSupported(missing.name))?;
         }
         let sends = requests.into_iter().map(|(key, request)| async move {
-            self.send_input(&request).await.map(|answer| (key, answer))
+            self.send_input(&request, Some(&key))
+                .await
+                .map(|answer| (key, answer))
         });
         Ok(futures::future::try_join_all(sends)
             .await?
@@ -409,25 +419,53 @@ impl RequestContext {
             .collect())
     }
 
-    /// Sends one input as a real request on this request's stream.
-    async fn send_input(&self, request: &InputRequest) -> Result<InputResponse, RequestError> {
+    /// Sends one input as a real request on this request's stream; `key`, the handler's key
+    /// of the input, goes along in `_meta` (`META_INPUT_KEY`), so that a bridge serving this
+    /// server to a 2026-07-28 client can name the input request as the handler did (BR-73).
+    async fn send_input(
+        &self,
+        request: &InputRequest,
+        key: Option<&str>,
+    ) -> Result<InputResponse, RequestError> {
         let method = request.method();
         let options = RequestOptions::default();
-        Ok(match request {
-            InputRequest::Elicit(params) => {
-                InputResponse::Elicit(self.request(method, params, options).await?)
-            }
-            InputRequest::CreateMessage(params) => {
-                InputResponse::CreateMessage(self.request(method, params, options).await?)
-            }
+        let keyed = |params: Value| with_input_key(params, key);
+        let params = match request {
+            InputRequest::Elicit(params) => serde_json::to_value(params),
+            InputRequest::CreateMessage(params) => serde_json::to_value(params),
             InputRequest::ListRoots(params) => {
-                let params = params.clone().unwrap_or_default();
+                serde_json::to_value(params.clone().unwrap_or_default())
+            }
+            _ => Ok(Value::Null),
+        }
+        .map(keyed)
+        .map_err(|e| RequestError::Encode(e.to_string()))?;
+        Ok(match request {
+            InputRequest::Elicit(_) => {
+                InputResponse::Elicit(self.request(method, &params, options).await?)
+            }
+            InputRequest::CreateMessage(_) => {
+                InputResponse::CreateMessage(self.request(method, &params, options).await?)
+            }
+            InputRequest::ListRoots(_) => {
                 InputResponse::ListRoots(self.request(method, &params, options).await?)
             }
             // A kind added to the protocol later: not one a handler here can ask for.
             _ => return Err(RequestError::Encode(format!("unsupported input {method}"))),
         })
     }
+}
+
+/// `params` with the input's `key` in its `_meta` (an object kept as it is otherwise).
+fn with_input_key(mut params: Value, key: Option<&str>) -> Value {
+    if let (Some(key), Value::Object(object)) = (key, &mut params)
+        && let Value::Object(meta) = object
+            .entry("_meta")
+            .or_insert_with(|| Value::Object(serde_json::Map::new()))
+    {
+        meta.insert(META_INPUT_KEY.to_owned(), Value::from(key));
+    }
+    params
 }
 
 #[cfg(test)]

@@ -562,3 +562,16 @@ fn the_engine_adds_little_to_a_request_future() {
         driven - alone
     );
 }
+
+#[test]
+fn a_legacy_input_request_carries_its_key_in_meta() {
+    // BR-73: the key goes into `_meta`, next to what was there; nothing else changes.
+    let params = json!({"message": "name?", "_meta": {"other": 1}});
+    let keyed = with_input_key(params, Some("user_name"));
+    assert_eq!(keyed["message"], "name?");
+    assert_eq!(keyed["_meta"]["other"], 1);
+    assert_eq!(keyed["_meta"][META_INPUT_KEY], "user_name");
+    let bare = with_input_key(json!({}), Some("k"));
+    assert_eq!(bare, json!({"_meta": {META_INPUT_KEY: "k"}}));
+    assert_eq!(with_input_key(json!({"a": 1}), None), json!({"a": 1}));
+}
