@@ -93,6 +93,16 @@ fn encode(message: BusMessage) -> Result<Vec<(&'static str, Vec<u8>)>, BusError>
             fields
         }
         BusMessage::SessionEnded { session: s } => vec![("k", b"e".to_vec()), session(&s)],
+        BusMessage::SessionEnding { session: s, ack_to } => vec![
+            ("k", b"E".to_vec()),
+            session(&s),
+            ("a", ack_to.as_bytes().to_vec()),
+        ],
+        BusMessage::EndAcknowledged { session: s, by } => vec![
+            ("k", b"A".to_vec()),
+            session(&s),
+            ("a", by.as_bytes().to_vec()),
+        ],
         BusMessage::SessionChanged { session: s } => vec![("k", b"c".to_vec()), session(&s)],
         other => {
             return Err(BusError::new(format!(
@@ -137,6 +147,14 @@ fn decode(fields: &HashMap<String, Value>) -> Option<BusMessage> {
         },
         b"e" => BusMessage::SessionEnded {
             session: session()?,
+        },
+        b"E" => BusMessage::SessionEnding {
+            session: session()?,
+            ack_to: text(fields, "a")?,
+        },
+        b"A" => BusMessage::EndAcknowledged {
+            session: session()?,
+            by: text(fields, "a")?,
         },
         b"c" => BusMessage::SessionChanged {
             session: session()?,
@@ -226,40 +244,94 @@ impl MessageBus for RedisBus {
         tokio::spawn(reader.run(tx.clone(), self.start.clone()));
         tokio::spawn(heartbeat(
             self.conn.clone(),
-            self.keys.instance(instance),
-            self.keys.inbox(instance),
+            Beat {
+                key: self.keys.instance(instance),
+                inbox: self.keys.inbox(instance),
+                instances: self.keys.instances(),
+                instance: instance.into(),
+            },
             self.heartbeat,
             self.retention,
             tx,
         ));
         Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
     }
+
+    fn is_alive(&self, instance: &str) -> BoxFuture<'_, Result<bool, BusError>> {
+        let key = self.keys.instance(instance);
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            redis::cmd("EXISTS")
+                .arg(key)
+                .query_async::<bool>(counted(&mut conn, Component::Bus))
+                .await
+                .map_err(|e| BusError::new(format!("EXISTS: {e}")))
+        })
+    }
+
+    fn instances(&self) -> BoxFuture<'_, Result<Vec<Arc<str>>, BusError>> {
+        let key = self.keys.instances();
+        let since = crate::unix_ms().saturating_sub(ms(self.heartbeat * 3));
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let ids: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+                .arg(key)
+                .arg(since)
+                .arg("+inf")
+                .query_async(counted(&mut conn, Component::Bus))
+                .await
+                .map_err(|e| BusError::new(format!("ZRANGEBYSCORE: {e}")))?;
+            Ok(ids.into_iter().map(Arc::from).collect())
+        })
+    }
 }
 
-/// Says the instance is alive every `interval` (the key lives three intervals) and keeps its
+/// The keys one instance's heartbeat writes.
+struct Beat {
+    /// Its heartbeat key.
+    key: String,
+    /// Its inbox, kept while it lives.
+    inbox: String,
+    /// The set of instances alive, where it is listed (RB-19).
+    instances: String,
+    instance: String,
+}
+
+/// Says the instance is alive every `interval` (the key lives three intervals; the set of
+/// instances lists it with the time, and forgets instances silent for longer) and keeps its
 /// inbox, until the subscription is dropped; then says it is gone.
 async fn heartbeat(
     mut conn: ConnectionManager,
-    key: String,
-    inbox: String,
+    beat: Beat,
     interval: Duration,
     retention: u64,
     subscribed: mpsc::Sender<BusMessage>,
 ) {
     let life = ms(interval * 3);
     while !subscribed.is_closed() {
-        let beat = redis::pipe()
+        let now = crate::unix_ms();
+        let written = redis::pipe()
             .cmd("SET")
-            .arg(&key)
+            .arg(&beat.key)
             .arg("1")
             .arg("PX")
             .arg(life)
             .ignore()
-            .pexpire(&inbox, (retention + life) as i64)
+            .pexpire(&beat.inbox, (retention + life) as i64)
+            .ignore()
+            .cmd("ZADD")
+            .arg(&beat.instances)
+            .arg(now)
+            .arg(&beat.instance)
+            .ignore()
+            .cmd("ZREMRANGEBYSCORE")
+            .arg(&beat.instances)
+            .arg("-inf")
+            .arg(now.saturating_sub(life * 10))
             .ignore()
             .query_async::<()>(counted(&mut conn, Component::Bus))
             .await;
-        if let Err(e) = beat {
+        if let Err(e) = written {
             tracing::warn!(error = %e, "the instance's heartbeat could not be written");
         }
         tokio::select! {
@@ -267,8 +339,14 @@ async fn heartbeat(
             _ = subscribed.closed() => break,
         }
     }
-    let _ = redis::cmd("DEL")
-        .arg(&key)
+    let _ = redis::pipe()
+        .cmd("DEL")
+        .arg(&beat.key)
+        .ignore()
+        .cmd("ZREM")
+        .arg(&beat.instances)
+        .arg(&beat.instance)
+        .ignore()
         .query_async::<()>(counted(&mut conn, Component::Bus))
         .await;
 }
@@ -394,6 +472,14 @@ mod tests {
             },
             BusMessage::SessionEnded {
                 session: "s".into(),
+            },
+            BusMessage::SessionEnding {
+                session: "s".into(),
+                ack_to: "i1".into(),
+            },
+            BusMessage::EndAcknowledged {
+                session: "s".into(),
+                by: "i2".into(),
             },
         ];
         for message in messages {

@@ -35,6 +35,11 @@ impl Keys {
         format!("{}inst:{iid}", self.prefix)
     }
 
+    /// `{p}instances`: the instances alive, scored by their last heartbeat (a sorted set).
+    pub(crate) fn instances(&self) -> String {
+        format!("{}instances", self.prefix)
+    }
+
     /// `{p}inbox:{iid}`: the messages for one instance (a stream).
     pub(crate) fn inbox(&self, iid: &str) -> String {
         format!("{}inbox:{iid}", self.prefix)

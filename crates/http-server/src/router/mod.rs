@@ -28,7 +28,7 @@ use crate::body::{Completion, ConnectionGuard, ResponseBody};
 use crate::config::{HttpConfig, ResponseMode};
 use crate::queue::{QueueRx, QueueTx, queue};
 use crate::random::{self, RandomUnavailable};
-use crate::sessions::{EventLog, StreamKey};
+use crate::sessions::{EventLog, MessageBus, StreamKey};
 use crate::sse;
 
 #[cfg(test)]
@@ -173,6 +173,9 @@ pub(crate) struct Router {
     live: Option<LiveStreams>,
     /// Where messages for the GET stream go while another instance holds it (set in a cluster).
     remote_get: OnceLock<RemoteGet>,
+    /// In a cluster: tells whether the instance a stream's tag names is alive, so that a
+    /// resume of a stream whose instance is gone ends with an error (RB-15).
+    bus: OnceLock<Arc<dyn MessageBus>>,
     state: Mutex<State>,
 }
 
@@ -254,6 +257,7 @@ impl Router {
             back_channel: back_channel.map(|b| (b, OnceLock::new())),
             live,
             remote_get: OnceLock::new(),
+            bus: OnceLock::new(),
             state: Mutex::new(State::default()),
         })
     }
@@ -266,6 +270,14 @@ impl Router {
     /// request's stream cannot be resumed (H-6).
     pub(crate) fn without_resumption(mut self) -> Self {
         self.resumable = false;
+        self
+    }
+
+    /// In a cluster: the tag names this instance (`{instance}~{random}`), so that an instance
+    /// resuming one of its streams knows whose heartbeat to check (RB-15), and `bus` tells.
+    pub(crate) fn owned_by(mut self, instance: &str, bus: Arc<dyn MessageBus>) -> Self {
+        self.tag = format!("{instance}~{}", self.tag).into();
+        let _ = self.bus.set(bus);
         self
     }
 
@@ -591,6 +603,13 @@ impl Router {
             drop(st);
             // No queue: the stream has nothing more to receive.
             return self.body(prefix, QueueRx::closed(), None);
+        }
+        if self.bus.get().is_some()
+            && self.resumable
+            && let Some(request) = &stream.request
+        {
+            // Before its first event: a resume elsewhere can answer it if this instance dies.
+            self.log.note_request(&self.session, self.key(sid), request);
         }
         self.prime(sid, stream, &mut prefix, true);
         if let Some(waiting) = &waiting {

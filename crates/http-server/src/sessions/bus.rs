@@ -50,6 +50,23 @@ pub enum BusMessage {
         /// The session.
         session: Arc<str>,
     },
+    /// The session was ended by a DELETE on instance `ack_to`: as [`BusMessage::SessionEnded`],
+    /// and each instance then tells `ack_to` it has let the session go
+    /// ([`BusMessage::EndAcknowledged`]), so the DELETE is answered once no instance serves
+    /// it any more (RB-19).
+    SessionEnding {
+        /// The session.
+        session: Arc<str>,
+        /// The instance that waits for the acknowledgements.
+        ack_to: Arc<str>,
+    },
+    /// Instance `by` no longer serves `session` (the answer to [`BusMessage::SessionEnding`]).
+    EndAcknowledged {
+        /// The session.
+        session: Arc<str>,
+        /// The instance that let it go.
+        by: Arc<str>,
+    },
     /// The session's record changed (its log level, say): instances that hold it reload it.
     SessionChanged {
         /// The session.
@@ -79,6 +96,17 @@ pub trait MessageBus: Send + Sync + 'static {
     fn broadcast(&self, from: &str, message: BusMessage) -> BoxFuture<'_, Result<(), BusError>>;
     /// The messages for `instance`, sent to it or broadcast, from now on.
     fn subscribe(&self, instance: &str) -> BoxStream<'static, BusMessage>;
+    /// Whether `instance` is alive (subscribed, its heartbeat fresh). A stream another instance
+    /// ran is ended with an error once that instance is gone (RB-15). By default: alive.
+    fn is_alive(&self, instance: &str) -> BoxFuture<'_, Result<bool, BusError>> {
+        let _ = instance;
+        Box::pin(std::future::ready(Ok(true)))
+    }
+    /// The instances alive now, this one included: those a DELETE waits for (RB-19). By
+    /// default none are known, and a DELETE waits for nobody.
+    fn instances(&self) -> BoxFuture<'_, Result<Vec<Arc<str>>, BusError>> {
+        Box::pin(std::future::ready(Ok(Vec::new())))
+    }
 }
 
 /// Messages queued for one instance before the oldest are dropped (a stalled receiver must not
@@ -125,6 +153,22 @@ impl MessageBus for MemoryBus {
         mcp_http_core::sync::lock(&self.inboxes).push((instance.into(), tx));
         Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
     }
+
+    fn is_alive(&self, instance: &str) -> BoxFuture<'_, Result<bool, BusError>> {
+        let alive = mcp_http_core::sync::lock(&self.inboxes)
+            .iter()
+            .any(|(id, tx)| &**id == instance && !tx.is_closed());
+        Box::pin(std::future::ready(Ok(alive)))
+    }
+
+    fn instances(&self) -> BoxFuture<'_, Result<Vec<Arc<str>>, BusError>> {
+        let alive = mcp_http_core::sync::lock(&self.inboxes)
+            .iter()
+            .filter(|(_, tx)| !tx.is_closed())
+            .map(|(id, _)| id.clone())
+            .collect();
+        Box::pin(std::future::ready(Ok(alive)))
+    }
 }
 
 #[cfg(test)]
@@ -146,8 +190,11 @@ mod tests {
         assert!(
             matches!(a.next().await, Some(BusMessage::SessionEnded { session }) if &*session == "2")
         );
+        assert!(bus.is_alive("a").await.unwrap());
         drop(a);
         // A gone instance is dropped, not an error.
         assert!(bus.send("a", ended("3")).await.is_ok());
+        assert!(!bus.is_alive("a").await.unwrap(), "RB-15");
+        assert_eq!(bus.instances().await.unwrap(), [Arc::<str>::from("b")]);
     }
 }

@@ -75,7 +75,17 @@ pub(crate) struct Sessions {
     to_get_rx: Mutex<Option<tokio::sync::mpsc::Receiver<ForGet>>>,
     /// The endpoint's metrics, when they are on (MT-1).
     pub(crate) metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// The DELETEs waiting for the other instances to let their session go: session -> the
+    /// instances that did (RB-19).
+    acks: Mutex<foldhash::HashMap<Arc<str>, Vec<Arc<str>>>>,
+    /// Woken at each acknowledgement.
+    acked: tokio::sync::Notify,
 }
+
+/// How long a DELETE waits for the other instances' acknowledgements at most (an instance
+/// killed a moment ago is still listed until its heartbeat expires; a stalled one never
+/// answers): then it is answered anyway (RB-19).
+const ACK_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A message for another instance's GET stream: (that instance, the session, the message).
 type ForGet = (Arc<str>, Arc<str>, Bytes);
@@ -112,6 +122,8 @@ impl Sessions {
             to_get,
             to_get_rx: Mutex::new(Some(to_get_rx)),
             metrics,
+            acks: Mutex::default(),
+            acked: tokio::sync::Notify::new(),
         }
     }
 
@@ -131,8 +143,11 @@ impl Sessions {
     }
 
     fn build(&self, id: Arc<str>, principal: Option<Principal>) -> Result<Arc<Session>, Rejection> {
-        let router = Router::new(id.clone(), &self.config, &self.backends.log, None)
+        let mut router = Router::new(id.clone(), &self.config, &self.backends.log, None)
             .map_err(|_| Rejection::RandomUnavailable)?;
+        if let Some(bus) = &self.backends.bus {
+            router = router.owned_by(&self.backends.instance, bus.clone());
+        }
         let router = Arc::new(router);
         let peer = Peer::new(
             router.clone(),
@@ -422,6 +437,13 @@ impl Sessions {
     /// Ends a session here and everywhere: its streams close, its peers close (cancelling
     /// running handlers), its record and events go, and later requests get 404 (T-40).
     pub(crate) async fn end(&self, id: &str) {
+        self.forget(id).await;
+        self.broadcast(BusMessage::SessionEnded { session: id.into() })
+            .await;
+    }
+
+    /// This instance's copy, the record and the events of an ended session go.
+    async fn forget(&self, id: &str) {
         self.drop_local(id);
         if let Some(store) = &self.backends.store
             && let Err(e) = store.delete(id).await
@@ -429,19 +451,57 @@ impl Sessions {
             tracing::warn!(error = %e, session = %id, "an ended session could not be deleted");
         }
         self.backends.log.forget_session(id);
-        self.broadcast(BusMessage::SessionEnded { session: id.into() })
-            .await;
     }
 
-    /// With instances sharing a bus, a DELETE is answered a moment after its end was broadcast:
-    /// the others hold the session in their caches until they read that, and a client's next
-    /// request, sent as soon as the DELETE is answered, must find it gone everywhere (T-40,
-    /// RB-11). The other instances' readers are blocked on the bus, so a few milliseconds
-    /// cover them but for one that is stalled; DELETE is rare enough to pay for it.
-    pub(crate) async fn after_end_broadcast(&self) {
-        if self.backends.bus.is_some() {
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    /// Ends a session for a DELETE: as [`Sessions::end`], and returns once every other
+    /// instance alive has acknowledged that it let the session go, so that a request sent as
+    /// soon as the DELETE is answered finds it gone on every instance (T-40, RB-19). The
+    /// instances' caches are not asked on each request (a quick call costs no round trip,
+    /// RB-12): the DELETE pays, one listing of the instances and one acknowledgement each,
+    /// bounded by [`ACK_WAIT`].
+    pub(crate) async fn end_acknowledged(&self, id: &str) {
+        let Some(bus) = &self.backends.bus else {
+            return self.end(id).await;
+        };
+        self.forget(id).await;
+        let me = &self.backends.instance;
+        let others: Vec<Arc<str>> = match bus.instances().await {
+            Ok(all) => all.into_iter().filter(|i| i != me).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "the instances could not be listed; a DELETE waits for none");
+                Vec::new()
+            }
+        };
+        let session: Arc<str> = id.into();
+        mcp_http_core::sync::lock(&self.acks).insert(session.clone(), Vec::new());
+        self.broadcast(BusMessage::SessionEnding {
+            session: session.clone(),
+            ack_to: me.clone(),
+        })
+        .await;
+        let deadline = tokio::time::Instant::now() + ACK_WAIT;
+        loop {
+            let notified = self.acked.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            let missing: Vec<Arc<str>> = {
+                let acks = mcp_http_core::sync::lock(&self.acks);
+                let done = acks.get(&session).map_or(&[][..], Vec::as_slice);
+                others
+                    .iter()
+                    .filter(|i| !done.contains(i))
+                    .cloned()
+                    .collect()
+            };
+            if missing.is_empty() {
+                break;
+            }
+            if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                tracing::warn!(session = %id, ?missing, "instances did not acknowledge the end of a session in time");
+                break;
+            }
         }
+        mcp_http_core::sync::lock(&self.acks).remove(&session);
     }
 
     /// Forgets a session on this instance only; whether it was held here.
@@ -569,13 +629,24 @@ impl Sessions {
                 message,
                 subscribers_of,
             } => self.deliver_broadcast(&message, subscribers_of.as_deref()),
-            BusMessage::SessionEnded { session } => {
-                // Events this instance queued for the session's streams (a shared log is written
-                // behind) may land after the ending instance removed the session's logs: forget
-                // them again here, behind them (RB-11).
-                if self.drop_local(&session) {
-                    self.backends.log.forget_session(&session);
+            BusMessage::SessionEnded { session } => self.ended_elsewhere(&session),
+            BusMessage::SessionEnding { session, ack_to } => {
+                self.ended_elsewhere(&session);
+                if let Some(bus) = &self.backends.bus {
+                    let ack = BusMessage::EndAcknowledged {
+                        session,
+                        by: self.backends.instance.clone(),
+                    };
+                    if let Err(e) = bus.send(&ack_to, ack).await {
+                        tracing::debug!(error = %e, "the end of a session could not be acknowledged");
+                    }
                 }
+            }
+            BusMessage::EndAcknowledged { session, by } => {
+                if let Some(done) = mcp_http_core::sync::lock(&self.acks).get_mut(&session) {
+                    done.push(by);
+                }
+                self.acked.notify_waiters();
             }
             BusMessage::SessionChanged { session } => {
                 let Some(local) = self.local.get(&session).map(|s| s.clone()) else {
@@ -588,6 +659,16 @@ impl Sessions {
                     self.apply(&local, &record).await;
                 }
             }
+        }
+    }
+
+    /// Another instance ended a session.
+    fn ended_elsewhere(&self, session: &str) {
+        // Events this instance queued for the session's streams (a shared log is written
+        // behind) may land after the ending instance removed the session's logs: forget them
+        // again here, behind them (RB-11).
+        if self.drop_local(session) {
+            self.backends.log.forget_session(session);
         }
     }
 
