@@ -3,128 +3,15 @@
 //! (RB-6..RB-12): nothing of a session is pinned to the instance that created it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod redis_fleet;
 mod support;
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mcp_http_test_support::redis::{RedisServer, Reply, free_port};
+use mcp_http_test_support::redis::{RedisServer, Reply};
+use redis_fleet::*;
 use serde_json::{Value, json};
 use support::*;
-
-/// One `mcp-http serve --redis` process.
-struct Instance {
-    url: String,
-    child: Child,
-}
-
-/// A redis-server and the instances that share it; all stopped when dropped.
-struct Fleet {
-    redis: RedisServer,
-    instances: Vec<Instance>,
-}
-
-impl Fleet {
-    async fn start(n: usize) -> Fleet {
-        let redis = RedisServer::start();
-        let mut instances = Vec::new();
-        for i in 0..n {
-            instances.push(start_instance(&redis, &format!("i{i}")).await);
-        }
-        Fleet { redis, instances }
-    }
-
-    fn url(&self, i: usize) -> &str {
-        &self.instances[i % self.instances.len()].url
-    }
-}
-
-async fn start_instance(redis: &RedisServer, id: &str) -> Instance {
-    for _ in 0..5 {
-        let port = free_port();
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--port",
-                &port.to_string(),
-                "--redis",
-                &redis.url(),
-            ])
-            .args(["--instance-id", id])
-            .env(
-                "MCP_HTTP_LOG",
-                std::env::var("MCP_HTTP_LOG").unwrap_or_else(|_| "warn".into()),
-            )
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                break; // the port was taken after all: another one
-            }
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return Instance {
-                    url: format!("http://127.0.0.1:{port}/mcp"),
-                    child,
-                };
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    panic!("mcp-http serve --redis did not start");
-}
-
-impl Drop for Fleet {
-    fn drop(&mut self) {
-        for instance in &mut self.instances {
-            let _ = instance.child.kill();
-            let _ = instance.child.wait();
-        }
-    }
-}
-
-/// `initialize` on instance `on`, `notifications/initialized` on the next one.
-async fn session_across(http: &reqwest::Client, fleet: &Fleet, on: usize) -> String {
-    let r = post(http, fleet.url(on), None, &init_body("2025-11-25")).await;
-    assert_eq!(r.status(), 200);
-    let sid = r.headers()["mcp-session-id"].to_str().unwrap().to_owned();
-    let _ = r.bytes().await.unwrap();
-    let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-    assert_eq!(
-        post(http, fleet.url(on + 1), Some(&sid), &note)
-            .await
-            .status(),
-        202
-    );
-    sid
-}
-
-/// A tool's text result, from a JSON or SSE answer.
-async fn tool_text(response: reqwest::Response) -> String {
-    let (status, answer) = read_answer(response).await;
-    assert_eq!(status, 200, "{answer}");
-    answer["result"]["content"][0]["text"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no text: {answer}"))
-        .to_owned()
-}
-
-/// The next JSON-RPC message of a stream (priming events skipped); `None` when it ends.
-async fn next_message(reader: &mut SseReader) -> Option<Value> {
-    loop {
-        let event = reader.next().await?;
-        if let Some(message) = event.json() {
-            return Some(message);
-        }
-    }
-}
 
 /// RB-6: `initialize` on one instance, then every later request on the others.
 #[tokio::test]
