@@ -280,6 +280,80 @@ async fn a_cancellation_posted_to_another_instance_stops_the_call() {
     assert!(started.elapsed() < Duration::from_secs(10));
 }
 
+/// The JSON-RPC messages of a GET stream that arrive within `within`.
+async fn messages_within(reader: &mut SseReader, within: Duration) -> Vec<Value> {
+    let mut messages = Vec::new();
+    let _ = tokio::time::timeout(within, async {
+        while let Some(message) = next_message(reader).await {
+            messages.push(message);
+        }
+    })
+    .await;
+    messages
+}
+
+/// The progress values among `messages`.
+fn progress_of(messages: &[Value]) -> Vec<f64> {
+    messages
+        .iter()
+        .filter(|m| m["method"] == "notifications/progress")
+        .map(|m| m["params"]["progress"].as_f64().unwrap())
+        .collect()
+}
+
+/// RB-20: with `--response json` a call's progress travels on the session's GET stream, which
+/// another instance may hold: every notification reaches it, whether the GET stream opened
+/// before the call (the call's instance cached the session before, knowing no holder) or
+/// only after it, on a third instance (they waited in the session's shared GET log).
+#[tokio::test]
+async fn json_mode_notifications_reach_the_get_stream_wherever_it_is_held() {
+    let fleet = Fleet::start_with(3, &["--response", "json"]).await;
+    let http = client();
+    let sid = session_across(&http, &fleet, 0).await;
+    // Instance 2 caches the session while no GET stream is open anywhere.
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    assert_eq!(
+        post(&http, fleet.url(2), Some(&sid), &ping).await.status(),
+        200
+    );
+    let mut get = SseReader::new(get_stream(&http, fleet.url(0), &sid, None).await);
+    let long = call_with_progress(
+        2,
+        "long_running_operation",
+        json!({"duration": 0.3, "steps": 3}),
+    );
+    let r = post(&http, fleet.url(2), Some(&sid), &long).await;
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/json"
+    );
+    assert!(
+        tool_text(r)
+            .await
+            .starts_with("Long running operation completed")
+    );
+    let messages = messages_within(&mut get, Duration::from_secs(2)).await;
+    assert_eq!(progress_of(&messages), [1.0, 2.0, 3.0], "{messages:?}");
+
+    // A session with no GET stream yet: the call's notifications wait in the shared log for
+    // the first one, opened on a third instance.
+    let sid = session_across(&http, &fleet, 0).await;
+    let long = call_with_progress(
+        3,
+        "long_running_operation",
+        json!({"duration": 0.2, "steps": 2}),
+    );
+    let r = post(&http, fleet.url(1), Some(&sid), &long).await;
+    assert!(
+        tool_text(r)
+            .await
+            .starts_with("Long running operation completed")
+    );
+    let mut get = SseReader::new(get_stream(&http, fleet.url(2), &sid, None).await);
+    let messages = messages_within(&mut get, Duration::from_secs(2)).await;
+    assert_eq!(progress_of(&messages), [1.0, 2.0], "{messages:?}");
+}
+
 /// RB-11: DELETE on one instance ends the session everywhere: its GET stream on another closes,
 /// a call running on a third is cancelled, every instance answers 404, its keys are gone.
 #[tokio::test]
@@ -342,8 +416,7 @@ fn request_commands(redis: &RedisServer) -> u64 {
             !matches!(
                 name.as_str(),
                 "set" | "pexpire" | "xread" | "info" | "zadd" | "zremrangebyscore"
-            )
-                && !name.starts_with("config")
+            ) && !name.starts_with("config")
         })
         .map(|(_, n)| n)
         .sum()

@@ -35,7 +35,10 @@ async fn read_to_end(reader: &mut SseReader, within: Duration) -> (Vec<Value>, O
         }
     })
     .await;
-    assert!(read.is_ok(), "the stream ended within {within:?}: {messages:?}");
+    assert!(
+        read.is_ok(),
+        "the stream ended within {within:?}: {messages:?}"
+    );
     (messages, last_id)
 }
 
@@ -49,7 +52,7 @@ fn ping(id: i64) -> Value {
 /// answer that cannot come), and the session goes on serving requests on the others.
 #[tokio::test]
 async fn a_call_of_a_killed_instance_resumed_elsewhere_ends_with_an_error_and_the_session_lives_on()
- {
+{
     let mut fleet = Fleet::start(3).await;
     let http = client();
     let sid = session_across(&http, &fleet, 0).await;
@@ -154,7 +157,10 @@ async fn redis_down_a_cache_miss_is_503_and_after_a_restart_that_lost_data_clien
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(status, 404, "the lost session is unknown: the client re-initializes");
+    assert_eq!(
+        status, 404,
+        "the lost session is unknown: the client re-initializes"
+    );
     let fresh = session_across(&http, &fleet, 2).await;
     for i in 0..3 {
         let echo = call(4, "echo", json!({"message": "again"}));

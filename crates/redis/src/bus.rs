@@ -34,6 +34,47 @@ redis.call('XADD', KEYS[1], 'MINID', '~', minid, '*', unpack(ARGV, 2))
 return 1
 ";
 
+/// A message for a session's GET stream (RB-20): to the inbox of the holder the record names
+/// (`go`, the JSON text of an instance id) while its heartbeat lives, else into the session's
+/// GET log, kept until a GET stream claims it. KEYS: the record, the GET log. ARGV: the inbox
+/// and heartbeat key prefixes, the inbox retention (ms), the session, the message, the GET
+/// log's bound and expiry (ms). 1: sent to the holder; 2: kept; 0: the session is gone.
+pub(crate) const TO_GET: &str = r"
+local go = redis.call('HGET', KEYS[1], 'go')
+if go then
+  local ok, owner = pcall(cjson.decode, go)
+  if ok and type(owner) == 'string' and redis.call('EXISTS', ARGV[2] .. owner) == 1 then
+    local now = redis.call('TIME')
+    local minid = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[3])
+    if minid < 0 then minid = 0 end
+    redis.call('XADD', ARGV[1] .. owner, 'MINID', '~', minid, '*', 'k', 'g', 's', ARGV[4], 'm', ARGV[5])
+    return 1
+  end
+end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'm', ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[7])
+return 2
+";
+
+/// An instance claims a session's GET stream (RB-20): the record names it as holder (ARGV[1],
+/// JSON text) and the GET log's messages are taken, in order, and removed. KEYS: the record,
+/// the GET log.
+pub(crate) const CLAIM_GET: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+redis.call('HSET', KEYS[1], 'go', ARGV[1])
+local entries = redis.call('XRANGE', KEYS[2], '-', '+')
+redis.call('UNLINK', KEYS[2])
+local out = {}
+for i = 1, #entries do
+  local fields = entries[i][2]
+  for j = 1, #fields, 2 do
+    if fields[j] == 'm' then out[#out + 1] = fields[j + 1] end
+  end
+end
+return out
+";
+
 /// Messages received and not yet taken by the session layer before reading pauses.
 const RECEIVED: usize = 4096;
 
@@ -43,6 +84,10 @@ pub struct RedisBus {
     client: Client,
     keys: Keys,
     add: Arc<Script>,
+    to_get: Arc<Script>,
+    claim_get: Arc<Script>,
+    /// The bound and expiry (ms) of a session's GET log.
+    get_log: (usize, u64),
     retention: u64,
     heartbeat: Duration,
     block: Duration,
@@ -177,6 +222,9 @@ impl RedisBus {
             client,
             keys,
             add: Arc::new(Script::new(ADD)),
+            to_get: Arc::new(Script::new(TO_GET)),
+            claim_get: Arc::new(Script::new(CLAIM_GET)),
+            get_log: (config.events_per_stream.max(1), ms(config.event_ttl)),
             retention: ms(config.bus_retention),
             heartbeat: config.heartbeat,
             block: config.block,
@@ -255,6 +303,49 @@ impl MessageBus for RedisBus {
             tx,
         ));
         Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+    }
+
+    fn shares_get_log(&self) -> bool {
+        true
+    }
+
+    fn to_get_stream(&self, session: &str, message: Bytes) -> BoxFuture<'_, Result<(), BusError>> {
+        let mut invocation = self.to_get.key(self.keys.session(session));
+        invocation
+            .key(self.keys.get_log(session))
+            .arg(self.keys.inbox(""))
+            .arg(self.keys.instance(""))
+            .arg(self.retention)
+            .arg(session)
+            .arg(message.as_ref())
+            .arg(self.get_log.0)
+            .arg(self.get_log.1);
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            invocation
+                .invoke_async::<i64>(counted(&mut conn, Component::Bus))
+                .await
+                .map(|_| ())
+                .map_err(|e| BusError::new(format!("a GET stream message: {e}")))
+        })
+    }
+
+    fn claim_get_stream(
+        &self,
+        session: &str,
+        instance: &str,
+    ) -> BoxFuture<'_, Result<Vec<Bytes>, BusError>> {
+        let owner = serde_json::to_string(instance).unwrap_or_default();
+        let mut invocation = self.claim_get.key(self.keys.session(session));
+        invocation.key(self.keys.get_log(session)).arg(owner);
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let backlog: Vec<Vec<u8>> = invocation
+                .invoke_async(counted(&mut conn, Component::Bus))
+                .await
+                .map_err(|e| BusError::new(format!("claiming a GET stream: {e}")))?;
+            Ok(backlog.into_iter().map(Bytes::from).collect())
+        })
     }
 
     fn is_alive(&self, instance: &str) -> BoxFuture<'_, Result<bool, BusError>> {

@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::StreamExt;
-use futures::stream::BoxStream;
 use futures::future::BoxFuture;
+use futures::stream::BoxStream;
 use mcp_http_proto::RequestId;
 use mcp_http_server_http::sessions::{EventLog, ReplayError, StreamKey};
 use redis::aio::ConnectionManager;

@@ -24,6 +24,12 @@ impl Keys {
         format!("{}{{{sid}}}:s:{tag}.{n}", self.prefix)
     }
 
+    /// `{p}{sid}:get`: messages for the session's GET stream while no instance holds it (a
+    /// stream, RB-20).
+    pub(crate) fn get_log(&self, sid: &str) -> String {
+        format!("{}{{{sid}}}:get", self.prefix)
+    }
+
     /// `{p}{sid}:logs`: the names of the session's stream logs (a set), so ending the session
     /// finds them without a scan.
     pub(crate) fn logs(&self, sid: &str) -> String {
@@ -61,6 +67,7 @@ mod tests {
         assert_eq!(keys.session("abc"), "mcp:{abc}");
         assert_eq!(keys.stream("abc", "t1", 3), "mcp:{abc}:s:t1.3");
         assert_eq!(keys.logs("abc"), "mcp:{abc}:logs");
+        assert_eq!(keys.get_log("abc"), "mcp:{abc}:get");
         assert_eq!(keys.inbox("i1"), "mcp:inbox:i1");
         assert_eq!(keys.instance("i1"), "mcp:inst:i1");
         assert_eq!(keys.broadcast(), "mcp:bcast");

@@ -109,7 +109,13 @@ impl RedisBackend {
             .map_err(RedisBackendError::Connect)?;
         // Loaded now, so that the first use of each script is one round trip (redis-rs loads a
         // script the server does not know, after a restart say, and runs it again).
-        for script in [event_log::REPLAY, event_log::FORGET_SESSION, bus::ADD] {
+        for script in [
+            event_log::REPLAY,
+            event_log::FORGET_SESSION,
+            bus::ADD,
+            bus::TO_GET,
+            bus::CLAIM_GET,
+        ] {
             redis::cmd("SCRIPT")
                 .arg("LOAD")
                 .arg(script)

@@ -153,13 +153,9 @@ impl SessionStore for RedisSessionStore {
         Box::pin(async move {
             let mut pipe = redis::pipe();
             pipe.hgetall(&key).pttl(&key);
-            let mut answer = pipe
-                .query_async(counted(&mut conn, Component::Store))
-                .await;
+            let mut answer = pipe.query_async(counted(&mut conn, Component::Store)).await;
             if answer.as_ref().is_err_and(broken) {
-                answer = pipe
-                    .query_async(counted(&mut conn, Component::Store))
-                    .await;
+                answer = pipe.query_async(counted(&mut conn, Component::Store)).await;
             }
             let (hash, pttl): (HashMap<String, Vec<u8>>, i64) =
                 answer.map_err(|e| store_error("HGETALL", &e))?;
@@ -200,10 +196,12 @@ impl SessionStore for RedisSessionStore {
 
     fn delete(&self, id: &str) -> BoxFuture<'_, Result<(), StoreError>> {
         let key = self.keys.session(id);
+        let get_log = self.keys.get_log(id);
         let mut conn = self.conn.clone();
         Box::pin(async move {
             redis::cmd("UNLINK")
                 .arg(&key)
+                .arg(&get_log)
                 .query_async::<()>(counted(&mut conn, Component::Store))
                 .await
                 .map_err(|e| store_error("UNLINK", &e))

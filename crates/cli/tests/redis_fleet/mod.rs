@@ -24,10 +24,15 @@ pub struct Fleet {
 
 impl Fleet {
     pub async fn start(n: usize) -> Fleet {
+        Self::start_with(n, &[]).await
+    }
+
+    /// `n` instances with more `serve` flags.
+    pub async fn start_with(n: usize, flags: &[&str]) -> Fleet {
         let redis = RedisServer::start();
         let mut instances = Vec::new();
         for i in 0..n {
-            instances.push(start_instance(&redis, &format!("i{i}")).await);
+            instances.push(start_instance_with(&redis, &format!("i{i}"), flags).await);
         }
         Fleet { redis, instances }
     }
@@ -129,4 +134,3 @@ pub async fn next_message(reader: &mut SseReader) -> Option<Value> {
         }
     }
 }
-

@@ -172,16 +172,21 @@ pub(crate) struct Router {
     back_channel: Option<(BackChannel, OnceLock<WeakPeer>)>,
     live: Option<LiveStreams>,
     /// Where messages for the GET stream go while another instance holds it (set in a cluster).
-    remote_get: OnceLock<RemoteGet>,
+    remote_get: OnceLock<Box<dyn RemoteGet>>,
     /// In a cluster: tells whether the instance a stream's tag names is alive, so that a
     /// resume of a stream whose instance is gone ends with an error (RB-15).
     bus: OnceLock<Arc<dyn MessageBus>>,
     state: Mutex<State>,
 }
 
-/// Hands a message for the session's GET stream to the instance that holds it; gives it back
-/// when no other instance does.
-pub(crate) type RemoteGet = Box<dyn Fn(Bytes) -> Result<(), Bytes> + Send + Sync>;
+/// Hands messages for the session's GET stream to the instance that holds it.
+pub(crate) trait RemoteGet: Send + Sync {
+    /// Sends a message there; gives it back when no other instance holds the stream.
+    fn send(&self, json: Bytes) -> Result<(), Bytes>;
+    /// Done once what was sent before is on its way (written to the shared bus), so that a
+    /// JSON response sent after it does not overtake the request's notifications (RB-20).
+    fn flush(&self) -> futures::future::BoxFuture<'static, ()>;
+}
 
 /// An event id: the router's tag, the stream, the event's number on it.
 fn event_id(tag: &str, stream: u64, seq: u64) -> sse::EventId<'_> {
@@ -300,7 +305,7 @@ impl Router {
     }
 
     /// Sends messages for the GET stream to another instance while it holds the stream.
-    pub(crate) fn set_remote_get(&self, remote: RemoteGet) {
+    pub(crate) fn set_remote_get(&self, remote: Box<dyn RemoteGet>) {
         let _ = self.remote_get.set(remote);
     }
 
@@ -329,7 +334,7 @@ impl Router {
             return;
         }
         let json = match self.remote_get.get() {
-            Some(remote) if may_forward => match remote(json) {
+            Some(remote) if may_forward => match remote.send(json) {
                 Ok(()) => return,
                 Err(json) => json,
             },
@@ -747,8 +752,12 @@ impl Router {
                 .and_then(|sid| st.streams.get(&sid))
                 .and_then(|s| s.conn.as_ref().map(QueueTx::probe))
         };
-        let Some(conn) = conn else { return };
         let deadline = tokio::time::Instant::now() + limit;
+        if let Some(remote) = self.remote_get.get() {
+            // Held elsewhere: what went there is on its way first (RB-20).
+            let _ = tokio::time::timeout_at(deadline, remote.flush()).await;
+        }
+        let Some(conn) = conn else { return };
         while !conn.drained_or_gone() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }

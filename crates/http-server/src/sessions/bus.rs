@@ -102,6 +102,30 @@ pub trait MessageBus: Send + Sync + 'static {
         let _ = instance;
         Box::pin(std::future::ready(Ok(true)))
     }
+    /// Whether the bus keeps a shared log of each session's GET stream messages
+    /// ([`MessageBus::to_get_stream`], [`MessageBus::claim_get_stream`]). Without one, a
+    /// message goes to the holder the producing instance knows of, or waits there.
+    fn shares_get_log(&self) -> bool {
+        false
+    }
+    /// A message for the GET stream of `session`, wherever it is held: to the inbox of the
+    /// instance the session's record names as holder (alive), else into the session's GET
+    /// log, in one atomic step against [`MessageBus::claim_get_stream`], so that nothing falls
+    /// between (RB-20).
+    fn to_get_stream(&self, session: &str, message: Bytes) -> BoxFuture<'_, Result<(), BusError>> {
+        let _ = (session, message);
+        Box::pin(std::future::ready(Err(BusError::new("no shared GET log"))))
+    }
+    /// Instance `instance` now holds the GET stream of `session`: recorded, and what waited in
+    /// the session's GET log is taken (in order) to send on it.
+    fn claim_get_stream(
+        &self,
+        session: &str,
+        instance: &str,
+    ) -> BoxFuture<'_, Result<Vec<Bytes>, BusError>> {
+        let _ = (session, instance);
+        Box::pin(std::future::ready(Ok(Vec::new())))
+    }
     /// The instances alive now, this one included: those a DELETE waits for (RB-19). By
     /// default none are known, and a DELETE waits for nobody.
     fn instances(&self) -> BoxFuture<'_, Result<Vec<Arc<str>>, BusError>> {

@@ -87,8 +87,63 @@ pub(crate) struct Sessions {
 /// answers): then it is answered anyway (RB-19).
 const ACK_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// A message for another instance's GET stream: (that instance, the session, the message).
-type ForGet = (Arc<str>, Arc<str>, Bytes);
+/// What a router hands to the task that sends to other instances' GET streams.
+enum ForGet {
+    /// A message for the GET stream of `session`: to `owner`, or (`None`) through the bus's
+    /// shared GET log.
+    Message {
+        owner: Option<Arc<str>>,
+        session: Arc<str>,
+        message: Bytes,
+    },
+    /// Answered once everything queued before it was sent.
+    Flushed(tokio::sync::oneshot::Sender<()>),
+}
+
+/// A session router's way to the GET stream another instance holds (see [`ForGet`]).
+struct GetForwarder {
+    owner: GetOwner,
+    me: Arc<str>,
+    session: Arc<str>,
+    queue: tokio::sync::mpsc::Sender<ForGet>,
+    /// The bus keeps a shared GET log: every message goes through it, and it finds the holder
+    /// (RB-20).
+    shared_log: bool,
+}
+
+impl crate::router::RemoteGet for GetForwarder {
+    fn send(&self, json: Bytes) -> Result<(), Bytes> {
+        let owner = if self.shared_log {
+            None
+        } else {
+            match mcp_http_core::sync::lock(&self.owner).clone() {
+                Some(owner) if owner != self.me => Some(owner),
+                _ => return Err(json),
+            }
+        };
+        let message = ForGet::Message {
+            owner,
+            session: self.session.clone(),
+            message: json,
+        };
+        if self.queue.try_send(message).is_err() {
+            tracing::warn!(
+                "the queue to other instances' GET streams is full; a message was dropped"
+            );
+        }
+        Ok(())
+    }
+
+    fn flush(&self) -> futures::future::BoxFuture<'static, ()> {
+        let queue = self.queue.clone();
+        Box::pin(async move {
+            let (done, flushed) = tokio::sync::oneshot::channel();
+            if queue.send(ForGet::Flushed(done)).await.is_ok() {
+                let _ = flushed.await;
+            }
+        })
+    }
+}
 
 /// Messages for other instances' GET streams queued before the oldest are dropped.
 const TO_GET_QUEUE: usize = 4096;
@@ -157,23 +212,16 @@ impl Sessions {
         // Only instances that share sessions need to know who holds a GET stream.
         let get_owner: Option<GetOwner> = self.clustered().then(Arc::default);
         if let Some(get_owner) = &get_owner {
-            let (owner, me, session) = (
-                get_owner.clone(),
-                self.backends.instance.clone(),
-                id.clone(),
-            );
-            let queue = self.to_get.clone();
-            router.set_remote_get(Box::new(move |json| {
-                let owner = mcp_http_core::sync::lock(&owner).clone();
-                match owner {
-                    Some(owner) if owner != me => {
-                        if queue.try_send((owner, session.clone(), json)).is_err() {
-                            tracing::warn!("the queue to other instances' GET streams is full; a message was dropped");
-                        }
-                        Ok(())
-                    }
-                    _ => Err(json),
-                }
+            router.set_remote_get(Box::new(GetForwarder {
+                owner: get_owner.clone(),
+                me: self.backends.instance.clone(),
+                session: id.clone(),
+                queue: self.to_get.clone(),
+                shared_log: self
+                    .backends
+                    .bus
+                    .as_ref()
+                    .is_some_and(|bus| bus.shares_get_log()),
             }));
         }
         Ok(Arc::new(Session::new(
@@ -189,17 +237,33 @@ impl Sessions {
         else {
             return;
         };
-        while let Some((owner, session, message)) = queue.recv().await {
+        while let Some(item) = queue.recv().await {
             let Some(sessions) = sessions.upgrade() else {
                 return;
             };
             let Some(bus) = &sessions.backends.bus else {
                 return;
             };
-            if let Err(e) = bus
-                .send(&owner, BusMessage::ToGetStream { session, message })
-                .await
-            {
+            let sent = match item {
+                ForGet::Flushed(done) => {
+                    let _ = done.send(());
+                    continue;
+                }
+                ForGet::Message {
+                    owner: Some(owner),
+                    session,
+                    message,
+                } => {
+                    bus.send(&owner, BusMessage::ToGetStream { session, message })
+                        .await
+                }
+                ForGet::Message {
+                    owner: None,
+                    session,
+                    message,
+                } => bus.to_get_stream(&session, message).await,
+            };
+            if let Err(e) = sent {
                 tracing::warn!(error = %e, "a message for another instance's GET stream was lost");
             }
         }
@@ -252,6 +316,25 @@ impl Sessions {
         }
         if let Some(owner) = &session.get_owner {
             *mcp_http_core::sync::lock(owner) = Some(self.backends.instance.clone());
+        }
+        if let Some(bus) = &self.backends.bus
+            && bus.shares_get_log()
+        {
+            // Recorded as the holder and what waited taken, in one step: a message produced
+            // elsewhere meanwhile is either in the backlog or sent here (RB-20).
+            match bus
+                .claim_get_stream(&session.id, &self.backends.instance)
+                .await
+            {
+                Ok(backlog) => {
+                    for message in backlog {
+                        session.router.deliver_to_get(message);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the GET stream's waiting messages could not be taken");
+                }
+            }
         }
         self.sync(session).await;
     }
