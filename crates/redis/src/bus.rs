@@ -38,7 +38,9 @@ return 1
 /// (`go`, the JSON text of an instance id) while its heartbeat lives, else into the session's
 /// GET log, kept until a GET stream claims it. KEYS: the record, the GET log. ARGV: the inbox
 /// and heartbeat key prefixes, the inbox retention (ms), the session, the message, the GET
-/// log's bound and expiry (ms). 1: sent to the holder; 2: kept; 0: the session is gone.
+/// log's bound and expiry (ms), and for a flush (RB-20) the instance to answer, with the
+/// flush's token as the message (a flush goes to the holder only, never into the log).
+/// 1: sent to the holder; 2: kept; 0: the session is gone (or, for a flush, no holder).
 pub(crate) const TO_GET: &str = r"
 local go = redis.call('HGET', KEYS[1], 'go')
 if go then
@@ -47,11 +49,15 @@ if go then
     local now = redis.call('TIME')
     local minid = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[3])
     if minid < 0 then minid = 0 end
-    redis.call('XADD', ARGV[1] .. owner, 'MINID', '~', minid, '*', 'k', 'g', 's', ARGV[4], 'm', ARGV[5])
+    if ARGV[8] then
+      redis.call('XADD', ARGV[1] .. owner, 'MINID', '~', minid, '*', 'k', 'f', 's', ARGV[4], 'm', ARGV[5], 'a', ARGV[8])
+    else
+      redis.call('XADD', ARGV[1] .. owner, 'MINID', '~', minid, '*', 'k', 'g', 's', ARGV[4], 'm', ARGV[5])
+    end
     return 1
   end
 end
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if ARGV[8] or redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'm', ARGV[5])
 redis.call('PEXPIRE', KEYS[2], ARGV[7])
 return 2
@@ -149,6 +155,19 @@ fn encode(message: BusMessage) -> Result<Vec<(&'static str, Vec<u8>)>, BusError>
             ("a", by.as_bytes().to_vec()),
         ],
         BusMessage::SessionChanged { session: s } => vec![("k", b"c".to_vec()), session(&s)],
+        BusMessage::GetFlush {
+            session: s,
+            token,
+            reply_to,
+        } => vec![
+            ("k", b"f".to_vec()),
+            session(&s),
+            ("m", token.to_string().into_bytes()),
+            ("a", reply_to.as_bytes().to_vec()),
+        ],
+        BusMessage::GetFlushed { token } => {
+            vec![("k", b"F".to_vec()), ("m", token.to_string().into_bytes())]
+        }
         other => {
             return Err(BusError::new(format!(
                 "a message the Redis bus cannot carry: {other:?}"
@@ -201,6 +220,20 @@ fn decode(fields: &HashMap<String, Value>) -> Option<BusMessage> {
             session: session()?,
             by: text(fields, "a")?,
         },
+        b"f" => BusMessage::GetFlush {
+            session: session()?,
+            token: std::str::from_utf8(field(fields, "m")?)
+                .ok()?
+                .parse()
+                .ok()?,
+            reply_to: text(fields, "a")?,
+        },
+        b"F" => BusMessage::GetFlushed {
+            token: std::str::from_utf8(field(fields, "m")?)
+                .ok()?
+                .parse()
+                .ok()?,
+        },
         b"c" => BusMessage::SessionChanged {
             session: session()?,
         },
@@ -251,6 +284,37 @@ impl RedisBus {
             .invoke_async(counted(&mut conn, Component::Bus))
             .await
             .map_err(|e| BusError::new(format!("XADD: {e}")))
+    }
+}
+
+impl RedisBus {
+    /// Runs [`TO_GET`] for a message (or, with `reply_to`, a flush) of `session`'s GET stream.
+    fn get_script(
+        &self,
+        session: &str,
+        message: &[u8],
+        reply_to: Option<&str>,
+    ) -> BoxFuture<'_, Result<i64, BusError>> {
+        let mut invocation = self.to_get.key(self.keys.session(session));
+        invocation
+            .key(self.keys.get_log(session))
+            .arg(self.keys.inbox(""))
+            .arg(self.keys.instance(""))
+            .arg(self.retention)
+            .arg(session)
+            .arg(message)
+            .arg(self.get_log.0)
+            .arg(self.get_log.1);
+        if let Some(reply_to) = reply_to {
+            invocation.arg(reply_to);
+        }
+        let mut conn = self.conn.clone();
+        Box::pin(async move {
+            invocation
+                .invoke_async::<i64>(counted(&mut conn, Component::Bus))
+                .await
+                .map_err(|e| BusError::new(format!("a GET stream message: {e}")))
+        })
     }
 }
 
@@ -310,24 +374,18 @@ impl MessageBus for RedisBus {
     }
 
     fn to_get_stream(&self, session: &str, message: Bytes) -> BoxFuture<'_, Result<(), BusError>> {
-        let mut invocation = self.to_get.key(self.keys.session(session));
-        invocation
-            .key(self.keys.get_log(session))
-            .arg(self.keys.inbox(""))
-            .arg(self.keys.instance(""))
-            .arg(self.retention)
-            .arg(session)
-            .arg(message.as_ref())
-            .arg(self.get_log.0)
-            .arg(self.get_log.1);
-        Box::pin(async move {
-            let mut conn = self.conn.clone();
-            invocation
-                .invoke_async::<i64>(counted(&mut conn, Component::Bus))
-                .await
-                .map(|_| ())
-                .map_err(|e| BusError::new(format!("a GET stream message: {e}")))
-        })
+        let sent = self.get_script(session, message.as_ref(), None);
+        Box::pin(async move { sent.await.map(|_| ()) })
+    }
+
+    fn flush_get_stream(
+        &self,
+        session: &str,
+        token: u64,
+        reply_to: &str,
+    ) -> BoxFuture<'_, Result<bool, BusError>> {
+        let sent = self.get_script(session, token.to_string().as_bytes(), Some(reply_to));
+        Box::pin(async move { sent.await.map(|n| n == 1) })
     }
 
     fn claim_get_stream(

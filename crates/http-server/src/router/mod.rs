@@ -183,8 +183,9 @@ pub(crate) struct Router {
 pub(crate) trait RemoteGet: Send + Sync {
     /// Sends a message there; gives it back when no other instance holds the stream.
     fn send(&self, json: Bytes) -> Result<(), Bytes>;
-    /// Done once what was sent before is on its way (written to the shared bus), so that a
-    /// JSON response sent after it does not overtake the request's notifications (RB-20).
+    /// Done once what was sent before is written to the holder's connection (or no instance
+    /// holds the stream), so that a JSON response sent after it does not overtake the
+    /// request's notifications (RB-20).
     fn flush(&self) -> futures::future::BoxFuture<'static, ()>;
 }
 
@@ -746,17 +747,22 @@ impl Router {
     /// until that connection's queue is written out, so they reach the client before the JSON
     /// response that ends the request.
     pub(crate) async fn drain_get(&self, limit: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        if let Some(remote) = self.remote_get.get() {
+            // Held elsewhere: what went there is written there first (RB-20).
+            let _ = tokio::time::timeout_at(deadline, remote.flush()).await;
+        }
+        self.drain_local_get(deadline).await;
+    }
+
+    /// Waits (until `deadline`) until the GET stream's connection here has written its queue.
+    pub(crate) async fn drain_local_get(&self, deadline: tokio::time::Instant) {
         let conn = {
             let st = self.lock();
             st.get_stream
                 .and_then(|sid| st.streams.get(&sid))
                 .and_then(|s| s.conn.as_ref().map(QueueTx::probe))
         };
-        let deadline = tokio::time::Instant::now() + limit;
-        if let Some(remote) = self.remote_get.get() {
-            // Held elsewhere: what went there is on its way first (RB-20).
-            let _ = tokio::time::timeout_at(deadline, remote.flush()).await;
-        }
         let Some(conn) = conn else { return };
         while !conn.drained_or_gone() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;

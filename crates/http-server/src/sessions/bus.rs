@@ -67,6 +67,22 @@ pub enum BusMessage {
         /// The instance that let it go.
         by: Arc<str>,
     },
+    /// For the instance that holds the GET stream of `session`: once the messages sent to it
+    /// before this one are written to the stream's connection, answer `reply_to` with
+    /// [`BusMessage::GetFlushed`] (a JSON response waits for its notifications, RB-20).
+    GetFlush {
+        /// The session.
+        session: Arc<str>,
+        /// Names the waiting response.
+        token: u64,
+        /// The instance that waits.
+        reply_to: Arc<str>,
+    },
+    /// The answer to [`BusMessage::GetFlush`].
+    GetFlushed {
+        /// The token of the flush.
+        token: u64,
+    },
     /// The session's record changed (its log level, say): instances that hold it reload it.
     SessionChanged {
         /// The session.
@@ -115,6 +131,18 @@ pub trait MessageBus: Send + Sync + 'static {
     fn to_get_stream(&self, session: &str, message: Bytes) -> BoxFuture<'_, Result<(), BusError>> {
         let _ = (session, message);
         Box::pin(std::future::ready(Err(BusError::new("no shared GET log"))))
+    }
+    /// Sends a [`BusMessage::GetFlush`] after what was sent to the GET stream of `session`, by
+    /// the same way (the holder's inbox); `false` when no instance holds that stream (nothing
+    /// to wait for).
+    fn flush_get_stream(
+        &self,
+        session: &str,
+        token: u64,
+        reply_to: &str,
+    ) -> BoxFuture<'_, Result<bool, BusError>> {
+        let _ = (session, token, reply_to);
+        Box::pin(std::future::ready(Ok(false)))
     }
     /// Instance `instance` now holds the GET stream of `session`: recorded, and what waited in
     /// the session's GET log is taken (in order) to send on it.

@@ -80,7 +80,15 @@ pub(crate) struct Sessions {
     acks: Mutex<foldhash::HashMap<Arc<str>, Vec<Arc<str>>>>,
     /// Woken at each acknowledgement.
     acked: tokio::sync::Notify,
+    /// JSON responses waiting for their notifications to be written where the GET stream is
+    /// held, by token (RB-20).
+    flushes: Mutex<foldhash::HashMap<u64, tokio::sync::oneshot::Sender<()>>>,
+    next_flush: std::sync::atomic::AtomicU64,
 }
+
+/// How long the holder of a GET stream waits for its connection to write what came for it
+/// before it answers a flush (RB-20).
+const GET_FLUSH_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// How long a DELETE waits for the other instances' acknowledgements at most (an instance
 /// killed a moment ago is still listed until its heartbeat expires; a stalled one never
@@ -96,8 +104,12 @@ enum ForGet {
         session: Arc<str>,
         message: Bytes,
     },
-    /// Answered once everything queued before it was sent.
-    Flushed(tokio::sync::oneshot::Sender<()>),
+    /// Answered once everything queued before it for `session` was written to the GET stream's
+    /// connection where it is held.
+    Flush {
+        session: Arc<str>,
+        done: tokio::sync::oneshot::Sender<()>,
+    },
 }
 
 /// A session router's way to the GET stream another instance holds (see [`ForGet`]).
@@ -135,10 +147,10 @@ impl crate::router::RemoteGet for GetForwarder {
     }
 
     fn flush(&self) -> futures::future::BoxFuture<'static, ()> {
-        let queue = self.queue.clone();
+        let (queue, session) = (self.queue.clone(), self.session.clone());
         Box::pin(async move {
             let (done, flushed) = tokio::sync::oneshot::channel();
-            if queue.send(ForGet::Flushed(done)).await.is_ok() {
+            if queue.send(ForGet::Flush { session, done }).await.is_ok() {
                 let _ = flushed.await;
             }
         })
@@ -179,6 +191,8 @@ impl Sessions {
             metrics,
             acks: Mutex::default(),
             acked: tokio::sync::Notify::new(),
+            flushes: Mutex::default(),
+            next_flush: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -245,8 +259,8 @@ impl Sessions {
                 return;
             };
             let sent = match item {
-                ForGet::Flushed(done) => {
-                    let _ = done.send(());
+                ForGet::Flush { session, done } => {
+                    sessions.flush_get(bus, &session, done).await;
                     continue;
                 }
                 ForGet::Message {
@@ -265,6 +279,33 @@ impl Sessions {
             };
             if let Err(e) = sent {
                 tracing::warn!(error = %e, "a message for another instance's GET stream was lost");
+            }
+        }
+    }
+
+    /// Asks the instance holding the GET stream of `session` to answer once what was sent
+    /// there is written; `done` is answered then (or at once when no instance holds it).
+    async fn flush_get(
+        &self,
+        bus: &Arc<dyn MessageBus>,
+        session: &str,
+        done: tokio::sync::oneshot::Sender<()>,
+    ) {
+        if !bus.shares_get_log() {
+            let _ = done.send(());
+            return;
+        }
+        let token = self
+            .next_flush
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        mcp_http_core::sync::lock(&self.flushes).insert(token, done);
+        let asked = bus
+            .flush_get_stream(session, token, &self.backends.instance)
+            .await;
+        if !matches!(asked, Ok(true)) {
+            // Nobody holds the stream (or the bus failed): nothing to wait for.
+            if let Some(done) = mcp_http_core::sync::lock(&self.flushes).remove(&token) {
+                let _ = done.send(());
             }
         }
     }
@@ -723,6 +764,31 @@ impl Sessions {
                     if let Err(e) = bus.send(&ack_to, ack).await {
                         tracing::debug!(error = %e, "the end of a session could not be acknowledged");
                     }
+                }
+            }
+            BusMessage::GetFlush {
+                session,
+                token,
+                reply_to,
+            } => {
+                let (Some(bus), local) = (
+                    self.backends.bus.clone(),
+                    self.local.get(&session).map(|s| s.router.clone()),
+                ) else {
+                    return;
+                };
+                // Not on the bus's reader: the connection may take a moment to write.
+                tokio::spawn(async move {
+                    if let Some(router) = local {
+                        let deadline = tokio::time::Instant::now() + GET_FLUSH_WAIT;
+                        router.drain_local_get(deadline).await;
+                    }
+                    let _ = bus.send(&reply_to, BusMessage::GetFlushed { token }).await;
+                });
+            }
+            BusMessage::GetFlushed { token } => {
+                if let Some(done) = mcp_http_core::sync::lock(&self.flushes).remove(&token) {
+                    let _ = done.send(());
                 }
             }
             BusMessage::EndAcknowledged { session, by } => {
