@@ -114,15 +114,14 @@ run "MCP Inspector vs bridge in front of serve --stdio" \
   scripts/inspector.sh --label bridge -- "$BIN" bridge --port {port} -- "$BIN" serve --stdio
 
 # Three `serve --redis` instances behind nginx round-robin (scripts/nginx-cluster.sh): every
-# request of a session may land on any instance. The legacy suites in every mode, the SDK clients
-# (the 2026-07-28 checks of --modern are left out: subscriptions/listen, tasks and the fixtures'
-# run counters are per instance so far), and our client through the soak's mixed workload
-# (sessions only: not in stateless mode). Not --response json yet: there a request's progress
-# travels on the GET stream, which another instance may hold, and a notification produced before
-# that instance is known is held where it was made (the shared GET log of scale-out.md flow 7 is
-# not built); the suite's tools-call-with-progress then sees 2 of 3 notifications.
+# request of a session may land on any instance. The legacy suites in every mode, --response
+# json included (a request's notifications travel on the GET stream another instance may hold:
+# the shared GET log and the flush before a JSON response, RB-20), the SDK clients but in JSON
+# mode, as above (the 2026-07-28 checks of --modern are left out: subscriptions/listen, tasks
+# and the fixtures' run counters are per instance so far), and our client through the soak's
+# mixed workload (sessions only: not in stateless mode).
 CLUSTER=$REPO/target/interop/nginx-cluster
-for mode in "adaptive" "sse:--response sse" "stateless:--stateless"; do
+for mode in "adaptive" "sse:--response sse" "stateless:--stateless" "json:--response json"; do
   label=${mode%%:*}
   flags=()
   [[ $mode == *:* ]] && read -r -a flags <<<"${mode#*:}"
