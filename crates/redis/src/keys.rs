@@ -46,6 +46,11 @@ impl Keys {
         format!("{}instances", self.prefix)
     }
 
+    /// `{p}task:{id}`: a task of the tasks extension (a string: the record's JSON).
+    pub(crate) fn task(&self, id: &str) -> String {
+        format!("{}task:{id}", self.prefix)
+    }
+
     /// `{p}inbox:{iid}`: the messages for one instance (a stream).
     pub(crate) fn inbox(&self, iid: &str) -> String {
         format!("{}inbox:{iid}", self.prefix)
