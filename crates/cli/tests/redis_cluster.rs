@@ -203,14 +203,7 @@ async fn a_get_stream_receives_notifications_produced_on_another_instance() {
     // The others learn that instance 0 holds it through the record and a broadcast.
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    let r = post(
-        &http,
-        fleet.url(1),
-        Some(&sid),
-        &call(2, "test_trigger_tool_change", json!({})),
-    )
-    .await;
-    assert_eq!(tool_text(r).await, "tool list changed");
+    trigger_tool_change(&http, fleet.url(1), &sid, 2).await;
     let changed = next_message(&mut stream).await.expect("a notification");
     assert_eq!(changed["method"], "notifications/tools/list_changed");
 

@@ -202,14 +202,7 @@ async fn a_stopping_instance_drains_its_calls_and_its_get_holders_reconnect_else
     // The GET reconnects elsewhere and gets a change made on the third instance.
     let mut get = SseReader::new(get_stream(&http, fleet.url(1), &sid, None).await);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let r = post(
-        &http,
-        fleet.url(2),
-        Some(&sid),
-        &call(6, "test_trigger_tool_change", json!({})),
-    )
-    .await;
-    assert_eq!(tool_text(r).await, "tool list changed");
+    trigger_tool_change(&http, fleet.url(2), &sid, 6).await;
     let changed = tokio::time::timeout(Duration::from_secs(5), next_message(&mut get))
         .await
         .expect("a notification in time")

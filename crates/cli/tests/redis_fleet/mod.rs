@@ -134,3 +134,11 @@ pub async fn next_message(reader: &mut SseReader) -> Option<Value> {
         }
     }
 }
+
+/// Calls `test_trigger_tool_change` of session `sid` on `url` (a tool list change every GET
+/// stream of the session's instances must see).
+pub async fn trigger_tool_change(http: &reqwest::Client, url: &str, sid: &str, id: i64) {
+    let change = call(id, "test_trigger_tool_change", json!({}));
+    let r = post(http, url, Some(sid), &change).await;
+    assert_eq!(tool_text(r).await, "tool list changed");
+}
