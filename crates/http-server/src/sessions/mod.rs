@@ -13,7 +13,9 @@
 //! from the log and the end of a session reach the instance that needs them.
 
 mod bus;
+mod ending;
 mod event_log;
+mod get_forward;
 mod session;
 mod store;
 
@@ -71,8 +73,8 @@ pub(crate) struct Sessions {
     pub(crate) last_client: crate::modern::ladder::LastClient,
     /// Messages for GET streams other instances hold: (instance, session, message), sent by
     /// [`Sessions::forward_get`] (routing runs under a lock and cannot await the bus).
-    to_get: tokio::sync::mpsc::Sender<ForGet>,
-    to_get_rx: Mutex<Option<tokio::sync::mpsc::Receiver<ForGet>>>,
+    to_get: tokio::sync::mpsc::Sender<get_forward::ForGet>,
+    to_get_rx: Mutex<Option<tokio::sync::mpsc::Receiver<get_forward::ForGet>>>,
     /// The endpoint's metrics, when they are on (MT-1).
     pub(crate) metrics: Option<Arc<crate::metrics::Metrics>>,
     /// The DELETEs waiting for the other instances to let their session go: session -> the
@@ -85,80 +87,6 @@ pub(crate) struct Sessions {
     flushes: Mutex<foldhash::HashMap<u64, tokio::sync::oneshot::Sender<()>>>,
     next_flush: std::sync::atomic::AtomicU64,
 }
-
-/// How long the holder of a GET stream waits for its connection to write what came for it
-/// before it answers a flush (RB-20).
-const GET_FLUSH_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
-
-/// How long a DELETE waits for the other instances' acknowledgements at most (an instance
-/// killed a moment ago is still listed until its heartbeat expires; a stalled one never
-/// answers): then it is answered anyway (RB-19).
-const ACK_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
-
-/// What a router hands to the task that sends to other instances' GET streams.
-enum ForGet {
-    /// A message for the GET stream of `session`: to `owner`, or (`None`) through the bus's
-    /// shared GET log.
-    Message {
-        owner: Option<Arc<str>>,
-        session: Arc<str>,
-        message: Bytes,
-    },
-    /// Answered once everything queued before it for `session` was written to the GET stream's
-    /// connection where it is held.
-    Flush {
-        session: Arc<str>,
-        done: tokio::sync::oneshot::Sender<()>,
-    },
-}
-
-/// A session router's way to the GET stream another instance holds (see [`ForGet`]).
-struct GetForwarder {
-    owner: GetOwner,
-    me: Arc<str>,
-    session: Arc<str>,
-    queue: tokio::sync::mpsc::Sender<ForGet>,
-    /// The bus keeps a shared GET log: every message goes through it, and it finds the holder
-    /// (RB-20).
-    shared_log: bool,
-}
-
-impl crate::router::RemoteGet for GetForwarder {
-    fn send(&self, json: Bytes) -> Result<(), Bytes> {
-        let owner = if self.shared_log {
-            None
-        } else {
-            match mcp_http_core::sync::lock(&self.owner).clone() {
-                Some(owner) if owner != self.me => Some(owner),
-                _ => return Err(json),
-            }
-        };
-        let message = ForGet::Message {
-            owner,
-            session: self.session.clone(),
-            message: json,
-        };
-        if self.queue.try_send(message).is_err() {
-            tracing::warn!(
-                "the queue to other instances' GET streams is full; a message was dropped"
-            );
-        }
-        Ok(())
-    }
-
-    fn flush(&self) -> futures::future::BoxFuture<'static, ()> {
-        let (queue, session) = (self.queue.clone(), self.session.clone());
-        Box::pin(async move {
-            let (done, flushed) = tokio::sync::oneshot::channel();
-            if queue.send(ForGet::Flush { session, done }).await.is_ok() {
-                let _ = flushed.await;
-            }
-        })
-    }
-}
-
-/// Messages for other instances' GET streams queued before the oldest are dropped.
-const TO_GET_QUEUE: usize = 4096;
 
 impl Sessions {
     pub(crate) fn new(
@@ -174,7 +102,7 @@ impl Sessions {
             peer_config =
                 peer_config.request_id_prefix(Some(format!("{}.", backends.instance).into()));
         }
-        let (to_get, to_get_rx) = tokio::sync::mpsc::channel(TO_GET_QUEUE);
+        let (to_get, to_get_rx) = tokio::sync::mpsc::channel(get_forward::TO_GET_QUEUE);
         Sessions {
             backends,
             config,
@@ -226,7 +154,7 @@ impl Sessions {
         // Only instances that share sessions need to know who holds a GET stream.
         let get_owner: Option<GetOwner> = self.clustered().then(Arc::default);
         if let Some(get_owner) = &get_owner {
-            router.set_remote_get(Box::new(GetForwarder {
+            router.set_remote_get(Box::new(get_forward::GetForwarder {
                 owner: get_owner.clone(),
                 me: self.backends.instance.clone(),
                 session: id.clone(),
@@ -241,73 +169,6 @@ impl Sessions {
         Ok(Arc::new(Session::new(
             id, peer, router, principal, get_owner,
         )))
-    }
-
-    /// Sends what routers queued for other instances' GET streams, until the layer is gone.
-    pub(crate) async fn forward_get(sessions: std::sync::Weak<Sessions>) {
-        let Some(mut queue) = sessions
-            .upgrade()
-            .and_then(|s| mcp_http_core::sync::lock(&s.to_get_rx).take())
-        else {
-            return;
-        };
-        while let Some(item) = queue.recv().await {
-            let Some(sessions) = sessions.upgrade() else {
-                return;
-            };
-            let Some(bus) = &sessions.backends.bus else {
-                return;
-            };
-            let sent = match item {
-                ForGet::Flush { session, done } => {
-                    sessions.flush_get(bus, &session, done).await;
-                    continue;
-                }
-                ForGet::Message {
-                    owner: Some(owner),
-                    session,
-                    message,
-                } => {
-                    bus.send(&owner, BusMessage::ToGetStream { session, message })
-                        .await
-                }
-                ForGet::Message {
-                    owner: None,
-                    session,
-                    message,
-                } => bus.to_get_stream(&session, message).await,
-            };
-            if let Err(e) = sent {
-                tracing::warn!(error = %e, "a message for another instance's GET stream was lost");
-            }
-        }
-    }
-
-    /// Asks the instance holding the GET stream of `session` to answer once what was sent
-    /// there is written; `done` is answered then (or at once when no instance holds it).
-    async fn flush_get(
-        &self,
-        bus: &Arc<dyn MessageBus>,
-        session: &str,
-        done: tokio::sync::oneshot::Sender<()>,
-    ) {
-        if !bus.shares_get_log() {
-            let _ = done.send(());
-            return;
-        }
-        let token = self
-            .next_flush
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        mcp_http_core::sync::lock(&self.flushes).insert(token, done);
-        let asked = bus
-            .flush_get_stream(session, token, &self.backends.instance)
-            .await;
-        if !matches!(asked, Ok(true)) {
-            // Nobody holds the stream (or the bus failed): nothing to wait for.
-            if let Some(done) = mcp_http_core::sync::lock(&self.flushes).remove(&token) {
-                let _ = done.send(());
-            }
-        }
     }
 
     /// What the role uses, in a cluster, to notify every session: each instance delivers to the
@@ -577,57 +438,6 @@ impl Sessions {
         self.backends.log.forget_session(id);
     }
 
-    /// Ends a session for a DELETE: as [`Sessions::end`], and returns once every other
-    /// instance alive has acknowledged that it let the session go, so that a request sent as
-    /// soon as the DELETE is answered finds it gone on every instance (T-40, RB-19). The
-    /// instances' caches are not asked on each request (a quick call costs no round trip,
-    /// RB-12): the DELETE pays, one listing of the instances and one acknowledgement each,
-    /// bounded by [`ACK_WAIT`].
-    pub(crate) async fn end_acknowledged(&self, id: &str) {
-        let Some(bus) = &self.backends.bus else {
-            return self.end(id).await;
-        };
-        self.forget(id).await;
-        let me = &self.backends.instance;
-        let others: Vec<Arc<str>> = match bus.instances().await {
-            Ok(all) => all.into_iter().filter(|i| i != me).collect(),
-            Err(e) => {
-                tracing::warn!(error = %e, "the instances could not be listed; a DELETE waits for none");
-                Vec::new()
-            }
-        };
-        let session: Arc<str> = id.into();
-        mcp_http_core::sync::lock(&self.acks).insert(session.clone(), Vec::new());
-        self.broadcast(BusMessage::SessionEnding {
-            session: session.clone(),
-            ack_to: me.clone(),
-        })
-        .await;
-        let deadline = tokio::time::Instant::now() + ACK_WAIT;
-        loop {
-            let notified = self.acked.notified();
-            tokio::pin!(notified);
-            notified.as_mut().enable();
-            let missing: Vec<Arc<str>> = {
-                let acks = mcp_http_core::sync::lock(&self.acks);
-                let done = acks.get(&session).map_or(&[][..], Vec::as_slice);
-                others
-                    .iter()
-                    .filter(|i| !done.contains(i))
-                    .cloned()
-                    .collect()
-            };
-            if missing.is_empty() {
-                break;
-            }
-            if tokio::time::timeout_at(deadline, notified).await.is_err() {
-                tracing::warn!(session = %id, ?missing, "instances did not acknowledge the end of a session in time");
-                break;
-            }
-        }
-        mcp_http_core::sync::lock(&self.acks).remove(&session);
-    }
-
     /// Forgets a session on this instance only; whether it was held here.
     pub(crate) fn drop_local(&self, id: &str) -> bool {
         let Some((_, session)) = self.local.remove(id) else {
@@ -770,22 +580,7 @@ impl Sessions {
                 session,
                 token,
                 reply_to,
-            } => {
-                let (Some(bus), local) = (
-                    self.backends.bus.clone(),
-                    self.local.get(&session).map(|s| s.router.clone()),
-                ) else {
-                    return;
-                };
-                // Not on the bus's reader: the connection may take a moment to write.
-                tokio::spawn(async move {
-                    if let Some(router) = local {
-                        let deadline = tokio::time::Instant::now() + GET_FLUSH_WAIT;
-                        router.drain_local_get(deadline).await;
-                    }
-                    let _ = bus.send(&reply_to, BusMessage::GetFlushed { token }).await;
-                });
-            }
+            } => self.answer_get_flush(&session, token, reply_to),
             BusMessage::GetFlushed { token } => {
                 if let Some(done) = mcp_http_core::sync::lock(&self.flushes).remove(&token) {
                     let _ = done.send(());
