@@ -297,7 +297,8 @@ fn progress_of(messages: &[Value]) -> Vec<f64> {
 /// RB-20: with `--response json` a call's progress travels on the session's GET stream, which
 /// another instance may hold: every notification reaches it, whether the GET stream opened
 /// before the call (the call's instance cached the session before, knowing no holder) or
-/// only after it, on a third instance (they waited in the session's shared GET log).
+/// only after it, on a third instance (they waited in the session's shared GET log); a quick
+/// call still costs no Redis command.
 #[tokio::test]
 async fn json_mode_notifications_reach_the_get_stream_wherever_it_is_held() {
     let fleet = Fleet::start_with(3, &["--response", "json"]).await;
@@ -327,6 +328,32 @@ async fn json_mode_notifications_reach_the_get_stream_wherever_it_is_held() {
     );
     let messages = messages_within(&mut get, Duration::from_secs(2)).await;
     assert_eq!(progress_of(&messages), [1.0, 2.0, 3.0], "{messages:?}");
+    // A quick call that sends nothing to the GET stream costs no Redis command in JSON mode
+    // either: no flush when nothing went elsewhere (RB-12).
+    for i in 1..3 {
+        let r = post(
+            &http,
+            fleet.url(i),
+            Some(&sid),
+            &call(4, "echo", json!({"message": "w"})),
+        )
+        .await;
+        assert_eq!(tool_text(r).await, "w");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    fleet.redis.command(&["CONFIG", "RESETSTAT"]);
+    for i in 0..20 {
+        let r = post(
+            &http,
+            fleet.url(1 + i % 2),
+            Some(&sid),
+            &call(5, "echo", json!({"message": "q"})),
+        )
+        .await;
+        assert_eq!(tool_text(r).await, "q");
+    }
+    let quick = request_commands(&fleet.redis);
+    assert_eq!(quick, 0, "{:?}", fleet.redis.command_counts());
 
     // A session with no GET stream yet: the call's notifications wait in the shared log for
     // the first one, opened on a third instance.

@@ -3,6 +3,7 @@
 //! and a JSON response first waits until what its request sent there is written.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 
@@ -38,6 +39,11 @@ pub(super) struct GetForwarder {
     /// The bus keeps a shared GET log: every message goes through it, and it finds the holder
     /// (RB-20).
     pub(super) shared_log: bool,
+    /// Messages queued so far, and how many of them a finished flush covers: a JSON response
+    /// whose session sent nothing elsewhere since costs no flush (a quick call stays at zero
+    /// Redis round trips, RB-12).
+    pub(super) queued: Arc<AtomicU64>,
+    pub(super) flushed: Arc<AtomicU64>,
 }
 
 impl crate::router::RemoteGet for GetForwarder {
@@ -60,16 +66,23 @@ impl crate::router::RemoteGet for GetForwarder {
                 "the queue to other instances' GET streams is full; a message was dropped"
             );
         }
+        self.queued.fetch_add(1, Ordering::AcqRel);
         Ok(())
     }
 
     fn flush(&self) -> futures::future::BoxFuture<'static, ()> {
+        let upto = self.queued.load(Ordering::Acquire);
+        if self.flushed.load(Ordering::Acquire) >= upto {
+            return Box::pin(std::future::ready(()));
+        }
         let (queue, session) = (self.queue.clone(), self.session.clone());
+        let flushed_upto = self.flushed.clone();
         Box::pin(async move {
             let (done, flushed) = tokio::sync::oneshot::channel();
             if queue.send(ForGet::Flush { session, done }).await.is_ok() {
                 let _ = flushed.await;
             }
+            flushed_upto.fetch_max(upto, Ordering::AcqRel);
         })
     }
 }

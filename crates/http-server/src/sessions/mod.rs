@@ -164,6 +164,8 @@ impl Sessions {
                     .bus
                     .as_ref()
                     .is_some_and(|bus| bus.shares_get_log()),
+                queued: Arc::default(),
+                flushed: Arc::default(),
             }));
         }
         Ok(Arc::new(Session::new(
