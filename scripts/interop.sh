@@ -114,15 +114,29 @@ run "MCP Inspector vs bridge in front of serve --stdio" \
   scripts/inspector.sh --label bridge -- "$BIN" bridge --port {port} -- "$BIN" serve --stdio
 
 # Three `serve --redis` instances behind nginx round-robin (scripts/nginx-cluster.sh): every
-# request of a session may land on any instance. The legacy suites in every mode, the SDK clients
-# (the 2026-07-28 checks of --modern are left out: subscriptions/listen, tasks and the fixtures'
-# run counters are per instance so far), and our client through the soak's mixed workload
-# (sessions only: not in stateless mode). Not --response json yet: there a request's progress
-# travels on the GET stream, which another instance may hold, and a notification produced before
-# that instance is known is held where it was made (the shared GET log of scale-out.md flow 7 is
-# not built); the suite's tools-call-with-progress then sees 2 of 3 notifications.
+# request of a session may land on any instance. The legacy suites in every mode, --response
+# json included (a request's notifications travel on the GET stream another instance may hold:
+# the shared GET log and the flush before a JSON response, RB-20), the SDK clients but in JSON
+# mode, as above (the 2026-07-28 checks of --modern are left out: the SDK clients' fixtures
+# count runs per instance), the 2026-07-28 conformance scenarios in the adaptive mode (below),
+# and our client through the soak's mixed workload (sessions only: not in stateless mode).
 CLUSTER=$REPO/target/interop/nginx-cluster
-for mode in "adaptive" "sse:--response sse" "stateless:--stateless"; do
+# The 2026-07-28 scenarios through the cluster (tasks in the Redis task store, listen streams
+# fed over the bus, requestState sealed with the cluster's one --state-key: RB-21, RB-22). One
+# warning is expected and is the only one allowed: the built-in server's
+# test_trigger_tool_change fixture adds or removes a tool in the process that runs it, so after
+# the suite triggers it the instances' tool lists differ and tools-list-deterministic-order
+# reports "Not testable: the set of tools changed" (a fixture's per-process state, not
+# something the cluster shares). Everything else must pass: 0 failed.
+modern_through_nginx() {
+  local out=$LOGS/nginx-modern-$1.txt
+  env CONF2="$CONF2" MODERN_PEERS="$PEERS" scripts/modern-conformance.sh "${URL/127.0.0.1/localhost}" \
+    --with-tasks -o "$LOGS/nginx-modern-conformance-$1" >"$out" 2>&1 || true
+  cat "$out"
+  grep -q '^modern conformance: [0-9]* passed, 0 failed, [01] warnings' "$out" || return 1
+  ! grep 'WARNING' "$out" | grep -vq 'tools-list-deterministic-order: Not testable: the set of tools changed'
+}
+for mode in "adaptive" "sse:--response sse" "stateless:--stateless" "json:--response json"; do
   label=${mode%%:*}
   flags=()
   [[ $mode == *:* ]] && read -r -a flags <<<"${mode#*:}"
@@ -131,6 +145,10 @@ for mode in "adaptive" "sse:--response sse" "stateless:--stateless"; do
   baseline=()
   [[ -f conformance/$label.yml ]] && baseline=(--expected-failures "conformance/$label.yml")
   run "nginx conformance $label" scripts/conformance.sh "$URL" "nginx-$label" "${baseline[@]}"
+  if [[ $label == adaptive ]]; then
+    echo "== through nginx: modern conformance (2026-07-28) $label"
+    run "nginx modern conformance $label" modern_through_nginx "$label"
+  fi
   if [[ $label != json ]]; then
     echo "== through nginx: interop clients $label"
     run "nginx interop clients $label" scripts/interop-clients.sh "$URL" --expect-auto-version 2026-07-28

@@ -64,10 +64,12 @@ echo $! >"$dir/redis.pid"
 wait_port "$redis_port"
 
 upstreams=""
+# One secret for the three, so a 2026-07-28 requestState sealed by one is opened by another.
+state_key=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 for id in a b c; do
   port=$(free_port)
   "$bin" serve --port "$port" --redis "redis://127.0.0.1:$redis_port" --instance-id "$id" \
-    --redis-prefix "cluster:" "$@" >"$dir/$id.log" 2>&1 &
+    --redis-prefix "cluster:" --state-key "$state_key" "$@" >"$dir/$id.log" 2>&1 &
   echo $! >"$dir/$id.pid"
   wait_port "$port"
   upstreams+="    server 127.0.0.1:$port;"$'\n'

@@ -455,7 +455,11 @@ async fn run(command: Command) -> ExitCode {
                 },
                 None => None,
             };
-            let server = mcp_http::builtin::server_with(states);
+            let tasks = redis.as_ref().map(|backend| {
+                let store: std::sync::Arc<dyn mcp_http_server::TaskStore> = backend.task_store();
+                store
+            });
+            let server = mcp_http::builtin::server_with_tasks(states, tasks);
             let gate = auth.resource_server(&url, Some(&server));
             let mut builder = StreamableHttpService::builder(server).config(config);
             match gate {

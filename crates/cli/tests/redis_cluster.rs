@@ -3,128 +3,15 @@
 //! (RB-6..RB-12): nothing of a session is pinned to the instance that created it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod redis_fleet;
 mod support;
 
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mcp_http_test_support::redis::{RedisServer, Reply, free_port};
+use mcp_http_test_support::redis::{RedisServer, Reply};
+use redis_fleet::*;
 use serde_json::{Value, json};
 use support::*;
-
-/// One `mcp-http serve --redis` process.
-struct Instance {
-    url: String,
-    child: Child,
-}
-
-/// A redis-server and the instances that share it; all stopped when dropped.
-struct Fleet {
-    redis: RedisServer,
-    instances: Vec<Instance>,
-}
-
-impl Fleet {
-    async fn start(n: usize) -> Fleet {
-        let redis = RedisServer::start();
-        let mut instances = Vec::new();
-        for i in 0..n {
-            instances.push(start_instance(&redis, &format!("i{i}")).await);
-        }
-        Fleet { redis, instances }
-    }
-
-    fn url(&self, i: usize) -> &str {
-        &self.instances[i % self.instances.len()].url
-    }
-}
-
-async fn start_instance(redis: &RedisServer, id: &str) -> Instance {
-    for _ in 0..5 {
-        let port = free_port();
-        let mut child = Command::new(BIN)
-            .args([
-                "serve",
-                "--port",
-                &port.to_string(),
-                "--redis",
-                &redis.url(),
-            ])
-            .args(["--instance-id", id])
-            .env(
-                "MCP_HTTP_LOG",
-                std::env::var("MCP_HTTP_LOG").unwrap_or_else(|_| "warn".into()),
-            )
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                break; // the port was taken after all: another one
-            }
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return Instance {
-                    url: format!("http://127.0.0.1:{port}/mcp"),
-                    child,
-                };
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-    }
-    panic!("mcp-http serve --redis did not start");
-}
-
-impl Drop for Fleet {
-    fn drop(&mut self) {
-        for instance in &mut self.instances {
-            let _ = instance.child.kill();
-            let _ = instance.child.wait();
-        }
-    }
-}
-
-/// `initialize` on instance `on`, `notifications/initialized` on the next one.
-async fn session_across(http: &reqwest::Client, fleet: &Fleet, on: usize) -> String {
-    let r = post(http, fleet.url(on), None, &init_body("2025-11-25")).await;
-    assert_eq!(r.status(), 200);
-    let sid = r.headers()["mcp-session-id"].to_str().unwrap().to_owned();
-    let _ = r.bytes().await.unwrap();
-    let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-    assert_eq!(
-        post(http, fleet.url(on + 1), Some(&sid), &note)
-            .await
-            .status(),
-        202
-    );
-    sid
-}
-
-/// A tool's text result, from a JSON or SSE answer.
-async fn tool_text(response: reqwest::Response) -> String {
-    let (status, answer) = read_answer(response).await;
-    assert_eq!(status, 200, "{answer}");
-    answer["result"]["content"][0]["text"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no text: {answer}"))
-        .to_owned()
-}
-
-/// The next JSON-RPC message of a stream (priming events skipped); `None` when it ends.
-async fn next_message(reader: &mut SseReader) -> Option<Value> {
-    loop {
-        let event = reader.next().await?;
-        if let Some(message) = event.json() {
-            return Some(message);
-        }
-    }
-}
 
 /// RB-6: `initialize` on one instance, then every later request on the others.
 #[tokio::test]
@@ -316,14 +203,7 @@ async fn a_get_stream_receives_notifications_produced_on_another_instance() {
     // The others learn that instance 0 holds it through the record and a broadcast.
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    let r = post(
-        &http,
-        fleet.url(1),
-        Some(&sid),
-        &call(2, "test_trigger_tool_change", json!({})),
-    )
-    .await;
-    assert_eq!(tool_text(r).await, "tool list changed");
+    trigger_tool_change(&http, fleet.url(1), &sid, 2).await;
     let changed = next_message(&mut stream).await.expect("a notification");
     assert_eq!(changed["method"], "notifications/tools/list_changed");
 
@@ -393,6 +273,107 @@ async fn a_cancellation_posted_to_another_instance_stops_the_call() {
     assert!(started.elapsed() < Duration::from_secs(10));
 }
 
+/// The JSON-RPC messages of a GET stream that arrive within `within`.
+async fn messages_within(reader: &mut SseReader, within: Duration) -> Vec<Value> {
+    let mut messages = Vec::new();
+    let _ = tokio::time::timeout(within, async {
+        while let Some(message) = next_message(reader).await {
+            messages.push(message);
+        }
+    })
+    .await;
+    messages
+}
+
+/// The progress values among `messages`.
+fn progress_of(messages: &[Value]) -> Vec<f64> {
+    messages
+        .iter()
+        .filter(|m| m["method"] == "notifications/progress")
+        .map(|m| m["params"]["progress"].as_f64().unwrap())
+        .collect()
+}
+
+/// RB-20: with `--response json` a call's progress travels on the session's GET stream, which
+/// another instance may hold: every notification reaches it, whether the GET stream opened
+/// before the call (the call's instance cached the session before, knowing no holder) or
+/// only after it, on a third instance (they waited in the session's shared GET log); a quick
+/// call still costs no Redis command.
+#[tokio::test]
+async fn json_mode_notifications_reach_the_get_stream_wherever_it_is_held() {
+    let fleet = Fleet::start_with(3, &["--response", "json"]).await;
+    let http = client();
+    let sid = session_across(&http, &fleet, 0).await;
+    // Instance 2 caches the session while no GET stream is open anywhere.
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    assert_eq!(
+        post(&http, fleet.url(2), Some(&sid), &ping).await.status(),
+        200
+    );
+    let mut get = SseReader::new(get_stream(&http, fleet.url(0), &sid, None).await);
+    let long = call_with_progress(
+        2,
+        "long_running_operation",
+        json!({"duration": 0.3, "steps": 3}),
+    );
+    let r = post(&http, fleet.url(2), Some(&sid), &long).await;
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/json"
+    );
+    assert!(
+        tool_text(r)
+            .await
+            .starts_with("Long running operation completed")
+    );
+    let messages = messages_within(&mut get, Duration::from_secs(2)).await;
+    assert_eq!(progress_of(&messages), [1.0, 2.0, 3.0], "{messages:?}");
+    // A quick call that sends nothing to the GET stream costs no Redis command in JSON mode
+    // either: no flush when nothing went elsewhere (RB-12).
+    for i in 1..3 {
+        let r = post(
+            &http,
+            fleet.url(i),
+            Some(&sid),
+            &call(4, "echo", json!({"message": "w"})),
+        )
+        .await;
+        assert_eq!(tool_text(r).await, "w");
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    fleet.redis.command(&["CONFIG", "RESETSTAT"]);
+    for i in 0..20 {
+        let r = post(
+            &http,
+            fleet.url(1 + i % 2),
+            Some(&sid),
+            &call(5, "echo", json!({"message": "q"})),
+        )
+        .await;
+        assert_eq!(tool_text(r).await, "q");
+    }
+    let quick = request_commands(&fleet.redis);
+    assert_eq!(quick, 0, "{:?}", fleet.redis.command_counts());
+
+    // A session with no GET stream yet: the call's notifications wait in the shared log for
+    // the first one, opened on a third instance.
+    let sid = session_across(&http, &fleet, 0).await;
+    let long = call_with_progress(
+        3,
+        "long_running_operation",
+        json!({"duration": 0.2, "steps": 2}),
+    );
+    let r = post(&http, fleet.url(1), Some(&sid), &long).await;
+    assert!(
+        tool_text(r)
+            .await
+            .starts_with("Long running operation completed")
+    );
+    let mut get = SseReader::new(get_stream(&http, fleet.url(2), &sid, None).await);
+    let messages = messages_within(&mut get, Duration::from_secs(2)).await;
+    assert_eq!(progress_of(&messages), [1.0, 2.0], "{messages:?}");
+}
+
 /// RB-11: DELETE on one instance ends the session everywhere: its GET stream on another closes,
 /// a call running on a third is cancelled, every instance answers 404, its keys are gone.
 #[tokio::test]
@@ -452,8 +433,10 @@ fn request_commands(redis: &RedisServer) -> u64 {
         .command_counts()
         .into_iter()
         .filter(|(name, _)| {
-            !matches!(name.as_str(), "set" | "pexpire" | "xread" | "info")
-                && !name.starts_with("config")
+            !matches!(
+                name.as_str(),
+                "set" | "pexpire" | "xread" | "info" | "zadd" | "zremrangebyscore"
+            ) && !name.starts_with("config")
         })
         .map(|(_, n)| n)
         .sum()
@@ -631,7 +614,7 @@ async fn redis_commands_per_operation() {
     let http = client();
     let total = |c: &std::collections::BTreeMap<String, u64>| -> u64 {
         c.iter()
-            .filter(|(n, _)| !matches!(n.as_str(), "set" | "xread"))
+            .filter(|(n, _)| !matches!(n.as_str(), "set" | "xread" | "zadd" | "zremrangebyscore"))
             .map(|(_, n)| n)
             .sum()
     };
@@ -733,7 +716,10 @@ async fn redis_commands_per_operation() {
     tokio::time::sleep(Duration::from_millis(50)).await;
     table.push(("DELETE", commands_of(&fleet.redis)));
 
-    eprintln!("Redis commands per operation (3 instances; heartbeats `set`, blocking `xread`):");
+    eprintln!(
+        "Redis commands per operation (3 instances; heartbeats `set`, `zadd`, \
+         `zremrangebyscore`, blocking `xread`):"
+    );
     for (operation, counts) in &table {
         eprintln!("  {operation}: {} {counts:?}", total(counts));
     }

@@ -686,8 +686,7 @@ impl StreamableHttpService {
             let session = self
                 .session(headers, self.principal(parts).as_ref())
                 .await?;
-            self.inner.sessions.end(&session.id).await;
-            self.inner.sessions.after_end_broadcast().await;
+            self.inner.sessions.end_acknowledged(&session.id).await;
             return Ok(status(StatusCode::OK));
         }
         require_event_stream(headers)?;

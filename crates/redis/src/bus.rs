@@ -34,6 +34,53 @@ redis.call('XADD', KEYS[1], 'MINID', '~', minid, '*', unpack(ARGV, 2))
 return 1
 ";
 
+/// A message for a session's GET stream (RB-20): to the inbox of the holder the record names
+/// (`go`, the JSON text of an instance id) while its heartbeat lives, else into the session's
+/// GET log, kept until a GET stream claims it. KEYS: the record, the GET log. ARGV: the inbox
+/// and heartbeat key prefixes, the inbox retention (ms), the session, the message, the GET
+/// log's bound and expiry (ms), and for a flush (RB-20) the instance to answer, with the
+/// flush's token as the message (a flush goes to the holder only, never into the log).
+/// 1: sent to the holder; 2: kept; 0: the session is gone (or, for a flush, no holder).
+pub(crate) const TO_GET: &str = r"
+local go = redis.call('HGET', KEYS[1], 'go')
+if go then
+  local ok, owner = pcall(cjson.decode, go)
+  if ok and type(owner) == 'string' and redis.call('EXISTS', ARGV[2] .. owner) == 1 then
+    local now = redis.call('TIME')
+    local minid = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - tonumber(ARGV[3])
+    if minid < 0 then minid = 0 end
+    if ARGV[8] then
+      redis.call('XADD', ARGV[1] .. owner, 'MINID', '~', minid, '*', 'k', 'f', 's', ARGV[4], 'm', ARGV[5], 'a', ARGV[8])
+    else
+      redis.call('XADD', ARGV[1] .. owner, 'MINID', '~', minid, '*', 'k', 'g', 's', ARGV[4], 'm', ARGV[5])
+    end
+    return 1
+  end
+end
+if ARGV[8] or redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[6], '*', 'm', ARGV[5])
+redis.call('PEXPIRE', KEYS[2], ARGV[7])
+return 2
+";
+
+/// An instance claims a session's GET stream (RB-20): the record names it as holder (ARGV[1],
+/// JSON text) and the GET log's messages are taken, in order, and removed. KEYS: the record,
+/// the GET log.
+pub(crate) const CLAIM_GET: &str = r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
+redis.call('HSET', KEYS[1], 'go', ARGV[1])
+local entries = redis.call('XRANGE', KEYS[2], '-', '+')
+redis.call('UNLINK', KEYS[2])
+local out = {}
+for i = 1, #entries do
+  local fields = entries[i][2]
+  for j = 1, #fields, 2 do
+    if fields[j] == 'm' then out[#out + 1] = fields[j + 1] end
+  end
+end
+return out
+";
+
 /// Messages received and not yet taken by the session layer before reading pauses.
 const RECEIVED: usize = 4096;
 
@@ -43,6 +90,10 @@ pub struct RedisBus {
     client: Client,
     keys: Keys,
     add: Arc<Script>,
+    to_get: Arc<Script>,
+    claim_get: Arc<Script>,
+    /// The bound and expiry (ms) of a session's GET log.
+    get_log: (usize, u64),
     retention: u64,
     heartbeat: Duration,
     block: Duration,
@@ -93,7 +144,30 @@ fn encode(message: BusMessage) -> Result<Vec<(&'static str, Vec<u8>)>, BusError>
             fields
         }
         BusMessage::SessionEnded { session: s } => vec![("k", b"e".to_vec()), session(&s)],
+        BusMessage::SessionEnding { session: s, ack_to } => vec![
+            ("k", b"E".to_vec()),
+            session(&s),
+            ("a", ack_to.as_bytes().to_vec()),
+        ],
+        BusMessage::EndAcknowledged { session: s, by } => vec![
+            ("k", b"A".to_vec()),
+            session(&s),
+            ("a", by.as_bytes().to_vec()),
+        ],
         BusMessage::SessionChanged { session: s } => vec![("k", b"c".to_vec()), session(&s)],
+        BusMessage::GetFlush {
+            session: s,
+            token,
+            reply_to,
+        } => vec![
+            ("k", b"f".to_vec()),
+            session(&s),
+            ("m", token.to_string().into_bytes()),
+            ("a", reply_to.as_bytes().to_vec()),
+        ],
+        BusMessage::GetFlushed { token } => {
+            vec![("k", b"F".to_vec()), ("m", token.to_string().into_bytes())]
+        }
         other => {
             return Err(BusError::new(format!(
                 "a message the Redis bus cannot carry: {other:?}"
@@ -138,6 +212,28 @@ fn decode(fields: &HashMap<String, Value>) -> Option<BusMessage> {
         b"e" => BusMessage::SessionEnded {
             session: session()?,
         },
+        b"E" => BusMessage::SessionEnding {
+            session: session()?,
+            ack_to: text(fields, "a")?,
+        },
+        b"A" => BusMessage::EndAcknowledged {
+            session: session()?,
+            by: text(fields, "a")?,
+        },
+        b"f" => BusMessage::GetFlush {
+            session: session()?,
+            token: std::str::from_utf8(field(fields, "m")?)
+                .ok()?
+                .parse()
+                .ok()?,
+            reply_to: text(fields, "a")?,
+        },
+        b"F" => BusMessage::GetFlushed {
+            token: std::str::from_utf8(field(fields, "m")?)
+                .ok()?
+                .parse()
+                .ok()?,
+        },
         b"c" => BusMessage::SessionChanged {
             session: session()?,
         },
@@ -159,6 +255,9 @@ impl RedisBus {
             client,
             keys,
             add: Arc::new(Script::new(ADD)),
+            to_get: Arc::new(Script::new(TO_GET)),
+            claim_get: Arc::new(Script::new(CLAIM_GET)),
+            get_log: (config.events_per_stream.max(1), ms(config.event_ttl)),
             retention: ms(config.bus_retention),
             heartbeat: config.heartbeat,
             block: config.block,
@@ -185,6 +284,37 @@ impl RedisBus {
             .invoke_async(counted(&mut conn, Component::Bus))
             .await
             .map_err(|e| BusError::new(format!("XADD: {e}")))
+    }
+}
+
+impl RedisBus {
+    /// Runs [`TO_GET`] for a message (or, with `reply_to`, a flush) of `session`'s GET stream.
+    fn get_script(
+        &self,
+        session: &str,
+        message: &[u8],
+        reply_to: Option<&str>,
+    ) -> BoxFuture<'_, Result<i64, BusError>> {
+        let mut invocation = self.to_get.key(self.keys.session(session));
+        invocation
+            .key(self.keys.get_log(session))
+            .arg(self.keys.inbox(""))
+            .arg(self.keys.instance(""))
+            .arg(self.retention)
+            .arg(session)
+            .arg(message)
+            .arg(self.get_log.0)
+            .arg(self.get_log.1);
+        if let Some(reply_to) = reply_to {
+            invocation.arg(reply_to);
+        }
+        let mut conn = self.conn.clone();
+        Box::pin(async move {
+            invocation
+                .invoke_async::<i64>(counted(&mut conn, Component::Bus))
+                .await
+                .map_err(|e| BusError::new(format!("a GET stream message: {e}")))
+        })
     }
 }
 
@@ -226,40 +356,131 @@ impl MessageBus for RedisBus {
         tokio::spawn(reader.run(tx.clone(), self.start.clone()));
         tokio::spawn(heartbeat(
             self.conn.clone(),
-            self.keys.instance(instance),
-            self.keys.inbox(instance),
+            Beat {
+                key: self.keys.instance(instance),
+                inbox: self.keys.inbox(instance),
+                instances: self.keys.instances(),
+                instance: instance.into(),
+            },
             self.heartbeat,
             self.retention,
             tx,
         ));
         Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
     }
+
+    fn shares_get_log(&self) -> bool {
+        true
+    }
+
+    fn to_get_stream(&self, session: &str, message: Bytes) -> BoxFuture<'_, Result<(), BusError>> {
+        let sent = self.get_script(session, message.as_ref(), None);
+        Box::pin(async move { sent.await.map(|_| ()) })
+    }
+
+    fn flush_get_stream(
+        &self,
+        session: &str,
+        token: u64,
+        reply_to: &str,
+    ) -> BoxFuture<'_, Result<bool, BusError>> {
+        let sent = self.get_script(session, token.to_string().as_bytes(), Some(reply_to));
+        Box::pin(async move { sent.await.map(|n| n == 1) })
+    }
+
+    fn claim_get_stream(
+        &self,
+        session: &str,
+        instance: &str,
+    ) -> BoxFuture<'_, Result<Vec<Bytes>, BusError>> {
+        let owner = serde_json::to_string(instance).unwrap_or_default();
+        let mut invocation = self.claim_get.key(self.keys.session(session));
+        invocation.key(self.keys.get_log(session)).arg(owner);
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let backlog: Vec<Vec<u8>> = invocation
+                .invoke_async(counted(&mut conn, Component::Bus))
+                .await
+                .map_err(|e| BusError::new(format!("claiming a GET stream: {e}")))?;
+            Ok(backlog.into_iter().map(Bytes::from).collect())
+        })
+    }
+
+    fn is_alive(&self, instance: &str) -> BoxFuture<'_, Result<bool, BusError>> {
+        let key = self.keys.instance(instance);
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            redis::cmd("EXISTS")
+                .arg(key)
+                .query_async::<bool>(counted(&mut conn, Component::Bus))
+                .await
+                .map_err(|e| BusError::new(format!("EXISTS: {e}")))
+        })
+    }
+
+    fn instances(&self) -> BoxFuture<'_, Result<Vec<Arc<str>>, BusError>> {
+        let key = self.keys.instances();
+        let since = crate::unix_ms().saturating_sub(ms(self.heartbeat * 3));
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let ids: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+                .arg(key)
+                .arg(since)
+                .arg("+inf")
+                .query_async(counted(&mut conn, Component::Bus))
+                .await
+                .map_err(|e| BusError::new(format!("ZRANGEBYSCORE: {e}")))?;
+            Ok(ids.into_iter().map(Arc::from).collect())
+        })
+    }
 }
 
-/// Says the instance is alive every `interval` (the key lives three intervals) and keeps its
+/// The keys one instance's heartbeat writes.
+struct Beat {
+    /// Its heartbeat key.
+    key: String,
+    /// Its inbox, kept while it lives.
+    inbox: String,
+    /// The set of instances alive, where it is listed (RB-19).
+    instances: String,
+    instance: String,
+}
+
+/// Says the instance is alive every `interval` (the key lives three intervals; the set of
+/// instances lists it with the time, and forgets instances silent for longer) and keeps its
 /// inbox, until the subscription is dropped; then says it is gone.
 async fn heartbeat(
     mut conn: ConnectionManager,
-    key: String,
-    inbox: String,
+    beat: Beat,
     interval: Duration,
     retention: u64,
     subscribed: mpsc::Sender<BusMessage>,
 ) {
     let life = ms(interval * 3);
     while !subscribed.is_closed() {
-        let beat = redis::pipe()
+        let now = crate::unix_ms();
+        let written = redis::pipe()
             .cmd("SET")
-            .arg(&key)
+            .arg(&beat.key)
             .arg("1")
             .arg("PX")
             .arg(life)
             .ignore()
-            .pexpire(&inbox, (retention + life) as i64)
+            .pexpire(&beat.inbox, (retention + life) as i64)
+            .ignore()
+            .cmd("ZADD")
+            .arg(&beat.instances)
+            .arg(now)
+            .arg(&beat.instance)
+            .ignore()
+            .cmd("ZREMRANGEBYSCORE")
+            .arg(&beat.instances)
+            .arg("-inf")
+            .arg(now.saturating_sub(life * 10))
             .ignore()
             .query_async::<()>(counted(&mut conn, Component::Bus))
             .await;
-        if let Err(e) = beat {
+        if let Err(e) = written {
             tracing::warn!(error = %e, "the instance's heartbeat could not be written");
         }
         tokio::select! {
@@ -267,8 +488,14 @@ async fn heartbeat(
             _ = subscribed.closed() => break,
         }
     }
-    let _ = redis::cmd("DEL")
-        .arg(&key)
+    let _ = redis::pipe()
+        .cmd("DEL")
+        .arg(&beat.key)
+        .ignore()
+        .cmd("ZREM")
+        .arg(&beat.instances)
+        .arg(&beat.instance)
+        .ignore()
         .query_async::<()>(counted(&mut conn, Component::Bus))
         .await;
 }
@@ -394,6 +621,14 @@ mod tests {
             },
             BusMessage::SessionEnded {
                 session: "s".into(),
+            },
+            BusMessage::SessionEnding {
+                session: "s".into(),
+                ack_to: "i1".into(),
+            },
+            BusMessage::EndAcknowledged {
+                session: "s".into(),
+                by: "i2".into(),
             },
         ];
         for message in messages {

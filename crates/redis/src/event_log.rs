@@ -17,7 +17,9 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::StreamExt;
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
+use mcp_http_proto::RequestId;
 use mcp_http_server_http::sessions::{EventLog, ReplayError, StreamKey};
 use redis::aio::ConnectionManager;
 use redis::{Script, Value};
@@ -59,6 +61,13 @@ enum Op {
         key: String,
         seq: u64,
         event: Option<Bytes>,
+    },
+    /// The request a stream answers, as JSON, in entry `0-1` (before event 0's `1-0`, and
+    /// out of every replay's range): RB-15.
+    Note {
+        session: Box<str>,
+        key: String,
+        request: String,
     },
     ForgetStream {
         session: Box<str>,
@@ -139,6 +148,26 @@ impl RedisEventLog {
 /// The stream id of event `seq` (ids start at 1-0: 0-0 is not a valid one).
 fn entry_id(seq: u64) -> String {
     format!("{}-0", seq.saturating_add(1))
+}
+
+/// The entry that holds the request a stream answers (see [`Op::Note`]).
+const NOTE_ID: &str = "0-1";
+
+/// The request id in the answer to `XRANGE key 0-1 0-1`.
+fn parse_note(value: &Value) -> Option<RequestId> {
+    let Value::Array(entries) = value else {
+        return None;
+    };
+    let Value::Array(parts) = entries.first()? else {
+        return None;
+    };
+    let [_, Value::Array(fields)] = parts.as_slice() else {
+        return None;
+    };
+    fields.chunks(2).find_map(|pair| match pair {
+        [name, value] if bulk(name) == Some(b"r") => serde_json::from_slice(bulk(value)?).ok(),
+        _ => None,
+    })
 }
 
 /// The event number of a stream id.
@@ -254,6 +283,36 @@ impl EventLog for RedisEventLog {
         Box::pin(futures::stream::once(read).flat_map(futures::stream::iter))
     }
 
+    fn note_request(&self, session: &str, key: StreamKey<'_>, request: &RequestId) {
+        let Ok(request) = serde_json::to_string(request) else {
+            return;
+        };
+        self.enqueue(Op::Note {
+            session: session.into(),
+            key: self.keys.stream(session, key.tag, key.stream),
+            request,
+        });
+    }
+
+    fn request_of(
+        &self,
+        session: &str,
+        key: StreamKey<'_>,
+    ) -> BoxFuture<'static, Option<RequestId>> {
+        let stream_key = self.keys.stream(session, key.tag, key.stream);
+        let mut conn = self.conn.clone();
+        Box::pin(async move {
+            let answer: Value = redis::cmd("XRANGE")
+                .arg(&stream_key)
+                .arg(NOTE_ID)
+                .arg(NOTE_ID)
+                .query_async(counted(&mut conn, Component::EventLog))
+                .await
+                .ok()?;
+            parse_note(&answer)
+        })
+    }
+
     fn forget_session(&self, session: &str) {
         self.enqueue(Op::ForgetSession {
             session: session.into(),
@@ -295,6 +354,33 @@ impl Writer {
         }
     }
 
+    /// Renews a log's expiry and its place in its session's set, when due; the commands added.
+    fn register(
+        &mut self,
+        pipe: &mut redis::Pipeline,
+        session: &str,
+        key: String,
+        ttl: i64,
+        renew_after: Duration,
+    ) -> usize {
+        let renew = self
+            .registered
+            .get(&key)
+            .is_none_or(|at| at.elapsed() >= renew_after);
+        if !renew {
+            return 0;
+        }
+        let logs = self.keys.logs(session);
+        pipe.pexpire(&key, ttl)
+            .ignore()
+            .sadd(&logs, &key)
+            .ignore()
+            .pexpire(&logs, ttl)
+            .ignore();
+        self.registered.insert(key, Instant::now());
+        3
+    }
+
     async fn write(&mut self, batch: &mut Vec<Op>) {
         let mut pipe = redis::pipe();
         let mut barriers = Vec::new();
@@ -319,22 +405,20 @@ impl Writer {
                         .arg("d")
                         .arg(event.as_deref().unwrap_or_default())
                         .ignore();
-                    commands += 1;
-                    let renew = self
-                        .registered
-                        .get(&key)
-                        .is_none_or(|at| at.elapsed() >= renew_after);
-                    if renew {
-                        let logs = self.keys.logs(&session);
-                        pipe.pexpire(&key, ttl)
-                            .ignore()
-                            .sadd(&logs, &key)
-                            .ignore()
-                            .pexpire(&logs, ttl)
-                            .ignore();
-                        commands += 3;
-                        self.registered.insert(key, Instant::now());
-                    }
+                    commands += 1 + self.register(&mut pipe, &session, key, ttl, renew_after);
+                }
+                Op::Note {
+                    session,
+                    key,
+                    request,
+                } => {
+                    pipe.cmd("XADD")
+                        .arg(&key)
+                        .arg(NOTE_ID)
+                        .arg("r")
+                        .arg(request)
+                        .ignore();
+                    commands += 1 + self.register(&mut pipe, &session, key, ttl, renew_after);
                 }
                 Op::ForgetStream { session, key } => {
                     pipe.cmd("UNLINK")

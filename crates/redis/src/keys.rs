@@ -24,6 +24,12 @@ impl Keys {
         format!("{}{{{sid}}}:s:{tag}.{n}", self.prefix)
     }
 
+    /// `{p}{sid}:get`: messages for the session's GET stream while no instance holds it (a
+    /// stream, RB-20).
+    pub(crate) fn get_log(&self, sid: &str) -> String {
+        format!("{}{{{sid}}}:get", self.prefix)
+    }
+
     /// `{p}{sid}:logs`: the names of the session's stream logs (a set), so ending the session
     /// finds them without a scan.
     pub(crate) fn logs(&self, sid: &str) -> String {
@@ -33,6 +39,16 @@ impl Keys {
     /// `{p}inst:{iid}`: the instance's heartbeat (a string with a short expiry).
     pub(crate) fn instance(&self, iid: &str) -> String {
         format!("{}inst:{iid}", self.prefix)
+    }
+
+    /// `{p}instances`: the instances alive, scored by their last heartbeat (a sorted set).
+    pub(crate) fn instances(&self) -> String {
+        format!("{}instances", self.prefix)
+    }
+
+    /// `{p}task:{id}`: a task of the tasks extension (a string: the record's JSON).
+    pub(crate) fn task(&self, id: &str) -> String {
+        format!("{}task:{id}", self.prefix)
     }
 
     /// `{p}inbox:{iid}`: the messages for one instance (a stream).
@@ -56,6 +72,7 @@ mod tests {
         assert_eq!(keys.session("abc"), "mcp:{abc}");
         assert_eq!(keys.stream("abc", "t1", 3), "mcp:{abc}:s:t1.3");
         assert_eq!(keys.logs("abc"), "mcp:{abc}:logs");
+        assert_eq!(keys.get_log("abc"), "mcp:{abc}:get");
         assert_eq!(keys.inbox("i1"), "mcp:inbox:i1");
         assert_eq!(keys.instance("i1"), "mcp:inst:i1");
         assert_eq!(keys.broadcast(), "mcp:bcast");

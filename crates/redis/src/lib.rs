@@ -33,6 +33,7 @@ mod event_log;
 mod keys;
 pub mod metrics;
 mod store;
+mod tasks;
 
 use crate::metrics::{Component, counted};
 use std::sync::Arc;
@@ -45,6 +46,7 @@ pub use bus::RedisBus;
 pub use config::RedisConfig;
 pub use event_log::RedisEventLog;
 pub use store::RedisSessionStore;
+pub use tasks::RedisTaskStore;
 
 use keys::Keys;
 
@@ -85,6 +87,7 @@ pub struct RedisBackend {
     store: Arc<RedisSessionStore>,
     log: Arc<RedisEventLog>,
     bus: Arc<RedisBus>,
+    tasks: Arc<RedisTaskStore>,
     instance_id: Option<Arc<str>>,
 }
 
@@ -109,7 +112,14 @@ impl RedisBackend {
             .map_err(RedisBackendError::Connect)?;
         // Loaded now, so that the first use of each script is one round trip (redis-rs loads a
         // script the server does not know, after a restart say, and runs it again).
-        for script in [event_log::REPLAY, event_log::FORGET_SESSION, bus::ADD] {
+        for script in [
+            event_log::REPLAY,
+            event_log::FORGET_SESSION,
+            bus::ADD,
+            bus::TO_GET,
+            bus::CLAIM_GET,
+            tasks::SWAP,
+        ] {
             redis::cmd("SCRIPT")
                 .arg("LOAD")
                 .arg(script)
@@ -131,6 +141,7 @@ impl RedisBackend {
                 config.session_ttl,
             )),
             log: Arc::new(RedisEventLog::new(conn.clone(), keys.clone(), &config)),
+            tasks: Arc::new(RedisTaskStore::new(conn.clone(), keys.clone())),
             bus: Arc::new(RedisBus::new(conn, client, keys, &config, start)),
             instance_id: config.instance_id,
         })
@@ -149,6 +160,12 @@ impl RedisBackend {
     /// The message bus.
     pub fn bus(&self) -> Arc<RedisBus> {
         self.bus.clone()
+    }
+
+    /// The tasks extension's task store, shared by the instances (give it to
+    /// `mcp_http_server::ServerBuilder::task_store`).
+    pub fn task_store(&self) -> Arc<RedisTaskStore> {
+        self.tasks.clone()
     }
 
     /// The instance id of the settings, if one was given.

@@ -21,13 +21,15 @@ pub(crate) enum Component {
     EventLog = 2,
     /// The message bus.
     Bus = 3,
+    /// The task store.
+    Tasks = 4,
 }
 
-const NAMES: [&str; 4] = ["connect", "store", "event_log", "bus"];
+const NAMES: [&str; 5] = ["connect", "store", "event_log", "bus", "tasks"];
 
 /// Counts one round trip to Redis.
 pub(crate) fn round_trip(component: Component) {
-    static HANDLES: OnceLock<[Counter; 4]> = OnceLock::new();
+    static HANDLES: OnceLock<[Counter; 5]> = OnceLock::new();
     HANDLES.get_or_init(|| NAMES.map(|name| metrics::counter!(ROUND_TRIPS, "component" => name)))
         [component as usize]
         .increment(1);

@@ -48,6 +48,13 @@ impl std::fmt::Debug for RedisSessionStore {
     }
 }
 
+/// Whether a command failed because the connection broke (Redis restarted, say): the
+/// connection manager reconnects, and the command gets one more try, so the first request
+/// after Redis came back is not a 503 (RB-17).
+fn broken(e: &redis::RedisError) -> bool {
+    e.is_connection_dropped() || e.is_io_error()
+}
+
 fn store_error(what: &str, e: &redis::RedisError) -> StoreError {
     StoreError::new(format!("{what}: {e}"))
 }
@@ -119,16 +126,22 @@ impl SessionStore for RedisSessionStore {
         let ttl = ms(self.ttl);
         Box::pin(async move {
             let fields = fields?;
-            redis::pipe()
-                .cmd("HSET")
+            let mut pipe = redis::pipe();
+            pipe.cmd("HSET")
                 .arg(&key)
                 .arg(&fields)
                 .ignore()
                 .pexpire(&key, ttl as i64)
-                .ignore()
+                .ignore();
+            let mut answer = pipe
                 .query_async::<()>(counted(&mut conn, Component::Store))
-                .await
-                .map_err(|e| store_error("HSET", &e))
+                .await;
+            if answer.as_ref().is_err_and(broken) {
+                answer = pipe
+                    .query_async::<()>(counted(&mut conn, Component::Store))
+                    .await;
+            }
+            answer.map_err(|e| store_error("HSET", &e))
         })
     }
 
@@ -138,12 +151,14 @@ impl SessionStore for RedisSessionStore {
         let mut conn = self.conn.clone();
         let ttl = ms(self.ttl);
         Box::pin(async move {
-            let (hash, pttl): (HashMap<String, Vec<u8>>, i64) = redis::pipe()
-                .hgetall(&key)
-                .pttl(&key)
-                .query_async(counted(&mut conn, Component::Store))
-                .await
-                .map_err(|e| store_error("HGETALL", &e))?;
+            let mut pipe = redis::pipe();
+            pipe.hgetall(&key).pttl(&key);
+            let mut answer = pipe.query_async(counted(&mut conn, Component::Store)).await;
+            if answer.as_ref().is_err_and(broken) {
+                answer = pipe.query_async(counted(&mut conn, Component::Store)).await;
+            }
+            let (hash, pttl): (HashMap<String, Vec<u8>>, i64) =
+                answer.map_err(|e| store_error("HGETALL", &e))?;
             if hash.is_empty() {
                 return Ok(None);
             }
@@ -181,10 +196,12 @@ impl SessionStore for RedisSessionStore {
 
     fn delete(&self, id: &str) -> BoxFuture<'_, Result<(), StoreError>> {
         let key = self.keys.session(id);
+        let get_log = self.keys.get_log(id);
         let mut conn = self.conn.clone();
         Box::pin(async move {
             redis::cmd("UNLINK")
                 .arg(&key)
+                .arg(&get_log)
                 .query_async::<()>(counted(&mut conn, Component::Store))
                 .await
                 .map_err(|e| store_error("UNLINK", &e))

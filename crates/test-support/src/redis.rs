@@ -14,6 +14,9 @@ use std::time::{Duration, Instant};
 pub struct RedisServer {
     /// Its address on loopback.
     pub addr: SocketAddr,
+    /// Its password (`requirepass`), different for each server: a process of another test that
+    /// reaches this port (taken again after a kill) cannot use it.
+    password: String,
     child: Option<Child>,
     dir: PathBuf,
 }
@@ -88,9 +91,13 @@ impl RedisServer {
             std::env::temp_dir().join(format!("mcp-http-redis-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let password = format!("t{:x}{port:x}{nanos:x}", std::process::id());
         let config = format!(
             "bind 127.0.0.1\nport {port}\nprotected-mode yes\ndaemonize no\nsave \"\"\n\
-             appendonly no\ndir {}\nlogfile {}\ndatabases 1\n",
+             appendonly no\ndir {}\nlogfile {}\ndatabases 1\nrequirepass {password}\n",
             dir.display(),
             dir.join("redis.log").display()
         );
@@ -111,6 +118,7 @@ impl RedisServer {
         };
         let mut server = RedisServer {
             addr: SocketAddr::from(([127, 0, 0, 1], port)),
+            password,
             child: Some(child),
             dir,
         };
@@ -131,9 +139,9 @@ impl RedisServer {
         None
     }
 
-    /// Its URL, `redis://127.0.0.1:PORT/`.
+    /// Its URL, `redis://:PASSWORD@127.0.0.1:PORT/`.
     pub fn url(&self) -> String {
-        format!("redis://{}/", self.addr)
+        format!("redis://:{}@{}/", self.password, self.addr)
     }
 
     /// Runs one command and returns its reply.
@@ -145,16 +153,27 @@ impl RedisServer {
     fn try_command(&self, args: &[&str]) -> std::io::Result<Reply> {
         let mut stream = TcpStream::connect_timeout(&self.addr, Duration::from_secs(2))?;
         stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-        let mut request = format!("*{}\r\n", args.len());
+        let mut request = format!(
+            "*2\r\n$4\r\nAUTH\r\n${}\r\n{}\r\n",
+            self.password.len(),
+            self.password
+        );
+        request.push_str(&format!("*{}\r\n", args.len()));
         for arg in args {
             request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
         }
         stream.write_all(request.as_bytes())?;
-        read_reply(&mut BufReader::new(stream))
+        let mut reader = BufReader::new(stream);
+        let auth = read_reply(&mut reader)?;
+        if auth != Reply::Text("OK".into()) {
+            return Err(std::io::Error::other(format!("AUTH: {auth:?}")));
+        }
+        read_reply(&mut reader)
     }
 
     /// How many times each command ran since the start or the last `CONFIG RESETSTAT`
-    /// (`INFO commandstats`), by lowercase name.
+    /// (`INFO commandstats`), by lowercase name; `AUTH` (each connection's first command) is
+    /// left out.
     pub fn command_counts(&self) -> std::collections::BTreeMap<String, u64> {
         let info = self.command(&["INFO", "commandstats"]);
         info.text()
@@ -164,6 +183,7 @@ impl RedisServer {
                 let calls = rest.strip_prefix("calls=")?.split(',').next()?;
                 Some((name.to_owned(), calls.parse().ok()?))
             })
+            .filter(|(name, _)| name != "auth")
             .collect()
     }
 

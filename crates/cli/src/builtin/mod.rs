@@ -28,7 +28,20 @@ pub fn server() -> Server {
 /// The built-in server, sealing `requestState` with `states` (keys shared by every instance
 /// behind one endpoint, so a retry may land on any of them).
 pub fn server_with(states: RequestStates) -> Server {
-    let builder = Server::builder("mcp-http", env!("CARGO_PKG_VERSION")).request_states(states).instructions(
+    server_with_tasks(states, None)
+}
+
+/// [`server_with`], its tasks kept in `task_store` (a store the instances behind one endpoint share,
+/// RB-21) rather than in memory.
+pub fn server_with_tasks(
+    states: RequestStates,
+    task_store: Option<std::sync::Arc<dyn mcp_http_server::TaskStore>>,
+) -> Server {
+    let mut builder = Server::builder("mcp-http", env!("CARGO_PKG_VERSION"));
+    if let Some(store) = task_store {
+        builder = builder.task_store(store);
+    }
+    let builder = builder.request_states(states).instructions(
         "The mcp-http built-in server: conformance test tools, resources and prompts, plus echo, add, \
          a long-running operation with progress, and tools that sample and elicit.",
     );

@@ -28,7 +28,7 @@ use crate::body::{Completion, ConnectionGuard, ResponseBody};
 use crate::config::{HttpConfig, ResponseMode};
 use crate::queue::{QueueRx, QueueTx, queue};
 use crate::random::{self, RandomUnavailable};
-use crate::sessions::{EventLog, StreamKey};
+use crate::sessions::{EventLog, MessageBus, StreamKey};
 use crate::sse;
 
 #[cfg(test)]
@@ -172,13 +172,22 @@ pub(crate) struct Router {
     back_channel: Option<(BackChannel, OnceLock<WeakPeer>)>,
     live: Option<LiveStreams>,
     /// Where messages for the GET stream go while another instance holds it (set in a cluster).
-    remote_get: OnceLock<RemoteGet>,
+    remote_get: OnceLock<Box<dyn RemoteGet>>,
+    /// In a cluster: tells whether the instance a stream's tag names is alive, so that a
+    /// resume of a stream whose instance is gone ends with an error (RB-15).
+    bus: OnceLock<Arc<dyn MessageBus>>,
     state: Mutex<State>,
 }
 
-/// Hands a message for the session's GET stream to the instance that holds it; gives it back
-/// when no other instance does.
-pub(crate) type RemoteGet = Box<dyn Fn(Bytes) -> Result<(), Bytes> + Send + Sync>;
+/// Hands messages for the session's GET stream to the instance that holds it.
+pub(crate) trait RemoteGet: Send + Sync {
+    /// Sends a message there; gives it back when no other instance holds the stream.
+    fn send(&self, json: Bytes) -> Result<(), Bytes>;
+    /// Done once what was sent before is written to the holder's connection (or no instance
+    /// holds the stream), so that a JSON response sent after it does not overtake the
+    /// request's notifications (RB-20).
+    fn flush(&self) -> futures::future::BoxFuture<'static, ()>;
+}
 
 /// An event id: the router's tag, the stream, the event's number on it.
 fn event_id(tag: &str, stream: u64, seq: u64) -> sse::EventId<'_> {
@@ -254,6 +263,7 @@ impl Router {
             back_channel: back_channel.map(|b| (b, OnceLock::new())),
             live,
             remote_get: OnceLock::new(),
+            bus: OnceLock::new(),
             state: Mutex::new(State::default()),
         })
     }
@@ -266,6 +276,14 @@ impl Router {
     /// request's stream cannot be resumed (H-6).
     pub(crate) fn without_resumption(mut self) -> Self {
         self.resumable = false;
+        self
+    }
+
+    /// In a cluster: the tag names this instance (`{instance}~{random}`), so that an instance
+    /// resuming one of its streams knows whose heartbeat to check (RB-15), and `bus` tells.
+    pub(crate) fn owned_by(mut self, instance: &str, bus: Arc<dyn MessageBus>) -> Self {
+        self.tag = format!("{instance}~{}", self.tag).into();
+        let _ = self.bus.set(bus);
         self
     }
 
@@ -288,7 +306,7 @@ impl Router {
     }
 
     /// Sends messages for the GET stream to another instance while it holds the stream.
-    pub(crate) fn set_remote_get(&self, remote: RemoteGet) {
+    pub(crate) fn set_remote_get(&self, remote: Box<dyn RemoteGet>) {
         let _ = self.remote_get.set(remote);
     }
 
@@ -317,7 +335,7 @@ impl Router {
             return;
         }
         let json = match self.remote_get.get() {
-            Some(remote) if may_forward => match remote(json) {
+            Some(remote) if may_forward => match remote.send(json) {
                 Ok(()) => return,
                 Err(json) => json,
             },
@@ -592,6 +610,13 @@ impl Router {
             // No queue: the stream has nothing more to receive.
             return self.body(prefix, QueueRx::closed(), None);
         }
+        if self.bus.get().is_some()
+            && self.resumable
+            && let Some(request) = &stream.request
+        {
+            // Before its first event: a resume elsewhere can answer it if this instance dies.
+            self.log.note_request(&self.session, self.key(sid), request);
+        }
         self.prime(sid, stream, &mut prefix, true);
         if let Some(waiting) = &waiting {
             self.flush_waiting(sid, stream, waiting, &mut prefix, true);
@@ -722,6 +747,16 @@ impl Router {
     /// until that connection's queue is written out, so they reach the client before the JSON
     /// response that ends the request.
     pub(crate) async fn drain_get(&self, limit: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        if let Some(remote) = self.remote_get.get() {
+            // Held elsewhere: what went there is written there first (RB-20).
+            let _ = tokio::time::timeout_at(deadline, remote.flush()).await;
+        }
+        self.drain_local_get(deadline).await;
+    }
+
+    /// Waits (until `deadline`) until the GET stream's connection here has written its queue.
+    pub(crate) async fn drain_local_get(&self, deadline: tokio::time::Instant) {
         let conn = {
             let st = self.lock();
             st.get_stream
@@ -729,7 +764,6 @@ impl Router {
                 .and_then(|s| s.conn.as_ref().map(QueueTx::probe))
         };
         let Some(conn) = conn else { return };
-        let deadline = tokio::time::Instant::now() + limit;
         while !conn.drained_or_gone() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }

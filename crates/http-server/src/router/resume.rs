@@ -140,6 +140,7 @@ impl Router {
             }
         };
         let mut follow = Follow {
+            bus: self.bus.get().cloned(),
             log: self.log.clone(),
             session: self.session.clone(),
             tag: tag.to_owned(),
@@ -149,7 +150,12 @@ impl Router {
             done: Arc::new(AtomicBool::new(false)),
         };
         let mut prefix = BytesMut::new();
-        let answered = follow.frame(events, &mut prefix);
+        let mut answered = follow.frame(events, &mut prefix);
+        if !answered && follow.owner_gone().await {
+            // The instance that ran it is gone: what it stored, then an error (RB-15).
+            follow.end_orphan(&mut prefix).await;
+            answered = true;
+        }
         // Once the response is sent and the client has read it all, the stream's events go,
         // as they do on the instance that numbered it (RL-46).
         let completion = Some(Completion {
@@ -222,8 +228,18 @@ const FOLLOW_PAUSE: (std::time::Duration, std::time::Duration) = (
     std::time::Duration::from_millis(200),
 );
 
+/// The instance a cluster router's tag names (see [`Router::owned_by`]).
+pub(crate) fn owner_of(tag: &str) -> Option<&str> {
+    tag.split_once('~').map(|(owner, _)| owner)
+}
+
+/// How often a followed stream checks that the instance writing it is alive.
+const OWNER_CHECK: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// A stream that another instance of the session writes, read from the shared log as it grows.
 struct Follow {
+    /// Tells whether the instance writing the stream is alive (in a cluster).
+    bus: Option<Arc<dyn MessageBus>>,
     log: Arc<dyn EventLog>,
     session: Arc<str>,
     tag: String,
@@ -250,11 +266,50 @@ impl Follow {
         answered
     }
 
+    /// Whether the instance that numbered the stream is known to be gone: its tag names it
+    /// and the bus finds no heartbeat (an unreachable bus proves nothing).
+    async fn owner_gone(&self) -> bool {
+        let (Some(bus), Some(owner)) = (&self.bus, owner_of(&self.tag)) else {
+            return false;
+        };
+        matches!(bus.is_alive(owner).await, Ok(false))
+    }
+
+    /// Ends a stream whose instance is gone (RB-15): a JSON-RPC error response to its request
+    /// (-32603), framed as its next event, so that no call waits for an answer that cannot
+    /// come; the session lives on. A stream with no request noted (a GET stream) ends with
+    /// `retry` instead, and its client reconnects.
+    async fn end_orphan(&mut self, out: &mut BytesMut) {
+        let key = StreamKey {
+            tag: &self.tag,
+            stream: self.sid,
+        };
+        let Some(request) = self.log.request_of(&self.session, key).await else {
+            out.extend_from_slice(&sse::retry(self.retry_ms));
+            return;
+        };
+        let error = serde_json::json!({
+            "jsonrpc": "2.0",
+            "id": request,
+            "error": {
+                "code": -32603,
+                "message": "the server instance handling this request stopped; send it again",
+            },
+        });
+        let json = Bytes::from(serde_json::to_vec(&error).unwrap_or_default());
+        let seq = self.after.saturating_add(1);
+        sse::put_event(out, Some(event_id(&self.tag, self.sid, seq)), &json);
+        self.after = seq;
+        self.done.store(true, Ordering::Release);
+    }
+
     /// Reads the log after the last event until the response (which ends the stream), the
-    /// client leaving, an unreadable log or `follow_for` (both end it with `retry`).
+    /// client leaving, an unreadable log or `follow_for` (both end it with `retry`), or the
+    /// writing instance found gone (an error response ends it, RB-15).
     async fn run(mut self, tx: QueueTx, follow_for: std::time::Duration) {
         let deadline = tokio::time::Instant::now() + follow_for;
         let mut pause = FOLLOW_PAUSE.0;
+        let mut checked = tokio::time::Instant::now();
         while tokio::time::Instant::now() < deadline && !tx.receiver_gone() {
             tokio::time::sleep(pause).await;
             let key = StreamKey {
@@ -271,6 +326,15 @@ impl Follow {
                 Err(_) => break,
             };
             if events.is_empty() {
+                if checked.elapsed() >= OWNER_CHECK {
+                    checked = tokio::time::Instant::now();
+                    if self.owner_gone().await {
+                        let mut frames = BytesMut::new();
+                        self.end_orphan(&mut frames).await;
+                        let _ = tx.try_send(frames.freeze());
+                        return;
+                    }
+                }
                 pause = (pause * 2).min(FOLLOW_PAUSE.1);
                 continue;
             }

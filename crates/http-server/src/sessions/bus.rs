@@ -50,6 +50,39 @@ pub enum BusMessage {
         /// The session.
         session: Arc<str>,
     },
+    /// The session was ended by a DELETE on instance `ack_to`: as [`BusMessage::SessionEnded`],
+    /// and each instance then tells `ack_to` it has let the session go
+    /// ([`BusMessage::EndAcknowledged`]), so the DELETE is answered once no instance serves
+    /// it any more (RB-19).
+    SessionEnding {
+        /// The session.
+        session: Arc<str>,
+        /// The instance that waits for the acknowledgements.
+        ack_to: Arc<str>,
+    },
+    /// Instance `by` no longer serves `session` (the answer to [`BusMessage::SessionEnding`]).
+    EndAcknowledged {
+        /// The session.
+        session: Arc<str>,
+        /// The instance that let it go.
+        by: Arc<str>,
+    },
+    /// For the instance that holds the GET stream of `session`: once the messages sent to it
+    /// before this one are written to the stream's connection, answer `reply_to` with
+    /// [`BusMessage::GetFlushed`] (a JSON response waits for its notifications, RB-20).
+    GetFlush {
+        /// The session.
+        session: Arc<str>,
+        /// Names the waiting response.
+        token: u64,
+        /// The instance that waits.
+        reply_to: Arc<str>,
+    },
+    /// The answer to [`BusMessage::GetFlush`].
+    GetFlushed {
+        /// The token of the flush.
+        token: u64,
+    },
     /// The session's record changed (its log level, say): instances that hold it reload it.
     SessionChanged {
         /// The session.
@@ -79,6 +112,53 @@ pub trait MessageBus: Send + Sync + 'static {
     fn broadcast(&self, from: &str, message: BusMessage) -> BoxFuture<'_, Result<(), BusError>>;
     /// The messages for `instance`, sent to it or broadcast, from now on.
     fn subscribe(&self, instance: &str) -> BoxStream<'static, BusMessage>;
+    /// Whether `instance` is alive (subscribed, its heartbeat fresh). A stream another instance
+    /// ran is ended with an error once that instance is gone (RB-15). By default: alive.
+    fn is_alive(&self, instance: &str) -> BoxFuture<'_, Result<bool, BusError>> {
+        let _ = instance;
+        Box::pin(std::future::ready(Ok(true)))
+    }
+    /// Whether the bus keeps a shared log of each session's GET stream messages
+    /// ([`MessageBus::to_get_stream`], [`MessageBus::claim_get_stream`]). Without one, a
+    /// message goes to the holder the producing instance knows of, or waits there.
+    fn shares_get_log(&self) -> bool {
+        false
+    }
+    /// A message for the GET stream of `session`, wherever it is held: to the inbox of the
+    /// instance the session's record names as holder (alive), else into the session's GET
+    /// log, in one atomic step against [`MessageBus::claim_get_stream`], so that nothing falls
+    /// between (RB-20).
+    fn to_get_stream(&self, session: &str, message: Bytes) -> BoxFuture<'_, Result<(), BusError>> {
+        let _ = (session, message);
+        Box::pin(std::future::ready(Err(BusError::new("no shared GET log"))))
+    }
+    /// Sends a [`BusMessage::GetFlush`] after what was sent to the GET stream of `session`, by
+    /// the same way (the holder's inbox); `false` when no instance holds that stream (nothing
+    /// to wait for).
+    fn flush_get_stream(
+        &self,
+        session: &str,
+        token: u64,
+        reply_to: &str,
+    ) -> BoxFuture<'_, Result<bool, BusError>> {
+        let _ = (session, token, reply_to);
+        Box::pin(std::future::ready(Ok(false)))
+    }
+    /// Instance `instance` now holds the GET stream of `session`: recorded, and what waited in
+    /// the session's GET log is taken (in order) to send on it.
+    fn claim_get_stream(
+        &self,
+        session: &str,
+        instance: &str,
+    ) -> BoxFuture<'_, Result<Vec<Bytes>, BusError>> {
+        let _ = (session, instance);
+        Box::pin(std::future::ready(Ok(Vec::new())))
+    }
+    /// The instances alive now, this one included: those a DELETE waits for (RB-19). By
+    /// default none are known, and a DELETE waits for nobody.
+    fn instances(&self) -> BoxFuture<'_, Result<Vec<Arc<str>>, BusError>> {
+        Box::pin(std::future::ready(Ok(Vec::new())))
+    }
 }
 
 /// Messages queued for one instance before the oldest are dropped (a stalled receiver must not
@@ -125,6 +205,22 @@ impl MessageBus for MemoryBus {
         mcp_http_core::sync::lock(&self.inboxes).push((instance.into(), tx));
         Box::pin(futures::stream::poll_fn(move |cx| rx.poll_recv(cx)))
     }
+
+    fn is_alive(&self, instance: &str) -> BoxFuture<'_, Result<bool, BusError>> {
+        let alive = mcp_http_core::sync::lock(&self.inboxes)
+            .iter()
+            .any(|(id, tx)| &**id == instance && !tx.is_closed());
+        Box::pin(std::future::ready(Ok(alive)))
+    }
+
+    fn instances(&self) -> BoxFuture<'_, Result<Vec<Arc<str>>, BusError>> {
+        let alive = mcp_http_core::sync::lock(&self.inboxes)
+            .iter()
+            .filter(|(_, tx)| !tx.is_closed())
+            .map(|(id, _)| id.clone())
+            .collect();
+        Box::pin(std::future::ready(Ok(alive)))
+    }
 }
 
 #[cfg(test)]
@@ -146,8 +242,11 @@ mod tests {
         assert!(
             matches!(a.next().await, Some(BusMessage::SessionEnded { session }) if &*session == "2")
         );
+        assert!(bus.is_alive("a").await.unwrap());
         drop(a);
         // A gone instance is dropped, not an error.
         assert!(bus.send("a", ended("3")).await.is_ok());
+        assert!(!bus.is_alive("a").await.unwrap(), "RB-15");
+        assert_eq!(bus.instances().await.unwrap(), [Arc::<str>::from("b")]);
     }
 }

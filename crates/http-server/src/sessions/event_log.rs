@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use dashmap::DashMap;
 use foldhash::HashMap;
+use futures::future::BoxFuture;
 use futures::stream::BoxStream;
+use mcp_http_proto::RequestId;
 
 /// Why a replay is impossible.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,10 +58,27 @@ pub trait EventLog: Send + Sync + 'static {
     fn forget_stream(&self, session: &str, key: StreamKey<'_>);
     /// Drops expired events; called periodically.
     fn prune(&self) {}
+    /// Notes the request a stream answers, before its first event, so that a resume on
+    /// another instance can end it with an error response once the instance running it is
+    /// gone (RB-15). By default nothing is noted.
+    fn note_request(&self, session: &str, key: StreamKey<'_>, request: &RequestId) {
+        let _ = (session, key, request);
+    }
+    /// The request noted for a stream, if any (`None` for a GET stream).
+    fn request_of(
+        &self,
+        session: &str,
+        key: StreamKey<'_>,
+    ) -> BoxFuture<'static, Option<RequestId>> {
+        let _ = (session, key);
+        Box::pin(std::future::ready(None))
+    }
 }
 
 struct Log {
     tag: Box<str>,
+    /// The request the stream answers (RB-15).
+    request: Option<RequestId>,
     events: VecDeque<(u64, Option<Bytes>)>,
     /// The highest sequence number evicted, so a replay from before it is refused.
     evicted_upto: Option<u64>,
@@ -169,8 +188,9 @@ impl MemoryEventLog {
     }
 }
 
-impl EventLog for MemoryEventLog {
-    fn append(&self, session: &str, key: StreamKey<'_>, seq: u64, event: Option<Bytes>) {
+impl MemoryEventLog {
+    /// The log of a stream, made if it has none yet; touched now.
+    fn with_log<R>(&self, session: &str, key: StreamKey<'_>, f: impl FnOnce(&mut Log) -> R) -> R {
         let mut logs = match self.sessions.get_mut(session) {
             Some(logs) => logs,
             None => self.sessions.entry(session.into()).or_default(),
@@ -182,6 +202,7 @@ impl EventLog for MemoryEventLog {
             None => {
                 logs.push(Log {
                     tag: key.tag.into(),
+                    request: None,
                     events: VecDeque::new(),
                     evicted_upto: None,
                     touched: now,
@@ -191,12 +212,40 @@ impl EventLog for MemoryEventLog {
             }
         };
         log.touched = now;
-        log.events.push_back((seq, event));
-        while log.events.len() > self.max_per_stream {
-            if let Some((evicted, _)) = log.events.pop_front() {
-                log.evicted_upto = Some(evicted);
+        f(log)
+    }
+}
+
+impl EventLog for MemoryEventLog {
+    fn append(&self, session: &str, key: StreamKey<'_>, seq: u64, event: Option<Bytes>) {
+        let max = self.max_per_stream;
+        self.with_log(session, key, |log| {
+            log.events.push_back((seq, event));
+            while log.events.len() > max {
+                if let Some((evicted, _)) = log.events.pop_front() {
+                    log.evicted_upto = Some(evicted);
+                }
             }
-        }
+        });
+    }
+
+    fn note_request(&self, session: &str, key: StreamKey<'_>, request: &RequestId) {
+        self.with_log(session, key, |log| log.request = Some(request.clone()));
+    }
+
+    fn request_of(
+        &self,
+        session: &str,
+        key: StreamKey<'_>,
+    ) -> BoxFuture<'static, Option<RequestId>> {
+        let request = self.sessions.get(session).and_then(|logs| {
+            logs.get(&key.stream)?
+                .iter()
+                .find(|l| &*l.tag == key.tag)?
+                .request
+                .clone()
+        });
+        Box::pin(std::future::ready(request))
     }
 
     fn replay(

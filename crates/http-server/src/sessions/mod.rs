@@ -13,7 +13,9 @@
 //! from the log and the end of a session reach the instance that needs them.
 
 mod bus;
+mod ending;
 mod event_log;
+mod get_forward;
 mod session;
 mod store;
 
@@ -71,17 +73,20 @@ pub(crate) struct Sessions {
     pub(crate) last_client: crate::modern::ladder::LastClient,
     /// Messages for GET streams other instances hold: (instance, session, message), sent by
     /// [`Sessions::forward_get`] (routing runs under a lock and cannot await the bus).
-    to_get: tokio::sync::mpsc::Sender<ForGet>,
-    to_get_rx: Mutex<Option<tokio::sync::mpsc::Receiver<ForGet>>>,
+    to_get: tokio::sync::mpsc::Sender<get_forward::ForGet>,
+    to_get_rx: Mutex<Option<tokio::sync::mpsc::Receiver<get_forward::ForGet>>>,
     /// The endpoint's metrics, when they are on (MT-1).
     pub(crate) metrics: Option<Arc<crate::metrics::Metrics>>,
+    /// The DELETEs waiting for the other instances to let their session go: session -> the
+    /// instances that did (RB-19).
+    acks: Mutex<foldhash::HashMap<Arc<str>, Vec<Arc<str>>>>,
+    /// Woken at each acknowledgement.
+    acked: tokio::sync::Notify,
+    /// JSON responses waiting for their notifications to be written where the GET stream is
+    /// held, by token (RB-20).
+    flushes: Mutex<foldhash::HashMap<u64, tokio::sync::oneshot::Sender<()>>>,
+    next_flush: std::sync::atomic::AtomicU64,
 }
-
-/// A message for another instance's GET stream: (that instance, the session, the message).
-type ForGet = (Arc<str>, Arc<str>, Bytes);
-
-/// Messages for other instances' GET streams queued before the oldest are dropped.
-const TO_GET_QUEUE: usize = 4096;
 
 impl Sessions {
     pub(crate) fn new(
@@ -97,7 +102,7 @@ impl Sessions {
             peer_config =
                 peer_config.request_id_prefix(Some(format!("{}.", backends.instance).into()));
         }
-        let (to_get, to_get_rx) = tokio::sync::mpsc::channel(TO_GET_QUEUE);
+        let (to_get, to_get_rx) = tokio::sync::mpsc::channel(get_forward::TO_GET_QUEUE);
         Sessions {
             backends,
             config,
@@ -112,6 +117,10 @@ impl Sessions {
             to_get,
             to_get_rx: Mutex::new(Some(to_get_rx)),
             metrics,
+            acks: Mutex::default(),
+            acked: tokio::sync::Notify::new(),
+            flushes: Mutex::default(),
+            next_flush: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -131,8 +140,11 @@ impl Sessions {
     }
 
     fn build(&self, id: Arc<str>, principal: Option<Principal>) -> Result<Arc<Session>, Rejection> {
-        let router = Router::new(id.clone(), &self.config, &self.backends.log, None)
+        let mut router = Router::new(id.clone(), &self.config, &self.backends.log, None)
             .map_err(|_| Rejection::RandomUnavailable)?;
+        if let Some(bus) = &self.backends.bus {
+            router = router.owned_by(&self.backends.instance, bus.clone());
+        }
         let router = Arc::new(router);
         let peer = Peer::new(
             router.clone(),
@@ -142,52 +154,23 @@ impl Sessions {
         // Only instances that share sessions need to know who holds a GET stream.
         let get_owner: Option<GetOwner> = self.clustered().then(Arc::default);
         if let Some(get_owner) = &get_owner {
-            let (owner, me, session) = (
-                get_owner.clone(),
-                self.backends.instance.clone(),
-                id.clone(),
-            );
-            let queue = self.to_get.clone();
-            router.set_remote_get(Box::new(move |json| {
-                let owner = mcp_http_core::sync::lock(&owner).clone();
-                match owner {
-                    Some(owner) if owner != me => {
-                        if queue.try_send((owner, session.clone(), json)).is_err() {
-                            tracing::warn!("the queue to other instances' GET streams is full; a message was dropped");
-                        }
-                        Ok(())
-                    }
-                    _ => Err(json),
-                }
+            router.set_remote_get(Box::new(get_forward::GetForwarder {
+                owner: get_owner.clone(),
+                me: self.backends.instance.clone(),
+                session: id.clone(),
+                queue: self.to_get.clone(),
+                shared_log: self
+                    .backends
+                    .bus
+                    .as_ref()
+                    .is_some_and(|bus| bus.shares_get_log()),
+                queued: Arc::default(),
+                flushed: Arc::default(),
             }));
         }
         Ok(Arc::new(Session::new(
             id, peer, router, principal, get_owner,
         )))
-    }
-
-    /// Sends what routers queued for other instances' GET streams, until the layer is gone.
-    pub(crate) async fn forward_get(sessions: std::sync::Weak<Sessions>) {
-        let Some(mut queue) = sessions
-            .upgrade()
-            .and_then(|s| mcp_http_core::sync::lock(&s.to_get_rx).take())
-        else {
-            return;
-        };
-        while let Some((owner, session, message)) = queue.recv().await {
-            let Some(sessions) = sessions.upgrade() else {
-                return;
-            };
-            let Some(bus) = &sessions.backends.bus else {
-                return;
-            };
-            if let Err(e) = bus
-                .send(&owner, BusMessage::ToGetStream { session, message })
-                .await
-            {
-                tracing::warn!(error = %e, "a message for another instance's GET stream was lost");
-            }
-        }
     }
 
     /// What the role uses, in a cluster, to notify every session: each instance delivers to the
@@ -237,6 +220,25 @@ impl Sessions {
         }
         if let Some(owner) = &session.get_owner {
             *mcp_http_core::sync::lock(owner) = Some(self.backends.instance.clone());
+        }
+        if let Some(bus) = &self.backends.bus
+            && bus.shares_get_log()
+        {
+            // Recorded as the holder and what waited taken, in one step: a message produced
+            // elsewhere meanwhile is either in the backlog or sent here (RB-20).
+            match bus
+                .claim_get_stream(&session.id, &self.backends.instance)
+                .await
+            {
+                Ok(backlog) => {
+                    for message in backlog {
+                        session.router.deliver_to_get(message);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the GET stream's waiting messages could not be taken");
+                }
+            }
         }
         self.sync(session).await;
     }
@@ -422,6 +424,13 @@ impl Sessions {
     /// Ends a session here and everywhere: its streams close, its peers close (cancelling
     /// running handlers), its record and events go, and later requests get 404 (T-40).
     pub(crate) async fn end(&self, id: &str) {
+        self.forget(id).await;
+        self.broadcast(BusMessage::SessionEnded { session: id.into() })
+            .await;
+    }
+
+    /// This instance's copy, the record and the events of an ended session go.
+    async fn forget(&self, id: &str) {
         self.drop_local(id);
         if let Some(store) = &self.backends.store
             && let Err(e) = store.delete(id).await
@@ -429,19 +438,6 @@ impl Sessions {
             tracing::warn!(error = %e, session = %id, "an ended session could not be deleted");
         }
         self.backends.log.forget_session(id);
-        self.broadcast(BusMessage::SessionEnded { session: id.into() })
-            .await;
-    }
-
-    /// With instances sharing a bus, a DELETE is answered a moment after its end was broadcast:
-    /// the others hold the session in their caches until they read that, and a client's next
-    /// request, sent as soon as the DELETE is answered, must find it gone everywhere (T-40,
-    /// RB-11). The other instances' readers are blocked on the bus, so a few milliseconds
-    /// cover them but for one that is stalled; DELETE is rare enough to pay for it.
-    pub(crate) async fn after_end_broadcast(&self) {
-        if self.backends.bus.is_some() {
-            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-        }
     }
 
     /// Forgets a session on this instance only; whether it was held here.
@@ -569,13 +565,34 @@ impl Sessions {
                 message,
                 subscribers_of,
             } => self.deliver_broadcast(&message, subscribers_of.as_deref()),
-            BusMessage::SessionEnded { session } => {
-                // Events this instance queued for the session's streams (a shared log is written
-                // behind) may land after the ending instance removed the session's logs: forget
-                // them again here, behind them (RB-11).
-                if self.drop_local(&session) {
-                    self.backends.log.forget_session(&session);
+            BusMessage::SessionEnded { session } => self.ended_elsewhere(&session),
+            BusMessage::SessionEnding { session, ack_to } => {
+                self.ended_elsewhere(&session);
+                if let Some(bus) = &self.backends.bus {
+                    let ack = BusMessage::EndAcknowledged {
+                        session,
+                        by: self.backends.instance.clone(),
+                    };
+                    if let Err(e) = bus.send(&ack_to, ack).await {
+                        tracing::debug!(error = %e, "the end of a session could not be acknowledged");
+                    }
                 }
+            }
+            BusMessage::GetFlush {
+                session,
+                token,
+                reply_to,
+            } => self.answer_get_flush(&session, token, reply_to),
+            BusMessage::GetFlushed { token } => {
+                if let Some(done) = mcp_http_core::sync::lock(&self.flushes).remove(&token) {
+                    let _ = done.send(());
+                }
+            }
+            BusMessage::EndAcknowledged { session, by } => {
+                if let Some(done) = mcp_http_core::sync::lock(&self.acks).get_mut(&session) {
+                    done.push(by);
+                }
+                self.acked.notify_waiters();
             }
             BusMessage::SessionChanged { session } => {
                 let Some(local) = self.local.get(&session).map(|s| s.clone()) else {
@@ -588,6 +605,16 @@ impl Sessions {
                     self.apply(&local, &record).await;
                 }
             }
+        }
+    }
+
+    /// Another instance ended a session.
+    fn ended_elsewhere(&self, session: &str) {
+        // Events this instance queued for the session's streams (a shared log is written
+        // behind) may land after the ending instance removed the session's logs: forget them
+        // again here, behind them (RB-11).
+        if self.drop_local(session) {
+            self.backends.log.forget_session(session);
         }
     }
 

@@ -1,0 +1,271 @@
+//! Failures of a fleet of real `mcp-http serve --redis` processes over a real `redis-server`
+//! (RB-15..RB-19): an instance killed with SIGKILL mid-call, Redis stopped and restarted empty,
+//! an instance stopped gracefully, and a DELETE that every instance acknowledges.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod redis_fleet;
+mod support;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use redis_fleet::*;
+use serde_json::{Value, json};
+use support::*;
+
+/// Sends `signal` (`-TERM`, `-STOP`, `-CONT`) to an instance.
+fn signal(instance: &Instance, signal: &str) {
+    let status = Command::new("kill")
+        .args([signal, &instance.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// The JSON-RPC messages of a stream until it ends (at most `within`), with its last event id.
+async fn read_to_end(reader: &mut SseReader, within: Duration) -> (Vec<Value>, Option<String>) {
+    let mut messages = Vec::new();
+    let mut last_id = None;
+    let read = tokio::time::timeout(within, async {
+        while let Some(event) = reader.next().await {
+            last_id = event.id.clone().or(last_id.take());
+            if let Some(message) = event.json() {
+                messages.push(message);
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "the stream ended within {within:?}: {messages:?}"
+    );
+    (messages, last_id)
+}
+
+fn ping(id: i64) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "ping"})
+}
+
+/// RB-15, RB-16: an instance killed (SIGKILL) in the middle of a call. The client resumes the
+/// call's stream on another instance: it gets what the dead instance stored, then a JSON-RPC
+/// error response for the call once the dead instance's heartbeat is gone (no wait for an
+/// answer that cannot come), and the session goes on serving requests on the others.
+#[tokio::test]
+async fn a_call_of_a_killed_instance_resumed_elsewhere_ends_with_an_error_and_the_session_lives_on()
+{
+    let mut fleet = Fleet::start(3).await;
+    let http = client();
+    let sid = session_across(&http, &fleet, 0).await;
+    let long = call_with_progress(
+        7,
+        "long_running_operation",
+        json!({"duration": 60, "steps": 120}),
+    );
+    let r = post(&http, fleet.url(1), Some(&sid), &long).await;
+    assert_eq!(r.status(), 200);
+    let mut reader = SseReader::new(r);
+    let mut last_id = None;
+    let mut progress = 0;
+    while progress < 2 {
+        let event = reader.next().await.expect("the call's stream goes on");
+        last_id = event.id.clone().or(last_id);
+        if event
+            .json()
+            .is_some_and(|m| m["method"] == "notifications/progress")
+        {
+            progress += 1;
+        }
+    }
+    let last_id = last_id.expect("events have ids");
+    assert!(
+        last_id.starts_with("i1~"),
+        "the event id names the instance running the call: {last_id}"
+    );
+    // Let the progress sent meanwhile be written behind, then kill.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    fleet.instances[1].child.kill().unwrap();
+    let _ = fleet.instances[1].child.wait();
+    drop(reader);
+
+    let killed = Instant::now();
+    let r = get_stream(&http, fleet.url(0), &sid, Some(&last_id)).await;
+    assert_eq!(r.status(), 200);
+    let (messages, _) = read_to_end(&mut SseReader::new(r), Duration::from_secs(20)).await;
+    let waited = killed.elapsed();
+    let last = messages.last().expect("the resume carries messages");
+    assert_eq!(last["id"], 7, "{messages:?}");
+    assert_eq!(last["error"]["code"], -32603, "{last}");
+    assert!(
+        messages[..messages.len() - 1]
+            .iter()
+            .all(|m| m["method"] == "notifications/progress"
+                || m["method"] == "notifications/message"),
+        "what was stored, then the error: {messages:?}"
+    );
+    eprintln!(
+        "resumed stream of the killed instance: {} stored messages, error after {waited:?}",
+        messages.len() - 1
+    );
+    // The heartbeat lives 6 s; the follower checks every second.
+    assert!(waited < Duration::from_secs(12), "ended in {waited:?}");
+
+    // The session survives: the next requests work on the other instances.
+    let r = post(&http, fleet.url(2), Some(&sid), &ping(8)).await;
+    assert_eq!(r.status(), 200);
+    let r = post(
+        &http,
+        fleet.url(0),
+        Some(&sid),
+        &call(9, "echo", json!({"message": "after"})),
+    )
+    .await;
+    assert_eq!(tool_text(r).await, "after");
+}
+
+/// RB-17: with Redis stopped, a request of a session an instance has not cached gets 503 with
+/// `Retry-After` (never a false 404, never a hang) while the instance that cached it keeps
+/// answering quick calls; after Redis comes back without its data, the old session is 404 (the
+/// client re-initializes) and a new session works on every instance.
+#[tokio::test]
+async fn redis_down_a_cache_miss_is_503_and_after_a_restart_that_lost_data_clients_start_again() {
+    let mut fleet = Fleet::start(3).await;
+    let http = client();
+    // Cached on instances 0 and 1 (initialize, initialized), never seen by 2.
+    let sid = session_across(&http, &fleet, 0).await;
+    fleet.redis.kill();
+
+    let started = Instant::now();
+    let r = post(&http, fleet.url(2), Some(&sid), &ping(1)).await;
+    let waited = started.elapsed();
+    assert_eq!(r.status(), 503, "a cache miss with Redis down");
+    assert!(r.headers().contains_key("retry-after"), "{:?}", r.headers());
+    assert!(waited < Duration::from_secs(8), "answered in {waited:?}");
+    let echo = call(2, "echo", json!({"message": "cached"}));
+    let r = post(&http, fleet.url(0), Some(&sid), &echo).await;
+    assert_eq!(tool_text(r).await, "cached", "no Redis needed");
+
+    fleet.redis.restart();
+    // Redis is back, empty: what needs it works again, and the lost session is unknown.
+    let mut status = 0;
+    for _ in 0..50 {
+        status = post(&http, fleet.url(2), Some(&sid), &ping(3))
+            .await
+            .status()
+            .as_u16();
+        if status != 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        status, 404,
+        "the lost session is unknown: the client re-initializes"
+    );
+    let fresh = session_across(&http, &fleet, 2).await;
+    for i in 0..3 {
+        let echo = call(4, "echo", json!({"message": "again"}));
+        let r = post(&http, fleet.url(i), Some(&fresh), &echo).await;
+        assert_eq!(tool_text(r).await, "again", "instance {i}");
+    }
+}
+
+/// RB-18: an instance stopped with SIGTERM lets the call it runs finish and answer, ends the GET
+/// stream it holds with `retry`; the client's GET reconnects to another instance and receives
+/// what the others produce, the session's requests go on elsewhere, and the process exits.
+#[tokio::test]
+async fn a_stopping_instance_drains_its_calls_and_its_get_holders_reconnect_elsewhere() {
+    let mut fleet = Fleet::start(3).await;
+    let http = client();
+    let sid = session_across(&http, &fleet, 0).await;
+    let mut get = SseReader::new(get_stream(&http, fleet.url(0), &sid, None).await);
+    let long = call_with_progress(
+        5,
+        "long_running_operation",
+        json!({"duration": 2, "steps": 4}),
+    );
+    let r = post(&http, fleet.url(0), Some(&sid), &long).await;
+    let mut call_stream = SseReader::new(r);
+    assert_eq!(
+        next_message(&mut call_stream).await.unwrap()["method"],
+        "notifications/progress"
+    );
+
+    signal(&fleet.instances[0], "-TERM");
+    let (_, _) = read_to_end(&mut get, Duration::from_secs(5)).await;
+    let (messages, _) = read_to_end(&mut call_stream, Duration::from_secs(10)).await;
+    let result = messages.last().expect("the call answered");
+    assert_eq!(
+        result["result"]["content"][0]["text"], "Long running operation completed: 4 steps in 2 s",
+        "{messages:?}"
+    );
+
+    // The GET reconnects elsewhere and gets a change made on the third instance.
+    let mut get = SseReader::new(get_stream(&http, fleet.url(1), &sid, None).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    trigger_tool_change(&http, fleet.url(2), &sid, 6).await;
+    let changed = tokio::time::timeout(Duration::from_secs(5), next_message(&mut get))
+        .await
+        .expect("a notification in time")
+        .expect("a notification");
+    assert_eq!(changed["method"], "notifications/tools/list_changed");
+
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let exit = loop {
+        if let Some(status) = fleet.instances[0].child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the stopped instance exits");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "{exit:?}");
+    let r = post(&http, fleet.url(1), Some(&sid), &ping(7)).await;
+    assert_eq!(r.status(), 200);
+}
+
+/// RB-19: a request sent as soon as a DELETE is answered finds the session gone on every
+/// instance, however it was cached: the DELETE is answered once every other instance alive has
+/// acknowledged the end. A stalled instance delays the DELETE by the bound (1 s) at most.
+#[tokio::test]
+async fn a_request_right_after_a_delete_finds_the_session_gone_on_every_instance() {
+    let fleet = Fleet::start(3).await;
+    let http = client();
+    let mut slowest = Duration::ZERO;
+    for round in 0..12 {
+        let sid = session_across(&http, &fleet, round).await;
+        for i in 0..3 {
+            let r = post(&http, fleet.url(i), Some(&sid), &ping(1)).await;
+            assert_eq!(r.status(), 200, "cached on instance {i}");
+        }
+        let started = Instant::now();
+        let r = delete_session(&http, fleet.url(round), &sid).await;
+        assert_eq!(r.status(), 200);
+        slowest = slowest.max(started.elapsed());
+        let (ping_a, ping_b) = (ping(2), ping(3));
+        let (a, b) = tokio::join!(
+            post(&http, fleet.url(round + 1), Some(&sid), &ping_a),
+            post(&http, fleet.url(round + 2), Some(&sid), &ping_b),
+        );
+        assert_eq!(a.status(), 404, "round {round}");
+        assert_eq!(b.status(), 404, "round {round}");
+    }
+    eprintln!("the slowest acknowledged DELETE took {slowest:?}");
+    assert!(
+        slowest < Duration::from_millis(800),
+        "acknowledged, not timed out: {slowest:?}"
+    );
+
+    // An instance that cannot answer (stopped) holds the DELETE up to the bound, no longer.
+    let sid = session_across(&http, &fleet, 0).await;
+    signal(&fleet.instances[2], "-STOP");
+    let started = Instant::now();
+    let r = delete_session(&http, fleet.url(0), &sid).await;
+    let took = started.elapsed();
+    signal(&fleet.instances[2], "-CONT");
+    assert_eq!(r.status(), 200);
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(3),
+        "waited for the stalled instance's acknowledgement, bounded: {took:?}"
+    );
+    let r = post(&http, fleet.url(1), Some(&sid), &ping(4)).await;
+    assert_eq!(r.status(), 404);
+}
