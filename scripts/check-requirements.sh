@@ -26,7 +26,7 @@ import sys
 
 # The prefixes of the spec checklist's ids (docs/requirements.md explains each area). SEP-NNNN
 # (spec enhancement proposals) and RFC numbers are not requirement ids.
-PREFIXES = ["A", "AC", "AR", "B", "BR", "C", "CA", "EL", "H", "IN", "L", "LG", "LGm", "M", "MR", "MT", "P", "PG", "PR", "R",
+PREFIXES = ["A", "AC", "AR", "B", "BR", "C", "CA", "EL", "H", "IN", "L", "LG", "LGm", "M", "MR", "MT", "P", "PF", "PG", "PR", "R",
             "RB", "RL", "SB", "SEC", "SM", "T", "TK", "TL", "TO", "V", "X"]
 DOC = "docs/requirements.md"
 SELF = "scripts/check-requirements.sh"

@@ -21,6 +21,7 @@ use crate::error::RequestError;
 use crate::input::Round;
 use crate::options::RequestOptions;
 use crate::peer::Peer;
+use crate::places::Places;
 use crate::transport::TransportError;
 
 /// What a request handler can do besides returning a result. Cheap to clone.
@@ -39,6 +40,9 @@ struct Inner {
     last_progress: Mutex<Option<f64>>,
     finished: AtomicBool,
     extensions: Extensions,
+    /// The request's places among the limits on requests in progress, held as long as the
+    /// context (RL-6, RL-7).
+    places: Places,
     /// What this run asked for and was given (MR-1); boxed on first use.
     input: Mutex<Option<Box<Round>>>,
 }
@@ -76,6 +80,7 @@ impl RequestContext {
         progress_token: Option<RequestId>,
         cancel: Option<CancellationToken>,
         extensions: Extensions,
+        places: Places,
     ) -> Self {
         let once = std::sync::OnceLock::new();
         if let Some(cancel) = cancel {
@@ -90,6 +95,7 @@ impl RequestContext {
                 last_progress: Mutex::new(None),
                 finished: AtomicBool::new(false),
                 extensions,
+                places,
                 input: Mutex::new(None),
             }),
         }
@@ -100,22 +106,35 @@ impl RequestContext {
     /// `InputRequiredResult` (MR-1) through the same sampling, elicitation and roots handlers
     /// as server-to-client requests. `id` names the input request; it has no progress token.
     pub fn detached(peer: Peer, id: RequestId, cancel: CancellationToken) -> Self {
-        Self::new(peer, id, None, Some(cancel), Extensions::new())
+        Self::new(
+            peer,
+            id,
+            None,
+            Some(cancel),
+            Extensions::new(),
+            Places::default(),
+        )
     }
 
     /// A context for work that outlives the request (a task of the tasks extension, TK-3): the
     /// same connection, id and request extensions plus `extensions`, but its own cancellation
     /// (`cancel`), no progress token and no input state yet. Closing the request's stream does
-    /// not cancel it.
+    /// not cancel it. It shares the request's places among the limits on requests in progress:
+    /// they are given back when the request's context and every outliving one are gone.
     pub fn outliving(&self, cancel: CancellationToken, extensions: Extensions) -> RequestContext {
         let mut all = self.inner.extensions.clone();
         all.extend(extensions);
+        let places = match self.inner.places.is_empty() {
+            true => Places::default(),
+            false => Places::default().with_shared(self.inner.clone()),
+        };
         RequestContext::new(
             self.inner.peer.clone(),
             self.inner.id.clone(),
             None,
             Some(cancel),
             all,
+            places,
         )
     }
 

@@ -19,6 +19,7 @@
 mod body;
 mod checks;
 mod config;
+mod head_timer;
 mod limits;
 pub mod metrics;
 mod modern;

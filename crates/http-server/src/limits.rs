@@ -3,16 +3,16 @@
 //! The limits on connections are in [`crate::serve`].
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::AtomicUsize;
 use std::task::Poll;
 use std::time::Duration;
 
 use bytes::Bytes;
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
-use mcp_http_core::Extensions;
+use mcp_http_core::CountedPlace;
 use mcp_http_proto::RequestId;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::Semaphore;
 
 use crate::rejection::Rejection;
 
@@ -52,80 +52,35 @@ where
     }
 }
 
-/// One request's places in the limits on requests in progress, kept in its extensions: the
-/// handler's context holds them until the handler is done, so a request whose client went away
-/// still counts while it runs (T-19), and a peer cannot get around the limits by disconnecting.
-#[derive(Clone)]
-pub(crate) struct InFlight {
-    _permit: Arc<OwnedSemaphorePermit>,
-}
-
-impl InFlight {
-    /// Puts the server-wide permit into a request's extensions.
-    pub(crate) fn hold(extensions: &mut Extensions, permit: OwnedSemaphorePermit) {
-        extensions.insert(InFlight {
-            _permit: Arc::new(permit),
-        });
-    }
-}
-
-/// A request's place among its session's requests in progress (RL-7).
-#[derive(Clone)]
-pub(crate) struct SessionSlot {
-    _slot: Arc<Slot>,
-}
-
-struct Slot(Arc<AtomicUsize>);
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-impl SessionSlot {
-    /// Takes one of the session's `max` places for the request `id`, or refuses it with 429.
-    pub(crate) fn take(
-        counter: &Arc<AtomicUsize>,
-        max: usize,
-        id: &RequestId,
-    ) -> Result<SessionSlot, Rejection> {
-        counter
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < max).then_some(n + 1)
-            })
-            .map_err(|_| Rejection::SessionBusy(id.clone()))?;
-        Ok(SessionSlot {
-            _slot: Arc::new(Slot(counter.clone())),
-        })
-    }
-
-    /// Puts the place into a request's extensions, where its handler holds it.
-    pub(crate) fn hold(self, extensions: &mut Extensions) {
-        extensions.insert(self);
-    }
+/// A request's place among its session's requests in progress (RL-7), or 429 when `max` are
+/// taken. Its handler's context holds it (with the server-wide permit, RL-6) until the handler
+/// is done, so a request whose client went away still counts while it runs (T-19).
+pub(crate) fn session_place(
+    counter: &Arc<AtomicUsize>,
+    max: usize,
+    id: &RequestId,
+) -> Result<CountedPlace, Rejection> {
+    CountedPlace::take(counter, max).ok_or_else(|| Rejection::SessionBusy(id.clone()))
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use std::sync::atomic::Ordering;
 
     #[test]
-    fn a_session_slot_is_given_back_when_the_last_copy_goes() {
+    fn a_session_place_is_refused_with_429_when_all_are_taken() {
         let counter = Arc::new(AtomicUsize::new(0));
         let id = RequestId::Number(1);
-        let first = SessionSlot::take(&counter, 2, &id).unwrap();
-        let copy = first.clone();
-        let _second = SessionSlot::take(&counter, 2, &id).unwrap();
+        let first = session_place(&counter, 2, &id).unwrap();
+        let _second = session_place(&counter, 2, &id).unwrap();
         assert!(matches!(
-            SessionSlot::take(&counter, 2, &id),
+            session_place(&counter, 2, &id),
             Err(Rejection::SessionBusy(_))
         ));
         drop(first);
-        assert_eq!(counter.load(Ordering::Acquire), 2, "a copy still holds it");
-        drop(copy);
         assert_eq!(counter.load(Ordering::Acquire), 1);
-        assert!(SessionSlot::take(&counter, 2, &id).is_ok());
+        assert!(session_place(&counter, 2, &id).is_ok());
     }
 }

@@ -7,14 +7,14 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
 use http_body::Body;
-use mcp_http_core::{Extensions, Peer, Principal};
+use mcp_http_core::{CountedPlace, Extensions, Peer, Places, Principal};
 use mcp_http_proto::jsonrpc::{Message, Parsed, Request as RpcRequest, Response as RpcResponse};
 use mcp_http_proto::{ErrorObject, ProtocolVersion, RequestId as RpcRequestId, method};
 use serde_json::value::RawValue;
 
 use crate::checks;
 use crate::config::ResponseMode;
-use crate::limits::{InFlight, SessionSlot, read_body};
+use crate::limits::{read_body, session_place};
 use crate::rejection::Rejection;
 use crate::router::{Pending, Router};
 use crate::service::{HttpResponse, SESSION_HEADER, StreamableHttpService, json, sse, status};
@@ -130,33 +130,39 @@ impl StreamableHttpService {
             record_message(span, &parsed);
         }
         let mut extensions = extensions;
-        // The handler's context holds the permit until the handler is done (RL-6).
-        InFlight::hold(&mut extensions, permit);
+        // The handler's context holds the permit until the handler is done (RL-6); not the
+        // extensions, which would cost a map and boxes per request.
+        let mut places = Places::default().with_permit(permit);
         if config.eras.modern() && crate::modern::route(headers, &parsed, config.eras)? {
             let Parsed::Single(message) = parsed else {
                 return Err(Rejection::ModernBatch);
             };
-            match Box::pin(self.post_modern(headers, message, extensions)).await? {
+            match Box::pin(self.post_modern(headers, message, extensions, places)).await? {
                 crate::modern::Served::Answered(response) => {
                     span.record("era", "2026-07-28");
                     return Ok(response);
                 }
-                crate::modern::Served::NotModern(message, given_back) => {
+                crate::modern::Served::NotModern(message, given_back, held) => {
                     parsed = Parsed::Single(message);
                     extensions = given_back;
+                    places = held;
                 }
             }
         }
         span.record("era", "legacy");
         if config.stateless {
             // No session to bind to a principal; handlers still see the extensions.
-            return self.post_stateless(headers, parsed, extensions).await;
+            return self
+                .post_stateless(headers, parsed, extensions, places)
+                .await;
         }
         // Handlers see the request's extensions through their context.
         match parsed {
             // Once per session: boxed, so that its future does not size every POST's.
             Parsed::Single(Message::Request(request)) if request.method == method::INITIALIZE => {
-                Box::pin(self.initialize(headers, principal, request, extensions, span)).await
+                let initialize =
+                    self.initialize(headers, principal, request, extensions, places, span);
+                Box::pin(initialize).await
             }
             Parsed::Single(Message::Request(request))
                 if is_modern_probe(&request, config.eras) && headers.session.is_none() =>
@@ -171,38 +177,44 @@ impl StreamableHttpService {
                         Err(Rejection::AlreadyInitialized(request.id))
                     }
                     Message::Request(request) if changes_record(&request.method) => {
-                        self.session_slot(&session, &request.id)?
-                            .hold(&mut extensions);
+                        let places = places.with_counted(self.session_slot(&session, &request.id)?);
                         // The level and the subscriptions are part of the session's record:
                         // every instance applies them.
                         let (router, peer) = (&session.router, &session.peer);
-                        let answered = self.answer(router, peer, request, extensions, false).await;
+                        let answered = self
+                            .answer(router, peer, request, (extensions, places), false)
+                            .await;
                         self.inner.sessions.sync(&session).await;
                         answered
                     }
                     Message::Request(request) => {
                         // PG-2: a ping is answered at once, however busy the session is.
-                        if request.method != method::PING {
-                            self.session_slot(&session, &request.id)?
-                                .hold(&mut extensions);
-                        }
+                        let places = match request.method != method::PING {
+                            true => places.with_counted(self.session_slot(&session, &request.id)?),
+                            false => places,
+                        };
                         let (router, peer) = (&session.router, &session.peer);
-                        self.answer(router, peer, request, extensions, false).await
+                        self.answer(router, peer, request, (extensions, places), false)
+                            .await
                     }
                     // T-5: notifications and responses are accepted with 202 and no body.
                     other => Box::pin(self.accept(&session, other)).await,
                 }
             }
             Parsed::Batch(items) => {
-                Box::pin(self.batch(headers, principal, items, extensions)).await
+                Box::pin(self.batch(headers, principal, items, extensions, places)).await
             }
         }
     }
 
     /// A place among the session's requests in progress for request `id`, or 429 (RL-7).
-    fn session_slot(&self, session: &Session, id: &RpcRequestId) -> Result<SessionSlot, Rejection> {
+    fn session_slot(
+        &self,
+        session: &Session,
+        id: &RpcRequestId,
+    ) -> Result<CountedPlace, Rejection> {
         let max = self.inner.config().max_in_flight_per_session;
-        SessionSlot::take(&session.in_flight, max, id)
+        session_place(&session.in_flight, max, id)
     }
 
     /// A client's notification or response in a session: for this instance's peer, or passed on
@@ -242,15 +254,16 @@ impl StreamableHttpService {
 
     /// Runs a request and answers its POST with JSON or SSE, as the response mode says. With
     /// `until_response` the choice waits for the response itself, whatever came before it.
+    /// The handler's context gets the request's extensions and holds its places.
     pub(crate) async fn answer(
         &self,
         router: &Router,
         peer: &Peer,
         request: RpcRequest,
-        extensions: Extensions,
+        handed: (Extensions, Places),
         until_response: bool,
     ) -> Result<HttpResponse, Rejection> {
-        self.answer_as(router, peer, request, extensions, until_response, false)
+        self.answer_as(router, peer, request, handed, until_response, false)
             .await
     }
 
@@ -262,7 +275,7 @@ impl StreamableHttpService {
         router: &Router,
         peer: &Peer,
         request: RpcRequest,
-        extensions: Extensions,
+        (extensions, places): (Extensions, Places),
         until_response: bool,
         errors_as_json: bool,
     ) -> Result<HttpResponse, Rejection> {
@@ -280,7 +293,7 @@ impl StreamableHttpService {
                 None => return Err(Rejection::DuplicateRequest(id)),
             },
         };
-        let quick = peer.answer_request(request, extensions);
+        let quick = peer.answer_request(request, extensions, places);
         // A response that came at once, with nothing sent before it, goes back as it is: no
         // stream carries it (in SSE mode, except for the 2026-07-28 era, the stream frames it
         // with its priming event).
@@ -389,6 +402,7 @@ impl StreamableHttpService {
         principal: Option<Principal>,
         request: RpcRequest,
         extensions: Extensions,
+        places: Places,
         span: &tracing::Span,
     ) -> Result<HttpResponse, Rejection> {
         let sessions = &self.inner.sessions;
@@ -405,7 +419,13 @@ impl StreamableHttpService {
         // The POST waits for the initialize's response in every mode: only a successful one
         // creates the session and sends its id (T-38).
         let answered = self
-            .answer(&session.router, &session.peer, request, extensions, true)
+            .answer(
+                &session.router,
+                &session.peer,
+                request,
+                (extensions, places),
+                true,
+            )
             .await;
         if !session.peer.state().is_negotiated() {
             // The initialize failed: no session is created, and no id is sent.
@@ -430,17 +450,20 @@ impl StreamableHttpService {
         principal: Option<Principal>,
         items: Vec<Box<RawValue>>,
         extensions: Extensions,
+        places: Places,
     ) -> Result<HttpResponse, Rejection> {
         let session = self.session(headers, principal.as_ref()).await?;
         // T-4, T-10: batches only in a session that negotiated 2025-03-26.
         if session.peer.state().protocol_version() != Some(ProtocolVersion::V2025_03_26) {
             return Err(Rejection::BatchNotSupported);
         }
-        // The items run concurrently: one may be the answer another's handler waits for.
+        // The items run concurrently: one may be the answer another's handler waits for. They
+        // share the POST's places, given back when the last item's handler is done.
+        let shared: Arc<dyn Send + Sync> = Arc::new(places);
         let answers = futures::future::join_all(
             items
                 .iter()
-                .map(|item| self.batch_item(&session, item, extensions.clone())),
+                .map(|item| self.batch_item(&session, item, extensions.clone(), shared.clone())),
         )
         .await;
         let answers: Vec<Bytes> = answers.into_iter().flatten().collect();
@@ -467,6 +490,7 @@ impl StreamableHttpService {
         session: &Session,
         item: &RawValue,
         extensions: Extensions,
+        shared: Arc<dyn Send + Sync>,
     ) -> Option<Bytes> {
         let request = match Message::parse(item.get().as_bytes()) {
             Err(invalid) => return Some(item_error(invalid.id, invalid.error)),
@@ -484,20 +508,22 @@ impl StreamableHttpService {
         };
         let router = &session.router;
         let id = request.id.clone();
-        let mut extensions = extensions;
-        match self.session_slot(session, &id) {
-            Ok(slot) => slot.hold(&mut extensions),
+        let places = match self.session_slot(session, &id) {
+            Ok(slot) => Places::default().with_shared(shared).with_counted(slot),
             Err(rejection) => {
                 let (id, error) = rejection.error();
                 return Some(item_error(id, error));
             }
-        }
+        };
         let Some((sid, notify)) = router.open_request(&id, true) else {
             let (id, error) = Rejection::DuplicateRequest(id).error();
             return Some(item_error(id, error));
         };
         let _guard = DiscardGuard { router, sid };
-        session.peer.receive_request(request, extensions).await;
+        session
+            .peer
+            .receive_request(request, extensions, places)
+            .await;
         loop {
             if let Some(response) = router.take_response(sid) {
                 return Some(response);
@@ -511,6 +537,7 @@ impl StreamableHttpService {
         headers: &checks::Headers<'_>,
         parsed: Parsed,
         extensions: Extensions,
+        places: Places,
     ) -> Result<HttpResponse, Rejection> {
         let Parsed::Single(message) = parsed else {
             return Err(Rejection::BatchNotSupported);
@@ -562,7 +589,7 @@ impl StreamableHttpService {
                         router.enable_priming();
                     }
                 }
-                self.answer(&router, &peer, request, extensions, false)
+                self.answer(&router, &peer, request, (extensions, places), false)
                     .await
             }
             Message::Response(response) => {

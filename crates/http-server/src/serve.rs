@@ -19,6 +19,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use crate::head_timer::HeadTimer;
 use crate::rejection::Rejection;
 use crate::service::{HttpResponse, StreamableHttpService};
 use crate::stall::StallGuard;
@@ -59,7 +60,7 @@ const MAX_REFUSING: usize = 256;
 const REFUSAL_LINGER: Duration = Duration::from_secs(1);
 
 /// The longest timer handed to hyper, which adds it to the current instant unchecked.
-const FOREVER: Duration = Duration::from_secs(86_400 * 365);
+pub(crate) const FOREVER: Duration = Duration::from_secs(86_400 * 365);
 
 /// The settings one connection needs, copied out of the service's.
 #[derive(Clone, Copy)]
@@ -218,7 +219,7 @@ async fn connection(
     }
     let mut builder = http1::Builder::new();
     builder
-        .timer(TokioTimer::new())
+        .timer(HeadTimer::default())
         .header_read_timeout(limits.header_read_timeout)
         .max_header_size(limits.max_header_bytes);
     if limits.max_headers != DEFAULT_MAX_HEADERS {

@@ -67,6 +67,7 @@ fn new_ctx(peer: &Peer, principal: Option<&str>) -> RequestContext {
         None,
         Some(CancellationToken::new()),
         extensions,
+        crate::Places::default(),
     )
 }
 

@@ -33,6 +33,7 @@ use crate::context::{Extensions, RequestContext};
 use crate::error::RequestError;
 use crate::lifecycle::SessionState;
 use crate::options::{ProgressUpdate, RequestOptions};
+use crate::places::Places;
 use crate::sync::lock;
 use crate::transport::{MessageSink, Outbound, OutboundKind, Transport, TransportError};
 
@@ -366,16 +367,20 @@ impl Peer {
     pub async fn receive(&self, message: Message) {
         match message {
             Message::Response(r) => self.resolve(r),
-            Message::Request(r) => self.dispatch_request(r, Extensions::new()).await,
+            Message::Request(r) => {
+                self.dispatch_request(r, Extensions::new(), Places::default())
+                    .await
+            }
             Message::Notification(n) => self.dispatch_notification(n).await,
         }
     }
 
     /// Handles one received request with what its transport knows of it (an HTTP request's
     /// extensions: the principal an auth layer set, anything a tower layer added), which the
-    /// handler reads from its [`RequestContext`].
-    pub async fn receive_request(&self, request: Request, extensions: Extensions) {
-        self.dispatch_request(request, extensions).await
+    /// handler reads from its [`RequestContext`], and its `places` among the transport's limits on
+    /// requests in progress, which the context holds while the handler runs.
+    pub async fn receive_request(&self, request: Request, extensions: Extensions, places: Places) {
+        self.dispatch_request(request, extensions, places).await
     }
 
     /// Answers bytes that were not a valid message with the matching JSON-RPC error.
@@ -403,8 +408,8 @@ impl Peer {
         }
     }
 
-    async fn dispatch_request(&self, request: Request, extensions: Extensions) {
-        if let Some(response) = self.run_request(request, extensions) {
+    async fn dispatch_request(&self, request: Request, extensions: Extensions, places: Places) {
+        if let Some(response) = self.run_request(request, extensions, places) {
             let related = response.id.clone();
             self.send_response(response, related).await;
         }
@@ -415,15 +420,26 @@ impl Peer {
     /// sends it itself, as an HTTP POST answers with it directly, no stream needed. `None`: the
     /// handler waits, and its response will come through the transport's sink (or there is
     /// none: a closed connection, a cancelled request).
-    pub fn answer_request(&self, request: Request, extensions: Extensions) -> Option<Outbound> {
-        let response = self.run_request(request, extensions)?;
+    /// `places` are held by the request's context (see [`Peer::receive_request`]).
+    pub fn answer_request(
+        &self,
+        request: Request,
+        extensions: Extensions,
+        places: Places,
+    ) -> Option<Outbound> {
+        let response = self.run_request(request, extensions, places)?;
         let related = response.id.clone();
         Some(outbound(Message::Response(response), related))
     }
 
     /// Runs a request: its response when there is one at once; else the handler continues on a
     /// task of its own, which sends the response when it comes.
-    fn run_request(&self, request: Request, extensions: Extensions) -> Option<Response> {
+    fn run_request(
+        &self,
+        request: Request,
+        extensions: Extensions,
+        places: Places,
+    ) -> Option<Response> {
         let id = request.id.clone();
         if self.is_closed() {
             return None;
@@ -464,6 +480,7 @@ impl Peer {
             progress_token(request.params.as_deref()),
             None,
             extensions,
+            places,
         );
         let span = tracing::debug_span!("request", %id, method = %request.method);
         let mut run = span.in_scope(|| self.inner.handler.handle_request(request, ctx.clone()));

@@ -126,8 +126,8 @@ fn requested_version(request: &RpcRequest) -> String {
 pub(crate) enum Served {
     /// It was a 2026-07-28 message and has its answer.
     Answered(HttpResponse),
-    /// It was not: the legacy path serves it (with the extensions given back).
-    NotModern(Message, mcp_http_core::Extensions),
+    /// It was not: the legacy path serves it (with the extensions and places given back).
+    NotModern(Message, mcp_http_core::Extensions, mcp_http_core::Places),
 }
 
 /// Closes a modern request's peer when dropped, which cancels its handler (H-5): held by the
@@ -216,6 +216,7 @@ impl StreamableHttpService {
         headers: &Headers<'_>,
         message: Message,
         mut extensions: mcp_http_core::Extensions,
+        places: mcp_http_core::Places,
     ) -> Result<Served, Rejection> {
         let request = match message {
             Message::Request(request) => request,
@@ -234,7 +235,8 @@ impl StreamableHttpService {
                         method::SERVER_DISCOVER | method::SUBSCRIPTIONS_LISTEN
                     ) =>
             {
-                return Ok(Served::NotModern(Message::Request(request), extensions));
+                let request = Message::Request(request);
+                return Ok(Served::NotModern(request, extensions, places));
             }
             Err(refusal) => return Err(Rejection::Modern(refusal)),
         };
@@ -274,7 +276,7 @@ impl StreamableHttpService {
         }
         let cancel = CancelOnClose(peer.downgrade());
         let mut response = self
-            .answer_as(&router, &peer, request, extensions, false, true)
+            .answer_as(&router, &peer, request, (extensions, places), false, true)
             .await?;
         if response.headers().get(http::header::CONTENT_TYPE)
             == Some(&http::HeaderValue::from_static("application/json"))

@@ -1,0 +1,149 @@
+//! A request's places among the limits on requests in progress, which a transport takes before
+//! the request runs (over HTTP: the server-wide permit, RL-6, and the session's place, RL-7).
+//!
+//! The request's [`RequestContext`](crate::RequestContext) holds them until the handler is done
+//! with it (and a context that outlives the request, [`RequestContext::outliving`](crate::RequestContext::outliving),
+//! until it is gone too), so a request whose client went away still counts while it runs. They
+//! live in the context itself, not in the request's extensions: a request that answers in its
+//! first poll then costs no allocation for them (PF-2).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio::sync::OwnedSemaphorePermit;
+
+/// What a request holds while it runs; given back when dropped. Empty by default (stdio, a
+/// message with no limit to count against).
+#[derive(Default)]
+pub struct Places {
+    _permit: Option<OwnedSemaphorePermit>,
+    _counted: Option<CountedPlace>,
+    shared: Option<Arc<dyn Send + Sync>>,
+}
+
+impl Places {
+    /// Also holds `permit` (a place in a semaphore's limit).
+    pub fn with_permit(mut self, permit: OwnedSemaphorePermit) -> Self {
+        self._permit = Some(permit);
+        self
+    }
+
+    /// Also holds `place` (a place in a counted limit).
+    pub fn with_counted(mut self, place: CountedPlace) -> Self {
+        self._counted = Some(place);
+        self
+    }
+
+    /// Also holds a share of `shared`: places that several requests hold together (the items of
+    /// a batch share their POST's permit), given back when the last share goes.
+    pub fn with_shared(mut self, shared: Arc<dyn Send + Sync>) -> Self {
+        self.shared = Some(shared);
+        self
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self._permit.is_none() && self._counted.is_none() && self.shared.is_none()
+    }
+}
+
+/// One place in a limit kept as a counter of the places taken: the counter goes down when the
+/// place is dropped.
+pub struct CountedPlace {
+    counter: Arc<AtomicUsize>,
+}
+
+impl CountedPlace {
+    /// Takes one of `counter`'s `max` places, or `None` when all are taken.
+    pub fn take(counter: &Arc<AtomicUsize>, max: usize) -> Option<CountedPlace> {
+        counter
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()?;
+        Some(CountedPlace {
+            counter: counter.clone(),
+        })
+    }
+}
+
+impl Drop for CountedPlace {
+    fn drop(&mut self) {
+        self.counter.fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_counted_place_is_given_back_when_dropped() {
+        let counter = Arc::new(AtomicUsize::new(0));
+        let first = CountedPlace::take(&counter, 2).unwrap();
+        let shared: Arc<dyn Send + Sync> = Arc::new(CountedPlace::take(&counter, 2).unwrap());
+        assert!(CountedPlace::take(&counter, 2).is_none());
+        let held = Places::default().with_shared(shared.clone());
+        drop(first);
+        assert_eq!(counter.load(Ordering::Acquire), 1);
+        drop(shared);
+        assert_eq!(counter.load(Ordering::Acquire), 1, "a share still holds it");
+        assert!(!held.is_empty());
+        drop(held);
+        assert_eq!(counter.load(Ordering::Acquire), 0);
+        assert!(CountedPlace::take(&counter, 2).is_some());
+    }
+}
+
+#[cfg(test)]
+mod context_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::context::{Extensions, RequestContext};
+    use crate::peer::{Handler, Peer, PeerConfig};
+    use futures::future::BoxFuture;
+    use mcp_http_proto::jsonrpc::Request;
+    use mcp_http_proto::{ErrorObject, RequestId};
+    use serde_json::value::RawValue;
+    use tokio_util::sync::CancellationToken;
+
+    struct Nothing;
+
+    impl Handler for Nothing {
+        fn handle_request(
+            &self,
+            request: Request,
+            _ctx: RequestContext,
+        ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
+            let error = ErrorObject::method_not_found(&request.method);
+            Box::pin(async move { Err(error) })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_context_outliving_its_request_keeps_the_requests_places() {
+        let (a, _b) = crate::memory::pair();
+        let peer = Peer::connect(a, std::sync::Arc::new(Nothing), PeerConfig::default());
+        let counter = Arc::new(AtomicUsize::new(0));
+        let places = Places::default().with_counted(CountedPlace::take(&counter, 1).unwrap());
+        let ctx = RequestContext::new(
+            peer,
+            RequestId::Number(1),
+            None,
+            None,
+            Extensions::new(),
+            places,
+        );
+        let task = ctx.outliving(CancellationToken::new(), Extensions::new());
+        drop(ctx);
+        assert_eq!(
+            counter.load(Ordering::Acquire),
+            1,
+            "the task still holds it"
+        );
+        assert!(CountedPlace::take(&counter, 1).is_none());
+        drop(task);
+        assert_eq!(counter.load(Ordering::Acquire), 0);
+    }
+}
