@@ -165,6 +165,9 @@ pub struct HttpConfig {
     /// the service costs nothing for them; install a recorder (a Prometheus exporter, say)
     /// before building the service, since the metric handles are made then.
     pub metrics: bool,
+    /// Also serves the 2024-11-05 HTTP+SSE transport for old clients, at these paths (T-48,
+    /// BR-33); off by default.
+    pub legacy_sse: Option<crate::LegacySse>,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -212,6 +215,7 @@ impl Default for HttpConfig {
             max_in_flight_per_session: 128,
             write_stall_timeout: Duration::from_secs(30),
             metrics: false,
+            legacy_sse: None,
         }
     }
 }
@@ -292,6 +296,8 @@ setters! {
     allowed_hosts: Vec<String>,
     /// Sets [`HttpConfig::allowed_origins`].
     allowed_origins: Vec<String>,
+    /// Sets [`HttpConfig::legacy_sse`].
+    legacy_sse: Option<crate::LegacySse>,
 }
 
 impl HttpConfig {

@@ -19,9 +19,11 @@
 mod body;
 mod checks;
 mod config;
+mod legacy_sse;
 mod limits;
 pub mod metrics;
 mod modern;
+mod per_connection;
 mod post;
 mod queue;
 mod random;
@@ -35,6 +37,7 @@ mod stall;
 
 pub use body::ResponseBody;
 pub use config::{Eras, FrontFn, HttpConfig, PrincipalFn, ResponseMode};
+pub use legacy_sse::LegacySse;
 pub use mcp_http_core::{HandlerFactory, Principal};
 pub use serve::serve;
 pub use service::{HealthFn, StreamableHttpService, StreamableHttpServiceBuilder};
