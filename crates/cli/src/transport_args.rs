@@ -1,5 +1,5 @@
 //! The transports `serve` and `bridge` offer beside Streamable HTTP: the 2024-11-05 HTTP+SSE
-//! transport for old clients (BR-33).
+//! transport for old clients (BR-33), and WebSocket (BR-36).
 
 use mcp_http_server_http::{HttpConfig, LegacySse};
 
@@ -27,17 +27,27 @@ pub(crate) struct TransportArgs {
         requires = "legacy_sse"
     )]
     messages_path: String,
+    /// Also serve MCP over WebSocket (one JSON-RPC message per text frame, a session per
+    /// connection, subprotocol `mcp`) at --ws-path.
+    #[arg(long)]
+    websocket: bool,
+    /// The WebSocket path.
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "/ws",
+        requires = "websocket"
+    )]
+    ws_path: String,
 }
 
 impl TransportArgs {
     /// `config` with these transports.
     pub(crate) fn apply(&self, config: HttpConfig) -> HttpConfig {
-        if !self.legacy_sse {
-            return config;
-        }
-        config.legacy_sse(Some(LegacySse::new(
-            self.sse_path.clone(),
-            self.messages_path.clone(),
-        )))
+        let legacy = self
+            .legacy_sse
+            .then(|| LegacySse::new(self.sse_path.clone(), self.messages_path.clone()));
+        let websocket = self.websocket.then(|| self.ws_path.clone());
+        config.legacy_sse(legacy).websocket(websocket)
     }
 }

@@ -168,6 +168,9 @@ pub struct HttpConfig {
     /// Also serves the 2024-11-05 HTTP+SSE transport for old clients, at these paths (T-48,
     /// BR-33); off by default.
     pub legacy_sse: Option<crate::LegacySse>,
+    /// Also serves MCP over WebSocket at this path (BR-36; needs the `websocket` feature and
+    /// [`crate::serve`]); off by default.
+    pub websocket: Option<String>,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -216,6 +219,7 @@ impl Default for HttpConfig {
             write_stall_timeout: Duration::from_secs(30),
             metrics: false,
             legacy_sse: None,
+            websocket: None,
         }
     }
 }
@@ -298,6 +302,8 @@ setters! {
     allowed_origins: Vec<String>,
     /// Sets [`HttpConfig::legacy_sse`].
     legacy_sse: Option<crate::LegacySse>,
+    /// Sets [`HttpConfig::websocket`].
+    websocket: Option<String>,
 }
 
 impl HttpConfig {

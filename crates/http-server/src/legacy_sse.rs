@@ -12,9 +12,9 @@ use http::header::HeaderValue;
 use http::{Method, Request, StatusCode};
 use http_body::Body;
 use mcp_http_core::transport::{Outbound, Sending, TransportError};
-use mcp_http_core::{Extensions, MessageSink, Peer};
+use mcp_http_core::{Extensions, MessageSink};
 use mcp_http_proto::ErrorObject;
-use mcp_http_proto::jsonrpc::{Message, Parsed};
+use mcp_http_proto::jsonrpc::Parsed;
 
 use crate::body::ResponseBody;
 use crate::checks;
@@ -180,28 +180,9 @@ impl StreamableHttpService {
         let config = self.config();
         let bytes =
             crate::limits::read_body(body, config.max_body_bytes, config.body_read_timeout).await?;
-        match Parsed::parse(&bytes).map_err(Rejection::InvalidMessage)? {
-            Parsed::Single(message) => deliver(&connection.peer, message, extensions).await,
-            Parsed::Batch(items) => {
-                for item in items {
-                    match Message::parse(item.get().as_bytes()) {
-                        Ok(message) => {
-                            deliver(&connection.peer, message, extensions.clone()).await;
-                        }
-                        Err(invalid) => connection.peer.reply_invalid(invalid).await,
-                    }
-                }
-            }
-        }
+        let parsed = Parsed::parse(&bytes).map_err(Rejection::InvalidMessage)?;
+        crate::per_connection::deliver(&connection.peer, parsed, &extensions).await;
         Ok(status(StatusCode::ACCEPTED))
-    }
-}
-
-/// Hands a message to the session: a request's answer goes out on the stream when it comes.
-async fn deliver(peer: &Peer, message: Message, extensions: Extensions) {
-    match message {
-        Message::Request(request) => peer.receive_request(request, extensions).await,
-        other => peer.receive(other).await,
     }
 }
 

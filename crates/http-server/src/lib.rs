@@ -34,6 +34,8 @@ mod service;
 pub mod sessions;
 mod sse;
 mod stall;
+#[cfg(feature = "websocket")]
+mod websocket;
 
 pub use body::ResponseBody;
 pub use config::{Eras, FrontFn, HttpConfig, PrincipalFn, ResponseMode};

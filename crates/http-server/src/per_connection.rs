@@ -7,7 +7,8 @@
 use std::sync::{Arc, Weak};
 
 use dashmap::DashMap;
-use mcp_http_core::{MessageSink, Peer, Principal};
+use mcp_http_core::{Extensions, MessageSink, Peer, Principal};
+use mcp_http_proto::jsonrpc::{Message, Parsed};
 
 use crate::rejection::Rejection;
 use crate::service::Inner;
@@ -104,5 +105,29 @@ impl PerConnection {
         for connection in open {
             connection.peer.close();
         }
+    }
+}
+
+/// Hands what a client sent to its connection's session: a request's answer goes out on the
+/// connection when it comes; an element of a batch that is not a message is answered with the
+/// matching JSON-RPC error.
+pub(crate) async fn deliver(peer: &Peer, parsed: Parsed, extensions: &Extensions) {
+    match parsed {
+        Parsed::Single(message) => one(peer, message, extensions).await,
+        Parsed::Batch(items) => {
+            for item in items {
+                match Message::parse(item.get().as_bytes()) {
+                    Ok(message) => one(peer, message, extensions).await,
+                    Err(invalid) => peer.reply_invalid(invalid).await,
+                }
+            }
+        }
+    }
+}
+
+async fn one(peer: &Peer, message: Message, extensions: &Extensions) {
+    match message {
+        Message::Request(request) => peer.receive_request(request, extensions.clone()).await,
+        other => peer.receive(other).await,
     }
 }

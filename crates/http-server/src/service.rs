@@ -386,6 +386,14 @@ impl StreamableHttpService {
         self.inner.config()
     }
 
+    /// Whether `path` is one of the transports served beside the endpoint (the 2024-11-05
+    /// transport's, the WebSocket path): an auth front gates them too (BR-33, BR-36).
+    pub fn serves_beside(&self, path: &str) -> bool {
+        let config = self.inner.config();
+        config.legacy_sse.as_ref().is_some_and(|l| l.serves(path))
+            || config.websocket.as_deref() == Some(path)
+    }
+
     /// How many sessions this instance serves.
     pub fn session_count(&self) -> usize {
         self.inner.sessions.local.len() + self.inner.per_connection.len()
@@ -497,6 +505,10 @@ impl StreamableHttpService {
             {
                 let legacy = legacy.clone();
                 return Box::pin(self.legacy_sse(&legacy, request)).await;
+            }
+            #[cfg(feature = "websocket")]
+            if self.inner.config().websocket.as_deref() == Some(path) {
+                return self.websocket(request);
             }
         }
         // One async level with the request's parts held once: every level and every by-value

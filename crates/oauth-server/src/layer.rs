@@ -114,7 +114,7 @@ impl ResourceServer {
     }
 
     /// [`admit`](Self::admit), gating the paths `also` names as well as the endpoint's (the
-    /// 2024-11-05 transport's paths beside it, BR-33).
+    /// transports served beside it, BR-33, BR-36).
     pub async fn admit_also<B>(
         &self,
         request: Request<B>,
@@ -199,8 +199,8 @@ impl ResourceServer {
             let gate = gate.clone();
             Box::pin(async move {
                 let origin = request.headers().get(http::header::ORIGIN).cloned();
-                let legacy = service.config().legacy_sse.clone();
-                let also = |path: &str| legacy.as_ref().is_some_and(|l| l.serves(path));
+                let beside = service.clone();
+                let also = |path: &str| beside.serves_beside(path);
                 match gate.admit_also(request, also).await {
                     Ok(request) => service.handle(request).await,
                     Err(mut answer) => {
