@@ -3,6 +3,7 @@
 mod bridge_cmd;
 mod bridge_connect;
 mod client_cmd;
+mod password_args;
 mod transport_args;
 
 use std::net::SocketAddr;
