@@ -83,9 +83,9 @@ impl PasswordAuth {
     /// The `Authorization` value for a request, if there is one to send.
     fn authorization(&self, method: &Method, uri: &Uri) -> Result<Option<String>, TransportError> {
         match self.scheme {
-            PasswordScheme::Basic => Ok(Some(format!(
-                "Basic {}",
-                http_auth::basic::encode_credentials(&self.username, &self.password)
+            PasswordScheme::Basic => Ok(Some(http_auth::basic::encode_credentials(
+                &self.username,
+                &self.password,
             ))),
             PasswordScheme::Digest => {
                 let mut challenge = lock(&self.challenge);
