@@ -7,38 +7,11 @@
 mod bridge_support;
 mod forward_proxy;
 
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bridge_support::*;
 use serde_json::json;
-
-/// Every spelling of the proxy variables, cleared for each bridge so that the test's own
-/// environment cannot interfere.
-const PROXY_VARS: [&str; 8] = [
-    "HTTP_PROXY",
-    "http_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-    "NO_PROXY",
-    "no_proxy",
-];
-
-/// `mcp-http serve` on `port` (with extra arguments), once it listens.
-async fn serve(port: u16, extra: &[&str]) -> Child {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--port", &port.to_string(), "--drain-timeout", "0"])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    listening(&mut child, port).await;
-    child
-}
 
 /// Our client over the stdio of `mcp-http bridge URL ARGS...`, run with `vars` as its only
 /// proxy variables.
@@ -49,7 +22,7 @@ async fn through_bridge(
 ) -> mcp_http_client::Client {
     let mut bridge = tokio::process::Command::new(BIN);
     bridge.args(["bridge", url]).args(args);
-    for name in PROXY_VARS {
+    for name in forward_proxy::PROXY_VARS {
         bridge.env_remove(name);
     }
     for (name, value) in vars {
@@ -86,7 +59,7 @@ async fn pings(metrics: u16) -> f64 {
 async fn keep_alive_pings_reach_the_remote_and_stop_when_turned_off() {
     let (port, metrics) = (free_port(), free_port());
     let address = format!("127.0.0.1:{metrics}");
-    let mut upstream = serve(port, &["--metrics", &address]).await;
+    let mut upstream = serve_on(port, &["--metrics", &address]).await;
     let url = format!("http://127.0.0.1:{port}/mcp");
 
     let client = through_bridge(&url, &["--ping-interval", "0.2"], &[]).await;
@@ -125,7 +98,7 @@ async fn keep_alive_pings_reach_the_remote_and_stop_when_turned_off() {
 #[tokio::test]
 async fn the_bridge_reaches_the_remote_through_the_proxy_of_the_environment() {
     let port = free_port();
-    let mut upstream = serve(port, &[]).await;
+    let mut upstream = serve_on(port, &[]).await;
     let (proxy_url, heads) = forward_proxy::proxy(format!("127.0.0.1:{port}")).await;
     // A name the server accepts as Host, reached only through the proxy.
     let target = format!("http://localhost:{port}/mcp");

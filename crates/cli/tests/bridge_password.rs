@@ -145,17 +145,6 @@ fn md5_hex(text: &str) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
-async fn serve(port: u16) -> Child {
-    let mut child = Command::new(BIN)
-        .args(["serve", "--port", &port.to_string(), "--drain-timeout", "0"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    listening(&mut child, port).await;
-    child
-}
-
 /// Our client over the stdio of `mcp-http bridge URL ARGS...`, the password in the
 /// environment (not argv).
 async fn through_bridge(
@@ -179,7 +168,7 @@ async fn through_bridge(
 #[tokio::test]
 async fn digest_and_basic_through_apache_and_a_wrong_password_is_an_error() {
     let upstream_port = free_port();
-    let mut upstream = serve(upstream_port).await;
+    let mut upstream = serve_on(upstream_port, &[]).await;
     let mut apache = Apache::start(upstream_port);
     let port = apache.port;
     listening(&mut apache.process, port).await;
@@ -245,7 +234,9 @@ async fn digest_and_basic_through_apache_and_a_wrong_password_is_an_error() {
         )
         .await
         .expect("an answer, not a hang");
-        let error = refused.err().expect("a wrong password is refused");
+        let Err(error) = refused else {
+            panic!("{path}: a wrong password was accepted");
+        };
         assert!(error.contains("401"), "{path}: {error}");
     }
     upstream.kill().unwrap();

@@ -8,22 +8,9 @@
 mod forward_proxy;
 mod support;
 
-use forward_proxy::proxy;
+use forward_proxy::{PROXY_VARS, proxy};
 use mcp_http_server_http::HttpConfig;
 use support::*;
-
-/// The proxy variables a run sets; every other spelling is cleared so the test environment
-/// cannot interfere.
-const PROXY_VARS: [&str; 8] = [
-    "HTTP_PROXY",
-    "http_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-    "NO_PROXY",
-    "no_proxy",
-];
 
 /// Runs `mcp-http ARGS...` with the given proxy variables, within 30 s: exit code and stderr.
 async fn mcp(args: &[&str], vars: &[(&str, &str)]) -> (i32, String) {

@@ -8,7 +8,7 @@
 
 mod bridge_support;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,16 +20,9 @@ use serde_json::json;
 /// `mcp-http serve --legacy-sse ARGS...` on a free port, once it listens.
 async fn serve(extra: &[&str]) -> (Child, u16) {
     let port = free_port();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--port", &port.to_string(), "--drain-timeout", "0"])
-        .arg("--legacy-sse")
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    listening(&mut child, port).await;
-    (child, port)
+    let mut args = vec!["--legacy-sse"];
+    args.extend_from_slice(extra);
+    (serve_on(port, &args).await, port)
 }
 
 /// What a user checks of a server reached over the old transport: calls, progress, logs, and

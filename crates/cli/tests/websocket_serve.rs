@@ -7,7 +7,7 @@
 
 mod bridge_support;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use bridge_support::*;
@@ -22,16 +22,9 @@ type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 async fn serve(extra: &[&str]) -> (Child, u16) {
     let port = free_port();
-    let mut child = Command::new(BIN)
-        .args(["serve", "--port", &port.to_string(), "--drain-timeout", "0"])
-        .arg("--websocket")
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    listening(&mut child, port).await;
-    (child, port)
+    let mut args = vec!["--websocket"];
+    args.extend_from_slice(extra);
+    (serve_on(port, &args).await, port)
 }
 
 /// Connects offering the `mcp` subprotocol (and `origin`, when given).

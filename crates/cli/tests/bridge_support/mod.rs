@@ -46,6 +46,20 @@ pub async fn listening(process: &mut Child, port: u16) {
     }
 }
 
+/// `mcp-http serve --port PORT --drain-timeout 0 ARGS...` (the remote of `bridge URL` tests, or
+/// a server of the other transports' tests), once it listens.
+pub async fn serve_on(port: u16, args: &[&str]) -> Child {
+    let mut child = Command::new(BIN)
+        .args(["serve", "--port", &port.to_string(), "--drain-timeout", "0"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    listening(&mut child, port).await;
+    child
+}
+
 /// A running `mcp-http bridge`; SIGTERM and reaped when dropped.
 pub struct Bridged {
     pub process: Child,

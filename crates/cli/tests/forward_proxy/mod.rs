@@ -7,6 +7,19 @@ use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+/// Every spelling of the proxy variables: a run sets the ones it tests and clears the others, so
+/// the test environment cannot interfere.
+pub const PROXY_VARS: [&str; 8] = [
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+    "NO_PROXY",
+    "no_proxy",
+];
+
 /// A minimal forward proxy on loopback: records the head of each request it gets, forwards
 /// plain requests to `upstream`, and refuses `CONNECT` with 502 (the server behind it speaks
 /// no TLS, so a tunnel could go no further).
