@@ -9,7 +9,7 @@
 # each against `mcp-http serve` and against `mcp-http bridge -- mcp-http serve --stdio` (shared
 # child, then a child per session): tools, echo, progress and logs, sampling, elicitation.
 # Installs the pinned peers first (scripts/peers.sh). Everything binds 127.0.0.1 on free ports
-# and is stopped on exit. Exits 1 if any run failed. About 25 s.
+# and is stopped on exit. Exits 1 if any run failed. About 35 s (nine runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
