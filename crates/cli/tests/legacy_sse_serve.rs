@@ -100,13 +100,7 @@ async fn the_bridge_serves_the_legacy_transport_and_a_closed_stream_stops_its_ch
     let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2024-11-05", "capabilities": {},
         "clientInfo": {"name": "raw", "version": "1"}}});
-    let accepted = http
-        .post(&post)
-        .header("content-type", "application/json")
-        .body(init.to_string())
-        .send()
-        .await
-        .unwrap();
+    let accepted = post_body(&post, JSON, None, init.to_string()).await;
     assert_eq!(accepted.status(), 202);
     eventually(Duration::from_secs(10), "a child for the session", || {
         children(bridge.pid()).len() == 1
@@ -120,13 +114,7 @@ async fn the_bridge_serves_the_legacy_transport_and_a_closed_stream_stops_its_ch
     )
     .await;
     all_reaped(bridge.pid()).await;
-    let gone = http
-        .post(&post)
-        .header("content-type", "application/json")
-        .body(init.to_string())
-        .send()
-        .await
-        .unwrap();
+    let gone = post_body(&post, JSON, None, init.to_string()).await;
     assert_eq!(gone.status(), 404, "the session ended with its stream");
 }
 
@@ -176,6 +164,24 @@ async fn next_message(stream: &mut reqwest::Response) -> serde_json::Value {
     }
 }
 
+/// POSTs `body` to `url` as `content_type` (and from `origin`, when given).
+async fn post_body(
+    url: &str,
+    content_type: &str,
+    origin: Option<&str>,
+    body: impl Into<reqwest::Body>,
+) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .header("content-type", content_type);
+    if let Some(origin) = origin {
+        request = request.header("origin", origin);
+    }
+    request.body(body).send().await.unwrap()
+}
+
+const JSON: &str = "application/json";
+
 /// BR-35: what the old transport refuses, and with what.
 #[tokio::test]
 async fn bad_input_on_the_legacy_transport_gets_clear_refusals() {
@@ -185,22 +191,16 @@ async fn bad_input_on_the_legacy_transport_gets_clear_refusals() {
     let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
 
     // A POST before any GET, or naming a session that never was: 404.
-    let unknown = http
-        .post(format!("{base}/messages?sessionId=0123456789abcdef"))
-        .header("content-type", "application/json")
-        .body(note.to_string())
-        .send()
-        .await
-        .unwrap();
+    let unknown = post_body(
+        &format!("{base}/messages?sessionId=0123456789abcdef"),
+        JSON,
+        None,
+        note.to_string(),
+    )
+    .await;
     assert_eq!(unknown.status(), 404);
     // No sessionId at all: 400, with a JSON-RPC error saying so.
-    let missing = http
-        .post(format!("{base}/messages"))
-        .header("content-type", "application/json")
-        .body(note.to_string())
-        .send()
-        .await
-        .unwrap();
+    let missing = post_body(&format!("{base}/messages"), JSON, None, note.to_string()).await;
     assert_eq!(missing.status(), 400);
     let body: serde_json::Value = serde_json::from_str(&missing.text().await.unwrap()).unwrap();
     assert!(
@@ -214,45 +214,20 @@ async fn bad_input_on_the_legacy_transport_gets_clear_refusals() {
     let (mut stream, endpoint) = open(&http, &format!("{base}/sse")).await;
     let post = format!("{base}{endpoint}");
     // Malformed JSON: 400 with a parse error (-32700), and the session goes on.
-    let malformed = http
-        .post(&post)
-        .header("content-type", "application/json")
-        .body("{not json")
-        .send()
-        .await
-        .unwrap();
+    let malformed = post_body(&post, JSON, None, "{not json").await;
     assert_eq!(malformed.status(), 400);
     let body: serde_json::Value = serde_json::from_str(&malformed.text().await.unwrap()).unwrap();
     assert_eq!(body["error"]["code"], -32700, "{body}");
     // Not JSON at all by its type: 415.
-    let text_plain = http
-        .post(&post)
-        .header("content-type", "text/plain")
-        .body("{}")
-        .send()
-        .await
-        .unwrap();
+    let text_plain = post_body(&post, "text/plain", None, "{}").await;
     assert_eq!(text_plain.status(), 415);
     // Over --max-body-bytes: 413.
     let big =
         json!({"jsonrpc": "2.0", "id": 9, "method": "ping", "params": {"pad": "x".repeat(4000)}});
-    let too_large = http
-        .post(&post)
-        .header("content-type", "application/json")
-        .body(big.to_string())
-        .send()
-        .await
-        .unwrap();
+    let too_large = post_body(&post, JSON, None, big.to_string()).await;
     assert_eq!(too_large.status(), 413);
     // A foreign Origin: 403 on both paths.
-    let foreign = http
-        .post(&post)
-        .header("origin", "https://evil.example")
-        .header("content-type", "application/json")
-        .body(note.to_string())
-        .send()
-        .await
-        .unwrap();
+    let foreign = post_body(&post, JSON, Some("https://evil.example"), note.to_string()).await;
     assert_eq!(foreign.status(), 403);
     let foreign = http
         .get(format!("{base}/sse"))
@@ -268,13 +243,7 @@ async fn bad_input_on_the_legacy_transport_gets_clear_refusals() {
 
     // After all that, the session still answers, on its stream.
     let ping = json!({"jsonrpc": "2.0", "id": 7, "method": "ping"});
-    let accepted = http
-        .post(&post)
-        .header("content-type", "application/json")
-        .body(ping.to_string())
-        .send()
-        .await
-        .unwrap();
+    let accepted = post_body(&post, JSON, None, ping.to_string()).await;
     assert_eq!(accepted.status(), 202);
     let answer = next_message(&mut stream).await;
     assert_eq!(answer["id"], 7, "{answer}");
@@ -284,13 +253,7 @@ async fn bad_input_on_the_legacy_transport_gets_clear_refusals() {
     drop(stream);
     let mut gone = 0;
     for _ in 0..50 {
-        let answered = http
-            .post(&post)
-            .header("content-type", "application/json")
-            .body(ping.to_string())
-            .send()
-            .await
-            .unwrap();
+        let answered = post_body(&post, JSON, None, ping.to_string()).await;
         if answered.status() == 404 {
             gone += 1;
             break;
