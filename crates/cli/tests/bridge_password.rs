@@ -2,7 +2,8 @@
 //! of the remote: Apache httpd (Debian's `apache2-bin`: mod_auth_digest and mod_auth_basic,
 //! reverse-proxying with mod_proxy_http to `mcp-http serve`), started on loopback with a config of
 //! its own. Digest (RFC 7616 MD5, qop=auth) is answered, a stale nonce renewed (BR-39); Basic is
-//! sent; a wrong password is a clear error to the stdio client, not a hang (BR-40).
+//! sent; a wrong password is a clear error to the stdio client, not a hang (BR-40); `call`
+//! takes the same options.
 //! scripts/test.sh installs `apache2-bin` and `apache2-utils` when missing.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -221,6 +222,33 @@ async fn digest_and_basic_through_apache_and_a_wrong_password_is_an_error() {
         "Basic needs no challenge"
     );
     client.shutdown().await;
+
+    // `call` takes the same options (the transport's authorizer): Digest, the password from
+    // a file.
+    let file = apache.dir.join("password");
+    std::fs::write(&file, "wonderland\n").unwrap();
+    let call = Command::new(BIN)
+        .args([
+            "call",
+            &digest,
+            "echo",
+            "message=called",
+            "--username",
+            "alice",
+            "--digest",
+        ])
+        .arg("--password-file")
+        .arg(&file)
+        .env_remove("MCP_HTTP_PASSWORD")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&call.stdout);
+    assert!(
+        call.status.success(),
+        "{out} {}",
+        String::from_utf8_lossy(&call.stderr)
+    );
+    assert!(out.contains("called"), "{out}");
 
     // A wrong password: the stdio client's initialize fails, within the test's bound, with
     // an error that says the remote refused the credentials.
