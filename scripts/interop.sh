@@ -31,6 +31,8 @@
 #     (peer_legacy_sse), and the Python SDK, TypeScript SDK and server-everything Streamable
 #     HTTP servers (scripts/interop-servers.sh); our CLI against the TypeScript SDK v2 and
 #     Python SDK servers in the 2026-07-28 era (scripts/interop-modern.sh);
+#   - the SDK clients' 2024-11-05 HTTP+SSE and WebSocket transports against `serve` and
+#     `bridge` with `--legacy-sse --websocket` (scripts/transports-interop.sh);
 #   - the Python SDK (legacy and auto) and TypeScript SDK clients authorizing through a real
 #     authorization server (oidc-provider) against `serve --auth-issuer` (scripts/interop-oauth.sh).
 # Installs the pinned peers into .peers/ first (scripts/peers.sh). Servers bind 127.0.0.1 on
@@ -108,6 +110,8 @@ echo "== OAuth: the SDK clients through oidc-provider against serve --auth-issue
 run "SDK clients vs the OAuth resource server" scripts/interop-oauth.sh "$BIN"
 echo "== mcp-http bridge with real peers (both directions)"
 run "bridge: conformance (legacy, and 2026-07-28 with --era both) and SDK clients through it, SDK stdio client through bridge URL" scripts/bridge-interop.sh
+echo "== the 2024-11-05 HTTP+SSE and WebSocket transports of serve and bridge, SDK clients"
+run "SDK SSE and WebSocket clients vs serve and bridge" scripts/transports-interop.sh
 echo "== the MCP Inspector in Chromium (screenshots in target/inspector/)"
 run "MCP Inspector vs serve" env MCP_HTTP_BIN="$BIN" scripts/inspector.sh
 run "MCP Inspector vs bridge in front of serve --stdio" \

@@ -22,7 +22,7 @@ echo "== cargo deny"
 # Licenses, duplicate versions and sources of the main workspace (deny.toml); advisories when the
 # RustSec database can be fetched. Installs cargo-deny, pinned, on a machine without it.
 ./scripts/deny.sh
-echo "== redis-server, nginx, curl and python3"
+echo "== redis-server, nginx, curl, python3 and apache2"
 PATH=$PATH:/usr/sbin
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
@@ -31,6 +31,10 @@ command -v nginx >/dev/null 2>&1 || missing+=(nginx-light)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 # The bridge's fault tests run a misbehaving stdio server written in Python (no packages).
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+# crates/cli/tests/bridge_password.rs: Apache httpd's Digest and Basic authentication in front
+# of `serve` (BR-39), started on loopback with its own config.
+command -v apache2 >/dev/null 2>&1 || missing+=(apache2-bin)
+command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
 if [[ ${#missing[@]} -gt 0 ]]; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"

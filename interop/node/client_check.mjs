@@ -4,6 +4,12 @@
 //
 //   out=$(scripts/peers.sh --env) && eval "$out"
 //   node interop/node/client_check.mjs URL [--timeout SECONDS]
+//   node interop/node/client_check.mjs SSE-URL --transport sse --no-resume-check
+//   node interop/node/client_check.mjs ws://HOST:PORT/ws --transport ws --no-resume-check
+//
+// --transport sse: the SDK's 2024-11-05 `SSEClientTransport` (`mcp-http serve --legacy-sse`,
+// BR-33); --transport ws: its `WebSocketClientTransport` (Node's WebSocket, subprotocol `mcp`;
+// `mcp-http serve --websocket`, BR-36). The default is `StreamableHTTPClientTransport`.
 //
 // Prints one line per check (`PASS name: detail` / `FAIL name: reason`) and exits 0 only if every
 // check passed; a check that cannot run is a FAIL with the reason. The SDK is found through
@@ -19,6 +25,8 @@ try {
   sdk = {
     ...require('@modelcontextprotocol/sdk/client/index.js'),
     ...require('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    ...require('@modelcontextprotocol/sdk/client/sse.js'),
+    ...require('@modelcontextprotocol/sdk/client/websocket.js'),
     ...require('@modelcontextprotocol/sdk/types.js'),
   };
 } catch (e) {
@@ -28,14 +36,18 @@ try {
 const {
   Client,
   StreamableHTTPClientTransport,
+  SSEClientTransport,
+  WebSocketClientTransport,
   CreateMessageRequestSchema,
   ElicitRequestSchema,
   LoggingMessageNotificationSchema,
 } = sdk;
 
 const args = process.argv.slice(2);
-const url = args.find((a) => !a.startsWith('--'));
+const url = args.find((a, i) => !a.startsWith('--') && !['--timeout', '--transport'].includes(args[i - 1]));
 const tIdx = args.indexOf('--timeout');
+const trIdx = args.indexOf('--transport');
+const transportKind = trIdx >= 0 ? args[trIdx + 1] : 'http';
 const timeoutS = tIdx >= 0 ? Number(args[tIdx + 1]) : 20;
 if (!url || !(timeoutS > 0)) {
   console.error('usage: client_check.mjs URL [--timeout SECONDS]');
@@ -78,17 +90,22 @@ client.setRequestHandler(ElicitRequestSchema, async (req) => {
 client.setNotificationHandler(LoggingMessageNotificationSchema, async (n) => {
   logs.push(n.params);
 });
-const transport = new StreamableHTTPClientTransport(new URL(url), {
-  fetch: loggingFetch,
-  reconnectionOptions: { initialReconnectionDelay: 500, maxReconnectionDelay: 5000, reconnectionDelayGrowFactor: 1.5, maxRetries: 3 },
-});
+const transport =
+  transportKind === 'sse'
+    ? new SSEClientTransport(new URL(url), { fetch: loggingFetch })
+    : transportKind === 'ws'
+      ? new WebSocketClientTransport(new URL(url))
+      : new StreamableHTTPClientTransport(new URL(url), {
+          fetch: loggingFetch,
+          reconnectionOptions: { initialReconnectionDelay: 500, maxReconnectionDelay: 5000, reconnectionDelayGrowFactor: 1.5, maxRetries: 3 },
+        });
 const reqOpts = { timeout: timeoutS * 1000 };
 
 const names = ['list_tools', 'list_resources', 'list_prompts', 'echo', 'long_running_operation', 'sample_llm', 'ask_user', 'test_reconnection'];
 const connected = await check('initialize', async () => {
   await client.connect(transport, reqOpts);
   const info = client.getServerVersion() || {};
-  return `protocol ${transport.protocolVersion}, server ${info.name} ${info.version}`;
+  return `${transportKind}, protocol ${client.getNegotiatedProtocolVersion?.() ?? transport.protocolVersion}, server ${info.name} ${info.version}`;
 });
 
 if (!connected) {
@@ -122,10 +139,16 @@ if (!connected) {
     await new Promise((res) => setTimeout(res, 200));
     assert(!r.isError, `isError: ${textOf(r)}`);
     const values = progress.map((p) => p.progress);
-    assert(progress.length === 3, `expected 3 progress notifications, got ${JSON.stringify(progress)}`);
+    // Over SSEClientTransport and WebSocketClientTransport the SDK dispatches the messages of
+    // one read synchronously but handles notifications a microtask later, so the last progress
+    // notification, which the server sends just before the result, is dropped when both arrive
+    // together (the result has removed the progress handler by then); the server sent it, as
+    // the Python SDK's SSE client and ours see (legacy_sse_serve.rs).
+    const least = transportKind === 'http' ? 3 : 2;
+    assert(progress.length >= least && progress.length <= 3, `expected ${least === 3 ? 3 : '2 or 3'} progress notifications, got ${JSON.stringify(progress)}`);
     assert(values.every((v, i) => i === 0 || v > values[i - 1]), `progress not increasing: ${values}`);
     assert(logs.length === 3, `expected 3 log messages, got ${logs.length}: ${JSON.stringify(logs.map((l) => l.data))}`);
-    return `progress [${values}] of ${progress[2].total}, ${logs.length} log messages (logging/setLevel info)`;
+    return `progress [${values}] of ${progress[0].total}, ${logs.length} log messages (logging/setLevel info)`;
   });
   await check('sample_llm', async () => {
     samplingRequests.length = 0;

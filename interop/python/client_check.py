@@ -2,6 +2,10 @@
 """Interop check: the official Python SDK client (mcp==2.3.0) against an MCP Streamable HTTP server.
 
     $PEERS_PY interop/python/client_check.py URL [--mode legacy|auto] [--expect-version V] [--timeout S]
+    $PEERS_PY interop/python/client_check.py SSE-URL --sse --mode legacy --no-resume-check
+
+--sse: the SDK's 2024-11-05 HTTP+SSE client (mcp.client.sse) at the SSE URL (`mcp-http serve
+--legacy-sse`, BR-33).
 
 Targets the mcp-http built-in server (or interop/python/standin_server.py). Prints one line per
 check (`PASS name: detail` / `FAIL name: reason`) and exits 0 only if every check passed. A check
@@ -33,6 +37,7 @@ from typing import Any
 import httpx2
 import mcp.types as types
 from mcp import Client, StdioServerParameters
+from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
 
 from checks import answering_elicitation, answering_sampling, Checker, text_of
@@ -67,6 +72,8 @@ async def main_async(args: argparse.Namespace) -> int:
     transport: Any = (
         StdioServerParameters(command=args.via_bridge, args=["bridge", args.url])
         if args.via_bridge
+        else sse_client(args.url, timeout=args.timeout)
+        if args.sse
         else streamable_http_client(args.url, http_client=http_client)
     )
     client = Client(
@@ -210,6 +217,7 @@ def main() -> int:
     parser.add_argument("--no-resume-check", action="store_true",
                         help="test_reconnection: check the result only (a server behind a stdio bridge cannot close the HTTP stream)")
     parser.add_argument("--via-bridge", metavar="BIN", help="connect over stdio through `BIN bridge URL`")
+    parser.add_argument("--sse", action="store_true", help="the 2024-11-05 HTTP+SSE client at URL (the SSE path)")
     args = parser.parse_args()
     try:
         return asyncio.run(asyncio.wait_for(main_async(args), timeout=args.timeout * 12))

@@ -116,6 +116,8 @@ pub(crate) struct BridgeArgs {
     cors: bool,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    transports: crate::transport_args::TransportArgs,
     /// Serve Prometheus metrics at http://ADDR/metrics, on a listener of its own (children,
     /// restarts, relayed messages, and the endpoint's own; BR-12).
     #[arg(long, value_name = "ADDR", help_heading = "Serving")]
@@ -251,8 +253,10 @@ async fn serve(args: BridgeArgs) -> Result<(), String> {
     let addr = listener
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
+    // BR-33: the other transports serve the first server (the one after `--`).
+    let first_config = args.transports.apply(base.clone().path(first_path.clone()));
     let mut builder = StreamableHttpService::builder(first.clone())
-        .config(base.clone().path(first_path.clone()))
+        .config(first_config)
         .health(args.health_path.clone(), health);
     for service in services {
         builder = builder.mount(service);

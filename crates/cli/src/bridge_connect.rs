@@ -84,6 +84,9 @@ pub(crate) struct ConnectArgs {
     /// OAuth, as for `call` (BR-18): the same options and the same per-user token store.
     #[command(flatten)]
     auth: crate::client_cmd::auth::AuthOpts,
+    /// HTTP Basic or Digest with a user name and password, in place of OAuth (BR-39, BR-40).
+    #[command(flatten)]
+    password: crate::password_args::PasswordArgs,
 }
 
 /// `${VAR}` replaced by the variable's value; an unset variable is an error.
@@ -176,8 +179,11 @@ fn settings(url: &str, args: &ConnectArgs) -> Result<RemoteSettings, String> {
             .map_err(|e| format!("--ca-cert {}: {e}", path.display()))?;
     }
     let client = builder.build().map_err(|e| e.to_string())?;
-    // BR-18: authorization on demand (a 401 from the remote), prompts and URLs on stderr.
-    if let Some(setup) = args.auth.setup().map_err(|e| e.to_string())? {
+    // BR-39: a user name and password, Basic or Digest; else BR-18: OAuth on demand (a 401
+    // from the remote), prompts and URLs on stderr.
+    if let Some(password) = args.password.authorizer()? {
+        http = http.authorizer(password);
+    } else if let Some(setup) = args.auth.setup().map_err(|e| e.to_string())? {
         let authorizer = setup
             .beside_stdio()
             .client(url, &client)
@@ -210,6 +216,7 @@ mod tests {
             no_cookies: false,
             ca_certs: Vec::new(),
             auth: Default::default(),
+            password: Default::default(),
         };
         let map = headers(&args).expect("headers");
         let _ = std::fs::remove_file(&dir);

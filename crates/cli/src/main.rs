@@ -3,6 +3,8 @@
 mod bridge_cmd;
 mod bridge_connect;
 mod client_cmd;
+mod password_args;
+mod transport_args;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -239,6 +241,8 @@ enum Command {
         #[command(flatten)]
         limits: LimitArgs,
         #[command(flatten)]
+        transports: transport_args::TransportArgs,
+        #[command(flatten)]
         auth: Box<mcp_http::auth_args::AuthArgs>,
     },
     #[command(flatten)]
@@ -379,6 +383,7 @@ async fn run(command: Command) -> ExitCode {
             stdio: false,
             redis,
             limits,
+            transports,
             auth,
         } => {
             let Ok(idle_timeout) = Duration::try_from_secs_f64(idle_timeout) else {
@@ -407,7 +412,7 @@ async fn run(command: Command) -> ExitCode {
                 .allowed_hosts(allowed_hosts)
                 .allowed_origins(allowed_origins)
                 .cors(cors);
-            let config = limits.apply(config).metrics(metrics.is_some());
+            let config = transports.apply(limits.apply(config).metrics(metrics.is_some()));
             // Before anything records (the service, the Redis backend): their handles come
             // from the recorder in place when they are made (MT-1).
             if let Some(addr) = metrics {

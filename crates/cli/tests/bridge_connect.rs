@@ -7,20 +7,15 @@
 
 mod bridge_support;
 
-use std::process::Child;
 use std::sync::{Arc, Mutex};
 
 use bridge_support::*;
 use serde_json::json;
 
-async fn serve(port: u16) -> Child {
-    serve_on(port, &[]).await
-}
-
 #[tokio::test]
 async fn a_stdio_client_reaches_a_remote_server_through_the_bridge() {
     let port = free_port();
-    let mut upstream = serve(port).await;
+    let mut upstream = serve_on(port, &[]).await;
     let mut bridge = tokio::process::Command::new(BIN);
     bridge
         .args([
@@ -60,7 +55,7 @@ async fn a_stdio_client_reaches_a_remote_server_through_the_bridge() {
     {
         failures += 1;
     }
-    let mut upstream = serve(port).await;
+    let mut upstream = serve_on(port, &[]).await;
     for i in 0..5 {
         match client
             .call_tool("echo", json!({"message": format!("after {i}")}))
@@ -86,7 +81,7 @@ async fn a_stdio_client_reaches_a_remote_server_through_the_bridge() {
 #[tokio::test]
 async fn ignored_tools_are_neither_listed_nor_callable() {
     let port = free_port();
-    let mut upstream = serve(port).await;
+    let mut upstream = serve_on(port, &[]).await;
     let mut bridge = tokio::process::Command::new(BIN);
     bridge.args([
         "bridge",

@@ -5,27 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod forward_proxy;
 mod support;
 
-use std::sync::{Arc, Mutex};
-
+use forward_proxy::{PROXY_VARS, proxy};
 use mcp_http_server_http::HttpConfig;
 use support::*;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-
-/// The proxy variables a run sets; every other spelling is cleared so the test environment
-/// cannot interfere.
-const PROXY_VARS: [&str; 8] = [
-    "HTTP_PROXY",
-    "http_proxy",
-    "HTTPS_PROXY",
-    "https_proxy",
-    "ALL_PROXY",
-    "all_proxy",
-    "NO_PROXY",
-    "no_proxy",
-];
 
 /// Runs `mcp-http ARGS...` with the given proxy variables, within 30 s: exit code and stderr.
 async fn mcp(args: &[&str], vars: &[(&str, &str)]) -> (i32, String) {
@@ -33,41 +18,6 @@ async fn mcp(args: &[&str], vars: &[(&str, &str)]) -> (i32, String) {
     env.extend(vars.iter().map(|(name, value)| (*name, Some(*value))));
     let run = run_cli(args, &env).await;
     (run.code, run.stderr)
-}
-
-/// A minimal forward proxy on loopback: records the head of each request it gets, forwards
-/// plain requests to `upstream`, and refuses `CONNECT` with 502 (the server behind it speaks
-/// no TLS, so a tunnel could go no further).
-async fn proxy(upstream: String) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let heads = Arc::new(Mutex::new(Vec::new()));
-    let seen = heads.clone();
-    tokio::spawn(async move {
-        while let Ok((mut client, _)) = listener.accept().await {
-            let (seen, upstream) = (seen.clone(), upstream.clone());
-            tokio::spawn(async move {
-                let mut buf = Vec::new();
-                let mut chunk = [0u8; 4096];
-                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match client.read(&mut chunk).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&buf).into_owned();
-                seen.lock().unwrap().push(head.clone());
-                if head.starts_with("CONNECT ") {
-                    let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\n\r\n").await;
-                    return;
-                }
-                let mut server = TcpStream::connect(&upstream).await.unwrap();
-                server.write_all(&buf).await.unwrap();
-                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
-            });
-        }
-    });
-    (url, heads)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -46,6 +46,7 @@ mod exchange;
 mod inbound;
 mod legacy;
 mod modern;
+mod password;
 mod pool;
 mod session;
 pub mod sse;
@@ -60,6 +61,7 @@ pub use config::{
     TokenProvider,
 };
 pub use modern::encode_header_value;
+pub use password::{PasswordAuth, PasswordScheme};
 #[cfg(feature = "rustls")]
 pub use tls::CertificateError;
 pub use transport::StreamableHttpClient;

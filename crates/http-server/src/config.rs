@@ -165,6 +165,12 @@ pub struct HttpConfig {
     /// the service costs nothing for them; install a recorder (a Prometheus exporter, say)
     /// before building the service, since the metric handles are made then.
     pub metrics: bool,
+    /// Also serves the 2024-11-05 HTTP+SSE transport for old clients, at these paths (T-48,
+    /// BR-33); off by default.
+    pub legacy_sse: Option<crate::LegacySse>,
+    /// Also serves MCP over WebSocket at this path (BR-36; needs the `websocket` feature and
+    /// [`crate::serve`]); off by default.
+    pub websocket: Option<String>,
 }
 
 impl std::fmt::Debug for HttpConfig {
@@ -212,6 +218,8 @@ impl Default for HttpConfig {
             max_in_flight_per_session: 128,
             write_stall_timeout: Duration::from_secs(30),
             metrics: false,
+            legacy_sse: None,
+            websocket: None,
         }
     }
 }
@@ -292,6 +300,10 @@ setters! {
     allowed_hosts: Vec<String>,
     /// Sets [`HttpConfig::allowed_origins`].
     allowed_origins: Vec<String>,
+    /// Sets [`HttpConfig::legacy_sse`].
+    legacy_sse: Option<crate::LegacySse>,
+    /// Sets [`HttpConfig::websocket`].
+    websocket: Option<String>,
 }
 
 impl HttpConfig {

@@ -20,9 +20,11 @@ mod body;
 mod checks;
 mod config;
 mod head_timer;
+mod legacy_sse;
 mod limits;
 pub mod metrics;
 mod modern;
+mod per_connection;
 mod post;
 mod queue;
 mod random;
@@ -33,9 +35,12 @@ mod service;
 pub mod sessions;
 mod sse;
 mod stall;
+#[cfg(feature = "websocket")]
+mod websocket;
 
 pub use body::ResponseBody;
 pub use config::{Eras, FrontFn, HttpConfig, PrincipalFn, ResponseMode};
+pub use legacy_sse::LegacySse;
 pub use mcp_http_core::{HandlerFactory, Principal};
 pub use serve::serve;
 pub use service::{HealthFn, StreamableHttpService, StreamableHttpServiceBuilder};

@@ -190,6 +190,7 @@ async fn connection(
     else {
         return;
     };
+    let service_upgrades = service.config().websocket.is_some();
     // Boxed: hyper keeps one slot of the handler's future type per connection, and `handle`'s is
     // several KiB that an open SSE stream would hold for nothing.
     let handler = hyper::service::service_fn(move |request| -> HandleFuture {
@@ -225,6 +226,18 @@ async fn connection(
     if limits.max_headers != DEFAULT_MAX_HEADERS {
         // Set only when changed: hyper then keeps the headers on the heap, for every request.
         builder.max_headers(limits.max_headers);
+    }
+    if service_upgrades {
+        // BR-36: WebSocket needs hyper's upgrades, which give up the lingering close below.
+        let connection = builder.serve_connection(io, handler).with_upgrades();
+        tokio::pin!(connection);
+        tokio::select! {
+            _ = connection.as_mut() => return,
+            _ = stopped(&mut stop) => {}
+        }
+        connection.as_mut().graceful_shutdown();
+        let _ = connection.await;
+        return;
     }
     let mut connection = builder.serve_connection(io, handler);
     let served = tokio::select! {

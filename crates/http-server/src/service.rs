@@ -60,6 +60,8 @@ pub(crate) struct Inner {
     mounts: Vec<StreamableHttpService>,
     /// A `GET` path answered with 200 and a JSON status (BR-9).
     health: Option<(String, HealthFn)>,
+    /// The sessions of 2024-11-05 streams, one per connection (BR-33).
+    pub(crate) per_connection: Arc<crate::per_connection::PerConnection>,
 }
 
 /// Makes the JSON body of a health check (see [`StreamableHttpServiceBuilder::health`]).
@@ -275,6 +277,7 @@ impl StreamableHttpServiceBuilder {
                 in_flight,
                 mounts: self.mounts,
                 health: self.health,
+                per_connection: Arc::default(),
             }),
         };
         if tokio::runtime::Handle::try_current().is_ok() {
@@ -383,9 +386,17 @@ impl StreamableHttpService {
         self.inner.config()
     }
 
+    /// Whether `path` is one of the transports served beside the endpoint (the 2024-11-05
+    /// transport's, the WebSocket path): an auth front gates them too (BR-33, BR-36).
+    pub fn serves_beside(&self, path: &str) -> bool {
+        let config = self.inner.config();
+        config.legacy_sse.as_ref().is_some_and(|l| l.serves(path))
+            || config.websocket.as_deref() == Some(path)
+    }
+
     /// How many sessions this instance serves.
     pub fn session_count(&self) -> usize {
-        self.inner.sessions.local.len()
+        self.inner.sessions.local.len() + self.inner.per_connection.len()
     }
 
     /// How many 2026-07-28 `subscriptions/listen` streams are open on this instance.
@@ -441,6 +452,7 @@ impl StreamableHttpService {
             session.router.close_get();
         }
         sessions.listeners.end_all();
+        self.inner.per_connection.close_all();
         for mount in &self.inner.mounts {
             mount.shutdown();
         }
@@ -487,6 +499,16 @@ impl StreamableHttpService {
                 && request.method() == Method::GET
             {
                 return json(status());
+            }
+            if let Some(legacy) = &self.inner.config().legacy_sse
+                && legacy.serves(path)
+            {
+                let legacy = legacy.clone();
+                return Box::pin(self.legacy_sse(&legacy, request)).await;
+            }
+            #[cfg(feature = "websocket")]
+            if self.inner.config().websocket.as_deref() == Some(path) {
+                return self.websocket(request);
             }
         }
         // One async level with the request's parts held once: every level and every by-value

@@ -110,12 +110,27 @@ impl ResourceServer {
         B: Body<Data = Bytes> + Unpin,
         B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
+        self.admit_also(request, |_| false).await
+    }
+
+    /// [`admit`](Self::admit), gating the paths `also` names as well as the endpoint's (the
+    /// transports served beside it, BR-33, BR-36).
+    pub async fn admit_also<B>(
+        &self,
+        request: Request<B>,
+        also: impl Fn(&str) -> bool,
+    ) -> Result<Request<GateBody<B>>, Response<ResponseBody>>
+    where
+        B: Body<Data = Bytes> + Unpin,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let inner = &self.inner;
         let (mut parts, body) = request.into_parts();
         if let Some(answer) = self.metadata(&parts.method, parts.uri.path()) {
             return Err(answer);
         }
-        if parts.uri.path() != inner.path || parts.method == Method::OPTIONS {
+        let gated = parts.uri.path() == inner.path || also(parts.uri.path());
+        if !gated || parts.method == Method::OPTIONS {
             return Ok(Request::from_parts(parts, GateBody::Stream(body)));
         }
         let mut ops: Vec<(String, Option<String>)> = Vec::new();
@@ -184,7 +199,9 @@ impl ResourceServer {
             let gate = gate.clone();
             Box::pin(async move {
                 let origin = request.headers().get(http::header::ORIGIN).cloned();
-                match gate.admit(request).await {
+                let beside = service.clone();
+                let also = |path: &str| beside.serves_beside(path);
+                match gate.admit_also(request, also).await {
                     Ok(request) => service.handle(request).await,
                     Err(mut answer) => {
                         // AR-12: with CORS on, a browser can read the challenge.

@@ -81,6 +81,7 @@ pub(crate) async fn run(
     let modern =
         std::env::var("MCP_CONFORMANCE_PROTOCOL_VERSION").is_ok_and(|v| v.as_str() >= "2026-07-28");
     let settings = Settings {
+        password: None,
         headers: HeaderMap::new(),
         timeout: std::time::Duration::from_secs(20),
         elicit: Elicit::AcceptDefaults,

@@ -53,6 +53,9 @@ pub(crate) struct ClientOpts {
     era: EraChoice,
     #[command(flatten)]
     auth: auth::AuthOpts,
+    /// HTTP Basic or Digest with a user name and password, in place of OAuth (BR-39).
+    #[command(flatten)]
+    password: crate::password_args::PasswordArgs,
 }
 
 /// `--era`.

@@ -32,20 +32,24 @@ pub(crate) struct Settings {
     pub(crate) roots: Vec<mcp_http_client::proto::Root>,
     /// OAuth, run when the server asks for it (none: a 401 is an error).
     pub(crate) auth: Option<super::auth::AuthSetup>,
+    /// `--username`: Basic or Digest in place of OAuth (BR-39).
+    pub(crate) password: Option<Arc<mcp_http_client_http::PasswordAuth>>,
 }
 
 impl Settings {
     /// Checks and converts the common options.
     pub(crate) fn from_opts(opts: &ClientOpts) -> Result<Self, CliError> {
         let headers = headers(&opts.headers)?;
-        // A static Authorization header is the user's choice: no OAuth then.
-        let auth = if headers.contains_key(http::header::AUTHORIZATION) {
+        let password = opts.password.authorizer().map_err(CliError::usage)?;
+        // A static Authorization header or a user name is the user's choice: no OAuth then.
+        let auth = if headers.contains_key(http::header::AUTHORIZATION) || password.is_some() {
             None
         } else {
             opts.auth.setup()?
         };
         Ok(Settings {
             auth,
+            password,
             headers,
             timeout: opts.timeout,
             elicit: Elicit::new(opts.elicit),
@@ -91,7 +95,9 @@ impl Session {
         }
         let http = HttpClient::new().map_err(|e| CliError::failed(e.to_string()))?;
         let mut config = HttpClientConfig::builder().headers(settings.headers);
-        if let Some(auth) = &settings.auth {
+        if let Some(password) = &settings.password {
+            config = config.authorizer(password.clone());
+        } else if let Some(auth) = &settings.auth {
             config = config.authorizer(auth.client(url, &http)?);
         }
         let config = config.build();

@@ -46,7 +46,8 @@ pub async fn listening(process: &mut Child, port: u16) {
     }
 }
 
-/// `mcp-http serve --port PORT ARGS...` (no drain on exit), once it accepts connections.
+/// `mcp-http serve --port PORT --drain-timeout 0 ARGS...` (the remote of `bridge URL` tests, or
+/// a server of the other transports' tests), once it listens.
 pub async fn serve_on(port: u16, args: &[&str]) -> Child {
     let mut child = Command::new(BIN)
         .args(["serve", "--port", &port.to_string(), "--drain-timeout", "0"])

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The transports served beside Streamable HTTP, with the official SDK clients as peers (BR-33,
+# BR-36; docs/bridge.md, "Other transports"):
+#   - the 2024-11-05 HTTP+SSE transport (`--legacy-sse`): the Python SDK's `sse_client`
+#     (interop/python/client_check.py --sse) and the TypeScript SDK v1's `SSEClientTransport`
+#     (interop/node/client_check.mjs --transport sse);
+#   - WebSocket (`--websocket`): the TypeScript SDK v1's `WebSocketClientTransport` (Node 22's
+#     WebSocket, subprotocol `mcp`);
+# each against `mcp-http serve` and against `mcp-http bridge -- mcp-http serve --stdio` (shared
+# child, then a child per session): tools, echo, progress and logs, sampling, elicitation.
+# Installs the pinned peers first (scripts/peers.sh). Everything binds 127.0.0.1 on free ports
+# and is stopped on exit. Exits 1 if any run failed. About 35 s (nine runs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+out=$(scripts/peers.sh --env)
+eval "$out"
+cargo build --locked -q -p mcp-http
+BIN=$REPO/target/debug/mcp-http
+LOGS=$REPO/target/interop/transports
+mkdir -p "$LOGS"
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+# Runs `mcp-http ARGS...` (logging to $LOGS/LABEL.log) until it prints its endpoint's URL;
+# sets BASE to that URL's origin.
+start() {
+  local label=$1 pattern=$2
+  shift 2
+  "$BIN" "$@" 2>"$LOGS/$label.log" &
+  PIDS+=($!)
+  local url=""
+  for _ in $(seq 1 150); do
+    url=$(sed -n "s/$pattern//p" "$LOGS/$label.log" | head -n1)
+    if [[ -n $url ]]; then
+      BASE=${url%/mcp}
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "transports-interop: $label did not start (see $LOGS/$label.log)" >&2
+  cat "$LOGS/$label.log" >&2
+  exit 1
+}
+
+passed=0
+failed=0
+run() {
+  local name=$1
+  shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name" >&2; fi
+}
+
+checks() {
+  local label=$1
+  echo "== $label: the Python SDK's HTTP+SSE client ($BASE/sse)"
+  run "$label python sse" timeout 180 "$PEERS_PY" interop/python/client_check.py "$BASE/sse" \
+    --sse --mode legacy --no-resume-check
+  echo "== $label: the TypeScript SDK's SSEClientTransport"
+  run "$label node sse" timeout 180 "$NODE" interop/node/client_check.mjs "$BASE/sse" \
+    --transport sse --no-resume-check
+  echo "== $label: the TypeScript SDK's WebSocketClientTransport (${BASE/http:/ws:}/ws)"
+  run "$label node ws" timeout 180 "$NODE" interop/node/client_check.mjs "${BASE/http:/ws:}/ws" \
+    --transport ws --no-resume-check
+}
+
+start serve '^mcp-http: serving MCP on ' serve --port 0 --legacy-sse --websocket
+checks "serve"
+start bridge-shared '^mcp-http: bridging `[^`]*` on ' bridge --port 0 --legacy-sse --websocket \
+  -- "$BIN" serve --stdio
+checks "bridge (shared child)"
+start bridge-per-session '^mcp-http: bridging `[^`]*` on ' bridge --port 0 --legacy-sse \
+  --websocket --child-per-session -- "$BIN" serve --stdio
+checks "bridge (child per session)"
+
+echo "transports-interop: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
