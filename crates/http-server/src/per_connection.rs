@@ -7,7 +7,7 @@
 use std::sync::{Arc, Weak};
 
 use dashmap::DashMap;
-use mcp_http_core::{Extensions, MessageSink, Peer, Principal};
+use mcp_http_core::{Extensions, MessageSink, Peer, Places, Principal};
 use mcp_http_proto::jsonrpc::{Message, Parsed};
 
 use crate::rejection::Rejection;
@@ -127,7 +127,12 @@ pub(crate) async fn deliver(peer: &Peer, parsed: Parsed, extensions: &Extensions
 
 async fn one(peer: &Peer, message: Message, extensions: &Extensions) {
     match message {
-        Message::Request(request) => peer.receive_request(request, extensions.clone()).await,
+        // No places among the requests in progress: the limits of those counts are the
+        // endpoint's, not applied on these transports (docs/bridge.md says so).
+        Message::Request(request) => {
+            peer.receive_request(request, extensions.clone(), Places::default())
+                .await
+        }
         other => peer.receive(other).await,
     }
 }
