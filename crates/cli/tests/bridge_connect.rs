@@ -41,7 +41,7 @@ async fn a_stdio_client_reaches_a_remote_server_through_the_bridge() {
         ),
         "hi"
     );
-    progress_logs_sampling_and_elicitation(&client, &logs).await;
+    progress_logs_sampling_and_elicitation(&client, &logs, "stdio").await;
 
     // The upstream is killed and started again on the same port: its sessions are gone, and
     // the bridge's transport starts a new one (replaying the client's initialize) by itself.

@@ -106,7 +106,7 @@ async fn a_legacy_stdio_client_reaches_a_2026_server_through_the_bridge() {
 
     // Progress under the stdio client's token; logs once it set a level (in `_meta`);
     // ctx.sample / ctx.elicit become input-required results, the bridge asks the stdio client.
-    progress_logs_sampling_and_elicitation(&client, &logs).await;
+    progress_logs_sampling_and_elicitation(&client, &logs, "stdio").await;
     let two_rounds = client
         .call_tool("test_input_required_result_multi_round", json!({}))
         .await

@@ -14,7 +14,6 @@ use std::time::Duration;
 
 use bridge_support::*;
 use mcp_http_client_http::StreamableHttpClient;
-use mcp_http_proto::LoggingLevel;
 use serde_json::json;
 
 /// `mcp-http serve --legacy-sse ARGS...` on a free port, once it listens.
@@ -41,22 +40,7 @@ async fn exercise(url: &str, name: &str) {
         .await
         .unwrap();
     assert_eq!(text(&echoed), "over sse");
-    client.set_logging_level(LoggingLevel::Debug).await.unwrap();
-    let (done, steps) = three_steps(&client).await;
-    assert!(done.contains("3 steps"), "{done}");
-    assert_eq!(steps, [1.0, 2.0, 3.0]);
-    let got = logs.lock().unwrap().clone();
-    assert!(got.iter().any(|l| l.contains("step 3 of 3")), "{got:?}");
-    let sampled = client
-        .call_tool("sample_llm", json!({"prompt": "hi"}))
-        .await
-        .unwrap();
-    assert_eq!(text(&sampled), format!("LLM response: {name}"));
-    let elicited = client
-        .call_tool("ask_user", json!({"message": "name?"}))
-        .await
-        .unwrap();
-    assert!(text(&elicited).contains(name), "{}", text(&elicited));
+    progress_logs_sampling_and_elicitation(&client, &logs, name).await;
     client.shutdown().await;
 }
 

@@ -20,7 +20,7 @@ use crate::body::ResponseBody;
 use crate::checks;
 use crate::queue::QueueTx;
 use crate::rejection::{Rejection, error_response};
-use crate::service::{HttpResponse, StreamableHttpService, sse, status};
+use crate::service::{HttpResponse, StreamableHttpService, preflight_allowing, sse, status};
 
 /// Where the 2024-11-05 transport is served ([`crate::HttpConfig::legacy_sse`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -204,18 +204,7 @@ fn method_not_allowed(stream: bool) -> HttpResponse {
 }
 
 fn preflight() -> HttpResponse {
-    let mut response = status(StatusCode::NO_CONTENT);
-    let h = response.headers_mut();
-    h.insert(
-        "access-control-allow-methods",
-        HeaderValue::from_static("GET, POST, OPTIONS"),
-    );
-    h.insert(
-        "access-control-allow-headers",
-        HeaderValue::from_static("content-type, accept, authorization"),
-    );
-    h.insert("access-control-max-age", HeaderValue::from_static("86400"));
-    response
+    preflight_allowing("GET, POST, OPTIONS", "content-type, accept, authorization")
 }
 
 #[cfg(test)]

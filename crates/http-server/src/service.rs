@@ -328,17 +328,23 @@ pub(crate) fn sse(body: ResponseBody) -> HttpResponse {
 }
 
 fn preflight() -> HttpResponse {
+    preflight_allowing(
+        "GET, POST, DELETE, OPTIONS",
+        "content-type, accept, authorization, dpop, mcp-session-id, mcp-protocol-version, last-event-id, mcp-method, mcp-name",
+    )
+}
+
+/// A CORS preflight's answer allowing `methods` and `headers`, cached for a day.
+pub(crate) fn preflight_allowing(methods: &'static str, headers: &'static str) -> HttpResponse {
     let mut response = status(StatusCode::NO_CONTENT);
     let h = response.headers_mut();
     h.insert(
         "access-control-allow-methods",
-        HeaderValue::from_static("GET, POST, DELETE, OPTIONS"),
+        HeaderValue::from_static(methods),
     );
     h.insert(
         "access-control-allow-headers",
-        HeaderValue::from_static(
-            "content-type, accept, authorization, dpop, mcp-session-id, mcp-protocol-version, last-event-id, mcp-method, mcp-name",
-        ),
+        HeaderValue::from_static(headers),
     );
     h.insert("access-control-max-age", HeaderValue::from_static("86400"));
     response

@@ -244,12 +244,13 @@ pub async fn three_steps(client: &Client) -> (String, Vec<f64>) {
     (text(&done), steps)
 }
 
-/// Through a client built by [`client_builder`] named `stdio`: the debug level set, then
+/// Through a client built by [`client_builder`] named `name`: the debug level set, then
 /// `long_running_operation` with its progress and logs, and a sampling and an elicitation round
 /// trip answered by the client.
 pub async fn progress_logs_sampling_and_elicitation(
     client: &Client,
     logs: &Arc<Mutex<Vec<String>>>,
+    name: &str,
 ) {
     client
         .set_logging_level(mcp_http_proto::LoggingLevel::Debug)
@@ -264,10 +265,10 @@ pub async fn progress_logs_sampling_and_elicitation(
         .call_tool("sample_llm", json!({"prompt": "hi"}))
         .await
         .unwrap();
-    assert_eq!(text(&sampled), "LLM response: stdio");
+    assert_eq!(text(&sampled), format!("LLM response: {name}"));
     let elicited = client
         .call_tool("ask_user", json!({"message": "name?"}))
         .await
         .unwrap();
-    assert!(text(&elicited).contains("stdio"), "{}", text(&elicited));
+    assert!(text(&elicited).contains(name), "{}", text(&elicited));
 }
