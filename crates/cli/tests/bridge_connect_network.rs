@@ -54,7 +54,9 @@ async fn pings(metrics: u16) -> f64 {
 }
 
 /// BR-30: with `--ping-interval 0.2` the remote answers a ping about five times a second
-/// while the stdio client is idle; with `--ping-interval 0` it gets none.
+/// while the stdio client is idle; with `--ping-interval 0` it gets none. Pings keep a legacy
+/// session alive, so the bridge is pinned to that era (a 2026-07-28 remote has no session and
+/// gets none; `serve` speaks both, and `--era auto` would pick 2026-07-28).
 #[tokio::test]
 async fn keep_alive_pings_reach_the_remote_and_stop_when_turned_off() {
     let (port, metrics) = (free_port(), free_port());
@@ -62,7 +64,7 @@ async fn keep_alive_pings_reach_the_remote_and_stop_when_turned_off() {
     let mut upstream = serve_on(port, &["--metrics", &address]).await;
     let url = format!("http://127.0.0.1:{port}/mcp");
 
-    let client = through_bridge(&url, &["--ping-interval", "0.2"], &[]).await;
+    let client = through_bridge(&url, &["--era", "legacy", "--ping-interval", "0.2"], &[]).await;
     let before = pings(metrics).await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let after = pings(metrics).await;
@@ -73,7 +75,7 @@ async fn keep_alive_pings_reach_the_remote_and_stop_when_turned_off() {
     );
     client.shutdown().await;
 
-    let client = through_bridge(&url, &["--ping-interval", "0"], &[]).await;
+    let client = through_bridge(&url, &["--era", "legacy", "--ping-interval", "0"], &[]).await;
     let before = pings(metrics).await;
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(
