@@ -39,12 +39,17 @@ async fn metrics_count_children_restarts_and_relayed_messages() {
         Some(1.0),
         "{text}"
     );
-    // The crash: the call fails, the child is started again.
+    // The crash: the call fails, the child is started again (a new process: the old one may
+    // still be exiting when the call's error arrives).
+    let first = children(bridge.pid());
     assert!(client.call_tool("report", json!({})).await.is_err());
     eventually(
         Duration::from_secs(10),
         "the child is started again",
-        || children(bridge.pid()).len() == 1,
+        || {
+            let now = children(bridge.pid());
+            now.len() == 1 && now != first
+        },
     )
     .await;
     let listed = client.list_all_tools().await.unwrap();
