@@ -4,7 +4,8 @@
 #   legacy only); with --modern also the 2026-07-28 checks of the Python SDK client (auto mode)
 #   and the TypeScript SDK v2 client (versionNegotiation auto).
 #
-#   scripts/interop-clients.sh <server-url> [--expect-auto-version V] [--modern] [--no-resume-check]
+#   scripts/interop-clients.sh <server-url> [--expect-auto-version V] [--modern]
+#     [--per-instance-fixtures] [--no-resume-check]
 #
 # --no-resume-check: test_reconnection checks the result only, not that the client resumed with
 #   GET + Last-Event-ID (a stdio server behind `mcp-http bridge` cannot close the HTTP stream).
@@ -16,13 +17,16 @@
 #   (tools, MRTR elicitation and sampling, subscriptions/listen, cancel by closing the stream).
 #   They use mcp-http's built-in tools (ask_user, sample_llm, test_trigger_tool_change,
 #   long_running_operation, test_cancellation_count), so they are for `mcp-http serve` only.
+# --per-instance-fixtures: several `serve` instances behind a balancer; the modern checks match the
+#   cancellation counts by the instance that ran the call and do not compare tools/list around
+#   test_trigger_tool_change (that fixture changes the list of its own instance only).
 # Each client runs under `timeout` ($INTEROP_TIMEOUT s, default 120). Exits 1 if any check of
 # any client failed.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [[ $# -lt 1 ]]; then
-  sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 fi
 URL=$1
@@ -30,6 +34,7 @@ shift
 auto_args=()
 resume_args=()
 modern=0
+modern_args=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --expect-auto-version)
@@ -38,6 +43,7 @@ while [[ $# -gt 0 ]]; do
       shift 2
       ;;
     --modern) modern=1; shift ;;
+    --per-instance-fixtures) modern_args+=(--per-instance-fixtures); shift ;;
     --no-resume-check) resume_args+=(--no-resume-check); shift ;;
     *) echo "interop-clients.sh: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -68,8 +74,8 @@ run "python auto" "$PEERS_PY" "$REPO/interop/python/client_check.py" "$URL" --mo
   "${resume_args[@]}"
 run "node (TS SDK)" "$NODE" "$REPO/interop/node/client_check.mjs" "$URL" "${resume_args[@]}"
 if [[ $modern -eq 1 ]]; then
-  run "python modern (auto)" "$PEERS_PY" "$REPO/interop/python/modern_client_check.py" "$URL" --mode auto
-  run "node modern (TS SDK v2, auto)" "$NODE" "$REPO/interop/node/modern_client_check.mjs" "$URL"
+  run "python modern (auto)" "$PEERS_PY" "$REPO/interop/python/modern_client_check.py" "$URL" --mode auto "${modern_args[@]}"
+  run "node modern (TS SDK v2, auto)" "$NODE" "$REPO/interop/node/modern_client_check.mjs" "$URL" "${modern_args[@]}"
 fi
 echo "interop-clients: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

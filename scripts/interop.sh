@@ -121,8 +121,10 @@ run "MCP Inspector vs bridge in front of serve --stdio" \
 # request of a session may land on any instance. The legacy suites in every mode, --response
 # json included (a request's notifications travel on the GET stream another instance may hold:
 # the shared GET log and the flush before a JSON response, RB-20), the SDK clients but in JSON
-# mode, as above (the 2026-07-28 checks of --modern are left out: the SDK clients' fixtures
-# count runs per instance), the 2026-07-28 conformance scenarios in the adaptive mode (below),
+# mode, as above, with their 2026-07-28 checks (--modern; --per-instance-fixtures: the
+# cancellation counts are matched by the instance that ran the call, and tools/list is not
+# compared around test_trigger_tool_change, which changes its own instance's list only: RB-23),
+# the 2026-07-28 conformance scenarios in the adaptive mode (below),
 # and our client through the soak's mixed workload (sessions only: not in stateless mode).
 CLUSTER=$REPO/target/interop/nginx-cluster
 # The 2026-07-28 scenarios through the cluster (tasks in the Redis task store, listen streams
@@ -155,7 +157,8 @@ for mode in "adaptive" "sse:--response sse" "stateless:--stateless" "json:--resp
   fi
   if [[ $label != json ]]; then
     echo "== through nginx: interop clients $label"
-    run "nginx interop clients $label" scripts/interop-clients.sh "$URL" --expect-auto-version 2026-07-28
+    run "nginx interop clients $label" scripts/interop-clients.sh "$URL" --expect-auto-version 2026-07-28 \
+      --modern --per-instance-fixtures
   fi
   if [[ $label == adaptive || $label == sse ]]; then
     # Sessions, streams resumed across instances, sampling answers posted to another instance.

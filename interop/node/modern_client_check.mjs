@@ -3,7 +3,7 @@
 // an MCP server in the 2026-07-28 era (the mcp-http built-in server: `mcp-http serve`).
 //
 //   out=$(scripts/peers.sh --env) && eval "$out"
-//   node interop/node/modern_client_check.mjs URL [--timeout SECONDS] [--pin]
+//   node interop/node/modern_client_check.mjs URL [--timeout SECONDS] [--pin] [--per-instance-fixtures]
 //
 // The client opts into era detection (`versionNegotiation: { mode: 'auto' }`: server/discover
 // first, initialize only as a fallback); --pin pins 2026-07-28 instead. Every HTTP exchange goes
@@ -19,10 +19,13 @@
 //   mrtr_sample  the same with `sample_llm` and our `sampling/createMessage` handler
 //   listen       `client.listen({ toolsListChanged })` is acknowledged; after a call of
 //                `test_trigger_tool_change` our notifications/tools/list_changed handler fires, and
-//                a refreshed tools/list shows the change (`test_dynamic_tool` came or went)
+//                a refreshed tools/list shows the change (`test_dynamic_tool` came or went); with
+//                --per-instance-fixtures (instances behind a balancer) the list is not compared:
+//                the trigger changes the list of the instance that ran it only
 //   cancel       a `long_running_operation` call (10 s) aborted through its AbortSignal: the SDK
 //                closes the request's stream, no notifications/cancelled is POSTed, and the
 //                server's `test_cancellation_count` reports one more cancelled run within 5 s
+//                (counts of the process that ran the call: each instance counts its own)
 // Exits 0 only if every check passed; a check that cannot run is a FAIL with its reason. The SDK
 // is loaded with createRequire from $TS2_MODULES (ESM `import` ignores NODE_PATH).
 import { createRequire } from 'node:module';
@@ -33,8 +36,12 @@ const url = args.find((a) => !a.startsWith('--') && !/^\d+(\.\d+)?$/.test(a));
 const tIdx = args.indexOf('--timeout');
 const timeoutS = tIdx >= 0 ? Number(args[tIdx + 1]) : 20;
 const pin = args.includes('--pin');
+const perInstance = args.includes('--per-instance-fixtures');
+// test_cancellation_count calls that make the baseline: more than the instances behind a
+// round-robin balancer (three in scripts/nginx-cluster.sh), so each is seen.
+const BASELINE_POLLS = 6;
 if (!url || !(timeoutS > 0)) {
-  console.error('usage: modern_client_check.mjs URL [--timeout SECONDS] [--pin]');
+  console.error('usage: modern_client_check.mjs URL [--timeout SECONDS] [--pin] [--per-instance-fixtures]');
   process.exit(2);
 }
 const modules = process.env.TS2_MODULES;
@@ -176,45 +183,67 @@ try {
         assert(!r.isError, `test_trigger_tool_change isError: ${textOf(r)}`);
         for (let i = 0; i < 50 && listChanged.length === 0; i++) await sleep(100);
         assert(listChanged.length >= 1, 'no notifications/tools/list_changed within 5 s');
-        const after = await hasDynamic();
-        assert(after !== before, `tools/list did not change (test_dynamic_tool ${before ? 'still there' : 'still absent'})`);
+        if (!perInstance) {
+          const after = await hasDynamic();
+          assert(after !== before, `tools/list did not change (test_dynamic_tool ${before ? 'still there' : 'still absent'})`);
+        }
       } finally {
         await sub.close();
       }
       const how = await Promise.race([sub.closed, sleep(5000).then(() => 'not closed within 5 s')]);
       assert(how === 'local', `the subscription ended ${how}`);
-      return `acknowledged ${JSON.stringify(sub.honoredFilter)}; ${listChanged.length} tools/list_changed; test_dynamic_tool ${before ? 'went' : 'came'}; closed ${how}`;
+      const listed = perInstance
+        ? 'tools/list not compared (--per-instance-fixtures: each instance has its own list)'
+        : `test_dynamic_tool ${before ? 'went' : 'came'}`;
+      return `acknowledged ${JSON.stringify(sub.honoredFilter)}; ${listChanged.length} tools/list_changed; ${listed}; closed ${how}`;
     });
 
     await check('cancel', async () => {
-      const start = await runCounts();
+      // The counts are per process (`process` names it): behind a balancer each instance counts
+      // its own runs, so the baseline is every instance's counts (polled more times than there
+      // are instances) and the run is matched by the process that counted it.
+      const base = new Map();
+      for (let i = 0; i < BASELINE_POLLS; i++) {
+        const c = await runCounts();
+        if (!base.has(c.process)) base.set(c.process, c);
+      }
       const abort = new AbortController();
       const call = client.callTool(
         { name: 'long_running_operation', arguments: { duration: 10, steps: 10 } },
         { signal: abort.signal, timeout: 30000 },
       );
       const outcome = call.then(() => 'resolved', (e) => `rejected (${e && e.name}: ${e && e.message})`);
-      let counts = start;
-      for (let i = 0; i < 50 && counts.started === start.started; i++) {
-        await sleep(100);
-        counts = await runCounts();
+      let runner = null;
+      for (let i = 0; i < 100 && runner === null; i++) {
+        const c = await runCounts();
+        const before = base.get(c.process);
+        assert(before, `process ${c.process} was not seen before the call (${[...base.keys()].join(', ')})`);
+        if (c.started !== before.started) {
+          assert(c.started === before.started + 1, `${JSON.stringify(c)} after ${JSON.stringify(before)}`);
+          runner = c.process;
+        } else {
+          await sleep(50);
+        }
       }
-      assert(counts.started === start.started + 1, `the run never started: ${JSON.stringify(counts)}`);
+      assert(runner !== null, `the run never started: ${JSON.stringify([...base.values()])}`);
       const cancelsBefore = posted('notifications/cancelled').length;
       const t0 = Date.now();
       abort.abort('interop check');
       const how = await Promise.race([outcome, sleep(5000).then(() => 'still pending after 5 s')]);
       assert(how.startsWith('rejected'), `the aborted call ${how}`);
-      for (let i = 0; i < 50 && counts.cancelled === start.cancelled; i++) {
-        await sleep(100);
+      const start = base.get(runner);
+      let counts = start;
+      for (let i = 0; i < 100; i++) {
         counts = await runCounts();
+        if (counts.process === runner && counts.cancelled !== start.cancelled) break;
+        await sleep(50);
       }
-      assert(counts.cancelled === start.cancelled + 1,
+      assert(counts.process === runner && counts.cancelled === start.cancelled + 1,
         `the server did not count the run as cancelled: before ${JSON.stringify(start)}, now ${JSON.stringify(counts)}`);
       assert(counts.completed === start.completed, `a run completed: ${JSON.stringify(counts)}`);
       const cancelPosts = posted('notifications/cancelled').length - cancelsBefore;
       assert(cancelPosts === 0, `the SDK POSTed ${cancelPosts} notifications/cancelled (expected the stream close alone)`);
-      return `call ${how.split(' (')[0]}; server counted the run cancelled within ${Date.now() - t0} ms (stream closed, no notifications/cancelled POSTed)`;
+      return `call ${how.split(' (')[0]}; server counted the run cancelled within ${Date.now() - t0} ms (stream closed, no notifications/cancelled POSTed; ${base.size} counting process(es))`;
     });
   }
 } finally {

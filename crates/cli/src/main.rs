@@ -464,6 +464,12 @@ async fn run(command: Command) -> ExitCode {
                 let store: std::sync::Arc<dyn mcp_http_server::TaskStore> = backend.task_store();
                 store
             });
+            // A sealed requestState is used once across the instances, not once per instance
+            // (RB-26).
+            let states = match &redis {
+                Some(backend) => states.with_used_states(backend.used_states()),
+                None => states,
+            };
             let server = mcp_http::builtin::server_with_tasks(states, tasks);
             let gate = auth.resource_server(&url, Some(&server));
             let mut builder = StreamableHttpService::builder(server).config(config);

@@ -1,7 +1,8 @@
-//! The 2026-07-28 era across real `mcp-http serve --redis` processes (RB-21, RB-22): the tasks
-//! extension's tasks live in the shared Redis task store, so any instance answers for a task
-//! another one runs, and a `subscriptions/listen` stream on one instance hears a change made on
-//! another (the role's broadcasts cross the bus).
+//! The 2026-07-28 era across real `mcp-http serve --redis` processes (RB-21, RB-22, RB-26): the
+//! tasks extension's tasks live in the shared Redis task store, so any instance answers for a
+//! task another one runs, a `subscriptions/listen` stream on one instance hears a change made on
+//! another (the role's broadcasts cross the bus), and an MRTR retry is served anywhere, its
+//! `requestState` used once fleet-wide.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod redis_fleet;
@@ -139,5 +140,55 @@ async fn a_listen_stream_hears_changes_made_on_another_instance() {
     assert_eq!(
         heard["params"]["_meta"]["io.modelcontextprotocol/subscriptionId"],
         7
+    );
+}
+
+/// RB-26: an MRTR retry lands on another instance than the round that sealed its
+/// `requestState` (the fleet shares one `--state-key`), and the state is single use across the
+/// fleet: the same retry replayed on a third instance is refused (-32602), as on the first.
+#[tokio::test]
+async fn an_mrtr_retry_is_served_elsewhere_and_its_state_is_used_once_fleet_wide() {
+    let key = "k".repeat(40);
+    let fleet = Fleet::start_with(3, &["--state-key", &key]).await;
+    let http = client();
+    let name = "test_input_required_result_request_state";
+    let first = ok(
+        &http,
+        fleet.url(0),
+        "tools/call",
+        json!({"name": name, "arguments": {}}),
+    )
+    .await;
+    assert_eq!(first["resultType"], "input_required", "{first}");
+    let state = first["requestState"].as_str().unwrap().to_owned();
+    let retry = json!({"name": name, "arguments": {},
+        "inputResponses": {"confirm": {"action": "accept", "content": {"ok": true}}},
+        "requestState": state});
+    let done = ok(&http, fleet.url(1), "tools/call", retry.clone()).await;
+    assert!(
+        done["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("state-ok"),
+        "{done}"
+    );
+    for on in [2, 0, 1] {
+        let (status, answer) = read_answer(
+            send(
+                &http,
+                fleet.url(on),
+                &modern_body(2, "tools/call", retry.clone()),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200, "instance {on}: {answer}");
+        assert_eq!(answer["error"]["code"], -32602, "instance {on}: {answer}");
+    }
+    // The use is one key in Redis, expiring with the state.
+    let used = fleet.redis.command(&["KEYS", "mcp:state:*"]);
+    assert!(
+        matches!(&used, Reply::Array(keys) if keys.len() == 1),
+        "{used:?}"
     );
 }

@@ -51,6 +51,12 @@ impl Keys {
         format!("{}task:{id}", self.prefix)
     }
 
+    /// `{p}state:{nonce}`: a 2026-07-28 `requestState` that was used (a string expiring with
+    /// the state, RB-26).
+    pub(crate) fn used_state(&self, nonce: &str) -> String {
+        format!("{}state:{nonce}", self.prefix)
+    }
+
     /// `{p}inbox:{iid}`: the messages for one instance (a stream).
     pub(crate) fn inbox(&self, iid: &str) -> String {
         format!("{}inbox:{iid}", self.prefix)

@@ -34,6 +34,7 @@ mod keys;
 pub mod metrics;
 mod store;
 mod tasks;
+mod used_states;
 
 use crate::metrics::{Component, counted};
 use std::sync::Arc;
@@ -47,6 +48,7 @@ pub use config::RedisConfig;
 pub use event_log::RedisEventLog;
 pub use store::RedisSessionStore;
 pub use tasks::RedisTaskStore;
+pub use used_states::RedisUsedStates;
 
 use keys::Keys;
 
@@ -88,6 +90,7 @@ pub struct RedisBackend {
     log: Arc<RedisEventLog>,
     bus: Arc<RedisBus>,
     tasks: Arc<RedisTaskStore>,
+    used_states: Arc<RedisUsedStates>,
     instance_id: Option<Arc<str>>,
 }
 
@@ -142,6 +145,7 @@ impl RedisBackend {
             )),
             log: Arc::new(RedisEventLog::new(conn.clone(), keys.clone(), &config)),
             tasks: Arc::new(RedisTaskStore::new(conn.clone(), keys.clone())),
+            used_states: Arc::new(RedisUsedStates::new(conn.clone(), keys.clone())),
             bus: Arc::new(RedisBus::new(conn, client, keys, &config, start)),
             instance_id: config.instance_id,
         })
@@ -166,6 +170,12 @@ impl RedisBackend {
     /// `mcp_http_server::ServerBuilder::task_store`).
     pub fn task_store(&self) -> Arc<RedisTaskStore> {
         self.tasks.clone()
+    }
+
+    /// The 2026-07-28 `requestState` uses, shared by the instances, so a state is accepted once
+    /// across them (give it to `RequestStates::with_used_states`, RB-26).
+    pub fn used_states(&self) -> Arc<RedisUsedStates> {
+        self.used_states.clone()
     }
 
     /// The instance id of the settings, if one was given.

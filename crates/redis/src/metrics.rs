@@ -23,13 +23,15 @@ pub(crate) enum Component {
     Bus = 3,
     /// The task store.
     Tasks = 4,
+    /// The used `requestState` nonces.
+    States = 5,
 }
 
-const NAMES: [&str; 5] = ["connect", "store", "event_log", "bus", "tasks"];
+const NAMES: [&str; 6] = ["connect", "store", "event_log", "bus", "tasks", "states"];
 
 /// Counts one round trip to Redis.
 pub(crate) fn round_trip(component: Component) {
-    static HANDLES: OnceLock<[Counter; 5]> = OnceLock::new();
+    static HANDLES: OnceLock<[Counter; 6]> = OnceLock::new();
     HANDLES.get_or_init(|| NAMES.map(|name| metrics::counter!(ROUND_TRIPS, "component" => name)))
         [component as usize]
         .increment(1);

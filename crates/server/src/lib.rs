@@ -33,7 +33,7 @@ mod tasks;
 mod tool;
 mod uri_template;
 
-pub use mcp_http_core::request_state::{RequestStateKeys, RequestStates};
+pub use mcp_http_core::request_state::{RequestStateKeys, RequestStates, StateNonce, UsedStates};
 pub use mcp_http_core::{RequestContext, RequestError};
 pub use mcp_http_proto as proto;
 pub use mcp_http_proto::tasks::TaskSupport;

@@ -277,19 +277,35 @@ fn json_schema_2020_12_input() -> serde_json::Value {
 /// How the runs of `long_running_operation` ended, read with `test_cancellation_count`: the
 /// observable a client needs to check that closing its stream (2026-07-28) or sending
 /// `notifications/cancelled` (legacy) really stopped the work on the server.
-#[derive(Default)]
+/// The counts are the process's own: behind a balancer each instance counts its runs, so the
+/// snapshot names the process (`process`: its pid and start time) and a client matches the counts
+/// of the instance that ran its call (RB-23).
 struct Runs {
+    process: String,
     started: AtomicU64,
     completed: AtomicU64,
     cancelled: AtomicU64,
 }
 
 impl Runs {
+    fn new() -> Self {
+        let since_epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Self {
+            process: format!("{}-{}", std::process::id(), since_epoch.as_nanos()),
+            started: AtomicU64::new(0),
+            completed: AtomicU64::new(0),
+            cancelled: AtomicU64::new(0),
+        }
+    }
+
     fn snapshot(&self) -> serde_json::Value {
         json!({
             "started": self.started.load(Ordering::SeqCst),
             "completed": self.completed.load(Ordering::SeqCst),
             "cancelled": self.cancelled.load(Ordering::SeqCst),
+            "process": self.process,
         })
     }
 }
@@ -323,7 +339,7 @@ impl Drop for RunGuard {
 }
 
 fn practical_tools(b: ServerBuilder) -> ServerBuilder {
-    let runs = Arc::new(Runs::default());
+    let runs = Arc::new(Runs::new());
     let counted = runs.clone();
     b.tool(ToolDef::new(
         "echo",
@@ -368,7 +384,8 @@ fn practical_tools(b: ServerBuilder) -> ServerBuilder {
         "test_cancellation_count",
         "How many long_running_operation runs started, completed and were cancelled (ended \
          before their last step: the client closed the stream or sent notifications/cancelled), \
-         as JSON",
+         as JSON; `process` names the process that counted them (each instance behind a balancer \
+         counts its own)",
         move |_: NoArgs, _ctx: RequestContext| {
             let text = counted.snapshot().to_string();
             async move { text }
