@@ -171,12 +171,20 @@ pub(crate) struct Router {
     pub(crate) connections: Arc<AtomicUsize>,
     back_channel: Option<(BackChannel, OnceLock<WeakPeer>)>,
     live: Option<LiveStreams>,
-    /// Where messages for the GET stream go while another instance holds it (set in a cluster).
-    remote_get: OnceLock<Box<dyn RemoteGet>>,
-    /// In a cluster: tells whether the instance a stream's tag names is alive, so that a
-    /// resume of a stream whose instance is gone ends with an error (RB-15).
-    bus: OnceLock<Arc<dyn MessageBus>>,
+    /// What only a router of a clustered instance has (boxed: a lone instance's sessions, the
+    /// usual case, pay one pointer for it, PF-3).
+    cluster: Option<Box<Cluster>>,
     state: Mutex<State>,
+}
+
+/// A router's links to the other instances, set while it is built.
+#[derive(Default)]
+struct Cluster {
+    /// Where messages for the GET stream go while another instance holds it.
+    remote_get: Option<Box<dyn RemoteGet>>,
+    /// Tells whether the instance a stream's tag names is alive, so that a resume of a stream
+    /// whose instance is gone ends with an error (RB-15).
+    bus: Option<Arc<dyn MessageBus>>,
 }
 
 /// Hands messages for the session's GET stream to the instance that holds it.
@@ -262,8 +270,7 @@ impl Router {
             connections: Arc::new(AtomicUsize::new(0)),
             back_channel: back_channel.map(|b| (b, OnceLock::new())),
             live,
-            remote_get: OnceLock::new(),
-            bus: OnceLock::new(),
+            cluster: None,
             state: Mutex::new(State::default()),
         })
     }
@@ -283,8 +290,18 @@ impl Router {
     /// resuming one of its streams knows whose heartbeat to check (RB-15), and `bus` tells.
     pub(crate) fn owned_by(mut self, instance: &str, bus: Arc<dyn MessageBus>) -> Self {
         self.tag = format!("{instance}~{}", self.tag).into();
-        let _ = self.bus.set(bus);
+        self.cluster.get_or_insert_default().bus = Some(bus);
         self
+    }
+
+    /// The bus of a clustered instance (see [`Router::owned_by`]).
+    fn bus(&self) -> Option<&Arc<dyn MessageBus>> {
+        self.cluster.as_ref()?.bus.as_ref()
+    }
+
+    /// Where messages for the GET stream go while another instance holds it.
+    fn remote_get(&self) -> Option<&dyn RemoteGet> {
+        self.cluster.as_ref()?.remote_get.as_deref()
     }
 
     /// The tag that starts this router's event ids.
@@ -306,8 +323,9 @@ impl Router {
     }
 
     /// Sends messages for the GET stream to another instance while it holds the stream.
-    pub(crate) fn set_remote_get(&self, remote: Box<dyn RemoteGet>) {
-        let _ = self.remote_get.set(remote);
+    pub(crate) fn with_remote_get(mut self, remote: Box<dyn RemoteGet>) -> Self {
+        self.cluster.get_or_insert_default().remote_get = Some(remote);
+        self
     }
 
     /// Another instance took the GET stream: this one's connection ends (the stream stays in
@@ -334,7 +352,7 @@ impl Router {
             self.deliver(st, sid, kind, json);
             return;
         }
-        let json = match self.remote_get.get() {
+        let json = match self.remote_get() {
             Some(remote) if may_forward => match remote.send(json) {
                 Ok(()) => return,
                 Err(json) => json,
@@ -610,7 +628,7 @@ impl Router {
             // No queue: the stream has nothing more to receive.
             return self.body(prefix, QueueRx::closed(), None);
         }
-        if self.bus.get().is_some()
+        if self.bus().is_some()
             && self.resumable
             && let Some(request) = &stream.request
         {
@@ -748,7 +766,7 @@ impl Router {
     /// response that ends the request.
     pub(crate) async fn drain_get(&self, limit: std::time::Duration) {
         let deadline = tokio::time::Instant::now() + limit;
-        if let Some(remote) = self.remote_get.get() {
+        if let Some(remote) = self.remote_get() {
             // Held elsewhere: what went there is written there first (RB-20).
             let _ = tokio::time::timeout_at(deadline, remote.flush()).await;
         }
