@@ -171,7 +171,7 @@ impl StreamableHttpService {
             }
             Parsed::Single(message) => {
                 let session = self.session(headers, principal.as_ref()).await?;
-                span.follows_from(&session.span);
+                session.follows_from(span);
                 match message {
                     Message::Request(request) if request.method == method::INITIALIZE => {
                         Err(Rejection::AlreadyInitialized(request.id))
@@ -414,7 +414,7 @@ impl StreamableHttpService {
         let session = sessions.create(principal)?;
         if !span.is_disabled() {
             span.record("session", &*session.id);
-            span.follows_from(&session.span);
+            session.follows_from(span);
         }
         // The POST waits for the initialize's response in every mode: only a successful one
         // creates the session and sends its id (T-38).

@@ -31,9 +31,12 @@ use crate::random::{self, RandomUnavailable};
 use crate::sessions::{EventLog, MessageBus, StreamKey};
 use crate::sse;
 
+mod get_stream;
 #[cfg(test)]
 mod props;
 mod resume;
+
+pub(crate) use get_stream::RemoteGet;
 
 /// Server-to-client request ids of stateless requests, so a client's POSTed response reaches the
 /// waiting handler (design.md idea 7).
@@ -171,22 +174,20 @@ pub(crate) struct Router {
     pub(crate) connections: Arc<AtomicUsize>,
     back_channel: Option<(BackChannel, OnceLock<WeakPeer>)>,
     live: Option<LiveStreams>,
-    /// Where messages for the GET stream go while another instance holds it (set in a cluster).
-    remote_get: OnceLock<Box<dyn RemoteGet>>,
-    /// In a cluster: tells whether the instance a stream's tag names is alive, so that a
-    /// resume of a stream whose instance is gone ends with an error (RB-15).
-    bus: OnceLock<Arc<dyn MessageBus>>,
+    /// What only a router of a clustered instance has (boxed: a lone instance's sessions, the
+    /// usual case, pay one pointer for it, PF-3).
+    cluster: Option<Box<Cluster>>,
     state: Mutex<State>,
 }
 
-/// Hands messages for the session's GET stream to the instance that holds it.
-pub(crate) trait RemoteGet: Send + Sync {
-    /// Sends a message there; gives it back when no other instance holds the stream.
-    fn send(&self, json: Bytes) -> Result<(), Bytes>;
-    /// Done once what was sent before is written to the holder's connection (or no instance
-    /// holds the stream), so that a JSON response sent after it does not overtake the
-    /// request's notifications (RB-20).
-    fn flush(&self) -> futures::future::BoxFuture<'static, ()>;
+/// A router's links to the other instances, set while it is built.
+#[derive(Default)]
+struct Cluster {
+    /// Where messages for the GET stream go while another instance holds it.
+    remote_get: Option<Box<dyn RemoteGet>>,
+    /// Tells whether the instance a stream's tag names is alive, so that a resume of a stream
+    /// whose instance is gone ends with an error (RB-15).
+    bus: Option<Arc<dyn MessageBus>>,
 }
 
 /// An event id: the router's tag, the stream, the event's number on it.
@@ -262,8 +263,7 @@ impl Router {
             connections: Arc::new(AtomicUsize::new(0)),
             back_channel: back_channel.map(|b| (b, OnceLock::new())),
             live,
-            remote_get: OnceLock::new(),
-            bus: OnceLock::new(),
+            cluster: None,
             state: Mutex::new(State::default()),
         })
     }
@@ -283,8 +283,18 @@ impl Router {
     /// resuming one of its streams knows whose heartbeat to check (RB-15), and `bus` tells.
     pub(crate) fn owned_by(mut self, instance: &str, bus: Arc<dyn MessageBus>) -> Self {
         self.tag = format!("{instance}~{}", self.tag).into();
-        let _ = self.bus.set(bus);
+        self.cluster.get_or_insert_default().bus = Some(bus);
         self
+    }
+
+    /// The bus of a clustered instance (see [`Router::owned_by`]).
+    fn bus(&self) -> Option<&Arc<dyn MessageBus>> {
+        self.cluster.as_ref()?.bus.as_ref()
+    }
+
+    /// Where messages for the GET stream go while another instance holds it.
+    fn remote_get(&self) -> Option<&dyn RemoteGet> {
+        self.cluster.as_ref()?.remote_get.as_deref()
     }
 
     /// The tag that starts this router's event ids.
@@ -303,49 +313,6 @@ impl Router {
         if let Some((_, slot)) = &self.back_channel {
             let _ = slot.set(peer);
         }
-    }
-
-    /// Sends messages for the GET stream to another instance while it holds the stream.
-    pub(crate) fn set_remote_get(&self, remote: Box<dyn RemoteGet>) {
-        let _ = self.remote_get.set(remote);
-    }
-
-    /// Another instance took the GET stream: this one's connection ends (the stream stays in
-    /// the log for resumption) and what waited for a GET stream is returned, to send there.
-    pub(crate) fn release_get(&self) -> Vec<Bytes> {
-        let mut st = self.lock();
-        if let Some(sid) = st.get_stream.take() {
-            st.streams.remove(&sid);
-        }
-        st.get_buffer.drain(..).collect()
-    }
-
-    /// A message for the GET stream that another instance produced: delivered here, or held
-    /// until a GET stream opens.
-    pub(crate) fn deliver_to_get(&self, json: Bytes) {
-        let mut st = self.lock();
-        self.to_get(&mut st, OutboundKind::Notification, json, false);
-    }
-
-    /// The GET stream's share of routing: the open stream here, else the instance that holds it,
-    /// else a bounded buffer until one opens.
-    fn to_get(&self, st: &mut State, kind: OutboundKind, json: Bytes, may_forward: bool) {
-        if let Some(sid) = st.get_stream {
-            self.deliver(st, sid, kind, json);
-            return;
-        }
-        let json = match self.remote_get.get() {
-            Some(remote) if may_forward => match remote.send(json) {
-                Ok(()) => return,
-                Err(json) => json,
-            },
-            _ => json,
-        };
-        if st.get_buffer.len() >= self.get_buffer {
-            tracing::warn!("GET stream buffer full; the oldest message is dropped");
-            st.get_buffer.pop_front();
-        }
-        st.get_buffer.push_back(json);
     }
 
     /// Turns priming events and polling on (the session negotiated 2025-11-25 or later).
@@ -610,7 +577,7 @@ impl Router {
             // No queue: the stream has nothing more to receive.
             return self.body(prefix, QueueRx::closed(), None);
         }
-        if self.bus.get().is_some()
+        if self.bus().is_some()
             && self.resumable
             && let Some(request) = &stream.request
         {
@@ -657,33 +624,6 @@ impl Router {
         }
     }
 
-    /// Opens the standalone GET stream, replacing an open one (its connection ends cleanly).
-    pub(crate) fn open_get(&self) -> ResponseBody {
-        let (tx, rx) = queue(self.queue);
-        let mut prefix = BytesMut::new();
-        let mut st = self.lock();
-        let sid = match st.get_stream {
-            Some(sid) => sid,
-            None => {
-                let sid = st.next_stream;
-                st.next_stream += 1;
-                st.get_stream = Some(sid);
-                st.streams.insert(sid, Stream::new(None, None));
-                sid
-            }
-        };
-        let buffered: Vec<Bytes> = st.get_buffer.drain(..).collect();
-        if let Some(stream) = st.streams.get_mut(&sid) {
-            self.prime(sid, stream, &mut prefix, true);
-            for json in &buffered {
-                self.frame(sid, stream, json, &mut prefix);
-            }
-            stream.conn = Some(tx);
-        }
-        drop(st);
-        self.body(prefix, rx, None)
-    }
-
     /// Closes request `id`'s connection for polling, after a `retry` field (T-12, T-13).
     fn close_request_stream(&self, id: &RequestId) -> bool {
         if !self.priming() || self.mode == ResponseMode::Json {
@@ -713,22 +653,6 @@ impl Router {
 
     /// Ends every connection, after a `retry` field so clients reconnect (graceful shutdown), or
     /// for good (the session ended).
-    /// Ends the standalone GET stream's connection with a `retry` field (a drain: the stream
-    /// never ends on its own, and its client reconnects elsewhere); request streams stay open
-    /// so their handlers can still answer on them.
-    pub(crate) fn close_get(&self) {
-        let mut st = self.lock();
-        let Some(sid) = st.get_stream else { return };
-        if let Some(stream) = st.streams.get_mut(&sid) {
-            if let Some(conn) = stream.conn.take() {
-                let _ = conn.try_send(sse::retry(self.retry_ms));
-            }
-            if let Some(waiting) = &stream.waiting {
-                waiting.notify.notify_one();
-            }
-        }
-    }
-
     pub(crate) fn close_all(&self, with_retry: bool) {
         let mut st = self.lock();
         for stream in st.streams.values_mut() {
@@ -740,32 +664,6 @@ impl Router {
             if let Some(waiting) = &stream.waiting {
                 waiting.notify.notify_one();
             }
-        }
-    }
-
-    /// In forced-JSON mode a request's notifications travel on the GET stream: waits (briefly)
-    /// until that connection's queue is written out, so they reach the client before the JSON
-    /// response that ends the request.
-    pub(crate) async fn drain_get(&self, limit: std::time::Duration) {
-        let deadline = tokio::time::Instant::now() + limit;
-        if let Some(remote) = self.remote_get.get() {
-            // Held elsewhere: what went there is written there first (RB-20).
-            let _ = tokio::time::timeout_at(deadline, remote.flush()).await;
-        }
-        self.drain_local_get(deadline).await;
-    }
-
-    /// Waits (until `deadline`) until the GET stream's connection here has written its queue.
-    pub(crate) async fn drain_local_get(&self, deadline: tokio::time::Instant) {
-        let conn = {
-            let st = self.lock();
-            st.get_stream
-                .and_then(|sid| st.streams.get(&sid))
-                .and_then(|s| s.conn.as_ref().map(QueueTx::probe))
-        };
-        let Some(conn) = conn else { return };
-        while !conn.drained_or_gone() && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }
     }
 

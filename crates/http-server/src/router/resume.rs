@@ -140,7 +140,7 @@ impl Router {
             }
         };
         let mut follow = Follow {
-            bus: self.bus.get().cloned(),
+            bus: self.bus().cloned(),
             log: self.log.clone(),
             session: self.session.clone(),
             tag: tag.to_owned(),

@@ -145,16 +145,10 @@ impl Sessions {
         if let Some(bus) = &self.backends.bus {
             router = router.owned_by(&self.backends.instance, bus.clone());
         }
-        let router = Arc::new(router);
-        let peer = Peer::new(
-            router.clone(),
-            self.handlers.session_handler(),
-            self.peer_config.clone(),
-        );
         // Only instances that share sessions need to know who holds a GET stream.
         let get_owner: Option<GetOwner> = self.clustered().then(Arc::default);
         if let Some(get_owner) = &get_owner {
-            router.set_remote_get(Box::new(get_forward::GetForwarder {
+            router = router.with_remote_get(Box::new(get_forward::GetForwarder {
                 owner: get_owner.clone(),
                 me: self.backends.instance.clone(),
                 session: id.clone(),
@@ -168,6 +162,12 @@ impl Sessions {
                 flushed: Arc::default(),
             }));
         }
+        let router = Arc::new(router);
+        let peer = Peer::new(
+            router.clone(),
+            self.handlers.session_handler(),
+            self.peer_config.clone(),
+        );
         Ok(Arc::new(Session::new(
             id, peer, router, principal, get_owner,
         )))

@@ -38,14 +38,16 @@ pub(crate) struct Session {
     /// instance that holds what waits for a GET stream until one opens somewhere.
     pub(crate) origin: std::sync::atomic::AtomicBool,
     /// The record as this instance last saved or loaded it: what a change made here is told
-    /// apart from the stored record by (see [`merge`]).
-    synced: Mutex<Option<SessionRecord>>,
+    /// apart from the stored record by (see [`merge`]). Boxed: only instances with a session
+    /// store keep one, and inline it would be most of every session's size (PF-3).
+    synced: Mutex<Option<Box<SessionRecord>>>,
     /// The session's requests in progress on this instance (RL-7): a place is taken per request
     /// and given back when its handler is done.
     pub(crate) in_flight: Arc<std::sync::atomic::AtomicUsize>,
     /// The session's tracing span (MT-4), open while this instance serves it; each request
-    /// span of the session follows from it.
-    pub(crate) span: tracing::Span,
+    /// span of the session follows from it. `None` when the span is disabled (the usual case
+    /// without span export): a disabled span is 40 bytes that record nothing (PF-3).
+    span: Option<Box<tracing::Span>>,
 }
 
 /// The record to save for a change made on this instance: the stored record (which other
@@ -86,7 +88,9 @@ impl Session {
         get_owner: Option<GetOwner>,
     ) -> Self {
         Session {
-            span: tracing::info_span!("mcp.session", session = %id),
+            span: Some(tracing::info_span!("mcp.session", session = %id))
+                .filter(|span| !span.is_disabled())
+                .map(Box::new),
             id,
             peer,
             router,
@@ -102,12 +106,19 @@ impl Session {
 
     /// The record as this instance last saved or loaded it.
     pub(crate) fn synced(&self) -> Option<SessionRecord> {
-        mcp_http_core::sync::lock(&self.synced).clone()
+        mcp_http_core::sync::lock(&self.synced).as_deref().cloned()
     }
 
     /// Notes the record as saved or loaded now.
     pub(crate) fn set_synced(&self, record: &SessionRecord) {
-        *mcp_http_core::sync::lock(&self.synced) = Some(record.clone());
+        *mcp_http_core::sync::lock(&self.synced) = Some(Box::new(record.clone()));
+    }
+
+    /// Makes `span` follow from the session's span (MT-4), when that one is enabled.
+    pub(crate) fn follows_from(&self, span: &tracing::Span) {
+        if let Some(session) = &self.span {
+            span.follows_from(&**session);
+        }
     }
 
     /// The instance that holds the GET stream.
@@ -221,5 +232,18 @@ mod tests {
         assert_eq!(merged.log_level, Some(LoggingLevel::Debug), "kept");
         assert_eq!(merged.get_owner.as_deref(), Some("i0"), "taken");
         assert_eq!(merged.version, 1, "a new version");
+    }
+
+    /// PF-3: what every idle session allocates for its record and its router stays within the
+    /// allocator's size classes it had before the cluster's and tracing's fields (a session
+    /// record, a span, a bus) were added: those are boxed, or left out when unused.
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn an_idle_sessions_record_and_router_stay_small() {
+        // The allocations are `Arc`s: two counters before the value.
+        let session = 16 + std::mem::size_of::<Session>();
+        let router = 16 + std::mem::size_of::<Router>();
+        assert!(session <= 128, "Arc<Session> is {session} bytes");
+        assert!(router <= 384, "Arc<Router> is {router} bytes");
     }
 }

@@ -1,0 +1,142 @@
+//! The session's standalone GET stream (T-25): opening it (a second GET replaces the
+//! first), what goes on it, the bounded buffer that holds its messages while none is open, the
+//! hand-off to the instance that holds it in a cluster (RB-20), and its drain.
+
+use bytes::{Bytes, BytesMut};
+use mcp_http_core::OutboundKind;
+
+use super::{Router, State, Stream};
+use crate::body::ResponseBody;
+use crate::queue::{QueueTx, queue};
+use crate::sse;
+
+/// Hands messages for the session's GET stream to the instance that holds it.
+pub(crate) trait RemoteGet: Send + Sync {
+    /// Sends a message there; gives it back when no other instance holds the stream.
+    fn send(&self, json: Bytes) -> Result<(), Bytes>;
+    /// Done once what was sent before is written to the holder's connection (or no instance
+    /// holds the stream), so that a JSON response sent after it does not overtake the
+    /// request's notifications (RB-20).
+    fn flush(&self) -> futures::future::BoxFuture<'static, ()>;
+}
+
+impl Router {
+    /// Sends messages for the GET stream to another instance while it holds the stream.
+    pub(crate) fn with_remote_get(mut self, remote: Box<dyn RemoteGet>) -> Self {
+        self.cluster.get_or_insert_default().remote_get = Some(remote);
+        self
+    }
+
+    /// Another instance took the GET stream: this one's connection ends (the stream stays in
+    /// the log for resumption) and what waited for a GET stream is returned, to send there.
+    pub(crate) fn release_get(&self) -> Vec<Bytes> {
+        let mut st = self.lock();
+        if let Some(sid) = st.get_stream.take() {
+            st.streams.remove(&sid);
+        }
+        st.get_buffer.drain(..).collect()
+    }
+
+    /// A message for the GET stream that another instance produced: delivered here, or held
+    /// until a GET stream opens.
+    pub(crate) fn deliver_to_get(&self, json: Bytes) {
+        let mut st = self.lock();
+        self.to_get(&mut st, OutboundKind::Notification, json, false);
+    }
+
+    /// The GET stream's share of routing: the open stream here, else the instance that holds it,
+    /// else a bounded buffer until one opens.
+    pub(super) fn to_get(
+        &self,
+        st: &mut State,
+        kind: OutboundKind,
+        json: Bytes,
+        may_forward: bool,
+    ) {
+        if let Some(sid) = st.get_stream {
+            self.deliver(st, sid, kind, json);
+            return;
+        }
+        let json = match self.remote_get() {
+            Some(remote) if may_forward => match remote.send(json) {
+                Ok(()) => return,
+                Err(json) => json,
+            },
+            _ => json,
+        };
+        if st.get_buffer.len() >= self.get_buffer {
+            tracing::warn!("GET stream buffer full; the oldest message is dropped");
+            st.get_buffer.pop_front();
+        }
+        st.get_buffer.push_back(json);
+    }
+
+    /// Opens the standalone GET stream, replacing an open one (its connection ends cleanly).
+    pub(crate) fn open_get(&self) -> ResponseBody {
+        let (tx, rx) = queue(self.queue);
+        let mut prefix = BytesMut::new();
+        let mut st = self.lock();
+        let sid = match st.get_stream {
+            Some(sid) => sid,
+            None => {
+                let sid = st.next_stream;
+                st.next_stream += 1;
+                st.get_stream = Some(sid);
+                st.streams.insert(sid, Stream::new(None, None));
+                sid
+            }
+        };
+        let buffered: Vec<Bytes> = st.get_buffer.drain(..).collect();
+        if let Some(stream) = st.streams.get_mut(&sid) {
+            self.prime(sid, stream, &mut prefix, true);
+            for json in &buffered {
+                self.frame(sid, stream, json, &mut prefix);
+            }
+            stream.conn = Some(tx);
+        }
+        drop(st);
+        self.body(prefix, rx, None)
+    }
+
+    /// Ends the standalone GET stream's connection with a `retry` field (a drain: the stream
+    /// never ends on its own, and its client reconnects elsewhere); request streams stay open
+    /// so their handlers can still answer on them.
+    pub(crate) fn close_get(&self) {
+        let mut st = self.lock();
+        let Some(sid) = st.get_stream else { return };
+        if let Some(stream) = st.streams.get_mut(&sid) {
+            if let Some(conn) = stream.conn.take() {
+                let _ = conn.try_send(sse::retry(self.retry_ms));
+            }
+            if let Some(waiting) = &stream.waiting {
+                waiting.notify.notify_one();
+            }
+        }
+    }
+
+    /// In forced-JSON mode a request's notifications travel on the GET stream: waits (briefly)
+    /// until that connection's queue is written out, so they reach the client before the JSON
+    /// response that ends the request.
+    pub(crate) async fn drain_get(&self, limit: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        if let Some(remote) = self.remote_get() {
+            // Held elsewhere: what went there is written there first (RB-20).
+            let _ = tokio::time::timeout_at(deadline, remote.flush()).await;
+        }
+        self.drain_local_get(deadline).await;
+    }
+
+    /// Waits (until `deadline`) until the GET stream's connection here has written its queue.
+    pub(crate) async fn drain_local_get(&self, deadline: tokio::time::Instant) {
+        let conn = {
+            let st = self.lock();
+            st.get_stream
+                .and_then(|sid| st.streams.get(&sid))
+                .and_then(|s| s.conn.as_ref().map(QueueTx::probe))
+        };
+        let Some(conn) = conn else { return };
+        while !conn.drained_or_gone() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+}
