@@ -69,11 +69,15 @@ async fn ids_of_another_session_or_an_unknown_instance_read_and_affect_nothing()
     }
     assert_eq!(result["result"]["content"][0]["text"], "LLM response: mine");
 
-    // An answer naming an instance no one runs is reported to its poster (503), not taken
-    // silently.
+    // An answer naming an instance no one runs is reported to its poster, not taken silently:
+    // 410, saying why (the request it answers is over; a retry cannot help), no `Retry-After`.
     let orphan = json!({"jsonrpc": "2.0", "id": "nosuch.7", "result": {}});
     let r = post(&http, fleet.url(1), Some(&mine), &orphan).await;
-    assert_eq!(r.status(), 503);
+    assert_eq!(r.status(), 410);
+    assert!(r.headers().get("retry-after").is_none());
+    let body: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("has stopped"), "{body}");
     // Event ids naming an unknown instance, an unknown stream of a known one (shaped like ours
     // but in no stream of this session), or nothing that parses: a clear 400 on any instance,
     // nothing replayed.

@@ -87,6 +87,9 @@ pub(crate) enum Rejection {
     /// The session store or message bus shared with other instances is unreachable (503 with
     /// `Retry-After`): not 404, since the session may well exist.
     StoreUnavailable,
+    /// A client's answer to a server-to-client request whose instance is gone (410, RB-27): the
+    /// request it answers ended with that instance, so a retry cannot help.
+    AnswerOwnerGone,
     /// The session's stored record does not parse (500; the cause is logged).
     StoreCorrupt,
     /// The system's random number generator failed, so no unguessable id can be made (503 with
@@ -108,6 +111,7 @@ impl Rejection {
             BodyTimeout => StatusCode::REQUEST_TIMEOUT,
             TooManyStreams | SessionBusy(_) => StatusCode::TOO_MANY_REQUESTS,
             StoreCorrupt => StatusCode::INTERNAL_SERVER_ERROR,
+            AnswerOwnerGone => StatusCode::GONE,
             Modern(refusal) => refusal.rung.status(),
             ShuttingDown | TooManySessions | RandomUnavailable | StoreUnavailable
             | TooManyListeners(_) | Overloaded | TooManyConnections => {
@@ -234,6 +238,9 @@ impl Rejection {
             ShuttingDown => "Service Unavailable: the server is shutting down",
             TooManySessions => "Service Unavailable: too many sessions, retry later",
             StoreUnavailable => "Service Unavailable: session storage is unreachable, retry later",
+            AnswerOwnerGone => {
+                "Gone: the server instance that sent this request has stopped, and the request it answers ended with it"
+            }
             StoreCorrupt => "Internal Server Error: the session's stored state is unreadable",
             RandomUnavailable => {
                 "Service Unavailable: the server cannot make a secure identifier right now"

@@ -481,12 +481,18 @@ impl Sessions {
         let Some(bus) = &self.backends.bus else {
             return Ok(());
         };
-        bus.send(owner, BusMessage::Deliver { session, message })
+        let Err(e) = bus
+            .send(owner, BusMessage::Deliver { session, message })
             .await
-            .map_err(|e| {
-                tracing::warn!(error = %e, "an answer could not be passed to its instance");
-                Rejection::StoreUnavailable
-            })
+        else {
+            return Ok(());
+        };
+        // Only on this failure path: was it the instance (gone, RB-27) or the bus?
+        if let Ok(false) = bus.is_alive(owner).await {
+            return Err(Rejection::AnswerOwnerGone);
+        }
+        tracing::warn!(error = %e, "an answer could not be passed to its instance");
+        Err(Rejection::StoreUnavailable)
     }
 
     /// A client notification every instance serving the session must see.
