@@ -184,7 +184,7 @@ async fn answers_to_server_requests_reach_the_waiting_handler_on_another_instanc
     // An answer whose instance is gone is reported to its poster, not silently lost.
     let orphan = json!({"jsonrpc": "2.0", "id": "gone.7", "result": {}});
     let r = post(&http, fleet.url(2), Some(&sid), &orphan).await;
-    assert_eq!(r.status(), 503);
+    assert_eq!(r.status(), 410);
 }
 
 /// RB-9: a GET stream held on one instance receives `list_changed` and `resources/updated`
