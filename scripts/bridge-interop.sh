@@ -19,48 +19,18 @@
 # Installs the pinned peers first (scripts/peers.sh). Everything binds 127.0.0.1 on free ports and
 # is stopped on exit. Exits 1 if any run failed.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-REPO=$(pwd)
-out=$(scripts/peers.sh --env)
-eval "$out"
-cargo build --locked -q -p mcp-http
-BIN=$REPO/target/debug/mcp-http
-LOGS=$REPO/target/interop/bridge
-mkdir -p "$LOGS"
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
+source "$(dirname "$0")/lib.sh"
+interop_setup target/interop/bridge
 
 # Waits until the log names the URL: sets URL.
-wait_url() {
-  local log=$1 pattern=$2
-  URL=""
-  for _ in $(seq 1 150); do
-    URL=$(sed -n "s/$pattern//p" "$log" | head -n1)
-    [[ -n $URL ]] && return 0
-    sleep 0.1
-  done
-  echo "bridge-interop: nothing listened (see $log)" >&2
-  cat "$log" >&2
-  exit 1
-}
-
 # `mcp-http bridge --port 0 ARGS...`; sets URL.
 bridge() {
   local label=$1
   shift
-  "$BIN" bridge --port 0 "$@" 2>"$LOGS/$label.log" &
-  PIDS+=($!)
+  spawn "$label" "$BIN" bridge --port 0 "$@"
   wait_url "$LOGS/$label.log" '^mcp-http: bridging `[^`]*` on '
 }
 
-passed=0
-failed=0
-run() {
-  local name=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name" >&2; fi
-}
 
 baseline=()
 [[ -f conformance/adaptive.yml ]] && baseline=(--expected-failures conformance/adaptive.yml)
@@ -128,8 +98,7 @@ async def main() -> None:
 asyncio.run(main())
 PY
 
-"$BIN" serve --port 0 2>"$LOGS/upstream-serve.log" &
-PIDS+=($!)
+spawn upstream-serve "$BIN" serve --port 0
 wait_url "$LOGS/upstream-serve.log" '^mcp-http: serving MCP on '
 echo "== the Python SDK's stdio client through mcp-http bridge URL to mcp-http serve ($URL)"
 run "stdio client via bridge to serve" timeout 180 "$PEERS_PY" interop/python/client_check.py "$URL" \

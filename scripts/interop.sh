@@ -38,42 +38,17 @@
 # Installs the pinned peers into .peers/ first (scripts/peers.sh). Servers bind 127.0.0.1 on
 # free ports and are stopped on exit.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-REPO=$(pwd)
-out=$(scripts/peers.sh --env)
-eval "$out"
-cargo build --locked -q -p mcp-http
-BIN=$REPO/target/debug/mcp-http
-LOGS=$REPO/target/interop
-mkdir -p "$LOGS"
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
+source "$(dirname "$0")/lib.sh"
+interop_setup target/interop
 
 # Starts `mcp-http serve --port 0 ARGS...`; sets URL to the endpoint it prints.
 start() {
   local label=$1
   shift
-  "$BIN" serve --port 0 "$@" 2>"$LOGS/$label.log" &
-  PIDS+=($!)
-  URL=""
-  for _ in $(seq 1 100); do
-    URL=$(sed -n 's/^mcp-http: serving MCP on //p' "$LOGS/$label.log")
-    [[ -n $URL ]] && return 0
-    sleep 0.1
-  done
-  echo "interop: the $label server did not start" >&2
-  cat "$LOGS/$label.log" >&2
-  exit 1
+  spawn "$label" "$BIN" serve --port 0 "$@"
+  wait_url "$LOGS/$label.log" '^mcp-http: serving MCP on '
 }
 
-passed=0
-failed=0
-run() {
-  local name=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name" >&2; fi
-}
 
 for mode in "adaptive" "sse:--response sse" "stateless:--stateless" "json:--response json"; do
   label=${mode%%:*}

@@ -11,46 +11,19 @@
 # Installs the pinned peers first (scripts/peers.sh). Everything binds 127.0.0.1 on free ports
 # and is stopped on exit. Exits 1 if any run failed. About 35 s (nine runs).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-REPO=$(pwd)
-out=$(scripts/peers.sh --env)
-eval "$out"
-cargo build --locked -q -p mcp-http
-BIN=$REPO/target/debug/mcp-http
-LOGS=$REPO/target/interop/transports
-mkdir -p "$LOGS"
-PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; }
-trap cleanup EXIT
+source "$(dirname "$0")/lib.sh"
+interop_setup target/interop/transports
 
 # Runs `mcp-http ARGS...` (logging to $LOGS/LABEL.log) until it prints its endpoint's URL;
 # sets BASE to that URL's origin.
 start() {
   local label=$1 pattern=$2
   shift 2
-  "$BIN" "$@" 2>"$LOGS/$label.log" &
-  PIDS+=($!)
-  local url=""
-  for _ in $(seq 1 150); do
-    url=$(sed -n "s/$pattern//p" "$LOGS/$label.log" | head -n1)
-    if [[ -n $url ]]; then
-      BASE=${url%/mcp}
-      return 0
-    fi
-    sleep 0.1
-  done
-  echo "transports-interop: $label did not start (see $LOGS/$label.log)" >&2
-  cat "$LOGS/$label.log" >&2
-  exit 1
+  spawn "$label" "$BIN" "$@"
+  wait_url "$LOGS/$label.log" "$pattern"
+  BASE=${URL%/mcp}
 }
 
-passed=0
-failed=0
-run() {
-  local name=$1
-  shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name" >&2; fi
-}
 
 checks() {
   local label=$1
