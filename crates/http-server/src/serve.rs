@@ -177,6 +177,24 @@ impl Drop for OpenConnection {
 }
 
 /// Serves one connection until it ends, the server stops, or a limit ends it.
+/// Serves a connection until it ends, or until the server stops and the connection has finished
+/// what it had begun. A macro, not a function: hyper's HTTP/2 and upgradeable HTTP/1 connections
+/// share no trait for `graceful_shutdown`, and a generic helper over a closure for it is not
+/// `Send` in a way rustc can prove at `tokio::spawn`.
+macro_rules! serve_until_stopped {
+    ($connection:expr, $stop:ident) => {{
+        let connection = $connection;
+        tokio::pin!(connection);
+        tokio::select! {
+            _ = connection.as_mut() => {}
+            _ = stopped(&mut $stop) => {
+                connection.as_mut().graceful_shutdown();
+                let _ = connection.await;
+            }
+        }
+    }};
+}
+
 async fn connection(
     stream: TcpStream,
     service: StreamableHttpService,
@@ -208,14 +226,7 @@ async fn connection(
         builder
             .timer(TokioTimer::new())
             .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
-        let connection = builder.serve_connection(io, handler);
-        tokio::pin!(connection);
-        tokio::select! {
-            _ = connection.as_mut() => return,
-            _ = stopped(&mut stop) => {}
-        }
-        connection.as_mut().graceful_shutdown();
-        let _ = connection.await;
+        serve_until_stopped!(builder.serve_connection(io, handler), stop);
         return;
     }
     let mut builder = http1::Builder::new();
@@ -229,14 +240,7 @@ async fn connection(
     }
     if service_upgrades {
         // BR-36: WebSocket needs hyper's upgrades, which give up the lingering close below.
-        let connection = builder.serve_connection(io, handler).with_upgrades();
-        tokio::pin!(connection);
-        tokio::select! {
-            _ = connection.as_mut() => return,
-            _ = stopped(&mut stop) => {}
-        }
-        connection.as_mut().graceful_shutdown();
-        let _ = connection.await;
+        serve_until_stopped!(builder.serve_connection(io, handler).with_upgrades(), stop);
         return;
     }
     let mut connection = builder.serve_connection(io, handler);
