@@ -122,10 +122,11 @@ async fn a_call_of_a_killed_instance_resumed_elsewhere_ends_with_an_error_and_th
     assert_eq!(tool_text(r).await, "after");
 }
 
-/// RB-17: with Redis stopped, a request of a session an instance has not cached gets 503 with
-/// `Retry-After` (never a false 404, never a hang) while the instance that cached it keeps
-/// answering quick calls; after Redis comes back without its data, the old session is 404 (the
-/// client re-initializes) and a new session works on every instance.
+/// RB-17, RB-32: with Redis stopped, a request of a session an instance has not cached gets 503
+/// with `Retry-After` (never a false 404, never a hang) while the instance that cached it keeps
+/// answering quick calls; after Redis comes back without its data, the old session is 404 on
+/// every instance, those that had it cached included (the client re-initializes), and a new
+/// session works on every instance.
 #[tokio::test]
 async fn redis_down_a_cache_miss_is_503_and_after_a_restart_that_lost_data_clients_start_again() {
     let mut fleet = Fleet::start(3).await;
@@ -161,6 +162,24 @@ async fn redis_down_a_cache_miss_is_503_and_after_a_restart_that_lost_data_clien
         status, 404,
         "the lost session is unknown: the client re-initializes"
     );
+    // The instances that had it cached let it go too, once a heartbeat has found the fleet's
+    // marker gone (RB-32): no stale session anywhere.
+    for i in 0..2 {
+        let deadline = Instant::now() + Duration::from_secs(8);
+        loop {
+            let status = post(&http, fleet.url(i), Some(&sid), &ping(3))
+                .await
+                .status();
+            if status == 404 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "instance {i} still serves the lost session: {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
     let fresh = session_across(&http, &fleet, 2).await;
     for i in 0..3 {
         let echo = call(4, "echo", json!({"message": "again"}));

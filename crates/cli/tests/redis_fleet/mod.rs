@@ -2,6 +2,8 @@
 //! shared by the cluster tests (`redis_cluster.rs`, `redis_failures.rs`).
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod nginx;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
