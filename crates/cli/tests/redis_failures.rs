@@ -22,26 +22,6 @@ fn signal(instance: &Instance, signal: &str) {
     assert!(status.success());
 }
 
-/// The JSON-RPC messages of a stream until it ends (at most `within`), with its last event id.
-async fn read_to_end(reader: &mut SseReader, within: Duration) -> (Vec<Value>, Option<String>) {
-    let mut messages = Vec::new();
-    let mut last_id = None;
-    let read = tokio::time::timeout(within, async {
-        while let Some(event) = reader.next().await {
-            last_id = event.id.clone().or(last_id.take());
-            if let Some(message) = event.json() {
-                messages.push(message);
-            }
-        }
-    })
-    .await;
-    assert!(
-        read.is_ok(),
-        "the stream ended within {within:?}: {messages:?}"
-    );
-    (messages, last_id)
-}
-
 fn ping(id: i64) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "ping"})
 }

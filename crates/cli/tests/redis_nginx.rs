@@ -12,11 +12,10 @@ mod redis_fleet;
 mod support;
 
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mcp_http_client::{Client, Era, RequestError, RequestOptions};
+use mcp_http_client::{Client, Era, RequestError};
 use mcp_http_client_http::{HttpClient, HttpClientConfig, StreamableHttpClient};
 use mcp_http_test_support::redis::{RedisServer, free_port};
 use redis_fleet::nginx::{self, Nginx};
@@ -133,78 +132,123 @@ fn signal(pid: u32, signal: &str) {
 }
 
 /// RB-28, RB-29: an instance killed (SIGKILL) in the middle of a call, the client behind
-/// nginx. Our client's stream breaks; it resumes through nginx (which skips the dead instance),
-/// gets what was stored, then the call's JSON-RPC error response once the dead instance's
-/// heartbeat is gone: nothing waits forever. The session lives on: the client's next requests,
-/// POSTs included, all work, nginx sending none of them to the dead instance.
+/// nginx. nginx cuts the call's stream; the client resumes it through nginx (which skips the
+/// dead instance), gets what was stored, then the call's JSON-RPC error response once the dead
+/// instance's heartbeat is gone: nothing waits forever. The session lives on: the client's next
+/// requests, POSTs included, all work, nginx sending none of them to the dead instance, and our
+/// client library starts a session and calls through the same nginx.
 #[tokio::test]
 async fn a_call_on_an_instance_killed_behind_nginx_ends_with_an_error_and_the_session_goes_on() {
     let Some(mut b) = behind_nginx("killed instance").await else {
         return;
     };
     let http = client();
-    let client = Arc::new(connect(&b.nginx.url, Arc::default()).await);
-    let progress = Arc::new(AtomicUsize::new(0));
-    let seen = progress.clone();
-    let options = RequestOptions::default()
-        .timeout(Duration::from_secs(120))
-        .on_progress(move |_| {
-            seen.fetch_add(1, Ordering::Relaxed);
-        });
-    let calling = client.clone();
-    let call = tokio::spawn(async move {
-        calling
-            .call_tool_with(
-                "long_running_operation",
-                json!({"duration": 60, "steps": 120}),
-                options,
-            )
-            .await
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while progress.load(Ordering::Relaxed) < 2 {
-        assert!(Instant::now() < deadline, "progress through nginx");
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let url = b.nginx.url.clone();
+    let sid = raw_session(&http, &url).await;
+    let long = call_with_progress(
+        7,
+        "long_running_operation",
+        json!({"duration": 60, "steps": 120}),
+    );
+    let r = post(&http, &url, Some(&sid), &long).await;
+    assert_eq!(r.status(), 200);
+    let mut reader = SseReader::new(r);
+    let mut last_id = None;
+    let mut progress = 0;
+    while progress < 2 {
+        let event = reader.next().await.expect("the call's stream goes on");
+        last_id = event.id.clone().or(last_id);
+        if event
+            .json()
+            .is_some_and(|m| m["method"] == "notifications/progress")
+        {
+            progress += 1;
+        }
     }
-    // The instance that runs the call has its POST stream open.
-    let running = instances_with(&b, &http, POST_STREAMS, 1.0).await;
-    assert_eq!(running.len(), 1, "one instance runs the call: {running:?}");
-    let victim = running[0];
+    // The event id names the instance that runs the call; its metrics agree.
+    let last_id = last_id.expect("events have ids");
+    let (owner, _) = last_id.split_once('~').expect("an instance in the id");
+    let victim: usize = owner.trim_start_matches('i').parse().unwrap();
+    assert_eq!(
+        instances_with(&b, &http, POST_STREAMS, 1.0).await,
+        [victim],
+        "the instance named by {last_id} runs the call"
+    );
     // Let the progress sent meanwhile be written behind, then kill.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let stored = progress.load(Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(KILL_AFTER_MS)).await;
     b.fleet.instances[victim].child.kill().unwrap();
     let _ = b.fleet.instances[victim].child.wait();
     let killed = Instant::now();
+    // The client's connection through nginx broke with the instance: it resumes from the
+    // last event it had before.
+    drop(reader);
+    let mut last_id = last_id;
 
-    let outcome = tokio::time::timeout(Duration::from_secs(30), call)
-        .await
-        .expect("the call ends: nothing waits forever")
-        .unwrap();
-    let waited = killed.elapsed();
-    match outcome {
-        Err(RequestError::Rpc(error)) => assert_eq!(error.code, -32603, "{error:?}"),
-        other => panic!("the call ends with the error response: {other:?}"),
+    // The client resumes through nginx, polling again after each `retry` (T-12) until the
+    // response: what was stored, then the error.
+    let mut messages: Vec<Value> = Vec::new();
+    let mut polls = 0;
+    while !messages.last().is_some_and(|m| m["id"] == 7) {
+        assert!(
+            killed.elapsed() < Duration::from_secs(25),
+            "the resumed call ends in time ({polls} polls): {messages:?}"
+        );
+        polls += 1;
+        let r = get_stream(&http, &url, &sid, Some(&last_id)).await;
+        assert_eq!(r.status(), 200, "poll {polls}");
+        let (more, more_last) = read_to_end(&mut SseReader::new(r), Duration::from_secs(20)).await;
+        messages.extend(more);
+        last_id = more_last.unwrap_or(last_id);
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    let waited = killed.elapsed();
+    let last = messages.last().expect("the resume carries messages");
+    assert_eq!(last["id"], 7, "{messages:?}");
+    assert_eq!(last["error"]["code"], -32603, "{last}");
     eprintln!(
-        "killed instance i{victim}: {stored} progress before the kill, {} in all; the call's \
-         error came {waited:?} after the kill",
-        progress.load(Ordering::Relaxed)
+        "killed instance i{victim}: the resume through nginx ({polls} polls) replayed {} \
+         messages and ended with the error {waited:?} after the kill",
+        messages.len() - 1
     );
     assert!(waited < Duration::from_secs(15), "ended in {waited:?}");
 
     // The session lives on, and nginx skips the dead instance, POSTs included.
     for i in 0..9 {
         let text = format!("after {i}");
+        let r = post(
+            &http,
+            &url,
+            Some(&sid),
+            &call(10 + i, "echo", json!({"message": text})),
+        )
+        .await;
+        assert_eq!(tool_text(r).await, text);
+    }
+    let client = connect(&url, Arc::default()).await;
+    for i in 0..3 {
+        let text = format!("library {i}");
         assert_eq!(echo(&client, &text).await.unwrap(), text);
     }
-    client.ping().await.unwrap();
     let log = b.nginx.access_log();
     assert!(
         !log.lines()
             .any(|l| l.contains("\"POST ") && l.contains("\" 502 ")),
         "no POST failed with 502: {log}"
     );
+}
+
+/// How long after the second progress notification the instance is killed.
+const KILL_AFTER_MS: u64 = 300;
+
+/// `initialize` and `notifications/initialized` through `url`: the session id.
+async fn raw_session(http: &reqwest::Client, url: &str) -> String {
+    let r = post(http, url, None, &init_body("2025-11-25")).await;
+    assert_eq!(r.status(), 200);
+    let sid = r.headers()["mcp-session-id"].to_str().unwrap().to_owned();
+    let _ = r.bytes().await.unwrap();
+    let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    assert_eq!(post(http, url, Some(&sid), &note).await.status(), 202);
+    sid
 }
 
 /// RB-30: Redis stopped, behind nginx. A new session and a request of a session an instance has
@@ -388,49 +432,41 @@ async fn a_redis_restart_that_lost_data_behind_nginx_gives_404_everywhere_and_cl
 }
 
 /// RB-31: an instance stopped (SIGTERM) behind nginx. The call it runs finishes and answers;
-/// the GET stream it holds ends, and our client reconnects it through nginx to another
-/// instance, where it gets the `list_changed` made by the others; nginx sends nothing to the
-/// stopped instance, and the process exits.
+/// the GET stream it holds ends, the client opens it again through nginx (on another instance:
+/// the stopped one takes no connection), where it gets the `list_changed` made by the
+/// remaining instances; nginx answers nothing with 502/503, and the process exits.
 #[tokio::test]
 async fn a_stopping_instance_behind_nginx_drains_and_its_get_holders_reconnect_elsewhere() {
     let Some(mut b) = behind_nginx("graceful stop").await else {
         return;
     };
     let http = client();
-    let notes = Arc::new(Mutex::new(Vec::new()));
-    let client = Arc::new(connect(&b.nginx.url, notes.clone()).await);
-    // The instance that holds our client's GET stream.
+    let url = b.nginx.url.clone();
+    let sid = raw_session(&http, &url).await;
+    let mut get = SseReader::new(get_stream(&http, &url, &sid, None).await);
+    // The instance that holds the GET stream.
     let deadline = Instant::now() + Duration::from_secs(10);
     let holder = loop {
         if let [holder] = instances_with(&b, &http, GET_STREAMS, 1.0).await[..] {
             break holder;
         }
-        assert!(Instant::now() < deadline, "the client's GET stream is open");
+        assert!(Instant::now() < deadline, "the GET stream is open");
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     // Calls until one runs there too (round-robin: within three).
     let mut calls = Vec::new();
     for n in 0..3 {
-        let calling = client.clone();
-        let started = Arc::new(AtomicUsize::new(0));
-        let seen = started.clone();
-        let options = RequestOptions::default().on_progress(move |_| {
-            seen.fetch_add(1, Ordering::Relaxed);
-        });
-        calls.push(tokio::spawn(async move {
-            calling
-                .call_tool_with(
-                    "long_running_operation",
-                    json!({"duration": 3, "steps": 6}),
-                    options,
-                )
-                .await
-        }));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while started.load(Ordering::Relaxed) == 0 {
-            assert!(Instant::now() < deadline, "call {n} runs");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let long = call_with_progress(
+            20 + n,
+            "long_running_operation",
+            json!({"duration": 3, "steps": 6}),
+        );
+        let mut reader = SseReader::new(post(&http, &url, Some(&sid), &long).await);
+        assert_eq!(
+            next_message(&mut reader).await.unwrap()["method"],
+            "notifications/progress"
+        );
+        calls.push(reader);
         if metric(&http, &b.metrics[holder], POST_STREAMS).await >= 1.0 {
             break;
         }
@@ -441,59 +477,38 @@ async fn a_stopping_instance_behind_nginx_drains_and_its_get_holders_reconnect_e
     );
 
     signal(b.fleet.instances[holder].child.id(), "-TERM");
-    for call in calls {
-        let result = tokio::time::timeout(Duration::from_secs(15), call)
-            .await
-            .expect("the call answers")
-            .unwrap()
-            .expect("the call finished: the stopping instance drained it");
-        let value = serde_json::to_value(&result).unwrap();
+    let _ = read_to_end(&mut get, Duration::from_secs(5)).await;
+    for mut reader in calls {
+        let (messages, _) = read_to_end(&mut reader, Duration::from_secs(15)).await;
+        let result = messages.last().expect("the call answered");
         assert_eq!(
-            value["content"][0]["text"],
-            "Long running operation completed: 6 steps in 3 s"
+            result["result"]["content"][0]["text"],
+            "Long running operation completed: 6 steps in 3 s",
+            "the stopping instance drained it: {messages:?}"
         );
     }
 
-    // The GET stream is back, on another instance.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let others = instances_with(&b, &http, GET_STREAMS, 1.0).await;
-        if others.iter().any(|i| *i != holder) {
-            break;
+    // The GET stream again, through nginx: on another instance.
+    let mut get = SseReader::new(get_stream(&http, &url, &sid, None).await);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let new_holder = loop {
+        if let [new_holder] = instances_with(&b, &http, GET_STREAMS, 1.0).await[..] {
+            break new_holder;
         }
-        assert!(
-            Instant::now() < deadline,
-            "the GET stream reconnected elsewhere"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        assert!(Instant::now() < deadline, "the GET stream is open again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_ne!(new_holder, holder);
+    tokio::time::sleep(Duration::from_millis(300)).await;
     // Changes made through nginx land on both remaining instances (round-robin): the GET
     // holder hears its own and the other's.
-    notes.lock().unwrap().clear();
-    for _ in 0..4 {
-        let result = client
-            .call_tool("test_trigger_tool_change", json!({}))
+    for id in 0..4 {
+        trigger_tool_change(&http, &url, &sid, 40 + id).await;
+        let changed = tokio::time::timeout(Duration::from_secs(5), next_message(&mut get))
             .await
-            .unwrap();
-        let value = serde_json::to_value(&result).unwrap();
-        assert_eq!(value["content"][0]["text"], "tool list changed");
-    }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let changed = |notes: &Mutex<Vec<String>>| {
-        notes
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|m| *m == "notifications/tools/list_changed")
-            .count()
-    };
-    while changed(&notes) < 4 {
-        assert!(
-            Instant::now() < deadline,
-            "every change reached the reconnected GET stream: {:?}",
-            notes.lock().unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+            .expect("a notification in time")
+            .expect("a notification");
+        assert_eq!(changed["method"], "notifications/tools/list_changed");
     }
 
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -507,7 +522,14 @@ async fn a_stopping_instance_behind_nginx_drains_and_its_get_holders_reconnect_e
     assert!(exit.success(), "{exit:?}");
     for i in 0..6 {
         let text = format!("after {i}");
-        assert_eq!(echo(&client, &text).await.unwrap(), text);
+        let r = post(
+            &http,
+            &url,
+            Some(&sid),
+            &call(50 + i, "echo", json!({"message": text})),
+        )
+        .await;
+        assert_eq!(tool_text(r).await, text);
     }
     let log = b.nginx.access_log();
     assert!(

@@ -144,3 +144,23 @@ pub async fn trigger_tool_change(http: &reqwest::Client, url: &str, sid: &str, i
     let r = post(http, url, Some(sid), &change).await;
     assert_eq!(tool_text(r).await, "tool list changed");
 }
+
+/// The JSON-RPC messages of a stream until it ends (at most `within`), with its last event id.
+pub async fn read_to_end(reader: &mut SseReader, within: Duration) -> (Vec<Value>, Option<String>) {
+    let mut messages = Vec::new();
+    let mut last_id = None;
+    let read = tokio::time::timeout(within, async {
+        while let Some(event) = reader.next().await {
+            last_id = event.id.clone().or(last_id.take());
+            if let Some(message) = event.json() {
+                messages.push(message);
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "the stream ended within {within:?}: {messages:?}"
+    );
+    (messages, last_id)
+}
