@@ -1,9 +1,10 @@
-//! The failures of a fleet as a client behind nginx sees them (RB-28..RB-31): three real
+//! The failures of a fleet as a client behind nginx sees them (RB-28..RB-32): three real
 //! `mcp-http serve --redis` processes over a real `redis-server`, behind a real nginx
 //! round-robin with the config of scripts/nginx-cluster.sh, and the client talking to nginx
-//! only: our client library (sessions, resumption, re-initialization) and plain HTTP where the
-//! test checks a status or a header. Which instance runs a call or holds a GET stream is read
-//! from the instances' own metrics (`--metrics`), the way an operator would find it.
+//! only: plain HTTP where the test reads streams, statuses and headers, our client library
+//! (sessions, re-initialization after 404) for the session's other requests. Which instance
+//! runs a call or holds a GET stream is read from the event ids and the instances' own metrics
+//! (`--metrics`), the way an operator would find it.
 //!
 //! Skipped, saying so, only where nginx is not installed; scripts/test.sh installs it.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
