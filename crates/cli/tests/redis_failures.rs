@@ -44,19 +44,7 @@ async fn a_call_of_a_killed_instance_resumed_elsewhere_ends_with_an_error_and_th
     let r = post(&http, fleet.url(1), Some(&sid), &long).await;
     assert_eq!(r.status(), 200);
     let mut reader = SseReader::new(r);
-    let mut last_id = None;
-    let mut progress = 0;
-    while progress < 2 {
-        let event = reader.next().await.expect("the call's stream goes on");
-        last_id = event.id.clone().or(last_id);
-        if event
-            .json()
-            .is_some_and(|m| m["method"] == "notifications/progress")
-        {
-            progress += 1;
-        }
-    }
-    let last_id = last_id.expect("events have ids");
+    let last_id = read_progress(&mut reader, 2).await;
     assert!(
         last_id.starts_with("i1~"),
         "the event id names the instance running the call: {last_id}"
@@ -202,21 +190,9 @@ async fn a_stopping_instance_drains_its_calls_and_its_get_holders_reconnect_else
     let mut get = SseReader::new(get_stream(&http, fleet.url(1), &sid, None).await);
     tokio::time::sleep(Duration::from_millis(300)).await;
     trigger_tool_change(&http, fleet.url(2), &sid, 6).await;
-    let changed = tokio::time::timeout(Duration::from_secs(5), next_message(&mut get))
-        .await
-        .expect("a notification in time")
-        .expect("a notification");
-    assert_eq!(changed["method"], "notifications/tools/list_changed");
+    expect_list_changed(&mut get).await;
 
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let exit = loop {
-        if let Some(status) = fleet.instances[0].child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the stopped instance exits");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(exit.success(), "{exit:?}");
+    exits_cleanly(&mut fleet.instances[0].child).await;
     let r = post(&http, fleet.url(1), Some(&sid), &ping(7)).await;
     assert_eq!(r.status(), 200);
 }

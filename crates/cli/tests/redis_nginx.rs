@@ -94,6 +94,21 @@ async fn instances_with(
     found
 }
 
+/// The one instance with a GET stream open (waiting 10 s at most for it).
+async fn get_holder(b: &Behind, http: &reqwest::Client) -> usize {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let [holder] = instances_with(b, http, GET_STREAMS, 1.0).await[..] {
+            return holder;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "one instance holds the GET stream"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Our client, through `url`, in a 2025-11-25 session, recording the notifications it gets.
 async fn connect(url: &str, notes: Arc<Mutex<Vec<String>>>) -> Client {
     let transport = StreamableHttpClient::with_client(
@@ -154,20 +169,8 @@ async fn a_call_on_an_instance_killed_behind_nginx_ends_with_an_error_and_the_se
     let r = post(&http, &url, Some(&sid), &long).await;
     assert_eq!(r.status(), 200);
     let mut reader = SseReader::new(r);
-    let mut last_id = None;
-    let mut progress = 0;
-    while progress < 2 {
-        let event = reader.next().await.expect("the call's stream goes on");
-        last_id = event.id.clone().or(last_id);
-        if event
-            .json()
-            .is_some_and(|m| m["method"] == "notifications/progress")
-        {
-            progress += 1;
-        }
-    }
     // The event id names the instance that runs the call; its metrics agree.
-    let last_id = last_id.expect("events have ids");
+    let last_id = read_progress(&mut reader, 2).await;
     let (owner, _) = last_id.split_once('~').expect("an instance in the id");
     let victim: usize = owner.trim_start_matches('i').parse().unwrap();
     assert_eq!(
@@ -214,17 +217,7 @@ async fn a_call_on_an_instance_killed_behind_nginx_ends_with_an_error_and_the_se
     assert!(waited < Duration::from_secs(15), "ended in {waited:?}");
 
     // The session lives on, and nginx skips the dead instance, POSTs included.
-    for i in 0..9 {
-        let text = format!("after {i}");
-        let r = post(
-            &http,
-            &url,
-            Some(&sid),
-            &call(10 + i, "echo", json!({"message": text})),
-        )
-        .await;
-        assert_eq!(tool_text(r).await, text);
-    }
+    echoes(&http, &url, &sid, 9).await;
     let client = connect(&url, Arc::default()).await;
     for i in 0..3 {
         let text = format!("library {i}");
@@ -236,6 +229,21 @@ async fn a_call_on_an_instance_killed_behind_nginx_ends_with_an_error_and_the_se
             .any(|l| l.contains("\"POST ") && l.contains("\" 502 ")),
         "no POST failed with 502: {log}"
     );
+}
+
+/// `n` echo calls of session `sid` through `url`, each answered.
+async fn echoes(http: &reqwest::Client, url: &str, sid: &str, n: i64) {
+    for i in 0..n {
+        let text = format!("after {i}");
+        let r = post(
+            http,
+            url,
+            Some(sid),
+            &call(100 + i, "echo", json!({"message": text})),
+        )
+        .await;
+        assert_eq!(tool_text(r).await, text);
+    }
 }
 
 /// How long after the second progress notification the instance is killed.
@@ -446,14 +454,7 @@ async fn a_stopping_instance_behind_nginx_drains_and_its_get_holders_reconnect_e
     let sid = raw_session(&http, &url).await;
     let mut get = SseReader::new(get_stream(&http, &url, &sid, None).await);
     // The instance that holds the GET stream.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let holder = loop {
-        if let [holder] = instances_with(&b, &http, GET_STREAMS, 1.0).await[..] {
-            break holder;
-        }
-        assert!(Instant::now() < deadline, "the GET stream is open");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let holder = get_holder(&b, &http).await;
     // Calls until one runs there too (round-robin: within three).
     let mut calls = Vec::new();
     for n in 0..3 {
@@ -491,47 +492,18 @@ async fn a_stopping_instance_behind_nginx_drains_and_its_get_holders_reconnect_e
 
     // The GET stream again, through nginx: on another instance.
     let mut get = SseReader::new(get_stream(&http, &url, &sid, None).await);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let new_holder = loop {
-        if let [new_holder] = instances_with(&b, &http, GET_STREAMS, 1.0).await[..] {
-            break new_holder;
-        }
-        assert!(Instant::now() < deadline, "the GET stream is open again");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let new_holder = get_holder(&b, &http).await;
     assert_ne!(new_holder, holder);
     tokio::time::sleep(Duration::from_millis(300)).await;
     // Changes made through nginx land on both remaining instances (round-robin): the GET
     // holder hears its own and the other's.
     for id in 0..4 {
         trigger_tool_change(&http, &url, &sid, 40 + id).await;
-        let changed = tokio::time::timeout(Duration::from_secs(5), next_message(&mut get))
-            .await
-            .expect("a notification in time")
-            .expect("a notification");
-        assert_eq!(changed["method"], "notifications/tools/list_changed");
+        expect_list_changed(&mut get).await;
     }
 
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let exit = loop {
-        if let Some(status) = b.fleet.instances[holder].child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the stopped instance exits");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(exit.success(), "{exit:?}");
-    for i in 0..6 {
-        let text = format!("after {i}");
-        let r = post(
-            &http,
-            &url,
-            Some(&sid),
-            &call(50 + i, "echo", json!({"message": text})),
-        )
-        .await;
-        assert_eq!(tool_text(r).await, text);
-    }
+    exits_cleanly(&mut b.fleet.instances[holder].child).await;
+    echoes(&http, &url, &sid, 6).await;
     let log = b.nginx.access_log();
     assert!(
         !log.lines()

@@ -58,22 +58,12 @@ impl Nginx {
                 .stderr(Stdio::null())
                 .spawn()
                 .unwrap();
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline {
-                if let Ok(Some(_)) = child.try_wait() {
-                    break; // the port was taken after all: another one
-                }
-                if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                    .await
-                    .is_ok()
-                {
-                    return Nginx {
-                        url: format!("http://127.0.0.1:{port}/mcp"),
-                        child,
-                        dir,
-                    };
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
+            if super::listening(&mut child, port).await {
+                return Nginx {
+                    url: format!("http://127.0.0.1:{port}/mcp"),
+                    child,
+                    dir,
+                };
             }
             let _ = child.kill();
             let _ = child.wait();
