@@ -1,8 +1,9 @@
 //! The failures of a fleet as a client behind nginx sees them (RB-28..RB-32): three real
 //! `mcp-http serve --redis` processes over a real `redis-server`, behind a real nginx
 //! round-robin with the config of scripts/nginx-cluster.sh, and the client talking to nginx
-//! only: plain HTTP where the test reads streams, statuses and headers, our client library
-//! (sessions, re-initialization after 404) for the session's other requests. Which instance
+//! only: our client library as a user runs it (a call resumed after its stream broke,
+//! re-initialization after 404), and plain HTTP where the test reads streams, statuses and
+//! headers. Which instance
 //! runs a call or holds a GET stream is read from the event ids and the instances' own metrics
 //! (`--metrics`), the way an operator would find it.
 //!
@@ -13,10 +14,11 @@ mod redis_fleet;
 mod support;
 
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mcp_http_client::{Client, Era, RequestError};
+use mcp_http_client::{Client, Era, RequestError, RequestOptions};
 use mcp_http_client_http::{HttpClient, HttpClientConfig, StreamableHttpClient};
 use mcp_http_test_support::redis::{RedisServer, free_port};
 use redis_fleet::nginx::{self, Nginx};
@@ -223,6 +225,81 @@ async fn a_call_on_an_instance_killed_behind_nginx_ends_with_an_error_and_the_se
         let text = format!("library {i}");
         assert_eq!(echo(&client, &text).await.unwrap(), text);
     }
+    let log = b.nginx.access_log();
+    assert!(
+        !log.lines()
+            .any(|l| l.contains("\"POST ") && l.contains("\" 502 ")),
+        "no POST failed with 502: {log}"
+    );
+}
+
+/// RB-29, with our client library: an instance killed (SIGKILL) in the middle of a call made by
+/// `call_tool_with`, behind nginx. The library's stream breaks; it resumes through nginx (which
+/// skips the dead instance), gets what was stored, then the call's JSON-RPC error response once
+/// the dead instance's heartbeat is gone: nothing waits forever. The session lives on: the client's next requests,
+/// POSTs included, all work, nginx sending none of them to the dead instance.
+#[tokio::test]
+async fn our_client_library_behind_nginx_gets_the_killed_calls_error_and_carries_on() {
+    let Some(mut b) = behind_nginx("killed instance, our client").await else {
+        return;
+    };
+    let http = client();
+    let client = Arc::new(connect(&b.nginx.url, Arc::default()).await);
+    let progress = Arc::new(AtomicUsize::new(0));
+    let seen = progress.clone();
+    let options = RequestOptions::default()
+        .timeout(Duration::from_secs(120))
+        .on_progress(move |_| {
+            seen.fetch_add(1, Ordering::Relaxed);
+        });
+    let calling = client.clone();
+    let call = tokio::spawn(async move {
+        calling
+            .call_tool_with(
+                "long_running_operation",
+                json!({"duration": 60, "steps": 120}),
+                options,
+            )
+            .await
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while progress.load(Ordering::Relaxed) < 2 {
+        assert!(Instant::now() < deadline, "progress through nginx");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The instance that runs the call has its POST stream open.
+    let running = instances_with(&b, &http, POST_STREAMS, 1.0).await;
+    assert_eq!(running.len(), 1, "one instance runs the call: {running:?}");
+    let victim = running[0];
+    // Let the progress sent meanwhile be written behind, then kill.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stored = progress.load(Ordering::Relaxed);
+    b.fleet.instances[victim].child.kill().unwrap();
+    let _ = b.fleet.instances[victim].child.wait();
+    let killed = Instant::now();
+
+    let outcome = tokio::time::timeout(Duration::from_secs(30), call)
+        .await
+        .expect("the call ends: nothing waits forever")
+        .unwrap();
+    let waited = killed.elapsed();
+    match outcome {
+        Err(RequestError::Rpc(error)) => assert_eq!(error.code, -32603, "{error:?}"),
+        other => panic!("the call ends with the error response: {other:?}"),
+    }
+    eprintln!(
+        "our client, killed instance i{victim}: {stored} progress before the kill, {} in all; the call's \
+         error came {waited:?} after the kill",
+        progress.load(Ordering::Relaxed)
+    );
+    assert!(waited < Duration::from_secs(15), "ended in {waited:?}");
+
+    // The session lives on, and nginx skips the dead instance, POSTs included.
+    for i in 0..9 {
+        let text = format!("after {i}");
+        assert_eq!(echo(&client, &text).await.unwrap(), text);
+    }
+    client.ping().await.unwrap();
     let log = b.nginx.access_log();
     assert!(
         !log.lines()
