@@ -72,44 +72,16 @@ for id in a b c; do
     --redis-prefix "cluster:" --state-key "$state_key" "$@" >"$dir/$id.log" 2>&1 &
   echo $! >"$dir/$id.pid"
   wait_port "$port"
-  upstreams+="    server 127.0.0.1:$port;"$'\n'
+  upstreams+="    server 127.0.0.1:$port max_fails=1 fail_timeout=10s;"$'\n'
 done
 
 nginx_port=$(free_port)
-# SSE through a proxy: no buffering, HTTP/1.1 keep-alive to the upstreams, long reads; the
-# client's Host (a loopback name here) passes through for the DNS-rebinding check.
-cat >"$dir/nginx/nginx.conf" <<EOF
-worker_processes 1;
-daemon off;
-pid $dir/nginx/nginx.pid;
-error_log $dir/nginx/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log $dir/nginx/logs/access.log;
-  client_body_temp_path $dir/nginx/tmp/body;
-  proxy_temp_path $dir/nginx/tmp/proxy;
-  fastcgi_temp_path $dir/nginx/tmp/fastcgi;
-  uwsgi_temp_path $dir/nginx/tmp/uwsgi;
-  scgi_temp_path $dir/nginx/tmp/scgi;
-  upstream mcp {
-$upstreams    keepalive 32;
-  }
-  server {
-    listen 127.0.0.1:$nginx_port;
-    location / {
-      proxy_pass http://mcp;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host \$http_host;
-      proxy_buffering off;
-      proxy_cache off;
-      proxy_read_timeout 1h;
-      proxy_send_timeout 1h;
-      client_max_body_size 8m;
-    }
-  }
-}
-EOF
+# The config is scripts/nginx-cluster.conf.in, which the Rust tests through nginx use too.
+conf=$(<scripts/nginx-cluster.conf.in)
+conf=${conf//@DIR@/$dir/nginx}
+conf=${conf//@UPSTREAMS@/${upstreams%$'\n'}}
+conf=${conf//@LISTEN@/127.0.0.1:$nginx_port}
+printf '%s\n' "$conf" >"$dir/nginx/nginx.conf"
 nginx -p "$dir/nginx" -c "$dir/nginx/nginx.conf" >"$dir/nginx/stdout.log" 2>&1 &
 echo $! >"$dir/nginx.pid.keep"
 mv "$dir/nginx.pid.keep" "$dir/nginx-master.pid"

@@ -22,26 +22,6 @@ fn signal(instance: &Instance, signal: &str) {
     assert!(status.success());
 }
 
-/// The JSON-RPC messages of a stream until it ends (at most `within`), with its last event id.
-async fn read_to_end(reader: &mut SseReader, within: Duration) -> (Vec<Value>, Option<String>) {
-    let mut messages = Vec::new();
-    let mut last_id = None;
-    let read = tokio::time::timeout(within, async {
-        while let Some(event) = reader.next().await {
-            last_id = event.id.clone().or(last_id.take());
-            if let Some(message) = event.json() {
-                messages.push(message);
-            }
-        }
-    })
-    .await;
-    assert!(
-        read.is_ok(),
-        "the stream ended within {within:?}: {messages:?}"
-    );
-    (messages, last_id)
-}
-
 fn ping(id: i64) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "method": "ping"})
 }
@@ -64,19 +44,7 @@ async fn a_call_of_a_killed_instance_resumed_elsewhere_ends_with_an_error_and_th
     let r = post(&http, fleet.url(1), Some(&sid), &long).await;
     assert_eq!(r.status(), 200);
     let mut reader = SseReader::new(r);
-    let mut last_id = None;
-    let mut progress = 0;
-    while progress < 2 {
-        let event = reader.next().await.expect("the call's stream goes on");
-        last_id = event.id.clone().or(last_id);
-        if event
-            .json()
-            .is_some_and(|m| m["method"] == "notifications/progress")
-        {
-            progress += 1;
-        }
-    }
-    let last_id = last_id.expect("events have ids");
+    let last_id = read_progress(&mut reader, 2).await;
     assert!(
         last_id.starts_with("i1~"),
         "the event id names the instance running the call: {last_id}"
@@ -122,10 +90,11 @@ async fn a_call_of_a_killed_instance_resumed_elsewhere_ends_with_an_error_and_th
     assert_eq!(tool_text(r).await, "after");
 }
 
-/// RB-17: with Redis stopped, a request of a session an instance has not cached gets 503 with
-/// `Retry-After` (never a false 404, never a hang) while the instance that cached it keeps
-/// answering quick calls; after Redis comes back without its data, the old session is 404 (the
-/// client re-initializes) and a new session works on every instance.
+/// RB-17, RB-32: with Redis stopped, a request of a session an instance has not cached gets 503
+/// with `Retry-After` (never a false 404, never a hang) while the instance that cached it keeps
+/// answering quick calls; after Redis comes back without its data, the old session is 404 on
+/// every instance, those that had it cached included (the client re-initializes), and a new
+/// session works on every instance.
 #[tokio::test]
 async fn redis_down_a_cache_miss_is_503_and_after_a_restart_that_lost_data_clients_start_again() {
     let mut fleet = Fleet::start(3).await;
@@ -161,6 +130,24 @@ async fn redis_down_a_cache_miss_is_503_and_after_a_restart_that_lost_data_clien
         status, 404,
         "the lost session is unknown: the client re-initializes"
     );
+    // The instances that had it cached let it go too, once a heartbeat has found the fleet's
+    // marker gone (RB-32): no stale session anywhere.
+    for i in 0..2 {
+        let deadline = Instant::now() + Duration::from_secs(8);
+        loop {
+            let status = post(&http, fleet.url(i), Some(&sid), &ping(3))
+                .await
+                .status();
+            if status == 404 {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "instance {i} still serves the lost session: {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
     let fresh = session_across(&http, &fleet, 2).await;
     for i in 0..3 {
         let echo = call(4, "echo", json!({"message": "again"}));
@@ -203,21 +190,9 @@ async fn a_stopping_instance_drains_its_calls_and_its_get_holders_reconnect_else
     let mut get = SseReader::new(get_stream(&http, fleet.url(1), &sid, None).await);
     tokio::time::sleep(Duration::from_millis(300)).await;
     trigger_tool_change(&http, fleet.url(2), &sid, 6).await;
-    let changed = tokio::time::timeout(Duration::from_secs(5), next_message(&mut get))
-        .await
-        .expect("a notification in time")
-        .expect("a notification");
-    assert_eq!(changed["method"], "notifications/tools/list_changed");
+    expect_list_changed(&mut get).await;
 
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let exit = loop {
-        if let Some(status) = fleet.instances[0].child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the stopped instance exits");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert!(exit.success(), "{exit:?}");
+    exits_cleanly(&mut fleet.instances[0].child).await;
     let r = post(&http, fleet.url(1), Some(&sid), &ping(7)).await;
     assert_eq!(r.status(), 200);
 }

@@ -255,6 +255,20 @@ impl EventLog for CountingLog {
     fn prune(&self) {
         self.inner.prune();
     }
+
+    // Passed on too: without them a resume of a dead instance's call on an instance with
+    // metrics on found no request to end with an error, and polled forever (RB-29).
+    fn note_request(&self, session: &str, key: StreamKey<'_>, request: &mcp_http_proto::RequestId) {
+        self.inner.note_request(session, key, request);
+    }
+
+    fn request_of(
+        &self,
+        session: &str,
+        key: StreamKey<'_>,
+    ) -> futures::future::BoxFuture<'static, Option<mcp_http_proto::RequestId>> {
+        self.inner.request_of(session, key)
+    }
 }
 
 #[cfg(test)]

@@ -361,6 +361,7 @@ impl MessageBus for RedisBus {
                 inbox: self.keys.inbox(instance),
                 instances: self.keys.instances(),
                 instance: instance.into(),
+                marker: crate::data_loss::Marker::new(self.keys.fleet_marker(), instance),
             },
             self.heartbeat,
             self.retention,
@@ -444,6 +445,8 @@ struct Beat {
     /// The set of instances alive, where it is listed (RB-19).
     instances: String,
     instance: String,
+    /// The fleet's marker, read by each beat to notice a loss of data (RB-32).
+    marker: crate::data_loss::Marker,
 }
 
 /// Says the instance is alive every `interval` (the key lives three intervals; the set of
@@ -451,7 +454,7 @@ struct Beat {
 /// inbox, until the subscription is dropped; then says it is gone.
 async fn heartbeat(
     mut conn: ConnectionManager,
-    beat: Beat,
+    mut beat: Beat,
     interval: Duration,
     retention: u64,
     subscribed: mpsc::Sender<BusMessage>,
@@ -478,10 +481,26 @@ async fn heartbeat(
             .arg("-inf")
             .arg(now.saturating_sub(life * 10))
             .ignore()
-            .query_async::<()>(counted(&mut conn, Component::Bus))
+            .cmd("SET")
+            .arg(&beat.marker.key)
+            .arg(beat.marker.fresh_token())
+            .arg("NX")
+            .ignore()
+            .cmd("GET")
+            .arg(&beat.marker.key)
+            .query_async::<(Option<Vec<u8>>,)>(counted(&mut conn, Component::Bus))
             .await;
-        if let Err(e) = written {
-            tracing::warn!(error = %e, "the instance's heartbeat could not be written");
+        let marker = match written {
+            Ok((marker,)) => marker,
+            Err(e) => {
+                tracing::warn!(error = %e, "the instance's heartbeat could not be written");
+                None
+            }
+        };
+        if beat.marker.observe(marker) {
+            tracing::warn!("Redis lost its data (the fleet's marker was gone)");
+            // The session layer lets go of the sessions Redis no longer has (RB-32).
+            let _ = subscribed.send(BusMessage::StoreDataLost).await;
         }
         tokio::select! {
             _ = tokio::time::sleep(interval) => {}

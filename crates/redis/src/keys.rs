@@ -46,6 +46,12 @@ impl Keys {
         format!("{}instances", self.prefix)
     }
 
+    /// `{p}fleet`: the fleet's marker, whose absence means Redis lost its data (a string
+    /// without expiry, RB-32).
+    pub(crate) fn fleet_marker(&self) -> String {
+        format!("{}fleet", self.prefix)
+    }
+
     /// `{p}task:{id}`: a task of the tasks extension (a string: the record's JSON).
     pub(crate) fn task(&self, id: &str) -> String {
         format!("{}task:{id}", self.prefix)

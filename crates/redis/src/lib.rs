@@ -29,6 +29,7 @@
 
 mod bus;
 mod config;
+mod data_loss;
 mod event_log;
 mod keys;
 pub mod metrics;

@@ -194,6 +194,19 @@ impl SessionStore for RedisSessionStore {
         })
     }
 
+    fn exist(&self, ids: &[Arc<str>]) -> BoxFuture<'_, Result<Vec<bool>, StoreError>> {
+        let mut pipe = redis::pipe();
+        for id in ids {
+            pipe.exists(self.keys.session(id));
+        }
+        let mut conn = self.conn.clone();
+        Box::pin(async move {
+            pipe.query_async(counted(&mut conn, Component::Store))
+                .await
+                .map_err(|e| store_error("EXISTS", &e))
+        })
+    }
+
     fn delete(&self, id: &str) -> BoxFuture<'_, Result<(), StoreError>> {
         let key = self.keys.session(id);
         let get_log = self.keys.get_log(id);

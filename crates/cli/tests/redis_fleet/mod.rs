@@ -2,6 +2,8 @@
 //! shared by the cluster tests (`redis_cluster.rs`, `redis_failures.rs`).
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
+pub mod nginx;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -68,26 +70,35 @@ pub async fn start_instance_with(redis: &RedisServer, id: &str, flags: &[&str]) 
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = child.try_wait() {
-                break; // the port was taken after all: another one
-            }
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return Instance {
-                    url: format!("http://127.0.0.1:{port}/mcp"),
-                    child,
-                };
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+        if listening(&mut child, port).await {
+            return Instance {
+                url: format!("http://127.0.0.1:{port}/mcp"),
+                child,
+            };
         }
         let _ = child.kill();
         let _ = child.wait();
     }
     panic!("mcp-http serve --redis did not start");
+}
+
+/// Waits (10 s at most) until `child` accepts connections on `port`; `false` if it exited
+/// first (the port was taken after all) or never did.
+pub async fn listening(child: &mut Child, port: u16) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if let Ok(Some(_)) = child.try_wait() {
+            return false;
+        }
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    false
 }
 
 impl Drop for Fleet {
@@ -141,4 +152,63 @@ pub async fn trigger_tool_change(http: &reqwest::Client, url: &str, sid: &str, i
     let change = call(id, "test_trigger_tool_change", json!({}));
     let r = post(http, url, Some(sid), &change).await;
     assert_eq!(tool_text(r).await, "tool list changed");
+}
+
+/// The JSON-RPC messages of a stream until it ends (at most `within`), with its last event id.
+pub async fn read_to_end(reader: &mut SseReader, within: Duration) -> (Vec<Value>, Option<String>) {
+    let mut messages = Vec::new();
+    let mut last_id = None;
+    let read = tokio::time::timeout(within, async {
+        while let Some(event) = reader.next().await {
+            last_id = event.id.clone().or(last_id.take());
+            if let Some(message) = event.json() {
+                messages.push(message);
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "the stream ended within {within:?}: {messages:?}"
+    );
+    (messages, last_id)
+}
+
+/// Reads a call's stream until `n` progress notifications came: the last event id seen.
+pub async fn read_progress(reader: &mut SseReader, n: usize) -> String {
+    let mut last_id = None;
+    let mut progress = 0;
+    while progress < n {
+        let event = reader.next().await.expect("the call's stream goes on");
+        last_id = event.id.clone().or(last_id);
+        if event
+            .json()
+            .is_some_and(|m| m["method"] == "notifications/progress")
+        {
+            progress += 1;
+        }
+    }
+    last_id.expect("events have ids")
+}
+
+/// The next message of a GET stream, within 5 s: a `tools/list_changed`.
+pub async fn expect_list_changed(get: &mut SseReader) {
+    let changed = tokio::time::timeout(Duration::from_secs(5), next_message(get))
+        .await
+        .expect("a notification in time")
+        .expect("a notification");
+    assert_eq!(changed["method"], "notifications/tools/list_changed");
+}
+
+/// Waits (15 s at most) until a stopped instance's process exits, successfully.
+pub async fn exits_cleanly(child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let exit = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the stopped instance exits");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(exit.success(), "{exit:?}");
 }

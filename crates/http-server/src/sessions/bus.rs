@@ -88,6 +88,11 @@ pub enum BusMessage {
         /// The session.
         session: Arc<str>,
     },
+    /// The shared store lost its data (a Redis restarted without persistence, a failover that
+    /// lost writes): the receiving instance lets go of the sessions it holds whose records are
+    /// gone, so it answers 404 for them as every other instance does (RB-32). A bus tells its
+    /// own instance this; it is not sent between instances.
+    StoreDataLost,
 }
 
 /// Why the bus could not take a message.

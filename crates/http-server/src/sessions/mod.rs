@@ -41,6 +41,11 @@ use crate::random;
 use crate::rejection::Rejection;
 use crate::router::{BackChannel, LiveStreams, Router};
 
+/// How often the sessions a store lost are looked for before giving up (RB-32).
+const LOST_CHECKS: usize = 10;
+/// The wait between those attempts.
+const LOST_CHECK_RETRY: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// The components of the session layer, shared by the instances that serve the same sessions.
 #[derive(Clone)]
 pub(crate) struct Backends {
@@ -528,6 +533,11 @@ impl Sessions {
             let Some(sessions) = sessions.upgrade() else {
                 return;
             };
+            if let BusMessage::StoreDataLost = message {
+                // Its checks may wait for the store: the bus's other messages go on meanwhile.
+                tokio::spawn(async move { sessions.drop_lost().await });
+                continue;
+            }
             sessions.receive(message).await;
         }
     }
@@ -611,7 +621,52 @@ impl Sessions {
                     self.apply(&local, &record).await;
                 }
             }
+            // Handled by `listen`.
+            BusMessage::StoreDataLost => {}
         }
+    }
+
+    /// The store lost its data: the sessions held here whose records are gone end here too,
+    /// so this instance answers 404 for them like the others (RB-32). Sessions created since
+    /// (their records exist) are kept. One round trip for all of them.
+    async fn drop_lost(&self) {
+        let Some(store) = &self.backends.store else {
+            return;
+        };
+        let held: Vec<Arc<str>> = self.local.iter().map(|s| s.id.clone()).collect();
+        if held.is_empty() {
+            return;
+        }
+        // The loss is told once: a store unreachable again meanwhile is asked again, a few
+        // times, a retry interval apart.
+        let mut exist = None;
+        for _ in 0..LOST_CHECKS {
+            match store.exist(&held).await {
+                Ok(found) => {
+                    exist = Some(found);
+                    break;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the sessions the store lost could not be checked");
+                    tokio::time::sleep(LOST_CHECK_RETRY).await;
+                }
+            }
+        }
+        let Some(exist) = exist else {
+            return;
+        };
+        let mut dropped = 0;
+        for (id, exists) in held.iter().zip(exist) {
+            if !exists && self.drop_local(id) {
+                self.backends.log.forget_session(id);
+                dropped += 1;
+            }
+        }
+        tracing::warn!(
+            dropped,
+            kept = held.len() - dropped,
+            "the session store lost its data: the sessions it no longer has end here too"
+        );
     }
 
     /// Another instance ended a session.

@@ -113,6 +113,18 @@ pub trait SessionStore: Send + Sync + 'static {
     fn touch(&self, ids: &[Arc<str>]) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Forgets a session (it ended).
     fn delete(&self, id: &str) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Which of these sessions have a record, in order (after the store lost its data, RB-32).
+    /// The default loads each record; a shared store answers in one round trip.
+    fn exist(&self, ids: &[Arc<str>]) -> BoxFuture<'_, Result<Vec<bool>, StoreError>> {
+        let ids = ids.to_vec();
+        Box::pin(async move {
+            let mut exist = Vec::with_capacity(ids.len());
+            for id in &ids {
+                exist.push(self.load(id).await?.is_some());
+            }
+            Ok(exist)
+        })
+    }
 }
 
 /// The default store: records in memory, expired once idle for longer than the idle timeout.
