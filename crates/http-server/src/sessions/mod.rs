@@ -86,6 +86,10 @@ pub(crate) struct Sessions {
     /// held, by token (RB-20).
     flushes: Mutex<foldhash::HashMap<u64, tokio::sync::oneshot::Sender<()>>>,
     next_flush: std::sync::atomic::AtomicU64,
+    /// Claims of GET streams started here, and those still running: a record read while one
+    /// ran may predate it, and must not end the GET stream it opened (RB-38).
+    get_claims: std::sync::atomic::AtomicU64,
+    get_claiming: std::sync::atomic::AtomicUsize,
 }
 
 impl Sessions {
@@ -121,6 +125,8 @@ impl Sessions {
             acked: tokio::sync::Notify::new(),
             flushes: Mutex::default(),
             next_flush: std::sync::atomic::AtomicU64::new(0),
+            get_claims: std::sync::atomic::AtomicU64::new(0),
+            get_claiming: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
@@ -180,7 +186,15 @@ impl Sessions {
             let Some(this) = sessions.upgrade() else {
                 return;
             };
-            this.deliver_broadcast(&broadcast.message, broadcast.subscribers_of.as_deref());
+            if this.shares_get_log() {
+                // The sessions get it from the shared stream of broadcasts, this instance's
+                // too, through their GET streams' holders (RB-36); only the local modern-era
+                // listeners get it here.
+                this.listeners
+                    .deliver(&broadcast.message, broadcast.subscribers_of.as_deref());
+            } else {
+                this.deliver_broadcast(&broadcast.message, broadcast.subscribers_of.as_deref());
+            }
             let Ok(runtime) = tokio::runtime::Handle::try_current() else {
                 tracing::warn!("no runtime to tell the other instances of a notification");
                 return;
@@ -189,6 +203,8 @@ impl Sessions {
                 let message = BusMessage::Broadcast {
                     message: broadcast.message,
                     subscribers_of: broadcast.subscribers_of,
+                    entry: None,
+                    from: None,
                 };
                 this.broadcast(message).await;
             });
@@ -212,6 +228,52 @@ impl Sessions {
         }
     }
 
+    /// Whether the bus keeps a shared GET log (and a shared stream of broadcasts).
+    fn shares_get_log(&self) -> bool {
+        self.backends
+            .bus
+            .as_ref()
+            .is_some_and(|bus| bus.shares_get_log())
+    }
+
+    /// A broadcast read from the bus's shared stream (`entry`): delivered to the GET streams
+    /// open here whose sessions the bus says get it from this instance, exactly once (RB-36).
+    async fn deliver_shared_broadcast(
+        &self,
+        message: &Bytes,
+        subscribers_of: Option<&str>,
+        entry: &str,
+    ) {
+        let Some(bus) = &self.backends.bus else {
+            return;
+        };
+        let open: Vec<Arc<str>> = self
+            .local
+            .iter()
+            .filter(|s| s.router.holds_get())
+            .map(|s| s.id.clone())
+            .collect();
+        if open.is_empty() {
+            return;
+        }
+        match bus
+            .take_broadcast(entry, subscribers_of, open, &self.backends.instance)
+            .await
+        {
+            Ok(sessions) => {
+                for id in sessions {
+                    if let Some(session) = self.local.get(&id).map(|s| s.clone()) {
+                        session.router.deliver_to_get(message.clone());
+                    }
+                }
+            }
+            Err(e) => {
+                // Left for the next claim of these GET streams, which takes what no holder took.
+                tracing::warn!(error = %e, "a broadcast could not be delivered to the GET streams held here");
+            }
+        }
+    }
+
     /// A GET stream opened here: this instance holds it now, and the others send what they
     /// have for it here (a second GET replaces the first, wherever that one is).
     pub(crate) async fn claim_get(&self, session: &Session) {
@@ -224,13 +286,17 @@ impl Sessions {
         if let Some(bus) = &self.backends.bus
             && bus.shares_get_log()
         {
+            self.get_claiming.fetch_add(1, Ordering::AcqRel);
+            self.get_claims.fetch_add(1, Ordering::AcqRel);
             // Recorded as the holder and what waited taken, in one step: a message produced
-            // elsewhere meanwhile is either in the backlog or sent here (RB-20).
+            // elsewhere meanwhile is either in the backlog or sent here (RB-20), and so is a
+            // broadcast no holder took yet (RB-36).
             match bus
                 .claim_get_stream(&session.id, &self.backends.instance)
                 .await
             {
                 Ok(backlog) => {
+                    session.claimed_get(&self.backends.instance);
                     for message in backlog {
                         session.router.deliver_to_get(message);
                     }
@@ -239,8 +305,42 @@ impl Sessions {
                     tracing::warn!(error = %e, "the GET stream's waiting messages could not be taken");
                 }
             }
+            self.get_claiming.fetch_sub(1, Ordering::AcqRel);
+            // The claim wrote the holder into the record: the others only need to look
+            // (the one that held the stream ends its connection, RB-38).
+            self.broadcast(BusMessage::SessionChanged {
+                session: session.id.clone(),
+            })
+            .await;
+            return;
         }
         self.sync(session).await;
+    }
+
+    /// The session's stored record, read when no claim of a GET stream ran here meanwhile (a
+    /// record read before this instance's claim would say another instance holds the stream
+    /// it just opened, RB-38); `None` when it is gone or cannot be read.
+    async fn load_after_claims(
+        &self,
+        store: &Arc<dyn SessionStore>,
+        id: &str,
+    ) -> Option<SessionRecord> {
+        for _ in 0..5 {
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(500);
+            while self.get_claiming.load(Ordering::Acquire) > 0
+                && tokio::time::Instant::now() < deadline
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+            let claims = self.get_claims.load(Ordering::Acquire);
+            let record = store.load(id).await.ok()??;
+            if self.get_claiming.load(Ordering::Acquire) == 0
+                && self.get_claims.load(Ordering::Acquire) == claims
+            {
+                return Some(record);
+            }
+        }
+        None
     }
 
     /// Applies a changed record to this instance's copy of a session; if another instance now
@@ -570,6 +670,20 @@ impl Sessions {
             BusMessage::Broadcast {
                 message,
                 subscribers_of,
+                entry: Some(entry),
+                from,
+            } => {
+                if from.as_deref() != Some(&*self.backends.instance) {
+                    self.listeners.deliver(&message, subscribers_of.as_deref());
+                }
+                self.deliver_shared_broadcast(&message, subscribers_of.as_deref(), &entry)
+                    .await;
+            }
+            BusMessage::Broadcast {
+                message,
+                subscribers_of,
+                entry: None,
+                ..
             } => self.deliver_broadcast(&message, subscribers_of.as_deref()),
             BusMessage::SessionEnded { session } => self.ended_elsewhere(&session),
             BusMessage::SessionEnding { session, ack_to } => {
@@ -607,7 +721,12 @@ impl Sessions {
                 let Some(store) = &self.backends.store else {
                     return;
                 };
-                if let Ok(Some(record)) = store.load(&session).await {
+                let record = if self.shares_get_log() {
+                    self.load_after_claims(store, &session).await
+                } else {
+                    store.load(&session).await.ok().flatten()
+                };
+                if let Some(record) = record {
                     self.apply(&local, &record).await;
                 }
             }
