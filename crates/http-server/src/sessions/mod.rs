@@ -16,6 +16,7 @@ mod bus;
 mod ending;
 mod event_log;
 mod get_forward;
+mod get_holder;
 mod session;
 mod store;
 
@@ -25,9 +26,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use dashmap::DashMap;
 use futures::StreamExt;
-use mcp_http_core::{
-    Broadcast, Broadcaster, HandlerFactory, Peer, PeerConfig, Principal, SharedClient,
-};
+use mcp_http_core::{HandlerFactory, Peer, PeerConfig, Principal, SharedClient};
 use mcp_http_proto::RequestId;
 use mcp_http_proto::jsonrpc::Message;
 
@@ -86,10 +85,10 @@ pub(crate) struct Sessions {
     /// held, by token (RB-20).
     flushes: Mutex<foldhash::HashMap<u64, tokio::sync::oneshot::Sender<()>>>,
     next_flush: std::sync::atomic::AtomicU64,
-    /// Claims of GET streams started here, and those still running: a record read while one
-    /// ran may predate it, and must not end the GET stream it opened (RB-38).
-    get_claims: std::sync::atomic::AtomicU64,
-    get_claiming: std::sync::atomic::AtomicUsize,
+    /// Per session, the claims of its GET stream started here and those still running: a
+    /// record read while one ran may predate it, and must not end the GET stream it opened
+    /// (RB-38). Kept while the session is served here.
+    get_claims: DashMap<Arc<str>, (u64, usize), foldhash::fast::RandomState>,
 }
 
 impl Sessions {
@@ -125,8 +124,7 @@ impl Sessions {
             acked: tokio::sync::Notify::new(),
             flushes: Mutex::default(),
             next_flush: std::sync::atomic::AtomicU64::new(0),
-            get_claims: std::sync::atomic::AtomicU64::new(0),
-            get_claiming: std::sync::atomic::AtomicUsize::new(0),
+            get_claims: DashMap::default(),
         }
     }
 
@@ -177,170 +175,6 @@ impl Sessions {
         Ok(Arc::new(Session::new(
             id, peer, router, principal, get_owner,
         )))
-    }
-
-    /// What the role uses, in a cluster, to notify every session: each instance delivers to the
-    /// GET streams it holds (a session with no GET stream open anywhere has nowhere to get it).
-    pub(crate) fn broadcaster(sessions: std::sync::Weak<Sessions>) -> Broadcaster {
-        Arc::new(move |broadcast: Broadcast| {
-            let Some(this) = sessions.upgrade() else {
-                return;
-            };
-            if this.shares_get_log() {
-                // The sessions get it from the shared stream of broadcasts, this instance's
-                // too, through their GET streams' holders (RB-36); only the local modern-era
-                // listeners get it here.
-                this.listeners
-                    .deliver(&broadcast.message, broadcast.subscribers_of.as_deref());
-            } else {
-                this.deliver_broadcast(&broadcast.message, broadcast.subscribers_of.as_deref());
-            }
-            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-                tracing::warn!("no runtime to tell the other instances of a notification");
-                return;
-            };
-            runtime.spawn(async move {
-                let message = BusMessage::Broadcast {
-                    message: broadcast.message,
-                    subscribers_of: broadcast.subscribers_of,
-                    entry: None,
-                    from: None,
-                };
-                this.broadcast(message).await;
-            });
-        })
-    }
-
-    /// Delivers a notification for every session to the GET streams this instance holds, and
-    /// holds it for the sessions it created that have no GET stream open anywhere yet.
-    fn deliver_broadcast(&self, message: &Bytes, subscribers_of: Option<&str>) {
-        self.listeners.deliver(message, subscribers_of);
-        for session in self.local.iter() {
-            let state = session.peer.state();
-            let holds_get = match session.get_owner() {
-                Some(owner) => owner == self.backends.instance,
-                None => session.origin.load(Ordering::Relaxed),
-            };
-            let wanted = subscribers_of.is_none_or(|uri| state.is_subscribed(uri));
-            if holds_get && wanted && state.is_initialized() {
-                session.router.deliver_to_get(message.clone());
-            }
-        }
-    }
-
-    /// Whether the bus keeps a shared GET log (and a shared stream of broadcasts).
-    fn shares_get_log(&self) -> bool {
-        self.backends
-            .bus
-            .as_ref()
-            .is_some_and(|bus| bus.shares_get_log())
-    }
-
-    /// A broadcast read from the bus's shared stream (`entry`): delivered to the GET streams
-    /// open here whose sessions the bus says get it from this instance, exactly once (RB-36).
-    async fn deliver_shared_broadcast(
-        &self,
-        message: &Bytes,
-        subscribers_of: Option<&str>,
-        entry: &str,
-    ) {
-        let Some(bus) = &self.backends.bus else {
-            return;
-        };
-        let open: Vec<Arc<str>> = self
-            .local
-            .iter()
-            .filter(|s| s.router.holds_get())
-            .map(|s| s.id.clone())
-            .collect();
-        if open.is_empty() {
-            return;
-        }
-        match bus
-            .take_broadcast(entry, subscribers_of, open, &self.backends.instance)
-            .await
-        {
-            Ok(sessions) => {
-                for id in sessions {
-                    if let Some(session) = self.local.get(&id).map(|s| s.clone()) {
-                        session.router.deliver_to_get(message.clone());
-                    }
-                }
-            }
-            Err(e) => {
-                // Left for the next claim of these GET streams, which takes what no holder took.
-                tracing::warn!(error = %e, "a broadcast could not be delivered to the GET streams held here");
-            }
-        }
-    }
-
-    /// A GET stream opened here: this instance holds it now, and the others send what they
-    /// have for it here (a second GET replaces the first, wherever that one is).
-    pub(crate) async fn claim_get(&self, session: &Session) {
-        if !self.clustered() {
-            return;
-        }
-        if let Some(owner) = &session.get_owner {
-            *mcp_http_core::sync::lock(owner) = Some(self.backends.instance.clone());
-        }
-        if let Some(bus) = &self.backends.bus
-            && bus.shares_get_log()
-        {
-            self.get_claiming.fetch_add(1, Ordering::AcqRel);
-            self.get_claims.fetch_add(1, Ordering::AcqRel);
-            // Recorded as the holder and what waited taken, in one step: a message produced
-            // elsewhere meanwhile is either in the backlog or sent here (RB-20), and so is a
-            // broadcast no holder took yet (RB-36).
-            match bus
-                .claim_get_stream(&session.id, &self.backends.instance)
-                .await
-            {
-                Ok(backlog) => {
-                    session.claimed_get(&self.backends.instance);
-                    for message in backlog {
-                        session.router.deliver_to_get(message);
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "the GET stream's waiting messages could not be taken");
-                }
-            }
-            self.get_claiming.fetch_sub(1, Ordering::AcqRel);
-            // The claim wrote the holder into the record: the others only need to look
-            // (the one that held the stream ends its connection, RB-38).
-            self.broadcast(BusMessage::SessionChanged {
-                session: session.id.clone(),
-            })
-            .await;
-            return;
-        }
-        self.sync(session).await;
-    }
-
-    /// The session's stored record, read when no claim of a GET stream ran here meanwhile (a
-    /// record read before this instance's claim would say another instance holds the stream
-    /// it just opened, RB-38); `None` when it is gone or cannot be read.
-    async fn load_after_claims(
-        &self,
-        store: &Arc<dyn SessionStore>,
-        id: &str,
-    ) -> Option<SessionRecord> {
-        for _ in 0..5 {
-            let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(500);
-            while self.get_claiming.load(Ordering::Acquire) > 0
-                && tokio::time::Instant::now() < deadline
-            {
-                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-            }
-            let claims = self.get_claims.load(Ordering::Acquire);
-            let record = store.load(id).await.ok()??;
-            if self.get_claiming.load(Ordering::Acquire) == 0
-                && self.get_claims.load(Ordering::Acquire) == claims
-            {
-                return Some(record);
-            }
-        }
-        None
     }
 
     /// Applies a changed record to this instance's copy of a session; if another instance now
@@ -542,6 +376,7 @@ impl Sessions {
 
     /// Forgets a session on this instance only; whether it was held here.
     pub(crate) fn drop_local(&self, id: &str) -> bool {
+        self.get_claims.remove(id);
         let Some((_, session)) = self.local.remove(id) else {
             return false;
         };
