@@ -63,23 +63,109 @@ redis.call('PEXPIRE', KEYS[2], ARGV[7])
 return 2
 ";
 
+/// Lua helpers of the scripts that hand broadcasts to GET streams (RB-36): `later(a, b)`,
+/// whether stream entry id `a` comes after `b`; `wanted(subs, uri)`, whether a session whose
+/// record has `subs` (the JSON list of its subscriptions) gets a broadcast for the subscribers
+/// of `uri` (`''`: for every session).
+const BROADCAST_HELPERS: &str = r"
+local function later(a, b)
+  local am, as = string.match(a, '^(%d+)-(%d+)$')
+  local bm, bs = string.match(b, '^(%d+)-(%d+)$')
+  if not am then return false end
+  if not bm then return true end
+  am, bm = tonumber(am), tonumber(bm)
+  if am ~= bm then return am > bm end
+  return tonumber(as) > tonumber(bs)
+end
+local function wanted(subs, uri)
+  if uri == '' then return true end
+  if not subs then return false end
+  local ok, list = pcall(cjson.decode, subs)
+  if not ok or type(list) ~= 'table' then return false end
+  for _, u in ipairs(list) do
+    if u == uri then return true end
+  end
+  return false
+end
+local function cursor(bc, t0)
+  if bc then return bc end
+  if t0 and string.match(t0, '^%d+$') then return t0 .. '-0' end
+  return '0-0'
+end
+";
+
 /// An instance claims a session's GET stream (RB-20): the record names it as holder (ARGV[1],
-/// JSON text) and the GET log's messages are taken, in order, and removed. KEYS: the record,
-/// the GET log.
-pub(crate) const CLAIM_GET: &str = r"
+/// JSON text) and the GET log's messages are taken, in order, and removed, merged by time with
+/// the broadcasts for the session that came after the record's cursor (`bc`, else its
+/// creation) and that no holder took (the newest ARGV[2] of them), and the cursor moves past
+/// them (RB-36). KEYS: the record, the GET log, the stream of broadcasts.
+pub(crate) fn claim_get_script() -> String {
+    format!("{BROADCAST_HELPERS}{CLAIM_GET_BODY}")
+}
+
+const CLAIM_GET_BODY: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 0 then return {} end
 redis.call('HSET', KEYS[1], 'go', ARGV[1])
-local entries = redis.call('XRANGE', KEYS[2], '-', '+')
+local logged = redis.call('XRANGE', KEYS[2], '-', '+')
 redis.call('UNLINK', KEYS[2])
-local out = {}
-for i = 1, #entries do
-  local fields = entries[i][2]
+local f = redis.call('HMGET', KEYS[1], 'bc', 't0', 'init', 'subs')
+local notices = redis.call('XREVRANGE', KEYS[3], '+', '(' .. cursor(f[1], f[2]), 'COUNT', tonumber(ARGV[2]))
+if #notices > 0 then redis.call('HSET', KEYS[1], 'bc', notices[1][1]) end
+local function message(entry)
+  local m, u = nil, ''
+  local fields = entry[2]
   for j = 1, #fields, 2 do
-    if fields[j] == 'm' then out[#out + 1] = fields[j + 1] end
+    if fields[j] == 'm' then m = fields[j + 1] elseif fields[j] == 'u' then u = fields[j + 1] end
+  end
+  return m, u
+end
+local kept = {}
+if f[3] == 'true' then
+  for i = #notices, 1, -1 do
+    local m, u = message(notices[i])
+    if m and wanted(f[4], u) then kept[#kept + 1] = {notices[i][1], m} end
+  end
+end
+local out = {}
+local a, b = 1, 1
+while a <= #logged or b <= #kept do
+  if b > #kept or (a <= #logged and not later(logged[a][1], kept[b][1])) then
+    local m = message(logged[a])
+    if m then out[#out + 1] = m end
+    a = a + 1
+  else
+    out[#out + 1] = kept[b][2]
+    b = b + 1
   end
 end
 return out
 ";
+
+/// Of the sessions whose records are KEYS, the (1-based) places of those that get broadcast
+/// ARGV[2] from the instance ARGV[1] (JSON text) holding their GET streams: the record names
+/// it as holder and the broadcast comes after the record's cursor, which moves to it (a claim
+/// elsewhere then hands on only what came after); of those, the initialized ones subscribed
+/// to ARGV[3] (`''`: every session). One step per broadcast and instance for all the GET
+/// streams it holds (RB-36).
+pub(crate) fn take_broadcast_script() -> String {
+    format!("{BROADCAST_HELPERS}{TAKE_BROADCAST_BODY}")
+}
+
+const TAKE_BROADCAST_BODY: &str = r"
+local out = {}
+for i = 1, #KEYS do
+  local f = redis.call('HMGET', KEYS[i], 'go', 'bc', 't0', 'init', 'subs')
+  if f[1] == ARGV[1] and later(ARGV[2], cursor(f[2], f[3])) then
+    redis.call('HSET', KEYS[i], 'bc', ARGV[2])
+    if f[4] == 'true' and wanted(f[5], ARGV[3]) then out[#out + 1] = i end
+  end
+end
+return out
+";
+
+/// GET streams handed one broadcast by one script call: a fleet's broadcast costs each
+/// instance one call per this many GET streams it holds (RB-37).
+const TAKE_BATCH: usize = 500;
 
 /// Messages received and not yet taken by the session layer before reading pauses.
 const RECEIVED: usize = 4096;
@@ -92,6 +178,9 @@ pub struct RedisBus {
     add: Arc<Script>,
     to_get: Arc<Script>,
     claim_get: Arc<Script>,
+    take_broadcast: Arc<Script>,
+    /// How long the stream of broadcasts keeps them (ms): as long as a GET log (RB-36).
+    notice_retention: u64,
     /// The bound and expiry (ms) of a session's GET log.
     get_log: (usize, u64),
     retention: u64,
@@ -138,6 +227,7 @@ fn encode(message: BusMessage) -> Result<Vec<(&'static str, Vec<u8>)>, BusError>
         BusMessage::Broadcast {
             message,
             subscribers_of,
+            ..
         } => {
             let mut fields = vec![("k", b"b".to_vec()), body(&message)];
             fields.extend(subscribers_of.map(|u| ("u", u.into_bytes())));
@@ -208,6 +298,8 @@ fn decode(fields: &HashMap<String, Value>) -> Option<BusMessage> {
         b"b" => BusMessage::Broadcast {
             message: message()?,
             subscribers_of: text(fields, "u").map(|u| u.to_string()),
+            entry: None,
+            from: text(fields, "f"),
         },
         b"e" => BusMessage::SessionEnded {
             session: session()?,
@@ -256,7 +348,9 @@ impl RedisBus {
             keys,
             add: Arc::new(Script::new(ADD)),
             to_get: Arc::new(Script::new(TO_GET)),
-            claim_get: Arc::new(Script::new(CLAIM_GET)),
+            claim_get: Arc::new(Script::new(&claim_get_script())),
+            take_broadcast: Arc::new(Script::new(&take_broadcast_script())),
+            notice_retention: ms(config.event_ttl).max(ms(config.bus_retention)),
             get_log: (config.events_per_stream.max(1), ms(config.event_ttl)),
             retention: ms(config.bus_retention),
             heartbeat: config.heartbeat,
@@ -271,11 +365,23 @@ impl RedisBus {
         alive: Option<String>,
         fields: Vec<(&'static str, Vec<u8>)>,
     ) -> Result<i64, BusError> {
+        let retention = self.retention;
+        self.add_kept(stream, alive, fields, retention).await
+    }
+
+    /// [`RedisBus::add`] to a stream that keeps its entries `retention` ms.
+    async fn add_kept(
+        &self,
+        stream: String,
+        alive: Option<String>,
+        fields: Vec<(&'static str, Vec<u8>)>,
+        retention: u64,
+    ) -> Result<i64, BusError> {
         let mut invocation = self.add.key(stream);
         if let Some(alive) = alive {
             invocation.key(alive);
         }
-        invocation.arg(self.retention);
+        invocation.arg(retention);
         for (name, value) in fields {
             invocation.arg(name).arg(value);
         }
@@ -334,12 +440,19 @@ impl MessageBus for RedisBus {
     }
 
     fn broadcast(&self, from: &str, message: BusMessage) -> BoxFuture<'_, Result<(), BusError>> {
-        let stream = self.keys.broadcast();
+        // Notifications for sessions go to a stream of their own, kept as long as a GET log,
+        // which a claim of a GET stream reads (RB-36); the rest to the broadcasts.
+        let (stream, retention) = match message {
+            BusMessage::Broadcast { .. } => (self.keys.notices(), self.notice_retention),
+            _ => (self.keys.broadcast(), self.retention),
+        };
         let from = from.as_bytes().to_vec();
         Box::pin(async move {
             let mut fields = encode(message)?;
             fields.push(("f", from));
-            self.add(stream, None, fields).await.map(|_| ())
+            self.add_kept(stream, None, fields, retention)
+                .await
+                .map(|_| ())
         })
     }
 
@@ -350,6 +463,7 @@ impl MessageBus for RedisBus {
             instance: instance.into(),
             inbox: self.keys.inbox(instance),
             broadcast: self.keys.broadcast(),
+            notices: self.keys.notices(),
             block: self.block,
             response_timeout: self.response_timeout,
         };
@@ -396,7 +510,11 @@ impl MessageBus for RedisBus {
     ) -> BoxFuture<'_, Result<Vec<Bytes>, BusError>> {
         let owner = serde_json::to_string(instance).unwrap_or_default();
         let mut invocation = self.claim_get.key(self.keys.session(session));
-        invocation.key(self.keys.get_log(session)).arg(owner);
+        invocation
+            .key(self.keys.get_log(session))
+            .key(self.keys.notices())
+            .arg(owner)
+            .arg(self.get_log.0);
         Box::pin(async move {
             let mut conn = self.conn.clone();
             let backlog: Vec<Vec<u8>> = invocation
@@ -404,6 +522,38 @@ impl MessageBus for RedisBus {
                 .await
                 .map_err(|e| BusError::new(format!("claiming a GET stream: {e}")))?;
             Ok(backlog.into_iter().map(Bytes::from).collect())
+        })
+    }
+
+    fn take_broadcast(
+        &self,
+        entry: &str,
+        subscribers_of: Option<&str>,
+        sessions: Vec<Arc<str>>,
+        instance: &str,
+    ) -> BoxFuture<'_, Result<Vec<Arc<str>>, BusError>> {
+        let owner = serde_json::to_string(instance).unwrap_or_default();
+        let (entry, uri) = (entry.to_owned(), subscribers_of.unwrap_or("").to_owned());
+        Box::pin(async move {
+            let mut taken = Vec::new();
+            for batch in sessions.chunks(TAKE_BATCH) {
+                let mut invocation = self.take_broadcast.prepare_invoke();
+                for id in batch {
+                    invocation.key(self.keys.session(id));
+                }
+                invocation.arg(&owner).arg(&entry).arg(&uri);
+                let mut conn = self.conn.clone();
+                let places: Vec<usize> = invocation
+                    .invoke_async(counted(&mut conn, Component::Bus))
+                    .await
+                    .map_err(|e| BusError::new(format!("handing on a broadcast: {e}")))?;
+                taken.extend(
+                    places
+                        .into_iter()
+                        .filter_map(|i| batch.get(i.checked_sub(1)?).cloned()),
+                );
+            }
+            Ok(taken)
         })
     }
 
@@ -525,14 +675,19 @@ struct Reader {
     instance: Arc<str>,
     inbox: String,
     broadcast: String,
+    /// The stream of notifications for sessions: read whoever sent them, this instance too,
+    /// since it may hold GET streams they are for (RB-36).
+    notices: String,
     block: Duration,
     response_timeout: Duration,
 }
 
+/// The ids a reader read last: its inbox, the broadcasts, the notifications.
+type ReadIds = (String, String, String);
+
 impl Reader {
     async fn run(self, tx: mpsc::Sender<BusMessage>, start: String) {
-        // The ids read last: (inbox, broadcasts).
-        let mut last = Some((start.clone(), start));
+        let mut last = Some((start.clone(), start.clone(), start));
         let mut backoff = Duration::from_millis(50);
         while !tx.is_closed() {
             let config = AsyncConnectionConfig::new()
@@ -562,11 +717,11 @@ impl Reader {
     async fn read(
         &self,
         conn: &mut redis::aio::MultiplexedConnection,
-        last: &mut Option<(String, String)>,
+        last: &mut Option<ReadIds>,
         tx: &mpsc::Sender<BusMessage>,
     ) -> redis::RedisResult<()> {
         let block = ms(self.block);
-        while let Some((inbox_id, bcast_id)) = last.clone() {
+        while let Some((inbox_id, bcast_id, notice_id)) = last.clone() {
             let reply: Option<StreamReadReply> = redis::cmd("XREAD")
                 .arg("COUNT")
                 .arg(256)
@@ -575,27 +730,48 @@ impl Reader {
                 .arg("STREAMS")
                 .arg(&self.inbox)
                 .arg(&self.broadcast)
+                .arg(&self.notices)
                 .arg(&inbox_id)
                 .arg(&bcast_id)
+                .arg(&notice_id)
                 .query_async(counted(conn, Component::Bus))
                 .await?;
             if tx.is_closed() {
                 return Ok(());
             }
             let Some(reply) = reply else { continue };
-            let (mut inbox_id, mut bcast_id) = (inbox_id, bcast_id);
+            let (mut inbox_id, mut bcast_id, mut notice_id) = (inbox_id, bcast_id, notice_id);
             for stream in reply.keys {
                 let from_broadcast = stream.key == self.broadcast;
+                let from_notices = stream.key == self.notices;
                 for entry in stream.ids {
                     if from_broadcast {
                         bcast_id.clone_from(&entry.id);
                         if text(&entry.map, "f").as_deref() == Some(&*self.instance) {
                             continue;
                         }
+                    } else if from_notices {
+                        notice_id.clone_from(&entry.id);
                     } else {
                         inbox_id.clone_from(&entry.id);
                     }
                     match decode(&entry.map) {
+                        Some(BusMessage::Broadcast {
+                            message,
+                            subscribers_of,
+                            from,
+                            ..
+                        }) if from_notices => {
+                            let message = BusMessage::Broadcast {
+                                message,
+                                subscribers_of,
+                                entry: Some(entry.id.as_str().into()),
+                                from,
+                            };
+                            if tx.send(message).await.is_err() {
+                                return Ok(());
+                            }
+                        }
                         Some(message) => {
                             if tx.send(message).await.is_err() {
                                 return Ok(());
@@ -609,7 +785,7 @@ impl Reader {
                     }
                 }
             }
-            *last = Some((inbox_id, bcast_id));
+            *last = Some((inbox_id, bcast_id, notice_id));
         }
         Ok(())
     }
@@ -637,6 +813,8 @@ mod tests {
             BusMessage::Broadcast {
                 message: Bytes::from("{}"),
                 subscribers_of: Some("file:///x".into()),
+                entry: None,
+                from: None,
             },
             BusMessage::SessionEnded {
                 session: "s".into(),

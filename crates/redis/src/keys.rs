@@ -68,6 +68,12 @@ impl Keys {
         format!("{}inbox:{iid}", self.prefix)
     }
 
+    /// `{p}notices`: the notifications for every session or a resource's subscribers (a
+    /// stream), which each session's GET stream takes exactly once (RB-36).
+    pub(crate) fn notices(&self) -> String {
+        format!("{}notices", self.prefix)
+    }
+
     /// `{p}bcast`: the messages for every instance (a stream).
     pub(crate) fn broadcast(&self) -> String {
         format!("{}bcast", self.prefix)
@@ -88,5 +94,6 @@ mod tests {
         assert_eq!(keys.inbox("i1"), "mcp:inbox:i1");
         assert_eq!(keys.instance("i1"), "mcp:inst:i1");
         assert_eq!(keys.broadcast(), "mcp:bcast");
+        assert_eq!(keys.notices(), "mcp:notices");
     }
 }

@@ -116,12 +116,14 @@ impl RedisBackend {
             .map_err(RedisBackendError::Connect)?;
         // Loaded now, so that the first use of each script is one round trip (redis-rs loads a
         // script the server does not know, after a restart say, and runs it again).
+        let (claim_get, take_broadcast) = (bus::claim_get_script(), bus::take_broadcast_script());
         for script in [
             event_log::REPLAY,
             event_log::FORGET_SESSION,
             bus::ADD,
             bus::TO_GET,
-            bus::CLAIM_GET,
+            &claim_get,
+            &take_broadcast,
             tasks::SWAP,
         ] {
             redis::cmd("SCRIPT")

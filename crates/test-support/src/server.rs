@@ -155,7 +155,14 @@ impl TestServer {
     /// one memory store, log and bus, behind one round-robin address.
     pub async fn start_cluster(servers: Vec<Server>, config: HttpConfig) -> TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        serve_cluster(listener, servers, config).await
+        serve_cluster(listener, servers, config, over_redis()).await
+    }
+
+    /// As [`TestServer::start_cluster`], over a redis-server started for it (whatever
+    /// `MCP_HTTP_TEST_REDIS` says; needs the `redis` feature).
+    pub async fn start_redis_cluster(servers: Vec<Server>, config: HttpConfig) -> TestServer {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        serve_cluster(listener, servers, config, true).await
     }
 
     /// The instances behind the address (one unless clustered).
@@ -177,6 +184,15 @@ impl TestServer {
         match &self.cluster {
             Some(cluster) => cluster.store.sessions(),
             None => self.service.session_count(),
+        }
+    }
+
+    /// The redis-server the cluster shares, when it has one.
+    #[cfg(feature = "redis")]
+    pub fn redis(&self) -> Option<&crate::redis::RedisServer> {
+        match &self.cluster.as_ref()?.store {
+            Shared::Redis(redis) => Some(redis),
+            Shared::Memory(_) => None,
         }
     }
 
@@ -234,7 +250,7 @@ async fn serve_on(
     config: HttpConfig,
 ) -> TestServer {
     match instances() {
-        n if n > 1 => serve_cluster(listener, vec![server; n], config).await,
+        n if n > 1 => serve_cluster(listener, vec![server; n], config, over_redis()).await,
         _ => serve_service(listener, StreamableHttpService::new(server, config)),
     }
 }
@@ -256,11 +272,12 @@ async fn serve_cluster(
     listener: tokio::net::TcpListener,
     servers: Vec<Server>,
     config: HttpConfig,
+    redis: bool,
 ) -> TestServer {
     let accepted = Arc::new(AtomicU64::new(0));
     let counted = accepted.clone();
     let url = format!("http://{}{}", listener.local_addr().unwrap(), config.path);
-    let (shared, builders) = if over_redis() {
+    let (shared, builders) = if redis {
         redis_builders(servers, &config).await
     } else {
         let memory = Arc::new(MemorySessionStore::new(config.idle_timeout));

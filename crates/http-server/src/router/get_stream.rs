@@ -37,6 +37,11 @@ impl Router {
         st.get_buffer.drain(..).collect()
     }
 
+    /// Whether a GET stream was opened here (and not taken by another instance since).
+    pub(crate) fn holds_get(&self) -> bool {
+        self.lock().get_stream.is_some()
+    }
+
     /// A message for the GET stream that another instance produced: delivered here, or held
     /// until a GET stream opens.
     pub(crate) fn deliver_to_get(&self, json: Bytes) {

@@ -44,6 +44,14 @@ pub enum BusMessage {
         message: Bytes,
         /// When set, only the subscribers of this resource get it.
         subscribers_of: Option<String>,
+        /// Its entry in a bus's shared stream of notifications (a bus that keeps a shared GET
+        /// log): the receiving instance then delivers it only to the sessions
+        /// [`MessageBus::take_broadcast`] gives it, so each session gets it exactly once
+        /// wherever its GET stream is or moves (RB-36). `None` when sending.
+        entry: Option<Arc<str>>,
+        /// The instance that made it, when the bus says (the sender's own modern-era
+        /// listeners got it already).
+        from: Option<Arc<str>>,
     },
     /// The session ended: its streams close and its handlers are cancelled everywhere.
     SessionEnded {
@@ -150,7 +158,8 @@ pub trait MessageBus: Send + Sync + 'static {
         Box::pin(std::future::ready(Ok(false)))
     }
     /// Instance `instance` now holds the GET stream of `session`: recorded, and what waited in
-    /// the session's GET log is taken (in order) to send on it.
+    /// the session's GET log is taken (in order) to send on it, with the broadcasts for the
+    /// session that no holder took yet (RB-36).
     fn claim_get_stream(
         &self,
         session: &str,
@@ -158,6 +167,23 @@ pub trait MessageBus: Send + Sync + 'static {
     ) -> BoxFuture<'_, Result<Vec<Bytes>, BusError>> {
         let _ = (session, instance);
         Box::pin(std::future::ready(Ok(Vec::new())))
+    }
+    /// Of `sessions`, whose GET streams `instance` has open, those that get broadcast `entry`
+    /// there: the ones whose record names `instance` as the holder of their GET stream and that
+    /// have not had `entry` yet (each session's record keeps how far it got in the stream of
+    /// broadcasts, and [`MessageBus::claim_get_stream`] hands what came after to a new holder),
+    /// initialized and, for `subscribers_of`, subscribed to that resource. One atomic step per
+    /// session against a claim, so a broadcast reaches each session exactly once (RB-36).
+    /// By default (no shared log): all of them.
+    fn take_broadcast(
+        &self,
+        entry: &str,
+        subscribers_of: Option<&str>,
+        sessions: Vec<Arc<str>>,
+        instance: &str,
+    ) -> BoxFuture<'_, Result<Vec<Arc<str>>, BusError>> {
+        let _ = (entry, subscribers_of, instance);
+        Box::pin(std::future::ready(Ok(sessions)))
     }
     /// The instances alive now, this one included: those a DELETE waits for (RB-19). By
     /// default none are known, and a DELETE waits for nobody.

@@ -16,6 +16,7 @@ mod bus;
 mod ending;
 mod event_log;
 mod get_forward;
+mod get_holder;
 mod session;
 mod store;
 
@@ -25,9 +26,7 @@ use std::sync::{Arc, Mutex};
 use bytes::Bytes;
 use dashmap::DashMap;
 use futures::StreamExt;
-use mcp_http_core::{
-    Broadcast, Broadcaster, HandlerFactory, Peer, PeerConfig, Principal, SharedClient,
-};
+use mcp_http_core::{HandlerFactory, Peer, PeerConfig, Principal, SharedClient};
 use mcp_http_proto::RequestId;
 use mcp_http_proto::jsonrpc::Message;
 
@@ -91,6 +90,10 @@ pub(crate) struct Sessions {
     /// held, by token (RB-20).
     flushes: Mutex<foldhash::HashMap<u64, tokio::sync::oneshot::Sender<()>>>,
     next_flush: std::sync::atomic::AtomicU64,
+    /// Per session, the claims of its GET stream started here and those still running: a
+    /// record read while one ran may predate it, and must not end the GET stream it opened
+    /// (RB-38). Kept while the session is served here.
+    get_claims: DashMap<Arc<str>, (u64, usize), foldhash::fast::RandomState>,
 }
 
 impl Sessions {
@@ -126,6 +129,7 @@ impl Sessions {
             acked: tokio::sync::Notify::new(),
             flushes: Mutex::default(),
             next_flush: std::sync::atomic::AtomicU64::new(0),
+            get_claims: DashMap::default(),
         }
     }
 
@@ -176,76 +180,6 @@ impl Sessions {
         Ok(Arc::new(Session::new(
             id, peer, router, principal, get_owner,
         )))
-    }
-
-    /// What the role uses, in a cluster, to notify every session: each instance delivers to the
-    /// GET streams it holds (a session with no GET stream open anywhere has nowhere to get it).
-    pub(crate) fn broadcaster(sessions: std::sync::Weak<Sessions>) -> Broadcaster {
-        Arc::new(move |broadcast: Broadcast| {
-            let Some(this) = sessions.upgrade() else {
-                return;
-            };
-            this.deliver_broadcast(&broadcast.message, broadcast.subscribers_of.as_deref());
-            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-                tracing::warn!("no runtime to tell the other instances of a notification");
-                return;
-            };
-            runtime.spawn(async move {
-                let message = BusMessage::Broadcast {
-                    message: broadcast.message,
-                    subscribers_of: broadcast.subscribers_of,
-                };
-                this.broadcast(message).await;
-            });
-        })
-    }
-
-    /// Delivers a notification for every session to the GET streams this instance holds, and
-    /// holds it for the sessions it created that have no GET stream open anywhere yet.
-    fn deliver_broadcast(&self, message: &Bytes, subscribers_of: Option<&str>) {
-        self.listeners.deliver(message, subscribers_of);
-        for session in self.local.iter() {
-            let state = session.peer.state();
-            let holds_get = match session.get_owner() {
-                Some(owner) => owner == self.backends.instance,
-                None => session.origin.load(Ordering::Relaxed),
-            };
-            let wanted = subscribers_of.is_none_or(|uri| state.is_subscribed(uri));
-            if holds_get && wanted && state.is_initialized() {
-                session.router.deliver_to_get(message.clone());
-            }
-        }
-    }
-
-    /// A GET stream opened here: this instance holds it now, and the others send what they
-    /// have for it here (a second GET replaces the first, wherever that one is).
-    pub(crate) async fn claim_get(&self, session: &Session) {
-        if !self.clustered() {
-            return;
-        }
-        if let Some(owner) = &session.get_owner {
-            *mcp_http_core::sync::lock(owner) = Some(self.backends.instance.clone());
-        }
-        if let Some(bus) = &self.backends.bus
-            && bus.shares_get_log()
-        {
-            // Recorded as the holder and what waited taken, in one step: a message produced
-            // elsewhere meanwhile is either in the backlog or sent here (RB-20).
-            match bus
-                .claim_get_stream(&session.id, &self.backends.instance)
-                .await
-            {
-                Ok(backlog) => {
-                    for message in backlog {
-                        session.router.deliver_to_get(message);
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "the GET stream's waiting messages could not be taken");
-                }
-            }
-        }
-        self.sync(session).await;
     }
 
     /// Applies a changed record to this instance's copy of a session; if another instance now
@@ -447,6 +381,7 @@ impl Sessions {
 
     /// Forgets a session on this instance only; whether it was held here.
     pub(crate) fn drop_local(&self, id: &str) -> bool {
+        self.get_claims.remove(id);
         let Some((_, session)) = self.local.remove(id) else {
             return false;
         };
@@ -580,6 +515,20 @@ impl Sessions {
             BusMessage::Broadcast {
                 message,
                 subscribers_of,
+                entry: Some(entry),
+                from,
+            } => {
+                if from.as_deref() != Some(&*self.backends.instance) {
+                    self.listeners.deliver(&message, subscribers_of.as_deref());
+                }
+                self.deliver_shared_broadcast(&message, subscribers_of.as_deref(), &entry)
+                    .await;
+            }
+            BusMessage::Broadcast {
+                message,
+                subscribers_of,
+                entry: None,
+                ..
             } => self.deliver_broadcast(&message, subscribers_of.as_deref()),
             BusMessage::SessionEnded { session } => self.ended_elsewhere(&session),
             BusMessage::SessionEnding { session, ack_to } => {
@@ -617,7 +566,12 @@ impl Sessions {
                 let Some(store) = &self.backends.store else {
                     return;
                 };
-                if let Ok(Some(record)) = store.load(&session).await {
+                let record = if self.shares_get_log() {
+                    self.load_after_claims(store, &session).await
+                } else {
+                    store.load(&session).await.ok().flatten()
+                };
+                if let Some(record) = record {
                     self.apply(&local, &record).await;
                 }
             }

@@ -126,6 +126,18 @@ impl Session {
         mcp_http_core::sync::lock(self.get_owner.as_ref()?).clone()
     }
 
+    /// This instance claimed the session's GET stream in the shared log, which recorded it
+    /// there (RB-36): known here as the holder, and as the stored holder too, so that a later
+    /// merge of a change made here does not write it back over a newer claim elsewhere.
+    pub(crate) fn claimed_get(&self, me: &Arc<str>) {
+        if let Some(owner) = &self.get_owner {
+            *mcp_http_core::sync::lock(owner) = Some(me.clone());
+        }
+        if let Some(synced) = mcp_http_core::sync::lock(&self.synced).as_deref_mut() {
+            synced.get_owner = Some(me.to_string());
+        }
+    }
+
     pub(crate) fn touch(&self) {
         self.last_active_ms.store(now_ms(), Ordering::Relaxed);
     }

@@ -1,0 +1,181 @@
+//! Who holds a session's GET stream in a cluster, and the notifications for every session
+//! that reach it: the role's broadcaster, a GET stream claimed when it opens here, and, with a
+//! shared GET log, broadcasts handed to each session's stream exactly once wherever it is held
+//! or moves (RB-36, RB-38).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use bytes::Bytes;
+use mcp_http_core::{Broadcast, Broadcaster};
+
+use super::{BusMessage, Session, SessionRecord, SessionStore, Sessions};
+
+impl Sessions {
+    /// What the role uses, in a cluster, to notify every session: each instance delivers to the
+    /// GET streams it holds (a session with no GET stream open anywhere has nowhere to get it).
+    pub(crate) fn broadcaster(sessions: std::sync::Weak<Sessions>) -> Broadcaster {
+        Arc::new(move |broadcast: Broadcast| {
+            let Some(this) = sessions.upgrade() else {
+                return;
+            };
+            if this.shares_get_log() {
+                // The sessions get it from the shared stream of broadcasts, this instance's
+                // too, through their GET streams' holders (RB-36); only the local modern-era
+                // listeners get it here.
+                this.listeners
+                    .deliver(&broadcast.message, broadcast.subscribers_of.as_deref());
+            } else {
+                this.deliver_broadcast(&broadcast.message, broadcast.subscribers_of.as_deref());
+            }
+            let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+                tracing::warn!("no runtime to tell the other instances of a notification");
+                return;
+            };
+            runtime.spawn(async move {
+                let message = BusMessage::Broadcast {
+                    message: broadcast.message,
+                    subscribers_of: broadcast.subscribers_of,
+                    entry: None,
+                    from: None,
+                };
+                this.broadcast(message).await;
+            });
+        })
+    }
+
+    /// Delivers a notification for every session to the GET streams this instance holds, and
+    /// holds it for the sessions it created that have no GET stream open anywhere yet.
+    pub(super) fn deliver_broadcast(&self, message: &Bytes, subscribers_of: Option<&str>) {
+        self.listeners.deliver(message, subscribers_of);
+        for session in self.local.iter() {
+            let state = session.peer.state();
+            let holds_get = match session.get_owner() {
+                Some(owner) => owner == self.backends.instance,
+                None => session.origin.load(Ordering::Relaxed),
+            };
+            let wanted = subscribers_of.is_none_or(|uri| state.is_subscribed(uri));
+            if holds_get && wanted && state.is_initialized() {
+                session.router.deliver_to_get(message.clone());
+            }
+        }
+    }
+
+    /// Whether the bus keeps a shared GET log (and a shared stream of broadcasts).
+    pub(super) fn shares_get_log(&self) -> bool {
+        self.backends
+            .bus
+            .as_ref()
+            .is_some_and(|bus| bus.shares_get_log())
+    }
+
+    /// A broadcast read from the bus's shared stream (`entry`): delivered to the GET streams
+    /// open here whose sessions the bus says get it from this instance, exactly once (RB-36).
+    pub(super) async fn deliver_shared_broadcast(
+        &self,
+        message: &Bytes,
+        subscribers_of: Option<&str>,
+        entry: &str,
+    ) {
+        let Some(bus) = &self.backends.bus else {
+            return;
+        };
+        let open: Vec<Arc<str>> = self
+            .local
+            .iter()
+            .filter(|s| s.router.holds_get())
+            .map(|s| s.id.clone())
+            .collect();
+        if open.is_empty() {
+            return;
+        }
+        match bus
+            .take_broadcast(entry, subscribers_of, open, &self.backends.instance)
+            .await
+        {
+            Ok(sessions) => {
+                for id in sessions {
+                    if let Some(session) = self.local.get(&id).map(|s| s.clone()) {
+                        session.router.deliver_to_get(message.clone());
+                    }
+                }
+            }
+            Err(e) => {
+                // Left for the next claim of these GET streams, which takes what no holder took.
+                tracing::warn!(error = %e, "a broadcast could not be delivered to the GET streams held here");
+            }
+        }
+    }
+
+    /// A GET stream opened here: this instance holds it now, and the others send what they
+    /// have for it here (a second GET replaces the first, wherever that one is).
+    pub(crate) async fn claim_get(&self, session: &Session) {
+        if !self.clustered() {
+            return;
+        }
+        if let Some(owner) = &session.get_owner {
+            *mcp_http_core::sync::lock(owner) = Some(self.backends.instance.clone());
+        }
+        if let Some(bus) = &self.backends.bus
+            && bus.shares_get_log()
+        {
+            {
+                let mut claims = self.get_claims.entry(session.id.clone()).or_default();
+                claims.0 += 1;
+                claims.1 += 1;
+            }
+            // Recorded as the holder and what waited taken, in one step: a message produced
+            // elsewhere meanwhile is either in the backlog or sent here (RB-20), and so is a
+            // broadcast no holder took yet (RB-36).
+            match bus
+                .claim_get_stream(&session.id, &self.backends.instance)
+                .await
+            {
+                Ok(backlog) => {
+                    session.claimed_get(&self.backends.instance);
+                    for message in backlog {
+                        session.router.deliver_to_get(message);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "the GET stream's waiting messages could not be taken");
+                }
+            }
+            if let Some(mut claims) = self.get_claims.get_mut(&session.id) {
+                claims.1 = claims.1.saturating_sub(1);
+            }
+            // The claim wrote the holder into the record: the others only need to look
+            // (the one that held the stream ends its connection, RB-38).
+            self.broadcast(BusMessage::SessionChanged {
+                session: session.id.clone(),
+            })
+            .await;
+            return;
+        }
+        self.sync(session).await;
+    }
+
+    /// The session's stored record, read when no claim of a GET stream ran here meanwhile (a
+    /// record read before this instance's claim would say another instance holds the stream
+    /// it just opened, RB-38); `None` when it is gone or cannot be read.
+    pub(super) async fn load_after_claims(
+        &self,
+        store: &Arc<dyn SessionStore>,
+        id: &str,
+    ) -> Option<SessionRecord> {
+        let claims = || self.get_claims.get(id).map_or((0, 0), |c| *c);
+        for _ in 0..5 {
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(500);
+            while claims().1 > 0 && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+            let before = claims();
+            let record = store.load(id).await.ok()??;
+            if before.1 == 0 && claims() == before {
+                return Some(record);
+            }
+        }
+        tracing::warn!(session = %id, "a changed record was not applied: claims of its GET stream kept running here");
+        None
+    }
+}
