@@ -302,15 +302,15 @@ impl StreamableHttpService {
             Some(opened) => Some(opened),
             None => router.solo_stream(quick.is_none() || !direct),
         };
-        let (sid, notify) = match (stream, quick) {
+        let sid = match (stream, quick) {
             (None, Some(response)) => {
                 router.solo_answered();
                 return Ok(self.direct(router, response.json).await);
             }
-            (Some((sid, _)), Some(response)) if direct && router.end_quiet(sid) => {
+            (Some(sid), Some(response)) if direct && router.end_quiet(sid) => {
                 return Ok(self.direct(router, response.json).await);
             }
-            (Some((sid, notify)), Some(response)) => {
+            (Some(sid), Some(response)) => {
                 if !direct
                     && !until_response
                     && let Some(body) = router.answer_at_once(sid, &response.json)
@@ -322,9 +322,9 @@ impl StreamableHttpService {
                 if let Err(e) = router.route(response) {
                     tracing::debug!(error = %e, "could not route a response");
                 }
-                (sid, notify)
+                sid
             }
-            (Some(stream), None) => stream,
+            (Some(sid), None) => sid,
             // A closed connection: nothing will come.
             (None, None) => return Err(Rejection::ShuttingDown),
         };
@@ -333,6 +333,8 @@ impl StreamableHttpService {
             sid,
             armed: true,
         };
+        // From here on the POST may wait: what wakes it is made now (PF-7).
+        let notify = router.waiter(sid);
         let deadline = tokio::time::Instant::now() + config.adaptive_delay;
         let mut yielded = false;
         loop {
@@ -515,7 +517,7 @@ impl StreamableHttpService {
                 return Some(item_error(id, error));
             }
         };
-        let Some((sid, notify)) = router.open_request(&id, true) else {
+        let Some(sid) = router.open_request(&id, true) else {
             let (id, error) = Rejection::DuplicateRequest(id).error();
             return Some(item_error(id, error));
         };
@@ -524,6 +526,7 @@ impl StreamableHttpService {
             .peer
             .receive_request(request, extensions, places)
             .await;
+        let notify = router.waiter(sid);
         loop {
             if let Some(response) = router.take_response(sid) {
                 return Some(response);
@@ -561,10 +564,13 @@ impl StreamableHttpService {
                 let resumable =
                     inner.config().resumable && inner.config().response_mode != ResponseMode::Json;
                 let live = resumable.then(|| sessions.live.clone());
-                let stateless = (sessions.back_channel.clone(), live);
-                let router =
-                    Router::new("".into(), inner.config(), sessions.log(), Some(stateless))
-                        .map_err(|_| Rejection::RandomUnavailable)?;
+                let router = Router::for_request(
+                    inner.config(),
+                    sessions.log(),
+                    sessions.back_channel.clone(),
+                    live,
+                )
+                .map_err(|_| Rejection::RandomUnavailable)?;
                 let router = Arc::new(router);
                 if resumable {
                     sessions

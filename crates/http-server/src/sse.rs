@@ -14,7 +14,22 @@ pub(crate) struct EventId<'a> {
     pub(crate) seq: u64,
 }
 
+/// How many decimal digits `n` has.
+fn digits(mut n: u64) -> usize {
+    let mut count = 1;
+    while n >= 10 {
+        n /= 10;
+        count += 1;
+    }
+    count
+}
+
 impl EventId<'_> {
+    /// The length of [`EventId::put_line`]'s line.
+    fn line_len(&self) -> usize {
+        "id: ..\n".len() + self.tag.len() + digits(self.stream) + digits(self.seq)
+    }
+
     /// `id: {tag}.{stream}.{seq}\n`, without the formatting machinery (this runs per event).
     fn put_line(&self, out: &mut BytesMut) {
         let mut number = itoa::Buffer::new();
@@ -28,9 +43,20 @@ impl EventId<'_> {
     }
 }
 
-/// Appends one `message` event, with an id when resumable.
+/// The length of the event [`put_event`] appends.
+pub(crate) fn event_len(id: Option<EventId<'_>>, json: &[u8]) -> usize {
+    "event: message\ndata: \n\n".len() + id.map_or(0, |id| id.line_len()) + json.len()
+}
+
+/// The length of the priming event [`put_priming`] appends.
+pub(crate) fn priming_len(id: EventId<'_>, retry_ms: u64) -> usize {
+    id.line_len() + "retry: \ndata: \n\n".len() + digits(retry_ms)
+}
+
+/// Appends one `message` event, with an id when resumable. Reserves exactly what it writes: a
+/// buffer sized with [`event_len`] is not grown (PF-6).
 pub(crate) fn put_event(out: &mut BytesMut, id: Option<EventId<'_>>, json: &[u8]) {
-    out.reserve(json.len() + id.map_or(0, |id| id.tag.len() + 48) + 24);
+    out.reserve(event_len(id, json));
     out.put_slice(b"event: message\n");
     if let Some(id) = id {
         id.put_line(out);
@@ -42,7 +68,7 @@ pub(crate) fn put_event(out: &mut BytesMut, id: Option<EventId<'_>>, json: &[u8]
 
 /// Appends a priming event: an id, a `retry`, and empty data (T-11, T-13).
 pub(crate) fn put_priming(out: &mut BytesMut, id: EventId<'_>, retry_ms: u64) {
-    out.reserve(id.tag.len() + 96);
+    out.reserve(priming_len(id, retry_ms));
     id.put_line(out);
     out.put_slice(b"retry: ");
     out.put_slice(itoa::Buffer::new().format(retry_ms).as_bytes());
@@ -68,6 +94,7 @@ mod tests {
         let mut out = BytesMut::new();
         put_event(&mut out, Some(id), b"{}");
         assert_eq!(&out[..], b"event: message\nid: a.1.2\ndata: {}\n\n");
+        assert_eq!(out.len(), event_len(Some(id), b"{}"));
         let mut out = BytesMut::new();
         put_event(&mut out, None, b"{}");
         assert_eq!(&out[..], b"event: message\ndata: {}\n\n");
@@ -82,6 +109,19 @@ mod tests {
             500,
         );
         assert_eq!(&out[..], b"id: x.0.0\nretry: 500\ndata: \n\n");
+        let long = EventId {
+            tag: "tag",
+            stream: 1234,
+            seq: 10,
+        };
+        assert_eq!(
+            priming_len(long, 10_000),
+            "id: tag.1234.10\nretry: 10000\ndata: \n\n".len()
+        );
+        assert_eq!(
+            priming_len(long, 0),
+            "id: tag.1234.10\nretry: 0\ndata: \n\n".len()
+        );
         assert_eq!(&retry(500)[..], b"retry: 500\n\n");
     }
 }

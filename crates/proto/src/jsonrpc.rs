@@ -446,31 +446,51 @@ impl Message {
             Message::Notification(n) => n.params.as_ref().map_or(0, |p| p.get().len()),
             Message::Response(r) => r.outcome.as_ref().map_or(64, |v| v.get().len()),
         };
-        let mut out = Vec::with_capacity(raw + 96);
         if let Message::Response(Response {
             id: Some(id),
             outcome: Ok(result),
         }) = self
         {
             // The most common message, written without the serializer's state machine: the
-            // envelope's constant parts as they are, the id, then the result copied once.
-            out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
-            match id {
-                RequestId::Number(n) => {
-                    out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes())
+            // envelope's constant parts as they are, the id, then the result copied once, into
+            // a buffer of exactly its size (a `Bytes` made from it then needs no allocation of
+            // its own; PF-5).
+            const PREFIX: &[u8] = b"{\"jsonrpc\":\"2.0\",\"id\":";
+            const RESULT: &[u8] = b",\"result\":";
+            let mut number = itoa::Buffer::new();
+            let (quoted, id_text) = match id {
+                RequestId::Number(n) => (false, number.format(*n).as_bytes()),
+                // A string that needs no escaping is written as it is, between quotes.
+                RequestId::String(text)
+                    if !text.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') =>
+                {
+                    (true, text.as_bytes())
                 }
-                RequestId::String(text) => {
-                    if serde_json::to_writer(&mut out, &**text).is_err() {
-                        out.clear();
-                        return out;
-                    }
-                }
+                RequestId::String(_) => return self.to_json_bytes_with(raw + 96),
+            };
+            let result = result.get().as_bytes();
+            let quotes = if quoted { 2 } else { 0 };
+            let size = PREFIX.len() + id_text.len() + quotes + RESULT.len() + result.len() + 1;
+            let mut out = Vec::with_capacity(size);
+            out.extend_from_slice(PREFIX);
+            if quoted {
+                out.push(b'"');
             }
-            out.extend_from_slice(b",\"result\":");
-            out.extend_from_slice(result.get().as_bytes());
+            out.extend_from_slice(id_text);
+            if quoted {
+                out.push(b'"');
+            }
+            out.extend_from_slice(RESULT);
+            out.extend_from_slice(result);
             out.push(b'}');
             return out;
         }
+        self.to_json_bytes_with(raw + 96)
+    }
+
+    /// Serializes the message through serde into a buffer of `capacity`.
+    fn to_json_bytes_with(&self, capacity: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(capacity);
         // Serializing these types cannot fail: every field is a string, a number or valid raw JSON.
         if serde_json::to_writer(&mut out, self).is_err() {
             out.clear();
@@ -598,6 +618,39 @@ mod tests {
 
     fn err(bytes: &str) -> InvalidMessage {
         Message::parse(bytes.as_bytes()).unwrap_err()
+    }
+
+    /// PF-5: a result's envelope is written into a buffer of exactly its size (so a `Bytes`
+    /// made from it needs no allocation of its own), with the same text serde writes.
+    #[test]
+    fn a_response_is_written_into_a_buffer_of_its_exact_size() {
+        let result = RawValue::from_string(r#"{"content":[]}"#.to_owned()).unwrap();
+        for (id, expected) in [
+            (
+                RequestId::Number(-17),
+                r#"{"jsonrpc":"2.0","id":-17,"result":{"content":[]}}"#,
+            ),
+            (
+                RequestId::from("a-1"),
+                r#"{"jsonrpc":"2.0","id":"a-1","result":{"content":[]}}"#,
+            ),
+            (
+                RequestId::from("q\"\\\n"),
+                r#"{"jsonrpc":"2.0","id":"q\"\\\n","result":{"content":[]}}"#,
+            ),
+        ] {
+            let message = Message::Response(Response {
+                id: Some(id),
+                outcome: Ok(result.clone()),
+            });
+            let bytes = message.to_json_bytes();
+            assert_eq!(std::str::from_utf8(&bytes).unwrap(), expected);
+            let through_serde = serde_json::to_vec(&message).unwrap();
+            assert_eq!(bytes, through_serde, "the same text as serde's");
+            if !expected.contains('\\') {
+                assert_eq!(bytes.capacity(), bytes.len(), "{expected}");
+            }
+        }
     }
 
     #[test]

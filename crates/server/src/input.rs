@@ -77,25 +77,29 @@ pub(crate) async fn call_tool(
         },
         None => call_params(request)?,
     };
-    // Only the function is cloned: the tool's description and schema stay put.
-    let found = read(&inner.tools).get(params.name.as_ref()).map(|t| {
-        let tasks = (t.task_support, t.input_before_task);
-        (t.call.clone(), t.headers.clone(), tasks)
-    });
-    let Some((call, headers, (support, input_before_task))) = found else {
+    // H-10: in 2026-07-28 the transport hands over the Mcp-Param-* headers.
+    // None are handed over when the request had no such header at all.
+    let none = mcp_http_core::ParamHeaders::default();
+    let sent = ctx.extensions().get::<mcp_http_core::ParamHeaders>();
+    let sent = sent.or(ctx.is_modern().then_some(&none));
+    // Looked up once, and only the function is cloned out of the entry: the headers are checked
+    // where they are (PF-8).
+    let found = match read(&inner.tools).get(params.name.as_ref()) {
+        Some(t) => {
+            if let Some(sent) = sent {
+                crate::param_headers::check(&t.headers, sent, params.arguments)?;
+            }
+            Some((t.call.clone(), t.task_support, t.input_before_task))
+        }
+        None => None,
+    };
+    let Some((call, support, input_before_task)) = found else {
         // TL-4a: an unknown tool is a protocol error.
         return Err(ErrorObject::invalid_params(format!(
             "Invalid params: unknown tool `{}`",
             params.name
         )));
     };
-    // H-10: in 2026-07-28 the transport hands over the Mcp-Param-* headers.
-    // None are handed over when the request had no such header at all.
-    let none = mcp_http_core::ParamHeaders::default();
-    let sent = ctx.extensions().get::<mcp_http_core::ParamHeaders>();
-    if let Some(sent) = sent.or(ctx.is_modern().then_some(&none)) {
-        crate::param_headers::check(&headers, sent, params.arguments)?;
-    }
     // TK-1, TK-2: a task-supporting tool on a request that declared the tasks extension.
     let as_task = match support {
         TaskSupport::Forbidden => false,

@@ -45,8 +45,19 @@ impl Handler for SessionHandler {
         let server = self.server.clone();
         let key = self.key;
         let require_initialize = self.require_initialize;
-        if ctx.peer().state().is_modern() {
+        let state = ctx.peer().state();
+        if state.is_modern() {
             return Box::pin(dispatch_modern(server, key, request, ctx));
+        }
+        // The common request of a negotiated session, `tools/call` (present in every version,
+        // C-3), goes straight to the tool, in a future of its own size: not the one of every
+        // method's arm, moved into its box per request (PF-8). Anything else, and a session
+        // still to be initialized, takes the general dispatch (its checks, its errors).
+        if request.method == method::TOOLS_CALL
+            && state.is_negotiated()
+            && server.inner.capabilities.tools.is_some()
+        {
+            return Box::pin(async move { crate::input::call_tool(&server, &request, ctx).await });
         }
         Box::pin(async move { dispatch(server, key, require_initialize, request, ctx).await })
     }

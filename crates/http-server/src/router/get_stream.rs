@@ -114,7 +114,7 @@ impl Router {
                 let _ = conn.try_send(sse::retry(self.retry_ms));
             }
             if let Some(waiting) = &stream.waiting {
-                waiting.notify.notify_one();
+                waiting.wake();
             }
         }
     }
@@ -123,23 +123,34 @@ impl Router {
     /// until that connection's queue is written out, so they reach the client before the JSON
     /// response that ends the request.
     pub(crate) async fn drain_get(&self, limit: std::time::Duration) {
+        let remote = self.remote_get();
+        let conn = self.local_get_probe();
+        if remote.is_none() && conn.is_none() {
+            // No GET stream here or elsewhere (a stateless request, most calls): nothing to
+            // wait for, and no clock to read (PF-9).
+            return;
+        }
         let deadline = tokio::time::Instant::now() + limit;
-        if let Some(remote) = self.remote_get() {
+        if let Some(remote) = remote {
             // Held elsewhere: what went there is written there first (RB-20).
             let _ = tokio::time::timeout_at(deadline, remote.flush()).await;
         }
         self.drain_local_get(deadline).await;
     }
 
+    /// The queue of the GET stream's connection here, if one is open.
+    fn local_get_probe(&self) -> Option<crate::queue::QueueProbe> {
+        let st = self.lock();
+        st.get_stream
+            .and_then(|sid| st.streams.get(&sid))
+            .and_then(|s| s.conn.as_ref().map(QueueTx::probe))
+    }
+
     /// Waits (until `deadline`) until the GET stream's connection here has written its queue.
     pub(crate) async fn drain_local_get(&self, deadline: tokio::time::Instant) {
-        let conn = {
-            let st = self.lock();
-            st.get_stream
-                .and_then(|sid| st.streams.get(&sid))
-                .and_then(|s| s.conn.as_ref().map(QueueTx::probe))
+        let Some(conn) = self.local_get_probe() else {
+            return;
         };
-        let Some(conn) = conn else { return };
         while !conn.drained_or_gone() && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(std::time::Duration::from_millis(1)).await;
         }

@@ -31,6 +31,7 @@ use crate::random::{self, RandomUnavailable};
 use crate::sessions::{EventLog, MessageBus, StreamKey};
 use crate::sse;
 
+mod answer;
 mod get_stream;
 #[cfg(test)]
 mod props;
@@ -71,8 +72,20 @@ pub(crate) enum ResumeError {
 
 struct Waiting {
     messages: Vec<(OutboundKind, Bytes)>,
-    notify: Arc<Notify>,
+    /// Made when the POST first has to wait ([`Router::waiter`]): a request answered in its
+    /// handler's first poll never needs one (PF-7).
+    notify: Option<Arc<Notify>>,
     close_requested: bool,
+}
+
+impl Waiting {
+    /// Wakes the POST waiting to choose, if it waits already (one that does not yet sees
+    /// the change when it first checks).
+    fn wake(&self) {
+        if let Some(notify) = &self.notify {
+            notify.notify_one();
+        }
+    }
 }
 
 struct Stream {
@@ -139,20 +152,19 @@ fn is_quiet(stream: &Stream) -> bool {
 }
 
 /// Opens the stream of request `id` (see [`Router::open_request`]).
-fn open_stream(st: &mut State, id: &RequestId, json_only: bool) -> (u64, Arc<Notify>) {
+fn open_stream(st: &mut State, id: &RequestId, json_only: bool) -> u64 {
     let sid = st.next_stream;
     st.next_stream += 1;
-    let notify = Arc::new(Notify::new());
     let waiting = Waiting {
         messages: Vec::new(),
-        notify: notify.clone(),
+        notify: None,
         close_requested: false,
     };
     let mut stream = Stream::new(Some(id.clone()), Some(waiting));
     stream.json_only = json_only;
     st.streams.insert(sid, stream);
     st.requests.insert(id.clone(), sid);
-    (sid, notify)
+    sid
 }
 
 pub(crate) struct Router {
@@ -232,22 +244,54 @@ fn release_tables(st: &mut State) {
 
 impl Router {
     /// A session's router. A stateless request's router (with `stateless`) has no session: its
-    /// 128-bit random tag names its streams, unguessably.
+    /// 128-bit random tag names its streams, unguessably (see [`Router::for_request`]).
     pub(crate) fn new(
         session: Arc<str>,
         config: &HttpConfig,
         log: &Arc<dyn EventLog>,
         stateless: Option<(BackChannel, Option<LiveStreams>)>,
     ) -> Result<Self, RandomUnavailable> {
-        let (session, tag, back_channel, live) = match stateless {
-            Some((back_channel, live)) => {
-                // A stateless request's stream is its own session: one random tag names both.
-                let tag = random::hex::<16>()?;
-                (tag.clone(), tag, Some(back_channel), live)
-            }
-            None => (session, random::hex::<6>()?, None, None),
-        };
-        Ok(Router {
+        match stateless {
+            Some((back_channel, live)) => Self::for_request(config, log, back_channel, live),
+            None => Ok(Self::build(
+                session,
+                random::hex::<6>()?,
+                config,
+                log,
+                None,
+                None,
+            )),
+        }
+    }
+
+    /// The router of one stateless request: its stream is its own session, and one random tag
+    /// names both (no session id is made for it, PF-4).
+    pub(crate) fn for_request(
+        config: &HttpConfig,
+        log: &Arc<dyn EventLog>,
+        back_channel: BackChannel,
+        live: Option<LiveStreams>,
+    ) -> Result<Self, RandomUnavailable> {
+        let tag = random::hex::<16>()?;
+        Ok(Self::build(
+            tag.clone(),
+            tag,
+            config,
+            log,
+            Some(back_channel),
+            live,
+        ))
+    }
+
+    fn build(
+        session: Arc<str>,
+        tag: Arc<str>,
+        config: &HttpConfig,
+        log: &Arc<dyn EventLog>,
+        back_channel: Option<BackChannel>,
+        live: Option<LiveStreams>,
+    ) -> Self {
+        Router {
             session,
             tag,
             resumable: config.resumable,
@@ -265,7 +309,7 @@ impl Router {
             live,
             cluster: None,
             state: Mutex::new(State::default()),
-        })
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -338,11 +382,7 @@ impl Router {
 
     /// Registers an inbound request whose POST waits to choose JSON or SSE (`json_only`: whose
     /// POST takes only its response). `None` when a request with that id is still in progress.
-    pub(crate) fn open_request(
-        &self,
-        id: &RequestId,
-        json_only: bool,
-    ) -> Option<(u64, Arc<Notify>)> {
+    pub(crate) fn open_request(&self, id: &RequestId, json_only: bool) -> Option<u64> {
         let mut st = self.lock();
         if st.requests.contains_key(id) {
             return None;
@@ -363,14 +403,28 @@ impl Router {
 
     /// The stream of the one request of a stateless router: the one a message opened, else a
     /// new one when `open`.
-    pub(crate) fn solo_stream(&self, open: bool) -> Option<(u64, Arc<Notify>)> {
+    pub(crate) fn solo_stream(&self, open: bool) -> Option<u64> {
         let mut st = self.lock();
         let id = st.solo.clone()?;
         if let Some(&sid) = st.requests.get(&id) {
-            let notify = st.streams.get(&sid)?.waiting.as_ref()?.notify.clone();
-            return Some((sid, notify));
+            st.streams.get(&sid)?.waiting.as_ref()?;
+            return Some(sid);
         }
         (open && !st.solo_answered).then(|| open_stream(&mut st, &id, false))
+    }
+
+    /// What wakes the POST of stream `sid` when something comes for it, made the first time
+    /// the POST has to wait (PF-7). Messages that came before are seen by its next check.
+    pub(crate) fn waiter(&self, sid: u64) -> Arc<Notify> {
+        let mut st = self.lock();
+        match st.streams.get_mut(&sid).and_then(|s| s.waiting.as_mut()) {
+            Some(waiting) => waiting
+                .notify
+                .get_or_insert_with(|| Arc::new(Notify::new()))
+                .clone(),
+            // No longer waiting: the POST's next check sees it and does not wait.
+            None => Arc::new(Notify::new()),
+        }
     }
 
     /// The one request of a stateless router was answered without its stream (the response
@@ -460,148 +514,6 @@ impl Router {
         }
     }
 
-    /// Frames one message as the next event of a stream, keeping it for replay.
-    fn frame(&self, sid: u64, stream: &mut Stream, json: &Bytes, out: &mut BytesMut) {
-        self.frame_kept(sid, stream, json, out, true);
-    }
-
-    /// Frames an event; `keep` says whether it goes into the event store for replay.
-    fn frame_kept(
-        &self,
-        sid: u64,
-        stream: &mut Stream,
-        json: &Bytes,
-        out: &mut BytesMut,
-        keep: bool,
-    ) {
-        let id = self.resumable.then(|| {
-            let seq = stream.next_seq;
-            stream.next_seq += 1;
-            if keep {
-                self.log
-                    .append(&self.session, self.key(sid), seq, Some(json.clone()));
-            }
-            self.event_id(sid, seq)
-        });
-        sse::put_event(out, id, json);
-    }
-
-    /// Frames what waited for the POST's choice; returns whether the response was among it.
-    fn flush_waiting(
-        &self,
-        sid: u64,
-        stream: &mut Stream,
-        waiting: &Waiting,
-        out: &mut BytesMut,
-        keep: bool,
-    ) -> bool {
-        let mut answered = false;
-        for (kind, json) in &waiting.messages {
-            self.frame_kept(sid, stream, json, out, keep);
-            answered |= *kind == OutboundKind::Response;
-        }
-        answered
-    }
-
-    fn prime(&self, sid: u64, stream: &mut Stream, out: &mut BytesMut, keep: bool) {
-        if self.priming() {
-            let seq = stream.next_seq;
-            stream.next_seq += 1;
-            if keep {
-                self.log.append(&self.session, self.key(sid), seq, None);
-            }
-            sse::put_priming(out, self.event_id(sid, seq), self.retry_ms);
-        }
-    }
-
-    fn body(
-        &self,
-        prefix: BytesMut,
-        rx: QueueRx,
-        completion: Option<(u64, Arc<AtomicBool>)>,
-    ) -> ResponseBody {
-        let completion = completion.map(|(stream, done)| Completion {
-            done,
-            log: self.log.clone(),
-            session: self.session.clone(),
-            tag: self.tag.clone(),
-            stream,
-        });
-        let guard = Some(ConnectionGuard::new(&self.connections));
-        ResponseBody::sse(prefix.freeze(), rx, self.keep_alive, guard, completion)
-    }
-
-    /// Answers stream `sid`'s POST with SSE when its response came at once and alone: the
-    /// priming event and the response, framed straight into the body (not stored: see
-    /// [`Router::upgrade`]). `None` when something else was sent on the stream first.
-    pub(crate) fn answer_at_once(&self, sid: u64, json: &Bytes) -> Option<ResponseBody> {
-        let mut prefix = BytesMut::with_capacity(json.len() + 128);
-        let mut st = self.lock();
-        let stream = st.streams.get_mut(&sid)?;
-        if !is_quiet(stream) {
-            return None;
-        }
-        stream.waiting = None;
-        self.prime(sid, stream, &mut prefix, false);
-        self.frame_kept(sid, stream, json, &mut prefix, false);
-        finish(&mut st, sid);
-        drop(st);
-        Some(self.body(prefix, QueueRx::closed(), None))
-    }
-
-    /// Answers stream `sid`'s POST with SSE: the priming event, what was waiting, then live events.
-    pub(crate) fn upgrade(&self, sid: u64) -> ResponseBody {
-        // Room for a priming event and a short response: most streams are built without a copy.
-        let mut prefix = BytesMut::with_capacity(512);
-        let mut st = self.lock();
-        let Some(stream) = st.streams.get_mut(&sid) else {
-            drop(st);
-            return self.body(prefix, QueueRx::closed(), None);
-        };
-        let waiting = stream.waiting.take();
-        let answered = waiting.as_ref().is_some_and(|w| {
-            w.messages
-                .iter()
-                .any(|(kind, _)| *kind == OutboundKind::Response)
-        });
-        if answered {
-            // Answered at once: the whole stream is this one body, nothing follows. Its events
-            // are not stored: a client that got none of them cannot name the stream, and one
-            // that got the body needs no replay.
-            self.prime(sid, stream, &mut prefix, false);
-            if let Some(waiting) = &waiting {
-                self.flush_waiting(sid, stream, waiting, &mut prefix, false);
-            }
-            finish(&mut st, sid);
-            drop(st);
-            // No queue: the stream has nothing more to receive.
-            return self.body(prefix, QueueRx::closed(), None);
-        }
-        if self.bus().is_some()
-            && self.resumable
-            && let Some(request) = &stream.request
-        {
-            // Before its first event: a resume elsewhere can answer it if this instance dies.
-            self.log.note_request(&self.session, self.key(sid), request);
-        }
-        self.prime(sid, stream, &mut prefix, true);
-        if let Some(waiting) = &waiting {
-            self.flush_waiting(sid, stream, waiting, &mut prefix, true);
-        }
-        let done = Arc::new(AtomicBool::new(false));
-        let mut rx = QueueRx::closed();
-        if waiting.is_some_and(|w| w.close_requested) {
-            prefix.extend_from_slice(&sse::retry(self.retry_ms));
-        } else {
-            let (tx, live) = queue(self.queue);
-            rx = live;
-            stream.conn = Some(tx);
-            stream.completed = Some(done.clone());
-        }
-        drop(st);
-        self.body(prefix, rx, Some((sid, done)))
-    }
-
     /// The POST of stream `sid` went away before choosing. The request keeps running (T-19),
     /// but no event id of its stream was sent, so nothing of it can be resumed: nothing is kept
     /// (RL-44). Its stream stays until the response, so that what the handler sends for it
@@ -634,7 +546,7 @@ impl Router {
             Some(sid) => sid,
             // A stateless request's handler may close its stream before sending anything on
             // it: that opens it, closed (the POST then answers with the priming event only).
-            None if st.solo_may_open(id) => open_stream(&mut st, id, false).0,
+            None if st.solo_may_open(id) => open_stream(&mut st, id, false),
             None => return false,
         };
         let Some(stream) = st.streams.get_mut(&sid) else {
@@ -642,7 +554,7 @@ impl Router {
         };
         if let Some(waiting) = &mut stream.waiting {
             waiting.close_requested = true;
-            waiting.notify.notify_one();
+            waiting.wake();
             return true;
         }
         if let Some(conn) = stream.conn.take() {
@@ -662,7 +574,7 @@ impl Router {
                 let _ = conn.try_send(sse::retry(self.retry_ms));
             }
             if let Some(waiting) = &stream.waiting {
-                waiting.notify.notify_one();
+                waiting.wake();
             }
         }
     }
@@ -688,7 +600,7 @@ impl Router {
         };
         if let Some(waiting) = &mut stream.waiting {
             waiting.messages.push((kind, json));
-            waiting.notify.notify_one();
+            waiting.wake();
             return;
         }
         let mut frame = BytesMut::new();
@@ -717,7 +629,7 @@ impl Router {
                 // The first message of a stateless request opens its stream.
                 // Once answered, a straggler opens none (RL-47).
                 st.solo_may_open(id)
-                    .then(|| open_stream(&mut st, id, false).0)
+                    .then(|| open_stream(&mut st, id, false))
             })
         });
         // Forced JSON (and a batch item): only the response uses the request's own answer.

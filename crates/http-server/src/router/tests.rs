@@ -7,7 +7,7 @@ use super::*;
 /// One request through the router: opened, answered, and its JSON taken by the POST.
 fn call(router: &Router, n: i64) {
     let id = RequestId::Number(n);
-    let (sid, _notify) = router.open_request(&id, false).unwrap();
+    let sid = router.open_request(&id, false).unwrap();
     let sent = router.route(
         Outbound::new(Bytes::from_static(b"{}"), OutboundKind::Response)
             .related(id.clone())
@@ -38,7 +38,7 @@ fn a_stateless_stream_closed_before_any_message_is_opened_closed() {
         "no stream before it is needed"
     );
     assert!(router.close_request_stream(&id));
-    let (sid, _notify) = router.solo_stream(false).unwrap();
+    let sid = router.solo_stream(false).unwrap();
     assert!(matches!(router.pending(sid), Pending::Stream));
     assert!(!router.close_request_stream(&RequestId::Number(2)));
 }
@@ -78,7 +78,7 @@ fn a_stateless_request_once_answered_opens_no_stream_for_later_messages() {
     // Answered through its stream (the response went back as JSON).
     let router = Router::new("".into(), &config, &log, stateless.clone()).unwrap();
     router.expect(&id);
-    let (sid, _notify) = router.solo_stream(true).unwrap();
+    let sid = router.solo_stream(true).unwrap();
     let response = Outbound::new(Bytes::from_static(b"{}"), OutboundKind::Response);
     router
         .route(response.related(id.clone()).id(id.clone()))
@@ -100,4 +100,30 @@ fn a_stateless_request_once_answered_opens_no_stream_for_later_messages() {
         router.solo_stream(true).is_none(),
         "nor for a late POST decision"
     );
+}
+
+/// PF-7: what wakes a waiting POST is made only when it first waits; a message that came
+/// before is seen by its check, and one that comes after wakes it.
+#[tokio::test]
+async fn a_post_that_starts_waiting_late_misses_no_message() {
+    let log: Arc<dyn EventLog> = Arc::new(crate::sessions::MemoryEventLog::default());
+    let router = Router::new("s".into(), &HttpConfig::default(), &log, None).unwrap();
+    let (first, second) = (RequestId::Number(1), RequestId::Number(2));
+    let notification = |id: &RequestId| {
+        Outbound::new(Bytes::from_static(b"{}"), OutboundKind::Notification).related(id.clone())
+    };
+    // Sent before the POST waits: no waker yet, and the check sees it.
+    let sid = router.open_request(&first, false).unwrap();
+    assert!(router.route(notification(&first)).is_ok());
+    let _late = router.waiter(sid);
+    assert!(matches!(router.pending(sid), Pending::Stream));
+    // Sent after the POST started waiting: it is woken.
+    let sid = router.open_request(&second, false).unwrap();
+    let notify = router.waiter(sid);
+    assert!(matches!(router.pending(sid), Pending::Empty));
+    let waiting = tokio::spawn(async move { notify.notified().await });
+    assert!(router.route(notification(&second)).is_ok());
+    let woken = tokio::time::timeout(std::time::Duration::from_secs(5), waiting).await;
+    assert!(matches!(woken, Ok(Ok(()))), "the POST was woken");
+    assert!(matches!(router.pending(sid), Pending::Stream));
 }

@@ -76,7 +76,7 @@ fn in_flight_case(get: bool, before: u64, seen: u64, during: u64) -> Check {
     let (sid, body) = match get {
         true => (0, router.open_get()),
         false => {
-            let (sid, _notify) = router.open_request(&id, false).unwrap();
+            let sid = router.open_request(&id, false).unwrap();
             (sid, router.upgrade(sid))
         }
     };

@@ -227,7 +227,7 @@ fn evicted_case(max: usize, n: u64, after: u64) -> Check {
     let router = Router::new("s".into(), &config, &dyn_log, None).unwrap();
     router.enable_priming();
     let id = RequestId::Number(1);
-    let (sid, _notify) = router.open_request(&id, false).unwrap();
+    let sid = router.open_request(&id, false).unwrap();
     // The POST's wait ends: SSE, the priming event (0), and the client goes away.
     drop(router.upgrade(sid));
     for n in 1..=n {
@@ -298,7 +298,7 @@ fn a_stream_whose_post_went_away_before_choosing_keeps_nothing_in_the_log() {
     let router = Router::new("s".into(), &config, &dyn_log, None).unwrap();
     router.enable_priming();
     let id = RequestId::Number(7);
-    let (sid, _notify) = router.open_request(&id, false).unwrap();
+    let sid = router.open_request(&id, false).unwrap();
     let message =
         |kind, json: &str| Outbound::new(Bytes::from(json.to_string()), kind).related(id.clone());
     let progress = |n| {
@@ -362,7 +362,7 @@ fn a_stream_finished_through_another_instance_keeps_nothing_in_the_log() {
     let there = Router::new("s".into(), &config, &dyn_log, None).unwrap();
     here.enable_priming();
     let id = RequestId::Number(3);
-    let (sid, _notify) = here.open_request(&id, false).unwrap();
+    let sid = here.open_request(&id, false).unwrap();
     let mut body = here.upgrade(sid);
     let (text, _) = drain(&mut body);
     let primed = events(&mut text.clone())[0].0.clone().unwrap();

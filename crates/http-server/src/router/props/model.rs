@@ -218,7 +218,7 @@ impl World {
             return Ok(());
         }
         session.batch[k] = batch;
-        let (sid, _notify) = session
+        let sid = session
             .router
             .open_request(&RequestId::Number(k as i64), batch)
             .ok_or_else(|| TestCaseError::fail("a new request id was refused"))?;

@@ -135,7 +135,7 @@ impl Case {
             }
             Op::Decide => self.decide(&router),
             Op::Abandon if !self.m.decided => {
-                let (sid, _notify) = router.solo_stream(true).unwrap();
+                let sid = router.solo_stream(true).unwrap();
                 router.abandon(sid);
                 self.m.decided = true;
                 self.m.abandoned = true;
@@ -198,7 +198,7 @@ impl Case {
             return Ok(());
         }
         self.m.decided = true;
-        let (sid, _notify) = router.solo_stream(true).unwrap();
+        let sid = router.solo_stream(true).unwrap();
         let pending = router.pending(sid);
         let waiting = std::mem::take(&mut self.m.waiting);
         match pending {

@@ -1,0 +1,166 @@
+//! How a request's POST is answered as SSE: its events framed (priming event, what waited for
+//! the POST's choice, the response), in one buffer, into the response body.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use bytes::{Bytes, BytesMut};
+use mcp_http_core::OutboundKind;
+
+use super::{Router, Stream, Waiting, finish, is_quiet};
+use crate::body::{Completion, ConnectionGuard, ResponseBody};
+use crate::queue::{QueueRx, queue};
+use crate::sse;
+
+impl Router {
+    /// Frames one message as the next event of a stream, keeping it for replay.
+    pub(super) fn frame(&self, sid: u64, stream: &mut Stream, json: &Bytes, out: &mut BytesMut) {
+        self.frame_kept(sid, stream, json, out, true);
+    }
+
+    /// Frames an event; `keep` says whether it goes into the event store for replay.
+    pub(super) fn frame_kept(
+        &self,
+        sid: u64,
+        stream: &mut Stream,
+        json: &Bytes,
+        out: &mut BytesMut,
+        keep: bool,
+    ) {
+        let id = self.resumable.then(|| {
+            let seq = stream.next_seq;
+            stream.next_seq += 1;
+            if keep {
+                self.log
+                    .append(&self.session, self.key(sid), seq, Some(json.clone()));
+            }
+            self.event_id(sid, seq)
+        });
+        sse::put_event(out, id, json);
+    }
+
+    /// Frames what waited for the POST's choice; returns whether the response was among it.
+    pub(super) fn flush_waiting(
+        &self,
+        sid: u64,
+        stream: &mut Stream,
+        waiting: &Waiting,
+        out: &mut BytesMut,
+        keep: bool,
+    ) -> bool {
+        let mut answered = false;
+        for (kind, json) in &waiting.messages {
+            self.frame_kept(sid, stream, json, out, keep);
+            answered |= *kind == OutboundKind::Response;
+        }
+        answered
+    }
+
+    pub(super) fn prime(&self, sid: u64, stream: &mut Stream, out: &mut BytesMut, keep: bool) {
+        if self.priming() {
+            let seq = stream.next_seq;
+            stream.next_seq += 1;
+            if keep {
+                self.log.append(&self.session, self.key(sid), seq, None);
+            }
+            sse::put_priming(out, self.event_id(sid, seq), self.retry_ms);
+        }
+    }
+
+    pub(super) fn body(
+        &self,
+        prefix: BytesMut,
+        rx: QueueRx,
+        completion: Option<(u64, Arc<AtomicBool>)>,
+    ) -> ResponseBody {
+        let completion = completion.map(|(stream, done)| Completion {
+            done,
+            log: self.log.clone(),
+            session: self.session.clone(),
+            tag: self.tag.clone(),
+            stream,
+        });
+        let guard = Some(ConnectionGuard::new(&self.connections));
+        ResponseBody::sse(prefix.freeze(), rx, self.keep_alive, guard, completion)
+    }
+
+    /// Answers stream `sid`'s POST with SSE when its response came at once and alone: the
+    /// priming event and the response, framed straight into the body (not stored: see
+    /// [`Router::upgrade`]). `None` when something else was sent on the stream first.
+    pub(crate) fn answer_at_once(&self, sid: u64, json: &Bytes) -> Option<ResponseBody> {
+        let mut st = self.lock();
+        let stream = st.streams.get_mut(&sid)?;
+        if !is_quiet(stream) {
+            return None;
+        }
+        stream.waiting = None;
+        // One buffer of exactly the body's size: framed without growing, frozen without an
+        // allocation of its own, written in one piece (PF-6).
+        let (seq, id) = (stream.next_seq, |seq| self.event_id(sid, seq));
+        let priming = match self.priming() {
+            true => sse::priming_len(id(seq), self.retry_ms),
+            false => 0,
+        };
+        let event_seq = seq + u64::from(self.priming());
+        let size = priming + sse::event_len(self.resumable.then(|| id(event_seq)), json);
+        let mut prefix = BytesMut::with_capacity(size);
+        self.prime(sid, stream, &mut prefix, false);
+        self.frame_kept(sid, stream, json, &mut prefix, false);
+        finish(&mut st, sid);
+        drop(st);
+        Some(self.body(prefix, QueueRx::closed(), None))
+    }
+
+    /// Answers stream `sid`'s POST with SSE: the priming event, what was waiting, then live events.
+    pub(crate) fn upgrade(&self, sid: u64) -> ResponseBody {
+        // Room for a priming event and a short response: most streams are built without a copy.
+        let mut prefix = BytesMut::with_capacity(512);
+        let mut st = self.lock();
+        let Some(stream) = st.streams.get_mut(&sid) else {
+            drop(st);
+            return self.body(prefix, QueueRx::closed(), None);
+        };
+        let waiting = stream.waiting.take();
+        let answered = waiting.as_ref().is_some_and(|w| {
+            w.messages
+                .iter()
+                .any(|(kind, _)| *kind == OutboundKind::Response)
+        });
+        if answered {
+            // Answered at once: the whole stream is this one body, nothing follows. Its events
+            // are not stored: a client that got none of them cannot name the stream, and one
+            // that got the body needs no replay.
+            self.prime(sid, stream, &mut prefix, false);
+            if let Some(waiting) = &waiting {
+                self.flush_waiting(sid, stream, waiting, &mut prefix, false);
+            }
+            finish(&mut st, sid);
+            drop(st);
+            // No queue: the stream has nothing more to receive.
+            return self.body(prefix, QueueRx::closed(), None);
+        }
+        if self.bus().is_some()
+            && self.resumable
+            && let Some(request) = &stream.request
+        {
+            // Before its first event: a resume elsewhere can answer it if this instance dies.
+            self.log.note_request(&self.session, self.key(sid), request);
+        }
+        self.prime(sid, stream, &mut prefix, true);
+        if let Some(waiting) = &waiting {
+            self.flush_waiting(sid, stream, waiting, &mut prefix, true);
+        }
+        let done = Arc::new(AtomicBool::new(false));
+        let mut rx = QueueRx::closed();
+        if waiting.is_some_and(|w| w.close_requested) {
+            prefix.extend_from_slice(&sse::retry(self.retry_ms));
+        } else {
+            let (tx, live) = queue(self.queue);
+            rx = live;
+            stream.conn = Some(tx);
+            stream.completed = Some(done.clone());
+        }
+        drop(st);
+        self.body(prefix, rx, Some((sid, done)))
+    }
+}
