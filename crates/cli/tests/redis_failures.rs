@@ -6,25 +6,11 @@
 mod redis_fleet;
 mod support;
 
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use redis_fleet::*;
-use serde_json::{Value, json};
+use serde_json::json;
 use support::*;
-
-/// Sends `signal` (`-TERM`, `-STOP`, `-CONT`) to an instance.
-fn signal(instance: &Instance, signal: &str) {
-    let status = Command::new("kill")
-        .args([signal, &instance.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
-fn ping(id: i64) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "method": "ping"})
-}
 
 /// RB-15, RB-16: an instance killed (SIGKILL) in the middle of a call. The client resumes the
 /// call's stream on another instance: it gets what the dead instance stored, then a JSON-RPC
@@ -177,7 +163,7 @@ async fn a_stopping_instance_drains_its_calls_and_its_get_holders_reconnect_else
         "notifications/progress"
     );
 
-    signal(&fleet.instances[0], "-TERM");
+    fleet.instances[0].signal("-TERM");
     let (_, _) = read_to_end(&mut get, Duration::from_secs(5)).await;
     let (messages, _) = read_to_end(&mut call_stream, Duration::from_secs(10)).await;
     let result = messages.last().expect("the call answered");
@@ -231,11 +217,11 @@ async fn a_request_right_after_a_delete_finds_the_session_gone_on_every_instance
 
     // An instance that cannot answer (stopped) holds the DELETE up to the bound, no longer.
     let sid = session_across(&http, &fleet, 0).await;
-    signal(&fleet.instances[2], "-STOP");
+    fleet.instances[2].signal("-STOP");
     let started = Instant::now();
     let r = delete_session(&http, fleet.url(0), &sid).await;
     let took = started.elapsed();
-    signal(&fleet.instances[2], "-CONT");
+    fleet.instances[2].signal("-CONT");
     assert_eq!(r.status(), 200);
     assert!(
         took >= Duration::from_millis(900) && took < Duration::from_secs(3),

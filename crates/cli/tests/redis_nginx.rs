@@ -13,7 +13,6 @@
 mod redis_fleet;
 mod support;
 
-use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -134,19 +133,6 @@ async fn echo(client: &Client, text: &str) -> Result<String, RequestError> {
         .as_str()
         .unwrap_or_default()
         .to_owned())
-}
-
-fn ping(id: i64) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "method": "ping"})
-}
-
-/// Sends `signal` (`-TERM`, `-STOP`, `-CONT`) to a process.
-fn signal(pid: u32, signal: &str) {
-    let status = Command::new("kill")
-        .args([signal, &pid.to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
 }
 
 /// RB-28, RB-29: an instance killed (SIGKILL) in the middle of a call, the client behind
@@ -555,7 +541,7 @@ async fn a_stopping_instance_behind_nginx_drains_and_its_get_holders_reconnect_e
         "a call runs on the GET stream's instance"
     );
 
-    signal(b.fleet.instances[holder].child.id(), "-TERM");
+    b.fleet.instances[holder].signal("-TERM");
     let _ = read_to_end(&mut get, Duration::from_secs(5)).await;
     for mut reader in calls {
         let (messages, _) = read_to_end(&mut reader, Duration::from_secs(15)).await;

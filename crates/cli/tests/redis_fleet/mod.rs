@@ -18,6 +18,22 @@ pub struct Instance {
     pub child: Child,
 }
 
+impl Instance {
+    /// Sends `signal` (`-TERM`, `-STOP`, `-CONT`) to the instance's process.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+/// A JSON-RPC `ping` request.
+pub fn ping(id: i64) -> Value {
+    json!({"jsonrpc": "2.0", "id": id, "method": "ping"})
+}
+
 /// A redis-server and the instances that share it; all stopped when dropped.
 pub struct Fleet {
     pub redis: RedisServer,
