@@ -155,6 +155,24 @@ impl Sessions {
         self.sync(session).await;
     }
 
+    /// A `Last-Event-ID` resume of the session's GET stream that another instance numbered,
+    /// with a shared GET log: the stream opens here and is claimed as by a new GET, after the
+    /// old stream's stored events (RB-43, RB-44). `None` for any other resume.
+    pub(crate) async fn resume_get(
+        &self,
+        session: &Session,
+        last_event_id: &str,
+    ) -> Result<Option<crate::body::ResponseBody>, crate::router::ResumeError> {
+        let Some(moved) = session.router.moved_get(last_event_id).await? else {
+            return Ok(None);
+        };
+        // Open before the claim, as a new GET does: a broadcast read meanwhile is taken by the
+        // old holder or by the claim, never lost between (RB-36).
+        let opened = session.router.open_get_parts();
+        self.claim_get(session).await;
+        Ok(Some(session.router.resume_moved_get(moved, opened).await))
+    }
+
     /// The session's stored record, read when no claim of a GET stream ran here meanwhile (a
     /// record read before this instance's claim would say another instance holds the stream
     /// it just opened, RB-38); `None` when it is gone or cannot be read.
