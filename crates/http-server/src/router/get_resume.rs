@@ -39,8 +39,14 @@ impl Router {
         if !self.resumable || !shared || tag == &*self.tag {
             return Ok(None);
         }
-        let events = self.replay_elsewhere(tag, sid, after).await?;
         let key = StreamKey { tag, stream: sid };
+        // A request stream's resume elsewhere (RB-7) costs this one read more.
+        if self.log.request_of(&self.session, key).await.is_some() {
+            return Ok(None);
+        }
+        // Not noted: a GET stream, or a stream not yet written behind (the replay waits for
+        // it), whose note is then there to read.
+        let events = self.replay_elsewhere(tag, sid, after).await?;
         if self.log.request_of(&self.session, key).await.is_some() {
             return Ok(None);
         }
