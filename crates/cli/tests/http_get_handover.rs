@@ -43,15 +43,11 @@ async fn subscribed_session(http: &reqwest::Client, url: &str) -> String {
 /// The JSON-RPC messages that come on a stream until none came for `quiet` (priming events
 /// and comments skipped); bounded by 10 s in all.
 async fn until_quiet(reader: &mut SseReader, quiet: Duration) -> Vec<Value> {
-    let mut got = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while tokio::time::Instant::now() < deadline {
-        match tokio::time::timeout(quiet, reader.next()).await {
-            Ok(Some(event)) => got.extend(event.json()),
-            Ok(None) | Err(_) => break,
-        }
-    }
-    got
+    with_ids(reader, quiet)
+        .await
+        .into_iter()
+        .map(|(_, m)| m)
+        .collect()
 }
 
 /// The next JSON-RPC message on a stream, within 5 s.
@@ -284,16 +280,16 @@ async fn get_then_leave(
     last.expect("events have ids")
 }
 
-/// The JSON-RPC messages of a resumed stream with their event ids, until none came for
-/// `quiet` (bounded by 10 s).
+/// The JSON-RPC messages of a stream with their event ids (`""` for none), until none came
+/// for `quiet` (priming events and comments skipped); bounded by 10 s in all.
 async fn with_ids(reader: &mut SseReader, quiet: Duration) -> Vec<(String, Value)> {
     let mut got = Vec::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while tokio::time::Instant::now() < deadline {
         match tokio::time::timeout(quiet, reader.next()).await {
             Ok(Some(event)) => {
-                if let (Some(id), Some(json)) = (event.id.clone(), event.json()) {
-                    got.push((id, json));
+                if let Some(json) = event.json() {
+                    got.push((event.id.unwrap_or_default(), json));
                 }
             }
             Ok(None) | Err(_) => break,

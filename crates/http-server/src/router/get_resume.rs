@@ -5,7 +5,6 @@
 
 use super::resume::owner_of;
 use super::*;
-use crate::sessions::ReplayError;
 
 /// How long a resume waits, when the old stream's instance is still alive, for what that
 /// instance took for the stream just before the claim to reach its (written-behind) log.
@@ -108,19 +107,5 @@ impl Router {
         drop(put);
         prefix.extend_from_slice(&opened);
         self.body(prefix, rx, None)
-    }
-
-    /// The stored events of stream `sid` numbered by router `tag`, after `after`.
-    async fn stored_after(
-        &self,
-        tag: &str,
-        sid: u64,
-        after: u64,
-    ) -> Result<Vec<(u64, Bytes)>, ReplayError> {
-        let key = StreamKey { tag, stream: sid };
-        self.log
-            .replay(&self.session, key, after)
-            .try_collect()
-            .await
     }
 }

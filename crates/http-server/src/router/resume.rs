@@ -103,6 +103,20 @@ impl Router {
         replay_framed(&self.log, &self.session, (tag, sid), after, upto).await
     }
 
+    /// The stored events of stream `sid` numbered by router `tag`, after `after`.
+    pub(super) async fn stored_after(
+        &self,
+        tag: &str,
+        sid: u64,
+        after: u64,
+    ) -> Result<Vec<(u64, Bytes)>, ReplayError> {
+        let key = StreamKey { tag, stream: sid };
+        self.log
+            .replay(&self.session, key, after)
+            .try_collect()
+            .await
+    }
+
     /// The events after `after` of stream `sid` that another router of this session numbered
     /// (T-36: the log is looked up within this session only, so another session's id finds
     /// nothing, and the replay says so without a second round trip).
@@ -112,7 +126,6 @@ impl Router {
         sid: u64,
         after: u64,
     ) -> Result<Vec<(u64, Bytes)>, ResumeError> {
-        let key = StreamKey { tag, stream: sid };
         // A shared log is written behind: a client that resumes on another instance right after
         // its connection broke can arrive before the stream's first events are stored. An
         // unknown stream is asked again for a moment before it counts as another session's.
@@ -120,12 +133,7 @@ impl Router {
         let mut pause = FOLLOW_PAUSE.0;
         let unknown_until = following.then(|| tokio::time::Instant::now() + UNKNOWN_FOR);
         loop {
-            match self
-                .log
-                .replay(&self.session, key, after)
-                .try_collect()
-                .await
-            {
+            match self.stored_after(tag, sid, after).await {
                 Ok(events) => return Ok(events),
                 Err(ReplayError::UnknownStream)
                     if unknown_until.is_some_and(|until| tokio::time::Instant::now() < until) =>
