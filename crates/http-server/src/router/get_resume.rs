@@ -57,10 +57,10 @@ impl Router {
         }))
     }
 
-    /// The body of a resumed GET stream that this instance has just opened ([`Router::
-    /// open_get_parts`]) and claimed: the old stream's events after the client's last one
-    /// first (those read before the claim, then what the old holder stored until the claim
-    /// took the stream from it), then the new stream, whose first messages are what the
+    /// The body of a resumed GET stream that this instance has just opened (with
+    /// [`Router::open_get_parts`]) and claimed: the old stream's events after the client's
+    /// last one first (those read before the claim, then what the old holder stored until the
+    /// claim took the stream from it), then the new stream, whose first messages are what the
     /// claim handed on (RB-44). Each broadcast is in exactly one of the two: the old holder
     /// took it before the claim (and stored it on the old stream), or the claim did.
     pub(crate) async fn resume_moved_get(
