@@ -104,7 +104,6 @@ impl Router {
                 }
             }
         }
-        drop(put);
         prefix.extend_from_slice(&opened);
         self.body(prefix, rx, None)
     }
