@@ -43,15 +43,11 @@ async fn subscribed_session(http: &reqwest::Client, url: &str) -> String {
 /// The JSON-RPC messages that come on a stream until none came for `quiet` (priming events
 /// and comments skipped); bounded by 10 s in all.
 async fn until_quiet(reader: &mut SseReader, quiet: Duration) -> Vec<Value> {
-    let mut got = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while tokio::time::Instant::now() < deadline {
-        match tokio::time::timeout(quiet, reader.next()).await {
-            Ok(Some(event)) => got.extend(event.json()),
-            Ok(None) | Err(_) => break,
-        }
-    }
-    got
+    with_ids(reader, quiet)
+        .await
+        .into_iter()
+        .map(|(_, m)| m)
+        .collect()
 }
 
 /// The next JSON-RPC message on a stream, within 5 s.
@@ -246,4 +242,142 @@ async fn a_broadcast_costs_one_script_per_instance_not_one_per_session() {
         let more = until_quiet(stream, Duration::from_millis(50)).await;
         assert!(more.is_empty(), "once: {more:?}");
     }
+}
+
+/// The tag of an event id (`{tag}.{stream}.{seq}`): which router, so which instance, numbered
+/// it.
+fn tag_of(id: &str) -> &str {
+    id.split('.').next().unwrap_or_default()
+}
+
+/// A GET stream read until its first `list_changed` made on instance 1, then left (the
+/// client's connection breaks): the last event id the client has. The stream opens on
+/// instance 1 (the next request after [`subscribed_session`]).
+async fn get_then_leave(
+    http: &reqwest::Client,
+    url: &str,
+    sid: &str,
+    servers: &[Server],
+) -> String {
+    let mut stream = SseReader::new(get_stream(http, url, sid, None).await);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    add_tool(&servers[1], "before-leaving");
+    let mut last = None;
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(5), stream.next())
+            .await
+            .expect("an event in time")
+            .expect("the stream is open");
+        last = event.id.clone().or(last);
+        if event
+            .json()
+            .is_some_and(|m| m["method"] == "notifications/tools/list_changed")
+        {
+            break;
+        }
+    }
+    drop(stream);
+    last.expect("events have ids")
+}
+
+/// The JSON-RPC messages of a stream with their event ids (`""` for none), until none came
+/// for `quiet` (priming events and comments skipped); bounded by 10 s in all.
+async fn with_ids(reader: &mut SseReader, quiet: Duration) -> Vec<(String, Value)> {
+    let mut got = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while tokio::time::Instant::now() < deadline {
+        match tokio::time::timeout(quiet, reader.next()).await {
+            Ok(Some(event)) => {
+                if let Some(json) = event.json() {
+                    got.push((event.id.unwrap_or_default(), json));
+                }
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    got
+}
+
+/// RB-43, RB-44: a GET stream resumed with `Last-Event-ID` on another instance than the one
+/// that held it (no load balancer: the round-robin address sends it to instance 2) takes the
+/// stream over. It first gets, once, what the old stream stored after the client's last event
+/// (a change made while the client was away, with the old stream's ids), then every later
+/// change from each instance once, on the stream numbered by the new instance (their ids
+/// name it, so the client's next resume goes there too); the old holder's own changes
+/// included.
+#[tokio::test]
+async fn a_get_stream_resumed_on_another_instance_takes_the_stream_over() {
+    let (servers, server) = cluster().await;
+    let (http, url) = (client(), server.url.as_str());
+    let sid = subscribed_session(&http, url).await;
+    let last = get_then_leave(&http, url, &sid, &servers).await;
+    // While the client is away: instance 1 still holds the stream and stores it there.
+    servers[0].notify_resource_updated(WATCHED).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // The resume lands on instance 2.
+    let mut resumed = SseReader::new(get_stream(&http, url, &sid, Some(&last)).await);
+    let replayed = with_ids(&mut resumed, Duration::from_millis(500)).await;
+    assert_eq!(
+        replayed
+            .iter()
+            .map(|(id, m)| (tag_of(id) == tag_of(&last), m["method"].as_str().unwrap()))
+            .collect::<Vec<_>>(),
+        [(true, "notifications/resources/updated")],
+        "what the old stream stored after the client's last event, once: {replayed:?}"
+    );
+    for (k, s) in servers.iter().enumerate() {
+        add_tool(s, &format!("after-{k}"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let live = with_ids(&mut resumed, Duration::from_millis(500)).await;
+    assert_eq!(live.len(), 3, "each later change once: {live:?}");
+    for (id, message) in &live {
+        assert_eq!(message["method"], "notifications/tools/list_changed");
+        assert_ne!(
+            tag_of(id),
+            tag_of(&last),
+            "on the stream the new instance numbered: {live:?}"
+        );
+    }
+}
+
+/// RB-45: a GET stream resumed with `Last-Event-ID` on the instance that holds it (two pings
+/// bring the round-robin back to instance 1) gets what came while the client was away once,
+/// then every later change from each instance once, on the same stream.
+#[tokio::test]
+async fn a_get_stream_resumed_on_its_own_instance_goes_on_there() {
+    let (servers, server) = cluster().await;
+    let (http, url) = (client(), server.url.as_str());
+    let sid = subscribed_session(&http, url).await;
+    let last = get_then_leave(&http, url, &sid, &servers).await;
+    servers[2].notify_resource_updated(WATCHED).await;
+    for id in [10, 11] {
+        let ping = json!({"jsonrpc": "2.0", "id": id, "method": "ping"});
+        let _ = post(&http, url, Some(&sid), &ping).await.bytes().await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let mut resumed = SseReader::new(get_stream(&http, url, &sid, Some(&last)).await);
+    for (k, s) in servers.iter().enumerate() {
+        add_tool(s, &format!("after-{k}"));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let got = with_ids(&mut resumed, Duration::from_millis(500)).await;
+    assert_eq!(
+        got.iter()
+            .map(|(_, m)| m["method"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        [
+            "notifications/resources/updated",
+            "notifications/tools/list_changed",
+            "notifications/tools/list_changed",
+            "notifications/tools/list_changed"
+        ],
+        "each once, in order: {got:?}"
+    );
+    assert!(
+        got.iter().all(|(id, _)| tag_of(id) == tag_of(&last)),
+        "all on the stream instance 1 numbered: {got:?}"
+    );
 }

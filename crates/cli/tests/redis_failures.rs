@@ -230,3 +230,62 @@ async fn a_request_right_after_a_delete_finds_the_session_gone_on_every_instance
     let r = post(&http, fleet.url(1), Some(&sid), &ping(4)).await;
     assert_eq!(r.status(), 404);
 }
+
+/// The `list_changed` of a GET stream until none came for `quiet` (bounded by 10 s).
+async fn list_changes_until_quiet(get: &mut SseReader, quiet: Duration) -> usize {
+    let mut changed = 0;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        match tokio::time::timeout(quiet, next_message(get)).await {
+            Ok(Some(m)) if m["method"] == "notifications/tools/list_changed" => changed += 1,
+            Ok(Some(_)) => {}
+            Ok(None) | Err(_) => break,
+        }
+    }
+    changed
+}
+
+/// RB-47: with Redis stopped, a change made on the instance that holds a GET stream still
+/// reaches that stream, once each, at once; when Redis is back (restarted with its data) none
+/// of them comes a second time, and the next change made on another instance comes once.
+#[tokio::test]
+async fn redis_down_an_instance_still_delivers_its_own_broadcasts_to_its_get_streams_once() {
+    let mut fleet = Fleet::start(3).await;
+    let http = client();
+    // Initialized on 0 and 1: cached on instance 1, which holds the GET stream.
+    let sid = session_across(&http, &fleet, 0).await;
+    let mut get = SseReader::new(get_stream(&http, fleet.url(1), &sid, None).await);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    trigger_tool_change(&http, fleet.url(1), &sid, 2).await;
+    expect_list_changed(&mut get).await;
+
+    fleet.redis.command(&["SAVE"]);
+    fleet.redis.kill();
+    for id in 3..5 {
+        trigger_tool_change(&http, fleet.url(1), &sid, id).await;
+        expect_list_changed(&mut get).await;
+    }
+
+    fleet.redis.restart();
+    let back = Instant::now();
+    while post(&http, fleet.url(0), Some(&sid), &ping(9))
+        .await
+        .status()
+        != 200
+    {
+        assert!(back.elapsed() < Duration::from_secs(10), "Redis is back");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Past the bus readers' reconnection: anything delivered twice would have come by now.
+    assert_eq!(
+        list_changes_until_quiet(&mut get, Duration::from_secs(3)).await,
+        0,
+        "none of those made while Redis was down came again"
+    );
+    trigger_tool_change(&http, fleet.url(0), &sid, 10).await;
+    assert_eq!(
+        list_changes_until_quiet(&mut get, Duration::from_secs(1)).await,
+        1,
+        "the next change, made elsewhere, once"
+    );
+}

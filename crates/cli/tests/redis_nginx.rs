@@ -503,35 +503,53 @@ async fn a_redis_restart_that_lost_data_behind_nginx_gives_404_everywhere_and_cl
     assert!(after > before, "our client got its 404 and re-initialized");
 }
 
-/// RB-31: an instance stopped (SIGTERM) behind nginx. The call it runs finishes and answers;
-/// the GET stream it holds ends, the client opens it again through nginx (on another instance:
-/// the stopped one takes no connection), where it gets the `list_changed` made by the
-/// remaining instances; nginx answers nothing with 502/503, and the process exits.
+/// RB-31, RB-46: an instance stopped (SIGTERM) behind nginx, our client library as the user.
+/// The calls it runs finish and answer; the GET stream it holds ends, and the library resumes
+/// it with `Last-Event-ID` through nginx (on another instance: the stopped one takes no
+/// connection), which takes the stream over: every `list_changed` made through nginx from the
+/// stop on (one while the stream moves) reaches the client once. nginx answers nothing with
+/// 502/503, and the process exits.
 #[tokio::test]
 async fn a_stopping_instance_behind_nginx_drains_and_its_get_holders_reconnect_elsewhere() {
     let Some(mut b) = behind_nginx("graceful stop").await else {
         return;
     };
     let http = client();
-    let url = b.nginx.url.clone();
-    let sid = raw_session(&http, &url).await;
-    let mut get = SseReader::new(get_stream(&http, &url, &sid, None).await);
-    // The instance that holds the GET stream.
+    let notes = Arc::new(Mutex::new(Vec::new()));
+    let client = Arc::new(connect(&b.nginx.url, notes.clone()).await);
+    let changed = || {
+        notes
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|m| *m == "notifications/tools/list_changed")
+            .count()
+    };
+    // The instance that holds the library's GET stream.
     let holder = get_holder(&b, &http).await;
     // Calls until one runs there too (round-robin: within three).
     let mut calls = Vec::new();
-    for n in 0..3 {
-        let long = call_with_progress(
-            20 + n,
-            "long_running_operation",
-            json!({"duration": 3, "steps": 6}),
-        );
-        let mut reader = SseReader::new(post(&http, &url, Some(&sid), &long).await);
-        assert_eq!(
-            next_message(&mut reader).await.unwrap()["method"],
-            "notifications/progress"
-        );
-        calls.push(reader);
+    for _ in 0..3 {
+        let calling = client.clone();
+        let progress = Arc::new(AtomicUsize::new(0));
+        let seen = progress.clone();
+        let options = RequestOptions::default().on_progress(move |_| {
+            seen.fetch_add(1, Ordering::Relaxed);
+        });
+        calls.push(tokio::spawn(async move {
+            calling
+                .call_tool_with(
+                    "long_running_operation",
+                    json!({"duration": 3, "steps": 6}),
+                    options,
+                )
+                .await
+        }));
+        // Running once its first progress came.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while progress.load(Ordering::Relaxed) == 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         if metric(&http, &b.metrics[holder], POST_STREAMS).await >= 1.0 {
             break;
         }
@@ -540,33 +558,52 @@ async fn a_stopping_instance_behind_nginx_drains_and_its_get_holders_reconnect_e
         metric(&http, &b.metrics[holder], POST_STREAMS).await >= 1.0,
         "a call runs on the GET stream's instance"
     );
+    let before = changed();
 
     b.fleet.instances[holder].signal("-TERM");
-    let _ = read_to_end(&mut get, Duration::from_secs(5)).await;
-    for mut reader in calls {
-        let (messages, _) = read_to_end(&mut reader, Duration::from_secs(15)).await;
-        let result = messages.last().expect("the call answered");
+    // One change while the GET stream moves: made on a remaining instance, taken by the old
+    // holder (and stored on its stream, which the resume replays) or by the new one's claim.
+    client
+        .call_tool("test_trigger_tool_change", json!({}))
+        .await
+        .unwrap();
+    for call in calls {
+        let result = call.await.unwrap().expect("the call answered");
+        let value = serde_json::to_value(&result).unwrap();
         assert_eq!(
-            result["result"]["content"][0]["text"],
-            "Long running operation completed: 6 steps in 3 s",
-            "the stopping instance drained it: {messages:?}"
+            value["content"][0]["text"], "Long running operation completed: 6 steps in 3 s",
+            "the stopping instance drained it: {value}"
         );
     }
-
-    // The GET stream again, through nginx: on another instance.
-    let mut get = SseReader::new(get_stream(&http, &url, &sid, None).await);
+    // The library resumed its GET stream through nginx: on another instance.
     let new_holder = get_holder(&b, &http).await;
     assert_ne!(new_holder, holder);
-    tokio::time::sleep(Duration::from_millis(300)).await;
     // Changes made through nginx land on both remaining instances (round-robin): the GET
     // holder hears its own and the other's.
-    for id in 0..4 {
-        trigger_tool_change(&http, &url, &sid, 40 + id).await;
-        expect_list_changed(&mut get).await;
+    for _ in 0..4 {
+        client
+            .call_tool("test_trigger_tool_change", json!({}))
+            .await
+            .unwrap();
     }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while changed() < before + 5 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Anything sent twice would come within this.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        changed() - before,
+        5,
+        "each list_changed once: {:?}",
+        notes.lock().unwrap()
+    );
 
     exits_cleanly(&mut b.fleet.instances[holder].child).await;
-    echoes(&http, &url, &sid, 6).await;
+    for i in 0..6 {
+        let text = format!("after {i}");
+        assert_eq!(echo(&client, &text).await.unwrap(), text);
+    }
     let log = b.nginx.access_log();
     assert!(
         !log.lines()

@@ -542,7 +542,11 @@ impl StreamableHttpService {
                 self.inner.sessions.claim_get(&session).await;
                 Ok(sse(body))
             }
-            Some(last) => Ok(sse(session.router.resume(last).await?)),
+            Some(last) => match self.inner.sessions.resume_get(&session, last).await? {
+                // The GET stream another instance numbered: taken over here (RB-43).
+                Some(body) => Ok(sse(body)),
+                None => Ok(sse(session.router.resume(last).await?)),
+            },
         }
     }
 

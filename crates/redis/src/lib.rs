@@ -28,6 +28,7 @@
 //! ```
 
 mod bus;
+mod bus_scripts;
 mod config;
 mod data_loss;
 mod event_log;
@@ -116,12 +117,15 @@ impl RedisBackend {
             .map_err(RedisBackendError::Connect)?;
         // Loaded now, so that the first use of each script is one round trip (redis-rs loads a
         // script the server does not know, after a restart say, and runs it again).
-        let (claim_get, take_broadcast) = (bus::claim_get_script(), bus::take_broadcast_script());
+        let (claim_get, take_broadcast) = (
+            bus_scripts::claim_get_script(),
+            bus_scripts::take_broadcast_script(),
+        );
         for script in [
             event_log::REPLAY,
             event_log::FORGET_SESSION,
-            bus::ADD,
-            bus::TO_GET,
+            bus_scripts::ADD,
+            bus_scripts::TO_GET,
             &claim_get,
             &take_broadcast,
             tasks::SWAP,

@@ -7,7 +7,7 @@ use mcp_http_core::OutboundKind;
 
 use super::{Router, State, Stream};
 use crate::body::ResponseBody;
-use crate::queue::{QueueTx, queue};
+use crate::queue::{QueueRx, QueueTx, queue};
 use crate::sse;
 
 /// Hands messages for the session's GET stream to the instance that holds it.
@@ -78,6 +78,14 @@ impl Router {
 
     /// Opens the standalone GET stream, replacing an open one (its connection ends cleanly).
     pub(crate) fn open_get(&self) -> ResponseBody {
+        let (prefix, rx) = self.open_get_parts();
+        self.body(prefix, rx, None)
+    }
+
+    /// [`Router::open_get`], as what its body starts with and the queue of what follows: a
+    /// resume that takes over a GET stream numbered elsewhere puts the old stream's events
+    /// before them (RB-44).
+    pub(crate) fn open_get_parts(&self) -> (BytesMut, QueueRx) {
         let (tx, rx) = queue(self.queue);
         let mut prefix = BytesMut::new();
         let mut st = self.lock();
@@ -100,7 +108,7 @@ impl Router {
             stream.conn = Some(tx);
         }
         drop(st);
-        self.body(prefix, rx, None)
+        (prefix, rx)
     }
 
     /// Ends the standalone GET stream's connection with a `retry` field (a drain: the stream

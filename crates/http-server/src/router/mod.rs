@@ -32,6 +32,7 @@ use crate::sessions::{EventLog, MessageBus, StreamKey};
 use crate::sse;
 
 mod answer;
+mod get_resume;
 mod get_stream;
 #[cfg(test)]
 mod props;

@@ -103,32 +103,38 @@ impl Router {
         replay_framed(&self.log, &self.session, (tag, sid), after, upto).await
     }
 
-    /// Resumes a stream of this session that another router numbered (T-36: the log is looked
-    /// up within this session only, so another session's id finds nothing): what the log holds,
-    /// then what the other instance goes on appending, until the response (RB-7).
-    async fn resume_elsewhere(
+    /// The stored events of stream `sid` numbered by router `tag`, after `after`.
+    pub(super) async fn stored_after(
         &self,
         tag: &str,
         sid: u64,
         after: u64,
-    ) -> Result<ResponseBody, ResumeError> {
-        // A log this session does not have: the id is another session's (or made up). The
-        // replay says so, so a remote log needs no second round trip to tell.
+    ) -> Result<Vec<(u64, Bytes)>, ReplayError> {
         let key = StreamKey { tag, stream: sid };
+        self.log
+            .replay(&self.session, key, after)
+            .try_collect()
+            .await
+    }
+
+    /// The events after `after` of stream `sid` that another router of this session numbered
+    /// (T-36: the log is looked up within this session only, so another session's id finds
+    /// nothing, and the replay says so without a second round trip).
+    pub(super) async fn replay_elsewhere(
+        &self,
+        tag: &str,
+        sid: u64,
+        after: u64,
+    ) -> Result<Vec<(u64, Bytes)>, ResumeError> {
         // A shared log is written behind: a client that resumes on another instance right after
         // its connection broke can arrive before the stream's first events are stored. An
         // unknown stream is asked again for a moment before it counts as another session's.
         let following = !self.follow_elsewhere.is_zero();
         let mut pause = FOLLOW_PAUSE.0;
         let unknown_until = following.then(|| tokio::time::Instant::now() + UNKNOWN_FOR);
-        let events: Vec<(u64, Bytes)> = loop {
-            match self
-                .log
-                .replay(&self.session, key, after)
-                .try_collect()
-                .await
-            {
-                Ok(events) => break events,
+        loop {
+            match self.stored_after(tag, sid, after).await {
+                Ok(events) => return Ok(events),
                 Err(ReplayError::UnknownStream)
                     if unknown_until.is_some_and(|until| tokio::time::Instant::now() < until) =>
                 {
@@ -138,7 +144,20 @@ impl Router {
                 Err(ReplayError::UnknownStream) => return Err(ResumeError::Foreign),
                 Err(_) => return Err(ResumeError::Unknown),
             }
-        };
+        }
+    }
+
+    /// Resumes a stream of this session that another router numbered (T-36: the log is looked
+    /// up within this session only, so another session's id finds nothing): what the log holds,
+    /// then what the other instance goes on appending, until the response (RB-7).
+    async fn resume_elsewhere(
+        &self,
+        tag: &str,
+        sid: u64,
+        after: u64,
+    ) -> Result<ResponseBody, ResumeError> {
+        let following = !self.follow_elsewhere.is_zero();
+        let events = self.replay_elsewhere(tag, sid, after).await?;
         let mut follow = Follow {
             bus: self.bus().cloned(),
             log: self.log.clone(),

@@ -33,13 +33,25 @@ impl Sessions {
                 return;
             };
             runtime.spawn(async move {
-                let message = BusMessage::Broadcast {
-                    message: broadcast.message,
-                    subscribers_of: broadcast.subscribers_of,
+                let (message, subscribers_of) = (broadcast.message, broadcast.subscribers_of);
+                let Some(bus) = this.backends.bus.clone() else {
+                    return;
+                };
+                let shared = BusMessage::Broadcast {
+                    message: message.clone(),
+                    subscribers_of: subscribers_of.clone(),
                     entry: None,
                     from: None,
                 };
-                this.broadcast(message).await;
+                let Err(e) = bus.broadcast(&this.backends.instance, shared).await else {
+                    return;
+                };
+                tracing::warn!(error = %e, "a broadcast to the other instances failed");
+                if this.shares_get_log() {
+                    // Not in the shared stream of broadcasts, so no holder or claim will ever
+                    // take it: the GET streams open here get it now, once (RB-47).
+                    this.deliver_unshared(&message, subscribers_of.as_deref());
+                }
             });
         })
     }
@@ -56,6 +68,20 @@ impl Sessions {
             };
             let wanted = subscribers_of.is_none_or(|uri| state.is_subscribed(uri));
             if holds_get && wanted && state.is_initialized() {
+                session.router.deliver_to_get(message.clone());
+            }
+        }
+    }
+
+    /// A notification made here that the bus could not add to its shared stream of broadcasts
+    /// (Redis down): delivered to the GET streams open here, of the sessions initialized and,
+    /// for a resource's notification, subscribed to it as this instance knows them (RB-47).
+    /// Nothing else will deliver it, so it comes once; other instances' streams miss it.
+    fn deliver_unshared(&self, message: &Bytes, subscribers_of: Option<&str>) {
+        for session in self.local.iter() {
+            let state = session.peer.state();
+            let wanted = subscribers_of.is_none_or(|uri| state.is_subscribed(uri));
+            if session.router.holds_get() && wanted && state.is_initialized() {
                 session.router.deliver_to_get(message.clone());
             }
         }
@@ -153,6 +179,24 @@ impl Sessions {
             return;
         }
         self.sync(session).await;
+    }
+
+    /// A `Last-Event-ID` resume of the session's GET stream that another instance numbered,
+    /// with a shared GET log: the stream opens here and is claimed as by a new GET, after the
+    /// old stream's stored events (RB-43, RB-44). `None` for any other resume.
+    pub(crate) async fn resume_get(
+        &self,
+        session: &Session,
+        last_event_id: &str,
+    ) -> Result<Option<crate::body::ResponseBody>, crate::router::ResumeError> {
+        let Some(moved) = session.router.moved_get(last_event_id).await? else {
+            return Ok(None);
+        };
+        // Open before the claim, as a new GET does: a broadcast read meanwhile is taken by the
+        // old holder or by the claim, never lost between (RB-36).
+        let opened = session.router.open_get_parts();
+        self.claim_get(session).await;
+        Ok(Some(session.router.resume_moved_get(moved, opened).await))
     }
 
     /// The session's stored record, read when no claim of a GET stream ran here meanwhile (a
