@@ -643,15 +643,21 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_envelope_is_added_as_text_or_through_a_tree() {
+    /// A 2026-07-28 client "c" 1 asking for debug logs, and its version.
+    fn debug_client() -> (Modern, ProtocolVersion) {
+        let v = ProtocolVersion::V2026_07_28;
         let modern = Modern::new(
-            ProtocolVersion::V2026_07_28,
+            v,
             &ClientCapabilities::default(),
             &Implementation::new("c", "1"),
             Some(LoggingLevel::Debug),
         );
-        let v = ProtocolVersion::V2026_07_28;
+        (modern, v)
+    }
+
+    #[test]
+    fn the_envelope_is_added_as_text_or_through_a_tree() {
+        let (modern, v) = debug_client();
         let with = |params: &str| -> Value {
             let raw = RawValue::from_string(params.to_owned()).unwrap();
             serde_json::from_str(modern.envelope(&raw, v, None).unwrap().get()).unwrap()
@@ -684,13 +690,7 @@ mod tests {
     /// path; a retry starts again from the params without the envelope.
     #[test]
     fn a_call_is_enveloped_in_its_one_serialization_as_the_general_path_would() {
-        let modern = Modern::new(
-            ProtocolVersion::V2026_07_28,
-            &ClientCapabilities::default(),
-            &Implementation::new("c", "1"),
-            Some(LoggingLevel::Debug),
-        );
-        let v = ProtocolVersion::V2026_07_28;
+        let (modern, v) = debug_client();
         let params = serde_json::json!({"name": "echo", "arguments": {"message": "hi"}});
         let fast: Value =
             serde_json::from_str(modern.enveloped(&params, v).unwrap().get()).unwrap();
