@@ -8,7 +8,9 @@
 # Knobs (environment): BENCH_DURATION (s per run, 10), BENCH_RUNS (3), BENCH_WARMUP (s, 1),
 # BENCH_CONCURRENCY ("1 16 64"; empty skips the load part), BENCH_SERVERS (a subset of the names below), BENCH_MEM_SESSIONS
 # (10000; 0 skips the memory part), BENCH_CLIENT_CALLS (5000; 0 skips the client part),
-# SERVER_CPU (0) and LOAD_CPU (1) for taskset, BENCH_OUT (where results go), BENCH_PORT (18400).
+# SERVER_CPU (0) and LOAD_CPU (1) for taskset, BENCH_OUT (where results go), BENCH_PORT (18400),
+# BENCH_BUILD (1; 0 takes the release binaries already built: target/release/mcp-http and
+# bench/target/release/{floor,rmcp-echo}, or BENCH_OURS for another build of ours).
 #
 # Each server is pinned to SERVER_CPU, `mcp-http bench` to LOAD_CPU. A run's server CPU is the
 # utime+stime delta of the server process (/proc/PID/stat) over the run, divided by the calls it
@@ -31,10 +33,12 @@ mkdir -p "$out"
 # 10,000 GET streams need 10,000 sockets on each side.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-echo "== building (release)" >&2
-(cd "$root" && cargo build --release --locked -p mcp-http) >&2
-(cd "$root/bench" && cargo build --release --locked) >&2
-ours=$root/target/release/mcp-http
+if [ "${BENCH_BUILD:-1}" != 0 ]; then
+  echo "== building (release)" >&2
+  (cd "$root" && cargo build --release --locked -p mcp-http) >&2
+  (cd "$root/bench" && cargo build --release --locked) >&2
+fi
+ours=${BENCH_OURS:-$root/target/release/mcp-http}
 rmcp=$root/bench/target/release/rmcp-echo
 floor=$root/bench/target/release/floor
 clk=$(getconf CLK_TCK)

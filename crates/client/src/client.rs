@@ -559,6 +559,17 @@ impl Client {
         }
         self.require(Needs::Tools)?;
         let params = CallParams { name, arguments };
+        if let Some(context) = self.context() {
+            // PF-29: the envelope goes in with the params' one serialization.
+            let version = context.modern.version();
+            if let Some(enveloped) = context.modern.enveloped(&params, version) {
+                let raw = context
+                    .call_tool_enveloped(enveloped, version, name, options)
+                    .await?;
+                return serde_json::from_str(raw.get())
+                    .map_err(|e| RequestError::InvalidResponse(e.to_string()));
+            }
+        }
         self.request_about(method::TOOLS_CALL, &params, Some(name), options)
             .await
     }

@@ -10,6 +10,7 @@
 //! Dropping the future of [`Peer::request`] cancels the request: it is forgotten locally and
 //! `notifications/cancelled` is sent (except for `initialize`, L-7).
 
+mod client_table;
 pub mod context;
 pub mod error;
 pub mod factory;

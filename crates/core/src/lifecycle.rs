@@ -40,8 +40,8 @@ pub struct SessionState {
 /// ```
 #[derive(Debug, Clone)]
 pub struct SharedClient {
-    info: Arc<Implementation>,
-    capabilities: Option<Arc<RawValue>>,
+    pub(crate) info: Arc<Implementation>,
+    pub(crate) capabilities: Option<Arc<RawValue>>,
 }
 
 impl SharedClient {
@@ -102,7 +102,9 @@ impl SessionState {
         info: Implementation,
         capabilities: ClientCapabilities,
     ) {
-        self.set_shared_client(version, &SharedClient::new(info, &capabilities));
+        // PF-28: sessions of the same client share one copy of its half.
+        let capabilities = serde_json::value::to_raw_value(&capabilities).ok();
+        self.set_shared_client(version, &crate::client_table::shared(info, capabilities));
     }
 
     /// Records a client half shared with other sessions (no copy of it is made).

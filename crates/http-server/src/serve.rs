@@ -221,13 +221,18 @@ async fn connection(
         }
     });
     let io = TokioIo::new(StallGuard::new(stream, limits.write_stall_timeout));
+    // HTTP/2 and upgradable connections are served from the heap: inline, their state (hyper's
+    // HTTP/2 connection is the largest) would size the task of every HTTP/1 connection, each
+    // held GET stream's included (PF-27).
     if h2 {
-        let mut builder = http2::Builder::new(TokioExecutor::new());
-        builder
-            .timer(TokioTimer::new())
-            .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
-        serve_until_stopped!(builder.serve_connection(io, handler), stop);
-        return;
+        return Box::pin(async move {
+            let mut builder = http2::Builder::new(TokioExecutor::new());
+            builder
+                .timer(TokioTimer::new())
+                .max_header_list_size(u32::try_from(limits.max_header_bytes).unwrap_or(u32::MAX));
+            serve_until_stopped!(builder.serve_connection(io, handler), stop);
+        })
+        .await;
     }
     let mut builder = http1::Builder::new();
     builder
@@ -240,8 +245,10 @@ async fn connection(
     }
     if service_upgrades {
         // BR-36: WebSocket needs hyper's upgrades, which give up the lingering close below.
-        serve_until_stopped!(builder.serve_connection(io, handler).with_upgrades(), stop);
-        return;
+        return Box::pin(async move {
+            serve_until_stopped!(builder.serve_connection(io, handler).with_upgrades(), stop);
+        })
+        .await;
     }
     let mut connection = builder.serve_connection(io, handler);
     let served = tokio::select! {

@@ -200,10 +200,14 @@ impl MemoryEventLog {
         let log = match logs.iter().position(|l| &*l.tag == key.tag) {
             Some(at) => &mut logs[at],
             None => {
+                // Almost every stream number has one tag, and a GET stream's log holds its
+                // priming event alone for as long as nothing is sent: room for one of each,
+                // not the four the first push would make (PF-27).
+                logs.reserve_exact(1);
                 logs.push(Log {
                     tag: key.tag.into(),
                     request: None,
-                    events: VecDeque::new(),
+                    events: VecDeque::with_capacity(1),
                     evicted_upto: None,
                     touched: now,
                 });
