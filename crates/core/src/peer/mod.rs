@@ -37,7 +37,10 @@ use crate::places::Places;
 use crate::sync::lock;
 use crate::transport::{MessageSink, Outbound, OutboundKind, Transport, TransportError};
 
+mod at_once;
 mod requests;
+
+pub use at_once::{AtOnce, ResultWriter, Written};
 
 /// The role-specific part of a peer: what it does with requests and notifications it receives.
 ///
@@ -54,6 +57,25 @@ pub trait Handler: Send + Sync + 'static {
         request: Request,
         ctx: RequestContext,
     ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>>;
+
+    /// Handles a request on the quick-call path (PF-40): a handler that can answer in place
+    /// writes its result with `out` and returns what [`ResultWriter::write`] gave, straight into
+    /// the transport's buffer (no boxed future, no intermediate JSON value); one that has to
+    /// wait returns [`AtOnce::Waits`] with the future that finishes the request, which the peer
+    /// then runs as it runs [`Handler::handle_request`]'s. The default does exactly that.
+    ///
+    /// Whatever an override answers at once must be what `handle_request` would have answered;
+    /// it runs under the same catch of panics, and the request is registered as in flight only
+    /// if the returned future has to wait.
+    fn handle_request_at_once(
+        &self,
+        request: Request,
+        ctx: RequestContext,
+        out: ResultWriter<'_>,
+    ) -> AtOnce {
+        let _ = out;
+        AtOnce::Waits(self.handle_request(request, ctx))
+    }
 
     /// Handles a notification. Notifications are handled in order, one at a time: keep it quick.
     fn handle_notification(
@@ -409,9 +431,13 @@ impl Peer {
     }
 
     async fn dispatch_request(&self, request: Request, extensions: Extensions, places: Places) {
-        if let Some(response) = self.run_request(request, extensions, places) {
-            let related = response.id.clone();
-            self.send_response(response, related).await;
+        let id = request.id.clone();
+        let mut out = Vec::new();
+        if self.run_request(request, extensions, places, &mut out) {
+            let sent = self.inner.sink.send(response_outbound(out, id));
+            if let Err(e) = sent.await {
+                tracing::debug!(error = %e, "could not send a response");
+            }
         }
     }
 
@@ -427,51 +453,69 @@ impl Peer {
         extensions: Extensions,
         places: Places,
     ) -> Option<Outbound> {
-        let response = self.run_request(request, extensions, places)?;
-        let related = response.id.clone();
-        Some(outbound(Message::Response(response), related))
+        let id = request.id.clone();
+        let mut out = Vec::new();
+        self.run_request(request, extensions, places, &mut out)
+            .then(|| response_outbound(out, id))
     }
 
-    /// Runs a request: its response when there is one at once; else the handler continues on a
-    /// task of its own, which sends the response when it comes.
+    /// [`Peer::answer_request`], with the response appended to `out` (after whatever the
+    /// transport put there first: an SSE event's framing) when it is there at once; returns
+    /// whether it is. A handler that answers in place writes its result straight after the
+    /// envelope's prefix (PF-41, [`Handler::handle_request_at_once`]); when it is not there at
+    /// once, `out` is left as it was.
+    pub fn answer_request_into(
+        &self,
+        request: Request,
+        extensions: Extensions,
+        places: Places,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        self.run_request(request, extensions, places, out)
+    }
+
+    /// Runs a request: its response appended to `out` when there is one at once (returns
+    /// `true`); else the handler continues on a task of its own, which sends the response when
+    /// it comes.
     fn run_request(
         &self,
         request: Request,
         extensions: Extensions,
         places: Places,
-    ) -> Option<Response> {
+        out: &mut Vec<u8>,
+    ) -> bool {
         let id = request.id.clone();
         if self.is_closed() {
-            return None;
+            return false;
         }
-        let respond = |outcome| {
-            Some(Response {
-                id: Some(id.clone()),
-                outcome,
-            })
-        };
         if request.method == method::PING {
             // PG-2: answer promptly, whatever the handler is doing.
-            let empty = RawValue::from_string("{}".into()).map_err(|_| ErrorObject::internal());
-            return respond(empty);
+            let _ = at_once::result_writer(out, &id);
+            out.extend_from_slice(b"{}}");
+            return true;
         }
         {
             let inflight = lock(&self.inner.inflight);
             // A request whose id is in flight is answered, not run: its state is the first one's.
             if inflight.contains_key(&id) {
-                return respond(Err(duplicate(&id)));
+                drop(inflight);
+                at_once::put_response(out, id.clone(), Err(duplicate(&id)));
+                return true;
             }
             // RL-29: past the limit a request is refused before it runs (a half-run handler,
             // a prompt shown then dropped, would be worse than a clear error).
             if inflight.len() >= self.inner.config.max_inbound_requests {
                 tracing::debug!(%id, method = %request.method, "too many requests in progress; refused");
-                return respond(Err(ErrorObject::new(
+                let error = ErrorObject::new(
                     mcp_http_proto::error_code::INTERNAL_ERROR,
                     format!(
                         "too many requests in progress (at most {})",
                         self.inner.config.max_inbound_requests
                     ),
-                )));
+                );
+                drop(inflight);
+                at_once::put_response(out, id, Err(error));
+                return true;
             }
         }
         let ctx = RequestContext::new(
@@ -483,7 +527,44 @@ impl Peer {
             places,
         );
         let span = tracing::debug_span!("request", %id, method = %request.method);
-        let mut run = span.in_scope(|| self.inner.handler.handle_request(request, ctx.clone()));
+        // The quick-call path (PF-40): a handler that answers in place writes its result after
+        // the envelope's prefix, here, where the request arrived; one that has to wait gives
+        // back the future that finishes it.
+        let start = out.len();
+        let handled = {
+            let _entered = span.enter();
+            let writer = at_once::result_writer(out, &id);
+            let handler = &self.inner.handler;
+            let ctx = ctx.clone();
+            std::panic::catch_unwind(AssertUnwindSafe(move || {
+                handler.handle_request_at_once(request, ctx, writer)
+            }))
+        };
+        let mut run = match handled {
+            Ok(AtOnce::Written(_)) => {
+                // Answered in place: never registered, nothing to remove.
+                out.push(b'}');
+                ctx.finish();
+                return true;
+            }
+            Ok(AtOnce::Failed(error)) => {
+                out.truncate(start);
+                ctx.finish();
+                at_once::put_response(out, id, Err(error));
+                return true;
+            }
+            Ok(AtOnce::Waits(run)) => {
+                out.truncate(start);
+                run
+            }
+            Err(panic) => {
+                out.truncate(start);
+                ctx.finish();
+                let outcome = outcome_of(&id, Err(panic));
+                at_once::put_response(out, id, outcome);
+                return true;
+            }
+        };
         // Most handlers answer in their first poll: run it here, where the request arrived, and
         // spawn a task only for a handler that has to wait (no task, no wake-up, no hand-off).
         // Only such a handler is registered as in flight, with a cancellation token (made now
@@ -503,7 +584,8 @@ impl Peer {
                     // The same id arrived twice at once: the later one stops here.
                     drop(run);
                     ctx.finish();
-                    return respond(Err(duplicate(&id)));
+                    at_once::put_response(out, id.clone(), Err(duplicate(&id)));
+                    return true;
                 }
                 if self.is_closed() {
                     // Closed before the insert: `close` may have missed it.
@@ -526,12 +608,14 @@ impl Peer {
                     }
                     .instrument(span),
                 );
-                return None;
+                return false;
             }
         };
         // Answered in the first poll: never registered, nothing to remove.
         ctx.finish();
-        Some(response_of(id, outcome))
+        let outcome = outcome_of(&id, outcome);
+        at_once::put_response(out, id, outcome);
+        true
     }
 
     /// Ends an inbound request: no more progress (P-4), out of the in-flight table.
@@ -678,14 +762,30 @@ fn response_of(
     id: RequestId,
     outcome: std::thread::Result<Result<Box<RawValue>, ErrorObject>>,
 ) -> Response {
-    let outcome = outcome.unwrap_or_else(|_panic| {
-        tracing::error!(%id, "request handler panicked");
-        Err(ErrorObject::internal())
-    });
+    let outcome = outcome_of(&id, outcome);
     Response {
         id: Some(id),
         outcome,
     }
+}
+
+/// A handler's outcome; a panic's is -32603, without internal detail.
+fn outcome_of(
+    id: &RequestId,
+    outcome: std::thread::Result<Result<Box<RawValue>, ErrorObject>>,
+) -> Result<Box<RawValue>, ErrorObject> {
+    outcome.unwrap_or_else(|_panic| {
+        tracing::error!(%id, "request handler panicked");
+        Err(ErrorObject::internal())
+    })
+}
+
+/// The response to inbound request `id`, serialized in `json`, as the transport takes it.
+fn response_outbound(json: Vec<u8>, id: RequestId) -> Outbound {
+    let mut response = Outbound::new(Bytes::from(json), OutboundKind::Response);
+    response.related = Some(id.clone());
+    response.id = Some(id);
+    response
 }
 
 /// The error of a request whose id is already in progress.
