@@ -433,7 +433,7 @@ impl Peer {
     async fn dispatch_request(&self, request: Request, extensions: Extensions, places: Places) {
         let id = request.id.clone();
         let mut out = Vec::new();
-        if self.run_request(request, extensions, places, &mut out) {
+        if self.answer_request_into(request, extensions, places, &mut out) {
             let sent = self.inner.sink.send(response_outbound(out, id));
             if let Err(e) = sent.await {
                 tracing::debug!(error = %e, "could not send a response");
@@ -455,29 +455,17 @@ impl Peer {
     ) -> Option<Outbound> {
         let id = request.id.clone();
         let mut out = Vec::new();
-        self.run_request(request, extensions, places, &mut out)
+        self.answer_request_into(request, extensions, places, &mut out)
             .then(|| response_outbound(out, id))
     }
 
     /// [`Peer::answer_request`], with the response appended to `out` (after whatever the
     /// transport put there first: an SSE event's framing) when it is there at once; returns
     /// whether it is. A handler that answers in place writes its result straight after the
-    /// envelope's prefix (PF-41, [`Handler::handle_request_at_once`]); when it is not there at
-    /// once, `out` is left as it was.
+    /// envelope's prefix (PF-41, [`Handler::handle_request_at_once`]). When it is not there at
+    /// once, `out` is left as it was and the handler continues on a task of its own, which
+    /// sends the response through the sink when it comes.
     pub fn answer_request_into(
-        &self,
-        request: Request,
-        extensions: Extensions,
-        places: Places,
-        out: &mut Vec<u8>,
-    ) -> bool {
-        self.run_request(request, extensions, places, out)
-    }
-
-    /// Runs a request: its response appended to `out` when there is one at once (returns
-    /// `true`); else the handler continues on a task of its own, which sends the response when
-    /// it comes.
-    fn run_request(
         &self,
         request: Request,
         extensions: Extensions,
