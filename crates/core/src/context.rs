@@ -292,6 +292,13 @@ impl RequestContext {
         self.inner.peer.request(method, params, options).await
     }
 
+    /// Whether this run asked for input or was given some (MR-1): its outcome is then for the
+    /// input engine ([`crate::run_with_input`]) to settle, not to be answered as it is. A
+    /// handler that answers in place checks it (PF-42).
+    pub fn has_input_round(&self) -> bool {
+        self.round().is_some()
+    }
+
     /// The input state of this run (see [`crate::input`]): `None` until the handler asks for
     /// input or a retry brings answers.
     pub(crate) fn round(&self) -> std::sync::MutexGuard<'_, Option<Box<Round>>> {

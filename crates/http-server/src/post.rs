@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode};
 use http_body::Body;
-use mcp_http_core::{CountedPlace, Extensions, Peer, Places, Principal};
+use mcp_http_core::{CountedPlace, Extensions, Outbound, OutboundKind, Peer, Places, Principal};
 use mcp_http_proto::jsonrpc::{Message, Parsed, Request as RpcRequest, Response as RpcResponse};
 use mcp_http_proto::{ErrorObject, ProtocolVersion, RequestId as RpcRequestId, method};
 use serde_json::value::RawValue;
@@ -35,6 +35,18 @@ fn changes_record(name: &str) -> bool {
         name,
         method::LOGGING_SET_LEVEL | method::RESOURCES_SUBSCRIBE | method::RESOURCES_UNSUBSCRIBE
     )
+}
+
+/// Room for most answers at once (the SSE event's head and a short result): written without
+/// growing, and given back in place when made exact ([`exact`]).
+const ANSWER_CAPACITY: usize = 256;
+
+/// The answer in `out` as the body's bytes: the buffer made exactly its size first, so that
+/// the `Bytes` made from it needs no allocation of its own (PF-5; in place when the buffer was
+/// at most twice as large).
+fn exact(mut out: Vec<u8>) -> Bytes {
+    out.shrink_to_fit();
+    Bytes::from(out)
 }
 
 /// When the POST future is dropped before its request chose JSON or SSE (the client went away),
@@ -293,40 +305,60 @@ impl StreamableHttpService {
                 None => return Err(Rejection::DuplicateRequest(id)),
             },
         };
-        let quick = peer.answer_request(request, extensions, places);
         // A response that came at once, with nothing sent before it, goes back as it is: no
         // stream carries it (in SSE mode, except for the 2026-07-28 era, the stream frames it
         // with its priming event).
         let direct = config.response_mode != ResponseMode::Sse || errors_as_json;
+        // The response is written once, into the buffer the POST answers with (PF-41): in SSE
+        // mode after its event's head, framed before the handler runs (PF-43).
+        let mut out = Vec::with_capacity(ANSWER_CAPACITY);
+        let head = match opened {
+            Some(sid) if !direct && !until_response => router.put_at_once_head(sid, &mut out),
+            _ => None,
+        };
+        let answered = peer.answer_request_into(request, extensions, places, &mut out);
+        if !answered {
+            out = Vec::new();
+        }
         let stream = match opened {
             Some(opened) => Some(opened),
-            None => router.solo_stream(quick.is_none() || !direct),
+            None => router.solo_stream(!answered || !direct),
         };
-        let sid = match (stream, quick) {
-            (None, Some(response)) => {
+        let sid = match (stream, answered) {
+            (None, true) => {
                 router.solo_answered();
-                return Ok(self.direct(router, response.json).await);
+                return Ok(self.direct(router, exact(out)).await);
             }
-            (Some(sid), Some(response)) if direct && router.end_quiet(sid) => {
-                return Ok(self.direct(router, response.json).await);
+            (Some(sid), true) if direct && router.end_quiet(sid) => {
+                return Ok(self.direct(router, exact(out)).await);
             }
-            (Some(sid), Some(response)) => {
+            (Some(sid), true) => {
+                let json = match head {
+                    Some(head) => match router.answer_framed(sid, out, head) {
+                        Ok(body) => return Ok(sse(body)),
+                        Err(json) => exact(json),
+                    },
+                    None => exact(out),
+                };
                 if !direct
                     && !until_response
-                    && let Some(body) = router.answer_at_once(sid, &response.json)
+                    && let Some(body) = router.answer_at_once(sid, &json)
                 {
                     return Ok(sse(body));
                 }
                 // After what the handler sent: through the stream, in order (routing only
                 // queues).
+                let mut response = Outbound::new(json, OutboundKind::Response);
+                response.related = Some(id.clone());
+                response.id = Some(id);
                 if let Err(e) = router.route(response) {
                     tracing::debug!(error = %e, "could not route a response");
                 }
                 sid
             }
-            (Some(sid), None) => sid,
+            (Some(sid), false) => sid,
             // A closed connection: nothing will come.
-            (None, None) => return Err(Rejection::ShuttingDown),
+            (None, false) => return Err(Rejection::ShuttingDown),
         };
         let mut guard = AbandonGuard {
             router,

@@ -30,16 +30,23 @@ impl EventId<'_> {
         "id: ..\n".len() + self.tag.len() + digits(self.stream) + digits(self.seq)
     }
 
-    /// `id: {tag}.{stream}.{seq}\n`, without the formatting machinery (this runs per event).
-    fn put_line(&self, out: &mut BytesMut) {
+    /// `id: {tag}.{stream}.{seq}\n`, without the formatting machinery (this runs per event):
+    /// the two numbers are formatted together on the stack, so the line is three copies.
+    fn put_line(&self, out: &mut impl BufMut) {
+        let mut numbers = [0u8; 2 * 20 + 3];
         let mut number = itoa::Buffer::new();
+        let stream = number.format(self.stream).as_bytes();
+        let mut end = 1 + stream.len();
+        numbers[0] = b'.';
+        numbers[1..end].copy_from_slice(stream);
+        numbers[end] = b'.';
+        let seq = number.format(self.seq).as_bytes();
+        numbers[end + 1..end + 1 + seq.len()].copy_from_slice(seq);
+        end += 1 + seq.len();
+        numbers[end] = b'\n';
         out.put_slice(b"id: ");
         out.put_slice(self.tag.as_bytes());
-        out.put_u8(b'.');
-        out.put_slice(number.format(self.stream).as_bytes());
-        out.put_u8(b'.');
-        out.put_slice(number.format(self.seq).as_bytes());
-        out.put_u8(b'\n');
+        out.put_slice(&numbers[..=end]);
     }
 }
 
@@ -66,13 +73,44 @@ pub(crate) fn put_event(out: &mut BytesMut, id: Option<EventId<'_>>, json: &[u8]
     out.put_slice(b"\n\n");
 }
 
+/// Appends everything of a `message` event before its data (PF-43): the response is then
+/// written after it, then [`EVENT_END`].
+pub(crate) fn put_event_head(out: &mut Vec<u8>, id: Option<EventId<'_>>) {
+    out.put_slice(b"event: message\n");
+    if let Some(id) = id {
+        id.put_line(out);
+    }
+    out.put_slice(b"data: ");
+}
+
+/// What ends an event whose head [`put_event_head`] wrote.
+pub(crate) const EVENT_END: &[u8] = b"\n\n";
+
 /// Appends a priming event: an id, a `retry`, and empty data (T-11, T-13).
-pub(crate) fn put_priming(out: &mut BytesMut, id: EventId<'_>, retry_ms: u64) {
-    out.reserve(priming_len(id, retry_ms));
+pub(crate) fn put_priming(out: &mut (impl BufMut + Reserve), id: EventId<'_>, retry_ms: u64) {
+    out.reserve_more(priming_len(id, retry_ms));
     id.put_line(out);
     out.put_slice(b"retry: ");
     out.put_slice(itoa::Buffer::new().format(retry_ms).as_bytes());
     out.put_slice(b"\ndata: \n\n");
+}
+
+/// A buffer that can be grown ahead of its writes.
+pub(crate) trait Reserve {
+    /// Makes room for `n` more bytes.
+    fn reserve_more(&mut self, n: usize);
+}
+
+impl Reserve for BytesMut {
+    fn reserve_more(&mut self, n: usize) {
+        self.reserve(n);
+    }
+}
+
+impl Reserve for Vec<u8> {
+    fn reserve_more(&mut self, n: usize) {
+        self.reserve(n);
+    }
 }
 
 /// Just a `retry` field, sent before the server closes a connection for polling (T-13).
@@ -123,5 +161,25 @@ mod tests {
             "id: tag.1234.10\nretry: 0\ndata: \n\n".len()
         );
         assert_eq!(&retry(500)[..], b"retry: 500\n\n");
+        // The head of an event, then its data and end: the same bytes as `put_event`.
+        let mut head = Vec::new();
+        put_event_head(&mut head, Some(long));
+        head.extend_from_slice(b"{}");
+        head.extend_from_slice(EVENT_END);
+        let mut whole = BytesMut::new();
+        put_event(&mut whole, Some(long), b"{}");
+        assert_eq!(head, &whole[..]);
+        let big = EventId {
+            tag: "t",
+            stream: u64::MAX,
+            seq: u64::MAX,
+        };
+        let mut line = Vec::new();
+        big.put_line(&mut line);
+        assert_eq!(
+            line,
+            format!("id: t.{}.{}\n", u64::MAX, u64::MAX).as_bytes()
+        );
+        assert_eq!(line.len(), big.line_len());
     }
 }

@@ -7,6 +7,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use std::task::{Context, Poll};
+
+use futures::future::BoxFuture;
+use mcp_http_core::peer::{AtOnce, ResultWriter};
 use mcp_http_core::{InputScope, RequestContext, RequestError, RequestStates, run_with_input};
 use mcp_http_proto::jsonrpc::{Request, to_raw};
 use mcp_http_proto::{CallToolRequestParams, CallToolResult, ErrorObject, ProtocolVersion, method};
@@ -60,6 +64,44 @@ fn call_params(request: &Request) -> Result<CallParams<'_>, ErrorObject> {
     }
 }
 
+/// The tool `params` name, looked up once, its `Mcp-Param-*` headers checked in place (H-10),
+/// and only its function cloned out of the entry (PF-8); -32602 for an unknown tool (TL-4a).
+fn find_tool(
+    server: &Server,
+    params: &CallParams<'_>,
+    sent: Option<&mcp_http_core::ParamHeaders>,
+) -> Result<(std::sync::Arc<crate::tool::CallFn>, TaskSupport, bool), ErrorObject> {
+    match read(&server.inner.tools).get(params.name.as_ref()) {
+        Some(t) => {
+            if let Some(sent) = sent {
+                crate::param_headers::check(&t.headers, sent, params.arguments)?;
+            }
+            Ok((t.call.clone(), t.task_support, t.input_before_task))
+        }
+        // TL-4a: an unknown tool is a protocol error.
+        None => Err(ErrorObject::invalid_params(format!(
+            "Invalid params: unknown tool `{}`",
+            params.name
+        ))),
+    }
+}
+
+/// What a finished call (not one continuing as a task) answers: its result, an `isError`
+/// result for a failure the model reads (TL-4), or a JSON-RPC error.
+fn settle<T>(outcome: Result<T, ToolError>) -> Result<Result<T, CallToolResult>, ErrorObject> {
+    match outcome {
+        Ok(result) => Ok(Ok(result)),
+        Err(ToolError::ContinueAsTask(_)) => Err(ErrorObject::internal()),
+        Err(ToolError::Rpc(error)) => Err(error),
+        // Asked for input outside the engine's reach (a context of another request): the
+        // server's fault, never an isError result (MR-1).
+        Err(ToolError::Request(RequestError::InputRequired)) => Err(ErrorObject::internal()),
+        // A request to the client that failed is the tool's failure, told to the model (TL-4).
+        Err(ToolError::Request(error)) => Ok(Err(CallToolResult::error(error.to_string()))),
+        Err(other) => Ok(Err(CallToolResult::error(other.to_string()))),
+    }
+}
+
 /// `tools/call`.
 pub(crate) async fn call_tool(
     server: &Server,
@@ -82,24 +124,7 @@ pub(crate) async fn call_tool(
     let none = mcp_http_core::ParamHeaders::default();
     let sent = ctx.extensions().get::<mcp_http_core::ParamHeaders>();
     let sent = sent.or(ctx.is_modern().then_some(&none));
-    // Looked up once, and only the function is cloned out of the entry: the headers are checked
-    // where they are (PF-8).
-    let found = match read(&inner.tools).get(params.name.as_ref()) {
-        Some(t) => {
-            if let Some(sent) = sent {
-                crate::param_headers::check(&t.headers, sent, params.arguments)?;
-            }
-            Some((t.call.clone(), t.task_support, t.input_before_task))
-        }
-        None => None,
-    };
-    let Some((call, support, input_before_task)) = found else {
-        // TL-4a: an unknown tool is a protocol error.
-        return Err(ErrorObject::invalid_params(format!(
-            "Invalid params: unknown tool `{}`",
-            params.name
-        )));
-    };
+    let (call, support, input_before_task) = find_tool(server, &params, sent)?;
     // TK-1, TK-2: a task-supporting tool on a request that declared the tasks extension.
     let as_task = match support {
         TaskSupport::Forbidden => false,
@@ -136,19 +161,69 @@ pub(crate) async fn call_tool(
         false => outcome.await?,
     };
     match outcome {
-        Ok(result) => Ok(result),
         Err(ToolError::ContinueAsTask(gathered)) if as_task => {
             inner.tasks.create(&ctx, work(), gathered.0).await
         }
-        Err(ToolError::ContinueAsTask(_)) => Err(ErrorObject::internal()),
-        Err(ToolError::Rpc(error)) => Err(error),
-        // Asked for input outside the engine's reach (a context of another request): the
-        // server's fault, never an isError result (MR-1).
-        Err(ToolError::Request(RequestError::InputRequired)) => Err(ErrorObject::internal()),
-        // A request to the client that failed is the tool's failure, told to the model (TL-4).
-        Err(ToolError::Request(error)) => encode(&CallToolResult::error(error.to_string())),
-        Err(other) => encode(&CallToolResult::error(other.to_string())),
+        outcome => settle(outcome)?.or_else(|failed| encode(&failed)),
     }
+}
+
+/// `tools/call` of a legacy session on the quick-call path (PF-40, PF-42): the tool's future is
+/// polled once here, where the request arrived, with no future of the session's around it; a
+/// result that is there at once, and asked for no input, is serialized straight into the
+/// transport's buffer (PF-41). Otherwise the same run goes on as [`call_tool`]'s would: through
+/// the input engine (MR-3), in a future boxed only now.
+pub(crate) fn call_tool_at_once(
+    server: &Server,
+    request: Request,
+    ctx: RequestContext,
+    out: ResultWriter<'_>,
+) -> AtOnce {
+    let params = match call_params(&request) {
+        Ok(params) => params,
+        Err(error) => return AtOnce::Failed(error),
+    };
+    let sent = ctx.extensions().get::<mcp_http_core::ParamHeaders>();
+    let call = match find_tool(server, &params, sent) {
+        Ok((call, _, _)) => call,
+        Err(error) => return AtOnce::Failed(error),
+    };
+    let mut running = call(params.arguments, ctx.clone());
+    // The peer catches a panic of this poll as it catches the handler's; the waker does
+    // nothing: a call that has to wait is polled again on its own task.
+    let mut cx = Context::from_waker(std::task::Waker::noop());
+    let first: BoxFuture<'static, Result<CallToolResult, ToolError>> =
+        match running.as_mut().poll(&mut cx) {
+            Poll::Ready(outcome) if !ctx.has_input_round() => {
+                return match settle(outcome) {
+                    Ok(Ok(result)) => out.write(&result),
+                    Ok(Err(failed)) => out.write(&failed),
+                    Err(error) => AtOnce::Failed(error),
+                };
+            }
+            // It asked for input (MR-3): the engine takes it from here, with this outcome.
+            Poll::Ready(outcome) => Box::pin(std::future::ready(outcome)),
+            Poll::Pending => running,
+        };
+    let arguments = params.arguments.map(ToOwned::to_owned);
+    let name = params.name.into_owned();
+    let server = server.clone();
+    AtOnce::Waits(Box::pin(async move {
+        let mut first = Some(first);
+        let scope = InputScope::new(method::TOOLS_CALL, &name, request.params.as_deref());
+        let run = || {
+            let running = first
+                .take()
+                .unwrap_or_else(|| call(arguments.as_deref(), ctx.clone()));
+            async move {
+                running
+                    .await
+                    .and_then(|r| encode(&r).map_err(ToolError::Rpc))
+            }
+        };
+        let outcome = run_with_input(&ctx, &scope, &server.inner.request_states, run).await?;
+        settle(outcome)?.or_else(|failed| encode(&failed))
+    }))
 }
 
 /// The failure of a prompt or resource handler as answered: its JSON-RPC error, or for a

@@ -2,6 +2,7 @@
 //! registry, enforcing the lifecycle (L-1..L-6) and what was negotiated (C-3).
 
 use futures::future::BoxFuture;
+use mcp_http_core::peer::{AtOnce, ResultWriter};
 use mcp_http_core::{Handler, Peer, RequestContext};
 use mcp_http_proto::jsonrpc::{Notification, Request, to_raw};
 use mcp_http_proto::{
@@ -60,6 +61,30 @@ impl Handler for SessionHandler {
             return Box::pin(async move { crate::input::call_tool(&server, &request, ctx).await });
         }
         Box::pin(async move { dispatch(server, key, require_initialize, request, ctx).await })
+    }
+
+    /// A legacy session's `tools/call` takes the quick-call path (PF-40): the tool polled in
+    /// place, its result written straight into the transport's buffer. Everything else, and a
+    /// call whose params the 2026-07-28 transport read already, runs as `handle_request`.
+    fn handle_request_at_once(
+        &self,
+        request: Request,
+        ctx: RequestContext,
+        out: ResultWriter<'_>,
+    ) -> AtOnce {
+        let state = ctx.peer().state();
+        if request.method == method::TOOLS_CALL
+            && state.is_negotiated()
+            && !state.is_modern()
+            && self.server.inner.capabilities.tools.is_some()
+            && ctx
+                .extensions()
+                .get::<mcp_http_core::ToolCallView>()
+                .is_none()
+        {
+            return crate::input::call_tool_at_once(&self.server, request, ctx, out);
+        }
+        AtOnce::Waits(self.handle_request(request, ctx))
     }
 
     fn handle_notification(

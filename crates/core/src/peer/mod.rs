@@ -37,7 +37,11 @@ use crate::places::Places;
 use crate::sync::lock;
 use crate::transport::{MessageSink, Outbound, OutboundKind, Transport, TransportError};
 
+mod at_once;
+mod inbound;
 mod requests;
+
+pub use at_once::{AtOnce, ResultWriter, Written};
 
 /// The role-specific part of a peer: what it does with requests and notifications it receives.
 ///
@@ -54,6 +58,25 @@ pub trait Handler: Send + Sync + 'static {
         request: Request,
         ctx: RequestContext,
     ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>>;
+
+    /// Handles a request on the quick-call path (PF-40): a handler that can answer in place
+    /// writes its result with `out` and returns what [`ResultWriter::write`] gave, straight into
+    /// the transport's buffer (no boxed future, no intermediate JSON value); one that has to
+    /// wait returns [`AtOnce::Waits`] with the future that finishes the request, which the peer
+    /// then runs as it runs [`Handler::handle_request`]'s. The default does exactly that.
+    ///
+    /// Whatever an override answers at once must be what `handle_request` would have answered;
+    /// it runs under the same catch of panics, and the request is registered as in flight only
+    /// if the returned future has to wait.
+    fn handle_request_at_once(
+        &self,
+        request: Request,
+        ctx: RequestContext,
+        out: ResultWriter<'_>,
+    ) -> AtOnce {
+        let _ = out;
+        AtOnce::Waits(self.handle_request(request, ctx))
+    }
 
     /// Handles a notification. Notifications are handled in order, one at a time: keep it quick.
     fn handle_notification(
@@ -409,147 +432,14 @@ impl Peer {
     }
 
     async fn dispatch_request(&self, request: Request, extensions: Extensions, places: Places) {
-        if let Some(response) = self.run_request(request, extensions, places) {
-            let related = response.id.clone();
-            self.send_response(response, related).await;
-        }
-    }
-
-    /// Handles one received request and gives back its response, serialized, when it is there
-    /// at once (the handler answered in its first poll, a ping, a duplicate id): the transport
-    /// sends it itself, as an HTTP POST answers with it directly, no stream needed. `None`: the
-    /// handler waits, and its response will come through the transport's sink (or there is
-    /// none: a closed connection, a cancelled request).
-    /// `places` are held by the request's context (see [`Peer::receive_request`]).
-    pub fn answer_request(
-        &self,
-        request: Request,
-        extensions: Extensions,
-        places: Places,
-    ) -> Option<Outbound> {
-        let response = self.run_request(request, extensions, places)?;
-        let related = response.id.clone();
-        Some(outbound(Message::Response(response), related))
-    }
-
-    /// Runs a request: its response when there is one at once; else the handler continues on a
-    /// task of its own, which sends the response when it comes.
-    fn run_request(
-        &self,
-        request: Request,
-        extensions: Extensions,
-        places: Places,
-    ) -> Option<Response> {
         let id = request.id.clone();
-        if self.is_closed() {
-            return None;
-        }
-        let respond = |outcome| {
-            Some(Response {
-                id: Some(id.clone()),
-                outcome,
-            })
-        };
-        if request.method == method::PING {
-            // PG-2: answer promptly, whatever the handler is doing.
-            let empty = RawValue::from_string("{}".into()).map_err(|_| ErrorObject::internal());
-            return respond(empty);
-        }
-        {
-            let inflight = lock(&self.inner.inflight);
-            // A request whose id is in flight is answered, not run: its state is the first one's.
-            if inflight.contains_key(&id) {
-                return respond(Err(duplicate(&id)));
-            }
-            // RL-29: past the limit a request is refused before it runs (a half-run handler,
-            // a prompt shown then dropped, would be worse than a clear error).
-            if inflight.len() >= self.inner.config.max_inbound_requests {
-                tracing::debug!(%id, method = %request.method, "too many requests in progress; refused");
-                return respond(Err(ErrorObject::new(
-                    mcp_http_proto::error_code::INTERNAL_ERROR,
-                    format!(
-                        "too many requests in progress (at most {})",
-                        self.inner.config.max_inbound_requests
-                    ),
-                )));
+        let mut out = Vec::new();
+        if self.answer_request_into(request, extensions, places, &mut out) {
+            let sent = self.inner.sink.send(response_outbound(out, id));
+            if let Err(e) = sent.await {
+                tracing::debug!(error = %e, "could not send a response");
             }
         }
-        let ctx = RequestContext::new(
-            self.clone(),
-            id.clone(),
-            progress_token(request.params.as_deref()),
-            None,
-            extensions,
-            places,
-        );
-        let span = tracing::debug_span!("request", %id, method = %request.method);
-        let mut run = span.in_scope(|| self.inner.handler.handle_request(request, ctx.clone()));
-        // Most handlers answer in their first poll: run it here, where the request arrived, and
-        // spawn a task only for a handler that has to wait (no task, no wake-up, no hand-off).
-        // Only such a handler is registered as in flight, with a cancellation token (made now
-        // unless the handler asked for it already): a quick one needs neither.
-        let outcome = match poll_once_catching(&mut run, &span) {
-            Poll::Ready(outcome) => outcome,
-            Poll::Pending => {
-                let token = ctx.cancellation().clone();
-                let repeated = match lock(&self.inner.inflight).entry(id.clone()) {
-                    std::collections::hash_map::Entry::Occupied(_) => true,
-                    std::collections::hash_map::Entry::Vacant(slot) => {
-                        slot.insert(token.clone());
-                        false
-                    }
-                };
-                if repeated {
-                    // The same id arrived twice at once: the later one stops here.
-                    drop(run);
-                    ctx.finish();
-                    return respond(Err(duplicate(&id)));
-                }
-                if self.is_closed() {
-                    // Closed before the insert: `close` may have missed it.
-                    token.cancel();
-                }
-                let peer = self.clone();
-                let id = id.clone();
-                tokio::spawn(
-                    async move {
-                        let outcome = tokio::select! {
-                            biased;
-                            _ = token.cancelled() => None,
-                            outcome = AssertUnwindSafe(run).catch_unwind() => Some(outcome),
-                        };
-                        match outcome {
-                            Some(outcome) => peer.finish_request(&ctx, id, outcome).await,
-                            // a cancelled request gets no response.
-                            None => peer.forget_request(&ctx, &id),
-                        }
-                    }
-                    .instrument(span),
-                );
-                return None;
-            }
-        };
-        // Answered in the first poll: never registered, nothing to remove.
-        ctx.finish();
-        Some(response_of(id, outcome))
-    }
-
-    /// Ends an inbound request: no more progress (P-4), out of the in-flight table.
-    fn forget_request(&self, ctx: &RequestContext, id: &RequestId) {
-        ctx.finish();
-        lock(&self.inner.inflight).remove(id);
-    }
-
-    /// Ends a handled request and sends its response.
-    fn finish_request(
-        &self,
-        ctx: &RequestContext,
-        id: RequestId,
-        outcome: std::thread::Result<Result<Box<RawValue>, ErrorObject>>,
-    ) -> impl Future<Output = ()> + Send + '_ {
-        self.forget_request(ctx, &id);
-        let related = Some(id.clone());
-        self.send_response(response_of(id, outcome), related)
     }
 
     async fn dispatch_notification(&self, notification: Notification) {
@@ -678,14 +568,30 @@ fn response_of(
     id: RequestId,
     outcome: std::thread::Result<Result<Box<RawValue>, ErrorObject>>,
 ) -> Response {
-    let outcome = outcome.unwrap_or_else(|_panic| {
-        tracing::error!(%id, "request handler panicked");
-        Err(ErrorObject::internal())
-    });
+    let outcome = outcome_of(&id, outcome);
     Response {
         id: Some(id),
         outcome,
     }
+}
+
+/// A handler's outcome; a panic's is -32603, without internal detail.
+fn outcome_of(
+    id: &RequestId,
+    outcome: std::thread::Result<Result<Box<RawValue>, ErrorObject>>,
+) -> Result<Box<RawValue>, ErrorObject> {
+    outcome.unwrap_or_else(|_panic| {
+        tracing::error!(%id, "request handler panicked");
+        Err(ErrorObject::internal())
+    })
+}
+
+/// The response to inbound request `id`, serialized in `json`, as the transport takes it.
+fn response_outbound(json: Vec<u8>, id: RequestId) -> Outbound {
+    let mut response = Outbound::new(Bytes::from(json), OutboundKind::Response);
+    response.related = Some(id.clone());
+    response.id = Some(id);
+    response
 }
 
 /// The error of a request whose id is already in progress.
@@ -713,22 +619,6 @@ fn outbound(message: Message, related: Option<RequestId>) -> Outbound {
     };
     outbound.related = related;
     outbound
-}
-
-/// Polls a handler's future once, turning a panic into an error outcome. The waker does
-/// nothing: a handler that has to wait is polled again on its own task, which registers that
-/// task's waker (a future must accept a new waker on every poll).
-fn poll_once_catching(
-    run: &mut BoxFuture<'static, Result<Box<RawValue>, ErrorObject>>,
-    span: &tracing::Span,
-) -> Poll<std::thread::Result<Result<Box<RawValue>, ErrorObject>>> {
-    let _entered = span.enter();
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    match std::panic::catch_unwind(AssertUnwindSafe(|| run.as_mut().poll(&mut cx))) {
-        Ok(Poll::Ready(outcome)) => Poll::Ready(Ok(outcome)),
-        Ok(Poll::Pending) => Poll::Pending,
-        Err(panic) => Poll::Ready(Err(panic)),
-    }
 }
 
 /// PG-4: pings at `interval`; a ping that fails marks the connection dead and closes it.

@@ -73,6 +73,16 @@ impl Router {
         rx: QueueRx,
         completion: Option<(u64, Arc<AtomicBool>)>,
     ) -> ResponseBody {
+        self.body_from(prefix.freeze(), rx, completion)
+    }
+
+    /// [`Router::body`] from bytes already frozen.
+    fn body_from(
+        &self,
+        prefix: Bytes,
+        rx: QueueRx,
+        completion: Option<(u64, Arc<AtomicBool>)>,
+    ) -> ResponseBody {
         let completion = completion.map(|(stream, done)| Completion {
             done,
             log: self.log.clone(),
@@ -81,7 +91,7 @@ impl Router {
             stream,
         });
         let guard = Some(ConnectionGuard::new(&self.connections));
-        ResponseBody::sse(prefix.freeze(), rx, self.keep_alive, guard, completion)
+        ResponseBody::sse(prefix, rx, self.keep_alive, guard, completion)
     }
 
     /// Answers stream `sid`'s POST with SSE when its response came at once and alone: the
@@ -109,6 +119,56 @@ impl Router {
         finish(&mut st, sid);
         drop(st);
         Some(self.body(prefix, QueueRx::closed(), None))
+    }
+
+    /// Writes the head of stream `sid`'s answer at once into `out`, before its handler runs
+    /// (PF-43): the priming event and the response event's lines up to its `data: `, numbered
+    /// as [`Router::answer_at_once`] numbers them when nothing else comes first. The peer then
+    /// writes the response after it, and [`Router::answer_framed`] ends it. Returns the head's
+    /// length; `None` when the stream no longer waits.
+    pub(crate) fn put_at_once_head(&self, sid: u64, out: &mut Vec<u8>) -> Option<usize> {
+        let st = self.lock();
+        let stream = st.streams.get(&sid)?;
+        if !is_quiet(stream) {
+            return None;
+        }
+        let (seq, primed) = (stream.next_seq, self.priming());
+        drop(st);
+        let start = out.len();
+        if primed {
+            sse::put_priming(out, self.event_id(sid, seq), self.retry_ms);
+        }
+        let id = self
+            .resumable
+            .then(|| self.event_id(sid, seq + u64::from(primed)));
+        sse::put_event_head(out, id);
+        Some(out.len() - start)
+    }
+
+    /// Answers stream `sid`'s POST with `out`: the head [`Router::put_at_once_head`] wrote, then
+    /// the response, when nothing else was sent on the stream meanwhile (the events are not
+    /// stored, as [`Router::answer_at_once`]'s are not). Otherwise gives back the response
+    /// alone, the head taken off.
+    pub(crate) fn answer_framed(
+        &self,
+        sid: u64,
+        mut out: Vec<u8>,
+        head: usize,
+    ) -> Result<ResponseBody, Vec<u8>> {
+        let mut st = self.lock();
+        let Some(stream) = st.streams.get_mut(&sid).filter(|s| is_quiet(s)) else {
+            drop(st);
+            out.drain(..head);
+            return Err(out);
+        };
+        stream.waiting = None;
+        finish(&mut st, sid);
+        drop(st);
+        out.extend_from_slice(sse::EVENT_END);
+        // Exactly its size: frozen without an allocation of its own (in place when the buffer
+        // was at most twice as large).
+        out.shrink_to_fit();
+        Ok(self.body_from(Bytes::from(out), QueueRx::closed(), None))
     }
 
     /// Answers stream `sid`'s POST with SSE: the priming event, what was waiting, then live events.
