@@ -294,3 +294,60 @@ impl<'de> Deserialize<'de> for IsNull {
         d.deserialize_any(V)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    const META: &str = r#""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{"sampling":{}},"io.modelcontextprotocol/clientInfo":{"name":"c","version":"1"},"io.modelcontextprotocol/logLevel":"warning"}"#;
+
+    #[test]
+    fn one_read_gives_the_envelope_the_target_and_the_tool_call_borrowed() {
+        let text = format!(r#"{{"name":"echo","arguments":{{"a":[1,{{"b":2}}]}},{META}}}"#);
+        let params = ModernParams::read(&text).unwrap();
+        assert_eq!(params.version, "2026-07-28");
+        assert_eq!(params.capabilities.get(), r#"{"sampling":{}}"#);
+        assert_eq!(params.info.unwrap().get(), r#"{"name":"c","version":"1"}"#);
+        assert_eq!(params.log_level().unwrap(), Some(LoggingLevel::Warning));
+        assert!(matches!(params.target, Some(Cow::Borrowed("echo"))));
+        let call = params.tool_call.unwrap();
+        assert_eq!(call.name, "echo");
+        assert_eq!(call.arguments.unwrap().get(), r#"{"a":[1,{"b":2}]}"#);
+        // A uri is the target when there is no name; no tool call then.
+        let text = format!(r#"{{"uri":"file:///a\u0062",{META}}}"#);
+        let params = ModernParams::read(&text).unwrap();
+        assert_eq!(params.target.as_deref(), Some("file:///ab"));
+        assert!(params.tool_call.is_none());
+        assert!(ModernParams::claims_version(&text));
+    }
+
+    #[test]
+    fn each_malformed_member_has_its_own_refusal() {
+        let refusal = |text: &str| ModernParams::read(text).unwrap_err();
+        assert_eq!(refusal("[1]"), refusal("{\"_meta\":7}"));
+        assert_eq!(refusal("{}").message, NO_META);
+        assert!(!refusal("{}").claimed);
+        // Named twice: not an object the ladder can read.
+        assert_eq!(refusal(r#"{"name":"a","name":"b","_meta":{}}"#).message, NOT_OBJECTS);
+        let version = refusal(
+            r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":7,"io.modelcontextprotocol/clientCapabilities":{}}}"#,
+        );
+        assert_eq!((version.message, version.claimed), (NO_VERSION, true));
+        let caps = refusal(
+            r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":[]}}"#,
+        );
+        assert_eq!((caps.message, caps.claimed), (NO_CAPABILITIES, true));
+        let level = ModernParams::read(
+            r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/logLevel":"loud"}}"#,
+        )
+        .unwrap();
+        assert_eq!(level.log_level().unwrap_err().message, BAD_LEVEL);
+        // serde's map form of a unit variant is a level too, as the derived reader took it.
+        let level = ModernParams::read(
+            r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/logLevel":{"debug":null}}}"#,
+        )
+        .unwrap();
+        assert_eq!(level.log_level().unwrap(), Some(LoggingLevel::Debug));
+    }
+}
