@@ -61,9 +61,9 @@ pub struct ModernParams<'a> {
     pub tool_call: Option<ToolCallParts<'a>>,
 }
 
-/// The visitor methods of every JSON value not handled otherwise, each giving `$value`
-/// (arrays and objects are skipped to their end; `null` is left to each).
-macro_rules! other_values {
+/// The visitor methods of the booleans, numbers and arrays, each giving `$value` (an array is
+/// skipped to its end; `null` and strings are left to each visitor).
+macro_rules! other_scalars_and_arrays {
     ($value:expr) => {
         fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
             Ok($value)
@@ -81,6 +81,13 @@ macro_rules! other_values {
             while a.next_element::<IgnoredAny>()?.is_some() {}
             Ok($value)
         }
+    };
+}
+
+/// [`other_scalars_and_arrays`], and objects skipped to their end too.
+macro_rules! other_values {
+    ($value:expr) => {
+        other_scalars_and_arrays!($value);
         fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Self::Value, A::Error> {
             while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
             Ok($value)
@@ -248,25 +255,10 @@ impl<'de> Deserialize<'de> for Level {
                 }
                 Ok(Level(level.filter(|_| entries == 1)))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Level, A::Error> {
-                while a.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Level(None))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<Level, E> {
-                Ok(Level(None))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<Level, E> {
-                Ok(Level(None))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<Level, E> {
-                Ok(Level(None))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<Level, E> {
-                Ok(Level(None))
-            }
             fn visit_unit<E>(self) -> Result<Level, E> {
                 Ok(Level(None))
             }
+            other_scalars_and_arrays!(Level(None));
         }
         d.deserialize_any(V)
     }
@@ -329,7 +321,10 @@ mod tests {
         assert_eq!(refusal("{}").message, NO_META);
         assert!(!refusal("{}").claimed);
         // Named twice: not an object the ladder can read.
-        assert_eq!(refusal(r#"{"name":"a","name":"b","_meta":{}}"#).message, NOT_OBJECTS);
+        assert_eq!(
+            refusal(r#"{"name":"a","name":"b","_meta":{}}"#).message,
+            NOT_OBJECTS
+        );
         let version = refusal(
             r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":7,"io.modelcontextprotocol/clientCapabilities":{}}}"#,
         );

@@ -26,7 +26,10 @@ impl<'a> CompletedCall<'a> {
     /// `result` completed with `meta`; `None` when the result has a `_meta` of its own (the
     /// server's info must then join it).
     pub fn new(meta: &'a RawValue, result: &'a CallToolResult) -> Option<Self> {
-        result.meta.is_none().then_some(CompletedCall { meta, result })
+        result
+            .meta
+            .is_none()
+            .then_some(CompletedCall { meta, result })
     }
 }
 
