@@ -105,8 +105,7 @@ impl<'a> ModernParams<'a> {
     /// Reads `text` (a request's params, already known to be JSON) in one pass.
     pub fn read(text: &'a str) -> Result<ModernParams<'a>, EnvelopeError> {
         let refused = |message, claimed| EnvelopeError { message, claimed };
-        let params: Params<'a> =
-            serde_json::from_str(text).map_err(|_| refused(NOT_OBJECTS, false))?;
+        let params = Params::read(text).ok_or(refused(NOT_OBJECTS, false))?;
         let meta = params.meta.ok_or(refused(NO_META, false))?;
         let claimed = meta.version.is_some();
         let version = match meta.version {
@@ -159,8 +158,7 @@ impl<'a> ModernParams<'a> {
     /// Whether `text` (a request's params) names a protocol version in its `_meta`: the
     /// request claims the 2026-07-28 era.
     pub fn claims_version(text: &str) -> bool {
-        serde_json::from_str::<Params<'_>>(text)
-            .ok()
+        Params::read(text)
             .and_then(|p| p.meta)
             .is_some_and(|m| m.version.is_some())
     }
@@ -179,6 +177,64 @@ struct Params<'a> {
     task_id: Option<Text<'a>>,
     #[serde(borrow, default)]
     arguments: Option<&'a RawValue>,
+}
+
+impl<'a> Params<'a> {
+    /// The typed read; when it fails, the same members read as raw values first, each then
+    /// typed on its own. The typed read refuses a few values the raw one takes (a number too
+    /// large for an `f64`, which serde_json parses only when asked for a value): so a refusal
+    /// is always the raw reader's, as before (PF-17), and only bad input pays a second read.
+    fn read(text: &'a str) -> Option<Params<'a>> {
+        if let Ok(params) = serde_json::from_str(text) {
+            return Some(params);
+        }
+        let raw: RawParams<'a> = serde_json::from_str(text).ok()?;
+        let text = |v: Option<&'a RawValue>| {
+            v.map(|v| serde_json::from_str(v.get()).unwrap_or(Text::Other))
+        };
+        Some(Params {
+            meta: raw.meta.map(|m| Meta {
+                version: text(m.version),
+                capabilities: m.capabilities,
+                info: m.info,
+                log_level: m
+                    .log_level
+                    .map(|l| serde_json::from_str(l.get()).unwrap_or(Level(None))),
+            }),
+            name: text(raw.name),
+            uri: text(raw.uri),
+            task_id: text(raw.task_id),
+            arguments: raw.arguments,
+        })
+    }
+}
+
+/// [`Params`] with every member raw (the fallback of [`Params::read`]).
+#[derive(Deserialize)]
+struct RawParams<'a> {
+    #[serde(rename = "_meta", borrow, default)]
+    meta: Option<RawMeta<'a>>,
+    #[serde(borrow, default)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    uri: Option<&'a RawValue>,
+    #[serde(rename = "taskId", borrow, default)]
+    task_id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
+}
+
+/// [`Meta`] with every member raw.
+#[derive(Deserialize)]
+struct RawMeta<'a> {
+    #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow, default)]
+    version: Option<&'a RawValue>,
+    #[serde(rename = "io.modelcontextprotocol/clientCapabilities", borrow, default)]
+    capabilities: Option<&'a RawValue>,
+    #[serde(rename = "io.modelcontextprotocol/clientInfo", borrow, default)]
+    info: Option<&'a RawValue>,
+    #[serde(rename = "io.modelcontextprotocol/logLevel", borrow, default)]
+    log_level: Option<&'a RawValue>,
 }
 
 /// The members of `_meta` the ladder reads.
@@ -344,5 +400,12 @@ mod tests {
         )
         .unwrap();
         assert_eq!(level.log_level().unwrap(), Some(LoggingLevel::Debug));
+        // A number too large for an f64 where a string is expected: refused as not a string,
+        // not as unreadable params (found by the modern_params fuzz target).
+        let huge = refusal("[[4E454]]");
+        assert_eq!((huge.message, huge.claimed), (NO_VERSION, true));
+        let text = format!(r#"{{"name":1e999,{META}}}"#);
+        let huge = ModernParams::read(&text).unwrap();
+        assert!(huge.target.is_none() && huge.tool_call.is_none());
     }
 }
