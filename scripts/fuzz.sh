@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(jsonrpc_parse sse_parse uri_template http_request header_value)
+[[ ${#targets[@]} -gt 0 ]] || targets=(jsonrpc_parse sse_parse uri_template http_request header_value modern_params)
 if ! rustup toolchain list | grep -q '^nightly'; then
   echo "fuzz: the nightly toolchain is needed (rustup toolchain install nightly)" >&2
   exit 1

@@ -56,6 +56,8 @@ pub mod logging;
 pub mod meta;
 pub mod method;
 pub mod modern;
+pub mod modern_params;
+pub mod modern_result;
 pub mod pagination;
 pub mod progress;
 pub mod prompts;

@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use mcp_http_proto::modern::{CacheScope, DiscoverResult, META_SERVER_INFO};
+use mcp_http_proto::modern_result::{COMPLETED_PREFIX, CompletedCall};
 use mcp_http_proto::task_extension::TASKS_EXTENSION;
 use mcp_http_proto::{ErrorObject, Meta, ProtocolVersion, SubscriptionFilter, method};
 use serde_json::value::RawValue;
@@ -134,24 +135,10 @@ impl Modern {
                 .or_insert_with(|| self.server_info.clone());
             return mcp_http_proto::jsonrpc::to_raw(result);
         }
-        #[derive(serde::Serialize)]
-        struct Completed<'a> {
-            #[serde(rename = "resultType", skip_serializing_if = "Option::is_none")]
-            result_type: Option<mcp_http_proto::ResultType>,
-            #[serde(rename = "_meta")]
-            meta: &'a RawValue,
-            #[serde(flatten)]
-            result: &'a mcp_http_proto::CallToolResult,
+        match CompletedCall::new(&self.meta_object, result) {
+            Some(completed) => mcp_http_proto::jsonrpc::to_raw(&completed),
+            None => mcp_http_proto::jsonrpc::to_raw(result),
         }
-        let result_type = match result.result_type {
-            None => Some(mcp_http_proto::ResultType::Complete),
-            Some(_) => None,
-        };
-        mcp_http_proto::jsonrpc::to_raw(&Completed {
-            result_type,
-            meta: &self.meta_object,
-            result,
-        })
     }
 
     /// A result as the modern era sends it: `resultType` (`complete` unless the result says
@@ -159,6 +146,10 @@ impl Modern {
     pub(crate) fn complete(&self, method: &str, result: Box<RawValue>) -> Box<RawValue> {
         let hint = self.hint(method);
         let text = result.get();
+        if hint.is_none() && text.starts_with(COMPLETED_PREFIX) {
+            // Completed where it was built (a typed tools/call result, encode_call): PF-18.
+            return result;
+        }
         // Searchers built once: making one costs more than searching a short result.
         static MEMBERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 4]> =
             std::sync::LazyLock::new(|| {

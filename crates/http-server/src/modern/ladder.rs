@@ -22,11 +22,11 @@ use std::sync::{Arc, Mutex};
 use http::{HeaderName, HeaderValue, StatusCode};
 use mcp_http_core::SharedClient;
 use mcp_http_proto::jsonrpc::Request as RpcRequest;
+use mcp_http_proto::modern_params::{EnvelopeError, ModernParams};
 use mcp_http_proto::{
     ErrorObject, Implementation, LoggingLevel, ProtocolVersion, RequestId, error_code,
     header_value, method,
 };
-use serde::Deserialize;
 
 use crate::checks::{Headers, Repeated};
 use serde_json::value::RawValue;
@@ -133,34 +133,6 @@ impl LastClient {
 /// The versions a modern request may name.
 pub(crate) const MODERN_VERSIONS: [ProtocolVersion; 1] = [ProtocolVersion::V2026_07_28];
 
-/// The parts of `params` the ladder reads, `_meta`'s fields included, in one pass; everything
-/// else is left to the handler.
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(rename = "_meta", borrow, default)]
-    meta: Option<MetaFields<'a>>,
-    #[serde(borrow, default)]
-    name: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    uri: Option<&'a RawValue>,
-    #[serde(rename = "taskId", borrow, default)]
-    task_id: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    arguments: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct MetaFields<'a> {
-    #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow, default)]
-    version: Option<&'a RawValue>,
-    #[serde(rename = "io.modelcontextprotocol/clientCapabilities", borrow, default)]
-    capabilities: Option<&'a RawValue>,
-    #[serde(rename = "io.modelcontextprotocol/clientInfo", borrow, default)]
-    info: Option<&'a RawValue>,
-    #[serde(rename = "io.modelcontextprotocol/logLevel", borrow, default)]
-    log_level: Option<&'a RawValue>,
-}
-
 /// Whether a request's body may claim the 2026-07-28 era: its params contain the `_meta` key
 /// that names a version. A byte search, not a parse; the ladder's one parse of the envelope
 /// tells a real claim from the key elsewhere (a tool argument), and such a request goes back
@@ -174,14 +146,7 @@ pub(crate) fn may_claim_modern(params: Option<&RawValue>) -> bool {
 
 /// Whether a request's body claims the 2026-07-28 era: its `params._meta` names a version.
 pub(crate) fn claims_modern(params: Option<&RawValue>) -> bool {
-    if !may_claim_modern(params) {
-        return false;
-    }
-    let text = params.map_or("{}", RawValue::get);
-    serde_json::from_str::<Envelope<'_>>(text)
-        .ok()
-        .and_then(|e| e.meta)
-        .is_some_and(|m| m.version.is_some())
+    may_claim_modern(params) && ModernParams::claims_version(params.map_or("{}", RawValue::get))
 }
 
 /// The header's value as text with optional whitespace removed; `None` when absent, `Err`
@@ -267,79 +232,30 @@ pub(crate) fn check(
 type EnvelopeFields<'a> = ((&'a str, Checked), Option<Cow<'a, str>>);
 
 /// The envelope rung: the version named, what the exchange needs, and the request's target
-/// (`params.name` or `params.uri`, when a string).
+/// (`params.name` or `params.uri`, when a string), from one typed read of the params (PF-16).
 fn envelope<'t>(text: &'t str, last: &LastClient) -> Result<EnvelopeFields<'t>, (String, bool)> {
-    let missing = |what: &str| format!("Invalid params: _meta must carry {what} (2026-07-28)");
-    let envelope: Envelope<'_> = serde_json::from_str(text).map_err(|_| {
-        (
-            "Invalid params: params must be a JSON object, and its _meta one too".to_owned(),
-            false,
-        )
-    })?;
-    let fields = envelope.meta.ok_or_else(|| {
-        (
-            "Invalid params: params._meta is required in 2026-07-28".to_owned(),
-            false,
-        )
-    })?;
-    let claimed = fields.version.is_some();
-    let invalid = |message: String| (message, claimed);
-    let version = fields
-        .version
-        .and_then(|v| serde_json::from_str::<&str>(v.get()).ok())
-        .ok_or_else(|| {
-            invalid(missing(
-                "io.modelcontextprotocol/protocolVersion as a string",
-            ))
-        })?;
-    let capabilities = fields
-        .capabilities
-        .filter(|c| c.get().starts_with('{'))
-        .ok_or_else(|| {
-            invalid(missing(
-                "io.modelcontextprotocol/clientCapabilities as an object",
-            ))
-        })?;
-    let client = last.get(fields.info, capabilities).map_err(invalid)?;
-    let log_level = match fields.log_level {
-        None => None,
-        Some(level) => Some(
-            serde_json::from_str::<LoggingLevel>(level.get()).map_err(|_| {
-                invalid(
-                    "Invalid params: io.modelcontextprotocol/logLevel must be a logging level"
-                        .to_owned(),
-                )
-            })?,
-        ),
-    };
-    let target = envelope
-        .name
-        .or(envelope.uri)
-        .or(envelope.task_id)
-        .and_then(|t| serde_json::from_str::<Cow<'_, str>>(t.get()).ok());
+    let refused = |e: EnvelopeError| (e.message.to_owned(), e.claimed);
+    let params = ModernParams::read(text).map_err(refused)?;
+    let client = last
+        .get(params.info, params.capabilities)
+        .map_err(|m| (m, true))?;
+    let log_level = params.log_level().map_err(refused)?;
     // A name and object arguments the role can take as they are; anything else it reads (and
     // refuses) itself.
-    let tool_call = match (&target, envelope.arguments) {
-        (Some(name), arguments)
-            if envelope.name.is_some() && arguments.is_none_or(|a| a.get().starts_with('{')) =>
-        {
-            Some(mcp_http_core::ToolCallView {
-                name: name.as_ref().into(),
-                arguments: arguments.map(ToOwned::to_owned),
-            })
-        }
-        _ => None,
-    };
+    let tool_call = params.tool_call.map(|call| mcp_http_core::ToolCallView {
+        name: call.name.as_ref().into(),
+        arguments: call.arguments.map(ToOwned::to_owned),
+    });
     Ok((
         (
-            version,
+            params.version,
             Checked {
                 client,
                 log_level,
                 tool_call,
             },
         ),
-        target,
+        params.target,
     ))
 }
 

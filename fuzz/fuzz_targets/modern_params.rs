@@ -1,0 +1,147 @@
+//! The typed one-pass read of a 2026-07-28 request's params (`ModernParams`, PF-16) against the
+//! reader it replaced (PF-17): for any params a request can carry, the same refusal (message
+//! and claim) or the same version, capabilities, client info, log level, target and tool call,
+//! and the same claim of the era. The old reader is kept here, as it was, as the reference.
+#![no_main]
+
+use std::borrow::Cow;
+
+use libfuzzer_sys::fuzz_target;
+use mcp_http_proto::modern_params::ModernParams;
+use mcp_http_proto::{Implementation, LoggingLevel};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// What the ladder takes from the params, or its refusal.
+type Outcome = Result<(String, String, Option<String>, Option<LoggingLevel>, Option<String>, Option<(String, Option<String>)>), (String, bool)>;
+
+/// `clientInfo` judged as the client cache judges it, between the capabilities and the level.
+fn info_ok(info: Option<&RawValue>) -> Result<(), (String, bool)> {
+    match info {
+        Some(i) if serde_json::from_str::<Implementation>(i.get()).is_err() => {
+            Err(("bad info".to_owned(), true))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[derive(Deserialize)]
+struct OldEnvelope<'a> {
+    #[serde(rename = "_meta", borrow, default)]
+    meta: Option<OldMeta<'a>>,
+    #[serde(borrow, default)]
+    name: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    uri: Option<&'a RawValue>,
+    #[serde(rename = "taskId", borrow, default)]
+    task_id: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    arguments: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct OldMeta<'a> {
+    #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow, default)]
+    version: Option<&'a RawValue>,
+    #[serde(rename = "io.modelcontextprotocol/clientCapabilities", borrow, default)]
+    capabilities: Option<&'a RawValue>,
+    #[serde(rename = "io.modelcontextprotocol/clientInfo", borrow, default)]
+    info: Option<&'a RawValue>,
+    #[serde(rename = "io.modelcontextprotocol/logLevel", borrow, default)]
+    log_level: Option<&'a RawValue>,
+}
+
+fn old(text: &str) -> Outcome {
+    let missing = |what: &str| format!("Invalid params: _meta must carry {what} (2026-07-28)");
+    let envelope: OldEnvelope<'_> = serde_json::from_str(text).map_err(|_| {
+        (
+            "Invalid params: params must be a JSON object, and its _meta one too".to_owned(),
+            false,
+        )
+    })?;
+    let fields = envelope.meta.ok_or_else(|| {
+        (
+            "Invalid params: params._meta is required in 2026-07-28".to_owned(),
+            false,
+        )
+    })?;
+    let claimed = fields.version.is_some();
+    let invalid = |message: String| (message, claimed);
+    let version = fields
+        .version
+        .and_then(|v| serde_json::from_str::<&str>(v.get()).ok())
+        .ok_or_else(|| invalid(missing("io.modelcontextprotocol/protocolVersion as a string")))?;
+    let capabilities = fields
+        .capabilities
+        .filter(|c| c.get().starts_with('{'))
+        .ok_or_else(|| invalid(missing("io.modelcontextprotocol/clientCapabilities as an object")))?;
+    info_ok(fields.info)?;
+    let log_level = match fields.log_level {
+        None => None,
+        Some(level) => Some(serde_json::from_str::<LoggingLevel>(level.get()).map_err(|_| {
+            invalid("Invalid params: io.modelcontextprotocol/logLevel must be a logging level".to_owned())
+        })?),
+    };
+    let target = envelope
+        .name
+        .or(envelope.uri)
+        .or(envelope.task_id)
+        .and_then(|t| serde_json::from_str::<Cow<'_, str>>(t.get()).ok());
+    let tool_call = match (&target, envelope.arguments) {
+        (Some(name), arguments)
+            if envelope.name.is_some() && arguments.is_none_or(|a| a.get().starts_with('{')) =>
+        {
+            Some((name.to_string(), arguments.map(|a| a.get().to_owned())))
+        }
+        _ => None,
+    };
+    Ok((
+        version.to_owned(),
+        capabilities.get().to_owned(),
+        fields.info.map(|i| i.get().to_owned()),
+        log_level,
+        target.map(Cow::into_owned),
+        tool_call,
+    ))
+}
+
+fn new(text: &str) -> Outcome {
+    let refused = |e: mcp_http_proto::modern_params::EnvelopeError| (e.message.to_owned(), e.claimed);
+    let params = ModernParams::read(text).map_err(refused)?;
+    info_ok(params.info)?;
+    let log_level = params.log_level().map_err(refused)?;
+    Ok((
+        params.version.to_owned(),
+        params.capabilities.get().to_owned(),
+        params.info.map(|i| i.get().to_owned()),
+        log_level,
+        params.target.map(Cow::into_owned),
+        params
+            .tool_call
+            .map(|c| (c.name.into_owned(), c.arguments.map(|a| a.get().to_owned()))),
+    ))
+}
+
+fn old_claims(text: &str) -> bool {
+    serde_json::from_str::<OldEnvelope<'_>>(text)
+        .ok()
+        .and_then(|e| e.meta)
+        .is_some_and(|m| m.version.is_some())
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    // Only what a request's params can be: JSON (checked when the message was read), an object
+    // or an array.
+    let Ok(raw) = serde_json::from_str::<&RawValue>(text) else {
+        return;
+    };
+    if !matches!(raw.get().as_bytes().first(), Some(b'{' | b'[')) {
+        return;
+    }
+    let text = raw.get();
+    assert_eq!(old(text), new(text), "params: {text}");
+    assert_eq!(old_claims(text), ModernParams::claims_version(text), "params: {text}");
+});
