@@ -63,9 +63,10 @@ impl Handler for SessionHandler {
         Box::pin(async move { dispatch(server, key, require_initialize, request, ctx).await })
     }
 
-    /// A legacy session's `tools/call` takes the quick-call path (PF-40): the tool polled in
-    /// place, its result written straight into the transport's buffer. Everything else, and a
-    /// call whose params the 2026-07-28 transport read already, runs as `handle_request`.
+    /// A `tools/call` takes the quick-call path: the tool polled in place, its result written
+    /// straight into the transport's buffer; a legacy session's (PF-40) with the params it
+    /// reads, a 2026-07-28 request's (PF-44) with the params the transport read already.
+    /// Everything else runs as `handle_request`.
     fn handle_request_at_once(
         &self,
         request: Request,
@@ -73,14 +74,22 @@ impl Handler for SessionHandler {
         out: ResultWriter<'_>,
     ) -> AtOnce {
         let state = ctx.peer().state();
-        if request.method == method::TOOLS_CALL
-            && state.is_negotiated()
-            && !state.is_modern()
-            && self.server.inner.capabilities.tools.is_some()
-            && ctx
-                .extensions()
-                .get::<mcp_http_core::ToolCallView>()
-                .is_none()
+        if request.method != method::TOOLS_CALL
+            || !state.is_negotiated()
+            || self.server.inner.capabilities.tools.is_none()
+        {
+            return AtOnce::Waits(self.handle_request(request, ctx));
+        }
+        if state.is_modern() {
+            return match crate::call_modern::call_tool_at_once(&self.server, request, ctx, out) {
+                Ok(answered) => answered,
+                Err((request, ctx)) => AtOnce::Waits(self.handle_request(request, ctx)),
+            };
+        }
+        if ctx
+            .extensions()
+            .get::<mcp_http_core::ToolCallView>()
+            .is_none()
         {
             return crate::input::call_tool_at_once(&self.server, request, ctx, out);
         }
