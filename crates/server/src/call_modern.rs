@@ -124,3 +124,6 @@ async fn go_on(
     let result = settle(outcome)?.or_else(|failed| encode(&failed))?;
     Ok(modern.complete("", result))
 }
+
+#[cfg(test)]
+mod tests;
