@@ -248,14 +248,11 @@ impl StreamableHttpService {
         }
         let inner = &self.inner;
         let sessions = &inner.sessions;
-        let router = Router::new(
-            "".into(),
+        let router = Router::for_modern_request(
             inner.config(),
             sessions.log(),
-            Some((sessions.back_channel.clone(), None)),
-        )
-        .map_err(|_| Rejection::RandomUnavailable)?
-        .without_resumption();
+            sessions.back_channel.clone(),
+        );
         let router = Arc::new(router);
         let config = sessions.peer_config.clone();
         let peer = Peer::new(router.clone(), inner.handlers.stateless_handler(), config);

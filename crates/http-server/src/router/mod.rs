@@ -284,6 +284,21 @@ impl Router {
         ))
     }
 
+    /// The router of one 2026-07-28 request (PF-46): its stream carries no event ids and keeps
+    /// nothing for replay (H-6), is never in the table of live streams, and names no
+    /// server-to-client request (M-9), so nothing needs it named apart from another: every such
+    /// router shares one tag instead of drawing 128 random bits and allocating them.
+    pub(crate) fn for_modern_request(
+        config: &HttpConfig,
+        log: &Arc<dyn EventLog>,
+        back_channel: BackChannel,
+    ) -> Self {
+        static TAG: std::sync::LazyLock<Arc<str>> =
+            std::sync::LazyLock::new(|| Arc::from("modern"));
+        let tag = TAG.clone();
+        Self::build(tag.clone(), tag, config, log, Some(back_channel), None).without_resumption()
+    }
+
     fn build(
         session: Arc<str>,
         tag: Arc<str>,
