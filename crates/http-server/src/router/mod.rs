@@ -203,6 +203,12 @@ struct Cluster {
     bus: Option<Arc<dyn MessageBus>>,
 }
 
+/// The tag shared by the routers whose streams and requests are never named (PF-46, PF-47).
+fn unnamed_tag() -> Arc<str> {
+    static TAG: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from("unnamed"));
+    TAG.clone()
+}
+
 /// An event id: the router's tag, the stream, the event's number on it.
 fn event_id(tag: &str, stream: u64, seq: u64) -> sse::EventId<'_> {
     sse::EventId { tag, stream, seq }
@@ -266,14 +272,20 @@ impl Router {
     }
 
     /// The router of one stateless request: its stream is its own session, and one random tag
-    /// names both (no session id is made for it, PF-4).
+    /// names both (no session id is made for it, PF-4). Where responses are JSON only, nothing
+    /// it carries is ever named (no SSE stream, so no event id; no server-to-client request can
+    /// reach the client, so none is entered in the back channel): it shares one tag with every
+    /// other such router (PF-47).
     pub(crate) fn for_request(
         config: &HttpConfig,
         log: &Arc<dyn EventLog>,
         back_channel: BackChannel,
         live: Option<LiveStreams>,
     ) -> Result<Self, RandomUnavailable> {
-        let tag = random::hex::<16>()?;
+        let tag = match config.response_mode == ResponseMode::Json && live.is_none() {
+            true => unnamed_tag(),
+            false => random::hex::<16>()?,
+        };
         Ok(Self::build(
             tag.clone(),
             tag,
@@ -293,9 +305,7 @@ impl Router {
         log: &Arc<dyn EventLog>,
         back_channel: BackChannel,
     ) -> Self {
-        static TAG: std::sync::LazyLock<Arc<str>> =
-            std::sync::LazyLock::new(|| Arc::from("modern"));
-        let tag = TAG.clone();
+        let tag = unnamed_tag();
         Self::build(tag.clone(), tag, config, log, Some(back_channel), None).without_resumption()
     }
 
@@ -654,7 +664,11 @@ impl Router {
             (ResponseMode::Json, _) => None,
             _ => own_stream.filter(|sid| st.streams.get(sid).is_some_and(|s| !s.json_only)),
         };
+        // A stateless request answered in JSON only has no stream for a request of its own:
+        // it fails below, and is not entered in the back channel (PF-47).
+        let deliverable = !(self.stateless && self.mode == ResponseMode::Json);
         if message.kind == OutboundKind::Request
+            && deliverable
             && let (Some(id), Some((channel, peer))) = (&message.id, &self.back_channel)
             && let Some(peer) = peer.get()
         {
