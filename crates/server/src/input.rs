@@ -24,7 +24,7 @@ use crate::tool::ToolError;
 use mcp_http_proto::tasks::TaskSupport;
 use serde_json::Map;
 
-fn encode<T: Serialize>(value: &T) -> Result<Box<RawValue>, ErrorObject> {
+pub(crate) fn encode<T: Serialize>(value: &T) -> Result<Box<RawValue>, ErrorObject> {
     to_raw(value).map_err(|_| ErrorObject::internal())
 }
 
@@ -33,7 +33,7 @@ fn encode<T: Serialize>(value: &T) -> Result<Box<RawValue>, ErrorObject> {
 /// except the MRTR members: a malformed answer is asked for again, not refused (MR-1).
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CallParams<'a> {
+pub(crate) struct CallParams<'a> {
     #[serde(borrow)]
     name: std::borrow::Cow<'a, str>,
     #[serde(borrow, default)]
@@ -43,6 +43,18 @@ struct CallParams<'a> {
     meta: Option<&'a RawValue>,
     #[serde(rename = "task", default)]
     _task: Option<mcp_http_proto::TaskMetadata>,
+}
+
+impl<'a> CallParams<'a> {
+    /// The params the transport read already (2026-07-28 over HTTP): one parse.
+    pub(crate) fn of_view(view: &'a mcp_http_core::ToolCallView) -> Self {
+        CallParams {
+            name: std::borrow::Cow::Borrowed(&view.name),
+            arguments: view.arguments.as_deref(),
+            meta: None,
+            _task: None,
+        }
+    }
 }
 
 fn call_params(request: &Request) -> Result<CallParams<'_>, ErrorObject> {
@@ -66,7 +78,7 @@ fn call_params(request: &Request) -> Result<CallParams<'_>, ErrorObject> {
 
 /// The tool `params` name, looked up once, its `Mcp-Param-*` headers checked in place (H-10),
 /// and only its function cloned out of the entry (PF-8); -32602 for an unknown tool (TL-4a).
-fn find_tool(
+pub(crate) fn find_tool(
     server: &Server,
     params: &CallParams<'_>,
     sent: Option<&mcp_http_core::ParamHeaders>,
@@ -88,7 +100,9 @@ fn find_tool(
 
 /// What a finished call (not one continuing as a task) answers: its result, an `isError`
 /// result for a failure the model reads (TL-4), or a JSON-RPC error.
-fn settle<T>(outcome: Result<T, ToolError>) -> Result<Result<T, CallToolResult>, ErrorObject> {
+pub(crate) fn settle<T>(
+    outcome: Result<T, ToolError>,
+) -> Result<Result<T, CallToolResult>, ErrorObject> {
     match outcome {
         Ok(result) => Ok(Ok(result)),
         Err(ToolError::ContinueAsTask(_)) => Err(ErrorObject::internal()),
@@ -111,12 +125,7 @@ pub(crate) async fn call_tool(
     let inner = &server.inner;
     // The transport may have read the params already (2026-07-28 over HTTP): one parse.
     let params = match ctx.extensions().get::<mcp_http_core::ToolCallView>() {
-        Some(view) => CallParams {
-            name: std::borrow::Cow::Borrowed(&view.name),
-            arguments: view.arguments.as_deref(),
-            meta: None,
-            _task: None,
-        },
+        Some(view) => CallParams::of_view(view),
         None => call_params(request)?,
     };
     // H-10: in 2026-07-28 the transport hands over the Mcp-Param-* headers.

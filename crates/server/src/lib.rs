@@ -21,6 +21,7 @@
 //! # let _ = server;
 //! ```
 
+mod call_modern;
 mod input;
 mod modern;
 mod pagination;

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use mcp_http_core::peer::{AtOnce, ResultWriter};
 use mcp_http_proto::modern::{CacheScope, DiscoverResult, META_SERVER_INFO};
 use mcp_http_proto::modern_result::{COMPLETED_PREFIX, CompletedCall};
 use mcp_http_proto::task_extension::TASKS_EXTENSION;
@@ -126,6 +127,27 @@ impl Modern {
         &self,
         result: &mut mcp_http_proto::CallToolResult,
     ) -> Result<Box<RawValue>, serde_json::Error> {
+        mcp_http_proto::jsonrpc::to_raw(&self.completed_call(result))
+    }
+
+    /// [`Modern::encode_call`] written straight into the transport's buffer, after the
+    /// response's envelope prefix (PF-44): no `Box<RawValue>`, no copy of it, no completion
+    /// after the fact.
+    pub(crate) fn write_call(
+        &self,
+        result: &mut mcp_http_proto::CallToolResult,
+        out: ResultWriter<'_>,
+    ) -> AtOnce {
+        out.write(&self.completed_call(result))
+    }
+
+    /// A `tools/call` result as the era sends it: with the server's prebuilt `_meta` in one
+    /// pass ([`CompletedCall`]), or, when the tool gave a `_meta` of its own, with the server's
+    /// info joined to it.
+    fn completed_call<'a>(
+        &'a self,
+        result: &'a mut mcp_http_proto::CallToolResult,
+    ) -> CompletedOrOwn<'a> {
         if let Some(meta) = result.meta.as_mut() {
             // The tool's own `_meta`: the server's info joins it.
             result
@@ -133,11 +155,11 @@ impl Modern {
                 .get_or_insert(mcp_http_proto::ResultType::Complete);
             meta.entry(META_SERVER_INFO)
                 .or_insert_with(|| self.server_info.clone());
-            return mcp_http_proto::jsonrpc::to_raw(result);
+            return CompletedOrOwn::Own(result);
         }
         match CompletedCall::new(&self.meta_object, result) {
-            Some(completed) => mcp_http_proto::jsonrpc::to_raw(&completed),
-            None => mcp_http_proto::jsonrpc::to_raw(result),
+            Some(completed) => CompletedOrOwn::Completed(completed),
+            None => CompletedOrOwn::Own(result),
         }
     }
 
@@ -218,6 +240,23 @@ impl Modern {
                 .or_insert_with(|| Value::String(scope_name(hint.scope).into()));
         }
         mcp_http_proto::jsonrpc::to_raw(&object).unwrap_or(result)
+    }
+}
+
+/// A `tools/call` result completed for the era (see [`Modern::completed_call`]).
+enum CompletedOrOwn<'a> {
+    /// Completed with the server's prebuilt `_meta` as it is written.
+    Completed(CompletedCall<'a>),
+    /// Completed in place (its own `_meta` holds the server's info).
+    Own(&'a mcp_http_proto::CallToolResult),
+}
+
+impl serde::Serialize for CompletedOrOwn<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            CompletedOrOwn::Completed(completed) => completed.serialize(s),
+            CompletedOrOwn::Own(result) => result.serialize(s),
+        }
     }
 }
 

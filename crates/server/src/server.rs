@@ -2,7 +2,7 @@
 //! notifications that go from it to the sessions (list changes, resource updates).
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use indexmap::IndexMap;
@@ -24,6 +24,9 @@ use crate::session::SessionHandler;
 use crate::tasks::{TaskSettings, TaskStore, Tasks};
 use crate::tool::ToolDef;
 use mcp_http_proto::tasks::TaskSupport;
+
+/// The bit that marks the key of a stateless handler (see [`Inner::stateless_entries`]).
+pub(crate) const STATELESS_KEY: u64 = 1 << 63;
 
 pub(crate) use mcp_http_core::sync::{lock, read, write};
 
@@ -61,6 +64,10 @@ pub(crate) struct Inner {
     /// Whether `server/discover` offers the tasks extension.
     pub(crate) offers_tasks: bool,
     next_session: AtomicU64,
+    /// How many entries of `sessions` belong to stateless handlers ([`STATELESS_KEY`]): while
+    /// none does, a stateless handler that goes (one per stateless request) has nothing to
+    /// remove and takes no lock (PF-48).
+    pub(crate) stateless_entries: AtomicUsize,
     /// Set by a transport whose sessions several instances serve (see
     /// [`HandlerFactory::set_broadcaster`]).
     broadcaster: std::sync::OnceLock<Broadcaster>,
@@ -296,6 +303,7 @@ impl ServerBuilder {
                 tasks: Arc::new(Tasks::new(store, self.task_settings)),
                 offers_tasks,
                 next_session: AtomicU64::new(0),
+                stateless_entries: AtomicUsize::new(0),
                 broadcaster: std::sync::OnceLock::new(),
             }),
         }
@@ -383,7 +391,7 @@ impl Server {
     /// A handler for a session that needs no `initialize` (stateless HTTP): requests are served
     /// at once, with the given protocol version assumed.
     pub fn stateless_handler(&self) -> Arc<dyn Handler> {
-        let key = self.inner.next_session.fetch_add(1, Ordering::Relaxed);
+        let key = self.inner.next_session.fetch_add(1, Ordering::Relaxed) | STATELESS_KEY;
         Arc::new(SessionHandler {
             server: self.clone(),
             key,

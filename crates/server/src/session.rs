@@ -15,7 +15,9 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 
 use crate::pagination::page;
-use crate::server::{Server, SessionEntry, lock, read};
+use std::sync::atomic::Ordering;
+
+use crate::server::{STATELESS_KEY, Server, SessionEntry, lock, read};
 
 pub(crate) struct SessionHandler {
     pub(crate) server: Server,
@@ -25,7 +27,17 @@ pub(crate) struct SessionHandler {
 
 impl Drop for SessionHandler {
     fn drop(&mut self) {
-        lock(&self.server.inner.sessions).remove(&self.key);
+        let inner = &self.server.inner;
+        let stateless = self.key & STATELESS_KEY != 0;
+        // PF-48: this handler's entry, if it made one, is counted (it was made before this
+        // handler's peer, which owns it, went).
+        if stateless && inner.stateless_entries.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        let removed = lock(&inner.sessions).remove(&self.key);
+        if stateless && removed.is_some() {
+            inner.stateless_entries.fetch_sub(1, Ordering::AcqRel);
+        }
     }
 }
 
@@ -63,9 +75,10 @@ impl Handler for SessionHandler {
         Box::pin(async move { dispatch(server, key, require_initialize, request, ctx).await })
     }
 
-    /// A legacy session's `tools/call` takes the quick-call path (PF-40): the tool polled in
-    /// place, its result written straight into the transport's buffer. Everything else, and a
-    /// call whose params the 2026-07-28 transport read already, runs as `handle_request`.
+    /// A `tools/call` takes the quick-call path: the tool polled in place, its result written
+    /// straight into the transport's buffer; a legacy session's (PF-40) with the params it
+    /// reads, a 2026-07-28 request's (PF-44) with the params the transport read already.
+    /// Everything else runs as `handle_request`.
     fn handle_request_at_once(
         &self,
         request: Request,
@@ -73,14 +86,22 @@ impl Handler for SessionHandler {
         out: ResultWriter<'_>,
     ) -> AtOnce {
         let state = ctx.peer().state();
-        if request.method == method::TOOLS_CALL
-            && state.is_negotiated()
-            && !state.is_modern()
-            && self.server.inner.capabilities.tools.is_some()
-            && ctx
-                .extensions()
-                .get::<mcp_http_core::ToolCallView>()
-                .is_none()
+        if request.method != method::TOOLS_CALL
+            || !state.is_negotiated()
+            || self.server.inner.capabilities.tools.is_none()
+        {
+            return AtOnce::Waits(self.handle_request(request, ctx));
+        }
+        if state.is_modern() {
+            return match crate::call_modern::call_tool_at_once(&self.server, request, ctx, out) {
+                Ok(answered) => answered,
+                Err((request, ctx)) => AtOnce::Waits(self.handle_request(request, ctx)),
+            };
+        }
+        if ctx
+            .extensions()
+            .get::<mcp_http_core::ToolCallView>()
+            .is_none()
         {
             return crate::input::call_tool_at_once(&self.server, request, ctx, out);
         }
@@ -137,11 +158,19 @@ async fn dispatch_modern(
 }
 
 fn register(server: &Server, key: u64, peer: &Peer) {
-    lock(&server.inner.sessions)
-        .entry(key)
-        .or_insert_with(|| SessionEntry {
+    let mut sessions = lock(&server.inner.sessions);
+    if let std::collections::hash_map::Entry::Vacant(slot) = sessions.entry(key) {
+        slot.insert(SessionEntry {
             peer: peer.downgrade(),
         });
+        if key & STATELESS_KEY != 0 {
+            // Counted under the lock, before the entry can be removed (PF-48).
+            server
+                .inner
+                .stateless_entries
+                .fetch_add(1, Ordering::AcqRel);
+        }
+    }
 }
 
 async fn dispatch(
@@ -305,4 +334,53 @@ fn initialize(
     result.instructions = server.inner.instructions.clone();
     tracing::debug!(%version, "session initialized");
     encode(&result)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use std::sync::Arc;
+
+    use mcp_http_core::transport::ChannelSink;
+    use mcp_http_core::{Extensions, PeerConfig, Places};
+    use mcp_http_proto::jsonrpc::Message;
+
+    use super::*;
+
+    /// A stateless peer (one request's) that answered `initialize`, which registers it.
+    fn initialized(server: &Server) -> Peer {
+        let (tx, _rx) = tokio::sync::mpsc::channel(1);
+        let peer = Peer::new(
+            Arc::new(ChannelSink(tx)),
+            server.stateless_handler(),
+            PeerConfig::default(),
+        );
+        let body = r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}"#;
+        let Ok(Message::Request(request)) = Message::parse(body.as_bytes()) else {
+            panic!("not a request");
+        };
+        let mut out = Vec::new();
+        assert!(peer.answer_request_into(request, Extensions::new(), Places::default(), &mut out));
+        peer
+    }
+
+    /// PF-48: a stateless handler's entry goes with it, counted, and one that made none goes
+    /// without touching the others'.
+    #[test]
+    fn stateless_entries_are_counted_and_removed_with_their_handler() {
+        let server = Server::builder("s", "1").build();
+        let count = || server.inner.stateless_entries.load(Ordering::Acquire);
+        let first = initialized(&server);
+        let second = initialized(&server);
+        assert_eq!((server.session_count(), count()), (2, 2));
+        drop(first);
+        assert_eq!((server.session_count(), count()), (1, 1));
+        // One that registered nothing goes: the other's entry stays.
+        drop(server.stateless_handler());
+        assert_eq!((server.session_count(), count()), (1, 1));
+        drop(second);
+        assert_eq!((server.session_count(), count()), (0, 0));
+        drop(server.stateless_handler());
+        assert_eq!(count(), 0);
+    }
 }

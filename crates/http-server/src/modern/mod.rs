@@ -152,6 +152,9 @@ fn error_code(json: &[u8]) -> Option<i64> {
     struct Code {
         code: i64,
     }
+    if written_result(json) {
+        return None;
+    }
     // Most answers are results: skip the parse unless an error member can be there.
     static ERROR: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\"error\":"));
@@ -160,6 +163,22 @@ fn error_code(json: &[u8]) -> Option<i64> {
         .ok()
         .and_then(|a| a.error)
         .map(|e| e.code)
+}
+
+/// Whether a JSON answer is a result response as the peer writes one (PF-49): its envelope's
+/// prefix, a numeric id, then `"result":` (an error response has `"error":` there), told
+/// without a search of the whole answer.
+fn written_result(json: &[u8]) -> bool {
+    const PREFIX: &[u8] = b"{\"jsonrpc\":\"2.0\",\"id\":";
+    let Some(rest) = json.strip_prefix(PREFIX) else {
+        return false;
+    };
+    let rest = rest.strip_prefix(b"-").unwrap_or(rest);
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+    digits > 0
+        && rest
+            .get(digits..)
+            .is_some_and(|r| r.starts_with(b",\"result\":"))
 }
 
 /// Whether a JSON answer is an error.
@@ -248,14 +267,11 @@ impl StreamableHttpService {
         }
         let inner = &self.inner;
         let sessions = &inner.sessions;
-        let router = Router::new(
-            "".into(),
+        let router = Router::for_modern_request(
             inner.config(),
             sessions.log(),
-            Some((sessions.back_channel.clone(), None)),
-        )
-        .map_err(|_| Rejection::RandomUnavailable)?
-        .without_resumption();
+            sessions.back_channel.clone(),
+        );
         let router = Arc::new(router);
         let config = sessions.peer_config.clone();
         let peer = Peer::new(router.clone(), inner.handlers.stateless_handler(), config);
@@ -318,5 +334,26 @@ fn invalid_params(request: &RpcRequest, error: mcp_http_proto::ErrorObject) -> l
         id: request.id.clone(),
         rung: ladder::Rung::Envelope,
         error,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PF-49: a result is told by its envelope, an error by its code, whatever their text holds.
+    #[test]
+    fn results_and_errors_are_told_apart_by_their_envelope() {
+        let result = br#"{"jsonrpc":"2.0","id":-12,"result":{"content":[{"type":"text","text":"\"error\":{\"code\":1}"}]}}"#;
+        assert!(written_result(result) && !is_error(result));
+        assert_eq!(status_of(result), StatusCode::OK);
+        let named = br#"{"jsonrpc":"2.0","id":"a","result":{"error":{"code":-32601}}}"#;
+        assert!(!written_result(named));
+        let not_found = br#"{"jsonrpc":"2.0","id":3,"error":{"code":-32601,"message":"m"}}"#;
+        assert!(!written_result(not_found) && is_error(not_found));
+        assert_eq!(status_of(not_found), StatusCode::NOT_FOUND);
+        let string_id = br#"{"jsonrpc":"2.0","id":"x","error":{"code":-32020,"message":"m"}}"#;
+        assert_eq!(status_of(string_id), StatusCode::BAD_REQUEST);
+        assert!(!written_result(br#"{"jsonrpc":"2.0","id":,"result":{}}"#));
     }
 }

@@ -203,6 +203,12 @@ struct Cluster {
     bus: Option<Arc<dyn MessageBus>>,
 }
 
+/// The tag shared by the routers whose streams and requests are never named (PF-46, PF-47).
+fn unnamed_tag() -> Arc<str> {
+    static TAG: std::sync::LazyLock<Arc<str>> = std::sync::LazyLock::new(|| Arc::from("unnamed"));
+    TAG.clone()
+}
+
 /// An event id: the router's tag, the stream, the event's number on it.
 fn event_id(tag: &str, stream: u64, seq: u64) -> sse::EventId<'_> {
     sse::EventId { tag, stream, seq }
@@ -266,14 +272,20 @@ impl Router {
     }
 
     /// The router of one stateless request: its stream is its own session, and one random tag
-    /// names both (no session id is made for it, PF-4).
+    /// names both (no session id is made for it, PF-4). Where responses are JSON only, nothing
+    /// it carries is ever named (no SSE stream, so no event id; no server-to-client request can
+    /// reach the client, so none is entered in the back channel): it shares one tag with every
+    /// other such router (PF-47).
     pub(crate) fn for_request(
         config: &HttpConfig,
         log: &Arc<dyn EventLog>,
         back_channel: BackChannel,
         live: Option<LiveStreams>,
     ) -> Result<Self, RandomUnavailable> {
-        let tag = random::hex::<16>()?;
+        let tag = match config.response_mode == ResponseMode::Json && live.is_none() {
+            true => unnamed_tag(),
+            false => random::hex::<16>()?,
+        };
         Ok(Self::build(
             tag.clone(),
             tag,
@@ -282,6 +294,19 @@ impl Router {
             Some(back_channel),
             live,
         ))
+    }
+
+    /// The router of one 2026-07-28 request (PF-46): its stream carries no event ids and keeps
+    /// nothing for replay (H-6), is never in the table of live streams, and names no
+    /// server-to-client request (M-9), so nothing needs it named apart from another: every such
+    /// router shares one tag instead of drawing 128 random bits and allocating them.
+    pub(crate) fn for_modern_request(
+        config: &HttpConfig,
+        log: &Arc<dyn EventLog>,
+        back_channel: BackChannel,
+    ) -> Self {
+        let tag = unnamed_tag();
+        Self::build(tag.clone(), tag, config, log, Some(back_channel), None).without_resumption()
     }
 
     fn build(
@@ -639,7 +664,11 @@ impl Router {
             (ResponseMode::Json, _) => None,
             _ => own_stream.filter(|sid| st.streams.get(sid).is_some_and(|s| !s.json_only)),
         };
+        // A stateless request answered in JSON only has no stream for a request of its own:
+        // it fails below, and is not entered in the back channel (PF-47).
+        let deliverable = !(self.stateless && self.mode == ResponseMode::Json);
         if message.kind == OutboundKind::Request
+            && deliverable
             && let (Some(id), Some((channel, peer))) = (&message.id, &self.back_channel)
             && let Some(peer) = peer.get()
         {

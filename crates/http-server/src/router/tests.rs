@@ -127,3 +127,51 @@ async fn a_post_that_starts_waiting_late_misses_no_message() {
     assert!(matches!(woken, Ok(Ok(()))), "the POST was woken");
     assert!(matches!(router.pending(sid), Pending::Stream));
 }
+
+/// PF-47: a stateless request answered in JSON only shares the unnamed tag; a request of its
+/// own to the client fails at once and leaves nothing in the back channel. Where its streams
+/// can be named (SSE, adaptive), each router still draws a tag of its own (PF-4).
+#[test]
+fn a_json_only_stateless_router_is_unnamed_and_enters_no_request_in_the_back_channel() {
+    let log: Arc<dyn EventLog> = Arc::new(crate::sessions::MemoryEventLog::default());
+    let json = HttpConfig::default()
+        .stateless(true)
+        .response_mode(ResponseMode::Json);
+    let back_channel = BackChannel::default();
+    let make = |config: &HttpConfig| {
+        Router::for_request(config, &log, back_channel.clone(), None).unwrap()
+    };
+    let (a, b) = (Arc::new(make(&json)), make(&json));
+    assert_eq!(a.tag(), b.tag());
+    let handler: Arc<dyn mcp_http_core::Handler> = Arc::new(NoHandler);
+    let peer = mcp_http_core::Peer::new(a.clone(), handler, Default::default());
+    a.set_peer(peer.downgrade());
+    let id = RequestId::Number(1);
+    a.expect(&id);
+    let request = Outbound::new(Bytes::from_static(b"{}"), OutboundKind::Request)
+        .related(id)
+        .id(RequestId::String("x0".into()));
+    assert!(a.route(request).is_err());
+    assert!(back_channel.is_empty());
+    let streamed = HttpConfig::default().stateless(true);
+    let (c, d) = (make(&streamed), make(&streamed));
+    assert_ne!(c.tag(), d.tag());
+    assert_ne!(c.tag(), a.tag());
+}
+
+/// A handler for a peer whose requests are never run.
+struct NoHandler;
+
+impl mcp_http_core::Handler for NoHandler {
+    fn handle_request(
+        &self,
+        request: mcp_http_proto::jsonrpc::Request,
+        _: mcp_http_core::RequestContext,
+    ) -> futures::future::BoxFuture<
+        'static,
+        Result<Box<serde_json::value::RawValue>, mcp_http_proto::ErrorObject>,
+    > {
+        let error = mcp_http_proto::ErrorObject::method_not_found(&request.method);
+        Box::pin(async move { Err(error) })
+    }
+}

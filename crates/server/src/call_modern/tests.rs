@@ -1,0 +1,178 @@
+//! The quick path of a 2026-07-28 `tools/call` (PF-44, PF-45) answers exactly what the general
+//! path answers: the same handler's requests run through a peer once as they are (in place
+//! where they can be) and once through `handle_request` alone, and the answers are compared.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use mcp_http_core::transport::ChannelSink;
+use mcp_http_core::{
+    Extensions, Handler, ParamHeaders, Peer, PeerConfig, Places, RequestContext, SharedClient,
+    ToolCallView,
+};
+use mcp_http_proto::jsonrpc::{Message, Request};
+use mcp_http_proto::{
+    CallToolResult, ElicitRequestFormParams, ElicitRequestParams, ErrorObject, Implementation,
+    Meta, ProtocolVersion,
+};
+use serde_json::value::RawValue;
+use serde_json::{Value, json};
+
+use crate::{NoArgs, RequestError, Server, TaskSupport, ToolDef, ToolError};
+
+#[derive(serde::Deserialize, schemars::JsonSchema)]
+struct Text {
+    text: String,
+}
+
+fn server() -> Server {
+    Server::builder("quick", "1")
+        .tool(ToolDef::new(
+            "echo",
+            "echo",
+            |a: Text, _| async move { a.text },
+        ))
+        .tool(ToolDef::new(
+            "own_meta",
+            "own _meta",
+            |_: NoArgs, _| async {
+                let mut result = CallToolResult::text("m");
+                result.meta = Some(Meta::from_iter([("k".to_owned(), json!(1))]));
+                result
+            },
+        ))
+        .tool(ToolDef::new("fails", "isError", |_: NoArgs, _| async {
+            Err::<String, _>(ToolError::failed("nope"))
+        }))
+        .tool(ToolDef::new(
+            "request_failed",
+            "a request that failed",
+            |_: NoArgs, _| async { Err::<String, _>(ToolError::Request(RequestError::Cancelled)) },
+        ))
+        .tool(ToolDef::new(
+            "rpc",
+            "a JSON-RPC error",
+            |_: NoArgs, _| async {
+                Err::<String, _>(ToolError::Rpc(ErrorObject::invalid_params("bad")))
+            },
+        ))
+        .tool(ToolDef::new(
+            "asks",
+            "input in its first poll",
+            |_: NoArgs, ctx: RequestContext| async move {
+                let form = ElicitRequestFormParams::new("Who?", json!({"type": "object"}));
+                let who = ctx.elicit(ElicitRequestParams::Form(form)).await?;
+                Ok::<_, ToolError>(format!("{:?}", who.action))
+            },
+        ))
+        .tool(ToolDef::new("waits", "waits", |_: NoArgs, _| async {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            "late"
+        }))
+        .tool(
+            ToolDef::new("task_only", "a task", |_: NoArgs, _| async { "t" })
+                .task_support(TaskSupport::Required),
+        )
+        .build()
+}
+
+/// A handler that answers only through `handle_request`: the general path.
+struct General(Arc<dyn Handler>);
+
+impl Handler for General {
+    fn handle_request(
+        &self,
+        request: Request,
+        ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
+        self.0.handle_request(request, ctx)
+    }
+}
+
+/// The answer of a 2026-07-28 `tools/call` with `params`, as the HTTP transport hands it over
+/// (the ladder's `ToolCallView`, the `Mcp-Param-*` headers).
+async fn answer(handler: Arc<dyn Handler>, params: Value) -> String {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let peer = Peer::new(Arc::new(ChannelSink(tx)), handler, PeerConfig::default());
+    let capabilities = serde_json::value::to_raw_value(&json!({"elicitation": {}})).unwrap();
+    let client = SharedClient::from_raw(Implementation::new("c", "1"), Some(capabilities.into()));
+    peer.state()
+        .set_shared_client(ProtocolVersion::V2026_07_28, &client);
+    peer.state().set_initialized();
+    let body = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params});
+    let Ok(Message::Request(request)) = Message::parse(body.to_string().as_bytes()) else {
+        panic!("not a request");
+    };
+    let mut extensions = Extensions::new();
+    if let Some(name) = params["name"].as_str() {
+        let arguments = params.get("arguments").map(|a| a.to_string());
+        extensions.insert(ToolCallView {
+            name: name.into(),
+            arguments: arguments.map(|a| RawValue::from_string(a).unwrap()),
+        });
+    }
+    extensions.insert(ParamHeaders::default());
+    let mut out = Vec::new();
+    if peer.answer_request_into(request, extensions, Places::default(), &mut out) {
+        return String::from_utf8(out).unwrap();
+    }
+    let sent = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+    String::from_utf8(sent.unwrap().unwrap().to_vec()).unwrap()
+}
+
+/// The answers of both paths; a sealed `requestState` (fresh each time) is left out.
+async fn both(params: Value) -> (String, String) {
+    let server = server();
+    let quick = answer(server.stateless_handler(), params.clone()).await;
+    let general = answer(Arc::new(General(server.stateless_handler())), params).await;
+    let unsealed = |text: String| {
+        let mut value: Value = serde_json::from_str(&text).unwrap();
+        match value["result"].get_mut("requestState") {
+            Some(state) => {
+                assert!(state.as_str().is_some_and(|s| !s.is_empty()));
+                *state = json!("sealed");
+                value.to_string()
+            }
+            None => text,
+        }
+    };
+    (unsealed(quick), unsealed(general))
+}
+
+#[tokio::test]
+async fn a_modern_tool_call_answered_in_place_is_the_general_paths_answer() {
+    let cases = [
+        json!({"name": "echo", "arguments": {"text": "hi \"there\""}}),
+        json!({"name": "own_meta"}),
+        json!({"name": "fails", "arguments": {}}),
+        json!({"name": "request_failed"}),
+        json!({"name": "rpc"}),
+        json!({"name": "asks"}),
+        json!({"name": "waits"}),
+        json!({"name": "task_only"}),
+        json!({"name": "nobody"}),
+        json!({"name": "echo", "arguments": {"wrong": 1}}),
+        // A retry: the general path opens (and here refuses) its state.
+        json!({"name": "asks", "requestState": "forged", "inputResponses": {}}),
+    ];
+    for params in cases {
+        let (quick, general) = both(params.clone()).await;
+        assert_eq!(quick, general, "{params}");
+        let value: Value = serde_json::from_str(&quick).unwrap();
+        assert_eq!(value["id"], 7, "{params}");
+    }
+    let (echo, _) = both(json!({"name": "echo", "arguments": {"text": "x"}})).await;
+    let echo: Value = serde_json::from_str(&echo).unwrap();
+    assert_eq!(echo["result"]["resultType"], "complete");
+    assert_eq!(
+        echo["result"]["_meta"]["io.modelcontextprotocol/serverInfo"]["name"],
+        "quick"
+    );
+    assert_eq!(echo["result"]["content"][0]["text"], "x");
+    let (asks, _) = both(json!({"name": "asks"})).await;
+    let asks: Value = serde_json::from_str(&asks).unwrap();
+    assert_eq!(asks["result"]["resultType"], "input_required");
+}
