@@ -350,12 +350,21 @@ struct Kind {
     result_type: Option<ResultType>,
 }
 
-/// The `resultType` of a result (M-8), read without a parse in the two usual cases: a result
+/// The `resultType` of a result (M-8), read without a parse in the three usual cases: a result
 /// whose text names no `resultType` (not even behind a `\u` escape) has none, and one whose
-/// last member is `"resultType":"complete"`, as compact serializers write it, is complete.
+/// first member (as this project's servers write it, PF-18) or last member (as other compact
+/// serializers do) is `"resultType":"complete"` is complete (PF-20).
 fn result_type(result: &RawValue) -> Result<Option<ResultType>, RequestError> {
     const LAST_COMPLETE: &[u8] = b"\"resultType\":\"complete\"}";
+    const FIRST_COMPLETE: &[u8] = b"{\"resultType\":\"complete\"";
     let text = result.get().as_bytes();
+    // The object's first member: its name opens right after the brace, and its value ends at
+    // the `,` or `}` that follows.
+    if let Some(after) = text.strip_prefix(FIRST_COMPLETE)
+        && matches!(after.first(), Some(b',' | b'}'))
+    {
+        return Ok(Some(ResultType::Complete));
+    }
     if text.first() == Some(&b'{') {
         if memchr::memmem::find(text, b"\"resultType\"").is_none()
             && memchr::memmem::find(text, b"\\u").is_none()
@@ -623,6 +632,22 @@ mod tests {
         assert_eq!(
             kind(r#"{"resultType":"complete"}"#),
             Some(ResultType::Complete)
+        );
+        // PF-20: first, as this project's servers write it.
+        assert_eq!(
+            kind(r#"{"resultType":"complete","content":[],"isError":false}"#),
+            Some(ResultType::Complete)
+        );
+        assert_eq!(
+            kind(
+                r#"{"resultType":"input_required","inputRequests":{},"x":"\"resultType\":\"complete\""}"#
+            ),
+            Some(ResultType::InputRequired)
+        );
+        // A value that only starts like "complete" is not it.
+        assert_eq!(
+            kind(r#"{"resultType":"completed","content":[]}"#),
+            Some(ResultType::Other("completed".into()))
         );
         assert_eq!(
             kind(r#"{"resultType":"input_required","inputRequests":{}}"#),

@@ -55,7 +55,6 @@ impl Peer {
             Some(_) => Some(with_progress_token(params, &id)?),
             None => params,
         };
-        let (tx, mut rx) = oneshot::channel();
         let progressed = options
             .on_progress
             .as_ref()
@@ -63,7 +62,8 @@ impl Peer {
         lock(&self.inner.pending).insert(
             id.clone(),
             Pending {
-                tx,
+                answer: None,
+                waker: None,
                 on_progress: options.on_progress.clone(),
                 progressed: progressed.clone(),
             },
@@ -89,7 +89,14 @@ impl Peer {
         let mut message = outbound(Message::Request(request), options.related.clone());
         message.name = name;
         message.modern = options.modern.clone();
-        let mut send = std::pin::pin!(self.send_message(message));
+        // PF-19: the transport hands back the answer its exchange read (an HTTP POST's JSON
+        // body or one-event stream), which is returned from here: it never goes through the
+        // table. Only an answer that comes through the message stream is put there.
+        let mut send = std::pin::pin!(self.inner.sink.send_request(message));
+        let mut watch = Watch {
+            seen: self.inner.answered.load(Ordering::Acquire),
+            waker: None,
+        };
         let mut sending = true;
         guard.sent = true;
 
@@ -114,17 +121,26 @@ impl Peer {
                 biased;
                 sent = &mut send, if sending => {
                     sending = false;
-                    if let Err(e) = sent {
-                        guard.sent = false;
-                        return Err(e.into());
+                    match sent {
+                        Err(e) => {
+                            guard.sent = false;
+                            return Err(e.into());
+                        }
+                        Ok(Some(response)) if response.id.as_ref() == Some(&id) => {
+                            guard.armed = false;
+                            lock(&self.inner.pending).remove(&id);
+                            return response.outcome.map_err(RequestError::Rpc);
+                        }
+                        Ok(Some(other)) => self.resolve(other),
+                        Ok(None) => {}
                     }
                 }
-                outcome = &mut rx => {
+                outcome = self.answer_of(&id, &mut watch) => {
                     guard.armed = false;
                     return match outcome {
-                        Ok(Ok(raw)) => Ok(raw),
-                        Ok(Err(e)) => Err(RequestError::Rpc(e)),
-                        Err(_) => Err(RequestError::Closed),
+                        Some(Ok(raw)) => Ok(raw),
+                        Some(Err(e)) => Err(RequestError::Rpc(e)),
+                        None => Err(RequestError::Closed),
                     };
                 }
                 _ = &mut caller_cancel => {
@@ -145,6 +161,50 @@ impl Peer {
                 }
             }
         }
+    }
+}
+
+/// What a request's waiter knows of its entry in the table: the count of answers when it last
+/// looked, and the waker it left there.
+struct Watch {
+    seen: u64,
+    waker: Option<std::task::Waker>,
+}
+
+impl Peer {
+    /// The answer to request `id` once the message stream has brought it (taken out of the
+    /// table), or `None` when the peer closed and the table was cleared. The table is looked
+    /// into only when an answer has come since the last look or the waker changed: a request
+    /// answered with its send never locks it here.
+    fn answer_of<'a>(
+        &'a self,
+        id: &'a RequestId,
+        watch: &'a mut Watch,
+    ) -> impl Future<Output = Option<Result<Box<RawValue>, ErrorObject>>> + 'a {
+        std::future::poll_fn(move |cx| {
+            let now = self.inner.answered.load(Ordering::Acquire);
+            if now == watch.seen
+                && watch
+                    .waker
+                    .as_ref()
+                    .is_some_and(|w| w.will_wake(cx.waker()))
+            {
+                return Poll::Pending;
+            }
+            let mut pending = lock(&self.inner.pending);
+            let Some(waiting) = pending.get_mut(id) else {
+                return Poll::Ready(None);
+            };
+            watch.seen = now;
+            if let Some(answer) = waiting.answer.take() {
+                pending.remove(id);
+                return Poll::Ready(Some(answer));
+            }
+            let waker = cx.waker().clone();
+            waiting.waker = Some(waker.clone());
+            watch.waker = Some(waker);
+            Poll::Pending
+        })
     }
 }
 
