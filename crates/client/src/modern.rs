@@ -6,6 +6,7 @@
 //! handlers as the legacy era's server-to-client requests, then the request sent again with a
 //! new id, the answers and the exact `requestState`, for a bounded number of rounds.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -465,21 +466,35 @@ impl Context {
                 if method == method::TOOLS_CALL {
                     request.params = self.modern.param_headers(name, &params);
                 }
-                let raw = match enveloped {
+                let built = match enveloped {
                     // As the caller built them, while their envelope is the one to send.
-                    Some(v) if v == version && retry.is_none() => params.clone(),
+                    Some(v) if v == version && retry.is_none() => None,
                     Some(_) => {
                         // Another version or an MRTR retry: from the params without it.
                         params = without_meta(&params)?;
                         enveloped = None;
-                        self.modern.envelope(&params, version, retry.as_ref())?
+                        Some(self.modern.envelope(&params, version, retry.as_ref())?)
                     }
-                    None => self.modern.envelope(&params, version, retry.as_ref())?,
+                    None => Some(self.modern.envelope(&params, version, retry.as_ref())?),
                 };
-                let outcome = self
-                    .peer
-                    .request_raw(method, Some(raw), options.clone().modern(request))
-                    .await;
+                let sent = options.clone().modern(request);
+                let outcome = match (name, built) {
+                    // PF-21: the name is known, and the params are written from where they
+                    // are (no copy, no read for the name).
+                    (Some(name), built) => {
+                        let raw = built.as_deref().unwrap_or(&params);
+                        let about = Some(Cow::Owned(name.to_owned()));
+                        self.peer
+                            .request_raw_about(method, Some(raw), about, sent)
+                            .await
+                    }
+                    (None, Some(built)) => self.peer.request_raw(method, Some(built), sent).await,
+                    (None, None) => {
+                        self.peer
+                            .request_raw(method, Some(params.clone()), sent)
+                            .await
+                    }
+                };
                 let result = match outcome {
                     Ok(result) => result,
                     Err(RequestError::Rpc(e))
