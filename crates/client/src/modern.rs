@@ -8,7 +8,9 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
+
+use memchr::memmem::Finder;
 
 use futures::future::BoxFuture;
 use mcp_http_core::sync::lock;
@@ -249,9 +251,12 @@ impl Modern {
         })
         .ok()?;
         let text = raw.get().as_bytes();
-        // Ours is the one `"_meta"` unless the params (or an escape) could hold another.
-        let named = memchr::memmem::find_iter(text, b"\"_meta\"").count();
-        (named == 1 && memchr::memmem::find(text, b"\\u").is_none()).then_some(raw)
+        // Ours is the one `"_meta"` unless the params (or an escape) could hold another. The
+        // searchers are built once (building one costs more than searching the params).
+        static META: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"_meta\""));
+        static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
+        let named = META.find_iter(text).take(2).count();
+        (named == 1 && ESCAPE.find(text).is_none()).then_some(raw)
     }
 
     /// The `Mcp-Param-*` headers of a `tools/call` of tool `name` (read from the params when

@@ -363,7 +363,15 @@ impl Peer {
         if self.inner.closed.close() {
             self.inner.sink.close();
         }
-        lock(&self.inner.pending).clear();
+        // The waiters of requests still pending are woken to find their entry gone (PF-22).
+        let waiting: Vec<std::task::Waker> = lock(&self.inner.pending)
+            .drain()
+            .filter_map(|(_, pending)| pending.waker)
+            .collect();
+        self.inner.answered.fetch_add(1, Ordering::Release);
+        for waker in waiting {
+            waker.wake();
+        }
         for token in lock(&self.inner.inflight).values() {
             token.cancel();
         }

@@ -94,6 +94,12 @@ impl Peer {
                 progressed: progressed.clone(),
             },
         );
+        // PF-22: a close clears the table and wakes whom it finds there; one that came between
+        // the check before and this insert is seen here (the flag is set before the clear).
+        if self.is_closed() {
+            lock(&self.inner.pending).remove(&id);
+            return Err(RequestError::Closed);
+        }
         let mut guard = PendingGuard {
             peer: self.clone(),
             id: id.clone(),
@@ -170,10 +176,6 @@ impl Peer {
                 _ = &mut caller_cancel => {
                     guard.cancel_now("cancelled by the caller").await;
                     return Err(RequestError::Cancelled);
-                }
-                _ = self.inner.closed.wait() => {
-                    guard.armed = false;
-                    return Err(RequestError::Closed);
                 }
                 _ = wait_progress(progressed.as_deref()), if options.reset_on_progress => {
                     // TO-3: progress restarts the clock, but never past the hard cap.
