@@ -10,8 +10,6 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
-use memchr::memmem::Finder;
-
 use futures::future::BoxFuture;
 use mcp_http_core::sync::lock;
 use mcp_http_core::{
@@ -24,6 +22,7 @@ use mcp_http_proto::modern::{
 use mcp_http_proto::{
     ClientCapabilities, Implementation, LoggingLevel, ProtocolVersion, error_code, method,
 };
+use memchr::memmem::Finder;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
