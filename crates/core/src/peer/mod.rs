@@ -540,17 +540,6 @@ impl Peer {
         }
     }
 
-    /// Hands a serialized message to the transport.
-    async fn send_message(&self, outbound: Outbound) -> Result<(), TransportError> {
-        if outbound.kind != OutboundKind::Request {
-            return self.inner.sink.send(outbound).await;
-        }
-        if let Some(response) = self.inner.sink.send_request(outbound).await? {
-            self.resolve(response);
-        }
-        Ok(())
-    }
-
     /// Sends a notification, related to an inbound request when `related` is set.
     pub async fn notify<P: Serialize + ?Sized>(
         &self,
@@ -581,7 +570,9 @@ impl Peer {
             method: method.to_owned(),
             params,
         };
-        self.send_message(outbound(Message::Notification(notification), related))
+        self.inner
+            .sink
+            .send(outbound(Message::Notification(notification), related))
             .await
     }
 }
