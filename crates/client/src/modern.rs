@@ -6,8 +6,9 @@
 //! handlers as the legacy era's server-to-client requests, then the request sent again with a
 //! new id, the answers and the exact `requestState`, for a bounded number of rounds.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use futures::future::BoxFuture;
 use mcp_http_core::sync::lock;
@@ -21,6 +22,7 @@ use mcp_http_proto::modern::{
 use mcp_http_proto::{
     ClientCapabilities, Implementation, LoggingLevel, ProtocolVersion, error_code, method,
 };
+use memchr::memmem::Finder;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -248,9 +250,12 @@ impl Modern {
         })
         .ok()?;
         let text = raw.get().as_bytes();
-        // Ours is the one `"_meta"` unless the params (or an escape) could hold another.
-        let named = memchr::memmem::find_iter(text, b"\"_meta\"").count();
-        (named == 1 && memchr::memmem::find(text, b"\\u").is_none()).then_some(raw)
+        // Ours is the one `"_meta"` unless the params (or an escape) could hold another. The
+        // searchers are built once (building one costs more than searching the params).
+        static META: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"_meta\""));
+        static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
+        let named = META.find_iter(text).take(2).count();
+        (named == 1 && ESCAPE.find(text).is_none()).then_some(raw)
     }
 
     /// The `Mcp-Param-*` headers of a `tools/call` of tool `name` (read from the params when
@@ -350,12 +355,21 @@ struct Kind {
     result_type: Option<ResultType>,
 }
 
-/// The `resultType` of a result (M-8), read without a parse in the two usual cases: a result
+/// The `resultType` of a result (M-8), read without a parse in the three usual cases: a result
 /// whose text names no `resultType` (not even behind a `\u` escape) has none, and one whose
-/// last member is `"resultType":"complete"`, as compact serializers write it, is complete.
+/// first member (as this project's servers write it, PF-18) or last member (as other compact
+/// serializers do) is `"resultType":"complete"` is complete (PF-20).
 fn result_type(result: &RawValue) -> Result<Option<ResultType>, RequestError> {
     const LAST_COMPLETE: &[u8] = b"\"resultType\":\"complete\"}";
+    const FIRST_COMPLETE: &[u8] = b"{\"resultType\":\"complete\"";
     let text = result.get().as_bytes();
+    // The object's first member: its name opens right after the brace, and its value ends at
+    // the `,` or `}` that follows.
+    if let Some(after) = text.strip_prefix(FIRST_COMPLETE)
+        && matches!(after.first(), Some(b',' | b'}'))
+    {
+        return Ok(Some(ResultType::Complete));
+    }
     if text.first() == Some(&b'{') {
         if memchr::memmem::find(text, b"\"resultType\"").is_none()
             && memchr::memmem::find(text, b"\\u").is_none()
@@ -456,21 +470,35 @@ impl Context {
                 if method == method::TOOLS_CALL {
                     request.params = self.modern.param_headers(name, &params);
                 }
-                let raw = match enveloped {
+                let built = match enveloped {
                     // As the caller built them, while their envelope is the one to send.
-                    Some(v) if v == version && retry.is_none() => params.clone(),
+                    Some(v) if v == version && retry.is_none() => None,
                     Some(_) => {
                         // Another version or an MRTR retry: from the params without it.
                         params = without_meta(&params)?;
                         enveloped = None;
-                        self.modern.envelope(&params, version, retry.as_ref())?
+                        Some(self.modern.envelope(&params, version, retry.as_ref())?)
                     }
-                    None => self.modern.envelope(&params, version, retry.as_ref())?,
+                    None => Some(self.modern.envelope(&params, version, retry.as_ref())?),
                 };
-                let outcome = self
-                    .peer
-                    .request_raw(method, Some(raw), options.clone().modern(request))
-                    .await;
+                let sent = options.clone().modern(request);
+                let outcome = match (name, built) {
+                    // PF-21: the name is known, and the params are written from where they
+                    // are (no copy, no read for the name).
+                    (Some(name), built) => {
+                        let raw = built.as_deref().unwrap_or(&params);
+                        let about = Some(Cow::Owned(name.to_owned()));
+                        self.peer
+                            .request_raw_about(method, Some(raw), about, sent)
+                            .await
+                    }
+                    (None, Some(built)) => self.peer.request_raw(method, Some(built), sent).await,
+                    (None, None) => {
+                        self.peer
+                            .request_raw(method, Some(params.clone()), sent)
+                            .await
+                    }
+                };
                 let result = match outcome {
                     Ok(result) => result,
                     Err(RequestError::Rpc(e))
@@ -623,6 +651,22 @@ mod tests {
         assert_eq!(
             kind(r#"{"resultType":"complete"}"#),
             Some(ResultType::Complete)
+        );
+        // PF-20: first, as this project's servers write it.
+        assert_eq!(
+            kind(r#"{"resultType":"complete","content":[],"isError":false}"#),
+            Some(ResultType::Complete)
+        );
+        assert_eq!(
+            kind(
+                r#"{"resultType":"input_required","inputRequests":{},"x":"\"resultType\":\"complete\""}"#
+            ),
+            Some(ResultType::InputRequired)
+        );
+        // A value that only starts like "complete" is not it.
+        assert_eq!(
+            kind(r#"{"resultType":"completed","content":[]}"#),
+            Some(ResultType::Other("completed".into()))
         );
         assert_eq!(
             kind(r#"{"resultType":"input_required","inputRequests":{}}"#),

@@ -148,3 +148,54 @@ fn a_connect_error_keeps_its_cause() {
     assert_eq!(status.status(), Some(503));
     assert!(status.is_status() && !status.is_protocol());
 }
+
+/// PF-19: an answer the transport hands back with the send is the request's result (or its
+/// error), taken straight from the send, and a second copy of it arriving later through the
+/// message stream is ignored (X-4): the request is finished.
+#[tokio::test]
+async fn an_answer_handed_back_by_the_send_is_the_result_and_finishes_the_request() {
+    let (peer, recorder) = peer();
+    let result = peer
+        .request_raw("tools/list", None, RequestOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(result.get(), "{}");
+    let id = last(&recorder).id.unwrap();
+    peer.receive(mcp_http_proto::jsonrpc::Message::Response(Response {
+        id: Some(id),
+        outcome: Err(ErrorObject::internal()),
+    }))
+    .await;
+    // The next request gets its own answer, not the late one.
+    let again: serde_json::Value = peer
+        .request("tools/list", &json!({}), RequestOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(again, json!({}));
+}
+
+/// PF-21: a raw request about a name the caller knows carries that name (the params are not
+/// read for it) and its params as they were, written once into the message.
+#[tokio::test]
+async fn a_raw_request_about_a_known_name_carries_it_and_its_params_as_they_are() {
+    let (peer, recorder) = peer();
+    let params =
+        RawValue::from_string(r#"{"name":"add","arguments":{"a":1},"_meta":{}}"#.into()).unwrap();
+    peer.request_raw_about(
+        "tools/call",
+        Some(&params),
+        Some("add".into()),
+        RequestOptions::default(),
+    )
+    .await
+    .unwrap();
+    let sent = last(&recorder);
+    assert_eq!(sent.name.as_deref(), Some("add"));
+    let id = sent.id.clone().unwrap();
+    let expected = format!(
+        r#"{{"jsonrpc":"2.0","id":{},"method":"tools/call","params":{}}}"#,
+        serde_json::to_string(&id).unwrap(),
+        params.get()
+    );
+    assert_eq!(std::str::from_utf8(&sent.json).unwrap(), expected);
+}

@@ -24,7 +24,7 @@ use mcp_http_proto::{ErrorObject, method};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
-use tokio::sync::{Notify, oneshot};
+use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
@@ -201,8 +201,12 @@ impl Closed {
 /// Type-erased progress callback.
 pub(crate) type ProgressCallback = Arc<dyn Fn(ProgressUpdate) + Send + Sync>;
 
+/// A request this side sent and waits on. Its answer, when it comes through the message stream,
+/// is put here and its waiter woken (no channel of its own, PF-19); an answer the transport
+/// hands back with the send never passes through it.
 struct Pending {
-    tx: oneshot::Sender<Result<Box<RawValue>, ErrorObject>>,
+    answer: Option<Result<Box<RawValue>, ErrorObject>>,
+    waker: Option<std::task::Waker>,
     on_progress: Option<ProgressCallback>,
     progressed: Option<Arc<Notify>>,
 }
@@ -213,6 +217,9 @@ struct Inner {
     config: PeerConfig,
     next_id: AtomicI64,
     pending: Mutex<HashMap<RequestId, Pending>>,
+    /// How many answers have been put into `pending` so far: a waiter looks into the table
+    /// only when it moved (PF-19).
+    answered: std::sync::atomic::AtomicU64,
     inflight: Mutex<HashMap<RequestId, CancellationToken>>,
     closed: Closed,
     state: SessionState,
@@ -280,6 +287,7 @@ impl Peer {
                 config,
                 next_id: AtomicI64::new(0),
                 pending: Mutex::new(HashMap::new()),
+                answered: std::sync::atomic::AtomicU64::new(0),
                 inflight: Mutex::new(HashMap::new()),
                 closed: Closed::default(),
                 state: SessionState::default(),
@@ -355,7 +363,15 @@ impl Peer {
         if self.inner.closed.close() {
             self.inner.sink.close();
         }
-        lock(&self.inner.pending).clear();
+        // The waiters of requests still pending are woken to find their entry gone (PF-22).
+        let waiting: Vec<std::task::Waker> = lock(&self.inner.pending)
+            .drain()
+            .filter_map(|(_, pending)| pending.waker)
+            .collect();
+        self.inner.answered.fetch_add(1, Ordering::Release);
+        for waker in waiting {
+            waker.wake();
+        }
         for token in lock(&self.inner.inflight).values() {
             token.cancel();
         }
@@ -422,12 +438,19 @@ impl Peer {
             tracing::warn!(outcome = ?response.outcome.err(), "the other side reported an error about an unreadable message");
             return;
         };
-        match lock(&self.inner.pending).remove(&id) {
-            Some(pending) => {
-                let _ = pending.tx.send(response.outcome);
+        let mut pending = lock(&self.inner.pending);
+        match pending.get_mut(&id) {
+            Some(waiting) if waiting.answer.is_none() => {
+                waiting.answer = Some(response.outcome);
+                let waker = waiting.waker.take();
+                drop(pending);
+                self.inner.answered.fetch_add(1, Ordering::Release);
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
             }
             // a response to a request that timed out or was cancelled is ignored.
-            None => tracing::debug!(%id, "response to an unknown or finished request ignored"),
+            _ => tracing::debug!(%id, "response to an unknown or finished request ignored"),
         }
     }
 
@@ -517,17 +540,6 @@ impl Peer {
         }
     }
 
-    /// Hands a serialized message to the transport.
-    async fn send_message(&self, outbound: Outbound) -> Result<(), TransportError> {
-        if outbound.kind != OutboundKind::Request {
-            return self.inner.sink.send(outbound).await;
-        }
-        if let Some(response) = self.inner.sink.send_request(outbound).await? {
-            self.resolve(response);
-        }
-        Ok(())
-    }
-
     /// Sends a notification, related to an inbound request when `related` is set.
     pub async fn notify<P: Serialize + ?Sized>(
         &self,
@@ -558,7 +570,9 @@ impl Peer {
             method: method.to_owned(),
             params,
         };
-        self.send_message(outbound(Message::Notification(notification), related))
+        self.inner
+            .sink
+            .send(outbound(Message::Notification(notification), related))
             .await
     }
 }

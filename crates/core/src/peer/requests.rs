@@ -20,10 +20,8 @@ impl Peer {
     ) -> Result<R, RequestError> {
         // Taken from the typed params, so no transport parses the JSON for it.
         let name = crate::request_name::of_params(method, params);
-        let params = mcp_http_proto::jsonrpc::to_raw(params)
-            .map_err(|e| RequestError::Encode(e.to_string()))?;
         let raw = self
-            .send_request(method, Some(params), name, options)
+            .send_request(method, Some(params), 128, name, options)
             .await?;
         serde_json::from_str(raw.get()).map_err(|e| RequestError::InvalidResponse(e.to_string()))
     }
@@ -36,14 +34,33 @@ impl Peer {
         options: RequestOptions,
     ) -> Result<Box<RawValue>, RequestError> {
         let name = crate::request_name::of_raw(method, params.as_deref());
-        self.send_request(method, params, name, options).await
+        self.request_raw_about(method, params.as_deref(), name, options)
+            .await
     }
 
-    /// Sends a request about `name` (see [`Outbound::name`]) and returns its raw result.
-    async fn send_request(
+    /// [`Peer::request_raw`] of a request about `name` (the tool of a `tools/call`, the URI of
+    /// a `resources/read`, the prompt of a `prompts/get`; see [`Outbound::name`]), which the
+    /// caller knows: the params are not read for it, and they are borrowed, written once into
+    /// the message (PF-21).
+    pub async fn request_raw_about(
         &self,
         method: &str,
-        params: Option<Box<RawValue>>,
+        params: Option<&RawValue>,
+        name: Option<Cow<'static, str>>,
+        options: RequestOptions,
+    ) -> Result<Box<RawValue>, RequestError> {
+        let size = params.map_or(0, |p| p.get().len());
+        self.send_request(method, params, size, name, options).await
+    }
+
+    /// Sends a request whose message is written in one pass from its params (PF-21), about
+    /// `name` (see [`Outbound::name`]), and returns its raw result. `size` is what the params'
+    /// text is expected to take.
+    async fn send_request<P: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: Option<&P>,
+        size: usize,
         name: Option<Cow<'static, str>>,
         options: RequestOptions,
     ) -> Result<Box<RawValue>, RequestError> {
@@ -51,11 +68,19 @@ impl Peer {
             return Err(RequestError::Closed);
         }
         let id = self.next_request_id();
-        let params = match &options.on_progress {
-            Some(_) => Some(with_progress_token(params, &id)?),
-            None => params,
-        };
-        let (tx, mut rx) = oneshot::channel();
+        let json = request_json(&id, method, params, size, options.on_progress.is_some())?;
+        self.send_written(id, method, json, name, options).await
+    }
+
+    /// Sends request `id`, written as `json`, and waits for its answer.
+    async fn send_written(
+        &self,
+        id: RequestId,
+        method: &str,
+        json: Vec<u8>,
+        name: Option<Cow<'static, str>>,
+        options: RequestOptions,
+    ) -> Result<Box<RawValue>, RequestError> {
         let progressed = options
             .on_progress
             .as_ref()
@@ -63,11 +88,18 @@ impl Peer {
         lock(&self.inner.pending).insert(
             id.clone(),
             Pending {
-                tx,
+                answer: None,
+                waker: None,
                 on_progress: options.on_progress.clone(),
                 progressed: progressed.clone(),
             },
         );
+        // PF-22: a close clears the table and wakes whom it finds there; one that came between
+        // the check before and this insert is seen here (the flag is set before the clear).
+        if self.is_closed() {
+            lock(&self.inner.pending).remove(&id);
+            return Err(RequestError::Closed);
+        }
         let mut guard = PendingGuard {
             peer: self.clone(),
             id: id.clone(),
@@ -77,19 +109,24 @@ impl Peer {
             // closing its stream, which dropping the send does.
             may_cancel: method != method::INITIALIZE && options.modern.is_none(),
         };
-        let request = Request {
-            id: id.clone(),
-            method: method.to_owned(),
-            params,
-        };
         // The send runs inside the timing loop: over HTTP it may not return until the server
         // answers (a JSON response), and the timeout and cancellation must still apply. Once it
         // has started, the other side may have the request, so giving up sends a cancellation
         // (X-5 makes that harmless if it never arrived).
-        let mut message = outbound(Message::Request(request), options.related.clone());
+        let mut message = Outbound::new(Bytes::from(json), OutboundKind::Request)
+            .id(id.clone())
+            .method(method.to_owned());
+        message.related = options.related.clone();
         message.name = name;
         message.modern = options.modern.clone();
-        let mut send = std::pin::pin!(self.send_message(message));
+        // PF-19: the transport hands back the answer its exchange read (an HTTP POST's JSON
+        // body or one-event stream), which is returned from here: it never goes through the
+        // table. Only an answer that comes through the message stream is put there.
+        let mut send = std::pin::pin!(self.inner.sink.send_request(message));
+        let mut watch = Watch {
+            seen: self.inner.answered.load(Ordering::Acquire),
+            waker: None,
+        };
         let mut sending = true;
         guard.sent = true;
 
@@ -114,26 +151,31 @@ impl Peer {
                 biased;
                 sent = &mut send, if sending => {
                     sending = false;
-                    if let Err(e) = sent {
-                        guard.sent = false;
-                        return Err(e.into());
+                    match sent {
+                        Err(e) => {
+                            guard.sent = false;
+                            return Err(e.into());
+                        }
+                        Ok(Some(response)) if response.id.as_ref() == Some(&id) => {
+                            guard.armed = false;
+                            lock(&self.inner.pending).remove(&id);
+                            return response.outcome.map_err(RequestError::Rpc);
+                        }
+                        Ok(Some(other)) => self.resolve(other),
+                        Ok(None) => {}
                     }
                 }
-                outcome = &mut rx => {
+                outcome = self.answer_of(&id, &mut watch) => {
                     guard.armed = false;
                     return match outcome {
-                        Ok(Ok(raw)) => Ok(raw),
-                        Ok(Err(e)) => Err(RequestError::Rpc(e)),
-                        Err(_) => Err(RequestError::Closed),
+                        Some(Ok(raw)) => Ok(raw),
+                        Some(Err(e)) => Err(RequestError::Rpc(e)),
+                        None => Err(RequestError::Closed),
                     };
                 }
                 _ = &mut caller_cancel => {
                     guard.cancel_now("cancelled by the caller").await;
                     return Err(RequestError::Cancelled);
-                }
-                _ = self.inner.closed.wait() => {
-                    guard.armed = false;
-                    return Err(RequestError::Closed);
                 }
                 _ = wait_progress(progressed.as_deref()), if options.reset_on_progress => {
                     // TO-3: progress restarts the clock, but never past the hard cap.
@@ -146,6 +188,82 @@ impl Peer {
             }
         }
     }
+}
+
+/// What a request's waiter knows of its entry in the table: the count of answers when it last
+/// looked, and the waker it left there.
+struct Watch {
+    seen: u64,
+    waker: Option<std::task::Waker>,
+}
+
+impl Peer {
+    /// The answer to request `id` once the message stream has brought it (taken out of the
+    /// table), or `None` when the peer closed and the table was cleared. The table is looked
+    /// into only when an answer has come since the last look or the waker changed: a request
+    /// answered with its send never locks it here.
+    fn answer_of<'a>(
+        &'a self,
+        id: &'a RequestId,
+        watch: &'a mut Watch,
+    ) -> impl Future<Output = Option<Result<Box<RawValue>, ErrorObject>>> + 'a {
+        std::future::poll_fn(move |cx| {
+            let now = self.inner.answered.load(Ordering::Acquire);
+            if now == watch.seen
+                && watch
+                    .waker
+                    .as_ref()
+                    .is_some_and(|w| w.will_wake(cx.waker()))
+            {
+                return Poll::Pending;
+            }
+            let mut pending = lock(&self.inner.pending);
+            let Some(waiting) = pending.get_mut(id) else {
+                return Poll::Ready(None);
+            };
+            watch.seen = now;
+            if let Some(answer) = waiting.answer.take() {
+                pending.remove(id);
+                return Poll::Ready(Some(answer));
+            }
+            let waker = cx.waker().clone();
+            waiting.waker = Some(waker.clone());
+            watch.waker = Some(waker);
+            Poll::Pending
+        })
+    }
+}
+
+/// The JSON of request `id`: the envelope, then its params serialized straight into it (no
+/// intermediate raw value to copy in again), with `_meta.progressToken` added when `progress`
+/// (P-1). The same text as serializing the [`Request`] (PF-21).
+fn request_json<P: Serialize + ?Sized>(
+    id: &RequestId,
+    method: &str,
+    params: Option<&P>,
+    size: usize,
+    progress: bool,
+) -> Result<Vec<u8>, RequestError> {
+    let encode = |e: serde_json::Error| RequestError::Encode(e.to_string());
+    let mut out = Vec::with_capacity(size + method.len() + 64);
+    out.extend_from_slice(b"{\"jsonrpc\":\"2.0\",\"id\":");
+    serde_json::to_writer(&mut out, id).map_err(encode)?;
+    out.extend_from_slice(b",\"method\":");
+    serde_json::to_writer(&mut out, method).map_err(encode)?;
+    if progress {
+        let raw = match params {
+            Some(p) => Some(mcp_http_proto::jsonrpc::to_raw(p).map_err(encode)?),
+            None => None,
+        };
+        let with_token = with_progress_token(raw, id)?;
+        out.extend_from_slice(b",\"params\":");
+        out.extend_from_slice(with_token.get().as_bytes());
+    } else if let Some(p) = params {
+        out.extend_from_slice(b",\"params\":");
+        serde_json::to_writer(&mut out, p).map_err(encode)?;
+    }
+    out.push(b'}');
+    Ok(out)
 }
 
 async fn wait_progress(notify: Option<&Notify>) {
@@ -231,5 +349,83 @@ impl Drop for PendingGuard {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The message as the serializer of [`Message`] writes it.
+    fn serialized(id: RequestId, method: &str, params: Option<&str>) -> Vec<u8> {
+        let params = params.map(|p| RawValue::from_string(p.to_owned()).unwrap());
+        Message::Request(Request {
+            id,
+            method: method.to_owned(),
+            params,
+        })
+        .to_json_bytes()
+    }
+
+    #[test]
+    fn a_request_written_in_one_pass_is_the_serialized_message() {
+        let cases: [(RequestId, &str, Option<&str>); 4] = [
+            (
+                RequestId::Number(7),
+                "tools/call",
+                Some(r#"{"name":"echo","arguments":{"a":[1,"x"]}}"#),
+            ),
+            (RequestId::String("c-1".into()), "ping", None),
+            (
+                RequestId::String("quote\"d\n".into()),
+                "we\"ird/método",
+                Some("{}"),
+            ),
+            (
+                RequestId::Number(-3),
+                "resources/read",
+                Some(r#"{"uri":"file:///é"}"#),
+            ),
+        ];
+        for (id, method, params) in cases {
+            let raw = params.map(|p| RawValue::from_string(p.to_owned()).unwrap());
+            let written = request_json(&id, method, raw.as_deref(), 0, false).unwrap();
+            assert_eq!(written, serialized(id.clone(), method, params), "{method}");
+            // Typed params give what serializing them first, then the message, gave.
+            if let Some(p) = params {
+                let typed: serde_json::Value = serde_json::from_str(p).unwrap();
+                let written = request_json(&id, method, Some(&typed), 0, false).unwrap();
+                let text = serde_json::to_string(&typed).unwrap();
+                assert_eq!(
+                    written,
+                    serialized(id.clone(), method, Some(&text)),
+                    "{method}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_request_with_progress_carries_its_token() {
+        let id = RequestId::Number(5);
+        let params = serde_json::json!({ "name": "slow", "_meta": { "k": 1 } });
+        let written = request_json(&id, "tools/call", Some(&params), 0, true).unwrap();
+        let Ok(Message::Request(request)) = Message::parse(&written) else {
+            panic!("not a request: {}", String::from_utf8_lossy(&written));
+        };
+        assert_eq!(request.id, id);
+        let params: serde_json::Value =
+            serde_json::from_str(request.params.unwrap().get()).unwrap();
+        assert_eq!(params["_meta"]["progressToken"], 5);
+        assert_eq!(params["_meta"]["k"], 1);
+        assert_eq!(params["name"], "slow");
+        let none = request_json::<RawValue>(&id, "ping", None, 0, true).unwrap();
+        let Ok(Message::Request(request)) = Message::parse(&none) else {
+            panic!("not a request");
+        };
+        assert_eq!(
+            request.params.unwrap().get(),
+            r#"{"_meta":{"progressToken":5}}"#
+        );
     }
 }
