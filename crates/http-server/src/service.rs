@@ -3,15 +3,15 @@
 //! [`crate::post`].
 
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
-use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
 use mcp_http_core::{HandlerFactory, Principal, SharedClient};
 use mcp_http_proto::lifecycle::{ElicitationCapability, RootsCapability, SamplingCapability};
@@ -124,20 +124,33 @@ pub(crate) fn status(status: StatusCode) -> HttpResponse {
     response
 }
 
+/// The headers of every JSON answer, made once: a clone per response copies them where
+/// inserting hashes and places each one (PF-31).
+static JSON_HEADERS: LazyLock<HeaderMap> = LazyLock::new(|| {
+    let mut headers = HeaderMap::with_capacity(1);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    headers
+});
+
+/// The headers of every SSE answer (the content type, no caching, no buffering by a proxy),
+/// made once (PF-31).
+static SSE_HEADERS: LazyLock<HeaderMap> = LazyLock::new(|| {
+    let mut headers = HeaderMap::with_capacity(3);
+    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    headers.insert(X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
+    headers
+});
+
 pub(crate) fn json(bytes: Bytes) -> HttpResponse {
     let mut response = Response::new(ResponseBody::full(bytes));
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    *response.headers_mut() = JSON_HEADERS.clone();
     response
 }
 
 pub(crate) fn sse(body: ResponseBody) -> HttpResponse {
     let mut response = Response::new(body);
-    let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
+    *response.headers_mut() = SSE_HEADERS.clone();
     response
 }
 

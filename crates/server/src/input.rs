@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use std::task::{Context, Poll};
 
-use futures::future::BoxFuture;
 use mcp_http_core::peer::{AtOnce, ResultWriter};
 use mcp_http_core::{InputScope, RequestContext, RequestError, RequestStates, run_with_input};
 use mcp_http_proto::jsonrpc::{Request, to_raw};
@@ -20,7 +19,7 @@ use serde_json::value::RawValue;
 use crate::registry::HandlerError;
 use crate::server::{Server, read};
 use crate::tasks::Work;
-use crate::tool::ToolError;
+use crate::tool::{Running, ToolError};
 use mcp_http_proto::tasks::TaskSupport;
 use serde_json::Map;
 
@@ -144,7 +143,7 @@ pub(crate) async fn call_tool(
     let scope = InputScope::new(method::TOOLS_CALL, &params.name, request.params.as_deref());
     let modern = ctx.is_modern().then_some(&inner.modern);
     let run = || {
-        let result = call(params.arguments, ctx.clone());
+        let result = call(params.arguments, &ctx);
         async move {
             result.await.and_then(|mut r| match modern {
                 Some(modern) => modern
@@ -188,23 +187,30 @@ pub(crate) fn call_tool_at_once(
         Ok((call, _, _)) => call,
         Err(error) => return AtOnce::Failed(error),
     };
-    let mut running = call(params.arguments, ctx.clone());
-    // The peer catches a panic of this poll as it catches the handler's; the waker does
-    // nothing: a call that has to wait is polled again on its own task.
-    let mut cx = Context::from_waker(std::task::Waker::noop());
-    let first: BoxFuture<'static, Result<CallToolResult, ToolError>> =
-        match running.as_mut().poll(&mut cx) {
-            Poll::Ready(outcome) if !ctx.has_input_round() => {
-                return match settle(outcome) {
-                    Ok(Ok(result)) => out.write(&result),
-                    Ok(Err(failed)) => out.write(&failed),
-                    Err(error) => AtOnce::Failed(error),
-                };
-            }
-            // It asked for input (MR-3): the engine takes it from here, with this outcome.
-            Poll::Ready(outcome) => Box::pin(std::future::ready(outcome)),
-            Poll::Pending => running,
-        };
+    // A synchronous tool is done already (PF-30); another is polled once here. The peer
+    // catches a panic of this poll as it catches the handler's; the waker does nothing: a call
+    // that has to wait is polled again on its own task.
+    let first = match call(params.arguments, &ctx) {
+        Running::Going(mut running) => match running
+            .as_mut()
+            .poll(&mut Context::from_waker(std::task::Waker::noop()))
+        {
+            Poll::Ready(outcome) => Running::Done(Some(outcome)),
+            Poll::Pending => Running::Going(running),
+        },
+        done => done,
+    };
+    let first = match first {
+        Running::Done(Some(outcome)) if !ctx.has_input_round() => {
+            return match settle(outcome) {
+                Ok(Ok(result)) => out.write(&result),
+                Ok(Err(failed)) => out.write(&failed),
+                Err(error) => AtOnce::Failed(error),
+            };
+        }
+        // It asked for input (MR-3): the engine takes it from here, with this outcome.
+        waits => waits,
+    };
     let arguments = params.arguments.map(ToOwned::to_owned);
     let name = params.name.into_owned();
     let server = server.clone();
@@ -214,7 +220,7 @@ pub(crate) fn call_tool_at_once(
         let run = || {
             let running = first
                 .take()
-                .unwrap_or_else(|| call(arguments.as_deref(), ctx.clone()));
+                .unwrap_or_else(|| call(arguments.as_deref(), &ctx));
             async move {
                 running
                     .await
