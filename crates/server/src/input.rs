@@ -44,8 +44,13 @@ struct CallParams<'a> {
     _task: Option<mcp_http_proto::TaskMetadata>,
 }
 
+/// The text of a request's params (`{}` when it has none).
+fn params_text(request: &Request) -> &str {
+    request.params.as_deref().map_or("{}", RawValue::get)
+}
+
 fn call_params(request: &Request) -> Result<CallParams<'_>, ErrorObject> {
-    let text = request.params.as_deref().map_or("{}", RawValue::get);
+    let text = params_text(request);
     match serde_json::from_str::<CallParams<'_>>(text) {
         Ok(params)
             if params.arguments.is_none_or(|a| a.get().starts_with('{'))
@@ -83,6 +88,21 @@ fn find_tool(
             params.name
         ))),
     }
+}
+
+/// The call started from the params read in one pass with the tool's arguments (PF-32): the
+/// tool named first in them, if it is there and its arguments are typed; `None` leaves the call
+/// to the general read.
+fn one_pass(
+    server: &Server,
+    request: &Request,
+    ctx: &RequestContext,
+) -> Option<(std::sync::Arc<crate::tool::CallFn>, Running)> {
+    let params = params_text(request);
+    let name = crate::tool_params::leading_name(params)?;
+    let call = read(&server.inner.tools).get(name)?.call.clone();
+    let first = call.start_from_params(params, ctx)?;
+    Some((call, first))
 }
 
 /// What a finished call (not one continuing as a task) answers: its result, an `isError`
@@ -143,7 +163,7 @@ pub(crate) async fn call_tool(
     let scope = InputScope::new(method::TOOLS_CALL, &params.name, request.params.as_deref());
     let modern = ctx.is_modern().then_some(&inner.modern);
     let run = || {
-        let result = call(params.arguments, &ctx);
+        let result = call.start(params.arguments, &ctx);
         async move {
             result.await.and_then(|mut r| match modern {
                 Some(modern) => modern
@@ -178,19 +198,29 @@ pub(crate) fn call_tool_at_once(
     ctx: RequestContext,
     out: ResultWriter<'_>,
 ) -> AtOnce {
-    let params = match call_params(&request) {
-        Ok(params) => params,
-        Err(error) => return AtOnce::Failed(error),
-    };
+    // PF-32: the params and the tool's arguments in one serde pass, else the general read.
     let sent = ctx.extensions().get::<mcp_http_core::ParamHeaders>();
-    let call = match find_tool(server, &params, sent) {
-        Ok((call, _, _)) => call,
-        Err(error) => return AtOnce::Failed(error),
+    let mut general = None;
+    let (call, first) = match sent.is_none().then(|| one_pass(server, &request, &ctx)) {
+        Some(Some(started)) => started,
+        _ => {
+            let params = match call_params(&request) {
+                Ok(params) => params,
+                Err(error) => return AtOnce::Failed(error),
+            };
+            let call = match find_tool(server, &params, sent) {
+                Ok((call, _, _)) => call,
+                Err(error) => return AtOnce::Failed(error),
+            };
+            let first = call.start(params.arguments, &ctx);
+            general = Some(params);
+            (call, first)
+        }
     };
     // A synchronous tool is done already (PF-30); another is polled once here. The peer
     // catches a panic of this poll as it catches the handler's; the waker does nothing: a call
     // that has to wait is polled again on its own task.
-    let first = match call(params.arguments, &ctx) {
+    let first = match first {
         Running::Going(mut running) => match running
             .as_mut()
             .poll(&mut Context::from_waker(std::task::Waker::noop()))
@@ -211,6 +241,14 @@ pub(crate) fn call_tool_at_once(
         // It asked for input (MR-3): the engine takes it from here, with this outcome.
         waits => waits,
     };
+    // A call that waits (rare): its params as the general read has them, for its reruns.
+    let params = match general {
+        Some(params) => params,
+        None => match call_params(&request) {
+            Ok(params) => params,
+            Err(error) => return AtOnce::Failed(error),
+        },
+    };
     let arguments = params.arguments.map(ToOwned::to_owned);
     let name = params.name.into_owned();
     let server = server.clone();
@@ -220,7 +258,7 @@ pub(crate) fn call_tool_at_once(
         let run = || {
             let running = first
                 .take()
-                .unwrap_or_else(|| call(arguments.as_deref(), &ctx));
+                .unwrap_or_else(|| call.start(arguments.as_deref(), &ctx));
             async move {
                 running
                     .await

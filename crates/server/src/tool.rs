@@ -189,8 +189,60 @@ impl Future for Running {
     }
 }
 
-/// The function that starts a call of a tool from its raw arguments.
-pub(crate) type CallFn = dyn Fn(Option<&RawValue>, &RequestContext) -> Running + Send + Sync;
+/// How a call of a tool starts.
+pub(crate) trait StartCall: Send + Sync {
+    /// Starts a call with the params' raw `arguments` (absent: `{}`).
+    fn start(&self, arguments: Option<&RawValue>, ctx: &RequestContext) -> Running;
+
+    /// Starts a call from the whole `tools/call` params, read in one serde pass with the
+    /// arguments decoded as the tool's own type (PF-32); `None` when that pass does not read
+    /// them (bad or unusual params, a tool without typed arguments): [`StartCall::start`]
+    /// after the params' general read answers then, with its messages.
+    fn start_from_params(&self, _params: &str, _ctx: &RequestContext) -> Option<Running> {
+        None
+    }
+}
+
+impl<F> StartCall for F
+where
+    F: Fn(Option<&RawValue>, &RequestContext) -> Running + Send + Sync,
+{
+    fn start(&self, arguments: Option<&RawValue>, ctx: &RequestContext) -> Running {
+        self(arguments, ctx)
+    }
+}
+
+/// A tool with arguments of type `A`: decoded (their failure answered as an `isError` result,
+/// TL-4), then given to `start`.
+struct Typed<A, S> {
+    start: S,
+    arguments: std::marker::PhantomData<fn() -> A>,
+}
+
+impl<A, S> StartCall for Typed<A, S>
+where
+    A: DeserializeOwned,
+    S: Fn(A, &RequestContext) -> Running + Send + Sync,
+{
+    fn start(&self, arguments: Option<&RawValue>, ctx: &RequestContext) -> Running {
+        match decode_args::<A>(arguments) {
+            Err(message) => Running::Done(Some(Ok(CallToolResult::error(message)))),
+            Ok(arguments) => (self.start)(arguments, ctx),
+        }
+    }
+
+    fn start_from_params(&self, params: &str, ctx: &RequestContext) -> Option<Running> {
+        let arguments = match crate::tool_params::read::<A>(params)? {
+            Some(arguments) => arguments,
+            // No arguments: what the general read does with them.
+            None => return Some(self.start(None, ctx)),
+        };
+        Some((self.start)(arguments, ctx))
+    }
+}
+
+/// What starts the calls of a tool.
+pub(crate) type CallFn = dyn StartCall;
 
 /// A tool: its description for `tools/list` and the function that runs it.
 #[derive(Clone)]
@@ -299,16 +351,11 @@ impl ToolDef {
     {
         let mut tool = Tool::new(name, serde_json::Value::Object(schema_of::<A>()));
         tool.description = Some(description.into());
-        Self::with_call(
-            tool,
-            Arc::new(
-                move |args, ctx: &RequestContext| match decode_args::<A>(args) {
-                    // TL-4: argument validation failures are tool errors the model can see.
-                    Err(message) => Running::Done(Some(Ok(CallToolResult::error(message)))),
-                    Ok(args) => start(args, ctx),
-                },
-            ),
-        )
+        let typed = Typed {
+            start,
+            arguments: std::marker::PhantomData,
+        };
+        Self::with_call(tool, Arc::new(typed))
     }
 
     /// `tool`, called by `call`, with the defaults of every registration.
@@ -354,7 +401,7 @@ impl ToolDef {
     {
         Self::with_call(
             tool,
-            Arc::new(move |args, ctx: &RequestContext| {
+            Arc::new(move |args: Option<&RawValue>, ctx: &RequestContext| {
                 let args: Result<JsonObject, _> =
                     args.map_or(Ok(JsonObject::new()), |raw| serde_json::from_str(raw.get()));
                 match args {
