@@ -293,12 +293,15 @@ impl StreamableHttpService {
 
     /// Answers one HTTP request. A POST over [`HttpConfig::max_in_flight`] is refused with
     /// 503 (through the tower `Service`, it waits in `poll_ready` instead).
-    pub async fn handle<B>(&self, request: Request<B>) -> HttpResponse
+    ///
+    /// The future is [`handle_with`](Self::handle_with)'s own, not one more async level around
+    /// it: each level is a move of the whole request future per request (PF-33).
+    pub fn handle<B>(&self, request: Request<B>) -> impl Future<Output = HttpResponse> + Send
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        self.handle_with(request, None).await
+        self.handle_with(request, None)
     }
 
     /// [`handle`](Self::handle), with the in-flight permit `poll_ready` reserved, if any.
@@ -341,7 +344,6 @@ impl StreamableHttpService {
         let mut label = metrics.map(|m| (m.label_http(&parts.method), Instant::now()));
         // A POST's extensions go to its handler, with the principal it acts for.
         let identity = (parts.method == Method::POST).then(|| self.identity(&mut parts));
-        let parts = parts;
         let headers = checks::Headers::read(&parts.headers);
         // MT-4: one span per request; its fields are filled in as the request is read.
         let span = tracing::info_span!(
