@@ -16,8 +16,9 @@ use serde_json::value::RawValue;
 /// client writes first, and enough to find the tool before its arguments are read.
 pub(crate) fn leading_name(params: &str) -> Option<&str> {
     let rest = params.strip_prefix("{\"name\":\"")?;
-    let end = rest.find(['"', '\\'])?;
-    (rest.as_bytes().get(end) == Some(&b'"')).then(|| &rest[..end])
+    // A name is short: a plain loop, without a searcher's setup.
+    let end = rest.bytes().position(|b| b == b'"' || b == b'\\')?;
+    (rest.as_bytes()[end] == b'"').then(|| &rest[..end])
 }
 
 /// The params of a call, as the general read (`CallParams` in `input.rs`) checks them, with
