@@ -18,7 +18,7 @@ pub(crate) fn leading_name(params: &str) -> Option<&str> {
     let rest = params.strip_prefix("{\"name\":\"")?;
     // A name is short: a plain loop, without a searcher's setup.
     let end = rest.bytes().position(|b| b == b'"' || b == b'\\')?;
-    (rest.as_bytes()[end] == b'"').then(|| &rest[..end])
+    (rest.as_bytes().get(end) == Some(&b'"')).then(|| &rest[..end])
 }
 
 /// The params of a call, as the general read (`CallParams` in `input.rs`) checks them, with
