@@ -55,10 +55,12 @@ pub struct ResponseBody {
     kind: Kind,
 }
 
+/// A stream's state is boxed: a response is moved through several layers per request, and
+/// its body's size is part of every move (a JSON answer's, and the quick SSE answer's, PF-33).
 #[derive(Debug)]
 enum Kind {
     Full(Option<Bytes>),
-    Sse(SseBody),
+    Sse(Box<SseBody>),
 }
 
 #[derive(Debug)]
@@ -121,7 +123,7 @@ impl ResponseBody {
     ) -> Self {
         let prefix = (!prefix.is_empty()).then_some(prefix);
         ResponseBody {
-            kind: Kind::Sse(SseBody {
+            kind: Kind::Sse(Box::new(SseBody {
                 prefix,
                 rx,
                 keep_alive_period: keep_alive,
@@ -130,7 +132,7 @@ impl ResponseBody {
                 completion,
                 _on_close: None,
                 metrics: None,
-            }),
+            })),
         }
     }
 

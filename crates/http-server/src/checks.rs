@@ -114,8 +114,28 @@ fn listed(value: &str, allowed: &[String]) -> bool {
         .any(|a| a == "*" || a.eq_ignore_ascii_case(value))
 }
 
+/// A `Host` that names loopback as clients write it (`127.0.0.1` or `localhost`, with or
+/// without a port), read on the header's bytes: no UTF-8 check, no splitting (PF-34). Only
+/// ever true where [`is_loopback_host`] is; anything else goes to it.
+fn is_plain_loopback(host: &[u8]) -> bool {
+    [b"127.0.0.1".as_slice(), b"localhost"]
+        .iter()
+        .any(|name| match host.strip_prefix(*name) {
+            Some([]) => true,
+            Some([b':', port @ ..]) => port.iter().all(u8::is_ascii_digit),
+            _ => false,
+        })
+}
+
 /// SEC-5: the Host (or HTTP/2 authority) must be loopback or allow-listed.
 pub(crate) fn host_allowed(uri: &http::Uri, headers: &Headers<'_>, allowed: &[String]) -> bool {
+    if uri.authority().is_none()
+        && headers
+            .host
+            .is_some_and(|h| is_plain_loopback(h.as_bytes()))
+    {
+        return true;
+    }
     let host = uri
         .authority()
         .map(|a| a.as_str())
@@ -273,6 +293,25 @@ mod tests {
             &headers(&[("host", "localhost.evil.com")]),
             &[]
         ));
+        // PF-34: the byte-level loopback check agrees with the general one wherever it answers.
+        for host in [
+            "127.0.0.1",
+            "127.0.0.1:18700",
+            "localhost:",
+            "localhost:80x",
+            "localhost.evil.com",
+            "127.0.0.10",
+            "127.0.0.1.evil",
+            "LOCALHOST:1",
+            "[::1]:1",
+            "",
+        ] {
+            if is_plain_loopback(host.as_bytes()) {
+                assert!(is_loopback_host(host), "{host}");
+            }
+        }
+        assert!(is_plain_loopback(b"127.0.0.1:18700") && is_plain_loopback(b"localhost"));
+        assert!(!is_plain_loopback(b"localhost:80x") && !is_plain_loopback(b"127.0.0.10"));
         assert!(host_allowed(
             &uri,
             &headers(&[("host", "mcp.example.com:443")]),

@@ -35,7 +35,9 @@ where
     let mut collect = std::pin::pin!(Limited::new(body, max).collect());
     let collected = match futures::poll!(collect.as_mut()) {
         Poll::Ready(collected) => collected,
-        Poll::Pending => match tokio::time::timeout(timeout, collect).await {
+        // A body still coming (rare for a small request): its timer boxed, so that it does not
+        // size the future of every request (PF-33).
+        Poll::Pending => match Box::pin(tokio::time::timeout(timeout, collect)).await {
             Ok(collected) => collected,
             Err(_) => return Err(Rejection::BodyTimeout),
         },

@@ -196,7 +196,8 @@ impl StreamableHttpService {
                         let answered = self
                             .answer(router, peer, request, (extensions, places), false)
                             .await;
-                        self.inner.sessions.sync(&session).await;
+                        // Rare: boxed, so that it does not size every POST's future (PF-33).
+                        Box::pin(self.inner.sessions.sync(&session)).await;
                         answered
                     }
                     Message::Request(request) => {
@@ -267,16 +268,16 @@ impl StreamableHttpService {
     /// Runs a request and answers its POST with JSON or SSE, as the response mode says. With
     /// `until_response` the choice waits for the response itself, whatever came before it.
     /// The handler's context gets the request's extensions and holds its places.
-    pub(crate) async fn answer(
+    /// The future is [`answer_as`](Self::answer_as)'s own: no async level around it (PF-33).
+    pub(crate) fn answer(
         &self,
         router: &Router,
         peer: &Peer,
         request: RpcRequest,
         handed: (Extensions, Places),
         until_response: bool,
-    ) -> Result<HttpResponse, Rejection> {
+    ) -> impl Future<Output = Result<HttpResponse, Rejection>> {
         self.answer_as(router, peer, request, handed, until_response, false)
-            .await
     }
 
     /// [`answer`](Self::answer); with `errors_as_json`, an error that comes before anything
@@ -360,6 +361,20 @@ impl StreamableHttpService {
             // A closed connection: nothing will come.
             (None, false) => return Err(Rejection::ShuttingDown),
         };
+        // The handler waits (or sent something first): boxed, so that the waiting's state
+        // (its timer, its wake-up) does not size the future of every request (PF-33).
+        Box::pin(self.choose(router, sid, until_response, errors_as_json)).await
+    }
+
+    /// Waits until the POST of stream `sid` can choose between JSON and SSE, and answers it.
+    async fn choose(
+        &self,
+        router: &Router,
+        sid: u64,
+        until_response: bool,
+        errors_as_json: bool,
+    ) -> Result<HttpResponse, Rejection> {
+        let config = &self.inner.config();
         let mut guard = AbandonGuard {
             router,
             sid,

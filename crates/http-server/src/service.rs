@@ -124,20 +124,30 @@ pub(crate) fn status(status: StatusCode) -> HttpResponse {
     response
 }
 
+// The header values of every answer, made at compile time (PF-31): a value made by
+// `from_static` at run time checks its bytes again per response.
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+const TEXT_EVENT_STREAM: HeaderValue = HeaderValue::from_static("text/event-stream");
+const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
+const NO: HeaderValue = HeaderValue::from_static("no");
+
+// Inserted into the response's own (empty) map, not cloned from a prebuilt one: hyper keeps the
+// response's map to read the connection's next request into, and a clone's exact capacity
+// would make that read grow it (two allocations per request, measured).
 pub(crate) fn json(bytes: Bytes) -> HttpResponse {
     let mut response = Response::new(ResponseBody::full(bytes));
     response
         .headers_mut()
-        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        .insert(CONTENT_TYPE, APPLICATION_JSON);
     response
 }
 
 pub(crate) fn sse(body: ResponseBody) -> HttpResponse {
     let mut response = Response::new(body);
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, HeaderValue::from_static("text/event-stream"));
-    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    headers.insert(X_ACCEL_BUFFERING, HeaderValue::from_static("no"));
+    headers.insert(CONTENT_TYPE, TEXT_EVENT_STREAM);
+    headers.insert(CACHE_CONTROL, NO_CACHE);
+    headers.insert(X_ACCEL_BUFFERING, NO);
     response
 }
 
@@ -280,12 +290,15 @@ impl StreamableHttpService {
 
     /// Answers one HTTP request. A POST over [`HttpConfig::max_in_flight`] is refused with
     /// 503 (through the tower `Service`, it waits in `poll_ready` instead).
-    pub async fn handle<B>(&self, request: Request<B>) -> HttpResponse
+    ///
+    /// The future is [`handle_with`](Self::handle_with)'s own, not one more async level around
+    /// it: each level is a move of the whole request future per request (PF-33).
+    pub fn handle<B>(&self, request: Request<B>) -> impl Future<Output = HttpResponse> + Send
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        self.handle_with(request, None).await
+        self.handle_with(request, None)
     }
 
     /// [`handle`](Self::handle), with the in-flight permit `poll_ready` reserved, if any.
@@ -328,7 +341,6 @@ impl StreamableHttpService {
         let mut label = metrics.map(|m| (m.label_http(&parts.method), Instant::now()));
         // A POST's extensions go to its handler, with the principal it acts for.
         let identity = (parts.method == Method::POST).then(|| self.identity(&mut parts));
-        let parts = parts;
         let headers = checks::Headers::read(&parts.headers);
         // MT-4: one span per request; its fields are filled in as the request is read.
         let span = tracing::info_span!(

@@ -13,16 +13,15 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use futures::future::BoxFuture;
 use mcp_http_core::peer::{AtOnce, ResultWriter};
 use mcp_http_core::{InputScope, ParamHeaders, RequestContext, ToolCallView, run_with_input};
 use mcp_http_proto::jsonrpc::Request;
 use mcp_http_proto::tasks::TaskSupport;
-use mcp_http_proto::{CallToolResult, ErrorObject, method};
+use mcp_http_proto::{ErrorObject, method};
 
 use crate::input::{CallParams, encode, find_tool, settle};
 use crate::server::Server;
-use crate::tool::{CallFn, ToolError};
+use crate::tool::{CallFn, Running, ToolError};
 
 /// Whether `params` may carry the members of a retry (MR-1): those run through the engine's
 /// opening of their state, on the general path. A scan, as the engine's own check; a params
@@ -69,24 +68,31 @@ pub(crate) fn call_tool_at_once(
     if support == TaskSupport::Required {
         return Ok(AtOnce::Failed(crate::tasks::extension_required()));
     }
-    let mut running = call(view.arguments.as_deref(), ctx.clone());
-    // The peer catches a panic of this poll as it catches the handler's; the waker does
-    // nothing: a call that has to wait is polled again on its own task.
-    let mut cx = Context::from_waker(std::task::Waker::noop());
-    let first: BoxFuture<'static, Result<CallToolResult, ToolError>> =
-        match running.as_mut().poll(&mut cx) {
-            Poll::Ready(outcome) if !ctx.has_input_round() => {
-                let modern = &server.inner.modern;
-                return Ok(match settle(outcome) {
-                    Ok(Ok(mut result)) => modern.write_call(&mut result, out),
-                    Ok(Err(mut failed)) => modern.write_call(&mut failed, out),
-                    Err(error) => AtOnce::Failed(error),
-                });
-            }
-            // It asked for input (MR-1): the engine takes it from here, with this outcome.
-            Poll::Ready(outcome) => Box::pin(std::future::ready(outcome)),
-            Poll::Pending => running,
-        };
+    // A synchronous tool is done already (PF-30); another is polled once here. The peer
+    // catches a panic of this poll as it catches the handler's; the waker does nothing: a call
+    // that has to wait is polled again on its own task.
+    let first = match call.start(view.arguments.as_deref(), &ctx) {
+        Running::Going(mut running) => match running
+            .as_mut()
+            .poll(&mut Context::from_waker(std::task::Waker::noop()))
+        {
+            Poll::Ready(outcome) => Running::Done(Some(outcome)),
+            Poll::Pending => Running::Going(running),
+        },
+        done => done,
+    };
+    let first = match first {
+        Running::Done(Some(outcome)) if !ctx.has_input_round() => {
+            let modern = &server.inner.modern;
+            return Ok(match settle(outcome) {
+                Ok(Ok(mut result)) => modern.write_call(&mut result, out),
+                Ok(Err(mut failed)) => modern.write_call(&mut failed, out),
+                Err(error) => AtOnce::Failed(error),
+            });
+        }
+        // It asked for input (MR-1): the engine takes it from here, with this outcome.
+        waits => waits,
+    };
     let server = server.clone();
     Ok(AtOnce::Waits(Box::pin(go_on(
         server, call, request, ctx, first,
@@ -101,7 +107,7 @@ async fn go_on(
     call: Arc<CallFn>,
     request: Request,
     ctx: RequestContext,
-    first: BoxFuture<'static, Result<CallToolResult, ToolError>>,
+    first: Running,
 ) -> Result<Box<serde_json::value::RawValue>, ErrorObject> {
     let inner = &server.inner;
     let modern = &inner.modern;
@@ -111,7 +117,7 @@ async fn go_on(
     let mut first = Some(first);
     let scope = InputScope::new(method::TOOLS_CALL, name, request.params.as_deref());
     let run = || {
-        let running = first.take().unwrap_or_else(|| call(arguments, ctx.clone()));
+        let running = first.take().unwrap_or_else(|| call.start(arguments, &ctx));
         async move {
             running.await.and_then(|mut r| {
                 modern

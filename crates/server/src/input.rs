@@ -9,7 +9,6 @@ use std::collections::{BTreeMap, HashMap};
 
 use std::task::{Context, Poll};
 
-use futures::future::BoxFuture;
 use mcp_http_core::peer::{AtOnce, ResultWriter};
 use mcp_http_core::{InputScope, RequestContext, RequestError, RequestStates, run_with_input};
 use mcp_http_proto::jsonrpc::{Request, to_raw};
@@ -20,7 +19,7 @@ use serde_json::value::RawValue;
 use crate::registry::HandlerError;
 use crate::server::{Server, read};
 use crate::tasks::Work;
-use crate::tool::ToolError;
+use crate::tool::{Running, ToolError};
 use mcp_http_proto::tasks::TaskSupport;
 use serde_json::Map;
 
@@ -57,8 +56,13 @@ impl<'a> CallParams<'a> {
     }
 }
 
+/// The text of a request's params (`{}` when it has none).
+fn params_text(request: &Request) -> &str {
+    request.params.as_deref().map_or("{}", RawValue::get)
+}
+
 fn call_params(request: &Request) -> Result<CallParams<'_>, ErrorObject> {
-    let text = request.params.as_deref().map_or("{}", RawValue::get);
+    let text = params_text(request);
     match serde_json::from_str::<CallParams<'_>>(text) {
         Ok(params)
             if params.arguments.is_none_or(|a| a.get().starts_with('{'))
@@ -96,6 +100,21 @@ pub(crate) fn find_tool(
             params.name
         ))),
     }
+}
+
+/// The call started from the params read in one pass with the tool's arguments (PF-32): the
+/// tool named first in them, if it is there and its arguments are typed; `None` leaves the call
+/// to the general read.
+fn one_pass(
+    server: &Server,
+    request: &Request,
+    ctx: &RequestContext,
+) -> Option<(std::sync::Arc<crate::tool::CallFn>, Running)> {
+    let params = params_text(request);
+    let name = crate::tool_params::leading_name(params)?;
+    let call = read(&server.inner.tools).get(name)?.call.clone();
+    let first = call.start_from_params(params, ctx)?;
+    Some((call, first))
 }
 
 /// What a finished call (not one continuing as a task) answers: its result, an `isError`
@@ -153,7 +172,7 @@ pub(crate) async fn call_tool(
     let scope = InputScope::new(method::TOOLS_CALL, &params.name, request.params.as_deref());
     let modern = ctx.is_modern().then_some(&inner.modern);
     let run = || {
-        let result = call(params.arguments, ctx.clone());
+        let result = call.start(params.arguments, &ctx);
         async move {
             result.await.and_then(|mut r| match modern {
                 Some(modern) => modern
@@ -188,32 +207,57 @@ pub(crate) fn call_tool_at_once(
     ctx: RequestContext,
     out: ResultWriter<'_>,
 ) -> AtOnce {
-    let params = match call_params(&request) {
-        Ok(params) => params,
-        Err(error) => return AtOnce::Failed(error),
-    };
+    // PF-32: the params and the tool's arguments in one serde pass, else the general read.
     let sent = ctx.extensions().get::<mcp_http_core::ParamHeaders>();
-    let call = match find_tool(server, &params, sent) {
-        Ok((call, _, _)) => call,
-        Err(error) => return AtOnce::Failed(error),
+    let mut general = None;
+    let (call, first) = match sent.is_none().then(|| one_pass(server, &request, &ctx)) {
+        Some(Some(started)) => started,
+        _ => {
+            let params = match call_params(&request) {
+                Ok(params) => params,
+                Err(error) => return AtOnce::Failed(error),
+            };
+            let call = match find_tool(server, &params, sent) {
+                Ok((call, _, _)) => call,
+                Err(error) => return AtOnce::Failed(error),
+            };
+            let first = call.start(params.arguments, &ctx);
+            general = Some(params);
+            (call, first)
+        }
     };
-    let mut running = call(params.arguments, ctx.clone());
-    // The peer catches a panic of this poll as it catches the handler's; the waker does
-    // nothing: a call that has to wait is polled again on its own task.
-    let mut cx = Context::from_waker(std::task::Waker::noop());
-    let first: BoxFuture<'static, Result<CallToolResult, ToolError>> =
-        match running.as_mut().poll(&mut cx) {
-            Poll::Ready(outcome) if !ctx.has_input_round() => {
-                return match settle(outcome) {
-                    Ok(Ok(result)) => out.write(&result),
-                    Ok(Err(failed)) => out.write(&failed),
-                    Err(error) => AtOnce::Failed(error),
-                };
-            }
-            // It asked for input (MR-3): the engine takes it from here, with this outcome.
-            Poll::Ready(outcome) => Box::pin(std::future::ready(outcome)),
-            Poll::Pending => running,
-        };
+    // A synchronous tool is done already (PF-30); another is polled once here. The peer
+    // catches a panic of this poll as it catches the handler's; the waker does nothing: a call
+    // that has to wait is polled again on its own task.
+    let first = match first {
+        Running::Going(mut running) => match running
+            .as_mut()
+            .poll(&mut Context::from_waker(std::task::Waker::noop()))
+        {
+            Poll::Ready(outcome) => Running::Done(Some(outcome)),
+            Poll::Pending => Running::Going(running),
+        },
+        done => done,
+    };
+    let first = match first {
+        Running::Done(Some(outcome)) if !ctx.has_input_round() => {
+            return match settle(outcome) {
+                Ok(Ok(result)) => out.write(&result),
+                Ok(Err(failed)) => out.write(&failed),
+                Err(error) => AtOnce::Failed(error),
+            };
+        }
+        // It asked for input (MR-3): the engine takes it from here, with this outcome.
+        waits => waits,
+    };
+    // A call that waits (rare): its params as the general read has them, for its reruns.
+    let params = match general {
+        Some(params) => params,
+        None => match call_params(&request) {
+            Ok(params) => params,
+            Err(error) => return AtOnce::Failed(error),
+        },
+    };
     let arguments = params.arguments.map(ToOwned::to_owned);
     let name = params.name.into_owned();
     let server = server.clone();
@@ -223,7 +267,7 @@ pub(crate) fn call_tool_at_once(
         let run = || {
             let running = first
                 .take()
-                .unwrap_or_else(|| call(arguments.as_deref(), ctx.clone()));
+                .unwrap_or_else(|| call.start(arguments.as_deref(), &ctx));
             async move {
                 running
                     .await

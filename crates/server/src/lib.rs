@@ -32,6 +32,7 @@ mod server;
 mod session;
 mod tasks;
 mod tool;
+mod tool_params;
 mod uri_template;
 
 pub use mcp_http_core::request_state::{RequestStateKeys, RequestStates, StateNonce, UsedStates};

@@ -158,9 +158,91 @@ impl<T: Serialize> IntoToolResult for Json<T> {
     }
 }
 
-pub(crate) type CallFn = dyn Fn(Option<&RawValue>, RequestContext) -> BoxFuture<'static, Result<CallToolResult, ToolError>>
-    + Send
-    + Sync;
+/// What a tool call ends with: its result, or the error the session answers for.
+pub(crate) type Outcome = Result<CallToolResult, ToolError>;
+
+/// A tool call once started: done already (a tool registered with [`ToolDef::sync`]: no future,
+/// no box, PF-30), or the future that finishes it.
+pub(crate) enum Running {
+    /// The outcome of a synchronous tool (taken by the first poll).
+    Done(Option<Outcome>),
+    /// The future of a tool that may wait.
+    Going(BoxFuture<'static, Outcome>),
+}
+
+impl Future for Running {
+    type Output = Outcome;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Outcome> {
+        match self.get_mut() {
+            Running::Done(outcome) => std::task::Poll::Ready(
+                // Polled again after its outcome: the session's fault, never the tool's.
+                outcome
+                    .take()
+                    .unwrap_or_else(|| Err(ToolError::Rpc(ErrorObject::internal()))),
+            ),
+            Running::Going(future) => future.as_mut().poll(cx),
+        }
+    }
+}
+
+/// How a call of a tool starts.
+pub(crate) trait StartCall: Send + Sync {
+    /// Starts a call with the params' raw `arguments` (absent: `{}`).
+    fn start(&self, arguments: Option<&RawValue>, ctx: &RequestContext) -> Running;
+
+    /// Starts a call from the whole `tools/call` params, read in one serde pass with the
+    /// arguments decoded as the tool's own type (PF-32); `None` when that pass does not read
+    /// them (bad or unusual params, a tool without typed arguments): [`StartCall::start`]
+    /// after the params' general read answers then, with its messages.
+    fn start_from_params(&self, _params: &str, _ctx: &RequestContext) -> Option<Running> {
+        None
+    }
+}
+
+impl<F> StartCall for F
+where
+    F: Fn(Option<&RawValue>, &RequestContext) -> Running + Send + Sync,
+{
+    fn start(&self, arguments: Option<&RawValue>, ctx: &RequestContext) -> Running {
+        self(arguments, ctx)
+    }
+}
+
+/// A tool with arguments of type `A`: decoded (their failure answered as an `isError` result,
+/// TL-4), then given to `start`.
+struct Typed<A, S> {
+    start: S,
+    arguments: std::marker::PhantomData<fn() -> A>,
+}
+
+impl<A, S> StartCall for Typed<A, S>
+where
+    A: DeserializeOwned,
+    S: Fn(A, &RequestContext) -> Running + Send + Sync,
+{
+    fn start(&self, arguments: Option<&RawValue>, ctx: &RequestContext) -> Running {
+        match decode_args::<A>(arguments) {
+            Err(message) => Running::Done(Some(Ok(CallToolResult::error(message)))),
+            Ok(arguments) => (self.start)(arguments, ctx),
+        }
+    }
+
+    fn start_from_params(&self, params: &str, ctx: &RequestContext) -> Option<Running> {
+        let arguments = match crate::tool_params::read::<A>(params)? {
+            Some(arguments) => arguments,
+            // No arguments: what the general read does with them.
+            None => return Some(self.start(None, ctx)),
+        };
+        Some((self.start)(arguments, ctx))
+    }
+}
+
+/// What starts the calls of a tool.
+pub(crate) type CallFn = dyn StartCall;
 
 /// A tool: its description for `tools/list` and the function that runs it.
 #[derive(Clone)]
@@ -224,27 +306,67 @@ impl ToolDef {
         Fut: Future<Output = R> + Send + 'static,
         R: IntoToolResult + 'static,
     {
-        let f = Arc::new(f);
+        Self::typed::<A>(name, description, move |args, ctx| {
+            // Called at once: the future owns only what the function put in it.
+            let future = f(args, ctx.clone());
+            Running::Going(Box::pin(async move { future.await.into_tool_result() }))
+        })
+    }
+
+    /// A tool with typed arguments whose function answers at once, without waiting (PF-30): a
+    /// call makes no future and no box, and on the quick-call path its result is written as
+    /// soon as the function returns. Register with it only what never waits: a function that
+    /// needs `ctx.sample(..)`, progress with a pause, or a timer is a [`ToolDef::new`] tool.
+    /// Its `inputSchema`, argument checks and errors are [`ToolDef::new`]'s.
+    ///
+    /// ```
+    /// use mcp_http_server::{ToolDef, RequestContext};
+    /// #[derive(serde::Deserialize, schemars::JsonSchema)]
+    /// struct AddArgs { a: f64, b: f64 }
+    /// let add = ToolDef::sync("add", "Adds two numbers", |args: AddArgs, _ctx: &RequestContext| {
+    ///     format!("{}", args.a + args.b)
+    /// });
+    /// assert_eq!(add.tool().name, "add");
+    /// ```
+    pub fn sync<A, F, R>(name: impl Into<String>, description: impl Into<String>, f: F) -> Self
+    where
+        A: DeserializeOwned + JsonSchema + Send + 'static,
+        F: Fn(A, &RequestContext) -> R + Send + Sync + 'static,
+        R: IntoToolResult + 'static,
+    {
+        Self::typed::<A>(name, description, move |args, ctx| {
+            Running::Done(Some(f(args, ctx).into_tool_result()))
+        })
+    }
+
+    /// A tool whose arguments `A` are decoded (and their failure answered, TL-4) before `start`
+    /// starts the call.
+    fn typed<A>(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        start: impl Fn(A, &RequestContext) -> Running + Send + Sync + 'static,
+    ) -> Self
+    where
+        A: DeserializeOwned + JsonSchema + Send + 'static,
+    {
         let mut tool = Tool::new(name, serde_json::Value::Object(schema_of::<A>()));
         tool.description = Some(description.into());
+        let typed = Typed {
+            start,
+            arguments: std::marker::PhantomData,
+        };
+        Self::with_call(tool, Arc::new(typed))
+    }
+
+    /// `tool`, called by `call`, with the defaults of every registration.
+    fn with_call(tool: Tool, call: Arc<CallFn>) -> Self {
         ToolDef {
             tool,
+            call,
             headers: Arc::new([]),
             task_support: TaskSupport::Forbidden,
             input_before_task: false,
             scopes: Arc::new([]),
-            call: Arc::new(move |args, ctx| {
-                // Decoded here, from the request's own text: the future owns only the result.
-                let args = decode_args::<A>(args);
-                let f = f.clone();
-                Box::pin(async move {
-                    match args {
-                        // TL-4: argument validation failures are tool errors the model can see.
-                        Err(message) => Ok(CallToolResult::error(message)),
-                        Ok(args) => f(args, ctx).await.into_tool_result(),
-                    }
-                })
-            }),
         }
     }
 
@@ -262,10 +384,9 @@ impl ToolDef {
         F: Fn(A, RequestContext) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<O, E>> + Send + 'static,
     {
-        let f = Arc::new(f);
         let mut def = Self::new(name, description, move |args: A, ctx: RequestContext| {
-            let f = f.clone();
-            async move { f(args, ctx).await.map(Json) }
+            let future = f(args, ctx);
+            async move { future.await.map(Json) }
         });
         def.tool.output_schema = Some(output_schema_of::<O>());
         def
@@ -278,25 +399,22 @@ impl ToolDef {
         Fut: Future<Output = R> + Send + 'static,
         R: IntoToolResult + 'static,
     {
-        let f = Arc::new(f);
-        ToolDef {
+        Self::with_call(
             tool,
-            headers: Arc::new([]),
-            task_support: TaskSupport::Forbidden,
-            input_before_task: false,
-            scopes: Arc::new([]),
-            call: Arc::new(move |args, ctx| {
+            Arc::new(move |args: Option<&RawValue>, ctx: &RequestContext| {
                 let args: Result<JsonObject, _> =
                     args.map_or(Ok(JsonObject::new()), |raw| serde_json::from_str(raw.get()));
-                let f = f.clone();
-                Box::pin(async move {
-                    match args {
-                        Err(e) => Ok(CallToolResult::error(format!("Invalid arguments: {e}"))),
-                        Ok(args) => f(args, ctx).await.into_tool_result(),
+                match args {
+                    Err(e) => Running::Done(Some(Ok(CallToolResult::error(format!(
+                        "Invalid arguments: {e}"
+                    ))))),
+                    Ok(args) => {
+                        let future = f(args, ctx.clone());
+                        Running::Going(Box::pin(async move { future.await.into_tool_result() }))
                     }
-                })
+                }
             }),
-        }
+        )
     }
 
     /// Sets a display title.

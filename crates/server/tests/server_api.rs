@@ -268,7 +268,12 @@ impl Raw {
     }
 
     async fn call(&mut self, json: serde_json::Value) -> Response {
-        let outbound = Outbound::new(json.to_string().into(), OutboundKind::Request);
+        self.call_text(json.to_string()).await
+    }
+
+    /// A request written as it is (its members in this order).
+    async fn call_text(&mut self, text: String) -> Response {
+        let outbound = Outbound::new(text.into(), OutboundKind::Request);
         self.sink.send(outbound).await.unwrap();
         loop {
             let next = tokio::time::timeout(Duration::from_secs(2), self.stream.next())
@@ -329,6 +334,85 @@ async fn tool_arguments_are_decoded_once_and_checked() {
     let e = r.outcome.unwrap_err();
     assert_eq!(e.code, -32602);
     assert!(e.message.contains("_meta"), "{}", e.message);
+}
+
+/// PF-30, PF-32: a call whose params name the tool first is read in one pass with the tool's
+/// typed arguments (sync and async tools); every answer is the one the general read gives the
+/// same params with the name last, down to each error's code and message.
+#[tokio::test]
+async fn params_read_in_one_pass_answer_as_the_general_read() {
+    let server = Server::builder("test", "0.0.1")
+        .tool(ToolDef::new("sum", "Adds", |p: Point, _| async move {
+            format!("{}", p.x + p.y)
+        }))
+        .tool(ToolDef::sync(
+            "sync_sum",
+            "Adds",
+            |p: Point, _: &RequestContext| format!("{}", p.x + p.y),
+        ))
+        .tool(ToolDef::sync(
+            "none",
+            "No arguments",
+            |_: NoArgs, _: &RequestContext| "ok",
+        ))
+        .build();
+    let mut raw = Raw::connect(&server);
+    raw.call(init(1, "2025-11-25")).await.outcome.unwrap();
+    raw.notify(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        .await;
+    let mut id = 1;
+    let mut call = async |params: String| {
+        id += 1;
+        let text =
+            format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{params}}}"#);
+        let outcome = raw.call_text(text).await.outcome;
+        // Where in the text an error was found differs with the members' order.
+        let place = |m: String| m.split(" at line ").next().map(str::to_owned);
+        let outcome = outcome.map_err(|e| (e.code, place(e.message), e.data));
+        serde_json::to_value(outcome).unwrap()
+    };
+    let mut answers = Vec::new();
+    for tool in ["sum", "sync_sum"] {
+        for rest in [
+            r#""arguments":{"x":1,"y":2}"#,
+            r#""arguments":{"y":2,"x":1,"z":[3]},"_meta":{"progressToken":1}"#,
+            r#""arguments":{"x":1,"y":"two"}"#,
+            r#""arguments":{"x":1}"#,
+            r#""arguments":[1,2]"#,
+            r#""arguments":"x""#,
+            r#""arguments":{"x":1,"y":2},"_meta":5"#,
+            r#""arguments":{"x":1,"y":2},"task":7"#,
+            r#""arguments":{"x":1,"y":2},"arguments":{"x":5,"y":2}"#,
+            r#""arguments":null"#,
+            r#""arguments":{"x":1,"y":2},"_meta":{"progressToken":"\u0074"}"#,
+        ] {
+            let first = call(format!(r#"{{"name":"{tool}",{rest}}}"#)).await;
+            let last = call(format!(r#"{{{rest},"name":"{tool}"}}"#)).await;
+            assert_eq!(first, last, "{tool}: {rest}");
+            answers.push(first);
+        }
+    }
+    for params in [r#"{"name":"none"}"#, r#"{"name":"none","arguments":null}"#] {
+        let answer = call(params.to_owned()).await;
+        assert_eq!(answer["Ok"]["content"][0]["text"], "ok", "{params}");
+    }
+    let unknown = call(r#"{"name":"nope","arguments":{}}"#.to_owned()).await;
+    assert_eq!(unknown["Err"][0], -32602, "{unknown}");
+    // What the answers were: a sum, the tool's argument errors (TL-4), the params' (-32602).
+    assert_eq!(answers[0]["Ok"]["content"][0]["text"], "3");
+    assert_eq!(answers[1]["Ok"]["content"][0]["text"], "3");
+    assert_eq!(answers[2]["Ok"]["isError"], true);
+    assert_eq!(answers[3]["Ok"]["isError"], true);
+    for bad in [4, 5, 6, 7, 8] {
+        assert_eq!(answers[bad]["Err"][0], -32602, "{}", answers[bad]);
+    }
+    assert_eq!(answers[9]["Ok"]["isError"], true);
+    assert_eq!(answers[10]["Ok"]["content"][0]["text"], "3");
+    assert_eq!(
+        &answers[..11],
+        &answers[11..],
+        "the sync tool answers as the async one"
+    );
 }
 
 fn init(id: i64, version: &str) -> serde_json::Value {

@@ -107,24 +107,24 @@ fn describe(label: &str, result: &ElicitResult) -> String {
 }
 
 fn conformance_tools(b: ServerBuilder) -> ServerBuilder {
-    b.tool(ToolDef::new("test_simple_text", "Tests simple text content response", |_: NoArgs, _| async {
+    b.tool(ToolDef::sync("test_simple_text", "Tests simple text content response", |_: NoArgs, _: &RequestContext| {
         "This is a simple text response for testing."
     }))
-    .tool(ToolDef::new("test_image_content", "Tests image content response", |_: NoArgs, _| async {
+    .tool(ToolDef::sync("test_image_content", "Tests image content response", |_: NoArgs, _: &RequestContext| {
         CallToolResult::new(vec![ContentBlock::image(TEST_IMAGE_BASE64, "image/png")])
     }))
-    .tool(ToolDef::new("test_audio_content", "Tests audio content response", |_: NoArgs, _| async {
+    .tool(ToolDef::sync("test_audio_content", "Tests audio content response", |_: NoArgs, _: &RequestContext| {
         CallToolResult::new(vec![ContentBlock::audio(TEST_AUDIO_BASE64, "audio/wav")])
     }))
-    .tool(ToolDef::new("test_embedded_resource", "Tests embedded resource content response", |_: NoArgs, _| async {
+    .tool(ToolDef::sync("test_embedded_resource", "Tests embedded resource content response", |_: NoArgs, _: &RequestContext| {
         from_json::<CallToolResult>(json!({ "content": [{ "type": "resource", "resource": {
             "uri": "test://embedded-resource", "mimeType": "text/plain",
             "text": "This is an embedded resource content." } }] }))
     }))
-    .tool(ToolDef::new(
+    .tool(ToolDef::sync(
         "test_multiple_content_types",
         "Tests response with multiple content types (text, image, resource)",
-        |_: NoArgs, _| async {
+        |_: NoArgs, _: &RequestContext| {
             from_json::<CallToolResult>(json!({ "content": [
                 { "type": "text", "text": "Multiple content types test:" },
                 { "type": "image", "data": TEST_IMAGE_BASE64, "mimeType": "image/png" },
@@ -160,7 +160,7 @@ fn conformance_tools(b: ServerBuilder) -> ServerBuilder {
             Ok::<_, ToolError>(token)
         },
     ))
-    .tool(ToolDef::new("test_error_handling", "Tests error response handling", |_: NoArgs, _| async {
+    .tool(ToolDef::sync("test_error_handling", "Tests error response handling", |_: NoArgs, _: &RequestContext| {
         Err::<String, _>("This tool intentionally returns an error for testing")
     }))
     .tool(ToolDef::new(
@@ -341,15 +341,16 @@ impl Drop for RunGuard {
 fn practical_tools(b: ServerBuilder) -> ServerBuilder {
     let runs = Arc::new(Runs::new());
     let counted = runs.clone();
-    b.tool(ToolDef::new(
+    // The tools that never wait answer at once (PF-30): no future per call.
+    b.tool(ToolDef::sync(
         "echo",
         "Echoes the message back",
-        |a: EchoArgs, _| async move { a.message },
+        |a: EchoArgs, _: &RequestContext| a.message,
     ))
-    .tool(ToolDef::new(
+    .tool(ToolDef::sync(
         "add",
         "Adds two numbers and returns the sum",
-        |a: AddArgs, _| async move { format!("{}", a.a + a.b) },
+        |a: AddArgs, _: &RequestContext| format!("{}", a.a + a.b),
     ))
     .tool(ToolDef::new(
         "long_running_operation",
@@ -380,16 +381,13 @@ fn practical_tools(b: ServerBuilder) -> ServerBuilder {
             }
         },
     ))
-    .tool(ToolDef::new(
+    .tool(ToolDef::sync(
         "test_cancellation_count",
         "How many long_running_operation runs started, completed and were cancelled (ended \
          before their last step: the client closed the stream or sent notifications/cancelled), \
          as JSON; `process` names the process that counted them (each instance behind a balancer \
          counts its own)",
-        move |_: NoArgs, _ctx: RequestContext| {
-            let text = counted.snapshot().to_string();
-            async move { text }
-        },
+        move |_: NoArgs, _ctx: &RequestContext| counted.snapshot().to_string(),
     ))
     .tool(ToolDef::new(
         "sample_llm",

@@ -139,11 +139,15 @@ impl Router {
             return;
         }
         let deadline = tokio::time::Instant::now() + limit;
-        if let Some(remote) = remote {
-            // Held elsewhere: what went there is written there first (RB-20).
-            let _ = tokio::time::timeout_at(deadline, remote.flush()).await;
-        }
-        self.drain_local_get(deadline).await;
+        // Boxed: the waiting's timers would size the future of every JSON answer (PF-33).
+        Box::pin(async move {
+            if let Some(remote) = remote {
+                // Held elsewhere: what went there is written there first (RB-20).
+                let _ = tokio::time::timeout_at(deadline, remote.flush()).await;
+            }
+            self.drain_local_get(deadline).await;
+        })
+        .await;
     }
 
     /// The queue of the GET stream's connection here, if one is open.

@@ -112,7 +112,7 @@ impl Tasks {
     ) {
         loop {
             let run = || {
-                let result = (work.call)(work.arguments.as_deref(), ctx.clone());
+                let result = work.call.start(work.arguments.as_deref(), &ctx);
                 async move {
                     result.await.and_then(|r| {
                         to_raw(&r).map_err(|_| ToolError::Rpc(ErrorObject::internal()))
