@@ -26,7 +26,7 @@ use crate::sessions::Session;
 fn is_modern_probe(request: &RpcRequest, eras: crate::config::Eras) -> bool {
     !eras.modern()
         && (request.method == method::SERVER_DISCOVER
-            || crate::modern::ladder::may_claim_modern(request.params.as_deref()))
+            || crate::modern::ladder::may_claim_modern(request.params.as_ref()))
 }
 
 /// Whether a request changes what the session's record holds.
@@ -134,7 +134,7 @@ impl StreamableHttpService {
             return Err(Rejection::UnsupportedMediaType);
         }
         let bytes = read_body(body, config.max_body_bytes, config.body_read_timeout).await?;
-        let mut parsed = Parsed::parse(&bytes).map_err(Rejection::InvalidMessage)?;
+        let mut parsed = Parsed::parse_shared(&bytes).map_err(Rejection::InvalidMessage)?;
         if let (Some(label), Some(metrics)) = (label, &self.inner.sessions.metrics) {
             *label = metrics.classify(&bytes, &parsed);
         }

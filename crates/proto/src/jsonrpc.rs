@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::error_code;
+pub use crate::params::Params;
 
 /// A JSON-RPC request id: a string or an integer, never null (B-2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -155,7 +156,7 @@ pub struct Request {
     /// The method name.
     pub method: String,
     /// The raw `params`, if any.
-    pub params: Option<Box<RawValue>>,
+    pub params: Option<Params>,
 }
 
 /// A JSON-RPC notification: no id, no response.
@@ -164,7 +165,7 @@ pub struct Notification {
     /// The method name.
     pub method: String,
     /// The raw `params`, if any.
-    pub params: Option<Box<RawValue>>,
+    pub params: Option<Params>,
 }
 
 /// A JSON-RPC response: a result or an error.
@@ -339,12 +340,38 @@ impl Parsed {
         }
         Message::parse(bytes).map(Parsed::Single)
     }
+
+    /// [`Parsed::parse`] of a received body whose params stay ranges of it (PF-50): a single
+    /// message's params are not copied.
+    pub fn parse_shared(body: &bytes::Bytes) -> Result<Parsed, InvalidMessage> {
+        if first_byte(body) == Some(b'[') {
+            return Self::parse(body);
+        }
+        Message::parse_shared(body).map(Parsed::Single)
+    }
 }
 
 impl Message {
     /// Parses one JSON-RPC message. A batch array is rejected with -32600; use [`Parsed::parse`]
     /// where batches are allowed.
     pub fn parse(bytes: &[u8]) -> Result<Message, InvalidMessage> {
+        let text = Self::text(bytes)?;
+        let env: Envelope = serde_json::from_str(text).map_err(|e| json_error(&e))?;
+        Self::classify(env, |raw| Params::from_raw(raw.to_owned()))
+    }
+
+    /// [`Message::parse`] of a received body, whose params become a range of it: shared, not
+    /// copied (PF-50).
+    pub fn parse_shared(body: &bytes::Bytes) -> Result<Message, InvalidMessage> {
+        let text = Self::text(body)?;
+        let env: Envelope = serde_json::from_str(text).map_err(|e| json_error(&e))?;
+        Self::classify(env, |raw| {
+            Params::shared(body.slice_ref(raw.get().as_bytes()))
+        })
+    }
+
+    /// The body as text, or why it is no JSON-RPC message: not an object, not UTF-8.
+    fn text(bytes: &[u8]) -> Result<&str, InvalidMessage> {
         if first_byte(bytes) != Some(b'{') {
             // Tell bad JSON (-32700) from JSON that is not an object (-32600).
             return match serde_json::from_slice::<IgnoredAny>(bytes) {
@@ -360,15 +387,16 @@ impl Message {
         }
         // UTF-8 checked once for the whole body: reading from a `str`, serde_json checks no string
         // or raw value again (from bytes it validates each of them).
-        let text = std::str::from_utf8(bytes).map_err(|_| InvalidMessage {
+        std::str::from_utf8(bytes).map_err(|_| InvalidMessage {
             id: None,
             error: ErrorObject::parse_error("Parse error: the body is not UTF-8"),
-        })?;
-        let env: Envelope = serde_json::from_str(text).map_err(|e| json_error(&e))?;
-        Self::classify(env)
+        })
     }
 
-    fn classify(env: Envelope<'_>) -> Result<Message, InvalidMessage> {
+    fn classify(
+        env: Envelope<'_>,
+        params: impl Fn(&RawValue) -> Params,
+    ) -> Result<Message, InvalidMessage> {
         let id = match &env.id {
             None | Some(IdField::Null) => None,
             Some(IdField::Id(id)) => Some(id.clone()),
@@ -397,13 +425,13 @@ impl Message {
             return match (env.id, id) {
                 (None, _) => Ok(Message::Notification(Notification {
                     method,
-                    params: env.params.map(RawValue::to_owned),
+                    params: env.params.map(&params),
                 })),
                 (Some(_), None) => Err(invalid(None, "Invalid Request: id must not be null")),
                 (Some(_), Some(id)) => Ok(Message::Request(Request {
                     id,
                     method,
-                    params: env.params.map(RawValue::to_owned),
+                    params: env.params.map(&params),
                 })),
             };
         }
@@ -442,8 +470,8 @@ impl Message {
         // Sized up front: the raw params or result are most of the message, and growing the
         // buffer would copy them again.
         let raw = match self {
-            Message::Request(r) => r.params.as_ref().map_or(0, |p| p.get().len()),
-            Message::Notification(n) => n.params.as_ref().map_or(0, |p| p.get().len()),
+            Message::Request(r) => r.params.as_ref().map_or(0, |p| p.as_bytes().len()),
+            Message::Notification(n) => n.params.as_ref().map_or(0, |p| p.as_bytes().len()),
             Message::Response(r) => r.outcome.as_ref().map_or(64, |v| v.get().len()),
         };
         if let Message::Response(Response {
@@ -500,8 +528,8 @@ impl Message {
 }
 
 /// Decodes raw params into `T`, naming the offending field in the error (-32602).
-pub fn decode_params<T: DeserializeOwned>(params: Option<&RawValue>) -> Result<T, ErrorObject> {
-    decode_naming_field(params.map_or("{}", RawValue::get))
+pub fn decode_params<T: DeserializeOwned>(params: Option<&str>) -> Result<T, ErrorObject> {
+    decode_naming_field(params.unwrap_or("{}"))
         .map_err(|e| ErrorObject::invalid_params(format!("Invalid params: {e}")))
 }
 
@@ -537,7 +565,7 @@ impl Request {
         Request {
             id: id.into(),
             method: method.into(),
-            params,
+            params: params.map(Params::from_raw),
         }
     }
 
@@ -791,7 +819,7 @@ mod tests {
         struct P {
             name: String,
         }
-        let e = decode_params::<P>(Some(&RawValue::from_string("{}".into()).unwrap())).unwrap_err();
+        let e = decode_params::<P>(Some("{}")).unwrap_err();
         assert_eq!(e.code, error_code::INVALID_PARAMS);
         assert!(e.message.contains("name"), "{}", e.message);
     }

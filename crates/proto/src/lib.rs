@@ -59,6 +59,7 @@ pub mod modern;
 pub mod modern_params;
 pub mod modern_result;
 pub mod pagination;
+pub mod params;
 pub mod progress;
 pub mod prompts;
 pub mod resources;

@@ -80,7 +80,7 @@ impl Peer {
         let request = Request {
             id: id.clone(),
             method: method.to_owned(),
-            params,
+            params: params.map(Into::into),
         };
         // The send runs inside the timing loop: over HTTP it may not return until the server
         // answers (a JSON response), and the timeout and cancellation must still apply. Once it

@@ -21,7 +21,7 @@ use std::sync::{Arc, Mutex};
 
 use http::{HeaderName, HeaderValue, StatusCode};
 use mcp_http_core::SharedClient;
-use mcp_http_proto::jsonrpc::Request as RpcRequest;
+use mcp_http_proto::jsonrpc::{Params, Request as RpcRequest};
 use mcp_http_proto::modern_params::{EnvelopeError, ModernParams};
 use mcp_http_proto::{
     ErrorObject, Implementation, LoggingLevel, ProtocolVersion, RequestId, error_code,
@@ -137,16 +137,16 @@ pub(crate) const MODERN_VERSIONS: [ProtocolVersion; 1] = [ProtocolVersion::V2026
 /// that names a version. A byte search, not a parse; the ladder's one parse of the envelope
 /// tells a real claim from the key elsewhere (a tool argument), and such a request goes back
 /// to the legacy path ([`Refusal::claimed`]).
-pub(crate) fn may_claim_modern(params: Option<&RawValue>) -> bool {
+pub(crate) fn may_claim_modern(params: Option<&Params>) -> bool {
     // Built once: making a searcher costs more than searching a request's params.
     static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(VERSION_KEY.as_bytes()));
-    params.is_some_and(|p| FINDER.find(p.get().as_bytes()).is_some())
+    params.is_some_and(|p| FINDER.find(p.as_bytes()).is_some())
 }
 
 /// Whether a request's body claims the 2026-07-28 era: its `params._meta` names a version.
-pub(crate) fn claims_modern(params: Option<&RawValue>) -> bool {
-    may_claim_modern(params) && ModernParams::claims_version(params.map_or("{}", RawValue::get))
+pub(crate) fn claims_modern(params: Option<&Params>) -> bool {
+    may_claim_modern(params) && ModernParams::claims_version(params.map_or("{}", Params::get))
 }
 
 /// The header's value as text with optional whitespace removed; `None` when absent, `Err`
@@ -180,7 +180,7 @@ pub(crate) fn check(
         error: ErrorObject::new(rung.code(), message),
         claimed: true,
     };
-    let text = request.params.as_deref().map_or("{}", RawValue::get);
+    let text = request.params.as_deref().unwrap_or("{}");
     let mut checked = None;
     let mut version_named = "";
     for rung in LADDER {
@@ -489,11 +489,11 @@ mod tests {
         let inside = request(&format!(
             r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{"_meta":{META}}}}}"#
         ));
-        assert!(claims_modern(inside.params.as_deref()));
+        assert!(claims_modern(inside.params.as_ref()));
         let in_arguments = request(
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#,
         );
-        assert!(!claims_modern(in_arguments.params.as_deref()));
+        assert!(!claims_modern(in_arguments.params.as_ref()));
     }
 
     #[test]

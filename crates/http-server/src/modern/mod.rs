@@ -70,7 +70,7 @@ pub(crate) fn route(headers: &Headers<'_>, parsed: &Parsed, eras: Eras) -> Resul
     let sessionless_modern_header = || modern_header(headers) && headers.session.is_none();
     let modern = match parsed {
         Parsed::Single(Message::Request(request)) => {
-            ladder::may_claim_modern(request.params.as_deref())
+            ladder::may_claim_modern(request.params.as_ref())
                 || matches!(
                     request.method.as_str(),
                     method::SERVER_DISCOVER | method::SUBSCRIPTIONS_LISTEN
@@ -88,7 +88,7 @@ pub(crate) fn route(headers: &Headers<'_>, parsed: &Parsed, eras: Eras) -> Resul
             let claims = items.iter().any(|item| {
                 item.get().contains(ladder::VERSION_KEY)
                     && matches!(Message::parse(item.get().as_bytes()),
-                        Ok(Message::Request(r)) if ladder::claims_modern(r.params.as_deref()))
+                        Ok(Message::Request(r)) if ladder::claims_modern(r.params.as_ref()))
             });
             if claims || sessionless_modern_header() || eras == Eras::Modern {
                 return Err(Rejection::ModernBatch);
