@@ -134,7 +134,14 @@ impl StreamableHttpService {
             return Err(Rejection::UnsupportedMediaType);
         }
         let bytes = read_body(body, config.max_body_bytes, config.body_read_timeout).await?;
-        let mut parsed = Parsed::parse_shared(&bytes).map_err(Rejection::InvalidMessage)?;
+        // A body that may claim the 2026-07-28 era is read in one pass with the params' members
+        // the ladder checks (PF-51); every other one with its params shared, not copied (PF-50).
+        let (mut parsed, members) =
+            match config.eras.modern() && crate::modern::ladder::mentions_version(&bytes) {
+                true => mcp_http_proto::modern_read::read(&bytes),
+                false => Parsed::parse_shared(&bytes).map(|parsed| (parsed, None)),
+            }
+            .map_err(Rejection::InvalidMessage)?;
         if let (Some(label), Some(metrics)) = (label, &self.inner.sessions.metrics) {
             *label = metrics.classify(&bytes, &parsed);
         }
@@ -149,7 +156,8 @@ impl StreamableHttpService {
             let Parsed::Single(message) = parsed else {
                 return Err(Rejection::ModernBatch);
             };
-            match Box::pin(self.post_modern(headers, message, extensions, places)).await? {
+            let read = (message, members);
+            match Box::pin(self.post_modern(headers, read, extensions, places)).await? {
                 crate::modern::Served::Answered(response) => {
                     span.record("era", "2026-07-28");
                     return Ok(response);

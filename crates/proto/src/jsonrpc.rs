@@ -223,13 +223,13 @@ pub enum Parsed {
 }
 
 /// Keeps a present `null` distinct from an absent member.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+pub(crate) fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
     <&RawValue>::deserialize(d).map(Some)
 }
 
 /// The `id` member as read in one pass: any JSON value is accepted here and judged later, so a
 /// bad id gets its own error (and a null one is told from an absent one).
-enum IdField {
+pub(crate) enum IdField {
     Null,
     Id(RequestId),
     Invalid,
@@ -289,20 +289,20 @@ fn present_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IdField>, D::Err
 
 /// The members of a message, borrowed from the body: only `method` and `params` (or `result`)
 /// are copied out, once the message is known to be valid.
-#[derive(Deserialize)]
-struct Envelope<'a> {
+#[derive(Deserialize, Default)]
+pub(crate) struct Envelope<'a> {
     #[serde(default, borrow)]
-    jsonrpc: Option<&'a RawValue>,
+    pub(crate) jsonrpc: Option<&'a RawValue>,
     #[serde(default, deserialize_with = "present_id")]
-    id: Option<IdField>,
+    pub(crate) id: Option<IdField>,
     #[serde(default)]
-    method: Option<String>,
+    pub(crate) method: Option<String>,
     #[serde(default, borrow, deserialize_with = "present")]
-    params: Option<&'a RawValue>,
+    pub(crate) params: Option<&'a RawValue>,
     #[serde(default, borrow, deserialize_with = "present")]
-    result: Option<&'a RawValue>,
+    pub(crate) result: Option<&'a RawValue>,
     #[serde(default, borrow, deserialize_with = "present")]
-    error: Option<&'a RawValue>,
+    pub(crate) error: Option<&'a RawValue>,
 }
 
 fn invalid(id: Option<RequestId>, message: impl Into<String>) -> InvalidMessage {
@@ -312,7 +312,7 @@ fn invalid(id: Option<RequestId>, message: impl Into<String>) -> InvalidMessage 
     }
 }
 
-fn first_byte(bytes: &[u8]) -> Option<u8> {
+pub(crate) fn first_byte(bytes: &[u8]) -> Option<u8> {
     bytes.iter().copied().find(|b| !b.is_ascii_whitespace())
 }
 
@@ -357,7 +357,8 @@ impl Message {
     pub fn parse(bytes: &[u8]) -> Result<Message, InvalidMessage> {
         let text = Self::text(bytes)?;
         let env: Envelope = serde_json::from_str(text).map_err(|e| json_error(&e))?;
-        Self::classify(env, |raw| Params::from_raw(raw.to_owned()))
+        let params = env.params.map(|raw| Params::from_raw(raw.to_owned()));
+        Self::classify(env, params)
     }
 
     /// [`Message::parse`] of a received body, whose params become a range of it: shared, not
@@ -365,13 +366,14 @@ impl Message {
     pub fn parse_shared(body: &bytes::Bytes) -> Result<Message, InvalidMessage> {
         let text = Self::text(body)?;
         let env: Envelope = serde_json::from_str(text).map_err(|e| json_error(&e))?;
-        Self::classify(env, |raw| {
-            Params::shared(body.slice_ref(raw.get().as_bytes()))
-        })
+        let params = env
+            .params
+            .map(|raw| Params::shared(body.slice_ref(raw.get().as_bytes())));
+        Self::classify(env, params)
     }
 
     /// The body as text, or why it is no JSON-RPC message: not an object, not UTF-8.
-    fn text(bytes: &[u8]) -> Result<&str, InvalidMessage> {
+    pub(crate) fn text(bytes: &[u8]) -> Result<&str, InvalidMessage> {
         if first_byte(bytes) != Some(b'{') {
             // Tell bad JSON (-32700) from JSON that is not an object (-32600).
             return match serde_json::from_slice::<IgnoredAny>(bytes) {
@@ -393,9 +395,10 @@ impl Message {
         })
     }
 
-    fn classify(
+    /// The message `env` holds, its params (`env.params` as the reader keeps them) given apart.
+    pub(crate) fn classify(
         env: Envelope<'_>,
-        params: impl Fn(&RawValue) -> Params,
+        params: Option<Params>,
     ) -> Result<Message, InvalidMessage> {
         let id = match &env.id {
             None | Some(IdField::Null) => None,
@@ -410,8 +413,8 @@ impl Message {
         if env.jsonrpc.map(RawValue::get) != Some("\"2.0\"") {
             return Err(invalid(id, "Invalid Request: jsonrpc must be \"2.0\""));
         }
-        if let Some(p) = env.params
-            && !matches!(first_byte(p.get().as_bytes()), Some(b'{') | Some(b'['))
+        if let Some(p) = &params
+            && !matches!(first_byte(p.as_bytes()), Some(b'{') | Some(b'['))
         {
             return Err(invalid(id, "Invalid Request: params must be an object"));
         }
@@ -423,16 +426,9 @@ impl Message {
                 ));
             }
             return match (env.id, id) {
-                (None, _) => Ok(Message::Notification(Notification {
-                    method,
-                    params: env.params.map(&params),
-                })),
+                (None, _) => Ok(Message::Notification(Notification { method, params })),
                 (Some(_), None) => Err(invalid(None, "Invalid Request: id must not be null")),
-                (Some(_), Some(id)) => Ok(Message::Request(Request {
-                    id,
-                    method,
-                    params: env.params.map(&params),
-                })),
+                (Some(_), Some(id)) => Ok(Message::Request(Request { id, method, params })),
             };
         }
         match (env.result, env.error) {

@@ -57,6 +57,7 @@ pub mod meta;
 pub mod method;
 pub mod modern;
 pub mod modern_params;
+pub mod modern_read;
 pub mod modern_result;
 pub mod pagination;
 pub mod params;

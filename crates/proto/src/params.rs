@@ -163,7 +163,10 @@ mod tests {
             assert_eq!(shared, copied);
             assert_eq!(shared.get(), copied.get());
             let range = body.as_ptr_range();
-            assert!(range.contains(&shared.as_bytes().as_ptr()), "{text}: not a range of the body");
+            assert!(
+                range.contains(&shared.as_bytes().as_ptr()),
+                "{text}: not a range of the body"
+            );
             assert!(!range.contains(&copied.as_bytes().as_ptr()));
             // Sent on, it is the same JSON.
             assert_eq!(
@@ -188,7 +191,11 @@ mod tests {
             r#"{"jsonrpc":"2.0","id":1,"method":"x","params":{},"params":{}}"#,
         ] {
             let shared = Parsed::parse_shared(&Bytes::from(text.to_owned())).unwrap_err();
-            assert_eq!(shared, Parsed::parse(text.as_bytes()).unwrap_err(), "{text}");
+            assert_eq!(
+                shared,
+                Parsed::parse(text.as_bytes()).unwrap_err(),
+                "{text}"
+            );
         }
         let invalid = Bytes::from_static(b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xff\"}");
         assert_eq!(

@@ -214,7 +214,7 @@ impl StreamableHttpService {
     pub(crate) async fn post_modern(
         &self,
         headers: &Headers<'_>,
-        message: Message,
+        (message, members): (Message, mcp_http_proto::modern_read::Members<'_>),
         mut extensions: mcp_http_core::Extensions,
         places: mcp_http_core::Places,
     ) -> Result<Served, Rejection> {
@@ -224,7 +224,8 @@ impl StreamableHttpService {
             Message::Notification(_) => return Ok(Served::Answered(status(StatusCode::ACCEPTED))),
             Message::Response(_) => return Err(Rejection::ModernResponse),
         };
-        let checked = match ladder::check(&request, headers, &self.inner.sessions.last_client) {
+        let last = &self.inner.sessions.last_client;
+        let checked = match ladder::check(&request, members, headers, last) {
             Ok(checked) => checked,
             Err(refusal)
                 if !refusal.claimed
