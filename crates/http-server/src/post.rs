@@ -136,12 +136,14 @@ impl StreamableHttpService {
         let bytes = read_body(body, config.max_body_bytes, config.body_read_timeout).await?;
         // A body that may claim the 2026-07-28 era is read in one pass with the params' members
         // the ladder checks (PF-51); every other one with its params shared, not copied (PF-50).
-        let (mut parsed, members) =
-            match config.eras.modern() && crate::modern::ladder::mentions_version(&bytes) {
-                true => mcp_http_proto::modern_read::read(&bytes),
-                false => Parsed::parse_shared(&bytes).map(|parsed| (parsed, None)),
-            }
-            .map_err(Rejection::InvalidMessage)?;
+        // One search of the body tells both (the route's search of the params is needed only
+        // when it found the key).
+        let mentions = config.eras.modern() && crate::modern::ladder::mentions_version(&bytes);
+        let (mut parsed, members) = match mentions {
+            true => mcp_http_proto::modern_read::read(&bytes),
+            false => Parsed::parse_shared(&bytes).map(|parsed| (parsed, None)),
+        }
+        .map_err(Rejection::InvalidMessage)?;
         if let (Some(label), Some(metrics)) = (label, &self.inner.sessions.metrics) {
             *label = metrics.classify(&bytes, &parsed);
         }
@@ -152,7 +154,7 @@ impl StreamableHttpService {
         // The handler's context holds the permit until the handler is done (RL-6); not the
         // extensions, which would cost a map and boxes per request.
         let mut places = Places::default().with_permit(permit);
-        if config.eras.modern() && crate::modern::route(headers, &parsed, config.eras)? {
+        if config.eras.modern() && crate::modern::route(headers, &parsed, mentions, config.eras)? {
             let Parsed::Single(message) = parsed else {
                 return Err(Rejection::ModernBatch);
             };
