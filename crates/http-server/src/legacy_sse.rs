@@ -180,7 +180,7 @@ impl StreamableHttpService {
         let config = self.config();
         let bytes =
             crate::limits::read_body(body, config.max_body_bytes, config.body_read_timeout).await?;
-        let parsed = Parsed::parse_shared(&bytes).map_err(Rejection::InvalidMessage)?;
+        let parsed = Parsed::parse(&bytes).map_err(Rejection::InvalidMessage)?;
         crate::per_connection::deliver(&connection.peer, parsed, &extensions).await;
         Ok(status(StatusCode::ACCEPTED))
     }
