@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 use libfuzzer_sys::fuzz_target;
+use mcp_http_proto::jsonrpc::{Message, Parsed};
 use mcp_http_proto::modern_params::ModernParams;
 use mcp_http_proto::{Implementation, LoggingLevel};
 use serde::Deserialize;
@@ -106,8 +107,14 @@ fn old(text: &str) -> Outcome {
 }
 
 fn new(text: &str) -> Outcome {
+    outcome(ModernParams::read(text))
+}
+
+fn outcome(
+    read: Result<ModernParams<'_>, mcp_http_proto::modern_params::EnvelopeError>,
+) -> Outcome {
     let refused = |e: mcp_http_proto::modern_params::EnvelopeError| (e.message.to_owned(), e.claimed);
-    let params = ModernParams::read(text).map_err(refused)?;
+    let params = read.map_err(refused)?;
     info_ok(params.info)?;
     let log_level = params.log_level().map_err(refused)?;
     Ok((
@@ -144,4 +151,21 @@ fuzz_target!(|data: &[u8]| {
     let text = raw.get();
     assert_eq!(old(text), new(text), "params: {text}");
     assert_eq!(old_claims(text), ModernParams::claims_version(text), "params: {text}");
+    // PF-51: read in the same pass as a request's envelope (params last or first), the same
+    // params text and, when the pass read the members, the same outcome.
+    for body in [
+        format!(r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{text}}}"#),
+        format!("{{ \"params\" : {text} ,\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\"}}"),
+    ] {
+        let body = bytes::Bytes::from(body);
+        let Ok((Parsed::Single(Message::Request(request)), members)) =
+            mcp_http_proto::modern_read::read(&body)
+        else {
+            continue;
+        };
+        assert_eq!(request.params.as_deref(), Some(text), "params: {text}");
+        if let Some(members) = members {
+            assert_eq!(outcome(members), new(text), "params: {text}");
+        }
+    }
 });

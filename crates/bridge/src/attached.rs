@@ -4,6 +4,7 @@
 //! its log messages to every session whose level lets them through, a resource's update to
 //! the sessions subscribed to it, anything else to every session.
 
+use mcp_http_proto::jsonrpc::Params;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -309,9 +310,13 @@ impl Handler for ChildHandler {
             if let Some(id) = related {
                 options = options.related_to(id);
             }
-            peer.request_raw(&request.method, request.params, options)
-                .await
-                .map_err(|e| client_error(&e))
+            peer.request_raw(
+                &request.method,
+                request.params.map(Params::into_raw),
+                options,
+            )
+            .await
+            .map_err(|e| client_error(&e))
         })
     }
 
@@ -360,7 +365,11 @@ impl Handler for ChildHandler {
                 // session's own (its GET stream).
                 let related = level.and(latest);
                 let _ = peer
-                    .notify_raw(&notification.method, notification.params.clone(), related)
+                    .notify_raw(
+                        &notification.method,
+                        notification.params.clone().map(Params::into_raw),
+                        related,
+                    )
                     .await;
             }
         })

@@ -3,6 +3,7 @@
 //! [`SessionRelay`], which relays its requests to the child raw; only the lifecycle is the
 //! bridge's own (`initialize`, `logging/setLevel` and subscriptions in shared mode).
 
+use mcp_http_proto::jsonrpc::Params;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use futures::future::BoxFuture;
@@ -215,7 +216,11 @@ impl Handler for SessionRelay {
             }
             let _ = upstream
                 .peer()
-                .notify_raw(&notification.method, notification.params, None)
+                .notify_raw(
+                    &notification.method,
+                    notification.params.map(Params::into_raw),
+                    None,
+                )
                 .await;
         })
     }
@@ -236,7 +241,7 @@ async fn initialize_session(
                 &bridge.name,
                 &bridge.spec,
                 &bridge.settings,
-                request.params,
+                request.params.map(Params::into_raw),
                 None,
             )
             .await?;

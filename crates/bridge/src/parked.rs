@@ -131,7 +131,7 @@ impl ParkedCalls {
     ) -> Result<Box<RawValue>, ErrorObject> {
         let target = target_of(&request);
         let (name, params) = (request.method.clone(), request.params.clone());
-        let scope = InputScope::new(&name, &target, params.as_deref());
+        let scope = InputScope::new(&name, &target, params.as_ref());
         let calls = self.clone();
         let mut first = Some(request);
         let run = || {
@@ -321,7 +321,7 @@ fn accept(
     let mut params = request
         .params
         .as_deref()
-        .and_then(|p| serde_json::from_str::<serde_json::Value>(p.get()).ok())
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
         .unwrap_or(serde_json::Value::Null);
     let hint = params
         .get_mut("_meta")

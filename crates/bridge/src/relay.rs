@@ -5,6 +5,7 @@
 //! the sender's, in order and before the result. Dropping the future (the sender cancelled)
 //! sends `notifications/cancelled` on.
 
+use mcp_http_proto::jsonrpc::Params;
 use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -62,7 +63,11 @@ pub(crate) async fn relay_reporting(
         .timeout(timeout)
         .max_total(timeout * 6);
     progress_to(ctx, report, options, |options| {
-        target.request_raw(&request.method, request.params, options)
+        target.request_raw(
+            &request.method,
+            request.params.map(Params::into_raw),
+            options,
+        )
     })
     .await
 }

@@ -6,6 +6,7 @@
 //! what one receives the other sends, raw. Headers are the transport's (static ones, or a
 //! [`TokenProvider`](mcp_http_client_http::TokenProvider) for OAuth later).
 
+use mcp_http_proto::jsonrpc::Params;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -153,7 +154,11 @@ impl Handler for Forward {
                     to.state().set_initialized();
                 }
                 let _ = to
-                    .notify_raw(&notification.method, notification.params, None)
+                    .notify_raw(
+                        &notification.method,
+                        notification.params.map(Params::into_raw),
+                        None,
+                    )
                     .await;
             }
         })

@@ -92,7 +92,7 @@ fn peer_config(settings: &RemoteSettings) -> PeerConfig {
 impl Local {
     /// Decides the era with the stdio client's `initialize` params (once; again after a
     /// failure that said nothing about the era).
-    async fn decide(&self, params: Option<&RawValue>, local: &Peer) -> Result<(), ErrorObject> {
+    async fn decide(&self, params: Option<&str>, local: &Peer) -> Result<(), ErrorObject> {
         let _deciding = self.deciding.lock().await;
         if self.mode.get().is_some() {
             return Ok(());

@@ -14,6 +14,7 @@
 //! and the remote's list changes served by listen streams, relayed as legacy notifications;
 //! `resultType` taken off results; errors relayed unchanged.
 
+use mcp_http_proto::jsonrpc::Params;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -222,7 +223,7 @@ impl ModernSide {
             .timeout(self.timeout)
             .max_total(self.timeout * 6)
             .cancel_token(ctx.cancellation().clone());
-        let params = request.params.unwrap_or_else(empty);
+        let params = request.params.map_or_else(empty, Params::into_raw);
         let client = &self.client;
         let outcome = crate::relay::with_progress(&ctx, options, |options| async {
             tokio::select! {
@@ -352,7 +353,7 @@ async fn forward_notes(local: WeakPeer, mut received: mpsc::UnboundedReceiver<No
         match note {
             Note::Send(notification) => {
                 let Some(peer) = local.upgrade() else { return };
-                let params = notification.params.map(untagged);
+                let params = notification.params.map(|p| untagged(p.into_raw()));
                 metrics::counter!("mcp_http_bridge_relayed_messages_total", "direction" => "to_local")
                     .increment(1);
                 let _ = peer.notify_raw(&notification.method, params, None).await;
@@ -435,7 +436,7 @@ impl InputRelay {
                 let url = request
                     .params
                     .as_deref()
-                    .and_then(|p| serde_json::from_str::<Value>(p.get()).ok())
+                    .and_then(|p| serde_json::from_str::<Value>(p).ok())
                     .is_some_and(|p| p["mode"] == "url");
                 match (&caps.elicitation, url) {
                     (None, _) => Some("elicitation"),
@@ -488,7 +489,11 @@ impl Handler for InputRelay {
                 .timeout(timeout)
                 .max_total(timeout);
             local
-                .request_raw(&request.method, request.params, options)
+                .request_raw(
+                    &request.method,
+                    request.params.map(Params::into_raw),
+                    options,
+                )
                 .await
                 .map_err(|e| match e {
                     RequestError::Rpc(e) => e,

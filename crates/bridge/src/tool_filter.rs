@@ -35,13 +35,13 @@ impl ToolFilter {
     }
 
     /// The refusal of a `tools/call` whose params name a hidden tool; `None` to relay it.
-    pub(crate) fn refuse_call(&self, params: Option<&RawValue>) -> Option<ErrorObject> {
+    pub(crate) fn refuse_call(&self, params: Option<&str>) -> Option<ErrorObject> {
         #[derive(serde::Deserialize)]
         struct Call<'a> {
             #[serde(borrow)]
             name: std::borrow::Cow<'a, str>,
         }
-        let call: Call<'_> = serde_json::from_str(params?.get()).ok()?;
+        let call: Call<'_> = serde_json::from_str(params?).ok()?;
         self.hides(&call.name).then(|| {
             ErrorObject::new(
                 error_code::INVALID_PARAMS,
@@ -116,11 +116,11 @@ mod tests {
         );
         let call = serde_json::value::to_raw_value(&serde_json::json!({"name": "add"}))
             .unwrap_or_else(|_| unreachable!());
-        let refused = filter.refuse_call(Some(&call)).map(|e| e.code);
+        let refused = filter.refuse_call(Some(call.get())).map(|e| e.code);
         assert_eq!(refused, Some(error_code::INVALID_PARAMS));
         let echo = serde_json::value::to_raw_value(&serde_json::json!({"name": "echo"}))
             .unwrap_or_else(|_| unreachable!());
-        assert!(filter.refuse_call(Some(&echo)).is_none());
+        assert!(filter.refuse_call(Some(echo.get())).is_none());
         assert!(ToolFilter::default().is_empty());
     }
 }

@@ -195,7 +195,7 @@ async fn list_changes_and_resource_updates_arrive_through_listen_streams() {
             let params = n
                 .params
                 .as_deref()
-                .map(|p| serde_json::from_str(p.get()).unwrap())
+                .map(|p| serde_json::from_str(p).unwrap())
                 .unwrap_or(Value::Null);
             kept.lock().unwrap().push((n.method.clone(), params));
         })

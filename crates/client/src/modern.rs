@@ -619,7 +619,7 @@ impl Context {
                     Request {
                         id,
                         method: method.to_owned(),
-                        params,
+                        params: params.map(Into::into),
                     },
                     ctx,
                 )

@@ -26,7 +26,7 @@ use crate::sessions::Session;
 fn is_modern_probe(request: &RpcRequest, eras: crate::config::Eras) -> bool {
     !eras.modern()
         && (request.method == method::SERVER_DISCOVER
-            || crate::modern::ladder::may_claim_modern(request.params.as_deref()))
+            || crate::modern::ladder::may_claim_modern(request.params.as_ref()))
 }
 
 /// Whether a request changes what the session's record holds.
@@ -134,7 +134,18 @@ impl StreamableHttpService {
             return Err(Rejection::UnsupportedMediaType);
         }
         let bytes = read_body(body, config.max_body_bytes, config.body_read_timeout).await?;
-        let mut parsed = Parsed::parse(&bytes).map_err(Rejection::InvalidMessage)?;
+        // A body that may claim the 2026-07-28 era is read in one pass with the params' members
+        // the ladder checks, its params a range of the body (PF-50, PF-51). Another body's
+        // params are copied: for a legacy call's short params a copy costs less than reading
+        // the shared range as text again where it is decoded (measured, BENCHMARKS.md). One
+        // search of the body tells both (the route's search of the params is needed only when
+        // it found the key).
+        let mentions = config.eras.modern() && crate::modern::ladder::mentions_version(&bytes);
+        let (mut parsed, members) = match mentions {
+            true => mcp_http_proto::modern_read::read(&bytes),
+            false => Parsed::parse(&bytes).map(|parsed| (parsed, None)),
+        }
+        .map_err(Rejection::InvalidMessage)?;
         if let (Some(label), Some(metrics)) = (label, &self.inner.sessions.metrics) {
             *label = metrics.classify(&bytes, &parsed);
         }
@@ -145,11 +156,12 @@ impl StreamableHttpService {
         // The handler's context holds the permit until the handler is done (RL-6); not the
         // extensions, which would cost a map and boxes per request.
         let mut places = Places::default().with_permit(permit);
-        if config.eras.modern() && crate::modern::route(headers, &parsed, config.eras)? {
+        if config.eras.modern() && crate::modern::route(headers, &parsed, mentions, config.eras)? {
             let Parsed::Single(message) = parsed else {
                 return Err(Rejection::ModernBatch);
             };
-            match Box::pin(self.post_modern(headers, message, extensions, places)).await? {
+            let read = (message, members);
+            match Box::pin(self.post_modern(headers, read, extensions, places)).await? {
                 crate::modern::Served::Answered(response) => {
                     span.record("era", "2026-07-28");
                     return Ok(response);

@@ -12,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 
 use crate::error_code;
+pub use crate::params::Params;
 
 /// A JSON-RPC request id: a string or an integer, never null (B-2).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -155,7 +156,7 @@ pub struct Request {
     /// The method name.
     pub method: String,
     /// The raw `params`, if any.
-    pub params: Option<Box<RawValue>>,
+    pub params: Option<Params>,
 }
 
 /// A JSON-RPC notification: no id, no response.
@@ -164,7 +165,7 @@ pub struct Notification {
     /// The method name.
     pub method: String,
     /// The raw `params`, if any.
-    pub params: Option<Box<RawValue>>,
+    pub params: Option<Params>,
 }
 
 /// A JSON-RPC response: a result or an error.
@@ -222,13 +223,13 @@ pub enum Parsed {
 }
 
 /// Keeps a present `null` distinct from an absent member.
-fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
+pub(crate) fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
     <&RawValue>::deserialize(d).map(Some)
 }
 
 /// The `id` member as read in one pass: any JSON value is accepted here and judged later, so a
 /// bad id gets its own error (and a null one is told from an absent one).
-enum IdField {
+pub(crate) enum IdField {
     Null,
     Id(RequestId),
     Invalid,
@@ -288,20 +289,20 @@ fn present_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IdField>, D::Err
 
 /// The members of a message, borrowed from the body: only `method` and `params` (or `result`)
 /// are copied out, once the message is known to be valid.
-#[derive(Deserialize)]
-struct Envelope<'a> {
+#[derive(Deserialize, Default)]
+pub(crate) struct Envelope<'a> {
     #[serde(default, borrow)]
-    jsonrpc: Option<&'a RawValue>,
+    pub(crate) jsonrpc: Option<&'a RawValue>,
     #[serde(default, deserialize_with = "present_id")]
-    id: Option<IdField>,
+    pub(crate) id: Option<IdField>,
     #[serde(default)]
-    method: Option<String>,
+    pub(crate) method: Option<String>,
     #[serde(default, borrow, deserialize_with = "present")]
-    params: Option<&'a RawValue>,
+    pub(crate) params: Option<&'a RawValue>,
     #[serde(default, borrow, deserialize_with = "present")]
-    result: Option<&'a RawValue>,
+    pub(crate) result: Option<&'a RawValue>,
     #[serde(default, borrow, deserialize_with = "present")]
-    error: Option<&'a RawValue>,
+    pub(crate) error: Option<&'a RawValue>,
 }
 
 fn invalid(id: Option<RequestId>, message: impl Into<String>) -> InvalidMessage {
@@ -311,7 +312,7 @@ fn invalid(id: Option<RequestId>, message: impl Into<String>) -> InvalidMessage 
     }
 }
 
-fn first_byte(bytes: &[u8]) -> Option<u8> {
+pub(crate) fn first_byte(bytes: &[u8]) -> Option<u8> {
     bytes.iter().copied().find(|b| !b.is_ascii_whitespace())
 }
 
@@ -339,12 +340,40 @@ impl Parsed {
         }
         Message::parse(bytes).map(Parsed::Single)
     }
+
+    /// [`Parsed::parse`] of a received body whose params stay ranges of it (PF-50): a single
+    /// message's params are not copied.
+    pub fn parse_shared(body: &bytes::Bytes) -> Result<Parsed, InvalidMessage> {
+        if first_byte(body) == Some(b'[') {
+            return Self::parse(body);
+        }
+        Message::parse_shared(body).map(Parsed::Single)
+    }
 }
 
 impl Message {
     /// Parses one JSON-RPC message. A batch array is rejected with -32600; use [`Parsed::parse`]
     /// where batches are allowed.
     pub fn parse(bytes: &[u8]) -> Result<Message, InvalidMessage> {
+        let text = Self::text(bytes)?;
+        let env: Envelope = serde_json::from_str(text).map_err(|e| json_error(&e))?;
+        let params = env.params.map(|raw| Params::from_raw(raw.to_owned()));
+        Self::classify(env, params)
+    }
+
+    /// [`Message::parse`] of a received body, whose params become a range of it: shared, not
+    /// copied (PF-50).
+    pub fn parse_shared(body: &bytes::Bytes) -> Result<Message, InvalidMessage> {
+        let text = Self::text(body)?;
+        let env: Envelope = serde_json::from_str(text).map_err(|e| json_error(&e))?;
+        let params = env
+            .params
+            .map(|raw| Params::shared(body.slice_ref(raw.get().as_bytes())));
+        Self::classify(env, params)
+    }
+
+    /// The body as text, or why it is no JSON-RPC message: not an object, not UTF-8.
+    pub(crate) fn text(bytes: &[u8]) -> Result<&str, InvalidMessage> {
         if first_byte(bytes) != Some(b'{') {
             // Tell bad JSON (-32700) from JSON that is not an object (-32600).
             return match serde_json::from_slice::<IgnoredAny>(bytes) {
@@ -360,15 +389,17 @@ impl Message {
         }
         // UTF-8 checked once for the whole body: reading from a `str`, serde_json checks no string
         // or raw value again (from bytes it validates each of them).
-        let text = std::str::from_utf8(bytes).map_err(|_| InvalidMessage {
+        std::str::from_utf8(bytes).map_err(|_| InvalidMessage {
             id: None,
             error: ErrorObject::parse_error("Parse error: the body is not UTF-8"),
-        })?;
-        let env: Envelope = serde_json::from_str(text).map_err(|e| json_error(&e))?;
-        Self::classify(env)
+        })
     }
 
-    fn classify(env: Envelope<'_>) -> Result<Message, InvalidMessage> {
+    /// The message `env` holds, its params (`env.params` as the reader keeps them) given apart.
+    pub(crate) fn classify(
+        env: Envelope<'_>,
+        params: Option<Params>,
+    ) -> Result<Message, InvalidMessage> {
         let id = match &env.id {
             None | Some(IdField::Null) => None,
             Some(IdField::Id(id)) => Some(id.clone()),
@@ -382,8 +413,8 @@ impl Message {
         if env.jsonrpc.map(RawValue::get) != Some("\"2.0\"") {
             return Err(invalid(id, "Invalid Request: jsonrpc must be \"2.0\""));
         }
-        if let Some(p) = env.params
-            && !matches!(first_byte(p.get().as_bytes()), Some(b'{') | Some(b'['))
+        if let Some(p) = &params
+            && !matches!(first_byte(p.as_bytes()), Some(b'{') | Some(b'['))
         {
             return Err(invalid(id, "Invalid Request: params must be an object"));
         }
@@ -395,16 +426,9 @@ impl Message {
                 ));
             }
             return match (env.id, id) {
-                (None, _) => Ok(Message::Notification(Notification {
-                    method,
-                    params: env.params.map(RawValue::to_owned),
-                })),
+                (None, _) => Ok(Message::Notification(Notification { method, params })),
                 (Some(_), None) => Err(invalid(None, "Invalid Request: id must not be null")),
-                (Some(_), Some(id)) => Ok(Message::Request(Request {
-                    id,
-                    method,
-                    params: env.params.map(RawValue::to_owned),
-                })),
+                (Some(_), Some(id)) => Ok(Message::Request(Request { id, method, params })),
             };
         }
         match (env.result, env.error) {
@@ -442,8 +466,8 @@ impl Message {
         // Sized up front: the raw params or result are most of the message, and growing the
         // buffer would copy them again.
         let raw = match self {
-            Message::Request(r) => r.params.as_ref().map_or(0, |p| p.get().len()),
-            Message::Notification(n) => n.params.as_ref().map_or(0, |p| p.get().len()),
+            Message::Request(r) => r.params.as_ref().map_or(0, |p| p.as_bytes().len()),
+            Message::Notification(n) => n.params.as_ref().map_or(0, |p| p.as_bytes().len()),
             Message::Response(r) => r.outcome.as_ref().map_or(64, |v| v.get().len()),
         };
         if let Message::Response(Response {
@@ -500,8 +524,8 @@ impl Message {
 }
 
 /// Decodes raw params into `T`, naming the offending field in the error (-32602).
-pub fn decode_params<T: DeserializeOwned>(params: Option<&RawValue>) -> Result<T, ErrorObject> {
-    decode_naming_field(params.map_or("{}", RawValue::get))
+pub fn decode_params<T: DeserializeOwned>(params: Option<&str>) -> Result<T, ErrorObject> {
+    decode_naming_field(params.unwrap_or("{}"))
         .map_err(|e| ErrorObject::invalid_params(format!("Invalid params: {e}")))
 }
 
@@ -537,7 +561,7 @@ impl Request {
         Request {
             id: id.into(),
             method: method.into(),
-            params,
+            params: params.map(Params::from_raw),
         }
     }
 
@@ -613,186 +637,4 @@ impl Serialize for Message {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn err(bytes: &str) -> InvalidMessage {
-        Message::parse(bytes.as_bytes()).unwrap_err()
-    }
-
-    /// PF-5: a result's envelope is written into a buffer of exactly its size (so a `Bytes`
-    /// made from it needs no allocation of its own), with the same text serde writes.
-    #[test]
-    fn a_response_is_written_into_a_buffer_of_its_exact_size() {
-        let result = RawValue::from_string(r#"{"content":[]}"#.to_owned()).unwrap();
-        for (id, expected) in [
-            (
-                RequestId::Number(-17),
-                r#"{"jsonrpc":"2.0","id":-17,"result":{"content":[]}}"#,
-            ),
-            (
-                RequestId::from("a-1"),
-                r#"{"jsonrpc":"2.0","id":"a-1","result":{"content":[]}}"#,
-            ),
-            (
-                RequestId::from("q\"\\\n"),
-                r#"{"jsonrpc":"2.0","id":"q\"\\\n","result":{"content":[]}}"#,
-            ),
-        ] {
-            let message = Message::Response(Response {
-                id: Some(id),
-                outcome: Ok(result.clone()),
-            });
-            let bytes = message.to_json_bytes();
-            assert_eq!(std::str::from_utf8(&bytes).unwrap(), expected);
-            let through_serde = serde_json::to_vec(&message).unwrap();
-            assert_eq!(bytes, through_serde, "the same text as serde's");
-            if !expected.contains('\\') {
-                assert_eq!(bytes.capacity(), bytes.len(), "{expected}");
-            }
-        }
-    }
-
-    #[test]
-    fn parses_every_kind() {
-        let m =
-            Message::parse(br#"{"jsonrpc":"2.0","id":"a","method":"x","params":{"k":1}}"#).unwrap();
-        assert!(
-            matches!(&m, Message::Request(r) if r.id == RequestId::from("a") && r.params.as_ref().unwrap().get() == r#"{"k":1}"#)
-        );
-        let m = Message::parse(br#"{"jsonrpc":"2.0","method":"n"}"#).unwrap();
-        assert!(matches!(m, Message::Notification(n) if n.method == "n"));
-        let m = Message::parse(br#"{"jsonrpc":"2.0","id":7,"result":{}}"#).unwrap();
-        assert!(matches!(
-            m,
-            Message::Response(Response {
-                id: Some(RequestId::Number(7)),
-                outcome: Ok(_)
-            })
-        ));
-        let m =
-            Message::parse(br#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"x"}}"#)
-                .unwrap();
-        assert!(
-            matches!(m, Message::Response(Response { id: None, outcome: Err(e) }) if e.code == -32700)
-        );
-    }
-
-    #[test]
-    fn bad_json_is_parse_error() {
-        assert_eq!(err("{not json").error.code, error_code::PARSE_ERROR);
-        assert_eq!(err("").error.code, error_code::PARSE_ERROR);
-        assert_eq!(err("\u{0}").error.code, error_code::PARSE_ERROR);
-        let deep = "[".repeat(10_000);
-        assert_eq!(err(&deep).error.code, error_code::PARSE_ERROR);
-        let deep_params = format!(
-            r#"{{"jsonrpc":"2.0","id":1,"method":"x","params":{{"a":{}1{}}}}}"#,
-            "[".repeat(5000),
-            "]".repeat(5000)
-        );
-        // The envelope skips raw params without recursing; decoding them is where depth is refused.
-        let Message::Request(r) = Message::parse(deep_params.as_bytes()).unwrap() else {
-            panic!()
-        };
-        assert_eq!(
-            r.params_as::<serde_json::Value>().unwrap_err().code,
-            error_code::INVALID_PARAMS
-        );
-    }
-
-    #[test]
-    fn invalid_jsonrpc_is_invalid_request() {
-        assert_eq!(err("42").error.code, error_code::INVALID_REQUEST);
-        assert_eq!(err("[1]").error.code, error_code::INVALID_REQUEST);
-        assert_eq!(
-            err(r#"{"id":1,"method":"x"}"#).error.code,
-            error_code::INVALID_REQUEST
-        );
-        assert_eq!(
-            err(r#"{"jsonrpc":"1.0","id":1,"method":"x"}"#).id,
-            Some(RequestId::Number(1))
-        );
-        assert_eq!(
-            err(r#"{"jsonrpc":"2.0","id":null,"method":"x"}"#)
-                .error
-                .code,
-            error_code::INVALID_REQUEST
-        );
-        assert_eq!(
-            err(r#"{"jsonrpc":"2.0","id":1.5,"method":"x"}"#).error.code,
-            error_code::INVALID_REQUEST
-        );
-        assert_eq!(
-            err(r#"{"jsonrpc":"2.0","id":{},"method":"x"}"#).error.code,
-            error_code::INVALID_REQUEST
-        );
-        assert_eq!(
-            err(r#"{"jsonrpc":"2.0","id":1,"method":5}"#).error.code,
-            error_code::INVALID_REQUEST
-        );
-        assert_eq!(
-            err(r#"{"jsonrpc":"2.0","id":1,"method":"x","params":3}"#)
-                .error
-                .code,
-            error_code::INVALID_REQUEST
-        );
-        assert_eq!(
-            err(r#"{"jsonrpc":"2.0","id":1}"#).error.code,
-            error_code::INVALID_REQUEST
-        );
-    }
-
-    #[test]
-    fn batches_parse_only_through_parsed() {
-        let p = Parsed::parse(
-            br#"[{"jsonrpc":"2.0","method":"a"},{"jsonrpc":"2.0","id":1,"method":"b"}]"#,
-        )
-        .unwrap();
-        assert!(matches!(p, Parsed::Batch(items) if items.len() == 2));
-        assert!(Parsed::parse(b"[]").is_err());
-    }
-
-    #[test]
-    fn serializes_round_trip() {
-        let text = r#"{"jsonrpc":"2.0","id":"x","method":"m","params":{"a":[1,2]}}"#;
-        assert_eq!(Message::parse(text.as_bytes()).unwrap().to_json(), text);
-        let e = Message::Response(Response {
-            id: None,
-            outcome: Err(ErrorObject::parse_error("bad")),
-        });
-        assert_eq!(
-            e.to_json(),
-            r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"bad"}}"#
-        );
-    }
-
-    #[test]
-    fn a_result_is_written_as_the_serializer_writes_it() {
-        let result = || RawValue::from_string(r#"{"content":[]}"#.into()).unwrap();
-        for id in [
-            RequestId::Number(-7),
-            RequestId::Number(i64::MAX),
-            RequestId::String("a \"quoted\" \u{e9} id\n".into()),
-        ] {
-            let message = Message::Response(Response {
-                id: Some(id),
-                outcome: Ok(result()),
-            });
-            let direct = message.to_json_bytes();
-            assert_eq!(direct, serde_json::to_vec(&message).unwrap());
-            assert!(matches!(Message::parse(&direct), Ok(Message::Response(_))));
-        }
-    }
-
-    #[test]
-    fn decode_params_names_the_field() {
-        #[derive(Deserialize, Debug)]
-        #[allow(dead_code)]
-        struct P {
-            name: String,
-        }
-        let e = decode_params::<P>(Some(&RawValue::from_string("{}".into()).unwrap())).unwrap_err();
-        assert_eq!(e.code, error_code::INVALID_PARAMS);
-        assert!(e.message.contains("name"), "{}", e.message);
-    }
-}
+mod tests;

@@ -169,10 +169,9 @@ mod tests {
             serde_json::from_str::<SetLevelRequestParams>(r#"{"level":"verbose"}"#).unwrap_err();
         assert!(e.to_string().contains("verbose"), "{e}");
         assert!(serde_json::from_str::<LoggingLevel>("\"INFO\"").is_err());
-        let err = crate::jsonrpc::decode_params::<SetLevelRequestParams>(Some(
-            &serde_json::value::RawValue::from_string(r#"{"level":"loud"}"#.into()).unwrap(),
-        ))
-        .unwrap_err();
+        let err =
+            crate::jsonrpc::decode_params::<SetLevelRequestParams>(Some(r#"{"level":"loud"}"#))
+                .unwrap_err();
         assert_eq!(err.code, crate::error_code::INVALID_PARAMS);
     }
 }

@@ -104,8 +104,17 @@ const BAD_LEVEL: &str = "Invalid params: io.modelcontextprotocol/logLevel must b
 impl<'a> ModernParams<'a> {
     /// Reads `text` (a request's params, already known to be JSON) in one pass.
     pub fn read(text: &'a str) -> Result<ModernParams<'a>, EnvelopeError> {
+        let params = Params::read(text).ok_or(EnvelopeError {
+            message: NOT_OBJECTS,
+            claimed: false,
+        })?;
+        Self::from_members(params)
+    }
+
+    /// What the ladder checks, from the members as read (by [`ModernParams::read`], or in the
+    /// same pass as the request's envelope: [`crate::modern_read`]).
+    pub(crate) fn from_members(params: Params<'a>) -> Result<ModernParams<'a>, EnvelopeError> {
         let refused = |message, claimed| EnvelopeError { message, claimed };
-        let params = Params::read(text).ok_or(refused(NOT_OBJECTS, false))?;
         let meta = params.meta.ok_or(refused(NO_META, false))?;
         let claimed = meta.version.is_some();
         let version = match meta.version {
@@ -166,7 +175,7 @@ impl<'a> ModernParams<'a> {
 
 /// The members of `params` the ladder reads; the others are skipped.
 #[derive(Deserialize)]
-struct Params<'a> {
+pub(crate) struct Params<'a> {
     #[serde(rename = "_meta", borrow, default)]
     meta: Option<Meta<'a>>,
     #[serde(borrow, default)]

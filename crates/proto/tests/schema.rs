@@ -178,7 +178,7 @@ fn request<P: Serialize + DeserializeOwned>(method: &str, params: Option<&P>) ->
 }
 
 fn notification<P: Serialize + DeserializeOwned>(method: &str, params: Option<&P>) -> Value {
-    let params = params.map(|p| to_raw(&rt(p)).unwrap());
+    let params = params.map(|p| to_raw(&rt(p)).unwrap().into());
     let msg = Message::Notification(Notification {
         method: method.into(),
         params,

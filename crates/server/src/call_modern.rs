@@ -33,7 +33,7 @@ fn may_be_retry(request: &Request) -> bool {
             [b"inputResponses".as_slice(), b"requestState"].map(memchr::memmem::Finder::new)
         });
     request.params.as_deref().is_some_and(|params| {
-        let text = params.get().as_bytes();
+        let text = params.as_bytes();
         MEMBERS.iter().any(|m| m.find(text).is_some())
     })
 }
@@ -115,7 +115,7 @@ async fn go_on(
     let name = view.map_or("", |v| &*v.name);
     let arguments = view.and_then(|v| v.arguments.as_deref());
     let mut first = Some(first);
-    let scope = InputScope::new(method::TOOLS_CALL, name, request.params.as_deref());
+    let scope = InputScope::new(method::TOOLS_CALL, name, request.params.as_ref());
     let run = || {
         let running = first.take().unwrap_or_else(|| call.start(arguments, &ctx));
         async move {

@@ -58,7 +58,7 @@ impl<'a> CallParams<'a> {
 
 /// The text of a request's params (`{}` when it has none).
 fn params_text(request: &Request) -> &str {
-    request.params.as_deref().map_or("{}", RawValue::get)
+    request.params.as_deref().unwrap_or("{}")
 }
 
 fn call_params(request: &Request) -> Result<CallParams<'_>, ErrorObject> {
@@ -169,7 +169,7 @@ pub(crate) async fn call_tool(
     if as_task && !input_before_task {
         return inner.tasks.create(&ctx, work(), Map::new()).await;
     }
-    let scope = InputScope::new(method::TOOLS_CALL, &params.name, request.params.as_deref());
+    let scope = InputScope::new(method::TOOLS_CALL, &params.name, request.params.as_ref());
     let modern = ctx.is_modern().then_some(&inner.modern);
     let run = || {
         let result = call.start(params.arguments, &ctx);
@@ -263,7 +263,7 @@ pub(crate) fn call_tool_at_once(
     let server = server.clone();
     AtOnce::Waits(Box::pin(async move {
         let mut first = Some(first);
-        let scope = InputScope::new(method::TOOLS_CALL, &name, request.params.as_deref());
+        let scope = InputScope::new(method::TOOLS_CALL, &name, request.params.as_ref());
         let run = || {
             let running = first
                 .take()
@@ -309,7 +309,7 @@ pub(crate) async fn get_prompt(
     };
     let args: HashMap<String, String> = params.arguments.unwrap_or_default().into_iter().collect();
     prompt.check_arguments(&args)?;
-    let scope = InputScope::new(method::PROMPTS_GET, &params.name, request.params.as_deref());
+    let scope = InputScope::new(method::PROMPTS_GET, &params.name, request.params.as_ref());
     let run = || {
         let result = (prompt.get)(args.clone(), ctx.clone());
         async move { result.await.and_then(|r| Ok(encode(&r)?)) }
@@ -333,7 +333,7 @@ pub(crate) async fn read_resource(
     let inner = &server.inner;
     let params: ReadParams = request.params_as()?;
     let uri = params.uri.as_str();
-    let scope = InputScope::new(method::RESOURCES_READ, uri, request.params.as_deref());
+    let scope = InputScope::new(method::RESOURCES_READ, uri, request.params.as_ref());
     let states: &RequestStates = &inner.request_states;
     let fixed = read(&inner.resources).get(uri).map(|r| r.read.clone());
     if let Some(read_fn) = fixed {

@@ -146,8 +146,8 @@ async fn dispatch_modern(
     let retry = cacheable_method
         && request
             .params
-            .as_deref()
-            .is_some_and(|p| RETRY.iter().any(|m| m.find(p.get().as_bytes()).is_some()));
+            .as_ref()
+            .is_some_and(|p| RETRY.iter().any(|m| m.find(p.as_bytes()).is_some()));
     let cacheable = crate::modern::CACHEABLE
         .iter()
         .find(|m| **m == request.method && !retry)

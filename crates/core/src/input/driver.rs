@@ -11,6 +11,7 @@
 
 use std::future::Future;
 
+use mcp_http_proto::jsonrpc::Params;
 use mcp_http_proto::{ErrorObject, InputRequiredResult, error_code, method};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -36,12 +37,12 @@ pub struct InputScope<'a> {
     /// The tool or prompt name, or the resource URI.
     pub target: &'a str,
     /// The request's params.
-    pub params: Option<&'a RawValue>,
+    pub params: Option<&'a Params>,
 }
 
 impl<'a> InputScope<'a> {
     /// The scope of a request.
-    pub fn new(method: &'a str, target: &'a str, params: Option<&'a RawValue>) -> Self {
+    pub fn new(method: &'a str, target: &'a str, params: Option<&'a Params>) -> Self {
         InputScope {
             method,
             target,
@@ -53,7 +54,7 @@ impl<'a> InputScope<'a> {
         Binding::new(
             self.method,
             self.target,
-            self.params.map(RawValue::get),
+            self.params.map(Params::get),
             ctx.principal().map(|p| p.id()),
         )
     }
@@ -71,8 +72,8 @@ struct Retry {
 impl Retry {
     /// The retry members of `params`; a first call (most requests) is told by a scan, not a
     /// parse.
-    fn of(params: Option<&RawValue>) -> Result<Option<Retry>, ErrorObject> {
-        let Some(text) = params.map(RawValue::get) else {
+    fn of(params: Option<&Params>) -> Result<Option<Retry>, ErrorObject> {
+        let Some(params) = params else {
             return Ok(None);
         };
         // Searchers built once: making one costs more than searching a request's params.
@@ -80,10 +81,10 @@ impl Retry {
             std::sync::LazyLock::new(|| {
                 [b"inputResponses".as_slice(), b"requestState"].map(memchr::memmem::Finder::new)
             });
-        if MEMBERS.iter().all(|m| m.find(text.as_bytes()).is_none()) {
+        if MEMBERS.iter().all(|m| m.find(params.as_bytes()).is_none()) {
             return Ok(None);
         }
-        let retry: Retry = serde_json::from_str(text).map_err(|_| {
+        let retry: Retry = serde_json::from_str(params.get()).map_err(|_| {
             ErrorObject::invalid_params(
                 "Invalid params: inputResponses must be an object and requestState a string",
             )

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::future::BoxFuture;
-use mcp_http_proto::jsonrpc::Request;
+use mcp_http_proto::jsonrpc::{Params, Request};
 use mcp_http_proto::{
     ElicitRequestFormParams, ErrorObject, Implementation, ProtocolVersion, RequestId,
     SamplingMessage,
@@ -110,7 +110,8 @@ async fn call(
 ) -> Result<Value, ErrorObject> {
     let raw = serde_json::value::to_raw_value(&params).unwrap();
     let ctx = new_ctx(peer, principal);
-    let scope = InputScope::new("tools/call", "three", Some(&raw));
+    let sent = Params::from_raw(raw.clone());
+    let scope = InputScope::new("tools/call", "three", Some(&sent));
     let outcome = run_with_input(&ctx, &scope, states, || three(ctx.clone())).await?;
     let answer = outcome.map_err(|e| e.to_error_object())?;
     assert!(ctx.round().is_none(), "nothing is left for a later run");
@@ -271,7 +272,8 @@ async fn a_state_whose_retry_was_cancelled_can_be_sent_again() {
     let r2 = r2.await.unwrap();
     let params = serde_json::value::to_raw_value(&retry(&r2, json!({}))).unwrap();
     let ctx = new_ctx(&peer, None);
-    let scope = InputScope::new("tools/call", "three", Some(&params));
+    let sent = Params::from_raw(params.clone());
+    let scope = InputScope::new("tools/call", "three", Some(&sent));
     let never = || async { std::future::pending::<Result<Box<RawValue>, RequestError>>().await };
     let run = run_with_input(&ctx, &scope, &states, never);
     assert!(
@@ -307,7 +309,8 @@ async fn an_undeclared_capability_is_answered_minus_32021_whatever_asked_for_it(
     // Explicit and grouped requests are checked too.
     let raw = serde_json::value::to_raw_value(&json!({"name": "x"})).unwrap();
     let ctx = new_ctx(&peer, None);
-    let scope = InputScope::new("tools/call", "x", Some(&raw));
+    let sent = Params::from_raw(raw.clone());
+    let scope = InputScope::new("tools/call", "x", Some(&sent));
     let run = || {
         let ctx = ctx.clone();
         async move {
@@ -348,7 +351,8 @@ async fn a_request_that_asks_for_nothing_allocates_no_round() {
     let (peer, _client) = peers(ProtocolVersion::V2026_07_28, json!({}));
     let raw = serde_json::value::to_raw_value(&json!({"name": "t", "arguments": {}})).unwrap();
     let ctx = new_ctx(&peer, None);
-    let scope = InputScope::new("tools/call", "t", Some(&raw));
+    let sent = Params::from_raw(raw.clone());
+    let scope = InputScope::new("tools/call", "t", Some(&sent));
     let run = || {
         let ctx = ctx.clone();
         async move {
@@ -386,7 +390,8 @@ async fn an_explicit_input_required_result_serves_both_eras() {
     let states = keys();
     let runs = Arc::new(AtomicUsize::new(0));
     let raw = serde_json::value::to_raw_value(&json!({"name": "x"})).unwrap();
-    let scope = InputScope::new("tools/call", "x", Some(&raw));
+    let sent = Params::from_raw(raw.clone());
+    let scope = InputScope::new("tools/call", "x", Some(&sent));
 
     // Legacy: the engine asks the client with real requests and runs the handler again.
     let (legacy, _client) = peers(
@@ -418,7 +423,8 @@ async fn an_explicit_input_required_result_serves_both_eras() {
     assert!(!r1["requestState"].as_str().unwrap().contains("state-ok"));
     let retry = json!({"name": "x", "requestState": r1["requestState"], "inputResponses": {"who": elicited()}});
     let raw = serde_json::value::to_raw_value(&retry).unwrap();
-    let scope = InputScope::new("tools/call", "x", Some(&raw));
+    let sent = Params::from_raw(raw.clone());
+    let scope = InputScope::new("tools/call", "x", Some(&sent));
     let ctx = new_ctx(&modern, None);
     let run = || explicit(ctx.clone(), runs.clone());
     let answer = run_with_input(&ctx, &scope, &states, run)
@@ -437,7 +443,8 @@ async fn a_legacy_handler_that_keeps_asking_stops_after_eight_rounds() {
     let ctx = new_ctx(&legacy, None);
     let runs = Arc::new(AtomicUsize::new(0));
     let raw = serde_json::value::to_raw_value(&json!({"name": "x"})).unwrap();
-    let scope = InputScope::new("tools/call", "x", Some(&raw));
+    let sent = Params::from_raw(raw.clone());
+    let scope = InputScope::new("tools/call", "x", Some(&sent));
     let run = || {
         let ctx = ctx.clone();
         let runs = runs.clone();
@@ -521,7 +528,8 @@ async fn the_handlers_state_stays_until_it_sets_another() {
     for key in ["roots-0", "roots-1", ""] {
         let raw = serde_json::value::to_raw_value(&params).unwrap();
         let ctx = new_ctx(&peer, None);
-        let scope = InputScope::new("tools/call", "s", Some(&raw));
+        let sent = Params::from_raw(raw.clone());
+        let scope = InputScope::new("tools/call", "s", Some(&sent));
         let answer = run_with_input(&ctx, &scope, &states, || handler(ctx.clone())).await;
         last = serde_json::from_str(answer.unwrap().unwrap().get()).unwrap();
         if key.is_empty() {

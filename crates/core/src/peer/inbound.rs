@@ -73,7 +73,7 @@ impl Peer {
         let ctx = RequestContext::new(
             self.clone(),
             id.clone(),
-            progress_token(request.params.as_deref()),
+            progress_token(request.params.as_ref()),
             None,
             extensions,
             places,

@@ -263,13 +263,13 @@ struct ProgressMeta {
 }
 
 /// The progress token of a request's params (P-1), if any.
-fn progress_token(params: Option<&RawValue>) -> Option<RequestId> {
+fn progress_token(params: Option<&mcp_http_proto::jsonrpc::Params>) -> Option<RequestId> {
     let raw = params?;
     // Cheap pre-check: most requests carry no `_meta`. The searcher is built once (making one
     // costs more than searching a request's params).
     static KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"progressToken"));
-    KEY.find(raw.get().as_bytes())?;
+    KEY.find(raw.as_bytes())?;
     serde_json::from_str::<ProgressProbe>(raw.get())
         .ok()?
         .meta?
@@ -568,7 +568,7 @@ impl Peer {
         }
         let notification = Notification {
             method: method.to_owned(),
-            params,
+            params: params.map(Into::into),
         };
         self.inner
             .sink

@@ -362,7 +362,7 @@ mod tests {
         Message::Request(Request {
             id,
             method: method.to_owned(),
-            params,
+            params: params.map(Into::into),
         })
         .to_json_bytes()
     }

@@ -21,8 +21,9 @@ use std::sync::{Arc, Mutex};
 
 use http::{HeaderName, HeaderValue, StatusCode};
 use mcp_http_core::SharedClient;
-use mcp_http_proto::jsonrpc::Request as RpcRequest;
+use mcp_http_proto::jsonrpc::{Params, Request as RpcRequest};
 use mcp_http_proto::modern_params::{EnvelopeError, ModernParams};
+use mcp_http_proto::modern_read::Members;
 use mcp_http_proto::{
     ErrorObject, Implementation, LoggingLevel, ProtocolVersion, RequestId, error_code,
     header_value, method,
@@ -137,16 +138,21 @@ pub(crate) const MODERN_VERSIONS: [ProtocolVersion; 1] = [ProtocolVersion::V2026
 /// that names a version. A byte search, not a parse; the ladder's one parse of the envelope
 /// tells a real claim from the key elsewhere (a tool argument), and such a request goes back
 /// to the legacy path ([`Refusal::claimed`]).
-pub(crate) fn may_claim_modern(params: Option<&RawValue>) -> bool {
+pub(crate) fn may_claim_modern(params: Option<&Params>) -> bool {
+    params.is_some_and(|p| mentions_version(p.as_bytes()))
+}
+
+/// Whether `text` (a body or its params) contains the `_meta` key that names a version.
+pub(crate) fn mentions_version(text: &[u8]) -> bool {
     // Built once: making a searcher costs more than searching a request's params.
     static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(VERSION_KEY.as_bytes()));
-    params.is_some_and(|p| FINDER.find(p.get().as_bytes()).is_some())
+    FINDER.find(text).is_some()
 }
 
 /// Whether a request's body claims the 2026-07-28 era: its `params._meta` names a version.
-pub(crate) fn claims_modern(params: Option<&RawValue>) -> bool {
-    may_claim_modern(params) && ModernParams::claims_version(params.map_or("{}", RawValue::get))
+pub(crate) fn claims_modern(params: Option<&Params>) -> bool {
+    may_claim_modern(params) && ModernParams::claims_version(params.map_or("{}", Params::get))
 }
 
 /// The header's value as text with optional whitespace removed; `None` when absent, `Err`
@@ -168,9 +174,11 @@ fn header<'h>(
         .map_err(|_| format!("the {name} header is not visible ASCII"))
 }
 
-/// Runs the ladder over `request` and its HTTP headers.
+/// Runs the ladder over `request` and its HTTP headers. `members` are the params' members when
+/// they were read in the envelope's pass (PF-51); else the envelope rung reads them.
 pub(crate) fn check(
     request: &RpcRequest,
+    members: Members<'_>,
     headers: &Headers<'_>,
     last: &LastClient,
 ) -> Result<Checked, Refusal> {
@@ -180,16 +188,20 @@ pub(crate) fn check(
         error: ErrorObject::new(rung.code(), message),
         claimed: true,
     };
-    let text = request.params.as_deref().map_or("{}", RawValue::get);
+    let mut members = Some(members);
     let mut checked = None;
     let mut version_named = "";
     for rung in LADDER {
         match rung {
             Rung::Envelope => {
-                let (fields, envelope) = envelope(text, last).map_err(|(m, claimed)| Refusal {
-                    claimed,
-                    ..refuse(rung, m)
-                })?;
+                let members = members.take().flatten().unwrap_or_else(|| {
+                    ModernParams::read(request.params.as_deref().unwrap_or("{}"))
+                });
+                let (fields, envelope) =
+                    envelope(members, last).map_err(|(m, claimed)| Refusal {
+                        claimed,
+                        ..refuse(rung, m)
+                    })?;
                 version_named = fields.0;
                 checked = Some((fields.1, envelope));
             }
@@ -232,10 +244,14 @@ pub(crate) fn check(
 type EnvelopeFields<'a> = ((&'a str, Checked), Option<Cow<'a, str>>);
 
 /// The envelope rung: the version named, what the exchange needs, and the request's target
-/// (`params.name` or `params.uri`, when a string), from one typed read of the params (PF-16).
-fn envelope<'t>(text: &'t str, last: &LastClient) -> Result<EnvelopeFields<'t>, (String, bool)> {
+/// (`params.name` or `params.uri`, when a string), from one typed read of the params (PF-16),
+/// `members`.
+fn envelope<'t>(
+    members: Result<ModernParams<'t>, EnvelopeError>,
+    last: &LastClient,
+) -> Result<EnvelopeFields<'t>, (String, bool)> {
     let refused = |e: EnvelopeError| (e.message.to_owned(), e.claimed);
-    let params = ModernParams::read(text).map_err(refused)?;
+    let params = members.map_err(refused)?;
     let client = last
         .get(params.info, params.capabilities)
         .map_err(|m| (m, true))?;
@@ -383,8 +399,9 @@ mod tests {
 
     #[test]
     fn every_rung_in_order() {
-        let refused =
-            |r: &RpcRequest, h: &Headers<'_>| check(r, h, &LastClient::default()).unwrap_err().rung;
+        let refused = |r: &RpcRequest, h: &Headers<'_>| {
+            check(r, None, h, &LastClient::default()).unwrap_err().rung
+        };
         // No _meta at all: the envelope rung, whatever the headers say.
         let bare = request(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#);
         assert_eq!(refused(&bare, &headers(&[])), Rung::Envelope);
@@ -402,7 +419,7 @@ mod tests {
             ("mcp-protocol-version", "v999"),
             ("mcp-method", "tools/list"),
         ]);
-        let refusal = check(&v999, &h, &LastClient::default()).unwrap_err();
+        let refusal = check(&v999, None, &h, &LastClient::default()).unwrap_err();
         assert_eq!(refusal.rung, Rung::Version);
         let data = refusal.error.data.unwrap();
         assert_eq!(data["supported"], serde_json::json!(["2026-07-28"]));
@@ -415,12 +432,20 @@ mod tests {
             ("mcp-protocol-version", "2026-07-28"),
             ("mcp-method", "ping"),
         ]);
-        let refusal = check(&ping, &h, &LastClient::default()).unwrap_err();
+        let refusal = check(&ping, None, &h, &LastClient::default()).unwrap_err();
         assert_eq!(
             (refusal.rung.status(), refusal.rung.code()),
             (StatusCode::NOT_FOUND, -32601)
         );
-        assert!(check(&call("echo"), &ok_headers("echo"), &LastClient::default()).is_ok());
+        assert!(
+            check(
+                &call("echo"),
+                None,
+                &ok_headers("echo"),
+                &LastClient::default()
+            )
+            .is_ok()
+        );
     }
 
     #[test]
@@ -428,6 +453,7 @@ mod tests {
         assert!(
             check(
                 &call("echo"),
+                None,
                 &ok_headers("  echo\t"),
                 &LastClient::default()
             )
@@ -436,20 +462,27 @@ mod tests {
         assert!(
             check(
                 &call("Zürich"),
+                None,
                 &ok_headers("=?base64?WsO8cmljaA==?="),
                 &LastClient::default()
             )
             .is_ok()
         );
         assert_eq!(
-            check(&call("echo"), &ok_headers("Echo"), &LastClient::default())
-                .unwrap_err()
-                .rung,
+            check(
+                &call("echo"),
+                None,
+                &ok_headers("Echo"),
+                &LastClient::default()
+            )
+            .unwrap_err()
+            .rung,
             Rung::Headers
         );
         assert_eq!(
             check(
                 &call("echo"),
+                None,
                 &ok_headers("=?base64?ZWNobw?="),
                 &LastClient::default()
             )
@@ -462,7 +495,7 @@ mod tests {
             ("mcp-method", "tools/call"),
         ]);
         assert_eq!(
-            check(&call("echo"), &missing, &LastClient::default())
+            check(&call("echo"), None, &missing, &LastClient::default())
                 .unwrap_err()
                 .rung,
             Rung::Headers
@@ -477,7 +510,7 @@ mod tests {
             ("mcp-name", "echo"),
         ]);
         assert_eq!(
-            check(&call("echo"), &h, &LastClient::default())
+            check(&call("echo"), None, &h, &LastClient::default())
                 .unwrap_err()
                 .rung,
             Rung::Headers
@@ -489,11 +522,11 @@ mod tests {
         let inside = request(&format!(
             r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{"_meta":{META}}}}}"#
         ));
-        assert!(claims_modern(inside.params.as_deref()));
+        assert!(claims_modern(inside.params.as_ref()));
         let in_arguments = request(
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#,
         );
-        assert!(!claims_modern(in_arguments.params.as_deref()));
+        assert!(!claims_modern(in_arguments.params.as_ref()));
     }
 
     #[test]
@@ -508,9 +541,48 @@ mod tests {
             let r = request(&format!(
                 r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{"_meta":{meta}}}}}"#
             ));
-            let refusal = check(&r, &headers(&[]), &LastClient::default()).unwrap_err();
+            let refusal = check(&r, None, &headers(&[]), &LastClient::default()).unwrap_err();
             assert_eq!(refusal.rung, Rung::Envelope, "{meta}");
             assert_eq!(refusal.error.code, -32602);
+        }
+    }
+
+    /// PF-51: the ladder's answer is the same whether the params' members were read in the
+    /// envelope's pass or by the ladder itself.
+    #[test]
+    fn members_read_with_the_envelope_give_the_same_answer() {
+        let debug = |r: &Result<Checked, Refusal>| format!("{r:?}");
+        for meta in [
+            META,
+            r#"{"io.modelcontextprotocol/protocolVersion":"2025-11-25","io.modelcontextprotocol/clientCapabilities":{}}"#,
+            r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":[]}"#,
+            r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/logLevel":"loud"}"#,
+            r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":1}}"#,
+        ] {
+            for (method, name) in [
+                ("tools/call", "echo"),
+                ("tools/call", "other"),
+                ("ping", "x"),
+            ] {
+                let text = format!(
+                    r#"{{"jsonrpc":"2.0","id":7,"method":"{method}","params":{{"name":"{name}","arguments":{{"a":1}},"_meta":{meta}}}}}"#
+                );
+                let body = bytes::Bytes::from(text.clone());
+                let (parsed, members) = mcp_http_proto::modern_read::read(&body).unwrap();
+                assert!(members.is_some(), "{text}: read in one pass");
+                let mcp_http_proto::jsonrpc::Parsed::Single(Message::Request(one)) = parsed else {
+                    panic!("{text}")
+                };
+                let h = headers(&[
+                    ("mcp-protocol-version", "2026-07-28"),
+                    ("mcp-method", method),
+                    ("mcp-name", "echo"),
+                ]);
+                let last = LastClient::default();
+                let in_one = check(&one, members, &h, &last);
+                let apart = check(&request(&text), None, &h, &LastClient::default());
+                assert_eq!(debug(&in_one), debug(&apart), "{text}");
+            }
         }
     }
 }

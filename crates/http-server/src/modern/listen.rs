@@ -107,7 +107,9 @@ impl Listeners {
         params.meta = Some(tag(&id));
         let ack = Message::Notification(Notification {
             method: method::NOTIFICATION_SUBSCRIPTIONS_ACKNOWLEDGED.into(),
-            params: mcp_http_proto::jsonrpc::to_raw(&params).ok(),
+            params: mcp_http_proto::jsonrpc::to_raw(&params)
+                .ok()
+                .map(Into::into),
         });
         let first = frame(&ack.to_json_bytes());
         let (tx, rx) = queue(capacity);
@@ -146,7 +148,7 @@ impl Listeners {
         let mut params: Map<String, Value> = notification
             .params
             .as_deref()
-            .and_then(|p| serde_json::from_str(p.get()).ok())
+            .and_then(|p| serde_json::from_str(p).ok())
             .unwrap_or_default();
         let uri = subscribers_of
             .map(str::to_owned)

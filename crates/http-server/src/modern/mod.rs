@@ -65,12 +65,18 @@ pub(crate) fn modern_get_or_delete(headers: &Headers<'_>, eras: Eras) -> bool {
     }
 }
 
-/// Which era a POST belongs to: `Ok(true)` for 2026-07-28 (see the module docs).
-pub(crate) fn route(headers: &Headers<'_>, parsed: &Parsed, eras: Eras) -> Result<bool, Rejection> {
+/// Which era a POST belongs to: `Ok(true)` for 2026-07-28 (see the module docs). `mentions`:
+/// whether the body contains the `_meta` key that names a version (else its params cannot).
+pub(crate) fn route(
+    headers: &Headers<'_>,
+    parsed: &Parsed,
+    mentions: bool,
+    eras: Eras,
+) -> Result<bool, Rejection> {
     let sessionless_modern_header = || modern_header(headers) && headers.session.is_none();
     let modern = match parsed {
         Parsed::Single(Message::Request(request)) => {
-            ladder::may_claim_modern(request.params.as_deref())
+            (mentions && ladder::may_claim_modern(request.params.as_ref()))
                 || matches!(
                     request.method.as_str(),
                     method::SERVER_DISCOVER | method::SUBSCRIPTIONS_LISTEN
@@ -88,7 +94,7 @@ pub(crate) fn route(headers: &Headers<'_>, parsed: &Parsed, eras: Eras) -> Resul
             let claims = items.iter().any(|item| {
                 item.get().contains(ladder::VERSION_KEY)
                     && matches!(Message::parse(item.get().as_bytes()),
-                        Ok(Message::Request(r)) if ladder::claims_modern(r.params.as_deref()))
+                        Ok(Message::Request(r)) if ladder::claims_modern(r.params.as_ref()))
             });
             if claims || sessionless_modern_header() || eras == Eras::Modern {
                 return Err(Rejection::ModernBatch);
@@ -233,7 +239,7 @@ impl StreamableHttpService {
     pub(crate) async fn post_modern(
         &self,
         headers: &Headers<'_>,
-        message: Message,
+        (message, members): (Message, mcp_http_proto::modern_read::Members<'_>),
         mut extensions: mcp_http_core::Extensions,
         places: mcp_http_core::Places,
     ) -> Result<Served, Rejection> {
@@ -243,7 +249,8 @@ impl StreamableHttpService {
             Message::Notification(_) => return Ok(Served::Answered(status(StatusCode::ACCEPTED))),
             Message::Response(_) => return Err(Rejection::ModernResponse),
         };
-        let checked = match ladder::check(&request, headers, &self.inner.sessions.last_client) {
+        let last = &self.inner.sessions.last_client;
+        let checked = match ladder::check(&request, members, headers, last) {
             Ok(checked) => checked,
             Err(refusal)
                 if !refusal.claimed
