@@ -11,7 +11,6 @@
 //! outcome or the future it has, exactly as [`crate::input::call_tool`] would run it (PF-45).
 
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use mcp_http_core::peer::{AtOnce, ResultWriter};
 use mcp_http_core::{InputScope, ParamHeaders, RequestContext, ToolCallView, run_with_input};
@@ -68,19 +67,8 @@ pub(crate) fn call_tool_at_once(
     if support == TaskSupport::Required {
         return Ok(AtOnce::Failed(crate::tasks::extension_required()));
     }
-    // A synchronous tool is done already (PF-30); another is polled once here. The peer
-    // catches a panic of this poll as it catches the handler's; the waker does nothing: a call
-    // that has to wait is polled again on its own task.
-    let first = match call.start(view.arguments.as_deref(), &ctx) {
-        Running::Going(mut running) => match running
-            .as_mut()
-            .poll(&mut Context::from_waker(std::task::Waker::noop()))
-        {
-            Poll::Ready(outcome) => Running::Done(Some(outcome)),
-            Poll::Pending => Running::Going(running),
-        },
-        done => done,
-    };
+    // A synchronous tool is done already (PF-30); another is polled once here.
+    let first = call.start(view.arguments.as_deref(), &ctx).polled_once();
     let first = match first {
         Running::Done(Some(outcome)) if !ctx.has_input_round() => {
             let modern = &server.inner.modern;

@@ -7,8 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use std::task::{Context, Poll};
-
 use mcp_http_core::peer::{AtOnce, ResultWriter};
 use mcp_http_core::{InputScope, RequestContext, RequestError, RequestStates, run_with_input};
 use mcp_http_proto::jsonrpc::{Request, to_raw};
@@ -226,19 +224,8 @@ pub(crate) fn call_tool_at_once(
             (call, first)
         }
     };
-    // A synchronous tool is done already (PF-30); another is polled once here. The peer
-    // catches a panic of this poll as it catches the handler's; the waker does nothing: a call
-    // that has to wait is polled again on its own task.
-    let first = match first {
-        Running::Going(mut running) => match running
-            .as_mut()
-            .poll(&mut Context::from_waker(std::task::Waker::noop()))
-        {
-            Poll::Ready(outcome) => Running::Done(Some(outcome)),
-            Poll::Pending => Running::Going(running),
-        },
-        done => done,
-    };
+    // A synchronous tool is done already (PF-30); another is polled once here.
+    let first = first.polled_once();
     let first = match first {
         Running::Done(Some(outcome)) if !ctx.has_input_round() => {
             return match settle(outcome) {

@@ -170,6 +170,24 @@ pub(crate) enum Running {
     Going(BoxFuture<'static, Outcome>),
 }
 
+impl Running {
+    /// A synchronous tool's outcome as it is; another tool's future polled once, here, with a
+    /// waker that does nothing (a call that has to wait is polled again on its own task). The
+    /// caller's peer catches a panic of this poll as it catches the handler's (PF-30, PF-42).
+    pub(crate) fn polled_once(self) -> Running {
+        match self {
+            Running::Going(mut running) => match running
+                .as_mut()
+                .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+            {
+                std::task::Poll::Ready(outcome) => Running::Done(Some(outcome)),
+                std::task::Poll::Pending => Running::Going(running),
+            },
+            done => done,
+        }
+    }
+}
+
 impl Future for Running {
     type Output = Outcome;
 
