@@ -374,6 +374,37 @@ async fn json_mode_notifications_reach_the_get_stream_wherever_it_is_held() {
     assert_eq!(progress_of(&messages), [1.0, 2.0], "{messages:?}");
 }
 
+/// RB-48, RB-49: with `--response json`, a call whose notifications are all made before the
+/// client's GET stream is claimed on another instance (the GET on its way while the call runs,
+/// as clients send it right after `initialized`): the answer waits for the claim rather than
+/// overtake them, and the GET stream gets them all, in order.
+#[tokio::test]
+async fn a_json_answer_waits_for_the_get_stream_its_notifications_wait_for() {
+    let fleet = Fleet::start_with(3, &["--response", "json"]).await;
+    let http = client();
+    let sid = session_across(&http, &fleet, 0).await;
+    let long = call_with_progress(
+        2,
+        "long_running_operation",
+        json!({"duration": 0.1, "steps": 2}),
+    );
+    let posted = tokio::spawn({
+        let (http, url, sid) = (http.clone(), fleet.url(1).to_owned(), sid.clone());
+        async move { tool_text(post(&http, &url, Some(&sid), &long).await).await }
+    });
+    // Both notifications are made (at 50 and 100 ms) while no GET stream is held anywhere.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !posted.is_finished(),
+        "the answer waits for a GET stream to take the notifications it would overtake"
+    );
+    let mut get = SseReader::new(get_stream(&http, fleet.url(2), &sid, None).await);
+    let text = posted.await.unwrap();
+    assert!(text.starts_with("Long running operation completed"), "{text}");
+    let messages = messages_within(&mut get, Duration::from_millis(500)).await;
+    assert_eq!(progress_of(&messages), [1.0, 2.0], "{messages:?}");
+}
+
 /// RB-11: DELETE on one instance ends the session everywhere: its GET stream on another closes,
 /// a call running on a third is cancelled, every instance answers 404, its keys are gone.
 #[tokio::test]

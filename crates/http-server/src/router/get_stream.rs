@@ -10,6 +10,11 @@ use crate::body::ResponseBody;
 use crate::queue::{QueueRx, QueueTx, queue};
 use crate::sse;
 
+/// How long a JSON answer in a cluster waits at most for its request's notifications to be
+/// written where the session's GET stream is held, or claimed (RB-48): a Redis round trip or
+/// three, and, while no GET stream is held anywhere yet, the client's GET on its way.
+const REMOTE_GET_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Hands messages for the session's GET stream to the instance that holds it.
 pub(crate) trait RemoteGet: Send + Sync {
     /// Sends a message there; gives it back when no other instance holds the stream.
@@ -138,12 +143,15 @@ impl Router {
             // wait for, and no clock to read (PF-9).
             return;
         }
-        let deadline = tokio::time::Instant::now() + limit;
+        let now = tokio::time::Instant::now();
+        let deadline = now + limit;
         // Boxed: the waiting's timers would size the future of every JSON answer (PF-33).
         Box::pin(async move {
             if let Some(remote) = remote {
-                // Held elsewhere: what went there is written there first (RB-20).
-                let _ = tokio::time::timeout_at(deadline, remote.flush()).await;
+                // Held elsewhere: what went there is written there first (RB-20), or, while
+                // no instance holds it yet, after the claim that takes it (RB-48).
+                let _ = tokio::time::timeout_at(now + limit.max(REMOTE_GET_WAIT), remote.flush())
+                    .await;
             }
             self.drain_local_get(deadline).await;
         })

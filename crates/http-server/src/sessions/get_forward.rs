@@ -23,10 +23,10 @@ pub(super) enum ForGet {
         message: Bytes,
     },
     /// Answered once everything queued before it for `session` was written to the GET stream's
-    /// connection where it is held.
+    /// connection where it is held (`true`), or at once when no instance holds it (`false`).
     Flush {
         session: Arc<str>,
-        done: tokio::sync::oneshot::Sender<()>,
+        done: tokio::sync::oneshot::Sender<bool>,
     },
 }
 
@@ -51,7 +51,7 @@ impl crate::router::RemoteGet for GetForwarder {
         let owner = if self.shared_log {
             None
         } else {
-            match mcp_http_core::sync::lock(&self.owner).clone() {
+            match self.owner.get() {
                 Some(owner) if owner != self.me => Some(owner),
                 _ => return Err(json),
             }
@@ -76,11 +76,27 @@ impl crate::router::RemoteGet for GetForwarder {
             return Box::pin(std::future::ready(()));
         }
         let (queue, session) = (self.queue.clone(), self.session.clone());
-        let flushed_upto = self.flushed.clone();
+        let (owner, flushed_upto) = (self.owner.clone(), self.flushed.clone());
         Box::pin(async move {
-            let (done, flushed) = tokio::sync::oneshot::channel();
-            if queue.send(ForGet::Flush { session, done }).await.is_ok() {
-                let _ = flushed.await;
+            loop {
+                // Enabled before asking: a claim seen while the flush runs is not missed.
+                let claimed = owner.claimed();
+                let mut claimed = std::pin::pin!(claimed);
+                claimed.as_mut().enable();
+                let (done, flushed) = tokio::sync::oneshot::channel();
+                let session = session.clone();
+                if queue.send(ForGet::Flush { session, done }).await.is_err() {
+                    break;
+                }
+                match flushed.await {
+                    // No instance holds the GET stream yet: what was sent waits in the shared
+                    // log for the first claim, which the client's GET, often sent just before
+                    // this request, is about to make. The answer waits for that claim (within
+                    // the caller's deadline) and asks again, so that it does not overtake the
+                    // notifications (RB-48).
+                    Ok(false) => claimed.await,
+                    _ => break,
+                }
             }
             flushed_upto.fetch_max(upto, Ordering::AcqRel);
         })
@@ -137,10 +153,11 @@ impl Sessions {
         &self,
         bus: &Arc<dyn MessageBus>,
         session: &str,
-        done: tokio::sync::oneshot::Sender<()>,
+        done: tokio::sync::oneshot::Sender<bool>,
     ) {
         if !bus.shares_get_log() {
-            let _ = done.send(());
+            // Without a shared log a message goes only to a known holder: nothing to wait for.
+            let _ = done.send(true);
             return;
         }
         let token = self
@@ -151,9 +168,9 @@ impl Sessions {
             .flush_get_stream(session, token, &self.backends.instance)
             .await;
         if !matches!(asked, Ok(true)) {
-            // Nobody holds the stream (or the bus failed): nothing to wait for.
+            // Nobody holds the stream (`false`), or the bus failed (nothing to wait for).
             if let Some(done) = mcp_http_core::sync::lock(&self.flushes).remove(&token) {
-                let _ = done.send(());
+                let _ = done.send(asked.is_err());
             }
         }
     }

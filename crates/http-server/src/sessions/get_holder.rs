@@ -122,7 +122,7 @@ impl Sessions {
             Ok(sessions) => {
                 for id in sessions {
                     if let Some(session) = self.local.get(&id).map(|s| s.clone()) {
-                        session.router.deliver_to_get(message.clone());
+                        self.deliver_after_claims(&session, message.clone());
                     }
                 }
             }
@@ -140,15 +140,15 @@ impl Sessions {
             return;
         }
         if let Some(owner) = &session.get_owner {
-            *mcp_http_core::sync::lock(owner) = Some(self.backends.instance.clone());
+            owner.set(Some(self.backends.instance.clone()));
         }
         if let Some(bus) = &self.backends.bus
             && bus.shares_get_log()
         {
             {
                 let mut claims = self.get_claims.entry(session.id.clone()).or_default();
-                claims.0 += 1;
-                claims.1 += 1;
+                claims.started += 1;
+                claims.running += 1;
             }
             // Recorded as the holder and what waited taken, in one step: a message produced
             // elsewhere meanwhile is either in the backlog or sent here (RB-20), and so is a
@@ -168,7 +168,15 @@ impl Sessions {
                 }
             }
             if let Some(mut claims) = self.get_claims.get_mut(&session.id) {
-                claims.1 = claims.1.saturating_sub(1);
+                claims.running = claims.running.saturating_sub(1);
+                if claims.running == 0 {
+                    // What came for the stream while the claim ran was sent after the claim's
+                    // step: it follows the backlog (RB-49). Delivered under the entry's lock,
+                    // so that nothing held later slips in before it.
+                    for message in std::mem::take(&mut claims.held) {
+                        session.router.deliver_to_get(message);
+                    }
+                }
             }
             // The claim wrote the holder into the record: the others only need to look
             // (the one that held the stream ends its connection, RB-38).
@@ -199,6 +207,19 @@ impl Sessions {
         Ok(Some(session.router.resume_moved_get(moved, opened).await))
     }
 
+    /// A message for the session's GET stream held here, sent after the claim that made this
+    /// instance its holder: delivered now, or, while that claim is still taking the backlog,
+    /// after it (RB-49: a progress notification must not overtake the one before it).
+    pub(super) fn deliver_after_claims(&self, session: &Session, message: Bytes) {
+        if let Some(mut claims) = self.get_claims.get_mut(&session.id)
+            && claims.running > 0
+        {
+            claims.held.push(message);
+            return;
+        }
+        session.router.deliver_to_get(message);
+    }
+
     /// The session's stored record, read when no claim of a GET stream ran here meanwhile (a
     /// record read before this instance's claim would say another instance holds the stream
     /// it just opened, RB-38); `None` when it is gone or cannot be read.
@@ -207,7 +228,11 @@ impl Sessions {
         store: &Arc<dyn SessionStore>,
         id: &str,
     ) -> Option<SessionRecord> {
-        let claims = || self.get_claims.get(id).map_or((0, 0), |c| *c);
+        let claims = || {
+            self.get_claims
+                .get(id)
+                .map_or((0, 0), |c| (c.started, c.running))
+        };
         for _ in 0..5 {
             let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(500);
             while claims().1 > 0 && tokio::time::Instant::now() < deadline {
@@ -222,4 +247,15 @@ impl Sessions {
         tracing::warn!(session = %id, "a changed record was not applied: claims of its GET stream kept running here");
         None
     }
+}
+
+/// The claims of one session's GET stream made here (RB-38, RB-49).
+#[derive(Default)]
+pub(super) struct Claims {
+    /// Claims started here so far.
+    pub(super) started: u64,
+    /// Claims still running.
+    pub(super) running: usize,
+    /// Messages for the stream that came while a claim ran, delivered after its backlog.
+    pub(super) held: Vec<Bytes>,
 }

@@ -88,12 +88,12 @@ pub(crate) struct Sessions {
     acked: tokio::sync::Notify,
     /// JSON responses waiting for their notifications to be written where the GET stream is
     /// held, by token (RB-20).
-    flushes: Mutex<foldhash::HashMap<u64, tokio::sync::oneshot::Sender<()>>>,
+    flushes: Mutex<foldhash::HashMap<u64, tokio::sync::oneshot::Sender<bool>>>,
     next_flush: std::sync::atomic::AtomicU64,
     /// Per session, the claims of its GET stream started here and those still running: a
     /// record read while one ran may predate it, and must not end the GET stream it opened
     /// (RB-38). Kept while the session is served here.
-    get_claims: DashMap<Arc<str>, (u64, usize), foldhash::fast::RandomState>,
+    get_claims: DashMap<Arc<str>, get_holder::Claims, foldhash::fast::RandomState>,
 }
 
 impl Sessions {
@@ -509,7 +509,7 @@ impl Sessions {
             }
             BusMessage::ToGetStream { session, message } => {
                 if let Some(local) = self.local.get(&session).map(|s| s.clone()) {
-                    local.router.deliver_to_get(message);
+                    self.deliver_after_claims(&local, message);
                 }
             }
             BusMessage::Broadcast {
@@ -550,7 +550,7 @@ impl Sessions {
             } => self.answer_get_flush(&session, token, reply_to),
             BusMessage::GetFlushed { token } => {
                 if let Some(done) = mcp_http_core::sync::lock(&self.flushes).remove(&token) {
-                    let _ = done.send(());
+                    let _ = done.send(true);
                 }
             }
             BusMessage::EndAcknowledged { session, by } => {

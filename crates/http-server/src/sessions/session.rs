@@ -21,7 +21,37 @@ fn now_ms() -> u64 {
 }
 
 /// Who holds a session's GET stream, when instances share sessions.
-pub(crate) type GetOwner = Arc<Mutex<Option<Arc<str>>>>;
+pub(crate) type GetOwner = Arc<GetOwnerCell>;
+
+/// The instance known to hold a session's GET stream, and a wake-up for the JSON responses
+/// that wait until some instance claims it (RB-48).
+#[derive(Default)]
+pub(crate) struct GetOwnerCell {
+    holder: Mutex<Option<Arc<str>>>,
+    claimed: tokio::sync::Notify,
+}
+
+impl GetOwnerCell {
+    /// The holder as this instance knows it.
+    pub(crate) fn get(&self) -> Option<Arc<str>> {
+        mcp_http_core::sync::lock(&self.holder).clone()
+    }
+
+    /// Notes the holder; a holder named wakes whoever waits for a claim.
+    pub(crate) fn set(&self, holder: Option<Arc<str>>) {
+        let named = holder.is_some();
+        *mcp_http_core::sync::lock(&self.holder) = holder;
+        if named {
+            self.claimed.notify_waiters();
+        }
+    }
+
+    /// Done at the next [`GetOwnerCell::set`] that names a holder (enable it before asking, so
+    /// that a claim seen meanwhile is not missed).
+    pub(crate) fn claimed(&self) -> tokio::sync::futures::Notified<'_> {
+        self.claimed.notified()
+    }
+}
 
 /// One legacy-era session.
 pub(crate) struct Session {
@@ -123,7 +153,7 @@ impl Session {
 
     /// The instance that holds the GET stream.
     pub(crate) fn get_owner(&self) -> Option<Arc<str>> {
-        mcp_http_core::sync::lock(self.get_owner.as_ref()?).clone()
+        self.get_owner.as_ref()?.get()
     }
 
     /// This instance claimed the session's GET stream in the shared log, which recorded it
@@ -131,7 +161,7 @@ impl Session {
     /// merge of a change made here does not write it back over a newer claim elsewhere.
     pub(crate) fn claimed_get(&self, me: &Arc<str>) {
         if let Some(owner) = &self.get_owner {
-            *mcp_http_core::sync::lock(owner) = Some(me.clone());
+            owner.set(Some(me.clone()));
         }
         if let Some(synced) = mcp_http_core::sync::lock(&self.synced).as_deref_mut() {
             synced.get_owner = Some(me.to_string());
@@ -203,7 +233,7 @@ impl Session {
         state.set_subscriptions(record.subscriptions.clone());
         self.created_ms.store(record.created_ms, Ordering::Relaxed);
         if let Some(owner) = &self.get_owner {
-            *mcp_http_core::sync::lock(owner) = record.get_owner.as_deref().map(Arc::from);
+            owner.set(record.get_owner.as_deref().map(Arc::from));
         }
         self.sync_priming();
         self.set_synced(record);
