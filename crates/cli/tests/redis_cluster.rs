@@ -400,9 +400,66 @@ async fn a_json_answer_waits_for_the_get_stream_its_notifications_wait_for() {
     );
     let mut get = SseReader::new(get_stream(&http, fleet.url(2), &sid, None).await);
     let text = posted.await.unwrap();
-    assert!(text.starts_with("Long running operation completed"), "{text}");
+    assert!(
+        text.starts_with("Long running operation completed"),
+        "{text}"
+    );
     let messages = messages_within(&mut get, Duration::from_millis(500)).await;
     assert_eq!(progress_of(&messages), [1.0, 2.0], "{messages:?}");
+}
+
+/// RB-50: a GET request dropped while its claim waits on Redis (its client gone)
+/// leaves no claim counted as running: a later change of the session's record is applied at
+/// once there, and the bus's messages behind it (a JSON answer's notifications for the GET
+/// stream held there, and its flush) are not held up behind it.
+#[tokio::test]
+async fn a_get_request_dropped_mid_claim_holds_nothing_up() {
+    let fleet = Fleet::start_with(3, &["--response", "json"]).await;
+    let http = client();
+    let sid = session_across(&http, &fleet, 0).await;
+    // Redis holds every write (the claim's script among them) for 600 ms; the GET on
+    // instance 1 gives up after 200 ms, and the instance drops it mid-claim.
+    fleet.redis.command(&["CLIENT", "PAUSE", "600", "WRITE"]);
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let gone = impatient
+        .get(fleet.url(1))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &sid)
+        .send()
+        .await;
+    assert!(gone.is_err(), "the GET timed out mid-claim");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    // A GET stream claimed on instance 1 for good, then a change of the record made on
+    // instance 2, which instance 1 applies from its bus.
+    let mut get = SseReader::new(get_stream(&http, fleet.url(1), &sid, None).await);
+    let level = json!({"jsonrpc": "2.0", "id": 3, "method": "logging/setLevel",
+                       "params": {"level": "info"}});
+    assert_eq!(
+        post(&http, fleet.url(2), Some(&sid), &level).await.status(),
+        200
+    );
+    let long = call_with_progress(
+        4,
+        "long_running_operation",
+        json!({"duration": 0.1, "steps": 2}),
+    );
+    let started = Instant::now();
+    let text = tool_text(post(&http, fleet.url(0), Some(&sid), &long).await).await;
+    assert!(
+        text.starts_with("Long running operation completed"),
+        "{text}"
+    );
+    // Written to the GET stream before the answer: already there, not seconds later.
+    let messages = messages_within(&mut get, Duration::from_millis(200)).await;
+    assert_eq!(
+        progress_of(&messages),
+        [1.0, 2.0],
+        "after {:?}: {messages:?}",
+        started.elapsed()
+    );
 }
 
 /// RB-11: DELETE on one instance ends the session everywhere: its GET stream on another closes,

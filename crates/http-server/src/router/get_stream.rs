@@ -150,8 +150,8 @@ impl Router {
             if let Some(remote) = remote {
                 // Held elsewhere: what went there is written there first (RB-20), or, while
                 // no instance holds it yet, after the claim that takes it (RB-48).
-                let _ = tokio::time::timeout_at(now + limit.max(REMOTE_GET_WAIT), remote.flush())
-                    .await;
+                let _ =
+                    tokio::time::timeout_at(now + limit.max(REMOTE_GET_WAIT), remote.flush()).await;
             }
             self.drain_local_get(deadline).await;
         })

@@ -145,11 +145,7 @@ impl Sessions {
         if let Some(bus) = &self.backends.bus
             && bus.shares_get_log()
         {
-            {
-                let mut claims = self.get_claims.entry(session.id.clone()).or_default();
-                claims.started += 1;
-                claims.running += 1;
-            }
+            let running = RunningClaim::start(self, session);
             // Recorded as the holder and what waited taken, in one step: a message produced
             // elsewhere meanwhile is either in the backlog or sent here (RB-20), and so is a
             // broadcast no holder took yet (RB-36).
@@ -167,17 +163,7 @@ impl Sessions {
                     tracing::warn!(error = %e, "the GET stream's waiting messages could not be taken");
                 }
             }
-            if let Some(mut claims) = self.get_claims.get_mut(&session.id) {
-                claims.running = claims.running.saturating_sub(1);
-                if claims.running == 0 {
-                    // What came for the stream while the claim ran was sent after the claim's
-                    // step: it follows the backlog (RB-49). Delivered under the entry's lock,
-                    // so that nothing held later slips in before it.
-                    for message in std::mem::take(&mut claims.held) {
-                        session.router.deliver_to_get(message);
-                    }
-                }
-            }
+            drop(running);
             // The claim wrote the holder into the record: the others only need to look
             // (the one that held the stream ends its connection, RB-38).
             self.broadcast(BusMessage::SessionChanged {
@@ -258,4 +244,39 @@ pub(super) struct Claims {
     pub(super) running: usize,
     /// Messages for the stream that came while a claim ran, delivered after its backlog.
     pub(super) held: Vec<Bytes>,
+}
+
+/// A claim of a session's GET stream running here, counted while it runs (RB-38, RB-50). Its
+/// end, when the claim is done or dropped with its GET request (a client gone mid-claim),
+/// uncounts it, so that a record read after it is applied and the bus's messages go on, and
+/// delivers what was held for the stream while it ran.
+struct RunningClaim<'a> {
+    sessions: &'a Sessions,
+    session: &'a Session,
+}
+
+impl<'a> RunningClaim<'a> {
+    fn start(sessions: &'a Sessions, session: &'a Session) -> Self {
+        let mut claims = sessions.get_claims.entry(session.id.clone()).or_default();
+        claims.started += 1;
+        claims.running += 1;
+        RunningClaim { sessions, session }
+    }
+}
+
+impl Drop for RunningClaim<'_> {
+    fn drop(&mut self) {
+        let Some(mut claims) = self.sessions.get_claims.get_mut(&self.session.id) else {
+            return;
+        };
+        claims.running = claims.running.saturating_sub(1);
+        if claims.running == 0 {
+            // What came for the stream while the claim ran was sent after the claim's step:
+            // it follows the backlog (RB-49). Delivered under the entry's lock, so that
+            // nothing held later slips in before it.
+            for message in std::mem::take(&mut claims.held) {
+                self.session.router.deliver_to_get(message);
+            }
+        }
+    }
 }
