@@ -1,5 +1,7 @@
 //! The JSON-RPC envelope parse: any bytes give a message, a batch or a typed error, never a
 //! panic; a message that parses is written back as JSON that parses to the same kind and id.
+//! The legacy read of a body as clients write it (PF-11) gives what the general read gives
+//! (message or refusal), for the bytes as they are and as the params of such a body.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -13,7 +15,26 @@ fn kind_and_id(message: &Message) -> (u8, Option<String>) {
     }
 }
 
+/// The two reads' outcomes, comparable.
+fn both(body: &[u8]) -> (String, String) {
+    (
+        format!("{:?}", mcp_http_proto::legacy_read::read(body)),
+        format!("{:?}", Parsed::parse(body)),
+    )
+}
+
 fuzz_target!(|data: &[u8]| {
+    let (legacy, general) = both(data);
+    assert_eq!(legacy, general, "body: {data:?}");
+    for head in [
+        &br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":"#[..],
+        br#"{"jsonrpc":"2.0","id":"#,
+        br#"{"jsonrpc":"2.0","id":1,"method":"#,
+    ] {
+        let body = [head, data, b"}"].concat();
+        let (legacy, general) = both(&body);
+        assert_eq!(legacy, general, "body: {body:?}");
+    }
     let _ = Message::parse(data);
     if let Ok(Parsed::Single(message)) = Parsed::parse(data) {
         let again = Message::parse(&message.to_json_bytes())

@@ -137,13 +137,14 @@ impl StreamableHttpService {
         // A body that may claim the 2026-07-28 era is read in one pass with the params' members
         // the ladder checks, its params a range of the body (PF-50, PF-51). Another body's
         // params are copied: for a legacy call's short params a copy costs less than reading
-        // the shared range as text again where it is decoded (measured, BENCHMARKS.md). One
-        // search of the body tells both (the route's search of the params is needed only when
-        // it found the key).
+        // the shared range as text again where it is decoded (measured, BENCHMARKS.md); a
+        // legacy request written as clients write it is read by its bytes, only its params by
+        // serde (PF-11). One search of the body tells both (the route's search of the params
+        // is needed only when it found the key).
         let mentions = config.eras.modern() && crate::modern::ladder::mentions_version(&bytes);
         let (mut parsed, members) = match mentions {
             true => mcp_http_proto::modern_read::read(&bytes),
-            false => Parsed::parse(&bytes).map(|parsed| (parsed, None)),
+            false => mcp_http_proto::legacy_read::read(&bytes).map(|parsed| (parsed, None)),
         }
         .map_err(Rejection::InvalidMessage)?;
         if let (Some(label), Some(metrics)) = (label, &self.inner.sessions.metrics) {

@@ -51,6 +51,7 @@ pub mod elicitation;
 pub mod error_code;
 pub mod header_value;
 pub mod jsonrpc;
+pub mod legacy_read;
 pub mod lifecycle;
 pub mod logging;
 pub mod meta;

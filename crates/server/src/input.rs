@@ -109,9 +109,9 @@ fn one_pass(
     ctx: &RequestContext,
 ) -> Option<(std::sync::Arc<crate::tool::CallFn>, Running)> {
     let params = params_text(request);
-    let name = crate::tool_params::leading_name(params)?;
-    let call = read(&server.inner.tools).get(name)?.call.clone();
-    let first = call.start_from_params(params, ctx)?;
+    let named = crate::tool_params::leading_name(params)?;
+    let call = read(&server.inner.tools).get(named.name)?.call.clone();
+    let first = call.start_from_params(&named, ctx)?;
     Some((call, first))
 }
 

@@ -216,7 +216,11 @@ pub(crate) trait StartCall: Send + Sync {
     /// arguments decoded as the tool's own type (PF-32); `None` when that pass does not read
     /// them (bad or unusual params, a tool without typed arguments): [`StartCall::start`]
     /// after the params' general read answers then, with its messages.
-    fn start_from_params(&self, _params: &str, _ctx: &RequestContext) -> Option<Running> {
+    fn start_from_params(
+        &self,
+        _params: &crate::tool_params::Named<'_>,
+        _ctx: &RequestContext,
+    ) -> Option<Running> {
         None
     }
 }
@@ -249,7 +253,11 @@ where
         }
     }
 
-    fn start_from_params(&self, params: &str, ctx: &RequestContext) -> Option<Running> {
+    fn start_from_params(
+        &self,
+        params: &crate::tool_params::Named<'_>,
+        ctx: &RequestContext,
+    ) -> Option<Running> {
         let arguments = match crate::tool_params::read::<A>(params)? {
             Some(arguments) => arguments,
             // No arguments: what the general read does with them.
