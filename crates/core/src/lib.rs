@@ -30,7 +30,7 @@ pub mod transport;
 pub use context::{Extensions, Principal, RequestContext};
 pub use error::RequestError;
 pub use factory::{Broadcast, Broadcaster, HandlerFactory};
-pub use input::{InputScope, Parked, run_parked, run_with_input};
+pub use input::{InputScope, Parked, may_be_retry, run_parked, run_with_input};
 pub use lifecycle::{SessionState, SharedClient};
 pub use options::{ProgressUpdate, RequestOptions};
 pub use param_headers::ParamHeaders;
