@@ -138,10 +138,13 @@ impl StreamableHttpService {
         // the ladder checks, its params a range of the body (PF-50, PF-51). Another body's
         // params are copied: for a legacy call's short params a copy costs less than reading
         // the shared range as text again where it is decoded (measured, BENCHMARKS.md). One
-        // search of the body tells both (the route's search of the params is needed only when
-        // it found the key).
-        let mentions = config.eras.modern() && crate::modern::ladder::mentions_version(&bytes);
-        let (mut parsed, members) = match mentions {
+        // search of the body tells both, and where it found the key tells the route whether
+        // the params hold it (PF-58).
+        let mentions = match config.eras.modern() {
+            true => crate::modern::ladder::Mention::of(&bytes),
+            false => crate::modern::ladder::Mention::none(),
+        };
+        let (mut parsed, members) = match mentions.found() {
             true => mcp_http_proto::modern_read::read(&bytes),
             false => Parsed::parse(&bytes).map(|parsed| (parsed, None)),
         }

@@ -144,10 +144,65 @@ pub(crate) fn may_claim_modern(params: Option<&Params>) -> bool {
 
 /// Whether `text` (a body or its params) contains the `_meta` key that names a version.
 pub(crate) fn mentions_version(text: &[u8]) -> bool {
+    first_mention(text).is_some()
+}
+
+/// Where `text` first contains the `_meta` key that names a version.
+fn first_mention(text: &[u8]) -> Option<usize> {
     // Built once: making a searcher costs more than searching a request's params.
     static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(VERSION_KEY.as_bytes()));
-    FINDER.find(text).is_some()
+    FINDER.find(text)
+}
+
+/// A POST's body and where it first contains the version key: searched once, the answer
+/// reused for its params (PF-58).
+#[derive(Clone, Copy)]
+pub(crate) struct Mention<'b> {
+    body: &'b [u8],
+    first: Option<usize>,
+}
+
+impl<'b> Mention<'b> {
+    /// Searches `body`.
+    pub(crate) fn of(body: &'b [u8]) -> Self {
+        Mention {
+            body,
+            first: first_mention(body),
+        }
+    }
+
+    /// A body not searched: taken as not containing the key.
+    pub(crate) fn none() -> Self {
+        Mention {
+            body: &[],
+            first: None,
+        }
+    }
+
+    /// Whether the body contains the key.
+    pub(crate) fn found(&self) -> bool {
+        self.first.is_some()
+    }
+
+    /// [`may_claim_modern`] of params read from this body, told from where the body's search
+    /// found the key when the params are a range of the body (PF-58): the key is in them when
+    /// its first place in the body is; it cannot be when that place is past their end. Params
+    /// that are a copy, or that the first place comes before, are searched.
+    pub(crate) fn in_params(&self, params: Option<&Params>) -> bool {
+        let (Some(first), Some(params)) = (self.first, params) else {
+            return false;
+        };
+        let text = params.as_bytes();
+        let start = (text.as_ptr() as usize).wrapping_sub(self.body.as_ptr() as usize);
+        let within = start <= self.body.len() && text.len() <= self.body.len() - start;
+        let end = start.wrapping_add(text.len());
+        match within {
+            true if first >= end => false,
+            true if first >= start && first + VERSION_KEY.len() <= end => true,
+            _ => mentions_version(text),
+        }
+    }
 }
 
 /// Whether a request's body claims the 2026-07-28 era: its `params._meta` names a version.
@@ -527,6 +582,41 @@ mod tests {
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#,
         );
         assert!(!claims_modern(in_arguments.params.as_ref()));
+    }
+
+    /// PF-58: whether the params hold the version key is told from where the body's search found
+    /// it, as a search of the params tells it, for params shared from the body or copied.
+    #[test]
+    fn the_body_search_tells_whether_the_params_mention_the_version() {
+        let key = VERSION_KEY;
+        for text in [
+            format!(r#"{{"jsonrpc":"2.0","id":1,"method":"m","params":{{"_meta":{META}}}}}"#),
+            // Before the params (the id), after them (another member), both, in the arguments.
+            format!(r#"{{"jsonrpc":"2.0","id":"{key}","method":"m","params":{{"a":1}}}}"#),
+            format!(r#"{{"jsonrpc":"2.0","id":"{key}","method":"m","params":{{"_meta":{META}}}}}"#),
+            format!(r#"{{"params":{{"a":1}},"x":"{key}","jsonrpc":"2.0","id":1,"method":"m"}}"#),
+            format!(
+                r#"{{"params":{{"a":"{key}"}},"x":"{key}","jsonrpc":"2.0","id":1,"method":"m"}}"#
+            ),
+            format!(r#"{{"jsonrpc":"2.0","id":1,"method":"m","params":["{key}"]}}"#),
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":1}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":1,"method":"m"}"#.to_owned(),
+        ] {
+            let body = bytes::Bytes::from(text.clone());
+            let mention = Mention::of(&body);
+            assert_eq!(mention.found(), mentions_version(&body), "{text}");
+            let shared = mcp_http_proto::modern_read::read(&body).map(|(p, _)| p);
+            let copied = mcp_http_proto::jsonrpc::Parsed::parse(&body);
+            for parsed in [shared, copied] {
+                let mcp_http_proto::jsonrpc::Parsed::Single(Message::Request(r)) = parsed.unwrap()
+                else {
+                    panic!("{text}")
+                };
+                let searched = may_claim_modern(r.params.as_ref());
+                assert_eq!(mention.in_params(r.params.as_ref()), searched, "{text}");
+                assert!(!Mention::none().in_params(r.params.as_ref()));
+            }
+        }
     }
 
     #[test]
