@@ -38,7 +38,7 @@ pub use peer::{Handler, Peer, PeerConfig};
 pub use places::{CountedPlace, Places};
 pub use request_state::{RequestStateKeys, RequestStates, UsedStates};
 pub use tokio_util::sync::CancellationToken;
-pub use tool_call::ToolCallView;
+pub use tool_call::{FirstCall, ToolCallView};
 pub use transport::{
     MessageSink, MessageStream, ModernRequest, Outbound, OutboundKind, Sending, Transport,
     TransportError, TransportErrorKind,

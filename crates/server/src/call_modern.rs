@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use mcp_http_core::peer::{AtOnce, ResultWriter};
 use mcp_http_core::{
-    InputScope, ParamHeaders, RequestContext, ToolCallView, may_be_retry, run_with_input,
+    FirstCall, InputScope, ParamHeaders, RequestContext, ToolCallView, may_be_retry, run_with_input,
 };
 use mcp_http_proto::jsonrpc::Request;
 use mcp_http_proto::tasks::TaskSupport;
@@ -35,10 +35,12 @@ pub(crate) fn call_tool_at_once(
     let Some(view) = ctx.extensions().get::<ToolCallView>() else {
         return Err((request, ctx));
     };
-    // A retry (MR-1) runs through the engine's opening of its state, on the general path; the
-    // engine's own scan tells it (a params text that only mentions the names goes there too,
-    // which changes nothing but the path).
-    if request.params.as_ref().is_some_and(may_be_retry) {
+    // A retry (MR-1) runs through the engine's opening of its state, on the general path. The
+    // transport's read of the params tells a first call (PF-59); else the engine's own scan
+    // (a params text that only mentions the names goes there too, which changes nothing but
+    // the path).
+    let first_call = ctx.extensions().get::<FirstCall>().is_some();
+    if !first_call && request.params.as_ref().is_some_and(may_be_retry) {
         return Err((request, ctx));
     }
     let params = CallParams::of_view(view);

@@ -93,6 +93,8 @@ pub(crate) struct Checked {
     pub(crate) log_level: Option<LoggingLevel>,
     /// A `tools/call`'s name and arguments, read in the same pass (handed to the role).
     pub(crate) tool_call: Option<mcp_http_core::ToolCallView>,
+    /// Whether that call's params carry no retry's members (PF-59; handed to the role too).
+    pub(crate) first_call: bool,
 }
 
 /// The last client a modern request described, kept with the text it was read from: a client
@@ -313,6 +315,7 @@ fn envelope<'t>(
     let log_level = params.log_level().map_err(refused)?;
     // A name and object arguments the role can take as they are; anything else it reads (and
     // refuses) itself.
+    let first_call = params.tool_call.as_ref().is_some_and(|c| !c.may_be_retry);
     let tool_call = params.tool_call.map(|call| mcp_http_core::ToolCallView {
         name: call.name.as_ref().into(),
         arguments: call.arguments.map(ToOwned::to_owned),
@@ -324,6 +327,7 @@ fn envelope<'t>(
                 client,
                 log_level,
                 tool_call,
+                first_call,
             },
         ),
         params.target,
@@ -617,6 +621,23 @@ mod tests {
                 assert!(!Mention::none().in_params(r.params.as_ref()));
             }
         }
+    }
+
+    /// PF-59: the ladder tells a first call from a retry by the params' own members.
+    #[test]
+    fn a_first_call_is_told_by_the_params_own_members() {
+        let first = |members: &str| {
+            let r = request(&format!(
+                r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"echo",{members}"_meta":{META}}}}}"#
+            ));
+            let checked = check(&r, None, &ok_headers("echo"), &LastClient::default()).unwrap();
+            assert!(checked.tool_call.is_some());
+            checked.first_call
+        };
+        assert!(first(""));
+        assert!(first(r#""arguments":{"requestState":"s"},"#));
+        assert!(!first(r#""requestState":"s","#));
+        assert!(!first(r#""inputResponses":{},"#));
     }
 
     #[test]

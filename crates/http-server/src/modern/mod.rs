@@ -295,6 +295,10 @@ impl StreamableHttpService {
             }
             if let Some(view) = checked.tool_call {
                 extensions.insert(view);
+                if checked.first_call {
+                    // Sized zero: put in the view's map without an allocation (PF-59).
+                    extensions.insert(mcp_http_core::FirstCall::default());
+                }
             }
         }
         let cancel = CancelOnClose(peer.downgrade());
