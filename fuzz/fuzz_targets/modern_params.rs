@@ -1,7 +1,8 @@
 //! The typed one-pass read of a 2026-07-28 request's params (`ModernParams`, PF-16) against the
 //! reader it replaced (PF-17): for any params a request can carry, the same refusal (message
 //! and claim) or the same version, capabilities, client info, log level, target and tool call,
-//! and the same claim of the era. The old reader is kept here, as it was, as the reference.
+//! and the same claim of the era. The old reader is kept here, as it was, as the reference. A
+//! tool call read as a first call has no retry's member (PF-59).
 #![no_main]
 
 use std::borrow::Cow;
@@ -129,6 +130,23 @@ fn outcome(
     ))
 }
 
+/// PF-59: a tool call read as a first call has no retry's member among the params' own
+/// members (as a map of them reads them).
+fn first_call_has_no_retry(read: &Result<ModernParams<'_>, mcp_http_proto::modern_params::EnvelopeError>, text: &str) {
+    let Some(call) = read.as_ref().ok().and_then(|p| p.tool_call.as_ref()) else {
+        return;
+    };
+    let Ok(own) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text) else {
+        return;
+    };
+    if !call.may_be_retry {
+        assert!(
+            !own.contains_key("inputResponses") && !own.contains_key("requestState"),
+            "params: {text}"
+        );
+    }
+}
+
 fn old_claims(text: &str) -> bool {
     serde_json::from_str::<OldEnvelope<'_>>(text)
         .ok()
@@ -150,6 +168,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let text = raw.get();
     assert_eq!(old(text), new(text), "params: {text}");
+    first_call_has_no_retry(&ModernParams::read(text), text);
     assert_eq!(old_claims(text), ModernParams::claims_version(text), "params: {text}");
     // PF-51: read in the same pass as a request's envelope (params last or first), the same
     // params text and, when the pass read the members, the same outcome.
@@ -165,6 +184,7 @@ fuzz_target!(|data: &[u8]| {
         };
         assert_eq!(request.params.as_deref(), Some(text), "params: {text}");
         if let Some(members) = members {
+            first_call_has_no_retry(&members, text);
             assert_eq!(outcome(members), new(text), "params: {text}");
         }
     }

@@ -30,7 +30,7 @@ pub mod transport;
 pub use context::{Extensions, Principal, RequestContext};
 pub use error::RequestError;
 pub use factory::{Broadcast, Broadcaster, HandlerFactory};
-pub use input::{InputScope, Parked, run_parked, run_with_input};
+pub use input::{InputScope, Parked, may_be_retry, run_parked, run_with_input};
 pub use lifecycle::{SessionState, SharedClient};
 pub use options::{ProgressUpdate, RequestOptions};
 pub use param_headers::ParamHeaders;
@@ -38,7 +38,7 @@ pub use peer::{Handler, Peer, PeerConfig};
 pub use places::{CountedPlace, Places};
 pub use request_state::{RequestStateKeys, RequestStates, UsedStates};
 pub use tokio_util::sync::CancellationToken;
-pub use tool_call::ToolCallView;
+pub use tool_call::{FirstCall, ToolCallView};
 pub use transport::{
     MessageSink, MessageStream, ModernRequest, Outbound, OutboundKind, Sending, Transport,
     TransportError, TransportErrorKind,

@@ -14,3 +14,11 @@ pub struct ToolCallView {
     /// `params.arguments`, as sent.
     pub arguments: Option<Box<RawValue>>,
 }
+
+/// What a transport that hands a [`ToolCallView`] over may also know: the call is a first call,
+/// its params carrying no retry's members (`inputResponses`, `requestState`, MR-1), as the
+/// transport's own read of them found (PF-59). The role then skips its scan of the params for
+/// them ([`crate::may_be_retry`]); without it the role scans.
+#[derive(Debug, Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct FirstCall;

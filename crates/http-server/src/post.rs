@@ -139,10 +139,13 @@ impl StreamableHttpService {
         // params are copied: for a legacy call's short params a copy costs less than reading
         // the shared range as text again where it is decoded (measured, BENCHMARKS.md); a
         // legacy request written as clients write it is read by its bytes, only its params by
-        // serde (PF-11). One search of the body tells both (the route's search of the params
-        // is needed only when it found the key).
-        let mentions = config.eras.modern() && crate::modern::ladder::mentions_version(&bytes);
-        let (mut parsed, members) = match mentions {
+        // serde (PF-11). One search of the body tells both, and where it found the key tells
+        // the route whether the params hold it (PF-58).
+        let mentions = match config.eras.modern() {
+            true => crate::modern::ladder::Mention::of(&bytes),
+            false => crate::modern::ladder::Mention::none(),
+        };
+        let (mut parsed, members) = match mentions.found() {
             true => mcp_http_proto::modern_read::read(&bytes),
             false => mcp_http_proto::legacy_read::read(&bytes).map(|parsed| (parsed, None)),
         }

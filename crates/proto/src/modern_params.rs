@@ -37,6 +37,10 @@ pub struct ToolCallParts<'a> {
     pub name: Cow<'a, str>,
     /// `params.arguments`, an object when present.
     pub arguments: Option<&'a RawValue>,
+    /// Whether the params may carry a retry's members (MR-1): `inputResponses` or
+    /// `requestState` among their members, or members not read one by one (PF-59). `false`
+    /// tells a first call without a scan of the params.
+    pub may_be_retry: bool,
 }
 
 /// A request's params with a well-formed 2026-07-28 envelope: what the ladder checks and what
@@ -138,6 +142,7 @@ impl<'a> ModernParams<'a> {
                 Some(ToolCallParts {
                     name: name.clone(),
                     arguments,
+                    may_be_retry: params.input_responses.0 || params.request_state.0,
                 })
             }
             _ => None,
@@ -186,6 +191,21 @@ pub(crate) struct Params<'a> {
     task_id: Option<Text<'a>>,
     #[serde(borrow, default)]
     arguments: Option<&'a RawValue>,
+    /// A retry's members (MR-1), whatever their values: seen or not (PF-59).
+    #[serde(rename = "inputResponses", default)]
+    input_responses: Present,
+    #[serde(rename = "requestState", default)]
+    request_state: Present,
+}
+
+/// Whether a member was there (any value, `null` too).
+#[derive(Default, Clone, Copy)]
+struct Present(bool);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        IgnoredAny::deserialize(d).map(|_| Present(true))
+    }
 }
 
 impl<'a> Params<'a> {
@@ -214,6 +234,9 @@ impl<'a> Params<'a> {
             uri: text(raw.uri),
             task_id: text(raw.task_id),
             arguments: raw.arguments,
+            // Not read one by one: a retry's members may be there.
+            input_responses: Present(true),
+            request_state: Present(true),
         })
     }
 }
@@ -377,6 +400,31 @@ mod tests {
         assert_eq!(params.target.as_deref(), Some("file:///ab"));
         assert!(params.tool_call.is_none());
         assert!(ModernParams::claims_version(&text));
+    }
+
+    /// PF-59: a retry's members among the params' own are seen in the same read; mentioned
+    /// deeper (in the arguments) they are not, and params read member by member only after the
+    /// typed read failed may be a retry.
+    #[test]
+    fn a_retry_is_told_from_the_params_own_members() {
+        let retry = |members: &str| {
+            let text = format!(r#"{{"name":"echo",{members}{META}}}"#);
+            ModernParams::read(&text)
+                .unwrap()
+                .tool_call
+                .unwrap()
+                .may_be_retry
+        };
+        assert!(!retry(""));
+        assert!(!retry(
+            r#""arguments":{"inputResponses":{},"requestState":"s"},"#
+        ));
+        assert!(retry(r#""inputResponses":{},"#));
+        assert!(retry(r#""requestState":"s","#));
+        assert!(retry(r#""requestState":null,"#));
+        assert!(retry(r#""input\u0052esponses":{},"#));
+        // Not read one by one (a number too large for the typed read): may be a retry.
+        assert!(retry(r#""uri":1e999,"#));
     }
 
     #[test]

@@ -38,42 +38,56 @@ fn one_pass(body: &Bytes) -> Option<(Message, Members<'_>)> {
     }
     let text = std::str::from_utf8(body).ok()?;
     let mut de = serde_json::Deserializer::from_str(text);
-    let read = Base(text).deserialize(&mut de).ok()?;
+    // Filled where it lies, not returned through serde's nested results (PF-60).
+    let mut read = Read::default();
+    Base(text, &mut read).deserialize(&mut de).ok()?;
     de.end().ok()?;
-    let (params, members) = match read.params {
-        Some((members, start, end)) => {
+    let params = match read.span {
+        Some((start, end)) => {
             let span = text.get(start..end)?;
             let whole = (span.starts_with('{') && span.ends_with('}'))
                 || (span.starts_with('[') && span.ends_with(']'));
             if !whole {
                 return None;
             }
-            let params = Params::shared(body.slice_ref(span.as_bytes()));
-            (Some(params), Some(members))
+            Some(Params::shared(body.slice_ref(span.as_bytes())))
         }
-        None => (None, None),
+        None => None,
     };
     let message = Message::classify(read.envelope, params).ok()?;
-    let members = match &message {
-        Message::Request(_) => members.map(ModernParams::from_members),
+    let members = match (&message, read.members) {
+        (Message::Request(_), Some(members)) => Some(ModernParams::from_members(members)),
         _ => None,
     };
     Some((message, members))
 }
 
 /// The envelope, and the params' members with the params' start and end in the body.
+#[derive(Default)]
 struct Read<'a> {
     envelope: Envelope<'a>,
-    params: Option<(modern_params::Params<'a>, usize, usize)>,
+    members: Option<modern_params::Params<'a>>,
+    span: Option<(usize, usize)>,
 }
 
-/// The body's text: where borrowed keys are found.
-struct Base<'a>(&'a str);
+/// The body's text (where borrowed keys are found), and what the pass reads.
+struct Base<'a, 'r>(&'a str, &'r mut Read<'a>);
 
-impl<'de> DeserializeSeed<'de> for Base<'de> {
-    type Value = Read<'de>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Read<'de>, D::Error> {
+impl<'de> DeserializeSeed<'de> for Base<'de, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_map(self)
+    }
+}
+
+/// A value read into its slot.
+struct Into<'r, T>(&'r mut Option<T>);
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Into<'_, T> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        *self.0 = Some(T::deserialize(d)?);
+        Ok(())
     }
 }
 
@@ -160,31 +174,30 @@ enum Member {
     Error = 32,
 }
 
-impl<'de> Visitor<'de> for Base<'de> {
-    type Value = Read<'de>;
+impl<'de> Visitor<'de> for Base<'de, '_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON-RPC message")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Read<'de>, A::Error> {
-        let text = self.0;
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let Base(text, read) = self;
         let bytes = text.as_bytes();
         let lost = || de::Error::custom("read in two passes");
-        let mut envelope = Envelope::default();
-        let mut params = None;
+        let envelope = &mut read.envelope;
         // The params' start, until the next key (or the envelope's end) shows their end.
-        let mut open: Option<(modern_params::Params<'de>, usize)> = None;
+        let mut open: Option<usize> = None;
         let mut seen = 0u8;
         while let Some(key) = map.next_key::<Key<'de>>()? {
             let Key::Borrowed(key) = key else {
                 return Err(lost());
             };
             let at = offset(text, key).ok_or_else(lost)?;
-            if let Some((members, start)) = open.take() {
+            if let Some(start) = open.take() {
                 let end =
                     value_end(bytes, at.checked_sub(1).ok_or_else(lost)?, b',').ok_or_else(lost)?;
-                params = Some((members, start, end));
+                read.span = Some((start, end));
             }
             let member = match key {
                 "jsonrpc" => Member::Jsonrpc,
@@ -208,17 +221,18 @@ impl<'de> Visitor<'de> for Base<'de> {
                 Member::Method => envelope.method = map.next_value::<Option<String>>()?,
                 Member::Params => {
                     let start = value_start(bytes, at + key.len()).ok_or_else(lost)?;
-                    open = Some((map.next_value()?, start));
+                    map.next_value_seed(Into(&mut read.members))?;
+                    open = Some(start);
                 }
                 Member::Result => envelope.result = Some(map.next_value::<&RawValue>()?),
                 Member::Error => envelope.error = Some(map.next_value::<&RawValue>()?),
             }
         }
-        if let Some((members, start)) = open {
+        if let Some(start) = open {
             let end = value_end(bytes, bytes.trim_ascii_end().len(), b'}').ok_or_else(lost)?;
-            params = Some((members, start, end));
+            read.span = Some((start, end));
         }
-        Ok(Read { envelope, params })
+        Ok(())
     }
 }
 

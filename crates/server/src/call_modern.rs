@@ -13,7 +13,9 @@
 use std::sync::Arc;
 
 use mcp_http_core::peer::{AtOnce, ResultWriter};
-use mcp_http_core::{InputScope, ParamHeaders, RequestContext, ToolCallView, run_with_input};
+use mcp_http_core::{
+    FirstCall, InputScope, ParamHeaders, RequestContext, ToolCallView, may_be_retry, run_with_input,
+};
 use mcp_http_proto::jsonrpc::Request;
 use mcp_http_proto::tasks::TaskSupport;
 use mcp_http_proto::{ErrorObject, method};
@@ -21,21 +23,6 @@ use mcp_http_proto::{ErrorObject, method};
 use crate::input::{CallParams, encode, find_tool, settle};
 use crate::server::Server;
 use crate::tool::{CallFn, Running, ToolError};
-
-/// Whether `params` may carry the members of a retry (MR-1): those run through the engine's
-/// opening of their state, on the general path. A scan, as the engine's own check; a params
-/// text that only mentions the names is sent that way too, which changes nothing but the path.
-fn may_be_retry(request: &Request) -> bool {
-    // Searchers built once: making one costs more than searching a request's params.
-    static MEMBERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
-        std::sync::LazyLock::new(|| {
-            [b"inputResponses".as_slice(), b"requestState"].map(memchr::memmem::Finder::new)
-        });
-    request.params.as_deref().is_some_and(|params| {
-        let text = params.as_bytes();
-        MEMBERS.iter().any(|m| m.find(text).is_some())
-    })
-}
 
 /// A 2026-07-28 `tools/call` answered in place when it can be (see the module docs). Gives the
 /// request and its context back when the call is for the general path.
@@ -48,7 +35,12 @@ pub(crate) fn call_tool_at_once(
     let Some(view) = ctx.extensions().get::<ToolCallView>() else {
         return Err((request, ctx));
     };
-    if may_be_retry(&request) {
+    // A retry (MR-1) runs through the engine's opening of its state, on the general path. The
+    // transport's read of the params tells a first call (PF-59); else the engine's own scan
+    // (a params text that only mentions the names goes there too, which changes nothing but
+    // the path).
+    let first_call = ctx.extensions().get::<FirstCall>().is_some();
+    if !first_call && request.params.as_ref().is_some_and(may_be_retry) {
         return Err((request, ctx));
     }
     let params = CallParams::of_view(view);

@@ -60,6 +60,20 @@ impl<'a> InputScope<'a> {
     }
 }
 
+/// Whether `params` may carry the members of a retry (`inputResponses`, `requestState`, MR-1):
+/// a byte scan, not a parse. A params text that only mentions the names (in a tool's arguments,
+/// say) answers `true` too; what reads the members then finds none. Every request pays it, so
+/// a first call (most requests) is told without a parse.
+pub fn may_be_retry(params: &Params) -> bool {
+    // Searchers built once: making one costs more than searching a request's params.
+    static MEMBERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
+        std::sync::LazyLock::new(|| {
+            [b"inputResponses".as_slice(), b"requestState"].map(memchr::memmem::Finder::new)
+        });
+    let text = params.as_bytes();
+    MEMBERS.iter().any(|m| m.find(text).is_some())
+}
+
 /// The MRTR members of a retry.
 #[derive(Deserialize, Default)]
 struct Retry {
@@ -76,12 +90,7 @@ impl Retry {
         let Some(params) = params else {
             return Ok(None);
         };
-        // Searchers built once: making one costs more than searching a request's params.
-        static MEMBERS: std::sync::LazyLock<[memchr::memmem::Finder<'static>; 2]> =
-            std::sync::LazyLock::new(|| {
-                [b"inputResponses".as_slice(), b"requestState"].map(memchr::memmem::Finder::new)
-            });
-        if MEMBERS.iter().all(|m| m.find(params.as_bytes()).is_none()) {
+        if !may_be_retry(params) {
             return Ok(None);
         }
         let retry: Retry = serde_json::from_str(params.get()).map_err(|_| {

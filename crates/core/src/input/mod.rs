@@ -57,7 +57,7 @@ use crate::options::RequestOptions;
 mod driver;
 mod parked;
 
-pub use driver::{InputScope, MAX_LEGACY_ROUNDS, run_with_input};
+pub use driver::{InputScope, MAX_LEGACY_ROUNDS, may_be_retry, run_with_input};
 pub use parked::{Parked, run_parked};
 
 /// What one run of a handler asked for and was given. Made only when a handler asks for input

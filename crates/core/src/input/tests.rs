@@ -584,3 +584,21 @@ fn a_legacy_input_request_carries_its_key_in_meta() {
     assert_eq!(bare, json!({"_meta": {META_INPUT_KEY: "k"}}));
     assert_eq!(with_input_key(json!({"a": 1}), None), json!({"a": 1}));
 }
+
+/// MR-1: a retry's members are told by a scan of the params, the one the engine and the
+/// 2026-07-28 quick call share: any mention of either name sends the request on to the parse.
+#[test]
+fn a_retry_is_told_by_a_scan_of_its_params() {
+    let params = |text: &str| Params::from_raw(RawValue::from_string(text.to_owned()).unwrap());
+    for (text, may) in [
+        (r#"{"name":"echo","arguments":{"m":"x"}}"#, false),
+        (r#"{"name":"echo","inputResponses":{}}"#, true),
+        (r#"{"name":"echo","requestState":"s"}"#, true),
+        // Only mentioned, in the arguments: still sent on to the parse, which finds none.
+        (r#"{"name":"echo","arguments":{"m":"requestState"}}"#, true),
+        // An escaped name is not found by the scan (nor was it before).
+        (r#"{"name":"echo","input\u0052esponses":{}}"#, false),
+    ] {
+        assert_eq!(crate::may_be_retry(&params(text)), may, "{text}");
+    }
+}

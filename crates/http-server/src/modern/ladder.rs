@@ -93,6 +93,8 @@ pub(crate) struct Checked {
     pub(crate) log_level: Option<LoggingLevel>,
     /// A `tools/call`'s name and arguments, read in the same pass (handed to the role).
     pub(crate) tool_call: Option<mcp_http_core::ToolCallView>,
+    /// Whether that call's params carry no retry's members (PF-59; handed to the role too).
+    pub(crate) first_call: bool,
 }
 
 /// The last client a modern request described, kept with the text it was read from: a client
@@ -144,10 +146,65 @@ pub(crate) fn may_claim_modern(params: Option<&Params>) -> bool {
 
 /// Whether `text` (a body or its params) contains the `_meta` key that names a version.
 pub(crate) fn mentions_version(text: &[u8]) -> bool {
+    first_mention(text).is_some()
+}
+
+/// Where `text` first contains the `_meta` key that names a version.
+fn first_mention(text: &[u8]) -> Option<usize> {
     // Built once: making a searcher costs more than searching a request's params.
     static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(VERSION_KEY.as_bytes()));
-    FINDER.find(text).is_some()
+    FINDER.find(text)
+}
+
+/// A POST's body and where it first contains the version key: searched once, the answer
+/// reused for its params (PF-58).
+#[derive(Clone, Copy)]
+pub(crate) struct Mention<'b> {
+    body: &'b [u8],
+    first: Option<usize>,
+}
+
+impl<'b> Mention<'b> {
+    /// Searches `body`.
+    pub(crate) fn of(body: &'b [u8]) -> Self {
+        Mention {
+            body,
+            first: first_mention(body),
+        }
+    }
+
+    /// A body not searched: taken as not containing the key.
+    pub(crate) fn none() -> Self {
+        Mention {
+            body: &[],
+            first: None,
+        }
+    }
+
+    /// Whether the body contains the key.
+    pub(crate) fn found(&self) -> bool {
+        self.first.is_some()
+    }
+
+    /// [`may_claim_modern`] of params read from this body, told from where the body's search
+    /// found the key when the params are a range of the body (PF-58): the key is in them when
+    /// its first place in the body is; it cannot be when that place is past their end. Params
+    /// that are a copy, or that the first place comes before, are searched.
+    pub(crate) fn in_params(&self, params: Option<&Params>) -> bool {
+        let (Some(first), Some(params)) = (self.first, params) else {
+            return false;
+        };
+        let text = params.as_bytes();
+        let start = (text.as_ptr() as usize).wrapping_sub(self.body.as_ptr() as usize);
+        let within = start <= self.body.len() && text.len() <= self.body.len() - start;
+        let end = start.wrapping_add(text.len());
+        match within {
+            true if first >= end => false,
+            true if first >= start && first + VERSION_KEY.len() <= end => true,
+            _ => mentions_version(text),
+        }
+    }
 }
 
 /// Whether a request's body claims the 2026-07-28 era: its `params._meta` names a version.
@@ -258,6 +315,7 @@ fn envelope<'t>(
     let log_level = params.log_level().map_err(refused)?;
     // A name and object arguments the role can take as they are; anything else it reads (and
     // refuses) itself.
+    let first_call = params.tool_call.as_ref().is_some_and(|c| !c.may_be_retry);
     let tool_call = params.tool_call.map(|call| mcp_http_core::ToolCallView {
         name: call.name.as_ref().into(),
         arguments: call.arguments.map(ToOwned::to_owned),
@@ -269,6 +327,7 @@ fn envelope<'t>(
                 client,
                 log_level,
                 tool_call,
+                first_call,
             },
         ),
         params.target,
@@ -527,6 +586,58 @@ mod tests {
             r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#,
         );
         assert!(!claims_modern(in_arguments.params.as_ref()));
+    }
+
+    /// PF-58: whether the params hold the version key is told from where the body's search found
+    /// it, as a search of the params tells it, for params shared from the body or copied.
+    #[test]
+    fn the_body_search_tells_whether_the_params_mention_the_version() {
+        let key = VERSION_KEY;
+        for text in [
+            format!(r#"{{"jsonrpc":"2.0","id":1,"method":"m","params":{{"_meta":{META}}}}}"#),
+            // Before the params (the id), after them (another member), both, in the arguments.
+            format!(r#"{{"jsonrpc":"2.0","id":"{key}","method":"m","params":{{"a":1}}}}"#),
+            format!(r#"{{"jsonrpc":"2.0","id":"{key}","method":"m","params":{{"_meta":{META}}}}}"#),
+            format!(r#"{{"params":{{"a":1}},"x":"{key}","jsonrpc":"2.0","id":1,"method":"m"}}"#),
+            format!(
+                r#"{{"params":{{"a":"{key}"}},"x":"{key}","jsonrpc":"2.0","id":1,"method":"m"}}"#
+            ),
+            format!(r#"{{"jsonrpc":"2.0","id":1,"method":"m","params":["{key}"]}}"#),
+            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":1}}"#.to_owned(),
+            r#"{"jsonrpc":"2.0","id":1,"method":"m"}"#.to_owned(),
+        ] {
+            let body = bytes::Bytes::from(text.clone());
+            let mention = Mention::of(&body);
+            assert_eq!(mention.found(), mentions_version(&body), "{text}");
+            let shared = mcp_http_proto::modern_read::read(&body).map(|(p, _)| p);
+            let copied = mcp_http_proto::jsonrpc::Parsed::parse(&body);
+            for parsed in [shared, copied] {
+                let mcp_http_proto::jsonrpc::Parsed::Single(Message::Request(r)) = parsed.unwrap()
+                else {
+                    panic!("{text}")
+                };
+                let searched = may_claim_modern(r.params.as_ref());
+                assert_eq!(mention.in_params(r.params.as_ref()), searched, "{text}");
+                assert!(!Mention::none().in_params(r.params.as_ref()));
+            }
+        }
+    }
+
+    /// PF-59: the ladder tells a first call from a retry by the params' own members.
+    #[test]
+    fn a_first_call_is_told_by_the_params_own_members() {
+        let first = |members: &str| {
+            let r = request(&format!(
+                r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"echo",{members}"_meta":{META}}}}}"#
+            ));
+            let checked = check(&r, None, &ok_headers("echo"), &LastClient::default()).unwrap();
+            assert!(checked.tool_call.is_some());
+            checked.first_call
+        };
+        assert!(first(""));
+        assert!(first(r#""arguments":{"requestState":"s"},"#));
+        assert!(!first(r#""requestState":"s","#));
+        assert!(!first(r#""inputResponses":{},"#));
     }
 
     #[test]

@@ -66,17 +66,17 @@ pub(crate) fn modern_get_or_delete(headers: &Headers<'_>, eras: Eras) -> bool {
 }
 
 /// Which era a POST belongs to: `Ok(true)` for 2026-07-28 (see the module docs). `mentions`:
-/// whether the body contains the `_meta` key that names a version (else its params cannot).
+/// where the body contains the `_meta` key that names a version (else its params cannot).
 pub(crate) fn route(
     headers: &Headers<'_>,
     parsed: &Parsed,
-    mentions: bool,
+    mentions: ladder::Mention<'_>,
     eras: Eras,
 ) -> Result<bool, Rejection> {
     let sessionless_modern_header = || modern_header(headers) && headers.session.is_none();
     let modern = match parsed {
         Parsed::Single(Message::Request(request)) => {
-            (mentions && ladder::may_claim_modern(request.params.as_ref()))
+            mentions.in_params(request.params.as_ref())
                 || matches!(
                     request.method.as_str(),
                     method::SERVER_DISCOVER | method::SUBSCRIPTIONS_LISTEN
@@ -295,6 +295,10 @@ impl StreamableHttpService {
             }
             if let Some(view) = checked.tool_call {
                 extensions.insert(view);
+                if checked.first_call {
+                    // Sized zero: put in the view's map without an allocation (PF-59).
+                    extensions.insert(mcp_http_core::FirstCall::default());
+                }
             }
         }
         let cancel = CancelOnClose(peer.downgrade());

@@ -10,8 +10,8 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use mcp_http_core::transport::ChannelSink;
 use mcp_http_core::{
-    Extensions, Handler, ParamHeaders, Peer, PeerConfig, Places, RequestContext, SharedClient,
-    ToolCallView,
+    Extensions, FirstCall, Handler, ParamHeaders, Peer, PeerConfig, Places, RequestContext,
+    SharedClient, ToolCallView,
 };
 use mcp_http_proto::jsonrpc::{Message, Request};
 use mcp_http_proto::{
@@ -114,6 +114,10 @@ async fn answer(handler: Arc<dyn Handler>, params: Value) -> String {
             arguments: arguments.map(|a| RawValue::from_string(a).unwrap()),
         });
     }
+    // PF-59: a first call is marked so, as the transport's read of the params marks it.
+    if params.get("inputResponses").is_none() && params.get("requestState").is_none() {
+        extensions.insert(FirstCall::default());
+    }
     extensions.insert(ParamHeaders::default());
     let mut out = Vec::new();
     if peer.answer_request_into(request, extensions, Places::default(), &mut out) {
@@ -157,6 +161,9 @@ async fn a_modern_tool_call_answered_in_place_is_the_general_paths_answer() {
         json!({"name": "echo", "arguments": {"wrong": 1}}),
         // A retry: the general path opens (and here refuses) its state.
         json!({"name": "asks", "requestState": "forged", "inputResponses": {}}),
+        json!({"name": "asks", "requestState": "forged"}),
+        // A first call that only mentions the retry's members (in place, PF-59).
+        json!({"name": "echo", "arguments": {"text": "requestState inputResponses"}}),
     ];
     for params in cases {
         let (quick, general) = both(params.clone()).await;
