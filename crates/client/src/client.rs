@@ -3,8 +3,11 @@
 use std::future::Future;
 use std::sync::{Arc, RwLock};
 
+use std::borrow::Cow;
+
+use mcp_http_core::reply::read_result;
 use mcp_http_core::{Peer, PeerConfig, RequestContext, RequestError, RequestOptions, Transport};
-use mcp_http_proto::jsonrpc::Notification;
+use mcp_http_proto::jsonrpc::{Notification, RequestId};
 use mcp_http_proto::lifecycle::{ElicitationCapability, RootsCapability, SamplingCapability};
 use mcp_http_proto::{
     CallToolResult, ClientCapabilities, CompleteRequestParams, CompleteResult,
@@ -16,6 +19,7 @@ use mcp_http_proto::{
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use crate::capability::Needs;
 use crate::era::{self, Era};
@@ -559,19 +563,51 @@ impl Client {
         }
         self.require(Needs::Tools)?;
         let params = CallParams { name, arguments };
-        if let Some(context) = self.context() {
-            // PF-29: the envelope goes in with the params' one serialization.
-            let version = context.modern.version();
-            if let Some(enveloped) = context.modern.enveloped(&params, version) {
-                let raw = context
-                    .call_tool_enveloped(enveloped, version, name, options)
-                    .await?;
-                return serde_json::from_str(raw.get())
-                    .map_err(|e| RequestError::InvalidResponse(e.to_string()));
+        // PF-35: the result decoded where the transport read it, when it can be; what comes
+        // back raw is decoded from that, as before.
+        let mut typed: Option<CallToolResult> = None;
+        let raw = match self.context() {
+            Some(context) => {
+                // PF-29: the envelope goes in with the params' one serialization.
+                let version = context.modern.version();
+                let Some(enveloped) = context.modern.enveloped(&params, version) else {
+                    return self
+                        .request_about(method::TOOLS_CALL, &params, Some(name), options)
+                        .await;
+                };
+                let mut take = |result: &RawValue| {
+                    typed = serde_json::from_str(result.get()).ok();
+                    typed.is_some()
+                };
+                context
+                    .call_tool_enveloped(enveloped, version, name, options, &mut take)
+                    .await?
             }
+            None => {
+                let mut take = |id: &RequestId, body: &[u8]| {
+                    typed = read_result(id, body);
+                    typed.is_some()
+                };
+                let about = Some(Cow::Owned(name.to_owned()));
+                self.peer
+                    .request_about_reading(
+                        method::TOOLS_CALL,
+                        Some(&params),
+                        about,
+                        options,
+                        &mut take,
+                    )
+                    .await?
+            }
+        };
+        match (typed, raw) {
+            (Some(result), None) => Ok(result),
+            (_, Some(raw)) => serde_json::from_str(raw.get())
+                .map_err(|e| RequestError::InvalidResponse(e.to_string())),
+            (None, None) => Err(RequestError::InvalidResponse(
+                "the answer was taken but not decoded".to_owned(),
+            )),
         }
-        self.request_about(method::TOOLS_CALL, &params, Some(name), options)
-            .await
     }
 
     /// One page of `resources/list`.

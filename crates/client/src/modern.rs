@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use futures::future::BoxFuture;
+use mcp_http_core::reply::read_result;
 use mcp_http_core::sync::lock;
 use mcp_http_core::{
     CancellationToken, Handler, ModernRequest, Peer, RequestContext, RequestError, RequestOptions,
@@ -398,6 +399,10 @@ struct InputRequired {
     request_state: Option<String>,
 }
 
+/// Offered a request's complete result where the transport read it; returns whether it took
+/// it (decoded it into the caller's type, PF-35).
+pub(crate) type TypedResult<'a> = dyn FnMut(&RawValue) -> bool + Send + 'a;
+
 /// What a modern request needs from its client (cheap to clone).
 #[derive(Clone)]
 pub(crate) struct Context {
@@ -426,28 +431,38 @@ impl Context {
         name: Option<&'a str>,
         options: RequestOptions,
     ) -> BoxFuture<'a, Result<Box<RawValue>, RequestError>> {
-        self.send(method, params, None, name, options)
+        Box::pin(async move {
+            self.send(method, params, None, name, options, None)
+                .await?
+                // Without a typed reader the result is always raw.
+                .ok_or_else(|| RequestError::InvalidResponse("no result".to_owned()))
+        })
     }
 
     /// [`Context::request_about`] for a `tools/call` whose params already carry the envelope
     /// of `version` ([`Modern::enveloped`]): sent as they are unless a retry needs them again.
+    /// A complete result the transport holds whole is offered to `typed` (PF-35): `Ok(None)`
+    /// when it took it.
     pub(crate) fn call_tool_enveloped<'a>(
         &'a self,
         enveloped: Box<RawValue>,
         version: ProtocolVersion,
         name: &'a str,
         options: RequestOptions,
-    ) -> BoxFuture<'a, Result<Box<RawValue>, RequestError>> {
+        typed: &'a mut TypedResult<'_>,
+    ) -> BoxFuture<'a, Result<Option<Box<RawValue>>, RequestError>> {
         self.send(
             method::TOOLS_CALL,
             enveloped,
             Some(version),
             Some(name),
             options,
+            Some(typed),
         )
     }
 
     /// Sends `params`; `enveloped` is the version whose envelope they already carry, if any.
+    /// `Ok(None)` when `typed` took the complete result.
     fn send<'a>(
         &'a self,
         method: &'a str,
@@ -455,7 +470,8 @@ impl Context {
         mut enveloped: Option<ProtocolVersion>,
         name: Option<&'a str>,
         options: RequestOptions,
-    ) -> BoxFuture<'a, Result<Box<RawValue>, RequestError>> {
+        mut typed: Option<&'a mut TypedResult<'_>>,
+    ) -> BoxFuture<'a, Result<Option<Box<RawValue>>, RequestError>> {
         Box::pin(async move {
             if method == method::TOOLS_CALL && !self.modern.knows_tools() {
                 // H-10: the headers come from the tool's schema; learn it once.
@@ -488,19 +504,38 @@ impl Context {
                     (Some(name), built) => {
                         let raw = built.as_deref().unwrap_or(&params);
                         let about = Some(Cow::Owned(name.to_owned()));
+                        // PF-35: a complete result is decoded where the transport read it.
+                        let mut reader = |id: &RequestId, body: &[u8]| {
+                            let Some(typed) = typed.as_deref_mut() else {
+                                return false;
+                            };
+                            read_result::<&RawValue>(id, body).is_some_and(|result| {
+                                method != method::TOOLS_LIST
+                                    && matches!(
+                                        result_type(result),
+                                        Ok(None | Some(ResultType::Complete))
+                                    )
+                                    && typed(result)
+                            })
+                        };
                         self.peer
-                            .request_raw_about(method, Some(raw), about, sent)
+                            .request_raw_about_reading(method, Some(raw), about, sent, &mut reader)
                             .await
                     }
-                    (None, Some(built)) => self.peer.request_raw(method, Some(built), sent).await,
-                    (None, None) => {
-                        self.peer
-                            .request_raw(method, Some(params.clone()), sent)
-                            .await
-                    }
+                    (None, Some(built)) => self
+                        .peer
+                        .request_raw(method, Some(built), sent)
+                        .await
+                        .map(Some),
+                    (None, None) => self
+                        .peer
+                        .request_raw(method, Some(params.clone()), sent)
+                        .await
+                        .map(Some),
                 };
                 let result = match outcome {
-                    Ok(result) => result,
+                    Ok(Some(result)) => result,
+                    Ok(None) => return Ok(None),
                     Err(RequestError::Rpc(e))
                         if e.code == error_code::UNSUPPORTED_PROTOCOL_VERSION
                             && !version_retried =>
@@ -530,9 +565,9 @@ impl Context {
                 match result_type(&result)? {
                     // M-8: absent means complete.
                     None | Some(ResultType::Complete) if method == method::TOOLS_LIST => {
-                        return self.modern.filter_tools(result);
+                        return self.modern.filter_tools(result).map(Some);
                     }
-                    None | Some(ResultType::Complete) => return Ok(result),
+                    None | Some(ResultType::Complete) => return Ok(Some(result)),
                     Some(ResultType::InputRequired) => {
                         rounds += 1;
                         if rounds > MAX_INPUT_ROUNDS {

@@ -21,6 +21,7 @@ pub mod options;
 pub mod param_headers;
 pub mod peer;
 pub mod places;
+pub mod reply;
 mod request_name;
 pub mod request_state;
 pub mod sync;
