@@ -36,7 +36,7 @@ pub use lifecycle::{SessionState, SharedClient};
 pub use options::{ProgressUpdate, RequestOptions};
 pub use param_headers::ParamHeaders;
 pub use peer::{Handler, Peer, PeerConfig};
-pub use places::{CountedPlace, Places};
+pub use places::{CountedPlace, Counts, Places};
 pub use request_state::{RequestStateKeys, RequestStates, UsedStates};
 pub use tokio_util::sync::CancellationToken;
 pub use tool_call::ToolCallView;
