@@ -229,6 +229,7 @@ impl Modern {
     /// it (PF-29: 2.9k instructions per call). `None` when the envelope is of another version,
     /// or when the params name a `_meta` of their own (whose keys must be kept: the general
     /// path merges them).
+    #[cfg(test)]
     pub(crate) fn enveloped<P: serde::Serialize>(
         &self,
         params: &P,
@@ -241,15 +242,46 @@ impl Modern {
             #[serde(rename = "_meta")]
             meta: &'a RawValue,
         }
+        self.enveloped_with(version, |meta| to_raw(&WithMeta { params, meta }).ok())
+    }
+
+    /// [`Modern::enveloped`] of a `tools/call`'s params: its members written in order with
+    /// `_meta` last, as serde's flatten writes them, without going through it (PF-37).
+    pub(crate) fn enveloped_call<A: serde::Serialize>(
+        &self,
+        name: &str,
+        arguments: &A,
+        version: ProtocolVersion,
+    ) -> Option<Box<RawValue>> {
+        #[derive(serde::Serialize)]
+        struct Call<'a, A> {
+            name: &'a str,
+            arguments: &'a A,
+            #[serde(rename = "_meta")]
+            meta: &'a RawValue,
+        }
+        self.enveloped_with(version, |meta| {
+            to_raw(&Call {
+                name,
+                arguments,
+                meta,
+            })
+            .ok()
+        })
+    }
+
+    /// The params `write` writes with the `_meta` object of `version`'s envelope, when that is
+    /// the envelope's version and theirs is the one `_meta`.
+    fn enveloped_with(
+        &self,
+        version: ProtocolVersion,
+        write: impl FnOnce(&RawValue) -> Option<Box<RawValue>>,
+    ) -> Option<Box<RawValue>> {
         let envelope = lock(&self.envelope);
         if envelope.version != version {
             return None;
         }
-        let raw = to_raw(&WithMeta {
-            params,
-            meta: &envelope.meta,
-        })
-        .ok()?;
+        let raw = write(&envelope.meta)?;
         let text = raw.get().as_bytes();
         // Ours is the one `"_meta"` unless the params (or an escape) could hold another. The
         // searchers are built once (building one costs more than searching the params).
@@ -796,5 +828,39 @@ mod tests {
         )
         .unwrap();
         assert_eq!(again, params);
+    }
+
+    #[test]
+    fn a_call_enveloped_without_flatten_is_the_same_text() {
+        let (modern, v) = debug_client();
+        let cases = [
+            serde_json::json!({"message": "hi"}),
+            serde_json::json!({}),
+            serde_json::json!({"a": [1, {"b": null}], "q\"": "\u{e9}"}),
+            serde_json::json!({"_meta": {"k": 1}}),
+            serde_json::json!(null),
+        ];
+        for arguments in cases {
+            // The params as `Client::call_tool_with` writes them: the name first.
+            #[derive(serde::Serialize)]
+            struct CallParams<'a> {
+                name: &'a str,
+                arguments: &'a Value,
+            }
+            let params = CallParams {
+                name: "e\"cho",
+                arguments: &arguments,
+            };
+            let flattened = modern.enveloped(&params, v).map(|r| r.get().to_owned());
+            let direct = modern
+                .enveloped_call("e\"cho", &arguments, v)
+                .map(|r| r.get().to_owned());
+            assert_eq!(direct, flattened, "{arguments}");
+        }
+        assert!(
+            modern
+                .enveloped_call("echo", &1, ProtocolVersion::LATEST_LEGACY)
+                .is_none()
+        );
     }
 }
