@@ -551,7 +551,13 @@ impl Context {
                             })
                         };
                         self.peer
-                            .request_raw_about_reading(method, Some(raw), about, sent, &mut reader)
+                            .request_raw_about_reading(
+                                method,
+                                Some(raw),
+                                about,
+                                sent,
+                                Some(&mut reader),
+                            )
                             .await
                     }
                     (None, Some(built)) => self

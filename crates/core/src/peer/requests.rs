@@ -50,8 +50,10 @@ impl Peer {
         name: Option<Cow<'static, str>>,
         options: RequestOptions,
     ) -> Result<Box<RawValue>, RequestError> {
-        let size = params.map_or(0, |p| p.get().len());
-        self.send_request(method, params, size, name, options).await
+        self.request_raw_about_reading(method, params, name, options, None)
+            .await?
+            // Without a reader nothing is taken: the answer is always the raw result.
+            .ok_or(RequestError::Closed)
     }
 
     /// [`Peer::request_raw_about`] with typed params (written straight into the message, as
@@ -90,17 +92,17 @@ impl Peer {
     }
 
     /// [`Peer::request_about_reading`] with params that are JSON already (borrowed, written
-    /// once into the message, as [`Peer::request_raw_about`] writes them).
+    /// once into the message, as [`Peer::request_raw_about`] writes them); `read` is optional.
     pub async fn request_raw_about_reading(
         &self,
         method: &str,
         params: Option<&RawValue>,
         name: Option<Cow<'static, str>>,
         options: RequestOptions,
-        read: &mut ReplyReader<'_>,
+        read: Option<&mut ReplyReader<'_>>,
     ) -> Result<Option<Box<RawValue>>, RequestError> {
         let size = params.map_or(0, |p| p.get().len());
-        self.send_request_reading(method, params, size, name, options, Some(read))
+        self.send_request_reading(method, params, size, name, options, read)
             .await
     }
 
