@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use futures::future::BoxFuture;
-use mcp_http_core::reply::read_result;
+use mcp_http_core::reply::{ReplyReader, result_text};
 use mcp_http_core::sync::lock;
 use mcp_http_core::{
     CancellationToken, Handler, ModernRequest, Peer, RequestContext, RequestError, RequestOptions,
@@ -393,9 +393,14 @@ struct Kind {
 /// first member (as this project's servers write it, PF-18) or last member (as other compact
 /// serializers do) is `"resultType":"complete"` is complete (PF-20).
 fn result_type(result: &RawValue) -> Result<Option<ResultType>, RequestError> {
+    result_type_of(result.get())
+}
+
+/// [`result_type`] of a result's text.
+fn result_type_of(result: &str) -> Result<Option<ResultType>, RequestError> {
     const LAST_COMPLETE: &[u8] = b"\"resultType\":\"complete\"}";
     const FIRST_COMPLETE: &[u8] = b"{\"resultType\":\"complete\"";
-    let text = result.get().as_bytes();
+    let text = result.as_bytes();
     // The object's first member: its name opens right after the brace, and its value ends at
     // the `,` or `}` that follows.
     if let Some(after) = text.strip_prefix(FIRST_COMPLETE)
@@ -417,8 +422,8 @@ fn result_type(result: &RawValue) -> Result<Option<ResultType>, RequestError> {
             return Ok(Some(ResultType::Complete));
         }
     }
-    let kind: Kind = serde_json::from_str(result.get())
-        .map_err(|e| RequestError::InvalidResponse(e.to_string()))?;
+    let kind: Kind =
+        serde_json::from_str(result).map_err(|e| RequestError::InvalidResponse(e.to_string()))?;
     Ok(kind.result_type)
 }
 
@@ -430,10 +435,6 @@ struct InputRequired {
     #[serde(default)]
     request_state: Option<String>,
 }
-
-/// Offered a request's complete result where the transport read it; returns whether it took
-/// it (decoded it into the caller's type, PF-35).
-pub(crate) type TypedResult<'a> = dyn FnMut(&RawValue) -> bool + Send + 'a;
 
 /// What a modern request needs from its client (cheap to clone).
 #[derive(Clone)]
@@ -473,15 +474,15 @@ impl Context {
 
     /// [`Context::request_about`] for a `tools/call` whose params already carry the envelope
     /// of `version` ([`Modern::enveloped`]): sent as they are unless a retry needs them again.
-    /// A complete result the transport holds whole is offered to `typed` (PF-35): `Ok(None)`
-    /// when it took it.
+    /// The body of an answer holding a complete result, when the transport holds it whole, is
+    /// offered to `typed` (PF-35): `Ok(None)` when it took it.
     pub(crate) fn call_tool_enveloped<'a>(
         &'a self,
         enveloped: Box<RawValue>,
         version: ProtocolVersion,
         name: &'a str,
         options: RequestOptions,
-        typed: &'a mut TypedResult<'_>,
+        typed: &'a mut ReplyReader<'_>,
     ) -> BoxFuture<'a, Result<Option<Box<RawValue>>, RequestError>> {
         self.send(
             method::TOOLS_CALL,
@@ -502,7 +503,7 @@ impl Context {
         mut enveloped: Option<ProtocolVersion>,
         name: Option<&'a str>,
         options: RequestOptions,
-        mut typed: Option<&'a mut TypedResult<'_>>,
+        mut typed: Option<&'a mut ReplyReader<'_>>,
     ) -> BoxFuture<'a, Result<Option<Box<RawValue>>, RequestError>> {
         Box::pin(async move {
             if method == method::TOOLS_CALL && !self.modern.knows_tools() {
@@ -536,19 +537,21 @@ impl Context {
                     (Some(name), built) => {
                         let raw = built.as_deref().unwrap_or(&params);
                         let about = Some(Cow::Owned(name.to_owned()));
-                        // PF-35: a complete result is decoded where the transport read it.
+                        // PF-35: a result known complete from its text where our servers put
+                        // it (PF-20) is read by the caller in one pass, which checks the rest
+                        // (a body it does not take goes the general way).
                         let mut reader = |id: &RequestId, body: &[u8]| {
                             let Some(typed) = typed.as_deref_mut() else {
                                 return false;
                             };
-                            read_result::<&RawValue>(id, body).is_some_and(|result| {
-                                method != method::TOOLS_LIST
-                                    && matches!(
-                                        result_type(result),
+                            method != method::TOOLS_LIST
+                                && result_text(id, body).is_some_and(|text| {
+                                    matches!(
+                                        result_type_of(text),
                                         Ok(None | Some(ResultType::Complete))
                                     )
-                                    && typed(result)
-                            })
+                                })
+                                && typed(id, body)
                         };
                         self.peer
                             .request_raw_about_reading(

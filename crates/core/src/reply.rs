@@ -56,6 +56,32 @@ pub fn read_result<'a, T: Deserialize<'a>>(id: &RequestId, body: &'a [u8]) -> Op
     (reply.jsonrpc.get() == "\"2.0\"" && reply.id == *id).then_some(reply.result)
 }
 
+/// The text of the result in `body` when the body is laid out as this project's servers write
+/// a response to request `id` (a numeric id): `{"jsonrpc":"2.0","id":N,"result":…}`, the result
+/// then running to the closing brace. A look at the text, not a read: only a body that
+/// [`read_result`] takes is a response, and then this is its result's text (PF-35). `None` for
+/// any other layout.
+///
+/// ```
+/// use mcp_http_core::reply::result_text;
+/// use mcp_http_proto::RequestId;
+/// let body = br#"{"jsonrpc":"2.0","id":3,"result":{"n":1}}"#;
+/// assert_eq!(result_text(&RequestId::Number(3), body), Some(r#"{"n":1}"#));
+/// assert_eq!(result_text(&RequestId::Number(4), body), None);
+/// ```
+pub fn result_text<'a>(id: &RequestId, body: &'a [u8]) -> Option<&'a str> {
+    const PREFIX: &[u8] = b"{\"jsonrpc\":\"2.0\",\"id\":";
+    const RESULT: &[u8] = b",\"result\":";
+    let RequestId::Number(n) = id else {
+        return None;
+    };
+    let mut number = itoa::Buffer::new();
+    let rest = body.strip_prefix(PREFIX)?;
+    let rest = rest.strip_prefix(number.format(*n).as_bytes())?;
+    let result = rest.strip_prefix(RESULT)?.strip_suffix(b"}")?;
+    std::str::from_utf8(result).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,6 +121,30 @@ mod tests {
             };
             assert_eq!(raw.unwrap().get(), general_raw.get());
         }
+    }
+
+    #[test]
+    fn the_result_text_of_a_response_laid_out_as_ours_is_its_result() {
+        let id = RequestId::Number(12);
+        for result in [r#"{"content":[]}"#, r#"{"a":"}"}"#, "null", "[1,{}]"] {
+            let body = format!(r#"{{"jsonrpc":"2.0","id":12,"result":{result}}}"#);
+            let raw: &RawValue = read_result(&id, body.as_bytes()).unwrap();
+            assert_eq!(result_text(&id, body.as_bytes()), Some(raw.get()));
+        }
+        for body in [
+            r#"{"jsonrpc":"2.0","id":123,"result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":1,"result":{}}"#,
+            r#"{"id":12,"jsonrpc":"2.0","result":{}}"#,
+            r#"{"jsonrpc":"2.0","id":12,"result":{}} "#,
+            r#"{"jsonrpc":"2.0","id":12,"error":{}}"#,
+        ] {
+            assert_eq!(result_text(&id, body.as_bytes()), None, "{body}");
+        }
+        let named = RequestId::String("12".into());
+        assert_eq!(
+            result_text(&named, br#"{"jsonrpc":"2.0","id":"12","result":{}}"#),
+            None
+        );
     }
 
     #[test]

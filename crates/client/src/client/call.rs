@@ -8,7 +8,6 @@ use mcp_http_core::{RequestError, RequestOptions};
 use mcp_http_proto::jsonrpc::RequestId;
 use mcp_http_proto::{CallToolResult, method};
 use serde::Serialize;
-use serde_json::value::RawValue;
 
 use super::Client;
 use crate::capability::Needs;
@@ -39,12 +38,16 @@ impl Client {
         }
         self.require(Needs::Tools)?;
         let params = CallParams { name, arguments };
-        // PF-35: the result decoded where the transport read it, when it can be; what comes
-        // back raw is decoded from that, as before.
+        // PF-35: the result decoded where the transport read it, in one pass, when it can
+        // be; what comes back raw is decoded from that, as before.
         let mut typed: Option<CallToolResult> = None;
+        let mut take = |id: &RequestId, body: &[u8]| {
+            typed = read_result(id, body);
+            typed.is_some()
+        };
         let raw = match self.context() {
             Some(context) => {
-                // PF-29: the envelope goes in with the params' one serialization.
+                // PF-29, PF-37: the envelope goes in with the params' one serialization.
                 let version = context.modern.version();
                 let Some(enveloped) =
                     context
@@ -55,19 +58,11 @@ impl Client {
                         .request_about(method::TOOLS_CALL, &params, Some(name), options)
                         .await;
                 };
-                let mut take = |result: &RawValue| {
-                    typed = serde_json::from_str(result.get()).ok();
-                    typed.is_some()
-                };
                 context
                     .call_tool_enveloped(enveloped, version, name, options, &mut take)
                     .await?
             }
             None => {
-                let mut take = |id: &RequestId, body: &[u8]| {
-                    typed = read_result(id, body);
-                    typed.is_some()
-                };
                 let about = Some(Cow::Owned(name.to_owned()));
                 self.peer
                     .request_about_reading(
