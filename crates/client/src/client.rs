@@ -7,17 +7,19 @@ use mcp_http_core::{Peer, PeerConfig, RequestContext, RequestError, RequestOptio
 use mcp_http_proto::jsonrpc::Notification;
 use mcp_http_proto::lifecycle::{ElicitationCapability, RootsCapability, SamplingCapability};
 use mcp_http_proto::{
-    CallToolResult, ClientCapabilities, CompleteRequestParams, CompleteResult,
-    CreateMessageRequestParams, CreateMessageResult, ElicitRequestParams, ElicitResult,
-    ErrorObject, GetPromptResult, Implementation, InitializeRequestParams, InitializeResult,
-    JsonObject, ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult,
-    ListToolsResult, LoggingLevel, LoggingMessageNotificationParams, Prompt, ProtocolVersion,
-    ReadResourceResult, Resource, ResourceTemplate, Root, ServerCapabilities, Tool, method,
+    ClientCapabilities, CompleteRequestParams, CompleteResult, CreateMessageRequestParams,
+    CreateMessageResult, ElicitRequestParams, ElicitResult, ErrorObject, GetPromptResult,
+    Implementation, InitializeRequestParams, InitializeResult, JsonObject, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, LoggingLevel,
+    LoggingMessageNotificationParams, Prompt, ProtocolVersion, ReadResourceResult, Resource,
+    ResourceTemplate, Root, ServerCapabilities, Tool, method,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::capability::Needs;
+
+mod call;
 use crate::era::{self, Era};
 use crate::handler::{
     ClientHandler, ElicitationFn, LogFn, NotificationFn, SamplingFn, elicitation_fn, sampling_fn,
@@ -532,46 +534,6 @@ impl Client {
                 .map(|r| (r.tools, r.next_cursor))
         })
         .await
-    }
-
-    /// `tools/call` with the given arguments (any value that serializes to a JSON object).
-    pub async fn call_tool<A: Serialize>(
-        &self,
-        name: &str,
-        arguments: A,
-    ) -> Result<CallToolResult, RequestError> {
-        self.call_tool_with(name, arguments, RequestOptions::default())
-            .await
-    }
-
-    /// `tools/call` with options: a timeout, a progress callback, a cancellation token.
-    pub async fn call_tool_with<A: Serialize>(
-        &self,
-        name: &str,
-        arguments: A,
-        options: RequestOptions,
-    ) -> Result<CallToolResult, RequestError> {
-        /// The params, encoded straight from the caller's arguments (no `Value` in between).
-        #[derive(Serialize)]
-        struct CallParams<'a, A> {
-            name: &'a str,
-            arguments: A,
-        }
-        self.require(Needs::Tools)?;
-        let params = CallParams { name, arguments };
-        if let Some(context) = self.context() {
-            // PF-29: the envelope goes in with the params' one serialization.
-            let version = context.modern.version();
-            if let Some(enveloped) = context.modern.enveloped(&params, version) {
-                let raw = context
-                    .call_tool_enveloped(enveloped, version, name, options)
-                    .await?;
-                return serde_json::from_str(raw.get())
-                    .map_err(|e| RequestError::InvalidResponse(e.to_string()));
-            }
-        }
-        self.request_about(method::TOOLS_CALL, &params, Some(name), options)
-            .await
     }
 
     /// One page of `resources/list`.

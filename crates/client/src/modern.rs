@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use futures::future::BoxFuture;
+use mcp_http_core::reply::{ReplyReader, result_text};
 use mcp_http_core::sync::lock;
 use mcp_http_core::{
     CancellationToken, Handler, ModernRequest, Peer, RequestContext, RequestError, RequestOptions,
@@ -228,6 +229,7 @@ impl Modern {
     /// it (PF-29: 2.9k instructions per call). `None` when the envelope is of another version,
     /// or when the params name a `_meta` of their own (whose keys must be kept: the general
     /// path merges them).
+    #[cfg(test)]
     pub(crate) fn enveloped<P: serde::Serialize>(
         &self,
         params: &P,
@@ -240,15 +242,46 @@ impl Modern {
             #[serde(rename = "_meta")]
             meta: &'a RawValue,
         }
+        self.enveloped_with(version, |meta| to_raw(&WithMeta { params, meta }).ok())
+    }
+
+    /// [`Modern::enveloped`] of a `tools/call`'s params: its members written in order with
+    /// `_meta` last, as serde's flatten writes them, without going through it (PF-37).
+    pub(crate) fn enveloped_call<A: serde::Serialize>(
+        &self,
+        name: &str,
+        arguments: &A,
+        version: ProtocolVersion,
+    ) -> Option<Box<RawValue>> {
+        #[derive(serde::Serialize)]
+        struct Call<'a, A> {
+            name: &'a str,
+            arguments: &'a A,
+            #[serde(rename = "_meta")]
+            meta: &'a RawValue,
+        }
+        self.enveloped_with(version, |meta| {
+            to_raw(&Call {
+                name,
+                arguments,
+                meta,
+            })
+            .ok()
+        })
+    }
+
+    /// The params `write` writes with the `_meta` object of `version`'s envelope, when that is
+    /// the envelope's version and theirs is the one `_meta`.
+    fn enveloped_with(
+        &self,
+        version: ProtocolVersion,
+        write: impl FnOnce(&RawValue) -> Option<Box<RawValue>>,
+    ) -> Option<Box<RawValue>> {
         let envelope = lock(&self.envelope);
         if envelope.version != version {
             return None;
         }
-        let raw = to_raw(&WithMeta {
-            params,
-            meta: &envelope.meta,
-        })
-        .ok()?;
+        let raw = write(&envelope.meta)?;
         let text = raw.get().as_bytes();
         // Ours is the one `"_meta"` unless the params (or an escape) could hold another. The
         // searchers are built once (building one costs more than searching the params).
@@ -360,9 +393,14 @@ struct Kind {
 /// first member (as this project's servers write it, PF-18) or last member (as other compact
 /// serializers do) is `"resultType":"complete"` is complete (PF-20).
 fn result_type(result: &RawValue) -> Result<Option<ResultType>, RequestError> {
+    result_type_of(result.get())
+}
+
+/// [`result_type`] of a result's text.
+fn result_type_of(result: &str) -> Result<Option<ResultType>, RequestError> {
     const LAST_COMPLETE: &[u8] = b"\"resultType\":\"complete\"}";
     const FIRST_COMPLETE: &[u8] = b"{\"resultType\":\"complete\"";
-    let text = result.get().as_bytes();
+    let text = result.as_bytes();
     // The object's first member: its name opens right after the brace, and its value ends at
     // the `,` or `}` that follows.
     if let Some(after) = text.strip_prefix(FIRST_COMPLETE)
@@ -384,8 +422,8 @@ fn result_type(result: &RawValue) -> Result<Option<ResultType>, RequestError> {
             return Ok(Some(ResultType::Complete));
         }
     }
-    let kind: Kind = serde_json::from_str(result.get())
-        .map_err(|e| RequestError::InvalidResponse(e.to_string()))?;
+    let kind: Kind =
+        serde_json::from_str(result).map_err(|e| RequestError::InvalidResponse(e.to_string()))?;
     Ok(kind.result_type)
 }
 
@@ -426,28 +464,38 @@ impl Context {
         name: Option<&'a str>,
         options: RequestOptions,
     ) -> BoxFuture<'a, Result<Box<RawValue>, RequestError>> {
-        self.send(method, params, None, name, options)
+        Box::pin(async move {
+            self.send(method, params, None, name, options, None)
+                .await?
+                // Without a typed reader the result is always raw.
+                .ok_or_else(|| RequestError::InvalidResponse("no result".to_owned()))
+        })
     }
 
     /// [`Context::request_about`] for a `tools/call` whose params already carry the envelope
     /// of `version` ([`Modern::enveloped`]): sent as they are unless a retry needs them again.
+    /// The body of an answer holding a complete result, when the transport holds it whole, is
+    /// offered to `typed` (PF-35): `Ok(None)` when it took it.
     pub(crate) fn call_tool_enveloped<'a>(
         &'a self,
         enveloped: Box<RawValue>,
         version: ProtocolVersion,
         name: &'a str,
         options: RequestOptions,
-    ) -> BoxFuture<'a, Result<Box<RawValue>, RequestError>> {
+        typed: &'a mut ReplyReader<'_>,
+    ) -> BoxFuture<'a, Result<Option<Box<RawValue>>, RequestError>> {
         self.send(
             method::TOOLS_CALL,
             enveloped,
             Some(version),
             Some(name),
             options,
+            Some(typed),
         )
     }
 
     /// Sends `params`; `enveloped` is the version whose envelope they already carry, if any.
+    /// `Ok(None)` when `typed` took the complete result.
     fn send<'a>(
         &'a self,
         method: &'a str,
@@ -455,7 +503,8 @@ impl Context {
         mut enveloped: Option<ProtocolVersion>,
         name: Option<&'a str>,
         options: RequestOptions,
-    ) -> BoxFuture<'a, Result<Box<RawValue>, RequestError>> {
+        mut typed: Option<&'a mut ReplyReader<'_>>,
+    ) -> BoxFuture<'a, Result<Option<Box<RawValue>>, RequestError>> {
         Box::pin(async move {
             if method == method::TOOLS_CALL && !self.modern.knows_tools() {
                 // H-10: the headers come from the tool's schema; learn it once.
@@ -488,19 +537,46 @@ impl Context {
                     (Some(name), built) => {
                         let raw = built.as_deref().unwrap_or(&params);
                         let about = Some(Cow::Owned(name.to_owned()));
+                        // PF-35: a result known complete from its text where our servers put
+                        // it (PF-20) is read by the caller in one pass, which checks the rest
+                        // (a body it does not take goes the general way).
+                        let mut reader = |id: &RequestId, body: &[u8]| {
+                            let Some(typed) = typed.as_deref_mut() else {
+                                return false;
+                            };
+                            method != method::TOOLS_LIST
+                                && result_text(id, body).is_some_and(|text| {
+                                    matches!(
+                                        result_type_of(text),
+                                        Ok(None | Some(ResultType::Complete))
+                                    )
+                                })
+                                && typed(id, body)
+                        };
                         self.peer
-                            .request_raw_about(method, Some(raw), about, sent)
+                            .request_raw_about_reading(
+                                method,
+                                Some(raw),
+                                about,
+                                sent,
+                                Some(&mut reader),
+                            )
                             .await
                     }
-                    (None, Some(built)) => self.peer.request_raw(method, Some(built), sent).await,
-                    (None, None) => {
-                        self.peer
-                            .request_raw(method, Some(params.clone()), sent)
-                            .await
-                    }
+                    (None, Some(built)) => self
+                        .peer
+                        .request_raw(method, Some(built), sent)
+                        .await
+                        .map(Some),
+                    (None, None) => self
+                        .peer
+                        .request_raw(method, Some(params.clone()), sent)
+                        .await
+                        .map(Some),
                 };
                 let result = match outcome {
-                    Ok(result) => result,
+                    Ok(Some(result)) => result,
+                    Ok(None) => return Ok(None),
                     Err(RequestError::Rpc(e))
                         if e.code == error_code::UNSUPPORTED_PROTOCOL_VERSION
                             && !version_retried =>
@@ -530,9 +606,9 @@ impl Context {
                 match result_type(&result)? {
                     // M-8: absent means complete.
                     None | Some(ResultType::Complete) if method == method::TOOLS_LIST => {
-                        return self.modern.filter_tools(result);
+                        return self.modern.filter_tools(result).map(Some);
                     }
-                    None | Some(ResultType::Complete) => return Ok(result),
+                    None | Some(ResultType::Complete) => return Ok(Some(result)),
                     Some(ResultType::InputRequired) => {
                         rounds += 1;
                         if rounds > MAX_INPUT_ROUNDS {
@@ -761,5 +837,39 @@ mod tests {
         )
         .unwrap();
         assert_eq!(again, params);
+    }
+
+    #[test]
+    fn a_call_enveloped_without_flatten_is_the_same_text() {
+        let (modern, v) = debug_client();
+        let cases = [
+            serde_json::json!({"message": "hi"}),
+            serde_json::json!({}),
+            serde_json::json!({"a": [1, {"b": null}], "q\"": "\u{e9}"}),
+            serde_json::json!({"_meta": {"k": 1}}),
+            serde_json::json!(null),
+        ];
+        for arguments in cases {
+            // The params as `Client::call_tool_with` writes them: the name first.
+            #[derive(serde::Serialize)]
+            struct CallParams<'a> {
+                name: &'a str,
+                arguments: &'a Value,
+            }
+            let params = CallParams {
+                name: "e\"cho",
+                arguments: &arguments,
+            };
+            let flattened = modern.enveloped(&params, v).map(|r| r.get().to_owned());
+            let direct = modern
+                .enveloped_call("e\"cho", &arguments, v)
+                .map(|r| r.get().to_owned());
+            assert_eq!(direct, flattened, "{arguments}");
+        }
+        assert!(
+            modern
+                .enveloped_call("echo", &1, ProtocolVersion::LATEST_LEGACY)
+                .is_none()
+        );
     }
 }

@@ -47,29 +47,50 @@ impl Places {
     }
 }
 
+/// What keeps the counter of a counted limit: the counter on its own, or something shared
+/// that has it inline (a session's router keeps its session's count, so an idle session pays
+/// no allocation for it, PF-36).
+pub trait Counts: Send + Sync + 'static {
+    /// The counter of the places taken.
+    fn counter(&self) -> &AtomicUsize;
+}
+
+impl Counts for AtomicUsize {
+    fn counter(&self) -> &AtomicUsize {
+        self
+    }
+}
+
 /// One place in a limit kept as a counter of the places taken: the counter goes down when the
 /// place is dropped.
 pub struct CountedPlace {
-    counter: Arc<AtomicUsize>,
+    owner: Arc<dyn Counts>,
 }
 
 impl CountedPlace {
     /// Takes one of `counter`'s `max` places, or `None` when all are taken.
     pub fn take(counter: &Arc<AtomicUsize>, max: usize) -> Option<CountedPlace> {
-        counter
+        Self::take_in(counter, max)
+    }
+
+    /// Takes one of the `max` places that `owner` counts, or `None` when all are taken; the
+    /// place holds a share of `owner` (PF-36).
+    pub fn take_in<C: Counts>(owner: &Arc<C>, max: usize) -> Option<CountedPlace> {
+        owner
+            .counter()
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < max).then_some(n + 1)
             })
             .ok()?;
         Some(CountedPlace {
-            counter: counter.clone(),
+            owner: owner.clone(),
         })
     }
 }
 
 impl Drop for CountedPlace {
     fn drop(&mut self) {
-        self.counter.fetch_sub(1, Ordering::AcqRel);
+        self.owner.counter().fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -93,6 +114,33 @@ mod tests {
         drop(held);
         assert_eq!(counter.load(Ordering::Acquire), 0);
         assert!(CountedPlace::take(&counter, 2).is_some());
+    }
+
+    /// A counter kept inside something shared, as a session's router keeps its count.
+    struct Owner {
+        in_flight: AtomicUsize,
+    }
+
+    impl Counts for Owner {
+        fn counter(&self) -> &AtomicUsize {
+            &self.in_flight
+        }
+    }
+
+    #[test]
+    fn a_counter_kept_inline_counts_as_one_of_its_own() {
+        let owner = Arc::new(Owner {
+            in_flight: AtomicUsize::new(0),
+        });
+        let first = CountedPlace::take_in(&owner, 2).unwrap();
+        let second = Places::default().with_counted(CountedPlace::take_in(&owner, 2).unwrap());
+        assert!(CountedPlace::take_in(&owner, 2).is_none());
+        assert_eq!(Arc::strong_count(&owner), 3, "each place holds a share");
+        drop(first);
+        assert_eq!(owner.in_flight.load(Ordering::Acquire), 1);
+        drop(second);
+        assert_eq!(owner.in_flight.load(Ordering::Acquire), 0);
+        assert_eq!(Arc::strong_count(&owner), 1);
     }
 }
 

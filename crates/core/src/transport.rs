@@ -18,6 +18,8 @@ use futures::future::BoxFuture;
 use futures::stream::BoxStream;
 use mcp_http_proto::jsonrpc::{InvalidMessage, Message, RequestId, Response};
 
+use crate::reply::{Answered, ReplyReader};
+
 /// What kind of JSON-RPC message an [`Outbound`] carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutboundKind {
@@ -158,6 +160,20 @@ pub trait MessageSink: Send + Sync + 'static {
         message: Outbound,
     ) -> BoxFuture<'_, Result<Option<Response>, TransportError>> {
         Box::pin(async move { self.send(message).await.map(|()| None) })
+    }
+
+    /// [`MessageSink::send_request`], offering the answer's body to `read` when the exchange
+    /// holds it whole (an HTTP POST's JSON answer): what it takes never becomes a message, and
+    /// the send returns [`Answered::Read`] (PF-35). What it declines goes the usual way. The
+    /// default never offers it.
+    fn send_request_reading<'a>(
+        &'a self,
+        message: Outbound,
+        read: Option<&'a mut ReplyReader<'_>>,
+    ) -> BoxFuture<'a, Result<Option<Answered>, TransportError>> {
+        let _ = read;
+        let send = self.send_request(message);
+        Box::pin(async move { send.await.map(|r| r.map(Answered::Response)) })
     }
 
     /// Closes the connection carrying the stream of inbound request `related`, without ending the

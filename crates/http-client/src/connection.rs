@@ -8,6 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::future::BoxFuture;
 use http::{Method, StatusCode};
+use mcp_http_core::reply::{Answered, ReplyReader};
 use mcp_http_core::{
     CancellationToken, Outbound, OutboundKind, TransportError, TransportErrorKind,
 };
@@ -92,16 +93,18 @@ impl Connection {
     /// Sends a message. The response to a request comes back when the answer held it first
     /// (see `MessageSink::send_request`); anything else is delivered to the message stream.
     /// A request is bounded by the peer's timeout; a notification or a response, which no
-    /// timer of the peer's waits on, by `send_timeout` (RL-25).
+    /// timer of the peer's waits on, by `send_timeout` (RL-25). A request's JSON answer is
+    /// offered to `read` first (PF-35).
     pub(crate) async fn post(
         self: &Arc<Self>,
         message: Outbound,
-    ) -> Result<Option<Response>, TransportError> {
+        read: Option<&mut ReplyReader<'_>>,
+    ) -> Result<Option<Answered>, TransportError> {
         if message.kind == OutboundKind::Request {
-            return self.post_unbounded(message).await;
+            return self.post_unbounded(message, read).await;
         }
         let limit = self.config.send_timeout;
-        match tokio::time::timeout(limit, self.post_unbounded(message)).await {
+        match tokio::time::timeout(limit, self.post_unbounded(message, None)).await {
             Ok(sent) => sent,
             Err(elapsed) => Err(TransportError::new(
                 TransportErrorKind::Io,
@@ -115,9 +118,10 @@ impl Connection {
     async fn post_unbounded(
         self: &Arc<Self>,
         message: Outbound,
-    ) -> Result<Option<Response>, TransportError> {
+        mut read: Option<&mut ReplyReader<'_>>,
+    ) -> Result<Option<Answered>, TransportError> {
         if let Some(modern) = message.modern.clone() {
-            return self.post_modern(&message, &modern).await;
+            return self.post_modern(&message, &modern, read).await;
         }
         if let Some(endpoint) = self.legacy.endpoint() {
             return legacy::post(&self.exchange, &endpoint, &self.config.headers, &message)
@@ -183,7 +187,7 @@ impl Connection {
                     .await
                     .map(|()| None);
             }
-            return self.read_answer(response, &message).await;
+            return self.read_answer(response, &message, read.take()).await;
         }
     }
 
@@ -192,14 +196,15 @@ impl Connection {
         &self,
         response: Answer,
         message: &Outbound,
-    ) -> Result<Option<Response>, TransportError> {
+        read: Option<&mut ReplyReader<'_>>,
+    ) -> Result<Option<Answered>, TransportError> {
         let id = message.id.as_ref();
         let kind = content_type(&response);
         if kind.starts_with("text/event-stream") {
             let mut cursor = Cursor::default();
             let streams = self.streams();
             match streams.read(response, id, Keep::IfFirst, &mut cursor).await {
-                Ended::Answered(reply) => return Ok(reply.map(|r| *r)),
+                Ended::Answered(reply) => return Ok(reply.map(|r| Answered::Response(*r))),
                 Ended::Failed(e) => return Err(e),
                 Ended::Broken => {}
             }
@@ -221,7 +226,7 @@ impl Connection {
         }
         if kind.starts_with("application/json") {
             let body = body_bytes(response, self.config.max_body_size).await?;
-            if let Some(answer) = self.json_answer(&body, id).await {
+            if let Some(answer) = self.json_answer(&body, id, read).await {
                 return Ok(answer);
             }
             return Err(TransportError::new(
@@ -240,17 +245,23 @@ impl Connection {
         ))
     }
 
-    /// A JSON answer to request `id`: its response when the body is that alone (the usual
-    /// answer, straight back to the caller), `None` inside when the messages the body holds were
-    /// delivered and answered it, `None` when they did not.
+    /// A JSON answer to request `id`: taken by `read` (PF-35) or its response when the body is
+    /// that alone (the usual answer, straight back to the caller), `None` inside when the
+    /// messages the body holds were delivered and answered it, `None` when they did not.
     pub(crate) async fn json_answer(
         &self,
         body: &[u8],
         id: Option<&mcp_http_proto::RequestId>,
-    ) -> Option<Option<Response>> {
+        read: Option<&mut ReplyReader<'_>>,
+    ) -> Option<Option<Answered>> {
+        if let (Some(read), Some(id)) = (read, id)
+            && read(id, body)
+        {
+            return Some(Some(Answered::Read));
+        }
         match Parsed::parse(body) {
             Ok(Parsed::Single(Message::Response(reply))) if reply.id.as_ref() == id => {
-                Some(Some(reply))
+                Some(Some(Answered::Response(reply)))
             }
             parsed => self.inbound.deliver_body(parsed, id).await.then_some(None),
         }

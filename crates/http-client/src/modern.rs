@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use http::StatusCode;
 use http::header::{HeaderMap, HeaderName, HeaderValue};
+use mcp_http_core::reply::{Answered, ReplyReader};
 use mcp_http_core::sync::lock;
 use mcp_http_core::{ModernRequest, Outbound, OutboundKind, TransportError, TransportErrorKind};
 use mcp_http_proto::jsonrpc::{Message, Response};
@@ -129,7 +130,8 @@ impl Connection {
         &self,
         message: &Outbound,
         modern: &ModernRequest,
-    ) -> Result<Option<Response>, TransportError> {
+        read: Option<&mut ReplyReader<'_>>,
+    ) -> Result<Option<Answered>, TransportError> {
         let response = self
             .exchange
             .post(self.endpoint.uri(), message, || {
@@ -138,7 +140,9 @@ impl Connection {
             .await?;
         let status = response.status();
         if !status.is_success() {
-            return error_answer(response, message).await;
+            return error_answer(response, message)
+                .await
+                .map(|r| r.map(Answered::Response));
         }
         if message.kind != OutboundKind::Request {
             return Ok(None);
@@ -151,7 +155,7 @@ impl Connection {
                 .read(response, id, Keep::IfFirst, &mut Cursor::default())
                 .await
             {
-                Ended::Answered(reply) => Ok(reply.map(|r| *r)),
+                Ended::Answered(reply) => Ok(reply.map(|r| Answered::Response(*r))),
                 Ended::Failed(e) => Err(e),
                 Ended::Broken if self.inbound.is_closed() => Err(TransportError::closed()),
                 Ended::Broken => Err(TransportError::new(
@@ -172,7 +176,7 @@ impl Connection {
             ));
         }
         let body = body_bytes(response, self.config.max_body_size).await?;
-        if let Some(answer) = self.json_answer(&body, id).await {
+        if let Some(answer) = self.json_answer(&body, id, read).await {
             return Ok(answer);
         }
         Err(TransportError::new(

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
+use mcp_http_core::reply::{Answered, ReplyReader};
 use mcp_http_core::{MessageSink, MessageStream, Outbound, Sending, Transport, TransportError};
 use mcp_http_proto::jsonrpc::{Message, Response};
 
@@ -82,7 +83,7 @@ impl MessageSink for Sink {
     fn send(&self, message: Outbound) -> Sending<'_> {
         Sending::waiting(async move {
             // Only a request has a response to hand back; if one came, it goes the usual way.
-            if let Some(reply) = self.0.post(message).await? {
+            if let Some(Answered::Response(reply)) = self.0.post(message, None).await? {
                 self.0.deliver(Message::Response(reply)).await;
             }
             Ok(())
@@ -93,7 +94,20 @@ impl MessageSink for Sink {
         &self,
         message: Outbound,
     ) -> BoxFuture<'_, Result<Option<Response>, TransportError>> {
-        Box::pin(self.0.post(message))
+        Box::pin(async move {
+            Ok(match self.0.post(message, None).await? {
+                Some(Answered::Response(reply)) => Some(reply),
+                _ => None,
+            })
+        })
+    }
+
+    fn send_request_reading<'a>(
+        &'a self,
+        message: Outbound,
+        read: Option<&'a mut ReplyReader<'_>>,
+    ) -> BoxFuture<'a, Result<Option<Answered>, TransportError>> {
+        Box::pin(self.0.post(message, read))
     }
 
     fn close(&self) {

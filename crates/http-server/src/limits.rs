@@ -3,7 +3,6 @@
 //! The limits on connections are in [`crate::serve`].
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicUsize;
 use std::task::Poll;
 use std::time::Duration;
 
@@ -57,19 +56,19 @@ where
 /// A request's place among its session's requests in progress (RL-7), or 429 when `max` are
 /// taken. Its handler's context holds it (with the server-wide permit, RL-6) until the handler
 /// is done, so a request whose client went away still counts while it runs (T-19).
-pub(crate) fn session_place(
-    counter: &Arc<AtomicUsize>,
+pub(crate) fn session_place<C: mcp_http_core::Counts>(
+    counter: &Arc<C>,
     max: usize,
     id: &RequestId,
 ) -> Result<CountedPlace, Rejection> {
-    CountedPlace::take(counter, max).ok_or_else(|| Rejection::SessionBusy(id.clone()))
+    CountedPlace::take_in(counter, max).ok_or_else(|| Rejection::SessionBusy(id.clone()))
 }
 
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use std::sync::atomic::Ordering;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
     fn a_session_place_is_refused_with_429_when_all_are_taken() {

@@ -243,7 +243,8 @@ impl StreamableHttpService {
         id: &RpcRequestId,
     ) -> Result<CountedPlace, Rejection> {
         let max = self.inner.config().max_in_flight_per_session;
-        session_place(&session.in_flight, max, id)
+        // The router keeps the session's count (PF-36).
+        session_place(&session.router, max, id)
     }
 
     /// A client's notification or response in a session: for this instance's peer, or passed on

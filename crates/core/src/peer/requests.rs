@@ -2,6 +2,7 @@
 //! hard cap (TO-1..TO-3), and cancellation when the caller stops waiting (X-1).
 
 use super::*;
+use crate::reply::{Answered, ReplyReader};
 
 impl Peer {
     /// Sends a request and decodes its result.
@@ -49,8 +50,60 @@ impl Peer {
         name: Option<Cow<'static, str>>,
         options: RequestOptions,
     ) -> Result<Box<RawValue>, RequestError> {
+        self.request_raw_about_reading(method, params, name, options, None)
+            .await?
+            // Without a reader nothing is taken: the answer is always the raw result.
+            .ok_or(RequestError::Closed)
+    }
+
+    /// [`Peer::request_raw_about`] with typed params (written straight into the message, as
+    /// [`Peer::request`] writes them), whose answer `read` may take where the transport read
+    /// it (PF-35): `Ok(None)` when it did, and the caller has the result from it; otherwise the
+    /// raw result, exactly as [`Peer::request_raw_about`] returns it.
+    ///
+    /// ```no_run
+    /// # async fn f(peer: mcp_http_core::Peer) -> Result<(), mcp_http_core::RequestError> {
+    /// use mcp_http_core::{reply::read_result, RequestOptions};
+    /// let mut pong: Option<serde_json::Value> = None;
+    /// let mut read = |id: &_, body: &[u8]| {
+    ///     pong = read_result(id, body);
+    ///     pong.is_some()
+    /// };
+    /// let params = serde_json::json!({});
+    /// let raw = peer
+    ///     .request_about_reading("ping", Some(&params), None, RequestOptions::default(), &mut read)
+    ///     .await?;
+    /// let pong = match raw {
+    ///     None => pong,
+    ///     Some(raw) => serde_json::from_str(raw.get()).ok(),
+    /// };
+    /// # Ok(()) }
+    /// ```
+    pub async fn request_about_reading<P: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: Option<&P>,
+        name: Option<Cow<'static, str>>,
+        options: RequestOptions,
+        read: &mut ReplyReader<'_>,
+    ) -> Result<Option<Box<RawValue>>, RequestError> {
+        self.send_request_reading(method, params, 128, name, options, Some(read))
+            .await
+    }
+
+    /// [`Peer::request_about_reading`] with params that are JSON already (borrowed, written
+    /// once into the message, as [`Peer::request_raw_about`] writes them); `read` is optional.
+    pub async fn request_raw_about_reading(
+        &self,
+        method: &str,
+        params: Option<&RawValue>,
+        name: Option<Cow<'static, str>>,
+        options: RequestOptions,
+        read: Option<&mut ReplyReader<'_>>,
+    ) -> Result<Option<Box<RawValue>>, RequestError> {
         let size = params.map_or(0, |p| p.get().len());
-        self.send_request(method, params, size, name, options).await
+        self.send_request_reading(method, params, size, name, options, read)
+            .await
     }
 
     /// Sends a request whose message is written in one pass from its params (PF-21), about
@@ -64,15 +117,34 @@ impl Peer {
         name: Option<Cow<'static, str>>,
         options: RequestOptions,
     ) -> Result<Box<RawValue>, RequestError> {
+        self.send_request_reading(method, params, size, name, options, None)
+            .await?
+            // Without a reader nothing is taken: the answer is always the raw result.
+            .ok_or(RequestError::Closed)
+    }
+
+    /// [`Peer::send_request`], offering the answer to `read` (PF-35): `Ok(None)` when it took
+    /// it.
+    async fn send_request_reading<P: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: Option<&P>,
+        size: usize,
+        name: Option<Cow<'static, str>>,
+        options: RequestOptions,
+        read: Option<&mut ReplyReader<'_>>,
+    ) -> Result<Option<Box<RawValue>>, RequestError> {
         if self.is_closed() {
             return Err(RequestError::Closed);
         }
         let id = self.next_request_id();
         let json = request_json(&id, method, params, size, options.on_progress.is_some())?;
-        self.send_written(id, method, json, name, options).await
+        self.send_written(id, method, json, name, options, read)
+            .await
     }
 
-    /// Sends request `id`, written as `json`, and waits for its answer.
+    /// Sends request `id`, written as `json`, and waits for its answer: `None` when `read`
+    /// took it.
     async fn send_written(
         &self,
         id: RequestId,
@@ -80,7 +152,8 @@ impl Peer {
         json: Vec<u8>,
         name: Option<Cow<'static, str>>,
         options: RequestOptions,
-    ) -> Result<Box<RawValue>, RequestError> {
+        read: Option<&mut ReplyReader<'_>>,
+    ) -> Result<Option<Box<RawValue>>, RequestError> {
         let progressed = options
             .on_progress
             .as_ref()
@@ -122,7 +195,7 @@ impl Peer {
         // PF-19: the transport hands back the answer its exchange read (an HTTP POST's JSON
         // body or one-event stream), which is returned from here: it never goes through the
         // table. Only an answer that comes through the message stream is put there.
-        let mut send = std::pin::pin!(self.inner.sink.send_request(message));
+        let mut send = std::pin::pin!(self.inner.sink.send_request_reading(message, read));
         let mut watch = Watch {
             seen: self.inner.answered.load(Ordering::Acquire),
             waker: None,
@@ -156,19 +229,27 @@ impl Peer {
                             guard.sent = false;
                             return Err(e.into());
                         }
-                        Ok(Some(response)) if response.id.as_ref() == Some(&id) => {
+                        Ok(Some(Answered::Response(response)))
+                            if response.id.as_ref() == Some(&id) =>
+                        {
                             guard.armed = false;
                             lock(&self.inner.pending).remove(&id);
-                            return response.outcome.map_err(RequestError::Rpc);
+                            return response.outcome.map(Some).map_err(RequestError::Rpc);
                         }
-                        Ok(Some(other)) => self.resolve(other),
+                        Ok(Some(Answered::Read)) => {
+                            // PF-35: the reader has the result; the table never saw it.
+                            guard.armed = false;
+                            lock(&self.inner.pending).remove(&id);
+                            return Ok(None);
+                        }
+                        Ok(Some(Answered::Response(other))) => self.resolve(other),
                         Ok(None) => {}
                     }
                 }
                 outcome = self.answer_of(&id, &mut watch) => {
                     guard.armed = false;
                     return match outcome {
-                        Some(Ok(raw)) => Ok(raw),
+                        Some(Ok(raw)) => Ok(Some(raw)),
                         Some(Err(e)) => Err(RequestError::Rpc(e)),
                         None => Err(RequestError::Closed),
                     };

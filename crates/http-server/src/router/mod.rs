@@ -185,6 +185,9 @@ pub(crate) struct Router {
     /// (T-21b).
     priming: AtomicBool,
     pub(crate) connections: Arc<AtomicUsize>,
+    /// The session's requests in progress on this instance (RL-7): kept here, where the
+    /// router's allocation has room for it, rather than in an allocation of its own (PF-36).
+    in_flight: AtomicUsize,
     back_channel: Option<(BackChannel, OnceLock<WeakPeer>)>,
     live: Option<LiveStreams>,
     /// What only a router of a clustered instance has (boxed: a lone instance's sessions, the
@@ -331,6 +334,7 @@ impl Router {
             log: log.clone(),
             priming: AtomicBool::new(false),
             connections: Arc::new(AtomicUsize::new(0)),
+            in_flight: AtomicUsize::new(0),
             back_channel: back_channel.map(|b| (b, OnceLock::new())),
             live,
             cluster: None,
@@ -742,6 +746,14 @@ impl Drop for Router {
                 channel.remove(&id);
             }
         }
+    }
+}
+
+/// A place among the session's requests in progress holds a share of its router (RL-7,
+/// PF-36), which the session's peer holds as its sink for as long anyway.
+impl mcp_http_core::Counts for Router {
+    fn counter(&self) -> &AtomicUsize {
+        &self.in_flight
     }
 }
 

@@ -71,9 +71,6 @@ pub(crate) struct Session {
     /// apart from the stored record by (see [`merge`]). Boxed: only instances with a session
     /// store keep one, and inline it would be most of every session's size (PF-3).
     synced: Mutex<Option<Box<SessionRecord>>>,
-    /// The session's requests in progress on this instance (RL-7): a place is taken per request
-    /// and given back when its handler is done.
-    pub(crate) in_flight: Arc<std::sync::atomic::AtomicUsize>,
     /// The session's tracing span (MT-4), open while this instance serves it; each request
     /// span of the session follows from it. `None` when the span is disabled (the usual case
     /// without span export): a disabled span is 40 bytes that record nothing (PF-3).
@@ -130,7 +127,6 @@ impl Session {
             get_owner,
             origin: std::sync::atomic::AtomicBool::new(false),
             synced: Mutex::new(None),
-            in_flight: Arc::default(),
         }
     }
 

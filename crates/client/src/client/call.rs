@@ -1,0 +1,87 @@
+//! `tools/call`: the params written once, and the result decoded where the transport read it
+//! when it can be (PF-35).
+
+use std::borrow::Cow;
+
+use mcp_http_core::reply::read_result;
+use mcp_http_core::{RequestError, RequestOptions};
+use mcp_http_proto::jsonrpc::RequestId;
+use mcp_http_proto::{CallToolResult, method};
+use serde::Serialize;
+
+use super::Client;
+use crate::capability::Needs;
+
+impl Client {
+    /// `tools/call` with the given arguments (any value that serializes to a JSON object).
+    pub async fn call_tool<A: Serialize>(
+        &self,
+        name: &str,
+        arguments: A,
+    ) -> Result<CallToolResult, RequestError> {
+        self.call_tool_with(name, arguments, RequestOptions::default())
+            .await
+    }
+
+    /// `tools/call` with options: a timeout, a progress callback, a cancellation token.
+    pub async fn call_tool_with<A: Serialize>(
+        &self,
+        name: &str,
+        arguments: A,
+        options: RequestOptions,
+    ) -> Result<CallToolResult, RequestError> {
+        /// The params, encoded straight from the caller's arguments (no `Value` in between).
+        #[derive(Serialize)]
+        struct CallParams<'a, A> {
+            name: &'a str,
+            arguments: A,
+        }
+        self.require(Needs::Tools)?;
+        let params = CallParams { name, arguments };
+        // PF-35: the result decoded where the transport read it, in one pass, when it can
+        // be; what comes back raw is decoded from that, as before.
+        let mut typed: Option<CallToolResult> = None;
+        let mut take = |id: &RequestId, body: &[u8]| {
+            typed = read_result(id, body);
+            typed.is_some()
+        };
+        let raw = match self.context() {
+            Some(context) => {
+                // PF-29, PF-37: the envelope goes in with the params' one serialization.
+                let version = context.modern.version();
+                let Some(enveloped) =
+                    context
+                        .modern
+                        .enveloped_call(name, &params.arguments, version)
+                else {
+                    return self
+                        .request_about(method::TOOLS_CALL, &params, Some(name), options)
+                        .await;
+                };
+                context
+                    .call_tool_enveloped(enveloped, version, name, options, &mut take)
+                    .await?
+            }
+            None => {
+                let about = Some(Cow::Owned(name.to_owned()));
+                self.peer
+                    .request_about_reading(
+                        method::TOOLS_CALL,
+                        Some(&params),
+                        about,
+                        options,
+                        &mut take,
+                    )
+                    .await?
+            }
+        };
+        match (typed, raw) {
+            (Some(result), None) => Ok(result),
+            (_, Some(raw)) => serde_json::from_str(raw.get())
+                .map_err(|e| RequestError::InvalidResponse(e.to_string())),
+            (None, None) => Err(RequestError::InvalidResponse(
+                "the answer was taken but not decoded".to_owned(),
+            )),
+        }
+    }
+}
