@@ -8,7 +8,7 @@
 //! calls and the rest of the input API live in [`crate::input`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use mcp_http_proto::{LoggingLevel, RequestId, method};
 use serde::Serialize;
@@ -19,8 +19,9 @@ pub use http::Extensions;
 
 use crate::error::RequestError;
 use crate::input::Round;
+use crate::lifecycle::SessionState;
 use crate::options::RequestOptions;
-use crate::peer::Peer;
+use crate::peer::{Peer, Unmade};
 use crate::places::Places;
 use crate::transport::TransportError;
 
@@ -31,7 +32,7 @@ pub struct RequestContext {
 }
 
 struct Inner {
-    peer: Peer,
+    peer: PeerOf,
     id: RequestId,
     progress_token: Option<RequestId>,
     /// Made on first use: a handler that answers in its first poll and never asks needs none
@@ -45,6 +46,17 @@ struct Inner {
     places: Places,
     /// What this run asked for and was given (MR-1); boxed on first use.
     input: Mutex<Option<Box<Round>>>,
+}
+
+/// The connection a request came from: there, or made on first need (PF-52).
+enum PeerOf {
+    Made(Peer),
+    /// A request the transport answers before any peer exists: its peer is made by
+    /// [`RequestContext::peer`] when something needs it (a message to send, the handler waits).
+    Unmade {
+        made: OnceLock<Peer>,
+        how: Unmade,
+    },
 }
 
 /// Who made a request, as authentication in front of the server established it: a tower layer
@@ -82,7 +94,40 @@ impl RequestContext {
         extensions: Extensions,
         places: Places,
     ) -> Self {
-        let once = std::sync::OnceLock::new();
+        Self::with(
+            PeerOf::Made(peer),
+            id,
+            progress_token,
+            cancel,
+            extensions,
+            places,
+        )
+    }
+
+    /// The context of a request whose peer does not exist yet (PF-52): `how` makes it.
+    pub(crate) fn unmade(
+        how: Unmade,
+        id: RequestId,
+        progress_token: Option<RequestId>,
+        extensions: Extensions,
+        places: Places,
+    ) -> Self {
+        let peer = PeerOf::Unmade {
+            made: OnceLock::new(),
+            how,
+        };
+        Self::with(peer, id, progress_token, None, extensions, places)
+    }
+
+    fn with(
+        peer: PeerOf,
+        id: RequestId,
+        progress_token: Option<RequestId>,
+        cancel: Option<CancellationToken>,
+        extensions: Extensions,
+        places: Places,
+    ) -> Self {
+        let once = OnceLock::new();
         if let Some(cancel) = cancel {
             let _ = once.set(cancel);
         }
@@ -129,7 +174,7 @@ impl RequestContext {
             false => Places::default().with_shared(self.inner.clone()),
         };
         RequestContext::new(
-            self.inner.peer.clone(),
+            self.peer().clone(),
             self.inner.id.clone(),
             None,
             Some(cancel),
@@ -148,9 +193,35 @@ impl RequestContext {
         &self.inner.id
     }
 
-    /// The connection this request came from.
+    /// The connection this request came from. A transport may answer a request before it
+    /// makes its peer (PF-52): the peer is then made here, the first time it is asked for.
     pub fn peer(&self) -> &Peer {
-        &self.inner.peer
+        match &self.inner.peer {
+            PeerOf::Made(peer) => peer,
+            PeerOf::Unmade { made, how } => made.get_or_init(|| {
+                // Made after the request was answered: a message of its handler's now has no
+                // stream to open (RL-47).
+                let answered = self.inner.finished.load(Ordering::Acquire);
+                how.make(&self.inner.id, answered)
+            }),
+        }
+    }
+
+    /// The peer, if it exists (see [`RequestContext::peer`]).
+    pub(crate) fn made_peer(&self) -> Option<&Peer> {
+        match &self.inner.peer {
+            PeerOf::Made(peer) => Some(peer),
+            PeerOf::Unmade { made, .. } => made.get(),
+        }
+    }
+
+    /// The negotiated state of the request's connection (`ctx.peer().state()`), read without
+    /// making a peer that is not made yet (PF-52).
+    pub fn state(&self) -> &SessionState {
+        match &self.inner.peer {
+            PeerOf::Made(peer) => peer.state(),
+            PeerOf::Unmade { made, how } => made.get().map_or(how.state(), Peer::state),
+        }
     }
 
     /// What the transport knew of the request: over HTTP, the request's extensions (set by tower
@@ -181,7 +252,7 @@ impl RequestContext {
     /// the result included, are replayed on the resumed stream. Returns whether the transport did
     /// so (stdio and non-resumable streams do not).
     pub fn close_stream(&self) -> bool {
-        self.inner.peer.close_stream(&self.inner.id)
+        self.peer().close_stream(&self.inner.id)
     }
 
     /// Whether the request has been cancelled.
@@ -245,7 +316,7 @@ impl RequestContext {
         logger: Option<&str>,
         data: &D,
     ) -> Result<(), TransportError> {
-        if !self.inner.peer.state().log_enabled(level) {
+        if !self.state().log_enabled(level) {
             return Ok(());
         }
         #[derive(Serialize)]
@@ -272,8 +343,7 @@ impl RequestContext {
         method: &str,
         params: &P,
     ) -> Result<(), TransportError> {
-        self.inner
-            .peer
+        self.peer()
             .notify(method, params, Some(self.inner.id.clone()))
             .await
     }
@@ -289,7 +359,7 @@ impl RequestContext {
         let options = options
             .related_to(self.inner.id.clone())
             .cancel_token(self.cancellation().child_token());
-        self.inner.peer.request(method, params, options).await
+        self.peer().request(method, params, options).await
     }
 
     /// Whether this run asked for input or was given some (MR-1): its outcome is then for the
