@@ -49,7 +49,7 @@ struct Inner {
 }
 
 /// The connection a request came from: there, or made on first need (PF-52).
-enum PeerOf {
+pub(crate) enum PeerOf {
     Made(Peer),
     /// A request the transport answers before any peer exists: its peer is made by
     /// [`RequestContext::peer`] when something needs it (a message to send, the handler waits).
@@ -57,6 +57,22 @@ enum PeerOf {
         made: OnceLock<Peer>,
         how: Unmade,
     },
+}
+
+impl From<Peer> for PeerOf {
+    fn from(peer: Peer) -> Self {
+        PeerOf::Made(peer)
+    }
+}
+
+impl PeerOf {
+    /// The peer of a request that has none yet, made by `how` on first need.
+    pub(crate) fn unmade(how: Unmade) -> Self {
+        PeerOf::Unmade {
+            made: OnceLock::new(),
+            how,
+        }
+    }
 }
 
 /// Who made a request, as authentication in front of the server established it: a tower layer
@@ -87,40 +103,7 @@ impl std::fmt::Debug for RequestContext {
 
 impl RequestContext {
     pub(crate) fn new(
-        peer: Peer,
-        id: RequestId,
-        progress_token: Option<RequestId>,
-        cancel: Option<CancellationToken>,
-        extensions: Extensions,
-        places: Places,
-    ) -> Self {
-        Self::with(
-            PeerOf::Made(peer),
-            id,
-            progress_token,
-            cancel,
-            extensions,
-            places,
-        )
-    }
-
-    /// The context of a request whose peer does not exist yet (PF-52): `how` makes it.
-    pub(crate) fn unmade(
-        how: Unmade,
-        id: RequestId,
-        progress_token: Option<RequestId>,
-        extensions: Extensions,
-        places: Places,
-    ) -> Self {
-        let peer = PeerOf::Unmade {
-            made: OnceLock::new(),
-            how,
-        };
-        Self::with(peer, id, progress_token, None, extensions, places)
-    }
-
-    fn with(
-        peer: PeerOf,
+        peer: impl Into<PeerOf>,
         id: RequestId,
         progress_token: Option<RequestId>,
         cancel: Option<CancellationToken>,
@@ -133,7 +116,7 @@ impl RequestContext {
         }
         RequestContext {
             inner: Arc::new(Inner {
-                peer,
+                peer: peer.into(),
                 id,
                 progress_token,
                 cancel: once,

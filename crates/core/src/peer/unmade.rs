@@ -104,7 +104,8 @@ impl Peer {
         }
         let progress = progress_token(request.params.as_ref());
         let handler = unmade.handler.clone();
-        let ctx = RequestContext::unmade(unmade, id.clone(), progress, extensions, places);
+        let peer = crate::context::PeerOf::unmade(unmade);
+        let ctx = RequestContext::new(peer, id.clone(), progress, None, extensions, places);
         let span = tracing::debug_span!("request", %id, method = %request.method);
         match inbound::first_poll(&*handler, request, &ctx, &id, &span, out) {
             inbound::First::Answered => match ctx.made_peer() {
