@@ -28,11 +28,10 @@ use crate::transport::TransportError;
 /// What a request handler can do besides returning a result. Cheap to clone.
 #[derive(Clone)]
 pub struct RequestContext {
-    inner: Arc<Inner>,
+    inner: Arc<Inner<dyn PeerSlot>>,
 }
 
-struct Inner {
-    peer: PeerOf,
+struct Inner<P: ?Sized> {
     id: RequestId,
     progress_token: Option<RequestId>,
     /// Made on first use: a handler that answers in its first poll and never asks needs none
@@ -46,32 +45,66 @@ struct Inner {
     places: Places,
     /// What this run asked for and was given (MR-1); boxed on first use.
     input: Mutex<Option<Box<Round>>>,
+    /// The connection: last, so that a context of a made peer is no larger than it was, and
+    /// one whose peer is made on first need (PF-52) holds how in the same allocation.
+    peer: P,
 }
 
-/// The connection a request came from: there, or made on first need (PF-52).
-pub(crate) enum PeerOf {
-    Made(Peer),
-    /// A request the transport answers before any peer exists: its peer is made by
-    /// [`RequestContext::peer`] when something needs it (a message to send, the handler waits).
-    Unmade {
-        made: OnceLock<Peer>,
-        how: Unmade,
-    },
+/// The connection a request came from: a peer, or one made on first need (PF-52).
+pub(crate) trait PeerSlot: Send + Sync {
+    /// The peer, made now if it is not yet (`answered`: the request was answered before).
+    fn peer(&self, id: &RequestId, answered: &AtomicBool) -> &Peer;
+    /// The peer, if it exists.
+    fn made(&self) -> Option<&Peer>;
+    /// The negotiated state, read without making the peer.
+    fn state(&self) -> &SessionState;
 }
 
-impl From<Peer> for PeerOf {
-    fn from(peer: Peer) -> Self {
-        PeerOf::Made(peer)
+impl PeerSlot for Peer {
+    fn peer(&self, _: &RequestId, _: &AtomicBool) -> &Peer {
+        self
+    }
+
+    fn made(&self) -> Option<&Peer> {
+        Some(self)
+    }
+
+    fn state(&self) -> &SessionState {
+        Peer::state(self)
     }
 }
 
-impl PeerOf {
-    /// The peer of a request that has none yet, made by `how` on first need.
-    pub(crate) fn unmade(how: Unmade) -> Self {
-        PeerOf::Unmade {
+/// A request the transport answers before any peer exists: its peer is made by
+/// [`RequestContext::peer`] when something needs it (a message to send, the handler waits).
+pub(crate) struct UnmadePeer {
+    made: OnceLock<Peer>,
+    how: Unmade,
+}
+
+impl UnmadePeer {
+    pub(crate) fn new(how: Unmade) -> Self {
+        UnmadePeer {
             made: OnceLock::new(),
             how,
         }
+    }
+}
+
+impl PeerSlot for UnmadePeer {
+    fn peer(&self, id: &RequestId, answered: &AtomicBool) -> &Peer {
+        self.made.get_or_init(|| {
+            // Made after the request was answered: a message of its handler's now has no
+            // stream to open (RL-47).
+            self.how.make(id, answered.load(Ordering::Acquire))
+        })
+    }
+
+    fn made(&self) -> Option<&Peer> {
+        self.made.get()
+    }
+
+    fn state(&self) -> &SessionState {
+        self.made.get().map_or(self.how.state(), Peer::state)
     }
 }
 
@@ -103,7 +136,7 @@ impl std::fmt::Debug for RequestContext {
 
 impl RequestContext {
     pub(crate) fn new(
-        peer: impl Into<PeerOf>,
+        peer: impl PeerSlot + 'static,
         id: RequestId,
         progress_token: Option<RequestId>,
         cancel: Option<CancellationToken>,
@@ -114,19 +147,18 @@ impl RequestContext {
         if let Some(cancel) = cancel {
             let _ = once.set(cancel);
         }
-        RequestContext {
-            inner: Arc::new(Inner {
-                peer: peer.into(),
-                id,
-                progress_token,
-                cancel: once,
-                last_progress: Mutex::new(None),
-                finished: AtomicBool::new(false),
-                extensions,
-                places,
-                input: Mutex::new(None),
-            }),
-        }
+        let inner: Arc<Inner<dyn PeerSlot>> = Arc::new(Inner {
+            id,
+            progress_token,
+            cancel: once,
+            last_progress: Mutex::new(None),
+            finished: AtomicBool::new(false),
+            extensions,
+            places,
+            input: Mutex::new(None),
+            peer,
+        });
+        RequestContext { inner }
     }
 
     /// A context for work this side does for one of its own requests rather than for an
@@ -154,7 +186,7 @@ impl RequestContext {
         all.extend(extensions);
         let places = match self.inner.places.is_empty() {
             true => Places::default(),
-            false => Places::default().with_shared(self.inner.clone()),
+            false => Places::default().with_shared(Arc::new(self.clone())),
         };
         RequestContext::new(
             self.peer().clone(),
@@ -179,32 +211,18 @@ impl RequestContext {
     /// The connection this request came from. A transport may answer a request before it
     /// makes its peer (PF-52): the peer is then made here, the first time it is asked for.
     pub fn peer(&self) -> &Peer {
-        match &self.inner.peer {
-            PeerOf::Made(peer) => peer,
-            PeerOf::Unmade { made, how } => made.get_or_init(|| {
-                // Made after the request was answered: a message of its handler's now has no
-                // stream to open (RL-47).
-                let answered = self.inner.finished.load(Ordering::Acquire);
-                how.make(&self.inner.id, answered)
-            }),
-        }
+        self.inner.peer.peer(&self.inner.id, &self.inner.finished)
     }
 
     /// The peer, if it exists (see [`RequestContext::peer`]).
     pub(crate) fn made_peer(&self) -> Option<&Peer> {
-        match &self.inner.peer {
-            PeerOf::Made(peer) => Some(peer),
-            PeerOf::Unmade { made, .. } => made.get(),
-        }
+        self.inner.peer.made()
     }
 
     /// The negotiated state of the request's connection (`ctx.peer().state()`), read without
     /// making a peer that is not made yet (PF-52).
     pub fn state(&self) -> &SessionState {
-        match &self.inner.peer {
-            PeerOf::Made(peer) => peer.state(),
-            PeerOf::Unmade { made, how } => made.get().map_or(how.state(), Peer::state),
-        }
+        self.inner.peer.state()
     }
 
     /// What the transport knew of the request: over HTTP, the request's extensions (set by tower

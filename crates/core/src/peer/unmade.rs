@@ -104,7 +104,7 @@ impl Peer {
         }
         let progress = progress_token(request.params.as_ref());
         let handler = unmade.handler.clone();
-        let peer = crate::context::PeerOf::unmade(unmade);
+        let peer = crate::context::UnmadePeer::new(unmade);
         let ctx = RequestContext::new(peer, id.clone(), progress, None, extensions, places);
         let span = tracing::debug_span!("request", %id, method = %request.method);
         match inbound::first_poll(&*handler, request, &ctx, &id, &span, out) {
