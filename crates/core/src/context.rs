@@ -8,7 +8,7 @@
 //! calls and the rest of the input API live in [`crate::input`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use mcp_http_proto::{LoggingLevel, RequestId, method};
 use serde::Serialize;
@@ -19,19 +19,19 @@ pub use http::Extensions;
 
 use crate::error::RequestError;
 use crate::input::Round;
+use crate::lifecycle::SessionState;
 use crate::options::RequestOptions;
-use crate::peer::Peer;
+use crate::peer::{Peer, Unmade};
 use crate::places::Places;
 use crate::transport::TransportError;
 
 /// What a request handler can do besides returning a result. Cheap to clone.
 #[derive(Clone)]
 pub struct RequestContext {
-    inner: Arc<Inner>,
+    inner: Arc<Inner<dyn PeerSlot>>,
 }
 
-struct Inner {
-    peer: Peer,
+struct Inner<P: ?Sized> {
     id: RequestId,
     progress_token: Option<RequestId>,
     /// Made on first use: a handler that answers in its first poll and never asks needs none
@@ -45,6 +45,67 @@ struct Inner {
     places: Places,
     /// What this run asked for and was given (MR-1); boxed on first use.
     input: Mutex<Option<Box<Round>>>,
+    /// The connection: last, so that a context of a made peer is no larger than it was, and
+    /// one whose peer is made on first need (PF-52) holds how in the same allocation.
+    peer: P,
+}
+
+/// The connection a request came from: a peer, or one made on first need (PF-52).
+pub(crate) trait PeerSlot: Send + Sync {
+    /// The peer, made now if it is not yet (`answered`: the request was answered before).
+    fn peer(&self, id: &RequestId, answered: &AtomicBool) -> &Peer;
+    /// The peer, if it exists.
+    fn made(&self) -> Option<&Peer>;
+    /// The negotiated state, read without making the peer.
+    fn state(&self) -> &SessionState;
+}
+
+impl PeerSlot for Peer {
+    fn peer(&self, _: &RequestId, _: &AtomicBool) -> &Peer {
+        self
+    }
+
+    fn made(&self) -> Option<&Peer> {
+        Some(self)
+    }
+
+    fn state(&self) -> &SessionState {
+        Peer::state(self)
+    }
+}
+
+/// A request the transport answers before any peer exists: its peer is made by
+/// [`RequestContext::peer`] when something needs it (a message to send, the handler waits).
+pub(crate) struct UnmadePeer {
+    made: OnceLock<Peer>,
+    how: Unmade,
+}
+
+impl UnmadePeer {
+    pub(crate) fn new(how: Unmade) -> Self {
+        UnmadePeer {
+            made: OnceLock::new(),
+            how,
+        }
+    }
+}
+
+impl PeerSlot for UnmadePeer {
+    fn peer(&self, id: &RequestId, answered: &AtomicBool) -> &Peer {
+        self.made.get_or_init(|| {
+            // Made after the request was answered: a message of its handler's now has no
+            // stream to open (RL-47).
+            self.how.make(id, answered.load(Ordering::Acquire))
+        })
+    }
+
+    fn made(&self) -> Option<&Peer> {
+        self.made.get()
+    }
+
+    fn state(&self) -> &SessionState {
+        self.made.get().map_or(self.how.state(), Peer::state)
+    }
 }
 
 /// Who made a request, as authentication in front of the server established it: a tower layer
@@ -75,30 +136,29 @@ impl std::fmt::Debug for RequestContext {
 
 impl RequestContext {
     pub(crate) fn new(
-        peer: Peer,
+        peer: impl PeerSlot + 'static,
         id: RequestId,
         progress_token: Option<RequestId>,
         cancel: Option<CancellationToken>,
         extensions: Extensions,
         places: Places,
     ) -> Self {
-        let once = std::sync::OnceLock::new();
+        let once = OnceLock::new();
         if let Some(cancel) = cancel {
             let _ = once.set(cancel);
         }
-        RequestContext {
-            inner: Arc::new(Inner {
-                peer,
-                id,
-                progress_token,
-                cancel: once,
-                last_progress: Mutex::new(None),
-                finished: AtomicBool::new(false),
-                extensions,
-                places,
-                input: Mutex::new(None),
-            }),
-        }
+        let inner: Arc<Inner<dyn PeerSlot>> = Arc::new(Inner {
+            id,
+            progress_token,
+            cancel: once,
+            last_progress: Mutex::new(None),
+            finished: AtomicBool::new(false),
+            extensions,
+            places,
+            input: Mutex::new(None),
+            peer,
+        });
+        RequestContext { inner }
     }
 
     /// A context for work this side does for one of its own requests rather than for an
@@ -126,10 +186,10 @@ impl RequestContext {
         all.extend(extensions);
         let places = match self.inner.places.is_empty() {
             true => Places::default(),
-            false => Places::default().with_shared(self.inner.clone()),
+            false => Places::default().with_shared(Arc::new(self.clone())),
         };
         RequestContext::new(
-            self.inner.peer.clone(),
+            self.peer().clone(),
             self.inner.id.clone(),
             None,
             Some(cancel),
@@ -148,9 +208,21 @@ impl RequestContext {
         &self.inner.id
     }
 
-    /// The connection this request came from.
+    /// The connection this request came from. A transport may answer a request before it
+    /// makes its peer (PF-52): the peer is then made here, the first time it is asked for.
     pub fn peer(&self) -> &Peer {
-        &self.inner.peer
+        self.inner.peer.peer(&self.inner.id, &self.inner.finished)
+    }
+
+    /// The peer, if it exists (see [`RequestContext::peer`]).
+    pub(crate) fn made_peer(&self) -> Option<&Peer> {
+        self.inner.peer.made()
+    }
+
+    /// The negotiated state of the request's connection (`ctx.peer().state()`), read without
+    /// making a peer that is not made yet (PF-52).
+    pub fn state(&self) -> &SessionState {
+        self.inner.peer.state()
     }
 
     /// What the transport knew of the request: over HTTP, the request's extensions (set by tower
@@ -181,7 +253,7 @@ impl RequestContext {
     /// the result included, are replayed on the resumed stream. Returns whether the transport did
     /// so (stdio and non-resumable streams do not).
     pub fn close_stream(&self) -> bool {
-        self.inner.peer.close_stream(&self.inner.id)
+        self.peer().close_stream(&self.inner.id)
     }
 
     /// Whether the request has been cancelled.
@@ -245,7 +317,7 @@ impl RequestContext {
         logger: Option<&str>,
         data: &D,
     ) -> Result<(), TransportError> {
-        if !self.inner.peer.state().log_enabled(level) {
+        if !self.state().log_enabled(level) {
             return Ok(());
         }
         #[derive(Serialize)]
@@ -272,8 +344,7 @@ impl RequestContext {
         method: &str,
         params: &P,
     ) -> Result<(), TransportError> {
-        self.inner
-            .peer
+        self.peer()
             .notify(method, params, Some(self.inner.id.clone()))
             .await
     }
@@ -289,7 +360,7 @@ impl RequestContext {
         let options = options
             .related_to(self.inner.id.clone())
             .cancel_token(self.cancellation().child_token());
-        self.inner.peer.request(method, params, options).await
+        self.peer().request(method, params, options).await
     }
 
     /// Whether this run asked for input or was given some (MR-1): its outcome is then for the

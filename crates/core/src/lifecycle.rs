@@ -125,6 +125,31 @@ impl SessionState {
         let _ = self.server_capabilities.set(Box::new(capabilities));
     }
 
+    /// Takes on what `other` holds (a request's state, set before its peer was made, PF-52).
+    pub(crate) fn copy_from(&self, other: &SessionState) {
+        if let Some(version) = other.protocol_version() {
+            let _ = self.protocol_version.set(version);
+        }
+        if let Some(client) = other.client.get() {
+            let _ = self.client.set(client.clone());
+        }
+        if let Some(info) = other.server_info.get() {
+            let _ = self.server_info.set(info.clone());
+        }
+        if let Some(capabilities) = other.server_capabilities.get() {
+            let _ = self.server_capabilities.set(capabilities.clone());
+        }
+        if other.is_initialized() {
+            self.set_initialized();
+        }
+        let level = other.log_level.load(Ordering::Relaxed);
+        self.log_level.store(level, Ordering::Relaxed);
+        let subscriptions = crate::sync::lock(&other.subscriptions).clone();
+        if !subscriptions.is_empty() {
+            self.set_subscriptions(subscriptions);
+        }
+    }
+
     /// Marks the session operational (`notifications/initialized` sent or received, L-4).
     pub fn set_initialized(&self) {
         self.initialized.store(true, Ordering::Release);

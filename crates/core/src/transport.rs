@@ -187,6 +187,12 @@ pub trait MessageSink: Send + Sync + 'static {
     /// The peer is closing: release the connection (an HTTP client ends its session here).
     fn close(&self) {}
 
+    /// The sink as its own type, for the transport that made it ([`crate::Peer::sink_as`]).
+    /// The default: not told.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
+
     /// Resolves when what [`MessageSink::close`] started has finished (an HTTP client's DELETE
     /// answered), so a short-lived process can wait for it before it exits. Bounded by the
     /// transport.

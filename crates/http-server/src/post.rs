@@ -39,14 +39,33 @@ fn changes_record(name: &str) -> bool {
 
 /// Room for most answers at once (the SSE event's head and a short result): written without
 /// growing, and given back in place when made exact ([`exact`]).
-const ANSWER_CAPACITY: usize = 256;
+pub(crate) const ANSWER_CAPACITY: usize = 256;
 
 /// The answer in `out` as the body's bytes: the buffer made exactly its size first, so that
 /// the `Bytes` made from it needs no allocation of its own (PF-5; in place when the buffer was
 /// at most twice as large).
-fn exact(mut out: Vec<u8>) -> Bytes {
+pub(crate) fn exact(mut out: Vec<u8>) -> Bytes {
     out.shrink_to_fit();
     Bytes::from(out)
+}
+
+/// A request's answer as its handler's first poll left it: the buffer, whether the response
+/// is in it, the request's stream if one was opened before, and the SSE head written ahead.
+pub(crate) struct First {
+    pub(crate) out: Vec<u8>,
+    pub(crate) answered: bool,
+    pub(crate) opened: Option<u64>,
+    pub(crate) head: Option<usize>,
+}
+
+/// What a POST does after its handler's first poll.
+pub(crate) enum Next {
+    /// Answers with the response that came alone ([`StreamableHttpService::direct`]).
+    Direct(Bytes),
+    /// Answers with this.
+    Answered(HttpResponse),
+    /// Waits on stream `sid` to choose JSON or SSE.
+    Choose(u64),
 }
 
 /// When the POST future is dropped before its request chose JSON or SSE (the client went away),
@@ -335,6 +354,39 @@ impl StreamableHttpService {
             _ => None,
         };
         let answered = peer.answer_request_into(request, extensions, places, &mut out);
+        let first = First {
+            out,
+            answered,
+            opened,
+            head,
+        };
+        match self.after_first_poll(router, id, first, until_response, errors_as_json)? {
+            Next::Direct(json) => Ok(self.direct(Some(router), json).await),
+            Next::Answered(response) => Ok(response),
+            // The handler waits (or sent something first): boxed, so that the waiting's state
+            // (its timer, its wake-up) does not size the future of every request (PF-33).
+            Next::Choose(sid) => {
+                Box::pin(self.choose(router, sid, until_response, errors_as_json)).await
+            }
+        }
+    }
+
+    /// What the POST of request `id` does once its handler's first poll is over.
+    pub(crate) fn after_first_poll(
+        &self,
+        router: &Router,
+        id: RpcRequestId,
+        first: First,
+        until_response: bool,
+        errors_as_json: bool,
+    ) -> Result<Next, Rejection> {
+        let First {
+            mut out,
+            answered,
+            opened,
+            head,
+        } = first;
+        let direct = self.inner.config().response_mode != ResponseMode::Sse || errors_as_json;
         if !answered {
             out = Vec::new();
         }
@@ -345,15 +397,15 @@ impl StreamableHttpService {
         let sid = match (stream, answered) {
             (None, true) => {
                 router.solo_answered();
-                return Ok(self.direct(router, exact(out)).await);
+                return Ok(Next::Direct(exact(out)));
             }
             (Some(sid), true) if direct && router.end_quiet(sid) => {
-                return Ok(self.direct(router, exact(out)).await);
+                return Ok(Next::Direct(exact(out)));
             }
             (Some(sid), true) => {
                 let json = match head {
                     Some(head) => match router.answer_framed(sid, out, head) {
-                        Ok(body) => return Ok(sse(body)),
+                        Ok(body) => return Ok(Next::Answered(sse(body))),
                         Err(json) => exact(json),
                     },
                     None => exact(out),
@@ -362,7 +414,7 @@ impl StreamableHttpService {
                     && !until_response
                     && let Some(body) = router.answer_at_once(sid, &json)
                 {
-                    return Ok(sse(body));
+                    return Ok(Next::Answered(sse(body)));
                 }
                 // After what the handler sent: through the stream, in order (routing only
                 // queues).
@@ -378,13 +430,11 @@ impl StreamableHttpService {
             // A closed connection: nothing will come.
             (None, false) => return Err(Rejection::ShuttingDown),
         };
-        // The handler waits (or sent something first): boxed, so that the waiting's state
-        // (its timer, its wake-up) does not size the future of every request (PF-33).
-        Box::pin(self.choose(router, sid, until_response, errors_as_json)).await
+        Ok(Next::Choose(sid))
     }
 
     /// Waits until the POST of stream `sid` can choose between JSON and SSE, and answers it.
-    async fn choose(
+    pub(crate) async fn choose(
         &self,
         router: &Router,
         sid: u64,
@@ -417,7 +467,7 @@ impl StreamableHttpService {
             match decision {
                 Pending::Json(bytes) => {
                     guard.armed = false;
-                    return Ok(self.direct(router, bytes).await);
+                    return Ok(self.direct(Some(router), bytes).await);
                 }
                 Pending::Stream => {
                     guard.armed = false;
@@ -447,15 +497,18 @@ impl StreamableHttpService {
 
     /// The answer to a request whose response came alone: JSON (after the GET stream's pending
     /// messages in JSON mode), or in SSE mode (reached only for the 2026-07-28 era, whose errors
-    /// keep their status as JSON) one event.
-    async fn direct(&self, router: &Router, bytes: Bytes) -> HttpResponse {
+    /// keep their status as JSON) one event. Without a router (a stateless request answered
+    /// before one was made, PF-53) there is no GET stream to wait for.
+    pub(crate) async fn direct(&self, router: Option<&Router>, bytes: Bytes) -> HttpResponse {
         let config = self.inner.config();
         match config.response_mode {
             ResponseMode::Sse if !crate::modern::is_error(&bytes) => {
                 sse(crate::modern::one_event(bytes, config))
             }
             ResponseMode::Json => {
-                router.drain_get(Duration::from_millis(200)).await;
+                if let Some(router) = router {
+                    router.drain_get(Duration::from_millis(200)).await;
+                }
                 json(bytes)
             }
             _ => json(bytes),
@@ -620,6 +673,22 @@ impl StreamableHttpService {
         match message {
             Message::Request(request) if is_modern_probe(&request, self.inner.config().eras) => {
                 Err(Rejection::ModernRequest(request.id))
+            }
+            // Answered in JSON only, its router is one nothing names: it and the peer are
+            // made only when needed (PF-53).
+            Message::Request(request)
+                if self.inner.config().response_mode == ResponseMode::Json =>
+            {
+                let unmade = self.unmade();
+                if !is_initialize {
+                    let version = header_version.unwrap_or(ProtocolVersion::LATEST_LEGACY);
+                    let state = unmade.state();
+                    state.set_shared_client(version, &self.inner.stateless_client);
+                    state.set_initialized();
+                }
+                let handed = (extensions, places);
+                let answered = self.answer_unmade(request, unmade, handed, false, |_| ());
+                Ok(answered.await?.0)
             }
             Message::Request(request) => {
                 let inner = &self.inner;

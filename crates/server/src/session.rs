@@ -58,7 +58,7 @@ impl Handler for SessionHandler {
         let server = self.server.clone();
         let key = self.key;
         let require_initialize = self.require_initialize;
-        let state = ctx.peer().state();
+        let state = ctx.state();
         if state.is_modern() {
             return Box::pin(dispatch_modern(server, key, request, ctx));
         }
@@ -85,7 +85,7 @@ impl Handler for SessionHandler {
         ctx: RequestContext,
         out: ResultWriter<'_>,
     ) -> AtOnce {
-        let state = ctx.peer().state();
+        let state = ctx.state();
         if request.method != method::TOOLS_CALL
             || !state.is_negotiated()
             || self.server.inner.capabilities.tools.is_none()

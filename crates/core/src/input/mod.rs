@@ -209,7 +209,7 @@ impl RequestContext {
     /// Whether this request is served in the 2026-07-28 era (input becomes input-required
     /// results) rather than in a legacy session (input is asked with real requests).
     pub fn is_modern(&self) -> bool {
-        self.peer().state().is_modern()
+        self.state().is_modern()
     }
 
     /// Asks the user for input through the client (`elicitation/create`), in form or URL mode:
@@ -261,7 +261,7 @@ impl RequestContext {
         if !self.is_modern() {
             return self.send_inputs(requests).await;
         }
-        let state = self.peer().state();
+        let state = self.state();
         let mut slot = self.round();
         let round = slot.get_or_insert_with(Box::default);
         let mut undeclared = None;
@@ -302,7 +302,7 @@ impl RequestContext {
     /// [`RequestError::CapabilityNotSupported`] instead (in 2026-07-28 answered -32021, M-3).
     pub fn input_required(&self, requests: InputRequests, state: Option<String>) -> RequestError {
         let modern = self.is_modern();
-        let peer_state = self.peer().state();
+        let peer_state = self.state();
         let mut slot = self.round();
         let round = slot.get_or_insert_with(Box::default);
         let mut undeclared = None;
@@ -329,7 +329,7 @@ impl RequestContext {
     /// M-3); `Err` names the one missing. Nothing is recorded: see
     /// [`RequestContext::input_required`] for the refusal.
     pub fn check_declared(&self, request: &InputRequest) -> Result<(), &'static str> {
-        check_capability(self.peer().state(), request).map_err(|missing| missing.name)
+        check_capability(self.state(), request).map_err(|missing| missing.name)
     }
 
     /// Sets the handler's own state for the next round: if this run ends with an input-required
@@ -375,7 +375,7 @@ impl RequestContext {
 
     /// One input: an input request in 2026-07-28, a real request in a legacy session.
     async fn ask(&self, request: InputRequest) -> Result<InputResponse, RequestError> {
-        let state = self.peer().state();
+        let state = self.state();
         if !state.is_modern() {
             check_capability(state, &request)
                 .map_err(|missing| RequestError::CapabilityNotSupported(missing.name))?;
@@ -403,7 +403,7 @@ impl RequestContext {
         &self,
         requests: InputRequests,
     ) -> Result<InputResponses, RequestError> {
-        let state = self.peer().state();
+        let state = self.state();
         for request in requests.values() {
             check_capability(state, request)
                 .map_err(|missing| RequestError::CapabilityNotSupported(missing.name))?;

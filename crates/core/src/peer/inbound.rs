@@ -57,16 +57,8 @@ impl Peer {
             // RL-29: past the limit a request is refused before it runs (a half-run handler,
             // a prompt shown then dropped, would be worse than a clear error).
             if inflight.len() >= self.inner.config.max_inbound_requests {
-                tracing::debug!(%id, method = %request.method, "too many requests in progress; refused");
-                let error = ErrorObject::new(
-                    mcp_http_proto::error_code::INTERNAL_ERROR,
-                    format!(
-                        "too many requests in progress (at most {})",
-                        self.inner.config.max_inbound_requests
-                    ),
-                );
                 drop(inflight);
-                at_once::put_response(out, id, Err(error));
+                refuse(&request, self.inner.config.max_inbound_requests, out);
                 return true;
             }
         }
@@ -79,95 +71,60 @@ impl Peer {
             places,
         );
         let span = tracing::debug_span!("request", %id, method = %request.method);
-        // The quick-call path (PF-40): a handler that answers in place writes its result after
-        // the envelope's prefix, here, where the request arrived; one that has to wait gives
-        // back the future that finishes it.
-        let start = out.len();
-        let handled = {
-            let _entered = span.enter();
-            let writer = at_once::result_writer(out, &id);
-            let handler = &self.inner.handler;
-            let ctx = ctx.clone();
-            std::panic::catch_unwind(AssertUnwindSafe(move || {
-                handler.handle_request_at_once(request, ctx, writer)
-            }))
-        };
-        let mut run = match handled {
-            Ok(AtOnce::Written(_)) => {
-                // Answered in place: never registered, nothing to remove.
-                out.push(b'}');
-                ctx.finish();
-                return true;
-            }
-            Ok(AtOnce::Failed(error)) => {
-                out.truncate(start);
-                ctx.finish();
-                at_once::put_response(out, id, Err(error));
-                return true;
-            }
-            Ok(AtOnce::Waits(run)) => {
-                out.truncate(start);
-                run
-            }
-            Err(panic) => {
-                out.truncate(start);
-                ctx.finish();
-                let outcome = outcome_of(&id, Err(panic));
-                at_once::put_response(out, id, outcome);
-                return true;
+        match first_poll(&*self.inner.handler, request, &ctx, &id, &span, out) {
+            First::Answered => true,
+            First::Waits(run) => self.go_on(ctx, id, run, span, out),
+        }
+    }
+
+    /// The rest of a request whose handler did not answer in its first poll: registered as in
+    /// flight with its cancellation token (made now unless the handler asked for it already),
+    /// it runs on in a task of its own, which sends the response through the sink. Returns
+    /// whether a response is in `out` after all (the same id arrived twice at once).
+    pub(super) fn go_on(
+        &self,
+        ctx: RequestContext,
+        id: RequestId,
+        run: BoxFuture<'static, Result<Box<RawValue>, ErrorObject>>,
+        span: tracing::Span,
+        out: &mut Vec<u8>,
+    ) -> bool {
+        let token = ctx.cancellation().clone();
+        let repeated = match lock(&self.inner.inflight).entry(id.clone()) {
+            std::collections::hash_map::Entry::Occupied(_) => true,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(token.clone());
+                false
             }
         };
-        // Most handlers answer in their first poll: run it here, where the request arrived, and
-        // spawn a task only for a handler that has to wait (no task, no wake-up, no hand-off).
-        // Only such a handler is registered as in flight, with a cancellation token (made now
-        // unless the handler asked for it already): a quick one needs neither.
-        let outcome = match poll_once_catching(&mut run, &span) {
-            Poll::Ready(outcome) => outcome,
-            Poll::Pending => {
-                let token = ctx.cancellation().clone();
-                let repeated = match lock(&self.inner.inflight).entry(id.clone()) {
-                    std::collections::hash_map::Entry::Occupied(_) => true,
-                    std::collections::hash_map::Entry::Vacant(slot) => {
-                        slot.insert(token.clone());
-                        false
-                    }
+        if repeated {
+            // The same id arrived twice at once: the later one stops here.
+            drop(run);
+            ctx.finish();
+            at_once::put_response(out, id.clone(), Err(duplicate(&id)));
+            return true;
+        }
+        if self.is_closed() {
+            // Closed before the insert: `close` may have missed it.
+            token.cancel();
+        }
+        let peer = self.clone();
+        tokio::spawn(
+            async move {
+                let outcome = tokio::select! {
+                    biased;
+                    _ = token.cancelled() => None,
+                    outcome = AssertUnwindSafe(run).catch_unwind() => Some(outcome),
                 };
-                if repeated {
-                    // The same id arrived twice at once: the later one stops here.
-                    drop(run);
-                    ctx.finish();
-                    at_once::put_response(out, id.clone(), Err(duplicate(&id)));
-                    return true;
+                match outcome {
+                    Some(outcome) => peer.finish_request(&ctx, id, outcome).await,
+                    // a cancelled request gets no response.
+                    None => peer.forget_request(&ctx, &id),
                 }
-                if self.is_closed() {
-                    // Closed before the insert: `close` may have missed it.
-                    token.cancel();
-                }
-                let peer = self.clone();
-                let id = id.clone();
-                tokio::spawn(
-                    async move {
-                        let outcome = tokio::select! {
-                            biased;
-                            _ = token.cancelled() => None,
-                            outcome = AssertUnwindSafe(run).catch_unwind() => Some(outcome),
-                        };
-                        match outcome {
-                            Some(outcome) => peer.finish_request(&ctx, id, outcome).await,
-                            // a cancelled request gets no response.
-                            None => peer.forget_request(&ctx, &id),
-                        }
-                    }
-                    .instrument(span),
-                );
-                return false;
             }
-        };
-        // Answered in the first poll: never registered, nothing to remove.
-        ctx.finish();
-        let outcome = outcome_of(&id, outcome);
-        at_once::put_response(out, id, outcome);
-        true
+            .instrument(span),
+        );
+        false
     }
 
     /// Ends an inbound request: no more progress (P-4), out of the in-flight table.
@@ -186,6 +143,84 @@ impl Peer {
         self.forget_request(ctx, &id);
         let related = Some(id.clone());
         self.send_response(response_of(id, outcome), related)
+    }
+}
+
+/// Refuses `request`: `max` requests are in progress already (RL-29).
+pub(super) fn refuse(request: &Request, max: usize, out: &mut Vec<u8>) {
+    let id = &request.id;
+    tracing::debug!(%id, method = %request.method, "too many requests in progress; refused");
+    let error = ErrorObject::new(
+        mcp_http_proto::error_code::INTERNAL_ERROR,
+        format!("too many requests in progress (at most {max})"),
+    );
+    at_once::put_response(out, id.clone(), Err(error));
+}
+
+/// What a handler did in its first poll.
+pub(super) enum First {
+    /// Its response is in the buffer; the context is finished.
+    Answered,
+    /// It has to wait: this future finishes the request.
+    Waits(BoxFuture<'static, Result<Box<RawValue>, ErrorObject>>),
+}
+
+/// The quick-call path (PF-40): `handler` answers in place, writing its result after the
+/// envelope's prefix in `out`, here, where the request arrived; one that has to wait gives back
+/// the future that finishes it, polled once here. Most handlers answer in their first poll: no
+/// task, no wake-up, no hand-off, and neither in-flight entry nor cancellation token (only a
+/// handler that has to wait needs them).
+pub(super) fn first_poll(
+    handler: &dyn Handler,
+    request: Request,
+    ctx: &RequestContext,
+    id: &RequestId,
+    span: &tracing::Span,
+    out: &mut Vec<u8>,
+) -> First {
+    let start = out.len();
+    let handled = {
+        let _entered = span.enter();
+        let writer = at_once::result_writer(out, id);
+        let ctx = ctx.clone();
+        std::panic::catch_unwind(AssertUnwindSafe(move || {
+            handler.handle_request_at_once(request, ctx, writer)
+        }))
+    };
+    let mut run = match handled {
+        Ok(AtOnce::Written(_)) => {
+            // Answered in place: never registered, nothing to remove.
+            out.push(b'}');
+            ctx.finish();
+            return First::Answered;
+        }
+        Ok(AtOnce::Failed(error)) => {
+            out.truncate(start);
+            ctx.finish();
+            at_once::put_response(out, id.clone(), Err(error));
+            return First::Answered;
+        }
+        Ok(AtOnce::Waits(run)) => {
+            out.truncate(start);
+            run
+        }
+        Err(panic) => {
+            out.truncate(start);
+            ctx.finish();
+            let outcome = outcome_of(id, Err(panic));
+            at_once::put_response(out, id.clone(), outcome);
+            return First::Answered;
+        }
+    };
+    match poll_once_catching(&mut run, span) {
+        Poll::Ready(outcome) => {
+            // Answered in the first poll: never registered, nothing to remove.
+            ctx.finish();
+            let outcome = outcome_of(id, outcome);
+            at_once::put_response(out, id.clone(), outcome);
+            First::Answered
+        }
+        Poll::Pending => First::Waits(run),
     }
 }
 

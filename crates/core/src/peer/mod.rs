@@ -40,8 +40,10 @@ use crate::transport::{MessageSink, Outbound, OutboundKind, Transport, Transport
 mod at_once;
 mod inbound;
 mod requests;
+mod unmade;
 
 pub use at_once::{AtOnce, ResultWriter, Written};
+pub use unmade::{Answered, MakePeer, Unmade};
 
 /// The role-specific part of a peer: what it does with requests and notifications it receives.
 ///

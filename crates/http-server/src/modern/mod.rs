@@ -31,8 +31,6 @@
 pub(crate) mod ladder;
 pub(crate) mod listen;
 
-use std::sync::Arc;
-
 use http::{HeaderMap, StatusCode};
 use mcp_http_core::peer::WeakPeer;
 use mcp_http_core::{ParamHeaders, Peer};
@@ -42,7 +40,6 @@ use mcp_http_proto::{ProtocolVersion, SubscriptionsListenRequestParams, method};
 use crate::checks::Headers;
 use crate::config::Eras;
 use crate::rejection::Rejection;
-use crate::router::Router;
 use crate::service::{HttpResponse, StreamableHttpService, sse, status};
 
 /// Whether the `MCP-Protocol-Version` header names a 2026-07-28-era version. A value that is
@@ -272,18 +269,9 @@ impl StreamableHttpService {
         if request.method == method::SUBSCRIPTIONS_LISTEN {
             return self.listen(request).map(Served::Answered);
         }
-        let inner = &self.inner;
-        let sessions = &inner.sessions;
-        let router = Router::for_modern_request(
-            inner.config(),
-            sessions.log(),
-            sessions.back_channel.clone(),
-        );
-        let router = Arc::new(router);
-        let config = sessions.peer_config.clone();
-        let peer = Peer::new(router.clone(), inner.handlers.stateless_handler(), config);
-        router.set_peer(peer.downgrade());
-        let state = peer.state();
+        // Its router (PF-46) and peer are made only when needed (PF-53).
+        let unmade = self.unmade();
+        let state = unmade.state();
         state.set_shared_client(ProtocolVersion::V2026_07_28, &client);
         state.set_initialized();
         if let Some(level) = checked.log_level {
@@ -301,9 +289,10 @@ impl StreamableHttpService {
                 }
             }
         }
-        let cancel = CancelOnClose(peer.downgrade());
-        let mut response = self
-            .answer_as(&router, &peer, request, (extensions, places), false, true)
+        let handed = (extensions, places);
+        let cancel = |peer: &Peer| CancelOnClose(peer.downgrade());
+        let (mut response, cancel) = self
+            .answer_unmade(request, unmade, handed, true, cancel)
             .await?;
         if response.headers().get(http::header::CONTENT_TYPE)
             == Some(&http::HeaderValue::from_static("application/json"))
@@ -313,7 +302,11 @@ impl StreamableHttpService {
             }
             return Ok(Served::Answered(response));
         }
-        Ok(Served::Answered(response.map(|body| body.on_close(cancel))))
+        // A request answered with no peer made has nothing left to cancel.
+        Ok(Served::Answered(match cancel {
+            Some(cancel) => response.map(|body| body.on_close(cancel)),
+            None => response,
+        }))
     }
 
     /// Opens a `subscriptions/listen` stream (see [`listen`]).

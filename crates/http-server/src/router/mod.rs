@@ -285,10 +285,10 @@ impl Router {
         back_channel: BackChannel,
         live: Option<LiveStreams>,
     ) -> Result<Self, RandomUnavailable> {
-        let tag = match config.response_mode == ResponseMode::Json && live.is_none() {
-            true => unnamed_tag(),
-            false => random::hex::<16>()?,
-        };
+        if config.response_mode == ResponseMode::Json && live.is_none() {
+            return Ok(Self::for_json_request(config, log, back_channel));
+        }
+        let tag = random::hex::<16>()?;
         Ok(Self::build(
             tag.clone(),
             tag,
@@ -297,6 +297,17 @@ impl Router {
             Some(back_channel),
             live,
         ))
+    }
+
+    /// The router of one stateless request answered in JSON only (PF-47): see
+    /// [`Router::for_request`].
+    pub(crate) fn for_json_request(
+        config: &HttpConfig,
+        log: &Arc<dyn EventLog>,
+        back_channel: BackChannel,
+    ) -> Self {
+        let tag = unnamed_tag();
+        Self::build(tag.clone(), tag, config, log, Some(back_channel), None)
     }
 
     /// The router of one 2026-07-28 request (PF-46): its stream carries no event ids and keeps
@@ -765,6 +776,10 @@ impl MessageSink for Router {
 
     fn close_stream(&self, related: &RequestId) -> bool {
         self.close_request_stream(related)
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }
 

@@ -115,8 +115,7 @@ impl Tasks {
 
 /// Whether the request declared the tasks extension in its `_meta` client capabilities.
 pub(crate) fn declared(ctx: &RequestContext) -> bool {
-    ctx.peer()
-        .state()
+    ctx.state()
         .client_declares(&["extensions", TASKS_EXTENSION])
 }
 

@@ -1,0 +1,120 @@
+//! Stateless requests whose router and peer are made only when needed (PF-53): a stateless
+//! request answered in JSON only and a 2026-07-28 request get a router that no event id or
+//! server-to-client request ever names (PF-46, PF-47), so nothing of it has to exist before
+//! its handler runs. The handler runs with a context that makes them the first time something
+//! needs them (a message the handler sends, the handler waiting, PF-52); a request answered in
+//! its handler's first poll, having sent nothing, is answered with no router and no peer.
+
+use std::sync::Arc;
+
+use mcp_http_core::peer::{Answered, MakePeer, Unmade};
+use mcp_http_core::{Extensions, Handler, Peer, Places, SessionState};
+use mcp_http_proto::RequestId;
+use mcp_http_proto::jsonrpc::Request as RpcRequest;
+
+use crate::post::{ANSWER_CAPACITY, First, Next, exact};
+use crate::rejection::Rejection;
+use crate::router::Router;
+use crate::service::{HttpResponse, StreamableHttpService};
+use crate::sessions::Sessions;
+
+/// The router and peer of a stateless request, made as the eager path makes them: a
+/// 2026-07-28 request's ([`Router::for_modern_request`], no id prefix), or a legacy stateless
+/// request's answered in JSON only ([`Router::for_json_request`], ids prefixed with its tag).
+impl MakePeer for Sessions {
+    fn make_peer(
+        &self,
+        id: &RequestId,
+        handler: Arc<dyn Handler>,
+        state: &SessionState,
+        answered: bool,
+    ) -> Peer {
+        let back_channel = self.back_channel.clone();
+        let modern = state.is_modern();
+        let (router, config) = match modern {
+            true => {
+                let router = Router::for_modern_request(&self.config, self.log(), back_channel);
+                (router, self.peer_config.clone())
+            }
+            false => {
+                let router = Router::for_json_request(&self.config, self.log(), back_channel);
+                // Globally unique server-to-client ids; in a cluster they name this instance.
+                let prefix = match self.clustered() {
+                    true => format!("{}.{}", self.backends.instance, router.id_prefix()).into(),
+                    false => router.id_prefix(),
+                };
+                (
+                    router,
+                    self.peer_config.clone().request_id_prefix(Some(prefix)),
+                )
+            }
+        };
+        // T-21b: priming and polling from 2025-11-25 on, once the request's version is set
+        // (never on a stateless initialize's).
+        let version = state.protocol_version();
+        if !modern && state.is_initialized() && version.is_some_and(|v| v.supports_priming()) {
+            router.enable_priming();
+        }
+        let router = Arc::new(router);
+        router.expect(id);
+        if answered {
+            router.solo_answered();
+        }
+        let peer = Peer::new(router.clone(), handler, config);
+        router.set_peer(peer.downgrade());
+        if answered && modern {
+            // A 2026-07-28 request's peer is closed once its POST answered (H-5).
+            peer.close();
+        }
+        peer
+    }
+}
+
+impl StreamableHttpService {
+    /// The state of a stateless request whose router and peer are made only when needed (see
+    /// [`StreamableHttpService::answer_unmade`]); set it, then answer.
+    pub(crate) fn unmade(&self) -> Unmade {
+        let sessions = &self.inner.sessions;
+        let maker: Arc<dyn MakePeer> = sessions.clone();
+        let handler = self.inner.handlers.stateless_handler();
+        Unmade::new(maker, handler, &sessions.peer_config)
+    }
+
+    /// Answers a stateless request as [`StreamableHttpService::answer_as`] answers it, its
+    /// router and peer made only when needed (PF-52, PF-53). `on_made` is called with the peer
+    /// when one was made, and what it gives is held until the answer is ready (a 2026-07-28
+    /// request's cancellation when the POST goes away, H-5).
+    pub(crate) async fn answer_unmade<G>(
+        &self,
+        request: RpcRequest,
+        unmade: Unmade,
+        (extensions, places): (Extensions, Places),
+        errors_as_json: bool,
+        on_made: impl FnOnce(&Peer) -> G,
+    ) -> Result<(HttpResponse, Option<G>), Rejection> {
+        let id = request.id.clone();
+        let mut out = Vec::with_capacity(ANSWER_CAPACITY);
+        let (peer, answered) =
+            match Peer::answer_unmade(request, extensions, places, unmade, &mut out) {
+                Answered::AtOnce => return Ok((self.direct(None, exact(out)).await, None)),
+                Answered::Made { peer, answered } => (peer, answered),
+                _ => return Err(Rejection::ShuttingDown),
+            };
+        let held = on_made(&peer);
+        let Some(router) = peer.sink_as::<Router>() else {
+            return Err(Rejection::ShuttingDown);
+        };
+        let first = First {
+            out,
+            answered,
+            opened: None,
+            head: None,
+        };
+        let response = match self.after_first_poll(router, id, first, false, errors_as_json)? {
+            Next::Direct(json) => self.direct(Some(router), json).await,
+            Next::Answered(response) => response,
+            Next::Choose(sid) => Box::pin(self.choose(router, sid, false, errors_as_json)).await?,
+        };
+        Ok((response, Some(held)))
+    }
+}
