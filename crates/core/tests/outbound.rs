@@ -4,15 +4,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 use mcp_http_core::transport::{MessageSink, Outbound, OutboundKind, Sending};
-use mcp_http_core::{Handler, Peer, PeerConfig, RequestContext, RequestOptions, TransportError};
+use mcp_http_core::{Peer, PeerConfig, RequestOptions, TransportError};
 use mcp_http_proto::ErrorObject;
-use mcp_http_proto::jsonrpc::{Request, Response};
+use mcp_http_proto::jsonrpc::Response;
 use serde_json::json;
 use serde_json::value::RawValue;
+
+use common::NoHandler;
 
 /// Keeps every message sent, and answers each request at once with `{}`.
 #[derive(Default)]
@@ -36,18 +40,6 @@ impl MessageSink for Recorder {
                 outcome: Ok(serde_json::value::to_raw_value(&json!({})).unwrap()),
             }))
         })
-    }
-}
-
-struct NoHandler;
-
-impl Handler for NoHandler {
-    fn handle_request(
-        &self,
-        _request: Request,
-        _ctx: RequestContext,
-    ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
-        Box::pin(async { Err(ErrorObject::internal()) })
     }
 }
 

@@ -4,18 +4,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
 use mcp_http_core::reply::{Answered, ReplyReader, read_result};
 use mcp_http_core::transport::{MessageSink, Outbound, Sending};
-use mcp_http_core::{
-    Handler, Peer, PeerConfig, RequestContext, RequestError, RequestOptions, TransportError,
-};
-use mcp_http_proto::jsonrpc::{Message, Request, Response};
-use mcp_http_proto::{CallToolResult, ErrorObject};
+use mcp_http_core::{Peer, PeerConfig, RequestError, RequestOptions, TransportError};
+use mcp_http_proto::CallToolResult;
+use mcp_http_proto::jsonrpc::{Message, Response};
 use serde_json::json;
-use serde_json::value::RawValue;
+
+use common::NoHandler;
 
 /// Answers each request with the body `answer` makes for its id, offered to the reader first,
 /// as the HTTP client does with a POST's JSON answer.
@@ -44,18 +45,6 @@ impl MessageSink for Answers {
                 _ => Ok(None),
             }
         })
-    }
-}
-
-struct NoHandler;
-
-impl Handler for NoHandler {
-    fn handle_request(
-        &self,
-        _request: Request,
-        _ctx: RequestContext,
-    ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
-        Box::pin(async { Err(ErrorObject::internal()) })
     }
 }
 
