@@ -15,7 +15,17 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 /// What the ladder takes from the params, or its refusal.
-type Outcome = Result<(String, String, Option<String>, Option<LoggingLevel>, Option<String>, Option<(String, Option<String>)>), (String, bool)>;
+type Outcome = Result<
+    (
+        String,
+        String,
+        Option<String>,
+        Option<LoggingLevel>,
+        Option<String>,
+        Option<(String, Option<String>)>,
+    ),
+    (String, bool),
+>;
 
 /// `clientInfo` judged as the client cache judges it, between the capabilities and the level.
 fn info_ok(info: Option<&RawValue>) -> Result<(), (String, bool)> {
@@ -55,12 +65,18 @@ struct OldMeta<'a> {
 
 fn old(text: &str) -> Outcome {
     let missing = |what: &str| format!("Invalid params: _meta must carry {what} (2026-07-28)");
-    let envelope: OldEnvelope<'_> = serde_json::from_str(text).map_err(|_| {
-        (
-            "Invalid params: params must be a JSON object, and its _meta one too".to_owned(),
-            false,
-        )
-    })?;
+    // Params that are not an object are refused as such (a derived struct would read an array
+    // member by position).
+    let object = text.trim_start().starts_with('{');
+    let envelope: OldEnvelope<'_> = object
+        .then(|| serde_json::from_str(text).ok())
+        .flatten()
+        .ok_or_else(|| {
+            (
+                "Invalid params: params must be a JSON object, and its _meta one too".to_owned(),
+                false,
+            )
+        })?;
     let fields = envelope.meta.ok_or_else(|| {
         (
             "Invalid params: params._meta is required in 2026-07-28".to_owned(),
@@ -72,17 +88,30 @@ fn old(text: &str) -> Outcome {
     let version = fields
         .version
         .and_then(|v| serde_json::from_str::<&str>(v.get()).ok())
-        .ok_or_else(|| invalid(missing("io.modelcontextprotocol/protocolVersion as a string")))?;
+        .ok_or_else(|| {
+            invalid(missing(
+                "io.modelcontextprotocol/protocolVersion as a string",
+            ))
+        })?;
     let capabilities = fields
         .capabilities
         .filter(|c| c.get().starts_with('{'))
-        .ok_or_else(|| invalid(missing("io.modelcontextprotocol/clientCapabilities as an object")))?;
+        .ok_or_else(|| {
+            invalid(missing(
+                "io.modelcontextprotocol/clientCapabilities as an object",
+            ))
+        })?;
     info_ok(fields.info)?;
     let log_level = match fields.log_level {
         None => None,
-        Some(level) => Some(serde_json::from_str::<LoggingLevel>(level.get()).map_err(|_| {
-            invalid("Invalid params: io.modelcontextprotocol/logLevel must be a logging level".to_owned())
-        })?),
+        Some(level) => Some(
+            serde_json::from_str::<LoggingLevel>(level.get()).map_err(|_| {
+                invalid(
+                    "Invalid params: io.modelcontextprotocol/logLevel must be a logging level"
+                        .to_owned(),
+                )
+            })?,
+        ),
     };
     let target = envelope
         .name
@@ -114,7 +143,8 @@ fn new(text: &str) -> Outcome {
 fn outcome(
     read: Result<ModernParams<'_>, mcp_http_proto::modern_params::EnvelopeError>,
 ) -> Outcome {
-    let refused = |e: mcp_http_proto::modern_params::EnvelopeError| (e.message.to_owned(), e.claimed);
+    let refused =
+        |e: mcp_http_proto::modern_params::EnvelopeError| (e.message.to_owned(), e.claimed);
     let params = read.map_err(refused)?;
     info_ok(params.info)?;
     let log_level = params.log_level().map_err(refused)?;
@@ -132,7 +162,10 @@ fn outcome(
 
 /// PF-59: a tool call read as a first call has no retry's member among the params' own
 /// members (as a map of them reads them).
-fn first_call_has_no_retry(read: &Result<ModernParams<'_>, mcp_http_proto::modern_params::EnvelopeError>, text: &str) {
+fn first_call_has_no_retry(
+    read: &Result<ModernParams<'_>, mcp_http_proto::modern_params::EnvelopeError>,
+    text: &str,
+) {
     let Some(call) = read.as_ref().ok().and_then(|p| p.tool_call.as_ref()) else {
         return;
     };
@@ -148,10 +181,12 @@ fn first_call_has_no_retry(read: &Result<ModernParams<'_>, mcp_http_proto::moder
 }
 
 fn old_claims(text: &str) -> bool {
-    serde_json::from_str::<OldEnvelope<'_>>(text)
-        .ok()
-        .and_then(|e| e.meta)
-        .is_some_and(|m| m.version.is_some())
+    // Params that are not an object have no `_meta` member to claim the era with.
+    text.trim_start().starts_with('{')
+        && serde_json::from_str::<OldEnvelope<'_>>(text)
+            .ok()
+            .and_then(|e| e.meta)
+            .is_some_and(|m| m.version.is_some())
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -169,7 +204,11 @@ fuzz_target!(|data: &[u8]| {
     let text = raw.get();
     assert_eq!(old(text), new(text), "params: {text}");
     first_call_has_no_retry(&ModernParams::read(text), text);
-    assert_eq!(old_claims(text), ModernParams::claims_version(text), "params: {text}");
+    assert_eq!(
+        old_claims(text),
+        ModernParams::claims_version(text),
+        "params: {text}"
+    );
     // PF-51: read in the same pass as a request's envelope (params last or first), the same
     // params text and, when the pass read the members, the same outcome.
     for body in [

@@ -214,6 +214,11 @@ impl<'a> Params<'a> {
     /// large for an `f64`, which serde_json parses only when asked for a value): so a refusal
     /// is always the raw reader's, as before (PF-17), and only bad input pays a second read.
     fn read(text: &'a str) -> Option<Params<'a>> {
+        // A derived struct also takes a JSON array, member by position: params that are not an
+        // object are refused here, as the raw reader refused them.
+        if !text.trim_start().starts_with('{') {
+            return None;
+        }
         if let Ok(params) = serde_json::from_str(text) {
             return Some(params);
         }
@@ -459,8 +464,22 @@ mod tests {
         assert_eq!(level.log_level().unwrap(), Some(LoggingLevel::Debug));
         // A number too large for an f64 where a string is expected: refused as not a string,
         // not as unreadable params (found by the modern_params fuzz target).
-        let huge = refusal("[[4E454]]");
+        let huge = refusal(r#"{"_meta":{"io.modelcontextprotocol/protocolVersion":4E454}}"#);
         assert_eq!((huge.message, huge.claimed), (NO_VERSION, true));
+        // Params that are not an object are refused as such, however many members a derived
+        // reader would take by position from an array (found by the modern_params fuzz target).
+        for array in [
+            "[[4E454]]",
+            r#"[{"io.modelcontextprotocol/protocolVersion":"2026-07-28"},"echo",null,"echo",null,null,{}]"#,
+            r#"[{"io.ion":"2026-03-28","\.m#oOteities":{}},"echo",null,"echo",null,null,{}]"#,
+        ] {
+            let refused = refusal(array);
+            assert_eq!(
+                (refused.message, refused.claimed),
+                (NOT_OBJECTS, false),
+                "{array}"
+            );
+        }
         let text = format!(r#"{{"name":1e999,{META}}}"#);
         let huge = ModernParams::read(&text).unwrap();
         assert!(huge.target.is_none() && huge.tool_call.is_none());

@@ -42,6 +42,7 @@ fn one_pass(body: &Bytes) -> Option<(Message, Members<'_>)> {
     let mut read = Read::default();
     Base(text, &mut read).deserialize(&mut de).ok()?;
     de.end().ok()?;
+    let mut span_text = None;
     let params = match read.span {
         Some((start, end)) => {
             let span = text.get(start..end)?;
@@ -50,13 +51,17 @@ fn one_pass(body: &Bytes) -> Option<(Message, Members<'_>)> {
             if !whole {
                 return None;
             }
+            span_text = Some(span);
             Some(Params::shared(body.slice_ref(span.as_bytes())))
         }
         None => None,
     };
     let message = Message::classify(read.envelope, params).ok()?;
-    let members = match (&message, read.members) {
-        (Message::Request(_), Some(members)) => Some(ModernParams::from_members(members)),
+    let members = match (&message, read.members, span_text) {
+        (Message::Request(_), Some(members), _) => Some(ModernParams::from_members(members)),
+        // Params that are not an object were not read: refused as the ladder's read refuses
+        // them.
+        (Message::Request(_), None, Some(span)) => Some(ModernParams::read(span)),
         _ => None,
     };
     Some((message, members))
@@ -221,7 +226,13 @@ impl<'de> Visitor<'de> for Base<'de, '_> {
                 Member::Method => envelope.method = map.next_value::<Option<String>>()?,
                 Member::Params => {
                     let start = value_start(bytes, at + key.len()).ok_or_else(lost)?;
-                    map.next_value_seed(Into(&mut read.members))?;
+                    if bytes.get(start) == Some(&b'{') {
+                        map.next_value_seed(Into(&mut read.members))?;
+                    } else {
+                        // Not an object (an array would be read member by position): the
+                        // ladder reads the params itself, and refuses them.
+                        map.next_value::<IgnoredAny>()?;
+                    }
                     open = Some(start);
                 }
                 Member::Result => envelope.result = Some(map.next_value::<&RawValue>()?),
