@@ -221,7 +221,7 @@ impl World {
         let id = RequestId::Number(k as i64);
         // Every other request's stream is reserved, as a session's POST reserves it, and
         // opened by what comes for it or when its POST chooses (PF-23).
-        let sid = match !batch && k % 2 == 0 {
+        let sid = match !batch && k.is_multiple_of(2) {
             true => session.router.reserve_request(&id),
             false => session.router.open_request(&id, batch),
         }
