@@ -13,7 +13,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use mcp_http_core::options::RequestOptions;
-use mcp_http_proto::LoggingLevel;
 use mcp_http_server::{NoArgs, RequestContext, Server, ToolDef};
 use mcp_http_server_http::{HttpConfig, ResponseMode};
 use serde_json::{Value, json};
@@ -21,58 +20,9 @@ use support::*;
 
 const VERSION: &str = "2025-11-25";
 
-/// Sets its flag when dropped: a tool's future dropped where it waits (cancelled, X-2).
-struct Dropped(Arc<AtomicBool>);
-
-impl Drop for Dropped {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
-}
-
 /// Tools of every kind; `cancelled` is set when `long` is cancelled.
 fn server(cancelled: Arc<AtomicBool>) -> Server {
-    Server::builder("t", "1")
-        .tool(ToolDef::sync(
-            "quick",
-            "At once",
-            |_: NoArgs, _: &RequestContext| "quick",
-        ))
-        .tool(ToolDef::sync(
-            "panics",
-            "Panics",
-            |_: NoArgs, _: &RequestContext| {
-                panic!("tool bug");
-                #[allow(unreachable_code)]
-                "never"
-            },
-        ))
-        .tool(ToolDef::new(
-            "waits",
-            "Waits",
-            |_: NoArgs, _: RequestContext| async {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                "waited"
-            },
-        ))
-        .tool(ToolDef::new(
-            "logs",
-            "Logs first",
-            |_: NoArgs, ctx: RequestContext| async move {
-                ctx.log(LoggingLevel::Info, None, &"note").await.ok();
-                "logged"
-            },
-        ))
-        .tool(ToolDef::new(
-            "progress",
-            "Reports progress",
-            |_: NoArgs, ctx: RequestContext| async move {
-                ctx.progress(1.0, Some(2.0), None).await.ok();
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                ctx.progress(2.0, Some(2.0), None).await.ok();
-                "progressed"
-            },
-        ))
+    tools_of_every_kind()
         .tool(ToolDef::new(
             "closes",
             "Closes its stream for polling, then answers",
@@ -80,15 +30,6 @@ fn server(cancelled: Arc<AtomicBool>) -> Server {
                 let closed = ctx.close_stream();
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 format!("closed {closed}")
-            },
-        ))
-        .tool(ToolDef::new(
-            "asks",
-            "Asks for the roots",
-            |_: NoArgs, ctx: RequestContext| async move {
-                ctx.roots()
-                    .await
-                    .map(|r| format!("{} roots", r.roots.len()))
             },
         ))
         .tool(ToolDef::new(
@@ -124,16 +65,7 @@ fn server(cancelled: Arc<AtomicBool>) -> Server {
 async fn session_with_roots(http: &reqwest::Client, url: &str) -> String {
     let mut init = init_body(VERSION);
     init["params"]["capabilities"]["roots"] = json!({});
-    let response = post(http, url, None, &init).await;
-    assert_eq!(response.status(), 200);
-    let id = response.headers()["mcp-session-id"]
-        .to_str()
-        .unwrap()
-        .to_owned();
-    let _ = response.bytes().await.unwrap();
-    let note = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
-    assert_eq!(post(http, url, Some(&id), &note).await.status(), 202);
-    id
+    session_with(http, url, &init).await
 }
 
 /// The answer to `body`: its content type and its events (a JSON answer as one event without

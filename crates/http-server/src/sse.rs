@@ -83,75 +83,6 @@ pub(crate) fn put_event_head(out: &mut Vec<u8>, id: Option<EventId<'_>>) {
     out.put_slice(b"data: ");
 }
 
-/// Room on the stack for [`put_head_ahead`]: a session's head, with a cluster's longer tag.
-const HEAD_ROOM: usize = 192;
-
-/// A head assembled on the stack (see [`put_head_ahead`]).
-struct StackHead {
-    buf: [u8; HEAD_ROOM],
-    len: usize,
-}
-
-impl StackHead {
-    fn put(&mut self, bytes: &[u8]) {
-        let end = self.len + bytes.len();
-        if let Some(to) = self.buf.get_mut(self.len..end) {
-            to.copy_from_slice(bytes);
-            self.len = end;
-        }
-    }
-
-    /// `id: {tag}.{stream}.{seq}\n`, the stream's number formatted already.
-    fn put_id(&mut self, tag: &str, stream: &[u8], seq: u64) {
-        self.put(b"id: ");
-        self.put(tag.as_bytes());
-        self.put(b".");
-        self.put(stream);
-        self.put(b".");
-        self.put(itoa::Buffer::new().format(seq).as_bytes());
-        self.put(b"\n");
-    }
-}
-
-/// Appends what [`put_priming`] (when `retry_ms` is given, numbered `id`) then
-/// [`put_event_head`] (numbered after it) append, the same bytes, assembled on the stack and
-/// appended in one piece: the head of an answer framed before its handler runs (PF-43, PF-24).
-pub(crate) fn put_head_ahead(out: &mut Vec<u8>, id: Option<EventId<'_>>, retry_ms: Option<u64>) {
-    let primed = id.zip(retry_ms);
-    let event_id = id.map(|id| EventId {
-        seq: id.seq + u64::from(primed.is_some()),
-        ..id
-    });
-    let len = primed.map_or(0, |(id, retry)| priming_len(id, retry))
-        + "event: message\ndata: ".len()
-        + event_id.map_or(0, |id| id.line_len());
-    if len > HEAD_ROOM {
-        if let Some((id, retry)) = primed {
-            put_priming(out, id, retry);
-        }
-        put_event_head(out, event_id);
-        return;
-    }
-    let mut head = StackHead {
-        buf: [0; HEAD_ROOM],
-        len: 0,
-    };
-    let mut number = itoa::Buffer::new();
-    let stream = id.map_or(&b""[..], |id| number.format(id.stream).as_bytes());
-    if let Some((id, retry)) = primed {
-        head.put_id(id.tag, stream, id.seq);
-        head.put(b"retry: ");
-        head.put(itoa::Buffer::new().format(retry).as_bytes());
-        head.put(b"\ndata: \n\n");
-    }
-    head.put(b"event: message\n");
-    if let Some(id) = event_id {
-        head.put_id(id.tag, stream, id.seq);
-    }
-    head.put(b"data: ");
-    out.extend_from_slice(&head.buf[..head.len]);
-}
-
 /// What ends an event whose head [`put_event_head`] wrote.
 pub(crate) const EVENT_END: &[u8] = b"\n\n";
 
@@ -190,40 +121,6 @@ pub(crate) fn retry(retry_ms: u64) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// PF-24: the head assembled on the stack is the bytes of the priming event and the
-    /// event's head written one after the other, for every shape (primed or not, with ids or
-    /// not, a short tag and one too long for the stack).
-    #[test]
-    fn a_head_put_ahead_is_the_priming_event_and_the_event_head() {
-        let long = "i".repeat(200);
-        for tag in ["a1b2c3d4e5f6", "instance-7~0123456789abcdef", long.as_str()] {
-            for (stream, seq) in [(0, 0), (7, 0), (123_456, 41), (u64::MAX, u64::MAX - 1)] {
-                for retry in [None, Some(0), Some(3_000), Some(u64::MAX)] {
-                    for resumable in [false, true] {
-                        let id = resumable.then_some(EventId { tag, stream, seq });
-                        let mut expected = b"x".to_vec();
-                        let primed = id.zip(retry);
-                        if let Some((id, retry)) = primed {
-                            put_priming(&mut expected, id, retry);
-                        }
-                        let event_id = id.map(|id| EventId {
-                            seq: id.seq + u64::from(primed.is_some()),
-                            ..id
-                        });
-                        put_event_head(&mut expected, event_id);
-                        let mut got = b"x".to_vec();
-                        put_head_ahead(&mut got, id, retry);
-                        assert_eq!(
-                            String::from_utf8(got).unwrap(),
-                            String::from_utf8(expected).unwrap(),
-                            "{tag} {stream} {seq} {retry:?} {resumable}"
-                        );
-                    }
-                }
-            }
-        }
-    }
 
     #[test]
     fn frames() {

@@ -138,8 +138,13 @@ impl Router {
         let primed = self.priming();
         drop(st);
         let start = out.len();
-        let id = self.resumable.then(|| self.event_id(sid, seq));
-        sse::put_head_ahead(out, id, primed.then_some(self.retry_ms));
+        if primed {
+            sse::put_priming(out, self.event_id(sid, seq), self.retry_ms);
+        }
+        let id = self
+            .resumable
+            .then(|| self.event_id(sid, seq + u64::from(primed)));
+        sse::put_event_head(out, id);
         Some(out.len() - start)
     }
 
