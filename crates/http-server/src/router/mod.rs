@@ -39,7 +39,7 @@ mod props;
 mod reserved;
 mod resume;
 
-use reserved::Reserved;
+use reserved::{Reserved, open_reserved_id, take_reserved};
 
 pub(crate) use get_stream::RemoteGet;
 
@@ -165,27 +165,6 @@ fn open_stream(st: &mut State, id: &RequestId, json_only: bool) -> u64 {
     st.next_stream += 1;
     open_stream_as(st, id.clone(), sid, json_only);
     sid
-}
-
-/// Opens the stream of the reserved request `id` (see [`Router::reserve_request`]), if it is
-/// still reserved: the first message for it comes, or its handler closes it.
-fn open_reserved_id(st: &mut State, id: &RequestId) -> Option<u64> {
-    let (id, sid) = st.reserved.take_id(id)?;
-    open_stream_as(st, id, sid, false);
-    Some(sid)
-}
-
-/// Takes reserved stream `sid` out of the reserved ones, unopened; returns whether it was there.
-fn take_reserved(st: &mut State, sid: u64) -> bool {
-    if st.reserved.take_sid(sid).is_none() {
-        return false;
-    }
-    st.finished = st.finished.saturating_add(1);
-    // As `finish` lets the tables go: a session that is not busy keeps no room for these.
-    if st.finished <= 1 {
-        st.reserved.release_if_empty();
-    }
-    true
 }
 
 /// Opens request `id`'s stream as number `sid`.
@@ -465,32 +444,6 @@ impl Router {
             return None;
         }
         Some(open_stream(&mut st, id, json_only))
-    }
-
-    /// [`Router::open_request`] for a session's request whose POST may answer with what its
-    /// handler's first poll gives (PF-23): its stream's number is reserved now, and the stream
-    /// is opened when a message comes for it, its handler closes it, or its POST has to wait
-    /// ([`Router::open_reserved`]); one answered in that poll with nothing sent is ended by
-    /// [`Router::end_quiet`] or [`Router::answer_framed`] without ever being opened. `None`
-    /// when a request with that id is still in progress.
-    pub(crate) fn reserve_request(&self, id: &RequestId) -> Option<u64> {
-        let mut st = self.lock();
-        if st.requests.contains_key(id) || st.reserved.has_id(id) {
-            return None;
-        }
-        let sid = st.next_stream;
-        st.next_stream += 1;
-        st.reserved.push(id.clone(), sid);
-        Some(sid)
-    }
-
-    /// Opens reserved stream `sid` (see [`Router::reserve_request`]) unless something opened
-    /// it already: its POST goes on as with [`Router::open_request`]'s stream.
-    pub(crate) fn open_reserved(&self, sid: u64) {
-        let mut st = self.lock();
-        if let Some(id) = st.reserved.take_sid(sid) {
-            open_stream_as(&mut st, id, sid, false);
-        }
     }
 
     /// Whether this router carries one stateless request (see [`State::solo`]).
