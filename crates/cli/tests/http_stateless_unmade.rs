@@ -12,7 +12,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use mcp_http_proto::LoggingLevel;
 use mcp_http_server::{NoArgs, RequestContext, Server, ToolDef};
 use mcp_http_server_http::{HttpConfig, ResponseMode};
 use serde_json::{Value, json};
@@ -21,56 +20,7 @@ use support::*;
 /// Tools of every kind; `finished` counts the runs of `long` that ran to their end, and
 /// `dropped` is set when one is dropped where it waits (cancelled).
 fn server(finished: Arc<AtomicUsize>, dropped: Arc<AtomicBool>) -> Server {
-    Server::builder("t", "1")
-        .tool(ToolDef::sync(
-            "quick",
-            "At once",
-            |_: NoArgs, _: &RequestContext| "quick",
-        ))
-        .tool(ToolDef::sync(
-            "panics",
-            "Panics",
-            |_: NoArgs, _: &RequestContext| {
-                panic!("tool bug");
-                #[allow(unreachable_code)]
-                "never"
-            },
-        ))
-        .tool(ToolDef::new(
-            "waits",
-            "Waits",
-            |_: NoArgs, _: RequestContext| async {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                "waited"
-            },
-        ))
-        .tool(ToolDef::new(
-            "logs",
-            "Logs first",
-            |_: NoArgs, ctx: RequestContext| async move {
-                ctx.log(LoggingLevel::Info, None, &"note").await.ok();
-                "logged"
-            },
-        ))
-        .tool(ToolDef::new(
-            "progress",
-            "Reports progress",
-            |_: NoArgs, ctx: RequestContext| async move {
-                ctx.progress(1.0, Some(2.0), None).await.ok();
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                ctx.progress(2.0, Some(2.0), None).await.ok();
-                "progressed"
-            },
-        ))
-        .tool(ToolDef::new(
-            "asks",
-            "Asks for the roots",
-            |_: NoArgs, ctx: RequestContext| async move {
-                ctx.roots()
-                    .await
-                    .map(|r| format!("{} roots", r.roots.len()))
-            },
-        ))
+    tools_of_every_kind()
         .tool(ToolDef::new(
             "long",
             "Waits long",
@@ -85,14 +35,6 @@ fn server(finished: Arc<AtomicUsize>, dropped: Arc<AtomicBool>) -> Server {
             },
         ))
         .build()
-}
-
-struct Dropped(Arc<AtomicBool>);
-
-impl Drop for Dropped {
-    fn drop(&mut self) {
-        self.0.store(true, Ordering::SeqCst);
-    }
 }
 
 /// A 2026-07-28 `tools/call` of `tool` that names a log level and declares roots.

@@ -330,14 +330,15 @@ impl StreamableHttpService {
     ) -> Result<HttpResponse, Rejection> {
         let id = request.id.clone();
         let config = &self.inner.config();
-        // A stateless request's stream is opened only when needed; a session's before the
-        // handler runs, so that what it sends in its first poll has a stream to go to.
+        // A stateless request's stream is opened only when needed; a session's is reserved
+        // before the handler runs, and opened when something comes for it or the POST has to
+        // wait (PF-23).
         let opened = match router.is_solo() {
             true => {
                 router.expect(&id);
                 None
             }
-            false => match router.open_request(&id, false) {
+            false => match router.reserve_request(&id) {
                 Some(opened) => Some(opened),
                 None => return Err(Rejection::DuplicateRequest(id)),
             },
@@ -410,6 +411,8 @@ impl StreamableHttpService {
                     },
                     None => exact(out),
                 };
+                // Something was sent on it, or it goes on as a stream (PF-23).
+                router.open_reserved(sid);
                 if !direct
                     && !until_response
                     && let Some(body) = router.answer_at_once(sid, &json)
@@ -426,7 +429,10 @@ impl StreamableHttpService {
                 }
                 sid
             }
-            (Some(sid), false) => sid,
+            (Some(sid), false) => {
+                router.open_reserved(sid);
+                sid
+            }
             // A closed connection: nothing will come.
             (None, false) => return Err(Rejection::ShuttingDown),
         };

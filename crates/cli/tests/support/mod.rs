@@ -75,7 +75,12 @@ pub async fn post(
 
 /// Initializes a session and sends `notifications/initialized`; returns the session id.
 pub async fn session(http: &reqwest::Client, url: &str, version: &str) -> String {
-    let response = post(http, url, None, &init_body(version)).await;
+    session_with(http, url, &init_body(version)).await
+}
+
+/// [`session`], initialized with the `initialize` request `init`.
+pub async fn session_with(http: &reqwest::Client, url: &str, init: &Value) -> String {
+    let response = post(http, url, None, init).await;
     assert_eq!(response.status(), 200);
     let id = response.headers()["mcp-session-id"]
         .to_str()
@@ -392,4 +397,72 @@ pub async fn post_auth(
         }
     }
     request.send().await.unwrap()
+}
+
+/// A server's builder with a tool of every kind a quick-path test runs: `quick` (answers at
+/// once), `panics`, `waits` (20 ms), `logs` (a log first), `progress` (two progress
+/// notifications 10 ms apart) and `asks` (the client's roots).
+pub fn tools_of_every_kind() -> mcp_http_server::ServerBuilder {
+    use mcp_http_proto::LoggingLevel;
+    use mcp_http_server::{NoArgs, RequestContext, Server, ToolDef};
+    Server::builder("t", "1")
+        .tool(ToolDef::sync(
+            "quick",
+            "At once",
+            |_: NoArgs, _: &RequestContext| "quick",
+        ))
+        .tool(ToolDef::sync(
+            "panics",
+            "Panics",
+            |_: NoArgs, _: &RequestContext| {
+                panic!("tool bug");
+                #[allow(unreachable_code)]
+                "never"
+            },
+        ))
+        .tool(ToolDef::new(
+            "waits",
+            "Waits",
+            |_: NoArgs, _: RequestContext| async {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                "waited"
+            },
+        ))
+        .tool(ToolDef::new(
+            "logs",
+            "Logs first",
+            |_: NoArgs, ctx: RequestContext| async move {
+                ctx.log(LoggingLevel::Info, None, &"note").await.ok();
+                "logged"
+            },
+        ))
+        .tool(ToolDef::new(
+            "progress",
+            "Reports progress",
+            |_: NoArgs, ctx: RequestContext| async move {
+                ctx.progress(1.0, Some(2.0), None).await.ok();
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                ctx.progress(2.0, Some(2.0), None).await.ok();
+                "progressed"
+            },
+        ))
+        .tool(ToolDef::new(
+            "asks",
+            "Asks for the roots",
+            |_: NoArgs, ctx: RequestContext| async move {
+                ctx.roots()
+                    .await
+                    .map(|r| format!("{} roots", r.roots.len()))
+            },
+        ))
+}
+
+/// Sets its flag when dropped: kept by a tool's future, it tells that the future was dropped
+/// where it waited (cancelled) unless the tool forgets it at its end.
+pub struct Dropped(pub std::sync::Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for Dropped {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::AtomicBool;
 use bytes::{Bytes, BytesMut};
 use mcp_http_core::OutboundKind;
 
-use super::{Router, Stream, Waiting, finish, is_quiet};
+use super::{Router, Stream, Waiting, finish, is_quiet, take_reserved};
 use crate::body::{Completion, ConnectionGuard, ResponseBody};
 use crate::queue::{QueueRx, queue};
 use crate::sse;
@@ -128,11 +128,14 @@ impl Router {
     /// length; `None` when the stream no longer waits.
     pub(crate) fn put_at_once_head(&self, sid: u64, out: &mut Vec<u8>) -> Option<usize> {
         let st = self.lock();
-        let stream = st.streams.get(&sid)?;
-        if !is_quiet(stream) {
-            return None;
-        }
-        let (seq, primed) = (stream.next_seq, self.priming());
+        let seq = match st.streams.get(&sid) {
+            Some(stream) if is_quiet(stream) => stream.next_seq,
+            Some(_) => return None,
+            // Reserved, not opened (PF-23): nothing was sent on it yet.
+            None if st.reserved.has_sid(sid) => 0,
+            None => return None,
+        };
+        let primed = self.priming();
         drop(st);
         let start = out.len();
         if primed {
@@ -156,13 +159,16 @@ impl Router {
         head: usize,
     ) -> Result<ResponseBody, Vec<u8>> {
         let mut st = self.lock();
-        let Some(stream) = st.streams.get_mut(&sid).filter(|s| is_quiet(s)) else {
-            drop(st);
-            out.drain(..head);
-            return Err(out);
-        };
-        stream.waiting = None;
-        finish(&mut st, sid);
+        // Reserved and never opened (PF-23): nothing was sent on it.
+        if !take_reserved(&mut st, sid) {
+            let Some(stream) = st.streams.get_mut(&sid).filter(|s| is_quiet(s)) else {
+                drop(st);
+                out.drain(..head);
+                return Err(out);
+            };
+            stream.waiting = None;
+            finish(&mut st, sid);
+        }
         drop(st);
         out.extend_from_slice(sse::EVENT_END);
         // Exactly its size: frozen without an allocation of its own (in place when the buffer
@@ -215,7 +221,7 @@ impl Router {
         if waiting.is_some_and(|w| w.close_requested) {
             prefix.extend_from_slice(&sse::retry(self.retry_ms));
         } else {
-            let (tx, live) = queue(self.queue);
+            let (tx, live) = queue(self.queue as usize);
             rx = live;
             stream.conn = Some(tx);
             stream.completed = Some(done.clone());

@@ -74,7 +74,7 @@ impl Router {
             },
             _ => json,
         };
-        if st.get_buffer.len() >= self.get_buffer {
+        if st.get_buffer.len() >= self.get_buffer as usize {
             tracing::warn!("GET stream buffer full; the oldest message is dropped");
             st.get_buffer.pop_front();
         }
@@ -91,7 +91,7 @@ impl Router {
     /// resume that takes over a GET stream numbered elsewhere puts the old stream's events
     /// before them (RB-44).
     pub(crate) fn open_get_parts(&self) -> (BytesMut, QueueRx) {
-        let (tx, rx) = queue(self.queue);
+        let (tx, rx) = queue(self.queue as usize);
         let mut prefix = BytesMut::new();
         let mut st = self.lock();
         let sid = match st.get_stream {

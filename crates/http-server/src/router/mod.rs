@@ -36,7 +36,10 @@ mod get_resume;
 mod get_stream;
 #[cfg(test)]
 mod props;
+mod reserved;
 mod resume;
+
+use reserved::{Reserved, open_reserved_id, take_reserved};
 
 pub(crate) use get_stream::RemoteGet;
 
@@ -134,6 +137,10 @@ struct State {
     solo: Option<RequestId>,
     /// That request was answered: what comes for it later has no stream to go to (RL-47).
     solo_answered: bool,
+    /// A session's requests whose handlers run their first poll, with the stream number each
+    /// has: the stream is opened only when a message comes for it or its POST has to wait
+    /// (PF-23). A quick call, answered in that poll with nothing sent, opens none.
+    reserved: Reserved,
 }
 
 impl State {
@@ -156,6 +163,12 @@ fn is_quiet(stream: &Stream) -> bool {
 fn open_stream(st: &mut State, id: &RequestId, json_only: bool) -> u64 {
     let sid = st.next_stream;
     st.next_stream += 1;
+    open_stream_as(st, id.clone(), sid, json_only);
+    sid
+}
+
+/// Opens request `id`'s stream as number `sid`.
+fn open_stream_as(st: &mut State, id: RequestId, sid: u64, json_only: bool) {
     let waiting = Waiting {
         messages: Vec::new(),
         notify: None,
@@ -164,8 +177,7 @@ fn open_stream(st: &mut State, id: &RequestId, json_only: bool) -> u64 {
     let mut stream = Stream::new(Some(id.clone()), Some(waiting));
     stream.json_only = json_only;
     st.streams.insert(sid, stream);
-    st.requests.insert(id.clone(), sid);
-    sid
+    st.requests.insert(id, sid);
 }
 
 pub(crate) struct Router {
@@ -177,8 +189,10 @@ pub(crate) struct Router {
     retry_ms: u64,
     /// How long a resume of another instance's stream follows the log (zero: not at all).
     follow_elsewhere: std::time::Duration,
-    queue: usize,
-    get_buffer: usize,
+    /// The bounds of a connection's queue and of the GET stream's buffer, as `u32` (beyond
+    /// that, as good as unbounded): an idle session's router stays within its size (PF-3).
+    queue: u32,
+    get_buffer: u32,
     keep_alive: Option<std::time::Duration>,
     log: Arc<dyn EventLog>,
     /// Priming events and polling closes only where the session negotiated 2025-11-25 or later
@@ -250,6 +264,7 @@ fn finish(st: &mut State, sid: u64) {
 fn release_tables(st: &mut State) {
     st.streams = HashMap::new();
     st.requests = HashMap::new();
+    st.reserved.release_if_empty();
 }
 
 impl Router {
@@ -339,8 +354,8 @@ impl Router {
             mode: config.response_mode,
             retry_ms: u64::try_from(config.retry.as_millis()).unwrap_or(u64::MAX),
             follow_elsewhere: config.follow_elsewhere,
-            queue: config.connection_queue.max(1),
-            get_buffer: config.get_buffer,
+            queue: u32::try_from(config.connection_queue.max(1)).unwrap_or(u32::MAX),
+            get_buffer: u32::try_from(config.get_buffer).unwrap_or(u32::MAX),
             keep_alive: config.keep_alive,
             log: log.clone(),
             priming: AtomicBool::new(false),
@@ -425,7 +440,7 @@ impl Router {
     /// POST takes only its response). `None` when a request with that id is still in progress.
     pub(crate) fn open_request(&self, id: &RequestId, json_only: bool) -> Option<u64> {
         let mut st = self.lock();
-        if st.requests.contains_key(id) {
+        if st.requests.contains_key(id) || st.reserved.has_id(id) {
             return None;
         }
         Some(open_stream(&mut st, id, json_only))
@@ -539,6 +554,9 @@ impl Router {
     /// stream. Returns whether it did.
     pub(crate) fn end_quiet(&self, sid: u64) -> bool {
         let mut st = self.lock();
+        if take_reserved(&mut st, sid) {
+            return true;
+        }
         let quiet = st.streams.get(&sid).is_some_and(is_quiet);
         if quiet {
             finish(&mut st, sid);
@@ -583,7 +601,13 @@ impl Router {
             return false;
         }
         let mut st = self.lock();
-        let sid = match st.requests.get(id).copied() {
+        // A session's request in its first poll opens its stream here, closed (PF-23).
+        let sid = match st
+            .requests
+            .get(id)
+            .copied()
+            .or_else(|| open_reserved_id(&mut st, id))
+        {
             Some(sid) => sid,
             // A stateless request's handler may close its stream before sending anything on
             // it: that opens it, closed (the POST then answers with the priming event only).
@@ -632,7 +656,8 @@ impl Router {
 
     /// How many requests are still waiting for their POST to choose a response kind.
     pub(crate) fn open_requests(&self) -> usize {
-        self.lock().requests.len()
+        let st = self.lock();
+        st.requests.len() + st.reserved.len()
     }
 
     fn deliver(&self, st: &mut State, sid: u64, kind: OutboundKind, json: Bytes) {
@@ -666,12 +691,18 @@ impl Router {
     pub(crate) fn route(&self, message: Outbound) -> Result<(), TransportError> {
         let mut st = self.lock();
         let own_stream = message.related.as_ref().and_then(|id| {
-            st.requests.get(id).copied().or_else(|| {
-                // The first message of a stateless request opens its stream.
-                // Once answered, a straggler opens none (RL-47).
-                st.solo_may_open(id)
-                    .then(|| open_stream(&mut st, id, false))
-            })
+            st.requests
+                .get(id)
+                .copied()
+                // The first message of a session's request in its first poll opens its
+                // stream (PF-23).
+                .or_else(|| open_reserved_id(&mut st, id))
+                .or_else(|| {
+                    // The first message of a stateless request opens its stream.
+                    // Once answered, a straggler opens none (RL-47).
+                    st.solo_may_open(id)
+                        .then(|| open_stream(&mut st, id, false))
+                })
         });
         // Forced JSON (and a batch item): only the response uses the request's own answer.
         let own_stream = match (self.mode, message.kind) {

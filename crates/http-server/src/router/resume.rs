@@ -49,7 +49,7 @@ impl Router {
         if tag != &*self.tag {
             return self.resume_elsewhere(tag, sid, seq).await;
         }
-        let (tx, rx) = queue(self.queue);
+        let (tx, rx) = queue(self.queue as usize);
         let done = Arc::new(AtomicBool::new(false));
         // Under the lock: what waited goes to the log, the live connection is attached, and the
         // events the replay must cover are those numbered before `upto`.
@@ -199,7 +199,7 @@ impl Router {
             ));
         }
         // The other instance is still at work: follow its log, live, on this connection.
-        let (tx, rx) = queue(self.queue);
+        let (tx, rx) = queue(self.queue as usize);
         tokio::spawn(follow.run(tx, self.follow_elsewhere));
         Ok(ResponseBody::sse(
             prefix.freeze(),

@@ -159,6 +159,136 @@ fn a_json_only_stateless_router_is_unnamed_and_enters_no_request_in_the_back_cha
     assert_ne!(c.tag(), a.tag());
 }
 
+/// What the handler did in its first poll, for [`first_poll_then`].
+#[derive(Debug, Clone, Copy)]
+enum Poll1 {
+    /// Answered, having sent nothing (a quick call).
+    Quick,
+    /// Sent a notification, then answered.
+    NotifiedThenAnswered,
+    /// Closed its stream for polling (T-12), then answered.
+    ClosedThenAnswered,
+    /// Sent a notification and waits.
+    NotifiedAndWaits,
+    /// Waits, having sent nothing.
+    Waits,
+}
+
+/// A session's request through the router as its POST takes it (`post.rs`, `answer_as` and
+/// `after_first_poll`), its stream opened before the handler runs (`reserve` false: the path
+/// before PF-23) or reserved: the head written ahead in SSE mode (`direct` false), what the
+/// handler did in its first poll, then the answer. Returns the answer's bytes, what the log
+/// holds of the session, and whether the router is back to no request in progress.
+fn first_poll_then(
+    reserve: bool,
+    direct: bool,
+    poll: Poll1,
+) -> (String, Vec<(String, u64, usize)>, bool) {
+    let log = Arc::new(crate::sessions::MemoryEventLog::default());
+    let shared: Arc<dyn EventLog> = log.clone();
+    let config = HttpConfig::default();
+    let router = Router::build("s".into(), "t".into(), &config, &shared, None, None);
+    router.enable_priming();
+    let id = RequestId::Number(7);
+    let message = |kind| {
+        Outbound::new(Bytes::from_static(b"{\"m\":1}"), kind)
+            .related(id.clone())
+            .id(id.clone())
+    };
+    let response = || message(OutboundKind::Response);
+    // A request before it, so that the stream numbers are not all zero.
+    call(&router, 1);
+    let sid = match reserve {
+        true => router.reserve_request(&id),
+        false => router.open_request(&id, false),
+    }
+    .unwrap();
+    let mut out = b"xx".to_vec();
+    let head = match direct {
+        true => None,
+        false => router.put_at_once_head(sid, &mut out),
+    };
+    assert!(
+        router.reserve_request(&id).is_none(),
+        "a duplicate is refused"
+    );
+    assert!(router.open_request(&id, false).is_none());
+    assert_eq!(router.open_requests(), 1, "in progress");
+    match poll {
+        Poll1::NotifiedThenAnswered | Poll1::NotifiedAndWaits => {
+            assert!(router.route(message(OutboundKind::Notification)).is_ok());
+        }
+        Poll1::ClosedThenAnswered => assert!(router.close_request_stream(&id)),
+        Poll1::Quick | Poll1::Waits => {}
+    }
+    let answered = !matches!(poll, Poll1::NotifiedAndWaits | Poll1::Waits);
+    let text = |body: &mut crate::body::ResponseBody| super::props::drain(body).0;
+    let answer = if answered {
+        out.extend_from_slice(b"{\"r\":1}");
+        if direct && router.end_quiet(sid) {
+            format!("direct {}", String::from_utf8(out).unwrap())
+        } else {
+            let framed = head.map(|head| router.answer_framed(sid, out.clone(), head));
+            match framed {
+                Some(Ok(mut body)) => format!("framed {}", text(&mut body)),
+                _ => {
+                    router.open_reserved(sid);
+                    assert!(router.route(response()).is_ok());
+                    format!("stream {}", text(&mut router.upgrade(sid)))
+                }
+            }
+        }
+    } else {
+        router.open_reserved(sid);
+        assert!(matches!(
+            router.pending(sid),
+            Pending::Empty | Pending::Stream
+        ));
+        assert!(router.route(response()).is_ok());
+        format!("waited {}", text(&mut router.upgrade(sid)))
+    };
+    let held = log.held("s");
+    (answer, held, router.open_requests() == 0)
+}
+
+/// PF-23: a session's request whose stream is reserved, not opened, before its handler runs
+/// is answered byte for byte as one whose stream was opened, whatever the handler did in its
+/// first poll (nothing, a message, a close for polling, waiting), in SSE and in direct answers;
+/// a quick call never opens its stream, and the tables stay empty.
+#[test]
+fn a_reserved_stream_answers_as_an_opened_one() {
+    for direct in [false, true] {
+        for poll in [
+            Poll1::Quick,
+            Poll1::NotifiedThenAnswered,
+            Poll1::ClosedThenAnswered,
+            Poll1::NotifiedAndWaits,
+            Poll1::Waits,
+        ] {
+            let opened = first_poll_then(false, direct, poll);
+            let reserved = first_poll_then(true, direct, poll);
+            assert_eq!(reserved, opened, "direct {direct}, {poll:?}");
+            assert!(reserved.2, "nothing left in progress: {poll:?}");
+        }
+    }
+    let log: Arc<dyn EventLog> = Arc::new(crate::sessions::MemoryEventLog::default());
+    let router = Router::new("s".into(), &HttpConfig::default(), &log, None).unwrap();
+    for n in 0..3 {
+        let sid = router.reserve_request(&RequestId::Number(n)).unwrap();
+        assert!(router.end_quiet(sid));
+        assert!(!has_tables(&router), "a quick call opens no stream");
+    }
+    assert!(
+        router.lock().reserved.has_room(),
+        "a busy session keeps room"
+    );
+    router.release_idle_tables();
+    assert!(
+        !router.lock().reserved.has_room(),
+        "the reaper's pass lets it go"
+    );
+}
+
 /// A handler for a peer whose requests are never run.
 struct NoHandler;
 

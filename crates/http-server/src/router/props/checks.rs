@@ -91,6 +91,7 @@ impl World {
                 "requests left: {:?}",
                 st.requests.keys()
             );
+            prop_assert_eq!(st.reserved.len(), 0, "reserved: {:?}", st.reserved);
             prop_assert_eq!(st.streams.len(), usize::from(session.get_exists));
             prop_assert!(st.get_buffer.is_empty());
         }

@@ -141,7 +141,7 @@ fn setup() -> impl Strategy<Value = Setup> {
 }
 
 /// Everything a body yields now, and whether it ended.
-fn drain(body: &mut ResponseBody) -> (String, bool) {
+pub(super) fn drain(body: &mut ResponseBody) -> (String, bool) {
     let mut cx = Context::from_waker(Waker::noop());
     let mut out = String::new();
     loop {

@@ -218,10 +218,14 @@ impl World {
             return Ok(());
         }
         session.batch[k] = batch;
-        let sid = session
-            .router
-            .open_request(&RequestId::Number(k as i64), batch)
-            .ok_or_else(|| TestCaseError::fail("a new request id was refused"))?;
+        let id = RequestId::Number(k as i64);
+        // Every other request's stream is reserved, as a session's POST reserves it, and
+        // opened by what comes for it or when its POST chooses (PF-23).
+        let sid = match !batch && k.is_multiple_of(2) {
+            true => session.router.reserve_request(&id),
+            false => session.router.open_request(&id, batch),
+        }
+        .ok_or_else(|| TestCaseError::fail("a new request id was refused"))?;
         session.reqs[k] = Req::Waiting {
             sid,
             kinds: Vec::new(),
@@ -330,6 +334,8 @@ impl World {
                 .ok_or_else(|| TestCaseError::fail("a JSON answer never sent"))?;
             return self.got(s, Target::Request(k), m, None);
         }
+        // As the POST does once its handler's first poll is over (PF-23).
+        session.router.open_reserved(sid);
         let pending = session.router.pending(sid);
         match pending {
             Pending::Json(json) => {
@@ -373,6 +379,7 @@ impl World {
             self.orphan(s, Target::Request(k));
             return Ok(());
         }
+        session.router.open_reserved(sid);
         session.router.abandon(sid);
         session.abandoned[k] = true;
         session.reqs[k] = match session.responded[k] {
