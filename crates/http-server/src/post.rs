@@ -130,127 +130,140 @@ fn item_error(id: Option<mcp_http_proto::RequestId>, error: ErrorObject) -> Byte
 }
 
 impl StreamableHttpService {
-    pub(crate) async fn post<B>(
+    /// Reads and answers a POST. Not an `async fn`, nor are the functions it awaits on the
+    /// quick path: an async block holds what it captures once, where an async fn's state
+    /// holds its arguments twice (PF-65).
+    pub(crate) fn post<B>(
         &self,
         headers: &checks::Headers<'_>,
         body: B,
-        (extensions, principal): (Extensions, Option<Principal>),
+        identity: (Extensions, Option<Principal>),
         permit: tokio::sync::OwnedSemaphorePermit,
         label: Option<&mut crate::metrics::MethodLabel>,
         span: &tracing::Span,
-    ) -> Result<HttpResponse, Rejection>
+    ) -> impl Future<Output = Result<HttpResponse, Rejection>>
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        let config = &self.inner.config();
-        let needs_sse = config.response_mode != ResponseMode::Json;
-        let accepted = checks::accepted(headers);
-        if !accepted.json || (needs_sse && !accepted.event_stream) {
-            return Err(Rejection::NotAcceptablePost);
-        }
-        if !checks::is_json(headers) {
-            return Err(Rejection::UnsupportedMediaType);
-        }
-        let bytes = read_body(body, config.max_body_bytes, config.body_read_timeout).await?;
-        // A body that may claim the 2026-07-28 era is read in one pass with the params' members
-        // the ladder checks, its params a range of the body (PF-50, PF-51). Another body's
-        // params are copied: for a legacy call's short params a copy costs less than reading
-        // the shared range as text again where it is decoded (measured, BENCHMARKS.md); a
-        // legacy request written as clients write it is read by its bytes, only its params by
-        // serde (PF-11). One search of the body tells both, and where it found the key tells
-        // the route whether the params hold it (PF-58).
-        let mentions = match config.eras.modern() {
-            true => crate::modern::ladder::Mention::of(&bytes),
-            false => crate::modern::ladder::Mention::none(),
-        };
-        let (mut parsed, members) = match mentions.found() {
-            true => mcp_http_proto::modern_read::read(&bytes),
-            false => mcp_http_proto::legacy_read::read(&bytes).map(|parsed| (parsed, None)),
-        }
-        .map_err(Rejection::InvalidMessage)?;
-        if let (Some(label), Some(metrics)) = (label, &self.inner.sessions.metrics) {
-            *label = metrics.classify(&bytes, &parsed);
-        }
-        if !span.is_disabled() {
-            record_message(span, &parsed);
-        }
-        let mut extensions = extensions;
-        // The handler's context holds the permit until the handler is done (RL-6); not the
-        // extensions, which would cost a map and boxes per request.
-        let mut places = Places::default().with_permit(permit);
-        if config.eras.modern() && crate::modern::route(headers, &parsed, mentions, config.eras)? {
-            let Parsed::Single(message) = parsed else {
-                return Err(Rejection::ModernBatch);
+        async move {
+            let (extensions, principal) = identity;
+            let config = &self.inner.config();
+            let needs_sse = config.response_mode != ResponseMode::Json;
+            let accepted = checks::accepted(headers);
+            if !accepted.json || (needs_sse && !accepted.event_stream) {
+                return Err(Rejection::NotAcceptablePost);
+            }
+            if !checks::is_json(headers) {
+                return Err(Rejection::UnsupportedMediaType);
+            }
+            let bytes = read_body(body, config.max_body_bytes, config.body_read_timeout).await?;
+            // A body that may claim the 2026-07-28 era is read in one pass with the params' members
+            // the ladder checks, its params a range of the body (PF-50, PF-51). Another body's
+            // params are copied: for a legacy call's short params a copy costs less than reading
+            // the shared range as text again where it is decoded (measured, BENCHMARKS.md); a
+            // legacy request written as clients write it is read by its bytes, only its params by
+            // serde (PF-11). One search of the body tells both, and where it found the key tells
+            // the route whether the params hold it (PF-58).
+            let mentions = match config.eras.modern() {
+                true => crate::modern::ladder::Mention::of(&bytes),
+                false => crate::modern::ladder::Mention::none(),
             };
-            let read = (message, members);
-            match Box::pin(self.post_modern(headers, read, extensions, places)).await? {
-                crate::modern::Served::Answered(response) => {
-                    span.record("era", "2026-07-28");
-                    return Ok(response);
-                }
-                crate::modern::Served::NotModern(message, given_back, held) => {
-                    parsed = Parsed::Single(message);
-                    extensions = given_back;
-                    places = held;
-                }
+            let (mut parsed, members) = match mentions.found() {
+                true => mcp_http_proto::modern_read::read(&bytes),
+                false => mcp_http_proto::legacy_read::read(&bytes).map(|parsed| (parsed, None)),
             }
-        }
-        span.record("era", "legacy");
-        if config.stateless {
-            // No session to bind to a principal; handlers still see the extensions.
-            return self
-                .post_stateless(headers, parsed, extensions, places)
-                .await;
-        }
-        // Handlers see the request's extensions through their context.
-        match parsed {
-            // Once per session: boxed, so that its future does not size every POST's.
-            Parsed::Single(Message::Request(request)) if request.method == method::INITIALIZE => {
-                let initialize =
-                    self.initialize(headers, principal, request, extensions, places, span);
-                Box::pin(initialize).await
+            .map_err(Rejection::InvalidMessage)?;
+            if let (Some(label), Some(metrics)) = (label, &self.inner.sessions.metrics) {
+                *label = metrics.classify(&bytes, &parsed);
             }
-            Parsed::Single(Message::Request(request))
-                if is_modern_probe(&request, config.eras) && headers.session.is_none() =>
+            if !span.is_disabled() {
+                record_message(span, &parsed);
+            }
+            let mut extensions = extensions;
+            // The handler's context holds the permit until the handler is done (RL-6); not the
+            // extensions, which would cost a map and boxes per request.
+            let mut places = Places::default().with_permit(permit);
+            if config.eras.modern()
+                && crate::modern::route(headers, &parsed, mentions, config.eras)?
             {
-                Err(Rejection::ModernRequest(request.id))
-            }
-            Parsed::Single(message) => {
-                let session = self.session(headers, principal.as_ref()).await?;
-                session.follows_from(span);
-                match message {
-                    Message::Request(request) if request.method == method::INITIALIZE => {
-                        Err(Rejection::AlreadyInitialized(request.id))
+                let Parsed::Single(message) = parsed else {
+                    return Err(Rejection::ModernBatch);
+                };
+                let read = (message, members);
+                match Box::pin(self.post_modern(headers, read, extensions, places)).await? {
+                    crate::modern::Served::Answered(response) => {
+                        span.record("era", "2026-07-28");
+                        return Ok(response);
                     }
-                    Message::Request(request) if changes_record(&request.method) => {
-                        let places = places.with_counted(self.session_slot(&session, &request.id)?);
-                        // The level and the subscriptions are part of the session's record:
-                        // every instance applies them.
-                        let (router, peer) = (&session.router, &session.peer);
-                        let answered = self
-                            .answer(router, peer, request, (extensions, places), false)
-                            .await;
-                        // Rare: boxed, so that it does not size every POST's future (PF-33).
-                        Box::pin(self.inner.sessions.sync(&session)).await;
-                        answered
+                    crate::modern::Served::NotModern(message, given_back, held) => {
+                        parsed = Parsed::Single(message);
+                        extensions = given_back;
+                        places = held;
                     }
-                    Message::Request(request) => {
-                        // PG-2: a ping is answered at once, however busy the session is.
-                        let places = match request.method != method::PING {
-                            true => places.with_counted(self.session_slot(&session, &request.id)?),
-                            false => places,
-                        };
-                        let (router, peer) = (&session.router, &session.peer);
-                        self.answer(router, peer, request, (extensions, places), false)
-                            .await
-                    }
-                    // T-5: notifications and responses are accepted with 202 and no body.
-                    other => Box::pin(self.accept(&session, other)).await,
                 }
             }
-            Parsed::Batch(items) => {
-                Box::pin(self.batch(headers, principal, items, extensions, places)).await
+            span.record("era", "legacy");
+            if config.stateless {
+                // No session to bind to a principal; handlers still see the extensions.
+                return self
+                    .post_stateless(headers, parsed, extensions, places)
+                    .await;
+            }
+            // Handlers see the request's extensions through their context.
+            match parsed {
+                // Once per session: boxed, so that its future does not size every POST's.
+                Parsed::Single(Message::Request(request))
+                    if request.method == method::INITIALIZE =>
+                {
+                    let initialize =
+                        self.initialize(headers, principal, request, extensions, places, span);
+                    Box::pin(initialize).await
+                }
+                Parsed::Single(Message::Request(request))
+                    if is_modern_probe(&request, config.eras) && headers.session.is_none() =>
+                {
+                    Err(Rejection::ModernRequest(request.id))
+                }
+                Parsed::Single(message) => {
+                    let session = self.session(headers, principal.as_ref()).await?;
+                    session.follows_from(span);
+                    match message {
+                        Message::Request(request) if request.method == method::INITIALIZE => {
+                            Err(Rejection::AlreadyInitialized(request.id))
+                        }
+                        Message::Request(request) if changes_record(&request.method) => {
+                            let places =
+                                places.with_counted(self.session_slot(&session, &request.id)?);
+                            // The level and the subscriptions are part of the session's record:
+                            // every instance applies them.
+                            let (router, peer) = (&session.router, &session.peer);
+                            let answered = self
+                                .answer(router, peer, request, (extensions, places), false)
+                                .await;
+                            // Rare: boxed, so that it does not size every POST's future (PF-33).
+                            Box::pin(self.inner.sessions.sync(&session)).await;
+                            answered
+                        }
+                        Message::Request(request) => {
+                            // PG-2: a ping is answered at once, however busy the session is.
+                            let places = match request.method != method::PING {
+                                true => {
+                                    places.with_counted(self.session_slot(&session, &request.id)?)
+                                }
+                                false => places,
+                            };
+                            let (router, peer) = (&session.router, &session.peer);
+                            self.answer(router, peer, request, (extensions, places), false)
+                                .await
+                        }
+                        // T-5: notifications and responses are accepted with 202 and no body.
+                        other => Box::pin(self.accept(&session, other)).await,
+                    }
+                }
+                Parsed::Batch(items) => {
+                    Box::pin(self.batch(headers, principal, items, extensions, places)).await
+                }
             }
         }
     }
@@ -305,21 +318,46 @@ impl StreamableHttpService {
     /// `until_response` the choice waits for the response itself, whatever came before it.
     /// The handler's context gets the request's extensions and holds its places.
     /// The future is [`answer_as`](Self::answer_as)'s own: no async level around it (PF-33).
-    pub(crate) fn answer(
-        &self,
-        router: &Router,
+    pub(crate) fn answer<'a>(
+        &'a self,
+        router: &'a Router,
         peer: &Peer,
         request: RpcRequest,
         handed: (Extensions, Places),
         until_response: bool,
-    ) -> impl Future<Output = Result<HttpResponse, Rejection>> {
+    ) -> impl Future<Output = Result<HttpResponse, Rejection>> + use<'a> {
         self.answer_as(router, peer, request, handed, until_response, false)
     }
 
     /// [`answer`](Self::answer); with `errors_as_json`, an error that comes before anything
     /// else is answered as JSON even in SSE mode, so it keeps its HTTP status (a 2026-07-28
     /// request's 400 or 404).
-    pub(crate) async fn answer_as(
+    ///
+    /// The handler's first poll runs when this is called (every caller awaits the future at
+    /// once): the future holds only what comes after it, the wait for the answer (PF-65).
+    pub(crate) fn answer_as<'a>(
+        &'a self,
+        router: &'a Router,
+        peer: &Peer,
+        request: RpcRequest,
+        (extensions, places): (Extensions, Places),
+        until_response: bool,
+        errors_as_json: bool,
+    ) -> impl Future<Output = Result<HttpResponse, Rejection>> + use<'a> {
+        let next = self.first_poll(
+            router,
+            peer,
+            request,
+            (extensions, places),
+            until_response,
+            errors_as_json,
+        );
+        self.answer_next(router, next, until_response, errors_as_json)
+    }
+
+    /// Runs request `request`'s handler to the end of its first poll, its answer written into
+    /// the buffer the POST answers with where it can be, and says what the POST does next.
+    fn first_poll(
         &self,
         router: &Router,
         peer: &Peer,
@@ -327,7 +365,7 @@ impl StreamableHttpService {
         (extensions, places): (Extensions, Places),
         until_response: bool,
         errors_as_json: bool,
-    ) -> Result<HttpResponse, Rejection> {
+    ) -> Result<Next, Rejection> {
         let id = request.id.clone();
         let config = &self.inner.config();
         // A stateless request's stream is opened only when needed; a session's is reserved
@@ -361,13 +399,30 @@ impl StreamableHttpService {
             opened,
             head,
         };
-        match self.after_first_poll(router, id, first, until_response, errors_as_json)? {
-            Next::Direct(json) => Ok(self.direct(Some(router), json).await),
-            Next::Answered(response) => Ok(response),
-            // The handler waits (or sent something first): boxed, so that the waiting's state
-            // (its timer, its wake-up) does not size the future of every request (PF-33).
-            Next::Choose(sid) => {
-                Box::pin(self.choose(router, sid, until_response, errors_as_json)).await
+        self.after_first_poll(router, id, first, until_response, errors_as_json)
+    }
+
+    /// The POST's answer once its handler's first poll said what comes next: at once, or after
+    /// a wait. The future matches on what it holds, not on a temporary it would hold besides
+    /// (PF-65).
+    pub(crate) fn answer_next<'a>(
+        &'a self,
+        router: &'a Router,
+        next: Result<Next, Rejection>,
+        until_response: bool,
+        errors_as_json: bool,
+    ) -> impl Future<Output = Result<HttpResponse, Rejection>> + 'a {
+        async move {
+            match next {
+                Ok(Next::Direct(json)) => Ok(self.direct(router, json).await),
+                Ok(Next::Answered(response)) => Ok(response),
+                // The handler waits (or sent something first): boxed, so that the waiting's
+                // state (its timer, its wake-up) does not size the future of every request
+                // (PF-33).
+                Ok(Next::Choose(sid)) => {
+                    Box::pin(self.choose(router, sid, until_response, errors_as_json)).await
+                }
+                Err(rejection) => Err(rejection),
             }
         }
     }
@@ -473,7 +528,7 @@ impl StreamableHttpService {
             match decision {
                 Pending::Json(bytes) => {
                     guard.armed = false;
-                    return Ok(self.direct(Some(router), bytes).await);
+                    return Ok(self.direct(router, bytes).await);
                 }
                 Pending::Stream => {
                     guard.armed = false;
@@ -504,18 +559,20 @@ impl StreamableHttpService {
     /// The answer to a request whose response came alone: JSON (after the GET stream's pending
     /// messages in JSON mode), or in SSE mode (reached only for the 2026-07-28 era, whose errors
     /// keep their status as JSON) one event. Without a router (a stateless request answered
-    /// before one was made, PF-53) there is no GET stream to wait for.
-    pub(crate) async fn direct(&self, router: Option<&Router>, bytes: Bytes) -> HttpResponse {
+    /// before one was made, PF-53) there is no GET stream to wait for: [`direct_alone`](Self::direct_alone).
+    pub(crate) async fn direct(&self, router: &Router, bytes: Bytes) -> HttpResponse {
+        if self.inner.config().response_mode == ResponseMode::Json {
+            router.drain_get(Duration::from_millis(200)).await;
+        }
+        self.direct_alone(bytes)
+    }
+
+    /// [`direct`](Self::direct) with no GET stream to wait for.
+    pub(crate) fn direct_alone(&self, bytes: Bytes) -> HttpResponse {
         let config = self.inner.config();
         match config.response_mode {
             ResponseMode::Sse if !crate::modern::is_error(&bytes) => {
                 sse(crate::modern::one_event(bytes, config))
-            }
-            ResponseMode::Json => {
-                if let Some(router) = router {
-                    router.drain_get(Duration::from_millis(200)).await;
-                }
-                json(bytes)
             }
             _ => json(bytes),
         }
@@ -658,112 +715,120 @@ impl StreamableHttpService {
         }
     }
 
-    async fn post_stateless(
+    /// A stateless POST (not an `async fn`, PF-65).
+    fn post_stateless(
         &self,
         headers: &checks::Headers<'_>,
         parsed: Parsed,
         extensions: Extensions,
         places: Places,
-    ) -> Result<HttpResponse, Rejection> {
-        let Parsed::Single(message) = parsed else {
-            return Err(Rejection::BatchNotSupported);
-        };
-        let is_initialize =
-            matches!(&message, Message::Request(r) if r.method == method::INITIALIZE);
-        // T-47: the header is never checked on initialize.
-        let header_version = match checks::protocol_version(headers) {
-            Ok(version) => version,
-            Err(_) if is_initialize => None,
-            Err(message) => return Err(Rejection::UnsupportedVersion(message)),
-        };
-        match message {
-            Message::Request(request) if is_modern_probe(&request, self.inner.config().eras) => {
-                Err(Rejection::ModernRequest(request.id))
-            }
-            // Answered in JSON only, its router is one nothing names: it and the peer are
-            // made only when needed (PF-53).
-            Message::Request(request)
-                if self.inner.config().response_mode == ResponseMode::Json =>
-            {
-                let unmade = self.unmade();
-                if !is_initialize {
-                    let version = header_version.unwrap_or(ProtocolVersion::LATEST_LEGACY);
-                    let state = unmade.state();
-                    state.set_shared_client(version, &self.inner.stateless_client);
-                    state.set_initialized();
+    ) -> impl Future<Output = Result<HttpResponse, Rejection>> {
+        async move {
+            let Parsed::Single(message) = parsed else {
+                return Err(Rejection::BatchNotSupported);
+            };
+            let is_initialize =
+                matches!(&message, Message::Request(r) if r.method == method::INITIALIZE);
+            // T-47: the header is never checked on initialize.
+            let header_version = match checks::protocol_version(headers) {
+                Ok(version) => version,
+                Err(_) if is_initialize => None,
+                Err(message) => return Err(Rejection::UnsupportedVersion(message)),
+            };
+            match message {
+                Message::Request(request)
+                    if is_modern_probe(&request, self.inner.config().eras) =>
+                {
+                    Err(Rejection::ModernRequest(request.id))
                 }
-                let handed = (extensions, places);
-                let answered = self.answer_unmade(request, unmade, handed, false, |_| ());
-                Ok(answered.await?.0)
-            }
-            Message::Request(request) => {
-                let inner = &self.inner;
-                let sessions = &inner.sessions;
-                // Only a stream can be resumed: in JSON mode no event id ever reaches the client.
-                let resumable =
-                    inner.config().resumable && inner.config().response_mode != ResponseMode::Json;
-                let live = resumable.then(|| sessions.live.clone());
-                let router = Router::for_request(
-                    inner.config(),
-                    sessions.log(),
-                    sessions.back_channel.clone(),
-                    live,
-                )
-                .map_err(|_| Rejection::RandomUnavailable)?;
-                let router = Arc::new(router);
-                if resumable {
-                    sessions
-                        .live
-                        .insert(router.tag().clone(), Arc::downgrade(&router));
-                }
-                // Globally unique server-to-client ids; in a cluster they name this instance.
-                let prefix = match sessions.clustered() {
-                    true => format!("{}.{}", sessions.backends.instance, router.id_prefix()).into(),
-                    false => router.id_prefix(),
-                };
-                let config = sessions.peer_config.clone().request_id_prefix(Some(prefix));
-                let peer = Peer::new(router.clone(), inner.handlers.stateless_handler(), config);
-                router.set_peer(peer.downgrade());
-                if !is_initialize {
-                    let version = header_version.unwrap_or(ProtocolVersion::LATEST_LEGACY);
-                    peer.state()
-                        .set_shared_client(version, &inner.stateless_client);
-                    peer.state().set_initialized();
-                    // T-21b: priming and polling from 2025-11-25 on.
-                    if version.supports_priming() {
-                        router.enable_priming();
+                // Answered in JSON only, its router is one nothing names: it and the peer are
+                // made only when needed (PF-53).
+                Message::Request(request)
+                    if self.inner.config().response_mode == ResponseMode::Json =>
+                {
+                    let unmade = self.unmade();
+                    if !is_initialize {
+                        let version = header_version.unwrap_or(ProtocolVersion::LATEST_LEGACY);
+                        let state = unmade.state();
+                        state.set_shared_client(version, &self.inner.stateless_client);
+                        state.set_initialized();
                     }
+                    let handed = (extensions, places);
+                    let answered = self.answer_unmade(request, unmade, handed, false, |_| ());
+                    Ok(answered.await?.0)
                 }
-                self.answer(&router, &peer, request, (extensions, places), false)
-                    .await
-            }
-            Message::Response(response) => {
-                // Design idea 7: a client's answer to a server-to-client request finds its handler
-                // by the request's globally unique id.
-                let sessions = &self.inner.sessions;
-                let owner = response
-                    .id
-                    .as_ref()
-                    .and_then(|id| sessions.owner_elsewhere(id))
-                    .map(str::to_owned);
-                if let Some(owner) = owner {
-                    let json = Bytes::from(Message::Response(response).to_json_bytes());
-                    sessions.forward(&owner, None, json).await?;
-                    return Ok(status(StatusCode::ACCEPTED));
-                }
-                let waiting = response
-                    .id
-                    .as_ref()
-                    .and_then(|id| sessions.back_channel.remove(id));
-                match waiting.and_then(|(_, peer)| peer.upgrade()) {
-                    Some(peer) => peer.receive(Message::Response(response)).await,
-                    None => {
-                        tracing::debug!(id = ?response.id, "stateless response for no waiting request")
+                Message::Request(request) => {
+                    let inner = &self.inner;
+                    let sessions = &inner.sessions;
+                    // Only a stream can be resumed: in JSON mode no event id ever reaches the client.
+                    let resumable = inner.config().resumable
+                        && inner.config().response_mode != ResponseMode::Json;
+                    let live = resumable.then(|| sessions.live.clone());
+                    let router = Router::for_request(
+                        inner.config(),
+                        sessions.log(),
+                        sessions.back_channel.clone(),
+                        live,
+                    )
+                    .map_err(|_| Rejection::RandomUnavailable)?;
+                    let router = Arc::new(router);
+                    if resumable {
+                        sessions
+                            .live
+                            .insert(router.tag().clone(), Arc::downgrade(&router));
                     }
+                    // Globally unique server-to-client ids; in a cluster they name this instance.
+                    let prefix = match sessions.clustered() {
+                        true => {
+                            format!("{}.{}", sessions.backends.instance, router.id_prefix()).into()
+                        }
+                        false => router.id_prefix(),
+                    };
+                    let config = sessions.peer_config.clone().request_id_prefix(Some(prefix));
+                    let peer =
+                        Peer::new(router.clone(), inner.handlers.stateless_handler(), config);
+                    router.set_peer(peer.downgrade());
+                    if !is_initialize {
+                        let version = header_version.unwrap_or(ProtocolVersion::LATEST_LEGACY);
+                        peer.state()
+                            .set_shared_client(version, &inner.stateless_client);
+                        peer.state().set_initialized();
+                        // T-21b: priming and polling from 2025-11-25 on.
+                        if version.supports_priming() {
+                            router.enable_priming();
+                        }
+                    }
+                    self.answer(&router, &peer, request, (extensions, places), false)
+                        .await
                 }
-                Ok(status(StatusCode::ACCEPTED))
+                Message::Response(response) => {
+                    // Design idea 7: a client's answer to a server-to-client request finds its handler
+                    // by the request's globally unique id.
+                    let sessions = &self.inner.sessions;
+                    let owner = response
+                        .id
+                        .as_ref()
+                        .and_then(|id| sessions.owner_elsewhere(id))
+                        .map(str::to_owned);
+                    if let Some(owner) = owner {
+                        let json = Bytes::from(Message::Response(response).to_json_bytes());
+                        sessions.forward(&owner, None, json).await?;
+                        return Ok(status(StatusCode::ACCEPTED));
+                    }
+                    let waiting = response
+                        .id
+                        .as_ref()
+                        .and_then(|id| sessions.back_channel.remove(id));
+                    match waiting.and_then(|(_, peer)| peer.upgrade()) {
+                        Some(peer) => peer.receive(Message::Response(response)).await,
+                        None => {
+                            tracing::debug!(id = ?response.id, "stateless response for no waiting request")
+                        }
+                    }
+                    Ok(status(StatusCode::ACCEPTED))
+                }
+                Message::Notification(_) => Ok(status(StatusCode::ACCEPTED)),
             }
-            Message::Notification(_) => Ok(status(StatusCode::ACCEPTED)),
         }
     }
 }
@@ -798,6 +863,20 @@ mod tests {
             .header("content-type", "application/json")
             .body(Full::new(Bytes::from(body.to_owned())))
             .unwrap()
+    }
+
+    /// PF-65: the future a POST is answered by is made and moved into its box per request, so
+    /// it is kept small: 2,440 bytes in a debug build (a release build's, before and after
+    /// PF-65, are in BENCHMARKS.md).
+    #[tokio::test]
+    async fn the_future_a_post_is_answered_by_is_small() {
+        const LIMIT: usize = 2560;
+        let handler: Arc<dyn Handler> = Arc::new(Nothing);
+        let service = StreamableHttpService::new(handler, HttpConfig::default());
+        let future = service.handle_owned(post("{}"), None);
+        let size = std::mem::size_of_val(&future);
+        println!("the future is {size} bytes");
+        assert!(size <= LIMIT, "the future is {size} bytes, over {LIMIT}");
     }
 
     /// Regression: a failing system RNG panicked when making a session id but gave the

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
+use futures::FutureExt;
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -217,7 +218,13 @@ async fn connection(
             Some(front) => {
                 Box::pin(async move { Ok::<_, Infallible>(front(request, service).await) })
             }
-            None => Box::pin(async move { Ok::<_, Infallible>(service.handle(request).await) }),
+            None => {
+                // Made in its box rather than moved into it: the future is the size of its
+                // largest state, not of what it holds at first (PF-65).
+                let future = service.handle_owned(request, None).map(Ok::<_, Infallible>);
+                let boxed = Box::write(Box::new_uninit(), future);
+                Box::into_pin(boxed)
+            }
         }
     });
     let io = TokioIo::new(StallGuard::new(stream, limits.write_stall_timeout));

@@ -2,6 +2,7 @@
 //! the checks every request passes, GET and DELETE, and the service's construction. POST is in
 //! [`crate::post`].
 
+use std::borrow::Borrow;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -9,6 +10,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use futures::FutureExt;
 use futures::future::BoxFuture;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
@@ -291,111 +293,29 @@ impl StreamableHttpService {
     /// Answers one HTTP request. A POST over [`HttpConfig::max_in_flight`] is refused with
     /// 503 (through the tower `Service`, it waits in `poll_ready` instead).
     ///
-    /// The future is [`handle_with`](Self::handle_with)'s own, not one more async level around
-    /// it: each level is a move of the whole request future per request (PF-33).
+    /// The future is [`respond`]'s own, not one more async level around it: each level is a
+    /// move of the whole request future per request (PF-33).
     pub fn handle<B>(&self, request: Request<B>) -> impl Future<Output = HttpResponse> + Send
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        self.handle_with(request, None)
+        respond(self, request, None)
     }
 
-    /// [`handle`](Self::handle), with the in-flight permit `poll_ready` reserved, if any.
-    async fn handle_with<B>(
-        &self,
+    /// [`handle`](Self::handle), with the future owning the service: what [`crate::serve`]
+    /// and the tower `Service` box per request, with the in-flight permit `poll_ready`
+    /// reserved, if any.
+    pub(crate) fn handle_owned<B>(
+        self,
         request: Request<B>,
         reserved: Option<OwnedSemaphorePermit>,
-    ) -> HttpResponse
+    ) -> impl Future<Output = HttpResponse> + Send + 'static
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        let path = request.uri().path();
-        if path != self.inner.config().path {
-            if let Some(mount) = self.inner.mounts.iter().find(|m| m.config().path == path) {
-                return Box::pin(mount.handle_with(request, reserved)).await;
-            }
-            if let Some((health, status)) = &self.inner.health
-                && health == path
-                && request.method() == Method::GET
-            {
-                return json(status());
-            }
-            if let Some(legacy) = &self.inner.config().legacy_sse
-                && legacy.serves(path)
-            {
-                let legacy = legacy.clone();
-                return Box::pin(self.legacy_sse(&legacy, request)).await;
-            }
-            #[cfg(feature = "websocket")]
-            if self.inner.config().websocket.as_deref() == Some(path) {
-                return self.websocket(request);
-            }
-        }
-        // One async level with the request's parts held once: every level and every by-value
-        // argument adds to the future that is moved into its box per request.
-        let (mut parts, body) = request.into_parts();
-        // MT-1: the clock and the label only when metrics are on.
-        let metrics = self.inner.sessions.metrics.as_deref();
-        let mut label = metrics.map(|m| (m.label_http(&parts.method), Instant::now()));
-        // A POST's extensions go to its handler, with the principal it acts for.
-        let identity = (parts.method == Method::POST).then(|| self.identity(&mut parts));
-        let headers = checks::Headers::read(&parts.headers);
-        // MT-4: one span per request; its fields are filled in as the request is read.
-        let span = tracing::info_span!(
-            "mcp.request",
-            otel.kind = "server",
-            http.method = %parts.method,
-            method = tracing::field::Empty,
-            id = tracing::field::Empty,
-            session = tracing::field::Empty,
-            era = tracing::field::Empty,
-            status = tracing::field::Empty,
-        );
-        if !span.is_disabled()
-            && let Some(session) = headers.session.and_then(|v| v.to_str().ok())
-        {
-            span.record("session", session);
-        }
-        let answered = match (self.answer_now(&parts, &headers), identity) {
-            (Ok(Some(response)), _) => Ok(response),
-            (Ok(None), Some(identity)) => {
-                // RL-6: a place among the requests in progress, taken before the body is read.
-                let permit = match reserved {
-                    Some(permit) => Some(permit),
-                    None => self.inner.in_flight.clone().try_acquire_owned().ok(),
-                };
-                match permit {
-                    Some(permit) => {
-                        let label = label.as_mut().map(|(label, _)| label);
-                        // The span is passed, not entered: an instrumented future is a move
-                        // of the whole POST future per request (MT-2).
-                        self.post(&headers, body, identity, permit, label, &span)
-                            .await
-                    }
-                    None => Err(Rejection::Overloaded),
-                }
-            }
-            // GET and DELETE may wait for the session layer: boxed, so that their futures do
-            // not size every POST's.
-            (Ok(None), None) => Box::pin(self.get_or_delete(&parts, &headers)).await,
-            (Err(rejection), _) => Err(rejection),
-        };
-        let mut response = answered.unwrap_or_else(Rejection::into_response);
-        let origin = headers.origin.cloned();
-        self.add_cors(origin.as_ref(), &mut response);
-        if !span.is_disabled() {
-            span.record("status", response.status().as_u16());
-        }
-        if let (Some(metrics), Some((label, start))) = (metrics, label) {
-            let get = parts.method == Method::GET;
-            let status = response.status();
-            if let Some(stream) = metrics.answered(label, status, start, response.body(), get) {
-                response.body_mut().with_metrics(stream);
-            }
-        }
-        response
+        respond(self, request, reserved)
     }
 
     /// With [`HttpConfig::cors`] on, makes `response` readable by a browser page from `origin`
@@ -573,6 +493,117 @@ impl StreamableHttpService {
     }
 }
 
+/// The answer to `request` from `service` (borrowed, or owned by the future boxed per request),
+/// with the in-flight permit `poll_ready` reserved, if any.
+///
+/// Not an `async fn` (PF-65): an async fn's state holds its arguments twice, as given and as
+/// moved into its body, where an async block holds what it captures once; and the request is
+/// split before the future is made, so its state holds the parts and the body, not the whole
+/// request besides them.
+fn respond<S, B>(
+    service: S,
+    request: Request<B>,
+    reserved: Option<OwnedSemaphorePermit>,
+) -> impl Future<Output = HttpResponse> + Send
+where
+    S: Borrow<StreamableHttpService> + Send,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    let (mut parts, body) = request.into_parts();
+    async move {
+        let this: &StreamableHttpService = service.borrow();
+        let path = parts.uri.path();
+        if path != this.inner.config().path {
+            if let Some(mount) = this.inner.mounts.iter().find(|m| m.config().path == path) {
+                let request = Request::from_parts(parts, body);
+                // A trait object: the future's type would otherwise contain itself.
+                let mounted: BoxFuture<'_, HttpResponse> =
+                    Box::pin(respond(mount, request, reserved));
+                return mounted.await;
+            }
+            if let Some((health, status)) = &this.inner.health
+                && health == path
+                && parts.method == Method::GET
+            {
+                return json(status());
+            }
+            if let Some(legacy) = &this.inner.config().legacy_sse
+                && legacy.serves(path)
+            {
+                let legacy = legacy.clone();
+                let request = Request::from_parts(parts, body);
+                return Box::pin(this.legacy_sse(&legacy, request)).await;
+            }
+            #[cfg(feature = "websocket")]
+            if this.inner.config().websocket.as_deref() == Some(path) {
+                return this.websocket(Request::from_parts(parts, body));
+            }
+        }
+        // MT-1: the clock and the label only when metrics are on.
+        let metrics = this.inner.sessions.metrics.as_deref();
+        let mut label = metrics.map(|m| (m.label_http(&parts.method), Instant::now()));
+        // A POST's extensions go to its handler, with the principal it acts for.
+        let identity = (parts.method == Method::POST).then(|| this.identity(&mut parts));
+        let headers = checks::Headers::read(&parts.headers);
+        // MT-4: one span per request; its fields are filled in as the request is read.
+        let span = tracing::info_span!(
+            "mcp.request",
+            otel.kind = "server",
+            http.method = %parts.method,
+            method = tracing::field::Empty,
+            id = tracing::field::Empty,
+            session = tracing::field::Empty,
+            era = tracing::field::Empty,
+            status = tracing::field::Empty,
+        );
+        if !span.is_disabled()
+            && let Some(session) = headers.session.and_then(|v| v.to_str().ok())
+        {
+            span.record("session", session);
+        }
+        // An `if let`, not a `match`: its scrutinee is dropped before the branches that wait,
+        // so the future does not hold it (PF-65).
+        let answered = if let Some(answered) = this.answer_now(&parts, &headers).transpose() {
+            answered
+        } else if let Some(identity) = identity {
+            // RL-6: a place among the requests in progress, taken before the body is read.
+            let permit = match reserved {
+                Some(permit) => Some(permit),
+                None => this.inner.in_flight.clone().try_acquire_owned().ok(),
+            };
+            match permit {
+                Some(permit) => {
+                    let label = label.as_mut().map(|(label, _)| label);
+                    // The span is passed, not entered: an instrumented future is a move of the
+                    // whole POST future per request (MT-2).
+                    this.post(&headers, body, identity, permit, label, &span)
+                        .await
+                }
+                None => Err(Rejection::Overloaded),
+            }
+        } else {
+            // GET and DELETE may wait for the session layer: boxed, so that their futures do
+            // not size every POST's.
+            Box::pin(this.get_or_delete(&parts, &headers)).await
+        };
+        let mut response = answered.unwrap_or_else(Rejection::into_response);
+        let origin = headers.origin.cloned();
+        this.add_cors(origin.as_ref(), &mut response);
+        if !span.is_disabled() {
+            span.record("status", response.status().as_u16());
+        }
+        if let (Some(metrics), Some((label, start))) = (metrics, label) {
+            let get = parts.method == Method::GET;
+            let status = response.status();
+            if let Some(stream) = metrics.answered(label, status, start, response.body(), get) {
+                response.body_mut().with_metrics(stream);
+            }
+        }
+        response
+    }
+}
+
 /// A GET must accept `text/event-stream` (T-24).
 fn require_event_stream(headers: &checks::Headers<'_>) -> Result<(), Rejection> {
     if checks::accepted(headers).event_stream {
@@ -620,7 +651,7 @@ where
         if let Some(ready) = self.ready.as_mut() {
             ready.permit = None;
         }
-        Box::pin(async move { Ok(service.handle_with(request, permit).await) })
+        Box::pin(service.handle_owned(request, permit).map(Ok))
     }
 }
 

@@ -12,7 +12,7 @@ use mcp_http_core::{Extensions, Handler, Peer, Places, SessionState};
 use mcp_http_proto::RequestId;
 use mcp_http_proto::jsonrpc::Request as RpcRequest;
 
-use crate::post::{ANSWER_CAPACITY, First, Next, exact};
+use crate::post::{ANSWER_CAPACITY, First, exact};
 use crate::rejection::Rejection;
 use crate::router::Router;
 use crate::service::{HttpResponse, StreamableHttpService};
@@ -84,37 +84,55 @@ impl StreamableHttpService {
     /// router and peer made only when needed (PF-52, PF-53). `on_made` is called with the peer
     /// when one was made, and what it gives is held until the answer is ready (a 2026-07-28
     /// request's cancellation when the POST goes away, H-5).
-    pub(crate) async fn answer_unmade<G>(
+    ///
+    /// The handler's first poll runs when this is called (every caller awaits the future at
+    /// once): the future holds only what comes after it (PF-65).
+    pub(crate) fn answer_unmade<G>(
         &self,
         request: RpcRequest,
         unmade: Unmade,
         (extensions, places): (Extensions, Places),
         errors_as_json: bool,
         on_made: impl FnOnce(&Peer) -> G,
-    ) -> Result<(HttpResponse, Option<G>), Rejection> {
+    ) -> impl Future<Output = Result<(HttpResponse, Option<G>), Rejection>> {
         let id = request.id.clone();
         let mut out = Vec::with_capacity(ANSWER_CAPACITY);
-        let (peer, answered) =
-            match Peer::answer_unmade(request, extensions, places, unmade, &mut out) {
-                Answered::AtOnce => return Ok((self.direct(None, exact(out)).await, None)),
-                Answered::Made { peer, answered } => (peer, answered),
-                _ => return Err(Rejection::ShuttingDown),
+        let start = match Peer::answer_unmade(request, extensions, places, unmade, &mut out) {
+            // Answered in the first poll, with nothing sent: no GET stream to wait for.
+            Answered::AtOnce => Start::Done(Ok(self.direct_alone(exact(out)))),
+            Answered::Made { peer, answered } => {
+                let held = on_made(&peer);
+                let first = First {
+                    out,
+                    answered,
+                    opened: None,
+                    head: None,
+                };
+                Start::Made(peer, first, held)
+            }
+            _ => Start::Done(Err(Rejection::ShuttingDown)),
+        };
+        async move {
+            let (peer, first, held) = match start {
+                Start::Done(answered) => return answered.map(|response| (response, None)),
+                Start::Made(peer, first, held) => (peer, first, held),
             };
-        let held = on_made(&peer);
-        let Some(router) = peer.sink_as::<Router>() else {
-            return Err(Rejection::ShuttingDown);
-        };
-        let first = First {
-            out,
-            answered,
-            opened: None,
-            head: None,
-        };
-        let response = match self.after_first_poll(router, id, first, false, errors_as_json)? {
-            Next::Direct(json) => self.direct(Some(router), json).await,
-            Next::Answered(response) => response,
-            Next::Choose(sid) => Box::pin(self.choose(router, sid, false, errors_as_json)).await?,
-        };
-        Ok((response, Some(held)))
+            let Some(router) = peer.sink_as::<Router>() else {
+                return Err(Rejection::ShuttingDown);
+            };
+            let next = self.after_first_poll(router, id, first, false, errors_as_json);
+            let response = self
+                .answer_next(router, next, false, errors_as_json)
+                .await?;
+            Ok((response, Some(held)))
+        }
     }
+}
+
+/// What a stateless request's handler left after its first poll.
+enum Start<G> {
+    /// Answered (or refused) at once.
+    Done(Result<HttpResponse, Rejection>),
+    /// The peer made (and what `on_made` gave for it): the POST goes on as a session's does.
+    Made(Peer, First, G),
 }
