@@ -15,8 +15,8 @@ use mcp_http_core::{
 };
 use mcp_http_proto::jsonrpc::{Message, Request};
 use mcp_http_proto::{
-    CallToolResult, ElicitRequestFormParams, ElicitRequestParams, ErrorObject, Implementation,
-    Meta, ProtocolVersion,
+    Annotations, CallToolResult, ContentBlock, ElicitRequestFormParams, ElicitRequestParams,
+    ErrorObject, ImageContent, Implementation, Meta, ProtocolVersion, TextContent,
 };
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -41,6 +41,22 @@ fn server() -> Server {
             |_: NoArgs, _| async {
                 let mut result = CallToolResult::text("m");
                 result.meta = Some(Meta::from_iter([("k".to_owned(), json!(1))]));
+                result
+            },
+        ))
+        .tool(ToolDef::new(
+            "blocks",
+            "several blocks, structured content",
+            |_: NoArgs, _| async {
+                let mut annotated = TextContent::new("a\u{1}");
+                annotated.annotations = Some(Annotations::default());
+                let mut result = CallToolResult::new(vec![
+                    ContentBlock::Text(TextContent::new("one \\ \"two\"\n")),
+                    ContentBlock::Image(ImageContent::new("AAAA", "image/png")),
+                    ContentBlock::Text(annotated),
+                ]);
+                result.structured_content = Some(json!({"k": [1, "v"]}));
+                result.is_error = Some(false);
                 result
             },
         ))
@@ -151,6 +167,8 @@ async fn a_modern_tool_call_answered_in_place_is_the_general_paths_answer() {
     let cases = [
         json!({"name": "echo", "arguments": {"text": "hi \"there\""}}),
         json!({"name": "own_meta"}),
+        json!({"name": "blocks"}),
+        json!({"name": "echo", "arguments": {"text": ""}}),
         json!({"name": "fails", "arguments": {}}),
         json!({"name": "request_failed"}),
         json!({"name": "rpc"}),
