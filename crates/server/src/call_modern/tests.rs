@@ -146,7 +146,13 @@ async fn answer(handler: Arc<dyn Handler>, params: Value) -> String {
 /// The answers of both paths; a sealed `requestState` (fresh each time) is left out.
 async fn both(params: Value) -> (String, String) {
     let server = server();
-    let quick = answer(server.stateless_handler(), params.clone()).await;
+    both_with(&server, server.stateless_handler(), params).await
+}
+
+/// [`both`], the quick path's answer from `quick`, the general path's from a handler of its
+/// own.
+async fn both_with(server: &Server, quick: Arc<dyn Handler>, params: Value) -> (String, String) {
+    let quick = answer(quick, params.clone()).await;
     let general = answer(Arc::new(General(server.stateless_handler())), params).await;
     let unsealed = |text: String| {
         let mut value: Value = serde_json::from_str(&text).unwrap();
@@ -162,9 +168,8 @@ async fn both(params: Value) -> (String, String) {
     (unsealed(quick), unsealed(general))
 }
 
-#[tokio::test]
-async fn a_modern_tool_call_answered_in_place_is_the_general_paths_answer() {
-    let cases = [
+fn cases() -> Vec<Value> {
+    vec![
         json!({"name": "echo", "arguments": {"text": "hi \"there\""}}),
         json!({"name": "own_meta"}),
         json!({"name": "blocks"}),
@@ -182,8 +187,12 @@ async fn a_modern_tool_call_answered_in_place_is_the_general_paths_answer() {
         json!({"name": "asks", "requestState": "forged"}),
         // A first call that only mentions the retry's members (in place, PF-59).
         json!({"name": "echo", "arguments": {"text": "requestState inputResponses"}}),
-    ];
-    for params in cases {
+    ]
+}
+
+#[tokio::test]
+async fn a_modern_tool_call_answered_in_place_is_the_general_paths_answer() {
+    for params in cases() {
         let (quick, general) = both(params.clone()).await;
         assert_eq!(quick, general, "{params}");
         let value: Value = serde_json::from_str(&quick).unwrap();
@@ -200,4 +209,27 @@ async fn a_modern_tool_call_answered_in_place_is_the_general_paths_answer() {
     let (asks, _) = both(json!({"name": "asks"})).await;
     let asks: Value = serde_json::from_str(&asks).unwrap();
     assert_eq!(asks["result"]["resultType"], "input_required");
+}
+
+/// PF-57: the one handler every 2026-07-28 request shares answers each request, one after the
+/// other and side by side, as a handler of its own does.
+#[tokio::test]
+async fn the_handler_every_modern_request_shares_answers_as_its_own_would() {
+    let server = server();
+    let shared = mcp_http_core::HandlerFactory::modern_handler(&server).unwrap();
+    for params in cases() {
+        let (quick, general) = both_with(&server, shared.clone(), params.clone()).await;
+        assert_eq!(quick, general, "{params}");
+    }
+    let side_by_side = cases()
+        .into_iter()
+        .map(|params| answer(shared.clone(), params));
+    let mut answers = futures::future::join_all(side_by_side).await;
+    for (params, quick) in cases().into_iter().zip(answers.drain(..)) {
+        let (_, general) = both_with(&server, shared.clone(), params.clone()).await;
+        let sealed = |text: &str| text.contains("requestState");
+        if !sealed(&quick) {
+            assert_eq!(quick, general, "{params}");
+        }
+    }
 }
