@@ -227,21 +227,8 @@ fn header<'h>(
     }
     first
         .to_str()
-        .map(|v| Some(trim_ows(v)))
+        .map(|v| Some(header_value::trim_ows(v)))
         .map_err(|_| format!("the {name} header is not visible ASCII"))
-}
-
-/// `value` without its optional whitespace (spaces and tabs) at either end: the bytes compared
-/// as bytes, a header's value being ASCII (PF-55).
-fn trim_ows(value: &str) -> &str {
-    let ows = |b: &u8| matches!(b, b' ' | b'\t');
-    let bytes = value.as_bytes();
-    let start = bytes.iter().position(|b| !ows(b)).unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !ows(b))
-        .map_or(start, |last| last + 1);
-    value.get(start..end).unwrap_or_default()
 }
 
 /// Runs the ladder over `request` and its HTTP headers. `members` are the params' members when
@@ -707,27 +694,6 @@ mod tests {
                 let apart = check(&request(&text), None, &h, &LastClient::default());
                 assert_eq!(debug(&in_one), debug(&apart), "{text}");
             }
-        }
-    }
-
-    #[test]
-    fn optional_whitespace_is_trimmed_as_trim_matches_trims_it() {
-        for value in [
-            "",
-            " ",
-            "\t \t",
-            "a",
-            " a",
-            "a\t",
-            " \ta b\t ",
-            "a  b",
-            "\u{e9} x ",
-        ] {
-            assert_eq!(
-                trim_ows(value),
-                value.trim_matches([' ', '\t']),
-                "{value:?}"
-            );
         }
     }
 }
