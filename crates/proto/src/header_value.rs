@@ -60,6 +60,10 @@ pub fn encode(value: &str) -> Cow<'_, str> {
 pub fn trim_ows(value: &str) -> &str {
     let ows = |b: &u8| matches!(b, b' ' | b'\t');
     let bytes = value.as_bytes();
+    if !bytes.first().is_some_and(ows) && !bytes.last().is_some_and(ows) {
+        // The common value: none to remove.
+        return value;
+    }
     let start = bytes.iter().position(|b| !ows(b)).unwrap_or(bytes.len());
     let end = bytes
         .iter()
