@@ -36,16 +36,41 @@ impl<'a> CompletedCall<'a> {
     }
 }
 
-impl Serialize for CompletedCall<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // Every member named: a member added to the result must be written here too.
+/// A result's members besides its `_meta`, which a completed result writes.
+struct Parts<'a> {
+    content: &'a [ContentBlock],
+    structured_content: &'a Option<serde_json::Value>,
+    is_error: &'a Option<bool>,
+    result_type: &'a Option<ResultType>,
+}
+
+impl<'a> Parts<'a> {
+    fn of(result: &'a CallToolResult) -> Self {
+        // Every member named: a member added to the result must be written too.
         let CallToolResult {
             meta: _,
             content,
             structured_content,
             is_error,
             result_type,
-        } = self.result;
+        } = result;
+        Parts {
+            content,
+            structured_content,
+            is_error,
+            result_type,
+        }
+    }
+}
+
+impl Serialize for CompletedCall<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let Parts {
+            content,
+            structured_content,
+            is_error,
+            result_type,
+        } = Parts::of(self.result);
         let len = 3 + usize::from(structured_content.is_some()) + usize::from(is_error.is_some());
         let mut out = s.serialize_struct("CallToolResult", len)?;
         out.serialize_field(
@@ -102,18 +127,16 @@ impl CompletedHead {
         out: &mut Vec<u8>,
     ) -> Option<serde_json::Result<()>> {
         let completed = CompletedCall::new(&self.meta, result)?;
-        // Every member named: a member added to the result must be written here too.
-        let CallToolResult {
-            meta: _,
-            content,
-            structured_content,
-            is_error,
-            result_type,
-        } = result;
-        if !matches!(result_type, None | Some(ResultType::Complete)) {
+        let parts = Parts::of(result);
+        if !matches!(parts.result_type, None | Some(ResultType::Complete)) {
             return Some(serde_json::to_writer(&mut *out, &completed));
         }
-        Some(self.write_complete(content, structured_content.as_ref(), *is_error, out))
+        Some(self.write_complete(
+            parts.content,
+            parts.structured_content.as_ref(),
+            *parts.is_error,
+            out,
+        ))
     }
 
     fn write_complete(
