@@ -107,19 +107,6 @@ impl SessionState {
         self.set_shared_client(version, &crate::client_table::shared(info, capabilities));
     }
 
-    /// The state of an exchange its transport negotiated from the request itself (a 2026-07-28
-    /// request): what [`SessionState::set_shared_client`] then
-    /// [`SessionState::set_initialized`] make of a default state, built as it is rather than
-    /// set in place, which costs each cell's synchronisation (PF-56).
-    pub fn negotiated(version: ProtocolVersion, client: &SharedClient) -> SessionState {
-        SessionState {
-            protocol_version: OnceLock::from(version),
-            client: OnceLock::from(client.clone()),
-            initialized: AtomicBool::new(true),
-            ..SessionState::default()
-        }
-    }
-
     /// Records a client half shared with other sessions (no copy of it is made).
     pub fn set_shared_client(&self, version: ProtocolVersion, client: &SharedClient) {
         let _ = self.protocol_version.set(version);
@@ -328,38 +315,5 @@ mod tests {
         assert_eq!(state.log_level(), None);
         state.set_log_level(LoggingLevel::Warning);
         assert_eq!(state.log_level(), Some(LoggingLevel::Warning));
-    }
-
-    #[test]
-    fn a_negotiated_state_is_what_setting_a_default_one_makes() {
-        let caps = serde_json::value::to_raw_value(&serde_json::json!({"roots": {}})).ok();
-        let client = SharedClient::from_raw(Implementation::new("c", "1"), caps.map(Arc::from));
-        let version = ProtocolVersion::V2026_07_28;
-        let built = SessionState::negotiated(version, &client);
-        let set = SessionState::default();
-        set.set_shared_client(version, &client);
-        set.set_initialized();
-        for state in [&built, &set] {
-            assert!(state.is_negotiated() && state.is_initialized() && state.is_modern());
-            assert_eq!(state.protocol_version(), Some(version));
-            assert!(Arc::ptr_eq(
-                state
-                    .client_capabilities_raw()
-                    .unwrap_or_else(|| unreachable!()),
-                client
-                    .capabilities
-                    .as_ref()
-                    .unwrap_or_else(|| unreachable!())
-            ));
-            assert_eq!(state.client_info().map(|i| i.name.as_str()), Some("c"));
-            assert!(state.client_declares(&["roots"]));
-            assert!(state.server_info().is_none() && state.server_capabilities().is_none());
-            assert_eq!(state.log_level(), None);
-            assert!(state.subscriptions().is_empty());
-        }
-        assert_eq!(format!("{built:?}"), format!("{set:?}"));
-        // Still set once: a later set changes nothing, as on the state set in place.
-        built.set_shared_client(ProtocolVersion::V2025_11_25, &client);
-        assert_eq!(built.protocol_version(), Some(version));
     }
 }

@@ -44,13 +44,6 @@ impl Unmade {
         }
     }
 
-    /// The request handled with `state` as its negotiated state (one its transport built,
-    /// [`SessionState::negotiated`], PF-56) instead of a default one to set.
-    pub fn with_state(mut self, state: SessionState) -> Self {
-        self.state = state;
-        self
-    }
-
     /// The negotiated state the request is handled with (and its peer, once made, has).
     pub fn state(&self) -> &SessionState {
         &self.state

@@ -33,7 +33,7 @@ pub(crate) mod listen;
 
 use http::{HeaderMap, StatusCode};
 use mcp_http_core::peer::WeakPeer;
-use mcp_http_core::{ParamHeaders, Peer, SessionState};
+use mcp_http_core::{ParamHeaders, Peer};
 use mcp_http_proto::jsonrpc::{Message, Parsed, Request as RpcRequest};
 use mcp_http_proto::{ProtocolVersion, SubscriptionsListenRequestParams, method};
 
@@ -270,9 +270,10 @@ impl StreamableHttpService {
             return self.listen(request).map(Served::Answered);
         }
         // Its router (PF-46) and peer are made only when needed (PF-53).
-        let negotiated = SessionState::negotiated(ProtocolVersion::V2026_07_28, &client);
-        let unmade = self.unmade_modern().with_state(negotiated);
+        let unmade = self.unmade_modern();
         let state = unmade.state();
+        state.set_shared_client(ProtocolVersion::V2026_07_28, &client);
+        state.set_initialized();
         if let Some(level) = checked.log_level {
             state.set_log_level(level);
         }
