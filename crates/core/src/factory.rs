@@ -43,6 +43,15 @@ pub trait HandlerFactory: Send + Sync + 'static {
     /// transport sets the negotiated state itself).
     fn stateless_handler(&self) -> Arc<dyn Handler>;
 
+    /// A handler that every 2026-07-28 request may share (PF-57): such a request is stateless,
+    /// its state negotiated by the transport from the request itself, and it never initializes
+    /// a session nor subscribes one, so a handler that keeps nothing else per exchange can
+    /// serve them all. The transport asks once and keeps it. The default, `None`: each such
+    /// request gets a [`HandlerFactory::stateless_handler`] of its own.
+    fn modern_handler(&self) -> Option<Arc<dyn Handler>> {
+        None
+    }
+
     /// Settings of each peer the transport creates (timeouts of requests to the client).
     fn peer_config(&self) -> PeerConfig {
         PeerConfig::default()

@@ -80,6 +80,17 @@ impl StreamableHttpService {
         Unmade::new(maker, handler, &sessions.peer_config)
     }
 
+    /// [`StreamableHttpService::unmade`] of a 2026-07-28 request: with the handler they all
+    /// share when the factory gives one, none made for it (PF-57).
+    pub(crate) fn unmade_modern(&self) -> Unmade {
+        let sessions = &self.inner.sessions;
+        let Some(handler) = &sessions.modern_handler else {
+            return self.unmade();
+        };
+        let maker: Arc<dyn MakePeer> = sessions.clone();
+        Unmade::new(maker, handler.clone(), &sessions.peer_config)
+    }
+
     /// Answers a stateless request as [`StreamableHttpService::answer_as`] answers it, its
     /// router and peer made only when needed (PF-52, PF-53). `on_made` is called with the peer
     /// when one was made, and what it gives is held until the answer is ready (a 2026-07-28

@@ -54,10 +54,28 @@ pub fn encode(value: &str) -> Cow<'_, str> {
     }
 }
 
+/// `value` without its optional whitespace (spaces and tabs) at either end, found by its bytes
+/// (PF-55): the same text as `value.trim_matches([' ', '\t'])`, without decoding characters
+/// (both are ASCII, so every place they end is a character's boundary).
+pub fn trim_ows(value: &str) -> &str {
+    let ows = |b: &u8| matches!(b, b' ' | b'\t');
+    let bytes = value.as_bytes();
+    if !bytes.first().is_some_and(ows) && !bytes.last().is_some_and(ows) {
+        // The common value: none to remove.
+        return value;
+    }
+    let start = bytes.iter().position(|b| !ows(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !ows(b))
+        .map_or(start, |last| last + 1);
+    value.get(start..end).unwrap_or_default()
+}
+
 /// The value a header stands for: optional whitespace around it removed (RFC 9110 section
 /// 5.5), and the Base64 sentinel decoded (strict: padding and alphabet checked).
 pub fn decode(header: &str) -> Result<Cow<'_, str>, HeaderValueError> {
-    let value = header.trim_matches([' ', '\t']);
+    let value = trim_ows(header);
     let Some(inner) = value
         .strip_prefix(PREFIX)
         .and_then(|v| v.strip_suffix(SUFFIX))
@@ -110,5 +128,28 @@ mod tests {
             Err(HeaderValueError::InvalidBase64)
         );
         assert_eq!(decode("=?base64?/w==?="), Err(HeaderValueError::NotUtf8));
+    }
+
+    #[test]
+    fn optional_whitespace_is_trimmed_as_trim_matches_trims_it() {
+        let cases = [
+            "",
+            " ",
+            "\t \t",
+            "a",
+            " a",
+            "a\t",
+            " \ta b\t ",
+            "a  b",
+            "\u{e9} x ",
+            " ü\t",
+        ];
+        for value in cases {
+            assert_eq!(
+                trim_ows(value),
+                value.trim_matches([' ', '\t']),
+                "{value:?}"
+            );
+        }
     }
 }

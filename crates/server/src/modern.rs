@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use mcp_http_core::peer::{AtOnce, ResultWriter};
 use mcp_http_proto::modern::{CacheScope, DiscoverResult, META_SERVER_INFO};
-use mcp_http_proto::modern_result::{COMPLETED_PREFIX, CompletedCall};
+use mcp_http_proto::modern_result::{COMPLETED_PREFIX, CompletedCall, CompletedHead};
 use mcp_http_proto::task_extension::TASKS_EXTENSION;
 use mcp_http_proto::{ErrorObject, Meta, ProtocolVersion, SubscriptionFilter, method};
 use serde_json::value::RawValue;
@@ -69,6 +69,8 @@ pub(crate) struct Modern {
     /// `{"io.modelcontextprotocol/serverInfo":{...}}`, ready to serialize or splice as a
     /// result's `_meta`.
     meta_object: Box<RawValue>,
+    /// A complete `tools/call` result's bytes up to its content, with `meta_object` (PF-54).
+    completed_head: CompletedHead,
     server_info: Value,
     /// The hint of each method in [`CACHEABLE`], in that order.
     hints: [CacheHint; 6],
@@ -82,6 +84,7 @@ impl Modern {
         // Serializing a JSON value cannot fail.
         let meta_object = mcp_http_proto::jsonrpc::to_raw(&meta).unwrap_or_default();
         Modern {
+            completed_head: CompletedHead::new(&meta_object),
             meta_object,
             server_info,
             hints,
@@ -138,6 +141,14 @@ impl Modern {
         result: &mut mcp_http_proto::CallToolResult,
         out: ResultWriter<'_>,
     ) -> AtOnce {
+        if result.meta.is_none() {
+            // PF-54: the shared parts copied as bytes, the same bytes as `completed_call`'s.
+            return out.write_with(|buf| {
+                self.completed_head
+                    .write(result, buf)
+                    .unwrap_or_else(|| serde_json::to_writer(buf, &self.completed_call(result)))
+            });
+        }
         out.write(&self.completed_call(result))
     }
 

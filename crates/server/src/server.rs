@@ -570,6 +570,13 @@ impl HandlerFactory for Server {
         Server::stateless_handler(self)
     }
 
+    /// PF-57: a stateless handler's key names the session it registers, which only
+    /// `initialize` and `resources/subscribe` do, and a 2026-07-28 request, negotiated by its
+    /// transport, reaches neither (the ladder refuses both methods, H-11).
+    fn modern_handler(&self) -> Option<Arc<dyn Handler>> {
+        Some(Server::stateless_handler(self))
+    }
+
     fn peer_config(&self) -> PeerConfig {
         self.inner.peer_config.clone()
     }

@@ -34,8 +34,18 @@ impl ResultWriter<'_> {
     /// Serializes `result` as the response's result. A result that fails to serialize answers
     /// -32603 (its text is not shown to the other side).
     pub fn write<T: Serialize + ?Sized>(self, result: &T) -> AtOnce {
+        self.write_with(|out| serde_json::to_writer(out, result))
+    }
+
+    /// Appends the result with `write`, which must append one JSON value to the buffer (a
+    /// result written from prebuilt parts, PF-54). A `write` that fails answers -32603 as
+    /// [`ResultWriter::write`] does, and nothing it appended stays.
+    pub fn write_with<E: std::fmt::Display>(
+        self,
+        write: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+    ) -> AtOnce {
         let start = self.out.len();
-        match serde_json::to_writer(&mut *self.out, result) {
+        match write(&mut *self.out) {
             Ok(()) => AtOnce::Written(Written(())),
             Err(e) => {
                 self.out.truncate(start);

@@ -227,7 +227,7 @@ fn header<'h>(
     }
     first
         .to_str()
-        .map(|v| Some(v.trim_matches([' ', '\t'])))
+        .map(|v| Some(header_value::trim_ows(v)))
         .map_err(|_| format!("the {name} header is not visible ASCII"))
 }
 

@@ -270,7 +270,7 @@ impl StreamableHttpService {
             return self.listen(request).map(Served::Answered);
         }
         // Its router (PF-46) and peer are made only when needed (PF-53).
-        let unmade = self.unmade();
+        let unmade = self.unmade_modern();
         let state = unmade.state();
         state.set_shared_client(ProtocolVersion::V2026_07_28, &client);
         state.set_initialized();

@@ -62,6 +62,8 @@ pub(crate) struct Sessions {
     pub(crate) backends: Backends,
     pub(crate) config: HttpConfig,
     pub(crate) handlers: Arc<dyn HandlerFactory>,
+    /// The handler every 2026-07-28 request shares, when the factory gives one (PF-57).
+    pub(crate) modern_handler: Option<Arc<dyn mcp_http_core::Handler>>,
     pub(crate) peer_config: PeerConfig,
     /// The sessions this instance has served, by id.
     pub(crate) local: DashMap<Arc<str>, Arc<Session>, foldhash::fast::RandomState>,
@@ -114,6 +116,7 @@ impl Sessions {
         Sessions {
             backends,
             config,
+            modern_handler: handlers.modern_handler(),
             handlers,
             peer_config,
             local: DashMap::default(),

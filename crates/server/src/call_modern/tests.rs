@@ -15,8 +15,8 @@ use mcp_http_core::{
 };
 use mcp_http_proto::jsonrpc::{Message, Request};
 use mcp_http_proto::{
-    CallToolResult, ElicitRequestFormParams, ElicitRequestParams, ErrorObject, Implementation,
-    Meta, ProtocolVersion,
+    Annotations, CallToolResult, ContentBlock, ElicitRequestFormParams, ElicitRequestParams,
+    ErrorObject, ImageContent, Implementation, Meta, ProtocolVersion, TextContent,
 };
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
@@ -41,6 +41,22 @@ fn server() -> Server {
             |_: NoArgs, _| async {
                 let mut result = CallToolResult::text("m");
                 result.meta = Some(Meta::from_iter([("k".to_owned(), json!(1))]));
+                result
+            },
+        ))
+        .tool(ToolDef::new(
+            "blocks",
+            "several blocks, structured content",
+            |_: NoArgs, _| async {
+                let mut annotated = TextContent::new("a\u{1}");
+                annotated.annotations = Some(Annotations::default());
+                let mut result = CallToolResult::new(vec![
+                    ContentBlock::Text(TextContent::new("one \\ \"two\"\n")),
+                    ContentBlock::Image(ImageContent::new("AAAA", "image/png")),
+                    ContentBlock::Text(annotated),
+                ]);
+                result.structured_content = Some(json!({"k": [1, "v"]}));
+                result.is_error = Some(false);
                 result
             },
         ))
@@ -130,7 +146,13 @@ async fn answer(handler: Arc<dyn Handler>, params: Value) -> String {
 /// The answers of both paths; a sealed `requestState` (fresh each time) is left out.
 async fn both(params: Value) -> (String, String) {
     let server = server();
-    let quick = answer(server.stateless_handler(), params.clone()).await;
+    both_with(&server, server.stateless_handler(), params).await
+}
+
+/// [`both`], the quick path's answer from `quick`, the general path's from a handler of its
+/// own.
+async fn both_with(server: &Server, quick: Arc<dyn Handler>, params: Value) -> (String, String) {
+    let quick = answer(quick, params.clone()).await;
     let general = answer(Arc::new(General(server.stateless_handler())), params).await;
     let unsealed = |text: String| {
         let mut value: Value = serde_json::from_str(&text).unwrap();
@@ -146,11 +168,12 @@ async fn both(params: Value) -> (String, String) {
     (unsealed(quick), unsealed(general))
 }
 
-#[tokio::test]
-async fn a_modern_tool_call_answered_in_place_is_the_general_paths_answer() {
-    let cases = [
+fn cases() -> Vec<Value> {
+    vec![
         json!({"name": "echo", "arguments": {"text": "hi \"there\""}}),
         json!({"name": "own_meta"}),
+        json!({"name": "blocks"}),
+        json!({"name": "echo", "arguments": {"text": ""}}),
         json!({"name": "fails", "arguments": {}}),
         json!({"name": "request_failed"}),
         json!({"name": "rpc"}),
@@ -164,8 +187,12 @@ async fn a_modern_tool_call_answered_in_place_is_the_general_paths_answer() {
         json!({"name": "asks", "requestState": "forged"}),
         // A first call that only mentions the retry's members (in place, PF-59).
         json!({"name": "echo", "arguments": {"text": "requestState inputResponses"}}),
-    ];
-    for params in cases {
+    ]
+}
+
+#[tokio::test]
+async fn a_modern_tool_call_answered_in_place_is_the_general_paths_answer() {
+    for params in cases() {
         let (quick, general) = both(params.clone()).await;
         assert_eq!(quick, general, "{params}");
         let value: Value = serde_json::from_str(&quick).unwrap();
@@ -182,4 +209,27 @@ async fn a_modern_tool_call_answered_in_place_is_the_general_paths_answer() {
     let (asks, _) = both(json!({"name": "asks"})).await;
     let asks: Value = serde_json::from_str(&asks).unwrap();
     assert_eq!(asks["result"]["resultType"], "input_required");
+}
+
+/// PF-57: the one handler every 2026-07-28 request shares answers each request, one after the
+/// other and side by side, as a handler of its own does.
+#[tokio::test]
+async fn the_handler_every_modern_request_shares_answers_as_its_own_would() {
+    let server = server();
+    let shared = mcp_http_core::HandlerFactory::modern_handler(&server).unwrap();
+    for params in cases() {
+        let (quick, general) = both_with(&server, shared.clone(), params.clone()).await;
+        assert_eq!(quick, general, "{params}");
+    }
+    let side_by_side = cases()
+        .into_iter()
+        .map(|params| answer(shared.clone(), params));
+    let mut answers = futures::future::join_all(side_by_side).await;
+    for (params, quick) in cases().into_iter().zip(answers.drain(..)) {
+        let (_, general) = both_with(&server, shared.clone(), params.clone()).await;
+        let sealed = |text: &str| text.contains("requestState");
+        if !sealed(&quick) {
+            assert_eq!(quick, general, "{params}");
+        }
+    }
 }
