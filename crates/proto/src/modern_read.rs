@@ -22,9 +22,20 @@ use crate::modern_params::{self, EnvelopeError, ModernParams};
 /// envelope's pass (the ladder reads them itself).
 pub type Members<'a> = Option<Result<ModernParams<'a>, EnvelopeError>>;
 
-/// Reads a POST's body: one pass when it is a single request (with the ladder's members of its
-/// params), else [`Parsed::parse_shared`] with no members.
+/// Reads a POST's body: by its bytes when it is a request written as clients write it
+/// (the `modern_scan` module, PF-61), else as [`read_by_serde`] reads it; the outcome is
+/// [`read_by_serde`]'s in every case (PF-62).
 pub fn read(body: &Bytes) -> Result<(Parsed, Members<'_>), InvalidMessage> {
+    if let Some((message, members)) = crate::modern_scan::scan(body) {
+        return Ok((Parsed::Single(message), members));
+    }
+    read_by_serde(body)
+}
+
+/// Reads a POST's body without the byte scan: one serde pass when it is a single request (with
+/// the ladder's members of its params), else [`Parsed::parse_shared`] with no members. The
+/// reference the scan is compared with (tests, the `modern_params` fuzz target).
+pub fn read_by_serde(body: &Bytes) -> Result<(Parsed, Members<'_>), InvalidMessage> {
     if let Some((message, members)) = one_pass(body) {
         return Ok((Parsed::Single(message), members));
     }
