@@ -32,21 +32,38 @@ pub(crate) fn scan(body: &Bytes) -> Option<(Message, Members<'_>)> {
     // UTF-8 checked once, as the serde pass does: every slice below is then a `str`.
     let text = std::str::from_utf8(body).ok()?;
     let mut scan = Scan { text, at: 0 };
-    let mut envelope = Envelope::default();
-    scan.object(|scan, key| scan.envelope_member(key, &mut envelope))?;
+    // Filled where it lies, never moved while the scan reads (PF-60).
+    let mut envelope = Envelope {
+        jsonrpc: false,
+        id: None,
+        method: None,
+        span: None,
+        members: modern_params::Params {
+            meta: None,
+            name: None,
+            uri: None,
+            task_id: None,
+            arguments: None,
+            input_responses: Present(false),
+            request_state: Present(false),
+        },
+    };
+    scan.object(|scan| scan.envelope_member(&mut envelope))?;
     scan.space();
-    if scan.at != text.len() {
+    if scan.at != text.len() || !envelope.jsonrpc {
         return None;
     }
-    let (Some(()), Some(id), Some(method)) = (envelope.jsonrpc, envelope.id, envelope.method)
-    else {
+    let (Some(id), Some(method)) = (envelope.id, envelope.method) else {
         return None;
     };
-    let (params, members) = match envelope.params {
-        Some(((start, end), members)) => {
+    let (params, members) = match envelope.span {
+        Some((start, end)) => {
             let span = text.get(start..end)?;
             let params = Params::shared(body.slice_ref(span.as_bytes()));
-            (Some(params), Some(ModernParams::from_members(members)))
+            (
+                Some(params),
+                Some(ModernParams::from_members(envelope.members)),
+            )
         }
         None => (None, None),
     };
@@ -58,13 +75,14 @@ pub(crate) fn scan(body: &Bytes) -> Option<(Message, Members<'_>)> {
     Some((Message::Request(request), members))
 }
 
-/// The envelope's members as read: each `None` until seen.
-#[derive(Default)]
+/// The envelope's members as read: each `None` (or `false`) until seen; the params' members
+/// are read into `members`, their span marks them seen.
 struct Envelope<'a> {
-    jsonrpc: Option<()>,
+    jsonrpc: bool,
     id: Option<RequestId>,
     method: Option<&'a str>,
-    params: Option<((usize, usize), modern_params::Params<'a>)>,
+    span: Option<(usize, usize)>,
+    members: modern_params::Params<'a>,
 }
 
 /// The body's text and the place the scan has reached.
@@ -97,6 +115,33 @@ fn raw(json: &str) -> Option<&RawValue> {
     <&RawValue>::deserialize(MapDeserializer::new(std::iter::once(entry))).ok()
 }
 
+/// Where in `bytes` the first `"`, `\\` or control character is: where a string's plain run
+/// ends. Eight bytes at a time, as serde_json looks for it (each test is exact for the lowest
+/// byte that passes it, which is the one taken).
+fn run_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let quote = (w ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES);
+        let escape = (w ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
+        let control = w.wrapping_sub(ONES * 0x20);
+        let hits = (quote | escape | control) & !w & HIGH;
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let rest = chunks.remainder();
+    rest.iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|n| at + n)
+}
+
 impl<'a> Scan<'a> {
     fn bytes(&self) -> &'a [u8] {
         self.text.as_bytes()
@@ -108,7 +153,11 @@ impl<'a> Scan<'a> {
 
     /// Past JSON's whitespace.
     fn space(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        // Most bodies have none: a token's first byte is above the space.
+        while let Some(&b) = self.bytes().get(self.at)
+            && b <= b' '
+            && matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+        {
             self.at += 1;
         }
     }
@@ -119,12 +168,12 @@ impl<'a> Scan<'a> {
         (self.peek() == Some(byte)).then(|| self.at += 1)
     }
 
-    /// An object's members, each key (without escapes) handed to `member` with the scan at
-    /// the `:` before its value; `member` reads the value. Duplicate keys are `member`'s to
-    /// tell.
+    /// An object's members, each handed to `member` with the scan at its key (after any
+    /// whitespace); `member` reads the key, the `:` and the value. Duplicate keys are
+    /// `member`'s to tell.
     fn object(
         &mut self,
-        mut member: impl FnMut(&mut Self, &'a str) -> Option<()>,
+        mut member: impl FnMut(&mut Self) -> Option<()>,
     ) -> Option<(usize, usize)> {
         self.space();
         let start = self.at;
@@ -136,9 +185,7 @@ impl<'a> Scan<'a> {
         }
         loop {
             self.space();
-            let key = self.plain()?;
-            self.expect(b':')?;
-            member(self, key)?;
+            member(self)?;
             self.space();
             match self.peek()? {
                 b',' => self.at += 1,
@@ -151,6 +198,27 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// Whether the key at the scan is `name` (compared as bytes: a known key has no escape),
+    /// and past it and its `:` when it is.
+    fn is(&mut self, name: &str) -> Option<bool> {
+        let after = self.at + 1 + name.len();
+        let bytes = self.bytes();
+        if bytes.get(self.at + 1..after) == Some(name.as_bytes()) && bytes.get(after) == Some(&b'"')
+        {
+            self.at = after + 1;
+            self.expect(b':')?;
+            return Some(true);
+        }
+        Some(false)
+    }
+
+    /// A key none of the record's (read as a string without escapes: one that had an escape
+    /// might be one of them), and its `:`.
+    fn other_key(&mut self) -> Option<()> {
+        self.plain()?;
+        self.expect(b':')
+    }
+
     /// A string without escapes (nor the control characters JSON forbids in one), its content
     /// borrowed.
     fn plain(&mut self) -> Option<&'a str> {
@@ -159,11 +227,8 @@ impl<'a> Scan<'a> {
             return None;
         }
         let start = self.at + 1;
-        let len = self.bytes()[start..]
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-        let end = start + len;
-        if self.bytes()[end] != b'"' {
+        let end = start + run_end(self.bytes().get(start..)?)?;
+        if self.bytes().get(end) != Some(&b'"') {
             return None;
         }
         self.at = end + 1;
@@ -174,12 +239,10 @@ impl<'a> Scan<'a> {
     fn string(&mut self) -> Option<()> {
         self.at += 1;
         loop {
-            let rest = &self.bytes()[self.at..];
-            let len = rest
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+            let rest = self.bytes().get(self.at..)?;
+            let len = run_end(rest)?;
             self.at += len + 1;
-            match rest[len] {
+            match rest.get(len)? {
                 b'"' => return Some(()),
                 b'\\' => match self.peek()? {
                     b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 1,
@@ -326,40 +389,33 @@ impl<'a> Scan<'a> {
         raw(self.value()?)
     }
 
-    /// A member of the envelope.
-    fn envelope_member(&mut self, key: &'a str, envelope: &mut Envelope<'a>) -> Option<()> {
-        match key {
-            "jsonrpc" => {
-                self.space();
-                self.literal(br#""2.0""#)?;
-                fill(&mut envelope.jsonrpc, ())
-            }
-            "id" => {
-                let id = self.id()?;
-                fill(&mut envelope.id, id)
-            }
-            "method" => {
-                let method = self.plain()?;
-                fill(&mut envelope.method, method)
-            }
-            "params" => {
-                if envelope.params.is_some() {
-                    return None;
-                }
-                let mut params = modern_params::Params {
-                    meta: None,
-                    name: None,
-                    uri: None,
-                    task_id: None,
-                    arguments: None,
-                    input_responses: Present(false),
-                    request_state: Present(false),
-                };
-                let span = self.object(|scan, key| scan.params_member(key, &mut params))?;
-                fill(&mut envelope.params, (span, params))
-            }
-            _ => None,
+    /// A member of the envelope: a known key, told by its first byte and compared as bytes.
+    fn envelope_member(&mut self, envelope: &mut Envelope<'a>) -> Option<()> {
+        let first = self.bytes().get(self.at + 1).copied();
+        if first == Some(b'j') && self.is("jsonrpc")? {
+            self.space();
+            self.literal(br#""2.0""#)?;
+            return (!envelope.jsonrpc).then(|| envelope.jsonrpc = true);
         }
+        if first == Some(b'i') && self.is("id")? {
+            let id = self.id()?;
+            return fill(&mut envelope.id, id);
+        }
+        if first == Some(b'm') && self.is("method")? {
+            let method = self.plain()?;
+            return fill(&mut envelope.method, method);
+        }
+        if first == Some(b'p') && self.is("params")? {
+            if envelope.span.is_some() {
+                return None;
+            }
+            let members = &mut envelope.members;
+            let span = self.object(|scan| scan.params_member(members))?;
+            envelope.span = Some(span);
+            return Some(());
+        }
+        // Any other member: the serde pass's to read.
+        None
     }
 
     /// The id: a string without escapes, or a non-negative integer of at most 18 digits (any
@@ -386,72 +442,84 @@ impl<'a> Scan<'a> {
     }
 
     /// A member of the params.
-    fn params_member(
-        &mut self,
-        key: &'a str,
-        params: &mut modern_params::Params<'a>,
-    ) -> Option<()> {
-        match key {
-            "_meta" => {
-                let mut meta = Meta {
+    fn params_member(&mut self, params: &mut modern_params::Params<'a>) -> Option<()> {
+        match self.bytes().get(self.at + 1).copied() {
+            Some(b'_') if self.is("_meta")? => {
+                if params.meta.is_some() {
+                    return None;
+                }
+                let meta = params.meta.insert(Meta {
                     version: None,
                     capabilities: None,
                     info: None,
                     log_level: None,
-                };
-                self.object(|scan, key| scan.meta_member(key, &mut meta))?;
-                fill(&mut params.meta, meta)
+                });
+                self.object(|scan| scan.meta_member(meta)).map(drop)
             }
-            "name" => {
+            Some(b'n') if self.is("name")? => {
                 let name = self.plain()?;
                 fill(&mut params.name, Text::Borrowed(name))
             }
-            "uri" => {
+            Some(b'u') if self.is("uri")? => {
                 let uri = self.plain()?;
                 fill(&mut params.uri, Text::Borrowed(uri))
             }
-            "taskId" => {
+            Some(b't') if self.is("taskId")? => {
                 let task = self.plain()?;
                 fill(&mut params.task_id, Text::Borrowed(task))
             }
-            "arguments" => {
+            Some(b'a') if self.is("arguments")? => {
                 let arguments = self.kept()?;
                 fill(&mut params.arguments, arguments)
             }
-            "inputResponses" | "requestState" => {
+            Some(b'i') if self.is("inputResponses")? => {
                 self.value()?;
-                let seen = match key {
-                    "inputResponses" => &mut params.input_responses,
-                    _ => &mut params.request_state,
-                };
-                (!seen.0).then(|| seen.0 = true)
+                seen(&mut params.input_responses)
             }
-            _ => self.value().map(drop),
+            Some(b'r') if self.is("requestState")? => {
+                self.value()?;
+                seen(&mut params.request_state)
+            }
+            _ => {
+                self.other_key()?;
+                self.value().map(drop)
+            }
         }
     }
 
     /// A member of `_meta`.
-    fn meta_member(&mut self, key: &'a str, meta: &mut Meta<'a>) -> Option<()> {
-        match key {
-            "io.modelcontextprotocol/protocolVersion" => {
+    fn meta_member(&mut self, meta: &mut Meta<'a>) -> Option<()> {
+        const PREFIX: &[u8] = b"io.modelcontextprotocol/";
+        let ours = self
+            .bytes()
+            .get(self.at + 1..)
+            .is_some_and(|key| key.starts_with(PREFIX));
+        if ours {
+            if self.is("io.modelcontextprotocol/protocolVersion")? {
                 let version = self.plain()?;
-                fill(&mut meta.version, Text::Borrowed(version))
+                return fill(&mut meta.version, Text::Borrowed(version));
             }
-            "io.modelcontextprotocol/clientCapabilities" => {
+            if self.is("io.modelcontextprotocol/clientCapabilities")? {
                 let capabilities = self.kept()?;
-                fill(&mut meta.capabilities, capabilities)
+                return fill(&mut meta.capabilities, capabilities);
             }
-            "io.modelcontextprotocol/clientInfo" => {
+            if self.is("io.modelcontextprotocol/clientInfo")? {
                 let info = self.kept()?;
-                fill(&mut meta.info, info)
+                return fill(&mut meta.info, info);
             }
-            "io.modelcontextprotocol/logLevel" => {
+            if self.is("io.modelcontextprotocol/logLevel")? {
                 let level = self.plain()?;
-                fill(&mut meta.log_level, Level(level.parse().ok()))
+                return fill(&mut meta.log_level, Level(level.parse().ok()));
             }
-            _ => self.value().map(drop),
         }
+        self.other_key()?;
+        self.value().map(drop)
     }
+}
+
+/// A retry's member marked seen, or `None` when it was already (a duplicate member).
+fn seen(present: &mut Present) -> Option<()> {
+    (!present.0).then(|| present.0 = true)
 }
 
 #[cfg(test)]
