@@ -7,6 +7,9 @@
 //! one object, an escaped key, a duplicate member, params the typed read refuses, a message
 //! that is not valid JSON-RPC) is read again by [`Parsed::parse_shared`], and the ladder reads
 //! the params on its own ([`ModernParams::read`]): every refusal is the two-pass reader's.
+//!
+//! Before this pass, a request written as clients write it is read by its bytes into the same
+//! record (PF-61); whatever that read does not take is this pass's (PF-62).
 
 use std::fmt;
 
