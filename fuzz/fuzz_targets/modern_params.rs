@@ -9,7 +9,8 @@
 use std::borrow::Cow;
 
 use libfuzzer_sys::fuzz_target;
-use mcp_http_proto::jsonrpc::{InvalidMessage, Message, Parsed};
+use mcp_http_proto::jsonrpc::{Message, Parsed};
+use mcp_http_proto::modern_read::comparable;
 use mcp_http_proto::modern_params::ModernParams;
 use mcp_http_proto::{Implementation, LoggingLevel};
 use serde::Deserialize;
@@ -190,28 +191,12 @@ fn old_claims(text: &str) -> bool {
             .is_some_and(|m| m.version.is_some())
 }
 
-/// What a read of a body gives, comparable: the message, where its params lie, the ladder's
-/// members (or their refusal), or the read's refusal.
-fn body_outcome(
-    read: Result<(Parsed, mcp_http_proto::modern_read::Members<'_>), InvalidMessage>,
-) -> Result<(String, Option<usize>, String), InvalidMessage> {
-    read.map(|(parsed, members)| {
-        let at = match &parsed {
-            Parsed::Single(Message::Request(r)) => {
-                r.params.as_ref().map(|p| p.as_bytes().as_ptr() as usize)
-            }
-            _ => None,
-        };
-        (format!("{parsed:?}"), at, format!("{members:?}"))
-    })
-}
-
 /// PF-62: the read by the bytes gives the serde pass's record or refusal for any body.
 fn scan_reads_as_serde(body: &[u8]) {
     let body = bytes::Bytes::copy_from_slice(body);
     assert_eq!(
-        body_outcome(mcp_http_proto::modern_read::read(&body)),
-        body_outcome(mcp_http_proto::modern_read::read_by_serde(&body)),
+        comparable(mcp_http_proto::modern_read::read(&body)),
+        comparable(mcp_http_proto::modern_read::read_by_serde(&body)),
         "body: {}",
         String::from_utf8_lossy(&body)
     );

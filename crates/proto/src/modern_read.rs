@@ -45,6 +45,24 @@ pub fn read_by_serde(body: &Bytes) -> Result<(Parsed, Members<'_>), InvalidMessa
     Parsed::parse_shared(body).map(|parsed| (parsed, None))
 }
 
+/// What a read of a body gave, in a form two reads are compared by (the byte read against
+/// [`read_by_serde`] in tests and in the `modern_params` fuzz target, PF-62): the message's
+/// debug form, where its params lie in memory, and the ladder's members' debug form; or the
+/// refusal.
+pub fn comparable(
+    read: Result<(Parsed, Members<'_>), InvalidMessage>,
+) -> Result<(String, Option<usize>, String), InvalidMessage> {
+    read.map(|(parsed, members)| {
+        let at = match &parsed {
+            Parsed::Single(Message::Request(r)) => {
+                r.params.as_ref().map(|p| p.as_bytes().as_ptr() as usize)
+            }
+            _ => None,
+        };
+        (format!("{parsed:?}"), at, format!("{members:?}"))
+    })
+}
+
 /// The one pass, or `None` for what the two-pass reader must read (see the module docs).
 fn one_pass(body: &Bytes) -> Option<(Message, Members<'_>)> {
     if first_byte(body) != Some(b'{') {

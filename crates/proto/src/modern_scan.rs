@@ -203,7 +203,9 @@ impl<'a> Scan<'a> {
     fn is(&mut self, name: &str) -> Option<bool> {
         let after = self.at + 1 + name.len();
         let bytes = self.bytes();
-        if bytes.get(self.at + 1..after) == Some(name.as_bytes()) && bytes.get(after) == Some(&b'"')
+        if bytes.get(self.at) == Some(&b'"')
+            && bytes.get(self.at + 1..after) == Some(name.as_bytes())
+            && bytes.get(after) == Some(&b'"')
         {
             self.at = after + 1;
             self.expect(b':')?;
