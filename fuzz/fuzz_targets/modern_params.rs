@@ -2,13 +2,15 @@
 //! reader it replaced (PF-17): for any params a request can carry, the same refusal (message
 //! and claim) or the same version, capabilities, client info, log level, target and tool call,
 //! and the same claim of the era. The old reader is kept here, as it was, as the reference. A
-//! tool call read as a first call has no retry's member (PF-59).
+//! tool call read as a first call has no retry's member (PF-59). A body (the input itself, and
+//! requests carrying it as params) read by its bytes gives the serde pass's record (PF-62).
 #![no_main]
 
 use std::borrow::Cow;
 
 use libfuzzer_sys::fuzz_target;
 use mcp_http_proto::jsonrpc::{Message, Parsed};
+use mcp_http_proto::modern_read::comparable;
 use mcp_http_proto::modern_params::ModernParams;
 use mcp_http_proto::{Implementation, LoggingLevel};
 use serde::Deserialize;
@@ -189,7 +191,28 @@ fn old_claims(text: &str) -> bool {
             .is_some_and(|m| m.version.is_some())
 }
 
+/// PF-62: the read by the bytes gives the serde pass's record or refusal for any body.
+fn scan_reads_as_serde(body: &[u8]) {
+    let body = bytes::Bytes::copy_from_slice(body);
+    assert_eq!(
+        comparable(mcp_http_proto::modern_read::read(&body)),
+        comparable(mcp_http_proto::modern_read::read_by_serde(&body)),
+        "body: {}",
+        String::from_utf8_lossy(&body)
+    );
+}
+
 fuzz_target!(|data: &[u8]| {
+    // The input as a whole body too, and as the params of a request written as clients write
+    // it (PF-62), before anything is asked of it.
+    scan_reads_as_serde(data);
+    let as_written = [
+        &br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":"#[..],
+        data,
+        b"}",
+    ]
+    .concat();
+    scan_reads_as_serde(&as_written);
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
@@ -215,6 +238,7 @@ fuzz_target!(|data: &[u8]| {
         format!(r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{text}}}"#),
         format!("{{ \"params\" : {text} ,\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\"}}"),
     ] {
+        scan_reads_as_serde(body.as_bytes());
         let body = bytes::Bytes::from(body);
         let Ok((Parsed::Single(Message::Request(request)), members)) =
             mcp_http_proto::modern_read::read(&body)

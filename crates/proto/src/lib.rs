@@ -60,6 +60,7 @@ pub mod modern;
 pub mod modern_params;
 pub mod modern_read;
 pub mod modern_result;
+mod modern_scan;
 pub mod pagination;
 pub mod params;
 pub mod progress;

@@ -182,25 +182,25 @@ impl<'a> ModernParams<'a> {
 #[derive(Deserialize)]
 pub(crate) struct Params<'a> {
     #[serde(rename = "_meta", borrow, default)]
-    meta: Option<Meta<'a>>,
+    pub(crate) meta: Option<Meta<'a>>,
     #[serde(borrow, default)]
-    name: Option<Text<'a>>,
+    pub(crate) name: Option<Text<'a>>,
     #[serde(borrow, default)]
-    uri: Option<Text<'a>>,
+    pub(crate) uri: Option<Text<'a>>,
     #[serde(rename = "taskId", borrow, default)]
-    task_id: Option<Text<'a>>,
+    pub(crate) task_id: Option<Text<'a>>,
     #[serde(borrow, default)]
-    arguments: Option<&'a RawValue>,
+    pub(crate) arguments: Option<&'a RawValue>,
     /// A retry's members (MR-1), whatever their values: seen or not (PF-59).
     #[serde(rename = "inputResponses", default)]
-    input_responses: Present,
+    pub(crate) input_responses: Present,
     #[serde(rename = "requestState", default)]
-    request_state: Present,
+    pub(crate) request_state: Present,
 }
 
 /// Whether a member was there (any value, `null` too).
 #[derive(Default, Clone, Copy)]
-struct Present(bool);
+pub(crate) struct Present(pub(crate) bool);
 
 impl<'de> Deserialize<'de> for Present {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -276,19 +276,19 @@ struct RawMeta<'a> {
 
 /// The members of `_meta` the ladder reads.
 #[derive(Deserialize)]
-struct Meta<'a> {
+pub(crate) struct Meta<'a> {
     #[serde(rename = "io.modelcontextprotocol/protocolVersion", borrow, default)]
-    version: Option<Text<'a>>,
+    pub(crate) version: Option<Text<'a>>,
     #[serde(rename = "io.modelcontextprotocol/clientCapabilities", borrow, default)]
-    capabilities: Option<&'a RawValue>,
+    pub(crate) capabilities: Option<&'a RawValue>,
     #[serde(rename = "io.modelcontextprotocol/clientInfo", borrow, default)]
-    info: Option<&'a RawValue>,
+    pub(crate) info: Option<&'a RawValue>,
     #[serde(rename = "io.modelcontextprotocol/logLevel", default)]
-    log_level: Option<Level>,
+    pub(crate) log_level: Option<Level>,
 }
 
 /// Any JSON value, read as a string where it is one: borrowed when it has no escape.
-enum Text<'a> {
+pub(crate) enum Text<'a> {
     Borrowed(&'a str),
     Owned(String),
     Other,
@@ -322,7 +322,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
 
 /// Any JSON value, read as a logging level where it is one (`Level(None)` otherwise). A level
 /// is a string naming it or, as serde reads an enum, `{"<level>": null}`.
-struct Level(Option<LoggingLevel>);
+pub(crate) struct Level(pub(crate) Option<LoggingLevel>);
 
 impl<'de> Deserialize<'de> for Level {
     fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

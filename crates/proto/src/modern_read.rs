@@ -7,6 +7,9 @@
 //! one object, an escaped key, a duplicate member, params the typed read refuses, a message
 //! that is not valid JSON-RPC) is read again by [`Parsed::parse_shared`], and the ladder reads
 //! the params on its own ([`ModernParams::read`]): every refusal is the two-pass reader's.
+//!
+//! Before this pass, a request written as clients write it is read by its bytes into the same
+//! record (PF-61); whatever that read does not take is this pass's (PF-62).
 
 use std::fmt;
 
@@ -22,13 +25,42 @@ use crate::modern_params::{self, EnvelopeError, ModernParams};
 /// envelope's pass (the ladder reads them itself).
 pub type Members<'a> = Option<Result<ModernParams<'a>, EnvelopeError>>;
 
-/// Reads a POST's body: one pass when it is a single request (with the ladder's members of its
-/// params), else [`Parsed::parse_shared`] with no members.
+/// Reads a POST's body: by its bytes when it is a request written as clients write it
+/// (the `modern_scan` module, PF-61), else as [`read_by_serde`] reads it; the outcome is
+/// [`read_by_serde`]'s in every case (PF-62).
 pub fn read(body: &Bytes) -> Result<(Parsed, Members<'_>), InvalidMessage> {
+    if let Some((message, members)) = crate::modern_scan::scan(body) {
+        return Ok((Parsed::Single(message), members));
+    }
+    read_by_serde(body)
+}
+
+/// Reads a POST's body without the byte scan: one serde pass when it is a single request (with
+/// the ladder's members of its params), else [`Parsed::parse_shared`] with no members. The
+/// reference the scan is compared with (tests, the `modern_params` fuzz target).
+pub fn read_by_serde(body: &Bytes) -> Result<(Parsed, Members<'_>), InvalidMessage> {
     if let Some((message, members)) = one_pass(body) {
         return Ok((Parsed::Single(message), members));
     }
     Parsed::parse_shared(body).map(|parsed| (parsed, None))
+}
+
+/// What a read of a body gave, in a form two reads are compared by (the byte read against
+/// [`read_by_serde`] in tests and in the `modern_params` fuzz target, PF-62): the message's
+/// debug form, where its params lie in memory, and the ladder's members' debug form; or the
+/// refusal.
+pub fn comparable(
+    read: Result<(Parsed, Members<'_>), InvalidMessage>,
+) -> Result<(String, Option<usize>, String), InvalidMessage> {
+    read.map(|(parsed, members)| {
+        let at = match &parsed {
+            Parsed::Single(Message::Request(r)) => {
+                r.params.as_ref().map(|p| p.as_bytes().as_ptr() as usize)
+            }
+            _ => None,
+        };
+        (format!("{parsed:?}"), at, format!("{members:?}"))
+    })
 }
 
 /// The one pass, or `None` for what the two-pass reader must read (see the module docs).

@@ -1,0 +1,528 @@
+//! A 2026-07-28 request read by its bytes (PF-61): the body scanned once, as clients write it
+//! (`{"jsonrpc":"2.0","id":…,"method":"…","params":{…,"_meta":{…}}}`, its members in any
+//! order, whitespace anywhere JSON allows it), into the record the serde pass of
+//! [`crate::modern_read`] fills: the request, its params a range of the body, and the members
+//! of the params the ladder checks ([`ModernParams`]) borrowed where they lie. No member is
+//! matched through a visitor; every value the record does not name is checked as JSON and
+//! skipped, as serde_json's skip checks it.
+//!
+//! What this read does not take as it is (PF-62) makes it give up, and the serde pass reads
+//! the body as before, with its refusals: an escape in a key the record looks at or in a
+//! string it keeps, an envelope member other than `jsonrpc`, `id`, `method` and `params`, a
+//! duplicate member, a `jsonrpc` other than `"2.0"`, an id that is not a string or a
+//! non-negative integer of at most 18 digits, params or `_meta` that are not an object, a
+//! `null` or non-string where the record keeps a string or a value, a notification, a
+//! response, nesting deeper than [`DEPTH`], anything that is not JSON.
+
+use bytes::Bytes;
+use serde::Deserialize;
+use serde::de::value::{BorrowedStrDeserializer, Error as ValueError, MapDeserializer};
+use serde_json::value::RawValue;
+
+use crate::jsonrpc::{Message, Params, Request, RequestId};
+use crate::modern_params::{self, Level, Meta, ModernParams, Present, Text};
+use crate::modern_read::Members;
+
+/// The deepest nesting a skipped value may have here (deeper ones are serde's to read).
+const DEPTH: u32 = 64;
+
+/// The request in `body` and the ladder's members of its params, when the body is written as
+/// this read takes it; `None` leaves the body to the serde pass.
+pub(crate) fn scan(body: &Bytes) -> Option<(Message, Members<'_>)> {
+    // UTF-8 checked once, as the serde pass does: every slice below is then a `str`.
+    let text = std::str::from_utf8(body).ok()?;
+    let mut scan = Scan { text, at: 0 };
+    // Filled where it lies, never moved while the scan reads (PF-60).
+    let mut envelope = Envelope {
+        jsonrpc: false,
+        id: None,
+        method: None,
+        span: None,
+        members: modern_params::Params {
+            meta: None,
+            name: None,
+            uri: None,
+            task_id: None,
+            arguments: None,
+            input_responses: Present(false),
+            request_state: Present(false),
+        },
+    };
+    scan.object(|scan| scan.envelope_member(&mut envelope))?;
+    scan.space();
+    if scan.at != text.len() || !envelope.jsonrpc {
+        return None;
+    }
+    let (Some(id), Some(method)) = (envelope.id, envelope.method) else {
+        return None;
+    };
+    let (params, members) = match envelope.span {
+        Some((start, end)) => {
+            let span = text.get(start..end)?;
+            let params = Params::shared(body.slice_ref(span.as_bytes()));
+            (
+                Some(params),
+                Some(ModernParams::from_members(envelope.members)),
+            )
+        }
+        None => (None, None),
+    };
+    let request = Request {
+        id,
+        method: method.to_owned(),
+        params,
+    };
+    Some((Message::Request(request), members))
+}
+
+/// The envelope's members as read: each `None` (or `false`) until seen; the params' members
+/// are read into `members`, their span marks them seen.
+struct Envelope<'a> {
+    jsonrpc: bool,
+    id: Option<RequestId>,
+    method: Option<&'a str>,
+    span: Option<(usize, usize)>,
+    members: modern_params::Params<'a>,
+}
+
+/// The body's text and the place the scan has reached.
+struct Scan<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+/// `value` into `slot`, or `None` when the slot was filled already (a duplicate member).
+fn fill<T>(slot: &mut Option<T>, value: T) -> Option<()> {
+    match slot {
+        Some(_) => None,
+        None => {
+            *slot = Some(value);
+            Some(())
+        }
+    }
+}
+
+/// `json`, a slice of the body just checked as one JSON value, as serde_json's borrowed raw
+/// value, made as serde_json's own reader makes one (its private map of one entry), so it is
+/// not parsed again. Should serde_json ever read raw values otherwise, this gives `None` and
+/// every body is the serde pass's (a test would tell).
+fn raw(json: &str) -> Option<&RawValue> {
+    const TOKEN: &str = "$serde_json::private::RawValue";
+    let entry = (
+        BorrowedStrDeserializer::<ValueError>::new(TOKEN),
+        BorrowedStrDeserializer::<ValueError>::new(json),
+    );
+    <&RawValue>::deserialize(MapDeserializer::new(std::iter::once(entry))).ok()
+}
+
+/// Where in `bytes` the first `"`, `\\` or control character is: where a string's plain run
+/// ends. Eight bytes at a time, as serde_json looks for it (each test is exact for the lowest
+/// byte that passes it, which is the one taken).
+fn run_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let quote = (w ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES);
+        let escape = (w ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
+        let control = w.wrapping_sub(ONES * 0x20);
+        let hits = (quote | escape | control) & !w & HIGH;
+        if hits != 0 {
+            return Some(at + (hits.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let rest = chunks.remainder();
+    rest.iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+        .map(|n| at + n)
+}
+
+impl<'a> Scan<'a> {
+    fn bytes(&self) -> &'a [u8] {
+        self.text.as_bytes()
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes().get(self.at).copied()
+    }
+
+    /// Past JSON's whitespace.
+    fn space(&mut self) {
+        // Most bodies have none: a token's first byte is above the space.
+        while let Some(&b) = self.bytes().get(self.at)
+            && b <= b' '
+            && matches!(b, b' ' | b'\t' | b'\n' | b'\r')
+        {
+            self.at += 1;
+        }
+    }
+
+    /// Past whitespace and `byte`, which must be next.
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        self.space();
+        (self.peek() == Some(byte)).then(|| self.at += 1)
+    }
+
+    /// An object's members, each handed to `member` with the scan at its key (after any
+    /// whitespace); `member` reads the key, the `:` and the value. Duplicate keys are
+    /// `member`'s to tell.
+    fn object(
+        &mut self,
+        mut member: impl FnMut(&mut Self) -> Option<()>,
+    ) -> Option<(usize, usize)> {
+        self.space();
+        let start = self.at;
+        self.expect(b'{')?;
+        self.space();
+        if self.peek() == Some(b'}') {
+            self.at += 1;
+            return Some((start, self.at));
+        }
+        loop {
+            self.space();
+            member(self)?;
+            self.space();
+            match self.peek()? {
+                b',' => self.at += 1,
+                b'}' => {
+                    self.at += 1;
+                    return Some((start, self.at));
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Whether the key at the scan is `name` (compared as bytes: a known key has no escape),
+    /// and past it and its `:` when it is.
+    fn is(&mut self, name: &str) -> Option<bool> {
+        let after = self.at + 1 + name.len();
+        let bytes = self.bytes();
+        if bytes.get(self.at) == Some(&b'"')
+            && bytes.get(self.at + 1..after) == Some(name.as_bytes())
+            && bytes.get(after) == Some(&b'"')
+        {
+            self.at = after + 1;
+            self.expect(b':')?;
+            return Some(true);
+        }
+        Some(false)
+    }
+
+    /// A key none of the record's (read as a string without escapes: one that had an escape
+    /// might be one of them), and its `:`.
+    fn other_key(&mut self) -> Option<()> {
+        self.plain()?;
+        self.expect(b':')
+    }
+
+    /// A string without escapes (nor the control characters JSON forbids in one), its content
+    /// borrowed.
+    fn plain(&mut self) -> Option<&'a str> {
+        self.space();
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        let start = self.at + 1;
+        let end = start + run_end(self.bytes().get(start..)?)?;
+        if self.bytes().get(end) != Some(&b'"') {
+            return None;
+        }
+        self.at = end + 1;
+        self.text.get(start..end)
+    }
+
+    /// Any string, escapes checked as serde_json checks them when it skips one.
+    fn string(&mut self) -> Option<()> {
+        self.at += 1;
+        loop {
+            let rest = self.bytes().get(self.at..)?;
+            let len = run_end(rest)?;
+            self.at += len + 1;
+            match rest.get(len)? {
+                b'"' => return Some(()),
+                b'\\' => match self.peek()? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 1,
+                    b'u' => {
+                        let hex = self.bytes().get(self.at + 1..self.at + 5)?;
+                        if !hex.iter().all(u8::is_ascii_hexdigit) {
+                            return None;
+                        }
+                        self.at += 5;
+                    }
+                    _ => return None,
+                },
+                _ => return None,
+            }
+        }
+    }
+
+    /// Past the digits at the scan, at least one of them; how many.
+    fn digits(&mut self) -> usize {
+        let n = self.bytes()[self.at..]
+            .iter()
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        self.at += n;
+        n
+    }
+
+    /// A number as JSON writes one (serde_json's skip reads this grammar, with no bound on
+    /// its digits).
+    fn number(&mut self) -> Option<()> {
+        if self.peek() == Some(b'-') {
+            self.at += 1;
+        }
+        match self.peek()? {
+            b'0' => {
+                self.at += 1;
+                if self.peek().is_some_and(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+            }
+            b'1'..=b'9' => {
+                self.digits();
+            }
+            _ => return None,
+        }
+        if self.peek() == Some(b'.') {
+            self.at += 1;
+            (self.digits() > 0).then_some(())?;
+        }
+        if matches!(self.peek(), Some(b'e' | b'E')) {
+            self.at += 1;
+            if matches!(self.peek(), Some(b'+' | b'-')) {
+                self.at += 1;
+            }
+            (self.digits() > 0).then_some(())?;
+        }
+        Some(())
+    }
+
+    /// `word`, a literal, which must be next.
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        self.bytes()[self.at..]
+            .starts_with(word)
+            .then(|| self.at += word.len())
+    }
+
+    /// Any JSON value, checked and skipped; its text.
+    fn value(&mut self) -> Option<&'a str> {
+        self.space();
+        let start = self.at;
+        // The open arrays and objects, innermost lowest: a bit set for an object.
+        let mut open = 0u64;
+        let mut depth = 0u32;
+        loop {
+            self.space();
+            match self.peek()? {
+                b'{' | b'[' => {
+                    let object = self.peek() == Some(b'{');
+                    self.at += 1;
+                    self.space();
+                    if self.peek() == Some(if object { b'}' } else { b']' }) {
+                        self.at += 1;
+                    } else {
+                        depth += 1;
+                        if depth > DEPTH {
+                            return None;
+                        }
+                        open = open << 1 | u64::from(object);
+                        if object {
+                            self.key()?;
+                        }
+                        continue;
+                    }
+                }
+                b'"' => self.string()?,
+                b'-' | b'0'..=b'9' => self.number()?,
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'n' => self.literal(b"null")?,
+                _ => return None,
+            }
+            // A value ends: close what it ends, up to the next value.
+            loop {
+                if depth == 0 {
+                    return self.text.get(start..self.at);
+                }
+                self.space();
+                let object = open & 1 == 1;
+                match self.peek()? {
+                    b',' => {
+                        self.at += 1;
+                        if object {
+                            self.key()?;
+                        }
+                        break;
+                    }
+                    b'}' if object => {}
+                    b']' if !object => {}
+                    _ => return None,
+                }
+                self.at += 1;
+                open >>= 1;
+                depth -= 1;
+            }
+        }
+    }
+
+    /// A skipped object's key (any string) and its `:`.
+    fn key(&mut self) -> Option<()> {
+        self.space();
+        if self.peek() != Some(b'"') {
+            return None;
+        }
+        self.string()?;
+        self.expect(b':')
+    }
+
+    /// A value kept as sent: any value but `null` (which serde reads as no value).
+    fn kept(&mut self) -> Option<&'a RawValue> {
+        self.space();
+        if self.peek() == Some(b'n') {
+            return None;
+        }
+        raw(self.value()?)
+    }
+
+    /// A member of the envelope: a known key, told by its first byte and compared as bytes.
+    fn envelope_member(&mut self, envelope: &mut Envelope<'a>) -> Option<()> {
+        let first = self.bytes().get(self.at + 1).copied();
+        if first == Some(b'j') && self.is("jsonrpc")? {
+            self.space();
+            self.literal(br#""2.0""#)?;
+            return (!envelope.jsonrpc).then(|| envelope.jsonrpc = true);
+        }
+        if first == Some(b'i') && self.is("id")? {
+            let id = self.id()?;
+            return fill(&mut envelope.id, id);
+        }
+        if first == Some(b'm') && self.is("method")? {
+            let method = self.plain()?;
+            return fill(&mut envelope.method, method);
+        }
+        if first == Some(b'p') && self.is("params")? {
+            if envelope.span.is_some() {
+                return None;
+            }
+            let members = &mut envelope.members;
+            let span = self.object(|scan| scan.params_member(members))?;
+            envelope.span = Some(span);
+            return Some(());
+        }
+        // Any other member: the serde pass's to read.
+        None
+    }
+
+    /// The id: a string without escapes, or a non-negative integer of at most 18 digits (any
+    /// such fits an `i64`) without a leading zero; a fraction or an exponent after it ends
+    /// the scan where the member's end is looked for.
+    fn id(&mut self) -> Option<RequestId> {
+        self.space();
+        match self.peek()? {
+            b'"' => self.plain().map(|id| RequestId::String(id.into())),
+            b'0'..=b'9' => {
+                let start = self.at;
+                let n = self.digits();
+                let digits = &self.bytes()[start..self.at];
+                if n > 18 || (n > 1 && digits[0] == b'0') {
+                    return None;
+                }
+                let id = digits
+                    .iter()
+                    .fold(0i64, |id, d| id * 10 + i64::from(d - b'0'));
+                Some(RequestId::Number(id))
+            }
+            _ => None,
+        }
+    }
+
+    /// A member of the params.
+    fn params_member(&mut self, params: &mut modern_params::Params<'a>) -> Option<()> {
+        match self.bytes().get(self.at + 1).copied() {
+            Some(b'_') if self.is("_meta")? => {
+                if params.meta.is_some() {
+                    return None;
+                }
+                let meta = params.meta.insert(Meta {
+                    version: None,
+                    capabilities: None,
+                    info: None,
+                    log_level: None,
+                });
+                self.object(|scan| scan.meta_member(meta)).map(drop)
+            }
+            Some(b'n') if self.is("name")? => {
+                let name = self.plain()?;
+                fill(&mut params.name, Text::Borrowed(name))
+            }
+            Some(b'u') if self.is("uri")? => {
+                let uri = self.plain()?;
+                fill(&mut params.uri, Text::Borrowed(uri))
+            }
+            Some(b't') if self.is("taskId")? => {
+                let task = self.plain()?;
+                fill(&mut params.task_id, Text::Borrowed(task))
+            }
+            Some(b'a') if self.is("arguments")? => {
+                let arguments = self.kept()?;
+                fill(&mut params.arguments, arguments)
+            }
+            Some(b'i') if self.is("inputResponses")? => {
+                self.value()?;
+                seen(&mut params.input_responses)
+            }
+            Some(b'r') if self.is("requestState")? => {
+                self.value()?;
+                seen(&mut params.request_state)
+            }
+            _ => {
+                self.other_key()?;
+                self.value().map(drop)
+            }
+        }
+    }
+
+    /// A member of `_meta`.
+    fn meta_member(&mut self, meta: &mut Meta<'a>) -> Option<()> {
+        const PREFIX: &[u8] = b"io.modelcontextprotocol/";
+        let ours = self
+            .bytes()
+            .get(self.at + 1..)
+            .is_some_and(|key| key.starts_with(PREFIX));
+        if ours {
+            if self.is("io.modelcontextprotocol/protocolVersion")? {
+                let version = self.plain()?;
+                return fill(&mut meta.version, Text::Borrowed(version));
+            }
+            if self.is("io.modelcontextprotocol/clientCapabilities")? {
+                let capabilities = self.kept()?;
+                return fill(&mut meta.capabilities, capabilities);
+            }
+            if self.is("io.modelcontextprotocol/clientInfo")? {
+                let info = self.kept()?;
+                return fill(&mut meta.info, info);
+            }
+            if self.is("io.modelcontextprotocol/logLevel")? {
+                let level = self.plain()?;
+                return fill(&mut meta.log_level, Level(level.parse().ok()));
+            }
+        }
+        self.other_key()?;
+        self.value().map(drop)
+    }
+}
+
+/// A retry's member marked seen, or `None` when it was already (a duplicate member).
+fn seen(present: &mut Present) -> Option<()> {
+    (!present.0).then(|| present.0 = true)
+}
+
+#[cfg(test)]
+mod tests;
