@@ -133,6 +133,7 @@ impl StreamableHttpService {
     /// Reads and answers a POST. Not an `async fn`, nor are the functions it awaits on the
     /// quick path: an async block holds what it captures once, where an async fn's state
     /// holds its arguments twice (PF-65).
+    #[allow(clippy::manual_async_fn)] // PF-65: not an async fn, on purpose
     pub(crate) fn post<B>(
         &self,
         headers: &checks::Headers<'_>,
@@ -405,6 +406,7 @@ impl StreamableHttpService {
     /// The POST's answer once its handler's first poll said what comes next: at once, or after
     /// a wait. The future matches on what it holds, not on a temporary it would hold besides
     /// (PF-65).
+    #[allow(clippy::manual_async_fn)] // PF-65: not an async fn, on purpose
     pub(crate) fn answer_next<'a>(
         &'a self,
         router: &'a Router,
@@ -716,6 +718,7 @@ impl StreamableHttpService {
     }
 
     /// A stateless POST (not an `async fn`, PF-65).
+    #[allow(clippy::manual_async_fn)] // PF-65: not an async fn, on purpose
     fn post_stateless(
         &self,
         headers: &checks::Headers<'_>,
