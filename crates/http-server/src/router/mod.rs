@@ -61,6 +61,8 @@ pub(crate) enum Pending {
     Json(Bytes),
     /// Something else came first, or the handler asked to close the stream: answer with SSE.
     Stream,
+    /// The request was cancelled with nothing sent for it: no response will come (RL-53).
+    Ended,
 }
 
 /// Why a `Last-Event-ID` cannot be resumed.
@@ -80,6 +82,9 @@ struct Waiting {
     /// handler's first poll never needs one (PF-7).
     notify: Option<Arc<Notify>>,
     close_requested: bool,
+    /// The request was cancelled: no response will come, the stream ends after what it holds
+    /// (RL-53).
+    ended: bool,
 }
 
 impl Waiting {
@@ -173,6 +178,7 @@ fn open_stream_as(st: &mut State, id: RequestId, sid: u64, json_only: bool) {
         messages: Vec::new(),
         notify: None,
         close_requested: false,
+        ended: false,
     };
     let mut stream = Stream::new(Some(id.clone()), Some(waiting));
     stream.json_only = json_only;
@@ -495,6 +501,7 @@ impl Router {
         match st.streams.get(&sid).and_then(|s| s.waiting.as_ref()) {
             Some(waiting) => {
                 waiting.close_requested
+                    || waiting.ended
                     || waiting
                         .messages
                         .iter()
@@ -515,6 +522,57 @@ impl Router {
         let (_, json) = waiting.messages.swap_remove(at);
         finish(&mut st, sid);
         Some(json)
+    }
+
+    /// Whether the JSON-only stream `sid` ended with no response (its request was cancelled,
+    /// RL-53); it is then finished.
+    pub(crate) fn take_ended(&self, sid: u64) -> bool {
+        let mut st = self.lock();
+        let ended = st
+            .streams
+            .get(&sid)
+            .and_then(|s| s.waiting.as_ref())
+            .is_some_and(|w| w.ended);
+        if ended {
+            finish(&mut st, sid);
+        }
+        ended
+    }
+
+    /// Session request `id` was cancelled and gets no response: its stream ends as an
+    /// answered one does, with nothing more (RL-53). A POST that still waits to choose is woken
+    /// to end it; a connected SSE body ends after what it carried; a stream with no connection
+    /// is forgotten (the event log keeps what a resumption may replay). Stateless routers carry
+    /// one request each and are left as they were.
+    fn end_unanswered_request(&self, id: &RequestId) {
+        if self.stateless || self.is_solo() {
+            return;
+        }
+        let mut st = self.lock();
+        // Cancelled before its POST opened its stream (PF-23): open it, to end it.
+        let Some(sid) = st
+            .requests
+            .get(id)
+            .copied()
+            .or_else(|| open_reserved_id(&mut st, id))
+        else {
+            return;
+        };
+        let Some(stream) = st.streams.get_mut(&sid) else {
+            return;
+        };
+        if let Some(waiting) = &mut stream.waiting {
+            waiting.ended = true;
+            waiting.wake();
+            return;
+        }
+        if stream.conn.take().is_some()
+            && let Some(done) = &stream.completed
+        {
+            // The body ends normally with everything its client will get: nothing to replay.
+            done.store(true, Ordering::Release);
+        }
+        finish(&mut st, sid);
     }
 
     /// Forgets stream `sid` without keeping anything of it (its POST went away and no event id
@@ -539,6 +597,10 @@ impl Router {
             return Pending::Stream;
         }
         match waiting.messages.as_slice() {
+            [] if waiting.ended => {
+                finish(&mut st, sid);
+                Pending::Ended
+            }
             [] => Pending::Empty,
             [(OutboundKind::Response, json)] => {
                 let json = json.clone();
@@ -568,7 +630,9 @@ impl Router {
     pub(crate) fn has_waiting(&self, sid: u64) -> bool {
         let st = self.lock();
         match st.streams.get(&sid).and_then(|s| s.waiting.as_ref()) {
-            Some(waiting) => waiting.close_requested || !waiting.messages.is_empty(),
+            Some(waiting) => {
+                waiting.close_requested || waiting.ended || !waiting.messages.is_empty()
+            }
             None => true,
         }
     }
@@ -586,10 +650,11 @@ impl Router {
             return;
         };
         stream.unnamed = true;
-        let answered = waiting
-            .messages
-            .iter()
-            .any(|(kind, _)| *kind == OutboundKind::Response);
+        let answered = waiting.ended
+            || waiting
+                .messages
+                .iter()
+                .any(|(kind, _)| *kind == OutboundKind::Response);
         if answered {
             finish(&mut st, sid);
         }
@@ -807,6 +872,10 @@ impl MessageSink for Router {
 
     fn close_stream(&self, related: &RequestId) -> bool {
         self.close_request_stream(related)
+    }
+
+    fn end_unanswered(&self, id: &RequestId) {
+        self.end_unanswered_request(id);
     }
 
     fn as_any(&self) -> Option<&dyn std::any::Any> {
