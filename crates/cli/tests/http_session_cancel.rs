@@ -20,14 +20,9 @@ const MODES: [ResponseMode; 3] = [
     ResponseMode::Json,
 ];
 
-/// `quick` answers at once; `long` waits until it is cancelled.
+/// The usual tools (`quick` answers at once), and `long`, which waits until it is cancelled.
 fn server() -> Server {
-    Server::builder("t", "1")
-        .tool(ToolDef::sync(
-            "quick",
-            "At once",
-            |_: NoArgs, _: &RequestContext| "quick",
-        ))
+    tools_of_every_kind()
         .tool(ToolDef::new(
             "long",
             "Waits until cancelled",
@@ -43,20 +38,26 @@ fn cancel(id: i64) -> Value {
     json!({"jsonrpc": "2.0", "method": "notifications/cancelled", "params": {"requestId": id}})
 }
 
-/// Starts `long` as request `id` on a POST of its own, and cancels it once it runs.
-async fn start_long(
+/// A server with `config`, a session on it, and `long` started as request `id` on a POST of
+/// its own (the task that POSTs it).
+async fn long_in_session(
     http: &reqwest::Client,
-    url: &str,
-    session: &str,
+    config: HttpConfig,
     id: i64,
-) -> tokio::task::JoinHandle<reqwest::Response> {
+) -> (
+    TestServer,
+    String,
+    tokio::task::JoinHandle<reqwest::Response>,
+) {
+    let server = start_with(server(), config).await;
+    let session = session(http, &server.url, "2025-11-25").await;
     let posted = tokio::spawn({
-        let (http, url, session) = (http.clone(), url.to_owned(), session.to_owned());
+        let (http, url, session) = (http.clone(), server.url.clone(), session.clone());
         async move { post(&http, &url, Some(&session), &call(id, "long", json!({}))).await }
     });
     // Past the adaptive delay: an SSE or adaptive POST has chosen its stream by now.
     tokio::time::sleep(Duration::from_millis(200)).await;
-    posted
+    (server, session, posted)
 }
 
 /// Request `id` of the session is answered by `quick` (not refused as a duplicate).
@@ -83,10 +84,9 @@ async fn answered_again(
 async fn a_cancelled_request_ends_its_connected_post_with_no_response() {
     let http = client();
     for mode in MODES {
-        let server = start_with(server(), HttpConfig::default().response_mode(mode)).await;
+        let config = HttpConfig::default().response_mode(mode);
+        let (server, session, posted) = long_in_session(&http, config, 7).await;
         let url = server.url.as_str();
-        let session = session(&http, url, "2025-11-25").await;
-        let posted = start_long(&http, url, &session, 7).await;
         assert_eq!(
             post(&http, url, Some(&session), &cancel(7)).await.status(),
             202
@@ -125,10 +125,9 @@ async fn a_cancelled_request_ends_its_connected_post_with_no_response() {
 async fn a_cancelled_request_whose_post_went_away_frees_its_id() {
     let http = client();
     for mode in MODES {
-        let server = start_with(server(), HttpConfig::default().response_mode(mode)).await;
+        let config = HttpConfig::default().response_mode(mode);
+        let (server, session, posted) = long_in_session(&http, config, 8).await;
         let url = server.url.as_str();
-        let session = session(&http, url, "2025-11-25").await;
-        let posted = start_long(&http, url, &session, 8).await;
         // The client goes away (T-19: the request goes on), then cancels it.
         posted.abort();
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -148,10 +147,8 @@ async fn a_session_whose_request_was_cancelled_is_reaped_when_idle() {
         let config = HttpConfig::default()
             .response_mode(mode)
             .idle_timeout(Duration::from_millis(300));
-        let server = start_with(server(), config).await;
+        let (server, session, posted) = long_in_session(&http, config, 9).await;
         let url = server.url.as_str();
-        let session = session(&http, url, "2025-11-25").await;
-        let posted = start_long(&http, url, &session, 9).await;
         posted.abort();
         assert_eq!(
             post(&http, url, Some(&session), &cancel(9)).await.status(),
