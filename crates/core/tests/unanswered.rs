@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use mcp_http_core::transport::{MessageSink, Outbound, OutboundKind, Sending};
 use mcp_http_core::{Extensions, Handler, Peer, PeerConfig, Places, RequestContext};
-use mcp_http_proto::jsonrpc::{Message, Parsed, Request};
+use mcp_http_proto::jsonrpc::{Message, Request};
 use mcp_http_proto::{ErrorObject, RequestId};
 use serde_json::value::RawValue;
 
