@@ -184,6 +184,14 @@ pub trait MessageSink: Send + Sync + 'static {
         false
     }
 
+    /// Inbound request `id` was cancelled and ends with no response: whatever the
+    /// transport holds for its answer (an HTTP POST's stream) ends as if answered, with nothing
+    /// more (RL-53). Not called for a request that was answered, nor when the peer closes.
+    /// Transports without such state do nothing.
+    fn end_unanswered(&self, id: &RequestId) {
+        let _ = id;
+    }
+
     /// The peer is closing: release the connection (an HTTP client ends its session here).
     fn close(&self) {}
 

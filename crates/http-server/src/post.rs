@@ -536,6 +536,12 @@ impl StreamableHttpService {
                     guard.armed = false;
                     return Ok(sse(router.upgrade(sid)));
                 }
+                Pending::Ended => {
+                    // Cancelled with nothing sent: no response will come, as after a
+                    // notification (RL-53).
+                    guard.armed = false;
+                    return Ok(status(StatusCode::ACCEPTED));
+                }
                 Pending::Empty => {}
             }
             if !yielded {
@@ -712,6 +718,10 @@ impl StreamableHttpService {
         loop {
             if let Some(response) = router.take_response(sid) {
                 return Some(response);
+            }
+            // Cancelled: no answer in the batch's array (RL-53).
+            if router.take_ended(sid) {
+                return None;
             }
             notify.notified().await;
         }

@@ -118,8 +118,14 @@ impl Peer {
                 };
                 match outcome {
                     Some(outcome) => peer.finish_request(&ctx, id, outcome).await,
-                    // a cancelled request gets no response.
-                    None => peer.forget_request(&ctx, &id),
+                    // a cancelled request gets no response; its transport lets go of
+                    // what waited for one (RL-53). A closing peer's transport ends it all.
+                    None => {
+                        peer.forget_request(&ctx, &id);
+                        if !peer.is_closed() {
+                            peer.inner.sink.end_unanswered(&id);
+                        }
+                    }
                 }
             }
             .instrument(span),

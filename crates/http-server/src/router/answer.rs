@@ -188,9 +188,11 @@ impl Router {
         };
         let waiting = stream.waiting.take();
         let answered = waiting.as_ref().is_some_and(|w| {
-            w.messages
-                .iter()
-                .any(|(kind, _)| *kind == OutboundKind::Response)
+            // A cancelled request's stream ends the same way, with no response (RL-53).
+            w.ended
+                || w.messages
+                    .iter()
+                    .any(|(kind, _)| *kind == OutboundKind::Response)
         });
         if answered {
             // Answered at once: the whole stream is this one body, nothing follows. Its events

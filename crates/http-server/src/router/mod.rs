@@ -38,6 +38,7 @@ mod get_stream;
 mod props;
 mod reserved;
 mod resume;
+mod unanswered;
 
 use reserved::{Reserved, open_reserved_id, take_reserved};
 
@@ -61,6 +62,8 @@ pub(crate) enum Pending {
     Json(Bytes),
     /// Something else came first, or the handler asked to close the stream: answer with SSE.
     Stream,
+    /// The request was cancelled with nothing sent for it: no response will come (RL-53).
+    Ended,
 }
 
 /// Why a `Last-Event-ID` cannot be resumed.
@@ -80,6 +83,9 @@ struct Waiting {
     /// handler's first poll never needs one (PF-7).
     notify: Option<Arc<Notify>>,
     close_requested: bool,
+    /// The request was cancelled: no response will come, the stream ends after what it holds
+    /// (RL-53).
+    ended: bool,
 }
 
 impl Waiting {
@@ -173,6 +179,7 @@ fn open_stream_as(st: &mut State, id: RequestId, sid: u64, json_only: bool) {
         messages: Vec::new(),
         notify: None,
         close_requested: false,
+        ended: false,
     };
     let mut stream = Stream::new(Some(id.clone()), Some(waiting));
     stream.json_only = json_only;
@@ -495,6 +502,7 @@ impl Router {
         match st.streams.get(&sid).and_then(|s| s.waiting.as_ref()) {
             Some(waiting) => {
                 waiting.close_requested
+                    || waiting.ended
                     || waiting
                         .messages
                         .iter()
@@ -539,6 +547,10 @@ impl Router {
             return Pending::Stream;
         }
         match waiting.messages.as_slice() {
+            [] if waiting.ended => {
+                finish(&mut st, sid);
+                Pending::Ended
+            }
             [] => Pending::Empty,
             [(OutboundKind::Response, json)] => {
                 let json = json.clone();
@@ -568,7 +580,9 @@ impl Router {
     pub(crate) fn has_waiting(&self, sid: u64) -> bool {
         let st = self.lock();
         match st.streams.get(&sid).and_then(|s| s.waiting.as_ref()) {
-            Some(waiting) => waiting.close_requested || !waiting.messages.is_empty(),
+            Some(waiting) => {
+                waiting.close_requested || waiting.ended || !waiting.messages.is_empty()
+            }
             None => true,
         }
     }
@@ -586,10 +600,11 @@ impl Router {
             return;
         };
         stream.unnamed = true;
-        let answered = waiting
-            .messages
-            .iter()
-            .any(|(kind, _)| *kind == OutboundKind::Response);
+        let answered = waiting.ended
+            || waiting
+                .messages
+                .iter()
+                .any(|(kind, _)| *kind == OutboundKind::Response);
         if answered {
             finish(&mut st, sid);
         }
@@ -807,6 +822,10 @@ impl MessageSink for Router {
 
     fn close_stream(&self, related: &RequestId) -> bool {
         self.close_request_stream(related)
+    }
+
+    fn end_unanswered(&self, id: &RequestId) {
+        self.end_unanswered_request(id);
     }
 
     fn as_any(&self) -> Option<&dyn std::any::Any> {

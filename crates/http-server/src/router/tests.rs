@@ -305,3 +305,66 @@ impl mcp_http_core::Handler for NoHandler {
         Box::pin(async move { Err(error) })
     }
 }
+
+/// RL-53: a cancelled request's stream ends as an answered one does, with no response, in
+/// every state it may be in; a stateless router's is left as it was.
+#[tokio::test]
+async fn an_unanswered_request_ends_its_stream_in_every_state() {
+    let log: Arc<dyn EventLog> = Arc::new(crate::sessions::MemoryEventLog::default());
+    let router = Router::new("s".into(), &HttpConfig::default(), &log, None).unwrap();
+    let note = |n: i64| {
+        Outbound::new(Bytes::from_static(b"{}"), OutboundKind::Notification)
+            .related(RequestId::Number(n))
+    };
+    // Its POST waits with nothing sent: it ends with no response.
+    let sid = router.open_request(&RequestId::Number(1), false).unwrap();
+    router.end_unanswered(&RequestId::Number(1));
+    assert!(router.answered(sid) && router.has_waiting(sid));
+    assert!(matches!(router.pending(sid), Pending::Ended));
+    assert_eq!(router.open_requests(), 0);
+    // Something was sent: its POST streams it, and the stream ends with it.
+    let sid = router.open_request(&RequestId::Number(2), false).unwrap();
+    router.route(note(2)).unwrap();
+    router.end_unanswered(&RequestId::Number(2));
+    assert!(matches!(router.pending(sid), Pending::Stream));
+    drop(router.upgrade(sid));
+    assert_eq!(router.open_requests(), 0);
+    // Its POST streams already: the connection ends.
+    let sid = router.open_request(&RequestId::Number(3), false).unwrap();
+    let _body = router.upgrade(sid);
+    assert!(router.lock().streams[&sid].conn.is_some());
+    router.end_unanswered(&RequestId::Number(3));
+    assert!(!router.lock().streams.contains_key(&sid));
+    // Its POST went away before or after: the stream is dropped.
+    let sid = router.open_request(&RequestId::Number(4), false).unwrap();
+    router.abandon(sid);
+    router.end_unanswered(&RequestId::Number(4));
+    let sid = router.open_request(&RequestId::Number(5), false).unwrap();
+    router.end_unanswered(&RequestId::Number(5));
+    router.abandon(sid);
+    // Cancelled in its first poll, before its POST opened the stream (PF-23).
+    let sid = router.reserve_request(&RequestId::Number(6)).unwrap();
+    router.end_unanswered(&RequestId::Number(6));
+    router.open_reserved(sid);
+    assert!(matches!(router.pending(sid), Pending::Ended));
+    // A batch item's: no answer.
+    let sid = router.open_request(&RequestId::Number(7), true).unwrap();
+    router.end_unanswered(&RequestId::Number(7));
+    assert!(router.take_response(sid).is_none() && router.take_ended(sid));
+    assert_eq!(router.open_requests(), 0);
+    assert!(router.lock().streams.is_empty());
+    // A stateless router: unchanged.
+    let config = HttpConfig::default().stateless(true);
+    let solo = Router::new(
+        "".into(),
+        &config,
+        &log,
+        Some((BackChannel::default(), None)),
+    )
+    .unwrap();
+    let id = RequestId::Number(1);
+    solo.expect(&id);
+    let sid = solo.solo_stream(true).unwrap();
+    solo.end_unanswered(&id);
+    assert!(matches!(solo.pending(sid), Pending::Empty));
+}

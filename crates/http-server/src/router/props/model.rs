@@ -350,6 +350,8 @@ impl World {
             }
             Pending::Empty => prop_assert!(!closed && kinds.is_empty()),
             Pending::Stream => prop_assert!(closed || !kinds.is_empty()),
+            // The model cancels nothing.
+            Pending::Ended => prop_assert!(false, "ended with no cancellation"),
         }
         if self.setup.json {
             // A JSON POST waits for its response, however long it takes.

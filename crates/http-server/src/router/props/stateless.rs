@@ -210,6 +210,8 @@ impl Case {
             }
             Pending::Empty => prop_assert!(!self.m.closed && waiting.is_empty()),
             Pending::Stream => prop_assert!(self.m.closed || !waiting.is_empty()),
+            // The model cancels nothing.
+            Pending::Ended => prop_assert!(false, "ended with no cancellation"),
         }
         self.m.answered |= self.m.responded;
         self.m.conn = Some(Conn {
