@@ -110,30 +110,44 @@ impl Handler for General {
     }
 }
 
-/// The answer of a 2026-07-28 `tools/call` with `params`, as the HTTP transport hands it over
-/// (the ladder's `ToolCallView`, the `Mcp-Param-*` headers).
-async fn answer(handler: Arc<dyn Handler>, params: Value) -> String {
-    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-    let peer = Peer::new(Arc::new(ChannelSink(tx)), handler, PeerConfig::default());
-    let capabilities = serde_json::value::to_raw_value(&json!({"elicitation": {}})).unwrap();
-    let client = SharedClient::from_raw(Implementation::new("c", "1"), Some(capabilities.into()));
-    peer.state()
-        .set_shared_client(ProtocolVersion::V2026_07_28, &client);
-    peer.state().set_initialized();
+/// The request of a 2026-07-28 `tools/call` with `params` and what the transport's read of
+/// them hands over: the ladder's `ToolCallView` and whether the call is a first call (PF-59).
+fn handed(params: &Value) -> (Request, Option<ToolCallView>, bool) {
     let body = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params});
     let Ok(Message::Request(request)) = Message::parse(body.to_string().as_bytes()) else {
         panic!("not a request");
     };
+    let view = params["name"].as_str().map(|name| ToolCallView {
+        name: name.into(),
+        arguments: params
+            .get("arguments")
+            .map(|a| RawValue::from_string(a.to_string()).unwrap()),
+    });
+    let first = params.get("inputResponses").is_none() && params.get("requestState").is_none();
+    (request, view, first)
+}
+
+/// A 2026-07-28 state, its client able to elicit.
+fn set_modern(state: &SessionState) {
+    let capabilities = serde_json::value::to_raw_value(&json!({"elicitation": {}})).unwrap();
+    let client = SharedClient::from_raw(Implementation::new("c", "1"), Some(capabilities.into()));
+    state.set_shared_client(ProtocolVersion::V2026_07_28, &client);
+    state.set_initialized();
+}
+
+/// The answer of a 2026-07-28 `tools/call` with `params`, as the HTTP transport hands it over
+/// (the ladder's `ToolCallView`, the `Mcp-Param-*` headers) in the request's extensions.
+async fn answer(handler: Arc<dyn Handler>, params: Value) -> String {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let peer = Peer::new(Arc::new(ChannelSink(tx)), handler, PeerConfig::default());
+    set_modern(peer.state());
+    let (request, view, first) = handed(&params);
     let mut extensions = Extensions::new();
-    if let Some(name) = params["name"].as_str() {
-        let arguments = params.get("arguments").map(|a| a.to_string());
-        extensions.insert(ToolCallView {
-            name: name.into(),
-            arguments: arguments.map(|a| RawValue::from_string(a).unwrap()),
-        });
+    if let Some(view) = view {
+        extensions.insert(view);
     }
     // PF-59: a first call is marked so, as the transport's read of the params marks it.
-    if params.get("inputResponses").is_none() && params.get("requestState").is_none() {
+    if first {
         extensions.insert(FirstCall::default());
     }
     extensions.insert(ParamHeaders::default());
@@ -169,22 +183,9 @@ async fn answer_unmade(handler: Arc<dyn Handler>, params: Value) -> String {
         handler,
         &PeerConfig::default(),
     );
-    let capabilities = serde_json::value::to_raw_value(&json!({"elicitation": {}})).unwrap();
-    let client = SharedClient::from_raw(Implementation::new("c", "1"), Some(capabilities.into()));
-    let state = unmade.state();
-    state.set_shared_client(ProtocolVersion::V2026_07_28, &client);
-    state.set_initialized();
-    let body = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params});
-    let Ok(Message::Request(request)) = Message::parse(body.to_string().as_bytes()) else {
-        panic!("not a request");
-    };
-    if let Some(name) = params["name"].as_str() {
-        let arguments = params.get("arguments").map(|a| a.to_string());
-        let view = ToolCallView {
-            name: name.into(),
-            arguments: arguments.map(|a| RawValue::from_string(a).unwrap()),
-        };
-        let first = params.get("inputResponses").is_none() && params.get("requestState").is_none();
+    set_modern(unmade.state());
+    let (request, view, first) = handed(&params);
+    if let Some(view) = view {
         unmade = unmade.with_tool_call(view, first);
     }
     let mut extensions = Extensions::new();
