@@ -106,7 +106,7 @@ impl ToolHeaders {
             name: String,
             arguments: Option<Box<RawValue>>,
         }
-        let (name, arguments) = match ctx.extensions().get::<ToolCallView>() {
+        let (name, arguments) = match ctx.extension::<ToolCallView>() {
             Some(view) => (view.name.to_string(), view.arguments.clone()),
             None => match request.params_as::<Call>() {
                 Ok(call) => (call.name, call.arguments),
@@ -119,7 +119,7 @@ impl ToolHeaders {
             return Ok(());
         };
         let none = ParamHeaders::default();
-        let sent = ctx.extensions().get::<ParamHeaders>().unwrap_or(&none);
+        let sent = ctx.extension::<ParamHeaders>().unwrap_or(&none);
         sent.check(declared, arguments.as_deref())
     }
 }

@@ -23,6 +23,7 @@ use crate::lifecycle::SessionState;
 use crate::options::RequestOptions;
 use crate::peer::{Peer, Unmade};
 use crate::places::Places;
+use crate::tool_call::{FIRST_CALL, FirstCall, HandedCall, ToolCallView};
 use crate::transport::TransportError;
 
 /// What a request handler can do besides returning a result. Cheap to clone.
@@ -39,7 +40,13 @@ struct Inner<P: ?Sized> {
     cancel: std::sync::OnceLock<CancellationToken>,
     last_progress: Mutex<Option<f64>>,
     finished: AtomicBool,
+    /// The transport's extensions, without the handed call.
     extensions: Extensions,
+    /// A `tools/call`'s name and arguments the transport read already, as a field (PF-70).
+    call: Option<HandedCall>,
+    /// `extensions` with the handed call put in, made the first time they are read whole
+    /// (PF-70): a quick call that reads the call by [`RequestContext::extension`] makes none.
+    shown: OnceLock<Extensions>,
     /// The request's places among the limits on requests in progress, held as long as the
     /// context (RL-6, RL-7).
     places: Places,
@@ -140,7 +147,7 @@ impl RequestContext {
         id: RequestId,
         progress_token: Option<RequestId>,
         cancel: Option<CancellationToken>,
-        extensions: Extensions,
+        (extensions, call): (Extensions, Option<HandedCall>),
         places: Places,
     ) -> Self {
         let once = OnceLock::new();
@@ -154,6 +161,8 @@ impl RequestContext {
             last_progress: Mutex::new(None),
             finished: AtomicBool::new(false),
             extensions,
+            call,
+            shown: OnceLock::new(),
             places,
             input: Mutex::new(None),
             peer,
@@ -171,7 +180,7 @@ impl RequestContext {
             id,
             None,
             Some(cancel),
-            Extensions::new(),
+            (Extensions::new(), None),
             Places::default(),
         )
     }
@@ -182,7 +191,7 @@ impl RequestContext {
     /// not cancel it. It shares the request's places among the limits on requests in progress:
     /// they are given back when the request's context and every outliving one are gone.
     pub fn outliving(&self, cancel: CancellationToken, extensions: Extensions) -> RequestContext {
-        let mut all = self.inner.extensions.clone();
+        let mut all = self.extensions().clone();
         all.extend(extensions);
         let places = match self.inner.places.is_empty() {
             true => Places::default(),
@@ -193,7 +202,7 @@ impl RequestContext {
             self.inner.id.clone(),
             None,
             Some(cancel),
-            all,
+            (all, None),
             places,
         )
     }
@@ -227,14 +236,49 @@ impl RequestContext {
 
     /// What the transport knew of the request: over HTTP, the request's extensions (set by tower
     /// layers in front of the server); empty over stdio.
+    /// A 2026-07-28 `tools/call`'s [`ToolCallView`] and [`FirstCall`] are among them; a
+    /// transport hands them over as fields (PF-70), put in the map the first time it is read
+    /// (reading one value, [`RequestContext::extension`] makes no map).
     pub fn extensions(&self) -> &Extensions {
-        &self.inner.extensions
+        let Some(call) = &self.inner.call else {
+            return &self.inner.extensions;
+        };
+        self.inner.shown.get_or_init(|| {
+            let mut shown = self.inner.extensions.clone();
+            shown.insert(call.view.clone());
+            if call.first {
+                shown.insert(FirstCall);
+            }
+            shown
+        })
+    }
+
+    /// The value of type `T` in the request's extensions, as `ctx.extensions().get::<T>()`
+    /// finds it, without putting what the transport handed over as fields in a map (PF-70).
+    pub fn extension<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        if let Some(call) = &self.inner.call {
+            let any: &dyn std::any::Any = &call.view;
+            if let Some(view) = any.downcast_ref::<T>() {
+                return Some(view);
+            }
+            let any: &dyn std::any::Any = &FIRST_CALL;
+            if let Some(first) = any.downcast_ref::<T>().filter(|_| call.first) {
+                return Some(first);
+            }
+        }
+        self.inner.extensions.get::<T>()
+    }
+
+    /// The `tools/call` name and arguments the transport read already, if it did
+    /// (`ctx.extension::<ToolCallView>()`).
+    pub fn tool_call(&self) -> Option<&ToolCallView> {
+        self.extension::<ToolCallView>()
     }
 
     /// Who made the request, when authentication in front of the server said so (see
     /// [`Principal`]).
     pub fn principal(&self) -> Option<&Principal> {
-        self.inner.extensions.get::<Principal>()
+        self.extension::<Principal>()
     }
 
     /// The progress token the requester sent, if it asked for progress (P-1).

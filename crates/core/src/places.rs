@@ -180,7 +180,7 @@ mod context_tests {
             RequestId::Number(1),
             None,
             None,
-            Extensions::new(),
+            (Extensions::new(), None),
             places,
         );
         let task = ctx.outliving(CancellationToken::new(), Extensions::new());

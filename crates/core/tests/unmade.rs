@@ -3,6 +3,9 @@
 //! answers at once, logs or reports progress in its first poll, waits, is cancelled, times out
 //! asking the other side, asks for input, or panics gives the same answer, the same messages
 //! through the sink, byte for byte; only an answer at once with nothing sent makes no peer.
+//! The `tools/call` a transport read already is handed to the unmade path as a field
+//! (`Unmade::with_tool_call`) and to the peer in the extensions map: the handler sees the same
+//! (PF-70), in its first poll and after it waits.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -12,8 +15,9 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use mcp_http_core::peer::{Answered, MakePeer, Unmade};
 use mcp_http_core::{
-    Extensions, Handler, MessageSink, Outbound, Peer, PeerConfig, Places, RequestContext,
-    RequestError, RequestOptions, Sending, SessionState, SharedClient,
+    Extensions, FirstCall, Handler, MessageSink, Outbound, Peer, PeerConfig, Places, Principal,
+    RequestContext, RequestError, RequestOptions, Sending, SessionState, SharedClient,
+    ToolCallView,
 };
 use mcp_http_proto::jsonrpc::{Message, Notification, Request};
 use mcp_http_proto::{ErrorObject, Implementation, LoggingLevel, ProtocolVersion, RequestId};
@@ -44,6 +48,36 @@ fn raw(v: serde_json::Value) -> Box<RawValue> {
     serde_json::value::to_raw_value(&v).unwrap()
 }
 
+/// What a handler sees of the `tools/call` the transport read, both ways it can read it.
+fn seen(ctx: &RequestContext) -> serde_json::Value {
+    let shown = ctx.extensions();
+    let view = shown.get::<ToolCallView>();
+    json!({
+        "name": view.map(|v| v.name.to_string()),
+        "arguments": view.and_then(|v| v.arguments.as_ref().map(|a| a.get().to_owned())),
+        "first": shown.get::<FirstCall>().is_some(),
+        "principal": ctx.principal().map(|p| p.id().to_owned()),
+        "read alike": ctx.tool_call().map(|v| &v.name) == view.map(|v| &v.name)
+            && ctx.extension::<FirstCall>().is_some() == shown.get::<FirstCall>().is_some()
+            && ctx.extension::<Principal>() == shown.get::<Principal>(),
+    })
+}
+
+/// The view a transport hands over with every request here.
+fn view() -> ToolCallView {
+    ToolCallView {
+        name: "t".into(),
+        arguments: Some(raw(json!({"a": 1}))),
+    }
+}
+
+/// The transport's extensions: a principal.
+fn extensions() -> Extensions {
+    let mut extensions = Extensions::new();
+    extensions.insert(Principal::new("p"));
+    extensions
+}
+
 /// One method per kind of handler.
 struct Kinds;
 
@@ -53,13 +87,15 @@ impl Handler for Kinds {
         request: Request,
         ctx: RequestContext,
     ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
+        // Read in the first poll (before any wait).
+        let first = seen(&ctx);
         Box::pin(async move {
             let version = ctx
                 .state()
                 .protocol_version()
                 .map(|v| v.as_str().to_owned());
             match request.method.as_str() {
-                "quick" => Ok(raw(json!({"version": version}))),
+                "quick" => Ok(raw(json!({"version": version, "call": first}))),
                 "log" => {
                     ctx.log(LoggingLevel::Info, Some("t"), &json!("first"))
                         .await
@@ -79,7 +115,10 @@ impl Handler for Kinds {
                 "wait" => {
                     tokio::time::sleep(Duration::from_millis(5)).await;
                     let client = ctx.peer().state().client_info().map(|c| c.name.clone());
-                    Ok(raw(json!({"waited": true, "client": client})))
+                    let after = seen(&ctx);
+                    Ok(raw(
+                        json!({"waited": true, "client": client, "call": [first, after]}),
+                    ))
                 }
                 "cancelled" => {
                     ctx.cancelled().await;
@@ -188,9 +227,12 @@ async fn on_a_peer(method: &str, version: ProtocolVersion, progress: bool) -> Ou
     let peer = Peer::new(recorder.clone(), Arc::new(Kinds), config());
     set_state(peer.state(), version);
     let mut out = b"head:".to_vec();
+    let mut extensions = extensions();
+    extensions.insert(view());
+    extensions.insert(FirstCall::default());
     let answered = peer.answer_request_into(
         request(method, progress),
-        Extensions::new(),
+        extensions,
         Places::default(),
         &mut out,
     );
@@ -205,17 +247,12 @@ async fn on_a_peer(method: &str, version: ProtocolVersion, progress: bool) -> Ou
 async fn unmade(method: &str, version: ProtocolVersion, progress: bool) -> (Outcome, bool) {
     let recorder = Arc::new(Recorder::default());
     let maker = Arc::new(Maker(recorder.clone()));
-    let unmade = Unmade::new(maker, Arc::new(Kinds), &config());
+    // PF-70: the call as a field, not in the map.
+    let unmade = Unmade::new(maker, Arc::new(Kinds), &config()).with_tool_call(view(), true);
     set_state(unmade.state(), version);
     let mut out = b"head:".to_vec();
     let request = request(method, progress);
-    let answered = Peer::answer_unmade(
-        request,
-        Extensions::new(),
-        Places::default(),
-        unmade,
-        &mut out,
-    );
+    let answered = Peer::answer_unmade(request, extensions(), Places::default(), unmade, &mut out);
     let (peer, answered) = match answered {
         Answered::AtOnce => (None, true),
         Answered::Made { peer, answered } => (Some(peer), answered),
@@ -264,6 +301,10 @@ async fn every_kind_of_handler_answers_the_same_with_its_peer_made_only_when_nee
             if method == "progress" {
                 assert_eq!(before.sent.len(), 3, "{:?}", before.sent);
             }
+            if method == "quick" {
+                let call = r#""call":{"arguments":"{\"a\":1}","first":true,"name":"t","principal":"p","read alike":true}"#;
+                assert!(before.out.contains(call), "{}", before.out);
+            }
             if method == "ask" && version.is_legacy() {
                 let answer = &before.sent.last().unwrap().0;
                 assert!(answer.contains(r#""timed out":true"#), "{answer}");
@@ -305,7 +346,8 @@ async fn a_peer_made_after_the_answer_is_told_so_and_a_limit_of_none_refuses_at_
     }
     let told = Arc::new(Told(Mutex::new(Vec::new())));
     let keeper = Arc::new(Keeper(Mutex::new(None)));
-    let unmade = Unmade::new(told.clone(), keeper.clone(), &PeerConfig::default());
+    let unmade = Unmade::new(told.clone(), keeper.clone(), &PeerConfig::default())
+        .with_tool_call(view(), false);
     let mut out = Vec::new();
     let answered = Peer::answer_unmade(
         request("x", false),
@@ -317,6 +359,12 @@ async fn a_peer_made_after_the_answer_is_told_so_and_a_limit_of_none_refuses_at_
     assert!(matches!(answered, Answered::AtOnce));
     assert!(told.0.lock().unwrap().is_empty());
     let kept = keeper.0.lock().unwrap().take().unwrap();
+    // The context kept past the answer still shows the call it was handed (PF-70), and no
+    // first call it was not told of.
+    assert_eq!(kept.tool_call().unwrap().name.as_ref(), "t");
+    assert_eq!(&*kept.extensions().get::<ToolCallView>().unwrap().name, "t");
+    assert!(kept.extension::<FirstCall>().is_none());
+    assert!(kept.extensions().get::<FirstCall>().is_none());
     let _ = kept.peer();
     assert_eq!(*told.0.lock().unwrap(), [true]);
 

@@ -32,14 +32,14 @@ pub(crate) fn call_tool_at_once(
     ctx: RequestContext,
     out: ResultWriter<'_>,
 ) -> Result<AtOnce, (Request, RequestContext)> {
-    let Some(view) = ctx.extensions().get::<ToolCallView>() else {
+    let Some(view) = ctx.extension::<ToolCallView>() else {
         return Err((request, ctx));
     };
     // A retry (MR-1) runs through the engine's opening of its state, on the general path. The
     // transport's read of the params tells a first call (PF-59); else the engine's own scan
     // (a params text that only mentions the names goes there too, which changes nothing but
     // the path).
-    let first_call = ctx.extensions().get::<FirstCall>().is_some();
+    let first_call = ctx.extension::<FirstCall>().is_some();
     if !first_call && request.params.as_ref().is_some_and(may_be_retry) {
         return Err((request, ctx));
     }
@@ -47,7 +47,7 @@ pub(crate) fn call_tool_at_once(
     // H-10: the Mcp-Param-* headers the transport handed over (none when the request had
     // none at all).
     let none = ParamHeaders::default();
-    let sent = ctx.extensions().get::<ParamHeaders>().unwrap_or(&none);
+    let sent = ctx.extension::<ParamHeaders>().unwrap_or(&none);
     let (call, support) = match find_tool(server, &params, Some(sent)) {
         Ok((call, support, _)) => (call, support),
         Err(error) => return Ok(AtOnce::Failed(error)),
@@ -91,7 +91,7 @@ async fn go_on(
 ) -> Result<Box<serde_json::value::RawValue>, ErrorObject> {
     let inner = &server.inner;
     let modern = &inner.modern;
-    let view = ctx.extensions().get::<ToolCallView>();
+    let view = ctx.extension::<ToolCallView>();
     let name = view.map_or("", |v| &*v.name);
     let arguments = view.and_then(|v| v.arguments.as_deref());
     let mut first = Some(first);

@@ -141,14 +141,14 @@ pub(crate) async fn call_tool(
 ) -> Result<Box<RawValue>, ErrorObject> {
     let inner = &server.inner;
     // The transport may have read the params already (2026-07-28 over HTTP): one parse.
-    let params = match ctx.extensions().get::<mcp_http_core::ToolCallView>() {
+    let params = match ctx.extension::<mcp_http_core::ToolCallView>() {
         Some(view) => CallParams::of_view(view),
         None => call_params(request)?,
     };
     // H-10: in 2026-07-28 the transport hands over the Mcp-Param-* headers.
     // None are handed over when the request had no such header at all.
     let none = mcp_http_core::ParamHeaders::default();
-    let sent = ctx.extensions().get::<mcp_http_core::ParamHeaders>();
+    let sent = ctx.extension::<mcp_http_core::ParamHeaders>();
     let sent = sent.or(ctx.is_modern().then_some(&none));
     let (call, support, input_before_task) = find_tool(server, &params, sent)?;
     // TK-1, TK-2: a task-supporting tool on a request that declared the tasks extension.
@@ -206,7 +206,7 @@ pub(crate) fn call_tool_at_once(
     out: ResultWriter<'_>,
 ) -> AtOnce {
     // PF-32: the params and the tool's arguments in one serde pass, else the general read.
-    let sent = ctx.extensions().get::<mcp_http_core::ParamHeaders>();
+    let sent = ctx.extension::<mcp_http_core::ParamHeaders>();
     let mut general = None;
     let (call, first) = match sent.is_none().then(|| one_pass(server, &request, &ctx)) {
         Some(Some(started)) => started,

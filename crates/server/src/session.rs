@@ -98,11 +98,7 @@ impl Handler for SessionHandler {
                 Err((request, ctx)) => AtOnce::Waits(self.handle_request(request, ctx)),
             };
         }
-        if ctx
-            .extensions()
-            .get::<mcp_http_core::ToolCallView>()
-            .is_none()
-        {
+        if ctx.tool_call().is_none() {
             return crate::input::call_tool_at_once(&self.server, request, ctx, out);
         }
         AtOnce::Waits(self.handle_request(request, ctx))

@@ -66,7 +66,7 @@ fn new_ctx(peer: &Peer, principal: Option<&str>) -> RequestContext {
         RequestId::Number(1),
         None,
         Some(CancellationToken::new()),
-        extensions,
+        (extensions, None),
         crate::Places::default(),
     )
 }

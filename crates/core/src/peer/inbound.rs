@@ -67,7 +67,7 @@ impl Peer {
             id.clone(),
             progress_token(request.params.as_ref()),
             None,
-            extensions,
+            (extensions, None),
             places,
         );
         let span = tracing::debug_span!("request", %id, method = %request.method);

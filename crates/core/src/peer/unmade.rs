@@ -29,6 +29,8 @@ pub struct Unmade {
     handler: Arc<dyn Handler>,
     state: SessionState,
     max_inbound_requests: usize,
+    /// The `tools/call` the transport read already, handed to the context (PF-70).
+    call: Option<crate::tool_call::HandedCall>,
 }
 
 impl Unmade {
@@ -41,7 +43,20 @@ impl Unmade {
             handler,
             state: SessionState::default(),
             max_inbound_requests: config.max_inbound_requests,
+            call: None,
         }
+    }
+
+    /// Hands the handler the `tools/call` name and arguments the transport read already, and
+    /// whether the call is a first call ([`crate::FirstCall`]): the handler finds them in the
+    /// request's extensions as if the transport had put them there, and a handler that reads
+    /// them with [`RequestContext::extension`] makes no map for them (PF-70).
+    pub fn with_tool_call(mut self, view: crate::ToolCallView, first_call: bool) -> Self {
+        self.call = Some(crate::tool_call::HandedCall {
+            view,
+            first: first_call,
+        });
+        self
     }
 
     /// The negotiated state the request is handled with (and its peer, once made, has).
@@ -88,7 +103,7 @@ impl Peer {
         request: Request,
         extensions: Extensions,
         places: Places,
-        unmade: Unmade,
+        mut unmade: Unmade,
         out: &mut Vec<u8>,
     ) -> Answered {
         let id = request.id.clone();
@@ -104,8 +119,9 @@ impl Peer {
         }
         let progress = progress_token(request.params.as_ref());
         let handler = unmade.handler.clone();
+        let handed = (extensions, unmade.call.take());
         let peer = crate::context::UnmadePeer::new(unmade);
-        let ctx = RequestContext::new(peer, id.clone(), progress, None, extensions, places);
+        let ctx = RequestContext::new(peer, id.clone(), progress, None, handed, places);
         let span = tracing::debug_span!("request", %id, method = %request.method);
         match inbound::first_poll(&*handler, request, &ctx, &id, &span, out) {
             inbound::First::Answered => match ctx.made_peer() {

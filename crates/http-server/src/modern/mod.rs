@@ -270,7 +270,7 @@ impl StreamableHttpService {
             return self.listen(request).map(Served::Answered);
         }
         // Its router (PF-46) and peer are made only when needed (PF-53).
-        let unmade = self.unmade_modern();
+        let mut unmade = self.unmade_modern();
         let state = unmade.state();
         state.set_shared_client(ProtocolVersion::V2026_07_28, &client);
         state.set_initialized();
@@ -282,11 +282,8 @@ impl StreamableHttpService {
                 extensions.insert(param_headers(headers.map()));
             }
             if let Some(view) = checked.tool_call {
-                extensions.insert(view);
-                if checked.first_call {
-                    // Sized zero: put in the view's map without an allocation (PF-59).
-                    extensions.insert(mcp_http_core::FirstCall::default());
-                }
+                // As fields, not in the map (PF-70); a first call told (PF-59).
+                unmade = unmade.with_tool_call(view, checked.first_call);
             }
         }
         let handed = (extensions, places);

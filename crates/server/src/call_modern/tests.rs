@@ -8,11 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use mcp_http_core::peer::{Answered, MakePeer, Unmade};
 use mcp_http_core::transport::ChannelSink;
 use mcp_http_core::{
     Extensions, FirstCall, Handler, ParamHeaders, Peer, PeerConfig, Places, RequestContext,
-    SharedClient, ToolCallView,
+    SessionState, SharedClient, ToolCallView,
 };
+use mcp_http_proto::RequestId;
 use mcp_http_proto::jsonrpc::{Message, Request};
 use mcp_http_proto::{
     Annotations, CallToolResult, ContentBlock, ElicitRequestFormParams, ElicitRequestParams,
@@ -108,36 +110,92 @@ impl Handler for General {
     }
 }
 
-/// The answer of a 2026-07-28 `tools/call` with `params`, as the HTTP transport hands it over
-/// (the ladder's `ToolCallView`, the `Mcp-Param-*` headers).
-async fn answer(handler: Arc<dyn Handler>, params: Value) -> String {
-    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-    let peer = Peer::new(Arc::new(ChannelSink(tx)), handler, PeerConfig::default());
-    let capabilities = serde_json::value::to_raw_value(&json!({"elicitation": {}})).unwrap();
-    let client = SharedClient::from_raw(Implementation::new("c", "1"), Some(capabilities.into()));
-    peer.state()
-        .set_shared_client(ProtocolVersion::V2026_07_28, &client);
-    peer.state().set_initialized();
+/// The request of a 2026-07-28 `tools/call` with `params` and what the transport's read of
+/// them hands over: the ladder's `ToolCallView` and whether the call is a first call (PF-59).
+fn handed(params: &Value) -> (Request, Option<ToolCallView>, bool) {
     let body = json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params});
     let Ok(Message::Request(request)) = Message::parse(body.to_string().as_bytes()) else {
         panic!("not a request");
     };
+    let view = params["name"].as_str().map(|name| ToolCallView {
+        name: name.into(),
+        arguments: params
+            .get("arguments")
+            .map(|a| RawValue::from_string(a.to_string()).unwrap()),
+    });
+    let first = params.get("inputResponses").is_none() && params.get("requestState").is_none();
+    (request, view, first)
+}
+
+/// A 2026-07-28 state, its client able to elicit.
+fn set_modern(state: &SessionState) {
+    let capabilities = serde_json::value::to_raw_value(&json!({"elicitation": {}})).unwrap();
+    let client = SharedClient::from_raw(Implementation::new("c", "1"), Some(capabilities.into()));
+    state.set_shared_client(ProtocolVersion::V2026_07_28, &client);
+    state.set_initialized();
+}
+
+/// The answer of a 2026-07-28 `tools/call` with `params`, as the HTTP transport hands it over
+/// (the ladder's `ToolCallView`, the `Mcp-Param-*` headers) in the request's extensions.
+async fn answer(handler: Arc<dyn Handler>, params: Value) -> String {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let peer = Peer::new(Arc::new(ChannelSink(tx)), handler, PeerConfig::default());
+    set_modern(peer.state());
+    let (request, view, first) = handed(&params);
     let mut extensions = Extensions::new();
-    if let Some(name) = params["name"].as_str() {
-        let arguments = params.get("arguments").map(|a| a.to_string());
-        extensions.insert(ToolCallView {
-            name: name.into(),
-            arguments: arguments.map(|a| RawValue::from_string(a).unwrap()),
-        });
+    if let Some(view) = view {
+        extensions.insert(view);
     }
     // PF-59: a first call is marked so, as the transport's read of the params marks it.
-    if params.get("inputResponses").is_none() && params.get("requestState").is_none() {
+    if first {
         extensions.insert(FirstCall::default());
     }
     extensions.insert(ParamHeaders::default());
     let mut out = Vec::new();
     if peer.answer_request_into(request, extensions, Places::default(), &mut out) {
         return String::from_utf8(out).unwrap();
+    }
+    let sent = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+    String::from_utf8(sent.unwrap().unwrap().to_vec()).unwrap()
+}
+
+/// Makes the peer of a request answered before it has one, sending through a channel.
+struct Maker(Arc<ChannelSink>);
+
+impl MakePeer for Maker {
+    fn make_peer(
+        &self,
+        _: &RequestId,
+        handler: Arc<dyn Handler>,
+        _: &SessionState,
+        _: bool,
+    ) -> Peer {
+        Peer::new(self.0.clone(), handler, PeerConfig::default())
+    }
+}
+
+/// [`answer`], as the HTTP transport hands a 2026-07-28 request over: to a peer not made yet,
+/// the ladder's read of the call as a field of the [`Unmade`] (PF-70), not in the map.
+async fn answer_unmade(handler: Arc<dyn Handler>, params: Value) -> String {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
+    let mut unmade = Unmade::new(
+        Arc::new(Maker(Arc::new(ChannelSink(tx)))),
+        handler,
+        &PeerConfig::default(),
+    );
+    set_modern(unmade.state());
+    let (request, view, first) = handed(&params);
+    if let Some(view) = view {
+        unmade = unmade.with_tool_call(view, first);
+    }
+    let mut extensions = Extensions::new();
+    extensions.insert(ParamHeaders::default());
+    let mut out = Vec::new();
+    match Peer::answer_unmade(request, extensions, Places::default(), unmade, &mut out) {
+        Answered::AtOnce | Answered::Made { answered: true, .. } => {
+            return String::from_utf8(out).unwrap();
+        }
+        _ => {}
     }
     let sent = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
     String::from_utf8(sent.unwrap().unwrap().to_vec()).unwrap()
@@ -231,5 +289,25 @@ async fn the_handler_every_modern_request_shares_answers_as_its_own_would() {
         if !sealed(&quick) {
             assert_eq!(quick, general, "{params}");
         }
+    }
+}
+
+/// PF-70: a call handed to the unmade path as a field is answered byte for byte as one put in
+/// the request's extensions, whatever the tool does (answers at once, fails, asks for input,
+/// waits), and as the general path answers it.
+#[tokio::test]
+async fn a_call_handed_as_a_field_is_answered_as_one_in_the_map() {
+    let server = server();
+    for params in cases() {
+        let handed = answer_unmade(server.stateless_handler(), params.clone()).await;
+        let in_the_map = answer(server.stateless_handler(), params.clone()).await;
+        let sealed = |text: &str| text.contains("requestState");
+        if sealed(&handed) {
+            assert!(sealed(&in_the_map), "{params}");
+            continue;
+        }
+        assert_eq!(handed, in_the_map, "{params}");
+        let (_, general) = both(params.clone()).await;
+        assert_eq!(handed, general, "{params}");
     }
 }
