@@ -67,16 +67,45 @@ pub struct Bridged {
 }
 
 impl Bridged {
-    /// `mcp-http bridge --port P ARGS...`, once it accepts connections.
+    /// `mcp-http bridge --port 0 ARGS...`, once it listens: the port is the one it bound and
+    /// printed (a port picked here and bound later could be taken by another test meanwhile).
+    /// Its stderr is passed on to the test's.
     pub async fn start(args: &[&str]) -> Bridged {
-        let port = free_port();
         let mut process = Command::new(BIN)
-            .args(["bridge", "--port", &port.to_string()])
+            .args(["bridge", "--port", "0"])
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .unwrap();
+        let stderr = process.stderr.take().unwrap();
+        let (tell, told) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut tell = Some(tell);
+            for line in std::io::BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if let Some(port) = bound_port(&line)
+                    && let Some(tell) = tell.take()
+                {
+                    let _ = tell.send(port);
+                }
+                eprintln!("{line}");
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let port = loop {
+            if let Ok(port) = told.try_recv() {
+                break port;
+            }
+            assert!(process.try_wait().unwrap().is_none(), "the bridge exited");
+            assert!(
+                Instant::now() < deadline,
+                "the bridge did not say where it listens within 20 s"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
         listening(&mut process, port).await;
         Bridged { process, port }
     }
@@ -114,6 +143,14 @@ impl Drop for Bridged {
             self.terminate();
         }
     }
+}
+
+/// The port of the bridge's "mcp-http: bridging `NAME` on http://HOST:PORT/PATH" line.
+fn bound_port(line: &str) -> Option<u16> {
+    let rest = line.strip_prefix("mcp-http: bridging `")?;
+    let (_, url) = rest.split_once("` on http://")?;
+    let authority = url.split('/').next()?;
+    authority.rsplit_once(':')?.1.parse().ok()
 }
 
 /// (pid, parent pid, state) of every process.
