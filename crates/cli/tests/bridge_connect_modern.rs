@@ -33,8 +33,7 @@ fn bridge(url: &str, args: &[&str]) -> impl mcp_http_core::Transport {
 
 /// `serve --era modern` on a free port, and its URL.
 async fn modern_upstream() -> (Child, String) {
-    let port = free_port();
-    let upstream = serve_modern(port).await;
+    let (upstream, port) = serve_any(&["--era", "modern"]).await;
     (upstream, format!("http://127.0.0.1:{port}/mcp"))
 }
 

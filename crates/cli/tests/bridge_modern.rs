@@ -443,12 +443,26 @@ async fn an_undeclared_capability_is_minus_32021_in_both_modes() {
             "tools/call",
             json!({"name": "test_missing_capability", "arguments": {}, "_meta": meta(json!({}))}),
         );
-        let (status, answer) = post(&bridge.url("/mcp"), &request).await;
-        assert_eq!(
-            (status, answer["error"]["code"].as_i64()),
-            (400, Some(-32021)),
-            "{mode:?}: {answer}"
-        );
+        // A loaded machine can take more than the 1 s to start a child and hear its request;
+        // such an answer is streamed (200) as BR-79 says, and only after the 1 s: the call is
+        // made again (the shared child is up by then) until one answers within the window.
+        let mut attempts = 0;
+        let answer = loop {
+            attempts += 1;
+            let started = std::time::Instant::now();
+            let (status, answer) = post(&bridge.url("/mcp"), &request).await;
+            let took = started.elapsed();
+            assert_eq!(answer["error"]["code"], -32021, "{mode:?}: {answer}");
+            if status == 400 {
+                break answer;
+            }
+            assert_eq!(status, 200, "{mode:?}: {answer}");
+            assert!(
+                took >= std::time::Duration::from_secs(1),
+                "{mode:?}: streamed after {took:?}, before the 1 s window ended: {answer}"
+            );
+            assert!(attempts < 5, "{mode:?}: every call took over 1 s");
+        };
         assert_eq!(
             answer["error"]["data"]["requiredCapabilities"],
             json!({"sampling": {}}),

@@ -54,7 +54,14 @@ async fn a_shared_child_keeps_sessions_apart() {
     assert_eq!(*seen_a.lock().unwrap(), [1.0, 2.0, 3.0, 4.0]);
     assert_eq!(*seen_b.lock().unwrap(), [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
     // The child logs each step at info, for the session-wide log of the one child: bob
-    // (debug) gets the steps of both calls, alice (error) none.
+    // (debug) gets the steps of both calls, alice (error) none. Alice's steps reach bob on his
+    // GET stream, which his own call's answer does not wait for: they may come after it.
+    eventually(
+        Duration::from_secs(5),
+        "bob got the steps of both calls",
+        || logs_b.lock().unwrap().len() >= 10,
+    )
+    .await;
     let (got_a, got_b) = (
         logs_a.lock().unwrap().clone(),
         logs_b.lock().unwrap().clone(),

@@ -93,8 +93,13 @@ async fn echo(client: &Client) -> Result<String, RequestError> {
         .to_owned())
 }
 
-/// A session and a progress-streaming call, by hand; the whole SSE body of the call.
-async fn raw_call_stream(url: String, seconds: f64) -> String {
+/// A session and a progress-streaming call, by hand; the whole SSE body of the call. `running`
+/// is told once the call's answer has begun (the server runs it).
+async fn raw_call_stream(
+    url: String,
+    seconds: f64,
+    running: tokio::sync::oneshot::Sender<()>,
+) -> String {
     let http = reqwest::Client::new();
     let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-11-25", "capabilities": {},
@@ -124,7 +129,17 @@ async fn raw_call_stream(url: String, seconds: f64) -> String {
         .send()
         .await
         .unwrap();
+    let _ = running.send(());
     response.text().await.unwrap_or_default()
+}
+
+/// Waits (up to 20 s) until the raw call runs: on a loaded machine a fixed wait could signal
+/// the server before it had the call, or even the session.
+async fn runs(running: tokio::sync::oneshot::Receiver<()>) {
+    tokio::time::timeout(Duration::from_secs(20), running)
+        .await
+        .expect("the raw call did not start within 20 s")
+        .expect("the raw call failed before it started");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -177,8 +192,15 @@ async fn sigterm_lets_running_calls_finish_loses_none_and_clients_recover_after_
         .collect();
     // And one such call read raw: its answer must come on the POST's own stream, which the
     // drain leaves open (no resumption needed).
-    let raw = tokio::spawn(raw_call_stream(url.clone(), 1.5));
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    let (running, started) = tokio::sync::oneshot::channel();
+    let raw = tokio::spawn(raw_call_stream(url.clone(), 1.5, running));
+    runs(started).await;
+    // The slow client's calls are under way once their first steps' progress came.
+    let under_way = Instant::now() + Duration::from_secs(20);
+    while progress.load(Ordering::Relaxed) < 3 {
+        assert!(Instant::now() < under_way, "the long calls did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let signalled = Instant::now();
     terminate(&server);
 
@@ -237,8 +259,9 @@ async fn at_the_drain_deadline_streams_end_with_retry_and_the_server_exits() {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}/mcp");
     let mut server = serve(port, "0.5").await;
-    let raw = tokio::spawn(raw_call_stream(url, 5.0));
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    let (running, started) = tokio::sync::oneshot::channel();
+    let raw = tokio::spawn(raw_call_stream(url, 5.0, running));
+    runs(started).await;
     let signalled = Instant::now();
     terminate(&server);
     assert_eq!(exit_of(&mut server, Duration::from_secs(4)).await, 0);

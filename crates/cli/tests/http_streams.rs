@@ -454,11 +454,18 @@ async fn stateful_sampling_on_the_post_stream() {
 async fn idle_sessions_are_reaped_but_open_streams_count_as_activity() {
     let server = start(HttpConfig::default().idle_timeout(Duration::from_millis(300))).await;
     let (http, url) = (client(), server.url.as_str());
-    let idle = session(&http, url, "2025-11-25").await;
+    // The watched session's stream opens first: on a loaded machine another session's
+    // handshake can outlast the idle timeout.
     let watched = session(&http, url, "2025-11-25").await;
     let get = get_stream(&http, url, &watched, None).await;
     let _stream = SseReader::new(get);
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let idle = session(&http, url, "2025-11-25").await;
+    assert!(
+        mcp_http_test_support::eventually(|| server.session_count() == 1).await,
+        "the idle session was not reaped"
+    );
+    // Long past the idle timeout, the watched session is still there.
+    tokio::time::sleep(Duration::from_millis(900)).await;
     let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
     assert_eq!(post(&http, url, Some(&idle), &ping).await.status(), 404);
     assert_eq!(post(&http, url, Some(&watched), &ping).await.status(), 200);

@@ -18,10 +18,9 @@ use serde_json::json;
 
 /// `mcp-http serve --legacy-sse ARGS...` on a free port, once it listens.
 async fn serve(extra: &[&str]) -> (Child, u16) {
-    let port = free_port();
     let mut args = vec!["--legacy-sse"];
     args.extend_from_slice(extra);
-    (serve_on(port, &args).await, port)
+    serve_any(&args).await
 }
 
 /// What a user checks of a server reached over the old transport: calls, progress, logs, and

@@ -21,10 +21,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 async fn serve(extra: &[&str]) -> (Child, u16) {
-    let port = free_port();
     let mut args = vec!["--websocket"];
     args.extend_from_slice(extra);
-    (serve_on(port, &args).await, port)
+    serve_any(&args).await
 }
 
 /// Connects offering the `mcp` subprotocol (and `origin`, when given).

@@ -67,17 +67,13 @@ pub struct Bridged {
 }
 
 impl Bridged {
-    /// `mcp-http bridge --port P ARGS...`, once it accepts connections.
+    /// `mcp-http bridge --port 0 ARGS...`, once it listens (see [`announced`]).
     pub async fn start(args: &[&str]) -> Bridged {
-        let port = free_port();
-        let mut process = Command::new(BIN)
-            .args(["bridge", "--port", &port.to_string()])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
-        listening(&mut process, port).await;
+        let (process, port) = announced(
+            &[&["bridge", "--port", "0"], args].concat(),
+            "mcp-http: bridging `",
+        )
+        .await;
         Bridged { process, port }
     }
 
@@ -114,6 +110,65 @@ impl Drop for Bridged {
             self.terminate();
         }
     }
+}
+
+/// `mcp-http ARGS...` (with `--port 0`), once it listens: the port is the one it bound and
+/// printed on the stderr line starting with `prefix` and naming `http://HOST:PORT` (a port
+/// picked by the test and bound later could be taken by another test meanwhile). Its stderr is
+/// passed on to the test's.
+pub async fn announced(args: &[&str], prefix: &'static str) -> (Child, u16) {
+    let mut process = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = process.stderr.take().unwrap();
+    let (tell, told) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        let mut tell = Some(tell);
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            if let Some(port) = line.strip_prefix(prefix).and_then(port_in)
+                && let Some(tell) = tell.take()
+            {
+                let _ = tell.send(port);
+            }
+            eprintln!("{line}");
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let port = loop {
+        if let Ok(port) = told.try_recv() {
+            break port;
+        }
+        assert!(process.try_wait().unwrap().is_none(), "the process exited");
+        assert!(
+            Instant::now() < deadline,
+            "the process did not say where it listens within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    listening(&mut process, port).await;
+    (process, port)
+}
+
+/// The port of the first `http://HOST:PORT` in `text`.
+fn port_in(text: &str) -> Option<u16> {
+    let (_, url) = text.split_once("http://")?;
+    let authority = url.split('/').next()?;
+    authority.rsplit_once(':')?.1.parse().ok()
+}
+
+/// `mcp-http serve --port 0 --drain-timeout 0 ARGS...` once it listens, and its port.
+pub async fn serve_any(args: &[&str]) -> (Child, u16) {
+    announced(
+        &[&["serve", "--port", "0", "--drain-timeout", "0"], args].concat(),
+        "mcp-http: serving MCP on ",
+    )
+    .await
 }
 
 /// (pid, parent pid, state) of every process.
