@@ -206,7 +206,7 @@ fn first_poll_then(
     let mut out = b"xx".to_vec();
     let head = match direct {
         true => None,
-        false => router.put_at_once_head(sid, &mut out),
+        false => Some(router.put_at_once_head(sid, &mut out)),
     };
     assert!(
         router.reserve_request(&id).is_none(),
@@ -342,11 +342,28 @@ async fn an_unanswered_request_ends_its_stream_in_every_state() {
     let sid = router.open_request(&RequestId::Number(5), false).unwrap();
     router.end_unanswered(&RequestId::Number(5));
     router.abandon(sid);
-    // Cancelled in its first poll, before its POST opened the stream (PF-23).
+    // Cancelled in its first poll, before its POST opened the stream (PF-23): the stream is
+    // not opened to be ended; its POST opens it ended, and so does a message sent for it.
     let sid = router.reserve_request(&RequestId::Number(6)).unwrap();
     router.end_unanswered(&RequestId::Number(6));
+    assert!(!router.lock().streams.contains_key(&sid), "not opened");
+    assert!(router.reserve_request(&RequestId::Number(6)).is_none());
     router.open_reserved(sid);
+    assert!(router.answered(sid) && router.has_waiting(sid));
     assert!(matches!(router.pending(sid), Pending::Ended));
+    let sid = router.reserve_request(&RequestId::Number(6)).unwrap();
+    router.end_unanswered(&RequestId::Number(6));
+    router.route(note(6)).unwrap();
+    router.open_reserved(sid);
+    assert!(matches!(router.pending(sid), Pending::Stream));
+    assert_eq!(
+        super::props::drain(&mut router.upgrade(sid)).0,
+        format!(
+            "event: message\nid: {tag}.{sid}.0\ndata: {{}}\n\n",
+            tag = router.tag()
+        )
+    );
+    assert_eq!(router.open_requests(), 0);
     // A batch item's: no answer.
     let sid = router.open_request(&RequestId::Number(7), true).unwrap();
     router.end_unanswered(&RequestId::Number(7));
