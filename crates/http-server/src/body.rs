@@ -60,6 +60,10 @@ pub struct ResponseBody {
 #[derive(Debug)]
 enum Kind {
     Full(Option<Bytes>),
+    /// An SSE stream whose whole content is known and nothing more can come (answered at
+    /// once): its bytes alone, with no stream state to box or count (PF-76). Once sent, the
+    /// body is `Full(None)`.
+    Whole(Bytes),
     Sse(Box<SseBody>),
 }
 
@@ -91,17 +95,22 @@ impl ResponseBody {
     pub(crate) fn full_bytes(&self) -> Option<&Bytes> {
         match &self.kind {
             Kind::Full(bytes) => bytes.as_ref(),
-            Kind::Sse(_) => None,
+            Kind::Whole(_) | Kind::Sse(_) => None,
         }
     }
 
     /// Whether this is an SSE stream (not a body of fixed bytes).
     pub(crate) fn is_stream(&self) -> bool {
-        matches!(self.kind, Kind::Sse(_))
+        matches!(self.kind, Kind::Whole(_) | Kind::Sse(_))
     }
 
     /// Keeps a stream's metrics until the stream ends.
     pub(crate) fn with_metrics(&mut self, metrics: crate::metrics::StreamMetrics) {
+        // A whole stream keeps them as any stream does: its bytes become a closed stream's.
+        if let Kind::Whole(bytes) = &mut self.kind {
+            let bytes = std::mem::take(bytes);
+            *self = Self::sse(bytes, QueueRx::closed(), None, None, None);
+        }
         if let Kind::Sse(sse) = &mut self.kind {
             sse.metrics = Some(Box::new(metrics));
         }
@@ -136,6 +145,16 @@ impl ResponseBody {
         }
     }
 
+    /// An SSE stream of `bytes` and nothing more, whose client has everything when they are
+    /// sent: no keep-alive, no completion, not counted among the session's open connections
+    /// (it is over when it is made, as a JSON answer is, PF-76). On the wire the same as
+    /// [`ResponseBody::sse`] with a closed queue: one frame, its length known.
+    pub(crate) fn sse_whole(bytes: Bytes) -> Self {
+        ResponseBody {
+            kind: Kind::Whole(bytes),
+        }
+    }
+
     /// Keeps `guard` until the stream ends or its client goes away (a JSON body drops it at
     /// once: its answer is complete).
     pub(crate) fn on_close(mut self, guard: impl Send + Sync + 'static) -> Self {
@@ -154,8 +173,15 @@ impl Body for ResponseBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        match &mut self.get_mut().kind {
+        let kind = &mut self.get_mut().kind;
+        match kind {
             Kind::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
+            Kind::Whole(_) => match std::mem::replace(kind, Kind::Full(None)) {
+                Kind::Whole(bytes) if !bytes.is_empty() => {
+                    Poll::Ready(Some(Ok(Frame::data(bytes))))
+                }
+                _ => Poll::Ready(None),
+            },
             Kind::Sse(sse) => {
                 let polled = sse.poll_next(cx);
                 if let (Some(metrics), Poll::Ready(Some(bytes))) = (&sse.metrics, &polled) {
@@ -169,6 +195,7 @@ impl Body for ResponseBody {
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::Full(bytes) => bytes.is_none(),
+            Kind::Whole(bytes) => bytes.is_empty(),
             Kind::Sse(sse) => sse.prefix.is_none() && sse.rx.is_closed(),
         }
     }
@@ -177,6 +204,7 @@ impl Body for ResponseBody {
         match &self.kind {
             Kind::Full(Some(b)) => SizeHint::with_exact(b.len() as u64),
             Kind::Full(None) => SizeHint::with_exact(0),
+            Kind::Whole(b) => SizeHint::with_exact(b.len() as u64),
             // A stream whose whole content is known (answered at once, or a finished replay)
             // goes out with a Content-Length, like any short response: no chunk framing.
             Kind::Sse(sse) if sse.rx.is_closed() => {

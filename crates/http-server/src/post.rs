@@ -390,7 +390,7 @@ impl StreamableHttpService {
         // mode after its event's head, framed before the handler runs (PF-43).
         let mut out = Vec::with_capacity(ANSWER_CAPACITY);
         let head = match opened {
-            Some(sid) if !direct && !until_response => router.put_at_once_head(sid, &mut out),
+            Some(sid) if !direct && !until_response => Some(router.put_at_once_head(sid, &mut out)),
             _ => None,
         };
         let answered = peer.answer_request_into(request, extensions, places, &mut out);

@@ -74,13 +74,66 @@ pub(crate) fn put_event(out: &mut BytesMut, id: Option<EventId<'_>>, json: &[u8]
 }
 
 /// Appends everything of a `message` event before its data (PF-43): the response is then
-/// written after it, then [`EVENT_END`].
+/// written after it, then [`EVENT_END`]. The answer writes it with [`put_first_head`]; kept as
+/// the reference its bytes are checked against.
+#[cfg(test)]
 pub(crate) fn put_event_head(out: &mut Vec<u8>, id: Option<EventId<'_>>) {
     out.put_slice(b"event: message\n");
     if let Some(id) = id {
         id.put_line(out);
     }
     out.put_slice(b"data: ");
+}
+
+/// Appends the head of the answer of a stream that has framed no event yet (PF-43, PF-75): its
+/// priming event (with `retry_ms`, when priming) and the response event's lines up to its
+/// `data: `, numbered from 0, with ids (`{tag}.{stream}.{seq}`) when `tag` is given. The same
+/// bytes as [`put_priming`] then [`put_event_head`], written with one reservation, the stream's
+/// number formatted once and the fixed text between the ids copied as one piece.
+pub(crate) fn put_first_head(
+    out: &mut Vec<u8>,
+    tag: Option<&str>,
+    stream: u64,
+    retry_ms: Option<u64>,
+) {
+    let Some(tag) = tag else {
+        out.extend_from_slice(b"event: message\ndata: ");
+        return;
+    };
+    let mut number = itoa::Buffer::new();
+    let stream = number.format(stream).as_bytes();
+    // `{tag}.{stream}.` up to the event's number.
+    let id_len = tag.len() + 1 + stream.len() + 1;
+    let put_id = |out: &mut Vec<u8>| {
+        out.extend_from_slice(tag.as_bytes());
+        out.push(b'.');
+        out.extend_from_slice(stream);
+        out.push(b'.');
+    };
+    match retry_ms {
+        Some(retry_ms) => {
+            let mut retry = itoa::Buffer::new();
+            let retry = retry.format(retry_ms).as_bytes();
+            out.reserve(
+                "id: 0\nretry: \ndata: \n\nevent: message\nid: 1\ndata: ".len()
+                    + 2 * id_len
+                    + retry.len(),
+            );
+            out.extend_from_slice(b"id: ");
+            put_id(out);
+            out.extend_from_slice(b"0\nretry: ");
+            out.extend_from_slice(retry);
+            out.extend_from_slice(b"\ndata: \n\nevent: message\nid: ");
+            put_id(out);
+            out.extend_from_slice(b"1\ndata: ");
+        }
+        None => {
+            out.reserve("event: message\nid: 0\ndata: ".len() + id_len);
+            out.extend_from_slice(b"event: message\nid: ");
+            put_id(out);
+            out.extend_from_slice(b"0\ndata: ");
+        }
+    }
 }
 
 /// What ends an event whose head [`put_event_head`] wrote.
@@ -181,5 +234,34 @@ mod tests {
             format!("id: t.{}.{}\n", u64::MAX, u64::MAX).as_bytes()
         );
         assert_eq!(line.len(), big.line_len());
+    }
+
+    /// PF-75: the head of a stream's first answer is the priming event then the event's head,
+    /// byte for byte, in every form (priming or not, ids or not, numbers of every width).
+    #[test]
+    fn the_first_head_is_the_priming_event_then_the_event_head() {
+        for stream in [0, 7, 10, 99, 12_345, u64::MAX] {
+            for retry in [None, Some(0), Some(500), Some(3_000), Some(u64::MAX)] {
+                for tag in [None, Some("t"), Some("0123456789ab"), Some("i~9f8e")] {
+                    let mut expected = b"xx".to_vec();
+                    let id = |seq| tag.map(|tag| EventId { tag, stream, seq });
+                    let mut seq = 0;
+                    // Priming only where there are ids (the router primes only resumable
+                    // streams).
+                    if let (Some(retry), Some(id)) = (retry, id(0)) {
+                        put_priming(&mut expected, id, retry);
+                        seq = 1;
+                    }
+                    put_event_head(&mut expected, id(seq));
+                    let mut out = b"xx".to_vec();
+                    put_first_head(&mut out, tag, stream, retry.filter(|_| tag.is_some()));
+                    assert_eq!(
+                        String::from_utf8_lossy(&out),
+                        String::from_utf8_lossy(&expected),
+                        "{tag:?} {stream} {retry:?}"
+                    );
+                }
+            }
+        }
     }
 }

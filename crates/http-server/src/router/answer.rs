@@ -73,16 +73,6 @@ impl Router {
         rx: QueueRx,
         completion: Option<(u64, Arc<AtomicBool>)>,
     ) -> ResponseBody {
-        self.body_from(prefix.freeze(), rx, completion)
-    }
-
-    /// [`Router::body`] from bytes already frozen.
-    fn body_from(
-        &self,
-        prefix: Bytes,
-        rx: QueueRx,
-        completion: Option<(u64, Arc<AtomicBool>)>,
-    ) -> ResponseBody {
         let completion = completion.map(|(stream, done)| Completion {
             done,
             log: self.log.clone(),
@@ -91,7 +81,7 @@ impl Router {
             stream,
         });
         let guard = Some(ConnectionGuard::new(&self.connections));
-        ResponseBody::sse(prefix, rx, self.keep_alive, guard, completion)
+        ResponseBody::sse(prefix.freeze(), rx, self.keep_alive, guard, completion)
     }
 
     /// Answers stream `sid`'s POST with SSE when its response came at once and alone: the
@@ -118,34 +108,26 @@ impl Router {
         self.frame_kept(sid, stream, json, &mut prefix, false);
         finish(&mut st, sid);
         drop(st);
-        Some(self.body(prefix, QueueRx::closed(), None))
+        // Nothing more comes: the bytes alone (PF-76).
+        Some(ResponseBody::sse_whole(prefix.freeze()))
     }
 
     /// Writes the head of stream `sid`'s answer at once into `out`, before its handler runs
     /// (PF-43): the priming event and the response event's lines up to its `data: `, numbered
     /// as [`Router::answer_at_once`] numbers them when nothing else comes first. The peer then
     /// writes the response after it, and [`Router::answer_framed`] ends it. Returns the head's
-    /// length; `None` when the stream no longer waits.
-    pub(crate) fn put_at_once_head(&self, sid: u64, out: &mut Vec<u8>) -> Option<usize> {
-        let st = self.lock();
-        let seq = match st.streams.get(&sid) {
-            Some(stream) if is_quiet(stream) => stream.next_seq,
-            Some(_) => return None,
-            // Reserved, not opened (PF-23): nothing was sent on it yet.
-            None if st.reserved.has_sid(sid) => 0,
-            None => return None,
-        };
-        let primed = self.priming();
-        drop(st);
+    /// length.
+    ///
+    /// Written without the router's lock (PF-75): a stream that still waits for its POST to
+    /// choose has framed no event, so its events are numbered from 0 (its number goes up only
+    /// once the POST chose); and [`Router::answer_framed`] checks, under the lock, that nothing
+    /// else was sent on it, or takes the head off.
+    pub(crate) fn put_at_once_head(&self, sid: u64, out: &mut Vec<u8>) -> usize {
         let start = out.len();
-        if primed {
-            sse::put_priming(out, self.event_id(sid, seq), self.retry_ms);
-        }
-        let id = self
-            .resumable
-            .then(|| self.event_id(sid, seq + u64::from(primed)));
-        sse::put_event_head(out, id);
-        Some(out.len() - start)
+        let tag = self.resumable.then_some(&*self.tag);
+        let retry = self.priming().then_some(self.retry_ms);
+        sse::put_first_head(out, tag, sid, retry);
+        out.len() - start
     }
 
     /// Answers stream `sid`'s POST with `out`: the head [`Router::put_at_once_head`] wrote, then
@@ -172,9 +154,9 @@ impl Router {
         drop(st);
         out.extend_from_slice(sse::EVENT_END);
         // Exactly its size: frozen without an allocation of its own (in place when the buffer
-        // was at most twice as large).
+        // was at most twice as large); nothing more comes, so the bytes alone (PF-76).
         out.shrink_to_fit();
-        Ok(self.body_from(Bytes::from(out), QueueRx::closed(), None))
+        Ok(ResponseBody::sse_whole(Bytes::from(out)))
     }
 
     /// Answers stream `sid`'s POST with SSE: the priming event, what was waiting, then live events.

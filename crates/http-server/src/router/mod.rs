@@ -22,7 +22,6 @@ use mcp_http_core::{
     MessageSink, Outbound, OutboundKind, Sending, TransportError, TransportErrorKind,
 };
 use mcp_http_proto::RequestId;
-use tokio::sync::Notify;
 
 use crate::body::{Completion, ConnectionGuard, ResponseBody};
 use crate::config::{HttpConfig, ResponseMode};
@@ -32,6 +31,7 @@ use crate::sessions::{EventLog, MessageBus, StreamKey};
 use crate::sse;
 
 mod answer;
+mod choice;
 mod get_resume;
 mod get_stream;
 #[cfg(test)]
@@ -42,6 +42,8 @@ mod unanswered;
 
 use reserved::{Reserved, open_reserved_id, take_reserved};
 
+pub(crate) use choice::Pending;
+use choice::{Waiting, is_quiet};
 pub(crate) use get_stream::RemoteGet;
 
 /// Server-to-client request ids of stateless requests, so a client's POSTed response reaches the
@@ -53,19 +55,6 @@ pub(crate) type BackChannel = Arc<DashMap<RequestId, WeakPeer, foldhash::fast::R
 pub(crate) type LiveStreams =
     Arc<DashMap<Arc<str>, std::sync::Weak<Router>, foldhash::fast::RandomState>>;
 
-/// What a POST waiting for its request's first message sees.
-#[derive(Debug)]
-pub(crate) enum Pending {
-    /// Nothing yet.
-    Empty,
-    /// The response came first and alone: answer with plain JSON.
-    Json(Bytes),
-    /// Something else came first, or the handler asked to close the stream: answer with SSE.
-    Stream,
-    /// The request was cancelled with nothing sent for it: no response will come (RL-53).
-    Ended,
-}
-
 /// Why a `Last-Event-ID` cannot be resumed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ResumeError {
@@ -75,27 +64,6 @@ pub(crate) enum ResumeError {
     Foreign,
     /// The stream is unknown, expired, or its events after that id were evicted.
     Unknown,
-}
-
-struct Waiting {
-    messages: Vec<(OutboundKind, Bytes)>,
-    /// Made when the POST first has to wait ([`Router::waiter`]): a request answered in its
-    /// handler's first poll never needs one (PF-7).
-    notify: Option<Arc<Notify>>,
-    close_requested: bool,
-    /// The request was cancelled: no response will come, the stream ends after what it holds
-    /// (RL-53).
-    ended: bool,
-}
-
-impl Waiting {
-    /// Wakes the POST waiting to choose, if it waits already (one that does not yet sees
-    /// the change when it first checks).
-    fn wake(&self) {
-        if let Some(notify) = &self.notify {
-            notify.notify_one();
-        }
-    }
 }
 
 struct Stream {
@@ -154,15 +122,6 @@ impl State {
     fn solo_may_open(&self, id: &RequestId) -> bool {
         !self.solo_answered && self.solo.as_ref() == Some(id)
     }
-}
-
-/// Whether a request's stream still waits for its POST to choose, with nothing sent on it and no
-/// close asked: its response may then go back without it.
-fn is_quiet(stream: &Stream) -> bool {
-    stream
-        .waiting
-        .as_ref()
-        .is_some_and(|w| w.messages.is_empty() && !w.close_requested)
 }
 
 /// Opens the stream of request `id` (see [`Router::open_request`]).
@@ -476,138 +435,10 @@ impl Router {
         (open && !st.solo_answered).then(|| open_stream(&mut st, &id, false))
     }
 
-    /// What wakes the POST of stream `sid` when something comes for it, made the first time
-    /// the POST has to wait (PF-7). Messages that came before are seen by its next check.
-    pub(crate) fn waiter(&self, sid: u64) -> Arc<Notify> {
-        let mut st = self.lock();
-        match st.streams.get_mut(&sid).and_then(|s| s.waiting.as_mut()) {
-            Some(waiting) => waiting
-                .notify
-                .get_or_insert_with(|| Arc::new(Notify::new()))
-                .clone(),
-            // No longer waiting: the POST's next check sees it and does not wait.
-            None => Arc::new(Notify::new()),
-        }
-    }
-
     /// The one request of a stateless router was answered without its stream (the response
     /// came at once): nothing opens one later (RL-47).
     pub(crate) fn solo_answered(&self) {
         self.lock().solo_answered = true;
-    }
-
-    /// Whether the response of stream `sid` is there (or the stream no longer waits).
-    pub(crate) fn answered(&self, sid: u64) -> bool {
-        let st = self.lock();
-        match st.streams.get(&sid).and_then(|s| s.waiting.as_ref()) {
-            Some(waiting) => {
-                waiting.close_requested
-                    || waiting.ended
-                    || waiting
-                        .messages
-                        .iter()
-                        .any(|(kind, _)| *kind == OutboundKind::Response)
-            }
-            None => true,
-        }
-    }
-
-    /// The response of a JSON-only stream, once it came; the stream is then finished.
-    pub(crate) fn take_response(&self, sid: u64) -> Option<Bytes> {
-        let mut st = self.lock();
-        let waiting = st.streams.get_mut(&sid)?.waiting.as_mut()?;
-        let at = waiting
-            .messages
-            .iter()
-            .position(|(kind, _)| *kind == OutboundKind::Response)?;
-        let (_, json) = waiting.messages.swap_remove(at);
-        finish(&mut st, sid);
-        Some(json)
-    }
-
-    /// Forgets stream `sid` without keeping anything of it (its POST went away and no event id
-    /// of it was ever sent).
-    pub(crate) fn discard(&self, sid: u64) {
-        let mut st = self.lock();
-        if st.streams.contains_key(&sid) {
-            finish(&mut st, sid);
-        }
-    }
-
-    /// What the POST of stream `sid` should do now.
-    pub(crate) fn pending(&self, sid: u64) -> Pending {
-        let mut st = self.lock();
-        let Some(stream) = st.streams.get_mut(&sid) else {
-            return Pending::Stream;
-        };
-        let Some(waiting) = &mut stream.waiting else {
-            return Pending::Stream;
-        };
-        if waiting.close_requested {
-            return Pending::Stream;
-        }
-        match waiting.messages.as_slice() {
-            [] if waiting.ended => {
-                finish(&mut st, sid);
-                Pending::Ended
-            }
-            [] => Pending::Empty,
-            [(OutboundKind::Response, json)] => {
-                let json = json.clone();
-                finish(&mut st, sid);
-                Pending::Json(json)
-            }
-            _ => Pending::Stream,
-        }
-    }
-
-    /// Ends stream `sid` when nothing was sent on it and its POST may still answer as it likes:
-    /// the response that came at once then goes back as it is, without passing through the
-    /// stream. Returns whether it did.
-    pub(crate) fn end_quiet(&self, sid: u64) -> bool {
-        let mut st = self.lock();
-        if take_reserved(&mut st, sid) {
-            return true;
-        }
-        let quiet = st.streams.get(&sid).is_some_and(is_quiet);
-        if quiet {
-            finish(&mut st, sid);
-        }
-        quiet
-    }
-
-    /// Whether the POST of stream `sid` has something to send (or must stop waiting).
-    pub(crate) fn has_waiting(&self, sid: u64) -> bool {
-        let st = self.lock();
-        match st.streams.get(&sid).and_then(|s| s.waiting.as_ref()) {
-            Some(waiting) => {
-                waiting.close_requested || waiting.ended || !waiting.messages.is_empty()
-            }
-            None => true,
-        }
-    }
-
-    /// The POST of stream `sid` went away before choosing. The request keeps running (T-19),
-    /// but no event id of its stream was sent, so nothing of it can be resumed: nothing is kept
-    /// (RL-44). Its stream stays until the response, so that what the handler sends for it
-    /// goes nowhere else (T-16).
-    pub(crate) fn abandon(&self, sid: u64) {
-        let mut st = self.lock();
-        let Some(stream) = st.streams.get_mut(&sid) else {
-            return;
-        };
-        let Some(waiting) = stream.waiting.take() else {
-            return;
-        };
-        stream.unnamed = true;
-        let answered = waiting.ended
-            || waiting
-                .messages
-                .iter()
-                .any(|(kind, _)| *kind == OutboundKind::Response);
-        if answered {
-            finish(&mut st, sid);
-        }
     }
 
     /// Closes request `id`'s connection for polling, after a `retry` field (T-12, T-13).

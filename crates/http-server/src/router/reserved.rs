@@ -11,10 +11,19 @@ use super::{Router, State, open_stream_as};
 #[derive(Default)]
 // Boxed: one pointer in an idle session's router where a `Vec` is three words (PF-3).
 #[allow(clippy::box_collection)]
-pub(super) struct Reserved(Option<Box<Vec<(RequestId, u64)>>>);
+pub(super) struct Reserved(Option<Box<Vec<Reservation>>>);
+
+/// A request's reserved stream number.
+#[derive(Debug)]
+pub(super) struct Reservation {
+    id: RequestId,
+    sid: u64,
+    /// The request was cancelled with no response (RL-53): its stream opens ended.
+    ended: bool,
+}
 
 impl Reserved {
-    fn list(&self) -> &[(RequestId, u64)] {
+    fn list(&self) -> &[Reservation] {
         self.0.as_deref().map_or(&[], Vec::as_slice)
     }
 
@@ -25,31 +34,41 @@ impl Reserved {
 
     /// Whether request `id` has one.
     pub(super) fn has_id(&self, id: &RequestId) -> bool {
-        self.list().iter().any(|(r, _)| r == id)
-    }
-
-    /// Whether stream `sid` is one.
-    pub(super) fn has_sid(&self, sid: u64) -> bool {
-        self.list().iter().any(|&(_, r)| r == sid)
+        self.list().iter().any(|r| r.id == *id)
     }
 
     /// Reserves stream `sid` for request `id`.
     pub(super) fn push(&mut self, id: RequestId, sid: u64) {
-        self.0.get_or_insert_default().push((id, sid));
+        let ended = false;
+        self.0
+            .get_or_insert_default()
+            .push(Reservation { id, sid, ended });
     }
 
-    /// Takes request `id`'s out, with its stream number.
-    pub(super) fn take_id(&mut self, id: &RequestId) -> Option<(RequestId, u64)> {
+    /// Takes request `id`'s out.
+    fn take_id(&mut self, id: &RequestId) -> Option<Reservation> {
         let list = self.0.as_mut()?;
-        let at = list.iter().position(|(r, _)| r == id)?;
+        let at = list.iter().position(|r| r.id == *id)?;
         Some(list.swap_remove(at))
     }
 
-    /// Takes stream `sid` out, with its request's id.
-    pub(super) fn take_sid(&mut self, sid: u64) -> Option<RequestId> {
+    /// Takes stream `sid` out.
+    fn take_sid(&mut self, sid: u64) -> Option<Reservation> {
         let list = self.0.as_mut()?;
-        let at = list.iter().position(|&(_, r)| r == sid)?;
-        Some(list.swap_remove(at).0)
+        let at = list.iter().position(|r| r.sid == sid)?;
+        Some(list.swap_remove(at))
+    }
+
+    /// Marks request `id`'s reservation ended (RL-53); returns whether it has one.
+    pub(super) fn end(&mut self, id: &RequestId) -> bool {
+        let list = self.0.as_deref_mut().map_or(&mut [][..], Vec::as_mut_slice);
+        match list.iter_mut().find(|r| r.id == *id) {
+            Some(r) => {
+                r.ended = true;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Lets the room go when there is none (an idle session keeps none, PF-3).
@@ -75,9 +94,17 @@ impl std::fmt::Debug for Reserved {
 /// Opens the stream of the reserved request `id` (see [`Router::reserve_request`]), if it is
 /// still reserved: the first message for it comes, or its handler closes it.
 pub(super) fn open_reserved_id(st: &mut State, id: &RequestId) -> Option<u64> {
-    let (id, sid) = st.reserved.take_id(id)?;
+    let reservation = st.reserved.take_id(id)?;
+    Some(open(st, reservation))
+}
+
+/// Opens a reserved stream: ended, when its request was cancelled meanwhile (RL-53).
+fn open(st: &mut State, Reservation { id, sid, ended }: Reservation) -> u64 {
     open_stream_as(st, id, sid, false);
-    Some(sid)
+    if ended && let Some(waiting) = st.streams.get_mut(&sid).and_then(|s| s.waiting.as_mut()) {
+        waiting.ended = true;
+    }
+    sid
 }
 
 /// Takes reserved stream `sid` out of the reserved ones, unopened; returns whether it was there.
@@ -115,8 +142,8 @@ impl Router {
     /// it already: its POST goes on as with [`Router::open_request`]'s stream.
     pub(crate) fn open_reserved(&self, sid: u64) {
         let mut st = self.lock();
-        if let Some(id) = st.reserved.take_sid(sid) {
-            open_stream_as(&mut st, id, sid, false);
+        if let Some(reservation) = st.reserved.take_sid(sid) {
+            open(&mut st, reservation);
         }
     }
 }

@@ -206,7 +206,7 @@ fn first_poll_then(
     let mut out = b"xx".to_vec();
     let head = match direct {
         true => None,
-        false => router.put_at_once_head(sid, &mut out),
+        false => Some(router.put_at_once_head(sid, &mut out)),
     };
     assert!(
         router.reserve_request(&id).is_none(),
@@ -342,11 +342,28 @@ async fn an_unanswered_request_ends_its_stream_in_every_state() {
     let sid = router.open_request(&RequestId::Number(5), false).unwrap();
     router.end_unanswered(&RequestId::Number(5));
     router.abandon(sid);
-    // Cancelled in its first poll, before its POST opened the stream (PF-23).
+    // Cancelled in its first poll, before its POST opened the stream (PF-23): the stream is
+    // not opened to be ended; its POST opens it ended, and so does a message sent for it.
     let sid = router.reserve_request(&RequestId::Number(6)).unwrap();
     router.end_unanswered(&RequestId::Number(6));
+    assert!(!router.lock().streams.contains_key(&sid), "not opened");
+    assert!(router.reserve_request(&RequestId::Number(6)).is_none());
     router.open_reserved(sid);
+    assert!(router.answered(sid) && router.has_waiting(sid));
     assert!(matches!(router.pending(sid), Pending::Ended));
+    let sid = router.reserve_request(&RequestId::Number(6)).unwrap();
+    router.end_unanswered(&RequestId::Number(6));
+    router.route(note(6)).unwrap();
+    router.open_reserved(sid);
+    assert!(matches!(router.pending(sid), Pending::Stream));
+    assert_eq!(
+        super::props::drain(&mut router.upgrade(sid)).0,
+        format!(
+            "event: message\nid: {tag}.{sid}.0\ndata: {{}}\n\n",
+            tag = router.tag()
+        )
+    );
+    assert_eq!(router.open_requests(), 0);
     // A batch item's: no answer.
     let sid = router.open_request(&RequestId::Number(7), true).unwrap();
     router.end_unanswered(&RequestId::Number(7));
@@ -367,4 +384,72 @@ async fn an_unanswered_request_ends_its_stream_in_every_state() {
     let sid = solo.solo_stream(true).unwrap();
     solo.end_unanswered(&id);
     assert!(matches!(solo.pending(sid), Pending::Empty));
+}
+
+/// PF-75, PF-76: the quick SSE answer (its head written ahead without the lock, the response
+/// after it, the whole a body of its bytes) is byte for byte the general path's, in every form
+/// (priming or not, resumable or not, stream numbers of every width, a clustered tag): the
+/// answer framed when the response came at once, and the one a waiting POST streams. Its body
+/// is a stream of known length, as theirs, and counts no connection once made.
+#[test]
+fn the_quick_sse_answer_is_the_general_paths_byte_for_byte() {
+    let log: Arc<dyn EventLog> = Arc::new(crate::sessions::MemoryEventLog::default());
+    let json = Bytes::from_static(b"{\"jsonrpc\":\"2.0\",\"id\":7,\"result\":{}}");
+    for resumable in [true, false] {
+        for priming in [true, false] {
+            for retry in [0, 3, 1_000, 123_456] {
+                let config = HttpConfig::default()
+                    .resumable(resumable)
+                    .retry(std::time::Duration::from_millis(retry));
+                let mut router = Router::new("s".into(), &config, &log, None).unwrap();
+                if retry == 3 {
+                    router.tag = "i-1~0123456789ab".into();
+                }
+                if priming {
+                    router.enable_priming();
+                }
+                for n in 0..12 {
+                    let id = RequestId::Number(n);
+                    // Quick: reserved, the head ahead, framed.
+                    let sid = router.reserve_request(&id).unwrap();
+                    let mut out = Vec::new();
+                    let head = router.put_at_once_head(sid, &mut out);
+                    assert_eq!(head, out.len());
+                    out.extend_from_slice(&json);
+                    let mut quick = router.answer_framed(sid, out, head).unwrap();
+                    assert!(quick.is_stream() && quick.full_bytes().is_none());
+                    let hint = http_body::Body::size_hint(&quick).exact();
+                    let connections = router.connections.load(Ordering::Relaxed);
+                    let quick = super::props::drain(&mut quick);
+                    // The general paths, with the same stream numbers: answered at once, and
+                    // streamed after a wait.
+                    let general = |at_once: bool| {
+                        let mut st = router.lock();
+                        st.next_stream = sid;
+                        drop(st);
+                        let sid = router.open_request(&id, false).unwrap();
+                        let mut body = match at_once {
+                            true => router.answer_at_once(sid, &json).unwrap(),
+                            false => {
+                                let response = Outbound::new(json.clone(), OutboundKind::Response)
+                                    .related(id.clone())
+                                    .id(id.clone());
+                                router.route(response).unwrap();
+                                router.upgrade(sid)
+                            }
+                        };
+                        assert!(body.is_stream());
+                        let hint = http_body::Body::size_hint(&body).exact();
+                        (super::props::drain(&mut body), hint)
+                    };
+                    assert_eq!(connections, 0, "the quick body counts no connection");
+                    let context = format!("resumable {resumable} priming {priming} {retry} {n}");
+                    assert!(quick.1, "{context}");
+                    assert_eq!((quick.clone(), hint), general(true), "{context}");
+                    assert_eq!(quick, general(false).0, "{context}");
+                    router.lock().next_stream = sid + 1 + n as u64 * 7;
+                }
+            }
+        }
+    }
 }

@@ -5,7 +5,6 @@ use std::sync::atomic::Ordering;
 
 use mcp_http_proto::RequestId;
 
-use super::reserved::open_reserved_id;
 use super::{Router, finish};
 
 impl Router {
@@ -34,13 +33,13 @@ impl Router {
             return;
         }
         let mut st = self.lock();
-        // Cancelled before its POST opened its stream (PF-23): open it, to end it.
-        let Some(sid) = st
-            .requests
-            .get(id)
-            .copied()
-            .or_else(|| open_reserved_id(&mut st, id))
-        else {
+        // Cancelled before its POST opened its stream (PF-23): the stream is not opened to be
+        // ended, its reservation is marked; its POST, which opens it right after the
+        // handler's first poll, opens it ended.
+        if st.reserved.end(id) {
+            return;
+        }
+        let Some(sid) = st.requests.get(id).copied() else {
             return;
         };
         let Some(stream) = st.streams.get_mut(&sid) else {
