@@ -314,11 +314,10 @@ impl StreamableHttpService {
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        // Into a box allocated first: LLVM still builds the future on the stack and copies it
-        // in, but its copies cost about 60 Ir per call less than with `Box::pin` (PF-65;
-        // measured, BENCHMARKS.md).
-        let future = respond(self, request, reserved, Ok::<_, Infallible>);
-        let boxed = Box::write(Box::new_uninit(), future);
+        // Into a box allocated first, by a call that is not inlined: the future is written
+        // straight into the box, not built on the stack and copied in (PF-80; measured,
+        // BENCHMARKS.md).
+        let boxed = Box::write(Box::new_uninit(), made(self, request, reserved));
         Box::into_pin(boxed)
     }
 
@@ -615,6 +614,22 @@ where
         };
         wrap(response)
     }
+}
+
+/// The future [`StreamableHttpService::handle_boxed`] boxes, made by a call of its own: with the
+/// box allocated before the call, LLVM can hand the box to it as the place its result goes
+/// rather than a slot on the stack copied into the box after (PF-80).
+#[inline(never)]
+fn made<B>(
+    service: StreamableHttpService,
+    request: Request<B>,
+    reserved: Option<OwnedSemaphorePermit>,
+) -> impl Future<Output = Result<HttpResponse, Infallible>> + Send + 'static
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    respond(service, request, reserved, Ok::<_, Infallible>)
 }
 
 /// A GET must accept `text/event-stream` (T-24).

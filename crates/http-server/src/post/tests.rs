@@ -42,6 +42,35 @@ async fn the_future_a_post_is_answered_by_is_small() {
     assert!(size <= LIMIT, "the future is {size} bytes, over {LIMIT}");
 }
 
+/// PF-79: the boxed future (`serve`'s and the tower `Service`'s) answers as `handle` does,
+/// byte for byte: a call refused by its handler, a body that is not JSON-RPC, an unknown path.
+#[tokio::test]
+async fn the_boxed_future_answers_as_handle_does() {
+    let handler: Arc<dyn Handler> = Arc::new(Nothing);
+    let config = HttpConfig::default()
+        .stateless(true)
+        .response_mode(ResponseMode::Json);
+    let service = StreamableHttpService::new(handler, config);
+    let requests = [
+        || post(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#),
+        || post("[not json"),
+        || {
+            let mut request = post("{}");
+            *request.uri_mut() = http::Uri::from_static("/elsewhere");
+            request
+        },
+    ];
+    for request in requests {
+        let handled = service.handle(request()).await;
+        let Ok(boxed) = service.clone().handle_boxed(request(), None).await;
+        assert_eq!(handled.status(), boxed.status());
+        assert_eq!(handled.headers(), boxed.headers());
+        let bytes = (handled.body().full_bytes(), boxed.body().full_bytes());
+        assert!(bytes.0.is_some());
+        assert_eq!(bytes.0, bytes.1);
+    }
+}
+
 /// Regression: a failing system RNG panicked when making a session id but gave the
 /// stateless tag zeros; both now refuse the request with 503.
 #[tokio::test]
