@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
-use futures::FutureExt;
 use hyper::server::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -218,14 +217,7 @@ async fn connection(
             Some(front) => {
                 Box::pin(async move { Ok::<_, Infallible>(front(request, service).await) })
             }
-            None => {
-                // Into a box allocated first: LLVM still builds the future on the stack and
-                // copies it in, but its copies cost about 60 Ir per call less than with
-                // `Box::pin` (PF-65; measured, BENCHMARKS.md).
-                let future = service.handle_owned(request, None).map(Ok::<_, Infallible>);
-                let boxed = Box::write(Box::new_uninit(), future);
-                Box::into_pin(boxed)
-            }
+            None => service.handle_boxed(request, None),
         }
     });
     let io = TokioIo::new(StallGuard::new(stream, limits.write_stall_timeout));

@@ -10,7 +10,6 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use futures::FutureExt;
 use futures::future::BoxFuture;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
@@ -300,22 +299,26 @@ impl StreamableHttpService {
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        respond(self, request, None)
+        respond(self, request, None, std::convert::identity)
     }
 
-    /// [`handle`](Self::handle), with the future owning the service: what [`crate::serve`]
-    /// and the tower `Service` box per request, with the in-flight permit `poll_ready`
-    /// reserved, if any.
-    pub(crate) fn handle_owned<B>(
+    /// [`handle`](Self::handle), with the future owning the service, boxed: what
+    /// [`crate::serve`] and the tower `Service` hand on per request, with the in-flight permit
+    /// `poll_ready` reserved, if any.
+    pub(crate) fn handle_boxed<B>(
         self,
         request: Request<B>,
         reserved: Option<OwnedSemaphorePermit>,
-    ) -> impl Future<Output = HttpResponse> + Send + 'static
+    ) -> BoxFuture<'static, Result<HttpResponse, Infallible>>
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: std::error::Error + Send + Sync + 'static,
     {
-        respond(self, request, reserved)
+        // Into a box allocated first, by a call that is not inlined: the future is written
+        // straight into the box, not built on the stack and copied in (PF-80; measured,
+        // BENCHMARKS.md).
+        let boxed = Box::write(Box::new_uninit(), made(self, request, reserved));
+        Box::into_pin(boxed)
     }
 
     /// With [`HttpConfig::cors`] on, makes `response` readable by a browser page from `origin`
@@ -500,108 +503,133 @@ impl StreamableHttpService {
 /// moved into its body, where an async block holds what it captures once; and the request is
 /// split before the future is made, so its state holds the parts and the body, not the whole
 /// request besides them.
-fn respond<S, B>(
+///
+/// The answer is handed to `wrap` inside the future (PF-79): what hyper and the tower `Service`
+/// take is `Ok(response)`, and a `map` around the future would move all of it once more when
+/// it completes.
+fn respond<S, B, W, O>(
     service: S,
     request: Request<B>,
     reserved: Option<OwnedSemaphorePermit>,
-) -> impl Future<Output = HttpResponse> + Send
+    wrap: W,
+) -> impl Future<Output = O> + Send
 where
     S: Borrow<StreamableHttpService> + Send,
+    W: FnOnce(HttpResponse) -> O + Send,
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: std::error::Error + Send + Sync + 'static,
 {
     let (mut parts, body) = request.into_parts();
     async move {
-        let this: &StreamableHttpService = service.borrow();
-        let path = parts.uri.path();
-        if path != this.inner.config().path {
-            if let Some(mount) = this.inner.mounts.iter().find(|m| m.config().path == path) {
-                let request = Request::from_parts(parts, body);
-                // A trait object: the future's type would otherwise contain itself.
-                let mounted: BoxFuture<'_, HttpResponse> =
-                    Box::pin(respond(mount, request, reserved));
-                return mounted.await;
-            }
-            if let Some((health, status)) = &this.inner.health
-                && health == path
-                && parts.method == Method::GET
-            {
-                return json(status());
-            }
-            if let Some(legacy) = &this.inner.config().legacy_sse
-                && legacy.serves(path)
-            {
-                let legacy = legacy.clone();
-                let request = Request::from_parts(parts, body);
-                return Box::pin(this.legacy_sse(&legacy, request)).await;
-            }
-            #[cfg(feature = "websocket")]
-            if this.inner.config().websocket.as_deref() == Some(path) {
-                return this.websocket(Request::from_parts(parts, body));
-            }
-        }
-        // MT-1: the clock and the label only when metrics are on.
-        let metrics = this.inner.sessions.metrics.as_deref();
-        let mut label = metrics.map(|m| (m.label_http(&parts.method), Instant::now()));
-        // A POST's extensions go to its handler, with the principal it acts for.
-        let identity = (parts.method == Method::POST).then(|| this.identity(&mut parts));
-        let headers = checks::Headers::read(&parts.headers);
-        // MT-4: one span per request; its fields are filled in as the request is read.
-        let span = tracing::info_span!(
-            "mcp.request",
-            otel.kind = "server",
-            http.method = %parts.method,
-            method = tracing::field::Empty,
-            id = tracing::field::Empty,
-            session = tracing::field::Empty,
-            era = tracing::field::Empty,
-            status = tracing::field::Empty,
-        );
-        if !span.is_disabled()
-            && let Some(session) = headers.session.and_then(|v| v.to_str().ok())
-        {
-            span.record("session", session);
-        }
-        // An `if let`, not a `match`: its scrutinee is dropped before the branches that wait,
-        // so the future does not hold it (PF-65).
-        let answered = if let Some(answered) = this.answer_now(&parts, &headers).transpose() {
-            answered
-        } else if let Some(identity) = identity {
-            // RL-6: a place among the requests in progress, taken before the body is read.
-            let permit = match reserved {
-                Some(permit) => Some(permit),
-                None => this.inner.in_flight.clone().try_acquire_owned().ok(),
-            };
-            match permit {
-                Some(permit) => {
-                    let label = label.as_mut().map(|(label, _)| label);
-                    // The span is passed, not entered: an instrumented future is a move of the
-                    // whole POST future per request (MT-2).
-                    this.post(&headers, body, identity, permit, label, &span)
-                        .await
+        let response = 'response: {
+            let this: &StreamableHttpService = service.borrow();
+            let path = parts.uri.path();
+            if path != this.inner.config().path {
+                if let Some(mount) = this.inner.mounts.iter().find(|m| m.config().path == path) {
+                    let request = Request::from_parts(parts, body);
+                    // A trait object: the future's type would otherwise contain itself.
+                    let mounted: BoxFuture<'_, HttpResponse> =
+                        Box::pin(respond(mount, request, reserved, std::convert::identity));
+                    break 'response mounted.await;
                 }
-                None => Err(Rejection::Overloaded),
+                if let Some((health, status)) = &this.inner.health
+                    && health == path
+                    && parts.method == Method::GET
+                {
+                    break 'response json(status());
+                }
+                if let Some(legacy) = &this.inner.config().legacy_sse
+                    && legacy.serves(path)
+                {
+                    let legacy = legacy.clone();
+                    let request = Request::from_parts(parts, body);
+                    break 'response Box::pin(this.legacy_sse(&legacy, request)).await;
+                }
+                #[cfg(feature = "websocket")]
+                if this.inner.config().websocket.as_deref() == Some(path) {
+                    break 'response this.websocket(Request::from_parts(parts, body));
+                }
             }
-        } else {
-            // GET and DELETE may wait for the session layer: boxed, so that their futures do
-            // not size every POST's.
-            Box::pin(this.get_or_delete(&parts, &headers)).await
+            // MT-1: the clock and the label only when metrics are on.
+            let metrics = this.inner.sessions.metrics.as_deref();
+            let mut label = metrics.map(|m| (m.label_http(&parts.method), Instant::now()));
+            // A POST's extensions go to its handler, with the principal it acts for.
+            let identity = (parts.method == Method::POST).then(|| this.identity(&mut parts));
+            let headers = checks::Headers::read(&parts.headers);
+            // MT-4: one span per request; its fields are filled in as the request is read.
+            let span = tracing::info_span!(
+                "mcp.request",
+                otel.kind = "server",
+                http.method = %parts.method,
+                method = tracing::field::Empty,
+                id = tracing::field::Empty,
+                session = tracing::field::Empty,
+                era = tracing::field::Empty,
+                status = tracing::field::Empty,
+            );
+            if !span.is_disabled()
+                && let Some(session) = headers.session.and_then(|v| v.to_str().ok())
+            {
+                span.record("session", session);
+            }
+            // An `if let`, not a `match`: its scrutinee is dropped before the branches that wait,
+            // so the future does not hold it (PF-65).
+            let answered = if let Some(answered) = this.answer_now(&parts, &headers).transpose() {
+                answered
+            } else if let Some(identity) = identity {
+                // RL-6: a place among the requests in progress, taken before the body is read.
+                let permit = match reserved {
+                    Some(permit) => Some(permit),
+                    None => this.inner.in_flight.clone().try_acquire_owned().ok(),
+                };
+                match permit {
+                    Some(permit) => {
+                        let label = label.as_mut().map(|(label, _)| label);
+                        // The span is passed, not entered: an instrumented future is a move of the
+                        // whole POST future per request (MT-2).
+                        this.post(&headers, body, identity, permit, label, &span)
+                            .await
+                    }
+                    None => Err(Rejection::Overloaded),
+                }
+            } else {
+                // GET and DELETE may wait for the session layer: boxed, so that their futures do
+                // not size every POST's.
+                Box::pin(this.get_or_delete(&parts, &headers)).await
+            };
+            let mut response = answered.unwrap_or_else(Rejection::into_response);
+            let origin = headers.origin.cloned();
+            this.add_cors(origin.as_ref(), &mut response);
+            if !span.is_disabled() {
+                span.record("status", response.status().as_u16());
+            }
+            if let (Some(metrics), Some((label, start))) = (metrics, label) {
+                let get = parts.method == Method::GET;
+                let status = response.status();
+                if let Some(stream) = metrics.answered(label, status, start, response.body(), get) {
+                    response.body_mut().with_metrics(stream);
+                }
+            }
+            response
         };
-        let mut response = answered.unwrap_or_else(Rejection::into_response);
-        let origin = headers.origin.cloned();
-        this.add_cors(origin.as_ref(), &mut response);
-        if !span.is_disabled() {
-            span.record("status", response.status().as_u16());
-        }
-        if let (Some(metrics), Some((label, start))) = (metrics, label) {
-            let get = parts.method == Method::GET;
-            let status = response.status();
-            if let Some(stream) = metrics.answered(label, status, start, response.body(), get) {
-                response.body_mut().with_metrics(stream);
-            }
-        }
-        response
+        wrap(response)
     }
+}
+
+/// The future [`StreamableHttpService::handle_boxed`] boxes, made by a call of its own: with the
+/// box allocated before the call, LLVM can hand the box to it as the place its result goes
+/// rather than a slot on the stack copied into the box after (PF-80).
+#[inline(never)]
+fn made<B>(
+    service: StreamableHttpService,
+    request: Request<B>,
+    reserved: Option<OwnedSemaphorePermit>,
+) -> impl Future<Output = Result<HttpResponse, Infallible>> + Send + 'static
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: std::error::Error + Send + Sync + 'static,
+{
+    respond(service, request, reserved, Ok::<_, Infallible>)
 }
 
 /// A GET must accept `text/event-stream` (T-24).
@@ -651,7 +679,7 @@ where
         if let Some(ready) = self.ready.as_mut() {
             ready.permit = None;
         }
-        Box::pin(service.handle_owned(request, permit).map(Ok))
+        service.handle_boxed(request, permit)
     }
 }
 

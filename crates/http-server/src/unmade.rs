@@ -74,21 +74,24 @@ impl StreamableHttpService {
     /// The state of a stateless request whose router and peer are made only when needed (see
     /// [`StreamableHttpService::answer_unmade`]); set it, then answer.
     pub(crate) fn unmade(&self) -> Unmade {
-        let sessions = &self.inner.sessions;
-        let maker: Arc<dyn MakePeer> = sessions.clone();
-        let handler = self.inner.handlers.stateless_handler();
-        Unmade::new(maker, handler, &sessions.peer_config)
+        self.unmade_with(self.inner.handlers.stateless_handler())
     }
 
     /// [`StreamableHttpService::unmade`] of a 2026-07-28 request: with the handler they all
     /// share when the factory gives one, none made for it (PF-57).
     pub(crate) fn unmade_modern(&self) -> Unmade {
+        match &self.inner.sessions.modern_handler {
+            Some(handler) => self.unmade_with(handler.clone()),
+            None => self.unmade(),
+        }
+    }
+
+    /// The state of a stateless request whose handler is `handler`: the one construction
+    /// [`unmade`](Self::unmade) and [`unmade_modern`](Self::unmade_modern) share.
+    fn unmade_with(&self, handler: Arc<dyn Handler>) -> Unmade {
         let sessions = &self.inner.sessions;
-        let Some(handler) = &sessions.modern_handler else {
-            return self.unmade();
-        };
         let maker: Arc<dyn MakePeer> = sessions.clone();
-        Unmade::new(maker, handler.clone(), &sessions.peer_config)
+        Unmade::new(maker, handler, &sessions.peer_config)
     }
 
     /// Answers a stateless request as [`StreamableHttpService::answer_as`] answers it, its

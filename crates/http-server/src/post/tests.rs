@@ -36,10 +36,38 @@ async fn the_future_a_post_is_answered_by_is_small() {
     const LIMIT: usize = 2560;
     let handler: Arc<dyn Handler> = Arc::new(Nothing);
     let service = StreamableHttpService::new(handler, HttpConfig::default());
-    let future = service.handle_owned(post("{}"), None);
-    let size = std::mem::size_of_val(&future);
+    let future = service.handle_boxed(post("{}"), None);
+    let size = std::mem::size_of_val(&*future);
     println!("the future is {size} bytes");
     assert!(size <= LIMIT, "the future is {size} bytes, over {LIMIT}");
+}
+
+/// PF-79: the boxed future (`serve`'s and the tower `Service`'s) answers as `handle` does,
+/// byte for byte: a call refused by its handler, a body that is not JSON-RPC, an unknown path.
+#[tokio::test]
+async fn the_boxed_future_answers_as_handle_does() {
+    let handler: Arc<dyn Handler> = Arc::new(Nothing);
+    let config = HttpConfig::default()
+        .stateless(true)
+        .response_mode(ResponseMode::Json);
+    let service = StreamableHttpService::new(handler, config);
+    let requests = [
+        || post(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#),
+        || post("[not json"),
+        || {
+            let mut request = post("{}");
+            *request.uri_mut() = http::Uri::from_static("/elsewhere");
+            request
+        },
+    ];
+    for request in requests {
+        let handled = service.handle(request()).await;
+        let Ok(boxed) = service.clone().handle_boxed(request(), None).await;
+        assert_eq!(handled.status(), boxed.status());
+        assert_eq!(handled.headers(), boxed.headers());
+        assert!(!handled.body().is_stream() && !boxed.body().is_stream());
+        assert_eq!(handled.body().full_bytes(), boxed.body().full_bytes());
+    }
 }
 
 /// Regression: a failing system RNG panicked when making a session id but gave the
