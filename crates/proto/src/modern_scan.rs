@@ -82,6 +82,7 @@ struct Envelope<'a> {
 }
 
 /// `value` into `slot`, or `None` when the slot was filled already (a duplicate member).
+#[inline]
 fn fill<T>(slot: &mut Option<T>, value: T) -> Option<()> {
     match slot {
         Some(_) => None,
