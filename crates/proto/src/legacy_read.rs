@@ -1,17 +1,16 @@
 //! A legacy request's body read as clients write it (PF-11): `{"jsonrpc":"2.0","id":…,
 //! "method":"…","params":…}`, its members in that order, without whitespace between them and
 //! with no escape in the id or the method. The envelope's constant parts are compared as bytes,
-//! the id and the method read where they are, and only the params go through serde (one
-//! validating pass, which the envelope's serde pass made as well); no member is matched by
-//! name, none is borrowed through a visitor.
+//! the id and the method read where they are, and the params checked by their bytes as
+//! serde_json checks a raw value ([`crate::json_skip`], PF-66); no member is matched by name,
+//! none is borrowed through a visitor, nothing goes through serde.
 //!
 //! Anything else (other members, another order, whitespace, an escape, a notification, a
 //! response, a batch, a body that is not valid JSON-RPC) is read by [`Parsed::parse`], and so is
 //! a body this read starts and then finds it cannot finish: every refusal is that reader's.
 
-use serde_json::value::RawValue;
-
-use crate::jsonrpc::{InvalidMessage, Message, Params, Parsed, Request, RequestId};
+use crate::json_skip::{Cursor, raw};
+use crate::jsonrpc::{InvalidMessage, Message, Params, Parsed, Request};
 
 /// Reads a legacy POST's body: a request written as clients write it in one read, anything
 /// else with [`Parsed::parse`]; the outcome is [`Parsed::parse`]'s in every case.
@@ -35,9 +34,6 @@ pub fn read(body: &[u8]) -> Result<Parsed, InvalidMessage> {
 /// What every such body starts with.
 const HEAD: &str = r#"{"jsonrpc":"2.0","id":"#;
 
-/// JSON's whitespace.
-const SPACE: [char; 4] = [' ', '\t', '\n', '\r'];
-
 /// The request, when `body` is one written as clients write it; `None` leaves it to the
 /// general read.
 fn as_written(body: &[u8]) -> Option<Request> {
@@ -46,69 +42,35 @@ fn as_written(body: &[u8]) -> Option<Request> {
     }
     // UTF-8 checked once, as the general read does (PF-11).
     let text = std::str::from_utf8(body).ok()?;
-    let (id, rest) = id(&text[HEAD.len()..])?;
-    let (method, rest) = string(rest.strip_prefix(r#","method":""#)?)?;
-    // What follows the method: the object's end, or the params and then its end; whitespace
-    // may follow the object, as anywhere around a JSON value.
-    let rest = rest.trim_end_matches(SPACE);
-    let params = match rest {
-        "}" => None,
-        _ => {
-            // The params are all that is left before the object's end: read as one value to
-            // the end of that text, they are the params' whole value and the object has no
-            // member after them (a member after them makes the read fail: the general read
-            // decides then).
-            let text = rest.strip_prefix(r#","params":"#)?.strip_suffix('}')?;
-            let raw: &RawValue = serde_json::from_str(text).ok()?;
+    let mut at = Cursor::new(text, HEAD.len());
+    let id = at.id()?;
+    at.literal(br#","method":"#)?;
+    let method = at.plain()?;
+    let params = match at.literal(br#","params":"#) {
+        Some(()) => {
+            // Checked by its bytes as serde_json checks a raw value (PF-66); deeper than the
+            // check goes, or not JSON, the general read decides.
+            let json = at.value()?;
             // Params that are no object or array: the general read refuses them, with the id.
-            if !matches!(raw.get().as_bytes().first(), Some(b'{' | b'[')) {
+            if !matches!(json.as_bytes().first(), Some(b'{' | b'[')) {
                 return None;
             }
-            Some(Params::from_raw(raw.to_owned()))
+            // The body's own text, as serde_json borrows it; copied once into the params.
+            Some(Params::from_raw(raw(json)?.to_owned()))
         }
+        None => None,
     };
+    // The object ends with the params (a member after them is the general read's to
+    // refuse or read); whitespace may follow it, as anywhere around a JSON value.
+    at.expect(b'}')?;
+    if !at.at_end() {
+        return None;
+    }
     Some(Request {
         id,
         method: method.to_owned(),
         params,
     })
-}
-
-/// A JSON string's content without escapes (and without the control characters JSON forbids
-/// in it), from after its opening quote; and what follows its closing quote.
-fn string(text: &str) -> Option<(&str, &str)> {
-    let end = text
-        .bytes()
-        .position(|b| b == b'"' || b == b'\\' || b < 0x20)?;
-    match text.as_bytes()[end] {
-        b'"' => Some((&text[..end], &text[end + 1..])),
-        _ => None,
-    }
-}
-
-/// The id at the start of `text`: a string without escapes, or a non-negative integer of at
-/// most 18 digits (any such fits an `i64`) without leading zeros, as JSON writes one; and what
-/// follows it. Whatever follows must be the next member (the caller checks), so a number's
-/// fraction or exponent is not read here.
-fn id(text: &str) -> Option<(RequestId, &str)> {
-    let bytes = text.as_bytes();
-    match bytes.first()? {
-        b'"' => {
-            let (id, rest) = string(&text[1..])?;
-            Some((RequestId::String(id.into()), rest))
-        }
-        b'0'..=b'9' => {
-            let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
-            if digits > 18 || (digits > 1 && bytes[0] == b'0') {
-                return None;
-            }
-            let n = bytes[..digits]
-                .iter()
-                .fold(0i64, |n, d| n * 10 + i64::from(d - b'0'));
-            Some((RequestId::Number(n), &text[digits..]))
-        }
-        _ => None,
-    }
 }
 
 #[cfg(test)]

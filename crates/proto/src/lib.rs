@@ -50,6 +50,7 @@ pub mod content;
 pub mod elicitation;
 pub mod error_code;
 pub mod header_value;
+mod json_skip;
 pub mod jsonrpc;
 pub mod legacy_read;
 pub mod lifecycle;

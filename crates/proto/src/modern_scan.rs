@@ -12,26 +12,22 @@
 //! duplicate member, a `jsonrpc` other than `"2.0"`, an id that is not a string or a
 //! non-negative integer of at most 18 digits, params or `_meta` that are not an object, a
 //! `null` or non-string where the record keeps a string or a value, a notification, a
-//! response, nesting deeper than [`DEPTH`], anything that is not JSON.
+//! response, nesting deeper than [`crate::json_skip::DEPTH`], anything that is not JSON.
 
 use bytes::Bytes;
-use serde::Deserialize;
-use serde::de::value::{BorrowedStrDeserializer, Error as ValueError, MapDeserializer};
 use serde_json::value::RawValue;
 
+use crate::json_skip::{Cursor, raw};
 use crate::jsonrpc::{Message, Params, Request, RequestId};
 use crate::modern_params::{self, Level, Meta, ModernParams, Present, Text};
 use crate::modern_read::Members;
-
-/// The deepest nesting a skipped value may have here (deeper ones are serde's to read).
-const DEPTH: u32 = 64;
 
 /// The request in `body` and the ladder's members of its params, when the body is written as
 /// this read takes it; `None` leaves the body to the serde pass.
 pub(crate) fn scan(body: &Bytes) -> Option<(Message, Members<'_>)> {
     // UTF-8 checked once, as the serde pass does: every slice below is then a `str`.
     let text = std::str::from_utf8(body).ok()?;
-    let mut scan = Scan { text, at: 0 };
+    let mut scan = Cursor::new(text, 0);
     // Filled where it lies, never moved while the scan reads (PF-60).
     let mut envelope = Envelope {
         jsonrpc: false,
@@ -85,13 +81,8 @@ struct Envelope<'a> {
     members: modern_params::Params<'a>,
 }
 
-/// The body's text and the place the scan has reached.
-struct Scan<'a> {
-    text: &'a str,
-    at: usize,
-}
-
 /// `value` into `slot`, or `None` when the slot was filled already (a duplicate member).
+#[inline]
 fn fill<T>(slot: &mut Option<T>, value: T) -> Option<()> {
     match slot {
         Some(_) => None,
@@ -102,72 +93,7 @@ fn fill<T>(slot: &mut Option<T>, value: T) -> Option<()> {
     }
 }
 
-/// `json`, a slice of the body just checked as one JSON value, as serde_json's borrowed raw
-/// value, made as serde_json's own reader makes one (its private map of one entry), so it is
-/// not parsed again. Should serde_json ever read raw values otherwise, this gives `None` and
-/// every body is the serde pass's (a test would tell).
-fn raw(json: &str) -> Option<&RawValue> {
-    const TOKEN: &str = "$serde_json::private::RawValue";
-    let entry = (
-        BorrowedStrDeserializer::<ValueError>::new(TOKEN),
-        BorrowedStrDeserializer::<ValueError>::new(json),
-    );
-    <&RawValue>::deserialize(MapDeserializer::new(std::iter::once(entry))).ok()
-}
-
-/// Where in `bytes` the first `"`, `\\` or control character is: where a string's plain run
-/// ends. Eight bytes at a time, as serde_json looks for it (each test is exact for the lowest
-/// byte that passes it, which is the one taken).
-fn run_end(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
-    let mut chunks = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut chunks {
-        let mut word = [0; 8];
-        word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        let quote = (w ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES);
-        let escape = (w ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
-        let control = w.wrapping_sub(ONES * 0x20);
-        let hits = (quote | escape | control) & !w & HIGH;
-        if hits != 0 {
-            return Some(at + (hits.trailing_zeros() / 8) as usize);
-        }
-        at += 8;
-    }
-    let rest = chunks.remainder();
-    rest.iter()
-        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-        .map(|n| at + n)
-}
-
-impl<'a> Scan<'a> {
-    fn bytes(&self) -> &'a [u8] {
-        self.text.as_bytes()
-    }
-
-    fn peek(&self) -> Option<u8> {
-        self.bytes().get(self.at).copied()
-    }
-
-    /// Past JSON's whitespace.
-    fn space(&mut self) {
-        // Most bodies have none: a token's first byte is above the space.
-        while let Some(&b) = self.bytes().get(self.at)
-            && b <= b' '
-            && matches!(b, b' ' | b'\t' | b'\n' | b'\r')
-        {
-            self.at += 1;
-        }
-    }
-
-    /// Past whitespace and `byte`, which must be next.
-    fn expect(&mut self, byte: u8) -> Option<()> {
-        self.space();
-        (self.peek() == Some(byte)).then(|| self.at += 1)
-    }
-
+impl<'a> Cursor<'a> {
     /// An object's members, each handed to `member` with the scan at its key (after any
     /// whitespace); `member` reads the key, the `:` and the value. Duplicate keys are
     /// `member`'s to tell.
@@ -221,167 +147,6 @@ impl<'a> Scan<'a> {
         self.expect(b':')
     }
 
-    /// A string without escapes (nor the control characters JSON forbids in one), its content
-    /// borrowed.
-    fn plain(&mut self) -> Option<&'a str> {
-        self.space();
-        if self.peek() != Some(b'"') {
-            return None;
-        }
-        let start = self.at + 1;
-        let end = start + run_end(self.bytes().get(start..)?)?;
-        if self.bytes().get(end) != Some(&b'"') {
-            return None;
-        }
-        self.at = end + 1;
-        self.text.get(start..end)
-    }
-
-    /// Any string, escapes checked as serde_json checks them when it skips one.
-    fn string(&mut self) -> Option<()> {
-        self.at += 1;
-        loop {
-            let rest = self.bytes().get(self.at..)?;
-            let len = run_end(rest)?;
-            self.at += len + 1;
-            match rest.get(len)? {
-                b'"' => return Some(()),
-                b'\\' => match self.peek()? {
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => self.at += 1,
-                    b'u' => {
-                        let hex = self.bytes().get(self.at + 1..self.at + 5)?;
-                        if !hex.iter().all(u8::is_ascii_hexdigit) {
-                            return None;
-                        }
-                        self.at += 5;
-                    }
-                    _ => return None,
-                },
-                _ => return None,
-            }
-        }
-    }
-
-    /// Past the digits at the scan, at least one of them; how many.
-    fn digits(&mut self) -> usize {
-        let n = self.bytes()[self.at..]
-            .iter()
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        self.at += n;
-        n
-    }
-
-    /// A number as JSON writes one (serde_json's skip reads this grammar, with no bound on
-    /// its digits).
-    fn number(&mut self) -> Option<()> {
-        if self.peek() == Some(b'-') {
-            self.at += 1;
-        }
-        match self.peek()? {
-            b'0' => {
-                self.at += 1;
-                if self.peek().is_some_and(|b| b.is_ascii_digit()) {
-                    return None;
-                }
-            }
-            b'1'..=b'9' => {
-                self.digits();
-            }
-            _ => return None,
-        }
-        if self.peek() == Some(b'.') {
-            self.at += 1;
-            (self.digits() > 0).then_some(())?;
-        }
-        if matches!(self.peek(), Some(b'e' | b'E')) {
-            self.at += 1;
-            if matches!(self.peek(), Some(b'+' | b'-')) {
-                self.at += 1;
-            }
-            (self.digits() > 0).then_some(())?;
-        }
-        Some(())
-    }
-
-    /// `word`, a literal, which must be next.
-    fn literal(&mut self, word: &[u8]) -> Option<()> {
-        self.bytes()[self.at..]
-            .starts_with(word)
-            .then(|| self.at += word.len())
-    }
-
-    /// Any JSON value, checked and skipped; its text.
-    fn value(&mut self) -> Option<&'a str> {
-        self.space();
-        let start = self.at;
-        // The open arrays and objects, innermost lowest: a bit set for an object.
-        let mut open = 0u64;
-        let mut depth = 0u32;
-        loop {
-            self.space();
-            match self.peek()? {
-                b'{' | b'[' => {
-                    let object = self.peek() == Some(b'{');
-                    self.at += 1;
-                    self.space();
-                    if self.peek() == Some(if object { b'}' } else { b']' }) {
-                        self.at += 1;
-                    } else {
-                        depth += 1;
-                        if depth > DEPTH {
-                            return None;
-                        }
-                        open = open << 1 | u64::from(object);
-                        if object {
-                            self.key()?;
-                        }
-                        continue;
-                    }
-                }
-                b'"' => self.string()?,
-                b'-' | b'0'..=b'9' => self.number()?,
-                b't' => self.literal(b"true")?,
-                b'f' => self.literal(b"false")?,
-                b'n' => self.literal(b"null")?,
-                _ => return None,
-            }
-            // A value ends: close what it ends, up to the next value.
-            loop {
-                if depth == 0 {
-                    return self.text.get(start..self.at);
-                }
-                self.space();
-                let object = open & 1 == 1;
-                match self.peek()? {
-                    b',' => {
-                        self.at += 1;
-                        if object {
-                            self.key()?;
-                        }
-                        break;
-                    }
-                    b'}' if object => {}
-                    b']' if !object => {}
-                    _ => return None,
-                }
-                self.at += 1;
-                open >>= 1;
-                depth -= 1;
-            }
-        }
-    }
-
-    /// A skipped object's key (any string) and its `:`.
-    fn key(&mut self) -> Option<()> {
-        self.space();
-        if self.peek() != Some(b'"') {
-            return None;
-        }
-        self.string()?;
-        self.expect(b':')
-    }
-
     /// A value kept as sent: any value but `null` (which serde reads as no value).
     fn kept(&mut self) -> Option<&'a RawValue> {
         self.space();
@@ -418,29 +183,6 @@ impl<'a> Scan<'a> {
         }
         // Any other member: the serde pass's to read.
         None
-    }
-
-    /// The id: a string without escapes, or a non-negative integer of at most 18 digits (any
-    /// such fits an `i64`) without a leading zero; a fraction or an exponent after it ends
-    /// the scan where the member's end is looked for.
-    fn id(&mut self) -> Option<RequestId> {
-        self.space();
-        match self.peek()? {
-            b'"' => self.plain().map(|id| RequestId::String(id.into())),
-            b'0'..=b'9' => {
-                let start = self.at;
-                let n = self.digits();
-                let digits = &self.bytes()[start..self.at];
-                if n > 18 || (n > 1 && digits[0] == b'0') {
-                    return None;
-                }
-                let id = digits
-                    .iter()
-                    .fold(0i64, |id, d| id * 10 + i64::from(d - b'0'));
-                Some(RequestId::Number(id))
-            }
-            _ => None,
-        }
     }
 
     /// A member of the params.
