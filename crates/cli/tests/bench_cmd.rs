@@ -123,10 +123,10 @@ async fn errors_are_counted_by_kind() {
     assert_eq!(report["errors"]["by_kind"]["http 400"], 5, "{report:#}");
 
     // Nobody listening: transport errors, and the run still ends after its count.
-    let dead = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}/mcp", listener.local_addr().unwrap())
-    };
+    let dead = format!(
+        "http://127.0.0.1:{}/mcp",
+        mcp_http_test_support::ports::free_port()
+    );
     let (_, report) = bench(&[&dead, "--stateless", "-n", "5", "--timeout", "2"]).await;
     assert_eq!(report["requests"], 5, "{report:#}");
     assert_eq!(report["errors"]["by_kind"]["transport"], 5, "{report:#}");

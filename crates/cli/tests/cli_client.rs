@@ -469,11 +469,7 @@ async fn failures_exit_non_zero_with_one_line() {
     );
 
     // Nothing listens on a port just freed.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = mcp_http_test_support::ports::free_port();
     let refused = format!("http://127.0.0.1:{port}/mcp");
     let run = mcp(&["ping", &refused]).await;
     let line = run.one_line_error(1);

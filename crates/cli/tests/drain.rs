@@ -5,7 +5,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,17 +13,10 @@ use std::time::{Duration, Instant};
 use mcp_http_client::Client;
 use mcp_http_client_http::StreamableHttpClient;
 use mcp_http_core::{RequestError, RequestOptions};
+use mcp_http_test_support::ports::free_port;
 use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_mcp-http");
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `mcp-http serve` on `port`, once it accepts connections.
 async fn serve(port: u16, drain_seconds: &str) -> Child {

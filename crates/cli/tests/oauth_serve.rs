@@ -354,11 +354,7 @@ async fn opaque_tokens_are_checked_by_introspection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreachable_authorization_server_gives_503_then_recovers() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = mcp_http_test_support::ports::free_port();
     let issuer = format!("http://127.0.0.1:{port}");
     let server = serve(&["--auth-issuer", &issuer]).await;
     let started = Instant::now();

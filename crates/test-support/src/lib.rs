@@ -3,6 +3,7 @@
 //! - [`text`]: the text of a tool result;
 //! - [`initialize_request`]: a JSON-RPC `initialize` request as a client sends it;
 //! - [`eventually`]: waits (polling) until a condition holds;
+//! - [`ports`]: loopback ports for servers a test must name before they listen;
 //! - [`redis`]: a real `redis-server` on a loopback port, and a small RESP client for checks;
 //! - [`sse`]: Server-Sent Events parsed from text (events, and the JSON-RPC messages they carry);
 //! - with the `server` feature, [`server`]: a real Streamable HTTP server on a loopback port
@@ -24,6 +25,7 @@ pub mod modern;
 pub mod oauth;
 #[cfg(feature = "oidc")]
 pub mod oidc;
+pub mod ports;
 pub mod redis;
 #[cfg(feature = "server")]
 pub mod server;

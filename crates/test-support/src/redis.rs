@@ -1,11 +1,12 @@
-//! A real `redis-server` for tests, on a free loopback port in 19000-19499, with its own config
-//! and directory (no persistence, nothing system-wide), stopped when dropped. A machine without
-//! `redis-server` fails the test that asks for one (scripts/test.sh installs the Debian package).
+//! A real `redis-server` for tests, on a free loopback port ([`crate::ports::free_port`]), with
+//! its own config and directory (no persistence, nothing system-wide), stopped when dropped. A
+//! machine without `redis-server` fails the test that asks for one (scripts/test.sh installs the
+//! Debian package).
 //!
 //! [`RedisServer::command`] speaks enough RESP for what tests ask (`INFO`, `EXISTS`, `HSET`, ...).
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -54,25 +55,7 @@ impl Reply {
     }
 }
 
-fn port_free(port: u16) -> bool {
-    TcpListener::bind(("127.0.0.1", port)).is_ok()
-}
-
-/// A free loopback port in 19000-19499, starting from a place that depends on the process and
-/// a counter, so that test binaries running at once rarely probe the same ports.
-pub fn free_port() -> u16 {
-    use std::sync::atomic::{AtomicU16, Ordering};
-    static NEXT: AtomicU16 = AtomicU16::new(0);
-    let start = (std::process::id() % 50) as u16 * 10;
-    for _ in 0..500 {
-        let offset = (start + NEXT.fetch_add(1, Ordering::Relaxed)) % 500;
-        let port = 19000 + offset;
-        if port_free(port) {
-            return port;
-        }
-    }
-    panic!("no free port in 19000-19499");
-}
+pub use crate::ports::free_port;
 
 impl RedisServer {
     /// Starts `redis-server` on a free port and waits until it answers `PING`.

@@ -2,7 +2,13 @@
 //! port, its process tree read from /proc (children, zombies), and a client of ours that
 //! answers sampling and elicitation with its own name.
 
-#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    unused_imports,
+    unreachable_pub,
+    clippy::unwrap_used,
+    clippy::expect_used
+)]
 
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -13,6 +19,9 @@ use mcp_http_client_http::StreamableHttpClient;
 use mcp_http_proto::{CreateMessageResult, ElicitResult};
 use serde_json::json;
 
+/// Ports the bridge's tests name before a process listens (outside the ephemeral range).
+pub use mcp_http_test_support::ports::free_port;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_mcp-http");
 
 pub fn fixture() -> String {
@@ -20,14 +29,6 @@ pub fn fixture() -> String {
         "{}/tests/fixtures/misbehaving_server.py",
         env!("CARGO_MANIFEST_DIR")
     )
-}
-
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Waits (up to 10 s) until `process` accepts connections on `port`.

@@ -21,11 +21,7 @@ impl Drop for Peer {
 pub async fn start_python_sse_server() -> (Peer, String) {
     let python = std::env::var("PEERS_PY")
         .expect("PEERS_PY must name the Python of scripts/peers.sh (run via scripts/interop.sh)");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = mcp_http_test_support::ports::free_port();
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../interop/python/sse_server.py"
