@@ -74,7 +74,10 @@ pub async fn post(
     if let Some(session) = session {
         request = request.header("mcp-session-id", session);
     }
-    request.send().await.unwrap()
+    match request.send().await {
+        Ok(response) => response,
+        Err(error) => panic!("POST {url} {body}: {error:?}"),
+    }
 }
 
 /// Initializes a session and sends `notifications/initialized`; returns the session id.
