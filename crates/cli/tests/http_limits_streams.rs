@@ -257,7 +257,7 @@ async fn a_stream_whose_client_stopped_reading_is_dropped_and_the_others_flow() 
     .await;
     assert_eq!(echo.status(), 200);
     assert!(
-        started.elapsed() < Duration::from_secs(2),
+        started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
     );
