@@ -81,72 +81,20 @@ impl PeerSlot for Peer {
     }
 }
 
-impl<P: PeerSlot> Inner<P> {
-    /// The context's state, written where the caller wants it (see [`RequestContext::new`]).
-    #[inline(never)]
-    fn made(
-        peer: impl IntoSlot<Slot = P>,
-        id: RequestId,
-        progress_token: Option<RequestId>,
-        cancel: Option<CancellationToken>,
-        (extensions, call): (Extensions, Option<HandedCall>),
-        places: Places,
-    ) -> Self {
-        let once = OnceLock::new();
-        if let Some(cancel) = cancel {
-            let _ = once.set(cancel);
-        }
-        Inner {
-            id,
-            progress_token,
-            cancel: once,
-            last_progress: Mutex::new(None),
-            finished: AtomicBool::new(false),
-            extensions,
-            call,
-            shown: OnceLock::new(),
-            places,
-            input: Mutex::new(None),
-            peer: peer.into_slot(),
-        }
-    }
-}
-
-/// What a context's connection is made from: a peer, or how to make one (PF-52). The slot is
-/// made inside the context's own allocation (PF-38), not moved into it.
-pub(crate) trait IntoSlot {
-    /// The slot it makes.
-    type Slot: PeerSlot + 'static;
-    /// The slot.
-    fn into_slot(self) -> Self::Slot;
-}
-
-impl IntoSlot for Peer {
-    type Slot = Peer;
-
-    #[inline(always)]
-    fn into_slot(self) -> Peer {
-        self
-    }
-}
-
-impl IntoSlot for Unmade {
-    type Slot = UnmadePeer;
-
-    #[inline(always)]
-    fn into_slot(self) -> UnmadePeer {
-        UnmadePeer {
-            made: OnceLock::new(),
-            how: self,
-        }
-    }
-}
-
 /// A request the transport answers before any peer exists: its peer is made by
 /// [`RequestContext::peer`] when something needs it (a message to send, the handler waits).
 pub(crate) struct UnmadePeer {
     made: OnceLock<Peer>,
     how: Unmade,
+}
+
+impl UnmadePeer {
+    pub(crate) fn new(how: Unmade) -> Self {
+        UnmadePeer {
+            made: OnceLock::new(),
+            how,
+        }
+    }
 }
 
 impl PeerSlot for UnmadePeer {
@@ -195,18 +143,30 @@ impl std::fmt::Debug for RequestContext {
 
 impl RequestContext {
     pub(crate) fn new(
-        peer: impl IntoSlot,
+        peer: impl PeerSlot + 'static,
         id: RequestId,
         progress_token: Option<RequestId>,
         cancel: Option<CancellationToken>,
-        handed: (Extensions, Option<HandedCall>),
+        (extensions, call): (Extensions, Option<HandedCall>),
         places: Places,
     ) -> Self {
-        // The allocation is made first and the context written into it by a call that is not
-        // inlined: LLVM hands it the allocation as the place of its result, rather than
-        // building the context on the stack and copying it in (PF-38).
-        let inner: Arc<Inner<dyn PeerSlot>> =
-            Arc::new_cyclic(|_| Inner::made(peer, id, progress_token, cancel, handed, places));
+        let once = OnceLock::new();
+        if let Some(cancel) = cancel {
+            let _ = once.set(cancel);
+        }
+        let inner: Arc<Inner<dyn PeerSlot>> = Arc::new(Inner {
+            id,
+            progress_token,
+            cancel: once,
+            last_progress: Mutex::new(None),
+            finished: AtomicBool::new(false),
+            extensions,
+            call,
+            shown: OnceLock::new(),
+            places,
+            input: Mutex::new(None),
+            peer,
+        });
         RequestContext { inner }
     }
 

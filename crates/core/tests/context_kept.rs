@@ -1,10 +1,9 @@
-//! A context written into its allocation in place (PF-38) behaves as before when its handler
-//! keeps it: a handler that clones its context in its first poll, answers at once and uses the
-//! clone later (a log, progress, the extensions, the cancellation token) sends the same through
-//! the sink on a peer and on a peer made later (PF-52), in a legacy state and in a 2026-07-28
-//! one; the request's places are held until the clone is gone (RL-6, RL-7); progress after the
-//! answer is dropped (P-4). A handler that waits and reports progress, or is cancelled while it
-//! waits, is `tests/unmade.rs`'s.
+//! A context its handler keeps past the answer works as it did: a handler that clones its context in
+//! its first poll, answers at once and uses the clone later (a log, progress, the extensions, the
+//! cancellation token) sends the same through the sink on a peer and on a peer made later
+//! (PF-52), in a legacy state and in a 2026-07-28 one; the request's places are held until the
+//! clone is gone (RL-6, RL-7); progress after the answer is dropped (P-4). A handler that waits
+//! and reports progress, or is cancelled while it waits, is `tests/unmade.rs`'s.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

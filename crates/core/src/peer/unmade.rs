@@ -120,7 +120,8 @@ impl Peer {
         let progress = progress_token(request.params.as_ref());
         let handler = unmade.handler.clone();
         let handed = (extensions, unmade.call.take());
-        let ctx = RequestContext::new(unmade, id.clone(), progress, None, handed, places);
+        let peer = crate::context::UnmadePeer::new(unmade);
+        let ctx = RequestContext::new(peer, id.clone(), progress, None, handed, places);
         let span = tracing::debug_span!("request", %id, method = %request.method);
         match inbound::first_poll(&*handler, request, &ctx, &id, &span, out) {
             inbound::First::Answered => match ctx.made_peer() {
