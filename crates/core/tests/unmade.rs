@@ -5,18 +5,22 @@
 //! through the sink, byte for byte; only an answer at once with nothing sent makes no peer.
 //! The `tools/call` a transport read already is handed to the unmade path as a field
 //! (`Unmade::with_tool_call`) and to the peer in the extensions map: the handler sees the same
-//! (PF-70), in its first poll and after it waits.
+//! (PF-70), in its first poll and after it waits. A handler that clones its context in its first
+//! poll, answers at once and uses the clone later sends the same both ways, in both eras; the
+//! request's places are held until the clone is gone (RL-6, RL-7), and its progress after the
+//! answer is dropped (P-4).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
 use mcp_http_core::peer::{Answered, MakePeer, Unmade};
 use mcp_http_core::{
-    Extensions, FirstCall, Handler, MessageSink, Outbound, Peer, PeerConfig, Places, Principal,
-    RequestContext, RequestError, RequestOptions, Sending, SessionState, SharedClient,
+    CountedPlace, Extensions, FirstCall, Handler, MessageSink, Outbound, Peer, PeerConfig, Places,
+    Principal, RequestContext, RequestError, RequestOptions, Sending, SessionState, SharedClient,
     ToolCallView,
 };
 use mcp_http_proto::jsonrpc::{Message, Notification, Request};
@@ -272,6 +276,76 @@ async fn unmade(method: &str, version: ProtocolVersion, progress: bool) -> (Outc
     (outcome, peer.is_some())
 }
 
+/// Clones its context in its first poll, answers at once, and uses the clone on a task of its
+/// own after a wait; the task's report goes to `done`.
+struct Keeps {
+    done: tokio::sync::mpsc::UnboundedSender<serde_json::Value>,
+}
+
+impl Handler for Keeps {
+    fn handle_request(
+        &self,
+        _request: Request,
+        ctx: RequestContext,
+    ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
+        let kept = ctx.clone();
+        drop(ctx);
+        let done = self.done.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            // P-4: the request is answered; its progress is dropped.
+            let progress = kept.progress(1.0, None, None).await.is_ok();
+            let logged = kept
+                .log(LoggingLevel::Info, Some("kept"), &json!("later"))
+                .await
+                .is_ok();
+            let report = json!({
+                "id": kept.request_id(),
+                "progress token": kept.progress_token(),
+                "principal": kept.principal().map(|p| p.id().to_owned()),
+                "cancelled": kept.is_cancelled(),
+                "progress": progress,
+                "logged": logged,
+            });
+            drop(kept);
+            let _ = done.send(report);
+        });
+        Box::pin(async { Ok(raw(json!({"kept": true}))) })
+    }
+}
+
+/// What came of a request whose handler kept a clone of its context: the buffer, the clone's
+/// report, what went through the sink.
+#[derive(Debug, PartialEq)]
+struct Kept {
+    out: String,
+    report: serde_json::Value,
+    sent: Vec<(String, Option<RequestId>)>,
+}
+
+/// Waits for the kept clone's report, then checks that the places it held are given back.
+async fn kept(
+    out: Vec<u8>,
+    recorder: &Recorder,
+    mut done: tokio::sync::mpsc::UnboundedReceiver<serde_json::Value>,
+    counter: &AtomicUsize,
+) -> Kept {
+    let report = tokio::time::timeout(Duration::from_secs(5), done.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        counter.load(Ordering::Acquire),
+        0,
+        "the places are given back"
+    );
+    Kept {
+        out: String::from_utf8(out).unwrap(),
+        report,
+        sent: recorder.sent(),
+    }
+}
+
 #[tokio::test]
 async fn every_kind_of_handler_answers_the_same_with_its_peer_made_only_when_needed() {
     // (method, asks for progress, made in legacy, made in 2026-07-28)
@@ -388,4 +462,71 @@ async fn a_peer_made_after_the_answer_is_told_so_and_a_limit_of_none_refuses_at_
         &mut before
     ));
     assert_eq!(out, before);
+}
+
+#[tokio::test]
+async fn a_context_cloned_in_the_first_poll_is_used_later_as_before() {
+    for version in [ProtocolVersion::V2025_11_25, ProtocolVersion::V2026_07_28] {
+        let counter = Arc::new(AtomicUsize::new(0));
+        let held = |counter: &Arc<AtomicUsize>| {
+            Places::default().with_counted(CountedPlace::take(counter, 4).unwrap())
+        };
+
+        let recorder = Arc::new(Recorder::default());
+        let (tx, done) = tokio::sync::mpsc::unbounded_channel();
+        let peer = Peer::new(recorder.clone(), Arc::new(Keeps { done: tx }), config());
+        set_state(peer.state(), version);
+        peer.state().set_log_level(LoggingLevel::Debug);
+        let mut out = b"head:".to_vec();
+        let answered = peer.answer_request_into(
+            request("kept", true),
+            extensions(),
+            held(&counter),
+            &mut out,
+        );
+        assert!(answered, "answered at once");
+        assert_eq!(
+            counter.load(Ordering::Acquire),
+            1,
+            "the clone holds the places"
+        );
+        let on_a_peer = kept(out, &recorder, done, &counter).await;
+
+        let recorder = Arc::new(Recorder::default());
+        let (tx, done) = tokio::sync::mpsc::unbounded_channel();
+        let maker = Arc::new(Maker(recorder.clone()));
+        let unmade = Unmade::new(maker, Arc::new(Keeps { done: tx }), &config());
+        set_state(unmade.state(), version);
+        unmade.state().set_log_level(LoggingLevel::Debug);
+        let mut out = b"head:".to_vec();
+        let answered = Peer::answer_unmade(
+            request("kept", true),
+            extensions(),
+            held(&counter),
+            unmade,
+            &mut out,
+        );
+        assert!(matches!(answered, Answered::AtOnce), "{answered:?}");
+        assert_eq!(
+            counter.load(Ordering::Acquire),
+            1,
+            "the clone holds the places"
+        );
+        let made_later = kept(out, &recorder, done, &counter).await;
+
+        assert_eq!(made_later, on_a_peer, "{version:?}");
+        assert_eq!(
+            on_a_peer.out,
+            r#"head:{"jsonrpc":"2.0","id":7,"result":{"kept":true}}"#
+        );
+        assert_eq!(
+            on_a_peer.report,
+            json!({"id": 7, "progress token": "p", "principal": "p", "cancelled": false,
+                "progress": true, "logged": true}),
+        );
+        // The log went out after the answer; the progress did not (P-4).
+        assert_eq!(on_a_peer.sent.len(), 1, "{:?}", on_a_peer.sent);
+        assert!(on_a_peer.sent[0].0.contains("notifications/message"));
+        assert!(on_a_peer.sent[0].0.contains("later"));
+    }
 }
