@@ -212,6 +212,34 @@ async fn client_compare_speaks_the_modern_era() {
     assert_eq!(server.session_count(), 0, "{report:#}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_compare_runs_one_client_alone() {
+    let server = start(HttpConfig::default()).await;
+    for (only, ran, absent) in [
+        ("ours", "ours_rps", "raw_hyper_rps"),
+        ("raw", "raw_hyper_rps", "ours_rps"),
+    ] {
+        for era in ["legacy", "modern"] {
+            let (code, report) = bench(&[
+                &server.url,
+                "--client-compare",
+                "--era",
+                era,
+                "--only",
+                only,
+                "-n",
+                "20",
+            ])
+            .await;
+            assert_eq!(code, 0, "{report:#}");
+            assert_eq!(report["era"], era, "{report:#}");
+            assert!(report[ran].as_f64().unwrap() > 0.0, "{report:#}");
+            assert!(report[absent].is_null(), "{report:#}");
+            assert!(report["ratio"].is_null(), "{report:#}");
+        }
+    }
+}
+
 /// The soak's mixed workload (RL-52): every kind of operation ran and was checked, per window,
 /// with no error; the abandoned sessions are then ended by the idle reaper, the deleted ones
 /// are already gone.

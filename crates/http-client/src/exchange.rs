@@ -45,6 +45,21 @@ pub(crate) fn with_post_headers(mut headers: HeaderMap) -> HeaderMap {
     headers
 }
 
+/// How many headers a request adds to those it starts from: `Host` (the pool), and
+/// `Authorization` or a cookie.
+const ADDED_HEADERS: usize = 2;
+
+/// `headers` made again with room for the ones a request adds (PF-73), to be cloned per
+/// request: a clone keeps the room of the table it copies (no growing it for `Host`, a
+/// reallocation per request), where a map built by inserting had none to spare.
+pub(crate) fn with_room(headers: HeaderMap) -> HeaderMap {
+    let mut roomy = HeaderMap::with_capacity(headers.len() + ADDED_HEADERS);
+    for (name, value) in &headers {
+        roomy.append(name.clone(), value.clone());
+    }
+    roomy
+}
+
 /// The response's content type, or "" when it has none.
 pub(crate) fn content_type(response: &Answer) -> &str {
     response
@@ -209,12 +224,15 @@ impl Exchange {
         fill: impl Fn(&mut Outgoing),
     ) -> Result<Answer, TransportError> {
         let mut rejected: Option<String> = None;
-        let mut target = uri.clone();
+        // The endpoint's URI is only borrowed until a redirect names another (one clone a
+        // request, not two).
+        let mut redirected: Option<Uri> = None;
         let mut redirects = 0;
         let mut auth_retries = 0;
         loop {
             let mut request = Request::new(Full::new(Bytes::new()));
             *request.method_mut() = method.clone();
+            let target = redirected.as_ref().unwrap_or(uri);
             *request.uri_mut() = target.clone();
             *request.headers_mut() = headers();
             fill(&mut request);
@@ -246,7 +264,7 @@ impl Exchange {
             {
                 let refusal = AuthRefusal {
                     method: &method,
-                    uri: &target,
+                    uri: target,
                     status: response.status(),
                     headers: response.headers(),
                     retries: auth_retries,
@@ -268,7 +286,7 @@ impl Exchange {
             if matches!(
                 response.status(),
                 StatusCode::TEMPORARY_REDIRECT | StatusCode::PERMANENT_REDIRECT
-            ) && let Some(next) = redirect_target(&target, &response)
+            ) && let Some(next) = redirect_target(target, &response)
             {
                 if redirects >= self.max_redirects {
                     // RL-23: a redirect loop ends here.
@@ -278,7 +296,7 @@ impl Exchange {
                     ));
                 }
                 redirects += 1;
-                target = next;
+                redirected = Some(next);
                 continue;
             }
             return Ok(response);
@@ -324,4 +342,33 @@ fn redirect_target(from: &Uri, response: &Answer) -> Option<Uri> {
         .to_str()
         .ok()?;
     same_origin_redirect(from, location)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PF-73: the map with room is the same, header for header and in order (repeated names
+    /// too), and its clone takes the headers a request adds without growing its table.
+    #[test]
+    fn headers_with_room_are_the_same_headers() {
+        let mut headers = with_post_headers(HeaderMap::new());
+        headers.insert(
+            "mcp-protocol-version",
+            HeaderValue::from_static("2026-07-28"),
+        );
+        headers.append("x-repeated", HeaderValue::from_static("one"));
+        headers.append("x-repeated", HeaderValue::from_static("two"));
+        headers.insert("mcp-method", HeaderValue::from_static("tools/call"));
+        let copy = with_room(headers.clone()).clone();
+        assert_eq!(copy, headers);
+        let pairs = |h: &HeaderMap| {
+            h.iter()
+                .map(|(n, v)| (n.clone(), v.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(pairs(&copy), pairs(&headers));
+        assert!(copy.capacity() >= headers.len() + ADDED_HEADERS);
+        assert_eq!(with_room(HeaderMap::new()), HeaderMap::new());
+    }
 }

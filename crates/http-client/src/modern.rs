@@ -17,6 +17,7 @@ use mcp_http_proto::jsonrpc::{Message, Response};
 use crate::connection::Connection;
 use crate::exchange::{
     Answer, body_bytes, content_type, error_body, is_event_stream, status_error, with_post_headers,
+    with_room,
 };
 use crate::stream::{Cursor, Ended, Keep};
 
@@ -84,7 +85,8 @@ impl ModernHeaders {
             match kept.iter().find(|k| k.is_for(version, method, name)) {
                 Some(k) => k.headers.clone(),
                 None => {
-                    let headers = self.build(version, method, name);
+                    // PF-73: with room for `Host`, so its clones need not grow for it.
+                    let headers = with_room(self.build(version, method, name));
                     if kept.len() == KEPT {
                         kept.clear();
                     }
@@ -140,7 +142,8 @@ impl Connection {
             .await?;
         let status = response.status();
         if !status.is_success() {
-            return error_answer(response, message)
+            // PF-74: off the quick path, boxed (see `Connection::post_unbounded`).
+            return Box::pin(error_answer(response, message))
                 .await
                 .map(|r| r.map(Answered::Response));
         }
@@ -150,11 +153,9 @@ impl Connection {
         let id = message.id.as_ref();
         if is_event_stream(&response) {
             // H-6: no resumption. A stream that ends before its response loses the request.
-            return match self
-                .streams()
-                .read(response, id, Keep::IfFirst, &mut Cursor::default())
-                .await
-            {
+            let mut cursor = Cursor::default();
+            let streams = self.streams();
+            return match Box::pin(streams.read(response, id, Keep::IfFirst, &mut cursor)).await {
                 Ended::Answered(reply) => Ok(reply.map(|r| Answered::Response(*r))),
                 Ended::Failed(e) => Err(e),
                 Ended::Broken if self.inbound.is_closed() => Err(TransportError::closed()),

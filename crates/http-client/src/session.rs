@@ -14,7 +14,7 @@ use mcp_http_core::{Outbound, OutboundKind, TransportError, TransportErrorKind};
 use mcp_http_proto::jsonrpc::Response;
 use mcp_http_proto::method;
 
-use crate::exchange::{Answer, error_detail, status_error, with_post_headers};
+use crate::exchange::{Answer, error_detail, status_error, with_post_headers, with_room};
 
 /// `Mcp-Session-Id` (T-38).
 const MCP_SESSION_ID: HeaderName = HeaderName::from_static("mcp-session-id");
@@ -118,7 +118,8 @@ struct State {
 impl State {
     /// Rebuilds the POST headers after `headers` changed.
     fn headers_changed(&mut self) {
-        self.post_headers = with_post_headers(self.headers.clone());
+        // PF-73: with room for `Host`, so its clones need not grow for it.
+        self.post_headers = with_room(with_post_headers(self.headers.clone()));
     }
 }
 
@@ -129,7 +130,7 @@ impl Session {
             state: Mutex::new(State {
                 id: None,
                 protocol_version: None,
-                post_headers: with_post_headers(headers.clone()),
+                post_headers: with_room(with_post_headers(headers.clone())),
                 headers: headers.clone(),
                 initialize: None,
                 initialized: false,

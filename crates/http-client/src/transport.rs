@@ -76,6 +76,17 @@ impl Transport for StreamableHttpClient {
     }
 }
 
+/// The future of [`Connection::post`], made by a call of its own (PF-74): with its box
+/// allocated before the call, LLVM hands the box to it as the place its result goes.
+#[inline(never)]
+fn posting<'a>(
+    connection: &'a Arc<Connection>,
+    message: Outbound,
+    read: Option<&'a mut ReplyReader<'_>>,
+) -> impl Future<Output = Result<Option<Answered>, TransportError>> + Send + 'a {
+    connection.post(message, read)
+}
+
 /// The sending half: each message goes through the connection.
 struct Sink(Arc<Connection>);
 
@@ -107,7 +118,10 @@ impl MessageSink for Sink {
         message: Outbound,
         read: Option<&'a mut ReplyReader<'_>>,
     ) -> BoxFuture<'a, Result<Option<Answered>, TransportError>> {
-        Box::pin(self.0.post(message, read))
+        // PF-74: into a box allocated first, by a call that is not inlined, so the future is
+        // written straight into the box rather than built on the stack and copied in.
+        let boxed = Box::write(Box::new_uninit(), posting(&self.0, message, read));
+        Box::into_pin(boxed)
     }
 
     fn close(&self) {
@@ -118,5 +132,28 @@ impl MessageSink for Sink {
         Box::pin(async {
             let _ = tokio::time::timeout(CLOSE_WAIT, self.0.finished()).await;
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PF-74: the future every request is answered by is the quick path's: the SSE reading,
+    /// the legacy fallback, the handshake and the new session are boxed off it. (Measured in
+    /// a debug build, where futures are largest: 5,088 bytes with them in it, 4,296 without.)
+    #[tokio::test]
+    async fn the_future_a_request_is_posted_by_is_small() {
+        const LIMIT: usize = 4608;
+        let transport = StreamableHttpClient::new("http://127.0.0.1:9/mcp").unwrap();
+        let (sink, _stream) = transport.split();
+        let message = Outbound::new(
+            bytes::Bytes::from_static(br#"{"jsonrpc":"2.0","id":1,"method":"ping"}"#),
+            mcp_http_core::OutboundKind::Request,
+        );
+        let future = sink.send_request_reading(message, None);
+        let size = std::mem::size_of_val(&*future);
+        println!("the future is {size} bytes");
+        assert!(size <= LIMIT, "the future is {size} bytes, over {LIMIT}");
     }
 }

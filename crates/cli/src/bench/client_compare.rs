@@ -2,7 +2,8 @@
 //! connection with `Client` + `StreamableHttpClient`, then the same POSTs with a raw hyper
 //! connection, and the ratio of their rates. They take turns, in blocks. Both speak one era: in the legacy era each
 //! initializes a session; in the 2026-07-28 era our client is pinned to it and the raw one
-//! sends the load's 2026-07-28 body and headers (no session).
+//! sends the load's 2026-07-28 body and headers (no session). With `--only` one of them runs
+//! alone, so a profiler run under callgrind counts its instructions per call by themselves.
 
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
@@ -11,10 +12,10 @@ use mcp_http_client::{Client, Era};
 use mcp_http_client_http::StreamableHttpClient;
 use serde::Serialize;
 
-use super::BenchEra;
 use super::conn::{Conn, McpHeaders, Target};
 use super::load::{init_sessions, stateless_headers};
 use super::rpc::{CallBody, Failure, check_answer, within};
+use super::{BenchEra, CompareOnly};
 
 /// What to compare.
 pub(crate) struct ComparePlan {
@@ -26,27 +27,38 @@ pub(crate) struct ComparePlan {
     pub(crate) version: String,
     pub(crate) era: BenchEra,
     pub(crate) timeout: Duration,
+    /// Only this client runs (the other's rate and the ratio are then absent).
+    pub(crate) only: Option<CompareOnly>,
 }
 
-/// The result: both rates (calls per second) and ours over raw.
+/// The result: both rates (calls per second) and ours over raw; with `--only`, the one rate.
 #[derive(Serialize)]
 pub(crate) struct Comparison {
     pub(crate) url: String,
     /// `legacy` or `modern`.
     pub(crate) era: &'static str,
     pub(crate) calls: u64,
-    pub(crate) ours_rps: f64,
-    pub(crate) raw_hyper_rps: f64,
-    pub(crate) ratio: f64,
+    pub(crate) ours_rps: Option<f64>,
+    pub(crate) raw_hyper_rps: Option<f64>,
+    pub(crate) ratio: Option<f64>,
 }
 
 impl Comparison {
     /// The human-readable form.
     pub(crate) fn text(&self) -> String {
+        let rate = |r: Option<f64>| r.map_or("not run".to_owned(), |r| format!("{r:.1} calls/s"));
+        let ratio = self
+            .ratio
+            .map_or("not measured".to_owned(), |r| format!("{r:.3}"));
         format!(
-            "{} sequential calls to {} ({} era)\nour client (Client + StreamableHttpClient): {:.1} calls/s\n\
-             raw hyper client: {:.1} calls/s\nratio ours/raw: {:.3}\n",
-            self.calls, self.url, self.era, self.ours_rps, self.raw_hyper_rps, self.ratio
+            "{} sequential calls to {} ({} era)\nour client (Client + StreamableHttpClient): {}\n\
+             raw hyper client: {}\nratio ours/raw: {}\n",
+            self.calls,
+            self.url,
+            self.era,
+            rate(self.ours_rps),
+            rate(self.raw_hyper_rps),
+            ratio
         )
     }
 }
@@ -55,14 +67,30 @@ impl Comparison {
 /// during the run slows both alike, rather than whichever ran when it was busier.
 const ROUNDS: u64 = 10;
 
-/// Runs both, each after a short warm-up on its own connection, in alternating blocks.
+/// Runs both, each after a short warm-up on its own connection, in alternating blocks (or,
+/// with `only`, the one).
 pub(crate) async fn run(plan: ComparePlan) -> Result<Comparison, String> {
     let warmup = (plan.calls / 10).clamp(1, 500);
-    let mut raw = Raw::start(&plan).await?;
-    let ours = Ours::start(&plan).await?;
+    let (run_raw, run_ours) = match plan.only {
+        None => (true, true),
+        Some(CompareOnly::Raw) => (true, false),
+        Some(CompareOnly::Ours) => (false, true),
+    };
+    let mut raw = match run_raw {
+        true => Some(Raw::start(&plan).await?),
+        false => None,
+    };
+    let ours = match run_ours {
+        true => Some(Ours::start(&plan).await?),
+        false => None,
+    };
     for _ in 0..warmup {
-        raw.call(&plan).await?;
-        ours.call(&plan).await?;
+        if let Some(raw) = &mut raw {
+            raw.call(&plan).await?;
+        }
+        if let Some(ours) = &ours {
+            ours.call(&plan).await?;
+        }
     }
     let rounds = ROUNDS.min(plan.calls);
     let (mut raw_time, mut ours_time) = (Duration::ZERO, Duration::ZERO);
@@ -70,16 +98,27 @@ pub(crate) async fn run(plan: ComparePlan) -> Result<Comparison, String> {
         let n = plan.calls * (round + 1) / rounds - plan.calls * round / rounds;
         // Each goes first in every other round.
         if round % 2 == 0 {
-            raw_time += raw.block(&plan, n).await?;
-            ours_time += ours.block(&plan, n).await?;
+            if let Some(raw) = &mut raw {
+                raw_time += raw.block(&plan, n).await?;
+            }
+            if let Some(ours) = &ours {
+                ours_time += ours.block(&plan, n).await?;
+            }
         } else {
-            ours_time += ours.block(&plan, n).await?;
-            raw_time += raw.block(&plan, n).await?;
+            if let Some(ours) = &ours {
+                ours_time += ours.block(&plan, n).await?;
+            }
+            if let Some(raw) = &mut raw {
+                raw_time += raw.block(&plan, n).await?;
+            }
         }
     }
-    ours.client.close();
+    if let Some(ours) = &ours {
+        ours.client.close();
+    }
     let rate = |time: Duration| plan.calls as f64 / time.as_secs_f64().max(1e-9);
-    let (ours_rps, raw_rps) = (rate(ours_time), rate(raw_time));
+    let ours_rps = ours.is_some().then(|| rate(ours_time));
+    let raw_rps = raw.is_some().then(|| rate(raw_time));
     Ok(Comparison {
         url: plan.target.url.clone(),
         era: match plan.era {
@@ -89,7 +128,7 @@ pub(crate) async fn run(plan: ComparePlan) -> Result<Comparison, String> {
         calls: plan.calls,
         ours_rps,
         raw_hyper_rps: raw_rps,
-        ratio: ours_rps / raw_rps,
+        ratio: ours_rps.zip(raw_rps).map(|(ours, raw)| ours / raw),
     })
 }
 

@@ -33,6 +33,15 @@ pub enum BenchEra {
     Modern,
 }
 
+/// Which client `--client-compare --only` runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CompareOnly {
+    /// Our `Client` over `StreamableHttpClient`.
+    Ours,
+    /// The raw hyper client.
+    Raw,
+}
+
 /// The options of `mcp-http bench`.
 #[derive(Args, Debug, Clone)]
 pub struct BenchArgs {
@@ -92,6 +101,10 @@ pub struct BenchArgs {
     /// same requests as the load does in that era, and the ratio of their rates.
     #[arg(long, conflicts_with_all = ["hold_sessions", "stateless", "duration"])]
     pub client_compare: bool,
+    /// With --client-compare: run only this client (to count its instructions per call under
+    /// a profiler, the server outside it); the report then has no ratio.
+    #[arg(long, value_enum, requires = "client_compare")]
+    pub only: Option<CompareOnly>,
     /// Instead of one tool: the mixed workload of a soak against `mcp-http serve`'s built-in
     /// tools (quick calls, progress, sampling, streams broken and resumed, GET streams opened and
     /// dropped, sessions deleted and abandoned), each outcome checked, for --duration seconds
@@ -201,6 +214,7 @@ async fn run_inner(args: BenchArgs) -> Result<bool, String> {
             version: args.protocol_version,
             era: args.era,
             timeout,
+            only: args.only,
         })
         .await?;
         print(args.json, &comparison, client_compare::Comparison::text)?;
