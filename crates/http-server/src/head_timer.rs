@@ -43,15 +43,6 @@ impl hyper::rt::Timer for HeadTimer {
             shared: self.shared.clone(),
         })
     }
-
-    /// Moves the wait in place (PF-69): hyper resets its sleep for every request head after the
-    /// first, and the default makes a new one, a box and a count of the shared sleep per request.
-    fn reset(&self, sleep: &mut Pin<Box<dyn hyper::rt::Sleep>>, new_deadline: std::time::Instant) {
-        match sleep.as_mut().downcast_mut_pin::<HeadSleep>() {
-            Some(mut wait) => wait.deadline = Instant::from_std(new_deadline),
-            None => *sleep = self.sleep_until(new_deadline),
-        }
-    }
 }
 
 /// One wait for a head: ready at its deadline.
@@ -119,26 +110,5 @@ mod tests {
         let began = Instant::now();
         timer.sleep(Duration::from_millis(300)).await;
         assert_eq!(began.elapsed(), Duration::from_millis(300));
-    }
-
-    /// PF-69: a wait moved in place by `reset` (hyper's for every head after the first) ends at
-    /// its new deadline, as a new wait would, and is the same box.
-    #[tokio::test(start_paused = true)]
-    async fn a_wait_reset_in_place_ends_at_its_new_deadline() {
-        let timer = HeadTimer::default();
-        let mut wait = timer.sleep(Duration::from_secs(1));
-        assert!(futures::poll!(wait.as_mut()).is_pending());
-        let boxed = std::ptr::addr_of!(*wait).cast::<u8>();
-        for (after, period) in [(600, 1000), (200, 300), (100, 5000)] {
-            tokio::time::advance(Duration::from_millis(after)).await;
-            let began = Instant::now();
-            timer.reset(
-                &mut wait,
-                (began + Duration::from_millis(period)).into_std(),
-            );
-            assert_eq!(std::ptr::addr_of!(*wait).cast::<u8>(), boxed);
-            wait.as_mut().await;
-            assert_eq!(began.elapsed(), Duration::from_millis(period));
-        }
     }
 }

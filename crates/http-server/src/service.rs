@@ -158,14 +158,21 @@ pub(crate) fn write_head(response: &mut HttpResponse, map: Option<&mut http::Hea
     if head == Head::Written {
         return;
     }
-    let mut headers = match map {
+    let headers = response.headers_mut();
+    // The headers the answer has already, to follow the standard ones (rare: the session's id).
+    let mut later = None;
+    match map {
         Some(map) if map.capacity() <= REUSED_MAP_CAPACITY => {
-            let mut map = std::mem::take(map);
-            map.clear();
-            map
+            // Swapped, not taken: no map is made or dropped here.
+            std::mem::swap(headers, map);
+            headers.clear();
+            if !map.is_empty() {
+                later = Some(std::mem::take(map));
+            }
         }
-        _ => http::HeaderMap::new(),
-    };
+        _ if !headers.is_empty() => later = Some(std::mem::take(headers)),
+        _ => {}
+    }
     match head {
         Head::Json => {
             headers.insert(CONTENT_TYPE, APPLICATION_JSON);
@@ -177,15 +184,13 @@ pub(crate) fn write_head(response: &mut HttpResponse, map: Option<&mut http::Hea
         }
         Head::Written => {}
     }
-    let own = std::mem::replace(response.headers_mut(), headers);
-    if own.is_empty() {
+    let Some(later) = later else {
         return;
-    }
-    // As if inserted after the standard ones (the session's id after an initialize): a name
-    // inserted replaces its value, its other values appended.
-    let headers = response.headers_mut();
+    };
+    // As if inserted after the standard ones: a name inserted replaces its value, its other
+    // values appended.
     let mut last: Option<HeaderName> = None;
-    for (name, value) in own {
+    for (name, value) in later {
         match name {
             Some(name) => {
                 headers.insert(name.clone(), value);
