@@ -173,17 +173,7 @@ pub(crate) fn write_head(response: &mut HttpResponse, map: Option<&mut http::Hea
         _ if !headers.is_empty() => later = Some(std::mem::take(headers)),
         _ => {}
     }
-    match head {
-        Head::Json => {
-            headers.insert(CONTENT_TYPE, APPLICATION_JSON);
-        }
-        Head::Sse => {
-            headers.insert(CONTENT_TYPE, TEXT_EVENT_STREAM);
-            headers.insert(CACHE_CONTROL, NO_CACHE);
-            headers.insert(X_ACCEL_BUFFERING, NO);
-        }
-        Head::Written => {}
-    }
+    insert_standard(headers, head);
     let Some(later) = later else {
         return;
     };
@@ -202,6 +192,21 @@ pub(crate) fn write_head(response: &mut HttpResponse, map: Option<&mut http::Hea
                 }
             }
         }
+    }
+}
+
+/// Inserts `head`'s headers into `headers`.
+fn insert_standard(headers: &mut http::HeaderMap, head: Head) {
+    match head {
+        Head::Json => {
+            headers.insert(CONTENT_TYPE, APPLICATION_JSON);
+        }
+        Head::Sse => {
+            headers.insert(CONTENT_TYPE, TEXT_EVENT_STREAM);
+            headers.insert(CACHE_CONTROL, NO_CACHE);
+            headers.insert(X_ACCEL_BUFFERING, NO);
+        }
+        Head::Written => {}
     }
 }
 

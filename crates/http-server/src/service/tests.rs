@@ -1,29 +1,15 @@
 #![allow(clippy::unwrap_used)]
 //! PF-68: an answer's standard headers written where it leaves the service, into the request's
 //! own map, are the headers (and the order) the eager inserts into its own map gave.
-use futures::future::BoxFuture;
 use http::HeaderMap;
-use mcp_http_core::{Handler, RequestContext};
-use mcp_http_proto::{ErrorObject, Request as RpcRequest};
-use serde_json::value::RawValue;
+use mcp_http_core::Handler;
 
 use super::*;
 
 /// The old path: the standard headers inserted into the response's own map when it is made.
 fn eager(head: Head, body: ResponseBody) -> HttpResponse {
     let mut response = Response::new(body);
-    let headers = response.headers_mut();
-    match head {
-        Head::Json => {
-            headers.insert(CONTENT_TYPE, APPLICATION_JSON);
-        }
-        Head::Sse => {
-            headers.insert(CONTENT_TYPE, TEXT_EVENT_STREAM);
-            headers.insert(CACHE_CONTROL, NO_CACHE);
-            headers.insert(X_ACCEL_BUFFERING, NO);
-        }
-        Head::Written => {}
-    }
+    insert_standard(response.headers_mut(), head);
     response
 }
 
@@ -53,19 +39,6 @@ fn request_map(count: usize) -> HeaderMap {
 
 type Later = fn(&mut HeaderMap);
 
-struct Nothing;
-
-impl Handler for Nothing {
-    fn handle_request(
-        &self,
-        request: RpcRequest,
-        _ctx: RequestContext,
-    ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
-        let error = ErrorObject::method_not_found(&request.method);
-        Box::pin(async move { Err(error) })
-    }
-}
-
 #[test]
 fn the_headers_written_at_the_end_are_the_eager_ones_in_the_same_order() {
     // What the service does to an answer's map after making it.
@@ -91,7 +64,7 @@ fn the_headers_written_at_the_end_are_the_eager_ones_in_the_same_order() {
                 let mut old = eager(head, ResponseBody::empty());
                 later(old.headers_mut());
                 let cors = StreamableHttpService::new(
-                    Arc::new(Nothing) as Arc<dyn Handler>,
+                    Arc::new(crate::post::tests::Nothing) as Arc<dyn Handler>,
                     HttpConfig::default().cors(true),
                 );
                 let origin = HeaderValue::from_static("http://app.example");
