@@ -53,6 +53,21 @@ impl std::fmt::Debug for Completion {
 #[derive(Debug)]
 pub struct ResponseBody {
     kind: Kind,
+    /// The standard headers its answer still needs (PF-68): written into the response's map
+    /// once, where the service hands the response on.
+    head: Head,
+}
+
+/// The standard headers an answer of the service is sent with, written by
+/// [`crate::service`] where the response leaves it (PF-68).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Head {
+    /// None, or written already.
+    Written,
+    /// `content-type: application/json`.
+    Json,
+    /// `content-type: text/event-stream`, `cache-control: no-cache`, `x-accel-buffering: no`.
+    Sse,
 }
 
 /// A stream's state is boxed: a response is moved through several layers per request, and
@@ -88,6 +103,7 @@ impl ResponseBody {
     pub fn full(bytes: impl Into<Bytes>) -> Self {
         ResponseBody {
             kind: Kind::Full(Some(bytes.into())),
+            head: Head::Written,
         }
     }
 
@@ -109,7 +125,8 @@ impl ResponseBody {
         // A whole stream keeps them as any stream does: its bytes become a closed stream's.
         if let Kind::Whole(bytes) = &mut self.kind {
             let bytes = std::mem::take(bytes);
-            *self = Self::sse(bytes, QueueRx::closed(), None, None, None);
+            let head = self.head;
+            *self = Self::sse(bytes, QueueRx::closed(), None, None, None).with_head(head);
         }
         if let Kind::Sse(sse) = &mut self.kind {
             sse.metrics = Some(Box::new(metrics));
@@ -120,6 +137,7 @@ impl ResponseBody {
     pub fn empty() -> Self {
         ResponseBody {
             kind: Kind::Full(None),
+            head: Head::Written,
         }
     }
 
@@ -142,6 +160,7 @@ impl ResponseBody {
                 _on_close: None,
                 metrics: None,
             })),
+            head: Head::Written,
         }
     }
 
@@ -152,7 +171,19 @@ impl ResponseBody {
     pub(crate) fn sse_whole(bytes: Bytes) -> Self {
         ResponseBody {
             kind: Kind::Whole(bytes),
+            head: Head::Written,
         }
+    }
+
+    /// The body, its answer still needing `head`'s headers.
+    pub(crate) fn with_head(mut self, head: Head) -> Self {
+        self.head = head;
+        self
+    }
+
+    /// The headers its answer still needs, now to be written.
+    pub(crate) fn take_head(&mut self) -> Head {
+        std::mem::replace(&mut self.head, Head::Written)
     }
 
     /// Keeps `guard` until the stream ends or its client goes away (a JSON body drops it at

@@ -731,4 +731,4 @@ impl StreamableHttpService {
 mod stateless;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

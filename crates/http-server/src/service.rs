@@ -20,7 +20,7 @@ use mcp_http_proto::{ClientCapabilities, Implementation, JsonObject};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::PollSemaphore;
 
-use crate::body::ResponseBody;
+use crate::body::{Head, ResponseBody};
 use crate::checks;
 use crate::config::{HttpConfig, PrincipalFn};
 use crate::rejection::Rejection;
@@ -132,24 +132,82 @@ const TEXT_EVENT_STREAM: HeaderValue = HeaderValue::from_static("text/event-stre
 const NO_CACHE: HeaderValue = HeaderValue::from_static("no-cache");
 const NO: HeaderValue = HeaderValue::from_static("no");
 
-// Inserted into the response's own (empty) map, not cloned from a prebuilt one: hyper keeps the
-// response's map to read the connection's next request into, and a clone's exact capacity
-// would make that read grow it (two allocations per request, measured).
+/// A request's header map is taken for its answer's headers only up to this capacity: hyper
+/// keeps the answer's map for the connection's next request, and an idle connection should not
+/// hold a large one (PF-68).
+const REUSED_MAP_CAPACITY: usize = 24;
+
+// The headers are not inserted here but where the response leaves the service (`write_head`),
+// into the request's own map (PF-68).
 pub(crate) fn json(bytes: Bytes) -> HttpResponse {
-    let mut response = Response::new(ResponseBody::full(bytes));
-    response
-        .headers_mut()
-        .insert(CONTENT_TYPE, APPLICATION_JSON);
-    response
+    Response::new(ResponseBody::full(bytes).with_head(Head::Json))
 }
 
 pub(crate) fn sse(body: ResponseBody) -> HttpResponse {
-    let mut response = Response::new(body);
+    Response::new(body.with_head(Head::Sse))
+}
+
+/// Writes the standard headers `response` still needs (PF-68) into `map` (the request's own,
+/// emptied, when given) and makes it the response's, the headers already in the response after
+/// them: the same headers in the same order as when they were inserted first into the
+/// response's own map. hyper keeps an answer's map to read the connection's next request into,
+/// so with the request's map no map is allocated for either, where a map of the answer's own is
+/// two allocations per request (and its request's map two frees).
+pub(crate) fn write_head(response: &mut HttpResponse, map: Option<&mut http::HeaderMap>) {
+    let head = response.body_mut().take_head();
+    if head == Head::Written {
+        return;
+    }
     let headers = response.headers_mut();
-    headers.insert(CONTENT_TYPE, TEXT_EVENT_STREAM);
-    headers.insert(CACHE_CONTROL, NO_CACHE);
-    headers.insert(X_ACCEL_BUFFERING, NO);
-    response
+    // The headers the answer has already, to follow the standard ones (rare: the session's id).
+    let mut later = None;
+    match map {
+        Some(map) if map.capacity() <= REUSED_MAP_CAPACITY => {
+            // Swapped, not taken: no map is made or dropped here.
+            std::mem::swap(headers, map);
+            headers.clear();
+            if !map.is_empty() {
+                later = Some(std::mem::take(map));
+            }
+        }
+        _ if !headers.is_empty() => later = Some(std::mem::take(headers)),
+        _ => {}
+    }
+    insert_standard(headers, head);
+    let Some(later) = later else {
+        return;
+    };
+    // As if inserted after the standard ones: a name inserted replaces its value, its other
+    // values appended.
+    let mut last: Option<HeaderName> = None;
+    for (name, value) in later {
+        match name {
+            Some(name) => {
+                headers.insert(name.clone(), value);
+                last = Some(name);
+            }
+            None => {
+                if let Some(name) = &last {
+                    headers.append(name.clone(), value);
+                }
+            }
+        }
+    }
+}
+
+/// Inserts `head`'s headers into `headers`.
+fn insert_standard(headers: &mut http::HeaderMap, head: Head) {
+    match head {
+        Head::Json => {
+            headers.insert(CONTENT_TYPE, APPLICATION_JSON);
+        }
+        Head::Sse => {
+            headers.insert(CONTENT_TYPE, TEXT_EVENT_STREAM);
+            headers.insert(CACHE_CONTROL, NO_CACHE);
+            headers.insert(X_ACCEL_BUFFERING, NO);
+        }
+        Head::Written => {}
+    }
 }
 
 fn preflight() -> HttpResponse {
@@ -599,6 +657,8 @@ where
             };
             let mut response = answered.unwrap_or_else(Rejection::into_response);
             let origin = headers.origin.cloned();
+            // The request's headers are read: their map carries the answer's (PF-68).
+            write_head(&mut response, Some(&mut parts.headers));
             this.add_cors(origin.as_ref(), &mut response);
             if !span.is_disabled() {
                 span.record("status", response.status().as_u16());
@@ -612,6 +672,9 @@ where
             }
             response
         };
+        // An answer handed on above (a mounted endpoint's has its head already).
+        let mut response = response;
+        write_head(&mut response, None);
         wrap(response)
     }
 }
@@ -704,3 +767,6 @@ async fn reap(sessions: std::sync::Weak<Sessions>) {
         sessions.reap().await;
     }
 }
+
+#[cfg(test)]
+mod tests;

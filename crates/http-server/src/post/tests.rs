@@ -6,7 +6,8 @@ use mcp_http_core::{Handler, RequestContext};
 use super::*;
 use crate::HttpConfig;
 
-struct Nothing;
+/// A handler that refuses every request (method not found).
+pub(crate) struct Nothing;
 
 impl Handler for Nothing {
     fn handle_request(
