@@ -296,6 +296,11 @@ impl fmt::Debug for ToolDef {
 /// Decodes tool arguments, naming the offending field on failure.
 fn decode_args<A: DeserializeOwned>(args: Option<&RawValue>) -> Result<A, String> {
     let text = args.map_or("{}", RawValue::get);
+    // By its bytes, else by serde_json, which gives the same value and names what it refuses
+    // (PF-63).
+    if let Some(args) = mcp_http_proto::object_read::decode(text) {
+        return Ok(args);
+    }
     if let Ok(args) = serde_json::from_str(text) {
         return Ok(args);
     }

@@ -105,7 +105,10 @@ pub(crate) fn read<A: DeserializeOwned>(named: &Named<'_>) -> Option<Option<A>> 
         if value.starts_with('{') {
             // The decode reads one value and then only whitespace: if the arguments were not
             // the last member, it fails, and the whole params are read below.
-            if let Ok(arguments) = serde_json::from_str::<A>(text) {
+            // By its bytes, else by serde_json: the same value either way (PF-63).
+            let decoded = mcp_http_proto::object_read::decode::<A>(text)
+                .or_else(|| serde_json::from_str::<A>(text).ok());
+            if let Some(arguments) = decoded {
                 return Some(Some(arguments));
             }
         } else if value.trim_end_matches(SPACE) == "null" {
