@@ -28,7 +28,20 @@ enum Repr {
     Owned(Box<RawValue>),
     /// A range of a received body: UTF-8 JSON text, checked by the read that made it.
     Shared(Bytes),
+    /// A call's params as clients write them, `{"name":"…","arguments":{…}}`, copied by the
+    /// legacy read that checked them: where the name's closing quote and the arguments' end
+    /// are, so a server finds them without reading the params again (PF-64).
+    Call {
+        raw: Box<RawValue>,
+        name_end: u32,
+        arguments_end: u32,
+    },
 }
+
+/// What precedes a call's name in the params of [`Repr::Call`].
+const NAME_AT: usize = r#"{"name":""#.len();
+/// What separates the name's closing quote from the arguments there.
+const ARGUMENTS: &str = r#"","arguments":"#;
 
 impl Params {
     /// Params of `raw` JSON.
@@ -41,10 +54,64 @@ impl Params {
         Params(Repr::Shared(text))
     }
 
+    /// `raw`, a call's params as clients write them (`{"name":"…","arguments":{…}}`, the name
+    /// without escapes, the arguments an object, PF-64): its name's closing quote at
+    /// `name_end`, its arguments ending at `arguments_end` (byte offsets into `raw`). Params of
+    /// another shape, or offsets that do not mark one, are kept as [`Params::from_raw`] keeps
+    /// them.
+    pub(crate) fn call(raw: Box<RawValue>, name_end: usize, arguments_end: usize) -> Params {
+        let text = raw.get();
+        let marks = text.get(..NAME_AT) == Some(r#"{"name":""#)
+            && text.get(name_end..name_end + ARGUMENTS.len()) == Some(ARGUMENTS)
+            && text.as_bytes().get(name_end + ARGUMENTS.len()) == Some(&b'{')
+            && arguments_end > name_end + ARGUMENTS.len()
+            && text.as_bytes().get(arguments_end - 1) == Some(&b'}');
+        match (marks, u32::try_from(name_end), u32::try_from(arguments_end)) {
+            (true, Ok(name_end), Ok(arguments_end)) => Params(Repr::Call {
+                raw,
+                name_end,
+                arguments_end,
+            }),
+            _ => Params::from_raw(raw),
+        }
+    }
+
+    /// A call's name and its arguments' text (an object), when the read that made these
+    /// params found them written as clients write a call, `{"name":"…","arguments":{…}}`, and
+    /// checked them (PF-64); `None` for any other params (read them whole).
+    ///
+    /// ```
+    /// use mcp_http_proto::jsonrpc::{Message, Parsed};
+    /// let body = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}"#;
+    /// let Ok(Parsed::Single(Message::Request(request))) = mcp_http_proto::legacy_read::read(body)
+    /// else {
+    ///     panic!("not read");
+    /// };
+    /// let params = request.params.unwrap();
+    /// assert_eq!(params.call_parts(), Some(("echo", r#"{"message":"hi"}"#)));
+    /// ```
+    pub fn call_parts(&self) -> Option<(&str, &str)> {
+        match &self.0 {
+            Repr::Call {
+                raw,
+                name_end,
+                arguments_end,
+            } => {
+                let (name_end, arguments_end) = (*name_end as usize, *arguments_end as usize);
+                let text = raw.get();
+                Some((
+                    text.get(NAME_AT..name_end)?,
+                    text.get(name_end + ARGUMENTS.len()..arguments_end)?,
+                ))
+            }
+            _ => None,
+        }
+    }
+
     /// The JSON text.
     pub fn get(&self) -> &str {
         match &self.0 {
-            Repr::Owned(raw) => raw.get(),
+            Repr::Owned(raw) | Repr::Call { raw, .. } => raw.get(),
             // The range was read from a `str` (PF-50): valid UTF-8, so this never falls back.
             // Checking it again is a pass over bytes without a copy (safe code cannot skip it).
             Repr::Shared(bytes) => std::str::from_utf8(bytes).unwrap_or("{}"),
@@ -54,7 +121,7 @@ impl Params {
     /// The JSON text as bytes (no UTF-8 check: for byte searches).
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
-            Repr::Owned(raw) => raw.get().as_bytes(),
+            Repr::Owned(raw) | Repr::Call { raw, .. } => raw.get().as_bytes(),
             Repr::Shared(bytes) => bytes,
         }
     }
@@ -63,7 +130,7 @@ impl Params {
     /// shared range copied (and checked by serde_json again, the only way to make a `RawValue`).
     pub fn into_raw(self) -> Box<RawValue> {
         match self.0 {
-            Repr::Owned(raw) => raw,
+            Repr::Owned(raw) | Repr::Call { raw, .. } => raw,
             Repr::Shared(_) => {
                 RawValue::from_string(self.get().to_owned()).unwrap_or_else(|_| empty_object())
             }
@@ -122,7 +189,7 @@ impl fmt::Display for Params {
 impl Serialize for Params {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
-            Repr::Owned(raw) => raw.serialize(s),
+            Repr::Owned(raw) | Repr::Call { raw, .. } => raw.serialize(s),
             // Written as raw JSON through serde_json's own raw value: borrowing one from the
             // text is a (validating) read, paid only when a received message is sent on.
             Repr::Shared(_) => match serde_json::from_str::<&RawValue>(self.get()) {
@@ -174,6 +241,21 @@ mod tests {
                 serde_json::to_string(&copied).unwrap()
             );
             assert_eq!(shared.clone().into_raw().get(), copied.get());
+        }
+    }
+
+    /// PF-64: marking a call's name and arguments does not make the params (and every request
+    /// holding them) larger than a shared range of a body.
+    #[test]
+    fn marked_params_are_no_larger() {
+        assert_eq!(size_of::<Params>(), size_of::<Bytes>());
+        let raw = RawValue::from_string(r#"{"name":"a","arguments":{}}"#.to_owned()).unwrap();
+        assert_eq!(Params::call(raw.clone(), 10, 26).call_parts(), Some(("a", "{}")));
+        // Marks that do not mark a call are not kept.
+        for (name_end, arguments_end) in [(9, 26), (11, 26), (10, 40), (10, 25)] {
+            let params = Params::call(raw.clone(), name_end, arguments_end);
+            assert_eq!(params.call_parts(), None, "{name_end} {arguments_end}");
+            assert_eq!(params.get(), raw.get());
         }
     }
 

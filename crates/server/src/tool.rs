@@ -223,6 +223,13 @@ pub(crate) trait StartCall: Send + Sync {
     ) -> Option<Running> {
         None
     }
+
+    /// Starts a call from its arguments' text, an object the request's read found as the last
+    /// member of params that hold only the name and them, and checked (PF-64): decoded as the
+    /// tool's own type; `None` as for [`StartCall::start_from_params`].
+    fn start_from_arguments(&self, _arguments: &str, _ctx: &RequestContext) -> Option<Running> {
+        None
+    }
 }
 
 impl<F> StartCall for F
@@ -263,6 +270,11 @@ where
             // No arguments: what the general read does with them.
             None => return Some(self.start(None, ctx)),
         };
+        Some((self.start)(arguments, ctx))
+    }
+
+    fn start_from_arguments(&self, arguments: &str, ctx: &RequestContext) -> Option<Running> {
+        let arguments = crate::tool_params::decode::<A>(arguments)?;
         Some((self.start)(arguments, ctx))
     }
 }
