@@ -56,10 +56,9 @@ fn as_written(body: &[u8]) -> Option<Request> {
             let start = at.at;
             // A call as clients write it: its name and arguments marked as they are checked
             // (PF-64); any other params checked whole.
-            if let Some((name_end, arguments_end)) = call(&mut at) {
+            if call(&mut at).is_some() {
                 let json = text.get(start..at.at)?;
-                let raw = raw(json)?.to_owned();
-                Some(Params::call(raw, name_end, arguments_end))
+                Some(Params::call(raw(json)?.to_owned()))
             } else {
                 at.at = start;
                 // Checked by its bytes as serde_json checks a raw value (PF-66); deeper than
@@ -90,22 +89,17 @@ fn as_written(body: &[u8]) -> Option<Request> {
 }
 
 /// Params at the cursor written as clients write a call, `{"name":"…","arguments":{…}}` (the
-/// name without escapes, the arguments an object, whitespace only before the closing brace),
-/// checked as [`Cursor::value`] checks them whole (PF-66) and read past: where the name's
-/// closing quote and the arguments' end are, from the params' start (PF-64). `None` for any
-/// other params, the cursor left anywhere.
-fn call(at: &mut Cursor<'_>) -> Option<(usize, usize)> {
-    let start = at.at;
+/// name without escapes, the arguments an object, no whitespace but inside them), checked as
+/// [`Cursor::value`] checks them whole (PF-66) and read past (PF-64). `None` for any other
+/// params, the cursor left anywhere.
+fn call(at: &mut Cursor<'_>) -> Option<()> {
     at.literal(br#"{"name":""#)?;
     at.at -= 1;
     at.plain()?;
-    let name_end = at.at - 1 - start;
     at.literal(br#","arguments":{"#)?;
     at.at -= 1;
     at.value()?;
-    let arguments_end = at.at - start;
-    at.expect(b'}')?;
-    Some((name_end, arguments_end))
+    at.literal(b"}")
 }
 
 #[cfg(test)]

@@ -248,7 +248,7 @@ mod tests {
         }
         for params in [
             r#"{"name":"echo","arguments":{"message":"hello"}}"#,
-            r#"{"name":"echo","arguments":{ "message" : "hi" } }"#,
+            r#"{"name":"echo","arguments":{ "message" : "hi" }}"#,
             r#"{"name":"echo","arguments":{"message":"h\u0069 \"q\" é✓"}}"#,
             r#"{"name":"echo","arguments":{"message":"hi","n":[1,{"a":null},"\n",-1.5e3]}}"#,
             r#"{"name":"echo","arguments":{"message":"hi","other":{"x":[true]}}}"#,

@@ -240,7 +240,7 @@ fn a_call_as_clients_write_it_has_its_name_and_arguments_marked() {
         r#"{"name":"echo","arguments":{"message":"hello"}}"#,
         r#"{"name":"","arguments":{}}"#,
         r#"{"name":"é✓","arguments":{"message":"h\u0069 \"q\"","n":[1,{"a":null}]}}"#,
-        r#"{"name":"echo","arguments":{ "message" : "hi" } }"#,
+        r#"{"name":"echo","arguments":{ "message" : "hi" }}"#,
         r#"{"name":"echo","arguments":{"message":"hi","message":"ho"}}"#,
         &deep,
     ];
@@ -258,24 +258,32 @@ fn a_call_as_clients_write_it_has_its_name_and_arguments_marked() {
         r#"{ "name":"echo","arguments":{}}"#,
         r#"{"name":"echo", "arguments":{}}"#,
         r#"{"name":"echo","arguments": {}}"#,
+        r#"{"name":"echo","arguments":{} }"#,
         r#"{"name":"echo","arguments":{},}"#,
         r#"[{"name":"echo","arguments":{}}]"#,
     ];
     for params in marked.iter().chain(&unmarked) {
         let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{params}}}"#);
-        let read = as_written(body.as_bytes()).unwrap();
         assert_eq!(
             outcome(super::read(body.as_bytes())),
             outcome(Parsed::parse(body.as_bytes())),
             "{body}"
         );
+        let Some(read) = as_written(body.as_bytes()) else {
+            assert!(!marked.contains(params), "{params}");
+            continue;
+        };
         let params_read = read.params.unwrap();
         assert_eq!(params_read.get(), *params);
         let parts = params_read.call_parts();
         assert_eq!(parts.is_some(), marked.contains(params), "{params}");
         if let Some((name, arguments)) = parts {
             let (serde_name, serde_arguments) = serde_call_parts(params).unwrap();
-            assert_eq!((name, arguments), (&*serde_name, &*serde_arguments), "{params}");
+            assert_eq!(
+                (name, arguments),
+                (&*serde_name, &*serde_arguments),
+                "{params}"
+            );
         }
     }
     // Params that are no call at all, and the general read's params, are never marked.
