@@ -6,8 +6,8 @@
 //! compared as bytes, the id and the method read where they are, and the params checked by
 //! their bytes as serde_json checks a raw value ([`crate::json_skip`], PF-66); no member is
 //! matched by name, none is borrowed through a visitor, nothing goes through serde. Params
-//! written as clients write a call, `{"name":"…","arguments":{…}}`, keep where their name and
-//! arguments are, so the server does not read the params again to find them (PF-64).
+//! written as clients write a call, `{"name":"…","arguments":{…}}`, are marked as one, so the
+//! server finds their name and arguments without reading the params again (PF-64).
 //!
 //! Anything else (other members, another order, whitespace elsewhere, an escape, a
 //! notification, a response, a batch, a body that is not valid JSON-RPC) is read by
