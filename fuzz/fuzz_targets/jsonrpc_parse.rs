@@ -54,7 +54,10 @@ fn marks_alike(body: &[u8]) {
         && let Some((name, arguments)) = params.call_parts()
     {
         let call: Call<'_> = serde_json::from_str(params.get()).expect("marked params are a call");
-        assert_eq!((name, arguments), (call.name.as_str(), call.arguments.get()));
+        assert_eq!(
+            (name, arguments),
+            (call.name.as_str(), call.arguments.get())
+        );
     }
 }
 
