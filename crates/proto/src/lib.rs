@@ -62,6 +62,7 @@ pub mod modern_params;
 pub mod modern_read;
 pub mod modern_result;
 mod modern_scan;
+pub mod object_read;
 pub mod pagination;
 pub mod params;
 pub mod progress;

@@ -24,16 +24,26 @@ pub struct Params(Repr);
 
 #[derive(Clone)]
 enum Repr {
-    /// Built here (or by a reader that copies).
-    Owned(Box<RawValue>),
+    /// Built here (or by a reader that copies). `call`: params written as clients write a
+    /// call, `{"name":"…","arguments":{…}}` (the name without escapes, nothing after the
+    /// arguments but the closing brace), as the legacy read that copied them checked them, so
+    /// a server finds the name and the arguments without reading the params again (PF-64).
+    /// Where they end is not kept (the name's end is its first quote, the arguments' the
+    /// params' last but one byte): a field more would make every `Params` larger.
+    Owned { raw: Box<RawValue>, call: bool },
     /// A range of a received body: UTF-8 JSON text, checked by the read that made it.
     Shared(Bytes),
 }
 
+/// What precedes a call's name in the params of a marked call (PF-64).
+const NAME_AT: usize = r#"{"name":""#.len();
+/// What separates the name's closing quote from the arguments there.
+const ARGUMENTS: &str = r#"","arguments":"#;
+
 impl Params {
     /// Params of `raw` JSON.
     pub fn from_raw(raw: Box<RawValue>) -> Params {
-        Params(Repr::Owned(raw))
+        Params(Repr::Owned { raw, call: false })
     }
 
     /// `text`, a range of a body whose UTF-8 and JSON a serde read just checked: not copied.
@@ -41,10 +51,43 @@ impl Params {
         Params(Repr::Shared(text))
     }
 
+    /// `raw`, a call's params as clients write them, `{"name":"…","arguments":{…}}`, the name
+    /// without escapes and nothing after the arguments but the closing brace, as
+    /// the legacy read checked them (PF-64).
+    pub(crate) fn call(raw: Box<RawValue>) -> Params {
+        Params(Repr::Owned { raw, call: true })
+    }
+
+    /// A call's name and its arguments' text (an object), when the read that made these
+    /// params found them written as clients write a call, `{"name":"…","arguments":{…}}`, and
+    /// checked them (PF-64); `None` for any other params (read them whole).
+    ///
+    /// ```
+    /// use mcp_http_proto::jsonrpc::{Message, Parsed};
+    /// let body = br#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":{"message":"hi"}}}"#;
+    /// let Ok(Parsed::Single(Message::Request(request))) = mcp_http_proto::legacy_read::read(body)
+    /// else {
+    ///     panic!("not read");
+    /// };
+    /// let params = request.params.unwrap();
+    /// assert_eq!(params.call_parts(), Some(("echo", r#"{"message":"hi"}"#)));
+    /// ```
+    pub fn call_parts(&self) -> Option<(&str, &str)> {
+        let Repr::Owned { raw, call: true } = &self.0 else {
+            return None;
+        };
+        let rest = raw.get().get(NAME_AT..)?;
+        // The name has no escape: its end is its first quote (a short scan, no searcher).
+        let end = rest.bytes().position(|b| b == b'"')?;
+        let (name, rest) = rest.split_at(end);
+        let arguments = rest.strip_prefix(ARGUMENTS)?.strip_suffix('}')?;
+        Some((name, arguments))
+    }
+
     /// The JSON text.
     pub fn get(&self) -> &str {
         match &self.0 {
-            Repr::Owned(raw) => raw.get(),
+            Repr::Owned { raw, .. } => raw.get(),
             // The range was read from a `str` (PF-50): valid UTF-8, so this never falls back.
             // Checking it again is a pass over bytes without a copy (safe code cannot skip it).
             Repr::Shared(bytes) => std::str::from_utf8(bytes).unwrap_or("{}"),
@@ -54,7 +97,7 @@ impl Params {
     /// The JSON text as bytes (no UTF-8 check: for byte searches).
     pub fn as_bytes(&self) -> &[u8] {
         match &self.0 {
-            Repr::Owned(raw) => raw.get().as_bytes(),
+            Repr::Owned { raw, .. } => raw.get().as_bytes(),
             Repr::Shared(bytes) => bytes,
         }
     }
@@ -63,7 +106,7 @@ impl Params {
     /// shared range copied (and checked by serde_json again, the only way to make a `RawValue`).
     pub fn into_raw(self) -> Box<RawValue> {
         match self.0 {
-            Repr::Owned(raw) => raw,
+            Repr::Owned { raw, .. } => raw,
             Repr::Shared(_) => {
                 RawValue::from_string(self.get().to_owned()).unwrap_or_else(|_| empty_object())
             }
@@ -122,7 +165,7 @@ impl fmt::Display for Params {
 impl Serialize for Params {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match &self.0 {
-            Repr::Owned(raw) => raw.serialize(s),
+            Repr::Owned { raw, .. } => raw.serialize(s),
             // Written as raw JSON through serde_json's own raw value: borrowing one from the
             // text is a (validating) read, paid only when a received message is sent on.
             Repr::Shared(_) => match serde_json::from_str::<&RawValue>(self.get()) {
@@ -175,6 +218,19 @@ mod tests {
             );
             assert_eq!(shared.clone().into_raw().get(), copied.get());
         }
+    }
+
+    /// PF-64: marking a call's name and arguments does not make the params (and every request
+    /// holding them) larger than a shared range of a body.
+    #[test]
+    fn marked_params_are_no_larger() {
+        assert_eq!(size_of::<Params>(), size_of::<Bytes>());
+        let raw =
+            RawValue::from_string(r#"{"name":"a","arguments":{"b":"c"}}"#.to_owned()).unwrap();
+        let params = Params::call(raw.clone());
+        assert_eq!(params.call_parts(), Some(("a", r#"{"b":"c"}"#)));
+        assert_eq!(params.get(), raw.get());
+        assert_eq!(Params::from_raw(raw).call_parts(), None);
     }
 
     /// PF-50: the refusals of a body read with shared params are the copying parse's.

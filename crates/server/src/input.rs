@@ -108,6 +108,13 @@ fn one_pass(
     request: &Request,
     ctx: &RequestContext,
 ) -> Option<(std::sync::Arc<crate::tool::CallFn>, Running)> {
+    // Params the request's read marked as a call as clients write it: the name and the
+    // arguments where it found them, not read again (PF-64).
+    if let Some((name, arguments)) = request.params.as_ref().and_then(|p| p.call_parts()) {
+        let call = read(&server.inner.tools).get(name)?.call.clone();
+        let first = call.start_from_arguments(arguments, ctx)?;
+        return Some((call, first));
+    }
     let params = params_text(request);
     let named = crate::tool_params::leading_name(params)?;
     let call = read(&server.inner.tools).get(named.name)?.call.clone();

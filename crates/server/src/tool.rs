@@ -223,6 +223,13 @@ pub(crate) trait StartCall: Send + Sync {
     ) -> Option<Running> {
         None
     }
+
+    /// Starts a call from its arguments' text, an object the request's read found as the last
+    /// member of params that hold only the name and them, and checked (PF-64): decoded as the
+    /// tool's own type; `None` as for [`StartCall::start_from_params`].
+    fn start_from_arguments(&self, _arguments: &str, _ctx: &RequestContext) -> Option<Running> {
+        None
+    }
 }
 
 impl<F> StartCall for F
@@ -265,6 +272,11 @@ where
         };
         Some((self.start)(arguments, ctx))
     }
+
+    fn start_from_arguments(&self, arguments: &str, ctx: &RequestContext) -> Option<Running> {
+        let arguments = crate::tool_params::decode::<A>(arguments)?;
+        Some((self.start)(arguments, ctx))
+    }
 }
 
 /// What starts the calls of a tool.
@@ -296,6 +308,11 @@ impl fmt::Debug for ToolDef {
 /// Decodes tool arguments, naming the offending field on failure.
 fn decode_args<A: DeserializeOwned>(args: Option<&RawValue>) -> Result<A, String> {
     let text = args.map_or("{}", RawValue::get);
+    // By its bytes, else by serde_json, which gives the same value and names what it refuses
+    // (PF-63).
+    if let Some(args) = mcp_http_proto::object_read::decode(text) {
+        return Ok(args);
+    }
     if let Ok(args) = serde_json::from_str(text) {
         return Ok(args);
     }

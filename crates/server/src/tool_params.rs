@@ -90,6 +90,12 @@ impl<'de, A: Deserialize<'de>> Deserialize<'de> for Object<A> {
     }
 }
 
+/// `text`, one JSON value and whitespace, decoded as `A`: by its bytes, else by serde_json,
+/// the same value either way (PF-63); `None` when it is not an `A`.
+pub(crate) fn decode<A: DeserializeOwned>(text: &str) -> Option<A> {
+    mcp_http_proto::object_read::decode::<A>(text).or_else(|| serde_json::from_str::<A>(text).ok())
+}
+
 /// Reads `params` in one pass: `Some(Some(arguments))`, `Some(None)` when the call has no
 /// arguments (or `null`), and `None` when this pass does not read them (the general read
 /// answers: an error of the params, or the arguments' own, TL-4).
@@ -105,7 +111,7 @@ pub(crate) fn read<A: DeserializeOwned>(named: &Named<'_>) -> Option<Option<A>> 
         if value.starts_with('{') {
             // The decode reads one value and then only whitespace: if the arguments were not
             // the last member, it fails, and the whole params are read below.
-            if let Ok(arguments) = serde_json::from_str::<A>(text) {
+            if let Some(arguments) = decode::<A>(text) {
                 return Some(Some(arguments));
             }
         } else if value.trim_end_matches(SPACE) == "null" {
@@ -226,6 +232,52 @@ mod tests {
                 assert_eq!(Some(Some(alone)), whole(&params), "{params}");
             }
             assert_eq!(read::<Echo>(&named), whole(&params), "{params}");
+        }
+    }
+    /// PF-63, PF-64: a call the legacy read marked is started with the name and the
+    /// arguments it marked, decoded by their bytes: the same tool and the same arguments as
+    /// the one-pass read of the whole params (PF-10, PF-32), or a step aside where it steps
+    /// aside.
+    #[test]
+    fn a_marked_call_starts_as_the_one_pass_read_starts_it() {
+        #[derive(Debug, PartialEq, Deserialize)]
+        struct Many {
+            message: String,
+            #[serde(default)]
+            n: Option<Vec<serde_json::Value>>,
+        }
+        for params in [
+            r#"{"name":"echo","arguments":{"message":"hello"}}"#,
+            r#"{"name":"echo","arguments":{ "message" : "hi" }}"#,
+            r#"{"name":"echo","arguments":{"message":"h\u0069 \"q\" é✓"}}"#,
+            r#"{"name":"echo","arguments":{"message":"hi","n":[1,{"a":null},"\n",-1.5e3]}}"#,
+            r#"{"name":"echo","arguments":{"message":"hi","other":{"x":[true]}}}"#,
+            r#"{"name":"echo","arguments":{"message":"hi","message":"ho"}}"#,
+            r#"{"name":"echo","arguments":{"message":7}}"#,
+            r#"{"name":"echo","arguments":{"message":null}}"#,
+            r#"{"name":"echo","arguments":{"n":[]}}"#,
+            r#"{"name":"echo","arguments":{}}"#,
+            r#"{"name":"","arguments":{"message":"\uD800"}}"#,
+            r#"{"name":"é","arguments":{"mess\u0061ge":"hi"}}"#,
+        ] {
+            let body =
+                format!(r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{params}}}"#);
+            let Ok(mcp_http_proto::jsonrpc::Parsed::Single(mcp_http_proto::Message::Request(
+                request,
+            ))) = mcp_http_proto::legacy_read::read(body.as_bytes())
+            else {
+                panic!("{body}");
+            };
+            let params = request.params.unwrap();
+            let (name, arguments) = params.call_parts().unwrap();
+            let named = leading_name(params.get()).unwrap();
+            assert_eq!(name, named.name, "{params}");
+            let marked = decode::<Echo>(arguments).map(Some);
+            assert_eq!(marked, read::<Echo>(&named), "{params}");
+            let marked = decode::<Many>(arguments).map(Some);
+            assert_eq!(marked, read::<Many>(&named), "{params}");
+            let marked = decode::<serde_json::Value>(arguments).map(Some);
+            assert_eq!(marked, read::<serde_json::Value>(&named), "{params}");
         }
     }
 }

@@ -162,7 +162,7 @@ fn bodies(data: &[u8]) -> Vec<Vec<u8>> {
 }
 
 /// The places in a body as written the fuzz target puts its input (kept the same there).
-const HEADS: [(&str, &str); 5] = [
+const HEADS: [(&str, &str); 6] = [
     (
         r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":"#,
         "}",
@@ -174,6 +174,10 @@ const HEADS: [(&str, &str); 5] = [
     (r#"{"jsonrpc":"2.0","id":1,"method":"m","params":["#, "]}"),
     (r#"{"jsonrpc":"2.0","id":"#, "}"),
     (r#"{"jsonrpc":"2.0","id":1,"method":"#, "}"),
+    (
+        r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"echo","arguments":"#,
+        "}}",
+    ),
 ];
 
 /// PF-11, PF-66: the fuzz targets' committed seeds of JSON-RPC bodies (`jsonrpc_parse`,
@@ -205,4 +209,128 @@ fn the_fuzz_seeds_are_read_alike() {
         }
     }
     assert!(seeds == 0 || read_as_written > 0);
+}
+
+/// The name and the arguments' text of `params` as serde_json reads them, when the params are
+/// an object whose `name` is a string and whose `arguments` are an object.
+fn serde_call_parts(params: &str) -> Option<(String, String)> {
+    #[derive(serde::Deserialize)]
+    struct Call<'a> {
+        name: String,
+        #[serde(borrow)]
+        arguments: &'a serde_json::value::RawValue,
+    }
+    let call: Call<'_> = serde_json::from_str(params).ok()?;
+    let arguments = call.arguments.get();
+    arguments
+        .starts_with('{')
+        .then(|| (call.name, arguments.to_owned()))
+}
+
+/// PF-64: a call as clients write it has its name and arguments marked where the read found
+/// them, the same text serde_json reads there; any other params are not marked.
+#[test]
+fn a_call_as_clients_write_it_has_its_name_and_arguments_marked() {
+    let deep = format!(
+        r#"{{"name":"deep","arguments":{}1{}}}"#,
+        r#"{"a":"#.repeat(63),
+        "}".repeat(63)
+    );
+    let marked = [
+        r#"{"name":"echo","arguments":{"message":"hello"}}"#,
+        r#"{"name":"","arguments":{}}"#,
+        r#"{"name":"é✓","arguments":{"message":"h\u0069 \"q\"","n":[1,{"a":null}]}}"#,
+        r#"{"name":"echo","arguments":{ "message" : "hi" }}"#,
+        r#"{"name":"echo","arguments":{"message":"hi","message":"ho"}}"#,
+        &deep,
+    ];
+    let unmarked = [
+        r#"{"name":"echo"}"#,
+        r#"{"name":"echo","arguments":null}"#,
+        r#"{"name":"echo","arguments":[1]}"#,
+        r#"{"name":"echo","arguments":"x"}"#,
+        r#"{"name":"echo","arguments":{},"_meta":{}}"#,
+        r#"{"name":"echo","arguments":{},"name":"other"}"#,
+        r#"{"arguments":{},"name":"echo"}"#,
+        r#"{"name":"ec\"ho","arguments":{}}"#,
+        r#"{"name":7,"arguments":{}}"#,
+        r#"{"name": "echo","arguments":{}}"#,
+        r#"{ "name":"echo","arguments":{}}"#,
+        r#"{"name":"echo", "arguments":{}}"#,
+        r#"{"name":"echo","arguments": {}}"#,
+        r#"{"name":"echo","arguments":{} }"#,
+        r#"{"name":"echo","arguments":{},}"#,
+        r#"[{"name":"echo","arguments":{}}]"#,
+    ];
+    for params in marked.iter().chain(&unmarked) {
+        let body = format!(r#"{{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{params}}}"#);
+        assert_eq!(
+            outcome(super::read(body.as_bytes())),
+            outcome(Parsed::parse(body.as_bytes())),
+            "{body}"
+        );
+        let Some(read) = as_written(body.as_bytes()) else {
+            assert!(!marked.contains(params), "{params}");
+            continue;
+        };
+        let params_read = read.params.unwrap();
+        assert_eq!(params_read.get(), *params);
+        let parts = params_read.call_parts();
+        assert_eq!(parts.is_some(), marked.contains(params), "{params}");
+        if let Some((name, arguments)) = parts {
+            let (serde_name, serde_arguments) = serde_call_parts(params).unwrap();
+            assert_eq!(
+                (name, arguments),
+                (&*serde_name, &*serde_arguments),
+                "{params}"
+            );
+        }
+    }
+    // Params that are no call at all, and the general read's params, are never marked.
+    for body in [
+        r#"{"jsonrpc":"2.0","id":1,"method":"m","params":[1]}"#,
+        r#"{"params":{"name":"echo","arguments":{}},"jsonrpc":"2.0","id":1,"method":"tools/call"}"#,
+    ] {
+        let Ok(Parsed::Single(Message::Request(request))) = super::read(body.as_bytes()) else {
+            panic!("{body}");
+        };
+        assert_eq!(request.params.unwrap().call_parts(), None, "{body}");
+    }
+}
+
+/// The module's word: whitespace is taken after the `:` of the id, the method and the params,
+/// inside the params, before the closing brace and after it; anywhere else in the envelope
+/// the body is the general read's (PF-11).
+#[test]
+fn whitespace_is_taken_only_where_the_module_says() {
+    let taken = [
+        "{\"jsonrpc\":\"2.0\",\"id\": 1,\"method\":\"m\"}",
+        "{\"jsonrpc\":\"2.0\",\"id\":\t\"x\",\"method\":\"m\"}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\": \"m\"}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\n\"m\",\"params\": {\"a\" : [ 1 ] }}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\" }",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\":{} }\r\n",
+    ];
+    let left = [
+        " {\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\"}",
+        "{ \"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\"}",
+        "{\"jsonrpc\" :\"2.0\",\"id\":1,\"method\":\"m\"}",
+        "{\"jsonrpc\":\"2.0\",\"id\" :1,\"method\":\"m\"}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1 ,\"method\":\"m\"}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1, \"method\":\"m\"}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\" :\"m\"}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\" ,\"params\":{}}",
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"m\",\"params\" :{}}",
+    ];
+    for (read_as_written, bodies) in [(true, &taken[..]), (false, &left[..])] {
+        for body in bodies {
+            let read = as_written(body.as_bytes());
+            assert_eq!(read.is_some(), read_as_written, "{body}");
+            assert_eq!(
+                outcome(super::read(body.as_bytes())),
+                outcome(Parsed::parse(body.as_bytes())),
+                "{body}"
+            );
+        }
+    }
 }
