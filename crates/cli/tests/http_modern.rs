@@ -650,6 +650,25 @@ async fn in_sse_mode_errors_keep_their_status_and_results_stream() {
     assert!(event.json().unwrap()["result"]["tools"].is_array());
 }
 
+/// H-8, H-11: an error a handler answers (not the ladder's) has its status in the default mode
+/// too, where the answer is JSON: the status is read from the answer before its head is written.
+#[tokio::test]
+async fn a_handlers_error_answered_as_json_has_its_status() {
+    let server = start(HttpConfig::default()).await;
+    let (http, url) = (client(), server.url.as_str());
+    let call = body(
+        1,
+        "tools/call",
+        json!({"name": "test_x_mcp_header", "arguments": {"region": "eu"}}),
+    );
+    let response = send(&http, url, &call, &modern_headers(&call)).await;
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let (status, a) = read_answer(response).await;
+    assert_eq!((status, code(&a)), (400, Some(-32020)), "{a}");
+    let (status, a) = modern(&http, url, &body(2, "nope/nothing", json!({}))).await;
+    assert_eq!((status, code(&a)), (404, Some(-32601)), "{a}");
+}
+
 #[tokio::test]
 async fn instances_sharing_state_keys_continue_each_others_rounds() {
     use mcp_http_server::{RequestStateKeys, RequestStates};

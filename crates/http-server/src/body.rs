@@ -181,6 +181,11 @@ impl ResponseBody {
         self
     }
 
+    /// The standard headers its answer still needs (not written yet).
+    pub(crate) fn head(&self) -> Head {
+        self.head
+    }
+
     /// The headers its answer still needs, now to be written.
     pub(crate) fn take_head(&mut self) -> Head {
         std::mem::replace(&mut self.head, Head::Written)

@@ -291,9 +291,8 @@ impl StreamableHttpService {
         let (mut response, cancel) = self
             .answer_unmade(request, unmade, handed, true, cancel)
             .await?;
-        if response.headers().get(http::header::CONTENT_TYPE)
-            == Some(&http::HeaderValue::from_static("application/json"))
-        {
+        // A JSON answer: its head is written where it leaves the service (PF-68).
+        if response.body().head() == crate::body::Head::Json {
             if let Some(bytes) = response.body().full_bytes() {
                 *response.status_mut() = status_of(bytes);
             }
