@@ -44,7 +44,8 @@
 # $out/callgrind.jsonl, the dumps ($out/cg-NAME.out.1, and .2 with CG_SHORT) for
 # callgrind_annotate, and with CG_PROFILE the top functions by inclusive and by exclusive Ir per
 # call in $out/top-NAME.md (and on stdout). A row's floor: floor-modern for a modern row,
-# floor-sse for an SSE row, floor-json for the others.
+# floor-sse for an SSE row, floor-json-session for the stateful JSON (adaptive) row (the same
+# request headers: session id, protocol version), floor-json for the others.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -66,7 +67,7 @@ out=${CG_OUT:-$root/bench/results/callgrind-$(date +%Y%m%d-%H%M%S)}
 if [ "${CG_METRICS:-0}" = 1 ] && [ -z "${CG_SERVERS:-}" ]; then
   CG_SERVERS="ours-stateless-json ours-stateless-json-metrics ours-stateful-sse ours-stateful-sse-metrics ours-stateful-adaptive ours-stateful-adaptive-metrics ours-modern ours-modern-metrics"
 fi
-selected=${CG_SERVERS:-floor-json floor-sse rmcp-stateless-json rmcp-stateful-sse ours-stateless-json ours-stateful-sse ours-stateful-adaptive floor-modern ours-modern}
+selected=${CG_SERVERS:-floor-json floor-sse floor-json-session rmcp-stateless-json rmcp-stateful-sse ours-stateless-json ours-stateful-sse ours-stateful-adaptive floor-modern ours-modern}
 if [ -n "$profile" ]; then
   case " $selected " in *" $profile "*) ;; *)
     echo "CG_PROFILE=$profile is not among the servers measured: $selected" >&2
@@ -93,6 +94,7 @@ floor=$bench_target/release/floor
 servers_all=(
   "floor-json|$floor PORT|--stateless"
   "floor-sse|$floor PORT --sse|"
+  "floor-json-session|$floor PORT --session|"
   "rmcp-stateless-json|$rmcp PORT --stateless|--stateless"
   "rmcp-stateful-sse|$rmcp PORT|"
   "ours-stateless-json|$ours serve --port PORT --stateless --response json|--stateless"

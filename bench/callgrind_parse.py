@@ -262,6 +262,9 @@ def floor_of(name):
         return "floor-modern"
     if "sse" in name:
         return "floor-sse"
+    if "adaptive" in name:
+        # A stateful request carries a session id and a protocol version: its floor parses them.
+        return "floor-json-session"
     return "floor-json"
 
 

@@ -47,6 +47,7 @@ clk=$(getconf CLK_TCK)
 servers_all=(
   "floor-json|$floor PORT|--stateless"
   "floor-sse|$floor PORT --sse|"
+  "floor-json-session|$floor PORT --session|"
   "rmcp-stateless-json|$rmcp PORT --stateless|--stateless"
   "rmcp-stateful-sse|$rmcp PORT|"
   "ours-stateless-json|$ours serve --port PORT --stateless --response json|--stateless"
@@ -55,7 +56,7 @@ servers_all=(
   "floor-modern|$floor PORT|--era modern"
   "ours-modern|$ours serve --port PORT|--era modern"
 )
-selected=${BENCH_SERVERS:-floor-json floor-sse rmcp-stateless-json rmcp-stateful-sse ours-stateless-json ours-stateful-sse ours-stateful-adaptive floor-modern ours-modern}
+selected=${BENCH_SERVERS:-floor-json floor-sse floor-json-session rmcp-stateless-json rmcp-stateful-sse ours-stateless-json ours-stateful-sse ours-stateful-adaptive floor-modern ours-modern}
 
 server_pid=
 start_server() { # command
@@ -135,6 +136,8 @@ if [ "$mem_sessions" -gt 0 ]; then
     IFS='|' read -r name cmd flags <<<"$entry"
     case " $selected " in *" $name "*) ;; *) continue ;; esac
     case "$flags" in *--stateless* | *--era*) continue ;; esac
+    # The memory floor is floor-sse's (it holds GET streams; the JSON floor answers GET 405).
+    case "$name" in floor-json-session) continue ;; esac
     start_server "$cmd"
     base_idle=$(rss_kib "$server_pid")
     idle=$(hold "$url")

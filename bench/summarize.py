@@ -10,7 +10,8 @@ from pathlib import Path
 PAIRS = {
     "ours-stateless-json": ("floor-json", "rmcp-stateless-json"),
     "ours-stateful-sse": ("floor-sse", "rmcp-stateful-sse"),
-    "ours-stateful-adaptive": ("floor-json", "rmcp-stateful-sse"),
+    # A stateful request carries a session id and a protocol version: its floor parses them too.
+    "ours-stateful-adaptive": ("floor-json-session", "rmcp-stateful-sse"),
     # The same body with the 2026-07-28 envelope and headers, against the floor parsing it.
     "ours-modern": ("floor-modern", "rmcp-stateless-json"),
 }

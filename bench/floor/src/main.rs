@@ -7,7 +7,11 @@
 //! `Mcp-Session-Id` (with `--sse`; no state is kept), and GET opens an SSE stream held open until
 //! the client leaves.
 //!
-//! Usage: `floor PORT [--sse]`.
+//! With `--session` (JSON answers), `initialize` answers carry an `Mcp-Session-Id` too, so a
+//! client sends every call the same headers as to a stateful server answering JSON (the session
+//! id and the protocol version): the floor of a stateful JSON answer parses the same request.
+//!
+//! Usage: `floor PORT [--sse | --session]`.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -78,7 +82,11 @@ fn plain(status: StatusCode) -> Response<Body> {
     response
 }
 
-async fn handle(request: Request<Incoming>, sse: bool) -> Result<Response<Body>, Infallible> {
+async fn handle(
+    request: Request<Incoming>,
+    sse: bool,
+    session: bool,
+) -> Result<Response<Body>, Infallible> {
     if request.method() == Method::GET {
         if !sse {
             return Ok(plain(StatusCode::METHOD_NOT_ALLOWED));
@@ -133,10 +141,10 @@ async fn handle(request: Request<Incoming>, sse: bool) -> Result<Response<Body>,
         return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR));
     };
     let mut response = Response::builder();
+    if initialize && (sse || session) {
+        response = response.header("mcp-session-id", "floor");
+    }
     let body = if sse {
-        if initialize {
-            response = response.header("mcp-session-id", "floor");
-        }
         let mut event = Vec::with_capacity(json.len() + 24);
         event.extend_from_slice(b"event: message\ndata: ");
         event.extend_from_slice(&json);
@@ -155,15 +163,20 @@ async fn handle(request: Request<Incoming>, sse: bool) -> Result<Response<Body>,
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let port: u16 = args.next().ok_or("usage: floor PORT [--sse]")?.parse()?;
-    let sse = args.any(|a| a == "--sse");
+    let port: u16 = args
+        .next()
+        .ok_or("usage: floor PORT [--sse | --session]")?
+        .parse()?;
+    let flags: Vec<String> = args.collect();
+    let sse = flags.iter().any(|a| a == "--sse");
+    let session = flags.iter().any(|a| a == "--session");
     let listener = tokio::net::TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], port))).await?;
     eprintln!("floor: http://{}/mcp (sse: {sse})", listener.local_addr()?);
     loop {
         let (stream, _) = listener.accept().await?;
         let _ = stream.set_nodelay(true);
         tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |r| handle(r, sse));
+            let service = hyper::service::service_fn(move |r| handle(r, sse, session));
             let _ = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await;
