@@ -629,18 +629,7 @@ async fn in_sse_mode_errors_keep_their_status_and_results_stream() {
     let config = HttpConfig::default().response_mode(mcp_http_server_http::ResponseMode::Sse);
     let server = start(config).await;
     let (http, url) = (client(), server.url.as_str());
-    // The role's errors: an unknown method (404) and a missing Mcp-Param header (400).
-    let (status, a) = modern(&http, url, &body(1, "nope/nothing", json!({}))).await;
-    assert_eq!((status, code(&a)), (404, Some(-32601)), "{a}");
-    let call = body(
-        2,
-        "tools/call",
-        json!({"name": "test_x_mcp_header", "arguments": {"region": "eu"}}),
-    );
-    let response = send(&http, url, &call, &modern_headers(&call)).await;
-    assert_eq!(response.headers()["content-type"], "application/json");
-    let (status, a) = read_answer(response).await;
-    assert_eq!((status, code(&a)), (400, Some(-32020)), "{a}");
+    errors_keep_their_status(&http, url).await;
     // A result is a stream of one event, without an event id (H-6).
     let list = body(3, "tools/list", json!({}));
     let response = send(&http, url, &list, &modern_headers(&list)).await;
@@ -650,23 +639,28 @@ async fn in_sse_mode_errors_keep_their_status_and_results_stream() {
     assert!(event.json().unwrap()["result"]["tools"].is_array());
 }
 
+/// The role's errors, answered as JSON with their status: an unknown method (404) and a
+/// missing Mcp-Param header (400, answered by the tool's handler, not the ladder).
+async fn errors_keep_their_status(http: &reqwest::Client, url: &str) {
+    let (status, a) = modern(http, url, &body(1, "nope/nothing", json!({}))).await;
+    assert_eq!((status, code(&a)), (404, Some(-32601)), "{a}");
+    let call = body(
+        2,
+        "tools/call",
+        json!({"name": "test_x_mcp_header", "arguments": {"region": "eu"}}),
+    );
+    let response = send(http, url, &call, &modern_headers(&call)).await;
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let (status, a) = read_answer(response).await;
+    assert_eq!((status, code(&a)), (400, Some(-32020)), "{a}");
+}
+
 /// H-8, H-11: an error a handler answers (not the ladder's) has its status in the default mode
 /// too, where the answer is JSON: the status is read from the answer before its head is written.
 #[tokio::test]
 async fn a_handlers_error_answered_as_json_has_its_status() {
     let server = start(HttpConfig::default()).await;
-    let (http, url) = (client(), server.url.as_str());
-    let call = body(
-        1,
-        "tools/call",
-        json!({"name": "test_x_mcp_header", "arguments": {"region": "eu"}}),
-    );
-    let response = send(&http, url, &call, &modern_headers(&call)).await;
-    assert_eq!(response.headers()["content-type"], "application/json");
-    let (status, a) = read_answer(response).await;
-    assert_eq!((status, code(&a)), (400, Some(-32020)), "{a}");
-    let (status, a) = modern(&http, url, &body(2, "nope/nothing", json!({}))).await;
-    assert_eq!((status, code(&a)), (404, Some(-32601)), "{a}");
+    errors_keep_their_status(&client(), &server.url).await;
 }
 
 #[tokio::test]
