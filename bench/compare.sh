@@ -30,7 +30,8 @@
 # readings 0.2 s apart) before the base reading; then N sessions held. kib_per_session is RssAnon
 # over the base, per session (RssAnon: VmRSS also counts the binary's code paged in by the first
 # requests); kib_per_stream the same with each session holding a GET stream, minus the idle
-# figure. The VmRSS figures are kept as kib_per_session_vmrss and kib_per_stream_vmrss.
+# figure. kib_per_session_vmrss and kib_per_stream_vmrss keep the measure used before (VmRSS over
+# a base read as soon as the port accepts), so that old and new runs compare.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -59,7 +60,8 @@ rmcp=$bench_target/release/rmcp-echo
 floor=$bench_target/release/floor
 clk=$(getconf CLK_TCK)
 cpu_source=ticks
-if [ "$(awk '{print $1}' /proc/self/schedstat 2>/dev/null || echo 0)" -gt 0 ]; then
+# /proc/PID/schedstat reads zeros without the kernel's sched_info; PID 1 has surely run.
+if [ "$(awk '{print $1}' /proc/1/schedstat 2>/dev/null || echo 0)" -gt 0 ]; then
   cpu_source=schedstat
 fi
 
@@ -202,14 +204,15 @@ hold() { # pid url flags... -> "RssAnon VmRSS" (KiB) of the server while the hol
   echo "$now"
 }
 mem=
-measure_memory() { # command url [--get-streams] -> "base_anon base_vmrss anon vmrss" in $mem
-  local cmd=$1 url=$2 base held; shift 2
+measure_memory() { # command url [--get-streams] -> "start_vmrss base_anon held_anon held_vmrss" in $mem
+  local cmd=$1 url=$2 start base held; shift 2
   start_server "$cmd" "$port"
+  start=$(rss "$started")
   settle "$started" "$url"
   base=$(rss "$started")
   held=$(hold "$started" "$url" "$@")
   stop_servers
-  mem="$base $held"
+  mem="${start#* } ${base% *} $held"
 }
 
 : >"$out/memory.jsonl"
@@ -221,9 +224,9 @@ if [ "$mem_sessions" -gt 0 ]; then
     # The memory floor is floor-sse's (it holds GET streams; the JSON floor answers GET 405).
     case "$name" in floor-json-session) continue ;; esac
     measure_memory "${cmds[$i]}" "$url"
-    read -r b1 b1v idle idlev <<<"$mem"
+    read -r b1v b1 idle idlev <<<"$mem"
     measure_memory "${cmds[$i]}" "$url" --get-streams
-    read -r b2 b2v streams streamsv <<<"$mem"
+    read -r b2v b2 streams streamsv <<<"$mem"
     jq -cn --arg name "$name" --argjson n "$mem_sessions" \
       --argjson b1 "$b1" --argjson idle "$idle" --argjson b2 "$b2" --argjson streams "$streams" \
       --argjson b1v "$b1v" --argjson idlev "$idlev" --argjson b2v "$b2v" --argjson streamsv "$streamsv" \

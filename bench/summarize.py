@@ -44,6 +44,8 @@ def header(folder, runs):
     """How the load was measured (meta.json) and the machine's load over each run (load.jsonl)."""
     meta = json.loads((folder / "meta.json").read_text()) if (folder / "meta.json").exists() else {}
     out = []
+    if not runs:
+        return out
     if meta:
         out.append(f"Order: {meta['order']}. {meta['runs']} runs of {meta['duration_s']} s per server and c.")
     src = meta.get("cpu_source", "ticks")
@@ -113,15 +115,16 @@ def main(folder):
     get = lambda name, c, key: m.get((name, c), {}).get(key)
     out = header(folder, runs)
     cols = " / ".join(f"c={c}" for c in cs)
-    out.append(f"### Throughput and server CPU (medians of {max((x['n'] for x in m.values()), default=0)} runs)\n")
-    out.append(f"| server | calls/s {cols} | server CPU us/call {cols} | p50 / p99 latency us {cols} | errors |")
-    out.append("|---|---|---|---|---|")
-    for name in names:
-        rps = " / ".join(fmt(get(name, c, "rps")) for c in cs)
-        cpu = " / ".join(fmt(get(name, c, "cpu"), 1) for c in cs)
-        lat = " / ".join(f"{fmt(get(name, c, 'p50'))} / {fmt(get(name, c, 'p99'))}" for c in cs)
-        errors = sum(get(name, c, "errors") or 0 for c in cs)
-        out.append(f"| {name} | {rps} | {cpu} | {lat} | {errors} |")
+    if runs:
+        out.append(f"### Throughput and server CPU (medians of {max((x['n'] for x in m.values()), default=0)} runs)\n")
+        out.append(f"| server | calls/s {cols} | server CPU us/call {cols} | p50 / p99 latency us {cols} | errors |")
+        out.append("|---|---|---|---|---|")
+        for name in names:
+            rps = " / ".join(fmt(get(name, c, "rps")) for c in cs)
+            cpu = " / ".join(fmt(get(name, c, "cpu"), 1) for c in cs)
+            lat = " / ".join(f"{fmt(get(name, c, 'p50'))} / {fmt(get(name, c, 'p99'))}" for c in cs)
+            errors = sum(get(name, c, "errors") or 0 for c in cs)
+            out.append(f"| {name} | {rps} | {cpu} | {lat} | {errors} |")
 
     targets = []
     if any(n in PAIRS for n in names):
@@ -159,7 +162,7 @@ def main(folder):
         # Older runs read VmRSS only (no "rss" field); newer ones RssAnon, with VmRSS kept aside.
         rss = memory[0].get("rss", "VmRSS")
         out.append(f"\n### Memory ({memory[0]['sessions']} sessions; KiB of {rss} over the baseline)\n")
-        out.append(f"| server | baseline {rss} KiB | KiB per idle session | KiB per open GET stream | VmRSS: per idle session / per stream |")
+        out.append(f"| server | baseline {rss} KiB | KiB per idle session | KiB per open GET stream | VmRSS, base at start (the old measure): per idle session / per stream |")
         out.append("|---|---|---|---|---|")
         by = {x["name"]: x for x in memory}
         for x in memory:
