@@ -177,10 +177,10 @@ fi
 settle() { # pid url flags... : one round trip, then RssAnon equal twice 0.2 s apart (5 s at most)
   local pid=$1 url=$2 a b; shift 2
   load "$url" "$@" -n 1 >/dev/null 2>&1 || true
-  a=$(rss "$pid")
+  a=$(rss "$pid" | cut -d' ' -f1)
   for _ in $(seq 1 25); do
     sleep 0.2
-    b=$(rss "$pid")
+    b=$(rss "$pid" | cut -d' ' -f1)
     if [ "$a" = "$b" ]; then return 0; fi
     a=$b
   done
