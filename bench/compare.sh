@@ -6,16 +6,32 @@
 #   BENCH_DURATION=2 BENCH_RUNS=1 bench/compare.sh    # quick look
 #
 # Knobs (environment): BENCH_DURATION (s per run, 10), BENCH_RUNS (3), BENCH_WARMUP (s, 1),
-# BENCH_CONCURRENCY ("1 16 64"; empty skips the load part), BENCH_SERVERS (a subset of the names below), BENCH_MEM_SESSIONS
-# (10000; 0 skips the memory part), BENCH_CLIENT_CALLS (5000; 0 skips the client part),
-# SERVER_CPU (0) and LOAD_CPU (1) for taskset, BENCH_OUT (where results go), BENCH_PORT (18400),
-# BENCH_BUILD (1; 0 takes the release binaries already built: target/release/mcp-http and
-# bench/target/release/{floor,rmcp-echo}, or BENCH_OURS for another build of ours).
+# BENCH_CONCURRENCY ("1 16 64"; empty skips the load part), BENCH_SERVERS (a subset of the names
+# below), BENCH_MEM_SESSIONS (10000; 0 skips the memory part), BENCH_CLIENT_CALLS (5000; 0 skips
+# the client part), SERVER_CPU (0) and LOAD_CPU (1) for taskset, BENCH_OUT (where results go),
+# BENCH_PORT (18400; the load part uses BENCH_PORT .. BENCH_PORT+N-1 for N servers), BENCH_BUILD
+# (1; 0 takes the release binaries already built: target/release/mcp-http, or BENCH_OURS for
+# another build of ours, and bench/target/release/{floor,rmcp-echo}, or BENCH_BENCH_TARGET_DIR
+# for another bench target dir, e.g. /work/main/bench/target).
 #
-# Each server is pinned to SERVER_CPU, `mcp-http bench` to LOAD_CPU. A run's server CPU is the
-# utime+stime delta of the server process (/proc/PID/stat) over the run, divided by the calls it
-# completed. Memory is VmRSS over the server's RSS before the sessions, per session (or per GET
-# stream: the RSS with N sessions each holding a GET stream, minus the RSS with N idle sessions).
+# Method. Load: every selected server is started at once, each on its own port, all pinned to
+# SERVER_CPU (an idle server costs nothing); `mcp-http bench` is pinned to LOAD_CPU. For each c,
+# each server is warmed up once (BENCH_WARMUP s); then for each run every server is measured in
+# turn, forward on odd runs and backward on even ones (ABBA: no server always first, and a floor
+# and the modes compared with it, listed next to each other, run seconds apart in the same machine
+# state). So the ratios summarize.py prints compare medians of runs taken side by side, and the
+# per-run ratios are paired. A run's server CPU is the CPU time the server's threads spent over
+# it, divided by the calls it completed: from /proc/PID/task/*/schedstat (ns on CPU, exact) when
+# the kernel has it, else utime+stime ticks of /proc/PID/stat (1/CLK_TCK s); runs.jsonl keeps the
+# ticks figure too (cpu_us_ticks) to check they agree, and meta.json says which is cpu_us.
+# The machine's load (1-minute loadavg, and the steal share of /proc/stat's CPU time) is taken at
+# the start and end of each run (load.jsonl) and shown in the table's header.
+# Memory: per server a fresh process, settled (one bench round trip, then two equal RssAnon
+# readings 0.2 s apart) before the base reading; then N sessions held. kib_per_session is RssAnon
+# over the base, per session (RssAnon: VmRSS also counts the binary's code paged in by the first
+# requests); kib_per_stream the same with each session holding a GET stream, minus the idle
+# figure. kib_per_session_vmrss and kib_per_stream_vmrss keep the measure used before (VmRSS over
+# a base read as soon as the port accepts), so that old and new runs compare.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -39,80 +55,138 @@ if [ "${BENCH_BUILD:-1}" != 0 ]; then
   (cd "$root/bench" && cargo build --release --locked) >&2
 fi
 ours=${BENCH_OURS:-$root/target/release/mcp-http}
-rmcp=$root/bench/target/release/rmcp-echo
-floor=$root/bench/target/release/floor
+bench_target=${BENCH_BENCH_TARGET_DIR:-$root/bench/target}
+rmcp=$bench_target/release/rmcp-echo
+floor=$bench_target/release/floor
 clk=$(getconf CLK_TCK)
+cpu_source=ticks
+# /proc/PID/schedstat reads zeros without the kernel's sched_info; PID 1 has surely run.
+if [ "$(awk '{print $1}' /proc/1/schedstat 2>/dev/null || echo 0)" -gt 0 ]; then
+  cpu_source=schedstat
+fi
 
-# name | command (PORT is replaced) | bench flags
+# name | command (PORT is replaced) | bench flags. Each floor first, then the modes compared
+# with it, so that they run next to each other.
 servers_all=(
   "floor-json|$floor PORT|--stateless"
-  "floor-sse|$floor PORT --sse|"
-  "floor-json-session|$floor PORT --session|"
-  "rmcp-stateless-json|$rmcp PORT --stateless|--stateless"
-  "rmcp-stateful-sse|$rmcp PORT|"
   "ours-stateless-json|$ours serve --port PORT --stateless --response json|--stateless"
+  "rmcp-stateless-json|$rmcp PORT --stateless|--stateless"
+  "floor-sse|$floor PORT --sse|"
   "ours-stateful-sse|$ours serve --port PORT --response sse|"
+  "rmcp-stateful-sse|$rmcp PORT|"
+  "floor-json-session|$floor PORT --session|"
   "ours-stateful-adaptive|$ours serve --port PORT|"
   "floor-modern|$floor PORT|--era modern"
   "ours-modern|$ours serve --port PORT|--era modern"
 )
 selected=${BENCH_SERVERS:-floor-json floor-sse floor-json-session rmcp-stateless-json rmcp-stateful-sse ours-stateless-json ours-stateful-sse ours-stateful-adaptive floor-modern ours-modern}
+names=() cmds=() flagss=()
+for entry in "${servers_all[@]}"; do
+  IFS='|' read -r name cmd flags <<<"$entry"
+  case " $selected " in *" $name "*) names+=("$name") cmds+=("$cmd") flagss+=("$flags") ;; esac
+done
 
-server_pid=
-start_server() { # command
-  local cmd=${1//PORT/$port}
+live=() # the pids of the servers running
+started=
+start_server() { # command port -> the pid in $started
+  local cmd=${1//PORT/$2}
   # shellcheck disable=SC2086
-  taskset -c "$server_cpu" $cmd 2>>"$out/servers.log" &
-  server_pid=$!
+  taskset -c "$server_cpu" $cmd >>"$out/servers.log" 2>&1 &
+  started=$!
+  live+=("$started")
   for _ in $(seq 1 100); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    if (exec 3<>"/dev/tcp/127.0.0.1/$2") 2>/dev/null; then return 0; fi
     sleep 0.1
   done
   echo "server did not start: $cmd" >&2
   return 1
 }
-stop_server() {
-  if [ -n "$server_pid" ]; then
-    kill "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=
-  fi
+stop_servers() {
+  local pid
+  for pid in "${live[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${live[@]}"; do wait "$pid" 2>/dev/null || true; done
+  live=()
 }
-trap stop_server EXIT
+trap stop_servers EXIT
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+cpu_ns() { { cat "/proc/$1"/task/*/schedstat 2>/dev/null || true; } | awk '{s += $1} END {printf "%d\n", s}'; }
+rss() { awk '/^RssAnon:/ {a = $2} /^VmRSS:/ {v = $2} END {print a, v}' "/proc/$1/status"; }
+machine() { # -> {load1, steal, total}: loadavg and /proc/stat's cumulative steal and total ticks
+  local load1
+  read -r load1 _ </proc/loadavg
+  awk -v l="$load1" '/^cpu / {t = 0; for (i = 2; i <= NF; i++) t += $i;
+    printf "{\"load1\": %s, \"steal\": %d, \"total\": %d}\n", l, $9, t}' /proc/stat
+}
 load() { # url flags... -> the bench's JSON report
   local url=$1; shift
   taskset -c "$load_cpu" "$ours" bench "$url" --json "$@"
 }
+url_of() { echo "http://127.0.0.1:$1/mcp"; }
 
-url="http://127.0.0.1:$port/mcp"
+jq -cn --arg cpu "$cpu_source" --argjson clk "$clk" --argjson d "$duration" --argjson runs "$runs" \
+  --arg order "interleaved: each c, each run, every server in turn (forward on odd runs, backward on even)" \
+  '{cpu_source: $cpu, clk_tck: $clk, duration_s: $d, runs: $runs, order: $order}' >"$out/meta.json"
+
 : >"$out/runs.jsonl"
-for entry in "${servers_all[@]}"; do
-  IFS='|' read -r name cmd flags <<<"$entry"
-  case " $selected " in *" $name "*) ;; *) continue ;; esac
-  for c in $concurrency; do
-    start_server "$cmd"
-    # shellcheck disable=SC2086
-    load "$url" $flags -c "$c" --duration "$warmup" >/dev/null || true
-    for run in $(seq 1 "$runs"); do
-      before=$(cpu_ticks "$server_pid")
-      # shellcheck disable=SC2086
-      report=$(load "$url" $flags -c "$c" --duration "$duration") || true
-      after=$(cpu_ticks "$server_pid")
-      echo "$report" | jq -c --arg name "$name" --argjson c "$c" --argjson run "$run" \
-        --argjson ticks "$((after - before))" --argjson clk "$clk" \
-        '{name: $name, c: $c, run: $run, rps: .throughput_rps, requests: .requests,
-          errors: .errors.total, p50: .latency_us.p50, p99: .latency_us.p99,
-          cpu_us: (if .requests > 0 then $ticks / $clk * 1e6 / .requests else null end)}' \
-        | tee -a "$out/runs.jsonl" >&2
-    done
-    stop_server
+: >"$out/load.jsonl"
+if [ -n "${concurrency// /}" ] && [ "${#names[@]}" -gt 0 ]; then
+  pids=()
+  for i in "${!names[@]}"; do
+    start_server "${cmds[$i]}" $((port + i))
+    pids[i]=$started
   done
-done
+  for c in $concurrency; do
+    for i in "${!names[@]}"; do
+      # shellcheck disable=SC2086
+      load "$(url_of $((port + i)))" ${flagss[$i]} -c "$c" --duration "$warmup" >/dev/null || true
+    done
+    for run in $(seq 1 "$runs"); do
+      order=("${!names[@]}")
+      if [ $((run % 2)) = 0 ]; then
+        for k in "${!order[@]}"; do order[k]=$((${#names[@]} - 1 - k)); done
+      fi
+      m0=$(machine)
+      for i in "${order[@]}"; do
+        pid=${pids[$i]}
+        t0=$(cpu_ticks "$pid") n0=$(cpu_ns "$pid")
+        # shellcheck disable=SC2086
+        report=$(load "$(url_of $((port + i)))" ${flagss[$i]} -c "$c" --duration "$duration") || true
+        t1=$(cpu_ticks "$pid") n1=$(cpu_ns "$pid")
+        echo "$report" | jq -c --arg name "${names[$i]}" --argjson c "$c" --argjson run "$run" \
+          --argjson ticks "$((t1 - t0))" --argjson ns "$((n1 - n0))" --argjson clk "$clk" \
+          --arg src "$cpu_source" \
+          '(if .requests > 0 then $ticks / $clk * 1e6 / .requests else null end) as $t
+           | (if .requests > 0 and $src == "schedstat" then $ns / 1e3 / .requests else null end) as $s
+           | {name: $name, c: $c, run: $run, rps: .throughput_rps, requests: .requests,
+              errors: .errors.total, p50: .latency_us.p50, p99: .latency_us.p99,
+              cpu_us: (if $src == "schedstat" then $s else $t end), cpu_source: $src,
+              cpu_us_ticks: $t}' \
+          | tee -a "$out/runs.jsonl" >&2
+      done
+      m1=$(machine)
+      jq -cn --argjson c "$c" --argjson run "$run" --argjson a "$m0" --argjson b "$m1" \
+        --arg order "$(for i in "${order[@]}"; do printf '%s ' "${names[$i]}"; done)" \
+        '{c: $c, run: $run, load1_start: $a.load1, load1_end: $b.load1,
+          steal_pct: (if $b.total > $a.total then ($b.steal - $a.steal) * 100 / ($b.total - $a.total) else 0 end),
+          order: ($order | rtrimstr(" "))}' | tee -a "$out/load.jsonl" >&2
+    done
+  done
+  stop_servers
+fi
 
-hold() { # url -> RSS (KiB) of the server while the holder holds; extra flags after
-  local url=$1; shift
+settle() { # pid url flags... : one round trip, then RssAnon equal twice 0.2 s apart (5 s at most)
+  local pid=$1 url=$2 a b; shift 2
+  load "$url" "$@" -n 1 >/dev/null 2>&1 || true
+  a=$(rss "$pid" | cut -d' ' -f1)
+  for _ in $(seq 1 25); do
+    sleep 0.2
+    b=$(rss "$pid" | cut -d' ' -f1)
+    if [ "$a" = "$b" ]; then return 0; fi
+    a=$b
+  done
+}
+hold() { # pid url flags... -> "RssAnon VmRSS" (KiB) of the server while the holder holds
+  local pid=$1 url=$2; shift 2
   local fifo=$out/hold.out
   : >"$fifo"
   taskset -c "$load_cpu" "$ours" bench "$url" --hold-sessions "$mem_sessions" -c 32 \
@@ -122,50 +196,60 @@ hold() { # url -> RSS (KiB) of the server while the holder holds; extra flags af
     if grep -q ready "$fifo"; then break; fi
     sleep 0.25
   done
-  local rss
-  rss=$(rss_kib "$server_pid")
+  local now
+  now=$(rss "$pid")
   cat "$fifo" >&2
   kill "$holder" 2>/dev/null || true
   wait "$holder" 2>/dev/null || true
-  echo "$rss"
+  echo "$now"
+}
+mem=
+measure_memory() { # command url [--get-streams] -> "start_vmrss base_anon held_anon held_vmrss" in $mem
+  local cmd=$1 url=$2 start base held; shift 2
+  start_server "$cmd" "$port"
+  start=$(rss "$started")
+  settle "$started" "$url"
+  base=$(rss "$started")
+  held=$(hold "$started" "$url" "$@")
+  stop_servers
+  mem="${start#* } ${base% *} $held"
 }
 
 : >"$out/memory.jsonl"
 if [ "$mem_sessions" -gt 0 ]; then
-  for entry in "${servers_all[@]}"; do
-    IFS='|' read -r name cmd flags <<<"$entry"
-    case " $selected " in *" $name "*) ;; *) continue ;; esac
-    case "$flags" in *--stateless* | *--era*) continue ;; esac
+  url=$(url_of "$port")
+  for i in "${!names[@]}"; do
+    name=${names[$i]}
+    case "${flagss[$i]}" in *--stateless* | *--era*) continue ;; esac
     # The memory floor is floor-sse's (it holds GET streams; the JSON floor answers GET 405).
     case "$name" in floor-json-session) continue ;; esac
-    start_server "$cmd"
-    base_idle=$(rss_kib "$server_pid")
-    idle=$(hold "$url")
-    stop_server
-    start_server "$cmd"
-    base_streams=$(rss_kib "$server_pid")
-    streams=$(hold "$url" --get-streams)
-    stop_server
-    jq -cn --arg name "$name" --argjson n "$mem_sessions" --argjson b1 "$base_idle" \
-      --argjson idle "$idle" --argjson b2 "$base_streams" --argjson streams "$streams" \
-      '{name: $name, sessions: $n, base_kib: $b1, idle_kib: $idle, streams_kib: $streams,
-        kib_per_session: (($idle - $b1) / $n),
-        kib_per_stream: ((($streams - $b2) - ($idle - $b1)) / $n)}' \
+    measure_memory "${cmds[$i]}" "$url"
+    read -r b1v b1 idle idlev <<<"$mem"
+    measure_memory "${cmds[$i]}" "$url" --get-streams
+    read -r b2v b2 streams streamsv <<<"$mem"
+    jq -cn --arg name "$name" --argjson n "$mem_sessions" \
+      --argjson b1 "$b1" --argjson idle "$idle" --argjson b2 "$b2" --argjson streams "$streams" \
+      --argjson b1v "$b1v" --argjson idlev "$idlev" --argjson b2v "$b2v" --argjson streamsv "$streamsv" \
+      '{name: $name, sessions: $n, rss: "RssAnon", base_kib: $b1, idle_kib: $idle,
+        streams_kib: $streams, kib_per_session: (($idle - $b1) / $n),
+        kib_per_stream: ((($streams - $b2) - ($idle - $b1)) / $n),
+        base_vmrss_kib: $b1v, kib_per_session_vmrss: (($idlev - $b1v) / $n),
+        kib_per_stream_vmrss: ((($streamsv - $b2v) - ($idlev - $b1v)) / $n)}' \
       | tee -a "$out/memory.jsonl" >&2
   done
 fi
 
 : >"$out/client.jsonl"
 if [ "$client_calls" -gt 0 ]; then
-  start_server "$ours serve --port PORT"
+  start_server "$ours serve --port PORT" "$port"
   for run in $(seq 1 "$runs"); do
     for era in legacy modern; do
-      taskset -c "$load_cpu" "$ours" bench "$url" --client-compare --era "$era" \
+      taskset -c "$load_cpu" "$ours" bench "$(url_of "$port")" --client-compare --era "$era" \
         -n "$client_calls" --json \
         | jq -c '{era, ours_rps, raw_hyper_rps, ratio}' | tee -a "$out/client.jsonl" >&2
     done
   done
-  stop_server
+  stop_servers
 fi
 
 python3 "$root/bench/summarize.py" "$out" | tee "$out/table.md"
