@@ -31,7 +31,9 @@ use crate::era::{Verdict, classify};
 use crate::handler::ClientHandler;
 use crate::param_headers;
 
+mod envelope;
 mod result_type;
+use envelope::Envelope;
 use result_type::{result_type, result_type_of};
 
 /// The most `input_required` rounds one request goes through before it fails.
@@ -50,63 +52,6 @@ pub(crate) struct Modern {
     /// The `x-mcp-header` annotations of each listed tool that has any; `None` until a
     /// `tools/list`.
     tools: Mutex<Option<ToolHeaders>>,
-}
-
-/// The per-client part of every request's `_meta` (M-1, M-1a, M-1b).
-struct Envelope {
-    version: ProtocolVersion,
-    /// The log level asked for in every request's `_meta` (LGm-1); `None` asks for no logs.
-    log_level: Option<LoggingLevel>,
-    /// `"key":value,...` of the members below, built when one of them changes, so a request
-    /// copies text instead of building and serializing a JSON tree.
-    members: String,
-    /// The same members as a `_meta` object, checked once when built: a `tools/call` serializes
-    /// it into its params as it is (PF-29).
-    meta: Box<RawValue>,
-}
-
-impl Envelope {
-    fn new(
-        version: ProtocolVersion,
-        log_level: Option<LoggingLevel>,
-        capabilities: &Value,
-        info: &Value,
-    ) -> Envelope {
-        let mut envelope = Envelope {
-            version,
-            log_level,
-            members: String::new(),
-            meta: empty_object(),
-        };
-        envelope.rebuild(capabilities, info);
-        envelope
-    }
-
-    /// The members in the order [`Modern::members`] inserts them.
-    fn rebuild(&mut self, capabilities: &Value, info: &Value) {
-        let mut meta = Map::new();
-        meta.insert(META_PROTOCOL_VERSION.into(), self.version.as_str().into());
-        meta.insert(META_CLIENT_CAPABILITIES.into(), capabilities.clone());
-        meta.insert(META_CLIENT_INFO.into(), info.clone());
-        if let Some(level) = self.log_level {
-            meta.insert(
-                META_LOG_LEVEL.into(),
-                serde_json::to_value(level).unwrap_or_default(),
-            );
-        }
-        let text = Value::Object(meta).to_string();
-        // `{...}` without its braces.
-        self.members = text
-            .get(1..text.len().saturating_sub(1))
-            .unwrap_or_default()
-            .to_owned();
-        self.meta = RawValue::from_string(text).unwrap_or_else(|_| empty_object());
-    }
-}
-
-/// `{}`, as raw JSON.
-fn empty_object() -> Box<RawValue> {
-    to_raw(&Map::new()).unwrap_or_default()
 }
 
 impl Modern {
@@ -130,6 +75,12 @@ impl Modern {
     /// The version requests are sent under.
     pub(crate) fn version(&self) -> ProtocolVersion {
         lock(&self.envelope).version
+    }
+
+    /// [`Modern::version`] and the request of that version without parameter headers (PF-89).
+    fn version_and_request(&self) -> (ProtocolVersion, Arc<ModernRequest>) {
+        let envelope = lock(&self.envelope);
+        (envelope.version, envelope.request.clone())
     }
 
     /// Changes the version requests are sent under (after -32022, M-6).
@@ -471,11 +422,11 @@ impl Context {
             let mut retry: Option<Retry> = None;
             let mut rounds = 0;
             loop {
-                let version = self.modern.version();
-                let mut request = ModernRequest::new(version.as_str());
-                if method == method::TOOLS_CALL {
-                    request.params = self.modern.param_headers(name, &params);
-                }
+                let (version, shared) = self.modern.version_and_request();
+                let headers = match method {
+                    method::TOOLS_CALL => self.modern.param_headers(name, &params),
+                    _ => Vec::new(),
+                };
                 let built = match enveloped {
                     // As the caller built them, while their envelope is the one to send.
                     Some(v) if v == version && retry.is_none() => None,
@@ -487,7 +438,15 @@ impl Context {
                     }
                     None => Some(self.modern.envelope(&params, version, retry.as_ref())?),
                 };
-                let sent = options.clone().modern(request);
+                // PF-89: a request with no parameter headers shares its version's.
+                let sent = match headers.is_empty() {
+                    true => options.clone().modern_shared(shared),
+                    false => {
+                        let mut request = ModernRequest::new(version.as_str());
+                        request.params = headers;
+                        options.clone().modern(request)
+                    }
+                };
                 let outcome = match (name, built) {
                     // PF-21: the name is known, and the params are written from where they
                     // are (no copy, no read for the name).
@@ -680,6 +639,23 @@ mod tests {
             Some(LoggingLevel::Debug),
         );
         (modern, v)
+    }
+
+    /// PF-89: requests without parameter headers share their version's request, which
+    /// follows the version (M-6).
+    #[test]
+    fn requests_share_their_versions_request() {
+        let (modern, v) = debug_client();
+        let (version, one) = modern.version_and_request();
+        let (_, two) = modern.version_and_request();
+        assert_eq!(version, v);
+        assert!(Arc::ptr_eq(&one, &two));
+        assert_eq!(one.protocol_version, v.as_str());
+        assert!(one.params.is_empty());
+        modern.set_version(ProtocolVersion::LATEST_LEGACY);
+        let (version, three) = modern.version_and_request();
+        assert_eq!(version, ProtocolVersion::LATEST_LEGACY);
+        assert_eq!(three.protocol_version, version.as_str());
     }
 
     #[test]
