@@ -75,6 +75,18 @@ async fn exercise(mode: ResponseMode, stateless: bool, era: Era) {
         ),
         "42"
     );
+    // PF-88: the reply whose `_meta` is read when asked for is the same result.
+    let whole = client
+        .call_tool("add", json!({"a": 1, "b": 2}))
+        .await
+        .unwrap();
+    let lazy = client
+        .call_tool_reply("add", json!({"a": 1, "b": 2}))
+        .await
+        .unwrap();
+    assert!(lazy.result.meta.is_none() && !lazy.is_error());
+    assert_eq!(lazy.meta().unwrap(), whole.meta);
+    assert_eq!(lazy.into_result().unwrap(), whole);
 
     client.set_logging_level(LoggingLevel::Info).await.unwrap();
     let progress = Arc::new(Mutex::new(Vec::new()));
@@ -102,6 +114,14 @@ async fn exercise(mode: ResponseMode, stateless: bool, era: Era) {
             .await
             .unwrap();
         assert_eq!(text(&sampled), "LLM response: from rust", "{mode:?}");
+        // PF-88: through the input rounds (MR-1) as `call_tool`.
+        let lazy = client
+            .call_tool_reply("sample_llm", json!({"prompt": "hi"}))
+            .await
+            .unwrap()
+            .into_result()
+            .unwrap();
+        assert_eq!(text(&lazy), "LLM response: from rust", "{mode:?}");
         let asked = client
             .call_tool("ask_user", json!({"message": "who?"}))
             .await

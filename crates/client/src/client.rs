@@ -20,12 +20,14 @@ use serde::de::DeserializeOwned;
 use crate::capability::Needs;
 
 mod call;
+mod reply;
 use crate::era::{self, Era};
 use crate::handler::{
     ClientHandler, ElicitationFn, LogFn, NotificationFn, SamplingFn, elicitation_fn, sampling_fn,
 };
 use crate::listen::{ListenEvent, Listeners};
 use crate::modern::{Context, Modern};
+pub use reply::ToolReply;
 
 /// Builds a [`Client`]: its identity, what it can do for servers, and callbacks.
 #[must_use]

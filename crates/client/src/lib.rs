@@ -24,7 +24,7 @@ mod listen;
 mod modern;
 mod param_headers;
 
-pub use client::{Client, ClientBuilder};
+pub use client::{Client, ClientBuilder, ToolReply};
 pub use era::Era;
 pub use handler::apply_schema_defaults;
 pub use listen::ListenEvent;

@@ -31,7 +31,9 @@ use crate::era::{Verdict, classify};
 use crate::handler::ClientHandler;
 use crate::param_headers;
 
+mod envelope;
 mod result_type;
+use envelope::Envelope;
 use result_type::{result_type, result_type_of};
 
 /// The most `input_required` rounds one request goes through before it fails.
@@ -50,63 +52,6 @@ pub(crate) struct Modern {
     /// The `x-mcp-header` annotations of each listed tool that has any; `None` until a
     /// `tools/list`.
     tools: Mutex<Option<ToolHeaders>>,
-}
-
-/// The per-client part of every request's `_meta` (M-1, M-1a, M-1b).
-struct Envelope {
-    version: ProtocolVersion,
-    /// The log level asked for in every request's `_meta` (LGm-1); `None` asks for no logs.
-    log_level: Option<LoggingLevel>,
-    /// `"key":value,...` of the members below, built when one of them changes, so a request
-    /// copies text instead of building and serializing a JSON tree.
-    members: String,
-    /// The same members as a `_meta` object, checked once when built: a `tools/call` serializes
-    /// it into its params as it is (PF-29).
-    meta: Box<RawValue>,
-}
-
-impl Envelope {
-    fn new(
-        version: ProtocolVersion,
-        log_level: Option<LoggingLevel>,
-        capabilities: &Value,
-        info: &Value,
-    ) -> Envelope {
-        let mut envelope = Envelope {
-            version,
-            log_level,
-            members: String::new(),
-            meta: empty_object(),
-        };
-        envelope.rebuild(capabilities, info);
-        envelope
-    }
-
-    /// The members in the order [`Modern::members`] inserts them.
-    fn rebuild(&mut self, capabilities: &Value, info: &Value) {
-        let mut meta = Map::new();
-        meta.insert(META_PROTOCOL_VERSION.into(), self.version.as_str().into());
-        meta.insert(META_CLIENT_CAPABILITIES.into(), capabilities.clone());
-        meta.insert(META_CLIENT_INFO.into(), info.clone());
-        if let Some(level) = self.log_level {
-            meta.insert(
-                META_LOG_LEVEL.into(),
-                serde_json::to_value(level).unwrap_or_default(),
-            );
-        }
-        let text = Value::Object(meta).to_string();
-        // `{...}` without its braces.
-        self.members = text
-            .get(1..text.len().saturating_sub(1))
-            .unwrap_or_default()
-            .to_owned();
-        self.meta = RawValue::from_string(text).unwrap_or_else(|_| empty_object());
-    }
-}
-
-/// `{}`, as raw JSON.
-fn empty_object() -> Box<RawValue> {
-    to_raw(&Map::new()).unwrap_or_default()
 }
 
 impl Modern {
@@ -130,6 +75,12 @@ impl Modern {
     /// The version requests are sent under.
     pub(crate) fn version(&self) -> ProtocolVersion {
         lock(&self.envelope).version
+    }
+
+    /// [`Modern::version`] and the request of that version without parameter headers (PF-89).
+    fn version_and_request(&self) -> (ProtocolVersion, Arc<ModernRequest>) {
+        let envelope = lock(&self.envelope);
+        (envelope.version, envelope.request.clone())
     }
 
     /// Changes the version requests are sent under (after -32022, M-6).
@@ -433,14 +384,15 @@ impl Context {
     /// of `version` ([`Modern::enveloped`]): sent as they are unless a retry needs them again.
     /// The body of an answer holding a complete result, when the transport holds it whole, is
     /// offered to `typed` (PF-35): `Ok(None)` when it took it.
-    pub(crate) fn call_tool_enveloped<'a>(
-        &'a self,
+    pub(crate) async fn call_tool_enveloped(
+        &self,
         enveloped: Box<RawValue>,
         version: ProtocolVersion,
-        name: &'a str,
+        name: &str,
         options: RequestOptions,
-        typed: &'a mut ReplyReader<'_>,
-    ) -> BoxFuture<'a, Result<Option<Box<RawValue>>, RequestError>> {
+        typed: &mut ReplyReader<'_>,
+    ) -> Result<Option<Box<RawValue>>, RequestError> {
+        // Not boxed: the recursion through `refresh_tools` is boxed by `request_about`.
         self.send(
             method::TOOLS_CALL,
             enveloped,
@@ -449,149 +401,155 @@ impl Context {
             options,
             Some(typed),
         )
+        .await
     }
 
     /// Sends `params`; `enveloped` is the version whose envelope they already carry, if any.
     /// `Ok(None)` when `typed` took the complete result.
-    fn send<'a>(
-        &'a self,
-        method: &'a str,
+    async fn send(
+        &self,
+        method: &str,
         mut params: Box<RawValue>,
         mut enveloped: Option<ProtocolVersion>,
-        name: Option<&'a str>,
+        name: Option<&str>,
         options: RequestOptions,
-        mut typed: Option<&'a mut ReplyReader<'_>>,
-    ) -> BoxFuture<'a, Result<Option<Box<RawValue>>, RequestError>> {
-        Box::pin(async move {
-            if method == method::TOOLS_CALL && !self.modern.knows_tools() {
-                // H-10: the headers come from the tool's schema; learn it once.
-                self.refresh_tools(&options).await;
-            }
-            let (mut version_retried, mut headers_retried) = (false, false);
-            let mut retry: Option<Retry> = None;
-            let mut rounds = 0;
-            loop {
-                let version = self.modern.version();
-                let mut request = ModernRequest::new(version.as_str());
-                if method == method::TOOLS_CALL {
-                    request.params = self.modern.param_headers(name, &params);
+        mut typed: Option<&mut ReplyReader<'_>>,
+    ) -> Result<Option<Box<RawValue>>, RequestError> {
+        if method == method::TOOLS_CALL && !self.modern.knows_tools() {
+            // H-10: the headers come from the tool's schema; learn it once.
+            self.refresh_tools(&options).await;
+        }
+        let (mut version_retried, mut headers_retried) = (false, false);
+        let mut retry: Option<Retry> = None;
+        let mut rounds = 0;
+        loop {
+            let (version, shared) = self.modern.version_and_request();
+            let headers = match method {
+                method::TOOLS_CALL => self.modern.param_headers(name, &params),
+                _ => Vec::new(),
+            };
+            let built = match enveloped {
+                // As the caller built them, while their envelope is the one to send.
+                Some(v) if v == version && retry.is_none() => None,
+                Some(_) => {
+                    // Another version or an MRTR retry: from the params without it.
+                    params = without_meta(&params)?;
+                    enveloped = None;
+                    Some(self.modern.envelope(&params, version, retry.as_ref())?)
                 }
-                let built = match enveloped {
-                    // As the caller built them, while their envelope is the one to send.
-                    Some(v) if v == version && retry.is_none() => None,
-                    Some(_) => {
-                        // Another version or an MRTR retry: from the params without it.
-                        params = without_meta(&params)?;
-                        enveloped = None;
-                        Some(self.modern.envelope(&params, version, retry.as_ref())?)
-                    }
-                    None => Some(self.modern.envelope(&params, version, retry.as_ref())?),
-                };
-                let sent = options.clone().modern(request);
-                let outcome = match (name, built) {
-                    // PF-21: the name is known, and the params are written from where they
-                    // are (no copy, no read for the name).
-                    (Some(name), built) => {
-                        let raw = built.as_deref().unwrap_or(&params);
-                        let about = Some(Cow::Owned(name.to_owned()));
-                        // PF-35: a result known complete from its text where our servers put
-                        // it (PF-20) is read by the caller in one pass, which checks the rest
-                        // (a body it does not take goes the general way).
-                        let mut reader = |id: &RequestId, body: &[u8]| {
-                            let Some(typed) = typed.as_deref_mut() else {
-                                return false;
-                            };
-                            method != method::TOOLS_LIST
-                                && result_text(id, body).is_some_and(|text| {
-                                    matches!(
-                                        result_type_of(text),
-                                        Ok(None | Some(ResultType::Complete))
-                                    )
-                                })
-                                && typed(id, body)
+                None => Some(self.modern.envelope(&params, version, retry.as_ref())?),
+            };
+            // PF-89: a request with no parameter headers shares its version's.
+            let sent = match headers.is_empty() {
+                true => options.clone().modern_shared(shared),
+                false => {
+                    let mut request = ModernRequest::new(version.as_str());
+                    request.params = headers;
+                    options.clone().modern(request)
+                }
+            };
+            let outcome = match (name, built) {
+                // PF-21: the name is known, and the params are written from where they
+                // are (no copy, no read for the name).
+                (Some(name), built) => {
+                    let raw = built.as_deref().unwrap_or(&params);
+                    let about = Some(Cow::Owned(name.to_owned()));
+                    // PF-35: a result known complete from its text where our servers put
+                    // it (PF-20) is read by the caller in one pass, which checks the rest
+                    // (a body it does not take goes the general way).
+                    let mut reader = |id: &RequestId, body: &[u8]| {
+                        let Some(typed) = typed.as_deref_mut() else {
+                            return false;
                         };
-                        self.peer
-                            .request_raw_about_reading(
-                                method,
-                                Some(raw),
-                                about,
-                                sent,
-                                Some(&mut reader),
-                            )
-                            .await
-                    }
-                    (None, Some(built)) => self
-                        .peer
-                        .request_raw(method, Some(built), sent)
+                        method != method::TOOLS_LIST
+                            && result_text(id, body).is_some_and(|text| {
+                                matches!(
+                                    result_type_of(text),
+                                    Ok(None | Some(ResultType::Complete))
+                                )
+                            })
+                            && typed(id, body)
+                    };
+                    self.peer
+                        .request_raw_about_reading(
+                            method,
+                            Some(raw),
+                            about,
+                            sent,
+                            Some(&mut reader),
+                        )
                         .await
-                        .map(Some),
-                    (None, None) => self
-                        .peer
-                        .request_raw(method, Some(params.clone()), sent)
-                        .await
-                        .map(Some),
-                };
-                let result = match outcome {
-                    Ok(Some(result)) => result,
-                    Ok(None) => return Ok(None),
-                    Err(RequestError::Rpc(e))
-                        if e.code == error_code::UNSUPPORTED_PROTOCOL_VERSION
-                            && !version_retried =>
-                    {
-                        // M-6: once, with a version from the server's list that we speak.
-                        version_retried = true;
-                        match classify(RequestError::Rpc(e.clone())) {
-                            Ok(Verdict::RetryWith(v)) => {
-                                self.modern.set_version(v);
-                                continue;
-                            }
-                            _ => return Err(RequestError::Rpc(e)),
+                }
+                (None, Some(built)) => self
+                    .peer
+                    .request_raw(method, Some(built), sent)
+                    .await
+                    .map(Some),
+                (None, None) => self
+                    .peer
+                    .request_raw(method, Some(params.clone()), sent)
+                    .await
+                    .map(Some),
+            };
+            let result = match outcome {
+                Ok(Some(result)) => result,
+                Ok(None) => return Ok(None),
+                Err(RequestError::Rpc(e))
+                    if e.code == error_code::UNSUPPORTED_PROTOCOL_VERSION && !version_retried =>
+                {
+                    // M-6: once, with a version from the server's list that we speak.
+                    version_retried = true;
+                    match classify(RequestError::Rpc(e.clone())) {
+                        Ok(Verdict::RetryWith(v)) => {
+                            self.modern.set_version(v);
+                            continue;
                         }
+                        _ => return Err(RequestError::Rpc(e)),
                     }
-                    Err(RequestError::Rpc(e))
-                        if e.code == error_code::HEADER_MISMATCH
-                            && method == method::TOOLS_CALL
-                            && !headers_retried =>
-                    {
-                        // H-10: the tool may have changed; list again, then once more.
-                        headers_retried = true;
-                        self.refresh_tools(&options).await;
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                };
-                match result_type(&result)? {
-                    // M-8: absent means complete.
-                    None | Some(ResultType::Complete) if method == method::TOOLS_LIST => {
-                        return self.modern.filter_tools(result).map(Some);
-                    }
-                    None | Some(ResultType::Complete) => return Ok(Some(result)),
-                    Some(ResultType::InputRequired) => {
-                        rounds += 1;
-                        if rounds > MAX_INPUT_ROUNDS {
-                            return Err(RequestError::InvalidResponse(format!(
-                                "the server still asked for input after {MAX_INPUT_ROUNDS} \
-                                 rounds of {method}"
-                            )));
-                        }
-                        let asked: InputRequired = serde_json::from_str(result.get())
-                            .map_err(|e| RequestError::InvalidResponse(e.to_string()))?;
-                        let responses = self
-                            .answer_inputs(asked.input_requests.unwrap_or_default())
-                            .await?;
-                        retry = Some(Retry {
-                            responses,
-                            state: asked.request_state,
-                        });
-                    }
-                    Some(other) => {
+                }
+                Err(RequestError::Rpc(e))
+                    if e.code == error_code::HEADER_MISMATCH
+                        && method == method::TOOLS_CALL
+                        && !headers_retried =>
+                {
+                    // H-10: the tool may have changed; list again, then once more.
+                    headers_retried = true;
+                    self.refresh_tools(&options).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            match result_type(&result)? {
+                // M-8: absent means complete.
+                None | Some(ResultType::Complete) if method == method::TOOLS_LIST => {
+                    return self.modern.filter_tools(result).map(Some);
+                }
+                None | Some(ResultType::Complete) => return Ok(Some(result)),
+                Some(ResultType::InputRequired) => {
+                    rounds += 1;
+                    if rounds > MAX_INPUT_ROUNDS {
                         return Err(RequestError::InvalidResponse(format!(
-                            "unknown resultType {other:?} (M-8)"
+                            "the server still asked for input after {MAX_INPUT_ROUNDS} \
+                             rounds of {method}"
                         )));
                     }
+                    let asked: InputRequired = serde_json::from_str(result.get())
+                        .map_err(|e| RequestError::InvalidResponse(e.to_string()))?;
+                    let responses = self
+                        .answer_inputs(asked.input_requests.unwrap_or_default())
+                        .await?;
+                    retry = Some(Retry {
+                        responses,
+                        state: asked.request_state,
+                    });
+                }
+                Some(other) => {
+                    return Err(RequestError::InvalidResponse(format!(
+                        "unknown resultType {other:?} (M-8)"
+                    )));
                 }
             }
-        })
+        }
     }
 
     /// Lists every tool again, to learn their `x-mcp-header` annotations. A failure leaves
@@ -680,6 +638,23 @@ mod tests {
             Some(LoggingLevel::Debug),
         );
         (modern, v)
+    }
+
+    /// PF-89: requests without parameter headers share their version's request, which
+    /// follows the version (M-6).
+    #[test]
+    fn requests_share_their_versions_request() {
+        let (modern, v) = debug_client();
+        let (version, one) = modern.version_and_request();
+        let (_, two) = modern.version_and_request();
+        assert_eq!(version, v);
+        assert!(Arc::ptr_eq(&one, &two));
+        assert_eq!(one.protocol_version, v.as_str());
+        assert!(one.params.is_empty());
+        modern.set_version(ProtocolVersion::LATEST_LEGACY);
+        let (version, three) = modern.version_and_request();
+        assert_eq!(version, ProtocolVersion::LATEST_LEGACY);
+        assert_eq!(three.protocol_version, version.as_str());
     }
 
     #[test]

@@ -114,4 +114,11 @@ impl RequestOptions {
         self.modern = Some(Arc::new(modern));
         self
     }
+
+    /// [`RequestOptions::modern`] with a request shared by many (PF-89: a client's requests
+    /// with no parameter headers share one, not one allocated per request).
+    pub fn modern_shared(mut self, modern: Arc<crate::transport::ModernRequest>) -> Self {
+        self.modern = Some(modern);
+        self
+    }
 }

@@ -158,7 +158,7 @@ impl Ours {
     async fn call(&self, plan: &ComparePlan) -> Result<(), String> {
         let result = tokio::time::timeout(
             plan.timeout,
-            self.client.call_tool(&plan.tool, &plan.arguments),
+            self.client.call_tool_reply(&plan.tool, &plan.arguments),
         )
         .await
         .map_err(|_| "our client: call timed out".to_owned())?

@@ -1,5 +1,5 @@
 //! `tools/call`: the params written once, and the result decoded where the transport read it
-//! when it can be (PF-35).
+//! when it can be (PF-35); its `_meta` decoded only when asked for (PF-88).
 
 use std::borrow::Cow;
 
@@ -8,8 +8,10 @@ use mcp_http_core::{RequestError, RequestOptions};
 use mcp_http_proto::jsonrpc::RequestId;
 use mcp_http_proto::{CallToolResult, method};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::Client;
+use super::reply::{Lazy, ToolReply};
 use crate::capability::Needs;
 
 impl Client {
@@ -30,6 +32,40 @@ impl Client {
         arguments: A,
         options: RequestOptions,
     ) -> Result<CallToolResult, RequestError> {
+        self.call_tool_as::<A, CallToolResult>(name, arguments, options)
+            .await
+    }
+
+    /// [`Client::call_tool`] whose result's `_meta` is decoded only when asked for
+    /// ([`ToolReply::meta`]): a caller that does not read it does not pay for it (PF-88).
+    pub async fn call_tool_reply<A: Serialize>(
+        &self,
+        name: &str,
+        arguments: A,
+    ) -> Result<ToolReply, RequestError> {
+        self.call_tool_reply_with(name, arguments, RequestOptions::default())
+            .await
+    }
+
+    /// [`Client::call_tool_reply`] with options, as [`Client::call_tool_with`].
+    pub async fn call_tool_reply_with<A: Serialize>(
+        &self,
+        name: &str,
+        arguments: A,
+        options: RequestOptions,
+    ) -> Result<ToolReply, RequestError> {
+        self.call_tool_as::<A, Lazy>(name, arguments, options)
+            .await
+            .map(ToolReply::from)
+    }
+
+    /// `tools/call`, its result read as `R` (a [`CallToolResult`] or the same read lazily).
+    async fn call_tool_as<A: Serialize, R: DeserializeOwned + Send>(
+        &self,
+        name: &str,
+        arguments: A,
+        options: RequestOptions,
+    ) -> Result<R, RequestError> {
         /// The params, encoded straight from the caller's arguments (no `Value` in between).
         #[derive(Serialize)]
         struct CallParams<'a, A> {
@@ -40,7 +76,7 @@ impl Client {
         let params = CallParams { name, arguments };
         // PF-35: the result decoded where the transport read it, in one pass, when it can
         // be; what comes back raw is decoded from that, as before.
-        let mut typed: Option<CallToolResult> = None;
+        let mut typed: Option<R> = None;
         let mut take = |id: &RequestId, body: &[u8]| {
             typed = read_result(id, body);
             typed.is_some()
