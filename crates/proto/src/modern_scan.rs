@@ -231,33 +231,51 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A member of `_meta`.
+    /// A member of `_meta`: one of ours told by the byte after the shared prefix, and only the
+    /// rest of its key compared (PF-86).
     fn meta_member(&mut self, meta: &mut Meta<'a>) -> Option<()> {
         const PREFIX: &[u8] = b"io.modelcontextprotocol/";
+        let rest = self.at + 1 + PREFIX.len();
         let ours = self
             .bytes()
             .get(self.at + 1..)
             .is_some_and(|key| key.starts_with(PREFIX));
         if ours {
-            if self.is("io.modelcontextprotocol/protocolVersion")? {
-                let version = self.plain()?;
-                return fill(&mut meta.version, Text::Borrowed(version));
-            }
-            if self.is("io.modelcontextprotocol/clientCapabilities")? {
-                let capabilities = self.kept()?;
-                return fill(&mut meta.capabilities, capabilities);
-            }
-            if self.is("io.modelcontextprotocol/clientInfo")? {
-                let info = self.kept()?;
-                return fill(&mut meta.info, info);
-            }
-            if self.is("io.modelcontextprotocol/logLevel")? {
-                let level = self.plain()?;
-                return fill(&mut meta.log_level, Level(level.parse().ok()));
+            match self.bytes().get(rest).copied() {
+                Some(b'p') if self.is_ours(rest, "protocolVersion")? => {
+                    let version = self.plain()?;
+                    return fill(&mut meta.version, Text::Borrowed(version));
+                }
+                Some(b'c') if self.is_ours(rest, "clientCapabilities")? => {
+                    let capabilities = self.kept()?;
+                    return fill(&mut meta.capabilities, capabilities);
+                }
+                Some(b'c') if self.is_ours(rest, "clientInfo")? => {
+                    let info = self.kept()?;
+                    return fill(&mut meta.info, info);
+                }
+                Some(b'l') if self.is_ours(rest, "logLevel")? => {
+                    let level = self.plain()?;
+                    return fill(&mut meta.log_level, Level(level.parse().ok()));
+                }
+                _ => {}
             }
         }
         self.other_key()?;
         self.value().map(drop)
+    }
+
+    /// [`Cursor::is`] of a key whose `"` and the prefix before `rest` were seen already: whether
+    /// the key goes on with `name` and ends, and past it and its `:` when it does.
+    fn is_ours(&mut self, rest: usize, name: &str) -> Option<bool> {
+        let after = rest + name.len();
+        let bytes = self.bytes();
+        if bytes.get(rest..after) == Some(name.as_bytes()) && bytes.get(after) == Some(&b'"') {
+            self.at = after + 1;
+            self.expect(b':')?;
+            return Some(true);
+        }
+        Some(false)
     }
 }
 

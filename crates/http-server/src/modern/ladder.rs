@@ -149,12 +149,23 @@ pub(crate) fn mentions_version(text: &[u8]) -> bool {
     first_mention(text).is_some()
 }
 
-/// Where `text` first contains the `_meta` key that names a version.
+/// The byte of [`VERSION_KEY`] searched for: `V`, rare in a request (no other key of the
+/// protocol and no method has it) and found by memchr's single-byte search, cheaper than a
+/// search for any longer part of the key (PF-85).
+const KEY_BYTE: u8 = b'V';
+
+/// Where [`KEY_BYTE`] first lies in [`VERSION_KEY`].
+const BYTE_AT: usize = 32;
+
+/// Where `text` first contains the `_meta` key that names a version: the first place of
+/// [`KEY_BYTE`] that the whole key lies around (PF-85). Each place of the key holds the byte
+/// at [`BYTE_AT`], so the places of the byte, in order, find the key's first.
 fn first_mention(text: &[u8]) -> Option<usize> {
-    // Built once: making a searcher costs more than searching a request's params.
-    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(VERSION_KEY.as_bytes()));
-    FINDER.find(text)
+    const { assert!(VERSION_KEY.as_bytes()[BYTE_AT] == KEY_BYTE) };
+    memchr::memchr_iter(KEY_BYTE, text).find_map(|byte| {
+        let at = byte.checked_sub(BYTE_AT)?;
+        (text.get(at..at + VERSION_KEY.len()) == Some(VERSION_KEY.as_bytes())).then_some(at)
+    })
 }
 
 /// A POST's body and where it first contains the version key: searched once, the answer
@@ -619,6 +630,44 @@ mod tests {
                 let searched = may_claim_modern(r.params.as_ref());
                 assert_eq!(mention.in_params(r.params.as_ref()), searched, "{text}");
                 assert!(!Mention::none().in_params(r.params.as_ref()));
+            }
+        }
+    }
+
+    /// PF-85: the search by the key's rare byte finds the key where a search for the whole
+    /// key does, wherever the byte lies without the rest of the key.
+    #[test]
+    fn the_byte_search_finds_the_key_where_the_whole_key_is() {
+        let key = VERSION_KEY;
+        let whole = |t: &[u8]| t.windows(key.len()).position(|w| w == key.as_bytes());
+        let texts = [
+            String::new(),
+            key.to_owned(),
+            key[..key.len() - 1].to_owned(),
+            key[1..].to_owned(),
+            "V".repeat(80),
+            format!("V{key}V"),
+            format!("io.modelcontextprotocol/protocolV{key}"),
+            format!("io.modelcontextprotocol{key}"),
+            format!("io.modelcontextprotocol/{key}/protocolVersion"),
+            format!(r#"{{"a":"{key}","b":"{key}"}}"#),
+            format!(
+                r#"{{"protocolVersion":"2025-11-25","x":"{}"}}"#,
+                &key[..BYTE_AT + 1]
+            ),
+            format!(
+                r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"echo","_meta":{META}}}}}"#
+            ),
+        ];
+        for text in &texts {
+            assert_eq!(
+                first_mention(text.as_bytes()),
+                whole(text.as_bytes()),
+                "{text}"
+            );
+            for cut in 0..=text.len() {
+                let part = &text.as_bytes()[cut..];
+                assert_eq!(first_mention(part), whole(part), "{text} from {cut}");
             }
         }
     }

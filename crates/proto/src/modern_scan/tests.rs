@@ -198,3 +198,58 @@ fn a_kept_value_is_borrowed_from_the_body() {
     assert_eq!(value.get().as_ptr(), text.as_ptr());
     assert_eq!(value.get(), text);
 }
+
+/// PF-86: a `_meta` key is one of ours only when all of it is: keys that share the prefix and
+/// the byte after it, or that one of ours begins, are skipped as the serde pass skips them, and
+/// ours are read in any order.
+#[test]
+fn a_meta_key_that_only_begins_like_ours_is_skipped_alike() {
+    let p = "io.modelcontextprotocol/";
+    let meta = |members: &str| {
+        format!(
+            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{"_meta":{{{members}}}}}}}"#
+        )
+    };
+    let version = format!(r#""{p}protocolVersion":"2026-07-28""#);
+    let capabilities = format!(r#""{p}clientCapabilities":{{}}"#);
+    let info = format!(r#""{p}clientInfo":{{"name":"c","version":"1"}}"#);
+    let level = format!(r#""{p}logLevel":"debug""#);
+    let mut bodies = vec![
+        meta(&format!("{level},{info},{capabilities},{version}")),
+        meta(&format!("{info},{version},{capabilities}")),
+    ];
+    for near in [
+        "",
+        "p",
+        "protocol",
+        "protocolVersions",
+        "c",
+        "client",
+        "clientCapabilitie",
+        "clientCapabilitiesX",
+        "clientInf",
+        "clientInfos",
+        "clientX",
+        "logLeve",
+        "logLevel2",
+        "x",
+    ] {
+        bodies.push(meta(&format!(
+            r#""{p}{near}":{{"a":[1]}},{version},{capabilities}"#
+        )));
+        bodies.push(meta(&format!(
+            r#"{version},{capabilities},"{p}{near}":null"#
+        )));
+    }
+    for body in &bodies {
+        let (scanned, same) = both(body.as_bytes());
+        assert!(scanned, "{body}: not scanned");
+        assert!(same, "{body}");
+    }
+    // Ours twice: the serde pass's refusal.
+    for twice in [&version, &capabilities, &info, &level] {
+        let body = meta(&format!("{version},{twice},{twice}"));
+        let (_, same) = both(body.as_bytes());
+        assert!(same, "{body}");
+    }
+}
