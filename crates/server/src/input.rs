@@ -236,8 +236,8 @@ pub(crate) fn call_tool_at_once(
     let first = match first {
         Running::Done(Some(outcome)) if !ctx.has_input_round() => {
             return match settle(outcome) {
-                Ok(Ok(result)) => out.write(&result),
-                Ok(Err(failed)) => out.write(&failed),
+                Ok(Ok(result)) => out.write_with(|out| result.write_json(out)),
+                Ok(Err(failed)) => out.write_with(|out| failed.write_json(out)),
                 Err(error) => AtOnce::Failed(error),
             };
         }
