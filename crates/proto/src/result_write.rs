@@ -7,8 +7,12 @@
 use crate::content::{ContentBlock, TextContent};
 use crate::tools::CallToolResult;
 
-/// A text block's members before its text, as serde writes a [`ContentBlock::Text`].
-pub(crate) const TEXT_BLOCK: &[u8] = b"{\"type\":\"text\",\"text\":";
+/// A text block's members before its text, as serde writes a [`ContentBlock::Text`], with its
+/// text's opening quote.
+const TEXT_BLOCK_QUOTE: &[u8] = b"{\"type\":\"text\",\"text\":\"";
+
+/// How a result of one text block begins, up to its text ([`TEXT_BLOCK_QUOTE`] in its content).
+const ONE_TEXT_QUOTE: &[u8] = b"{\"content\":[{\"type\":\"text\",\"text\":\"";
 
 /// For each byte, what follows the backslash of its escape (`u` for `\u00XX`), or 0 for a byte
 /// written as it is: `serde_json`'s table.
@@ -33,9 +37,26 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Appends `text` as a JSON string, escaped as `serde_json` escapes it.
 pub(crate) fn write_str(text: &str, out: &mut Vec<u8>) {
-    let bytes = text.as_bytes();
-    out.reserve(bytes.len() + 2);
     out.push(b'"');
+    write_str_contents(text, out);
+    out.push(b'"');
+}
+
+/// Appends `text` escaped as `serde_json` escapes a string, without the quotes: copied whole
+/// when nothing in it needs an escape (the common case).
+fn write_str_contents(text: &str, out: &mut Vec<u8>) {
+    let bytes = text.as_bytes();
+    if bytes.iter().all(|&byte| ESCAPE[usize::from(byte)] == 0) {
+        out.extend_from_slice(bytes);
+    } else {
+        write_escaped(bytes, out);
+    }
+}
+
+/// [`write_str_contents`] of a text with something to escape.
+#[cold]
+fn write_escaped(bytes: &[u8], out: &mut Vec<u8>) {
+    out.reserve(bytes.len() + 8);
     let mut start = 0;
     for (i, &byte) in bytes.iter().enumerate() {
         let escape = ESCAPE[usize::from(byte)];
@@ -54,7 +75,13 @@ pub(crate) fn write_str(text: &str, out: &mut Vec<u8>) {
         start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
-    out.push(b'"');
+}
+
+/// Appends a text block with no members but its text: `{"type":"text","text":"..."}`.
+fn write_plain_text(text: &str, out: &mut Vec<u8>) {
+    out.extend_from_slice(TEXT_BLOCK_QUOTE);
+    write_str_contents(text, out);
+    out.extend_from_slice(b"\"}");
 }
 
 /// Appends `content` as a JSON array of blocks: a text block written by its members, any other
@@ -65,39 +92,41 @@ pub(crate) fn write_blocks(content: &[ContentBlock], out: &mut Vec<u8>) -> serde
         if i > 0 {
             out.push(b',');
         }
-        match block {
-            ContentBlock::Text(TextContent {
-                meta: None,
-                text,
-                annotations: None,
-            }) => {
-                out.extend_from_slice(TEXT_BLOCK);
-                write_str(text, out);
-                out.push(b'}');
-            }
-            ContentBlock::Text(TextContent {
-                meta,
-                text,
-                annotations,
-            }) => {
-                // The tag, then the members in their declared order.
-                out.extend_from_slice(b"{\"type\":\"text\"");
-                if let Some(meta) = meta {
-                    out.extend_from_slice(b",\"_meta\":");
-                    serde_json::to_writer(&mut *out, meta)?;
-                }
-                out.extend_from_slice(b",\"text\":");
-                write_str(text, out);
-                if let Some(annotations) = annotations {
-                    out.extend_from_slice(b",\"annotations\":");
-                    serde_json::to_writer(&mut *out, annotations)?;
-                }
-                out.push(b'}');
-            }
-            other => serde_json::to_writer(&mut *out, other)?,
-        }
+        write_block(block, out)?;
     }
     out.push(b']');
+    Ok(())
+}
+
+/// Appends one block: a text block by its members, another by serde.
+fn write_block(block: &ContentBlock, out: &mut Vec<u8>) -> serde_json::Result<()> {
+    match block {
+        ContentBlock::Text(TextContent {
+            meta: None,
+            text,
+            annotations: None,
+        }) => write_plain_text(text, out),
+        ContentBlock::Text(TextContent {
+            meta,
+            text,
+            annotations,
+        }) => {
+            // The tag, then the members in their declared order.
+            out.extend_from_slice(b"{\"type\":\"text\"");
+            if let Some(meta) = meta {
+                out.extend_from_slice(b",\"_meta\":");
+                serde_json::to_writer(&mut *out, meta)?;
+            }
+            out.extend_from_slice(b",\"text\":");
+            write_str(text, out);
+            if let Some(annotations) = annotations {
+                out.extend_from_slice(b",\"annotations\":");
+                serde_json::to_writer(&mut *out, annotations)?;
+            }
+            out.push(b'}');
+        }
+        other => serde_json::to_writer(&mut *out, other)?,
+    }
     Ok(())
 }
 
@@ -134,14 +163,24 @@ impl CallToolResult {
             is_error,
             result_type,
         } = self;
-        out.push(b'{');
-        if let Some(meta) = meta {
-            out.extend_from_slice(b"\"_meta\":");
-            serde_json::to_writer(&mut *out, meta)?;
-            out.push(b',');
+        if let (None, [ContentBlock::Text(text)]) = (meta, content.as_slice())
+            && text.meta.is_none()
+            && text.annotations.is_none()
+        {
+            // The common result, one text block: what comes before its text as one piece.
+            out.extend_from_slice(ONE_TEXT_QUOTE);
+            write_str_contents(&text.text, out);
+            out.extend_from_slice(b"\"}]");
+        } else {
+            out.push(b'{');
+            if let Some(meta) = meta {
+                out.extend_from_slice(b"\"_meta\":");
+                serde_json::to_writer(&mut *out, meta)?;
+                out.push(b',');
+            }
+            out.extend_from_slice(b"\"content\":");
+            write_blocks(content, out)?;
         }
-        out.extend_from_slice(b"\"content\":");
-        write_blocks(content, out)?;
         write_structured_and_error(structured_content.as_ref(), *is_error, out)?;
         if let Some(result_type) = result_type {
             out.extend_from_slice(b",\"resultType\":");
