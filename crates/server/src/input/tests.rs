@@ -7,23 +7,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use mcp_http_core::transport::ChannelSink;
-use mcp_http_core::{Extensions, Handler, Peer, PeerConfig, Places, RequestContext};
+use mcp_http_core::{Extensions, Handler, Peer, PeerConfig, Places};
 use mcp_http_proto::jsonrpc::{Message, Request};
 use mcp_http_proto::{
-    Annotations, AudioContent, CallToolResult, ContentBlock, ErrorObject, ImageContent, Meta,
-    TextContent,
+    Annotations, AudioContent, CallToolResult, ContentBlock, ImageContent, Meta, TextContent,
 };
-use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+use crate::test_handlers::{General, Text};
 use crate::{NoArgs, Server, ToolDef, ToolError};
-
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct Text {
-    text: String,
-}
 
 fn server() -> Server {
     Server::builder("quick", "1")
@@ -72,19 +65,6 @@ fn server() -> Server {
             "late \"one\""
         }))
         .build()
-}
-
-/// A handler that answers only through `handle_request`: the general path.
-struct General(Arc<dyn Handler>);
-
-impl Handler for General {
-    fn handle_request(
-        &self,
-        request: Request,
-        ctx: RequestContext,
-    ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
-        self.0.handle_request(request, ctx)
-    }
 }
 
 fn request(body: Value) -> Request {
