@@ -120,11 +120,14 @@ pub(crate) fn put_first_head(
                     + retry.len(),
             );
             out.extend_from_slice(b"id: ");
+            let id_start = out.len();
             put_id(out);
+            let id = id_start..out.len();
             out.extend_from_slice(b"0\nretry: ");
             out.extend_from_slice(retry);
             out.extend_from_slice(b"\ndata: \n\nevent: message\nid: ");
-            put_id(out);
+            // The same id again, copied as one piece (PF-82).
+            out.extend_from_within(id);
             out.extend_from_slice(b"1\ndata: ");
         }
         None => {

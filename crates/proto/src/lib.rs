@@ -68,6 +68,7 @@ pub mod params;
 pub mod progress;
 pub mod prompts;
 pub mod resources;
+mod result_write;
 pub mod roots;
 pub mod sampling;
 pub mod task_extension;

@@ -9,8 +9,9 @@ use serde::ser::SerializeStruct;
 use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use crate::content::{ContentBlock, TextContent};
+use crate::content::ContentBlock;
 use crate::modern::ResultType;
+use crate::result_write::{write_blocks, write_structured_and_error};
 use crate::tools::CallToolResult;
 
 /// How a result written by [`CompletedCall`] with a `resultType` of `complete` begins.
@@ -99,9 +100,6 @@ pub struct CompletedHead {
     head: Box<[u8]>,
 }
 
-/// A text block's members before its text, as serde writes a [`ContentBlock::Text`].
-const TEXT_BLOCK: &[u8] = b"{\"type\":\"text\",\"text\":";
-
 impl CompletedHead {
     /// The head of a result completed with `meta` (the server's prebuilt `_meta`, as given to
     /// [`CompletedCall::new`]).
@@ -147,34 +145,8 @@ impl CompletedHead {
         out: &mut Vec<u8>,
     ) -> serde_json::Result<()> {
         out.extend_from_slice(&self.head);
-        out.push(b'[');
-        for (i, block) in content.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            match block {
-                ContentBlock::Text(TextContent {
-                    meta: None,
-                    text,
-                    annotations: None,
-                }) => {
-                    out.extend_from_slice(TEXT_BLOCK);
-                    serde_json::to_writer(&mut *out, text.as_str())?;
-                    out.push(b'}');
-                }
-                other => serde_json::to_writer(&mut *out, other)?,
-            }
-        }
-        out.push(b']');
-        if let Some(structured) = structured {
-            out.extend_from_slice(b",\"structuredContent\":");
-            serde_json::to_writer(&mut *out, structured)?;
-        }
-        match is_error {
-            Some(true) => out.extend_from_slice(b",\"isError\":true"),
-            Some(false) => out.extend_from_slice(b",\"isError\":false"),
-            None => {}
-        }
+        write_blocks(content, out)?;
+        write_structured_and_error(structured, is_error, out)?;
         out.push(b'}');
         Ok(())
     }
@@ -184,6 +156,7 @@ impl CompletedHead {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::content::TextContent;
 
     #[test]
     fn a_completed_call_has_result_type_and_server_info_first_then_its_members() {

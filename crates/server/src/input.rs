@@ -235,9 +235,9 @@ pub(crate) fn call_tool_at_once(
     let first = first.polled_once();
     let first = match first {
         Running::Done(Some(outcome)) if !ctx.has_input_round() => {
+            // Written by its members, as serde would write it (PF-81).
             return match settle(outcome) {
-                Ok(Ok(result)) => out.write(&result),
-                Ok(Err(failed)) => out.write(&failed),
+                Ok(Ok(result)) | Ok(Err(result)) => out.write_with(|out| result.write_json(out)),
                 Err(error) => AtOnce::Failed(error),
             };
         }
@@ -349,3 +349,6 @@ pub(crate) async fn read_resource(
     };
     answer(run_with_input(&ctx, &scope, states, run).await?)
 }
+
+#[cfg(test)]
+mod tests;

@@ -31,6 +31,8 @@ mod schema;
 mod server;
 mod session;
 mod tasks;
+#[cfg(test)]
+mod test_handlers;
 mod tool;
 mod tool_params;
 mod uri_template;

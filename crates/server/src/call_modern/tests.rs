@@ -7,7 +7,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
 use mcp_http_core::peer::{Answered, MakePeer, Unmade};
 use mcp_http_core::transport::ChannelSink;
 use mcp_http_core::{
@@ -23,12 +22,8 @@ use mcp_http_proto::{
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
+use crate::test_handlers::{General, Text};
 use crate::{NoArgs, RequestError, Server, TaskSupport, ToolDef, ToolError};
-
-#[derive(serde::Deserialize, schemars::JsonSchema)]
-struct Text {
-    text: String,
-}
 
 fn server() -> Server {
     Server::builder("quick", "1")
@@ -95,19 +90,6 @@ fn server() -> Server {
                 .task_support(TaskSupport::Required),
         )
         .build()
-}
-
-/// A handler that answers only through `handle_request`: the general path.
-struct General(Arc<dyn Handler>);
-
-impl Handler for General {
-    fn handle_request(
-        &self,
-        request: Request,
-        ctx: RequestContext,
-    ) -> BoxFuture<'static, Result<Box<RawValue>, ErrorObject>> {
-        self.0.handle_request(request, ctx)
-    }
 }
 
 /// The request of a 2026-07-28 `tools/call` with `params` and what the transport's read of
