@@ -16,7 +16,7 @@ use tokio::sync::OwnedSemaphorePermit;
 /// message with no limit to count against).
 #[derive(Default)]
 pub struct Places {
-    _permit: Option<OwnedSemaphorePermit>,
+    _permit: Option<Permit>,
     _counted: Option<CountedPlace>,
     shared: Option<Arc<dyn Send + Sync>>,
 }
@@ -24,7 +24,15 @@ pub struct Places {
 impl Places {
     /// Also holds `permit` (a place in a semaphore's limit).
     pub fn with_permit(mut self, permit: OwnedSemaphorePermit) -> Self {
-        self._permit = Some(permit);
+        self._permit = Some(Permit::Semaphore(permit));
+        self
+    }
+
+    /// Also holds `place` as the request's permit: a place in a limit kept as a counter
+    /// rather than a semaphore (a server-wide one, PF-84), held beside a [`Places::with_counted`]
+    /// place.
+    pub fn with_permit_place(mut self, place: CountedPlace) -> Self {
+        self._permit = Some(Permit::Counted(place));
         self
     }
 
@@ -47,12 +55,24 @@ impl Places {
     }
 }
 
+/// The permit a request holds: a semaphore's or a counted limit's place.
+enum Permit {
+    Semaphore(#[allow(dead_code)] OwnedSemaphorePermit),
+    Counted(#[allow(dead_code)] CountedPlace),
+}
+
 /// What keeps the counter of a counted limit: the counter on its own, or something shared
 /// that has it inline (a session's router keeps its session's count, so an idle session pays
 /// no allocation for it, PF-36).
 pub trait Counts: Send + Sync + 'static {
     /// The counter of the places taken.
     fn counter(&self) -> &AtomicUsize;
+
+    /// Gives one place back: the counter goes down. A limit that someone may wait on also
+    /// wakes a waiter here (PF-84).
+    fn give_back(&self) {
+        self.counter().fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Counts for AtomicUsize {
@@ -90,7 +110,7 @@ impl CountedPlace {
 
 impl Drop for CountedPlace {
     fn drop(&mut self) {
-        self.owner.counter().fetch_sub(1, Ordering::AcqRel);
+        self.owner.give_back();
     }
 }
 

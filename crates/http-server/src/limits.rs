@@ -2,8 +2,10 @@
 //! read it (RL-3, RL-4), and the requests in progress, in all (RL-6) and per session (RL-7).
 //! The limits on connections are in [`crate::serve`].
 
+use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -11,13 +13,121 @@ use http_body::Body;
 use http_body_util::{BodyExt, Limited};
 use mcp_http_core::CountedPlace;
 use mcp_http_proto::RequestId;
-use tokio::sync::Semaphore;
+use tokio::sync::futures::OwnedNotified;
+use tokio::sync::{Notify, Semaphore};
 
 use crate::rejection::Rejection;
 
 /// The most permits a tokio semaphore holds.
 pub(crate) fn permits(max: usize) -> usize {
     max.clamp(1, Semaphore::MAX_PERMITS)
+}
+
+/// The server-wide limit on POSTs in progress (RL-6): a counter of the places taken, where a
+/// semaphore's lock and waiter list were paid on every request though only the tower
+/// `Service`'s `poll_ready` ever waits (PF-84). A place given back wakes a waiter, if any.
+pub(crate) struct InFlight {
+    taken: AtomicUsize,
+    max: usize,
+    /// How many `poll_ready`s wait for a place (registered before they look again).
+    waiting: AtomicUsize,
+    freed: Arc<Notify>,
+}
+
+impl InFlight {
+    /// A limit of `max` places (at least one, as many as a semaphore would hold).
+    pub(crate) fn new(max: usize) -> InFlight {
+        InFlight {
+            taken: AtomicUsize::new(0),
+            max: permits(max),
+            waiting: AtomicUsize::new(0),
+            freed: Arc::new(Notify::new()),
+        }
+    }
+
+    /// A place, or `None` when all are taken.
+    #[inline]
+    pub(crate) fn try_take(self: &Arc<Self>) -> Option<CountedPlace> {
+        CountedPlace::take_in(self, self.max)
+    }
+
+    /// How many places are taken.
+    pub(crate) fn taken(&self) -> usize {
+        self.taken.load(Ordering::Acquire)
+    }
+
+    /// Ready with a place once one is free; `wait` keeps the registration between polls (the
+    /// tower `Service`'s backpressure, RL-6).
+    pub(crate) fn poll_take(
+        self: &Arc<Self>,
+        wait: &mut Option<Waiter>,
+        cx: &mut Context<'_>,
+    ) -> Poll<CountedPlace> {
+        loop {
+            if let Some(place) = self.try_take() {
+                *wait = None;
+                return Poll::Ready(place);
+            }
+            match wait {
+                // Registered before looking again: a place given back after that look wakes it.
+                None => *wait = Some(Waiter::new(self)),
+                Some(waiter) => match waiter.notified.as_mut().poll(cx) {
+                    Poll::Ready(()) => waiter.renew(),
+                    Poll::Pending => return Poll::Pending,
+                },
+            }
+        }
+    }
+}
+
+impl mcp_http_core::Counts for InFlight {
+    fn counter(&self) -> &AtomicUsize {
+        &self.taken
+    }
+
+    fn give_back(&self) {
+        // SeqCst with the waiter's count and its look (`poll_take`): either it sees this place
+        // free, or this sees it waiting and wakes it.
+        self.taken.fetch_sub(1, Ordering::SeqCst);
+        if self.waiting.load(Ordering::SeqCst) > 0 {
+            self.freed.notify_one();
+        }
+    }
+}
+
+/// A `poll_ready` registered to be woken when a place is given back.
+pub(crate) struct Waiter {
+    notified: Pin<Box<OwnedNotified>>,
+    in_flight: Arc<InFlight>,
+}
+
+impl Waiter {
+    fn new(in_flight: &Arc<InFlight>) -> Waiter {
+        in_flight.waiting.fetch_add(1, Ordering::SeqCst);
+        Waiter {
+            notified: registered(&in_flight.freed),
+            in_flight: in_flight.clone(),
+        }
+    }
+
+    /// Registered again after a wake-up (a notification is used once).
+    fn renew(&mut self) {
+        self.notified = registered(&self.in_flight.freed);
+    }
+}
+
+/// A wait for `freed`, registered now, ordered before the look at the counter that follows.
+fn registered(freed: &Arc<Notify>) -> Pin<Box<OwnedNotified>> {
+    let mut notified = Box::pin(freed.clone().notified_owned());
+    notified.as_mut().enable();
+    std::sync::atomic::fence(Ordering::SeqCst);
+    notified
+}
+
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        self.in_flight.waiting.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Reads a whole body of at most `max` bytes within `timeout`. The timer is armed only for a
