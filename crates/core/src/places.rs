@@ -16,15 +16,28 @@ use tokio::sync::OwnedSemaphorePermit;
 /// message with no limit to count against).
 #[derive(Default)]
 pub struct Places {
-    _permit: Option<OwnedSemaphorePermit>,
+    _permit: Option<CountedPlace>,
     _counted: Option<CountedPlace>,
     shared: Option<Arc<dyn Send + Sync>>,
 }
 
 impl Places {
-    /// Also holds `permit` (a place in a semaphore's limit).
+    /// Also holds `permit` (a place in a semaphore's limit). Held as a share, as
+    /// [`Places::with_shared`] holds one (an allocation): the permit's own place is
+    /// [`Places::with_permit_place`]'s, so that places the transports take keep its size (PF-84).
     pub fn with_permit(mut self, permit: OwnedSemaphorePermit) -> Self {
-        self._permit = Some(permit);
+        self.shared = Some(match self.shared.take() {
+            None => Arc::new(permit),
+            Some(shared) => Arc::new((shared, permit)),
+        });
+        self
+    }
+
+    /// Also holds `place` as the request's permit: a place in a limit kept as a counter
+    /// rather than a semaphore (a server-wide one, PF-84), held beside a [`Places::with_counted`]
+    /// place.
+    pub fn with_permit_place(mut self, place: CountedPlace) -> Self {
+        self._permit = Some(place);
         self
     }
 
@@ -35,9 +48,13 @@ impl Places {
     }
 
     /// Also holds a share of `shared`: places that several requests hold together (the items of
-    /// a batch share their POST's permit), given back when the last share goes.
+    /// a batch share their POST's permit), given back when the last share goes. A share held
+    /// already (a [`Places::with_permit`]) is held too.
     pub fn with_shared(mut self, shared: Arc<dyn Send + Sync>) -> Self {
-        self.shared = Some(shared);
+        self.shared = Some(match self.shared.take() {
+            None => shared,
+            Some(held) => Arc::new((held, shared)),
+        });
         self
     }
 
@@ -53,6 +70,12 @@ impl Places {
 pub trait Counts: Send + Sync + 'static {
     /// The counter of the places taken.
     fn counter(&self) -> &AtomicUsize;
+
+    /// Gives one place back: the counter goes down. A limit that someone may wait on also
+    /// wakes a waiter here (PF-84).
+    fn give_back(&self) {
+        self.counter().fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Counts for AtomicUsize {
@@ -90,7 +113,7 @@ impl CountedPlace {
 
 impl Drop for CountedPlace {
     fn drop(&mut self) {
-        self.owner.counter().fetch_sub(1, Ordering::AcqRel);
+        self.owner.give_back();
     }
 }
 
@@ -114,6 +137,27 @@ mod tests {
         drop(held);
         assert_eq!(counter.load(Ordering::Acquire), 0);
         assert!(CountedPlace::take(&counter, 2).is_some());
+    }
+
+    /// PF-84: a semaphore's permit is held as a share, beside another share, until the places
+    /// go; a counted permit place beside a counted place.
+    #[test]
+    fn a_semaphore_permit_and_a_permit_place_are_held_until_the_places_go() {
+        let semaphore = Arc::new(tokio::sync::Semaphore::new(1));
+        let permit = semaphore.clone().try_acquire_owned().unwrap();
+        let counter = Arc::new(AtomicUsize::new(0));
+        let shared: Arc<dyn Send + Sync> = Arc::new(CountedPlace::take(&counter, 3).unwrap());
+        let places = Places::default()
+            .with_permit(permit)
+            .with_shared(shared)
+            .with_permit_place(CountedPlace::take(&counter, 3).unwrap())
+            .with_counted(CountedPlace::take(&counter, 3).unwrap());
+        assert_eq!(semaphore.available_permits(), 0);
+        assert_eq!(counter.load(Ordering::Acquire), 3);
+        assert!(!places.is_empty());
+        drop(places);
+        assert_eq!(semaphore.available_permits(), 1);
+        assert_eq!(counter.load(Ordering::Acquire), 0);
     }
 
     /// A counter kept inside something shared, as a session's router keeps its count.

@@ -139,7 +139,7 @@ impl StreamableHttpService {
         headers: &checks::Headers<'_>,
         body: B,
         identity: (Extensions, Option<Principal>),
-        permit: tokio::sync::OwnedSemaphorePermit,
+        permit: CountedPlace,
         label: Option<&mut crate::metrics::MethodLabel>,
         span: &tracing::Span,
     ) -> impl Future<Output = Result<HttpResponse, Rejection>>
@@ -184,7 +184,7 @@ impl StreamableHttpService {
             let mut extensions = extensions;
             // The handler's context holds the permit until the handler is done (RL-6); not the
             // extensions, which would cost a map and boxes per request.
-            let mut places = Places::default().with_permit(permit);
+            let mut places = Places::default().with_permit_place(permit);
             if config.eras.modern()
                 && crate::modern::route(headers, &parsed, mentions, config.eras)?
             {

@@ -14,11 +14,10 @@ use futures::future::BoxFuture;
 use http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode};
 use http_body::Body;
+use mcp_http_core::CountedPlace;
 use mcp_http_core::{HandlerFactory, Principal, SharedClient};
 use mcp_http_proto::lifecycle::{ElicitationCapability, RootsCapability, SamplingCapability};
 use mcp_http_proto::{ClientCapabilities, Implementation, JsonObject};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio_util::sync::PollSemaphore;
 
 use crate::body::{Head, ResponseBody};
 use crate::checks;
@@ -59,7 +58,7 @@ pub(crate) struct Inner {
     /// Connections open now (RL-5), counted by [`crate::serve`].
     pub(crate) open_connections: AtomicUsize,
     /// A permit per POST in progress (RL-6).
-    pub(crate) in_flight: Arc<Semaphore>,
+    pub(crate) in_flight: Arc<crate::limits::InFlight>,
     /// Other endpoints served on the same listener, each at its own path (BR-9).
     mounts: Vec<StreamableHttpService>,
     /// A `GET` path answered with 200 and a JSON status (BR-9).
@@ -95,8 +94,8 @@ pub struct StreamableHttpService {
 
 /// What `poll_ready` waits on and what it got.
 struct Readiness {
-    semaphore: PollSemaphore,
-    permit: Option<OwnedSemaphorePermit>,
+    wait: Option<crate::limits::Waiter>,
+    permit: Option<CountedPlace>,
 }
 
 impl Clone for StreamableHttpService {
@@ -296,8 +295,7 @@ impl StreamableHttpService {
     /// How many POSTs are in progress now, from their body being read until their handler is
     /// done (RL-6).
     pub fn requests_in_flight(&self) -> usize {
-        let max = crate::limits::permits(self.inner.config().max_in_flight);
-        max.saturating_sub(self.inner.in_flight.available_permits())
+        self.inner.in_flight.taken()
     }
 
     /// Ends every session now: their streams close, running handlers are cancelled, and later
@@ -366,7 +364,7 @@ impl StreamableHttpService {
     pub(crate) fn handle_boxed<B>(
         self,
         request: Request<B>,
-        reserved: Option<OwnedSemaphorePermit>,
+        reserved: Option<CountedPlace>,
     ) -> BoxFuture<'static, Result<HttpResponse, Infallible>>
     where
         B: Body<Data = Bytes> + Send + 'static,
@@ -568,7 +566,7 @@ impl StreamableHttpService {
 fn respond<S, B, W, O>(
     service: S,
     request: Request<B>,
-    reserved: Option<OwnedSemaphorePermit>,
+    reserved: Option<CountedPlace>,
     wrap: W,
 ) -> impl Future<Output = O> + Send
 where
@@ -638,7 +636,7 @@ where
                 // RL-6: a place among the requests in progress, taken before the body is read.
                 let permit = match reserved {
                     Some(permit) => Some(permit),
-                    None => this.inner.in_flight.clone().try_acquire_owned().ok(),
+                    None => this.inner.in_flight.try_take(),
                 };
                 match permit {
                     Some(permit) => {
@@ -686,7 +684,7 @@ where
 fn made<B>(
     service: StreamableHttpService,
     request: Request<B>,
-    reserved: Option<OwnedSemaphorePermit>,
+    reserved: Option<CountedPlace>,
 ) -> impl Future<Output = Result<HttpResponse, Infallible>> + Send + 'static
 where
     B: Body<Data = Bytes> + Send + 'static,
@@ -719,13 +717,13 @@ where
         let inner = &self.inner;
         let ready = self.ready.get_or_insert_with(|| {
             Box::new(Readiness {
-                semaphore: PollSemaphore::new(inner.in_flight.clone()),
+                wait: None,
                 permit: None,
             })
         });
         if ready.permit.is_none() {
-            match ready.semaphore.poll_acquire(cx) {
-                Poll::Ready(permit) => ready.permit = permit,
+            match inner.in_flight.poll_take(&mut ready.wait, cx) {
+                Poll::Ready(permit) => ready.permit = Some(permit),
                 Poll::Pending => return Poll::Pending,
             }
         }

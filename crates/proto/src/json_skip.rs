@@ -38,18 +38,12 @@ pub(crate) fn raw(json: &str) -> Option<&RawValue> {
 /// ends. Eight bytes at a time, as serde_json looks for it (each test is exact for the lowest
 /// byte that passes it, which is the one taken).
 fn run_end(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([1; 8]);
-    const HIGH: u64 = ONES << 7;
     let mut chunks = bytes.chunks_exact(8);
     let mut at = 0;
     for chunk in &mut chunks {
         let mut word = [0; 8];
         word.copy_from_slice(chunk);
-        let w = u64::from_le_bytes(word);
-        let quote = (w ^ (ONES * u64::from(b'"'))).wrapping_sub(ONES);
-        let escape = (w ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
-        let control = w.wrapping_sub(ONES * 0x20);
-        let hits = (quote | escape | control) & !w & HIGH;
+        let hits = special(u64::from_le_bytes(word));
         if hits != 0 {
             return Some(at + (hits.trailing_zeros() / 8) as usize);
         }
@@ -59,6 +53,20 @@ fn run_end(bytes: &[u8]) -> Option<usize> {
     rest.iter()
         .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
         .map(|n| at + n)
+}
+
+/// The high bit of each byte of `word` that is a `"`, a `\\` or a control byte, exact for the
+/// lowest such byte (a byte above it may be marked too, by a borrow). One test finds both the
+/// control bytes and the quote: with bit 1 flipped the quote (0x22) is 0x20 and the control
+/// bytes stay below it, so both are the bytes below 0x21; the other finds the backslash.
+/// Eight operations a word where three tests took ten (PF-83).
+#[inline(always)]
+fn special(word: u64) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([1; 8]);
+    const HIGH: u64 = ONES << 7;
+    let quote_or_control = (word ^ (ONES * 0x02)).wrapping_sub(ONES * 0x21);
+    let escape = (word ^ (ONES * u64::from(b'\\'))).wrapping_sub(ONES);
+    (quote_or_control | escape) & !word & HIGH
 }
 
 // Small steps marked `#[inline]`: the readers that use them are in other modules, so other

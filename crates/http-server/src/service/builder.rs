@@ -157,9 +157,7 @@ impl StreamableHttpServiceBuilder {
             bus: self.bus,
             instance,
         };
-        let in_flight = Arc::new(Semaphore::new(crate::limits::permits(
-            self.config.max_in_flight,
-        )));
+        let in_flight = Arc::new(crate::limits::InFlight::new(self.config.max_in_flight));
         let sessions = Arc::new(Sessions::new(
             backends,
             self.config,

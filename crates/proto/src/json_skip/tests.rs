@@ -160,3 +160,74 @@ fn a_plain_run_ends_at_the_first_special_byte() {
         assert_eq!(run_end(&vec![0xc3; len]), None);
     }
 }
+
+/// Where a plain run ends, a byte at a time: what the word-at-a-time search must find.
+fn run_end_bytewise(bytes: &[u8]) -> Option<usize> {
+    bytes
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+}
+
+/// PF-83: every byte value at every offset 0..17 of runs of every length up to 24 (a word,
+/// two, their tails, the buffer's end), after plain bytes that sit next to the specials (the
+/// space, `!`, `#`, `[`, `]`, DEL, and UTF-8's lead and continuation bytes, among them 0xA2 and
+/// 0xDC, a quote's and a backslash's with the high bit set), and followed by specials that a
+/// borrow could mark: the word-at-a-time search ends where a byte-at-a-time one does.
+#[test]
+fn a_plain_run_ends_where_a_bytewise_search_ends() {
+    let fillers = [
+        b'a', b' ', b'!', b'#', b'[', b']', 0x7f, 0x80, 0xa2, 0xdc, 0xc3, 0xff, 0x21, 0x5d,
+    ];
+    let afters: [&[u8]; 4] = [b"", b"\"", b"\\\x00\"", &[0x1f, 0x22, 0x5c, 0x00, 0x01]];
+    for filler in fillers {
+        for len in 0..=24 {
+            for at in 0..len.min(18) {
+                for byte in 0..=255u8 {
+                    for after in afters {
+                        let mut bytes = vec![filler; len];
+                        bytes[at] = byte;
+                        bytes.extend_from_slice(after);
+                        assert_eq!(run_end(&bytes), run_end_bytewise(&bytes), "{bytes:x?}");
+                    }
+                }
+            }
+            let mut bytes = vec![filler; len];
+            bytes.extend_from_slice(b"\"");
+            assert_eq!(run_end(&bytes), run_end_bytewise(&bytes), "{bytes:x?}");
+        }
+    }
+}
+
+/// PF-83: strings with a quote, an escape or a control byte at every offset 0..17 of their
+/// body, multi-byte UTF-8 across a word's boundary, and strings that end at the text's end
+/// (closed or not), read as serde_json reads them.
+#[test]
+fn strings_at_every_word_boundary_are_checked_as_serde_json_checks_them() {
+    let mut texts = Vec::new();
+    for at in 0..18 {
+        let pad = "a".repeat(at);
+        for special in ["\"", "\\n", "\\u00e9", "\\x", "\\", "\u{1}", "\u{1f}", "\t"] {
+            texts.push(format!("\"{pad}{special}b\""));
+            texts.push(format!("\"{pad}{special}"));
+            texts.push(format!("[\"{pad}{special}\",1]"));
+            texts.push(format!("{{\"{pad}{special}\":\"{pad}\"}}"));
+        }
+        for wide in ["é", "€", "😀"] {
+            texts.push(format!("\"{pad}{wide}{wide}\""));
+            texts.push(format!("\"{pad}{wide}"));
+            texts.push(format!("{{\"{pad}{wide}\":[\"{wide}{pad}\"]}}"));
+        }
+        texts.push(format!("\"{pad}\""));
+        texts.push(format!("\"{pad}"));
+    }
+    for text in &texts {
+        assert_eq!(check(text), serde(text), "{text:?}");
+        let mut cursor = Cursor::new(text, 0);
+        let plain = cursor.plain();
+        let expected = serde_json::Deserializer::from_str(text)
+            .into_iter::<&str>()
+            .next()
+            .and_then(Result::ok);
+        assert_eq!(plain, expected, "{text:?}");
+    }
+}
