@@ -63,7 +63,7 @@ impl Router {
             if keep {
                 self.log.append(&self.session, self.key(sid), seq, None);
             }
-            sse::put_priming(out, self.event_id(sid, seq), self.retry_ms);
+            sse::put_priming(out, self.event_id(sid, seq), self.retry_ms());
         }
     }
 
@@ -98,7 +98,7 @@ impl Router {
         // allocation of its own, written in one piece (PF-6).
         let (seq, id) = (stream.next_seq, |seq| self.event_id(sid, seq));
         let priming = match self.priming() {
-            true => sse::priming_len(id(seq), self.retry_ms),
+            true => sse::priming_len(id(seq), self.retry_ms()),
             false => 0,
         };
         let event_seq = seq + u64::from(self.priming());
@@ -125,7 +125,7 @@ impl Router {
     pub(crate) fn put_at_once_head(&self, sid: u64, out: &mut Vec<u8>) -> usize {
         let start = out.len();
         let tag = self.resumable.then_some(&*self.tag);
-        let retry = self.priming().then_some(self.retry_ms);
+        let retry = self.priming().then_some(self.retry_ms());
         sse::put_first_head(out, tag, sid, retry);
         out.len() - start
     }
@@ -203,7 +203,7 @@ impl Router {
         let done = Arc::new(AtomicBool::new(false));
         let mut rx = QueueRx::closed();
         if waiting.is_some_and(|w| w.close_requested) {
-            prefix.extend_from_slice(&sse::retry(self.retry_ms));
+            prefix.extend_from_slice(&sse::retry(self.retry_ms()));
         } else {
             let (tx, live) = queue(self.queue as usize);
             rx = live;

@@ -124,7 +124,7 @@ impl Router {
         let Some(sid) = st.get_stream else { return };
         if let Some(stream) = st.streams.get_mut(&sid) {
             if let Some(conn) = stream.conn.take() {
-                let _ = conn.try_send(sse::retry(self.retry_ms));
+                let _ = conn.try_send(sse::retry(self.retry_ms()));
             }
             if let Some(waiting) = &stream.waiting {
                 waiting.wake();

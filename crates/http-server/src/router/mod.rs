@@ -152,7 +152,10 @@ pub(crate) struct Router {
     resumable: bool,
     stateless: bool,
     mode: ResponseMode,
-    retry_ms: u64,
+    /// The SSE `retry` field in milliseconds, as `u32` (49 days at most): with it the small
+    /// fields fill 16 bytes, not 20 padded to 24, so `Arc<Router>` stays at 376 bytes, 8 under
+    /// mimalloc's 384-byte class, where its aligned allocation still lands (PF-90).
+    retry_ms: u32,
     /// How long a resume of another instance's stream follows the log (zero: not at all).
     follow_elsewhere: std::time::Duration,
     /// The bounds of a connection's queue and of the GET stream's buffer, as `u32` (beyond
@@ -318,7 +321,7 @@ impl Router {
             resumable: config.resumable,
             stateless: config.stateless,
             mode: config.response_mode,
-            retry_ms: u64::try_from(config.retry.as_millis()).unwrap_or(u64::MAX),
+            retry_ms: u32::try_from(config.retry.as_millis()).unwrap_or(u32::MAX),
             follow_elsewhere: config.follow_elsewhere,
             queue: u32::try_from(config.connection_queue.max(1)).unwrap_or(u32::MAX),
             get_buffer: u32::try_from(config.get_buffer).unwrap_or(u32::MAX),
@@ -388,6 +391,11 @@ impl Router {
 
     fn priming(&self) -> bool {
         self.resumable && self.priming.load(Ordering::Relaxed)
+    }
+
+    /// The SSE `retry` field in milliseconds.
+    fn retry_ms(&self) -> u64 {
+        u64::from(self.retry_ms)
     }
 
     /// The log of stream `sid` of this router.
@@ -469,7 +477,7 @@ impl Router {
             return true;
         }
         if let Some(conn) = stream.conn.take() {
-            let _ = conn.try_send(sse::retry(self.retry_ms));
+            let _ = conn.try_send(sse::retry(self.retry_ms()));
         }
         true
     }
@@ -482,7 +490,7 @@ impl Router {
             if let Some(conn) = stream.conn.take()
                 && with_retry
             {
-                let _ = conn.try_send(sse::retry(self.retry_ms));
+                let _ = conn.try_send(sse::retry(self.retry_ms()));
             }
             if let Some(waiting) = &stream.waiting {
                 waiting.wake();

@@ -165,7 +165,7 @@ impl Router {
             tag: tag.to_owned(),
             sid,
             after,
-            retry_ms: self.retry_ms,
+            retry_ms: self.retry_ms(),
             done: Arc::new(AtomicBool::new(false)),
         };
         let mut prefix = BytesMut::new();
@@ -188,7 +188,7 @@ impl Router {
         if answered || !following {
             // Not answered yet and not followed: the client polls again (T-12).
             if !answered {
-                prefix.extend_from_slice(&sse::retry(self.retry_ms));
+                prefix.extend_from_slice(&sse::retry(self.retry_ms()));
             }
             return Ok(ResponseBody::sse(
                 prefix.freeze(),
