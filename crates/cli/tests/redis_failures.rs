@@ -221,6 +221,13 @@ async fn a_request_right_after_a_delete_finds_the_session_gone_on_every_instance
     // An instance that cannot answer (stopped) holds the DELETE up to the bound, no longer.
     let sid = session_across(&http, &fleet, 0).await;
     fleet.instances[2].signal("-STOP");
+    // What the DELETE will wait for: the instances listed alive, with their last beat (ms).
+    let listed = fleet
+        .redis
+        .command(&["ZRANGE", "mcp:instances", "0", "-1", "WITHSCORES"]);
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
     let started = Instant::now();
     let r = delete_session(&http, fleet.url(0), &sid).await;
     let took = started.elapsed();
@@ -228,7 +235,8 @@ async fn a_request_right_after_a_delete_finds_the_session_gone_on_every_instance
     assert_eq!(r.status(), 200);
     assert!(
         took >= Duration::from_millis(900) && took < Duration::from_secs(5),
-        "waited for the stalled instance's acknowledgement, bounded: {took:?}"
+        "waited for the stalled instance's acknowledgement, bounded: {took:?} \
+         (instances listed {listed:?} at {now_ms} ms)"
     );
     let r = post(&http, fleet.url(1), Some(&sid), &ping(4)).await;
     assert_eq!(r.status(), 404);
