@@ -236,10 +236,11 @@ impl<'a> Cursor<'a> {
     fn meta_member(&mut self, meta: &mut Meta<'a>) -> Option<()> {
         const PREFIX: &[u8] = b"io.modelcontextprotocol/";
         let rest = self.at + 1 + PREFIX.len();
+        // The key's opening `"` is checked here: `is_ours` takes it as seen.
         let ours = self
             .bytes()
-            .get(self.at + 1..)
-            .is_some_and(|key| key.starts_with(PREFIX));
+            .get(self.at..)
+            .is_some_and(|key| key.first() == Some(&b'"') && key[1..].starts_with(PREFIX));
         if ours {
             match self.bytes().get(rest).copied() {
                 Some(b'p') if self.is_ours(rest, "protocolVersion")? => {
