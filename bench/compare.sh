@@ -109,7 +109,7 @@ stop_servers() {
 }
 trap stop_servers EXIT
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-cpu_ns() { { cat "/proc/$1"/task/*/schedstat 2>/dev/null || true; } | awk '{s += $1} END {printf "%d\n", s}'; }
+cpu_ns() { { cat "/proc/$1"/task/*/schedstat 2>/dev/null || true; } | awk '{s += $1} END {printf "%.0f\n", s}'; }
 rss() { awk '/^RssAnon:/ {a = $2} /^VmRSS:/ {v = $2} END {print a, v}' "/proc/$1/status"; }
 machine() { # -> {load1, steal, total}: loadavg and /proc/stat's cumulative steal and total ticks
   local load1
