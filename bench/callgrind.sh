@@ -53,6 +53,7 @@ calls=${CG_CALLS:-40000}
 short=${CG_SHORT:-0}
 warmup=${CG_WARMUP:-2000}
 concurrency=${CG_CONCURRENCY:-16}
+cache_sim=; [ "${CG_CACHE_SIM:-0}" = 0 ] || cache_sim=1
 profile=${CG_PROFILE:-}
 top=${CG_TOP:-30}
 port=${CG_PORT:-18700}
@@ -153,7 +154,7 @@ start_server() { # name command
   fi
   rm -f "$out/cg-$name.out" "$out/cg-$name.out".*
   # shellcheck disable=SC2086
-  taskset -c "$server_cpu" valgrind --tool=callgrind --callgrind-out-file="$out/cg-$name.out" \
+  taskset -c "$server_cpu" valgrind --tool=callgrind ${cache_sim:+--cache-sim=yes} --callgrind-out-file="$out/cg-$name.out" \
     $cmd >>"$out/servers.log" 2>"$out/valgrind-$name.log" &
   server_pid=$!
   for _ in $(seq 1 600); do

@@ -20,6 +20,9 @@ line is followed by a position line with no costs. A cost line is the positions 
 the `positions:` header names, each absolute, `+N`, `-N` or `*`) then the events, missing
 ones being 0.
 
+With CG_EVENT set to another event of the dump (a `--cache-sim=yes` run's I1mr, D1mr, D1mw...),
+`top` and `summary` count that event instead of Ir.
+
 Checked against callgrind_annotate 3.19 on these dumps: the same PROGRAM TOTALS (the
 `summary:` line) and the same exclusive cost for every function, but for one difference in
 rule: a `calls=0` line (a call still running when the dump was taken: the threads' start
@@ -32,6 +35,7 @@ itself excluded; callgrind_annotate --inclusive=yes sums the calls into a functi
 import json
 import re
 import sys
+import os
 from collections import defaultdict
 
 # What counts as an allocation. Two views of the same thing:
@@ -56,6 +60,11 @@ ALLOCATOR = ALLOCATOR_ALLOC + ALLOCATOR_REALLOC + ALLOCATOR_FREE
 RUST_ALLOC = ("__rust_alloc", "__rust_alloc_zeroed", "__rust_realloc")
 RUST_FREE = ("__rust_dealloc",)
 _SYM = re.compile(r"(?:^|::)(__rust_(?:alloc|alloc_zeroed|realloc|dealloc))$")
+
+
+# The cache simulation's miss counts (valgrind's names): first-level instruction and data (read,
+# write) misses, then the last level's.
+CACHE_EVENTS = ("I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw")
 
 
 def entry_point(name):
@@ -94,6 +103,7 @@ def parse(path):
     events = ["Ir"]
     npos = 1
     summary = totals = None
+    summary_all = []  # every event of the summary: line, in the order of events:
     self_ir = defaultdict(int)
     incl_calls = defaultdict(int)  # cost of calls out of the function, recursion excluded
     called = defaultdict(int)  # (caller name, callee name) -> calls
@@ -151,11 +161,13 @@ def parse(path):
                 skip_line = True
             elif line.startswith("events:"):
                 events = line.split(":", 1)[1].split()
-                ir_index = events.index("Ir") if "Ir" in events else 0
+                wanted = os.environ.get("CG_EVENT", "Ir")
+                ir_index = events.index(wanted) if wanted in events else 0
             elif line.startswith("positions:"):
                 npos = len(line.split(":", 1)[1].split())
             elif line.startswith("summary:"):
-                summary = int(line.split(":", 1)[1].split()[ir_index])
+                summary_all = [int(v) for v in line.split(":", 1)[1].split()]
+                summary = summary_all[ir_index]
             elif line.startswith("totals:"):
                 totals = int(line.split(":", 1)[1].split()[ir_index])
             # Anything else (version:, cmd:, part:, desc:, ...) is a header.
@@ -163,6 +175,7 @@ def parse(path):
         raise ValueError(f"{path}: ends after a calls= line")
     return {
         "summary": summary,
+        "events": dict(zip(events, summary_all)),
         "totals": totals,
         "self": dict(self_ir),
         "calls_out": dict(incl_calls),
@@ -172,9 +185,11 @@ def parse(path):
 
 def merge(parsed):
     out = {"summary": 0, "totals": 0, "self": defaultdict(int), "calls_out": defaultdict(int),
-           "called": defaultdict(int)}
+           "called": defaultdict(int), "events": defaultdict(int)}
     for p in parsed:
         out["summary"] += p["summary"] or 0
+        for name, v in p.get("events", {}).items():
+            out["events"][name] += v
         if p["totals"] is None or out["totals"] is None:
             out["totals"] = None
         else:
@@ -211,6 +226,8 @@ def summary(paths):
         "rust_allocs": sum(rust[s] for s in RUST_ALLOC),
         "rust_entry_points": rust,
         "rust_absent": [s for s in RUST_ALLOC + RUST_FREE if s not in present],
+        # A `--cache-sim=yes` run's cache misses (CG_CACHE_SIM=1); empty otherwise.
+        "cache_misses": {e: v for e, v in p["events"].items() if e in CACHE_EVENTS},
     }
 
 
@@ -239,7 +256,7 @@ def top(n, calls, paths):
     shell = {k for k, costs in rows.items() if costs[0] >= 0.95 * total}
     lines = []
     for title, col in (("inclusive", 0), ("exclusive", 1)):
-        lines.append(f"| {title} Ir per call | function | object |")
+        lines.append(f"| {title} {os.environ.get('CG_EVENT', 'Ir')} per call | function | object |")
         lines.append("|---:|---|---|")
         ranked = sorted(((k, c) for k, c in rows.items() if col == 1 or k not in shell),
                         key=lambda kv: kv[1][col], reverse=True)[:n]
@@ -303,6 +320,9 @@ def row(name, calls, short, warmup, concurrency, paths):
                                        for s in RUST_ALLOC + RUST_FREE},
         "rust_absent": long["rust_absent"],
         "ir_dumps": [s["ir"] for s in sums],
+        **({"cache_misses_per_call": {e: per_call("cache_misses", e)
+                                      for e in sorted(long["cache_misses"])}}
+           if long["cache_misses"] else {}),
     }
 
 
@@ -338,6 +358,16 @@ def table(jsonl):
                    f"calls, c = {r['concurrency']}. Allocations: calls into the allocator "
                    "(mimalloc) from outside it; the last column counts those of them made "
                    "through Rust's allocator entry points (the others have the shim inlined).")
+    cached = [r for r in rows if r.get("cache_misses_per_call")]
+    if cached:
+        out += ["", "Cache misses per call (callgrind's cache simulation, CG_CACHE_SIM=1):", "",
+                "| server | I1 misses | D1 read misses | D1 write misses | LL misses (I, read, write) |",
+                "|---|---:|---:|---:|---|"]
+        for r in cached:
+            m = r["cache_misses_per_call"]
+            out.append(f"| {r['name']} | {m.get('I1mr', 0):.0f} | {m.get('D1mr', 0):.0f} "
+                       f"| {m.get('D1mw', 0):.0f} | {m.get('ILmr', 0):.1f}, {m.get('DLmr', 0):.1f}, "
+                       f"{m.get('DLmw', 0):.1f} |")
     if uncounted or absent:
         out.append("")
     for names in uncounted:
