@@ -192,7 +192,13 @@ impl StreamableHttpService {
                     return Err(Rejection::ModernBatch);
                 };
                 let read = (message, members);
-                match Box::pin(self.post_modern(headers, read, extensions, places)).await? {
+                // Served at once unless its handler waits: then the rest of it is boxed, so
+                // that it does not size every POST's future (PF-65, PF-94).
+                let served = match self.post_modern(headers, read, extensions, places)? {
+                    crate::modern::Modern::Now(served) => served,
+                    crate::modern::Modern::Waits(rest) => rest.await?,
+                };
+                match served {
                     crate::modern::Served::Answered(response) => {
                         span.record("era", "2026-07-28");
                         return Ok(response);
