@@ -194,16 +194,18 @@ impl StreamableHttpService {
                 let read = (message, members);
                 // Served at once unless its handler waits: then the rest of it is boxed, so
                 // that it does not size every POST's future (PF-65, PF-94).
-                let served = match self.post_modern(headers, read, extensions, places)? {
-                    crate::modern::Modern::Now(served) => served,
-                    crate::modern::Modern::Waits(rest) => rest.await?,
-                };
-                match served {
-                    crate::modern::Served::Answered(response) => {
+                let modern = self.post_modern(headers, read, extensions, places)?;
+                match modern {
+                    crate::modern::Modern::Answered(response) => {
                         span.record("era", "2026-07-28");
                         return Ok(response);
                     }
-                    crate::modern::Served::NotModern(message, given_back, held) => {
+                    crate::modern::Modern::Waits(rest) => {
+                        let response = rest.await?;
+                        span.record("era", "2026-07-28");
+                        return Ok(response);
+                    }
+                    crate::modern::Modern::NotModern(message, given_back, held) => {
                         parsed = Parsed::Single(message);
                         extensions = given_back;
                         places = held;

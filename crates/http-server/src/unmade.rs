@@ -110,12 +110,7 @@ impl StreamableHttpService {
         on_made: impl FnOnce(&Peer) -> G,
     ) -> impl Future<Output = Result<(HttpResponse, Option<G>), Rejection>> {
         let start = self.start_unmade(request, unmade, handed, on_made);
-        async move {
-            match start {
-                Start::Done(answered) => answered.map(|response| (response, None)),
-                Start::Made(made) => self.finish_unmade(made, errors_as_json).await,
-            }
-        }
+        self.finish_unmade(start, errors_as_json)
     }
 
     /// The part of [`StreamableHttpService::answer_unmade`] that runs at once: the handler's
@@ -152,12 +147,13 @@ impl StreamableHttpService {
         }
     }
 
-    /// The rest of [`StreamableHttpService::answer_unmade`] once a peer was made: the POST
-    /// goes on as a session's does. Not an `async fn`: its future holds `made` once (PF-65).
+    /// The rest of [`StreamableHttpService::answer_unmade`] after the handler's first poll:
+    /// the answer given then, or, once a peer was made, the POST going on as a session's does.
+    /// Not an `async fn`: its future holds `start` once (PF-65).
     #[allow(clippy::manual_async_fn)] // PF-65: not an async fn, on purpose
     pub(crate) fn finish_unmade<G>(
         &self,
-        made: Made<G>,
+        start: Start<G>,
         errors_as_json: bool,
     ) -> impl Future<Output = Result<(HttpResponse, Option<G>), Rejection>> {
         async move {
@@ -166,7 +162,10 @@ impl StreamableHttpService {
                 peer,
                 first,
                 held,
-            } = made;
+            } = match start {
+                Start::Done(answered) => return answered.map(|response| (response, None)),
+                Start::Made(made) => made,
+            };
             let Some(router) = peer.sink_as::<Router>() else {
                 return Err(Rejection::ShuttingDown);
             };

@@ -126,22 +126,17 @@ fn requested_version(request: &RpcRequest) -> String {
         .unwrap_or_default()
 }
 
-/// What [`StreamableHttpService::post_modern`] did with a POST: served it at once, or left
-/// the wait for its answer to a future of its own, boxed so that it does not size every POST's
-/// (PF-65; a quick 2026-07-28 call needs none, PF-94).
-pub(crate) enum Modern<'s> {
-    /// Served, or given back, at once.
-    Now(Served),
-    /// Its handler waits (or sent something): the rest of its exchange.
-    Waits(futures::future::BoxFuture<'s, Result<Served, Rejection>>),
-}
-
-/// What [`StreamableHttpService::post_modern`] did with a POST.
-pub(crate) enum Served {
+/// What [`StreamableHttpService::post_modern`] did with a POST: answered it at once, gave it
+/// back, or left the wait for its answer to a future of its own, boxed so that it does not size
+/// every POST's (PF-65; a quick 2026-07-28 call needs none, PF-94).
+pub(crate) enum Modern<F> {
     /// It was a 2026-07-28 message and has its answer.
     Answered(HttpResponse),
     /// It was not: the legacy path serves it (with the extensions and places given back).
     NotModern(Message, mcp_http_core::Extensions, mcp_http_core::Places),
+    /// Its handler waits (or sent something): the rest of its exchange (a thin box, so that
+    /// the POST's future holds one pointer for it).
+    Waits(std::pin::Pin<Box<F>>),
 }
 
 /// Closes a modern request's peer when dropped, which cancels its handler (H-5): held by the
@@ -252,12 +247,13 @@ impl StreamableHttpService {
         (message, members): (Message, mcp_http_proto::modern_read::Members<'_>),
         mut extensions: mcp_http_core::Extensions,
         places: mcp_http_core::Places,
-    ) -> Result<Modern<'_>, Rejection> {
+    ) -> Result<Modern<impl Future<Output = Result<HttpResponse, Rejection>> + Send + '_>, Rejection>
+    {
         let request = match message {
             Message::Request(request) => request,
             // H-3; see the module docs for why a cancellation is ignored.
             Message::Notification(_) => {
-                return Ok(Modern::Now(Served::Answered(status(StatusCode::ACCEPTED))));
+                return Ok(Modern::Answered(status(StatusCode::ACCEPTED)));
             }
             Message::Response(_) => return Err(Rejection::ModernResponse),
         };
@@ -274,7 +270,7 @@ impl StreamableHttpService {
                     ) =>
             {
                 let request = Message::Request(request);
-                return Ok(Modern::Now(Served::NotModern(request, extensions, places)));
+                return Ok(Modern::NotModern(request, extensions, places));
             }
             Err(refusal) => return Err(Rejection::Modern(refusal)),
         };
@@ -282,9 +278,7 @@ impl StreamableHttpService {
         // requestState is bound to it).
         let client = checked.client;
         if request.method == method::SUBSCRIPTIONS_LISTEN {
-            return self
-                .listen(request)
-                .map(|response| Modern::Now(Served::Answered(response)));
+            return self.listen(request).map(Modern::Answered);
         }
         // Its router (PF-46) and peer are made only when needed (PF-53).
         let mut unmade = self.unmade_modern();
@@ -307,8 +301,8 @@ impl StreamableHttpService {
         let cancel = |peer: &Peer| CancelOnClose(peer.downgrade());
         match self.start_unmade(request, unmade, handed, cancel) {
             // A request answered with no peer made has nothing left to cancel.
-            Start::Done(answered) => Ok(Modern::Now(answered_modern(answered?, None))),
-            Start::Made(made) => Ok(Modern::Waits(Box::pin(async move {
+            Start::Done(answered) => Ok(Modern::Answered(answered_modern(answered?, None))),
+            made => Ok(Modern::Waits(Box::pin(async move {
                 let (response, cancel) = self.finish_unmade(made, true).await?;
                 Ok(answered_modern(response, cancel))
             }))),
@@ -340,17 +334,17 @@ impl StreamableHttpService {
 /// A modern request's answer as the POST sends it: a JSON answer with the status its error
 /// code gives (its head is written where it leaves the service, PF-68), else a stream that
 /// cancels the request when it closes (H-5).
-fn answered_modern(mut response: HttpResponse, cancel: Option<CancelOnClose>) -> Served {
+fn answered_modern(mut response: HttpResponse, cancel: Option<CancelOnClose>) -> HttpResponse {
     if response.body().head() == crate::body::Head::Json {
         if let Some(bytes) = response.body().full_bytes() {
             *response.status_mut() = status_of(bytes);
         }
-        return Served::Answered(response);
+        return response;
     }
-    Served::Answered(match cancel {
+    match cancel {
         Some(cancel) => response.map(|body| body.on_close(cancel)),
         None => response,
-    })
+    }
 }
 
 /// A listen request whose params are malformed, refused on the envelope rung.
