@@ -196,16 +196,16 @@ impl StreamableHttpService {
                 // that it does not size every POST's future (PF-65, PF-94).
                 let modern = self.post_modern(headers, read, extensions, places)?;
                 match modern {
-                    crate::modern::Modern::Answered(response) => {
+                    crate::modern::Served::Answered(response) => {
                         span.record("era", "2026-07-28");
                         return Ok(response);
                     }
-                    crate::modern::Modern::Waits(rest) => {
+                    crate::modern::Served::Waits(rest) => {
                         let response = rest.await?;
                         span.record("era", "2026-07-28");
                         return Ok(response);
                     }
-                    crate::modern::Modern::NotModern(message, given_back, held) => {
+                    crate::modern::Served::NotModern(message, given_back, held) => {
                         parsed = Parsed::Single(message);
                         extensions = given_back;
                         places = held;

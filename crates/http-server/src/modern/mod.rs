@@ -129,7 +129,7 @@ fn requested_version(request: &RpcRequest) -> String {
 /// What [`StreamableHttpService::post_modern`] did with a POST: answered it at once, gave it
 /// back, or left the wait for its answer to a future of its own, boxed so that it does not size
 /// every POST's (PF-65; a quick 2026-07-28 call needs none, PF-94).
-pub(crate) enum Modern<F> {
+pub(crate) enum Served<F> {
     /// It was a 2026-07-28 message and has its answer.
     Answered(HttpResponse),
     /// It was not: the legacy path serves it (with the extensions and places given back).
@@ -247,13 +247,13 @@ impl StreamableHttpService {
         (message, members): (Message, mcp_http_proto::modern_read::Members<'_>),
         mut extensions: mcp_http_core::Extensions,
         places: mcp_http_core::Places,
-    ) -> Result<Modern<impl Future<Output = Result<HttpResponse, Rejection>> + Send + '_>, Rejection>
+    ) -> Result<Served<impl Future<Output = Result<HttpResponse, Rejection>> + Send + '_>, Rejection>
     {
         let request = match message {
             Message::Request(request) => request,
             // H-3; see the module docs for why a cancellation is ignored.
             Message::Notification(_) => {
-                return Ok(Modern::Answered(status(StatusCode::ACCEPTED)));
+                return Ok(Served::Answered(status(StatusCode::ACCEPTED)));
             }
             Message::Response(_) => return Err(Rejection::ModernResponse),
         };
@@ -270,7 +270,7 @@ impl StreamableHttpService {
                     ) =>
             {
                 let request = Message::Request(request);
-                return Ok(Modern::NotModern(request, extensions, places));
+                return Ok(Served::NotModern(request, extensions, places));
             }
             Err(refusal) => return Err(Rejection::Modern(refusal)),
         };
@@ -278,7 +278,7 @@ impl StreamableHttpService {
         // requestState is bound to it).
         let client = checked.client;
         if request.method == method::SUBSCRIPTIONS_LISTEN {
-            return self.listen(request).map(Modern::Answered);
+            return self.listen(request).map(Served::Answered);
         }
         // Its router (PF-46) and peer are made only when needed (PF-53).
         let mut unmade = self.unmade_modern();
@@ -301,8 +301,8 @@ impl StreamableHttpService {
         let cancel = |peer: &Peer| CancelOnClose(peer.downgrade());
         match self.start_unmade(request, unmade, handed, cancel) {
             // A request answered with no peer made has nothing left to cancel.
-            Start::Done(answered) => Ok(Modern::Answered(answered_modern(answered?, None))),
-            made => Ok(Modern::Waits(Box::pin(async move {
+            Start::Done(answered) => Ok(Served::Answered(answered_modern(answered?, None))),
+            made => Ok(Served::Waits(Box::pin(async move {
                 let (response, cancel) = self.finish_unmade(made, true).await?;
                 Ok(answered_modern(response, cancel))
             }))),
