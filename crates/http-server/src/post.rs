@@ -192,8 +192,16 @@ impl StreamableHttpService {
                     return Err(Rejection::ModernBatch);
                 };
                 let read = (message, members);
-                match Box::pin(self.post_modern(headers, read, extensions, places)).await? {
+                // Served at once unless its handler waits: then the rest of it is boxed, so
+                // that it does not size every POST's future (PF-65, PF-94).
+                let modern = self.post_modern(headers, read, extensions, places)?;
+                match modern {
                     crate::modern::Served::Answered(response) => {
+                        span.record("era", "2026-07-28");
+                        return Ok(response);
+                    }
+                    crate::modern::Served::Waits(rest) => {
+                        let response = rest.await?;
                         span.record("era", "2026-07-28");
                         return Ok(response);
                     }

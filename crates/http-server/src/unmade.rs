@@ -105,13 +105,27 @@ impl StreamableHttpService {
         &self,
         request: RpcRequest,
         unmade: Unmade,
-        (extensions, places): (Extensions, Places),
+        handed: (Extensions, Places),
         errors_as_json: bool,
         on_made: impl FnOnce(&Peer) -> G,
     ) -> impl Future<Output = Result<(HttpResponse, Option<G>), Rejection>> {
+        let start = self.start_unmade(request, unmade, handed, on_made);
+        self.finish_unmade(start, errors_as_json)
+    }
+
+    /// The part of [`StreamableHttpService::answer_unmade`] that runs at once: the handler's
+    /// first poll, and its answer when it gave one with nothing sent (a 2026-07-28 request's
+    /// quick path needs no future at all, PF-94).
+    pub(crate) fn start_unmade<G>(
+        &self,
+        request: RpcRequest,
+        unmade: Unmade,
+        (extensions, places): (Extensions, Places),
+        on_made: impl FnOnce(&Peer) -> G,
+    ) -> Start<G> {
         let id = request.id.clone();
         let mut out = Vec::with_capacity(ANSWER_CAPACITY);
-        let start = match Peer::answer_unmade(request, extensions, places, unmade, &mut out) {
+        match Peer::answer_unmade(request, extensions, places, unmade, &mut out) {
             // Answered in the first poll, with nothing sent: no GET stream to wait for.
             Answered::AtOnce => Start::Done(Ok(self.direct_alone(exact(out)))),
             Answered::Made { peer, answered } => {
@@ -122,14 +136,35 @@ impl StreamableHttpService {
                     opened: None,
                     head: None,
                 };
-                Start::Made(peer, first, held)
+                Start::Made(Made {
+                    id,
+                    peer,
+                    first,
+                    held,
+                })
             }
             _ => Start::Done(Err(Rejection::ShuttingDown)),
-        };
+        }
+    }
+
+    /// The rest of [`StreamableHttpService::answer_unmade`] after the handler's first poll:
+    /// the answer given then, or, once a peer was made, the POST going on as a session's does.
+    /// Not an `async fn`: its future holds `start` once (PF-65).
+    #[allow(clippy::manual_async_fn)] // PF-65: not an async fn, on purpose
+    pub(crate) fn finish_unmade<G>(
+        &self,
+        start: Start<G>,
+        errors_as_json: bool,
+    ) -> impl Future<Output = Result<(HttpResponse, Option<G>), Rejection>> {
         async move {
-            let (peer, first, held) = match start {
+            let Made {
+                id,
+                peer,
+                first,
+                held,
+            } = match start {
                 Start::Done(answered) => return answered.map(|response| (response, None)),
-                Start::Made(peer, first, held) => (peer, first, held),
+                Start::Made(made) => made,
             };
             let Some(router) = peer.sink_as::<Router>() else {
                 return Err(Rejection::ShuttingDown);
@@ -144,9 +179,20 @@ impl StreamableHttpService {
 }
 
 /// What a stateless request's handler left after its first poll.
-enum Start<G> {
+pub(crate) enum Start<G> {
     /// Answered (or refused) at once.
     Done(Result<HttpResponse, Rejection>),
-    /// The peer made (and what `on_made` gave for it): the POST goes on as a session's does.
-    Made(Peer, First, G),
+    /// The peer made: the POST goes on as a session's does.
+    Made(Made<G>),
+}
+
+/// A stateless request whose handler did not answer in its first poll (or sent something).
+pub(crate) struct Made<G> {
+    /// The request's id.
+    id: RequestId,
+    peer: Peer,
+    /// What the first poll wrote and whether it answered.
+    first: First,
+    /// What `on_made` gave for the peer.
+    held: G,
 }

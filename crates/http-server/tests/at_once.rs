@@ -204,3 +204,65 @@ async fn a_message_sent_before_the_result_in_the_first_poll_comes_first_numbered
         json!({"jsonrpc": "2.0", "id": 2, "result": {"done": true}})
     );
 }
+
+/// A 2026-07-28 request for `method`: its status, content type and the last JSON-RPC message
+/// of its body.
+async fn modern(service: &StreamableHttpService, id: i64, method: &str) -> (u16, String, Value) {
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {}
+    });
+    let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": {"_meta": meta}});
+    let mut request = post(body, None);
+    let headers = request.headers_mut();
+    headers.insert("mcp-protocol-version", "2026-07-28".parse().unwrap());
+    headers.insert("mcp-method", method.parse().unwrap());
+    let response = service.handle(request).await;
+    let status = response.status().as_u16();
+    let kind = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let bytes: Bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let json = match kind.as_str() {
+        "text/event-stream" => events(&text).last().unwrap().1.clone(),
+        _ => text,
+    };
+    (status, kind, serde_json::from_str(&json).unwrap())
+}
+
+/// PF-94: a 2026-07-28 request its handler answers in its first poll is served at once, one
+/// whose handler sends something first or waits goes on (its future boxed) as before, and an
+/// error keeps its status, in every response mode.
+#[tokio::test]
+async fn a_modern_request_is_served_alike_at_once_or_after_its_handler_waits() {
+    for mode in [
+        ResponseMode::Json,
+        ResponseMode::Adaptive,
+        ResponseMode::Sse,
+    ] {
+        let service = service(HttpConfig::default().response_mode(mode));
+        let json_kind = match mode {
+            ResponseMode::Sse => "text/event-stream",
+            _ => "application/json",
+        };
+        let (status, kind, answer) = modern(&service, 1, "inplace").await;
+        assert_eq!((status, kind.as_str()), (200, json_kind), "{mode:?}");
+        assert_eq!(answer["result"], json!({"runs": 1, "id": 1}), "{mode:?}");
+        let (status, kind, answer) = modern(&service, 2, "slow").await;
+        assert_eq!(status, 200, "{mode:?}");
+        // It logs first: a stream unless the mode is JSON only.
+        let waited_kind = match mode {
+            ResponseMode::Json => "application/json",
+            _ => "text/event-stream",
+        };
+        assert_eq!(kind, waited_kind, "{mode:?}");
+        assert_eq!(answer["id"], 2);
+        assert_eq!(answer["result"], json!({"slow": true}), "{mode:?}");
+        let (status, _, answer) = modern(&service, 3, "nosuch").await;
+        assert_eq!(status, 404, "{mode:?}");
+        assert_eq!(answer["error"]["code"], -32601, "{mode:?}");
+        assert_eq!(answer["id"], 3);
+    }
+}

@@ -267,15 +267,31 @@ struct ProgressMeta {
 /// The progress token of a request's params (P-1), if any.
 fn progress_token(params: Option<&mcp_http_proto::jsonrpc::Params>) -> Option<RequestId> {
     let raw = params?;
-    // Cheap pre-check: most requests carry no `_meta`. The searcher is built once (making one
-    // costs more than searching a request's params).
-    static KEY: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"progressToken"));
-    KEY.find(raw.as_bytes())?;
+    // Cheap pre-check: most requests carry no progress token.
+    if !mentions_progress_token(raw.as_bytes()) {
+        return None;
+    }
     serde_json::from_str::<ProgressProbe>(raw.get())
         .ok()?
         .meta?
         .progress_token
+}
+
+/// The key of a progress token.
+const PROGRESS_KEY: &[u8] = b"progressToken";
+/// Where the search for [`PROGRESS_KEY`] looks: its `T`, rare in params (no other key of the
+/// protocol, no `_meta` key of 2026-07-28 has one).
+const PROGRESS_BYTE_AT: usize = 8;
+
+/// Whether `text` contains the key of a progress token: a single-byte search for its `T`, each
+/// place checked for the whole key (PF-95), which answers as a search for the whole key does
+/// and costs less in a request's params (the whole key took memchr's general searcher).
+fn mentions_progress_token(text: &[u8]) -> bool {
+    const { assert!(PROGRESS_KEY[PROGRESS_BYTE_AT] == b'T') };
+    memchr::memchr_iter(b'T', text).any(|byte| {
+        byte.checked_sub(PROGRESS_BYTE_AT)
+            .is_some_and(|at| text.get(at..at + PROGRESS_KEY.len()) == Some(PROGRESS_KEY))
+    })
 }
 
 impl Peer {
@@ -653,5 +669,60 @@ async fn keep_alive(peer: WeakPeer, interval: Duration) {
             peer.close();
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PF-95: the byte search finds the key exactly where a search for the whole key does.
+    #[test]
+    fn the_byte_search_finds_the_progress_key_where_the_whole_key_is() {
+        let whole = |text: &[u8]| memchr::memmem::find(text, PROGRESS_KEY).is_some();
+        let key = "progressToken";
+        let texts = [
+            String::new(),
+            key.to_owned(),
+            key[..key.len() - 1].to_owned(),
+            key[1..].to_owned(),
+            "Token".to_owned(),
+            "TTprogressTokenT".to_owned(),
+            "progressTprogressToken".to_owned(),
+            r#"{"name":"echo","arguments":{"text":"Tea"}}"#.to_owned(),
+            r#"{"_meta":{"progressToken":7},"name":"T"}"#.to_owned(),
+            r#"{"a":"progress Token","b":"progressTokens"}"#.to_owned(),
+        ];
+        for text in &texts {
+            assert_eq!(
+                mentions_progress_token(text.as_bytes()),
+                whole(text.as_bytes()),
+                "{text}"
+            );
+        }
+        // Every cut of a text holding the key twice, around each of its bytes.
+        let twice = format!("x{key}T{key}y");
+        for start in 0..twice.len() {
+            for end in start..=twice.len() {
+                let cut = &twice.as_bytes()[start..end];
+                assert_eq!(mentions_progress_token(cut), whole(cut));
+            }
+        }
+    }
+
+    /// PF-95: a token is read where the key is, and only there.
+    #[test]
+    fn a_progress_token_is_read_only_from_meta() {
+        let token = |text: &str| {
+            let raw = serde_json::value::RawValue::from_string(text.to_owned()).ok();
+            let params = raw.map(mcp_http_proto::jsonrpc::Params::from_raw);
+            progress_token(params.as_ref())
+        };
+        assert_eq!(
+            token(r#"{"_meta":{"progressToken":7}}"#),
+            Some(RequestId::Number(7))
+        );
+        assert_eq!(token(r#"{"name":"progressToken"}"#), None);
+        assert_eq!(token(r#"{"name":"echo","arguments":{}}"#), None);
     }
 }

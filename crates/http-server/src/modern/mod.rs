@@ -41,6 +41,7 @@ use crate::checks::Headers;
 use crate::config::Eras;
 use crate::rejection::Rejection;
 use crate::service::{HttpResponse, StreamableHttpService, sse, status};
+use crate::unmade::Start;
 
 /// Whether the `MCP-Protocol-Version` header names a 2026-07-28-era version. A value that is
 /// no version at all decides nothing (a legacy `initialize` may carry anything, T-47).
@@ -125,12 +126,17 @@ fn requested_version(request: &RpcRequest) -> String {
         .unwrap_or_default()
 }
 
-/// What [`StreamableHttpService::post_modern`] did with a POST.
-pub(crate) enum Served {
+/// What [`StreamableHttpService::post_modern`] did with a POST: answered it at once, gave it
+/// back, or left the wait for its answer to a future of its own, boxed so that it does not size
+/// every POST's (PF-65; a quick 2026-07-28 call needs none, PF-94).
+pub(crate) enum Served<F> {
     /// It was a 2026-07-28 message and has its answer.
     Answered(HttpResponse),
     /// It was not: the legacy path serves it (with the extensions and places given back).
     NotModern(Message, mcp_http_core::Extensions, mcp_http_core::Places),
+    /// Its handler waits (or sent something): the rest of its exchange (a thin box, so that
+    /// the POST's future holds one pointer for it).
+    Waits(std::pin::Pin<Box<F>>),
 }
 
 /// Closes a modern request's peer when dropped, which cancels its handler (H-5): held by the
@@ -233,17 +239,22 @@ fn param_headers(headers: &HeaderMap) -> ParamHeaders {
 impl StreamableHttpService {
     /// Serves a POST that looks like the 2026-07-28 era ([`route`]); gives the message back
     /// when the envelope shows it is not (a legacy request that only mentions the `_meta` key).
-    pub(crate) async fn post_modern(
+    /// Runs the handler's first poll before it returns: a request answered there is served
+    /// with no future (PF-94).
+    pub(crate) fn post_modern(
         &self,
         headers: &Headers<'_>,
         (message, members): (Message, mcp_http_proto::modern_read::Members<'_>),
         mut extensions: mcp_http_core::Extensions,
         places: mcp_http_core::Places,
-    ) -> Result<Served, Rejection> {
+    ) -> Result<Served<impl Future<Output = Result<HttpResponse, Rejection>> + Send + '_>, Rejection>
+    {
         let request = match message {
             Message::Request(request) => request,
             // H-3; see the module docs for why a cancellation is ignored.
-            Message::Notification(_) => return Ok(Served::Answered(status(StatusCode::ACCEPTED))),
+            Message::Notification(_) => {
+                return Ok(Served::Answered(status(StatusCode::ACCEPTED)));
+            }
             Message::Response(_) => return Err(Rejection::ModernResponse),
         };
         let last = &self.inner.sessions.last_client;
@@ -288,21 +299,14 @@ impl StreamableHttpService {
         }
         let handed = (extensions, places);
         let cancel = |peer: &Peer| CancelOnClose(peer.downgrade());
-        let (mut response, cancel) = self
-            .answer_unmade(request, unmade, handed, true, cancel)
-            .await?;
-        // A JSON answer: its head is written where it leaves the service (PF-68).
-        if response.body().head() == crate::body::Head::Json {
-            if let Some(bytes) = response.body().full_bytes() {
-                *response.status_mut() = status_of(bytes);
-            }
-            return Ok(Served::Answered(response));
+        match self.start_unmade(request, unmade, handed, cancel) {
+            // A request answered with no peer made has nothing left to cancel.
+            Start::Done(answered) => Ok(Served::Answered(answered_modern(answered?, None))),
+            made => Ok(Served::Waits(Box::pin(async move {
+                let (response, cancel) = self.finish_unmade(made, true).await?;
+                Ok(answered_modern(response, cancel))
+            }))),
         }
-        // A request answered with no peer made has nothing left to cancel.
-        Ok(Served::Answered(match cancel {
-            Some(cancel) => response.map(|body| body.on_close(cancel)),
-            None => response,
-        }))
     }
 
     /// Opens a `subscriptions/listen` stream (see [`listen`]).
@@ -324,6 +328,22 @@ impl StreamableHttpService {
         let body = crate::body::ResponseBody::sse(first, rx, config.keep_alive, None, None)
             .on_close(leave);
         Ok(sse(body))
+    }
+}
+
+/// A modern request's answer as the POST sends it: a JSON answer with the status its error
+/// code gives (its head is written where it leaves the service, PF-68), else a stream that
+/// cancels the request when it closes (H-5).
+fn answered_modern(mut response: HttpResponse, cancel: Option<CancelOnClose>) -> HttpResponse {
+    if response.body().head() == crate::body::Head::Json {
+        if let Some(bytes) = response.body().full_bytes() {
+            *response.status_mut() = status_of(bytes);
+        }
+        return response;
+    }
+    match cancel {
+        Some(cancel) => response.map(|body| body.on_close(cancel)),
+        None => response,
     }
 }
 
