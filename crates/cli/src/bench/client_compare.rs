@@ -8,7 +8,7 @@
 use std::sync::atomic::AtomicU64;
 use std::time::{Duration, Instant};
 
-use mcp_http_client::{Client, Era};
+use mcp_http_client::{Client, Era, RequestOptions};
 use mcp_http_client_http::StreamableHttpClient;
 use serde::Serialize;
 
@@ -156,13 +156,14 @@ impl Ours {
     }
 
     async fn call(&self, plan: &ComparePlan) -> Result<(), String> {
-        let result = tokio::time::timeout(
-            plan.timeout,
-            self.client.call_tool_reply(&plan.tool, &plan.arguments),
-        )
-        .await
-        .map_err(|_| "our client: call timed out".to_owned())?
-        .map_err(|e| format!("our client: call failed: {e}"))?;
+        // The call's own timeout, one timer as the raw client's `within` is (a timeout around
+        // the call would be a second one no user needs; PF-93).
+        let options = RequestOptions::default().timeout(plan.timeout);
+        let result = self
+            .client
+            .call_tool_reply_with(&plan.tool, &plan.arguments, options)
+            .await
+            .map_err(|e| format!("our client: call failed: {e}"))?;
         if result.is_error() {
             return Err("our client: the tool answered isError".to_owned());
         }

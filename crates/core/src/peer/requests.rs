@@ -188,7 +188,7 @@ impl Peer {
         // (X-5 makes that harmless if it never arrived).
         let mut message = Outbound::new(Bytes::from(json), OutboundKind::Request)
             .id(id.clone())
-            .method(method.to_owned());
+            .method(known_method(method));
         message.related = options.related.clone();
         message.name = name;
         message.modern = options.modern.clone();
@@ -345,6 +345,18 @@ fn request_json<P: Serialize + ?Sized>(
     }
     out.push(b'}');
     Ok(out)
+}
+
+/// The method's name, borrowed from the protocol's when it is one of them: a request's
+/// message then carries no copy of it (PF-91).
+fn known_method(method: &str) -> Cow<'static, str> {
+    match method {
+        method::TOOLS_CALL => Cow::Borrowed(method::TOOLS_CALL),
+        _ => match method::ALL_REQUESTS.iter().find(|known| **known == method) {
+            Some(known) => Cow::Borrowed(known),
+            None => Cow::Owned(method.to_owned()),
+        },
+    }
 }
 
 async fn wait_progress(notify: Option<&Notify>) {
@@ -508,5 +520,23 @@ mod tests {
             request.params.unwrap().get(),
             r#"{"_meta":{"progressToken":5}}"#
         );
+    }
+
+    #[test]
+    fn a_known_method_is_borrowed_and_any_other_copied() {
+        for known in method::ALL_REQUESTS {
+            // A name of the caller's own: what comes back borrows none of it.
+            let asked = String::from(known);
+            let name = known_method(&asked);
+            assert!(
+                matches!(name, Cow::Borrowed(b) if b == known && b.as_ptr() != asked.as_ptr()),
+                "{known}"
+            );
+        }
+        for other in ["tools/cal", "x/y", "", "we\"ird/método"] {
+            let name = known_method(other);
+            assert!(matches!(name, Cow::Owned(_)), "{other}");
+            assert_eq!(name, other);
+        }
     }
 }
