@@ -192,7 +192,11 @@ impl StreamableHttpService {
                     return Err(Rejection::ModernBatch);
                 };
                 let read = (message, members);
-                match Box::pin(self.post_modern(headers, read, extensions, places)).await? {
+                // Boxed in place: its state is not built on the stack and copied in (PF-97).
+                let modern = crate::service::boxed_in_place(|| {
+                    self.post_modern(headers, read, extensions, places)
+                });
+                match modern.await? {
                     crate::modern::Served::Answered(response) => {
                         span.record("era", "2026-07-28");
                         return Ok(response);
