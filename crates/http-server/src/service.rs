@@ -693,6 +693,25 @@ where
     respond(service, request, reserved, Ok::<_, Infallible>)
 }
 
+/// The future `make` makes, boxed where it lies: the box is allocated first and the future made
+/// by a call that is not inlined, so LLVM writes it straight into the box as the call's result
+/// (PF-80's way), where `Box::pin(make())` built all of it on the stack and copied it in. A
+/// future's state is mostly room for the states it has not reached yet: the copy read that
+/// room, never written, and the stack slot it was built in, on every call (PF-97).
+pub(crate) fn boxed_in_place<F, M>(make: M) -> std::pin::Pin<Box<F>>
+where
+    M: FnOnce() -> F,
+{
+    let boxed = Box::write(Box::new_uninit(), made_by(make));
+    Box::into_pin(boxed)
+}
+
+/// `make()`, by a call of its own: [`boxed_in_place`]'s place for the result is the box.
+#[inline(never)]
+fn made_by<F, M: FnOnce() -> F>(make: M) -> F {
+    make()
+}
+
 /// A GET must accept `text/event-stream` (T-24).
 fn require_event_stream(headers: &checks::Headers<'_>) -> Result<(), Rejection> {
     if checks::accepted(headers).event_stream {
