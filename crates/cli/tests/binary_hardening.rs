@@ -26,7 +26,10 @@ fn the_binary_is_pie_bind_now_with_a_relro_segment() {
             || headers.contains("DYN (Shared object file)"),
         "not position independent:\n{headers}"
     );
-    assert!(headers.contains("GNU_RELRO"), "no GNU_RELRO segment:\n{headers}");
+    assert!(
+        headers.contains("GNU_RELRO"),
+        "no GNU_RELRO segment:\n{headers}"
+    );
     let dynamic = readelf(&["-d"]).unwrap_or_default();
     assert!(
         dynamic.contains("BIND_NOW") || dynamic.contains("Flags: NOW"),
