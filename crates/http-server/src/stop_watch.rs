@@ -68,47 +68,37 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn the_wait_is_polled_once_then_only_after_a_change() {
+    /// Polls a watched wait `before` times, then sends the stop (or drops the sender) and polls
+    /// once more: whether that poll was ready, and how often the wait itself was polled.
+    fn watched(before: usize, send: bool) -> (bool, usize) {
         let (tx, rx) = watch::channel(false);
         let polls = AtomicUsize::new(0);
-        let waited = rx.clone();
-        let mut watch = StopWatch::new(
-            rx.clone(),
-            Counted {
-                stop: &waited,
-                polls: &polls,
-            },
-        );
+        let counted = Counted {
+            stop: &rx,
+            polls: &polls,
+        };
+        let mut watch = StopWatch::new(rx.clone(), counted);
         let waker = futures::task::noop_waker();
         let mut cx = Context::from_waker(&waker);
-        for _ in 0..5 {
+        for _ in 0..before {
             assert!(Pin::new(&mut watch).poll(&mut cx).is_pending());
         }
-        assert_eq!(polls.load(Ordering::Relaxed), 1);
-        let _ = tx.send(true);
-        assert!(Pin::new(&mut watch).poll(&mut cx).is_ready());
-        assert_eq!(polls.load(Ordering::Relaxed), 2);
+        match send {
+            true => assert!(tx.send(true).is_ok()),
+            false => drop(tx),
+        }
+        let ready = Pin::new(&mut watch).poll(&mut cx).is_ready();
+        (ready, polls.load(Ordering::Relaxed))
     }
 
-    #[tokio::test]
-    async fn a_closed_watch_polls_the_wait() {
-        let (tx, rx) = watch::channel(false);
-        let polls = AtomicUsize::new(0);
-        let waited = rx.clone();
-        let mut watch = StopWatch::new(
-            rx.clone(),
-            Counted {
-                stop: &waited,
-                polls: &polls,
-            },
-        );
-        let waker = futures::task::noop_waker();
-        let mut cx = Context::from_waker(&waker);
-        assert!(Pin::new(&mut watch).poll(&mut cx).is_pending());
-        drop(tx);
-        assert!(Pin::new(&mut watch).poll(&mut cx).is_pending());
-        assert_eq!(polls.load(Ordering::Relaxed), 2);
+    #[test]
+    fn the_wait_is_polled_once_then_only_after_a_change() {
+        assert_eq!(watched(5, true), (true, 2));
+    }
+
+    #[test]
+    fn a_closed_watch_polls_the_wait() {
+        assert_eq!(watched(1, false), (false, 2));
     }
 
     #[tokio::test]

@@ -128,23 +128,32 @@ fn seqs(events: &[(Option<String>, String)]) -> Vec<u64> {
         .collect()
 }
 
+/// The modes a legacy request is answered in: stateless JSON, then a session in each response
+/// mode.
+const MODES: [(bool, ResponseMode); 4] = [
+    (true, ResponseMode::Json),
+    (false, ResponseMode::Json),
+    (false, ResponseMode::Adaptive),
+    (false, ResponseMode::Sse),
+];
+
+/// A service in one of [`MODES`], and its session unless it is stateless.
+async fn in_mode(stateless: bool, mode: ResponseMode) -> (StreamableHttpService, Option<String>) {
+    let config = HttpConfig::default()
+        .stateless(stateless)
+        .response_mode(mode);
+    let service = service(config);
+    let session = match stateless {
+        true => None,
+        false => Some(open_session(&service, "2025-11-25").await),
+    };
+    (service, session)
+}
+
 #[tokio::test]
 async fn a_result_written_in_place_is_a_whole_response_in_every_mode() {
-    for (stateless, mode) in [
-        (true, ResponseMode::Json),
-        (false, ResponseMode::Json),
-        (false, ResponseMode::Adaptive),
-        (false, ResponseMode::Sse),
-    ] {
-        let service = service(
-            HttpConfig::default()
-                .stateless(stateless)
-                .response_mode(mode),
-        );
-        let session = match stateless {
-            true => None,
-            false => Some(open_session(&service, "2025-11-25").await),
-        };
+    for (stateless, mode) in MODES {
+        let (service, session) = in_mode(stateless, mode).await;
         for (n, id) in [json!(1), json!("a\"b")].into_iter().enumerate() {
             let (text, kind) =
                 answer(&service, call(id.clone(), "inplace"), session.as_deref()).await;
@@ -289,21 +298,8 @@ fn response_of(text: &str, kind: &str) -> Value {
 async fn a_legacy_request_is_answered_alike_at_once_or_after_its_handler_waits() {
     // PF-103, PF-104: the answer given in the first poll with no future of the POST's own is
     // the one the waiting path gives, in every mode.
-    for (stateless, mode) in [
-        (true, ResponseMode::Json),
-        (false, ResponseMode::Json),
-        (false, ResponseMode::Adaptive),
-        (false, ResponseMode::Sse),
-    ] {
-        let service = service(
-            HttpConfig::default()
-                .stateless(stateless)
-                .response_mode(mode),
-        );
-        let session = match stateless {
-            true => None,
-            false => Some(open_session(&service, "2025-11-25").await),
-        };
+    for (stateless, mode) in MODES {
+        let (service, session) = in_mode(stateless, mode).await;
         let (quick, kind) = answer(&service, call(json!(7), "inplace"), session.as_deref()).await;
         let quick = response_of(&quick, &kind);
         let (waited, kind) = answer(&service, call(json!(7), "later"), session.as_deref()).await;
