@@ -35,6 +35,7 @@ mod service;
 pub mod sessions;
 mod sse;
 mod stall;
+mod stop_watch;
 mod unmade;
 #[cfg(feature = "websocket")]
 mod websocket;

@@ -68,6 +68,14 @@ pub(crate) enum Next {
     Choose(u64),
 }
 
+/// A session's POST after its handler's first poll: answered already, or what comes next.
+enum Now {
+    /// The POST's answer.
+    Answered(Result<HttpResponse, Rejection>),
+    /// What [`StreamableHttpService::answer_next`] does.
+    Next(Next),
+}
+
 /// When the POST future is dropped before its request chose JSON or SSE (the client went away),
 /// the request keeps running (T-19); no event id of its stream was sent, so nothing of it is kept
 /// for replay (RL-44).
@@ -214,7 +222,17 @@ impl StreamableHttpService {
             }
             span.record("era", "legacy");
             if config.stateless {
-                // No session to bind to a principal; handlers still see the extensions.
+                // No session to bind to a principal; handlers still see the extensions. A
+                // request answered in JSON only runs its handler's first poll before any future
+                // of its own; only one that waits gets the boxed rest (PF-103).
+                let (parsed, extensions, places) =
+                    match self.stateless_at_once(headers, parsed, extensions, places) {
+                        stateless::AtOnce::Answered(answered) => return answered,
+                        stateless::AtOnce::Waits(rest) => return Ok(rest.await?.0),
+                        stateless::AtOnce::Other(parsed, extensions, places) => {
+                            (parsed, extensions, places)
+                        }
+                    };
                 return self
                     .post_stateless(headers, parsed, extensions, places)
                     .await;
@@ -263,8 +281,16 @@ impl StreamableHttpService {
                                 false => places,
                             };
                             let (router, peer) = (&session.router, &session.peer);
-                            self.answer(router, peer, request, (extensions, places), false)
-                                .await
+                            // PF-104: an answer the handler's first poll gave is returned here,
+                            // with no future polled for it; anything else waits as before.
+                            let handed = (extensions, places);
+                            let next = self.first_poll(router, peer, request, handed, false, false);
+                            match self.answered_now(next) {
+                                Now::Answered(answered) => answered,
+                                Now::Next(next) => {
+                                    self.answer_next(router, Ok(next), false, false).await
+                                }
+                            }
                         }
                         // T-5: notifications and responses are accepted with 202 and no body.
                         other => Box::pin(self.accept(&session, other)).await,
@@ -434,6 +460,20 @@ impl StreamableHttpService {
                 }
                 Err(rejection) => Err(rejection),
             }
+        }
+    }
+
+    /// What [`answer_next`](Self::answer_next) would answer with no wait, answered here: a
+    /// response ready (SSE) or come alone in a mode that waits for no GET stream before it
+    /// (PF-104); a JSON answer, which may wait for the GET stream's messages, is left to it.
+    fn answered_now(&self, next: Result<Next, Rejection>) -> Now {
+        match next {
+            Ok(Next::Answered(response)) => Now::Answered(Ok(response)),
+            Ok(Next::Direct(json)) if self.inner.config().response_mode != ResponseMode::Json => {
+                Now::Answered(Ok(self.direct_alone(json)))
+            }
+            Ok(next) => Now::Next(next),
+            Err(rejection) => Now::Answered(Err(rejection)),
         }
     }
 

@@ -23,6 +23,7 @@ use crate::head_timer::HeadTimer;
 use crate::rejection::Rejection;
 use crate::service::{HttpResponse, StreamableHttpService};
 use crate::stall::StallGuard;
+use crate::stop_watch::StopWatch;
 
 /// What an HTTP/2 client with prior knowledge sends first.
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -185,9 +186,13 @@ macro_rules! serve_until_stopped {
     ($connection:expr, $stop:ident) => {{
         let connection = $connection;
         tokio::pin!(connection);
+        // PF-102: the stop is polled only when it may have come.
+        let probe = $stop.clone();
+        let wait = std::pin::pin!(stopped(&mut $stop));
         tokio::select! {
+            biased;
             _ = connection.as_mut() => {}
-            _ = stopped(&mut $stop) => {
+            _ = StopWatch::new(probe, wait) => {
                 connection.as_mut().graceful_shutdown();
                 let _ = connection.await;
             }
@@ -251,9 +256,14 @@ async fn connection(
         .await;
     }
     let mut connection = builder.serve_connection(io, handler);
+    // PF-102: the stop is polled only when it may have come; the connection first, with no
+    // random pick of which to poll first on every wake.
+    let probe = stop.clone();
+    let wait = std::pin::pin!(stopped(&mut stop));
     let served = tokio::select! {
+        biased;
         served = std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)) => served,
-        _ = stopped(&mut stop) => {
+        _ = StopWatch::new(probe, wait) => {
             Pin::new(&mut connection).graceful_shutdown();
             std::future::poll_fn(|cx| connection.poll_without_shutdown(cx)).await
         }
@@ -267,7 +277,7 @@ async fn connection(
 }
 
 /// Resolves once the server stops.
-async fn stopped(stop: &mut watch::Receiver<bool>) {
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
     // The guard the wait returns is dropped here, before any other await.
     let _ = stop.wait_for(|stop| *stop).await;
 }

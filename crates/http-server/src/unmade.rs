@@ -72,7 +72,7 @@ impl MakePeer for Sessions {
 
 impl StreamableHttpService {
     /// The state of a stateless request whose router and peer are made only when needed (see
-    /// [`StreamableHttpService::answer_unmade`]); set it, then answer.
+    /// [`StreamableHttpService::start_unmade`]); set it, then answer.
     pub(crate) fn unmade(&self) -> Unmade {
         self.unmade_with(self.inner.handlers.stateless_handler())
     }
@@ -94,28 +94,12 @@ impl StreamableHttpService {
         Unmade::new(maker, handler, &sessions.peer_config)
     }
 
-    /// Answers a stateless request as [`StreamableHttpService::answer_as`] answers it, its
-    /// router and peer made only when needed (PF-52, PF-53). `on_made` is called with the peer
-    /// when one was made, and what it gives is held until the answer is ready (a 2026-07-28
-    /// request's cancellation when the POST goes away, H-5).
-    ///
-    /// The handler's first poll runs when this is called (every caller awaits the future at
-    /// once): the future holds only what comes after it (PF-65).
-    pub(crate) fn answer_unmade<G>(
-        &self,
-        request: RpcRequest,
-        unmade: Unmade,
-        handed: (Extensions, Places),
-        errors_as_json: bool,
-        on_made: impl FnOnce(&Peer) -> G,
-    ) -> impl Future<Output = Result<(HttpResponse, Option<G>), Rejection>> {
-        let start = self.start_unmade(request, unmade, handed, on_made);
-        self.finish_unmade(start, errors_as_json)
-    }
-
-    /// The part of [`StreamableHttpService::answer_unmade`] that runs at once: the handler's
-    /// first poll, and its answer when it gave one with nothing sent (a 2026-07-28 request's
-    /// quick path needs no future at all, PF-94).
+    /// The part of a stateless request's answer that runs at once, as
+    /// [`StreamableHttpService::answer_as`] runs it, its router and peer made only when needed
+    /// (PF-52, PF-53): the handler's first poll, and its answer when it gave one with nothing
+    /// sent (such a request needs no future at all, PF-94, PF-103). The handler's `on_made` is
+    /// called with the peer when one was made, and what it gives is held until the answer is
+    /// ready (a 2026-07-28 request's cancellation when the POST goes away, H-5).
     pub(crate) fn start_unmade<G>(
         &self,
         request: RpcRequest,
@@ -147,7 +131,7 @@ impl StreamableHttpService {
         }
     }
 
-    /// The rest of [`StreamableHttpService::answer_unmade`] after the handler's first poll:
+    /// The rest of a stateless request's answer after the handler's first poll:
     /// the answer given then, or, once a peer was made, the POST going on as a session's does.
     /// Not an `async fn`: its future holds `start` once (PF-65).
     #[allow(clippy::manual_async_fn)] // PF-65: not an async fn, on purpose

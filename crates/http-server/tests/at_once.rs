@@ -51,6 +51,15 @@ impl Handler for InPlace {
                 out.write(&json!({"runs": n, "id": ctx.request_id()}))
             }
             "explode" => panic!("handler bug with a secret"),
+            // Answers the same as `inplace`, after a wait that sends nothing.
+            "later" => {
+                let n = self.runs.fetch_add(1, Ordering::SeqCst) + 1;
+                let id = ctx.request_id().clone();
+                AtOnce::Waits(Box::pin(async move {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    Ok(serde_json::value::to_raw_value(&json!({"runs": n, "id": id})).unwrap())
+                }))
+            }
             _ => AtOnce::Waits(self.handle_request(request, ctx)),
         }
     }
@@ -119,23 +128,32 @@ fn seqs(events: &[(Option<String>, String)]) -> Vec<u64> {
         .collect()
 }
 
+/// The modes a legacy request is answered in: stateless JSON, then a session in each response
+/// mode.
+const MODES: [(bool, ResponseMode); 4] = [
+    (true, ResponseMode::Json),
+    (false, ResponseMode::Json),
+    (false, ResponseMode::Adaptive),
+    (false, ResponseMode::Sse),
+];
+
+/// A service in one of [`MODES`], and its session unless it is stateless.
+async fn in_mode(stateless: bool, mode: ResponseMode) -> (StreamableHttpService, Option<String>) {
+    let config = HttpConfig::default()
+        .stateless(stateless)
+        .response_mode(mode);
+    let service = service(config);
+    let session = match stateless {
+        true => None,
+        false => Some(open_session(&service, "2025-11-25").await),
+    };
+    (service, session)
+}
+
 #[tokio::test]
 async fn a_result_written_in_place_is_a_whole_response_in_every_mode() {
-    for (stateless, mode) in [
-        (true, ResponseMode::Json),
-        (false, ResponseMode::Json),
-        (false, ResponseMode::Adaptive),
-        (false, ResponseMode::Sse),
-    ] {
-        let service = service(
-            HttpConfig::default()
-                .stateless(stateless)
-                .response_mode(mode),
-        );
-        let session = match stateless {
-            true => None,
-            false => Some(open_session(&service, "2025-11-25").await),
-        };
+    for (stateless, mode) in MODES {
+        let (service, session) = in_mode(stateless, mode).await;
         for (n, id) in [json!(1), json!("a\"b")].into_iter().enumerate() {
             let (text, kind) =
                 answer(&service, call(id.clone(), "inplace"), session.as_deref()).await;
@@ -264,5 +282,43 @@ async fn a_modern_request_is_served_alike_at_once_or_after_its_handler_waits() {
         assert_eq!(status, 404, "{mode:?}");
         assert_eq!(answer["error"]["code"], -32601, "{mode:?}");
         assert_eq!(answer["id"], 3);
+    }
+}
+
+/// The JSON-RPC response in an answer's body: the body itself, or its last SSE event's data.
+fn response_of(text: &str, kind: &str) -> Value {
+    let data = match kind {
+        "text/event-stream" => events(text).pop().unwrap().1,
+        _ => text.to_owned(),
+    };
+    serde_json::from_str(&data).unwrap()
+}
+
+#[tokio::test]
+async fn a_legacy_request_is_answered_alike_at_once_or_after_its_handler_waits() {
+    // PF-103, PF-104: the answer given in the first poll with no future of the POST's own is
+    // the one the waiting path gives, in every mode.
+    for (stateless, mode) in MODES {
+        let (service, session) = in_mode(stateless, mode).await;
+        let (quick, kind) = answer(&service, call(json!(7), "inplace"), session.as_deref()).await;
+        let quick = response_of(&quick, &kind);
+        let (waited, kind) = answer(&service, call(json!(7), "later"), session.as_deref()).await;
+        let waited = response_of(&waited, &kind);
+        assert_eq!(quick["result"]["id"], 7, "{stateless} {mode:?}");
+        assert_eq!(quick["id"], waited["id"], "{stateless} {mode:?}");
+        assert_eq!(quick["result"]["runs"], 1, "{stateless} {mode:?}");
+        assert_eq!(waited["result"]["runs"], 2, "{stateless} {mode:?}");
+        assert_eq!(quick["result"]["id"], waited["result"]["id"]);
+        // Refused alike before the handler runs: a protocol version the server does not know.
+        let mut request = post(call(json!(8), "inplace"), session.as_deref());
+        request
+            .headers_mut()
+            .insert("mcp-protocol-version", "1999-01-01".parse().unwrap());
+        let response = service.handle(request).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::BAD_REQUEST,
+            "{stateless} {mode:?}"
+        );
     }
 }

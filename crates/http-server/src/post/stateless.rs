@@ -3,7 +3,74 @@
 
 use super::*;
 
+/// What [`StreamableHttpService::stateless_at_once`] did with a stateless POST.
+pub(super) enum AtOnce<F> {
+    /// Answered (or refused) by the time its handler's first poll ended.
+    Answered(Result<HttpResponse, Rejection>),
+    /// Its handler waits (or sent something first): the rest of its exchange, boxed (PF-103).
+    Waits(std::pin::Pin<Box<F>>),
+    /// Not a request answered in JSON only: [`StreamableHttpService::post_stateless`] serves it.
+    Other(Parsed, Extensions, Places),
+}
+
 impl StreamableHttpService {
+    /// A stateless request answered in JSON only, served with no future of its own up to its
+    /// handler's first poll (PF-103): the checks [`post_stateless`](Self::post_stateless) makes
+    /// first, in its order, then the handler run in place. Anything else is given back.
+    pub(super) fn stateless_at_once(
+        &self,
+        headers: &checks::Headers<'_>,
+        parsed: Parsed,
+        extensions: Extensions,
+        places: Places,
+    ) -> AtOnce<impl Future<Output = Result<(HttpResponse, Option<()>), Rejection>> + use<'_>> {
+        let config = self.inner.config();
+        let request = match parsed {
+            Parsed::Single(Message::Request(request))
+                if config.response_mode == ResponseMode::Json =>
+            {
+                request
+            }
+            other => return AtOnce::Other(other, extensions, places),
+        };
+        let is_initialize = request.method == method::INITIALIZE;
+        // T-47: the header is never checked on initialize.
+        let header_version = match checks::protocol_version(headers) {
+            Ok(version) => version,
+            Err(_) if is_initialize => None,
+            Err(message) => return AtOnce::Answered(Err(Rejection::UnsupportedVersion(message))),
+        };
+        if is_modern_probe(&request, config.eras) {
+            return AtOnce::Answered(Err(Rejection::ModernRequest(request.id)));
+        }
+        let handed = (extensions, places);
+        match self.start_json(request, header_version, is_initialize, handed) {
+            crate::unmade::Start::Done(answered) => AtOnce::Answered(answered),
+            made => AtOnce::Waits(crate::service::boxed_in_place(move || {
+                self.finish_unmade(made, false)
+            })),
+        }
+    }
+
+    /// A stateless request answered in JSON only: its state set, its handler's first poll run,
+    /// its router and peer made only when needed (PF-53).
+    fn start_json(
+        &self,
+        request: RpcRequest,
+        header_version: Option<ProtocolVersion>,
+        is_initialize: bool,
+        handed: (Extensions, Places),
+    ) -> crate::unmade::Start<()> {
+        let unmade = self.unmade();
+        if !is_initialize {
+            let version = header_version.unwrap_or(ProtocolVersion::LATEST_LEGACY);
+            let state = unmade.state();
+            state.set_shared_client(version, &self.inner.stateless_client);
+            state.set_initialized();
+        }
+        self.start_unmade(request, unmade, handed, |_| ())
+    }
+
     /// A stateless POST (not an `async fn`, PF-65).
     #[allow(clippy::manual_async_fn)] // PF-65: not an async fn, on purpose
     pub(super) fn post_stateless(
@@ -36,16 +103,9 @@ impl StreamableHttpService {
                 Message::Request(request)
                     if self.inner.config().response_mode == ResponseMode::Json =>
                 {
-                    let unmade = self.unmade();
-                    if !is_initialize {
-                        let version = header_version.unwrap_or(ProtocolVersion::LATEST_LEGACY);
-                        let state = unmade.state();
-                        state.set_shared_client(version, &self.inner.stateless_client);
-                        state.set_initialized();
-                    }
                     let handed = (extensions, places);
-                    let answered = self.answer_unmade(request, unmade, handed, false, |_| ());
-                    Ok(answered.await?.0)
+                    let start = self.start_json(request, header_version, is_initialize, handed);
+                    Ok(self.finish_unmade(start, false).await?.0)
                 }
                 Message::Request(request) => {
                     let inner = &self.inner;
