@@ -91,6 +91,21 @@ impl Peer {
             .await
     }
 
+    /// [`Peer::request_about_reading`] whose params' text is expected to take about `size`
+    /// bytes, so the message's buffer is made once at its size (PF-105).
+    pub async fn request_about_reading_sized<P: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: Option<&P>,
+        size: usize,
+        name: Option<Cow<'static, str>>,
+        options: RequestOptions,
+        read: &mut ReplyReader<'_>,
+    ) -> Result<Option<Box<RawValue>>, RequestError> {
+        self.send_request_reading(method, params, size, name, options, Some(read))
+            .await
+    }
+
     /// [`Peer::request_about_reading`] with params that are JSON already (borrowed, written
     /// once into the message, as [`Peer::request_raw_about`] writes them); `read` is optional.
     pub async fn request_raw_about_reading(
