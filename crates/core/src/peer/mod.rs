@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Duration;
@@ -36,6 +36,7 @@ use crate::options::{ProgressUpdate, RequestOptions};
 use crate::places::Places;
 use crate::sync::lock;
 use crate::transport::{MessageSink, Outbound, OutboundKind, Transport, TransportError};
+use requests::{Parked, park};
 
 mod at_once;
 mod inbound;
@@ -222,6 +223,12 @@ struct Inner {
     /// How many answers have been put into `pending` so far: a waiter looks into the table
     /// only when it moved (PF-19).
     answered: std::sync::atomic::AtomicU64,
+    /// How many requests wait on their own exchange without an entry in `pending` (PF-106).
+    direct: AtomicUsize,
+    /// Answers that came through the message stream for no entry while `direct` was not
+    /// zero: a direct request's, whose transport routed it there (PF-106). Locked only under
+    /// `pending`.
+    parked: Mutex<Vec<Parked>>,
     inflight: Mutex<HashMap<RequestId, CancellationToken>>,
     closed: Closed,
     state: SessionState,
@@ -306,6 +313,8 @@ impl Peer {
                 next_id: AtomicI64::new(0),
                 pending: Mutex::new(HashMap::new()),
                 answered: std::sync::atomic::AtomicU64::new(0),
+                direct: AtomicUsize::new(0),
+                parked: Mutex::new(Vec::new()),
                 inflight: Mutex::new(HashMap::new()),
                 closed: Closed::default(),
                 state: SessionState::default(),
@@ -382,10 +391,14 @@ impl Peer {
             self.inner.sink.close();
         }
         // The waiters of requests still pending are woken to find their entry gone (PF-22).
-        let waiting: Vec<std::task::Waker> = lock(&self.inner.pending)
-            .drain()
-            .filter_map(|(_, pending)| pending.waker)
-            .collect();
+        let waiting: Vec<std::task::Waker> = {
+            let mut pending = lock(&self.inner.pending);
+            lock(&self.inner.parked).clear();
+            pending
+                .drain()
+                .filter_map(|(_, pending)| pending.waker)
+                .collect()
+        };
         self.inner.answered.fetch_add(1, Ordering::Release);
         for waker in waiting {
             waker.wake();
@@ -466,6 +479,11 @@ impl Peer {
                 if let Some(waker) = waker {
                     waker.wake();
                 }
+            }
+            // PF-106: a direct request's answer its transport routed through the stream; its
+            // waiter takes it when its send ends.
+            None if self.inner.direct.load(Ordering::Acquire) > 0 => {
+                park(&mut lock(&self.inner.parked), id, response.outcome);
             }
             // a response to a request that timed out or was cancelled is ignored.
             _ => tracing::debug!(%id, "response to an unknown or finished request ignored"),

@@ -173,20 +173,23 @@ impl Peer {
             .on_progress
             .as_ref()
             .map(|_| Arc::new(Notify::new()));
-        lock(&self.inner.pending).insert(
-            id.clone(),
-            Pending {
-                answer: None,
-                waker: None,
-                on_progress: options.on_progress.clone(),
-                progressed: progressed.clone(),
-            },
-        );
-        // PF-22: a close clears the table and wakes whom it finds there; one that came between
-        // the check before and this insert is seen here (the flag is set before the clear).
-        if self.is_closed() {
-            lock(&self.inner.pending).remove(&id);
-            return Err(RequestError::Closed);
+        // PF-106: a request without a progress callback (whose entry would only take its
+        // answer) waits on its own exchange, which brings the answer when its transport reads
+        // it there; it goes into the table only when its send ends without it. Counted before
+        // it is sent, so an answer routed through the stream before then is parked for it.
+        let mut tabled = options.on_progress.is_some();
+        if tabled {
+            lock(&self.inner.pending).insert(
+                id.clone(),
+                Pending {
+                    answer: None,
+                    waker: None,
+                    on_progress: options.on_progress.clone(),
+                    progressed: progressed.clone(),
+                },
+            );
+        } else {
+            self.inner.direct.fetch_add(1, Ordering::AcqRel);
         }
         let mut guard = PendingGuard {
             peer: self.clone(),
@@ -196,7 +199,17 @@ impl Peer {
             // L-7: initialize is never cancelled. H-5: a modern request is cancelled by
             // closing its stream, which dropping the send does.
             may_cancel: method != method::INITIALIZE && options.modern.is_none(),
+            direct: !tabled,
         };
+        // PF-22: a close clears the table and wakes whom it finds there; one that came between
+        // the check before and this insert is seen here (the flag is set before the clear).
+        if self.is_closed() {
+            guard.armed = false;
+            if tabled {
+                lock(&self.inner.pending).remove(&id);
+            }
+            return Err(RequestError::Closed);
+        }
         // The send runs inside the timing loop: over HTTP it may not return until the server
         // answers (a JSON response), and the timeout and cancellation must still apply. Once it
         // has started, the other side may have the request, so giving up sends a cancellation
@@ -247,27 +260,38 @@ impl Peer {
                         Ok(Some(Answered::Response(response)))
                             if response.id.as_ref() == Some(&id) =>
                         {
-                            guard.armed = false;
-                            lock(&self.inner.pending).remove(&id);
+                            guard.disarm(tabled);
                             return response.outcome.map(Some).map_err(RequestError::Rpc);
                         }
                         Ok(Some(Answered::Read)) => {
                             // PF-35: the reader has the result; the table never saw it.
-                            guard.armed = false;
-                            lock(&self.inner.pending).remove(&id);
+                            guard.disarm(tabled);
                             return Ok(None);
                         }
                         Ok(Some(Answered::Response(other))) => self.resolve(other),
                         Ok(None) => {}
                     }
+                    if !tabled {
+                        // PF-106: the answer comes (or came) through the message stream.
+                        tabled = true;
+                        if let Some(answer) = self.parked_or_entry(&id) {
+                            guard.armed = false;
+                            return answer.map(Some).map_err(RequestError::Rpc);
+                        }
+                    }
                 }
-                outcome = self.answer_of(&id, &mut watch) => {
+                outcome = self.answer_of(&id, &mut watch), if tabled => {
                     guard.armed = false;
                     return match outcome {
                         Some(Ok(raw)) => Ok(Some(raw)),
                         Some(Err(e)) => Err(RequestError::Rpc(e)),
                         None => Err(RequestError::Closed),
                     };
+                }
+                // PF-22: a direct request, which no entry wakes, learns of a close here.
+                _ = self.inner.closed.wait(), if !tabled => {
+                    guard.armed = false;
+                    return Err(RequestError::Closed);
                 }
                 _ = &mut caller_cancel => {
                     guard.cancel_now("cancelled by the caller").await;
@@ -284,6 +308,53 @@ impl Peer {
             }
         }
     }
+
+    /// PF-106: the answer of direct request `id` when the stream brought it before its send
+    /// ended (taken from the parked ones); otherwise its entry is put into the table, unless
+    /// the peer closed (then the waiter finds none and fails as closed).
+    fn parked_or_entry(&self, id: &RequestId) -> Option<Result<Box<RawValue>, ErrorObject>> {
+        let mut pending = lock(&self.inner.pending);
+        {
+            let mut parked = lock(&self.inner.parked);
+            if let Some(at) = parked.iter().position(|p| p.id == *id) {
+                return Some(parked.swap_remove(at).answer);
+            }
+        }
+        if !self.is_closed() {
+            pending.insert(
+                id.clone(),
+                Pending {
+                    answer: None,
+                    waker: None,
+                    on_progress: None,
+                    progressed: None,
+                },
+            );
+        }
+        None
+    }
+}
+
+/// An answer that came through the message stream for a request with no entry (PF-106).
+pub(super) struct Parked {
+    id: RequestId,
+    answer: Result<Box<RawValue>, ErrorObject>,
+}
+
+/// How many answers are parked at most: a direct request's waiter takes its own as soon as
+/// its send ends, so only a server answering requests that are not waited on fills it.
+const PARKED: usize = 16;
+
+/// Parks `answer` to request `id` (the oldest goes when full).
+pub(super) fn park(
+    parked: &mut Vec<Parked>,
+    id: RequestId,
+    answer: Result<Box<RawValue>, ErrorObject>,
+) {
+    if parked.len() == PARKED {
+        parked.remove(0);
+    }
+    parked.push(Parked { id, answer });
 }
 
 /// What a request's waiter knows of its entry in the table: the count of answers when it last
@@ -412,6 +483,8 @@ struct PendingGuard {
     armed: bool,
     sent: bool,
     may_cancel: bool,
+    /// Counted in `direct` (PF-106) until dropped.
+    direct: bool,
 }
 
 /// How long a caller whose request timed out or was cancelled waits for the cancellation to
@@ -420,6 +493,14 @@ struct PendingGuard {
 const CANCEL_WAIT: Duration = Duration::from_secs(1);
 
 impl PendingGuard {
+    /// The answer came with the send: nothing to cancel, and the entry (if `tabled`) goes.
+    fn disarm(&mut self, tabled: bool) {
+        self.armed = false;
+        if tabled {
+            lock(&self.peer.inner.pending).remove(&self.id);
+        }
+    }
+
     async fn cancel_now(&mut self, reason: &'static str) {
         self.armed = false;
         lock(&self.peer.inner.pending).remove(&self.id);
@@ -443,6 +524,14 @@ async fn send_cancelled(peer: &Peer, id: &RequestId, reason: &str) {
 
 impl Drop for PendingGuard {
     fn drop(&mut self) {
+        if self.direct && self.peer.inner.direct.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // PF-106: the last direct request gone, no parked answer can be taken; checked
+            // again under the lock a new one's answer would be parked under.
+            let mut parked = lock(&self.peer.inner.parked);
+            if self.peer.inner.direct.load(Ordering::Acquire) == 0 {
+                parked.clear();
+            }
+        }
         if !self.armed {
             return;
         }
@@ -555,3 +644,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod direct_tests;
