@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Duration;
@@ -36,7 +36,7 @@ use crate::options::{ProgressUpdate, RequestOptions};
 use crate::places::Places;
 use crate::sync::lock;
 use crate::transport::{MessageSink, Outbound, OutboundKind, Transport, TransportError};
-use requests::{Parked, park};
+use requests::park;
 
 mod at_once;
 mod inbound;
@@ -171,14 +171,23 @@ impl PeerConfig {
 /// session has one, and a cancellation token would be a heap node of its own).
 #[derive(Default)]
 struct Closed {
-    flag: std::sync::atomic::AtomicBool,
+    /// [`CLOSED`], [`PARKED`] and the count of direct requests ([`DIRECT`]; PF-106) in one
+    /// word, which takes the room a flag alone took beside the notifier: a peer is no larger.
+    flag: AtomicU32,
     notify: Notify,
 }
+
+/// [`Closed::flag`]'s bit set when the peer closed.
+const CLOSED: u32 = 1 << 31;
+/// [`Closed::flag`]'s bit set while the table may hold parked answers (PF-106).
+const PARKED: u32 = 1 << 30;
+/// [`Closed::flag`]'s bits counting the requests waiting on their own exchange (PF-106).
+const DIRECT: u32 = PARKED - 1;
 
 impl Closed {
     /// Closes; returns whether it was open.
     fn close(&self) -> bool {
-        let was_open = !self.flag.swap(true, Ordering::AcqRel);
+        let was_open = self.flag.fetch_or(CLOSED, Ordering::AcqRel) & CLOSED == 0;
         if was_open {
             self.notify.notify_waiters();
         }
@@ -186,7 +195,7 @@ impl Closed {
     }
 
     fn is_closed(&self) -> bool {
-        self.flag.load(Ordering::Acquire)
+        self.flag.load(Ordering::Acquire) & CLOSED != 0
     }
 
     async fn wait(&self) {
@@ -209,6 +218,8 @@ pub(crate) type ProgressCallback = Arc<dyn Fn(ProgressUpdate) + Send + Sync>;
 /// hands back with the send never passes through it.
 struct Pending {
     answer: Option<Result<Box<RawValue>, ErrorObject>>,
+    /// An answer put here for a direct request before its waiter put its entry in (PF-106).
+    parked: bool,
     waker: Option<std::task::Waker>,
     on_progress: Option<ProgressCallback>,
     progressed: Option<Arc<Notify>>,
@@ -223,12 +234,6 @@ struct Inner {
     /// How many answers have been put into `pending` so far: a waiter looks into the table
     /// only when it moved (PF-19).
     answered: std::sync::atomic::AtomicU64,
-    /// How many requests wait on their own exchange without an entry in `pending` (PF-106).
-    direct: AtomicUsize,
-    /// Answers that came through the message stream for no entry while `direct` was not
-    /// zero: a direct request's, whose transport routed it there (PF-106). Locked only under
-    /// `pending`.
-    parked: Mutex<Vec<Parked>>,
     inflight: Mutex<HashMap<RequestId, CancellationToken>>,
     closed: Closed,
     state: SessionState,
@@ -313,8 +318,6 @@ impl Peer {
                 next_id: AtomicI64::new(0),
                 pending: Mutex::new(HashMap::new()),
                 answered: std::sync::atomic::AtomicU64::new(0),
-                direct: AtomicUsize::new(0),
-                parked: Mutex::new(Vec::new()),
                 inflight: Mutex::new(HashMap::new()),
                 closed: Closed::default(),
                 state: SessionState::default(),
@@ -393,7 +396,6 @@ impl Peer {
         // The waiters of requests still pending are woken to find their entry gone (PF-22).
         let waiting: Vec<std::task::Waker> = {
             let mut pending = lock(&self.inner.pending);
-            lock(&self.inner.parked).clear();
             pending
                 .drain()
                 .filter_map(|(_, pending)| pending.waker)
@@ -482,8 +484,8 @@ impl Peer {
             }
             // PF-106: a direct request's answer its transport routed through the stream; its
             // waiter takes it when its send ends.
-            None if self.inner.direct.load(Ordering::Acquire) > 0 => {
-                park(&mut lock(&self.inner.parked), id, response.outcome);
+            None if self.inner.closed.flag.load(Ordering::Acquire) & DIRECT != 0 => {
+                park(&self.inner.closed.flag, &mut pending, id, response.outcome);
             }
             // a response to a request that timed out or was cancelled is ignored.
             _ => tracing::debug!(%id, "response to an unknown or finished request ignored"),

@@ -183,13 +183,15 @@ impl Peer {
                 id.clone(),
                 Pending {
                     answer: None,
+                    parked: false,
                     waker: None,
                     on_progress: options.on_progress.clone(),
                     progressed: progressed.clone(),
                 },
             );
         } else {
-            self.inner.direct.fetch_add(1, Ordering::AcqRel);
+            // Each waiting request is a future of its own: never near 2^30 of them.
+            self.inner.closed.flag.fetch_add(1, Ordering::AcqRel);
         }
         let mut guard = PendingGuard {
             peer: self.clone(),
@@ -314,17 +316,15 @@ impl Peer {
     /// the peer closed (then the waiter finds none and fails as closed).
     fn parked_or_entry(&self, id: &RequestId) -> Option<Result<Box<RawValue>, ErrorObject>> {
         let mut pending = lock(&self.inner.pending);
-        {
-            let mut parked = lock(&self.inner.parked);
-            if let Some(at) = parked.iter().position(|p| p.id == *id) {
-                return Some(parked.swap_remove(at).answer);
-            }
+        if pending.get(id).is_some_and(|p| p.parked) {
+            return pending.remove(id).and_then(|p| p.answer);
         }
         if !self.is_closed() {
             pending.insert(
                 id.clone(),
                 Pending {
                     answer: None,
+                    parked: false,
                     waker: None,
                     on_progress: None,
                     progressed: None,
@@ -335,26 +335,34 @@ impl Peer {
     }
 }
 
-/// An answer that came through the message stream for a request with no entry (PF-106).
-pub(super) struct Parked {
-    id: RequestId,
-    answer: Result<Box<RawValue>, ErrorObject>,
-}
-
 /// How many answers are parked at most: a direct request's waiter takes its own as soon as
-/// its send ends, so only a server answering requests that are not waited on fills it.
-const PARKED: usize = 16;
+/// its send ends, so only a server answering requests no one waits on fills it (X-4, X-5:
+/// those are ignored, as before).
+const MAX_PARKED: usize = 16;
 
-/// Parks `answer` to request `id` (the oldest goes when full).
+/// Parks `answer` to request `id`, which has no entry, for a direct request's waiter to take
+/// (PF-106), and marks `flag` as having parked answers; called under the table's lock.
 pub(super) fn park(
-    parked: &mut Vec<Parked>,
+    flag: &AtomicU32,
+    pending: &mut HashMap<RequestId, Pending>,
     id: RequestId,
     answer: Result<Box<RawValue>, ErrorObject>,
 ) {
-    if parked.len() == PARKED {
-        parked.remove(0);
+    if pending.values().filter(|p| p.parked).count() >= MAX_PARKED {
+        tracing::debug!(%id, "response to an unknown or finished request ignored");
+        return;
     }
-    parked.push(Parked { id, answer });
+    pending.insert(
+        id,
+        Pending {
+            answer: Some(answer),
+            parked: true,
+            waker: None,
+            on_progress: None,
+            progressed: None,
+        },
+    );
+    flag.fetch_or(PARKED, Ordering::AcqRel);
 }
 
 /// What a request's waiter knows of its entry in the table: the count of answers when it last
@@ -524,12 +532,17 @@ async fn send_cancelled(peer: &Peer, id: &RequestId, reason: &str) {
 
 impl Drop for PendingGuard {
     fn drop(&mut self) {
-        if self.direct && self.peer.inner.direct.fetch_sub(1, Ordering::AcqRel) == 1 {
-            // PF-106: the last direct request gone, no parked answer can be taken; checked
-            // again under the lock a new one's answer would be parked under.
-            let mut parked = lock(&self.peer.inner.parked);
-            if self.peer.inner.direct.load(Ordering::Acquire) == 0 {
-                parked.clear();
+        if self.direct {
+            let flag = &self.peer.inner.closed.flag;
+            let was = flag.fetch_sub(1, Ordering::AcqRel);
+            if was & DIRECT == 1 && was & PARKED != 0 {
+                // PF-106: the last direct request gone, no parked answer will be taken;
+                // checked again under the lock a new one's answer would be parked under.
+                let mut pending = lock(&self.peer.inner.pending);
+                if flag.load(Ordering::Acquire) & DIRECT == 0 {
+                    pending.retain(|_, p| !p.parked);
+                    flag.fetch_and(!PARKED, Ordering::AcqRel);
+                }
             }
         }
         if !self.armed {

@@ -112,7 +112,7 @@ async fn an_answer_with_the_send_never_enters_the_table() {
     assert_eq!(got, serde_json::json!({"ok": true}));
     assert_eq!(*lock(&sink.table_during_send), vec![0]);
     assert!(lock(&peer.inner.pending).is_empty());
-    assert_eq!(peer.inner.direct.load(Ordering::Acquire), 0);
+    assert_eq!(peer.inner.closed.flag.load(Ordering::Acquire) & DIRECT, 0);
     // A request with a progress callback has its entry while it is sent (P-1).
     let options = RequestOptions::default().on_progress(|_| {});
     ping(&peer, options).await.unwrap();
@@ -126,7 +126,6 @@ async fn an_answer_routed_through_the_stream_before_the_send_ended_is_parked_for
     let (peer, sink) = peer(Mode::RoutedFirst);
     let got = ping(&peer, RequestOptions::default()).await.unwrap();
     assert_eq!(got, serde_json::json!({"ok": true}));
-    assert!(lock(&peer.inner.parked).is_empty());
     assert!(lock(&peer.inner.pending).is_empty());
     release(&sink);
 }
@@ -187,7 +186,7 @@ async fn a_direct_request_times_out_and_is_cancelled() {
     let text = String::from_utf8_lossy(&sent[0]).into_owned();
     assert!(text.contains(method::NOTIFICATION_CANCELLED), "{text}");
     assert!(text.contains("timed out"), "{text}");
-    assert_eq!(peer.inner.direct.load(Ordering::Acquire), 0);
+    assert_eq!(peer.inner.closed.flag.load(Ordering::Acquire) & DIRECT, 0);
     release(&sink);
 }
 
@@ -197,7 +196,7 @@ async fn stray_answers_are_parked_only_while_a_direct_request_waits_and_at_most_
     // No direct request waits: a stray answer is ignored.
     peer.receive(Message::Response(answer(&RequestId::Number(1_000))))
         .await;
-    assert!(lock(&peer.inner.parked).is_empty());
+    assert!(lock(&peer.inner.pending).is_empty());
     let waiting = tokio::spawn({
         let peer = peer.clone();
         async move { ping(&peer, RequestOptions::default()).await }
@@ -210,14 +209,37 @@ async fn stray_answers_are_parked_only_while_a_direct_request_waits_and_at_most_
             .await;
     }
     {
-        let parked = lock(&peer.inner.parked);
-        assert_eq!(parked.len(), PARKED);
-        assert_eq!(parked[0].id, RequestId::Number(2_004), "the oldest went");
+        let pending = lock(&peer.inner.pending);
+        assert_eq!(pending.values().filter(|p| p.parked).count(), MAX_PARKED);
+        assert!(pending.contains_key(&RequestId::Number(2_000)));
+        assert!(
+            !pending.contains_key(&RequestId::Number(2_016)),
+            "the newest went"
+        );
+        assert_ne!(peer.inner.closed.flag.load(Ordering::Acquire) & PARKED, 0);
     }
     waiting.abort();
     let _ = waiting.await;
     // The last direct request gone, nothing stays parked.
-    assert!(lock(&peer.inner.parked).is_empty());
-    assert_eq!(peer.inner.direct.load(Ordering::Acquire), 0);
+    assert!(lock(&peer.inner.pending).is_empty());
+    assert_eq!(peer.inner.closed.flag.load(Ordering::Acquire) & PARKED, 0);
+    assert_eq!(peer.inner.closed.flag.load(Ordering::Acquire) & DIRECT, 0);
     release(&sink);
+}
+
+/// PF-106: the count of direct requests shares the closed flag's word, so a peer is no larger
+/// than before (an idle session holds one).
+#[test]
+fn the_direct_count_shares_the_closed_flags_word() {
+    assert_eq!(
+        std::mem::size_of::<Closed>(),
+        std::mem::size_of::<Notify>() + 8
+    );
+    let closed = Closed::default();
+    closed.flag.fetch_add(3, Ordering::AcqRel);
+    assert!(!closed.is_closed());
+    assert!(closed.close());
+    assert!(closed.is_closed());
+    assert_eq!(closed.flag.load(Ordering::Acquire) & DIRECT, 3);
+    assert!(!closed.close());
 }
