@@ -87,7 +87,7 @@ impl Peer {
         options: RequestOptions,
         read: &mut ReplyReader<'_>,
     ) -> Result<Option<Box<RawValue>>, RequestError> {
-        self.send_request_reading(method, params, 128, name, options, Some(read))
+        self.request_about_reading_sized(method, params, 128, name, options, read)
             .await
     }
 

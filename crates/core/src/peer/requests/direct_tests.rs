@@ -100,6 +100,19 @@ async fn ping(peer: &Peer, options: RequestOptions) -> Result<serde_json::Value,
     peer.request("ping", &serde_json::json!({}), options).await
 }
 
+/// A default `ping` waited on in a task of its own.
+fn spawn_ping(peer: &Peer) -> tokio::task::JoinHandle<Result<serde_json::Value, RequestError>> {
+    let peer = peer.clone();
+    tokio::spawn(async move { ping(&peer, RequestOptions::default()).await })
+}
+
+/// Returns once the sink has a request's send running.
+async fn sent(sink: &TestSink) {
+    while lock(&sink.table_during_send).is_empty() {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 /// Drops the sink's hold on the peer (a cycle in these tests).
 fn release(sink: &TestSink) {
     lock(&sink.peer).take();
@@ -133,10 +146,7 @@ async fn an_answer_routed_through_the_stream_before_the_send_ended_is_parked_for
 #[tokio::test]
 async fn an_answer_routed_after_the_send_ended_goes_through_the_table() {
     let (peer, sink) = peer(Mode::Later);
-    let waiting = tokio::spawn({
-        let peer = peer.clone();
-        async move { ping(&peer, RequestOptions::default()).await }
-    });
+    let waiting = spawn_ping(&peer);
     // The waiter puts its entry in once its send ended without the answer.
     let id = loop {
         if let Some(id) = lock(&peer.inner.pending).keys().next().cloned() {
@@ -154,13 +164,8 @@ async fn an_answer_routed_after_the_send_ended_goes_through_the_table() {
 #[tokio::test]
 async fn a_direct_request_fails_as_closed_when_the_peer_closes() {
     let (peer, sink) = peer(Mode::Never);
-    let waiting = tokio::spawn({
-        let peer = peer.clone();
-        async move { ping(&peer, RequestOptions::default()).await }
-    });
-    while lock(&sink.table_during_send).is_empty() {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    let waiting = spawn_ping(&peer);
+    sent(&sink).await;
     peer.close();
     let outcome = tokio::time::timeout(Duration::from_secs(5), waiting)
         .await
@@ -197,13 +202,8 @@ async fn stray_answers_are_parked_only_while_a_direct_request_waits_and_at_most_
     peer.receive(Message::Response(answer(&RequestId::Number(1_000))))
         .await;
     assert!(lock(&peer.inner.pending).is_empty());
-    let waiting = tokio::spawn({
-        let peer = peer.clone();
-        async move { ping(&peer, RequestOptions::default()).await }
-    });
-    while lock(&sink.table_during_send).is_empty() {
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
+    let waiting = spawn_ping(&peer);
+    sent(&sink).await;
     for n in 0..20 {
         peer.receive(Message::Response(answer(&RequestId::Number(2_000 + n))))
             .await;
