@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 use mcp_http_core::reply::{ReplyReader, result_text};
@@ -23,7 +23,6 @@ use mcp_http_proto::modern::{
 use mcp_http_proto::{
     ClientCapabilities, Implementation, LoggingLevel, ProtocolVersion, error_code, method,
 };
-use memchr::memmem::Finder;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -38,6 +37,11 @@ use result_type::{result_type, result_type_of};
 
 /// The most `input_required` rounds one request goes through before it fails.
 pub(crate) const MAX_INPUT_ROUNDS: usize = 8;
+
+/// What a `tools/call`'s params written straight into the message are expected to take: the
+/// envelope's `_meta` (about 200 bytes) and a small call's name and arguments, so the
+/// message's buffer does not grow while it is written (PF-105).
+const TYPED_PARAMS_SIZE: usize = 512;
 
 /// `(property, header name)` of each annotated parameter, by tool name.
 type ToolHeaders = HashMap<String, Vec<(String, String)>>;
@@ -70,11 +74,6 @@ impl Modern {
             info,
             tools: Mutex::new(None),
         }
-    }
-
-    /// The version requests are sent under.
-    pub(crate) fn version(&self) -> ProtocolVersion {
-        lock(&self.envelope).version
     }
 
     /// [`Modern::version`] and the request of that version without parameter headers (PF-89).
@@ -199,33 +198,17 @@ impl Modern {
         self.enveloped_with(version, |meta| to_raw(&WithMeta { params, meta }).ok())
     }
 
-    /// [`Modern::enveloped`] of a `tools/call`'s params: its members written in order with
-    /// `_meta` last, as serde's flatten writes them, without going through it (PF-37).
-    pub(crate) fn enveloped_call<A: serde::Serialize>(
-        &self,
-        name: &str,
-        arguments: &A,
-        version: ProtocolVersion,
-    ) -> Option<Box<RawValue>> {
-        #[derive(serde::Serialize)]
-        struct Call<'a, A> {
-            name: &'a str,
-            arguments: &'a A,
-            #[serde(rename = "_meta")]
-            meta: &'a RawValue,
-        }
-        self.enveloped_with(version, |meta| {
-            to_raw(&Call {
-                name,
-                arguments,
-                meta,
-            })
-            .ok()
-        })
+    /// The version requests are sent under and its envelope's `_meta` object, for a
+    /// `tools/call` to write into its params in their one serialization ([`EnvelopedCall`],
+    /// PF-105).
+    pub(crate) fn version_and_meta(&self) -> (ProtocolVersion, Arc<RawValue>) {
+        let envelope = lock(&self.envelope);
+        (envelope.version, envelope.meta.clone())
     }
 
     /// The params `write` writes with the `_meta` object of `version`'s envelope, when that is
     /// the envelope's version and theirs is the one `_meta`.
+    #[cfg(test)]
     fn enveloped_with(
         &self,
         version: ProtocolVersion,
@@ -237,17 +220,21 @@ impl Modern {
         }
         let raw = write(&envelope.meta)?;
         let text = raw.get().as_bytes();
-        // Ours is the one `"_meta"` unless the params (or an escape) could hold another. The
-        // searchers are built once (building one costs more than searching the params).
-        static META: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"_meta\""));
-        static ESCAPE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\\u"));
-        let named = META.find_iter(text).take(2).count();
-        (named == 1 && ESCAPE.find(text).is_none()).then_some(raw)
+        // Ours is the one `"_meta"` unless the params (or an escape) could hold another.
+        let named = memchr::memmem::find_iter(text, b"\"_meta\"")
+            .take(2)
+            .count();
+        (named == 1 && memchr::memmem::find(text, b"\\u").is_none()).then_some(raw)
     }
 
     /// The `Mcp-Param-*` headers of a `tools/call` of tool `name` (read from the params when
-    /// not given) with `params` (H-10). The params are read only for a tool with annotations.
-    fn param_headers(&self, name: Option<&str>, params: &RawValue) -> Vec<(String, String)> {
+    /// not given) with `params` (H-10). The params are read (and typed ones written) only for a
+    /// tool with annotations.
+    fn param_headers<P: serde::Serialize + ?Sized>(
+        &self,
+        name: Option<&str>,
+        params: &mut Params<'_, P>,
+    ) -> Result<Vec<(String, String)>, RequestError> {
         #[derive(serde::Deserialize)]
         struct Name<'a> {
             #[serde(borrow)]
@@ -260,22 +247,24 @@ impl Modern {
         }
         let tools = lock(&self.tools);
         let Some(tools) = tools.as_ref().filter(|t| !t.is_empty()) else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
         let annotations = match name {
             Some(name) => tools.get(name),
-            None => match serde_json::from_str::<Name<'_>>(params.get()) {
+            None => match serde_json::from_str::<Name<'_>>(params.raw()?.get()) {
                 Ok(call) => tools.get(call.name.as_ref()),
                 Err(_) => None,
             },
         };
         let Some(annotations) = annotations else {
-            return Vec::new();
+            return Ok(Vec::new());
         };
-        match serde_json::from_str::<Arguments>(params.get()) {
-            Ok(call) => param_headers::values(annotations, call.arguments.as_ref()),
-            Err(_) => Vec::new(),
-        }
+        Ok(
+            match serde_json::from_str::<Arguments>(params.raw()?.get()) {
+                Ok(call) => param_headers::values(annotations, call.arguments.as_ref()),
+                Err(_) => Vec::new(),
+            },
+        )
     }
 
     fn knows_tools(&self) -> bool {
@@ -329,6 +318,41 @@ fn without_meta(params: &RawValue) -> Result<Box<RawValue>, RequestError> {
     to_raw(&object).map_err(|e| RequestError::Encode(e.to_string()))
 }
 
+/// A `tools/call`'s params with the envelope's `_meta` (M-1, M-1a, M-1b), written in one
+/// pass straight into the request's message (PF-105): its members in the order the general
+/// path writes them, `_meta` last; the params' own top-level members are only `name` and
+/// `arguments`, so ours is their one `_meta`.
+#[derive(serde::Serialize)]
+pub(crate) struct EnvelopedCall<'a, A: ?Sized> {
+    pub(crate) name: &'a str,
+    pub(crate) arguments: &'a A,
+    #[serde(rename = "_meta")]
+    pub(crate) meta: &'a RawValue,
+}
+
+/// A request's params: typed ones, written straight into the first try's message (PF-105),
+/// or JSON text, which typed ones become when a retry or the parameter headers need them.
+pub(crate) enum Params<'a, P: ?Sized> {
+    /// Not written yet.
+    Typed(&'a P),
+    /// As JSON text.
+    Raw(Box<RawValue>),
+}
+
+impl<P: serde::Serialize + ?Sized> Params<'_, P> {
+    /// The params as JSON text, written now if they were typed.
+    fn raw(&mut self) -> Result<&RawValue, RequestError> {
+        if let Params::Typed(typed) = self {
+            *self = Params::Raw(to_raw(typed).map_err(|e| RequestError::Encode(e.to_string()))?);
+        }
+        match self {
+            Params::Raw(raw) => Ok(raw),
+            // Made raw just above.
+            Params::Typed(_) => Err(RequestError::Encode("params not written".to_owned())),
+        }
+    }
+}
+
 /// The MRTR members of the next try of a request.
 struct Retry {
     responses: Map<String, Value>,
@@ -373,31 +397,30 @@ impl Context {
         options: RequestOptions,
     ) -> BoxFuture<'a, Result<Box<RawValue>, RequestError>> {
         Box::pin(async move {
-            self.send(method, params, None, name, options, None)
+            self.send::<RawValue>(method, Params::Raw(params), None, name, options, None)
                 .await?
                 // Without a typed reader the result is always raw.
                 .ok_or_else(|| RequestError::InvalidResponse("no result".to_owned()))
         })
     }
 
-    /// [`Context::request_about`] for a `tools/call` whose params already carry the envelope
-    /// of `version` ([`Modern::enveloped`]): sent as they are unless a retry needs them again.
-    /// The body of an answer holding a complete result, when the transport holds it whole, is
-    /// offered to `typed` (PF-35): `Ok(None)` when it took it.
-    pub(crate) async fn call_tool_enveloped(
+    /// [`Context::request_about`] for a `tools/call` whose params carry the envelope of
+    /// `version` ([`EnvelopedCall`]): written straight into the message unless a retry needs
+    /// them again (PF-105). The body of an answer holding a complete result, when the
+    /// transport holds it whole, is offered to `typed` (PF-35): `Ok(None)` when it took it.
+    pub(crate) async fn call_tool_enveloped<A: serde::Serialize + ?Sized>(
         &self,
-        enveloped: Box<RawValue>,
+        call: &EnvelopedCall<'_, A>,
         version: ProtocolVersion,
-        name: &str,
         options: RequestOptions,
         typed: &mut ReplyReader<'_>,
     ) -> Result<Option<Box<RawValue>>, RequestError> {
         // Not boxed: the recursion through `refresh_tools` is boxed by `request_about`.
         self.send(
             method::TOOLS_CALL,
-            enveloped,
+            Params::Typed(call),
             Some(version),
-            Some(name),
+            Some(call.name),
             options,
             Some(typed),
         )
@@ -406,10 +429,10 @@ impl Context {
 
     /// Sends `params`; `enveloped` is the version whose envelope they already carry, if any.
     /// `Ok(None)` when `typed` took the complete result.
-    async fn send(
+    async fn send<P: serde::Serialize + ?Sized>(
         &self,
         method: &str,
-        mut params: Box<RawValue>,
+        mut params: Params<'_, P>,
         mut enveloped: Option<ProtocolVersion>,
         name: Option<&str>,
         options: RequestOptions,
@@ -425,7 +448,7 @@ impl Context {
         loop {
             let (version, shared) = self.modern.version_and_request();
             let headers = match method {
-                method::TOOLS_CALL => self.modern.param_headers(name, &params),
+                method::TOOLS_CALL => self.modern.param_headers(name, &mut params)?,
                 _ => Vec::new(),
             };
             let built = match enveloped {
@@ -433,11 +456,17 @@ impl Context {
                 Some(v) if v == version && retry.is_none() => None,
                 Some(_) => {
                     // Another version or an MRTR retry: from the params without it.
-                    params = without_meta(&params)?;
+                    params = Params::Raw(without_meta(params.raw()?)?);
                     enveloped = None;
-                    Some(self.modern.envelope(&params, version, retry.as_ref())?)
+                    Some(
+                        self.modern
+                            .envelope(params.raw()?, version, retry.as_ref())?,
+                    )
                 }
-                None => Some(self.modern.envelope(&params, version, retry.as_ref())?),
+                None => Some(
+                    self.modern
+                        .envelope(params.raw()?, version, retry.as_ref())?,
+                ),
             };
             // PF-89: a request with no parameter headers shares its version's.
             let sent = match headers.is_empty() {
@@ -452,7 +481,6 @@ impl Context {
                 // PF-21: the name is known, and the params are written from where they
                 // are (no copy, no read for the name).
                 (Some(name), built) => {
-                    let raw = built.as_deref().unwrap_or(&params);
                     let about = Some(Cow::Owned(name.to_owned()));
                     // PF-35: a result known complete from its text where our servers put
                     // it (PF-20) is read by the caller in one pass, which checks the rest
@@ -470,15 +498,32 @@ impl Context {
                             })
                             && typed(id, body)
                     };
-                    self.peer
-                        .request_raw_about_reading(
-                            method,
-                            Some(raw),
-                            about,
-                            sent,
-                            Some(&mut reader),
-                        )
-                        .await
+                    match (&built, &params) {
+                        // PF-105: written once, straight into the message.
+                        (None, Params::Typed(typed)) => {
+                            self.peer
+                                .request_about_reading_sized(
+                                    method,
+                                    Some(*typed),
+                                    TYPED_PARAMS_SIZE,
+                                    about,
+                                    sent,
+                                    &mut reader,
+                                )
+                                .await
+                        }
+                        (Some(raw), _) | (None, Params::Raw(raw)) => {
+                            self.peer
+                                .request_raw_about_reading(
+                                    method,
+                                    Some(&**raw),
+                                    about,
+                                    sent,
+                                    Some(&mut reader),
+                                )
+                                .await
+                        }
+                    }
                 }
                 (None, Some(built)) => self
                     .peer
@@ -487,7 +532,7 @@ impl Context {
                     .map(Some),
                 (None, None) => self
                     .peer
-                    .request_raw(method, Some(params.clone()), sent)
+                    .request_raw(method, Some(params.raw()?.to_owned()), sent)
                     .await
                     .map(Some),
             };
@@ -721,6 +766,10 @@ mod tests {
         assert_eq!(again, params);
     }
 
+    /// PF-105: a call's params written with the envelope in one pass are the text the
+    /// flattened params with the envelope give (the general path's when the arguments name no
+    /// `_meta`), and the same JSON as the general path's when they do (its `_meta` stays in
+    /// the arguments, ours is the params' one).
     #[test]
     fn a_call_enveloped_without_flatten_is_the_same_text() {
         let (modern, v) = debug_client();
@@ -729,6 +778,7 @@ mod tests {
             serde_json::json!({}),
             serde_json::json!({"a": [1, {"b": null}], "q\"": "\u{e9}"}),
             serde_json::json!({"_meta": {"k": 1}}),
+            serde_json::json!({"x": {"_meta": "\u{1}"}}),
             serde_json::json!(null),
         ];
         for arguments in cases {
@@ -742,16 +792,65 @@ mod tests {
                 name: "e\"cho",
                 arguments: &arguments,
             };
-            let flattened = modern.enveloped(&params, v).map(|r| r.get().to_owned());
-            let direct = modern
-                .enveloped_call("e\"cho", &arguments, v)
-                .map(|r| r.get().to_owned());
-            assert_eq!(direct, flattened, "{arguments}");
+            let (version, meta) = modern.version_and_meta();
+            assert_eq!(version, v);
+            let call = EnvelopedCall {
+                name: "e\"cho",
+                arguments: &arguments,
+                meta: &meta,
+            };
+            let mut typed = Params::Typed(&call);
+            let direct = typed.raw().unwrap().get().to_owned();
+            if let Some(flattened) = modern.enveloped(&params, v) {
+                assert_eq!(direct, flattened.get(), "{arguments}");
+            }
+            let general = modern.envelope(&to_raw(&params).unwrap(), v, None).unwrap();
+            let general: Value = serde_json::from_str(general.get()).unwrap();
+            let direct: Value = serde_json::from_str(&direct).unwrap();
+            assert_eq!(direct, general, "{arguments}");
         }
+    }
+
+    /// PF-105: the parameter headers of a tool without annotations never write typed params;
+    /// a tool with them reads them written.
+    #[test]
+    fn typed_params_are_written_only_when_read() {
+        let (modern, _) = debug_client();
+        let arguments = serde_json::json!({"region": "eu"});
+        let (_, meta) = modern.version_and_meta();
+        let call = EnvelopedCall {
+            name: "echo",
+            arguments: &arguments,
+            meta: &meta,
+        };
+        let mut params = Params::Typed(&call);
         assert!(
             modern
-                .enveloped_call("echo", &1, ProtocolVersion::LATEST_LEGACY)
-                .is_none()
+                .param_headers(Some("echo"), &mut params)
+                .unwrap()
+                .is_empty()
         );
+        assert!(matches!(params, Params::Typed(_)));
+        lock(&modern.tools).get_or_insert_with(HashMap::new).insert(
+            "echo".to_owned(),
+            vec![("region".to_owned(), "Region".to_owned())],
+        );
+        assert!(
+            modern
+                .param_headers(Some("other"), &mut params)
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(params, Params::Typed(_)));
+        let headers = modern.param_headers(Some("echo"), &mut params).unwrap();
+        assert!(matches!(params, Params::Raw(_)));
+        let general = modern
+            .param_headers::<RawValue>(
+                Some("echo"),
+                &mut Params::Raw(params.raw().unwrap().to_owned()),
+            )
+            .unwrap();
+        assert_eq!(headers, general);
+        assert!(!headers.is_empty(), "{headers:?}");
     }
 }

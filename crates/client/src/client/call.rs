@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use super::Client;
 use super::reply::{Lazy, ToolReply};
 use crate::capability::Needs;
+use crate::modern::EnvelopedCall;
 
 impl Client {
     /// `tools/call` with the given arguments (any value that serializes to a JSON object).
@@ -83,19 +84,16 @@ impl Client {
         };
         let raw = match self.context() {
             Some(context) => {
-                // PF-29, PF-37: the envelope goes in with the params' one serialization.
-                let version = context.modern.version();
-                let Some(enveloped) =
-                    context
-                        .modern
-                        .enveloped_call(name, &params.arguments, version)
-                else {
-                    return self
-                        .request_about(method::TOOLS_CALL, &params, Some(name), options)
-                        .await;
+                // PF-29, PF-37, PF-105: the envelope goes in with the params' one
+                // serialization, written straight into the request's message.
+                let (version, meta) = context.modern.version_and_meta();
+                let call = EnvelopedCall {
+                    name,
+                    arguments: &params.arguments,
+                    meta: &meta,
                 };
                 context
-                    .call_tool_enveloped(enveloped, version, name, options, &mut take)
+                    .call_tool_enveloped(&call, version, options, &mut take)
                     .await?
             }
             None => {

@@ -20,8 +20,9 @@ pub(super) struct Envelope {
     /// copies text instead of building and serializing a JSON tree.
     pub(super) members: String,
     /// The same members as a `_meta` object, checked once when built: a `tools/call` serializes
-    /// it into its params as it is (PF-29).
-    pub(super) meta: Box<RawValue>,
+    /// it into its params as it is (PF-29), shared so the call writes it outside the lock
+    /// (PF-105).
+    pub(super) meta: Arc<RawValue>,
     /// What the transport needs of a request sent under `version` with no parameter headers,
     /// shared by every such request (PF-89).
     pub(super) request: Arc<ModernRequest>,
@@ -38,7 +39,7 @@ impl Envelope {
             version,
             log_level,
             members: String::new(),
-            meta: empty_object(),
+            meta: Arc::from(empty_object()),
             request: Arc::new(ModernRequest::new(version.as_str())),
         };
         envelope.rebuild(capabilities, info);
@@ -63,7 +64,7 @@ impl Envelope {
             .get(1..text.len().saturating_sub(1))
             .unwrap_or_default()
             .to_owned();
-        self.meta = RawValue::from_string(text).unwrap_or_else(|_| empty_object());
+        self.meta = Arc::from(RawValue::from_string(text).unwrap_or_else(|_| empty_object()));
         self.request = Arc::new(ModernRequest::new(self.version.as_str()));
     }
 }

@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::Poll;
 use std::time::Duration;
@@ -36,6 +36,7 @@ use crate::options::{ProgressUpdate, RequestOptions};
 use crate::places::Places;
 use crate::sync::lock;
 use crate::transport::{MessageSink, Outbound, OutboundKind, Transport, TransportError};
+use requests::park;
 
 mod at_once;
 mod inbound;
@@ -170,14 +171,23 @@ impl PeerConfig {
 /// session has one, and a cancellation token would be a heap node of its own).
 #[derive(Default)]
 struct Closed {
-    flag: std::sync::atomic::AtomicBool,
+    /// [`CLOSED`], [`PARKED`] and the count of direct requests ([`DIRECT`]; PF-106) in one
+    /// word, which takes the room a flag alone took beside the notifier: a peer is no larger.
+    flag: AtomicU32,
     notify: Notify,
 }
+
+/// [`Closed::flag`]'s bit set when the peer closed.
+const CLOSED: u32 = 1 << 31;
+/// [`Closed::flag`]'s bit set while the table may hold parked answers (PF-106).
+const PARKED: u32 = 1 << 30;
+/// [`Closed::flag`]'s bits counting the requests waiting on their own exchange (PF-106).
+const DIRECT: u32 = PARKED - 1;
 
 impl Closed {
     /// Closes; returns whether it was open.
     fn close(&self) -> bool {
-        let was_open = !self.flag.swap(true, Ordering::AcqRel);
+        let was_open = self.flag.fetch_or(CLOSED, Ordering::AcqRel) & CLOSED == 0;
         if was_open {
             self.notify.notify_waiters();
         }
@@ -185,7 +195,7 @@ impl Closed {
     }
 
     fn is_closed(&self) -> bool {
-        self.flag.load(Ordering::Acquire)
+        self.flag.load(Ordering::Acquire) & CLOSED != 0
     }
 
     async fn wait(&self) {
@@ -208,6 +218,8 @@ pub(crate) type ProgressCallback = Arc<dyn Fn(ProgressUpdate) + Send + Sync>;
 /// hands back with the send never passes through it.
 struct Pending {
     answer: Option<Result<Box<RawValue>, ErrorObject>>,
+    /// An answer put here for a direct request before its waiter put its entry in (PF-106).
+    parked: bool,
     waker: Option<std::task::Waker>,
     on_progress: Option<ProgressCallback>,
     progressed: Option<Arc<Notify>>,
@@ -382,10 +394,13 @@ impl Peer {
             self.inner.sink.close();
         }
         // The waiters of requests still pending are woken to find their entry gone (PF-22).
-        let waiting: Vec<std::task::Waker> = lock(&self.inner.pending)
-            .drain()
-            .filter_map(|(_, pending)| pending.waker)
-            .collect();
+        let waiting: Vec<std::task::Waker> = {
+            let mut pending = lock(&self.inner.pending);
+            pending
+                .drain()
+                .filter_map(|(_, pending)| pending.waker)
+                .collect()
+        };
         self.inner.answered.fetch_add(1, Ordering::Release);
         for waker in waiting {
             waker.wake();
@@ -466,6 +481,11 @@ impl Peer {
                 if let Some(waker) = waker {
                     waker.wake();
                 }
+            }
+            // PF-106: a direct request's answer its transport routed through the stream; its
+            // waiter takes it when its send ends.
+            None if self.inner.closed.flag.load(Ordering::Acquire) & DIRECT != 0 => {
+                park(&self.inner.closed.flag, &mut pending, id, response.outcome);
             }
             // a response to a request that timed out or was cancelled is ignored.
             _ => tracing::debug!(%id, "response to an unknown or finished request ignored"),

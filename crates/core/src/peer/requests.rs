@@ -87,7 +87,22 @@ impl Peer {
         options: RequestOptions,
         read: &mut ReplyReader<'_>,
     ) -> Result<Option<Box<RawValue>>, RequestError> {
-        self.send_request_reading(method, params, 128, name, options, Some(read))
+        self.request_about_reading_sized(method, params, 128, name, options, read)
+            .await
+    }
+
+    /// [`Peer::request_about_reading`] whose params' text is expected to take about `size`
+    /// bytes, so the message's buffer is made once at its size (PF-105).
+    pub async fn request_about_reading_sized<P: Serialize + ?Sized>(
+        &self,
+        method: &str,
+        params: Option<&P>,
+        size: usize,
+        name: Option<Cow<'static, str>>,
+        options: RequestOptions,
+        read: &mut ReplyReader<'_>,
+    ) -> Result<Option<Box<RawValue>>, RequestError> {
+        self.send_request_reading(method, params, size, name, options, Some(read))
             .await
     }
 
@@ -158,20 +173,25 @@ impl Peer {
             .on_progress
             .as_ref()
             .map(|_| Arc::new(Notify::new()));
-        lock(&self.inner.pending).insert(
-            id.clone(),
-            Pending {
-                answer: None,
-                waker: None,
-                on_progress: options.on_progress.clone(),
-                progressed: progressed.clone(),
-            },
-        );
-        // PF-22: a close clears the table and wakes whom it finds there; one that came between
-        // the check before and this insert is seen here (the flag is set before the clear).
-        if self.is_closed() {
-            lock(&self.inner.pending).remove(&id);
-            return Err(RequestError::Closed);
+        // PF-106: a request without a progress callback (whose entry would only take its
+        // answer) waits on its own exchange, which brings the answer when its transport reads
+        // it there; it goes into the table only when its send ends without it. Counted before
+        // it is sent, so an answer routed through the stream before then is parked for it.
+        let mut tabled = options.on_progress.is_some();
+        if tabled {
+            lock(&self.inner.pending).insert(
+                id.clone(),
+                Pending {
+                    answer: None,
+                    parked: false,
+                    waker: None,
+                    on_progress: options.on_progress.clone(),
+                    progressed: progressed.clone(),
+                },
+            );
+        } else {
+            // Each waiting request is a future of its own: never near 2^30 of them.
+            self.inner.closed.flag.fetch_add(1, Ordering::AcqRel);
         }
         let mut guard = PendingGuard {
             peer: self.clone(),
@@ -181,7 +201,17 @@ impl Peer {
             // L-7: initialize is never cancelled. H-5: a modern request is cancelled by
             // closing its stream, which dropping the send does.
             may_cancel: method != method::INITIALIZE && options.modern.is_none(),
+            direct: !tabled,
         };
+        // PF-22: a close clears the table and wakes whom it finds there; one that came between
+        // the check before and this insert is seen here (the flag is set before the clear).
+        if self.is_closed() {
+            guard.armed = false;
+            if tabled {
+                lock(&self.inner.pending).remove(&id);
+            }
+            return Err(RequestError::Closed);
+        }
         // The send runs inside the timing loop: over HTTP it may not return until the server
         // answers (a JSON response), and the timeout and cancellation must still apply. Once it
         // has started, the other side may have the request, so giving up sends a cancellation
@@ -232,27 +262,38 @@ impl Peer {
                         Ok(Some(Answered::Response(response)))
                             if response.id.as_ref() == Some(&id) =>
                         {
-                            guard.armed = false;
-                            lock(&self.inner.pending).remove(&id);
+                            guard.disarm(tabled);
                             return response.outcome.map(Some).map_err(RequestError::Rpc);
                         }
                         Ok(Some(Answered::Read)) => {
                             // PF-35: the reader has the result; the table never saw it.
-                            guard.armed = false;
-                            lock(&self.inner.pending).remove(&id);
+                            guard.disarm(tabled);
                             return Ok(None);
                         }
                         Ok(Some(Answered::Response(other))) => self.resolve(other),
                         Ok(None) => {}
                     }
+                    if !tabled {
+                        // PF-106: the answer comes (or came) through the message stream.
+                        tabled = true;
+                        if let Some(answer) = self.parked_or_entry(&id) {
+                            guard.armed = false;
+                            return answer.map(Some).map_err(RequestError::Rpc);
+                        }
+                    }
                 }
-                outcome = self.answer_of(&id, &mut watch) => {
+                outcome = self.answer_of(&id, &mut watch), if tabled => {
                     guard.armed = false;
                     return match outcome {
                         Some(Ok(raw)) => Ok(Some(raw)),
                         Some(Err(e)) => Err(RequestError::Rpc(e)),
                         None => Err(RequestError::Closed),
                     };
+                }
+                // PF-22: a direct request, which no entry wakes, learns of a close here.
+                _ = self.inner.closed.wait(), if !tabled => {
+                    guard.armed = false;
+                    return Err(RequestError::Closed);
                 }
                 _ = &mut caller_cancel => {
                     guard.cancel_now("cancelled by the caller").await;
@@ -269,6 +310,59 @@ impl Peer {
             }
         }
     }
+
+    /// PF-106: the answer of direct request `id` when the stream brought it before its send
+    /// ended (taken from the parked ones); otherwise its entry is put into the table, unless
+    /// the peer closed (then the waiter finds none and fails as closed).
+    fn parked_or_entry(&self, id: &RequestId) -> Option<Result<Box<RawValue>, ErrorObject>> {
+        let mut pending = lock(&self.inner.pending);
+        if pending.get(id).is_some_and(|p| p.parked) {
+            return pending.remove(id).and_then(|p| p.answer);
+        }
+        if !self.is_closed() {
+            pending.insert(
+                id.clone(),
+                Pending {
+                    answer: None,
+                    parked: false,
+                    waker: None,
+                    on_progress: None,
+                    progressed: None,
+                },
+            );
+        }
+        None
+    }
+}
+
+/// How many answers are parked at most: a direct request's waiter takes its own as soon as
+/// its send ends, so only a server answering requests no one waits on fills it (X-4, X-5:
+/// those are ignored, as before).
+const MAX_PARKED: usize = 16;
+
+/// Parks `answer` to request `id`, which has no entry, for a direct request's waiter to take
+/// (PF-106), and marks `flag` as having parked answers; called under the table's lock.
+pub(super) fn park(
+    flag: &AtomicU32,
+    pending: &mut HashMap<RequestId, Pending>,
+    id: RequestId,
+    answer: Result<Box<RawValue>, ErrorObject>,
+) {
+    if pending.values().filter(|p| p.parked).count() >= MAX_PARKED {
+        tracing::debug!(%id, "response to an unknown or finished request ignored");
+        return;
+    }
+    pending.insert(
+        id,
+        Pending {
+            answer: Some(answer),
+            parked: true,
+            waker: None,
+            on_progress: None,
+            progressed: None,
+        },
+    );
+    flag.fetch_or(PARKED, Ordering::AcqRel);
 }
 
 /// What a request's waiter knows of its entry in the table: the count of answers when it last
@@ -397,6 +491,8 @@ struct PendingGuard {
     armed: bool,
     sent: bool,
     may_cancel: bool,
+    /// Counted in `direct` (PF-106) until dropped.
+    direct: bool,
 }
 
 /// How long a caller whose request timed out or was cancelled waits for the cancellation to
@@ -405,6 +501,14 @@ struct PendingGuard {
 const CANCEL_WAIT: Duration = Duration::from_secs(1);
 
 impl PendingGuard {
+    /// The answer came with the send: nothing to cancel, and the entry (if `tabled`) goes.
+    fn disarm(&mut self, tabled: bool) {
+        self.armed = false;
+        if tabled {
+            lock(&self.peer.inner.pending).remove(&self.id);
+        }
+    }
+
     async fn cancel_now(&mut self, reason: &'static str) {
         self.armed = false;
         lock(&self.peer.inner.pending).remove(&self.id);
@@ -428,6 +532,19 @@ async fn send_cancelled(peer: &Peer, id: &RequestId, reason: &str) {
 
 impl Drop for PendingGuard {
     fn drop(&mut self) {
+        if self.direct {
+            let flag = &self.peer.inner.closed.flag;
+            let was = flag.fetch_sub(1, Ordering::AcqRel);
+            if was & DIRECT == 1 && was & PARKED != 0 {
+                // PF-106: the last direct request gone, no parked answer will be taken;
+                // checked again under the lock a new one's answer would be parked under.
+                let mut pending = lock(&self.peer.inner.pending);
+                if flag.load(Ordering::Acquire) & DIRECT == 0 {
+                    pending.retain(|_, p| !p.parked);
+                    flag.fetch_and(!PARKED, Ordering::AcqRel);
+                }
+            }
+        }
         if !self.armed {
             return;
         }
@@ -540,3 +657,6 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod direct_tests;
