@@ -119,6 +119,17 @@ impl LastClient {
         {
             return Ok(client.clone());
         }
+        self.describe(info, capabilities)
+    }
+
+    /// A client not described before: read, kept and returned (out of line: PF-99).
+    #[cold]
+    #[inline(never)]
+    fn describe(
+        &self,
+        info: Option<&RawValue>,
+        capabilities: &RawValue,
+    ) -> Result<SharedClient, String> {
         let implementation = match info {
             None => Implementation::new("unknown", "0"),
             Some(info) => serde_json::from_str::<Implementation>(info.get()).map_err(|_| {
@@ -127,8 +138,11 @@ impl LastClient {
         };
         let client =
             SharedClient::from_raw(implementation, Some(Arc::from(capabilities.to_owned())));
-        *mcp_http_core::sync::lock(&self.0) =
-            Some((info_text.into(), capabilities.get().into(), client.clone()));
+        *mcp_http_core::sync::lock(&self.0) = Some((
+            info.map_or("", RawValue::get).into(),
+            capabilities.get().into(),
+            client.clone(),
+        ));
         Ok(client)
     }
 }
@@ -233,80 +247,128 @@ fn header<'h>(
     let Some(first) = value else {
         return Ok(None);
     };
-    if headers.is_repeated(bit) {
-        return Err(format!("the {name} header must appear once"));
+    match first.to_str() {
+        Ok(v) if !headers.is_repeated(bit) => Ok(Some(header_value::trim_ows(v))),
+        _ => Err(bad_header(headers, name, bit)),
     }
-    first
-        .to_str()
-        .map(|v| Some(header_value::trim_ows(v)))
-        .map_err(|_| format!("the {name} header is not visible ASCII"))
+}
+
+/// Why a header present is refused: it comes twice, else it is not visible ASCII (out of
+/// line: PF-99).
+#[cold]
+#[inline(never)]
+fn bad_header(headers: &Headers<'_>, name: &HeaderName, bit: Repeated) -> String {
+    if headers.is_repeated(bit) {
+        format!("the {name} header must appear once")
+    } else {
+        format!("the {name} header is not visible ASCII")
+    }
 }
 
 /// Runs the ladder over `request` and its HTTP headers. `members` are the params' members when
-/// they were read in the envelope's pass (PF-51); else the envelope rung reads them.
+/// they were read in the envelope's pass (PF-51); else the envelope rung reads them. Every
+/// refusal is made out of line, so the code a request that passes runs is short (PF-99).
 pub(crate) fn check(
     request: &RpcRequest,
     members: Members<'_>,
     headers: &Headers<'_>,
     last: &LastClient,
 ) -> Result<Checked, Refusal> {
-    let refuse = |rung: Rung, message: String| Refusal {
-        id: request.id.clone(),
-        rung,
-        error: ErrorObject::new(rung.code(), message),
-        claimed: true,
-    };
     let mut members = Some(members);
     let mut checked = None;
     let mut version_named = "";
     for rung in LADDER {
         match rung {
             Rung::Envelope => {
-                let members = members.take().flatten().unwrap_or_else(|| {
-                    ModernParams::read(request.params.as_deref().unwrap_or("{}"))
-                });
-                let (fields, envelope) =
-                    envelope(members, last).map_err(|(m, claimed)| Refusal {
-                        claimed,
-                        ..refuse(rung, m)
-                    })?;
+                let members = match members.take().flatten() {
+                    Some(members) => members,
+                    None => read_members(request),
+                };
+                let (fields, envelope) = match envelope(members, last) {
+                    Ok(read) => read,
+                    Err((message, claimed)) => {
+                        return Err(refusal(request, rung, message, claimed));
+                    }
+                };
                 version_named = fields.0;
                 checked = Some((fields.1, envelope));
             }
             Rung::Headers => {
                 let target = checked.as_ref().and_then(|(_, t)| t.as_deref());
-                check_headers(request, headers, version_named, target)
-                    .map_err(|m| refuse(rung, m))?;
+                if let Err(message) = check_headers(request, headers, version_named, target) {
+                    return Err(refusal(request, rung, message, true));
+                }
             }
             Rung::Version => {
                 if !MODERN_VERSIONS.iter().any(|v| v.as_str() == version_named) {
-                    let data = mcp_http_proto::modern::UnsupportedProtocolVersionData::new(
-                        MODERN_VERSIONS.iter().map(|v| v.as_str().into()).collect(),
-                        version_named,
-                    );
-                    return Err(Refusal {
-                        id: request.id.clone(),
-                        claimed: true,
-                        rung,
-                        error: data.into_error(format!(
-                            "Unsupported protocol version {version_named:?}: this server serves 2026-07-28 per request, and 2025-11-25 and earlier through initialize"
-                        )),
-                    });
+                    return Err(unsupported(request, version_named));
                 }
             }
             Rung::Method => {
                 if removed(&request.method) {
-                    return Err(refuse(
-                        rung,
-                        format!("Method not found: {}", request.method),
-                    ));
+                    return Err(not_found(request));
                 }
             }
         }
     }
-    checked
-        .map(|(checked, _)| checked)
-        .ok_or_else(|| refuse(Rung::Envelope, "Invalid params".into()))
+    match checked {
+        Some((checked, _)) => Ok(checked),
+        None => Err(refusal(
+            request,
+            Rung::Envelope,
+            "Invalid params".into(),
+            true,
+        )),
+    }
+}
+
+/// The params' members read by the envelope rung, when the envelope's pass did not (PF-51).
+#[cold]
+#[inline(never)]
+fn read_members(request: &RpcRequest) -> Result<ModernParams<'_>, EnvelopeError> {
+    ModernParams::read(request.params.as_deref().unwrap_or("{}"))
+}
+
+/// `request` refused on `rung` with `message` (out of line: PF-99).
+#[cold]
+#[inline(never)]
+fn refusal(request: &RpcRequest, rung: Rung, message: String, claimed: bool) -> Refusal {
+    Refusal {
+        id: request.id.clone(),
+        rung,
+        error: ErrorObject::new(rung.code(), message),
+        claimed,
+    }
+}
+
+/// The version rung's refusal: `version_named` is not one this endpoint serves (M-6).
+#[cold]
+#[inline(never)]
+fn unsupported(request: &RpcRequest, version_named: &str) -> Refusal {
+    let data = mcp_http_proto::modern::UnsupportedProtocolVersionData::new(
+        MODERN_VERSIONS.iter().map(|v| v.as_str().into()).collect(),
+        version_named,
+    );
+    Refusal {
+        id: request.id.clone(),
+        claimed: true,
+        rung: Rung::Version,
+        error: data.into_error(format!(
+            "Unsupported protocol version {version_named:?}: this server serves 2026-07-28 per request, and 2025-11-25 and earlier through initialize"
+        )),
+    }
+}
+
+/// The method rung's refusal: the method was removed in 2026-07-28 (H-11).
+#[cold]
+#[inline(never)]
+fn not_found(request: &RpcRequest) -> Refusal {
+    refusal(
+        request,
+        Rung::Method,
+        format!("Method not found: {}", request.method),
+        true,
+    )
 }
 
 type EnvelopeFields<'a> = ((&'a str, Checked), Option<Cow<'a, str>>);
@@ -318,7 +380,6 @@ fn envelope<'t>(
     members: Result<ModernParams<'t>, EnvelopeError>,
     last: &LastClient,
 ) -> Result<EnvelopeFields<'t>, (String, bool)> {
-    let refused = |e: EnvelopeError| (e.message.to_owned(), e.claimed);
     let params = members.map_err(refused)?;
     let client = last
         .get(params.info, params.capabilities)
@@ -343,6 +404,14 @@ fn envelope<'t>(
         ),
         params.target,
     ))
+}
+
+/// An envelope the rung refuses, as its message and whether the body claimed the era (out of
+/// line: PF-99).
+#[cold]
+#[inline(never)]
+fn refused(e: EnvelopeError) -> (String, bool) {
+    (e.message.to_owned(), e.claimed)
 }
 
 /// Whether `method` names a target that `Mcp-Name` must carry (H-7; the tasks extension adds
@@ -385,48 +454,63 @@ fn check_headers(
         &VERSION_HEADER,
         (headers.version, Repeated::Version),
     )? {
-        None => {
-            return Err(
-                "Header mismatch: the MCP-Protocol-Version header is required in 2026-07-28".into(),
-            );
-        }
-        Some(v) if v != version => {
-            return Err(format!(
-                "Header mismatch: MCP-Protocol-Version {v:?} differs from _meta's {version:?}"
-            ));
-        }
-        Some(_) => {}
+        Some(v) if v == version => {}
+        v => return Err(version_mismatch(v, version)),
     }
     match header(headers, &METHOD_HEADER, (headers.method, Repeated::Method))? {
-        None => return Err("Header mismatch: the Mcp-Method header is required".into()),
-        Some(m) if m != request.method => {
-            return Err(format!(
-                "Header mismatch: Mcp-Method {m:?} differs from the body's method {:?}",
-                request.method
-            ));
-        }
-        Some(_) => {}
+        Some(m) if m == request.method => {}
+        m => return Err(method_mismatch(m, &request.method)),
     }
     let name = header(headers, &NAME_HEADER, (headers.name, Repeated::Name))?;
     if !names_target(&request.method) {
         return Ok(());
     }
     match (name, target) {
-        (None, Some(_)) => Err(format!(
-            "Header mismatch: the Mcp-Name header is required on {}",
-            request.method
-        )),
-        (Some(raw), target) => {
-            let decoded =
-                header_value::decode(raw).map_err(|e| format!("Header mismatch: Mcp-Name: {e}"))?;
-            if Some(decoded.as_ref()) == target {
-                Ok(())
-            } else {
-                Err("Header mismatch: Mcp-Name differs from the body's name or uri".into())
-            }
-        }
         // No target in the body: the handler answers the missing parameter.
         (None, None) => Ok(()),
+        (Some(raw), target)
+            if header_value::decode(raw).is_ok_and(|decoded| Some(decoded.as_ref()) == target) =>
+        {
+            Ok(())
+        }
+        (raw, _) => Err(name_mismatch(raw, &request.method)),
+    }
+}
+
+/// The headers rung's refusal of `MCP-Protocol-Version` (absent, or not `version`), out of
+/// line (PF-99).
+#[cold]
+#[inline(never)]
+fn version_mismatch(header: Option<&str>, version: &str) -> String {
+    match header {
+        None => "Header mismatch: the MCP-Protocol-Version header is required in 2026-07-28".into(),
+        Some(v) => {
+            format!("Header mismatch: MCP-Protocol-Version {v:?} differs from _meta's {version:?}")
+        }
+    }
+}
+
+/// The headers rung's refusal of `Mcp-Method` (absent, or not the body's), out of line (PF-99).
+#[cold]
+#[inline(never)]
+fn method_mismatch(header: Option<&str>, method: &str) -> String {
+    match header {
+        None => "Header mismatch: the Mcp-Method header is required".into(),
+        Some(m) => {
+            format!("Header mismatch: Mcp-Method {m:?} differs from the body's method {method:?}")
+        }
+    }
+}
+
+/// The headers rung's refusal of `Mcp-Name` (absent where the body names a target, not
+/// decodable, or not the body's target), out of line (PF-99).
+#[cold]
+#[inline(never)]
+fn name_mismatch(raw: Option<&str>, method: &str) -> String {
+    match raw.map(header_value::decode) {
+        None => format!("Header mismatch: the Mcp-Name header is required on {method}"),
+        Some(Err(e)) => format!("Header mismatch: Mcp-Name: {e}"),
+        Some(Ok(_)) => "Header mismatch: Mcp-Name differs from the body's name or uri".into(),
     }
 }
 
