@@ -238,10 +238,10 @@ pub(crate) fn claims_modern(params: Option<&Params>) -> bool {
 }
 
 /// The header's value as text with optional whitespace removed; `None` when absent, `Err`
-/// when it is not visible ASCII or comes twice.
+/// when it is not visible ASCII or comes twice. One copy for the three headers (PF-99).
+#[inline(never)]
 fn header<'h>(
     headers: &Headers<'h>,
-    name: &HeaderName,
     (value, bit): (Option<&'h HeaderValue>, Repeated),
 ) -> Result<Option<&'h str>, String> {
     let Some(first) = value else {
@@ -249,15 +249,20 @@ fn header<'h>(
     };
     match first.to_str() {
         Ok(v) if !headers.is_repeated(bit) => Ok(Some(header_value::trim_ows(v))),
-        _ => Err(bad_header(headers, name, bit)),
+        _ => Err(bad_header(headers, bit)),
     }
 }
 
-/// Why a header present is refused: it comes twice, else it is not visible ASCII (out of
-/// line: PF-99).
+/// Why the header `bit` names, present, is refused: it comes twice, else it is not visible
+/// ASCII (out of line: PF-99).
 #[cold]
 #[inline(never)]
-fn bad_header(headers: &Headers<'_>, name: &HeaderName, bit: Repeated) -> String {
+fn bad_header(headers: &Headers<'_>, bit: Repeated) -> String {
+    let name = match bit {
+        Repeated::Version => VERSION_HEADER,
+        Repeated::Method => METHOD_HEADER,
+        _ => NAME_HEADER,
+    };
     if headers.is_repeated(bit) {
         format!("the {name} header must appear once")
     } else {
@@ -449,19 +454,15 @@ fn check_headers(
     version: &str,
     target: Option<&str>,
 ) -> Result<(), String> {
-    match header(
-        headers,
-        &VERSION_HEADER,
-        (headers.version, Repeated::Version),
-    )? {
+    match header(headers, (headers.version, Repeated::Version))? {
         Some(v) if v == version => {}
         v => return Err(version_mismatch(v, version)),
     }
-    match header(headers, &METHOD_HEADER, (headers.method, Repeated::Method))? {
+    match header(headers, (headers.method, Repeated::Method))? {
         Some(m) if m == request.method => {}
         m => return Err(method_mismatch(m, &request.method)),
     }
-    let name = header(headers, &NAME_HEADER, (headers.name, Repeated::Name))?;
+    let name = header(headers, (headers.name, Repeated::Name))?;
     if !names_target(&request.method) {
         return Ok(());
     }
