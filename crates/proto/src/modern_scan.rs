@@ -103,7 +103,8 @@ impl<'a> Cursor<'a> {
     ) -> Option<(usize, usize)> {
         self.space();
         let start = self.at;
-        self.expect(b'{')?;
+        // Whitespace was skipped just above (PF-99).
+        (self.peek() == Some(b'{')).then(|| self.at += 1)?;
         self.space();
         if self.peek() == Some(b'}') {
             self.at += 1;

@@ -73,10 +73,21 @@ pub(crate) fn call_tool_at_once(
         // It asked for input (MR-1): the engine takes it from here, with this outcome.
         waits => waits,
     };
+    Ok(waits(server, call, request, ctx, first))
+}
+
+/// A call that did not answer in its first poll, boxed to go on (see [`go_on`]): out of line,
+/// so a call answered at once runs none of the code that makes the box (PF-99).
+#[inline(never)]
+fn waits(
+    server: &Server,
+    call: Arc<CallFn>,
+    request: Request,
+    ctx: RequestContext,
+    first: Running,
+) -> AtOnce {
     let server = server.clone();
-    Ok(AtOnce::Waits(Box::pin(go_on(
-        server, call, request, ctx, first,
-    ))))
+    AtOnce::Waits(Box::pin(go_on(server, call, request, ctx, first)))
 }
 
 /// The rest of a call that did not answer in its first poll: the input engine's run of it

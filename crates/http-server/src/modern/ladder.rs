@@ -119,6 +119,17 @@ impl LastClient {
         {
             return Ok(client.clone());
         }
+        self.describe(info, capabilities)
+    }
+
+    /// A client not described before: read, kept and returned (out of line: PF-99).
+    #[cold]
+    #[inline(never)]
+    fn describe(
+        &self,
+        info: Option<&RawValue>,
+        capabilities: &RawValue,
+    ) -> Result<SharedClient, String> {
         let implementation = match info {
             None => Implementation::new("unknown", "0"),
             Some(info) => serde_json::from_str::<Implementation>(info.get()).map_err(|_| {
@@ -127,8 +138,11 @@ impl LastClient {
         };
         let client =
             SharedClient::from_raw(implementation, Some(Arc::from(capabilities.to_owned())));
-        *mcp_http_core::sync::lock(&self.0) =
-            Some((info_text.into(), capabilities.get().into(), client.clone()));
+        *mcp_http_core::sync::lock(&self.0) = Some((
+            info.map_or("", RawValue::get).into(),
+            capabilities.get().into(),
+            client.clone(),
+        ));
         Ok(client)
     }
 }
@@ -224,89 +238,142 @@ pub(crate) fn claims_modern(params: Option<&Params>) -> bool {
 }
 
 /// The header's value as text with optional whitespace removed; `None` when absent, `Err`
-/// when it is not visible ASCII or comes twice.
+/// when it is not visible ASCII or comes twice. One copy for the three headers (PF-99).
+#[inline(never)]
 fn header<'h>(
     headers: &Headers<'h>,
-    name: &HeaderName,
     (value, bit): (Option<&'h HeaderValue>, Repeated),
 ) -> Result<Option<&'h str>, String> {
     let Some(first) = value else {
         return Ok(None);
     };
-    if headers.is_repeated(bit) {
-        return Err(format!("the {name} header must appear once"));
+    match first.to_str() {
+        Ok(v) if !headers.is_repeated(bit) => Ok(Some(header_value::trim_ows(v))),
+        _ => Err(bad_header(headers, bit)),
     }
-    first
-        .to_str()
-        .map(|v| Some(header_value::trim_ows(v)))
-        .map_err(|_| format!("the {name} header is not visible ASCII"))
+}
+
+/// Why the header `bit` names, present, is refused: it comes twice, else it is not visible
+/// ASCII (out of line: PF-99).
+#[cold]
+#[inline(never)]
+fn bad_header(headers: &Headers<'_>, bit: Repeated) -> String {
+    let name = match bit {
+        Repeated::Version => VERSION_HEADER,
+        Repeated::Method => METHOD_HEADER,
+        _ => NAME_HEADER,
+    };
+    if headers.is_repeated(bit) {
+        format!("the {name} header must appear once")
+    } else {
+        format!("the {name} header is not visible ASCII")
+    }
 }
 
 /// Runs the ladder over `request` and its HTTP headers. `members` are the params' members when
-/// they were read in the envelope's pass (PF-51); else the envelope rung reads them.
+/// they were read in the envelope's pass (PF-51); else the envelope rung reads them. Every
+/// refusal is made out of line, so the code a request that passes runs is short (PF-99).
 pub(crate) fn check(
     request: &RpcRequest,
     members: Members<'_>,
     headers: &Headers<'_>,
     last: &LastClient,
 ) -> Result<Checked, Refusal> {
-    let refuse = |rung: Rung, message: String| Refusal {
-        id: request.id.clone(),
-        rung,
-        error: ErrorObject::new(rung.code(), message),
-        claimed: true,
-    };
     let mut members = Some(members);
     let mut checked = None;
     let mut version_named = "";
     for rung in LADDER {
         match rung {
             Rung::Envelope => {
-                let members = members.take().flatten().unwrap_or_else(|| {
-                    ModernParams::read(request.params.as_deref().unwrap_or("{}"))
-                });
-                let (fields, envelope) =
-                    envelope(members, last).map_err(|(m, claimed)| Refusal {
-                        claimed,
-                        ..refuse(rung, m)
-                    })?;
+                let members = match members.take().flatten() {
+                    Some(members) => members,
+                    None => read_members(request),
+                };
+                let (fields, envelope) = match envelope(members, last) {
+                    Ok(read) => read,
+                    Err((message, claimed)) => {
+                        return Err(refusal(request, rung, message, claimed));
+                    }
+                };
                 version_named = fields.0;
                 checked = Some((fields.1, envelope));
             }
             Rung::Headers => {
                 let target = checked.as_ref().and_then(|(_, t)| t.as_deref());
-                check_headers(request, headers, version_named, target)
-                    .map_err(|m| refuse(rung, m))?;
+                if let Err(message) = check_headers(request, headers, version_named, target) {
+                    return Err(refusal(request, rung, message, true));
+                }
             }
             Rung::Version => {
                 if !MODERN_VERSIONS.iter().any(|v| v.as_str() == version_named) {
-                    let data = mcp_http_proto::modern::UnsupportedProtocolVersionData::new(
-                        MODERN_VERSIONS.iter().map(|v| v.as_str().into()).collect(),
-                        version_named,
-                    );
-                    return Err(Refusal {
-                        id: request.id.clone(),
-                        claimed: true,
-                        rung,
-                        error: data.into_error(format!(
-                            "Unsupported protocol version {version_named:?}: this server serves 2026-07-28 per request, and 2025-11-25 and earlier through initialize"
-                        )),
-                    });
+                    return Err(unsupported(request, version_named));
                 }
             }
             Rung::Method => {
                 if removed(&request.method) {
-                    return Err(refuse(
-                        rung,
-                        format!("Method not found: {}", request.method),
-                    ));
+                    return Err(not_found(request));
                 }
             }
         }
     }
-    checked
-        .map(|(checked, _)| checked)
-        .ok_or_else(|| refuse(Rung::Envelope, "Invalid params".into()))
+    match checked {
+        Some((checked, _)) => Ok(checked),
+        None => Err(refusal(
+            request,
+            Rung::Envelope,
+            "Invalid params".into(),
+            true,
+        )),
+    }
+}
+
+/// The params' members read by the envelope rung, when the envelope's pass did not (PF-51).
+#[cold]
+#[inline(never)]
+fn read_members(request: &RpcRequest) -> Result<ModernParams<'_>, EnvelopeError> {
+    ModernParams::read(request.params.as_deref().unwrap_or("{}"))
+}
+
+/// `request` refused on `rung` with `message` (out of line: PF-99).
+#[cold]
+#[inline(never)]
+fn refusal(request: &RpcRequest, rung: Rung, message: String, claimed: bool) -> Refusal {
+    Refusal {
+        id: request.id.clone(),
+        rung,
+        error: ErrorObject::new(rung.code(), message),
+        claimed,
+    }
+}
+
+/// The version rung's refusal: `version_named` is not one this endpoint serves (M-6).
+#[cold]
+#[inline(never)]
+fn unsupported(request: &RpcRequest, version_named: &str) -> Refusal {
+    let data = mcp_http_proto::modern::UnsupportedProtocolVersionData::new(
+        MODERN_VERSIONS.iter().map(|v| v.as_str().into()).collect(),
+        version_named,
+    );
+    Refusal {
+        id: request.id.clone(),
+        claimed: true,
+        rung: Rung::Version,
+        error: data.into_error(format!(
+            "Unsupported protocol version {version_named:?}: this server serves 2026-07-28 per request, and 2025-11-25 and earlier through initialize"
+        )),
+    }
+}
+
+/// The method rung's refusal: the method was removed in 2026-07-28 (H-11).
+#[cold]
+#[inline(never)]
+fn not_found(request: &RpcRequest) -> Refusal {
+    refusal(
+        request,
+        Rung::Method,
+        format!("Method not found: {}", request.method),
+        true,
+    )
 }
 
 type EnvelopeFields<'a> = ((&'a str, Checked), Option<Cow<'a, str>>);
@@ -318,7 +385,6 @@ fn envelope<'t>(
     members: Result<ModernParams<'t>, EnvelopeError>,
     last: &LastClient,
 ) -> Result<EnvelopeFields<'t>, (String, bool)> {
-    let refused = |e: EnvelopeError| (e.message.to_owned(), e.claimed);
     let params = members.map_err(refused)?;
     let client = last
         .get(params.info, params.capabilities)
@@ -343,6 +409,14 @@ fn envelope<'t>(
         ),
         params.target,
     ))
+}
+
+/// An envelope the rung refuses, as its message and whether the body claimed the era (out of
+/// line: PF-99).
+#[cold]
+#[inline(never)]
+fn refused(e: EnvelopeError) -> (String, bool) {
+    (e.message.to_owned(), e.claimed)
 }
 
 /// Whether `method` names a target that `Mcp-Name` must carry (H-7; the tasks extension adds
@@ -380,369 +454,66 @@ fn check_headers(
     version: &str,
     target: Option<&str>,
 ) -> Result<(), String> {
-    match header(
-        headers,
-        &VERSION_HEADER,
-        (headers.version, Repeated::Version),
-    )? {
-        None => {
-            return Err(
-                "Header mismatch: the MCP-Protocol-Version header is required in 2026-07-28".into(),
-            );
-        }
-        Some(v) if v != version => {
-            return Err(format!(
-                "Header mismatch: MCP-Protocol-Version {v:?} differs from _meta's {version:?}"
-            ));
-        }
-        Some(_) => {}
+    match header(headers, (headers.version, Repeated::Version))? {
+        Some(v) if v == version => {}
+        v => return Err(version_mismatch(v, version)),
     }
-    match header(headers, &METHOD_HEADER, (headers.method, Repeated::Method))? {
-        None => return Err("Header mismatch: the Mcp-Method header is required".into()),
-        Some(m) if m != request.method => {
-            return Err(format!(
-                "Header mismatch: Mcp-Method {m:?} differs from the body's method {:?}",
-                request.method
-            ));
-        }
-        Some(_) => {}
+    match header(headers, (headers.method, Repeated::Method))? {
+        Some(m) if m == request.method => {}
+        m => return Err(method_mismatch(m, &request.method)),
     }
-    let name = header(headers, &NAME_HEADER, (headers.name, Repeated::Name))?;
+    let name = header(headers, (headers.name, Repeated::Name))?;
     if !names_target(&request.method) {
         return Ok(());
     }
     match (name, target) {
-        (None, Some(_)) => Err(format!(
-            "Header mismatch: the Mcp-Name header is required on {}",
-            request.method
-        )),
-        (Some(raw), target) => {
-            let decoded =
-                header_value::decode(raw).map_err(|e| format!("Header mismatch: Mcp-Name: {e}"))?;
-            if Some(decoded.as_ref()) == target {
-                Ok(())
-            } else {
-                Err("Header mismatch: Mcp-Name differs from the body's name or uri".into())
-            }
-        }
         // No target in the body: the handler answers the missing parameter.
         (None, None) => Ok(()),
+        (Some(raw), target)
+            if header_value::decode(raw).is_ok_and(|decoded| Some(decoded.as_ref()) == target) =>
+        {
+            Ok(())
+        }
+        (raw, _) => Err(name_mismatch(raw, &request.method)),
+    }
+}
+
+/// The headers rung's refusal of `MCP-Protocol-Version` (absent, or not `version`), out of
+/// line (PF-99).
+#[cold]
+#[inline(never)]
+fn version_mismatch(header: Option<&str>, version: &str) -> String {
+    match header {
+        None => "Header mismatch: the MCP-Protocol-Version header is required in 2026-07-28".into(),
+        Some(v) => {
+            format!("Header mismatch: MCP-Protocol-Version {v:?} differs from _meta's {version:?}")
+        }
+    }
+}
+
+/// The headers rung's refusal of `Mcp-Method` (absent, or not the body's), out of line (PF-99).
+#[cold]
+#[inline(never)]
+fn method_mismatch(header: Option<&str>, method: &str) -> String {
+    match header {
+        None => "Header mismatch: the Mcp-Method header is required".into(),
+        Some(m) => {
+            format!("Header mismatch: Mcp-Method {m:?} differs from the body's method {method:?}")
+        }
+    }
+}
+
+/// The headers rung's refusal of `Mcp-Name` (absent where the body names a target, not
+/// decodable, or not the body's target), out of line (PF-99).
+#[cold]
+#[inline(never)]
+fn name_mismatch(raw: Option<&str>, method: &str) -> String {
+    match raw.map(header_value::decode) {
+        None => format!("Header mismatch: the Mcp-Name header is required on {method}"),
+        Some(Err(e)) => format!("Header mismatch: Mcp-Name: {e}"),
+        Some(Ok(_)) => "Header mismatch: Mcp-Name differs from the body's name or uri".into(),
     }
 }
 
 #[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-    use super::*;
-    use mcp_http_proto::jsonrpc::Message;
-
-    fn request(body: &str) -> RpcRequest {
-        match Message::parse(body.as_bytes()).unwrap() {
-            Message::Request(r) => r,
-            _ => panic!("not a request"),
-        }
-    }
-
-    fn headers(pairs: &[(&'static str, &str)]) -> Headers<'static> {
-        let mut h = http::HeaderMap::new();
-        for (k, v) in pairs {
-            h.append(*k, v.parse().unwrap());
-        }
-        Headers::read(Box::leak(Box::new(h)))
-    }
-
-    const META: &str = r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{}}"#;
-
-    fn call(name: &str) -> RpcRequest {
-        request(&format!(
-            r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"{name}","_meta":{META}}}}}"#
-        ))
-    }
-
-    fn ok_headers(name: &str) -> Headers<'static> {
-        headers(&[
-            ("mcp-protocol-version", "2026-07-28"),
-            ("mcp-method", "tools/call"),
-            ("mcp-name", name),
-        ])
-    }
-
-    #[test]
-    fn every_rung_in_order() {
-        let refused = |r: &RpcRequest, h: &Headers<'_>| {
-            check(r, None, h, &LastClient::default()).unwrap_err().rung
-        };
-        // No _meta at all: the envelope rung, whatever the headers say.
-        let bare = request(r#"{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{}}"#);
-        assert_eq!(refused(&bare, &headers(&[])), Rung::Envelope);
-        // The headers come before the version.
-        let v999 = request(&format!(
-            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{"_meta":{}}}}}"#,
-            META.replace("2026-07-28", "v999")
-        ));
-        let h = headers(&[
-            ("mcp-protocol-version", "2026-07-28"),
-            ("mcp-method", "tools/list"),
-        ]);
-        assert_eq!(refused(&v999, &h), Rung::Headers);
-        let h = headers(&[
-            ("mcp-protocol-version", "v999"),
-            ("mcp-method", "tools/list"),
-        ]);
-        let refusal = check(&v999, None, &h, &LastClient::default()).unwrap_err();
-        assert_eq!(refusal.rung, Rung::Version);
-        let data = refusal.error.data.unwrap();
-        assert_eq!(data["supported"], serde_json::json!(["2026-07-28"]));
-        assert_eq!(data["requested"], "v999");
-        // Removed methods last.
-        let ping = request(&format!(
-            r#"{{"jsonrpc":"2.0","id":1,"method":"ping","params":{{"_meta":{META}}}}}"#
-        ));
-        let h = headers(&[
-            ("mcp-protocol-version", "2026-07-28"),
-            ("mcp-method", "ping"),
-        ]);
-        let refusal = check(&ping, None, &h, &LastClient::default()).unwrap_err();
-        assert_eq!(
-            (refusal.rung.status(), refusal.rung.code()),
-            (StatusCode::NOT_FOUND, -32601)
-        );
-        assert!(
-            check(
-                &call("echo"),
-                None,
-                &ok_headers("echo"),
-                &LastClient::default()
-            )
-            .is_ok()
-        );
-    }
-
-    #[test]
-    fn mcp_name_is_compared_after_trimming_and_decoding() {
-        assert!(
-            check(
-                &call("echo"),
-                None,
-                &ok_headers("  echo\t"),
-                &LastClient::default()
-            )
-            .is_ok()
-        );
-        assert!(
-            check(
-                &call("Zürich"),
-                None,
-                &ok_headers("=?base64?WsO8cmljaA==?="),
-                &LastClient::default()
-            )
-            .is_ok()
-        );
-        assert_eq!(
-            check(
-                &call("echo"),
-                None,
-                &ok_headers("Echo"),
-                &LastClient::default()
-            )
-            .unwrap_err()
-            .rung,
-            Rung::Headers
-        );
-        assert_eq!(
-            check(
-                &call("echo"),
-                None,
-                &ok_headers("=?base64?ZWNobw?="),
-                &LastClient::default()
-            )
-            .unwrap_err()
-            .rung,
-            Rung::Headers
-        );
-        let missing = headers(&[
-            ("mcp-protocol-version", "2026-07-28"),
-            ("mcp-method", "tools/call"),
-        ]);
-        assert_eq!(
-            check(&call("echo"), None, &missing, &LastClient::default())
-                .unwrap_err()
-                .rung,
-            Rung::Headers
-        );
-    }
-
-    #[test]
-    fn method_values_are_case_sensitive() {
-        let h = headers(&[
-            ("mcp-protocol-version", "2026-07-28"),
-            ("mcp-method", "TOOLS/CALL"),
-            ("mcp-name", "echo"),
-        ]);
-        assert_eq!(
-            check(&call("echo"), None, &h, &LastClient::default())
-                .unwrap_err()
-                .rung,
-            Rung::Headers
-        );
-    }
-
-    #[test]
-    fn the_claim_needs_the_key_inside_meta() {
-        let inside = request(&format!(
-            r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{"_meta":{META}}}}}"#
-        ));
-        assert!(claims_modern(inside.params.as_ref()));
-        let in_arguments = request(
-            r#"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x","arguments":{"io.modelcontextprotocol/protocolVersion":"2026-07-28"}}}"#,
-        );
-        assert!(!claims_modern(in_arguments.params.as_ref()));
-    }
-
-    /// PF-58: whether the params hold the version key is told from where the body's search found
-    /// it, as a search of the params tells it, for params shared from the body or copied.
-    #[test]
-    fn the_body_search_tells_whether_the_params_mention_the_version() {
-        let key = VERSION_KEY;
-        for text in [
-            format!(r#"{{"jsonrpc":"2.0","id":1,"method":"m","params":{{"_meta":{META}}}}}"#),
-            // Before the params (the id), after them (another member), both, in the arguments.
-            format!(r#"{{"jsonrpc":"2.0","id":"{key}","method":"m","params":{{"a":1}}}}"#),
-            format!(r#"{{"jsonrpc":"2.0","id":"{key}","method":"m","params":{{"_meta":{META}}}}}"#),
-            format!(r#"{{"params":{{"a":1}},"x":"{key}","jsonrpc":"2.0","id":1,"method":"m"}}"#),
-            format!(
-                r#"{{"params":{{"a":"{key}"}},"x":"{key}","jsonrpc":"2.0","id":1,"method":"m"}}"#
-            ),
-            format!(r#"{{"jsonrpc":"2.0","id":1,"method":"m","params":["{key}"]}}"#),
-            r#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":1}}"#.to_owned(),
-            r#"{"jsonrpc":"2.0","id":1,"method":"m"}"#.to_owned(),
-        ] {
-            let body = bytes::Bytes::from(text.clone());
-            let mention = Mention::of(&body);
-            assert_eq!(mention.found(), mentions_version(&body), "{text}");
-            let shared = mcp_http_proto::modern_read::read(&body).map(|(p, _)| p);
-            let copied = mcp_http_proto::jsonrpc::Parsed::parse(&body);
-            for parsed in [shared, copied] {
-                let mcp_http_proto::jsonrpc::Parsed::Single(Message::Request(r)) = parsed.unwrap()
-                else {
-                    panic!("{text}")
-                };
-                let searched = may_claim_modern(r.params.as_ref());
-                assert_eq!(mention.in_params(r.params.as_ref()), searched, "{text}");
-                assert!(!Mention::none().in_params(r.params.as_ref()));
-            }
-        }
-    }
-
-    /// PF-85: the search by the key's rare byte finds the key where a search for the whole
-    /// key does, wherever the byte lies without the rest of the key.
-    #[test]
-    fn the_byte_search_finds_the_key_where_the_whole_key_is() {
-        let key = VERSION_KEY;
-        let whole = |t: &[u8]| t.windows(key.len()).position(|w| w == key.as_bytes());
-        let texts = [
-            String::new(),
-            key.to_owned(),
-            key[..key.len() - 1].to_owned(),
-            key[1..].to_owned(),
-            "V".repeat(80),
-            format!("V{key}V"),
-            format!("io.modelcontextprotocol/protocolV{key}"),
-            format!("io.modelcontextprotocol{key}"),
-            format!("io.modelcontextprotocol/{key}/protocolVersion"),
-            format!(r#"{{"a":"{key}","b":"{key}"}}"#),
-            format!(
-                r#"{{"protocolVersion":"2025-11-25","x":"{}"}}"#,
-                &key[..BYTE_AT + 1]
-            ),
-            format!(
-                r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"echo","_meta":{META}}}}}"#
-            ),
-        ];
-        for text in &texts {
-            assert_eq!(
-                first_mention(text.as_bytes()),
-                whole(text.as_bytes()),
-                "{text}"
-            );
-            for cut in 0..=text.len() {
-                let part = &text.as_bytes()[cut..];
-                assert_eq!(first_mention(part), whole(part), "{text} from {cut}");
-            }
-        }
-    }
-
-    /// PF-59: the ladder tells a first call from a retry by the params' own members.
-    #[test]
-    fn a_first_call_is_told_by_the_params_own_members() {
-        let first = |members: &str| {
-            let r = request(&format!(
-                r#"{{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{{"name":"echo",{members}"_meta":{META}}}}}"#
-            ));
-            let checked = check(&r, None, &ok_headers("echo"), &LastClient::default()).unwrap();
-            assert!(checked.tool_call.is_some());
-            checked.first_call
-        };
-        assert!(first(""));
-        assert!(first(r#""arguments":{"requestState":"s"},"#));
-        assert!(!first(r#""requestState":"s","#));
-        assert!(!first(r#""inputResponses":{},"#));
-    }
-
-    #[test]
-    fn malformed_meta_fields_are_invalid_params() {
-        for meta in [
-            r#"{"io.modelcontextprotocol/protocolVersion":7,"io.modelcontextprotocol/clientCapabilities":{}}"#,
-            r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":[]}"#,
-            r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/logLevel":"loud"}"#,
-            r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":1}}"#,
-            r#"[]"#,
-        ] {
-            let r = request(&format!(
-                r#"{{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{{"_meta":{meta}}}}}"#
-            ));
-            let refusal = check(&r, None, &headers(&[]), &LastClient::default()).unwrap_err();
-            assert_eq!(refusal.rung, Rung::Envelope, "{meta}");
-            assert_eq!(refusal.error.code, -32602);
-        }
-    }
-
-    /// PF-51: the ladder's answer is the same whether the params' members were read in the
-    /// envelope's pass or by the ladder itself.
-    #[test]
-    fn members_read_with_the_envelope_give_the_same_answer() {
-        let debug = |r: &Result<Checked, Refusal>| format!("{r:?}");
-        for meta in [
-            META,
-            r#"{"io.modelcontextprotocol/protocolVersion":"2025-11-25","io.modelcontextprotocol/clientCapabilities":{}}"#,
-            r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":[]}"#,
-            r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/logLevel":"loud"}"#,
-            r#"{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":1}}"#,
-        ] {
-            for (method, name) in [
-                ("tools/call", "echo"),
-                ("tools/call", "other"),
-                ("ping", "x"),
-            ] {
-                let text = format!(
-                    r#"{{"jsonrpc":"2.0","id":7,"method":"{method}","params":{{"name":"{name}","arguments":{{"a":1}},"_meta":{meta}}}}}"#
-                );
-                let body = bytes::Bytes::from(text.clone());
-                let (parsed, members) = mcp_http_proto::modern_read::read(&body).unwrap();
-                assert!(members.is_some(), "{text}: read in one pass");
-                let mcp_http_proto::jsonrpc::Parsed::Single(Message::Request(one)) = parsed else {
-                    panic!("{text}")
-                };
-                let h = headers(&[
-                    ("mcp-protocol-version", "2026-07-28"),
-                    ("mcp-method", method),
-                    ("mcp-name", "echo"),
-                ]);
-                let last = LastClient::default();
-                let in_one = check(&one, members, &h, &last);
-                let apart = check(&request(&text), None, &h, &LastClient::default());
-                assert_eq!(debug(&in_one), debug(&apart), "{text}");
-            }
-        }
-    }
-}
+mod tests;

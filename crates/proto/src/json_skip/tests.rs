@@ -231,3 +231,30 @@ fn strings_at_every_word_boundary_are_checked_as_serde_json_checks_them() {
         assert_eq!(plain, expected, "{text:?}");
     }
 }
+
+/// PF-99: whitespace is skipped as before its loop went out of line: every byte at or below
+/// the space, as the first byte and after each kind of whitespace, around values, as
+/// serde_json reads it.
+#[test]
+fn whitespace_is_skipped_as_serde_json_skips_it() {
+    for byte in 0u8..=b' ' {
+        let b = char::from(byte);
+        for text in [
+            format!("{b}1"),
+            format!(" \t\n\r{b}[1]"),
+            format!("[{b}1{b},{b}2{b}]"),
+            format!(r#"{{{b}"a"{b}:{b}1{b}}}{b}"#),
+        ] {
+            assert_eq!(check(&text), serde(&text).map(str::trim), "{text:?}");
+        }
+    }
+    let mut cursor = Cursor::new(" \t\r\n x", 0);
+    cursor.space();
+    assert_eq!(cursor.at, 5);
+    let mut cursor = Cursor::new("\u{b}x", 0);
+    cursor.space();
+    assert_eq!(cursor.at, 0);
+    let mut cursor = Cursor::new("  ", 0);
+    cursor.space();
+    assert_eq!(cursor.at, 2);
+}
