@@ -10,11 +10,13 @@
 //! Dropping the future of [`Peer::request`] cancels the request: it is forgotten locally and
 //! `notifications/cancelled` is sent (except for `initialize`, L-7).
 
+pub mod boxed;
 mod client_table;
 pub mod context;
 pub mod error;
 pub mod factory;
 pub mod input;
+pub mod key_search;
 pub mod lifecycle;
 pub mod memory;
 pub mod options;

@@ -76,17 +76,6 @@ impl Transport for StreamableHttpClient {
     }
 }
 
-/// The future of [`Connection::post`], made by a call of its own (PF-74): with its box
-/// allocated before the call, LLVM hands the box to it as the place its result goes.
-#[inline(never)]
-fn posting<'a>(
-    connection: &'a Arc<Connection>,
-    message: Outbound,
-    read: Option<&'a mut ReplyReader<'_>>,
-) -> impl Future<Output = Result<Option<Answered>, TransportError>> + Send + 'a {
-    connection.post(message, read)
-}
-
 /// The sending half: each message goes through the connection.
 struct Sink(Arc<Connection>);
 
@@ -120,8 +109,7 @@ impl MessageSink for Sink {
     ) -> BoxFuture<'a, Result<Option<Answered>, TransportError>> {
         // PF-74: into a box allocated first, by a call that is not inlined, so the future is
         // written straight into the box rather than built on the stack and copied in.
-        let boxed = Box::write(Box::new_uninit(), posting(&self.0, message, read));
-        Box::into_pin(boxed)
+        mcp_http_core::boxed::in_place(move || self.0.post(message, read))
     }
 
     fn close(&self) {

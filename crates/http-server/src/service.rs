@@ -373,8 +373,9 @@ impl StreamableHttpService {
         // Into a box allocated first, by a call that is not inlined: the future is written
         // straight into the box, not built on the stack and copied in (PF-80; measured,
         // BENCHMARKS.md).
-        let boxed = Box::write(Box::new_uninit(), made(self, request, reserved));
-        Box::into_pin(boxed)
+        mcp_http_core::boxed::in_place(move || {
+            respond(self, request, reserved, Ok::<_, Infallible>)
+        })
     }
 
     /// With [`HttpConfig::cors`] on, makes `response` readable by a browser page from `origin`
@@ -675,41 +676,6 @@ where
         write_head(&mut response, None);
         wrap(response)
     }
-}
-
-/// The future [`StreamableHttpService::handle_boxed`] boxes, made by a call of its own: with the
-/// box allocated before the call, LLVM can hand the box to it as the place its result goes
-/// rather than a slot on the stack copied into the box after (PF-80).
-#[inline(never)]
-fn made<B>(
-    service: StreamableHttpService,
-    request: Request<B>,
-    reserved: Option<CountedPlace>,
-) -> impl Future<Output = Result<HttpResponse, Infallible>> + Send + 'static
-where
-    B: Body<Data = Bytes> + Send + 'static,
-    B::Error: std::error::Error + Send + Sync + 'static,
-{
-    respond(service, request, reserved, Ok::<_, Infallible>)
-}
-
-/// The future `make` makes, boxed where it lies: the box is allocated first and the future made
-/// by a call that is not inlined, so LLVM writes it straight into the box as the call's result
-/// (PF-80's way), where `Box::pin(make())` built all of it on the stack and copied it in. A
-/// future's state is mostly room for the states it has not reached yet: the copy read that
-/// room, never written, and the stack slot it was built in, on every call (PF-97).
-pub(crate) fn boxed_in_place<F, M>(make: M) -> std::pin::Pin<Box<F>>
-where
-    M: FnOnce() -> F,
-{
-    let boxed = Box::write(Box::new_uninit(), made_by(make));
-    Box::into_pin(boxed)
-}
-
-/// `make()`, by a call of its own: [`boxed_in_place`]'s place for the result is the box.
-#[inline(never)]
-fn made_by<F, M: FnOnce() -> F>(make: M) -> F {
-    make()
 }
 
 /// A GET must accept `text/event-stream` (T-24).

@@ -163,23 +163,15 @@ pub(crate) fn mentions_version(text: &[u8]) -> bool {
     first_mention(text).is_some()
 }
 
-/// The byte of [`VERSION_KEY`] searched for: `V`, rare in a request (no other key of the
-/// protocol and no method has it) and found by memchr's single-byte search, cheaper than a
+/// Where the search for [`VERSION_KEY`] looks: its `V`, rare in a request (no other key of
+/// the protocol and no method has it) and found by memchr's single-byte search, cheaper than a
 /// search for any longer part of the key (PF-85).
-const KEY_BYTE: u8 = b'V';
-
-/// Where [`KEY_BYTE`] first lies in [`VERSION_KEY`].
 const BYTE_AT: usize = 32;
 
-/// Where `text` first contains the `_meta` key that names a version: the first place of
-/// [`KEY_BYTE`] that the whole key lies around (PF-85). Each place of the key holds the byte
-/// at [`BYTE_AT`], so the places of the byte, in order, find the key's first.
+/// Where `text` first contains the `_meta` key that names a version (PF-85).
 fn first_mention(text: &[u8]) -> Option<usize> {
-    const { assert!(VERSION_KEY.as_bytes()[BYTE_AT] == KEY_BYTE) };
-    memchr::memchr_iter(KEY_BYTE, text).find_map(|byte| {
-        let at = byte.checked_sub(BYTE_AT)?;
-        (text.get(at..at + VERSION_KEY.len()) == Some(VERSION_KEY.as_bytes())).then_some(at)
-    })
+    const { assert!(VERSION_KEY.as_bytes()[BYTE_AT] == b'V') };
+    mcp_http_core::key_search::first_key(text, VERSION_KEY.as_bytes(), BYTE_AT)
 }
 
 /// A POST's body and where it first contains the version key: searched once, the answer

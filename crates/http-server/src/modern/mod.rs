@@ -303,7 +303,7 @@ impl StreamableHttpService {
             // A request answered with no peer made has nothing left to cancel.
             Start::Done(answered) => Ok(Served::Answered(answered_modern(answered?, None))),
             // The rest made straight into its box (PF-97).
-            made => Ok(Served::Waits(crate::service::boxed_in_place(
+            made => Ok(Served::Waits(mcp_http_core::boxed::in_place(
                 || async move {
                     let (response, cancel) = self.finish_unmade(made, true).await?;
                     Ok(answered_modern(response, cancel))

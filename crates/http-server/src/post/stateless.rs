@@ -46,7 +46,7 @@ impl StreamableHttpService {
         let handed = (extensions, places);
         match self.start_json(request, header_version, is_initialize, handed) {
             crate::unmade::Start::Done(answered) => AtOnce::Answered(answered),
-            made => AtOnce::Waits(crate::service::boxed_in_place(move || {
+            made => AtOnce::Waits(mcp_http_core::boxed::in_place(move || {
                 self.finish_unmade(made, false)
             })),
         }

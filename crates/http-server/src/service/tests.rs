@@ -95,21 +95,3 @@ fn the_headers_written_at_the_end_are_the_eager_ones_in_the_same_order() {
         }
     }
 }
-
-/// PF-97: a future boxed in place is the future `Box::pin` boxed: the same size in its box, and
-/// the same answer.
-#[tokio::test]
-async fn a_future_boxed_in_place_is_the_future_boxed_by_pin() {
-    let state = [7u8; 512];
-    let make = || async move {
-        tokio::task::yield_now().await;
-        state.iter().map(|b| u32::from(*b)).sum::<u32>()
-    };
-    let in_place = boxed_in_place(make);
-    let pinned = Box::pin(make());
-    assert_eq!(
-        std::mem::size_of_val(&*in_place),
-        std::mem::size_of_val(&*pinned)
-    );
-    assert_eq!(in_place.await, pinned.await);
-}
