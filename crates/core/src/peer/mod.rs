@@ -388,13 +388,10 @@ impl Peer {
             self.inner.sink.close();
         }
         // The waiters of requests still pending are woken to find their entry gone (PF-22).
-        let waiting: Vec<std::task::Waker> = {
-            let mut pending = lock(&self.inner.pending);
-            pending
-                .drain()
-                .filter_map(|(_, pending)| pending.waker)
-                .collect()
-        };
+        let waiting: Vec<std::task::Waker> = lock(&self.inner.pending)
+            .drain()
+            .filter_map(|(_, pending)| pending.waker)
+            .collect();
         self.inner.answered.fetch_add(1, Ordering::Release);
         for waker in waiting {
             waker.wake();

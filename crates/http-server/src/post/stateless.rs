@@ -34,33 +34,15 @@ impl StreamableHttpService {
             other => return AtOnce::Other(other, extensions, places),
         };
         let is_initialize = request.method == method::INITIALIZE;
-        // T-47: the header is never checked on initialize.
-        let header_version = match checks::protocol_version(headers) {
+        let header_version = match header_version(headers, is_initialize) {
             Ok(version) => version,
-            Err(_) if is_initialize => None,
-            Err(message) => return AtOnce::Answered(Err(Rejection::UnsupportedVersion(message))),
+            Err(rejection) => return AtOnce::Answered(Err(rejection)),
         };
         if is_modern_probe(&request, config.eras) {
             return AtOnce::Answered(Err(Rejection::ModernRequest(request.id)));
         }
-        let handed = (extensions, places);
-        match self.start_json(request, header_version, is_initialize, handed) {
-            crate::unmade::Start::Done(answered) => AtOnce::Answered(answered),
-            made => AtOnce::Waits(mcp_http_core::boxed::in_place(move || {
-                self.finish_unmade(made, false)
-            })),
-        }
-    }
-
-    /// A stateless request answered in JSON only: its state set, its handler's first poll run,
-    /// its router and peer made only when needed (PF-53).
-    fn start_json(
-        &self,
-        request: RpcRequest,
-        header_version: Option<ProtocolVersion>,
-        is_initialize: bool,
-        handed: (Extensions, Places),
-    ) -> crate::unmade::Start<()> {
+        // Answered in JSON only, its router is one nothing names: it and the peer are made only
+        // when needed (PF-53).
         let unmade = self.unmade();
         if !is_initialize {
             let version = header_version.unwrap_or(ProtocolVersion::LATEST_LEGACY);
@@ -68,7 +50,12 @@ impl StreamableHttpService {
             state.set_shared_client(version, &self.inner.stateless_client);
             state.set_initialized();
         }
-        self.start_unmade(request, unmade, handed, |_| ())
+        match self.start_unmade(request, unmade, (extensions, places), |_| ()) {
+            crate::unmade::Start::Done(answered) => AtOnce::Answered(answered),
+            made => AtOnce::Waits(mcp_http_core::boxed::in_place(move || {
+                self.finish_unmade(made, false)
+            })),
+        }
     }
 
     /// A stateless POST (not an `async fn`, PF-65).
@@ -86,27 +73,15 @@ impl StreamableHttpService {
             };
             let is_initialize =
                 matches!(&message, Message::Request(r) if r.method == method::INITIALIZE);
-            // T-47: the header is never checked on initialize.
-            let header_version = match checks::protocol_version(headers) {
-                Ok(version) => version,
-                Err(_) if is_initialize => None,
-                Err(message) => return Err(Rejection::UnsupportedVersion(message)),
-            };
+            let header_version = header_version(headers, is_initialize)?;
             match message {
                 Message::Request(request)
                     if is_modern_probe(&request, self.inner.config().eras) =>
                 {
                     Err(Rejection::ModernRequest(request.id))
                 }
-                // Answered in JSON only, its router is one nothing names: it and the peer are
-                // made only when needed (PF-53).
-                Message::Request(request)
-                    if self.inner.config().response_mode == ResponseMode::Json =>
-                {
-                    let handed = (extensions, places);
-                    let start = self.start_json(request, header_version, is_initialize, handed);
-                    Ok(self.finish_unmade(start, false).await?.0)
-                }
+                // A request answered in JSON only is served by `stateless_at_once`, first;
+                // this one answers on an SSE stream (or in adaptive mode).
                 Message::Request(request) => {
                     let inner = &self.inner;
                     let sessions = &inner.sessions;
@@ -180,5 +155,18 @@ impl StreamableHttpService {
                 Message::Notification(_) => Ok(status(StatusCode::ACCEPTED)),
             }
         }
+    }
+}
+
+/// The version a stateless request's `MCP-Protocol-Version` header names, if any; a version we
+/// do not serve is refused (T-46), but never on `initialize` (T-47).
+fn header_version(
+    headers: &checks::Headers<'_>,
+    is_initialize: bool,
+) -> Result<Option<ProtocolVersion>, Rejection> {
+    match checks::protocol_version(headers) {
+        Ok(version) => Ok(version),
+        Err(_) if is_initialize => Ok(None),
+        Err(message) => Err(Rejection::UnsupportedVersion(message)),
     }
 }
