@@ -58,12 +58,18 @@ impl Desk {
         self.dir.join("store").to_string_lossy().into_owned()
     }
 
-    /// `mcp-http ARGS` with this desk's store, no `$BROWSER`.
+    /// `mcp-http ARGS` with this desk's store, no `$BROWSER`, the OAuth client's debug log.
     async fn cli(&self, args: &[&str]) -> support::Run {
         let store = self.store();
         run_cli(
             args,
-            &[("MCP_HTTP_AUTH_DIR", Some(&store)), ("BROWSER", None)],
+            &[
+                ("MCP_HTTP_AUTH_DIR", Some(&store)),
+                ("BROWSER", None),
+                // The client's refresh and authorization decisions in the run's stderr, which
+                // the assertions print.
+                ("MCP_HTTP_LOG", Some("mcp_http_oauth_client=debug")),
+            ],
         )
         .await
     }
@@ -210,8 +216,20 @@ async fn dcr_authorize_call_step_up_silent_refresh_and_one_refresh_for_two_proce
         .await;
     assert_eq!(run.code, 0, "{run:?}");
     assert!(run.stdout.contains('2'), "{run:?}");
-    assert_eq!(desk.opened().len(), 2, "no browser for a refresh");
-    assert_eq!(auth.counter("refresh_token"), refreshed + 1);
+    // What the run said and what the AS counted, should a browser open after all.
+    assert_eq!(
+        desk.opened().len(),
+        2,
+        "no browser for a refresh: {:?} {} {run:?}",
+        desk.opened(),
+        auth.counters()
+    );
+    assert_eq!(
+        auth.counter("refresh_token"),
+        refreshed + 1,
+        "{} {run:?}",
+        auth.counters()
+    );
 
     // AC-8: two processes find the token expired at once; exactly one refresh token is spent
     // (a second use of a rotated refresh token would fail at the AS and revoke the grant).

@@ -347,6 +347,7 @@ impl OAuthClient {
             .await
         {
             Ok(mut new) => {
+                tracing::debug!("tokens refreshed");
                 // A server that does not rotate keeps the old refresh token valid.
                 if new.refresh_token.is_none() {
                     new.refresh_token = Some(refresh_token);
@@ -429,6 +430,13 @@ impl OAuthClient {
             .current()
             .map(|(t, _, _)| t)
             .filter(|t| sent_token.as_deref() == Some(t.access_token.as_str()));
+        tracing::debug!(
+            status = %refusal.status,
+            error = info.error.as_deref().unwrap_or(""),
+            retries = refusal.retries,
+            token_in_use = sent.is_some(),
+            "the server refused a request"
+        );
         let _one = self.flight.lock().await;
         if refusal.status == StatusCode::FORBIDDEN {
             if info.error.as_deref() != Some("insufficient_scope") {
@@ -490,6 +498,7 @@ impl OAuthClient {
             if same && self.refresh(sent).await? {
                 return Ok(true);
             }
+            tracing::debug!(same_issuer = same, "no refresh; authorizing again");
         }
         self.authorize(
             info.resource_metadata.as_deref(),
@@ -510,6 +519,7 @@ impl OAuthClient {
             match self.current() {
                 Some((now, _, _)) if now.access_token != tokens.access_token => now,
                 _ => {
+                    tracing::debug!("the access token is near its expiry; refreshing it");
                     if !self.refresh(&tokens).await? {
                         return Ok(HeaderMap::new());
                     }
