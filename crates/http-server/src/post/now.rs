@@ -54,13 +54,15 @@ impl StreamableHttpService {
             true => crate::modern::ladder::Mention::of(bytes),
             false => crate::modern::ladder::Mention::none(),
         };
-        let read = match mentions.found() {
-            true => mcp_http_proto::modern_read::read(bytes),
-            false => mcp_http_proto::legacy_read::read(bytes).map(|parsed| (parsed, None)),
-        };
-        let (mut parsed, members) = match read {
-            Ok(read) => read,
-            Err(invalid) => return Step::Answered(Err(Rejection::InvalidMessage(invalid))),
+        let (mut parsed, members) = match mentions.found() {
+            true => match mcp_http_proto::modern_read::read(bytes) {
+                Ok(read) => read,
+                Err(invalid) => return Step::Answered(Err(Rejection::InvalidMessage(invalid))),
+            },
+            false => match mcp_http_proto::legacy_read::read(bytes) {
+                Ok(parsed) => (parsed, None),
+                Err(invalid) => return Step::Answered(Err(Rejection::InvalidMessage(invalid))),
+            },
         };
         if let (Some(label), Some(metrics)) = (label, &self.inner.sessions.metrics) {
             *label = metrics.classify(bytes, &parsed);
