@@ -30,6 +30,7 @@ impl StreamableHttpService {
     /// where they are used, where in the future's state each would be moved through slots of
     /// its own.
     #[inline(never)]
+    #[allow(clippy::type_complexity)] // two `impl Future`s, which a `type` cannot name on stable
     pub(super) fn post_now<'a>(
         &'a self,
         headers: &'a checks::Headers<'_>,
