@@ -167,137 +167,28 @@ impl StreamableHttpService {
                 return Err(Rejection::UnsupportedMediaType);
             }
             let bytes = read_body(body, config.max_body_bytes, config.body_read_timeout).await?;
-            // A body that may claim the 2026-07-28 era is read in one pass with the params' members
-            // the ladder checks, its params a range of the body (PF-50, PF-51). Another body's
-            // params are copied: for a legacy call's short params a copy costs less than reading
-            // the shared range as text again where it is decoded (measured, BENCHMARKS.md); a
-            // legacy request written as clients write it is read by its bytes, only its params by
-            // serde (PF-11). One search of the body tells both, and where it found the key tells
-            // the route whether the params hold it (PF-58).
-            let mentions = match config.eras.modern() {
-                true => crate::modern::ladder::Mention::of(&bytes),
-                false => crate::modern::ladder::Mention::none(),
-            };
-            let (mut parsed, members) = match mentions.found() {
-                true => mcp_http_proto::modern_read::read(&bytes),
-                false => mcp_http_proto::legacy_read::read(&bytes).map(|parsed| (parsed, None)),
-            }
-            .map_err(Rejection::InvalidMessage)?;
-            if let (Some(label), Some(metrics)) = (label, &self.inner.sessions.metrics) {
-                *label = metrics.classify(&bytes, &parsed);
-            }
-            if !span.is_disabled() {
-                record_message(span, &parsed);
-            }
-            let mut extensions = extensions;
-            // The handler's context holds the permit until the handler is done (RL-6); not the
-            // extensions, which would cost a map and boxes per request.
-            let mut places = Places::default().with_permit_place(permit);
-            if config.eras.modern()
-                && crate::modern::route(headers, &parsed, mentions, config.eras)?
-            {
-                let Parsed::Single(message) = parsed else {
-                    return Err(Rejection::ModernBatch);
-                };
-                let read = (message, members);
-                // Served at once unless its handler waits: then the rest of it is boxed, so
-                // that it does not size every POST's future (PF-65, PF-94).
-                let modern = self.post_modern(headers, read, extensions, places)?;
-                match modern {
-                    crate::modern::Served::Answered(response) => {
-                        span.record("era", "2026-07-28");
-                        return Ok(response);
-                    }
-                    crate::modern::Served::Waits(rest) => {
-                        let response = rest.await?;
-                        span.record("era", "2026-07-28");
-                        return Ok(response);
-                    }
-                    crate::modern::Served::NotModern(message, given_back, held) => {
-                        parsed = Parsed::Single(message);
-                        extensions = given_back;
-                        places = held;
-                    }
+            // Everything up to the handler's first poll is a plain call (PF-107): this block
+            // holds only what waits, and a session's quick call moves nothing through its slots.
+            let read = (extensions, principal);
+            match self.post_now(headers, &bytes, read, permit, label, span) {
+                now::Step::Answered(answered) => answered,
+                now::Step::Modern(rest) => {
+                    let response = rest.await?;
+                    span.record("era", "2026-07-28");
+                    Ok(response)
                 }
-            }
-            span.record("era", "legacy");
-            if config.stateless {
-                // No session to bind to a principal; handlers still see the extensions. A
-                // request answered in JSON only runs its handler's first poll before any future
-                // of its own; only one that waits gets the boxed rest (PF-103).
-                let (parsed, extensions, places) =
-                    match self.stateless_at_once(headers, parsed, extensions, places) {
-                        stateless::AtOnce::Answered(answered) => return answered,
-                        stateless::AtOnce::Waits(rest) => return Ok(rest.await?.0),
-                        stateless::AtOnce::Other(parsed, extensions, places) => {
-                            (parsed, extensions, places)
-                        }
-                    };
-                return self
-                    .post_stateless(headers, parsed, extensions, places)
-                    .await;
-            }
-            // Handlers see the request's extensions through their context.
-            match parsed {
-                // Once per session: boxed, so that its future does not size every POST's.
-                Parsed::Single(Message::Request(request))
-                    if request.method == method::INITIALIZE =>
-                {
-                    let initialize =
-                        self.initialize(headers, principal, request, extensions, places, span);
-                    Box::pin(initialize).await
+                now::Step::StatelessWaits(rest) => Ok(rest.await?.0),
+                now::Step::Stateless(parsed, extensions, places) => {
+                    self.post_stateless(headers, parsed, extensions, places)
+                        .await
                 }
-                Parsed::Single(Message::Request(request))
-                    if is_modern_probe(&request, config.eras) && headers.session.is_none() =>
-                {
-                    Err(Rejection::ModernRequest(request.id))
+                now::Step::Waits(session, next) => {
+                    self.answer_next(&session.router, Ok(next), false, false)
+                        .await
                 }
-                Parsed::Single(message) => {
-                    let session = self.session(headers, principal.as_ref()).await?;
-                    session.follows_from(span);
-                    match message {
-                        Message::Request(request) if request.method == method::INITIALIZE => {
-                            Err(Rejection::AlreadyInitialized(request.id))
-                        }
-                        Message::Request(request) if changes_record(&request.method) => {
-                            let places =
-                                places.with_counted(self.session_slot(&session, &request.id)?);
-                            // The level and the subscriptions are part of the session's record:
-                            // every instance applies them.
-                            let (router, peer) = (&session.router, &session.peer);
-                            let answered = self
-                                .answer(router, peer, request, (extensions, places), false)
-                                .await;
-                            // Rare: boxed, so that it does not size every POST's future (PF-33).
-                            Box::pin(self.inner.sessions.sync(&session)).await;
-                            answered
-                        }
-                        Message::Request(request) => {
-                            // PG-2: a ping is answered at once, however busy the session is.
-                            let places = match request.method != method::PING {
-                                true => {
-                                    places.with_counted(self.session_slot(&session, &request.id)?)
-                                }
-                                false => places,
-                            };
-                            let (router, peer) = (&session.router, &session.peer);
-                            // PF-104: an answer the handler's first poll gave is returned here,
-                            // with no future polled for it; anything else waits as before.
-                            let handed = (extensions, places);
-                            let next = self.first_poll(router, peer, request, handed, false, false);
-                            match self.answered_now(next) {
-                                Now::Answered(answered) => answered,
-                                Now::Next(next) => {
-                                    self.answer_next(router, Ok(next), false, false).await
-                                }
-                            }
-                        }
-                        // T-5: notifications and responses are accepted with 202 and no body.
-                        other => Box::pin(self.accept(&session, other)).await,
-                    }
-                }
-                Parsed::Batch(items) => {
-                    Box::pin(self.batch(headers, principal, items, extensions, places)).await
+                now::Step::Session(parsed, (extensions, principal), places) => {
+                    self.post_session(headers, principal, parsed, (extensions, places), span)
+                        .await
                 }
             }
         }
@@ -776,6 +667,7 @@ impl StreamableHttpService {
     }
 }
 
+mod now;
 mod stateless;
 
 #[cfg(test)]

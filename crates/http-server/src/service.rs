@@ -481,23 +481,28 @@ impl StreamableHttpService {
         headers: &checks::Headers<'_>,
         principal: Option<&Principal>,
     ) -> Result<Arc<Session>, Rejection> {
-        let Some(id) = headers.session else {
-            return Err(Rejection::SessionRequired);
+        if let Some(found) = self.session_now(headers, principal) {
+            return found;
+        }
+        let id = session_id(headers)?;
+        // Rare (the first request on this instance): boxed, so that it does not size the
+        // future of every request.
+        let session = Box::pin(self.inner.sessions.load(id, principal)).await?;
+        session_ready(headers, session)
+    }
+
+    /// [`session`](Self::session) without a future (PF-107): the session, when this instance
+    /// serves it, or the refusal; `None` when it has to be loaded from the session store.
+    pub(crate) fn session_now(
+        &self,
+        headers: &checks::Headers<'_>,
+        principal: Option<&Principal>,
+    ) -> Option<Result<Arc<Session>, Rejection>> {
+        let found = match session_id(headers) {
+            Ok(id) => self.inner.sessions.local(id, principal)?,
+            Err(rejection) => Err(rejection),
         };
-        let Ok(id) = id.to_str() else {
-            return Err(Rejection::SessionNotFound);
-        };
-        let sessions = &self.inner.sessions;
-        let session = match sessions.local(id, principal) {
-            Some(found) => found?,
-            // Rare (the first request on this instance): boxed, so that it does not size the
-            // future of every request.
-            None => Box::pin(sessions.load(id, principal)).await?,
-        };
-        checks::protocol_version(headers).map_err(Rejection::UnsupportedVersion)?;
-        session.touch();
-        session.sync_priming();
-        Ok(session)
+        Some(found.and_then(|session| session_ready(headers, session)))
     }
 
     async fn get_or_delete(
@@ -676,6 +681,26 @@ where
         write_head(&mut response, None);
         wrap(response)
     }
+}
+
+/// The session id a request names (T-39a, T-40).
+fn session_id<'h>(headers: &checks::Headers<'h>) -> Result<&'h str, Rejection> {
+    let Some(id) = headers.session else {
+        return Err(Rejection::SessionRequired);
+    };
+    id.to_str().map_err(|_| Rejection::SessionNotFound)
+}
+
+/// A found session once the request's protocol version is checked: noted active, with its
+/// priming as its version says (T-21b).
+fn session_ready(
+    headers: &checks::Headers<'_>,
+    session: Arc<Session>,
+) -> Result<Arc<Session>, Rejection> {
+    checks::protocol_version(headers).map_err(Rejection::UnsupportedVersion)?;
+    session.touch();
+    session.sync_priming();
+    Ok(session)
 }
 
 /// A GET must accept `text/event-stream` (T-24).

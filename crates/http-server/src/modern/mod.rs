@@ -240,7 +240,9 @@ impl StreamableHttpService {
     /// Serves a POST that looks like the 2026-07-28 era ([`route`]); gives the message back
     /// when the envelope shows it is not (a legacy request that only mentions the `_meta` key).
     /// Runs the handler's first poll before it returns: a request answered there is served
-    /// with no future (PF-94).
+    /// with no future (PF-94). Not inlined into `post_now` (PF-107): its frame is below that
+    /// call's only for a 2026-07-28 POST, not for every POST.
+    #[inline(never)]
     pub(crate) fn post_modern(
         &self,
         headers: &Headers<'_>,

@@ -16,7 +16,10 @@ pub(super) enum AtOnce<F> {
 impl StreamableHttpService {
     /// A stateless request answered in JSON only, served with no future of its own up to its
     /// handler's first poll (PF-103): the checks [`post_stateless`](Self::post_stateless) makes
-    /// first, in its order, then the handler run in place. Anything else is given back.
+    /// first, in its order, then the handler run in place. Anything else is given back. Not
+    /// inlined into `post_now` (PF-107): its frame is below that call's only for a stateless
+    /// POST.
+    #[inline(never)]
     pub(super) fn stateless_at_once(
         &self,
         headers: &checks::Headers<'_>,
