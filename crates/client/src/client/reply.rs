@@ -102,7 +102,8 @@ pub(super) fn quick(text: &str) -> Option<Lazy> {
         rest = text[at + values.byte_offset()..].strip_prefix(',')?;
     }
     rest = rest.strip_prefix(r#""content":["#)?;
-    let mut content = Vec::new();
+    // Room for the one block of the usual answer, with no growing from empty.
+    let mut content = Vec::with_capacity(1);
     if let Some(after) = rest.strip_prefix(']') {
         rest = after;
     } else {
