@@ -53,6 +53,8 @@ impl Connection {
         config: HttpClientConfig,
         inbound: Inbound,
     ) -> Connection {
+        // PF-112: the `Host` every request carries, in the headers they start from.
+        let headers = crate::pool::with_plain_host(config.headers.clone(), endpoint.uri());
         Connection {
             exchange: Exchange::new(
                 http,
@@ -62,8 +64,8 @@ impl Connection {
                 config.max_redirects,
                 config.cookies,
             ),
-            session: Session::new(config.headers.clone()),
-            modern_headers: crate::modern::ModernHeaders::new(&config.headers),
+            modern_headers: crate::modern::ModernHeaders::new(&headers),
+            session: Session::new(headers),
             endpoint,
             config,
             legacy: Legacy::default(),

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http::header::HOST;
 use http::uri::{Authority, Scheme};
-use http::{HeaderValue, Request, Response, Uri};
+use http::{HeaderMap, HeaderValue, Request, Response, Uri};
 use http_body_util::Full;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use hyper::client::conn::http1;
@@ -82,7 +82,10 @@ impl Origin {
     }
 
     fn matches(&self, uri: &Uri) -> bool {
-        uri.scheme() == Some(&self.scheme) && uri.authority() == Some(&self.authority)
+        uri.scheme() == Some(&self.scheme)
+            && uri
+                .authority()
+                .is_some_and(|a| same_authority(a, &self.authority))
     }
 
     /// The `Host` of an HTTP/1 request: the host, and the port when it is not the default.
@@ -114,6 +117,28 @@ impl Origin {
             .build()
             .map_err(|e| TransportError::new(TransportErrorKind::Protocol, e.to_string()))
     }
+}
+
+/// `headers` with the `Host` an HTTP/1 request to `endpoint` carries, when `endpoint` is plain
+/// `http` (always HTTP/1 here) and `headers` set none (PF-112): the headers a transport's
+/// requests start from hold it once, so the pool finds it there rather than insert it into
+/// every request's map, whose entries a clone leaves no room for. An `https` endpoint, which
+/// may agree on HTTP/2 (no `Host`), is left as it is.
+pub(crate) fn with_plain_host(mut headers: HeaderMap, endpoint: &Uri) -> HeaderMap {
+    if endpoint.scheme() == Some(&Scheme::HTTP)
+        && let Ok(origin) = Origin::of(endpoint)
+        && let Ok(host) = origin.host()
+    {
+        headers.entry(HOST).or_insert(host);
+    }
+    headers
+}
+
+/// Whether two authorities are the same: `Authority`'s own comparison, which ignores ASCII
+/// case byte by byte, only when their text differs (PF-111: a transport's requests name its
+/// endpoint's authority exactly, so the usual answer is one comparison of the bytes).
+fn same_authority(a: &Authority, b: &Authority) -> bool {
+    a.as_str() == b.as_str() || a == b
 }
 
 /// An HTTP/1 connection, not in use.
@@ -522,5 +547,63 @@ impl Drop for ResponseBody {
         if self.inner.is_end_stream() {
             self.release();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// PF-111: the comparison by bytes answers as `Authority`'s own, case and all.
+    #[test]
+    fn authorities_compare_as_authority_does() {
+        let pairs = [
+            ("127.0.0.1:19701", "127.0.0.1:19701"),
+            ("Example.COM:8080", "example.com:8080"),
+            ("example.com", "example.com:80"),
+            ("example.com:8080", "example.com:8081"),
+            ("user@example.com", "example.com"),
+            ("[::1]:3000", "[::1]:3000"),
+        ];
+        for (a, b) in pairs {
+            let (a, b): (Authority, Authority) = (a.parse().unwrap(), b.parse().unwrap());
+            assert_eq!(same_authority(&a, &b), a == b, "{a} {b}");
+            assert_eq!(same_authority(&b, &a), b == a, "{a} {b}");
+        }
+        let origin = Origin::of(&"http://Example.com:8080/mcp".parse().unwrap()).unwrap();
+        assert!(origin.matches(&"http://example.COM:8080/other".parse().unwrap()));
+        assert!(!origin.matches(&"https://example.com:8080/mcp".parse().unwrap()));
+        assert!(!origin.matches(&"http://example.com/mcp".parse().unwrap()));
+    }
+
+    /// PF-112: the `Host` put into a plain-HTTP transport's headers is the one the pool would
+    /// add (the host, and the port when not the default); a configured one stays; `https`
+    /// gets none.
+    #[test]
+    fn a_plain_http_endpoint_s_headers_hold_the_pool_s_host() {
+        for (url, host) in [
+            ("http://127.0.0.1:19701/mcp", Some("127.0.0.1:19701")),
+            ("http://example.com/mcp", Some("example.com")),
+            ("http://example.com:80/mcp", Some("example.com")),
+            ("http://[::1]:3000/", Some("[::1]:3000")),
+            ("https://example.com/mcp", None),
+        ] {
+            let uri: Uri = url.parse().unwrap();
+            let headers = with_plain_host(HeaderMap::new(), &uri);
+            assert_eq!(
+                headers.get(HOST).map(|v| v.to_str().unwrap()),
+                host,
+                "{url}"
+            );
+            if let Some(host) = host {
+                let pool = Origin::of(&uri).unwrap().host().unwrap();
+                assert_eq!(pool, host, "{url}");
+            }
+        }
+        let mut configured = HeaderMap::new();
+        configured.insert(HOST, HeaderValue::from_static("virtual.example"));
+        let headers = with_plain_host(configured, &"http://127.0.0.1:1/".parse().unwrap());
+        assert_eq!(headers.get_all(HOST).iter().count(), 1);
+        assert_eq!(headers[HOST], "virtual.example");
     }
 }

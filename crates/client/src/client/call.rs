@@ -3,7 +3,7 @@
 
 use std::borrow::Cow;
 
-use mcp_http_core::reply::read_result;
+use mcp_http_core::reply::{read_result, result_text};
 use mcp_http_core::{RequestError, RequestOptions};
 use mcp_http_proto::jsonrpc::RequestId;
 use mcp_http_proto::{CallToolResult, method};
@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::Client;
-use super::reply::{Lazy, ToolReply};
+use super::reply::{Lazy, ToolReply, quick};
 use crate::capability::Needs;
 use crate::modern::EnvelopedCall;
 
@@ -33,7 +33,9 @@ impl Client {
         arguments: A,
         options: RequestOptions,
     ) -> Result<CallToolResult, RequestError> {
-        self.call_tool_as::<A, CallToolResult>(name, arguments, options)
+        // PF-110: a result read by its bytes has its `_meta` decoded at once, as serde would.
+        let quick = |text: &str| ToolReply::from(quick(text)?).into_result().ok();
+        self.call_tool_as::<A, CallToolResult>(name, arguments, options, quick)
             .await
     }
 
@@ -55,17 +57,20 @@ impl Client {
         arguments: A,
         options: RequestOptions,
     ) -> Result<ToolReply, RequestError> {
-        self.call_tool_as::<A, Lazy>(name, arguments, options)
+        self.call_tool_as::<A, Lazy>(name, arguments, options, quick)
             .await
             .map(ToolReply::from)
     }
 
-    /// `tools/call`, its result read as `R` (a [`CallToolResult`] or the same read lazily).
+    /// `tools/call`, its result read as `R` (a [`CallToolResult`] or the same read lazily):
+    /// by `quick` from the result's text when the answer is laid out as servers write it
+    /// (PF-110), by serde otherwise.
     async fn call_tool_as<A: Serialize, R: DeserializeOwned + Send>(
         &self,
         name: &str,
         arguments: A,
         options: RequestOptions,
+        quick: fn(&str) -> Option<R>,
     ) -> Result<R, RequestError> {
         /// The params, encoded straight from the caller's arguments (no `Value` in between).
         #[derive(Serialize)]
@@ -79,7 +84,9 @@ impl Client {
         // be; what comes back raw is decoded from that, as before.
         let mut typed: Option<R> = None;
         let mut take = |id: &RequestId, body: &[u8]| {
-            typed = read_result(id, body);
+            typed = result_text(id, body)
+                .and_then(quick)
+                .or_else(|| read_result(id, body));
             typed.is_some()
         };
         let raw = match self.context() {

@@ -77,6 +77,83 @@ fn object_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Box<RawValue>>,
     }
 }
 
+/// The result text of a `tools/call` answer read by its bytes, when it is laid out as servers
+/// write it (`serde_json`'s compact form, members in `CallToolResult`'s order, a 2026-07-28
+/// `resultType` first or last): an optional `"resultType":"complete"`, an optional `_meta`
+/// object (checked and kept as text by serde_json, as [`Lazy`] keeps it), `content` of text
+/// blocks whose text needs no unescaping, an optional `isError`, and nothing else (PF-110).
+/// `None` for any other text, which is then read by serde as before; what it takes, [`Lazy`]
+/// reads as the same reply.
+pub(super) fn quick(text: &str) -> Option<Lazy> {
+    const RESULT_TYPE: &str = r#""resultType":"complete""#;
+    let mut rest = text.strip_prefix('{')?;
+    let mut result_type = None;
+    if let Some(after) = rest.strip_prefix(RESULT_TYPE) {
+        rest = after.strip_prefix(',')?;
+        result_type = Some(ResultType::Complete);
+    }
+    let mut meta = None;
+    if let Some(after) = rest.strip_prefix(r#""_meta":{"#) {
+        // From the object's `{`: serde_json checks it and says where it ends.
+        let at = text.len() - after.len() - 1;
+        let mut values =
+            serde_json::Deserializer::from_str(&text[at..]).into_iter::<Box<RawValue>>();
+        meta = Some(values.next()?.ok()?);
+        rest = text[at + values.byte_offset()..].strip_prefix(',')?;
+    }
+    rest = rest.strip_prefix(r#""content":["#)?;
+    // Room for the one block of the usual answer, with no growing from empty.
+    let mut content = Vec::with_capacity(1);
+    if let Some(after) = rest.strip_prefix(']') {
+        rest = after;
+    } else {
+        loop {
+            rest = rest.strip_prefix(r#"{"type":"text","text":""#)?;
+            // Up to the closing quote: no escape and no control character, so serde's string
+            // would be these very bytes.
+            let end = rest
+                .bytes()
+                .position(|b| b == b'"' || b == b'\\' || b < 0x20)?;
+            let (block, after) = rest.split_at(end);
+            content.push(ContentBlock::text(block));
+            rest = after.strip_prefix(r#""}"#)?;
+            match rest.as_bytes().first() {
+                Some(b',') => rest = &rest[1..],
+                Some(b']') => {
+                    rest = &rest[1..];
+                    break;
+                }
+                _ => return None,
+            }
+        }
+    }
+    let mut is_error = None;
+    if let Some(after) = rest.strip_prefix(r#","isError":"#) {
+        let (value, after) = match after.strip_prefix("true") {
+            Some(after) => (true, after),
+            None => (false, after.strip_prefix("false")?),
+        };
+        is_error = Some(value);
+        rest = after;
+    }
+    if result_type.is_none()
+        && let Some(after) = rest.strip_prefix(',')
+    {
+        rest = after.strip_prefix(RESULT_TYPE)?;
+        result_type = Some(ResultType::Complete);
+    }
+    if rest != "}" {
+        return None;
+    }
+    Some(Lazy {
+        meta,
+        content,
+        structured_content: None,
+        is_error,
+        result_type,
+    })
+}
+
 impl From<Lazy> for ToolReply {
     fn from(lazy: Lazy) -> ToolReply {
         let mut result = CallToolResult::new(lazy.content);
@@ -129,6 +206,66 @@ mod tests {
                 "{text}"
             );
             assert!(serde_json::from_str::<Lazy>(text).is_err(), "{text}");
+        }
+    }
+
+    /// PF-110: what the byte reader takes, serde reads as the same reply (and the same
+    /// `CallToolResult`); what it leaves, serde reads as before.
+    #[test]
+    fn the_quick_read_is_the_serde_read() {
+        let meta =
+            r#"{"io.modelcontextprotocol/serverInfo":{"name":"mcp-http","version":"0.1.0"}}"#;
+        let taken = [
+            format!(
+                r#"{{"resultType":"complete","_meta":{meta},"content":[{{"type":"text","text":"hello"}}]}}"#
+            ),
+            r#"{"content":[{"type":"text","text":"hello"}]}"#.to_owned(),
+            r#"{"content":[]}"#.to_owned(),
+            r#"{"content":[{"type":"text","text":""}],"isError":true}"#.to_owned(),
+            r#"{"content":[{"type":"text","text":"a"},{"type":"text","text":"é b"}],"isError":false}"#.to_owned(),
+            format!(
+                r#"{{"_meta":{meta},"content":[{{"type":"text","text":"x"}}],"isError":true,"resultType":"complete"}}"#
+            ),
+            r#"{"_meta":{"k":"é","a":[1,{"b":null}]},"content":[]}"#.to_owned(),
+            r#"{"content":[],"resultType":"complete"}"#.to_owned(),
+        ];
+        for text in &taken {
+            let quick = ToolReply::from(quick(text).unwrap_or_else(|| panic!("{text}")));
+            let serde = ToolReply::from(serde_json::from_str::<Lazy>(text).unwrap());
+            assert_eq!(quick.result, serde.result, "{text}");
+            assert_eq!(
+                quick.meta_json().map(RawValue::get),
+                serde.meta_json().map(RawValue::get),
+                "{text}"
+            );
+            let whole: CallToolResult = serde_json::from_str(text).unwrap();
+            assert_eq!(quick.into_result().unwrap(), whole, "{text}");
+        }
+        let left = [
+            r#"{ "content":[]}"#,
+            r#"{"content":[] }"#,
+            r#"{"content":[{"type":"text","text":"a\nb"}]}"#,
+            r#"{"content":[{"type":"text","text":"a\u0062"}]}"#,
+            r#"{"content":[{"type":"text","text":"a\"b"}]}"#,
+            "{\"content\":[{\"type\":\"text\",\"text\":\"a\tb\"}]}",
+            r#"{"content":[{"text":"a","type":"text"}]}"#,
+            r#"{"content":[{"type":"image","data":"AA==","mimeType":"image/png"}]}"#,
+            r#"{"content":[{"type":"text","text":"a","annotations":{}}]}"#,
+            r#"{"content":[],"isError":null}"#,
+            r#"{"content":[],"structuredContent":{}}"#,
+            r#"{"resultType":"input_required","content":[]}"#,
+            r#"{"resultType":"complete","content":[],"resultType":"complete"}"#,
+            r#"{"content":[],"other":1}"#,
+            r#"{"_meta":null,"content":[]}"#,
+            r#"{"_meta":{"a":},"content":[]}"#,
+            r#"{"_meta":{}}"#,
+            r#"{"content":[{"type":"text","text":"a"},]}"#,
+            r#"{"content":[{"type":"text","text":"a"}]"#,
+            r#"{"content":[{"type":"text","text":"a"}]}}"#,
+            r#"{"content":[],"isError":true,"isError":true}"#,
+        ];
+        for text in left {
+            assert!(quick(text).is_none(), "{text}");
         }
     }
 }

@@ -199,10 +199,10 @@ impl Closed {
     }
 
     async fn wait(&self) {
+        // Made before the check, so a close in between still ends it: `notify_waiters` ends
+        // every `Notified` made before it, polled or not (PF-111: no `enable`, whose lock of
+        // the waiter list each request's wait paid once more).
         let notified = self.notify.notified();
-        let mut notified = std::pin::pin!(notified);
-        // Registered before the check, so a close in between still wakes it.
-        notified.as_mut().enable();
         if self.is_closed() {
             return;
         }
@@ -686,6 +686,35 @@ async fn keep_alive(peer: WeakPeer, interval: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// PF-111: the close wait, with no `enable`, ends on a close that comes while it waits, on
+    /// one that came before it, and on one that comes after its `Notified` was made but before
+    /// that was first polled (what `enable` was for).
+    #[tokio::test]
+    async fn the_close_wait_ends_on_every_close() {
+        use std::task::Poll;
+        let closed = Closed {
+            flag: AtomicU32::new(0),
+            notify: Notify::new(),
+        };
+        let mut wait = std::pin::pin!(closed.wait());
+        assert_eq!(futures::poll!(wait.as_mut()), Poll::Pending);
+        assert!(closed.close());
+        assert_eq!(futures::poll!(wait.as_mut()), Poll::Ready(()));
+        // Closed already.
+        assert_eq!(
+            futures::poll!(std::pin::pin!(closed.wait())),
+            Poll::Ready(())
+        );
+        // Made, then told, then polled: `notify_waiters` ends it all the same.
+        let open = Closed {
+            flag: AtomicU32::new(0),
+            notify: Notify::new(),
+        };
+        let notified = open.notify.notified();
+        open.notify.notify_waiters();
+        assert_eq!(futures::poll!(std::pin::pin!(notified)), Poll::Ready(()));
+    }
 
     /// PF-95: the byte search finds the key exactly where a search for the whole key does.
     #[test]
