@@ -15,7 +15,9 @@ use serde_json::value::RawValue;
 /// capabilities are kept as their JSON text, a few dozen bytes instead of the 300-byte struct.
 #[derive(Debug, Default)]
 pub struct SessionState {
-    protocol_version: OnceLock<ProtocolVersion>,
+    /// The negotiated version: 0 until known, then 1 + its place in [`ProtocolVersion::ALL`],
+    /// set once as a `OnceLock` would be but without its `Once` (PF-113).
+    protocol_version: AtomicU8,
     /// The client's info and capabilities, set once together.
     client: OnceLock<SharedClient>,
     server_info: OnceLock<Box<Implementation>>,
@@ -64,6 +66,12 @@ impl SharedClient {
     }
 }
 
+/// [`SessionState`]'s code of `version`: 1 + its place in [`ProtocolVersion::ALL`].
+fn version_code(version: ProtocolVersion) -> u8 {
+    let place = ProtocolVersion::ALL.iter().position(|&v| v == version);
+    place.map_or(0, |place| place as u8 + 1)
+}
+
 /// The levels by rank.
 const LEVELS: [LoggingLevel; 8] = [
     LoggingLevel::Debug,
@@ -109,8 +117,18 @@ impl SessionState {
 
     /// Records a client half shared with other sessions (no copy of it is made).
     pub fn set_shared_client(&self, version: ProtocolVersion, client: &SharedClient) {
-        let _ = self.protocol_version.set(version);
+        self.set_version(version);
         let _ = self.client.set(client.clone());
+    }
+
+    /// [`set_shared_client`](Self::set_shared_client) then
+    /// [`set_initialized`](Self::set_initialized) on a state nothing else sees yet, such as a
+    /// stateless request's: the version and the flag as plain stores (PF-113). Replaces a
+    /// version or client set before.
+    pub fn init_shared_client(&mut self, version: ProtocolVersion, client: &SharedClient) {
+        *self.protocol_version.get_mut() = version_code(version);
+        self.client = OnceLock::from(client.clone());
+        *self.initialized.get_mut() = true;
     }
 
     /// Records the outcome of `initialize` on the client side.
@@ -120,7 +138,7 @@ impl SessionState {
         info: Implementation,
         capabilities: ServerCapabilities,
     ) {
-        let _ = self.protocol_version.set(version);
+        self.set_version(version);
         let _ = self.server_info.set(Box::new(info));
         let _ = self.server_capabilities.set(Box::new(capabilities));
     }
@@ -128,7 +146,7 @@ impl SessionState {
     /// Takes on what `other` holds (a request's state, set before its peer was made, PF-52).
     pub(crate) fn copy_from(&self, other: &SessionState) {
         if let Some(version) = other.protocol_version() {
-            let _ = self.protocol_version.set(version);
+            self.set_version(version);
         }
         if let Some(client) = other.client.get() {
             let _ = self.client.set(client.clone());
@@ -162,12 +180,22 @@ impl SessionState {
 
     /// The negotiated protocol version, once known.
     pub fn protocol_version(&self) -> Option<ProtocolVersion> {
-        self.protocol_version.get().copied()
+        let code = self.protocol_version.load(Ordering::Acquire);
+        ProtocolVersion::ALL
+            .get(usize::from(code).checked_sub(1)?)
+            .copied()
     }
 
     /// Whether `initialize` has been answered (the version is known).
     pub fn is_negotiated(&self) -> bool {
-        self.protocol_version.get().is_some()
+        self.protocol_version.load(Ordering::Acquire) != 0
+    }
+
+    /// Sets the version unless one is set already.
+    fn set_version(&self, version: ProtocolVersion) {
+        let code = version_code(version);
+        let _ =
+            (self.protocol_version).compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire);
     }
 
     /// The client's `clientInfo` (on the server side).
@@ -294,6 +322,28 @@ fn declares(value: Option<serde_json::Value>, path: &[&str]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// PF-113: the version is set once, as a `OnceLock` would keep it, and a state no one
+    /// shares yet takes a shared client with plain stores.
+    #[test]
+    fn the_version_is_set_once_and_read_back() {
+        let client = SharedClient::new(Implementation::new("c", "1"), &Default::default());
+        for version in ProtocolVersion::ALL {
+            let state = SessionState::default();
+            assert!(!state.is_negotiated() && state.protocol_version().is_none());
+            state.set_shared_client(version, &client);
+            state.set_shared_client(ProtocolVersion::V2024_11_05, &client);
+            assert_eq!(state.protocol_version(), Some(version));
+            let mut fresh = SessionState::default();
+            fresh.init_shared_client(version, &client);
+            assert!(fresh.is_negotiated() && fresh.is_initialized());
+            assert_eq!(fresh.protocol_version(), Some(version));
+            assert_eq!(fresh.client_info().map(|i| i.name.as_str()), Some("c"));
+            let copy = SessionState::default();
+            copy.copy_from(&fresh);
+            assert_eq!(copy.protocol_version(), Some(version));
+        }
+    }
 
     #[test]
     fn the_client_side_is_kept_compact_and_answers_capability_questions() {

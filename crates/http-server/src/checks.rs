@@ -1,7 +1,7 @@
 //! Request checks: Host and Origin (SEC-1, SEC-2, SEC-5), Accept (406), Content-Type (415),
 //! and the protocol version header (T-44..T-47).
 
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderValue, header};
 use mcp_http_proto::ProtocolVersion;
 
 /// The request headers the endpoint reads, found in one pass over the header map: a hashed
@@ -57,19 +57,29 @@ impl<'h> Headers<'h> {
             map,
         };
         for (name, value) in map {
-            let (slot, bit) = match name.as_str() {
-                "host" => (&mut h.host, 0),
-                "accept" => (&mut h.accept, Repeated::Accept as u8),
-                "content-type" => (&mut h.content_type, 0),
-                "origin" => (&mut h.origin, 0),
-                "mcp-protocol-version" => (&mut h.version, Repeated::Version as u8),
-                "mcp-session-id" => (&mut h.session, 0),
-                "mcp-method" => (&mut h.method, Repeated::Method as u8),
-                "mcp-name" => (&mut h.name, Repeated::Name as u8),
-                "last-event-id" => (&mut h.last_event_id, 0),
-                other => {
-                    h.has_param_headers |= other.starts_with("mcp-param-");
-                    continue;
+            // The standard names compared as `http`'s constants (a tag each, PF-113), the
+            // others by their text only when they may be ours.
+            let (slot, bit) = if name == header::HOST {
+                (&mut h.host, 0)
+            } else if name == header::ACCEPT {
+                (&mut h.accept, Repeated::Accept as u8)
+            } else if name == header::CONTENT_TYPE {
+                (&mut h.content_type, 0)
+            } else if name == header::ORIGIN {
+                (&mut h.origin, 0)
+            } else {
+                let text = name.as_str();
+                match text.strip_prefix("mcp-") {
+                    Some("protocol-version") => (&mut h.version, Repeated::Version as u8),
+                    Some("session-id") => (&mut h.session, 0),
+                    Some("method") => (&mut h.method, Repeated::Method as u8),
+                    Some("name") => (&mut h.name, Repeated::Name as u8),
+                    Some(other) => {
+                        h.has_param_headers |= other.starts_with("param-");
+                        continue;
+                    }
+                    None if text == "last-event-id" => (&mut h.last_event_id, 0),
+                    None => continue,
                 }
             };
             match slot {
@@ -230,12 +240,15 @@ pub(crate) fn protocol_version(headers: &Headers<'_>) -> Result<Option<ProtocolV
     let Some(value) = headers.version else {
         return Ok(None);
     };
-    let text = value.to_str().unwrap_or("");
-    match ProtocolVersion::parse(text) {
+    // Read by its bytes (PF-113); the text only for the refusal.
+    match ProtocolVersion::from_bytes(value.as_bytes()) {
         Some(v) if v.is_legacy() => Ok(Some(v)),
-        _ => Err(format!(
-            "Bad Request: unsupported MCP-Protocol-Version {text:?}"
-        )),
+        _ => {
+            let text = value.to_str().unwrap_or("");
+            Err(format!(
+                "Bad Request: unsupported MCP-Protocol-Version {text:?}"
+            ))
+        }
     }
 }
 
@@ -269,6 +282,73 @@ mod tests {
         assert!(h.has_param_headers);
         assert!(h.version.is_none() && h.name.is_none() && h.origin.is_none());
         assert!(!headers(&[("x-mcp-param-a", "1")]).has_param_headers);
+    }
+
+    /// PF-113: each field is what the map's own lookup gives, whatever else the request has.
+    #[test]
+    fn each_field_is_the_map_s_first_value() {
+        let names = [
+            "host",
+            "accept",
+            "content-type",
+            "origin",
+            "mcp-protocol-version",
+            "mcp-session-id",
+            "mcp-method",
+            "mcp-name",
+            "last-event-id",
+        ];
+        let mut map = HeaderMap::new();
+        for (i, name) in names.iter().enumerate().rev() {
+            map.append(*name, HeaderValue::from(i));
+            map.append("content-length", HeaderValue::from(i));
+            map.append("mcp-other", HeaderValue::from(i));
+            map.append("last-event", HeaderValue::from(i));
+        }
+        map.append("mcp-name", HeaderValue::from_static("second"));
+        let h = Headers::read(&map);
+        let fields = [
+            h.host,
+            h.accept,
+            h.content_type,
+            h.origin,
+            h.version,
+            h.session,
+            h.method,
+            h.name,
+            h.last_event_id,
+        ];
+        for (name, field) in names.iter().zip(fields) {
+            assert_eq!(field, map.get(*name), "{name}");
+        }
+        assert!(h.is_repeated(Repeated::Name) && !h.is_repeated(Repeated::Accept));
+        assert!(!h.has_param_headers);
+        assert!(Headers::read(&HeaderMap::new()).host.is_none());
+    }
+
+    /// PF-113: the version header read by its bytes refuses what the text read refused.
+    #[test]
+    fn the_version_header_is_read_by_its_bytes() {
+        let version = |v: &'static [u8]| {
+            let mut map = HeaderMap::new();
+            map.insert("mcp-protocol-version", HeaderValue::from_bytes(v).unwrap());
+            protocol_version(&Headers::read(Box::leak(Box::new(map))))
+        };
+        assert_eq!(
+            version(b"2025-06-18"),
+            Ok(Some(ProtocolVersion::V2025_06_18))
+        );
+        assert!(
+            version(b"2026-07-28").is_err(),
+            "not negotiated in a session"
+        );
+        assert!(version(b"2025-06-18x").is_err());
+        let refused = version(b"2025-06-1\xe9").unwrap_err();
+        assert!(
+            refused.contains("unsupported MCP-Protocol-Version"),
+            "{refused}"
+        );
+        assert_eq!(protocol_version(&headers(&[])), Ok(None));
     }
 
     #[test]

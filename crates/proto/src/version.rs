@@ -64,7 +64,21 @@ impl ProtocolVersion {
 
     /// Parses a wire string; `None` for a version this crate does not know.
     pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| v.as_str() == s)
+        Self::from_bytes(s.as_bytes())
+    }
+
+    /// [`parse`](Self::parse) of bytes, such as an HTTP header's value: no UTF-8 check first,
+    /// since every version is ASCII.
+    ///
+    /// ```
+    /// use mcp_http_proto::ProtocolVersion;
+    /// assert_eq!(ProtocolVersion::from_bytes(b"2025-11-25"), Some(ProtocolVersion::V2025_11_25));
+    /// assert_eq!(ProtocolVersion::from_bytes(b"2025-11-25 "), None);
+    /// ```
+    pub fn from_bytes(bytes: &[u8]) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|v| v.as_str().as_bytes() == bytes)
     }
 
     /// Whether this version is negotiated through `initialize` and sessions (the legacy era).

@@ -84,9 +84,12 @@ impl Client {
         // be; what comes back raw is decoded from that, as before.
         let mut typed: Option<R> = None;
         let mut take = |id: &RequestId, body: &[u8]| {
-            typed = result_text(id, body)
-                .and_then(quick)
-                .or_else(|| read_result(id, body));
+            // The result's text found once: the quick reader, else serde on that text (a
+            // body of that layout is a response exactly when its result text reads).
+            typed = match result_text(id, body) {
+                Some(text) => quick(text).or_else(|| serde_json::from_str(text).ok()),
+                None => read_result(id, body),
+            };
             typed.is_some()
         };
         let raw = match self.context() {

@@ -64,6 +64,12 @@ impl Unmade {
         &self.state
     }
 
+    /// [`state`](Self::state), to fill in before the request is handed over (such as with
+    /// [`SessionState::init_shared_client`]).
+    pub fn state_mut(&mut self) -> &mut SessionState {
+        &mut self.state
+    }
+
     /// Makes the peer (see [`MakePeer::make_peer`]).
     pub(crate) fn make(&self, id: &RequestId, answered: bool) -> Peer {
         let peer = self

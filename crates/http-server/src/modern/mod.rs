@@ -46,11 +46,9 @@ use crate::unmade::Start;
 /// Whether the `MCP-Protocol-Version` header names a 2026-07-28-era version. A value that is
 /// no version at all decides nothing (a legacy `initialize` may carry anything, T-47).
 fn modern_header(headers: &Headers<'_>) -> bool {
+    // The value's bytes (PF-113): a value that is not visible ASCII names no version either.
     headers.version.is_some_and(|v| {
-        v.to_str()
-            .ok()
-            .and_then(|v| ProtocolVersion::parse(v.trim()))
-            .is_some_and(|v| !v.is_legacy())
+        ProtocolVersion::from_bytes(v.as_bytes().trim_ascii()).is_some_and(|v| !v.is_legacy())
     })
 }
 
@@ -71,7 +69,7 @@ pub(crate) fn route(
     mentions: ladder::Mention<'_>,
     eras: Eras,
 ) -> Result<bool, Rejection> {
-    let sessionless_modern_header = || modern_header(headers) && headers.session.is_none();
+    let sessionless_modern_header = || headers.session.is_none() && modern_header(headers);
     let modern = match parsed {
         Parsed::Single(Message::Request(request)) => {
             mentions.in_params(request.params.as_ref())
@@ -284,9 +282,8 @@ impl StreamableHttpService {
         }
         // Its router (PF-46) and peer are made only when needed (PF-53).
         let mut unmade = self.unmade_modern();
-        let state = unmade.state();
-        state.set_shared_client(ProtocolVersion::V2026_07_28, &client);
-        state.set_initialized();
+        let state = unmade.state_mut();
+        state.init_shared_client(ProtocolVersion::V2026_07_28, &client);
         if let Some(level) = checked.log_level {
             state.set_log_level(level);
         }
@@ -380,5 +377,22 @@ mod tests {
         let string_id = br#"{"jsonrpc":"2.0","id":"x","error":{"code":-32020,"message":"m"}}"#;
         assert_eq!(status_of(string_id), StatusCode::BAD_REQUEST);
         assert!(!written_result(br#"{"jsonrpc":"2.0","id":,"result":{}}"#));
+    }
+
+    /// PF-113: the version header names the 2026-07-28 era by its bytes, spaces around it
+    /// ignored, as its text did.
+    #[test]
+    fn a_version_header_names_the_era_by_its_bytes() {
+        let named = |v: &'static [u8]| {
+            let mut map = http::HeaderMap::new();
+            map.insert(
+                "mcp-protocol-version",
+                http::HeaderValue::from_bytes(v).unwrap(),
+            );
+            modern_header(&Headers::read(Box::leak(Box::new(map))))
+        };
+        assert!(named(b"2026-07-28") && named(b" 2026-07-28\t"));
+        assert!(!named(b"2025-11-25") && !named(b"2026-07-2") && !named(b"2026-07-28\xe9"));
+        assert!(!modern_header(&Headers::read(&http::HeaderMap::new())));
     }
 }

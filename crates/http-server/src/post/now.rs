@@ -117,22 +117,24 @@ impl StreamableHttpService {
         }
         // A session's plain request (PF-107): its session found without a future, when this
         // instance serves it; everything else as `post_session` always served it.
-        let plain = matches!(&parsed, Parsed::Single(Message::Request(request))
-            if request.method != method::INITIALIZE
-                && !changes_record(&request.method)
-                && !(is_modern_probe(request, config.eras) && headers.session.is_none()));
-        let session = match plain {
-            true => self.session_now(headers, principal.as_ref()),
-            false => None,
+        let request = match parsed {
+            Parsed::Single(Message::Request(request))
+                if request.method != method::INITIALIZE
+                    && !changes_record(&request.method)
+                    && !(is_modern_probe(&request, config.eras) && headers.session.is_none()) =>
+            {
+                request
+            }
+            other => return Step::Session(other, (extensions, principal), places),
         };
-        let session = match session {
+        let session = match self.session_now(headers, principal.as_ref()) {
             Some(Ok(session)) => session,
             Some(Err(rejection)) => return Step::Answered(Err(rejection)),
-            None => return Step::Session(parsed, (extensions, principal), places),
-        };
-        let Parsed::Single(Message::Request(request)) = parsed else {
-            // `plain` said it is one.
-            return Step::Session(parsed, (extensions, principal), places);
+            // Made by another instance: `post_session` loads it from the store.
+            None => {
+                let parsed = Parsed::Single(Message::Request(request));
+                return Step::Session(parsed, (extensions, principal), places);
+            }
         };
         session.follows_from(span);
         match self.session_request(&session, request, (extensions, places)) {

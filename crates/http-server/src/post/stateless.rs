@@ -46,12 +46,11 @@ impl StreamableHttpService {
         }
         // Answered in JSON only, its router is one nothing names: it and the peer are made only
         // when needed (PF-53).
-        let unmade = self.unmade();
+        let mut unmade = self.unmade();
         if !is_initialize {
             let version = header_version.unwrap_or(ProtocolVersion::LATEST_LEGACY);
-            let state = unmade.state();
-            state.set_shared_client(version, &self.inner.stateless_client);
-            state.set_initialized();
+            let client = &self.inner.stateless_client;
+            unmade.state_mut().init_shared_client(version, client);
         }
         match self.start_unmade(request, unmade, (extensions, places), |_| ()) {
             crate::unmade::Start::Done(answered) => AtOnce::Answered(answered),
