@@ -13,7 +13,7 @@ mod bridge_support;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bridge_support::*;
 use serde_json::json;
@@ -196,13 +196,25 @@ async fn digest_and_basic_through_apache_and_a_wrong_password_is_an_error() {
         .unwrap();
     assert_eq!(text(&echoed), "after the nonce expired");
     // Apache logs a request when it has sent the answer's last byte, so the line of a call made
-    // before the sleep can land after `before` on a loaded machine: look past those 200s.
-    let later = apache.statuses("/digest/")[before..].to_vec();
-    let refused = later.iter().position(|s| *s == 401);
+    // before the sleep can land after `before` on a loaded machine: look past those 200s. For
+    // the same reason the answer's own line may come a moment after the call returned: wait
+    // for it (up to 10 s), then judge what the log holds.
+    let expected = |later: &[u16]| {
+        let refused = later.iter().position(|s| *s == 401);
+        refused.is_some_and(|at| {
+            later[..at].iter().all(|s| *s == 200)
+                && later[at + 1..].first() == Some(&200)
+                && later[at + 1..].iter().all(|s| *s != 401)
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut later = apache.statuses("/digest/")[before..].to_vec();
+    while !expected(&later) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        later = apache.statuses("/digest/")[before..].to_vec();
+    }
     assert!(
-        refused.is_some_and(|at| later[..at].iter().all(|s| *s == 200)
-            && later[at + 1..].first() == Some(&200)
-            && later[at + 1..].iter().all(|s| *s != 401)),
+        expected(&later),
         "a stale refusal, then answered with the new nonce: {later:?}"
     );
     let log = std::fs::read_to_string(apache.dir.join("error.log")).unwrap_or_default();
