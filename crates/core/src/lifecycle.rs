@@ -194,8 +194,10 @@ impl SessionState {
     /// Sets the version unless one is set already.
     fn set_version(&self, version: ProtocolVersion) {
         let code = version_code(version);
-        let _ =
-            (self.protocol_version).compare_exchange(0, code, Ordering::AcqRel, Ordering::Acquire);
+        let set = Ordering::AcqRel;
+        let _ = self
+            .protocol_version
+            .compare_exchange(0, code, set, Ordering::Acquire);
     }
 
     /// The client's `clientInfo` (on the server side).

@@ -200,7 +200,7 @@ pub(crate) fn accepted(headers: &Headers<'_>) -> Accepted {
             event_stream: true,
         };
     }
-    let mut values = headers.map.get_all(http::header::ACCEPT).iter().peekable();
+    let mut values = headers.map.get_all(header::ACCEPT).iter().peekable();
     let mut out = Accepted {
         json: values.peek().is_none(),
         event_stream: values.peek().is_none(),

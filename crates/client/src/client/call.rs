@@ -84,8 +84,9 @@ impl Client {
         // be; what comes back raw is decoded from that, as before.
         let mut typed: Option<R> = None;
         let mut take = |id: &RequestId, body: &[u8]| {
-            // The result's text found once: the quick reader, else serde on that text (a
-            // body of that layout is a response exactly when its result text reads).
+            // The result's text found once: the quick reader, else serde on that text. A body
+            // of that layout whose result text does not read alone (a member after the
+            // result, say) is left here and decoded from the raw result below.
             typed = match result_text(id, body) {
                 Some(text) => quick(text).or_else(|| serde_json::from_str(text).ok()),
                 None => read_result(id, body),
