@@ -61,6 +61,10 @@ def header(folder, runs):
         cells = [f"c={x['c']} run {x['run']}: {x['load1_start']:.2f} -> {x['load1_end']:.2f}" for x in load]
         steal = max(x["steal_pct"] for x in load)
         out.append(f"Load average (1 min) at the start -> end of each run: {'; '.join(cells)}. Steal: at most {steal:.1f}% of CPU time in a run.")
+    retaken = lines(folder / "retaken.jsonl")
+    if retaken:
+        cells = [f"c={x['c']} run {x['run']} take {x['take']} ({x['steal_pct']:.1f}%)" for x in retaken]
+        out.append(f"Taken again for steal over BENCH_MAX_STEAL, not in the tables: {'; '.join(cells)}.")
     return out + [""] if out else out
 
 
