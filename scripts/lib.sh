@@ -35,6 +35,9 @@ interop_cleanup() {
 spawn() {
   local label=$1
   shift
+  # The log exists before `wait_url` reads it: the background child opens it only when it runs,
+  # which on a busy machine can be after the first read.
+  : >"$LOGS/$label.log"
   "$@" 2>"$LOGS/$label.log" &
   PIDS+=($!)
 }
