@@ -60,11 +60,18 @@ def header(folder, runs):
     if load:
         cells = [f"c={x['c']} run {x['run']}: {x['load1_start']:.2f} -> {x['load1_end']:.2f}" for x in load]
         steal = max(x["steal_pct"] for x in load)
-        parts = max((x.get("worst_server_steal_pct", 0) for x in load), default=0)
-        out.append(f"Load average (1 min) at the start -> end of each run: {'; '.join(cells)}. Steal: at most {steal:.1f}% of CPU time in a run, {parts:.1f}% in one server's part of one.")
+        # Runs before the per-server gate have no figure per server's part.
+        parts = [x["worst_server_steal_pct"] for x in load if "worst_server_steal_pct" in x]
+        part = f", {max(parts):.1f}% in one server's part of one" if parts else ""
+        out.append(f"Load average (1 min) at the start -> end of each run: {'; '.join(cells)}. Steal: at most {steal:.1f}% of CPU time in a run{part}.")
     retaken = lines(folder / "retaken.jsonl")
     if retaken:
-        cells = [f"c={x['c']} run {x['run']} take {x['take']} ({x['steal_pct']:.1f}%, one server's part {x.get('worst_server_steal_pct', 0):.1f}%)" for x in retaken]
+        cells = [
+            f"c={x['c']} run {x['run']} take {x['take']} ({x['steal_pct']:.1f}%"
+            + (f", one server's part {x['worst_server_steal_pct']:.1f}%" if "worst_server_steal_pct" in x else "")
+            + ")"
+            for x in retaken
+        ]
         out.append(f"Taken again for steal over BENCH_MAX_STEAL, not in the tables: {'; '.join(cells)}.")
     return out + [""] if out else out
 
