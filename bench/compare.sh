@@ -120,6 +120,9 @@ trap stop_servers EXIT
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 cpu_ns() { { cat "/proc/$1"/task/*/schedstat 2>/dev/null || true; } | awk '{s += $1} END {printf "%.0f\n", s}'; }
 rss() { awk '/^RssAnon:/ {a = $2} /^VmRSS:/ {v = $2} END {print a, v}' "/proc/$1/status"; }
+# jq: the steal share (%) of the CPU time between two machine() readings.
+steal_between='def steal_between($a; $b):
+  if $b.total > $a.total then ($b.steal - $a.steal) * 100 / ($b.total - $a.total) else 0 end; '
 machine() { # -> {load1, steal, total}: loadavg and /proc/stat's cumulative steal and total ticks
   local load1
   read -r load1 _ </proc/loadavg
@@ -166,13 +169,13 @@ if [ -n "${concurrency// /}" ] && [ "${#names[@]}" -gt 0 ]; then
           echo "$report" | jq -c --arg name "${names[$i]}" --argjson c "$c" --argjson run "$run" \
             --argjson ticks "$((t1 - t0))" --argjson ns "$((n1 - n0))" --argjson clk "$clk" \
             --arg src "$cpu_source" --argjson a "$s0" --argjson b "$s1" \
-            '(if .requests > 0 then $ticks / $clk * 1e6 / .requests else null end) as $t
+            "$steal_between"'(if .requests > 0 then $ticks / $clk * 1e6 / .requests else null end) as $t
              | (if .requests > 0 and $src == "schedstat" then $ns / 1e3 / .requests else null end) as $s
              | {name: $name, c: $c, run: $run, rps: .throughput_rps, requests: .requests,
                 errors: .errors.total, p50: .latency_us.p50, p99: .latency_us.p99,
                 cpu_us: (if $src == "schedstat" then $s else $t end), cpu_source: $src,
                 cpu_us_ticks: $t,
-                steal_pct: (if $b.total > $a.total then ($b.steal - $a.steal) * 100 / ($b.total - $a.total) else 0 end)}' \
+                steal_pct: steal_between($a; $b)}' \
             | tee -a "$out/take.jsonl" >&2
         done
         m1=$(machine)
@@ -180,8 +183,8 @@ if [ -n "${concurrency// /}" ] && [ "${#names[@]}" -gt 0 ]; then
         record=$(jq -cn --argjson c "$c" --argjson run "$run" --argjson a "$m0" --argjson b "$m1" \
           --argjson take "$take" --argjson worst "$worst" \
           --arg order "$(for i in "${order[@]}"; do printf '%s ' "${names[$i]}"; done)" \
-          '{c: $c, run: $run, take: $take, load1_start: $a.load1, load1_end: $b.load1,
-            steal_pct: (if $b.total > $a.total then ($b.steal - $a.steal) * 100 / ($b.total - $a.total) else 0 end),
+          "$steal_between"'{c: $c, run: $run, take: $take, load1_start: $a.load1, load1_end: $b.load1,
+            steal_pct: steal_between($a; $b),
             worst_server_steal_pct: $worst, order: ($order | rtrimstr(" "))}')
         # A run disturbed by another tenant (steal over BENCH_MAX_STEAL over the run, or over
         # any one server's part of it) is taken again, every server of it; the last take is

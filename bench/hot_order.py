@@ -10,10 +10,11 @@ call. Functions run in more of the dumps come first, then by instructions run. T
 the binary's own symbols (`nm`), as the linker knows them (BENCHMARKS.md, "code pages").
 """
 import bisect
-import re
 import subprocess
 import sys
 from collections import defaultdict
+
+from callgrind_parse import Names
 
 
 def symbols(binary):
@@ -30,7 +31,7 @@ def symbols(binary):
 
 def executed(path, binary_name):
     """Instructions run per address of the binary's own code in one dump (calls excluded)."""
-    names = {}
+    objs = Names()  # `ob=` and `cob=` share one id space
     obj = None
     positions = None
     last = [0, 0]
@@ -44,11 +45,9 @@ def executed(path, binary_name):
             positions = line.split()[1:]
             continue
         if line.startswith(("ob=", "cob=")):
-            m = re.match(r"\((\d+)\)(?:\s+(.*))?", line.split("=", 1)[1])
-            if m and m.group(2):
-                names[m.group(1)] = m.group(2)
-            if m and line.startswith("ob="):
-                obj = names.get(m.group(1))
+            name = objs.read(line.split("=", 1)[1])
+            if line.startswith("ob="):
+                obj = name
             continue
         if line.startswith("calls="):
             skip = True
