@@ -1,15 +1,25 @@
 #!/usr/bin/env python3
-"""The functions a quick call runs, as a linker symbol-ordering file.
+"""The functions a quick call runs, as a linker symbol-ordering file or a linker script.
 
     hot_order.py BINARY CALLS DUMP... > hot.order
+    hot_order.py --script MAP BINARY CALLS DUMP... > hot-path.ld
 
 Each DUMP is a callgrind dump of BINARY made with `--dump-instr=yes` over CALLS calls (what
 `bench/callgrind.sh` writes with `VALGRIND_OPTS=--dump-instr=yes`). A function of BINARY is
 listed when one of its instructions ran at least CALLS / 2 times in a dump: it runs on every
 call. Functions run in more of the dumps come first, then by instructions run. The names are
 the binary's own symbols (`nm`), as the linker knows them (BENCHMARKS.md, "code pages").
+
+With --script the list is a linker script instead, which puts the sections the hot code is in
+first in `.text`, in the same order: rustc and cc compile one section per function, named
+`.text.` and the function's symbol (or `.text.unlikely.`...; functions folded into one share
+the first's), read from MAP, the link map of BINARY (LLD's `-Map`). The suffix ThinLTO gives a
+local it promotes (`.llvm.N`) is left out: it hashes the code unit, whose debug information
+names the checkout's directory. The rest of a name does not depend on where the build is made
+(BENCHMARKS.md, "code pages"); a section whose name changed since is simply not moved.
 """
 import bisect
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -75,9 +85,61 @@ def executed(path, binary_name):
     return ran
 
 
+# The suffix ThinLTO gives a local it promotes.
+LLVM_SUFFIX = re.compile(r"\.llvm\.[0-9]+$")
+# An input section of LLD's map: address, its address in the file, size, alignment, where from.
+MAP_LINE = re.compile(r"^\s*([0-9a-f]+)\s+[0-9a-f]+\s+([0-9a-f]+)\s+\d+\s+(.*)$")
+
+
+def text_sections(path):
+    """The input sections of the map's `.text`, as (address, name), sorted by address."""
+    secs = []
+    inside = False
+    for line in open(path):
+        m = MAP_LINE.match(line)
+        if not m:
+            continue
+        what = m.group(3)
+        if what == ".text":
+            inside = True
+        elif inside and what.startswith("."):
+            break  # the next output section
+        elif inside and ":(" in what and int(m.group(2), 16) > 0:
+            name = what.rsplit(":(", 1)[1].rstrip(")")
+            if name.startswith(".text."):
+                secs.append((int(m.group(1), 16), name))
+    secs.sort()
+    return secs
+
+
+def linker_script(order):
+    """The script placing the sections in `order` first in `.text`, in that order."""
+    lines = [
+        "/* The sections of the code a quick call runs, first in .text: scripts/hot-order.sh made it (PF-115). */",
+        "SECTIONS",
+        "{",
+        "  .text :",
+        "  {",
+    ]
+    seen = set()
+    for sym in order:
+        pattern = LLVM_SUFFIX.sub("*", sym)
+        if pattern not in seen:
+            seen.add(pattern)
+            lines.append(f"    *({pattern})")
+    lines += ["  }", "}", "INSERT BEFORE .init;"]
+    return "\n".join(lines)
+
+
 def main():
-    binary, calls, dumps = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-    syms = symbols(binary)
+    args = sys.argv[1:]
+    script = args[:1] == ["--script"]
+    if script:
+        binary, calls, dumps = args[2], int(args[3]), args[4:]
+        syms = text_sections(args[1])
+    else:
+        binary, calls, dumps = args[0], int(args[1]), args[2:]
+        syms = symbols(binary)
     starts = [a for a, _ in syms]
     name = binary.rsplit("/", 1)[-1]
     modes = defaultdict(int)
@@ -95,7 +157,7 @@ def main():
     order = sorted(modes, key=lambda s: (-modes[s], -weight[s], s))
     if not order:
         sys.exit("hot_order.py: no function of the binary ran on every call in these dumps")
-    print("\n".join(order))
+    print(linker_script(order) if script else "\n".join(order))
     print(f"hot_order.py: {len(order)} functions", file=sys.stderr)
 
 

@@ -18,6 +18,7 @@
 
 mod body;
 mod checks;
+mod coarse_timer;
 mod config;
 mod head_timer;
 mod legacy_sse;

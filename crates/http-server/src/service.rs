@@ -768,7 +768,8 @@ async fn reap(sessions: std::sync::Weak<Sessions>) {
         return;
     };
     loop {
-        tokio::time::sleep(interval).await;
+        // Off the runtime's timer (PF-114): a stateful server always has this sleep pending.
+        crate::coarse_timer::sleep(interval).await;
         let Some(sessions) = sessions.upgrade() else {
             return;
         };
