@@ -45,13 +45,15 @@ pub(crate) fn with_post_headers(mut headers: HeaderMap) -> HeaderMap {
     headers
 }
 
-/// How many headers a request adds to those it starts from: `Host` (the pool), and
-/// `Authorization` or a cookie.
+/// How many headers a request adds to those it starts from: `Host` (the pool, where PF-112 has
+/// not put it there already), and `Authorization` or a cookie.
 const ADDED_HEADERS: usize = 2;
 
 /// `headers` made again with room for the ones a request adds (PF-73), to be cloned per
-/// request: a clone keeps the room of the table it copies (no growing it for `Host`, a
-/// reallocation per request), where a map built by inserting had none to spare.
+/// request. A clone keeps the size of the index it copies, which is what `HeaderMap` counts as
+/// its capacity: a header added to the clone is put in without growing the index (a new index
+/// and every entry hashed again), where a map built by inserting had no room to spare. (The
+/// clone's entries are copied at their length, so adding one still grows that vector.)
 pub(crate) fn with_room(headers: HeaderMap) -> HeaderMap {
     let mut roomy = HeaderMap::with_capacity(headers.len() + ADDED_HEADERS);
     for (name, value) in &headers {

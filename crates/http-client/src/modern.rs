@@ -85,7 +85,7 @@ impl ModernHeaders {
             match kept.iter().find(|k| k.is_for(version, method, name)) {
                 Some(k) => k.headers.clone(),
                 None => {
-                    // PF-73: with room for `Host`, so its clones need not grow for it.
+                    // PF-73: with room for what a request adds, so its clones' index need not grow.
                     let headers = with_room(self.build(version, method, name));
                     if kept.len() == KEPT {
                         kept.clear();

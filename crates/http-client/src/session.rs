@@ -118,7 +118,7 @@ struct State {
 impl State {
     /// Rebuilds the POST headers after `headers` changed.
     fn headers_changed(&mut self) {
-        // PF-73: with room for `Host`, so its clones need not grow for it.
+        // PF-73: with room for what a request adds, so its clones' index need not grow.
         self.post_headers = with_room(with_post_headers(self.headers.clone()));
     }
 }
