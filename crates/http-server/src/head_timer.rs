@@ -80,8 +80,9 @@ mod tests {
     use super::*;
     use hyper::rt::Timer;
 
-    /// How late the timer thread may be scheduled on a busy test machine.
-    const SLACK: Duration = Duration::from_millis(150);
+    /// How late the timer thread may be scheduled on a loaded test machine. The wrong answers
+    /// this test tells apart are early ends (at the shared sleep's first deadline), or 10 s late.
+    const SLACK: Duration = Duration::from_secs(1);
 
     #[tokio::test]
     async fn each_sleep_ends_at_its_own_deadline_though_they_share_one() {
