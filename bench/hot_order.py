@@ -3,6 +3,7 @@
 
     hot_order.py BINARY CALLS DUMP... > hot.order
     hot_order.py --script MAP BINARY CALLS DUMP... > hot-path.ld
+    hot_order.py --check SCRIPT MAP [MIN_SHARE]
 
 Each DUMP is a callgrind dump of BINARY made with `--dump-instr=yes` over CALLS calls (what
 `bench/callgrind.sh` writes with `VALGRIND_OPTS=--dump-instr=yes`). A function of BINARY is
@@ -17,8 +18,13 @@ the first's), read from MAP, the link map of BINARY (LLD's `-Map`). The suffix T
 local it promotes (`.llvm.N`) is left out: it hashes the code unit, whose debug information
 names the checkout's directory. The rest of a name does not depend on where the build is made
 (BENCHMARKS.md, "code pages"); a section whose name changed since is simply not moved.
+
+With --check, MAP is the link map of a build laid out by SCRIPT (a `hot-path.ld`): it fails
+unless at least MIN_SHARE (default 0.95) of the script's patterns name a section of the build,
+and the sections they name are the first of `.text`, in the script's order (PF-115).
 """
 import bisect
+import fnmatch
 import re
 import subprocess
 import sys
@@ -131,8 +137,47 @@ def linker_script(order):
     return "\n".join(lines)
 
 
+# A pattern of a linker script made by `linker_script`.
+SCRIPT_LINE = re.compile(r"^\s*\*\((\S+)\)\s*$")
+
+
+def check(script_path, map_path, min_share):
+    """Whether the build whose map is MAP put the sections SCRIPT names first, in its order."""
+    patterns = [m.group(1) for m in map(SCRIPT_LINE.match, open(script_path)) if m]
+    if not patterns:
+        sys.exit(f"hot_order.py: {script_path} names no section")
+    secs = text_sections(map_path)
+    if not secs:
+        sys.exit(f"hot_order.py: {map_path} has no input section in .text (not LLD's map?)")
+    # The linker puts every section a pattern names where the pattern is (a name may be in more
+    # than one object): each of the first sections of .text is given the first pattern naming it.
+    rank = []
+    for _, name in secs[: len(patterns) * 3]:
+        at = next((k for k, p in enumerate(patterns) if fnmatch.fnmatchcase(name, p)), None)
+        if at is None:
+            break
+        rank.append(at)
+    placed = set(rank)
+    found = len(placed)
+    print(f"hot_order.py: {found} of the script's {len(patterns)} sections first in .text")
+    for pattern in [p for k, p in enumerate(patterns) if k not in placed][:20]:
+        print(f"  not first in .text: {pattern}")
+    if not found:
+        sys.exit("hot_order.py: no section of the script is first in .text: the build was not laid out by it")
+    if rank != sorted(rank):
+        sys.exit("hot_order.py: the script's sections are first in .text, but not in its order")
+    if found < min_share * len(patterns):
+        sys.exit(
+            f"hot_order.py: under {min_share:.0%} of the script's sections are in this build: "
+            "the request path changed since it was made; run scripts/hot-order.sh"
+        )
+
+
 def main():
     args = sys.argv[1:]
+    if args[:1] == ["--check"]:
+        check(args[1], args[2], float(args[3]) if len(args) > 3 else 0.95)
+        return
     script = args[:1] == ["--script"]
     if script:
         binary, calls, dumps = args[2], int(args[3]), args[4:]

@@ -77,3 +77,5 @@ echo "== soak smoke: the mixed workload for 20 s beside 200 sessions holding GET
 SOAK_PROFILE=debug SOAK_WORKERS=4 ./scripts/soak.sh 20 200
 echo "== interop: official conformance suite and SDK clients against mcp-http serve"
 ./scripts/interop.sh
+echo "== release build: the quick start's binary, its hot code first in .text, serving every mode"
+./scripts/release-check.sh
