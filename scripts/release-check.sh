@@ -9,14 +9,11 @@
 # again with scripts/hot-order.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 work=$(mktemp -d /tmp/release-check-XXXX)
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+LOGS=$work
+PIDS=()
+trap 'interop_cleanup; rm -rf "$work"' EXIT
 
 echo "== release build (cargo build --release -p mcp-http), with its link map"
 MCP_HTTP_LINK_MAP=$work/mcp-http.map cargo build --release --locked -q -p mcp-http --bin mcp-http
@@ -31,19 +28,9 @@ fi
 
 # Starts the release binary's server with ARGS; sets URL.
 serve() {
-  local log=$work/serve-$((${#pids[@]})).log
-  : >"$log"
-  "$bin" serve --port 0 "$@" 2>"$log" &
-  pids+=($!)
-  URL=""
-  for _ in $(seq 1 150); do
-    URL=$(sed -n 's/^mcp-http: serving MCP on //p' "$log" | head -n1)
-    [[ -n $URL ]] && return 0
-    sleep 0.1
-  done
-  echo "release-check.sh: the server did not start:" >&2
-  cat "$log" >&2
-  exit 1
+  local label=serve-${#PIDS[@]}
+  spawn "$label" "$bin" serve --port 0 "$@"
+  wait_url "$LOGS/$label.log" '^mcp-http: serving MCP on '
 }
 
 # 2,000 quick calls, every answer checked by `mcp-http bench` (it fails on any error).
