@@ -121,11 +121,14 @@ pub(crate) struct Sleep {
 
 /// A sleep ready once `duration` has passed.
 pub(crate) fn sleep(duration: Duration) -> Sleep {
+    Sleep::until(deadline_after(duration))
+}
+
+/// The instant `duration` from now; a year from now for a duration past what `Instant` holds.
+pub(crate) fn deadline_after(duration: Duration) -> Instant {
     let now = Instant::now();
-    Sleep::until(
-        now.checked_add(duration)
-            .unwrap_or(now + crate::serve::FOREVER),
-    )
+    now.checked_add(duration)
+        .unwrap_or(now + crate::serve::FOREVER)
 }
 
 impl Sleep {
@@ -197,12 +200,13 @@ impl Drop for Sleep {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// How late the timer thread may be scheduled on a loaded test machine. The wrong answers
-    /// these tests tell apart are early ends, or ends 10 s and more late.
-    const SLACK: Duration = Duration::from_secs(1);
+    /// the timer's tests (here and in `head_timer`) tell apart are early ends (at a shared
+    /// sleep's first deadline), or ends 10 s and more late.
+    pub(crate) const SLACK: Duration = Duration::from_secs(1);
 
     #[tokio::test]
     async fn a_sleep_ends_at_its_deadline() {

@@ -29,11 +29,7 @@ pub(crate) struct HeadTimer {
 
 impl hyper::rt::Timer for HeadTimer {
     fn sleep(&self, duration: Duration) -> Pin<Box<dyn hyper::rt::Sleep>> {
-        let now = Instant::now();
-        let deadline = now
-            .checked_add(duration)
-            .unwrap_or(now + crate::serve::FOREVER);
-        self.sleep_until(deadline)
+        self.sleep_until(crate::coarse_timer::deadline_after(duration))
     }
 
     fn sleep_until(&self, deadline: Instant) -> Pin<Box<dyn hyper::rt::Sleep>> {
@@ -78,11 +74,8 @@ impl Future for HeadSleep {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::coarse_timer::tests::SLACK;
     use hyper::rt::Timer;
-
-    /// How late the timer thread may be scheduled on a loaded test machine. The wrong answers
-    /// this test tells apart are early ends (at the shared sleep's first deadline), or 10 s late.
-    const SLACK: Duration = Duration::from_secs(1);
 
     #[tokio::test]
     async fn each_sleep_ends_at_its_own_deadline_though_they_share_one() {
