@@ -247,10 +247,10 @@ async fn serve(args: BridgeArgs) -> Result<(), String> {
             )
         }
     };
-    let listener = tokio::net::TcpListener::bind(SocketAddr::new(args.host, args.port))
-        .await
-        .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
-    let addr = listener
+    let cannot_listen = |e| format!("cannot listen on {}:{}: {e}", args.host, args.port);
+    let socket =
+        crate::bind_unlistened(SocketAddr::new(args.host, args.port)).map_err(cannot_listen)?;
+    let addr = socket
         .local_addr()
         .map_err(|e| format!("cannot read the bound address: {e}"))?;
     // BR-33: the other transports serve the first server (the one after `--`).
@@ -274,6 +274,7 @@ async fn serve(args: BridgeArgs) -> Result<(), String> {
         builder = builder.front(gate.front());
     }
     let service = builder.build();
+    let listener = crate::listen(socket).map_err(cannot_listen)?;
     for (path, bridge) in &servers {
         eprintln!(
             "mcp-http: bridging `{}` on http://{addr}{path}",

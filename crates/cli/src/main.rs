@@ -254,6 +254,28 @@ enum Command {
     Bridge(Box<bridge_cmd::BridgeArgs>),
 }
 
+/// The address bound but not yet listened on: the port is ours (a taken one fails now) and its
+/// number known, while a connection to it is still refused. `serve` and `bridge` listen only
+/// once everything that can fail at start (a setting, the Redis backend) has not: a port that
+/// accepts serves what it accepts, and a load balancer's check never finds one that then resets
+/// (RB-51).
+fn bind_unlistened(addr: SocketAddr) -> std::io::Result<tokio::net::TcpSocket> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    // As `TcpListener::bind` does: a restart binds at once over connections in TIME_WAIT.
+    #[cfg(unix)]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    Ok(socket)
+}
+
+/// Starts listening on a socket from [`bind_unlistened`], with `TcpListener::bind`'s backlog.
+fn listen(socket: tokio::net::TcpSocket) -> std::io::Result<tokio::net::TcpListener> {
+    socket.listen(1024)
+}
+
 async fn shutdown_signal() {
     #[cfg(unix)]
     {
@@ -427,14 +449,14 @@ async fn run(command: Command) -> ExitCode {
                     }
                 }
             }
-            let listener = match tokio::net::TcpListener::bind(SocketAddr::new(host, port)).await {
-                Ok(listener) => listener,
+            let socket = match bind_unlistened(SocketAddr::new(host, port)) {
+                Ok(socket) => socket,
                 Err(e) => {
                     eprintln!("mcp-http: cannot listen on {host}:{port}: {e}");
                     return ExitCode::FAILURE;
                 }
             };
-            let url = match listener.local_addr() {
+            let url = match socket.local_addr() {
                 Ok(addr) => format!("http://{addr}{}", config.path),
                 Err(_) => format!("http://{host}:{port}{}", config.path),
             };
@@ -493,6 +515,13 @@ async fn run(command: Command) -> ExitCode {
                     builder.redis(backend).build()
                 }
                 None => builder.build(),
+            };
+            let listener = match listen(socket) {
+                Ok(listener) => listener,
+                Err(e) => {
+                    eprintln!("mcp-http: cannot listen on {host}:{port}: {e}");
+                    return ExitCode::FAILURE;
+                }
             };
             eprintln!("mcp-http: serving MCP on {url}");
             match mcp_http_server_http::serve(listener, service, shutdown_signal()).await {

@@ -300,3 +300,73 @@ async fn redis_down_an_instance_still_delivers_its_own_broadcasts_to_its_get_str
         "the next change, made elsewhere, once"
     );
 }
+
+/// RB-51: `serve --redis` listens only once its Redis backend is connected. While the
+/// connection cannot be made (a "Redis" that accepts and never answers), the port refuses
+/// connections, so nothing (a load balancer's check, a test's readiness probe) is accepted and
+/// then reset; the instance exits with the reason. A port already taken is found first, before
+/// any wait for Redis.
+#[tokio::test]
+async fn an_instance_listens_only_once_its_redis_backend_is_connected() {
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let silent_url = format!("redis://{}", silent.local_addr().unwrap());
+    let held = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = silent.accept().await {
+            held.push(stream);
+        }
+    });
+    let serve = |port: u16| {
+        tokio::process::Command::new(BIN)
+            .args(["serve", "--port", &port.to_string(), "--redis", &silent_url])
+            .args([
+                "--redis-timeout-ms",
+                "300",
+                "--redis-connect-timeout-ms",
+                "300",
+            ])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let child = serve(taken.local_addr().unwrap().port());
+    let run = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot listen on"), "{stderr}");
+    assert!(
+        !stderr.contains("Redis"),
+        "the port is checked first: {stderr}"
+    );
+    drop(taken);
+
+    let port = mcp_http_test_support::redis::free_port();
+    let mut child = serve(port);
+    let started = Instant::now();
+    let mut probes = 0;
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "still connecting after 30 s"
+        );
+        let probe = tokio::net::TcpStream::connect(("127.0.0.1", port)).await;
+        assert!(probe.is_err(), "accepted while Redis was not connected");
+        probes += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    held.abort();
+    let run = child.wait_with_output().await.unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot connect to Redis"), "{stderr}");
+    assert!(!stderr.contains("serving MCP"), "{stderr}");
+    assert!(probes >= 5, "probed {probes} times while it connected");
+}
