@@ -236,6 +236,11 @@ enum Command {
         /// Serve over this process's stdin and stdout instead (newline-delimited JSON-RPC).
         #[arg(long)]
         stdio: bool,
+        /// A GET path answered 200 `{"status":"ok"}` (with the instance id under `--redis`)
+        /// for load balancers' and orchestrators' health checks; the port listens only once
+        /// the server can serve.
+        #[arg(long, value_name = "PATH", default_value = "/health")]
+        health_path: String,
         #[command(flatten)]
         redis: RedisArgs,
         #[command(flatten)]
@@ -403,6 +408,7 @@ async fn run(command: Command) -> ExitCode {
             metrics,
             otlp_endpoint: _,
             stdio: false,
+            health_path,
             redis,
             limits,
             transports,
@@ -416,6 +422,10 @@ async fn run(command: Command) -> ExitCode {
                 eprintln!("mcp-http: --drain-timeout must be seconds >= 0");
                 return ExitCode::FAILURE;
             };
+            if !health_path.starts_with('/') || health_path == path {
+                eprintln!("mcp-http: --health-path must start with '/' and differ from --path");
+                return ExitCode::FAILURE;
+            }
             let config = HttpConfig::default()
                 .idle_timeout(idle_timeout)
                 .drain_timeout(drain_timeout)
@@ -494,7 +504,16 @@ async fn run(command: Command) -> ExitCode {
             };
             let server = mcp_http::builtin::server_with_tasks(states, tasks);
             let gate = auth.resource_server(&url, Some(&server));
-            let mut builder = StreamableHttpService::builder(server).config(config);
+            // RL-54: made once; a check costs a clone of these bytes.
+            let health = serde_json::to_vec(&match redis.as_ref().and_then(|r| r.instance_id()) {
+                Some(id) => serde_json::json!({"status": "ok", "instance": &**id}),
+                None => serde_json::json!({"status": "ok"}),
+            })
+            .map(bytes::Bytes::from)
+            .unwrap_or_default();
+            let mut builder = StreamableHttpService::builder(server)
+                .config(config)
+                .health(health_path, move || health.clone());
             match gate {
                 Ok(Some(gate)) => {
                     eprintln!(

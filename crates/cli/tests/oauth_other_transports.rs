@@ -1,6 +1,7 @@
 //! `mcp-http serve --auth-issuer ... --legacy-sse --websocket`: the OAuth resource server gates
 //! the transports served beside the endpoint as it gates the endpoint (BR-38), with tokens from a
-//! real authorization server (oidc-provider, `mcp_http_test_support::oidc`).
+//! real authorization server (oidc-provider, `mcp_http_test_support::oidc`); the health path
+//! needs none (RL-54).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -28,6 +29,11 @@ async fn the_legacy_sse_and_websocket_paths_need_a_token_too() {
     let token = auth.client_credentials("cc-reader", "reader-secret", "mcp:read", url);
     let bearer = format!("Bearer {token}");
     let http = client();
+
+    // A balancer's health check carries no token: the health path is not gated.
+    let health = http.get(format!("{origin}/health")).send().await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.unwrap(), r#"{"status":"ok"}"#);
 
     // The 2024-11-05 stream: 401 with the challenge without a token, the stream with one.
     let refused = http

@@ -305,7 +305,7 @@ async fn redis_down_an_instance_still_delivers_its_own_broadcasts_to_its_get_str
 /// connection cannot be made (a "Redis" that accepts and never answers), the port refuses
 /// connections, so nothing (a load balancer's check, a test's readiness probe) is accepted and
 /// then reset; the instance exits with the reason. A port already taken is found first, before
-/// any wait for Redis.
+/// any wait for Redis. Once Redis is there, the instance listens and its health path names it.
 #[tokio::test]
 async fn an_instance_listens_only_once_its_redis_backend_is_connected() {
     let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -369,4 +369,20 @@ async fn an_instance_listens_only_once_its_redis_backend_is_connected() {
     assert!(stderr.contains("cannot connect to Redis"), "{stderr}");
     assert!(!stderr.contains("serving MCP"), "{stderr}");
     assert!(probes >= 5, "probed {probes} times while it connected");
+
+    // With Redis there, each instance listens, and its health path (RL-54) says which it is.
+    let fleet = Fleet::start(2).await;
+    for i in 0..2 {
+        let health = fleet.url(i).replace("/mcp", "/health");
+        let body = client()
+            .get(health)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(body, json!({"status": "ok", "instance": format!("i{i}")}));
+    }
 }
