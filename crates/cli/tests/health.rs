@@ -6,14 +6,7 @@
 mod support;
 
 use serde_json::Value;
-use support::{client, run_cli, serve};
-
-/// GET `url`: the status and the body.
-async fn get(url: &str) -> (u16, String) {
-    let response = client().get(url).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.text().await.unwrap())
-}
+use support::{client, get_text as get, run_cli, serve};
 
 #[tokio::test]
 async fn the_health_path_answers_ok_beside_the_endpoint_and_can_be_moved() {

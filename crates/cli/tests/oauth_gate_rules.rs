@@ -14,7 +14,7 @@ use mcp_http_server_http::StreamableHttpService;
 use mcp_http_test_support::oidc::AuthServer;
 use serde_json::{Value, json};
 use support::dpop::{DpopKey, ath, now};
-use support::{ACCEPT, challenge, client, read_answer, run_cli, serve};
+use support::{ACCEPT, challenge, client, get_text, read_answer, run_cli, serve};
 
 fn header(response: &reqwest::Response, name: &str) -> Option<String> {
     response
@@ -184,14 +184,10 @@ async fn scopes_declared_on_tools_are_required_by_the_resource_server() {
 
     // The metadata lists the declared scope.
     let origin = url.trim_end_matches("/mcp");
-    let prm = client()
-        .get(format!("{origin}/.well-known/oauth-protected-resource/mcp"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (_, prm) = get_text(&format!(
+        "{origin}/.well-known/oauth-protected-resource/mcp"
+    ))
+    .await;
     let prm: Value = serde_json::from_str(&prm).unwrap();
     assert_eq!(
         prm["scopes_supported"],

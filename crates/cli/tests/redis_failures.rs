@@ -373,15 +373,7 @@ async fn an_instance_listens_only_once_its_redis_backend_is_connected() {
     // With Redis there, each instance listens, and its health path (RL-54) says which it is.
     let fleet = Fleet::start(2).await;
     for i in 0..2 {
-        let health = fleet.url(i).replace("/mcp", "/health");
-        let body = client()
-            .get(health)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let (_, body) = get_text(&fleet.url(i).replace("/mcp", "/health")).await;
         let body: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(body, json!({"status": "ok", "instance": format!("i{i}")}));
     }

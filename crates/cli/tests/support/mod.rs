@@ -80,6 +80,13 @@ pub async fn post(
     }
 }
 
+/// GETs `url` with [`client`]: the status and the body's text.
+pub async fn get_text(url: &str) -> (u16, String) {
+    let response = client().get(url).send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap())
+}
+
 /// Initializes a session and sends `notifications/initialized`; returns the session id.
 pub async fn session(http: &reqwest::Client, url: &str, version: &str) -> String {
     session_with(http, url, &init_body(version)).await
