@@ -316,40 +316,32 @@ async fn an_instance_listens_only_once_its_redis_backend_is_connected() {
             held.push(stream);
         }
     });
-    let serve = |port: u16| {
-        tokio::process::Command::new(BIN)
-            .args(["serve", "--port", &port.to_string(), "--redis", &silent_url])
-            .args([
-                "--redis-timeout-ms",
-                "300",
-                "--redis-connect-timeout-ms",
-                "300",
-            ])
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap()
-    };
+    // Short bounds, so that the connect gives up in about a second.
+    let timeouts = [
+        "--redis-timeout-ms",
+        "300",
+        "--redis-connect-timeout-ms",
+        "300",
+    ];
 
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let child = serve(taken.local_addr().unwrap().port());
-    let run = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    assert_eq!(run.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("cannot listen on"), "{stderr}");
+    let taken_port = taken.local_addr().unwrap().port().to_string();
+    let serve = ["serve", "--port", &taken_port, "--redis", &silent_url];
+    let run = run_cli(&[&serve[..], &timeouts].concat(), &[]).await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(run.stderr.contains("cannot listen on"), "{run:?}");
     assert!(
-        !stderr.contains("Redis"),
-        "the port is checked first: {stderr}"
+        !run.stderr.contains("Redis"),
+        "the port is checked first: {run:?}"
     );
     drop(taken);
 
     let port = mcp_http_test_support::redis::free_port();
-    let mut child = serve(port);
+    let port_text = port.to_string();
+    let serve = ["serve", "--port", &port_text, "--redis", &silent_url];
+    let mut child = cli_command(&[&serve[..], &timeouts].concat())
+        .spawn()
+        .unwrap();
     let started = Instant::now();
     let mut probes = 0;
     while child.try_wait().unwrap().is_none() {

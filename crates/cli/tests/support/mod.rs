@@ -272,10 +272,23 @@ impl Run {
     }
 }
 
+/// `mcp-http ARGS...` to spawn: stdin empty (no terminal), stdout to nowhere, stderr piped,
+/// killed when its child is dropped.
+pub fn cli_command(args: &[&str]) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(BIN);
+    command
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    command
+}
+
 /// Runs `mcp-http ARGS...` with stdin empty (no terminal), within 30 s. `env` sets variables
 /// (`Some`) or removes them (`None`) for this run.
 pub async fn run_cli(args: &[&str], env: &[(&str, Option<&str>)]) -> Run {
-    let mut command = tokio::process::Command::new(BIN);
+    let mut command = cli_command(args);
     for (name, value) in env {
         match value {
             Some(value) => command.env(name, value),
@@ -283,11 +296,7 @@ pub async fn run_cli(args: &[&str], env: &[(&str, Option<&str>)]) -> Run {
         };
     }
     let child = command
-        .args(args)
-        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .unwrap();
     let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
@@ -310,15 +319,7 @@ pub async fn spawn_until(
     prefixes: &[&str],
 ) -> (tokio::process::Child, Vec<String>) {
     use tokio::io::{AsyncBufReadExt, BufReader};
-    let mut child = tokio::process::Command::new(BIN)
-        .args(args)
-        .envs(env.iter().copied())
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
+    let mut child = cli_command(args).envs(env.iter().copied()).spawn().unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let mut found: Vec<Option<String>> = vec![None; prefixes.len()];
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -352,13 +353,8 @@ impl Drop for Serve {
 
 /// Starts `mcp-http serve --port 0 ARGS` and waits for its URL.
 pub async fn serve(args: &[&str]) -> Serve {
-    let mut child = tokio::process::Command::new(BIN)
-        .args(["serve", "--port", "0"])
+    let mut child = cli_command(&["serve", "--port", "0"])
         .args(args)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .unwrap();
     let mut lines =
